@@ -1,0 +1,59 @@
+"""Validation findings that name the field path, as lint and InvalidSpec conditions print them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    """One thing wrong with a manifest, at a camelCase field path such as ``spec.strategy.canary.steps[0]``."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def field_path(location: Iterable[str | int]) -> str:
+    """``('spec', 'steps', 0, 'setWeight')`` → ``spec.steps[0].setWeight``."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def issues_from_validation_error(error: ValidationError) -> list[FieldIssue]:
+    """Turn pydantic's errors into field issues, dropping pydantic's internal union/validator location parts."""
+    found: list[FieldIssue] = []
+    for detail in error.errors(include_url=False):
+        location = [
+            part
+            for part in detail["loc"]
+            if not (isinstance(part, str) and (part in {"int", "str", "float", "bool"} or "[" in part))
+        ]
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        found.append(FieldIssue(field_path(location), message))
+    return _deduplicated(found)
+
+
+def _deduplicated(items: Sequence[FieldIssue]) -> list[FieldIssue]:
+    seen: set[FieldIssue] = set()
+    unique: list[FieldIssue] = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            unique.append(item)
+    return unique
+
+
+def summarize(issues: Sequence[FieldIssue]) -> str:
+    """One message for a status condition: every issue, separated by '; '."""
+    return "; ".join(str(issue) for issue in issues)

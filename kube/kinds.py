@@ -1,0 +1,67 @@
+"""What the project knows about each custom resource kind: model, validation, and CRD presentation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from kube.issues import FieldIssue, issues_from_validation_error
+from kube.modeling import KubeObject
+
+ARGO_GROUP = "argoproj.io"
+ARGO_VERSION = "v1alpha1"
+
+
+@dataclass(frozen=True)
+class PrinterColumn:
+    name: str
+    json_path: str
+    type: str = "string"
+    description: str = ""
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class ScaleSubresource:
+    spec_replicas_path: str
+    status_replicas_path: str
+    label_selector_path: str | None = None
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """A custom resource kind served by the project."""
+
+    kind: str
+    plural: str
+    model: type[KubeObject]
+    validate: Callable[[Any], list[FieldIssue]]
+    namespaced: bool = True
+    group: str = ARGO_GROUP
+    version: str = ARGO_VERSION
+    short_names: Sequence[str] = ()
+    categories: Sequence[str] = ()
+    printer_columns: Sequence[PrinterColumn] = ()
+    scale: ScaleSubresource | None = None
+    has_status: bool = True
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}"
+
+    def check(self, manifest: dict[str, Any]) -> list[FieldIssue]:
+        """Every issue with a manifest of this kind: structural first; semantic only when the structure parses."""
+        try:
+            parsed = self.model.from_dict(manifest)
+        except ValidationError as error:
+            return issues_from_validation_error(error)
+        return self.validate(parsed)

@@ -1,0 +1,24 @@
+"""The `rollouts` / `kubectl-rollouts` command line."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="rollouts",
+    help="Progressive delivery for Kubernetes, compatible with Argo Rollouts and Argo CD manifests.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register_commands() -> None:
+    # Each command lives in its own module and registers itself on `app`.
+    from rollouts.cli import crds, lint, sandbox  # noqa: F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _register_commands()
+    app()

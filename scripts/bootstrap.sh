@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Prepares a fresh machine: a venv with the package and its dev extras, and Debian's prometheus when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    rm -f .venv/.installed-* && touch "$stamp"
+fi
+
+if ! command -v prometheus >/dev/null 2>&1; then
+    echo "bootstrap: installing Debian's prometheus (the sandbox's metrics server)" >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+# Debian's package starts a system service where systemd runs; the sandbox starts its own instances instead.
