@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StrictInt
 
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
@@ -46,6 +46,7 @@ def _check_duration(value: str | int) -> str | int:
     return value
 
 
-Duration = Annotated[str | int, AfterValidator(_check_duration)]
+# StrictInt: in lax mode pydantic would turn `true` into 1 before _check_duration could reject it.
+Duration = Annotated[str | StrictInt, AfterValidator(_check_duration)]
 """A duration kept exactly as written (so manifests round-trip), validated on parse; read it with
 :func:`parse_duration`."""

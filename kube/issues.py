@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 @dataclass(frozen=True)
 class FieldIssue:
-    """One thing wrong with a manifest, at a camelCase field path such as ``spec.strategy.canary.steps[0]``."""
+    """One thing wrong with a manifest, at a camelCase field path like ``spec.strategy.canary.steps[0]``."""
 
     path: str
     message: str
@@ -31,7 +31,7 @@ def field_path(location: Iterable[str | int]) -> str:
 
 
 def issues_from_validation_error(error: ValidationError) -> list[FieldIssue]:
-    """Turn pydantic's errors into field issues, dropping pydantic's internal union/validator location parts."""
+    """Field issues from pydantic's errors, without pydantic's union and validator location parts."""
     found: list[FieldIssue] = []
     for detail in error.errors(include_url=False):
         location = [

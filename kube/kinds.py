@@ -59,7 +59,7 @@ class KindSpec:
         return f"{self.group}/{self.version}"
 
     def check(self, manifest: dict[str, Any]) -> list[FieldIssue]:
-        """Every issue with a manifest of this kind: structural first; semantic only when the structure parses."""
+        """Every issue with a manifest: structural first; semantic only when the structure parses."""
         try:
             parsed = self.model.from_dict(manifest)
         except ValidationError as error:

@@ -1,0 +1,53 @@
+"""The analysis kinds as the CLI catalogue and the CRD generator see them; names and columns are Argo's."""
+
+from __future__ import annotations
+
+from analysis.models import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate
+from analysis.validation import validate_analysis_run, validate_analysis_template
+from kube.kinds import KindSpec, PrinterColumn
+
+_AGE = PrinterColumn(
+    name="Age",
+    json_path=".metadata.creationTimestamp",
+    type="date",
+    description="Time since resource was created",
+)
+
+ANALYSIS_TEMPLATE = KindSpec(
+    kind="AnalysisTemplate",
+    plural="analysistemplates",
+    model=AnalysisTemplate,
+    validate=validate_analysis_template,
+    short_names=("at",),
+    printer_columns=(_AGE,),
+    # Templates are only read: nothing ever writes a status to them.
+    has_status=False,
+    description="AnalysisTemplate holds the template for performing canary analysis",
+)
+
+CLUSTER_ANALYSIS_TEMPLATE = KindSpec(
+    kind="ClusterAnalysisTemplate",
+    plural="clusteranalysistemplates",
+    model=ClusterAnalysisTemplate,
+    validate=validate_analysis_template,
+    namespaced=False,
+    short_names=("cat",),
+    printer_columns=(_AGE,),
+    has_status=False,
+    description="ClusterAnalysisTemplate holds the template for performing canary analysis in any namespace",
+)
+
+ANALYSIS_RUN = KindSpec(
+    kind="AnalysisRun",
+    plural="analysisruns",
+    model=AnalysisRun,
+    validate=validate_analysis_run,
+    short_names=("ar",),
+    printer_columns=(
+        PrinterColumn(name="Status", json_path=".status.phase", description="AnalysisRun status"),
+        _AGE,
+    ),
+    description="AnalysisRun is an instantiation of an AnalysisTemplate",
+)
+
+KINDS: tuple[KindSpec, ...] = (ANALYSIS_TEMPLATE, CLUSTER_ANALYSIS_TEMPLATE, ANALYSIS_RUN)
