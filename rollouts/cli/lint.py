@@ -1,0 +1,133 @@
+"""`rollouts lint`: check manifests the way the controllers will read them, before they reach a cluster.
+
+Each finding is one line, ``path:doc-index: Kind/name: field.path: message``, so editors and CI logs can point
+at it; a summary goes to stderr. Exit status: 0 when every document is valid, 1 when any is not, 2 when an
+input cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kube.kinds import KindSpec
+from kube.manifests import LoadedDocument, ManifestReadError, describe, load_file, load_text, manifest_files
+from rollouts.cli.main import app
+
+STDIN = "-"
+
+KindLookup = Callable[[str, str], KindSpec | None]
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    """One problem in one document."""
+
+    path: Path | str
+    doc_index: int
+    message: str
+    subject: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.doc_index}"
+        return f"{where}: {self.subject}: {self.message}" if self.subject else f"{where}: {self.message}"
+
+
+@dataclass
+class LintReport:
+    """What a lint pass found: per-document findings, and the counts for the summary."""
+
+    documents: int = 0
+    passed_through: int = 0
+    invalid_documents: int = 0
+    findings: list[LintFinding] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        noun = "document" if self.documents == 1 else "documents"
+        return f"{self.documents} {noun} checked, {self.invalid_documents} with errors"
+
+
+def lint_documents(documents: Iterable[LoadedDocument], kind_for: KindLookup, report: LintReport) -> None:
+    """Check each document against its kind; kinds ``kind_for`` does not know are counted and passed over."""
+    for document in documents:
+        report.documents += 1
+        findings = _document_findings(document, kind_for, report)
+        if findings:
+            report.invalid_documents += 1
+            report.findings.extend(findings)
+
+
+def _document_findings(
+    document: LoadedDocument, kind_for: KindLookup, report: LintReport
+) -> list[LintFinding]:
+    manifest = document.manifest
+    if manifest is None:
+        return [LintFinding(document.path, document.doc_index, str(document.problem))]
+    spec = kind_for(manifest["apiVersion"], manifest["kind"])
+    if spec is None:
+        # Services, Deployments, other custom resources: the API server validates those, not us.
+        report.passed_through += 1
+        return []
+    subject = describe(manifest)
+    return [
+        LintFinding(document.path, document.doc_index, str(issue), subject) for issue in spec.check(manifest)
+    ]
+
+
+@app.command("lint")
+def lint_command(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="PATH...",
+            help="Manifest files, or directories searched recursively for *.yaml and *.yml; '-' reads stdin.",
+            show_default=False,
+        ),
+    ],
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the findings, not the summary line.")
+    ] = False,
+) -> None:
+    """Validate Rollout, analysis and Argo CD manifests; other kinds are passed over."""
+    # Imported here so that a kind package failing to import breaks this command only, not the whole CLI.
+    from rollouts.cli.catalogue import kind_for
+
+    report = LintReport()
+    unreadable = False
+    try:
+        sources = [source for given in paths for source in _expand(given)]
+    except ManifestReadError as error:
+        typer.echo(f"rollouts lint: {error}", err=True)
+        raise typer.Exit(2) from None
+
+    for source in sources:
+        try:
+            documents = (
+                list(load_text(sys.stdin.read(), "<stdin>")) if source == STDIN else list(load_file(source))
+            )
+        except ManifestReadError as error:
+            typer.echo(f"rollouts lint: {error}", err=True)
+            unreadable = True
+            continue
+        lint_documents(documents, kind_for, report)
+
+    for finding in report.findings:
+        typer.echo(str(finding))
+    if not quiet:
+        typer.echo(report.summary, err=True)
+    if unreadable:
+        raise typer.Exit(2)
+    if report.invalid_documents:
+        raise typer.Exit(1)
+
+
+def _expand(given: str) -> list[Path | str]:
+    if given == STDIN:
+        return [STDIN]
+    return list(manifest_files([given]))

@@ -1,0 +1,229 @@
+"""`rollouts lint`: one line per finding, a summary on stderr, and exit status 0 / 1 / 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+# Importing a command module registers it; a second command keeps `lint` a subcommand, as in the real CLI.
+import rollouts.cli.crds  # noqa: F401
+from kube.manifests import load_text
+from rollouts.cli.lint import LintReport, lint_documents
+from rollouts.cli.main import app
+from rollouts.kinds import ROLLOUT_KIND
+
+VALID_ROLLOUT = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: reviews
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: reviews}
+  template:
+    metadata:
+      labels: {app: reviews}
+    spec:
+      containers: [{name: reviews, image: "reviews:v2"}]
+  strategy:
+    canary:
+      steps:
+        - setWeight: 20
+        - pause: {duration: 5m}
+"""
+
+MISMATCHED_SELECTOR = VALID_ROLLOUT.replace("matchLabels: {app: reviews}", "matchLabels: {app: ratings}")
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: reviews
+spec:
+  selector: {app: reviews}
+  ports: [{port: 80}]
+"""
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: not-a-number
+"""
+
+EXPERIMENT = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Experiment
+metadata:
+  name: exp
+spec:
+  anything: [goes]
+"""
+
+runner = CliRunner()
+
+
+def lint(*args: str, stdin: str | None = None) -> Result:
+    return runner.invoke(app, ["lint", *args], input=stdin)
+
+
+def write(directory: Path, name: str, *documents: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("---\n".join(documents))
+    return path
+
+
+def test_clean_file_exits_zero_and_prints_only_the_summary(tmp_path: Path) -> None:
+    path = write(tmp_path, "rollout.yaml", VALID_ROLLOUT)
+    result = lint(str(path))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr == "1 document checked, 0 with errors\n"
+
+
+def test_finding_names_file_document_object_and_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "rollouts.yaml", VALID_ROLLOUT, MISMATCHED_SELECTOR)
+    result = lint(str(path))
+    assert result.exit_code == 1
+    assert (
+        result.stdout
+        == f"{path}:1: Rollout/reviews: spec.selector: selector does not match template labels\n"
+    )
+    assert result.stderr == "2 documents checked, 1 with errors\n"
+
+
+def test_every_finding_gets_its_own_line(tmp_path: Path) -> None:
+    broken = VALID_ROLLOUT.replace("replicas: 3", "replicas: -1").replace(
+        "- setWeight: 20", "- setWeight: 120\n        - {}"
+    )
+    path = write(tmp_path, "broken.yaml", broken)
+    result = lint(str(path))
+    assert result.exit_code == 1
+    prefix = f"{path}:0: Rollout/reviews: "
+    assert result.stdout.splitlines() == [
+        f"{prefix}spec.replicas: must not be negative, got -1",
+        f"{prefix}spec.strategy.canary.steps[0].setWeight: must be between 0 and 100, got 120",
+        f"{prefix}spec.strategy.canary.steps[1]: a step must set exactly one of setWeight, pause, analysis, "
+        "experiment, setCanaryScale, setHeaderRoute, setMirrorRoute, plugin; found none",
+    ]
+    assert result.stderr == "1 document checked, 1 with errors\n"
+
+
+def test_structural_errors_are_reported_at_their_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "rollout.yaml", VALID_ROLLOUT.replace("duration: 5m", "duration: soon"))
+    result = lint(str(path))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        f"{path}:0: Rollout/reviews: spec.strategy.canary.steps[1].pause.duration: invalid duration 'soon'"
+    )
+
+
+def test_other_kinds_are_counted_but_not_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, "app.yaml", SERVICE, DEPLOYMENT, EXPERIMENT, VALID_ROLLOUT)
+    result = lint(str(path))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr == "4 documents checked, 0 with errors\n"
+
+
+def test_yaml_syntax_error_is_a_finding_with_its_position(tmp_path: Path) -> None:
+    path = write(tmp_path, "broken.yaml", SERVICE, "apiVersion: v1\nkind: ConfigMap\ndata: {a: 1\n")
+    result = lint(str(path))
+    assert result.exit_code == 1
+    (line,) = result.stdout.splitlines()
+    # The parser notices the unclosed mapping at the end of the stream, after the last line (11).
+    assert line.startswith(f"{path}:1: line 12, column 1: ")
+    assert "invalid YAML" in line
+    assert result.stderr == "2 documents checked, 1 with errors\n"
+
+
+def test_document_without_kind_is_a_finding(tmp_path: Path) -> None:
+    path = write(tmp_path, "values.yaml", "replicaCount: 2\n")
+    result = lint(str(path))
+    assert result.exit_code == 1
+    assert result.stdout == f"{path}:0: line 1: document has no apiVersion and no kind\n"
+
+
+def test_missing_file_exits_two_with_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    result = lint(str(missing))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"rollouts lint: {missing}: no such file or directory\n"
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_unreadable_input_wins_over_findings(tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.yaml", MISMATCHED_SELECTOR)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    result = lint(str(bad), str(binary))
+    assert result.exit_code == 2
+    assert "selector does not match template labels" in result.stdout
+    assert f"rollouts lint: {binary}: not UTF-8" in result.stderr
+
+
+def test_directories_are_linted_recursively(tmp_path: Path) -> None:
+    write(tmp_path, "base/rollout.yaml", VALID_ROLLOUT)
+    write(tmp_path, "base/service.yml", SERVICE)
+    bad = write(tmp_path, "overlays/prod/rollout.yaml", MISMATCHED_SELECTOR)
+    write(tmp_path, "README.md", "# not a manifest")
+    result = lint(str(tmp_path))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{bad}:0: Rollout/reviews: spec.selector")
+    assert result.stderr == "3 documents checked, 1 with errors\n"
+
+
+def test_quiet_leaves_out_the_summary(tmp_path: Path) -> None:
+    path = write(tmp_path, "rollout.yaml", MISMATCHED_SELECTOR)
+    result = lint("--quiet", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == ""
+    assert "spec.selector" in result.stdout
+
+
+def test_stdin_is_read_for_a_dash() -> None:
+    result = lint("-", stdin=MISMATCHED_SELECTOR)
+    assert result.exit_code == 1
+    assert result.stdout.startswith("<stdin>:0: Rollout/reviews: spec.selector")
+
+
+def test_no_paths_is_a_usage_error() -> None:
+    assert lint().exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "api_version"),
+    [("AnalysisTemplate", "argoproj.io/v1alpha1"), ("Application", "argoproj.io/v1alpha1")],
+)
+def test_kinds_of_the_other_packages_are_checked(tmp_path: Path, kind: str, api_version: str) -> None:
+    # A spec that is a list is wrong for every kind the catalogue knows.
+    path = write(
+        tmp_path, "x.yaml", f"apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: x}}\nspec: []\n"
+    )
+    result = lint(str(path))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{path}:0: {kind}/x: spec")
+
+
+def test_lint_documents_uses_the_kind_lookup_it_is_given() -> None:
+    text = "---\n".join([VALID_ROLLOUT, MISMATCHED_SELECTOR, SERVICE, "- not an object\n"])
+    list_line = text.splitlines().index("- not an object") + 1
+    report = LintReport()
+    lint_documents(
+        load_text(text, "mixed.yaml"),
+        lambda api_version, kind: ROLLOUT_KIND if kind == "Rollout" else None,
+        report,
+    )
+    assert (report.documents, report.invalid_documents, report.passed_through) == (4, 2, 1)
+    assert [str(finding) for finding in report.findings] == [
+        "mixed.yaml:1: Rollout/reviews: spec.selector: selector does not match template labels",
+        f"mixed.yaml:3: line {list_line}: document is a list, not a mapping with apiVersion and kind",
+    ]
+    assert report.summary == "4 documents checked, 2 with errors"
