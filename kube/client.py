@@ -1,0 +1,282 @@
+"""Plain-dict access to the Kubernetes API through the official client's transport.
+
+Typed models of the `kubernetes` package are slow to build and refuse partial bodies; the controllers and the CLI
+work on plain dicts, so requests go through `ApiClient.call_api` and responses are decoded as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import json
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlencode
+
+import kubernetes.client
+import kubernetes.config
+import urllib3.exceptions
+
+from kube.errors import ApiError, ConfigError, Unreachable, api_error
+from kube.resources import ResourceKind
+
+PATCH_CONTENT_TYPES = {
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+}
+JsonObject = dict[str, Any]
+
+
+def load_api_client(kubeconfig: str | None = None, context: str | None = None) -> kubernetes.client.ApiClient:
+    """An ApiClient for a kubeconfig file and context (default: $KUBECONFIG or ~/.kube/config, then in-cluster)."""
+    configuration = kubernetes.client.Configuration()
+    try:
+        kubernetes.config.load_kube_config(
+            config_file=kubeconfig, context=context, client_configuration=configuration
+        )
+    except kubernetes.config.ConfigException as error:
+        if kubeconfig is not None or context is not None:
+            raise ConfigError(f"cannot use kubeconfig {kubeconfig or '(default)'}: {error}") from error
+        try:
+            kubernetes.config.load_incluster_config(client_configuration=configuration)
+        except kubernetes.config.ConfigException:
+            raise ConfigError(
+                f"no kubeconfig found ({error}); pass --kubeconfig PATH or set KUBECONFIG"
+            ) from error
+    except FileNotFoundError as error:
+        raise ConfigError(f"kubeconfig {kubeconfig} does not exist") from error
+    return kubernetes.client.ApiClient(configuration)
+
+
+class KubeClient:
+    """Blocking client over plain dicts; see :class:`AsyncKubeClient` for use inside an event loop."""
+
+    def __init__(self, api_client: kubernetes.client.ApiClient, *, timeout: float = 30.0) -> None:
+        self._api = api_client
+        self._timeout = timeout
+
+    @classmethod
+    def from_kubeconfig(cls, kubeconfig: str | None = None, context: str | None = None) -> KubeClient:
+        return cls(load_api_client(kubeconfig, context))
+
+    @property
+    def server(self) -> str:
+        return str(self._api.configuration.host)
+
+    def close(self) -> None:
+        self._api.close()
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def get(self, kind: ResourceKind, namespace: str | None, name: str, subresource: str | None = None) -> JsonObject:
+        """One object; raises NotFound when it does not exist."""
+        return kind.manifest(self._request("GET", kind.path(namespace, name, subresource)))
+
+    def get_or_none(self, kind: ResourceKind, namespace: str | None, name: str) -> JsonObject | None:
+        try:
+            return self.get(kind, namespace, name)
+        except ApiError as error:
+            if error.code == 404:
+                return None
+            raise
+
+    def list(
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> builtins.list[JsonObject]:
+        """Every object of a kind (in a namespace, or everywhere), with apiVersion and kind filled in."""
+        return [kind.manifest(item) for item in self.list_page(kind, namespace, label_selector, field_selector)[0]]
+
+    def list_page(
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> tuple[builtins.list[JsonObject], str]:
+        """The items and the collection's resourceVersion, to start a watch from."""
+        query = _query(labelSelector=label_selector, fieldSelector=field_selector)
+        body = self._request("GET", kind.path(namespace) + query)
+        return list(body.get("items") or []), str(body.get("metadata", {}).get("resourceVersion", ""))
+
+    def watch(
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        *,
+        resource_version: str = "",
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        timeout_seconds: int | None = None,
+    ) -> Iterator[JsonObject]:
+        """Watch events ({type, object}) until the server closes the stream."""
+        query = _query(
+            watch="true",
+            resourceVersion=resource_version or None,
+            labelSelector=label_selector,
+            fieldSelector=field_selector,
+            timeoutSeconds=timeout_seconds,
+        )
+        response = self._send("GET", kind.path(namespace) + query, stream=True)
+        try:
+            pending = b""
+            for chunk in response.response.stream(4096, decode_content=True):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield json.loads(line)
+        finally:
+            response.response.release_conn()
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def create(self, kind: ResourceKind, namespace: str | None, body: Mapping[str, Any]) -> JsonObject:
+        return kind.manifest(self._request("POST", kind.path(namespace), dict(kind.manifest(dict(body)))))
+
+    def patch(
+        self,
+        kind: ResourceKind,
+        namespace: str | None,
+        name: str,
+        patch: Any,
+        *,
+        patch_type: str = "merge",
+        subresource: str | None = None,
+    ) -> JsonObject:
+        """Patch an object (merge patch by default); ``subresource='status'`` writes only the status."""
+        return kind.manifest(
+            self._request(
+                "PATCH",
+                kind.path(namespace, name, subresource),
+                patch,
+                content_type=PATCH_CONTENT_TYPES[patch_type],
+            )
+        )
+
+    def replace(self, kind: ResourceKind, namespace: str | None, name: str, body: Mapping[str, Any]) -> JsonObject:
+        return kind.manifest(self._request("PUT", kind.path(namespace, name), dict(body)))
+
+    def delete(
+        self, kind: ResourceKind, namespace: str | None, name: str, *, propagation: str | None = None
+    ) -> None:
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation} if propagation else None
+        self._request("DELETE", kind.path(namespace, name), body)
+
+    # -- transport -----------------------------------------------------------------------------------------
+
+    def _request(
+        self, method: str, path: str, body: Any = None, *, content_type: str = "application/json"
+    ) -> JsonObject:
+        response = self._send(method, path, body, content_type=content_type)
+        data = response.read()
+        decoded: JsonObject = json.loads(data) if data else {}
+        return decoded
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: str = "application/json",
+        stream: bool = False,
+    ) -> Any:
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        _, url, headers, _, _ = self._api.param_serialize(
+            method, path, header_params=headers, auth_settings=["BearerToken"]
+        )
+        try:
+            # The transport JSON-encodes the body itself for every JSON content type.
+            response = self._api.call_api(
+                method, url, header_params=headers, body=body, _request_timeout=None if stream else self._timeout
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise Unreachable(f"cannot reach the Kubernetes API at {self.server}: {_root_cause(error)}") from error
+        except kubernetes.client.ApiException as error:
+            raise Unreachable(f"cannot reach the Kubernetes API at {self.server}: {error.reason}") from error
+        if response.status >= 400:
+            raise _status_error(response.status, response.read())
+        return response
+
+
+class AsyncKubeClient:
+    """The same operations for code running in an event loop: each blocking call runs on a bounded thread pool."""
+
+    def __init__(self, client: KubeClient, *, workers: int = 16) -> None:
+        self.sync = client
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kube-client")
+
+    async def _run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
+
+    async def get(self, kind: ResourceKind, namespace: str | None, name: str) -> JsonObject:
+        result: JsonObject = await self._run(self.sync.get, kind, namespace, name)
+        return result
+
+    async def get_or_none(self, kind: ResourceKind, namespace: str | None, name: str) -> JsonObject | None:
+        result: JsonObject | None = await self._run(self.sync.get_or_none, kind, namespace, name)
+        return result
+
+    async def list(
+        self, kind: ResourceKind, namespace: str | None = None, *, label_selector: str | None = None
+    ) -> builtins.list[JsonObject]:
+        result: builtins.list[JsonObject] = await self._run(self.sync.list, kind, namespace, label_selector=label_selector)
+        return result
+
+    async def create(self, kind: ResourceKind, namespace: str | None, body: Mapping[str, Any]) -> JsonObject:
+        result: JsonObject = await self._run(self.sync.create, kind, namespace, body)
+        return result
+
+    async def patch(
+        self,
+        kind: ResourceKind,
+        namespace: str | None,
+        name: str,
+        patch: Any,
+        *,
+        patch_type: str = "merge",
+        subresource: str | None = None,
+    ) -> JsonObject:
+        result: JsonObject = await self._run(
+            self.sync.patch, kind, namespace, name, patch, patch_type=patch_type, subresource=subresource
+        )
+        return result
+
+    async def delete(
+        self, kind: ResourceKind, namespace: str | None, name: str, *, propagation: str | None = None
+    ) -> None:
+        await self._run(self.sync.delete, kind, namespace, name, propagation=propagation)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.sync.close()
+
+
+def _query(**params: Any) -> str:
+    present = {key: value for key, value in params.items() if value is not None}
+    return "?" + urlencode(present) if present else ""
+
+
+def _status_error(code: int, data: bytes) -> ApiError:
+    try:
+        status = json.loads(data)
+    except ValueError:
+        return api_error(code, "", data.decode("utf-8", "replace").strip()[:200])
+    if not isinstance(status, dict):
+        return api_error(code, "", str(status)[:200])
+    return api_error(code, str(status.get("reason", "")), str(status.get("message", "")))
+
+
+def _root_cause(error: BaseException) -> str:
+    while error.__cause__ is not None or error.__context__ is not None:
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    reason = getattr(error, "reason", None)
+    return str(reason or error)

@@ -1,0 +1,64 @@
+"""The resource types the controllers and the CLI read and write, and the URL paths that address them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """One resource type of the API: where it lives and what its objects are called."""
+
+    group: str
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool = True
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
+        """The REST path of the collection, or of one object (and one of its subresources)."""
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        if name:
+            base += f"/{name}"
+            if subresource:
+                base += f"/{subresource}"
+        return base
+
+    def manifest(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The body with this kind's apiVersion and kind filled in (list items arrive without them)."""
+        return {"apiVersion": self.api_version, "kind": self.kind, **body}
+
+
+NAMESPACES = ResourceKind("", "v1", "namespaces", "Namespace", namespaced=False)
+PODS = ResourceKind("", "v1", "pods", "Pod")
+SERVICES = ResourceKind("", "v1", "services", "Service")
+SECRETS = ResourceKind("", "v1", "secrets", "Secret")
+CONFIGMAPS = ResourceKind("", "v1", "configmaps", "ConfigMap")
+EVENTS = ResourceKind("", "v1", "events", "Event")
+REPLICASETS = ResourceKind("apps", "v1", "replicasets", "ReplicaSet")
+DEPLOYMENTS = ResourceKind("apps", "v1", "deployments", "Deployment")
+JOBS = ResourceKind("batch", "v1", "jobs", "Job")
+LEASES = ResourceKind("coordination.k8s.io", "v1", "leases", "Lease")
+CRDS = ResourceKind(
+    "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False
+)
+
+ROLLOUTS = ResourceKind("argoproj.io", "v1alpha1", "rollouts", "Rollout")
+ANALYSIS_RUNS = ResourceKind("argoproj.io", "v1alpha1", "analysisruns", "AnalysisRun")
+ANALYSIS_TEMPLATES = ResourceKind("argoproj.io", "v1alpha1", "analysistemplates", "AnalysisTemplate")
+CLUSTER_ANALYSIS_TEMPLATES = ResourceKind(
+    "argoproj.io", "v1alpha1", "clusteranalysistemplates", "ClusterAnalysisTemplate", namespaced=False
+)
+APPLICATIONS = ResourceKind("argoproj.io", "v1alpha1", "applications", "Application")
+
+# Argo Rollouts talks to Istio at v1alpha3 by default; every Istio version serves the same objects.
+VIRTUAL_SERVICES = ResourceKind("networking.istio.io", "v1alpha3", "virtualservices", "VirtualService")
+DESTINATION_RULES = ResourceKind("networking.istio.io", "v1alpha3", "destinationrules", "DestinationRule")

@@ -1,0 +1,74 @@
+"""What one reconcile pass decides: the writes to make, the new status, the Events, and when to look again.
+
+Decision functions build a Plan from an observed snapshot and `now`; the controller carries it out in order and
+stops at the first failed write (the next pass sees what did happen and decides again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kube.resources import ResourceKind
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Create:
+    """Create an object (its body carries metadata.name and, where needed, ownerReferences)."""
+
+    kind: ResourceKind
+    namespace: str
+    body: JsonObject
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A JSON merge patch of one object, or of its status/scale subresource."""
+
+    kind: ResourceKind
+    namespace: str
+    name: str
+    patch: JsonObject
+    subresource: str | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    kind: ResourceKind
+    namespace: str
+    name: str
+
+
+Write = Create | Patch | Delete
+
+
+@dataclass(frozen=True)
+class Event:
+    """A Kubernetes Event about the rollout, with Argo's reason names."""
+
+    type: Literal["Normal", "Warning"]
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The outcome of one decision.
+
+    ``status_patch`` is the merge patch from the observed to the new status, or None when nothing changed — a
+    resync of an object that needs nothing yields a Plan with no writes, no status patch and no events.
+    ``requeue_after`` is the number of seconds until a timer (pause, delay, deadline) needs another look; None
+    means only a change of an observed object can change the decision.
+    """
+
+    writes: tuple[Write, ...] = ()
+    status: JsonObject = field(default_factory=dict)
+    status_patch: JsonObject | None = None
+    events: tuple[Event, ...] = ()
+    requeue_after: float | None = None
+
+    @property
+    def is_noop(self) -> bool:
+        return not self.writes and self.status_patch is None and not self.events
