@@ -67,7 +67,7 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
     for entry in entries:
         name = entry.get("name") if isinstance(entry, dict) else None
         if isinstance(name, str) and name:
-            short, _, other_namespace = name.partition(".")
+            _, _, other_namespace = name.partition(".")
             virtual_services.append((name, other_namespace or namespace))
     destination_rule = (istio.get("destinationRule") or {}).get("name")
     return ReferencedObjects(
