@@ -1,0 +1,596 @@
+"""The Kubernetes API emulator: a kmock handler serving the API's REST semantics over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import aiohttp.web
+import attrs
+import kmock
+import yaml
+
+from sandbox.emulator import discovery, protobuf, status
+from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation
+from sandbox.emulator.patching import deep_copy
+from sandbox.emulator.resources import ResourceRegistry, ResourceSpec, ScalePaths, builtin_specs
+from sandbox.emulator.selectors import (
+    FieldSelector,
+    LabelSelector,
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+)
+from sandbox.emulator.status import ApiError
+from sandbox.emulator.store import CLUSTER, HistoryExpired, Obj, ObjectStore
+from sandbox.emulator.watching import Watcher, WatchFilter, WatchOptions, serve_watch, stream_error
+
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+_PATCH_TYPES: dict[str, PatchType] = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+}
+_ACCEPTED_PATCHES_BUILTIN = ["application/json-patch+json", "application/merge-patch+json",
+                             "application/strategic-merge-patch+json"]
+_ACCEPTED_PATCHES_CUSTOM = ["application/json-patch+json", "application/merge-patch+json"]
+_ACCEPTED_BODIES = ["application/json", "application/yaml"]
+_NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
+_BUILT_IN_GROUPS = frozenset(spec.group for spec in builtin_specs())
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One served request, in Kubernetes' authorization vocabulary.
+
+    ``verb`` is get, list, watch, create, update, patch, delete or deletecollection for resource URLs, and
+    the lowercase HTTP method for others (discovery, /version); ``resource`` is "" for those.
+    ``code`` is the HTTP status, filled in once the response starts (0 until then).
+    """
+
+    verb: str
+    group: str
+    version: str
+    resource: str
+    subresource: str | None
+    namespace: str | None
+    name: str | None
+    code: int = 0
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiPath:
+    group: str
+    version: str
+    plural: str
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+    legacy_watch: bool = False  # /api/v1/watch/... URLs of old clients
+
+
+def parse_api_path(path: str) -> ApiPath | None:
+    """Split a resource URL; None for anything else (discovery, /version, unknown)."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    if len(parts) >= 3 and parts[0] == "api":
+        group, version, rest = "", parts[1], parts[2:]
+    elif len(parts) >= 4 and parts[0] == "apis":
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    legacy_watch = rest[0] == "watch"
+    if legacy_watch:
+        rest = rest[1:]
+        if not rest:
+            return None
+    namespace: str | None = None
+    # /api/v1/namespaces/<ns>/status is the namespace's own subresource, not a resource inside it.
+    own_subresource = group == "" and len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES
+    if rest[0] == "namespaces" and len(rest) >= 3 and not own_subresource:
+        namespace, rest = rest[1], rest[2:]
+    plural = rest[0]
+    name = rest[1] if len(rest) > 1 else None
+    subresource = "/".join(rest[2:]) or None
+    return ApiPath(group, version, plural, namespace, name, subresource, legacy_watch)
+
+
+def _verb_for(method: str, path: ApiPath, params: Mapping[str, str]) -> str:
+    watching = path.legacy_watch or params.get("watch") in ("true", "1")
+    if method == "GET":
+        if watching:
+            return "watch"
+        return "get" if path.name else "list"
+    if method == "POST":
+        return "create"
+    if method == "PUT":
+        return "update"
+    if method == "PATCH":
+        return "patch"
+    if method == "DELETE":
+        return "delete" if path.name else "deletecollection"
+    return method.lower()
+
+
+def _json_response(payload: Any, code: int = 200) -> aiohttp.web.Response:
+    return aiohttp.web.Response(
+        body=json.dumps(payload, separators=(",", ":")).encode(), status=code, content_type="application/json"
+    )
+
+
+def _error_response(error: ApiError) -> aiohttp.web.Response:
+    return _json_response(error.to_status(), error.code)
+
+
+def _media_type(headers: Mapping[str, str]) -> str:
+    for key, value in headers.items():
+        if key.lower() == "content-type":
+            return value.split(";", 1)[0].strip().lower()
+    return ""
+
+
+def _decode(body: bytes, media_type: str) -> Any:
+    if media_type == "application/vnd.kubernetes.protobuf":
+        try:
+            return protobuf.decode(body)
+        except protobuf.ProtobufError as exc:
+            raise status.unsupported_media_type(f"{media_type}: {exc}", _ACCEPTED_BODIES) from None
+    if "protobuf" in media_type or "cbor" in media_type:
+        raise status.unsupported_media_type(media_type, _ACCEPTED_BODIES)
+    try:
+        if "yaml" in media_type:
+            return yaml.safe_load(body)
+        return json.loads(body)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise status.bad_request(f"the request body could not be decoded: {exc}") from None
+
+
+def _selectors(params: Mapping[str, str]) -> tuple[LabelSelector, FieldSelector]:
+    try:
+        labels = parse_label_selector(params.get("labelSelector"))
+        return labels, parse_field_selector(params.get("fieldSelector"))
+    except SelectorError as exc:
+        raise status.bad_request(str(exc)) from None
+
+
+def _versioned(obj: Obj, spec: ResourceSpec) -> Obj:
+    if obj.get("apiVersion") == spec.api_version:
+        return obj
+    return {**obj, "apiVersion": spec.api_version}
+
+
+class _NoInterception(kmock.AiohttpInterceptor):
+    """Stands in for kmock's DNS interceptor once it has been undone (see :class:`ApiServer`)."""
+
+    async def __aenter__(self) -> _NoInterception:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class ApiServer(kmock.Server):
+    """kmock's server without its process-wide DNS interception.
+
+    kmock patches aiohttp's resolver for the whole process and requires servers to stop in reverse order
+    of starting; emulators in several threads (one per test cluster) stop in any order. Emulator URLs are
+    IP addresses, so the interception is never needed: it is undone as soon as it is installed.
+    """
+
+    async def __aenter__(self) -> ApiServer:
+        await super().__aenter__()
+        interceptor = self._managed_interceptor
+        if interceptor is not None:
+            # Nothing can run between kmock's install and this undo: neither awaits anything real.
+            await interceptor.__aexit__(None, None, None)
+            self._managed_interceptor = _NoInterception(self.host, self.port)
+        return self
+
+
+@attrs.define(kw_only=True)
+class ApiEmulator(kmock.KubernetesEmulator):
+    """An in-memory Kubernetes API server, served over HTTP by :class:`kmock.Server`.
+
+    kmock parses and records every request; reactions added with kmock's DSL (``emulator['get /x'] << 500``)
+    still take precedence, and everything they do not answer is served with the API's semantics here.
+    """
+
+    bookmark_interval: float = 5.0  # seconds between BOOKMARK events on watches that allow them
+    history_limit: int = 10_000  # watch events retained per resource type; older resourceVersions get 410
+    # kmock keeps every parsed request (raw aiohttp request included) for its DSL assertions; a long
+    # simulation would hoard them and slow the garbage collector, so only the newest are kept.
+    kmock_request_limit: int | None = 1_000
+    requests: list[RequestRecord] = attrs.field(factory=list, init=False)
+    registry: ResourceRegistry = attrs.field(factory=ResourceRegistry, init=False)
+    store: ObjectStore = attrs.field(init=False)
+    api: ObjectApi = attrs.field(init=False)
+    _writes: int = attrs.field(default=0, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        # kmock's own fallbacks (and its object tracking in _handle) are deliberately not installed.
+        self.store = ObjectStore(history_limit=self.history_limit)
+        self.api = ObjectApi(self.registry, self.store, on_registry_change=self._mirror_resources)
+        for spec in builtin_specs():
+            self.registry.register(spec)
+        self._mirror_resources()
+        namespaces = self._spec("", "v1", "namespaces")
+        for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            self.api.create(namespaces, None, {"metadata": {"name": name}})
+
+    # ------------------------------------------------------------------------------------ public API
+
+    def register_resource(
+        self,
+        *,
+        group: str,
+        version: str,
+        plural: str,
+        kind: str,
+        namespaced: bool,
+        subresources: set[str] | None = None,
+        short_names: list[str] | None = None,
+        singular: str = "",
+        categories: list[str] | None = None,
+    ) -> None:
+        subs = frozenset(subresources or ())
+        custom = group not in _BUILT_IN_GROUPS
+        scale = None
+        if "scale" in subs:
+            scale = ScalePaths(label_selector="" if custom else None)
+        self.api.register(ResourceSpec(
+            group=group, version=version, plural=plural, kind=kind, namespaced=namespaced,
+            singular=singular or kind.lower(), short_names=tuple(short_names or ()),
+            categories=tuple(categories or ()), subresources=subs, custom=custom, scale=scale,
+            returns_deleted_object=custom,
+        ))
+
+    def register_crd(self, crd: dict[str, Any]) -> None:
+        with self.store.lock:
+            self.api.register_crd(crd)
+
+    def write_count(self) -> int:
+        return self._writes
+
+    def get_object(self, group: str, version: str, plural: str, namespace: str | None,
+                   name: str) -> dict[str, Any] | None:
+        spec = self._spec(group, version, plural)
+        obj = self.store.get(spec.storage_key, (namespace or CLUSTER) if spec.namespaced else CLUSTER, name)
+        return None if obj is None else cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
+
+    def list_objects(self, group: str, version: str, plural: str,
+                     namespace: str | None = None) -> list[dict[str, Any]]:
+        spec = self._spec(group, version, plural)
+        namespace = namespace if spec.namespaced else None
+        result = self.api.select(spec, namespace, LabelSelector(), FieldSelector())
+        return [cast(dict[str, Any], deep_copy(_versioned(obj, spec))) for obj in result.items]
+
+    # In-process writes with the same rules as HTTP, for simulators that skip the network. Safe from any
+    # thread; they are not requests, so write_count() does not count them.
+
+    def create_object(self, group: str, version: str, plural: str, body: dict[str, Any],
+                      namespace: str | None = None) -> dict[str, Any]:
+        spec = self._spec(group, version, plural)
+        obj = self.api.create(spec, namespace if spec.namespaced else None, deep_copy(body))
+        return cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
+
+    def replace_object(self, group: str, version: str, plural: str, namespace: str | None, name: str,
+                       body: dict[str, Any], *, subresource: str | None = None) -> dict[str, Any]:
+        spec = self._spec(group, version, plural)
+        self._check_subresource(spec, subresource)
+        obj = self.api.replace(spec, namespace, name, deep_copy(body), subresource=subresource)
+        return cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
+
+    def patch_object(self, group: str, version: str, plural: str, namespace: str | None, name: str,
+                     patch: Any, *, patch_type: PatchType = "merge",
+                     subresource: str | None = None) -> dict[str, Any]:
+        spec = self._spec(group, version, plural)
+        self._check_subresource(spec, subresource)
+        if patch_type == "strategic" and spec.custom:
+            raise status.unsupported_media_type(
+                "application/strategic-merge-patch+json", _ACCEPTED_PATCHES_CUSTOM)
+        obj = self.api.patch(spec, namespace, name, patch_type, deep_copy(patch), subresource=subresource)
+        return cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
+
+    def delete_object(self, group: str, version: str, plural: str, namespace: str | None, name: str, *,
+                      propagation: Propagation = "Background") -> dict[str, Any] | None:
+        """Delete (or mark for deletion); returns the object if it still exists (finalizers), else None."""
+        spec = self._spec(group, version, plural)
+        obj, gone = self.api.delete(spec, namespace, name, DeleteOptions(propagation=propagation))
+        return None if gone else cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
+
+    def close_watches(self) -> None:
+        """End every open watch stream (their clients see a normal end of stream and may reconnect)."""
+        self.store.close_all_watches()
+
+    # --------------------------------------------------------------------------------------- helpers
+
+    def _spec(self, group: str, version: str, plural: str) -> ResourceSpec:
+        spec = self.registry.get(group, version, plural)
+        if spec is None:
+            raise status.unknown_resource()
+        return spec
+
+    @staticmethod
+    def _check_subresource(spec: ResourceSpec, subresource: str | None) -> None:
+        if subresource is not None and subresource not in spec.subresources:
+            raise status.unknown_resource()
+
+    def _mirror_resources(self) -> None:
+        # Keep kmock's own view of the resources in step, for code that inspects ``emulator.resources``.
+        self.resources.clear()
+        for spec in self.registry:
+            self.resources[kmock.resource(spec.group, spec.version, spec.plural)] = kmock.ResourceInfo(
+                kind=spec.kind, singular=spec.singular_name, namespaced=spec.namespaced,
+                verbs=set(spec.verbs), shortnames=set(spec.short_names), categories=set(spec.categories),
+                subresources=set(spec.subresources),
+            )
+
+    # ------------------------------------------------------------------------------------ HTTP entry
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        # kmock's entry point, minus its URL parser's crash on collection URLs such as /api/v1/namespaces.
+        await raw_request.read()
+        request = await self._parse_request(raw_request)
+        self._requests.append(request)
+        limit = self.kmock_request_limit
+        if limit is not None and len(self._requests) > limit + limit // 10 + 1:
+            del self._requests[: len(self._requests) - limit]
+        try:
+            return await self._handle(request)
+        except Exception as exc:  # a bug, not an API refusal (those are answered inside _handle)
+            if not self._errors:
+                raise
+            self._errors[-1].append(exc)
+            return await self._render_error(exc)
+
+    async def _parse_request(self, raw_request: aiohttp.web.BaseRequest) -> kmock.Request:
+        try:
+            return await kmock.Request._parse(raw_request, id=len(self._requests))
+        except ValueError:
+            body = await raw_request.read()
+            return kmock.Request(
+                id=len(self._requests), raw_request=raw_request, url=raw_request.url, method=raw_request.method,
+                params=dict(raw_request.query), headers=dict(raw_request.headers), body=body,
+                text=body.decode("utf-8", errors="replace"),
+            )
+
+    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        raw = request._raw_request
+        assert raw is not None  # kmock sets it for every request that arrives over HTTP
+        path = parse_api_path(raw.path)
+        params = dict(request.params)
+        if path is None:
+            record = self._record_non_resource(raw.method, raw.path)
+        else:
+            verb = _verb_for(raw.method, path, params)
+            record = RequestRecord(verb, path.group, path.version, path.plural, path.subresource,
+                                   path.namespace, path.name, path=raw.path)
+            if verb in WRITE_VERBS:
+                self._writes += 1
+        self.requests.append(record)
+
+        response: aiohttp.web.StreamResponse | None = None
+        if self._payloads:
+            try:
+                response = await kmock.RawHandler._handle(self, request)
+            except NotImplementedError:
+                response = None
+        if response is None:
+            try:
+                if path is None:
+                    response = self._serve_non_resource(raw.method, raw.path)
+                else:
+                    response = await self._serve_resource(request, raw, path, record, params)
+            except ApiError as error:
+                response = _error_response(error)
+        record.code = response.status
+        return response
+
+    def _record_non_resource(self, method: str, raw_path: str) -> RequestRecord:
+        parts = [p for p in raw_path.strip("/").split("/") if p]
+        group = version = ""
+        if parts[:1] == ["api"] and len(parts) >= 2:
+            version = parts[1]
+        elif parts[:1] == ["apis"] and len(parts) >= 2:
+            group = parts[1]
+            version = parts[2] if len(parts) >= 3 else ""
+        return RequestRecord(method.lower(), group, version, "", None, None, None, path=raw_path)
+
+    def _serve_non_resource(self, method: str, raw_path: str) -> aiohttp.web.StreamResponse:
+        if method != "GET":
+            raise status.method_not_allowed()
+        parts = [p for p in raw_path.strip("/").split("/") if p]
+        document: dict[str, Any] | None = None
+        if parts == ["api"]:
+            document = discovery.api_versions()
+        elif len(parts) == 2 and parts[0] == "api":
+            document = discovery.api_resource_list(self.registry, "", parts[1])
+            if parts[1] != "v1":
+                document = None
+        elif parts == ["apis"]:
+            document = discovery.api_group_list(self.registry)
+        elif len(parts) == 2 and parts[0] == "apis":
+            document = discovery.api_group(self.registry, parts[1])
+        elif len(parts) == 3 and parts[0] == "apis":
+            document = discovery.api_resource_list(self.registry, parts[1], parts[2])
+        elif parts == ["version"]:
+            document = dict(discovery.SERVER_VERSION)
+        elif parts and parts[0] in ("healthz", "livez", "readyz"):
+            return aiohttp.web.Response(text="ok", content_type="text/plain")
+        if document is None:
+            raise status.unknown_resource()
+        return _json_response(document)
+
+    async def _serve_resource(self, request: kmock.Request, raw: aiohttp.web.BaseRequest, path: ApiPath,
+                              record: RequestRecord, params: dict[str, str]) -> aiohttp.web.StreamResponse:
+        spec = self.registry.get(path.group, path.version, path.plural)
+        if spec is None:
+            raise status.unknown_resource()
+        if spec.namespaced:
+            namespace = path.namespace
+        elif path.namespace is not None:
+            raise status.unknown_resource()
+        else:
+            namespace = None
+        verb = record.verb
+        if verb not in spec.verbs and not (path.subresource and verb in ("get", "update", "patch")):
+            raise status.method_not_allowed()
+        if path.subresource is not None and path.subresource not in spec.subresources:
+            raise status.unknown_resource()
+        if path.subresource is not None and path.subresource not in ("status", "scale"):
+            raise status.method_not_allowed()  # exec, log, eviction, …: nothing runs behind this API
+        if spec.namespaced and namespace is None and verb not in ("list", "watch"):
+            raise status.method_not_allowed()
+        dry_run = params.get("dryRun") == "All"
+
+        if verb == "watch":
+            return await self._respond_watch(raw, spec, namespace, path.name, params, record)
+        if verb == "list":
+            return self._respond_list(spec, namespace, params)
+        if verb == "get":
+            if path.subresource == "scale":
+                return _json_response(self.api.get_scale(spec, namespace, cast(str, path.name)))
+            return _json_response(_versioned(self.api.get(spec, namespace, cast(str, path.name)), spec))
+        if verb == "create":
+            if path.name is not None:
+                raise status.method_not_allowed()
+            body = _decode(request.body, _media_type(request.headers))
+            created = self.api.create(spec, namespace, body, dry_run=dry_run)
+            return _json_response(_versioned(created, spec), 201)
+        name = cast(str, path.name)
+        if verb == "update":
+            body = _decode(request.body, _media_type(request.headers))
+            if path.subresource == "scale":
+                scale = self.api.update_scale(spec, namespace, name, body=body, dry_run=dry_run)
+                return _json_response(scale)
+            obj = self.api.replace(spec, namespace, name, body, subresource=path.subresource, dry_run=dry_run)
+            return _json_response(_versioned(obj, spec))
+        if verb == "patch":
+            patch_type = self._patch_type(spec, request.headers, scale=path.subresource == "scale")
+            body = _decode(request.body, "application/json")
+            if path.subresource == "scale":
+                scale = self.api.update_scale(spec, namespace, name, patch_type=patch_type, body=body,
+                                              dry_run=dry_run)
+                return _json_response(scale)
+            obj = self.api.patch(spec, namespace, name, patch_type, body, subresource=path.subresource,
+                                 dry_run=dry_run)
+            return _json_response(_versioned(obj, spec))
+        if verb == "delete":
+            options = self._delete_options(request, params, dry_run)
+            obj, gone = self.api.delete(spec, namespace, name, options)
+            if gone and not spec.returns_deleted_object:
+                uid = str((obj.get("metadata") or {}).get("uid", ""))
+                return _json_response(status.success_status(name=name, group=spec.group, resource=spec.plural,
+                                                            uid=uid))
+            return _json_response(_versioned(obj, spec))
+        if verb == "deletecollection":
+            labels, fields = _selectors(params)
+            options = self._delete_options(request, params, dry_run)
+            items = self.api.delete_collection(spec, namespace, labels, fields, options)
+            return _json_response({
+                "kind": spec.list_kind, "apiVersion": spec.api_version,
+                "metadata": {"resourceVersion": str(self.store.resource_version)},
+                "items": [_versioned(obj, spec) for obj in items],
+            })
+        raise status.method_not_allowed()
+
+    @staticmethod
+    def _patch_type(spec: ResourceSpec, headers: Mapping[str, str], *, scale: bool) -> PatchType:
+        media_type = _media_type(headers)
+        # Scale is a built-in kind even for custom resources, so it takes strategic merge patches.
+        accepted = _ACCEPTED_PATCHES_CUSTOM if spec.custom and not scale else _ACCEPTED_PATCHES_BUILTIN
+        if media_type not in accepted:
+            raise status.unsupported_media_type(media_type, accepted)
+        return _PATCH_TYPES[media_type]
+
+    @staticmethod
+    def _delete_options(request: kmock.Request, params: Mapping[str, str], dry_run: bool) -> DeleteOptions:
+        body: dict[str, Any] = {}
+        if request.body.strip():
+            decoded = _decode(request.body, _media_type(request.headers))
+            if isinstance(decoded, dict):
+                body = decoded
+        propagation = params.get("propagationPolicy") or body.get("propagationPolicy")
+        orphan = params.get("orphanDependents", body.get("orphanDependents"))
+        if propagation is None and orphan in (True, "true"):
+            propagation = "Orphan"
+        if propagation not in (None, "Background", "Foreground", "Orphan"):
+            raise status.bad_request(
+                f"propagationPolicy {propagation!r} is not one of Background, Foreground, Orphan")
+        preconditions = body.get("preconditions") or {}
+        dry_run = dry_run or body.get("dryRun") == ["All"]
+        return DeleteOptions(
+            propagation=cast(Propagation, propagation or "Background"),
+            precondition_uid=preconditions.get("uid"),
+            precondition_rv=preconditions.get("resourceVersion"),
+            dry_run=dry_run,
+        )
+
+    def _respond_list(self, spec: ResourceSpec, namespace: str | None,
+                    params: Mapping[str, str]) -> aiohttp.web.StreamResponse:
+        labels, fields = _selectors(params)
+        try:
+            limit = int(params["limit"]) if params.get("limit") else None
+        except ValueError:
+            raise status.bad_request(f"invalid limit {params['limit']!r}") from None
+        result: ListResult = self.api.select(spec, namespace, labels, fields, limit=limit,
+                                           continue_token=params.get("continue"))
+        list_meta: dict[str, Any] = {"resourceVersion": str(result.resource_version)}
+        if result.continue_token:
+            list_meta["continue"] = result.continue_token
+        if result.remaining is not None:
+            list_meta["remainingItemCount"] = result.remaining
+        return _json_response({
+            "kind": spec.list_kind,
+            "apiVersion": spec.api_version,
+            "metadata": list_meta,
+            "items": [_versioned(obj, spec) for obj in result.items],
+        })
+
+    async def _respond_watch(self, raw: aiohttp.web.BaseRequest, spec: ResourceSpec, namespace: str | None,
+                           name: str | None, params: Mapping[str, str],
+                           record: RequestRecord) -> aiohttp.web.StreamResponse:
+        labels, fields = _selectors(params)
+        try:
+            timeout = float(params["timeoutSeconds"]) if params.get("timeoutSeconds") else None
+        except ValueError:
+            raise status.bad_request(f"invalid timeoutSeconds {params['timeoutSeconds']!r}") from None
+        rv_param = params.get("resourceVersion") or None
+        send_initial = params.get("sendInitialEvents") == "true"
+        watcher = Watcher(asyncio.get_running_loop(), WatchFilter(namespace, name, labels, fields))
+        key = spec.storage_key
+        initial: list[Obj] = []
+        with self.store.lock:
+            if rv_param is None or rv_param == "0" or send_initial:
+                initial = sorted(
+                    (obj for obj in self.store.iter_objects(key, namespace) if watcher.filter.matches(obj)),
+                    key=lambda obj: ((obj["metadata"].get("namespace") or ""), obj["metadata"]["name"]),
+                )
+                self.store.subscribe(key, watcher, None)
+            else:
+                try:
+                    since = int(rv_param)
+                except ValueError:
+                    raise status.bad_request(f"invalid resourceVersion {rv_param!r}") from None
+                try:
+                    replay = self.store.subscribe(key, watcher, since)
+                except HistoryExpired as exc:
+                    return await stream_error(raw, status.expired(str(exc)))
+                watcher.last_rv = since
+                watcher.replay(replay)
+            watcher.last_rv = max(watcher.last_rv, self.store.resource_version)
+        options = WatchOptions(
+            api_version=spec.api_version,
+            kind=spec.kind,
+            timeout=timeout,
+            bookmarks=params.get("allowWatchBookmarks") == "true",
+            bookmark_interval=self.bookmark_interval,
+            initial_events_end=send_initial,
+        )
+        record.code = 200  # a stream may last long; its status is known as soon as it starts
+        return await serve_watch(raw, self.store, watcher, initial, options,
+                                 on_finish=lambda: self.store.unsubscribe(key, watcher))
