@@ -1,0 +1,140 @@
+"""`rollouts sandbox`: run an emulated cluster on this machine until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import httpx
+import typer
+
+from rollouts.cli.main import app
+
+if TYPE_CHECKING:
+    from sandbox.cluster import Sandbox
+
+# rollouts/cli/sandbox.py → the repository (or install) root, where `rollouts crds --out crds` writes.
+DEFAULT_CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
+API_WAIT_SECONDS = 10.0
+
+
+def default_crd_dirs() -> list[Path]:
+    return [DEFAULT_CRD_DIR] if DEFAULT_CRD_DIR.is_dir() else []
+
+
+@app.command("sandbox")
+def sandbox_command(
+    kubeconfig: Annotated[
+        Path,
+        typer.Option(
+            "--kubeconfig",
+            dir_okay=False,
+            help="Where to write the kubeconfig for the sandbox, once its API answers.",
+        ),
+    ],
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="API port; 0 picks a free one.")] = 0,
+    ready_delay: Annotated[
+        float, typer.Option("--ready-delay", min=0.0, help="Seconds a pod takes to become Ready.")
+    ] = 0.5,
+    crds: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--crds",
+            file_okay=False,
+            help="Load the CRDs in this directory's *.yaml files (repeatable; default: the project's crds/)",
+        ),
+    ] = None,
+) -> None:
+    """Run an emulated Kubernetes cluster (API, Istio CRDs, Deployments, ReplicaSets, Pods) until Ctrl-C."""
+    try:
+        _check_writable(kubeconfig)
+    except OSError as error:
+        typer.echo(f"rollouts sandbox: {error}", err=True)
+        raise typer.Exit(1) from None
+    # Imported here: the emulator pulls in aiohttp and kmock, which no other command needs to load.
+    from sandbox.cluster import Sandbox, SandboxError
+
+    crd_dirs = list(crds) if crds else default_crd_dirs()
+    try:
+        cluster = Sandbox(port=port, ready_delay=ready_delay, crd_dirs=crd_dirs)
+        asyncio.run(_serve(cluster, kubeconfig, crd_dirs))
+    except (SandboxError, OSError) as error:
+        typer.echo(f"rollouts sandbox: {_describe(error, port)}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        # Interrupted while starting, before the signal handlers were in place: still a requested stop.
+        typer.echo("sandbox stopped", err=True)
+
+
+async def _serve(cluster: Sandbox, kubeconfig: Path, crd_dirs: list[Path]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with cluster:
+        await _wait_for_api(cluster.url)
+        cluster.write_kubeconfig(kubeconfig)
+        written = kubeconfig.read_bytes()
+        _print_usage(cluster.url, kubeconfig, crd_dirs)
+        try:
+            await stop.wait()
+        finally:
+            # The file names a port that is about to close; leave it only if someone replaced it meanwhile.
+            with contextlib.suppress(OSError):
+                if kubeconfig.read_bytes() == written:
+                    kubeconfig.unlink()
+    typer.echo("sandbox stopped", err=True)
+
+
+async def _wait_for_api(url: str) -> None:
+    """The kubeconfig is the signal that the sandbox is up, so write it only once the API answers."""
+    deadline = asyncio.get_running_loop().time() + API_WAIT_SECONDS
+    async with httpx.AsyncClient(base_url=url, timeout=2.0) as client:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get("/api/v1/namespaces/default")).status_code == 200:
+                    return
+            if asyncio.get_running_loop().time() > deadline:
+                raise OSError(f"the API at {url} did not answer within {API_WAIT_SECONDS:g}s")
+            await asyncio.sleep(0.05)
+
+
+def _print_usage(url: str, kubeconfig: Path, crd_dirs: list[Path]) -> None:
+    path = kubeconfig.resolve()
+    crd_note = ", ".join(str(d) for d in crd_dirs) or "none"
+    typer.echo(
+        f"Sandbox API at {url} (Istio CRDs; project CRDs from: {crd_note})\n"
+        f"Kubeconfig written to {path}\n"
+        f"\n"
+        f"  export KUBECONFIG={path}\n"
+        f"  kubectl get ns\n"
+        f"  rollouts controller --kubeconfig {path}\n"
+        f"\n"
+        f"Press Ctrl-C to stop."
+    )
+    sys.stdout.flush()
+
+
+def _check_writable(kubeconfig: Path) -> None:
+    """Fail before starting anything if the kubeconfig cannot be written where asked."""
+    parent = kubeconfig.parent
+    if not parent.is_dir():
+        raise OSError(f"cannot write the kubeconfig {kubeconfig}: directory {parent} does not exist")
+    if kubeconfig.is_dir():
+        raise OSError(f"cannot write the kubeconfig {kubeconfig}: it is a directory")
+    if not os.access(parent, os.W_OK | os.X_OK) or (kubeconfig.exists() and not os.access(kubeconfig, os.W_OK)):
+        raise OSError(f"cannot write the kubeconfig {kubeconfig}: permission denied")
+
+
+def _describe(error: BaseException, port: int) -> str:
+    if isinstance(error, OSError) and error.errno == errno.EADDRINUSE:
+        return f"cannot listen on 127.0.0.1:{port}: the port is in use (choose another with --port, or 0)"
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror or error}"
+    return str(error)

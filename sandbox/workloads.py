@@ -1,0 +1,455 @@
+"""The sandbox's workload simulator: the ReplicaSet and Deployment controllers and the kubelet, over HTTP.
+
+It talks to the API the way kube-controller-manager does: one list+watch per resource type (pods, ReplicaSets,
+Deployments), caches indexed by owner, deduplicating work queues fed by watch events, and writes only what
+differs from what it observed. Time-based transitions — a pod becoming Ready after its image's delay, a pod
+becoming available after minReadySeconds, a Deployment's progress deadline — are timers on the event loop.
+
+The decisions themselves are pure functions in `sandbox.workload_plans` and `sandbox.workload_status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, Self
+
+import httpx
+
+from sandbox.informer import Informer, ObjectKey, object_key
+from sandbox.work_queue import WorkQueue
+from sandbox.workload_plans import (
+    controller_uid,
+    pending_pod_status,
+    plan_deployment,
+    pod_for_replica_set,
+    pod_images,
+    pod_name,
+    pod_ready_delay,
+    pods_to_delete,
+    running_pod_status,
+)
+from sandbox.workload_status import (
+    JsonDict,
+    desired_replicas,
+    is_pod_active,
+    next_availability_change,
+    replica_set_status,
+    status_patch,
+)
+
+logger = logging.getLogger(__name__)
+
+MERGE_PATCH: Final = {"Content-Type": "application/merge-patch+json"}
+POD_NETWORK: Final = ipaddress.IPv4Network("10.244.0.0/16")
+# The ReplicaSet controller's cap on pod creations or deletions in one pass (burstReplicas).
+BURST_REPLICAS: Final = 500
+NAME_ATTEMPTS: Final = 5
+
+_PODS: Final = "/api/v1/pods"
+_REPLICA_SETS: Final = "/apis/apps/v1/replicasets"
+_DEPLOYMENTS: Final = "/apis/apps/v1/deployments"
+
+
+def _object_path(collection: str, namespace: str, name: str = "") -> str:
+    """/api/v1/pods + ns → /api/v1/namespaces/ns/pods[/name]."""
+    prefix, plural = collection.rsplit("/", 1)
+    path = f"{prefix}/namespaces/{namespace}/{plural}"
+    return f"{path}/{name}" if name else path
+
+
+class WorkloadSimulator:
+    """Keeps Pods, ReplicaSets and Deployments moving in an API server that has no controllers of its own.
+
+    `ready_delay` is how long a pod takes from creation to Ready; `ready_delay_by_image` overrides it per
+    container image (a pod's slowest image wins); None means the pod never becomes Ready — a broken version.
+    Both can be changed while running (`set_ready_delay`). `workers` is the number of concurrent passes per
+    controller (never two on one object); `seed` makes pod names reproducible.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        ready_delay: float | None = 0.5,
+        ready_delay_by_image: Mapping[str, float | None] | None = None,
+        workers: int = 4,
+        seed: int | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.ready_delay = ready_delay
+        self.ready_delay_by_image: dict[str, float | None] = dict(ready_delay_by_image or {})
+        self._workers = max(1, workers)
+        self._rng = random.Random(seed)
+        self._client: httpx.AsyncClient | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+
+        self._pods_queue: WorkQueue[ObjectKey] = WorkQueue()
+        self._rs_queue: WorkQueue[ObjectKey] = WorkQueue()
+        self._deployment_queue: WorkQueue[ObjectKey] = WorkQueue()
+
+        # Indexes that keep every pass proportional to the object it handles, not to the cluster.
+        self._pods_by_owner: dict[str, set[ObjectKey]] = {}
+        self._rs_by_owner: dict[str, set[ObjectKey]] = {}
+        self._rs_by_uid: dict[str, ObjectKey] = {}
+        self._deployment_by_uid: dict[str, ObjectKey] = {}
+        self._pod_seen_at: dict[str, float] = {}
+        self._pod_ips: dict[str, str] = {}
+        self._next_ip = 0
+
+        self._pods: Informer | None = None
+        self._replica_sets: Informer | None = None
+        self._deployments: Informer | None = None
+
+    # -- lifecycle --
+
+    async def start(self) -> None:
+        """List pods, ReplicaSets and Deployments, then react to changes in the background. Idempotent."""
+        if self._started:
+            return
+        self._started = True
+        self._client = httpx.AsyncClient(base_url=self.api_url, timeout=httpx.Timeout(10.0))
+        self._pods = Informer(self._client, _PODS, self._on_pod, kind="pods")
+        self._replica_sets = Informer(self._client, _REPLICA_SETS, self._on_replica_set, kind="replicasets")
+        self._deployments = Informer(self._client, _DEPLOYMENTS, self._on_deployment, kind="deployments")
+        try:
+            # Owners first, so the first pod events find their ReplicaSets indexed.
+            await self._deployments.start()
+            await self._replica_sets.start()
+            await self._pods.start()
+        except BaseException:
+            await self.stop()
+            raise
+        for queue, sync, name in (
+            (self._pods_queue, self._sync_pod, "kubelet"),
+            (self._rs_queue, self._sync_replica_set, "replicaset"),
+            (self._deployment_queue, self._sync_deployment, "deployment"),
+        ):
+            for index in range(self._workers):
+                self._tasks.append(asyncio.create_task(self._work(queue, sync), name=f"{name} worker {index}"))
+
+    async def stop(self) -> None:
+        """Cancel watches, workers and timers and close the HTTP client. Idempotent."""
+        if not self._started:
+            return
+        self._started = False
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for informer in (self._pods, self._replica_sets, self._deployments):
+            if informer is not None:
+                await informer.stop()
+        for queue in (self._pods_queue, self._rs_queue, self._deployment_queue):
+            queue.close()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    def set_ready_delay(self, image: str, delay: float | None) -> None:
+        """Change how long pods of `image` take to become Ready (None: never), waiting pods included."""
+        self.ready_delay_by_image[image] = delay
+        if self._pods is None:
+            return
+        for pod in self._pods:
+            if pod.get("status", {}).get("phase") != "Running" and image in pod_images(pod):
+                self._pods_queue.add(object_key(pod))
+
+    # -- event handlers: index, then queue the keys whose state may have changed --
+
+    def _on_pod(self, event_type: str, pod: JsonDict, old: JsonDict | None) -> None:
+        key = object_key(pod)
+        owner = controller_uid(pod)
+        old_owner = controller_uid(old) if old is not None else None
+        if old_owner and old_owner != owner:
+            self._unindex(self._pods_by_owner, old_owner, key)
+            self._queue_replica_set(old_owner)
+        uid = pod.get("metadata", {}).get("uid", "")
+        if event_type == "DELETED":
+            if owner:
+                self._unindex(self._pods_by_owner, owner, key)
+            self._pod_seen_at.pop(uid, None)
+            self._pod_ips.pop(uid, None)
+        else:
+            if owner:
+                self._pods_by_owner.setdefault(owner, set()).add(key)
+            self._pods_queue.add(key)
+        if owner:
+            self._queue_replica_set(owner)
+
+    def _on_replica_set(self, event_type: str, rs: JsonDict, old: JsonDict | None) -> None:
+        key = object_key(rs)
+        uid = rs.get("metadata", {}).get("uid", "")
+        owner = controller_uid(rs)
+        old_owner = controller_uid(old) if old is not None else None
+        if old_owner and old_owner != owner:
+            self._unindex(self._rs_by_owner, old_owner, key)
+            self._queue_deployment(old_owner)
+        if event_type == "DELETED":
+            self._rs_by_uid.pop(uid, None)
+            if owner:
+                self._unindex(self._rs_by_owner, owner, key)
+        else:
+            self._rs_by_uid[uid] = key
+            if owner:
+                self._rs_by_owner.setdefault(owner, set()).add(key)
+            self._rs_queue.add(key)
+        if owner:
+            self._queue_deployment(owner)
+
+    def _on_deployment(self, event_type: str, deployment: JsonDict, old: JsonDict | None) -> None:
+        uid = deployment.get("metadata", {}).get("uid", "")
+        if event_type == "DELETED":
+            self._deployment_by_uid.pop(uid, None)
+            return
+        self._deployment_by_uid[uid] = object_key(deployment)
+        self._deployment_queue.add(object_key(deployment))
+
+    def _queue_replica_set(self, uid: str) -> None:
+        if (key := self._rs_by_uid.get(uid)) is not None:
+            self._rs_queue.add(key)
+
+    def _queue_deployment(self, uid: str) -> None:
+        if (key := self._deployment_by_uid.get(uid)) is not None:
+            self._deployment_queue.add(key)
+
+    @staticmethod
+    def _unindex(index: dict[str, set[ObjectKey]], owner: str, key: ObjectKey) -> None:
+        keys = index.get(owner)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del index[owner]
+
+    # -- workers --
+
+    async def _work(self, queue: WorkQueue[ObjectKey], sync: Callable[[ObjectKey], Awaitable[None]]) -> None:
+        while True:
+            key = await queue.get()
+            try:
+                await sync(key)
+                queue.forget(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("sync of %s/%s failed, retrying: %s", key[0], key[1], error)
+                queue.add_rate_limited(key)
+            finally:
+                queue.done(key)
+
+    # -- kubelet --
+
+    async def _sync_pod(self, key: ObjectKey) -> None:
+        """Pending once scheduled, Running and Ready after its images' delay; never for a delay of None."""
+        pod = self._pods_informer.get(key)
+        if pod is None or pod["metadata"].get("deletionTimestamp"):
+            return
+        status = pod.get("status") or {}
+        phase = status.get("phase")
+        if phase not in (None, "", "Pending"):
+            return
+        loop = asyncio.get_running_loop()
+        uid = pod["metadata"].get("uid", "")
+        seen_at = self._pod_seen_at.setdefault(uid, loop.time())
+        delay = pod_ready_delay(pod, self.ready_delay, self.ready_delay_by_image)
+        now = time.time()
+        if delay is not None and loop.time() >= seen_at + delay:
+            status = running_pod_status(pod, now, self._pod_ip(uid))
+            await self._write_status(self._pods_informer, _PODS, pod, status)
+            return
+        if not _has_kubelet_status(pod):
+            await self._write_status(self._pods_informer, _PODS, pod, pending_pod_status(pod, now))
+        if delay is not None:
+            self._pods_queue.add_after(key, seen_at + delay - loop.time())
+
+    def _pod_ip(self, uid: str) -> str:
+        """A pod IP, not reused soon: a mesh simulator may still be keyed by a deleted pod's address."""
+        if uid not in self._pod_ips:
+            # Neither the network address, nor the gateway (.1), nor the broadcast address.
+            hosts = POD_NETWORK.num_addresses - 3
+            self._pod_ips[uid] = str(POD_NETWORK.network_address + 2 + self._next_ip % hosts)
+            self._next_ip += 1
+        return self._pod_ips[uid]
+
+    # -- ReplicaSet controller --
+
+    async def _sync_replica_set(self, key: ObjectKey) -> None:
+        replica_sets = self._replica_sets_informer
+        rs = replica_sets.get(key)
+        if rs is None:
+            return  # its pods go with it: the API server collects objects whose owner is gone
+        if not rs["metadata"].get("deletionTimestamp"):
+            active = self._active_pods(rs)
+            surplus = len(active) - desired_replicas(rs)
+            if surplus < 0:
+                await asyncio.gather(*(self._create_pod(rs) for _ in range(min(-surplus, BURST_REPLICAS))))
+            elif surplus > 0:
+                doomed = pods_to_delete(active, min(surplus, BURST_REPLICAS))
+                await asyncio.gather(*(self._delete(self._pods_informer, _PODS, pod) for pod in doomed))
+        now = time.time()
+        active = self._active_pods(rs)
+        rs = replica_sets.get(key) or rs
+        await self._write_status(replica_sets, _REPLICA_SETS, rs, replica_set_status(rs, active, now))
+        wake_at = next_availability_change(rs, active, now)
+        if wake_at is not None:
+            # A hair past the moment: availability compares strictly with whole-second timestamps.
+            self._rs_queue.add_after(key, wake_at - now + 0.01)
+
+    def _active_pods(self, rs: JsonDict) -> list[JsonDict]:
+        pods = self._pods_informer
+        keys = self._pods_by_owner.get(rs["metadata"].get("uid", ""), ())
+        return [pod for key in keys if (pod := pods.get(key)) is not None and is_pod_active(pod)]
+
+    async def _create_pod(self, rs: JsonDict) -> None:
+        client = self._http
+        namespace = rs["metadata"]["namespace"]
+        for _ in range(NAME_ATTEMPTS):
+            body = pod_for_replica_set(rs, pod_name(rs["metadata"]["name"], self._rng))
+            response = await client.post(_object_path(_PODS, namespace), json=body)
+            if response.status_code == 409:
+                continue  # the random suffix collided with an existing pod's name
+            _raise_for_status(response, f"create pod for replicaset {namespace}/{rs['metadata']['name']}")
+            self._pods_informer.store(response.json())
+            return
+        raise RuntimeError(f"no free pod name for replicaset {namespace}/{rs['metadata']['name']}")
+
+    # -- Deployment controller --
+
+    async def _sync_deployment(self, key: ObjectKey) -> None:
+        deployments, replica_sets = self._deployments_informer, self._replica_sets_informer
+        deployment = deployments.get(key)
+        if deployment is None:
+            return
+        namespace = key[0]
+        uid = deployment["metadata"].get("uid", "")
+        rs_list = [rs for k in self._rs_by_owner.get(uid, ()) if (rs := replica_sets.get(k)) is not None]
+        plan = plan_deployment(deployment, rs_list, time.time())
+        client = self._http
+        if plan.create is not None:
+            response = await client.post(_object_path(_REPLICA_SETS, namespace), json=plan.create)
+            if response.status_code == 409:
+                await self._resolve_name_collision(deployment, plan.create)
+                return
+            _raise_for_status(response, f"create replicaset for deployment {namespace}/{key[1]}")
+            replica_sets.store(response.json())
+        for name, patch in plan.patches.items():
+            response = await client.patch(_object_path(_REPLICA_SETS, namespace, name), json=patch, headers=MERGE_PATCH)
+            if response.status_code == 404:
+                continue
+            _raise_for_status(response, f"update replicaset {namespace}/{name}")
+            replica_sets.store(response.json())
+        for name in plan.deletes:
+            if (rs := replica_sets.get((namespace, name))) is not None:
+                await self._delete(replica_sets, _REPLICA_SETS, rs)
+        if plan.deployment_annotations:
+            response = await client.patch(
+                _object_path(_DEPLOYMENTS, namespace, key[1]),
+                json={"metadata": {"annotations": plan.deployment_annotations}},
+                headers=MERGE_PATCH,
+            )
+            if response.status_code == 404:
+                return
+            _raise_for_status(response, f"annotate deployment {namespace}/{key[1]}")
+            deployments.store(response.json())
+        current = deployments.get(key) or deployment
+        await self._write_status(deployments, _DEPLOYMENTS, current, plan.status)
+        if plan.recheck_at is not None:
+            self._deployment_queue.add_after(key, plan.recheck_at - time.time())
+
+    async def _resolve_name_collision(self, deployment: JsonDict, wanted: JsonDict) -> None:
+        """A ReplicaSet already has the new one's name: ours (the cache lags) or a hash collision."""
+        namespace, name = deployment["metadata"]["namespace"], wanted["metadata"]["name"]
+        response = await self._http.get(_object_path(_REPLICA_SETS, namespace, name))
+        if response.status_code == 200:
+            existing = response.json()
+            same_template = existing.get("spec", {}).get("template") == wanted["spec"]["template"]
+            if controller_uid(existing) == deployment["metadata"].get("uid") and same_template:
+                self._replica_sets_informer.store(existing)
+                return
+        collisions = int((deployment.get("status") or {}).get("collisionCount") or 0) + 1
+        await self._write_status(
+            self._deployments_informer,
+            _DEPLOYMENTS,
+            deployment,
+            {**(deployment.get("status") or {}), "collisionCount": collisions},
+        )
+
+    # -- writes --
+
+    async def _write_status(self, informer: Informer, collection: str, obj: JsonDict, desired: JsonDict) -> None:
+        """Merge-patch /status with what differs from the observed status; nothing when nothing differs."""
+        patch = status_patch(obj.get("status"), desired)
+        if patch is None:
+            return
+        namespace, name = object_key(obj)
+        response = await self._http.patch(
+            _object_path(collection, namespace, name) + "/status", json={"status": patch}, headers=MERGE_PATCH
+        )
+        if response.status_code == 404:
+            return  # deleted meanwhile; its DELETED event is on the way
+        _raise_for_status(response, f"update status of {collection.rsplit('/', 1)[-1]} {namespace}/{name}")
+        informer.store(response.json())
+
+    async def _delete(self, informer: Informer, collection: str, obj: JsonDict) -> None:
+        namespace, name = object_key(obj)
+        response = await self._http.delete(_object_path(collection, namespace, name))
+        if response.status_code not in (404, 409):
+            _raise_for_status(response, f"delete {collection.rsplit('/', 1)[-1]} {namespace}/{name}")
+        informer.forget(obj)
+
+    # -- accessors that exist only once started --
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("WorkloadSimulator is not started")
+        return self._client
+
+    @property
+    def _pods_informer(self) -> Informer:
+        assert self._pods is not None
+        return self._pods
+
+    @property
+    def _replica_sets_informer(self) -> Informer:
+        assert self._replica_sets is not None
+        return self._replica_sets
+
+    @property
+    def _deployments_informer(self) -> Informer:
+        assert self._deployments is not None
+        return self._deployments
+
+
+def _has_kubelet_status(pod: Mapping[str, Any]) -> bool:
+    status = pod.get("status") or {}
+    return status.get("phase") == "Pending" and any(
+        c.get("type") == "PodScheduled" for c in status.get("conditions") or ()
+    )
+
+
+def _raise_for_status(response: httpx.Response, action: str) -> None:
+    if response.is_success:
+        return
+    try:
+        message = response.json().get("message") or response.text
+    except ValueError:
+        message = response.text
+    raise httpx.HTTPStatusError(
+        f"{action}: HTTP {response.status_code}: {message}", request=response.request, response=response
+    )
