@@ -228,7 +228,9 @@ class AsyncKubeClient:
     async def list(
         self, kind: ResourceKind, namespace: str | None = None, *, label_selector: str | None = None
     ) -> builtins.list[JsonObject]:
-        result: builtins.list[JsonObject] = await self._run(self.sync.list, kind, namespace, label_selector=label_selector)
+        result: builtins.list[JsonObject] = await self._run(
+            self.sync.list, kind, namespace, label_selector=label_selector
+        )
         return result
 
     async def create(self, kind: ResourceKind, namespace: str | None, body: Mapping[str, Any]) -> JsonObject:
