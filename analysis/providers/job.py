@@ -1,0 +1,229 @@
+"""The ``job`` provider: a Kubernetes Job per measurement; Complete is a success, Failed a failure.
+
+As in Argo, the Job is named ``<run uid>.<metric>.<n>`` (n counts measurements from 1), lives in the run's
+namespace, carries the template's labels and annotations plus the run's uid label
+(``analysisrun.argoproj.io/uid``) and name/metric annotations, and has the run as its controller owner, so that
+deleting the run deletes its Jobs. ``run`` creates the Job and reports Running; ``resume`` reads its
+conditions; ``terminate`` deletes it; ``garbage_collect`` deletes a metric's oldest Jobs beyond a limit.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from pydantic import ValidationError
+
+from analysis.models import JobMetric
+from analysis.providers.base import BaseProvider, MeasurementContext, ProviderError, ProviderResult, provider_section
+from kube.errors import Conflict, KubeError, NotFound
+from kube.resources import JOBS
+
+if TYPE_CHECKING:
+    from kube.client import AsyncKubeClient, JsonObject
+
+JOB_NAME_KEY: Final = "job-name"
+JOB_NAMESPACE_KEY: Final = "job-namespace"
+RUN_UID_LABEL: Final = "analysisrun.argoproj.io/uid"
+RUN_NAME_ANNOTATION: Final = "analysisrun.argoproj.io/name"
+METRIC_NAME_ANNOTATION: Final = "analysisrun.argoproj.io/metric-name"
+RUN_API_VERSION: Final = "argoproj.io/v1alpha1"
+RUN_KIND: Final = "AnalysisRun"
+MAX_NAME_LENGTH: Final = 63
+"""The job controller copies a Job's name into a label of its pods, and label values stop at 63 characters."""
+DEFAULT_POLL_INTERVAL: Final = 1.0
+
+_NOT_DNS: Final = re.compile(r"[^a-z0-9-]+")
+_TRAILING_NUMBER: Final = re.compile(r"\.(\d+)$")
+
+
+def job_name(run_uid: str, metric_name: str, measurement_index: int) -> str:
+    """``<uid>.<metric>.<measurement_index + 1>``, Argo's name, whenever that is a valid name of ≤ 63 characters.
+
+    A metric name that is not DNS-safe (``Error_Rate``) or too long is cut down to one that is, with a hash of
+    the original appended, so that two metrics of one run never share a Job name.
+    """
+    number = str(measurement_index + 1)
+    safe = _NOT_DNS.sub("-", metric_name.lower()).strip("-") or "metric"
+    name = f"{run_uid}.{safe}.{number}"
+    if safe == metric_name and len(name) <= MAX_NAME_LENGTH:
+        return name
+    digest = hashlib.sha256(metric_name.encode()).hexdigest()[:8]
+    prefix = run_uid[:36]
+    budget = MAX_NAME_LENGTH - len(prefix) - len(number) - len(digest) - 3  # two dots and a dash
+    short = safe[: max(budget, 0)].rstrip("-")
+    return f"{prefix}.{short}-{digest}.{number}" if short else f"{prefix}.{digest}.{number}"
+
+
+def job_manifest(context: MeasurementContext, metric: JobMetric) -> JsonObject:
+    """The Job for this measurement, owned by the run."""
+    labels = {**metric.metadata.labels, RUN_UID_LABEL: context.run_uid}
+    annotations = {
+        **metric.metadata.annotations,
+        RUN_NAME_ANNOTATION: context.run_name,
+        METRIC_NAME_ANNOTATION: context.metric_name,
+    }
+    return {
+        "apiVersion": JOBS.api_version,
+        "kind": JOBS.kind,
+        "metadata": {
+            "name": job_name(context.run_uid, context.metric_name, context.measurement_index),
+            "namespace": context.run_namespace,
+            "labels": labels,
+            "annotations": annotations,
+            "ownerReferences": [
+                {
+                    "apiVersion": RUN_API_VERSION,
+                    "kind": RUN_KIND,
+                    "name": context.run_name,
+                    "uid": context.run_uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        # Kept exactly as written (backoffLimit included): the API server defaults and validates it.
+        "spec": copy.deepcopy(metric.spec),
+    }
+
+
+def job_outcome(job: Mapping[str, Any]) -> tuple[str, str]:
+    """The measurement phase a Job's conditions mean (``Successful``/``Failed``/``Running``) and a message."""
+    metadata = job.get("metadata") or {}
+    where = f"{metadata.get('namespace', '')}/{metadata.get('name', '')}"
+    conditions = [c for c in (job.get("status") or {}).get("conditions") or () if isinstance(c, Mapping)]
+    true = {str(c.get("type")): c for c in conditions if str(c.get("status")) == "True"}
+    # Failed is checked first: a Job cannot really be both, and if it claims to, success is not what to report.
+    if "Failed" in true:
+        condition = true["Failed"]
+        detail = ": ".join(str(part) for part in (condition.get("reason"), condition.get("message")) if part)
+        return "Failed", f"job {where} failed" + (f": {detail}" if detail else "")
+    if "Complete" in true:
+        return "Successful", ""
+    return "Running", ""
+
+
+def _owned_by(job: Mapping[str, Any], run_uid: str) -> bool:
+    references = (job.get("metadata") or {}).get("ownerReferences") or ()
+    return any(ref.get("controller") and ref.get("uid") == run_uid for ref in references if isinstance(ref, Mapping))
+
+
+def _age_key(job: Mapping[str, Any]) -> tuple[str, int, str]:
+    # creationTimestamp has one-second resolution; the measurement number in the name orders Jobs within a second.
+    metadata = job.get("metadata") or {}
+    name = str(metadata.get("name", ""))
+    match = _TRAILING_NUMBER.search(name)
+    return str(metadata.get("creationTimestamp") or ""), int(match.group(1)) if match else 0, name
+
+
+class JobProvider(BaseProvider):
+    """Measures a metric by running a Job; the Job's outcome is the measurement's phase."""
+
+    name = "job"
+
+    def __init__(self, kube: AsyncKubeClient, *, poll_interval: float = DEFAULT_POLL_INTERVAL) -> None:
+        self.kube = kube
+        self.poll_interval = poll_interval
+
+    async def _run(self, context: MeasurementContext) -> ProviderResult:
+        _, section = provider_section(context.metric)
+        try:
+            metric = JobMetric.model_validate(dict(section))
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            raise ProviderError(f"invalid job provider: {where}: {first.get('msg', 'invalid')}") from None
+        if not context.run_uid:
+            raise ProviderError(
+                f"AnalysisRun {context.run_namespace}/{context.run_name} has no uid, which its Jobs' owner "
+                "reference needs"
+            )
+        body = job_manifest(context, metric)
+        name, namespace = body["metadata"]["name"], context.run_namespace
+        try:
+            await self.kube.create(JOBS, namespace, body)
+        except Conflict:
+            # A controller that restarted between creating the Job and recording the measurement creates it
+            # again; the Job it made then is this measurement's, as long as it is this run's and this metric's.
+            existing = await self._get(namespace, name)
+            annotations = ((existing or {}).get("metadata") or {}).get("annotations") or {}
+            if (
+                existing is None
+                or not _owned_by(existing, context.run_uid)
+                or annotations.get(METRIC_NAME_ANNOTATION) != context.metric_name
+            ):
+                raise ProviderError(
+                    f"job {namespace}/{name} already exists and belongs to another AnalysisRun or metric"
+                ) from None
+        except KubeError as error:
+            raise ProviderError(f"could not create job {namespace}/{name}: {error}") from None
+        return ProviderResult(
+            phase="Running",
+            metadata={JOB_NAME_KEY: name, JOB_NAMESPACE_KEY: namespace},
+            resume_after=self.poll_interval,
+        )
+
+    async def _resume(self, context: MeasurementContext, metadata: Mapping[str, str]) -> ProviderResult:
+        name, namespace = self._reference(context, metadata)
+        job = await self._get(namespace, name)
+        if job is None:
+            raise ProviderError(f"job {namespace}/{name} no longer exists: it was deleted before it finished")
+        phase, message = job_outcome(job)
+        kept = {JOB_NAME_KEY: name, JOB_NAMESPACE_KEY: namespace}
+        if phase == "Running":
+            return ProviderResult(phase=phase, metadata=kept, resume_after=self.poll_interval)
+        return ProviderResult(phase=phase, message=message, metadata=kept)
+
+    async def _terminate(self, context: MeasurementContext, metadata: Mapping[str, str]) -> None:
+        if not metadata.get(JOB_NAME_KEY):
+            return  # nothing was created, so there is nothing to stop
+        name, namespace = self._reference(context, metadata)
+        await self._delete(namespace, name)
+
+    async def _garbage_collect(self, context: MeasurementContext, keep: int) -> None:
+        if not context.run_uid:
+            return
+        namespace = context.run_namespace
+        try:
+            jobs = await self.kube.list(JOBS, namespace, label_selector=f"{RUN_UID_LABEL}={context.run_uid}")
+        except KubeError as error:
+            raise ProviderError(
+                f"could not list the jobs of AnalysisRun {namespace}/{context.run_name}: {error}"
+            ) from None
+        # The uid label covers every metric of the run; the metric's annotation narrows it to this one. Jobs
+        # already being deleted are on their way out and count for neither side.
+        mine = [
+            job
+            for job in jobs
+            if ((job.get("metadata") or {}).get("annotations") or {}).get(METRIC_NAME_ANNOTATION) == context.metric_name
+            and not (job.get("metadata") or {}).get("deletionTimestamp")
+        ]
+        mine.sort(key=_age_key)
+        for job in mine[: max(len(mine) - max(keep, 0), 0)]:
+            await self._delete(namespace, str(job["metadata"]["name"]))
+
+    # -- helpers --
+
+    @staticmethod
+    def _reference(context: MeasurementContext, metadata: Mapping[str, str]) -> tuple[str, str]:
+        name = metadata.get(JOB_NAME_KEY)
+        if not name:
+            raise ProviderError("job metadata reference missing: the measurement records no job-name")
+        return name, metadata.get(JOB_NAMESPACE_KEY) or context.run_namespace
+
+    async def _get(self, namespace: str, name: str) -> JsonObject | None:
+        try:
+            return await self.kube.get_or_none(JOBS, namespace, name)
+        except KubeError as error:
+            raise ProviderError(f"could not read job {namespace}/{name}: {error}") from None
+
+    async def _delete(self, namespace: str, name: str) -> None:
+        try:
+            await self.kube.delete(JOBS, namespace, name, propagation="Background")
+        except NotFound:
+            return
+        except KubeError as error:
+            raise ProviderError(f"could not delete job {namespace}/{name}: {error}") from None

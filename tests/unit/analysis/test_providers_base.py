@@ -1,0 +1,157 @@
+"""The provider contract: masking of secrets, provider selection, and readable network errors."""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Any
+
+import pytest
+import requests
+
+from analysis.providers import MeasurementContext, MetricProvider, ProviderError, ProviderResult, provider_for
+from analysis.providers.base import BaseProvider, mask, mask_value, network_reason, provider_section
+from analysis.providers.job import JobProvider
+from analysis.providers.prometheus import PrometheusProvider
+from analysis.providers.web import WebProvider
+
+
+def context(metric: dict[str, Any], secrets: tuple[str, ...] = ()) -> MeasurementContext:
+    return MeasurementContext(
+        run_name="run", run_namespace="default", run_uid="uid", metric_name=metric.get("name", "m"),
+        metric=metric, secrets=secrets,
+    )
+
+
+# --- masking ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets", "expected"),
+    [
+        ("token=s3cr3t", ("s3cr3t",), "token=*****"),
+        ("a s3cr3t and s3cr3t again", ("s3cr3t",), "a ***** and ***** again"),
+        ("nothing here", ("s3cr3t",), "nothing here"),
+        ("empty secrets are ignored", ("",), "empty secrets are ignored"),
+        # The longer secret is hidden whole even though it contains the shorter one.
+        ("pass=abcdef", ("abc", "abcdef"), "pass=*****"),
+        ("two: alpha beta", ("alpha", "beta"), "two: ***** *****"),
+    ],
+)
+def test_mask(text: str, secrets: tuple[str, ...], expected: str) -> None:
+    assert mask(text, secrets) == expected
+
+
+def test_mask_value_masks_strings_inside_json_values_only() -> None:
+    value = {"token": "s3cr3t", "items": ["x-s3cr3t", 1, 2.5, None, True], "s3cr3t": 3}
+    assert mask_value(value, ("s3cr3t",)) == {"token": "*****", "items": ["x-*****", 1, 2.5, None, True], "*****": 3}
+    assert mask_value(0.5, ("s3cr3t",)) == 0.5
+
+
+class _Leaky(BaseProvider):
+    name = "leaky"
+
+    async def _run(self, context: MeasurementContext) -> ProviderResult:
+        if context.metric.get("fail"):
+            raise ProviderError("cannot reach http://user:s3cr3t@host", metadata={"query": "up{key='s3cr3t'}"})
+        return ProviderResult(value="echo s3cr3t", message="saw s3cr3t", metadata={"q": "s3cr3t"})
+
+
+async def test_results_and_errors_are_masked() -> None:
+    provider = _Leaky()
+    result = await provider.run(context({"name": "m"}, secrets=("s3cr3t",)))
+    assert (result.value, result.message, result.metadata) == ("echo *****", "saw *****", {"q": "*****"})
+    with pytest.raises(ProviderError) as caught:
+        await provider.run(context({"name": "m", "fail": True}, secrets=("s3cr3t",)))
+    assert str(caught.value) == "cannot reach http://user:*****@host"
+    assert caught.value.metadata == {"query": "up{key='*****'}"}
+    # The unmasked original must not ride along in the chain, where a logged traceback would print it.
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+async def test_default_resume_measures_again_and_terminate_is_a_no_op() -> None:
+    provider = _Leaky()
+    result = await provider.resume(context({"name": "m"}), {})
+    assert result.value == "echo s3cr3t"
+    assert await provider.terminate(context({"name": "m"}), {}) is None
+    assert await provider.garbage_collect(context({"name": "m"}), 1) is None
+
+
+# --- selection ----------------------------------------------------------------------------------------------
+
+
+def test_provider_for_picks_by_the_provider_key() -> None:
+    kube: Any = object()
+    prometheus = provider_for({"name": "m", "provider": {"prometheus": {"query": "up"}}}, kube=None)
+    web = provider_for({"name": "m", "provider": {"web": {"url": "http://x"}}}, kube=None)
+    job = provider_for({"name": "m", "provider": {"job": {"spec": {}}}}, kube=kube)
+    assert isinstance(prometheus, PrometheusProvider) and prometheus.name == "prometheus"
+    assert isinstance(web, WebProvider) and web.name == "web"
+    assert isinstance(job, JobProvider) and job.name == "job" and job.kube is kube
+    for provider in (prometheus, web, job):
+        assert isinstance(provider, MetricProvider)
+
+
+@pytest.mark.parametrize(
+    ("provider", "message"),
+    [
+        ({"datadog": {"query": "x"}}, "provider datadog is not supported by this controller"),
+        ({"newRelic": {"query": "x"}}, "provider newRelic is not supported"),
+        ({"plugin": {"argoproj-labs/sample": {}}}, "provider plugin/argoproj-labs/sample is not supported"),
+        ({}, "metric 'm' has no provider"),
+        ({"web": {"url": "u"}, "prometheus": {"query": "q"}}, "exactly one provider, found: web, prometheus"),
+        ({"web": None}, "exactly one provider, found: none"),
+        ({"web": "http://x"}, "provider web must be an object"),
+    ],
+)
+def test_provider_for_refuses(provider: dict[str, Any], message: str) -> None:
+    with pytest.raises(ProviderError, match=re.escape(message)):
+        provider_for({"name": "m", "provider": provider}, kube=None)
+
+
+def test_provider_for_without_a_provider_section() -> None:
+    with pytest.raises(ProviderError, match="has no provider"):
+        provider_for({"name": "m"}, kube=None)
+
+
+def test_job_provider_needs_a_kube_client() -> None:
+    with pytest.raises(ProviderError, match="needs a Kubernetes client"):
+        provider_for({"name": "m", "provider": {"job": {"spec": {}}}}, kube=None)
+
+
+def test_provider_section_returns_the_settings() -> None:
+    name, settings = provider_section({"name": "m", "provider": {"web": {"url": "http://x"}}})
+    assert (name, dict(settings)) == ("web", {"url": "http://x"})
+
+
+# --- network errors -----------------------------------------------------------------------------------------
+
+
+def _chained(outer: BaseException, inner: BaseException) -> BaseException:
+    outer.__cause__ = inner
+    return outer
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), "connection refused"),
+        (_chained(RuntimeError("pool"), ConnectionRefusedError(111, "Connection refused")), "connection refused"),
+        (socket.gaierror(-2, "Name or service not known"), "name resolution failed (Name or service not known)"),
+        (OSError(113, "No route to host"), "no route to host"),
+        (RuntimeError("plain"), "plain"),
+        (RuntimeError(), "RuntimeError"),
+    ],
+)
+def test_network_reason(error: BaseException, reason: str) -> None:
+    assert network_reason(error) == reason
+
+
+def test_network_reason_digs_through_requests() -> None:
+    # A real refused connection, as requests reports it: four layers deep.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(requests.ConnectionError) as caught:
+        requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+    assert network_reason(caught.value) == "connection refused"
