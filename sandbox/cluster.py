@@ -1,4 +1,5 @@
-"""The whole sandbox cluster in one object: API emulator, Istio and project CRDs, workload simulator.
+"""The whole sandbox cluster in one object: API emulator, Istio and project CRDs, workload simulator, and on
+request a simulated Istio mesh (`mesh=True`) and a real Prometheus scraping it (`prometheus=True`).
 
 `Sandbox` runs on the caller's event loop (`async with Sandbox() as cluster`); `SandboxThread` runs the same
 on a thread of its own for blocking callers — the `kubernetes` client, kopf's KopfRunner — which would
@@ -20,6 +21,9 @@ import yaml
 
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
 from sandbox.istio_crds import istio_crds
+from sandbox.mesh import MeshSimulator
+from sandbox.mesh_traffic import VersionProfile
+from sandbox.prometheus import PrometheusServer, ScrapeTarget
 from sandbox.workloads import WorkloadSimulator
 
 T = TypeVar("T")
@@ -28,6 +32,7 @@ CRD_KIND: Final = "CustomResourceDefinition"
 KUBECONFIG_CONTEXT: Final = "sandbox"
 # The emulator checks no credentials, but kubectl and the kubernetes client want a user with something in it.
 KUBECONFIG_TOKEN: Final = "sandbox-token"
+MESH_SCRAPE_JOB: Final = "istio-mesh"
 
 
 class SandboxError(RuntimeError):
@@ -94,7 +99,13 @@ def write_kubeconfig(path: Path, url: str, *, namespace: str = "default") -> Pat
 
 
 class Sandbox:
-    """An emulated cluster served over HTTP, with Istio's CRDs, the project's CRDs and simulated workloads."""
+    """An emulated cluster served over HTTP, with Istio's CRDs, the project's CRDs and simulated workloads.
+
+    `mesh=True` adds a `MeshSimulator` (`.mesh`): traffic along every VirtualService, reported as Istio's
+    metrics; `mesh_profiles` maps container images to how their pods behave. `prometheus=True` adds a real
+    Prometheus (`.prometheus`, URL at `.prometheus.url`) scraping the mesh every second; starting it takes
+    about 6 s, until its first scrape of the mesh succeeds.
+    """
 
     def __init__(
         self,
@@ -106,6 +117,9 @@ class Sandbox:
         ready_delay_by_image: Mapping[str, float | None] | None = None,
         namespaces: Sequence[str] = ("default",),
         simulate_workloads: bool = True,
+        mesh: bool = False,
+        mesh_profiles: Mapping[str, VersionProfile] | None = None,
+        prometheus: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -114,10 +128,15 @@ class Sandbox:
         self.ready_delay_by_image = dict(ready_delay_by_image or {})
         self.namespaces = list(namespaces)
         self.simulate_workloads = simulate_workloads
+        self.simulate_mesh = mesh
+        self.mesh_profiles = dict(mesh_profiles or {})
+        self.run_prometheus = prometheus
         self._stack: contextlib.AsyncExitStack | None = None
         self._url: str | None = None
         self._emulator: ApiEmulator | None = None
         self._workloads: WorkloadSimulator | None = None
+        self._mesh: MeshSimulator | None = None
+        self._prometheus: PrometheusServer | None = None
 
     @property
     def url(self) -> str:
@@ -136,6 +155,18 @@ class Sandbox:
         if self._workloads is None:
             raise RuntimeError("the sandbox simulates no workloads (not started, or simulate_workloads=False)")
         return self._workloads
+
+    @property
+    def mesh(self) -> MeshSimulator:
+        if self._mesh is None:
+            raise RuntimeError("the sandbox simulates no mesh (not started, or mesh=False)")
+        return self._mesh
+
+    @property
+    def prometheus(self) -> PrometheusServer:
+        if self._prometheus is None:
+            raise RuntimeError("the sandbox runs no Prometheus (not started, or prometheus=False)")
+        return self._prometheus
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         return write_kubeconfig(path, self.url, namespace=namespace)
@@ -157,16 +188,24 @@ class Sandbox:
                     handle.url, ready_delay=self.ready_delay, ready_delay_by_image=self.ready_delay_by_image
                 )
                 await stack.enter_async_context(self._workloads)
+            if self.simulate_mesh:
+                self._mesh = MeshSimulator(handle.url, profiles=self.mesh_profiles)
+                await stack.enter_async_context(self._mesh)
+            if self.run_prometheus:
+                # Started last: it counts as started once it has scraped the mesh, which must be serving.
+                targets = [ScrapeTarget(self._mesh.metrics_target, job=MESH_SCRAPE_JOB)] if self._mesh else []
+                self._prometheus = PrometheusServer(targets)
+                await stack.enter_async_context(self._prometheus)
         except BaseException:
             await self.stop()
             raise
 
     async def stop(self) -> None:
-        """Stop the simulator, then the emulator. Idempotent."""
+        """Stop Prometheus, the simulators, then the emulator. Idempotent."""
         stack, self._stack = self._stack, None
         if stack is not None:
             await stack.aclose()
-        self._url = self._emulator = self._workloads = None
+        self._url = self._emulator = self._workloads = self._mesh = self._prometheus = None
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -206,6 +245,9 @@ class SandboxThread:
         ready_delay_by_image: Mapping[str, float | None] | None = None,
         namespaces: Sequence[str] = ("default",),
         simulate_workloads: bool = True,
+        mesh: bool = False,
+        mesh_profiles: Mapping[str, VersionProfile] | None = None,
+        prometheus: bool = False,
         startup_timeout: float = 30.0,
     ) -> None:
         self.sandbox = Sandbox(
@@ -216,6 +258,9 @@ class SandboxThread:
             ready_delay_by_image=ready_delay_by_image,
             namespaces=namespaces,
             simulate_workloads=simulate_workloads,
+            mesh=mesh,
+            mesh_profiles=mesh_profiles,
+            prometheus=prometheus,
         )
         self.startup_timeout = startup_timeout
         self._thread: threading.Thread | None = None
@@ -235,6 +280,14 @@ class SandboxThread:
     @property
     def workloads(self) -> WorkloadSimulator:
         return self.sandbox.workloads
+
+    @property
+    def mesh(self) -> MeshSimulator:
+        return self.sandbox.mesh
+
+    @property
+    def prometheus(self) -> PrometheusServer:
+        return self.sandbox.prometheus
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:

@@ -18,6 +18,7 @@ from rollouts.cli.main import app
 
 if TYPE_CHECKING:
     from sandbox.cluster import Sandbox
+    from sandbox.mesh_traffic import VersionProfile
 
 # rollouts/cli/sandbox.py → the repository (or install) root, where `rollouts crds --out crds` writes.
 DEFAULT_CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
@@ -50,21 +51,52 @@ def sandbox_command(
             help="Load the CRDs in this directory's *.yaml files (repeatable; default: the project's crds/)",
         ),
     ] = None,
+    mesh: Annotated[
+        bool,
+        typer.Option(
+            "--mesh",
+            help="Simulate an Istio mesh: traffic along every VirtualService, served as Istio's metrics.",
+        ),
+    ] = False,
+    prometheus: Annotated[
+        bool,
+        typer.Option(
+            "--prometheus",
+            help="Run a real Prometheus scraping the simulated mesh (implies --mesh; needs the prometheus binary).",
+        ),
+    ] = False,
+    mesh_profiles: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mesh-profile",
+            metavar="IMAGE=ERROR_RATE[,LATENCY_MS]",
+            help="How pods of an image behave in the mesh, e.g. reviews:v2=0.4 for 40% errors (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Run an emulated Kubernetes cluster (API, Istio CRDs, Deployments, ReplicaSets, Pods) until Ctrl-C."""
     try:
         _check_writable(kubeconfig)
-    except OSError as error:
+        profiles = _parse_profiles(mesh_profiles or [])
+    except (OSError, ValueError) as error:
         typer.echo(f"rollouts sandbox: {error}", err=True)
         raise typer.Exit(1) from None
     # Imported here: the emulator pulls in aiohttp and kmock, which no other command needs to load.
     from sandbox.cluster import Sandbox, SandboxError
+    from sandbox.prometheus import PrometheusNotInstalled, PrometheusStartError
 
     crd_dirs = list(crds) if crds else default_crd_dirs()
     try:
-        cluster = Sandbox(port=port, ready_delay=ready_delay, crd_dirs=crd_dirs)
+        cluster = Sandbox(
+            port=port,
+            ready_delay=ready_delay,
+            crd_dirs=crd_dirs,
+            mesh=mesh or prometheus or bool(profiles),
+            mesh_profiles=profiles,
+            prometheus=prometheus,
+        )
         asyncio.run(_serve(cluster, kubeconfig, crd_dirs))
-    except (SandboxError, OSError) as error:
+    except (SandboxError, OSError, PrometheusNotInstalled, PrometheusStartError) as error:
         typer.echo(f"rollouts sandbox: {_describe(error, port)}", err=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
@@ -81,7 +113,7 @@ async def _serve(cluster: Sandbox, kubeconfig: Path, crd_dirs: list[Path]) -> No
         await _wait_for_api(cluster.url)
         cluster.write_kubeconfig(kubeconfig)
         written = kubeconfig.read_bytes()
-        _print_usage(cluster.url, kubeconfig, crd_dirs)
+        _print_usage(cluster.url, kubeconfig, crd_dirs, _observability_lines(cluster))
         try:
             await stop.wait()
         finally:
@@ -105,12 +137,40 @@ async def _wait_for_api(url: str) -> None:
             await asyncio.sleep(0.05)
 
 
-def _print_usage(url: str, kubeconfig: Path, crd_dirs: list[Path]) -> None:
+def _observability_lines(cluster: Sandbox) -> list[str]:
+    lines = []
+    if cluster.simulate_mesh:
+        lines.append(f"Mesh metrics (Istio's) at {cluster.mesh.metrics_url}")
+    if cluster.run_prometheus:
+        lines.append(f"Prometheus at {cluster.prometheus.url}")
+    return lines
+
+
+def _parse_profiles(values: list[str]) -> dict[str, VersionProfile]:
+    """`IMAGE=ERROR_RATE[,LATENCY_MS]` options; an image reference never contains '='."""
+    from sandbox.mesh_traffic import VersionProfile
+
+    profiles: dict[str, VersionProfile] = {}
+    for value in values:
+        image, _, behaviour = value.partition("=")
+        error_rate, _, latency = behaviour.partition(",")
+        try:
+            if not image or not error_rate:
+                raise ValueError("missing IMAGE or ERROR_RATE")
+            latency_ms = float(latency) if latency else VersionProfile.latency_ms
+            profiles[image] = VersionProfile(error_rate=float(error_rate), latency_ms=latency_ms)
+        except ValueError as error:
+            raise ValueError(f"--mesh-profile {value!r}: expected IMAGE=ERROR_RATE[,LATENCY_MS] ({error})") from None
+    return profiles
+
+
+def _print_usage(url: str, kubeconfig: Path, crd_dirs: list[Path], extra: list[str]) -> None:
     path = kubeconfig.resolve()
     crd_note = ", ".join(str(d) for d in crd_dirs) or "none"
     typer.echo(
         f"Sandbox API at {url} (Istio CRDs; project CRDs from: {crd_note})\n"
-        f"Kubeconfig written to {path}\n"
+        + "".join(f"{line}\n" for line in extra)
+        + f"Kubeconfig written to {path}\n"
         f"\n"
         f"  export KUBECONFIG={path}\n"
         f"  kubectl get ns\n"
