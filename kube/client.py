@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import json
+import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,6 +18,7 @@ from urllib.parse import urlencode
 import kubernetes.client
 import kubernetes.config
 import urllib3.exceptions
+import yaml
 
 from kube.errors import ApiError, ConfigError, Unreachable, api_error
 from kube.resources import ResourceKind
@@ -29,8 +31,25 @@ PATCH_CONTENT_TYPES = {
 JsonObject = dict[str, Any]
 
 
+# What the kubernetes package lets escape from a kubeconfig that is not YAML, or not a mapping of the fields it
+# expects: it checks only the fields of a well-formed file, and trips over the rest in its parser or its lookups.
+_MALFORMED = (yaml.YAMLError, TypeError, AttributeError, KeyError, ValueError)
+
+
 def load_api_client(kubeconfig: str | None = None, context: str | None = None) -> kubernetes.client.ApiClient:
-    """An ApiClient for a kubeconfig file and context (default: $KUBECONFIG or ~/.kube/config, then in-cluster)."""
+    """An ApiClient for a kubeconfig file and context (default: $KUBECONFIG or ~/.kube/config, then in-cluster).
+
+    ``kubeconfig`` may list files separated by ``os.pathsep``, as $KUBECONFIG does. A kubeconfig that is missing,
+    unreadable, not a kubeconfig, or without the context raises ConfigError naming the file (and the context).
+    """
+    # The kubernetes package reads $KUBECONFIG as it was when it was imported; name what it actually read.
+    path: str = kubeconfig if kubeconfig is not None else kubernetes.config.kube_config.KUBE_CONFIG_DEFAULT_LOCATION
+    if kubeconfig is not None and not any(
+        os.path.exists(os.path.expanduser(part)) for part in kubeconfig.split(os.pathsep) if part
+    ):
+        # The package skips missing files of a list, as kubectl does for $KUBECONFIG; with none left it says only
+        # "No configuration found", naming no file.
+        raise ConfigError(f'kubeconfig "{kubeconfig}" does not exist')
     configuration = kubernetes.client.Configuration()
     try:
         kubernetes.config.load_kube_config(
@@ -38,16 +57,53 @@ def load_api_client(kubeconfig: str | None = None, context: str | None = None) -
         )
     except kubernetes.config.ConfigException as error:
         if kubeconfig is not None or context is not None:
-            raise ConfigError(f"cannot use kubeconfig {kubeconfig or '(default)'}: {error}") from error
+            raise _unusable(path, context, error) from error
         try:
+            # Nothing was asked for and no kubeconfig works: a pod has its service account instead.
             kubernetes.config.load_incluster_config(client_configuration=configuration)
         except kubernetes.config.ConfigException:
             raise ConfigError(
                 f"no kubeconfig found ({error}); pass --kubeconfig PATH or set KUBECONFIG"
             ) from error
-    except FileNotFoundError as error:
-        raise ConfigError(f"kubeconfig {kubeconfig} does not exist") from error
+    except _MALFORMED as error:
+        # Not in-cluster even by default: a kubeconfig that is there but broken is a mistake to report, not skip.
+        raise ConfigError(f'kubeconfig "{path}" is not a valid kubeconfig: {_malformed_reason(error)}') from error
+    except OSError as error:  # a directory, no permission
+        raise ConfigError(f'cannot read kubeconfig "{path}": {error}') from error
     return kubernetes.client.ApiClient(configuration)
+
+
+def _unusable(path: str, context: str | None, error: Exception) -> ConfigError:
+    """A well-formed kubeconfig the package refused; an unknown context is named with the ones there are."""
+    reason = " ".join(str(error).split())
+    if context is None:
+        return ConfigError(f'cannot use kubeconfig "{path}": {reason}')
+    names = _context_names(path)
+    if names is not None and context not in names:
+        listed = ", ".join(names) or "none"
+        return ConfigError(f'context "{context}" not found in kubeconfig "{path}" (its contexts: {listed})')
+    return ConfigError(f'cannot use context "{context}" of kubeconfig "{path}": {reason}')
+
+
+def _context_names(path: str) -> builtins.list[str] | None:
+    """The kubeconfig's context names; None when the package cannot list them (it needs a current-context)."""
+    try:
+        contexts, _ = kubernetes.config.list_kube_config_contexts(config_file=path)
+    except (kubernetes.config.ConfigException, *_MALFORMED, OSError):
+        return None
+    return [str(entry.get("name")) for entry in contexts or [] if isinstance(entry, dict)]
+
+
+def _malformed_reason(error: Exception) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"not YAML ({error.problem or 'syntax error'} at line {mark.line + 1}, column {mark.column + 1})"
+    if isinstance(error, yaml.YAMLError):
+        return f"not YAML ({' '.join(str(error).split())})"
+    if isinstance(error, UnicodeDecodeError):
+        return f"not text ({error})"
+    # A list or a scalar where a mapping belongs, at the top or in a field: the package's own words are cryptic.
+    return f"unexpected structure ({type(error).__name__}: {' '.join(str(error).split())})"
 
 
 class KubeClient:

@@ -29,6 +29,8 @@ class WatchEvent:
 
 
 class Subscriber(Protocol):
+    # Offered under the store's lock, in resourceVersion order (writers take a version and store the object
+    # under one hold of the lock), from whichever thread wrote; a subscriber may rely on that order.
     def offer(self, event: WatchEvent) -> None: ...
 
     def close(self) -> None: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -35,10 +36,15 @@ class WatchFilter:
 
 
 class Watcher:
-    """One watch request's queue of events. ``offer`` may be called from any thread.
+    """One watch request's queue of events. ``offer`` and ``close`` may be called from any thread.
 
     An object that starts or stops matching the selectors is announced as ADDED or DELETED to this
     watcher, as upstream does, so a client's cache never keeps objects the selector no longer covers.
+
+    The store offers events under its lock, in resourceVersion order, from whichever thread wrote. They
+    wait in an inbox in that order, and only the loop moves them on into ``queue``: at once for a write
+    made on the loop, a moment later for one from another thread. Either way no event can overtake an
+    earlier one, so a write made on the loop never hides a foreign thread's write still on its way.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, filter: WatchFilter) -> None:
@@ -46,8 +52,10 @@ class Watcher:
         self._thread = threading.get_ident()
         self.filter = filter
         self.queue: asyncio.Queue[_Item | None] = asyncio.Queue()
+        # The newest resourceVersion queued, or the one the watch starts from: older events are replays.
         self.last_rv = 0
-        self.pending = 0  # offers handed to the loop but not yet queued; bookmarks wait for them
+        # Offered but not yet queued (None ends the watch); deque appends and pops are thread-safe.
+        self._inbox: collections.deque[_Item | None] = collections.deque()
 
     def translate(self, event: WatchEvent) -> str | None:
         matches_now = self.filter.matches(event.object)
@@ -62,36 +70,40 @@ class Watcher:
 
     def offer(self, event: WatchEvent) -> None:
         kind = self.translate(event)
-        if kind is None:
-            return
-        item = (kind, event.object, event.rv)
-        if threading.get_ident() == self._thread:
-            self._put(item)
-        else:
-            self.pending += 1
-            self._loop.call_soon_threadsafe(self._put_pending, item)
-
-    def _put_pending(self, item: _Item) -> None:
-        self.pending -= 1
-        self._put(item)
-
-    def _put(self, item: _Item) -> None:
-        # Events may reach a watcher both from history replay and live; the resourceVersion dedups them.
-        if item[2] > self.last_rv:
-            self.last_rv = item[2]
-            self.queue.put_nowait(item)
+        if kind is not None:
+            self._submit((kind, event.object, event.rv))
 
     def replay(self, events: Iterable[WatchEvent]) -> None:
         for event in events:
-            kind = self.translate(event)
-            if kind is not None:
-                self._put((kind, event.object, event.rv))
+            self.offer(event)
 
     def close(self) -> None:
+        self._submit(None)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing offered is still waiting to be streamed; ask under the store's lock, so no offer is under way."""
+        return not self._inbox and self.queue.empty()
+
+    def _submit(self, item: _Item | None) -> None:
+        self._inbox.append(item)
         if threading.get_ident() == self._thread:
-            self.queue.put_nowait(None)
+            self._deliver()
         else:
-            self._loop.call_soon_threadsafe(self.queue.put_nowait, None)
+            self._loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        # Runs on the loop only, so nothing else pops the inbox; the callbacks of foreign writes that find
+        # it already emptied by a later delivery have nothing left to do.
+        while self._inbox:
+            item = self._inbox.popleft()
+            if item is None:
+                self.queue.put_nowait(None)
+            elif item[2] > self.last_rv:
+                # The inbox is in resourceVersion order, so an older version is only ever one this watcher
+                # already has (history replayed at the start of the watch); nothing live is dropped.
+                self.last_rv = item[2]
+                self.queue.put_nowait(item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,14 +161,16 @@ async def serve_watch(
     The watcher must already be subscribed (and replayed), so no event falls between snapshot and stream.
     """
     loop = asyncio.get_running_loop()
+    # The version the stream covers so far, for bookmarks: taken before the first await, while it is still
+    # the version the watch was subscribed at (live events queued later are newer, and not yet written).
+    sent_rv = watcher.last_rv or store.resource_version
     response = _start_response()
     try:
         await response.prepare(raw_request)
         for obj in initial:
             await response.write(encode_event("ADDED", obj, options.api_version))
         if options.initial_events_end:
-            rv = watcher.last_rv or store.resource_version
-            await response.write(_bookmark(options, rv, initial_end=True))
+            await response.write(_bookmark(options, sent_rv, initial_end=True))
 
         deadline = loop.time() + options.timeout if options.timeout else None
         next_bookmark = loop.time() + options.bookmark_interval if options.bookmarks else None
@@ -174,16 +188,17 @@ async def serve_watch(
                 if next_bookmark is not None and now >= next_bookmark:
                     next_bookmark = now + options.bookmark_interval
                     with store.lock:
-                        # Only a watcher that has every event up to the store's version may claim it.
-                        idle = watcher.pending == 0 and watcher.queue.empty()
-                        rv = store.resource_version if idle else watcher.last_rv
+                        # Only a watcher that has streamed every event up to the store's version may claim
+                        # it; otherwise claim only what was written, so a client resuming misses nothing.
+                        rv = store.resource_version if watcher.idle else sent_rv
                     if rv:
                         await response.write(_bookmark(options, rv))
                 continue
             if item is None:
                 break
-            kind, obj, _ = item
+            kind, obj, item_rv = item
             await response.write(encode_event(kind, obj, options.api_version))
+            sent_rv = max(sent_rv, item_rv)
         await response.write_eof()
     except (ConnectionResetError, ConnectionError):
         pass  # the client went away; nothing to tell it

@@ -1,0 +1,61 @@
+"""What every kopf operator of this project shares: the settings of an operator that only observes, and a login
+from the controller's own kubeconfig.
+
+The controllers register only ``kopf.on.event`` handlers: they observe and never change the object, so kopf keeps
+no progress or diff-base annotations and adds no finalizers — kopf writes nothing to users' objects. kopf's own
+Events are off too; the controllers post their own, with Argo's reasons.
+
+kopf's built-in logins read only the default kubeconfig; the controllers honour ``--kubeconfig`` and
+``--context``, so their watches and their writes must go to the same cluster as the same user.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import kopf
+
+# A watch is re-opened after this long even if healthy (API servers cut them at 5–10 minutes anyway);
+# re-opening resumes from the last resourceVersion, it does not list again.
+WATCH_SERVER_TIMEOUT: Final = 300.0
+WATCH_CONNECT_TIMEOUT: Final = 10.0
+REQUEST_TIMEOUT: Final = 60.0
+STARTUP_RETRY_SECONDS: Final = 2.0
+
+
+def configure_settings(settings: kopf.OperatorSettings) -> None:
+    """kopf's settings for an operator that only observes (idempotent: every controller's start-up may call it)."""
+    settings.posting.enabled = False
+    settings.watching.server_timeout = WATCH_SERVER_TIMEOUT
+    settings.watching.client_timeout = WATCH_SERVER_TIMEOUT + 30
+    settings.watching.connect_timeout = WATCH_CONNECT_TIMEOUT
+    settings.networking.request_timeout = REQUEST_TIMEOUT
+    settings.networking.connect_timeout = WATCH_CONNECT_TIMEOUT
+
+
+def connection_info(configuration: Any) -> kopf.ConnectionInfo:
+    """A ``kopf.ConnectionInfo`` from a loaded ``kubernetes.client.Configuration``.
+
+    Refreshes the token first when the kubeconfig gets it from an exec plugin or an auth provider, so that a
+    re-login after a 401 gets a fresh one.
+    """
+    refresh = getattr(configuration, "refresh_api_key_hook", None)
+    if refresh is not None:
+        refresh(configuration)
+    api_keys: dict[str, str] = dict(getattr(configuration, "api_key", None) or {})
+    header = api_keys.get("BearerToken") or api_keys.get("authorization")
+    scheme: str | None = None
+    token: str | None = None
+    if header:
+        scheme, _, token = header.partition(" ") if " " in header else ("Bearer", "", header)
+    return kopf.ConnectionInfo(
+        server=str(configuration.host),
+        ca_path=configuration.ssl_ca_cert or None,
+        insecure=not configuration.verify_ssl,
+        username=configuration.username or None,
+        password=configuration.password or None,
+        scheme=scheme,
+        token=token,
+        certificate_path=configuration.cert_file or None,
+        private_key_path=configuration.key_file or None,
+    )
