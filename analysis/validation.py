@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from analysis.arguments import Location, has_placeholder, metric_strings, scan_placeholders
+from analysis.expressions import condition_problems
 from analysis.models import (
     AnalysisRun,
     AnalysisSpec,
@@ -86,9 +87,7 @@ def _spec_issues(spec: AnalysisSpec, *, complete: bool) -> list[FieldIssue]:
         seen_names.add(metric.name)
         issues.extend(_metric_issues(location, metric))
         issues.extend(_placeholder_issues(location, metric, declared if complete else None))
-        # successCondition and failureCondition are expressions (Argo uses expr-lang); checking that they
-        # parse and yield a bool belongs here once the condition evaluator exists, so that lint and the runner
-        # share a parser.
+        issues.extend(_condition_issues(location, metric))
     metric_names = [metric.name for metric in spec.metrics] if complete else None
     issues.extend(_selector_issues("dryRun", [rule.metric_name for rule in spec.dry_run], metric_names))
     issues.extend(
@@ -289,6 +288,24 @@ def _placeholder_issues(location: Location, metric: Metric, declared: set[str] |
                 issues.append(_issue(where, f'argument "{name}" is not declared in spec.args'))
         if scan.unclosed_at is not None:
             issues.append(_issue(where, '"{{" is never closed with "}}", so the metric cannot be resolved'))
+    return issues
+
+
+# --- conditions ---------------------------------------------------------------------------------------------
+
+
+def _condition_issues(location: Location, metric: Metric) -> list[FieldIssue]:
+    """successCondition and failureCondition, parsed with the runner's own parser: one that does not parse,
+    reads a name Argo does not define, or cannot yield a bool would turn every measurement into an Error.
+    Placeholders are filled with a dummy first and problems inside them left to the run (see
+    :func:`analysis.expressions.condition_problems`)."""
+    issues: list[FieldIssue] = []
+    for field, text in (
+        ("successCondition", metric.success_condition),
+        ("failureCondition", metric.failure_condition),
+    ):
+        if text:
+            issues.extend(_issue((*location, field), problem) for problem in condition_problems(text))
     return issues
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ValidationError
@@ -34,7 +34,9 @@ RUN_API_VERSION: Final = "argoproj.io/v1alpha1"
 RUN_KIND: Final = "AnalysisRun"
 MAX_NAME_LENGTH: Final = 63
 """The job controller copies a Job's name into a label of its pods, and label values stop at 63 characters."""
-DEFAULT_POLL_INTERVAL: Final = 1.0
+DEFAULT_POLL_INTERVAL: Final = 15.0
+"""How long a Running measurement waits before its Job is read again. Only a fallback: the analysis controller
+watches the Jobs of runs and resumes a measurement as soon as its Job finishes (``metrics_awaiting``)."""
 
 _NOT_DNS: Final = re.compile(r"[^a-z0-9-]+")
 _TRAILING_NUMBER: Final = re.compile(r"\.(\d+)$")
@@ -104,6 +106,24 @@ def job_outcome(job: Mapping[str, Any]) -> tuple[str, str]:
     if "Complete" in true:
         return "Successful", ""
     return "Running", ""
+
+
+def job_finished(job: Mapping[str, Any]) -> bool:
+    """Whether the Job has reached its end (Complete or Failed), so that the measurement waiting on it can be read."""
+    return job_outcome(job)[0] != "Running"
+
+
+def metrics_awaiting(run: Mapping[str, Any], job_names: Collection[str]) -> set[str]:
+    """The metrics of ``run`` whose measurement in flight waits on one of the Jobs named ``job_names``."""
+    waiting: set[str] = set()
+    for result in (run.get("status") or {}).get("metricResults") or ():
+        if not isinstance(result, Mapping) or not result.get("measurements"):
+            continue
+        last = result["measurements"][-1]
+        in_flight = isinstance(last, Mapping) and last.get("phase") == "Running" and not last.get("finishedAt")
+        if in_flight and (last.get("metadata") or {}).get(JOB_NAME_KEY) in job_names:
+            waiting.add(str(result.get("name")))
+    return waiting
 
 
 def _owned_by(job: Mapping[str, Any], run_uid: str) -> bool:

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from analysis.providers import MeasurementContext, ProviderError, ProviderResult, provider_for
-from analysis.providers.job import JobProvider
+from analysis.providers.job import DEFAULT_POLL_INTERVAL, JobProvider
 from kube.client import AsyncKubeClient, KubeClient
 from sandbox.emulator import ApiEmulator, EmulatorThread
 
@@ -114,7 +114,7 @@ async def test_run_creates_an_owned_job(kube: AsyncKubeClient, emulator: ApiEmul
     result = await provider(kube, measurement).run(measurement)
     name = f"{uid}.smoke.3"
     assert result == ProviderResult(
-        phase="Running", metadata={"job-name": name, "job-namespace": namespace}, resume_after=1.0
+        phase="Running", metadata={"job-name": name, "job-namespace": namespace}, resume_after=DEFAULT_POLL_INTERVAL
     )
     job = emulator.get_object("batch", "v1", "jobs", namespace, name)
     assert job is not None
@@ -145,7 +145,7 @@ async def test_resume_follows_the_job(kube: AsyncKubeClient, emulator: ApiEmulat
     reference = started.metadata
 
     running = await jobs.resume(first, reference)
-    assert (running.phase, running.resume_after, running.metadata) == ("Running", 1.0, reference)
+    assert (running.phase, running.resume_after, running.metadata) == ("Running", DEFAULT_POLL_INTERVAL, reference)
 
     set_condition(emulator, namespace, reference["job-name"], {"type": "Complete", "status": "True"})
     done = await jobs.resume(first, reference)

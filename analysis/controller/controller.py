@@ -1,0 +1,163 @@
+"""The analysis controller assembled: cache, work queue, reconciler, Events and metrics, with the lifecycle that
+starts and stops them.
+
+As the Rollout controller does, it lists every AnalysisRun once into the cache before any worker runs, and the
+watch (kopf) keeps the cache current. Jobs are not listed: kopf's own initial listing of Jobs reaches
+``observe_job`` like any event, so a Job that finished while the controller was down still wakes its run.
+
+Runs are measured concurrently by ``workers`` workers (Argo's ``--analysis-threads``, 30); a run is never in two
+workers at once. A slow provider holds only its own run's worker: providers do their blocking I/O off the event
+loop, and each measurement has a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Final
+
+from prometheus_client import CollectorRegistry
+
+from analysis.controller.cache import RunCache
+from analysis.controller.metrics import AnalysisMetrics
+from analysis.controller.reconciler import Clock, RunReconciler, utc_now
+from analysis.providers.base import provider_for
+from analysis.runner.measure import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory
+from kube.client import AsyncKubeClient
+from kube.errors import ApiError, NotFound
+from kube.events import EventRecorder
+from kube.object_meta import ObjectKey
+from kube.resources import ANALYSIS_RUNS
+from kube.work_queue import WorkQueue
+
+logger = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+
+DEFAULT_WORKERS: Final = 30  # Argo's --analysis-threads
+DEFAULT_RESYNC_SECONDS: Final = 15 * 60.0  # Argo's resync period
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How the analysis controller runs. ``namespaces`` empty means every namespace."""
+
+    namespaces: tuple[str, ...] = ()
+    workers: int = DEFAULT_WORKERS
+    resync_seconds: float = DEFAULT_RESYNC_SECONDS
+    measurement_timeout: float = DEFAULT_MEASUREMENT_TIMEOUT
+
+
+class AnalysisController:
+    """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
+
+    def __init__(
+        self,
+        client: AsyncKubeClient,
+        options: AnalysisOptions | None = None,
+        *,
+        registry: CollectorRegistry | None = None,
+        clock: Clock = utc_now,
+        providers: ProviderFactory = provider_for,
+    ) -> None:
+        self.options = options if options is not None else AnalysisOptions()
+        self.client = client
+        self.cache = RunCache()
+        self.queue: WorkQueue[ObjectKey] = WorkQueue()
+        self.metrics = AnalysisMetrics(registry)
+        self.events = EventRecorder(client)
+        self.reconciler = RunReconciler(
+            cache=self.cache,
+            queue=self.queue,
+            client=client,
+            events=self.events,
+            metrics=self.metrics,
+            clock=clock,
+            providers=providers,
+            measurement_timeout=self.options.measurement_timeout,
+        )
+        self._workers: asyncio.Task[None] | None = None
+        self._resync_timer: asyncio.TimerHandle | None = None
+
+    # -- input -------------------------------------------------------------------------------------------
+
+    def observe_run(self, event_type: str | None, run: JsonObject) -> None:
+        """A watch event of an AnalysisRun: update the cache and the metrics, and queue the run."""
+        key = self.cache.observe_run(event_type, run)
+        if key is None:
+            return
+        cached = self.cache.get(key)
+        if cached is not None:
+            self.metrics.observe_run(cached)
+        self.queue.add(key)
+
+    def observe_job(self, event_type: str | None, job: JsonObject) -> None:
+        """A watch event of a Job: wake the run it belongs to when the Job has just finished."""
+        key = self.cache.observe_job(event_type, job)
+        if key is not None:
+            self.queue.add(key)
+
+    def resync(self) -> None:
+        """Queue every known run, as the periodic resync does (a run with nothing due writes nothing)."""
+        for key in self.cache.run_keys():
+            self.queue.add(key)
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Fill the cache, start the workers and the resync timer. Idempotent."""
+        if self._workers is not None:
+            return
+        await self.prime_cache()
+        self.resync()
+        self._workers = asyncio.get_running_loop().create_task(
+            self.queue.serve(self.reconciler.reconcile, self.options.workers, name="analysis worker"),
+            name="analysis workers",
+        )
+        self._schedule_resync()
+        logger.info(
+            "analysis controller started: %d workers, %d runs cached, resync every %gs",
+            self.options.workers, len(self.cache), self.options.resync_seconds,
+        )
+
+    async def stop(self) -> None:
+        """Stop the workers (a pass in flight is cancelled; the next start measures again) and the timers."""
+        self.queue.close()
+        if self._resync_timer is not None:
+            self._resync_timer.cancel()
+            self._resync_timer = None
+        workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await workers
+        await self.events.drain()
+
+    async def prime_cache(self) -> None:
+        """List every AnalysisRun (in the watched namespaces) into the cache."""
+        scopes: tuple[str | None, ...] = self.options.namespaces or (None,)
+        for namespace in scopes:
+            try:
+                runs = await self.client.list(ANALYSIS_RUNS, namespace)
+            except NotFound:
+                logger.warning(
+                    "%s (%s) are not served by this cluster", ANALYSIS_RUNS.plural, ANALYSIS_RUNS.api_version
+                )
+                return
+            except ApiError as error:
+                logger.warning("cannot list %s in %s: %s", ANALYSIS_RUNS.plural, namespace or "all namespaces", error)
+                continue
+            for run in runs:
+                self.observe_run(None, run)
+
+    def _schedule_resync(self) -> None:
+        if self.options.resync_seconds > 0:
+            self._resync_timer = asyncio.get_running_loop().call_later(
+                self.options.resync_seconds, self._resync_due
+            )
+
+    def _resync_due(self) -> None:
+        self.resync()
+        self._schedule_resync()
