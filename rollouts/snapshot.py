@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from rollouts.istio import virtual_service_location
+
 JsonObject = dict[str, Any]
 
 
@@ -67,8 +69,9 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
     for entry in entries:
         name = entry.get("name") if isinstance(entry, dict) else None
         if isinstance(name, str) and name:
-            _, _, other_namespace = name.partition(".")
-            virtual_services.append((name, other_namespace or namespace))
+            # The one rule for name[.namespace[.svc…]], shared with the routing and the controller's cache.
+            vs_namespace, _ = virtual_service_location(name, namespace)
+            virtual_services.append((name, vs_namespace))
     destination_rule = (istio.get("destinationRule") or {}).get("name")
     return ReferencedObjects(
         services=services,

@@ -15,7 +15,23 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Each command lives in its own module and registers itself on `app`.
-    from rollouts.cli import crds, lint, sandbox  # noqa: F401
+    from rollouts.cli import (  # noqa: F401
+        abort,
+        controller,
+        crds,
+        get,
+        lint,
+        listing,
+        pause,
+        promote,
+        restart,
+        retry,
+        sandbox,
+        set_image,
+        status,
+        undo,
+        version,
+    )
 
 
 def main() -> None:

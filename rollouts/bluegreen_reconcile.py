@@ -1,0 +1,673 @@
+"""One reconcile pass of a blue-green Rollout: from an observed snapshot and ``now`` to a Plan.
+
+In Argo's order (rollout/bluegreen.go): a pass either *prepares* a new revision (creates its ReplicaSet, points the
+preview Service at it at once, resets the update's state) or *progresses* it: restarts pods, points the preview
+Service, sizes the ReplicaSets, pauses or resumes before the switch, switches the active Service once the new
+ReplicaSet is fully available and nothing holds it, and marks the new revision stable once the active Service
+selects it (and post-promotion analysis, if any, has passed). The previous revision keeps its pods for
+``scaleDownDelaySeconds`` after the switch, so a rollback within that delay needs no new pods.
+
+Everything is decided from the observed status, ReplicaSets and Services, so the next pass picks up exactly where
+this one stopped, whatever happened in between.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kube.quantities import resolve_int_or_percent
+from kube.resources import PODS, REPLICASETS, SERVICES
+from kube.timestamps import format_time
+from rollouts import conditions as cond
+from rollouts.bluegreen import (
+    BLUE_GREEN_PAUSE,
+    INCONCLUSIVE_ANALYSIS,
+    completed_pause,
+    is_ready,
+    new_replicas,
+    old_replica_set_plan,
+    pause_condition,
+    pause_decision,
+    scale_up_checkpoint,
+)
+from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout
+from rollouts.plan import Delete, JsonObject, Patch, Plan
+from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
+from rollouts.promotion_analysis import DEFAULT_GATES, GateContext, GateResult, GateState, PromotionGates
+from rollouts.replicasets import (
+    available_replicas,
+    deadline_patch,
+    find_by_hash,
+    has_scale_down_deadline,
+    name_of,
+    pod_template_hash_of,
+    ready_replicas,
+    revision_history_to_delete,
+    scale_down_deadline,
+    spec_replicas,
+    status_replicas,
+    totals,
+)
+from rollouts.rollout_pass import Draft, Outlook, RolloutPass, count_of, set_observed_generation
+from rollouts.services import ServiceReference, selected_hash, service_switch
+from rollouts.snapshot import RolloutSnapshot
+from rollouts.status import DEGRADED, PAUSED, PROGRESSING, calculate_phase, label_selector_string
+
+PATH = "spec.strategy.blueGreen"
+PRE_RUN_STATUS = "prePromotionAnalysisRunStatus"
+POST_RUN_STATUS = "postPromotionAnalysisRunStatus"
+
+
+def plan_blue_green(
+    snapshot: RolloutSnapshot, rollout: Rollout, *, gates: PromotionGates = DEFAULT_GATES
+) -> Plan:
+    """The writes, status, Events and next look-again time for one reconcile of a valid blue-green Rollout whose
+    Services exist (``rollouts.reconcile.decide`` checks both first)."""
+    strategy = rollout.spec.strategy.blue_green
+    assert strategy is not None
+    return BlueGreenPass(snapshot, rollout, strategy, gates).plan()
+
+
+def service_references(strategy: BlueGreenStrategy) -> list[ServiceReference]:
+    """The Services a blue-green strategy names, for the InvalidSpec checks."""
+    return [
+        ServiceReference(f"{PATH}.{field_name}", name)
+        for field_name, name in (
+            ("activeService", strategy.active_service),
+            ("previewService", strategy.preview_service),
+        )
+        if name
+    ]
+
+
+class BlueGreenPass(RolloutPass):
+    """One pass over a blue-green Rollout; built per call and thrown away."""
+
+    def __init__(
+        self, snapshot: RolloutSnapshot, rollout: Rollout, strategy: BlueGreenStrategy, gates: PromotionGates
+    ) -> None:
+        super().__init__(snapshot, rollout)
+        self.strategy = strategy
+        self.gates = gates
+        self.max_unavailable = min(
+            resolve_int_or_percent(strategy.max_unavailable, self.replicas, round_up=False), self.replicas
+        )
+        services = snapshot.services
+        self.active_service = services.get(strategy.active_service) if strategy.active_service else None
+        self.preview_service = services.get(strategy.preview_service) if strategy.preview_service else None
+        self.active_hash = selected_hash(self.active_service)
+        self.preview_hash = selected_hash(self.preview_service)
+        observed = self.old.get("blueGreen")
+        self.old_blue_green: JsonObject = dict(observed) if isinstance(observed, dict) else {}
+        self.checkpoint = self.old_blue_green.get("scaleUpPreviewCheckPoint") is True
+        self.run_statuses: dict[str, JsonObject | None] = {
+            key: self.old_blue_green.get(key) if isinstance(self.old_blue_green.get(key), dict) else None
+            for key in (PRE_RUN_STATUS, POST_RUN_STATUS)
+        }
+        pauses = self.old.get("pauseConditions")
+        observed_pauses = [p for p in pauses if isinstance(p, dict)] if isinstance(pauses, list) else []
+        # Argo's haltProgress: a person paused it, or an analysis could not decide.
+        self.halted = rollout.spec.paused or pause_condition(observed_pauses, INCONCLUSIVE_ANALYSIS) is not None
+
+    # --- entry ---------------------------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        template_changed = self.old.get("currentPodHash") != self.current_hash
+        if template_changed or self.groups.new is None:
+            status = self._prepare(template_changed=template_changed)
+        else:
+            status = self._progress()
+        return self._plan(status)
+
+    # --- preparing a revision ------------------------------------------------------------------
+
+    def _prepare(self, *, template_changed: bool) -> JsonObject:
+        """Create the ReplicaSet of a new template, point the preview Service at it, and reset the update's
+        state; nothing else moves in this pass."""
+        groups, effects, strategy = self.groups, self.effects, self.strategy
+        revision = self._revision()
+        initial = groups.stable is None
+        draft = self._observed_draft()
+        outlook = Outlook()
+        if template_changed:
+            effects.event("RolloutUpdated", f"Rollout updated to revision {revision}")
+            outlook.reset = True
+            self._reset(draft)
+        new = groups.new
+        if new is None:
+            size = (
+                self.replicas
+                if initial
+                else self._new_replicas(draft, promote_full=draft.promote_full, active_hash=self.active_hash)
+            )
+            # The first revision will be the active one; later ones start as the preview.
+            metadata = strategy.active_metadata if initial else strategy.preview_metadata
+            new = self._create_replica_set(revision, size, pod_metadata=metadata)
+            outlook.created_rs = True
+        self._sync_revisions(revision)
+        preview_after = self._switch_preview(new)
+        if initial:
+            # Nothing to compare against: the first version is the stable one at once (Argo's "Initial deploy");
+            # the active Service follows once it is fully available.
+            draft.stable_hash = self.current_hash
+            if self.old.get("stableRS") != self.current_hash:
+                effects.event(
+                    "RolloutCompleted",
+                    f"Rollout completed update to revision {revision} ({self.current_hash}): Initial deploy",
+                )
+        self.follow_up = True
+        return self._status(
+            draft,
+            outlook,
+            new_rs=None if outlook.created_rs else new,
+            rs_name=name_of(new),
+            revision=revision,
+            active_after=self.active_hash,
+            preview_after=preview_after,
+        )
+
+    def _observed_draft(self) -> Draft:
+        old = self.old
+        pauses = old.get("pauseConditions")
+        stable = old.get("stableRS")
+        return Draft(
+            index=None,
+            stable_hash=stable if isinstance(stable, str) and stable and self.groups.stable is not None else None,
+            pause_conditions=[dict(p) for p in pauses if isinstance(p, dict)] if isinstance(pauses, list) else [],
+            controller_pause=bool(old.get("controllerPause")),
+            abort=bool(old.get("abort")),
+            aborted_at=old.get("abortedAt") if isinstance(old.get("abortedAt"), str) else None,
+            promote_full=bool(old.get("promoteFull")),
+            restarted_at=old.get("restartedAt") if isinstance(old.get("restartedAt"), str) else None,
+            weights=None,
+        )
+
+    def _reset(self, draft: Draft) -> None:
+        """A new revision starts over: no pause, abort, full promotion, checkpoint or analysis carried over."""
+        draft.pause_conditions = []
+        draft.controller_pause = False
+        draft.abort = False
+        draft.aborted_at = None
+        draft.promote_full = False
+        self.checkpoint = False
+        self.run_statuses = {key: None for key in self.run_statuses}
+        restart_at = self.spec.get("restartAt")
+        draft.restarted_at = restart_at if isinstance(restart_at, str) else draft.restarted_at
+
+    def _new_replicas(self, draft: Draft, *, promote_full: bool, active_hash: str | None) -> int:
+        recorded = self.old.get("currentPodHash")
+        return new_replicas(
+            self.strategy,
+            self.replicas,
+            new_hash=self.current_hash,
+            active_hash=active_hash,
+            recorded_hash=recorded if isinstance(recorded, str) else None,
+            promote_full=promote_full,
+            paused=self.rollout.spec.paused or bool(draft.pause_conditions),
+            scale_up_checkpoint=self.checkpoint,
+        )
+
+    # --- progressing ---------------------------------------------------------------------------
+
+    def _progress(self) -> JsonObject:
+        groups, effects, strategy, now = self.groups, self.effects, self.strategy, self.now
+        new = groups.new
+        assert new is not None
+        stable = groups.stable
+        draft = self._observed_draft()
+        outlook = Outlook()
+        revision = self._revision()
+        self._sync_revisions(revision)
+
+        fully_promoted = stable is not None and draft.stable_hash == self.current_hash
+        promote_full = draft.promote_full and not fully_promoted
+        # A full promotion overrides an abort, and there is nothing left to abort once the new revision is stable.
+        aborted = draft.abort and not fully_promoted and not promote_full
+        old_progressing = cond.find_condition(cond.conditions_of(self.old), cond.PROGRESSING)
+        outlook.retried = not draft.abort and (
+            draft.aborted_at is not None
+            or (old_progressing is not None and old_progressing.get("reason") == cond.ROLLOUT_ABORTED)
+        )
+        if aborted:
+            draft.pause_conditions, draft.controller_pause = [], False
+            draft.aborted_at = draft.aborted_at or format_time(now)
+        else:
+            draft.abort, draft.aborted_at = False, None
+        if promote_full:
+            draft.pause_conditions, draft.controller_pause = [], False
+        draft.promote_full = promote_full
+        if outlook.retried:
+            effects.event("RolloutRetry", cond.RETRY_MESSAGE)
+            self.follow_up = True
+
+        active_hash = self.active_hash
+        if active_hash is None and stable is not None and not fully_promoted:
+            # The active Service lost its revision selector behind the controller's back (a GitOps sync, a re-created
+            # Service) in the middle of an update: production goes back to the stable version first. (Argo takes it
+            # as an initial deploy and fast-tracks the new version, skipping the pause and the analysis.)
+            active_hash = self._switch_active(stable)
+        # Back on a ReplicaSet that still waits out its scale-down delay (a rollback within the delay): it has every
+        # pod already, so it goes straight to active, with no pause and no analysis (Argo's isBlueGreenFastTracked).
+        fast_rollback = not aborted and not outlook.retried and not fully_promoted and has_scale_down_deadline(new)
+        fast_tracked = promote_full or fast_rollback or active_hash is None or active_hash == self.current_hash
+        desired_new = self._new_replicas(draft, promote_full=promote_full, active_hash=active_hash)
+        new_available = available_replicas(new)
+        ready = is_ready(new, desired_new, new_available)
+        saturated = spec_replicas(new) == self.replicas and new_available >= self.replicas
+        context = GateContext(
+            snapshot=self.snapshot,
+            rollout=self.rollout,
+            current_hash=self.current_hash,
+            stable_hash=draft.stable_hash,
+            revision=revision,
+            now=now,
+        )
+
+        if (
+            draft.controller_pause
+            and not draft.pause_conditions
+            and any((run or {}).get("status") == GateState.INCONCLUSIVE.value for run in self.run_statuses.values())
+        ):
+            # `promote` answered an inconclusive analysis, not the pause before the switch (which comes after it).
+            draft.controller_pause = False
+
+        # Pre-promotion analysis: once the preview is fully up, before any pause or switch.
+        pre_complete = strategy.pre_promotion_analysis is None
+        if ready and not aborted and not fast_tracked and not self.checkpoint and not self.halted:
+            verdict = self._gate(self.gates.pre(context), PRE_RUN_STATUS, draft, outlook)
+            pre_complete = verdict is GateState.PASSED
+            aborted = aborted or verdict is GateState.FAILED
+
+        # The pause before the switch.
+        observed_pauses = list(draft.pause_conditions)
+        observed_controller_pause = draft.controller_pause
+        decision = pause_decision(
+            strategy,
+            ready=ready,
+            halted=self.halted,
+            aborted=aborted,
+            fast_tracked=fast_tracked,
+            scale_up_checkpoint=self.checkpoint,
+            pre_promotion_complete=pre_complete,
+            pause_conditions=observed_pauses,
+            controller_pause=observed_controller_pause,
+            now=now,
+        )
+        if decision.remove:
+            draft.pause_conditions = [p for p in draft.pause_conditions if p.get("reason") != BLUE_GREEN_PAUSE]
+        if decision.add:
+            draft.pause_conditions.append({"reason": BLUE_GREEN_PAUSE, "startTime": format_time(now)})
+            draft.controller_pause = True
+        if decision.wake_at is not None:
+            effects.wake_at(decision.wake_at, now)
+        pause_over = completed_pause(
+            strategy,
+            pause_conditions=observed_pauses,
+            controller_pause=observed_controller_pause,
+            scale_up_checkpoint=self.checkpoint,
+            paused_in_this_pass=decision.add,
+            now=now,
+        )
+
+        # The active Service: back to stable on an abort; to the new ReplicaSet once it has every pod available and
+        # the pause and the pre-promotion analysis are behind it (Argo's reconcileActiveService).
+        if self._restart_pods():
+            draft.restarted_at = str(self.spec.get("restartAt"))
+        preview_after = self._switch_preview(new)
+        active_after = active_hash
+        if aborted and stable is not None:
+            active_after = self._switch_active(stable)
+        elif not self.halted and ready and saturated and (fast_tracked or (pause_over and pre_complete)):
+            active_after = self._switch_active(new)
+
+        # Post-promotion analysis: after the switch, before the new revision is marked stable.
+        post_passed = True
+        if (
+            active_after == self.current_hash
+            and not aborted
+            and not fully_promoted
+            and not promote_full
+            and not fast_rollback
+        ):
+            verdict = self._gate(self.gates.post(context), POST_RUN_STATUS, draft, outlook)
+            post_passed = verdict is GateState.PASSED
+
+        self._scale_replica_sets(
+            draft,
+            desired_new=desired_new,
+            aborted=aborted,
+            keep_new_deadline=fast_rollback and active_after != self.current_hash,
+            active_before=active_hash,
+            active_after=active_after,
+            preview_after=preview_after,
+        )
+        self._sync_pod_metadata()
+
+        reason = self._promotion_reason(
+            draft,
+            active_after=active_after,
+            promote_full=promote_full,
+            fast_rollback=fast_rollback,
+            post_passed=post_passed,
+        )
+        if reason is not None:
+            # Argo's promoteStable: the update is over.
+            draft.pause_conditions, draft.controller_pause = [], False
+            draft.abort, draft.aborted_at, draft.promote_full = False, None, False
+            self.checkpoint = False
+            if draft.stable_hash != self.current_hash:
+                draft.stable_hash = self.current_hash
+                effects.event(
+                    "RolloutCompleted",
+                    f"Rollout completed update to revision {revision} ({self.current_hash}): {reason}",
+                )
+                self.follow_up = True
+        else:
+            self.checkpoint = scale_up_checkpoint(
+                strategy,
+                previous=self.checkpoint,
+                pre_promotion_complete=pre_complete,
+                pause_completed=pause_over,
+                new_available=new_available,
+            )
+        if not draft.pause_conditions and draft.controller_pause:
+            # controllerPause with no pause condition means "promoted, act on it": kept until acted upon, so a promote
+            # is never lost to a pass that could not switch yet (Argo drops it at once and may pause again).
+            acted = draft.abort or active_after == self.current_hash or self.checkpoint
+            draft.controller_pause = not acted
+
+        only_old_pods_left = draft.stable_hash == self.current_hash and new_available >= self.replicas
+        outlook.deadline_applies = outlook.waiting is None and not only_old_pods_left
+        return self._status(
+            draft,
+            outlook,
+            new_rs=new,
+            rs_name=name_of(new),
+            revision=revision,
+            active_after=active_after,
+            preview_after=preview_after,
+        )
+
+    def _promotion_reason(
+        self, draft: Draft, *, active_after: str | None, promote_full: bool, fast_rollback: bool, post_passed: bool
+    ) -> str | None:
+        """Why the new revision is now the stable one, or None while it is not (Argo's shouldFullPromote)."""
+        if self.groups.stable is None:
+            return "Initial deploy"
+        if active_after != self.current_hash:
+            # Argo also promotes when the active Service selects no revision at all; but a selector reset behind
+            # the controller's back (a GitOps sync) must not make an unverified revision stable (the pass points
+            # the Service back at the stable version instead).
+            return None
+        if promote_full:
+            return "Full promotion requested"
+        if draft.abort:
+            return None
+        if self.strategy.post_promotion_analysis is not None and fast_rollback:
+            new = self.groups.new
+            return f"Rollback to '{name_of(new) if new is not None else ''}' within scaleDownDelay"
+        if not post_passed:
+            return None
+        return "Completed blue-green update"
+
+    # --- analysis gates ------------------------------------------------------------------------
+
+    def _gate(self, result: GateResult, status_key: str, draft: Draft, outlook: Outlook) -> GateState:
+        """Carry out a gate's verdict (its writes, events, run status, message, abort or pause); its state."""
+        effects = self.effects
+        for write in result.writes:
+            effects.analysis_writes.append(write)
+        effects.events.extend(result.events)
+        if result.look_again_in is not None:
+            effects.wake_in(result.look_again_in)
+        if result.run_status is not None:
+            self.run_statuses[status_key] = dict(result.run_status)
+        state = result.state
+        if state is GateState.PENDING:
+            outlook.waiting = result.message or f"waiting for {status_key}"
+        elif state is GateState.FAILED:
+            # Argo aborts on a failed promotion analysis: the next pass takes the active Service back to stable.
+            draft.abort = True
+            draft.aborted_at = draft.aborted_at or format_time(self.now)
+            draft.pause_conditions, draft.controller_pause = [], False
+            outlook.abort_reason = result.message
+            self.follow_up = True
+        elif state is GateState.INCONCLUSIVE and pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None:
+            # A person decides: `promote` clears the pause (what then is the gate's call: Argo starts a new run),
+            # `abort` gives up.
+            draft.pause_conditions.append({"reason": INCONCLUSIVE_ANALYSIS, "startTime": format_time(self.now)})
+            draft.controller_pause = True
+        return state
+
+    # --- Services ------------------------------------------------------------------------------
+
+    def _switch_preview(self, target: JsonObject) -> str | None:
+        """The preview Service selects the new ReplicaSet at once (Argo's reconcilePreviewService): it serves no
+        production traffic, and people test the new version through it. Not while halted."""
+        if self.preview_service is None or self.halted:
+            return self.preview_hash
+        return self._switch(self.preview_service, target)
+
+    def _switch_active(self, target: JsonObject) -> str | None:
+        return self._switch(self.active_service, target)
+
+    def _switch(self, service: JsonObject | None, target: JsonObject) -> str | None:
+        """Point ``service`` at ``target``; the hash it selects after this pass."""
+        if service is None:
+            return None
+        switch = service_switch(service, target, rollout_name=self.name, check_availability=False)
+        if switch is not None:
+            self.effects.service_patches.append(
+                Patch(kind=SERVICES, namespace=self.namespace, name=switch.name, patch=switch.patch)
+            )
+            self.effects.event("SwitchService", switch.message)
+        return pod_template_hash_of(target) if switch is not None else selected_hash(service)
+
+    # --- ReplicaSets ---------------------------------------------------------------------------
+
+    def _scale_replica_sets(
+        self,
+        draft: Draft,
+        *,
+        desired_new: int,
+        aborted: bool,
+        keep_new_deadline: bool,
+        active_before: str | None,
+        active_after: str | None,
+        preview_after: str | None,
+    ) -> None:
+        """Argo's reconcileBlueGreenReplicaSets: the active ReplicaSet keeps every pod, the new one gets its size
+        (or, after an abort, waits out abortScaleDownDelaySeconds and goes), the others wind down after their
+        delay, and the oldest scaled-down ones beyond revisionHistoryLimit are deleted."""
+        groups, effects, now, strategy = self.groups, self.effects, self.now, self.strategy
+        new = groups.new
+        assert new is not None
+        stable = groups.stable
+        abort_delay = strategy.abort_scale_down_delay_seconds
+        delay_on_abort = aborted and groups.stable_is_distinct and abort_delay > 0
+        if has_scale_down_deadline(new) and not delay_on_abort and not keep_new_deadline:
+            effects.patch_rs(new, deadline_patch(None))
+        if groups.stable_is_distinct and stable is not None and has_scale_down_deadline(stable):
+            effects.patch_rs(stable, deadline_patch(None))
+
+        active_rs = find_by_hash(groups.all, active_before)
+        if active_rs is not None and name_of(active_rs) != name_of(new):
+            self._scale(active_rs, self.replicas)
+
+        if delay_on_abort:
+            assert stable is not None
+            if has_scale_down_deadline(new):
+                deadline = scale_down_deadline(new)
+                if deadline is not None and deadline > now:
+                    effects.wake_at(deadline, now)
+                else:
+                    self._scale(new, 0, keep_deadline=True)
+            elif available_replicas(stable) >= self.replicas:
+                # The active Service is back on a fully available stable: start the preview's countdown.
+                moment = now + timedelta(seconds=abort_delay)
+                effects.patch_rs(new, deadline_patch(format_time(moment)))
+                effects.wake_at(moment, now)
+        else:
+            # abortScaleDownDelaySeconds: 0 leaves an aborted preview up (at its size) for inspection.
+            self._scale(new, desired_new)
+
+        if pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None:
+            referenced = frozenset(
+                value
+                for value in (
+                    self.old.get("stableRS"),
+                    self.old.get("currentPodHash"),
+                    self.old_blue_green.get("activeSelector"),
+                    self.old_blue_green.get("previewSelector"),
+                    self.active_hash,
+                    self.preview_hash,
+                    active_before,
+                    active_after,
+                    preview_after,
+                )
+                if isinstance(value, str) and value
+            )
+            plan = old_replica_set_plan(
+                groups.others,
+                referenced=referenced,
+                scale_down_delay_seconds=strategy.scale_down_delay_seconds,
+                revision_limit=strategy.scale_down_delay_revision_limit,
+                now=now,
+            )
+            for target in plan.targets:
+                if target.deadline is not None:
+                    effects.patch_rs(target.rs, deadline_patch(format_time(target.deadline)))
+                self._scale(target.rs, target.replicas)
+            if plan.wake_at is not None:
+                effects.wake_at(plan.wake_at, now)
+        for rs in revision_history_to_delete(groups.others, self.rollout.spec.revision_history_limit):
+            effects.cleanups.append(Delete(kind=REPLICASETS, namespace=self.namespace, name=name_of(rs)))
+
+    def _sync_pod_metadata(self) -> None:
+        """activeMetadata on the pods of the active role, previewMetadata on the preview's, neither on the rest
+        (Argo's reconcileEphemeralMetadata)."""
+        groups, strategy = self.groups, self.strategy
+        new = groups.new
+        assert new is not None
+        observed_stable = self.old.get("stableRS")
+        fully_rolled_out = not observed_stable or observed_stable == self.current_hash
+        wanted: list[tuple[JsonObject, PodMetadata | None]] = [
+            (new, strategy.active_metadata if fully_rolled_out else strategy.preview_metadata)
+        ]
+        if not fully_rolled_out and groups.stable_is_distinct and groups.stable is not None:
+            wanted.append((groups.stable, strategy.active_metadata))
+        wanted += [(rs, None) for rs in groups.others]
+        for rs, metadata in wanted:
+            for pod_name, patch in pod_metadata_patches(rs, self.snapshot.pods, metadata):
+                self.effects.pod_patches.append(
+                    Patch(kind=PODS, namespace=self.namespace, name=pod_name, patch=patch)
+                )
+            rs_patch = replica_set_metadata_patch(rs, metadata)
+            if rs_patch is not None:
+                self.effects.patch_rs(rs, rs_patch)
+
+    # --- status ----------------------------------------------------------------------------------
+
+    def _status(
+        self,
+        draft: Draft,
+        outlook: Outlook,
+        *,
+        new_rs: JsonObject | None,
+        rs_name: str,
+        revision: int,
+        active_after: str | None,
+        preview_after: str | None,
+    ) -> JsonObject:
+        all_rs = self.groups.all
+        counted = totals(all_rs)
+        active_rs = find_by_hash(all_rs, active_after)
+
+        status: JsonObject = {}
+        set_observed_generation(status, self.manifest)
+        status["currentPodHash"] = self.current_hash
+        if draft.stable_hash:
+            status["stableRS"] = draft.stable_hash
+        if draft.pause_conditions:
+            status["pauseConditions"] = draft.pause_conditions
+        if draft.controller_pause:
+            status["controllerPause"] = True
+        if draft.abort:
+            status["abort"] = True
+        if draft.aborted_at:
+            status["abortedAt"] = draft.aborted_at
+        if draft.promote_full:
+            status["promoteFull"] = True
+        if draft.restarted_at:
+            status["restartedAt"] = draft.restarted_at
+        if self.collision_count is not None:
+            status["collisionCount"] = self.collision_count
+        status["replicas"] = counted.replicas
+        status["updatedReplicas"] = status_replicas(new_rs) if new_rs is not None else 0
+        # What serves production is the active ReplicaSet: its pods are the Rollout's ready and available ones,
+        # and its selector is what an HPA scales (Argo's syncRolloutStatusBlueGreen).
+        if active_rs is not None:
+            status["readyReplicas"] = ready_replicas(active_rs)
+            status["availableReplicas"] = available_replicas(active_rs)
+            status["HPAReplicas"] = status_replicas(active_rs)
+            status["selector"] = label_selector_string((active_rs.get("spec") or {}).get("selector"))
+        else:
+            status["readyReplicas"] = counted.ready
+            status["availableReplicas"] = counted.available
+            status["HPAReplicas"] = counted.replicas
+            status["selector"] = label_selector_string(self.spec.get("selector"))
+        blue_green: JsonObject = {}
+        if active_after:
+            blue_green["activeSelector"] = active_after
+        if preview_after:
+            blue_green["previewSelector"] = preview_after
+        if self.checkpoint:
+            blue_green["scaleUpPreviewCheckPoint"] = True
+        for key, value in self.run_statuses.items():
+            if value is not None:
+                blue_green[key] = value
+        status["blueGreen"] = blue_green
+
+        status["conditions"] = self._conditions(status, draft, outlook, rs_name=rs_name, revision=revision)
+        phase, message = calculate_phase(self.spec, status)
+        if phase not in (DEGRADED, PAUSED) and outlook.waiting is not None:
+            phase, message = PROGRESSING, outlook.waiting
+        status["phase"] = phase
+        if message:
+            status["message"] = message
+        return status
+
+    # --- hooks for the conditions ----------------------------------------------------------------
+
+    def _healthy(self, status: JsonObject, draft: Draft) -> bool:
+        """Argo's RolloutHealthy for blue-green: every pod updated and available behind the active Service, both
+        Services on the current revision, and that revision the stable one (old pods waiting out their delay do
+        not count against it)."""
+        blue_green = status.get("blueGreen") or {}
+        replicas = self.replicas
+        preview_done = self.preview_service is None or blue_green.get("previewSelector") == self.current_hash
+        return (
+            count_of(status, "updatedReplicas") == replicas
+            and count_of(status, "availableReplicas") == replicas
+            and blue_green.get("activeSelector") == self.current_hash
+            and preview_done
+            and bool(draft.stable_hash)
+            and draft.stable_hash == self.current_hash
+        )
+
+    def _available(self, status: JsonObject) -> bool:
+        """The active ReplicaSet has every pod, all available (Argo: IsSaturated(activeRS))."""
+        active = find_by_hash(self.groups.all, (status.get("blueGreen") or {}).get("activeSelector"))
+        return (
+            active is not None
+            and spec_replicas(active) == self.replicas
+            and available_replicas(active) >= self.replicas
+        )
+
+    def _strategy_progressed(self, status: JsonObject) -> bool:
+        """A Service switched (Argo's RolloutProgressing for blue-green)."""
+        blue_green = status.get("blueGreen") or {}
+        return any(blue_green.get(key) != self.old_blue_green.get(key) for key in ("activeSelector", "previewSelector"))
+
+
+__all__ = ["BlueGreenPass", "plan_blue_green", "service_references"]

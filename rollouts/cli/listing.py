@@ -1,0 +1,106 @@
+"""`rollouts list rollouts [-A]`: one line per rollout, in the columns of Argo's plugin.
+
+NAME STRATEGY STATUS STEP SET-WEIGHT READY DESIRED UP-TO-DATE AVAILABLE, with a NAMESPACE column first for
+``-A``. Values are padded to about their header's width before the columns are aligned, as Argo does, so the
+table keeps its shape from one run to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kube.resources import ROLLOUTS
+from rollouts.cli.main import app
+from rollouts.cli.options import ContextOption, KubeconfigOption, NamespaceOption, connect, reported_errors
+from rollouts.cli.phase import canary_steps, current_set_weight, desired_replicas, rollout_phase, step_label
+from rollouts.cli.tree import COLUMN_GAP, strategy_name
+
+if TYPE_CHECKING:
+    from kube.client import JsonObject
+
+HEADERS = ("NAME", "STRATEGY", "STATUS", "STEP", "SET-WEIGHT", "READY", "DESIRED", "UP-TO-DATE", "AVAILABLE")
+# Minimum widths of the values, from Argo's row format; STATUS is wider than its header for "Progressing".
+MIN_WIDTHS = (10, 9, 12, 4, 10, 5, 7, 10, 9)
+NAMESPACE_MIN_WIDTH = 9
+
+list_app = typer.Typer(name="list", help="List rollouts.", no_args_is_help=True)
+app.add_typer(list_app)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def rollout_row(rollout: JsonObject) -> list[str]:
+    """The columns of one rollout, without NAMESPACE."""
+    spec, status = rollout.get("spec") or {}, rollout.get("status") or {}
+    is_canary = canary_steps(rollout) is not None
+    return [
+        str((rollout.get("metadata") or {}).get("name", "")),
+        strategy_name(rollout) or "unknown",
+        rollout_phase(rollout)[0],
+        (step_label(rollout) or "-") if is_canary else "-",
+        str(current_set_weight(rollout)) if is_canary else "-",
+        f"{_int(status.get('readyReplicas'))}/{_int(status.get('replicas'))}",
+        str(desired_replicas(spec)),
+        str(_int(status.get("updatedReplicas"))),
+        str(_int(status.get("availableReplicas"))),
+    ]
+
+
+def rollout_table(rollouts: Sequence[JsonObject], *, all_namespaces: bool = False) -> list[str]:
+    """The table's lines, header first."""
+    headers = list(HEADERS)
+    min_widths = list(MIN_WIDTHS)
+    rows = []
+    for rollout in rollouts:
+        row = rollout_row(rollout)
+        if all_namespaces:
+            row.insert(0, str((rollout.get("metadata") or {}).get("namespace", "")))
+        rows.append(row)
+    if all_namespaces:
+        headers.insert(0, "NAMESPACE")
+        min_widths.insert(0, NAMESPACE_MIN_WIDTH)
+    padded = [[value.ljust(width) for value, width in zip(row, min_widths, strict=True)] for row in rows]
+    table = [headers, *padded]
+    widths = [max(len(row[i]) for row in table) + COLUMN_GAP for i in range(len(headers) - 1)]
+    return [_line(row, widths) for row in table]
+
+
+def _line(row: Sequence[str], widths: Sequence[int]) -> str:
+    cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+    return ("".join(cells) + row[-1]).rstrip(" ")
+
+
+def _rollouts_command(
+    all_namespaces: Annotated[
+        bool, typer.Option("--all-namespaces", "-A", help="List rollouts in every namespace.")
+    ] = False,
+    name: Annotated[str | None, typer.Option("--name", help="Only show the rollout with this name.")] = None,
+    namespace: NamespaceOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+) -> None:
+    """List the rollouts of a namespace (the context's by default), or of all namespaces with -A."""
+    with reported_errors():
+        cluster = connect(namespace, kubeconfig, context)
+        scope = None if all_namespaces else cluster.namespace
+        rollouts = cluster.client.list(ROLLOUTS, scope, field_selector=f"metadata.name={name}" if name else None)
+        if not rollouts:
+            where = "any namespace" if all_namespaces else f'namespace "{cluster.namespace}"'
+            typer.echo(f"No rollouts found in {where}.", err=True)
+            return
+        rollouts.sort(key=lambda r: ((r.get("metadata") or {}).get("namespace", ""), r["metadata"].get("name", "")))
+        for line in rollout_table(rollouts, all_namespaces=all_namespaces):
+            typer.echo(line)
+
+
+list_app.command("rollouts")(_rollouts_command)
+list_app.command("rollout", hidden=True)(_rollouts_command)
+list_app.command("ro", hidden=True)(_rollouts_command)

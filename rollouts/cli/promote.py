@@ -1,0 +1,87 @@
+"""`rollouts promote NAME [--full]`: let a paused or stepping rollout move on, with exactly Argo's patches.
+
+Without ``--full`` (Argo's plugin, step for step):
+
+- ``spec.paused`` is set → ``{"spec":{"paused":false}}``;
+- pause conditions are present → ``{"status":{"pauseConditions":null}}`` on /status (``controllerPause`` is reset
+  and the step index moved on as well when the current step's analysis was Inconclusive, or the rollout would
+  stop again on that step);
+- otherwise, for a canary with steps, the current step — an analysis, an experiment, a setWeight still scaling —
+  is skipped: ``{"status":{"pauseConditions":null,"currentStepIndex":i+1}}`` (never past the last step).
+
+The /status patch goes first, then the spec patch. ``--full`` sends ``{"status":{"promoteFull":true}}``, unless the
+rollout is already fully promoted (its current pod hash is the stable one).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from rollouts.cli.main import app
+from rollouts.cli.options import (
+    ContextOption,
+    KubeconfigOption,
+    NamespaceOption,
+    connect,
+    get_rollout,
+    patch_rollout,
+    reported_errors,
+)
+from rollouts.cli.phase import canary_steps, current_step_index
+
+if TYPE_CHECKING:
+    from kube.client import JsonObject
+
+
+def promote_patches(rollout: JsonObject, *, full: bool) -> tuple[JsonObject | None, JsonObject | None]:
+    """(the /status patch, the spec patch) that promote sends for this rollout; None where nothing is sent."""
+    spec: dict[str, Any] = rollout.get("spec") or {}
+    status: dict[str, Any] = rollout.get("status") or {}
+    if full:
+        if status.get("currentPodHash") != status.get("stableRS"):
+            return {"status": {"promoteFull": True}}, None
+        return None, None
+    spec_patch: JsonObject | None = {"spec": {"paused": False}} if spec.get("paused") else None
+    index = current_step_index(rollout)  # None unless a canary with steps
+    next_index = None if index is None else min(index + 1, len(canary_steps(rollout) or []))
+    step_analysis = ((status.get("canary") or {}).get("currentStepAnalysisRunStatus") or {}).get("status")
+    pause_conditions = status.get("pauseConditions")
+    status_patch: JsonObject | None = None
+    if step_analysis == "Inconclusive" and pause_conditions and status.get("controllerPause"):
+        if next_index is not None:
+            status_patch = {
+                "status": {"pauseConditions": None, "controllerPause": False, "currentStepIndex": next_index}
+            }
+    elif pause_conditions:
+        status_patch = {"status": {"pauseConditions": None}}
+    elif next_index is not None:
+        # Argo clears pause conditions or moves the index, never both; here there were none to clear.
+        status_patch = {"status": {"pauseConditions": None, "currentStepIndex": next_index}}
+    return status_patch, spec_patch
+
+
+@app.command("promote")
+def promote_command(
+    name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
+    full: Annotated[
+        bool, typer.Option("--full", help="Perform a full promotion, skipping analysis, pauses and steps.")
+    ] = False,
+    namespace: NamespaceOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+) -> None:
+    """Promote a rollout paused at a canary step or a blue-green pre-promotion; --full skips every step left."""
+    with reported_errors():
+        cluster = connect(namespace, kubeconfig, context)
+        rollout = get_rollout(cluster, name)
+        status_patch, spec_patch = promote_patches(rollout, full=full)
+        if full and status_patch is None:
+            typer.echo(f"rollout '{name}' is already fully promoted")
+            return
+        if status_patch is not None:
+            patch_rollout(cluster, name, status_patch, status=True)
+        if spec_patch is not None:
+            patch_rollout(cluster, name, spec_patch)
+        typer.echo(f"rollout '{name}' {'fully promoted' if full else 'promoted'}")

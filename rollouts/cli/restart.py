@@ -1,0 +1,50 @@
+"""`rollouts restart NAME [--in DURATION]`: replace a rollout's pods, a few at a time, without a new revision.
+
+Argo's patch, on the spec: ``{"spec":{"restartAt":"<now + in, RFC 3339, UTC, whole seconds>"}}``; the controller
+evicts the pods created before that time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from kube.durations import DurationError, parse_duration
+from rollouts.cli.main import app
+from rollouts.cli.options import (
+    ContextOption,
+    KubeconfigOption,
+    NamespaceOption,
+    connect,
+    patch_rollout,
+    reported_errors,
+)
+
+
+def restart_at(now: datetime, delay_seconds: float) -> str:
+    return (now + timedelta(seconds=delay_seconds)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@app.command("restart")
+def restart_command(
+    name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
+    in_: Annotated[
+        str | None,
+        typer.Option("--in", "-i", metavar="DURATION", help="Restart after this long (e.g. 30s, 5m, 1h).",
+                     show_default=False),
+    ] = None,
+    namespace: NamespaceOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+) -> None:
+    """Restart the pods of a rollout, now or after --in."""
+    try:
+        delay = parse_duration(in_) if in_ else 0.0
+    except DurationError as error:
+        raise typer.BadParameter(str(error), param_hint="--in") from None
+    with reported_errors():
+        cluster = connect(namespace, kubeconfig, context)
+        patch_rollout(cluster, name, {"spec": {"restartAt": restart_at(datetime.now(UTC), delay)}})
+        typer.echo(f"rollout '{name}' restarts in {in_ or '0s'}")

@@ -1,0 +1,694 @@
+"""The text of `get rollout`: a header, then a tree of revisions, ReplicaSets, pods, AnalysisRuns and their Jobs.
+
+Pure: a Rollout, the ReplicaSets, Pods and AnalysisRuns of its namespace (ownership is sorted out here, as Argo's
+plugin does it, by ownerReference UIDs) and the time it is now go in; lines come out. The layout, icons, status
+words and INFO tags are those of Argo's ``kubectl argo rollouts get rollout``, so that people and scripts used to
+it read ours the same way. Colours are ANSI codes, added only when asked for and never counted in column widths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from rollouts.cli.phase import (
+    canary_steps,
+    current_set_weight,
+    current_step,
+    desired_replicas,
+    rollout_phase,
+    step_label,
+)
+
+if TYPE_CHECKING:
+    from kube.client import JsonObject
+
+# Tree icons, by kind.
+ICON_ROLLOUT = "⟳"
+ICON_REVISION = "#"
+ICON_REPLICASET = "⧉"
+ICON_POD = "□"
+ICON_ANALYSIS_RUN = "α"
+ICON_JOB = "⊞"
+
+# Status icons.
+ICON_WAITING = "◷"
+ICON_PROGRESSING = "◌"
+ICON_WARNING = "⚠"
+ICON_UNKNOWN = "?"
+ICON_OK = "✔"
+ICON_BAD = "✖"
+ICON_PAUSED = "॥"
+ICON_NEUTRAL = "•"
+ICON_NONE = " "
+
+TAG_CANARY, TAG_STABLE, TAG_ACTIVE, TAG_PREVIEW, TAG_PING, TAG_PONG = (
+    "canary", "stable", "active", "preview", "ping", "pong",
+)
+
+HASH_LABEL = "rollouts-pod-template-hash"
+REVISION_ANNOTATION = "rollout.argoproj.io/revision"
+SCALE_DOWN_DEADLINE_ANNOTATION = "scale-down-deadline"
+JOB_NAME_METADATA = "job-name"  # where the job metric provider records the Job of a measurement
+
+RED, GREEN, YELLOW, HI_BLUE = 31, 32, 33, 94
+COLORS: dict[str, int] = {
+    ICON_WAITING: YELLOW,
+    ICON_PROGRESSING: HI_BLUE,
+    ICON_WARNING: RED,
+    ICON_UNKNOWN: YELLOW,
+    ICON_OK: GREEN,
+    ICON_BAD: RED,
+    TAG_CANARY: YELLOW,
+    TAG_STABLE: GREEN,
+    TAG_ACTIVE: GREEN,
+    TAG_PREVIEW: HI_BLUE,
+    TAG_PING: HI_BLUE,
+    TAG_PONG: HI_BLUE,
+    "Pending": HI_BLUE,
+    "Running": HI_BLUE,
+}
+HEADER_LABEL_WIDTH = 17
+COLUMN_GAP = 2
+
+
+# -- small readers -----------------------------------------------------------------------------------------
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _meta(obj: JsonObject) -> dict[str, Any]:
+    return _mapping(obj.get("metadata"))
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp as an aware datetime; None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def human_duration(seconds: float) -> str:
+    """A duration as kubectl prints ages: ``25s``, ``3m20s``, ``15m``, ``3h59m``, ``20h``, ``7d``, ``2y``."""
+    whole = int(seconds)
+    if whole < -1:
+        return "<invalid>"
+    if whole < 0:
+        return "0s"  # up to a second of clock skew reads as "just now"
+    if whole < 120:
+        return f"{whole}s"
+    minutes = whole // 60
+    if minutes < 10:
+        return f"{minutes}m{whole % 60}s" if whole % 60 else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = whole // 3600
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = (hours // 24) % 365
+        return f"{hours // 24 // 365}y{days}d" if days else f"{hours // 24 // 365}y"
+    return f"{hours // 24 // 365}y"
+
+
+def age(created: datetime | None, now: datetime) -> str:
+    return human_duration((now - created).total_seconds()) if created else "<unknown>"
+
+
+def _revision(obj: JsonObject) -> int:
+    return _int(_mapping(_meta(obj).get("annotations")).get(REVISION_ANNOTATION))
+
+
+def _owned_by(obj: JsonObject, uids: Iterable[str]) -> str | None:
+    """The UID among ``uids`` that owns ``obj``, if any."""
+    wanted = set(uids)
+    for reference in _meta(obj).get("ownerReferences") or []:
+        uid = _mapping(reference).get("uid")
+        if uid in wanted:
+            return str(uid)
+    return None
+
+
+# -- what the tree shows --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    name: str
+    status: str
+    icon: str
+    ready: str
+    restarts: int
+    created: datetime | None
+
+
+@dataclass
+class ReplicaSetInfo:
+    name: str
+    uid: str
+    revision: int
+    status: str
+    icon: str
+    replicas: int
+    available: int
+    images: list[str]
+    created: datetime | None
+    tags: list[str] = field(default_factory=list)
+    scale_down_deadline: str = ""
+    pods: list[PodInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    name: str
+    status: str
+    icon: str
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class AnalysisRunInfo:
+    name: str
+    revision: int
+    status: str
+    icon: str
+    successful: int
+    failed: int
+    inconclusive: int
+    error: int
+    created: datetime | None
+    jobs: list[JobInfo]
+
+
+def rollout_icon(phase: str) -> str:
+    return {
+        "Progressing": ICON_PROGRESSING,
+        "Error": ICON_WARNING,
+        "InvalidSpec": ICON_WARNING,
+        "Paused": ICON_PAUSED,
+        "Healthy": ICON_OK,
+        "Degraded": ICON_BAD,
+        "Unknown": ICON_UNKNOWN,
+        "ScaledDown": ICON_NEUTRAL,
+    }.get(phase, ICON_NONE)
+
+
+def analysis_icon(phase: str) -> str:
+    return {
+        "Successful": ICON_OK,
+        "Inconclusive": ICON_UNKNOWN,
+        "Failed": ICON_BAD,
+        "Error": ICON_WARNING,
+        "Running": ICON_PROGRESSING,
+        "Pending": ICON_WAITING,
+    }.get(phase, ICON_NONE)
+
+
+def replica_set_health(replicaset: JsonObject) -> str:
+    """Healthy, Progressing, ScaledDown or ReplicaFailure, as Argo's plugin words a ReplicaSet's state."""
+    spec, status = _mapping(replicaset.get("spec")), _mapping(replicaset.get("status"))
+    if _int(_meta(replicaset).get("generation")) > _int(status.get("observedGeneration")):
+        return "Progressing"  # the ReplicaSet controller has not caught up with its spec yet
+    for condition in status.get("conditions") or []:
+        condition = _mapping(condition)
+        if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
+            return "ReplicaFailure"
+    wanted = spec.get("replicas")
+    if wanted is not None and _int(status.get("availableReplicas")) < _int(wanted):
+        return "Progressing"
+    if wanted is not None and _int(wanted) == 0:
+        return "ScaledDown"
+    return "Healthy"
+
+
+def replica_set_icon(status: str) -> str:
+    return {
+        "Progressing": ICON_PROGRESSING,
+        "Healthy": ICON_OK,
+        "ReplicaFailure": ICON_BAD,
+        "ScaledDown": ICON_NEUTRAL,
+    }.get(status, ICON_NONE)
+
+
+def pod_status(pod: JsonObject) -> tuple[str, str, int]:
+    """(status word, ready "n/m", restarts) the way `kubectl get pods` words a pod's STATUS column."""
+    spec, status = _mapping(pod.get("spec")), _mapping(pod.get("status"))
+    reason = str(status.get("reason") or status.get("phase") or "")
+    restarts = 0
+    initializing = False
+    init_containers = spec.get("initContainers") or []
+    for index, container in enumerate(status.get("initContainerStatuses") or []):
+        container = _mapping(container)
+        restarts += _int(container.get("restartCount"))
+        state = _mapping(container.get("state"))
+        terminated, waiting = state.get("terminated"), _mapping(state.get("waiting"))
+        if terminated is not None and _int(_mapping(terminated).get("exitCode")) == 0:
+            continue
+        if terminated is not None:
+            terminated = _mapping(terminated)
+            if terminated.get("reason"):
+                reason = f"Init:{terminated['reason']}"
+            elif _int(terminated.get("signal")):
+                reason = f"Init:Signal:{_int(terminated['signal'])}"
+            else:
+                reason = f"Init:ExitCode:{_int(terminated.get('exitCode'))}"
+        elif waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            reason = f"Init:{waiting['reason']}"
+        else:
+            reason = f"Init:{index}/{len(init_containers)}"
+        initializing = True
+        break
+    ready = 0
+    if not initializing:
+        restarts = 0
+        running = False
+        for container in reversed(status.get("containerStatuses") or []):
+            container = _mapping(container)
+            restarts += _int(container.get("restartCount"))
+            state = _mapping(container.get("state"))
+            terminated, waiting = state.get("terminated"), _mapping(state.get("waiting"))
+            if waiting.get("reason"):
+                reason = str(waiting["reason"])
+            elif terminated is not None and _mapping(terminated).get("reason"):
+                reason = str(_mapping(terminated)["reason"])
+            elif terminated is not None:
+                signal = _int(_mapping(terminated).get("signal"))
+                reason = f"Signal:{signal}" if signal else f"ExitCode:{_int(_mapping(terminated).get('exitCode'))}"
+            elif container.get("ready") and state.get("running") is not None:
+                running = True
+                ready += 1
+        if reason == "Completed" and running:
+            reason = "Running"
+    if _meta(pod).get("deletionTimestamp"):
+        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
+    return reason, f"{ready}/{len(spec.get('containers') or [])}", restarts
+
+
+def pod_icon(status: str) -> str:
+    if status.startswith("Init:"):
+        return ICON_PROGRESSING
+    if status.startswith(("Signal:", "ExitCode:")):
+        return ICON_BAD
+    if status.endswith("Error") or status.startswith("Err"):
+        return ICON_WARNING
+    return {
+        "Pending": ICON_PROGRESSING,
+        "Terminating": ICON_PROGRESSING,
+        "ContainerCreating": ICON_PROGRESSING,
+        "Running": ICON_OK,
+        "Completed": ICON_OK,
+        "Failed": ICON_BAD,
+        "InvalidImageName": ICON_BAD,
+        "CrashLoopBackOff": ICON_BAD,
+        "ImagePullBackOff": ICON_WARNING,
+        "RegistryUnavailable": ICON_WARNING,
+        "Unknown": ICON_UNKNOWN,
+    }.get(status, ICON_NONE)
+
+
+def _replica_set_tags(rollout: JsonObject, pod_hash: str | None) -> list[str]:
+    """stable/canary/active/preview/ping/pong, in the order Argo prints them."""
+    if not pod_hash:
+        return []
+    strategy = _mapping(_mapping(rollout.get("spec")).get("strategy"))
+    status = _mapping(rollout.get("status"))
+    stable, canary, active, preview = False, False, False, False
+    ping, pong = False, False
+    if "canary" in strategy:
+        ping_pong = bool(_mapping(strategy["canary"]).get("pingPong"))
+        stable_is_ping = _mapping(status.get("canary")).get("stablePingPong") == "ping"
+        if status.get("stableRS") == pod_hash:
+            stable = True
+            ping, pong = ping_pong and stable_is_ping, ping_pong and not stable_is_ping
+        elif status.get("currentPodHash") == pod_hash:
+            canary = True
+            ping, pong = ping_pong and not stable_is_ping, ping_pong and stable_is_ping
+    if "blueGreen" in strategy:
+        stable = status.get("stableRS") == pod_hash
+        blue_green = _mapping(status.get("blueGreen"))
+        active = blue_green.get("activeSelector") == pod_hash
+        preview = not active and blue_green.get("previewSelector") == pod_hash
+    flags = (
+        (stable, TAG_STABLE), (canary, TAG_CANARY), (active, TAG_ACTIVE),
+        (preview, TAG_PREVIEW), (ping, TAG_PING), (pong, TAG_PONG),
+    )
+    return [tag for on, tag in flags if on]
+
+
+def replica_set_infos(
+    rollout: JsonObject, replicasets: Sequence[JsonObject], pods: Sequence[JsonObject]
+) -> list[ReplicaSetInfo]:
+    """The rollout's ReplicaSets with their pods, newest revision first."""
+    rollout_uid = str(_meta(rollout).get("uid", ""))
+    infos: list[ReplicaSetInfo] = []
+    for replicaset in replicasets:
+        if not rollout_uid or _owned_by(replicaset, [rollout_uid]) is None:
+            continue
+        meta = _meta(replicaset)
+        labels, annotations = _mapping(meta.get("labels")), _mapping(meta.get("annotations"))
+        status = replica_set_health(replicaset)
+        template_spec = _mapping(_mapping(_mapping(replicaset.get("spec")).get("template")).get("spec"))
+        infos.append(
+            ReplicaSetInfo(
+                name=str(meta.get("name", "")),
+                uid=str(meta.get("uid", "")),
+                revision=_revision(replicaset),
+                status=status,
+                icon=replica_set_icon(status),
+                replicas=_int(_mapping(replicaset.get("status")).get("replicas")),
+                available=_int(_mapping(replicaset.get("status")).get("availableReplicas")),
+                images=[str(_mapping(c).get("image", "")) for c in template_spec.get("containers") or []],
+                created=parse_time(meta.get("creationTimestamp")),
+                tags=_replica_set_tags(rollout, labels.get(HASH_LABEL)),
+                scale_down_deadline=str(annotations.get(SCALE_DOWN_DEADLINE_ANNOTATION) or ""),
+            )
+        )
+    infos.sort(key=lambda info: (-info.revision, info.name))
+    by_uid = {info.uid: info for info in infos}
+    for pod in pods:
+        owner = _owned_by(pod, by_uid)
+        if owner is None:
+            continue
+        meta = _meta(pod)
+        word, ready, restarts = pod_status(pod)
+        by_uid[owner].pods.append(
+            PodInfo(str(meta.get("name", "")), word, pod_icon(word), ready, restarts,
+                    parse_time(meta.get("creationTimestamp")))
+        )
+    epoch = datetime.min.replace(tzinfo=UTC)
+    for info in infos:
+        info.pods.sort(key=lambda pod: (pod.created or epoch, pod.name))
+    return infos
+
+
+def analysis_run_infos(rollout: JsonObject, runs: Sequence[JsonObject]) -> list[AnalysisRunInfo]:
+    """The rollout's AnalysisRuns with the Jobs their measurements ran, newest revision first."""
+    rollout_uid = str(_meta(rollout).get("uid", ""))
+    infos: list[AnalysisRunInfo] = []
+    for run in runs:
+        if not rollout_uid or _owned_by(run, [rollout_uid]) is None:
+            continue
+        status = _mapping(run.get("status"))
+        totals = {"successful": 0, "failed": 0, "inconclusive": 0, "error": 0}
+        jobs: list[JobInfo] = []
+        for result in status.get("metricResults") or []:
+            result = _mapping(result)
+            for key in totals:
+                totals[key] += _int(result.get(key))
+            for measurement in result.get("measurements") or []:
+                measurement = _mapping(measurement)
+                job_name = _mapping(measurement.get("metadata")).get(JOB_NAME_METADATA)
+                if job_name:
+                    phase = str(measurement.get("phase") or "")
+                    jobs.append(JobInfo(str(job_name), phase, analysis_icon(phase),
+                                        parse_time(measurement.get("startedAt"))))
+        phase = str(status.get("phase") or "")
+        meta = _meta(run)
+        infos.append(
+            AnalysisRunInfo(
+                name=str(meta.get("name", "")),
+                revision=_revision(run),
+                status=phase,
+                icon=analysis_icon(phase),
+                created=parse_time(meta.get("creationTimestamp")),
+                jobs=jobs,
+                **totals,
+            )
+        )
+    epoch = datetime.min.replace(tzinfo=UTC)
+    # Newest revision first, then oldest run first; Argo breaks the last tie by name, descending.
+    infos.sort(key=lambda info: info.name, reverse=True)
+    infos.sort(key=lambda info: (-info.revision, info.created or epoch))
+    return infos
+
+
+# -- text ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Table text as (text, colour) segments, so that colour codes never count toward a column's width."""
+
+    segments: tuple[tuple[str, int | None], ...] = ()
+
+    @classmethod
+    def of(cls, *segments: tuple[str, int | None] | str) -> Cell:
+        return cls(tuple((s, None) if isinstance(s, str) else s for s in segments))
+
+    @property
+    def width(self) -> int:
+        return sum(len(text) for text, _ in self.segments)
+
+    def render(self, color: bool) -> str:
+        return "".join(paint(text, code, color) for text, code in self.segments)
+
+
+def paint(text: str, code: int | None, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color and code and text else text
+
+
+def _colored(word: str) -> tuple[str, int | None]:
+    return word, COLORS.get(word)
+
+
+def _status_cell(icon: str, status: str) -> Cell:
+    return Cell.of(_colored(icon), " " + status)
+
+
+def _joined(cells: Sequence[Cell], separator: str = ",") -> Cell:
+    segments: list[tuple[str, int | None]] = []
+    for index, cell in enumerate(cells):
+        if index:
+            segments.append((separator, None))
+        segments.extend(cell.segments)
+    return Cell(tuple(segments))
+
+
+def _prefixes(is_last: bool, sub_prefix: str) -> tuple[str, str]:
+    """The branch for a child, and the indentation under it for the child's own children."""
+    return (sub_prefix + "└──", sub_prefix + "   ") if is_last else (sub_prefix + "├──", sub_prefix + "│  ")
+
+
+def align(rows: Sequence[Sequence[Cell]], color: bool) -> list[str]:
+    """Columns padded to their widest cell plus a gap; the last column is left ragged; no trailing spaces."""
+    columns = max((len(row) for row in rows), default=0)
+    widths = [max((row[i].width for row in rows if i < len(row)), default=0) for i in range(columns - 1)]
+    lines = []
+    for row in rows:
+        parts = []
+        for index, cell in enumerate(row):
+            parts.append(cell.render(color))
+            if index < len(row) - 1:
+                parts.append(" " * (widths[index] - cell.width + COLUMN_GAP))
+        lines.append("".join(parts).rstrip(" "))
+    return lines
+
+
+def _images(replicasets: Sequence[ReplicaSetInfo]) -> list[tuple[str, list[str]]]:
+    """Running images and their tags: sorted by image; an image in several ReplicaSets gets the sorted union."""
+    images: dict[str, list[str]] = {}
+    for info in replicasets:
+        if info.replicas <= 0:
+            continue
+        for image in info.images:
+            images[image] = sorted(set(images[image]) | set(info.tags)) if image in images else list(info.tags)
+    return sorted(images.items())
+
+
+def _actual_weight(rollout: JsonObject, replicasets: Sequence[ReplicaSetInfo]) -> str:
+    """Traffic the canary gets now: the router's weight, else its share of available pods (no router)."""
+    status = _mapping(rollout.get("status"))
+    if current_step(rollout) is None:
+        return "100"
+    available = _int(status.get("availableReplicas"))
+    if available <= 0:
+        return "0"
+    canary = _mapping(_mapping(_mapping(rollout.get("spec")).get("strategy")).get("canary"))
+    if not canary.get("trafficRouting"):
+        weight = "0"
+        for info in replicasets:
+            if TAG_CANARY in info.tags:
+                weight = str(info.available * 100 // available)
+        return weight
+    weights = _mapping(_mapping(status.get("canary")).get("weights"))
+    if weights:
+        return str(_int(_mapping(weights.get("canary")).get("weight")))
+    return str(current_set_weight(rollout))
+
+
+def strategy_name(rollout: JsonObject) -> str:
+    strategy = _mapping(_mapping(rollout.get("spec")).get("strategy"))
+    if "canary" in strategy:
+        return "Canary"
+    if "blueGreen" in strategy:
+        return "BlueGreen"
+    return ""
+
+
+def render_rollout(
+    rollout: JsonObject,
+    replicasets: Sequence[JsonObject],
+    pods: Sequence[JsonObject],
+    analysis_runs: Sequence[JsonObject],
+    now: datetime,
+    *,
+    color: bool = False,
+) -> list[str]:
+    """Every line `get rollout` prints: the header, a blank line, then the tree."""
+    rs_infos = replica_set_infos(rollout, replicasets, pods)
+    run_infos = analysis_run_infos(rollout, analysis_runs)
+    return [
+        *render_header(rollout, rs_infos, color=color),
+        "",
+        *render_tree(rollout, rs_infos, run_infos, now, color=color),
+    ]
+
+
+def render_header(rollout: JsonObject, rs_infos: Sequence[ReplicaSetInfo], *, color: bool = False) -> list[str]:
+    meta, spec, status = _meta(rollout), _mapping(rollout.get("spec")), _mapping(rollout.get("status"))
+    phase, message = rollout_phase(rollout)
+
+    def line(label: str, value: object) -> str:
+        return f"{label:<{HEADER_LABEL_WIDTH}}{value}".rstrip(" ")
+
+    lines = [
+        line("Name:", meta.get("name", "")),
+        line("Namespace:", meta.get("namespace", "")),
+        line("Status:", _status_cell(rollout_icon(phase), phase).render(color)),
+    ]
+    if message:
+        lines.append(line("Message:", message))
+    strategy = strategy_name(rollout)
+    lines.append(line("Strategy:", strategy))
+    if canary_steps(rollout) is not None:
+        lines.append(line("  Step:", step_label(rollout)))
+        lines.append(line("  SetWeight:", current_set_weight(rollout)))
+        lines.append(line("  ActualWeight:", _actual_weight(rollout, rs_infos)))
+    for index, (image, tags) in enumerate(_images(rs_infos)):
+        text = image
+        if tags:
+            text += " (" + _joined([Cell.of(_colored(tag)) for tag in tags], ", ").render(color) + ")"
+        lines.append(line("Images:" if index == 0 else "", text))
+    lines.append("Replicas:")
+    lines.append(line("  Desired:", desired_replicas(spec)))
+    for label, key in (("Current", "replicas"), ("Updated", "updatedReplicas"), ("Ready", "readyReplicas"),
+                       ("Available", "availableReplicas")):
+        lines.append(line(f"  {label}:", _int(status.get(key))))
+    return lines
+
+
+def scale_down_delay(deadline: str, now: datetime) -> str:
+    """Time left before a ReplicaSet kept for a scale-down delay goes: ``3h59m``, or ``passed``."""
+    when = parse_time(deadline)
+    if when is None:
+        return ""
+    if when < now:
+        return "passed"
+    return human_duration((when - now).total_seconds())
+
+
+def render_tree(
+    rollout: JsonObject,
+    rs_infos: Sequence[ReplicaSetInfo],
+    run_infos: Sequence[AnalysisRunInfo],
+    now: datetime,
+    *,
+    color: bool = False,
+) -> list[str]:
+    phase, _ = rollout_phase(rollout)
+    meta = _meta(rollout)
+    rows: list[list[Cell]] = [
+        [Cell.of("NAME"), Cell.of("KIND"), Cell.of("STATUS"), Cell.of("AGE"), Cell.of("INFO")],
+        [
+            Cell.of(f"{ICON_ROLLOUT} {meta.get('name', '')}"),
+            Cell.of("Rollout"),
+            _status_cell(rollout_icon(phase), phase),
+            Cell.of(age(parse_time(meta.get("creationTimestamp")), now)),
+            Cell(),
+        ],
+    ]
+    revisions = sorted({info.revision for info in rs_infos} | {info.revision for info in run_infos}, reverse=True)
+    for index, revision in enumerate(revisions):
+        prefix, sub_prefix = _prefixes(index == len(revisions) - 1, "")
+        rows.append([Cell.of(f"{prefix}{ICON_REVISION} revision:{revision}"), Cell(), Cell.of(" "), Cell(), Cell()])
+        children: list[ReplicaSetInfo | AnalysisRunInfo] = [i for i in rs_infos if i.revision == revision]
+        children += [i for i in run_infos if i.revision == revision]
+        for position, child in enumerate(children):
+            child_prefix, child_sub_prefix = _prefixes(position == len(children) - 1, sub_prefix)
+            if isinstance(child, ReplicaSetInfo):
+                rows.extend(_replica_set_rows(child, child_prefix, child_sub_prefix, now))
+            else:
+                rows.extend(_analysis_run_rows(child, child_prefix, child_sub_prefix, now))
+    return align(rows, color)
+
+
+def _replica_set_rows(info: ReplicaSetInfo, prefix: str, sub_prefix: str, now: datetime) -> list[list[Cell]]:
+    details = [Cell.of(_colored(tag)) for tag in info.tags]
+    if info.scale_down_deadline:
+        details.append(Cell.of(f"delay:{scale_down_delay(info.scale_down_deadline, now)}"))
+    name_color = COLORS.get(info.tags[0]) if info.tags else None
+    rows = [[
+        Cell.of(f"{prefix}{ICON_REPLICASET} ", (info.name, name_color)),
+        Cell.of("ReplicaSet"),
+        _status_cell(info.icon, info.status),
+        Cell.of(age(info.created, now)),
+        _joined(details),
+    ]]
+    for index, pod in enumerate(info.pods):
+        pod_prefix, _ = _prefixes(index == len(info.pods) - 1, sub_prefix)
+        pod_details = f"ready:{pod.ready}" + (f",restarts:{pod.restarts}" if pod.restarts > 0 else "")
+        rows.append([
+            Cell.of(f"{pod_prefix}{ICON_POD} {pod.name}"),
+            Cell.of("Pod"),
+            _status_cell(pod.icon, pod.status),
+            Cell.of(age(pod.created, now)),
+            Cell.of(pod_details),
+        ])
+    return rows
+
+
+def _analysis_run_rows(info: AnalysisRunInfo, prefix: str, sub_prefix: str, now: datetime) -> list[list[Cell]]:
+    counts = [
+        Cell.of(_colored(icon), f" {count}")
+        for icon, count in ((ICON_OK, info.successful), (ICON_BAD, info.failed), (ICON_UNKNOWN, info.inconclusive),
+                            (ICON_WARNING, info.error))
+        if count > 0
+    ]
+    rows = [[
+        Cell.of(f"{prefix}{ICON_ANALYSIS_RUN} ", (info.name, COLORS.get(info.status))),
+        Cell.of("AnalysisRun"),
+        _status_cell(info.icon, info.status),
+        Cell.of(age(info.created, now)),
+        _joined(counts),
+    ]]
+    for index, job in enumerate(info.jobs):
+        job_prefix, _ = _prefixes(index == len(info.jobs) - 1, sub_prefix)
+        rows.append([
+            Cell.of(f"{job_prefix}{ICON_JOB} ", (job.name, COLORS.get(job.status))),
+            Cell.of("Job"),
+            _status_cell(job.icon, job.status),
+            Cell.of(age(job.created, now)),
+            Cell(),
+        ])
+    return rows

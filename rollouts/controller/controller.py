@@ -1,0 +1,160 @@
+"""The Rollout controller assembled: cache, work queue, executor, Events, metrics and the reconciler, with the
+lifecycle that starts and stops them.
+
+Start-up mirrors client-go's "wait for caches to sync": every watched kind is listed once into the cache before
+any worker runs, so no Rollout is decided from a half-filled cache (a pass that saw the Rollout but not yet its
+ReplicaSets would create one that exists). The watch (kopf) then keeps the cache current.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Final
+
+from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
+from kube.client import AsyncKubeClient
+from kube.errors import ApiError, NotFound
+from kube.events import EventRecorder
+from kube.metrics_export import MetricsServer
+from kube.resources import ResourceKind
+from kube.work_queue import WorkQueue
+from rollouts.controller.cache import WATCHED_KINDS, ObjectCache, RolloutKey
+from rollouts.controller.executor import PlanExecutor
+from rollouts.controller.metrics import ControllerMetrics
+from rollouts.controller.reconciler import Clock, Decide, Reconciler, utc_now
+
+logger = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+
+DEFAULT_WORKERS: Final = 10  # Argo's --rollout-threads
+DEFAULT_RESYNC_SECONDS: Final = 15 * 60.0  # Argo's rollout resync period
+DEFAULT_METRICS_PORT: Final = 8090
+
+
+@dataclass(frozen=True)
+class ControllerOptions:
+    """How the controller process runs. ``namespaces`` empty means every namespace; ``metrics_port`` 0 serves none;
+    ``analysis_workers`` 0 runs no analysis controller beside the Rollout controller."""
+
+    namespaces: tuple[str, ...] = ()
+    workers: int = DEFAULT_WORKERS
+    resync_seconds: float = DEFAULT_RESYNC_SECONDS
+    metrics_port: int = DEFAULT_METRICS_PORT
+    metrics_address: str = "0.0.0.0"
+    analysis_workers: int = DEFAULT_ANALYSIS_WORKERS
+
+
+class RolloutController:
+    """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
+
+    def __init__(
+        self,
+        client: AsyncKubeClient,
+        decide: Decide,
+        options: ControllerOptions | None = None,
+        *,
+        metrics: ControllerMetrics | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.options = options if options is not None else ControllerOptions()
+        self.client = client
+        self.cache = ObjectCache()
+        self.queue: WorkQueue[RolloutKey] = WorkQueue()
+        self.metrics = metrics if metrics is not None else ControllerMetrics()
+        self.events = EventRecorder(client, self.metrics)
+        self.executor = PlanExecutor(client, self.cache, self.events)
+        self.reconciler = Reconciler(
+            cache=self.cache,
+            queue=self.queue,
+            executor=self.executor,
+            metrics=self.metrics,
+            decide=decide,
+            clock=clock,
+        )
+        self.metrics_server: MetricsServer | None = None
+        self._workers: asyncio.Task[None] | None = None
+        self._resync_timer: asyncio.TimerHandle | None = None
+
+    # -- input -------------------------------------------------------------------------------------------
+
+    def observe(self, kind: ResourceKind, event_type: str | None, obj: JsonObject) -> None:
+        """A watch event: update the cache and queue the Rollouts it concerns."""
+        for key in self.cache.observe(kind, event_type, obj):
+            self.queue.add(key)
+
+    def resync(self) -> None:
+        """Queue every known Rollout, as the periodic resync does (level-triggered: a no-op if all is well)."""
+        for key in self.cache.rollout_keys():
+            self.queue.add(key)
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Fill the cache, serve metrics (if not yet), start the workers and the resync timer. Idempotent."""
+        if self._workers is not None:
+            return
+        await self.prime_cache()
+        self.serve_metrics()
+        self.resync()
+        self._workers = asyncio.get_running_loop().create_task(
+            self.queue.serve(self.reconciler.reconcile, self.options.workers, name="rollout worker"),
+            name="rollout workers",
+        )
+        self._schedule_resync()
+        logger.info(
+            "rollout controller started: %d workers, %d objects cached, resync every %gs",
+            self.options.workers, len(self.cache), self.options.resync_seconds,
+        )
+
+    async def stop(self) -> None:
+        """Stop the workers (a pass in flight is cancelled; its writes are idempotent) and everything else."""
+        self.queue.close()
+        if self._resync_timer is not None:
+            self._resync_timer.cancel()
+            self._resync_timer = None
+        workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await workers
+        await self.events.drain()
+        if self.metrics_server is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.metrics_server.close)
+            self.metrics_server = None
+
+    def serve_metrics(self) -> None:
+        """Serve /metrics unless disabled or already served; raises OSError when the port is taken."""
+        if self.options.metrics_port and self.metrics_server is None:
+            self.metrics_server = self.metrics.serve(self.options.metrics_port, self.options.metrics_address)
+            logger.info("serving metrics on %s:%d/metrics", self.options.metrics_address, self.metrics_server.port)
+
+    async def prime_cache(self) -> None:
+        """List every watched kind (in the watched namespaces) into the cache."""
+        scopes: tuple[str | None, ...] = self.options.namespaces or (None,)
+        for kind in WATCHED_KINDS:
+            for namespace in scopes:
+                try:
+                    objects = await self.client.list(kind, namespace)
+                except NotFound:
+                    # Istio (or the Rollout CRD) not installed: its watch starts when its CRD appears.
+                    logger.warning("%s (%s) are not served by this cluster; skipping", kind.plural, kind.api_version)
+                    break
+                except ApiError as error:
+                    logger.warning("cannot list %s in %s: %s", kind.plural, namespace or "all namespaces", error)
+                    continue
+                for obj in objects:
+                    self.cache.observe(kind, None, obj)
+
+    def _schedule_resync(self) -> None:
+        if self.options.resync_seconds > 0:
+            self._resync_timer = asyncio.get_running_loop().call_later(
+                self.options.resync_seconds, self._resync_due
+            )
+
+    def _resync_due(self) -> None:
+        self.resync()
+        self._schedule_resync()

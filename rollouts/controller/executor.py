@@ -1,0 +1,125 @@
+"""Carrying out a Plan: its writes in order, then the Rollout's status, then its Events.
+
+The first write that fails ends the pass — later writes may depend on it (a Service must select the new pods
+before traffic moves), and the next pass decides again from what did happen. Each successful write is also
+recorded in the cache, so that pass does not decide from the object as it was before the write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from kube.client import AsyncKubeClient
+from kube.errors import Conflict, KubeError, NotFound
+from kube.events import EventRecorder
+from kube.resources import ROLLOUTS
+from rollouts.controller.cache import ObjectCache
+from rollouts.plan import Create, Delete, Patch, Plan, Write
+
+logger = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How far a Plan got. ``error`` is None when everything was written."""
+
+    writes: int = 0
+    error: Exception | None = None
+    failed_write: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+    @property
+    def transient(self) -> bool:
+        """The failure is the normal cost of optimistic concurrency (a stale version, an object created or
+        deleted meanwhile): the watch brings the news, and a pass soon after sees it."""
+        return isinstance(self.error, Conflict | NotFound)
+
+
+class PlanExecutor:
+    """Writes through the API client, remembers what it wrote in the cache, posts Events in the background."""
+
+    def __init__(self, client: AsyncKubeClient, cache: ObjectCache, events: EventRecorder) -> None:
+        self._client = client
+        self._cache = cache
+        self._events = events
+
+    async def execute(self, rollout: JsonObject, plan: Plan) -> Outcome:
+        metadata = rollout.get("metadata") or {}
+        namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
+        resource_version = metadata.get("resourceVersion")
+        done = 0
+        for write in plan.writes:
+            try:
+                written = await self._write(write)
+            except Exception as error:  # any failure ends the pass; the reconciler reports it
+                return Outcome(done, error, describe(write))
+            done += 1
+            if _is_rollout(write, namespace, name) and written is not None:
+                resource_version = (written.get("metadata") or {}).get("resourceVersion", resource_version)
+        if plan.status_patch is not None:
+            body: JsonObject = {"status": plan.status_patch}
+            if resource_version:
+                # Decided from this version of the Rollout: if a user changed it meanwhile (promote, abort),
+                # a Conflict beats overwriting their change with a status computed without it.
+                body["metadata"] = {"resourceVersion": resource_version}
+            try:
+                updated = await self._client.patch(ROLLOUTS, namespace, name, body, subresource="status")
+            except Exception as error:  # as above
+                return Outcome(done, error, f"patch Rollout {namespace}/{name} status")
+            self._cache.record_write(ROLLOUTS, updated)
+            done += 1
+        for event in plan.events:
+            self._events.emit(rollout, event)
+        return Outcome(done)
+
+    async def _write(self, write: Write) -> JsonObject | None:
+        namespace = write.namespace if write.kind.namespaced else None
+        if isinstance(write, Create):
+            created = await self._client.create(write.kind, namespace, write.body)
+            self._cache.record_write(write.kind, created)
+            return created
+        if isinstance(write, Patch):
+            patched = await self._client.patch(
+                write.kind, namespace, write.name, write.patch, subresource=write.subresource
+            )
+            self._cache.record_write(write.kind, patched)
+            return patched
+        with contextlib.suppress(NotFound):  # already gone is what was wanted
+            await self._client.delete(write.kind, namespace, write.name)
+        self._cache.record_delete(write.kind, write.namespace, write.name)
+        return None
+
+
+def describe(write: Write) -> str:
+    """``create ReplicaSet ns/reviews-6b7f`` — for logs and error messages."""
+    if isinstance(write, Create):
+        name = (write.body.get("metadata") or {}).get("name", "?")
+        return f"create {write.kind.kind} {write.namespace}/{name}"
+    if isinstance(write, Patch):
+        where = f" {write.subresource}" if write.subresource else ""
+        return f"patch {write.kind.kind} {write.namespace}/{write.name}{where}"
+    if isinstance(write, Delete):
+        return f"delete {write.kind.kind} {write.namespace}/{write.name}"
+    raise TypeError(f"not a write: {write!r}")
+
+
+def describe_error(error: Exception) -> str:
+    if isinstance(error, KubeError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _is_rollout(write: Write, namespace: str, name: str) -> bool:
+    return (
+        write.kind == ROLLOUTS
+        and write.namespace == namespace
+        and (write.name if isinstance(write, Patch | Delete) else "") == name
+    )

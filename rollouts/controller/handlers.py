@@ -1,0 +1,61 @@
+"""The Rollout controller's kopf registration: watch-event observers that feed the controller, and its start-up
+and clean-up.
+
+Only ``kopf.on.event`` handlers (see ``kube.kopf_operator``), one per watched kind, and so one watch stream for
+the whole cluster (or per namespace) — shared with the analysis controller's handlers where both watch a kind.
+VirtualServices and DestinationRules are watched through discovery: while Istio's CRDs are absent kopf logs that
+they cannot be served and starts their watches once the CRDs appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import kopf
+
+from kube.kopf_operator import STARTUP_RETRY_SECONDS, configure_settings
+from kube.resources import ResourceKind
+from rollouts.controller.cache import WATCHED_KINDS
+from rollouts.controller.controller import RolloutController
+
+
+def register_handlers(
+    registry: kopf.OperatorRegistry,
+    controller: RolloutController,
+    *,
+    credentials: Callable[[], kopf.ConnectionInfo] | None = None,
+) -> None:
+    """Register the controller's handlers in ``registry`` (a fresh ``kopf.OperatorRegistry`` per operator).
+
+    ``credentials`` gives what kopf logs in with (called again on each re-login); without it kopf's own logins
+    apply, and only in its default "smart" registry.
+    """
+
+    @kopf.on.startup(registry=registry, id="rollouts-start", backoff=STARTUP_RETRY_SECONDS)
+    async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
+        configure_settings(settings)
+        await controller.start()
+
+    @kopf.on.cleanup(registry=registry, id="rollouts-stop")
+    async def stop(**_: Any) -> None:
+        await controller.stop()
+
+    if credentials is not None:
+        log_in = credentials
+
+        @kopf.on.login(registry=registry, id="rollouts-login")
+        def login(**_: Any) -> kopf.ConnectionInfo:
+            return log_in()
+
+    for kind in WATCHED_KINDS:
+        kopf.on.event(
+            group=kind.group, version=kind.version, plural=kind.plural, id=f"observe-{kind.plural}", registry=registry
+        )(_observer(controller, kind))
+
+
+def _observer(controller: RolloutController, kind: ResourceKind) -> Callable[..., Awaitable[None]]:
+    async def observe(event: kopf.RawEvent, **_: Any) -> None:
+        controller.observe(kind, event.get("type"), dict(event["object"]))
+
+    return observe

@@ -1,0 +1,148 @@
+"""The controller process: a client from the kubeconfig, a check that the cluster answers and serves Rollouts,
+then kopf with the controllers' handlers until SIGINT/SIGTERM (kopf handles both: clean-up handlers run, the
+workers stop, the metrics server closes).
+
+Two controllers share the process, one kopf operator (one registry, so one watch per resource type) and one
+metrics registry served on one port, as in Argo Rollouts: the Rollout controller and the analysis controller
+(``analysis.controller``), which measures AnalysisRuns and writes their verdicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+
+from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
+from analysis.controller.controller import AnalysisController, AnalysisOptions
+from analysis.controller.handlers import register_handlers as register_analysis_handlers
+from kube.client import AsyncKubeClient, KubeClient, load_api_client
+from kube.errors import ApiError, KubeError, NotFound
+from kube.kopf_operator import connection_info
+from kube.resources import ROLLOUTS
+from rollouts.controller.controller import (
+    DEFAULT_METRICS_PORT,
+    DEFAULT_RESYNC_SECONDS,
+    DEFAULT_WORKERS,
+    ControllerOptions,
+    RolloutController,
+)
+from rollouts.controller.handlers import register_handlers
+from rollouts.controller.reconciler import Decide
+
+# The start-up check should fail in seconds, not after the client's usual 30 s, when the server is a black hole.
+PROBE_TIMEOUT = 10.0
+
+
+class StartupError(KubeError):
+    """The cluster answers but cannot run the controller (no Rollout CRD, no permission to list Rollouts)."""
+
+
+@dataclass
+class RolloutOperator:
+    """The controllers ready to run under kopf: their registry of handlers and the namespaces they watch."""
+
+    controller: RolloutController
+    registry: kopf.OperatorRegistry
+    client: AsyncKubeClient
+    namespaces: tuple[str, ...] = field(default=())
+    analysis: AnalysisController | None = None
+
+    async def run(self, *, stop_flag: Any = None, ready_flag: Any = None) -> None:
+        """Run kopf until ``stop_flag`` is set (any flag kopf accepts) or a signal arrives (main thread only)."""
+        try:
+            # Bound before kopf starts, so that a taken port fails the command instead of kopf's start-up retries.
+            self.controller.serve_metrics()
+            await kopf.operator(
+                registry=self.registry,
+                standalone=True,
+                clusterwide=not self.namespaces,
+                namespaces=list(self.namespaces),
+                stop_flag=stop_flag,
+                ready_flag=ready_flag,
+            )
+        finally:
+            server, self.controller.metrics_server = self.controller.metrics_server, None
+            if server is not None:  # kopf ended before its clean-up handler ran
+                server.close()
+            self.client.close()
+
+
+def build_operator(
+    kubeconfig: str | None,
+    context: str | None,
+    options: ControllerOptions,
+    *,
+    decide: Decide | None = None,
+) -> RolloutOperator:
+    """Load the kubeconfig, check the cluster, and assemble the controller; raises KubeError subclasses."""
+    api_client = load_api_client(kubeconfig, context)  # any unusable kubeconfig is a ConfigError naming it
+    client = KubeClient(api_client)
+    try:
+        check_cluster(KubeClient(api_client, timeout=PROBE_TIMEOUT), options.namespaces)
+    except BaseException:
+        client.close()
+        raise
+    if decide is None:
+        # Imported here so that the CLI's other commands never load the decision core.
+        from rollouts.reconcile import decide as default_decide
+
+        decide = default_decide
+    async_client = AsyncKubeClient(client)
+    controller = RolloutController(async_client, decide, options)
+    registry = kopf.OperatorRegistry()
+    register_handlers(registry, controller, credentials=lambda: connection_info(api_client.configuration))
+    analysis = None
+    if options.analysis_workers > 0:
+        analysis_options = AnalysisOptions(
+            namespaces=options.namespaces, workers=options.analysis_workers, resync_seconds=options.resync_seconds
+        )
+        # In the Rollout controller's metrics registry, so that one port serves both, as Argo's does.
+        analysis = AnalysisController(async_client, analysis_options, registry=controller.metrics.registry)
+        register_analysis_handlers(registry, analysis)
+    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis)
+
+
+def check_cluster(client: KubeClient, namespaces: Sequence[str]) -> None:
+    """Raise Unreachable when the API does not answer, StartupError when it cannot serve the controller."""
+    scopes: list[str | None] = list(namespaces) or [None]
+    for namespace in scopes:
+        try:
+            client.list_page(ROLLOUTS, namespace)
+        except NotFound as error:
+            raise StartupError(
+                f"the cluster at {client.server} does not serve {ROLLOUTS.plural}.{ROLLOUTS.group}: install the CRDs "
+                "first (kubectl apply -k crds/)"
+            ) from error
+        except ApiError as error:
+            where = f"namespace {namespace}" if namespace else "all namespaces"
+            raise StartupError(f"cannot list Rollouts in {where} at {client.server}: {error}") from error
+
+
+def run_controller(
+    kubeconfig: str | None,
+    context: str | None,
+    namespaces: Sequence[str],
+    all_namespaces: bool,
+    metrics_port: int = DEFAULT_METRICS_PORT,
+    workers: int = DEFAULT_WORKERS,
+    resync_seconds: float = DEFAULT_RESYNC_SECONDS,
+    analysis_workers: int = DEFAULT_ANALYSIS_WORKERS,
+) -> None:
+    """Run the Rollout controller, and the analysis controller unless ``analysis_workers`` is 0, until
+    interrupted (see ``rollouts controller --help``).
+
+    With ``all_namespaces`` or no ``namespaces`` it watches the whole cluster, as Argo's controller does.
+    """
+    options = ControllerOptions(
+        namespaces=() if all_namespaces else tuple(dict.fromkeys(namespaces)),
+        workers=workers,
+        resync_seconds=resync_seconds,
+        metrics_port=metrics_port,
+        analysis_workers=analysis_workers,
+    )
+    operator = build_operator(kubeconfig, context, options)
+    asyncio.run(operator.run())

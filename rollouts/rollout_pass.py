@@ -1,0 +1,510 @@
+"""What every strategy's reconcile pass shares: the effects it queues, the plan it hands back, and the conditions.
+
+A pass (``_CanaryPass`` in ``rollouts.reconcile``, ``BlueGreenPass`` in ``rollouts.bluegreen_reconcile``) is built per
+call from one snapshot and thrown away. The strategy decides how many pods each ReplicaSet gets, which Service
+selects what, and when the update is complete; everything here is the same for both: creating and scaling
+ReplicaSets, restarting pods, the revision bookkeeping, and the status conditions with their progress deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from kube.merge_patch import merge_patch_between
+from kube.resources import PODS, REPLICASETS, ROLLOUTS
+from kube.timestamps import as_utc, format_time, parse_time, seconds_between
+from rollouts import conditions as cond
+from rollouts.hashing import pod_template_hash
+from rollouts.models import PodMetadata, Rollout
+from rollouts.plan import Create, Delete, Event, JsonObject, Patch, Plan, Write
+from rollouts.pod_metadata import inject_pod_metadata
+from rollouts.replicasets import (
+    REVISION_ANNOTATION,
+    Owner,
+    ReplicaSetGroups,
+    annotations_of,
+    deadline_patch,
+    group_replica_sets,
+    has_scale_down_deadline,
+    max_revision,
+    merge_patches,
+    name_of,
+    new_replica_set,
+    revision_of,
+    revision_sync_patch,
+    scale_patch,
+    spec_replicas,
+)
+from rollouts.restarts import restart_progress
+from rollouts.snapshot import RolloutSnapshot
+
+# Look again at once: this pass changed state (a step, the stable revision) that the next pass acts upon.
+FOLLOW_UP_SECONDS = 0.0
+
+# Progressing reasons under which the progress deadline runs (not once done, paused, aborted or timed out).
+DEADLINE_REASONS = frozenset(
+    {cond.NEW_RS_CREATED, cond.RS_UPDATED, cond.RS_NOT_AVAILABLE, cond.ROLLOUT_RESUMED, cond.ROLLOUT_RETRY}
+)
+
+
+# --- plans ---------------------------------------------------------------------------------------
+
+
+def finish_plan(
+    old_status: JsonObject,
+    status: JsonObject,
+    *,
+    writes: Sequence[Write],
+    events: Sequence[Event],
+    requeue_after: float | None,
+) -> Plan:
+    """The Plan for a new status: the status patch is the merge patch from the observed status (None if equal)."""
+    patch = merge_patch_between(old_status, status)
+    return Plan(
+        writes=tuple(writes),
+        status=status,
+        status_patch=patch or None,
+        events=tuple(events),
+        requeue_after=requeue_after,
+    )
+
+
+def status_of(manifest: Mapping[str, Any]) -> JsonObject:
+    status = manifest.get("status")
+    return dict(status) if isinstance(status, dict) else {}
+
+
+def set_observed_generation(status: JsonObject, manifest: Mapping[str, Any]) -> None:
+    generation = (manifest.get("metadata") or {}).get("generation")
+    if generation is not None:
+        status["observedGeneration"] = str(generation)
+
+
+# --- what a pass decides -------------------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    """The progress fields of the new status, as this pass decides them (``index`` and ``weights`` are canary's)."""
+
+    index: int | None
+    stable_hash: str | None
+    pause_conditions: list[JsonObject]
+    controller_pause: bool
+    abort: bool
+    aborted_at: str | None
+    promote_full: bool
+    restarted_at: str | None
+    weights: JsonObject | None
+
+
+@dataclass
+class Outlook:
+    """What the conditions and the phase need to know about this pass beyond the status fields."""
+
+    created_rs: bool = False
+    reset: bool = False
+    retried: bool = False
+    traffic_problem: str | None = None
+    waiting: str | None = None
+    abort_reason: str | None = None
+    deadline_applies: bool = False
+
+
+@dataclass
+class Effects:
+    """What a pass queues, kept by kind so the writes can go out in the order that keeps traffic safe."""
+
+    creates: list[Write] = field(default_factory=list)
+    rollout_patches: list[Write] = field(default_factory=list)
+    service_patches: list[Write] = field(default_factory=list)
+    traffic_patches: list[Write] = field(default_factory=list)
+    # ReplicaSet patches are merged per ReplicaSet, so one pass makes at most one write to each.
+    rs_patches: dict[str, JsonObject] = field(default_factory=dict)
+    pod_patches: list[Write] = field(default_factory=list)
+    pod_deletes: list[Write] = field(default_factory=list)
+    # What an analysis gate asks for (create its AnalysisRun, terminate an old one).
+    analysis_writes: list[Write] = field(default_factory=list)
+    cleanups: list[Write] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    wake_times: list[float] = field(default_factory=list)
+
+    def writes(self, namespace: str) -> list[Write]:
+        """Services first (they must select the right pods before traffic moves onto them), then routes, then sizes
+        (a scale-down only after traffic has left), then pod restarts, analysis and clean-up. Ephemeral labels go
+        onto existing pods before their ReplicaSet records them, so a failed pod write is retried from the same
+        record."""
+        rs_writes: list[Write] = [
+            Patch(kind=REPLICASETS, namespace=namespace, name=name, patch=patch)
+            for name, patch in self.rs_patches.items()
+        ]
+        return [
+            *self.creates,
+            *self.rollout_patches,
+            *self.service_patches,
+            *self.traffic_patches,
+            *self.pod_patches,
+            *rs_writes,
+            *self.pod_deletes,
+            *self.analysis_writes,
+            *self.cleanups,
+        ]
+
+    def event(self, reason: str, message: str, *, warning: bool = False) -> None:
+        self.events.append(Event("Warning" if warning else "Normal", reason, message))
+
+    def wake_at(self, moment: datetime, now: datetime) -> None:
+        self.wake_times.append(max(seconds_between(now, moment), 0.0))
+
+    def wake_in(self, seconds: float) -> None:
+        self.wake_times.append(max(seconds, 0.0))
+
+    def patch_rs(self, rs: JsonObject, patch: JsonObject) -> None:
+        name = name_of(rs)
+        self.rs_patches[name] = merge_patches(self.rs_patches.get(name, {}), patch)
+
+
+# --- the pass --------------------------------------------------------------------------------------
+
+
+class RolloutPass:
+    """The state and the strategy-neutral steps of one pass; a strategy subclasses it and supplies the hooks
+    ``_healthy``, ``_available`` and ``_strategy_progressed`` that the conditions read."""
+
+    max_unavailable: int = 0
+    """Pods that may be unavailable at once (restarts delete at most this many, at least one); set by subclasses."""
+
+    def __init__(self, snapshot: RolloutSnapshot, rollout: Rollout) -> None:
+        self.snapshot = snapshot
+        self.manifest = snapshot.rollout
+        self.rollout = rollout
+        self.now = as_utc(snapshot.now)
+        self.old = status_of(self.manifest)
+        self.spec: JsonObject = dict(self.manifest.get("spec") or {})
+        self.name = rollout.name
+        self.namespace = rollout.namespace or "default"
+        self.replicas = rollout.spec.replicas
+        collision = self.old.get("collisionCount")
+        self.collision_count = collision if isinstance(collision, int) and not isinstance(collision, bool) else None
+        assert rollout.spec.template is not None
+        self.current_hash = pod_template_hash(rollout.spec.template, self.collision_count)
+        stable_hash = self.old.get("stableRS")
+        self.groups: ReplicaSetGroups = group_replica_sets(
+            snapshot.replica_sets, self.current_hash, stable_hash if isinstance(stable_hash, str) else None
+        )
+        self.effects = Effects()
+        self.follow_up = False
+
+    # --- strategy hooks ------------------------------------------------------------------------
+
+    def _healthy(self, status: JsonObject, draft: Draft) -> bool:
+        """Every pod updated and available, and the strategy finished (the Healthy condition)."""
+        raise NotImplementedError
+
+    def _available(self, status: JsonObject) -> bool:
+        """The Rollout has its minimum availability (the Available condition)."""
+        raise NotImplementedError
+
+    def _strategy_progressed(self, status: JsonObject) -> bool:
+        """Progress that only the strategy knows about (a step moved, a Service switched)."""
+        raise NotImplementedError
+
+    # --- the plan ------------------------------------------------------------------------------
+
+    def _plan(self, status: JsonObject) -> Plan:
+        effects = self.effects
+        wake_times = list(effects.wake_times)
+        writes = effects.writes(self.namespace)
+        # What this pass wrote (or the step it moved to) is what the next pass acts upon: look again at once rather
+        # than rely on some watch noticing (the controller's cache already holds the writes).
+        if self.follow_up or writes:
+            wake_times.append(FOLLOW_UP_SECONDS)
+        requeue = min(wake_times) if wake_times else None
+        return finish_plan(self.old, status, writes=writes, events=effects.events, requeue_after=requeue)
+
+    # --- revisions -----------------------------------------------------------------------------
+
+    def _revision(self) -> int:
+        """The new ReplicaSet's revision: one past every other ReplicaSet's (so a reused one moves to the top)."""
+        new = self.groups.new
+        others = [rs for rs in self.snapshot.replica_sets if new is None or name_of(rs) != name_of(new)]
+        following = max_revision(others) + 1
+        return following if new is None else max(revision_of(new), following)
+
+    def _sync_revisions(self, revision: int) -> None:
+        new = self.groups.new
+        if new is not None:
+            patch = revision_sync_patch(new, revision, self.rollout.spec.min_ready_seconds)
+            if patch is not None:
+                self.effects.patch_rs(new, patch)
+        if annotations_of(self.manifest).get(REVISION_ANNOTATION) != str(revision):
+            # Argo keeps the revision on the Rollout too; Argo CD and the CLI read it there.
+            self.effects.rollout_patches.append(
+                Patch(
+                    kind=ROLLOUTS,
+                    namespace=self.namespace,
+                    name=self.name,
+                    patch={"metadata": {"annotations": {REVISION_ANNOTATION: str(revision)}}},
+                )
+            )
+
+    def _create_replica_set(self, revision: int, size: int, *, pod_metadata: PodMetadata | None = None) -> JsonObject:
+        """Queue the creation of the current template's ReplicaSet at ``size`` pods; its body.
+
+        ``pod_metadata`` (a strategy's ephemeral labels and annotations) goes into the ReplicaSet's pod template,
+        so every pod it creates carries them.
+        """
+        template = self.rollout.spec.template
+        assert template is not None
+        body = new_replica_set(
+            owner=Owner(self.name, self.namespace, str(self.rollout.metadata.uid or "")),
+            template=template,
+            selector=self.spec.get("selector") or {},
+            pod_hash=self.current_hash,
+            revision=revision,
+            replicas=size,
+            desired_replicas=self.replicas,
+            min_ready_seconds=self.rollout.spec.min_ready_seconds,
+        )
+        if pod_metadata is not None:
+            body = inject_pod_metadata(body, pod_metadata)
+        name = name_of(body)
+        self.effects.creates.append(Create(kind=REPLICASETS, namespace=self.namespace, body=body))
+        self.effects.event("NewReplicaSetCreated", f"Created ReplicaSet {name} (revision {revision})")
+        if size > 0:
+            self.effects.event(
+                "ScalingReplicaSet", f"Scaled up ReplicaSet {name} (revision {revision}) from 0 to {size}"
+            )
+        return body
+
+    # --- restarts ----------------------------------------------------------------------------------
+
+    def _restart_pods(self) -> bool:
+        """Delete a batch of pods older than spec.restartAt; True once none is left (restartedAt can be recorded)."""
+        groups = self.groups
+        ordered = [rs for rs in (groups.stable, groups.new) if rs is not None]
+        ordered = [rs for i, rs in enumerate(ordered) if all(name_of(rs) != name_of(o) for o in ordered[:i])]
+        ordered += sorted(groups.others, key=lambda rs: str((rs.get("metadata") or {}).get("creationTimestamp", "")))
+        restart_at = self.spec.get("restartAt")
+        progress = restart_progress(
+            restart_at=restart_at if isinstance(restart_at, str) else None,
+            restarted_at=self.old.get("restartedAt") if isinstance(self.old.get("restartedAt"), str) else None,
+            replica_sets=ordered,
+            pods=self.snapshot.pods,
+            batch_size=max(self.max_unavailable, 1),
+            now=self.now,
+        )
+        self.effects.pod_deletes.extend(
+            Delete(kind=PODS, namespace=self.namespace, name=name_of(pod)) for pod in progress.delete
+        )
+        if progress.wake_at is not None:
+            self.effects.wake_at(progress.wake_at, self.now)
+        if progress.look_again_in is not None:
+            self.effects.wake_in(progress.look_again_in)
+        return progress.finished
+
+    # --- scaling -----------------------------------------------------------------------------------
+
+    def _scale(self, rs: JsonObject, replicas: int, *, keep_deadline: bool = False) -> bool:
+        """Queue a scale of ``rs`` (and its Event); False when it already has that size."""
+        patch = scale_patch(rs, max(replicas, 0), self.replicas)
+        if patch is None:
+            return False
+        if replicas == 0 and has_scale_down_deadline(rs) and not keep_deadline:
+            patch = merge_patches(patch, deadline_patch(None))
+        self.effects.patch_rs(rs, patch)
+        before = spec_replicas(rs)
+        direction = "up" if replicas > before else "down"
+        self.effects.event(
+            "ScalingReplicaSet",
+            f"Scaled {direction} ReplicaSet {name_of(rs)} (revision {revision_of(rs) or self._revision()}) "
+            f"from {before} to {max(replicas, 0)}",
+        )
+        return True
+
+    # --- conditions --------------------------------------------------------------------------------
+
+    def _conditions(
+        self, status: JsonObject, draft: Draft, outlook: Outlook, *, rs_name: str, revision: int
+    ) -> list[JsonObject]:
+        old, now, effects = self.old, self.now, self.effects
+        old_conditions = cond.conditions_of(old)
+
+        def previous(type_: str) -> JsonObject | None:
+            return cond.find_condition(old_conditions, type_)
+
+        found: dict[str, JsonObject] = {}
+        paused_now = bool(draft.pause_conditions) or self.rollout.spec.paused
+        stable_is_current = bool(draft.stable_hash) and draft.stable_hash == self.current_hash
+        healthy = self._healthy(status, draft)
+        available = self._available(status)
+
+        found[cond.AVAILABLE] = cond.condition(
+            previous(cond.AVAILABLE),
+            cond.AVAILABLE,
+            cond.TRUE if available else cond.FALSE,
+            cond.AVAILABLE_REASON,
+            cond.AVAILABLE_MESSAGE if available else cond.NOT_AVAILABLE_MESSAGE,
+            now,
+        )
+        progressing = self._progressing(
+            status,
+            draft,
+            outlook,
+            previous(cond.PROGRESSING),
+            healthy=healthy,
+            paused_now=paused_now,
+            rs_name=rs_name,
+            revision=revision,
+        )
+        found[cond.PROGRESSING] = progressing
+        if outlook.deadline_applies and progressing.get("reason") in DEADLINE_REASONS:
+            last = parse_time(progressing.get("lastUpdateTime"))
+            if last is not None:
+                effects.wake_at(last + timedelta(seconds=self.rollout.spec.progress_deadline_seconds), now)
+        failure = cond.replica_failure([rs for rs in (self.groups.new, *self.groups.all) if rs is not None])
+        if failure is not None:
+            found[cond.REPLICA_FAILURE] = failure
+        old_paused = previous(cond.PAUSED)
+        if paused_now or old_paused is not None:
+            found[cond.PAUSED] = cond.condition(
+                old_paused,
+                cond.PAUSED,
+                cond.TRUE if paused_now else cond.FALSE,
+                cond.ROLLOUT_PAUSED if paused_now else cond.ROLLOUT_RESUMED,
+                cond.PAUSED_MESSAGE if paused_now else cond.RESUMED_MESSAGE,
+                now,
+            )
+        was_paused = old_paused is not None and old_paused.get("status") == cond.TRUE
+        if paused_now and not was_paused:
+            why = "manually paused" if self.rollout.spec.paused else str(draft.pause_conditions[0].get("reason"))
+            effects.event(cond.ROLLOUT_PAUSED, f"{cond.PAUSED_MESSAGE} ({why})")
+        elif was_paused and not paused_now and not draft.abort:
+            effects.event(cond.ROLLOUT_RESUMED, cond.RESUMED_MESSAGE)
+        found[cond.COMPLETED] = cond.condition(
+            previous(cond.COMPLETED),
+            cond.COMPLETED,
+            cond.TRUE if stable_is_current else cond.FALSE,
+            cond.ROLLOUT_COMPLETED,
+            cond.ROLLOUT_COMPLETED,
+            now,
+        )
+        old_healthy = previous(cond.HEALTHY)
+        if healthy and not paused_now:
+            found[cond.HEALTHY] = cond.condition(
+                old_healthy, cond.HEALTHY, cond.TRUE, cond.ROLLOUT_HEALTHY, cond.HEALTHY_MESSAGE, now
+            )
+        elif old_healthy is not None:
+            found[cond.HEALTHY] = cond.condition(
+                old_healthy, cond.HEALTHY, cond.FALSE, cond.ROLLOUT_HEALTHY, cond.NOT_HEALTHY_MESSAGE, now
+            )
+        return cond.ordered(found)
+
+    def _progressing(
+        self,
+        status: JsonObject,
+        draft: Draft,
+        outlook: Outlook,
+        old: JsonObject | None,
+        *,
+        healthy: bool,
+        paused_now: bool,
+        rs_name: str,
+        revision: int,
+    ) -> JsonObject:
+        """The Progressing condition: the one that carries aborts, pauses and the progress deadline."""
+        now, effects = self.now, self.effects
+        old_reason = old.get("reason") if old is not None else None
+
+        def make(status_: str, reason: str, message: str, *, refresh: bool = False) -> JsonObject:
+            return cond.condition(old, cond.PROGRESSING, status_, reason, message, now, refresh=refresh)
+
+        if draft.abort:
+            if old is not None and old_reason == cond.ROLLOUT_ABORTED:
+                return dict(old)
+            message = cond.aborted_message(revision, outlook.abort_reason)
+            effects.event(cond.ROLLOUT_ABORTED, message, warning=True)
+            return make(cond.FALSE, cond.ROLLOUT_ABORTED, message)
+        if healthy:
+            return make(cond.TRUE, cond.NEW_RS_AVAILABLE, cond.progressed_message(rs_name))
+        if paused_now:
+            return make(cond.UNKNOWN, cond.ROLLOUT_PAUSED, cond.PAUSED_MESSAGE)
+        if outlook.retried:
+            return make(cond.UNKNOWN, cond.ROLLOUT_RETRY, cond.RETRY_MESSAGE, refresh=True)
+        if outlook.created_rs:
+            return make(cond.TRUE, cond.NEW_RS_CREATED, cond.created_message(rs_name), refresh=True)
+        if old_reason == cond.ROLLOUT_PAUSED:
+            return make(cond.UNKNOWN, cond.ROLLOUT_RESUMED, cond.RESUMED_MESSAGE, refresh=True)
+        if outlook.reset or self._progressed(status):
+            return make(cond.TRUE, cond.RS_UPDATED, cond.progressing_message(rs_name), refresh=True)
+        if old_reason == cond.NEW_RS_AVAILABLE:
+            # It was done and lost pods (evictions, crashes): progressing again, with a fresh deadline.
+            return make(cond.TRUE, cond.RS_NOT_AVAILABLE, cond.NOT_AVAILABLE_MESSAGE, refresh=True)
+        if old is None:
+            return make(cond.TRUE, cond.RS_UPDATED, cond.progressing_message(rs_name))
+        if self._timed_out(old, outlook):
+            message = cond.timed_out_message(rs_name)
+            if old_reason != cond.TIMED_OUT:
+                effects.event(cond.TIMED_OUT, message, warning=True)
+                if self.rollout.spec.progress_deadline_abort:
+                    # Give up on this revision: the next pass sends all traffic back to stable.
+                    draft.abort = True
+                    draft.aborted_at = format_time(now)
+                    draft.pause_conditions, draft.controller_pause = [], False
+                    status["abort"], status["abortedAt"] = True, draft.aborted_at
+                    status.pop("pauseConditions", None)
+                    status.pop("controllerPause", None)
+                    self.follow_up = True
+                    aborted = cond.aborted_message(revision, message)
+                    effects.event(cond.ROLLOUT_ABORTED, aborted, warning=True)
+                    return make(cond.FALSE, cond.ROLLOUT_ABORTED, aborted)
+            return make(cond.FALSE, cond.TIMED_OUT, message)
+        return dict(old)
+
+    def _progressed(self, status: JsonObject) -> bool:
+        """Argo's RolloutProgressing: pods moved toward the new revision, or the stable revision moved, or whatever
+        the strategy counts as progress (``_strategy_progressed``)."""
+        old = self.old
+        return (
+            count_of(status, "updatedReplicas") != count_of(old, "updatedReplicas")
+            or count_of(status, "replicas") - count_of(status, "updatedReplicas")
+            < count_of(old, "replicas") - count_of(old, "updatedReplicas")
+            or count_of(status, "readyReplicas") > count_of(old, "readyReplicas")
+            or count_of(status, "availableReplicas") > count_of(old, "availableReplicas")
+            or status.get("stableRS") != old.get("stableRS")
+            or self._strategy_progressed(status)
+        )
+
+    def _timed_out(self, old: JsonObject, outlook: Outlook) -> bool:
+        """Argo's RolloutTimedOut: no progress for progressDeadlineSeconds (and once timed out, until progress)."""
+        if old.get("reason") == cond.TIMED_OUT:
+            return True
+        if old.get("reason") not in DEADLINE_REASONS or not outlook.deadline_applies:
+            return False
+        last = parse_time(old.get("lastUpdateTime"))
+        if last is None:
+            return False
+        return self.now >= last + timedelta(seconds=self.rollout.spec.progress_deadline_seconds)
+
+
+def count_of(source: Mapping[str, Any], key: str) -> int:
+    """An integer status field; 0 when absent or not an integer."""
+    value = source.get(key, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+__all__ = [
+    "DEADLINE_REASONS",
+    "FOLLOW_UP_SECONDS",
+    "Draft",
+    "Effects",
+    "Outlook",
+    "RolloutPass",
+    "count_of",
+    "finish_plan",
+    "set_observed_generation",
+    "status_of",
+]

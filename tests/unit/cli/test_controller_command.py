@@ -1,0 +1,96 @@
+"""`rollouts controller`: a kubeconfig that cannot be used, or a cluster that does not answer, is one line on
+stderr and exit status 1 — never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+# Importing a command module registers it; a second command keeps `controller` a subcommand, as in the real CLI.
+import rollouts.cli.controller
+import rollouts.cli.crds  # noqa: F401
+from rollouts.cli.main import app
+
+
+@pytest.fixture(autouse=True)
+def restored_logger_levels() -> Iterator[None]:
+    # The command sets logger levels for the whole process (kopf.objects to WARNING, for one): put them back, or a
+    # later test's kopf operator in this process logs nothing below WARNING and its log-based checks fail.
+    loggers = logging.Logger.manager.loggerDict
+    before = {name: logger.level for name, logger in loggers.items() if isinstance(logger, logging.Logger)}
+    root_level = logging.getLogger().level
+    yield
+    for name, logger in list(loggers.items()):
+        if isinstance(logger, logging.Logger):
+            logger.setLevel(before.get(name, logging.NOTSET))  # a logger first made by the command starts unset
+    logging.getLogger().setLevel(root_level)
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["controller", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stderr
+
+
+def kubeconfig(path: Path, server: str) -> Path:
+    path.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters: [{{name: c, cluster: {{server: '{server}'}}}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+        "current-context: x\n"
+    )
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "does not exist"),
+        ("garbage: [", "is not a valid kubeconfig: not YAML"),
+        ("[1, 2]", "is not a valid kubeconfig: unexpected structure"),
+    ],
+)
+def test_an_unusable_kubeconfig_is_one_line_and_exit_1(tmp_path: Path, content: str | None, expected: str) -> None:
+    path = tmp_path / "kubeconfig"
+    if content is not None:
+        path.write_text(content)
+    code, stderr = run("--kubeconfig", str(path), "--metrics-port", "0")
+    assert code == 1
+    assert stderr.startswith(f'rollouts controller: kubeconfig "{path}" {expected}')
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+
+
+def test_an_unknown_context_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    path = kubeconfig(tmp_path / "kubeconfig", "http://127.0.0.1:1")
+    code, stderr = run("--kubeconfig", str(path), "--context", "missing", "--metrics-port", "0")
+    assert code == 1 and "missing" in stderr and stderr.count("\n") == 1
+
+
+def test_an_unreachable_cluster_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    path = kubeconfig(tmp_path / "kubeconfig", f"http://127.0.0.1:{free_port()}")
+    code, stderr = run("--kubeconfig", str(path), "--metrics-port", "0")
+    assert code == 1
+    assert stderr.startswith("rollouts controller: cannot reach the Kubernetes API at http://127.0.0.1:")
+    assert stderr.count("\n") == 1
+
+
+def test_namespace_and_all_namespaces_exclude_each_other() -> None:
+    code, stderr = run("--namespace", "a", "--all-namespaces")
+    assert code == 2 and "exclude each other" in stderr
+
+
+def test_analysis_workers_cannot_be_negative() -> None:
+    code, stderr = run("--analysis-workers", "-1")
+    assert code == 2 and "--analysis-workers" in stderr

@@ -1,0 +1,195 @@
+"""Invariants of the blue-green pass over generated snapshots: the same snapshot always gives the same plan, counts
+are never negative, production traffic never moves to a half-started ReplicaSet, nothing is marked stable before the
+active Service selects it, and what serves production is never scaled down."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kube.merge_patch import apply_merge_patch
+from rollouts.hashing import HASH_LABEL
+from rollouts.plan import Create, Patch
+from rollouts.reconcile import decide
+from rollouts.replicasets import available_replicas, find_by_hash, spec_replicas
+from rollouts.snapshot import RolloutSnapshot
+from tests.unit.rollouts.bluegreen_builders import ACTIVE, PREVIEW, bg_rollout, bg_services
+from tests.unit.rollouts.builders import at, hash_of, replica_set
+
+IMAGES = ("reviews:v0", "reviews:v1", "reviews:v2")
+HASHES = [hash_of(image) for image in IMAGES]
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@st.composite
+def snapshots(draw: st.DrawFn) -> RolloutSnapshot:
+    blue_green: dict[str, Any] = {}
+    if draw(st.booleans()):
+        blue_green["autoPromotionEnabled"] = False
+    if draw(st.booleans()):
+        blue_green["autoPromotionSeconds"] = draw(st.integers(1, 120))
+    if draw(st.booleans()):
+        blue_green["previewReplicaCount"] = draw(st.integers(0, 4))
+    if draw(st.booleans()):
+        blue_green["scaleDownDelaySeconds"] = draw(st.integers(0, 60))
+    if draw(st.booleans()):
+        blue_green["abortScaleDownDelaySeconds"] = draw(st.integers(0, 60))
+    if draw(st.booleans()):
+        blue_green["scaleDownDelayRevisionLimit"] = draw(st.integers(0, 3))
+    if draw(st.booleans()):
+        blue_green["postPromotionAnalysis"] = {"templates": [{"templateName": "smoke"}]}
+    replicas = draw(st.integers(0, 6))
+    manifest = bg_rollout(
+        image=draw(st.sampled_from(IMAGES[1:])),
+        replicas=replicas,
+        blue_green=blue_green,
+        preview=draw(st.booleans()),
+    )
+    status: dict[str, Any] = {"observedGeneration": "1", "currentPodHash": draw(st.sampled_from([*HASHES, "x"]))}
+    if draw(st.booleans()):
+        status["stableRS"] = draw(st.sampled_from(HASHES))
+    if draw(st.booleans()):
+        status["abort"] = True
+    if draw(st.booleans()):
+        status["abortedAt"] = "2024-05-01T09:59:00Z"
+    if draw(st.booleans()):
+        status["promoteFull"] = True
+    if draw(st.booleans()):
+        reason = draw(st.sampled_from(["BlueGreenPause", "InconclusiveAnalysisRun"]))
+        status["pauseConditions"] = [{"reason": reason, "startTime": "2024-05-01T09:58:00Z"}]
+    if draw(st.booleans()):
+        status["controllerPause"] = True
+    blue_green_status: dict[str, Any] = {}
+    for key in ("activeSelector", "previewSelector"):
+        if draw(st.booleans()):
+            blue_green_status[key] = draw(st.sampled_from(HASHES))
+    if draw(st.booleans()):
+        blue_green_status["scaleUpPreviewCheckPoint"] = True
+    status["blueGreen"] = blue_green_status
+    manifest["status"] = status
+    if draw(st.booleans()):
+        manifest["spec"]["paused"] = True
+
+    replica_sets = []
+    for revision, image in enumerate(IMAGES, start=1):
+        if draw(st.booleans()):
+            wanted = draw(st.integers(0, 6))
+            rs = replica_set(image, replicas=wanted, available=draw(st.integers(0, wanted)), revision=revision)
+            if draw(st.booleans()):
+                moment = at(draw(st.integers(-60, 60)))
+                rs["metadata"]["annotations"]["scale-down-deadline"] = moment.strftime(STAMP)
+            replica_sets.append(rs)
+    services = bg_services(
+        active=draw(st.sampled_from([None, *HASHES])),
+        preview=draw(st.sampled_from([None, *HASHES])),
+        managed=draw(st.booleans()),
+    )
+    return RolloutSnapshot(
+        rollout=manifest,
+        now=at(draw(st.integers(0, 3600))),
+        replica_sets=tuple(replica_sets),
+        services=services,
+    )
+
+
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def service_after(snapshot: RolloutSnapshot, name: str, plan: Any) -> dict[str, Any] | None:
+    service = snapshot.services.get(name)
+    if service is None:
+        return None
+    for write in plan.writes:
+        if isinstance(write, Patch) and write.kind.kind == "Service" and write.name == name:
+            service = apply_merge_patch(service, write.patch)
+    return service
+
+
+def selects(service: dict[str, Any] | None) -> str | None:
+    return None if service is None else service["spec"]["selector"].get(HASH_LABEL)
+
+
+@SETTINGS
+@given(snapshots())
+def test_the_same_snapshot_always_gives_the_same_plan(snapshot: RolloutSnapshot) -> None:
+    first = decide(snapshot)
+    assert decide(copy.deepcopy(snapshot)) == first
+    assert decide(snapshot) == first
+
+
+@SETTINGS
+@given(snapshots())
+def test_replica_counts_are_never_negative(snapshot: RolloutSnapshot) -> None:
+    plan = decide(snapshot)
+    for write in plan.writes:
+        if isinstance(write, Create):
+            assert write.body["spec"]["replicas"] >= 0
+        elif isinstance(write, Patch) and write.kind.kind == "ReplicaSet":
+            replicas = write.patch.get("spec", {}).get("replicas")
+            assert replicas is None or replicas >= 0
+    for key in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "HPAReplicas"):
+        assert plan.status.get(key, 0) >= 0
+
+
+@SETTINGS
+@given(snapshots())
+def test_production_traffic_only_moves_to_a_fully_available_new_replica_set(snapshot: RolloutSnapshot) -> None:
+    plan = decide(snapshot)
+    before, after = selects(snapshot.services.get(ACTIVE)), selects(service_after(snapshot, ACTIVE, plan))
+    current = plan.status.get("currentPodHash")
+    if after == before or after != current:
+        return
+    new = find_by_hash(list(snapshot.replica_sets), current)
+    replicas = snapshot.rollout["spec"]["replicas"]
+    assert new is not None and spec_replicas(new) == replicas and available_replicas(new) >= replicas
+
+
+@SETTINGS
+@given(snapshots())
+def test_nothing_is_marked_stable_before_the_active_service_selects_it(snapshot: RolloutSnapshot) -> None:
+    plan = decide(snapshot)
+    old = snapshot.rollout.get("status") or {}
+    stable, current = plan.status.get("stableRS"), plan.status.get("currentPodHash")
+    if stable is None or stable == old.get("stableRS") or stable != current:
+        return
+    old_stable_exists = find_by_hash(list(snapshot.replica_sets), old.get("stableRS")) is not None
+    active = selects(service_after(snapshot, ACTIVE, plan))
+    assert not old_stable_exists or active == current
+
+
+@SETTINGS
+@given(snapshots())
+def test_what_the_active_service_selects_is_never_scaled_down(snapshot: RolloutSnapshot) -> None:
+    plan = decide(snapshot)
+    active = selects(service_after(snapshot, ACTIVE, plan))
+    wanted = snapshot.rollout["spec"]["replicas"]
+    for write in plan.writes:
+        if isinstance(write, Patch) and write.kind.kind == "ReplicaSet":
+            rs = next((r for r in snapshot.replica_sets if r["metadata"]["name"] == write.name), None)
+            replicas = write.patch.get("spec", {}).get("replicas")
+            if rs is not None and replicas is not None and rs["metadata"]["labels"][HASH_LABEL] == active:
+                assert replicas >= min(spec_replicas(rs), wanted), (write, active)
+
+
+@SETTINGS
+@given(snapshots())
+def test_the_preview_service_only_ever_selects_the_current_revision(snapshot: RolloutSnapshot) -> None:
+    plan = decide(snapshot)
+    before, after = selects(snapshot.services.get(PREVIEW)), selects(service_after(snapshot, PREVIEW, plan))
+    assert after == before or after == plan.status.get("currentPodHash")
+
+
+@SETTINGS
+@given(snapshots())
+def test_a_status_fed_back_unchanged_settles(snapshot: RolloutSnapshot) -> None:
+    """Without writes or a follow-up, the status a pass decides is one the next pass agrees with."""
+    plan = decide(snapshot)
+    if plan.writes or plan.requeue_after == 0 or plan.status_patch is None:
+        return
+    again = copy.deepcopy(snapshot.rollout)
+    again["status"] = apply_merge_patch(again.get("status") or {}, plan.status_patch)
+    second = decide(RolloutSnapshot(**{**snapshot.__dict__, "rollout": again}))
+    assert second.status_patch is None and not second.writes, second

@@ -1,0 +1,149 @@
+"""Invariants of ``decide`` over generated snapshots: weights are proportions, counts are never negative, the same
+snapshot always gives the same plan, and the steps never jump ahead without a reason."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kube.merge_patch import apply_merge_patch
+from rollouts.hashing import steps_hash
+from rollouts.plan import Create, Patch, Plan
+from rollouts.reconcile import decide
+from rollouts.snapshot import RolloutSnapshot
+from tests.unit.rollouts.builders import NAME, at, hash_of, replica_set, rollout, service, virtual_service
+
+IMAGES = ("reviews:v0", "reviews:v1", "reviews:v2")
+
+step = st.one_of(
+    st.builds(lambda w: {"setWeight": w}, st.integers(0, 100)),
+    st.just({"pause": {}}),
+    st.builds(lambda d: {"pause": {"duration": d}}, st.integers(0, 600)),
+    st.builds(lambda r: {"setCanaryScale": {"replicas": r}}, st.integers(0, 6)),
+    st.builds(lambda w: {"setCanaryScale": {"weight": w}}, st.integers(0, 100)),
+    st.just({"setCanaryScale": {"matchTrafficWeight": True}}),
+    st.just({"analysis": {"templates": [{"templateName": "success-rate"}]}}),
+)
+
+
+@st.composite
+def snapshots(draw: st.DrawFn) -> RolloutSnapshot:
+    traffic = draw(st.booleans())
+    steps = draw(st.lists(step, max_size=6))
+    if not traffic:
+        steps = [s for s in steps if "setCanaryScale" not in s]
+    replicas = draw(st.integers(0, 8))
+    image = draw(st.sampled_from(IMAGES[1:]))
+    hashes = [hash_of(i) for i in IMAGES]
+    status: dict[str, Any] = {
+        "currentPodHash": draw(st.sampled_from([*hashes, "other"])),
+        "currentStepHash": draw(st.sampled_from([steps_hash(steps), "stale"])),
+        "currentStepIndex": draw(st.integers(0, len(steps) + 1)),
+        "observedGeneration": "1",
+    }
+    if draw(st.booleans()):
+        status["stableRS"] = draw(st.sampled_from(hashes))
+    if draw(st.booleans()):
+        status["abort"] = True
+        if draw(st.booleans()):
+            status["abortedAt"] = "2024-05-01T09:59:00Z"
+    elif draw(st.booleans()):
+        status["abortedAt"] = "2024-05-01T09:59:00Z"
+    if draw(st.booleans()):
+        status["promoteFull"] = True
+    if draw(st.booleans()):
+        status["pauseConditions"] = [{"reason": "CanaryPauseStep", "startTime": "2024-05-01T09:58:00Z"}]
+    if draw(st.booleans()):
+        status["controllerPause"] = True
+    if traffic and draw(st.booleans()):
+        weight = draw(st.integers(0, 100))
+        status["canary"] = {"weights": {"canary": {"weight": weight}, "stable": {"weight": 100 - weight}}}
+    manifest = rollout(image=image, replicas=replicas, steps=steps, traffic_routing=traffic, status=status)
+    if draw(st.booleans()):
+        manifest["spec"]["paused"] = True
+
+    replica_sets = []
+    for revision, rs_image in enumerate(IMAGES, start=1):
+        if draw(st.booleans()):
+            wanted = draw(st.integers(0, 8))
+            rs = replica_set(rs_image, replicas=wanted, available=draw(st.integers(0, wanted)), revision=revision)
+            if draw(st.booleans()):
+                rs["metadata"]["annotations"]["scale-down-deadline"] = at(draw(st.integers(-60, 60))).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ"
+                )
+            replica_sets.append(rs)
+    services = {
+        f"{NAME}-{side}": service(
+            f"{NAME}-{side}", selects=draw(st.sampled_from([None, *hashes])), managed=draw(st.booleans())
+        )
+        for side in ("canary", "stable")
+    }
+    return RolloutSnapshot(
+        rollout=manifest,
+        now=at(draw(st.integers(0, 3600))),
+        replica_sets=tuple(replica_sets),
+        services=services,
+        virtual_services={NAME: virtual_service(draw(st.integers(0, 100)))},
+    )
+
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(snapshots())
+def test_weights_are_proportions_that_sum_to_100(snapshot: RolloutSnapshot) -> None:
+    plan = decide(snapshot)
+    weights = (plan.status.get("canary") or {}).get("weights")
+    if weights is not None and "podTemplateHash" in weights.get("canary", {}):
+        assert 0 <= weights["canary"]["weight"] <= 100
+        assert weights["canary"]["weight"] + weights["stable"]["weight"] == 100
+    for write in plan.writes:
+        if isinstance(write, Patch) and write.kind.kind == "VirtualService":
+            routed = apply_merge_patch(snapshot.virtual_services[NAME], write.patch)
+            for route in routed["spec"]["http"]:
+                shares = [destination["weight"] for destination in route["route"]]
+                assert all(0 <= share <= 100 for share in shares)
+                assert sum(shares) == 100
+
+
+@SETTINGS
+@given(snapshots())
+def test_replica_counts_are_never_negative(snapshot: RolloutSnapshot) -> None:
+    plan = decide(snapshot)
+    for write in plan.writes:
+        if isinstance(write, Create):
+            assert write.body["spec"]["replicas"] >= 0
+        elif isinstance(write, Patch) and write.kind.kind == "ReplicaSet":
+            replicas = write.patch.get("spec", {}).get("replicas")
+            assert replicas is None or replicas >= 0
+    for key in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "HPAReplicas"):
+        assert plan.status.get(key, 0) >= 0
+
+
+@SETTINGS
+@given(snapshots())
+def test_the_same_snapshot_always_gives_the_same_plan(snapshot: RolloutSnapshot) -> None:
+    first = decide(snapshot)
+    again = decide(copy.deepcopy(snapshot))
+    assert first == again
+    assert decide(snapshot) == first
+
+
+@SETTINGS
+@given(snapshots())
+def test_steps_never_skip_ahead_without_a_reason(snapshot: RolloutSnapshot) -> None:
+    plan: Plan = decide(snapshot)
+    old = snapshot.rollout.get("status") or {}
+    before = old.get("currentStepIndex", 0)
+    after = plan.status.get("currentStepIndex")
+    if after is None or after <= before + 1:
+        return
+    reasons = {event.reason for event in plan.events}
+    promoted = "RolloutCompleted" in reasons or "SkipSteps" in reasons
+    full_promotion = bool(old.get("promoteFull"))
+    already_stable = old.get("stableRS") == plan.status.get("currentPodHash")
+    assert promoted or full_promotion or already_stable, (before, after, plan.events)

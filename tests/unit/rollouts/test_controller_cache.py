@@ -1,0 +1,177 @@
+"""The controller's cache: which Rollouts each watch event concerns, and the snapshot it builds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from kube.resources import (
+    ANALYSIS_RUNS,
+    DESTINATION_RULES,
+    PODS,
+    REPLICASETS,
+    ROLLOUTS,
+    SERVICES,
+    VIRTUAL_SERVICES,
+)
+from rollouts.controller.cache import ObjectCache, RolloutKey
+from rollouts.istio import virtual_service_location
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+REVIEWS = RolloutKey("shop", "reviews")
+
+
+def meta(name: str, uid: str, rv: int = 1, namespace: str = "shop", owner: tuple[str, str] | None = None) -> Any:
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "uid": uid, "resourceVersion": str(rv)}
+    if owner is not None:
+        kind, owner_uid = owner
+        metadata["ownerReferences"] = [{"kind": kind, "name": "x", "uid": owner_uid, "controller": True}]
+    return metadata
+
+
+def rollout(rv: int = 1, *, virtual_service: str = "reviews", destination_rule: str | None = None) -> Any:
+    istio: dict[str, Any] = {"virtualServices": [{"name": virtual_service, "routes": ["primary"]}]}
+    if destination_rule:
+        istio["destinationRule"] = {"name": destination_rule, "canarySubsetName": "c", "stableSubsetName": "s"}
+    return {
+        "metadata": meta("reviews", "ro-1", rv),
+        "spec": {
+            "strategy": {
+                "canary": {
+                    "canaryService": "reviews-canary",
+                    "stableService": "reviews-stable",
+                    "trafficRouting": {"istio": istio},
+                }
+            }
+        },
+    }
+
+
+def replica_set(name: str = "reviews-abc", uid: str = "rs-1", rv: int = 2, owner: str = "ro-1") -> Any:
+    return {"metadata": meta(name, uid, rv, owner=("Rollout", owner)), "spec": {"replicas": 1}}
+
+
+def pod(name: str = "reviews-abc-x", owner: str = "rs-1") -> Any:
+    return {"metadata": meta(name, f"pod-{name}", 3, owner=("ReplicaSet", owner))}
+
+
+def plain(name: str, rv: int = 1, namespace: str = "shop") -> Any:
+    return {"metadata": meta(name, f"uid-{namespace}-{name}", rv, namespace)}
+
+
+def test_a_rollout_event_concerns_that_rollout() -> None:
+    cache = ObjectCache()
+    assert cache.observe(ROLLOUTS, None, rollout()) == {REVIEWS}
+
+
+def test_children_concern_their_owner_rollout() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    assert cache.observe(REPLICASETS, "ADDED", replica_set()) == {REVIEWS}
+    assert cache.observe(PODS, "ADDED", pod()) == {REVIEWS}
+    run = {"metadata": meta("reviews-abc-2", "ar-1", owner=("Rollout", "ro-1"))}
+    assert cache.observe(ANALYSIS_RUNS, "ADDED", run) == {REVIEWS}
+
+
+def test_objects_nobody_owns_or_names_concern_no_rollout() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    assert cache.observe(REPLICASETS, "ADDED", replica_set(owner="someone-else")) == set()
+    assert cache.observe(PODS, "ADDED", pod(owner="rs-unknown")) == set()
+    assert cache.observe(SERVICES, "ADDED", plain("unrelated")) == set()
+
+
+def test_services_and_istio_objects_concern_the_rollouts_that_name_them() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout(destination_rule="reviews-dr"))
+    assert cache.observe(SERVICES, "ADDED", plain("reviews-canary")) == {REVIEWS}
+    assert cache.observe(VIRTUAL_SERVICES, "ADDED", plain("reviews")) == {REVIEWS}
+    assert cache.observe(DESTINATION_RULES, "ADDED", plain("reviews-dr")) == {REVIEWS}
+    assert cache.observe(SERVICES, "ADDED", plain("reviews-canary", namespace="other")) == set()
+
+
+def test_the_reverse_index_follows_a_spec_change() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout(virtual_service="old"))
+    cache.observe(ROLLOUTS, "MODIFIED", rollout(2, virtual_service="new"))
+    assert cache.observe(VIRTUAL_SERVICES, "MODIFIED", plain("old")) == set()
+    assert cache.observe(VIRTUAL_SERVICES, "MODIFIED", plain("new")) == {REVIEWS}
+
+
+def test_a_virtual_service_in_another_namespace_is_found_by_its_qualified_name() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout(virtual_service="reviews.mesh.svc.cluster.local"))
+    vs = plain("reviews", namespace="mesh")
+    assert cache.observe(VIRTUAL_SERVICES, "ADDED", vs) == {REVIEWS}
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None
+    assert snapshot.virtual_services == {"reviews.mesh.svc.cluster.local": vs}
+    assert virtual_service_location("reviews", "shop") == ("shop", "reviews")
+
+
+def test_snapshot_holds_exactly_the_rollouts_own_objects() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout(destination_rule="reviews-dr"))
+    ours, theirs = replica_set(), replica_set("other-abc", "rs-9", owner="ro-9")
+    for obj in (ours, theirs):
+        cache.observe(REPLICASETS, None, obj)
+    own_pod, other_pod = pod(), pod("other-abc-x", "rs-9")
+    for obj in (own_pod, other_pod):
+        cache.observe(PODS, None, obj)
+    services = {name: plain(name) for name in ("reviews-canary", "reviews-stable", "unrelated")}
+    for obj in services.values():
+        cache.observe(SERVICES, None, obj)
+    rule = plain("reviews-dr")
+    cache.observe(DESTINATION_RULES, None, rule)
+
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+
+    assert snapshot is not None
+    assert snapshot.now == NOW
+    assert snapshot.replica_sets == (ours,)
+    assert snapshot.pods == (own_pod,)
+    assert set(snapshot.services) == {"reviews-canary", "reviews-stable"}
+    assert snapshot.virtual_services == {}  # named but not observed
+    assert snapshot.destination_rule is rule
+
+
+def test_an_older_version_does_not_replace_a_newer_one() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.record_write(VIRTUAL_SERVICES, plain("reviews", rv=7))
+    assert cache.observe(VIRTUAL_SERVICES, "MODIFIED", plain("reviews", rv=5)) == {REVIEWS}
+    cached = cache.get(VIRTUAL_SERVICES, "shop", "reviews")
+    assert cached is not None and cached["metadata"]["resourceVersion"] == "7"
+
+
+def test_deletion_removes_the_object_and_its_index_entries() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.observe(REPLICASETS, None, replica_set())
+    cache.observe(PODS, None, pod())
+    assert cache.observe(REPLICASETS, "DELETED", replica_set()) == {REVIEWS}
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.replica_sets == () and snapshot.pods == ()
+    assert cache.observe(ROLLOUTS, "DELETED", rollout()) == {REVIEWS}
+    assert cache.snapshot_for("shop", "reviews", NOW) is None
+    assert cache.observe(SERVICES, "MODIFIED", plain("reviews-canary")) == set()
+
+
+def test_record_delete_forgets_an_object_we_deleted() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.observe(REPLICASETS, None, replica_set())
+    cache.record_delete(REPLICASETS, "shop", "reviews-abc")
+    assert cache.get(REPLICASETS, "shop", "reviews-abc") is None
+
+
+def test_a_recreated_rollout_does_not_inherit_the_old_ones_children() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.observe(REPLICASETS, None, replica_set())
+    cache.observe(ROLLOUTS, "DELETED", rollout())
+    recreated = rollout(5)
+    recreated["metadata"]["uid"] = "ro-2"
+    cache.observe(ROLLOUTS, "ADDED", recreated)
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.replica_sets == ()

@@ -1,0 +1,300 @@
+"""Carrying out a Plan and reconciling with it: order, first failure ends the pass, retries, wake-ups, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+
+from kube.client import AsyncKubeClient
+from kube.errors import ApiError, Conflict, NotFound, Unreachable
+from kube.events import EventRecorder
+from kube.resources import CRDS, REPLICASETS, ROLLOUTS, SERVICES, ResourceKind
+from kube.work_queue import WorkQueue
+from rollouts.controller.cache import ObjectCache, RolloutKey
+from rollouts.controller.executor import PlanExecutor
+from rollouts.controller.metrics import ControllerMetrics
+from rollouts.controller.reconciler import TRANSIENT_RETRY_SECONDS, Reconciler
+from rollouts.plan import Create, Delete, Event, Patch, Plan
+from rollouts.snapshot import RolloutSnapshot
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+KEY = RolloutKey("shop", "reviews")
+
+
+class FakeClient:
+    """Records calls; answers with the body (plus a resourceVersion), or raises what it is told to."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str | None, Any]] = []
+        self.failures: dict[tuple[str, str], Exception] = {}
+        self.version = 100
+
+    def _answer(self, verb: str, kind: ResourceKind, name: str, body: Any, subresource: str | None = None) -> Any:
+        self.calls.append((verb, kind.plural, subresource, body))
+        failure = self.failures.get((verb, kind.plural))
+        if failure is not None:
+            raise failure
+        self.version += 1
+        answer = dict(body) if isinstance(body, dict) else {}
+        metadata = {"name": name, "namespace": "shop", "uid": f"uid-{name}", **(answer.get("metadata") or {})}
+        metadata["resourceVersion"] = str(self.version)
+        return {**answer, "metadata": metadata}
+
+    async def create(self, kind: ResourceKind, namespace: str | None, body: Any) -> Any:
+        return self._answer("create", kind, body["metadata"].get("name", ""), body)
+
+    async def patch(self, kind: ResourceKind, namespace: str | None, name: str, patch: Any, *,
+                    patch_type: str = "merge", subresource: str | None = None) -> Any:
+        return self._answer("patch", kind, name, patch, subresource)
+
+    async def delete(self, kind: ResourceKind, namespace: str | None, name: str, *,
+                     propagation: str | None = None) -> None:
+        self._answer("delete", kind, name, None)
+
+    def writes(self) -> list[tuple[str, str, str | None]]:
+        return [(verb, plural, sub) for verb, plural, sub, _ in self.calls if plural != "events"]
+
+
+def rollout(rv: str = "7") -> dict[str, Any]:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "reviews", "namespace": "shop", "uid": "ro-1", "resourceVersion": rv, "generation": 1},
+        "spec": {"replicas": 3, "strategy": {"canary": {}}},
+    }
+
+
+def make(client: FakeClient, metrics: ControllerMetrics | None = None) -> tuple[PlanExecutor, ObjectCache]:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    fake = cast(AsyncKubeClient, client)
+    return PlanExecutor(fake, cache, EventRecorder(fake, metrics or ControllerMetrics())), cache
+
+
+WRITES = (
+    Create(REPLICASETS, "shop", {"metadata": {"name": "reviews-abc"}}),
+    Patch(SERVICES, "shop", "reviews-canary", {"spec": {"selector": {"x": "y"}}}),
+    Delete(REPLICASETS, "shop", "reviews-old"),
+)
+
+
+async def test_writes_then_status_then_events_in_order() -> None:
+    client = FakeClient()
+    executor, cache = make(client)
+    plan = Plan(writes=WRITES, status_patch={"phase": "Progressing"}, events=(Event("Normal", "A", "a"),))
+
+    outcome = await executor.execute(rollout(), plan)
+    await asyncio.sleep(0)  # let the event task run
+
+    assert outcome.succeeded and outcome.writes == 4
+    assert client.writes() == [
+        ("create", "replicasets", None),
+        ("patch", "services", None),
+        ("delete", "replicasets", None),
+        ("patch", "rollouts", "status"),
+    ]
+    status_body = client.calls[3][3]
+    assert status_body == {"status": {"phase": "Progressing"}, "metadata": {"resourceVersion": "7"}}
+    assert cache.get(REPLICASETS, "shop", "reviews-abc") is not None  # written through
+    assert [call[1] for call in client.calls[4:]] == ["events"]
+
+
+async def test_the_first_failed_write_ends_the_pass() -> None:
+    client = FakeClient()
+    client.failures[("patch", "services")] = ApiError(422, "Invalid", "bad selector")
+    executor, _ = make(client)
+    plan = Plan(writes=WRITES, status_patch={"phase": "Progressing"}, events=(Event("Normal", "A", "a"),))
+
+    outcome = await executor.execute(rollout(), plan)
+    await asyncio.sleep(0)
+
+    assert not outcome.succeeded and not outcome.transient
+    assert outcome.writes == 1
+    assert "patch Service shop/reviews-canary" in outcome.failed_write
+    assert client.writes() == [("create", "replicasets", None), ("patch", "services", None)]
+    assert not any(call[1] == "events" for call in client.calls)  # what did not happen is not announced
+
+
+async def test_a_conflict_is_transient() -> None:
+    client = FakeClient()
+    client.failures[("create", "replicasets")] = Conflict(409, "AlreadyExists", "exists")
+    executor, _ = make(client)
+    outcome = await executor.execute(rollout(), Plan(writes=WRITES))
+    assert outcome.transient
+
+
+async def test_deleting_what_is_already_gone_succeeds() -> None:
+    client = FakeClient()
+    client.failures[("delete", "replicasets")] = NotFound(404, "NotFound", "gone")
+    executor, _ = make(client)
+    outcome = await executor.execute(rollout(), Plan(writes=(WRITES[2],)))
+    assert outcome.succeeded
+
+
+async def test_a_cluster_scoped_create_that_fails_is_an_outcome_not_a_crash() -> None:
+    client = FakeClient()
+    client.failures[("create", "customresourcedefinitions")] = NotFound(404, "NotFound", "no such namespace")
+    executor, _ = make(client)
+    outcome = await executor.execute(rollout(), Plan(writes=(Create(CRDS, "shop", {"metadata": {"name": "x"}}),)))
+    assert outcome.transient
+    assert client.calls[0][:2] == ("create", "customresourcedefinitions")
+
+
+async def test_a_status_patch_after_a_patch_of_the_rollout_uses_its_new_version() -> None:
+    client = FakeClient()
+    executor, _ = make(client)
+    plan = Plan(writes=(Patch(ROLLOUTS, "shop", "reviews", {"spec": {"replicas": 1}}),), status_patch={"a": 1})
+    await executor.execute(rollout(), plan)
+    spec_answer_version = "101"
+    assert client.calls[1][3]["metadata"] == {"resourceVersion": spec_answer_version}
+
+
+async def test_a_failed_event_post_is_counted_not_raised() -> None:
+    client = FakeClient()
+    client.failures[("create", "events")] = Unreachable("down")
+    metrics = ControllerMetrics()
+    executor, _ = make(client, metrics)
+    outcome = await executor.execute(rollout(), Plan(events=(Event("Warning", "RolloutAborted", "why"),)))
+    await executor._events.drain()
+    assert outcome.succeeded
+    assert executor._events.failures == 1
+    assert metrics.registry.get_sample_value(
+        "rollout_events_total", {"namespace": "shop", "name": "reviews", "type": "Warning", "reason": "RolloutAborted"}
+    ) == 1
+
+
+# -- the reconciler --------------------------------------------------------------------------------------
+
+
+def reconciler_for(
+    decide: Any, client: FakeClient | None = None, backoff_base: float = 2
+) -> tuple[Reconciler, WorkQueue[RolloutKey], ControllerMetrics, FakeClient]:
+    client = client or FakeClient()
+    executor, cache = make(client)
+    queue: WorkQueue[RolloutKey] = WorkQueue(backoff_base=backoff_base, backoff_max=60)
+    metrics = ControllerMetrics()
+    reconciler = Reconciler(
+        cache=cache, queue=queue, executor=executor, metrics=metrics, decide=decide, clock=lambda: NOW
+    )
+    return reconciler, queue, metrics, client
+
+
+def seconds_until(queue: WorkQueue[RolloutKey]) -> float | None:
+    when = queue.scheduled(KEY)
+    return None if when is None else when - asyncio.get_running_loop().time()
+
+
+async def test_a_plan_with_nothing_to_do_writes_nothing_and_schedules_nothing() -> None:
+    seen: list[RolloutSnapshot] = []
+
+    def decide(snapshot: RolloutSnapshot) -> Plan:
+        seen.append(snapshot)
+        return Plan()
+
+    reconciler, queue, metrics, client = reconciler_for(decide)
+    await reconciler.reconcile(KEY)
+    assert client.calls == []
+    assert queue.scheduled(KEY) is None
+    assert seen[0].now == NOW and seen[0].rollout["metadata"]["name"] == "reviews"
+    assert metrics.registry.get_sample_value("rollout_reconcile_count", {"namespace": "shop", "name": "reviews"}) == 1
+
+
+@pytest.mark.looptime
+async def test_requeue_after_schedules_a_wake_up() -> None:
+    reconciler, queue, _, client = reconciler_for(lambda s: Plan(requeue_after=42))
+    await reconciler.reconcile(KEY)
+    assert client.calls == []
+    assert seconds_until(queue) == pytest.approx(42, abs=0.01)
+
+
+@pytest.mark.looptime
+async def test_a_bug_in_decide_is_counted_and_retried_with_backoff() -> None:
+    def decide(snapshot: RolloutSnapshot) -> Plan:
+        raise ZeroDivisionError("oops")
+
+    reconciler, queue, metrics, _ = reconciler_for(decide)
+    await reconciler.reconcile(KEY)
+    assert seconds_until(queue) == pytest.approx(2, abs=0.01)
+    queue.discard(KEY)
+    await reconciler.reconcile(KEY)
+    assert seconds_until(queue) == pytest.approx(2, abs=0.01)  # discard reset the failures
+    assert metrics.registry.get_sample_value("rollout_reconcile_error", {"namespace": "shop", "name": "reviews"}) == 2
+
+
+@pytest.mark.looptime
+async def test_a_conflict_retries_soon_without_counting_an_error() -> None:
+    client = FakeClient()
+    client.failures[("patch", "rollouts")] = Conflict(409, "Conflict", "stale")
+    plan = Plan(status_patch={"phase": "Healthy"})
+    reconciler, queue, metrics, _ = reconciler_for(lambda s: plan, client, backoff_base=0.25)
+    delays = []
+    for _ in range(5):
+        await reconciler.reconcile(KEY)
+        delay = seconds_until(queue)
+        assert delay is not None
+        delays.append(delay)
+        await asyncio.sleep(delay + 0.01)  # the wake-up fires and queues the key: take it, as a worker would
+        queue.done(await queue.get())
+    assert delays == pytest.approx([TRANSIENT_RETRY_SECONDS] * 3 + [2, 4], abs=0.01)  # soon, then backing off
+    errors = metrics.registry.get_sample_value("rollout_reconcile_error", {"namespace": "shop", "name": "reviews"})
+    assert errors is None
+
+
+@pytest.mark.looptime
+async def test_other_write_errors_back_off_and_count() -> None:
+    client = FakeClient()
+    client.failures[("patch", "rollouts")] = ApiError(500, "InternalError", "boom")
+    reconciler, queue, metrics, _ = reconciler_for(lambda s: Plan(status_patch={"phase": "Healthy"}), client)
+    await reconciler.reconcile(KEY)
+    assert seconds_until(queue) == pytest.approx(2, abs=0.01)
+    assert metrics.registry.get_sample_value("rollout_reconcile_error", {"namespace": "shop", "name": "reviews"}) == 1
+
+
+async def test_a_deleted_rollout_loses_its_series_and_timers() -> None:
+    reconciler, queue, metrics, _ = reconciler_for(lambda s: Plan(requeue_after=30, status={"phase": "Healthy"}))
+    await reconciler.reconcile(KEY)
+    assert metrics.registry.get_sample_value("rollout_info_replicas_desired", {"namespace": "shop", "name": "reviews"})
+    reconciler._cache.observe(ROLLOUTS, "DELETED", rollout())
+    await reconciler.reconcile(KEY)
+    assert queue.scheduled(KEY) is None
+    assert metrics.registry.get_sample_value(
+        "rollout_info_replicas_desired", {"namespace": "shop", "name": "reviews"}
+    ) is None
+
+
+async def test_a_repeated_event_bumps_the_count_of_the_first() -> None:
+    client = FakeClient()
+    recorder = EventRecorder(cast(AsyncKubeClient, client), ControllerMetrics())
+    missing = Event("Warning", "InvalidSpec", "Service reviews-canary not found")
+    for _ in range(3):
+        recorder.emit(rollout(), missing)
+    recorder.emit(rollout(), Event("Warning", "InvalidSpec", "another message"))
+    await recorder.drain()
+
+    creates = [body for verb, _, _, body in client.calls if verb == "create"]
+    patches = [body for verb, _, _, body in client.calls if verb == "patch"]
+    assert [body["message"] for body in creates] == ["Service reviews-canary not found", "another message"]
+    assert [patch["count"] for patch in patches] == [2, 3]
+    assert all("lastTimestamp" in patch for patch in patches)
+
+
+def test_event_bodies_follow_core_v1() -> None:
+    recorder = EventRecorder(cast(AsyncKubeClient, FakeClient()), ControllerMetrics())
+    body = recorder.event_body(rollout(), Event("Normal", "RolloutStepCompleted", "Rollout step 1/6 completed"), NOW)
+    assert body["involvedObject"] == {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "name": "reviews",
+        "namespace": "shop",
+        "uid": "ro-1",
+        "resourceVersion": "7",
+    }
+    assert body["source"] == {"component": "rollouts-controller"}
+    assert body["firstTimestamp"] == body["lastTimestamp"] == "2026-01-01T00:00:00Z"
+    assert body["count"] == 1 and body["type"] == "Normal"
+    other = recorder.event_body(rollout(), Event("Normal", "X", "y"), NOW)
+    assert body["metadata"]["name"].startswith("reviews.")
+    assert body["metadata"]["name"] != other["metadata"]["name"]
