@@ -132,7 +132,9 @@ class AuditingProxy:
         )
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._forward)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
+        # A client that goes away (a watch it closes) cancels the handler, and with it the upstream request, so no
+        # stream outlives its client.
+        self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
