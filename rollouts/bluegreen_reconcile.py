@@ -19,6 +19,8 @@ from kube.quantities import resolve_int_or_percent
 from kube.resources import PODS, REPLICASETS, SERVICES
 from kube.timestamps import format_time
 from rollouts import conditions as cond
+from rollouts.analysis_history import housekeeping
+from rollouts.analysis_tracking import refreshed
 from rollouts.bluegreen import (
     BLUE_GREEN_PAUSE,
     INCONCLUSIVE_ANALYSIS,
@@ -33,7 +35,15 @@ from rollouts.bluegreen import (
 from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout
 from rollouts.plan import Delete, JsonObject, Patch, Plan
 from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
-from rollouts.promotion_analysis import DEFAULT_GATES, GateContext, GateResult, GateState, PromotionGates
+from rollouts.promotion_analysis import (
+    DEFAULT_GATES,
+    POST_RUN_STATUS,
+    PRE_RUN_STATUS,
+    GateContext,
+    GateResult,
+    GateState,
+    PromotionGates,
+)
 from rollouts.replicasets import (
     available_replicas,
     deadline_patch,
@@ -54,8 +64,6 @@ from rollouts.snapshot import RolloutSnapshot
 from rollouts.status import DEGRADED, PAUSED, PROGRESSING, calculate_phase, label_selector_string
 
 PATH = "spec.strategy.blueGreen"
-PRE_RUN_STATUS = "prePromotionAnalysisRunStatus"
-POST_RUN_STATUS = "postPromotionAnalysisRunStatus"
 
 
 def plan_blue_green(
@@ -146,6 +154,8 @@ class BlueGreenPass(RolloutPass):
             outlook.created_rs = True
         self._sync_revisions(revision)
         preview_after = self._switch_preview(new)
+        # A new revision supersedes the runs of the previous one: terminated, and kept as history.
+        self._analysis_housekeeping(terminate_all=False)
         if initial:
             # Nothing to compare against: the first version is the stable one at once (Argo's "Initial deploy");
             # the active Service follows once it is fully available.
@@ -239,6 +249,8 @@ class BlueGreenPass(RolloutPass):
         if outlook.retried:
             effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True
+            # A new attempt runs its analyses anew; the runs that caused the abort are history.
+            self.run_statuses = {key: None for key in self.run_statuses}
 
         active_hash = self.active_hash
         if active_hash is None and stable is not None and not fully_promoted:
@@ -271,8 +283,9 @@ class BlueGreenPass(RolloutPass):
             # `promote` answered an inconclusive analysis, not the pause before the switch (which comes after it).
             draft.controller_pause = False
 
-        # Pre-promotion analysis: once the preview is fully up, before any pause or switch.
-        pre_complete = strategy.pre_promotion_analysis is None
+        # Pre-promotion analysis: once the preview is fully up, before any pause or switch. The preview checkpoint
+        # (previewReplicaCount) is only ever set after it passed.
+        pre_complete = strategy.pre_promotion_analysis is None or self.checkpoint
         if ready and not aborted and not fast_tracked and not self.checkpoint and not self.halted:
             verdict = self._gate(self.gates.pre(context), PRE_RUN_STATUS, draft, outlook)
             pre_complete = verdict is GateState.PASSED
@@ -331,6 +344,12 @@ class BlueGreenPass(RolloutPass):
         ):
             verdict = self._gate(self.gates.post(context), POST_RUN_STATUS, draft, outlook)
             post_passed = verdict is GateState.PASSED
+            if verdict is GateState.FAILED and stable is not None:
+                # Production goes back to the version that was serving in this very pass.
+                aborted = True
+                active_after = self._switch_active(stable)
+
+        self._analysis_housekeeping(terminate_all=aborted or promote_full or fast_rollback)
 
         self._scale_replica_sets(
             draft,
@@ -438,6 +457,27 @@ class BlueGreenPass(RolloutPass):
             draft.pause_conditions.append({"reason": INCONCLUSIVE_ANALYSIS, "startTime": format_time(self.now)})
             draft.controller_pause = True
         return state
+
+    def _analysis_housekeeping(self, *, terminate_all: bool) -> None:
+        """Bring the run statuses up to date with their runs, terminate the runs no longer current (all of them when
+        the update is aborted or skips analysis) and delete those beyond the history limits."""
+        runs = self.snapshot.analysis_runs
+        for key, entry in self.run_statuses.items():
+            self.run_statuses[key] = refreshed(entry, runs, self.current_hash)
+        history = self.rollout.spec.analysis
+        terminations, deletions = housekeeping(
+            runs,
+            current={str(entry["name"]) for entry in self.run_statuses.values() if entry is not None},
+            terminate_all=terminate_all,
+            replica_set_hashes=frozenset(
+                found for rs in self.snapshot.replica_sets if (found := pod_template_hash_of(rs)) is not None
+            ),
+            successful_limit=history.successful_run_history_limit,
+            unsuccessful_limit=history.unsuccessful_run_history_limit,
+            namespace=self.namespace,
+        )
+        self.effects.analysis_writes.extend(terminations)
+        self.effects.cleanups.extend(deletions)
 
     # --- Services ------------------------------------------------------------------------------
 

@@ -102,14 +102,13 @@ def is_indefinite_step(step: CanaryStep | None) -> bool:
 def waiting_message(step: CanaryStep | None, index: int | None) -> str | None:
     """Why the Rollout cannot complete this step yet, for steps this controller cannot carry out (yet).
 
-    Such a step holds the Rollout where it is rather than being skipped: skipping an analysis would promote on no
+    Such a step holds the Rollout where it is rather than being skipped: skipping an experiment would promote on no
     evidence. ``rollouts promote`` moves past it by hand. ``index`` is 0-based; messages number steps from 1.
+    (An analysis step waits on its AnalysisRun instead: ``rollouts.canary_analysis``.)
     """
     if step is None or index is None:
         return None
     number = index + 1
-    if step.analysis is not None:
-        return f"waiting for analysis step {number}: the analysis runner is not available yet"
     if step.experiment is not None:
         return f"waiting for experiment step {number}: experiments are not supported yet"
     if step.set_header_route is not None:

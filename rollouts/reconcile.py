@@ -15,13 +15,25 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Protocol
 
+from analysis.models import AnalysisPhase
 from kube.issues import FieldIssue, summarize
 from kube.resources import REPLICASETS, SERVICES
 from kube.timestamps import as_utc, format_time
 from rollouts import canary as steps_logic
 from rollouts import conditions as cond
+from rollouts.analysis_runs import analysis_issues
+from rollouts.analysis_tracking import AnalysisInputs
+from rollouts.bluegreen import INCONCLUSIVE_ANALYSIS, pause_condition
 from rollouts.bluegreen_reconcile import plan_blue_green
 from rollouts.bluegreen_reconcile import service_references as blue_green_services
+from rollouts.canary_analysis import (
+    BACKGROUND_STATUS,
+    STEP_STATUS,
+    CanaryAnalysis,
+    CanaryAnalysisView,
+    decide_canary_analysis,
+    kept_statuses,
+)
 from rollouts.canary_replicas import (
     at_desired_counts,
     basic_canary_counts,
@@ -93,6 +105,11 @@ def decide(snapshot: RolloutSnapshot, *, route: TrafficRouter = route_traffic) -
     if rollout.spec.template is None:
         issue = FieldIssue("spec.workloadRef", "is not supported yet: put the pod template in spec.template")
         return _invalid_spec_plan(snapshot, [issue])
+    # Every analysis must be runnable before anything moves (Argo: InvalidSpec "AnalysisTemplate 'x' not found").
+    # No timer: the controller watches the templates and looks again when one appears or changes.
+    issues = analysis_issues(manifest, snapshot.analysis_templates, snapshot.cluster_analysis_templates)
+    if issues:
+        return _invalid_spec_plan(snapshot, issues)
     blue_green = rollout.spec.strategy.blue_green
     if blue_green is not None:
         issues = service_reference_issues(
@@ -165,6 +182,8 @@ class _CanaryPass(RolloutPass):
         self.surge, self.max_unavailable = surge_and_unavailable(
             canary.max_surge, canary.max_unavailable, self.replicas
         )
+        # What the analyses decided in this pass (the step's and the background run); none until decided.
+        self.analysis = CanaryAnalysis()
 
     # --- entry ---------------------------------------------------------------------------------
 
@@ -192,6 +211,13 @@ class _CanaryPass(RolloutPass):
         if template_changed or steps_changed:
             outlook.reset = True
             self._reset(draft)
+            # The runs of the previous revision (or steps) are superseded: terminated, and kept as history.
+            self._decide_analysis(draft, revision, reset=True)
+        else:
+            inputs = AnalysisInputs.of(
+                self.snapshot, current_hash=self.current_hash, stable_hash=draft.stable_hash, revision=revision
+            )
+            self.analysis = CanaryAnalysis(statuses=kept_statuses(self._observed_analysis_statuses(), inputs))
         new = groups.new
         if new is None:
             size = self.replicas if initial else 0
@@ -279,6 +305,28 @@ class _CanaryPass(RolloutPass):
                 draft.index = 0
             elif promote_full:
                 draft.index = len(self.steps)
+        analysis = self._decide_analysis(
+            draft,
+            revision,
+            aborted=aborted,
+            promote_full=promote_full,
+            fully_promoted=fully_promoted,
+            retried=outlook.retried,
+        )
+        if analysis.abort_reason is not None and not aborted:
+            # A verdict of Failed or Error gives the update up in this very pass: traffic goes back to stable now,
+            # not one pass later.
+            aborted = True
+            draft.abort = True
+            draft.aborted_at = format_time(self.now)
+            outlook.abort_reason = analysis.abort_reason
+            if self.steps:
+                draft.index = 0
+            self.follow_up = True
+        elif analysis.inconclusive and not aborted:
+            if pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None:
+                draft.pause_conditions.append({"reason": INCONCLUSIVE_ANALYSIS, "startTime": format_time(self.now)})
+            draft.controller_pause = True
         index = draft.index
         paused = self.rollout.spec.paused
 
@@ -350,6 +398,54 @@ class _CanaryPass(RolloutPass):
             not steps_logic.is_indefinite_step(step) and outlook.waiting is None and not only_old_pods_left
         )
         return self._status(draft, outlook, new_rs=new, rs_name=name_of(new), revision=revision)
+
+    # --- analysis ----------------------------------------------------------------------------------
+
+    def _decide_analysis(
+        self,
+        draft: Draft,
+        revision: int,
+        *,
+        reset: bool = False,
+        aborted: bool = False,
+        promote_full: bool = False,
+        fully_promoted: bool = False,
+        retried: bool = False,
+    ) -> CanaryAnalysis:
+        """Decide the step and background runs (``rollouts.canary_analysis``) and queue their writes and Events."""
+        snapshot = self.snapshot
+        history = self.rollout.spec.analysis
+        inputs = AnalysisInputs.of(
+            snapshot, current_hash=self.current_hash, stable_hash=draft.stable_hash, revision=revision
+        )
+        view = CanaryAnalysisView(
+            index=draft.index,
+            aborted=aborted,
+            promote_full=promote_full,
+            fully_promoted=fully_promoted,
+            initial_deploy=self.groups.stable is None,
+            reset=reset,
+            retried=retried,
+            replica_set_hashes=frozenset(
+                found for rs in snapshot.replica_sets if (found := pod_template_hash_of(rs)) is not None
+            ),
+            successful_limit=history.successful_run_history_limit,
+            unsuccessful_limit=history.unsuccessful_run_history_limit,
+        )
+        analysis = decide_canary_analysis(inputs, view)
+        self.analysis = analysis
+        self.effects.analysis_writes.extend([*analysis.creates, *analysis.terminations])
+        self.effects.cleanups.extend(analysis.deletions)
+        self.effects.events.extend(analysis.events)
+        return analysis
+
+    def _observed_analysis_statuses(self) -> dict[str, JsonObject]:
+        observed = self.old.get("canary") or {}
+        return {
+            key: dict(observed[key])
+            for key in (STEP_STATUS, BACKGROUND_STATUS)
+            if isinstance(observed.get(key), dict)
+        }
 
     def _canary_target(
         self, index: int | None, *, aborted: bool, promote_full: bool, fully_promoted: bool
@@ -522,7 +618,12 @@ class _CanaryPass(RolloutPass):
         groups, effects = self.groups, self.effects
         new = groups.new
         assert new is not None
-        can_progress = not self.rollout.spec.paused and outlook.traffic_problem is None
+        # Nothing advances while a person decides what an inconclusive analysis means.
+        can_progress = (
+            not self.rollout.spec.paused
+            and outlook.traffic_problem is None
+            and pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None
+        )
         if aborted:
             draft.pause_conditions, draft.controller_pause = [], False
             draft.aborted_at = draft.aborted_at or format_time(self.now)
@@ -579,6 +680,10 @@ class _CanaryPass(RolloutPass):
             if progress.expires_at is not None and not progress.completed:
                 effects.wake_at(progress.expires_at, self.now)
             completed = progress.completed
+        elif step.analysis is not None:
+            completed = self.analysis.step_phase is AnalysisPhase.SUCCESSFUL
+            if not completed:
+                outlook.waiting = self.analysis.waiting or f"waiting for analysis step {index + 1}"
         else:
             outlook.waiting = steps_logic.waiting_message(step, index)
         if completed:
@@ -635,6 +740,7 @@ class _CanaryPass(RolloutPass):
         status["HPAReplicas"] = counted.replicas
         status["selector"] = label_selector_string(self.spec.get("selector"))
         status["canary"] = {"weights": draft.weights} if draft.weights else {}
+        status["canary"].update(self.analysis.statuses)
 
         status["conditions"] = self._conditions(status, draft, outlook, rs_name=rs_name, revision=revision)
         phase, message = calculate_phase(self.spec, status)

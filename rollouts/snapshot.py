@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,8 @@ class RolloutSnapshot:
     - ``destination_rule``: the DestinationRule of subset-level routing, when named and present.
     - ``analysis_runs``: the AnalysisRuns owned by this Rollout.
     - ``pods``: the Pods of the owned ReplicaSets (for restartAt).
+    - ``analysis_templates`` / ``cluster_analysis_templates``: the AnalysisTemplates (in the Rollout's namespace)
+      and ClusterAnalysisTemplates its analyses name, directly or nested in another template, that exist, by name.
     """
 
     rollout: JsonObject
@@ -33,6 +35,8 @@ class RolloutSnapshot:
     destination_rule: JsonObject | None = None
     analysis_runs: tuple[JsonObject, ...] = ()
     pods: tuple[JsonObject, ...] = ()
+    analysis_templates: Mapping[str, JsonObject] = field(default_factory=dict)
+    cluster_analysis_templates: Mapping[str, JsonObject] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class ReferencedObjects:
     virtual_services: tuple[tuple[str, str], ...] = ()
     """(name as written in the spec, namespace it lives in)"""
     destination_rule: str | None = None
+    analysis_templates: tuple[str, ...] = ()
+    """AnalysisTemplates the analyses name directly (templates nest: the cache follows those references)"""
+    cluster_analysis_templates: tuple[str, ...] = ()
 
 
 def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
@@ -73,8 +80,31 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
             vs_namespace, _ = virtual_service_location(name, namespace)
             virtual_services.append((name, vs_namespace))
     destination_rule = (istio.get("destinationRule") or {}).get("name")
+    analyses: list[Any] = [
+        canary.get("analysis"),
+        blue_green.get("prePromotionAnalysis"),
+        blue_green.get("postPromotionAnalysis"),
+    ]
+    analyses += [step.get("analysis") for step in canary.get("steps") or () if isinstance(step, dict)]
+    namespaced, cluster_scoped = template_names(analyses)
     return ReferencedObjects(
         services=services,
         virtual_services=tuple(virtual_services),
         destination_rule=destination_rule if isinstance(destination_rule, str) and destination_rule else None,
+        analysis_templates=namespaced,
+        cluster_analysis_templates=cluster_scoped,
     )
+
+
+def template_names(analyses: Iterable[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(AnalysisTemplate names, ClusterAnalysisTemplate names) that the ``templates`` lists of these analyses (a
+    Rollout's, or a template's own spec) name, each once, in order; anything malformed is passed over."""
+    namespaced: dict[str, None] = {}
+    cluster_scoped: dict[str, None] = {}
+    for analysis in analyses:
+        references = analysis.get("templates") if isinstance(analysis, Mapping) else None
+        for reference in references if isinstance(references, list) else ():
+            name = reference.get("templateName") if isinstance(reference, Mapping) else None
+            if isinstance(name, str) and name:
+                (cluster_scoped if reference.get("clusterScope") is True else namespaced)[name] = None
+    return tuple(namespaced), tuple(cluster_scoped)

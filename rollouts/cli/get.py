@@ -10,11 +10,10 @@ separated, and only when the text changed.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -35,19 +34,15 @@ from rollouts.cli.options import (
 )
 from rollouts.cli.phase import FINISHED_PHASES, rollout_phase
 from rollouts.cli.tree import render_rollout
-from rollouts.cli.watching import RESYNC, Change, Watches
+from rollouts.cli.watching import RESYNC, Change, FrameWriter, Watches, redraw_until
 
 if TYPE_CHECKING:
     from kube.client import JsonObject
 
-MIN_REDRAW_SECONDS: Final = 0.2
-# On a terminal, ages keep ticking between events; refresh them (from memory, no API call) this often.
-AGE_REFRESH_SECONDS: Final = 1.0
-CLEAR_SCREEN: Final = "\x1b[H\x1b[2J"
 
 get_app = typer.Typer(
     name="get",
-    help="Show a rollout with its revisions, ReplicaSets, pods and AnalysisRuns.",
+    help="Show a rollout with its revisions, ReplicaSets, pods and AnalysisRuns, or one AnalysisRun.",
     no_args_is_help=True,
 )
 app.add_typer(get_app)
@@ -137,34 +132,16 @@ def watch_family(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> None:
     """Redraw on changes (at most every MIN_REDRAW_SECONDS) until the rollout is Healthy or Degraded, or timeout."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    last_text: str | None = None
-    last_draw = float("-inf")
-    pending = True
-    while True:
-        if pending and time.monotonic() - last_draw >= MIN_REDRAW_SECONDS:
-            text = family.render(clock(), color=color)
-            if text != last_text:
-                draw(text)
-                last_text = text
-            last_draw, pending = time.monotonic(), False
-            if rollout_phase(family.rollout)[0] in FINISHED_PHASES:
-                return
-        if pending:
-            wait: float | None = last_draw + MIN_REDRAW_SECONDS - time.monotonic()
-        else:
-            wait = AGE_REFRESH_SECONDS if refresh_ages else None
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            wait = remaining if wait is None else min(wait, remaining)
-        change = watches.next(wait)
-        if change is not None:
-            family.apply(change)
-            pending = True
-        elif refresh_ages:
-            pending = True
+    redraw_until(
+        lambda now: family.render(now, color=color),
+        family.apply,
+        lambda: rollout_phase(family.rollout)[0] in FINISHED_PHASES,
+        watches,
+        draw,
+        refresh_ages=refresh_ages,
+        timeout=timeout,
+        clock=clock,
+    )
 
 
 def _rollout_command(
@@ -192,17 +169,7 @@ def _rollout_command(
         if not watch:
             sys.stdout.write(family.render(datetime.now(UTC), color=color))
             return
-        frames = 0
-
-        def draw(text: str) -> None:
-            nonlocal frames
-            if terminal:
-                sys.stdout.write(CLEAR_SCREEN + text)
-            else:
-                sys.stdout.write(("\n" if frames else "") + text)
-            sys.stdout.flush()
-            frames += 1
-
+        draw = FrameWriter(terminal)
         with Watches(cluster.client) as watches:
             for kind, version in versions.items():
                 label, field_selector = _selectors(family, kind)

@@ -3,20 +3,24 @@
 NAME STRATEGY STATUS STEP SET-WEIGHT READY DESIRED UP-TO-DATE AVAILABLE, with a NAMESPACE column first for
 ``-A``. Values are padded to about their header's width before the columns are aligned, as Argo does, so the
 table keeps its shape from one run to the next.
+
+`rollouts list analysisruns [-A]` (Argo's plugin has none): NAME STATUS AGE, the columns `kubectl get` shows for
+the kind, newest first, so that the run to look at with `get analysisrun` is at the top.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kube.resources import ROLLOUTS
+from kube.resources import ANALYSIS_RUNS, ROLLOUTS
 from rollouts.cli.main import app
 from rollouts.cli.options import ContextOption, KubeconfigOption, NamespaceOption, connect, reported_errors
 from rollouts.cli.phase import canary_steps, current_set_weight, desired_replicas, rollout_phase, step_label
-from rollouts.cli.tree import COLUMN_GAP, strategy_name
+from rollouts.cli.tree import COLUMN_GAP, age, analysis_run_phase, parse_time, strategy_name
 
 if TYPE_CHECKING:
     from kube.client import JsonObject
@@ -26,7 +30,7 @@ HEADERS = ("NAME", "STRATEGY", "STATUS", "STEP", "SET-WEIGHT", "READY", "DESIRED
 MIN_WIDTHS = (10, 9, 12, 4, 10, 5, 7, 10, 9)
 NAMESPACE_MIN_WIDTH = 9
 
-list_app = typer.Typer(name="list", help="List rollouts.", no_args_is_help=True)
+list_app = typer.Typer(name="list", help="List rollouts or AnalysisRuns.", no_args_is_help=True)
 app.add_typer(list_app)
 
 
@@ -104,3 +108,44 @@ def _rollouts_command(
 list_app.command("rollouts")(_rollouts_command)
 list_app.command("rollout", hidden=True)(_rollouts_command)
 list_app.command("ro", hidden=True)(_rollouts_command)
+
+
+def analysis_run_table(runs: Sequence[JsonObject], now: datetime, *, all_namespaces: bool = False) -> list[str]:
+    """NAME STATUS AGE (NAMESPACE first with ``-A``), header first."""
+    headers = ["NAMESPACE", "NAME", "STATUS", "AGE"] if all_namespaces else ["NAME", "STATUS", "AGE"]
+    rows: list[list[str]] = [headers]
+    for run in runs:
+        meta = run.get("metadata") or {}
+        row = [str(meta.get("name", "")), analysis_run_phase(run), age(parse_time(meta.get("creationTimestamp")), now)]
+        rows.append([str(meta.get("namespace", "")), *row] if all_namespaces else row)
+    widths = [max(len(row[i]) for row in rows) + COLUMN_GAP for i in range(len(headers) - 1)]
+    return [_line(row, widths) for row in rows]
+
+
+def _analysis_runs_command(
+    all_namespaces: Annotated[
+        bool, typer.Option("--all-namespaces", "-A", help="List AnalysisRuns in every namespace.")
+    ] = False,
+    namespace: NamespaceOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+) -> None:
+    """List the AnalysisRuns of a namespace (the context's by default), or of all namespaces with -A."""
+    with reported_errors():
+        cluster = connect(namespace, kubeconfig, context)
+        runs = cluster.client.list(ANALYSIS_RUNS, None if all_namespaces else cluster.namespace)
+        if not runs:
+            where = "any namespace" if all_namespaces else f'namespace "{cluster.namespace}"'
+            typer.echo(f"No AnalysisRuns found in {where}.", err=True)
+            return
+        # Newest first within a namespace: the run that matters is usually the latest.
+        runs.sort(key=lambda r: str((r.get("metadata") or {}).get("name", "")))
+        runs.sort(key=lambda r: str((r.get("metadata") or {}).get("creationTimestamp", "")), reverse=True)
+        runs.sort(key=lambda r: str((r.get("metadata") or {}).get("namespace", "")))
+        for line in analysis_run_table(runs, datetime.now(UTC), all_namespaces=all_namespaces):
+            typer.echo(line)
+
+
+list_app.command("analysisruns")(_analysis_runs_command)
+list_app.command("analysisrun", hidden=True)(_analysis_runs_command)
+list_app.command("ar", hidden=True)(_analysis_runs_command)

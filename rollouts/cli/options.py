@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from kube.errors import ApiError, KubeError, NotFound
-from kube.resources import NAMESPACES, ROLLOUTS
+from kube.resources import NAMESPACES, ROLLOUTS, ResourceKind
 from rollouts.status import label_selector_string
 
 if TYPE_CHECKING:
@@ -155,22 +155,40 @@ def get_rollout(cluster: Cluster, name: str) -> JsonObject:
 
 def missing_rollout_message(cluster: Cluster, name: str) -> str:
     """Why a rollout lookup found nothing: a wrong namespace or a missing CRD, told apart from a wrong name."""
+    return missing_object_message(cluster, ROLLOUTS, name)
+
+
+def missing_object_message(cluster: Cluster, kind: ResourceKind, name: str) -> str:
+    """Why a lookup of one of our kinds found nothing: a wrong namespace or a missing CRD, told apart from a
+    wrong name (``analysisrun "x" not found in namespace "shop"``)."""
+    noun = kind.kind.lower()
     # Extra requests only on the failure path, so the common case stays one GET.
+    if kind.namespaced:
+        try:
+            if cluster.client.get_or_none(NAMESPACES, None, cluster.namespace) is None:
+                return f'namespace "{cluster.namespace}" not found ({noun} "{name}")'
+        except ApiError:
+            pass  # not allowed to read namespaces: say what we know
     try:
-        if cluster.client.get_or_none(NAMESPACES, None, cluster.namespace) is None:
-            return f'namespace "{cluster.namespace}" not found (rollout "{name}")'
-    except ApiError:
-        pass  # not allowed to read namespaces: say what we know
-    try:
-        cluster.client.list_page(ROLLOUTS, cluster.namespace)
+        cluster.client.list_page(kind, cluster.namespace if kind.namespaced else None)
     except NotFound:
         return (
-            "the Rollout kind (rollouts.argoproj.io) is not installed on this cluster; "
+            f"the {kind.kind} kind ({kind.plural}.{kind.group}) is not installed on this cluster; "
             "install the CRDs first (rollouts crds | kubectl apply -f -)"
         )
     except ApiError:
         pass
-    return f'rollout "{name}" not found in namespace "{cluster.namespace}"'
+    if not kind.namespaced:
+        return f'{noun} "{name}" not found'
+    return f'{noun} "{name}" not found in namespace "{cluster.namespace}"'
+
+
+def get_object(cluster: Cluster, kind: ResourceKind, name: str) -> JsonObject:
+    """One object of ``kind`` in the command's namespace (or cluster-wide), or a CliError saying what is missing."""
+    try:
+        return cluster.client.get(kind, cluster.namespace if kind.namespaced else None, name)
+    except NotFound:
+        raise CliError(missing_object_message(cluster, kind, name)) from None
 
 
 def patch_rollout(cluster: Cluster, name: str, patch: JsonObject, *, status: bool = False) -> JsonObject:

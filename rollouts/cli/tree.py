@@ -176,6 +176,7 @@ class ReplicaSetInfo:
     created: datetime | None
     tags: list[str] = field(default_factory=list)
     scale_down_deadline: str = ""
+    pod_hash: str = ""
     pods: list[PodInfo] = field(default_factory=list)
 
 
@@ -382,6 +383,7 @@ def replica_set_infos(
                 created=parse_time(meta.get("creationTimestamp")),
                 tags=_replica_set_tags(rollout, labels.get(HASH_LABEL)),
                 scale_down_deadline=str(annotations.get(SCALE_DOWN_DEADLINE_ANNOTATION) or ""),
+                pod_hash=str(labels.get(HASH_LABEL) or ""),
             )
         )
     infos.sort(key=lambda info: (-info.revision, info.name))
@@ -402,38 +404,73 @@ def replica_set_infos(
     return infos
 
 
-def analysis_run_infos(rollout: JsonObject, runs: Sequence[JsonObject]) -> list[AnalysisRunInfo]:
+def analysis_run_phase(run: JsonObject) -> str:
+    """The run's phase; Pending until the analysis controller first writes one (Go leaves it "")."""
+    return str(_mapping(run.get("status")).get("phase") or "Pending")
+
+
+def measurement_counts(run: JsonObject) -> dict[str, int]:
+    """Measurements by outcome across the run's metrics, from the counters the runner keeps (which, unlike the
+    list of measurements, still count the ones trimmed by measurementRetention)."""
+    totals = {"successful": 0, "failed": 0, "inconclusive": 0, "error": 0}
+    for result in _mapping(run.get("status")).get("metricResults") or []:
+        for key in totals:
+            totals[key] += _int(_mapping(result).get(key))
+    return totals
+
+
+def count_cells(counts: dict[str, int]) -> list[Cell]:
+    """``✔ 4``, ``✖ 1``, ``? 1``, ``⚠ 1`` for the non-zero counts, in Argo's order."""
+    return [
+        Cell.of(_colored(icon), f" {counts[key]}")
+        for icon, key in ((ICON_OK, "successful"), (ICON_BAD, "failed"), (ICON_UNKNOWN, "inconclusive"),
+                          (ICON_WARNING, "error"))
+        if counts.get(key, 0) > 0
+    ]
+
+
+def _run_revision(run: JsonObject, revision_by_hash: dict[str, int]) -> int:
+    """The revision a run belongs to: its revision annotation, as Argo reads it; failing that, the revision of the
+    ReplicaSet whose pod-template hash it is labelled with, so that a run without the annotation still sits with
+    the ReplicaSet it analysed instead of under a "revision:0" of its own."""
+    revision = _revision(run)
+    if revision:
+        return revision
+    pod_hash = _mapping(_meta(run).get("labels")).get(HASH_LABEL)
+    return revision_by_hash.get(str(pod_hash), 0) if pod_hash else 0
+
+
+def analysis_run_infos(
+    rollout: JsonObject, runs: Sequence[JsonObject], replicasets: Sequence[ReplicaSetInfo] = ()
+) -> list[AnalysisRunInfo]:
     """The rollout's AnalysisRuns with the Jobs their measurements ran, newest revision first."""
     rollout_uid = str(_meta(rollout).get("uid", ""))
+    revision_by_hash = {info.pod_hash: info.revision for info in replicasets if info.pod_hash}
     infos: list[AnalysisRunInfo] = []
     for run in runs:
         if not rollout_uid or _owned_by(run, [rollout_uid]) is None:
             continue
         status = _mapping(run.get("status"))
-        totals = {"successful": 0, "failed": 0, "inconclusive": 0, "error": 0}
         jobs: list[JobInfo] = []
         for result in status.get("metricResults") or []:
-            result = _mapping(result)
-            for key in totals:
-                totals[key] += _int(result.get(key))
-            for measurement in result.get("measurements") or []:
+            for measurement in _mapping(result).get("measurements") or []:
                 measurement = _mapping(measurement)
                 job_name = _mapping(measurement.get("metadata")).get(JOB_NAME_METADATA)
                 if job_name:
-                    phase = str(measurement.get("phase") or "")
+                    phase = str(measurement.get("phase") or "Pending")
                     jobs.append(JobInfo(str(job_name), phase, analysis_icon(phase),
                                         parse_time(measurement.get("startedAt"))))
-        phase = str(status.get("phase") or "")
+        phase = analysis_run_phase(run)
         meta = _meta(run)
         infos.append(
             AnalysisRunInfo(
                 name=str(meta.get("name", "")),
-                revision=_revision(run),
+                revision=_run_revision(run, revision_by_hash),
                 status=phase,
                 icon=analysis_icon(phase),
                 created=parse_time(meta.get("creationTimestamp")),
                 jobs=jobs,
-                **totals,
+                **measurement_counts(run),
             )
         )
     epoch = datetime.min.replace(tzinfo=UTC)
@@ -557,7 +594,7 @@ def render_rollout(
 ) -> list[str]:
     """Every line `get rollout` prints: the header, a blank line, then the tree."""
     rs_infos = replica_set_infos(rollout, replicasets, pods)
-    run_infos = analysis_run_infos(rollout, analysis_runs)
+    run_infos = analysis_run_infos(rollout, analysis_runs, rs_infos)
     return [
         *render_header(rollout, rs_infos, color=color),
         "",
@@ -568,10 +605,7 @@ def render_rollout(
 def render_header(rollout: JsonObject, rs_infos: Sequence[ReplicaSetInfo], *, color: bool = False) -> list[str]:
     meta, spec, status = _meta(rollout), _mapping(rollout.get("spec")), _mapping(rollout.get("status"))
     phase, message = rollout_phase(rollout)
-
-    def line(label: str, value: object) -> str:
-        return f"{label:<{HEADER_LABEL_WIDTH}}{value}".rstrip(" ")
-
+    line = header_line
     lines = [
         line("Name:", meta.get("name", "")),
         line("Namespace:", meta.get("namespace", "")),
@@ -596,6 +630,15 @@ def render_header(rollout: JsonObject, rs_infos: Sequence[ReplicaSetInfo], *, co
                        ("Available", "availableReplicas")):
         lines.append(line(f"  {label}:", _int(status.get(key))))
     return lines
+
+
+def header_line(label: str, value: object, width: int = HEADER_LABEL_WIDTH) -> str:
+    """``Label:          value``. A value is never cut: one of several lines (an abort message quoting a query or
+    a provider's error) continues under the first, aligned with it, so the whole reason stays readable."""
+    lines = str(value).splitlines() or [""]
+    first = f"{label:<{width}}{lines[0]}".rstrip(" ")
+    rest = [f"{'':<{width}}{text}".rstrip(" ") for text in lines[1:]]
+    return "\n".join([first, *rest])
 
 
 def scale_down_delay(deadline: str, now: datetime) -> str:
@@ -669,12 +712,8 @@ def _replica_set_rows(info: ReplicaSetInfo, prefix: str, sub_prefix: str, now: d
 
 
 def _analysis_run_rows(info: AnalysisRunInfo, prefix: str, sub_prefix: str, now: datetime) -> list[list[Cell]]:
-    counts = [
-        Cell.of(_colored(icon), f" {count}")
-        for icon, count in ((ICON_OK, info.successful), (ICON_BAD, info.failed), (ICON_UNKNOWN, info.inconclusive),
-                            (ICON_WARNING, info.error))
-        if count > 0
-    ]
+    counts = count_cells({"successful": info.successful, "failed": info.failed,
+                          "inconclusive": info.inconclusive, "error": info.error})
     rows = [[
         Cell.of(f"{prefix}{ICON_ANALYSIS_RUN} ", (info.name, COLORS.get(info.status))),
         Cell.of("AnalysisRun"),

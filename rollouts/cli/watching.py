@@ -9,8 +9,12 @@ as a RESYNC change; a stream that keeps failing hands its error to the command.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self
 
@@ -21,6 +25,10 @@ if TYPE_CHECKING:
     from kube.client import JsonObject, KubeClient
 
 RESYNC: Final = "RESYNC"
+CLEAR_SCREEN: Final = "\x1b[H\x1b[2J"
+MIN_REDRAW_SECONDS: Final = 0.2
+# On a terminal, ages keep ticking between events; refresh them (from memory, no API call) this often.
+AGE_REFRESH_SECONDS: Final = 1.0
 # Server-side lifetime of one watch request; the thread reconnects after it, so it only bounds how long a
 # thread blocked in a read can outlive the command.
 WATCH_SECONDS: Final = 60
@@ -140,3 +148,64 @@ class Watches:
         else:
             self._stopping.wait(min(0.2 * 2**failures, 3.0))
         return failures
+
+
+def redraw_until(
+    render: Callable[[datetime], str],
+    apply: Callable[[Change], None],
+    finished: Callable[[], bool],
+    watches: Watches,
+    draw: Callable[[str], None],
+    *,
+    refresh_ages: bool,
+    timeout: float | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    """The loop of a live picture (`get rollout -w`, `get analysisrun -w`): fold changes in with ``apply``, redraw
+    at most every MIN_REDRAW_SECONDS (a burst of events is one frame) and only when the text changed, and stop once
+    ``finished()`` holds after a draw, or at ``timeout``."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    last_text: str | None = None
+    last_draw = float("-inf")
+    pending = True
+    while True:
+        if pending and time.monotonic() - last_draw >= MIN_REDRAW_SECONDS:
+            text = render(clock())
+            if text != last_text:
+                draw(text)
+                last_text = text
+            last_draw, pending = time.monotonic(), False
+            if finished():
+                return
+        if pending:
+            wait: float | None = last_draw + MIN_REDRAW_SECONDS - time.monotonic()
+        else:
+            wait = AGE_REFRESH_SECONDS if refresh_ages else None
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            wait = remaining if wait is None else min(wait, remaining)
+        change = watches.next(wait)
+        if change is not None:
+            apply(change)
+            pending = True
+        elif refresh_ages:
+            pending = True
+
+
+class FrameWriter:
+    """Writes the frames of a live picture: on a terminal each replaces the last; into a pipe or a file they follow
+    each other, blank-line separated, so that a log of a watch reads top to bottom."""
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal = terminal
+        self.frames = 0
+
+    def __call__(self, text: str) -> None:
+        if self.terminal:
+            sys.stdout.write(CLEAR_SCREEN + text)
+        else:
+            sys.stdout.write(("\n" if self.frames else "") + text)
+        sys.stdout.flush()
+        self.frames += 1

@@ -6,8 +6,10 @@ pass after a write sees it even before the watch delivers it — otherwise that 
 object and write again. An event older than what is cached (by resourceVersion) does not replace it.
 
 Each update returns the Rollouts it concerns, to be queued: a ReplicaSet or AnalysisRun its controller
-owner; a Pod the owner of its ReplicaSet; a Service, VirtualService or DestinationRule every Rollout whose spec
-names it (a reverse index kept as Rollouts come, change and go).
+owner (so a Rollout acts on its run's verdict as soon as the analysis controller writes it, not on a timer); a Pod
+the owner of its ReplicaSet; a Service, VirtualService or DestinationRule every Rollout whose spec names it (a
+reverse index kept as Rollouts come, change and go); an AnalysisTemplate or ClusterAnalysisTemplate every Rollout
+that names it, or names a template that nests it (so a Rollout waiting on a missing template moves once it exists).
 
 Objects are stored as they arrive and handed out without copying: readers must not mutate them.
 """
@@ -22,6 +24,8 @@ from typing import Any, Final, NamedTuple
 from kube.object_meta import ObjectKey, controller_uid, is_older, object_key, uid_of
 from kube.resources import (
     ANALYSIS_RUNS,
+    ANALYSIS_TEMPLATES,
+    CLUSTER_ANALYSIS_TEMPLATES,
     DESTINATION_RULES,
     PODS,
     REPLICASETS,
@@ -31,12 +35,36 @@ from kube.resources import (
     ResourceKind,
 )
 from rollouts.istio import virtual_service_location
-from rollouts.snapshot import RolloutSnapshot, referenced_objects
+from rollouts.snapshot import RolloutSnapshot, referenced_objects, template_names
 
 JsonObject = dict[str, Any]
 
-WATCHED_KINDS: Final = (ROLLOUTS, REPLICASETS, PODS, SERVICES, VIRTUAL_SERVICES, DESTINATION_RULES, ANALYSIS_RUNS)
+WATCHED_KINDS: Final = (
+    ROLLOUTS,
+    REPLICASETS,
+    PODS,
+    SERVICES,
+    VIRTUAL_SERVICES,
+    DESTINATION_RULES,
+    ANALYSIS_RUNS,
+    ANALYSIS_TEMPLATES,
+    CLUSTER_ANALYSIS_TEMPLATES,
+)
+TEMPLATE_KINDS: Final = (ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES)
+
+
+def watched_kinds(namespaces: tuple[str, ...]) -> tuple[ResourceKind, ...]:
+    """The kinds to watch: a controller confined to named namespaces leaves the cluster-scoped ones alone.
+
+    Its Role cannot grant them, and Argo's namespaced install cannot use ClusterAnalysisTemplates either.
+    """
+    if not namespaces:
+        return WATCHED_KINDS
+    return tuple(kind for kind in WATCHED_KINDS if kind.namespaced)
 DELETED: Final = "DELETED"
+# A ClusterAnalysisTemplate that nests an AnalysisTemplate means the one in the namespace of whichever Rollout uses
+# it (as Argo resolves it), so that reference is to the name in any namespace.
+ANY_NAMESPACE: Final = "*"
 
 
 class RolloutKey(NamedTuple):
@@ -70,6 +98,9 @@ class ObjectCache:
         self._owner_of: dict[ResourceKind, dict[ObjectKey, str]] = {REPLICASETS: {}, ANALYSIS_RUNS: {}, PODS: {}}
         self._referrers: dict[_Reference, set[RolloutKey]] = {}
         self._references: dict[RolloutKey, frozenset[_Reference]] = {}
+        # Templates nest templates: each template's nested references, and the reverse (who nests a template).
+        self._nested: dict[_Reference, frozenset[_Reference]] = {}
+        self._nested_in: dict[_Reference, set[_Reference]] = {}
 
     # -- updates -----------------------------------------------------------------------------------------
 
@@ -130,6 +161,8 @@ class ObjectCache:
                 self._replica_set_by_uid[uid] = key
             owner_kind = "ReplicaSet" if kind == PODS else "Rollout"
             self._set_owner(kind, key, controller_uid(obj, owner_kind))
+        elif kind in TEMPLATE_KINDS:
+            self._set_nested(_Reference(kind, key.namespace, key.name), _nested_references(obj, key.namespace))
 
     def _unindex(self, kind: ResourceKind, key: ObjectKey, obj: JsonObject) -> None:
         uid = uid_of(obj)
@@ -142,6 +175,8 @@ class ObjectCache:
             if kind == REPLICASETS and uid and self._replica_set_by_uid.get(uid) == key:
                 del self._replica_set_by_uid[uid]
             self._set_owner(kind, key, None)
+        elif kind in TEMPLATE_KINDS:
+            self._set_nested(_Reference(kind, key.namespace, key.name), frozenset())
 
     def _set_owner(self, kind: ResourceKind, key: ObjectKey, owner_uid: str | None) -> None:
         owners, children = self._owner_of[kind], self._children[kind]
@@ -174,6 +209,37 @@ class ObjectCache:
         else:
             self._references.pop(rollout, None)
 
+    def _set_nested(self, template: _Reference, nested: frozenset[_Reference]) -> None:
+        previous = self._nested.get(template, frozenset())
+        for reference in previous - nested:
+            parents = self._nested_in.get(reference)
+            if parents is not None:
+                parents.discard(template)
+                if not parents:
+                    del self._nested_in[reference]
+        for reference in nested - previous:
+            self._nested_in.setdefault(reference, set()).add(template)
+        if nested:
+            self._nested[template] = nested
+        else:
+            self._nested.pop(template, None)
+
+    def _template_referrers(self, template: _Reference) -> set[RolloutKey]:
+        """The Rollouts that name a template, or name a template that nests it (at any depth)."""
+        found: set[RolloutKey] = set()
+        seen = {template}
+        pending = [template]
+        while pending:
+            reference = pending.pop()
+            found |= self._referrers.get(reference, set())
+            parents = set(self._nested_in.get(reference, ()))
+            if reference.kind == ANALYSIS_TEMPLATES:
+                parents |= self._nested_in.get(_Reference(ANALYSIS_TEMPLATES, ANY_NAMESPACE, reference.name), set())
+            for parent in parents - seen:
+                seen.add(parent)
+                pending.append(parent)
+        return found
+
     def _affected(self, kind: ResourceKind, key: ObjectKey, obj: JsonObject) -> set[RolloutKey]:
         if kind == ROLLOUTS:
             return {RolloutKey(*key)}
@@ -186,6 +252,8 @@ class ObjectCache:
                 return set()
             replica_set = self._objects[REPLICASETS].get(replica_set_key)
             return self._affected(REPLICASETS, replica_set_key, replica_set) if replica_set is not None else set()
+        if kind in TEMPLATE_KINDS:
+            return self._template_referrers(_Reference(kind, key.namespace, key.name))
         return set(self._referrers.get(_Reference(kind, key.namespace, key.name), ()))
 
     # -- reads -------------------------------------------------------------------------------------------
@@ -226,6 +294,9 @@ class ObjectCache:
             if references.destination_rule
             else None
         )
+        templates, cluster_templates = self._templates_for(
+            namespace, references.analysis_templates, references.cluster_analysis_templates
+        )
         return RolloutSnapshot(
             rollout=rollout,
             now=now,
@@ -235,7 +306,33 @@ class ObjectCache:
             destination_rule=destination_rule,
             analysis_runs=tuple(self._owned(ANALYSIS_RUNS, uid)),
             pods=pods,
+            analysis_templates=templates,
+            cluster_analysis_templates=cluster_templates,
         )
+
+    def _templates_for(
+        self, namespace: str, names: tuple[str, ...], cluster_names: tuple[str, ...]
+    ) -> tuple[dict[str, JsonObject], dict[str, JsonObject]]:
+        """The templates a Rollout in ``namespace`` names, and those they nest, that exist: (by name, by name)."""
+        found: tuple[dict[str, JsonObject], dict[str, JsonObject]] = ({}, {})
+        pending = [(False, name) for name in names] + [(True, name) for name in cluster_names]
+        while pending:
+            cluster_scoped, name = pending.pop()
+            into = found[1] if cluster_scoped else found[0]
+            if name in into:
+                continue
+            template = (
+                self.get(CLUSTER_ANALYSIS_TEMPLATES, "", name)
+                if cluster_scoped
+                else self.get(ANALYSIS_TEMPLATES, namespace, name)
+            )
+            if template is None:
+                continue
+            into[name] = template
+            nested, nested_cluster = template_names([template.get("spec")])
+            pending += [(False, nested_name) for nested_name in nested]
+            pending += [(True, nested_name) for nested_name in nested_cluster]
+        return found
 
     def _owned(self, kind: ResourceKind, owner_uid: str) -> Iterator[JsonObject]:
         objects = self._objects[kind]
@@ -254,4 +351,16 @@ def _references_of(rollout: JsonObject, namespace: str) -> frozenset[_Reference]
     }
     if references.destination_rule:
         found.add(_Reference(DESTINATION_RULES, namespace, references.destination_rule))
+    found |= {_Reference(ANALYSIS_TEMPLATES, namespace, name) for name in references.analysis_templates}
+    found |= {_Reference(CLUSTER_ANALYSIS_TEMPLATES, "", name) for name in references.cluster_analysis_templates}
+    return frozenset(found)
+
+
+def _nested_references(template: JsonObject, namespace: str) -> frozenset[_Reference]:
+    """The templates a template's ``spec.templates`` names: an AnalysisTemplate's in its own namespace, a
+    ClusterAnalysisTemplate's namespaced ones in whichever namespace uses it."""
+    names, cluster_names = template_names([template.get("spec")])
+    where = namespace or ANY_NAMESPACE
+    found = {_Reference(ANALYSIS_TEMPLATES, where, name) for name in names}
+    found |= {_Reference(CLUSTER_ANALYSIS_TEMPLATES, "", name) for name in cluster_names}
     return frozenset(found)

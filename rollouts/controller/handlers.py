@@ -16,7 +16,7 @@ import kopf
 
 from kube.kopf_operator import STARTUP_RETRY_SECONDS, configure_settings
 from kube.resources import ResourceKind
-from rollouts.controller.cache import WATCHED_KINDS
+from rollouts.controller.cache import watched_kinds
 from rollouts.controller.controller import RolloutController
 
 
@@ -48,7 +48,7 @@ def register_handlers(
         def login(**_: Any) -> kopf.ConnectionInfo:
             return log_in()
 
-    for kind in WATCHED_KINDS:
+    for kind in watched_kinds(controller.options.namespaces):
         kopf.on.event(
             group=kind.group, version=kind.version, plural=kind.plural, id=f"observe-{kind.plural}", registry=registry
         )(_observer(controller, kind))

@@ -341,13 +341,18 @@ def prometheus_run(name: str, service: str, address: str) -> JsonObject:
 def test_the_seed_success_rate_query_passes_a_good_canary_and_fails_a_bad_one(mesh_cluster: RolloutCluster) -> None:
     prometheus = mesh_cluster.sandbox.prometheus
 
-    def has_data(service: str) -> bool:
+    def success_rate(service: str) -> float | None:
         query = SUCCESS_RATE.replace("{{args.service-name}}", f"{service}.default.svc.cluster.local")
-        return bool(prometheus.query(query))
+        result = prometheus.query(query)
+        return float(result[0]["value"][1]) if result else None
 
-    # Both canaries have a rate to read before the runs start: an empty result would be an Error measurement,
-    # retried only 10 s later.
-    mesh_cluster.wait_for(lambda: has_data("reviews-canary") and has_data("ratings-canary"), "mesh traffic", 20)
+    def rates_settled() -> bool:
+        good, bad = success_rate("reviews-canary"), success_rate("ratings-canary")
+        # Until the 5xx series has two samples, rate() leaves it out and the bad canary reads 1.0; the runs start
+        # only once Prometheus sees what they are meant to judge (an empty result would be an Error measurement).
+        return good is not None and good >= 0.95 and bad is not None and bad < 0.95
+
+    mesh_cluster.wait_for(rates_settled, "mesh traffic with both canaries' rates settled", 25)
     mesh_cluster.create(ANALYSIS_RUNS, "default", prometheus_run("reviews-canary", "reviews-canary", prometheus.url))
     mesh_cluster.create(ANALYSIS_RUNS, "default", prometheus_run("ratings-canary", "ratings-canary", prometheus.url))
 

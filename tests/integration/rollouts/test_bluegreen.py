@@ -2,9 +2,9 @@
 Services, promotion, the scale-down delay, abort, auto-promotion and a rollback within the delay.
 
 The Rollout is the seed `rollout-bluegreen-strategy.yaml` (written out here, so the test does not read the shared
-corpus) **without its `prePromotionAnalysis`**: the analysis runner is not wired into the Rollout controller yet,
-so with it the Rollout would wait at the pre-promotion gate (see `test_pre_promotion_analysis_waits_and_says_why`).
-Delays are shortened to a few seconds; the pod readiness delay is 0.1 s.
+corpus), mostly **without its `prePromotionAnalysis`**, so that the other scenarios need no AnalysisTemplate;
+`test_pre_promotion_analysis_gates_the_switch` runs it as written. Delays are shortened to a few seconds; the pod
+readiness delay is 0.1 s.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import copy
 import time
 from typing import Any
 
-from kube.resources import PODS, REPLICASETS, SERVICES
+from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, JOBS, PODS, REPLICASETS, SERVICES
 from tests.rollout_harness import HASH_LABEL, RolloutCluster
 
 NAME = "reviews-bg"
@@ -26,7 +26,7 @@ JsonObject = dict[str, Any]
 
 
 def seed_rollout(**blue_green: Any) -> JsonObject:
-    """The seed Rollout, minus `prePromotionAnalysis` (no runner yet), with extra blueGreen fields."""
+    """The seed Rollout, minus `prePromotionAnalysis` (unless given), with extra blueGreen fields."""
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Rollout",
@@ -198,18 +198,53 @@ def test_a_rollback_within_the_delay_switches_back_without_new_pods(cluster: Rol
 # -- holding -------------------------------------------------------------------------------------------------------
 
 
-def test_pre_promotion_analysis_waits_and_says_why(cluster: RolloutCluster, namespace: str) -> None:
-    """The seed as written: the Rollout waits at the pre-promotion gate rather than skip the analysis."""
+def smoke_test_template() -> JsonObject:
+    """The seed's `smoke-test`, as a Job metric (the test plays the Job's outcome)."""
+    container = {"name": "smoke", "image": "busybox", "command": ["sh", "-c", "exit 0"]}
+    job = {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [container]}}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisTemplate",
+        "metadata": {"name": "smoke-test"},
+        "spec": {"metrics": [{"name": "smoke", "provider": {"job": {"spec": job}}}]},
+    }
+
+
+def test_pre_promotion_analysis_gates_the_switch(cluster: RolloutCluster, namespace: str) -> None:
+    """The seed as written: without its `smoke-test` template the Rollout is InvalidSpec and nothing moves; once the
+    template exists the pre-promotion run starts when the preview is up, and the switch waits for its verdict."""
     rollout = seed_rollout(prePromotionAnalysis={"templates": [{"templateName": "smoke-test"}]})
-    stable = deploy(cluster, namespace, rollout)
-    new = update(cluster, namespace, "reviews:v3", stable)
-    status = cluster.wait_for_phase(
-        namespace, NAME, "Progressing", message="waiting for pre-promotion analysis"
+    cluster.apply_all(namespace, [seed_service(ACTIVE), seed_service(PREVIEW), rollout])
+    status = cluster.wait_for_phase(namespace, NAME, "Degraded")
+    assert status["message"] == (
+        "InvalidSpec: spec.strategy.blueGreen.prePromotionAnalysis.templates: AnalysisTemplate 'smoke-test' not found"
     )
-    assert status["message"] == "waiting for pre-promotion analysis: the analysis runner is not available yet"
+    assert cluster.replica_sets(namespace) == []
+
+    # The template's watch event brings the Rollout back: no timer needed.
+    cluster.create(ANALYSIS_TEMPLATES, namespace, smoke_test_template())
+    stable = str(cluster.wait_for_phase(namespace, NAME, "Healthy")["stableRS"])  # an initial deploy: no analysis
+    new = update(cluster, namespace, "reviews:v3", stable)
+    run_name = f"{NAME}-{new}-2-pre"
+    run = cluster.wait_for(lambda: cluster.get(ANALYSIS_RUNS, namespace, run_name), "the pre-promotion run")
+    labels = run["metadata"]["labels"]
+    assert (labels["rollout-type"], labels[HASH_LABEL]) == ("PrePromotion", new)
+    assert run["metadata"]["ownerReferences"][0]["name"] == NAME
+    status = cluster.wait_for_phase(namespace, NAME, "Progressing", message="waiting for pre-promotion analysis")
     assert (selects(cluster, namespace, ACTIVE), selects(cluster, namespace, PREVIEW)) == (stable, new)
 
-    cluster.promote_full(namespace, NAME)  # `rollouts promote --full` skips the analysis, as in Argo
+    def owned_job() -> JsonObject | None:
+        owned = (j for j in cluster.list(JOBS, namespace) if j["metadata"]["ownerReferences"][0]["name"] == run_name)
+        return next(owned, None)
+
+    job = cluster.wait_for(owned_job, "the smoke test's Job")
+    complete = {"status": {"conditions": [{"type": "Complete", "status": "True"}]}}
+    cluster.patch(JOBS, namespace, job["metadata"]["name"], complete, subresource="status")
+    status = wait_paused(cluster, namespace)  # autoPromotionEnabled: false pauses once the analysis passed
+    assert status["blueGreen"]["prePromotionAnalysisRunStatus"] == {"name": run_name, "status": "Successful"}
+    assert selects(cluster, namespace, ACTIVE) == stable
+
+    cluster.promote(namespace, NAME)
     status = cluster.wait_for_phase(namespace, NAME, "Healthy")
     assert status["stableRS"] == new
     assert selects(cluster, namespace, ACTIVE) == new

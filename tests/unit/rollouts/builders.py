@@ -1,6 +1,7 @@
-"""Small builders for Rollout reconcile tests: manifests, owned ReplicaSets, Services, a VirtualService, and a
-tiny in-memory cluster that carries out a Plan the way the controller would (merge patches, creates, deletes) so a
-test can walk a Rollout through many passes."""
+"""Small builders for Rollout reconcile tests: manifests, owned ReplicaSets, Services, a VirtualService, analysis
+templates, and a tiny in-memory cluster that carries out a Plan the way the controller would (merge patches,
+creates, deletes) so a test can walk a Rollout through many passes — and plays the analysis controller when a test
+says what a run measured (``finish_run``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kube.merge_patch import apply_merge_patch
-from kube.resources import PODS, REPLICASETS, ROLLOUTS, SERVICES, VIRTUAL_SERVICES
+from kube.resources import ANALYSIS_RUNS, PODS, REPLICASETS, ROLLOUTS, SERVICES, VIRTUAL_SERVICES
 from rollouts.hashing import HASH_LABEL, pod_template_hash
 from rollouts.plan import Create, Delete, Event, Patch, Plan
 from rollouts.reconcile import TrafficRouter, decide
@@ -33,6 +34,52 @@ STEPS_10_30_60: list[JsonObject] = [
     {"setWeight": 60},
     {"pause": {"duration": "2m"}},
 ]
+
+
+def analysis_template(
+    name: str = "success-rate",
+    *,
+    metrics: Sequence[str] = ("success-rate",),
+    args: Sequence[JsonObject] = ({"name": "service-name"},),
+    spec: Mapping[str, Any] | None = None,
+    cluster: bool = False,
+) -> JsonObject:
+    """An AnalysisTemplate (or ClusterAnalysisTemplate) shaped like the seed's: Prometheus metrics over
+    ``{{args.service-name}}``."""
+    metric_specs = [
+        {
+            "name": metric,
+            "interval": "1m",
+            "successCondition": "result[0] >= 0.95",
+            "provider": {
+                "prometheus": {
+                    "address": "http://prometheus:9090",
+                    "query": 'sum(rate(istio_requests_total{destination_service=~"{{args.service-name}}"}[5m]))',
+                }
+            },
+        }
+        for metric in metrics
+    ]
+    metadata: JsonObject = {"name": name}
+    if not cluster:
+        metadata["namespace"] = NAMESPACE
+    body: JsonObject = {"metrics": metric_specs, "args": copy.deepcopy(list(args))}
+    body.update(copy.deepcopy(dict(spec or {})))
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "ClusterAnalysisTemplate" if cluster else "AnalysisTemplate",
+        "metadata": metadata,
+        "spec": body,
+    }
+
+
+def default_templates() -> dict[str, JsonObject]:
+    """The templates the tests' analyses name when they do not bring their own."""
+    return {
+        "success-rate": analysis_template("success-rate"),
+        "smoke": analysis_template("smoke", metrics=("smoke",), args=()),
+        "smoke-test": analysis_template("smoke-test", metrics=("smoke",), args=()),
+    }
 
 
 def at(seconds: float) -> datetime:
@@ -175,9 +222,12 @@ def snapshot(
     vs: JsonObject | None = None,
     pods: Iterable[JsonObject] = (),
     now: datetime = T0,
+    analysis_runs: Iterable[JsonObject] = (),
+    analysis_templates: Mapping[str, JsonObject] | None = None,
+    cluster_analysis_templates: Mapping[str, JsonObject] | None = None,
 ) -> RolloutSnapshot:
     """One observation of ``manifest`` and the objects around it (by default: the Services and a VirtualService at
-    rest)."""
+    rest, and the default analysis templates)."""
     return RolloutSnapshot(
         rollout=manifest,
         now=now,
@@ -185,6 +235,9 @@ def snapshot(
         services=dict(services() if services_by_name is None else services_by_name),
         virtual_services={NAME: vs if vs is not None else virtual_service()},
         pods=tuple(pods),
+        analysis_runs=tuple(analysis_runs),
+        analysis_templates=dict(default_templates() if analysis_templates is None else analysis_templates),
+        cluster_analysis_templates=dict(cluster_analysis_templates or {}),
     )
 
 
@@ -218,6 +271,9 @@ class Cluster:
     now: datetime = T0
     events: list[Event] = field(default_factory=list)
     route: TrafficRouter | None = None
+    analysis_templates: dict[str, JsonObject] = field(default_factory=default_templates)
+    cluster_analysis_templates: dict[str, JsonObject] = field(default_factory=dict)
+    analysis_runs: dict[str, JsonObject] = field(default_factory=dict)
 
     def snapshot(self) -> RolloutSnapshot:
         return RolloutSnapshot(
@@ -227,6 +283,10 @@ class Cluster:
             services=copy.deepcopy(self.services),
             virtual_services=copy.deepcopy(self.virtual_services),
             pods=tuple(copy.deepcopy(pod) for pod in self.pods.values()),
+            # Sorted by name, as the controller's cache hands them out.
+            analysis_runs=tuple(copy.deepcopy(self.analysis_runs[name]) for name in sorted(self.analysis_runs)),
+            analysis_templates=copy.deepcopy(self.analysis_templates),
+            cluster_analysis_templates=copy.deepcopy(self.cluster_analysis_templates),
         )
 
     def decide(self) -> Plan:
@@ -305,8 +365,43 @@ class Cluster:
         selected = self.services[service_name]["spec"]["selector"].get(HASH_LABEL)
         return str(selected) if selected is not None else None
 
+    # -- playing the analysis controller ---------------------------------------------------------------------
+
+    def runs(self, rollout_type: str | None = None) -> list[JsonObject]:
+        """The AnalysisRuns, oldest first (by creation, then name), of one ``rollout-type`` label if given."""
+        found = [
+            run
+            for run in self.analysis_runs.values()
+            if rollout_type is None or run["metadata"]["labels"].get("rollout-type") == rollout_type
+        ]
+        return sorted(found, key=lambda run: (run["metadata"]["creationTimestamp"], run["metadata"]["name"]))
+
+    def run(self, name: str) -> JsonObject:
+        return self.analysis_runs[name]
+
+    def finish_run(self, name: str, phase: str, message: str | None = None) -> None:
+        """What the analysis controller writes when a run reaches ``phase`` (or ``Running``)."""
+        status: JsonObject = {"phase": phase}
+        if message is not None:
+            status["message"] = message
+        self.analysis_runs[name]["status"] = status
+
+    def settle_runs(self) -> None:
+        """Terminated runs end as the analysis controller ends them: Successful, "Run Terminated"."""
+        for run in self.analysis_runs.values():
+            phase = (run.get("status") or {}).get("phase") or "Pending"
+            if run["spec"].get("terminate") and phase in ("Pending", "Running"):
+                run["status"] = {"phase": "Successful", "message": "Run Terminated"}
+
     def _apply_write(self, write: Create | Patch | Delete) -> None:
-        if isinstance(write, Create):
+        if isinstance(write, Create) and write.kind == ANALYSIS_RUNS:
+            body = copy.deepcopy(write.body)
+            name = body["metadata"]["name"]
+            assert name not in self.analysis_runs, f"created AnalysisRun {name} twice"
+            body["metadata"]["creationTimestamp"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+            body["metadata"]["uid"] = f"uid-{name}"
+            self.analysis_runs[name] = body
+        elif isinstance(write, Create):
             assert write.kind == REPLICASETS, write
             body = copy.deepcopy(write.body)
             name = body["metadata"]["name"]
@@ -336,6 +431,8 @@ class Cluster:
             return self.virtual_services
         if kind == PODS:
             return self.pods
+        if kind == ANALYSIS_RUNS:
+            return self.analysis_runs
         if kind == ROLLOUTS:
             return {}
         raise AssertionError(f"unexpected write to {kind}")

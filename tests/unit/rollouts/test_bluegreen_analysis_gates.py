@@ -1,5 +1,6 @@
-"""Pre- and post-promotion analysis: the gates the switch and the stable mark wait on. Until the analysis runner is
-wired in, a Rollout that asks for them waits and says so; stand-in gates show what each verdict does."""
+"""Pre- and post-promotion analysis: the gates the switch and the stable mark wait on. Stand-in gates show what each
+verdict does to the blue-green pass, whatever the gate; test_bluegreen_promotion_analysis.py runs the real gates,
+with AnalysisRuns."""
 
 from __future__ import annotations
 
@@ -7,12 +8,7 @@ from typing import Any
 
 from kube.resources import ANALYSIS_RUNS
 from rollouts.plan import Create
-from rollouts.promotion_analysis import (
-    POST_PROMOTION_RUNNER_MISSING,
-    PRE_PROMOTION_RUNNER_MISSING,
-    GateState,
-    PromotionGates,
-)
+from rollouts.promotion_analysis import GateState, PromotionGates
 from tests.unit.rollouts.bluegreen_builders import (
     H1,
     H2,
@@ -29,49 +25,8 @@ from tests.unit.rollouts.builders import NAME, NAMESPACE, messages
 SMOKE = {"templates": [{"templateName": "smoke-test"}]}
 MANUAL = {"autoPromotionEnabled": False}
 PASSED, PENDING = verdict(GateState.PASSED), verdict(GateState.PENDING, "waiting for smoke-test")
-FAILED = verdict(GateState.FAILED, 'PrePromotionAnalysis phase Failed: Metric "smoke" assessed Failed')
+FAILED = verdict(GateState.FAILED, 'Pre-promotion analysis phase Failed: Metric "smoke" assessed Failed')
 INCONCLUSIVE = verdict(GateState.INCONCLUSIVE, "inconclusive")
-
-
-def settle_after_update(cluster: Any, image: str = V2) -> None:
-    cluster.update(image)
-    cluster.converge()
-
-
-# --- until the runner is there ----------------------------------------------------------------------
-
-
-def test_pre_promotion_analysis_holds_the_switch_and_says_why() -> None:
-    cluster = bg_deployed(V1, blue_green={**MANUAL, "prePromotionAnalysis": SMOKE})
-    settle_after_update(cluster)
-    status = cluster.status
-    assert (status["phase"], status["message"]) == ("Progressing", PRE_PROMOTION_RUNNER_MISSING)
-    assert "pauseConditions" not in status  # Argo pauses only once the pre-promotion analysis has passed
-    assert (cluster.active, cluster.preview) == (H1, H2)
-    cluster.advance(3600)  # no progress deadline while waiting on a verdict
-    assert cluster.reconcile().is_noop
-    assert cluster.status["message"] == PRE_PROMOTION_RUNNER_MISSING
-
-
-def test_promote_full_skips_a_pending_pre_promotion_analysis() -> None:
-    cluster = bg_deployed(V1, blue_green={**MANUAL, "prePromotionAnalysis": SMOKE})
-    settle_after_update(cluster)
-    cluster.set_status({"promoteFull": True})
-    cluster.converge()
-    assert (cluster.active, cluster.status["stableRS"], cluster.status["phase"]) == (H2, H2, "Healthy")
-
-
-def test_post_promotion_analysis_holds_the_stable_mark_and_keeps_the_old_pods() -> None:
-    cluster = bg_deployed(V1, blue_green={"postPromotionAnalysis": SMOKE})
-    settle_after_update(cluster)
-    status = cluster.status
-    assert cluster.active == H2
-    assert status["stableRS"] == H1
-    assert (status["phase"], status["message"]) == ("Progressing", POST_PROMOTION_RUNNER_MISSING)
-    assert cluster.replicas_of(V1) == 3
-    cluster.advance(3600)
-    cluster.converge()
-    assert cluster.replicas_of(V1) == 3  # the stable version stays up: an abort can still go back to it
 
 
 # --- what the verdicts do -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Invariants of ``decide`` over generated snapshots: weights are proportions, counts are never negative, the same
-snapshot always gives the same plan, and the steps never jump ahead without a reason."""
+snapshot always gives the same plan, the steps never jump ahead without a reason, and AnalysisRuns are never
+created twice or under a name in use."""
 
 from __future__ import annotations
 
@@ -14,9 +15,20 @@ from rollouts.hashing import steps_hash
 from rollouts.plan import Create, Patch, Plan
 from rollouts.reconcile import decide
 from rollouts.snapshot import RolloutSnapshot
-from tests.unit.rollouts.builders import NAME, at, hash_of, replica_set, rollout, service, virtual_service
+from tests.unit.rollouts.builders import (
+    NAME,
+    UID,
+    at,
+    default_templates,
+    hash_of,
+    replica_set,
+    rollout,
+    service,
+    virtual_service,
+)
 
 IMAGES = ("reviews:v0", "reviews:v1", "reviews:v2")
+ANALYSIS = {"templates": [{"templateName": "success-rate"}], "args": [{"name": "service-name", "value": "x"}]}
 
 step = st.one_of(
     st.builds(lambda w: {"setWeight": w}, st.integers(0, 100)),
@@ -25,8 +37,46 @@ step = st.one_of(
     st.builds(lambda r: {"setCanaryScale": {"replicas": r}}, st.integers(0, 6)),
     st.builds(lambda w: {"setCanaryScale": {"weight": w}}, st.integers(0, 100)),
     st.just({"setCanaryScale": {"matchTrafficWeight": True}}),
-    st.just({"analysis": {"templates": [{"templateName": "success-rate"}]}}),
+    st.just({"analysis": ANALYSIS}),
 )
+PHASES = ("", "Pending", "Running", "Successful", "Failed", "Error", "Inconclusive")
+
+
+@st.composite
+def analysis_runs(draw: st.DrawFn, hashes: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Runs the Rollout owns (of any role, revision and phase) and the status entries naming some of them."""
+    runs: list[dict[str, Any]] = []
+    entries: dict[str, Any] = {}
+    for number in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["Step", "Background"]))
+        pod_hash, revision = draw(st.sampled_from(hashes)), draw(st.integers(1, 3))
+        labels = {"rollouts-pod-template-hash": pod_hash, "rollout-type": kind}
+        name = f"{NAME}-{pod_hash}-{revision}"
+        if kind == "Step":
+            index = draw(st.integers(0, 5))
+            labels["step-index"] = str(index)
+            name += f"-{index}"
+        if number and draw(st.booleans()):
+            name += f".{number}"
+        run: dict[str, Any] = {
+            "metadata": {
+                "name": name,
+                "creationTimestamp": at(number).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "labels": labels,
+                "annotations": {"rollout.argoproj.io/revision": str(revision)},
+                "ownerReferences": [{"kind": "Rollout", "name": NAME, "uid": UID, "controller": True}],
+            },
+            "spec": {"terminate": True} if draw(st.booleans()) else {},
+            "status": {"phase": draw(st.sampled_from(PHASES)), "message": "why"},
+        }
+        if any(found["metadata"]["name"] == name for found in runs):
+            continue
+        runs.append(run)
+        if draw(st.booleans()):
+            key = "currentStepAnalysisRunStatus" if kind == "Step" else "currentBackgroundAnalysisRunStatus"
+            entries[key] = {"name": name, "status": run["status"]["phase"] or "Pending"}
+    return runs, entries
+
 
 
 @st.composite
@@ -57,11 +107,23 @@ def snapshots(draw: st.DrawFn) -> RolloutSnapshot:
     if draw(st.booleans()):
         status["pauseConditions"] = [{"reason": "CanaryPauseStep", "startTime": "2024-05-01T09:58:00Z"}]
     if draw(st.booleans()):
+        status["pauseConditions"] = [
+            *status.get("pauseConditions", []),
+            {"reason": "InconclusiveAnalysisRun", "startTime": "2024-05-01T09:58:00Z"},
+        ]
+    if draw(st.booleans()):
         status["controllerPause"] = True
     if traffic and draw(st.booleans()):
         weight = draw(st.integers(0, 100))
         status["canary"] = {"weights": {"canary": {"weight": weight}, "stable": {"weight": 100 - weight}}}
-    manifest = rollout(image=image, replicas=replicas, steps=steps, traffic_routing=traffic, status=status)
+    runs, entries = draw(analysis_runs(hashes))
+    status.setdefault("canary", {}).update(entries)
+    canary: dict[str, Any] = {}
+    if draw(st.booleans()):
+        canary["analysis"] = {**ANALYSIS, "startingStep": draw(st.integers(0, max(len(steps) - 1, 0)))}
+    manifest = rollout(
+        image=image, replicas=replicas, steps=steps, traffic_routing=traffic, status=status, canary=canary
+    )
     if draw(st.booleans()):
         manifest["spec"]["paused"] = True
 
@@ -87,6 +149,8 @@ def snapshots(draw: st.DrawFn) -> RolloutSnapshot:
         replica_sets=tuple(replica_sets),
         services=services,
         virtual_services={NAME: virtual_service(draw(st.integers(0, 100)))},
+        analysis_runs=tuple(runs),
+        analysis_templates=default_templates(),
     )
 
 
@@ -115,7 +179,7 @@ def test_weights_are_proportions_that_sum_to_100(snapshot: RolloutSnapshot) -> N
 def test_replica_counts_are_never_negative(snapshot: RolloutSnapshot) -> None:
     plan = decide(snapshot)
     for write in plan.writes:
-        if isinstance(write, Create):
+        if isinstance(write, Create) and write.kind.kind == "ReplicaSet":
             assert write.body["spec"]["replicas"] >= 0
         elif isinstance(write, Patch) and write.kind.kind == "ReplicaSet":
             replicas = write.patch.get("spec", {}).get("replicas")
@@ -147,3 +211,29 @@ def test_steps_never_skip_ahead_without_a_reason(snapshot: RolloutSnapshot) -> N
     full_promotion = bool(old.get("promoteFull"))
     already_stable = old.get("stableRS") == plan.status.get("currentPodHash")
     assert promoted or full_promotion or already_stable, (before, after, plan.events)
+
+
+@SETTINGS
+@given(snapshots())
+def test_analysis_runs_are_created_once_per_role_and_never_under_a_name_in_use(snapshot: RolloutSnapshot) -> None:
+    plan = decide(snapshot)
+    created = [w.body for w in plan.writes if isinstance(w, Create) and w.kind.kind == "AnalysisRun"]
+    names = [run["metadata"]["name"] for run in created]
+    assert len(set(names)) == len(names)
+    assert not set(names) & {run["metadata"]["name"] for run in snapshot.analysis_runs}
+    roles = [run["metadata"]["labels"]["rollout-type"] for run in created]
+    assert len(set(roles)) == len(roles)
+    if (snapshot.rollout.get("status") or {}).get("abort") or plan.status.get("abort"):
+        assert created == []  # an aborted update starts no analysis
+
+
+@SETTINGS
+@given(snapshots())
+def test_a_failed_or_errored_current_run_is_never_promoted_past(snapshot: RolloutSnapshot) -> None:
+    """The steps never complete on the strength of a failed analysis (an initial deploy, a fast rollback or a full
+    promotion skip analysis altogether, as in Argo)."""
+    plan = decide(snapshot)
+    entries = (plan.status.get("canary") or {}).values()
+    failing = [e for e in entries if isinstance(e, dict) and e.get("status") in ("Failed", "Error")]
+    completed = [e.message for e in plan.events if e.reason == "RolloutCompleted" and "canary steps" in e.message]
+    assert not (failing and completed), (failing, completed)

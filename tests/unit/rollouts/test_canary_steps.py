@@ -214,15 +214,17 @@ def test_spec_paused_holds_everything_where_it_is() -> None:
     assert "RolloutResumed" in reasons(plan)
 
 
-def test_an_analysis_step_waits_with_a_message_instead_of_being_skipped() -> None:
-    cluster = updated_to_v2(steps=[{"setWeight": 20}, {"analysis": {"templates": [{"templateName": "success-rate"}]}}])
+def test_an_analysis_step_waits_for_its_run_instead_of_being_skipped() -> None:
+    analysis = {"templates": [{"templateName": "success-rate"}], "args": [{"name": "service-name", "value": "x"}]}
+    cluster = updated_to_v2(steps=[{"setWeight": 20}, {"analysis": analysis}])
     for _ in range(6):
         cluster.reconcile()
         cluster.settle()
     assert cluster.status["currentStepIndex"] == 1
+    run_name = f"{NAME}-{hash_of(V2)}-2-1"
     assert (cluster.status["phase"], cluster.status["message"]) == (
         "Progressing",
-        "waiting for analysis step 2: the analysis runner is not available yet",
+        f"waiting for step-based analysis: AnalysisRun {run_name} is Pending",
     )
     assert cluster.status["stableRS"] == hash_of(V1)
     cluster.advance(3600)

@@ -7,6 +7,8 @@ from typing import Any
 
 from kube.resources import (
     ANALYSIS_RUNS,
+    ANALYSIS_TEMPLATES,
+    CLUSTER_ANALYSIS_TEMPLATES,
     DESTINATION_RULES,
     PODS,
     REPLICASETS,
@@ -14,7 +16,7 @@ from kube.resources import (
     SERVICES,
     VIRTUAL_SERVICES,
 )
-from rollouts.controller.cache import ObjectCache, RolloutKey
+from rollouts.controller.cache import WATCHED_KINDS, ObjectCache, RolloutKey
 from rollouts.istio import virtual_service_location
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -175,3 +177,84 @@ def test_a_recreated_rollout_does_not_inherit_the_old_ones_children() -> None:
     cache.observe(ROLLOUTS, "ADDED", recreated)
     snapshot = cache.snapshot_for("shop", "reviews", NOW)
     assert snapshot is not None and snapshot.replica_sets == ()
+
+
+# --- analysis templates ---------------------------------------------------------------------------------------
+
+
+def analysed_rollout(*templates: tuple[str, bool]) -> Any:
+    """The Rollout with background analysis over ``templates`` ((name, clusterScope))."""
+    manifest = rollout()
+    references = [{"templateName": name, **({"clusterScope": True} if cluster else {})} for name, cluster in templates]
+    manifest["spec"]["strategy"]["canary"]["analysis"] = {"templates": references}
+    return manifest
+
+
+def analysis_template(name: str, *nested: tuple[str, bool], namespace: str = "shop", rv: int = 1) -> Any:
+    references = [{"templateName": found, **({"clusterScope": True} if cluster else {})} for found, cluster in nested]
+    return {
+        "metadata": meta(name, f"at-{namespace}-{name}", rv, namespace),
+        "spec": {"metrics": [], **({"templates": references} if references else {})},
+    }
+
+
+def cluster_template(name: str, *nested: tuple[str, bool], rv: int = 1) -> Any:
+    template = analysis_template(name, *nested, rv=rv)
+    del template["metadata"]["namespace"]
+    return template
+
+
+def test_the_controller_watches_analysis_templates_and_cluster_analysis_templates() -> None:
+    assert ANALYSIS_TEMPLATES in WATCHED_KINDS and CLUSTER_ANALYSIS_TEMPLATES in WATCHED_KINDS
+
+
+def test_a_template_concerns_the_rollouts_that_name_it_in_their_namespace() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, analysed_rollout(("success-rate", False), ("errors", True)))
+    assert cache.observe(ANALYSIS_TEMPLATES, "ADDED", analysis_template("success-rate")) == {REVIEWS}
+    assert cache.observe(ANALYSIS_TEMPLATES, "ADDED", analysis_template("success-rate", namespace="other")) == set()
+    assert cache.observe(CLUSTER_ANALYSIS_TEMPLATES, "ADDED", cluster_template("errors")) == {REVIEWS}
+    assert cache.observe(ANALYSIS_TEMPLATES, "ADDED", analysis_template("errors")) == set()  # the cluster one
+    assert cache.observe(ANALYSIS_TEMPLATES, "DELETED", analysis_template("success-rate")) == {REVIEWS}
+
+
+def test_a_template_nested_in_a_named_one_concerns_the_rollout_too() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, analysed_rollout(("outer", False)))
+    cache.observe(ANALYSIS_TEMPLATES, None, analysis_template("outer", ("middle", True)))
+    cache.observe(CLUSTER_ANALYSIS_TEMPLATES, None, cluster_template("middle", ("inner", False)))
+    # A ClusterAnalysisTemplate's namespaced reference is to the template in the namespace of the Rollout using it.
+    assert cache.observe(ANALYSIS_TEMPLATES, "ADDED", analysis_template("inner")) == {REVIEWS}
+    cache.observe(CLUSTER_ANALYSIS_TEMPLATES, "MODIFIED", cluster_template("middle", rv=2))
+    assert cache.observe(ANALYSIS_TEMPLATES, "MODIFIED", analysis_template("inner", rv=2)) == set()
+
+
+def test_the_snapshot_holds_the_templates_named_and_nested_that_exist() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, analysed_rollout(("outer", False), ("missing", False)))
+    outer = analysis_template("outer", ("shared", True), ("outer", False))
+    shared = cluster_template("shared", ("leaf", False))
+    leaf = analysis_template("leaf")
+    for kind, template in [(ANALYSIS_TEMPLATES, outer), (CLUSTER_ANALYSIS_TEMPLATES, shared)]:
+        cache.observe(kind, None, template)
+    cache.observe(ANALYSIS_TEMPLATES, None, leaf)
+    cache.observe(ANALYSIS_TEMPLATES, None, analysis_template("unrelated"))
+    cache.observe(ANALYSIS_TEMPLATES, None, analysis_template("leaf", namespace="other"))
+
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+
+    assert snapshot is not None
+    assert snapshot.analysis_templates == {"outer": outer, "leaf": leaf}
+    assert snapshot.cluster_analysis_templates == {"shared": shared}
+
+
+def test_an_analysis_run_status_change_queues_its_rollout_at_once() -> None:
+    """The Rollout reacts to its run's verdict on the watch event, not on a timer."""
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    run = {"metadata": meta("reviews-abc-2", "ar-1", 4, owner=("Rollout", "ro-1")), "status": {"phase": "Running"}}
+    cache.observe(ANALYSIS_RUNS, "ADDED", run)
+    failed = {**run, "metadata": {**run["metadata"], "resourceVersion": "5"}, "status": {"phase": "Failed"}}
+    assert cache.observe(ANALYSIS_RUNS, "MODIFIED", failed) == {REVIEWS}
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.analysis_runs == (failed,)

@@ -71,3 +71,30 @@ def test_invalid_entries_are_skipped() -> None:
         "not-a-mapping", {"name": ""}, {"name": 5}, {"routes": []}, {"name": "reviews.mesh.svc.cluster.local"},
     ]
     assert referenced_objects(manifest).virtual_services == (("reviews.mesh.svc.cluster.local", "mesh"),)
+
+
+def test_the_analysis_templates_every_analysis_names_are_referenced_once() -> None:
+    manifest = rollout("reviews")
+    canary = manifest["spec"]["strategy"]["canary"]
+    errors = {"templateName": "errors", "clusterScope": True}
+    canary["steps"] = [
+        {"setWeight": 10},
+        {"analysis": {"templates": [{"templateName": "success-rate"}, errors]}},
+        {"analysis": {"templates": [{"templateName": "success-rate"}, {"templateName": "latency"}]}},
+    ]
+    canary["analysis"] = {"templates": [{"templateName": "errors", "clusterScope": True}, {"templateName": ""}]}
+    found = referenced_objects(manifest)
+    assert found.analysis_templates == ("success-rate", "latency")
+    assert found.cluster_analysis_templates == ("errors",)
+
+
+def test_blue_green_promotion_analyses_reference_their_templates() -> None:
+    manifest = {
+        "metadata": {"name": "reviews-bg"},
+        "spec": {"strategy": {"blueGreen": {
+            "activeService": "active",
+            "prePromotionAnalysis": {"templates": [{"templateName": "smoke-test"}]},
+            "postPromotionAnalysis": {"templates": [{"templateName": "smoke-test"}, {"templateName": "load"}]},
+        }}},
+    }
+    assert referenced_objects(manifest).analysis_templates == ("smoke-test", "load")

@@ -1,0 +1,69 @@
+"""`rollouts terminate analysisrun NAME...`: stop an AnalysisRun that is in progress.
+
+Argo's patch, a JSON merge patch on the AnalysisRun itself (``spec`` is not behind a subresource):
+``{"spec":{"terminate":true}}``. The analysis controller then terminates the measurements in flight and completes
+the run: Successful ("Run Terminated") unless a metric had already failed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+import typer
+
+from kube.errors import NotFound
+from kube.resources import ANALYSIS_RUNS
+from rollouts.cli.analysisrun_view import COMPLETED_PHASES
+from rollouts.cli.main import app
+from rollouts.cli.options import (
+    CliError,
+    Cluster,
+    ContextOption,
+    KubeconfigOption,
+    NamespaceOption,
+    connect,
+    missing_object_message,
+    reported_errors,
+)
+from rollouts.cli.tree import analysis_run_phase
+
+TERMINATE_PATCH: Final = {"spec": {"terminate": True}}
+
+terminate_app = typer.Typer(name="terminate", help="Terminate an AnalysisRun.", no_args_is_help=True)
+app.add_typer(terminate_app)
+
+
+def terminate_analysis_run(cluster: Cluster, name: str) -> str:
+    """Send the patch; the line to print. Names a run that had already completed, on which it changes nothing."""
+    try:
+        run = cluster.client.patch(ANALYSIS_RUNS, cluster.namespace, name, TERMINATE_PATCH)
+    except NotFound:
+        raise CliError(missing_object_message(cluster, ANALYSIS_RUNS, name)) from None
+    # Argo's words, camel case included, so that scripts matching its output keep working.
+    line = f"analysisRun '{name}' terminated"
+    phase = analysis_run_phase(run)
+    if phase in COMPLETED_PHASES:
+        # The patch went through, but a completed run keeps its verdict: say so rather than imply a change.
+        line += f" (it had already completed: {phase})"
+    return line
+
+
+def _analysis_run_command(
+    names: Annotated[
+        list[str],
+        typer.Argument(metavar="ANALYSISRUN_NAME...", help="AnalysisRuns to terminate.", show_default=False),
+    ],
+    namespace: NamespaceOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+) -> None:
+    """Terminate an AnalysisRun: measurements in flight are stopped and the run completes."""
+    with reported_errors():
+        cluster = connect(namespace, kubeconfig, context)
+        for name in names:
+            typer.echo(terminate_analysis_run(cluster, name))
+
+
+terminate_app.command("analysisrun")(_analysis_run_command)
+terminate_app.command("ar", hidden=True)(_analysis_run_command)
+terminate_app.command("analysisruns", hidden=True)(_analysis_run_command)
