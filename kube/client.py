@@ -10,7 +10,7 @@ import asyncio
 import builtins
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
@@ -109,9 +109,18 @@ def _malformed_reason(error: Exception) -> str:
 class KubeClient:
     """Blocking client over plain dicts; see :class:`AsyncKubeClient` for use inside an event loop."""
 
-    def __init__(self, api_client: kubernetes.client.ApiClient, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        api_client: kubernetes.client.ApiClient,
+        *,
+        timeout: float = 30.0,
+        write_guard: Callable[[], None] | None = None,
+    ) -> None:
+        """``write_guard`` is called right before every request that is not a GET and may refuse it by raising
+        (the leader-election fence: checked on the thread that sends, so no queued write slips past it)."""
         self._api = api_client
         self._timeout = timeout
+        self._write_guard = write_guard
 
     @classmethod
     def from_kubeconfig(cls, kubeconfig: str | None = None, context: str | None = None) -> KubeClient:
@@ -244,6 +253,8 @@ class KubeClient:
         content_type: str = "application/json",
         stream: bool = False,
     ) -> Any:
+        if self._write_guard is not None and method != "GET":
+            self._write_guard()
         headers = {"Accept": "application/json", "Content-Type": content_type}
         _, url, headers, _, _ = self._api.param_serialize(
             method, path, header_params=headers, auth_settings=["BearerToken"]
@@ -306,6 +317,12 @@ class AsyncKubeClient:
         result: JsonObject = await self._run(
             self.sync.patch, kind, namespace, name, patch, patch_type=patch_type, subresource=subresource
         )
+        return result
+
+    async def replace(
+        self, kind: ResourceKind, namespace: str | None, name: str, body: Mapping[str, Any]
+    ) -> JsonObject:
+        result: JsonObject = await self._run(self.sync.replace, kind, namespace, name, body)
         return result
 
     async def delete(

@@ -2,19 +2,29 @@
 its name.
 
 Every controller of the process registers its families in one ``CollectorRegistry``, served on one port, as
-Argo Rollouts serves its Rollout and AnalysisRun metrics together on :8090.
+Argo Rollouts serves its Rollout and AnalysisRun metrics together on :8090. The same port answers the kubelet's
+probes (``/healthz``, ``/readyz``): one port to expose, one to keep open in a NetworkPolicy.
 """
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from wsgiref.simple_server import WSGIServer
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+
+logger = logging.getLogger(__name__)
+
+Probe = Callable[[], tuple[bool, str]]
+"""A health check: whether it passes, and a line saying why (the probe's response body)."""
 
 
 @dataclass
@@ -34,10 +44,50 @@ class MetricsServer:
         self.thread.join(timeout=5)
 
 
-def serve_metrics(registry: CollectorRegistry, port: int, address: str = "0.0.0.0") -> MetricsServer:
-    """Serve ``registry`` at ``/metrics`` on ``port`` (0 picks a free one); raises OSError when it is taken."""
-    server, thread = start_http_server(port, addr=address, registry=registry)
+def serve_metrics(
+    registry: CollectorRegistry, port: int, address: str = "0.0.0.0", *, probes: Mapping[str, Probe] | None = None
+) -> MetricsServer:
+    """Serve ``registry`` at ``/metrics`` on ``port`` (0 picks a free one), and each probe at its path (200 when
+    it passes, 503 when not, with its message either way); raises OSError when the port is taken."""
+    family, host = _address_family(address, port)
+
+    class Server(ThreadingWSGIServer):
+        address_family = family
+
+    server = make_server(host, port, _probing_app(make_wsgi_app(registry), dict(probes or {})), Server,
+                         handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="metrics-server", daemon=True)
+    thread.start()
     return MetricsServer(server, thread)
+
+
+def _probing_app(metrics_app: Any, probes: dict[str, Probe]) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        probe = probes.get(str(environ.get("PATH_INFO") or ""))
+        if probe is None:
+            return list(metrics_app(environ, start_response))
+        try:
+            passed, message = probe()
+        except Exception as error:  # a broken check must answer "unhealthy", not kill the request thread
+            logger.exception("health probe %s failed", environ.get("PATH_INFO"))
+            passed, message = False, f"the check failed: {type(error).__name__}: {error}"
+        body = (message + "\n").encode()
+        status = "200 OK" if passed else "503 Service Unavailable"
+        start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def _address_family(address: str, port: int) -> tuple[socket.AddressFamily, str]:
+    """The family to bind ``address`` with (an IPv6 address needs AF_INET6), as prometheus_client chooses it."""
+    family, _, _, _, sockaddr = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    return family, str(sockaddr[0])
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """A probe every few seconds would flood the log; Prometheus and the kubelet keep their own records."""
 
 
 class ExactNameCounter(Collector):

@@ -42,12 +42,14 @@ DEFAULT_RESYNC_SECONDS: Final = 15 * 60.0  # Argo's resync period
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    """How the analysis controller runs. ``namespaces`` empty means every namespace."""
+    """How the analysis controller runs. ``namespaces`` empty means every namespace; with ``leader_election`` the
+    workers wait for ``start_workers`` (called once this process is elected leader), the cache kept warm meanwhile."""
 
     namespaces: tuple[str, ...] = ()
     workers: int = DEFAULT_WORKERS
     resync_seconds: float = DEFAULT_RESYNC_SECONDS
     measurement_timeout: float = DEFAULT_MEASUREMENT_TIMEOUT
+    leader_election: bool = False
 
 
 class AnalysisController:
@@ -80,6 +82,8 @@ class AnalysisController:
         )
         self._workers: asyncio.Task[None] | None = None
         self._resync_timer: asyncio.TimerHandle | None = None
+        self.cache_synced = asyncio.Event()  # set once start() has filled the cache
+        self._stopped = False
 
     # -- input -------------------------------------------------------------------------------------------
 
@@ -107,10 +111,18 @@ class AnalysisController:
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Fill the cache, start the workers and the resync timer. Idempotent."""
-        if self._workers is not None:
+        """Fill the cache, then start the workers unless they wait for leadership. Idempotent."""
+        if self.cache_synced.is_set():
             return
         await self.prime_cache()
+        self.cache_synced.set()
+        if not self.options.leader_election:
+            self.start_workers()
+
+    def start_workers(self) -> None:
+        """Queue every run, start the workers and the resync timer. Idempotent; nothing once stopped."""
+        if self._workers is not None or self._stopped:
+            return
         self.resync()
         self._workers = asyncio.get_running_loop().create_task(
             self.queue.serve(self.reconciler.reconcile, self.options.workers, name="analysis worker"),
@@ -124,6 +136,7 @@ class AnalysisController:
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight is cancelled; the next start measures again) and the timers."""
+        self._stopped = True
         self.queue.close()
         if self._resync_timer is not None:
             self._resync_timer.cancel()

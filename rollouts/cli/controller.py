@@ -44,12 +44,53 @@ def controller_command(
         typer.Option("--resync-seconds", min=0.0, help="Reconcile every Rollout and AnalysisRun this often even "
                      "without changes; 0 disables."),
     ] = 900.0,
+    leader_elect: Annotated[
+        bool,
+        typer.Option("--leader-elect/--no-leader-elect", help="Elect a leader through a Lease so that replicas can "
+                     "run side by side: only the leader acts, a standby takes over when it goes."),
+    ] = True,
+    leader_election_namespace: Annotated[
+        str | None,
+        typer.Option("--leader-election-namespace", help="Namespace of the Lease (default: $POD_NAMESPACE, else "
+                     "default)."),
+    ] = None,
+    lease_duration: Annotated[
+        str,
+        typer.Option("--leader-election-lease-duration", help="How long a standby waits after the leader's last "
+                     "renewal before taking over."),
+    ] = "8s",
+    renew_deadline: Annotated[
+        str,
+        typer.Option("--leader-election-renew-deadline", help="How long the leader keeps acting when it cannot "
+                     "renew the Lease; then it exits. Shorter than the lease duration."),
+    ] = "6s",
+    retry_period: Annotated[
+        str,
+        typer.Option("--leader-election-retry-period", help="How often the leader renews and a standby tries."),
+    ] = "2s",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every watch event and decision.")] = False,
 ) -> None:
     """Run the Rollout and analysis controllers: move traffic step by step, measure AnalysisRuns (Ctrl-C stops)."""
     if namespace and all_namespaces:
         typer.echo("rollouts controller: --namespace and --all-namespaces exclude each other", err=True)
         raise typer.Exit(2)
+    # Checked before kopf and the client are loaded: a mistyped duration should fail at once.
+    from kube.durations import parse_duration
+    from kube.leader_election import LeaderElectionConfig, LeadershipLost, default_identity, default_namespace
+
+    election: LeaderElectionConfig | None = None
+    if leader_elect:
+        try:
+            election = LeaderElectionConfig(
+                namespace=leader_election_namespace or default_namespace(),
+                identity=default_identity(),
+                lease_duration=parse_duration(lease_duration),
+                renew_deadline=parse_duration(renew_deadline),
+                retry_period=parse_duration(retry_period),
+            )
+        except ValueError as error:
+            typer.echo(f"rollouts controller: {error}", err=True)
+            raise typer.Exit(2) from None
     _configure_logging(verbose)
     # Imported here: kopf and the controller are heavy, and the CLI's other commands do not need them.
     from kube.errors import KubeError
@@ -65,9 +106,12 @@ def controller_command(
             workers=workers,
             resync_seconds=resync,
             analysis_workers=analysis_workers,
+            leader_election=election,
         )
     except (KubeError, OSError) as error:  # OSError: the metrics port is taken, say
-        typer.echo(f"rollouts controller: {' '.join(str(error).split())}", err=True)
+        # Losing the Lease ends the process on purpose, as client-go's controllers do: a restart starts clean.
+        after = "; exiting, a restart rejoins as a standby" if isinstance(error, LeadershipLost) else ""
+        typer.echo(f"rollouts controller: {' '.join(str(error).split())}{after}", err=True)
         raise typer.Exit(1) from None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -18,10 +19,10 @@ from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_W
 from kube.client import AsyncKubeClient
 from kube.errors import ApiError, NotFound
 from kube.events import EventRecorder
-from kube.metrics_export import MetricsServer
+from kube.metrics_export import MetricsServer, Probe
 from kube.resources import ResourceKind
 from kube.work_queue import WorkQueue
-from rollouts.controller.cache import WATCHED_KINDS, ObjectCache, RolloutKey
+from rollouts.controller.cache import ObjectCache, RolloutKey, watched_kinds
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.reconciler import Clock, Decide, Reconciler, utc_now
@@ -38,7 +39,9 @@ DEFAULT_METRICS_PORT: Final = 8090
 @dataclass(frozen=True)
 class ControllerOptions:
     """How the controller process runs. ``namespaces`` empty means every namespace; ``metrics_port`` 0 serves none;
-    ``analysis_workers`` 0 runs no analysis controller beside the Rollout controller."""
+    ``analysis_workers`` 0 runs no analysis controller beside the Rollout controller; with ``leader_election`` the
+    workers wait for ``start_workers`` (called once this process is elected leader) — the cache is filled and kept
+    warm meanwhile, so that a standby taking over starts from a synced cache."""
 
     namespaces: tuple[str, ...] = ()
     workers: int = DEFAULT_WORKERS
@@ -46,6 +49,7 @@ class ControllerOptions:
     metrics_port: int = DEFAULT_METRICS_PORT
     metrics_address: str = "0.0.0.0"
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS
+    leader_election: bool = False
 
 
 class RolloutController:
@@ -78,6 +82,8 @@ class RolloutController:
         self.metrics_server: MetricsServer | None = None
         self._workers: asyncio.Task[None] | None = None
         self._resync_timer: asyncio.TimerHandle | None = None
+        self.cache_synced = asyncio.Event()  # set once start() has filled the cache
+        self._stopped = False
 
     # -- input -------------------------------------------------------------------------------------------
 
@@ -94,11 +100,21 @@ class RolloutController:
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Fill the cache, serve metrics (if not yet), start the workers and the resync timer. Idempotent."""
-        if self._workers is not None:
+        """Fill the cache, serve metrics (if not yet), then start the workers unless they wait for leadership.
+        Idempotent."""
+        if self.cache_synced.is_set():
             return
         await self.prime_cache()
         self.serve_metrics()
+        self.cache_synced.set()
+        if not self.options.leader_election:
+            self.start_workers()
+
+    def start_workers(self) -> None:
+        """Queue every Rollout, start the workers and the resync timer. Idempotent; nothing once stopped (a
+        leadership won during shutdown must not start writing)."""
+        if self._workers is not None or self._stopped:
+            return
         self.resync()
         self._workers = asyncio.get_running_loop().create_task(
             self.queue.serve(self.reconciler.reconcile, self.options.workers, name="rollout worker"),
@@ -112,6 +128,7 @@ class RolloutController:
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight is cancelled; its writes are idempotent) and everything else."""
+        self._stopped = True
         self.queue.close()
         if self._resync_timer is not None:
             self._resync_timer.cancel()
@@ -126,17 +143,21 @@ class RolloutController:
             await asyncio.get_running_loop().run_in_executor(None, self.metrics_server.close)
             self.metrics_server = None
 
-    def serve_metrics(self) -> None:
-        """Serve /metrics unless disabled or already served; raises OSError when the port is taken."""
+    def serve_metrics(self, probes: Mapping[str, Probe] | None = None) -> None:
+        """Serve /metrics (and ``probes`` at their paths) unless disabled or already served; raises OSError when
+        the port is taken."""
         if self.options.metrics_port and self.metrics_server is None:
-            self.metrics_server = self.metrics.serve(self.options.metrics_port, self.options.metrics_address)
+            self.metrics_server = self.metrics.serve(
+                self.options.metrics_port, self.options.metrics_address, probes=probes
+            )
             logger.info("serving metrics on %s:%d/metrics", self.options.metrics_address, self.metrics_server.port)
 
     async def prime_cache(self) -> None:
         """List every watched kind (in the watched namespaces) into the cache."""
         scopes: tuple[str | None, ...] = self.options.namespaces or (None,)
-        for kind in WATCHED_KINDS:
-            for namespace in scopes:
+        for kind in watched_kinds(self.options.namespaces):
+            # A cluster-scoped kind (ClusterAnalysisTemplates) is listed once, and only when watching everywhere.
+            for namespace in scopes if kind.namespaced else (None,):
                 try:
                     objects = await self.client.list(kind, namespace)
                 except NotFound:

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from kube.metrics_export import ExactNameCounter, MetricsServer, serve_metrics
+from kube.metrics_export import ExactNameCounter, MetricsServer, Probe, serve_metrics
 
 JsonObject = dict[str, Any]
 Labels = tuple[str, str]
@@ -113,9 +113,11 @@ class ControllerMetrics:
         if info is not None:  # last: a scrape that finds no rollout_info finds nothing else of the Rollout
             self._info.remove(*key, *info)
 
-    def serve(self, port: int, address: str = "0.0.0.0") -> MetricsServer:
-        """Serve /metrics on ``port`` (0 picks a free one) from a background thread."""
-        return serve_metrics(self.registry, port, address)
+    def serve(
+        self, port: int, address: str = "0.0.0.0", *, probes: Mapping[str, Probe] | None = None
+    ) -> MetricsServer:
+        """Serve /metrics (and the health ``probes``) on ``port`` (0 picks a free one) from a background thread."""
+        return serve_metrics(self.registry, port, address, probes=probes)
 
 
 def strategy_and_router(spec: Mapping[str, Any]) -> tuple[str, str]:

@@ -5,11 +5,15 @@ workers stop, the metrics server closes).
 Two controllers share the process, one kopf operator (one registry, so one watch per resource type) and one
 metrics registry served on one port, as in Argo Rollouts: the Rollout controller and the analysis controller
 (``analysis.controller``), which measures AnalysisRuns and writes their verdicts.
+
+With leader election (``rollouts.controller.leadership``) several such processes run side by side and only the
+one holding the Lease acts; losing it ends ``run`` with ``LeadershipLost``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +25,8 @@ from analysis.controller.controller import AnalysisController, AnalysisOptions
 from analysis.controller.handlers import register_handlers as register_analysis_handlers
 from kube.client import AsyncKubeClient, KubeClient, load_api_client
 from kube.errors import ApiError, KubeError, NotFound
-from kube.kopf_operator import connection_info
+from kube.kopf_operator import configure_settings, connection_info
+from kube.leader_election import KubeLeaseStore, LeaderElectionConfig, LeaderElector, LeaderMetric
 from kube.resources import ROLLOUTS
 from rollouts.controller.controller import (
     DEFAULT_METRICS_PORT,
@@ -31,6 +36,7 @@ from rollouts.controller.controller import (
     RolloutController,
 )
 from rollouts.controller.handlers import register_handlers
+from rollouts.controller.leadership import Leadership, WorkerPool, process_probes
 from rollouts.controller.reconciler import Decide
 
 # The start-up check should fail in seconds, not after the client's usual 30 s, when the server is a black hole.
@@ -50,25 +56,47 @@ class RolloutOperator:
     client: AsyncKubeClient
     namespaces: tuple[str, ...] = field(default=())
     analysis: AnalysisController | None = None
+    leadership: Leadership | None = None
 
     async def run(self, *, stop_flag: Any = None, ready_flag: Any = None) -> None:
-        """Run kopf until ``stop_flag`` is set (any flag kopf accepts) or a signal arrives (main thread only)."""
+        """Run kopf until ``stop_flag`` is set (any flag kopf accepts) or a signal arrives (main thread only);
+        with leader election, raise ``LeadershipLost`` once this process has lost the Lease."""
+        controllers: list[WorkerPool] = [self.controller, *([self.analysis] if self.analysis is not None else [])]
         try:
             # Bound before kopf starts, so that a taken port fails the command instead of kopf's start-up retries.
-            self.controller.serve_metrics()
-            await kopf.operator(
+            self.controller.serve_metrics(
+                self.leadership.probes() if self.leadership is not None else process_probes(controllers)
+            )
+            settings = kopf.OperatorSettings()
+            configure_settings(settings)
+            # With named namespaces there is nothing to discover; scanning would list Namespaces, which a namespaced
+            # install's Role cannot do, and kopf would then hold every watch back through its start-up retries.
+            settings.scanning.disabled = bool(self.namespaces)
+            operator = kopf.operator(
                 registry=self.registry,
+                settings=settings,
                 standalone=True,
                 clusterwide=not self.namespaces,
                 namespaces=list(self.namespaces),
                 stop_flag=stop_flag,
                 ready_flag=ready_flag,
             )
+            if self.leadership is None:
+                await operator
+            else:
+                await self.leadership.run(operator, stop=self._stop_controllers)
         finally:
             server, self.controller.metrics_server = self.controller.metrics_server, None
             if server is not None:  # kopf ended before its clean-up handler ran
                 server.close()
             self.client.close()
+            if self.leadership is not None:
+                self.leadership.close()
+
+    async def _stop_controllers(self) -> None:
+        await self.controller.stop()
+        if self.analysis is not None:
+            await self.analysis.stop()
 
 
 def build_operator(
@@ -77,15 +105,31 @@ def build_operator(
     options: ControllerOptions,
     *,
     decide: Decide | None = None,
+    leader_election: LeaderElectionConfig | None = None,
 ) -> RolloutOperator:
-    """Load the kubeconfig, check the cluster, and assemble the controller; raises KubeError subclasses."""
+    """Load the kubeconfig, check the cluster, and assemble the controller; raises KubeError subclasses.
+
+    With ``leader_election`` the controllers' workers wait until this process holds the Lease, and every write
+    request of theirs is fenced by it.
+    """
     api_client = load_api_client(kubeconfig, context)  # any unusable kubeconfig is a ConfigError naming it
-    client = KubeClient(api_client)
+    probe = KubeClient(api_client, timeout=PROBE_TIMEOUT)
     try:
-        check_cluster(KubeClient(api_client, timeout=PROBE_TIMEOUT), options.namespaces)
+        check_cluster(probe, options.namespaces)
     except BaseException:
-        client.close()
+        probe.close()
         raise
+    elector: LeaderElector | None = None
+    lease_client: AsyncKubeClient | None = None
+    if leader_election is not None:
+        # A client of its own, so that renewals never queue behind the workers' requests on their thread pool,
+        # and a short timeout, so that a hung request costs one try and not the renew deadline.
+        lease_client = AsyncKubeClient(
+            KubeClient(api_client, timeout=leader_election.renew_deadline / 2), workers=2
+        )
+        elector = LeaderElector(KubeLeaseStore(lease_client), leader_election)
+        options = dataclasses.replace(options, leader_election=True)
+    client = KubeClient(api_client, write_guard=elector.check_leading if elector is not None else None)
     if decide is None:
         # Imported here so that the CLI's other commands never load the decision core.
         from rollouts.reconcile import decide as default_decide
@@ -98,12 +142,19 @@ def build_operator(
     analysis = None
     if options.analysis_workers > 0:
         analysis_options = AnalysisOptions(
-            namespaces=options.namespaces, workers=options.analysis_workers, resync_seconds=options.resync_seconds
+            namespaces=options.namespaces,
+            workers=options.analysis_workers,
+            resync_seconds=options.resync_seconds,
+            leader_election=options.leader_election,
         )
         # In the Rollout controller's metrics registry, so that one port serves both, as Argo's does.
         analysis = AnalysisController(async_client, analysis_options, registry=controller.metrics.registry)
         register_analysis_handlers(registry, analysis)
-    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis)
+    leadership = None
+    if elector is not None and lease_client is not None:
+        controller.metrics.registry.register(LeaderMetric(elector))
+        leadership = Leadership(elector, [controller, *([analysis] if analysis is not None else [])], lease_client)
+    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, leadership)
 
 
 def check_cluster(client: KubeClient, namespaces: Sequence[str]) -> None:
@@ -131,11 +182,13 @@ def run_controller(
     workers: int = DEFAULT_WORKERS,
     resync_seconds: float = DEFAULT_RESYNC_SECONDS,
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS,
+    leader_election: LeaderElectionConfig | None = None,
 ) -> None:
     """Run the Rollout controller, and the analysis controller unless ``analysis_workers`` is 0, until
     interrupted (see ``rollouts controller --help``).
 
-    With ``all_namespaces`` or no ``namespaces`` it watches the whole cluster, as Argo's controller does.
+    With ``all_namespaces`` or no ``namespaces`` it watches the whole cluster, as Argo's controller does. With
+    ``leader_election`` it acts only while it holds the Lease, and raises ``LeadershipLost`` once it has lost it.
     """
     options = ControllerOptions(
         namespaces=() if all_namespaces else tuple(dict.fromkeys(namespaces)),
@@ -144,5 +197,5 @@ def run_controller(
         metrics_port=metrics_port,
         analysis_workers=analysis_workers,
     )
-    operator = build_operator(kubeconfig, context, options)
+    operator = build_operator(kubeconfig, context, options, leader_election=leader_election)
     asyncio.run(operator.run())

@@ -1,0 +1,108 @@
+"""High availability of the controller process: of its replicas one leads and acts, the others stand by warm.
+
+Every replica runs kopf with all its watches and fills its caches, so a standby that takes over starts from a
+synced cache instead of listing the cluster first. Only the replica holding the leader-election Lease
+(``kube.leader_election``) runs workers — the Rollout and analysis controllers' workers start when it wins —
+and every write request the process makes goes through the elector's fence, which refuses it the moment the
+Lease's renew deadline has passed. A standby's only writes are its tries at the Lease.
+
+Winning queues every Rollout and every AnalysisRun: the cluster is the only record of what the last leader did
+(status fields, deterministic names), so a level-triggered pass over everything resumes its work where it was.
+
+Losing the Lease ends the process with an error, as client-go's and Argo's controllers do: its workers stop at
+once (the fence already refuses their writes), and a restarted process rejoins as a standby with nothing left of
+the state it had as leader. A clean stop (SIGTERM) stops the workers first, waits for the Events in flight, and
+then releases the Lease, so that a standby takes over at its next try rather than after the Lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import Any, NoReturn, Protocol
+
+from kube.client import AsyncKubeClient
+from kube.health import event_loop_probe, readiness_probe
+from kube.leader_election import LeaderElector
+from kube.metrics_export import Probe
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerPool(Protocol):
+    """What a controller offers the election: a cache that becomes synced, and workers to start."""
+
+    @property
+    def cache_synced(self) -> asyncio.Event: ...
+
+    def start_workers(self) -> None: ...
+
+
+class Leadership:
+    """The elector and the controllers whose workers only the leader runs."""
+
+    def __init__(
+        self, elector: LeaderElector, controllers: Sequence[WorkerPool], lease_client: AsyncKubeClient
+    ) -> None:
+        self.elector = elector
+        self._controllers = tuple(controllers)
+        self._lease_client = lease_client
+
+    async def run(self, operator: Coroutine[Any, Any, None], stop: Callable[[], Awaitable[None]]) -> None:
+        """Run ``operator`` (kopf) while standing for election; raises ``LeadershipLost`` when the Lease is lost.
+
+        ``stop`` stops the controllers when kopf's own clean-up does not get to run (kopf is cancelled then).
+        """
+        # Created before kopf starts, so that kopf's shutdown does not take it for one of its own tasks.
+        lead = asyncio.create_task(self._lead(), name="leader election")
+        kopf_task = asyncio.create_task(operator, name="kopf operator")
+        try:
+            await asyncio.wait({lead, kopf_task}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            for task in (kopf_task, lead):
+                task.cancel()
+            await asyncio.gather(kopf_task, lead, return_exceptions=True)
+            raise
+        if not kopf_task.done():
+            # Leadership lost (or the election broke): stop acting now, without kopf's graceful clean-up, which
+            # would give the workers and their Events time that is no longer ours. The fence refuses their
+            # writes already; this ends the attempts.
+            kopf_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await kopf_task
+            await stop()
+            lead.result()  # LeadershipLost, or whatever broke the election: the election never just returns
+        lead.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await lead
+        # kopf stopped (a signal, the stop flag, or a failure): its clean-up stopped the workers and waited for
+        # their Events, so nothing more is written as leader and the Lease can go to a standby at once.
+        await self.elector.release()
+        kopf_task.result()
+
+    async def _lead(self) -> NoReturn:
+        # Stand only once the caches are synced: a leader is a replica that can act at once.
+        for controller in self._controllers:
+            await controller.cache_synced.wait()
+        await self.elector.acquire()
+        for controller in self._controllers:
+            controller.start_workers()
+        await self.elector.hold()
+
+    def probes(self) -> Mapping[str, Probe]:
+        return process_probes(self._controllers, lambda: "leader" if self.elector.is_leader else "standby")
+
+    def close(self) -> None:
+        self._lease_client.close()
+
+
+def process_probes(controllers: Sequence[WorkerPool], role: Callable[[], str] = lambda: "leader") -> dict[str, Probe]:
+    """``/healthz``: the event loop answers. ``/readyz``: every controller's cache is synced — a standby too, since
+    it can take over at any moment (and a rolling update waits for the new replica to be ready before stopping
+    an old one, which a standby-is-unready rule would deadlock)."""
+    return {
+        "/healthz": event_loop_probe(asyncio.get_running_loop()),
+        "/readyz": readiness_probe(lambda: all(c.cache_synced.is_set() for c in controllers), role),
+    }
