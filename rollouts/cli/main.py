@@ -19,7 +19,10 @@ def _register_commands() -> None:
         abort,
         controller,
         crds,
+        create,
+        demo,
         get,
+        get_analysisrun,
         lint,
         listing,
         pause,
@@ -29,6 +32,7 @@ def _register_commands() -> None:
         sandbox,
         set_image,
         status,
+        terminate,
         undo,
         version,
     )

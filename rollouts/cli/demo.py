@@ -1,0 +1,71 @@
+"""`rollouts demo`: the whole product on this machine — sandbox, controllers, mesh simulator and Prometheus — taking
+an Istio canary with analysis through a good version (promoted) and a bad one (rolled back automatically)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from enum import StrEnum
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from rollouts.cli.main import app
+
+
+class ScenarioChoice(StrEnum):
+    good = "good"
+    bad = "bad"
+    all = "all"
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # As Ctrl-C: unwinds through the demo's clean-up, which stops every process it started.
+    raise KeyboardInterrupt
+
+
+@app.command("demo")
+def demo_command(
+    scenario: Annotated[
+        ScenarioChoice,
+        typer.Option("--scenario", help="good: a version promoted through every step; bad: a version failing 40 % "
+                     "of its requests, aborted by its analysis; all: both, in that order."),
+    ] = ScenarioChoice.all,
+    speed: Annotated[
+        float,
+        typer.Option("--speed", min=0.1, max=20.0, help="Divide pauses and analysis intervals by this (4: four times "
+                     "faster); Prometheus's 1 s scrape sets a floor."),
+    ] = 1.0,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Print one line per event even on a terminal (the default elsewhere).")
+    ] = False,
+) -> None:
+    """Run the demo: sandbox, controllers and Prometheus; a good version promoted, a bad one rolled back."""
+    # Imported here: the sandbox pulls in aiohttp and kmock, which no other command but `sandbox` needs.
+    from rich.console import Console
+
+    from rollouts.demo.display import LiveReporter, PlainReporter, Reporter
+    from rollouts.demo.environment import DemoEnvironmentError
+    from rollouts.demo.manifests import DemoManifestError
+    from rollouts.demo.run import DemoOptions, run_demo
+    from rollouts.demo.scenarios import scenarios_named
+    from sandbox.cluster import SandboxError
+    from sandbox.prometheus import PrometheusNotInstalled, PrometheusStartError
+
+    live = not plain and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+    reporter: Reporter = LiveReporter(Console()) if live else PlainReporter(sys.stdout)
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        code = run_demo(DemoOptions(scenarios=scenarios_named(scenario.value), speed=speed), reporter)
+    except KeyboardInterrupt:
+        typer.echo("rollouts demo: interrupted; everything it started is stopped", err=True)
+        raise typer.Exit(130) from None
+    except (DemoEnvironmentError, DemoManifestError, SandboxError, PrometheusNotInstalled, PrometheusStartError,
+            OSError) as error:
+        typer.echo(f"rollouts demo: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    raise typer.Exit(code)
