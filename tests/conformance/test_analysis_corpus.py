@@ -11,7 +11,7 @@ import yaml
 
 from analysis.kinds import KINDS
 from kube.kinds import KindSpec
-from tests.corpus import corpus_dir, corpus_missing_reason
+from tests.conformance.corpus import corpus_dir, corpus_missing_reason
 
 _missing = corpus_missing_reason()
 if _missing is not None:

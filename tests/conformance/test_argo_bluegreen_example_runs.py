@@ -17,7 +17,7 @@ import pytest
 
 from kube.manifests import load_file
 from kube.resources import REPLICASETS, SERVICES
-from tests.corpus import corpus_dir, corpus_missing_reason
+from tests.conformance.corpus import corpus_dir, corpus_missing_reason
 from tests.rollout_harness import HASH_LABEL, RolloutCluster, load_decide
 
 _MISSING = corpus_missing_reason()

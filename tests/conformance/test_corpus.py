@@ -16,7 +16,7 @@ import pytest
 
 from kube.manifests import LoadedDocument, load_manifests
 from rollouts.cli.catalogue import kind_for
-from tests.corpus import corpus_dir, corpus_missing_reason
+from tests.conformance.corpus import corpus_dir, corpus_missing_reason
 
 _MISSING = corpus_missing_reason()
 if _MISSING is not None:

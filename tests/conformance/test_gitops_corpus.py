@@ -18,7 +18,7 @@ import yaml
 
 from gitops.kinds import KINDS
 from kube.kinds import KindSpec
-from tests.corpus import CORPUS_ENV, corpus_dir
+from tests.conformance.corpus import CORPUS_ENV, corpus_dir
 
 CORPUS = corpus_dir()
 SEEDS = CORPUS / "seeds"

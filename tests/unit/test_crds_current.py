@@ -15,7 +15,7 @@ from kubernetes.client.models import V1CustomResourceDefinition
 
 from kube.crdgen import KUSTOMIZATION_FILE, crd_for, render_crd_files
 from kube.kinds import KindSpec
-from tests.corpus import corpus_dir
+from tests.conformance.corpus import corpus_dir
 
 REPO = Path(__file__).resolve().parents[2]
 CRDS = REPO / "crds"

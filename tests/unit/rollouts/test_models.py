@@ -18,7 +18,7 @@ from kube.manifests import load_manifests
 from kube.quantities import is_percent, resolve_int_or_percent
 from rollouts.kinds import KINDS, ROLLOUT_KIND
 from rollouts.models import BlueGreenStrategy, CanaryStep, CanaryStrategy, Rollout
-from tests.corpus import corpus_dir, corpus_missing_reason
+from tests.conformance.corpus import corpus_dir, corpus_missing_reason
 
 MINIMAL: dict[str, Any] = {
     "apiVersion": "argoproj.io/v1alpha1",

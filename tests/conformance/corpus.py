@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 CORPUS_ENV = "ROLLOUTS_CORPUS_DIR"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def corpus_dir() -> Path:
