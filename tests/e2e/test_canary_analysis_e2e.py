@@ -15,6 +15,7 @@ comes last.
 from __future__ import annotations
 
 import copy
+import re
 import sys
 import threading
 import time
@@ -367,7 +368,9 @@ def test_a_failing_version_is_aborted_within_two_seconds_of_the_failing_measurem
     assert message.startswith(f"RolloutAborted: Rollout aborted update to revision 2: {reason}")
     assert 'Metric "success-rate" assessed Failed due to failed (1) > failureLimit (0)' in message
     assert "does not satisfy result[0] >= 0.95" in message
-    assert "success-rate: 0.6" in message  # the value measured: 40 % of the canary's requests fail
+    # The value measured: 40 % of the canary's requests fail, so about 0.6 (the rate window's edges move it a little).
+    measured = re.search(r"success-rate: ([0-9.]+) does not satisfy", message)
+    assert measured is not None and 0.45 <= float(measured.group(1)) <= 0.75
 
     # The failing measurement as the analysis controller recorded it, and the route back to stable after it.
     failed_at = next(
