@@ -396,7 +396,8 @@ def test_a_failing_version_is_aborted_within_two_seconds_of_the_failing_measurem
 
     assert selects(mesh, namespace, "reviews-canary") == stable
     aborted = mesh.wait_for(lambda: events(mesh, namespace, "RolloutAborted"), "the RolloutAborted Event")
-    assert aborted[0]["type"] == "Warning" and "0.6" in aborted[0]["message"]
+    assert aborted[0]["type"] == "Warning"
+    assert f"success-rate: {measured.group(1)} does not satisfy result[0] >= 0.95" in aborted[0]["message"]
     failed = mesh.wait_for(lambda: events(mesh, namespace, "AnalysisRunFailed"), "the AnalysisRunFailed Event")
     rollout_failed = [event for event in failed if event["involvedObject"]["kind"] == "Rollout"]
     assert rollout_failed and rollout_failed[0]["type"] == "Warning"
