@@ -298,7 +298,7 @@ class Harness:
         self.close()
 
     def start_controller(self) -> None:
-        command = [sys.executable, "-c", "from rollouts.cli.main import main; main()", "controller",
+        command = [sys.executable, "-c", "from cli.main import main; main()", "controller",
                    "--kubeconfig", str(self.kubeconfig), "--metrics-port", str(self.metrics_port),
                    *self._controller_args]
         with self.controller_log.open("wb") as log:

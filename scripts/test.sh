@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-.venv/bin/ruff check rollouts analysis gitops kube sandbox tests bench
+.venv/bin/ruff check rollouts analysis gitops kube sandbox cli tests bench
 .venv/bin/mypy
 .venv/bin/pytest -q "$@"

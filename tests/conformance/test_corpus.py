@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from cli.catalogue import kind_for
 from kube.manifests import LoadedDocument, load_manifests
-from rollouts.cli.catalogue import kind_for
 from tests.conformance.corpus import corpus_dir, corpus_missing_reason
 
 _MISSING = corpus_missing_reason()

@@ -19,7 +19,7 @@ from sandbox.prometheus import PrometheusNotInstalled, find_prometheus_binary
 pytestmark = pytest.mark.prometheus
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO = [sys.executable, "-c", "from rollouts.cli.main import main; main()", "demo"]
+DEMO = [sys.executable, "-c", "from cli.main import main; main()", "demo"]
 # Four times faster than the default: the whole demo in about 20 s (Prometheus takes 6 s of it to start).
 SPEED = "4"
 DEMO_TIMEOUT = 120

@@ -108,7 +108,7 @@ def controller_container(deployment: JsonObject) -> JsonObject:
 
 def controller_args(deployment: JsonObject) -> dict[str, Any]:
     """The container's args as `rollouts controller` parses them (unknown flags fail here)."""
-    from rollouts.cli.main import _register_commands, app
+    from cli.main import _register_commands, app
 
     _register_commands()
     command = typer.main.get_command(app).commands["controller"]  # type: ignore[attr-defined]

@@ -524,7 +524,7 @@ def test_two_kinds_with_one_file_name_is_an_error() -> None:
 
 def project_kinds() -> list[KindSpec]:
     try:
-        from rollouts.cli.catalogue import ALL_KINDS
+        from cli.catalogue import ALL_KINDS
     except ImportError:  # the model packages are still being written
         return []
     return list(ALL_KINDS)

@@ -9,10 +9,10 @@ import typer
 from pydantic import Field
 from typer.testing import CliRunner
 
+from cli import crds
 from kube.crdgen import KUSTOMIZATION_FILE, render_crd_files
 from kube.kinds import KindSpec
 from kube.modeling import KubeObject
-from rollouts.cli import crds
 
 
 class Widget(KubeObject):

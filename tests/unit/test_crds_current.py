@@ -38,7 +38,7 @@ REGENERATE = "run `rollouts crds --out crds`"
 
 
 def all_kinds() -> tuple[KindSpec, ...]:
-    from rollouts.cli.catalogue import ALL_KINDS
+    from cli.catalogue import ALL_KINDS
 
     return ALL_KINDS
 

@@ -240,12 +240,12 @@ def test_setuptools_finds_the_controller_in_what_the_dockerfile_copies(tmp_path:
         cwd=context, capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    for module in ("rollouts/cli/main.py", "rollouts/cli/controller.py", "rollouts/controller/run.py",
+    for module in ("cli/main.py", "cli/controller.py", "rollouts/controller/run.py",
                    "analysis/controller/controller.py", "kube/kopf_operator.py"):
         assert (build / module).is_file(), f"{module} is not in the built package"
     (egg_info,) = tmp_path.glob("*.egg-info")
     entry_points = (egg_info / "entry_points.txt").read_text(encoding="utf-8")
-    assert "rollouts = rollouts.cli.main:main" in entry_points
+    assert "rollouts = cli.main:main" in entry_points
 
 
 # -- hadolint's rules, those that apply ------------------------------------------------------------------------------

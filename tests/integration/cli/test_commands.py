@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from cli.main import _register_commands, app
 from kube.client import KubeClient
-from rollouts.cli.main import _register_commands, app
 from sandbox.cluster import SandboxThread, write_kubeconfig
 
 REPO = Path(__file__).resolve().parents[3]

@@ -18,7 +18,7 @@ from kube.resources import ROLLOUTS
 from sandbox.cluster import SandboxThread
 from tests.rollout_harness import CRD_DIR, reviews_objects
 
-ROLLOUTS_CLI = [sys.executable, "-c", "from rollouts.cli.main import main; main()"]
+ROLLOUTS_CLI = [sys.executable, "-c", "from cli.main import main; main()"]
 
 
 def free_port() -> int:

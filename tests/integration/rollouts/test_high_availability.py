@@ -32,7 +32,7 @@ from tests.rollout_harness import CRD_DIR, HASH_LABEL, kind_of, reviews_objects
 
 JsonObject = dict[str, Any]
 
-ROLLOUTS_CLI: Final = [sys.executable, "-c", "from rollouts.cli.main import main; main()"]
+ROLLOUTS_CLI: Final = [sys.executable, "-c", "from cli.main import main; main()"]
 NAMESPACE: Final = "shop"
 LEASE_NAMESPACE: Final = "default"
 LEASE_NAME: Final = "rollouts-controller"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-ROLLOUTS = [sys.executable, "-c", "from rollouts.cli.main import main; main()"]
+ROLLOUTS = [sys.executable, "-c", "from cli.main import main; main()"]
 
 
 def test_the_mesh_metrics_url_is_printed_and_serves_istio_metrics(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from kubernetes import client, config
 
 # Exactly what the `rollouts` console script runs, without depending on where the venv put it.
-ROLLOUTS = [sys.executable, "-c", "from rollouts.cli.main import main; main()"]
+ROLLOUTS = [sys.executable, "-c", "from cli.main import main; main()"]
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from analysis.providers.base import MeasurementContext, MetricProvider, ProviderResult
 from analysis.runner.measure import reconcile_run
+from cli.analysisrun_view import is_completed, render_analysis_run
 from kube.merge_patch import apply_merge_patch
-from rollouts.cli.analysisrun_view import is_completed, render_analysis_run
 
 NOW = datetime(2024, 5, 10, 12, 0, 0, tzinfo=UTC)
 QUERY = (

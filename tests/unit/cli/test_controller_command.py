@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 # Importing a command module registers it; a second command keeps `controller` a subcommand, as in the real CLI.
-import rollouts.cli.controller
-import rollouts.cli.crds  # noqa: F401
-from rollouts.cli.main import app
+import cli.controller
+import cli.crds  # noqa: F401
+from cli.main import app
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from rollouts.cli.create import TemplateRef, analysis_run_from_template, parse_argument_flags
-from rollouts.cli.options import CliError
+from cli.create import TemplateRef, analysis_run_from_template, parse_argument_flags
+from cli.options import CliError
 
 WEB = {"web": {"url": "http://metrics.example/{{args.service}}"}}
 

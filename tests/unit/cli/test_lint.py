@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 # Importing a command module registers it; a second command keeps `lint` a subcommand, as in the real CLI.
-import rollouts.cli.crds  # noqa: F401
+import cli.crds  # noqa: F401
+from cli.lint import LintReport, lint_documents
+from cli.main import app
 from kube.manifests import load_text
-from rollouts.cli.lint import LintReport, lint_documents
-from rollouts.cli.main import app
 from rollouts.kinds import ROLLOUT_KIND
 
 VALID_ROLLOUT = """\

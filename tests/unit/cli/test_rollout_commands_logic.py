@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from rollouts.cli.listing import rollout_table
-from rollouts.cli.options import label_selector
-from rollouts.cli.phase import current_set_weight, rollout_phase
-from rollouts.cli.promote import promote_patches
-from rollouts.cli.restart import restart_at
-from rollouts.cli.set_image import container_names, image_patch
-from rollouts.cli.tree import strategy_name
-from rollouts.cli.undo import derives, pick_revision, without_hash_label
+from cli.listing import rollout_table
+from cli.options import label_selector
+from cli.phase import current_set_weight, rollout_phase
+from cli.promote import promote_patches
+from cli.restart import restart_at
+from cli.set_image import container_names, image_patch
+from cli.tree import strategy_name
+from cli.undo import derives, pick_revision, without_hash_label
 
 STEPS = [{"setWeight": 10}, {"pause": {"duration": 60}}, {"setWeight": 20}]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rollouts.cli.tree import human_duration, pod_icon, pod_status, render_rollout
+from cli.tree import human_duration, pod_icon, pod_status, render_rollout
 
 NOW = datetime(2024, 5, 10, 12, 0, 0, tzinfo=UTC)
 NAMESPACE = "jesse-test"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rollouts.cli.tree import render_rollout
+from cli.tree import render_rollout
 from tests.unit.cli.test_tree import (
     NOW,
     WEEK_AGO,

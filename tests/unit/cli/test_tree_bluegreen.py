@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rollouts.cli.tree import render_rollout
+from cli.tree import render_rollout
 from tests.unit.rollouts.bluegreen_builders import V2, BlueGreenCluster, bg_deployed, to_pause
 from tests.unit.rollouts.builders import T0
 

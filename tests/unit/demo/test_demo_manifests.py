@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from analysis.kinds import ANALYSIS_TEMPLATE
-from kube.durations import parse_duration
-from rollouts.demo.manifests import (
+from cli.demo.manifests import (
     DEMO_EXAMPLE,
     DemoManifestError,
     load_documents,
@@ -16,6 +15,7 @@ from rollouts.demo.manifests import (
     rollout_of,
     scaled_duration,
 )
+from kube.durations import parse_duration
 from rollouts.kinds import ROLLOUT_KIND
 
 PROMETHEUS = "http://127.0.0.1:40123"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rollouts.demo.scenarios import (
+from cli.demo.scenarios import (
     SCENARIOS,
     Scenario,
     ScenarioProgress,

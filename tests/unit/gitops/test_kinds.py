@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from cli.catalogue import kind_for
 from gitops.kinds import APP_PROJECT, APPLICATION, APPLICATION_SET, KINDS
-from rollouts.cli.catalogue import kind_for
 
 
 def test_kinds_are_named_as_argo_cd_names_them() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rollouts.cli.promote import promote_patches
+from cli.promote import promote_patches
 from rollouts.plan import Create, Patch, Plan
 from rollouts.reconcile import decide
 from tests.unit.rollouts.builders import (

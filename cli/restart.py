@@ -11,9 +11,8 @@ from typing import Annotated
 
 import typer
 
-from kube.durations import DurationError, parse_duration
-from rollouts.cli.main import app
-from rollouts.cli.options import (
+from cli.main import app
+from cli.options import (
     ContextOption,
     KubeconfigOption,
     NamespaceOption,
@@ -21,6 +20,7 @@ from rollouts.cli.options import (
     patch_rollout,
     reported_errors,
 )
+from kube.durations import DurationError, parse_duration
 
 
 def restart_at(now: datetime, delay_seconds: float) -> str:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from rollouts.cli.main import app
+from cli.main import app
 
 DISTRIBUTION = "argo-py-rollouts"
 PROGRAM_NAMES = ("rollouts", "kubectl-rollouts")

@@ -13,10 +13,8 @@ from typing import Annotated
 
 import typer
 
-from kube.durations import DurationError, parse_duration
-from kube.resources import ROLLOUTS
-from rollouts.cli.main import app
-from rollouts.cli.options import (
+from cli.main import app
+from cli.options import (
     CliError,
     ContextOption,
     KubeconfigOption,
@@ -25,8 +23,10 @@ from rollouts.cli.options import (
     get_rollout,
     reported_errors,
 )
-from rollouts.cli.phase import DEGRADED, HEALTHY, rollout_phase
-from rollouts.cli.watching import RESYNC, Watches
+from cli.phase import DEGRADED, HEALTHY, rollout_phase
+from cli.watching import RESYNC, Watches
+from kube.durations import DurationError, parse_duration
+from kube.resources import ROLLOUTS
 
 
 def status_line(phase: str, message: str) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from analysis.arguments import ArgumentResolutionError, resolve_arguments
 from analysis.runner.args import values_without_secrets
 from analysis.runner.rules import MetricRules, MetricRulesError
-from rollouts.cli.tree import (
+from cli.tree import (
     COLORS,
     ICON_PROGRESSING,
     Cell,

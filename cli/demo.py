@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from rollouts.cli.main import app
+from cli.main import app
 
 
 class ScenarioChoice(StrEnum):
@@ -46,11 +46,11 @@ def demo_command(
     # Imported here: the sandbox pulls in aiohttp and kmock, which no other command but `sandbox` needs.
     from rich.console import Console
 
-    from rollouts.demo.display import LiveReporter, PlainReporter, Reporter
-    from rollouts.demo.environment import DemoEnvironmentError
-    from rollouts.demo.manifests import DemoManifestError
-    from rollouts.demo.run import DemoOptions, run_demo
-    from rollouts.demo.scenarios import scenarios_named
+    from cli.demo.display import LiveReporter, PlainReporter, Reporter
+    from cli.demo.environment import DemoEnvironmentError
+    from cli.demo.manifests import DemoManifestError
+    from cli.demo.run import DemoOptions, run_demo
+    from cli.demo.scenarios import scenarios_named
     from sandbox.cluster import SandboxError
     from sandbox.prometheus import PrometheusNotInstalled, PrometheusStartError
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from rollouts.cli.phase import (
+from cli.phase import (
     canary_steps,
     current_set_weight,
     current_step,

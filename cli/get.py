@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kube.errors import NotFound
-from kube.resources import ANALYSIS_RUNS, PODS, REPLICASETS, ROLLOUTS, ResourceKind
-from rollouts.cli.main import app
-from rollouts.cli.options import (
+from cli.main import app
+from cli.options import (
     CliError,
     Cluster,
     ContextOption,
@@ -32,9 +30,11 @@ from rollouts.cli.options import (
     reported_errors,
     wants_color,
 )
-from rollouts.cli.phase import FINISHED_PHASES, rollout_phase
-from rollouts.cli.tree import render_rollout
-from rollouts.cli.watching import RESYNC, Change, FrameWriter, Watches, redraw_until
+from cli.phase import FINISHED_PHASES, rollout_phase
+from cli.tree import render_rollout
+from cli.watching import RESYNC, Change, FrameWriter, Watches, redraw_until
+from kube.errors import NotFound
+from kube.resources import ANALYSIS_RUNS, PODS, REPLICASETS, ROLLOUTS, ResourceKind
 
 if TYPE_CHECKING:
     from kube.client import JsonObject

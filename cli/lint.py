@@ -15,9 +15,9 @@ from typing import Annotated
 
 import typer
 
+from cli.main import app
 from kube.kinds import KindSpec
 from kube.manifests import LoadedDocument, ManifestReadError, describe, load_file, load_text, manifest_files
-from rollouts.cli.main import app
 
 STDIN = "-"
 
@@ -96,7 +96,7 @@ def lint_command(
 ) -> None:
     """Validate Rollout, analysis and Argo CD manifests; other kinds are passed over."""
     # Imported here so that a kind package failing to import breaks this command only, not the whole CLI.
-    from rollouts.cli.catalogue import kind_for
+    from cli.catalogue import kind_for
 
     report = LintReport()
     unreadable = False

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rollouts.cli.main import app
-from rollouts.cli.options import (
+from cli.main import app
+from cli.options import (
     ContextOption,
     KubeconfigOption,
     NamespaceOption,
@@ -29,7 +29,7 @@ from rollouts.cli.options import (
     patch_rollout,
     reported_errors,
 )
-from rollouts.cli.phase import canary_steps, current_step_index
+from cli.phase import canary_steps, current_step_index
 
 if TYPE_CHECKING:
     from kube.client import JsonObject

@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kube.errors import NotFound
-from kube.resources import DEPLOYMENTS, REPLICASETS, ROLLOUTS
-from rollouts.cli.main import app
-from rollouts.cli.options import (
+from cli.main import app
+from cli.options import (
     CliError,
     Cluster,
     ContextOption,
@@ -27,7 +25,9 @@ from rollouts.cli.options import (
     label_selector,
     reported_errors,
 )
-from rollouts.cli.tree import HASH_LABEL, REVISION_ANNOTATION
+from cli.tree import HASH_LABEL, REVISION_ANNOTATION
+from kube.errors import NotFound
+from kube.resources import DEPLOYMENTS, REPLICASETS, ROLLOUTS
 
 if TYPE_CHECKING:
     from kube.client import JsonObject

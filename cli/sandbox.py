@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 import httpx
 import typer
 
-from rollouts.cli.main import app
+from cli.main import app
 
 if TYPE_CHECKING:
     from sandbox.cluster import Sandbox
     from sandbox.mesh_traffic import VersionProfile
 
-# rollouts/cli/sandbox.py → the repository (or install) root, where `rollouts crds --out crds` writes.
+# cli/sandbox.py → the repository (or install) root, where `rollouts crds --out crds` writes.
 DEFAULT_CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
 API_WAIT_SECONDS = 10.0
 

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from rollouts.cli.main import app
-from rollouts.cli.options import (
+from cli.main import app
+from cli.options import (
     ContextOption,
     KubeconfigOption,
     NamespaceOption,

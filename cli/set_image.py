@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
-from kube.errors import ApiError, NotFound
-from kube.resources import DEPLOYMENTS, ROLLOUTS, ResourceKind
-from rollouts.cli.main import app
-from rollouts.cli.options import (
+from cli.main import app
+from cli.options import (
     CliError,
     Cluster,
     ContextOption,
@@ -25,6 +23,8 @@ from rollouts.cli.options import (
     get_rollout,
     reported_errors,
 )
+from kube.errors import ApiError, NotFound
+from kube.resources import DEPLOYMENTS, ROLLOUTS, ResourceKind
 
 if TYPE_CHECKING:
     from kube.client import JsonObject

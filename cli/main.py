@@ -15,7 +15,7 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Each command lives in its own module and registers itself on `app`.
-    from rollouts.cli import (  # noqa: F401
+    from cli import (  # noqa: F401
         abort,
         controller,
         crds,

@@ -143,7 +143,7 @@ class DemoEnvironment:
 
     def _start_controller(self) -> None:
         command = [
-            sys.executable, "-c", "from rollouts.cli.main import main; main()",
+            sys.executable, "-c", "from cli.main import main; main()",
             "controller", "--kubeconfig", str(self.kubeconfig), "--metrics-port", "0", *self._controller_args,
         ]
         # A file, not a pipe: nobody reads the log while the demo runs, and a full pipe would block the controller.

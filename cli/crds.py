@@ -8,15 +8,15 @@ from typing import Annotated
 
 import typer
 
+from cli.main import app
 from kube.crdgen import KUSTOMIZATION_FILE, render_crd_files
-from rollouts.cli.main import app
 
 
 def generated_files() -> dict[str, str]:
     """Every file `rollouts crds --out DIR` writes, by name."""
     # Imported here rather than at module load so that one kind failing to import breaks this command only,
     # not every command of the CLI.
-    from rollouts.cli.catalogue import ALL_KINDS
+    from cli.catalogue import ALL_KINDS
 
     return render_crd_files(ALL_KINDS)
 

@@ -26,11 +26,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 
 from analysis.kinds import ANALYSIS_RUN
-from kube.issues import summarize
-from kube.manifests import ManifestReadError, load_file
-from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES
-from rollouts.cli.main import app
-from rollouts.cli.options import (
+from cli.main import app
+from cli.options import (
     CliError,
     Cluster,
     ContextOption,
@@ -40,6 +37,9 @@ from rollouts.cli.options import (
     get_object,
     reported_errors,
 )
+from kube.issues import summarize
+from kube.manifests import ManifestReadError, load_file
+from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES
 
 if TYPE_CHECKING:
     from kube.client import JsonObject

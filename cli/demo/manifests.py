@@ -17,7 +17,7 @@ from kube.manifests import ManifestReadError, load_manifests
 
 JsonObject = dict[str, Any]
 
-# rollouts/demo/manifests.py → the repository root, where examples/ lives (the package is installed editable).
+# cli/demo/manifests.py → the repository root, where examples/ lives (the package is installed editable).
 EXAMPLES_DIR: Final = Path(__file__).resolve().parents[2] / "examples"
 DEMO_EXAMPLE: Final = EXAMPLES_DIR / "canary-analysis"
 

@@ -17,8 +17,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from rollouts.cli.tree import render_rollout
-from rollouts.demo.scenarios import Note, ScenarioProgress, SummaryRow
+from cli.demo.scenarios import Note, ScenarioProgress, SummaryRow
+from cli.tree import render_rollout
 
 JsonObject = dict[str, Any]
 BAR_WIDTH = 40

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from cli.demo.display import Reporter, Snapshot
+from cli.demo.environment import DemoEnvironment
+from cli.demo.manifests import DEMO_EXAMPLE, load_documents, prepare, rollout_of
+from cli.demo.scenarios import Scenario, ScenarioProgress, SummaryRow, summary_row
 from kube.durations import parse_duration
 from kube.resources import ROLLOUTS, VIRTUAL_SERVICES
-from rollouts.demo.display import Reporter, Snapshot
-from rollouts.demo.environment import DemoEnvironment
-from rollouts.demo.manifests import DEMO_EXAMPLE, load_documents, prepare, rollout_of
-from rollouts.demo.scenarios import Scenario, ScenarioProgress, SummaryRow, summary_row
 
 JsonObject = dict[str, Any]
 

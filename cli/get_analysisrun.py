@@ -2,7 +2,7 @@
 
 With ``--watch`` the page is redrawn whenever the run changes (an API watch on that one run, redraws coalesced to
 at most one every 200 ms) and the command ends once the run has completed, as `get rollout -w` ends at Healthy or
-Degraded. Registered on the `get` group of :mod:`rollouts.cli.get`.
+Degraded. Registered on the `get` group of :mod:`cli.get`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kube.resources import ANALYSIS_RUNS
-from rollouts.cli.analysisrun_view import is_completed, render_analysis_run
-from rollouts.cli.get import get_app
-from rollouts.cli.options import (
+from cli.analysisrun_view import is_completed, render_analysis_run
+from cli.get import get_app
+from cli.options import (
     CliError,
     ContextOption,
     KubeconfigOption,
@@ -26,7 +25,8 @@ from rollouts.cli.options import (
     reported_errors,
     wants_color,
 )
-from rollouts.cli.watching import RESYNC, Change, FrameWriter, Watches, redraw_until
+from cli.watching import RESYNC, Change, FrameWriter, Watches, redraw_until
+from kube.resources import ANALYSIS_RUNS
 
 if TYPE_CHECKING:
     from kube.client import JsonObject

@@ -11,11 +11,9 @@ from typing import Annotated, Final
 
 import typer
 
-from kube.errors import NotFound
-from kube.resources import ANALYSIS_RUNS
-from rollouts.cli.analysisrun_view import COMPLETED_PHASES
-from rollouts.cli.main import app
-from rollouts.cli.options import (
+from cli.analysisrun_view import COMPLETED_PHASES
+from cli.main import app
+from cli.options import (
     CliError,
     Cluster,
     ContextOption,
@@ -25,7 +23,9 @@ from rollouts.cli.options import (
     missing_object_message,
     reported_errors,
 )
-from rollouts.cli.tree import analysis_run_phase
+from cli.tree import analysis_run_phase
+from kube.errors import NotFound
+from kube.resources import ANALYSIS_RUNS
 
 TERMINATE_PATCH: Final = {"spec": {"terminate": True}}
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from rollouts.cli.main import app
+from cli.main import app
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 

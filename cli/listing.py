@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli.main import app
+from cli.options import ContextOption, KubeconfigOption, NamespaceOption, connect, reported_errors
+from cli.phase import canary_steps, current_set_weight, desired_replicas, rollout_phase, step_label
+from cli.tree import COLUMN_GAP, age, analysis_run_phase, parse_time, strategy_name
 from kube.resources import ANALYSIS_RUNS, ROLLOUTS
-from rollouts.cli.main import app
-from rollouts.cli.options import ContextOption, KubeconfigOption, NamespaceOption, connect, reported_errors
-from rollouts.cli.phase import canary_steps, current_set_weight, desired_replicas, rollout_phase, step_label
-from rollouts.cli.tree import COLUMN_GAP, age, analysis_run_phase, parse_time, strategy_name
 
 if TYPE_CHECKING:
     from kube.client import JsonObject
