@@ -12,6 +12,7 @@ subresource it wrote through) and the set of fields it owns. The rules are upstr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -23,6 +24,8 @@ from sandbox.emulator.patching import deep_copy
 Operation = Literal["Apply", "Update"]
 Scope = Literal["main", "status", "all"]
 _MAX_MANAGER_LENGTH = 128
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+KUBECTL_MANAGER = "kubectl"  # the manager kubectl apply --server-side uses by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +220,7 @@ def apply(live: Mapping[str, Any] | None, config: Mapping[str, Any], *, manager:
                                      managed_fields.tracked_fields(merged, scope=scope), list_type).changed
 
     conflicts = [Conflict(entry, path) for entry in others for path in sorted(entry.fields & changed)]
-    if conflicts and not force:
+    if conflicts and not force and not _upgrades_client_side_apply(base, manager, conflicts, list_type):
         raise ApplyConflict(conflicts)
 
     kept: list[ManagerEntry] = []
@@ -236,11 +239,52 @@ def apply(live: Mapping[str, Any] | None, config: Mapping[str, Any], *, manager:
         time = previous.time if unchanged and previous is not None else now
         kept.append(ManagerEntry(manager, "Apply", api_version, time, subresource, config_set))
     metadata = dict(merged.get("metadata") or {})
+    _sync_last_applied(metadata, base, config, manager)
     metadata["managedFields"] = write_entries(kept)
     if not metadata["managedFields"]:
         metadata.pop("managedFields")
     merged["metadata"] = metadata
     return merged
+
+
+def _last_applied(obj: Mapping[str, Any]) -> str | None:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(LAST_APPLIED)
+    return value if isinstance(value, str) else None
+
+
+def _upgrades_client_side_apply(live: Mapping[str, Any], manager: str, conflicts: list[Conflict],
+                                list_type: ListTypeOf) -> bool:
+    """Whether kubectl's first server-side apply may take over what client-side ``kubectl apply`` set.
+
+    Upstream lets the manager ``kubectl`` force its apply when every conflicting field is one the object's
+    last-applied-configuration annotation sets, so that switching to ``--server-side`` needs no ``--force-conflicts``.
+    """
+    last_applied = _last_applied(live)
+    if manager != KUBECTL_MANAGER or last_applied is None:
+        return False
+    try:
+        previous = json.loads(last_applied)
+    except ValueError:
+        return False
+    if not isinstance(previous, dict):
+        return False
+    allowed = managed_fields.field_set(managed_fields.tracked_fields(previous), list_type)
+    return all(conflict.path in allowed for conflict in conflicts)
+
+
+def _sync_last_applied(metadata: dict[str, Any], live: Mapping[str, Any], config: Mapping[str, Any],
+                       manager: str) -> None:
+    """Keep a client-side apply annotation in step with kubectl's server-side applies, as upstream does."""
+    if manager != KUBECTL_MANAGER or _last_applied(live) is None:
+        return
+    applied = deep_copy(dict(config))
+    applied_annotations = (applied.get("metadata") or {}).get("annotations")
+    if isinstance(applied_annotations, dict):
+        applied_annotations.pop(LAST_APPLIED, None)
+    annotations = dict(metadata.get("annotations") or {})
+    annotations[LAST_APPLIED] = json.dumps(applied, sort_keys=True, separators=(",", ":"))
+    metadata["annotations"] = annotations
 
 
 def _merge_value(live: Any, applied: Any, names: Names, list_type: ListTypeOf) -> Any:
