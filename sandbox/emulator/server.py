@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import aiohttp.web
@@ -13,7 +14,7 @@ import attrs
 import kmock
 import yaml
 
-from sandbox.emulator import discovery, protobuf, status
+from sandbox.emulator import discovery, protobuf, status, tables
 from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation
 from sandbox.emulator.patching import deep_copy
 from sandbox.emulator.resources import ResourceRegistry, ResourceSpec, ScalePaths, builtin_specs
@@ -147,6 +148,14 @@ def _decode(body: bytes, media_type: str) -> Any:
         return json.loads(body)
     except (ValueError, yaml.YAMLError) as exc:
         raise status.bad_request(f"the request body could not be decoded: {exc}") from None
+
+
+def _table_request(headers: Mapping[str, str], params: Mapping[str, str]) -> tables.TableRequest | None:
+    accept = next((value for key, value in headers.items() if key.lower() == "accept"), "")
+    try:
+        return tables.table_request(accept, params)
+    except tables.TableRequestError as exc:
+        raise status.bad_request(str(exc)) from None
 
 
 def _selectors(params: Mapping[str, str]) -> tuple[LabelSelector, FieldSelector]:
@@ -450,11 +459,15 @@ class ApiEmulator(kmock.KubernetesEmulator):
         if verb == "watch":
             return await self._respond_watch(raw, spec, namespace, path.name, params, record)
         if verb == "list":
-            return self._respond_list(spec, namespace, params)
+            return self._respond_list(spec, namespace, params, _table_request(request.headers, params))
         if verb == "get":
             if path.subresource == "scale":
                 return _json_response(self.api.get_scale(spec, namespace, cast(str, path.name)))
-            return _json_response(_versioned(self.api.get(spec, namespace, cast(str, path.name)), spec))
+            obj = _versioned(self.api.get(spec, namespace, cast(str, path.name)), spec)
+            table = _table_request(request.headers, params) if path.subresource is None else None
+            if table is not None:
+                return _json_response(tables.build_table(spec, [obj], table, datetime.now(UTC)))
+            return _json_response(obj)
         if verb == "create":
             if path.name is not None:
                 raise status.method_not_allowed()
@@ -530,8 +543,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
             dry_run=dry_run,
         )
 
-    def _respond_list(self, spec: ResourceSpec, namespace: str | None,
-                    params: Mapping[str, str]) -> aiohttp.web.StreamResponse:
+    def _respond_list(self, spec: ResourceSpec, namespace: str | None, params: Mapping[str, str],
+                      table: tables.TableRequest | None = None) -> aiohttp.web.StreamResponse:
         labels, fields = _selectors(params)
         try:
             limit = int(params["limit"]) if params.get("limit") else None
@@ -544,6 +557,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
             list_meta["continue"] = result.continue_token
         if result.remaining is not None:
             list_meta["remainingItemCount"] = result.remaining
+        if table is not None:
+            items = [_versioned(obj, spec) for obj in result.items]
+            return _json_response(tables.build_table(spec, items, table, datetime.now(UTC), list_meta))
         return _json_response({
             "kind": spec.list_kind,
             "apiVersion": spec.api_version,
