@@ -14,8 +14,8 @@ import attrs
 import kmock
 import yaml
 
-from sandbox.emulator import discovery, protobuf, status, tables
-from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation
+from sandbox.emulator import discovery, openapi, protobuf, schema_validation, status, tables
+from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation, apply_patch
 from sandbox.emulator.patching import deep_copy
 from sandbox.emulator.resources import ResourceRegistry, ResourceSpec, ScalePaths, builtin_specs
 from sandbox.emulator.selectors import (
@@ -218,6 +218,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
     store: ObjectStore = attrs.field(init=False)
     api: ObjectApi = attrs.field(init=False)
     _writes: int = attrs.field(default=0, init=False)
+    _openapi: openapi.OpenApiDocuments = attrs.field(factory=openapi.OpenApiDocuments, init=False)
 
     def __attrs_post_init__(self) -> None:
         # kmock's own fallbacks (and its object tracking in _handle) are deliberately not installed.
@@ -428,11 +429,22 @@ class ApiEmulator(kmock.KubernetesEmulator):
             document = discovery.api_resource_list(self.registry, parts[1], parts[2])
         elif parts == ["version"]:
             document = dict(discovery.SERVER_VERSION)
+        elif parts[:2] == ["openapi", "v3"]:
+            document = self._openapi_v3(parts[2:])
         elif parts and parts[0] in ("healthz", "livez", "readyz"):
             return aiohttp.web.Response(text="ok", content_type="text/plain")
         if document is None:
             raise status.unknown_resource()
         return _json_response(document)
+
+    def _openapi_v3(self, parts: list[str]) -> dict[str, Any] | None:
+        if not parts:
+            return self._openapi.index(self.registry)
+        if parts[0] == "api" and len(parts) == 2:
+            return self._openapi.group_version(self.registry, "", parts[1])
+        if parts[0] == "apis" and len(parts) == 3:
+            return self._openapi.group_version(self.registry, parts[1], parts[2])
+        return None
 
     async def _serve_resource(self, request: kmock.Request, raw: aiohttp.web.BaseRequest, path: ApiPath,
                               record: RequestRecord, params: dict[str, str]) -> aiohttp.web.StreamResponse:
@@ -472,11 +484,15 @@ class ApiEmulator(kmock.KubernetesEmulator):
             if path.name is not None:
                 raise status.method_not_allowed()
             body = _decode(request.body, _media_type(request.headers))
+            if params.get("fieldValidation") == "Strict":
+                schema_validation.refuse_unknown_fields(spec, body)
             created = self.api.create(spec, namespace, body, dry_run=dry_run)
             return _json_response(_versioned(created, spec), 201)
         name = cast(str, path.name)
         if verb == "update":
             body = _decode(request.body, _media_type(request.headers))
+            if params.get("fieldValidation") == "Strict" and path.subresource != "scale":
+                schema_validation.refuse_unknown_fields(spec, body)
             if path.subresource == "scale":
                 scale = self.api.update_scale(spec, namespace, name, body=body, dry_run=dry_run)
                 return _json_response(scale)
@@ -489,6 +505,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 scale = self.api.update_scale(spec, namespace, name, patch_type=patch_type, body=body,
                                               dry_run=dry_run)
                 return _json_response(scale)
+            if params.get("fieldValidation") == "Strict":
+                current = self.api.get(spec, namespace, name)
+                schema_validation.refuse_unknown_fields(spec, apply_patch(current, patch_type, body))
             obj = self.api.patch(spec, namespace, name, patch_type, body, subresource=path.subresource,
                                  dry_run=dry_run)
             return _json_response(_versioned(obj, spec))
