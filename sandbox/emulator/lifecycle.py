@@ -27,6 +27,7 @@ from sandbox.emulator.resources import (
     specs_from_crd,
     storage_version,
 )
+from sandbox.emulator.schema_validation import admit_custom_resource
 from sandbox.emulator.selectors import FieldSelector, LabelSelector, format_label_selector
 from sandbox.emulator.store import CLUSTER, Obj, ObjectStore, meta
 
@@ -280,7 +281,7 @@ class ObjectApi:
             obj.update((k, v) for k, v in body.items() if k not in ("apiVersion", "kind", "metadata"))
             if spec.has_status:
                 obj.pop("status", None)  # status is written only through /status
-            obj = self._defaults_on_create(spec, obj)
+            obj = admit_custom_resource(spec, self._defaults_on_create(spec, obj))
             if spec.storage_key == CRDS:
                 self._validate_crd(obj)
             if manager is not None:
@@ -488,6 +489,7 @@ class ObjectApi:
             _check_string_maps(new_meta)
         new["apiVersion"] = current.get("apiVersion", spec.api_version)
         new["kind"] = spec.kind
+        new = admit_custom_resource(spec, new)  # pruned before generation is compared, as upstream
         new_meta["resourceVersion"] = current_meta.get("resourceVersion")
         new_meta["generation"] = current_meta.get("generation", 1)
 

@@ -1,8 +1,13 @@
-"""Decoding the protobuf bodies kubectl sends from its generators (``kubectl create ns|configmap|secret``).
+"""Decoding the protobuf bodies kubectl sends from its generators (``kubectl create ns|configmap|secret|
+deployment|job|cronjob|service|serviceaccount``).
 
 Those commands use client-go's typed clients, which send ``application/vnd.kubernetes.protobuf`` and do not
-fall back to JSON on 415. Only the kinds those commands build are described here; any other kind is refused.
-Field numbers come from the ``generated.proto`` files of k8s.io/api and k8s.io/apimachinery.
+fall back to JSON on 415. Only the kinds (and, within them, the fields) those commands build are described
+here; any other kind, or a described kind carrying a field this decoder does not know with a value set, is
+refused with :class:`ProtobufError` naming it, so nothing is silently dropped. Field numbers come from the
+``generated.proto`` files of k8s.io/api and k8s.io/apimachinery. Go writes every non-pointer field, zero or
+not, so zero values are dropped (as JSON's ``omitempty`` would); ``optional`` marks Go pointers, whose
+presence is meaningful even at zero (``replicas: 0``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 MAGIC = b"k8s\x00"
+SEND_JSON = ("send JSON instead: `kubectl create … --dry-run=client -o yaml | kubectl apply -f -`, or"
+             " `kubectl apply -f` a manifest")
 
 
 class ProtobufError(ValueError):
@@ -23,10 +30,11 @@ class ProtobufError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
-    type: str  # string, bytes, int, bool, time, message, map
+    type: str  # string, bytes, int, bool, time, message, map, intstr, ignore (read-only: status)
     repeated: bool = False
     schema: dict[int, Field] | None = None  # for messages
-    map_value: str = "string"  # for maps: string or bytes
+    map_value: str = "string"  # for maps: string, bytes or quantity
+    optional: bool = False  # a Go pointer: present means set, even to a zero value
 
 
 _OWNER_REFERENCE = {
@@ -52,7 +60,141 @@ _OBJECT_META = {
     14: Field("finalizers", "string", repeated=True),
 }
 
+_LABEL_SELECTOR = {
+    1: Field("matchLabels", "map"),
+    2: Field("matchExpressions", "message", repeated=True, schema={
+        1: Field("key", "string"), 2: Field("operator", "string"), 3: Field("values", "string", repeated=True)}),
+}
+
+_CONTAINER = {
+    1: Field("name", "string"),
+    2: Field("image", "string"),
+    3: Field("command", "string", repeated=True),
+    4: Field("args", "string", repeated=True),
+    5: Field("workingDir", "string"),
+    6: Field("ports", "message", repeated=True, schema={
+        1: Field("name", "string"), 2: Field("hostPort", "int"), 3: Field("containerPort", "int"),
+        4: Field("protocol", "string"), 5: Field("hostIP", "string")}),
+    7: Field("env", "message", repeated=True, schema={1: Field("name", "string"), 2: Field("value", "string")}),
+    8: Field("resources", "message", schema={
+        1: Field("limits", "map", map_value="quantity"), 2: Field("requests", "map", map_value="quantity")}),
+    13: Field("terminationMessagePath", "string"),
+    14: Field("imagePullPolicy", "string"),
+    16: Field("stdin", "bool"),
+    17: Field("stdinOnce", "bool"),
+    18: Field("tty", "bool"),
+    20: Field("terminationMessagePolicy", "string"),
+}
+
+_POD_SPEC = {
+    2: Field("containers", "message", repeated=True, schema=_CONTAINER),
+    3: Field("restartPolicy", "string"),
+    4: Field("terminationGracePeriodSeconds", "int", optional=True),
+    5: Field("activeDeadlineSeconds", "int", optional=True),
+    6: Field("dnsPolicy", "string"),
+    7: Field("nodeSelector", "map"),
+    8: Field("serviceAccountName", "string"),
+    9: Field("serviceAccount", "string"),
+    10: Field("nodeName", "string"),
+    11: Field("hostNetwork", "bool"),
+    12: Field("hostPID", "bool"),
+    13: Field("hostIPC", "bool"),
+    16: Field("hostname", "string"),
+    17: Field("subdomain", "string"),
+    19: Field("schedulerName", "string"),
+    20: Field("initContainers", "message", repeated=True, schema=_CONTAINER),
+    24: Field("priorityClassName", "string"),
+}
+
+_POD_TEMPLATE = {1: Field("metadata", "message", schema=_OBJECT_META), 2: Field("spec", "message", schema=_POD_SPEC)}
+
+_JOB_SPEC = {
+    1: Field("parallelism", "int", optional=True),
+    2: Field("completions", "int", optional=True),
+    3: Field("activeDeadlineSeconds", "int", optional=True),
+    4: Field("selector", "message", schema=_LABEL_SELECTOR),
+    5: Field("manualSelector", "bool", optional=True),
+    6: Field("template", "message", schema=_POD_TEMPLATE),
+    7: Field("backoffLimit", "int", optional=True),
+    8: Field("ttlSecondsAfterFinished", "int", optional=True),
+    9: Field("completionMode", "string", optional=True),
+    10: Field("suspend", "bool", optional=True),
+}
+
+_STATUS = Field("status", "ignore")  # a create carries the zero status; the server owns it
+
 SCHEMAS: dict[tuple[str, str], dict[int, Field]] = {
+    ("apps/v1", "Deployment"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("spec", "message", schema={
+            1: Field("replicas", "int", optional=True),
+            2: Field("selector", "message", schema=_LABEL_SELECTOR),
+            3: Field("template", "message", schema=_POD_TEMPLATE),
+            4: Field("strategy", "message", schema={
+                1: Field("type", "string"),
+                2: Field("rollingUpdate", "message", schema={
+                    1: Field("maxUnavailable", "intstr"), 2: Field("maxSurge", "intstr")}),
+            }),
+            5: Field("minReadySeconds", "int"),
+            6: Field("revisionHistoryLimit", "int", optional=True),
+            7: Field("paused", "bool"),
+            9: Field("progressDeadlineSeconds", "int", optional=True),
+        }),
+        3: _STATUS,
+    },
+    ("batch/v1", "Job"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("spec", "message", schema=_JOB_SPEC),
+        3: _STATUS,
+    },
+    ("batch/v1", "CronJob"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("spec", "message", schema={
+            1: Field("schedule", "string"),
+            2: Field("startingDeadlineSeconds", "int", optional=True),
+            3: Field("concurrencyPolicy", "string"),
+            4: Field("suspend", "bool", optional=True),
+            5: Field("jobTemplate", "message", schema={
+                1: Field("metadata", "message", schema=_OBJECT_META),
+                2: Field("spec", "message", schema=_JOB_SPEC)}),
+            6: Field("successfulJobsHistoryLimit", "int", optional=True),
+            7: Field("failedJobsHistoryLimit", "int", optional=True),
+            8: Field("timeZone", "string", optional=True),
+        }),
+        3: _STATUS,
+    },
+    ("v1", "Service"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("spec", "message", schema={
+            1: Field("ports", "message", repeated=True, schema={
+                1: Field("name", "string"), 2: Field("protocol", "string"), 3: Field("port", "int"),
+                4: Field("targetPort", "intstr"), 5: Field("nodePort", "int"),
+                6: Field("appProtocol", "string", optional=True)}),
+            2: Field("selector", "map"),
+            3: Field("clusterIP", "string"),
+            4: Field("type", "string"),
+            5: Field("externalIPs", "string", repeated=True),
+            7: Field("sessionAffinity", "string"),
+            8: Field("loadBalancerIP", "string"),
+            9: Field("loadBalancerSourceRanges", "string", repeated=True),
+            10: Field("externalName", "string"),
+            11: Field("externalTrafficPolicy", "string"),
+            12: Field("healthCheckNodePort", "int"),
+            13: Field("publishNotReadyAddresses", "bool"),
+            17: Field("ipFamilyPolicy", "string", optional=True),
+            18: Field("clusterIPs", "string", repeated=True),
+            19: Field("ipFamilies", "string", repeated=True),
+            20: Field("allocateLoadBalancerNodePorts", "bool", optional=True),
+            21: Field("loadBalancerClass", "string", optional=True),
+            22: Field("internalTrafficPolicy", "string", optional=True),
+        }),
+        3: _STATUS,
+    },
+    ("v1", "ServiceAccount"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        3: Field("imagePullSecrets", "message", repeated=True, schema={1: Field("name", "string")}),
+        4: Field("automountServiceAccountToken", "bool", optional=True),
+    },
     ("v1", "Namespace"): {
         1: Field("metadata", "message", schema=_OBJECT_META),
         2: Field("spec", "message", schema={1: Field("finalizers", "string", repeated=True)}),
@@ -126,34 +268,73 @@ def _bytes(value: int | bytes) -> bytes:
     return value
 
 
-def _message(buf: bytes, schema: dict[int, Field]) -> dict[str, Any]:
+def _is_zero(value: int | bytes) -> bool:
+    """Whether a field holds only Go zero values (what Go writes for fields nobody set)."""
+    if isinstance(value, int):
+        return value == 0
+    if not value:
+        return True
+    try:
+        return all(_is_zero(inner) for _, inner in _wire_fields(value))
+    except ProtobufError:
+        return False
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value  # negative int32/int64 are 64-bit two's complement
+
+
+def _int_or_string(buf: bytes) -> int | str:
+    fields = dict(_wire_fields(buf))
+    if fields.get(1) == 1:
+        return _bytes(fields.get(3, b"")).decode()
+    intval = fields.get(2, 0)
+    return _signed(intval) if isinstance(intval, int) else 0
+
+
+def _map_value(raw: bytes, kind: str) -> str | bytes:
+    if kind == "bytes":
+        return raw
+    if kind == "quantity":  # resource.Quantity is a message holding its string form in field 1
+        return _bytes(dict(_wire_fields(raw)).get(1, b"")).decode()
+    return raw.decode()
+
+
+def _message(buf: bytes, schema: dict[int, Field], path: str = "") -> dict[str, Any]:
     result: dict[str, Any] = {}
     for number, value in _wire_fields(buf):
         field = schema.get(number)
         if field is None:
-            continue  # fields kubectl's generators leave empty (status, managedFields, …)
+            if _is_zero(value):
+                continue  # Go writes the zero value of every field nobody set
+            raise ProtobufError(f"field number {number} of {path or 'the object'} is set, and this decoder does not"
+                                " know it")
+        if field.type == "ignore":
+            continue
         decoded: Any
         if field.type == "map":
             entry = dict(_wire_fields(_bytes(value)))
             key = _bytes(entry.get(1, b"")).decode()
             raw = _bytes(entry.get(2, b""))
-            result.setdefault(field.name, {})[key] = raw.decode() if field.map_value == "string" else raw
+            result.setdefault(field.name, {})[key] = _map_value(raw, field.map_value)
             continue
         if field.type == "string":
             decoded = _bytes(value).decode()
         elif field.type == "bytes":
             decoded = _bytes(value)
+        elif field.type == "intstr":
+            decoded = _int_or_string(_bytes(value))
         elif field.type == "int":
-            decoded = value if isinstance(value, int) else 0
+            decoded = _signed(value) if isinstance(value, int) else 0
         elif field.type == "bool":
             decoded = bool(value)
         elif field.type == "time":
             decoded = _time(_bytes(value))
         else:
-            decoded = _message(_bytes(value), field.schema or {})
+            decoded = _message(_bytes(value), field.schema or {}, f"{path}.{field.name}" if path else field.name)
         if field.repeated:
             result.setdefault(field.name, []).append(decoded)
-        elif decoded not in ("", 0, None, False, {}):  # Go writes zero values; JSON would omit them
+        elif field.optional or decoded not in ("", 0, None, False, {}):
             result[field.name] = decoded
     return result
 
@@ -175,8 +356,11 @@ def decode(body: bytes) -> dict[str, Any]:
             raw = _bytes(value)
     schema = SCHEMAS.get((api_version, kind))
     if schema is None:
-        raise ProtobufError(f"protobuf bodies of {api_version}/{kind} are not supported; send JSON")
-    obj = _message(raw, schema)
+        raise ProtobufError(f"protobuf bodies of {api_version}/{kind} are not supported; {SEND_JSON}")
+    try:
+        obj = _message(raw, schema)
+    except ProtobufError as exc:
+        raise ProtobufError(f"{api_version}/{kind}: {exc}; {SEND_JSON}") from None
     # JSON carries byte maps base64-encoded.
     for field in ("data", "binaryData") if kind in ("Secret", "ConfigMap") else ():
         values = obj.get(field)

@@ -24,6 +24,18 @@ class ScalePaths:
     label_selector: str | None = None  # None: derive from ``.spec.selector`` as the built-in controllers do
 
 
+@dataclass(frozen=True, slots=True)
+class CustomColumn:
+    """One of a CRD version's ``additionalPrinterColumns``."""
+
+    name: str
+    type: str
+    json_path: str
+    format: str = ""
+    description: str = ""
+    priority: int = 0
+
+
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
 
@@ -42,6 +54,9 @@ class ResourceSpec:
     custom: bool = False  # served from a CRD: strategic merge patch is refused, as by a real API server
     scale: ScalePaths | None = None
     returns_deleted_object: bool = False  # DELETE answers with the object instead of a Status
+    printer_columns: tuple[CustomColumn, ...] = ()  # a CRD version's additionalPrinterColumns
+    # A CRD version's openAPIV3Schema (None: not validated, nothing pruned); compared by identity only.
+    schema: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def api_version(self) -> str:
@@ -163,6 +178,8 @@ def specs_from_crd(crd: Mapping[str, Any]) -> list[ResourceSpec]:
         specs.append(ResourceSpec(
             group=group,
             version=version.get("name", ""),
+            printer_columns=_printer_columns(version),
+            schema=(version.get("schema") or spec.get("validation") or {}).get("openAPIV3Schema"),
             plural=plural,
             kind=kind,
             namespaced=scope == "Namespaced",
@@ -175,6 +192,19 @@ def specs_from_crd(crd: Mapping[str, Any]) -> list[ResourceSpec]:
             returns_deleted_object=True,
         ))
     return specs
+
+
+def _printer_columns(version: Mapping[str, Any]) -> tuple[CustomColumn, ...]:
+    columns: list[CustomColumn] = []
+    for column in version.get("additionalPrinterColumns") or []:
+        if not isinstance(column, Mapping) or not column.get("name") or not column.get("jsonPath"):
+            raise CrdError("spec.versions[].additionalPrinterColumns", "Required value: name and jsonPath")
+        columns.append(CustomColumn(
+            name=str(column["name"]), type=str(column.get("type") or "string"), json_path=str(column["jsonPath"]),
+            format=str(column.get("format") or ""), description=str(column.get("description") or ""),
+            priority=int(column.get("priority") or 0),
+        ))
+    return tuple(columns)
 
 
 def storage_version(crd: Mapping[str, Any]) -> str:

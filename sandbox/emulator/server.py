@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import aiohttp.web
@@ -13,8 +14,8 @@ import attrs
 import kmock
 import yaml
 
-from sandbox.emulator import discovery, protobuf, status
-from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation
+from sandbox.emulator import discovery, openapi, protobuf, schema_validation, status, tables
+from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation, apply_patch
 from sandbox.emulator.patching import deep_copy
 from sandbox.emulator.resources import ResourceRegistry, ResourceSpec, ScalePaths, builtin_specs
 from sandbox.emulator.selectors import (
@@ -152,6 +153,14 @@ def _decode(body: bytes, media_type: str) -> Any:
         raise status.bad_request(f"the request body could not be decoded: {exc}") from None
 
 
+def _table_request(headers: Mapping[str, str], params: Mapping[str, str]) -> tables.TableRequest | None:
+    accept = next((value for key, value in headers.items() if key.lower() == "accept"), "")
+    try:
+        return tables.table_request(accept, params)
+    except tables.TableRequestError as exc:
+        raise status.bad_request(str(exc)) from None
+
+
 def _selectors(params: Mapping[str, str]) -> tuple[LabelSelector, FieldSelector]:
     try:
         labels = parse_label_selector(params.get("labelSelector"))
@@ -212,6 +221,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
     store: ObjectStore = attrs.field(init=False)
     api: ObjectApi = attrs.field(init=False)
     _writes: int = attrs.field(default=0, init=False)
+    _openapi: openapi.OpenApiDocuments = attrs.field(factory=openapi.OpenApiDocuments, init=False)
 
     def __attrs_post_init__(self) -> None:
         # kmock's own fallbacks (and its object tracking in _handle) are deliberately not installed.
@@ -422,11 +432,22 @@ class ApiEmulator(kmock.KubernetesEmulator):
             document = discovery.api_resource_list(self.registry, parts[1], parts[2])
         elif parts == ["version"]:
             document = dict(discovery.SERVER_VERSION)
+        elif parts[:2] == ["openapi", "v3"]:
+            document = self._openapi_v3(parts[2:])
         elif parts and parts[0] in ("healthz", "livez", "readyz"):
             return aiohttp.web.Response(text="ok", content_type="text/plain")
         if document is None:
             raise status.unknown_resource()
         return _json_response(document)
+
+    def _openapi_v3(self, parts: list[str]) -> dict[str, Any] | None:
+        if not parts:
+            return self._openapi.index(self.registry)
+        if parts[0] == "api" and len(parts) == 2:
+            return self._openapi.group_version(self.registry, "", parts[1])
+        if parts[0] == "apis" and len(parts) == 3:
+            return self._openapi.group_version(self.registry, parts[1], parts[2])
+        return None
 
     async def _serve_resource(self, request: kmock.Request, raw: aiohttp.web.BaseRequest, path: ApiPath,
                               record: RequestRecord, params: dict[str, str]) -> aiohttp.web.StreamResponse:
@@ -457,20 +478,28 @@ class ApiEmulator(kmock.KubernetesEmulator):
         if verb == "watch":
             return await self._respond_watch(raw, spec, namespace, path.name, params, record)
         if verb == "list":
-            return self._respond_list(spec, namespace, params)
+            return self._respond_list(spec, namespace, params, _table_request(request.headers, params))
         if verb == "get":
             if path.subresource == "scale":
                 return _json_response(self.api.get_scale(spec, namespace, cast(str, path.name)))
-            return _json_response(_versioned(self.api.get(spec, namespace, cast(str, path.name)), spec))
+            obj = _versioned(self.api.get(spec, namespace, cast(str, path.name)), spec)
+            table = _table_request(request.headers, params) if path.subresource is None else None
+            if table is not None:
+                return _json_response(tables.build_table(spec, [obj], table, datetime.now(UTC)))
+            return _json_response(obj)
         if verb == "create":
             if path.name is not None:
                 raise status.method_not_allowed()
             body = _decode(request.body, _media_type(request.headers))
+            if params.get("fieldValidation") == "Strict":
+                schema_validation.refuse_unknown_fields(spec, body)
             created = self.api.create(spec, namespace, body, dry_run=dry_run, manager=manager)
             return _json_response(_versioned(created, spec), 201)
         name = cast(str, path.name)
         if verb == "update":
             body = _decode(request.body, _media_type(request.headers))
+            if params.get("fieldValidation") == "Strict" and path.subresource != "scale":
+                schema_validation.refuse_unknown_fields(spec, body)
             if path.subresource == "scale":
                 scale = self.api.update_scale(spec, namespace, name, body=body, dry_run=dry_run, manager=manager)
                 return _json_response(scale)
@@ -489,6 +518,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 scale = self.api.update_scale(spec, namespace, name, patch_type=patch_type, body=body,
                                               dry_run=dry_run, manager=manager)
                 return _json_response(scale)
+            if params.get("fieldValidation") == "Strict":
+                current = self.api.get(spec, namespace, name)
+                schema_validation.refuse_unknown_fields(spec, apply_patch(current, patch_type, body))
             obj = self.api.patch(spec, namespace, name, patch_type, body, subresource=path.subresource,
                                  dry_run=dry_run, manager=manager)
             return _json_response(_versioned(obj, spec))
@@ -548,8 +580,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
             dry_run=dry_run,
         )
 
-    def _respond_list(self, spec: ResourceSpec, namespace: str | None,
-                    params: Mapping[str, str]) -> aiohttp.web.StreamResponse:
+    def _respond_list(self, spec: ResourceSpec, namespace: str | None, params: Mapping[str, str],
+                      table: tables.TableRequest | None = None) -> aiohttp.web.StreamResponse:
         labels, fields = _selectors(params)
         try:
             limit = int(params["limit"]) if params.get("limit") else None
@@ -562,6 +594,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
             list_meta["continue"] = result.continue_token
         if result.remaining is not None:
             list_meta["remainingItemCount"] = result.remaining
+        if table is not None:
+            items = [_versioned(obj, spec) for obj in result.items]
+            return _json_response(tables.build_table(spec, items, table, datetime.now(UTC), list_meta))
         return _json_response({
             "kind": spec.list_kind,
             "apiVersion": spec.api_version,

@@ -53,7 +53,7 @@ def test_discovery_documents(http: httpx.Client) -> None:
     assert http.get("/apis/apps").json()["kind"] == "APIGroup"
     assert http.get("/version").json()["major"] == "1"
     assert http.get("/apis/no.such.group").status_code == 404
-    assert http.get("/openapi/v3").status_code == 404
+    assert http.get("/openapi/v3/apis/no.such.group/v1").status_code == 404
     assert http.get("/healthz").text == "ok"
 
 
