@@ -213,8 +213,8 @@ class ControllerSimulator:
                 self._informers[resource.plural] = Informer(
                     self._client, resource.collection, handler, kind=resource.plural
                 )
-            for resource, _ in watched:
-                await self._informers[resource.plural].start()
+            for informer in self._informers.values():
+                await informer.start()
         except BaseException:
             await self.stop()
             raise
