@@ -109,7 +109,7 @@ def _git_http_handler(project_root: Path, username: str, password: str) -> type[
     class Handler(BaseHTTPRequestHandler):
         """Runs ``git http-backend`` as a CGI for each request that brings the right basic-auth header."""
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
         def _serve(self) -> None:
@@ -179,7 +179,7 @@ def git_http_server(project_root: Path, username: str, password: str) -> Iterato
 
 
 class _QuietFiles(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
