@@ -392,6 +392,10 @@ def plan_sync_step(
             else t
             for t in built
         ]
+    if options.create_namespace:
+        # The namespace CreateNamespace manages is not one of the app's resources: never a prune candidate.
+        managed_namespace = ResourceKey("", "Namespace", "", ctx.namespace)
+        built = [t for t in built if not (t.is_prune and t.key == managed_namespace)]
     namespace_task = _namespace_task(app, built, live, ctx)
     ordered = order_tasks(built + ([namespace_task] if namespace_task else []))
     tasks = with_recorded_results(ordered, recorded_results(state))
@@ -429,6 +433,8 @@ def plan_sync_step(
         if ordered_namespace is not None and ordered_namespace.live is None:
             if ordered_namespace.pending:
                 actions.append(_apply_action(ordered_namespace, NAMESPACE, False))
+            # Created ahead of everything else: not part of the dry run nor of the first wave.
+            tasks = [t.with_result(t.status, SUCCEEDED, t.message) if t is ordered_namespace else t for t in tasks]
             dry_run_tasks = [t for t in tasks if t.result_key != namespace_key]
         for task in _out_of_sync_only(dry_run_tasks, ctx):
             if task.is_prune:
