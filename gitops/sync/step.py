@@ -458,12 +458,10 @@ def plan_sync_step(
     main = [t for t in tasks if t.phase != HookType.SYNC_FAIL.value]
     pending = _out_of_sync_only([t for t in main if t.pending], ctx)
 
-    if started and not pending:
-        success = _final_wave_applied(main)
-        if success:
-            cleanup = _hook_cleanup(tasks, ctx, on_success=True)
-            finish(state, OperationPhase.SUCCEEDED.value, "successfully synced (all tasks run)", now)
-            return SyncStep(tuple(cleanup), state, None, True)
+    if started and not pending and not ctx.dry_run and _final_wave_applied(main):
+        cleanup = _hook_cleanup(tasks, ctx, on_success=True)
+        finish(state, OperationPhase.SUCCEEDED.value, "successfully synced (all tasks run)", now)
+        return SyncStep(tuple(cleanup), state, None, True)
 
     refreshed = [_refreshed(t, health) for t in tasks]
     for before, after in zip(tasks, refreshed, strict=True):
@@ -519,23 +517,16 @@ def _hook_cleanup(tasks: Sequence[SyncTask], ctx: _Context, *, on_success: bool)
 
 
 def _final_wave_applied(main: Sequence[SyncTask]) -> bool:
-    """Nothing is left to apply and the only unfinished tasks are resources of the last wave that was applied.
+    """Nothing is left to apply, nothing failed, and the last wave that ran held no hooks.
 
-    gitops-engine declares success right after applying the last wave when it holds no hooks — without waiting for
-    those resources' health. The results of that wave are recorded after this pass, so it is recognised here, on
-    the next one, before any health refresh.
+    gitops-engine declares success right after running the last wave when it holds no hooks — without waiting for
+    those resources' health or their prunes' deletion. That wave's results are recorded after the pass that ran
+    it, so the moment is recognised here, on the next pass, before any health refresh.
     """
-    if any(t.completed and not t.successful for t in main):
+    if any(t.completed and not t.successful for t in main) or any(t.hook and t.running for t in main):
         return False
-    running = [t for t in main if t.running]
-    if not running or any(t.hook for t in running):
+    done = [t for t in main if not t.pending]
+    if not done:
         return False
-    steps = {(PHASE_ORDER.get(t.phase, 0), t.wave) for t in running}
-    if len(steps) != 1:
-        return False
-    (last,) = steps
-    in_last = [t for t in main if (PHASE_ORDER.get(t.phase, 0), t.wave) == last]
-    if any(t.hook for t in in_last):
-        # A wave with hooks is never declared done on apply: gitops-engine waits for the hooks.
-        return False
-    return all((PHASE_ORDER.get(t.phase, 0), t.wave) <= last for t in main if not t.pending)
+    last = max((PHASE_ORDER.get(t.phase, 0), t.wave) for t in done)
+    return not any(t.hook for t in done if (PHASE_ORDER.get(t.phase, 0), t.wave) == last)
