@@ -24,17 +24,12 @@ from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_W
 from analysis.controller.controller import AnalysisController, AnalysisOptions
 from analysis.controller.handlers import register_handlers as register_analysis_handlers
 from kube.client import AsyncKubeClient, KubeClient, load_api_client
+from kube.controller_runner import DEFAULT_RESYNC_SECONDS
 from kube.errors import ApiError, KubeError, NotFound
 from kube.kopf_operator import configure_settings, connection_info
 from kube.leader_election import KubeLeaseStore, LeaderElectionConfig, LeaderElector, LeaderMetric
 from kube.resources import ROLLOUTS
-from rollouts.controller.controller import (
-    DEFAULT_METRICS_PORT,
-    DEFAULT_RESYNC_SECONDS,
-    DEFAULT_WORKERS,
-    ControllerOptions,
-    RolloutController,
-)
+from rollouts.controller.controller import DEFAULT_METRICS_PORT, DEFAULT_WORKERS, ControllerOptions, RolloutController
 from rollouts.controller.handlers import register_handlers
 from rollouts.controller.leadership import Leadership, WorkerPool, process_probes
 from rollouts.controller.reconciler import Decide
