@@ -209,7 +209,7 @@ class ControllerSimulator:
                 (PODS, self._on_pod),
             ]
             for resource, handler in watched:
-                self._queues[resource.plural] = WorkQueue()
+                self._queues[resource.plural] = WorkQueue(backoff_base=0.05, backoff_max=5.0)
                 self._informers[resource.plural] = Informer(
                     self._client, resource.collection, handler, kind=resource.plural
                 )
@@ -370,7 +370,7 @@ class ControllerSimulator:
                 raise
             except Exception as error:
                 logger.warning("sync of %s/%s failed, retrying: %s", key[0], key[1], error)
-                queue.add_rate_limited(key)
+                queue.add_after(key, queue.backoff(key))
             finally:
                 queue.done(key)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
-import jq  # type: ignore[import-not-found]  # the jq bindings ship no type hints
+import jq  # the jq bindings ship no type hints
 
 from gitops.resources import JsonObject, ResourceKey
 
