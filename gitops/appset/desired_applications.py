@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitops.appset.generators.clusters import Cluster, clusters_params
+from gitops.appset.generators.clusters import clusters_params
 from gitops.appset.generators.combining import matrix_params, merge_params
 from gitops.appset.generators.git import GitReader, git_params
 from gitops.appset.generators.list_generator import GeneratorError, list_params
@@ -18,6 +18,7 @@ from gitops.appset.go_template import TemplateError
 from gitops.appset.parameters import Params, flatten
 from gitops.appset.selection import selector_matches
 from gitops.appset.templating import merge_over, render_application
+from gitops.clusters import ClusterConfig
 
 SUPPORTED = ("list", "clusters", "git", "matrix", "merge")
 
@@ -35,7 +36,7 @@ class Sources:
     """What generators read beyond the ApplicationSet itself."""
 
     git: GitReader
-    clusters: Sequence[Cluster] = ()
+    clusters: Sequence[ClusterConfig] = ()
 
 
 def _generator_type(generator: Mapping[str, Any]) -> str:

@@ -6,10 +6,7 @@ the generator has no selector, as in Argo CD.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from gitops.appset.go_template import TemplateError
@@ -17,61 +14,22 @@ from gitops.appset.names import sanitize_name
 from gitops.appset.parameters import Params
 from gitops.appset.selection import selector_matches
 from gitops.appset.templating import render_value
-
-CLUSTER_SECRET_LABEL = "argocd.argoproj.io/secret-type"
-LOCAL_SERVER = "https://kubernetes.default.svc"
-LOCAL_NAME = "in-cluster"
+from gitops.clusters import LOCAL_CLUSTER, ClusterConfig
 
 
-@dataclass(frozen=True)
-class Cluster:
-    """A destination cluster as an Argo CD cluster Secret declares it (its ``config`` is not needed here)."""
+def clusters_params(spec: Mapping[str, Any], clusters: Sequence[ClusterConfig], *, go: bool) -> list[Params]:
+    """Argo CD's cluster generator parameters, ``values`` rendered against each cluster's own parameters.
 
-    name: str
-    server: str
-    project: str = ""
-    labels: Mapping[str, str] = field(default_factory=dict)
-    annotations: Mapping[str, str] = field(default_factory=dict)
-
-
-def _decoded(data: Mapping[str, Any], key: str) -> str:
-    raw = data.get(key)
-    if not raw:
-        return ""
-    try:
-        return base64.b64decode(str(raw), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-
-
-def clusters_from_secrets(secrets: Sequence[Mapping[str, Any]]) -> list[Cluster]:
-    """Every ``secret-type: cluster`` Secret as a Cluster (``stringData`` read too), in name order."""
-    found: list[Cluster] = []
-    for secret in secrets:
-        metadata = secret.get("metadata") or {}
-        labels = dict(metadata.get("labels") or {})
-        if labels.get(CLUSTER_SECRET_LABEL) != "cluster":
-            continue
-        data = secret.get("data") or {}
-        plain = secret.get("stringData") or {}
-        server = plain.get("server") or _decoded(data, "server")
-        name = plain.get("name") or _decoded(data, "name") or server
-        project = plain.get("project") or _decoded(data, "project")
-        if server:
-            found.append(Cluster(name, server, project, labels, dict(metadata.get("annotations") or {})))
-    return sorted(found, key=lambda cluster: cluster.name)
-
-
-def clusters_params(spec: Mapping[str, Any], clusters: Sequence[Cluster], *, go: bool) -> list[Params]:
-    """Argo CD's cluster generator parameters, ``values`` rendered against each cluster's own parameters."""
+    ``clusters`` is what ``gitops.clusters.clusters_from_secrets`` returns: the implicit local cluster takes part
+    only when the generator has no selector, as in Argo CD.
+    """
     selector = spec.get("selector") or {}
     has_selector = bool(selector.get("matchLabels") or selector.get("matchExpressions"))
-    candidates = list(clusters)
-    if not has_selector and not any(cluster.server == LOCAL_SERVER for cluster in candidates):
-        candidates.insert(0, Cluster(LOCAL_NAME, LOCAL_SERVER))
     found: list[Params] = []
-    for cluster in candidates:
-        if has_selector and not selector_matches(selector, cluster.labels):
+    for cluster in clusters:
+        if cluster.problem:
+            continue
+        if has_selector and (cluster is LOCAL_CLUSTER or not selector_matches(selector, cluster.labels)):
             continue
         if go:
             params: Params = {
