@@ -86,6 +86,13 @@ def test_finished_pods_are_never_changed() -> None:
         assert (step.status, step.wake_at) == (None, None)
 
 
+def test_a_running_long_lived_pod_is_left_as_it_is_whoever_reported_it() -> None:
+    step = kubelet_step(
+        pod(phase="Running"), elapsed=99, now=NOW, ready_delay=0, outcome=PodOutcome(exit_code=1), pod_ip="10.244.0.2"
+    )
+    assert (step.status, step.wake_at) == (None, None)
+
+
 def test_terminated_container_reports_its_exit_code_and_reason() -> None:
     step = kubelet_step(
         pod("Never"), elapsed=5, now=NOW, ready_delay=1, outcome=PodOutcome(exit_code=3), pod_ip="10.244.0.2"
