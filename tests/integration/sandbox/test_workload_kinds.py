@@ -327,6 +327,17 @@ async def test_simulate_false_leaves_an_object_to_the_test(api: Api) -> None:
     assert await api.items(PODS, "job-name=manual") == []
 
 
+async def test_simulate_false_on_a_pod_leaves_it_to_the_test(api: Api) -> None:
+    def bare_pod(name: str, annotations: dict[str, str]) -> dict[str, Any]:
+        body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "annotations": annotations}}
+        return {**body, "spec": {"containers": [{"name": "main", "image": "app:1"}]}}
+
+    await api.create(PODS, bare_pod("manual", {"sandbox.rollouts/simulate": "false"}))
+    await api.create(PODS, bare_pod("auto", {}))
+    await eventually(lambda: api.get(f"{PODS}/auto"), is_ready)
+    assert (await api.get(f"{PODS}/manual")).get("status") in (None, {})
+
+
 # --- StatefulSet --------------------------------------------------------------------------------------------
 
 
