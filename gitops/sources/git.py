@@ -17,14 +17,16 @@ import stat
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from gitops.sources.credentials import RepositoryCredentials
 from gitops.sources.errors import SourceError
 from gitops.sources.git_auth import git_environment
 from gitops.sources.locks import repository_lock
-from gitops.sources.urls import cache_key, is_full_sha, may_be_short_sha
+from gitops.sources.urls import cache_key, is_full_sha, may_be_short_sha, normalize_git_url
 
 GIT = "git"
 ALL_REFS = ("+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*")
@@ -78,10 +80,24 @@ def revision_from_refs(refs: Mapping[str, str], revision: str) -> str | None:
 class GitRepositories:
     """The Git side of the repo server: resolve, fetch, check out, compare, list and read."""
 
-    def __init__(self, cache_dir: Path, *, timeout: float = 60.0, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        *,
+        timeout: float = 60.0,
+        environ: Mapping[str, str] | None = None,
+        refs_max_age: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.cache_dir = Path(cache_dir) / "git"
         self.timeout = timeout
         self.environ = environ
+        # Argo CD's repo-server keeps ls-remote answers for a while (its revision cache) so that many
+        # Applications on one repository cost one request per period; 0 asks every time.
+        self.refs_max_age = refs_max_age
+        self._clock = clock
+        self._refs: dict[str, tuple[float, dict[str, str]]] = {}
+        self._refs_lock = threading.Lock()
         #: git processes started, by first argument (``ls-remote``, ``fetch``, …): for metrics and tests.
         self.requests: dict[str, int] = {}
 
@@ -149,17 +165,37 @@ class GitRepositories:
 
     # --- the operations ---------------------------------------------------------------------------------------
 
-    def ls_remote(self, url: str, credentials: RepositoryCredentials | None) -> dict[str, str]:
-        """Every ref of the remote with the commit it points to."""
+    def ls_remote(
+        self, url: str, credentials: RepositoryCredentials | None, *, fresh: bool = False
+    ) -> dict[str, str]:
+        """Every ref of the remote with the commit it points to (an answer younger than ``refs_max_age`` is
+        reused unless ``fresh``)."""
+        key = normalize_git_url(url)
+        now = self._clock()
+        with self._refs_lock:
+            cached = self._refs.get(key)
+        if cached is not None and not fresh and now - cached[0] < self.refs_max_age:
+            return dict(cached[1])
         output = self._run(url, ["ls-remote", url], credentials)
-        return parse_ls_remote(output.decode("utf-8", "replace"))
+        refs = parse_ls_remote(output.decode("utf-8", "replace"))
+        if self.refs_max_age > 0:
+            with self._refs_lock:
+                self._refs[key] = (now, refs)
+        return dict(refs)
 
-    def resolve(self, url: str, revision: str, credentials: RepositoryCredentials | None) -> str:
+    def forget_refs(self, url: str) -> None:
+        """Drop the remembered refs of ``url`` (a push webhook said they changed)."""
+        with self._refs_lock:
+            self._refs.pop(normalize_git_url(url), None)
+
+    def resolve(
+        self, url: str, revision: str, credentials: RepositoryCredentials | None, *, fresh: bool = False
+    ) -> str:
         """The full commit SHA ``revision`` names: a branch, a tag, ``HEAD``/empty, or a full or short SHA."""
         revision = revision.strip()
         if is_full_sha(revision.lower()):
             return revision.lower()
-        refs = self.ls_remote(url, credentials)
+        refs = self.ls_remote(url, credentials, fresh=fresh)
         sha = revision_from_refs(refs, revision)
         if sha is not None:
             return sha
