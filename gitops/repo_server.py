@@ -60,7 +60,7 @@ class RepoServer:
         self._secrets = credentials
         self.timeout = timeout
         self.git = GitRepositories(self.cache_dir, timeout=timeout, refs_max_age=revision_cache_seconds)
-        self.helm = HelmRepositories(self.cache_dir, timeout=timeout)
+        self.helm = HelmRepositories(self.cache_dir, timeout=timeout, index_max_age=revision_cache_seconds)
         self.render_cache = RenderCache(max_entries=render_cache_entries, max_bytes=render_cache_bytes)
 
     def credentials_for(self, repo_url: str) -> RepositoryCredentials | None:
@@ -77,12 +77,13 @@ class RepoServer:
         than ``revision_cache_seconds`` ago are remembered."""
         credentials = self.credentials_for(repo_url)
         if chart:
-            return self.helm.resolve(repo_url, chart, target_revision, credentials)
+            return self.helm.resolve(repo_url, chart, target_revision, credentials, fresh=fresh)
         return self.git.resolve(repo_url, target_revision, credentials, fresh=fresh)
 
     def forget_revisions(self, repo_url: str) -> None:
-        """Forget the remembered refs of a repository, so the next resolve asks it (for a push webhook)."""
+        """Forget the remembered refs (or Helm index) of a repository, so the next resolve asks it (a webhook)."""
         self.git.forget_refs(repo_url)
+        self.helm.forget_index(repo_url)
 
     # --- manifests --------------------------------------------------------------------------------------------
 
@@ -107,7 +108,7 @@ class RepoServer:
         chart = str(source.get("chart") or "")
         target_revision = str(source.get("targetRevision") or "")
         if chart:
-            resolved = revision or self.resolve_revision(repo_url, target_revision, chart=chart)
+            resolved = revision or self.resolve_revision(repo_url, target_revision, chart=chart, fresh=hard_refresh)
         else:
             resolved = revision if revision and is_full_sha(revision) else self.resolve_revision(
                 repo_url, revision or target_revision, fresh=hard_refresh

@@ -299,6 +299,8 @@ def _extract(url: str, archive: bytes, destination: Path) -> None:
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
             # The "data" filter refuses links that leave the tree, as Argo CD refuses out-of-bounds symlinks.
             tar.extractall(destination, filter="data")
+    except tarfile.FilterError as error:
+        raise SourceError(url, f"the repository has an out-of-bounds symlink: {error}") from None
     except (tarfile.TarError, OSError) as error:
         raise SourceError(url, f"cannot check out the tree: {error}") from None
 

@@ -262,3 +262,25 @@ def test_remembered_refs_are_reused_until_forgotten(work: WorkRepository, tmp_pa
     server.forget_revisions(work.url)
     assert server.resolve_revision(work.url, "main") == third
     assert server.git.requests["ls-remote"] == 3
+
+
+@pytest.mark.parametrize("url", ["git@git.example.invalid:org/app.git", "ssh://git@git.example.invalid/org/app.git"])
+def test_ssh_urls_reach_git_as_written(
+    work: WorkRepository, server: RepoServer, isolated_git_config: Path, url: str
+) -> None:
+    """scp-style and ssh:// URLs go to git untouched, so the user's insteadOf rules (here to a local path) apply."""
+    isolated_git_config.write_text(
+        f'[url "{work.path.as_uri()}"]\n'
+        "\tinsteadOf = git@git.example.invalid:org/app.git\n"
+        "\tinsteadOf = ssh://git@git.example.invalid/org/app.git\n"
+    )
+    assert data_version(server, url, "main") == "1"
+
+
+def test_a_symlink_leaving_the_repository_is_refused(work: WorkRepository, server: RepoServer) -> None:
+    """As Argo CD refuses repositories with out-of-bounds symlinks."""
+    (work.path / "app" / "passwd.yaml").symlink_to("/etc/passwd")
+    work.commit()
+    expected = rf"^{work.url}: the repository has an out-of-bounds symlink: 'app/passwd\.yaml' is a link to an absolute"
+    with pytest.raises(SourceError, match=expected):
+        data_version(server, work.url, "main")
