@@ -33,8 +33,9 @@ ALL_REFS = ("+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*")
 
 
 def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
-    """``https://user:pw@host/x`` → (``https://user@host/x``, user, pw): the password moves out of the URL so it
-    never reaches a command line; the user name stays (it is no secret and git needs it for SSH)."""
+    """``https://user:pw@host/x`` → (``https://host/x``, user, pw): what is written before ``@`` moves out of an
+    HTTP URL (a token is often given as the user name) so it never reaches a command line; for other schemes only
+    the password moves and the login name stays (ssh needs it)."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme in ("file",):
         return url, None, None
@@ -43,10 +44,10 @@ def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
     if not at:
         return url, None, None
     user, colon, password = userinfo.partition(":")
-    if not colon:
-        return url, user or None, None
     if scheme in ("http", "https"):
         return f"{scheme}://{host}{slash}{path}", user or None, password or None
+    if not colon:
+        return url, user or None, None
     return f"{scheme}://{user}@{host}{slash}{path}", user or None, password or None
 
 
@@ -280,7 +281,8 @@ def _with_url_secrets(
     credentials: RepositoryCredentials | None, url: str, user: str | None, password: str | None
 ) -> RepositoryCredentials | None:
     """Credentials written into the URL itself serve when no Secret gives any."""
-    if password is None or (credentials is not None and credentials.has_credentials):
+    moved = url != split_userinfo(url)[0] and (user or password)
+    if not moved or (credentials is not None and credentials.has_credentials):
         return credentials
     return RepositoryCredentials(
         url=url, username=user, password=password, insecure=bool(credentials and credentials.insecure)

@@ -284,3 +284,9 @@ def test_a_symlink_leaving_the_repository_is_refused(work: WorkRepository, serve
     expected = rf"^{work.url}: the repository has an out-of-bounds symlink: 'app/passwd\.yaml' is a link to an absolute"
     with pytest.raises(SourceError, match=expected):
         data_version(server, work.url, "main")
+
+
+def test_a_token_given_as_the_user_name_in_the_url_authenticates(work: WorkRepository, server: RepoServer) -> None:
+    with git_http_server(work.path.parent, "tok3n-value", "") as base:
+        url = base.replace("http://", "http://tok3n-value@") + "/app"
+        assert data_version(server, url, "main") == "1"
