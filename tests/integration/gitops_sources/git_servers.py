@@ -179,14 +179,30 @@ def git_http_server(project_root: Path, username: str, password: str) -> Iterato
 
 
 class _QuietFiles(SimpleHTTPRequestHandler):
+    expected_authorization: str | None = None
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def do_GET(self) -> None:
+        if self.expected_authorization and self.headers.get("Authorization") != self.expected_authorization:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="charts"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
 
 @contextmanager
-def static_server(directory: Path) -> Iterator[str]:
-    """The files of ``directory`` over HTTP (a Helm chart repository: index.yaml and .tgz files)."""
-    with http_server(partial(_QuietFiles, directory=str(directory))) as url:
+def static_server(directory: Path, username: str | None = None, password: str | None = None) -> Iterator[str]:
+    """The files of ``directory`` over HTTP (a Helm chart repository: index.yaml and .tgz files), behind basic
+    auth when a username is given."""
+    handler = type("Files", (_QuietFiles,), {})
+    if username is not None:
+        token = base64.b64encode(f"{username}:{password or ''}".encode()).decode()
+        handler.expected_authorization = f"Basic {token}"
+    with http_server(partial(handler, directory=str(directory))) as url:
         yield url
 
 

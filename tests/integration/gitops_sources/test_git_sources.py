@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
 import threading
 from pathlib import Path
 from typing import Any
@@ -222,3 +224,69 @@ def test_a_server_that_never_answers_times_out(tmp_path: Path) -> None:
         url = f"git://127.0.0.1:{port}/app"
         with pytest.raises(SourceError, match=rf"^{url}: git ls-remote timed out after 2s"):
             server.resolve_revision(url, "main")
+
+
+def test_the_password_never_reaches_gits_command_line(
+    work: WorkRepository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ps` shows arguments: a git on PATH that records its arguments proves the password is not among them."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "argv.log"
+    real_git = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True, check=True).stdout.strip()
+    wrapper = bin_dir / "git"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\nexec {real_git} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    with git_http_server(work.path.parent, "alice", "argv-secret") as base:
+        url = base.replace("http://", "http://alice:argv-secret@") + "/app"
+        secret = repository_secret(f"{base}/app", "alice", "argv-secret")
+        server = RepoServer(tmp_path / "cache", credentials=lambda: [secret])
+        assert data_version(server, f"{base}/app", "main") == "1"
+        assert data_version(server, url, "main") == "1"
+    recorded = log.read_text()
+    assert "ls-remote" in recorded and "fetch" in recorded
+    assert "argv-secret" not in recorded
+
+
+def test_remembered_refs_are_reused_until_forgotten(work: WorkRepository, tmp_path: Path) -> None:
+    """With a revision cache (Argo CD's repo-server keeps ls-remote answers), a push is seen after the webhook
+    drops the remembered refs, or on a hard refresh."""
+    server = RepoServer(tmp_path / "cache", revision_cache_seconds=3600)
+    first = server.resolve_revision(work.url, "main")
+    second = work.commit({"app/cm.yaml": configmap("app", "2")})
+    assert server.resolve_revision(work.url, "main") == first
+    assert server.git.requests["ls-remote"] == 1
+    assert server.resolve_revision(work.url, "main", fresh=True) == second
+    third = work.commit({"app/cm.yaml": configmap("app", "3")})
+    server.forget_revisions(work.url)
+    assert server.resolve_revision(work.url, "main") == third
+    assert server.git.requests["ls-remote"] == 3
+
+
+@pytest.mark.parametrize("url", ["git@git.example.invalid:org/app.git", "ssh://git@git.example.invalid/org/app.git"])
+def test_ssh_urls_reach_git_as_written(
+    work: WorkRepository, server: RepoServer, isolated_git_config: Path, url: str
+) -> None:
+    """scp-style and ssh:// URLs go to git untouched, so the user's insteadOf rules (here to a local path) apply."""
+    isolated_git_config.write_text(
+        f'[url "{work.path.as_uri()}"]\n'
+        "\tinsteadOf = git@git.example.invalid:org/app.git\n"
+        "\tinsteadOf = ssh://git@git.example.invalid/org/app.git\n"
+    )
+    assert data_version(server, url, "main") == "1"
+
+
+def test_a_symlink_leaving_the_repository_is_refused(work: WorkRepository, server: RepoServer) -> None:
+    """As Argo CD refuses repositories with out-of-bounds symlinks."""
+    (work.path / "app" / "passwd.yaml").symlink_to("/etc/passwd")
+    work.commit()
+    expected = rf"^{work.url}: the repository has an out-of-bounds symlink: 'app/passwd\.yaml' is a link to an absolute"
+    with pytest.raises(SourceError, match=expected):
+        data_version(server, work.url, "main")
+
+
+def test_a_token_given_as_the_user_name_in_the_url_authenticates(work: WorkRepository, server: RepoServer) -> None:
+    with git_http_server(work.path.parent, "tok3n-value", "") as base:
+        url = base.replace("http://", "http://tok3n-value@") + "/app"
+        assert data_version(server, url, "main") == "1"

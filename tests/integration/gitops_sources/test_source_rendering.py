@@ -3,6 +3,7 @@ Application's kustomize fields, Helm charts in Git and from Helm repositories, a
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,50 @@ def test_a_dependency_from_a_helm_repository_is_fetched(
         )
         _, manifests = render(server, {"repoURL": work.url, "path": "umbrella", "targetRevision": "main"})
     assert by_kind(manifests, "ConfigMap")["data"]["tag"] == "1.2.7"
+
+
+def repo_creds(url: str, username: str, password: str) -> dict[str, Any]:
+    values = {"url": url, "username": username, "password": password}
+    return {
+        "metadata": {"labels": {"argocd.argoproj.io/secret-type": "repo-creds"}},
+        "data": {key: base64.b64encode(value.encode()).decode() for key, value in values.items()},
+    }
+
+
+def test_helm_repository_credentials_come_from_a_credential_template(helm_repository: Path, tmp_path: Path) -> None:
+    with static_server(helm_repository, "bob", "chart-pw") as url:
+        server = RepoServer(tmp_path / "auth-cache", credentials=lambda: [repo_creds(url, "bob", "chart-pw")])
+        assert server.resolve_revision(url, "^1", chart="web") == "1.2.7"
+        refused = RepoServer(tmp_path / "refused-cache", credentials=lambda: [repo_creds(url, "bob", "wrong-pw")])
+        with pytest.raises(SourceError, match=rf"^{url}: fetching index.yaml failed: HTTP 401") as caught:
+            refused.resolve_revision(url, "^1", chart="web")
+    assert "wrong-pw" not in str(caught.value)
+
+
+def test_multi_source_value_files_come_from_the_ref_source(
+    charted: WorkRepository, tmp_path: Path, server: RepoServer
+) -> None:
+    """Argo CD multi-source: `$values/envs/prod.yaml` reads the file from the source whose `ref` is `values`."""
+    values_repo = WorkRepository(tmp_path / "served" / "values")
+    values_repo.commit({"envs/prod.yaml": "replicas: 9\n"})
+    rendered = server.generate_manifests(
+        {"repoURL": charted.url, "path": "chart", "helm": {"valueFiles": ["$values/envs/prod.yaml"]}},
+        app_name="myapp",
+        namespace="n",
+        ref_sources={"values": {"repoURL": values_repo.url, "targetRevision": "main", "ref": "values"}},
+    )
+    assert by_kind(rendered.manifests, "ConfigMap")["data"]["replicas"] == "9"
+    values_repo.commit({"envs/prod.yaml": "replicas: 10\n"})
+    again = server.generate_manifests(
+        {"repoURL": charted.url, "path": "chart", "helm": {"valueFiles": ["$values/envs/prod.yaml"]}},
+        app_name="myapp",
+        namespace="n",
+        ref_sources={"values": {"repoURL": values_repo.url, "targetRevision": "main", "ref": "values"}},
+    )
+    assert by_kind(again.manifests, "ConfigMap")["data"]["replicas"] == "10"  # a new ref commit is a new render
+
+
+def test_an_unknown_ref_names_the_value_file(charted: WorkRepository, server: RepoServer) -> None:
+    source = {"repoURL": charted.url, "path": "chart", "helm": {"valueFiles": ["$nope/prod.yaml"]}}
+    with pytest.raises(RenderError, match=r"valueFiles\[0\]: \$nope/prod\.yaml: no source with ref 'nope'"):
+        render(server, source)

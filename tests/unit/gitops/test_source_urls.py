@@ -50,6 +50,11 @@ def test_source_error_names_the_url_without_its_password() -> None:
     assert str(error) == "https://h/x: fatal: could not read from https://bob:******@h/x"
 
 
+def test_source_error_hides_a_token_given_as_the_user_name() -> None:
+    error = SourceError("https://ghp_tok@h/x", "fatal: unable to access 'https://ghp_tok@h/x/'")
+    assert "ghp_tok" not in str(error)
+
+
 def test_source_error_redacts_the_credentials_it_is_given() -> None:
     assert "tok3n" not in str(SourceError("https://h/x", "bad token tok3n", secrets=("tok3n",)))
 
@@ -57,6 +62,11 @@ def test_source_error_redacts_the_credentials_it_is_given() -> None:
 def test_password_moves_out_of_an_https_url() -> None:
     assert split_userinfo("https://bob:pw@h/x.git") == ("https://h/x.git", "bob", "pw")
     assert split_userinfo("ssh://git@h/x.git") == ("ssh://git@h/x.git", "git", None)
+    assert split_userinfo("ssh://git:pw@h/x.git") == ("ssh://git@h/x.git", "git", "pw")
+
+
+def test_a_token_given_as_the_user_name_moves_out_of_an_https_url() -> None:
+    assert split_userinfo("https://ghp_token@h/x.git") == ("https://h/x.git", "ghp_token", None)
 
 
 LS_REMOTE = (
