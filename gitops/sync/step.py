@@ -42,6 +42,7 @@ from gitops.sync.results import (
     record_results,
     record_task,
     recorded_results,
+    timestamp,
 )
 from gitops.sync.retry import restart_for_retry, retry_due_at
 from gitops.sync.tasks import (
@@ -343,6 +344,9 @@ def plan_sync_step(
     if isinstance(resumed, float):
         return SyncStep((), state, resumed, False)
     state = resumed
+    if not state.get("startedAt"):
+        # A state written by hand or by an older controller: the operation starts now (hook names depend on it).
+        state["startedAt"] = timestamp(now)
 
     spec = app.get("spec") or {}
     sync = operation.get("sync") or {}
@@ -381,7 +385,8 @@ def plan_sync_step(
         started_at_unix=int(parse_timestamp(str(state["startedAt"])).timestamp()),
         options=options,
         force=force,
-        skip_hooks=bool(selection),
+        # Hooks do not run in a selective sync, nor under the "apply" sync strategy (kubectl apply only).
+        skip_hooks=bool(selection) or strategy.get("apply") is not None,
         selected=selected,
         namespaced=namespaced,
     )
