@@ -42,6 +42,7 @@ from gitops.sync.results import (
     record_results,
     record_task,
     recorded_results,
+    timestamp,
 )
 from gitops.sync.retry import restart_for_retry, retry_due_at
 from gitops.sync.tasks import (
@@ -298,7 +299,9 @@ def _run_wave(tasks: Sequence[SyncTask], state: JsonObject, ctx: _Context) -> li
     creates = [t for t in tasks if not t.is_prune]
     pre_deletes = [t for t in creates if t.delete_before_creation]
     if pre_deletes and not ctx.dry_run:
-        return actions + [_delete_action(t, HOOK_PRE_DELETE, ctx) for t in pre_deletes]
+        # The hooks are created on a later pass, once their predecessors are gone; one already being deleted is
+        # only waited for, not deleted again.
+        return actions + [_delete_action(t, HOOK_PRE_DELETE, ctx) for t in pre_deletes if not _deleting(t.live)]
     return actions + [_apply_action(t, APPLY, ctx.dry_run) for t in creates]
 
 
@@ -341,6 +344,9 @@ def plan_sync_step(
     if isinstance(resumed, float):
         return SyncStep((), state, resumed, False)
     state = resumed
+    if not state.get("startedAt"):
+        # A state written by hand or by an older controller: the operation starts now (hook names depend on it).
+        state["startedAt"] = timestamp(now)
 
     spec = app.get("spec") or {}
     sync = operation.get("sync") or {}
@@ -379,7 +385,8 @@ def plan_sync_step(
         started_at_unix=int(parse_timestamp(str(state["startedAt"])).timestamp()),
         options=options,
         force=force,
-        skip_hooks=bool(selection),
+        # Hooks do not run in a selective sync, nor under the "apply" sync strategy (kubectl apply only).
+        skip_hooks=bool(selection) or strategy.get("apply") is not None,
         selected=selected,
         namespaced=namespaced,
     )
@@ -423,9 +430,13 @@ def plan_sync_step(
     # Ordering may have moved the namespace task into the phase and wave of the first object in it.
     ordered_namespace = next((t for t in tasks if namespace_task and t.target is namespace_task.target), None)
     namespace_key = ordered_namespace.result_key if ordered_namespace else None
+    # gitops-engine's "started": any result recorded — other than the namespace CreateNamespace made, which is
+    # created before the dry run and must not make a restarted controller skip it.
     started = any(
-        (e.get("group", ""), e.get("kind", ""), e.get("namespace", ""), e.get("name", ""), e.get("syncPhase", ""))
-        != namespace_key
+        not (
+            options.create_namespace
+            and (e.get("group", ""), e.get("kind", ""), e.get("name", "")) == ("", "Namespace", ctx.namespace)
+        )
         for e in recorded_results(state)
     )
     if not started:
@@ -495,7 +506,8 @@ def plan_sync_step(
     if not pending:
         cleanup = _hook_cleanup(tasks, ctx, on_success=True)
         finish(state, OperationPhase.SUCCEEDED.value, "successfully synced (no more tasks)", now)
-        return SyncStep(tuple(actions) + tuple(cleanup), state, None, True)
+        # Nothing is left to apply, so validating it (this pass's dry runs, if any) is moot.
+        return SyncStep(tuple(cleanup), state, None, True)
 
     phase, wave = pending[0].phase, pending[0].wave
     wave_tasks = [t for t in pending if (t.phase, t.wave) == (phase, wave)]

@@ -68,6 +68,7 @@ def test_auto_sync_starts_the_operation_argo_writes() -> None:
 
 
 def test_auto_sync_uses_the_apps_retry_strategy() -> None:
+    """spec.syncPolicy.retry replaces the automated default (limit 5)."""
     retry = {"limit": 2, "backoff": {"duration": "10s", "factor": 3, "maxDuration": "1m"}}
     app = _app(automated={})
     app["spec"]["syncPolicy"]["retry"] = retry
@@ -150,6 +151,7 @@ def test_self_heal_waits_out_its_backoff() -> None:
 
 
 def test_self_heal_syncs_only_the_drifted_resources_and_counts_the_attempt() -> None:
+    """Backoff over (6 s < 7 s): the heal syncs only OutOfSync resources and increments autoHealAttemptsCount."""
     app = _app(automated={"selfHeal": True}, state=_last_sync("Succeeded", finished_seconds_ago=7, heals=2))
     operation = auto_sync_operation(app, OUT_OF_SYNC, REV, T0)
     assert isinstance(operation, dict)
@@ -187,15 +189,18 @@ def test_failed_operation_is_scheduled_for_retry() -> None:
 
 
 def test_retries_run_out_at_the_limit() -> None:
+    """retryCount == limit: the failure stands, noting "(retried N times)."."""
     state = schedule_retry(_failed({"limit": 2}, 2), T0)
     assert (state["phase"], state["message"]) == ("Failed", "boom (retried 2 times).")
 
 
 def test_negative_limit_retries_forever() -> None:
+    """retry.limit < 0 means unlimited retries."""
     assert schedule_retry(_failed({"limit": -1}, 1000), T0)["phase"] == "Running"
 
 
 def test_zero_limit_never_retries() -> None:
+    """The default limit 0 (manual syncs): the failed state is left as it is."""
     assert schedule_retry(_failed({}, 0), T0) == dict(_failed({}, 0))
 
 
@@ -218,6 +223,7 @@ def test_history_ids_increment_and_the_limit_keeps_the_newest() -> None:
 
 
 def test_history_default_limit_is_ten() -> None:
+    """revisionHistoryLimit defaults to 10: twelve syncs keep ids 2–11."""
     app = _app()
     for n in range(12):
         app["status"]["history"] = append_history(app, _done(f"rev{n}"))
@@ -225,10 +231,12 @@ def test_history_default_limit_is_ten() -> None:
 
 
 def test_rollback_refused_while_auto_sync_is_on() -> None:
+    """argocd app rollback is refused while automated sync is enabled (Argo's message)."""
     assert rollback_operation(_app(automated={}), 1) == "rollback cannot be initiated when auto-sync is enabled"
 
 
 def test_rollback_syncs_the_entrys_revision_and_source() -> None:
+    """A rollback is a sync to the history entry's revision and source."""
     app = _app()
     app["status"]["history"] = [{"id": 0, "revision": "old", "source": SOURCE}, {"id": 1, "revision": "new"}]
     operation = rollback_operation(app, 0, username="admin")
@@ -239,6 +247,7 @@ def test_rollback_syncs_the_entrys_revision_and_source() -> None:
 
 
 def test_rollback_to_an_unknown_id() -> None:
+    """An id not in the history names the application and the id."""
     app = _app()
     app["status"]["history"] = [{"id": 0, "revision": "old"}]
     assert rollback_operation(app, 7) == "application guestbook does not have deployment with id 7"

@@ -274,3 +274,23 @@ def test_retry_waits_its_backoff_then_starts_over() -> None:
     due = plan_sync_step(operation_state=waiting, now=T0 + timedelta(seconds=5), **common)  # type: ignore[arg-type]
     assert [a.dry_run for a in due.actions] == [True, False]
     assert "finishedAt" not in due.operation_state
+
+
+def test_restart_after_namespace_creation_still_dry_runs() -> None:
+    """Killed right after creating the namespace: the restarted pass still validates everything first."""
+    cluster = FakeCluster()
+    driver = Driver(application(options=["CreateNamespace=true"]), [manifest("ConfigMap", "c")], cluster)
+    driver.one_pass(stop_after_actions=1)
+    assert cluster.writes == [("apply", "Namespace/demo")]
+    step = driver.plan()
+    assert [(a.dry_run, a.key.kind) for a in step.actions] == [(True, "ConfigMap"), (False, "ConfigMap")]
+
+
+def test_hook_being_deleted_is_waited_for_not_deleted_again() -> None:
+    """BeforeHookCreation: while the previous hook is terminating, no second delete and no create yet."""
+    hook = manifest("Pod", "check", hook="PreSync")
+    terminating = manifest("Pod", "check", hook="PreSync", namespace="demo")
+    terminating["metadata"]["deletionTimestamp"] = "2026-01-01T11:59:00Z"
+    actions, state = _first_pass(application(), [hook], live=[terminating])
+    assert _wet(actions) == []
+    assert state["phase"] == "Running"

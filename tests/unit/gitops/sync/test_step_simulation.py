@@ -217,3 +217,21 @@ def test_before_hook_creation_deletes_the_previous_hook_first() -> None:
     cluster.objects[ResourceKey.of(old)] = old
     Driver(application(), [hook], cluster).run(on_pass=_everything_healthy)
     assert cluster.writes == [("delete", "Pod/check"), ("apply", "Pod/check")]
+
+
+def test_apply_strategy_skips_hooks() -> None:
+    """syncStrategy.apply: kubectl apply only, no hooks run."""
+    cluster = FakeCluster()
+    app = application()
+    app["operation"]["sync"]["syncStrategy"] = {"apply": {"force": False}}
+    state = Driver(app, _waves_app(), cluster).run(on_pass=_everything_healthy)
+    assert not [w for w in cluster.writes if w[1].startswith("Job/")]
+    assert state["phase"] == "Succeeded"
+
+
+def test_state_without_started_at_is_given_one() -> None:
+    """A persisted state lacking startedAt is completed rather than crashing the planner."""
+    driver = Driver(application(), [manifest("ConfigMap", "c")], FakeCluster())
+    driver.state = {"operation": driver.app["operation"], "phase": "Running"}
+    step = driver.plan()
+    assert step.operation_state["startedAt"] == "2026-01-01T12:00:00Z"
