@@ -38,7 +38,7 @@ def _parse_step(raw: str) -> Step | None:
 
 
 def owned_paths(fields_v1: Mapping[str, Any], prefix: FieldPath = ()) -> list[FieldPath]:
-    """The leaf paths of a FieldsV1 trie: a node with no children (besides ``.``) is owned whole."""
+    """The owned paths of a FieldsV1 trie: every leaf, and every list item marked ``.`` (owned as a whole)."""
     paths: list[FieldPath] = []
     for raw, child in fields_v1.items():
         if raw == ".":
@@ -48,10 +48,14 @@ def owned_paths(fields_v1: Mapping[str, Any], prefix: FieldPath = ()) -> list[Fi
             continue
         path = (*prefix, step)
         children = [key for key in child if key != "."] if isinstance(child, Mapping) else []
-        if children and isinstance(child, Mapping):
-            paths.extend(owned_paths(child, path))
-        else:
+        if not children:
             paths.append(path)
+            continue
+        # A list item whose "." is owned belongs to the manager as a whole, besides the fields listed under it.
+        if step[0] != "f" and isinstance(child, Mapping) and "." in child:
+            paths.append(path)
+        if isinstance(child, Mapping):
+            paths.extend(owned_paths(child, path))
     return paths
 
 
