@@ -19,7 +19,6 @@ fields removed.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ from typing import Any
 import yaml
 
 from gitops.compare.ignore import IgnoreRule, apply_ignore_rules
+from gitops.compare.json_tree import copy_tree
 from gitops.compare.managed_fields import delete_path, has_path, manager_paths
 from gitops.compare.normalize import IGNORE_STATUS_CRD, normalize
 from gitops.resources import JsonObject, group_of
@@ -99,7 +99,7 @@ def merge(live: Any, target: Any, applied: Any = _MISSING, *, keep_extra_items: 
         return result
     if isinstance(target, list) and isinstance(live, list):
         return _merge_lists(live, target, applied, keep_extra_items=keep_extra_items)
-    return copy.deepcopy(target)
+    return copy_tree(target)
 
 
 def _merge_lists(live: list[Any], target: list[Any], applied: Any, *, keep_extra_items: bool) -> list[Any]:
@@ -129,7 +129,7 @@ def _merge_lists(live: list[Any], target: list[Any], applied: Any, *, keep_extra
             )
             for index, (live_item, target_item) in enumerate(zip(live, target, strict=True))
         ]
-    return copy.deepcopy(target)
+    return copy_tree(target)
 
 
 def diff(
@@ -184,7 +184,7 @@ def mask_secrets(live: JsonObject | None, predicted: JsonObject | None) -> tuple
         if obj is None:
             masked.append(None)
             continue
-        copied = copy.deepcopy(obj)
+        copied = copy_tree(obj)
         annotations = (copied.get("metadata") or {}).get("annotations")
         if isinstance(annotations, dict):
             annotations.pop(LAST_APPLIED_ANNOTATION, None)

@@ -10,7 +10,6 @@ A pointer or jq expression that does not compile or fails is reported, never rai
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +18,7 @@ from typing import Any
 import jq  # type: ignore[import-not-found]
 import yaml
 
+from gitops.compare.json_tree import copy_tree
 from gitops.compare.managed_fields import FieldPath, delete_path, manager_paths
 from gitops.resources import JsonObject, ResourceKey
 
@@ -201,7 +201,7 @@ def apply_ignore_rules(
     for index, obj in enumerate(outcome.objects):
         if obj is None:
             continue
-        result = copy.deepcopy(obj)
+        result = copy_tree(obj)
         for tokens in pointers:
             remove_pointer(result, tokens)
         for path in owned:

@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 import base64
-import copy
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from gitops.compare.json_tree import copy_tree
 from gitops.resources import JsonObject, group_of
 
 SERVER_METADATA = ("creationTimestamp", "uid", "resourceVersion", "generation", "managedFields", "selfLink")
@@ -136,7 +136,7 @@ def normalize(obj: JsonObject, *, ignore_status: str = IGNORE_STATUS_CRD) -> Jso
             f"resource.compareoptions.ignoreResourceStatusField: unknown value {ignore_status!r}; "
             f"expected one of {', '.join(IGNORE_STATUS_MODES)}"
         )
-    result = copy.deepcopy(obj)
+    result = copy_tree(obj)
     metadata = result.get("metadata")
     if isinstance(metadata, dict):
         for field in SERVER_METADATA:

@@ -11,10 +11,10 @@ Three methods, as Argo CD's ``application.resourceTrackingMethod``:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
+from gitops.compare.json_tree import copy_tree
 from gitops.resources import JsonObject, group_of
 
 TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id"
@@ -70,7 +70,7 @@ def with_tracking(
 ) -> JsonObject:
     """A copy of ``obj`` marked as belonging to ``app_name`` by ``method`` (and with the installation id, if any)."""
     _check_method(method)
-    marked = copy.deepcopy(obj)
+    marked = copy_tree(obj)
     metadata = marked.setdefault("metadata", {})
     if method in (ANNOTATION, ANNOTATION_AND_LABEL):
         annotations = metadata.get("annotations") or {}
