@@ -93,27 +93,33 @@ def resource_health(obj: JsonObject, *, overrides: Mapping[str, str] | None = No
 def app_health(resources: Sequence[tuple[JsonObject | None, Health | None, bool]]) -> Health:
     """An Application's health from its resources' ``(live, health, is_hook)``: the worst one counts.
 
-    Hooks, resources without a health check and live objects annotated ``argocd.argoproj.io/ignore-healthcheck:
-    "true"`` are left out. A resource with no live object is Missing; since Argo CD 3.4 Missing resources lower the
-    app's health only when every counted resource is Missing, otherwise they are left out of the aggregate.
+    As Argo CD 3.4's setApplicationHealth: hooks are left out; so are resources without a health check, live objects
+    annotated ``argocd.argoproj.io/ignore-healthcheck: "true"``, and a child Application that is Missing or Unknown.
+    A resource with no live object does not lower the app's health by itself (its OutOfSync status already says it
+    is missing); only when no resource exists at all is the app Missing.
     """
-    counted: list[str] = []
+    worst = HEALTHY
+    contains_resources = contains_live = False
     for live, health, is_hook in resources:
         if is_hook:
             continue
-        if live is not None and _ignores_health(live):
-            continue
+        contains_resources = True
         if live is None:
-            counted.append(MISSING)
-        elif health is not None:
-            counted.append(health.status)
-    if counted and all(status == MISSING for status in counted):
-        return Health(MISSING)
-    worst = HEALTHY
-    for status in counted:
-        if status != MISSING and is_worse(worst, status):
-            worst = status
+            continue
+        contains_live = True
+        if health is None or _ignores_health(live):
+            continue
+        if _is_application(live) and health.status in (MISSING, UNKNOWN):
+            continue
+        if is_worse(worst, health.status):
+            worst = health.status
+    if contains_resources and not contains_live and is_worse(worst, MISSING):
+        worst = MISSING
     return Health(worst)
+
+
+def _is_application(live: JsonObject) -> bool:
+    return live.get("kind") == "Application" and group_of(str(live.get("apiVersion", ""))) == "argoproj.io"
 
 
 def _ignores_health(live: JsonObject) -> bool:

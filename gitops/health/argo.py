@@ -30,6 +30,9 @@ def rollout_health(obj: JsonObject) -> Health:
     message = text(obj, "status.message")
     if status.get("abort") is True:
         return Health(DEGRADED, message if phase == "Degraded" and message else "Rollout is aborted")
+    if phase == "Paused" and status.get("controllerPause") and not list(items(obj, "status.pauseConditions")):
+        # `promote` cleared the pause conditions; the controller has yet to resume the update.
+        return Health(PROGRESSING, "waiting for rollout to unpause")
     if phase in _ROLLOUT_PHASES:
         return Health(_ROLLOUT_PHASES[phase], message)
     if section(obj, "spec").get("paused") is True or list(items(obj, "status.pauseConditions")):

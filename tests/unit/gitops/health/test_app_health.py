@@ -59,15 +59,39 @@ def test_ignore_healthcheck_annotation_leaves_a_resource_out() -> None:
 
 
 def test_some_missing_resources_do_not_lower_health_since_v3_4() -> None:
-    """Argo CD 3.4: Missing resources are left out of the aggregate unless every resource is Missing."""
+    """Argo CD 3.4: a Missing resource is left out of the aggregate while other resources exist."""
     assert app_health([(None, None, False), (LIVE, Health("Suspended"), False)]) == Health("Suspended")
 
 
 def test_every_resource_missing_makes_the_app_missing() -> None:
-    """Argo CD 3.4: when every resource is Missing the app is Missing."""
+    """Argo CD 3.4: when no resource exists in the cluster the app is Missing."""
     assert app_health([(None, None, False), (None, Health("Missing"), False)]) == Health("Missing")
+
+
+def test_a_live_resource_without_health_check_keeps_the_app_from_missing() -> None:
+    """Argo CD 3.4: the Missing rule asks whether any resource is live, health check or not."""
+    config_map: JsonObject = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+    assert app_health([(None, None, False), (config_map, None, False)]) == Health("Healthy")
 
 
 def test_missing_hook_does_not_make_the_app_missing() -> None:
     """Hooks are skipped before the Missing rule: a not-yet-created hook leaves a healthy app Healthy."""
     assert app_health([(None, None, True), (LIVE, Health("Healthy"), False)]) == Health("Healthy")
+
+
+def test_only_hooks_is_healthy_not_missing() -> None:
+    """An app whose only resources are hooks contains no resources for the Missing rule."""
+    assert app_health([(None, None, True)]) == Health("Healthy")
+
+
+@pytest.mark.parametrize("status", ["Missing", "Unknown"])
+def test_child_application_missing_or_unknown_does_not_affect_the_parent(status: str) -> None:
+    """Argo CD: a Missing or Unknown child Application (App of Apps) does not lower the parent's health."""
+    child: JsonObject = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "c"}}
+    assert app_health([(child, Health(status), False), (LIVE, Health("Healthy"), False)]) == Health("Healthy")
+
+
+def test_child_application_degraded_does_affect_the_parent() -> None:
+    """With a health customization, a Degraded child Application lowers the parent's health."""
+    child: JsonObject = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "c"}}
+    assert app_health([(child, Health("Degraded"), False)]) == Health("Degraded")
