@@ -24,6 +24,7 @@ from gitops.resources import JsonObject, ResourceKey
 
 IGNORE_KEY_PREFIX = "resource.customizations.ignoreDifferences."
 CUSTOMIZATIONS_KEY = "resource.customizations"
+SECRET_ERROR_WITHHELD = "the expression failed on a Secret (jq's message is withheld: it may quote secret data)"
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,9 @@ def apply_ignore_rules(
             try:
                 transformed = program.input_value(result).first()
             except ValueError as error:
-                _report(outcome, f"ignoreDifferences jqPathExpressions {expression!r}: {_first_line(error)}")
+                # jq quotes the values it failed on ("string (\"aHVudGVy\") cannot be parsed..."): never a Secret's.
+                reason = SECRET_ERROR_WITHHELD if _is_secret(obj) else _first_line(error)
+                _report(outcome, f"ignoreDifferences jqPathExpressions {expression!r}: {reason}")
                 continue
             if isinstance(transformed, dict):
                 result = transformed
@@ -218,6 +221,10 @@ def apply_ignore_rules(
                 _report(outcome, f"ignoreDifferences jqPathExpressions {expression!r}: did not leave an object")
         outcome.objects[index] = result
     return outcome
+
+
+def _is_secret(obj: JsonObject) -> bool:
+    return obj.get("kind") == "Secret" and "/" not in str(obj.get("apiVersion", ""))
 
 
 def _report(outcome: IgnoreOutcome, message: str) -> None:

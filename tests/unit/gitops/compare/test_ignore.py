@@ -164,3 +164,12 @@ def test_ignore_rules_do_not_change_their_inputs() -> None:
     before = copy.deepcopy(live)
     apply_ignore_rules([TARGET, live], [IgnoreRule("apps", "Deployment", json_pointers=("/spec/replicas",))])
     assert live == before
+
+
+def test_jq_error_on_a_secret_never_quotes_its_data() -> None:
+    """Secret values never appear in conditions: jq's run-time message (which quotes values) is withheld."""
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "data": {"password": "aHVudGVyMg=="}}
+    rule = IgnoreRule("", "Secret", jq_path_expressions=(".data.password | tonumber",))
+    result = diff(secret, secret, ignore=[rule])
+    assert result.errors and "withheld" in result.errors[0]
+    assert all("aHVudGVyMg" not in error for error in result.errors)
