@@ -67,7 +67,7 @@ class ResourceComparison:
     key: ResourceKey
     target: JsonObject | None
     live: JsonObject | None
-    status: str  # "Synced" | "OutOfSync"; "" for hooks
+    status: str  # "Synced" | "OutOfSync"; "" for hooks and Skip manifests
     hook: bool
     requires_pruning: bool
     sync_wave: int
@@ -150,20 +150,25 @@ def compare_app(
     app_server_side = _app_uses_server_side_apply(app)
 
     placed: dict[ResourceKey, JsonObject] = {}
-    skipped: set[ResourceKey] = set()
+    skipped: dict[ResourceKey, JsonObject] = {}
     for target in targets:
         key, target = _placed(target, namespaced)
-        if is_skipped(target):
-            skipped.add(key)
-            continue
-        if key in placed:
+        if key in placed or key in skipped:
             conditions.append(
                 _condition(
                     REPEATED_RESOURCE_WARNING, f"Resource {key} appeared more than once among application resources."
                 )
             )
             continue
-        placed[key] = with_tracking(target, app_name, tracking_method, installation_id=installation_id)
+        try:
+            marked = with_tracking(target, app_name, tracking_method, installation_id=installation_id)
+        except ValueError as error:  # e.g. an app name too long for the instance label
+            conditions.append(_condition(COMPARISON_ERROR, str(error)))
+            marked = target
+        if is_skipped(target):
+            skipped[key] = marked
+        else:
+            placed[key] = marked
 
     keys = set(placed)
     for key, obj in live.items():
@@ -172,7 +177,11 @@ def compare_app(
         if owning_app(obj, tracking_method, installation_id=installation_id) == app_name and not _has_owner(obj):
             keys.add(key)
 
-    results: list[ResourceComparison] = []
+    results: list[ResourceComparison] = [
+        # Argo CD lists a Skip manifest without sync status or health; it is never applied nor pruned.
+        ResourceComparison(key, target, live.get(key), "", False, False, sync_wave(target), "", None)
+        for key, target in skipped.items()
+    ]
     for key in sorted(keys):
         wanted, live_obj = placed.get(key), live.get(key)
         if live_obj is not None and wanted is not None:
@@ -197,13 +206,16 @@ def compare_app(
             )
         )
 
+    results.sort(key=lambda resource: resource.key)
     counted = [
         resource
         for resource in results
-        if not resource.hook and not (resource.requires_pruning and _ignores_extraneous(resource.live))
+        if resource.status and not (resource.requires_pruning and _ignores_extraneous(resource.live))
     ]
     sync_status = OUT_OF_SYNC if any(resource.status == OUT_OF_SYNC for resource in counted) else SYNCED
-    health = app_health([(resource.live, resource.health, resource.hook) for resource in results])
+    health = app_health(
+        [(resource.live, resource.health, resource.hook) for resource in results if resource.status or resource.hook]
+    )
     return Comparison(tuple(results), sync_status, health, tuple(_unique(conditions)))
 
 
@@ -270,7 +282,8 @@ def resource_status_entries(comparison: Comparison) -> list[JsonObject]:
             entry["hook"] = True
         if resource.requires_pruning:
             entry["requiresPruning"] = True
-        if resource.sync_wave:
+        # Argo CD reports the wave of the target only (a prune candidate's wave is the sync planner's business).
+        if resource.sync_wave and resource.target is not None:
             entry["syncWave"] = resource.sync_wave
         entries.append(entry)
     return entries

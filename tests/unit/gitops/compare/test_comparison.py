@@ -126,12 +126,16 @@ def test_helm_hook_is_a_hook() -> None:
     assert comparison.sync_status == "Synced"
 
 
-def test_skip_only_manifest_is_not_compared() -> None:
-    """Argo CD: `argocd.argoproj.io/hook: Skip` alone means the manifest is never applied."""
+def test_skip_only_manifest_has_no_status_and_is_never_pruned() -> None:
+    """Argo CD: `argocd.argoproj.io/hook: Skip` alone is listed without sync status or health and never applied."""
     skipped = config_map("skipped", {"argocd.argoproj.io/hook": "Skip"})
-    comparison = compare_app(APP, [skipped], {})
-    assert comparison.resources == ()
+    comparison = compare_app(APP, [skipped], live_map(deployed(config_map("skipped"))))
+    resource = by_name(comparison)["skipped"]
+    assert (resource.status, resource.hook, resource.requires_pruning, resource.health) == ("", False, False, None)
     assert comparison.sync_status == "Synced"
+    assert resource_status_entries(comparison) == [
+        {"version": "v1", "kind": "ConfigMap", "namespace": "shop", "name": "skipped"}
+    ]
 
 
 def test_shared_resource_raises_a_warning() -> None:
@@ -235,3 +239,19 @@ def test_hook_entry_has_hook_flag_and_no_status() -> None:
     hook = config_map("pre", {"argocd.argoproj.io/hook": "PreSync"})
     entries = resource_status_entries(compare_app(APP, [hook], {}))
     assert entries == [{"version": "v1", "kind": "ConfigMap", "namespace": "shop", "name": "pre", "hook": True}]
+
+
+def test_app_name_too_long_for_label_tracking_is_a_comparison_error() -> None:
+    """Label tracking cannot hold a name over 63 characters: a ComparisonError condition, not a crash."""
+    app = {**APP, "metadata": {"name": "a" * 64}}
+    comparison = compare_app(app, [config_map("settings")], {}, tracking_method="label")
+    assert comparison.conditions[0]["type"] == "ComparisonError"
+    assert "longer than 63 characters" in comparison.conditions[0]["message"]
+
+
+def test_prune_candidate_keeps_its_wave_for_the_planner_but_not_in_status() -> None:
+    """Argo CD status.resources[].syncWave comes from the target; a prune candidate's wave is read from live."""
+    removed = deployed(config_map("old", {"argocd.argoproj.io/sync-wave": "3"}))
+    comparison = compare_app(APP, [], live_map(removed))
+    assert comparison.resources[0].sync_wave == 3
+    assert "syncWave" not in resource_status_entries(comparison)[0]
