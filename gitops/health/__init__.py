@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from gitops.health.apiextensions import crd_health
 from gitops.health.apiregistration import apiservice_health
 from gitops.health.apps import daemonset_health, deployment_health, replicaset_health, statefulset_health
 from gitops.health.argo import analysisrun_health, rollout_health
@@ -51,6 +52,7 @@ BUILT_IN_CHECKS: Mapping[tuple[str, str], HealthCheck] = {
     ("extensions", "Ingress"): ingress_health,
     ("autoscaling", "HorizontalPodAutoscaler"): hpa_health,
     ("apiregistration.k8s.io", "APIService"): apiservice_health,
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): crd_health,
     ("argoproj.io", "Rollout"): rollout_health,
     ("argoproj.io", "AnalysisRun"): analysisrun_health,
 }
