@@ -9,6 +9,7 @@ from gitops.health.fields import condition, integer, items, section, text
 from gitops.resources import Health, JsonObject
 
 HEALTHY, PROGRESSING, DEGRADED, UNKNOWN = "Healthy", "Progressing", "Degraded", "Unknown"
+IGNORE_RESTART_POLICY = "argocd.argoproj.io/ignore-restart-policy"
 
 
 def _is_failing_wait(reason: str) -> bool:
@@ -41,6 +42,9 @@ def pod_health(obj: JsonObject) -> Health:
     # Pods with restartPolicy Never/OnFailure are usually hooks: an image pull back-off may still resolve,
     # and failing the hook early would run it again after the sync ended.
     restart_policy = text(obj, "spec.restartPolicy") or "Always"
+    if section(obj, "metadata", "annotations").get(IGNORE_RESTART_POLICY) == "true":
+        # The user says this pod is long-lived whatever its restart policy: judge it like restartPolicy Always.
+        restart_policy = "Always"
     message = text(obj, "status.message")
     if restart_policy == "Always":
         waiting_messages = [
