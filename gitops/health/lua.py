@@ -125,7 +125,7 @@ def run_health_script(
     try:
         runtime = lua54.LuaRuntime(max_memory=memory_limit, register_eval=False, register_builtins=False)
         runtime.execute(_SANDBOX_SETUP, instruction_limit, BUDGET_EXCEEDED)
-        runtime.globals().obj = runtime.table_from(obj, recursive=True)
+        runtime.globals().obj = runtime.table_from(_plain(obj), recursive=True)
         result = runtime.execute(script)
     except lua54.LuaMemoryError:
         return Health("Unknown", "health script exceeded its memory budget")
@@ -135,6 +135,23 @@ def run_health_script(
         reason = _first_line(error)
         return Health("Unknown", reason if reason == BUDGET_EXCEEDED else f"health script failed: {reason}")
     return _as_health(result)
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as data Lua can hold without reaching back into Python: no Python object becomes userdata."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, (bool, str, float)):
+        return value
+    if isinstance(value, int):
+        # Lua integers are 64-bit; a larger number arrives as a float, as a JSON decoder would give it.
+        return value if value in _INT64 else float(value)
+    return str(value)
 
 
 def _first_line(error: Exception) -> str:

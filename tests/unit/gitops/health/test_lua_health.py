@@ -147,3 +147,10 @@ def test_malformed_customizations_block_names_the_key() -> None:
     """Bad argocd-cm input is a clear error naming the key, not a traceback."""
     with pytest.raises(ValueError, match=r"resource\.customizations: not valid YAML"):
         health_overrides_from_config({"resource.customizations": "a: [unclosed"})
+
+
+def test_values_lua_cannot_hold_do_not_crash_the_check() -> None:
+    """A number beyond 64 bits arrives as a float and a non-JSON value as text, never a crash nor a Python object."""
+    obj = {"spec": {"big": 2**70, "when": object()}}
+    script = 'return {status = "Healthy", message = math.type(obj.spec.big) .. " " .. type(obj.spec.when)}'
+    assert run_health_script(script, obj) == Health("Healthy", "float string")
