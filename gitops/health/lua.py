@@ -127,6 +127,8 @@ def run_health_script(
         runtime.execute(_SANDBOX_SETUP, instruction_limit, BUDGET_EXCEEDED)
         runtime.globals().obj = runtime.table_from(_plain(obj), recursive=True)
         result = runtime.execute(script)
+        # Reading the result may run Lua too (metatables), so it stays under the same guard.
+        return _as_health(result)
     except lua54.LuaMemoryError:
         return Health("Unknown", "health script exceeded its memory budget")
     except lua54.LuaSyntaxError as error:
@@ -134,7 +136,6 @@ def run_health_script(
     except lua54.LuaError as error:
         reason = _first_line(error)
         return Health("Unknown", reason if reason == BUDGET_EXCEEDED else f"health script failed: {reason}")
-    return _as_health(result)
 
 
 _INT64 = range(-(2**63), 2**63)

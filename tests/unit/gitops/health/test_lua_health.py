@@ -81,6 +81,9 @@ def test_script_returning_nil_falls_back_to_built_in_check() -> None:
         pytest.param('return {status = "Great"}', "invalid health status 'Great'", id="invalid-status"),
         pytest.param("return 42", "not a table", id="not-a-table"),
         pytest.param("return obj.spec.missing.field", "attempt to index a nil value", id="nil-index"),
+        pytest.param(
+            'return setmetatable({}, {__index = function() error("trap") end})', "trap", id="result-metatable-raises"
+        ),
     ],
 )
 def test_script_failure_is_unknown_with_the_error(script: str, message_part: str) -> None:
