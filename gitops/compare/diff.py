@@ -79,7 +79,8 @@ def _by_name(items: Sequence[Any]) -> dict[Any, Any] | None:
 def merge(live: Any, target: Any, applied: Any = _MISSING, *, keep_extra_items: bool) -> Any:
     """``live`` with ``target`` applied; fields in ``applied`` (last-applied) but no longer in target are removed.
 
-    ``keep_extra_items`` keeps live list items the target does not name (unless last-applied had them).
+    The result shares the subtrees the target does not touch with ``live``. ``keep_extra_items`` keeps live list
+    items the target does not name (unless last-applied had them).
     """
     if isinstance(target, dict) and isinstance(live, dict):
         result = dict(live)
@@ -154,7 +155,8 @@ def diff(
     if norm_target is None or norm_live is None:
         return DiffResult(True, norm_live, norm_target, errors)
     if server_side:
-        predicted = merge(norm_live, norm_target, keep_extra_items=True)
+        # merge() shares the subtrees the target leaves alone with live; deleting from them must not touch live.
+        predicted = copy_tree(merge(norm_live, norm_target, keep_extra_items=True))
         # Fields we applied before and the target no longer sets are removed by the next apply.
         for path in manager_paths(live or {}, {manager}, operation="Apply"):
             if not has_path(norm_target, path):
