@@ -199,6 +199,21 @@ def mask_secrets(live: JsonObject | None, predicted: JsonObject | None) -> tuple
     return masked[0], masked[1]
 
 
+def _without_last_applied(obj: JsonObject | None) -> JsonObject | None:
+    """``obj`` without the last-applied annotation (a copy of the path to it; the rest is shared, not changed)."""
+    if obj is None or not isinstance(obj.get("metadata"), dict):
+        return obj
+    metadata: JsonObject = obj["metadata"]
+    annotations = metadata.get("annotations")
+    if not isinstance(annotations, dict) or LAST_APPLIED_ANNOTATION not in annotations:
+        return obj
+    kept = {key: value for key, value in annotations.items() if key != LAST_APPLIED_ANNOTATION}
+    new_metadata = {key: value for key, value in metadata.items() if key != "annotations"}
+    if kept:
+        new_metadata["annotations"] = kept
+    return {**obj, "metadata": new_metadata}
+
+
 def _yaml_lines(obj: JsonObject | None) -> list[str]:
     if obj is None:
         return []
@@ -210,10 +225,7 @@ def diff_text(result: DiffResult, *, label: str = "") -> str:
     if not result.modified:
         return ""
     live, predicted = mask_secrets(result.normalized_live, result.predicted_live)
-    for obj in (live, predicted):
-        annotations = ((obj or {}).get("metadata") or {}).get("annotations")
-        if isinstance(annotations, dict):
-            annotations.pop(LAST_APPLIED_ANNOTATION, None)
+    live, predicted = _without_last_applied(live), _without_last_applied(predicted)
     prefix = f"{label} " if label else ""
     lines = difflib.unified_diff(
         _yaml_lines(live), _yaml_lines(predicted), fromfile=f"{prefix}(live)", tofile=f"{prefix}(target)"

@@ -240,3 +240,12 @@ def test_secret_string_data_equal_to_live_data_is_in_sync() -> None:
 def test_unmodified_resource_has_no_diff_text() -> None:
     target = deployment()
     assert diff_text(diff(target, as_live(target))) == ""
+
+
+def test_diff_text_leaves_the_result_unchanged() -> None:
+    """Printing a diff drops the last-applied annotation from the text only, not from the result."""
+    previous = deployment(minReadySeconds=5)
+    result = diff(deployment(), as_live(previous, applied=previous))
+    assert LAST_APPLIED_ANNOTATION not in diff_text(result)
+    assert result.normalized_live is not None
+    assert LAST_APPLIED_ANNOTATION in result.normalized_live["metadata"]["annotations"]
