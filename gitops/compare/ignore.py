@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import jq  # type: ignore[import-not-found]
+import jq
 import yaml
 
 from gitops.compare.json_tree import copy_tree

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-import lupa.lua54 as lua54  # type: ignore[import-untyped]
+import lupa.lua54 as lua54
 import yaml
 
 from gitops.resources import Health, JsonObject
