@@ -16,10 +16,10 @@ import httpx
 import pytest
 import yaml
 from emulator_helpers import GROUP, VERSION, configmap, read_events, widget
-from kubectl_runner import KUBECTL, MISSING_REASON, Kubectl, kubectl_for
 from kubernetes import client
 
 from sandbox.emulator import ApiEmulator, EmulatorThread
+from tests.kubectl_runner import KUBECTL, MISSING_REASON, Kubectl, kubectl_for
 
 CM = "/api/v1/namespaces/default/configmaps"
 DRY = {"dryRun": "All"}

@@ -15,11 +15,11 @@ import httpx
 import pytest
 import yaml
 from emulator_helpers import GROUP, VERSION, deployment, widget
-from kubectl_runner import KUBECTL, MISSING_REASON, Kubectl, kubectl_for
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from sandbox.emulator import ApiEmulator, EmulatorThread
+from tests.kubectl_runner import KUBECTL, MISSING_REASON, Kubectl, kubectl_for
 
 APPLY = "application/apply-patch+yaml"
 CM = "/api/v1/namespaces/default/configmaps"
