@@ -282,3 +282,18 @@ def test_kubectl_server_side_apply_after_client_side_apply_takes_over(kubectl: K
     stored = http.get(f"{CM}/a").json()
     assert stored["data"] == {"k": "2"}
     assert _owners(stored)["kubectl/Apply"] == {"f:data": {"f:k": {}}}
+
+
+def test_managed_fields_reset_with_an_empty_entry(http: httpx.Client) -> None:
+    # Kubernetes' documented way to strip managedFields: write them as a list of one empty entry.
+    _apply(http, f"{CM}/a", _cm("a", k="v"), "alice").raise_for_status()
+    reset = http.patch(f"{CM}/a", content=json.dumps({"metadata": {"managedFields": [{}]}}),
+                       headers={"Content-Type": "application/merge-patch+json"})
+    assert reset.status_code == 200
+    assert "managedFields" not in reset.json()["metadata"]
+
+
+def test_body_without_managed_fields_keeps_them(http: httpx.Client) -> None:
+    _apply(http, f"{CM}/a", _cm("a", k="v"), "alice").raise_for_status()
+    http.put(f"{CM}/a", json=_cm("a", k="v", other="o"), params={"fieldManager": "replacer"}).raise_for_status()
+    assert set(_owners(http.get(f"{CM}/a").json())) == {"alice/Apply", "replacer/Update"}
