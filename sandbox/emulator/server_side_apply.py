@@ -18,12 +18,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from sandbox.emulator import managed_fields
-from sandbox.emulator.managed_fields import FieldsError, ListTypeOf, Names, Path
+from sandbox.emulator.managed_fields import FieldsError, FieldTypeOf, Names, Path
 from sandbox.emulator.patching import deep_copy
 
 Operation = Literal["Apply", "Update"]
 Scope = Literal["main", "status", "all"]
-_MAX_MANAGER_LENGTH = 128
+MAX_MANAGER_LENGTH = 128
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 KUBECTL_MANAGER = "kubectl"  # the manager kubectl apply --server-side uses by default
 
@@ -116,7 +116,7 @@ def default_manager(field_manager: str | None, user_agent: str | None) -> str:
     if field_manager:
         return field_manager
     product = (user_agent or "").split("/", 1)[0].strip()
-    return product[:_MAX_MANAGER_LENGTH] or "unknown"
+    return product[:MAX_MANAGER_LENGTH] or "unknown"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def write_entries(entries: list[ManagerEntry]) -> list[dict[str, Any]]:
 
 
 def record_update(old: Mapping[str, Any] | None, new: Mapping[str, Any], *, manager: str, api_version: str,
-                  now: str, list_type: ListTypeOf, scope: Scope = "all",
+                  now: str, field_type: FieldTypeOf, scope: Scope = "all",
                   subresource: str = "") -> list[dict[str, Any]]:
     """``new``'s managedFields after ``manager`` wrote it (over ``old``, None for a create).
 
@@ -174,7 +174,7 @@ def record_update(old: Mapping[str, Any] | None, new: Mapping[str, Any], *, mana
     entries = read_entries(new)
     before = managed_fields.tracked_fields(old or {}, scope=scope)
     after = managed_fields.tracked_fields(new, scope=scope)
-    comparison = managed_fields.compare(before, after, list_type)
+    comparison = managed_fields.compare(before, after, field_type)
     if not comparison.changed and not comparison.removed:
         return write_entries(entries)
     me = (manager, "Update", subresource)
@@ -199,7 +199,7 @@ def record_update(old: Mapping[str, Any] | None, new: Mapping[str, Any], *, mana
 
 
 def apply(live: Mapping[str, Any] | None, config: Mapping[str, Any], *, manager: str, api_version: str,
-          now: str, list_type: ListTypeOf, force: bool = False, scope: Scope = "all",
+          now: str, field_type: FieldTypeOf, force: bool = False, scope: Scope = "all",
           subresource: str = "") -> dict[str, Any]:
     """The object after ``manager`` applied ``config`` to ``live`` (None: the object does not exist yet).
 
@@ -214,13 +214,13 @@ def apply(live: Mapping[str, Any] | None, config: Mapping[str, Any], *, manager:
     others = [entry for entry in entries if entry.identity != me]
 
     applied = managed_fields.tracked_fields(config, scope=scope)
-    config_set = frozenset(managed_fields.field_set(applied, list_type))
-    merged = _merge_map(base, applied, (), list_type)
+    config_set = frozenset(managed_fields.field_set(applied, field_type))
+    merged = _merge_map(base, applied, (), field_type)
     changed = managed_fields.compare(managed_fields.tracked_fields(base, scope=scope),
-                                     managed_fields.tracked_fields(merged, scope=scope), list_type).changed
+                                     managed_fields.tracked_fields(merged, scope=scope), field_type).changed
 
     conflicts = [Conflict(entry, path) for entry in others for path in sorted(entry.fields & changed)]
-    if conflicts and not force and not _upgrades_client_side_apply(base, manager, conflicts, list_type):
+    if conflicts and not force and not _upgrades_client_side_apply(base, manager, conflicts, field_type):
         raise ApplyConflict(conflicts)
 
     kept: list[ManagerEntry] = []
@@ -230,9 +230,9 @@ def apply(live: Mapping[str, Any] | None, config: Mapping[str, Any], *, manager:
             kept.append(replace(entry, fields=remaining) if remaining != entry.fields else entry)
     still_owned = config_set.union(*(entry.fields for entry in kept))
     dropped = (previous.fields - still_owned) if previous is not None else frozenset()
-    pruned = bool(dropped) and _has_removable(merged, dropped, still_owned, list_type)
+    pruned = bool(dropped) and _has_removable(merged, dropped, still_owned, field_type)
     if pruned:
-        merged = _prune_copy(merged, dropped, still_owned, list_type)
+        merged = _prune_copy(merged, dropped, still_owned, field_type)
 
     unchanged = previous is not None and previous.fields == config_set and not changed and not pruned
     if config_set:
@@ -254,7 +254,7 @@ def _last_applied(obj: Mapping[str, Any]) -> str | None:
 
 
 def _upgrades_client_side_apply(live: Mapping[str, Any], manager: str, conflicts: list[Conflict],
-                                list_type: ListTypeOf) -> bool:
+                                field_type: FieldTypeOf) -> bool:
     """Whether kubectl's first server-side apply may take over what client-side ``kubectl apply`` set.
 
     Upstream lets the manager ``kubectl`` force its apply when every conflicting field is one the object's
@@ -269,7 +269,7 @@ def _upgrades_client_side_apply(live: Mapping[str, Any], manager: str, conflicts
         return False
     if not isinstance(previous, dict):
         return False
-    allowed = managed_fields.field_set(managed_fields.tracked_fields(previous), list_type)
+    allowed = managed_fields.field_set(managed_fields.tracked_fields(previous), field_type)
     return all(conflict.path in allowed for conflict in conflicts)
 
 
@@ -287,11 +287,11 @@ def _sync_last_applied(metadata: dict[str, Any], live: Mapping[str, Any], config
     metadata["annotations"] = annotations
 
 
-def _merge_value(live: Any, applied: Any, names: Names, list_type: ListTypeOf) -> Any:
-    if isinstance(live, dict) and isinstance(applied, dict) and list_type(names, applied).kind != "atomic":
-        return _merge_map(live, applied, names, list_type)
+def _merge_value(live: Any, applied: Any, names: Names, field_type: FieldTypeOf) -> Any:
+    if isinstance(live, dict) and isinstance(applied, dict) and field_type(names, applied).kind != "atomic":
+        return _merge_map(live, applied, names, field_type)
     if isinstance(live, list) and isinstance(applied, list) and live:
-        live_type, applied_type = list_type(names, live), list_type(names, applied)
+        live_type, applied_type = field_type(names, live), field_type(names, applied)
         if live_type == applied_type and live_type.kind == "set":
             present = {managed_fields.value_element(item) for item in live}
             return [*live, *(deep_copy(item) for item in applied
@@ -302,7 +302,7 @@ def _merge_value(live: Any, applied: Any, names: Names, list_type: ListTypeOf) -
             for item in applied:
                 element = managed_fields.key_element(item, live_type)
                 if element in index:
-                    result[index[element]] = _merge_map(result[index[element]], item, names, list_type)
+                    result[index[element]] = _merge_map(result[index[element]], item, names, field_type)
                 else:
                     result.append(deep_copy(item))
             return result
@@ -310,18 +310,18 @@ def _merge_value(live: Any, applied: Any, names: Names, list_type: ListTypeOf) -
 
 
 def _merge_map(live: Mapping[str, Any], applied: Mapping[str, Any], names: Names,
-               list_type: ListTypeOf) -> dict[str, Any]:
+               field_type: FieldTypeOf) -> dict[str, Any]:
     result = dict(live)
     for key, value in applied.items():
         child_names = (*names, key)
-        result[key] = _merge_value(live[key], value, child_names, list_type) if key in live else deep_copy(value)
+        result[key] = _merge_value(live[key], value, child_names, field_type) if key in live else deep_copy(value)
     return result
 
 
 def _has_removable(obj: dict[str, Any], dropped: frozenset[Path], still_owned: frozenset[Path],
-           list_type: ListTypeOf) -> bool:
+           field_type: FieldTypeOf) -> bool:
     """Whether any dropped path is present and removable (no owned field lies beneath it)."""
-    return any(_removable(path, still_owned) and _locate(obj, path, list_type) is not None for path in dropped)
+    return any(_removable(path, still_owned) and _locate(obj, path, field_type) is not None for path in dropped)
 
 
 def _removable(path: Path, still_owned: frozenset[Path]) -> bool:
@@ -329,7 +329,7 @@ def _removable(path: Path, still_owned: frozenset[Path]) -> bool:
 
 
 def _prune_copy(merged: dict[str, Any], dropped: frozenset[Path], still_owned: frozenset[Path],
-                list_type: ListTypeOf) -> dict[str, Any]:
+                field_type: FieldTypeOf) -> dict[str, Any]:
     """A copy of ``merged`` without the dropped fields, and without maps that only they filled."""
     result: dict[str, Any] = deep_copy(merged)
     owned_prefixes = {owned[:i] for owned in still_owned for i in range(1, len(owned) + 1)}
@@ -338,7 +338,7 @@ def _prune_copy(merged: dict[str, Any], dropped: frozenset[Path], still_owned: f
     for path in sorted(dropped, key=len):
         if not _removable(path, still_owned):
             continue
-        chain = _locate(result, path, list_type)
+        chain = _locate(result, path, field_type)
         if chain is None:
             continue
         for depth in range(len(path) - 1, -1, -1):
@@ -357,7 +357,7 @@ def _prune_copy(merged: dict[str, Any], dropped: frozenset[Path], still_owned: f
     return result
 
 
-def _locate(obj: dict[str, Any], path: Path, list_type: ListTypeOf) -> list[tuple[Any, Any]] | None:
+def _locate(obj: dict[str, Any], path: Path, field_type: FieldTypeOf) -> list[tuple[Any, Any]] | None:
     """The (container, key or index) pairs from the root to the value at ``path``; None when it is absent."""
     chain: list[tuple[Any, Any]] = []
     current: Any = obj
@@ -375,10 +375,10 @@ def _locate(obj: dict[str, Any], path: Path, list_type: ListTypeOf) -> list[tupl
             return None
         position: int | None = None
         if kind == "k:":
-            item_type = list_type(names, current)
-            if item_type.kind == "map":
+            item_kind = field_type(names, current)
+            if item_kind.kind == "map":
                 position = next((i for i, item in enumerate(current)
-                                 if managed_fields.key_element(item, item_type) == element), None)
+                                 if managed_fields.key_element(item, item_kind) == element), None)
         elif kind == "v:":
             position = next((i for i, item in enumerate(current)
                              if managed_fields.value_element(item) == element), None)
