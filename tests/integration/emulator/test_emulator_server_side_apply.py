@@ -97,6 +97,13 @@ def test_apply_body_may_be_yaml(http: httpx.Client) -> None:
     assert http.get(f"{CM}/a").json()["data"] == {"k": "from-yaml"}
 
 
+def test_apply_yaml_dates_stay_strings(http: httpx.Client) -> None:
+    # The API server converts YAML to JSON, where an unquoted date is just a string.
+    body = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {since: 2024-01-01}\n"
+    assert _apply(http, f"{CM}/a", body, "alice").status_code == 201
+    assert http.get(f"{CM}/a").json()["data"] == {"since": "2024-01-01"}
+
+
 def test_apply_with_wrong_api_version_is_bad_request(http: httpx.Client) -> None:
     body = {**_cm("a", k="v"), "apiVersion": "v2"}
     response = _apply(http, f"{CM}/a", body, "alice")
