@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from sandbox.emulator import managed_fields
-from sandbox.emulator.managed_fields import FieldsError, FieldTypeOf, Names, Path
+from sandbox.emulator.managed_fields import FieldsError, FieldType, FieldTypeOf, Names, Path
 from sandbox.emulator.patching import deep_copy
 
 Operation = Literal["Apply", "Update"]
@@ -297,16 +297,48 @@ def _merge_value(live: Any, applied: Any, names: Names, field_type: FieldTypeOf)
             return [*live, *(deep_copy(item) for item in applied
                              if managed_fields.value_element(item) not in present)]
         if live_type == applied_type and live_type.kind == "map":
-            result = list(live)
-            index = {managed_fields.key_element(item, live_type): i for i, item in enumerate(live)}
-            for item in applied:
-                element = managed_fields.key_element(item, live_type)
-                if element in index:
-                    result[index[element]] = _merge_map(result[index[element]], item, names, field_type)
-                else:
-                    result.append(deep_copy(item))
-            return result
+            return _merge_keyed_items(live, applied, live_type, names, field_type)
     return deep_copy(applied)
+
+
+def _merge_keyed_items(live: list[Any], applied: list[Any], kind: FieldType, names: Names,
+                       field_type: FieldTypeOf) -> list[Any]:
+    """Items merged by key, ordered as upstream orders them.
+
+    Items in both lists follow the applied order; items only the live list has keep their place relative to
+    their neighbours; items only the applied list has come where the applied list puts them.
+    """
+    live_by_key = {managed_fields.key_element(item, kind): item for item in live}
+    applied_by_key = {managed_fields.key_element(item, kind): item for item in applied}
+    live_keys, applied_keys = list(live_by_key), list(applied_by_key)
+    shared = [key for key in applied_keys if key in live_by_key]
+    result: list[Any] = []
+    li = ai = si = 0
+    while li < len(live_keys) or ai < len(applied_keys):
+        if li < len(live_keys):
+            key = live_keys[li]
+            if key not in applied_by_key:  # only live has it: it stays here
+                result.append(live_by_key[key])
+                li += 1
+                continue
+            if si < len(shared) and key != shared[si]:  # a shared item the applied order wants later
+                li += 1
+                continue
+            if ai < len(applied_keys) and key == applied_keys[ai]:
+                result.append(_merge_map(live_by_key[key], applied_by_key[key], names, field_type))
+                li, ai, si = li + 1, ai + 1, si + 1
+                continue
+        if ai >= len(applied_keys):
+            li += 1  # a shared item already emitted in applied order
+            continue
+        key = applied_keys[ai]
+        if key in live_by_key:
+            result.append(_merge_map(live_by_key[key], applied_by_key[key], names, field_type))
+            si += 1
+        else:
+            result.append(deep_copy(applied_by_key[key]))
+        ai += 1
+    return result
 
 
 def _merge_map(live: Mapping[str, Any], applied: Mapping[str, Any], names: Names,

@@ -164,3 +164,19 @@ def test_several_conflicts_are_listed_by_manager() -> None:
 ])
 def test_default_manager_is_the_user_agent_product(param: str | None, agent: str | None, expected: str) -> None:
     assert default_manager(param, agent) == expected
+
+
+@pytest.mark.parametrize(("live", "applied", "expected"), [
+    (["a", "b"], ["b", "a"], ["b", "a"]),  # shared items follow the applied order
+    (["x", "a"], ["a", "n"], ["x", "a", "n"]),  # a live-only item keeps its place, a new one comes after a
+    (["a", "x"], ["n", "a"], ["n", "a", "x"]),  # a new item goes where the applied list puts it
+])
+def test_merged_list_order(live: list[str], applied: list[str], expected: list[str]) -> None:
+    def containers(names: list[str]) -> dict[str, Any]:
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                "spec": {"template": {"spec": {"containers": [{"name": n} for n in names]}}}}
+
+    # The live object's extra containers belong to another manager, so they are kept, not pruned.
+    live_obj = _apply(None, containers(live), "other")
+    result = _apply(live_obj, containers(applied), "alice")
+    assert [c["name"] for c in result["spec"]["template"]["spec"]["containers"]] == expected
