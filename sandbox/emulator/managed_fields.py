@@ -19,6 +19,7 @@ Custom resources get the ObjectMeta lists only (:func:`custom_field_type`).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -139,12 +140,28 @@ def custom_field_type(names: Names, items: Any) -> FieldType:
 def key_element(item: Mapping[str, Any], field_type: FieldType) -> str:
     """``k:{...}``: the path element of an associative list item (compact JSON, keys sorted)."""
     defaults = dict(field_type.defaults)
-    key = {name: item.get(name, defaults.get(name)) for name in field_type.keys}
-    return "k:" + json.dumps(key, sort_keys=True, separators=(",", ":"))
+    fields = tuple(sorted((name, item.get(name, defaults.get(name))) for name in field_type.keys))
+    if all(isinstance(value, (str, int, float)) or value is None for _, value in fields):
+        # Typed, so that true and 1 (equal in Python) are told apart.
+        return _key_text(tuple((name, type(value).__name__, value) for name, value in fields))
+    return "k:" + json.dumps(dict(fields), separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _key_text(fields: tuple[tuple[str, str, Any], ...]) -> str:
+    # Every write compares the items of every keyed list by key; the same few keys recur, so they are cached.
+    return "k:" + json.dumps({name: value for name, _, value in fields}, separators=(",", ":"))
 
 
 def value_element(value: Any) -> str:
     """``v:<json>``: the path element of a set item."""
+    if isinstance(value, (str, int, float)) or value is None:
+        return _value_text(type(value).__name__, value)
+    return "v:" + json.dumps(value, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _value_text(_kind: str, value: Any) -> str:
     return "v:" + json.dumps(value, separators=(",", ":"))
 
 

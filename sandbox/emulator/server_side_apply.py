@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sandbox.emulator import managed_fields
@@ -38,6 +38,8 @@ class ManagerEntry:
     time: str | None
     subresource: str
     fields: frozenset[Path]
+    # The FieldsV1 document the fields were read from, reused while they are unchanged (encoding is not free).
+    fields_v1: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -50,7 +52,7 @@ class ManagerEntry:
         if self.time is not None:
             entry["time"] = self.time
         entry["fieldsType"] = "FieldsV1"
-        entry["fieldsV1"] = managed_fields.encode(self.fields)
+        entry["fieldsV1"] = self.fields_v1 if self.fields_v1 is not None else managed_fields.encode(self.fields)
         if self.subresource:
             entry["subresource"] = self.subresource
         return entry
@@ -141,15 +143,18 @@ def read_entries(obj: Mapping[str, Any] | None) -> list[ManagerEntry]:
         if item.get("fieldsType", "FieldsV1") != "FieldsV1":
             raise FieldsError(f"metadata.managedFields[{number}].fieldsType must be FieldsV1")
         time = item.get("time")
+        fields_v1 = item.get("fieldsV1", {})
         entries.append(ManagerEntry(
             manager=str(item.get("manager", "")),
             operation=operation,
             api_version=str(item.get("apiVersion", "")),
             time=str(time) if time is not None else None,
             subresource=str(item.get("subresource", "")),
-            fields=frozenset(managed_fields.decode(item.get("fieldsV1", {}))),
+            fields=frozenset(managed_fields.decode(fields_v1)),
+            fields_v1=fields_v1 if isinstance(fields_v1, dict) else None,
         ))
     return entries
+
 
 
 def write_entries(entries: list[ManagerEntry]) -> list[dict[str, Any]]:
@@ -185,8 +190,10 @@ def record_update(old: Mapping[str, Any] | None, new: Mapping[str, Any], *, mana
             mine = entry.fields
             continue
         remaining = entry.fields - comparison.changed - comparison.removed
-        if remaining:
-            kept.append(replace(entry, fields=remaining))
+        if remaining == entry.fields:
+            kept.append(entry)
+        elif remaining:
+            kept.append(replace(entry, fields=remaining, fields_v1=None))
     owned = (mine | comparison.changed) - comparison.removed
     if owned:
         kept.append(ManagerEntry(manager, "Update", api_version, now, subresource, owned))
@@ -227,7 +234,7 @@ def apply(live: Mapping[str, Any] | None, config: Mapping[str, Any], *, manager:
     for entry in others:
         remaining = entry.fields - changed  # forced: the applier takes the conflicting fields over
         if remaining:
-            kept.append(replace(entry, fields=remaining) if remaining != entry.fields else entry)
+            kept.append(replace(entry, fields=remaining, fields_v1=None) if remaining != entry.fields else entry)
     still_owned = config_set.union(*(entry.fields for entry in kept))
     dropped = (previous.fields - still_owned) if previous is not None else frozenset()
     pruned = bool(dropped) and _has_removable(merged, dropped, still_owned, field_type)
@@ -236,8 +243,10 @@ def apply(live: Mapping[str, Any] | None, config: Mapping[str, Any], *, manager:
 
     unchanged = previous is not None and previous.fields == config_set and not changed and not pruned
     if config_set:
-        time = previous.time if unchanged and previous is not None else now
-        kept.append(ManagerEntry(manager, "Apply", api_version, time, subresource, config_set))
+        if unchanged and previous is not None:
+            kept.append(previous)
+        else:
+            kept.append(ManagerEntry(manager, "Apply", api_version, now, subresource, config_set))
     metadata = dict(merged.get("metadata") or {})
     _sync_last_applied(metadata, base, config, manager)
     metadata["managedFields"] = write_entries(kept)
