@@ -503,7 +503,8 @@ class ObjectApi:
             new_meta["generation"] = int(new_meta["generation"]) + 1
         new["metadata"] = new_meta
 
-        new_meta["managedFields"] = _managed_fields_of(candidate_meta, current_meta)
+        # As upstream, a write through a subresource cannot set managedFields.
+        new_meta["managedFields"] = _managed_fields_of(candidate_meta if subresource is None else {}, current_meta)
         if not new_meta["managedFields"]:
             new_meta.pop("managedFields")
         if new == current:

@@ -304,3 +304,13 @@ def test_body_without_managed_fields_keeps_them(http: httpx.Client) -> None:
     _apply(http, f"{CM}/a", _cm("a", k="v"), "alice").raise_for_status()
     http.put(f"{CM}/a", json=_cm("a", k="v", other="o"), params={"fieldManager": "replacer"}).raise_for_status()
     assert set(_owners(http.get(f"{CM}/a").json())) == {"alice/Apply", "replacer/Update"}
+
+
+def test_status_write_cannot_set_managed_fields(http: httpx.Client, widgets: dict[str, Any]) -> None:
+    url = f"/apis/{GROUP}/{VERSION}/namespaces/default/widgets"
+    http.post(url, json=widget("w"), params={"fieldManager": "creator"}).raise_for_status()
+    body = http.get(f"{url}/w").json()
+    body["metadata"]["managedFields"] = [{}]
+    body["status"] = {"ready": 1}
+    http.put(f"{url}/w/status", json=body, params={"fieldManager": "controller"}).raise_for_status()
+    assert set(_owners(http.get(f"{url}/w").json())) == {"creator/Update", "controller/Update"}
