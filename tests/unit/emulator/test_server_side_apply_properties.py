@@ -48,7 +48,7 @@ def _contains(big: Any, small: Any) -> bool:
     return bool(big == small)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(deployments())
 def test_fields_v1_round_trip(obj: dict[str, Any]) -> None:
     paths = field_set(tracked_fields(obj), builtin_field_type)
@@ -56,7 +56,7 @@ def test_fields_v1_round_trip(obj: dict[str, Any]) -> None:
     assert decode(encode(paths)) == paths
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(deployments(), deployments())
 def test_apply_result_holds_the_configuration_and_reapplying_is_a_no_op(first: dict[str, Any],
                                                                         second: dict[str, Any]) -> None:
@@ -67,7 +67,7 @@ def test_apply_result_holds_the_configuration_and_reapplying_is_a_no_op(first: d
     assert _apply(result, second, "alice") == result
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(names, st.text(max_size=3), min_size=1, max_size=4),
        st.dictionaries(names, st.text(max_size=3), min_size=1, max_size=4))
 def test_disjoint_label_appliers_each_own_their_labels(alice_labels: dict[str, str],
