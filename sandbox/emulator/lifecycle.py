@@ -404,7 +404,7 @@ class ObjectApi:
             try:
                 merged = server_side_apply.apply(
                     current, config, manager=manager, api_version=spec.api_version, now=self.clock(),
-                    list_type=_list_types(spec), force=force, scope=scope, subresource=subresource or "")
+                    field_type=_field_types(spec), force=force, scope=scope, subresource=subresource or "")
             except server_side_apply.ApplyConflict as conflict:
                 raise status.apply_conflict(str(conflict), conflict.causes()) from None
             except managed_fields.FieldsError as exc:
@@ -450,7 +450,7 @@ class ObjectApi:
         scope = self._ownership_scope(spec, "status" if subresource == "status" else None)
         return server_side_apply.record_update(
             old, new, manager=manager, api_version=spec.api_version, now=self.clock(),
-            list_type=_list_types(spec), scope=scope, subresource=subresource or "")
+            field_type=_field_types(spec), scope=scope, subresource=subresource or "")
 
     def _update(self, spec: ResourceSpec, current: Obj, candidate: Obj, *, subresource: str | None,
                 dry_run: bool, manager: str | None = None, via: str | None = None) -> Obj:
@@ -505,7 +505,8 @@ class ObjectApi:
             new_meta["generation"] = int(new_meta["generation"]) + 1
         new["metadata"] = new_meta
 
-        new_meta["managedFields"] = _managed_fields_of(candidate_meta, current_meta)
+        # As upstream, a write through a subresource cannot set managedFields.
+        new_meta["managedFields"] = _managed_fields_of(candidate_meta if subresource is None else {}, current_meta)
         if not new_meta["managedFields"]:
             new_meta.pop("managedFields")
         if new == current:
@@ -775,8 +776,8 @@ class ObjectApi:
             return self._scale_of(spec, result)
 
 
-def _list_types(spec: ResourceSpec) -> managed_fields.ListTypeOf:
-    return managed_fields.custom_list_type if spec.custom else managed_fields.builtin_list_type
+def _field_types(spec: ResourceSpec) -> managed_fields.FieldTypeOf:
+    return managed_fields.custom_field_type if spec.custom else managed_fields.builtin_field_type
 
 
 def _managed_fields_of(candidate_meta: Mapping[str, Any], current_meta: Mapping[str, Any]) -> Any:

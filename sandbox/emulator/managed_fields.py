@@ -12,13 +12,14 @@ A set of paths holds the leaves (scalars, atomic lists, empty maps) and the asso
 item that is both owned and has owned children is marked with ``".": {}``.
 
 How a list or map merges comes from the resource's schema on a real server. Without schemas the emulator decides by
-field name (:func:`builtin_list_type`): the associative lists of the built-in kinds with their keys, ``finalizers``
+field name (:func:`builtin_field_type`): the associative lists of the built-in kinds with their keys, ``finalizers``
 as a set, a workload's label selector as an atomic map, other lists atomic, other maps merged field by field.
-Custom resources get the ObjectMeta lists only (:func:`custom_list_type`).
+Custom resources get the ObjectMeta lists only (:func:`custom_field_type`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class FieldsError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class ListType:
+class FieldType:
     """How server-side apply treats a list or map: replaced whole (atomic), a list merged as a set or item by
     item by keys (map), a map merged field by field (granular)."""
 
@@ -51,19 +52,19 @@ class ListType:
     defaults: tuple[tuple[str, Any], ...] = ()  # key fields the server defaults (a port's protocol)
 
 
-ATOMIC = ListType("atomic")
-SET = ListType("set")
-GRANULAR = ListType("granular")
+ATOMIC = FieldType("atomic")
+SET = FieldType("set")
+GRANULAR = FieldType("granular")
 
 
-def _keyed(*keys: str, **defaults: Any) -> ListType:
-    return ListType("map", keys, tuple(sorted(defaults.items())))
+def _keyed(*keys: str, **defaults: Any) -> FieldType:
+    return FieldType("map", keys, tuple(sorted(defaults.items())))
 
 
-ListTypeOf = Callable[[Names, Any], ListType]  # (field names, the list or map there) → how it merges
+FieldTypeOf = Callable[[Names, Any], FieldType]  # (field names, the list or map there) → how it merges
 
 # ``x-kubernetes-list-type: map`` lists of the built-in kinds with their ``x-kubernetes-list-map-keys``.
-_BUILTIN_KEYED: dict[str, ListType] = {
+_BUILTIN_KEYED: dict[str, FieldType] = {
     "containers": _keyed("name"),
     "initContainers": _keyed("name"),
     "ephemeralContainers": _keyed("name"),
@@ -80,45 +81,45 @@ _BUILTIN_KEYED: dict[str, ListType] = {
 }
 _CONTAINER_PORTS = _keyed("containerPort", "protocol", protocol="TCP")
 _SERVICE_PORTS = _keyed("port", "protocol", protocol="TCP")
-_METADATA_LISTS: dict[str, ListType] = {"finalizers": SET, "ownerReferences": _keyed("uid")}
+_METADATA_LISTS: dict[str, FieldType] = {"finalizers": SET, "ownerReferences": _keyed("uid")}
 
 
-def _checked(list_type: ListType, items: Any) -> ListType:
+def _checked(field_type: FieldType, items: Any) -> FieldType:
     """The type, or atomic when an item lacks a key or repeats one (upstream would refuse the object)."""
-    if list_type.kind == "atomic":
-        return list_type
+    if field_type.kind == "atomic":
+        return field_type
     seen: set[str] = set()
     for item in items:
-        if list_type.kind == "set":
+        if field_type.kind == "set":
             if isinstance(item, (dict, list)):
                 return ATOMIC
             element = value_element(item)
         else:
             if not isinstance(item, dict):
                 return ATOMIC
-            defaults = dict(list_type.defaults)
-            if any(key not in item and key not in defaults for key in list_type.keys):
+            defaults = dict(field_type.defaults)
+            if any(key not in item and key not in defaults for key in field_type.keys):
                 return ATOMIC
-            element = key_element(item, list_type)
+            element = key_element(item, field_type)
         if element in seen:
             return ATOMIC
         seen.add(element)
-    return list_type
+    return field_type
 
 
-def _metadata_list_type(names: Names) -> ListType | None:
+def _metadata_field_type(names: Names) -> FieldType | None:
     if len(names) == 2 and names[0] == "metadata":
         return _METADATA_LISTS.get(names[1], ATOMIC)
     return None
 
 
-def builtin_list_type(names: Names, items: Any) -> ListType:
+def builtin_field_type(names: Names, items: Any) -> FieldType:
     """How a list or map of a built-in kind merges, by its name (``ports`` by the kind of port its items are)."""
     if isinstance(items, dict):
         # A workload's LabelSelector is an atomic struct; a Service's selector is a plain map of labels.
         atomic = names == ("spec", "selector") and ("matchLabels" in items or "matchExpressions" in items)
         return ATOMIC if atomic else GRANULAR
-    found = _metadata_list_type(names)
+    found = _metadata_field_type(names)
     if found is None:
         field = names[-1] if names else ""
         if field == "ports":
@@ -129,22 +130,38 @@ def builtin_list_type(names: Names, items: Any) -> ListType:
     return _checked(found, items)
 
 
-def custom_list_type(names: Names, items: Any) -> ListType:
+def custom_field_type(names: Names, items: Any) -> FieldType:
     """How a list or map of a custom resource merges: ObjectMeta's lists as upstream, other lists atomic."""
     if isinstance(items, dict):
         return GRANULAR
-    return _checked(_metadata_list_type(names) or ATOMIC, items)
+    return _checked(_metadata_field_type(names) or ATOMIC, items)
 
 
-def key_element(item: Mapping[str, Any], list_type: ListType) -> str:
+def key_element(item: Mapping[str, Any], field_type: FieldType) -> str:
     """``k:{...}``: the path element of an associative list item (compact JSON, keys sorted)."""
-    defaults = dict(list_type.defaults)
-    key = {name: item.get(name, defaults.get(name)) for name in list_type.keys}
-    return "k:" + json.dumps(key, sort_keys=True, separators=(",", ":"))
+    defaults = dict(field_type.defaults)
+    fields = tuple(sorted((name, item.get(name, defaults.get(name))) for name in field_type.keys))
+    if all(isinstance(value, (str, int, float)) or value is None for _, value in fields):
+        # Typed, so that true and 1 (equal in Python) are told apart.
+        return _key_text(tuple((name, type(value).__name__, value) for name, value in fields))
+    return "k:" + json.dumps(dict(fields), separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _key_text(fields: tuple[tuple[str, str, Any], ...]) -> str:
+    # Every write compares the items of every keyed list by key; the same few keys recur, so they are cached.
+    return "k:" + json.dumps({name: value for name, _, value in fields}, separators=(",", ":"))
 
 
 def value_element(value: Any) -> str:
     """``v:<json>``: the path element of a set item."""
+    if isinstance(value, (str, int, float)) or value is None:
+        return _value_text(type(value).__name__, value)
+    return "v:" + json.dumps(value, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _value_text(_kind: str, value: Any) -> str:
     return "v:" + json.dumps(value, separators=(",", ":"))
 
 
@@ -175,24 +192,24 @@ def tracked_fields(obj: Mapping[str, Any], *, scope: Literal["main", "status", "
     return result
 
 
-def field_set(obj: Mapping[str, Any], list_type: ListTypeOf) -> set[Path]:
+def field_set(obj: Mapping[str, Any], field_type: FieldTypeOf) -> set[Path]:
     """Every path a (tracked) object sets: its leaves and its associative list items."""
     out: set[Path] = set()
     for key, value in obj.items():
-        _collect(value, (f"f:{key}",), (key,), list_type, out)
+        _collect(value, (f"f:{key}",), (key,), field_type, out)
     return out
 
 
-def _collect(value: Any, path: Path, names: Names, list_type: ListTypeOf, out: set[Path]) -> None:
+def _collect(value: Any, path: Path, names: Names, field_type: FieldTypeOf, out: set[Path]) -> None:
     if isinstance(value, dict):
-        if not value or list_type(names, value).kind == "atomic":
+        if not value or field_type(names, value).kind == "atomic":
             out.add(path)  # an empty map is a value of its own
             return
         for key, child in value.items():
-            _collect(child, (*path, f"f:{key}"), (*names, key), list_type, out)
+            _collect(child, (*path, f"f:{key}"), (*names, key), field_type, out)
         return
     if isinstance(value, list):
-        kind = list_type(names, value)
+        kind = field_type(names, value)
         if kind.kind == "atomic" or not value:
             out.add(path)
         elif kind.kind == "set":
@@ -202,7 +219,7 @@ def _collect(value: Any, path: Path, names: Names, list_type: ListTypeOf, out: s
                 item_path = (*path, key_element(item, kind))
                 out.add(item_path)
                 for key, child in item.items():
-                    _collect(child, (*item_path, f"f:{key}"), (*names, key), list_type, out)
+                    _collect(child, (*item_path, f"f:{key}"), (*names, key), field_type, out)
         return
     out.add(path)
 
@@ -215,37 +232,37 @@ class Comparison:
     removed: frozenset[Path]
 
 
-def compare(old: Mapping[str, Any], new: Mapping[str, Any], list_type: ListTypeOf) -> Comparison:
+def compare(old: Mapping[str, Any], new: Mapping[str, Any], field_type: FieldTypeOf) -> Comparison:
     """The paths that differ between two tracked objects. Unchanged branches shared by both are skipped cheaply."""
     changed: set[Path] = set()
     removed: set[Path] = set()
-    _compare_maps(old, new, (), (), list_type, changed, removed)
+    _compare_maps(old, new, (), (), field_type, changed, removed)
     return Comparison(frozenset(changed), frozenset(removed))
 
 
 def _compare_maps(old: Mapping[str, Any], new: Mapping[str, Any], path: Path, names: Names,
-                  list_type: ListTypeOf, changed: set[Path], removed: set[Path]) -> None:
+                  field_type: FieldTypeOf, changed: set[Path], removed: set[Path]) -> None:
     for key, value in new.items():
         child_path, child_names = (*path, f"f:{key}"), (*names, key)
         if key in old:
-            _compare(old[key], value, child_path, child_names, list_type, changed, removed)
+            _compare(old[key], value, child_path, child_names, field_type, changed, removed)
         else:
-            _collect(value, child_path, child_names, list_type, changed)
+            _collect(value, child_path, child_names, field_type, changed)
     for key, value in old.items():
         if key not in new:
-            _collect(value, (*path, f"f:{key}"), (*names, key), list_type, removed)
+            _collect(value, (*path, f"f:{key}"), (*names, key), field_type, removed)
 
 
-def _compare(old: Any, new: Any, path: Path, names: Names, list_type: ListTypeOf,
+def _compare(old: Any, new: Any, path: Path, names: Names, field_type: FieldTypeOf,
              changed: set[Path], removed: set[Path]) -> None:
     if old is new:
         return
     if (isinstance(old, dict) and isinstance(new, dict) and old and new
-            and list_type(names, old).kind != "atomic" and list_type(names, new).kind != "atomic"):
-        _compare_maps(old, new, path, names, list_type, changed, removed)
+            and field_type(names, old).kind != "atomic" and field_type(names, new).kind != "atomic"):
+        _compare_maps(old, new, path, names, field_type, changed, removed)
         return
     if isinstance(old, list) and isinstance(new, list) and old and new:
-        old_type, new_type = list_type(names, old), list_type(names, new)
+        old_type, new_type = field_type(names, old), field_type(names, new)
         if old_type == new_type and old_type.kind == "set":
             old_items = {value_element(item) for item in old}
             new_items = {value_element(item) for item in new}
@@ -260,28 +277,28 @@ def _compare(old: Any, new: Any, path: Path, names: Names, list_type: ListTypeOf
                 seen.add(element)
                 item_path = (*path, element)
                 if element in by_key:
-                    _compare_maps(by_key[element], item, item_path, names, list_type, changed, removed)
+                    _compare_maps(by_key[element], item, item_path, names, field_type, changed, removed)
                 else:
-                    _collect_item(item, item_path, names, list_type, changed)
+                    _collect_item(item, item_path, names, field_type, changed)
             for element, item in by_key.items():
                 if element not in seen:
-                    _collect_item(item, (*path, element), names, list_type, removed)
+                    _collect_item(item, (*path, element), names, field_type, removed)
             return
     if json_equal(old, new):
         return
     new_paths: set[Path] = set()
-    _collect(new, path, names, list_type, new_paths)
+    _collect(new, path, names, field_type, new_paths)
     old_paths: set[Path] = set()
-    _collect(old, path, names, list_type, old_paths)
+    _collect(old, path, names, field_type, old_paths)
     changed.update(new_paths)
     removed.update(old_paths - new_paths)
 
 
-def _collect_item(item: Mapping[str, Any], item_path: Path, names: Names, list_type: ListTypeOf,
+def _collect_item(item: Mapping[str, Any], item_path: Path, names: Names, field_type: FieldTypeOf,
                   out: set[Path]) -> None:
     out.add(item_path)
     for key, child in item.items():
-        _collect(child, (*item_path, f"f:{key}"), (*names, key), list_type, out)
+        _collect(child, (*item_path, f"f:{key}"), (*names, key), field_type, out)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -137,6 +137,16 @@ def _media_type(headers: Mapping[str, str]) -> str:
     return ""
 
 
+class _JsonCompatibleLoader(yaml.SafeLoader):
+    """YAML as the API server reads it (converted to JSON): dates and times stay strings."""
+
+
+_JsonCompatibleLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _decode(body: bytes, media_type: str) -> Any:
     if media_type == "application/vnd.kubernetes.protobuf":
         try:
@@ -147,7 +157,7 @@ def _decode(body: bytes, media_type: str) -> Any:
         raise status.unsupported_media_type(media_type, _ACCEPTED_BODIES)
     try:
         if "yaml" in media_type:
-            return yaml.safe_load(body)
+            return yaml.load(body, Loader=_JsonCompatibleLoader)
         return json.loads(body)
     except (ValueError, yaml.YAMLError) as exc:
         raise status.bad_request(f"the request body could not be decoded: {exc}") from None

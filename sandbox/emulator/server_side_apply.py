@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sandbox.emulator import managed_fields
-from sandbox.emulator.managed_fields import FieldsError, ListTypeOf, Names, Path
+from sandbox.emulator.managed_fields import FieldsError, FieldType, FieldTypeOf, Names, Path
 from sandbox.emulator.patching import deep_copy
 
 Operation = Literal["Apply", "Update"]
 Scope = Literal["main", "status", "all"]
-_MAX_MANAGER_LENGTH = 128
+MAX_MANAGER_LENGTH = 128
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 KUBECTL_MANAGER = "kubectl"  # the manager kubectl apply --server-side uses by default
 
@@ -38,6 +38,8 @@ class ManagerEntry:
     time: str | None
     subresource: str
     fields: frozenset[Path]
+    # The FieldsV1 document the fields were read from, reused while they are unchanged (encoding is not free).
+    fields_v1: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -50,7 +52,7 @@ class ManagerEntry:
         if self.time is not None:
             entry["time"] = self.time
         entry["fieldsType"] = "FieldsV1"
-        entry["fieldsV1"] = managed_fields.encode(self.fields)
+        entry["fieldsV1"] = self.fields_v1 if self.fields_v1 is not None else managed_fields.encode(self.fields)
         if self.subresource:
             entry["subresource"] = self.subresource
         return entry
@@ -116,7 +118,7 @@ def default_manager(field_manager: str | None, user_agent: str | None) -> str:
     if field_manager:
         return field_manager
     product = (user_agent or "").split("/", 1)[0].strip()
-    return product[:_MAX_MANAGER_LENGTH] or "unknown"
+    return product[:MAX_MANAGER_LENGTH] or "unknown"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -141,15 +143,18 @@ def read_entries(obj: Mapping[str, Any] | None) -> list[ManagerEntry]:
         if item.get("fieldsType", "FieldsV1") != "FieldsV1":
             raise FieldsError(f"metadata.managedFields[{number}].fieldsType must be FieldsV1")
         time = item.get("time")
+        fields_v1 = item.get("fieldsV1", {})
         entries.append(ManagerEntry(
             manager=str(item.get("manager", "")),
             operation=operation,
             api_version=str(item.get("apiVersion", "")),
             time=str(time) if time is not None else None,
             subresource=str(item.get("subresource", "")),
-            fields=frozenset(managed_fields.decode(item.get("fieldsV1", {}))),
+            fields=frozenset(managed_fields.decode(fields_v1)),
+            fields_v1=fields_v1 if isinstance(fields_v1, dict) else None,
         ))
     return entries
+
 
 
 def write_entries(entries: list[ManagerEntry]) -> list[dict[str, Any]]:
@@ -164,7 +169,7 @@ def write_entries(entries: list[ManagerEntry]) -> list[dict[str, Any]]:
 
 
 def record_update(old: Mapping[str, Any] | None, new: Mapping[str, Any], *, manager: str, api_version: str,
-                  now: str, list_type: ListTypeOf, scope: Scope = "all",
+                  now: str, field_type: FieldTypeOf, scope: Scope = "all",
                   subresource: str = "") -> list[dict[str, Any]]:
     """``new``'s managedFields after ``manager`` wrote it (over ``old``, None for a create).
 
@@ -174,7 +179,7 @@ def record_update(old: Mapping[str, Any] | None, new: Mapping[str, Any], *, mana
     entries = read_entries(new)
     before = managed_fields.tracked_fields(old or {}, scope=scope)
     after = managed_fields.tracked_fields(new, scope=scope)
-    comparison = managed_fields.compare(before, after, list_type)
+    comparison = managed_fields.compare(before, after, field_type)
     if not comparison.changed and not comparison.removed:
         return write_entries(entries)
     me = (manager, "Update", subresource)
@@ -185,8 +190,10 @@ def record_update(old: Mapping[str, Any] | None, new: Mapping[str, Any], *, mana
             mine = entry.fields
             continue
         remaining = entry.fields - comparison.changed - comparison.removed
-        if remaining:
-            kept.append(replace(entry, fields=remaining))
+        if remaining == entry.fields:
+            kept.append(entry)
+        elif remaining:
+            kept.append(replace(entry, fields=remaining, fields_v1=None))
     owned = (mine | comparison.changed) - comparison.removed
     if owned:
         kept.append(ManagerEntry(manager, "Update", api_version, now, subresource, owned))
@@ -199,7 +206,7 @@ def record_update(old: Mapping[str, Any] | None, new: Mapping[str, Any], *, mana
 
 
 def apply(live: Mapping[str, Any] | None, config: Mapping[str, Any], *, manager: str, api_version: str,
-          now: str, list_type: ListTypeOf, force: bool = False, scope: Scope = "all",
+          now: str, field_type: FieldTypeOf, force: bool = False, scope: Scope = "all",
           subresource: str = "") -> dict[str, Any]:
     """The object after ``manager`` applied ``config`` to ``live`` (None: the object does not exist yet).
 
@@ -214,30 +221,32 @@ def apply(live: Mapping[str, Any] | None, config: Mapping[str, Any], *, manager:
     others = [entry for entry in entries if entry.identity != me]
 
     applied = managed_fields.tracked_fields(config, scope=scope)
-    config_set = frozenset(managed_fields.field_set(applied, list_type))
-    merged = _merge_map(base, applied, (), list_type)
+    config_set = frozenset(managed_fields.field_set(applied, field_type))
+    merged = _merge_map(base, applied, (), field_type)
     changed = managed_fields.compare(managed_fields.tracked_fields(base, scope=scope),
-                                     managed_fields.tracked_fields(merged, scope=scope), list_type).changed
+                                     managed_fields.tracked_fields(merged, scope=scope), field_type).changed
 
     conflicts = [Conflict(entry, path) for entry in others for path in sorted(entry.fields & changed)]
-    if conflicts and not force and not _upgrades_client_side_apply(base, manager, conflicts, list_type):
+    if conflicts and not force and not _upgrades_client_side_apply(base, manager, conflicts, field_type):
         raise ApplyConflict(conflicts)
 
     kept: list[ManagerEntry] = []
     for entry in others:
         remaining = entry.fields - changed  # forced: the applier takes the conflicting fields over
         if remaining:
-            kept.append(replace(entry, fields=remaining) if remaining != entry.fields else entry)
+            kept.append(replace(entry, fields=remaining, fields_v1=None) if remaining != entry.fields else entry)
     still_owned = config_set.union(*(entry.fields for entry in kept))
     dropped = (previous.fields - still_owned) if previous is not None else frozenset()
-    pruned = bool(dropped) and _has_removable(merged, dropped, still_owned, list_type)
+    pruned = bool(dropped) and _has_removable(merged, dropped, still_owned, field_type)
     if pruned:
-        merged = _prune_copy(merged, dropped, still_owned, list_type)
+        merged = _prune_copy(merged, dropped, still_owned, field_type)
 
     unchanged = previous is not None and previous.fields == config_set and not changed and not pruned
     if config_set:
-        time = previous.time if unchanged and previous is not None else now
-        kept.append(ManagerEntry(manager, "Apply", api_version, time, subresource, config_set))
+        if unchanged and previous is not None:
+            kept.append(previous)
+        else:
+            kept.append(ManagerEntry(manager, "Apply", api_version, now, subresource, config_set))
     metadata = dict(merged.get("metadata") or {})
     _sync_last_applied(metadata, base, config, manager)
     metadata["managedFields"] = write_entries(kept)
@@ -254,7 +263,7 @@ def _last_applied(obj: Mapping[str, Any]) -> str | None:
 
 
 def _upgrades_client_side_apply(live: Mapping[str, Any], manager: str, conflicts: list[Conflict],
-                                list_type: ListTypeOf) -> bool:
+                                field_type: FieldTypeOf) -> bool:
     """Whether kubectl's first server-side apply may take over what client-side ``kubectl apply`` set.
 
     Upstream lets the manager ``kubectl`` force its apply when every conflicting field is one the object's
@@ -269,7 +278,7 @@ def _upgrades_client_side_apply(live: Mapping[str, Any], manager: str, conflicts
         return False
     if not isinstance(previous, dict):
         return False
-    allowed = managed_fields.field_set(managed_fields.tracked_fields(previous), list_type)
+    allowed = managed_fields.field_set(managed_fields.tracked_fields(previous), field_type)
     return all(conflict.path in allowed for conflict in conflicts)
 
 
@@ -287,41 +296,73 @@ def _sync_last_applied(metadata: dict[str, Any], live: Mapping[str, Any], config
     metadata["annotations"] = annotations
 
 
-def _merge_value(live: Any, applied: Any, names: Names, list_type: ListTypeOf) -> Any:
-    if isinstance(live, dict) and isinstance(applied, dict) and list_type(names, applied).kind != "atomic":
-        return _merge_map(live, applied, names, list_type)
+def _merge_value(live: Any, applied: Any, names: Names, field_type: FieldTypeOf) -> Any:
+    if isinstance(live, dict) and isinstance(applied, dict) and field_type(names, applied).kind != "atomic":
+        return _merge_map(live, applied, names, field_type)
     if isinstance(live, list) and isinstance(applied, list) and live:
-        live_type, applied_type = list_type(names, live), list_type(names, applied)
+        live_type, applied_type = field_type(names, live), field_type(names, applied)
         if live_type == applied_type and live_type.kind == "set":
             present = {managed_fields.value_element(item) for item in live}
             return [*live, *(deep_copy(item) for item in applied
                              if managed_fields.value_element(item) not in present)]
         if live_type == applied_type and live_type.kind == "map":
-            result = list(live)
-            index = {managed_fields.key_element(item, live_type): i for i, item in enumerate(live)}
-            for item in applied:
-                element = managed_fields.key_element(item, live_type)
-                if element in index:
-                    result[index[element]] = _merge_map(result[index[element]], item, names, list_type)
-                else:
-                    result.append(deep_copy(item))
-            return result
+            return _merge_keyed_items(live, applied, live_type, names, field_type)
     return deep_copy(applied)
 
 
+def _merge_keyed_items(live: list[Any], applied: list[Any], kind: FieldType, names: Names,
+                       field_type: FieldTypeOf) -> list[Any]:
+    """Items merged by key, ordered as upstream orders them.
+
+    Items in both lists follow the applied order; items only the live list has keep their place relative to
+    their neighbours; items only the applied list has come where the applied list puts them.
+    """
+    live_by_key = {managed_fields.key_element(item, kind): item for item in live}
+    applied_by_key = {managed_fields.key_element(item, kind): item for item in applied}
+    live_keys, applied_keys = list(live_by_key), list(applied_by_key)
+    shared = [key for key in applied_keys if key in live_by_key]
+    result: list[Any] = []
+    li = ai = si = 0
+    while li < len(live_keys) or ai < len(applied_keys):
+        if li < len(live_keys):
+            key = live_keys[li]
+            if key not in applied_by_key:  # only live has it: it stays here
+                result.append(live_by_key[key])
+                li += 1
+                continue
+            if si < len(shared) and key != shared[si]:  # a shared item the applied order wants later
+                li += 1
+                continue
+            if ai < len(applied_keys) and key == applied_keys[ai]:
+                result.append(_merge_map(live_by_key[key], applied_by_key[key], names, field_type))
+                li, ai, si = li + 1, ai + 1, si + 1
+                continue
+        if ai >= len(applied_keys):
+            li += 1  # a shared item already emitted in applied order
+            continue
+        key = applied_keys[ai]
+        if key in live_by_key:
+            result.append(_merge_map(live_by_key[key], applied_by_key[key], names, field_type))
+            si += 1
+        else:
+            result.append(deep_copy(applied_by_key[key]))
+        ai += 1
+    return result
+
+
 def _merge_map(live: Mapping[str, Any], applied: Mapping[str, Any], names: Names,
-               list_type: ListTypeOf) -> dict[str, Any]:
+               field_type: FieldTypeOf) -> dict[str, Any]:
     result = dict(live)
     for key, value in applied.items():
         child_names = (*names, key)
-        result[key] = _merge_value(live[key], value, child_names, list_type) if key in live else deep_copy(value)
+        result[key] = _merge_value(live[key], value, child_names, field_type) if key in live else deep_copy(value)
     return result
 
 
 def _has_removable(obj: dict[str, Any], dropped: frozenset[Path], still_owned: frozenset[Path],
-           list_type: ListTypeOf) -> bool:
+           field_type: FieldTypeOf) -> bool:
     """Whether any dropped path is present and removable (no owned field lies beneath it)."""
-    return any(_removable(path, still_owned) and _locate(obj, path, list_type) is not None for path in dropped)
+    return any(_removable(path, still_owned) and _locate(obj, path, field_type) is not None for path in dropped)
 
 
 def _removable(path: Path, still_owned: frozenset[Path]) -> bool:
@@ -329,7 +370,7 @@ def _removable(path: Path, still_owned: frozenset[Path]) -> bool:
 
 
 def _prune_copy(merged: dict[str, Any], dropped: frozenset[Path], still_owned: frozenset[Path],
-                list_type: ListTypeOf) -> dict[str, Any]:
+                field_type: FieldTypeOf) -> dict[str, Any]:
     """A copy of ``merged`` without the dropped fields, and without maps that only they filled."""
     result: dict[str, Any] = deep_copy(merged)
     owned_prefixes = {owned[:i] for owned in still_owned for i in range(1, len(owned) + 1)}
@@ -338,7 +379,7 @@ def _prune_copy(merged: dict[str, Any], dropped: frozenset[Path], still_owned: f
     for path in sorted(dropped, key=len):
         if not _removable(path, still_owned):
             continue
-        chain = _locate(result, path, list_type)
+        chain = _locate(result, path, field_type)
         if chain is None:
             continue
         for depth in range(len(path) - 1, -1, -1):
@@ -357,7 +398,7 @@ def _prune_copy(merged: dict[str, Any], dropped: frozenset[Path], still_owned: f
     return result
 
 
-def _locate(obj: dict[str, Any], path: Path, list_type: ListTypeOf) -> list[tuple[Any, Any]] | None:
+def _locate(obj: dict[str, Any], path: Path, field_type: FieldTypeOf) -> list[tuple[Any, Any]] | None:
     """The (container, key or index) pairs from the root to the value at ``path``; None when it is absent."""
     chain: list[tuple[Any, Any]] = []
     current: Any = obj
@@ -375,10 +416,10 @@ def _locate(obj: dict[str, Any], path: Path, list_type: ListTypeOf) -> list[tupl
             return None
         position: int | None = None
         if kind == "k:":
-            item_type = list_type(names, current)
-            if item_type.kind == "map":
+            item_kind = field_type(names, current)
+            if item_kind.kind == "map":
                 position = next((i for i, item in enumerate(current)
-                                 if managed_fields.key_element(item, item_type) == element), None)
+                                 if managed_fields.key_element(item, item_kind) == element), None)
         elif kind == "v:":
             position = next((i for i, item in enumerate(current)
                              if managed_fields.value_element(item) == element), None)

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.emulator import status
-from sandbox.emulator.server_side_apply import default_manager
+from sandbox.emulator.server_side_apply import MAX_MANAGER_LENGTH, default_manager
 
 _OPTIONS_KIND = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "PatchOptions",
                  "delete": "DeleteOptions", "deletecollection": "DeleteOptions"}
-_MAX_MANAGER_LENGTH = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +48,9 @@ def write_options(verb: str, params: Mapping[str, str], user_agent: str | None, 
     if apply and not field_manager:
         raise status.invalid_options(kind, "fieldManager", "Required value: is required for apply patch",
                                      "FieldValueRequired")
-    if len(field_manager) > _MAX_MANAGER_LENGTH:
+    if len(field_manager) > MAX_MANAGER_LENGTH:
         raise status.invalid_options(kind, "fieldManager",
-                                     f"Too long: may not be more than {_MAX_MANAGER_LENGTH} bytes",
+                                     f"Too long: may not be more than {MAX_MANAGER_LENGTH} bytes",
                                      "FieldValueTooLong")
     if not field_manager.isprintable():
         raise status.invalid_options(kind, "fieldManager",

@@ -15,11 +15,11 @@ import httpx
 import pytest
 import yaml
 from emulator_helpers import GROUP, VERSION, deployment, widget
-from kubectl_runner import KUBECTL, MISSING_REASON, Kubectl, kubectl_for
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from sandbox.emulator import ApiEmulator, EmulatorThread
+from tests.kubectl_runner import KUBECTL, MISSING_REASON, Kubectl, kubectl_for
 
 APPLY = "application/apply-patch+yaml"
 CM = "/api/v1/namespaces/default/configmaps"
@@ -95,6 +95,13 @@ def test_apply_body_may_be_yaml(http: httpx.Client) -> None:
     body = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: from-yaml\n"
     assert _apply(http, f"{CM}/a", body, "alice").status_code == 201
     assert http.get(f"{CM}/a").json()["data"] == {"k": "from-yaml"}
+
+
+def test_apply_yaml_dates_stay_strings(http: httpx.Client) -> None:
+    # The API server converts YAML to JSON, where an unquoted date is just a string.
+    body = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {since: 2024-01-01}\n"
+    assert _apply(http, f"{CM}/a", body, "alice").status_code == 201
+    assert http.get(f"{CM}/a").json()["data"] == {"since": "2024-01-01"}
 
 
 def test_apply_with_wrong_api_version_is_bad_request(http: httpx.Client) -> None:
@@ -282,3 +289,28 @@ def test_kubectl_server_side_apply_after_client_side_apply_takes_over(kubectl: K
     stored = http.get(f"{CM}/a").json()
     assert stored["data"] == {"k": "2"}
     assert _owners(stored)["kubectl/Apply"] == {"f:data": {"f:k": {}}}
+
+
+def test_managed_fields_reset_with_an_empty_entry(http: httpx.Client) -> None:
+    # Kubernetes' documented way to strip managedFields: write them as a list of one empty entry.
+    _apply(http, f"{CM}/a", _cm("a", k="v"), "alice").raise_for_status()
+    reset = http.patch(f"{CM}/a", content=json.dumps({"metadata": {"managedFields": [{}]}}),
+                       headers={"Content-Type": "application/merge-patch+json"})
+    assert reset.status_code == 200
+    assert "managedFields" not in reset.json()["metadata"]
+
+
+def test_body_without_managed_fields_keeps_them(http: httpx.Client) -> None:
+    _apply(http, f"{CM}/a", _cm("a", k="v"), "alice").raise_for_status()
+    http.put(f"{CM}/a", json=_cm("a", k="v", other="o"), params={"fieldManager": "replacer"}).raise_for_status()
+    assert set(_owners(http.get(f"{CM}/a").json())) == {"alice/Apply", "replacer/Update"}
+
+
+def test_status_write_cannot_set_managed_fields(http: httpx.Client, widgets: dict[str, Any]) -> None:
+    url = f"/apis/{GROUP}/{VERSION}/namespaces/default/widgets"
+    http.post(url, json=widget("w"), params={"fieldManager": "creator"}).raise_for_status()
+    body = http.get(f"{url}/w").json()
+    body["metadata"]["managedFields"] = [{}]
+    body["status"] = {"ready": 1}
+    http.put(f"{url}/w/status", json=body, params={"fieldManager": "controller"}).raise_for_status()
+    assert set(_owners(http.get(f"{url}/w").json())) == {"creator/Update", "controller/Update"}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.emulator.managed_fields import builtin_list_type
+from sandbox.emulator.managed_fields import builtin_field_type
 from sandbox.emulator.server_side_apply import (
     ApplyConflict,
     Conflict,
@@ -33,7 +33,7 @@ def _deployment(replicas: int | None = None, **labels: str) -> dict[str, Any]:
 
 def _apply(live: dict[str, Any] | None, config: dict[str, Any], manager: str, now: str = T1,
            force: bool = False) -> dict[str, Any]:
-    return apply(live, config, manager=manager, api_version="apps/v1", now=now, list_type=builtin_list_type,
+    return apply(live, config, manager=manager, api_version="apps/v1", now=now, field_type=builtin_field_type,
                  force=force, scope="main")
 
 
@@ -120,7 +120,7 @@ def test_update_takes_ownership_from_the_applier() -> None:
     live = _apply(None, _deployment(2, app="web"), "alice")
     scaled = {**live, "spec": {"replicas": 5}}
     fields = record_update(live, scaled, manager="kubectl-scale", api_version="apps/v1", now=T2,
-                           list_type=builtin_list_type, scope="main")
+                           field_type=builtin_field_type, scope="main")
     assert _owners({"metadata": {"managedFields": fields}}) == {
         "alice/Apply": {("f:metadata", "f:labels", "f:app")}, "kubectl-scale/Update": {REPLICAS}}
 
@@ -128,7 +128,7 @@ def test_update_takes_ownership_from_the_applier() -> None:
 def test_update_that_changes_nothing_records_nothing() -> None:
     live = _apply(None, _deployment(2), "alice")
     fields = record_update(live, dict(live), manager="kubectl-edit", api_version="apps/v1", now=T2,
-                           list_type=builtin_list_type)
+                           field_type=builtin_field_type)
     assert fields == live["metadata"]["managedFields"]
 
 
@@ -136,7 +136,7 @@ def test_create_records_every_field_for_the_creator() -> None:
     created = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {"x": "1"}},
                "data": {"k": "v"}}
     fields = record_update(None, created, manager="kubectl-create", api_version="v1", now=T0,
-                           list_type=builtin_list_type)
+                           field_type=builtin_field_type)
     assert fields == [{"manager": "kubectl-create", "operation": "Update", "apiVersion": "v1", "time": T0,
                        "fieldsType": "FieldsV1",
                        "fieldsV1": {"f:data": {"f:k": {}}, "f:metadata": {"f:labels": {"f:x": {}}}}}]
@@ -164,3 +164,19 @@ def test_several_conflicts_are_listed_by_manager() -> None:
 ])
 def test_default_manager_is_the_user_agent_product(param: str | None, agent: str | None, expected: str) -> None:
     assert default_manager(param, agent) == expected
+
+
+@pytest.mark.parametrize(("live", "applied", "expected"), [
+    (["a", "b"], ["b", "a"], ["b", "a"]),  # shared items follow the applied order
+    (["x", "a"], ["a", "n"], ["x", "a", "n"]),  # a live-only item keeps its place, a new one comes after a
+    (["a", "x"], ["n", "a"], ["n", "a", "x"]),  # a new item goes where the applied list puts it
+])
+def test_merged_list_order(live: list[str], applied: list[str], expected: list[str]) -> None:
+    def containers(names: list[str]) -> dict[str, Any]:
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                "spec": {"template": {"spec": {"containers": [{"name": n} for n in names]}}}}
+
+    # The live object's extra containers belong to another manager, so they are kept, not pruned.
+    live_obj = _apply(None, containers(live), "other")
+    result = _apply(live_obj, containers(applied), "alice")
+    assert [c["name"] for c in result["spec"]["template"]["spec"]["containers"]] == expected
