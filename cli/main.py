@@ -26,6 +26,7 @@ def _register_commands() -> None:
         lint,
         listing,
         pause,
+        proj,
         promote,
         restart,
         retry,

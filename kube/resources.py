@@ -58,6 +58,7 @@ CLUSTER_ANALYSIS_TEMPLATES = ResourceKind(
     "argoproj.io", "v1alpha1", "clusteranalysistemplates", "ClusterAnalysisTemplate", namespaced=False
 )
 APPLICATIONS = ResourceKind("argoproj.io", "v1alpha1", "applications", "Application")
+APP_PROJECTS = ResourceKind("argoproj.io", "v1alpha1", "appprojects", "AppProject")
 
 # Argo Rollouts talks to Istio at v1alpha3 by default; every Istio version serves the same objects.
 VIRTUAL_SERVICES = ResourceKind("networking.istio.io", "v1alpha3", "virtualservices", "VirtualService")

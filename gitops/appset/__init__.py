@@ -1,0 +1,1 @@
+"""ApplicationSets: generators produce parameter sets, templates turn each into an Application. Pure functions."""
