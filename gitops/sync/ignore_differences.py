@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from fnmatch import fnmatchcase
 from typing import Any
 
-import jq  # type: ignore[import-not-found]  # the jq bindings ship no type hints
+import jq
 
+from gitops.patterns import glob_match
 from gitops.resources import JsonObject, ResourceKey
 
 _MISSING = object()
@@ -21,8 +21,9 @@ _MISSING = object()
 
 def _rule_matches(rule: JsonObject, key: ResourceKey) -> bool:
     return (
-        fnmatchcase(key.group, str(rule.get("group") or ""))
-        and fnmatchcase(key.kind, str(rule.get("kind") or ""))
+        # Argo CD matches group and kind with glob.Match.
+        glob_match(str(rule.get("group") or ""), key.group)
+        and glob_match(str(rule.get("kind") or ""), key.kind)
         and (not rule.get("name") or rule.get("name") == key.name)
         and (not rule.get("namespace") or rule.get("namespace") == key.namespace)
     )
