@@ -11,7 +11,7 @@
   plus ``**`` spanning any number of segments (``a/**/b`` also matches ``a/b``) and ``{a,b}`` alternatives.
 
 In every dialect ``\\`` escapes the next character. ``compile_glob`` raises :class:`PatternError` for an unclosed
-``[`` or ``{`` (for fields where a clear error beats silently matching nothing).
+``[`` or ``{`` or a reversed range such as ``[z-a]`` (for fields where a clear error beats silently matching nothing).
 """
 
 from __future__ import annotations
@@ -105,13 +105,16 @@ def _translate(pattern: str, position: int, syntax: GlobSyntax, closing: str) ->
 def compile_glob(pattern: str, syntax: GlobSyntax = GOBWAS) -> re.Pattern[str]:
     """The compiled form of ``pattern`` in ``syntax`` (match it whole). Raises PatternError when unreadable."""
     regex, _ = _translate(pattern, 0, syntax, "")
-    return re.compile(f"(?s:{regex})\\Z")
+    try:
+        return re.compile(f"(?s:{regex})\\Z")
+    except re.error as error:  # a class such as [z-a]
+        raise PatternError(f"invalid pattern {pattern!r}: {error.msg}") from None
 
 
 def _lenient(pattern: str, value: str, syntax: GlobSyntax) -> bool:
     try:
         compiled = compile_glob(pattern, syntax)
-    except (PatternError, re.error):
+    except PatternError:
         return False
     return compiled.match(value) is not None
 

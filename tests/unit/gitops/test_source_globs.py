@@ -104,6 +104,13 @@ def test_unclosed_pattern_matches_nothing_in_argo_match(pattern: str) -> None:
     assert glob_match(pattern, pattern) is False
 
 
+def test_reversed_range_is_an_error_not_a_traceback() -> None:
+    with pytest.raises(PatternError, match=r"invalid pattern '\[z-a\]\.yaml'"):
+        compile_glob("[z-a].yaml")
+    with pytest.raises(RenderError, match=r"spec\.source\.directory: invalid pattern"):
+        selected("a.yaml", include="[z-a].yaml", exclude="")
+
+
 def test_unreadable_pattern_in_a_source_names_the_field() -> None:
     with pytest.raises(RenderError, match=r"spec\.source\.directory: unclosed"):
         selected("a.yaml", include="{a,b", exclude="")
