@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gitops.patterns import DOUBLESTAR, PatternError, compile_glob
 from gitops.render.errors import RenderError
-from gitops.render.globs import GlobError, glob_match
 from gitops.render.helm import DependencyUnavailable
 from gitops.render.render_cache import RenderCache
 from gitops.render.source import RenderContext, render_source
@@ -188,15 +188,16 @@ class RepoServer:
     def read_files(self, repo_url: str, revision: str, pattern: str) -> dict[str, bytes]:
         """The files of the tree at ``revision`` whose relative path matches ``pattern`` (``*`` within one path
         segment, ``**`` across segments, ``{a,b}`` alternatives), with their contents."""
-        root = self._checkout(repo_url, revision)
         try:
-            return {
-                relative: path.read_bytes()
-                for path in sorted(root.rglob("*"))
-                if path.is_file() and glob_match(pattern, relative := path.relative_to(root).as_posix(), "/")
-            }
-        except GlobError as error:
+            compiled = compile_glob(pattern, DOUBLESTAR)
+        except PatternError as error:
             raise RenderError(f"files[].path: {error}") from None
+        root = self._checkout(repo_url, revision)
+        return {
+            relative: path.read_bytes()
+            for path in sorted(root.rglob("*"))
+            if path.is_file() and compiled.match(relative := path.relative_to(root).as_posix())
+        }
 
     def _checkout(self, repo_url: str, revision: str) -> Path:
         sha = revision if is_full_sha(revision) else self.resolve_revision(repo_url, revision)

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from gitops.patterns import glob_match, glob_match_negatable, is_deny_pattern
-from gitops.project.repository_urls import normalize_git_url
+from gitops.resources import JsonObject
+from gitops.sources.urls import normalize_git_url
 
-JsonObject = dict[str, Any]
 DEFAULT_PROJECT_NAME = "default"
 
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gitops.patterns import PatternError, compile_glob
 from gitops.render.documents import json_object, yaml_objects
 from gitops.render.errors import RenderError
-from gitops.render.globs import GlobError, glob_match
 from gitops.resources import JsonObject
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -20,10 +20,10 @@ def selected(relative: str, include: str, exclude: str) -> bool:
     """Whether a file (its path relative to the source path) is read: ``exclude`` wins over ``include``; an empty
     pattern does not filter."""
     try:
-        if exclude and glob_match(exclude, relative):
+        if exclude and compile_glob(exclude).match(relative):
             return False
-        return not include or glob_match(include, relative)
-    except GlobError as error:
+        return not include or compile_glob(include).match(relative) is not None
+    except PatternError as error:
         raise RenderError(f"spec.source.directory: {error}") from None
 
 

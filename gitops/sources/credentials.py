@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitops.sources.urls import REDACTED, normalize_git_url
+from gitops.sources.urls import REDACTED, normalize_git_url, strip_userinfo
 
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 REPOSITORY = "repository"
@@ -45,8 +45,8 @@ class RepositoryCredentials:
         password = REDACTED if self.password else None
         key = REDACTED if self.ssh_private_key else None
         return (
-            f"RepositoryCredentials(url={self.url!r}, username={self.username!r}, password={password!r}, "
-            f"ssh_private_key={key!r}, insecure={self.insecure!r})"
+            f"RepositoryCredentials(url={strip_userinfo(self.url)!r}, username={self.username!r}, "
+            f"password={password!r}, ssh_private_key={key!r}, insecure={self.insecure!r})"
         )
 
     __str__ = __repr__

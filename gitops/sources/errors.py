@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from gitops.sources.urls import redact, strip_userinfo
+from gitops.sources.urls import redact, strip_userinfo, strip_userinfo_in_text
 
 
 class SourceError(Exception):
     """A repository that cannot be reached, read or resolved.
 
     The message names the repository URL (with any ``user:password@`` removed) and the tool's own message, with
-    every secret given in ``secrets`` replaced by ``******``, so it can go into a condition, an Event or the CLI.
+    every secret given in ``secrets`` replaced by ``******`` and the userinfo of every URL in it removed, so it can go
+    into a condition, an Event or the CLI.
     """
 
     def __init__(self, url: str, message: str, *, secrets: tuple[str | None, ...] = ()) -> None:
         self.url = strip_userinfo(url)
-        self.reason = redact(message.strip(), (*secrets, *_userinfo_secrets(url)))
+        self.reason = strip_userinfo_in_text(redact(message.strip(), (*secrets, *_userinfo_secrets(url))))
         super().__init__(f"{self.url}: {self.reason}")
 
 

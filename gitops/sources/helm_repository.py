@@ -54,6 +54,12 @@ def choose_entry(entries: list[dict[str, Any]], repo_url: str, chart: str, const
     return entries[versions.index(chosen)]
 
 
+def same_origin(url: str, other: str) -> bool:
+    """Whether two URLs name the same scheme, host and port."""
+    a, b = httpx.URL(url), httpx.URL(other)
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
 class HelmRepositories:
     """The Helm side of the repo server."""
 
@@ -142,7 +148,12 @@ class HelmRepositories:
             if not urls:
                 raise SourceError(repo_url, f"chart '{chart}' {version}: the index gives no download URL")
             archive_url = urljoin(repo_url.rstrip("/") + "/", str(urls[0]))
-            archive = self._get(archive_url, f"chart {chart}-{version}", repo_url, credentials)
+            archive_credentials = credentials
+            if credentials is not None and not same_origin(archive_url, repo_url):
+                # Helm sends a repository's credentials to the repository's own host only (without
+                # --pass-credentials): an index may point its archives at any server.
+                archive_credentials = RepositoryCredentials(url=archive_url, insecure=credentials.insecure)
+            archive = self._get(archive_url, f"chart {chart}-{version}", repo_url, archive_credentials)
             digest = str(entry.get("digest") or "")
             if digest and hashlib.sha256(archive).hexdigest() != digest.removeprefix("sha256:"):
                 raise SourceError(

@@ -11,6 +11,9 @@ REDACTED = "******"
 # scp-like syntax: `user@host:path`, as git reads it (no scheme, a colon before the first slash).
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).*)$")
 _USERINFO = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^@/]*)@")
+# A URL with userinfo anywhere in a text (a tool's message): the userinfo stops at the first character a URL's
+# authority cannot hold unescaped.
+_USERINFO_IN_TEXT = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^@/\s'\"<>]*@")
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 _SHORT_SHA = re.compile(r"^[0-9a-f]{7,39}$")
 
@@ -19,6 +22,12 @@ def strip_userinfo(url: str) -> str:
     """The URL without ``user:password@`` (only for URLs with a scheme: scp-style ``git@host:`` names a login, no
     secret, and stays as it is)."""
     return _USERINFO.sub(lambda match: match.group("scheme"), url)
+
+
+def strip_userinfo_in_text(text: str) -> str:
+    """``text`` with the ``user:password@`` of every URL in it removed: tools echo URLs that the user's git config
+    (``url.<base>.insteadOf``), a kustomization or a chart's dependencies gave credentials of their own."""
+    return _USERINFO_IN_TEXT.sub(lambda match: match.group("scheme"), text)
 
 
 def normalize_git_url(url: str) -> str:

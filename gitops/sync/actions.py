@@ -1,9 +1,12 @@
 """The writes a sync step asks the controller to make, and how the controller reports each one back.
 
-The controller executes a step's actions in order. A ``gate`` action (creating the namespace, or a dry run) that
-fails stops the rest of the step: gitops-engine refuses to touch anything when the namespace cannot be created or a
-manifest fails its dry run. It reports every executed action with ``action.result(ok, message)`` and hands the
-results to ``results.record_results``.
+The controller executes a step's actions in order. A ``gate`` action (creating the namespace, a dry run, or a
+prune) that fails stops the rest of the step: gitops-engine refuses to touch anything when the namespace cannot be
+created or a manifest fails its dry run, and a wave whose prune fails creates nothing (its ``runTasks`` prunes
+first and returns before the creates when one prune failed). Unlike gitops-engine, which runs a wave's prunes side by
+side, the prunes after the failed one are not attempted either; the operation fails on the next pass all the same.
+The controller reports every executed action with ``action.result(ok, message)`` and hands the results to
+``results.record_results``.
 
 Kinds: ``create-namespace`` (create; AlreadyExists counts as success), ``apply`` (kubectl-apply semantics; with
 ``replace`` a PUT of the whole object, with ``replace`` and ``force`` delete-then-create; with ``server_side`` a
@@ -67,7 +70,7 @@ class SyncAction:
     @property
     def gate(self) -> bool:
         """A failure of this action stops the rest of the step."""
-        return self.purpose in (NAMESPACE, DRY_RUN)
+        return self.purpose in (NAMESPACE, DRY_RUN, PRUNE)
 
     def result(self, ok: bool, message: str = "") -> ActionResult:
         """The result to record for this action, given whether the API server accepted it and its message."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from gitops.models import OperationPhase, ResultCode
-from gitops.resources import JsonObject
+from gitops.resources import JsonObject, ResourceKey
 from gitops.sync.actions import DRY_RUN, HOOK_CLEANUP, HOOK_PRE_DELETE, NAMESPACE, ActionResult
 from gitops.sync.tasks import SUCCEEDED, SyncTask, result_key_of
 
@@ -44,27 +45,36 @@ def recorded_results(state: JsonObject) -> list[JsonObject]:
     return list((state.get("syncResult") or {}).get("resources") or [])
 
 
-def _entry(
-    *,
-    group: str,
-    version: str,
-    kind: str,
-    namespace: str,
-    name: str,
-    status: str,
-    message: str,
-    hook_type: str,
-    hook_phase: str,
-    sync_phase: str,
-) -> JsonObject:
-    entry: JsonObject = {"group": group, "version": version, "kind": kind, "namespace": namespace, "name": name}
+class _Outcome(Protocol):
+    """What a ``syncResult.resources`` entry is made of (a task's current result, or an action's)."""
+
+    @property
+    def key(self) -> ResourceKey: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def hook_type(self) -> str: ...
+    @property
+    def hook_phase(self) -> str: ...
+
+
+def _entry(outcome: _Outcome, hook_phase: str) -> JsonObject:
+    k = outcome.key
+    entry: JsonObject = {"group": k.group, "version": outcome.version, "kind": k.kind, "namespace": k.namespace}
+    entry["name"] = k.name
     # Argo omits these when empty (omitempty).
     for field, value in (
-        ("status", status),
-        ("message", message),
-        ("hookType", hook_type),
+        ("status", outcome.status),
+        ("message", outcome.message),
+        ("hookType", outcome.hook_type),
         ("hookPhase", hook_phase),
-        ("syncPhase", sync_phase),
+        ("syncPhase", outcome.phase),
     ):
         if value:
             entry[field] = value
@@ -93,22 +103,7 @@ def _upsert(state: JsonObject, entry: JsonObject) -> None:
 
 def record_task(state: JsonObject, task: SyncTask) -> None:
     """Write a task's current result into the state (in place)."""
-    k = task.key
-    _upsert(
-        state,
-        _entry(
-            group=k.group,
-            version=task.version,
-            kind=k.kind,
-            namespace=k.namespace,
-            name=k.name,
-            status=task.status,
-            message=task.message,
-            hook_type=task.hook_type,
-            hook_phase=task.hook_phase,
-            sync_phase=task.phase,
-        ),
-    )
+    _upsert(state, _entry(task, task.hook_phase))
 
 
 def finish(state: JsonObject, phase: str, message: str, now: datetime) -> JsonObject:
@@ -137,22 +132,7 @@ def record_results(operation_state: JsonObject, results: Sequence[ActionResult],
         if dry_run_operation and result.ok and result.status == ResultCode.SYNCED.value:
             # Nothing was created, so there is nothing to wait for.
             hook_phase = SUCCEEDED
-        k = result.key
-        _upsert(
-            state,
-            _entry(
-                group=k.group,
-                version=result.version,
-                kind=k.kind,
-                namespace=k.namespace,
-                name=k.name,
-                status=result.status,
-                message=result.message,
-                hook_type=result.hook_type,
-                hook_phase=hook_phase,
-                sync_phase=result.phase,
-            ),
-        )
+        _upsert(state, _entry(result, hook_phase))
         if state.get("phase") in COMPLETED_PHASES:
             continue
         if result.purpose == NAMESPACE and not result.ok:

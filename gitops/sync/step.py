@@ -315,160 +315,176 @@ def _resume_point(state: JsonObject, revision: str, now: datetime) -> JsonObject
     return state
 
 
-def plan_sync_step(
-    *,
-    app: JsonObject,
-    operation_state: JsonObject | None,
-    targets: Sequence[JsonObject],
-    live: Mapping[ResourceKey, JsonObject],
-    comparison: ComparisonView,
-    revision: str,
-    now: datetime,
-    health: Callable[[JsonObject], Health | None],
-    permitted: Callable[[ResourceKey], str | None] = _permit_all,
-    namespaced: Callable[[str, str], bool] = builtin_namespaced,
-    kind_known: Callable[[str, str], bool] = _every_kind_known,
-) -> SyncStep:
-    """The next pass of the operation in ``operation_state`` (a new one from ``app.operation`` when None).
-
-    ``targets``: rendered manifests, hooks included; ``live``: the live objects tracked by the app plus those with
-    the targets' keys (and the destination Namespace when CreateNamespace=true); ``health``: None for a kind without
-    a health check; ``permitted``: the AppProject's verdict on a kind ("resource g:K is not permitted in project P")
-    or None; ``kind_known``: whether the API server serves a group/kind (for SkipDryRunOnMissingResource).
-    """
-    operation = (operation_state or {}).get("operation") or app.get("operation") or {}
+def _current_state(
+    operation: JsonObject, operation_state: JsonObject | None, revision: str, now: datetime
+) -> JsonObject | SyncStep:
+    """The state this pass plans from, or the step to return at once (the operation ended, or a retry waits)."""
     state = new_operation_state(operation, revision, now) if operation_state is None else copy.deepcopy(operation_state)
     if state.get("phase") in COMPLETED_PHASES:
         return SyncStep((), state, None, True)
     resumed = _resume_point(state, revision, now)
     if isinstance(resumed, float):
         return SyncStep((), state, resumed, False)
-    state = resumed
-    if not state.get("startedAt"):
+    if not resumed.get("startedAt"):
         # A state written by hand or by an older controller: the operation starts now (hook names depend on it).
-        state["startedAt"] = timestamp(now)
+        resumed["startedAt"] = timestamp(now)
+    return resumed
 
+
+def _context(app: JsonObject, operation: JsonObject, comparison: ComparisonView) -> _Context:
+    """The operation's options (its own, else the Application's) and what they decide for every task."""
     spec = app.get("spec") or {}
     sync = operation.get("sync") or {}
     policy = spec.get("syncPolicy") or {}
-    options = SyncOptions.parse(sync.get("syncOptions") or policy.get("syncOptions") or [])
-    strategy = sync.get("syncStrategy") or {}
-    force = bool((strategy.get("apply") or {}).get("force") or (strategy.get("hook") or {}).get("force"))
-    ctx = _Context(
+    return _Context(
         namespace=str((spec.get("destination") or {}).get("namespace") or ""),
-        options=options,
+        options=SyncOptions.parse(sync.get("syncOptions") or policy.get("syncOptions") or []),
         prune=bool(sync.get("prune")),
         dry_run=bool(sync.get("dryRun")),
         modified=modified_by_key(comparison),
     )
 
-    if options.fail_on_shared_resource:
-        shared = shared_resource_messages(comparison)
-        if shared:
-            finish(state, OperationPhase.FAILED.value, f"Shared resource found: {'; '.join(shared)}", now)
-            return SyncStep((), state, None, True)
 
-    selection = [
+def _selection(sync: JsonObject) -> Callable[[ResourceKey], bool]:
+    """Whether a resource is part of the operation (``sync.resources`` names some, else all are)."""
+    chosen = [
         (str(r.get("group", "")), str(r.get("kind", "")), str(r.get("name", "")), str(r.get("namespace", "")))
         for r in sync.get("resources") or []
     ]
 
     def selected(key: ResourceKey) -> bool:
-        return not selection or any(
-            (g, k, n) == (key.group, key.kind, key.name) and (not ns or ns == key.namespace)
-            for g, k, n, ns in selection
+        return not chosen or any(
+            (g, k, n) == (key.group, key.kind, key.name) and (not ns or ns == key.namespace) for g, k, n, ns in chosen
         )
 
+    return selected
+
+
+def _ordered_tasks(
+    app: JsonObject,
+    operation: JsonObject,
+    state: JsonObject,
+    targets: Sequence[JsonObject],
+    live: Mapping[ResourceKey, JsonObject],
+    ctx: _Context,
+    revision: str,
+    namespaced: Callable[[str, str], bool],
+) -> tuple[list[SyncTask], SyncTask | None]:
+    """Every task of the operation in Argo's order with its recorded result, and the CreateNamespace task if any."""
+    sync = operation.get("sync") or {}
+    strategy = sync.get("syncStrategy") or {}
     inputs = TaskInputs(
         namespace=ctx.namespace,
         revision=revision,
         started_at_unix=int(parse_timestamp(str(state["startedAt"])).timestamp()),
-        options=options,
-        force=force,
+        options=ctx.options,
+        force=bool((strategy.get("apply") or {}).get("force") or (strategy.get("hook") or {}).get("force")),
         # Hooks do not run in a selective sync, nor under the "apply" sync strategy (kubectl apply only).
-        skip_hooks=bool(selection) or strategy.get("apply") is not None,
-        selected=selected,
+        skip_hooks=bool(sync.get("resources")) or strategy.get("apply") is not None,
+        selected=_selection(sync),
         namespaced=namespaced,
     )
     built = build_tasks(targets, live, inputs)
-    if options.respect_ignore_differences:
-        rules = list(spec.get("ignoreDifferences") or [])
+    if ctx.options.respect_ignore_differences:
+        rules = list((app.get("spec") or {}).get("ignoreDifferences") or [])
         built = [
             replace(t, target=respect_ignored_fields(t.target, t.live, rules))
             if t.target is not None and not t.hook
             else t
             for t in built
         ]
-    if options.create_namespace:
+    if ctx.options.create_namespace:
         # The namespace CreateNamespace manages is not one of the app's resources: never a prune candidate.
         managed_namespace = ResourceKey("", "Namespace", "", ctx.namespace)
         built = [t for t in built if not (t.is_prune and t.key == managed_namespace)]
     namespace_task = _namespace_task(app, built, live, ctx)
     ordered = order_tasks(built + ([namespace_task] if namespace_task else []))
-    tasks = with_recorded_results(ordered, recorded_results(state))
+    return with_recorded_results(ordered, recorded_results(state)), namespace_task
 
-    # Every task is checked before anything is written: one invalid task fails the whole operation.
-    crd_kinds = _crd_kinds([placed(t, ctx.namespace, namespaced) for t in targets])
+
+def _validated(
+    tasks: Sequence[SyncTask],
+    state: JsonObject,
+    crd_kinds: set[tuple[str, str]],
+    permitted: Callable[[ResourceKey], str | None],
+    kind_known: Callable[[str, str], bool],
+) -> list[SyncTask] | None:
+    """The tasks, those of a kind still unknown marked to skip their dry run; None when any is invalid (its
+    refusal recorded). Every task is checked before anything is written: one invalid task fails the operation."""
+    checked = list(tasks)
     invalid = False
-    for index, task in enumerate(tasks):
+    for index, task in enumerate(checked):
         refusal = permitted(task.key)
         if refusal:
             record_task(state, task.with_result(ResultCode.SYNC_FAILED.value, "", refusal))
             invalid = True
         elif not kind_known(task.key.group, task.key.kind):
             if task.options.skip_dry_run or (task.key.group, task.key.kind) in crd_kinds:
-                tasks[index] = replace(task, skip_dry_run=True)
+                checked[index] = replace(task, skip_dry_run=True)
             else:
                 message = f"the server could not find the requested resource {task.key.group_kind}"
                 record_task(state, task.with_result(ResultCode.SYNC_FAILED.value, "", message))
                 invalid = True
-    if invalid:
-        finish(state, OperationPhase.FAILED.value, "one or more synchronization tasks are not valid", now)
-        return SyncStep((), state, None, True)
+    return None if invalid else checked
 
-    actions: list[SyncAction] = []
-    # Ordering may have moved the namespace task into the phase and wave of the first object in it.
-    ordered_namespace = next((t for t in tasks if namespace_task and t.target is namespace_task.target), None)
-    namespace_key = ordered_namespace.result_key if ordered_namespace else None
-    # gitops-engine's "started": any result recorded — other than the namespace CreateNamespace made, which is
-    # created before the dry run and must not make a restarted controller skip it.
-    started = any(
+
+def _started(state: JsonObject, ctx: _Context) -> bool:
+    """gitops-engine's "started": any result recorded — other than the namespace CreateNamespace made, which is
+    created before the dry run and must not make a restarted controller skip it."""
+    return any(
         not (
-            options.create_namespace
+            ctx.options.create_namespace
             and (e.get("group", ""), e.get("kind", ""), e.get("name", "")) == ("", "Namespace", ctx.namespace)
         )
         for e in recorded_results(state)
     )
-    if not started:
-        dry_run_tasks = tasks
-        if ordered_namespace is not None and ordered_namespace.live is None:
-            if ordered_namespace.pending:
-                actions.append(_apply_action(ordered_namespace, NAMESPACE, False))
-            # Created ahead of everything else: not part of the dry run nor of the first wave.
-            tasks = [t.with_result(t.status, SUCCEEDED, t.message) if t is ordered_namespace else t for t in tasks]
-            dry_run_tasks = [t for t in tasks if t.result_key != namespace_key]
-        for task in _out_of_sync_only(dry_run_tasks, ctx):
-            if task.is_prune:
-                continue
-            if task.skip_dry_run:
-                if ctx.dry_run:
-                    record_task(state, task.with_result(ResultCode.SYNCED.value, SUCCEEDED, "skipped dry run"))
-                continue
-            actions.append(_apply_action(task, DRY_RUN, True))
-        if ctx.dry_run:
-            # A dry-run operation is its validation pass: record the prunes it would make and stop here.
-            for task in _out_of_sync_only(tasks, ctx):
-                if task.is_prune:
-                    _run_wave([task], state, ctx)
-            tasks = with_recorded_results(tasks, recorded_results(state))
-            if actions:
-                state["message"] = "one or more tasks are running"
-                return SyncStep(tuple(actions), state, 0.0, False)
 
-    sync_fail = [t for t in tasks if t.phase == HookType.SYNC_FAIL.value]
+
+def _validation_pass(
+    tasks: list[SyncTask], namespace: SyncTask | None, state: JsonObject, ctx: _Context
+) -> tuple[list[SyncTask], list[SyncAction], SyncStep | None]:
+    """The first pass: the namespace created, then a dry run of every task. Returns the tasks (the namespace
+    counted done), the actions, and the step to return at once for a dry-run operation."""
+    actions: list[SyncAction] = []
+    dry_run_tasks = tasks
+    if namespace is not None and namespace.live is None:
+        if namespace.pending:
+            actions.append(_apply_action(namespace, NAMESPACE, False))
+        # Created ahead of everything else: not part of the dry run nor of the first wave.
+        tasks = [t.with_result(t.status, SUCCEEDED, t.message) if t is namespace else t for t in tasks]
+        dry_run_tasks = [t for t in tasks if t.result_key != namespace.result_key]
+    for task in _out_of_sync_only(dry_run_tasks, ctx):
+        if task.is_prune:
+            continue
+        if task.skip_dry_run:
+            if ctx.dry_run:
+                record_task(state, task.with_result(ResultCode.SYNCED.value, SUCCEEDED, "skipped dry run"))
+            continue
+        actions.append(_apply_action(task, DRY_RUN, True))
+    if ctx.dry_run:
+        # A dry-run operation is its validation pass: record the prunes it would make and stop here.
+        for task in _out_of_sync_only(tasks, ctx):
+            if task.is_prune:
+                _run_wave([task], state, ctx)
+        tasks = with_recorded_results(tasks, recorded_results(state))
+        if actions:
+            state["message"] = "one or more tasks are running"
+            return tasks, actions, SyncStep(tuple(actions), state, 0.0, False)
+    return tasks, actions, None
+
+
+def _next_step(
+    tasks: list[SyncTask],
+    actions: list[SyncAction],
+    state: JsonObject,
+    ctx: _Context,
+    started: bool,
+    health: Callable[[JsonObject], Health | None],
+    now: datetime,
+) -> SyncStep:
+    """Judge the recorded results and the live health: succeed, fail, wait, or run the next phase/wave."""
     main = [t for t in tasks if t.phase != HookType.SYNC_FAIL.value]
     pending = _out_of_sync_only([t for t in main if t.pending], ctx)
-
     if started and not pending and not ctx.dry_run and _final_wave_applied(main):
         cleanup = _hook_cleanup(tasks, ctx, on_success=True)
         finish(state, OperationPhase.SUCCEEDED.value, "successfully synced (all tasks run)", now)
@@ -508,15 +524,69 @@ def plan_sync_step(
         finish(state, OperationPhase.SUCCEEDED.value, "successfully synced (no more tasks)", now)
         # Nothing is left to apply, so validating it (this pass's dry runs, if any) is moot.
         return SyncStep(tuple(cleanup), state, None, True)
+    return _start_wave(pending, actions, state, ctx)
 
+
+def _start_wave(pending: list[SyncTask], actions: list[SyncAction], state: JsonObject, ctx: _Context) -> SyncStep:
+    """Run the first pending phase/wave (after this pass's earlier actions, if any)."""
     phase, wave = pending[0].phase, pending[0].wave
     wave_tasks = [t for t in pending if (t.phase, t.wave) == (phase, wave)]
     remaining = [t for t in pending if (t.phase, t.wave) != (phase, wave) or t.hook]
-    actions += _run_wave(wave_tasks, state, ctx)
+    actions = actions + _run_wave(wave_tasks, state, ctx)
     state["phase"] = OperationPhase.RUNNING.value
     state["message"] = _waiting_message(remaining, deletion=False) if remaining else "one or more tasks are running"
     final = (phase, wave) == (pending[-1].phase, pending[-1].wave)
     return SyncStep(tuple(actions), state, WAIT_SECONDS if final else WAVE_DELAY_SECONDS, False)
+
+
+def plan_sync_step(
+    *,
+    app: JsonObject,
+    operation_state: JsonObject | None,
+    targets: Sequence[JsonObject],
+    live: Mapping[ResourceKey, JsonObject],
+    comparison: ComparisonView,
+    revision: str,
+    now: datetime,
+    health: Callable[[JsonObject], Health | None],
+    permitted: Callable[[ResourceKey], str | None] = _permit_all,
+    namespaced: Callable[[str, str], bool] = builtin_namespaced,
+    kind_known: Callable[[str, str], bool] = _every_kind_known,
+) -> SyncStep:
+    """The next pass of the operation in ``operation_state`` (a new one from ``app.operation`` when None).
+
+    ``targets``: rendered manifests, hooks included; ``live``: the live objects tracked by the app plus those with
+    the targets' keys (and the destination Namespace when CreateNamespace=true); ``health``: None for a kind without
+    a health check; ``permitted``: the AppProject's verdict on a kind ("resource g:K is not permitted in project P")
+    or None; ``kind_known``: whether the API server serves a group/kind (for SkipDryRunOnMissingResource).
+    """
+    operation = (operation_state or {}).get("operation") or app.get("operation") or {}
+    current = _current_state(operation, operation_state, revision, now)
+    if isinstance(current, SyncStep):
+        return current
+    state = current
+    ctx = _context(app, operation, comparison)
+    shared = shared_resource_messages(comparison) if ctx.options.fail_on_shared_resource else []
+    if shared:
+        finish(state, OperationPhase.FAILED.value, f"Shared resource found: {'; '.join(shared)}", now)
+        return SyncStep((), state, None, True)
+
+    ordered, namespace_task = _ordered_tasks(app, operation, state, targets, live, ctx, revision, namespaced)
+    crd_kinds = _crd_kinds([placed(t, ctx.namespace, namespaced) for t in targets])
+    tasks = _validated(ordered, state, crd_kinds, permitted, kind_known)
+    if tasks is None:
+        finish(state, OperationPhase.FAILED.value, "one or more synchronization tasks are not valid", now)
+        return SyncStep((), state, None, True)
+
+    actions: list[SyncAction] = []
+    started = _started(state, ctx)
+    if not started:
+        # Ordering may have moved the namespace task into the phase and wave of the first object in it.
+        namespace = next((t for t in tasks if namespace_task and t.target is namespace_task.target), None)
+        tasks, actions, early = _validation_pass(tasks, namespace, state, ctx)
+        if early is not None:
+            return early
+    return _next_step(tasks, actions, state, ctx, started, health, now)
 
 
 def _hook_cleanup(tasks: Sequence[SyncTask], ctx: _Context, *, on_success: bool) -> list[SyncAction]:

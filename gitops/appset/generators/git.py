@@ -12,7 +12,6 @@ import json
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any, Protocol
 
 import yaml
@@ -22,6 +21,7 @@ from gitops.appset.go_template import TemplateError
 from gitops.appset.names import sanitize_name
 from gitops.appset.parameters import Params, flatten
 from gitops.appset.templating import render_value
+from gitops.patterns import GO_PATH, PatternError, compile_glob, file_glob_match
 
 
 class GitReader(Protocol):
@@ -32,49 +32,12 @@ class GitReader(Protocol):
     def read_files(self, repo_url: str, revision: str, pattern: str) -> dict[str, bytes]: ...
 
 
-@lru_cache(maxsize=1024)
-def _pattern(glob: str, *, double_star: bool) -> re.Pattern[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(glob):
-        char = glob[i]
-        if char == "*":
-            if double_star and glob.startswith("**", i):
-                i += 2
-                if glob.startswith("/", i):
-                    out.append("(?:.*/)?")
-                    i += 1
-                else:
-                    out.append(".*")
-                continue
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            end = glob.find("]", i + 1)
-            if end < 0:
-                raise GeneratorError(f"git path pattern {glob!r}: unclosed '['")
-            body = glob[i + 1 : end]
-            negate = body.startswith(("^", "!"))
-            out.append("[" + ("^" if negate else "") + re.escape(body[1:] if negate else body) + "]")
-            i = end
-        elif char == "\\" and i + 1 < len(glob):
-            i += 1
-            out.append(re.escape(glob[i]))
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return re.compile("".join(out))
-
-
-def path_match(glob: str, path: str) -> bool:
-    """Go's ``path.Match``: ``*`` and ``?`` never cross ``/``."""
-    return _pattern(glob, double_star=False).fullmatch(path) is not None
-
-
-def file_glob_match(glob: str, path: str) -> bool:
-    """A files-generator glob: like ``path.Match``, with ``**`` spanning any number of segments."""
-    return _pattern(glob, double_star=True).fullmatch(path) is not None
+def _directory_pattern(glob: str) -> re.Pattern[str]:
+    """A ``directories[].path`` compiled as Go's ``path.Match`` reads it; an unreadable one is an error."""
+    try:
+        return compile_glob(glob, GO_PATH)
+    except PatternError as error:
+        raise GeneratorError(f"git path pattern {glob!r}: {error}") from None
 
 
 def _visible(path: str) -> bool:
@@ -89,7 +52,7 @@ def selected_directories(entries: Sequence[Mapping[str, Any]], directories: Sequ
             continue
         included = excluded = False
         for entry in entries:
-            if path_match(str(entry.get("path", "")), directory):
+            if _directory_pattern(str(entry.get("path", ""))).match(directory):
                 if entry.get("exclude"):
                     excluded = True
                 else:

@@ -76,6 +76,13 @@ def test_insecure_is_read_as_a_boolean_string() -> None:
     assert found is not None and found.insecure is False
 
 
+def test_repr_drops_credentials_written_into_the_url() -> None:
+    """A repository Secret's url may itself hold ``user:token@``; repr shows the URL without it."""
+    creds = RepositoryCredentials(url="https://bot:ghp_token@h/x")
+    assert "ghp_token" not in repr(creds)
+    assert "https://h/x" in repr(creds)
+
+
 def test_repr_masks_the_password_and_key() -> None:
     creds = RepositoryCredentials(url="https://h/x", username="u", password="hunter2", ssh_private_key="PRIVATE")
     shown = repr(creds) + str(creds)

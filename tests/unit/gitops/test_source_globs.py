@@ -1,13 +1,13 @@
-"""Argo CD's directory include/exclude globs (gobwas/glob syntax, no separator) and the Git files generator's
-path globs (``/`` as separator)."""
+"""Argo CD's directory include/exclude globs (gobwas/glob syntax, no separator), the Git files generator's
+doublestar globs and the Git directories generator's Go ``path.Match``."""
 
 from __future__ import annotations
 
 import pytest
 
+from gitops.patterns import PatternError, compile_glob, file_glob_match, glob_match, path_match
 from gitops.render.directory import selected
 from gitops.render.errors import RenderError
-from gitops.render.globs import GlobError, glob_match
 
 # (pattern, path, matches) — Argo CD matches the path relative to the source path with no separator, so `*`
 # reaches into subdirectories (its docs: `include: '*.yaml'` with recurse picks up nested YAML).
@@ -40,18 +40,46 @@ def test_directory_globs_match_as_argo_cd(pattern: str, path: str, matches: bool
     assert glob_match(pattern, path) is matches
 
 
-WITH_SEPARATOR = [
+# doublestar (Argo CD's git files generator): `*` within a segment, `**` any number of segments — zero included,
+# so `apps/**/config.json` also finds `apps/config.json` (the doublestar README's `/**/` rule).
+DOUBLESTAR = [
     ("apps/*/config.json", "apps/a/config.json", True),
     ("apps/*/config.json", "apps/a/b/config.json", False),
     ("apps/**/config.json", "apps/a/b/config.json", True),
+    ("apps/**/config.json", "apps/config.json", True),
+    ("**/config.json", "config.json", True),
+    ("**/config.json", "a/b/config.json", True),
+    ("apps/**", "apps/a/b", True),
     ("*.json", "sub/x.json", False),
     ("{apps,infra}/*.json", "infra/x.json", True),
+    ("apps/[a-c]/x.json", "apps/b/x.json", True),
+    ("apps/[^a-c]/x.json", "apps/b/x.json", False),
 ]
 
 
-@pytest.mark.parametrize(("pattern", "path", "matches"), WITH_SEPARATOR)
-def test_single_star_stays_within_a_segment_when_slash_separates(pattern: str, path: str, matches: bool) -> None:
-    assert glob_match(pattern, path, "/") is matches
+@pytest.mark.parametrize(("pattern", "path", "matches"), DOUBLESTAR)
+def test_files_generator_globs_follow_doublestar(pattern: str, path: str, matches: bool) -> None:
+    assert file_glob_match(pattern, path) is matches
+
+
+# Go's path.Match (Argo CD's git directories generator): `*` and `?` stop at `/`, classes take ranges and `^`,
+# `{` is an ordinary character.
+GO_PATH_MATCH = [
+    ("apps/*", "apps/web", True),
+    ("apps/*", "apps/web/sub", False),
+    ("apps/?eb", "apps/web", True),
+    ("apps/[a-z]eb", "apps/web", True),
+    ("apps/[a-c]eb", "apps/web", False),
+    ("apps/[^a-c]eb", "apps/web", True),
+    ("apps/**", "apps/web/sub", False),
+    ("apps/{web,api}", "apps/web", False),
+    ("apps/{web,api}", "apps/{web,api}", True),
+]
+
+
+@pytest.mark.parametrize(("pattern", "path", "matches"), GO_PATH_MATCH)
+def test_directories_generator_globs_follow_go_path_match(pattern: str, path: str, matches: bool) -> None:
+    assert path_match(pattern, path) is matches
 
 
 def test_exclude_wins_over_include() -> None:
@@ -65,9 +93,22 @@ def test_empty_patterns_select_everything() -> None:
 
 
 @pytest.mark.parametrize("pattern", ["{a,b", "[ab"])
-def test_unclosed_pattern_is_an_error(pattern: str) -> None:
-    with pytest.raises(GlobError, match="unclosed"):
-        glob_match(pattern, "a")
+def test_unclosed_pattern_is_an_error_when_compiled(pattern: str) -> None:
+    with pytest.raises(PatternError, match="unclosed"):
+        compile_glob(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["{a,b", "[ab"])
+def test_unclosed_pattern_matches_nothing_in_argo_match(pattern: str) -> None:
+    """Argo CD's glob.Match logs a pattern that does not compile and answers false."""
+    assert glob_match(pattern, pattern) is False
+
+
+def test_reversed_range_is_an_error_not_a_traceback() -> None:
+    with pytest.raises(PatternError, match=r"invalid pattern '\[z-a\]\.yaml'"):
+        compile_glob("[z-a].yaml")
+    with pytest.raises(RenderError, match=r"spec\.source\.directory: invalid pattern"):
+        selected("a.yaml", include="[z-a].yaml", exclude="")
 
 
 def test_unreadable_pattern_in_a_source_names_the_field() -> None:

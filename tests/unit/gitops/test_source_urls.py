@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from gitops.render.errors import RenderError
 from gitops.sources.errors import SourceError
 from gitops.sources.git import parse_ls_remote, revision_from_refs, split_userinfo
-from gitops.sources.urls import cache_key, normalize_git_url, redact, strip_userinfo
+from gitops.sources.urls import cache_key, normalize_git_url, redact, strip_userinfo, strip_userinfo_in_text
 
 
 @pytest.mark.parametrize(
@@ -47,12 +48,40 @@ def test_redact_hides_every_secret_longest_first() -> None:
 
 def test_source_error_names_the_url_without_its_password() -> None:
     error = SourceError("https://bob:hunter2@h/x", "fatal: could not read from https://bob:hunter2@h/x")
-    assert str(error) == "https://h/x: fatal: could not read from https://bob:******@h/x"
+    assert str(error) == "https://h/x: fatal: could not read from https://h/x"
 
 
 def test_source_error_hides_a_token_given_as_the_user_name() -> None:
     error = SourceError("https://ghp_tok@h/x", "fatal: unable to access 'https://ghp_tok@h/x/'")
     assert "ghp_tok" not in str(error)
+
+
+def test_source_error_drops_credentials_of_a_url_rewritten_by_the_users_git_config() -> None:
+    """git honours ``url.<base>.insteadOf``, which may put a token in the URL git reports; it is not the repoURL's."""
+    message = "fatal: unable to access 'https://x-access-token:ghs_rewritten@git.example.com/org/app/': 403"
+    error = SourceError("https://git.example.com/org/app", message)
+    assert "ghs_rewritten" not in str(error)
+    assert "'https://git.example.com/org/app/': 403" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("see https://u:p@h/x and ssh://git:pw@h2/y", "see https://h/x and ssh://h2/y"),
+        ("'oci://tok@registry.example/charts'", "'oci://registry.example/charts'"),
+        ("git@github.com:org/app.git is fine", "git@github.com:org/app.git is fine"),
+        ("mail bob@example.com", "mail bob@example.com"),
+    ],
+)
+def test_userinfo_is_stripped_from_every_url_in_a_text(text: str, shown: str) -> None:
+    assert strip_userinfo_in_text(text) == shown
+
+
+def test_render_error_drops_credentials_of_urls_in_its_message() -> None:
+    """kustomize echoes a remote base's URL, Helm a dependency repository's: their tokens stay out of conditions."""
+    error = RenderError("base: kustomize build failed: accumulating resources from 'https://ghp_x@github.com/o/r'")
+    assert "ghp_x" not in str(error)
+    assert "'https://github.com/o/r'" in str(error)
 
 
 def test_source_error_redacts_the_credentials_it_is_given() -> None:

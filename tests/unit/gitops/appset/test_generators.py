@@ -10,9 +10,10 @@ import pytest
 
 from gitops.appset.desired_applications import Sources, generator_params
 from gitops.appset.fast_template import render as fast_render
-from gitops.appset.generators.git import path_match, selected_directories
+from gitops.appset.generators.git import selected_directories
 from gitops.appset.generators.list_generator import GeneratorError
 from gitops.clusters import clusters_from_secrets
+from gitops.patterns import path_match
 
 
 class FakeRepository:

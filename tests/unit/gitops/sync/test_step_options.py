@@ -294,3 +294,28 @@ def test_hook_being_deleted_is_waited_for_not_deleted_again() -> None:
     actions, state = _first_pass(application(), [hook], live=[terminating])
     assert _wet(actions) == []
     assert state["phase"] == "Running"
+
+
+def test_failed_prune_stops_the_wave_and_fails_the_operation() -> None:
+    """gitops-engine runTasks: prunes run first and a failed one returns before the wave's creates; the operation
+    then fails with "one or more objects failed to apply, reason: <message>" after its SyncFail hooks."""
+    cluster = FakeCluster()
+    old = manifest("ConfigMap", "old", namespace="demo")
+    cluster.objects[ResourceKey.of(old)] = old
+    targets = [manifest("ConfigMap", "keep"), manifest("Pod", "on-fail", hook="SyncFail")]
+    driver = Driver(application(), targets, cluster)
+    real_execute = cluster.execute
+
+    def refuse_delete(action: SyncAction):  # type: ignore[no-untyped-def]
+        if action.kind == "delete":
+            return action.result(False, 'configmaps "old" is forbidden')
+        return real_execute(action)
+
+    cluster.execute = refuse_delete  # type: ignore[method-assign]
+    state = driver.run(on_pass=lambda d: cluster.healthy.add("Pod/on-fail"))
+    assert ("apply", "ConfigMap/keep") not in cluster.writes
+    assert cluster.writes == [("apply", "Pod/on-fail")]
+    assert state["phase"] == "Failed"
+    assert state["message"] == 'one or more objects failed to apply, reason: configmaps "old" is forbidden'
+    pruned = next(r for r in state["syncResult"]["resources"] if r["name"] == "old")
+    assert (pruned["status"], pruned["hookPhase"]) == ("SyncFailed", "Failed")

@@ -235,3 +235,31 @@ def test_state_without_started_at_is_given_one() -> None:
     driver.state = {"operation": driver.app["operation"], "phase": "Running"}
     step = driver.plan()
     assert step.operation_state["startedAt"] == "2026-01-01T12:00:00Z"
+
+
+def test_hook_of_a_kind_without_health_check_succeeds_once_created() -> None:
+    """gitops-engine getOperationPhase: a hook with no health check is Succeeded with "<name> created", so the
+    Sync phase follows on the next pass."""
+    cluster = FakeCluster()
+    targets = [manifest("ConfigMap", "seed", hook="PreSync"), manifest("ConfigMap", "settings")]
+    state = Driver(application(), targets, cluster).run()
+    assert cluster.writes == [("apply", "ConfigMap/seed"), ("apply", "ConfigMap/settings")]
+    seed = next(r for r in state["syncResult"]["resources"] if r["name"] == "seed")
+    assert (seed["hookPhase"], seed["message"]) == ("Succeeded", "seed created")
+    assert state["phase"] == "Succeeded"
+
+
+def test_progressing_hook_holds_the_next_phase() -> None:
+    """gitops-engine getOperationPhase: a Progressing hook is Running, and a running hook blocks every later phase
+    ("waiting for completion of hook <group>/<kind>/<name>")."""
+    cluster = FakeCluster()
+    targets = [manifest("Job", "migrate", api="batch/v1", hook="PreSync"), manifest("ConfigMap", "settings")]
+    driver = Driver(application(), targets, cluster)
+    for _ in range(4):
+        driver.one_pass()
+    assert cluster.writes == [("apply", "Job/migrate")]
+    assert driver.state is not None
+    assert driver.state["message"] == "waiting for completion of hook batch/Job/migrate"
+    cluster.healthy.add("Job/migrate")
+    driver.run()
+    assert cluster.writes[-1] == ("apply", "ConfigMap/settings")
