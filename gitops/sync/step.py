@@ -1,0 +1,535 @@
+"""gitops-engine's resumable sync step: from the persisted operation state and a fresh observation, the next writes.
+
+Each pass rebuilds the tasks from (targets, live objects, results recorded in ``operationState.syncResult``),
+refreshes the tasks still running from the health of their live objects, and runs at most one phase/wave. Nothing
+is remembered between passes except the operation state, so a controller killed at any instant and restarted with
+the persisted state resumes the same operation: a task with a recorded result is never applied again, and a wave is
+never started before every earlier one has completed.
+
+One caveat is inherent to writing before recording: an action executed but not yet recorded when the controller
+dies is executed once more on restart (an idempotent apply of the same manifest). Recording each result as soon as
+its action returns keeps that window to one action.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from gitops.models import HealthStatusCode, HookType, OperationPhase, ResultCode
+from gitops.resources import Health, JsonObject, ResourceKey
+from gitops.sync.actions import (
+    APPLY,
+    DRY_RUN,
+    HOOK_CLEANUP,
+    HOOK_PRE_DELETE,
+    NAMESPACE,
+    PRUNE,
+    ActionResult,
+    SyncAction,
+)
+from gitops.sync.comparison_view import ComparisonView, modified_by_key, shared_resource_messages
+from gitops.sync.ignore_differences import respect_ignored_fields
+from gitops.sync.options import SERVER_SIDE_APPLY_MANAGER, SyncOptions, task_options
+from gitops.sync.ordering import PHASE_ORDER, order_tasks
+from gitops.sync.results import (
+    COMPLETED_PHASES,
+    finish,
+    new_operation_state,
+    parse_timestamp,
+    record_results,
+    record_task,
+    recorded_results,
+)
+from gitops.sync.retry import restart_for_retry, retry_due_at
+from gitops.sync.tasks import (
+    FAILED,
+    RUNNING,
+    SUCCEEDED,
+    SyncTask,
+    TaskInputs,
+    build_tasks,
+    placed,
+    with_recorded_results,
+)
+
+__all__ = ["ActionResult", "SyncAction", "SyncStep", "plan_sync_step", "record_results"]
+
+# Argo CD waits this long after applying a wave that is not the last, so other controllers can react to it.
+WAVE_DELAY_SECONDS = 2.0
+# How soon to look again while waiting for health, deletion or a hook (the controller may also react to watches).
+WAIT_SECONDS = 1.0
+
+_CLUSTER_SCOPED = {
+    ("", "Namespace"),
+    ("", "Node"),
+    ("", "PersistentVolume"),
+    ("", "ComponentStatus"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "CSIDriver"),
+    ("storage.k8s.io", "CSINode"),
+    ("storage.k8s.io", "VolumeAttachment"),
+    ("networking.k8s.io", "IngressClass"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("apiregistration.k8s.io", "APIService"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    ("policy", "PodSecurityPolicy"),
+    ("argoproj.io", "ClusterAnalysisTemplate"),
+}
+
+
+def builtin_namespaced(group: str, kind: str) -> bool:
+    """Whether a kind is namespaced, for the built-in cluster-scoped kinds (everything else is namespaced)."""
+    return (group, kind) not in _CLUSTER_SCOPED
+
+
+def _permit_all(key: ResourceKey) -> str | None:
+    return None
+
+
+def _every_kind_known(group: str, kind: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class SyncStep:
+    """The writes to make now, the operation state to persist, and when to call ``plan_sync_step`` again.
+
+    ``done`` means the operation has ended (``operation_state.phase`` is Succeeded, Failed or Error); its actions, if
+    any, are hook clean-ups to execute without recording.
+    """
+
+    actions: tuple[SyncAction, ...]
+    operation_state: JsonObject
+    requeue_after: float | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class _Context:
+    namespace: str
+    options: SyncOptions
+    prune: bool
+    dry_run: bool
+    modified: dict[ResourceKey, bool]
+
+
+def _hook_phase_from_health(health: Health | None, live: JsonObject) -> tuple[str, str]:
+    if health is None:
+        return SUCCEEDED, f"{(live.get('metadata') or {}).get('name', '')} created"
+    if health.status in (HealthStatusCode.UNKNOWN.value, HealthStatusCode.DEGRADED.value):
+        return FAILED, health.message
+    if health.status in (HealthStatusCode.PROGRESSING.value, HealthStatusCode.SUSPENDED.value):
+        return RUNNING, health.message
+    return SUCCEEDED, health.message
+
+
+def _refreshed(task: SyncTask, health: Callable[[JsonObject], Health | None]) -> SyncTask:
+    """A running task's result from its live object's health (gitops-engine's rules for hooks and resources)."""
+    if not task.running or task.live is None:
+        return task
+    observed = health(task.live)
+    if task.hook:
+        phase, message = _hook_phase_from_health(observed, task.live)
+        return task.with_result("", phase, message)
+    if observed is None:
+        return task.with_result(task.status, SUCCEEDED, task.message)
+    if observed.status == HealthStatusCode.HEALTHY.value:
+        return task.with_result(task.status, SUCCEEDED, observed.message)
+    if observed.status == HealthStatusCode.DEGRADED.value:
+        return task.with_result(task.status, FAILED, observed.message)
+    return task
+
+
+def _waiting_message(tasks: Sequence[SyncTask], deletion: bool) -> str:
+    first = tasks[0]
+    waiting_for, more = ("completion of hook", "hooks") if first.hook else ("healthy state of", "resources")
+    if deletion:
+        waiting_for = "deletion of"
+    message = f"waiting for {waiting_for} {first.label()}"
+    if len(tasks) > 1:
+        message += f" and {len(tasks) - 1} more {more}"
+    return message
+
+
+def _multi_step(tasks: Sequence[SyncTask]) -> bool:
+    if not tasks:
+        return False
+    return (tasks[0].phase, tasks[0].wave) != (tasks[-1].phase, tasks[-1].wave)
+
+
+def _deleting(obj: JsonObject | None) -> bool:
+    return bool(obj and (obj.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def _delete_action(task: SyncTask, purpose: str, ctx: _Context) -> SyncAction:
+    return SyncAction(
+        kind="delete",
+        key=task.key,
+        obj=task.live,
+        dry_run=False,
+        server_side=False,
+        force=False,
+        replace=False,
+        validate=True,
+        propagation=ctx.options.propagation_policy,
+        phase=task.phase,
+        wave=task.wave,
+        purpose=purpose,
+        version=task.version,
+        hook_type=task.hook_type,
+    )
+
+
+def _apply_action(task: SyncTask, purpose: str, dry_run: bool) -> SyncAction:
+    o = task.options
+    return SyncAction(
+        kind="create" if o.replace and task.live is None else "apply",
+        key=task.key,
+        obj=task.target,
+        dry_run=dry_run,
+        # gitops-engine validates manifests with a client-side dry run, never a server-side apply.
+        server_side=o.server_side and not dry_run,
+        force=o.force,
+        replace=o.replace,
+        validate=o.validate,
+        propagation=None,
+        phase=task.phase,
+        wave=task.wave,
+        purpose=purpose,
+        version=task.version,
+        hook_type=task.hook_type,
+        field_manager=SERVER_SIDE_APPLY_MANAGER,
+    )
+
+
+def _out_of_sync_only(tasks: Sequence[SyncTask], ctx: _Context) -> list[SyncTask]:
+    """ApplyOutOfSyncOnly: drop resources that exist and do not differ; hooks always run."""
+    if not ctx.options.apply_out_of_sync_only:
+        return list(tasks)
+    return [t for t in tasks if t.hook or t.target is None or t.live is None or ctx.modified.get(t.key, True)]
+
+
+def _namespace_task(
+    app: JsonObject, targets: Sequence[SyncTask], live: Mapping[ResourceKey, JsonObject], ctx: _Context
+) -> SyncTask | None:
+    """CreateNamespace=true: a PreSync task creating (or labelling) the destination namespace."""
+    if not ctx.options.create_namespace or not ctx.namespace:
+        return None
+    key = ResourceKey("", "Namespace", "", ctx.namespace)
+    if any(t.target is not None and t.key == key for t in targets):
+        return None
+    managed = ((app.get("spec") or {}).get("syncPolicy") or {}).get("managedNamespaceMetadata") or {}
+    metadata: JsonObject = {"name": ctx.namespace}
+    for field in ("labels", "annotations"):
+        if managed.get(field):
+            metadata[field] = dict(managed[field])
+    desired: JsonObject = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+    current = live.get(key)
+    if current is not None:
+        current_meta = current.get("metadata") or {}
+        up_to_date = all(
+            set((managed.get(field) or {}).items()) <= set((current_meta.get(field) or {}).items())
+            for field in ("labels", "annotations")
+        )
+        if up_to_date:
+            return None
+    return SyncTask(
+        phase=HookType.PRE_SYNC.value,
+        target=desired,
+        live=current,
+        wave=0,
+        hook=False,
+        options=task_options(desired, ctx.options, force=False),
+    )
+
+
+def _crd_kinds(targets: Sequence[JsonObject]) -> set[tuple[str, str]]:
+    kinds = set()
+    for obj in targets:
+        if obj.get("kind") == "CustomResourceDefinition":
+            spec = obj.get("spec") or {}
+            kinds.add((str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", ""))))
+    return kinds
+
+
+def _operation_failed(
+    state: JsonObject,
+    sync_fail: Sequence[SyncTask],
+    failed: Sequence[SyncTask],
+    message: str,
+    cleanup: Sequence[SyncAction],
+    ctx: _Context,
+    now: datetime,
+) -> SyncStep:
+    """gitops-engine's setOperationFailed: run the SyncFail hooks once, then fail with the reasons."""
+    reasons = sorted({t.message for t in failed})
+    error_message = f"{message}, reason: {','.join(reasons)}" if reasons else message
+    if sync_fail and not all(t.completed for t in sync_fail):
+        runs = tuple(_apply_action(t, APPLY, ctx.dry_run) for t in sync_fail if t.pending)
+        state["phase"] = OperationPhase.RUNNING.value
+        return SyncStep(tuple(cleanup) + runs, state, WAIT_SECONDS, False)
+    finish(state, OperationPhase.FAILED.value, error_message, now)
+    return SyncStep(tuple(cleanup), state, None, True)
+
+
+def _run_wave(tasks: Sequence[SyncTask], state: JsonObject, ctx: _Context) -> list[SyncAction]:
+    """Prunes first, then BeforeHookCreation deletions (which end the pass), then applies in kind order."""
+    actions: list[SyncAction] = []
+    for task in (t for t in tasks if t.is_prune):
+        if not ctx.prune:
+            skipped = task.with_result(ResultCode.PRUNE_SKIPPED.value, SUCCEEDED, "ignored (requires pruning)")
+            record_task(state, skipped)
+        elif task.options.prune_disabled:
+            record_task(state, task.with_result(ResultCode.PRUNE_SKIPPED.value, SUCCEEDED, "ignored (no prune)"))
+        elif ctx.dry_run:
+            record_task(state, task.with_result(ResultCode.PRUNED.value, SUCCEEDED, "pruned (dry run)"))
+        elif _deleting(task.live):
+            # Already being deleted: deleting again would only make another write.
+            record_task(state, task.with_result(ResultCode.PRUNED.value, SUCCEEDED, "pruned"))
+        else:
+            actions.append(_delete_action(task, PRUNE, ctx))
+    creates = [t for t in tasks if not t.is_prune]
+    pre_deletes = [t for t in creates if t.delete_before_creation]
+    if pre_deletes and not ctx.dry_run:
+        return actions + [_delete_action(t, HOOK_PRE_DELETE, ctx) for t in pre_deletes]
+    return actions + [_apply_action(t, APPLY, ctx.dry_run) for t in creates]
+
+
+def _resume_point(state: JsonObject, revision: str, now: datetime) -> JsonObject | float:
+    """The state to plan from, or the seconds to wait while a retry's backoff runs."""
+    if state.get("finishedAt") and state.get("phase") == OperationPhase.RUNNING.value:
+        due = retry_due_at(state)
+        if due is not None and now < due:
+            return (due - now).total_seconds()
+        return restart_for_retry(state, revision)
+    return state
+
+
+def plan_sync_step(
+    *,
+    app: JsonObject,
+    operation_state: JsonObject | None,
+    targets: Sequence[JsonObject],
+    live: Mapping[ResourceKey, JsonObject],
+    comparison: ComparisonView,
+    revision: str,
+    now: datetime,
+    health: Callable[[JsonObject], Health | None],
+    permitted: Callable[[ResourceKey], str | None] = _permit_all,
+    namespaced: Callable[[str, str], bool] = builtin_namespaced,
+    kind_known: Callable[[str, str], bool] = _every_kind_known,
+) -> SyncStep:
+    """The next pass of the operation in ``operation_state`` (a new one from ``app.operation`` when None).
+
+    ``targets``: rendered manifests, hooks included; ``live``: the live objects tracked by the app plus those with
+    the targets' keys (and the destination Namespace when CreateNamespace=true); ``health``: None for a kind without
+    a health check; ``permitted``: the AppProject's verdict on a kind ("resource g:K is not permitted in project P")
+    or None; ``kind_known``: whether the API server serves a group/kind (for SkipDryRunOnMissingResource).
+    """
+    operation = (operation_state or {}).get("operation") or app.get("operation") or {}
+    state = new_operation_state(operation, revision, now) if operation_state is None else copy.deepcopy(operation_state)
+    if state.get("phase") in COMPLETED_PHASES:
+        return SyncStep((), state, None, True)
+    resumed = _resume_point(state, revision, now)
+    if isinstance(resumed, float):
+        return SyncStep((), state, resumed, False)
+    state = resumed
+
+    spec = app.get("spec") or {}
+    sync = operation.get("sync") or {}
+    policy = spec.get("syncPolicy") or {}
+    options = SyncOptions.parse(sync.get("syncOptions") or policy.get("syncOptions") or [])
+    strategy = sync.get("syncStrategy") or {}
+    force = bool((strategy.get("apply") or {}).get("force") or (strategy.get("hook") or {}).get("force"))
+    ctx = _Context(
+        namespace=str((spec.get("destination") or {}).get("namespace") or ""),
+        options=options,
+        prune=bool(sync.get("prune")),
+        dry_run=bool(sync.get("dryRun")),
+        modified=modified_by_key(comparison),
+    )
+
+    if options.fail_on_shared_resource:
+        shared = shared_resource_messages(comparison)
+        if shared:
+            finish(state, OperationPhase.FAILED.value, f"Shared resource found: {'; '.join(shared)}", now)
+            return SyncStep((), state, None, True)
+
+    selection = [
+        (str(r.get("group", "")), str(r.get("kind", "")), str(r.get("name", "")), str(r.get("namespace", "")))
+        for r in sync.get("resources") or []
+    ]
+
+    def selected(key: ResourceKey) -> bool:
+        return not selection or any(
+            (g, k, n) == (key.group, key.kind, key.name) and (not ns or ns == key.namespace)
+            for g, k, n, ns in selection
+        )
+
+    inputs = TaskInputs(
+        namespace=ctx.namespace,
+        revision=revision,
+        started_at_unix=int(parse_timestamp(str(state["startedAt"])).timestamp()),
+        options=options,
+        force=force,
+        skip_hooks=bool(selection),
+        selected=selected,
+        namespaced=namespaced,
+    )
+    built = build_tasks(targets, live, inputs)
+    if options.respect_ignore_differences:
+        rules = list(spec.get("ignoreDifferences") or [])
+        built = [
+            replace(t, target=respect_ignored_fields(t.target, t.live, rules))
+            if t.target is not None and not t.hook
+            else t
+            for t in built
+        ]
+    namespace_task = _namespace_task(app, built, live, ctx)
+    ordered = order_tasks(built + ([namespace_task] if namespace_task else []))
+    tasks = with_recorded_results(ordered, recorded_results(state))
+
+    # Every task is checked before anything is written: one invalid task fails the whole operation.
+    crd_kinds = _crd_kinds([placed(t, ctx.namespace, namespaced) for t in targets])
+    invalid = False
+    for index, task in enumerate(tasks):
+        refusal = permitted(task.key)
+        if refusal:
+            record_task(state, task.with_result(ResultCode.SYNC_FAILED.value, "", refusal))
+            invalid = True
+        elif not kind_known(task.key.group, task.key.kind):
+            if task.options.skip_dry_run or (task.key.group, task.key.kind) in crd_kinds:
+                tasks[index] = replace(task, skip_dry_run=True)
+            else:
+                message = f"the server could not find the requested resource {task.key.group_kind}"
+                record_task(state, task.with_result(ResultCode.SYNC_FAILED.value, "", message))
+                invalid = True
+    if invalid:
+        finish(state, OperationPhase.FAILED.value, "one or more synchronization tasks are not valid", now)
+        return SyncStep((), state, None, True)
+
+    actions: list[SyncAction] = []
+    # Ordering may have moved the namespace task into the phase and wave of the first object in it.
+    ordered_namespace = next((t for t in tasks if namespace_task and t.target is namespace_task.target), None)
+    namespace_key = ordered_namespace.result_key if ordered_namespace else None
+    started = any(
+        (e.get("group", ""), e.get("kind", ""), e.get("namespace", ""), e.get("name", ""), e.get("syncPhase", ""))
+        != namespace_key
+        for e in recorded_results(state)
+    )
+    if not started:
+        dry_run_tasks = tasks
+        if ordered_namespace is not None and ordered_namespace.live is None:
+            if ordered_namespace.pending:
+                actions.append(_apply_action(ordered_namespace, NAMESPACE, False))
+            dry_run_tasks = [t for t in tasks if t.result_key != namespace_key]
+        for task in _out_of_sync_only(dry_run_tasks, ctx):
+            if task.is_prune:
+                continue
+            if task.skip_dry_run:
+                if ctx.dry_run:
+                    record_task(state, task.with_result(ResultCode.SYNCED.value, SUCCEEDED, "skipped dry run"))
+                continue
+            actions.append(_apply_action(task, DRY_RUN, True))
+        if ctx.dry_run:
+            # A dry-run operation is its validation pass: record the prunes it would make and stop here.
+            for task in _out_of_sync_only(tasks, ctx):
+                if task.is_prune:
+                    _run_wave([task], state, ctx)
+            tasks = with_recorded_results(tasks, recorded_results(state))
+            if actions:
+                state["message"] = "one or more tasks are running"
+                return SyncStep(tuple(actions), state, 0.0, False)
+
+    sync_fail = [t for t in tasks if t.phase == HookType.SYNC_FAIL.value]
+    main = [t for t in tasks if t.phase != HookType.SYNC_FAIL.value]
+    pending = _out_of_sync_only([t for t in main if t.pending], ctx)
+
+    if started and not pending:
+        success = _final_wave_applied(main)
+        if success:
+            cleanup = _hook_cleanup(tasks, ctx, on_success=True)
+            finish(state, OperationPhase.SUCCEEDED.value, "successfully synced (all tasks run)", now)
+            return SyncStep(tuple(cleanup), state, None, True)
+
+    refreshed = [_refreshed(t, health) for t in tasks]
+    for before, after in zip(tasks, refreshed, strict=True):
+        if after != before:
+            record_task(state, after)
+    tasks = refreshed
+
+    multi_step = _multi_step(tasks)
+    running = [t for t in tasks if (multi_step or t.hook) and t.running]
+    if running:
+        state["message"] = _waiting_message(running, deletion=False)
+        return SyncStep((), state, WAIT_SECONDS, False)
+    deleting = [t for t in tasks if t.pruned and _deleting(t.live)]
+    if deleting:
+        state["message"] = _waiting_message(deleting, deletion=True)
+        return SyncStep((), state, WAIT_SECONDS, False)
+
+    sync_fail = [t for t in tasks if t.phase == HookType.SYNC_FAIL.value]
+    main = [t for t in tasks if t.phase != HookType.SYNC_FAIL.value]
+    if any(t.completed and not t.successful for t in main):
+        cleanup = _hook_cleanup(tasks, ctx, on_success=False)
+        failed_to_apply = [t for t in main if t.status == ResultCode.SYNC_FAILED.value]
+        message = (
+            "one or more objects failed to apply"
+            if failed_to_apply
+            else "one or more synchronization tasks completed unsuccessfully"
+        )
+        return _operation_failed(state, sync_fail, failed_to_apply, message, cleanup, ctx, now)
+
+    pending = _out_of_sync_only([t for t in main if t.pending], ctx)
+    if not pending:
+        cleanup = _hook_cleanup(tasks, ctx, on_success=True)
+        finish(state, OperationPhase.SUCCEEDED.value, "successfully synced (no more tasks)", now)
+        return SyncStep(tuple(actions) + tuple(cleanup), state, None, True)
+
+    phase, wave = pending[0].phase, pending[0].wave
+    wave_tasks = [t for t in pending if (t.phase, t.wave) == (phase, wave)]
+    remaining = [t for t in pending if (t.phase, t.wave) != (phase, wave) or t.hook]
+    actions += _run_wave(wave_tasks, state, ctx)
+    state["phase"] = OperationPhase.RUNNING.value
+    state["message"] = _waiting_message(remaining, deletion=False) if remaining else "one or more tasks are running"
+    final = (phase, wave) == (pending[-1].phase, pending[-1].wave)
+    return SyncStep(tuple(actions), state, WAIT_SECONDS if final else WAVE_DELAY_SECONDS, False)
+
+
+def _hook_cleanup(tasks: Sequence[SyncTask], ctx: _Context, *, on_success: bool) -> list[SyncAction]:
+    """HookSucceeded hooks are deleted when the operation succeeds, HookFailed ones when it fails."""
+    return [
+        _delete_action(t, HOOK_CLEANUP, ctx)
+        for t in tasks
+        if t.hook and not t.running and (t.delete_on_success if on_success else t.delete_on_failure)
+    ]
+
+
+def _final_wave_applied(main: Sequence[SyncTask]) -> bool:
+    """Nothing is left to apply and the only unfinished tasks are resources of the last wave that was applied.
+
+    gitops-engine declares success right after applying the last wave when it holds no hooks — without waiting for
+    those resources' health. The results of that wave are recorded after this pass, so it is recognised here, on
+    the next one, before any health refresh.
+    """
+    if any(t.completed and not t.successful for t in main):
+        return False
+    running = [t for t in main if t.running]
+    if not running or any(t.hook for t in running):
+        return False
+    steps = {(PHASE_ORDER.get(t.phase, 0), t.wave) for t in running}
+    if len(steps) != 1:
+        return False
+    (last,) = steps
+    in_last = [t for t in main if (PHASE_ORDER.get(t.phase, 0), t.wave) == last]
+    if any(t.hook for t in in_last):
+        # A wave with hooks is never declared done on apply: gitops-engine waits for the hooks.
+        return False
+    return all((PHASE_ORDER.get(t.phase, 0), t.wave) <= last for t in main if not t.pending)
