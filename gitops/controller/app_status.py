@@ -1,7 +1,7 @@
 """An Application's status assembled from one pass's results, and the write that brings the stored status there.
 Pure: the controller hands in what it observed and decided; these functions say what the status becomes.
 
-Field names are Argo CD's (``sync``, ``health``, ``resources``, ``conditions``, ``operationState``, ``history``,
+Field names are Argo CD's (``sync``, ``health``, ``resources``, ``conditions``, ``operationState``,
 ``reconciledAt``, ``summary.images``, ``sourceType``). The status is written only when it differs from the stored
 one, as one merge patch; ``reconciledAt`` moves only with such a write or with a refresh someone asked for, so a
 periodic refresh that finds nothing new writes nothing.
@@ -68,27 +68,6 @@ def images_of(objects: Iterable[Mapping[str, Any] | None]) -> list[str]:
                     if isinstance(container, dict) and container.get("image"):
                         images.add(str(container["image"]))
     return sorted(images)
-
-
-def history_entry(
-    history: Sequence[JsonObject], *, revision: str, source: JsonObject | None, deployed_at: datetime,
-    started_at: str | None, initiated_by: JsonObject | None,
-) -> JsonObject:
-    """The next ``status.history`` entry: id one above the highest so far (0 first), as Argo CD numbers them."""
-    next_id = max((int(entry.get("id") or 0) for entry in history), default=-1) + 1
-    entry: JsonObject = {"id": next_id, "revision": revision, "deployedAt": format_time(deployed_at)}
-    if started_at:
-        entry["deployStartedAt"] = started_at
-    if source is not None:
-        entry["source"] = source
-    if initiated_by:
-        entry["initiatedBy"] = initiated_by
-    return entry
-
-
-def bounded_history(history: Sequence[JsonObject], limit: int) -> list[JsonObject]:
-    """The newest ``limit`` entries (``revisionHistoryLimit``, 10 by default; at least one is kept)."""
-    return list(history[-max(1, limit):])
 
 
 def status_patch(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> JsonObject:

@@ -1,13 +1,11 @@
 """How an Application's status is assembled and written (Argo CD's application controller: persistAppStatus writes
-a merge patch only when the status changed; history is bounded by revisionHistoryLimit and numbered from 0)."""
+a merge patch only when the status changed)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from gitops.controller.app_status import (
-    bounded_history,
-    history_entry,
     images_of,
     merge_conditions,
     status_changed,
@@ -43,18 +41,6 @@ def test_images_come_from_pod_templates_pods_and_cronjobs() -> None:
         None,
     ]
     assert images_of(objects) == ["init:1", "job:3", "web:2"]
-
-
-def test_history_ids_count_up_from_zero() -> None:
-    first = history_entry([], revision="abc", source=None, deployed_at=NOW, started_at=None, initiated_by=None)
-    second = history_entry([first], revision="def", source=None, deployed_at=NOW, started_at=None, initiated_by=None)
-    assert (first["id"], second["id"]) == (0, 1)
-    assert second["deployedAt"] == "2026-01-02T03:04:05Z"
-
-
-def test_history_keeps_the_newest_entries_up_to_the_limit() -> None:
-    history = [{"id": i} for i in range(12)]
-    assert [entry["id"] for entry in bounded_history(history, 10)] == list(range(2, 12))
 
 
 def test_the_status_patch_sends_changed_fields_whole_and_removes_missing_ones() -> None:
