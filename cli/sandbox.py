@@ -43,6 +43,9 @@ def sandbox_command(
     ready_delay: Annotated[
         float, typer.Option("--ready-delay", min=0.0, help="Seconds a pod takes to become Ready.")
     ] = 0.5,
+    nodes: Annotated[
+        int, typer.Option("--nodes", min=1, help="Simulated nodes; a DaemonSet runs one pod on each.")
+    ] = 1,
     crds: Annotated[
         list[Path] | None,
         typer.Option(
@@ -74,7 +77,7 @@ def sandbox_command(
         ),
     ] = None,
 ) -> None:
-    """Run an emulated Kubernetes cluster (API, Istio CRDs, Deployments, ReplicaSets, Pods) until Ctrl-C."""
+    """Run an emulated Kubernetes cluster (API, Istio CRDs, simulated controllers and kubelet) until Ctrl-C."""
     try:
         _check_writable(kubeconfig)
         profiles = _parse_profiles(mesh_profiles or [])
@@ -90,6 +93,7 @@ def sandbox_command(
         cluster = Sandbox(
             port=port,
             ready_delay=ready_delay,
+            nodes=nodes,
             crd_dirs=crd_dirs,
             mesh=mesh or prometheus or bool(profiles),
             mesh_profiles=profiles,

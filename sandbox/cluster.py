@@ -19,11 +19,13 @@ from typing import Any, Final, Self, TypeVar
 
 import yaml
 
+from sandbox.controllers import ControllerDelays, ControllerSimulator
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
 from sandbox.istio_crds import istio_crds
 from sandbox.mesh import MeshSimulator
 from sandbox.mesh_traffic import VersionProfile
 from sandbox.prometheus import PrometheusServer, ScrapeTarget
+from sandbox.storage_plans import default_storage_class
 from sandbox.workloads import WorkloadSimulator
 
 T = TypeVar("T")
@@ -117,10 +119,14 @@ class Sandbox:
         ready_delay_by_image: Mapping[str, float | None] | None = None,
         namespaces: Sequence[str] = ("default",),
         simulate_workloads: bool = True,
+        nodes: int = 1,
+        controller_delays: ControllerDelays | None = None,
         mesh: bool = False,
         mesh_profiles: Mapping[str, VersionProfile] | None = None,
         prometheus: bool = False,
     ) -> None:
+        if nodes < 1:
+            raise SandboxError(f"nodes: a sandbox needs at least 1 node, not {nodes}")
         self.host = host
         self.port = port
         self.crd_dirs = [Path(d) for d in crd_dirs]
@@ -128,6 +134,8 @@ class Sandbox:
         self.ready_delay_by_image = dict(ready_delay_by_image or {})
         self.namespaces = list(namespaces)
         self.simulate_workloads = simulate_workloads
+        self.nodes = nodes
+        self.controller_delays = controller_delays or ControllerDelays()
         self.simulate_mesh = mesh
         self.mesh_profiles = dict(mesh_profiles or {})
         self.run_prometheus = prometheus
@@ -135,6 +143,7 @@ class Sandbox:
         self._url: str | None = None
         self._emulator: ApiEmulator | None = None
         self._workloads: WorkloadSimulator | None = None
+        self._controllers: ControllerSimulator | None = None
         self._mesh: MeshSimulator | None = None
         self._prometheus: PrometheusServer | None = None
 
@@ -155,6 +164,12 @@ class Sandbox:
         if self._workloads is None:
             raise RuntimeError("the sandbox simulates no workloads (not started, or simulate_workloads=False)")
         return self._workloads
+
+    @property
+    def controllers(self) -> ControllerSimulator:
+        if self._controllers is None:
+            raise RuntimeError("the sandbox simulates no controllers (not started, or simulate_workloads=False)")
+        return self._controllers
 
     @property
     def mesh(self) -> MeshSimulator:
@@ -182,12 +197,15 @@ class Sandbox:
             handle = await stack.enter_async_context(running_emulator(self.host, self.port))
             self._url, self._emulator = handle.url, handle.emulator
             self._ensure_namespaces()
+            self._ensure_default_storage_class()
             self._install_crds(crds)
             if self.simulate_workloads:
                 self._workloads = WorkloadSimulator(
                     handle.url, ready_delay=self.ready_delay, ready_delay_by_image=self.ready_delay_by_image
                 )
                 await stack.enter_async_context(self._workloads)
+                self._controllers = ControllerSimulator(handle.url, nodes=self.nodes, delays=self.controller_delays)
+                await stack.enter_async_context(self._controllers)
             if self.simulate_mesh:
                 self._mesh = MeshSimulator(handle.url, profiles=self.mesh_profiles)
                 await stack.enter_async_context(self._mesh)
@@ -206,6 +224,7 @@ class Sandbox:
         if stack is not None:
             await stack.aclose()
         self._url = self._emulator = self._workloads = self._mesh = self._prometheus = None
+        self._controllers = None
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -219,6 +238,13 @@ class Sandbox:
         for name in self.namespaces:
             if emulator.get_object("", "v1", "namespaces", None, name) is None:
                 emulator.create_object("", "v1", "namespaces", {"metadata": {"name": name}})
+
+    def _ensure_default_storage_class(self) -> None:
+        """A default StorageClass, as every real cluster has, so claims without a class get bound."""
+        storage_class = default_storage_class()
+        name = storage_class["metadata"]["name"]
+        if self.emulator.get_object("storage.k8s.io", "v1", "storageclasses", None, name) is None:
+            self.emulator.create_object("storage.k8s.io", "v1", "storageclasses", storage_class)
 
     def _install_crds(self, crds: Sequence[tuple[Path | None, dict[str, Any]]]) -> None:
         # Created as objects (which registers them), so that `kubectl get crd` and CRD watchers see them too.
@@ -245,6 +271,8 @@ class SandboxThread:
         ready_delay_by_image: Mapping[str, float | None] | None = None,
         namespaces: Sequence[str] = ("default",),
         simulate_workloads: bool = True,
+        nodes: int = 1,
+        controller_delays: ControllerDelays | None = None,
         mesh: bool = False,
         mesh_profiles: Mapping[str, VersionProfile] | None = None,
         prometheus: bool = False,
@@ -258,6 +286,8 @@ class SandboxThread:
             ready_delay_by_image=ready_delay_by_image,
             namespaces=namespaces,
             simulate_workloads=simulate_workloads,
+            nodes=nodes,
+            controller_delays=controller_delays,
             mesh=mesh,
             mesh_profiles=mesh_profiles,
             prometheus=prometheus,
@@ -280,6 +310,10 @@ class SandboxThread:
     @property
     def workloads(self) -> WorkloadSimulator:
         return self.sandbox.workloads
+
+    @property
+    def controllers(self) -> ControllerSimulator:
+        return self.sandbox.controllers
 
     @property
     def mesh(self) -> MeshSimulator:

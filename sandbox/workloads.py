@@ -17,22 +17,21 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final, Self
+from typing import Final, Self
 
 import httpx
 
 from sandbox.informer import Informer, ObjectKey, object_key
+from sandbox.kubelet_plans import is_simulated, kubelet_step, pod_outcome
 from sandbox.work_queue import WorkQueue
 from sandbox.workload_plans import (
     controller_uid,
-    pending_pod_status,
     plan_deployment,
     pod_for_replica_set,
     pod_images,
     pod_name,
     pod_ready_delay,
     pods_to_delete,
-    running_pod_status,
 )
 from sandbox.workload_status import (
     JsonDict,
@@ -101,6 +100,7 @@ class WorkloadSimulator:
         self._deployment_by_uid: dict[str, ObjectKey] = {}
         self._pod_seen_at: dict[str, float] = {}
         self._pod_ips: dict[str, str] = {}
+        self._pod_warned: set[str] = set()
         self._next_ip = 0
 
         self._pods: Informer | None = None
@@ -185,6 +185,7 @@ class WorkloadSimulator:
                 self._unindex(self._pods_by_owner, owner, key)
             self._pod_seen_at.pop(uid, None)
             self._pod_ips.pop(uid, None)
+            self._pod_warned.discard(uid)
         else:
             if owner:
                 self._pods_by_owner.setdefault(owner, set()).add(key)
@@ -255,27 +256,30 @@ class WorkloadSimulator:
     # -- kubelet --
 
     async def _sync_pod(self, key: ObjectKey) -> None:
-        """Pending once scheduled, Running and Ready after its images' delay; never for a delay of None."""
+        """Pending once scheduled, Running after its images' delay, and on as its outcome annotations say."""
         pod = self._pods_informer.get(key)
-        if pod is None or pod["metadata"].get("deletionTimestamp"):
-            return
-        status = pod.get("status") or {}
-        phase = status.get("phase")
-        if phase not in (None, "", "Pending"):
+        if pod is None or pod["metadata"].get("deletionTimestamp") or not is_simulated(pod):
             return
         loop = asyncio.get_running_loop()
         uid = pod["metadata"].get("uid", "")
         seen_at = self._pod_seen_at.setdefault(uid, loop.time())
-        delay = pod_ready_delay(pod, self.ready_delay, self.ready_delay_by_image)
-        now = time.time()
-        if delay is not None and loop.time() >= seen_at + delay:
-            status = running_pod_status(pod, now, self._pod_ip(uid))
-            await self._write_status(self._pods_informer, _PODS, pod, status)
-            return
-        if not _has_kubelet_status(pod):
-            await self._write_status(self._pods_informer, _PODS, pod, pending_pod_status(pod, now))
-        if delay is not None:
-            self._pods_queue.add_after(key, seen_at + delay - loop.time())
+        outcome, problems = pod_outcome(pod)
+        if problems and uid not in self._pod_warned:
+            self._pod_warned.add(uid)
+            for problem in problems:
+                logger.warning("pod %s/%s: %s", key[0], key[1], problem)
+        step = kubelet_step(
+            pod,
+            elapsed=loop.time() - seen_at,
+            now=time.time(),
+            ready_delay=pod_ready_delay(pod, self.ready_delay, self.ready_delay_by_image),
+            outcome=outcome,
+            pod_ip=self._pod_ip(uid),
+        )
+        if step.status is not None:
+            await self._write_status(self._pods_informer, _PODS, pod, step.status)
+        if step.wake_at is not None:
+            self._pods_queue.add_after(key, seen_at + step.wake_at - loop.time())
 
     def _pod_ip(self, uid: str) -> str:
         """A pod IP, not reused soon: a mesh simulator may still be keyed by a deleted pod's address."""
@@ -293,6 +297,8 @@ class WorkloadSimulator:
         rs = replica_sets.get(key)
         if rs is None:
             return  # its pods go with it: the API server collects objects whose owner is gone
+        if not is_simulated(rs):
+            return
         if not rs["metadata"].get("deletionTimestamp"):
             active = self._active_pods(rs)
             surplus = len(active) - desired_replicas(rs)
@@ -333,7 +339,7 @@ class WorkloadSimulator:
     async def _sync_deployment(self, key: ObjectKey) -> None:
         deployments, replica_sets = self._deployments_informer, self._replica_sets_informer
         deployment = deployments.get(key)
-        if deployment is None:
+        if deployment is None or not is_simulated(deployment):
             return
         namespace = key[0]
         uid = deployment["metadata"].get("uid", "")
@@ -434,13 +440,6 @@ class WorkloadSimulator:
     def _deployments_informer(self) -> Informer:
         assert self._deployments is not None
         return self._deployments
-
-
-def _has_kubelet_status(pod: Mapping[str, Any]) -> bool:
-    status = pod.get("status") or {}
-    return status.get("phase") == "Pending" and any(
-        c.get("type") == "PodScheduled" for c in status.get("conditions") or ()
-    )
 
 
 def _raise_for_status(response: httpx.Response, action: str) -> None:
