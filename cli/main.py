@@ -17,6 +17,12 @@ def _register_commands() -> None:
     # Each command lives in its own module and registers itself on `app`.
     from cli import (  # noqa: F401
         abort,
+        app_create,
+        app_delete,
+        app_get,
+        app_history,
+        app_list,
+        app_sync,
         controller,
         crds,
         create,

@@ -234,6 +234,19 @@ class KubeClient:
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation} if propagation else None
         self._request("DELETE", kind.path(namespace, name), body)
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        params: Mapping[str, str | None] | None = None,
+        content_type: str = "application/json",
+    ) -> JsonObject:
+        """Any request by path and query parameters (discovery documents, ``dryRun``, ``fieldManager``, apply
+        patches); raises the same errors as the typed methods."""
+        return self._request(method, path + _query(**dict(params or {})), body, content_type=content_type)
+
     # -- transport -----------------------------------------------------------------------------------------
 
     def _request(

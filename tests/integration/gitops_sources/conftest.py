@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from git_servers import WorkRepository
 
 from gitops.repo_server import RepoServer
+from tests.git_servers import WorkRepository
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  version: {version!r}\n"
 

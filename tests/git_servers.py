@@ -2,7 +2,7 @@
 ``git daemon`` (git://), ``git http-backend`` behind a small HTTP server with basic auth, a static Helm repository,
 and a TCP port that accepts connections and never answers.
 
-Import it as ``from git_servers import …`` (every test directory's conftest is a top-level module).
+Import it as ``from tests.git_servers import …``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,337 @@
+"""The ApplicationSet controller: generators → desired Applications → creates, updates, deletes → status.
+
+Observe (watches of ApplicationSets, their Applications and the cluster Secrets in the controller's namespace),
+decide (``gitops.appset``: pure), act (the writes, then one status patch when the status changed). A pass that
+cannot generate — a repository that does not answer, a template error, two Applications with one name — writes
+only its conditions: nothing is created and, above all, nothing is deleted on the strength of missing input.
+
+Kubernetes' garbage collector deletes the generated Applications when their ApplicationSet goes (they carry a
+controller ownerReference); the sandbox's emulator has none, so the controller deletes what it owns when it sees
+its ApplicationSet deleted, which a real cluster would have done anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from gitops.appset.application_writes import owned_by, plan_application_writes, resource_entries
+from gitops.appset.conditions import appset_conditions
+from gitops.appset.desired_applications import GenerationError, Sources, desired_applications
+from gitops.appset.generators.git import GitReader
+from gitops.clusters import SECRET_TYPE_LABEL, clusters_from_secrets
+from gitops.controller.watcher import Watcher
+from gitops.resources import JsonObject
+from gitops.sources.errors import SourceError
+from kube.client import KubeClient
+from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.errors import ApiError, Conflict, KubeError, NotFound
+from kube.object_meta import ObjectKey
+from kube.resources import APPLICATIONS, SECRETS, ResourceKind
+
+logger = logging.getLogger(__name__)
+
+APPLICATION_SETS = ResourceKind("argoproj.io", "v1alpha1", "applicationsets", "ApplicationSet")
+DEFAULT_REQUEUE_SECONDS: Final = 180.0  # Argo CD's git generator requeueAfterSeconds
+DEFAULT_WORKERS: Final = 4
+
+
+@dataclass(frozen=True)
+class AppSetControllerOptions:
+    """Where ApplicationSets live, how many workers reconcile them, how often generators are read again."""
+
+    namespace: str = "argocd"
+    workers: int = DEFAULT_WORKERS
+    requeue_seconds: float = DEFAULT_REQUEUE_SECONDS
+    resync_seconds: float = 15 * 60.0
+
+
+class _NoMetrics:
+    def observe_reconcile(self, namespace: str, name: str, seconds: float) -> None:
+        return None
+
+    def count_error(self, namespace: str, name: str) -> None:
+        return None
+
+    def forget(self, namespace: str, name: str) -> None:
+        return None
+
+
+def requeue_after(appset: Mapping[str, Any], default: float) -> float:
+    """The shortest ``requeueAfterSeconds`` of the ApplicationSet's generators (nested ones included)."""
+    found: list[float] = []
+
+    def visit(generators: Iterable[Any]) -> None:
+        for generator in generators:
+            if not isinstance(generator, Mapping):
+                continue
+            for spec in generator.values():
+                if isinstance(spec, Mapping):
+                    if isinstance(spec.get("requeueAfterSeconds"), int | float):
+                        found.append(float(spec["requeueAfterSeconds"]))
+                    visit(spec.get("generators") or [])
+
+    visit((appset.get("spec") or {}).get("generators") or [])
+    return min(found) if found else default
+
+
+def git_repositories(appset: Mapping[str, Any]) -> set[str]:
+    """The repository URLs the ApplicationSet's git generators read (for push webhooks)."""
+    found: set[str] = set()
+
+    def visit(generators: Iterable[Any]) -> None:
+        for generator in generators:
+            if not isinstance(generator, Mapping):
+                continue
+            git = generator.get("git")
+            if isinstance(git, Mapping) and git.get("repoURL"):
+                found.add(str(git["repoURL"]))
+            for spec in generator.values():
+                if isinstance(spec, Mapping):
+                    visit(spec.get("generators") or [])
+
+    visit((appset.get("spec") or {}).get("generators") or [])
+    return found
+
+
+class AppSetController:
+    """Watches, a runner, and the pass; ``start``/``stop`` on the event loop, passes on worker threads."""
+
+    def __init__(
+        self,
+        client: KubeClient,
+        git: GitReader,
+        options: AppSetControllerOptions,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client = client
+        self.git = git
+        self.options = options
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._appsets: dict[ObjectKey, JsonObject] = {}
+        self._applications: dict[str, JsonObject] = {}
+        self._cluster_secrets: dict[str, JsonObject] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
+            RunnerOptions("applicationset", options.workers, resync_seconds=options.resync_seconds),
+            self._reconcile,
+            self._keys,
+            _NoMetrics(),
+        )
+        self._watchers = [
+            Watcher(client, APPLICATION_SETS, on_list=self._on_list, on_event=self._on_event,
+                    namespace=options.namespace),
+            Watcher(client, APPLICATIONS, on_list=self._on_list, on_event=self._on_event,
+                    namespace=options.namespace),
+            Watcher(client, SECRETS, on_list=self._on_list, on_event=self._on_event, namespace=options.namespace,
+                    label_selector=f"{SECRET_TYPE_LABEL}=cluster"),
+        ]
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the watches, wait for their first lists, then the workers."""
+        self._loop = asyncio.get_running_loop()
+        for watcher in self._watchers:
+            watcher.start()
+        await asyncio.gather(*(asyncio.to_thread(watcher.synced.wait) for watcher in self._watchers))
+        self.runner.start()
+
+    async def stop(self) -> None:
+        for watcher in self._watchers:
+            watcher.stop()
+        await self.runner.stop()
+
+    def refresh_repository(self, repo_url: str) -> int:
+        """Queue every ApplicationSet whose git generators read ``repo_url`` (a push webhook); how many."""
+        from gitops.project.repository_urls import normalize_git_url
+
+        wanted = normalize_git_url(repo_url)
+        with self._lock:
+            keys = [key for key, appset in self._appsets.items()
+                    if any(normalize_git_url(url) == wanted for url in git_repositories(appset))]
+        for key in keys:
+            self._queue(key)
+        return len(keys)
+
+    # -- observation -----------------------------------------------------------------------------------
+
+    def _keys(self) -> list[ObjectKey]:
+        with self._lock:
+            return list(self._appsets)
+
+    def _queue(self, key: ObjectKey) -> None:
+        loop = self._loop
+        if loop is not None and self.runner.started:
+            loop.call_soon_threadsafe(self.runner.add, key)
+
+    def _on_list(self, kind: ResourceKind, items: list[JsonObject]) -> None:
+        with self._lock:
+            if kind is APPLICATION_SETS:
+                self._appsets = {_key(item): item for item in items}
+            elif kind is APPLICATIONS:
+                self._applications = {str(item["metadata"]["name"]): item for item in items}
+            else:
+                self._cluster_secrets = {str(item["metadata"]["name"]): item for item in items}
+            keys = list(self._appsets)
+        for key in keys:
+            self._queue(key)
+
+    def _on_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
+        name = str((obj.get("metadata") or {}).get("name", ""))
+        with self._lock:
+            if kind is APPLICATION_SETS:
+                key = _key(obj)
+                if event_type == "DELETED":
+                    self._appsets.pop(key, None)
+                else:
+                    self._appsets[key] = obj
+                keys = [key]
+            elif kind is APPLICATIONS:
+                if event_type == "DELETED":
+                    self._applications.pop(name, None)
+                else:
+                    self._applications[name] = obj
+                keys = [key for key, appset in self._appsets.items() if owned_by(obj, appset)]
+            else:
+                if event_type == "DELETED":
+                    self._cluster_secrets.pop(name, None)
+                else:
+                    self._cluster_secrets[name] = obj
+                keys = list(self._appsets)
+        for key in keys:
+            self._queue(key)
+
+    # -- one pass --------------------------------------------------------------------------------------
+
+    async def _reconcile(self, key: ObjectKey) -> float | Gone | None:
+        return await asyncio.to_thread(self.reconcile, key)
+
+    def reconcile(self, key: ObjectKey) -> float | Gone | None:
+        """One pass over one ApplicationSet; when to look again."""
+        with self._lock:
+            appset = self._appsets.get(key)
+            applications = list(self._applications.values())
+            secrets = list(self._cluster_secrets.values())
+        if appset is None:
+            return GONE
+        owned = [app for app in applications if owned_by(app, appset)]
+        if (appset.get("metadata") or {}).get("deletionTimestamp"):
+            self._delete_all(owned)
+            return None
+        sources = Sources(git=self.git, clusters=clusters_from_secrets(secrets))
+        generation_error: tuple[str, str] | None = None
+        write_errors: dict[str, str] = {}
+        desired: list[JsonObject] = []
+        try:
+            desired = desired_applications(appset, sources)
+        except GenerationError as error:
+            generation_error = (error.reason, str(error))
+        except SourceError as error:
+            generation_error = ("ApplicationParamsGenerationError", str(error))
+        if generation_error is None:
+            write_errors = self._write(appset, desired, applications)
+        self._write_status(appset, desired, applications, generation_error, write_errors)
+        return requeue_after(appset, self.options.requeue_seconds)
+
+    def _write(self, appset: JsonObject, desired: list[JsonObject], applications: list[JsonObject]) -> dict[str, str]:
+        writes = plan_application_writes(appset, desired, applications)
+        errors: dict[str, str] = dict(writes.refused)
+        namespace = str((appset.get("metadata") or {}).get("namespace") or self.options.namespace)
+        for body in writes.create:
+            name = str(body["metadata"]["name"])
+            try:
+                self.client.create(APPLICATIONS, body["metadata"].get("namespace") or namespace, body)
+                logger.info("applicationset %s: created Application %s", key_text(appset), name)
+            except KubeError as error:
+                errors[name] = f"cannot create Application {name}: {error}"
+        for body in writes.update:
+            name = str(body["metadata"]["name"])
+            try:
+                self.client.replace(APPLICATIONS, body["metadata"].get("namespace") or namespace, name, body)
+                logger.info("applicationset %s: updated Application %s", key_text(appset), name)
+            except Conflict:
+                continue  # the watch brings the newer Application and the next pass tries again
+            except KubeError as error:
+                errors[name] = f"cannot update Application {name}: {error}"
+        for app in writes.delete:
+            name = str(app["metadata"]["name"])
+            try:
+                self.client.delete(APPLICATIONS, app["metadata"].get("namespace") or namespace, name)
+                logger.info("applicationset %s: deleted Application %s", key_text(appset), name)
+            except NotFound:
+                continue
+            except KubeError as error:
+                errors[name] = f"cannot delete Application {name}: {error}"
+        return errors
+
+    def _delete_all(self, owned: list[JsonObject]) -> None:
+        for app in owned:
+            metadata = app.get("metadata") or {}
+            if metadata.get("deletionTimestamp"):
+                continue
+            try:
+                self.client.delete(APPLICATIONS, str(metadata.get("namespace") or self.options.namespace),
+                                   str(metadata["name"]))
+            except NotFound:
+                continue
+
+    def _write_status(
+        self,
+        appset: JsonObject,
+        desired: list[JsonObject],
+        applications: list[JsonObject],
+        generation_error: tuple[str, str] | None,
+        write_errors: dict[str, str],
+    ) -> None:
+        previous = appset.get("status") or {}
+        now = self.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+        conditions = appset_conditions(previous.get("conditions") or [], generation_error=generation_error,
+                                       write_errors=write_errors, now=now)
+        status: JsonObject = {"conditions": conditions}
+        if generation_error is None:
+            status["resources"] = resource_entries(desired, applications)
+            status["resourcesCount"] = len(status["resources"])
+        else:
+            # Keep what was last known about the Applications: they were left as they were.
+            for field in ("resources", "resourcesCount"):
+                if field in previous:
+                    status[field] = previous[field]
+        if _comparable(status) == _comparable({key: previous.get(key) for key in status}):
+            return
+        metadata = appset["metadata"]
+        try:
+            self.client.patch(APPLICATION_SETS, metadata.get("namespace"), metadata["name"], {"status": status},
+                              subresource="status")
+        except (Conflict, NotFound):
+            return
+        except ApiError as error:
+            logger.warning("applicationset %s: cannot write status: %s", key_text(appset), error)
+
+
+def _comparable(status: Mapping[str, Any]) -> Any:
+    def strip(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {key: strip(item) for key, item in value.items() if key != "lastTransitionTime"}
+        if isinstance(value, list):
+            return [strip(item) for item in value]
+        return value
+
+    return strip(dict(status))
+
+
+def _key(obj: Mapping[str, Any]) -> ObjectKey:
+    metadata = obj.get("metadata") or {}
+    return ObjectKey(str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+
+
+def key_text(obj: Mapping[str, Any]) -> str:
+    metadata = obj.get("metadata") or {}
+    return f"{metadata.get('namespace')}/{metadata.get('name')}"

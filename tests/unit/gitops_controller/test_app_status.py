@@ -1,0 +1,56 @@
+"""How an Application's status is assembled and written (Argo CD's application controller: persistAppStatus writes
+a merge patch only when the status changed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from gitops.controller.app_status import (
+    images_of,
+    merge_conditions,
+    status_changed,
+    status_patch,
+)
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_an_unchanged_condition_keeps_its_transition_time() -> None:
+    previous = [{"type": "ComparisonError", "message": "m", "lastTransitionTime": "2020-01-01T00:00:00Z"}]
+    merged = merge_conditions(previous, [{"type": "ComparisonError", "message": "m"}], NOW)
+    assert merged == previous
+
+
+def test_a_new_condition_gets_the_pass_time_and_a_cleared_one_goes() -> None:
+    previous = [{"type": "ComparisonError", "message": "old", "lastTransitionTime": "2020-01-01T00:00:00Z"}]
+    merged = merge_conditions(previous, [{"type": "SyncError", "message": "x"}], NOW)
+    assert merged == [{"type": "SyncError", "message": "x", "lastTransitionTime": "2026-01-02T03:04:05Z"}]
+
+
+def test_conditions_of_types_another_writer_owns_are_kept() -> None:
+    other = {"type": "DeletionError", "message": "d", "lastTransitionTime": "2020-01-01T00:00:00Z"}
+    assert merge_conditions([other], [], NOW) == [other]
+
+
+def test_images_come_from_pod_templates_pods_and_cronjobs() -> None:
+    objects = [
+        {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"image": "web:2"}]}}}},
+        {"kind": "Pod", "spec": {"initContainers": [{"image": "init:1"}], "containers": [{"image": "web:2"}]}},
+        {"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [
+            {"image": "job:3"}]}}}}}},
+        None,
+    ]
+    assert images_of(objects) == ["init:1", "job:3", "web:2"]
+
+
+def test_the_status_patch_sends_changed_fields_whole_and_removes_missing_ones() -> None:
+    stored = {"sync": {"status": "OutOfSync"}, "health": {"status": "Healthy"}, "conditions": [{"type": "X"}]}
+    desired = {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}}
+    assert status_patch(stored, desired) == {"sync": {"status": "Synced"}, "conditions": None}
+
+
+def test_a_new_reconciled_at_alone_is_no_reason_to_write() -> None:
+    stored = {"sync": {"status": "Synced"}, "reconciledAt": "2020-01-01T00:00:00Z"}
+    desired = {"sync": {"status": "Synced"}, "reconciledAt": "2026-01-02T03:04:05Z"}
+    assert not status_changed(stored, desired, ignoring=["reconciledAt"])
+    assert status_changed(stored, {**desired, "sync": {"status": "OutOfSync"}}, ignoring=["reconciledAt"])
