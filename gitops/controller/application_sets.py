@@ -28,6 +28,7 @@ from gitops.clusters import SECRET_TYPE_LABEL, clusters_from_secrets
 from gitops.controller.watcher import Watcher
 from gitops.resources import JsonObject
 from gitops.sources.errors import SourceError
+from gitops.sources.urls import normalize_git_url
 from kube.client import KubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
 from kube.errors import ApiError, Conflict, KubeError, NotFound
@@ -151,8 +152,6 @@ class AppSetController:
 
     def refresh_repository(self, repo_url: str) -> int:
         """Queue every ApplicationSet whose git generators read ``repo_url`` (a push webhook); how many."""
-        from gitops.project.repository_urls import normalize_git_url
-
         wanted = normalize_git_url(repo_url)
         with self._lock:
             keys = [key for key, appset in self._appsets.items()
