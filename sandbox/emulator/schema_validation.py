@@ -184,6 +184,8 @@ def _combinator_errors(schema: Mapping[str, Any], value: Any, path: str) -> list
 
 
 def _admit(schema: Mapping[str, Any], value: Any, path: str, result: Admission, *, root: bool = False) -> Any:
+    if value is None and schema.get("nullable") is True:
+        return value
     expected = schema.get("type")
     if schema.get("x-kubernetes-int-or-string"):
         if _type_name(value) not in ("integer", "string"):

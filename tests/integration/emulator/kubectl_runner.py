@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 KUBECTL = shutil.which("kubectl")
 REPO = Path(__file__).resolve().parents[3]
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -41,10 +46,22 @@ def kubectl_for(url: str, workdir: Path) -> Kubectl:
     return run
 
 
-def crd_manifest(file_name: str) -> dict[str, object]:
-    """One of the project's committed CRDs (``crds/argoproj.io_rollouts.yaml``)."""
-    loaded: dict[str, object] = yaml.safe_load((REPO / "crds" / file_name).read_text())
+@functools.cache
+def _crd_text(file_name: str) -> str:
+    # Parsed once per session: the generated CRDs are large, and pure-Python YAML takes a second for them.
+    loaded = yaml.load((REPO / "crds" / file_name).read_text(), Loader=_LOADER)
+    return json.dumps(loaded)
+
+
+def crd_manifest(file_name: str) -> dict[str, Any]:
+    """A fresh copy of one of the project's committed CRDs (``argoproj.io_rollouts.yaml``)."""
+    loaded: dict[str, Any] = json.loads(_crd_text(file_name))
     return loaded
+
+
+def argo_crd_files() -> list[str]:
+    """The file names of the project's CRDs in ``crds/``."""
+    return sorted(path.name for path in (REPO / "crds").glob("argoproj.io_*.yaml"))
 
 
 def table_rows(output: str) -> list[list[str]]:
