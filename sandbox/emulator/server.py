@@ -469,7 +469,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
         dry_run = params.get("dryRun") == "All"
 
         if verb == "watch":
-            return await self._respond_watch(raw, spec, namespace, path.name, params, record)
+            return await self._respond_watch(raw, spec, namespace, path.name, params, record,
+                                             _table_request(request.headers, params))
         if verb == "list":
             return self._respond_list(spec, namespace, params, _table_request(request.headers, params))
         if verb == "get":
@@ -587,8 +588,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
         })
 
     async def _respond_watch(self, raw: aiohttp.web.BaseRequest, spec: ResourceSpec, namespace: str | None,
-                           name: str | None, params: Mapping[str, str],
-                           record: RequestRecord) -> aiohttp.web.StreamResponse:
+                           name: str | None, params: Mapping[str, str], record: RequestRecord,
+                           table: tables.TableRequest | None = None) -> aiohttp.web.StreamResponse:
         labels, fields = _selectors(params)
         try:
             timeout = float(params["timeoutSeconds"]) if params.get("timeoutSeconds") else None
@@ -625,6 +626,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
             bookmarks=params.get("allowWatchBookmarks") == "true",
             bookmark_interval=self.bookmark_interval,
             initial_events_end=send_initial,
+            render=None if table is None else (
+                lambda obj: tables.build_table(spec, [obj], table, datetime.now(UTC))),
         )
         record.code = 200  # a stream may last long; its status is known as soon as it starts
         return await serve_watch(raw, self.store, watcher, initial, options,

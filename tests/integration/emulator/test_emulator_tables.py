@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_helpers import deployment
+from emulator_helpers import deployment, read_events
 from kubectl_runner import KUBECTL, Kubectl, crd_manifest, kubectl_for, table_rows
 
 from sandbox.emulator import EmulatorThread
@@ -398,3 +398,17 @@ def test_kubectl_get_pods_and_deployments_prints_their_columns(kubectl: Kubectl,
     assert table_rows(kubectl("get", "pods").stdout)[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert table_rows(kubectl("get", "pods", "-o", "wide").stdout)[0] == [
         "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
+
+
+def test_watch_events_carry_one_row_tables_when_tables_are_asked_for(http: httpx.Client) -> None:
+    # `kubectl get -w` asks for Tables on the watch too, and prints each event's row under the same header.
+    http.post("/api/v1/namespaces/default/configmaps",
+              json={"metadata": {"name": "settings"}, "data": {"a": "1"}}).raise_for_status()
+    with http.stream("GET", "/api/v1/namespaces/default/configmaps",
+                     params={"watch": "true", "timeoutSeconds": "5"}, headers={"Accept": KUBECTL_ACCEPT}) as stream:
+        [event] = read_events(stream, 1)
+    assert event["type"] == "ADDED"
+    table = event["object"]
+    assert (table["kind"], [c["name"] for c in table["columnDefinitions"]]) == ("Table", ["Name", "Data", "Age"])
+    assert table["rows"][0]["cells"][:2] == ["settings", 1]
+    assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
