@@ -1,8 +1,9 @@
-"""Custom resources against their CRD's structural schema: pruning, then validation, as the API server does.
+"""Custom resources against their CRD's structural schema: pruning, defaulting, then validation, as upstream.
 
 On every write of a custom resource a real API server first drops what the schema does not declare
 (``pruning``: unknown fields, unless ``x-kubernetes-preserve-unknown-fields`` keeps them; nulls in fields that
-are not ``nullable``), then validates the rest: types, ``required``, ``enum``, bounds, lengths, patterns and
+are not ``nullable``), fills absent fields that have a ``default`` (inside objects that are present), then
+validates the rest: types, ``required``, ``enum``, bounds, lengths, patterns and
 item counts, reporting each violation as a field error in the apiextensions wording
 (``spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"``).
 The root ``apiVersion``, ``kind`` and ``metadata`` are the API machinery's, never the schema's.
@@ -11,6 +12,7 @@ Pure functions over plain dicts.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Mapping
@@ -234,6 +236,10 @@ def _admit_object(schema: Mapping[str, Any], value: dict[str, Any], path: str, r
         if child is None and not child_schema.get("nullable"):
             continue  # nulls in fields that are not nullable are dropped, as upstream does before defaulting
         admitted[name] = _admit(child_schema, child, child_path, result)
+    for name, child_schema in properties.items():
+        # Defaults fill fields absent from an object that is present, before validation (so they count as set).
+        if name not in admitted and isinstance(child_schema, Mapping) and "default" in child_schema:
+            admitted[name] = _admit(child_schema, copy.deepcopy(child_schema["default"]), _join(path, name), result)
     for name in schema.get("required") or ():
         if name not in admitted:
             result.errors.append(FieldError("FieldValueRequired", _join(path, name), "Required value"))

@@ -43,6 +43,8 @@ GADGET_SCHEMA: dict[str, Any] = {
                 "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
                 "note": {"type": "string", "nullable": True},
                 "target": {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+                "mode": {"type": "string", "default": "auto"},
+                "limits": {"type": "object", "properties": {"cpu": {"type": "string", "default": "100m"}}},
             },
         },
         "status": {"type": "object", "properties": {"ready": {"type": "integer"}}},
@@ -162,7 +164,7 @@ def test_an_invalid_update_or_patch_leaves_the_object_as_it_was(http: httpx.Clie
     replaced = {**created, "spec": {"size": 20}}
     assert _causes(http.put(f"{GADGETS}/g", json=replaced))[0]["field"] == "spec.size"
     stored = emulator.get_object("sandbox.test", "v1", "gadgets", "default", "g")
-    assert stored is not None and stored["spec"] == {"size": 2}
+    assert stored is not None and stored["spec"] == {"size": 2, "mode": "auto"}
     assert stored["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
 
 
@@ -188,14 +190,26 @@ def test_unknown_fields_are_pruned_where_the_schema_does_not_preserve_them(http:
                    extra={"anything": {"goes": [1, 2]}})
     body["colour"] = "top-level"
     stored = http.post(GADGETS, json=body).json()
-    assert stored["spec"] == {"size": 2, "ports": [{"port": 80}], "extra": {"anything": {"goes": [1, 2]}}}
+    assert stored["spec"] == {"size": 2, "ports": [{"port": 80}], "extra": {"anything": {"goes": [1, 2]}},
+                              "mode": "auto"}
     assert "colour" not in stored
 
 
 @pytest.mark.usefixtures("gadgets")
 def test_null_is_dropped_unless_the_field_is_nullable(http: httpx.Client) -> None:
     stored = http.post(GADGETS, json=_gadget(size=2, colour=None, note=None)).json()
-    assert stored["spec"] == {"size": 2, "note": None}
+    assert stored["spec"] == {"size": 2, "note": None, "mode": "auto"}
+
+
+@pytest.mark.usefixtures("gadgets")
+def test_defaults_fill_absent_fields_of_present_objects(http: httpx.Client) -> None:
+    # A default applies where its parent object exists: `limits` absent stays absent, `limits: {}` gets cpu.
+    stored = http.post(GADGETS, json=_gadget("a", size=2)).json()
+    assert stored["spec"] == {"size": 2, "mode": "auto"}
+    stored = http.post(GADGETS, json=_gadget("b", size=2, mode="manual", limits={})).json()
+    assert stored["spec"] == {"size": 2, "mode": "manual", "limits": {"cpu": "100m"}}
+    stored = http.post(GADGETS, json=_gadget("c", size=2, mode=None)).json()  # null, not nullable: defaulted
+    assert stored["spec"]["mode"] == "auto"
 
 
 @pytest.mark.usefixtures("gadgets")
@@ -203,7 +217,7 @@ def test_a_patch_of_only_pruned_fields_changes_nothing(http: httpx.Client) -> No
     created = http.post(GADGETS, json=_gadget(size=2)).json()
     patched = http.patch(f"{GADGETS}/g", headers=MERGE, json={"spec": {"shape": "round"}}).json()
     assert patched["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
-    assert patched["metadata"]["generation"] == 1 and patched["spec"] == {"size": 2}
+    assert patched["metadata"]["generation"] == 1 and patched["spec"] == {"size": 2, "mode": "auto"}
 
 
 @pytest.mark.usefixtures("gadgets")
