@@ -284,10 +284,17 @@ def unknown_fields(spec: ResourceSpec, obj: Any) -> list[str]:
     return admit(spec.schema, obj).pruned
 
 
-def refuse_unknown_fields(spec: ResourceSpec, obj: Any) -> None:
-    """``fieldValidation=Strict``: 400 naming every field the schema would prune, as the API server words it."""
+def unknown_field_warnings(spec: ResourceSpec, directive: str | None, obj: Any) -> list[str]:
+    """What ``fieldValidation`` makes of the fields the schema would prune from ``obj``.
+
+    ``Strict``: 400 naming every one, as the API server words it; ``Warn`` (upstream's default): one warning
+    each (``unknown field "spec.x"``), for the ``Warning`` response header; ``Ignore``: nothing.
+    """
+    if directive == "Ignore":
+        return []
     unknown = unknown_fields(spec, obj)
-    if unknown:
+    if unknown and directive == "Strict":
         listed = ", ".join(f'unknown field "{path}"' for path in unknown)
         raise status.bad_request(f'{spec.kind} in version "{spec.version}" cannot be handled as a {spec.kind}:'
                                  f" strict decoding error: {listed}")
+    return [f'unknown field "{path}"' for path in unknown]

@@ -123,6 +123,12 @@ def _json_response(payload: Any, code: int = 200) -> aiohttp.web.Response:
     )
 
 
+def _with_warnings(response: aiohttp.web.Response, warnings: list[str]) -> aiohttp.web.Response:
+    for warning in warnings:  # RFC 7234 warn-code 299, as the API server sends them; kubectl prints each
+        response.headers.add("Warning", f"299 - {json.dumps(warning)}")
+    return response
+
+
 def _error_response(error: ApiError) -> aiohttp.web.Response:
     return _json_response(error.to_status(), error.code)
 
@@ -485,20 +491,18 @@ class ApiEmulator(kmock.KubernetesEmulator):
             if path.name is not None:
                 raise status.method_not_allowed()
             body = _decode(request.body, _media_type(request.headers))
-            if params.get("fieldValidation") == "Strict":
-                schema_validation.refuse_unknown_fields(spec, body)
+            warnings = schema_validation.unknown_field_warnings(spec, params.get("fieldValidation"), body)
             created = self.api.create(spec, namespace, body, dry_run=dry_run)
-            return _json_response(_versioned(created, spec), 201)
+            return _with_warnings(_json_response(_versioned(created, spec), 201), warnings)
         name = cast(str, path.name)
         if verb == "update":
             body = _decode(request.body, _media_type(request.headers))
-            if params.get("fieldValidation") == "Strict" and path.subresource != "scale":
-                schema_validation.refuse_unknown_fields(spec, body)
             if path.subresource == "scale":
                 scale = self.api.update_scale(spec, namespace, name, body=body, dry_run=dry_run)
                 return _json_response(scale)
+            warnings = schema_validation.unknown_field_warnings(spec, params.get("fieldValidation"), body)
             obj = self.api.replace(spec, namespace, name, body, subresource=path.subresource, dry_run=dry_run)
-            return _json_response(_versioned(obj, spec))
+            return _with_warnings(_json_response(_versioned(obj, spec)), warnings)
         if verb == "patch":
             patch_type = self._patch_type(spec, request.headers, scale=path.subresource == "scale")
             body = _decode(request.body, "application/json")
@@ -506,12 +510,14 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 scale = self.api.update_scale(spec, namespace, name, patch_type=patch_type, body=body,
                                               dry_run=dry_run)
                 return _json_response(scale)
-            if params.get("fieldValidation") == "Strict":
-                current = self.api.get(spec, namespace, name)
-                schema_validation.refuse_unknown_fields(spec, apply_patch(current, patch_type, body))
+            warnings = []
+            if params.get("fieldValidation") in ("Strict", "Warn") and spec.schema is not None:
+                # Only when asked: checking a patch means applying it twice, and controllers patch often.
+                patched = apply_patch(self.api.get(spec, namespace, name), patch_type, body)
+                warnings = schema_validation.unknown_field_warnings(spec, params["fieldValidation"], patched)
             obj = self.api.patch(spec, namespace, name, patch_type, body, subresource=path.subresource,
                                  dry_run=dry_run)
-            return _json_response(_versioned(obj, spec))
+            return _with_warnings(_json_response(_versioned(obj, spec)), warnings)
         if verb == "delete":
             options = self._delete_options(request, params, dry_run)
             obj, gone = self.api.delete(spec, namespace, name, options)

@@ -232,6 +232,19 @@ def test_field_validation_strict_refuses_unknown_fields(http: httpx.Client) -> N
     assert patch.status_code == 400 and 'unknown field "spec.shape"' in patch.json()["message"]
 
 
+@pytest.mark.usefixtures("gadgets")
+def test_pruned_fields_are_warned_about_unless_validation_is_ignored(http: httpx.Client) -> None:
+    # Upstream's default fieldValidation is Warn: one `Warning: 299 - "unknown field …"` header per field.
+    warned = http.post(GADGETS, json=_gadget("a", size=2, shape="round", weight=3))
+    assert warned.headers.get_list("Warning") == ['299 - "unknown field \\"spec.shape\\""',
+                                                  '299 - "unknown field \\"spec.weight\\""']
+    ignored = http.post(GADGETS, params={"fieldValidation": "Ignore"}, json=_gadget("b", size=2, shape="round"))
+    assert ignored.status_code == 201 and "Warning" not in ignored.headers
+    patched = http.patch(f"{GADGETS}/a", params={"fieldValidation": "Warn"}, headers=MERGE,
+                         json={"spec": {"colour": "red", "texture": "smooth"}})
+    assert patched.headers.get_list("Warning") == ['299 - "unknown field \\"spec.texture\\""']
+
+
 @pytest.mark.usefixtures("argo_crds")
 def test_argo_cd_application_status_written_by_a_controller_survives(http: httpx.Client) -> None:
     # Argo CD's Application has no status subresource: its controller patches status on the object itself.

@@ -159,3 +159,13 @@ def test_kubectl_apply_validate_false_stores_the_resource_pruned(kubectl: Kubect
 def test_kubectl_explain_reads_the_crd_schema(kubectl: Kubectl) -> None:
     out = kubectl("explain", "gadgets.spec.size").stdout
     assert "FIELD: size <integer>" in out and "How many gadgets." in out
+
+
+@needs_kubectl
+@pytest.mark.kubectl
+@pytest.mark.usefixtures("gadgets")
+def test_kubectl_apply_validate_warn_prints_the_pruned_fields(kubectl: Kubectl, emulator: ApiEmulator) -> None:
+    result = kubectl("apply", "--validate=warn", "-f", "-", stdin=_gadget(size=2, shape="round"))
+    assert 'Warning: unknown field "spec.shape"' in result.stderr
+    stored = emulator.get_object("sandbox.test", "v1", "gadgets", "default", "g")
+    assert stored is not None and stored["spec"] == {"size": 2}
