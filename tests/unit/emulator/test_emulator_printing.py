@@ -1,4 +1,4 @@
-"""Pure pieces of the emulator's kubectl tables: ages as kubectl prints them, and printer-column JSONPath."""
+"""Pure pieces of the emulator's kubectl tables: ages as kubectl prints them, printer-column JSONPath and cells."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 
 from sandbox.emulator.human_time import age, human_duration
 from sandbox.emulator.jsonpath import JsonPathError, evaluate
+from sandbox.emulator.resources import CustomColumn
+from sandbox.emulator.tables import custom_cell
 
 # apimachinery's HumanDuration: seconds up to 2 minutes, minutes+seconds below 10 minutes, minutes below 3 hours,
 # hours+minutes below 8 hours, hours below 2 days, days+hours below 8 days, days below 2 years, then years+days.
@@ -61,3 +63,24 @@ def test_jsonpath(path: str, expected: list[Any]) -> None:
 def test_jsonpath_outside_the_subset_is_refused_naming_the_path() -> None:
     with pytest.raises(JsonPathError, match=r"\.spec\.hosts\[0:1\]"):
         evaluate(".spec.hosts[0:1]", OBJECT)
+
+
+CELLS = [
+    # (column type, value at the path, the cell) as apiextensions' table convertor types them.
+    ("integer", 3, 3), ("integer", 3.7, 3), ("integer", "3", None), ("integer", True, None),
+    ("number", 2.5, 2.5), ("number", "2.5", None),
+    ("boolean", True, True), ("boolean", "true", None),
+    ("string", "Healthy", "Healthy"), ("string", 7, "7"), ("string", ["a", "b"], '["a","b"]'),
+    ("date", "2024-12-31T23:58:00Z", "2m"), ("date", "not a time", "<invalid>"), ("date", 5, None),
+]
+
+
+@pytest.mark.parametrize(("column_type", "value", "expected"), CELLS)
+def test_custom_column_cells_are_typed_as_the_column_says(column_type: str, value: Any, expected: Any) -> None:
+    column = CustomColumn(name="X", type=column_type, json_path=".spec.x")
+    assert custom_cell(column, {"spec": {"x": value}}, datetime(2025, 1, 1, tzinfo=UTC)) == expected
+
+
+def test_a_column_whose_path_finds_nothing_is_null() -> None:
+    column = CustomColumn(name="X", type="string", json_path=".status.phase")
+    assert custom_cell(column, {"spec": {}}, datetime(2025, 1, 1, tzinfo=UTC)) is None
