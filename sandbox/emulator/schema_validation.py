@@ -227,6 +227,9 @@ def _admit_object(schema: Mapping[str, Any], value: dict[str, Any], path: str, r
         if child_schema is None and isinstance(additional, Mapping):
             child_schema = additional
             child_path = f"{path}[{name}]" if path else name
+        if child_schema is not None and not isinstance(child_schema, Mapping):
+            admitted[name] = child  # a malformed schema node validates nothing rather than failing the write
+            continue
         if child_schema is None:
             if preserve or additional is True:
                 admitted[name] = child
