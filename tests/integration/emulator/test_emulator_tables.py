@@ -351,7 +351,37 @@ BUILTIN_CASES = [
      {"metadata": {"name": "site"}, "spec": {"ingressClassName": "nginx", "tls": [{"hosts": ["a.example"]}],
                                              "rules": [{"host": "a.example"}, {"host": "b.example"}]}},
      ["Name", "Class", "Hosts", "Address", "Ports", "Age"], ["site", "nginx", "a.example,b.example", "", "80, 443"]),
-    ("/api/v1/namespaces/default/serviceaccounts", {"metadata": {"name": "robot"}}, ["Name", "Age"], ["robot"]),
+    ("/api/v1/namespaces/default/serviceaccounts", {"metadata": {"name": "robot"}, "secrets": [{"name": "t"}]},
+     ["Name", "Secrets", "Age"], ["robot", 1]),
+    ("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers",
+     {"metadata": {"name": "web"}, "spec": {
+         "scaleTargetRef": {"kind": "Deployment", "name": "web", "apiVersion": "apps/v1"}, "maxReplicas": 5,
+         "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization",
+                                                                                 "averageUtilization": 80}}}]}},
+     ["Name", "Reference", "Targets", "MinPods", "MaxPods", "Replicas", "Age"],
+     ["web", "Deployment/web", "cpu: <unknown>/80%", "<unset>", 5, 0]),
+    ("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers",  # as `kubectl autoscale` makes it
+     {"metadata": {"name": "api"}, "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "api"},
+                                            "minReplicas": 2, "maxReplicas": 4, "targetCPUUtilizationPercentage": 70}},
+     ["Name", "Reference", "Targets", "MinPods", "MaxPods", "Replicas", "Age"],
+     ["api", "Deployment/api", "cpu: <unknown>/70%", "2", 4, 0]),
+    ("/apis/policy/v1/namespaces/default/poddisruptionbudgets",
+     {"metadata": {"name": "web"}, "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}}},
+     ["Name", "Min Available", "Max Unavailable", "Allowed Disruptions", "Age"], ["web", "N/A", "1", 0]),
+    ("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+     {"metadata": {"name": "read"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                                "name": "reader"},
+      "subjects": [{"kind": "User", "name": "ann"}, {"kind": "ServiceAccount", "name": "robot",
+                                                      "namespace": "default"}]},
+     ["Name", "Role", "Age"], ["read", "Role/reader"]),
+    ("/apis/storage.k8s.io/v1/storageclasses",
+     {"metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+      "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer"},
+     ["Name", "Provisioner", "ReclaimPolicy", "VolumeBindingMode", "AllowVolumeExpansion", "Age"],
+     ["standard (default)", "rancher.io/local-path", "Delete", "WaitForFirstConsumer", False]),
+    ("/apis/coordination.k8s.io/v1/namespaces/default/leases",
+     {"metadata": {"name": "rollouts-controller"}, "spec": {"holderIdentity": "pod-a"}},
+     ["Name", "Holder", "Age"], ["rollouts-controller", "pod-a"]),
 ]
 
 
@@ -366,6 +396,29 @@ def test_builtin_columns(http: httpx.Client, path: str, body: dict[str, Any], co
     assert row[:len(cells)] == cells
     age_index = [c["name"] for c in table["columnDefinitions"]].index("Age")
     assert AGE.match(row[age_index])
+
+
+def test_binding_subjects_are_wide_columns(http: httpx.Client) -> None:
+    binding = {"metadata": {"name": "read"}, "roleRef": {"kind": "ClusterRole", "name": "view",
+                                                         "apiGroup": "rbac.authorization.k8s.io"},
+               "subjects": [{"kind": "User", "name": "ann"}, {"kind": "Group", "name": "devs"},
+                            {"kind": "ServiceAccount", "name": "robot", "namespace": "ci"}]}
+    http.post("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", json=binding).raise_for_status()
+    table = _table(http, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/read")
+    assert [(c["name"], c["priority"]) for c in table["columnDefinitions"]][3:] == [
+        ("Users", 1), ("Groups", 1), ("ServiceAccounts", 1)]
+    assert table["rows"][0]["cells"][3:] == ["ann", "devs", "ci/robot"]
+
+
+def test_roles_and_crds_show_when_they_were_created(http: httpx.Client, widgets: dict[str, Any]) -> None:
+    http.post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+              json={"metadata": {"name": "reader"}, "rules": []}).raise_for_status()
+    for path in ("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/reader",
+                 "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.sandbox.test"):
+        table = _table(http, path)
+        assert [(c["name"], c["type"]) for c in table["columnDefinitions"]] == [
+            ("Name", "string"), ("Created At", "date")]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", table["rows"][0]["cells"][1])
 
 
 def test_secret_table_never_carries_values(http: httpx.Client) -> None:
