@@ -489,7 +489,8 @@ class ObjectApi:
             _check_string_maps(new_meta)
         new["apiVersion"] = current.get("apiVersion", spec.api_version)
         new["kind"] = spec.kind
-        new = admit_custom_resource(spec, new)  # pruned before generation is compared, as upstream
+        # Pruned before generation is compared, as upstream; metadata is replaced below, after its checks.
+        new = admit_custom_resource(spec, {**new, "metadata": new_meta})
         new_meta["resourceVersion"] = current_meta.get("resourceVersion")
         new_meta["generation"] = current_meta.get("generation", 1)
 

@@ -4,9 +4,9 @@
 ``fieldValidation`` query parameter on PATCH for the object's kind; when it does, kubectl leaves validation to
 the server instead of downloading the whole v2 schema. So every resource is published with its paths and that
 parameter, and custom resources also with their CRD version's ``openAPIV3Schema`` as a component (what
-``kubectl explain`` reads). Built-in kinds carry no component schema: kubectl then computes strategic merge
-patches from its compiled-in types, exactly as against a real server, where a permissive schema would make it
-replace lists wholesale.
+``kubectl explain`` reads). Built-in kinds get a permissive component (any fields): the emulator does not
+carry Kubernetes' schemas. PATCH operations list JSON bodies only, so kubectl computes strategic merge patches
+from its compiled-in types rather than from these components, as it does for any server without them.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ def group_version_path(group: str, version: str) -> str:
 
 
 def schema_name(spec: ResourceSpec) -> str:
-    """The component name of a kind: reversed group, version, kind (``io.argoproj.v1alpha1.Rollout``)."""
-    reversed_group = ".".join(reversed(spec.group.split("."))) if spec.group else "io.k8s.api.core"
-    return f"{reversed_group}.{spec.version}.{spec.kind}"
+    """The component name of a kind: ``io.argoproj.v1alpha1.Rollout``, ``io.k8s.api.apps.v1.Deployment``."""
+    if not spec.custom:
+        return f"io.k8s.api.{spec.group.split('.')[0] or 'core'}.{spec.version}.{spec.kind}"
+    return f"{'.'.join(reversed(spec.group.split('.')))}.{spec.version}.{spec.kind}"
 
 
 def _gvk(spec: ResourceSpec) -> dict[str, str]:
@@ -48,9 +49,7 @@ def _parameters(names: Iterable[str]) -> list[dict[str, Any]]:
 
 
 def _reference(spec: ResourceSpec) -> dict[str, Any]:
-    if spec.custom and spec.schema is not None:
-        return {"$ref": f"#/components/schemas/{schema_name(spec)}"}
-    return {"type": "object"}
+    return {"$ref": f"#/components/schemas/{schema_name(spec)}"}
 
 
 def _operation(spec: ResourceSpec, action: str, parameters: Iterable[str], *, body: bool) -> dict[str, Any]:
@@ -93,8 +92,15 @@ def _paths(spec: ResourceSpec) -> dict[str, dict[str, Any]]:
     return paths
 
 
+_PERMISSIVE = {
+    "type": "object",
+    "description": "The sandbox's API emulator publishes no schema for this kind: it accepts any fields.",
+    "x-kubernetes-preserve-unknown-fields": True,
+}
+
+
 def _component(spec: ResourceSpec) -> dict[str, Any]:
-    schema = copy.deepcopy(dict(spec.schema or {}))
+    schema = copy.deepcopy(dict(spec.schema)) if spec.schema is not None else dict(_PERMISSIVE)
     schema["x-kubernetes-group-version-kind"] = [_gvk(spec)]
     return schema
 
@@ -108,8 +114,7 @@ def group_version_document(registry: ResourceRegistry, group: str, version: str)
     schemas: dict[str, Any] = {}
     for spec in specs:
         paths.update(_paths(spec))
-        if spec.custom and spec.schema is not None:
-            schemas[schema_name(spec)] = _component(spec)
+        schemas[schema_name(spec)] = _component(spec)
     return {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": SERVER_VERSION["gitVersion"]},

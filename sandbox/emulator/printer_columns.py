@@ -523,6 +523,159 @@ _EVENT = BuiltinPrinter((
 ), _event_cells)
 
 
+# ------------------------------------------------------------------------------------- autoscaling, policy
+
+
+def _hpa_metric(spec_metric: Mapping[str, Any], current: Mapping[str, Any] | None) -> str:
+    kind = spec_metric.get("type")
+    if kind == "Resource":
+        resource = _dict(spec_metric.get("resource"))
+        name, target = resource.get("name", ""), _dict(resource.get("target"))
+        observed = _dict(_dict((current or {}).get("resource")).get("current"))
+        if target.get("averageUtilization") is not None:
+            now_value = observed.get("averageUtilization")
+            shown = "<unknown>" if now_value is None else f"{now_value}%"
+            return f"{name}: {shown}/{target['averageUtilization']}%"
+        shown = str(observed.get("averageValue") or "<unknown>")
+        return f"{name}: {shown}/{target.get('averageValue', '<unset>')}"
+    return f"<unknown>/{kind or '<unknown>'}"  # Pods/Object/External metrics: the emulator reports none
+
+
+def _hpa_targets(hpa: Mapping[str, Any]) -> str:
+    spec, status = _dict(hpa.get("spec")), _dict(hpa.get("status"))
+    if spec.get("targetCPUUtilizationPercentage") is not None:  # stored as autoscaling/v1
+        current = status.get("currentCPUUtilizationPercentage")
+        shown = "<unknown>" if current is None else f"{current}%"
+        return f"cpu: {shown}/{spec['targetCPUUtilizationPercentage']}%"
+    metrics = [_dict(m) for m in _list(spec.get("metrics"))]
+    if not metrics:
+        return NONE
+    currents = [_dict(m) for m in _list(status.get("currentMetrics"))]
+    targets = [_hpa_metric(m, currents[i] if i < len(currents) else None) for i, m in enumerate(metrics)]
+    if len(targets) > 3:
+        return ", ".join(targets[:3]) + f" + {len(targets) - 3} more..."
+    return ", ".join(targets)
+
+
+def _hpa_cells(hpa: Mapping[str, Any], now: datetime) -> Cells:
+    spec = _dict(hpa.get("spec"))
+    target = _dict(spec.get("scaleTargetRef"))
+    min_pods = spec.get("minReplicas")
+    return [_name(hpa), f"{target.get('kind', '')}/{target.get('name', '')}", _hpa_targets(hpa),
+            "<unset>" if min_pods is None else str(min_pods), _int(spec.get("maxReplicas")),
+            _int(_get(hpa, "status", "currentReplicas")), _age(hpa, now)]
+
+
+_HPA = BuiltinPrinter((
+    NAME_COLUMN,
+    Column("Reference", description="The reference to the object the autoscaler scales."),
+    Column("Targets", description="The current and target values of the metrics."),
+    Column("MinPods", description="The lower limit for the number of pods."),
+    Column("MaxPods", "integer", description="The upper limit for the number of pods."),
+    Column("Replicas", "integer", description="The current number of replicas."),
+    AGE_COLUMN,
+), _hpa_cells)
+
+
+def _pdb_cells(pdb: Mapping[str, Any], now: datetime) -> Cells:
+    spec = _dict(pdb.get("spec"))
+    shown = ["N/A" if spec.get(key) is None else str(spec[key]) for key in ("minAvailable", "maxUnavailable")]
+    return [_name(pdb), *shown, _int(_get(pdb, "status", "disruptionsAllowed")), _age(pdb, now)]
+
+
+_PDB = BuiltinPrinter((
+    NAME_COLUMN,
+    Column("Min Available", description="The minimum number of pods that must be available."),
+    Column("Max Unavailable", description="The maximum number of pods that may be unavailable."),
+    Column("Allowed Disruptions", "integer", description="Number of pod disruptions that are currently"
+                                                         " allowed."),
+    AGE_COLUMN,
+), _pdb_cells)
+
+# ------------------------------------------------------------------------------------------ access, storage
+
+
+def _service_account_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
+    return [_name(obj), len(_list(obj.get("secrets"))), _age(obj, now)]
+
+
+_SERVICE_ACCOUNT = BuiltinPrinter((
+    NAME_COLUMN,
+    Column("Secrets", "integer", description="Secrets is a list of the secrets in the same namespace."),
+    AGE_COLUMN,
+), _service_account_cells)
+
+
+def _created_at_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
+    created = parse_timestamp(_get(obj, "metadata", "creationTimestamp"))
+    return [_name(obj), "" if created is None else created.strftime("%Y-%m-%dT%H:%M:%SZ")]
+
+
+# Roles, ClusterRoles and CRDs show when they were created rather than an age.
+_CREATED_AT = BuiltinPrinter((
+    NAME_COLUMN,
+    Column("Created At", "date", description="CreationTimestamp is a timestamp representing the server time"
+                                             " when this object was created."),
+), _created_at_cells)
+
+
+def _binding_cells(binding: Mapping[str, Any], now: datetime) -> Cells:
+    ref = _dict(binding.get("roleRef"))
+    subjects = [_dict(s) for s in _list(binding.get("subjects"))]
+    users = ", ".join(str(s.get("name", "")) for s in subjects if s.get("kind") == "User")
+    groups = ", ".join(str(s.get("name", "")) for s in subjects if s.get("kind") == "Group")
+    accounts = ", ".join(f"{s.get('namespace', '')}/{s.get('name', '')}" for s in subjects
+                         if s.get("kind") == "ServiceAccount")
+    return [_name(binding), f"{ref.get('kind', '')}/{ref.get('name', '')}", _age(binding, now), users, groups,
+            accounts]
+
+
+_BINDING = BuiltinPrinter((
+    NAME_COLUMN,
+    Column("Role", description="RoleRef can reference a Role in the current namespace or a ClusterRole."),
+    AGE_COLUMN,
+    Column("Users", priority=1, description="Users in the binding"),
+    Column("Groups", priority=1, description="Groups in the binding"),
+    Column("ServiceAccounts", priority=1, description="ServiceAccounts in the binding"),
+), _binding_cells)
+
+_DEFAULT_CLASS_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class",
+                              "storageclass.beta.kubernetes.io/is-default-class")
+
+
+def _storage_class_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
+    annotations = _dict(_get(obj, "metadata", "annotations"))
+    name = _name(obj)
+    if any(annotations.get(key) == "true" for key in _DEFAULT_CLASS_ANNOTATIONS):
+        name += " (default)"
+    return [name, str(obj.get("provisioner") or ""), obj.get("reclaimPolicy") or "Delete",
+            obj.get("volumeBindingMode") or "Immediate", bool(obj.get("allowVolumeExpansion")), _age(obj, now)]
+
+
+_STORAGE_CLASS = BuiltinPrinter((
+    NAME_COLUMN,
+    Column("Provisioner", description="Provisioner indicates the type of the provisioner."),
+    Column("ReclaimPolicy", description="Dynamically provisioned PersistentVolumes of this storage class are"
+                                        " created with this reclaimPolicy."),
+    Column("VolumeBindingMode", description="VolumeBindingMode indicates how PersistentVolumeClaims should be"
+                                            " provisioned and bound."),
+    Column("AllowVolumeExpansion", description="AllowVolumeExpansion shows whether the storage class allows"
+                                               " volume expand."),
+    AGE_COLUMN,
+), _storage_class_cells)
+
+
+def _lease_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
+    return [_name(obj), str(_get(obj, "spec", "holderIdentity") or ""), _age(obj, now)]
+
+
+_LEASE = BuiltinPrinter((
+    NAME_COLUMN,
+    Column("Holder", description="HolderIdentity contains the identity of the holder of a current lease."),
+    AGE_COLUMN,
+), _lease_cells)
+
+
 def _generic_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
     return [_name(obj), _age(obj, now)]
 
@@ -544,6 +697,16 @@ _BY_RESOURCE: dict[tuple[str, str], BuiltinPrinter] = {
     ("", "persistentvolumeclaims"): _PVC,
     ("networking.k8s.io", "ingresses"): _INGRESS,
     ("", "events"): _EVENT,
+    ("autoscaling", "horizontalpodautoscalers"): _HPA,
+    ("policy", "poddisruptionbudgets"): _PDB,
+    ("", "serviceaccounts"): _SERVICE_ACCOUNT,
+    ("rbac.authorization.k8s.io", "roles"): _CREATED_AT,
+    ("rbac.authorization.k8s.io", "clusterroles"): _CREATED_AT,
+    ("apiextensions.k8s.io", "customresourcedefinitions"): _CREATED_AT,
+    ("rbac.authorization.k8s.io", "rolebindings"): _BINDING,
+    ("rbac.authorization.k8s.io", "clusterrolebindings"): _BINDING,
+    ("storage.k8s.io", "storageclasses"): _STORAGE_CLASS,
+    ("coordination.k8s.io", "leases"): _LEASE,
 }
 
 

@@ -1,5 +1,6 @@
 """Decoding the protobuf bodies kubectl sends from its generators (``kubectl create ns|configmap|secret|
-deployment|job|cronjob|service|serviceaccount``).
+deployment|job|cronjob|service|serviceaccount|ingress|role|clusterrole|rolebinding|clusterrolebinding|pdb|
+priorityclass|quota`` and ``kubectl autoscale``).
 
 Those commands use client-go's typed clients, which send ``application/vnd.kubernetes.protobuf`` and do not
 fall back to JSON on 415. Only the kinds (and, within them, the fields) those commands build are described
@@ -30,7 +31,9 @@ class ProtobufError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
-    type: str  # string, bytes, int, bool, time, message, map, intstr, ignore (read-only: status)
+    # string, bytes, int, bool, time, message, map, intstr, ignore (read-only: status), inline (a Go struct
+    # embedded without a JSON name: its fields belong to the enclosing object, as Ingress rules' ``http``)
+    type: str
     repeated: bool = False
     schema: dict[int, Field] | None = None  # for messages
     map_value: str = "string"  # for maps: string, bytes or quantity
@@ -123,6 +126,26 @@ _JOB_SPEC = {
 
 _STATUS = Field("status", "ignore")  # a create carries the zero status; the server owns it
 
+_INGRESS_BACKEND = {
+    3: Field("resource", "message", schema={
+        1: Field("apiGroup", "string", optional=True), 2: Field("kind", "string"), 3: Field("name", "string")}),
+    4: Field("service", "message", schema={
+        1: Field("name", "string"),
+        2: Field("port", "message", schema={1: Field("name", "string"), 2: Field("number", "int")})}),
+}
+
+_POLICY_RULE = {
+    1: Field("verbs", "string", repeated=True),
+    2: Field("apiGroups", "string", repeated=True),
+    3: Field("resources", "string", repeated=True),
+    4: Field("resourceNames", "string", repeated=True),
+    5: Field("nonResourceURLs", "string", repeated=True),
+}
+
+_SUBJECT = {1: Field("kind", "string"), 2: Field("apiGroup", "string"), 3: Field("name", "string"),
+            4: Field("namespace", "string")}
+_ROLE_REF = {1: Field("apiGroup", "string"), 2: Field("kind", "string"), 3: Field("name", "string")}
+
 SCHEMAS: dict[tuple[str, str], dict[int, Field]] = {
     ("apps/v1", "Deployment"): {
         1: Field("metadata", "message", schema=_OBJECT_META),
@@ -187,6 +210,80 @@ SCHEMAS: dict[tuple[str, str], dict[int, Field]] = {
             20: Field("allocateLoadBalancerNodePorts", "bool", optional=True),
             21: Field("loadBalancerClass", "string", optional=True),
             22: Field("internalTrafficPolicy", "string", optional=True),
+        }),
+        3: _STATUS,
+    },
+    ("networking.k8s.io/v1", "Ingress"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("spec", "message", schema={
+            1: Field("defaultBackend", "message", schema=_INGRESS_BACKEND),
+            2: Field("tls", "message", repeated=True, schema={
+                1: Field("hosts", "string", repeated=True), 2: Field("secretName", "string")}),
+            3: Field("rules", "message", repeated=True, schema={
+                1: Field("host", "string"),
+                2: Field("", "inline", schema={1: Field("http", "message", schema={
+                    1: Field("paths", "message", repeated=True, schema={
+                        1: Field("path", "string"),
+                        2: Field("backend", "message", schema=_INGRESS_BACKEND),
+                        3: Field("pathType", "string", optional=True)})})}),
+            }),
+            4: Field("ingressClassName", "string", optional=True),
+        }),
+        3: _STATUS,
+    },
+    ("rbac.authorization.k8s.io/v1", "Role"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("rules", "message", repeated=True, schema=_POLICY_RULE),
+    },
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("rules", "message", repeated=True, schema=_POLICY_RULE),
+        3: Field("aggregationRule", "message", schema={
+            1: Field("clusterRoleSelectors", "message", repeated=True, schema=_LABEL_SELECTOR)}),
+    },
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("subjects", "message", repeated=True, schema=_SUBJECT),
+        3: Field("roleRef", "message", schema=_ROLE_REF),
+    },
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("subjects", "message", repeated=True, schema=_SUBJECT),
+        3: Field("roleRef", "message", schema=_ROLE_REF),
+    },
+    ("policy/v1", "PodDisruptionBudget"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("spec", "message", schema={
+            1: Field("minAvailable", "intstr", optional=True),
+            2: Field("selector", "message", schema=_LABEL_SELECTOR),
+            3: Field("maxUnavailable", "intstr", optional=True),
+            4: Field("unhealthyPodEvictionPolicy", "string", optional=True),
+        }),
+        3: _STATUS,
+    },
+    ("scheduling.k8s.io/v1", "PriorityClass"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("value", "int"),
+        3: Field("globalDefault", "bool"),
+        4: Field("description", "string"),
+        5: Field("preemptionPolicy", "string", optional=True),
+    },
+    ("v1", "ResourceQuota"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("spec", "message", schema={
+            1: Field("hard", "map", map_value="quantity"),
+            2: Field("scopes", "string", repeated=True),
+        }),
+        3: _STATUS,
+    },
+    ("autoscaling/v1", "HorizontalPodAutoscaler"): {
+        1: Field("metadata", "message", schema=_OBJECT_META),
+        2: Field("spec", "message", schema={
+            1: Field("scaleTargetRef", "message", schema={
+                1: Field("kind", "string"), 2: Field("name", "string"), 3: Field("apiVersion", "string")}),
+            2: Field("minReplicas", "int", optional=True),
+            3: Field("maxReplicas", "int"),
+            4: Field("targetCPUUtilizationPercentage", "int", optional=True),
         }),
         3: _STATUS,
     },
@@ -310,6 +407,9 @@ def _message(buf: bytes, schema: dict[int, Field], path: str = "") -> dict[str, 
             raise ProtobufError(f"field number {number} of {path or 'the object'} is set, and this decoder does not"
                                 " know it")
         if field.type == "ignore":
+            continue
+        if field.type == "inline":
+            result.update(_message(_bytes(value), field.schema or {}, path))
             continue
         decoded: Any
         if field.type == "map":

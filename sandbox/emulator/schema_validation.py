@@ -1,8 +1,9 @@
-"""Custom resources against their CRD's structural schema: pruning, then validation, as the API server does.
+"""Custom resources against their CRD's structural schema: pruning, defaulting, then validation, as upstream.
 
 On every write of a custom resource a real API server first drops what the schema does not declare
 (``pruning``: unknown fields, unless ``x-kubernetes-preserve-unknown-fields`` keeps them; nulls in fields that
-are not ``nullable``), then validates the rest: types, ``required``, ``enum``, bounds, lengths, patterns and
+are not ``nullable``), fills absent fields that have a ``default`` (inside objects that are present), then
+validates the rest: types, ``required``, ``enum``, bounds, lengths, patterns and
 item counts, reporting each violation as a field error in the apiextensions wording
 (``spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"``).
 The root ``apiVersion``, ``kind`` and ``metadata`` are the API machinery's, never the schema's.
@@ -11,6 +12,7 @@ Pure functions over plain dicts.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Mapping
@@ -184,6 +186,8 @@ def _combinator_errors(schema: Mapping[str, Any], value: Any, path: str) -> list
 
 
 def _admit(schema: Mapping[str, Any], value: Any, path: str, result: Admission, *, root: bool = False) -> Any:
+    if value is None and schema.get("nullable") is True:
+        return value
     expected = schema.get("type")
     if schema.get("x-kubernetes-int-or-string"):
         if _type_name(value) not in ("integer", "string"):
@@ -223,6 +227,9 @@ def _admit_object(schema: Mapping[str, Any], value: dict[str, Any], path: str, r
         if child_schema is None and isinstance(additional, Mapping):
             child_schema = additional
             child_path = f"{path}[{name}]" if path else name
+        if child_schema is not None and not isinstance(child_schema, Mapping):
+            admitted[name] = child  # a malformed schema node validates nothing rather than failing the write
+            continue
         if child_schema is None:
             if preserve or additional is True:
                 admitted[name] = child
@@ -232,6 +239,10 @@ def _admit_object(schema: Mapping[str, Any], value: dict[str, Any], path: str, r
         if child is None and not child_schema.get("nullable"):
             continue  # nulls in fields that are not nullable are dropped, as upstream does before defaulting
         admitted[name] = _admit(child_schema, child, child_path, result)
+    for name, child_schema in properties.items():
+        # Defaults fill fields absent from an object that is present, before validation (so they count as set).
+        if name not in admitted and isinstance(child_schema, Mapping) and "default" in child_schema:
+            admitted[name] = _admit(child_schema, copy.deepcopy(child_schema["default"]), _join(path, name), result)
     for name in schema.get("required") or ():
         if name not in admitted:
             result.errors.append(FieldError("FieldValueRequired", _join(path, name), "Required value"))
@@ -276,10 +287,17 @@ def unknown_fields(spec: ResourceSpec, obj: Any) -> list[str]:
     return admit(spec.schema, obj).pruned
 
 
-def refuse_unknown_fields(spec: ResourceSpec, obj: Any) -> None:
-    """``fieldValidation=Strict``: 400 naming every field the schema would prune, as the API server words it."""
+def unknown_field_warnings(spec: ResourceSpec, directive: str | None, obj: Any) -> list[str]:
+    """What ``fieldValidation`` makes of the fields the schema would prune from ``obj``.
+
+    ``Strict``: 400 naming every one, as the API server words it; ``Warn`` (upstream's default): one warning
+    each (``unknown field "spec.x"``), for the ``Warning`` response header; ``Ignore``: nothing.
+    """
+    if directive == "Ignore":
+        return []
     unknown = unknown_fields(spec, obj)
-    if unknown:
+    if unknown and directive == "Strict":
         listed = ", ".join(f'unknown field "{path}"' for path in unknown)
         raise status.bad_request(f'{spec.kind} in version "{spec.version}" cannot be handled as a {spec.kind}:'
                                  f" strict decoding error: {listed}")
+    return [f'unknown field "{path}"' for path in unknown]

@@ -126,6 +126,12 @@ def _json_response(payload: Any, code: int = 200) -> aiohttp.web.Response:
     )
 
 
+def _with_warnings(response: aiohttp.web.Response, warnings: list[str]) -> aiohttp.web.Response:
+    for warning in warnings:  # RFC 7234 warn-code 299, as the API server sends them; kubectl prints each
+        response.headers.add("Warning", f"299 - {json.dumps(warning)}")
+    return response
+
+
 def _error_response(error: ApiError) -> aiohttp.web.Response:
     return _json_response(error.to_status(), error.code)
 
@@ -486,7 +492,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
         dry_run, manager = writing.dry_run, writing.manager
 
         if verb == "watch":
-            return await self._respond_watch(raw, spec, namespace, path.name, params, record)
+            return await self._respond_watch(raw, spec, namespace, path.name, params, record,
+                                             _table_request(request.headers, params))
         if verb == "list":
             return self._respond_list(spec, namespace, params, _table_request(request.headers, params))
         if verb == "get":
@@ -501,26 +508,25 @@ class ApiEmulator(kmock.KubernetesEmulator):
             if path.name is not None:
                 raise status.method_not_allowed()
             body = _decode(request.body, _media_type(request.headers))
-            if params.get("fieldValidation") == "Strict":
-                schema_validation.refuse_unknown_fields(spec, body)
+            warnings = schema_validation.unknown_field_warnings(spec, params.get("fieldValidation"), body)
             created = self.api.create(spec, namespace, body, dry_run=dry_run, manager=manager)
-            return _json_response(_versioned(created, spec), 201)
+            return _with_warnings(_json_response(_versioned(created, spec), 201), warnings)
         name = cast(str, path.name)
         if verb == "update":
             body = _decode(request.body, _media_type(request.headers))
-            if params.get("fieldValidation") == "Strict" and path.subresource != "scale":
-                schema_validation.refuse_unknown_fields(spec, body)
             if path.subresource == "scale":
                 scale = self.api.update_scale(spec, namespace, name, body=body, dry_run=dry_run, manager=manager)
                 return _json_response(scale)
+            warnings = schema_validation.unknown_field_warnings(spec, params.get("fieldValidation"), body)
             obj = self.api.replace(spec, namespace, name, body, subresource=path.subresource, dry_run=dry_run,
                                    manager=manager)
-            return _json_response(_versioned(obj, spec))
+            return _with_warnings(_json_response(_versioned(obj, spec)), warnings)
         if verb == "patch" and applying:
             config = _decode(request.body, _APPLY_PATCH)
+            warnings = schema_validation.unknown_field_warnings(spec, params.get("fieldValidation"), config)
             applied, was_created = self.api.apply(spec, namespace, name, config, manager=manager,
                                                   force=writing.force, subresource=path.subresource, dry_run=dry_run)
-            return _json_response(_versioned(applied, spec), 201 if was_created else 200)
+            return _with_warnings(_json_response(_versioned(applied, spec), 201 if was_created else 200), warnings)
         if verb == "patch":
             patch_type = self._patch_type(spec, request.headers, scale=path.subresource == "scale")
             body = _decode(request.body, "application/json")
@@ -528,12 +534,14 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 scale = self.api.update_scale(spec, namespace, name, patch_type=patch_type, body=body,
                                               dry_run=dry_run, manager=manager)
                 return _json_response(scale)
-            if params.get("fieldValidation") == "Strict":
-                current = self.api.get(spec, namespace, name)
-                schema_validation.refuse_unknown_fields(spec, apply_patch(current, patch_type, body))
+            warnings = []
+            if params.get("fieldValidation") in ("Strict", "Warn") and spec.schema is not None:
+                # Only when asked: checking a patch means applying it twice, and controllers patch often.
+                patched = apply_patch(self.api.get(spec, namespace, name), patch_type, body)
+                warnings = schema_validation.unknown_field_warnings(spec, params["fieldValidation"], patched)
             obj = self.api.patch(spec, namespace, name, patch_type, body, subresource=path.subresource,
                                  dry_run=dry_run, manager=manager)
-            return _json_response(_versioned(obj, spec))
+            return _with_warnings(_json_response(_versioned(obj, spec)), warnings)
         if verb == "delete":
             options = self._delete_options(request, params, dry_run)
             obj, gone = self.api.delete(spec, namespace, name, options)
@@ -615,8 +623,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
         })
 
     async def _respond_watch(self, raw: aiohttp.web.BaseRequest, spec: ResourceSpec, namespace: str | None,
-                           name: str | None, params: Mapping[str, str],
-                           record: RequestRecord) -> aiohttp.web.StreamResponse:
+                           name: str | None, params: Mapping[str, str], record: RequestRecord,
+                           table: tables.TableRequest | None = None) -> aiohttp.web.StreamResponse:
         labels, fields = _selectors(params)
         try:
             timeout = float(params["timeoutSeconds"]) if params.get("timeoutSeconds") else None
@@ -653,6 +661,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
             bookmarks=params.get("allowWatchBookmarks") == "true",
             bookmark_interval=self.bookmark_interval,
             initial_events_end=send_initial,
+            render=None if table is None else (
+                lambda obj: tables.build_table(spec, [obj], table, datetime.now(UTC))),
         )
         record.code = 200  # a stream may last long; its status is known as soon as it starts
         return await serve_watch(raw, self.store, watcher, initial, options,

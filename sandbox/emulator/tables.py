@@ -89,18 +89,17 @@ def custom_cell(column: CustomColumn, obj: Mapping[str, Any], now: datetime) -> 
         return None
     value = results[0]
     if column.type == "integer":
-        if isinstance(value, bool):
-            return None
-        if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-            return int(value)
-        return None
+        # Upstream converts any JSON number, truncating a fraction.
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     if column.type == "number":
         return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     if column.type == "boolean":
         return value if isinstance(value, bool) else None
     if column.type == "date":
+        if not isinstance(value, str):
+            return None
         text = age(value, now)
-        return None if text == "<unknown>" else text
+        return "<invalid>" if text == "<unknown>" else text
     return _text(value)
 
 

@@ -114,12 +114,15 @@ class WatchOptions:
     bookmarks: bool = False
     bookmark_interval: float = 5.0
     initial_events_end: bool = False  # sendInitialEvents=true: a bookmark marks the end of the initial ADDEDs
+    # What each event carries instead of the object, e.g. a one-row Table for ``kubectl get -w``.
+    render: Callable[[Obj], Any] | None = None
 
 
-def encode_event(kind: str, obj: Obj, api_version: str) -> bytes:
+def encode_event(kind: str, obj: Obj, api_version: str, render: Callable[[Obj], Any] | None = None) -> bytes:
     if obj.get("apiVersion") != api_version:
         obj = {**obj, "apiVersion": api_version}  # a CR stored under another served version of its CRD
-    return json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n"
+    payload = obj if render is None else render(obj)
+    return json.dumps({"type": kind, "object": payload}, separators=(",", ":")).encode() + b"\n"
 
 
 def _bookmark(options: WatchOptions, rv: int, *, initial_end: bool = False) -> bytes:
@@ -168,7 +171,7 @@ async def serve_watch(
     try:
         await response.prepare(raw_request)
         for obj in initial:
-            await response.write(encode_event("ADDED", obj, options.api_version))
+            await response.write(encode_event("ADDED", obj, options.api_version, options.render))
         if options.initial_events_end:
             await response.write(_bookmark(options, sent_rv, initial_end=True))
 
@@ -197,7 +200,7 @@ async def serve_watch(
             if item is None:
                 break
             kind, obj, item_rv = item
-            await response.write(encode_event(kind, obj, options.api_version))
+            await response.write(encode_event(kind, obj, options.api_version, options.render))
             sent_rv = max(sent_rv, item_rv)
         await response.write_eof()
     except (ConnectionResetError, ConnectionError):

@@ -126,8 +126,8 @@ def test_protobuf_namespace_create_is_decoded(http: httpx.Client) -> None:
 
 
 def test_unsupported_protobuf_kind_is_unsupported_media_type(http: httpx.Client) -> None:
-    body = b"k8s\x00\n\x15\n\x07apps/v1\x12\nDeployment\x12\x00"
-    response = http.post("/apis/apps/v1/namespaces/default/deployments", content=body,
+    body = b"k8s\x00\n\x10\n\x02v1\x12\nLimitRange\x12\x00"
+    response = http.post("/api/v1/namespaces/default/limitranges", content=body,
                          headers={"Content-Type": "application/vnd.kubernetes.protobuf"})
     _assert_status(response, 415, "UnsupportedMediaType")
 

@@ -34,22 +34,6 @@ spec:
     - destination: {host: web, subset: canary}
       weight: 10
 """
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: hello
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: hello}
-  template:
-    metadata:
-      labels: {app: hello}
-    spec:
-      containers:
-      - {name: hello, image: "hello:1"}
-"""
 
 
 def start_sandbox(kubeconfig: Path, *args: str) -> subprocess.Popen[str]:
@@ -128,8 +112,8 @@ def test_kubectl_applies_a_virtual_service(running: Path) -> None:
 @pytest.mark.kubectl
 @needs_kubectl
 def test_kubectl_created_deployment_gets_ready_pods(running: Path) -> None:
-    # `kubectl create deployment` would send protobuf, which the emulator does not read; apply sends JSON.
-    kubectl(running, "apply", "--validate=false", "-f", "-", stdin=DEPLOYMENT)
+    # `kubectl create deployment` sends protobuf (kubectl's typed client), which the emulator decodes.
+    kubectl(running, "create", "deployment", "hello", "--image=hello:1", "--replicas=2")
     deadline = time.monotonic() + 10
     while True:
         ready = kubectl(running, "get", "deployment", "hello", "-o", "jsonpath={.status.readyReplicas}")
