@@ -521,12 +521,18 @@ class ObjectApi:
         if dry_run:
             return new
         new_meta["resourceVersion"] = str(self.store.next_resource_version())
-        if deleting and not finalizers:
+        # A Namespace goes when its content is gone (``_finish_namespace``), not when a write finds it without
+        # metadata finalizers: it keeps its own in spec.finalizers.
+        if deleting and not finalizers and spec.storage_key != NAMESPACES:
             self.store.remove(spec.storage_key, new_meta.get("namespace") or CLUSTER, name, new)
             propagation = self._pending_propagation.pop(new_meta.get("uid", ""), "Background")
             self._after_removal(spec, new, propagation)
             return new
         self.store.put(spec.storage_key, new, "MODIFIED", current)
+        if deleting and spec.storage_key == NAMESPACES:
+            finished = self._finish_namespace(name)
+            if finished is not None:
+                return finished
         if spec.storage_key == CRDS:
             self.register_crd(new)
         return new
@@ -637,7 +643,9 @@ class ObjectApi:
 
     def _finish_namespace(self, name: str) -> Obj | None:
         ns = self.store.get(NAMESPACES, CLUSTER, name)
-        if ns is None or not meta(ns).get("deletionTimestamp") or not self.store.namespace_is_empty(name):
+        if ns is None or not meta(ns).get("deletionTimestamp") or meta(ns).get("finalizers"):
+            return None
+        if not self.store.namespace_is_empty(name):
             return None
         final = {**ns, "metadata": {**meta(ns), "resourceVersion": str(self.store.next_resource_version())}}
         self.store.remove(NAMESPACES, CLUSTER, name, final)

@@ -323,6 +323,23 @@ def test_namespace_with_finalized_content_terminates_until_content_is_gone(core:
     assert info.value.status == 404
 
 
+def test_a_terminating_namespace_written_to_stays_until_its_content_is_gone(core: client.CoreV1Api) -> None:
+    """A write to a Terminating Namespace (a controller's status or label update) must not end it early: the API
+    server removes a Namespace only once its content is gone and its finalizers are done."""
+    core.create_namespace({"metadata": {"name": "busy"}})
+    body = configmap("held")
+    body["metadata"]["finalizers"] = ["example.com/hold"]
+    core.create_namespaced_config_map("busy", body)
+    core.delete_namespace("busy")
+    core.patch_namespace("busy", {"metadata": {"labels": {"touched": "yes"}}})
+    touched = core.read_namespace("busy")
+    assert touched.status.phase == "Terminating" and touched.metadata.labels["touched"] == "yes"
+    core.patch_namespaced_config_map("held", "busy", [{"op": "remove", "path": "/metadata/finalizers"}])
+    with pytest.raises(ApiException) as info:
+        core.read_namespace("busy")
+    assert info.value.status == 404
+
+
 def test_labels_must_be_strings(http: httpx.Client) -> None:
     body = configmap("a")
     body["metadata"]["labels"] = {"replicas": 3}
