@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from kubectl_runner import REPO, argo_crd_files, crd_manifest
+from emulator_kubectl import REPO, argo_crd_files, crd_manifest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
