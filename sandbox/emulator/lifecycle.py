@@ -490,7 +490,7 @@ class ObjectApi:
         new["apiVersion"] = current.get("apiVersion", spec.api_version)
         new["kind"] = spec.kind
         # Pruned before generation is compared, as upstream; metadata is replaced below, after its checks.
-        new = admit_custom_resource(spec, {**new, "metadata": new_meta})
+        new = admit_custom_resource(spec, {**new, "metadata": new_meta}, current)
         new_meta["resourceVersion"] = current_meta.get("resourceVersion")
         new_meta["generation"] = current_meta.get("generation", 1)
 

@@ -185,30 +185,44 @@ def _combinator_errors(schema: Mapping[str, Any], value: Any, path: str) -> list
     return errors
 
 
-def _admit(schema: Mapping[str, Any], value: Any, path: str, result: Admission, *, root: bool = False) -> Any:
+_ABSENT: Any = object()  # no old value to compare with: a create, or a field the old object lacked
+
+
+def _admit(schema: Mapping[str, Any], value: Any, path: str, result: Admission, *, root: bool = False,
+           old: Any = _ABSENT) -> Any:
+    # Ratcheting (on by default since Kubernetes 1.30): an update may keep a value that is unchanged from the
+    # stored object even if it no longer validates (the CRD's schema was tightened since), as upstream.
+    unchanged = old is not _ABSENT and old == value
+    errors: list[FieldError] = []
     if value is None and schema.get("nullable") is True:
         return value
     expected = schema.get("type")
     if schema.get("x-kubernetes-int-or-string"):
         if _type_name(value) not in ("integer", "string"):
-            result.errors.append(_type_error(path, "integer or string", value))
-            return value
+            errors.append(_type_error(path, "integer or string", value))
     elif isinstance(expected, str) and not _has_type(value, expected):
-        result.errors.append(_type_error(path, expected, value))
+        errors.append(_type_error(path, expected, value))
+    if errors:
+        if not unchanged:
+            result.errors.extend(errors)
         return value
     if isinstance(value, dict):
-        value = _admit_object(schema, value, path, result, root=root)
+        value = _admit_object(schema, value, path, result, root=root, old=old, unchanged=unchanged)
     elif isinstance(value, list):
         items = schema.get("items")
         if isinstance(items, Mapping):
-            value = [_admit(items, item, f"{path}[{index}]", result) for index, item in enumerate(value)]
-    result.errors.extend(_scalar_checks(schema, value, path))
-    result.errors.extend(_combinator_errors(schema, value, path))
+            # Items are compared by position only when the whole list is unchanged (lists are atomic by default).
+            value = [_admit(items, item, f"{path}[{index}]", result, old=old[index] if unchanged else _ABSENT)
+                     for index, item in enumerate(value)]
+    if not unchanged:
+        result.errors.extend(_scalar_checks(schema, value, path))
+        result.errors.extend(_combinator_errors(schema, value, path))
     return value
 
 
 def _admit_object(schema: Mapping[str, Any], value: dict[str, Any], path: str, result: Admission, *,
-                  root: bool) -> dict[str, Any]:
+                  root: bool, old: Any, unchanged: bool) -> dict[str, Any]:
+    old_fields: dict[str, Any] = old if isinstance(old, dict) else {}
     properties = schema.get("properties")
     properties = properties if isinstance(properties, Mapping) else {}
     additional = schema.get("additionalProperties")
@@ -238,21 +252,25 @@ def _admit_object(schema: Mapping[str, Any], value: dict[str, Any], path: str, r
             continue
         if child is None and not child_schema.get("nullable"):
             continue  # nulls in fields that are not nullable are dropped, as upstream does before defaulting
-        admitted[name] = _admit(child_schema, child, child_path, result)
+        admitted[name] = _admit(child_schema, child, child_path, result, old=old_fields.get(name, _ABSENT))
     for name, child_schema in properties.items():
         # Defaults fill fields absent from an object that is present, before validation (so they count as set).
         if name not in admitted and isinstance(child_schema, Mapping) and "default" in child_schema:
-            admitted[name] = _admit(child_schema, copy.deepcopy(child_schema["default"]), _join(path, name), result)
+            admitted[name] = _admit(child_schema, copy.deepcopy(child_schema["default"]), _join(path, name), result,
+                                    old=old_fields.get(name, _ABSENT))
     for name in schema.get("required") or ():
-        if name not in admitted:
+        if name not in admitted and not unchanged:
             result.errors.append(FieldError("FieldValueRequired", _join(path, name), "Required value"))
     return admitted
 
 
-def admit(schema: Mapping[str, Any], obj: Mapping[str, Any]) -> Admission:
-    """Prune ``obj`` by ``schema`` and validate what remains; the object itself is not modified."""
+def admit(schema: Mapping[str, Any], obj: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> Admission:
+    """Prune ``obj`` by ``schema`` and validate what remains; the object itself is not modified.
+
+    ``old`` is the stored object an update replaces: values unchanged from it are not validated again.
+    """
     result = Admission(value=None)
-    result.value = _admit(schema, dict(obj), "", result, root=True)
+    result.value = _admit(schema, dict(obj), "", result, root=True, old=_ABSENT if old is None else dict(old))
     return result
 
 
@@ -263,14 +281,15 @@ def invalid_message(kind: str, group: str, name: str, errors: list[FieldError]) 
     return f"{subject} is invalid: {details}"
 
 
-def admit_custom_resource(spec: ResourceSpec, obj: Obj) -> Obj:
+def admit_custom_resource(spec: ResourceSpec, obj: Obj, old: Obj | None = None) -> Obj:
     """``obj`` as the API server would store it under its CRD's schema; 422 ``Invalid`` naming every field.
 
-    Resources without a schema (registered in-process, or CRDs without one) are stored as they are.
+    ``old``: the stored object, on updates (for ratcheting). Resources without a schema (registered in-process,
+    or CRDs without one) are stored as they are.
     """
     if spec.schema is None:
         return obj
-    result = admit(spec.schema, obj)
+    result = admit(spec.schema, obj, old)
     if result.errors:
         name = str((obj.get("metadata") or {}).get("name", ""))
         causes = [{"reason": e.reason, "message": e.detail, "field": e.field} for e in result.errors]

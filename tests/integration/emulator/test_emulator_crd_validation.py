@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from kubectl_runner import REPO, argo_crd_files, crd_manifest
+from emulator_kubectl import REPO, argo_crd_files, crd_manifest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -166,6 +166,23 @@ def test_an_invalid_update_or_patch_leaves_the_object_as_it_was(http: httpx.Clie
     stored = emulator.get_object("sandbox.test", "v1", "gadgets", "default", "g")
     assert stored is not None and stored["spec"] == {"size": 2, "mode": "auto"}
     assert stored["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+
+@pytest.mark.usefixtures("gadgets")
+def test_an_update_may_keep_a_value_a_tightened_schema_now_refuses(http: httpx.Client) -> None:
+    # Validation ratcheting (Kubernetes 1.30+): unchanged values are not validated again on update.
+    http.post(GADGETS, json=_gadget(size=8, colour="red")).raise_for_status()
+    crd = http.get(f"{CRDS}/gadgets.sandbox.test").json()
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["size"][
+        "maximum"] = 5
+    http.put(f"{CRDS}/gadgets.sandbox.test", json=crd).raise_for_status()
+
+    kept = http.patch(f"{GADGETS}/g", headers=MERGE, json={"spec": {"colour": "blue"}})
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["spec"]["size"] == 8
+    changed = http.patch(f"{GADGETS}/g", headers=MERGE, json={"spec": {"size": 9}})
+    assert _causes(changed)[0]["message"] == "Invalid value: 9: spec.size in body should be less than or equal to 5"
+    assert http.post(GADGETS, json=_gadget("h", size=8)).status_code == 422  # a new object gets no such grace
 
 
 @pytest.mark.usefixtures("gadgets")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from kubectl_runner import KUBECTL, Kubectl, kubectl_for
+from emulator_kubectl import KUBECTL, Kubectl, kubectl_for
 
 from sandbox.emulator import ApiEmulator, EmulatorThread
 

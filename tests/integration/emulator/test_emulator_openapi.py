@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 from emulator_helpers import deployment
-from kubectl_runner import KUBECTL, REPO, Kubectl, crd_manifest, kubectl_for
+from emulator_kubectl import KUBECTL, REPO, Kubectl, crd_manifest, kubectl_for
 
 from sandbox.emulator import ApiEmulator, EmulatorThread
 from sandbox.istio_crds import destination_rule_crd, virtual_service_crd

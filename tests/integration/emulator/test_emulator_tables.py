@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from emulator_helpers import deployment, read_events
-from kubectl_runner import KUBECTL, Kubectl, crd_manifest, kubectl_for, table_rows
+from emulator_kubectl import KUBECTL, Kubectl, crd_manifest, kubectl_for, table_rows
 
 from sandbox.emulator import EmulatorThread
 

@@ -1,4 +1,4 @@
-"""Running the kubectl binary against an emulator: a kubeconfig for its URL and a runner that checks the exit."""
+"""kubectl against a served emulator, and the project's CRDs and `kubectl get` output as test data."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def kubectl_for(url: str, workdir: Path) -> Kubectl:
             timeout: float = 30) -> subprocess.CompletedProcess[str]:
         assert KUBECTL is not None
         command = [KUBECTL, f"--kubeconfig={kubeconfig}", f"--cache-dir={workdir / 'cache'}", *args]
-        result = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+        result = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr}")
         return result
