@@ -1,49 +1,22 @@
-"""kubectl against a served emulator, and the project's CRDs and `kubectl get` output as test data."""
+"""The project's CRDs and `kubectl get` output as test data, beside the kubectl runner (``tests.kubectl_runner``)."""
 
 from __future__ import annotations
 
 import functools
 import json
 import re
-import shutil
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-KUBECTL = shutil.which("kubectl")
+from tests.kubectl_runner import KUBECTL as KUBECTL
+from tests.kubectl_runner import Kubectl as Kubectl
+from tests.kubectl_runner import kubectl_for as kubectl_for
+
 REPO = Path(__file__).resolve().parents[3]
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def kubectl_for(url: str, workdir: Path) -> Kubectl:
-    """A kubectl runner bound to ``url`` (namespace ``default``); raises with stderr when a command fails."""
-    kubeconfig = workdir / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "emulator", "cluster": {"server": url, "insecure-skip-tls-verify": True}}],
-        "users": [{"name": "tester", "user": {"token": "not-checked"}}],
-        "contexts": [{"name": "emulator", "context": {"cluster": "emulator", "user": "tester",
-                                                      "namespace": "default"}}],
-        "current-context": "emulator",
-    }))
-
-    def run(*args: str, stdin: str | None = None, check: bool = True,
-            timeout: float = 30) -> subprocess.CompletedProcess[str]:
-        assert KUBECTL is not None
-        command = [KUBECTL, f"--kubeconfig={kubeconfig}", f"--cache-dir={workdir / 'cache'}", *args]
-        result = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr}")
-        return result
-
-    return run
 
 
 @functools.cache
