@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from cli.lint_sources import SOURCE_FILES, RenderedSource, inside_source_root, render_for_lint, source_roots
 from cli.main import app
 from kube.kinds import KindSpec
 from kube.manifests import LoadedDocument, ManifestReadError, describe, load_file, load_text, manifest_files
@@ -86,7 +87,10 @@ def lint_command(
         list[str],
         typer.Argument(
             metavar="PATH...",
-            help="Manifest files, or directories searched recursively for *.yaml and *.yml; '-' reads stdin.",
+            help=(
+                "Manifest files, or directories searched recursively for *.yaml and *.yml (Kustomize and Helm "
+                "directories are rendered and their output checked); '-' reads stdin."
+            ),
             show_default=False,
         ),
     ],
@@ -107,6 +111,9 @@ def lint_command(
         raise typer.Exit(2) from None
 
     for source in sources:
+        if isinstance(source, RenderedSource):
+            _lint_rendered(source, kind_for, report)
+            continue
         try:
             documents = (
                 list(load_text(sys.stdin.read(), "<stdin>")) if source == STDIN else list(load_file(source))
@@ -127,7 +134,36 @@ def lint_command(
         raise typer.Exit(1)
 
 
-def _expand(given: str) -> list[Path | str]:
+def _lint_rendered(source: RenderedSource, kind_for: KindLookup, report: LintReport) -> None:
+    """Lint what a Kustomize or Helm directory renders to; a render error is one finding, a skip one note."""
+    if source.note is not None:
+        typer.echo(f"rollouts lint: note: {source.label}: {source.note}", err=True)
+        return
+    if source.error is not None:
+        report.documents += 1
+        report.invalid_documents += 1
+        report.findings.append(LintFinding(source.label, 0, source.error))
+        return
+    documents = [
+        LoadedDocument(Path(source.label), position, manifest) for position, manifest in enumerate(source.manifests)
+    ]
+    lint_documents(documents, kind_for, report)
+
+
+def _expand(given: str) -> list[Path | str | RenderedSource]:
+    """The inputs one argument names: stdin, a file, or a directory's plain manifest files and its Kustomize and
+    Helm directories rendered (a kustomization or Chart.yaml given as a file stands for its directory)."""
     if given == STDIN:
         return [STDIN]
-    return list(manifest_files([given]))
+    path = Path(given)
+    if path.is_file() and path.name in SOURCE_FILES:
+        return [render_for_lint(path.parent, path.parent)]
+    if not path.is_dir():
+        return list(manifest_files([given]))
+    roots = source_roots(path)
+    plain: list[Path | str | RenderedSource] = list(
+        manifest_files([given], skip_directory=lambda directory: inside_source_root(directory, roots))
+    )
+    if path in roots:
+        plain = []  # the argument itself is rendered; its files are the render's inputs
+    return [*plain, *(render_for_lint(root, path) for root in roots)]

@@ -54,12 +54,13 @@ class RepoServer:
         timeout: float = 60.0,
         render_cache_entries: int = 1024,
         render_cache_bytes: int = 256 << 20,
+        revision_cache_seconds: float = 0.0,
     ) -> None:
         self.cache_dir = Path(cache_dir)
         self._secrets = credentials
         self.timeout = timeout
-        self.git = GitRepositories(self.cache_dir, timeout=timeout)
-        self.helm = HelmRepositories(self.cache_dir, timeout=timeout)
+        self.git = GitRepositories(self.cache_dir, timeout=timeout, refs_max_age=revision_cache_seconds)
+        self.helm = HelmRepositories(self.cache_dir, timeout=timeout, index_max_age=revision_cache_seconds)
         self.render_cache = RenderCache(max_entries=render_cache_entries, max_bytes=render_cache_bytes)
 
     def credentials_for(self, repo_url: str) -> RepositoryCredentials | None:
@@ -68,13 +69,21 @@ class RepoServer:
 
     # --- revisions --------------------------------------------------------------------------------------------
 
-    def resolve_revision(self, repo_url: str, target_revision: str, *, chart: str | None = None) -> str:
+    def resolve_revision(
+        self, repo_url: str, target_revision: str, *, chart: str | None = None, fresh: bool = False
+    ) -> str:
         """The full commit SHA a Git ``targetRevision`` names, or for a Helm repository chart the version it
-        selects (an exact version or a semver range)."""
+        selects (an exact version or a semver range). ``fresh`` asks the remote even when the refs it gave less
+        than ``revision_cache_seconds`` ago are remembered."""
         credentials = self.credentials_for(repo_url)
         if chart:
-            return self.helm.resolve(repo_url, chart, target_revision, credentials)
-        return self.git.resolve(repo_url, target_revision, credentials)
+            return self.helm.resolve(repo_url, chart, target_revision, credentials, fresh=fresh)
+        return self.git.resolve(repo_url, target_revision, credentials, fresh=fresh)
+
+    def forget_revisions(self, repo_url: str) -> None:
+        """Forget the remembered refs (or Helm index) of a repository, so the next resolve asks it (a webhook)."""
+        self.git.forget_refs(repo_url)
+        self.helm.forget_index(repo_url)
 
     # --- manifests --------------------------------------------------------------------------------------------
 
@@ -99,14 +108,14 @@ class RepoServer:
         chart = str(source.get("chart") or "")
         target_revision = str(source.get("targetRevision") or "")
         if chart:
-            resolved = revision or self.resolve_revision(repo_url, target_revision, chart=chart)
+            resolved = revision or self.resolve_revision(repo_url, target_revision, chart=chart, fresh=hard_refresh)
         else:
             resolved = revision if revision and is_full_sha(revision) else self.resolve_revision(
-                repo_url, revision or target_revision
+                repo_url, revision or target_revision, fresh=hard_refresh
             )
         refs = dict(ref_sources or {})
         ref_revisions = {
-            name: self.resolve_revision(str(ref["repoURL"]), str(ref.get("targetRevision") or ""))
+            name: self.resolve_revision(str(ref["repoURL"]), str(ref.get("targetRevision") or ""), fresh=hard_refresh)
             for name, ref in sorted(refs.items())
             if _uses_ref(source, name)
         }

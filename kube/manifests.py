@@ -8,8 +8,9 @@ a linter can show every problem; a path that cannot be read at all raises :class
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -89,17 +90,21 @@ _KubernetesYamlLoader.yaml_implicit_resolvers = {
 _TRAILING_TABS = re.compile(r"[ \t]*\t[ \t]*$", re.MULTILINE)
 
 
-def manifest_files(paths: Iterable[Path | str]) -> list[Path]:
+def manifest_files(
+    paths: Iterable[Path | str], *, skip_directory: Callable[[Path], bool] | None = None
+) -> list[Path]:
     """The manifest files named by ``paths``: files as given, directories searched recursively for
     ``*.yaml`` / ``*.yml`` (hidden files and directories skipped), in a stable order.
 
+    ``skip_directory`` leaves out a directory found in the search, with everything beneath it (a caller that reads
+    some directories another way — a Helm chart, a kustomization — says which).
     Raises ManifestReadError for a path that does not exist.
     """
     files: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            files.extend(_files_under(path))
+            files.extend(_files_under(path, skip_directory))
         elif path.exists():
             files.append(path)
         else:
@@ -107,15 +112,19 @@ def manifest_files(paths: Iterable[Path | str]) -> list[Path]:
     return files
 
 
-def _files_under(directory: Path) -> list[Path]:
+def _files_under(directory: Path, skip_directory: Callable[[Path], bool] | None = None) -> list[Path]:
     found: list[Path] = []
-    for candidate in sorted(directory.rglob("*")):
-        relative = candidate.relative_to(directory)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if candidate.suffix.lower() in MANIFEST_SUFFIXES and candidate.is_file():
-            found.append(candidate)
-    return found
+    for parent, subdirectories, names in os.walk(directory):
+        subdirectories[:] = [
+            name
+            for name in subdirectories
+            if not name.startswith(".") and not (skip_directory and skip_directory(Path(parent, name)))
+        ]
+        for name in names:
+            candidate = Path(parent, name)
+            if not name.startswith(".") and candidate.suffix.lower() in MANIFEST_SUFFIXES and candidate.is_file():
+                found.append(candidate)
+    return sorted(found)
 
 
 def load_manifests(paths: Iterable[Path | str]) -> Iterator[LoadedDocument]:

@@ -19,12 +19,15 @@ class SourceError(Exception):
 
 
 def _userinfo_secrets(url: str) -> tuple[str, ...]:
-    """The password written into a URL (``https://user:pw@host``), which git may echo back in its messages."""
-    _, sep, rest = url.partition("://")
+    """The secret written into a URL, which git may echo back in its messages: the password of
+    ``https://user:pw@host``, or a token given alone as the user name of an HTTP URL (``https://token@host``)."""
+    scheme, sep, rest = url.partition("://")
     if not sep:
         return ()
     authority = rest.split("/", 1)[0]
     userinfo, at, _ = authority.rpartition("@")
-    if not at or ":" not in userinfo:
+    if not at:
         return ()
-    return (userinfo.split(":", 1)[1],)
+    if ":" in userinfo:
+        return (userinfo.split(":", 1)[1],)
+    return (userinfo,) if scheme in ("http", "https") else ()

@@ -17,22 +17,25 @@ import stat
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from gitops.sources.credentials import RepositoryCredentials
 from gitops.sources.errors import SourceError
 from gitops.sources.git_auth import git_environment
 from gitops.sources.locks import repository_lock
-from gitops.sources.urls import cache_key, is_full_sha, may_be_short_sha
+from gitops.sources.urls import cache_key, is_full_sha, may_be_short_sha, normalize_git_url
 
 GIT = "git"
 ALL_REFS = ("+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*")
 
 
 def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
-    """``https://user:pw@host/x`` → (``https://user@host/x``, user, pw): the password moves out of the URL so it
-    never reaches a command line; the user name stays (it is no secret and git needs it for SSH)."""
+    """``https://user:pw@host/x`` → (``https://host/x``, user, pw): what is written before ``@`` moves out of an
+    HTTP URL (a token is often given as the user name) so it never reaches a command line; for other schemes only
+    the password moves and the login name stays (ssh needs it)."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme in ("file",):
         return url, None, None
@@ -41,10 +44,10 @@ def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
     if not at:
         return url, None, None
     user, colon, password = userinfo.partition(":")
-    if not colon:
-        return url, user or None, None
     if scheme in ("http", "https"):
         return f"{scheme}://{host}{slash}{path}", user or None, password or None
+    if not colon:
+        return url, user or None, None
     return f"{scheme}://{user}@{host}{slash}{path}", user or None, password or None
 
 
@@ -78,10 +81,24 @@ def revision_from_refs(refs: Mapping[str, str], revision: str) -> str | None:
 class GitRepositories:
     """The Git side of the repo server: resolve, fetch, check out, compare, list and read."""
 
-    def __init__(self, cache_dir: Path, *, timeout: float = 60.0, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        *,
+        timeout: float = 60.0,
+        environ: Mapping[str, str] | None = None,
+        refs_max_age: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.cache_dir = Path(cache_dir) / "git"
         self.timeout = timeout
         self.environ = environ
+        # Argo CD's repo-server keeps ls-remote answers for a while (its revision cache) so that many
+        # Applications on one repository cost one request per period; 0 asks every time.
+        self.refs_max_age = refs_max_age
+        self._clock = clock
+        self._refs: dict[str, tuple[float, dict[str, str]]] = {}
+        self._refs_lock = threading.Lock()
         #: git processes started, by first argument (``ls-remote``, ``fetch``, …): for metrics and tests.
         self.requests: dict[str, int] = {}
 
@@ -149,17 +166,37 @@ class GitRepositories:
 
     # --- the operations ---------------------------------------------------------------------------------------
 
-    def ls_remote(self, url: str, credentials: RepositoryCredentials | None) -> dict[str, str]:
-        """Every ref of the remote with the commit it points to."""
+    def ls_remote(
+        self, url: str, credentials: RepositoryCredentials | None, *, fresh: bool = False
+    ) -> dict[str, str]:
+        """Every ref of the remote with the commit it points to (an answer younger than ``refs_max_age`` is
+        reused unless ``fresh``)."""
+        key = normalize_git_url(url)
+        now = self._clock()
+        with self._refs_lock:
+            cached = self._refs.get(key)
+        if cached is not None and not fresh and now - cached[0] < self.refs_max_age:
+            return dict(cached[1])
         output = self._run(url, ["ls-remote", url], credentials)
-        return parse_ls_remote(output.decode("utf-8", "replace"))
+        refs = parse_ls_remote(output.decode("utf-8", "replace"))
+        if self.refs_max_age > 0:
+            with self._refs_lock:
+                self._refs[key] = (now, refs)
+        return dict(refs)
 
-    def resolve(self, url: str, revision: str, credentials: RepositoryCredentials | None) -> str:
+    def forget_refs(self, url: str) -> None:
+        """Drop the remembered refs of ``url`` (a push webhook said they changed)."""
+        with self._refs_lock:
+            self._refs.pop(normalize_git_url(url), None)
+
+    def resolve(
+        self, url: str, revision: str, credentials: RepositoryCredentials | None, *, fresh: bool = False
+    ) -> str:
         """The full commit SHA ``revision`` names: a branch, a tag, ``HEAD``/empty, or a full or short SHA."""
         revision = revision.strip()
         if is_full_sha(revision.lower()):
             return revision.lower()
-        refs = self.ls_remote(url, credentials)
+        refs = self.ls_remote(url, credentials, fresh=fresh)
         sha = revision_from_refs(refs, revision)
         if sha is not None:
             return sha
@@ -244,7 +281,8 @@ def _with_url_secrets(
     credentials: RepositoryCredentials | None, url: str, user: str | None, password: str | None
 ) -> RepositoryCredentials | None:
     """Credentials written into the URL itself serve when no Secret gives any."""
-    if password is None or (credentials is not None and credentials.has_credentials):
+    moved = url != split_userinfo(url)[0] and (user or password)
+    if not moved or (credentials is not None and credentials.has_credentials):
         return credentials
     return RepositoryCredentials(
         url=url, username=user, password=password, insecure=bool(credentials and credentials.insecure)
@@ -263,6 +301,8 @@ def _extract(url: str, archive: bytes, destination: Path) -> None:
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
             # The "data" filter refuses links that leave the tree, as Argo CD refuses out-of-bounds symlinks.
             tar.extractall(destination, filter="data")
+    except tarfile.FilterError as error:
+        raise SourceError(url, f"the repository has an out-of-bounds symlink: {error}") from None
     except (tarfile.TarError, OSError) as error:
         raise SourceError(url, f"cannot check out the tree: {error}") from None
 

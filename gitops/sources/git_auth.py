@@ -31,12 +31,12 @@ esac
 
 
 def base_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The process environment for git: the user's (so their git config and ``insteadOf`` rules apply), never
-    prompting on a terminal, and with English messages so errors read the same everywhere."""
+    """The process environment for git: the user's (so their git config — ``insteadOf`` rules, ``core.sshCommand``
+    — applies), never prompting on a terminal, and with English messages so errors read the same everywhere. (git
+    runs without a controlling terminal, so ssh cannot prompt either.)"""
     env = dict(os.environ if environ is None else environ)
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["LC_ALL"] = "C"
-    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
     return env
 
 

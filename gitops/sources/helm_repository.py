@@ -105,9 +105,21 @@ class HelmRepositories:
         self._indexes[repo_url] = (now, index)
         return index
 
-    def resolve(self, repo_url: str, chart: str, constraint: str, credentials: RepositoryCredentials | None) -> str:
+    def forget_index(self, repo_url: str) -> None:
+        """Drop the remembered index of ``repo_url``."""
+        self._indexes.pop(repo_url, None)
+
+    def resolve(
+        self,
+        repo_url: str,
+        chart: str,
+        constraint: str,
+        credentials: RepositoryCredentials | None,
+        *,
+        fresh: bool = False,
+    ) -> str:
         """The chart version ``constraint`` (an exact version or a semver range) selects."""
-        entries = chart_entries(self.index(repo_url, credentials), repo_url, chart)
+        entries = chart_entries(self.index(repo_url, credentials, fresh=fresh), repo_url, chart)
         return str(choose_entry(entries, repo_url, chart, constraint).get("version"))
 
     def chart(

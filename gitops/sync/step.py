@@ -42,6 +42,7 @@ from gitops.sync.results import (
     record_results,
     record_task,
     recorded_results,
+    timestamp,
 )
 from gitops.sync.retry import restart_for_retry, retry_due_at
 from gitops.sync.tasks import (
@@ -298,7 +299,9 @@ def _run_wave(tasks: Sequence[SyncTask], state: JsonObject, ctx: _Context) -> li
     creates = [t for t in tasks if not t.is_prune]
     pre_deletes = [t for t in creates if t.delete_before_creation]
     if pre_deletes and not ctx.dry_run:
-        return actions + [_delete_action(t, HOOK_PRE_DELETE, ctx) for t in pre_deletes]
+        # The hooks are created on a later pass, once their predecessors are gone; one already being deleted is
+        # only waited for, not deleted again.
+        return actions + [_delete_action(t, HOOK_PRE_DELETE, ctx) for t in pre_deletes if not _deleting(t.live)]
     return actions + [_apply_action(t, APPLY, ctx.dry_run) for t in creates]
 
 
@@ -341,6 +344,9 @@ def plan_sync_step(
     if isinstance(resumed, float):
         return SyncStep((), state, resumed, False)
     state = resumed
+    if not state.get("startedAt"):
+        # A state written by hand or by an older controller: the operation starts now (hook names depend on it).
+        state["startedAt"] = timestamp(now)
 
     spec = app.get("spec") or {}
     sync = operation.get("sync") or {}
@@ -379,7 +385,8 @@ def plan_sync_step(
         started_at_unix=int(parse_timestamp(str(state["startedAt"])).timestamp()),
         options=options,
         force=force,
-        skip_hooks=bool(selection),
+        # Hooks do not run in a selective sync, nor under the "apply" sync strategy (kubectl apply only).
+        skip_hooks=bool(selection) or strategy.get("apply") is not None,
         selected=selected,
         namespaced=namespaced,
     )
@@ -392,6 +399,10 @@ def plan_sync_step(
             else t
             for t in built
         ]
+    if options.create_namespace:
+        # The namespace CreateNamespace manages is not one of the app's resources: never a prune candidate.
+        managed_namespace = ResourceKey("", "Namespace", "", ctx.namespace)
+        built = [t for t in built if not (t.is_prune and t.key == managed_namespace)]
     namespace_task = _namespace_task(app, built, live, ctx)
     ordered = order_tasks(built + ([namespace_task] if namespace_task else []))
     tasks = with_recorded_results(ordered, recorded_results(state))
@@ -419,9 +430,13 @@ def plan_sync_step(
     # Ordering may have moved the namespace task into the phase and wave of the first object in it.
     ordered_namespace = next((t for t in tasks if namespace_task and t.target is namespace_task.target), None)
     namespace_key = ordered_namespace.result_key if ordered_namespace else None
+    # gitops-engine's "started": any result recorded — other than the namespace CreateNamespace made, which is
+    # created before the dry run and must not make a restarted controller skip it.
     started = any(
-        (e.get("group", ""), e.get("kind", ""), e.get("namespace", ""), e.get("name", ""), e.get("syncPhase", ""))
-        != namespace_key
+        not (
+            options.create_namespace
+            and (e.get("group", ""), e.get("kind", ""), e.get("name", "")) == ("", "Namespace", ctx.namespace)
+        )
         for e in recorded_results(state)
     )
     if not started:
@@ -429,6 +444,8 @@ def plan_sync_step(
         if ordered_namespace is not None and ordered_namespace.live is None:
             if ordered_namespace.pending:
                 actions.append(_apply_action(ordered_namespace, NAMESPACE, False))
+            # Created ahead of everything else: not part of the dry run nor of the first wave.
+            tasks = [t.with_result(t.status, SUCCEEDED, t.message) if t is ordered_namespace else t for t in tasks]
             dry_run_tasks = [t for t in tasks if t.result_key != namespace_key]
         for task in _out_of_sync_only(dry_run_tasks, ctx):
             if task.is_prune:
@@ -452,12 +469,10 @@ def plan_sync_step(
     main = [t for t in tasks if t.phase != HookType.SYNC_FAIL.value]
     pending = _out_of_sync_only([t for t in main if t.pending], ctx)
 
-    if started and not pending:
-        success = _final_wave_applied(main)
-        if success:
-            cleanup = _hook_cleanup(tasks, ctx, on_success=True)
-            finish(state, OperationPhase.SUCCEEDED.value, "successfully synced (all tasks run)", now)
-            return SyncStep(tuple(cleanup), state, None, True)
+    if started and not pending and not ctx.dry_run and _final_wave_applied(main):
+        cleanup = _hook_cleanup(tasks, ctx, on_success=True)
+        finish(state, OperationPhase.SUCCEEDED.value, "successfully synced (all tasks run)", now)
+        return SyncStep(tuple(cleanup), state, None, True)
 
     refreshed = [_refreshed(t, health) for t in tasks]
     for before, after in zip(tasks, refreshed, strict=True):
@@ -491,7 +506,8 @@ def plan_sync_step(
     if not pending:
         cleanup = _hook_cleanup(tasks, ctx, on_success=True)
         finish(state, OperationPhase.SUCCEEDED.value, "successfully synced (no more tasks)", now)
-        return SyncStep(tuple(actions) + tuple(cleanup), state, None, True)
+        # Nothing is left to apply, so validating it (this pass's dry runs, if any) is moot.
+        return SyncStep(tuple(cleanup), state, None, True)
 
     phase, wave = pending[0].phase, pending[0].wave
     wave_tasks = [t for t in pending if (t.phase, t.wave) == (phase, wave)]
@@ -513,23 +529,16 @@ def _hook_cleanup(tasks: Sequence[SyncTask], ctx: _Context, *, on_success: bool)
 
 
 def _final_wave_applied(main: Sequence[SyncTask]) -> bool:
-    """Nothing is left to apply and the only unfinished tasks are resources of the last wave that was applied.
+    """Nothing is left to apply, nothing failed, and the last wave that ran held no hooks.
 
-    gitops-engine declares success right after applying the last wave when it holds no hooks — without waiting for
-    those resources' health. The results of that wave are recorded after this pass, so it is recognised here, on
-    the next one, before any health refresh.
+    gitops-engine declares success right after running the last wave when it holds no hooks — without waiting for
+    those resources' health or their prunes' deletion. That wave's results are recorded after the pass that ran
+    it, so the moment is recognised here, on the next pass, before any health refresh.
     """
-    if any(t.completed and not t.successful for t in main):
+    if any(t.completed and not t.successful for t in main) or any(t.hook and t.running for t in main):
         return False
-    running = [t for t in main if t.running]
-    if not running or any(t.hook for t in running):
+    done = [t for t in main if not t.pending]
+    if not done:
         return False
-    steps = {(PHASE_ORDER.get(t.phase, 0), t.wave) for t in running}
-    if len(steps) != 1:
-        return False
-    (last,) = steps
-    in_last = [t for t in main if (PHASE_ORDER.get(t.phase, 0), t.wave) == last]
-    if any(t.hook for t in in_last):
-        # A wave with hooks is never declared done on apply: gitops-engine waits for the hooks.
-        return False
-    return all((PHASE_ORDER.get(t.phase, 0), t.wave) <= last for t in main if not t.pending)
+    last = max((PHASE_ORDER.get(t.phase, 0), t.wave) for t in done)
+    return not any(t.hook for t in done if (PHASE_ORDER.get(t.phase, 0), t.wave) == last)

@@ -139,6 +139,14 @@ def test_directories_are_searched_recursively_for_yaml(tmp_path: Path) -> None:
     assert found == ["a.yaml", "b/c.yml", "b/deep/d.YAML"]
 
 
+def test_a_skipped_directory_is_left_out_with_everything_beneath_it(tmp_path: Path) -> None:
+    for name in ("a.yaml", "chart/values.yaml", "chart/templates/x.yaml", "other/b.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(SERVICE)
+    found = manifest_files([tmp_path], skip_directory=lambda directory: directory.name == "chart")
+    assert [path.relative_to(tmp_path).as_posix() for path in found] == ["a.yaml", "other/b.yaml"]
+
+
 def test_files_given_by_name_are_read_whatever_their_suffix(tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.txt"
     manifest.write_text(SERVICE)
