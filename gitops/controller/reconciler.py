@@ -364,7 +364,7 @@ class AppReconciler:
         if step.actions:
             outcomes: list[ActionResult] = []
             for action in step.actions:
-                outcome = self._act(action, live)
+                outcome = self._act(name, action, live)
                 outcomes.append(outcome)
                 if action.gate and not outcome.ok:
                     break  # a failed namespace creation or dry run stops the step: nothing else is written
@@ -386,21 +386,26 @@ class AppReconciler:
         result.requeue_after = 0.0
         return {**desired, "operationState": new_state}, True
 
-    def _act(self, action: SyncAction, live: Mapping[ResourceKey, JsonObject]) -> ActionResult:
+    def _act(self, app_name: str, action: SyncAction, live: Mapping[ResourceKey, JsonObject]) -> ActionResult:
         current = live.get(action.key)
+        obj = action.obj
+        if obj is not None and action.kind in ("apply", "create"):
+            # A hook named from its generateName gets its name in the sync step, after the tracking mark was set:
+            # mark it again so the mark names the object it sits on (a mismatched one is ignored as a copy).
+            obj = with_tracking(obj, app_name, self._settings.tracking_method)
         if action.kind == "create-namespace":
             assert action.obj is not None
             outcome = self._ops.create_namespace(action.obj)
         elif action.kind == "create":
-            assert action.obj is not None
-            outcome = self._ops.create(action.obj, dry_run=action.dry_run)
+            assert obj is not None
+            outcome = self._ops.create(obj, dry_run=action.dry_run)
         elif action.kind == "delete":
             api_version = str((current or action.obj or {}).get("apiVersion") or "")
             outcome = self._ops.delete(action.key, api_version, propagation=action.propagation,
                                        dry_run=action.dry_run)
         else:
-            assert action.obj is not None
-            outcome = self._ops.apply(action.obj, current, dry_run=action.dry_run, server_side=action.server_side,
+            assert obj is not None
+            outcome = self._ops.apply(obj, current, dry_run=action.dry_run, server_side=action.server_side,
                                       replace=action.replace, force=action.force, validate=action.validate,
                                       field_manager=action.field_manager)
         if not outcome.ok:
