@@ -180,6 +180,15 @@ class DemoEnvironment:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
+    def controller_errors(self) -> list[str]:
+        """The ERROR lines and tracebacks the controller logged: a demo that "worked" while the controller hid an
+        exception did not work."""
+        try:
+            lines = self.controller_log.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        return [line for line in lines if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback")]
+
     def _stop_controller(self) -> None:
         process, self._controller = self._controller, None
         if process is None or process.poll() is not None:
