@@ -19,6 +19,7 @@ def _register_commands() -> None:
         abort,
         app_create,
         app_delete,
+        app_diff,
         app_get,
         app_history,
         app_list,

@@ -172,7 +172,10 @@ class AppReconciler:
             return self._write(app, stored, {**stored, "sync": {**(stored.get("sync") or {}), "status": "Unknown"}},
                                conditions, now, result, refreshed=requested_refresh(app) is not None)
         source = _source(app)
-        rendered, render_error = self._render_if_needed(app, source)
+        # A new operation syncs to what the target revision names now (argocd's API server resolves it as the
+        # operation is requested), not to what the last periodic refresh saw.
+        starting = bool(app.get("operation")) and not _running(stored.get("operationState"))
+        rendered, render_error = self._render_if_needed(app, source, force=starting)
         if render_error is not None:
             conditions.append(condition("ComparisonError", render_error))
         if rendered is None:
@@ -221,7 +224,9 @@ class AppReconciler:
 
     # -- render ------------------------------------------------------------------------------------------
 
-    def _render_if_needed(self, app: JsonObject, source: JsonObject) -> tuple[Rendered | None, str | None]:
+    def _render_if_needed(
+        self, app: JsonObject, source: JsonObject, *, force: bool = False
+    ) -> tuple[Rendered | None, str | None]:
         name = str(app["metadata"]["name"])
         previous = self._rendered.get(name)
         need = refresh_need(
@@ -229,7 +234,7 @@ class AppReconciler:
             rendered_fingerprint=previous.fingerprint if previous else None,
             seconds_since_render=(time.monotonic() - previous.at) if previous else None,
             poll_seconds=self._settings.poll_seconds,
-            pushed=name in self._pushed,
+            pushed=name in self._pushed or force,
         )
         if not need.refresh and previous is not None:
             return previous, None
