@@ -82,26 +82,40 @@ def plan_hpa(hpa: Mapping[str, Any], target: Mapping[str, Any] | None, now: floa
     status["desiredReplicas"] = desired
     if wanted < minimum:
         limited = _condition(
-            previous, "ScalingLimited", True, "TooFewReplicas",
-            "the desired replica count is less than the minimum replica count", now,
+            previous,
+            "ScalingLimited",
+            True,
+            "TooFewReplicas",
+            "the desired replica count is less than the minimum replica count",
+            now,
         )
     elif wanted > maximum:
         limited = _condition(
-            previous, "ScalingLimited", True, "TooManyReplicas",
-            "the desired replica count is more than the maximum replica count", now,
+            previous,
+            "ScalingLimited",
+            True,
+            "TooManyReplicas",
+            "the desired replica count is more than the maximum replica count",
+            now,
         )
     else:
         limited = _condition(
-            previous, "ScalingLimited", False, "DesiredWithinRange",
-            "the desired count is within the acceptable range", now,
+            previous,
+            "ScalingLimited",
+            False,
+            "DesiredWithinRange",
+            "the desired count is within the acceptable range",
+            now,
         )
     status["conditions"] = [
+        _condition(previous, "AbleToScale", True, "ReadyForNewScale", "recommended size matches current size", now),
         _condition(
-            previous, "AbleToScale", True, "ReadyForNewScale", "recommended size matches current size", now
-        ),
-        _condition(
-            previous, "ScalingActive", True, "ValidMetricFound",
-            "the HPA was able to successfully calculate a replica count", now,
+            previous,
+            "ScalingActive",
+            True,
+            "ValidMetricFound",
+            "the HPA was able to successfully calculate a replica count",
+            now,
         ),
         limited,
     ]

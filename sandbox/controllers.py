@@ -213,8 +213,8 @@ class ControllerSimulator:
                 self._informers[resource.plural] = Informer(
                     self._client, resource.collection, handler, kind=resource.plural
                 )
-            for resource, _ in watched:
-                await self._informers[resource.plural].start()
+            for informer in self._informers.values():
+                await informer.start()
         except BaseException:
             await self.stop()
             raise
@@ -393,7 +393,7 @@ class ControllerSimulator:
         if (cronjob := self._observed(CRONJOBS, key)) is None:
             return
         plan = plan_cronjob(cronjob, self._children_of(cronjob, JOBS.plural), time.time())
-        await self._apply(CRONJOBS, cronjob, plan)
+        await self._apply(CRONJOBS, cronjob, plan, children=JOBS)
 
     async def _sync_statefulset(self, key: ObjectKey) -> None:
         if (sts := self._observed(STATEFULSETS, key)) is None:
@@ -464,7 +464,13 @@ class ControllerSimulator:
     # -- writes --
 
     async def _apply(
-        self, resource: Resource, obj: JsonDict, plan: ControllerPlan, *, propagation: str = "Background"
+        self,
+        resource: Resource,
+        obj: JsonDict,
+        plan: ControllerPlan,
+        *,
+        children: Resource = PODS,
+        propagation: str = "Background",
     ) -> None:
         """Make the plan's writes in order: creates, deletes, the object's patch, its status, its deletion."""
         client = self._http
@@ -483,8 +489,8 @@ class ControllerSimulator:
             if (informer := self._informers.get(target.plural)) is not None:
                 informer.store(response.json())
         for victim in plan.delete:
-            target = _BY_KIND[str(victim.get("kind") or "Pod")]
-            await self._delete(target, victim)
+            # A list's items may carry no kind; the controller's children are of one kind each.
+            await self._delete(_BY_KIND.get(str(victim.get("kind") or ""), children), victim)
         if plan.patch is not None:
             response = await client.patch(resource.path(*key), json=plan.patch, headers=MERGE_PATCH)
             if response.status_code == 404:

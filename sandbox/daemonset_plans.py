@@ -52,9 +52,7 @@ def _new_pod(ds: Mapping[str, Any], node: str, revision: str) -> JsonDict:
     affinity = copy.deepcopy(spec.get("affinity") or {})
     affinity["nodeAffinity"] = {
         "requiredDuringSchedulingIgnoredDuringExecution": {
-            "nodeSelectorTerms": [
-                {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
-            ]
+            "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}]
         }
     }
     spec["affinity"] = affinity

@@ -172,9 +172,7 @@ def plan_job(
                 plan.wake_at(retry_at)
                 missing = 0
         for _ in range(missing):
-            plan.create.append(
-                template_pod(job, controller_ref(job, "Job", "batch/v1"), labels=job_labels(job))
-            )
+            plan.create.append(template_pod(job, controller_ref(job, "Job", "batch/v1"), labels=job_labels(job)))
     status.pop("active", None)
     status.pop("succeeded", None)
     status.pop("failed", None)

@@ -126,11 +126,14 @@ def kubelet_step(
     """The status the kubelet reports for `pod`, `elapsed` seconds after it first saw it, at epoch `now`.
 
     `ready_delay` is how long the containers take to start (None: they never do). Finished pods (Succeeded,
-    Failed) are never changed again, as on a real node.
+    Failed) and running long-lived pods (restartPolicy Always) are not changed again.
     """
-    if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-        return KubeletStep(None, None)
+    phase = (pod.get("status") or {}).get("phase")
     policy = restart_policy(pod)
+    # A long-running pod's Running report is final (Ready, never Ready, or crash-looping): whoever wrote it,
+    # the kubelet leaves it, as it leaves a finished pod.
+    if phase in ("Succeeded", "Failed") or (phase == "Running" and policy == "Always"):
+        return KubeletStep(None, None)
     if ready_delay is None or elapsed < ready_delay:
         wake = ready_delay if ready_delay is not None else None
         if _current_stage(pod) == _Stage("Pending", "waiting", False, 0):

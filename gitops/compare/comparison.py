@@ -151,8 +151,15 @@ def compare_app(
 
     placed: dict[ResourceKey, JsonObject] = {}
     skipped: dict[ResourceKey, JsonObject] = {}
+    # Hooks named by generateName share one key (an empty name); each is its own resource all the same.
+    unnamed_hooks: list[tuple[ResourceKey, JsonObject]] = []
     for target in targets:
         key, target = _placed(target, namespaced)
+        if not key.name and is_hook(target):
+            unnamed_hooks.append(
+                (key, with_tracking(target, app_name, tracking_method, installation_id=installation_id))
+            )
+            continue
         if key in placed or key in skipped:
             conditions.append(
                 _condition(
@@ -182,6 +189,9 @@ def compare_app(
         ResourceComparison(key, target, live.get(key), "", False, False, sync_wave(target), "", None)
         for key, target in skipped.items()
     ]
+    results.extend(
+        ResourceComparison(key, hook, None, "", True, False, sync_wave(hook), "", None) for key, hook in unnamed_hooks
+    )
     for key in sorted(keys):
         wanted, live_obj = placed.get(key), live.get(key)
         if live_obj is not None and wanted is not None:

@@ -79,7 +79,8 @@ def _by_name(items: Sequence[Any]) -> dict[Any, Any] | None:
 def merge(live: Any, target: Any, applied: Any = _MISSING, *, keep_extra_items: bool) -> Any:
     """``live`` with ``target`` applied; fields in ``applied`` (last-applied) but no longer in target are removed.
 
-    ``keep_extra_items`` keeps live list items the target does not name (unless last-applied had them).
+    The result shares the subtrees the target does not touch with ``live``. ``keep_extra_items`` keeps live list
+    items the target does not name (unless last-applied had them).
     """
     if isinstance(target, dict) and isinstance(live, dict):
         result = dict(live)
@@ -154,7 +155,8 @@ def diff(
     if norm_target is None or norm_live is None:
         return DiffResult(True, norm_live, norm_target, errors)
     if server_side:
-        predicted = merge(norm_live, norm_target, keep_extra_items=True)
+        # merge() shares the subtrees the target leaves alone with live; deleting from them must not touch live.
+        predicted = copy_tree(merge(norm_live, norm_target, keep_extra_items=True))
         # Fields we applied before and the target no longer sets are removed by the next apply.
         for path in manager_paths(live or {}, {manager}, operation="Apply"):
             if not has_path(norm_target, path):
@@ -197,6 +199,21 @@ def mask_secrets(live: JsonObject | None, predicted: JsonObject | None) -> tuple
     return masked[0], masked[1]
 
 
+def _without_last_applied(obj: JsonObject | None) -> JsonObject | None:
+    """``obj`` without the last-applied annotation (a copy of the path to it; the rest is shared, not changed)."""
+    if obj is None or not isinstance(obj.get("metadata"), dict):
+        return obj
+    metadata: JsonObject = obj["metadata"]
+    annotations = metadata.get("annotations")
+    if not isinstance(annotations, dict) or LAST_APPLIED_ANNOTATION not in annotations:
+        return obj
+    kept = {key: value for key, value in annotations.items() if key != LAST_APPLIED_ANNOTATION}
+    new_metadata = {key: value for key, value in metadata.items() if key != "annotations"}
+    if kept:
+        new_metadata["annotations"] = kept
+    return {**obj, "metadata": new_metadata}
+
+
 def _yaml_lines(obj: JsonObject | None) -> list[str]:
     if obj is None:
         return []
@@ -208,10 +225,7 @@ def diff_text(result: DiffResult, *, label: str = "") -> str:
     if not result.modified:
         return ""
     live, predicted = mask_secrets(result.normalized_live, result.predicted_live)
-    for obj in (live, predicted):
-        annotations = ((obj or {}).get("metadata") or {}).get("annotations")
-        if isinstance(annotations, dict):
-            annotations.pop(LAST_APPLIED_ANNOTATION, None)
+    live, predicted = _without_last_applied(live), _without_last_applied(predicted)
     prefix = f"{label} " if label else ""
     lines = difflib.unified_diff(
         _yaml_lines(live), _yaml_lines(predicted), fromfile=f"{prefix}(live)", tofile=f"{prefix}(target)"

@@ -129,3 +129,17 @@ def delete_path(obj: Any, path: FieldPath) -> bool:
     container, key = slot
     del container[key]
     return True
+
+
+def concrete_path(obj: Any, path: FieldPath) -> list[str | int] | None:
+    """``path`` as the dict keys and list indices that reach it in ``obj``, or None when ``obj`` lacks it."""
+    steps: list[str | int] = []
+    current = obj
+    for step in path:
+        slot = _child_slot(current, step)
+        if slot is None:
+            return None
+        container, key = slot
+        steps.append(key)
+        current = container[key]
+    return steps

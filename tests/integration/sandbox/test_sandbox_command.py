@@ -178,3 +178,38 @@ def test_an_unwritable_kubeconfig_is_one_line_and_status_one(tmp_path: Path) -> 
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("rollouts sandbox: cannot write the kubeconfig")
+
+
+FAILING_JOB = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+spec:
+  backoffLimit: 1
+  template:
+    metadata:
+      annotations: {sandbox.rollouts/exit-code: "1"}
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: migrate, image: "migrate:1"}
+"""
+
+
+@needs_kubectl
+def test_nodes_option_registers_nodes_and_kubectl_waits_for_a_failing_job(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    process = start_sandbox(kubeconfig, "--nodes", "3")
+    try:
+        wait_for_kubeconfig(process, kubeconfig)
+        names = kubectl(kubeconfig, "get", "nodes", "-o", "name").split()
+        assert names == ["node/sandbox-node", "node/sandbox-node-2", "node/sandbox-node-3"]
+        kubectl(kubeconfig, "apply", "--validate=false", "-f", "-", stdin=FAILING_JOB)
+        kubectl(kubeconfig, "wait", "--for=condition=Failed", "job/migrate", "--timeout=60s")
+        reason = kubectl(
+            kubeconfig, "get", "job", "migrate", "-o", 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}'
+        )
+        assert reason == "BackoffLimitExceeded"
+    finally:
+        interrupt(process)

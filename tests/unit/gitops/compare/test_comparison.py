@@ -255,3 +255,30 @@ def test_prune_candidate_keeps_its_wave_for_the_planner_but_not_in_status() -> N
     comparison = compare_app(APP, [], live_map(removed))
     assert comparison.resources[0].sync_wave == 3
     assert "syncWave" not in resource_status_entries(comparison)[0]
+
+
+def test_hooks_named_by_generate_name_are_each_listed() -> None:
+    """Hooks with only generateName (named at sync time) share an empty name; each is still a hook of the app."""
+    hooks = [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {
+                "generateName": prefix,
+                "namespace": "shop",
+                "annotations": {"argocd.argoproj.io/hook": phase},
+            },
+        }
+        for prefix, phase in (("migrate-", "PreSync"), ("smoke-", "PostSync"))
+    ]
+    comparison = compare_app(APP, hooks, {})
+    assert [r.target["metadata"]["generateName"] for r in comparison.resources] == ["migrate-", "smoke-"]  # type: ignore[index]
+    assert all(r.hook and r.status == "" for r in comparison.resources)
+    assert comparison.conditions == ()
+
+
+def test_repeated_resource_is_warned_about() -> None:
+    """Argo CD RepeatedResourceWarning: the same resource twice among the targets."""
+    comparison = compare_app(APP, [config_map("settings"), config_map("settings")], {})
+    assert [c["type"] for c in comparison.conditions] == ["RepeatedResourceWarning"]
+    assert len(comparison.resources) == 1

@@ -152,6 +152,16 @@ def test_ssa_field_we_own_and_no_longer_set_is_removed() -> None:
     assert "minReadySeconds" not in result.predicted_live["spec"]
 
 
+def test_ssa_nested_field_under_a_dropped_subtree_is_removed() -> None:
+    """SSA: dropping a whole subtree from the target removes the leaves we owned in it (and live is not altered)."""
+    live = as_live(deployment(strategy={"rollingUpdate": {"maxSurge": 2}}))
+    live = managed(live, "argocd-controller", {"f:spec": {"f:strategy": {"f:rollingUpdate": {"f:maxSurge": {}}}}})
+    result = diff(deployment(), live, server_side=True)
+    assert result.modified is True
+    assert result.normalized_live is not None
+    assert result.normalized_live["spec"]["strategy"] == {"rollingUpdate": {"maxSurge": 2}}
+
+
 def test_ssa_field_another_manager_owns_stays_when_the_target_drops_it() -> None:
     """SSA: a field we never owned is not removed, so its absence from the target is not a difference."""
     target = deployment()
@@ -230,3 +240,12 @@ def test_secret_string_data_equal_to_live_data_is_in_sync() -> None:
 def test_unmodified_resource_has_no_diff_text() -> None:
     target = deployment()
     assert diff_text(diff(target, as_live(target))) == ""
+
+
+def test_diff_text_leaves_the_result_unchanged() -> None:
+    """Printing a diff drops the last-applied annotation from the text only, not from the result."""
+    previous = deployment(minReadySeconds=5)
+    result = diff(deployment(), as_live(previous, applied=previous))
+    assert LAST_APPLIED_ANNOTATION not in diff_text(result)
+    assert result.normalized_live is not None
+    assert LAST_APPLIED_ANNOTATION in result.normalized_live["metadata"]["annotations"]
