@@ -20,6 +20,7 @@ from typing import Any, Final, Self
 
 import httpx
 
+from kube.work_queue import WorkQueue
 from sandbox.autoscaler_plans import plan_hpa, target_reference
 from sandbox.controller_plans import ControllerPlan
 from sandbox.cronjob_plans import plan_cronjob
@@ -30,7 +31,6 @@ from sandbox.kubelet_plans import is_simulated
 from sandbox.network_plans import load_balancer_address, plan_ingress, plan_service
 from sandbox.statefulset_plans import plan_statefulset
 from sandbox.storage_plans import plan_claim, plan_volume, volume_name
-from sandbox.work_queue import WorkQueue
 from sandbox.workload_plans import HOST_IP, NODE_NAME, controller_uid
 from sandbox.workload_status import JsonDict, format_timestamp, status_patch
 
@@ -209,7 +209,7 @@ class ControllerSimulator:
                 (PODS, self._on_pod),
             ]
             for resource, handler in watched:
-                self._queues[resource.plural] = WorkQueue()
+                self._queues[resource.plural] = WorkQueue(backoff_base=0.05, backoff_max=5.0)
                 self._informers[resource.plural] = Informer(
                     self._client, resource.collection, handler, kind=resource.plural
                 )
@@ -370,7 +370,7 @@ class ControllerSimulator:
                 raise
             except Exception as error:
                 logger.warning("sync of %s/%s failed, retrying: %s", key[0], key[1], error)
-                queue.add_rate_limited(key)
+                queue.add_after(key, queue.backoff(key))
             finally:
                 queue.done(key)
 

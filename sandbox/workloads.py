@@ -21,9 +21,9 @@ from typing import Final, Self
 
 import httpx
 
+from kube.work_queue import WorkQueue
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.kubelet_plans import is_simulated, kubelet_step, pod_outcome
-from sandbox.work_queue import WorkQueue
 from sandbox.workload_plans import (
     controller_uid,
     plan_deployment,
@@ -89,9 +89,11 @@ class WorkloadSimulator:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
 
-        self._pods_queue: WorkQueue[ObjectKey] = WorkQueue()
-        self._rs_queue: WorkQueue[ObjectKey] = WorkQueue()
-        self._deployment_queue: WorkQueue[ObjectKey] = WorkQueue()
+        # A failed sync is retried quickly: the simulator stands in for kubelets and built-in controllers,
+        # which retry within seconds, not minutes.
+        self._pods_queue: WorkQueue[ObjectKey] = WorkQueue(backoff_base=0.05, backoff_max=5.0)
+        self._rs_queue: WorkQueue[ObjectKey] = WorkQueue(backoff_base=0.05, backoff_max=5.0)
+        self._deployment_queue: WorkQueue[ObjectKey] = WorkQueue(backoff_base=0.05, backoff_max=5.0)
 
         # Indexes that keep every pass proportional to the object it handles, not to the cluster.
         self._pods_by_owner: dict[str, set[ObjectKey]] = {}
@@ -249,7 +251,7 @@ class WorkloadSimulator:
                 raise
             except Exception as error:
                 logger.warning("sync of %s/%s failed, retrying: %s", key[0], key[1], error)
-                queue.add_rate_limited(key)
+                queue.add_after(key, queue.backoff(key))
             finally:
                 queue.done(key)
 

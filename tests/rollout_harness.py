@@ -302,7 +302,7 @@ class RolloutCluster:
 
     def resync(self) -> None:
         """Force the periodic resync now."""
-        self.controller_thread.call_soon(self.controller.resync)
+        self.controller_thread.call_soon(self.controller.runner.resync)
 
     def passes(self, namespace: str, name: str) -> float:
         """Reconcile passes of one Rollout so far (from the controller's own histogram)."""
@@ -365,7 +365,7 @@ class RolloutCluster:
             now = time.monotonic()
             if count != last_count:
                 last_count, last_change = count, now
-            return now - last_change >= quiet and controller.queue.idle and controller.events.idle
+            return now - last_change >= quiet and controller.runner.idle and controller.events.idle
 
         self.wait_for(settled, f"{namespace} to settle", timeout)
 
@@ -397,7 +397,7 @@ class RolloutCluster:
         """What the controller knows of a Rollout, for failure messages."""
         controller = self.controller
         cached = controller.cache.get(ROLLOUTS, namespace, name)
-        queue = controller.queue
+        queue = controller.runner.queue
         return (
             f"controller: cached={'rv ' + str(cached['metadata'].get('resourceVersion')) if cached else 'no'} "
             f"passes={self.passes(namespace, name):g} queued={len(queue)} idle={queue.idle} "

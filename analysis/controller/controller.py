@@ -13,7 +13,6 @@ loop, and each measurement has a timeout.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any, Final
@@ -26,18 +25,17 @@ from analysis.controller.reconciler import Clock, RunReconciler, utc_now
 from analysis.providers.base import provider_for
 from analysis.runner.measure import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory
 from kube.client import AsyncKubeClient
+from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, RunnerOptions
 from kube.errors import ApiError, NotFound
 from kube.events import EventRecorder
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_RUNS
-from kube.work_queue import WorkQueue
 
 logger = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
 
 DEFAULT_WORKERS: Final = 30  # Argo's --analysis-threads
-DEFAULT_RESYNC_SECONDS: Final = 15 * 60.0  # Argo's resync period
 
 
 @dataclass(frozen=True)
@@ -67,12 +65,10 @@ class AnalysisController:
         self.options = options if options is not None else AnalysisOptions()
         self.client = client
         self.cache = RunCache()
-        self.queue: WorkQueue[ObjectKey] = WorkQueue()
         self.metrics = AnalysisMetrics(registry)
         self.events = EventRecorder(client)
         self.reconciler = RunReconciler(
             cache=self.cache,
-            queue=self.queue,
             client=client,
             events=self.events,
             metrics=self.metrics,
@@ -80,10 +76,13 @@ class AnalysisController:
             providers=providers,
             measurement_timeout=self.options.measurement_timeout,
         )
-        self._workers: asyncio.Task[None] | None = None
-        self._resync_timer: asyncio.TimerHandle | None = None
+        self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
+            RunnerOptions("analysis run", self.options.workers, self.options.resync_seconds),
+            self.reconciler.reconcile,
+            self.cache.run_keys,
+            self.metrics,
+        )
         self.cache_synced = asyncio.Event()  # set once start() has filled the cache
-        self._stopped = False
 
     # -- input -------------------------------------------------------------------------------------------
 
@@ -95,18 +94,13 @@ class AnalysisController:
         cached = self.cache.get(key)
         if cached is not None:
             self.metrics.observe_run(cached)
-        self.queue.add(key)
+        self.runner.add(key)
 
     def observe_job(self, event_type: str | None, job: JsonObject) -> None:
         """A watch event of a Job: wake the run it belongs to when the Job has just finished."""
         key = self.cache.observe_job(event_type, job)
         if key is not None:
-            self.queue.add(key)
-
-    def resync(self) -> None:
-        """Queue every known run, as the periodic resync does (a run with nothing due writes nothing)."""
-        for key in self.cache.run_keys():
-            self.queue.add(key)
+            self.runner.add(key)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -121,31 +115,18 @@ class AnalysisController:
 
     def start_workers(self) -> None:
         """Queue every run, start the workers and the resync timer. Idempotent; nothing once stopped."""
-        if self._workers is not None or self._stopped:
+        if self.runner.started:
             return
-        self.resync()
-        self._workers = asyncio.get_running_loop().create_task(
-            self.queue.serve(self.reconciler.reconcile, self.options.workers, name="analysis worker"),
-            name="analysis workers",
-        )
-        self._schedule_resync()
-        logger.info(
-            "analysis controller started: %d workers, %d runs cached, resync every %gs",
-            self.options.workers, len(self.cache), self.options.resync_seconds,
-        )
+        self.runner.start()
+        if self.runner.started:
+            logger.info(
+                "analysis controller started: %d workers, %d runs cached, resync every %gs",
+                self.options.workers, len(self.cache), self.options.resync_seconds,
+            )
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight is cancelled; the next start measures again) and the timers."""
-        self._stopped = True
-        self.queue.close()
-        if self._resync_timer is not None:
-            self._resync_timer.cancel()
-            self._resync_timer = None
-        workers, self._workers = self._workers, None
-        if workers is not None:
-            workers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await workers
+        await self.runner.stop()
         await self.events.drain()
 
     async def prime_cache(self) -> None:
@@ -164,13 +145,3 @@ class AnalysisController:
                 continue
             for run in runs:
                 self.observe_run(None, run)
-
-    def _schedule_resync(self) -> None:
-        if self.options.resync_seconds > 0:
-            self._resync_timer = asyncio.get_running_loop().call_later(
-                self.options.resync_seconds, self._resync_due
-            )
-
-    def _resync_due(self) -> None:
-        self.resync()
-        self._schedule_resync()

@@ -9,7 +9,6 @@ ReplicaSets would create one that exists). The watch (kopf) then keeps the cache
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,11 +16,11 @@ from typing import Any, Final
 
 from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
 from kube.client import AsyncKubeClient
+from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, RunnerOptions
 from kube.errors import ApiError, NotFound
 from kube.events import EventRecorder
 from kube.metrics_export import MetricsServer, Probe
 from kube.resources import ResourceKind
-from kube.work_queue import WorkQueue
 from rollouts.controller.cache import ObjectCache, RolloutKey, watched_kinds
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
@@ -32,7 +31,6 @@ logger = logging.getLogger(__name__)
 JsonObject = dict[str, Any]
 
 DEFAULT_WORKERS: Final = 10  # Argo's --rollout-threads
-DEFAULT_RESYNC_SECONDS: Final = 15 * 60.0  # Argo's rollout resync period
 DEFAULT_METRICS_PORT: Final = 8090
 
 
@@ -67,35 +65,27 @@ class RolloutController:
         self.options = options if options is not None else ControllerOptions()
         self.client = client
         self.cache = ObjectCache()
-        self.queue: WorkQueue[RolloutKey] = WorkQueue()
         self.metrics = metrics if metrics is not None else ControllerMetrics()
         self.events = EventRecorder(client, self.metrics)
         self.executor = PlanExecutor(client, self.cache, self.events)
         self.reconciler = Reconciler(
-            cache=self.cache,
-            queue=self.queue,
-            executor=self.executor,
-            metrics=self.metrics,
-            decide=decide,
-            clock=clock,
+            cache=self.cache, executor=self.executor, metrics=self.metrics, decide=decide, clock=clock
+        )
+        self.runner: ControllerRunner[RolloutKey] = ControllerRunner(
+            RunnerOptions("rollout", self.options.workers, self.options.resync_seconds),
+            self.reconciler.reconcile,
+            self.cache.rollout_keys,
+            self.metrics,
         )
         self.metrics_server: MetricsServer | None = None
-        self._workers: asyncio.Task[None] | None = None
-        self._resync_timer: asyncio.TimerHandle | None = None
         self.cache_synced = asyncio.Event()  # set once start() has filled the cache
-        self._stopped = False
 
     # -- input -------------------------------------------------------------------------------------------
 
     def observe(self, kind: ResourceKind, event_type: str | None, obj: JsonObject) -> None:
         """A watch event: update the cache and queue the Rollouts it concerns."""
         for key in self.cache.observe(kind, event_type, obj):
-            self.queue.add(key)
-
-    def resync(self) -> None:
-        """Queue every known Rollout, as the periodic resync does (level-triggered: a no-op if all is well)."""
-        for key in self.cache.rollout_keys():
-            self.queue.add(key)
+            self.runner.add(key)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -113,31 +103,18 @@ class RolloutController:
     def start_workers(self) -> None:
         """Queue every Rollout, start the workers and the resync timer. Idempotent; nothing once stopped (a
         leadership won during shutdown must not start writing)."""
-        if self._workers is not None or self._stopped:
+        if self.runner.started:
             return
-        self.resync()
-        self._workers = asyncio.get_running_loop().create_task(
-            self.queue.serve(self.reconciler.reconcile, self.options.workers, name="rollout worker"),
-            name="rollout workers",
-        )
-        self._schedule_resync()
-        logger.info(
-            "rollout controller started: %d workers, %d objects cached, resync every %gs",
-            self.options.workers, len(self.cache), self.options.resync_seconds,
-        )
+        self.runner.start()
+        if self.runner.started:
+            logger.info(
+                "rollout controller started: %d workers, %d objects cached, resync every %gs",
+                self.options.workers, len(self.cache), self.options.resync_seconds,
+            )
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight is cancelled; its writes are idempotent) and everything else."""
-        self._stopped = True
-        self.queue.close()
-        if self._resync_timer is not None:
-            self._resync_timer.cancel()
-            self._resync_timer = None
-        workers, self._workers = self._workers, None
-        if workers is not None:
-            workers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await workers
+        await self.runner.stop()
         await self.events.drain()
         if self.metrics_server is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.metrics_server.close)
@@ -169,13 +146,3 @@ class RolloutController:
                     continue
                 for obj in objects:
                     self.cache.observe(kind, None, obj)
-
-    def _schedule_resync(self) -> None:
-        if self.options.resync_seconds > 0:
-            self._resync_timer = asyncio.get_running_loop().call_later(
-                self.options.resync_seconds, self._resync_due
-            )
-
-    def _resync_due(self) -> None:
-        self.resync()
-        self._schedule_resync()

@@ -27,17 +27,12 @@ from gitops.controller.controller import AppController, AppControllerOptions
 from gitops.controller.handlers import register_handlers as register_application_handlers
 from gitops.controller.metrics import AppMetrics
 from kube.client import AsyncKubeClient, KubeClient, load_api_client
+from kube.controller_runner import DEFAULT_RESYNC_SECONDS
 from kube.errors import ApiError, KubeError, NotFound
 from kube.kopf_operator import configure_settings, connection_info
 from kube.leader_election import KubeLeaseStore, LeaderElectionConfig, LeaderElector, LeaderMetric
 from kube.resources import ROLLOUTS
-from rollouts.controller.controller import (
-    DEFAULT_METRICS_PORT,
-    DEFAULT_RESYNC_SECONDS,
-    DEFAULT_WORKERS,
-    ControllerOptions,
-    RolloutController,
-)
+from rollouts.controller.controller import DEFAULT_METRICS_PORT, DEFAULT_WORKERS, ControllerOptions, RolloutController
 from rollouts.controller.handlers import register_handlers
 from rollouts.controller.leadership import Leadership, WorkerPool, process_probes
 from rollouts.controller.reconciler import Decide

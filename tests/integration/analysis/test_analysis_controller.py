@@ -107,7 +107,7 @@ def reconcile_passes(cluster: RolloutCluster, namespace: str, name: str) -> floa
 
 
 def analysis_idle(cluster: RolloutCluster) -> bool:
-    return cluster.analysis.queue.idle and cluster.analysis.events.idle
+    return cluster.analysis.runner.idle and cluster.analysis.events.idle
 
 
 async def eventually(check: Callable[[], T], what: str, timeout: float = 10.0) -> T:
@@ -263,7 +263,7 @@ async def test_a_resync_of_a_completed_run_writes_nothing(
     await eventually(lambda: analysis_idle(cluster), "the analysis controller to be idle")
     mark, passes = cluster.request_mark(), reconcile_passes(cluster, namespace, "done")
 
-    cluster.controller_thread.call_soon(cluster.analysis.resync)
+    cluster.controller_thread.call_soon(cluster.analysis.runner.resync)
 
     await eventually(lambda: reconcile_passes(cluster, namespace, "done") > passes, "the resync's pass")
     await eventually(lambda: analysis_idle(cluster), "the analysis controller to be idle")

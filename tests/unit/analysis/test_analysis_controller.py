@@ -14,11 +14,12 @@ from analysis.controller.cache import RunCache
 from analysis.controller.controller import AnalysisController
 from analysis.controller.handlers import register_handlers
 from analysis.controller.metrics import AnalysisMetrics, provider_type
-from analysis.controller.reconciler import TRANSIENT_RETRY_SECONDS, RunReconciler
+from analysis.controller.reconciler import RunReconciler
 from analysis.providers.base import MeasurementContext, ProviderResult
 from analysis.providers.job import metrics_awaiting
 from analysis.runner.lifecycle import decide_run
 from kube.client import AsyncKubeClient
+from kube.controller_runner import TRANSIENT_RETRY_SECONDS, ControllerRunner, RunnerOptions
 from kube.errors import Conflict, Unreachable
 from kube.events import EventRecorder
 from kube.object_meta import ObjectKey
@@ -208,23 +209,26 @@ class SteadyProvider:
         return None
 
 
-def reconciler_for(run: JsonObject, provider: SteadyProvider) -> tuple[RunReconciler, RunCache, WorkQueue[ObjectKey],
-                                                                      AnalysisMetrics, FakeClient]:
+def reconciler_for(run: JsonObject, provider: SteadyProvider) -> tuple[
+    ControllerRunner[ObjectKey], RunCache, WorkQueue[ObjectKey], AnalysisMetrics, FakeClient
+]:
+    """The RunReconciler behind the runner the controller uses (its passes called directly, as a worker would)."""
     client = FakeClient(run)
     fake = cast(AsyncKubeClient, client)
-    cache, queue, metrics = RunCache(), WorkQueue[ObjectKey](), AnalysisMetrics()
+    cache, metrics = RunCache(), AnalysisMetrics()
     cache.observe_run(None, run)
     reconciler = RunReconciler(
-        cache=cache, queue=queue, client=fake, events=EventRecorder(fake), metrics=metrics, clock=lambda: T0,
+        cache=cache, client=fake, events=EventRecorder(fake), metrics=metrics, clock=lambda: T0,
         providers=lambda metric, *, kube: provider,
     )
-    return reconciler, cache, queue, metrics, client
+    runner = ControllerRunner(RunnerOptions("analysis run", 1), reconciler.reconcile, cache.run_keys, metrics)
+    return runner, cache, runner.queue, metrics, client
 
 
 async def test_a_pass_writes_the_status_with_the_observed_version_then_posts_the_events() -> None:
     run = with_version(analysis_run(metric("m", successCondition="result >= 0.95")), "7")
-    reconciler, cache, queue, _, client = reconciler_for(run, SteadyProvider(0.99))
-    await reconciler.reconcile(KEY)
+    runner, cache, queue, _, client = reconciler_for(run, SteadyProvider(0.99))
+    await runner.process(KEY)
     await asyncio.sleep(0)  # the Events are posted on tasks of their own
 
     (status_write,) = client.writes("analysisruns")
@@ -239,19 +243,19 @@ async def test_a_pass_writes_the_status_with_the_observed_version_then_posts_the
 async def test_a_pass_over_a_completed_run_writes_nothing_and_measures_nothing() -> None:
     run = analysis_run(metric("m"), status={"phase": "Successful", "startedAt": stamp(0), "completedAt": stamp(1)})
     provider = SteadyProvider(1)
-    reconciler, _, _, metrics, client = reconciler_for(run, provider)
-    await reconciler.reconcile(KEY)
+    runner, _, _, metrics, client = reconciler_for(run, provider)
+    await runner.process(KEY)
     assert client.calls == [] and provider.calls == 0
     assert metrics.registry.get_sample_value("analysis_run_reconcile_count", {"namespace": "default", "name": "run"})
 
 
 async def test_a_conflict_is_retried_soon_with_the_finished_jobs_kept_for_the_retry() -> None:
     run = with_version(job_run(), "7")
-    reconciler, cache, queue, metrics, client = reconciler_for(run, SteadyProvider(1))
+    runner, cache, queue, metrics, client = reconciler_for(run, SteadyProvider(1))
     client.failure = Conflict(409, "Conflict", "the object has been modified")
     cache.observe_job("MODIFIED", job(condition="Complete"))
     loop = asyncio.get_running_loop()
-    await reconciler.reconcile(KEY)
+    await runner.process(KEY)
 
     assert client.writes("events") == []  # what was not written is not announced
     wake_up = queue.scheduled(KEY)
@@ -262,20 +266,20 @@ async def test_a_conflict_is_retried_soon_with_the_finished_jobs_kept_for_the_re
 
 
 async def test_a_failed_write_is_counted_and_backed_off() -> None:
-    reconciler, _, queue, metrics, client = reconciler_for(analysis_run(metric("m")), SteadyProvider(1))
+    runner, _, queue, metrics, client = reconciler_for(analysis_run(metric("m")), SteadyProvider(1))
     client.failure = Unreachable("cannot reach the Kubernetes API")
-    await reconciler.reconcile(KEY)
+    await runner.process(KEY)
     errors = metrics.registry.get_sample_value("analysis_run_reconcile_error", {"namespace": "default", "name": "run"})
     assert errors == 1
     assert queue.scheduled(KEY) is not None
 
 
 async def test_a_deleted_run_loses_its_series_and_its_wake_up() -> None:
-    reconciler, cache, queue, metrics, _ = reconciler_for(analysis_run(metric("m")), SteadyProvider(1))
+    runner, cache, queue, metrics, _ = reconciler_for(analysis_run(metric("m")), SteadyProvider(1))
     metrics.observe_run(cache.get(KEY) or {})
     queue.add_after(KEY, 60)
     cache.observe_run("DELETED", analysis_run(metric("m")))
-    await reconciler.reconcile(KEY)
+    await runner.process(KEY)
     assert queue.scheduled(KEY) is None
     assert metrics.registry.get_sample_value("analysis_run_info", {"namespace": "default", "name": "run",
                                                                    "phase": "Pending"}) is None
@@ -297,6 +301,6 @@ def test_only_observers_of_runs_and_jobs_are_registered() -> None:
 def test_an_observed_run_is_queued_and_shows_in_the_metrics() -> None:
     controller = AnalysisController(cast(AsyncKubeClient, object()))
     controller.observe_run("ADDED", analysis_run(metric("m")))
-    assert len(controller.queue) == 1
+    assert len(controller.runner.queue) == 1
     labels = {"namespace": "default", "name": "run", "phase": "Pending"}
     assert controller.metrics.registry.get_sample_value("analysis_run_info", labels) == 1

@@ -45,7 +45,7 @@ def test_the_watch_events_feed_the_cache_and_queue() -> None:
     running = controller()
     rollout: dict[str, Any] = {"metadata": {"namespace": "shop", "name": "reviews", "uid": "u"}, "spec": {}}
     running.observe(WATCHED_KINDS[0], None, rollout)
-    assert len(running.queue) == 1
+    assert len(running.runner.queue) == 1
     assert running.cache.snapshot_for("shop", "reviews", datetime.now(UTC)) is not None
 
 

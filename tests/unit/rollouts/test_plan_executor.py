@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 
 from kube.client import AsyncKubeClient
+from kube.controller_runner import TRANSIENT_RETRY_SECONDS, ControllerRunner, RunnerOptions
 from kube.errors import ApiError, Conflict, NotFound, Unreachable
 from kube.events import EventRecorder
 from kube.resources import CRDS, REPLICASETS, ROLLOUTS, SERVICES, ResourceKind
@@ -16,7 +17,7 @@ from kube.work_queue import WorkQueue
 from rollouts.controller.cache import ObjectCache, RolloutKey
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
-from rollouts.controller.reconciler import TRANSIENT_RETRY_SECONDS, Reconciler
+from rollouts.controller.reconciler import Reconciler
 from rollouts.plan import Create, Delete, Event, Patch, Plan
 from rollouts.snapshot import RolloutSnapshot
 
@@ -170,16 +171,21 @@ async def test_a_failed_event_post_is_counted_not_raised() -> None:
 
 
 def reconciler_for(
-    decide: Any, client: FakeClient | None = None, backoff_base: float = 2
-) -> tuple[Reconciler, WorkQueue[RolloutKey], ControllerMetrics, FakeClient]:
+    decide: Any, client: FakeClient | None = None, backoff_base: float = 2, cache: ObjectCache | None = None
+) -> tuple[ControllerRunner[RolloutKey], WorkQueue[RolloutKey], ControllerMetrics, FakeClient]:
+    """The Reconciler behind the runner the controller uses (its passes called directly, as a worker would)."""
     client = client or FakeClient()
-    executor, cache = make(client)
-    queue: WorkQueue[RolloutKey] = WorkQueue(backoff_base=backoff_base, backoff_max=60)
+    if cache is None:
+        executor, cache = make(client)
+    else:
+        executor = PlanExecutor(cast(AsyncKubeClient, client), cache, EventRecorder(cast(AsyncKubeClient, client)))
     metrics = ControllerMetrics()
-    reconciler = Reconciler(
-        cache=cache, queue=queue, executor=executor, metrics=metrics, decide=decide, clock=lambda: NOW
+    reconciler = Reconciler(cache=cache, executor=executor, metrics=metrics, decide=decide, clock=lambda: NOW)
+    runner = ControllerRunner(
+        RunnerOptions("rollout", 1, backoff_base=backoff_base, backoff_max=60),
+        reconciler.reconcile, cache.rollout_keys, metrics,
     )
-    return reconciler, queue, metrics, client
+    return runner, runner.queue, metrics, client
 
 
 def seconds_until(queue: WorkQueue[RolloutKey]) -> float | None:
@@ -194,8 +200,8 @@ async def test_a_plan_with_nothing_to_do_writes_nothing_and_schedules_nothing() 
         seen.append(snapshot)
         return Plan()
 
-    reconciler, queue, metrics, client = reconciler_for(decide)
-    await reconciler.reconcile(KEY)
+    runner, queue, metrics, client = reconciler_for(decide)
+    await runner.process(KEY)
     assert client.calls == []
     assert queue.scheduled(KEY) is None
     assert seen[0].now == NOW and seen[0].rollout["metadata"]["name"] == "reviews"
@@ -204,8 +210,8 @@ async def test_a_plan_with_nothing_to_do_writes_nothing_and_schedules_nothing() 
 
 @pytest.mark.looptime
 async def test_requeue_after_schedules_a_wake_up() -> None:
-    reconciler, queue, _, client = reconciler_for(lambda s: Plan(requeue_after=42))
-    await reconciler.reconcile(KEY)
+    runner, queue, _, client = reconciler_for(lambda s: Plan(requeue_after=42))
+    await runner.process(KEY)
     assert client.calls == []
     assert seconds_until(queue) == pytest.approx(42, abs=0.01)
 
@@ -215,11 +221,11 @@ async def test_a_bug_in_decide_is_counted_and_retried_with_backoff() -> None:
     def decide(snapshot: RolloutSnapshot) -> Plan:
         raise ZeroDivisionError("oops")
 
-    reconciler, queue, metrics, _ = reconciler_for(decide)
-    await reconciler.reconcile(KEY)
+    runner, queue, metrics, _ = reconciler_for(decide)
+    await runner.process(KEY)
     assert seconds_until(queue) == pytest.approx(2, abs=0.01)
     queue.discard(KEY)
-    await reconciler.reconcile(KEY)
+    await runner.process(KEY)
     assert seconds_until(queue) == pytest.approx(2, abs=0.01)  # discard reset the failures
     assert metrics.registry.get_sample_value("rollout_reconcile_error", {"namespace": "shop", "name": "reviews"}) == 2
 
@@ -229,10 +235,10 @@ async def test_a_conflict_retries_soon_without_counting_an_error() -> None:
     client = FakeClient()
     client.failures[("patch", "rollouts")] = Conflict(409, "Conflict", "stale")
     plan = Plan(status_patch={"phase": "Healthy"})
-    reconciler, queue, metrics, _ = reconciler_for(lambda s: plan, client, backoff_base=0.25)
+    runner, queue, metrics, _ = reconciler_for(lambda s: plan, client, backoff_base=0.25)
     delays = []
     for _ in range(5):
-        await reconciler.reconcile(KEY)
+        await runner.process(KEY)
         delay = seconds_until(queue)
         assert delay is not None
         delays.append(delay)
@@ -247,18 +253,22 @@ async def test_a_conflict_retries_soon_without_counting_an_error() -> None:
 async def test_other_write_errors_back_off_and_count() -> None:
     client = FakeClient()
     client.failures[("patch", "rollouts")] = ApiError(500, "InternalError", "boom")
-    reconciler, queue, metrics, _ = reconciler_for(lambda s: Plan(status_patch={"phase": "Healthy"}), client)
-    await reconciler.reconcile(KEY)
+    runner, queue, metrics, _ = reconciler_for(lambda s: Plan(status_patch={"phase": "Healthy"}), client)
+    await runner.process(KEY)
     assert seconds_until(queue) == pytest.approx(2, abs=0.01)
     assert metrics.registry.get_sample_value("rollout_reconcile_error", {"namespace": "shop", "name": "reviews"}) == 1
 
 
 async def test_a_deleted_rollout_loses_its_series_and_timers() -> None:
-    reconciler, queue, metrics, _ = reconciler_for(lambda s: Plan(requeue_after=30, status={"phase": "Healthy"}))
-    await reconciler.reconcile(KEY)
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    runner, queue, metrics, _ = reconciler_for(
+        lambda s: Plan(requeue_after=30, status={"phase": "Healthy"}), cache=cache
+    )
+    await runner.process(KEY)
     assert metrics.registry.get_sample_value("rollout_info_replicas_desired", {"namespace": "shop", "name": "reviews"})
-    reconciler._cache.observe(ROLLOUTS, "DELETED", rollout())
-    await reconciler.reconcile(KEY)
+    cache.observe(ROLLOUTS, "DELETED", rollout())
+    await runner.process(KEY)
     assert queue.scheduled(KEY) is None
     assert metrics.registry.get_sample_value(
         "rollout_info_replicas_desired", {"namespace": "shop", "name": "reviews"}

@@ -1,0 +1,289 @@
+"""The part every controller shares: a keyed work queue drained by workers, the periodic resync, retries with
+backoff, the reconcile-error count, and stop.
+
+A controller supplies a *reconcile* callable, one pass over one key, which returns when to look at the key again
+(``None``: only when a watch event queues it; ``GONE``: the object is gone, forget its timers and series). A pass
+that raises is retried with backoff; the runner tells apart what will pass on its own from what will not:
+
+- a Conflict or NotFound (or a ``PassFailed`` marked transient): the watch is about to deliver the newer object,
+  so the key is retried soon, not counted as an error;
+- any other API error: logged as a warning, counted in the controller's reconcile-error metric, retried with
+  backoff;
+- anything else is a bug in the controller: logged with its traceback, counted, retried with backoff (a fix
+  deployed or the object changed may cure it), and the worker goes on.
+
+Every finished pass is counted in ``passes``, which another thread (a test) can wait on to know that the
+controller has looked at a key since a given moment — the observable that replaces "sleep, then check that
+nothing happened".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Final, Generic, Protocol, TypeVar
+
+from kube.errors import Conflict, KubeError, NotFound
+from kube.work_queue import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX, WorkQueue
+
+logger = logging.getLogger(__name__)
+
+# Argo's resync period for every controller.
+DEFAULT_RESYNC_SECONDS: Final = 15 * 60.0
+# After a Conflict or NotFound the watch is about to deliver the newer object (and queue the key); this is only
+# the backstop in case it does not.
+TRANSIENT_RETRY_SECONDS: Final = 1.0
+# A timer due "now" (a pause that ends in a millisecond) must not become a busy loop.
+MIN_REQUEUE_SECONDS: Final = 0.05
+
+__all__ = [
+    "DEFAULT_BACKOFF_BASE",
+    "DEFAULT_BACKOFF_MAX",
+    "DEFAULT_RESYNC_SECONDS",
+    "GONE",
+    "MIN_REQUEUE_SECONDS",
+    "TRANSIENT_RETRY_SECONDS",
+    "ControllerRunner",
+    "Gone",
+    "PassCounter",
+    "PassFailed",
+    "PassMetrics",
+    "Reconcile",
+    "RunnerOptions",
+]
+
+
+class Gone(enum.Enum):
+    """What a pass returns when its object no longer exists."""
+
+    GONE = "gone"
+
+
+GONE: Final = Gone.GONE
+
+
+class NamespacedKey(Protocol):
+    """A work-queue key naming one object (``ObjectKey``, ``RolloutKey``)."""
+
+    def __hash__(self) -> int: ...
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+K = TypeVar("K", bound=NamespacedKey)
+
+Reconcile = Callable[[K], Awaitable[float | Gone | None]]
+
+
+class PassMetrics(Protocol):
+    """The per-object series a controller keeps about its passes."""
+
+    def observe_reconcile(self, namespace: str, name: str, seconds: float) -> None: ...
+
+    def count_error(self, namespace: str, name: str) -> None: ...
+
+    def forget(self, namespace: str, name: str) -> None: ...
+
+
+class PassFailed(Exception):
+    """A pass that could not finish: ``doing`` says what it was doing, ``transient`` whether it will pass on its own
+    (the runner retries a transient failure soon and does not count it as an error)."""
+
+    def __init__(self, doing: str, cause: BaseException, *, transient: bool) -> None:
+        super().__init__(f"{doing}: {cause}")
+        self.doing = doing
+        self.cause = cause
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """How many workers drain the queue, how often every key is looked at again, and the retry backoff."""
+
+    name: str
+    workers: int
+    resync_seconds: float = DEFAULT_RESYNC_SECONDS
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    backoff_max: float = DEFAULT_BACKOFF_MAX
+
+
+class PassCounter:
+    """Counts passes as they start and finish; safe to read and wait on from another thread.
+
+    ``mark()`` returns the number of passes started so far; ``wait_for_pass(key, mark)`` returns once a pass of
+    ``key`` that started after that mark has finished — proof the controller looked at the state that held at the
+    time of the mark.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._started = 0
+        self._finished = 0
+        self._errors = 0
+        self._latest_finished: dict[object, int] = {}
+
+    def begin(self) -> int:
+        with self._changed:
+            self._started += 1
+            return self._started
+
+    def end(self, key: object, number: int, *, failed: bool) -> None:
+        with self._changed:
+            self._finished += 1
+            self._errors += failed
+            self._latest_finished[key] = max(number, self._latest_finished.get(key, 0))
+            self._changed.notify_all()
+
+    def mark(self) -> int:
+        """How many passes have started so far."""
+        with self._changed:
+            return self._started
+
+    @property
+    def finished(self) -> int:
+        """How many passes have finished, failed ones included."""
+        with self._changed:
+            return self._finished
+
+    @property
+    def errors(self) -> int:
+        """How many passes failed with anything but a transient error."""
+        with self._changed:
+            return self._errors
+
+    def looked_since(self, key: object, mark: int) -> bool:
+        """Whether a pass of ``key`` that started after ``mark`` has finished."""
+        with self._changed:
+            return self._latest_finished.get(key, 0) > mark
+
+    def wait_for_pass(self, key: object, mark: int, timeout: float) -> bool:
+        """Block until a pass of ``key`` started after ``mark`` has finished; False when ``timeout`` ran out."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._latest_finished.get(key, 0) > mark, timeout)
+
+
+class ControllerRunner(Generic[K]):
+    """Owns a controller's work queue, workers and resync timer; all methods but the counter's run on one loop."""
+
+    def __init__(
+        self,
+        options: RunnerOptions,
+        reconcile: Reconcile[K],
+        keys: Callable[[], Iterable[K]],
+        metrics: PassMetrics,
+    ) -> None:
+        self.options = options
+        self.queue: WorkQueue[K] = WorkQueue(backoff_base=options.backoff_base, backoff_max=options.backoff_max)
+        self.passes = PassCounter()
+        self._reconcile = reconcile
+        self._keys = keys
+        self._metrics = metrics
+        self._workers: asyncio.Task[None] | None = None
+        self._resync_timer: asyncio.TimerHandle | None = None
+        self._stopped = False
+
+    @property
+    def started(self) -> bool:
+        return self._workers is not None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing in progress (wake-ups may still be scheduled)."""
+        return self.queue.idle
+
+    def add(self, key: K) -> None:
+        """Queue ``key`` for a pass."""
+        self.queue.add(key)
+
+    def resync(self) -> None:
+        """Queue every known key, as the periodic resync does (level-triggered: a no-op pass if all is well)."""
+        for key in self._keys():
+            self.queue.add(key)
+
+    def start(self) -> None:
+        """Queue every key, start the workers and the resync timer. Idempotent; nothing once stopped (a leadership
+        won during shutdown must not start writing)."""
+        if self._workers is not None or self._stopped:
+            return
+        self.resync()
+        self._workers = asyncio.get_running_loop().create_task(
+            self.queue.serve(self.process, self.options.workers, name=f"{self.options.name} worker"),
+            name=f"{self.options.name} workers",
+        )
+        self._schedule_resync()
+
+    async def stop(self) -> None:
+        """Accept no more keys, cancel the timers and the workers (a pass in flight is cancelled: every pass is
+        idempotent, so the next start simply does it again)."""
+        self._stopped = True
+        self.queue.close()
+        if self._resync_timer is not None:
+            self._resync_timer.cancel()
+            self._resync_timer = None
+        workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await workers
+
+    async def process(self, key: K) -> None:
+        """One pass over ``key``, its outcome turned into the next wake-up; what the workers call."""
+        number = self.passes.begin()
+        started = time.perf_counter()
+        failed = False
+        try:
+            try:
+                outcome = await self._reconcile(key)
+            except Exception as error:  # a worker must survive any pass
+                failed = self._retry(key, error)
+            else:
+                if outcome is GONE:
+                    # Its children go with it (ownerReferences); its series and timers go here.
+                    self.queue.discard(key)
+                    self._metrics.forget(key.namespace, key.name)
+                    return
+                self.queue.forget(key)
+                if outcome is not None:
+                    self.queue.add_after(key, max(outcome, MIN_REQUEUE_SECONDS))
+            self._metrics.observe_reconcile(key.namespace, key.name, time.perf_counter() - started)
+        finally:
+            self.passes.end(key, number, failed=failed)
+
+    def _retry(self, key: K, error: Exception) -> bool:
+        """Log ``error``, count it unless transient, and schedule the retry; True when it counted as an error."""
+        cause: BaseException = error.cause if isinstance(error, PassFailed) else error
+        doing = f"{error.doing}: " if isinstance(error, PassFailed) else ""
+        transient = error.transient if isinstance(error, PassFailed) else isinstance(error, Conflict | NotFound)
+        what = f"{self.options.name} {key}"
+        if transient:
+            logger.info("%s: %s%s; retrying", what, doing, cause)
+            # Soon, but backing off all the same should it keep happening (an object nobody watches).
+            self.queue.add_after(key, max(TRANSIENT_RETRY_SECONDS, self.queue.backoff(key)))
+            return False
+        if isinstance(cause, KubeError):
+            logger.warning("%s: %sfailed: %s", what, doing, cause)
+        else:
+            logger.error("%s: %sfailed", what, doing, exc_info=cause)
+        self._metrics.count_error(key.namespace, key.name)
+        self.queue.add_after(key, self.queue.backoff(key))
+        return True
+
+    def _schedule_resync(self) -> None:
+        if self.options.resync_seconds > 0:
+            self._resync_timer = asyncio.get_running_loop().call_later(
+                self.options.resync_seconds, self._resync_due
+            )
+
+    def _resync_due(self) -> None:
+        self.resync()
+        self._schedule_resync()
