@@ -31,9 +31,9 @@ from gitops.controller.webhook import PushEvent, push_refreshes
 from gitops.controller.webhook_server import WebhookServer, serve_webhook
 from gitops.repo_server import RepoServer
 from kube.client import AsyncKubeClient, KubeClient
+from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
 from kube.events import EventRecorder
 from kube.resources import APPLICATIONS, CONFIGMAPS, SECRETS, ResourceKind
-from kube.work_queue import WorkQueue
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,17 @@ ARGOCD_SECRET: Final = "argocd-secret"
 HEALTH_PREFIX: Final = "resource.customizations.health."
 TRACKING_KEY: Final = "application.resourceTrackingMethod"
 SYNC_TIMEOUT: Final = 30.0
+
+
+@dataclass(frozen=True)
+class AppKey:
+    """An Application by namespace and name: the work queue's key."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,11 @@ class AppController:
         self._lock = threading.Lock()
         self._resources = ApiResources()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.queue: WorkQueue[str] = WorkQueue()
+        # The periodic refresh is a per-Application timer (the pass says when), so the runner's resync is off.
+        self.runner: ControllerRunner[AppKey] = ControllerRunner(
+            RunnerOptions("application", options.workers, resync_seconds=0.0), self._reconcile_key,
+            self._keys, self.metrics,
+        )
         self.cache = LiveCache(client, self._resources, self._owner, self._objects_changed)
         cache_dir = options.cache_dir or Path.home() / ".cache" / "rollouts" / "repositories"
         self.repo_server = repo_server if repo_server is not None else RepoServer(
@@ -110,11 +125,9 @@ class AppController:
             written=self._app_written,
         )
         self._watchers: list[Watcher] = []
-        self._workers: asyncio.Task[None] | None = None
         self.webhook: WebhookServer | None = None
         self.cache_synced = asyncio.Event()  # set once start() has filled the caches
         self._stopped = False
-        self.passes = 0
 
     # -- settings from the controller namespace ---------------------------------------------------------
 
@@ -175,35 +188,22 @@ class AppController:
 
     def start_workers(self) -> None:
         """Serve the webhook, start the workers and queue every Application. Idempotent; nothing once stopped."""
-        if self._workers is not None or self._stopped:
+        if self.runner.started or self._stopped:
             return
-        loop = asyncio.get_running_loop()
         if self.options.webhook_port:
             self.webhook = serve_webhook(self.options.webhook_port, self.options.webhook_address,
                                          secrets=self.webhook_secrets, on_push=self.push)
             logger.info("serving the push webhook on %s:%d/api/webhook", self.options.webhook_address,
                         self.webhook.port)
-        self._workers = loop.create_task(
-            self.queue.serve(self._process, self.options.workers, name="application worker"),
-            name="application workers",
-        )
-        with self._lock:
-            names = list(self._apps)
-        for name in names:
-            self.queue.add(name)
+        self.runner.start()
         logger.info("application controller started: %d applications in %s, %d workers, refresh every %gs",
-                    len(names), self.options.namespace, self.options.workers, self.options.poll_seconds)
+                    len(self._apps), self.options.namespace, self.options.workers, self.options.poll_seconds)
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight finishes on its thread; its writes are idempotent), the watches,
         the webhook; wait for Events being posted."""
         self._stopped = True
-        self.queue.close()
-        workers, self._workers = self._workers, None
-        if workers is not None:
-            workers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await workers
+        await self.runner.stop()
         for watcher in self._watchers:
             watcher.stop()
         self.cache.stop()
@@ -238,7 +238,7 @@ class AppController:
         with self._lock:
             known = [name for name in names if name in self._apps]
         for name in known:
-            loop.call_soon_threadsafe(self.queue.add, name)
+            loop.call_soon_threadsafe(self.runner.add, AppKey(self.options.namespace, name))
 
     def _apps_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
@@ -297,31 +297,29 @@ class AppController:
 
     # -- workers -----------------------------------------------------------------------------------------
 
-    async def _process(self, name: str) -> None:
+    def _keys(self) -> list[AppKey]:
         with self._lock:
-            app = self._apps.get(name)
+            return [AppKey(self.options.namespace, name) for name in self._apps]
+
+    async def _reconcile_key(self, key: AppKey) -> float | Gone | None:
+        """One pass on a worker thread (its I/O blocks), then its Events from the loop; when to look again."""
+        with self._lock:
+            app = self._apps.get(key.name)
         if app is None:
-            self.queue.discard(name)
-            return
+            self.reconciler.forget(key.name)
+            return GONE
         loop = asyncio.get_running_loop()
-        try:
-            result: PassResult = await loop.run_in_executor(self._pass_pool, self.reconciler.reconcile, app)
-        except Exception:
-            logger.exception("application %s: the pass failed", name)
-            self.queue.add_after(name, self.queue.backoff(name))
-            return
-        self.passes += 1
-        self.queue.forget(name)
+        result: PassResult = await loop.run_in_executor(self._pass_pool, self.reconciler.reconcile, app)
         for obj, event in result.events:
             self.events.emit(obj, event)
         if result.forget:
-            self.reconciler.forget(name)
-            return
-        if result.requeue_after is not None:
-            delay = result.requeue_after
-            if delay > 0 and self.options.poll_seconds > 0 and delay >= self.options.poll_seconds * 0.5:
-                delay = poll_delay(name, delay, self.options.poll_jitter_seconds)
-            self.queue.add_after(name, delay)
+            self.reconciler.forget(key.name)
+            return GONE
+        delay = result.requeue_after
+        if delay is not None and delay > 0 and self.options.poll_seconds > 0 and (
+                delay >= self.options.poll_seconds * 0.5):
+            delay = poll_delay(key.name, delay, self.options.poll_jitter_seconds)
+        return delay
 
 
 def _resource_version(obj: JsonObject) -> int:

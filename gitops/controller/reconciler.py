@@ -145,20 +145,9 @@ class AppReconciler:
 
     def reconcile(self, app: JsonObject) -> PassResult:
         """One pass over ``app`` (the cached object); never raises for a problem of the Application itself."""
-        started = time.monotonic()
-        name = str(app["metadata"]["name"])
-        try:
-            if (app.get("metadata") or {}).get("deletionTimestamp"):
-                return self._delete(app)
-            return self._reconcile(app)
-        finally:
-            destination = (app.get("spec") or {}).get("destination") or {}
-            self._metrics.observe_reconcile(
-                str(app["metadata"].get("namespace") or ""),
-                str(destination.get("server") or destination.get("name") or ""),
-                time.monotonic() - started,
-            )
-            logger.debug("reconciled %s in %.3fs", name, time.monotonic() - started)
+        if (app.get("metadata") or {}).get("deletionTimestamp"):
+            return self._delete(app)
+        return self._reconcile(app)
 
     def _reconcile(self, app: JsonObject) -> PassResult:
         name = str(app["metadata"]["name"])
