@@ -47,6 +47,7 @@ from gitops.health import resource_health
 from gitops.models import RESOURCES_FINALIZER
 from gitops.repo_server import RenderError, RepoServer, SourceError
 from gitops.resources import Health, ResourceKey
+from gitops.sync.actions import NAMESPACE
 from gitops.sync.automation import decide_auto_sync
 from gitops.sync.history import append_history
 from gitops.sync.step import ActionResult, SyncAction, plan_sync_step, record_results
@@ -383,7 +384,9 @@ class AppReconciler:
     def _act(self, app_name: str, action: SyncAction, live: Mapping[ResourceKey, JsonObject]) -> ActionResult:
         current = live.get(action.key)
         obj = action.obj
-        if obj is not None and action.kind in ("apply", "create"):
+        # The destination namespace (CreateNamespace=true) is not one of the app's resources: it stays unmarked,
+        # or the next comparison would find a tracked object missing from Git and want to prune it.
+        if obj is not None and action.kind in ("apply", "create") and action.purpose != NAMESPACE:
             # A hook named from its generateName gets its name in the sync step, after the tracking mark was set:
             # mark it again so the mark names the object it sits on (a mismatched one is ignored as a copy).
             obj = with_tracking(obj, app_name, self._settings.tracking_method)

@@ -15,7 +15,7 @@ if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
 from kube.client import KubeClient  # noqa: E402
-from kube.resources import APPLICATIONS, CONFIGMAPS, DEPLOYMENTS, JOBS, SERVICES  # noqa: E402
+from kube.resources import APPLICATIONS, CONFIGMAPS, DEPLOYMENTS, JOBS, NAMESPACES, SERVICES  # noqa: E402
 from sandbox.cluster import SandboxThread  # noqa: E402
 from sandbox.recorder import ChangeRecorder, Resource  # noqa: E402
 from tests.gitops_harness import (  # noqa: E402
@@ -227,3 +227,17 @@ def test_the_refresh_annotation_is_removed_once_the_refresh_is_done(
         "argocd.argoproj.io/refresh": "hard"}}})
     wait_for(lambda: "argocd.argoproj.io/refresh" not in (
         client.get(APPLICATIONS, APP_NAMESPACE, name)["metadata"].get("annotations") or {}), "the annotation gone")
+
+
+def test_create_namespace_creates_the_destination_and_the_app_stays_synced(
+    client: KubeClient, controller: AppControllerThread, namespace: str, tmp_path: Path
+) -> None:
+    """Argo CD (sync-options.md, CreateNamespace=true): the destination namespace is created before the sync; it is
+    not one of the app's resources, so it is never reported as requiring pruning."""
+    repo = repo_with(tmp_path, "guestbook")
+    destination = f"{namespace}-created"
+    name = create(client, application(f"{namespace}-ns", repo.url, "guestbook", namespace=destination,
+                                      sync_options=["CreateNamespace=true"]))
+    status = wait_synced_healthy(client, name)
+    assert client.get_or_none(NAMESPACES, None, destination) is not None
+    assert {r["kind"] for r in status["resources"]} == {"Deployment", "Service"}
