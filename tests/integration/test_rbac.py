@@ -393,15 +393,30 @@ def application_sync(cluster: AuditedCluster, namespace: str, repo_root: Path) -
             "status") == "Healthy"
 
     wait_until(synced, f"application {name} Synced and Healthy")
+    repo.commit({"app/settings.yaml": APP_FILES["app/settings.yaml"].replace("a: b", "a: c"),
+                 "app/web.yaml": APP_FILES["app/web.yaml"].replace("web:1", "web:2")}, "update")
+    refresh(cluster, name)
+
+    def updated() -> bool:
+        web = cluster_get(cluster, DEPLOYMENTS, namespace, "web") or {}
+        settings = cluster_get(cluster, CONFIGMAPS, namespace, "settings") or {}
+        image = web.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [{}])[0].get("image")
+        return image == "web:2" and settings.get("data") == {"a": "c"}
+
+    wait_until(updated, "the new image and settings applied")
     repo.commit({"app/settings.yaml": None}, "drop the ConfigMap")
-    cluster.sandbox.emulator.patch_object(APPLICATIONS.group, APPLICATIONS.version, APPLICATIONS.plural,
-                                          APP_NAMESPACE, name, {"metadata": {"annotations": {
-                                              "argocd.argoproj.io/refresh": "normal"}}})
+    refresh(cluster, name)
     wait_until(lambda: cluster_get(cluster, CONFIGMAPS, namespace, "settings") is None, "the ConfigMap pruned")
     cluster.sandbox.emulator.delete_object(APPLICATIONS.group, APPLICATIONS.version, APPLICATIONS.plural,
                                            APP_NAMESPACE, name)
     wait_until(lambda: cluster_get(cluster, DEPLOYMENTS, namespace, "web") is None, "the cascade deleting web")
     wait_until(lambda: cluster_get(cluster, APPLICATIONS, APP_NAMESPACE, name) is None, "the Application gone")
+
+
+def refresh(cluster: AuditedCluster, name: str) -> None:
+    cluster.sandbox.emulator.patch_object(APPLICATIONS.group, APPLICATIONS.version, APPLICATIONS.plural,
+                                          APP_NAMESPACE, name, {"metadata": {"annotations": {
+                                              "argocd.argoproj.io/refresh": "normal"}}})
 
 
 def cluster_get(cluster: AuditedCluster, kind: Any, namespace: str, name: str) -> JsonObject | None:
