@@ -48,6 +48,7 @@ ARGOCD_CM: Final = "argocd-cm"
 ARGOCD_SECRET: Final = "argocd-secret"
 HEALTH_PREFIX: Final = "resource.customizations.health."
 TRACKING_KEY: Final = "application.resourceTrackingMethod"
+TRACKING_METHODS: Final = ("annotation", "label", "annotation+label")
 SYNC_TIMEOUT: Final = 30.0
 
 
@@ -122,7 +123,7 @@ class AppController:
             operations=operations, metrics=self.metrics,
             settings=ReconcilerSettings(options.poll_seconds, options.render_timeout),
             health_overrides=self.health_overrides, clock=clock, render_pool=self._render_pool,
-            written=self._app_written,
+            written=self._app_written, tracking_method=self.tracking_method,
         )
         self._watchers: list[Watcher] = []
         self.webhook: WebhookServer | None = None
@@ -155,8 +156,13 @@ class AppController:
         data = (self._settings_cm.get("data") or {})
         return {key[len(HEALTH_PREFIX):]: str(value) for key, value in data.items() if key.startswith(HEALTH_PREFIX)}
 
+    def tracking_method(self) -> str:
+        """argocd-cm's ``application.resourceTrackingMethod`` (``annotation`` when unset, as Argo CD 3.x)."""
+        method = str((self._settings_cm.get("data") or {}).get(TRACKING_KEY) or "annotation")
+        return method if method in TRACKING_METHODS else "annotation"
+
     def _owner(self, obj: JsonObject) -> str | None:
-        owner: str | None = owning_app(obj)
+        owner: str | None = owning_app(obj, self.tracking_method())
         return owner
 
     # -- lifecycle ---------------------------------------------------------------------------------------

@@ -89,7 +89,6 @@ class PassResult:
 class ReconcilerSettings:
     poll_seconds: float
     render_timeout: float
-    tracking_method: str = "annotation"
 
 
 class AppReconciler:
@@ -109,6 +108,7 @@ class AppReconciler:
         clock: Callable[[], datetime],
         render_pool: concurrent.futures.ThreadPoolExecutor,
         written: Callable[[JsonObject], None] = lambda app: None,
+        tracking_method: Callable[[], str] = lambda: "annotation",
     ) -> None:
         self._client = client
         self._repo = repo_server
@@ -122,6 +122,8 @@ class AppReconciler:
         self._render_pool = render_pool
         # Each Application as our own write returned it: the next pass must not decide from the older copy.
         self._written = written
+        # argocd-cm's application.resourceTrackingMethod: annotation (Argo CD 3.x's default), label, annotation+label.
+        self._tracking = tracking_method
         self._rendered: dict[str, Rendered] = {}
         self._pushed: set[str] = set()
 
@@ -185,7 +187,7 @@ class AppReconciler:
         live = self._observe(name, targets, stored)
         overrides = dict(self._health_overrides())
         namespaced = self._resources().namespaced
-        comparison = compare_app(app, targets, live, tracking_method=self._settings.tracking_method,
+        comparison = compare_app(app, targets, live, tracking_method=self._tracking(),
                                  health_overrides=overrides, namespaced=namespaced)
         conditions.extend(comparison.conditions)
         desired = self._compared_status(app, stored, comparison, rendered, live)
@@ -268,7 +270,7 @@ class AppReconciler:
             self._metrics.count_git_request(repo, "fetch")
         resources = self._resources()
         targets = tuple(
-            with_tracking(place(obj, namespace, resources), name, self._settings.tracking_method)
+            with_tracking(place(obj, namespace, resources), name, self._tracking())
             for obj in manifests.manifests
         )
         return Rendered(source_fingerprint(app), manifests.revision, targets, manifests.source_type,
@@ -340,7 +342,7 @@ class AppReconciler:
                 return {**desired, "operationState": failed}, True
             targets, revision = list(rendered.targets), rendered.revision
             live = self._observe(name, targets, desired)
-            comparison = compare_app(app, targets, live, tracking_method=self._settings.tracking_method,
+            comparison = compare_app(app, targets, live, tracking_method=self._tracking(),
                                      health_overrides=overrides, namespaced=self._resources().namespaced)
         if current is None:
             initiated = operation.get("initiatedBy") or {}
@@ -389,7 +391,7 @@ class AppReconciler:
         if obj is not None and action.kind in ("apply", "create") and action.purpose != NAMESPACE:
             # A hook named from its generateName gets its name in the sync step, after the tracking mark was set:
             # mark it again so the mark names the object it sits on (a mismatched one is ignored as a copy).
-            obj = with_tracking(obj, app_name, self._settings.tracking_method)
+            obj = with_tracking(obj, app_name, self._tracking())
         if action.kind == "create-namespace":
             assert action.obj is not None
             outcome = self._ops.create_namespace(action.obj)
