@@ -68,9 +68,39 @@ def controller_command(
         str,
         typer.Option("--leader-election-retry-period", help="How often the leader renews and a standby tries."),
     ] = "2s",
+    applications: Annotated[
+        bool,
+        typer.Option("--applications/--no-applications", help="Run the Application controller (Argo CD's "
+                     "Applications: Git to the cluster) beside the Rollout and analysis controllers."),
+    ] = True,
+    app_namespace: Annotated[
+        str, typer.Option("--app-namespace", help="Namespace of the Applications and of their repository "
+                          "Secrets, argocd-cm and argocd-secret.")
+    ] = "argocd",
+    app_resync: Annotated[
+        float,
+        typer.Option("--app-resync-seconds", min=0.0, help="Refresh every Application from Git this often "
+                     "(Argo CD's timeout.reconciliation); 0 refreshes only on webhooks and requests."),
+    ] = 180.0,
+    app_resync_jitter: Annotated[
+        float, typer.Option("--app-resync-jitter-seconds", min=0.0, help="Spread periodic refreshes over up to "
+                            "this many extra seconds.")
+    ] = 0.0,
+    app_workers: Annotated[
+        int, typer.Option("--app-workers", min=1, help="Applications reconciled concurrently.")
+    ] = 20,
+    webhook_port: Annotated[
+        int, typer.Option("--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
+                          ":N/api/webhook; 0 disables.")
+    ] = 8083,
+    repo_cache: Annotated[
+        Path | None, typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
+                                  "(default: ~/.cache/rollouts/repositories).")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every watch event and decision.")] = False,
 ) -> None:
-    """Run the Rollout and analysis controllers: move traffic step by step, measure AnalysisRuns (Ctrl-C stops)."""
+    """Run the Rollout, analysis and Application controllers: traffic step by step, AnalysisRuns, Git to the
+    cluster (Ctrl-C stops)."""
     if namespace and all_namespaces:
         typer.echo("rollouts controller: --namespace and --all-namespaces exclude each other", err=True)
         raise typer.Exit(2)
@@ -93,8 +123,18 @@ def controller_command(
             raise typer.Exit(2) from None
     _configure_logging(verbose)
     # Imported here: kopf and the controller are heavy, and the CLI's other commands do not need them.
+    from gitops.controller.controller import AppControllerOptions
     from kube.errors import KubeError
     from rollouts.controller.run import run_controller
+
+    app_options = AppControllerOptions(
+        namespace=app_namespace,
+        workers=app_workers,
+        poll_seconds=app_resync,
+        poll_jitter_seconds=app_resync_jitter,
+        webhook_port=webhook_port,
+        cache_dir=repo_cache,
+    ) if applications else None
 
     try:
         run_controller(
@@ -107,6 +147,7 @@ def controller_command(
             resync_seconds=resync,
             analysis_workers=analysis_workers,
             leader_election=election,
+            applications=app_options,
         )
     except (KubeError, OSError) as error:  # OSError: the metrics port is taken, say
         # Losing the Lease ends the process on purpose, as client-go's controllers do: a restart starts clean.

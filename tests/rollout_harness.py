@@ -21,6 +21,7 @@ from typing import Any, Final
 import pytest
 
 from analysis.controller.controller import AnalysisController
+from gitops.controller.controller import AppControllerOptions
 from kube.resources import (
     DESTINATION_RULES,
     EVENTS,
@@ -60,8 +61,13 @@ def load_decide() -> Decide:
 class ControllerThread:
     """The controller under kopf, on a thread and event loop of its own."""
 
-    def __init__(self, kubeconfig: Path, options: ControllerOptions, decide: Decide) -> None:
-        self.operator: RolloutOperator = build_operator(str(kubeconfig), None, options, decide=decide)
+    def __init__(
+        self, kubeconfig: Path, options: ControllerOptions, decide: Decide,
+        applications: AppControllerOptions | None = None,
+    ) -> None:
+        self.operator: RolloutOperator = build_operator(
+            str(kubeconfig), None, options, decide=decide, applications=applications
+        )
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rollout-controller", daemon=True)

@@ -85,6 +85,7 @@ class DemoEnvironment:
         error_rates: Mapping[str, float],
         ready_delay: float = 0.2,
         controller_args: Sequence[str] = (),
+        namespaces: Sequence[str] = (NAMESPACE,),
     ) -> None:
         self.work_dir = work_dir
         self.kubeconfig = work_dir / "kubeconfig.yaml"
@@ -92,6 +93,7 @@ class DemoEnvironment:
         self._profiles = {image: VersionProfile(error_rate=rate) for image, rate in error_rates.items()}
         self._ready_delay = ready_delay
         self._controller_args = list(controller_args)
+        self._namespaces = tuple(namespaces)
         self._sandbox: SandboxThread | None = None
         self._controller: subprocess.Popen[bytes] | None = None
         self._prometheus: PrometheusServer | None = None
@@ -107,7 +109,8 @@ class DemoEnvironment:
         find_prometheus_binary()  # before anything starts: without it there is no demo
         progress("starting the sandbox: API emulator, workload and mesh simulators")
         self._sandbox = SandboxThread(
-            crd_dirs=[CRD_DIR], ready_delay=self._ready_delay, mesh=True, mesh_profiles=self._profiles
+            crd_dirs=[CRD_DIR], ready_delay=self._ready_delay, mesh=True, mesh_profiles=self._profiles,
+            namespaces=self._namespaces,
         )
         self._sandbox.start()
         self._sandbox.write_kubeconfig(self.kubeconfig)
@@ -176,6 +179,15 @@ class DemoEnvironment:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+    def controller_errors(self) -> list[str]:
+        """The ERROR lines and tracebacks the controller logged: a demo that "worked" while the controller hid an
+        exception did not work."""
+        try:
+            lines = self.controller_log.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        return [line for line in lines if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback")]
 
     def _stop_controller(self) -> None:
         process, self._controller = self._controller, None
@@ -285,8 +297,12 @@ class DemoEnvironment:
         emulator.patch_object(ROLLOUTS.group, ROLLOUTS.version, ROLLOUTS.plural, NAMESPACE, rollout, patch,
                               patch_type="json")
 
-    def get(self, kind: ResourceKind, name: str) -> JsonObject | None:
-        return self._require_sandbox().emulator.get_object(kind.group, kind.version, kind.plural, NAMESPACE, name)
+    def get(self, kind: ResourceKind, name: str, namespace: str = NAMESPACE) -> JsonObject | None:
+        return self._require_sandbox().emulator.get_object(kind.group, kind.version, kind.plural, namespace, name)
+
+    def create(self, kind: ResourceKind, namespace: str, document: JsonObject) -> None:
+        """Create one object of any kind the sandbox serves (in-process)."""
+        self._require_sandbox().emulator.create_object(kind.group, kind.version, kind.plural, document, namespace)
 
     def family(self) -> tuple[list[JsonObject], list[JsonObject], list[JsonObject]]:
         """The namespace's ReplicaSets, pods and AnalysisRuns, for the `get rollout` tree."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -100,8 +100,14 @@ def run_demo(options: DemoOptions, reporter: Reporter) -> int:
 
 
 def run_scenario(
-    environment: DemoEnvironment, reporter: Reporter, scenario: Scenario, shape: RolloutShape
+    environment: DemoEnvironment,
+    reporter: Reporter,
+    scenario: Scenario,
+    shape: RolloutShape,
+    change: Callable[[], None] | None = None,
 ) -> ScenarioProgress:
+    """Start the scenario's update (``change``: by default `rollouts set image`; the GitOps demo commits to Git
+    instead) and follow the Rollout until it settles."""
     recorder = environment.recorder
     assert recorder is not None
     rollout = environment.get(ROLLOUTS, shape.name) or {}
@@ -118,7 +124,10 @@ def run_scenario(
     progress.begin(rollout, environment.get(VIRTUAL_SERVICES, shape.virtual_service), environment.family()[2])
     index = len(recorder)
     reporter.scenario_started(progress, from_image)
-    environment.set_image(shape.name, shape.container, scenario.image)
+    if change is None:
+        environment.set_image(shape.name, shape.container, scenario.image)
+    else:
+        change()
     # The prepared manifests are already scaled to the speed: their pauses are what the steps will take.
     deadline = time.monotonic() + shape.pauses_seconds + SCENARIO_SLACK_SECONDS
     while not progress.done:

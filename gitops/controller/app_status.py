@@ -71,11 +71,17 @@ def images_of(objects: Iterable[Mapping[str, Any] | None]) -> list[str]:
 
 
 def status_patch(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> JsonObject:
-    """The merge patch of ``status`` taking the stored status to ``desired``: each top-level field that differs is
-    sent whole (lists cannot be merged), each field ``desired`` lacks is removed. Empty when nothing differs."""
+    """The JSON merge patch taking the stored status to ``desired``: nested objects are diffed key by key (a key
+    ``desired`` lacks is sent as null — a merge patch would otherwise keep it), lists and scalars are sent whole.
+    Empty when nothing differs."""
     patch: JsonObject = {}
     for key, value in desired.items():
-        if not _same(stored.get(key), value):
+        before = stored.get(key)
+        if isinstance(value, dict) and isinstance(before, dict):
+            nested = status_patch(before, value)
+            if nested:
+                patch[key] = nested
+        elif not _same(before, value) or key not in stored:
             patch[key] = value
     for key in stored:
         if key not in desired:

@@ -47,6 +47,9 @@ class AppMetrics:
         )
         self._lock = threading.Lock()
         self._info_labels: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._destinations: dict[tuple[str, str], str] = {}
+        # Argo CD exports no reconcile-error series for Applications; the count is kept for tests and logs only.
+        self.errors = 0
 
     def observe_app(self, app: JsonObject) -> None:
         """Set the Application's info series from its spec and (newly written) status."""
@@ -64,6 +67,7 @@ class AppMetrics:
         )
         key = (labels[0], labels[1])
         with self._lock:
+            self._destinations[key] = labels[4]
             previous = self._info_labels.get(key)
             if previous == labels:
                 return
@@ -74,9 +78,25 @@ class AppMetrics:
 
     def forget_app(self, namespace: str, name: str) -> None:
         with self._lock:
+            self._destinations.pop((namespace, name), None)
             previous = self._info_labels.pop((namespace, name), None)
             if previous is not None:
                 self._info.remove(*previous)
+
+    # -- the runner's PassMetrics -------------------------------------------------------------------------
+
+    def observe_reconcile(self, namespace: str, name: str, seconds: float) -> None:
+        """One pass over an Application, in ``argocd_app_reconcile{namespace,dest_server}``."""
+        with self._lock:
+            destination = self._destinations.get((namespace, name), "")
+        self._reconcile.labels(namespace, destination).observe(seconds)
+
+    def count_error(self, namespace: str, name: str) -> None:
+        with self._lock:
+            self.errors += 1
+
+    def forget(self, namespace: str, name: str) -> None:
+        self.forget_app(namespace, name)
 
     def count_sync(self, app: JsonObject, phase: str) -> None:
         metadata = app.get("metadata") or {}
@@ -86,9 +106,6 @@ class AppMetrics:
             str(metadata.get("namespace") or ""), str(metadata.get("name") or ""), str(spec.get("project") or ""),
             phase, str(destination.get("server") or destination.get("name") or ""),
         ).inc()
-
-    def observe_reconcile(self, namespace: str, dest_server: str, seconds: float) -> None:
-        self._reconcile.labels(namespace, dest_server).observe(seconds)
 
     def count_git_request(self, repo: str, request_type: str) -> None:
         self._git.labels(repo, request_type).inc()

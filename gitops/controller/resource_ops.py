@@ -93,7 +93,11 @@ class ResourceOperations:
                 )
                 return self._done(kind.manifest(body), f"{noun} serverside-applied{suffix}", dry_run)
             if live is None:
-                return self._create(kind, namespace, with_last_applied(obj), noun, params, suffix, dry_run)
+                try:
+                    return self._create(kind, namespace, with_last_applied(obj), noun, params, suffix, dry_run)
+                except Conflict:
+                    # Created since the cache looked (another pass, a restarted controller): apply over it.
+                    live = kind.manifest(self._client.get(kind, namespace, key.name))
             if replace and force:
                 return self._recreate(kind, namespace, obj, noun)
             if replace:
@@ -159,8 +163,9 @@ class ResourceOperations:
         if kind is None:
             return Outcome(True, f"{key.group_kind} {key.name} not served any more; nothing to delete")
         noun = _noun(kind, key)
-        body = {"kind": "DeleteOptions", "apiVersion": "v1",
-                **({"propagationPolicy": propagation} if propagation else {})}
+        # Argo CD spells the sync option lower-case (PrunePropagationPolicy=foreground); the API wants Foreground.
+        policy = propagation.capitalize() if propagation else None
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", **({"propagationPolicy": policy} if policy else {})}
         try:
             self._client.request("DELETE", kind.path(key.namespace or None, key.name), body,
                                  params={"dryRun": "All" if dry_run else None})

@@ -23,6 +23,9 @@ import kopf
 from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
 from analysis.controller.controller import AnalysisController, AnalysisOptions
 from analysis.controller.handlers import register_handlers as register_analysis_handlers
+from gitops.controller.controller import AppController, AppControllerOptions
+from gitops.controller.handlers import register_handlers as register_application_handlers
+from gitops.controller.metrics import AppMetrics
 from kube.client import AsyncKubeClient, KubeClient, load_api_client
 from kube.controller_runner import DEFAULT_RESYNC_SECONDS
 from kube.errors import ApiError, KubeError, NotFound
@@ -52,11 +55,16 @@ class RolloutOperator:
     namespaces: tuple[str, ...] = field(default=())
     analysis: AnalysisController | None = None
     leadership: Leadership | None = None
+    applications: AppController | None = None
 
     async def run(self, *, stop_flag: Any = None, ready_flag: Any = None) -> None:
         """Run kopf until ``stop_flag`` is set (any flag kopf accepts) or a signal arrives (main thread only);
         with leader election, raise ``LeadershipLost`` once this process has lost the Lease."""
-        controllers: list[WorkerPool] = [self.controller, *([self.analysis] if self.analysis is not None else [])]
+        controllers: list[WorkerPool] = [
+            self.controller,
+            *([self.analysis] if self.analysis is not None else []),
+            *([self.applications] if self.applications is not None else []),
+        ]
         try:
             # Bound before kopf starts, so that a taken port fails the command instead of kopf's start-up retries.
             self.controller.serve_metrics(
@@ -92,6 +100,8 @@ class RolloutOperator:
         await self.controller.stop()
         if self.analysis is not None:
             await self.analysis.stop()
+        if self.applications is not None:
+            await self.applications.stop()
 
 
 def build_operator(
@@ -101,11 +111,13 @@ def build_operator(
     *,
     decide: Decide | None = None,
     leader_election: LeaderElectionConfig | None = None,
+    applications: AppControllerOptions | None = None,
 ) -> RolloutOperator:
     """Load the kubeconfig, check the cluster, and assemble the controller; raises KubeError subclasses.
 
     With ``leader_election`` the controllers' workers wait until this process holds the Lease, and every write
-    request of theirs is fenced by it.
+    request of theirs is fenced by it. With ``applications`` the Application controller (``gitops.controller``)
+    runs beside them, in the same metrics registry and under the same Lease.
     """
     api_client = load_api_client(kubeconfig, context)  # any unusable kubeconfig is a ConfigError naming it
     probe = KubeClient(api_client, timeout=PROBE_TIMEOUT)
@@ -145,11 +157,19 @@ def build_operator(
         # In the Rollout controller's metrics registry, so that one port serves both, as Argo's does.
         analysis = AnalysisController(async_client, analysis_options, registry=controller.metrics.registry)
         register_analysis_handlers(registry, analysis)
+    app_controller = None
+    if applications is not None:
+        app_options = dataclasses.replace(applications, leader_election=options.leader_election)
+        app_controller = AppController(client, app_options, metrics=AppMetrics(controller.metrics.registry))
+        register_application_handlers(registry, app_controller)
     leadership = None
     if elector is not None and lease_client is not None:
         controller.metrics.registry.register(LeaderMetric(elector))
-        leadership = Leadership(elector, [controller, *([analysis] if analysis is not None else [])], lease_client)
-    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, leadership)
+        pools: list[WorkerPool] = [controller, *([analysis] if analysis is not None else []),
+                                   *([app_controller] if app_controller is not None else [])]
+        leadership = Leadership(elector, pools, lease_client)
+    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, leadership,
+                           app_controller)
 
 
 def check_cluster(client: KubeClient, namespaces: Sequence[str]) -> None:
@@ -178,12 +198,14 @@ def run_controller(
     resync_seconds: float = DEFAULT_RESYNC_SECONDS,
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS,
     leader_election: LeaderElectionConfig | None = None,
+    applications: AppControllerOptions | None = None,
 ) -> None:
     """Run the Rollout controller, and the analysis controller unless ``analysis_workers`` is 0, until
     interrupted (see ``rollouts controller --help``).
 
     With ``all_namespaces`` or no ``namespaces`` it watches the whole cluster, as Argo's controller does. With
     ``leader_election`` it acts only while it holds the Lease, and raises ``LeadershipLost`` once it has lost it.
+    With ``applications`` the Application controller runs too.
     """
     options = ControllerOptions(
         namespaces=() if all_namespaces else tuple(dict.fromkeys(namespaces)),
@@ -192,5 +214,6 @@ def run_controller(
         metrics_port=metrics_port,
         analysis_workers=analysis_workers,
     )
-    operator = build_operator(kubeconfig, context, options, leader_election=leader_election)
+    operator = build_operator(kubeconfig, context, options, leader_election=leader_election,
+                              applications=applications)
     asyncio.run(operator.run())

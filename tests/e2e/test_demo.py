@@ -80,7 +80,8 @@ def test_the_demo_promotes_the_good_version_and_rolls_back_the_bad_one() -> None
                      output)
     assert "Traceback" not in result.stderr
     pids = started_pids(output)
-    assert len(pids) == 2
+    # A controller and a Prometheus for the good and bad scenarios, then another pair for the GitOps one.
+    assert len(pids) == 4
     assert_gone(pids)
 
 

@@ -24,6 +24,7 @@ import asyncio
 import base64
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -38,10 +39,14 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
+from gitops.controller.controller import AppControllerOptions  # noqa: E402
 from kube.resources import (  # noqa: E402
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
+    APPLICATIONS,
     CLUSTER_ANALYSIS_TEMPLATES,
+    CONFIGMAPS,
+    DEPLOYMENTS,
     JOBS,
     NAMESPACES,
     ROLLOUTS,
@@ -62,6 +67,7 @@ from tests.deploy_manifests import (  # noqa: E402
     grants_of,
     render_kustomize,
 )
+from tests.gitops_harness import APP_NAMESPACE, application, make_repo  # noqa: E402
 from tests.request_audit import AccessRecord, AuditingProxy  # noqa: E402
 from tests.rollout_harness import (  # noqa: E402
     ControllerThread,
@@ -120,12 +126,15 @@ class AuditedCluster(RolloutCluster):
         *,
         namespaces: tuple[str, ...] = (),
         authorize: Callable[[AccessRecord], bool] | None = None,
+        applications: bool = False,
         **options: Any,
     ) -> None:
         super().__init__(tmp_dir, **options)
         self.watched = namespaces
         self.authorize = authorize
         self.audit: AuditingProxy | None = None
+        self.tmp_dir = tmp_dir
+        self.applications = applications
 
     def start(self, decide: Decide) -> None:
         self.sandbox.start()
@@ -137,8 +146,13 @@ class AuditedCluster(RolloutCluster):
                 self.create(NAMESPACES, None, {"metadata": {"name": namespace}})
             write_kubeconfig(self.kubeconfig, audit.url)
             options = ControllerOptions(namespaces=self.watched, workers=4, metrics_port=0)
+            applications = None
+            if self.applications:
+                self.create(NAMESPACES, None, {"metadata": {"name": APP_NAMESPACE}})
+                applications = AppControllerOptions(namespace=APP_NAMESPACE, workers=2, webhook_port=0,
+                                                    cache_dir=self.tmp_dir / "repositories")
             # The harness's own start, but for the kubeconfig: its ControllerThread is what controller_thread reads.
-            self._controller = ControllerThread(self.kubeconfig, options, decide)
+            self._controller = ControllerThread(self.kubeconfig, options, decide, applications)
             self._controller.start()
         except BaseException:
             self.stop()
@@ -326,6 +340,98 @@ def analysis_runs(cluster: RolloutCluster, namespace: str, web_url: str) -> None
     )
 
 
+APP_FILES: Final = {
+    "app/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n",
+    "app/web.yaml": """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: web:1}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+""",
+    "app/migrate.yaml": """apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations:
+    argocd.argoproj.io/hook: PreSync
+    argocd.argoproj.io/hook-delete-policy: HookSucceeded
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: migrate:1}]
+""",
+}
+
+
+def application_sync(cluster: AuditedCluster, namespace: str, repo_root: Path) -> None:
+    """An Application from a local Git repository: synced with a PreSync hook, a file pruned, then deleted with
+    its resources (the finalizer)."""
+    repo = make_repo(repo_root, APP_FILES)
+    name = f"rbac-{namespace}"
+    cluster.create(APPLICATIONS, APP_NAMESPACE, application(name, repo.url, "app", namespace=namespace,
+                                                            finalizer=True))
+
+    def synced() -> bool:
+        status = (cluster_get(cluster, APPLICATIONS, APP_NAMESPACE, name) or {}).get("status") or {}
+        return (status.get("sync") or {}).get("status") == "Synced" and (status.get("health") or {}).get(
+            "status") == "Healthy"
+
+    wait_until(synced, f"application {name} Synced and Healthy")
+    repo.commit({"app/settings.yaml": APP_FILES["app/settings.yaml"].replace("a: b", "a: c"),
+                 "app/web.yaml": APP_FILES["app/web.yaml"].replace("web:1", "web:2")}, "update")
+    refresh(cluster, name)
+
+    def updated() -> bool:
+        web = cluster_get(cluster, DEPLOYMENTS, namespace, "web") or {}
+        settings = cluster_get(cluster, CONFIGMAPS, namespace, "settings") or {}
+        image = web.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [{}])[0].get("image")
+        return image == "web:2" and settings.get("data") == {"a": "c"}
+
+    wait_until(updated, "the new image and settings applied")
+    repo.commit({"app/settings.yaml": None}, "drop the ConfigMap")
+    refresh(cluster, name)
+    wait_until(lambda: cluster_get(cluster, CONFIGMAPS, namespace, "settings") is None, "the ConfigMap pruned")
+    cluster.sandbox.emulator.delete_object(APPLICATIONS.group, APPLICATIONS.version, APPLICATIONS.plural,
+                                           APP_NAMESPACE, name)
+    wait_until(lambda: cluster_get(cluster, DEPLOYMENTS, namespace, "web") is None, "the cascade deleting web")
+    wait_until(lambda: cluster_get(cluster, APPLICATIONS, APP_NAMESPACE, name) is None, "the Application gone")
+
+
+def refresh(cluster: AuditedCluster, name: str) -> None:
+    cluster.sandbox.emulator.patch_object(APPLICATIONS.group, APPLICATIONS.version, APPLICATIONS.plural,
+                                          APP_NAMESPACE, name, {"metadata": {"annotations": {
+                                              "argocd.argoproj.io/refresh": "normal"}}})
+
+
+def cluster_get(cluster: AuditedCluster, kind: Any, namespace: str, name: str) -> JsonObject | None:
+    found: JsonObject | None = cluster.sandbox.emulator.get_object(kind.group, kind.version, kind.plural, namespace,
+                                                                   name)
+    return found
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
 def analysis_run(name: str, metric: JsonObject, args: list[JsonObject] | None = None) -> JsonObject:
     return {"metadata": {"name": name}, "spec": {"metrics": [metric], **({"args": args} if args else {})}}
 
@@ -399,13 +505,14 @@ def run_all(cluster: AuditedCluster, scenarios: dict[str, Callable[[], None]]) -
 def clusterwide_requests(tmp_path_factory: pytest.TempPathFactory) -> list[AccessRecord]:
     """Every request of a cluster-wide controller through the whole slice."""
     decide = load_decide()
-    cluster = AuditedCluster(tmp_path_factory.mktemp("rbac"), ready_delay=0.05)
+    cluster = AuditedCluster(tmp_path_factory.mktemp("rbac"), ready_delay=0.05, applications=True)
     cluster.start(decide)
+    repos = tmp_path_factory.mktemp("rbac-git")
     try:
         with RateServer() as rates:
             spaces = {
                 name: cluster.new_namespace("rbac")
-                for name in ("host", "subset", "restart", "bluegreen", "analysis", "canary-analysis")
+                for name in ("host", "subset", "restart", "bluegreen", "analysis", "canary-analysis", "gitops")
             }
             run_all(
                 cluster,
@@ -416,6 +523,7 @@ def clusterwide_requests(tmp_path_factory: pytest.TempPathFactory) -> list[Acces
                     "bluegreen": lambda: blue_green_with_pod_metadata(cluster, spaces["bluegreen"]),
                     "analysis": lambda: analysis_runs(cluster, spaces["analysis"], rates.url),
                     "canary-analysis": lambda: canary_with_analysis(cluster, spaces["canary-analysis"], rates.url),
+                    "gitops": lambda: application_sync(cluster, spaces["gitops"], repos),
                 },
             )
             for namespace in spaces.values():
@@ -565,9 +673,14 @@ def test_the_controller_asks_nothing_outside_the_api_but_discovery(
     assert not others, f"non-resource requests beyond discovery: {sorted(others)}"
 
 
-def test_secrets_are_only_ever_read_one_by_name(clusterwide_requests: list[AccessRecord]) -> None:
-    secrets = {(r.verb, r.name is not None) for r in clusterwide_requests if r.resource == "secrets"}
-    assert secrets == {("get", True)}
+def test_secrets_are_read_one_by_name_or_watched_only_in_the_applications_namespace(
+    clusterwide_requests: list[AccessRecord],
+) -> None:
+    """AnalysisRun arguments: one Secret by name. Repository credentials: the Application controller's watch of
+    Argo CD's namespace, as Argo CD's controller watches its own."""
+    secrets = {(r.verb, r.name is not None, r.namespace if r.verb in ("list", "watch") else None)
+               for r in clusterwide_requests if r.resource == "secrets"}
+    assert secrets == {("get", True, None), ("list", False, APP_NAMESPACE), ("watch", False, APP_NAMESPACE)}
 
 
 def test_a_namespaced_controller_does_its_work_with_only_the_namespaced_role(

@@ -43,10 +43,18 @@ def test_images_come_from_pod_templates_pods_and_cronjobs() -> None:
     assert images_of(objects) == ["init:1", "job:3", "web:2"]
 
 
-def test_the_status_patch_sends_changed_fields_whole_and_removes_missing_ones() -> None:
+def test_the_status_patch_sends_changed_fields_and_removes_missing_ones() -> None:
     stored = {"sync": {"status": "OutOfSync"}, "health": {"status": "Healthy"}, "conditions": [{"type": "X"}]}
     desired = {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}}
     assert status_patch(stored, desired) == {"sync": {"status": "Synced"}, "conditions": None}
+
+
+def test_a_key_gone_from_a_nested_object_is_removed_not_merged() -> None:
+    """A merge patch keeps keys it does not mention: a new operation's state must not inherit the old one's
+    finishedAt."""
+    stored = {"operationState": {"phase": "Succeeded", "finishedAt": "2026-01-01T00:00:00Z"}}
+    desired = {"operationState": {"phase": "Running"}}
+    assert status_patch(stored, desired) == {"operationState": {"phase": "Running", "finishedAt": None}}
 
 
 def test_a_new_reconciled_at_alone_is_no_reason_to_write() -> None:

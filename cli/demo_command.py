@@ -18,6 +18,7 @@ from cli.main import app
 class ScenarioChoice(StrEnum):
     good = "good"
     bad = "bad"
+    gitops = "gitops"
     all = "all"
 
 
@@ -31,7 +32,8 @@ def demo_command(
     scenario: Annotated[
         ScenarioChoice,
         typer.Option("--scenario", help="good: a version promoted through every step; bad: a version failing 40 % "
-                     "of its requests, aborted by its analysis; all: both, in that order."),
+                     "of its requests, aborted by its analysis; gitops: the canary delivered from Git (sync waves, "
+                     "hooks, a push webhook, a good and a bad commit); all: the three, in that order."),
     ] = ScenarioChoice.all,
     speed: Annotated[
         float,
@@ -48,6 +50,7 @@ def demo_command(
 
     from cli.demo.display import LiveReporter, PlainReporter, Reporter
     from cli.demo.environment import DemoEnvironmentError
+    from cli.demo.gitops import run_gitops_demo
     from cli.demo.manifests import DemoManifestError
     from cli.demo.run import DemoOptions, run_demo
     from cli.demo.scenarios import scenarios_named
@@ -55,10 +58,17 @@ def demo_command(
     from sandbox.prometheus import PrometheusNotInstalled, PrometheusStartError
 
     live = not plain and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
-    reporter: Reporter = LiveReporter(Console()) if live else PlainReporter(sys.stdout)
+
+    def reporter() -> Reporter:
+        return LiveReporter(Console()) if live else PlainReporter(sys.stdout)
+
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        code = run_demo(DemoOptions(scenarios=scenarios_named(scenario.value), speed=speed), reporter)
+        code = 0
+        if scenario != ScenarioChoice.gitops:
+            code = run_demo(DemoOptions(scenarios=scenarios_named(scenario.value), speed=speed), reporter())
+        if scenario in (ScenarioChoice.gitops, ScenarioChoice.all):
+            code = max(code, run_gitops_demo(speed, reporter()))
     except KeyboardInterrupt:
         typer.echo("rollouts demo: interrupted; everything it started is stopped", err=True)
         raise typer.Exit(130) from None

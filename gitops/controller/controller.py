@@ -1,0 +1,333 @@
+"""The Application controller assembled: watches of Applications, repository Secrets and ``argocd-cm`` in the
+controller's namespace, the live cache, the work queue and its workers, the periodic refresh, the push webhook, and
+the Events — around ``AppReconciler``, which does one pass.
+
+Start-up waits for the Applications, the Secrets and the cluster's discovery before any pass, as client-go waits
+for its caches. Every pass runs on a worker thread; its Events are posted from the event loop afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from gitops.compare.tracking import owning_app
+from gitops.controller.api_resources import ApiResources, discover
+from gitops.controller.live_cache import LiveCache
+from gitops.controller.metrics import AppMetrics
+from gitops.controller.reconciler import AppReconciler, PassResult, ReconcilerSettings
+from gitops.controller.refresh import DEFAULT_POLL_SECONDS, poll_delay
+from gitops.controller.resource_ops import ResourceOperations
+from gitops.controller.watcher import Watcher
+from gitops.controller.webhook import PushEvent, push_refreshes
+from gitops.controller.webhook_server import WebhookServer, serve_webhook
+from gitops.repo_server import RepoServer
+from kube.client import AsyncKubeClient, KubeClient
+from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.events import EventRecorder
+from kube.resources import APPLICATIONS, CONFIGMAPS, SECRETS, ResourceKind
+
+logger = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+
+DEFAULT_APP_NAMESPACE: Final = "argocd"
+DEFAULT_WORKERS: Final = 20  # Argo CD's --status-processors
+DEFAULT_RENDER_TIMEOUT: Final = 90.0  # Argo CD's repo-server timeout is 60 s + the controller's margin
+DEFAULT_WEBHOOK_PORT: Final = 8083
+SECRET_TYPE_LABEL: Final = "argocd.argoproj.io/secret-type"
+ARGOCD_CM: Final = "argocd-cm"
+ARGOCD_SECRET: Final = "argocd-secret"
+HEALTH_PREFIX: Final = "resource.customizations.health."
+TRACKING_KEY: Final = "application.resourceTrackingMethod"
+TRACKING_METHODS: Final = ("annotation", "label", "annotation+label")
+SYNC_TIMEOUT: Final = 30.0
+
+
+@dataclass(frozen=True)
+class AppKey:
+    """An Application by namespace and name: the work queue's key."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class AppControllerOptions:
+    """How the Application controller runs; ``webhook_port`` 0 serves no webhook, ``poll_seconds`` 0 never
+    refreshes on a timer."""
+
+    namespace: str = DEFAULT_APP_NAMESPACE
+    workers: int = DEFAULT_WORKERS
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+    poll_jitter_seconds: float = 0.0
+    render_timeout: float = DEFAULT_RENDER_TIMEOUT
+    webhook_port: int = DEFAULT_WEBHOOK_PORT
+    webhook_address: str = "0.0.0.0"
+    cache_dir: Path | None = None
+    leader_election: bool = False
+
+
+class AppController:
+    """Everything the process runs for Applications; ``start``/``stop`` on the event loop."""
+
+    def __init__(
+        self,
+        client: KubeClient,
+        options: AppControllerOptions,
+        *,
+        metrics: AppMetrics | None = None,
+        repo_server: RepoServer | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client = client
+        self.options = options
+        self.metrics = metrics if metrics is not None else AppMetrics()
+        self._apps: dict[str, JsonObject] = {}
+        self._secrets: dict[str, JsonObject] = {}
+        self._settings_cm: JsonObject = {}
+        self._lock = threading.Lock()
+        self._resources = ApiResources()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # The periodic refresh is a per-Application timer (the pass says when), so the runner's resync is off.
+        self.runner: ControllerRunner[AppKey] = ControllerRunner(
+            RunnerOptions("application", options.workers, resync_seconds=0.0), self._reconcile_key,
+            self._keys, self.metrics,
+        )
+        self.cache = LiveCache(client, self._resources, self._owner, self._objects_changed)
+        cache_dir = options.cache_dir or Path.home() / ".cache" / "rollouts" / "repositories"
+        self.repo_server = repo_server if repo_server is not None else RepoServer(
+            cache_dir, credentials=self.repository_secrets
+        )
+        self._render_pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, options.workers // 2),
+                                                                  thread_name_prefix="render")
+        self._pass_pool = concurrent.futures.ThreadPoolExecutor(max_workers=options.workers,
+                                                                thread_name_prefix="app-pass")
+        self._async_client = AsyncKubeClient(client, workers=4)
+        self.events = EventRecorder(self._async_client, component="argocd-application-controller")
+        operations = ResourceOperations(client, lambda: self._resources, self._rediscover, self.cache.record,
+                                        self.cache.record_deleted)
+        self.reconciler = AppReconciler(
+            client=client, repo_server=self.repo_server, cache=self.cache, resources=lambda: self._resources,
+            operations=operations, metrics=self.metrics,
+            settings=ReconcilerSettings(options.poll_seconds, options.render_timeout),
+            health_overrides=self.health_overrides, clock=clock, render_pool=self._render_pool,
+            written=self._app_written, tracking_method=self.tracking_method,
+        )
+        self._watchers: list[Watcher] = []
+        self.webhook: WebhookServer | None = None
+        self.cache_synced = asyncio.Event()  # set once start() has filled the caches
+        self._stopped = False
+
+    # -- settings from the controller namespace ---------------------------------------------------------
+
+    def repository_secrets(self) -> list[JsonObject]:
+        """Argo CD's repository and repo-creds Secrets (values stay base64 in ``data``; never logged)."""
+        with self._lock:
+            return [s for s in self._secrets.values()
+                    if ((s.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE_LABEL)
+                    in ("repository", "repo-creds")]
+
+    def webhook_secrets(self) -> dict[str, str]:
+        import base64
+
+        with self._lock:
+            secret = self._secrets.get(ARGOCD_SECRET) or {}
+        decoded = {}
+        for key, value in (secret.get("data") or {}).items():
+            with contextlib.suppress(ValueError):
+                decoded[key] = base64.b64decode(str(value)).decode()
+        decoded.update({k: str(v) for k, v in (secret.get("stringData") or {}).items()})
+        return decoded
+
+    def health_overrides(self) -> Mapping[str, str]:
+        """Lua health checks from ``argocd-cm``: ``resource.customizations.health.<group>_<Kind>``."""
+        data = (self._settings_cm.get("data") or {})
+        return {key[len(HEALTH_PREFIX):]: str(value) for key, value in data.items() if key.startswith(HEALTH_PREFIX)}
+
+    def tracking_method(self) -> str:
+        """argocd-cm's ``application.resourceTrackingMethod`` (``annotation`` when unset, as Argo CD 3.x)."""
+        method = str((self._settings_cm.get("data") or {}).get(TRACKING_KEY) or "annotation")
+        return method if method in TRACKING_METHODS else "annotation"
+
+    def _owner(self, obj: JsonObject) -> str | None:
+        owner: str | None = owning_app(obj, self.tracking_method())
+        return owner
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Discover the API and fill the caches, then start the workers unless they wait for leadership.
+        Idempotent."""
+        if self.cache_synced.is_set():
+            return
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._resources.merge(await loop.run_in_executor(self._pass_pool, discover, self.client))
+        namespace = self.options.namespace
+        self._watchers = [
+            Watcher(self.client, APPLICATIONS, namespace=namespace, on_list=self._apps_listed,
+                    on_event=self._app_event),
+            Watcher(self.client, SECRETS, namespace=namespace, on_list=self._secrets_listed,
+                    on_event=self._secret_event),
+            Watcher(self.client, CONFIGMAPS, namespace=namespace, on_list=self._configmaps_listed,
+                    on_event=self._configmap_event),
+        ]
+        for watcher in self._watchers:
+            watcher.start()
+        for watcher in self._watchers:
+            await loop.run_in_executor(None, watcher.synced.wait, SYNC_TIMEOUT)
+        self.cache_synced.set()
+        if not self.options.leader_election:
+            self.start_workers()
+
+    def start_workers(self) -> None:
+        """Serve the webhook, start the workers and queue every Application. Idempotent; nothing once stopped."""
+        if self.runner.started or self._stopped:
+            return
+        if self.options.webhook_port:
+            self.webhook = serve_webhook(self.options.webhook_port, self.options.webhook_address,
+                                         secrets=self.webhook_secrets, on_push=self.push)
+            logger.info("serving the push webhook on %s:%d/api/webhook", self.options.webhook_address,
+                        self.webhook.port)
+        self.runner.start()
+        logger.info("application controller started: %d applications in %s, %d workers, refresh every %gs",
+                    len(self._apps), self.options.namespace, self.options.workers, self.options.poll_seconds)
+
+    async def stop(self) -> None:
+        """Stop the workers (a pass in flight finishes on its thread; its writes are idempotent), the watches,
+        the webhook; wait for Events being posted."""
+        self._stopped = True
+        await self.runner.stop()
+        for watcher in self._watchers:
+            watcher.stop()
+        self.cache.stop()
+        if self.webhook is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.webhook.close)
+            self.webhook = None
+        # A pass in flight finishes its writes (each is idempotent, but one cut in half is not recorded).
+        await asyncio.get_running_loop().run_in_executor(None, lambda: self._pass_pool.shutdown(
+            wait=True, cancel_futures=True))
+        self._render_pool.shutdown(wait=False, cancel_futures=True)
+        await self.events.drain()
+
+    # -- inputs ------------------------------------------------------------------------------------------
+
+    def push(self, event: PushEvent) -> int:
+        """A push webhook (called from the webhook thread): mark and queue the Applications it touches."""
+        with self._lock:
+            apps = list(self._apps.values())
+        names = [str(app["metadata"]["name"]) for app in apps if push_refreshes(app, event)]
+        for name in names:
+            self.reconciler.mark_pushed(name)
+        self._queue_threadsafe(set(names))
+        return len(names)
+
+    def _objects_changed(self, names: set[str]) -> None:
+        self._queue_threadsafe(names)
+
+    def _queue_threadsafe(self, names: set[str]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed() or not names:
+            return
+        with self._lock:
+            known = [name for name in names if name in self._apps]
+        for name in known:
+            loop.call_soon_threadsafe(self.runner.add, AppKey(self.options.namespace, name))
+
+    def _apps_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
+        with self._lock:
+            gone = set(self._apps) - {str(item["metadata"]["name"]) for item in items}
+            self._apps = {str(item["metadata"]["name"]): item for item in items}
+        self._queue_threadsafe({str(item["metadata"]["name"]) for item in items})
+        for name in gone:
+            self.reconciler.forget(name)
+
+    def _app_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
+        name = str(obj["metadata"]["name"])
+        if event_type == "DELETED":
+            with self._lock:
+                self._apps.pop(name, None)
+            self.reconciler.forget(name)
+            self.metrics.forget_app(str(obj["metadata"].get("namespace") or ""), name)
+            return
+        with self._lock:
+            cached = self._apps.get(name)
+            if cached is not None and _resource_version(cached) >= _resource_version(obj):
+                return  # our own write, already recorded
+            self._apps[name] = obj
+        self._queue_threadsafe({name})
+
+    def _app_written(self, obj: JsonObject) -> None:
+        """Our own write's answer (on a pass's thread): newer than the cached copy unless a watch event won."""
+        name = str(obj["metadata"]["name"])
+        with self._lock:
+            cached = self._apps.get(name)
+            if cached is None or _resource_version(cached) < _resource_version(obj):
+                self._apps[name] = obj
+
+    def _secrets_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
+        with self._lock:
+            self._secrets = {str(item["metadata"]["name"]): item for item in items}
+
+    def _secret_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
+        name = str(obj["metadata"]["name"])
+        with self._lock:
+            if event_type == "DELETED":
+                self._secrets.pop(name, None)
+            else:
+                self._secrets[name] = obj
+
+    def _configmaps_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
+        for item in items:
+            self._configmap_event(kind, "ADDED", item)
+
+    def _configmap_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
+        if str(obj["metadata"]["name"]) == ARGOCD_CM:
+            self._settings_cm = {} if event_type == "DELETED" else obj
+
+    def _rediscover(self) -> ApiResources:
+        self._resources.merge(discover(self.client))
+        return self._resources
+
+    # -- workers -----------------------------------------------------------------------------------------
+
+    def _keys(self) -> list[AppKey]:
+        with self._lock:
+            return [AppKey(self.options.namespace, name) for name in self._apps]
+
+    async def _reconcile_key(self, key: AppKey) -> float | Gone | None:
+        """One pass on a worker thread (its I/O blocks), then its Events from the loop; when to look again."""
+        with self._lock:
+            app = self._apps.get(key.name)
+        if app is None:
+            self.reconciler.forget(key.name)
+            return GONE
+        loop = asyncio.get_running_loop()
+        result: PassResult = await loop.run_in_executor(self._pass_pool, self.reconciler.reconcile, app)
+        for obj, event in result.events:
+            self.events.emit(obj, event)
+        if result.forget:
+            self.reconciler.forget(key.name)
+            return GONE
+        delay = result.requeue_after
+        if delay is not None and delay > 0 and self.options.poll_seconds > 0 and (
+                delay >= self.options.poll_seconds * 0.5):
+            delay = poll_delay(key.name, delay, self.options.poll_jitter_seconds)
+        return delay
+
+
+def _resource_version(obj: JsonObject) -> int:
+    value = str((obj.get("metadata") or {}).get("resourceVersion") or "0")
+    return int(value) if value.isdigit() else 0

@@ -1,0 +1,24 @@
+"""The Application controller's place in the process's kopf operator: started by kopf's start-up and stopped by its
+clean-up, like the Rollout controller. It runs its own watches (one per resource type its Applications use, found
+through discovery at run time), so it registers no ``kopf.on.event`` handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from gitops.controller.controller import AppController
+from kube.kopf_operator import STARTUP_RETRY_SECONDS
+
+
+def register_handlers(registry: kopf.OperatorRegistry, controller: AppController) -> None:
+    """Start ``controller`` with the operator and stop it with the operator."""
+
+    @kopf.on.startup(registry=registry, id="applications-start", backoff=STARTUP_RETRY_SECONDS)
+    async def start(**_: Any) -> None:
+        await controller.start()
+
+    @kopf.on.cleanup(registry=registry, id="applications-stop")
+    async def stop(**_: Any) -> None:
+        await controller.stop()
