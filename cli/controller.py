@@ -77,6 +77,12 @@ def controller_command(
         str, typer.Option("--app-namespace", help="Namespace of the Applications and of their repository "
                           "Secrets, argocd-cm and argocd-secret.")
     ] = "argocd",
+    application_sets: Annotated[
+        bool,
+        typer.Option("--applicationsets/--no-applicationsets", help="Run the ApplicationSet controller beside "
+                     "the Application controller (in --app-namespace, sharing its Git cache and push webhook); "
+                     "never without --applications."),
+    ] = True,
     app_resync: Annotated[
         float,
         typer.Option("--app-resync-seconds", min=0.0, help="Refresh every Application from Git this often "
@@ -99,8 +105,8 @@ def controller_command(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every watch event and decision.")] = False,
 ) -> None:
-    """Run the Rollout, analysis and Application controllers: traffic step by step, AnalysisRuns, Git to the
-    cluster (Ctrl-C stops)."""
+    """Run the Rollout, analysis, Application and ApplicationSet controllers: traffic step by step, AnalysisRuns,
+    Git to the cluster, Applications from generators (Ctrl-C stops)."""
     if namespace and all_namespaces:
         typer.echo("rollouts controller: --namespace and --all-namespaces exclude each other", err=True)
         raise typer.Exit(2)
@@ -123,6 +129,7 @@ def controller_command(
             raise typer.Exit(2) from None
     _configure_logging(verbose)
     # Imported here: kopf and the controller are heavy, and the CLI's other commands do not need them.
+    from gitops.controller.application_sets import AppSetControllerOptions
     from gitops.controller.controller import AppControllerOptions
     from kube.errors import KubeError
     from rollouts.controller.run import run_controller
@@ -135,6 +142,7 @@ def controller_command(
         webhook_port=webhook_port,
         cache_dir=repo_cache,
     ) if applications else None
+    appset_options = AppSetControllerOptions(namespace=app_namespace) if applications and application_sets else None
 
     try:
         run_controller(
@@ -148,6 +156,7 @@ def controller_command(
             analysis_workers=analysis_workers,
             leader_election=election,
             applications=app_options,
+            application_sets=appset_options,
         )
     except (KubeError, OSError) as error:  # OSError: the metrics port is taken, say
         # Losing the Lease ends the process on purpose, as client-go's controllers do: a restart starts clean.

@@ -21,6 +21,7 @@ from typing import Any, Final
 import pytest
 
 from analysis.controller.controller import AnalysisController
+from gitops.controller.application_sets import AppSetControllerOptions
 from gitops.controller.controller import AppControllerOptions
 from kube.resources import (
     DESTINATION_RULES,
@@ -64,9 +65,11 @@ class ControllerThread:
     def __init__(
         self, kubeconfig: Path, options: ControllerOptions, decide: Decide,
         applications: AppControllerOptions | None = None,
+        application_sets: AppSetControllerOptions | None = None,
     ) -> None:
         self.operator: RolloutOperator = build_operator(
-            str(kubeconfig), None, options, decide=decide, applications=applications
+            str(kubeconfig), None, options, decide=decide, applications=applications,
+            application_sets=application_sets,
         )
         self._stop = threading.Event()
         self._ready = threading.Event()

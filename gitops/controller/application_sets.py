@@ -50,6 +50,8 @@ class AppSetControllerOptions:
     workers: int = DEFAULT_WORKERS
     requeue_seconds: float = DEFAULT_REQUEUE_SECONDS
     resync_seconds: float = 15 * 60.0
+    # Under leader election the workers wait for ``start_workers`` (the Lease won); the watches run meanwhile.
+    leader_election: bool = False
 
 
 class _NoMetrics:
@@ -120,6 +122,8 @@ class AppSetController:
         self._applications: dict[str, JsonObject] = {}
         self._cluster_secrets: dict[str, JsonObject] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped = False
+        self.cache_synced = asyncio.Event()  # set once start() has filled the caches
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
             RunnerOptions("applicationset", options.workers, resync_seconds=options.resync_seconds),
             self._reconcile,
@@ -138,24 +142,42 @@ class AppSetController:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the watches, wait for their first lists, then the workers."""
+        """Start the watches, wait for their first lists, then the workers unless they wait for leadership.
+        Idempotent."""
+        if self.cache_synced.is_set():
+            return
         self._loop = asyncio.get_running_loop()
         for watcher in self._watchers:
             watcher.start()
         await asyncio.gather(*(asyncio.to_thread(watcher.synced.wait) for watcher in self._watchers))
+        self.cache_synced.set()
+        if not self.options.leader_election:
+            self.start_workers()
+
+    def start_workers(self) -> None:
+        """Start the workers (on the event loop), which queue every ApplicationSet. Idempotent; nothing once
+        stopped, so that a Lease won during shutdown starts no writes."""
+        if self._stopped:
+            return
         self.runner.start()
 
     async def stop(self) -> None:
+        self._stopped = True
         for watcher in self._watchers:
             watcher.stop()
         await self.runner.stop()
 
     def refresh_repository(self, repo_url: str) -> int:
         """Queue every ApplicationSet whose git generators read ``repo_url`` (a push webhook); how many."""
-        wanted = normalize_git_url(repo_url)
+        return self.refresh_repositories([repo_url])
+
+    def refresh_repositories(self, repo_urls: Iterable[str]) -> int:
+        """Queue every ApplicationSet whose git generators read one of ``repo_urls`` — the several URLs a forge
+        gives one repository (web, HTTPS clone, SSH) — once each; how many."""
+        wanted = {normalize_git_url(url) for url in repo_urls}
         with self._lock:
             keys = [key for key, appset in self._appsets.items()
-                    if any(normalize_git_url(url) == wanted for url in git_repositories(appset))]
+                    if any(normalize_git_url(url) in wanted for url in git_repositories(appset))]
         for key in keys:
             self._queue(key)
         return len(keys)

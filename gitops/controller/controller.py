@@ -127,6 +127,9 @@ class AppController:
         )
         self._watchers: list[Watcher] = []
         self.webhook: WebhookServer | None = None
+        # Others refreshed by the same push (the ApplicationSet controller's git generators): each returns how many
+        # of its objects the push queued.
+        self.push_listeners: list[Callable[[PushEvent], int]] = []
         self.cache_synced = asyncio.Event()  # set once start() has filled the caches
         self._stopped = False
 
@@ -225,14 +228,15 @@ class AppController:
     # -- inputs ------------------------------------------------------------------------------------------
 
     def push(self, event: PushEvent) -> int:
-        """A push webhook (called from the webhook thread): mark and queue the Applications it touches."""
+        """A push webhook (called from the webhook thread): mark and queue the Applications it touches, then tell
+        the ``push_listeners``; how many objects it refreshes."""
         with self._lock:
             apps = list(self._apps.values())
         names = [str(app["metadata"]["name"]) for app in apps if push_refreshes(app, event)]
         for name in names:
             self.reconciler.mark_pushed(name)
         self._queue_threadsafe(set(names))
-        return len(names)
+        return len(names) + sum(listener(event) for listener in self.push_listeners)
 
     def _objects_changed(self, names: set[str]) -> None:
         self._queue_threadsafe(names)

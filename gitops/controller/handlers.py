@@ -1,6 +1,7 @@
-"""The Application controller's place in the process's kopf operator: started by kopf's start-up and stopped by its
-clean-up, like the Rollout controller. It runs its own watches (one per resource type its Applications use, found
-through discovery at run time), so it registers no ``kopf.on.event`` handlers."""
+"""The Application and ApplicationSet controllers' place in the process's kopf operator: started by kopf's
+start-up and stopped by its clean-up, like the Rollout controller. They run their own watches (the Application
+controller one per resource type its Applications use, found through discovery at run time), so they register no
+``kopf.on.event`` handlers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import kopf
 
+from gitops.controller.application_sets import AppSetController
 from gitops.controller.controller import AppController
 from kube.kopf_operator import STARTUP_RETRY_SECONDS
 
@@ -20,5 +22,17 @@ def register_handlers(registry: kopf.OperatorRegistry, controller: AppController
         await controller.start()
 
     @kopf.on.cleanup(registry=registry, id="applications-stop")
+    async def stop(**_: Any) -> None:
+        await controller.stop()
+
+
+def register_appset_handlers(registry: kopf.OperatorRegistry, controller: AppSetController) -> None:
+    """Start the ApplicationSet ``controller`` with the operator and stop it with the operator."""
+
+    @kopf.on.startup(registry=registry, id="applicationsets-start", backoff=STARTUP_RETRY_SECONDS)
+    async def start(**_: Any) -> None:
+        await controller.start()
+
+    @kopf.on.cleanup(registry=registry, id="applicationsets-stop")
     async def stop(**_: Any) -> None:
         await controller.stop()

@@ -23,7 +23,9 @@ import kopf
 from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
 from analysis.controller.controller import AnalysisController, AnalysisOptions
 from analysis.controller.handlers import register_handlers as register_analysis_handlers
+from gitops.controller.application_sets import AppSetController, AppSetControllerOptions
 from gitops.controller.controller import AppController, AppControllerOptions
+from gitops.controller.handlers import register_appset_handlers
 from gitops.controller.handlers import register_handlers as register_application_handlers
 from gitops.controller.metrics import AppMetrics
 from kube.client import AsyncKubeClient, KubeClient, load_api_client
@@ -56,6 +58,7 @@ class RolloutOperator:
     analysis: AnalysisController | None = None
     leadership: Leadership | None = None
     applications: AppController | None = None
+    application_sets: AppSetController | None = None
 
     async def run(self, *, stop_flag: Any = None, ready_flag: Any = None) -> None:
         """Run kopf until ``stop_flag`` is set (any flag kopf accepts) or a signal arrives (main thread only);
@@ -64,6 +67,7 @@ class RolloutOperator:
             self.controller,
             *([self.analysis] if self.analysis is not None else []),
             *([self.applications] if self.applications is not None else []),
+            *([self.application_sets] if self.application_sets is not None else []),
         ]
         try:
             # Bound before kopf starts, so that a taken port fails the command instead of kopf's start-up retries.
@@ -102,6 +106,8 @@ class RolloutOperator:
             await self.analysis.stop()
         if self.applications is not None:
             await self.applications.stop()
+        if self.application_sets is not None:
+            await self.application_sets.stop()
 
 
 def build_operator(
@@ -112,12 +118,15 @@ def build_operator(
     decide: Decide | None = None,
     leader_election: LeaderElectionConfig | None = None,
     applications: AppControllerOptions | None = None,
+    application_sets: AppSetControllerOptions | None = None,
 ) -> RolloutOperator:
     """Load the kubeconfig, check the cluster, and assemble the controller; raises KubeError subclasses.
 
     With ``leader_election`` the controllers' workers wait until this process holds the Lease, and every write
     request of theirs is fenced by it. With ``applications`` the Application controller (``gitops.controller``)
-    runs beside them, in the same metrics registry and under the same Lease.
+    runs beside them, in the same metrics registry and under the same Lease; with ``application_sets`` too, the
+    ApplicationSet controller runs beside it, reading Git through the Application controller's repository cache
+    and refreshed by its push webhook (it is left out without ``applications``).
     """
     api_client = load_api_client(kubeconfig, context)  # any unusable kubeconfig is a ConfigError naming it
     probe = KubeClient(api_client, timeout=PROBE_TIMEOUT)
@@ -162,14 +171,23 @@ def build_operator(
         app_options = dataclasses.replace(applications, leader_election=options.leader_election)
         app_controller = AppController(client, app_options, metrics=AppMetrics(controller.metrics.registry))
         register_application_handlers(registry, app_controller)
+    appset_controller = None
+    if app_controller is not None and application_sets is not None:
+        appset_options = dataclasses.replace(application_sets, leader_election=options.leader_election)
+        # One RepoServer: a repository an ApplicationSet's git generator reads is cloned and cached once for both.
+        appsets = AppSetController(client, app_controller.repo_server, appset_options)
+        app_controller.push_listeners.append(lambda push: appsets.refresh_repositories(push.repo_urls))
+        register_appset_handlers(registry, appsets)
+        appset_controller = appsets
     leadership = None
     if elector is not None and lease_client is not None:
         controller.metrics.registry.register(LeaderMetric(elector))
         pools: list[WorkerPool] = [controller, *([analysis] if analysis is not None else []),
-                                   *([app_controller] if app_controller is not None else [])]
+                                   *([app_controller] if app_controller is not None else []),
+                                   *([appset_controller] if appset_controller is not None else [])]
         leadership = Leadership(elector, pools, lease_client)
     return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, leadership,
-                           app_controller)
+                           app_controller, appset_controller)
 
 
 def check_cluster(client: KubeClient, namespaces: Sequence[str]) -> None:
@@ -199,13 +217,15 @@ def run_controller(
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS,
     leader_election: LeaderElectionConfig | None = None,
     applications: AppControllerOptions | None = None,
+    application_sets: AppSetControllerOptions | None = None,
 ) -> None:
     """Run the Rollout controller, and the analysis controller unless ``analysis_workers`` is 0, until
     interrupted (see ``rollouts controller --help``).
 
     With ``all_namespaces`` or no ``namespaces`` it watches the whole cluster, as Argo's controller does. With
     ``leader_election`` it acts only while it holds the Lease, and raises ``LeadershipLost`` once it has lost it.
-    With ``applications`` the Application controller runs too.
+    With ``applications`` the Application controller runs too, and with ``application_sets`` the ApplicationSet
+    controller beside it.
     """
     options = ControllerOptions(
         namespaces=() if all_namespaces else tuple(dict.fromkeys(namespaces)),
@@ -215,5 +235,5 @@ def run_controller(
         analysis_workers=analysis_workers,
     )
     operator = build_operator(kubeconfig, context, options, leader_election=leader_election,
-                              applications=applications)
+                              applications=applications, application_sets=application_sets)
     asyncio.run(operator.run())

@@ -39,6 +39,7 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
+from gitops.controller.application_sets import APPLICATION_SETS, AppSetControllerOptions  # noqa: E402
 from gitops.controller.controller import AppControllerOptions  # noqa: E402
 from kube.resources import (  # noqa: E402
     ANALYSIS_RUNS,
@@ -147,12 +148,14 @@ class AuditedCluster(RolloutCluster):
             write_kubeconfig(self.kubeconfig, audit.url)
             options = ControllerOptions(namespaces=self.watched, workers=4, metrics_port=0)
             applications = None
+            application_sets = None
             if self.applications:
                 self.create(NAMESPACES, None, {"metadata": {"name": APP_NAMESPACE}})
                 applications = AppControllerOptions(namespace=APP_NAMESPACE, workers=2, webhook_port=0,
                                                     cache_dir=self.tmp_dir / "repositories")
+                application_sets = AppSetControllerOptions(namespace=APP_NAMESPACE, workers=2)
             # The harness's own start, but for the kubeconfig: its ControllerThread is what controller_thread reads.
-            self._controller = ControllerThread(self.kubeconfig, options, decide, applications)
+            self._controller = ControllerThread(self.kubeconfig, options, decide, applications, application_sets)
             self._controller.start()
         except BaseException:
             self.stop()
@@ -413,6 +416,29 @@ def application_sync(cluster: AuditedCluster, namespace: str, repo_root: Path) -
     wait_until(lambda: cluster_get(cluster, APPLICATIONS, APP_NAMESPACE, name) is None, "the Application gone")
 
 
+def application_set(cluster: AuditedCluster, namespace: str, repo_root: Path) -> None:
+    """An ApplicationSet with a list generator: its Application created, replaced when the template changes, and
+    deleted when its element goes (Argo CD's default applicationsSync policy, sync), its status written each time."""
+    repo = make_repo(repo_root, {"app/settings.yaml": APP_FILES["app/settings.yaml"]}, name="appset-repo")
+    name = f"rbac-set-{namespace}"
+    template = application("{{name}}", repo.url, "app", namespace=namespace, automated=False)
+    template["metadata"] = {"name": "{{name}}", "labels": {"generation": "first"}}
+    body = {"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
+            "metadata": {"name": name, "namespace": APP_NAMESPACE},
+            "spec": {"generators": [{"list": {"elements": [{"name": f"{name}-app"}]}}],
+                     "syncPolicy": {"preserveResourcesOnDeletion": True},
+                     "template": {"metadata": template["metadata"], "spec": template["spec"]}}}
+    cluster.create(APPLICATION_SETS, APP_NAMESPACE, body)
+    app = f"{name}-app"
+    wait_until(lambda: cluster_get(cluster, APPLICATIONS, APP_NAMESPACE, app) is not None, f"{app} generated")
+    body["spec"]["template"]["metadata"]["labels"] = {"generation": "second"}
+    cluster.patch(APPLICATION_SETS, APP_NAMESPACE, name, {"spec": {"template": body["spec"]["template"]}})
+    wait_until(lambda: ((cluster_get(cluster, APPLICATIONS, APP_NAMESPACE, app) or {}).get("metadata") or {}).get(
+        "labels", {}).get("generation") == "second", f"{app} updated from the new template")
+    cluster.patch(APPLICATION_SETS, APP_NAMESPACE, name, {"spec": {"generators": [{"list": {"elements": []}}]}})
+    wait_until(lambda: cluster_get(cluster, APPLICATIONS, APP_NAMESPACE, app) is None, f"{app} deleted")
+
+
 def refresh(cluster: AuditedCluster, name: str) -> None:
     cluster.sandbox.emulator.patch_object(APPLICATIONS.group, APPLICATIONS.version, APPLICATIONS.plural,
                                           APP_NAMESPACE, name, {"metadata": {"annotations": {
@@ -512,7 +538,8 @@ def clusterwide_requests(tmp_path_factory: pytest.TempPathFactory) -> list[Acces
         with RateServer() as rates:
             spaces = {
                 name: cluster.new_namespace("rbac")
-                for name in ("host", "subset", "restart", "bluegreen", "analysis", "canary-analysis", "gitops")
+                for name in ("host", "subset", "restart", "bluegreen", "analysis", "canary-analysis", "gitops",
+                             "appset")
             }
             run_all(
                 cluster,
@@ -524,6 +551,7 @@ def clusterwide_requests(tmp_path_factory: pytest.TempPathFactory) -> list[Acces
                     "analysis": lambda: analysis_runs(cluster, spaces["analysis"], rates.url),
                     "canary-analysis": lambda: canary_with_analysis(cluster, spaces["canary-analysis"], rates.url),
                     "gitops": lambda: application_sync(cluster, spaces["gitops"], repos),
+                    "appset": lambda: application_set(cluster, spaces["appset"], repos),
                 },
             )
             for namespace in spaces.values():

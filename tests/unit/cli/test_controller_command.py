@@ -94,3 +94,38 @@ def test_namespace_and_all_namespaces_exclude_each_other() -> None:
 def test_analysis_workers_cannot_be_negative() -> None:
     code, stderr = run("--analysis-workers", "-1")
     assert code == 2 and "--analysis-workers" in stderr
+
+
+def controller_options_passed(monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, object]:
+    """The keyword arguments `rollouts controller ARGS` hands run_controller (recorded, not run)."""
+    import rollouts.controller.run
+
+    seen: dict[str, object] = {}
+
+    def record(*_: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+
+    monkeypatch.setattr(rollouts.controller.run, "run_controller", record)
+    code, stderr = run(*args)
+    assert code == 0, stderr
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("args", "appsets_in"),
+    [
+        ((), "argocd"),  # on by default, in the Applications' namespace
+        (("--app-namespace", "gitops"), "gitops"),
+        (("--no-applicationsets",), None),
+        (("--no-applications",), None),  # it reads Git through the Application controller's cache
+    ],
+)
+def test_the_applicationset_controller_runs_beside_the_application_controller_unless_left_out(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], appsets_in: str | None
+) -> None:
+    passed = controller_options_passed(monkeypatch, *args)
+    appsets = passed["application_sets"]
+    if appsets_in is None:
+        assert appsets is None
+    else:
+        assert getattr(appsets, "namespace", None) == appsets_in
