@@ -148,3 +148,11 @@ def test_plain_files_beside_source_directories_are_still_linted(tmp_path: Path) 
 def test_subcharts_are_rendered_with_their_chart_not_alone(tmp_path: Path) -> None:
     write({**CHART, "chart/charts/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.1.0\n"}, tmp_path)
     assert source_roots(tmp_path) == [tmp_path / "chart"]
+
+
+def test_the_gitops_platform_example_lints_clean_with_its_chart_rendered() -> None:
+    example = Path(__file__).resolve().parents[3] / "examples" / "gitops-platform"
+    result = lint(str(example))
+    assert result.exit_code == 0, result.output
+    # root, AppProject, ApplicationSet, two Helm Applications, the guestbook's three, the chart's Deployment+Service
+    assert "10 documents checked, 0 with errors" in result.output
