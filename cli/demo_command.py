@@ -19,6 +19,7 @@ class ScenarioChoice(StrEnum):
     good = "good"
     bad = "bad"
     gitops = "gitops"
+    platform = "platform"
     all = "all"
 
 
@@ -33,7 +34,9 @@ def demo_command(
         ScenarioChoice,
         typer.Option("--scenario", help="good: a version promoted through every step; bad: a version failing 40 % "
                      "of its requests, aborted by its analysis; gitops: the canary delivered from Git (sync waves, "
-                     "hooks, a push webhook, a good and a bad commit); all: the three, in that order."),
+                     "hooks, a push webhook, a good and a bad commit); platform: an App of Apps with an ApplicationSet "
+                     "over a second repository (folders pushed and removed, self-heal); all: the four, in that "
+                     "order."),
     ] = ScenarioChoice.all,
     speed: Annotated[
         float,
@@ -52,6 +55,7 @@ def demo_command(
     from cli.demo.environment import DemoEnvironmentError
     from cli.demo.gitops import run_gitops_demo
     from cli.demo.manifests import DemoManifestError
+    from cli.demo.platform import run_platform_demo
     from cli.demo.run import DemoOptions, run_demo
     from cli.demo.scenarios import scenarios_named
     from sandbox.cluster import SandboxError
@@ -65,10 +69,12 @@ def demo_command(
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         code = 0
-        if scenario != ScenarioChoice.gitops:
+        if scenario not in (ScenarioChoice.gitops, ScenarioChoice.platform):
             code = run_demo(DemoOptions(scenarios=scenarios_named(scenario.value), speed=speed), reporter())
         if scenario in (ScenarioChoice.gitops, ScenarioChoice.all):
             code = max(code, run_gitops_demo(speed, reporter()))
+        if scenario in (ScenarioChoice.platform, ScenarioChoice.all):
+            code = max(code, run_platform_demo(reporter()))
     except KeyboardInterrupt:
         typer.echo("rollouts demo: interrupted; everything it started is stopped", err=True)
         raise typer.Exit(130) from None

@@ -86,6 +86,7 @@ class DemoEnvironment:
         ready_delay: float = 0.2,
         controller_args: Sequence[str] = (),
         namespaces: Sequence[str] = (NAMESPACE,),
+        prometheus: bool = True,
     ) -> None:
         self.work_dir = work_dir
         self.kubeconfig = work_dir / "kubeconfig.yaml"
@@ -94,6 +95,7 @@ class DemoEnvironment:
         self._ready_delay = ready_delay
         self._controller_args = list(controller_args)
         self._namespaces = tuple(namespaces)
+        self._with_prometheus = prometheus  # the platform scenario measures nothing: no Prometheus to wait for
         self._sandbox: SandboxThread | None = None
         self._controller: subprocess.Popen[bytes] | None = None
         self._prometheus: PrometheusServer | None = None
@@ -105,8 +107,10 @@ class DemoEnvironment:
     # --------------------------------------------------------------------------------------------- lifecycle
 
     def start(self, progress: Callable[[str], None] = lambda _: None) -> None:
-        """Sandbox, then the controller and Prometheus side by side (each takes seconds to come up)."""
-        find_prometheus_binary()  # before anything starts: without it there is no demo
+        """Sandbox, then the controller and Prometheus (unless left out) side by side (each takes seconds to come
+        up)."""
+        if self._with_prometheus:
+            find_prometheus_binary()  # before anything starts: without it there is no demo
         progress("starting the sandbox: API emulator, workload and mesh simulators")
         self._sandbox = SandboxThread(
             crd_dirs=[CRD_DIR], ready_delay=self._ready_delay, mesh=True, mesh_profiles=self._profiles,
@@ -119,9 +123,10 @@ class DemoEnvironment:
         self._start_controller()
         progress(f"started the controller (pid {self.controller_pid}): rollouts controller --kubeconfig "
                  f"{self.kubeconfig}")
-        progress("starting Prometheus, scraping the mesh every second")
-        self._start_prometheus()
-        progress(f"Prometheus (pid {self.prometheus_pid}) at {self.prometheus_url}")
+        if self._with_prometheus:
+            progress("starting Prometheus, scraping the mesh every second")
+            self._start_prometheus()
+            progress(f"Prometheus (pid {self.prometheus_pid}) at {self.prometheus_url}")
 
     def stop(self) -> None:
         """Stop everything started, the controller first (it must not act on a cluster going away)."""
@@ -299,6 +304,16 @@ class DemoEnvironment:
 
     def get(self, kind: ResourceKind, name: str, namespace: str = NAMESPACE) -> JsonObject | None:
         return self._require_sandbox().emulator.get_object(kind.group, kind.version, kind.plural, namespace, name)
+
+    def list_objects(self, kind: ResourceKind, namespace: str) -> list[JsonObject]:
+        """Every object of ``kind`` in ``namespace`` (in-process)."""
+        objects: list[JsonObject] = self._require_sandbox().emulator.list_objects(
+            kind.group, kind.version, kind.plural, namespace)
+        return objects
+
+    def patch(self, kind: ResourceKind, namespace: str, name: str, patch: JsonObject) -> None:
+        """A JSON merge patch, as `kubectl patch --type merge` or a `kubectl edit` sends it (in-process)."""
+        self._require_sandbox().emulator.patch_object(kind.group, kind.version, kind.plural, namespace, name, patch)
 
     def create(self, kind: ResourceKind, namespace: str, document: JsonObject) -> None:
         """Create one object of any kind the sandbox serves (in-process)."""
