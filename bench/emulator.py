@@ -28,12 +28,13 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 from sandbox.emulator import ApiEmulator, EmulatorThread
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PATCH_P99_BUDGET_MS = 20.0
+PATCH_P99_BUDGET_MS = 20.0  # for merge patches and for server-side apply patches alike
 NAMESPACES = 10
 CONFIGMAPS_PER_NAMESPACE = 480
 REPLICASETS = 200  # 10 × 480 + 200 = 5,000 objects
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 STRATEGIC_PATCH = {"Content-Type": "application/strategic-merge-patch+json"}
+APPLY_PATCH = {"Content-Type": "application/apply-patch+yaml"}
 
 
 def _percentile(samples: list[float], fraction: float) -> float:
@@ -110,6 +111,7 @@ def machine() -> dict[str, Any]:
 
 
 def run(requests_per_operation: int = 400) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     rng = random.Random(7)
     namespaces = [f"bench-{i}" for i in range(NAMESPACES)]
     with EmulatorThread(emulator=ApiEmulator()) as thread, httpx.Client(base_url=thread.url, timeout=30) as http:
@@ -139,6 +141,23 @@ def run(requests_per_operation: int = 400) -> dict[str, Any]:
             return http.patch(f"/apis/apps/v1/namespaces/bench-0/replicasets/{name}",
                               content=json.dumps(body), headers=STRATEGIC_PATCH)
 
+        def apply_configmap(i: int) -> httpx.Response:
+            # A field of its own: the creator's Update entry owns the others, so no conflict and no force.
+            namespace = rng.choice(namespaces)
+            name = f"cm-{rng.randrange(CONFIGMAPS_PER_NAMESPACE):04d}"
+            body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+                    "data": {"applied": str(i)}}
+            return http.patch(f"/api/v1/namespaces/{namespace}/configmaps/{name}", content=json.dumps(body),
+                              params={"fieldManager": "bench"}, headers=APPLY_PATCH)
+
+        def apply_replicaset(i: int) -> httpx.Response:
+            name = f"rs-{rng.randrange(REPLICASETS):04d}"
+            body = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name},
+                    "spec": {"template": {"spec": {"containers": [
+                        {"name": "app", "env": [{"name": "APPLIED", "value": str(i)}]}]}}}}
+            return http.patch(f"/apis/apps/v1/namespaces/bench-0/replicasets/{name}", content=json.dumps(body),
+                              params={"fieldManager": "bench"}, headers=APPLY_PATCH)
+
         def get(i: int) -> httpx.Response:
             namespace = rng.choice(namespaces)
             return http.get(f"/api/v1/namespaces/{namespace}/configmaps/cm-{rng.randrange(480):04d}")
@@ -156,6 +175,8 @@ def run(requests_per_operation: int = 400) -> dict[str, Any]:
         results = [
             _measure("PATCH merge-patch ConfigMap", requests_per_operation, merge_patch),
             _measure("PATCH strategic-merge-patch ReplicaSet", requests_per_operation, strategic_patch),
+            _measure("PATCH apply-patch ConfigMap (server-side apply)", requests_per_operation, apply_configmap),
+            _measure("PATCH apply-patch ReplicaSet (server-side apply)", requests_per_operation, apply_replicaset),
             _measure("GET ConfigMap", requests_per_operation, get),
             _measure("LIST ConfigMaps in one namespace (480)", requests_per_operation // 2, list_namespace),
             _measure("LIST ConfigMaps in one namespace, labelSelector (~16)", requests_per_operation,
@@ -164,6 +185,7 @@ def run(requests_per_operation: int = 400) -> dict[str, Any]:
                      list_cluster_selected),
         ]
     patch_p99 = results[0]["p99_ms"]
+    apply_p99 = max(results[2]["p99_ms"], results[3]["p99_ms"])
     return {
         "benchmark": "sandbox.emulator",
         "stored_objects": stored,
@@ -171,7 +193,11 @@ def run(requests_per_operation: int = 400) -> dict[str, Any]:
         "populate_requests_per_second": round(stored / populate_s, 1),
         "patch_p99_budget_ms": PATCH_P99_BUDGET_MS,
         "patch_p99_within_budget": patch_p99 < PATCH_P99_BUDGET_MS,
+        "apply_p99_ms": apply_p99,
+        "apply_p99_within_budget": apply_p99 < PATCH_P99_BUDGET_MS,
         "results": results,
+        # Other processes on the machine stretch every figure; the 1-minute load average says how busy it was.
+        "load_average_1m": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "machine": machine(),
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -194,16 +220,21 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {row['operation']} | {row['requests']} | {row['p50_ms']} | {row['p90_ms']} |"
                      f" {row['p99_ms']} | {row['max_ms']} |")
     verdict = "within" if report["patch_p99_within_budget"] else "OVER"
+    apply_verdict = "within" if report["apply_p99_within_budget"] else "OVER"
     lines += [
         "",
         f"PATCH p99 budget: {report['patch_p99_budget_ms']} ms — {verdict} budget.",
+        f"Apply-patch p99 (the slower of the two server-side applies): {report['apply_p99_ms']} ms — {apply_verdict}"
+        f" the same budget. Every write also records its manager in metadata.managedFields.",
         "",
         "Occasional maxima around 100 ms are CPython's full (generation 2) garbage collections of the whole"
         " process, which client, server and 5,000 stored objects share; they land on whichever request is in"
         " flight.",
         "",
         f"Machine: {m['platform']}, {m['cpu_count']} CPUs ({m['processor']}), {m['implementation']} {m['python']},"
-        f" kmock {m['kmock']}, aiohttp {m['aiohttp']}, httpx {m['httpx']}. Measured {report['timestamp']}.",
+        f" kmock {m['kmock']}, aiohttp {m['aiohttp']}, httpx {m['httpx']}. Measured {report['timestamp']},"
+        f" 1-minute load average {report['load_average_1m']['before']} before and"
+        f" {report['load_average_1m']['after']} after.",
         "",
     ]
     return "\n".join(lines)
@@ -223,12 +254,13 @@ def main(argv: list[str] | None = None) -> int:
               f"  {row['max_ms']:>8.3f}")
     print(f"stored objects: {report['stored_objects']}; populate: {report['populate_seconds']} s")
     print(f"PATCH p99 {'<' if report['patch_p99_within_budget'] else '>='} {PATCH_P99_BUDGET_MS} ms budget")
+    print(f"apply-patch p99 {'<' if report['apply_p99_within_budget'] else '>='} {PATCH_P99_BUDGET_MS} ms budget")
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "emulator.json").write_text(json.dumps(report, indent=2) + "\n")
         (RESULTS / "emulator.md").write_text(render_markdown(report))
         print(f"wrote {RESULTS / 'emulator.json'} and {RESULTS / 'emulator.md'}")
-    return 0 if report["patch_p99_within_budget"] else 1
+    return 0 if report["patch_p99_within_budget"] and report["apply_p99_within_budget"] else 1
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sandbox.emulator import patching, status
+from sandbox.emulator import managed_fields, patching, server_side_apply, status
 from sandbox.emulator.resources import (
     CrdError,
     ResourceRegistry,
@@ -240,7 +240,9 @@ class ObjectApi:
 
     # ----------------------------------------------------------------------------------------- writing
 
-    def create(self, spec: ResourceSpec, namespace: str | None, body: Any, *, dry_run: bool = False) -> Obj:
+    def create(self, spec: ResourceSpec, namespace: str | None, body: Any, *, dry_run: bool = False,
+               manager: str | None = None) -> Obj:
+        """Create; ``manager`` (the request's field manager) is recorded in managedFields, None records nothing."""
         body = self._validate_body(spec, body, name="")
         metadata = dict(body.get("metadata") or {})
         if spec.namespaced:
@@ -281,6 +283,8 @@ class ObjectApi:
             obj = self._defaults_on_create(spec, obj)
             if spec.storage_key == CRDS:
                 self._validate_crd(obj)
+            if manager is not None:
+                metadata["managedFields"] = self._record_update(spec, None, obj, manager, None)
             if dry_run:
                 return obj
             metadata["resourceVersion"] = str(self.store.next_resource_version())
@@ -340,6 +344,7 @@ class ObjectApi:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        manager: str | None = None,
     ) -> Obj:
         body = self._validate_body(spec, body, name=name)
         body_meta = body.get("metadata") or {}
@@ -351,7 +356,7 @@ class ObjectApi:
                 "the namespace of the provided object does not match the namespace sent on the request")
         with self.store.lock:
             current = self.get(spec, namespace, name)
-            return self._update(spec, current, body, subresource=subresource, dry_run=dry_run)
+            return self._update(spec, current, body, subresource=subresource, dry_run=dry_run, manager=manager)
 
     def patch(
         self,
@@ -363,16 +368,92 @@ class ObjectApi:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        manager: str | None = None,
     ) -> Obj:
         with self.store.lock:
             current = self.get(spec, namespace, name)
             candidate = apply_patch(current, patch_type, patch)
             if not isinstance(candidate, dict):
                 raise status.bad_request("the patch does not result in an object")
-            return self._update(spec, current, candidate, subresource=subresource, dry_run=dry_run)
+            return self._update(spec, current, candidate, subresource=subresource, dry_run=dry_run,
+                                manager=manager)
+
+    def apply(
+        self,
+        spec: ResourceSpec,
+        namespace: str | None,
+        name: str,
+        config: Any,
+        *,
+        manager: str,
+        force: bool = False,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> tuple[Obj, bool]:
+        """Server-side apply of ``config`` by ``manager``; returns the object and whether it was created.
+
+        Conflicts with other managers' fields are refused with 409 ``Conflict`` unless ``force``.
+        """
+        config = self._validate_applied(spec, namespace, name, config)
+        scope = self._ownership_scope(spec, subresource)
+        with self.store.lock:
+            current = self.store.get(spec.storage_key, namespace or CLUSTER, name)
+            if current is None and subresource is not None:
+                raise status.not_found(spec.plural, name, spec.group)
+            try:
+                merged = server_side_apply.apply(
+                    current, config, manager=manager, api_version=spec.api_version, now=self.clock(),
+                    field_type=_field_types(spec), force=force, scope=scope, subresource=subresource or "")
+            except server_side_apply.ApplyConflict as conflict:
+                raise status.apply_conflict(str(conflict), conflict.causes()) from None
+            except managed_fields.FieldsError as exc:
+                raise status.invalid(spec.kind, name, "metadata.managedFields", str(exc), spec.group) from None
+            if current is None:
+                merged_meta = merged.setdefault("metadata", {})
+                merged_meta["name"] = name
+                if namespace is not None:
+                    merged_meta["namespace"] = namespace
+                merged.update(apiVersion=spec.api_version, kind=spec.kind)
+                return self.create(spec, namespace, merged, dry_run=dry_run), True
+            return self._update(spec, current, merged, subresource=subresource, dry_run=dry_run), False
+
+    def _validate_applied(self, spec: ResourceSpec, namespace: str | None, name: str, config: Any) -> Obj:
+        if not isinstance(config, dict):
+            raise status.bad_request(f"the body of an apply patch must be a {spec.kind} object")
+        if not config.get("kind"):
+            raise status.bad_request("Object 'Kind' is missing in the apply patch")
+        if config.get("apiVersion") != spec.api_version:
+            raise status.bad_request(
+                "Incorrect version specified in apply patch. Specified patch version:"
+                f" {config.get('apiVersion') or '(none)'}, expected: {spec.api_version}")
+        self._validate_body(spec, config, name=name)
+        config_meta = config.get("metadata") or {}
+        if config_meta.get("name") and config_meta["name"] != name:
+            raise status.bad_request(
+                f"the name of the object ({config_meta['name']}) does not match the name on the URL ({name})")
+        if spec.namespaced and config_meta.get("namespace") and config_meta["namespace"] != namespace:
+            raise status.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request")
+        if config_meta.get("managedFields") is not None:
+            raise status.bad_request("metadata.managedFields must be nil")
+        return config
+
+    @staticmethod
+    def _ownership_scope(spec: ResourceSpec, subresource: str | None) -> server_side_apply.Scope:
+        if subresource == "status":
+            return "status"
+        return "main" if spec.has_status else "all"
+
+    def _record_update(self, spec: ResourceSpec, old: Obj | None, new: Obj, manager: str,
+                       subresource: str | None) -> list[dict[str, Any]]:
+        scope = self._ownership_scope(spec, "status" if subresource == "status" else None)
+        return server_side_apply.record_update(
+            old, new, manager=manager, api_version=spec.api_version, now=self.clock(),
+            field_type=_field_types(spec), scope=scope, subresource=subresource or "")
 
     def _update(self, spec: ResourceSpec, current: Obj, candidate: Obj, *, subresource: str | None,
-                dry_run: bool) -> Obj:
+                dry_run: bool, manager: str | None = None, via: str | None = None) -> Obj:
+        """Store ``candidate`` over ``current``; ``via`` names the subresource recorded for the manager (scale)."""
         current_meta = meta(current)
         name = current_meta["name"]
         candidate_meta = candidate.get("metadata")
@@ -422,10 +503,18 @@ class ObjectApi:
             new_meta["generation"] = int(new_meta["generation"]) + 1
         new["metadata"] = new_meta
 
+        # As upstream, a write through a subresource cannot set managedFields.
+        new_meta["managedFields"] = _managed_fields_of(candidate_meta if subresource is None else {}, current_meta)
+        if not new_meta["managedFields"]:
+            new_meta.pop("managedFields")
         if new == current:
             return current  # a no-op write stores nothing and notifies nobody, as upstream
         if spec.storage_key == CRDS and subresource is None:
             self._validate_crd(new)
+        if manager is not None:
+            new_meta["managedFields"] = self._record_update(spec, current, new, manager, via or subresource)
+            if not new_meta["managedFields"]:
+                new_meta.pop("managedFields")
         if dry_run:
             return new
         new_meta["resourceVersion"] = str(self.store.next_resource_version())
@@ -458,8 +547,23 @@ class ObjectApi:
                     f"Precondition failed: ResourceVersion in precondition: {options.precondition_rv},"
                     f" ResourceVersion in object meta: {current_meta.get('resourceVersion')}")
             if options.dry_run:
-                return current, not current_meta.get("finalizers")
+                return self._would_delete(spec, current)
             return self._delete_object(spec, current, options.propagation)
+
+    def _would_delete(self, spec: ResourceSpec, current: Obj) -> tuple[Obj, bool]:
+        """What a delete would return, without doing it (dryRun=All)."""
+        current_meta = meta(current)
+        if current_meta.get("deletionTimestamp"):
+            return current, False
+        if spec.storage_key == NAMESPACES:
+            terminating = {**(current.get("status") or {}), "phase": "Terminating"}
+            return {**current, "metadata": {**current_meta, "deletionTimestamp": self.clock()},
+                    "status": terminating}, False
+        if current_meta.get("finalizers"):
+            marked_meta = {**current_meta, "deletionTimestamp": self.clock(), "deletionGracePeriodSeconds": 0,
+                           "generation": int(current_meta.get("generation", 1)) + 1}
+            return {**current, "metadata": marked_meta}, False
+        return current, True
 
     def delete_collection(self, spec: ResourceSpec, namespace: str | None, labels: LabelSelector,
                           fields: FieldSelector, options: DeleteOptions) -> list[Obj]:
@@ -641,7 +745,8 @@ class ObjectApi:
         }
 
     def update_scale(self, spec: ResourceSpec, namespace: str | None, name: str, *,
-                     patch_type: PatchType | None = None, body: Any, dry_run: bool = False) -> Obj:
+                     patch_type: PatchType | None = None, body: Any, dry_run: bool = False,
+                     manager: str | None = None) -> Obj:
         """PUT (``patch_type`` None) or PATCH a Scale; only ``spec.replicas`` reaches the object."""
         with self.store.lock:
             current = self.get(spec, namespace, name)
@@ -664,8 +769,32 @@ class ObjectApi:
                                      "autoscaling")
             assert spec.scale is not None  # _scale_of refused resources without a scale subresource
             updated = _set_path(current, spec.scale.spec_replicas, replicas)
-            result = self._update(spec, current, updated, subresource=None, dry_run=dry_run)
+            result = self._update(spec, current, updated, subresource=None, dry_run=dry_run, manager=manager,
+                                  via="scale")
             return self._scale_of(spec, result)
+
+
+def _field_types(spec: ResourceSpec) -> managed_fields.FieldTypeOf:
+    return managed_fields.custom_field_type if spec.custom else managed_fields.builtin_field_type
+
+
+def _managed_fields_of(candidate_meta: Mapping[str, Any], current_meta: Mapping[str, Any]) -> Any:
+    """The managedFields a write starts from: the ones the client sent when readable, else the stored ones.
+
+    Upstream keeps the stored entries when a body omits them (or sends an empty list) or sends unreadable ones;
+    ``[{}]`` resets them.
+    """
+    sent = candidate_meta.get("managedFields")
+    stored = current_meta.get("managedFields") or []
+    if not sent or sent == stored:
+        return stored
+    if isinstance(sent, list) and all(isinstance(entry, dict) and not entry for entry in sent):
+        return []
+    try:
+        server_side_apply.read_entries({"metadata": {"managedFields": sent}})
+    except managed_fields.FieldsError:
+        return stored
+    return sent
 
 
 def apply_patch(current: Obj, patch_type: PatchType, patch: Any) -> Any:

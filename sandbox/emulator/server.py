@@ -27,6 +27,7 @@ from sandbox.emulator.selectors import (
 from sandbox.emulator.status import ApiError
 from sandbox.emulator.store import CLUSTER, HistoryExpired, Obj, ObjectStore
 from sandbox.emulator.watching import Watcher, WatchFilter, WatchOptions, serve_watch, stream_error
+from sandbox.emulator.write_options import WriteOptions, dry_run_requested, write_options
 
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 
@@ -35,9 +36,11 @@ _PATCH_TYPES: dict[str, PatchType] = {
     "application/merge-patch+json": "merge",
     "application/strategic-merge-patch+json": "strategic",
 }
-_ACCEPTED_PATCHES_BUILTIN = ["application/json-patch+json", "application/merge-patch+json",
-                             "application/strategic-merge-patch+json"]
-_ACCEPTED_PATCHES_CUSTOM = ["application/json-patch+json", "application/merge-patch+json"]
+_APPLY_PATCH = "application/apply-patch+yaml"  # server-side apply; its YAML body may be JSON
+_ACCEPTED_PATCHES_SCALE = ["application/json-patch+json", "application/merge-patch+json",
+                           "application/strategic-merge-patch+json"]
+_ACCEPTED_PATCHES_BUILTIN = [*_ACCEPTED_PATCHES_SCALE, _APPLY_PATCH]
+_ACCEPTED_PATCHES_CUSTOM = ["application/json-patch+json", "application/merge-patch+json", _APPLY_PATCH]
 _ACCEPTED_BODIES = ["application/json", "application/yaml"]
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 _BUILT_IN_GROUPS = frozenset(spec.group for spec in builtin_specs())
@@ -133,6 +136,16 @@ def _media_type(headers: Mapping[str, str]) -> str:
     return ""
 
 
+class _JsonCompatibleLoader(yaml.SafeLoader):
+    """YAML as the API server reads it (converted to JSON): dates and times stay strings."""
+
+
+_JsonCompatibleLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _decode(body: bytes, media_type: str) -> Any:
     if media_type == "application/vnd.kubernetes.protobuf":
         try:
@@ -143,7 +156,7 @@ def _decode(body: bytes, media_type: str) -> Any:
         raise status.unsupported_media_type(media_type, _ACCEPTED_BODIES)
     try:
         if "yaml" in media_type:
-            return yaml.safe_load(body)
+            return yaml.load(body, Loader=_JsonCompatibleLoader)
         return json.loads(body)
     except (ValueError, yaml.YAMLError) as exc:
         raise status.bad_request(f"the request body could not be decoded: {exc}") from None
@@ -445,7 +458,11 @@ class ApiEmulator(kmock.KubernetesEmulator):
             raise status.method_not_allowed()  # exec, log, eviction, …: nothing runs behind this API
         if spec.namespaced and namespace is None and verb not in ("list", "watch"):
             raise status.method_not_allowed()
-        dry_run = params.get("dryRun") == "All"
+        applying = verb == "patch" and path.subresource != "scale" and _media_type(request.headers) == _APPLY_PATCH
+        writing = WriteOptions(False, "", False)
+        if verb in WRITE_VERBS:
+            writing = write_options(verb, params, request.headers.get("User-Agent"), apply=applying)
+        dry_run, manager = writing.dry_run, writing.manager
 
         if verb == "watch":
             return await self._respond_watch(raw, spec, namespace, path.name, params, record)
@@ -459,25 +476,31 @@ class ApiEmulator(kmock.KubernetesEmulator):
             if path.name is not None:
                 raise status.method_not_allowed()
             body = _decode(request.body, _media_type(request.headers))
-            created = self.api.create(spec, namespace, body, dry_run=dry_run)
+            created = self.api.create(spec, namespace, body, dry_run=dry_run, manager=manager)
             return _json_response(_versioned(created, spec), 201)
         name = cast(str, path.name)
         if verb == "update":
             body = _decode(request.body, _media_type(request.headers))
             if path.subresource == "scale":
-                scale = self.api.update_scale(spec, namespace, name, body=body, dry_run=dry_run)
+                scale = self.api.update_scale(spec, namespace, name, body=body, dry_run=dry_run, manager=manager)
                 return _json_response(scale)
-            obj = self.api.replace(spec, namespace, name, body, subresource=path.subresource, dry_run=dry_run)
+            obj = self.api.replace(spec, namespace, name, body, subresource=path.subresource, dry_run=dry_run,
+                                   manager=manager)
             return _json_response(_versioned(obj, spec))
+        if verb == "patch" and applying:
+            config = _decode(request.body, _APPLY_PATCH)
+            applied, was_created = self.api.apply(spec, namespace, name, config, manager=manager,
+                                                  force=writing.force, subresource=path.subresource, dry_run=dry_run)
+            return _json_response(_versioned(applied, spec), 201 if was_created else 200)
         if verb == "patch":
             patch_type = self._patch_type(spec, request.headers, scale=path.subresource == "scale")
             body = _decode(request.body, "application/json")
             if path.subresource == "scale":
                 scale = self.api.update_scale(spec, namespace, name, patch_type=patch_type, body=body,
-                                              dry_run=dry_run)
+                                              dry_run=dry_run, manager=manager)
                 return _json_response(scale)
             obj = self.api.patch(spec, namespace, name, patch_type, body, subresource=path.subresource,
-                                 dry_run=dry_run)
+                                 dry_run=dry_run, manager=manager)
             return _json_response(_versioned(obj, spec))
         if verb == "delete":
             options = self._delete_options(request, params, dry_run)
@@ -502,8 +525,11 @@ class ApiEmulator(kmock.KubernetesEmulator):
     def _patch_type(spec: ResourceSpec, headers: Mapping[str, str], *, scale: bool) -> PatchType:
         media_type = _media_type(headers)
         # Scale is a built-in kind even for custom resources, so it takes strategic merge patches.
-        accepted = _ACCEPTED_PATCHES_CUSTOM if spec.custom and not scale else _ACCEPTED_PATCHES_BUILTIN
-        if media_type not in accepted:
+        if scale:
+            accepted = _ACCEPTED_PATCHES_SCALE
+        else:
+            accepted = _ACCEPTED_PATCHES_CUSTOM if spec.custom else _ACCEPTED_PATCHES_BUILTIN
+        if media_type not in accepted or media_type not in _PATCH_TYPES:
             raise status.unsupported_media_type(media_type, accepted)
         return _PATCH_TYPES[media_type]
 
@@ -522,7 +548,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
             raise status.bad_request(
                 f"propagationPolicy {propagation!r} is not one of Background, Foreground, Orphan")
         preconditions = body.get("preconditions") or {}
-        dry_run = dry_run or body.get("dryRun") == ["All"]
+        body_dry_run = body.get("dryRun") or []
+        dry_run = dry_run_requested(body_dry_run if isinstance(body_dry_run, list) else [body_dry_run],
+                                    "delete") or dry_run
         return DeleteOptions(
             propagation=cast(Propagation, propagation or "Background"),
             precondition_uid=preconditions.get("uid"),

@@ -98,6 +98,24 @@ def conflict(resource: str, name: str, group: str = "", detail: str = _CONFLICT_
     )
 
 
+def apply_conflict(message: str, causes: list[dict[str, str]]) -> ApiError:
+    """409 for a server-side apply that would change fields other managers own (one cause per field)."""
+    return ApiError(409, "Conflict", message, causes=causes)
+
+
+def invalid_options(kind: str, field: str, problem: str, cause: str) -> ApiError:
+    """422 for request options upstream refuses (``PatchOptions.meta.k8s.io "" is invalid: ...``)."""
+    return ApiError(
+        422,
+        "Invalid",
+        f'{kind}.meta.k8s.io "" is invalid: {field}: {problem}',
+        name="",
+        group="meta.k8s.io",
+        kind=kind,
+        causes=[{"reason": cause, "message": problem, "field": field}],
+    )
+
+
 def invalid(kind: str, name: str, field: str, problem: str, group: str = "") -> ApiError:
     return ApiError(
         422,

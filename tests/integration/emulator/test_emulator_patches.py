@@ -139,14 +139,6 @@ def test_malformed_json_patch_is_bad_request(http: httpx.Client) -> None:
     assert response.json()["reason"] == "BadRequest"
 
 
-def test_apply_patch_is_unsupported_media_type(http: httpx.Client) -> None:
-    http.post(CM, json=configmap("a")).raise_for_status()
-    response = http.patch(f"{CM}/a", params={"fieldManager": "me"}, headers=patch_headers("apply"),
-                          content=b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1'}\n")
-    assert response.status_code == 415
-    assert response.json()["reason"] == "UnsupportedMediaType"
-
-
 def test_patch_without_known_content_type_is_unsupported_media_type(http: httpx.Client) -> None:
     http.post(CM, json=configmap("a")).raise_for_status()
     response = http.patch(f"{CM}/a", json={"data": {"x": "1"}})  # plain application/json
