@@ -25,6 +25,7 @@ JsonObject = dict[str, Any]
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CRDS_DIR = REPO_ROOT / "crds"
 APP_NAMESPACE = "argocd"
+LOGGERS = ("gitops", "kube")
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@localhost",
     "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@localhost",
@@ -218,7 +219,9 @@ class AppControllerThread:
     _failure: BaseException | None = None
 
     def start(self, timeout: float = 30.0) -> AppControllerThread:
-        logging.getLogger("gitops").addHandler(self.errors)
+        # The engine's own loggers and kube's (the runner logs a pass that raised there, with its traceback).
+        for name in LOGGERS:
+            logging.getLogger(name).addHandler(self.errors)
         self._thread = threading.Thread(target=self._run, name="app-controller", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout) or self._failure is not None:
@@ -232,7 +235,8 @@ class AppControllerThread:
                 loop.call_soon_threadsafe(stop.set)
         if self._thread is not None:
             self._thread.join(timeout)
-        logging.getLogger("gitops").removeHandler(self.errors)
+        for name in LOGGERS:
+            logging.getLogger(name).removeHandler(self.errors)
 
     def _run(self) -> None:
         try:

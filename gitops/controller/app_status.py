@@ -9,7 +9,6 @@ periodic refresh that finds nothing new writes nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -96,4 +95,6 @@ def status_changed(stored: Mapping[str, Any], desired: Mapping[str, Any], *, ign
 
 
 def _same(a: Any, b: Any) -> bool:
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    # Deep equality of JSON values; a status never holds a boolean where a number belongs, so Python's True == 1
+    # cannot hide a change here.
+    return bool(a == b)

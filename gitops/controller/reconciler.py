@@ -13,6 +13,8 @@ a timeout, so a hung ``git`` cannot hold a worker.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -125,6 +127,7 @@ class AppReconciler:
         # argocd-cm's application.resourceTrackingMethod: annotation (Argo CD 3.x's default), label, annotation+label.
         self._tracking = tracking_method
         self._rendered: dict[str, Rendered] = {}
+        self._compared: dict[str, tuple[Any, tuple[JsonObject, ...], Comparison]] = {}
         self._pushed: set[str] = set()
 
     # -- inputs from the controller ----------------------------------------------------------------------
@@ -135,6 +138,7 @@ class AppReconciler:
 
     def forget(self, name: str) -> None:
         self._rendered.pop(name, None)
+        self._compared.pop(name, None)
         self._pushed.discard(name)
         self._cache.forget_app(name)
 
@@ -186,9 +190,7 @@ class AppReconciler:
         revision = rendered.revision
         live = self._observe(name, targets, stored)
         overrides = dict(self._health_overrides())
-        namespaced = self._resources().namespaced
-        comparison = compare_app(app, targets, live, tracking_method=self._tracking(),
-                                 health_overrides=overrides, namespaced=namespaced)
+        comparison = self._compare(app, rendered, targets, live, overrides)
         conditions.extend(comparison.conditions)
         desired = self._compared_status(app, stored, comparison, rendered, live)
         operation = app.get("operation")
@@ -233,6 +235,11 @@ class AppReconciler:
         self._pushed.discard(name)
         logger.debug("%s: refreshing (%s)", name, need.reason)
         rendered, error = self.render(app, source, revision=None, hard=need.hard)
+        if rendered is not None and previous is not None and not need.hard and (
+                previous.revision, previous.fingerprint) == (rendered.revision, rendered.fingerprint):
+            # The same commit of the same source renders the same manifests: keep the previous ones, so that the
+            # comparison memo below still recognises them.
+            rendered = dataclasses.replace(previous, at=rendered.at)
         if rendered is None:
             # The last good render stays in use for comparison only after the source is fixed; a failing render
             # compares nothing, so nothing is pruned or synced on its account.
@@ -275,6 +282,28 @@ class AppReconciler:
         )
         return Rendered(source_fingerprint(app), manifests.revision, targets, manifests.source_type,
                         time.monotonic()), None
+
+    def _compare(self, app: JsonObject, rendered: Rendered, targets: Sequence[JsonObject],
+                 live: Mapping[ResourceKey, JsonObject], overrides: Mapping[str, str]) -> Comparison:
+        """``compare_app``, skipped when none of its inputs changed since the last pass of this Application (same
+        rendered manifests, same spec and settings, same live objects by resourceVersion): compare_app is pure, so
+        its answer would be the same — this keeps a periodic refresh that finds nothing new cheap."""
+        name = str(app["metadata"]["name"])
+        key = (
+            id(rendered.targets),
+            json.dumps(app.get("spec"), sort_keys=True, default=str),
+            json.dumps(overrides, sort_keys=True),
+            self._tracking(),
+            tuple(sorted((str(k), str((o.get("metadata") or {}).get("resourceVersion") or ""))
+                         for k, o in live.items())),
+        )
+        memo = self._compared.get(name)
+        if memo is not None and memo[0] == key and memo[1] is rendered.targets:
+            return memo[2]
+        comparison = compare_app(app, targets, live, tracking_method=self._tracking(), health_overrides=overrides,
+                                 namespaced=self._resources().namespaced)
+        self._compared[name] = (key, rendered.targets, comparison)
+        return comparison
 
     # -- observe -----------------------------------------------------------------------------------------
 

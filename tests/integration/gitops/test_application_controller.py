@@ -241,3 +241,16 @@ def test_create_namespace_creates_the_destination_and_the_app_stays_synced(
     status = wait_synced_healthy(client, name)
     assert client.get_or_none(NAMESPACES, None, destination) is not None
     assert {r["kind"] for r in status["resources"]} == {"Deployment", "Service"}
+
+
+def test_server_side_apply_writes_as_the_argocd_controller_field_manager(
+    client: KubeClient, controller: AppControllerThread, namespace: str, tmp_path: Path
+) -> None:
+    """Argo CD (sync-options.md, ServerSideApply=true): an apply patch as field manager argocd-controller."""
+    repo = repo_with(tmp_path, "guestbook")
+    name = create(client, application(f"{namespace}-ssa", repo.url, "guestbook", namespace=namespace,
+                                      sync_options=["ServerSideApply=true"]))
+    wait_synced_healthy(client, name)
+    managers = {entry.get("manager") for entry in client.get(SERVICES, namespace, "guestbook-ui")["metadata"].get(
+        "managedFields") or []}
+    assert "argocd-controller" in managers
