@@ -27,7 +27,7 @@ if _REPO_ROOT not in sys.path:
 from kube.resources import ANALYSIS_RUNS, JOBS, REPLICASETS, SERVICES, VIRTUAL_SERVICES  # noqa: E402
 from kube.timestamps import format_time, later, parse_time  # noqa: E402
 from sandbox.mesh_traffic import VersionProfile  # noqa: E402
-from sandbox.prometheus import PrometheusNotInstalled, find_prometheus_binary  # noqa: E402
+from tests.required_tools import require_tool  # noqa: E402
 from tests.rollout_harness import RolloutCluster, load_decide  # noqa: E402
 
 JsonObject = dict[str, Any]
@@ -42,11 +42,6 @@ SUCCESS_RATE = (
 )
 BAD = VersionProfile(error_rate=0.4, latency_ms=300.0, latency_jitter_ms=20.0)
 
-try:
-    find_prometheus_binary()
-    PROMETHEUS_MISSING = ""
-except PrometheusNotInstalled as error:
-    PROMETHEUS_MISSING = str(error)
 
 
 # -- fixtures ----------------------------------------------------------------------------------------------
@@ -302,8 +297,7 @@ def split_90_10(app: str) -> JsonObject:
 def mesh_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RolloutCluster]:
     """The controllers with the mesh simulator and a real Prometheus: `reviews` (a good canary) and `ratings` (a
     canary failing 40 % of its requests), each split 90/10 by a VirtualService, in namespace default."""
-    if PROMETHEUS_MISSING:
-        pytest.skip(PROMETHEUS_MISSING)
+    require_tool("prometheus")
     running = RolloutCluster(
         tmp_path_factory.mktemp("mesh"), ready_delay=0.05, mesh=True, prometheus=True, mesh_profiles={"ratings:v2": BAD}
     )
