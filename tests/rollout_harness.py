@@ -367,6 +367,17 @@ class RolloutCluster:
         """Force the periodic resync now."""
         self.controller_thread.call_soon(self.controller.runner.resync)
 
+    def look_again(self, namespace: str, name: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Queue the Rollout and return once a pass that began after this call has finished: what the test then
+        sees is what the controller decided from the current state (the observable "it looked, and did nothing"
+        that replaces sleeping and hoping it would have acted by then)."""
+        runner = self.controller.runner
+        key = RolloutKey(namespace, name)
+        mark = runner.passes.mark()
+        self.controller_thread.call_soon(lambda: runner.add(key))
+        if not runner.passes.wait_for_pass(key, mark, timeout):
+            raise AssertionError(f"the controller did not look at {namespace}/{name} within {timeout:g}s")
+
     def passes(self, namespace: str, name: str) -> float:
         """Reconcile passes of one Rollout so far (from the controller's own histogram)."""
         value = self.controller.metrics.registry.get_sample_value(

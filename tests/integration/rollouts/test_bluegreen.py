@@ -109,7 +109,7 @@ def test_the_seed_waits_paused_with_the_preview_on_the_new_version(cluster: Roll
     assert (replicas_of(cluster, namespace, stable), replicas_of(cluster, namespace, new)) == (3, 3)
     cluster.wait_until_settled(namespace)
     mark = cluster.request_mark()
-    time.sleep(0.5)
+    cluster.look_again(namespace, NAME)
     assert cluster.writes_in(namespace, mark) == []  # paused: nothing moves until someone promotes
     assert "RolloutPaused" in cluster.event_reasons(namespace)
 
