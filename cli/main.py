@@ -20,7 +20,7 @@ def _register_commands() -> None:
         controller,
         crds,
         create,
-        demo,
+        demo_command,
         get,
         get_analysisrun,
         lint,
