@@ -256,17 +256,6 @@ def deadline_patch(deadline: str | None) -> JsonObject:
     return {"metadata": {"annotations": {SCALE_DOWN_DEADLINE_ANNOTATION: deadline}}}
 
 
-def merge_patches(first: JsonObject, second: JsonObject) -> JsonObject:
-    """Two merge patches of one object as one (``second`` wins where both set a value)."""
-    merged = copy.deepcopy(first)
-    for key, value in second.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_patches(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def revision_history_to_delete(others: Sequence[JsonObject], limit: int) -> list[JsonObject]:
     """The oldest scaled-down ReplicaSets beyond ``revisionHistoryLimit`` (never the new or the stable one, which
     callers leave out of ``others``)."""

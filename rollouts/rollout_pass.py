@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from kube.merge_patch import merge_patch_between
+from kube.merge_patch import combine_merge_patches, merge_patch_between
 from kube.resources import PODS, REPLICASETS, ROLLOUTS
 from kube.timestamps import as_utc, format_time, parse_time, seconds_between
 from rollouts import conditions as cond
@@ -30,7 +30,6 @@ from rollouts.replicasets import (
     group_replica_sets,
     has_scale_down_deadline,
     max_revision,
-    merge_patches,
     name_of,
     new_replica_set,
     revision_of,
@@ -164,7 +163,7 @@ class Effects:
 
     def patch_rs(self, rs: JsonObject, patch: JsonObject) -> None:
         name = name_of(rs)
-        self.rs_patches[name] = merge_patches(self.rs_patches.get(name, {}), patch)
+        self.rs_patches[name] = combine_merge_patches(self.rs_patches.get(name, {}), patch)
 
 
 # --- the pass --------------------------------------------------------------------------------------
@@ -314,7 +313,7 @@ class RolloutPass:
         if patch is None:
             return False
         if replicas == 0 and has_scale_down_deadline(rs) and not keep_deadline:
-            patch = merge_patches(patch, deadline_patch(None))
+            patch = combine_merge_patches(patch, deadline_patch(None))
         self.effects.patch_rs(rs, patch)
         before = spec_replicas(rs)
         direction = "up" if replicas > before else "down"
