@@ -31,7 +31,7 @@ from cli.tree import (
 )
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 RESOLVED_QUERY: Final = "ResolvedPrometheusQuery"
 COMPLETED_PHASES: Final = frozenset({"Successful", "Failed", "Error", "Inconclusive"})

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.models import AnalysisPhase
+from kube.json_data import JsonObject
 from kube.resources import ANALYSIS_RUNS
 from rollouts.analysis_runs import AnalysisProblem, RevisionFacts, RunRole, new_analysis_run
 from rollouts.bluegreen import INCONCLUSIVE_ANALYSIS
 from rollouts.hashing import HASH_LABEL
-from rollouts.plan import Create, Event, JsonObject
+from rollouts.plan import Create, Event
 from rollouts.replicasets import REVISION_ANNOTATION
 from rollouts.snapshot import RolloutSnapshot
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from kube.json_data import JsonObject
 from kube.timestamps import parse_time
 from rollouts.canary_replicas import OtherPlan, OtherTarget
 from rollouts.models import BlueGreenStrategy
-from rollouts.plan import JsonObject
 from rollouts.replicasets import (
     has_scale_down_deadline,
     name_of,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from kube.json_data import JsonObject
 from kube.quantities import resolve_int_or_percent
 from kube.resources import PODS, REPLICASETS, SERVICES
 from kube.timestamps import format_time
@@ -33,7 +34,7 @@ from rollouts.bluegreen import (
     scale_up_checkpoint,
 )
 from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout
-from rollouts.plan import Delete, JsonObject, Patch, Plan
+from rollouts.plan import Delete, Patch, Plan
 from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
 from rollouts.promotion_analysis import (
     DEFAULT_GATES,

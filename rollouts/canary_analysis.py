@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.models import AnalysisPhase
+from kube.json_data import JsonObject
 from rollouts.analysis_history import housekeeping
 from rollouts.analysis_runs import AnalysisProblem, RunKind, RunRole
 from rollouts.analysis_tracking import (
@@ -36,7 +37,7 @@ from rollouts.analysis_tracking import (
     status_events,
     tracked,
 )
-from rollouts.plan import Event, JsonObject, Write
+from rollouts.plan import Event, Write
 
 STEP_STATUS = "currentStepAnalysisRunStatus"
 BACKGROUND_STATUS = "currentBackgroundAnalysisRunStatus"

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kube.json_data import JsonObject
 from kube.resources import DESTINATION_RULES, VIRTUAL_SERVICES
 from rollouts.models import (
     CanaryStrategy,
@@ -31,7 +32,7 @@ from rollouts.models import (
     TCPRoute,
     TLSRoute,
 )
-from rollouts.plan import JsonObject, Patch
+from rollouts.plan import Patch
 
 HASH_LABEL = "rollouts-pod-template-hash"
 MANAGED_BY_ANNOTATION = "argo-rollouts.argoproj.io/managed-by-rollouts"

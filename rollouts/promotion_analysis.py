@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from analysis.models import AnalysisPhase
+from kube.json_data import JsonObject
 from rollouts.analysis_runs import AnalysisProblem, RunKind, RunRole
 from rollouts.analysis_tracking import (
     AnalysisInputs,
@@ -39,7 +40,7 @@ from rollouts.analysis_tracking import (
     tracked,
 )
 from rollouts.models import Rollout
-from rollouts.plan import Event, JsonObject, Write
+from rollouts.plan import Event, Write
 from rollouts.snapshot import RolloutSnapshot
 
 PRE_RUN_STATUS = "prePromotionAnalysisRunStatus"

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from analysis.models import AnalysisPhase
 from kube.issues import FieldIssue, summarize
+from kube.json_data import JsonObject
 from kube.resources import REPLICASETS, SERVICES
 from kube.timestamps import as_utc, format_time
 from rollouts import canary as steps_logic
@@ -46,7 +47,7 @@ from rollouts.hashing import steps_hash
 from rollouts.istio import IstioRouting, route_traffic, traffic_weights_status
 from rollouts.kinds import ROLLOUT_KIND
 from rollouts.models import CanaryStrategy, Rollout
-from rollouts.plan import Delete, Event, JsonObject, Patch, Plan
+from rollouts.plan import Delete, Event, Patch, Plan
 from rollouts.replicasets import (
     available_replicas,
     deadline_patch,

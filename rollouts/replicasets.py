@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kube.json_data import JsonObject
 from kube.timestamps import parse_time
 from rollouts.hashing import HASH_LABEL
-from rollouts.plan import JsonObject
 
 REVISION_ANNOTATION = "rollout.argoproj.io/revision"
 DESIRED_REPLICAS_ANNOTATION = "rollout.argoproj.io/desired-replicas"

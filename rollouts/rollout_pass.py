@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from kube.json_data import JsonObject
 from kube.merge_patch import combine_merge_patches, merge_patch_between
 from kube.resources import PODS, REPLICASETS, ROLLOUTS
 from kube.timestamps import as_utc, format_time, parse_time, seconds_between
 from rollouts import conditions as cond
 from rollouts.hashing import pod_template_hash
 from rollouts.models import PodMetadata, Rollout
-from rollouts.plan import Create, Delete, Event, JsonObject, Patch, Plan, Write
+from rollouts.plan import Create, Delete, Event, Patch, Plan, Write
 from rollouts.pod_metadata import inject_pod_metadata
 from rollouts.replicasets import (
     REVISION_ANNOTATION,

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kube.json_data import JsonObject
 from rollouts.istio import virtual_service_location
-
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)

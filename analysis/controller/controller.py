@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from prometheus_client import CollectorRegistry
 
@@ -28,12 +28,12 @@ from kube.client import AsyncKubeClient
 from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, RunnerOptions
 from kube.errors import ApiError, NotFound
 from kube.events import EventRecorder
+from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_RUNS
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 
 DEFAULT_WORKERS: Final = 30  # Argo's --analysis-threads
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from analysis.controller.cache import RunCache
 from analysis.controller.metrics import AnalysisMetrics
@@ -22,10 +21,10 @@ from kube.client import AsyncKubeClient
 from kube.controller_runner import GONE, Gone, PassFailed
 from kube.errors import Conflict, NotFound
 from kube.events import EventRecorder
+from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_RUNS
 
-JsonObject = dict[str, Any]
 Clock = Callable[[], datetime]
 
 

@@ -53,10 +53,10 @@ from analysis.runner.rules import (
     measurement_retention,
 )
 from kube.issues import summarize
+from kube.json_data import JsonObject
 from kube.merge_patch import merge_patch_between
 from kube.timestamps import format_time, later, parse_time, seconds_until
 
-JsonObject = dict[str, Any]
 Action = Literal["run", "resume", "terminate"]
 
 RUN_TERMINATED = "Run Terminated"

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Final, NamedTuple
 
+from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, controller_uid, is_older, object_key, uid_of
 from kube.resources import (
     ANALYSIS_RUNS,
@@ -36,8 +37,6 @@ from kube.resources import (
 )
 from rollouts.istio import virtual_service_location
 from rollouts.snapshot import RolloutSnapshot, referenced_objects, template_names
-
-JsonObject = dict[str, Any]
 
 WATCHED_KINDS: Final = (
     ROLLOUTS,
