@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from analysis.arguments import ArgumentResolutionError, resolve_arguments
-from analysis.runner.args import values_without_secrets
+from analysis.runner.args_io import values_without_secrets
 from analysis.runner.rules import MetricRules, MetricRulesError
 from cli.tree import (
     COLORS,

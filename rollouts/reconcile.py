@@ -1,7 +1,7 @@
 """One reconcile pass of a Rollout: from an observed snapshot and ``now`` to a Plan.
 
 ``decide`` is the only entry point. It validates the spec and the Services it names, then runs the strategy's pass.
-A blue-green Rollout goes to ``rollouts.bluegreen_reconcile``; the canary pass is here, in Argo's order
+A blue-green Rollout goes to ``rollouts.bluegreen.reconcile``; the canary pass is here, in Argo's order
 (rollout/canary.go): a pass either *prepares* (creates the ReplicaSet for a new template, resets the steps of a new
 revision, promotes an initial deploy at once) or *progresses* (restarts pods, points the Services, routes traffic,
 scales the ReplicaSets, then moves the steps on and writes the status). What both strategies share (the effects, the
@@ -20,14 +20,12 @@ from kube.issues import FieldIssue, summarize
 from kube.json_data import JsonObject
 from kube.resources import REPLICASETS, SERVICES
 from kube.timestamps import as_utc, format_time
-from rollouts import canary as steps_logic
 from rollouts import conditions as cond
-from rollouts.analysis_runs import analysis_issues
-from rollouts.analysis_tracking import AnalysisInputs
-from rollouts.bluegreen import INCONCLUSIVE_ANALYSIS, pause_condition
-from rollouts.bluegreen_reconcile import plan_blue_green
-from rollouts.bluegreen_reconcile import service_references as blue_green_services
-from rollouts.canary_analysis import (
+from rollouts.bluegreen.decisions import INCONCLUSIVE_ANALYSIS, pause_condition
+from rollouts.bluegreen.reconcile import plan_blue_green
+from rollouts.bluegreen.reconcile import service_references as blue_green_services
+from rollouts.canary import steps as steps_logic
+from rollouts.canary.analysis import (
     BACKGROUND_STATUS,
     STEP_STATUS,
     CanaryAnalysis,
@@ -35,7 +33,7 @@ from rollouts.canary_analysis import (
     decide_canary_analysis,
     kept_statuses,
 )
-from rollouts.canary_replicas import (
+from rollouts.canary.replicas import (
     at_desired_counts,
     basic_canary_counts,
     other_replica_set_plan,
@@ -43,8 +41,9 @@ from rollouts.canary_replicas import (
     surge_and_unavailable,
     traffic_routed_counts,
 )
+from rollouts.gating.runs import analysis_issues
+from rollouts.gating.tracking import AnalysisInputs
 from rollouts.hashing import steps_hash
-from rollouts.istio import IstioRouting, route_traffic, traffic_weights_status
 from rollouts.kinds import ROLLOUT_KIND
 from rollouts.models import CanaryStrategy, Rollout
 from rollouts.plan import Delete, Event, Patch, Plan
@@ -70,6 +69,7 @@ from rollouts.rollout_pass import (
 from rollouts.services import ServiceReference, selected_hash, service_reference_issues, service_switch
 from rollouts.snapshot import RolloutSnapshot
 from rollouts.status import DEGRADED, PAUSED, PROGRESSING, calculate_phase, label_selector_string
+from rollouts.traffic.istio import IstioRouting, route_traffic, traffic_weights_status
 
 # Problems outside the Rollout (a missing Service or VirtualService) may be fixed without touching the Rollout,
 # and those objects are not necessarily watched: look again after a while.
@@ -80,7 +80,7 @@ _UNSUPPORTED_ROUTERS = ("nginx", "alb", "smi", "ambassador", "app_mesh", "traefi
 
 
 class TrafficRouter(Protocol):
-    """The Istio router's contract (``rollouts.istio.route_traffic``); tests may pass a stand-in."""
+    """The Istio router's contract (``rollouts.traffic.istio.route_traffic``); tests may pass a stand-in."""
 
     def __call__(
         self,
@@ -413,7 +413,7 @@ class _CanaryPass(RolloutPass):
         fully_promoted: bool = False,
         retried: bool = False,
     ) -> CanaryAnalysis:
-        """Decide the step and background runs (``rollouts.canary_analysis``) and queue their writes and Events."""
+        """Decide the step and background runs (``rollouts.canary.analysis``) and queue their writes and Events."""
         snapshot = self.snapshot
         history = self.rollout.spec.analysis
         inputs = AnalysisInputs.of(

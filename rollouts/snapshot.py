@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from kube.json_data import JsonObject
-from rollouts.istio import virtual_service_location
+from rollouts.traffic.istio import virtual_service_location
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from analysis.controller.cache import RunCache
 from analysis.controller.metrics import AnalysisMetrics
 from analysis.controller.reconciler import Clock, RunReconciler, utc_now
 from analysis.providers.base import provider_for
-from analysis.runner.measure import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory
+from analysis.runner.measure_io import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory
 from kube.client import AsyncKubeClient
 from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, RunnerOptions
 from kube.errors import ApiError, NotFound

@@ -16,7 +16,7 @@ from analysis.controller.cache import RunCache
 from analysis.controller.metrics import AnalysisMetrics
 from analysis.providers.base import provider_for
 from analysis.providers.job import metrics_awaiting
-from analysis.runner.measure import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory, RunOutcome, reconcile_run
+from analysis.runner.measure_io import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory, RunOutcome, reconcile_run
 from kube.client import AsyncKubeClient
 from kube.controller_runner import GONE, Gone, PassFailed
 from kube.errors import Conflict, NotFound

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from analysis.arguments import ArgumentResolutionError, resolve_arguments
 from analysis.kinds import ANALYSIS_RUN
 from analysis.models import AnalysisPhase
-from analysis.runner.args import unresolved_argument_problem, values_without_secrets
+from analysis.runner.args_io import unresolved_argument_problem, values_without_secrets
 from analysis.runner.measurements import (
     FAILING_PHASES,
     MetricAssessment,

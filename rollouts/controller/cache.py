@@ -35,8 +35,8 @@ from kube.resources import (
     VIRTUAL_SERVICES,
     ResourceKind,
 )
-from rollouts.istio import virtual_service_location
 from rollouts.snapshot import RolloutSnapshot, referenced_objects, template_names
+from rollouts.traffic.istio import virtual_service_location
 
 WATCHED_KINDS: Final = (
     ROLLOUTS,

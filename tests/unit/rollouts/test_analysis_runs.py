@@ -1,4 +1,4 @@
-"""The AnalysisRun a Rollout creates (rollouts.analysis_runs) and the runs it lets go (rollouts.analysis_history):
+"""The AnalysisRun a Rollout creates (rollouts.gating.runs) and the runs it lets go (rollouts.gating.history):
 names, labels, owner, templates merged as Argo merges them, arguments resolved against the Rollout, a missing
 template reported as InvalidSpec, and the history kept."""
 
@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kube.issues import FieldIssue
-from rollouts.analysis_history import housekeeping, runs_to_delete
-from rollouts.analysis_runs import (
+from rollouts.gating.history import housekeeping, runs_to_delete
+from rollouts.gating.runs import (
     AnalysisProblem,
     RevisionFacts,
     RunKind,

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rollouts.istio import IstioRouting
 from rollouts.models import Rollout
 from rollouts.reconcile import decide
+from rollouts.traffic.istio import IstioRouting
 from tests.unit.rollouts.builders import Cluster, deployed, hash_of, messages, rollout, snapshot, template
 
 V1, V2 = "reviews:v1", "reviews:v2"
 
 
 class RecordingRouter:
-    """A stand-in for rollouts.istio.route_traffic: records each request and answers with set problems."""
+    """A stand-in for rollouts.traffic.istio.route_traffic: records each request and answers with set problems."""
 
     def __init__(self, problems: tuple[str, ...] = ()) -> None:
         self.problems = problems

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from kube.merge_patch import apply_merge_patch
 from kube.resources import DESTINATION_RULES, VIRTUAL_SERVICES
-from rollouts.istio import (
+from rollouts.models import Rollout
+from rollouts.traffic.istio import (
     HASH_LABEL,
     MANAGED_BY_ANNOTATION,
     IstioRouting,
@@ -22,7 +23,6 @@ from rollouts.istio import (
     traffic_weights_status,
     virtual_service_location,
 )
-from rollouts.models import Rollout
 
 NS = "default"
 CANARY_SVC = "reviews-canary"

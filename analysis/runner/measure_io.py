@@ -25,7 +25,7 @@ from analysis.providers.base import (
     mask_metadata,
     provider_for,
 )
-from analysis.runner.args import ArgumentError, resolve_run_arguments
+from analysis.runner.args_io import ArgumentError, resolve_run_arguments
 from analysis.runner.lifecycle import (
     MetricTask,
     RunDecision,

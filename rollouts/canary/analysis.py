@@ -23,9 +23,9 @@ from typing import Any
 
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
-from rollouts.analysis_history import housekeeping
-from rollouts.analysis_runs import AnalysisProblem, RunKind, RunRole
-from rollouts.analysis_tracking import (
+from rollouts.gating.history import housekeeping
+from rollouts.gating.runs import AnalysisProblem, RunKind, RunRole
+from rollouts.gating.tracking import (
     AnalysisInputs,
     TrackedRun,
     answered_inconclusive,

@@ -23,7 +23,7 @@ from typing import Any
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
 from kube.resources import ANALYSIS_RUNS
-from rollouts.analysis_tracking import is_completed, is_terminating, name_of, run_phase
+from rollouts.gating.tracking import is_completed, is_terminating, name_of, run_phase
 from rollouts.hashing import HASH_LABEL
 from rollouts.plan import Delete, Patch, Write
 

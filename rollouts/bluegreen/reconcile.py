@@ -20,9 +20,7 @@ from kube.quantities import resolve_int_or_percent
 from kube.resources import PODS, REPLICASETS, SERVICES
 from kube.timestamps import format_time
 from rollouts import conditions as cond
-from rollouts.analysis_history import housekeeping
-from rollouts.analysis_tracking import refreshed
-from rollouts.bluegreen import (
+from rollouts.bluegreen.decisions import (
     BLUE_GREEN_PAUSE,
     INCONCLUSIVE_ANALYSIS,
     completed_pause,
@@ -33,10 +31,7 @@ from rollouts.bluegreen import (
     pause_decision,
     scale_up_checkpoint,
 )
-from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout
-from rollouts.plan import Delete, Patch, Plan
-from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
-from rollouts.promotion_analysis import (
+from rollouts.bluegreen.promotion_analysis import (
     DEFAULT_GATES,
     POST_RUN_STATUS,
     PRE_RUN_STATUS,
@@ -45,6 +40,11 @@ from rollouts.promotion_analysis import (
     GateState,
     PromotionGates,
 )
+from rollouts.gating.history import housekeeping
+from rollouts.gating.tracking import refreshed
+from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout
+from rollouts.plan import Delete, Patch, Plan
+from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
 from rollouts.replicasets import (
     available_replicas,
     deadline_patch,

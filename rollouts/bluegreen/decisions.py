@@ -2,7 +2,7 @@
 may switch, and how ReplicaSets that no longer serve are wound down (Argo's rollout/bluegreen.go, pause.go and
 utils/replicaset).
 
-Pure functions over the strategy and observed facts; ``rollouts.bluegreen_reconcile`` supplies the facts (replica
+Pure functions over the strategy and observed facts; ``rollouts.bluegreen.reconcile`` supplies the facts (replica
 counts, Service selectors, the clock) and acts on the answers.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from kube.json_data import JsonObject
 from kube.timestamps import parse_time
-from rollouts.canary_replicas import OtherPlan, OtherTarget
+from rollouts.canary.replicas import OtherPlan, OtherTarget
 from rollouts.models import BlueGreenStrategy
 from rollouts.replicasets import (
     has_scale_down_deadline,
