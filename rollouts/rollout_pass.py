@@ -1,7 +1,7 @@
 """What every strategy's reconcile pass shares: the effects it queues, the plan it hands back, and the conditions.
 
-A pass (``_CanaryPass`` in ``rollouts.reconcile``, ``BlueGreenPass`` in ``rollouts.bluegreen.reconcile``) is built per
-call from one snapshot and thrown away. The strategy decides how many pods each ReplicaSet gets, which Service
+A pass (``CanaryPass`` in ``rollouts.canary.reconcile``, ``BlueGreenPass`` in ``rollouts.bluegreen.reconcile``) is
+built per call from one snapshot and thrown away. The strategy decides how many pods each ReplicaSet gets, which Service
 selects what, and when the update is complete; everything here is the same for both: creating and scaling
 ReplicaSets, restarting pods, the revision bookkeeping, and the status conditions with their progress deadline.
 """
