@@ -37,9 +37,12 @@ from rollouts.replicasets import (
     revision_sync_patch,
     scale_patch,
     spec_replicas,
+    status_replicas,
+    totals,
 )
 from rollouts.restarts import restart_progress
 from rollouts.snapshot import RolloutSnapshot
+from rollouts.status import DEGRADED, PAUSED, PROGRESSING, calculate_phase, label_selector_string
 
 # Look again at once: this pass changed state (a step, the stable revision) that the next pass acts upon.
 FOLLOW_UP_SECONDS = 0.0
@@ -211,6 +214,56 @@ class RolloutPass:
     def _strategy_progressed(self, status: JsonObject) -> bool:
         """Progress that only the strategy knows about (a step moved, a Service switched)."""
         raise NotImplementedError
+
+    # --- the status ----------------------------------------------------------------------------
+
+    def _base_status(self, draft: Draft, *, new_rs: JsonObject | None) -> JsonObject:
+        """The status fields both strategies write alike: the revision, the pause and abort state the pass
+        decided, and the replica counts over every ReplicaSet (a strategy may override the ones it reports
+        differently, as blue-green does for what serves production)."""
+        counted = totals(self.groups.all)
+        status: JsonObject = {}
+        set_observed_generation(status, self.manifest)
+        status["currentPodHash"] = self.current_hash
+        if draft.stable_hash:
+            status["stableRS"] = draft.stable_hash
+        if draft.pause_conditions:
+            status["pauseConditions"] = draft.pause_conditions
+        if draft.controller_pause:
+            status["controllerPause"] = True
+        if draft.abort:
+            status["abort"] = True
+        if draft.aborted_at:
+            status["abortedAt"] = draft.aborted_at
+        if draft.promote_full:
+            status["promoteFull"] = True
+        if draft.restarted_at:
+            status["restartedAt"] = draft.restarted_at
+        if self.collision_count is not None:
+            status["collisionCount"] = self.collision_count
+        status["replicas"] = counted.replicas
+        status["updatedReplicas"] = status_replicas(new_rs) if new_rs is not None else 0
+        status["readyReplicas"] = counted.ready
+        status["availableReplicas"] = counted.available
+        status["HPAReplicas"] = counted.replicas
+        status["selector"] = label_selector_string(self.spec.get("selector"))
+        return status
+
+    def _finish_status(
+        self, status: JsonObject, draft: Draft, outlook: Outlook, *, rs_name: str, revision: int
+    ) -> JsonObject:
+        """Add the conditions, the phase and its message to ``status`` (a traffic problem degrades the Rollout;
+        a wait the pass reports keeps it Progressing)."""
+        status["conditions"] = self._conditions(status, draft, outlook, rs_name=rs_name, revision=revision)
+        phase, message = calculate_phase(self.spec, status)
+        if phase != DEGRADED and outlook.traffic_problem is not None:
+            phase, message = DEGRADED, f"TrafficRoutingError: {outlook.traffic_problem}"
+        elif phase not in (DEGRADED, PAUSED) and outlook.waiting is not None:
+            phase, message = PROGRESSING, outlook.waiting
+        status["phase"] = phase
+        if message:
+            status["message"] = message
+        return status
 
     # --- the plan ------------------------------------------------------------------------------
 

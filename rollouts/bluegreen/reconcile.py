@@ -57,12 +57,11 @@ from rollouts.replicasets import (
     scale_down_deadline,
     spec_replicas,
     status_replicas,
-    totals,
 )
-from rollouts.rollout_pass import Draft, Outlook, RolloutPass, count_of, set_observed_generation
+from rollouts.rollout_pass import Draft, Outlook, RolloutPass, count_of
 from rollouts.services import ServiceReference, selected_hash, service_switch
 from rollouts.snapshot import RolloutSnapshot
-from rollouts.status import DEGRADED, PAUSED, PROGRESSING, calculate_phase, label_selector_string
+from rollouts.status import label_selector_string
 
 PATH = "spec.strategy.blueGreen"
 
@@ -620,43 +619,15 @@ class BlueGreenPass(RolloutPass):
         active_after: str | None,
         preview_after: str | None,
     ) -> JsonObject:
-        all_rs = self.groups.all
-        counted = totals(all_rs)
-        active_rs = find_by_hash(all_rs, active_after)
-
-        status: JsonObject = {}
-        set_observed_generation(status, self.manifest)
-        status["currentPodHash"] = self.current_hash
-        if draft.stable_hash:
-            status["stableRS"] = draft.stable_hash
-        if draft.pause_conditions:
-            status["pauseConditions"] = draft.pause_conditions
-        if draft.controller_pause:
-            status["controllerPause"] = True
-        if draft.abort:
-            status["abort"] = True
-        if draft.aborted_at:
-            status["abortedAt"] = draft.aborted_at
-        if draft.promote_full:
-            status["promoteFull"] = True
-        if draft.restarted_at:
-            status["restartedAt"] = draft.restarted_at
-        if self.collision_count is not None:
-            status["collisionCount"] = self.collision_count
-        status["replicas"] = counted.replicas
-        status["updatedReplicas"] = status_replicas(new_rs) if new_rs is not None else 0
+        status = self._base_status(draft, new_rs=new_rs)
         # What serves production is the active ReplicaSet: its pods are the Rollout's ready and available ones,
         # and its selector is what an HPA scales (Argo's syncRolloutStatusBlueGreen).
+        active_rs = find_by_hash(self.groups.all, active_after)
         if active_rs is not None:
             status["readyReplicas"] = ready_replicas(active_rs)
             status["availableReplicas"] = available_replicas(active_rs)
             status["HPAReplicas"] = status_replicas(active_rs)
             status["selector"] = label_selector_string((active_rs.get("spec") or {}).get("selector"))
-        else:
-            status["readyReplicas"] = counted.ready
-            status["availableReplicas"] = counted.available
-            status["HPAReplicas"] = counted.replicas
-            status["selector"] = label_selector_string(self.spec.get("selector"))
         blue_green: JsonObject = {}
         if active_after:
             blue_green["activeSelector"] = active_after
@@ -668,15 +639,7 @@ class BlueGreenPass(RolloutPass):
             if value is not None:
                 blue_green[key] = value
         status["blueGreen"] = blue_green
-
-        status["conditions"] = self._conditions(status, draft, outlook, rs_name=rs_name, revision=revision)
-        phase, message = calculate_phase(self.spec, status)
-        if phase not in (DEGRADED, PAUSED) and outlook.waiting is not None:
-            phase, message = PROGRESSING, outlook.waiting
-        status["phase"] = phase
-        if message:
-            status["message"] = message
-        return status
+        return self._finish_status(status, draft, outlook, rs_name=rs_name, revision=revision)
 
     # --- hooks for the conditions ----------------------------------------------------------------
 

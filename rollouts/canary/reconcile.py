@@ -45,18 +45,15 @@ from rollouts.replicasets import (
     pod_template_hash_of,
     revision_history_to_delete,
     scale_down_deadline,
-    status_replicas,
     totals,
 )
 from rollouts.rollout_pass import (
     Draft,
     Outlook,
     RolloutPass,
-    set_observed_generation,
 )
 from rollouts.services import selected_hash, service_switch
 from rollouts.snapshot import RolloutSnapshot
-from rollouts.status import DEGRADED, PAUSED, PROGRESSING, calculate_phase, label_selector_string
 from rollouts.traffic.istio import traffic_weights_status
 from rollouts.traffic.registry import ROUTERS, router_for
 from rollouts.traffic.router import TrafficRouter, WeightRequest
@@ -610,51 +607,13 @@ class CanaryPass(RolloutPass):
         if not draft.pause_conditions and not self._at_pause_step(draft.index):
             # controllerPause only means something while the Rollout sits at a pause step ("promoted, act on it").
             draft.controller_pause = False
-        all_rs = self.groups.all
-        counted = totals(all_rs)
-        updated = status_replicas(new_rs) if new_rs is not None else 0
-
-        status: JsonObject = {}
-        set_observed_generation(status, self.manifest)
-        status["currentPodHash"] = self.current_hash
+        status = self._base_status(draft, new_rs=new_rs)
         status["currentStepHash"] = self.step_hash
         if draft.index is not None:
             status["currentStepIndex"] = draft.index
-        if draft.stable_hash:
-            status["stableRS"] = draft.stable_hash
-        if draft.pause_conditions:
-            status["pauseConditions"] = draft.pause_conditions
-        if draft.controller_pause:
-            status["controllerPause"] = True
-        if draft.abort:
-            status["abort"] = True
-        if draft.aborted_at:
-            status["abortedAt"] = draft.aborted_at
-        if draft.promote_full:
-            status["promoteFull"] = True
-        if draft.restarted_at:
-            status["restartedAt"] = draft.restarted_at
-        if self.collision_count is not None:
-            status["collisionCount"] = self.collision_count
-        status["replicas"] = counted.replicas
-        status["updatedReplicas"] = updated
-        status["readyReplicas"] = counted.ready
-        status["availableReplicas"] = counted.available
-        status["HPAReplicas"] = counted.replicas
-        status["selector"] = label_selector_string(self.spec.get("selector"))
         status["canary"] = {"weights": draft.weights} if draft.weights else {}
         status["canary"].update(self.analysis.statuses)
-
-        status["conditions"] = self._conditions(status, draft, outlook, rs_name=rs_name, revision=revision)
-        phase, message = calculate_phase(self.spec, status)
-        if phase != DEGRADED and outlook.traffic_problem is not None:
-            phase, message = DEGRADED, f"TrafficRoutingError: {outlook.traffic_problem}"
-        elif phase not in (DEGRADED, PAUSED) and outlook.waiting is not None:
-            phase, message = PROGRESSING, outlook.waiting
-        status["phase"] = phase
-        if message:
-            status["message"] = message
-        return status
+        return self._finish_status(status, draft, outlook, rs_name=rs_name, revision=revision)
 
     def _at_pause_step(self, index: int | None) -> bool:
         step = steps_logic.current_step(self.steps, index)
