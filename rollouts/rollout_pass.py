@@ -103,6 +103,36 @@ class Draft:
     restarted_at: str | None
     weights: JsonObject | None
 
+    @classmethod
+    def observed(
+        cls, old: Mapping[str, Any], *, stable_exists: bool, index: int | None, weights: JsonObject | None
+    ) -> Draft:
+        """The progress recorded in the observed status ``old`` (a stable hash only while its ReplicaSet exists)."""
+        pauses, stable, aborted_at, restarted_at = (
+            old.get("pauseConditions"), old.get("stableRS"), old.get("abortedAt"), old.get("restartedAt")
+        )
+        return cls(
+            index=index,
+            stable_hash=stable if isinstance(stable, str) and stable and stable_exists else None,
+            pause_conditions=[dict(p) for p in pauses if isinstance(p, dict)] if isinstance(pauses, list) else [],
+            controller_pause=bool(old.get("controllerPause")),
+            abort=bool(old.get("abort")),
+            aborted_at=aborted_at if isinstance(aborted_at, str) else None,
+            promote_full=bool(old.get("promoteFull")),
+            restarted_at=restarted_at if isinstance(restarted_at, str) else None,
+            weights=weights,
+        )
+
+    def start_revision(self, restart_at: Any) -> None:
+        """A new revision starts over: no pause, abort or full promotion carried over, and every pod of it is
+        younger than any ``restartAt`` already asked for."""
+        self.pause_conditions = []
+        self.controller_pause = False
+        self.abort = False
+        self.aborted_at = None
+        self.promote_full = False
+        self.restarted_at = restart_at if isinstance(restart_at, str) else self.restarted_at
+
 
 @dataclass
 class Outlook:

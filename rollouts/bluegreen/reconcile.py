@@ -177,32 +177,13 @@ class BlueGreenPass(RolloutPass):
         )
 
     def _observed_draft(self) -> Draft:
-        old = self.old
-        pauses = old.get("pauseConditions")
-        stable = old.get("stableRS")
-        return Draft(
-            index=None,
-            stable_hash=stable if isinstance(stable, str) and stable and self.groups.stable is not None else None,
-            pause_conditions=[dict(p) for p in pauses if isinstance(p, dict)] if isinstance(pauses, list) else [],
-            controller_pause=bool(old.get("controllerPause")),
-            abort=bool(old.get("abort")),
-            aborted_at=old.get("abortedAt") if isinstance(old.get("abortedAt"), str) else None,
-            promote_full=bool(old.get("promoteFull")),
-            restarted_at=old.get("restartedAt") if isinstance(old.get("restartedAt"), str) else None,
-            weights=None,
-        )
+        return Draft.observed(self.old, stable_exists=self.groups.stable is not None, index=None, weights=None)
 
     def _reset(self, draft: Draft) -> None:
         """A new revision starts over: no pause, abort, full promotion, checkpoint or analysis carried over."""
-        draft.pause_conditions = []
-        draft.controller_pause = False
-        draft.abort = False
-        draft.aborted_at = None
-        draft.promote_full = False
+        draft.start_revision(self.spec.get("restartAt"))
         self.checkpoint = False
         self.run_statuses = {key: None for key in self.run_statuses}
-        restart_at = self.spec.get("restartAt")
-        draft.restarted_at = restart_at if isinstance(restart_at, str) else draft.restarted_at
 
     def _new_replicas(self, draft: Draft, *, promote_full: bool, active_hash: str | None) -> int:
         recorded = self.old.get("currentPodHash")

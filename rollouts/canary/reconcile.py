@@ -150,33 +150,18 @@ class CanaryPass(RolloutPass):
         )
 
     def _observed_draft(self) -> Draft:
-        old = self.old
-        pauses = old.get("pauseConditions")
-        weights = (old.get("canary") or {}).get("weights")
-        stable = old.get("stableRS")
-        return Draft(
-            index=steps_logic.clamp_step_index(old.get("currentStepIndex"), self.steps),
-            stable_hash=stable if isinstance(stable, str) and stable and self.groups.stable is not None else None,
-            pause_conditions=[dict(p) for p in pauses if isinstance(p, dict)] if isinstance(pauses, list) else [],
-            controller_pause=bool(old.get("controllerPause")),
-            abort=bool(old.get("abort")),
-            aborted_at=old.get("abortedAt") if isinstance(old.get("abortedAt"), str) else None,
-            promote_full=bool(old.get("promoteFull")),
-            restarted_at=old.get("restartedAt") if isinstance(old.get("restartedAt"), str) else None,
+        weights = (self.old.get("canary") or {}).get("weights")
+        return Draft.observed(
+            self.old,
+            stable_exists=self.groups.stable is not None,
+            index=steps_logic.clamp_step_index(self.old.get("currentStepIndex"), self.steps),
             weights=weights if isinstance(weights, dict) and self.traffic_routed else None,
         )
 
     def _reset(self, draft: Draft) -> None:
         """A new revision starts from the first step, with no pause, abort or full promotion carried over."""
-        draft.pause_conditions = []
-        draft.controller_pause = False
-        draft.abort = False
-        draft.aborted_at = None
-        draft.promote_full = False
+        draft.start_revision(self.spec.get("restartAt"))
         draft.index = 0 if self.steps else None
-        # Every pod of the new revision is younger than any restartAt already asked for.
-        restart_at = self.spec.get("restartAt")
-        draft.restarted_at = restart_at if isinstance(restart_at, str) else draft.restarted_at
 
     # --- progressing -----------------------------------------------------------------------------
 
