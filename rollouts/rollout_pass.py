@@ -123,6 +123,18 @@ class Draft:
             weights=weights,
         )
 
+    def settle_abort_and_promotion(self, *, aborted: bool, promote_full: bool, now: datetime) -> None:
+        """Record this pass's abort and full-promotion decisions: an abort (first noted at ``now``) or a full
+        promotion lifts every pause, and a Rollout no longer aborted forgets when it was."""
+        if aborted:
+            self.pause_conditions, self.controller_pause = [], False
+            self.aborted_at = self.aborted_at or format_time(now)
+        else:
+            self.abort, self.aborted_at = False, None
+        if promote_full:
+            self.pause_conditions, self.controller_pause = [], False
+        self.promote_full = promote_full
+
     def start_revision(self, restart_at: Any) -> None:
         """A new revision starts over: no pause, abort or full promotion carried over, and every pod of it is
         younger than any ``restartAt`` already asked for."""

@@ -219,14 +219,7 @@ class BlueGreenPass(RolloutPass):
             draft.aborted_at is not None
             or (old_progressing is not None and old_progressing.get("reason") == cond.ROLLOUT_ABORTED)
         )
-        if aborted:
-            draft.pause_conditions, draft.controller_pause = [], False
-            draft.aborted_at = draft.aborted_at or format_time(now)
-        else:
-            draft.abort, draft.aborted_at = False, None
-        if promote_full:
-            draft.pause_conditions, draft.controller_pause = [], False
-        draft.promote_full = promote_full
+        draft.settle_abort_and_promotion(aborted=aborted, promote_full=promote_full, now=now)
         if outlook.retried:
             effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True

@@ -510,13 +510,10 @@ class CanaryPass(RolloutPass):
             and pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None
         )
         if aborted:
-            draft.pause_conditions, draft.controller_pause = [], False
-            draft.aborted_at = draft.aborted_at or format_time(self.now)
+            # Nothing else moves once aborted, not even a full promotion asked for at the same time.
+            draft.settle_abort_and_promotion(aborted=True, promote_full=draft.promote_full, now=self.now)
             return
-        draft.abort, draft.aborted_at = False, None
-        if promote_full:
-            draft.pause_conditions, draft.controller_pause = [], False
-        draft.promote_full = promote_full
+        draft.settle_abort_and_promotion(aborted=False, promote_full=promote_full, now=self.now)
         if outlook.retried:
             effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True
