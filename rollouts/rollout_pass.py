@@ -146,6 +146,16 @@ class Draft:
         self.restarted_at = restart_at if isinstance(restart_at, str) else self.restarted_at
 
 
+@dataclass(frozen=True)
+class Requests:
+    """What was asked of the update (abort, retry, full promotion), read against where it stands."""
+
+    fully_promoted: bool  # the current revision is already the stable one
+    promote_full: bool  # a full promotion is asked for and not done yet
+    aborted: bool  # an abort holds (a full promotion overrides it; a finished update has nothing to abort)
+    retried: bool  # the abort was lifted in this pass
+
+
 @dataclass
 class Outlook:
     """What the conditions and the phase need to know about this pass beyond the status fields."""
@@ -256,6 +266,21 @@ class RolloutPass:
     def _strategy_progressed(self, status: JsonObject) -> bool:
         """Progress that only the strategy knows about (a step moved, a Service switched)."""
         raise NotImplementedError
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def _requests(self, draft: Draft) -> Requests:
+        fully_promoted = self.groups.stable is not None and draft.stable_hash == self.current_hash
+        promote_full = draft.promote_full and not fully_promoted
+        # A full promotion overrides an abort (both are requests; the later intent is to go forward), and there is
+        # nothing left to abort once the new revision is the stable one.
+        aborted = draft.abort and not fully_promoted and not promote_full
+        old_progressing = cond.find_condition(cond.conditions_of(self.old), cond.PROGRESSING)
+        retried = not draft.abort and (
+            draft.aborted_at is not None
+            or (old_progressing is not None and old_progressing.get("reason") == cond.ROLLOUT_ABORTED)
+        )
+        return Requests(fully_promoted=fully_promoted, promote_full=promote_full, aborted=aborted, retried=retried)
 
     # --- the status ----------------------------------------------------------------------------
 

@@ -262,16 +262,9 @@ class BlueGreenPass(RolloutPass):
         draft = self._observed_draft()
         revision = self._revision()
         self._sync_revisions(revision)
-        fully_promoted = stable is not None and draft.stable_hash == self.current_hash
-        promote_full = draft.promote_full and not fully_promoted
-        # A full promotion overrides an abort, and there is nothing left to abort once the new revision is stable.
-        aborted = draft.abort and not fully_promoted and not promote_full
-        old_progressing = cond.find_condition(cond.conditions_of(self.old), cond.PROGRESSING)
-        outlook = Outlook()
-        outlook.retried = not draft.abort and (
-            draft.aborted_at is not None
-            or (old_progressing is not None and old_progressing.get("reason") == cond.ROLLOUT_ABORTED)
-        )
+        requests = self._requests(draft)
+        fully_promoted, promote_full, aborted = requests.fully_promoted, requests.promote_full, requests.aborted
+        outlook = Outlook(retried=requests.retried)
         draft.settle_abort_and_promotion(aborted=aborted, promote_full=promote_full, now=self.now)
         if outlook.retried:
             self.effects.event("RolloutRetry", cond.RETRY_MESSAGE)

@@ -8,6 +8,7 @@ the status). What both strategies share (the effects, the ReplicaSet bookkeeping
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from analysis.models import AnalysisPhase
@@ -61,6 +62,23 @@ from rollouts.traffic.router import TrafficRouter, WeightRequest
 # A problem outside the Rollout (a missing VirtualService) may be fixed without touching the Rollout, and those
 # objects are not necessarily watched: look again after a while.
 TRAFFIC_RETRY_SECONDS = 10.0
+
+
+@dataclass
+class _Progress:
+    """What the steps of one progressing canary pass decide and hand on to the next."""
+
+    draft: Draft
+    outlook: Outlook
+    revision: int
+    new: JsonObject
+    fully_promoted: bool
+    promote_full: bool
+    aborted: bool
+    weight: int = 0
+    desired_new: int = 0
+    desired_stable: int = 0
+    at_desired: bool = False
 
 
 class CanaryPass(RolloutPass):
@@ -166,124 +184,137 @@ class CanaryPass(RolloutPass):
     # --- progressing -----------------------------------------------------------------------------
 
     def _progress(self) -> JsonObject:
-        groups, effects, old = self.groups, self.effects, self.old
-        new = groups.new
+        """Argo's rolloutCanary, one named step after another over the pass's shared context."""
+        progress = self._start_progress()
+        self._gate_on_analysis(progress)
+        self._size_for_the_step(progress)
+        if self._restart_pods():
+            progress.draft.restarted_at = str(self.spec.get("restartAt"))
+        self._switch_services(aborted=progress.aborted)
+        self._route_for_the_step(progress)
+        if not self.rollout.spec.paused:
+            self._scale_replica_sets(
+                desired_new=progress.desired_new,
+                desired_stable=progress.desired_stable,
+                aborted=progress.aborted,
+                fully_promoted=progress.fully_promoted,
+            )
+        self._advance(
+            progress.draft, progress.outlook, aborted=progress.aborted, promote_full=progress.promote_full,
+            at_desired=progress.at_desired,
+        )
+        for rs in revision_history_to_delete(self.groups.others, self.rollout.spec.revision_history_limit):
+            self.effects.cleanups.append(Delete(kind=REPLICASETS, namespace=self.namespace, name=name_of(rs)))
+        return self._progress_status(progress)
+
+    # --- the steps of a progressing pass ---------------------------------------------------------
+
+    def _start_progress(self) -> _Progress:
+        """The observed progress, with the requests (abort, retry, full promotion) applied to the step index."""
+        new = self.groups.new
         assert new is not None
         draft = self._observed_draft()
-        outlook = Outlook()
         revision = self._revision()
         self._sync_revisions(revision)
-
-        fully_promoted = groups.stable is not None and draft.stable_hash == self.current_hash
-        promote_full = draft.promote_full and not fully_promoted
-        # A full promotion overrides an abort (both are requests; the later intent is to go forward), and there is
-        # nothing left to abort once the new revision is the stable one.
-        aborted = draft.abort and not fully_promoted and not promote_full
-        old_progressing = cond.find_condition(cond.conditions_of(old), cond.PROGRESSING)
-        outlook.retried = not draft.abort and (
-            draft.aborted_at is not None
-            or (old_progressing is not None and old_progressing.get("reason") == cond.ROLLOUT_ABORTED)
-        )
+        requests = self._requests(draft)
         if self.steps:
-            if fully_promoted:
+            if requests.fully_promoted:
                 draft.index = len(self.steps)
-            elif aborted or outlook.retried:
+            elif requests.aborted or requests.retried:
                 draft.index = 0
-            elif promote_full:
+            elif requests.promote_full:
                 draft.index = len(self.steps)
+        return _Progress(
+            draft=draft, outlook=Outlook(retried=requests.retried), revision=revision, new=new,
+            fully_promoted=requests.fully_promoted, promote_full=requests.promote_full, aborted=requests.aborted,
+        )
+
+    def _gate_on_analysis(self, progress: _Progress) -> None:
+        draft, outlook = progress.draft, progress.outlook
         analysis = self._decide_analysis(
             draft,
-            revision,
-            aborted=aborted,
-            promote_full=promote_full,
-            fully_promoted=fully_promoted,
+            progress.revision,
+            aborted=progress.aborted,
+            promote_full=progress.promote_full,
+            fully_promoted=progress.fully_promoted,
             retried=outlook.retried,
         )
-        if analysis.abort_reason is not None and not aborted:
+        if analysis.abort_reason is not None and not progress.aborted:
             # A verdict of Failed or Error gives the update up in this very pass: traffic goes back to stable now,
             # not one pass later.
-            aborted = True
+            progress.aborted = True
             draft.abort = True
             draft.aborted_at = format_time(self.now)
             outlook.abort_reason = analysis.abort_reason
             if self.steps:
                 draft.index = 0
             self.follow_up = True
-        elif analysis.inconclusive and not aborted:
+        elif analysis.inconclusive and not progress.aborted:
             if pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None:
                 draft.pause_conditions.append({"reason": INCONCLUSIVE_ANALYSIS, "startTime": format_time(self.now)})
             draft.controller_pause = True
-        index = draft.index
-        paused = self.rollout.spec.paused
 
-        # How many pods each side should have for where the steps are.
-        weight, fixed_canary = self._canary_target(
-            index, aborted=aborted, promote_full=promote_full, fully_promoted=fully_promoted
+    def _size_for_the_step(self, progress: _Progress) -> None:
+        """How many pods each side should have for where the steps are."""
+        groups = self.groups
+        progress.weight, fixed_canary = self._canary_target(
+            progress.draft.index, aborted=progress.aborted, promote_full=progress.promote_full,
+            fully_promoted=progress.fully_promoted,
         )
-        new_pods = pods_of(new)
+        new_pods = pods_of(progress.new)
         stable_pods = pods_of(groups.stable) if groups.stable_is_distinct else None
         other_pods = [p for p in (pods_of(rs) for rs in groups.others) if p is not None]
         if self.traffic_routed:
-            desired_new, desired_stable = traffic_routed_counts(
+            progress.desired_new, progress.desired_stable = traffic_routed_counts(
                 self.replicas,
-                weight=weight,
+                weight=progress.weight,
                 canary_replicas=fixed_canary,
                 min_pods_per_replica_set=self.canary.min_pods_per_replica_set,
             )
         else:
-            desired_new, desired_stable = basic_canary_counts(
+            progress.desired_new, progress.desired_stable = basic_canary_counts(
                 self.replicas,
-                weight=weight,
+                weight=progress.weight,
                 max_surge=self.surge,
                 max_unavailable=self.max_unavailable,
                 new=new_pods,
                 stable=stable_pods,
                 others=other_pods,
             )
-        at_desired = at_desired_counts(
-            desired_new=desired_new,
-            desired_stable=desired_stable,
+        progress.at_desired = at_desired_counts(
+            desired_new=progress.desired_new,
+            desired_stable=progress.desired_stable,
             new=new_pods,
             stable=pods_of(groups.stable),
             others=other_pods,
             traffic_routed=self.traffic_routed,
         )
 
-        if self._restart_pods():
-            draft.restarted_at = str(self.spec.get("restartAt"))
-        self._switch_services(aborted=aborted)
-        outlook.traffic_problem = self._route_traffic(
+    def _route_for_the_step(self, progress: _Progress) -> None:
+        draft = progress.draft
+        progress.outlook.traffic_problem = self._route_traffic(
             draft,
             steps_logic.desired_traffic_weight(
                 steps=self.steps,
-                index=index,
-                fully_promoted=fully_promoted,
-                aborted=aborted,
-                promote_full=promote_full,
-                new_available=available_replicas(new),
-                at_desired_counts=at_desired,
+                index=draft.index,
+                fully_promoted=progress.fully_promoted,
+                aborted=progress.aborted,
+                promote_full=progress.promote_full,
+                new_available=available_replicas(progress.new),
+                at_desired_counts=progress.at_desired,
                 recorded_weight=_recorded_canary_weight(draft.weights),
             ),
         )
-        if not paused:
-            self._scale_replica_sets(
-                desired_new=desired_new,
-                desired_stable=desired_stable,
-                aborted=aborted,
-                fully_promoted=fully_promoted,
-            )
 
-        self._advance(draft, outlook, aborted=aborted, promote_full=promote_full, at_desired=at_desired)
-        for rs in revision_history_to_delete(groups.others, self.rollout.spec.revision_history_limit):
-            effects.cleanups.append(Delete(kind=REPLICASETS, namespace=self.namespace, name=name_of(rs)))
-
+    def _progress_status(self, progress: _Progress) -> JsonObject:
+        draft, outlook, new = progress.draft, progress.outlook, progress.new
         step = steps_logic.current_step(self.steps, draft.index)
         only_old_pods_left = draft.stable_hash == self.current_hash and available_replicas(new) >= self.replicas
         # No deadline while waiting on a clock, a person or a verdict, nor once only old pods are left to go.
         outlook.deadline_applies = (
             not steps_logic.is_indefinite_step(step) and outlook.waiting is None and not only_old_pods_left
         )
-        return self._status(draft, outlook, new_rs=new, rs_name=name_of(new), revision=revision)
+        return self._status(draft, outlook, new_rs=new, rs_name=name_of(new), revision=progress.revision)
 
     # --- analysis ----------------------------------------------------------------------------------
 
