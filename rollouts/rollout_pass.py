@@ -170,6 +170,19 @@ class Outlook:
 
 
 @dataclass
+class PassProgress:
+    """What the steps of one progressing pass share; each strategy adds what its own steps hand on."""
+
+    draft: Draft
+    outlook: Outlook
+    revision: int
+    new: JsonObject
+    fully_promoted: bool
+    promote_full: bool
+    aborted: bool
+
+
+@dataclass
 class Effects:
     """What a pass queues, kept by kind so the writes can go out in the order that keeps traffic safe."""
 

@@ -59,7 +59,7 @@ from rollouts.replicasets import (
     spec_replicas,
     status_replicas,
 )
-from rollouts.rollout_pass import Draft, Outlook, RolloutPass, count_of
+from rollouts.rollout_pass import Draft, Outlook, PassProgress, RolloutPass, count_of
 from rollouts.services import ServiceReference, selected_hash, service_switch
 from rollouts.snapshot import RolloutSnapshot
 from rollouts.status import label_selector_string
@@ -90,18 +90,11 @@ def service_references(strategy: BlueGreenStrategy) -> list[ServiceReference]:
 
 
 @dataclass
-class _Progress:
+class _Progress(PassProgress):
     """What the steps of one progressing blue-green pass decide and hand on to the next."""
 
-    draft: Draft
-    outlook: Outlook
-    revision: int
-    new: JsonObject
     stable: JsonObject | None
     context: GateContext
-    fully_promoted: bool
-    promote_full: bool
-    aborted: bool
     active_hash: str | None
     fast_rollback: bool = False
     fast_tracked: bool = False

@@ -51,6 +51,7 @@ from rollouts.replicasets import (
 from rollouts.rollout_pass import (
     Draft,
     Outlook,
+    PassProgress,
     RolloutPass,
 )
 from rollouts.services import selected_hash, service_switch
@@ -65,16 +66,9 @@ TRAFFIC_RETRY_SECONDS = 10.0
 
 
 @dataclass
-class _Progress:
+class _Progress(PassProgress):
     """What the steps of one progressing canary pass decide and hand on to the next."""
 
-    draft: Draft
-    outlook: Outlook
-    revision: int
-    new: JsonObject
-    fully_promoted: bool
-    promote_full: bool
-    aborted: bool
     weight: int = 0
     desired_new: int = 0
     desired_stable: int = 0
