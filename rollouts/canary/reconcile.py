@@ -36,7 +36,7 @@ from rollouts.canary.replicas import (
 )
 from rollouts.gating.tracking import AnalysisInputs
 from rollouts.hashing import steps_hash
-from rollouts.models import CanaryStrategy, Rollout
+from rollouts.models import CanaryStep, CanaryStrategy, Rollout
 from rollouts.plan import Delete, Patch, Plan
 from rollouts.replicasets import (
     available_replicas,
@@ -525,9 +525,6 @@ class CanaryPass(RolloutPass):
         self, draft: Draft, outlook: Outlook, *, aborted: bool, promote_full: bool, at_desired: bool
     ) -> None:
         """Promote, or complete the current step, or start a pause (Argo's syncRolloutStatusCanary)."""
-        groups, effects = self.groups, self.effects
-        new = groups.new
-        assert new is not None
         # Nothing advances while a person decides what an inconclusive analysis means.
         can_progress = (
             not self.rollout.spec.paused
@@ -540,39 +537,48 @@ class CanaryPass(RolloutPass):
             return
         draft.settle_abort_and_promotion(aborted=False, promote_full=promote_full, now=self.now)
         if outlook.retried:
-            effects.event("RolloutRetry", cond.RETRY_MESSAGE)
+            self.effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True
-
-        reason: str | None = None
-        if can_progress:
-            if groups.stable is None:
-                reason = "Initial deploy"
-            elif available_replicas(new) == self.replicas:
-                if promote_full:
-                    reason = "Full promotion requested"
-                elif not self.steps or draft.index == len(self.steps):
-                    reason = f"Completed all {len(self.steps)} canary steps"
+        reason = self._promotion_reason(draft, promote_full=promote_full) if can_progress else None
         if reason is not None and draft.stable_hash != self.current_hash:
-            draft.stable_hash = self.current_hash
-            draft.pause_conditions, draft.controller_pause = [], False
-            draft.promote_full = False
-            draft.index = len(self.steps) if self.steps else None
-            effects.event(
-                "RolloutCompleted",
-                f"Rollout completed update to revision {self._revision()} ({self.current_hash}): {reason}",
-            )
-            self.follow_up = True
+            self._promote(draft, reason)
             return
-
         step = steps_logic.current_step(self.steps, draft.index)
-        if step is None or not can_progress:
-            return
+        if step is not None and can_progress and self._step_completed(step, draft, outlook, at_desired=at_desired):
+            self._complete_step(step, draft)
+
+    def _promotion_reason(self, draft: Draft, *, promote_full: bool) -> str | None:
+        new = self.groups.new
+        assert new is not None
+        if self.groups.stable is None:
+            return "Initial deploy"
+        if available_replicas(new) != self.replicas:
+            return None
+        if promote_full:
+            return "Full promotion requested"
+        if not self.steps or draft.index == len(self.steps):
+            return f"Completed all {len(self.steps)} canary steps"
+        return None
+
+    def _promote(self, draft: Draft, reason: str) -> None:
+        """Argo's promoteStable: the current revision becomes the stable one; the update is over."""
+        draft.stable_hash = self.current_hash
+        draft.pause_conditions, draft.controller_pause = [], False
+        draft.promote_full = False
+        draft.index = len(self.steps) if self.steps else None
+        self.effects.event(
+            "RolloutCompleted",
+            f"Rollout completed update to revision {self._revision()} ({self.current_hash}): {reason}",
+        )
+        self.follow_up = True
+
+    def _step_completed(self, step: CanaryStep, draft: Draft, outlook: Outlook, *, at_desired: bool) -> bool:
+        """Whether the current step is done; a pause step starts (or keeps counting down) here."""
         index = draft.index
         assert index is not None
-        completed = False
         if step.set_weight is not None or step.set_canary_scale is not None:
-            completed = at_desired
-        elif step.pause is not None:
+            return at_desired
+        if step.pause is not None:
             progress = steps_logic.pause_progress(
                 step,
                 pause_conditions=draft.pause_conditions,
@@ -585,26 +591,28 @@ class CanaryPass(RolloutPass):
                 )
                 draft.controller_pause = True
             if progress.expires_at is not None and not progress.completed:
-                effects.wake_at(progress.expires_at, self.now)
-            completed = progress.completed
-        elif step.analysis is not None:
-            completed = self.analysis.step_phase is AnalysisPhase.SUCCESSFUL
-            if not completed:
-                outlook.waiting = self.analysis.waiting or f"waiting for analysis step {index + 1}"
-        else:
-            outlook.waiting = steps_logic.waiting_message(step, index)
-        if completed:
-            draft.index = index + 1
-            draft.pause_conditions = [
-                p for p in draft.pause_conditions if p.get("reason") != steps_logic.CANARY_PAUSE_STEP
-            ]
-            if not draft.pause_conditions:
-                draft.controller_pause = False
-            effects.event(
-                "RolloutStepCompleted",
-                f"Rollout step {index + 1}/{len(self.steps)} completed ({steps_logic.step_description(step)})",
-            )
-            self.follow_up = True
+                self.effects.wake_at(progress.expires_at, self.now)
+            return progress.completed
+        if step.analysis is not None:
+            if self.analysis.step_phase is AnalysisPhase.SUCCESSFUL:
+                return True
+            outlook.waiting = self.analysis.waiting or f"waiting for analysis step {index + 1}"
+            return False
+        outlook.waiting = steps_logic.waiting_message(step, index)
+        return False
+
+    def _complete_step(self, step: CanaryStep, draft: Draft) -> None:
+        index = draft.index
+        assert index is not None
+        draft.index = index + 1
+        draft.pause_conditions = [p for p in draft.pause_conditions if p.get("reason") != steps_logic.CANARY_PAUSE_STEP]
+        if not draft.pause_conditions:
+            draft.controller_pause = False
+        self.effects.event(
+            "RolloutStepCompleted",
+            f"Rollout step {index + 1}/{len(self.steps)} completed ({steps_logic.step_description(step)})",
+        )
+        self.follow_up = True
 
     # --- status ------------------------------------------------------------------------------------
 
