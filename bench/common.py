@@ -39,13 +39,12 @@ if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kube.durations import parse_duration
+from kube.json_data import JsonObject
 from kube.resources import ANALYSIS_RUNS, ROLLOUTS, VIRTUAL_SERVICES
 from kube.timestamps import parse_time
 from sandbox.cluster import SandboxThread
 from sandbox.emulator.server import RequestRecord
 from sandbox.recorder import Change, ChangeRecorder, Resource
-
-JsonObject = dict[str, Any]
 
 REPO: Final = Path(__file__).resolve().parents[1]
 RESULTS: Final = REPO / "bench" / "results"

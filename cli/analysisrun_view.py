@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from analysis.arguments import ArgumentResolutionError, resolve_arguments
-from analysis.runner.args import values_without_secrets
+from analysis.runner.args_io import values_without_secrets
 from analysis.runner.rules import MetricRules, MetricRulesError
 from cli.tree import (
     COLORS,
@@ -31,7 +31,7 @@ from cli.tree import (
 )
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 RESOLVED_QUERY: Final = "ResolvedPrometheusQuery"
 COMPLETED_PHASES: Final = frozenset({"Successful", "Failed", "Error", "Inconclusive"})

@@ -42,7 +42,7 @@ from kube.manifests import ManifestReadError, load_file
 from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 INSTANCE_ID_LABEL: Final = "argo-rollouts.argoproj.io/controller-instance-id"
 # Metadata that says how the *template* is managed. Copied onto the run it would mislead: `kubectl apply` would

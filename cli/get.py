@@ -37,7 +37,7 @@ from kube.errors import NotFound
 from kube.resources import ANALYSIS_RUNS, PODS, REPLICASETS, ROLLOUTS, ResourceKind
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 
 get_app = typer.Typer(

@@ -29,7 +29,7 @@ from cli.watching import RESYNC, Change, FrameWriter, Watches, redraw_until
 from kube.resources import ANALYSIS_RUNS
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 
 class RunView:

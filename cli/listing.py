@@ -23,7 +23,7 @@ from cli.tree import COLUMN_GAP, age, analysis_run_phase, parse_time, strategy_n
 from kube.resources import ANALYSIS_RUNS, ROLLOUTS
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 HEADERS = ("NAME", "STRATEGY", "STATUS", "STEP", "SET-WEIGHT", "READY", "DESIRED", "UP-TO-DATE", "AVAILABLE")
 # Minimum widths of the values, from Argo's row format; STATUS is wider than its header for "Progressing".

@@ -25,7 +25,8 @@ from kube.resources import NAMESPACES, ROLLOUTS, ResourceKind
 from rollouts.status import label_selector_string
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject, KubeClient
+    from kube.client import KubeClient
+    from kube.json_data import JsonObject
 
 DEFAULT_NAMESPACE = "default"
 # Where a pod finds its own namespace when the CLI runs in-cluster without a kubeconfig.

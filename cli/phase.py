@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rollouts.status import DEGRADED, HEALTHY, PAUSED, PROGRESSING, rollout_phase
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 __all__ = [
     "DEGRADED",

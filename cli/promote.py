@@ -32,7 +32,7 @@ from cli.options import (
 from cli.phase import canary_steps, current_step_index
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 
 def promote_patches(rollout: JsonObject, *, full: bool) -> tuple[JsonObject | None, JsonObject | None]:

@@ -27,7 +27,7 @@ from kube.errors import ApiError, NotFound
 from kube.resources import DEPLOYMENTS, ROLLOUTS, ResourceKind
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 CONTAINER_LISTS: Final = ("initContainers", "containers", "ephemeralContainers")
 ALL_CONTAINERS: Final = "*"

@@ -23,7 +23,7 @@ from cli.phase import (
 )
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 # Tree icons, by kind.
 ICON_ROLLOUT = "⟳"

@@ -30,7 +30,7 @@ from kube.errors import NotFound
 from kube.resources import DEPLOYMENTS, REPLICASETS, ROLLOUTS
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject
+    from kube.json_data import JsonObject
 
 
 def _revision(replicaset: JsonObject) -> int | None:

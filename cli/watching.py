@@ -22,7 +22,8 @@ from kube.errors import ApiError, KubeError
 from kube.resources import ResourceKind
 
 if TYPE_CHECKING:
-    from kube.client import JsonObject, KubeClient
+    from kube.client import KubeClient
+    from kube.json_data import JsonObject
 
 RESYNC: Final = "RESYNC"
 CLEAR_SCREEN: Final = "\x1b[H\x1b[2J"

@@ -8,9 +8,8 @@ what "the same resource" and "its health" mean without importing each other.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject as JsonObject  # re-exported: code written against this module keeps working
 
 
 def group_of(api_version: str) -> str:

@@ -21,6 +21,7 @@ import urllib3.exceptions
 import yaml
 
 from kube.errors import ApiError, ConfigError, Unreachable, api_error
+from kube.json_data import JsonObject as JsonObject  # re-exported: code written against this module keeps working
 from kube.resources import ResourceKind
 
 PATCH_CONTENT_TYPES = {
@@ -28,8 +29,6 @@ PATCH_CONTENT_TYPES = {
     "json": "application/json-patch+json",
     "strategic": "application/strategic-merge-patch+json",
 }
-JsonObject = dict[str, Any]
-
 
 # What the kubernetes package lets escape from a kubeconfig that is not YAML, or not a mapping of the fields it
 # expects: it checks only the fields of a well-formed file, and trips over the rest in its parser or its lookups.

@@ -1,18 +1,35 @@
-"""Argo-style durations: ``30``, ``"30"``, ``"5m"``, ``"1h30m"``, ``"1.5s"``, ``"250ms"``."""
+"""Durations, the one parser of them: Go's ``time.ParseDuration`` (``"5m"``, ``"1h30m"``, ``"-1.5h"``, ``"300ms"``,
+``"5us"`` = ``"5µs"`` = ``"5μs"``), read by durationpy; and Argo's fields, which also take a bare number of
+seconds (``30``, ``"30"``) and no negative value."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated
 
+import durationpy
 from pydantic import AfterValidator, StrictInt
 
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+# Go's grammar: an optional sign, then numbers each with one of Go's units (durationpy also takes days and weeks,
+# which Go refuses), or a bare 0.
+_GO_DURATION = re.compile(r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+|[-+]?0")
 
 
 class DurationError(ValueError):
     """A value that is not a duration Argo would accept."""
+
+
+def parse_go_duration(text: str) -> float:
+    """Seconds in a Go duration string (a sign is allowed; a unit is required except for ``0``)."""
+    body = text.strip()
+    if not _GO_DURATION.fullmatch(body):
+        raise DurationError(f"invalid duration {text!r}: expected a Go duration such as '30s', '5m' or '1h30m'")
+    try:
+        return float(durationpy.from_str(body).total_seconds())
+    except (durationpy.DurationError, ValueError, OverflowError):
+        raise DurationError(
+            f"invalid duration {text!r}: expected a Go duration such as '30s', '5m' or '1h30m'"
+        ) from None
 
 
 def parse_duration(value: str | int | float) -> float:
@@ -28,17 +45,14 @@ def parse_duration(value: str | int | float) -> float:
         return float(text)
     if not text:
         raise DurationError("invalid duration '': expected seconds or a string like '5m' or '1h30m'")
-    position, total = 0, 0.0
-    for match in _PART.finditer(text):
-        if match.start() != position:
-            break
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        position = match.end()
-    if position != len(text):
+    if text.startswith(("-", "+")):
+        raise DurationError(f"invalid duration {value!r}: must not be negative or signed")
+    try:
+        return parse_go_duration(text)
+    except DurationError:
         raise DurationError(
             f"invalid duration {value!r}: expected seconds or a string like '30s', '5m' or '1h30m'"
-        )
-    return total
+        ) from None
 
 
 def _check_duration(value: str | int) -> str | int:

@@ -19,16 +19,16 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from kube.client import AsyncKubeClient
 from kube.errors import KubeError, NotFound
+from kube.json_data import JsonObject
 from kube.resources import EVENTS
 from kube.timestamps import format_time
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 
 # Argo Rollouts' controller posts every Event, about Rollouts and AnalysisRuns alike, as this component.
 COMPONENT: Final = "rollouts-controller"

@@ -35,12 +35,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol
+from typing import TYPE_CHECKING, Final, NoReturn, Protocol
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from kube.errors import Conflict, KubeError
+from kube.json_data import JsonObject
 from kube.resources import LEASES
 
 if TYPE_CHECKING:  # the kubernetes package is slow to import; the CLI checks its flags with this module first
@@ -48,7 +49,6 @@ if TYPE_CHECKING:  # the kubernetes package is slow to import; the CLI checks it
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 
 DEFAULT_LEASE_NAME: Final = "rollouts-controller"
 DEFAULT_LEASE_DURATION: Final = 8.0

@@ -11,9 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from kube.json_data import JsonObject
 from kube.timestamps import format_time
-
-JsonObject = dict[str, Any]
 
 INVALID_SPEC = "InvalidSpec"
 AVAILABLE = "Available"

@@ -7,11 +7,10 @@ stops at the first failed write (the next pass sees what did happen and decides 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
+from kube.json_data import JsonObject as JsonObject  # re-exported: code written against this module keeps working
 from kube.resources import ResourceKind
-
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)

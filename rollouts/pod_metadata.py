@@ -13,9 +13,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kube.json_data import JsonObject
 from rollouts.hashing import HASH_LABEL
 from rollouts.models import PodMetadata
-from rollouts.plan import JsonObject
 from rollouts.replicasets import annotations_of, labels_of, pod_template_hash_of
 
 EPHEMERAL_METADATA_ANNOTATION = "rollout.argoproj.io/ephemeral-metadata"

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kube.json_data import JsonObject
 from kube.timestamps import parse_time
 from rollouts.hashing import HASH_LABEL
-from rollouts.plan import JsonObject
 
 REVISION_ANNOTATION = "rollout.argoproj.io/revision"
 DESIRED_REPLICAS_ANNOTATION = "rollout.argoproj.io/desired-replicas"
@@ -254,17 +254,6 @@ def revision_sync_patch(rs: Mapping[str, Any], revision: int, min_ready_seconds:
 def deadline_patch(deadline: str | None) -> JsonObject:
     """Set (or, with None, remove) the ``scale-down-deadline`` annotation."""
     return {"metadata": {"annotations": {SCALE_DOWN_DEADLINE_ANNOTATION: deadline}}}
-
-
-def merge_patches(first: JsonObject, second: JsonObject) -> JsonObject:
-    """Two merge patches of one object as one (``second`` wins where both set a value)."""
-    merged = copy.deepcopy(first)
-    for key, value in second.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_patches(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def revision_history_to_delete(others: Sequence[JsonObject], limit: int) -> list[JsonObject]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kube.json_data import JsonObject
 from kube.timestamps import parse_time
-from rollouts.plan import JsonObject
 from rollouts.replicasets import available_replicas, is_being_deleted, name_of, spec_replicas
 
 # Pods are not necessarily watched: look again after this long to go on with the next batch.

@@ -1,7 +1,7 @@
 """What every strategy's reconcile pass shares: the effects it queues, the plan it hands back, and the conditions.
 
-A pass (``_CanaryPass`` in ``rollouts.reconcile``, ``BlueGreenPass`` in ``rollouts.bluegreen_reconcile``) is built per
-call from one snapshot and thrown away. The strategy decides how many pods each ReplicaSet gets, which Service
+A pass (``CanaryPass`` in ``rollouts.canary.reconcile``, ``BlueGreenPass`` in ``rollouts.bluegreen.reconcile``) is
+built per call from one snapshot and thrown away. The strategy decides how many pods each ReplicaSet gets, which Service
 selects what, and when the update is complete; everything here is the same for both: creating and scaling
 ReplicaSets, restarting pods, the revision bookkeeping, and the status conditions with their progress deadline.
 """
@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from kube.merge_patch import merge_patch_between
+from kube.json_data import JsonObject
+from kube.merge_patch import combine_merge_patches, merge_patch_between
 from kube.resources import PODS, REPLICASETS, ROLLOUTS
 from kube.timestamps import as_utc, format_time, parse_time, seconds_between
 from rollouts import conditions as cond
 from rollouts.hashing import pod_template_hash
 from rollouts.models import PodMetadata, Rollout
-from rollouts.plan import Create, Delete, Event, JsonObject, Patch, Plan, Write
+from rollouts.plan import Create, Delete, Event, Patch, Plan, Write
 from rollouts.pod_metadata import inject_pod_metadata
 from rollouts.replicasets import (
     REVISION_ANNOTATION,
@@ -30,16 +31,18 @@ from rollouts.replicasets import (
     group_replica_sets,
     has_scale_down_deadline,
     max_revision,
-    merge_patches,
     name_of,
     new_replica_set,
     revision_of,
     revision_sync_patch,
     scale_patch,
     spec_replicas,
+    status_replicas,
+    totals,
 )
 from rollouts.restarts import restart_progress
 from rollouts.snapshot import RolloutSnapshot
+from rollouts.status import DEGRADED, PAUSED, PROGRESSING, calculate_phase, label_selector_string
 
 # Look again at once: this pass changed state (a step, the stable revision) that the next pass acts upon.
 FOLLOW_UP_SECONDS = 0.0
@@ -100,6 +103,58 @@ class Draft:
     restarted_at: str | None
     weights: JsonObject | None
 
+    @classmethod
+    def observed(
+        cls, old: Mapping[str, Any], *, stable_exists: bool, index: int | None, weights: JsonObject | None
+    ) -> Draft:
+        """The progress recorded in the observed status ``old`` (a stable hash only while its ReplicaSet exists)."""
+        pauses, stable, aborted_at, restarted_at = (
+            old.get("pauseConditions"), old.get("stableRS"), old.get("abortedAt"), old.get("restartedAt")
+        )
+        return cls(
+            index=index,
+            stable_hash=stable if isinstance(stable, str) and stable and stable_exists else None,
+            pause_conditions=[dict(p) for p in pauses if isinstance(p, dict)] if isinstance(pauses, list) else [],
+            controller_pause=bool(old.get("controllerPause")),
+            abort=bool(old.get("abort")),
+            aborted_at=aborted_at if isinstance(aborted_at, str) else None,
+            promote_full=bool(old.get("promoteFull")),
+            restarted_at=restarted_at if isinstance(restarted_at, str) else None,
+            weights=weights,
+        )
+
+    def settle_abort_and_promotion(self, *, aborted: bool, promote_full: bool, now: datetime) -> None:
+        """Record this pass's abort and full-promotion decisions: an abort (first noted at ``now``) or a full
+        promotion lifts every pause, and a Rollout no longer aborted forgets when it was."""
+        if aborted:
+            self.pause_conditions, self.controller_pause = [], False
+            self.aborted_at = self.aborted_at or format_time(now)
+        else:
+            self.abort, self.aborted_at = False, None
+        if promote_full:
+            self.pause_conditions, self.controller_pause = [], False
+        self.promote_full = promote_full
+
+    def start_revision(self, restart_at: Any) -> None:
+        """A new revision starts over: no pause, abort or full promotion carried over, and every pod of it is
+        younger than any ``restartAt`` already asked for."""
+        self.pause_conditions = []
+        self.controller_pause = False
+        self.abort = False
+        self.aborted_at = None
+        self.promote_full = False
+        self.restarted_at = restart_at if isinstance(restart_at, str) else self.restarted_at
+
+
+@dataclass(frozen=True)
+class Requests:
+    """What was asked of the update (abort, retry, full promotion), read against where it stands."""
+
+    fully_promoted: bool  # the current revision is already the stable one
+    promote_full: bool  # a full promotion is asked for and not done yet
+    aborted: bool  # an abort holds (a full promotion overrides it; a finished update has nothing to abort)
+    retried: bool  # the abort was lifted in this pass
+
 
 @dataclass
 class Outlook:
@@ -112,6 +167,19 @@ class Outlook:
     waiting: str | None = None
     abort_reason: str | None = None
     deadline_applies: bool = False
+
+
+@dataclass
+class PassProgress:
+    """What the steps of one progressing pass share; each strategy adds what its own steps hand on."""
+
+    draft: Draft
+    outlook: Outlook
+    revision: int
+    new: JsonObject
+    fully_promoted: bool
+    promote_full: bool
+    aborted: bool
 
 
 @dataclass
@@ -164,7 +232,7 @@ class Effects:
 
     def patch_rs(self, rs: JsonObject, patch: JsonObject) -> None:
         name = name_of(rs)
-        self.rs_patches[name] = merge_patches(self.rs_patches.get(name, {}), patch)
+        self.rs_patches[name] = combine_merge_patches(self.rs_patches.get(name, {}), patch)
 
 
 # --- the pass --------------------------------------------------------------------------------------
@@ -211,6 +279,71 @@ class RolloutPass:
     def _strategy_progressed(self, status: JsonObject) -> bool:
         """Progress that only the strategy knows about (a step moved, a Service switched)."""
         raise NotImplementedError
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def _requests(self, draft: Draft) -> Requests:
+        fully_promoted = self.groups.stable is not None and draft.stable_hash == self.current_hash
+        promote_full = draft.promote_full and not fully_promoted
+        # A full promotion overrides an abort (both are requests; the later intent is to go forward), and there is
+        # nothing left to abort once the new revision is the stable one.
+        aborted = draft.abort and not fully_promoted and not promote_full
+        old_progressing = cond.find_condition(cond.conditions_of(self.old), cond.PROGRESSING)
+        retried = not draft.abort and (
+            draft.aborted_at is not None
+            or (old_progressing is not None and old_progressing.get("reason") == cond.ROLLOUT_ABORTED)
+        )
+        return Requests(fully_promoted=fully_promoted, promote_full=promote_full, aborted=aborted, retried=retried)
+
+    # --- the status ----------------------------------------------------------------------------
+
+    def _base_status(self, draft: Draft, *, new_rs: JsonObject | None) -> JsonObject:
+        """The status fields both strategies write alike: the revision, the pause and abort state the pass
+        decided, and the replica counts over every ReplicaSet (a strategy may override the ones it reports
+        differently, as blue-green does for what serves production)."""
+        counted = totals(self.groups.all)
+        status: JsonObject = {}
+        set_observed_generation(status, self.manifest)
+        status["currentPodHash"] = self.current_hash
+        if draft.stable_hash:
+            status["stableRS"] = draft.stable_hash
+        if draft.pause_conditions:
+            status["pauseConditions"] = draft.pause_conditions
+        if draft.controller_pause:
+            status["controllerPause"] = True
+        if draft.abort:
+            status["abort"] = True
+        if draft.aborted_at:
+            status["abortedAt"] = draft.aborted_at
+        if draft.promote_full:
+            status["promoteFull"] = True
+        if draft.restarted_at:
+            status["restartedAt"] = draft.restarted_at
+        if self.collision_count is not None:
+            status["collisionCount"] = self.collision_count
+        status["replicas"] = counted.replicas
+        status["updatedReplicas"] = status_replicas(new_rs) if new_rs is not None else 0
+        status["readyReplicas"] = counted.ready
+        status["availableReplicas"] = counted.available
+        status["HPAReplicas"] = counted.replicas
+        status["selector"] = label_selector_string(self.spec.get("selector"))
+        return status
+
+    def _finish_status(
+        self, status: JsonObject, draft: Draft, outlook: Outlook, *, rs_name: str, revision: int
+    ) -> JsonObject:
+        """Add the conditions, the phase and its message to ``status`` (a traffic problem degrades the Rollout;
+        a wait the pass reports keeps it Progressing)."""
+        status["conditions"] = self._conditions(status, draft, outlook, rs_name=rs_name, revision=revision)
+        phase, message = calculate_phase(self.spec, status)
+        if phase != DEGRADED and outlook.traffic_problem is not None:
+            phase, message = DEGRADED, f"TrafficRoutingError: {outlook.traffic_problem}"
+        elif phase not in (DEGRADED, PAUSED) and outlook.waiting is not None:
+            phase, message = PROGRESSING, outlook.waiting
+        status["phase"] = phase
+        if message:
+            status["message"] = message
+        return status
 
     # --- the plan ------------------------------------------------------------------------------
 
@@ -314,7 +447,7 @@ class RolloutPass:
         if patch is None:
             return False
         if replicas == 0 and has_scale_down_deadline(rs) and not keep_deadline:
-            patch = merge_patches(patch, deadline_patch(None))
+            patch = combine_merge_patches(patch, deadline_patch(None))
         self.effects.patch_rs(rs, patch)
         before = spec_replicas(rs)
         direction = "up" if replicas > before else "down"

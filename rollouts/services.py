@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kube.issues import FieldIssue
+from kube.json_data import JsonObject
 from rollouts.hashing import HASH_LABEL
-from rollouts.plan import JsonObject
 from rollouts.replicasets import annotations_of, available_replicas, is_fully_available, pod_template_hash_of
 
 MANAGED_BY_ANNOTATION = "argo-rollouts.argoproj.io/managed-by-rollouts"

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rollouts.istio import virtual_service_location
-
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject
+from rollouts.traffic.istio import virtual_service_location
 
 
 @dataclass(frozen=True)

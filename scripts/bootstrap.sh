@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prepares a fresh machine: a venv with the package and its dev extras, and Debian's prometheus when missing.
+# Prepares a fresh machine: a venv with the package and its dev extras, and Debian's prometheus and kubectl when
+# missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,11 +15,16 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-* && touch "$stamp"
 fi
 
-if ! command -v prometheus >/dev/null 2>&1; then
-    echo "bootstrap: installing Debian's prometheus (the sandbox's metrics server)" >&2
+# Debian packages the tests need: prometheus (the sandbox's metrics server) and kubectl (kustomize and the
+# kubectl conformance tests; Debian names its package kubernetes-client). A missing one fails the tests, never skips.
+missing=()
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "bootstrap: installing Debian's ${missing[*]}" >&2
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian's package starts a system service where systemd runs; the sandbox starts its own instances instead.

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
-
-import pytest
 
 from analysis.controller.controller import AnalysisController
 from gitops.controller.application_sets import AppSetControllerOptions
@@ -51,12 +50,41 @@ DEFAULT_TIMEOUT: Final = 15.0
 
 
 def load_decide() -> Decide:
-    """The decision core, or a skip while it is not written yet."""
-    try:
-        from rollouts.reconcile import decide
-    except ImportError as error:
-        pytest.skip(f"rollouts.reconcile.decide is not available yet: {error}")
+    """The decision core (an ImportError is a failure like any other, never a skip)."""
+    from rollouts.reconcile import decide
+
     return decide
+
+
+# Loggers of the code under test; the sandbox's own loggers are the test bench, not the product.
+CONTROLLER_LOGGERS: Final = ("rollouts", "analysis", "kube", "gitops", "kopf")
+
+
+class ControllerHealth(logging.Handler):
+    """What the controllers logged at ERROR or with a traceback while a cluster ran: a controller that throws and
+    recovers still fails the test that saw it (``RolloutCluster.problems_since``)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self._lock_records = threading.Lock()
+        self.problems: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.name.startswith(CONTROLLER_LOGGERS):
+            return
+        text = f"{record.levelname} {record.name}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+        with self._lock_records:
+            self.problems.append(text)
+
+    def logged(self) -> list[str]:
+        with self._lock_records:
+            return list(self.problems)
+
+
+# Every cluster running now, so that the harness check (conftest.py) can look at each after a test.
+RUNNING_CLUSTERS: Final[list[RolloutCluster]] = []
 
 
 class ControllerThread:
@@ -82,10 +110,15 @@ class ControllerThread:
         return self.operator.controller
 
     def start(self, timeout: float = 30.0) -> None:
+        """Start the controller thread; raise when it did not come up, or died while starting."""
         self._thread.start()
         if not self._ready.wait(timeout):
             self.stop()
             raise TimeoutError(f"the controller did not start within {timeout:g}s (error: {self.error!r})")
+        if self.error is not None:
+            raise RuntimeError(f"the controller died at start-up: {self.error!r}") from self.error
+        if not self._thread.is_alive():
+            raise RuntimeError("the controller stopped at start-up without an error")
 
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()
@@ -150,24 +183,54 @@ class RolloutCluster:
         self._resync_seconds = resync_seconds
         self._controller: ControllerThread | None = None
         self._names = itertools.count(1)
+        self.health = ControllerHealth()
 
     def start(self, decide: Decide) -> None:
         self.sandbox.start()
+        logging.getLogger().addHandler(self.health)
         try:
             self.sandbox.write_kubeconfig(self.kubeconfig)
             options = ControllerOptions(workers=4, resync_seconds=self._resync_seconds, metrics_port=0)
             self._controller = ControllerThread(self.kubeconfig, options, decide)
             self._controller.start()
         except BaseException:
+            logging.getLogger().removeHandler(self.health)
             self.sandbox.stop()
             raise
+        RUNNING_CLUSTERS.append(self)
 
     def stop(self) -> None:
+        if self in RUNNING_CLUSTERS:
+            RUNNING_CLUSTERS.remove(self)
         try:
             if self._controller is not None:
                 self._controller.stop()
         finally:
+            logging.getLogger().removeHandler(self.health)
             self.sandbox.stop()
+
+    # -- health --------------------------------------------------------------------------------------------
+
+    def health_mark(self) -> tuple[int, int]:
+        """Where the record of problems stands now: (log lines, failed passes of both controllers)."""
+        return len(self.health.logged()), self._failed_passes()
+
+    def problems_since(self, mark: tuple[int, int]) -> list[str]:
+        """What went wrong in the controllers since ``mark``: exceptions or errors they logged, and passes they
+        counted in their reconcile-error metrics — each a failure even when the controller recovered."""
+        logged, failed = mark
+        problems = self.health.logged()[logged:]
+        more_failures = self._failed_passes() - failed
+        if more_failures:
+            problems.append(f"{more_failures} reconcile pass(es) failed (counted in the reconcile-error metrics)")
+        return problems
+
+    def _failed_passes(self) -> int:
+        if self._controller is None:
+            return 0
+        operator = self._controller.operator
+        analysis = operator.analysis
+        return operator.controller.runner.passes.errors + (analysis.runner.passes.errors if analysis else 0)
 
     @property
     def controller_thread(self) -> ControllerThread:
@@ -312,6 +375,17 @@ class RolloutCluster:
     def resync(self) -> None:
         """Force the periodic resync now."""
         self.controller_thread.call_soon(self.controller.runner.resync)
+
+    def look_again(self, namespace: str, name: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Queue the Rollout and return once a pass that began after this call has finished: what the test then
+        sees is what the controller decided from the current state (the observable "it looked, and did nothing"
+        that replaces sleeping and hoping it would have acted by then)."""
+        runner = self.controller.runner
+        key = RolloutKey(namespace, name)
+        mark = runner.passes.mark()
+        self.controller_thread.call_soon(lambda: runner.add(key))
+        if not runner.passes.wait_for_pass(key, mark, timeout):
+            raise AssertionError(f"the controller did not look at {namespace}/{name} within {timeout:g}s")
 
     def passes(self, namespace: str, name: str) -> float:
         """Reconcile passes of one Rollout so far (from the controller's own histogram)."""

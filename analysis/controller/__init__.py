@@ -1,5 +1,5 @@
 """The AnalysisRun controller: watch events feed a cache, a keyed work queue hands runs to a bounded set of
-workers, and each pass measures what is due (``analysis.runner.measure.reconcile_run``) and writes the verdict to
+workers, and each pass measures what is due (``analysis.runner.measure_io.reconcile_run``) and writes the verdict to
 the run's ``/status``.
 
 Modules: ``cache`` (observed runs, and the Jobs of runs that finished), ``metrics`` (Prometheus, under Argo's

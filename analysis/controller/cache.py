@@ -15,13 +15,12 @@ Objects are stored as they arrive and handed out without copying: readers must n
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, Final
+from typing import Final
 
 from analysis.providers.job import RUN_KIND, job_finished
 from analysis.runner.measurements import is_completed
+from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, controller_reference, is_older, object_key, uid_of
-
-JsonObject = dict[str, Any]
 
 DELETED: Final = "DELETED"
 

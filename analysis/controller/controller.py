@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from prometheus_client import CollectorRegistry
 
@@ -23,17 +23,17 @@ from analysis.controller.cache import RunCache
 from analysis.controller.metrics import AnalysisMetrics
 from analysis.controller.reconciler import Clock, RunReconciler, utc_now
 from analysis.providers.base import provider_for
-from analysis.runner.measure import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory
+from analysis.runner.measure_io import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory
 from kube.client import AsyncKubeClient
 from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, RunnerOptions
 from kube.errors import ApiError, NotFound
 from kube.events import EventRecorder
+from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_RUNS
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 
 DEFAULT_WORKERS: Final = 30  # Argo's --analysis-threads
 

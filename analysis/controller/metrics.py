@@ -31,8 +31,6 @@ from prometheus_client.registry import Collector
 from analysis.runner.rules import is_dry_run
 from kube.metrics_export import ExactNameCounter
 
-JsonObject = dict[str, Any]
-
 RECONCILE_BUCKETS: Final = (0.01, 0.15, 0.25, 0.5, 1.0)
 PHASES: Final = ("Pending", "Error", "Failed", "Successful", "Running", "Inconclusive")
 """The phases a series is exported for, in Argo's order."""

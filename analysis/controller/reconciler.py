@@ -11,21 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from analysis.controller.cache import RunCache
 from analysis.controller.metrics import AnalysisMetrics
 from analysis.providers.base import provider_for
 from analysis.providers.job import metrics_awaiting
-from analysis.runner.measure import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory, RunOutcome, reconcile_run
+from analysis.runner.measure_io import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory, RunOutcome, reconcile_run
 from kube.client import AsyncKubeClient
 from kube.controller_runner import GONE, Gone, PassFailed
 from kube.errors import Conflict, NotFound
 from kube.events import EventRecorder
+from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_RUNS
 
-JsonObject = dict[str, Any]
 Clock = Callable[[], datetime]
 
 

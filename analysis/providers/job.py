@@ -23,7 +23,8 @@ from kube.errors import Conflict, KubeError, NotFound
 from kube.resources import JOBS
 
 if TYPE_CHECKING:
-    from kube.client import AsyncKubeClient, JsonObject
+    from kube.client import AsyncKubeClient
+    from kube.json_data import JsonObject
 
 JOB_NAME_KEY: Final = "job-name"
 JOB_NAMESPACE_KEY: Final = "job-namespace"

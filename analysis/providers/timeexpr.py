@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-_GO_UNIT_SECONDS: Final = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_GO_PART: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+from kube import durations
+
 _TOKEN: Final = re.compile(
     r"""\s*(?:
         (?P<name>[A-Za-z_][A-Za-z0-9_]*)
@@ -33,26 +33,10 @@ class TimeExpressionError(ValueError):
 
 def parse_go_duration(text: str) -> timedelta:
     """A Go ``time.ParseDuration`` string: ``5m``, ``1h30m``, ``-1.5h``, ``300ms``; ``0`` alone needs no unit."""
-    body = text.strip()
-    sign = 1
-    if body and body[0] in "+-":
-        sign = -1 if body[0] == "-" else 1
-        body = body[1:]
-    if body == "0":
-        return timedelta(0)
-    if not body:
-        raise TimeExpressionError(f"invalid duration {text!r}")
-    seconds, position = 0.0, 0
-    for match in _GO_PART.finditer(body):
-        if match.start() != position:
-            break
-        seconds += float(match.group(1)) * _GO_UNIT_SECONDS[match.group(2)]
-        position = match.end()
-    if position != len(body) or position == 0:
-        raise TimeExpressionError(
-            f"invalid duration {text!r}: expected a Go duration such as '30s', '5m' or '1h30m'"
-        )
-    return timedelta(seconds=sign * seconds)
+    try:
+        return timedelta(seconds=durations.parse_go_duration(text))
+    except durations.DurationError as error:
+        raise TimeExpressionError(str(error)) from None
 
 
 @dataclass(frozen=True)

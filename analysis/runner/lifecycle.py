@@ -33,7 +33,7 @@ from typing import Any, Literal
 from analysis.arguments import ArgumentResolutionError, resolve_arguments
 from analysis.kinds import ANALYSIS_RUN
 from analysis.models import AnalysisPhase
-from analysis.runner.args import unresolved_argument_problem, values_without_secrets
+from analysis.runner.args_io import unresolved_argument_problem, values_without_secrets
 from analysis.runner.measurements import (
     FAILING_PHASES,
     MetricAssessment,
@@ -53,10 +53,10 @@ from analysis.runner.rules import (
     measurement_retention,
 )
 from kube.issues import summarize
+from kube.json_data import JsonObject
 from kube.merge_patch import merge_patch_between
 from kube.timestamps import format_time, later, parse_time, seconds_until
 
-JsonObject = dict[str, Any]
 Action = Literal["run", "resume", "terminate"]
 
 RUN_TERMINATED = "Run Terminated"

@@ -16,8 +16,7 @@ from typing import Any
 
 from analysis.models import AnalysisPhase
 from analysis.runner.rules import MetricRules
-
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject
 
 FAILING_PHASES = frozenset({AnalysisPhase.FAILED, AnalysisPhase.ERROR, AnalysisPhase.INCONCLUSIVE})
 """Metric phases that end a run early (unless the metric is a dry run)."""

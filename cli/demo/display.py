@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -19,8 +19,8 @@ from rich.text import Text
 
 from cli.demo.scenarios import Note, ScenarioProgress, SummaryRow
 from cli.tree import render_rollout
+from kube.json_data import JsonObject
 
-JsonObject = dict[str, Any]
 BAR_WIDTH = 40
 RECENT_NOTES = 8
 RECENT_MEASUREMENTS = 6

@@ -20,8 +20,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
+from kube.json_data import JsonObject
 from kube.resources import (
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
@@ -37,8 +38,6 @@ from sandbox.cluster import SandboxThread
 from sandbox.mesh_traffic import VersionProfile
 from sandbox.prometheus import PrometheusServer, ScrapeTarget, find_prometheus_binary
 from sandbox.recorder import ChangeRecorder, Resource
-
-JsonObject = dict[str, Any]
 
 CRD_DIR: Final = Path(__file__).resolve().parents[2] / "crds"
 NAMESPACE: Final = "default"

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from kube.durations import parse_duration
+from kube.json_data import JsonObject
 from kube.manifests import ManifestReadError, load_manifests
-
-JsonObject = dict[str, Any]
 
 # cli/demo/manifests.py → the repository root, where examples/ lives (the package is installed editable).
 EXAMPLES_DIR: Final = Path(__file__).resolve().parents[2] / "examples"

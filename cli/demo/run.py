@@ -8,16 +8,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from cli.demo.display import Reporter, Snapshot
 from cli.demo.environment import DemoEnvironment
 from cli.demo.manifests import DEMO_EXAMPLE, load_documents, prepare, rollout_of
 from cli.demo.scenarios import Scenario, ScenarioProgress, SummaryRow, summary_row
 from kube.durations import parse_duration
+from kube.json_data import JsonObject
 from kube.resources import ROLLOUTS, VIRTUAL_SERVICES
-
-JsonObject = dict[str, Any]
 
 # Beyond the steps' own pauses: pods starting, the analysis's first measurement, reconcile passes.
 SCENARIO_SLACK_SECONDS: Final = 30.0

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject
+
 Outcome = Literal["promoted", "aborted"]
 
 PROMOTED: Final = "promoted"

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Final, NamedTuple
 
+from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, controller_uid, is_older, object_key, uid_of
 from kube.resources import (
     ANALYSIS_RUNS,
@@ -34,10 +35,8 @@ from kube.resources import (
     VIRTUAL_SERVICES,
     ResourceKind,
 )
-from rollouts.istio import virtual_service_location
 from rollouts.snapshot import RolloutSnapshot, referenced_objects, template_names
-
-JsonObject = dict[str, Any]
+from rollouts.traffic.istio import virtual_service_location
 
 WATCHED_KINDS: Final = (
     ROLLOUTS,

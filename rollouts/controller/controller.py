@@ -12,13 +12,14 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
 from kube.client import AsyncKubeClient
 from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, RunnerOptions
 from kube.errors import ApiError, NotFound
 from kube.events import EventRecorder
+from kube.json_data import JsonObject
 from kube.metrics_export import MetricsServer, Probe
 from kube.resources import ResourceKind
 from rollouts.controller.cache import ObjectCache, RolloutKey, watched_kinds
@@ -28,7 +29,6 @@ from rollouts.controller.reconciler import Clock, Decide, Reconciler, utc_now
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 
 DEFAULT_WORKERS: Final = 10  # Argo's --rollout-threads
 DEFAULT_METRICS_PORT: Final = 8090

@@ -10,18 +10,17 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from kube.client import AsyncKubeClient
 from kube.errors import Conflict, KubeError, NotFound
 from kube.events import EventRecorder
+from kube.json_data import JsonObject
 from kube.resources import ROLLOUTS
 from rollouts.controller.cache import ObjectCache
 from rollouts.plan import Create, Delete, Patch, Plan, Write
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)

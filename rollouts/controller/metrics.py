@@ -21,9 +21,9 @@ from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from kube.json_data import JsonObject
 from kube.metrics_export import ExactNameCounter, MetricsServer, Probe, serve_metrics
 
-JsonObject = dict[str, Any]
 Labels = tuple[str, str]
 
 RECONCILE_BUCKETS: Final = (0.01, 0.15, 0.25, 0.5, 1.0)

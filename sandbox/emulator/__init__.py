@@ -20,10 +20,11 @@ which lets tests inject failures. Simulators may write in-process with ``create_
 ``replace_object``/``delete_object`` (same rules, watchers notified, not counted by ``write_count``).
 """
 
+from sandbox.emulator.kmock_adapter import ApiServer
 from sandbox.emulator.lifecycle import PatchType, Propagation
 from sandbox.emulator.resources import ResourceSpec, ScalePaths
 from sandbox.emulator.runners import EmulatorHandle, EmulatorThread, running_emulator
-from sandbox.emulator.server import ApiEmulator, ApiServer, RequestRecord
+from sandbox.emulator.server import ApiEmulator, RequestRecord
 from sandbox.emulator.status import ApiError
 
 __all__ = [

@@ -13,6 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import jsonpatch
+import jsonpointer
+
+from kube.merge_patch import apply_merge_patch
+
 
 class PatchError(ValueError):
     """The patch document itself is malformed (answered with 400 BadRequest)."""
@@ -54,15 +59,8 @@ def json_equal(a: Any, b: Any) -> bool:
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return deep_copy(patch)
-    result: dict[str, Any] = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
+    # The project's one RFC 7386 implementation, sharing what the patch leaves alone (see the module docstring).
+    return apply_merge_patch(target, patch, share_unchanged=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -243,128 +241,24 @@ def _strip_directives(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------------
-# JSON patch (RFC 6902) with JSON pointers (RFC 6901)
+# JSON patch (RFC 6902) with JSON pointers (RFC 6901), by the jsonpatch library
 # --------------------------------------------------------------------------------------------------
 
 
-def _parse_pointer(pointer: Any) -> list[str]:
-    if not isinstance(pointer, str):
-        raise PatchError(f"JSON pointer must be a string, got {pointer!r}")
-    if pointer == "":
-        return []
-    if not pointer.startswith("/"):
-        raise PatchError(f"JSON pointer must start with '/': {pointer!r}")
-    return [token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")]
-
-
-def _index(container: list[Any], token: str, pointer: str, *, allow_end: bool) -> int:
-    if token == "-" and allow_end:
-        return len(container)
-    if not token.isdigit() or (len(token) > 1 and token.startswith("0")):
-        raise PatchApplyError(f"invalid array index {token!r} in {pointer!r}")
-    index = int(token)
-    limit = len(container) if allow_end else len(container) - 1
-    if index > limit:
-        raise PatchApplyError(f"array index {index} out of range in {pointer!r}")
-    return index
-
-
-def _parent(doc: Any, tokens: list[str], pointer: str) -> Any:
-    current = doc
-    for token in tokens[:-1]:
-        if isinstance(current, dict):
-            if token not in current:
-                raise PatchApplyError(f"path {pointer!r} does not exist: missing {token!r}")
-            current = current[token]
-        elif isinstance(current, list):
-            current = current[_index(current, token, pointer, allow_end=False)]
-        else:
-            raise PatchApplyError(f"path {pointer!r} does not exist: {token!r} is not a container")
-    return current
-
-
-def _get(doc: Any, pointer: str) -> Any:
-    tokens = _parse_pointer(pointer)
-    if not tokens:
-        return doc
-    parent = _parent(doc, tokens, pointer)
-    last = tokens[-1]
-    if isinstance(parent, dict):
-        if last not in parent:
-            raise PatchApplyError(f"path {pointer!r} does not exist")
-        return parent[last]
-    if isinstance(parent, list):
-        return parent[_index(parent, last, pointer, allow_end=False)]
-    raise PatchApplyError(f"path {pointer!r} does not exist")
-
-
-def _add(doc: Any, pointer: str, value: Any) -> Any:
-    tokens = _parse_pointer(pointer)
-    if not tokens:
-        return value
-    parent = _parent(doc, tokens, pointer)
-    last = tokens[-1]
-    if isinstance(parent, dict):
-        parent[last] = value
-    elif isinstance(parent, list):
-        parent.insert(_index(parent, last, pointer, allow_end=True), value)
-    else:
-        raise PatchApplyError(f"cannot add at {pointer!r}: parent is not a container")
-    return doc
-
-
-def _remove(doc: Any, pointer: str) -> tuple[Any, Any]:
-    tokens = _parse_pointer(pointer)
-    if not tokens:
-        raise PatchApplyError("cannot remove the whole document")
-    parent = _parent(doc, tokens, pointer)
-    last = tokens[-1]
-    if isinstance(parent, dict):
-        if last not in parent:
-            raise PatchApplyError(f"cannot remove {pointer!r}: path does not exist")
-        return doc, parent.pop(last)
-    if isinstance(parent, list):
-        return doc, parent.pop(_index(parent, last, pointer, allow_end=False))
-    raise PatchApplyError(f"cannot remove {pointer!r}: path does not exist")
-
-
 def json_patch(document: Any, operations: Any) -> Any:
+    """``document`` after ``operations``: PatchError when the patch is malformed (400), PatchApplyError when it
+    cannot apply to this document, a failed ``test`` included (422)."""
     if not isinstance(operations, list):
         raise PatchError("JSON patch must be a list of operations")
-    doc = deep_copy(document)
-    for number, op in enumerate(operations):
-        if not isinstance(op, dict) or "op" not in op or "path" not in op:
-            raise PatchError(f"operation #{number} must be an object with 'op' and 'path'")
-        kind, path = op["op"], op["path"]
-        if kind in ("add", "replace", "test") and "value" not in op:
-            raise PatchError(f"operation #{number} ({kind}) is missing 'value'")
-        if kind in ("move", "copy") and "from" not in op:
-            raise PatchError(f"operation #{number} ({kind}) is missing 'from'")
-        if kind == "add":
-            doc = _add(doc, path, deep_copy(op["value"]))
-        elif kind == "remove":
-            doc, _ = _remove(doc, path)
-        elif kind == "replace":
-            _get(doc, path)  # the target must exist
-            if _parse_pointer(path):
-                doc, _ = _remove(doc, path)
-            doc = _add(doc, path, deep_copy(op["value"]))
-        elif kind == "move":
-            source = op["from"]
-            if path != source and path.startswith(source + "/"):
-                raise PatchApplyError(f"cannot move {source!r} into its own child {path!r}")
-            doc, value = _remove(doc, source)
-            doc = _add(doc, path, value)
-        elif kind == "copy":
-            doc = _add(doc, path, deep_copy(_get(doc, op["from"])))
-        elif kind == "test":
-            try:
-                actual = _get(doc, path)
-            except PatchApplyError as exc:
-                raise PatchApplyError(f"testing value {path} failed: {exc}") from None
-            if not json_equal(actual, op["value"]):
-                raise PatchApplyError(
-                    f"testing value {path} failed: expected {op['value']!r}, found {actual!r}")
-        else:
-            raise PatchError(f"operation #{number} has an unknown op {kind!r}")
-    return doc
+    try:
+        patch = jsonpatch.JsonPatch(operations)
+    except (jsonpatch.InvalidJsonPatch, jsonpointer.JsonPointerException, TypeError) as error:
+        raise PatchError(f"malformed JSON patch: {error}") from None
+    try:
+        return patch.apply(deep_copy(document), in_place=True)
+    except jsonpatch.JsonPatchTestFailed as error:
+        raise PatchApplyError(f"testing value failed: {error}") from None
+    except jsonpatch.InvalidJsonPatch as error:
+        raise PatchError(f"malformed JSON patch: {error}") from None
+    except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException, IndexError, KeyError, TypeError) as error:
+        raise PatchApplyError(f"cannot apply the JSON patch: {error}") from None

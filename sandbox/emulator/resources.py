@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import functools
-import gzip
-import importlib.resources
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import kmock
+from sandbox.emulator.kmock_adapter import bundled_resources
 
 StorageKey = tuple[str, str]  # (group, plural): every served version of a resource shares one storage
 
@@ -93,9 +91,7 @@ _WORKLOAD_SCALE = frozenset({("apps", "deployments"), ("apps", "replicasets"), (
 @functools.cache
 def builtin_specs() -> tuple[ResourceSpec, ...]:
     # The same data as ResourcesArray.load_bundled(), read without its deprecated importlib API.
-    bundle = kmock.ResourcesArray()
-    packed = importlib.resources.files("kmock._internal").joinpath("resources.json.gz").read_bytes()
-    bundle.load_data(gzip.decompress(packed))
+    bundle = bundled_resources()
     specs: list[ResourceSpec] = []
     for ref in bundle:
         group, version, plural = ref.group or "", ref.version or "", ref.plural or ""

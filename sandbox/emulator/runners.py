@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar, TypeVarTuple, Unpack
 
-from sandbox.emulator.server import ApiEmulator, ApiServer
+from sandbox.emulator.kmock_adapter import ApiServer
+from sandbox.emulator.server import ApiEmulator
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")

@@ -15,6 +15,7 @@ import kmock
 import yaml
 
 from sandbox.emulator import discovery, openapi, protobuf, schema_validation, status, tables
+from sandbox.emulator.kmock_adapter import KmockEntry
 from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation, apply_patch
 from sandbox.emulator.patching import deep_copy
 from sandbox.emulator.resources import ResourceRegistry, ResourceSpec, ScalePaths, builtin_specs
@@ -191,36 +192,8 @@ def _versioned(obj: Obj, spec: ResourceSpec) -> Obj:
     return {**obj, "apiVersion": spec.api_version}
 
 
-class _NoInterception(kmock.AiohttpInterceptor):
-    """Stands in for kmock's DNS interceptor once it has been undone (see :class:`ApiServer`)."""
-
-    async def __aenter__(self) -> _NoInterception:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
-
-
-class ApiServer(kmock.Server):
-    """kmock's server without its process-wide DNS interception.
-
-    kmock patches aiohttp's resolver for the whole process and requires servers to stop in reverse order
-    of starting; emulators in several threads (one per test cluster) stop in any order. Emulator URLs are
-    IP addresses, so the interception is never needed: it is undone as soon as it is installed.
-    """
-
-    async def __aenter__(self) -> ApiServer:
-        await super().__aenter__()
-        interceptor = self._managed_interceptor
-        if interceptor is not None:
-            # Nothing can run between kmock's install and this undo: neither awaits anything real.
-            await interceptor.__aexit__(None, None, None)
-            self._managed_interceptor = _NoInterception(self.host, self.port)
-        return self
-
-
 @attrs.define(kw_only=True)
-class ApiEmulator(kmock.KubernetesEmulator):
+class ApiEmulator(KmockEntry):
     """An in-memory Kubernetes API server, served over HTTP by :class:`kmock.Server`.
 
     kmock parses and records every request; reactions added with kmock's DSL (``emulator['get /x'] << 500``)
@@ -229,9 +202,6 @@ class ApiEmulator(kmock.KubernetesEmulator):
 
     bookmark_interval: float = 5.0  # seconds between BOOKMARK events on watches that allow them
     history_limit: int = 10_000  # watch events retained per resource type; older resourceVersions get 410
-    # kmock keeps every parsed request (raw aiohttp request included) for its DSL assertions; a long
-    # simulation would hoard them and slow the garbage collector, so only the newest are kept.
-    kmock_request_limit: int | None = 1_000
     requests: list[RequestRecord] = attrs.field(factory=list, init=False)
     registry: ResourceRegistry = attrs.field(factory=ResourceRegistry, init=False)
     store: ObjectStore = attrs.field(init=False)
@@ -360,36 +330,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
 
     # ------------------------------------------------------------------------------------ HTTP entry
 
-    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
-        # kmock's entry point, minus its URL parser's crash on collection URLs such as /api/v1/namespaces.
-        await raw_request.read()
-        request = await self._parse_request(raw_request)
-        self._requests.append(request)
-        limit = self.kmock_request_limit
-        if limit is not None and len(self._requests) > limit + limit // 10 + 1:
-            del self._requests[: len(self._requests) - limit]
-        try:
-            return await self._handle(request)
-        except Exception as exc:  # a bug, not an API refusal (those are answered inside _handle)
-            if not self._errors:
-                raise
-            self._errors[-1].append(exc)
-            return await self._render_error(exc)
-
-    async def _parse_request(self, raw_request: aiohttp.web.BaseRequest) -> kmock.Request:
-        try:
-            return await kmock.Request._parse(raw_request, id=len(self._requests))
-        except ValueError:
-            body = await raw_request.read()
-            return kmock.Request(
-                id=len(self._requests), raw_request=raw_request, url=raw_request.url, method=raw_request.method,
-                params=dict(raw_request.query), headers=dict(raw_request.headers), body=body,
-                text=body.decode("utf-8", errors="replace"),
-            )
-
-    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
-        raw = request._raw_request
-        assert raw is not None  # kmock sets it for every request that arrives over HTTP
+    async def serve(self, request: kmock.Request, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         path = parse_api_path(raw.path)
         params = dict(request.params)
         if path is None:
@@ -402,12 +343,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 self._writes += 1
         self.requests.append(record)
 
-        response: aiohttp.web.StreamResponse | None = None
-        if self._payloads:
-            try:
-                response = await kmock.RawHandler._handle(self, request)
-            except NotImplementedError:
-                response = None
+        response = await self.react(request)
         if response is None:
             try:
                 if path is None:

@@ -335,8 +335,12 @@ def test_a_healthy_version_passes_every_measurement_and_is_promoted(mesh: Rollou
     assert run["metadata"]["name"] == f"reviews-{new}-2"
     assert run["metadata"]["labels"]["rollout-type"] == "Background"
     assert run["spec"]["args"] == [{"name": "service-name", "value": fqdn("reviews-canary", namespace)}]
-    # The update did not wait for the analysis: the run measuring until then was terminated, as Successful.
-    assert run["spec"].get("terminate") is True
+    # The update did not wait for the analysis: the run measuring until then was terminated, as Successful. (The
+    # termination is written in the same pass as the routes, after them: wait for it rather than race it.)
+    mesh.wait_for(
+        lambda: mesh.must_get(ANALYSIS_RUNS, namespace, run["metadata"]["name"])["spec"].get("terminate") is True,
+        "the background run to be terminated",
+    )
     run = mesh.wait_for(
         lambda: (r := mesh.must_get(ANALYSIS_RUNS, namespace, run["metadata"]["name"]))["status"].get("phase")
         == "Successful"

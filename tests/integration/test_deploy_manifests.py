@@ -2,8 +2,8 @@
 what an install needs (2 replicas, probes on the metrics port, resources, a non-root pod, the ServiceAccount the RBAC
 binds, the image), agree with each other and with crds/, and apply to the sandbox with the kubernetes client.
 
-Rendering with kustomize needs kubectl (`kubectl kustomize`); those tests skip without it. The Helm chart renders
-in-process with helm-python-sdk.
+Rendering with kustomize needs kubectl (`kubectl kustomize`); those tests fail without it, naming the install
+command. The Helm chart renders in-process with helm-python-sdk.
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ from tests.deploy_manifests import (  # noqa: E402
     render_helm,
     render_kustomize,
 )
+from tests.required_tools import require_tool  # noqa: E402
 
 needs_kubectl = [
     pytest.mark.kubectl,
-    pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (it renders the kustomizations)"),
 ]
 
 VERSION: Final = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
@@ -76,15 +76,13 @@ NAMESPACED_VALUES: Final = {
 
 @pytest.fixture(scope="module")
 def kustomize_base() -> list[JsonObject]:
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
+    require_tool("kubectl")
     return render_kustomize(DEPLOY_DIR)
 
 
 @pytest.fixture(scope="module")
 def kustomize_namespaced() -> list[JsonObject]:
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
+    require_tool("kubectl")
     return render_kustomize(NAMESPACED_DIR)
 
 

@@ -61,7 +61,6 @@ from tests.deploy_manifests import (  # noqa: E402
     CONTROLLER,
     DEPLOY_DIR,
     INSTALL_NAMESPACE,
-    KUBECTL,
     NAMESPACED_DIR,
     Grant,
     Permission,
@@ -83,7 +82,6 @@ from tests.rollout_harness import (  # noqa: E402
 
 pytestmark = [
     pytest.mark.kubectl,
-    pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (kustomize renders the RBAC)"),
 ]
 
 JsonObject = dict[str, Any]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,7 +194,6 @@ def test_every_crd_decodes_as_an_apiextensions_v1_object() -> None:
 
 
 @pytest.mark.kubectl
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_kubectl_reads_every_crd() -> None:
     # `kubectl create --dry-run=client` still asks a server for discovery, and there is none here; `--local`
     # annotate is kubectl's offline path that decodes each file into an object. It proves kubectl parses the
@@ -217,7 +215,6 @@ def test_kubectl_reads_every_crd() -> None:
 
 
 @pytest.mark.kubectl
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_kustomization_builds_every_crd() -> None:
     completed = subprocess.run(
         ["kubectl", "kustomize", str(CRDS)], capture_output=True, text=True, timeout=60, check=False

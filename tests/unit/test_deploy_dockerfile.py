@@ -171,13 +171,17 @@ def distribution_packages() -> list[str]:
     )
 
 
-def test_the_build_stage_copies_the_project_metadata_and_every_package() -> None:
+# The local test cluster: part of the distribution (``rollouts sandbox``), never imported by the controller.
+NOT_IN_THE_IMAGE: Final = frozenset({"sandbox"})
+
+
+def test_the_build_stage_copies_the_project_metadata_and_every_package_but_the_sandbox() -> None:
     copied = {source.rstrip("/") for source in local_copy_sources()}
-    wanted = {"pyproject.toml", PYPROJECT["project"]["readme"], *distribution_packages()}
+    wanted = {"pyproject.toml", PYPROJECT["project"]["readme"], *distribution_packages()} - NOT_IN_THE_IMAGE
     assert wanted <= copied, f"not copied into the build stage: {sorted(wanted - copied)}"
     for source in copied:
         assert (REPO / source).exists(), f"COPY {source}: no such file in the repository"
-    assert not copied & {"tests", ".venv", "deploy", "docs"}, "copies what the image does not need"
+    assert not copied & {"tests", ".venv", "deploy", "docs", *NOT_IN_THE_IMAGE}, "copies what the image does not need"
 
 
 def dockerignore_excludes(path: str, patterns: list[str]) -> bool:
@@ -246,6 +250,19 @@ def test_setuptools_finds_the_controller_in_what_the_dockerfile_copies(tmp_path:
     (egg_info,) = tmp_path.glob("*.egg-info")
     entry_points = (egg_info / "entry_points.txt").read_text(encoding="utf-8")
     assert "rollouts = cli.main:main" in entry_points
+    assert not (build / "sandbox").exists()
+
+    # What the image runs works from that package alone: `rollouts controller --help`, every command registered,
+    # the built package first on the path and the sandbox made unimportable (the venv's editable install of the
+    # repository would otherwise still find it).
+    run = subprocess.run(
+        [sys.executable, "-I", "-c",
+         f"import sys; sys.path.insert(0, {str(build)!r}); sys.modules['sandbox'] = None; "
+         "sys.argv = ['rollouts', 'controller', '--help']; from cli.main import main; main()"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "sandbox" not in run.stderr
 
 
 # -- hadolint's rules, those that apply ------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from provider_servers import RecordingServer
 
 from analysis.providers import MeasurementContext, ProviderError, ProviderResult, provider_for
-from sandbox.prometheus import PrometheusNotInstalled, PrometheusServer, find_prometheus_binary
+from sandbox.prometheus import PrometheusServer
+from tests.required_tools import require_tool
 
 pytestmark = pytest.mark.prometheus
 
@@ -41,10 +42,7 @@ def metrics_endpoint() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def prometheus(metrics_endpoint: str) -> Iterator[PrometheusServer]:
     """One real Prometheus for the module: starting one and waiting for the first scrape takes about 6 s."""
-    try:
-        find_prometheus_binary()
-    except PrometheusNotInstalled as error:
-        pytest.skip(f"needs the prometheus binary: {error}")
+    require_tool("prometheus")
     with PrometheusServer([metrics_endpoint]) as server:
         # up == 1 means one scrape; a range ending at a whole second just after it could still fall before it.
         # Two scrapes make every query here independent of where in the second it runs.
@@ -143,10 +141,7 @@ async def test_secrets_are_masked_in_the_resolved_query(prometheus: PrometheusSe
 
 
 async def test_stopped_server_is_unreachable() -> None:
-    try:
-        find_prometheus_binary()
-    except PrometheusNotInstalled as error:
-        pytest.skip(f"needs the prometheus binary: {error}")
+    require_tool("prometheus")
     server = PrometheusServer(wait_for_targets=False)
     await server.start_async()
     address = server.url
@@ -263,7 +258,7 @@ async def test_timeout_without_blocking_the_loop(http_server: RecordingServer) -
         ticker.cancel()
     elapsed = time.monotonic() - started
     assert str(error) == f"prometheus at {http_server.url} did not answer within 1s"
-    assert 0.9 < elapsed < 3.0
+    assert elapsed > 0.9  # it did wait for the timeout (an upper bound would only measure the machine's load)
     # The loop kept running while the blocking client waited in its thread (about 20 ticks in one second).
     assert ticks >= 10
 

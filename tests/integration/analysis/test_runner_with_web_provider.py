@@ -8,9 +8,8 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from analysis.runner.measure_io import RunOutcome, reconcile_run
 from conftest import RecordingServer
-
-from analysis.runner.measure import RunOutcome, reconcile_run
 from kube.client import AsyncKubeClient
 from kube.merge_patch import apply_merge_patch
 from kube.resources import SECRETS, ResourceKind

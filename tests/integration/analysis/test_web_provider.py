@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from typing import Any
 
 import pytest
@@ -117,10 +116,9 @@ async def test_missing_json_path(http_server: RecordingServer) -> None:
 
 async def test_timeout(http_server: RecordingServer) -> None:
     http_server.reply("/slow", json=HEALTH, delay=5.0)
-    started = time.monotonic()
+    # The server answers after 5 s: a timeout not applied would give a measurement, not this error.
     message = await measure_error({"url": f"{http_server.url}/slow", "timeoutSeconds": 1})
     assert message == f"web metric GET {http_server.url}/slow did not answer within 1s"
-    assert time.monotonic() - started < 3.0
 
 
 async def test_unreachable() -> None:

@@ -302,12 +302,9 @@ def test_get_rollout_watch_redraws_on_changes_and_ends_when_healthy(cluster: Clu
         lambda: cluster.set_status("checkout", {"phase": "Degraded", "message": "too late"}),
         gap=0.6,
     )
-    started = time.monotonic()
     result = cluster.run("get", "rollout", "checkout", "--watch", "--timeout-seconds", "20")
-    elapsed = time.monotonic() - started
     controller.join()
-    assert result.exit_code == 0, result.output
-    assert elapsed < 10
+    assert result.exit_code == 0, result.output  # ended at Healthy: a timeout exits 1
     ns = cluster.namespace
     assert frames(result.stdout) == [
         family_text(ns, status="◌ Progressing", message="more replicas need to be updated", step="0/3",
@@ -574,7 +571,7 @@ def test_status_watch_times_out(cluster: Cluster) -> None:
     cluster.canary_family("checkout", PAUSED_STATUS)
     started = time.monotonic()
     result = cluster.run("status", "checkout", "--timeout", "1s")
-    assert 0.9 <= time.monotonic() - started < 5
+    assert time.monotonic() - started >= 0.9  # it waited for the timeout
     assert result.exit_code == 1
     assert result.stdout == "Paused - CanaryPauseStep\n"
     assert result.stderr == 'error: timed out after 1s waiting for rollout "checkout" to finish (it is Paused)\n'
@@ -662,7 +659,6 @@ def test_kubectl_plugin_entry_point_exists() -> None:
 
 
 @pytest.mark.kubectl
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="the kubectl binary is not on PATH")
 def test_kubectl_rollouts_version(tmp_path: Path) -> None:
     kubectl = shutil.which("kubectl")
     assert kubectl is not None

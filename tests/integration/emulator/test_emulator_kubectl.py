@@ -22,7 +22,6 @@ KUBECTL = shutil.which("kubectl")
 
 pytestmark = [
     pytest.mark.kubectl,
-    pytest.mark.skipif(KUBECTL is None, reason="the kubectl binary is not on PATH"),
 ]
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]

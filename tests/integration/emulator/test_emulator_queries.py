@@ -182,8 +182,8 @@ def test_watch_timeout_seconds_closes_stream(http: httpx.Client) -> None:
     with http.stream("GET", CM, params={"watch": "true", "timeoutSeconds": "1"}) as stream:
         events = read_events(stream)
     elapsed = time.monotonic() - started
-    assert events == []
-    assert 0.9 <= elapsed < 3
+    assert events == []  # and the stream ended: read_events returned before the client's read timeout
+    assert elapsed >= 0.9  # not before timeoutSeconds
 
 
 def test_watch_bookmarks_are_sent_when_allowed(http: httpx.Client, emulator: ApiEmulator) -> None:
@@ -238,10 +238,8 @@ def test_watch_ends_when_emulator_stops() -> None:
     thread.start()
     with httpx.Client(base_url=thread.url, timeout=5) as http, \
             http.stream("GET", CM, params={"watch": "true"}) as stream:
-        started = time.monotonic()
         thread.stop()
-        assert read_events(stream) == []
-    assert time.monotonic() - started < 3
+        assert read_events(stream) == []  # ended: a stream left open would hit the client's read timeout
 
 
 def test_watch_client_disconnect_releases_the_watcher(emulator_thread: EmulatorThread,

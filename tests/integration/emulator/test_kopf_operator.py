@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,7 +61,6 @@ def test_kopf_operator_handles_lifecycle_without_retries(operator_cluster: Emula
     with client.ApiClient(client.Configuration(host=operator_cluster.url)) as api:
         client.ApiextensionsV1Api(api).create_custom_resource_definition(WIDGET_CRD)
         custom = client.CustomObjectsApi(api)
-        started = time.monotonic()
         args = ["run", "-A", "--standalone", "--verbose", str(OPERATOR)]
         with KopfRunner(args, timeout=10, registry=own_registry) as runner:
             custom.create_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, widget("w1"))
@@ -80,7 +78,6 @@ def test_kopf_operator_handles_lifecycle_without_retries(operator_cluster: Emula
             custom.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "w1")
             eventually(lambda: _get(custom, "w1") is None, timeout=5)
             watched_requests = len(emulator.requests)
-        elapsed = time.monotonic() - started
 
     output = runner.output
     assert runner.exit_code == 0, output
@@ -100,4 +97,3 @@ def test_kopf_operator_handles_lifecycle_without_retries(operator_cluster: Emula
     assert by_kind[("delete", PLURAL, None)] == 1
     assert by_kind[("patch", PLURAL, "status")] >= 2  # the create handler's phase and the timer's ticks
     assert watched_requests < 80, by_kind  # a retry loop would run into hundreds within the test
-    assert elapsed < 15

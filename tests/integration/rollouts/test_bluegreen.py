@@ -109,7 +109,7 @@ def test_the_seed_waits_paused_with_the_preview_on_the_new_version(cluster: Roll
     assert (replicas_of(cluster, namespace, stable), replicas_of(cluster, namespace, new)) == (3, 3)
     cluster.wait_until_settled(namespace)
     mark = cluster.request_mark()
-    time.sleep(0.5)
+    cluster.look_again(namespace, NAME)
     assert cluster.writes_in(namespace, mark) == []  # paused: nothing moves until someone promotes
     assert "RolloutPaused" in cluster.event_reasons(namespace)
 
@@ -128,8 +128,12 @@ def test_promote_switches_active_and_the_old_version_goes_after_the_delay(
     assert selects(cluster, namespace, ACTIVE) == new
     assert "RolloutCompleted" in cluster.event_reasons(namespace)
 
-    old_rs = cluster.must_get(REPLICASETS, namespace, f"{NAME}-{stable}")
-    assert DEADLINE in old_rs["metadata"]["annotations"]
+    # The deadline may be written by the pass after the one that marked the Rollout Healthy: wait for it.
+    old_rs = cluster.wait_for(
+        lambda: (rs := cluster.must_get(REPLICASETS, namespace, f"{NAME}-{stable}"))
+        and DEADLINE in rs["metadata"]["annotations"] and rs,
+        "the old version's scale-down deadline",
+    )
     assert old_rs["spec"]["replicas"] == 3  # kept for the delay: a rollback needs no new pods
     cluster.wait_for(lambda: replicas_of(cluster, namespace, stable) == 0, "the old version scaled down")
     # The deadline keeps whole seconds, as the API's timestamps do: up to 1 s of the 3 s may be cut.

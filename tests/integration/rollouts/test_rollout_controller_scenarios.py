@@ -224,7 +224,7 @@ def test_indefinite_pause_holds_until_promote_and_promote_full_skips_the_rest(
     wait_for_paused_at(cluster, namespace, 1)
     pause_conditions = cluster.status(namespace, REVIEWS).get("pauseConditions") or []
     assert [c.get("reason") for c in pause_conditions] == ["CanaryPauseStep"]
-    time.sleep(1.5)  # an indefinite pause: nothing may move without a promote
+    cluster.look_again(namespace, REVIEWS)  # an indefinite pause: a fresh pass moves nothing without a promote
     assert cluster.status(namespace, REVIEWS).get("currentStepIndex") == 1
     assert canary_weight(cluster, namespace) == 10
 

@@ -20,15 +20,8 @@ import yaml
 
 from sandbox.cluster import SandboxThread
 from sandbox.mesh_traffic import VersionProfile
-from sandbox.prometheus import PrometheusNotInstalled, find_prometheus_binary
 
-try:
-    find_prometheus_binary()
-    MISSING = ""
-except PrometheusNotInstalled as error:
-    MISSING = str(error)
-
-pytestmark = [pytest.mark.prometheus, pytest.mark.skipif(bool(MISSING), reason=MISSING)]
+pytestmark = [pytest.mark.prometheus]
 
 T = TypeVar("T")
 HASH = "rollouts-pod-template-hash"

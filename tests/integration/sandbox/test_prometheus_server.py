@@ -10,15 +10,9 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
-from sandbox.prometheus import PrometheusNotInstalled, PrometheusServer, find_prometheus_binary, free_loopback_port
+from sandbox.prometheus import PrometheusNotInstalled, PrometheusServer, free_loopback_port
 
-try:
-    find_prometheus_binary()
-    MISSING = ""
-except PrometheusNotInstalled as error:
-    MISSING = str(error)
-
-pytestmark = [pytest.mark.prometheus, pytest.mark.skipif(bool(MISSING), reason=MISSING)]
+pytestmark = [pytest.mark.prometheus]
 
 
 def serve_metrics(name: str, value: float) -> tuple[str, CollectorRegistry, object]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from analysis.arguments import resolve_arguments
-from analysis.runner.args import values_without_secrets
+from analysis.runner.args_io import values_without_secrets
 from analysis.runner.lifecycle import MetricTask, RunDecision, decide_after_measuring, decide_run
 from analysis.runner.measurements import record_measurement
 from kube.merge_patch import apply_merge_patch

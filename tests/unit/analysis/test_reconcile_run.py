@@ -14,7 +14,7 @@ from typing import Any, cast
 import pytest
 
 from analysis.providers.base import MeasurementContext, MetricProvider, ProviderError, ProviderResult
-from analysis.runner.measure import RunOutcome, reconcile_run
+from analysis.runner.measure_io import RunOutcome, reconcile_run
 from kube.client import AsyncKubeClient
 from kube.errors import Unreachable
 from kube.merge_patch import apply_merge_patch

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from analysis.providers.base import MeasurementContext, MetricProvider, ProviderResult
-from analysis.runner.measure import reconcile_run
+from analysis.runner.measure_io import reconcile_run
 from cli.analysisrun_view import is_completed, render_analysis_run
 from kube.merge_patch import apply_merge_patch
 

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollouts.bluegreen_reconcile import plan_blue_green
+from rollouts.bluegreen.promotion_analysis import DEFAULT_GATES, GateContext, GateResult, GateState, PromotionGates
+from rollouts.bluegreen.reconcile import plan_blue_green
 from rollouts.models import Rollout
 from rollouts.plan import Plan
-from rollouts.promotion_analysis import DEFAULT_GATES, GateContext, GateResult, GateState, PromotionGates
 from rollouts.reconcile import decide
 from tests.unit.rollouts.builders import NAME, NAMESPACE, UID, Cluster, hash_of, service, template
 

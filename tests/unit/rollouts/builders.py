@@ -15,10 +15,11 @@ from kube.merge_patch import apply_merge_patch
 from kube.resources import ANALYSIS_RUNS, PODS, REPLICASETS, ROLLOUTS, SERVICES, VIRTUAL_SERVICES
 from rollouts.hashing import HASH_LABEL, pod_template_hash
 from rollouts.plan import Create, Delete, Event, Patch, Plan
-from rollouts.reconcile import TrafficRouter, decide
+from rollouts.reconcile import decide
 from rollouts.replicasets import REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION
 from rollouts.services import MANAGED_BY_ANNOTATION
 from rollouts.snapshot import RolloutSnapshot
+from rollouts.traffic.router import TrafficRouter
 
 JsonObject = dict[str, Any]
 
@@ -291,7 +292,7 @@ class Cluster:
 
     def decide(self) -> Plan:
         snap = self.snapshot()
-        return decide(snap) if self.route is None else decide(snap, route=self.route)
+        return decide(snap) if self.route is None else decide(snap, routers={"istio": self.route})
 
     def apply(self, plan: Plan) -> None:
         for write in plan.writes:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from kube.resources import ANALYSIS_RUNS
+from rollouts.bluegreen.promotion_analysis import GateState, PromotionGates
 from rollouts.plan import Create
-from rollouts.promotion_analysis import GateState, PromotionGates
 from tests.unit.rollouts.bluegreen_builders import (
     H1,
     H2,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rollouts.bluegreen import (
+from rollouts.bluegreen.decisions import (
     BLUE_GREEN_PAUSE,
     auto_promotion_deadline,
     completed_pause,

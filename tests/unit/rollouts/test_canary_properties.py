@@ -15,6 +15,7 @@ from rollouts.hashing import steps_hash
 from rollouts.plan import Create, Patch, Plan
 from rollouts.reconcile import decide
 from rollouts.snapshot import RolloutSnapshot
+from tests.property_coverage import asserting, guarded, vacuous
 from tests.unit.rollouts.builders import (
     NAME,
     UID,
@@ -76,7 +77,6 @@ def analysis_runs(draw: st.DrawFn, hashes: list[str]) -> tuple[list[dict[str, An
             key = "currentStepAnalysisRunStatus" if kind == "Step" else "currentBackgroundAnalysisRunStatus"
             entries[key] = {"name": name, "status": run["status"]["phase"] or "Pending"}
     return runs, entries
-
 
 
 @st.composite
@@ -154,24 +154,111 @@ def snapshots(draw: st.DrawFn) -> RolloutSnapshot:
     )
 
 
+def rarely(draw: st.DrawFn) -> bool:
+    """True in about one example in eight: an operator's flag that should not hide the common path (not 0, which
+    hypothesis draws far more often than one time in eight)."""
+    return draw(st.integers(0, 7)) == 5
+
+
+@st.composite
+def mid_update_snapshots(draw: st.DrawFn, *, analysis_step: bool = False, failing: bool = False) -> RolloutSnapshot:
+    """A Rollout part-way through an update from v1 (stable, revision 1) to v2 (revision 2) with traffic routing,
+    its status consistent with its spec (step hash, pod hash, revision), so that the pass gets as far as the step,
+    the weights and the analysis — where the invariants have something to say.
+
+    ``analysis_step``: the current step is an analysis step; ``failing``: its run exists and has failed or errored.
+    """
+    stable, current = hash_of(IMAGES[1]), hash_of(IMAGES[2])
+    steps = draw(st.lists(step, min_size=1, max_size=6))
+    index = draw(st.integers(0, len(steps) - 1))
+    if analysis_step or failing:
+        steps[index] = {"analysis": ANALYSIS}
+    replicas = draw(st.integers(1, 8))
+    status: dict[str, Any] = {
+        "currentPodHash": current,
+        "currentStepHash": steps_hash(steps),
+        "currentStepIndex": index,
+        "stableRS": stable,
+        "observedGeneration": "1",
+    }
+    weight = draw(st.integers(0, 100))
+    status["canary"] = {"weights": {"canary": {"weight": weight, "podTemplateHash": current},
+                                    "stable": {"weight": 100 - weight, "podTemplateHash": stable}}}
+    if rarely(draw):
+        status["abort"] = True
+    if rarely(draw):
+        status["promoteFull"] = True
+    if rarely(draw):
+        status["pauseConditions"] = [{"reason": "CanaryPauseStep", "startTime": "2024-05-01T09:58:00Z"}]
+    runs: list[dict[str, Any]] = []
+    if failing or (analysis_step and rarely(draw)):
+        # A run of the current step; when not failing, under a name that a new run must not take again.
+        phase = draw(st.sampled_from(["Failed", "Error"])) if failing else draw(st.sampled_from(PHASES))
+        name = f"{NAME}-{current}-2-{index}"
+        runs.append({
+            "metadata": {
+                "name": name,
+                "creationTimestamp": at(0).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "labels": {"rollouts-pod-template-hash": current, "rollout-type": "Step", "step-index": str(index)},
+                "annotations": {"rollout.argoproj.io/revision": "2"},
+                "ownerReferences": [{"kind": "Rollout", "name": NAME, "uid": UID, "controller": True}],
+            },
+            "spec": {},
+            "status": {"phase": phase, "message": "why"},
+        })
+        if failing:
+            status["canary"]["currentStepAnalysisRunStatus"] = {"name": name, "status": phase}
+    manifest = rollout(image=IMAGES[2], replicas=replicas, steps=steps, traffic_routing=True, status=status)
+    manifest["metadata"]["annotations"] = {"rollout.argoproj.io/revision": "2"}
+    canary_replicas = draw(st.integers(0, replicas))
+    replica_sets = (
+        replica_set(IMAGES[1], replicas=replicas, revision=1),
+        replica_set(IMAGES[2], replicas=canary_replicas, available=draw(st.integers(0, canary_replicas)),
+                    revision=2),
+    )
+    return RolloutSnapshot(
+        rollout=manifest,
+        now=at(draw(st.integers(0, 3600))),
+        replica_sets=replica_sets,
+        services={f"{NAME}-canary": service(f"{NAME}-canary", selects=current),
+                  f"{NAME}-stable": service(f"{NAME}-stable", selects=stable)},
+        virtual_services={NAME: virtual_service(weight)},
+        analysis_runs=tuple(runs),
+        analysis_templates=default_templates(),
+    )
+
+
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@guarded(min_share=0.8)
 @SETTINGS
-@given(snapshots())
+@given(mid_update_snapshots())
 def test_weights_are_proportions_that_sum_to_100(snapshot: RolloutSnapshot) -> None:
+    """Argo's weights: the canary gets w % and the stable 100 − w %, in the status and in every route written."""
     plan = decide(snapshot)
     weights = (plan.status.get("canary") or {}).get("weights")
+    checked = False
     if weights is not None and "podTemplateHash" in weights.get("canary", {}):
+        asserting("status weights")
+        checked = True
         assert 0 <= weights["canary"]["weight"] <= 100
         assert weights["canary"]["weight"] + weights["stable"]["weight"] == 100
     for write in plan.writes:
         if isinstance(write, Patch) and write.kind.kind == "VirtualService":
+            asserting("routes written")
+            checked = True
             routed = apply_merge_patch(snapshot.virtual_services[NAME], write.patch)
             for route in routed["spec"]["http"]:
                 shares = [destination["weight"] for destination in route["route"]]
                 assert all(0 <= share <= 100 for share in shares)
                 assert sum(shares) == 100
+                if weights is not None and "podTemplateHash" in weights.get("canary", {}):
+                    # What the canary Service gets is what the status says the canary gets (never swapped).
+                    by_host = {target["destination"]["host"]: target["weight"] for target in route["route"]}
+                    assert by_host.get(f"{NAME}-canary") == weights["canary"]["weight"], (by_host, weights)
+    if not checked:
+        vacuous("no weights decided")
 
 
 @SETTINGS
@@ -213,11 +300,16 @@ def test_steps_never_skip_ahead_without_a_reason(snapshot: RolloutSnapshot) -> N
     assert promoted or full_promotion or already_stable, (before, after, plan.events)
 
 
+@guarded(min_share=0.5)
 @SETTINGS
-@given(snapshots())
+@given(mid_update_snapshots(analysis_step=True))
 def test_analysis_runs_are_created_once_per_role_and_never_under_a_name_in_use(snapshot: RolloutSnapshot) -> None:
     plan = decide(snapshot)
     created = [w.body for w in plan.writes if isinstance(w, Create) and w.kind.kind == "AnalysisRun"]
+    if not created:
+        vacuous("no run created")
+    else:
+        asserting("runs created")
     names = [run["metadata"]["name"] for run in created]
     assert len(set(names)) == len(names)
     assert not set(names) & {run["metadata"]["name"] for run in snapshot.analysis_runs}
@@ -227,13 +319,18 @@ def test_analysis_runs_are_created_once_per_role_and_never_under_a_name_in_use(s
         assert created == []  # an aborted update starts no analysis
 
 
+@guarded(min_share=0.8)
 @SETTINGS
-@given(snapshots())
+@given(mid_update_snapshots(failing=True))
 def test_a_failed_or_errored_current_run_is_never_promoted_past(snapshot: RolloutSnapshot) -> None:
     """The steps never complete on the strength of a failed analysis (an initial deploy, a fast rollback or a full
     promotion skip analysis altogether, as in Argo)."""
     plan = decide(snapshot)
     entries = (plan.status.get("canary") or {}).values()
     failing = [e for e in entries if isinstance(e, dict) and e.get("status") in ("Failed", "Error")]
+    if failing:
+        asserting("a failing current run")
+    else:
+        vacuous("no failing run")
     completed = [e.message for e in plan.events if e.reason == "RolloutCompleted" and "canary steps" in e.message]
     assert not (failing and completed), (failing, completed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rollouts.canary_replicas import (
+from rollouts.canary.replicas import (
     Pods,
     approximate_weighted_counts,
     at_desired_counts,

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from rollouts.istio import IstioRouting
-from rollouts.models import Rollout
 from rollouts.reconcile import decide
+from rollouts.traffic.router import RoutingResult, WeightRequest
 from tests.unit.rollouts.builders import Cluster, deployed, hash_of, messages, rollout, snapshot, template
 
 V1, V2 = "reviews:v1", "reviews:v2"
 
 
 class RecordingRouter:
-    """A stand-in for rollouts.istio.route_traffic: records each request and answers with set problems."""
+    """A stand-in for the Istio router: records each request and answers with set problems."""
 
     def __init__(self, problems: tuple[str, ...] = ()) -> None:
         self.problems = problems
         self.requests: list[dict[str, Any]] = []
 
-    def __call__(
-        self,
-        *,
-        rollout: Rollout,
-        namespace: str,
-        virtual_services: Mapping[str, dict[str, Any]],
-        destination_rule: dict[str, Any] | None,
-        canary_weight: int,
-        canary_hash: str | None,
-        stable_hash: str | None,
-    ) -> IstioRouting:
-        self.requests.append({"weight": canary_weight, "canary": canary_hash, "stable": stable_hash})
-        return IstioRouting(writes=(), problems=self.problems, current_weight=None)
+    def set_weight(self, request: WeightRequest) -> RoutingResult:
+        self.requests.append({"weight": request.canary_weight, "canary": request.canary_hash,
+                              "stable": request.stable_hash})
+        return RoutingResult(writes=(), problems=self.problems, current_weight=None)
 
 
 def canary_at_10_percent() -> Cluster:

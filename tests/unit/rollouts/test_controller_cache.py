@@ -17,7 +17,7 @@ from kube.resources import (
     VIRTUAL_SERVICES,
 )
 from rollouts.controller.cache import WATCHED_KINDS, ObjectCache, RolloutKey
-from rollouts.istio import virtual_service_location
+from rollouts.traffic.istio import virtual_service_location
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 REVIEWS = RolloutKey("shop", "reviews")

@@ -13,16 +13,16 @@ from hypothesis import strategies as st
 
 from kube.merge_patch import apply_merge_patch
 from kube.resources import DESTINATION_RULES, VIRTUAL_SERVICES
-from rollouts.istio import (
+from rollouts.models import Rollout
+from rollouts.traffic.istio import (
     HASH_LABEL,
     MANAGED_BY_ANNOTATION,
-    IstioRouting,
     desired_weights,
     route_traffic,
     traffic_weights_status,
     virtual_service_location,
 )
-from rollouts.models import Rollout
+from rollouts.traffic.router import RoutingResult
 
 NS = "default"
 CANARY_SVC = "reviews-canary"
@@ -166,7 +166,7 @@ def route(
     rule: dict[str, Any] | None = None,
     canary_hash: str | None = "abc123",
     stable_hash: str | None = "def456",
-) -> IstioRouting:
+) -> RoutingResult:
     return route_traffic(
         rollout=rollout,
         namespace=NS,
@@ -178,7 +178,7 @@ def route(
     )
 
 
-def only_write(result: IstioRouting) -> dict[str, Any]:
+def only_write(result: RoutingResult) -> dict[str, Any]:
     assert result.problems == ()
     assert len(result.writes) == 1
     return result.writes[0].patch
@@ -192,7 +192,7 @@ def weights(route: dict[str, Any]) -> list[tuple[str, int]]:
     ]
 
 
-def patched(obj: dict[str, Any], result: IstioRouting, name: str) -> dict[str, Any]:
+def patched(obj: dict[str, Any], result: RoutingResult, name: str) -> dict[str, Any]:
     """``obj`` after the patch the result makes to the object called ``name``."""
     for write in result.writes:
         if write.name == name:
@@ -409,7 +409,7 @@ def test_nothing_is_written_when_the_weights_are_already_right() -> None:
 
     result = route(host_rollout(routes=["primary"]), {"reviews": vs}, 10)
 
-    assert result == IstioRouting(writes=(), problems=(), current_weight=10)
+    assert result == RoutingResult(writes=(), problems=(), current_weight=10)
 
 
 def test_a_zero_weight_is_written_rather_than_left_out() -> None:
@@ -615,7 +615,7 @@ def test_subset_level_at_rest_writes_nothing() -> None:
 
     result = route(subset_rollout(), {"reviews": subset_vs(canary=10, stable=90)}, 10, rule=rule)
 
-    assert result == IstioRouting(writes=(), problems=(), current_weight=10)
+    assert result == RoutingResult(writes=(), problems=(), current_weight=10)
 
 
 def test_an_unknown_or_empty_hash_leaves_that_subset_label_alone() -> None:
@@ -629,7 +629,7 @@ def test_an_unknown_or_empty_hash_leaves_that_subset_label_alone() -> None:
 
     result = route(subset_rollout(), {"reviews": subset_vs()}, 0, rule=rule, canary_hash=None, stable_hash="")
 
-    assert result == IstioRouting(writes=(), problems=(), current_weight=0)
+    assert result == RoutingResult(writes=(), problems=(), current_weight=0)
 
 
 def test_additional_and_other_subsets_are_kept_untouched() -> None:
@@ -786,4 +786,4 @@ def test_weights_always_sum_to_100_and_a_second_pass_writes_nothing(
 
     second = route(rollout, {"reviews": new_vs}, canary_weight, rule=new_rule)
 
-    assert second == IstioRouting(writes=(), problems=(), current_weight=desired_weights(canary_weight)[0])
+    assert second == RoutingResult(writes=(), problems=(), current_weight=desired_weights(canary_weight)[0])

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from rollouts.istio import virtual_service_location
 from rollouts.snapshot import ReferencedObjects, referenced_objects
+from rollouts.traffic.istio import virtual_service_location
 
 
 def rollout(*virtual_services: Any, namespace: str | None = "shop", legacy: str | None = None) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kube.json_data import JsonObject
 from kube.quantities import resolve_int_or_percent
-from rollouts.plan import JsonObject
 from rollouts.replicasets import (
     available_replicas,
     has_scale_down_deadline,

@@ -25,7 +25,7 @@ from analysis.providers.base import (
     mask_metadata,
     provider_for,
 )
-from analysis.runner.args import ArgumentError, resolve_run_arguments
+from analysis.runner.args_io import ArgumentError, resolve_run_arguments
 from analysis.runner.lifecycle import (
     MetricTask,
     RunDecision,
@@ -35,6 +35,7 @@ from analysis.runner.lifecycle import (
     decide_run,
 )
 from analysis.runner.measurements import record_measurement
+from kube.json_data import JsonObject
 from kube.timestamps import format_time, later
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
+
 Clock = Callable[[], datetime]
 ProviderFactory = Callable[..., MetricProvider]
 """``provider_for``'s shape: ``(metric, *, kube) -> MetricProvider``, raising ProviderError when unsupported."""

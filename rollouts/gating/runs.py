@@ -37,10 +37,9 @@ from enum import StrEnum
 from typing import Any, Final
 
 from kube.issues import FieldIssue
+from kube.json_data import JsonObject
 from rollouts.hashing import HASH_LABEL
 from rollouts.replicasets import REVISION_ANNOTATION, ROLLOUT_API_VERSION
-
-JsonObject = dict[str, Any]
 
 ROLLOUT_TYPE_LABEL: Final = "rollout-type"
 STEP_INDEX_LABEL: Final = "step-index"

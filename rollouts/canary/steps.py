@@ -104,7 +104,7 @@ def waiting_message(step: CanaryStep | None, index: int | None) -> str | None:
 
     Such a step holds the Rollout where it is rather than being skipped: skipping an experiment would promote on no
     evidence. ``rollouts promote`` moves past it by hand. ``index`` is 0-based; messages number steps from 1.
-    (An analysis step waits on its AnalysisRun instead: ``rollouts.canary_analysis``.)
+    (An analysis step waits on its AnalysisRun instead: ``rollouts.canary.analysis``.)
     """
     if step is None or index is None:
         return None

@@ -13,15 +13,15 @@ this one stopped, whatever happened in between.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
+from kube.json_data import JsonObject
 from kube.quantities import resolve_int_or_percent
 from kube.resources import PODS, REPLICASETS, SERVICES
 from kube.timestamps import format_time
 from rollouts import conditions as cond
-from rollouts.analysis_history import housekeeping
-from rollouts.analysis_tracking import refreshed
-from rollouts.bluegreen import (
+from rollouts.bluegreen.decisions import (
     BLUE_GREEN_PAUSE,
     INCONCLUSIVE_ANALYSIS,
     completed_pause,
@@ -32,10 +32,7 @@ from rollouts.bluegreen import (
     pause_decision,
     scale_up_checkpoint,
 )
-from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout
-from rollouts.plan import Delete, JsonObject, Patch, Plan
-from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
-from rollouts.promotion_analysis import (
+from rollouts.bluegreen.promotion_analysis import (
     DEFAULT_GATES,
     POST_RUN_STATUS,
     PRE_RUN_STATUS,
@@ -44,6 +41,11 @@ from rollouts.promotion_analysis import (
     GateState,
     PromotionGates,
 )
+from rollouts.gating.history import housekeeping
+from rollouts.gating.tracking import refreshed
+from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout
+from rollouts.plan import Delete, Patch, Plan
+from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
 from rollouts.replicasets import (
     available_replicas,
     deadline_patch,
@@ -56,12 +58,11 @@ from rollouts.replicasets import (
     scale_down_deadline,
     spec_replicas,
     status_replicas,
-    totals,
 )
-from rollouts.rollout_pass import Draft, Outlook, RolloutPass, count_of, set_observed_generation
+from rollouts.rollout_pass import Draft, Outlook, PassProgress, RolloutPass, count_of
 from rollouts.services import ServiceReference, selected_hash, service_switch
 from rollouts.snapshot import RolloutSnapshot
-from rollouts.status import DEGRADED, PAUSED, PROGRESSING, calculate_phase, label_selector_string
+from rollouts.status import label_selector_string
 
 PATH = "spec.strategy.blueGreen"
 
@@ -86,6 +87,26 @@ def service_references(strategy: BlueGreenStrategy) -> list[ServiceReference]:
         )
         if name
     ]
+
+
+@dataclass
+class _Progress(PassProgress):
+    """What the steps of one progressing blue-green pass decide and hand on to the next."""
+
+    stable: JsonObject | None
+    context: GateContext
+    active_hash: str | None
+    fast_rollback: bool = False
+    fast_tracked: bool = False
+    desired_new: int = 0
+    new_available: int = 0
+    ready: bool = False
+    saturated: bool = False
+    pre_complete: bool = False
+    pause_over: bool = False
+    preview_after: str | None = None
+    active_after: str | None = None
+    post_passed: bool = True
 
 
 class BlueGreenPass(RolloutPass):
@@ -177,32 +198,13 @@ class BlueGreenPass(RolloutPass):
         )
 
     def _observed_draft(self) -> Draft:
-        old = self.old
-        pauses = old.get("pauseConditions")
-        stable = old.get("stableRS")
-        return Draft(
-            index=None,
-            stable_hash=stable if isinstance(stable, str) and stable and self.groups.stable is not None else None,
-            pause_conditions=[dict(p) for p in pauses if isinstance(p, dict)] if isinstance(pauses, list) else [],
-            controller_pause=bool(old.get("controllerPause")),
-            abort=bool(old.get("abort")),
-            aborted_at=old.get("abortedAt") if isinstance(old.get("abortedAt"), str) else None,
-            promote_full=bool(old.get("promoteFull")),
-            restarted_at=old.get("restartedAt") if isinstance(old.get("restartedAt"), str) else None,
-            weights=None,
-        )
+        return Draft.observed(self.old, stable_exists=self.groups.stable is not None, index=None, weights=None)
 
     def _reset(self, draft: Draft) -> None:
         """A new revision starts over: no pause, abort, full promotion, checkpoint or analysis carried over."""
-        draft.pause_conditions = []
-        draft.controller_pause = False
-        draft.abort = False
-        draft.aborted_at = None
-        draft.promote_full = False
+        draft.start_revision(self.spec.get("restartAt"))
         self.checkpoint = False
         self.run_statuses = {key: None for key in self.run_statuses}
-        restart_at = self.spec.get("restartAt")
-        draft.restarted_at = restart_at if isinstance(restart_at, str) else draft.restarted_at
 
     def _new_replicas(self, draft: Draft, *, promote_full: bool, active_hash: str | None) -> int:
         recorded = self.old.get("currentPodHash")
@@ -220,61 +222,86 @@ class BlueGreenPass(RolloutPass):
     # --- progressing ---------------------------------------------------------------------------
 
     def _progress(self) -> JsonObject:
-        groups, effects, strategy, now = self.groups, self.effects, self.strategy, self.now
-        new = groups.new
+        """Argo's rolloutBlueGreen, one named step after another over the pass's shared context."""
+        progress = self._start_progress()
+        self._restore_lost_active(progress)
+        self._size_the_new_replica_set(progress)
+        self._pre_promotion_analysis(progress)
+        self._pause_before_the_switch(progress)
+        self._switch_services(progress)
+        self._post_promotion_analysis(progress)
+        self._analysis_housekeeping(
+            terminate_all=progress.aborted or progress.promote_full or progress.fast_rollback
+        )
+        self._scale_replica_sets(
+            progress.draft,
+            desired_new=progress.desired_new,
+            aborted=progress.aborted,
+            keep_new_deadline=progress.fast_rollback and progress.active_after != self.current_hash,
+            active_before=progress.active_hash,
+            active_after=progress.active_after,
+            preview_after=progress.preview_after,
+        )
+        self._sync_pod_metadata()
+        self._promote_or_checkpoint(progress)
+        return self._progress_status(progress)
+
+    # --- the steps of a progressing pass ---------------------------------------------------------
+
+    def _start_progress(self) -> _Progress:
+        """The observed progress, with this pass's abort, full-promotion and retry decisions applied."""
+        new, stable = self.groups.new, self.groups.stable
         assert new is not None
-        stable = groups.stable
         draft = self._observed_draft()
-        outlook = Outlook()
         revision = self._revision()
         self._sync_revisions(revision)
-
-        fully_promoted = stable is not None and draft.stable_hash == self.current_hash
-        promote_full = draft.promote_full and not fully_promoted
-        # A full promotion overrides an abort, and there is nothing left to abort once the new revision is stable.
-        aborted = draft.abort and not fully_promoted and not promote_full
-        old_progressing = cond.find_condition(cond.conditions_of(self.old), cond.PROGRESSING)
-        outlook.retried = not draft.abort and (
-            draft.aborted_at is not None
-            or (old_progressing is not None and old_progressing.get("reason") == cond.ROLLOUT_ABORTED)
-        )
-        if aborted:
-            draft.pause_conditions, draft.controller_pause = [], False
-            draft.aborted_at = draft.aborted_at or format_time(now)
-        else:
-            draft.abort, draft.aborted_at = False, None
-        if promote_full:
-            draft.pause_conditions, draft.controller_pause = [], False
-        draft.promote_full = promote_full
+        requests = self._requests(draft)
+        fully_promoted, promote_full, aborted = requests.fully_promoted, requests.promote_full, requests.aborted
+        outlook = Outlook(retried=requests.retried)
+        draft.settle_abort_and_promotion(aborted=aborted, promote_full=promote_full, now=self.now)
         if outlook.retried:
-            effects.event("RolloutRetry", cond.RETRY_MESSAGE)
+            self.effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True
             # A new attempt runs its analyses anew; the runs that caused the abort are history.
             self.run_statuses = {key: None for key in self.run_statuses}
-
-        active_hash = self.active_hash
-        if active_hash is None and stable is not None and not fully_promoted:
-            # The active Service lost its revision selector behind the controller's back (a GitOps sync, a re-created
-            # Service) in the middle of an update: production goes back to the stable version first. (Argo takes it
-            # as an initial deploy and fast-tracks the new version, skipping the pause and the analysis.)
-            active_hash = self._switch_active(stable)
-        # Back on a ReplicaSet that still waits out its scale-down delay (a rollback within the delay): it has every
-        # pod already, so it goes straight to active, with no pause and no analysis (Argo's isBlueGreenFastTracked).
-        fast_rollback = not aborted and not outlook.retried and not fully_promoted and has_scale_down_deadline(new)
-        fast_tracked = promote_full or fast_rollback or active_hash is None or active_hash == self.current_hash
-        desired_new = self._new_replicas(draft, promote_full=promote_full, active_hash=active_hash)
-        new_available = available_replicas(new)
-        ready = is_ready(new, desired_new, new_available)
-        saturated = spec_replicas(new) == self.replicas and new_available >= self.replicas
         context = GateContext(
             snapshot=self.snapshot,
             rollout=self.rollout,
             current_hash=self.current_hash,
             stable_hash=draft.stable_hash,
             revision=revision,
-            now=now,
+            now=self.now,
+        )
+        return _Progress(
+            draft=draft, outlook=outlook, revision=revision, new=new, stable=stable, context=context,
+            fully_promoted=fully_promoted, promote_full=promote_full, aborted=aborted, active_hash=self.active_hash,
         )
 
+    def _restore_lost_active(self, progress: _Progress) -> None:
+        if progress.active_hash is None and progress.stable is not None and not progress.fully_promoted:
+            # The active Service lost its revision selector behind the controller's back (a GitOps sync, a re-created
+            # Service) in the middle of an update: production goes back to the stable version first. (Argo takes it
+            # as an initial deploy and fast-tracks the new version, skipping the pause and the analysis.)
+            progress.active_hash = self._switch_active(progress.stable)
+
+    def _size_the_new_replica_set(self, progress: _Progress) -> None:
+        new, draft = progress.new, progress.draft
+        # Back on a ReplicaSet that still waits out its scale-down delay (a rollback within the delay): it has every
+        # pod already, so it goes straight to active, with no pause and no analysis (Argo's isBlueGreenFastTracked).
+        progress.fast_rollback = (
+            not progress.aborted and not progress.outlook.retried and not progress.fully_promoted
+            and has_scale_down_deadline(new)
+        )
+        progress.fast_tracked = (
+            progress.promote_full or progress.fast_rollback or progress.active_hash is None
+            or progress.active_hash == self.current_hash
+        )
+        progress.desired_new = self._new_replicas(
+            draft, promote_full=progress.promote_full, active_hash=progress.active_hash
+        )
+        progress.new_available = available_replicas(new)
+        progress.ready = is_ready(new, progress.desired_new, progress.new_available)
+        progress.saturated = spec_replicas(new) == self.replicas and progress.new_available >= self.replicas
         if (
             draft.controller_pause
             and not draft.pause_conditions
@@ -283,25 +310,30 @@ class BlueGreenPass(RolloutPass):
             # `promote` answered an inconclusive analysis, not the pause before the switch (which comes after it).
             draft.controller_pause = False
 
-        # Pre-promotion analysis: once the preview is fully up, before any pause or switch. The preview checkpoint
-        # (previewReplicaCount) is only ever set after it passed.
-        pre_complete = strategy.pre_promotion_analysis is None or self.checkpoint
-        if ready and not aborted and not fast_tracked and not self.checkpoint and not self.halted:
-            verdict = self._gate(self.gates.pre(context), PRE_RUN_STATUS, draft, outlook)
-            pre_complete = verdict is GateState.PASSED
-            aborted = aborted or verdict is GateState.FAILED
+    def _pre_promotion_analysis(self, progress: _Progress) -> None:
+        """Once the preview is fully up, before any pause or switch. The preview checkpoint (previewReplicaCount)
+        is only ever set after it passed."""
+        progress.pre_complete = self.strategy.pre_promotion_analysis is None or self.checkpoint
+        if (
+            progress.ready and not progress.aborted and not progress.fast_tracked and not self.checkpoint
+            and not self.halted
+        ):
+            verdict = self._gate(self.gates.pre(progress.context), PRE_RUN_STATUS, progress.draft, progress.outlook)
+            progress.pre_complete = verdict is GateState.PASSED
+            progress.aborted = progress.aborted or verdict is GateState.FAILED
 
-        # The pause before the switch.
+    def _pause_before_the_switch(self, progress: _Progress) -> None:
+        draft, now = progress.draft, self.now
         observed_pauses = list(draft.pause_conditions)
         observed_controller_pause = draft.controller_pause
         decision = pause_decision(
-            strategy,
-            ready=ready,
+            self.strategy,
+            ready=progress.ready,
             halted=self.halted,
-            aborted=aborted,
-            fast_tracked=fast_tracked,
+            aborted=progress.aborted,
+            fast_tracked=progress.fast_tracked,
             scale_up_checkpoint=self.checkpoint,
-            pre_promotion_complete=pre_complete,
+            pre_promotion_complete=progress.pre_complete,
             pause_conditions=observed_pauses,
             controller_pause=observed_controller_pause,
             now=now,
@@ -312,9 +344,9 @@ class BlueGreenPass(RolloutPass):
             draft.pause_conditions.append({"reason": BLUE_GREEN_PAUSE, "startTime": format_time(now)})
             draft.controller_pause = True
         if decision.wake_at is not None:
-            effects.wake_at(decision.wake_at, now)
-        pause_over = completed_pause(
-            strategy,
+            self.effects.wake_at(decision.wake_at, now)
+        progress.pause_over = completed_pause(
+            self.strategy,
             pause_conditions=observed_pauses,
             controller_pause=observed_controller_pause,
             scale_up_checkpoint=self.checkpoint,
@@ -322,52 +354,46 @@ class BlueGreenPass(RolloutPass):
             now=now,
         )
 
-        # The active Service: back to stable on an abort; to the new ReplicaSet once it has every pod available and
-        # the pause and the pre-promotion analysis are behind it (Argo's reconcileActiveService).
+    def _switch_services(self, progress: _Progress) -> None:
+        """The active Service: back to stable on an abort; to the new ReplicaSet once it has every pod available
+        and the pause and the pre-promotion analysis are behind it (Argo's reconcileActiveService)."""
         if self._restart_pods():
-            draft.restarted_at = str(self.spec.get("restartAt"))
-        preview_after = self._switch_preview(new)
-        active_after = active_hash
-        if aborted and stable is not None:
-            active_after = self._switch_active(stable)
-        elif not self.halted and ready and saturated and (fast_tracked or (pause_over and pre_complete)):
-            active_after = self._switch_active(new)
-
-        # Post-promotion analysis: after the switch, before the new revision is marked stable.
-        post_passed = True
-        if (
-            active_after == self.current_hash
-            and not aborted
-            and not fully_promoted
-            and not promote_full
-            and not fast_rollback
+            progress.draft.restarted_at = str(self.spec.get("restartAt"))
+        progress.preview_after = self._switch_preview(progress.new)
+        progress.active_after = progress.active_hash
+        if progress.aborted and progress.stable is not None:
+            progress.active_after = self._switch_active(progress.stable)
+        elif (
+            not self.halted and progress.ready and progress.saturated
+            and (progress.fast_tracked or (progress.pause_over and progress.pre_complete))
         ):
-            verdict = self._gate(self.gates.post(context), POST_RUN_STATUS, draft, outlook)
-            post_passed = verdict is GateState.PASSED
-            if verdict is GateState.FAILED and stable is not None:
-                # Production goes back to the version that was serving in this very pass.
-                aborted = True
-                active_after = self._switch_active(stable)
+            progress.active_after = self._switch_active(progress.new)
 
-        self._analysis_housekeeping(terminate_all=aborted or promote_full or fast_rollback)
+    def _post_promotion_analysis(self, progress: _Progress) -> None:
+        """After the switch, before the new revision is marked stable."""
+        if (
+            progress.active_after != self.current_hash
+            or progress.aborted
+            or progress.fully_promoted
+            or progress.promote_full
+            or progress.fast_rollback
+        ):
+            return
+        verdict = self._gate(self.gates.post(progress.context), POST_RUN_STATUS, progress.draft, progress.outlook)
+        progress.post_passed = verdict is GateState.PASSED
+        if verdict is GateState.FAILED and progress.stable is not None:
+            # Production goes back to the version that was serving in this very pass.
+            progress.aborted = True
+            progress.active_after = self._switch_active(progress.stable)
 
-        self._scale_replica_sets(
-            draft,
-            desired_new=desired_new,
-            aborted=aborted,
-            keep_new_deadline=fast_rollback and active_after != self.current_hash,
-            active_before=active_hash,
-            active_after=active_after,
-            preview_after=preview_after,
-        )
-        self._sync_pod_metadata()
-
+    def _promote_or_checkpoint(self, progress: _Progress) -> None:
+        draft = progress.draft
         reason = self._promotion_reason(
             draft,
-            active_after=active_after,
-            promote_full=promote_full,
-            fast_rollback=fast_rollback,
-            post_passed=post_passed,
+            active_after=progress.active_after,
+            promote_full=progress.promote_full,
+            fast_rollback=progress.fast_rollback,
+            post_passed=progress.post_passed,
         )
         if reason is not None:
             # Argo's promoteStable: the update is over.
@@ -376,35 +402,37 @@ class BlueGreenPass(RolloutPass):
             self.checkpoint = False
             if draft.stable_hash != self.current_hash:
                 draft.stable_hash = self.current_hash
-                effects.event(
+                self.effects.event(
                     "RolloutCompleted",
-                    f"Rollout completed update to revision {revision} ({self.current_hash}): {reason}",
+                    f"Rollout completed update to revision {progress.revision} ({self.current_hash}): {reason}",
                 )
                 self.follow_up = True
         else:
             self.checkpoint = scale_up_checkpoint(
-                strategy,
+                self.strategy,
                 previous=self.checkpoint,
-                pre_promotion_complete=pre_complete,
-                pause_completed=pause_over,
-                new_available=new_available,
+                pre_promotion_complete=progress.pre_complete,
+                pause_completed=progress.pause_over,
+                new_available=progress.new_available,
             )
         if not draft.pause_conditions and draft.controller_pause:
             # controllerPause with no pause condition means "promoted, act on it": kept until acted upon, so a promote
             # is never lost to a pass that could not switch yet (Argo drops it at once and may pause again).
-            acted = draft.abort or active_after == self.current_hash or self.checkpoint
+            acted = draft.abort or progress.active_after == self.current_hash or self.checkpoint
             draft.controller_pause = not acted
 
-        only_old_pods_left = draft.stable_hash == self.current_hash and new_available >= self.replicas
+    def _progress_status(self, progress: _Progress) -> JsonObject:
+        draft, outlook = progress.draft, progress.outlook
+        only_old_pods_left = draft.stable_hash == self.current_hash and progress.new_available >= self.replicas
         outlook.deadline_applies = outlook.waiting is None and not only_old_pods_left
         return self._status(
             draft,
             outlook,
-            new_rs=new,
-            rs_name=name_of(new),
-            revision=revision,
-            active_after=active_after,
-            preview_after=preview_after,
+            new_rs=progress.new,
+            rs_name=name_of(progress.new),
+            revision=progress.revision,
+            active_after=progress.active_after,
+            preview_after=progress.preview_after,
         )
 
     def _promotion_reason(
@@ -619,43 +647,15 @@ class BlueGreenPass(RolloutPass):
         active_after: str | None,
         preview_after: str | None,
     ) -> JsonObject:
-        all_rs = self.groups.all
-        counted = totals(all_rs)
-        active_rs = find_by_hash(all_rs, active_after)
-
-        status: JsonObject = {}
-        set_observed_generation(status, self.manifest)
-        status["currentPodHash"] = self.current_hash
-        if draft.stable_hash:
-            status["stableRS"] = draft.stable_hash
-        if draft.pause_conditions:
-            status["pauseConditions"] = draft.pause_conditions
-        if draft.controller_pause:
-            status["controllerPause"] = True
-        if draft.abort:
-            status["abort"] = True
-        if draft.aborted_at:
-            status["abortedAt"] = draft.aborted_at
-        if draft.promote_full:
-            status["promoteFull"] = True
-        if draft.restarted_at:
-            status["restartedAt"] = draft.restarted_at
-        if self.collision_count is not None:
-            status["collisionCount"] = self.collision_count
-        status["replicas"] = counted.replicas
-        status["updatedReplicas"] = status_replicas(new_rs) if new_rs is not None else 0
+        status = self._base_status(draft, new_rs=new_rs)
         # What serves production is the active ReplicaSet: its pods are the Rollout's ready and available ones,
         # and its selector is what an HPA scales (Argo's syncRolloutStatusBlueGreen).
+        active_rs = find_by_hash(self.groups.all, active_after)
         if active_rs is not None:
             status["readyReplicas"] = ready_replicas(active_rs)
             status["availableReplicas"] = available_replicas(active_rs)
             status["HPAReplicas"] = status_replicas(active_rs)
             status["selector"] = label_selector_string((active_rs.get("spec") or {}).get("selector"))
-        else:
-            status["readyReplicas"] = counted.ready
-            status["availableReplicas"] = counted.available
-            status["HPAReplicas"] = counted.replicas
-            status["selector"] = label_selector_string(self.spec.get("selector"))
         blue_green: JsonObject = {}
         if active_after:
             blue_green["activeSelector"] = active_after
@@ -667,15 +667,7 @@ class BlueGreenPass(RolloutPass):
             if value is not None:
                 blue_green[key] = value
         status["blueGreen"] = blue_green
-
-        status["conditions"] = self._conditions(status, draft, outlook, rs_name=rs_name, revision=revision)
-        phase, message = calculate_phase(self.spec, status)
-        if phase not in (DEGRADED, PAUSED) and outlook.waiting is not None:
-            phase, message = PROGRESSING, outlook.waiting
-        status["phase"] = phase
-        if message:
-            status["message"] = message
-        return status
+        return self._finish_status(status, draft, outlook, rs_name=rs_name, revision=revision)
 
     # --- hooks for the conditions ----------------------------------------------------------------
 

@@ -14,8 +14,8 @@ gate only then), the post-promotion run once the active Service selects the new 
 verdict (Successful passes, Failed or Error fails, Inconclusive pauses, Pending and Running hold). A gate keeps
 using the run its status entry names; it starts a new one for a new revision (the pass resets the entries), after a
 retry, and after ``promote`` answered an inconclusive run — never reusing a run for a new attempt
-(``rollouts.analysis_tracking``). Terminating and deleting runs that are no longer current is the pass's
-housekeeping (``rollouts.analysis_history``). ``rollouts promote --full`` skips both gates, as in Argo.
+(``rollouts.gating.tracking``). Terminating and deleting runs that are no longer current is the pass's
+housekeeping (``rollouts.gating.history``). ``rollouts promote --full`` skips both gates, as in Argo.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from enum import StrEnum
 from typing import Any
 
 from analysis.models import AnalysisPhase
-from rollouts.analysis_runs import AnalysisProblem, RunKind, RunRole
-from rollouts.analysis_tracking import (
+from kube.json_data import JsonObject
+from rollouts.gating.runs import AnalysisProblem, RunKind, RunRole
+from rollouts.gating.tracking import (
     AnalysisInputs,
     TrackedRun,
     answered_inconclusive,
@@ -39,7 +40,7 @@ from rollouts.analysis_tracking import (
     tracked,
 )
 from rollouts.models import Rollout
-from rollouts.plan import Event, JsonObject, Write
+from rollouts.plan import Event, Write
 from rollouts.snapshot import RolloutSnapshot
 
 PRE_RUN_STATUS = "prePromotionAnalysisRunStatus"

@@ -21,10 +21,11 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from analysis.models import AnalysisPhase
+from kube.json_data import JsonObject
 from kube.resources import ANALYSIS_RUNS
-from rollouts.analysis_tracking import is_completed, is_terminating, name_of, run_phase
+from rollouts.gating.tracking import is_completed, is_terminating, name_of, run_phase
 from rollouts.hashing import HASH_LABEL
-from rollouts.plan import Delete, JsonObject, Patch, Write
+from rollouts.plan import Delete, Patch, Write
 
 TERMINATE_PATCH: JsonObject = {"spec": {"terminate": True}}
 

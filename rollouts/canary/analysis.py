@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.models import AnalysisPhase
-from rollouts.analysis_history import housekeeping
-from rollouts.analysis_runs import AnalysisProblem, RunKind, RunRole
-from rollouts.analysis_tracking import (
+from kube.json_data import JsonObject
+from rollouts.gating.history import housekeeping
+from rollouts.gating.runs import AnalysisProblem, RunKind, RunRole
+from rollouts.gating.tracking import (
     AnalysisInputs,
     TrackedRun,
     answered_inconclusive,
@@ -36,7 +37,7 @@ from rollouts.analysis_tracking import (
     status_events,
     tracked,
 )
-from rollouts.plan import Event, JsonObject, Write
+from rollouts.plan import Event, Write
 
 STEP_STATUS = "currentStepAnalysisRunStatus"
 BACKGROUND_STATUS = "currentBackgroundAnalysisRunStatus"
@@ -102,34 +103,7 @@ def decide_canary_analysis(inputs: AnalysisInputs, view: CanaryAnalysisView) -> 
         statuses = kept_statuses(entries, inputs)
         return _finish(inputs, view, statuses, [], terminate_all=True)
 
-    canary = ((manifest.get("spec") or {}).get("strategy") or {}).get("canary") or {}
-    steps: Sequence[Any] = canary.get("steps") or ()
-    runs: dict[str, TrackedRun] = {}
-    problems: list[str] = []
-
-    index = view.index
-    step = steps[index] if index is not None and 0 <= index < len(steps) else None
-    step_analysis = step.get("analysis") if isinstance(step, Mapping) else None
-    if isinstance(step_analysis, Mapping):
-        assert index is not None
-        # Argo creates no step run while the Rollout is paused (a pause condition) and keeps the one it has.
-        may_start = not observed.get("pauseConditions")
-        found = _track(RunRole(RunKind.STEP, index), step_analysis, entries[STEP_STATUS], inputs, may_start=may_start)
-        if isinstance(found, AnalysisProblem):
-            problems.append(found.message)
-        elif found is not None:
-            runs[STEP_STATUS] = found
-
-    background = canary.get("analysis")
-    starting_step = background.get("startingStep") if isinstance(background, Mapping) else None
-    started = index is None or not isinstance(starting_step, int) or index >= starting_step
-    if isinstance(background, Mapping) and background.get("templates") and started and not view.fully_promoted:
-        may_start = not paused_for_inconclusive(observed)
-        found = _track(RunRole(RunKind.BACKGROUND), background, entries[BACKGROUND_STATUS], inputs, may_start=may_start)
-        if isinstance(found, AnalysisProblem):
-            problems.append(found.message)
-        elif found is not None:
-            runs[BACKGROUND_STATUS] = found
+    runs, problems = _tracked_runs(inputs, view, entries)
 
     events: list[Event] = []
     abort_reason: str | None = None
@@ -166,6 +140,42 @@ def decide_canary_analysis(inputs: AnalysisInputs, view: CanaryAnalysisView) -> 
         deletions=result.deletions,
         events=tuple(events),
     )
+
+
+def _tracked_runs(
+    inputs: AnalysisInputs, view: CanaryAnalysisView, entries: Mapping[str, Mapping[str, Any] | None]
+) -> tuple[dict[str, TrackedRun], list[str]]:
+    """The current step's run and the background run, each found or to be created, by status key; and the
+    problems that prevent one."""
+    manifest = inputs.manifest
+    observed: Mapping[str, Any] = manifest.get("status") or {}
+    canary = ((manifest.get("spec") or {}).get("strategy") or {}).get("canary") or {}
+    steps: Sequence[Any] = canary.get("steps") or ()
+    runs: dict[str, TrackedRun] = {}
+    problems: list[str] = []
+    index = view.index
+    step = steps[index] if index is not None and 0 <= index < len(steps) else None
+    step_analysis = step.get("analysis") if isinstance(step, Mapping) else None
+    if isinstance(step_analysis, Mapping):
+        assert index is not None
+        # Argo creates no step run while the Rollout is paused (a pause condition) and keeps the one it has.
+        may_start = not observed.get("pauseConditions")
+        found = _track(RunRole(RunKind.STEP, index), step_analysis, entries[STEP_STATUS], inputs, may_start=may_start)
+        if isinstance(found, AnalysisProblem):
+            problems.append(found.message)
+        elif found is not None:
+            runs[STEP_STATUS] = found
+    background = canary.get("analysis")
+    starting_step = background.get("startingStep") if isinstance(background, Mapping) else None
+    started = index is None or not isinstance(starting_step, int) or index >= starting_step
+    if isinstance(background, Mapping) and background.get("templates") and started and not view.fully_promoted:
+        may_start = not paused_for_inconclusive(observed)
+        found = _track(RunRole(RunKind.BACKGROUND), background, entries[BACKGROUND_STATUS], inputs, may_start=may_start)
+        if isinstance(found, AnalysisProblem):
+            problems.append(found.message)
+        elif found is not None:
+            runs[BACKGROUND_STATUS] = found
+    return runs, problems
 
 
 def kept_statuses(entries: Mapping[str, Mapping[str, Any] | None], inputs: AnalysisInputs) -> dict[str, JsonObject]:

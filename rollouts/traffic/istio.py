@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kube.json_data import JsonObject
 from kube.resources import DESTINATION_RULES, VIRTUAL_SERVICES
 from rollouts.models import (
     CanaryStrategy,
@@ -31,7 +32,8 @@ from rollouts.models import (
     TCPRoute,
     TLSRoute,
 )
-from rollouts.plan import JsonObject, Patch
+from rollouts.plan import Patch
+from rollouts.traffic.router import RoutingResult, WeightRequest
 
 HASH_LABEL = "rollouts-pod-template-hash"
 MANAGED_BY_ANNOTATION = "argo-rollouts.argoproj.io/managed-by-rollouts"
@@ -40,20 +42,6 @@ Side = Literal["canary", "stable"]
 SIDES: tuple[Side, ...] = ("canary", "stable")
 RouteKind = Literal["http", "tls", "tcp"]
 ROUTE_KINDS: tuple[RouteKind, ...] = ("http", "tls", "tcp")
-
-
-@dataclass(frozen=True)
-class IstioRouting:
-    """What routing the desired weight takes.
-
-    ``writes`` holds only what differs from what was observed (empty at rest); when ``problems`` is non-empty,
-    ``writes`` is empty, because half-routed traffic (one VirtualService moved, the next not) is worse than none.
-    ``current_weight`` is the canary weight observed in the first named VirtualService's first managed route.
-    """
-
-    writes: tuple[Patch, ...]
-    problems: tuple[str, ...]
-    current_weight: int | None
 
 
 def desired_weights(canary_weight: int) -> tuple[int, int]:
@@ -81,7 +69,7 @@ def route_traffic(
     canary_weight: int,
     canary_hash: str | None,
     stable_hash: str | None,
-) -> IstioRouting:
+) -> RoutingResult:
     """The patches that make the Rollout's VirtualServices (and DestinationRule) send ``canary_weight`` % to the canary.
 
     ``virtual_services`` is keyed exactly as the Rollout spells each name (``reviews`` or ``reviews.other-ns``);
@@ -92,7 +80,7 @@ def route_traffic(
     istio = routing.istio if routing is not None else None
     if strategy is None or routing is None or istio is None:
         problem = f'Rollout "{rollout.name}" has no Istio traffic routing (spec.strategy.canary.trafficRouting.istio)'
-        return IstioRouting(writes=(), problems=(problem,), current_weight=None)
+        return RoutingResult(writes=(), problems=(problem,), current_weight=None)
 
     canary, stable = desired_weights(canary_weight)
     weights: dict[Side, int] = {"canary": canary, "stable": stable}
@@ -127,8 +115,8 @@ def route_traffic(
                 current_weight = routed.current_weight
 
     if problems:
-        return IstioRouting(writes=(), problems=tuple(problems), current_weight=current_weight)
-    return IstioRouting(writes=tuple(writes), problems=(), current_weight=current_weight)
+        return RoutingResult(writes=(), problems=tuple(problems), current_weight=current_weight)
+    return RoutingResult(writes=tuple(writes), problems=(), current_weight=current_weight)
 
 
 def traffic_weights_status(
@@ -150,6 +138,21 @@ def traffic_weights_status(
         "canary": destination(canary, strategy.canary_service if strategy else None, canary_hash),
         "stable": destination(stable, strategy.stable_service if strategy else None, stable_hash),
     }
+
+
+class IstioRouter:
+    """Istio's router: VirtualService route weights (and DestinationRule subsets, for subset-level routing)."""
+
+    def set_weight(self, request: WeightRequest) -> RoutingResult:
+        return route_traffic(
+            rollout=request.rollout,
+            namespace=request.rollout.namespace or "default",
+            virtual_services=request.snapshot.virtual_services,
+            destination_rule=request.snapshot.destination_rule,
+            canary_weight=request.canary_weight,
+            canary_hash=request.canary_hash,
+            stable_hash=request.stable_hash,
+        )
 
 
 # --- telling canary from stable ------------------------------------------------------------------

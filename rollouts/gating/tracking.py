@@ -13,8 +13,8 @@ after a person answered an inconclusive verdict with ``promote``: a run is never
 run's phase means is the same everywhere: Successful lets the Rollout go on, Failed and Error abort it, Inconclusive
 pauses it; Pending and Running hold it.
 
-Pure: plain dicts in, plain data out; the strategies (``rollouts.canary_analysis``, ``rollouts.promotion_analysis``)
-decide when an analysis runs at all.
+Pure: plain dicts in, plain data out; the strategies (``rollouts.canary.analysis``,
+``rollouts.bluegreen.promotion_analysis``) decide when an analysis runs at all.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.models import AnalysisPhase
+from kube.json_data import JsonObject
 from kube.resources import ANALYSIS_RUNS
-from rollouts.analysis_runs import AnalysisProblem, RevisionFacts, RunRole, new_analysis_run
-from rollouts.bluegreen import INCONCLUSIVE_ANALYSIS
+from rollouts.bluegreen.decisions import INCONCLUSIVE_ANALYSIS
+from rollouts.gating.runs import AnalysisProblem, RevisionFacts, RunRole, new_analysis_run
 from rollouts.hashing import HASH_LABEL
-from rollouts.plan import Create, Event, JsonObject
+from rollouts.plan import Create, Event
 from rollouts.replicasets import REVISION_ANNOTATION
 from rollouts.snapshot import RolloutSnapshot
 

@@ -2,7 +2,7 @@
 may switch, and how ReplicaSets that no longer serve are wound down (Argo's rollout/bluegreen.go, pause.go and
 utils/replicaset).
 
-Pure functions over the strategy and observed facts; ``rollouts.bluegreen_reconcile`` supplies the facts (replica
+Pure functions over the strategy and observed facts; ``rollouts.bluegreen.reconcile`` supplies the facts (replica
 counts, Service selectors, the clock) and acts on the answers.
 """
 
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from kube.json_data import JsonObject
 from kube.timestamps import parse_time
-from rollouts.canary_replicas import OtherPlan, OtherTarget
+from rollouts.canary.replicas import OtherPlan, OtherTarget
 from rollouts.models import BlueGreenStrategy
-from rollouts.plan import JsonObject
 from rollouts.replicasets import (
     has_scale_down_deadline,
     name_of,

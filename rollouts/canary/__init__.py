@@ -1,0 +1,3 @@
+"""The canary strategy: its steps, its ReplicaSet sizes, its analysis and its reconcile pass (``reconcile.py``, a
+linear list of named steps).
+"""

@@ -1,0 +1,667 @@
+"""The canary reconcile pass, in Argo's order (rollout/canary.go): a pass either *prepares* (creates the ReplicaSet
+for a new template, resets the steps of a new revision, promotes an initial deploy at once) or *progresses*
+(restarts pods, points the Services, routes traffic, scales the ReplicaSets, then moves the steps on and writes
+the status). What both strategies share (the effects, the ReplicaSet bookkeeping, the conditions) is in
+``rollouts.rollout_pass``; ``rollouts.reconcile.decide`` validates and picks the strategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from analysis.models import AnalysisPhase
+from kube.json_data import JsonObject
+from kube.resources import REPLICASETS, SERVICES
+from kube.timestamps import format_time
+from rollouts import conditions as cond
+from rollouts.bluegreen.decisions import INCONCLUSIVE_ANALYSIS, pause_condition
+from rollouts.canary import steps as steps_logic
+from rollouts.canary.analysis import (
+    BACKGROUND_STATUS,
+    STEP_STATUS,
+    CanaryAnalysis,
+    CanaryAnalysisView,
+    decide_canary_analysis,
+    kept_statuses,
+)
+from rollouts.canary.replicas import (
+    at_desired_counts,
+    basic_canary_counts,
+    other_replica_set_plan,
+    pods_of,
+    surge_and_unavailable,
+    traffic_routed_counts,
+)
+from rollouts.gating.tracking import AnalysisInputs
+from rollouts.hashing import steps_hash
+from rollouts.models import CanaryStep, CanaryStrategy, Rollout
+from rollouts.plan import Delete, Patch, Plan
+from rollouts.replicasets import (
+    available_replicas,
+    deadline_patch,
+    has_scale_down_deadline,
+    name_of,
+    pod_template_hash_of,
+    revision_history_to_delete,
+    scale_down_deadline,
+    totals,
+)
+from rollouts.rollout_pass import (
+    Draft,
+    Outlook,
+    PassProgress,
+    RolloutPass,
+)
+from rollouts.services import selected_hash, service_switch
+from rollouts.snapshot import RolloutSnapshot
+from rollouts.traffic.istio import traffic_weights_status
+from rollouts.traffic.registry import ROUTERS, router_for
+from rollouts.traffic.router import TrafficRouter, WeightRequest
+
+# A problem outside the Rollout (a missing VirtualService) may be fixed without touching the Rollout, and those
+# objects are not necessarily watched: look again after a while.
+TRAFFIC_RETRY_SECONDS = 10.0
+
+
+@dataclass
+class _Progress(PassProgress):
+    """What the steps of one progressing canary pass decide and hand on to the next."""
+
+    weight: int = 0
+    desired_new: int = 0
+    desired_stable: int = 0
+    at_desired: bool = False
+
+
+class CanaryPass(RolloutPass):
+    """One pass over a canary Rollout; built per call and thrown away (it holds no state between passes)."""
+
+    def __init__(
+        self,
+        snapshot: RolloutSnapshot,
+        rollout: Rollout,
+        canary: CanaryStrategy,
+        routers: Mapping[str, TrafficRouter] = ROUTERS,
+    ):
+        super().__init__(snapshot, rollout)
+        self.canary = canary
+        self.routers = routers
+        self.steps = canary.steps
+        self.traffic_routed = canary.traffic_routing is not None
+        canary_spec = (self.spec.get("strategy") or {}).get("canary") or {}
+        self.step_hash = steps_hash(canary_spec.get("steps"))
+        self.surge, self.max_unavailable = surge_and_unavailable(
+            canary.max_surge, canary.max_unavailable, self.replicas
+        )
+        # What the analyses decided in this pass (the step's and the background run); none until decided.
+        self.analysis = CanaryAnalysis()
+
+    # --- entry ---------------------------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        template_changed = self.old.get("currentPodHash") != self.current_hash
+        steps_changed = self.old.get("currentStepHash") != self.step_hash
+        if template_changed or steps_changed or self.groups.new is None:
+            status = self._prepare(template_changed=template_changed, steps_changed=steps_changed)
+        else:
+            status = self._progress()
+        return self._plan(status)
+
+    # --- preparing a revision ------------------------------------------------------------------
+
+    def _prepare(self, *, template_changed: bool, steps_changed: bool) -> JsonObject:
+        """Create the ReplicaSet of a new template and reset the steps of a new revision; nothing else moves in this
+        pass, so the next one starts from a clean slate."""
+        groups, effects = self.groups, self.effects
+        revision = self._revision()
+        initial = groups.stable is None
+        draft = self._observed_draft()
+        outlook = Outlook()
+        if template_changed:
+            effects.event("RolloutUpdated", f"Rollout updated to revision {revision}")
+        if template_changed or steps_changed:
+            outlook.reset = True
+            self._reset(draft)
+            # The runs of the previous revision (or steps) are superseded: terminated, and kept as history.
+            self._decide_analysis(draft, revision, reset=True)
+        else:
+            inputs = AnalysisInputs.of(
+                self.snapshot, current_hash=self.current_hash, stable_hash=draft.stable_hash, revision=revision
+            )
+            self.analysis = CanaryAnalysis(statuses=kept_statuses(self._observed_analysis_statuses(), inputs))
+        new = groups.new
+        if new is None:
+            size = self.replicas if initial else 0
+            new = self._create_replica_set(revision, size)
+            outlook.created_rs = True
+        self._sync_revisions(revision)
+        rs_name = name_of(new)
+        completion: str | None = None
+        if initial:
+            # Nothing to compare against: the first version is promoted at once and every step is skipped.
+            completion = "Initial deploy"
+            draft.stable_hash = self.current_hash
+            draft.index = len(self.steps) if self.steps else None
+        elif self.current_hash == draft.stable_hash:
+            draft.index = len(self.steps) if self.steps else None
+            if template_changed:
+                # Back to the revision that is already stable: no steps, nothing to verify (fast rollback).
+                effects.event("SkipSteps", "Rollback to stable ReplicaSets")
+                completion = "Fast rollback"
+        # Once per change of the stable revision (a recreated ReplicaSet of the same revision is no news).
+        if completion == "Fast rollback" or (completion is not None and self.old.get("stableRS") != self.current_hash):
+            effects.event(
+                "RolloutCompleted",
+                f"Rollout completed update to revision {revision} ({self.current_hash}): {completion}",
+            )
+        self.follow_up = True
+        return self._status(
+            draft, outlook, new_rs=None if outlook.created_rs else new, rs_name=rs_name, revision=revision
+        )
+
+    def _observed_draft(self) -> Draft:
+        weights = (self.old.get("canary") or {}).get("weights")
+        return Draft.observed(
+            self.old,
+            stable_exists=self.groups.stable is not None,
+            index=steps_logic.clamp_step_index(self.old.get("currentStepIndex"), self.steps),
+            weights=weights if isinstance(weights, dict) and self.traffic_routed else None,
+        )
+
+    def _reset(self, draft: Draft) -> None:
+        """A new revision starts from the first step, with no pause, abort or full promotion carried over."""
+        draft.start_revision(self.spec.get("restartAt"))
+        draft.index = 0 if self.steps else None
+
+    # --- progressing -----------------------------------------------------------------------------
+
+    def _progress(self) -> JsonObject:
+        """Argo's rolloutCanary, one named step after another over the pass's shared context."""
+        progress = self._start_progress()
+        self._gate_on_analysis(progress)
+        self._size_for_the_step(progress)
+        if self._restart_pods():
+            progress.draft.restarted_at = str(self.spec.get("restartAt"))
+        self._switch_services(aborted=progress.aborted)
+        self._route_for_the_step(progress)
+        if not self.rollout.spec.paused:
+            self._scale_replica_sets(
+                desired_new=progress.desired_new,
+                desired_stable=progress.desired_stable,
+                aborted=progress.aborted,
+                fully_promoted=progress.fully_promoted,
+            )
+        self._advance(
+            progress.draft, progress.outlook, aborted=progress.aborted, promote_full=progress.promote_full,
+            at_desired=progress.at_desired,
+        )
+        for rs in revision_history_to_delete(self.groups.others, self.rollout.spec.revision_history_limit):
+            self.effects.cleanups.append(Delete(kind=REPLICASETS, namespace=self.namespace, name=name_of(rs)))
+        return self._progress_status(progress)
+
+    # --- the steps of a progressing pass ---------------------------------------------------------
+
+    def _start_progress(self) -> _Progress:
+        """The observed progress, with the requests (abort, retry, full promotion) applied to the step index."""
+        new = self.groups.new
+        assert new is not None
+        draft = self._observed_draft()
+        revision = self._revision()
+        self._sync_revisions(revision)
+        requests = self._requests(draft)
+        if self.steps:
+            if requests.fully_promoted:
+                draft.index = len(self.steps)
+            elif requests.aborted or requests.retried:
+                draft.index = 0
+            elif requests.promote_full:
+                draft.index = len(self.steps)
+        return _Progress(
+            draft=draft, outlook=Outlook(retried=requests.retried), revision=revision, new=new,
+            fully_promoted=requests.fully_promoted, promote_full=requests.promote_full, aborted=requests.aborted,
+        )
+
+    def _gate_on_analysis(self, progress: _Progress) -> None:
+        draft, outlook = progress.draft, progress.outlook
+        analysis = self._decide_analysis(
+            draft,
+            progress.revision,
+            aborted=progress.aborted,
+            promote_full=progress.promote_full,
+            fully_promoted=progress.fully_promoted,
+            retried=outlook.retried,
+        )
+        if analysis.abort_reason is not None and not progress.aborted:
+            # A verdict of Failed or Error gives the update up in this very pass: traffic goes back to stable now,
+            # not one pass later.
+            progress.aborted = True
+            draft.abort = True
+            draft.aborted_at = format_time(self.now)
+            outlook.abort_reason = analysis.abort_reason
+            if self.steps:
+                draft.index = 0
+            self.follow_up = True
+        elif analysis.inconclusive and not progress.aborted:
+            if pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None:
+                draft.pause_conditions.append({"reason": INCONCLUSIVE_ANALYSIS, "startTime": format_time(self.now)})
+            draft.controller_pause = True
+
+    def _size_for_the_step(self, progress: _Progress) -> None:
+        """How many pods each side should have for where the steps are."""
+        groups = self.groups
+        progress.weight, fixed_canary = self._canary_target(
+            progress.draft.index, aborted=progress.aborted, promote_full=progress.promote_full,
+            fully_promoted=progress.fully_promoted,
+        )
+        new_pods = pods_of(progress.new)
+        stable_pods = pods_of(groups.stable) if groups.stable_is_distinct else None
+        other_pods = [p for p in (pods_of(rs) for rs in groups.others) if p is not None]
+        if self.traffic_routed:
+            progress.desired_new, progress.desired_stable = traffic_routed_counts(
+                self.replicas,
+                weight=progress.weight,
+                canary_replicas=fixed_canary,
+                min_pods_per_replica_set=self.canary.min_pods_per_replica_set,
+            )
+        else:
+            progress.desired_new, progress.desired_stable = basic_canary_counts(
+                self.replicas,
+                weight=progress.weight,
+                max_surge=self.surge,
+                max_unavailable=self.max_unavailable,
+                new=new_pods,
+                stable=stable_pods,
+                others=other_pods,
+            )
+        progress.at_desired = at_desired_counts(
+            desired_new=progress.desired_new,
+            desired_stable=progress.desired_stable,
+            new=new_pods,
+            stable=pods_of(groups.stable),
+            others=other_pods,
+            traffic_routed=self.traffic_routed,
+        )
+
+    def _route_for_the_step(self, progress: _Progress) -> None:
+        draft = progress.draft
+        progress.outlook.traffic_problem = self._route_traffic(
+            draft,
+            steps_logic.desired_traffic_weight(
+                steps=self.steps,
+                index=draft.index,
+                fully_promoted=progress.fully_promoted,
+                aborted=progress.aborted,
+                promote_full=progress.promote_full,
+                new_available=available_replicas(progress.new),
+                at_desired_counts=progress.at_desired,
+                recorded_weight=_recorded_canary_weight(draft.weights),
+            ),
+        )
+
+    def _progress_status(self, progress: _Progress) -> JsonObject:
+        draft, outlook, new = progress.draft, progress.outlook, progress.new
+        step = steps_logic.current_step(self.steps, draft.index)
+        only_old_pods_left = draft.stable_hash == self.current_hash and available_replicas(new) >= self.replicas
+        # No deadline while waiting on a clock, a person or a verdict, nor once only old pods are left to go.
+        outlook.deadline_applies = (
+            not steps_logic.is_indefinite_step(step) and outlook.waiting is None and not only_old_pods_left
+        )
+        return self._status(draft, outlook, new_rs=new, rs_name=name_of(new), revision=progress.revision)
+
+    # --- analysis ----------------------------------------------------------------------------------
+
+    def _decide_analysis(
+        self,
+        draft: Draft,
+        revision: int,
+        *,
+        reset: bool = False,
+        aborted: bool = False,
+        promote_full: bool = False,
+        fully_promoted: bool = False,
+        retried: bool = False,
+    ) -> CanaryAnalysis:
+        """Decide the step and background runs (``rollouts.canary.analysis``) and queue their writes and Events."""
+        snapshot = self.snapshot
+        history = self.rollout.spec.analysis
+        inputs = AnalysisInputs.of(
+            snapshot, current_hash=self.current_hash, stable_hash=draft.stable_hash, revision=revision
+        )
+        view = CanaryAnalysisView(
+            index=draft.index,
+            aborted=aborted,
+            promote_full=promote_full,
+            fully_promoted=fully_promoted,
+            initial_deploy=self.groups.stable is None,
+            reset=reset,
+            retried=retried,
+            replica_set_hashes=frozenset(
+                found for rs in snapshot.replica_sets if (found := pod_template_hash_of(rs)) is not None
+            ),
+            successful_limit=history.successful_run_history_limit,
+            unsuccessful_limit=history.unsuccessful_run_history_limit,
+        )
+        analysis = decide_canary_analysis(inputs, view)
+        self.analysis = analysis
+        self.effects.analysis_writes.extend([*analysis.creates, *analysis.terminations])
+        self.effects.cleanups.extend(analysis.deletions)
+        self.effects.events.extend(analysis.events)
+        return analysis
+
+    def _observed_analysis_statuses(self) -> dict[str, JsonObject]:
+        observed = self.old.get("canary") or {}
+        return {
+            key: dict(observed[key])
+            for key in (STEP_STATUS, BACKGROUND_STATUS)
+            if isinstance(observed.get(key), dict)
+        }
+
+    def _canary_target(
+        self, index: int | None, *, aborted: bool, promote_full: bool, fully_promoted: bool
+    ) -> tuple[int, int | None]:
+        """(weight, fixed canary replicas) the canary is sized for (Argo's GetCanaryReplicasOrWeight)."""
+        if promote_full or self.groups.stable is None or fully_promoted:
+            return steps_logic.FULL_WEIGHT, None
+        scale = steps_logic.active_canary_scale(self.steps, index, traffic_routed=self.traffic_routed)
+        if aborted and self.canary.abort_scale_down_delay_seconds > 0:
+            # After an abort the canary shrinks (after its delay) whatever size a setCanaryScale gave it.
+            scale = None
+        if scale is not None and scale.replicas is not None:
+            return 0, scale.replicas
+        if scale is not None and scale.weight is not None:
+            return scale.weight, None
+        return steps_logic.current_set_weight(self.steps, index, aborted=aborted), None
+
+    # --- Services ----------------------------------------------------------------------------------
+
+    def _switch_services(self, *, aborted: bool) -> None:
+        """stableService → the stable ReplicaSet, canaryService → the new one (the stable one after an abort)."""
+        services = self.snapshot.services
+        wanted: list[tuple[str | None, JsonObject | None, bool]] = [
+            (self.canary.stable_service, self.groups.stable, True),
+        ]
+        if aborted:
+            # Back to what is known to serve; with a router the stable pods are all up, so no need to wait.
+            wanted.append((self.canary.canary_service, self.groups.stable, not self.traffic_routed))
+        else:
+            wanted.append((self.canary.canary_service, self.groups.new, True))
+        for service_name, target, check in wanted:
+            if not service_name:
+                continue
+            switch = service_switch(
+                services.get(service_name), target, rollout_name=self.name, check_availability=check
+            )
+            if switch is None:
+                continue
+            self.effects.service_patches.append(
+                Patch(kind=SERVICES, namespace=self.namespace, name=switch.name, patch=switch.patch)
+            )
+            self.effects.event("SwitchService", switch.message)
+
+    # --- traffic -----------------------------------------------------------------------------------
+
+    def _route_traffic(self, draft: Draft, weight: int) -> str | None:
+        """Route ``weight`` % to the canary; the problem that prevents it, if any (nothing is written then)."""
+        routing = self.canary.traffic_routing
+        if routing is None:
+            draft.weights = None
+            return None
+        choice = router_for(routing, self.routers)
+        if choice.router is None:
+            return choice.problem
+        canary_hash = self.current_hash
+        stable_hash = pod_template_hash_of(self.groups.stable) if self.groups.stable is not None else None
+        result = choice.router.set_weight(
+            WeightRequest(
+                rollout=self.rollout,
+                snapshot=self.snapshot,
+                canary_weight=weight,
+                canary_hash=canary_hash,
+                stable_hash=stable_hash,
+            )
+        )
+        if result.problems:
+            problem = "; ".join(result.problems)
+            if self.old.get("message") != f"TrafficRoutingError: {problem}":
+                self.effects.event("TrafficRoutingError", problem, warning=True)
+            self.effects.wake_in(TRAFFIC_RETRY_SECONDS)
+            return problem
+        self.effects.traffic_patches.extend(result.writes)
+        previous = result.current_weight
+        if previous is None:
+            previous = _recorded_canary_weight(draft.weights)
+        if previous != weight:
+            detail = f"to {weight}" if previous is None else f"from {previous} to {weight}"
+            self.effects.event("TrafficWeightUpdated", f"Traffic weight updated {detail}")
+        draft.weights = traffic_weights_status(
+            rollout=self.rollout, canary_weight=weight, canary_hash=canary_hash, stable_hash=stable_hash
+        )
+        return None
+
+    # --- ReplicaSets -------------------------------------------------------------------------------
+
+    def _scale_replica_sets(
+        self, *, desired_new: int, desired_stable: int, aborted: bool, fully_promoted: bool
+    ) -> None:
+        """Scale one group per pass, stable first (Argo's reconcileCanaryReplicaSets): each later size depends on
+        the earlier ones having happened."""
+        groups = self.groups
+        new = groups.new
+        assert new is not None
+        abort_delay = self.canary.abort_scale_down_delay_seconds
+        delay_on_abort = aborted and self.traffic_routed and groups.stable is not None and abort_delay > 0
+        if not delay_on_abort and has_scale_down_deadline(new):
+            # Back on a ReplicaSet that was waiting to be scaled down (a rollback within its delay): keep it.
+            self.effects.patch_rs(new, deadline_patch(None))
+        if groups.stable_is_distinct and groups.stable is not None and has_scale_down_deadline(groups.stable):
+            self.effects.patch_rs(groups.stable, deadline_patch(None))
+
+        if groups.stable_is_distinct and groups.stable is not None and self._scale(groups.stable, desired_stable):
+            return
+
+        if aborted and self.traffic_routed and groups.stable is not None and abort_delay == 0:
+            pass  # abortScaleDownDelaySeconds: 0 leaves the aborted canary up for inspection
+        elif delay_on_abort:
+            deadline = scale_down_deadline(new)
+            if has_scale_down_deadline(new):
+                if deadline is not None and deadline > self.now:
+                    self.effects.wake_at(deadline, self.now)
+                elif self._scale(new, desired_new, keep_deadline=True):
+                    return
+            else:
+                stable = groups.stable
+                assert stable is not None
+                if available_replicas(stable) >= self.replicas:
+                    # Traffic is back on a fully available stable: start the canary's countdown.
+                    moment = self.now + timedelta(seconds=abort_delay)
+                    self.effects.patch_rs(new, deadline_patch(format_time(moment)))
+                    self.effects.wake_at(moment, self.now)
+        elif self._scale(new, desired_new):
+            return
+
+        self._scale_others(fully_promoted=fully_promoted)
+
+    def _scale_others(self, *, fully_promoted: bool) -> None:
+        groups = self.groups
+        old = self.old
+        referenced = {
+            value
+            for value in (
+                old.get("stableRS"),
+                old.get("currentPodHash"),
+                ((old.get("canary") or {}).get("weights") or {}).get("canary", {}).get("podTemplateHash"),
+                ((old.get("canary") or {}).get("weights") or {}).get("stable", {}).get("podTemplateHash"),
+                *(
+                    selected_hash(self.snapshot.services.get(name or ""))
+                    for name in (self.canary.canary_service, self.canary.stable_service)
+                ),
+            )
+            if isinstance(value, str) and value
+        }
+        plan = other_replica_set_plan(
+            groups.others,
+            replicas=self.replicas,
+            max_unavailable=self.max_unavailable,
+            total_available=totals(groups.all).available,
+            traffic_routed=self.traffic_routed,
+            fully_promoted=fully_promoted,
+            referenced=frozenset(referenced),
+            scale_down_delay_seconds=self.canary.scale_down_delay_seconds,
+            scale_down_revision_limit=self.canary.scale_down_delay_revision_limit,
+            now=self.now,
+        )
+        for target in plan.targets:
+            if target.deadline is not None:
+                self.effects.patch_rs(target.rs, deadline_patch(format_time(target.deadline)))
+            self._scale(target.rs, target.replicas)
+        if plan.wake_at is not None:
+            self.effects.wake_at(plan.wake_at, self.now)
+
+    # --- steps -------------------------------------------------------------------------------------
+
+    def _advance(
+        self, draft: Draft, outlook: Outlook, *, aborted: bool, promote_full: bool, at_desired: bool
+    ) -> None:
+        """Promote, or complete the current step, or start a pause (Argo's syncRolloutStatusCanary)."""
+        # Nothing advances while a person decides what an inconclusive analysis means.
+        can_progress = (
+            not self.rollout.spec.paused
+            and outlook.traffic_problem is None
+            and pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None
+        )
+        if aborted:
+            # Nothing else moves once aborted, not even a full promotion asked for at the same time.
+            draft.settle_abort_and_promotion(aborted=True, promote_full=draft.promote_full, now=self.now)
+            return
+        draft.settle_abort_and_promotion(aborted=False, promote_full=promote_full, now=self.now)
+        if outlook.retried:
+            self.effects.event("RolloutRetry", cond.RETRY_MESSAGE)
+            self.follow_up = True
+        reason = self._promotion_reason(draft, promote_full=promote_full) if can_progress else None
+        if reason is not None and draft.stable_hash != self.current_hash:
+            self._promote(draft, reason)
+            return
+        step = steps_logic.current_step(self.steps, draft.index)
+        if step is not None and can_progress and self._step_completed(step, draft, outlook, at_desired=at_desired):
+            self._complete_step(step, draft)
+
+    def _promotion_reason(self, draft: Draft, *, promote_full: bool) -> str | None:
+        new = self.groups.new
+        assert new is not None
+        if self.groups.stable is None:
+            return "Initial deploy"
+        if available_replicas(new) != self.replicas:
+            return None
+        if promote_full:
+            return "Full promotion requested"
+        if not self.steps or draft.index == len(self.steps):
+            return f"Completed all {len(self.steps)} canary steps"
+        return None
+
+    def _promote(self, draft: Draft, reason: str) -> None:
+        """Argo's promoteStable: the current revision becomes the stable one; the update is over."""
+        draft.stable_hash = self.current_hash
+        draft.pause_conditions, draft.controller_pause = [], False
+        draft.promote_full = False
+        draft.index = len(self.steps) if self.steps else None
+        self.effects.event(
+            "RolloutCompleted",
+            f"Rollout completed update to revision {self._revision()} ({self.current_hash}): {reason}",
+        )
+        self.follow_up = True
+
+    def _step_completed(self, step: CanaryStep, draft: Draft, outlook: Outlook, *, at_desired: bool) -> bool:
+        """Whether the current step is done; a pause step starts (or keeps counting down) here."""
+        index = draft.index
+        assert index is not None
+        if step.set_weight is not None or step.set_canary_scale is not None:
+            return at_desired
+        if step.pause is not None:
+            progress = steps_logic.pause_progress(
+                step,
+                pause_conditions=draft.pause_conditions,
+                controller_pause=draft.controller_pause,
+                now=self.now,
+            )
+            if progress.start:
+                draft.pause_conditions.append(
+                    {"reason": steps_logic.CANARY_PAUSE_STEP, "startTime": format_time(self.now)}
+                )
+                draft.controller_pause = True
+            if progress.expires_at is not None and not progress.completed:
+                self.effects.wake_at(progress.expires_at, self.now)
+            return progress.completed
+        if step.analysis is not None:
+            if self.analysis.step_phase is AnalysisPhase.SUCCESSFUL:
+                return True
+            outlook.waiting = self.analysis.waiting or f"waiting for analysis step {index + 1}"
+            return False
+        outlook.waiting = steps_logic.waiting_message(step, index)
+        return False
+
+    def _complete_step(self, step: CanaryStep, draft: Draft) -> None:
+        index = draft.index
+        assert index is not None
+        draft.index = index + 1
+        draft.pause_conditions = [p for p in draft.pause_conditions if p.get("reason") != steps_logic.CANARY_PAUSE_STEP]
+        if not draft.pause_conditions:
+            draft.controller_pause = False
+        self.effects.event(
+            "RolloutStepCompleted",
+            f"Rollout step {index + 1}/{len(self.steps)} completed ({steps_logic.step_description(step)})",
+        )
+        self.follow_up = True
+
+    # --- status ------------------------------------------------------------------------------------
+
+    def _status(
+        self, draft: Draft, outlook: Outlook, *, new_rs: JsonObject | None, rs_name: str, revision: int
+    ) -> JsonObject:
+        if not draft.pause_conditions and not self._at_pause_step(draft.index):
+            # controllerPause only means something while the Rollout sits at a pause step ("promoted, act on it").
+            draft.controller_pause = False
+        status = self._base_status(draft, new_rs=new_rs)
+        status["currentStepHash"] = self.step_hash
+        if draft.index is not None:
+            status["currentStepIndex"] = draft.index
+        status["canary"] = {"weights": draft.weights} if draft.weights else {}
+        status["canary"].update(self.analysis.statuses)
+        return self._finish_status(status, draft, outlook, rs_name=rs_name, revision=revision)
+
+    def _at_pause_step(self, index: int | None) -> bool:
+        step = steps_logic.current_step(self.steps, index)
+        return step is not None and step.pause is not None
+
+    # --- hooks for the conditions ----------------------------------------------------------------
+
+    def _healthy(self, status: JsonObject, draft: Draft) -> bool:
+        replicas = self.replicas
+        stable_is_current = bool(draft.stable_hash) and draft.stable_hash == self.current_hash
+        executed_all = not self.steps or draft.index == len(self.steps)
+        return (
+            status["updatedReplicas"] == replicas
+            and status["availableReplicas"] == replicas
+            and status["replicas"] == replicas
+            and executed_all
+            and stable_is_current
+        )
+
+    def _available(self, status: JsonObject) -> bool:
+        return bool(status["availableReplicas"] >= self.replicas)
+
+    def _strategy_progressed(self, status: JsonObject) -> bool:
+        """The step index or the steps moved."""
+        old = self.old
+        old_index, new_index = old.get("currentStepIndex"), status.get("currentStepIndex")
+        return (old_index is not None and new_index is not None and old_index != new_index) or status.get(
+            "currentStepHash"
+        ) != old.get("currentStepHash")
+
+
+def _recorded_canary_weight(weights: JsonObject | None) -> int | None:
+    if not isinstance(weights, dict):
+        return None
+    value = (weights.get("canary") or {}).get("weight")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
