@@ -4,7 +4,7 @@ do for the common fields: source (repo, path, revision, chart), destination, pro
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import yaml
@@ -13,9 +13,8 @@ from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, conne
 from cli.options import CliError, ContextOption, KubeconfigOption, reported_errors
 from gitops.controller.spec_checks import LOCAL_SERVER
 from kube.errors import Conflict
+from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS
-
-JsonObject = dict[str, Any]
 
 
 def apply_flags(app: JsonObject, *, repo: str | None, path: str | None, revision: str | None, chart: str | None,

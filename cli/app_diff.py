@@ -21,8 +21,8 @@ from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, conne
 from cli.app_view import source_of
 from cli.options import CliError, Cluster, ContextOption, KubeconfigOption, reported_errors
 from kube.errors import ApiError, KubeError
+from kube.json_data import JsonObject
 
-JsonObject = dict[str, Any]
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "rollouts" / "cli-repositories"
 SECRET_TYPE_SELECTOR = "argocd.argoproj.io/secret-type"
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
-from typing import Any
 
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject
 
 REFRESH_ANNOTATION = "argocd.argoproj.io/refresh"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -20,10 +20,10 @@ from cli.app_operations import OperationRefused, check_no_operation, sync_operat
 from cli.app_view import SYNC_RESULT_HEADERS, operation_lines, table
 from cli.options import CliError, Cluster, ContextOption, KubeconfigOption, reported_errors
 from kube.errors import Conflict
+from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS
 
 POLL_SECONDS = 0.5
-JsonObject = dict[str, Any]
 
 
 def write_operation(cluster: Cluster, name: str, operation: JsonObject) -> JsonObject:

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import yaml
 
@@ -31,9 +31,8 @@ from cli.demo.environment import NAMESPACE, DemoEnvironment, DemoEnvironmentErro
 from cli.demo.manifests import DEMO_EXAMPLE, EXAMPLES_DIR, load_documents, prepare, rollout_of
 from cli.demo.run import CONTROLLER_READY_SECONDS, rollout_shape, run_scenario
 from cli.demo.scenarios import SCENARIOS, ScenarioProgress, SummaryRow, summary_row
+from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS, ROLLOUTS
-
-JsonObject = dict[str, Any]
 
 GITOPS_EXAMPLE: Final = EXAMPLES_DIR / "gitops"
 APP_NAMESPACE: Final = "argocd"

@@ -36,9 +36,8 @@ from cli.demo.gitops import GIT_ENV, _free_port, push_webhook
 from cli.demo.manifests import EXAMPLES_DIR
 from cli.demo.run import CONTROLLER_READY_SECONDS
 from gitops.controller.application_sets import APPLICATION_SETS
+from kube.json_data import JsonObject
 from kube.resources import APP_PROJECTS, APPLICATIONS, CONFIGMAPS, DEPLOYMENTS, ResourceKind
-
-JsonObject = dict[str, Any]
 
 PLATFORM_EXAMPLE: Final = EXAMPLES_DIR / "gitops-platform"
 APP_NAMESPACE: Final = "argocd"

@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from kube.json_data import JsonObject
 from kube.timestamps import format_time
-
-JsonObject = dict[str, Any]
 
 CONDITION_TYPES: Final = (
     "InvalidSpecError", "ComparisonError", "SyncError", "SharedResourceWarning", "OrphanedResourceWarning",

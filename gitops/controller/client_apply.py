@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject
 
 LAST_APPLIED: Final = "kubectl.kubernetes.io/last-applied-configuration"
 # Fields of the object the API server owns; a manifest never changes them through apply.

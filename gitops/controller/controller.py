@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from gitops.compare.tracking import owning_app
 from gitops.controller.api_resources import ApiResources, discover
@@ -33,11 +33,11 @@ from gitops.repo_server import RepoServer
 from kube.client import AsyncKubeClient, KubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
 from kube.events import EventRecorder
+from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS, CONFIGMAPS, SECRETS, ResourceKind
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 
 DEFAULT_APP_NAMESPACE: Final = "argocd"
 DEFAULT_WORKERS: Final = 20  # Argo CD's --status-processors

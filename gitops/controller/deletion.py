@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gitops.resources import ResourceKey
-
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject
 
 SYNC_WAVE: Final = "argocd.argoproj.io/sync-wave"
 SYNC_OPTIONS: Final = "argocd.argoproj.io/sync-options"

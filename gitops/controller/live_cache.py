@@ -19,11 +19,11 @@ from gitops.controller.api_resources import ApiResources
 from gitops.controller.watcher import Watcher
 from gitops.resources import ResourceKey
 from kube.client import KubeClient
+from kube.json_data import JsonObject
 from kube.resources import ResourceKind
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 Owner = Callable[[JsonObject], "str | None"]
 ChangeListener = Callable[[set[str]], None]
 

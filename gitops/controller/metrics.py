@@ -12,11 +12,11 @@ Thread-safe: passes run on worker threads and the HTTP server reads from its own
 from __future__ import annotations
 
 import threading
-from typing import Any, Final
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject
 
 # Argo CD's buckets for argocd_app_reconcile.
 RECONCILE_BUCKETS: Final = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)

@@ -55,12 +55,12 @@ from gitops.sync.history import append_history
 from gitops.sync.step import ActionResult, SyncAction, plan_sync_step, record_results
 from kube.client import KubeClient
 from kube.errors import Conflict, KubeError, NotFound
+from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS
 from kube.timestamps import format_time
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 
 REQUEUE_ON_CONFLICT: Final = 1.0
 DELETION_POLL_SECONDS: Final = 1.0

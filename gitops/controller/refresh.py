@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject
 
 REFRESH_ANNOTATION: Final = "argocd.argoproj.io/refresh"
 DEFAULT_POLL_SECONDS: Final = 180.0

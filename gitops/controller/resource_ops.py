@@ -13,18 +13,18 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from gitops.controller.api_resources import ApiResources
 from gitops.controller.client_apply import apply_patch, with_last_applied
 from gitops.resources import ResourceKey
 from kube.client import PATCH_CONTENT_TYPES, KubeClient
 from kube.errors import ApiError, Conflict, KubeError, NotFound
+from kube.json_data import JsonObject
 from kube.resources import NAMESPACES, ResourceKind
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 
 FIELD_MANAGER: Final = "argocd-controller"
 APPLY_PATCH: Final = "application/apply-patch+yaml"

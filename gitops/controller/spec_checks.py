@@ -3,9 +3,9 @@ conditions, each naming the field. Pure."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject
 
 # The only cluster this controller deploys to: the one it runs in, as Argo CD names it.
 LOCAL_SERVER: Final = "https://kubernetes.default.svc"

@@ -7,15 +7,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 from kube.client import KubeClient
 from kube.errors import ApiError, KubeError
+from kube.json_data import JsonObject
 from kube.resources import ResourceKind
 
 logger = logging.getLogger(__name__)
 
-JsonObject = dict[str, Any]
 
 WATCH_TIMEOUT_SECONDS: Final = 300
 RETRY_SECONDS: Final = 1.0

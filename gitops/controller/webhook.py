@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-JsonObject = dict[str, Any]
+from kube.json_data import JsonObject
 
 MANIFEST_GENERATE_PATHS: Final = "argocd.argoproj.io/manifest-generate-paths"
 # Argo CD's `webhook.maxPayloadSizeMB` default.
