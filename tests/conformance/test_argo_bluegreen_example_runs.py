@@ -74,7 +74,11 @@ def test_rollout_bluegreen_runs_through_preview_pause_promote(cluster: RolloutCl
     done = cluster.wait_for_phase(namespace, name, "Healthy", timeout=TIMEOUT)
     assert done["stableRS"] == green
     assert (selects(active), selects(preview)) == (green, green)
-    old = cluster.must_get(REPLICASETS, namespace, f"{name}-{blue}")
-    assert DEADLINE in old["metadata"]["annotations"]
+    # The deadline may be written by the pass after the one that marked the Rollout Healthy: wait for it.
+    old = cluster.wait_for(
+        lambda: (rs := cluster.must_get(REPLICASETS, namespace, f"{name}-{blue}"))
+        and DEADLINE in rs["metadata"]["annotations"] and rs,
+        "the old version's scale-down deadline",
+    )
     assert old["spec"]["replicas"] == rollout["spec"]["replicas"]
     assert "RolloutCompleted" in cluster.event_reasons(namespace)

@@ -16,28 +16,10 @@ from sandbox.emulator.patching import (
     merge_patch,
     strategic_merge_patch,
 )
-
-# The test vectors of RFC 7386, appendix A.
-RFC7386_VECTORS: list[tuple[Any, Any, Any]] = [
-    ({"a": "b"}, {"a": "c"}, {"a": "c"}),
-    ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
-    ({"a": "b"}, {"a": None}, {}),
-    ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
-    ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
-    ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
-    ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
-    ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
-    (["a", "b"], ["c", "d"], ["c", "d"]),
-    ({"a": "b"}, ["c"], ["c"]),
-    ({"a": "foo"}, None, None),
-    ({"a": "foo"}, "bar", "bar"),
-    ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
-    ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
-    ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
-]
+from tests.unit.test_merge_patch import RFC_7386_EXAMPLES
 
 
-@pytest.mark.parametrize(("target", "patch", "expected"), RFC7386_VECTORS)
+@pytest.mark.parametrize(("target", "patch", "expected"), RFC_7386_EXAMPLES)
 def test_merge_patch_follows_rfc7386_vectors(target: Any, patch: Any, expected: Any) -> None:
     assert merge_patch(target, patch) == expected
 
