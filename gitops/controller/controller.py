@@ -29,12 +29,15 @@ from gitops.controller.resource_ops import ResourceOperations
 from gitops.controller.watcher import Watcher
 from gitops.controller.webhook import PushEvent, push_refreshes
 from gitops.controller.webhook_server import WebhookServer, serve_webhook
+from gitops.project.admission import project_name
+from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
 from gitops.repo_server import RepoServer
 from kube.client import AsyncKubeClient, KubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.errors import Conflict, KubeError
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
-from kube.resources import APPLICATIONS, CONFIGMAPS, SECRETS, ResourceKind
+from kube.resources import APP_PROJECTS, APPLICATIONS, CONFIGMAPS, SECRETS, ResourceKind
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +100,7 @@ class AppController:
         self._apps: dict[str, JsonObject] = {}
         self._secrets: dict[str, JsonObject] = {}
         self._settings_cm: JsonObject = {}
+        self._projects: dict[str, JsonObject] = {}
         self._lock = threading.Lock()
         self._resources = ApiResources()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -123,7 +127,8 @@ class AppController:
             operations=operations, metrics=self.metrics,
             settings=ReconcilerSettings(options.poll_seconds, options.render_timeout),
             health_overrides=self.health_overrides, clock=clock, render_pool=self._render_pool,
-            written=self._app_written, tracking_method=self.tracking_method,
+            written=self._app_written, tracking_method=self.tracking_method, projects=self.projects,
+            control_namespace=options.namespace,
         )
         self._watchers: list[Watcher] = []
         self.webhook: WebhookServer | None = None
@@ -159,6 +164,13 @@ class AppController:
         data = (self._settings_cm.get("data") or {})
         return {key[len(HEALTH_PREFIX):]: str(value) for key, value in data.items() if key.startswith(HEALTH_PREFIX)}
 
+    def projects(self) -> dict[str, JsonObject]:
+        """The AppProjects by name; ``default`` is always there, as Argo CD creates it when missing."""
+        with self._lock:
+            found = dict(self._projects)
+        found.setdefault(DEFAULT_PROJECT_NAME, default_project(self.options.namespace))
+        return found
+
     def tracking_method(self) -> str:
         """argocd-cm's ``application.resourceTrackingMethod`` (``annotation`` when unset, as Argo CD 3.x)."""
         method = str((self._settings_cm.get("data") or {}).get(TRACKING_KEY) or "annotation")
@@ -186,6 +198,8 @@ class AppController:
                     on_event=self._secret_event),
             Watcher(self.client, CONFIGMAPS, namespace=namespace, on_list=self._configmaps_listed,
                     on_event=self._configmap_event),
+            Watcher(self.client, APP_PROJECTS, namespace=namespace, on_list=self._projects_listed,
+                    on_event=self._project_event),
         ]
         for watcher in self._watchers:
             watcher.start()
@@ -199,6 +213,7 @@ class AppController:
         """Serve the webhook, start the workers and queue every Application. Idempotent; nothing once stopped."""
         if self.runner.started or self._stopped:
             return
+        self._create_default_project()
         if self.options.webhook_port:
             self.webhook = serve_webhook(self.options.webhook_port, self.options.webhook_address,
                                          secrets=self.webhook_secrets, on_push=self.push)
@@ -300,6 +315,35 @@ class AppController:
     def _configmap_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
         if str(obj["metadata"]["name"]) == ARGOCD_CM:
             self._settings_cm = {} if event_type == "DELETED" else obj
+
+    def _projects_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
+        with self._lock:
+            self._projects = {str(item["metadata"]["name"]): item for item in items}
+        self._queue_threadsafe(set(self._apps))
+
+    def _project_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
+        name = str(obj["metadata"]["name"])
+        with self._lock:
+            if event_type == "DELETED":
+                self._projects.pop(name, None)
+            else:
+                self._projects[name] = obj
+            affected = {app_name for app_name, app in self._apps.items() if project_name(app) == name}
+        self._queue_threadsafe(affected)
+
+    def _create_default_project(self) -> None:
+        """Argo CD creates the ``default`` AppProject when it is missing; so does this controller, as leader."""
+        with self._lock:
+            if DEFAULT_PROJECT_NAME in self._projects:
+                return
+        try:
+            self.client.create(APP_PROJECTS, self.options.namespace, default_project(self.options.namespace))
+            logger.info("created the default AppProject in %s", self.options.namespace)
+        except Conflict:
+            return  # someone created it first
+        except KubeError as error:
+            # Without it the controller still treats `default` as permitting everything; only kubectl misses it.
+            logger.warning("cannot create the default AppProject in %s: %s", self.options.namespace, error)
 
     def _rediscover(self) -> ApiResources:
         self._resources.merge(discover(self.client))

@@ -47,6 +47,10 @@ from gitops.controller.resource_ops import ResourceOperations
 from gitops.controller.spec_checks import spec_problems
 from gitops.health import resource_health
 from gitops.models import RESOURCES_FINALIZER
+from gitops.project.admission import find_project, resource_permission, sync_blocked
+from gitops.project.admission import spec_problems as project_problems
+from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
+from gitops.project.sync_windows import BLOCKED_MESSAGE as WINDOW_BLOCKED
 from gitops.repo_server import RenderError, RepoServer, SourceError
 from gitops.resources import Health, ResourceKey
 from gitops.sync.actions import NAMESPACE
@@ -65,6 +69,8 @@ logger = logging.getLogger(__name__)
 REQUEUE_ON_CONFLICT: Final = 1.0
 DELETION_POLL_SECONDS: Final = 1.0
 RUNNING_POLL_SECONDS: Final = 2.0
+# How soon a sync held back by a sync window is looked at again (windows open on minute boundaries).
+WINDOW_POLL_SECONDS: Final = 30.0
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,8 @@ class AppReconciler:
         render_pool: concurrent.futures.ThreadPoolExecutor,
         written: Callable[[JsonObject], None] = lambda app: None,
         tracking_method: Callable[[], str] = lambda: "annotation",
+        projects: Callable[[], Mapping[str, JsonObject]] | None = None,
+        control_namespace: str = "argocd",
     ) -> None:
         self._client = client
         self._repo = repo_server
@@ -126,6 +134,9 @@ class AppReconciler:
         self._written = written
         # argocd-cm's application.resourceTrackingMethod: annotation (Argo CD 3.x's default), label, annotation+label.
         self._tracking = tracking_method
+        # The AppProjects by name; without a source of them every Application is in an everything-allowed default.
+        self._projects = projects or (lambda: {DEFAULT_PROJECT_NAME: default_project(control_namespace)})
+        self._control_namespace = control_namespace
         self._rendered: dict[str, Rendered] = {}
         self._compared: dict[str, tuple[Any, tuple[JsonObject, ...], Comparison]] = {}
         self._pushed: set[str] = set()
@@ -163,7 +174,12 @@ class AppReconciler:
         stored: JsonObject = dict(app.get("status") or {})
         conditions: list[JsonObject] = []
         invalid = spec_problems(app)
-        if invalid:
+        project = find_project(app, self._projects())
+        if isinstance(project, str):
+            invalid.append(project)
+        else:
+            invalid.extend(project_problems(app, project, self._control_namespace))
+        if invalid or isinstance(project, str):
             conditions.extend(condition("InvalidSpecError", message) for message in invalid)
             return self._write(app, stored, {**stored, "sync": {**(stored.get("sync") or {}), "status": "Unknown"}},
                                conditions, now, result, refreshed=requested_refresh(app) is not None)
@@ -197,11 +213,15 @@ class AppReconciler:
         state: JsonObject | None = stored.get("operationState")
         clear_operation = False
         if operation:
-            desired, clear_operation = self._operate(app, operation, state, desired, targets, live, comparison,
-                                                     revision, now, overrides, result)
+            desired, clear_operation = self._operate(app, project, operation, state, desired, targets, live,
+                                                     comparison, revision, now, overrides, result)
         elif not _running(state):
             decision = decide_auto_sync(app, comparison, revision, now)
-            if decision.operation is not None:
+            blocked = sync_blocked(app, project, now, manual=False) if decision.operation is not None else None
+            if blocked is not None:
+                logger.info("%s: no automated sync: %s", name, blocked)
+                result.requeue_after = WINDOW_POLL_SECONDS
+            elif decision.operation is not None:
                 if self._start_operation(app, decision.operation):
                     result.events.append((app, app_events.automated_sync_started(revision)))
                     result.requeue_after = 0.0
@@ -345,7 +365,8 @@ class AppReconciler:
     # -- operations --------------------------------------------------------------------------------------
 
     def _operate(
-        self, app: JsonObject, operation: JsonObject, state: JsonObject | None, desired: JsonObject,
+        self, app: JsonObject, project: JsonObject, operation: JsonObject, state: JsonObject | None,
+        desired: JsonObject,
         targets: list[JsonObject], live: dict[ResourceKey, JsonObject], comparison: Comparison, revision: str,
         now: datetime, overrides: Mapping[str, str], result: PassResult,
     ) -> tuple[JsonObject, bool]:
@@ -359,6 +380,17 @@ class AppReconciler:
             self._metrics.count_sync(app, "Failed")
             result.events.append((app, app_events.operation_completed(revision, "Failed", "Operation terminated")))
             return {**desired, "operationState": final}, True
+        if current is not None and current.get("message") == WINDOW_BLOCKED and not current.get("syncResult"):
+            current = None  # held back by a window, never started: it starts afresh once the window allows
+        initiated_by = operation.get("initiatedBy") or {}
+        blocked = sync_blocked(app, project, now, manual=not initiated_by.get("automated"))
+        if blocked is not None and current is None:
+            # As Argo CD: the operation waits, Running, saying why, until a window lets it through.
+            started = (state or {}).get("startedAt") if _running(state) else None
+            waiting = {"operation": operation, "phase": "Running", "message": blocked,
+                       "startedAt": started or format_time(now)}
+            result.requeue_after = WINDOW_POLL_SECONDS
+            return {**desired, "operationState": waiting}, False
         sync = operation.get("sync") or {}
         op_revision = str(sync.get("revision") or "")
         if (op_revision and op_revision != revision) or sync.get("source"):
@@ -385,6 +417,7 @@ class AppReconciler:
         resources = self._resources()
         step = plan_sync_step(app=app, operation_state=current, targets=targets, live=live, comparison=comparison,
                               revision=revision, now=now, health=health, namespaced=resources.namespaced,
+                              permitted=resource_permission(app, project, resources.namespaced),
                               kind_known=lambda group, kind: resources.find(group, kind) is not None)
         new_state = dict(step.operation_state)
         if step.actions:
