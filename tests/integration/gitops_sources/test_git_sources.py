@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import configmap
 
+from conftest import configmap
 from gitops.repo_server import RepoServer, SourceError
 from tests.git_servers import WorkRepository, git_daemon, git_http_server, silent_port
 

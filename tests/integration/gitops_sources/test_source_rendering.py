@@ -11,8 +11,8 @@ from typing import Any
 import helm_python
 import pytest
 import yaml
-from conftest import configmap
 
+from conftest import configmap
 from gitops.repo_server import RenderError, RepoServer, SourceError
 from gitops.resources import JsonObject
 from tests.git_servers import WorkRepository, static_server
