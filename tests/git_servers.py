@@ -216,3 +216,11 @@ def silent_port() -> Iterator[int]:
         yield int(listener.getsockname()[1])
     finally:
         listener.close()
+
+
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  version: {version!r}\n"
+
+
+def configmap(name: str, version: str = "1") -> str:
+    """A ConfigMap manifest whose ``version`` tells which commit it came from."""
+    return CONFIGMAP.format(name=name, version=version)

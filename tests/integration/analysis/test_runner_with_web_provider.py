@@ -8,8 +8,9 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from provider_servers import RecordingServer
+
 from analysis.runner.measure_io import RunOutcome, reconcile_run
-from conftest import RecordingServer
 from kube.client import AsyncKubeClient
 from kube.merge_patch import apply_merge_patch
 from kube.resources import SECRETS, ResourceKind

@@ -7,13 +7,7 @@ from pathlib import Path
 import pytest
 
 from gitops.repo_server import RepoServer
-from tests.git_servers import WorkRepository
-
-CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  version: {version!r}\n"
-
-
-def configmap(name: str, version: str = "1") -> str:
-    return CONFIGMAP.format(name=name, version=version)
+from tests.git_servers import WorkRepository, configmap
 
 
 @pytest.fixture(autouse=True)

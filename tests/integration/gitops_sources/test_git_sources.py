@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from conftest import configmap
 from gitops.repo_server import RepoServer, SourceError
-from tests.git_servers import WorkRepository, git_daemon, git_http_server, silent_port
+from tests.git_servers import WorkRepository, configmap, git_daemon, git_http_server, silent_port
 
 
 def names(server: RepoServer, source: dict[str, Any], **kwargs: Any) -> list[str]:

@@ -12,10 +12,9 @@ import helm_python
 import pytest
 import yaml
 
-from conftest import configmap
 from gitops.repo_server import RenderError, RepoServer, SourceError
 from gitops.resources import JsonObject
-from tests.git_servers import WorkRepository, static_server
+from tests.git_servers import WorkRepository, configmap, static_server
 
 
 def render(server: RepoServer, source: dict[str, Any], app_name: str = "myapp") -> tuple[str, list[JsonObject]]:
