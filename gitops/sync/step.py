@@ -268,9 +268,17 @@ def _operation_failed(
     cleanup: Sequence[SyncAction],
     ctx: _Context,
     now: datetime,
+    failed_hooks: Sequence[SyncTask] = (),
 ) -> SyncStep:
     """gitops-engine's setOperationFailed: run the SyncFail hooks once, then fail with the reasons."""
     reasons = sorted({t.message for t in failed})
+    # Beyond gitops-engine, whose reasons list only resources that failed to apply: a failed hook is named too,
+    # so "one or more synchronization tasks completed unsuccessfully" says which Job to look at.
+    reasons += sorted(
+        f"{t.phase} hook {t.key.group_kind}/{t.key.name} {t.hook_phase.lower()}" + (f": {t.message}" if t.message
+                                                                                    else "")
+        for t in failed_hooks
+    )
     error_message = f"{message}, reason: {','.join(reasons)}" if reasons else message
     if sync_fail and not all(t.completed for t in sync_fail):
         runs = tuple(_apply_action(t, APPLY, ctx.dry_run) for t in sync_fail if t.pending)
@@ -516,7 +524,8 @@ def _next_step(
             if failed_to_apply
             else "one or more synchronization tasks completed unsuccessfully"
         )
-        return _operation_failed(state, sync_fail, failed_to_apply, message, cleanup, ctx, now)
+        failed_hooks = [t for t in main if t.hook and t.completed and not t.successful]
+        return _operation_failed(state, sync_fail, failed_to_apply, message, cleanup, ctx, now, failed_hooks)
 
     pending = _out_of_sync_only([t for t in main if t.pending], ctx)
     if not pending:

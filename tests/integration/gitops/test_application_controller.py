@@ -207,13 +207,12 @@ def test_a_failing_presync_job_stops_the_sync_before_anything_else_is_applied(
     assert client.get_or_none(CONFIGMAPS, namespace, "after-migration") is None
 
 
-@pytest.mark.xfail(strict=True, reason="gitops/sync (branch gitops-sync) lists only SyncFailed resources as the "
-                   "operation's reasons, not failed hooks, so the message does not name the Job yet")
 def test_the_failed_operation_message_names_the_failing_job(
     client: KubeClient, controller: AppControllerThread, namespace: str, tmp_path: Path
 ) -> None:
     state = failed_presync_operation(client, namespace, tmp_path)
-    assert "schema-migration" in state["message"]
+    assert state["message"].startswith("one or more synchronization tasks completed unsuccessfully, reason: ")
+    assert "PreSync hook batch/Job/schema-migration failed" in state["message"]
 
 
 def test_the_refresh_annotation_is_removed_once_the_refresh_is_done(

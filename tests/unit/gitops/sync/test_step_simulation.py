@@ -82,7 +82,11 @@ def test_failed_presync_hook_stops_the_sync_and_runs_syncfail_hooks() -> None:
     state = Driver(application(), targets, cluster).run(on_pass=heal_cleanup)
     assert cluster.writes == [("apply", "Job/migrate"), ("apply", "Job/cleanup")]
     assert state["phase"] == "Failed"
-    assert state["message"] == "one or more synchronization tasks completed unsuccessfully"
+    # gitops-engine's message, with the failed hook named (our addition: Argo CD lists only failed applies).
+    assert state["message"] == (
+        "one or more synchronization tasks completed unsuccessfully, reason: PreSync hook batch/Job/migrate failed: "
+        "Job/migrate failed"
+    )
     migrate = next(r for r in state["syncResult"]["resources"] if r["name"] == "migrate")
     assert (migrate["hookPhase"], migrate["message"], migrate["hookType"]) == (
         "Failed",
