@@ -67,8 +67,10 @@ class ControllerProcess:
         self.port = free_port()
         self.log = tmp_path / f"controller-{name}.log"  # a file, not a pipe: a full pipe would block its logging
         env = {key: value for key, value in os.environ.items() if key not in ("POD_NAME", "POD_NAMESPACE")}
+        # Each process its own webhook port: on one host two replicas would otherwise contend for the default
+        # one, which separate pods never do.
         command = [*ROLLOUTS_CLI, "controller", "--kubeconfig", str(self.kubeconfig), "--metrics-port",
-                   str(self.port), *extra_args]
+                   str(self.port), "--webhook-port", str(free_port()), *extra_args]
         with self.log.open("w") as output:
             self.process = subprocess.Popen(command, stderr=output, env=env)
         # The default identity outside a pod: <hostname>_<pid>.
