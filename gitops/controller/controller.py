@@ -228,6 +228,7 @@ class AppController:
         """A push webhook (called from the webhook thread): mark and queue the Applications it touches."""
         with self._lock:
             apps = list(self._apps.values())
+        self.reconciler.forget_revisions(list(event.repo_urls))
         names = [str(app["metadata"]["name"]) for app in apps if push_refreshes(app, event)]
         for name in names:
             self.reconciler.mark_pushed(name)
