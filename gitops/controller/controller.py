@@ -197,10 +197,17 @@ class AppController:
         if self.runner.started or self._stopped:
             return
         if self.options.webhook_port:
-            self.webhook = serve_webhook(self.options.webhook_port, self.options.webhook_address,
-                                         secrets=self.webhook_secrets, on_push=self.push)
-            logger.info("serving the push webhook on %s:%d/api/webhook", self.options.webhook_address,
-                        self.webhook.port)
+            try:
+                self.webhook = serve_webhook(self.options.webhook_port, self.options.webhook_address,
+                                             secrets=self.webhook_secrets, on_push=self.push)
+            except OSError as error:
+                # Another process holds the port (a replica that lost the Lease but has not exited yet): the
+                # Applications are still refreshed by the poll and the annotation, so this is no reason to stop.
+                logger.warning("cannot serve the push webhook on %s:%d: %s; refreshing on the poll and on "
+                               "request only", self.options.webhook_address, self.options.webhook_port, error)
+            else:
+                logger.info("serving the push webhook on %s:%d/api/webhook", self.options.webhook_address,
+                            self.webhook.port)
         self.runner.start()
         logger.info("application controller started: %d applications in %s, %d workers, refresh every %gs",
                     len(self._apps), self.options.namespace, self.options.workers, self.options.poll_seconds)
