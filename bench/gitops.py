@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import hmac
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -106,6 +107,12 @@ def post_push(port: int, repo_url: str, secret: str, after: str) -> None:
         response.read()
 
 
+def children_cpu_seconds(pid: int) -> float:
+    """CPU seconds of the process's finished children (cutime + cstime): the `git` commands it ran."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_until_quiet(harness: Harness, timeout: float, quiet: float = 3.0) -> float:
     """Seconds until the controller has made no write request for ``quiet`` seconds."""
     started = time.monotonic()
@@ -177,10 +184,13 @@ def run(apps: int, samples: int, poll_seconds: float) -> dict[str, Any]:
         settle_seconds = wait_until_quiet(harness, timeout=120 + apps * 0.5)
         passes_before = harness.metric_sum("argocd_app_reconcile_count")
         before = harness.controller_stats()
+        assert harness.controller is not None
+        git_before = children_cpu_seconds(harness.controller.pid)
         requests_from = harness.request_index()
         # One full poll period: every Application is refreshed once (the jitter is off).
         time.sleep(poll_seconds + 5)
         after_stats = harness.controller_stats()
+        git_cpu = children_cpu_seconds(harness.controller.pid) - git_before
         passes = harness.metric_sum("argocd_app_reconcile_count") - passes_before
         writes = controller_writes(harness.requests_since(requests_from))
         refresh_cpu = after_stats.cpu_seconds - before.cpu_seconds
@@ -206,6 +216,7 @@ def run(apps: int, samples: int, poll_seconds: float) -> dict[str, Any]:
         "refresh_window_seconds": poll_seconds + 5,
         "refresh_passes": passes,
         "refresh_cpu_seconds": refresh_cpu,
+        "refresh_git_cpu_seconds": git_cpu,
         "refresh_writes": dict(writes),
         "peak_rss_mb": rss_mb,
         "targets": [t.as_dict() for t in targets],
@@ -231,6 +242,8 @@ def markdown(report: dict[str, Any]) -> list[str]:
             ["refresh window / passes counted", f"{report['refresh_window_seconds']:g} s / "
                                                 f"{report['refresh_passes']:g}"],
             ["writes during the refresh round", json.dumps(report["refresh_writes"]) or "none"],
+            ["CPU of the `git ls-remote` processes of the refresh round (not in the target above)",
+             f"{report['refresh_git_cpu_seconds']:.2f} s"],
         ]),
     ]
 

@@ -215,10 +215,17 @@ class AppController:
             return
         self._create_default_project()
         if self.options.webhook_port:
-            self.webhook = serve_webhook(self.options.webhook_port, self.options.webhook_address,
-                                         secrets=self.webhook_secrets, on_push=self.push)
-            logger.info("serving the push webhook on %s:%d/api/webhook", self.options.webhook_address,
-                        self.webhook.port)
+            try:
+                self.webhook = serve_webhook(self.options.webhook_port, self.options.webhook_address,
+                                             secrets=self.webhook_secrets, on_push=self.push)
+            except OSError as error:
+                # Another process holds the port (a replica that lost the Lease but has not exited yet): the
+                # Applications are still refreshed by the poll and the annotation, so this is no reason to stop.
+                logger.warning("cannot serve the push webhook on %s:%d: %s; refreshing on the poll and on "
+                               "request only", self.options.webhook_address, self.options.webhook_port, error)
+            else:
+                logger.info("serving the push webhook on %s:%d/api/webhook", self.options.webhook_address,
+                            self.webhook.port)
         self.runner.start()
         logger.info("application controller started: %d applications in %s, %d workers, refresh every %gs",
                     len(self._apps), self.options.namespace, self.options.workers, self.options.poll_seconds)
@@ -247,6 +254,7 @@ class AppController:
         the ``push_listeners``; how many objects it refreshes."""
         with self._lock:
             apps = list(self._apps.values())
+        self.reconciler.forget_revisions(list(event.repo_urls))
         names = [str(app["metadata"]["name"]) for app in apps if push_refreshes(app, event)]
         for name in names:
             self.reconciler.mark_pushed(name)

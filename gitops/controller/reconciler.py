@@ -44,6 +44,7 @@ from gitops.controller.refresh import (
     source_fingerprint,
 )
 from gitops.controller.resource_ops import ResourceOperations
+from gitops.controller.revision_cache import RevisionCache
 from gitops.controller.spec_checks import spec_problems
 from gitops.health import resource_health
 from gitops.models import RESOURCES_FINALIZER
@@ -51,7 +52,7 @@ from gitops.project.admission import find_project, resource_permission, sync_blo
 from gitops.project.admission import spec_problems as project_problems
 from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
 from gitops.project.sync_windows import BLOCKED_MESSAGE as WINDOW_BLOCKED
-from gitops.repo_server import RenderError, RepoServer, SourceError
+from gitops.repo_server import Manifests, RenderError, RepoServer, SourceError
 from gitops.resources import Health, ResourceKey
 from gitops.sync.actions import NAMESPACE
 from gitops.sync.automation import decide_auto_sync
@@ -140,12 +141,17 @@ class AppReconciler:
         self._rendered: dict[str, Rendered] = {}
         self._compared: dict[str, tuple[Any, tuple[JsonObject, ...], Comparison]] = {}
         self._pushed: set[str] = set()
+        self._revisions = RevisionCache()
 
     # -- inputs from the controller ----------------------------------------------------------------------
 
     def mark_pushed(self, name: str) -> None:
         """A webhook push concerns ``name``: its next pass resolves the revision again."""
         self._pushed.add(name)
+
+    def forget_revisions(self, repo_urls: list[str]) -> None:
+        """A push changed these repositories: resolve their revisions again."""
+        self._revisions.forget_repositories(repo_urls)
 
     def forget(self, name: str) -> None:
         self._rendered.pop(name, None)
@@ -243,6 +249,8 @@ class AppReconciler:
     ) -> tuple[Rendered | None, str | None]:
         name = str(app["metadata"]["name"])
         previous = self._rendered.get(name)
+        # Asked for (the annotation, a new operation): resolve the revision now, not from the revision cache.
+        fresh = force or requested_refresh(app) is not None
         need = refresh_need(
             app,
             rendered_fingerprint=previous.fingerprint if previous else None,
@@ -254,7 +262,7 @@ class AppReconciler:
             return previous, None
         self._pushed.discard(name)
         logger.debug("%s: refreshing (%s)", name, need.reason)
-        rendered, error = self.render(app, source, revision=None, hard=need.hard)
+        rendered, error = self.render(app, source, revision=None, hard=need.hard, fresh=fresh)
         if rendered is not None and previous is not None and not need.hard and (
                 previous.revision, previous.fingerprint) == (rendered.revision, rendered.fingerprint):
             # The same commit of the same source renders the same manifests: keep the previous ones, so that the
@@ -269,18 +277,30 @@ class AppReconciler:
         return rendered, None
 
     def render(
-        self, app: JsonObject, source: JsonObject, *, revision: str | None, hard: bool = False
+        self, app: JsonObject, source: JsonObject, *, revision: str | None, hard: bool = False, fresh: bool = False,
     ) -> tuple[Rendered | None, str | None]:
-        """Generate the manifests of ``source`` (at ``revision``, or its targetRevision resolved now), placed in the
-        destination namespace and marked with the tracking; or the message of why it failed."""
+        """Generate the manifests of ``source`` (at ``revision``, or its targetRevision resolved — from the revision
+        cache unless ``hard`` or ``fresh``), placed in the destination namespace and marked with the tracking; or
+        the message of why it failed."""
         name = str(app["metadata"]["name"])
         namespace = str(((app.get("spec") or {}).get("destination") or {}).get("namespace") or "")
         repo = str(source.get("repoURL") or "")
-        self._metrics.count_git_request(repo, "ls-remote")
-        future = self._render_pool.submit(
-            self._repo.generate_manifests, source, app_name=name, namespace=namespace, revision=revision,
-            hard_refresh=hard,
-        )
+        target_revision = str(source.get("targetRevision") or "")
+        chart = str(source.get("chart") or "")
+
+        def generate() -> Manifests:
+            pinned = revision
+            if pinned is None and not hard and not fresh:
+                pinned = self._revisions.get(repo, target_revision, chart, time.monotonic())
+            if pinned is None:
+                self._metrics.count_git_request(repo, "ls-remote")
+                pinned = self._repo.resolve_revision(repo, revision or target_revision, chart=chart or None)
+                if revision is None:
+                    self._revisions.put(repo, target_revision, chart, pinned, time.monotonic())
+            return self._repo.generate_manifests(source, app_name=name, namespace=namespace, revision=pinned,
+                                                 hard_refresh=hard)
+
+        future = self._render_pool.submit(generate)
         try:
             manifests = future.result(timeout=self._settings.render_timeout)
         except concurrent.futures.TimeoutError:
