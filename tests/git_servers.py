@@ -8,7 +8,9 @@ Import it as ``from tests.git_servers import …``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -89,17 +91,21 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 def git_daemon(base: Path) -> Iterator[str]:
     """``git daemon`` serving every repository under ``base``; yields ``git://127.0.0.1:<port>``."""
     port = free_port()
+    # `git daemon` runs git-daemon as a child: a session of its own lets the whole group be stopped, or the
+    # child would outlive the test.
     process = subprocess.Popen(
         ["git", "daemon", f"--base-path={base}", "--export-all", "--reuseaddr", "--listen=127.0.0.1",
          f"--port={port}", str(base)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         wait_for_port(port)
         yield f"git://127.0.0.1:{port}"
     finally:
-        process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 

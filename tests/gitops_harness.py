@@ -8,11 +8,10 @@ import asyncio
 import contextlib
 import logging
 import os
-import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,8 @@ from typing import Any
 from gitops.controller.controller import AppController, AppControllerOptions
 from kube.client import KubeClient
 from kube.resources import APPLICATIONS
+from tests.git_servers import free_port as free_port
+from tests.git_servers import git_daemon as git_daemon
 
 JsonObject = dict[str, Any]
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -92,36 +93,6 @@ def make_repo(root: Path, files: Mapping[str, str | None] | None = None, name: s
     repo = GitRepo(work, bare)
     repo.commit({"README.md": "test repository\n", **(files or {})}, "initial")
     return repo
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def git_daemon(base: Path) -> Iterator[str]:
-    """``git daemon`` serving every repository under ``base`` on loopback; yields ``git://127.0.0.1:PORT``."""
-    port = free_port()
-    process = subprocess.Popen(
-        ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={base}", "--listen=127.0.0.1",
-         f"--port={port}", str(base)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("git daemon did not start")
-            time.sleep(0.05)
-        yield f"git://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 # -- Applications -----------------------------------------------------------------------------------------

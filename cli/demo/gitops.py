@@ -83,7 +83,7 @@ class ExampleRepository:
         return self._git("rev-parse", "HEAD", cwd=self.work)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -159,7 +159,7 @@ def run_gitops_demo(speed: float, reporter: Reporter, *, ready_delay: float = 0.
     """The GitOps scenario end to end; 0 when the sync, the good update and the bad one all ended as expected."""
     good, bad = SCENARIOS
     documents = load_documents(DEMO_EXAMPLE) + load_documents(GITOPS_EXAMPLE / "repo" / APP_PATH)
-    port = _free_port()
+    port = free_port()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rollouts-gitops-demo-") as work:
         root = Path(work)

@@ -32,7 +32,7 @@ import yaml
 
 from cli.demo.display import Reporter, verdict_line
 from cli.demo.environment import DemoEnvironment, DemoEnvironmentError
-from cli.demo.gitops import GIT_ENV, _free_port, push_webhook
+from cli.demo.gitops import GIT_ENV, free_port, push_webhook
 from cli.demo.manifests import EXAMPLES_DIR
 from cli.demo.run import CONTROLLER_READY_SECONDS
 from gitops.controller.application_sets import APPLICATION_SETS
@@ -254,7 +254,7 @@ class PlatformDemo:
 
 def run_platform_demo(reporter: Reporter, *, ready_delay: float = 0.2) -> int:
     """The platform scenario end to end; 0 when every step happened and the controller logged no error."""
-    port = _free_port()
+    port = free_port()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rollouts-platform-demo-") as work:
         root = Path(work)
