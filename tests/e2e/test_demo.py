@@ -80,8 +80,9 @@ def test_the_demo_promotes_the_good_version_and_rolls_back_the_bad_one() -> None
                      output)
     assert "Traceback" not in result.stderr
     pids = started_pids(output)
-    # A controller and a Prometheus for the good and bad scenarios, then another pair for the GitOps one.
-    assert len(pids) == 4
+    # A controller and a Prometheus for the good and bad scenarios, another pair for the GitOps one, and a
+    # controller for the platform one (it measures nothing).
+    assert len(pids) == 5
     assert_gone(pids)
 
 
