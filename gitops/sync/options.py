@@ -80,6 +80,7 @@ class TaskOptions:
     validate: bool
     prune_disabled: bool
     prune_last: bool
+    prune_confirm: bool
     skip_dry_run: bool
 
 
@@ -98,6 +99,7 @@ def task_options(obj: JsonObject | None, options: SyncOptions, *, force: bool) -
         validate=options.validate and not has_option(own, "Validate", "false"),
         prune_disabled=has_option(own, "Prune", "false"),
         prune_last=options.prune_last or has_option(own, "PruneLast", "true"),
+        prune_confirm=has_option(own, "Prune", "confirm"),
         skip_dry_run=options.skip_dry_run_on_missing_resource or has_option(own, "SkipDryRunOnMissingResource", "true"),
     )
 

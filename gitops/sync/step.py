@@ -112,6 +112,11 @@ class SyncStep:
     done: bool
 
 
+# Argo CD's approval for Prune=confirm: an annotation on the Application (its value, a timestamp, is not read).
+DELETION_APPROVED = "argocd.argoproj.io/deletion-approved"
+PRUNE_NEEDS_APPROVAL = f"ignored (Prune=confirm: annotate the Application with {DELETION_APPROVED} to prune it)"
+
+
 @dataclass(frozen=True)
 class _Context:
     namespace: str
@@ -119,6 +124,7 @@ class _Context:
     prune: bool
     dry_run: bool
     modified: dict[ResourceKey, bool]
+    deletion_approved: bool = False
 
 
 def _hook_phase_from_health(health: Health | None, live: JsonObject) -> tuple[str, str]:
@@ -297,6 +303,9 @@ def _run_wave(tasks: Sequence[SyncTask], state: JsonObject, ctx: _Context) -> li
             record_task(state, skipped)
         elif task.options.prune_disabled:
             record_task(state, task.with_result(ResultCode.PRUNE_SKIPPED.value, SUCCEEDED, "ignored (no prune)"))
+        elif task.options.prune_confirm and not ctx.deletion_approved:
+            # Argo CD (sync-options.md, Prune=confirm): kept until someone approves deleting it.
+            record_task(state, task.with_result(ResultCode.PRUNE_SKIPPED.value, SUCCEEDED, PRUNE_NEEDS_APPROVAL))
         elif ctx.dry_run:
             record_task(state, task.with_result(ResultCode.PRUNED.value, SUCCEEDED, "pruned (dry run)"))
         elif _deleting(task.live):
@@ -350,6 +359,7 @@ def _context(app: JsonObject, operation: JsonObject, comparison: ComparisonView)
         prune=bool(sync.get("prune")),
         dry_run=bool(sync.get("dryRun")),
         modified=modified_by_key(comparison),
+        deletion_approved=bool(((app.get("metadata") or {}).get("annotations") or {}).get(DELETION_APPROVED)),
     )
 
 

@@ -110,6 +110,23 @@ def test_prune_false_annotation_skips_the_prune() -> None:
     assert (result["status"], result["message"]) == ("PruneSkipped", "ignored (no prune)")
 
 
+def test_prune_confirm_keeps_the_object_until_the_application_approves_deletion() -> None:
+    """Prune=confirm (Argo CD sync-options.md): not pruned until the Application carries
+    argocd.argoproj.io/deletion-approved; meanwhile PruneSkipped, saying how to approve."""
+    old = manifest("ConfigMap", "old", namespace="demo",
+                   annotations={"argocd.argoproj.io/sync-options": "Prune=confirm"})
+    actions, state = _first_pass(application(), [], live=[old])
+    assert _wet(actions) == []
+    (result,) = state["syncResult"]["resources"]
+    assert result["status"] == "PruneSkipped"
+    assert "argocd.argoproj.io/deletion-approved" in result["message"]
+
+    approved = application()
+    approved["metadata"]["annotations"] = {"argocd.argoproj.io/deletion-approved": "2026-12-07T03:00:00Z"}
+    actions, _ = _first_pass(approved, [], live=[old])
+    assert [(action.kind, action.key.name) for action in _wet(actions)] == [("delete", "old")]
+
+
 def test_forbidden_kind_fails_the_operation_with_the_projects_message() -> None:
     """Any invalid task fails the operation: "one or more synchronization tasks are not valid"."""
 
