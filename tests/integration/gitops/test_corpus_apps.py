@@ -31,7 +31,8 @@ SELF_CONTAINED = ("guestbook", "kustomize-guestbook", "helm-guestbook", "sync-wa
 
 pytestmark = pytest.mark.skipif(
     not EXAMPLES.is_dir(),
-    reason=f"argocd-example-apps not found at {EXAMPLES}: the corpus tests need ../shared/corpus (or {CORPUS_ENV})",
+    reason=f"argocd-example-apps not found at {EXAMPLES}: these tests need the shared corpus beside the repository "
+    f"(or {CORPUS_ENV})",
 )
 
 
