@@ -131,6 +131,22 @@ class WorkQueue(Generic[K]):
             finally:
                 self.done(key)
 
+    async def work_retrying(self, sync: Callable[[K], Awaitable[None]]) -> None:
+        """One worker for loops that need no runner (the sandbox's simulators): a key whose ``sync`` raised is
+        retried after the queue's backoff, and one that passed has its backoff forgotten."""
+        while True:
+            key = await self.get()
+            try:
+                await sync(key)
+                self.forget(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("sync of %s failed, retrying: %s", key, error)
+                self.add_after(key, self.backoff(key))
+            finally:
+                self.done(key)
+
     def close(self) -> None:
         """Cancel every scheduled wake-up and accept no more keys."""
         self._closed = True

@@ -231,7 +231,7 @@ class ControllerSimulator:
         }
         for plural, sync in syncs.items():
             for index in range(self._workers):
-                task = asyncio.create_task(self._work(self._queues[plural], sync), name=f"{plural} worker {index}")
+                task = asyncio.create_task(self._queues[plural].work_retrying(sync), name=f"{plural} worker {index}")
                 self._tasks.append(task)
 
     async def stop(self) -> None:
@@ -357,22 +357,6 @@ class ControllerSimulator:
             for kind, key in self._children.get(uid, ())
             if kind == plural and (child := informer.get(key)) is not None
         ]
-
-    # -- workers --
-
-    async def _work(self, queue: WorkQueue[ObjectKey], sync: Sync) -> None:
-        while True:
-            key = await queue.get()
-            try:
-                await sync(key)
-                queue.forget(key)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                logger.warning("sync of %s/%s failed, retrying: %s", key[0], key[1], error)
-                queue.add_after(key, queue.backoff(key))
-            finally:
-                queue.done(key)
 
     def _observed(self, resource: Resource, key: ObjectKey) -> JsonDict | None:
         obj = self._informers[resource.plural].get(key)

@@ -16,7 +16,7 @@ import ipaddress
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Final, Self
 
 import httpx
@@ -134,7 +134,7 @@ class WorkloadSimulator:
             (self._deployment_queue, self._sync_deployment, "deployment"),
         ):
             for index in range(self._workers):
-                self._tasks.append(asyncio.create_task(self._work(queue, sync), name=f"{name} worker {index}"))
+                self._tasks.append(asyncio.create_task(queue.work_retrying(sync), name=f"{name} worker {index}"))
 
     async def stop(self) -> None:
         """Cancel watches, workers and timers and close the HTTP client. Idempotent."""
@@ -238,22 +238,6 @@ class WorkloadSimulator:
             keys.discard(key)
             if not keys:
                 del index[owner]
-
-    # -- workers --
-
-    async def _work(self, queue: WorkQueue[ObjectKey], sync: Callable[[ObjectKey], Awaitable[None]]) -> None:
-        while True:
-            key = await queue.get()
-            try:
-                await sync(key)
-                queue.forget(key)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                logger.warning("sync of %s/%s failed, retrying: %s", key[0], key[1], error)
-                queue.add_after(key, queue.backoff(key))
-            finally:
-                queue.done(key)
 
     # -- kubelet --
 
