@@ -386,7 +386,13 @@ def test_metrics_describe_the_rollout_until_it_is_deleted(cluster: RolloutCluste
     )
     assert (registry.get_sample_value("rollout_reconcile_count", labels) or 0) >= 1
 
+    def info_series() -> list[dict[str, str]]:
+        """Every rollout_info series of this Rollout, whatever its phase label (a pass may change it on deletion)."""
+        return [sample.labels for family in registry.collect() if family.name == "rollout_info"
+                for sample in family.samples
+                if sample.labels.get("namespace") == namespace and sample.labels.get("name") == REVIEWS]
+
     cluster.delete(ROLLOUTS, namespace, REVIEWS)
-    cluster.wait_for(lambda: info() is None, "the rollout's series removed")  # removed last of its series
+    cluster.wait_for(lambda: not info_series(), "the rollout's series removed")  # removed last of its series
     assert registry.get_sample_value("rollout_info_replicas_desired", labels) is None
     assert registry.get_sample_value("rollout_reconcile_count", labels) is None
