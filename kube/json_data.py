@@ -6,3 +6,21 @@ from __future__ import annotations
 from typing import Any, TypeAlias
 
 JsonObject: TypeAlias = dict[str, Any]
+
+
+def json_type_name(value: Any) -> str:
+    """The JSON Schema type of a decoded JSON value: ``null``, ``boolean``, ``integer``, ``number``, ``string``,
+    ``array`` or ``object`` (a bool is not an integer, as JSON Schema and the API server see it)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"

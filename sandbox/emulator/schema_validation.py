@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kube.json_data import json_type_name
 from sandbox.emulator import status
 from sandbox.emulator.resources import ResourceSpec
 from sandbox.emulator.store import Obj
@@ -48,24 +49,8 @@ class Admission:
     errors: list[FieldError] = field(default_factory=list)
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _has_type(value: Any, expected: str) -> bool:
-    actual = _type_name(value)
+    actual = json_type_name(value)
     if expected == "number":
         return actual in ("integer", "number")
     if expected == "integer" and isinstance(value, float):
@@ -93,7 +78,7 @@ def _invalid(path: str, value: Any, problem: str) -> FieldError:
 
 
 def _type_error(path: str, expected: str, value: Any) -> FieldError:
-    actual = _type_name(value)
+    actual = json_type_name(value)
     return _invalid(path, actual, f"{path} in body must be of type {expected}: {json.dumps(actual)}")
 
 
@@ -198,7 +183,7 @@ def _admit(schema: Mapping[str, Any], value: Any, path: str, result: Admission, 
         return value
     expected = schema.get("type")
     if schema.get("x-kubernetes-int-or-string"):
-        if _type_name(value) not in ("integer", "string"):
+        if json_type_name(value) not in ("integer", "string"):
             errors.append(_type_error(path, "integer or string", value))
     elif isinstance(expected, str) and not _has_type(value, expected):
         errors.append(_type_error(path, expected, value))
