@@ -15,6 +15,7 @@ Everything runs on one event loop; no method is thread-safe.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Final, Generic, TypeVar
@@ -169,3 +170,12 @@ class WorkQueue(Generic[K]):
         """The loop time of ``key``'s next scheduled wake-up, if any."""
         timer = self._timers.get(key)
         return timer.when() if timer is not None else None
+
+
+async def cancel_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` (workers, watches) and wait until each has ended."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -11,7 +11,6 @@ writes only that. Time-based transitions are "look again at T" timers. Objects a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -20,7 +19,7 @@ from typing import Any, Final, Self
 
 import httpx
 
-from kube.work_queue import WorkQueue
+from kube.work_queue import WorkQueue, cancel_tasks
 from sandbox.autoscaler_plans import plan_hpa, target_reference
 from sandbox.controller_plans import ControllerPlan
 from sandbox.cronjob_plans import plan_cronjob
@@ -240,11 +239,7 @@ class ControllerSimulator:
             return
         self._started = False
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_tasks(tasks)
         for informer in self._informers.values():
             await informer.stop()
         for queue in self._queues.values():

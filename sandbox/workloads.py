@@ -11,7 +11,6 @@ The decisions themselves are pure functions in `sandbox.workload_plans` and `san
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
 import random
@@ -21,7 +20,7 @@ from typing import Final, Self
 
 import httpx
 
-from kube.work_queue import WorkQueue
+from kube.work_queue import WorkQueue, cancel_tasks
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.kubelet_plans import is_simulated, kubelet_step, pod_outcome
 from sandbox.workload_plans import (
@@ -142,11 +141,7 @@ class WorkloadSimulator:
             return
         self._started = False
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_tasks(tasks)
         for informer in (self._pods, self._replica_sets, self._deployments):
             if informer is not None:
                 await informer.stop()
