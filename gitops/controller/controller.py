@@ -80,6 +80,8 @@ class AppControllerOptions:
     webhook_address: str = "0.0.0.0"
     cache_dir: Path | None = None
     leader_election: bool = False
+    # Child Applications have a health (Synced and Healthy) so an App of Apps' waves wait for them; off, as Argo CD.
+    application_health: bool = False
 
 
 class AppController:
@@ -125,7 +127,8 @@ class AppController:
         self.reconciler = AppReconciler(
             client=client, repo_server=self.repo_server, cache=self.cache, resources=lambda: self._resources,
             operations=operations, metrics=self.metrics,
-            settings=ReconcilerSettings(options.poll_seconds, options.render_timeout),
+            settings=ReconcilerSettings(options.poll_seconds, options.render_timeout,
+                                        application_health=options.application_health),
             health_overrides=self.health_overrides, clock=clock, render_pool=self._render_pool,
             written=self._app_written, tracking_method=self.tracking_method, projects=self.projects,
             control_namespace=options.namespace,

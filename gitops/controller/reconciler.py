@@ -98,6 +98,8 @@ class PassResult:
 class ReconcilerSettings:
     poll_seconds: float
     render_timeout: float
+    # --application-health: child Applications get a health (Synced and Healthy), so waves wait for them.
+    application_health: bool = False
 
 
 class AppReconciler:
@@ -341,7 +343,8 @@ class AppReconciler:
         if memo is not None and memo[0] == key and memo[1] is rendered.targets:
             return memo[2]
         comparison = compare_app(app, targets, live, tracking_method=self._tracking(), health_overrides=overrides,
-                                 namespaced=self._resources().namespaced)
+                                 namespaced=self._resources().namespaced,
+                                 assess_applications=self._settings.application_health)
         self._compared[name] = (key, rendered.targets, comparison)
         return comparison
 
@@ -424,14 +427,16 @@ class AppReconciler:
             targets, revision = list(rendered.targets), rendered.revision
             live = self._observe(name, targets, desired)
             comparison = compare_app(app, targets, live, tracking_method=self._tracking(),
-                                     health_overrides=overrides, namespaced=self._resources().namespaced)
+                                     health_overrides=overrides, namespaced=self._resources().namespaced,
+                                     assess_applications=self._settings.application_health)
         if current is None:
             initiated = operation.get("initiatedBy") or {}
             if not initiated.get("automated"):
                 result.events.append((app, app_events.sync_started(revision, str(initiated.get("username") or ""))))
 
         def health(obj: JsonObject) -> Health | None:
-            assessed: Health | None = resource_health(obj, overrides=overrides)
+            assessed: Health | None = resource_health(
+                obj, overrides=overrides, assess_applications=self._settings.application_health)
             return assessed
 
         resources = self._resources()
