@@ -9,10 +9,8 @@ takes a while to become available) and child B (wave 1).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,6 +21,7 @@ from tests.gitops_harness import (
     APP_NAMESPACE,
     CRDS_DIR,
     AppControllerThread,
+    ApplicationEvents,
     app_status,
     application,
     controller_options,
@@ -78,35 +77,6 @@ def run_controller(kubeconfig: Path, cache: Path, *, application_health: bool) -
     return AppControllerThread(kubeconfig, controller_options(cache, application_health=application_health)).start()
 
 
-class ApplicationEvents:
-    """Every watch event of the Applications in argocd, in the API server's order, recorded on a thread."""
-
-    def __init__(self, client: KubeClient) -> None:
-        self.events: list[tuple[str, str, str, str]] = []  # (type, name, sync status, health status)
-        self._client = client
-        version = client.list_page(APPLICATIONS, APP_NAMESPACE)[1]
-        self._thread = threading.Thread(target=self._watch, args=(version,), daemon=True)
-        self._thread.start()
-
-    def _watch(self, version: str) -> None:
-        for event in self._client.watch(APPLICATIONS, APP_NAMESPACE, resource_version=version, timeout_seconds=120):
-            obj: dict[str, Any] = event.get("object") or {}
-            status = obj.get("status") or {}
-            self.events.append((str(event.get("type")), str((obj.get("metadata") or {}).get("name")),
-                                str((status.get("sync") or {}).get("status") or ""),
-                                str((status.get("health") or {}).get("status") or "")))
-
-    def state_of_when_first_seen(self, watched: str, appearing: str) -> tuple[str, str] | None:
-        """The last (sync, health) of ``watched`` seen before ``appearing``'s first event; None before that."""
-        last: tuple[str, str] = ("", "")
-        for _, name, sync, health in list(self.events):
-            if name == appearing:
-                return last
-            if name == watched:
-                last = (sync, health)
-        return None
-
-
 def app_of_apps(tmp_path: Path, client: KubeClient, prefix: str, image: str) -> tuple[str, str, str]:
     """The repositories, the two child namespaces and the parent Application; the names of parent, A and B."""
     namespace_a, namespace_b = f"{prefix}-a", f"{prefix}-b"
@@ -136,8 +106,10 @@ def test_with_application_health_wave_one_waits_until_the_wave_zero_child_is_syn
         waiting = wait_for(lambda: (app_status(client, parent).get("operationState") or {}).get("message") ==
                            f"waiting for healthy state of argoproj.io/Application/{child_a}", "the parent to wait")
         assert waiting
-        state_of_a = wait_for(lambda: events.state_of_when_first_seen(child_a, child_b), f"{child_b} to appear")
-        assert state_of_a == ("Synced", "Healthy")
+        status_of_a = wait_for(lambda: [seen] if (seen := events.status_of_when_first_seen(child_a, child_b))
+                               is not None else None, f"{child_b} to appear")[0]
+        assert (status_of_a.get("sync", {}).get("status"), status_of_a.get("health", {}).get("status")) == (
+            "Synced", "Healthy")
         wait_synced_healthy(client, parent)
         wait_synced_healthy(client, child_b)
     finally:
