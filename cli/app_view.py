@@ -11,6 +11,7 @@ LIST_HEADERS = ("NAME", "CLUSTER", "NAMESPACE", "PROJECT", "STATUS", "HEALTH", "
 RESOURCE_HEADERS = ("GROUP", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "HOOK", "MESSAGE")
 SYNC_RESULT_HEADERS = ("GROUP", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "HOOK", "MESSAGE")
 HISTORY_HEADERS = ("ID", "DATE", "REVISION")
+ORPHAN_HEADERS = ("GROUP", "KIND", "NAMESPACE", "NAME")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], gap: int = 2) -> str:
@@ -196,3 +197,10 @@ def history_rows(app: JsonObject) -> list[list[str]]:
     return [[str(entry.get("id", "")), str(entry.get("deployedAt") or ""),
              str(entry.get("revision") or ", ".join(str(r) for r in entry.get("revisions") or []))]
             for entry in _status(app).get("history") or []]
+
+
+def orphan_rows(app: JsonObject) -> list[list[str]]:
+    """``status.orphanedResources``: the destination namespace's objects no Application manages (listed when the
+    project sets ``orphanedResources``)."""
+    return [[str(entry.get(field) or "") for field in ("group", "kind", "namespace", "name")]
+            for entry in _status(app).get("orphanedResources") or []]

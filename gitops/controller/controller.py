@@ -131,7 +131,7 @@ class AppController:
                                         application_health=options.application_health),
             health_overrides=self.health_overrides, clock=clock, render_pool=self._render_pool,
             written=self._app_written, tracking_method=self.tracking_method, projects=self.projects,
-            control_namespace=options.namespace,
+            control_namespace=options.namespace, app_exists=self._app_known,
         )
         self._watchers: list[Watcher] = []
         self.webhook: WebhookServer | None = None
@@ -178,6 +178,10 @@ class AppController:
         """argocd-cm's ``application.resourceTrackingMethod`` (``annotation`` when unset, as Argo CD 3.x)."""
         method = str((self._settings_cm.get("data") or {}).get(TRACKING_KEY) or "annotation")
         return method if method in TRACKING_METHODS else "annotation"
+
+    def _app_known(self, name: str) -> bool:
+        with self._lock:
+            return name in self._apps
 
     def _owner(self, obj: JsonObject) -> str | None:
         owner: str | None = owning_app(obj, self.tracking_method())

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from gitops.compare.comparison import Comparison, compare_app, resource_status_entries
-from gitops.compare.tracking import with_tracking
+from gitops.compare.tracking import owning_app, with_tracking
 from gitops.controller import app_events
 from gitops.controller.api_resources import ApiResources
 from gitops.controller.app_events import AppEvent
@@ -38,6 +38,7 @@ from gitops.controller.deletion import deletion_step
 from gitops.controller.live_cache import LiveCache
 from gitops.controller.metrics import AppMetrics
 from gitops.controller.multi_source import RenderedSources, generate_sources
+from gitops.controller.orphans import OrphanMonitor
 from gitops.controller.refresh import (
     annotation_removal,
     refresh_need,
@@ -51,6 +52,7 @@ from gitops.health import resource_health
 from gitops.models import RESOURCES_FINALIZER
 from gitops.project.admission import find_project, resource_permission, sync_blocked
 from gitops.project.admission import spec_problems as project_problems
+from gitops.project.orphaned_resources import orphan_entries, orphaned_condition
 from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
 from gitops.project.sync_windows import BLOCKED_MESSAGE as WINDOW_BLOCKED
 from gitops.repo_server import Manifests, RenderError, RepoServer, SourceError
@@ -135,6 +137,7 @@ class AppReconciler:
         tracking_method: Callable[[], str] = lambda: "annotation",
         projects: Callable[[], Mapping[str, JsonObject]] | None = None,
         control_namespace: str = "argocd",
+        app_exists: Callable[[str], bool] = lambda name: True,
     ) -> None:
         self._client = client
         self._repo = repo_server
@@ -153,6 +156,8 @@ class AppReconciler:
         # The AppProjects by name; without a source of them every Application is in an everything-allowed default.
         self._projects = projects or (lambda: {DEFAULT_PROJECT_NAME: default_project(control_namespace)})
         self._control_namespace = control_namespace
+        # An object tracked to an Application that no longer exists is an orphan (Argo CD's belongToAnotherApp).
+        self._orphans = OrphanMonitor(cache, resources, lambda obj: owning_app(obj, self._tracking()), app_exists)
         self._rendered: dict[str, Rendered] = {}
         self._compared: dict[str, tuple[Any, tuple[JsonObject, ...], Comparison]] = {}
         self._pushed: set[str] = set()
@@ -229,6 +234,7 @@ class AppReconciler:
         comparison = self._compare(app, rendered, targets, live, overrides)
         conditions.extend(comparison.conditions)
         desired = self._compared_status(app, stored, comparison, rendered, live)
+        conditions.extend(self._orphans_seen(app, project, comparison, desired))
         operation = app.get("operation")
         state: JsonObject | None = stored.get("operationState")
         clear_operation = False
@@ -438,6 +444,18 @@ class AppReconciler:
         if not desired["summary"]["images"]:
             desired["summary"].pop("images")
         return desired
+
+    def _orphans_seen(self, app: JsonObject, project: JsonObject, comparison: Comparison,
+                      desired: JsonObject) -> list[JsonObject]:
+        """List the orphans in ``desired`` when the project monitors them; the OrphanedResourceWarning, if any."""
+        permission = resource_permission(app, project, self._resources().namespaced)
+        orphans = self._orphans.orphans(app, project, {resource.key for resource in comparison.resources},
+                                        lambda key: permission(key) is None)
+        desired.pop("orphanedResources", None)
+        if orphans:
+            desired["orphanedResources"] = orphan_entries(orphans)
+        warning = orphaned_condition(project, orphans)
+        return [warning] if warning is not None else []
 
     # -- operations --------------------------------------------------------------------------------------
 
