@@ -35,11 +35,11 @@ def _status(app: JsonObject) -> JsonObject:
 
 
 def source_of(app: JsonObject) -> JsonObject:
+    """The source, or the first of ``spec.sources`` (which wins over ``source``, as in Argo CD)."""
     spec = _spec(app)
-    if isinstance(spec.get("source"), dict):
-        return dict(spec["source"])
-    sources = spec.get("sources") or [{}]
-    return dict(sources[0])
+    if spec.get("sources"):
+        return dict(spec["sources"][0])
+    return dict(spec.get("source") or {})
 
 
 def sync_policy_word(app: JsonObject) -> str:

@@ -116,3 +116,13 @@ def test_helm_chart_with_values_from_another_repository_syncs_and_follows_the_va
     assert f"SOURCE 2  {values.url}" in history.output
     assert f"{chart_sha}, {new_values_sha}" in history.output
 
+
+    # Rollback (automated sync off, as argocd requires): history entry 0's revisions and sources, so the values
+    # file is read at its old commit again.
+    client.patch(APPLICATIONS, APP_NAMESPACE, name, {"spec": {"syncPolicy": None}})
+    rolled = run(sandbox[1], "rollback", name, "0", "--timeout", "60")
+    assert rolled.exit_code == 0, rolled.output
+    assert colour(client, namespace, name) == "blue"
+    result = app_status(client, name)["operationState"]["syncResult"]
+    assert (result["revisions"], result["sources"]) == ([chart_sha, values_sha], sources)
+
