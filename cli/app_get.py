@@ -13,7 +13,7 @@ import yaml
 
 from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, connect_apps, get_app, patch_app
 from cli.app_operations import REFRESH_ANNOTATION, refresh_patch
-from cli.app_view import RESOURCE_HEADERS, resource_rows, summary, table
+from cli.app_view import ORPHAN_HEADERS, RESOURCE_HEADERS, orphan_rows, resource_rows, summary, table
 from cli.options import CliError, Cluster, ContextOption, KubeconfigOption, reported_errors
 
 REFRESH_TIMEOUT = 60.0
@@ -63,3 +63,8 @@ def get_command(
             if rows:
                 typer.echo("")
                 typer.echo(table(RESOURCE_HEADERS, rows))
+            orphans = orphan_rows(app)
+            if orphans:
+                typer.echo("")
+                typer.echo("ORPHANED RESOURCES")
+                typer.echo(table(ORPHAN_HEADERS, orphans))

@@ -25,7 +25,12 @@ def history_command(
     """Show the deployment history."""
     with reported_errors():
         app = get_app(connect_apps(app_namespace, kubeconfig, context), name)
-        typer.echo(f"SOURCE  {source_of(app).get('repoURL', '')}")
+        sources = (app.get("spec") or {}).get("sources") or []
+        if sources:
+            for index, source in enumerate(sources, start=1):
+                typer.echo(f"SOURCE {index}  {source.get('repoURL', '')}")
+        else:
+            typer.echo(f"SOURCE  {source_of(app).get('repoURL', '')}")
         typer.echo(table(HISTORY_HEADERS, history_rows(app)))
 
 

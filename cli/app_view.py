@@ -11,6 +11,7 @@ LIST_HEADERS = ("NAME", "CLUSTER", "NAMESPACE", "PROJECT", "STATUS", "HEALTH", "
 RESOURCE_HEADERS = ("GROUP", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "HOOK", "MESSAGE")
 SYNC_RESULT_HEADERS = ("GROUP", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "HOOK", "MESSAGE")
 HISTORY_HEADERS = ("ID", "DATE", "REVISION")
+ORPHAN_HEADERS = ("GROUP", "KIND", "NAMESPACE", "NAME")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], gap: int = 2) -> str:
@@ -34,11 +35,11 @@ def _status(app: JsonObject) -> JsonObject:
 
 
 def source_of(app: JsonObject) -> JsonObject:
+    """The source, or the first of ``spec.sources`` (which wins over ``source``, as in Argo CD)."""
     spec = _spec(app)
-    if isinstance(spec.get("source"), dict):
-        return dict(spec["source"])
-    sources = spec.get("sources") or [{}]
-    return dict(sources[0])
+    if spec.get("sources"):
+        return dict(spec["sources"][0])
+    return dict(spec.get("source") or {})
 
 
 def sync_policy_word(app: JsonObject) -> str:
@@ -81,22 +82,33 @@ def summary(app: JsonObject) -> str:
     sync_line = str(sync.get("status") or "Unknown")
     if revision:
         sync_line += f" to {target} ({revision[:7]})"
+    elif sync.get("revisions"):
+        sync_line += " to " + ", ".join(str(r)[:7] for r in sync["revisions"])
     health = status.get("health") or {}
     health_line = str(health.get("status") or "Unknown") + (f" ({health['message']})" if health.get("message") else "")
+    where = [
+        ("Repo:", str(source.get("repoURL") or "")),
+        ("Target:", str(source.get("targetRevision") or "")),
+        ("Path:", str(source.get("path") or source.get("chart") or "")),
+    ]
+    sources = spec.get("sources") or []
+    if sources:
+        where = [("Sources:", "")]  # listed below, one block per source
     rows = [
         ("Name:", f"{app['metadata'].get('namespace', '')}/{app['metadata']['name']}"),
         ("Project:", str(spec.get("project") or "default")),
         ("Server:", str(destination.get("server") or destination.get("name") or "")),
         ("Namespace:", str(destination.get("namespace") or "")),
-        ("Repo:", str(source.get("repoURL") or "")),
-        ("Target:", str(source.get("targetRevision") or "")),
-        ("Path:", str(source.get("path") or source.get("chart") or "")),
+        *where,
         ("SyncPolicy:", sync_policy_word(app) if sync_policy_word(app) != "Manual" else "Manual"),
         ("Sync Status:", sync_line),
         ("Health Status:", health_line),
     ]
     width = max(len(label) for label, _ in rows) + 1
-    lines = [f"{label.ljust(width)}{value}" for label, value in rows]
+    lines = [f"{label.ljust(width)}{value}".rstrip() for label, value in rows]
+    if sources:
+        at = lines.index("Sources:") + 1
+        lines[at:at] = source_lines(sources, [str(r) for r in sync.get("revisions") or []])
     conditions = status.get("conditions") or []
     if conditions:
         lines.append("")
@@ -110,13 +122,30 @@ def summary(app: JsonObject) -> str:
     return "\n".join(lines)
 
 
+def source_lines(sources: Sequence[JsonObject], revisions: Sequence[str]) -> list[str]:
+    """The sources of a multi-source Application, one block each: repository, target, path or chart, ref, and the
+    revision last compared (when known)."""
+    lines: list[str] = []
+    for index, source in enumerate(sources):
+        fields = [("Repo:", str(source.get("repoURL") or "")), ("Target:", str(source.get("targetRevision") or ""))]
+        if source.get("path") or source.get("chart"):
+            fields.append(("Path:" if source.get("path") else "Chart:", str(source.get("path") or source["chart"])))
+        if source.get("ref"):
+            fields.append(("Ref:", str(source["ref"])))
+        if index < len(revisions) and revisions[index]:
+            fields.append(("Revision:", revisions[index]))
+        lines.extend(("- " if position == 0 else "  ") + f"{label.ljust(10)}{value}"
+                     for position, (label, value) in enumerate(fields))
+    return lines
+
+
 def operation_lines(state: JsonObject) -> list[str]:
     """``Operation: Sync`` / ``Sync Revision`` / ``Phase`` / ``Start`` / ``Finished`` / ``Duration`` / ``Message``."""
     result = state.get("syncResult") or {}
     rows = [
         ("Operation:", "Sync"),
-        ("Sync Revision:", str(result.get("revision") or (state.get("operation") or {}).get("sync", {}).get(
-            "revision") or "")),
+        ("Sync Revision:", str(result.get("revision") or ", ".join(result.get("revisions") or []) or (
+            state.get("operation") or {}).get("sync", {}).get("revision") or "")),
         ("Phase:", str(state.get("phase") or "")),
         ("Start:", str(state.get("startedAt") or "")),
         ("Finished:", str(state.get("finishedAt") or "")),
@@ -165,5 +194,13 @@ def sync_result_rows(state: JsonObject) -> list[list[str]]:
 
 
 def history_rows(app: JsonObject) -> list[list[str]]:
-    return [[str(entry.get("id", "")), str(entry.get("deployedAt") or ""), str(entry.get("revision") or "")]
+    return [[str(entry.get("id", "")), str(entry.get("deployedAt") or ""),
+             str(entry.get("revision") or ", ".join(str(r) for r in entry.get("revisions") or []))]
             for entry in _status(app).get("history") or []]
+
+
+def orphan_rows(app: JsonObject) -> list[list[str]]:
+    """``status.orphanedResources``: the destination namespace's objects no Application manages (listed when the
+    project sets ``orphanedResources``)."""
+    return [[str(entry.get(field) or "") for field in ("group", "kind", "namespace", "name")]
+            for entry in _status(app).get("orphanedResources") or []]

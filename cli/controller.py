@@ -99,6 +99,12 @@ def controller_command(
         int, typer.Option("--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
                           ":N/api/webhook; 0 disables.")
     ] = 8083,
+    application_health: Annotated[
+        bool,
+        typer.Option("--application-health/--no-application-health", help="Give child Applications a health: "
+                     "an App of Apps' sync wave waits until its child Applications are Synced and Healthy (off, "
+                     "as in Argo CD, where child Applications have no health check)."),
+    ] = False,
     repo_cache: Annotated[
         Path | None, typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
                                   "(default: ~/.cache/rollouts/repositories).")
@@ -141,6 +147,7 @@ def controller_command(
         poll_jitter_seconds=app_resync_jitter,
         webhook_port=webhook_port,
         cache_dir=repo_cache,
+        application_health=application_health,
     ) if applications else None
     appset_options = AppSetControllerOptions(namespace=app_namespace) if applications and application_sets else None
 

@@ -459,6 +459,16 @@ class RevisionHistory(KubeModel):
     initiated_by: OperationInitiator | None = None
 
 
+class OrphanedResource(KubeModel):
+    """An object of the destination namespace no Application manages (Argo CD's resource tree orphanedNodes)."""
+
+    group: str = ""
+    version: str = ""
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
+
+
 class ApplicationCondition(KubeModel):
     type: str
     message: str = ""
@@ -481,6 +491,8 @@ class ApplicationStatus(KubeModel):
     observed_at: str | None = None
     source_type: str = ""
     source_types: list[str] = Field(default_factory=list)
+    # Beyond Argo CD's status (it keeps them in the resource tree): the orphans when the project monitors them.
+    orphaned_resources: list[OrphanedResource] = Field(default_factory=list)
     summary: ApplicationSummary = Field(default_factory=ApplicationSummary)
     resource_health_source: str = ""
     controller_namespace: str = ""

@@ -157,6 +157,39 @@ def wait_synced_healthy(client: KubeClient, name: str, timeout: float = 90.0) ->
     return result
 
 
+class ApplicationEvents:
+    """Every watch event of the Applications in the controller's namespace, in the API server's order, recorded on a
+    thread from the moment it is made: (event type, name, status) — to check what happened before what."""
+
+    def __init__(self, client: KubeClient, timeout_seconds: int = 180) -> None:
+        self.events: list[tuple[str, str, JsonObject]] = []
+        self._client = client
+        version = client.list_page(APPLICATIONS, APP_NAMESPACE)[1]
+        self._thread = threading.Thread(target=self._watch, args=(version, timeout_seconds), daemon=True)
+        self._thread.start()
+
+    def _watch(self, version: str, timeout_seconds: int) -> None:
+        for event in self._client.watch(APPLICATIONS, APP_NAMESPACE, resource_version=version,
+                                        timeout_seconds=timeout_seconds):
+            obj: JsonObject = event.get("object") or {}
+            self.events.append((str(event.get("type")), str((obj.get("metadata") or {}).get("name")),
+                                dict(obj.get("status") or {})))
+
+    def statuses(self, name: str) -> list[JsonObject]:
+        """The statuses of ``name`` seen so far, oldest first."""
+        return [status for _, seen, status in list(self.events) if seen == name]
+
+    def status_of_when_first_seen(self, watched: str, appearing: str) -> JsonObject | None:
+        """The last status of ``watched`` seen before ``appearing``'s first event ({} if none); None before that."""
+        last: JsonObject = {}
+        for _, name, status in list(self.events):
+            if name == appearing:
+                return last
+            if name == watched:
+                last = status
+        return None
+
+
 # -- the controller ---------------------------------------------------------------------------------------
 
 

@@ -134,8 +134,11 @@ def compare_app(
     installation_id: str | None = None,
     ignore_rules: Sequence[IgnoreRule] = (),
     ignore_status: str = IGNORE_STATUS_CRD,
+    assess_applications: bool = False,
 ) -> Comparison:
     """Compare an Application's targets with the live objects (see the module docstring).
+
+    ``assess_applications`` gives child Applications a health (``--application-health``; Argo CD assesses none).
 
     ``ignore_rules`` are the system-level rules (argocd-cm); the app's own ``spec.ignoreDifferences`` are added here.
     Every target is compared with the app's tracking mark set, so a live object not yet marked is OutOfSync.
@@ -213,6 +216,7 @@ def compare_app(
                 health_overrides=health_overrides,
                 ignore_status=ignore_status,
                 conditions=conditions,
+                assess_applications=assess_applications,
             )
         )
 
@@ -239,11 +243,12 @@ def _compare_resource(
     health_overrides: Mapping[str, str] | None,
     ignore_status: str,
     conditions: list[JsonObject],
+    assess_applications: bool = False,
 ) -> ResourceComparison:
     hook = is_hook(target) if target is not None else is_hook(live)
     health: Health | None
     if live is not None:
-        health = resource_health(live, overrides=health_overrides)
+        health = resource_health(live, overrides=health_overrides, assess_applications=assess_applications)
     else:
         health = None if hook else Health(MISSING)
     wave = sync_wave(target if target is not None else live)

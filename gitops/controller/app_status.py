@@ -18,6 +18,7 @@ from kube.timestamps import format_time
 
 CONDITION_TYPES: Final = (
     "InvalidSpecError", "ComparisonError", "SyncError", "SharedResourceWarning", "OrphanedResourceWarning",
+    "RepeatedResourceWarning",
 )
 # Conditions this controller decides each pass; any other type in the stored status (set by someone else) stays.
 OWNED_CONDITIONS: Final = frozenset(CONDITION_TYPES)

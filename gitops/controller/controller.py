@@ -80,6 +80,8 @@ class AppControllerOptions:
     webhook_address: str = "0.0.0.0"
     cache_dir: Path | None = None
     leader_election: bool = False
+    # Child Applications have a health (Synced and Healthy) so an App of Apps' waves wait for them; off, as Argo CD.
+    application_health: bool = False
 
 
 class AppController:
@@ -125,10 +127,11 @@ class AppController:
         self.reconciler = AppReconciler(
             client=client, repo_server=self.repo_server, cache=self.cache, resources=lambda: self._resources,
             operations=operations, metrics=self.metrics,
-            settings=ReconcilerSettings(options.poll_seconds, options.render_timeout),
+            settings=ReconcilerSettings(options.poll_seconds, options.render_timeout,
+                                        application_health=options.application_health),
             health_overrides=self.health_overrides, clock=clock, render_pool=self._render_pool,
             written=self._app_written, tracking_method=self.tracking_method, projects=self.projects,
-            control_namespace=options.namespace,
+            control_namespace=options.namespace, app_exists=self._app_known,
         )
         self._watchers: list[Watcher] = []
         self.webhook: WebhookServer | None = None
@@ -175,6 +178,10 @@ class AppController:
         """argocd-cm's ``application.resourceTrackingMethod`` (``annotation`` when unset, as Argo CD 3.x)."""
         method = str((self._settings_cm.get("data") or {}).get(TRACKING_KEY) or "annotation")
         return method if method in TRACKING_METHODS else "annotation"
+
+    def _app_known(self, name: str) -> bool:
+        with self._lock:
+            return name in self._apps
 
     def _owner(self, obj: JsonObject) -> str | None:
         owner: str | None = owning_app(obj, self.tracking_method())

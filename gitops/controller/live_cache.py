@@ -49,6 +49,10 @@ class LiveCache:
         self._targets: dict[str, frozenset[ResourceKey]] = {}
         self._watchers: dict[tuple[str, str], Watcher] = {}
         self._by_kind: dict[tuple[str, str], set[ResourceKey]] = {}
+        self._by_namespace: dict[str, set[ResourceKey]] = {}
+        # Applications that monitor orphans: any change to an untracked object of the namespace queues them.
+        self._namespace_watchers: dict[str, set[str]] = {}
+        self._watched_namespace: dict[str, str] = {}
 
     # -- watching ----------------------------------------------------------------------------------------
 
@@ -95,6 +99,11 @@ class LiveCache:
                     found[key] = obj
             return found
 
+    def objects_in_namespace(self, namespace: str) -> list[JsonObject]:
+        """Every cached object of the namespace (of the types watched so far)."""
+        with self._lock:
+            return [self._objects[key] for key in self._by_namespace.get(namespace, ())]
+
     def tracked_keys(self, app_name: str) -> set[ResourceKey]:
         with self._lock:
             return set(self._by_app.get(app_name, ()))
@@ -126,7 +135,21 @@ class LiveCache:
                 self._interested.setdefault(key, set()).add(app_name)
             self._targets[app_name] = new
 
+    def watch_namespace(self, app_name: str, namespace: str | None) -> None:
+        """Queue ``app_name`` on a change to any untracked object of ``namespace`` (its orphans); None stops it."""
+        with self._lock:
+            before = self._watched_namespace.pop(app_name, None)
+            if before is not None:
+                watchers = self._namespace_watchers.get(before, set())
+                watchers.discard(app_name)
+                if not watchers:
+                    self._namespace_watchers.pop(before, None)
+            if namespace:
+                self._watched_namespace[app_name] = namespace
+                self._namespace_watchers.setdefault(namespace, set()).add(app_name)
+
     def forget_app(self, app_name: str) -> None:
+        self.watch_namespace(app_name, None)
         self.set_targets(app_name, ())
         with self._lock:
             self._targets.pop(app_name, None)
@@ -184,6 +207,8 @@ class LiveCache:
                 self._by_app.get(before, set()).discard(key)
             self._objects[key] = obj
             self._by_kind.setdefault((key.group, key.kind), set()).add(key)
+            if key.namespace:
+                self._by_namespace.setdefault(key.namespace, set()).add(key)
             if owner is not None:
                 self._owners[key] = owner
                 self._by_app.setdefault(owner, set()).add(key)
@@ -199,11 +224,14 @@ class LiveCache:
         owner = self._owners.get(key)
         if owner is not None:
             apps.add(owner)
+        elif key.namespace in self._namespace_watchers:
+            apps |= self._namespace_watchers[key.namespace]
         return apps
 
     def _remove(self, key: ResourceKey) -> None:
         self._objects.pop(key, None)
         self._by_kind.get((key.group, key.kind), set()).discard(key)
+        self._by_namespace.get(key.namespace, set()).discard(key)
         owner = self._owners.pop(key, None)
         if owner is not None:
             keys = self._by_app.get(owner)

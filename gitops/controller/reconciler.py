@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from gitops.compare.comparison import Comparison, compare_app, resource_status_entries
-from gitops.compare.tracking import with_tracking
+from gitops.compare.tracking import owning_app, with_tracking
 from gitops.controller import app_events
 from gitops.controller.api_resources import ApiResources
 from gitops.controller.app_events import AppEvent
@@ -37,6 +37,8 @@ from gitops.controller.app_status import (
 from gitops.controller.deletion import deletion_step
 from gitops.controller.live_cache import LiveCache
 from gitops.controller.metrics import AppMetrics
+from gitops.controller.multi_source import RenderedSources, generate_sources
+from gitops.controller.orphans import OrphanMonitor
 from gitops.controller.refresh import (
     annotation_removal,
     refresh_need,
@@ -50,6 +52,7 @@ from gitops.health import resource_health
 from gitops.models import RESOURCES_FINALIZER
 from gitops.project.admission import find_project, resource_permission, sync_blocked
 from gitops.project.admission import spec_problems as project_problems
+from gitops.project.orphaned_resources import orphan_entries, orphaned_condition
 from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
 from gitops.project.sync_windows import BLOCKED_MESSAGE as WINDOW_BLOCKED
 from gitops.repo_server import Manifests, RenderError, RepoServer, SourceError
@@ -57,6 +60,15 @@ from gitops.resources import Health, ResourceKey
 from gitops.sync.actions import NAMESPACE
 from gitops.sync.automation import decide_auto_sync
 from gitops.sync.history import append_history
+from gitops.sync.source_revisions import (
+    app_sources,
+    has_multiple_sources,
+    label_revisions,
+    multi_source_operation,
+    multi_source_state,
+    operation_revisions,
+    sync_status,
+)
 from gitops.sync.step import ActionResult, SyncAction, plan_sync_step, record_results
 from kube.client import KubeClient
 from kube.errors import Conflict, KubeError, NotFound
@@ -83,6 +95,9 @@ class Rendered:
     targets: tuple[JsonObject, ...]
     source_type: str
     at: float
+    # A multi-source Application's: one per source (``revision`` is then their label, see source_revisions).
+    revisions: tuple[str, ...] = ()
+    source_types: tuple[str, ...] = ()
 
 
 @dataclass
@@ -98,6 +113,8 @@ class PassResult:
 class ReconcilerSettings:
     poll_seconds: float
     render_timeout: float
+    # --application-health: child Applications get a health (Synced and Healthy), so waves wait for them.
+    application_health: bool = False
 
 
 class AppReconciler:
@@ -120,6 +137,7 @@ class AppReconciler:
         tracking_method: Callable[[], str] = lambda: "annotation",
         projects: Callable[[], Mapping[str, JsonObject]] | None = None,
         control_namespace: str = "argocd",
+        app_exists: Callable[[str], bool] = lambda name: True,
     ) -> None:
         self._client = client
         self._repo = repo_server
@@ -138,6 +156,8 @@ class AppReconciler:
         # The AppProjects by name; without a source of them every Application is in an everything-allowed default.
         self._projects = projects or (lambda: {DEFAULT_PROJECT_NAME: default_project(control_namespace)})
         self._control_namespace = control_namespace
+        # An object tracked to an Application that no longer exists is an orphan (Argo CD's belongToAnotherApp).
+        self._orphans = OrphanMonitor(cache, resources, lambda obj: owning_app(obj, self._tracking()), app_exists)
         self._rendered: dict[str, Rendered] = {}
         self._compared: dict[str, tuple[Any, tuple[JsonObject, ...], Comparison]] = {}
         self._pushed: set[str] = set()
@@ -189,11 +209,10 @@ class AppReconciler:
             conditions.extend(condition("InvalidSpecError", message) for message in invalid)
             return self._write(app, stored, {**stored, "sync": {**(stored.get("sync") or {}), "status": "Unknown"}},
                                conditions, now, result, refreshed=requested_refresh(app) is not None)
-        source = _source(app)
         # A new operation syncs to what the target revision names now (argocd's API server resolves it as the
         # operation is requested), not to what the last periodic refresh saw.
         starting = bool(app.get("operation")) and not _running(stored.get("operationState"))
-        rendered, render_error = self._render_if_needed(app, source, force=starting)
+        rendered, render_error = self._render_if_needed(app, force=starting)
         if render_error is not None:
             conditions.append(condition("ComparisonError", render_error))
         if rendered is None:
@@ -215,6 +234,7 @@ class AppReconciler:
         comparison = self._compare(app, rendered, targets, live, overrides)
         conditions.extend(comparison.conditions)
         desired = self._compared_status(app, stored, comparison, rendered, live)
+        conditions.extend(self._orphans_seen(app, project, comparison, desired))
         operation = app.get("operation")
         state: JsonObject | None = stored.get("operationState")
         clear_operation = False
@@ -228,7 +248,7 @@ class AppReconciler:
                 logger.info("%s: no automated sync: %s", name, blocked)
                 result.requeue_after = WINDOW_POLL_SECONDS
             elif decision.operation is not None:
-                if self._start_operation(app, decision.operation):
+                if self._start_operation(app, multi_source_operation(app, decision.operation)):
                     result.events.append((app, app_events.automated_sync_started(revision)))
                     result.requeue_after = 0.0
                     return result
@@ -244,9 +264,7 @@ class AppReconciler:
 
     # -- render ------------------------------------------------------------------------------------------
 
-    def _render_if_needed(
-        self, app: JsonObject, source: JsonObject, *, force: bool = False
-    ) -> tuple[Rendered | None, str | None]:
+    def _render_if_needed(self, app: JsonObject, *, force: bool = False) -> tuple[Rendered | None, str | None]:
         name = str(app["metadata"]["name"])
         previous = self._rendered.get(name)
         # Asked for (the annotation, a new operation): resolve the revision now, not from the revision cache.
@@ -262,7 +280,7 @@ class AppReconciler:
             return previous, None
         self._pushed.discard(name)
         logger.debug("%s: refreshing (%s)", name, need.reason)
-        rendered, error = self.render(app, source, revision=None, hard=need.hard, fresh=fresh)
+        rendered, error = self.render_app(app, revision=None, hard=need.hard, fresh=fresh)
         if rendered is not None and previous is not None and not need.hard and (
                 previous.revision, previous.fingerprint) == (rendered.revision, rendered.fingerprint):
             # The same commit of the same source renders the same manifests: keep the previous ones, so that the
@@ -276,6 +294,30 @@ class AppReconciler:
         self._rendered[name] = rendered
         return rendered, None
 
+    def render_app(
+        self, app: JsonObject, *, revision: str | None, sources: list[JsonObject] | None = None, hard: bool = False,
+        fresh: bool = False,
+    ) -> tuple[Rendered | None, str | None]:
+        """Generate the Application's manifests from its source, or from every one of its ``spec.sources``
+        (``sources`` replaces them, as a rollback to a history entry does; ``revision`` pins the revision, or the
+        label of the revisions of several)."""
+        if not has_multiple_sources(app):
+            source = (sources or app_sources(app) or [{}])[0]
+            return self.render(app, source, revision=revision, hard=hard, fresh=fresh)
+        chosen = sources if sources is not None else app_sources(app)
+        pinned: list[str | None] = list(label_revisions(revision)) if revision else [None] * len(chosen)
+        name = str(app["metadata"]["name"])
+        namespace = str(((app.get("spec") or {}).get("destination") or {}).get("namespace") or "")
+
+        def generate() -> RenderedSources:
+            return generate_sources(
+                self._repo, chosen, app_name=name, namespace=namespace, pinned=pinned, hard=hard,
+                resolve=lambda source, pin: self._resolved(source, pin, hard=hard, fresh=fresh),
+            )
+
+        repos = [str(source.get("repoURL") or "") for source in chosen]
+        return self._generated(app, generate, repos)
+
     def render(
         self, app: JsonObject, source: JsonObject, *, revision: str | None, hard: bool = False, fresh: bool = False,
     ) -> tuple[Rendered | None, str | None]:
@@ -284,28 +326,41 @@ class AppReconciler:
         the message of why it failed."""
         name = str(app["metadata"]["name"])
         namespace = str(((app.get("spec") or {}).get("destination") or {}).get("namespace") or "")
-        repo = str(source.get("repoURL") or "")
-        target_revision = str(source.get("targetRevision") or "")
-        chart = str(source.get("chart") or "")
 
         def generate() -> Manifests:
-            pinned = revision
-            if pinned is None and not hard and not fresh:
-                pinned = self._revisions.get(repo, target_revision, chart, time.monotonic())
-            if pinned is None:
-                self._metrics.count_git_request(repo, "ls-remote")
-                pinned = self._repo.resolve_revision(repo, revision or target_revision, chart=chart or None)
-                if revision is None:
-                    self._revisions.put(repo, target_revision, chart, pinned, time.monotonic())
+            pinned = self._resolved(source, revision, hard=hard, fresh=fresh)
             return self._repo.generate_manifests(source, app_name=name, namespace=namespace, revision=pinned,
                                                  hard_refresh=hard)
 
+        return self._generated(app, generate, [str(source.get("repoURL") or "")])
+
+    def _resolved(self, source: Mapping[str, Any], revision: str | None, *, hard: bool, fresh: bool) -> str:
+        """The commit (or chart version) to render: ``revision`` when pinned, else the targetRevision resolved."""
+        repo = str(source.get("repoURL") or "")
+        target_revision = str(source.get("targetRevision") or "")
+        chart = str(source.get("chart") or "")
+        pinned = revision
+        if pinned is None and not hard and not fresh:
+            pinned = self._revisions.get(repo, target_revision, chart, time.monotonic())
+        if pinned is None:
+            self._metrics.count_git_request(repo, "ls-remote")
+            pinned = self._repo.resolve_revision(repo, revision or target_revision, chart=chart or None)
+            if revision is None:
+                self._revisions.put(repo, target_revision, chart, pinned, time.monotonic())
+        return pinned
+
+    def _generated(
+        self, app: JsonObject, generate: Callable[[], Manifests | RenderedSources], repos: list[str]
+    ) -> tuple[Rendered | None, str | None]:
+        """Run ``generate`` on the render pool under the render timeout; the placed, tracked manifests or why not."""
+        name = str(app["metadata"]["name"])
+        namespace = str(((app.get("spec") or {}).get("destination") or {}).get("namespace") or "")
         future = self._render_pool.submit(generate)
         try:
             manifests = future.result(timeout=self._settings.render_timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            return None, (f"rpc error: manifest generation for {repo} took longer than "
+            return None, (f"rpc error: manifest generation for {', '.join(repos)} took longer than "
                           f"{self._settings.render_timeout:g}s")
         except (SourceError, RenderError) as error:
             return None, " ".join(str(error).split())
@@ -313,13 +368,19 @@ class AppReconciler:
             logger.exception("%s: manifest generation failed", name)
             return None, f"manifest generation failed: {type(error).__name__}: {error}"
         previous = self._rendered.get(name)
-        if previous is None or previous.revision != manifests.revision:
-            self._metrics.count_git_request(repo, "fetch")
+        revisions = manifests.revisions if isinstance(manifests, RenderedSources) else (manifests.revision,)
+        before = (previous.revisions or (previous.revision,)) if previous is not None else ()
+        for index, (repo, revision) in enumerate(zip(repos, revisions, strict=False)):
+            if index >= len(before) or before[index] != revision:
+                self._metrics.count_git_request(repo, "fetch")
         resources = self._resources()
         targets = tuple(
             with_tracking(place(obj, namespace, resources), name, self._tracking())
             for obj in manifests.manifests
         )
+        if isinstance(manifests, RenderedSources):
+            return Rendered(source_fingerprint(app), manifests.revision, targets, "", time.monotonic(),
+                            manifests.revisions, manifests.source_types), None
         return Rendered(source_fingerprint(app), manifests.revision, targets, manifests.source_type,
                         time.monotonic()), None
 
@@ -341,7 +402,8 @@ class AppReconciler:
         if memo is not None and memo[0] == key and memo[1] is rendered.targets:
             return memo[2]
         comparison = compare_app(app, targets, live, tracking_method=self._tracking(), health_overrides=overrides,
-                                 namespaced=self._resources().namespaced)
+                                 namespaced=self._resources().namespaced,
+                                 assess_applications=self._settings.application_health)
         self._compared[name] = (key, rendered.targets, comparison)
         return comparison
 
@@ -366,21 +428,34 @@ class AppReconciler:
 
     def _compared_status(self, app: JsonObject, stored: Mapping[str, Any], comparison: Comparison,
                          rendered: Rendered, live: Mapping[ResourceKey, JsonObject]) -> JsonObject:
-        spec = app.get("spec") or {}
-        compared_to: JsonObject = {"destination": spec.get("destination") or {}}
-        if spec.get("source"):
-            compared_to["source"] = spec["source"]
         desired: JsonObject = {
             **stored,
-            "sync": {"status": comparison.sync_status, "revision": rendered.revision, "comparedTo": compared_to},
+            "sync": sync_status(app, comparison.sync_status, rendered.revision),
             "health": comparison.health.to_dict(),
             "resources": resource_status_entries(comparison),
             "summary": {**(stored.get("summary") or {}), "images": images_of(live.values())},
-            "sourceType": rendered.source_type,
         }
+        # One source type, or one per source (Argo CD's sourceType / sourceTypes); never both.
+        desired.pop("sourceTypes" if not rendered.revisions else "sourceType", None)
+        if rendered.revisions:
+            desired["sourceTypes"] = list(rendered.source_types)
+        else:
+            desired["sourceType"] = rendered.source_type
         if not desired["summary"]["images"]:
             desired["summary"].pop("images")
         return desired
+
+    def _orphans_seen(self, app: JsonObject, project: JsonObject, comparison: Comparison,
+                      desired: JsonObject) -> list[JsonObject]:
+        """List the orphans in ``desired`` when the project monitors them; the OrphanedResourceWarning, if any."""
+        permission = resource_permission(app, project, self._resources().namespaced)
+        orphans = self._orphans.orphans(app, project, {resource.key for resource in comparison.resources},
+                                        lambda key: permission(key) is None)
+        desired.pop("orphanedResources", None)
+        if orphans:
+            desired["orphanedResources"] = orphan_entries(orphans)
+        warning = orphaned_condition(project, orphans)
+        return [warning] if warning is not None else []
 
     # -- operations --------------------------------------------------------------------------------------
 
@@ -412,10 +487,11 @@ class AppReconciler:
             result.requeue_after = WINDOW_POLL_SECONDS
             return {**desired, "operationState": waiting}, False
         sync = operation.get("sync") or {}
-        op_revision = str(sync.get("revision") or "")
-        if (op_revision and op_revision != revision) or sync.get("source"):
+        op_revision = operation_revisions(operation) or ""
+        if (op_revision and op_revision != revision) or sync.get("source") or sync.get("sources"):
             # A rollback or `sync --revision`: the manifests of that revision (and source), not the tracked one.
-            rendered, error = self.render(app, sync.get("source") or _source(app), revision=op_revision or None)
+            chosen = sync.get("sources") or ([sync["source"]] if sync.get("source") else None)
+            rendered, error = self.render_app(app, revision=op_revision or None, sources=chosen)
             if rendered is None:
                 failed = _failed_state(current, operation, now, error or "cannot render the requested revision")
                 result.events.append((app, app_events.operation_completed(op_revision, "Failed", failed["message"])))
@@ -424,14 +500,16 @@ class AppReconciler:
             targets, revision = list(rendered.targets), rendered.revision
             live = self._observe(name, targets, desired)
             comparison = compare_app(app, targets, live, tracking_method=self._tracking(),
-                                     health_overrides=overrides, namespaced=self._resources().namespaced)
+                                     health_overrides=overrides, namespaced=self._resources().namespaced,
+                                     assess_applications=self._settings.application_health)
         if current is None:
             initiated = operation.get("initiatedBy") or {}
             if not initiated.get("automated"):
                 result.events.append((app, app_events.sync_started(revision, str(initiated.get("username") or ""))))
 
         def health(obj: JsonObject) -> Health | None:
-            assessed: Health | None = resource_health(obj, overrides=overrides)
+            assessed: Health | None = resource_health(
+                obj, overrides=overrides, assess_applications=self._settings.application_health)
             return assessed
 
         resources = self._resources()
@@ -448,6 +526,7 @@ class AppReconciler:
                 if action.gate and not outcome.ok:
                     break  # a failed namespace creation or dry run stops the step: nothing else is written
             new_state = record_results(new_state, outcomes, now)
+        new_state = multi_source_state(app, new_state, sync.get("sources") or app_sources(app))
         result.requeue_after = step.requeue_after if step.requeue_after is not None else (
             0.0 if step.actions else None)
         done = new_state.get("phase") in ("Succeeded", "Failed", "Error")
@@ -612,15 +691,6 @@ def place(obj: JsonObject, namespace: str, resources: ApiResources) -> JsonObjec
     if not resources.namespaced(group, str(obj.get("kind", ""))):
         return obj
     return {**obj, "metadata": {**metadata, "namespace": namespace}}
-
-
-def _source(app: JsonObject) -> JsonObject:
-    spec = app.get("spec") or {}
-    source = spec.get("source")
-    if isinstance(source, dict):
-        return source
-    sources = spec.get("sources") or [{}]
-    return dict(sources[0])
 
 
 def _running(state: Any) -> bool:

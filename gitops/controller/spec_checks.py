@@ -21,8 +21,13 @@ def spec_problems(app: JsonObject) -> list[str]:
         problems.append("spec.source: an Application needs a source (repoURL and path or chart)")
     elif source is not None and not isinstance(source, dict):
         problems.append("spec.source: must be an object")
-    elif source and not str(source.get("repoURL") or ""):
+    elif source and not str(source.get("repoURL") or "") and not spec.get("sources"):
         problems.append("spec.source.repoURL is required")
+    for index, entry in enumerate(spec.get("sources") or []):
+        if not isinstance(entry, dict):
+            problems.append(f"spec.sources[{index}]: must be an object")
+        elif not str(entry.get("repoURL") or ""):
+            problems.append(f"spec.sources[{index}].repoURL is required")
     destination = spec.get("destination") or {}
     server = str(destination.get("server") or "")
     cluster = str(destination.get("name") or "")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from gitops.health.apiextensions import crd_health
 from gitops.health.apiregistration import apiservice_health
+from gitops.health.application import application_health
 from gitops.health.apps import daemonset_health, deployment_health, replicaset_health, statefulset_health
 from gitops.health.argo import analysisrun_health, rollout_health
 from gitops.health.autoscaling import hpa_health
@@ -34,6 +35,7 @@ PENDING_DELETION = Health(PROGRESSING, "Pending deletion")
 IGNORE_HEALTHCHECK_ANNOTATION = "argocd.argoproj.io/ignore-healthcheck"
 
 HealthCheck = Callable[[JsonObject], Health]
+APPLICATION_KIND = ("argoproj.io", "Application")
 
 BUILT_IN_CHECKS: Mapping[tuple[str, str], HealthCheck] = {
     ("apps", "Deployment"): deployment_health,
@@ -67,11 +69,14 @@ def _rank(status: str) -> int:
     return HEALTH_ORDER.index(status) if status in HEALTH_ORDER else 0
 
 
-def resource_health(obj: JsonObject, *, overrides: Mapping[str, str] | None = None) -> Health | None:
+def resource_health(
+    obj: JsonObject, *, overrides: Mapping[str, str] | None = None, assess_applications: bool = False
+) -> Health | None:
     """The health of one live object; None when neither a user script nor a built-in check covers its kind.
 
     An object being deleted is Progressing "Pending deletion". A user script (``overrides``, keyed ``group_Kind``)
-    wins over the built-in check; a malformed object gives Unknown with the field at fault.
+    wins over the built-in check; a malformed object gives Unknown with the field at fault. A child
+    ``argoproj.io/Application`` has no check (Argo CD ≥ 1.8) unless ``assess_applications`` (``--application-health``).
     """
     metadata = obj.get("metadata") or {}
     if isinstance(metadata, Mapping) and metadata.get("deletionTimestamp"):
@@ -84,6 +89,8 @@ def resource_health(obj: JsonObject, *, overrides: Mapping[str, str] | None = No
             if assessed is not None:
                 return assessed
     check = BUILT_IN_CHECKS.get((group, kind))
+    if check is None and assess_applications and (group, kind) == APPLICATION_KIND:
+        check = application_health
     if check is None:
         return None
     try:

@@ -16,6 +16,7 @@ from gitops.project.permissions import (
 )
 from gitops.project.sync_windows import BLOCKED_MESSAGE, can_sync, matching_windows, project_windows
 from gitops.resources import JsonObject, ResourceKey
+from gitops.sync.source_revisions import app_sources
 
 
 def project_name(app: Mapping[str, Any]) -> str:
@@ -33,9 +34,8 @@ def find_project(app: Mapping[str, Any], projects: Mapping[str, JsonObject]) -> 
 
 
 def _repo_urls(app: Mapping[str, Any]) -> list[str]:
-    spec = app.get("spec") or {}
-    sources = spec.get("sources") or ([spec["source"]] if spec.get("source") else [])
-    return [str(source.get("repoURL")) for source in sources if isinstance(source, Mapping) and source.get("repoURL")]
+    # `sources` wins over `source` (Argo CD: user-guide/multiple_sources.md), so only its repositories count.
+    return [str(source.get("repoURL")) for source in app_sources(app) if source.get("repoURL")]
 
 
 def spec_problems(app: Mapping[str, Any], project: Mapping[str, Any], control_namespace: str) -> list[str]:

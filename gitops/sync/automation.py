@@ -19,6 +19,7 @@ from gitops.resources import JsonObject
 from gitops.sync.comparison_view import ComparisonView
 from gitops.sync.results import parse_timestamp
 from gitops.sync.retry import retry_due_at
+from gitops.sync.source_revisions import recorded_revision
 
 SELF_HEAL_BACKOFF_SECONDS = 2.0
 SELF_HEAL_BACKOFF_FACTOR = 3.0
@@ -61,11 +62,17 @@ def _already_attempted(app: JsonObject, revision: str) -> tuple[bool, str]:
     sync_result = state.get("syncResult")
     if not state or not (state.get("operation") or {}).get("sync") or sync_result is None:
         return False, ""
-    if sync_result.get("revision") != revision:
+    if recorded_revision(sync_result) != revision:
         return False, ""
+    spec = app.get("spec") or {}
     if "source" in sync_result and _without_target_revision(sync_result.get("source")) != _without_target_revision(
-        (app.get("spec") or {}).get("source")
+        spec.get("source")
     ):
+        return False, ""
+    # A multi-source result records every source; a spec edit to any of them is a new attempt.
+    if "sources" in sync_result and [_without_target_revision(s) for s in sync_result.get("sources") or []] != [
+        _without_target_revision(s) for s in spec.get("sources") or []
+    ]:
         return False, ""
     return True, str(state.get("phase", ""))
 

@@ -12,8 +12,8 @@ from gitops.resources import JsonObject
 def append_history(app: JsonObject, operation_state: JsonObject) -> list[JsonObject]:
     """``status.history`` with an entry for a successful sync, ids incrementing, at most ``revisionHistoryLimit`` kept.
 
-    The entry records the revision synced, when it was deployed (``finishedAt``) and started, the source, and who
-    initiated it.
+    The entry records the revision synced (one per source for a multi-source Application), when it was deployed
+    (``finishedAt``) and started, the source (or sources), and who initiated it.
     """
     spec = app.get("spec") or {}
     history: list[JsonObject] = copy.deepcopy(list((app.get("status") or {}).get("history") or []))
@@ -21,12 +21,17 @@ def append_history(app: JsonObject, operation_state: JsonObject) -> list[JsonObj
     sync_result = operation_state.get("syncResult") or {}
     entry: JsonObject = {
         "id": max([int(h.get("id", 0)) for h in history] + [-1]) + 1,
-        "revision": sync_result.get("revision", ""),
         "deployedAt": operation_state.get("finishedAt", ""),
         "deployStartedAt": operation_state.get("startedAt", ""),
-        "source": copy.deepcopy(sync_result.get("source") or spec.get("source") or {}),
         "initiatedBy": copy.deepcopy(operation.get("initiatedBy") or {}),
     }
+    if "revisions" in sync_result:
+        # A multi-source Application: one revision per source, and the sources, as Argo CD records them.
+        entry["revisions"] = list(sync_result.get("revisions") or [])
+        entry["sources"] = copy.deepcopy(list(sync_result.get("sources") or spec.get("sources") or []))
+    else:
+        entry["revision"] = sync_result.get("revision", "")
+        entry["source"] = copy.deepcopy(sync_result.get("source") or spec.get("source") or {})
     history.append(entry)
     limit = spec.get("revisionHistoryLimit")
     limit = DEFAULT_REVISION_HISTORY_LIMIT if limit is None else int(limit)
@@ -58,12 +63,11 @@ def rollback_operation(
         if not found:
             return f"application {name} does not have deployment with id {history_id}"
         entry = found[0]
-    return {
-        "sync": {
-            "revision": entry.get("revision", ""),
-            "source": copy.deepcopy(entry.get("source") or {}),
-            "prune": prune,
-            "dryRun": dry_run,
-        },
-        "initiatedBy": {"username": username},
-    }
+    sync: JsonObject = {"prune": prune, "dryRun": dry_run}
+    if entry.get("revisions"):
+        sync["revisions"] = list(entry["revisions"])
+        sync["sources"] = copy.deepcopy(list(entry.get("sources") or []))
+    else:
+        sync["revision"] = entry.get("revision", "")
+        sync["source"] = copy.deepcopy(entry.get("source") or {})
+    return {"sync": sync, "initiatedBy": {"username": username}}

@@ -129,3 +129,28 @@ def test_the_applicationset_controller_runs_beside_the_application_controller_un
         assert appsets is None
     else:
         assert getattr(appsets, "namespace", None) == appsets_in
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        pytest.param([], False, id="off-by-default-as-argo-cd"),
+        pytest.param(["--application-health"], True, id="on"),
+        pytest.param(["--no-application-health"], False, id="off"),
+    ],
+)
+def test_application_health_flag_reaches_the_application_controller(
+    monkeypatch: pytest.MonkeyPatch, flags: list[str], expected: bool
+) -> None:
+    import rollouts.controller.run
+    from gitops.controller.controller import AppControllerOptions
+
+    seen: list[AppControllerOptions] = []
+
+    def capture(*args: object, applications: AppControllerOptions, **kwargs: object) -> None:
+        seen.append(applications)
+
+    monkeypatch.setattr(rollouts.controller.run, "run_controller", capture)
+    code, _ = run(*flags)
+    assert code == 0
+    assert [options.application_health for options in seen] == [expected]
