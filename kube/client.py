@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlencode
 
 import kubernetes.client
@@ -33,6 +33,13 @@ PATCH_CONTENT_TYPES = {
 # What the kubernetes package lets escape from a kubeconfig that is not YAML, or not a mapping of the fields it
 # expects: it checks only the fields of a well-formed file, and trips over the rest in its parser or its lookups.
 _MALFORMED = (yaml.YAMLError, TypeError, AttributeError, KeyError, ValueError)
+
+
+# Connections kept open to one API server. The package's default (5 per core) is smaller than what one process
+# holds at once — a long-lived watch per watched type (the Application controller watches every namespaced type of
+# a project that monitors orphans) plus the workers' requests — and urllib3 then opens and discards a connection per
+# request beyond it, with a warning each time.
+CONNECTION_POOL_SIZE: Final = 64
 
 
 def load_api_client(kubeconfig: str | None = None, context: str | None = None) -> kubernetes.client.ApiClient:
@@ -69,6 +76,7 @@ def load_api_client(kubeconfig: str | None = None, context: str | None = None) -
         raise ConfigError(f'kubeconfig "{path}" is not a valid kubeconfig: {_malformed_reason(error)}') from error
     except OSError as error:  # a directory, no permission
         raise ConfigError(f'cannot read kubeconfig "{path}": {error}') from error
+    configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize, CONNECTION_POOL_SIZE)
     return kubernetes.client.ApiClient(configuration)
 
 
