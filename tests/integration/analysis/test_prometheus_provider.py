@@ -259,7 +259,7 @@ async def test_timeout_without_blocking_the_loop(http_server: RecordingServer) -
     elapsed = time.monotonic() - started
     assert str(error) == f"prometheus at {http_server.url} did not answer within 1s"
     assert elapsed > 0.9  # it did wait for the timeout (an upper bound would only measure the machine's load)
-    # The loop kept running while the blocking client waited in its thread (about 20 ticks in one second).
+    # The loop kept running while the query waited (about 20 ticks in one second).
     assert ticks >= 10
 
 
