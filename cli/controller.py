@@ -172,3 +172,7 @@ def _configure_logging(verbose: bool) -> None:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
         # The start-up check reports an unreachable server in one line; urllib3's retries would add three more.
         logging.getLogger("urllib3").setLevel(logging.ERROR)
+    # Even with -v: httpx logs every request URL, and a metric's URL may carry a secret argument.
+    from analysis.providers.outbound import quiet_request_logging
+
+    quiet_request_logging()

@@ -173,7 +173,11 @@ async def _measure(
         measurement = _completed(AnalysisPhase.ERROR, message, started_at, now)
         measurement["metadata"] = kept_metadata
     except Exception as error:  # any provider bug must become this metric's Error, not the pass's
-        logger.warning("measuring metric %r failed", task.metric_name, exc_info=True)
+        # A traceback would print the values in its frames and the unmasked message: only without secrets.
+        logger.warning(
+            "measuring metric %r failed: %s: %s", task.metric_name, type(error).__name__,
+            mask(str(error), context.secrets), exc_info=not context.secrets,
+        )
         measurement = _completed(AnalysisPhase.ERROR, str(error) or type(error).__name__, started_at, now)
         measurement["metadata"] = kept_metadata
     return _masked(measurement, context.secrets), provider, context
@@ -244,5 +248,8 @@ async def _collect_garbage(tasks: Sequence[MetricTask], measured: Sequence[_Meas
             continue
         try:
             await provider.garbage_collect(context, task.retention)
-        except Exception:  # leftover Jobs are untidy, not a reason to lose the measurements
-            logger.warning("garbage collection for metric %r failed", task.metric_name, exc_info=True)
+        except Exception as error:  # leftover Jobs are untidy, not a reason to lose the measurements
+            logger.warning(
+                "garbage collection for metric %r failed: %s: %s", task.metric_name, type(error).__name__,
+                mask(str(error), context.secrets), exc_info=not context.secrets,
+            )

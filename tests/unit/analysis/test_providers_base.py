@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from typing import Any
@@ -40,6 +41,39 @@ def context(metric: dict[str, Any], secrets: tuple[str, ...] = ()) -> Measuremen
 )
 def test_mask(text: str, secrets: tuple[str, ...], expected: str) -> None:
     assert mask(text, secrets) == expected
+
+
+# Issue #15 item 3: a secret reaches text in other encodings than its own — a URL percent-encodes it, JSON escapes
+# it, HTTP Basic base64-encodes it — and each of those must be hidden as the raw value is.
+SECRET = 'p@ss w/rd"é+'
+
+
+@pytest.mark.parametrize(
+    ("encoded", "how"),
+    [
+        (SECRET, "as it is"),
+        ("p%40ss%20w%2Frd%22%C3%A9%2B", "percent-encoded, nothing safe (quote(safe=''))"),
+        ("p%40ss%20w/rd%22%C3%A9%2B", "percent-encoded, '/' kept (quote())"),
+        ("p%40ss+w%2Frd%22%C3%A9%2B", "form-encoded (quote_plus())"),
+        ("p%40ss%20w%2frd%22%c3%a9%2b", "percent-encoded in lower-case hex"),
+        ('p@ss w/rd\\"\\u00e9+', "JSON-escaped, ASCII only (json.dumps)"),
+        ('p@ss w/rd\\"é+', "JSON-escaped, UTF-8 kept (ensure_ascii=False)"),
+        ('p@ss w\\/rd\\"\\u00E9\\u002b', "JSON-escaped the way other encoders do (escaped '/', upper-case hex)"),
+        ("cEBzcyB3L3JkIsOpKw==", "base64"),
+        ("cEBzcyB3L3JkIsOpKw", "base64 without padding"),
+    ],
+)
+def test_mask_hides_a_secret_in_every_encoding(encoded: str, how: str) -> None:
+    text = f"GET http://example/?token={encoded}&x=1 failed"
+    assert mask(text, (SECRET,)) == "GET http://example/?token=*****&x=1 failed", how
+
+
+def test_mask_hides_a_secret_json_escaped_twice() -> None:
+    """A message quoting a JSON document that quotes the secret (an error body inside a status message)."""
+    once = json.dumps({"token": SECRET})
+    twice = json.dumps({"error": once})
+    assert SECRET not in mask(twice, (SECRET,))
+    assert "*****" in mask(twice, (SECRET,))
 
 
 def test_mask_value_masks_strings_inside_json_values_only() -> None:

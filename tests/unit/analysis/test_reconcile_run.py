@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -401,6 +404,49 @@ async def test_a_provider_error_quoting_a_secret_is_masked() -> None:
     failing = FailingProvider(Calls(), RuntimeError("GET http://x/?t=s3cr3t-t0ken: 401 Unauthorized"))
     run, _ = await reconcile(with_token(metric("m")), {"m": failing}, clock, kube)
     assert result_of(run)["measurements"][0]["message"] == "GET http://x/?t=*****: 401 Unauthorized"
+
+
+ODD_SECRET = 'p@ss w/rd"é'
+
+
+def with_odd_token(*metrics: JsonObject) -> tuple[JsonObject, FakeKube]:
+    return with_token(*metrics), FakeKube({"api": {"token": ODD_SECRET}})
+
+
+def leaks(text: str) -> bool:
+    """Whether ``text`` holds the odd secret as it is, percent-encoded or JSON-escaped (issue #15 item 3)."""
+    forms = {ODD_SECRET, quote(ODD_SECRET, safe=""), quote(ODD_SECRET), quote_plus(ODD_SECRET),
+             json.dumps(ODD_SECRET)[1:-1], json.dumps(ODD_SECRET, ensure_ascii=False)[1:-1]}
+    return any(form in text for form in forms)
+
+
+async def test_an_encoded_secret_in_a_provider_error_is_masked_in_status_and_events() -> None:
+    """A URL in an error message carries the secret percent-encoded; a JSON body quoted in it, escaped."""
+    run, kube = with_odd_token(metric("m"))
+    encoded = f"GET http://x/?t={quote(ODD_SECRET, safe='')} answered 401: {json.dumps({'token': ODD_SECRET})}"
+    _, outcome = await reconcile(run, {"m": FailingProvider(Calls(), ProviderError(encoded))}, Clock(), kube)
+    written = json.dumps(outcome.status_patch) + json.dumps([event.message for event in outcome.events])
+    assert not leaks(written) and "*****" in written
+
+
+async def test_an_escaped_secret_in_a_value_is_masked() -> None:
+    """A web response that echoes the secret: the value is shown as compact JSON, which escapes it."""
+    run, kube = with_odd_token(metric("m", successCondition="false"))
+    echoed = {"query": f"t={quote_plus(ODD_SECRET)}", "token": ODD_SECRET}
+    run, outcome = await reconcile(run, {"m": ValueProvider(Calls(), [echoed])}, Clock(), kube)
+    written = json.dumps(outcome.status_patch) + json.dumps([event.message for event in outcome.events])
+    assert not leaks(written)
+    assert result_of(run, "m")["measurements"][0]["phase"] == "Failed"
+
+
+async def test_a_provider_bug_quoting_a_secret_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    run, kube = with_odd_token(metric("m"))
+    failing = FailingProvider(Calls(), RuntimeError(f"bug while sending token {ODD_SECRET}"))
+    caplog.set_level(logging.DEBUG)
+    run, _ = await reconcile(run, {"m": failing}, Clock(), kube)
+    assert result_of(run)["measurements"][0]["message"] == "bug while sending token *****"
+    logged = "\n".join(record.getMessage() + (caplog.text if record.exc_info else "") for record in caplog.records)
+    assert caplog.records and not leaks(logged)
 
 
 async def test_a_missing_secret_errors_the_run_with_a_clear_message() -> None:
