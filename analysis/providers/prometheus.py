@@ -46,6 +46,9 @@ RESOLVED_QUERY_KEY: Final = "ResolvedPrometheusQuery"
 WARNINGS_KEY: Final = "warnings"
 ADDRESS_ENV_VARS: Final = ("PROMETHEUS_ADDRESS", "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS")
 DEFAULT_TIMEOUT: Final = 30
+MAX_RESULT_SAMPLES: Final = 50_000
+"""More samples than this (series of a vector, points of a matrix) make the measurement an Error: no condition
+needs them, a condition walking them would exhaust its budget, and the value could not be recorded whole."""
 MAX_RESPONSE_BYTES: Final = 16 * 1024 * 1024
 """A larger answer is an Error: it is held in memory whole, and no measurement value could hold it anyway."""
 
@@ -64,9 +67,11 @@ def sample_value(text: Any) -> float:
 def convert_result(result_type: str, result: Any) -> float | list[float]:
     """The value the conditions see, as Argo builds it: a scalar is a float, a vector a list with one float per
     sample (in the order returned), a matrix every value of every series, flattened. Strings (and anything
-    else) are errors."""
+    else) are errors, and so is a result of more than :data:`MAX_RESULT_SAMPLES` samples."""
     if result_type == "scalar":
         return sample_value(_pair(result)[1])
+    if result_type in ("vector", "matrix"):
+        _check_size(result_type, result)
     if result_type == "vector":
         return [sample_value(_pair(sample.get("value"))[1]) for sample in _series(result)]
     if result_type == "matrix":
@@ -75,6 +80,16 @@ def convert_result(result_type: str, result: Any) -> float | list[float]:
         f"prometheus returned a {result_type or 'result without a type'}; only scalar, vector and matrix "
         "results can be evaluated"
     )
+
+
+def _check_size(result_type: str, result: Any) -> None:
+    series = _series(result)
+    samples = len(series) if result_type == "vector" else sum(len(item.get("values") or ()) for item in series)
+    if samples > MAX_RESULT_SAMPLES:
+        raise ProviderError(
+            f"prometheus returned {samples} samples, more than the {MAX_RESULT_SAMPLES} one measurement may hold; "
+            "aggregate the query (sum, avg, topk, …)"
+        )
 
 
 def _pair(value: Any) -> Sequence[Any]:

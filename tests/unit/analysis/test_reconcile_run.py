@@ -18,6 +18,7 @@ import pytest
 
 from analysis.providers.base import MeasurementContext, MetricProvider, ProviderError, ProviderResult
 from analysis.runner.measure_io import RunOutcome, reconcile_run
+from analysis.runner.measurements import MAX_MEASUREMENT_TEXT, bounded_text
 from kube.client import AsyncKubeClient
 from kube.errors import Unreachable
 from kube.merge_patch import apply_merge_patch
@@ -404,6 +405,39 @@ async def test_a_provider_error_quoting_a_secret_is_masked() -> None:
     failing = FailingProvider(Calls(), RuntimeError("GET http://x/?t=s3cr3t-t0ken: 401 Unauthorized"))
     run, _ = await reconcile(with_token(metric("m")), {"m": failing}, clock, kube)
     assert result_of(run)["measurements"][0]["message"] == "GET http://x/?t=*****: 401 Unauthorized"
+
+
+# --- issue #15 item 8: what a measurement writes is bounded ------------------------------------------------
+
+
+async def test_a_long_value_is_truncated_with_a_marker_and_still_judged_whole() -> None:
+    values = [0.5] * 5000  # "[0.5,0.5,…]" is 20 001 characters
+    run, _ = await reconcile(
+        analysis_run(metric("m", successCondition="all(result, # < 1)")), {"m": ValueProvider(Calls(), values)},
+        Clock(),
+    )
+    (written,) = result_of(run, "m")["measurements"]
+    assert written["phase"] == "Successful"  # the condition saw every sample
+    marker = " … (truncated: 20001 characters)"
+    assert written["value"] == "[" + "0.5," * ((MAX_MEASUREMENT_TEXT - len(marker) - 1) // 4) + \
+        "0.5,"[: (MAX_MEASUREMENT_TEXT - len(marker) - 1) % 4] + marker
+    assert len(written["value"]) == MAX_MEASUREMENT_TEXT
+
+
+async def test_long_messages_and_metadata_are_truncated() -> None:
+    text = "x" * (MAX_MEASUREMENT_TEXT * 3)
+    failing = FailingProvider(Calls(), ProviderError(text, metadata={"ResolvedPrometheusQuery": text}))
+    run, _ = await reconcile(analysis_run(metric("m")), {"m": failing}, Clock())
+    (written,) = result_of(run, "m")["measurements"]
+    for shown in (written["message"], written["metadata"]["ResolvedPrometheusQuery"]):
+        assert len(shown) == MAX_MEASUREMENT_TEXT
+        assert shown.endswith(f" … (truncated: {len(text)} characters)")
+
+
+def test_a_short_text_is_kept_as_it_is() -> None:
+    assert bounded_text("[0.99,0.98]") == "[0.99,0.98]"
+    exactly = "y" * MAX_MEASUREMENT_TEXT
+    assert bounded_text(exactly) == exactly
 
 
 ODD_SECRET = 'p@ss w/rd"é'
