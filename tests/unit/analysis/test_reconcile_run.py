@@ -407,6 +407,50 @@ async def test_a_provider_error_quoting_a_secret_is_masked() -> None:
     assert result_of(run)["measurements"][0]["message"] == "GET http://x/?t=*****: 401 Unauthorized"
 
 
+# --- issue #15 item 2: conditions are evaluated beside the event loop, within a time budget -----------------
+
+COSTLY = "all(result, # >= 0)"
+"""Some 4 steps per sample: over 50 000 samples well inside the step budget, and a few hundred milliseconds of
+CPU — what twenty runs at once turned into a controller that could not answer /healthz."""
+
+
+async def test_a_costly_condition_leaves_the_event_loop_free() -> None:
+    """While the condition is evaluated the loop goes on serving timers (a counter of the timer's turns, 1 ms
+    apart); evaluated on the loop, the timer would fire only around the evaluation, a handful of times."""
+    turns = 0
+    done = asyncio.Event()
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while not done.is_set():
+            await asyncio.sleep(0.001)
+            turns += 1
+
+    counter = asyncio.create_task(count_turns())
+    try:
+        run, _ = await reconcile(
+            analysis_run(metric("m", successCondition=COSTLY)), {"m": ValueProvider(Calls(), [1.0] * 50_000)},
+            Clock(),
+        )
+    finally:
+        done.set()
+        await counter
+    assert result_of(run, "m")["measurements"][0]["phase"] in ("Successful", "Error")
+    assert turns >= 20
+
+
+async def test_a_condition_over_its_time_budget_is_an_error_measurement_naming_the_budget() -> None:
+    run = analysis_run(metric("m", successCondition=COSTLY))
+    outcome = await reconcile_run(
+        run, kube=None, now=Clock(), providers=by_metric({"m": ValueProvider(Calls(), [1.0] * 50_000)}),
+        condition_time_budget=0.001,
+    )
+    assert outcome.status_patch is not None
+    (written,) = outcome.status_patch["metricResults"][0]["measurements"]
+    assert written["phase"] == "Error"
+    assert "took more than 0.001s (the time budget of a condition)" in written["message"]
+
+
 # --- issue #15 item 8: what a measurement writes is bounded ------------------------------------------------
 
 
