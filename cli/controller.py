@@ -103,6 +103,11 @@ def controller_command(
         Path | None, typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
                                   "(default: ~/.cache/rollouts/repositories).")
     ] = None,
+    promote_on_background_analysis_errors: Annotated[
+        bool, typer.Option("--promote-on-background-analysis-errors", help="Argo Rollouts' behaviour: fully promote "
+                           "a canary whose background analysis' latest measurements are Errors (by default it waits, "
+                           "and aborts at the error limit).")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every watch event and decision.")] = False,
 ) -> None:
     """Run the Rollout, analysis, Application and ApplicationSet controllers: traffic step by step, AnalysisRuns,
@@ -157,6 +162,7 @@ def controller_command(
             leader_election=election,
             applications=app_options,
             application_sets=appset_options,
+            promote_on_background_analysis_errors=promote_on_background_analysis_errors,
         )
     except (KubeError, OSError) as error:  # OSError: the metrics port is taken, say
         # Losing the Lease ends the process on purpose, as client-go's controllers do: a restart starts clean.

@@ -129,3 +129,11 @@ def test_the_applicationset_controller_runs_beside_the_application_controller_un
         assert appsets is None
     else:
         assert getattr(appsets, "namespace", None) == appsets_in
+
+
+@pytest.mark.parametrize(("args", "promote"), [((), False), (("--promote-on-background-analysis-errors",), True)])
+def test_background_analysis_errors_hold_promotion_unless_argo_behaviour_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], promote: bool
+) -> None:
+    """Issue #15 item 9: the default holds; the flag restores Argo Rollouts' behaviour."""
+    assert controller_options_passed(monkeypatch, *args)["promote_on_background_analysis_errors"] is promote
