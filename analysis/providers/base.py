@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 MASK: Final = "*****"
+_MIN_BASE64_SECRET: Final = 6
+"""Secrets of fewer bytes are not looked for in base64 (their encoding is too short to be told from text)."""
 SUPPORTED_PROVIDERS: Final = ("prometheus", "web", "job")
 
 
@@ -109,9 +111,11 @@ def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
     alternatives: list[str] = []
     for secret in sorted(secrets, key=len, reverse=True):
         encoded = secret.encode()
-        for whole in (base64.b64encode(encoded), base64.urlsafe_b64encode(encoded)):
-            text = whole.decode()
-            alternatives += [re.escape(text)] + ([re.escape(text.rstrip("="))] if text.endswith("=") else [])
+        # The base64 of a very short secret is two or three common letters: masking those would garble text.
+        if len(encoded) >= _MIN_BASE64_SECRET:
+            for whole in (base64.b64encode(encoded), base64.urlsafe_b64encode(encoded)):
+                text = whole.decode()
+                alternatives += [re.escape(text)] + ([re.escape(text.rstrip("="))] if text.endswith("=") else [])
         alternatives.append("".join(_character_forms(character) for character in secret))
     return re.compile("|".join(alternatives))
 

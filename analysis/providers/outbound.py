@@ -58,23 +58,28 @@ def endpoint_key(url: httpx.URL | str) -> str:
 
 
 @dataclass
-class _LoopSlots:
-    semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+class _Endpoint:
+    semaphore: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(ENDPOINT_CONCURRENCY))
+    users: int = 0
+    """Requests holding or waiting for a slot; the endpoint is forgotten when none is left."""
 
 
-# Semaphores belong to one event loop (tests run one loop each; a process runs one): slots are kept per loop.
-_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSlots] = weakref.WeakKeyDictionary()
+# Semaphores belong to one event loop (tests run one loop each; a process runs one): endpoints are kept per loop,
+# and only while some request uses them, so the table does not grow with every address ever measured.
+_endpoints: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Endpoint]] = weakref.WeakKeyDictionary()
 
 
-def _semaphore(key: str) -> asyncio.Semaphore:
+def _endpoints_of_loop() -> dict[str, _Endpoint]:
     loop = asyncio.get_running_loop()
-    slots = _slots.get(loop)
-    if slots is None:
-        slots = _slots[loop] = _LoopSlots()
-    semaphore = slots.semaphores.get(key)
-    if semaphore is None:
-        semaphore = slots.semaphores[key] = asyncio.Semaphore(ENDPOINT_CONCURRENCY)
-    return semaphore
+    table = _endpoints.get(loop)
+    if table is None:
+        table = _endpoints[loop] = {}
+    return table
+
+
+def endpoints_in_use() -> dict[str, int]:
+    """The endpoints with requests open or waiting on this loop, and how many (for tests and diagnostics)."""
+    return {key: endpoint.users for key, endpoint in _endpoints_of_loop().items()}
 
 
 class DeadlineExceeded(Exception):
@@ -93,18 +98,26 @@ async def deadline(url: httpx.URL | str, seconds: float) -> AsyncIterator[None]:
     Raises :class:`DeadlineExceeded` when the time runs out, whether waiting for a slot or talking to the server;
     whatever was in progress is cancelled (an httpx request closes its connection).
     """
-    semaphore = _semaphore(endpoint_key(url))
+    key = endpoint_key(url)
+    table = _endpoints_of_loop()
+    endpoint = table.get(key)
+    if endpoint is None:
+        endpoint = table[key] = _Endpoint()
+    endpoint.users += 1
     acquired = False
     try:
         async with asyncio.timeout(seconds):
-            await semaphore.acquire()
+            await endpoint.semaphore.acquire()
             acquired = True
             yield
     except TimeoutError:
         raise DeadlineExceeded(seconds, waiting=not acquired) from None
     finally:
         if acquired:
-            semaphore.release()
+            endpoint.semaphore.release()
+        endpoint.users -= 1
+        if endpoint.users == 0 and table.get(key) is endpoint:
+            del table[key]
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:

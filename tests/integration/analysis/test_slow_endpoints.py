@@ -15,7 +15,7 @@ from provider_servers import RecordingServer
 
 from analysis.controller.controller import AnalysisController, AnalysisOptions
 from analysis.providers import MeasurementContext, ProviderError, ProviderResult, provider_for
-from analysis.providers.outbound import ENDPOINT_CONCURRENCY
+from analysis.providers.outbound import ENDPOINT_CONCURRENCY, endpoints_in_use
 from kube.client import AsyncKubeClient
 
 HANG_GUARD = 60.0
@@ -111,3 +111,25 @@ async def test_the_analysis_controller_stops_with_queries_in_flight(http_server:
     await trickle.wait_until(lambda: trickle.open == 3, HANG_GUARD)
     await asyncio.wait_for(controller.stop(), HANG_GUARD)
     await trickle.wait_until(lambda: trickle.open == 0 and trickle.ended == 3, HANG_GUARD)
+
+
+async def test_a_query_that_never_gets_a_slot_says_the_endpoint_was_full(http_server: RecordingServer) -> None:
+    trickle = http_server.trickle("/api/v1/query")
+    holding = [
+        asyncio.create_task(measure({"prometheus": {"address": http_server.url, "query": "up", "timeout": 600}}))
+        for _ in range(ENDPOINT_CONCURRENCY)
+    ]
+    try:
+        await trickle.wait_until(lambda: trickle.open == ENDPOINT_CONCURRENCY, HANG_GUARD)
+        with pytest.raises(ProviderError) as caught:
+            await measure({"prometheus": {"address": http_server.url, "query": "up", "timeout": 1}})
+        assert str(caught.value) == (
+            f"prometheus at {http_server.url} did not answer within 1s "
+            f"(all {ENDPOINT_CONCURRENCY} query slots of this endpoint were busy)"
+        )
+        assert trickle.open == ENDPOINT_CONCURRENCY  # it never reached the server
+    finally:
+        for task in holding:
+            task.cancel()
+        await asyncio.gather(*holding, return_exceptions=True)
+    assert endpoints_in_use() == {}  # nothing is remembered of an endpoint no request uses

@@ -189,3 +189,8 @@ def test_network_reason_digs_through_requests() -> None:
     with pytest.raises(requests.ConnectionError) as caught:
         requests.get(f"http://127.0.0.1:{port}/", timeout=2)
     assert network_reason(caught.value) == "connection refused"
+
+
+def test_the_base64_of_a_very_short_secret_is_not_looked_for() -> None:
+    """``MQ`` (the base64 of ``1``) is in too much ordinary text; the secret itself still is masked."""
+    assert mask("MQTT broker at 1.2.3.4", ("1",)) == "MQTT broker at *****.2.3.4"
