@@ -312,7 +312,7 @@ def _too_large(settings: QuerySettings) -> ProviderError:
     )
 
 
-async def fetch_oauth2_token(settings: QuerySettings, client: httpx.AsyncClient) -> str:
+async def fetch_oauth2_token(settings: QuerySettings, verify: ssl.SSLContext | bool) -> str:
     """An access token by the OAuth2 client-credentials grant (RFC 6749 §4.4).
 
     The client authenticates with HTTP Basic first, as the RFC recommends; a server that refuses that gets the
@@ -326,10 +326,14 @@ async def fetch_oauth2_token(settings: QuerySettings, client: httpx.AsyncClient)
     url = str(oauth["token_url"])
     where = f"oauth2 token endpoint {_without_userinfo(url)}"
     try:
-        response = await client.post(url, data=form, auth=credentials)
-        if response.status_code in (400, 401):
-            in_body = {**form, "client_id": credentials[0], "client_secret": credentials[1]}
-            response = await client.post(url, data=in_body)
+        # A client of its own: the token endpoint is another origin than Prometheus, and the metric's headers are
+        # not sent to it (nor stripped from what this request needs).
+        token_client = outbound_client(verify=verify, request_url=url, configured_headers=(), timeout=settings.timeout)
+        async with token_client as client:
+            response = await client.post(url, data=form, auth=credentials)
+            if response.status_code in (400, 401):
+                in_body = {**form, "client_id": credentials[0], "client_secret": credentials[1]}
+                response = await client.post(url, data=in_body)
     except httpx.HTTPError as error:
         raise ProviderError(f"{where} is unreachable: {network_reason(error)}") from None
     if response.status_code != 200:
@@ -385,16 +389,15 @@ async def query_prometheus(settings: QuerySettings) -> tuple[str, Any, list[str]
     where = f"prometheus at {settings.display_address}"
     verify: ssl.SSLContext | bool = False if settings.insecure else verified_tls()
     try:
-        async with (
-            deadline(settings.address, settings.timeout),
-            outbound_client(
-                verify=verify, request_url=settings.address, configured_headers=headers, timeout=settings.timeout
-            ) as client,
-        ):
+        async with deadline(settings.address, settings.timeout):
             if settings.oauth2 is not None:
-                headers["Authorization"] = f"Bearer {await fetch_oauth2_token(settings, client)}"
-            async with client.stream("GET", settings.address + path, params=params, headers=headers,
-                                     auth=auth) as response:
+                headers["Authorization"] = f"Bearer {await fetch_oauth2_token(settings, verify)}"
+            async with (
+                outbound_client(
+                    verify=verify, request_url=settings.address, configured_headers=headers, timeout=settings.timeout
+                ) as client,
+                client.stream("GET", settings.address + path, params=params, headers=headers, auth=auth) as response,
+            ):
                 body = await read_limited(response, MAX_RESPONSE_BYTES)
                 if body is None:
                     raise _too_large(settings)

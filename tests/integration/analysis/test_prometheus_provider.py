@@ -306,3 +306,26 @@ async def test_an_answer_larger_than_the_limit_is_an_error_without_reading_it_al
         f"prometheus at {http_server.url} answered with more than 16 MiB; a measurement's result must be small: "
         "aggregate the query (sum, avg, topk, …)"
     )
+
+
+async def test_a_redirect_to_another_origin_drops_the_headers_and_the_oauth2_token(
+    http_server: RecordingServer, second_http_server: RecordingServer
+) -> None:
+    """Issue #15 item 3: ``X-Scope-OrgID`` and the bearer token are for the Prometheus the metric names."""
+    from aiohttp import web
+
+    async def moved(_: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(f"{second_http_server.url}/api/v1/query?query=up")
+
+    http_server.reply("/token", json={"access_token": "tok-123"})
+    http_server.route("/api/v1/query", moved)
+    second_http_server.reply("/api/v1/query", json=VECTOR)
+    oauth2 = {"tokenUrl": f"{http_server.url}/token", "clientId": "id", "clientSecret": "sec"}
+    result = await measure({
+        "address": http_server.url, "query": "up", "authentication": {"oauth2": oauth2},
+        "headers": [{"key": "X-Scope-OrgID", "value": "tenant_a"}],
+    })
+    assert result.value == [0.75]
+    assert http_server.received("/api/v1/query")[0].headers["Authorization"] == "Bearer tok-123"
+    (landed,) = second_http_server.received("/api/v1/query")
+    assert "Authorization" not in landed.headers and "X-Scope-OrgID" not in landed.headers
