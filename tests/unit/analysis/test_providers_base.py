@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import socket
+import urllib.parse
 from typing import Any
 
+import hypothesis
+import hypothesis.strategies
 import pytest
 import requests
 
@@ -15,6 +19,7 @@ from analysis.providers.base import BaseProvider, mask, mask_value, network_reas
 from analysis.providers.job import JobProvider
 from analysis.providers.prometheus import PrometheusProvider
 from analysis.providers.web import WebProvider
+from tests.property_coverage import asserting, guarded, vacuous
 
 
 def context(metric: dict[str, Any], secrets: tuple[str, ...] = ()) -> MeasurementContext:
@@ -194,3 +199,31 @@ def test_network_reason_digs_through_requests() -> None:
 def test_the_base64_of_a_very_short_secret_is_not_looked_for() -> None:
     """``MQ`` (the base64 of ``1``) is in too much ordinary text; the secret itself still is masked."""
     assert mask("MQTT broker at 1.2.3.4", ("1",)) == "MQTT broker at *****.2.3.4"
+
+
+ENCODINGS: dict[str, Any] = {
+    "raw": lambda secret: secret,
+    "quote": lambda secret: urllib.parse.quote(secret, safe=""),
+    "quote, / kept": urllib.parse.quote,
+    "quote_plus": urllib.parse.quote_plus,
+    "json": lambda secret: json.dumps(secret)[1:-1],
+    "json, utf-8": lambda secret: json.dumps(secret, ensure_ascii=False)[1:-1],
+    "json twice": lambda secret: json.dumps(json.dumps(secret))[3:-3],
+    "base64": lambda secret: base64.b64encode(secret.encode()).decode(),
+}
+
+
+@guarded(min_share=0.8)
+@hypothesis.settings(max_examples=100, deadline=None)
+@hypothesis.given(
+    secret=hypothesis.strategies.text(min_size=1, max_size=24).filter(lambda text: "*" not in text),
+    encoding=hypothesis.strategies.sampled_from(sorted(ENCODINGS)),
+)
+def test_no_encoding_of_a_secret_survives_masking(secret: str, encoding: str) -> None:
+    """Whatever the secret (any characters, beyond the BMP too) and whichever encoding carried it, the masked
+    text no longer holds it in that encoding."""
+    encoded = ENCODINGS[encoding](secret)
+    if encoding == "base64" and len(secret.encode()) < 6:
+        return vacuous("base64 is looked for only in secrets of 6 bytes or more")
+    asserting(encoding)
+    assert encoded not in mask(f"<{encoded}>", (secret,))
