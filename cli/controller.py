@@ -109,6 +109,11 @@ def controller_command(
         Path | None, typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
                                   "(default: ~/.cache/rollouts/repositories).")
     ] = None,
+    promote_on_background_analysis_errors: Annotated[
+        bool, typer.Option("--promote-on-background-analysis-errors", help="Argo Rollouts' behaviour: fully promote "
+                           "a canary whose background analysis' latest measurements are Errors (by default it waits, "
+                           "and aborts at the error limit).")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every watch event and decision.")] = False,
 ) -> None:
     """Run the Rollout, analysis, Application and ApplicationSet controllers: traffic step by step, AnalysisRuns,
@@ -164,6 +169,7 @@ def controller_command(
             leader_election=election,
             applications=app_options,
             application_sets=appset_options,
+            promote_on_background_analysis_errors=promote_on_background_analysis_errors,
         )
     except (KubeError, OSError) as error:  # OSError: the metrics port is taken, say
         # Losing the Lease ends the process on purpose, as client-go's controllers do: a restart starts clean.
@@ -179,3 +185,7 @@ def _configure_logging(verbose: bool) -> None:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
         # The start-up check reports an unreachable server in one line; urllib3's retries would add three more.
         logging.getLogger("urllib3").setLevel(logging.ERROR)
+    # Even with -v: httpx logs every request URL, and a metric's URL may carry a secret argument.
+    from analysis.providers.outbound import quiet_request_logging
+
+    quiet_request_logging()

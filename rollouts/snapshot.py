@@ -36,6 +36,9 @@ class RolloutSnapshot:
     pods: tuple[JsonObject, ...] = ()
     analysis_templates: Mapping[str, JsonObject] = field(default_factory=dict)
     cluster_analysis_templates: Mapping[str, JsonObject] = field(default_factory=dict)
+    background_errors_hold_promotion: bool = True
+    """A controller setting rather than an observation: whether a background run whose latest measurements are
+    Errors holds full promotion (``rollouts.gating.background``); false is Argo's behaviour."""
 
 
 @dataclass(frozen=True)

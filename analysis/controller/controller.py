@@ -6,8 +6,9 @@ watch (kopf) keeps the cache current. Jobs are not listed: kopf's own initial li
 ``observe_job`` like any event, so a Job that finished while the controller was down still wakes its run.
 
 Runs are measured concurrently by ``workers`` workers (Argo's ``--analysis-threads``, 30); a run is never in two
-workers at once. A slow provider holds only its own run's worker: providers do their blocking I/O off the event
-loop, and each measurement has a timeout.
+workers at once. A slow provider holds only its own run's worker: requests are async with a total deadline and a
+bulkhead per endpoint (``analysis.providers.outbound``), conditions are evaluated beside the loop, and stopping
+cancels the passes in flight, which closes their requests.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ measurement with Argo's rules, with messages that say which value failed which c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -36,14 +37,21 @@ class Condition:
     functions: frozenset[str]
     """The built-in functions it calls."""
 
-    def check(self, result: Any, *, extra: Mapping[str, Any] | None = None) -> ConditionOutcome:
+    def check(
+        self,
+        result: Any,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        time_budget: float | None = None,
+        clock: Callable[[], float] = time.thread_time,
+    ) -> ConditionOutcome:
         """Evaluates the condition; see :func:`check_condition`."""
         try:
             environment = {name: sanitize(value, f'variable "{name}"') for name, value in (extra or {}).items()}
             environment[RESULT] = sanitize(result)
         except OperationError as problem:
             raise ConditionEvaluationError(f"cannot evaluate condition {_shown_text(self.text)}: {problem}") from None
-        evaluator = Evaluator(environment)
+        evaluator = Evaluator(environment, time_budget=time_budget, clock=clock)
         try:
             value = evaluator.run(self.tree)
         except EvaluationFailure as failure:
@@ -96,15 +104,24 @@ def parse_condition(text: str) -> Condition:
     )
 
 
-def check_condition(text: str, result: Any, *, extra: Mapping[str, Any] | None = None) -> ConditionOutcome:
+def check_condition(
+    text: str,
+    result: Any,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    time_budget: float | None = None,
+    clock: Callable[[], float] = time.thread_time,
+) -> ConditionOutcome:
     """Evaluates a condition with ``result`` (and any ``extra`` variables) bound.
+
+    ``time_budget``: seconds of ``clock`` (the thread's CPU time) the evaluation may take, besides its step budget.
 
     ``result`` may hold None, bools, numbers, strings, lists/tuples and string-keyed mappings, nested; other
     types are refused. Raises :class:`ConditionSyntaxError` when the text does not parse and
     :class:`ConditionEvaluationError` when evaluation fails or yields anything but a bool — with the message
     :data:`EMPTY_RESULT_MESSAGE` when it failed reading an element of an empty result.
     """
-    return parse_condition(text).check(result, extra=extra)
+    return parse_condition(text).check(result, extra=extra, time_budget=time_budget, clock=clock)
 
 
 def evaluate_condition(text: str, result: Any, *, extra: Mapping[str, Any] | None = None) -> bool:
@@ -113,14 +130,20 @@ def evaluate_condition(text: str, result: Any, *, extra: Mapping[str, Any] | Non
 
 
 def assess_measurement(
-    value: Any, success_condition: str | None, failure_condition: str | None
+    value: Any,
+    success_condition: str | None,
+    failure_condition: str | None,
+    *,
+    time_budget: float | None = None,
+    clock: Callable[[], float] = time.thread_time,
 ) -> tuple[str, str]:
     """The phase of one measurement and the reason for it, by Argo's rules.
 
     Only a success condition: Successful when it holds, else Failed. Only a failure condition: Failed when
     it holds, else Successful. Both: Failed when the failure condition holds, else Successful when the
     success condition does, else Inconclusive. Neither: Successful. A condition that does not parse or
-    cannot be evaluated: Error (Argo retries those). An empty string counts as no condition, as in Argo.
+    cannot be evaluated, or runs out of its step or ``time_budget``: Error (Argo retries those). An empty string
+    counts as no condition, as in Argo.
 
     The message is empty for Successful and otherwise explains the phase without the metric's name, which
     the caller prefixes: ``0.71 does not satisfy result[0] >= 0.95``,
@@ -129,8 +152,8 @@ def assess_measurement(
     success = success_condition or None
     failure = failure_condition or None
     try:
-        succeeded = check_condition(success, value) if success else None
-        failed = check_condition(failure, value) if failure else None
+        succeeded = check_condition(success, value, time_budget=time_budget, clock=clock) if success else None
+        failed = check_condition(failure, value, time_budget=time_budget, clock=clock) if failure else None
     except ConditionSyntaxError as problem:
         return AnalysisPhase.ERROR, f"cannot parse condition {_shown_text(problem.text)}: {problem}"
     except ConditionEvaluationError as problem:

@@ -12,7 +12,8 @@ While evaluating, the evaluator notes what each top-level comparison looked at, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from analysis.expressions.builtins import BUILTINS, Function, PredicateFunction
@@ -81,21 +82,48 @@ class Observation:
     value: Value
 
 
-class Evaluator:
-    """Evaluates one condition once; create one per evaluation (it holds the budget and the observations)."""
+CLOCK_STEPS = 4096
+"""How many steps pass between two readings of the clock, when the evaluation has a time budget."""
 
-    def __init__(self, environment: Mapping[str, Value], budget: int = MAX_STEPS) -> None:
+
+class Evaluator:
+    """Evaluates one condition once; create one per evaluation (it holds the budget and the observations).
+
+    ``time_budget`` (seconds of ``clock``, by default the evaluating thread's CPU time) bounds the evaluation in
+    time as ``budget`` does in steps: a step costs different time for different operations, and the caller may
+    need a bound it can rely on (the analysis runner evaluates conditions on a thread beside the event loop).
+    """
+
+    def __init__(
+        self,
+        environment: Mapping[str, Value],
+        budget: int = MAX_STEPS,
+        *,
+        time_budget: float | None = None,
+        clock: Callable[[], float] = time.thread_time,
+    ) -> None:
         self.environment = environment
         self.budget = budget
         self.spent = 0
         self.elements: list[tuple[Value, int]] = []
         self.first_true: Observation | None = None
         self.first_false: Observation | None = None
+        self.time_budget = time_budget
+        self.clock = clock
+        self.started = clock() if time_budget is not None else 0.0
+        self.next_reading = CLOCK_STEPS
 
     def charge(self, units: int) -> None:
         self.spent += units
         if self.spent > self.budget:
             raise OperationError(f"evaluation needs more than {self.budget} steps; simplify the condition")
+        if self.time_budget is not None and self.spent >= self.next_reading:
+            self.next_reading = self.spent + CLOCK_STEPS
+            if self.clock() - self.started > self.time_budget:
+                raise OperationError(
+                    f"evaluation took more than {self.time_budget:g}s (the time budget of a condition); "
+                    "simplify the condition"
+                )
 
     def run(self, tree: Node) -> Value:
         try:

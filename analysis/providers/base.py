@@ -9,7 +9,11 @@ message, string value and metadata value goes through :func:`mask`.
 
 from __future__ import annotations
 
+import base64
 import errno
+import functools
+import json
+import re
 import socket
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,6 +25,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 MASK: Final = "*****"
+_MIN_BASE64_SECRET: Final = 6
+"""Secrets of fewer bytes are not looked for in base64 (their encoding is too short to be told from text)."""
 SUPPORTED_PROVIDERS: Final = ("prometheus", "web", "job")
 
 
@@ -89,11 +95,48 @@ class MetricProvider(Protocol):
 
 
 def mask(text: str, secrets: Sequence[str]) -> str:
-    """The text with every secret value replaced by ``*****``."""
-    # Longest first: when one secret contains another, the longer must be hidden whole, not leave a tail.
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+    """The text with every secret value replaced by ``*****`` — as it is, and in the encodings text picks it up in
+    on its way out: percent-encoded (a URL, a form; either hex case, ``+`` for a space), JSON-escaped (``\\"``,
+    ``\\u00e9``, ``\\/``; escaped again inside another JSON string) and base64 (HTTP Basic)."""
+    wanted = tuple(sorted({secret for secret in secrets if secret}))
+    if not wanted:
+        return text
+    return _secret_pattern(wanted).sub(MASK, text)
+
+
+@functools.lru_cache(maxsize=256)
+def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first: when one secret contains another, the longer must be hidden whole, not leave a tail
+    # (alternatives are tried in order at each position).
+    alternatives: list[str] = []
+    for secret in sorted(secrets, key=len, reverse=True):
+        encoded = secret.encode()
+        # The base64 of a very short secret is two or three common letters: masking those would garble text.
+        if len(encoded) >= _MIN_BASE64_SECRET:
+            for whole in (base64.b64encode(encoded), base64.urlsafe_b64encode(encoded)):
+                text = whole.decode()
+                alternatives += [re.escape(text)] + ([re.escape(text.rstrip("="))] if text.endswith("=") else [])
+        alternatives.append("".join(_character_forms(character) for character in secret))
+    return re.compile("|".join(alternatives))
+
+
+def _character_forms(character: str) -> str:
+    """A pattern for one character of a secret in any of the encodings :func:`mask` knows."""
+    forms = [re.escape(character)]
+    forms.append("(?i:" + "".join(f"%{byte:02x}" for byte in character.encode()) + ")")
+    if character == " ":
+        forms.append(r"\+")
+    # JSON: the short escapes (\" \\ \n …, \/ by some encoders) and \uXXXX for anything (Go escapes <, > and &),
+    # a UTF-16 surrogate pair beyond the BMP; one or more backslashes, for JSON inside a JSON string.
+    escaped = json.dumps(character)[1:-1]
+    if escaped.startswith("\\") and not escaped.startswith("\\u"):
+        forms.append(r"\\+" + re.escape(escaped[1:]))
+    if character == "/":
+        forms.append(r"\\+/")
+    point = ord(character)
+    units = [point] if point <= 0xFFFF else [0xD800 + ((point - 0x10000) >> 10), 0xDC00 + ((point - 0x10000) & 0x3FF)]
+    forms.append("".join(rf"\\+(?i:u{unit:04x})" for unit in units))
+    return "(?:" + "|".join(forms) + ")"
 
 
 def mask_value(value: Any, secrets: Sequence[str]) -> Any:

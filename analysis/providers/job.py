@@ -4,7 +4,9 @@ As in Argo, the Job is named ``<run uid>.<metric>.<n>`` (n counts measurements f
 namespace, carries the template's labels and annotations plus the run's uid label
 (``analysisrun.argoproj.io/uid``) and name/metric annotations, and has the run as its controller owner, so that
 deleting the run deletes its Jobs. ``run`` creates the Job and reports Running; ``resume`` reads its
-conditions; ``terminate`` deletes it; ``garbage_collect`` deletes a metric's oldest Jobs beyond a limit.
+conditions; ``terminate`` deletes it; ``garbage_collect`` deletes a metric's oldest Jobs beyond a limit. The Job a
+measurement's metadata names is trusted only as far as it is the run's: in the run's namespace, and (to delete it)
+controlled by the run's uid — the status that names it is writable by more people than the Jobs are.
 """
 
 from __future__ import annotations
@@ -202,6 +204,16 @@ class JobProvider(BaseProvider):
         if not metadata.get(JOB_NAME_KEY):
             return  # nothing was created, so there is nothing to stop
         name, namespace = self._reference(context, metadata)
+        job = await self._get(namespace, name)
+        if job is None:
+            return  # already gone
+        # The reference comes from the run's status, which whoever may write ``analysisruns/status`` can forge:
+        # only a Job this very run (by uid) controls is ever deleted.
+        if not _owned_by(job, context.run_uid):
+            raise ProviderError(
+                f"job {namespace}/{name} is not owned by AnalysisRun {context.run_namespace}/{context.run_name} "
+                "(uid checked), so it is not deleted"
+            )
         await self._delete(namespace, name)
 
     async def _garbage_collect(self, context: MeasurementContext, keep: int) -> None:
@@ -215,12 +227,14 @@ class JobProvider(BaseProvider):
                 f"could not list the jobs of AnalysisRun {namespace}/{context.run_name}: {error}"
             ) from None
         # The uid label covers every metric of the run; the metric's annotation narrows it to this one. Jobs
-        # already being deleted are on their way out and count for neither side.
+        # already being deleted are on their way out and count for neither side. A label is anyone's to set, so
+        # only Jobs the run controls (ownerReference uid) are deleted.
         mine = [
             job
             for job in jobs
             if ((job.get("metadata") or {}).get("annotations") or {}).get(METRIC_NAME_ANNOTATION) == context.metric_name
             and not (job.get("metadata") or {}).get("deletionTimestamp")
+            and _owned_by(job, context.run_uid)
         ]
         mine.sort(key=_age_key)
         for job in mine[: max(len(mine) - max(keep, 0), 0)]:
@@ -230,10 +244,17 @@ class JobProvider(BaseProvider):
 
     @staticmethod
     def _reference(context: MeasurementContext, metadata: Mapping[str, str]) -> tuple[str, str]:
+        """The Job a measurement names; only ever in the run's own namespace (the status could say otherwise)."""
         name = metadata.get(JOB_NAME_KEY)
         if not name:
             raise ProviderError("job metadata reference missing: the measurement records no job-name")
-        return name, metadata.get(JOB_NAMESPACE_KEY) or context.run_namespace
+        namespace = metadata.get(JOB_NAMESPACE_KEY) or context.run_namespace
+        if namespace != context.run_namespace:
+            raise ProviderError(
+                f"job {namespace}/{name} is not in the AnalysisRun's namespace {context.run_namespace}; "
+                "a run's Jobs live beside it, so it is neither read nor deleted"
+            )
+        return name, namespace
 
     async def _get(self, namespace: str, name: str) -> JsonObject | None:
         try:

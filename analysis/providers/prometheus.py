@@ -1,31 +1,25 @@
-"""The ``prometheus`` provider: one PromQL query (instant or range) through prometheus-api-client.
+"""The ``prometheus`` provider: one PromQL query (instant or range) over Prometheus' HTTP API.
 
-The client is blocking (requests), so each query runs on a small thread pool of this module's own; the event
-loop never waits on the network, and slow Prometheus servers cannot starve the loop's default executor, which
-asyncio also uses for DNS look-ups. The client returns only ``data.result``; the response's ``resultType``
-(a scalar and a string look alike without it), its ``warnings`` and the error text of a refused query are
-read from the raw response, which a requests response hook hands over.
+The query runs on httpx's AsyncClient through :mod:`analysis.providers.outbound`: a total deadline (the metric's
+``timeout``) that ends the request however slowly the server answers, a bulkhead of requests per endpoint so that
+one slow Prometheus never takes another's capacity, and no thread that could outlive a cancelled measurement.
+The answer is read whole (up to :data:`MAX_RESPONSE_BYTES`) and converted as Argo converts it.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
-import threading
+import ssl
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
-import urllib3.exceptions
-from prometheus_api_client import PrometheusConnect
-from prometheus_api_client.exceptions import PrometheusApiClientException
+import httpx
 from pydantic import ValidationError
-from urllib3.util.retry import Retry
 
 from analysis.models import PrometheusMetric
 from analysis.providers.base import (
@@ -37,27 +31,26 @@ from analysis.providers.base import (
     network_reason,
     provider_section,
 )
+from analysis.providers.outbound import (
+    ENDPOINT_CONCURRENCY,
+    MAX_REDIRECTS,
+    DeadlineExceeded,
+    deadline,
+    read_limited,
+    verified_tls,
+)
+from analysis.providers.outbound import client as outbound_client
 from analysis.providers.timeexpr import TimeExpressionError, evaluate_time, parse_step
 
 RESOLVED_QUERY_KEY: Final = "ResolvedPrometheusQuery"
 WARNINGS_KEY: Final = "warnings"
 ADDRESS_ENV_VARS: Final = ("PROMETHEUS_ADDRESS", "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS")
 DEFAULT_TIMEOUT: Final = 30
-WORKERS: Final = 16
-# Added to the query timeout before the loop gives up on the worker thread: requests' own timeouts bound
-# each socket operation, not the whole exchange, so a server trickling bytes could otherwise hold a measurement.
-_GRACE: Final = 2.0
-
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="prometheus-query")
-        return _executor
+MAX_RESULT_SAMPLES: Final = 50_000
+"""More samples than this (series of a vector, points of a matrix) make the measurement an Error: no condition
+needs them, a condition walking them would exhaust its budget, and the value could not be recorded whole."""
+MAX_RESPONSE_BYTES: Final = 16 * 1024 * 1024
+"""A larger answer is an Error: it is held in memory whole, and no measurement value could hold it anyway."""
 
 
 # --- result conversion --------------------------------------------------------------------------------------
@@ -74,9 +67,11 @@ def sample_value(text: Any) -> float:
 def convert_result(result_type: str, result: Any) -> float | list[float]:
     """The value the conditions see, as Argo builds it: a scalar is a float, a vector a list with one float per
     sample (in the order returned), a matrix every value of every series, flattened. Strings (and anything
-    else) are errors."""
+    else) are errors, and so is a result of more than :data:`MAX_RESULT_SAMPLES` samples."""
     if result_type == "scalar":
         return sample_value(_pair(result)[1])
+    if result_type in ("vector", "matrix"):
+        _check_size(result_type, result)
     if result_type == "vector":
         return [sample_value(_pair(sample.get("value"))[1]) for sample in _series(result)]
     if result_type == "matrix":
@@ -85,6 +80,16 @@ def convert_result(result_type: str, result: Any) -> float | list[float]:
         f"prometheus returned a {result_type or 'result without a type'}; only scalar, vector and matrix "
         "results can be evaluated"
     )
+
+
+def _check_size(result_type: str, result: Any) -> None:
+    series = _series(result)
+    samples = len(series) if result_type == "vector" else sum(len(item.get("values") or ()) for item in series)
+    if samples > MAX_RESULT_SAMPLES:
+        raise ProviderError(
+            f"prometheus returned {samples} samples, more than the {MAX_RESULT_SAMPLES} one measurement may hold; "
+            "aggregate the query (sum, avg, topk, …)"
+        )
 
 
 def _pair(value: Any) -> Sequence[Any]:
@@ -264,33 +269,14 @@ def _first_error(error: ValidationError) -> str:
 # --- the query ----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Exchange:
-    """The raw side of one query, filled in by the response hook on the worker thread."""
-
-    response: requests.Response | None = None
-
-
-def _session(settings: QuerySettings, exchange: _Exchange) -> requests.Session:
-    session = requests.Session()
-    session.verify = not settings.insecure
-
-    def remember(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        exchange.response = response
-        return response
-
-    session.hooks["response"].append(remember)
-    return session
-
-
-def _error_text(response: requests.Response) -> str:
+def _error_text(response: httpx.Response, body: bytes) -> str:
     try:
-        body = response.json()
+        parsed = json.loads(body)
     except ValueError:
-        body = None
-    if isinstance(body, Mapping) and body.get("error"):
-        return str(body["error"])
-    return response.text.strip()[:300] or _phrase(response.status_code)
+        parsed = None
+    if isinstance(parsed, Mapping) and parsed.get("error"):
+        return str(parsed["error"])
+    return body.decode("utf-8", errors="replace").strip()[:300] or _phrase(response.status_code)
 
 
 def _phrase(code: int) -> str:
@@ -300,35 +286,33 @@ def _phrase(code: int) -> str:
         return "error"
 
 
-def _status_error(settings: QuerySettings, response: requests.Response) -> ProviderError:
+def _status_error(settings: QuerySettings, response: httpx.Response, body: bytes) -> ProviderError:
     code = response.status_code
-    text = _error_text(response)
+    text = _error_text(response, body)
     # 400 is a query Prometheus cannot parse, 422 one it cannot execute: both are the query's fault.
     if code in (400, 422):
         return ProviderError(f"prometheus rejected the query ({code}): {text}")
     return ProviderError(f"prometheus at {settings.display_address} answered {code} {_phrase(code)}: {text}")
 
 
-def _timed_out(error: BaseException) -> bool:
-    for cause in causes(error):
-        if isinstance(cause, urllib3.exceptions.NewConnectionError):
-            # A refused or unroutable connection; urllib3 derives it from ConnectTimeoutError for history's sake.
-            return False
-        if isinstance(cause, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
-            return True
-    return False
+def _transport_error(where: str, settings: QuerySettings, error: httpx.HTTPError) -> ProviderError:
+    if isinstance(error, httpx.TimeoutException):
+        return ProviderError(f"{where} did not answer within {settings.timeout:g}s")
+    if any(isinstance(cause, ssl.SSLError) for cause in causes(error)):
+        return ProviderError(f"{where} failed the TLS handshake: {network_reason(error)}")
+    if isinstance(error, httpx.TooManyRedirects):
+        return ProviderError(f"{where} redirected more than {MAX_REDIRECTS} times")
+    return ProviderError(f"{where} is unreachable: {network_reason(error)}")
 
 
-def _connection_error(settings: QuerySettings, error: requests.RequestException) -> ProviderError:
-    where = settings.display_address
-    if _timed_out(error):
-        return ProviderError(f"prometheus at {where} did not answer within {settings.timeout:g}s")
-    if isinstance(error, requests.exceptions.SSLError):
-        return ProviderError(f"prometheus at {where} failed the TLS handshake: {network_reason(error)}")
-    return ProviderError(f"prometheus at {where} is unreachable: {network_reason(error)}")
+def _too_large(settings: QuerySettings) -> ProviderError:
+    return ProviderError(
+        f"prometheus at {settings.display_address} answered with more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB; "
+        "a measurement's result must be small: aggregate the query (sum, avg, topk, …)"
+    )
 
 
-def fetch_oauth2_token(settings: QuerySettings, session: requests.Session) -> str:
+async def fetch_oauth2_token(settings: QuerySettings, verify: ssl.SSLContext | bool) -> str:
     """An access token by the OAuth2 client-credentials grant (RFC 6749 §4.4).
 
     The client authenticates with HTTP Basic first, as the RFC recommends; a server that refuses that gets the
@@ -338,91 +322,95 @@ def fetch_oauth2_token(settings: QuerySettings, session: requests.Session) -> st
     form: dict[str, str] = {"grant_type": "client_credentials"}
     if oauth.get("scopes"):
         form["scope"] = " ".join(oauth["scopes"])
-    credentials = (oauth.get("client_id", ""), oauth.get("client_secret", ""))
+    credentials = (str(oauth.get("client_id", "")), str(oauth.get("client_secret", "")))
     url = str(oauth["token_url"])
+    where = f"oauth2 token endpoint {_without_userinfo(url)}"
     try:
-        response = session.post(url, data=form, auth=credentials, timeout=settings.timeout)
-        if response.status_code in (400, 401):
-            in_body = {**form, "client_id": credentials[0], "client_secret": credentials[1]}
-            response = session.post(url, data=in_body, timeout=settings.timeout)
-    except requests.RequestException as error:
-        raise ProviderError(
-            f"oauth2 token endpoint {_without_userinfo(url)} is unreachable: {network_reason(error)}"
-        ) from error
+        # A client of its own: the token endpoint is another origin than Prometheus, and the metric's headers are
+        # not sent to it (nor stripped from what this request needs).
+        token_client = outbound_client(verify=verify, request_url=url, configured_headers=(), timeout=settings.timeout)
+        async with token_client as client:
+            response = await client.post(url, data=form, auth=credentials)
+            if response.status_code in (400, 401):
+                in_body = {**form, "client_id": credentials[0], "client_secret": credentials[1]}
+                response = await client.post(url, data=in_body)
+    except httpx.HTTPError as error:
+        raise ProviderError(f"{where} is unreachable: {network_reason(error)}") from None
     if response.status_code != 200:
-        raise ProviderError(
-            f"oauth2 token endpoint {_without_userinfo(url)} answered {response.status_code}: {_error_text(response)}"
-        )
+        raise ProviderError(f"{where} answered {response.status_code}: {_error_text(response, response.content)}")
     try:
         token = response.json().get("access_token")
     except (ValueError, AttributeError):
         token = None
     if not token:
-        raise ProviderError(f"oauth2 token endpoint {_without_userinfo(url)} returned no access_token")
+        raise ProviderError(f"{where} returned no access_token")
     return str(token)
 
 
-def _not_a_result(settings: QuerySettings, exchange: _Exchange, error: Exception) -> ProviderError:
-    # A 200 that is not Prometheus' JSON: a proxy's login page, say.
-    snippet = exchange.response.text.strip()[:200] if exchange.response is not None else str(error)
-    return ProviderError(
-        f"prometheus at {settings.display_address} answered with something that is not a query result: {snippet}"
+def _query_params(settings: QuerySettings) -> tuple[str, dict[str, str]]:
+    # Prometheus stops evaluating at this timeout too, rather than finishing work nobody waits for.
+    params = {"query": settings.query, "timeout": f"{settings.timeout:g}s"}
+    if settings.range is None:
+        return "/api/v1/query", params
+    params.update(
+        start=f"{settings.range.start.timestamp():.3f}",
+        end=f"{settings.range.end.timestamp():.3f}",
+        step=f"{settings.range.step:g}",
     )
+    return "/api/v1/query_range", params
 
 
-def query_prometheus(settings: QuerySettings) -> tuple[str, Any, list[str]]:
-    """Send the query (blocking): the result type, ``data.result`` and any warnings."""
-    exchange = _Exchange()
-    session = _session(settings, exchange)
-    headers = dict(settings.headers)
+def _parse_answer(settings: QuerySettings, body: bytes) -> tuple[str, Any, list[str]]:
     try:
-        if settings.oauth2 is not None:
-            headers["Authorization"] = f"Bearer {fetch_oauth2_token(settings, session)}"
-        client = PrometheusConnect(
-            url=settings.address,
-            headers=headers,
-            disable_ssl=settings.insecure,
-            # No retries inside a measurement: the runner retries Errors on its own schedule, as Argo does.
-            # read=False: a read timeout surfaces as itself, not as "max retries exceeded" (requests' own default).
-            retry=Retry(total=0, read=False, raise_on_status=False),
-            auth=settings.basic_auth,
-            session=session,
-            timeout=settings.timeout,
-        )
-        # Prometheus stops evaluating at this timeout too, rather than finishing work nobody waits for.
-        params = {"timeout": f"{settings.timeout:g}s"}
-        if settings.range is not None:
-            result = client.custom_query_range(
-                settings.query,
-                start_time=settings.range.start,
-                end_time=settings.range.end,
-                step=f"{settings.range.step:g}",
-                params=params,
-            )
-        else:
-            result = client.custom_query(settings.query, params=params)
-    except PrometheusApiClientException as error:
-        if exchange.response is None:
-            raise ProviderError(f"prometheus at {settings.display_address} failed: {error}") from error
-        raise _status_error(settings, exchange.response) from error
-    except requests.exceptions.InvalidJSONError as error:
-        # Checked before RequestException, which it also is: the server answered, with something else than JSON.
-        raise _not_a_result(settings, exchange, error) from error
-    except requests.RequestException as error:
-        raise _connection_error(settings, error) from error
-    except (ValueError, KeyError, TypeError) as error:
-        raise _not_a_result(settings, exchange, error) from error
-    finally:
-        session.close()
-    result_type, warnings = "", []
-    if exchange.response is not None:
-        try:
-            body = exchange.response.json()
-            result_type = str(body["data"].get("resultType", ""))
-            warnings = [str(warning) for warning in body.get("warnings") or ()]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            pass
+        parsed = json.loads(body)
+        data = parsed["data"]
+        result = data["result"]
+    except (ValueError, KeyError, TypeError):
+        # A 200 that is not Prometheus' JSON: a proxy's login page, say.
+        snippet = body.decode("utf-8", errors="replace").strip()[:200]
+        raise ProviderError(
+            f"prometheus at {settings.display_address} answered with something that is not a query result: {snippet}"
+        ) from None
+    result_type = str(data.get("resultType") or "") if isinstance(data, Mapping) else ""
+    warnings = [str(warning) for warning in parsed.get("warnings") or ()]
     return result_type or infer_result_type(result), result, warnings
+
+
+async def query_prometheus(settings: QuerySettings) -> tuple[str, Any, list[str]]:
+    """Send the query: the result type, ``data.result`` and any warnings.
+
+    The whole exchange (an OAuth2 token, the query, the body) holds one of the endpoint's slots and ends at
+    ``settings.timeout`` (see :mod:`analysis.providers.outbound`). No retries: the runner retries Errors on its
+    own schedule, as Argo does.
+    """
+    path, params = _query_params(settings)
+    headers = dict(settings.headers)
+    auth = settings.basic_auth
+    where = f"prometheus at {settings.display_address}"
+    verify: ssl.SSLContext | bool = False if settings.insecure else verified_tls()
+    try:
+        async with deadline(settings.address, settings.timeout):
+            if settings.oauth2 is not None:
+                headers["Authorization"] = f"Bearer {await fetch_oauth2_token(settings, verify)}"
+            async with (
+                outbound_client(
+                    verify=verify, request_url=settings.address, configured_headers=headers, timeout=settings.timeout
+                ) as client,
+                client.stream("GET", settings.address + path, params=params, headers=headers, auth=auth) as response,
+            ):
+                body = await read_limited(response, MAX_RESPONSE_BYTES)
+                if body is None:
+                    raise _too_large(settings)
+                if response.status_code != 200:
+                    raise _status_error(settings, response, body)
+    except DeadlineExceeded as exceeded:
+        busy = f" (all {ENDPOINT_CONCURRENCY} query slots of this endpoint were busy)" if exceeded.waiting else ""
+        raise ProviderError(f"{where} did not answer within {settings.timeout:g}s{busy}") from None
+    except httpx.InvalidURL as error:
+        raise ProviderError(f"prometheus address {settings.display_address!r} is not valid: {error}") from None
+    except httpx.HTTPError as error:
+        raise _transport_error(where, settings, error) from None
+    return _parse_answer(settings, body)
 
 
 class PrometheusProvider(BaseProvider):
@@ -436,15 +424,7 @@ class PrometheusProvider(BaseProvider):
         metadata = {RESOLVED_QUERY_KEY: query} if query else {}
         try:
             settings = read_settings(section)
-            loop = asyncio.get_running_loop()
-            try:
-                result_type, result, warnings = await asyncio.wait_for(
-                    loop.run_in_executor(_pool(), query_prometheus, settings), settings.timeout + _GRACE
-                )
-            except TimeoutError:
-                raise ProviderError(
-                    f"prometheus at {settings.display_address} did not answer within {settings.timeout:g}s"
-                ) from None
+            result_type, result, warnings = await query_prometheus(settings)
             value = convert_result(result_type, result)
         except ProviderError as error:
             raise ProviderError(error.message, metadata={**metadata, **error.metadata}) from error

@@ -2,13 +2,13 @@
 
 Argo's rules: GET unless told otherwise; ``body`` or ``jsonBody`` (not both, and not with GET); a JSON body
 is sent as ``application/json``; anything but 2xx is an Error; a response that is not JSON is the value as
-text when ``jsonPath`` is the whole document (``{$}``). The request runs on httpx's AsyncClient, so the loop
-never blocks on the network.
+text when ``jsonPath`` is the whole document (``{$}``). The request runs on httpx's AsyncClient through
+:mod:`analysis.providers.outbound`: ``timeoutSeconds`` bounds the whole exchange, one endpoint's requests are
+bounded in number, and a redirect to another origin does not carry the metric's headers.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import ssl
 from collections.abc import Mapping
@@ -27,16 +27,19 @@ from analysis.providers.base import (
     provider_section,
 )
 from analysis.providers.jsonpath import JsonPath, JsonPathError, compile_json_path
+from analysis.providers.outbound import (
+    ENDPOINT_CONCURRENCY,
+    MAX_REDIRECTS,
+    DeadlineExceeded,
+    deadline,
+    read_limited,
+    verified_tls,
+)
+from analysis.providers.outbound import client as outbound_client
 
 DEFAULT_TIMEOUT: Final = 10
 MAX_BODY_BYTES: Final = 10 * 1024 * 1024
 """A response larger than this is an Error: the whole body is held in memory to be parsed."""
-
-
-@functools.cache
-def _verified_tls() -> ssl.SSLContext:
-    # Loading the CA bundle takes milliseconds of CPU on the loop's thread; one context serves every request.
-    return httpx.create_ssl_context()
 
 
 def _settings(section: Mapping[str, Any]) -> WebMetric:
@@ -99,35 +102,35 @@ class WebProvider(BaseProvider):
         # As in Argo, a JSON body's content type wins over a header the template sets.
         headers.update(implied_headers)
         timeout = metric.timeout_seconds if metric.timeout_seconds > 0 else DEFAULT_TIMEOUT
-        verify: ssl.SSLContext | bool = False if metric.insecure else _verified_tls()
+        verify: ssl.SSLContext | bool = False if metric.insecure else verified_tls()
+        where = f"web metric {metric.method} {url}"
         try:
             async with (
-                httpx.AsyncClient(verify=verify, timeout=timeout, follow_redirects=True) as client,
+                deadline(url, timeout),
+                outbound_client(verify=verify, request_url=url, configured_headers=headers, timeout=timeout) as client,
                 client.stream(metric.method, url, headers=headers, content=content) as response,
             ):
                 if not 200 <= response.status_code < 300:
                     raise ProviderError(
-                        f"web metric {metric.method} {url} received non 2xx response code: "
+                        f"{where} received non 2xx response code: "
                         f"{response.status_code} {response.reason_phrase}".rstrip()
                     )
-                body = await _read_limited(response, url)
+                body = await read_limited(response, MAX_BODY_BYTES)
+                if body is None:
+                    raise ProviderError(
+                        f"web metric response from {url} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB"
+                    )
+        except DeadlineExceeded as exceeded:
+            busy = f" (all {ENDPOINT_CONCURRENCY} request slots of this endpoint were busy)" if exceeded.waiting else ""
+            raise ProviderError(f"{where} did not answer within {timeout}s{busy}") from None
         except httpx.TimeoutException:
-            raise ProviderError(f"web metric {metric.method} {url} did not answer within {timeout}s") from None
+            raise ProviderError(f"{where} did not answer within {timeout}s") from None
         except httpx.InvalidURL as error:
             raise ProviderError(f"web metric url {url!r} is not valid: {error}") from None
         except httpx.UnsupportedProtocol:
             raise ProviderError(f"web metric url {url!r} must start with http:// or https://") from None
+        except httpx.TooManyRedirects:
+            raise ProviderError(f"{where} redirected more than {MAX_REDIRECTS} times") from None
         except httpx.HTTPError as error:
-            raise ProviderError(f"web metric {metric.method} {url} is unreachable: {network_reason(error)}") from None
+            raise ProviderError(f"{where} is unreachable: {network_reason(error)}") from None
         return ProviderResult(value=extract_value(body, path))
-
-
-async def _read_limited(response: httpx.Response, url: str) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ProviderError(f"web metric response from {url} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
-        chunks.append(chunk)
-    return b"".join(chunks)

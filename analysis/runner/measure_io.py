@@ -8,8 +8,11 @@ writes the returned ``status_patch`` to the run's ``/status`` subresource, emits
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -43,12 +46,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+_evaluator: ThreadPoolExecutor | None = None
+_evaluator_lock = threading.Lock()
+
 
 Clock = Callable[[], datetime]
 ProviderFactory = Callable[..., MetricProvider]
 """``provider_for``'s shape: ``(metric, *, kube) -> MetricProvider``, raising ProviderError when unsupported."""
 
 METRIC_TERMINATED = "Metric Terminated"
+DEFAULT_CONDITION_SECONDS = 1.0
+"""CPU seconds one condition may take (about what the evaluator's step budget allows). Conditions run one at a time
+on a thread of their own, so however costly, they take at most that thread from the event loop."""
 DEFAULT_RESUME_SECONDS = 10.0
 """When a provider reports Running without saying when to look again, the run looks again this much later."""
 DEFAULT_MEASUREMENT_TIMEOUT = 300.0
@@ -73,11 +82,16 @@ async def reconcile_run(
     providers: ProviderFactory = provider_for,
     measurement_timeout: float = DEFAULT_MEASUREMENT_TIMEOUT,
     resume_now: Collection[str] = (),
+    condition_time_budget: float = DEFAULT_CONDITION_SECONDS,
 ) -> RunOutcome:
     """Take the measurements that are due, record them, and return the run's new status as a patch.
 
     ``resume_now``: metrics whose measurement in flight is resumed now rather than at its ``resumeAt`` (see
     ``decide_run``) — the controller passes the metrics whose Job it saw finish.
+
+    Conditions are evaluated on one thread beside the event loop, each within ``condition_time_budget`` seconds
+    of CPU (and the evaluator's step budget): a costly condition is an Error measurement that names the budget,
+    and never holds up the loop — the watches, the Lease renewal, ``/healthz``.
 
     Measurements of different metrics run concurrently; one that fails (a provider raising anything, a condition
     that cannot be evaluated, a timeout) becomes an Error measurement of its metric and leaves the others alone.
@@ -118,6 +132,7 @@ async def reconcile_run(
                 now=now,
                 providers=providers,
                 timeout=measurement_timeout,
+                condition_time_budget=condition_time_budget,
             )
             for task, metric in zip(decision.tasks, resolved, strict=True)
         )
@@ -146,6 +161,7 @@ async def _measure(
     now: Clock,
     providers: ProviderFactory,
     timeout: float,
+    condition_time_budget: float,
 ) -> _Measured:
     """The measurement a task produces. Never raises: whatever goes wrong is the measurement's Error."""
     in_flight = task.measurement or {}
@@ -160,7 +176,7 @@ async def _measure(
         else:
             call = provider.run(context) if task.action == "run" else provider.resume(context, kept_metadata)
             result = await asyncio.wait_for(call, timeout)
-            measurement = _from_result(result, context, started_at, now)
+            measurement = await _from_result(result, context, started_at, now, condition_time_budget)
         # What the in-flight measurement recorded (a Job's name) stays unless the provider says otherwise.
         merged = {**kept_metadata, **(measurement.get("metadata") or {})}
         if merged:
@@ -173,24 +189,48 @@ async def _measure(
         measurement = _completed(AnalysisPhase.ERROR, message, started_at, now)
         measurement["metadata"] = kept_metadata
     except Exception as error:  # any provider bug must become this metric's Error, not the pass's
-        logger.warning("measuring metric %r failed", task.metric_name, exc_info=True)
+        # A traceback would print the values in its frames and the unmasked message: only without secrets.
+        logger.warning(
+            "measuring metric %r failed: %s: %s", task.metric_name, type(error).__name__,
+            mask(str(error), context.secrets), exc_info=not context.secrets,
+        )
         measurement = _completed(AnalysisPhase.ERROR, str(error) or type(error).__name__, started_at, now)
         measurement["metadata"] = kept_metadata
     return _masked(measurement, context.secrets), provider, context
 
 
-def _from_result(result: ProviderResult, context: MeasurementContext, started_at: str, now: Clock) -> JsonObject:
+def _evaluation_pool() -> ThreadPoolExecutor:
+    global _evaluator
+    with _evaluator_lock:
+        if _evaluator is None:
+            _evaluator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="condition-evaluation")
+        return _evaluator
+
+
+async def _assess(result: ProviderResult, context: MeasurementContext, time_budget: float) -> tuple[str, str]:
+    """The conditions' verdict on a value, evaluated on the evaluation thread rather than the event loop."""
+    call = functools.partial(
+        assess_measurement,
+        result.value,
+        context.metric.get("successCondition"),
+        context.metric.get("failureCondition"),
+        time_budget=time_budget,
+    )
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_evaluation_pool(), call)
+    except ConditionEvaluationError as error:  # the evaluator returns Error itself; this is the backstop
+        return AnalysisPhase.ERROR.value, str(error)
+
+
+async def _from_result(
+    result: ProviderResult, context: MeasurementContext, started_at: str, now: Clock, condition_time_budget: float
+) -> JsonObject:
     """A provider's answer as a measurement: a phase it decided, or the conditions' verdict on its value."""
     value = format_value(result.value) if result.value is not None else None
     phase_name = result.phase
     message = result.message
     if phase_name is None:
-        try:
-            phase_name, reason = assess_measurement(
-                result.value, context.metric.get("successCondition"), context.metric.get("failureCondition")
-            )
-        except ConditionEvaluationError as error:  # the evaluator returns Error itself; this is the backstop
-            phase_name, reason = AnalysisPhase.ERROR.value, str(error)
+        phase_name, reason = await _assess(result, context, condition_time_budget)
         # Named after the metric so that the message stands alone wherever it is shown (the run's message, the
         # Rollout's, an Event): `success-rate: 0.71 does not satisfy result[0] >= 0.95`.
         message = f"{context.metric_name}: {reason}" if reason else message
@@ -244,5 +284,8 @@ async def _collect_garbage(tasks: Sequence[MetricTask], measured: Sequence[_Meas
             continue
         try:
             await provider.garbage_collect(context, task.retention)
-        except Exception:  # leftover Jobs are untidy, not a reason to lose the measurements
-            logger.warning("garbage collection for metric %r failed", task.metric_name, exc_info=True)
+        except Exception as error:  # leftover Jobs are untidy, not a reason to lose the measurements
+            logger.warning(
+                "garbage collection for metric %r failed: %s: %s", task.metric_name, type(error).__name__,
+                mask(str(error), context.secrets), exc_info=not context.secrets,
+            )

@@ -20,6 +20,35 @@ from kube.json_data import JsonObject
 
 FAILING_PHASES = frozenset({AnalysisPhase.FAILED, AnalysisPhase.ERROR, AnalysisPhase.INCONCLUSIVE})
 """Metric phases that end a run early (unless the metric is a dry run)."""
+MAX_MEASUREMENT_TEXT = 2048
+"""The longest value, message or metadata value a measurement records. A run keeps 10 measurements per metric by
+default, and the whole AnalysisRun must stay far below the API server's object size limit (about 1.5 MiB in
+etcd): a query returning thousands of series must not make the run unwritable. The conditions judge the whole
+value; only what is written is cut."""
+_TRUNCATED = " … (truncated: {} characters)"
+
+
+def bounded_text(text: str, limit: int = MAX_MEASUREMENT_TEXT) -> str:
+    """``text`` when it fits in ``limit`` characters; else its start and a marker that gives the full length, in
+    exactly ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    marker = _TRUNCATED.format(len(text))
+    return text[: max(limit - len(marker), 0)] + marker
+
+
+def bounded_measurement(measurement: Mapping[str, Any]) -> JsonObject:
+    """The measurement with its value, message and metadata values cut to :data:`MAX_MEASUREMENT_TEXT`."""
+    bounded: JsonObject = dict(measurement)
+    for field in ("value", "message"):
+        if isinstance(bounded.get(field), str):
+            bounded[field] = bounded_text(bounded[field])
+    if isinstance(bounded.get("metadata"), Mapping):
+        bounded["metadata"] = {
+            str(key): bounded_text(value) if isinstance(value, str) else value
+            for key, value in bounded["metadata"].items()
+        }
+    return bounded
 
 
 def phase_of(value: Any) -> AnalysisPhase | None:
@@ -147,7 +176,8 @@ def record_measurement(
     continues it. A completed measurement updates the counters; then the list is trimmed to the newest
     ``retention`` measurements, the measurement's ``metadata`` (such as ``ResolvedPrometheusQuery``) becomes the
     result's, and the metric's phase and message are assessed (as for a run that is not terminating;
-    :func:`analysis.runner.lifecycle.decide_run` applies termination).
+    :func:`analysis.runner.lifecycle.decide_run` applies termination). The value, message and metadata values
+    are recorded cut to :data:`MAX_MEASUREMENT_TEXT` characters (:func:`bounded_text`).
     """
     rules = MetricRules.of(metric)
     new_status: JsonObject = copy.deepcopy(dict(status))
@@ -159,7 +189,10 @@ def record_measurement(
     if dry_run:
         result["dryRun"] = True
 
-    recorded = {key: copy.deepcopy(value) for key, value in measurement.items() if value not in (None, "", {})}
+    recorded = {
+        key: copy.deepcopy(value) for key, value in bounded_measurement(measurement).items()
+        if value not in (None, "", {})
+    }
     measurements: list[JsonObject] = result.setdefault("measurements", [])
     if measurements and not is_finished(measurements[-1]):
         measurements[-1] = recorded

@@ -34,6 +34,7 @@ from rollouts.canary.replicas import (
     surge_and_unavailable,
     traffic_routed_counts,
 )
+from rollouts.gating.background import background_promotion_hold
 from rollouts.gating.tracking import AnalysisInputs
 from rollouts.hashing import steps_hash
 from rollouts.models import CanaryStep, CanaryStrategy, Rollout
@@ -541,11 +542,31 @@ class CanaryPass(RolloutPass):
             self.follow_up = True
         reason = self._promotion_reason(draft, promote_full=promote_full) if can_progress else None
         if reason is not None and draft.stable_hash != self.current_hash:
-            self._promote(draft, reason)
+            hold = None if promote_full else self._background_hold()
+            if hold is None:
+                self._promote(draft, reason)
+            outlook.waiting = hold
             return
         step = steps_logic.current_step(self.steps, draft.index)
         if step is not None and can_progress and self._step_completed(step, draft, outlook, at_desired=at_desired):
-            self._complete_step(step, draft)
+            # Completing the last step is what gives the new version all the traffic.
+            hold = self._background_hold() if draft.index == len(self.steps) - 1 else None
+            if hold is None:
+                self._complete_step(step, draft)
+            else:
+                outlook.waiting = hold
+                # A pause that is over no longer holds the Rollout (nor shows it Paused): the analysis does. With
+                # controllerPause still set, the next pass reads the pause as completed.
+                draft.pause_conditions = [
+                    p for p in draft.pause_conditions if p.get("reason") != steps_logic.CANARY_PAUSE_STEP
+                ]
+
+    def _background_hold(self) -> str | None:
+        """Why the background run forbids full promotion (its latest measurements are Errors), unless the controller
+        runs with Argo's behaviour (``rollouts.gating.background``)."""
+        if not self.snapshot.background_errors_hold_promotion:
+            return None
+        return background_promotion_hold(self.analysis.statuses.get(BACKGROUND_STATUS), self.snapshot.analysis_runs)
 
     def _promotion_reason(self, draft: Draft, *, promote_full: bool) -> str | None:
         new = self.groups.new

@@ -48,6 +48,8 @@ class ControllerOptions:
     metrics_address: str = "0.0.0.0"
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS
     leader_election: bool = False
+    promote_on_background_analysis_errors: bool = False
+    """Argo's behaviour: a background run whose latest measurements are Errors does not hold full promotion."""
 
 
 class RolloutController:

@@ -151,6 +151,10 @@ def build_operator(
         from rollouts.reconcile import decide as default_decide
 
         decide = default_decide
+    if options.promote_on_background_analysis_errors:
+        from rollouts.gating.background import promoting_on_background_errors
+
+        decide = promoting_on_background_errors(decide)
     async_client = AsyncKubeClient(client)
     controller = RolloutController(async_client, decide, options)
     registry = kopf.OperatorRegistry()
@@ -218,6 +222,7 @@ def run_controller(
     leader_election: LeaderElectionConfig | None = None,
     applications: AppControllerOptions | None = None,
     application_sets: AppSetControllerOptions | None = None,
+    promote_on_background_analysis_errors: bool = False,
 ) -> None:
     """Run the Rollout controller, and the analysis controller unless ``analysis_workers`` is 0, until
     interrupted (see ``rollouts controller --help``).
@@ -233,6 +238,7 @@ def run_controller(
         resync_seconds=resync_seconds,
         metrics_port=metrics_port,
         analysis_workers=analysis_workers,
+        promote_on_background_analysis_errors=promote_on_background_analysis_errors,
     )
     operator = build_operator(kubeconfig, context, options, leader_election=leader_election,
                               applications=applications, application_sets=application_sets)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
 from provider_servers import RecordingServer
 
-__all__ = ["RecordingServer", "http_server"]
+__all__ = ["RecordingServer", "http_server", "second_http_server"]
 
 
-@pytest.fixture
-async def http_server() -> AsyncIterator[RecordingServer]:
+@contextlib.asynccontextmanager
+async def _serving() -> AsyncIterator[RecordingServer]:
     server = RecordingServer()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", server.dispatch)
@@ -27,3 +28,16 @@ async def http_server() -> AsyncIterator[RecordingServer]:
     finally:
         server.released.set()
         await runner.cleanup()
+
+
+@pytest.fixture
+async def http_server() -> AsyncIterator[RecordingServer]:
+    async with _serving() as server:
+        yield server
+
+
+@pytest.fixture
+async def second_http_server() -> AsyncIterator[RecordingServer]:
+    """Another endpoint (its own port), for what one endpoint must not do to another."""
+    async with _serving() as server:
+        yield server

@@ -27,6 +27,26 @@ class Received:
 
 
 @dataclass
+class Trickle:
+    """What a trickling route has seen: requests in progress, and requests ended (the client closed them)."""
+
+    PERIOD = 0.5
+    open: int = 0
+    ended: int = 0
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait_until(self, check: Callable[[], bool], guard: float = 60.0) -> None:
+        """Wait until ``check`` holds, looking again whenever a request arrives or ends; ``guard`` only catches a
+        hang."""
+        async with asyncio.timeout(guard):
+            while True:
+                self.changed.clear()
+                if check():
+                    return
+                await self.changed.wait()
+
+
+@dataclass
 class RecordingServer:
     """aiohttp on a free loopback port, in the test's own loop; ``route`` scripts an answer for a path."""
 
@@ -50,6 +70,32 @@ class RecordingServer:
             return web.Response(status=status, text=text or "", content_type=content_type or "text/plain")
 
         self.route(path, handler)
+
+    def trickle(self, path: str) -> Trickle:
+        """Answer ``path`` with 200 and a body that never ends: one byte every ``Trickle.PERIOD`` seconds (each read
+        succeeds well within any socket timeout). The returned record tells when requests arrive and end."""
+        trickle = Trickle()
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            trickle.open += 1
+            trickle.changed.set()
+            try:
+                await response.prepare(request)
+                while not self.released.is_set():
+                    await response.write(b" ")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.released.wait(), Trickle.PERIOD)
+            except (ConnectionError, asyncio.CancelledError):
+                pass  # the client went away, which is what the tests wait for
+            finally:
+                trickle.open -= 1
+                trickle.ended += 1
+                trickle.changed.set()
+            return response
+
+        self.route(path, handler)
+        return trickle
 
     def received(self, path: str) -> list[Received]:
         return [request for request in self.requests if request.path == path]

@@ -286,3 +286,94 @@ async def test_a_job_metric_without_spec(kube: AsyncKubeClient) -> None:
     )
     with pytest.raises(ProviderError, match="invalid job provider: spec"):
         await provider(kube, measurement).run(measurement)
+
+
+# --- issue #15 item 4: a forged measurement status must not make the controller delete others' Jobs ----------
+
+
+def foreign_job(emulator: ApiEmulator, namespace: str, name: str = "payments-migration") -> dict[str, Any]:
+    return emulator.create_object("batch", "v1", "jobs", {"metadata": {"name": name}, "spec": SPEC}, namespace)
+
+
+async def test_terminate_leaves_a_job_in_another_namespace_alone(
+    kube: AsyncKubeClient, emulator: ApiEmulator, namespace: str
+) -> None:
+    """Anyone who can write ``analysisruns/status`` can name any Job in ``job-namespace``; only the run's own
+    namespace is ever touched."""
+    other_namespace = f"{namespace}-victim"
+    emulator.create_object("", "v1", "namespaces", {"metadata": {"name": other_namespace}})
+    foreign_job(emulator, other_namespace)
+    run = new_run(emulator, namespace)
+    measurement = context(run)
+    forged = {"job-name": "payments-migration", "job-namespace": other_namespace}
+    with pytest.raises(ProviderError, match=f"not in the AnalysisRun's namespace {namespace}"):
+        await provider(kube, measurement).terminate(measurement, forged)
+    assert job_names(emulator, other_namespace) == ["payments-migration"]
+
+
+async def test_terminate_leaves_a_job_the_run_does_not_own_alone(
+    kube: AsyncKubeClient, emulator: ApiEmulator, namespace: str
+) -> None:
+    foreign_job(emulator, namespace)
+    run = new_run(emulator, namespace)
+    measurement = context(run)
+    forged = {"job-name": "payments-migration", "job-namespace": namespace}
+    with pytest.raises(ProviderError, match="is not owned by AnalysisRun"):
+        await provider(kube, measurement).terminate(measurement, forged)
+    assert job_names(emulator, namespace) == ["payments-migration"]
+
+
+async def test_terminate_checks_the_owner_uid_not_the_name(
+    kube: AsyncKubeClient, emulator: ApiEmulator, namespace: str
+) -> None:
+    """A Job whose ownerReference names the run but carries another uid (an earlier run of that name, or a
+    forgery) is not this run's."""
+    run = new_run(emulator, namespace)
+    body = {
+        "metadata": {
+            "name": "look-alike",
+            "ownerReferences": [
+                {"apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisRun", "name": run["metadata"]["name"],
+                 "uid": "not-the-run-uid", "controller": True}
+            ],
+        },
+        "spec": SPEC,
+    }
+    emulator.create_object("batch", "v1", "jobs", body, namespace)
+    measurement = context(run)
+    with pytest.raises(ProviderError, match="is not owned by AnalysisRun"):
+        await provider(kube, measurement).terminate(measurement, {"job-name": "look-alike"})
+    assert job_names(emulator, namespace) == ["look-alike"]
+
+
+async def test_resume_does_not_read_a_job_in_another_namespace(
+    kube: AsyncKubeClient, emulator: ApiEmulator, namespace: str
+) -> None:
+    other_namespace = f"{namespace}-elsewhere"
+    emulator.create_object("", "v1", "namespaces", {"metadata": {"name": other_namespace}})
+    foreign_job(emulator, other_namespace)
+    run = new_run(emulator, namespace)
+    measurement = context(run)
+    forged = {"job-name": "payments-migration", "job-namespace": other_namespace}
+    with pytest.raises(ProviderError, match=f"not in the AnalysisRun's namespace {namespace}"):
+        await provider(kube, measurement).resume(measurement, forged)
+
+
+async def test_garbage_collect_deletes_only_jobs_the_run_controls(
+    kube: AsyncKubeClient, emulator: ApiEmulator, namespace: str
+) -> None:
+    """The uid label and metric annotation are anyone's to write; the ownerReference uid decides."""
+    run = new_run(emulator, namespace)
+    uid = run["metadata"]["uid"]
+    labelled = {
+        "metadata": {
+            "name": "labelled-only",
+            "labels": {"analysisrun.argoproj.io/uid": uid},
+            "annotations": {"analysisrun.argoproj.io/metric-name": "smoke"},
+        },
+        "spec": SPEC,
+    }
+    emulator.create_object("batch", "v1", "jobs", labelled, namespace)
+    measurement = context(run)
+    await provider(kube, measurement).garbage_collect(measurement, 0)
+    assert job_names(emulator, namespace) == ["labelled-only"]

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from provider_servers import RecordingServer
 
 from analysis.providers import MeasurementContext, ProviderError, ProviderResult, provider_for
+from analysis.providers.prometheus import MAX_RESPONSE_BYTES, MAX_RESULT_SAMPLES
 from sandbox.prometheus import PrometheusServer
 from tests.required_tools import require_tool
 
@@ -259,7 +260,7 @@ async def test_timeout_without_blocking_the_loop(http_server: RecordingServer) -
     elapsed = time.monotonic() - started
     assert str(error) == f"prometheus at {http_server.url} did not answer within 1s"
     assert elapsed > 0.9  # it did wait for the timeout (an upper bound would only measure the machine's load)
-    # The loop kept running while the blocking client waited in its thread (about 20 ticks in one second).
+    # The loop kept running while the query waited (about 20 ticks in one second).
     assert ticks >= 10
 
 
@@ -268,3 +269,63 @@ async def test_credentials_in_the_address_are_not_shown(http_server: RecordingSe
     address = http_server.url.replace("http://", "http://user:hunter2@")
     error = await measure_error({"address": address, "query": "up"})
     assert str(error) == f"prometheus at {http_server.url} answered 500 Internal Server Error: boom"
+
+
+# --- issue #15 item 8: a result too large for an AnalysisRun ------------------------------------------------
+
+
+async def test_a_vector_with_too_many_series_is_an_error_that_says_so(http_server: RecordingServer) -> None:
+    """600 000 series would make the run unwritable (etcd's object size limit); the measurement is an Error that
+    names the size, and the run can record it."""
+    series = MAX_RESULT_SAMPLES + 1
+    sample = {"metric": {}, "value": [1, "1"]}
+    http_server.reply("/api/v1/query", json={"status": "success",
+                                             "data": {"resultType": "vector", "result": [sample] * series}})
+    error = await measure_error({"address": http_server.url, "query": "up"})
+    assert str(error) == (
+        f"prometheus returned {series} samples, more than the {MAX_RESULT_SAMPLES} one measurement may hold; "
+        "aggregate the query (sum, avg, topk, …)"
+    )
+    assert error.metadata == {"ResolvedPrometheusQuery": "up"}
+
+
+async def test_a_matrix_counts_every_point(http_server: RecordingServer) -> None:
+    points = [[index, "1"] for index in range(MAX_RESULT_SAMPLES // 2 + 1)]
+    matrix = [{"metric": {"i": "0"}, "values": points}, {"metric": {"i": "1"}, "values": points}]
+    http_server.reply("/api/v1/query", json={"status": "success", "data": {"resultType": "matrix", "result": matrix}})
+    error = await measure_error({"address": http_server.url, "query": "up[1h]"})
+    assert str(error).startswith(f"prometheus returned {len(points) * 2} samples, more than the ")
+
+
+async def test_an_answer_larger_than_the_limit_is_an_error_without_reading_it_all(
+    http_server: RecordingServer,
+) -> None:
+    http_server.reply("/api/v1/query", text=" " * (MAX_RESPONSE_BYTES + 1), content_type="application/json")
+    error = await measure_error({"address": http_server.url, "query": "up"})
+    assert str(error) == (
+        f"prometheus at {http_server.url} answered with more than 16 MiB; a measurement's result must be small: "
+        "aggregate the query (sum, avg, topk, …)"
+    )
+
+
+async def test_a_redirect_to_another_origin_drops_the_headers_and_the_oauth2_token(
+    http_server: RecordingServer, second_http_server: RecordingServer
+) -> None:
+    """Issue #15 item 3: ``X-Scope-OrgID`` and the bearer token are for the Prometheus the metric names."""
+    from aiohttp import web
+
+    async def moved(_: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(f"{second_http_server.url}/api/v1/query?query=up")
+
+    http_server.reply("/token", json={"access_token": "tok-123"})
+    http_server.route("/api/v1/query", moved)
+    second_http_server.reply("/api/v1/query", json=VECTOR)
+    oauth2 = {"tokenUrl": f"{http_server.url}/token", "clientId": "id", "clientSecret": "sec"}
+    result = await measure({
+        "address": http_server.url, "query": "up", "authentication": {"oauth2": oauth2},
+        "headers": [{"key": "X-Scope-OrgID", "value": "tenant_a"}],
+    })
+    assert result.value == [0.75]
+    assert http_server.received("/api/v1/query")[0].headers["Authorization"] == "Bearer tok-123"
+    (landed,) = second_http_server.received("/api/v1/query")
+    assert "Authorization" not in landed.headers and "X-Scope-OrgID" not in landed.headers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from aiohttp import web
 from provider_servers import RecordingServer
 
-from analysis.providers import MeasurementContext, ProviderError, ProviderResult, provider_for
+from analysis.providers import MeasurementContext, ProviderError, ProviderResult, mask, provider_for
 
 
 def context(settings: dict[str, Any], *, secrets: tuple[str, ...] = ()) -> MeasurementContext:
@@ -152,3 +153,58 @@ async def test_secrets_are_masked(http_server: RecordingServer) -> None:
     assert "s3cr3t" not in message and "key=*****" in message
     # The server got the real value: masking is for what is shown, not what is sent.
     assert http_server.received("/echo")[0].query == {"key": "s3cr3t"}
+
+
+# --- issue #15 item 3: secrets in outbound requests --------------------------------------------------------
+
+SECRET = "s3cr3t/v@lue"
+
+
+def redirect(to: str) -> Any:
+    async def handler(_: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(to)
+
+    return handler
+
+
+async def test_a_redirect_to_another_origin_drops_the_metric_headers(
+    http_server: RecordingServer, second_http_server: RecordingServer
+) -> None:
+    """httpx drops only ``Authorization`` when a redirect leaves the origin; a custom header such as ``X-Api-Key``
+    would reach the other server. None of the metric's headers do."""
+    http_server.route("/verdict", redirect(f"{second_http_server.url}/landing"))
+    second_http_server.reply("/landing", json={"ok": True})
+    headers = [{"key": "X-Api-Key", "value": SECRET}, {"key": "Authorization", "value": f"Bearer {SECRET}"}]
+    result = await measure({"url": f"{http_server.url}/verdict", "headers": headers, "jsonPath": "{$.ok}"})
+    assert result.value is True
+    assert http_server.received("/verdict")[0].headers["X-Api-Key"] == SECRET
+    (landed,) = second_http_server.received("/landing")
+    assert "X-Api-Key" not in landed.headers and "Authorization" not in landed.headers
+
+
+async def test_a_redirect_within_the_origin_keeps_the_metric_headers(http_server: RecordingServer) -> None:
+    http_server.route("/verdict", redirect("/landing"))
+    http_server.reply("/landing", json={"ok": True})
+    headers = [{"key": "X-Api-Key", "value": SECRET}]
+    await measure({"url": f"{http_server.url}/verdict", "headers": headers, "jsonPath": "{$.ok}"})
+    assert http_server.received("/landing")[0].headers["X-Api-Key"] == SECRET
+
+
+async def test_request_urls_are_not_logged_even_at_debug(
+    http_server: RecordingServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What ``rollouts controller -v`` logs: third-party request logging stays off, so a URL carrying a secret
+    argument is not written to the log in any form."""
+    http_server.reply("/verdict", json={"ok": True})
+    http_server.reply("/api/v1/query", json={"status": "success", "data": {"resultType": "vector", "result": []}})
+    caplog.set_level(logging.DEBUG)
+    await measure({"url": f"{http_server.url}/verdict?token={SECRET}"}, secrets=(SECRET,))
+    prometheus = {"address": http_server.url, "query": f'up{{token="{SECRET}"}}'}
+    measurement = MeasurementContext(
+        run_name="run", run_namespace="default", run_uid="uid", metric_name="m",
+        metric={"name": "m", "provider": {"prometheus": prometheus}}, secrets=(SECRET,),
+    )
+    await provider_for(measurement.metric, kube=None).run(measurement)
+    # The test's own server (aiohttp) logs what it received; that is not the controller's log.
+    logged = "\n".join(record.getMessage() for record in caplog.records if not record.name.startswith("aiohttp"))
+    assert mask(logged, (SECRET,)) == logged, "a secret (in some encoding) was logged"

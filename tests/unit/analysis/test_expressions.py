@@ -662,3 +662,32 @@ def test_a_long_value_is_cut_in_messages() -> None:
 )
 def test_format_value(value: Any, text: str) -> None:
     assert format_value(value) == text
+
+
+# --- issue #15 item 2: a budget in time as well as in steps -----------------------------------------------
+
+
+def ticking(seconds_per_reading: float) -> Any:
+    """A clock that moves ``seconds_per_reading`` each time it is read: the evaluator's work, made visible."""
+    readings = iter(range(1_000_000))
+    return lambda: next(readings) * seconds_per_reading
+
+
+def test_a_condition_over_its_time_budget_is_an_evaluation_error_naming_the_budget() -> None:
+    """``all`` over 10 000 samples is some 40 000 steps, well inside the step budget; the clock is read every few
+    thousand steps, and at 10 ms a reading the 0.05 s budget is spent long before the end."""
+    with pytest.raises(ConditionEvaluationError, match=r"took more than 0\.05s \(the time budget of a condition\)"):
+        check_condition("all(result, # >= 0)", [1.0] * 10_000, time_budget=0.05, clock=ticking(0.01))
+
+
+def test_a_cheap_condition_never_reaches_its_time_budget() -> None:
+    outcome = check_condition("result[0] >= 0.95", [0.99], time_budget=0.05, clock=ticking(0.01))
+    assert outcome.satisfied
+
+
+def test_a_measurement_whose_condition_runs_out_of_time_is_an_error() -> None:
+    phase, message = assess_measurement(
+        [1.0] * 10_000, "all(result, # >= 0)", None, time_budget=0.05, clock=ticking(0.01)
+    )
+    assert phase is AnalysisPhase.ERROR
+    assert "took more than 0.05s (the time budget of a condition)" in message

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import socket
+import urllib.parse
 from typing import Any
 
+import hypothesis
+import hypothesis.strategies
 import pytest
 import requests
 
@@ -14,6 +19,7 @@ from analysis.providers.base import BaseProvider, mask, mask_value, network_reas
 from analysis.providers.job import JobProvider
 from analysis.providers.prometheus import PrometheusProvider
 from analysis.providers.web import WebProvider
+from tests.property_coverage import asserting, guarded, vacuous
 
 
 def context(metric: dict[str, Any], secrets: tuple[str, ...] = ()) -> MeasurementContext:
@@ -40,6 +46,39 @@ def context(metric: dict[str, Any], secrets: tuple[str, ...] = ()) -> Measuremen
 )
 def test_mask(text: str, secrets: tuple[str, ...], expected: str) -> None:
     assert mask(text, secrets) == expected
+
+
+# Issue #15 item 3: a secret reaches text in other encodings than its own — a URL percent-encodes it, JSON escapes
+# it, HTTP Basic base64-encodes it — and each of those must be hidden as the raw value is.
+SECRET = 'p@ss w/rd"é+'
+
+
+@pytest.mark.parametrize(
+    ("encoded", "how"),
+    [
+        (SECRET, "as it is"),
+        ("p%40ss%20w%2Frd%22%C3%A9%2B", "percent-encoded, nothing safe (quote(safe=''))"),
+        ("p%40ss%20w/rd%22%C3%A9%2B", "percent-encoded, '/' kept (quote())"),
+        ("p%40ss+w%2Frd%22%C3%A9%2B", "form-encoded (quote_plus())"),
+        ("p%40ss%20w%2frd%22%c3%a9%2b", "percent-encoded in lower-case hex"),
+        ('p@ss w/rd\\"\\u00e9+', "JSON-escaped, ASCII only (json.dumps)"),
+        ('p@ss w/rd\\"é+', "JSON-escaped, UTF-8 kept (ensure_ascii=False)"),
+        ('p@ss w\\/rd\\"\\u00E9\\u002b', "JSON-escaped the way other encoders do (escaped '/', upper-case hex)"),
+        ("cEBzcyB3L3JkIsOpKw==", "base64"),
+        ("cEBzcyB3L3JkIsOpKw", "base64 without padding"),
+    ],
+)
+def test_mask_hides_a_secret_in_every_encoding(encoded: str, how: str) -> None:
+    text = f"GET http://example/?token={encoded}&x=1 failed"
+    assert mask(text, (SECRET,)) == "GET http://example/?token=*****&x=1 failed", how
+
+
+def test_mask_hides_a_secret_json_escaped_twice() -> None:
+    """A message quoting a JSON document that quotes the secret (an error body inside a status message)."""
+    once = json.dumps({"token": SECRET})
+    twice = json.dumps({"error": once})
+    assert SECRET not in mask(twice, (SECRET,))
+    assert "*****" in mask(twice, (SECRET,))
 
 
 def test_mask_value_masks_strings_inside_json_values_only() -> None:
@@ -155,3 +194,36 @@ def test_network_reason_digs_through_requests() -> None:
     with pytest.raises(requests.ConnectionError) as caught:
         requests.get(f"http://127.0.0.1:{port}/", timeout=2)
     assert network_reason(caught.value) == "connection refused"
+
+
+def test_the_base64_of_a_very_short_secret_is_not_looked_for() -> None:
+    """``MQ`` (the base64 of ``1``) is in too much ordinary text; the secret itself still is masked."""
+    assert mask("MQTT broker at 1.2.3.4", ("1",)) == "MQTT broker at *****.2.3.4"
+
+
+ENCODINGS: dict[str, Any] = {
+    "raw": lambda secret: secret,
+    "quote": lambda secret: urllib.parse.quote(secret, safe=""),
+    "quote, / kept": urllib.parse.quote,
+    "quote_plus": urllib.parse.quote_plus,
+    "json": lambda secret: json.dumps(secret)[1:-1],
+    "json, utf-8": lambda secret: json.dumps(secret, ensure_ascii=False)[1:-1],
+    "json twice": lambda secret: json.dumps(json.dumps(secret))[3:-3],
+    "base64": lambda secret: base64.b64encode(secret.encode()).decode(),
+}
+
+
+@guarded(min_share=0.8)
+@hypothesis.settings(max_examples=100, deadline=None)
+@hypothesis.given(
+    secret=hypothesis.strategies.text(min_size=1, max_size=24).filter(lambda text: "*" not in text),
+    encoding=hypothesis.strategies.sampled_from(sorted(ENCODINGS)),
+)
+def test_no_encoding_of_a_secret_survives_masking(secret: str, encoding: str) -> None:
+    """Whatever the secret (any characters, beyond the BMP too) and whichever encoding carried it, the masked
+    text no longer holds it in that encoding."""
+    encoded = ENCODINGS[encoding](secret)
+    if encoding == "base64" and len(secret.encode()) < 6:
+        return vacuous("base64 is looked for only in secrets of 6 bytes or more")
+    asserting(encoding)
+    assert encoded not in mask(f"<{encoded}>", (secret,))

@@ -6,15 +6,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
+from urllib.parse import quote, quote_plus
 
 import pytest
 
 from analysis.providers.base import MeasurementContext, MetricProvider, ProviderError, ProviderResult
 from analysis.runner.measure_io import RunOutcome, reconcile_run
+from analysis.runner.measurements import MAX_MEASUREMENT_TEXT, bounded_text
 from kube.client import AsyncKubeClient
 from kube.errors import Unreachable
 from kube.merge_patch import apply_merge_patch
@@ -401,6 +405,126 @@ async def test_a_provider_error_quoting_a_secret_is_masked() -> None:
     failing = FailingProvider(Calls(), RuntimeError("GET http://x/?t=s3cr3t-t0ken: 401 Unauthorized"))
     run, _ = await reconcile(with_token(metric("m")), {"m": failing}, clock, kube)
     assert result_of(run)["measurements"][0]["message"] == "GET http://x/?t=*****: 401 Unauthorized"
+
+
+# --- issue #15 item 2: conditions are evaluated beside the event loop, within a time budget -----------------
+
+COSTLY = "all(result, # >= 0)"
+"""Some 4 steps per sample: over 50 000 samples well inside the step budget, and a few hundred milliseconds of
+CPU — what twenty runs at once turned into a controller that could not answer /healthz."""
+
+
+async def test_a_costly_condition_leaves_the_event_loop_free() -> None:
+    """While the condition is evaluated the loop goes on serving timers (a counter of the timer's turns, 1 ms
+    apart); evaluated on the loop, the timer would fire only around the evaluation, a handful of times."""
+    turns = 0
+    done = asyncio.Event()
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while not done.is_set():
+            await asyncio.sleep(0.001)
+            turns += 1
+
+    counter = asyncio.create_task(count_turns())
+    try:
+        run, _ = await reconcile(
+            analysis_run(metric("m", successCondition=COSTLY)), {"m": ValueProvider(Calls(), [1.0] * 50_000)},
+            Clock(),
+        )
+    finally:
+        done.set()
+        await counter
+    assert result_of(run, "m")["measurements"][0]["phase"] in ("Successful", "Error")
+    assert turns >= 20
+
+
+async def test_a_condition_over_its_time_budget_is_an_error_measurement_naming_the_budget() -> None:
+    run = analysis_run(metric("m", successCondition=COSTLY))
+    outcome = await reconcile_run(
+        run, kube=None, now=Clock(), providers=by_metric({"m": ValueProvider(Calls(), [1.0] * 50_000)}),
+        condition_time_budget=0.001,
+    )
+    assert outcome.status_patch is not None
+    (written,) = outcome.status_patch["metricResults"][0]["measurements"]
+    assert written["phase"] == "Error"
+    assert "took more than 0.001s (the time budget of a condition)" in written["message"]
+
+
+# --- issue #15 item 8: what a measurement writes is bounded ------------------------------------------------
+
+
+async def test_a_long_value_is_truncated_with_a_marker_and_still_judged_whole() -> None:
+    values = [0.5] * 5000  # "[0.5,0.5,…]" is 20 001 characters
+    run, _ = await reconcile(
+        analysis_run(metric("m", successCondition="all(result, # < 1)")), {"m": ValueProvider(Calls(), values)},
+        Clock(),
+    )
+    (written,) = result_of(run, "m")["measurements"]
+    assert written["phase"] == "Successful"  # the condition saw every sample
+    marker = " … (truncated: 20001 characters)"
+    assert written["value"] == "[" + "0.5," * ((MAX_MEASUREMENT_TEXT - len(marker) - 1) // 4) + \
+        "0.5,"[: (MAX_MEASUREMENT_TEXT - len(marker) - 1) % 4] + marker
+    assert len(written["value"]) == MAX_MEASUREMENT_TEXT
+
+
+async def test_long_messages_and_metadata_are_truncated() -> None:
+    text = "x" * (MAX_MEASUREMENT_TEXT * 3)
+    failing = FailingProvider(Calls(), ProviderError(text, metadata={"ResolvedPrometheusQuery": text}))
+    run, _ = await reconcile(analysis_run(metric("m")), {"m": failing}, Clock())
+    (written,) = result_of(run, "m")["measurements"]
+    for shown in (written["message"], written["metadata"]["ResolvedPrometheusQuery"]):
+        assert len(shown) == MAX_MEASUREMENT_TEXT
+        assert shown.endswith(f" … (truncated: {len(text)} characters)")
+
+
+def test_a_short_text_is_kept_as_it_is() -> None:
+    assert bounded_text("[0.99,0.98]") == "[0.99,0.98]"
+    exactly = "y" * MAX_MEASUREMENT_TEXT
+    assert bounded_text(exactly) == exactly
+
+
+ODD_SECRET = 'p@ss w/rd"é'
+
+
+def with_odd_token(*metrics: JsonObject) -> tuple[JsonObject, FakeKube]:
+    return with_token(*metrics), FakeKube({"api": {"token": ODD_SECRET}})
+
+
+def leaks(text: str) -> bool:
+    """Whether ``text`` holds the odd secret as it is, percent-encoded or JSON-escaped (issue #15 item 3)."""
+    forms = {ODD_SECRET, quote(ODD_SECRET, safe=""), quote(ODD_SECRET), quote_plus(ODD_SECRET),
+             json.dumps(ODD_SECRET)[1:-1], json.dumps(ODD_SECRET, ensure_ascii=False)[1:-1]}
+    return any(form in text for form in forms)
+
+
+async def test_an_encoded_secret_in_a_provider_error_is_masked_in_status_and_events() -> None:
+    """A URL in an error message carries the secret percent-encoded; a JSON body quoted in it, escaped."""
+    run, kube = with_odd_token(metric("m"))
+    encoded = f"GET http://x/?t={quote(ODD_SECRET, safe='')} answered 401: {json.dumps({'token': ODD_SECRET})}"
+    _, outcome = await reconcile(run, {"m": FailingProvider(Calls(), ProviderError(encoded))}, Clock(), kube)
+    written = json.dumps(outcome.status_patch) + json.dumps([event.message for event in outcome.events])
+    assert not leaks(written) and "*****" in written
+
+
+async def test_an_escaped_secret_in_a_value_is_masked() -> None:
+    """A web response that echoes the secret: the value is shown as compact JSON, which escapes it."""
+    run, kube = with_odd_token(metric("m", successCondition="false"))
+    echoed = {"query": f"t={quote_plus(ODD_SECRET)}", "token": ODD_SECRET}
+    run, outcome = await reconcile(run, {"m": ValueProvider(Calls(), [echoed])}, Clock(), kube)
+    written = json.dumps(outcome.status_patch) + json.dumps([event.message for event in outcome.events])
+    assert not leaks(written)
+    assert result_of(run, "m")["measurements"][0]["phase"] == "Failed"
+
+
+async def test_a_provider_bug_quoting_a_secret_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    run, kube = with_odd_token(metric("m"))
+    failing = FailingProvider(Calls(), RuntimeError(f"bug while sending token {ODD_SECRET}"))
+    caplog.set_level(logging.DEBUG)
+    run, _ = await reconcile(run, {"m": failing}, Clock(), kube)
+    assert result_of(run)["measurements"][0]["message"] == "bug while sending token *****"
+    logged = "\n".join(record.getMessage() + (caplog.text if record.exc_info else "") for record in caplog.records)
+    assert caplog.records and not leaks(logged)
 
 
 async def test_a_missing_secret_errors_the_run_with_a_clear_message() -> None:

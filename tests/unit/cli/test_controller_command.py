@@ -154,3 +154,11 @@ def test_application_health_flag_reaches_the_application_controller(
     code, _ = run(*flags)
     assert code == 0
     assert [options.application_health for options in seen] == [expected]
+
+
+@pytest.mark.parametrize(("args", "promote"), [((), False), (("--promote-on-background-analysis-errors",), True)])
+def test_background_analysis_errors_hold_promotion_unless_argo_behaviour_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], promote: bool
+) -> None:
+    """Issue #15 item 9: the default holds; the flag restores Argo Rollouts' behaviour."""
+    assert controller_options_passed(monkeypatch, *args)["promote_on_background_analysis_errors"] is promote

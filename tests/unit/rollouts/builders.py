@@ -275,6 +275,7 @@ class Cluster:
     analysis_templates: dict[str, JsonObject] = field(default_factory=default_templates)
     cluster_analysis_templates: dict[str, JsonObject] = field(default_factory=dict)
     analysis_runs: dict[str, JsonObject] = field(default_factory=dict)
+    background_errors_hold_promotion: bool = True
 
     def snapshot(self) -> RolloutSnapshot:
         return RolloutSnapshot(
@@ -288,6 +289,7 @@ class Cluster:
             analysis_runs=tuple(copy.deepcopy(self.analysis_runs[name]) for name in sorted(self.analysis_runs)),
             analysis_templates=copy.deepcopy(self.analysis_templates),
             cluster_analysis_templates=copy.deepcopy(self.cluster_analysis_templates),
+            background_errors_hold_promotion=self.background_errors_hold_promotion,
         )
 
     def decide(self) -> Plan:
