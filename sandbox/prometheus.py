@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import yaml
+from prometheus_api_client import PrometheusConnect
 
 INSTALL_HINT: Final = "install it with `sudo apt-get install prometheus` (or run the project's scripts/bootstrap.sh)"
 POLL_INTERVAL: Final = 0.1
@@ -262,10 +263,10 @@ class PrometheusServer:
             self._wait_targets(client, deadline)
 
     def query(self, promql: str) -> list[dict[str, Any]]:
-        """The result vector of an instant query."""
-        response = httpx.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=5.0)
-        response.raise_for_status()
-        return list(response.json()["data"]["result"])
+        """The result vector of an instant query, through prometheus-api-client: a blocking client suits this
+        loopback server (the controller's providers use their own async client, whose deadline ends a request)."""
+        with PrometheusConnect(url=self.url, disable_ssl=True, timeout=5) as client:
+            return list(client.custom_query(promql))
 
     def replace_targets(self, targets: Iterable[str | ScrapeTarget]) -> None:
         """Rewrite the configuration and have Prometheus reload it (SIGHUP); returns without waiting."""
