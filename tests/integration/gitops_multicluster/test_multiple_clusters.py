@@ -53,9 +53,9 @@ data: {cluster: CLUSTER}
 """
 
 
-def cluster_secret(name: str, server: str) -> dict[str, Any]:
+def cluster_secret(name: str, server: str, token: str = TOKEN) -> dict[str, Any]:
     """An Argo CD cluster Secret (declarative setup), with a bearer token and TLS settings in ``config``."""
-    config = {"bearerToken": TOKEN, "tlsClientConfig": {"insecure": True}}
+    config = {"bearerToken": token, "tlsClientConfig": {"insecure": True}}
     return {"apiVersion": "v1", "kind": "Secret",
             "metadata": {"name": f"cluster-{name}", "namespace": APP_NAMESPACE,
                          "labels": {"argocd.argoproj.io/secret-type": "cluster"}},
@@ -82,7 +82,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxThrea
 
 @pytest.fixture(scope="module")
 def edge() -> Iterator[SandboxThread]:
-    running = SandboxThread(namespaces=("default",), ready_delay=0.1)
+    running = SandboxThread(namespaces=("default",), ready_delay=0.1, bearer_token=TOKEN)
     running.start()
     try:
         yield running
@@ -176,7 +176,7 @@ def test_an_unreachable_cluster_marks_only_its_applications_unknown_until_it_ans
     assert stored["status"]["sync"]["status"] == "Unknown"
     assert TOKEN not in json.dumps(stored)
 
-    later = SandboxThread(port=port, namespaces=("default",), ready_delay=0.1)
+    later = SandboxThread(port=port, namespaces=("default",), ready_delay=0.1, bearer_token=TOKEN)
     later.start()
     try:
         status = wait_synced_healthy(client, "to-later", timeout=120.0)
@@ -198,3 +198,24 @@ def test_a_destination_naming_no_cluster_is_an_invalid_spec(
 
     assert wait_for(invalid, "an InvalidSpecError on to-nowhere") == [
         "spec.destination.name: there are no clusters with this name: nowhere"]
+
+
+def test_a_cluster_refusing_the_secrets_token_is_a_comparison_error_without_the_token(
+    client: KubeClient, edge: SandboxThread, controller: AppControllerThread, repo: GitRepo
+) -> None:
+    stale = "stale-token-e3b0"
+    # The same sandbox by another URL: a server URL names one cluster, so it is another cluster Secret's.
+    server = edge.url.replace("127.0.0.1", "localhost")
+    client.create(SECRETS, APP_NAMESPACE, cluster_secret("edge-stale", server, token=stale))
+    client.create(APPLICATIONS, APP_NAMESPACE,
+                  edge_application("to-stale", repo, "edge", {"name": "edge-stale"}, "stale"))
+
+    def comparison_error() -> str | None:
+        return next((str(c.get("message")) for c in conditions_of(client, "to-stale")
+                     if c.get("type") == "ComparisonError"), None)
+
+    assert wait_for(comparison_error, "a ComparisonError on to-stale") == (
+        f"failed to sync cluster {server} (edge-stale): Unauthorized")
+    stored = client.get(APPLICATIONS, APP_NAMESPACE, "to-stale")
+    assert stored["status"]["sync"]["status"] == "Unknown"
+    assert stale not in json.dumps(stored)
