@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 _REPO_ROOT = str(Path(__file__).resolve().parents[3])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
+from cli.main import _register_commands, app  # noqa: E402
 from kube.client import KubeClient  # noqa: E402
 from kube.resources import APPLICATIONS, CONFIGMAPS, DEPLOYMENTS, SECRETS  # noqa: E402
 from sandbox.cluster import SandboxThread  # noqa: E402
@@ -151,6 +153,23 @@ def test_two_sandboxes_as_two_clusters_each_get_their_apps(
     assert client.get_or_none(CONFIGMAPS, "web-by-url", "settings") is None
     tracking = edge_client.get(DEPLOYMENTS, "web", "web")["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"]
     assert tracking == "edge-web:apps/Deployment:web/web"
+
+
+def test_app_get_shows_the_destination_clusters_name_and_server_and_no_token(
+    client: KubeClient, hub: tuple[SandboxThread, Path], edge: SandboxThread, controller: AppControllerThread,
+    repo: GitRepo
+) -> None:
+    if not client.get_or_none(SECRETS, APP_NAMESPACE, "cluster-edge"):
+        client.create(SECRETS, APP_NAMESPACE, cluster_secret("edge", edge.url))
+    client.create(APPLICATIONS, APP_NAMESPACE, edge_application("edge-shown", repo, "edge", {"name": "edge"},
+                                                                "shown"))
+    wait_synced_healthy(client, "edge-shown")
+    _register_commands()
+    shown = CliRunner().invoke(app, ["app", "get", "edge-shown", "--kubeconfig", str(hub[1])])
+    assert shown.exit_code == 0, shown.output
+    lines = [line.split() for line in shown.output.splitlines()]
+    assert ["Cluster:", "edge"] in lines and ["Server:", edge.url] in lines
+    assert TOKEN not in shown.output
 
 
 def test_an_unreachable_cluster_marks_only_its_applications_unknown_until_it_answers(
