@@ -238,3 +238,16 @@ def test_a_cluster_refusing_the_secrets_token_is_a_comparison_error_without_the_
     stored = client.get(APPLICATIONS, APP_NAMESPACE, "to-stale")
     assert stored["status"]["sync"]["status"] == "Unknown"
     assert stale not in json.dumps(stored)
+
+
+def test_deleting_an_application_of_an_undeclared_cluster_drops_only_its_finalizer(
+    client: KubeClient, controller: AppControllerThread, repo: GitRepo
+) -> None:
+    """Argo CD (appcontroller.finalizeApplicationDeletion): the resources of a cluster no Secret declares cannot be
+    deleted, so the cascade finalizer is removed and the Application goes."""
+    manifest = edge_application("to-ghost", repo, "edge", {"name": "ghost"}, "ghost")
+    manifest["metadata"]["finalizers"] = ["resources-finalizer.argocd.argoproj.io"]
+    client.create(APPLICATIONS, APP_NAMESPACE, manifest)
+    wait_for(lambda: conditions_of(client, "to-ghost"), "the InvalidSpecError of to-ghost")
+    client.delete(APPLICATIONS, APP_NAMESPACE, "to-ghost")
+    wait_for(lambda: client.get_or_none(APPLICATIONS, APP_NAMESPACE, "to-ghost") is None, "to-ghost deleted")
