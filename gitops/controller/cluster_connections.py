@@ -91,11 +91,6 @@ class ClusterConnection:
         self.last_error = message
         return message, delay
 
-    def rediscover(self) -> ApiResources:
-        """Discovery read again (a kind unknown to the sync: a CRD an earlier wave created)."""
-        self.resources.merge(discover(self.client))
-        return self.resources
-
     def stop(self) -> None:
         """Stop the watches and close the client (the local connection belongs to the controller: untouched)."""
         if self.local:
@@ -111,13 +106,14 @@ def remote_connection(cluster: ClusterConfig, *, owner: Owner, on_change: Change
     client = KubeClient(api_client_for(cluster), timeout=REMOTE_TIMEOUT_SECONDS)
     resources = ApiResources()
     cache = LiveCache(client, resources, owner, on_change)
-    holder: list[ClusterConnection] = []
-    operations = ResourceOperations(client, lambda: resources, lambda: holder[0].rediscover(), cache.record,
-                                    cache.record_deleted)
-    connection = ClusterConnection(cluster, client, resources, cache,
-                                   reconciler(cache, lambda: resources, operations))
-    holder.append(connection)
-    return connection
+
+    def rediscover() -> ApiResources:
+        """Discovery read again (a kind unknown to the sync: a CRD an earlier wave created)."""
+        resources.merge(discover(client))
+        return resources
+
+    operations = ResourceOperations(client, lambda: resources, rediscover, cache.record, cache.record_deleted)
+    return ClusterConnection(cluster, client, resources, cache, reconciler(cache, lambda: resources, operations))
 
 
 class ClusterConnections:
