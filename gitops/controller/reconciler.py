@@ -534,7 +534,9 @@ class AppReconciler:
         if RESOURCES_FINALIZER not in finalizers:
             result.forget = True
             return result
-        live = self._cache.live_objects(name, ()) if cluster_known else {}
+        # The types of the recorded resources are watched first: a controller that just started (or a cluster
+        # connection just made) has not listed them yet, and an empty cache would let the finalizer go at once.
+        live = self._observe(name, (), dict(app.get("status") or {})) if cluster_known else {}
         step = deletion_step(live)
         for key in step.delete:
             obj = live[key]

@@ -251,3 +251,31 @@ def test_deleting_an_application_of_an_undeclared_cluster_drops_only_its_finaliz
     wait_for(lambda: conditions_of(client, "to-ghost"), "the InvalidSpecError of to-ghost")
     client.delete(APPLICATIONS, APP_NAMESPACE, "to-ghost")
     wait_for(lambda: client.get_or_none(APPLICATIONS, APP_NAMESPACE, "to-ghost") is None, "to-ghost deleted")
+
+
+def test_an_application_deleted_while_the_controller_was_down_has_its_remote_resources_deleted(
+    client: KubeClient, edge_client: KubeClient, edge: SandboxThread, hub: tuple[SandboxThread, Path],
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """The cascade finalizer deletes the Application's resources on its destination cluster, even when the first
+    pass a (restarted) controller makes over it is the deletion one."""
+    if not client.get_or_none(SECRETS, APP_NAMESPACE, "cluster-edge"):
+        client.create(SECRETS, APP_NAMESPACE, cluster_secret("edge", edge.url))
+    manifest = edge_application("edge-doomed", repo, "edge", {"name": "edge"}, "doomed")
+    manifest["metadata"]["finalizers"] = ["resources-finalizer.argocd.argoproj.io"]
+    client.create(APPLICATIONS, APP_NAMESPACE, manifest)
+    first = AppControllerThread(hub[1], controller_options(tmp_path / "repo-cache")).start()
+    try:
+        wait_synced_healthy(client, "edge-doomed")
+    finally:
+        first.stop()
+    client.delete(APPLICATIONS, APP_NAMESPACE, "edge-doomed")
+    second = AppControllerThread(hub[1], controller_options(tmp_path / "repo-cache")).start()
+    try:
+        wait_for(lambda: client.get_or_none(APPLICATIONS, APP_NAMESPACE, "edge-doomed") is None,
+                 "edge-doomed deleted")
+    finally:
+        second.stop()
+    assert edge_client.get_or_none(DEPLOYMENTS, "doomed", "web") is None
+    assert edge_client.get_or_none(CONFIGMAPS, "doomed", "settings") is None
+    assert not first.errors.records and not second.errors.records
