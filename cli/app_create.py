@@ -11,7 +11,7 @@ import yaml
 
 from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, connect_apps, get_app
 from cli.options import CliError, ContextOption, KubeconfigOption, reported_errors
-from gitops.controller.spec_checks import LOCAL_SERVER
+from gitops.clusters import LOCAL_SERVER
 from kube.errors import Conflict
 from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS

@@ -15,6 +15,10 @@ from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, conne
 from cli.app_operations import REFRESH_ANNOTATION, refresh_patch
 from cli.app_view import ORPHAN_HEADERS, RESOURCE_HEADERS, orphan_rows, resource_rows, summary, table
 from cli.options import CliError, Cluster, ContextOption, KubeconfigOption, reported_errors
+from gitops.clusters import SECRET_TYPE_LABEL, ClusterError, cluster_summary, clusters_from_secrets, resolve_destination
+from kube.errors import KubeError
+from kube.json_data import JsonObject
+from kube.resources import SECRETS
 
 REFRESH_TIMEOUT = 60.0
 POLL_SECONDS = 0.5
@@ -33,6 +37,17 @@ def refresh_and_wait(cluster: Cluster, name: str, *, hard: bool, timeout: float 
             raise CliError(f"application '{name}' was not refreshed within {timeout:g}s: is the controller running "
                            f"(rollouts controller)?")
         time.sleep(POLL_SECONDS)
+
+
+def destination_cluster(cluster: Cluster, app: JsonObject) -> JsonObject | None:
+    """The cluster the Application deploys to (its name and server only), from the cluster Secrets of the
+    Applications' namespace; ``None`` when they cannot be read or name no such cluster (the spec is shown then)."""
+    try:
+        secrets = cluster.client.list(SECRETS, cluster.namespace, label_selector=f"{SECRET_TYPE_LABEL}=cluster")
+        found = resolve_destination((app.get("spec") or {}).get("destination") or {}, clusters_from_secrets(secrets))
+    except (KubeError, ClusterError):
+        return None
+    return cluster_summary(found)
 
 
 @apps.command("get")
@@ -58,7 +73,7 @@ def get_command(
         elif output == "yaml":
             typer.echo(yaml.safe_dump(app, sort_keys=False).rstrip())
         else:
-            typer.echo(summary(app))
+            typer.echo(summary(app, destination_cluster(cluster, app)))
             rows = resource_rows(app)
             if rows:
                 typer.echo("")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from kube.json_data import JsonObject
 
@@ -70,9 +70,10 @@ def list_row(app: JsonObject) -> list[str]:
     ]
 
 
-def summary(app: JsonObject) -> str:
+def summary(app: JsonObject, cluster: Mapping[str, str] | None = None) -> str:
     """The header of ``argocd app get``: name, project, destination, source, policy, and the sync and health
-    status (with the conditions and the last operation, when there are any)."""
+    status (with the conditions and the last operation, when there are any). ``cluster`` is the destination
+    resolved (``cluster_summary``: name and server, never credentials); without it the spec's own field is shown."""
     spec, status = _spec(app), _status(app)
     destination = spec.get("destination") or {}
     source = source_of(app)
@@ -97,7 +98,8 @@ def summary(app: JsonObject) -> str:
     rows = [
         ("Name:", f"{app['metadata'].get('namespace', '')}/{app['metadata']['name']}"),
         ("Project:", str(spec.get("project") or "default")),
-        ("Server:", str(destination.get("server") or destination.get("name") or "")),
+        *([("Cluster:", str(cluster.get("name") or "")), ("Server:", str(cluster.get("server") or ""))]
+          if cluster else [("Server:", str(destination.get("server") or destination.get("name") or ""))]),
         ("Namespace:", str(destination.get("namespace") or "")),
         *where,
         ("SyncPolicy:", sync_policy_word(app) if sync_policy_word(app) != "Manual" else "Manual"),

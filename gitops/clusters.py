@@ -165,6 +165,8 @@ def api_client_for(cluster: ClusterConfig) -> Any:
     configuration = kubernetes.client.Configuration()
     configuration.host = cluster.server
     configuration.verify_ssl = not cluster.insecure
+    # A cluster that refuses connections is tried again by the controller's backoff, not three times per request.
+    configuration.retries = False
     if cluster.bearer_token:
         configuration.api_key = {"authorization": f"Bearer {cluster.bearer_token}"}
     elif cluster.username and cluster.password:

@@ -21,6 +21,7 @@ import yaml
 
 from sandbox.controllers import ControllerDelays, ControllerSimulator
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
+from sandbox.emulator.authentication import bearer_header
 from sandbox.istio_crds import istio_crds
 from sandbox.mesh import MeshSimulator
 from sandbox.mesh_traffic import VersionProfile
@@ -32,7 +33,8 @@ T = TypeVar("T")
 
 CRD_KIND: Final = "CustomResourceDefinition"
 KUBECONFIG_CONTEXT: Final = "sandbox"
-# The emulator checks no credentials, but kubectl and the kubernetes client want a user with something in it.
+# The emulator checks no credentials unless given a bearer token, but kubectl and the kubernetes client want a user
+# with something in it.
 KUBECONFIG_TOKEN: Final = "sandbox-token"
 MESH_SCRAPE_JOB: Final = "istio-mesh"
 
@@ -62,13 +64,13 @@ def load_crd_files(directories: Iterable[Path]) -> list[tuple[Path, dict[str, An
     return list(found.values())
 
 
-def kubeconfig_for(url: str, *, namespace: str = "default") -> dict[str, Any]:
-    """A kubeconfig with one cluster, user and context, all named `sandbox`."""
+def kubeconfig_for(url: str, *, namespace: str = "default", token: str = KUBECONFIG_TOKEN) -> dict[str, Any]:
+    """A kubeconfig with one cluster, user (authenticated by ``token``) and context, all named `sandbox`."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": KUBECONFIG_CONTEXT, "cluster": {"server": url, "insecure-skip-tls-verify": True}}],
-        "users": [{"name": KUBECONFIG_CONTEXT, "user": {"token": KUBECONFIG_TOKEN}}],
+        "users": [{"name": KUBECONFIG_CONTEXT, "user": {"token": token}}],
         "contexts": [
             {
                 "name": KUBECONFIG_CONTEXT,
@@ -84,10 +86,10 @@ def kubeconfig_for(url: str, *, namespace: str = "default") -> dict[str, Any]:
     }
 
 
-def write_kubeconfig(path: Path, url: str, *, namespace: str = "default") -> Path:
+def write_kubeconfig(path: Path, url: str, *, namespace: str = "default", token: str = KUBECONFIG_TOKEN) -> Path:
     """Write a kubeconfig for `url` at `path` atomically (a reader never sees half a file); mode 0600."""
     path = Path(path)
-    text = yaml.safe_dump(kubeconfig_for(url, namespace=namespace), sort_keys=False)
+    text = yaml.safe_dump(kubeconfig_for(url, namespace=namespace, token=token), sort_keys=False)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
@@ -106,7 +108,8 @@ class Sandbox:
     `mesh=True` adds a `MeshSimulator` (`.mesh`): traffic along every VirtualService, reported as Istio's
     metrics; `mesh_profiles` maps container images to how their pods behave. `prometheus=True` adds a real
     Prometheus (`.prometheus`, URL at `.prometheus.url`) scraping the mesh every second; starting it takes
-    about 6 s, until its first scrape of the mesh succeeds.
+    about 6 s, until its first scrape of the mesh succeeds. `bearer_token` makes the API refuse (401) every
+    request that does not present it, as a cluster with a static token does; the kubeconfig written carries it.
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class Sandbox:
         mesh: bool = False,
         mesh_profiles: Mapping[str, VersionProfile] | None = None,
         prometheus: bool = False,
+        bearer_token: str | None = None,
     ) -> None:
         if nodes < 1:
             raise SandboxError(f"nodes: a sandbox needs at least 1 node, not {nodes}")
@@ -139,6 +143,7 @@ class Sandbox:
         self.simulate_mesh = mesh
         self.mesh_profiles = dict(mesh_profiles or {})
         self.run_prometheus = prometheus
+        self.bearer_token = bearer_token
         self._stack: contextlib.AsyncExitStack | None = None
         self._url: str | None = None
         self._emulator: ApiEmulator | None = None
@@ -184,7 +189,7 @@ class Sandbox:
         return self._prometheus
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
-        return write_kubeconfig(path, self.url, namespace=namespace)
+        return write_kubeconfig(path, self.url, namespace=namespace, token=self.bearer_token or KUBECONFIG_TOKEN)
 
     async def start(self) -> None:
         if self._stack is not None:
@@ -194,20 +199,24 @@ class Sandbox:
         stack = contextlib.AsyncExitStack()
         self._stack = stack
         try:
-            handle = await stack.enter_async_context(running_emulator(self.host, self.port))
+            handle = await stack.enter_async_context(
+                running_emulator(self.host, self.port, emulator=ApiEmulator(bearer_token=self.bearer_token)))
+            headers = bearer_header(self.bearer_token)
             self._url, self._emulator = handle.url, handle.emulator
             self._ensure_namespaces()
             self._ensure_default_storage_class()
             self._install_crds(crds)
             if self.simulate_workloads:
                 self._workloads = WorkloadSimulator(
-                    handle.url, ready_delay=self.ready_delay, ready_delay_by_image=self.ready_delay_by_image
+                    handle.url, ready_delay=self.ready_delay, ready_delay_by_image=self.ready_delay_by_image,
+                    headers=headers,
                 )
                 await stack.enter_async_context(self._workloads)
-                self._controllers = ControllerSimulator(handle.url, nodes=self.nodes, delays=self.controller_delays)
+                self._controllers = ControllerSimulator(handle.url, nodes=self.nodes, delays=self.controller_delays,
+                                                       headers=headers)
                 await stack.enter_async_context(self._controllers)
             if self.simulate_mesh:
-                self._mesh = MeshSimulator(handle.url, profiles=self.mesh_profiles)
+                self._mesh = MeshSimulator(handle.url, profiles=self.mesh_profiles, headers=headers)
                 await stack.enter_async_context(self._mesh)
             if self.run_prometheus:
                 # Started last: it counts as started once it has scraped the mesh, which must be serving.
@@ -277,6 +286,7 @@ class SandboxThread:
         mesh_profiles: Mapping[str, VersionProfile] | None = None,
         prometheus: bool = False,
         startup_timeout: float = 30.0,
+        bearer_token: str | None = None,
     ) -> None:
         self.sandbox = Sandbox(
             host=host,
@@ -291,6 +301,7 @@ class SandboxThread:
             mesh=mesh,
             mesh_profiles=mesh_profiles,
             prometheus=prometheus,
+            bearer_token=bearer_token,
         )
         self.startup_timeout = startup_timeout
         self._thread: threading.Thread | None = None

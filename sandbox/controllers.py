@@ -160,6 +160,7 @@ class ControllerSimulator:
         self,
         api_url: str,
         *,
+        headers: Mapping[str, str] | None = None,
         nodes: int = 1,
         delays: ControllerDelays | None = None,
         workers: int = 2,
@@ -167,6 +168,7 @@ class ControllerSimulator:
         if nodes < 1:
             raise ValueError(f"nodes must be at least 1, not {nodes}")
         self.api_url = api_url.rstrip("/")
+        self._headers = dict(headers or {})  # the emulator's credentials, when it checks them
         self.nodes = nodes
         self.delays = delays or ControllerDelays()
         self._workers = max(1, workers)
@@ -190,7 +192,7 @@ class ControllerSimulator:
         if self._started:
             return
         self._started = True
-        self._client = httpx.AsyncClient(base_url=self.api_url, timeout=httpx.Timeout(10.0))
+        self._client = httpx.AsyncClient(base_url=self.api_url, headers=self._headers, timeout=httpx.Timeout(10.0))
         try:
             await self._register_nodes()
             watched: list[tuple[Resource, Callable[[str, JsonDict, JsonDict | None], None]]] = [

@@ -62,6 +62,7 @@ class MeshSimulator:
         self,
         api_url: str,
         *,
+        headers: Mapping[str, str] | None = None,
         requests_per_second: float = 50.0,
         profiles: Mapping[str, VersionProfile] | None = None,
         default_profile: VersionProfile | None = None,
@@ -78,6 +79,7 @@ class MeshSimulator:
         if tick_seconds <= 0:
             raise ValueError("tick_seconds must be positive")
         self.api_url = api_url.rstrip("/")
+        self._headers = dict(headers or {})  # the emulator's credentials, when it checks them
         self.requests_per_second = requests_per_second
         self.tick_seconds = tick_seconds
         self.source = source if source is not None else SourceIdentity()
@@ -137,7 +139,7 @@ class MeshSimulator:
         """List the watched types, serve the metrics endpoint, start ticking. Idempotent."""
         if self._client is not None:
             return
-        self._client = httpx.AsyncClient(base_url=self.api_url, timeout=httpx.Timeout(10.0))
+        self._client = httpx.AsyncClient(base_url=self.api_url, headers=self._headers, timeout=httpx.Timeout(10.0))
         self._wake = asyncio.Event()  # made here, on the loop that will run it
         self._dirty = True
         self._pods = Informer(self._client, _PODS, self._on_pod, kind="pods")

@@ -74,12 +74,14 @@ class WorkloadSimulator:
         self,
         api_url: str,
         *,
+        headers: Mapping[str, str] | None = None,
         ready_delay: float | None = 0.5,
         ready_delay_by_image: Mapping[str, float | None] | None = None,
         workers: int = 4,
         seed: int | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self._headers = dict(headers or {})  # the emulator's credentials, when it checks them
         self.ready_delay = ready_delay
         self.ready_delay_by_image: dict[str, float | None] = dict(ready_delay_by_image or {})
         self._workers = max(1, workers)
@@ -115,7 +117,7 @@ class WorkloadSimulator:
         if self._started:
             return
         self._started = True
-        self._client = httpx.AsyncClient(base_url=self.api_url, timeout=httpx.Timeout(10.0))
+        self._client = httpx.AsyncClient(base_url=self.api_url, headers=self._headers, timeout=httpx.Timeout(10.0))
         self._pods = Informer(self._client, _PODS, self._on_pod, kind="pods")
         self._replica_sets = Informer(self._client, _REPLICA_SETS, self._on_replica_set, kind="replicasets")
         self._deployments = Informer(self._client, _DEPLOYMENTS, self._on_deployment, kind="deployments")

@@ -4,9 +4,12 @@
 an AppProject, an ApplicationSet with a Git directory generator over ``apps/*`` of the apps repository, and the
 podinfo Helm chart's Applications per environment; the apps repository: the guestbook's plain manifests and the
 podinfo chart with its value files). The real `rollouts controller` process runs the Application and ApplicationSet
-controllers; only the root Application is applied. The demo then shows, from what the cluster holds:
+controllers; a second sandbox, which checks a bearer token, is a second cluster named ``edge``, declared by the
+example's cluster Secret (``cluster-edge.yaml``, with that sandbox's URL and token); then only the root Application
+is applied. The demo then shows, from what the clusters hold:
 
-1. every Application created (the App of Apps' children, the ApplicationSet's) and each Synced and Healthy;
+1. every Application created (the App of Apps' children, the ApplicationSet's) and each Synced and Healthy — and
+   ``podinfo-edge``'s Deployment on the second cluster only;
 2. a manual edit of a synced ConfigMap reverted by self-heal;
 3. a folder pushed to ``apps/`` (announced by the push webhook) → a new Application, synced;
 4. that folder removed → its Application deleted, and its resources with it (the cascade finalizer);
@@ -18,7 +21,9 @@ Exit status 0 when every step happened and the controller logged no error.
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -37,7 +42,8 @@ from cli.demo.manifests import EXAMPLES_DIR
 from cli.demo.run import CONTROLLER_READY_SECONDS
 from gitops.controller.application_sets import APPLICATION_SETS
 from kube.json_data import JsonObject
-from kube.resources import APP_PROJECTS, APPLICATIONS, CONFIGMAPS, DEPLOYMENTS, ResourceKind
+from kube.resources import APP_PROJECTS, APPLICATIONS, CONFIGMAPS, DEPLOYMENTS, SECRETS, ResourceKind
+from sandbox.cluster import SandboxThread
 
 PLATFORM_EXAMPLE: Final = EXAMPLES_DIR / "gitops-platform"
 APP_NAMESPACE: Final = "argocd"
@@ -45,7 +51,12 @@ ROOT_APP: Final = "platform-root"
 APPSET: Final = "team-a-apps"
 APPSET_FILE: Final = "applicationsets/team-a-apps.yaml"
 # What the root Application brings, directly (its children) and through the ApplicationSet (one per apps/ folder).
-EXPECTED_APPS: Final = (ROOT_APP, "guestbook", "podinfo-production", "podinfo-staging")
+EXPECTED_APPS: Final = (ROOT_APP, "guestbook", "podinfo-edge", "podinfo-production", "podinfo-staging")
+# The second cluster: its cluster Secret (the example's), and the Application and namespace Git puts there.
+EDGE_CLUSTER: Final = "edge"
+EDGE_SECRET_FILE: Final = "cluster-edge.yaml"
+EDGE_APP: Final = "podinfo-edge"
+EDGE_NAMESPACE: Final = "team-a-podinfo-edge"
 NEW_FOLDER: Final = "inventory"
 STEP_SECONDS: Final = 90.0
 
@@ -112,6 +123,16 @@ class WorkTree:
         return before, after, changed
 
 
+def edge_cluster_secret(server: str, token: str) -> JsonObject:
+    """The example's cluster Secret for the second cluster, naming ``server`` and authenticating with ``token``."""
+    secret: JsonObject = yaml.safe_load((PLATFORM_EXAMPLE / EDGE_SECRET_FILE).read_text(encoding="utf-8"))
+    config = json.loads(secret["stringData"]["config"])
+    config["bearerToken"] = token
+    config["tlsClientConfig"] = {"insecure": True}  # the sandbox serves plain HTTP
+    secret["stringData"] = {**secret["stringData"], "server": server, "config": json.dumps(config)}
+    return secret
+
+
 def build_repositories(root: Path) -> Path:
     """Run the example's make-repos.sh into ``root``; the root Application manifest it wrote."""
     script = PLATFORM_EXAMPLE / "make-repos.sh"
@@ -126,8 +147,9 @@ class PlatformDemo:
     """The steps, over a started environment and the two work trees."""
 
     def __init__(self, environment: DemoEnvironment, reporter: Reporter, port: int, platform: WorkTree,
-                 apps: WorkTree) -> None:
+                 apps: WorkTree, edge: SandboxThread) -> None:
         self.environment = environment
+        self.edge = edge
         self.reporter = reporter
         self.port = port
         self.platform = platform
@@ -181,6 +203,18 @@ class PlatformDemo:
         return Check("the root Application brought every Application, each Synced and Healthy, with the values of "
                      "its environment", synced and project and appset and replicas == {"staging": 1,
                                                                                        "production": 2})
+
+    def second_cluster(self) -> Check:
+        """podinfo-edge's objects are on the second cluster, and only there."""
+        on_edge = self.edge.emulator.get_object("apps", "v1", "deployments", EDGE_NAMESPACE, "podinfo")
+        on_hub = self._get(DEPLOYMENTS, EDGE_NAMESPACE, "podinfo")
+        ready = ((on_edge or {}).get("status") or {}).get("readyReplicas")
+        self.reporter.stage(f"Application {EDGE_APP} (destination name: {EDGE_CLUSTER}): Deployment podinfo in "
+                            f"{EDGE_NAMESPACE} on cluster {EDGE_CLUSTER} ({self.edge.url}): "
+                            f"{f'{ready} ready' if on_edge else 'missing'}; on the local cluster: "
+                            f"{'present' if on_hub else 'none'}")
+        return Check(f"the second cluster ({EDGE_CLUSTER}, a second sandbox) got its Application's objects, and "
+                     "the local cluster did not", on_edge is not None and bool(ready) and on_hub is None)
 
     def self_heal(self) -> Check:
         namespace, name = "team-a-guestbook", "guestbook-settings"
@@ -256,6 +290,7 @@ def run_platform_demo(reporter: Reporter, *, ready_delay: float = 0.2) -> int:
     """The platform scenario end to end; 0 when every step happened and the controller logged no error."""
     port = free_port()
     started = time.monotonic()
+    edge_holder: list[SandboxThread] = []
     with tempfile.TemporaryDirectory(prefix="rollouts-platform-demo-") as work:
         root = Path(work)
         environment = DemoEnvironment(
@@ -271,14 +306,23 @@ def run_platform_demo(reporter: Reporter, *, ready_delay: float = 0.2) -> int:
                            f"{APPSET} over apps/*, podinfo per environment) and the apps repository {apps.url} "
                            "(apps/guestbook, charts/podinfo)")
             environment.start(reporter.stage)
+            token = secrets.token_urlsafe(24)
+            reporter.stage(f"starting a second sandbox: the cluster {EDGE_CLUSTER}, which checks a bearer token")
+            edge = SandboxThread(namespaces=("default",), ready_delay=ready_delay, bearer_token=token)
+            edge.start()
+            edge_holder.append(edge)
+            environment.create(SECRETS, APP_NAMESPACE, edge_cluster_secret(edge.url, token))
+            reporter.stage(f"created Secret cluster-edge in {APP_NAMESPACE} ({EDGE_SECRET_FILE}: "
+                           f"argocd.argoproj.io/secret-type: cluster, name {EDGE_CLUSTER}, server {edge.url}, "
+                           "a bearer token)")
             root_app = yaml.safe_load(root_manifest.read_text(encoding="utf-8"))
             environment.create(APPLICATIONS, APP_NAMESPACE, root_app)
             reporter.stage(f"created Application {ROOT_APP} in {APP_NAMESPACE} (the only manifest applied by hand): "
                            "the whole platform repository, automated sync with prune and self-heal")
-            demo = PlatformDemo(environment, reporter, port, platform, apps)
+            demo = PlatformDemo(environment, reporter, port, platform, apps, edge)
             checks = [demo.everything_synced()]
             if checks[0].passed:
-                for step in (demo.self_heal, demo.folder_added, demo.folder_removed,
+                for step in (demo.second_cluster, demo.self_heal, demo.folder_added, demo.folder_removed,
                              demo.folder_removed_preserving_resources):
                     checks.append(step())
             errors = environment.controller_errors()
@@ -287,10 +331,12 @@ def run_platform_demo(reporter: Reporter, *, ready_delay: float = 0.2) -> int:
             checks.append(Check("the controller logged no error", not errors))
             for check in checks:
                 reporter.stage(f"{'ok  ' if check.passed else 'FAIL'} {check.what}")
-            all_expected = len(checks) == 6 and all(check.passed for check in checks)
+            all_expected = len(checks) == 7 and all(check.passed for check in checks)
             reporter.stage(verdict_line(all_expected))
             reporter.stage(f"the platform demo took {time.monotonic() - started:.1f} s")
             return 0 if all_expected else 1
         finally:
             reporter.close()
             environment.stop()
+            for edge in edge_holder:
+                edge.stop()

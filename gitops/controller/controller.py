@@ -19,13 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from gitops.clusters import LOCAL_CLUSTER, clusters_from_secrets
 from gitops.compare.tracking import owning_app
 from gitops.controller.api_resources import ApiResources, discover
+from gitops.controller.cluster_connections import ClusterConnection, ClusterConnections, remote_connection
 from gitops.controller.live_cache import LiveCache
 from gitops.controller.metrics import AppMetrics
 from gitops.controller.reconciler import AppReconciler, PassResult, ReconcilerSettings
 from gitops.controller.refresh import DEFAULT_POLL_SECONDS, poll_delay
 from gitops.controller.resource_ops import ResourceOperations
+from gitops.controller.revision_cache import RevisionCache
 from gitops.controller.watcher import Watcher
 from gitops.controller.webhook import PushEvent, push_refreshes
 from gitops.controller.webhook_server import WebhookServer, serve_webhook
@@ -124,14 +127,28 @@ class AppController:
         self.events = EventRecorder(self._async_client, component="argocd-application-controller")
         operations = ResourceOperations(client, lambda: self._resources, self._rediscover, self.cache.record,
                                         self.cache.record_deleted)
-        self.reconciler = AppReconciler(
-            client=client, repo_server=self.repo_server, cache=self.cache, resources=lambda: self._resources,
-            operations=operations, metrics=self.metrics,
-            settings=ReconcilerSettings(options.poll_seconds, options.render_timeout,
-                                        application_health=options.application_health),
-            health_overrides=self.health_overrides, clock=clock, render_pool=self._render_pool,
-            written=self._app_written, tracking_method=self.tracking_method, projects=self.projects,
-            control_namespace=options.namespace, app_exists=self._app_known,
+        revisions = RevisionCache()
+
+        def reconciler(cache: LiveCache, resources: Callable[[], ApiResources],
+                       operations: ResourceOperations) -> AppReconciler:
+            """The reconciler of one destination cluster; the Applications themselves are always written here."""
+            return AppReconciler(
+                client=client, repo_server=self.repo_server, cache=cache, resources=resources,
+                operations=operations, metrics=self.metrics,
+                settings=ReconcilerSettings(options.poll_seconds, options.render_timeout,
+                                            application_health=options.application_health),
+                health_overrides=self.health_overrides, clock=clock, render_pool=self._render_pool,
+                written=self._app_written, tracking_method=self.tracking_method, projects=self.projects,
+                control_namespace=options.namespace, revisions=revisions, app_exists=self._app_known,
+            )
+
+        self.reconciler = reconciler(self.cache, lambda: self._resources, operations)
+        # Every cluster the cluster Secrets declare, each with its own client, discovery, cache and reconciler.
+        self.clusters = ClusterConnections(
+            ClusterConnection(LOCAL_CLUSTER, client, self._resources, self.cache, self.reconciler, local=True,
+                              discovered=True),
+            lambda cluster: remote_connection(cluster, owner=self._owner, on_change=self._objects_changed,
+                                              reconciler=reconciler),
         )
         self._watchers: list[Watcher] = []
         self.webhook: WebhookServer | None = None
@@ -245,6 +262,7 @@ class AppController:
         for watcher in self._watchers:
             watcher.stop()
         self.cache.stop()
+        self.clusters.stop()
         if self.webhook is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.webhook.close)
             self.webhook = None
@@ -264,7 +282,7 @@ class AppController:
         self.reconciler.forget_revisions(list(event.repo_urls))
         names = [str(app["metadata"]["name"]) for app in apps if push_refreshes(app, event)]
         for name in names:
-            self.reconciler.mark_pushed(name)
+            self.clusters.mark_pushed(name)
         self._queue_threadsafe(set(names))
         return len(names) + sum(listener(event) for listener in self.push_listeners)
 
@@ -286,14 +304,14 @@ class AppController:
             self._apps = {str(item["metadata"]["name"]): item for item in items}
         self._queue_threadsafe({str(item["metadata"]["name"]) for item in items})
         for name in gone:
-            self.reconciler.forget(name)
+            self.clusters.forget(name)
 
     def _app_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
         name = str(obj["metadata"]["name"])
         if event_type == "DELETED":
             with self._lock:
                 self._apps.pop(name, None)
-            self.reconciler.forget(name)
+            self.clusters.forget(name)
             self.metrics.forget_app(str(obj["metadata"].get("namespace") or ""), name)
             return
         with self._lock:
@@ -314,6 +332,7 @@ class AppController:
     def _secrets_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
             self._secrets = {str(item["metadata"]["name"]): item for item in items}
+        self._clusters_changed()
 
     def _secret_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
         name = str(obj["metadata"]["name"])
@@ -322,6 +341,16 @@ class AppController:
                 self._secrets.pop(name, None)
             else:
                 self._secrets[name] = obj
+        if ((obj.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE_LABEL) == "cluster":
+            self._clusters_changed()
+
+    def _clusters_changed(self) -> None:
+        """The cluster Secrets changed: connections follow, and every Application is looked at again (one whose
+        destination was unknown may now have one)."""
+        with self._lock:
+            secrets = list(self._secrets.values())
+        if self.clusters.set_clusters(clusters_from_secrets(secrets)):
+            self._queue_threadsafe(set(self._apps))
 
     def _configmaps_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         for item in items:
@@ -375,14 +404,14 @@ class AppController:
         with self._lock:
             app = self._apps.get(key.name)
         if app is None:
-            self.reconciler.forget(key.name)
+            self.clusters.forget(key.name)
             return GONE
         loop = asyncio.get_running_loop()
-        result: PassResult = await loop.run_in_executor(self._pass_pool, self.reconciler.reconcile, app)
+        result: PassResult = await loop.run_in_executor(self._pass_pool, self.clusters.reconcile, app)
         for obj, event in result.events:
             self.events.emit(obj, event)
         if result.forget:
-            self.reconciler.forget(key.name)
+            self.clusters.forget(key.name)
             return GONE
         delay = result.requeue_after
         if delay is not None and delay > 0 and self.options.poll_seconds > 0 and (

@@ -82,6 +82,12 @@ class LiveCache:
         with self._lock:
             return [watcher.kind for watcher in self._watchers.values()]
 
+    def connection_error(self) -> str | None:
+        """Why the cluster stopped answering, as the last failed list or watch said; ``None`` while it answers."""
+        with self._lock:
+            watchers = list(self._watchers.values())
+        return next((watcher.connection_error for watcher in watchers if watcher.connection_error), None)
+
     def stop(self) -> None:
         with self._lock:
             for watcher in self._watchers.values():

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from gitops.clusters import LOCAL_CLUSTER
 from gitops.compare.comparison import Comparison, compare_app, resource_status_entries
 from gitops.compare.tracking import owning_app, with_tracking
 from gitops.controller import app_events
@@ -35,6 +36,7 @@ from gitops.controller.app_status import (
     status_patch,
 )
 from gitops.controller.deletion import deletion_step
+from gitops.controller.destination import Destination, resolve
 from gitops.controller.live_cache import LiveCache
 from gitops.controller.metrics import AppMetrics
 from gitops.controller.multi_source import RenderedSources, generate_sources
@@ -138,6 +140,7 @@ class AppReconciler:
         projects: Callable[[], Mapping[str, JsonObject]] | None = None,
         control_namespace: str = "argocd",
         app_exists: Callable[[str], bool] = lambda name: True,
+        revisions: RevisionCache | None = None,
     ) -> None:
         self._client = client
         self._repo = repo_server
@@ -161,7 +164,8 @@ class AppReconciler:
         self._rendered: dict[str, Rendered] = {}
         self._compared: dict[str, tuple[Any, tuple[JsonObject, ...], Comparison]] = {}
         self._pushed: set[str] = set()
-        self._revisions = RevisionCache()
+        # Shared by the reconcilers of every destination cluster: a revision does not depend on where it goes.
+        self._revisions = revisions if revisions is not None else RevisionCache()
 
     # -- inputs from the controller ----------------------------------------------------------------------
 
@@ -187,26 +191,41 @@ class AppReconciler:
 
     # -- the pass ----------------------------------------------------------------------------------------
 
-    def reconcile(self, app: JsonObject) -> PassResult:
-        """One pass over ``app`` (the cached object); never raises for a problem of the Application itself."""
+    def reconcile(self, app: JsonObject, destination: Destination | None = None) -> PassResult:
+        """One pass over ``app`` (the cached object) to ``destination`` (by default: resolved against the local
+        cluster alone); never raises for a problem of the Application itself."""
+        if destination is None:
+            destination = resolve((app.get("spec") or {}).get("destination") or {}, [LOCAL_CLUSTER])
         if (app.get("metadata") or {}).get("deletionTimestamp"):
-            return self._delete(app)
-        return self._reconcile(app)
+            if destination.unreachable is not None:
+                return PassResult(requeue_after=destination.retry_after)
+            # As Argo CD: the resources of a cluster that is no longer declared cannot be deleted; only the
+            # finalizer goes.
+            return self._delete(app, cluster_known=destination.invalid is None)
+        return self._reconcile(app, destination)
 
-    def _reconcile(self, app: JsonObject) -> PassResult:
+    def _reconcile(self, app: JsonObject, destination: Destination) -> PassResult:
         name = str(app["metadata"]["name"])
         now = self._clock()
         result = PassResult()
         stored: JsonObject = dict(app.get("status") or {})
         conditions: list[JsonObject] = []
         invalid = spec_problems(app)
+        if destination.invalid is not None:
+            invalid.append(destination.invalid)
         project = find_project(app, self._projects())
         if isinstance(project, str):
             invalid.append(project)
-        else:
-            invalid.extend(project_problems(app, project, self._control_namespace))
+        elif destination.invalid is None:
+            invalid.extend(project_problems(app, project, self._control_namespace, cluster=destination.cluster))
         if invalid or isinstance(project, str):
             conditions.extend(condition("InvalidSpecError", message) for message in invalid)
+            return self._write(app, stored, {**stored, "sync": {**(stored.get("sync") or {}), "status": "Unknown"}},
+                               conditions, now, result, refreshed=requested_refresh(app) is not None)
+        if destination.unreachable is not None:
+            # Nothing of the cluster can be read: the comparison is unknown, the live objects as they were.
+            conditions.append(condition("ComparisonError", destination.unreachable))
+            result.requeue_after = destination.retry_after
             return self._write(app, stored, {**stored, "sync": {**(stored.get("sync") or {}), "status": "Unknown"}},
                                conditions, now, result, refreshed=requested_refresh(app) is not None)
         # A new operation syncs to what the target revision names now (argocd's API server resolves it as the
@@ -240,7 +259,8 @@ class AppReconciler:
         clear_operation = False
         if operation:
             desired, clear_operation = self._operate(app, project, operation, state, desired, targets, live,
-                                                     comparison, revision, now, overrides, result)
+                                                     comparison, revision, now, overrides, result,
+                                                     destination)
         elif not _running(state):
             decision = decide_auto_sync(app, comparison, revision, now)
             blocked = sync_blocked(app, project, now, manual=False) if decision.operation is not None else None
@@ -463,7 +483,7 @@ class AppReconciler:
         self, app: JsonObject, project: JsonObject, operation: JsonObject, state: JsonObject | None,
         desired: JsonObject,
         targets: list[JsonObject], live: dict[ResourceKey, JsonObject], comparison: Comparison, revision: str,
-        now: datetime, overrides: Mapping[str, str], result: PassResult,
+        now: datetime, overrides: Mapping[str, str], result: PassResult, destination: Destination,
     ) -> tuple[JsonObject, bool]:
         """Advance the requested operation by one step; the desired status and whether ``operation`` is done."""
         name = str(app["metadata"]["name"])
@@ -515,7 +535,8 @@ class AppReconciler:
         resources = self._resources()
         step = plan_sync_step(app=app, operation_state=current, targets=targets, live=live, comparison=comparison,
                               revision=revision, now=now, health=health, namespaced=resources.namespaced,
-                              permitted=resource_permission(app, project, resources.namespaced),
+                              permitted=resource_permission(app, project, resources.namespaced,
+                                                            cluster=destination.cluster),
                               kind_known=lambda group, kind: resources.find(group, kind) is not None)
         new_state = dict(step.operation_state)
         if step.actions:
@@ -584,7 +605,7 @@ class AppReconciler:
 
     # -- deletion ----------------------------------------------------------------------------------------
 
-    def _delete(self, app: JsonObject) -> PassResult:
+    def _delete(self, app: JsonObject, *, cluster_known: bool = True) -> PassResult:
         metadata = app["metadata"]
         name = str(metadata["name"])
         result = PassResult(forget=False)
@@ -592,7 +613,9 @@ class AppReconciler:
         if RESOURCES_FINALIZER not in finalizers:
             result.forget = True
             return result
-        live = self._cache.live_objects(name, ())
+        # The types of the recorded resources are watched first: a controller that just started (or a cluster
+        # connection just made) has not listed them yet, and an empty cache would let the finalizer go at once.
+        live = self._observe(name, (), dict(app.get("status") or {})) if cluster_known else {}
         step = deletion_step(live)
         for key in step.delete:
             obj = live[key]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Final
 
 from kube.client import KubeClient
-from kube.errors import ApiError, KubeError
+from kube.errors import ApiError, KubeError, Unreachable
 from kube.json_data import JsonObject
 from kube.resources import ResourceKind
 
@@ -45,6 +45,8 @@ class Watcher:
         self._on_event = on_event
         self.synced = threading.Event()
         self.failed: str | None = None
+        # The last failure when it was the server not answering (or refusing our credentials), not the type.
+        self.connection_error: str | None = None
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"watch {kind.plural}", daemon=True)
 
@@ -69,6 +71,7 @@ class Watcher:
                     )
                     self._on_list(self.kind, [self.kind.manifest(item) for item in items])
                     self.failed = None
+                    self.connection_error = None
                     self.synced.set()
                 resource_version = self._watch(resource_version)
             except ApiError as error:
@@ -90,6 +93,8 @@ class Watcher:
         if self.failed != message:
             logger.warning("%s", message)
         self.failed = message
+        unauthorized = isinstance(error, ApiError) and error.code == 401
+        self.connection_error = str(error) if isinstance(error, Unreachable) or unauthorized else None
         # A kind that cannot be listed (no permission, CRD gone) counts as synced-empty so nobody waits forever.
         self.synced.set()
         self._stopped.wait(RETRY_SECONDS)

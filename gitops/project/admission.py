@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from gitops.clusters import ClusterConfig
 from gitops.project.permissions import (
     DEFAULT_PROJECT_NAME,
     application_violations,
@@ -38,29 +39,41 @@ def _repo_urls(app: Mapping[str, Any]) -> list[str]:
     return [str(source.get("repoURL")) for source in app_sources(app) if source.get("repoURL")]
 
 
-def spec_problems(app: Mapping[str, Any], project: Mapping[str, Any], control_namespace: str) -> list[str]:
-    """Every reason the project refuses the Application as a whole (its InvalidSpecError messages)."""
+def _destination_cluster(destination: Mapping[str, Any], cluster: ClusterConfig | None) -> tuple[str, str]:
+    """The server and name a project's destinations are matched against: the resolved cluster's both (Argo CD's
+    ``IsDestinationPermitted(destCluster, …)``), else the Application's own fields."""
+    if cluster is not None:
+        return cluster.server, cluster.name
+    return str(destination.get("server") or ""), str(destination.get("name") or "")
+
+
+def spec_problems(app: Mapping[str, Any], project: Mapping[str, Any], control_namespace: str, *,
+                  cluster: ClusterConfig | None = None) -> list[str]:
+    """Every reason the project refuses the Application as a whole (its InvalidSpecError messages); ``cluster`` is
+    the destination resolved, matched by its server and its name."""
     metadata = app.get("metadata") or {}
     destination = (app.get("spec") or {}).get("destination") or {}
+    server, cluster_name = _destination_cluster(destination, cluster)
     return application_violations(
         project,
         app_name=str(metadata.get("name", "")),
         app_namespace=str(metadata.get("namespace") or control_namespace),
         control_namespace=control_namespace,
         repo_urls=_repo_urls(app),
-        server=str(destination.get("server") or ""),
-        destination_name=str(destination.get("name") or ""),
+        server=server,
+        destination_name=cluster_name,
         namespace=str(destination.get("namespace") or ""),
     )
 
 
 def resource_permission(
-    app: Mapping[str, Any], project: Mapping[str, Any], namespaced: Callable[[str, str], bool]
+    app: Mapping[str, Any], project: Mapping[str, Any], namespaced: Callable[[str, str], bool], *,
+    cluster: ClusterConfig | None = None,
 ) -> Callable[[ResourceKey], str | None]:
-    """The sync's per-resource check: the kind must be permitted, and a namespaced resource's namespace too."""
+    """The sync's per-resource check: the kind must be permitted, and a namespaced resource's namespace too (in
+    the destination ``cluster`` resolved, when given)."""
     destination = (app.get("spec") or {}).get("destination") or {}
-    server = str(destination.get("server") or "")
-    cluster_name = str(destination.get("name") or "")
+    server, cluster_name = _destination_cluster(destination, cluster)
     name = str((project.get("metadata") or {}).get("name", ""))
 
     def permitted(key: ResourceKey) -> str | None:

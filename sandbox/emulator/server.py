@@ -15,6 +15,7 @@ import kmock
 import yaml
 
 from sandbox.emulator import discovery, openapi, protobuf, schema_validation, status, tables
+from sandbox.emulator.authentication import authentication_error
 from sandbox.emulator.kmock_adapter import KmockEntry
 from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation, apply_patch
 from sandbox.emulator.patching import deep_copy
@@ -202,6 +203,7 @@ class ApiEmulator(KmockEntry):
 
     bookmark_interval: float = 5.0  # seconds between BOOKMARK events on watches that allow them
     history_limit: int = 10_000  # watch events retained per resource type; older resourceVersions get 410
+    bearer_token: str | None = None  # when set, a request without `Authorization: Bearer <it>` gets 401
     requests: list[RequestRecord] = attrs.field(factory=list, init=False)
     registry: ResourceRegistry = attrs.field(factory=ResourceRegistry, init=False)
     store: ObjectStore = attrs.field(init=False)
@@ -331,6 +333,9 @@ class ApiEmulator(KmockEntry):
     # ------------------------------------------------------------------------------------ HTTP entry
 
     async def serve(self, request: kmock.Request, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        refused = authentication_error(raw.headers.get("Authorization"), self.bearer_token)
+        if refused is not None:
+            return _error_response(refused)
         path = parse_api_path(raw.path)
         params = dict(request.params)
         if path is None:

@@ -34,7 +34,8 @@ def test_the_controller_logged_no_exception(demo_output: tuple[int, str]) -> Non
     assert "the controller logged:" not in output
 
 
-@pytest.mark.parametrize("name", ["platform-root", "guestbook", "podinfo-staging", "podinfo-production"])
+@pytest.mark.parametrize("name", ["platform-root", "guestbook", "podinfo-staging", "podinfo-production",
+                                  "podinfo-edge"])
 def test_the_root_application_brings_every_application_synced_and_healthy(
     demo_output: tuple[int, str], name: str
 ) -> None:
@@ -61,3 +62,11 @@ def test_a_pushed_folder_is_created_synced_then_deleted_with_its_resources(demo_
 def test_preserve_resources_on_deletion_keeps_the_removed_folders_resources(demo_output: tuple[int, str]) -> None:
     _, output = demo_output
     assert "Application guestbook deleted; kept in team-a-guestbook: Deployment, ConfigMap" in output
+
+
+def test_a_second_sandbox_as_a_second_cluster_gets_its_application(demo_output: tuple[int, str]) -> None:
+    _, output = demo_output
+    assert "ok   the second cluster (edge, a second sandbox) got its Application's objects" in output
+    line = next(line for line in output.splitlines() if "Application podinfo-edge (destination name: edge)" in line)
+    assert "Deployment podinfo in team-a-podinfo-edge on cluster edge" in line
+    assert line.endswith("1 ready; on the local cluster: none")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cli.app_operations import OperationRefused, parse_resource, sync_operation, terminate_patch
-from cli.app_view import LIST_HEADERS, list_row, resource_rows, sync_policy_word, table
+from cli.app_view import LIST_HEADERS, list_row, resource_rows, summary, sync_policy_word, table
 
 APP: dict[str, Any] = {
     "metadata": {"name": "guestbook", "namespace": "argocd"},
@@ -81,3 +81,15 @@ def test_terminate_needs_a_running_operation() -> None:
     assert terminate_patch(running) == {"status": {"operationState": {"phase": "Terminating"}}}
     with pytest.raises(OperationRefused, match="No operation is in progress"):
         terminate_patch(APP)
+
+
+def test_get_shows_the_resolved_destination_clusters_name_and_server() -> None:
+    app = {**APP, "spec": {**APP["spec"], "destination": {"name": "edge", "namespace": "web"}}}
+    lines = [line.split() for line in summary(app, {"name": "edge", "server": "https://edge.example:6443"}).splitlines()]
+    assert ["Cluster:", "edge"] in lines and ["Server:", "https://edge.example:6443"] in lines
+
+
+def test_get_without_the_resolved_cluster_shows_the_destinations_own_field() -> None:
+    app = {**APP, "spec": {**APP["spec"], "destination": {"name": "edge", "namespace": "web"}}}
+    lines = [line.split() for line in summary(app).splitlines()]
+    assert ["Server:", "edge"] in lines and not any(line[:1] == ["Cluster:"] for line in lines)

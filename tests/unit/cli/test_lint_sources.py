@@ -154,5 +154,6 @@ def test_the_gitops_platform_example_lints_clean_with_its_chart_rendered() -> No
     example = Path(__file__).resolve().parents[3] / "examples" / "gitops-platform"
     result = lint(str(example))
     assert result.exit_code == 0, result.output
-    # root, AppProject, ApplicationSet, two Helm Applications, the guestbook's three, the chart's Deployment+Service
-    assert "10 documents checked, 0 with errors" in result.output
+    # root, AppProject, ApplicationSet, three Helm Applications, the edge cluster's Secret, the guestbook's three,
+    # the chart's Deployment+Service
+    assert "12 documents checked, 0 with errors" in result.output

@@ -1,5 +1,5 @@
-"""An Application that cannot be compared reports InvalidSpecError naming the field (Argo CD: "cluster '…' has not
-been configured", "there are no clusters with this name")."""
+"""An Application whose source cannot be rendered reports InvalidSpecError naming the field (the destination is
+resolved against the known clusters elsewhere: see test_destination.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from gitops.controller.spec_checks import LOCAL_SERVER, spec_problems
+from gitops.clusters import LOCAL_SERVER
+from gitops.controller.spec_checks import spec_problems
 
 
 def app(**spec: Any) -> dict[str, Any]:
@@ -15,16 +16,15 @@ def app(**spec: Any) -> dict[str, Any]:
 
 
 SOURCE = {"repoURL": "file:///r", "path": "p"}
+LOCAL = {"server": LOCAL_SERVER}
 
 
 @pytest.mark.parametrize(
     ("spec", "fragment"),
     [
-        ({"destination": {"server": LOCAL_SERVER}}, "spec.source"),
-        ({"source": {"path": "p"}, "destination": {"server": LOCAL_SERVER}}, "spec.source.repoURL"),
-        ({"source": SOURCE, "destination": {"server": "https://elsewhere:6443"}}, "has not been configured"),
-        ({"source": SOURCE, "destination": {"name": "prod"}}, "no clusters with this name: prod"),
-        ({"source": SOURCE, "destination": {}}, "spec.destination"),
+        ({"destination": LOCAL}, "spec.source"),
+        ({"source": "file:///r", "destination": LOCAL}, "spec.source: must be an object"),
+        ({"source": {"path": "p"}, "destination": LOCAL}, "spec.source.repoURL"),
     ],
 )
 def test_each_problem_names_the_field(spec: dict[str, Any], fragment: str) -> None:
@@ -32,7 +32,7 @@ def test_each_problem_names_the_field(spec: dict[str, Any], fragment: str) -> No
     assert len(problems) == 1 and fragment in problems[0]
 
 
-@pytest.mark.parametrize("destination", [{"server": LOCAL_SERVER}, {"server": LOCAL_SERVER + "/"},
-                                         {"name": "in-cluster"}])
-def test_the_local_cluster_by_url_or_name_is_valid(destination: dict[str, str]) -> None:
-    assert spec_problems(app(source=SOURCE, destination=destination)) == []
+@pytest.mark.parametrize("spec", [{"source": SOURCE, "destination": LOCAL},
+                                  {"sources": [SOURCE], "destination": {"name": "anywhere"}}])
+def test_a_source_with_a_repository_is_valid(spec: dict[str, Any]) -> None:
+    assert spec_problems(app(**spec)) == []

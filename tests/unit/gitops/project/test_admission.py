@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from gitops.clusters import ClusterConfig
 from gitops.project.admission import find_project, resource_permission, spec_problems, sync_blocked
 from gitops.project.permissions import default_project
 from gitops.resources import ResourceKey
@@ -49,6 +50,32 @@ def test_spec_problems_come_from_sources_and_destination() -> None:
         "application destination server 'https://kubernetes.default.svc' and namespace 'prod' do not match any of "
         "the allowed destinations in project 'team-a'",
     ]
+
+
+EDGE = ClusterConfig(name="edge", server="https://edge.example:6443")
+BY_NAME = {"metadata": {"name": "by-name"},
+           "spec": {"sourceRepos": ["*"], "destinations": [{"name": "edge", "namespace": "*"}]}}
+
+
+def by_name_app(destination: dict[str, str]) -> dict[str, Any]:
+    return {"metadata": {"name": "web", "namespace": "argocd"},
+            "spec": {"project": "by-name", "source": {"repoURL": "https://x/r", "path": "."},
+                     "destination": {**destination, "namespace": "web"}}}
+
+
+def test_a_project_destination_by_name_admits_an_app_that_names_the_cluster_by_server() -> None:
+    """Argo CD 3 matches the project's destinations against the resolved cluster's server and name
+    (``IsDestinationPermitted(destCluster, namespace)``), whichever field the Application used."""
+    app_by_server = by_name_app({"server": EDGE.server})
+    assert spec_problems(app_by_server, BY_NAME, "argocd", cluster=EDGE) == []
+    permitted = resource_permission(app_by_server, BY_NAME, namespaced, cluster=EDGE)
+    assert permitted(ResourceKey("apps", "Deployment", "web", "web")) is None
+
+
+def test_without_the_resolved_cluster_only_the_applications_own_fields_are_matched() -> None:
+    assert spec_problems(by_name_app({"server": EDGE.server}), BY_NAME, "argocd") == [
+        "application destination server 'https://edge.example:6443' and namespace 'web' do not match any of the "
+        "allowed destinations in project 'by-name'"]
 
 
 def test_each_resource_is_checked_for_kind_and_namespace() -> None:
