@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitops.resources import JsonObject
+from kube.client import CONNECTION_POOL_SIZE
 
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 LOCAL_SERVER = "https://kubernetes.default.svc"
@@ -167,6 +168,7 @@ def api_client_for(cluster: ClusterConfig) -> Any:
     configuration.verify_ssl = not cluster.insecure
     # A cluster that refuses connections is tried again by the controller's backoff, not three times per request.
     configuration.retries = False
+    configuration.connection_pool_maxsize = CONNECTION_POOL_SIZE  # a watch per type, as on the local cluster
     if cluster.bearer_token:
         configuration.api_key = {"authorization": f"Bearer {cluster.bearer_token}"}
     elif cluster.username and cluster.password:
