@@ -20,6 +20,9 @@ class RolloutSnapshot:
     - ``virtual_services``: the VirtualServices the Istio routing names that exist, keyed exactly as the spec
       writes the name (``reviews`` or ``reviews.other-namespace``).
     - ``destination_rule``: the DestinationRule of subset-level routing, when named and present.
+    - ``ingresses``: NGINX routing's Ingresses (the stable one and the canary one the Rollout creates) that exist,
+      by name (in the Rollout's namespace).
+    - ``http_routes``: the Gateway API HTTPRoutes the gatewayAPI plugin names that exist, by name.
     - ``analysis_runs``: the AnalysisRuns owned by this Rollout.
     - ``pods``: the Pods of the owned ReplicaSets (for restartAt).
     - ``analysis_templates`` / ``cluster_analysis_templates``: the AnalysisTemplates (in the Rollout's namespace)
@@ -32,6 +35,8 @@ class RolloutSnapshot:
     services: Mapping[str, JsonObject] = field(default_factory=dict)
     virtual_services: Mapping[str, JsonObject] = field(default_factory=dict)
     destination_rule: JsonObject | None = None
+    ingresses: Mapping[str, JsonObject] = field(default_factory=dict)
+    http_routes: Mapping[str, JsonObject] = field(default_factory=dict)
     analysis_runs: tuple[JsonObject, ...] = ()
     pods: tuple[JsonObject, ...] = ()
     analysis_templates: Mapping[str, JsonObject] = field(default_factory=dict)
