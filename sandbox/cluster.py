@@ -21,6 +21,7 @@ import yaml
 
 from sandbox.controllers import ControllerDelays, ControllerSimulator
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
+from sandbox.gateway_api_crds import gateway_api_crds
 from sandbox.istio_crds import istio_crds
 from sandbox.mesh import MeshSimulator
 from sandbox.mesh_traffic import VersionProfile
@@ -190,7 +191,7 @@ class Sandbox:
         if self._stack is not None:
             raise RuntimeError("the sandbox is already started")
         # Read the CRD files before listening, so a broken file fails fast and leaves nothing running.
-        crds = [(None, crd) for crd in istio_crds()] + load_crd_files(self.crd_dirs)
+        crds = [(None, crd) for crd in (*istio_crds(), *gateway_api_crds())] + load_crd_files(self.crd_dirs)
         stack = contextlib.AsyncExitStack()
         self._stack = stack
         try:

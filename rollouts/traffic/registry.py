@@ -16,7 +16,9 @@ from typing import Final
 
 from kube.issues import FieldIssue
 from rollouts.models import CanaryStep, TrafficRouting
+from rollouts.traffic.gateway_api import GATEWAY_API_KEY, GatewayApiRouter
 from rollouts.traffic.istio_router import ISTIO, IstioRouter
+from rollouts.traffic.nginx import NGINX, NginxRouter
 from rollouts.traffic.router import HEADER_ROUTE_STEP, MIRROR_ROUTE_STEP, TrafficRouter
 
 ROUTING_PATH: Final = "spec.strategy.canary.trafficRouting"
@@ -25,7 +27,9 @@ PLUGIN_PREFIX: Final = "plugins/"
 # The routers Argo Rollouts has, as ``trafficRouting`` spells them (snake_case on the model); plugins apart.
 ARGO_MESHES: Final = ("istio", "nginx", "alb", "smi", "ambassador", "app_mesh", "traefik", "apisix")
 
-ROUTERS: Final[Mapping[str, TrafficRouter]] = MappingProxyType({ISTIO: IstioRouter()})
+ROUTERS: Final[Mapping[str, TrafficRouter]] = MappingProxyType(
+    {ISTIO: IstioRouter(), NGINX: NginxRouter(), GATEWAY_API_KEY: GatewayApiRouter()}
+)
 
 
 @dataclass(frozen=True)

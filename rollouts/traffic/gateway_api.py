@@ -1,0 +1,216 @@
+"""Kubernetes Gateway API routing as pure functions behind the router interface: what Argo Rollouts does through
+its ``argoproj-labs/gatewayAPI`` traffic router plugin, built in.
+
+The Rollout names its HTTPRoute(s) in ``trafficRouting.plugins["argoproj-labs/gatewayAPI"]``: ``httpRoute: <name>``
+(or ``httpRoutes: [{name: …}]``), with ``namespace`` (default: the Rollout's). In every rule of the HTTPRoute that
+has backendRefs to both the ``stableService`` and the ``canaryService``, the canary backendRef gets the canary
+weight and the stable one the rest; other rules and every other field stay as they are. A rule with backendRefs to
+only one of them is left alone (it routes something else). Header and mirror routes are not carried out through the
+Gateway API yet: validation refuses those steps for this router, naming them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from kube.json_data import JsonObject
+from kube.merge_patch import json_copy
+from kube.resources import HTTP_ROUTES
+from rollouts.models import Rollout
+from rollouts.plan import Patch
+from rollouts.traffic.router import (
+    HeaderRouteRequest,
+    ManagedRoutesRequest,
+    MirrorRouteRequest,
+    RoutingResult,
+    WeightRequest,
+    WeightVerification,
+)
+
+GATEWAY_API_PLUGIN: Final = "argoproj-labs/gatewayAPI"
+GATEWAY_API_KEY: Final = f"plugins/{GATEWAY_API_PLUGIN}"
+CONFIG_PATH: Final = f"trafficRouting.plugins.{GATEWAY_API_PLUGIN}"
+# The Gateway API's default weight of a backendRef that sets none.
+DEFAULT_BACKEND_WEIGHT: Final = 1
+
+
+@dataclass(frozen=True)
+class HttpRouteReferences:
+    """The HTTPRoutes a Rollout names and the namespace they live in."""
+
+    names: tuple[str, ...]
+    namespace: str
+
+
+def http_route_references(plugin_config: Any, rollout_namespace: str) -> HttpRouteReferences | str:
+    """The HTTPRoutes the plugin configuration names, or the problem with it (naming the field)."""
+    if not isinstance(plugin_config, dict):
+        return f"{CONFIG_PATH} must be an object with httpRoute or httpRoutes"
+    names: list[str] = []
+    single = plugin_config.get("httpRoute")
+    if isinstance(single, str) and single:
+        names.append(single)
+    elif single is not None:
+        return f"{CONFIG_PATH}.httpRoute must be the name of an HTTPRoute"
+    many = plugin_config.get("httpRoutes")
+    for index, entry in enumerate(many if isinstance(many, list) else ()):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name:
+            return f"{CONFIG_PATH}.httpRoutes[{index}].name must be the name of an HTTPRoute"
+        if name not in names:
+            names.append(name)
+    if many is not None and not isinstance(many, list):
+        return f"{CONFIG_PATH}.httpRoutes must be a list"
+    if not names:
+        return f"{CONFIG_PATH} must name an HTTPRoute in httpRoute or httpRoutes"
+    namespace = plugin_config.get("namespace")
+    if namespace is not None and (not isinstance(namespace, str) or not namespace):
+        return f"{CONFIG_PATH}.namespace must be a namespace name"
+    return HttpRouteReferences(tuple(names), namespace or rollout_namespace)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    references: HttpRouteReferences
+    canary_service: str
+    stable_service: str
+
+
+def _spec_of(rollout: Rollout) -> _Spec | str:
+    strategy = rollout.spec.strategy.canary
+    routing = strategy.traffic_routing if strategy is not None else None
+    plugins = routing.plugins if routing is not None else None
+    if strategy is None or plugins is None or GATEWAY_API_PLUGIN not in plugins:
+        return f'Rollout "{rollout.name}" has no Gateway API traffic routing (spec.strategy.canary.{CONFIG_PATH})'
+    references = http_route_references(plugins[GATEWAY_API_PLUGIN], rollout.namespace or "default")
+    if isinstance(references, str):
+        return references
+    if not strategy.canary_service or not strategy.stable_service:
+        return "canaryService and stableService are required for Gateway API routing"
+    return _Spec(references, strategy.canary_service, strategy.stable_service)
+
+
+def route_http_routes(
+    *, rollout: Rollout, http_routes: Mapping[str, JsonObject], canary_weight: int
+) -> RoutingResult:
+    """The patches that weigh the canary and stable backendRefs of every HTTPRoute the Rollout names."""
+    spec = _spec_of(rollout)
+    if isinstance(spec, str):
+        return RoutingResult(writes=(), problems=(spec,))
+    canary = min(max(canary_weight, 0), 100)
+    weights = {spec.canary_service: canary, spec.stable_service: 100 - canary}
+    writes: list[Patch] = []
+    problems: list[str] = []
+    current_weight: int | None = None
+    for position, name in enumerate(spec.references.names):
+        observed = http_routes.get(name)
+        if observed is None:
+            problems.append(f'HTTPRoute "{name}" not found in namespace "{spec.references.namespace}"')
+            continue
+        rules = _rules_of(observed)
+        weighed = [index for index, rule in enumerate(rules) if _has_both(rule, spec)]
+        if not weighed:
+            problems.append(
+                f'HTTPRoute "{name}" has no rule with backendRefs to both the stableService "{spec.stable_service}" '
+                f'and the canaryService "{spec.canary_service}"'
+            )
+            continue
+        if position == 0:
+            current_weight = _backend_weight(rules[weighed[0]], spec.canary_service)
+        new_rules = json_copy(rules)
+        for index in weighed:
+            for ref in new_rules[index]["backendRefs"]:
+                if _is_service(ref) and ref.get("name") in weights:
+                    ref["weight"] = weights[ref["name"]]
+        if new_rules == rules:
+            continue
+        body: JsonObject = {"spec": {"rules": new_rules}}
+        version = (observed.get("metadata") or {}).get("resourceVersion")
+        if isinstance(version, str) and version:
+            # A concurrent edit fails with 409 Conflict rather than being overwritten from a stale copy.
+            body = {"metadata": {"resourceVersion": version}, **body}
+        writes.append(Patch(kind=HTTP_ROUTES, namespace=spec.references.namespace, name=name, patch=body))
+    if problems:
+        return RoutingResult(writes=(), problems=tuple(problems), current_weight=current_weight)
+    return RoutingResult(writes=tuple(writes), problems=(), current_weight=current_weight)
+
+
+def verify_http_route_weights(
+    *, rollout: Rollout, http_routes: Mapping[str, JsonObject], canary_weight: int
+) -> WeightVerification:
+    """Whether every weighed rule gives the canary backendRef ``canary_weight``; None when one cannot be read."""
+    spec = _spec_of(rollout)
+    if isinstance(spec, str):
+        return WeightVerification(verified=None, mismatches=(spec,))
+    wanted = min(max(canary_weight, 0), 100)
+    mismatches: list[str] = []
+    for name in spec.references.names:
+        observed = http_routes.get(name)
+        if observed is None:
+            return WeightVerification(verified=None, mismatches=(f'HTTPRoute "{name}" not found',))
+        for index, rule in enumerate(_rules_of(observed)):
+            if not _has_both(rule, spec):
+                continue
+            seen = _backend_weight(rule, spec.canary_service)
+            if seen != wanted:
+                mismatches.append(f'HTTPRoute "{name}" rules[{index}] routes {seen} to the canary, not {wanted}')
+    return WeightVerification(verified=not mismatches, mismatches=tuple(mismatches))
+
+
+class GatewayApiRouter:
+    """The Gateway API's router (Argo's gatewayAPI plugin); weights only, so far."""
+
+    name: str = GATEWAY_API_KEY
+    steps: frozenset[str] = frozenset()
+
+    def set_weight(self, request: WeightRequest) -> RoutingResult:
+        return route_http_routes(
+            rollout=request.rollout, http_routes=request.snapshot.http_routes, canary_weight=request.canary_weight
+        )
+
+    def set_header_route(self, request: HeaderRouteRequest) -> RoutingResult:
+        if not request.route.match:
+            return RoutingResult(writes=(), problems=())  # no header route was ever added: nothing to remove
+        return RoutingResult(writes=(), problems=(f"setHeaderRoute is not supported by {CONFIG_PATH} yet",))
+
+    def set_mirror_route(self, request: MirrorRouteRequest) -> RoutingResult:
+        return RoutingResult(writes=(), problems=(f"setMirrorRoute is not supported by {CONFIG_PATH} yet",))
+
+    def remove_managed_routes(self, request: ManagedRoutesRequest) -> RoutingResult:
+        return RoutingResult(writes=(), problems=())  # it never adds any
+
+    def verify_weight(self, request: WeightRequest) -> WeightVerification:
+        return verify_http_route_weights(
+            rollout=request.rollout, http_routes=request.snapshot.http_routes, canary_weight=request.canary_weight
+        )
+
+
+def _rules_of(http_route: JsonObject) -> list[Any]:
+    spec = http_route.get("spec")
+    rules = spec.get("rules") if isinstance(spec, dict) else None
+    return rules if isinstance(rules, list) else []
+
+
+def _is_service(ref: Any) -> bool:
+    # A backendRef is a Service unless it says otherwise (group "" and kind Service are the defaults).
+    return isinstance(ref, dict) and ref.get("kind", "Service") == "Service" and ref.get("group", "") == ""
+
+
+def _refs(rule: Any) -> list[Any]:
+    refs = rule.get("backendRefs") if isinstance(rule, dict) else None
+    return [ref for ref in refs if _is_service(ref)] if isinstance(refs, list) else []
+
+
+def _has_both(rule: Any, spec: _Spec) -> bool:
+    names = [ref.get("name") for ref in _refs(rule)]
+    return names.count(spec.canary_service) == 1 and names.count(spec.stable_service) == 1
+
+
+def _backend_weight(rule: Any, service: str) -> int | None:
+    for ref in _refs(rule):
+        if ref.get("name") == service:
+            weight = ref.get("weight", DEFAULT_BACKEND_WEIGHT)
+            return weight if isinstance(weight, int) and not isinstance(weight, bool) else None
+    return None
