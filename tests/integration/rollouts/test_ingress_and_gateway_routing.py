@@ -151,7 +151,9 @@ def test_an_nginx_canary_weighs_its_canary_ingress_routes_by_header_and_complete
     )
 
 
-def test_a_gateway_api_canary_weighs_the_http_route_backend_refs_and_completes(cluster: RolloutCluster) -> None:
+def test_a_gateway_api_canary_weighs_the_http_route_backend_refs_routes_by_header_and_completes(
+    cluster: RolloutCluster,
+) -> None:
     namespace = cluster.new_namespace("gateway")
     http_route = {
         "apiVersion": "gateway.networking.k8s.io/v1",
@@ -170,18 +172,34 @@ def test_a_gateway_api_canary_weighs_the_http_route_backend_refs_and_completes(c
             ],
         },
     }
-    routing = {"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web-route", "namespace": namespace}}}
-    steps = [{"setWeight": 30}, {"pause": {}}, {"setWeight": 60}, {"pause": {"duration": 1}}]
+    routing = {
+        "plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web-route", "namespace": namespace}},
+        "managedRoutes": [{"name": "beta"}],
+    }
+    steps = [
+        {"setWeight": 30},
+        {"setHeaderRoute": {"name": "beta", "match": [{"headerName": "X-Beta", "headerValue": {"exact": "yes"}}]}},
+        {"pause": {}},
+        {"setWeight": 60},
+        {"pause": {"duration": 1}},
+    ]
     cluster.apply_all(namespace, [service("web-stable"), service("web-canary"), http_route, rollout(routing, steps)])
     first = cluster.wait_for_phase(namespace, "web", "Healthy")
     cluster.set_image(namespace, "web", "web:v2")
 
-    def weights() -> dict[str, int]:
-        rule = cluster.must_get(HTTP_ROUTES, namespace, "web-route")["spec"]["rules"][0]
-        return {ref["name"]: ref["weight"] for ref in rule["backendRefs"]}
+    def rules() -> list[dict[str, Any]]:
+        return list(cluster.must_get(HTTP_ROUTES, namespace, "web-route")["spec"]["rules"])
 
-    wait_paused_at(cluster, namespace, 1)
+    def weights() -> dict[str, int]:
+        return {ref["name"]: ref["weight"] for ref in rules()[-1]["backendRefs"]}
+
+    wait_paused_at(cluster, namespace, 2)
     assert weights() == {"web-stable": 70, "web-canary": 30}
+    assert rules()[0] == {
+        "name": "beta",
+        "matches": [{"headers": [{"name": "X-Beta", "type": "Exact", "value": "yes"}]}],
+        "backendRefs": [{"name": "web-canary", "port": 80}],
+    }
     cluster.wait_for(
         lambda: shares(mesh_rates(cluster, namespace)) == {"web-stable": 0.7, "web-canary": 0.3},
         "the mesh following the HTTPRoute's weights",
@@ -189,3 +207,4 @@ def test_a_gateway_api_canary_weighs_the_http_route_backend_refs_and_completes(c
     cluster.promote(namespace, "web")
     wait_promoted(cluster, namespace, str(first["stableRS"]))
     cluster.wait_for(lambda: weights() == {"web-stable": 100, "web-canary": 0}, "every request back on stable")
+    assert len(rules()) == 1  # the header rule goes when the update completes

@@ -11,18 +11,18 @@ import pytest
 
 from kube.merge_patch import apply_merge_patch
 from kube.resources import HTTP_ROUTES
-from rollouts.models import Rollout
+from rollouts.models import Rollout, SetHeaderRoute
 from rollouts.plan import Patch
 from rollouts.snapshot import RolloutSnapshot, referenced_objects
 from rollouts.traffic.gateway_api import GatewayApiRouter, http_route_references
-from rollouts.traffic.router import RoutingResult, WeightRequest
+from rollouts.traffic.router import HeaderRouteRequest, ManagedRoutesRequest, RoutingResult, WeightRequest
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ROUTER = GatewayApiRouter()
 PLUGIN = "argoproj-labs/gatewayAPI"
 
 
-def manifest(config: Any) -> dict[str, Any]:
+def manifest(config: Any, managed_routes: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Rollout",
@@ -34,7 +34,10 @@ def manifest(config: Any) -> dict[str, Any]:
                 "canary": {
                     "canaryService": "web-canary",
                     "stableService": "web-stable",
-                    "trafficRouting": {"plugins": {PLUGIN: config}},
+                    "trafficRouting": {
+                        "plugins": {PLUGIN: config},
+                        "managedRoutes": [{"name": name} for name in managed_routes],
+                    },
                     "steps": [{"setWeight": 10}],
                 }
             },
@@ -42,8 +45,10 @@ def manifest(config: Any) -> dict[str, Any]:
     }
 
 
-def rollout(config: Any = None) -> Rollout:
-    return Rollout.model_validate(manifest(config if config is not None else {"httpRoute": "web-route"}))
+def rollout(config: Any = None, managed_routes: tuple[str, ...] = ()) -> Rollout:
+    return Rollout.model_validate(
+        manifest(config if config is not None else {"httpRoute": "web-route"}, managed_routes)
+    )
 
 
 def ref(name: str, weight: int | None = None) -> dict[str, Any]:
@@ -138,4 +143,66 @@ def test_verify_weight_compares_every_weighed_rule() -> None:
     assert ROUTER.verify_weight(WeightRequest(rollout(), snapshot, 40, None, None)).verified is True
     assert ROUTER.verify_weight(WeightRequest(rollout(), snapshot, 10, None, None)).mismatches == (
         'HTTPRoute "web-route" rules[0] routes 40 to the canary, not 10',
+    )
+
+
+def header(name: str, value: dict[str, str] | None = None) -> SetHeaderRoute:
+    match = [{"headerName": "X-Beta", "headerValue": value}] if value is not None else []
+    return SetHeaderRoute.model_validate({"name": name, "match": match})
+
+
+WEIGHED_RULE = {"backendRefs": [ref("web-stable", 80), ref("web-canary", 20)]}
+
+
+@pytest.mark.parametrize(
+    ("value", "header_match"),
+    [
+        ({"exact": "yes"}, {"name": "X-Beta", "type": "Exact", "value": "yes"}),
+        ({"regex": "v[0-9]+"}, {"name": "X-Beta", "type": "RegularExpression", "value": "v[0-9]+"}),
+        ({"prefix": "v1."}, {"name": "X-Beta", "type": "RegularExpression", "value": "^v1\\..*"}),
+    ],
+)
+def test_a_header_route_is_a_named_rule_first_sending_matching_requests_to_the_canary(
+    value: dict[str, str], header_match: dict[str, str]
+) -> None:
+    route = http_route(WEIGHED_RULE)
+    snapshot = RolloutSnapshot(rollout={}, now=T0, http_routes={"web-route": route})
+    result = ROUTER.set_header_route(
+        HeaderRouteRequest(rollout(managed_routes=("beta",)), snapshot, header("beta", value))
+    )
+    assert weighed(result, route) == [
+        {"name": "beta", "matches": [{"headers": [header_match]}], "backendRefs": [{"name": "web-canary", "port": 80}]},
+        WEIGHED_RULE,
+    ]
+
+
+def test_weights_leave_the_header_rule_alone_and_removal_drops_it() -> None:
+    header_rule = {
+        "name": "beta",
+        "matches": [{"headers": [{"name": "X-Beta", "type": "Exact", "value": "yes"}]}],
+        "backendRefs": [{"name": "web-canary", "port": 80}],
+    }
+    route = http_route(header_rule, WEIGHED_RULE)
+    snapshot = RolloutSnapshot(rollout={}, now=T0, http_routes={"web-route": route})
+    managed = rollout(managed_routes=("beta",))
+    assert weighed(ROUTER.set_weight(WeightRequest(managed, snapshot, 50, "", "")), route) == [
+        header_rule,
+        {"backendRefs": [ref("web-stable", 50), ref("web-canary", 50)]},
+    ]
+    assert weighed(ROUTER.remove_managed_routes(ManagedRoutesRequest(managed, snapshot)), route) == [WEIGHED_RULE]
+    assert weighed(ROUTER.set_header_route(HeaderRouteRequest(managed, snapshot, header("beta"))), route) == [
+        WEIGHED_RULE
+    ]
+
+
+def test_header_routes_go_only_to_http_routes_that_take_them() -> None:
+    config = {"httpRoutes": [{"name": "web-route"}]}
+    route = http_route(WEIGHED_RULE)
+    snapshot = RolloutSnapshot(rollout={}, now=T0, http_routes={"web-route": route})
+    result = ROUTER.set_header_route(
+        HeaderRouteRequest(rollout(config, managed_routes=("beta",)), snapshot, header("beta", {"exact": "1"}))
+    )
+    assert result.problems == (
+        "trafficRouting.plugins.argoproj-labs/gatewayAPI names no HTTPRoute for header routes: set httpRoute, "
+        "or useHeaderRoutes: true",
     )

@@ -50,8 +50,8 @@ def issues_of(routing: dict[str, Any], step: dict[str, Any]) -> list[str]:
         ),
         (
             {"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}}},
-            HEADER_STEP,
-            "spec.strategy.canary.steps[0].setHeaderRoute: is not supported by "
+            MIRROR_STEP,
+            "spec.strategy.canary.steps[0].setMirrorRoute: is not supported by "
             "trafficRouting.plugins.argoproj-labs/gatewayAPI",
         ),
         (
@@ -74,6 +74,7 @@ def test_what_the_router_cannot_do_is_an_issue_naming_the_field(
         ({"istio": {"virtualService": {"name": "vs"}}}, HEADER_STEP),
         ({"istio": {"virtualService": {"name": "vs"}}}, MIRROR_STEP),
         ({"nginx": {"stableIngress": "web"}}, HEADER_STEP),
+        ({"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}}}, HEADER_STEP),
     ],
 )
 def test_what_the_router_can_do_validates_clean(routing: dict[str, Any], step: dict[str, Any]) -> None:
