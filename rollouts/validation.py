@@ -177,7 +177,7 @@ def _canary_issues(canary: CanaryStrategy) -> list[FieldIssue]:
             )
         issues += _traffic_routing_issues(routing, canary)
         # What Argo accepts but this project cannot route (yet): a router, or a step the router cannot carry out.
-        issues += routing_issues(routing, canary.steps)
+        issues += routing_issues(canary)
 
     issues += _anti_affinity_issues(canary.anti_affinity, f"{CANARY}.antiAffinity")
     for index, step in enumerate(canary.steps):

@@ -85,6 +85,16 @@ def http_route_references(plugin_config: Any, rollout_namespace: str) -> HttpRou
     return HttpRouteReferences(tuple(names), namespace or rollout_namespace, tuple(header_routes))
 
 
+def config_issue(plugin_config: Any) -> tuple[str, str] | None:
+    """(field path under ``trafficRouting``, what is wrong) for a plugin configuration that names no HTTPRoute
+    properly; None when it does."""
+    references = http_route_references(plugin_config, "default")
+    if not isinstance(references, str):
+        return None
+    path, _, message = references.partition(" ")
+    return path, message
+
+
 @dataclass(frozen=True)
 class _Spec:
     references: HttpRouteReferences

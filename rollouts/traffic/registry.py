@@ -9,19 +9,20 @@ not drive yet, or a managed-route step the chosen router cannot carry out, is a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
 from kube.issues import FieldIssue
-from rollouts.models import CanaryStep, TrafficRouting
-from rollouts.traffic.gateway_api import GATEWAY_API_KEY, GatewayApiRouter
+from rollouts.models import CanaryStrategy, TrafficRouting
+from rollouts.traffic.gateway_api import GATEWAY_API_KEY, GATEWAY_API_PLUGIN, GatewayApiRouter, config_issue
 from rollouts.traffic.istio_router import ISTIO, IstioRouter
 from rollouts.traffic.nginx import NGINX, NginxRouter
 from rollouts.traffic.router import HEADER_ROUTE_STEP, MIRROR_ROUTE_STEP, TrafficRouter
 
-ROUTING_PATH: Final = "spec.strategy.canary.trafficRouting"
+CANARY_PATH: Final = "spec.strategy.canary"
+ROUTING_PATH: Final = f"{CANARY_PATH}.trafficRouting"
 PLUGIN_PREFIX: Final = "plugins/"
 
 # The routers Argo Rollouts has, as ``trafficRouting`` spells them (snake_case on the model); plugins apart.
@@ -67,11 +68,13 @@ def router_for(routing: TrafficRouting, routers: Mapping[str, TrafficRouter] = R
     return RouterChoice(None, f"{spelled} is not supported yet (only {supported})")
 
 
-def routing_issues(
-    routing: TrafficRouting, steps: Sequence[CanaryStep], routers: Mapping[str, TrafficRouter] = ROUTERS
-) -> list[FieldIssue]:
-    """What this project cannot route of a valid ``trafficRouting``: a router it does not drive, or a header or
-    mirror step the chosen router cannot carry out (each issue names the field to change)."""
+def routing_issues(canary: CanaryStrategy, routers: Mapping[str, TrafficRouter] = ROUTERS) -> list[FieldIssue]:
+    """What this project cannot route of a canary's valid ``trafficRouting``: a router it does not drive, a router
+    configuration it cannot use, or a header or mirror step the chosen router cannot carry out (each issue names
+    the field to change)."""
+    routing = canary.traffic_routing
+    if routing is None:
+        return []
     choice = router_for(routing, routers)
     if choice.router is None:
         named = named_routers(routing)
@@ -79,17 +82,32 @@ def routing_issues(
         if not named:
             return [FieldIssue(ROUTING_PATH, f"names no traffic router (supported: {supported})")]
         return [
-            FieldIssue(f"spec.strategy.canary.{router_field(key)}", f"is not supported yet (supported: {supported})")
+            FieldIssue(f"{CANARY_PATH}.{router_field(key)}", f"is not supported yet (supported: {supported})")
             for key in named
         ]
-    issues: list[FieldIssue] = []
-    for index, step in enumerate(steps):
+    issues = _configuration_issues(choice.key or "", routing, canary)
+    for index, step in enumerate(canary.steps):
         for action, set_ in ((HEADER_ROUTE_STEP, step.set_header_route), (MIRROR_ROUTE_STEP, step.set_mirror_route)):
             if set_ is not None and action not in choice.router.steps:
                 issues.append(
                     FieldIssue(
-                        f"spec.strategy.canary.steps[{index}].{action}",
+                        f"{CANARY_PATH}.steps[{index}].{action}",
                         f"is not supported by {router_field(choice.key or '')}",
                     )
                 )
+    return issues
+
+
+def _configuration_issues(key: str, routing: TrafficRouting, canary: CanaryStrategy) -> list[FieldIssue]:
+    """What the NGINX and Gateway API routers need from the manifest (Istio's needs are checked with the spec)."""
+    issues: list[FieldIssue] = []
+    if key == NGINX and routing.nginx is not None and not routing.nginx.all_stable_ingresses:
+        issues.append(FieldIssue(f"{ROUTING_PATH}.nginx.stableIngress", "is required (or stableIngresses)"))
+    if key == GATEWAY_API_KEY:
+        problem = config_issue((routing.plugins or {}).get(GATEWAY_API_PLUGIN))
+        if problem is not None:
+            issues.append(FieldIssue(f"{CANARY_PATH}.{problem[0]}", problem[1]))
+        for name, value in (("canaryService", canary.canary_service), ("stableService", canary.stable_service)):
+            if not value:
+                issues.append(FieldIssue(f"{CANARY_PATH}.{name}", f"is required with {router_field(key)}"))
     return issues

@@ -1,8 +1,9 @@
-"""Header-based routing end to end: Argo Rollouts' own e2e manifest ``test/e2e/header-routing/istio-hr-host.yaml``
-runs to completion in the sandbox under the real controller, and its VirtualService holds the managed header route
-exactly while the steps say so (Argo: the route named in managedRoutes comes first, sends matching requests to the
-canary Service, changes with a later step of the same name, goes with a step without match, and every managed
-route goes when the update completes)."""
+"""Header- and mirror-based routing end to end: Argo Rollouts' own manifests ``test/e2e/header-routing/
+istio-hr-host.yaml`` and ``examples/istio/istio-mirror.yaml`` run to completion in the sandbox under the real
+controller, and their VirtualServices hold the managed routes exactly while the steps say so (Argo: the route named
+in managedRoutes comes first, sends matching requests to the canary Service — or mirrors them to it — changes with a
+later step of the same name, goes with a step without match, and every managed route goes when the update
+completes)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ ROLLOUT = "rollouts-demo"
 HEADER_ROUTE = "set-header-1"
 
 
-def example_documents() -> list[dict[str, Any]]:
+def example_documents(example: str = EXAMPLE) -> list[dict[str, Any]]:
     missing = corpus_missing_reason()
     if missing is not None:
         pytest.skip(missing)
-    path = corpus_dir() / "argo-rollouts" / EXAMPLE
+    path = corpus_dir() / "argo-rollouts" / example
     if not path.is_file():
         pytest.skip(f"{path} is not in the corpus")
     documents = [copy.deepcopy(d.manifest) for d in load_file(path) if d.manifest is not None]
@@ -99,3 +100,33 @@ def test_argo_header_routing_example_runs_to_completion(cluster: RolloutCluster,
         "all traffic back on the stable Service",
     )
     assert [route.get("name") for route in http_routes(cluster, namespace)] == ["primary"]
+
+
+def test_argo_mirror_example_runs_to_completion(cluster: RolloutCluster, namespace: str) -> None:
+    vs, name = "istio-host-split-vsvc", "istio-host-split"
+    cluster.apply_all(namespace, example_documents("examples__istio__istio-mirror.yaml"))
+    first = cluster.wait_for_phase(namespace, name, "Healthy")
+    cluster.set_image(namespace, name, "argoproj/rollouts-demo:blue")
+
+    cluster.wait_for(
+        lambda: (s := cluster.status(namespace, name)).get("currentStepIndex") == 2 and s.get("phase") == "Paused",
+        "paused after the setMirrorRoute step",
+    )
+    routes = list(cluster.must_get(VIRTUAL_SERVICES, namespace, vs)["spec"]["http"])
+    assert [route.get("name") for route in routes] == ["mirror-route", "primary"]
+    assert routes[0]["match"] == [{"method": {"exact": "POST"}, "uri": {"prefix": "/color"}}]
+    assert routes[0]["mirror"] == {"host": "istio-host-split-canary"}
+    assert routes[0]["mirrorPercentage"] == {"value": 50.0}
+    assert routes[0]["route"] == routes[1]["route"]  # mirrored requests are answered as the weights say
+
+    cluster.promote(namespace, name)
+    cluster.wait_for(
+        lambda: (s := cluster.status(namespace, name)).get("phase") == "Healthy"
+        and s.get("stableRS") not in (None, first["stableRS"]),
+        "the new version promoted",
+    )
+    cluster.wait_for(
+        lambda: [r.get("name") for r in cluster.must_get(VIRTUAL_SERVICES, namespace, vs)["spec"]["http"]]
+        == ["primary"],
+        "the mirror route removed at completion",
+    )

@@ -16,6 +16,7 @@ from rollouts.validation import validate_rollout
 from tests.unit.rollouts.test_gateway_api_router import manifest as gateway_manifest
 
 HEADER_STEP = {"setHeaderRoute": {"name": "beta", "match": [{"headerName": "x", "headerValue": {"exact": "1"}}]}}
+GATEWAY = "spec.strategy.canary.trafficRouting.plugins.argoproj-labs/gatewayAPI"
 MIRROR_STEP = {"setMirrorRoute": {"name": "beta", "match": [{"method": {"exact": "GET"}}]}}
 
 
@@ -79,3 +80,34 @@ def test_what_the_router_cannot_do_is_an_issue_naming_the_field(
 )
 def test_what_the_router_can_do_validates_clean(routing: dict[str, Any], step: dict[str, Any]) -> None:
     assert issues_of(routing, step) == []
+
+
+@pytest.mark.parametrize(
+    ("routing", "expected"),
+    [
+        (
+            {"nginx": {"annotationPrefix": "x"}},
+            ["spec.strategy.canary.trafficRouting.nginx.stableIngress: is required (or stableIngresses)"],
+        ),
+        (
+            {"plugins": {"argoproj-labs/gatewayAPI": {"namespace": "edge"}}},
+            [f"{GATEWAY}: must name an HTTPRoute in httpRoute or httpRoutes"],
+        ),
+        (
+            {"plugins": {"argoproj-labs/gatewayAPI": {"httpRoutes": [{"useHeaderRoutes": True}]}}},
+            [f"{GATEWAY}.httpRoutes[0].name: must be the name of an HTTPRoute"],
+        ),
+    ],
+)
+def test_a_router_configuration_it_cannot_use_is_an_issue_naming_the_field(
+    routing: dict[str, Any], expected: list[str]
+) -> None:
+    assert issues_of(routing, {"setWeight": 10}) == expected
+
+
+def test_the_gateway_api_router_needs_both_services() -> None:
+    manifest = gateway_manifest({"httpRoute": "web"})
+    del manifest["spec"]["strategy"]["canary"]["canaryService"]
+    assert [str(issue) for issue in validate_rollout(Rollout.model_validate(manifest))] == [
+        "spec.strategy.canary.canaryService: is required with trafficRouting.plugins.argoproj-labs/gatewayAPI"
+    ]
