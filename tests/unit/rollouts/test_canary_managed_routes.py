@@ -9,9 +9,13 @@ from typing import Any
 
 import pytest
 
-from rollouts.canary.managed_routes import WantedRoutes, wanted_routes
-from rollouts.models import CanaryStep
-from tests.unit.rollouts.builders import NAME, Cluster, deployed, template
+from kube.merge_patch import apply_merge_patch
+from rollouts.canary.managed_routes import WantedRoutes, route_for_step, wanted_routes
+from rollouts.models import CanaryStep, Rollout
+from rollouts.snapshot import RolloutSnapshot
+from rollouts.traffic.istio_router import IstioRouter
+from rollouts.traffic.router import WeightRequest
+from tests.unit.rollouts.builders import NAME, T0, Cluster, deployed, rollout, template, virtual_service
 
 V1, V2 = "reviews:v1", "reviews:v2"
 FIREFOX = {"headerName": "agent", "headerValue": {"regex": "firefox(.*)"}}
@@ -156,3 +160,27 @@ def test_a_header_route_naming_no_managed_route_is_an_invalid_spec_naming_the_st
         "InvalidSpec: spec.strategy.canary.steps[1].setHeaderRoute.name: "
         "no route named 'undeclared' in spec.strategy.canary.trafficRouting.managedRoutes"
     )
+
+
+def test_a_new_weight_and_a_new_header_route_go_out_as_one_write_to_the_virtual_service() -> None:
+    # Two patches that each replace spec.http would undo each other; the second is computed on the first's result.
+    manifest = rollout(
+        steps=[step.model_dump(by_alias=True, exclude_none=True) for step in HEADER_WALK],
+        canary={
+            "trafficRouting": {
+                "managedRoutes": [{"name": "h"}, {"name": "m"}],
+                "istio": {"virtualService": {"name": NAME, "routes": ["primary"]}},
+            }
+        },
+    )
+    vs = virtual_service(0)
+    snapshot = RolloutSnapshot(rollout=manifest, now=T0, virtual_services={NAME: vs})
+    wanted = wanted_routes(HEADER_WALK, 1, ["h", "m"], finished=False)
+    result = route_for_step(
+        IstioRouter(), WeightRequest(Rollout.model_validate(manifest), snapshot, 20, "a", "b"), wanted
+    )
+    (write,) = result.writes
+    http = apply_merge_patch(vs, write.patch)["spec"]["http"]  # type: ignore[union-attr]
+    assert [route["name"] for route in http] == ["h", "primary"]
+    assert [d["weight"] for d in http[1]["route"]] == [80, 20]
+    assert result.current_weight == 0
