@@ -1,5 +1,5 @@
-"""The whole sandbox cluster in one object: API emulator, Istio and project CRDs, workload simulator, and on
-request a simulated Istio mesh (`mesh=True`) and a real Prometheus scraping it (`prometheus=True`).
+"""The whole sandbox cluster in one object: API emulator, Istio, Gateway API and project CRDs, workload simulator,
+and on request a simulated Istio mesh (`mesh=True`) and a real Prometheus scraping it (`prometheus=True`).
 
 `Sandbox` runs on the caller's event loop (`async with Sandbox() as cluster`); `SandboxThread` runs the same
 on a thread of its own for blocking callers — the `kubernetes` client, kopf's KopfRunner — which would
@@ -102,12 +102,13 @@ def write_kubeconfig(path: Path, url: str, *, namespace: str = "default") -> Pat
 
 
 class Sandbox:
-    """An emulated cluster served over HTTP, with Istio's CRDs, the project's CRDs and simulated workloads.
+    """An emulated cluster served over HTTP, with Istio's and the Gateway API's HTTPRoute CRDs, the project's CRDs
+    and simulated workloads.
 
-    `mesh=True` adds a `MeshSimulator` (`.mesh`): traffic along every VirtualService, reported as Istio's
-    metrics; `mesh_profiles` maps container images to how their pods behave. `prometheus=True` adds a real
-    Prometheus (`.prometheus`, URL at `.prometheus.url`) scraping the mesh every second; starting it takes
-    about 6 s, until its first scrape of the mesh succeeds.
+    `mesh=True` adds a `MeshSimulator` (`.mesh`): traffic along every VirtualService (and Ingress and HTTPRoute),
+    reported as Istio's metrics; `mesh_profiles` maps container images to how their pods behave. `prometheus=True`
+    adds a real Prometheus (`.prometheus`, URL at `.prometheus.url`) scraping the mesh every second; starting it
+    takes about 6 s, until its first scrape of the mesh succeeds.
     """
 
     def __init__(

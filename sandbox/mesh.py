@@ -1,14 +1,14 @@
 """The sandbox's service mesh: simulated request traffic along Istio VirtualServices (and NGINX canary Ingresses and
 Gateway API HTTPRoutes, see `sandbox.mesh_ingress`), reported as Istio reports it.
 
-`MeshSimulator` watches VirtualServices, DestinationRules, Services and Pods over the API (one list+watch per
-type, like the workload simulator), and on every tick sends each reached HTTP route's requests to its
-destinations' ready pods (see `sandbox.mesh_traffic`). It counts them in Istio's standard metrics
+`MeshSimulator` watches VirtualServices, DestinationRules, Ingresses, HTTPRoutes, Services and Pods over the API
+(one list+watch per type, like the workload simulator), and on every tick sends each reached HTTP route's
+requests to its destinations' ready pods (see `sandbox.mesh_traffic`). It counts them in Istio's standard metrics
 (`sandbox.mesh_telemetry`), served on a loopback metrics endpoint for a real Prometheus to scrape, so that an
 analysis reads a canary's success rate and latency as it would in a cluster with Istio.
 
-One loop ticks for the whole mesh, and only while some VirtualService exists. Routes are re-planned on the
-tick after a watched object changes, never more often, so a burst of pod events costs one re-plan.
+One loop ticks for the whole mesh, and only while some VirtualService, Ingress or HTTPRoute exists. Routes are
+re-planned on the tick after a watched object changes, never more often, so a burst of pod events costs one re-plan.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ METRICS_PATH: Final = "/metrics"
 
 
 class MeshSimulator:
-    """Simulated clients calling every VirtualService, and the Istio telemetry of their requests.
+    """Simulated clients calling every VirtualService (and Ingress and HTTPRoute), and the Istio telemetry of their
+    requests.
 
     `requests_per_second` is per VirtualService host and reached HTTP route. Each pod behaves as the
     `VersionProfile` of its first container image found in `profiles`, else as `default_profile`; change one
