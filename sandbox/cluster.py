@@ -102,13 +102,12 @@ def write_kubeconfig(path: Path, url: str, *, namespace: str = "default") -> Pat
 
 
 class Sandbox:
-    """An emulated cluster served over HTTP, with Istio's and the Gateway API's HTTPRoute CRDs, the project's CRDs
-    and simulated workloads.
+    """An emulated cluster served over HTTP, with Istio's CRDs, the project's CRDs and simulated workloads.
 
-    `mesh=True` adds a `MeshSimulator` (`.mesh`): traffic along every VirtualService (and Ingress and HTTPRoute),
-    reported as Istio's metrics; `mesh_profiles` maps container images to how their pods behave. `prometheus=True`
-    adds a real Prometheus (`.prometheus`, URL at `.prometheus.url`) scraping the mesh every second; starting it
-    takes about 6 s, until its first scrape of the mesh succeeds.
+    `mesh=True` adds a `MeshSimulator` (`.mesh`): traffic along every VirtualService, reported as Istio's
+    metrics; `mesh_profiles` maps container images to how their pods behave. `prometheus=True` adds a real
+    Prometheus (`.prometheus`, URL at `.prometheus.url`) scraping the mesh every second; starting it takes
+    about 6 s, until its first scrape of the mesh succeeds.
     """
 
     def __init__(
