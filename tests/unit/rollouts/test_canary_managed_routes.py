@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from kube.merge_patch import apply_merge_patch
 from rollouts.canary.managed_routes import WantedRoutes, route_for_step, wanted_routes
@@ -184,3 +186,32 @@ def test_a_new_weight_and_a_new_header_route_go_out_as_one_write_to_the_virtual_
     assert [route["name"] for route in http] == ["h", "primary"]
     assert [d["weight"] for d in http[1]["route"]] == [80, 20]
     assert result.current_weight == 0
+
+
+NAMES = ("a", "b", "c")
+_step = st.one_of(
+    st.builds(lambda w: {"setWeight": w}, st.integers(0, 100)),
+    st.builds(lambda n: {"setHeaderRoute": {"name": n}}, st.sampled_from(NAMES)),
+    st.builds(lambda n: {"setHeaderRoute": {"name": n, "match": [FIREFOX]}}, st.sampled_from(NAMES)),
+    st.builds(lambda n: {"setMirrorRoute": {"name": n}}, st.sampled_from(NAMES)),
+    st.builds(lambda n: {"setMirrorRoute": {"name": n, "match": [MIRROR_POSTS]}}, st.sampled_from(NAMES)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw_steps=st.lists(_step, min_size=1, max_size=8), data=st.data())
+def test_every_declared_route_is_either_wanted_or_cleared_never_both(
+    raw_steps: list[dict[str, Any]], data: Any
+) -> None:
+    steps = steps_of(*raw_steps)
+    index = data.draw(st.integers(0, len(steps) - 1), label="index")
+    wanted = wanted_routes(steps, index, NAMES, finished=False)
+    kept = [route.name for route in wanted.routes]
+    event(f"{len(kept)} routes wanted")
+    assert not wanted.remove_all
+    assert len(kept) == len(set(kept))  # one route per name: the last step of that name wins
+    assert set(kept).isdisjoint(wanted.clear)
+    assert set(kept) | set(wanted.clear) == set(NAMES)
+    assert all(route.match for route in wanted.routes)  # a step without match only ever removes
+    routes_so_far = [step.set_header_route or step.set_mirror_route for step in steps[: index + 1]]
+    assert set(kept) <= {route.name for route in routes_so_far if route is not None}
