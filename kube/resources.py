@@ -63,3 +63,7 @@ APP_PROJECTS = ResourceKind("argoproj.io", "v1alpha1", "appprojects", "AppProjec
 # Argo Rollouts talks to Istio at v1alpha3 by default; every Istio version serves the same objects.
 VIRTUAL_SERVICES = ResourceKind("networking.istio.io", "v1alpha3", "virtualservices", "VirtualService")
 DESTINATION_RULES = ResourceKind("networking.istio.io", "v1alpha3", "destinationrules", "DestinationRule")
+
+# Traffic routers other than Istio: NGINX's canary Ingress, and the Gateway API's HTTPRoute.
+INGRESSES = ResourceKind("networking.k8s.io", "v1", "ingresses", "Ingress")
+HTTP_ROUTES = ResourceKind("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute")

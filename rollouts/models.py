@@ -288,6 +288,22 @@ class IstioTrafficRouting(KubeModel):
         return single + list(self.virtual_services or [])
 
 
+class NginxTrafficRouting(KubeModel):
+    """NGINX Ingress routing: a canary Ingress beside each stable one, weighted by ``canary-weight`` annotations."""
+
+    annotation_prefix: str | None = None
+    stable_ingress: str | None = None
+    stable_ingresses: list[str] = Field(default_factory=list)
+    additional_ingress_annotations: dict[str, str] = Field(default_factory=dict)
+    canary_ingress_annotations: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def all_stable_ingresses(self) -> list[str]:
+        """The stable Ingresses, whichever of the two spellings the manifest used."""
+        single = [self.stable_ingress] if self.stable_ingress else []
+        return single + [name for name in self.stable_ingresses if name not in single]
+
+
 class ManagedRoute(KubeModel):
     """A route the Rollout may add (and later removes) for header or mirror steps."""
 
@@ -295,12 +311,13 @@ class ManagedRoute(KubeModel):
 
 
 class TrafficRouting(KubeModel):
-    """How the canary weight reaches the mesh or ingress: Istio is modelled, other routers kept as written."""
+    """How the canary weight reaches the mesh or ingress: Istio and NGINX are modelled, other routers (and the
+    plugins, such as ``argoproj-labs/gatewayAPI``) kept as written."""
 
     istio: IstioTrafficRouting | None = None
     managed_routes: list[ManagedRoute] | None = None
     max_traffic_weight: StrictInt | None = None
-    nginx: dict[str, Any] | None = None
+    nginx: NginxTrafficRouting | None = None
     alb: dict[str, Any] | None = None
     smi: dict[str, Any] | None = None
     ambassador: dict[str, Any] | None = None

@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from kube.json_data import JsonObject
+from rollouts.traffic.gateway_api import GATEWAY_API_PLUGIN, http_route_references
 from rollouts.traffic.istio import virtual_service_location
+from rollouts.traffic.nginx import canary_ingress_name
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,9 @@ class RolloutSnapshot:
     - ``virtual_services``: the VirtualServices the Istio routing names that exist, keyed exactly as the spec
       writes the name (``reviews`` or ``reviews.other-namespace``).
     - ``destination_rule``: the DestinationRule of subset-level routing, when named and present.
+    - ``ingresses``: NGINX routing's Ingresses (the stable one and the canary one the Rollout creates) that exist,
+      by name (in the Rollout's namespace).
+    - ``http_routes``: the Gateway API HTTPRoutes the gatewayAPI plugin names that exist, by name.
     - ``analysis_runs``: the AnalysisRuns owned by this Rollout.
     - ``pods``: the Pods of the owned ReplicaSets (for restartAt).
     - ``analysis_templates`` / ``cluster_analysis_templates``: the AnalysisTemplates (in the Rollout's namespace)
@@ -32,6 +37,8 @@ class RolloutSnapshot:
     services: Mapping[str, JsonObject] = field(default_factory=dict)
     virtual_services: Mapping[str, JsonObject] = field(default_factory=dict)
     destination_rule: JsonObject | None = None
+    ingresses: Mapping[str, JsonObject] = field(default_factory=dict)
+    http_routes: Mapping[str, JsonObject] = field(default_factory=dict)
     analysis_runs: tuple[JsonObject, ...] = ()
     pods: tuple[JsonObject, ...] = ()
     analysis_templates: Mapping[str, JsonObject] = field(default_factory=dict)
@@ -49,6 +56,10 @@ class ReferencedObjects:
     virtual_services: tuple[tuple[str, str], ...] = ()
     """(name as written in the spec, namespace it lives in)"""
     destination_rule: str | None = None
+    ingresses: tuple[str, ...] = ()
+    """NGINX routing: each stable Ingress and the canary Ingress the Rollout keeps beside it (its namespace)"""
+    http_routes: tuple[tuple[str, str], ...] = ()
+    """Gateway API routing: (name, namespace) of each HTTPRoute"""
     analysis_templates: tuple[str, ...] = ()
     """AnalysisTemplates the analyses name directly (templates nest: the cache follows those references)"""
     cluster_analysis_templates: tuple[str, ...] = ()
@@ -82,6 +93,7 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
             vs_namespace, _ = virtual_service_location(name, namespace)
             virtual_services.append((name, vs_namespace))
     destination_rule = (istio.get("destinationRule") or {}).get("name")
+    ingresses, http_routes = _router_objects(rollout, canary.get("trafficRouting") or {}, namespace)
     analyses: list[Any] = [
         canary.get("analysis"),
         blue_green.get("prePromotionAnalysis"),
@@ -93,9 +105,37 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
         services=services,
         virtual_services=tuple(virtual_services),
         destination_rule=destination_rule if isinstance(destination_rule, str) and destination_rule else None,
+        ingresses=ingresses,
+        http_routes=http_routes,
         analysis_templates=namespaced,
         cluster_analysis_templates=cluster_scoped,
     )
+
+
+def _router_objects(
+    rollout: JsonObject, routing: Any, namespace: str
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The Ingresses NGINX routing names (with the canary Ingresses it keeps) and the HTTPRoutes the Gateway API
+    plugin names, by the routers' own rules; nothing for a malformed spec."""
+    if not isinstance(routing, dict):
+        return (), ()
+    name = str(rollout.get("metadata", {}).get("name") or "")
+    nginx = routing.get("nginx")
+    ingresses: list[str] = []
+    if isinstance(nginx, dict):
+        stable = [nginx.get("stableIngress"), *(nginx.get("stableIngresses") or [])]
+        for ingress in stable:
+            if isinstance(ingress, str) and ingress and ingress not in ingresses:
+                ingresses += [ingress, canary_ingress_name(name, ingress)]
+    plugins = routing.get("plugins")
+    references = (
+        http_route_references(plugins.get(GATEWAY_API_PLUGIN), namespace)
+        if isinstance(plugins, dict) and GATEWAY_API_PLUGIN in plugins
+        else None
+    )
+    if references is None or isinstance(references, str):
+        return tuple(ingresses), ()
+    return tuple(ingresses), tuple((route, references.namespace) for route in references.names)
 
 
 def template_names(analyses: Iterable[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:

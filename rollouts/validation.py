@@ -25,6 +25,7 @@ from rollouts.models import (
     StringMatch,
     TrafficRouting,
 )
+from rollouts.traffic.registry import routing_issues
 
 SPEC = "spec"
 STRATEGY = "spec.strategy"
@@ -175,6 +176,8 @@ def _canary_issues(canary: CanaryStrategy) -> list[FieldIssue]:
                 FieldIssue(f"{CANARY}.dynamicStableScale", "cannot be used with scaleDownDelaySeconds")
             )
         issues += _traffic_routing_issues(routing, canary)
+        # What Argo accepts but this project cannot route (yet): a router, or a step the router cannot carry out.
+        issues += routing_issues(canary)
 
     issues += _anti_affinity_issues(canary.anti_affinity, f"{CANARY}.antiAffinity")
     for index, step in enumerate(canary.steps):

@@ -1,5 +1,5 @@
-"""The whole sandbox cluster in one object: API emulator, Istio and project CRDs, workload simulator, and on
-request a simulated Istio mesh (`mesh=True`) and a real Prometheus scraping it (`prometheus=True`).
+"""The whole sandbox cluster in one object: API emulator, Istio, Gateway API and project CRDs, workload simulator,
+and on request a simulated Istio mesh (`mesh=True`) and a real Prometheus scraping it (`prometheus=True`).
 
 `Sandbox` runs on the caller's event loop (`async with Sandbox() as cluster`); `SandboxThread` runs the same
 on a thread of its own for blocking callers — the `kubernetes` client, kopf's KopfRunner — which would
@@ -22,6 +22,7 @@ import yaml
 from sandbox.controllers import ControllerDelays, ControllerSimulator
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
 from sandbox.emulator.authentication import bearer_header
+from sandbox.gateway_api_crds import gateway_api_crds
 from sandbox.istio_crds import istio_crds
 from sandbox.mesh import MeshSimulator
 from sandbox.mesh_traffic import VersionProfile
@@ -195,7 +196,7 @@ class Sandbox:
         if self._stack is not None:
             raise RuntimeError("the sandbox is already started")
         # Read the CRD files before listening, so a broken file fails fast and leaves nothing running.
-        crds = [(None, crd) for crd in istio_crds()] + load_crd_files(self.crd_dirs)
+        crds = [(None, crd) for crd in (*istio_crds(), *gateway_api_crds())] + load_crd_files(self.crd_dirs)
         stack = contextlib.AsyncExitStack()
         self._stack = stack
         try:

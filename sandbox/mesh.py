@@ -1,13 +1,14 @@
-"""The sandbox's service mesh: simulated request traffic along Istio VirtualServices, reported as Istio reports it.
+"""The sandbox's service mesh: simulated request traffic along Istio VirtualServices (and NGINX canary Ingresses and
+Gateway API HTTPRoutes, see `sandbox.mesh_ingress`), reported as Istio reports it.
 
-`MeshSimulator` watches VirtualServices, DestinationRules, Services and Pods over the API (one list+watch per
-type, like the workload simulator), and on every tick sends each reached HTTP route's requests to its
-destinations' ready pods (see `sandbox.mesh_traffic`). It counts them in Istio's standard metrics
+`MeshSimulator` watches VirtualServices, DestinationRules, Ingresses, HTTPRoutes, Services and Pods over the API
+(one list+watch per type, like the workload simulator), and on every tick sends each reached HTTP route's
+requests to its destinations' ready pods (see `sandbox.mesh_traffic`). It counts them in Istio's standard metrics
 (`sandbox.mesh_telemetry`), served on a loopback metrics endpoint for a real Prometheus to scrape, so that an
 analysis reads a canary's success rate and latency as it would in a cluster with Istio.
 
-One loop ticks for the whole mesh, and only while some VirtualService exists. Routes are re-planned on the
-tick after a watched object changes, never more often, so a burst of pod events costs one re-plan.
+One loop ticks for the whole mesh, and only while some VirtualService, Ingress or HTTPRoute exists. Routes are
+re-planned on the tick after a watched object changes, never more often, so a burst of pod events costs one re-plan.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from sandbox.informer import Informer, ObjectKey, object_key
+from sandbox.mesh_ingress import plan_http_route_routes, plan_ingress_routes
 from sandbox.mesh_telemetry import IstioTelemetry, SourceIdentity
 from sandbox.mesh_traffic import (
     DEFAULT_CLUSTER_DOMAIN,
@@ -42,6 +44,8 @@ _PODS: Final = "/api/v1/pods"
 _SERVICES: Final = "/api/v1/services"
 _VIRTUAL_SERVICES: Final = "/apis/networking.istio.io/v1alpha3/virtualservices"
 _DESTINATION_RULES: Final = "/apis/networking.istio.io/v1alpha3/destinationrules"
+_INGRESSES: Final = "/apis/networking.k8s.io/v1/ingresses"
+_HTTP_ROUTES: Final = "/apis/gateway.networking.k8s.io/v1/httproutes"
 # After a stall (a debugger, a suspended laptop) the next tick covers at most this long, so that it stays
 # short; the traffic of the rest of the stall is lost, as if the clients had stalled too.
 MAX_TICK_SECONDS: Final = 1.0
@@ -49,7 +53,8 @@ METRICS_PATH: Final = "/metrics"
 
 
 class MeshSimulator:
-    """Simulated clients calling every VirtualService, and the Istio telemetry of their requests.
+    """Simulated clients calling every VirtualService (and Ingress and HTTPRoute), and the Istio telemetry of their
+    requests.
 
     `requests_per_second` is per VirtualService host and reached HTTP route. Each pod behaves as the
     `VersionProfile` of its first container image found in `profiles`, else as `default_profile`; change one
@@ -99,6 +104,8 @@ class MeshSimulator:
         self._services: Informer | None = None
         self._virtual_services: Informer | None = None
         self._destination_rules: Informer | None = None
+        self._ingresses: Informer | None = None
+        self._http_routes: Informer | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._dirty = True
         self._wake: asyncio.Event | None = None
@@ -148,7 +155,17 @@ class MeshSimulator:
             self._client, _VIRTUAL_SERVICES, self._on_virtual_service, kind="virtualservices"
         )
         self._destination_rules = Informer(self._client, _DESTINATION_RULES, self._on_change, kind="destinationrules")
-        self._informers = [self._pods, self._services, self._virtual_services, self._destination_rules]
+        # NGINX canary Ingresses and Gateway API HTTPRoutes carry traffic too (the other routers a Rollout drives).
+        self._ingresses = Informer(self._client, _INGRESSES, self._on_virtual_service, kind="ingresses")
+        self._http_routes = Informer(self._client, _HTTP_ROUTES, self._on_virtual_service, kind="httproutes")
+        self._informers = [
+            self._pods,
+            self._services,
+            self._virtual_services,
+            self._destination_rules,
+            self._ingresses,
+            self._http_routes,
+        ]
         try:
             for informer in self._informers:
                 await informer.start()
@@ -208,8 +225,8 @@ class MeshSimulator:
         loop = asyncio.get_running_loop()
         last = loop.time()
         while True:
-            if not len(self._informer(self._virtual_services)):
-                # Nothing to send traffic along: sleep until a VirtualService appears, not tick by tick.
+            if not any(len(self._informer(i)) for i in (self._virtual_services, self._ingresses, self._http_routes)):
+                # Nothing to send traffic along: sleep until a route appears, not tick by tick.
                 self._wake.clear()
                 await self._wake.wait()
                 last = loop.time()
@@ -232,14 +249,24 @@ class MeshSimulator:
 
     def _plan(self) -> list[RoutePlan]:
         services: dict[ObjectKey, JsonDict] = {object_key(s): s for s in self._informer(self._services)}
-        return plan_routes(
-            self._informer(self._virtual_services),
-            services,
-            DestinationRuleIndex.build(self._informer(self._destination_rules), self.cluster_domain),
-            ready_endpoints(self._informer(self._pods)),
-            requests_per_second=self.requests_per_second,
-            cluster_domain=self.cluster_domain,
-        )
+        endpoints = ready_endpoints(self._informer(self._pods))
+        rate, domain = self.requests_per_second, self.cluster_domain
+        return [
+            *plan_routes(
+                self._informer(self._virtual_services),
+                services,
+                DestinationRuleIndex.build(self._informer(self._destination_rules), domain),
+                endpoints,
+                requests_per_second=rate,
+                cluster_domain=domain,
+            ),
+            *plan_ingress_routes(
+                self._informer(self._ingresses), services, endpoints, requests_per_second=rate, cluster_domain=domain
+            ),
+            *plan_http_route_routes(
+                self._informer(self._http_routes), services, endpoints, requests_per_second=rate, cluster_domain=domain
+            ),
+        ]
 
     # -- the metrics endpoint --
 

@@ -353,7 +353,7 @@ def plan_routes(
                 host, subset = str(target.get("host") or ""), str(target.get("subset") or "")
                 key = (namespace, name, route_name, str(position), host, subset)
                 destinations.append(
-                    _destination(
+                    service_destination(
                         key,
                         resolve_host(host, namespace, cluster_domain),
                         host,
@@ -369,7 +369,7 @@ def plan_routes(
     return plans
 
 
-def _destination(
+def service_destination(
     key: tuple[str, ...],
     service_key: ServiceKey | None,
     host: str,

@@ -25,6 +25,8 @@ from gitops.controller.controller import AppControllerOptions
 from kube.resources import (
     DESTINATION_RULES,
     EVENTS,
+    HTTP_ROUTES,
+    INGRESSES,
     NAMESPACES,
     PODS,
     REPLICASETS,
@@ -496,7 +498,10 @@ class RolloutCluster:
 
 
 def kind_of(document: JsonObject) -> ResourceKind:
-    kinds = {kind.kind: kind for kind in (ROLLOUTS, SERVICES, VIRTUAL_SERVICES, DESTINATION_RULES, REPLICASETS)}
+    kinds = {
+        kind.kind: kind
+        for kind in (ROLLOUTS, SERVICES, VIRTUAL_SERVICES, DESTINATION_RULES, REPLICASETS, INGRESSES, HTTP_ROUTES)
+    }
     return kinds[document["kind"]]
 
 

@@ -26,6 +26,7 @@ from rollouts.canary.analysis import (
     decide_canary_analysis,
     kept_statuses,
 )
+from rollouts.canary.managed_routes import route_for_step, wanted_routes
 from rollouts.canary.replicas import (
     at_desired_counts,
     basic_canary_counts,
@@ -414,14 +415,17 @@ class CanaryPass(RolloutPass):
             return choice.problem
         canary_hash = self.current_hash
         stable_hash = pod_template_hash_of(self.groups.stable) if self.groups.stable is not None else None
-        result = choice.router.set_weight(
+        finished = draft.abort or draft.stable_hash == self.current_hash
+        result = route_for_step(
+            choice.router,
             WeightRequest(
                 rollout=self.rollout,
                 snapshot=self.snapshot,
                 canary_weight=weight,
                 canary_hash=canary_hash,
                 stable_hash=stable_hash,
-            )
+            ),
+            wanted_routes(self.steps, draft.index, routing.managed_route_names, finished=finished),
         )
         if result.problems:
             problem = "; ".join(result.problems)
@@ -599,6 +603,8 @@ class CanaryPass(RolloutPass):
         assert index is not None
         if step.set_weight is not None or step.set_canary_scale is not None:
             return at_desired
+        if step.set_header_route is not None or step.set_mirror_route is not None:
+            return True  # its route went out with this pass's traffic writes (can_progress: no traffic problem)
         if step.pause is not None:
             progress = steps_logic.pause_progress(
                 step,

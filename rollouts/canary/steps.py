@@ -111,10 +111,6 @@ def waiting_message(step: CanaryStep | None, index: int | None) -> str | None:
     number = index + 1
     if step.experiment is not None:
         return f"waiting for experiment step {number}: experiments are not supported yet"
-    if step.set_header_route is not None:
-        return f"waiting for setHeaderRoute step {number}: managed header routes are not supported yet"
-    if step.set_mirror_route is not None:
-        return f"waiting for setMirrorRoute step {number}: managed mirror routes are not supported yet"
     if step.plugin is not None:
         return f"waiting for plugin step {number}: step plugins are not supported yet"
     return None

@@ -7,9 +7,10 @@ object and write again. An event older than what is cached (by resourceVersion) 
 
 Each update returns the Rollouts it concerns, to be queued: a ReplicaSet or AnalysisRun its controller
 owner (so a Rollout acts on its run's verdict as soon as the analysis controller writes it, not on a timer); a Pod
-the owner of its ReplicaSet; a Service, VirtualService or DestinationRule every Rollout whose spec names it (a
-reverse index kept as Rollouts come, change and go); an AnalysisTemplate or ClusterAnalysisTemplate every Rollout
-that names it, or names a template that nests it (so a Rollout waiting on a missing template moves once it exists).
+the owner of its ReplicaSet; a Service, VirtualService, DestinationRule, Ingress or HTTPRoute every Rollout whose
+spec names it (a reverse index kept as Rollouts come, change and go); an AnalysisTemplate or
+ClusterAnalysisTemplate every Rollout that names it, or names a template that nests it (so a Rollout waiting on a
+missing template moves once it exists).
 
 Objects are stored as they arrive and handed out without copying: readers must not mutate them.
 """
@@ -28,6 +29,8 @@ from kube.resources import (
     ANALYSIS_TEMPLATES,
     CLUSTER_ANALYSIS_TEMPLATES,
     DESTINATION_RULES,
+    HTTP_ROUTES,
+    INGRESSES,
     PODS,
     REPLICASETS,
     ROLLOUTS,
@@ -45,6 +48,8 @@ WATCHED_KINDS: Final = (
     SERVICES,
     VIRTUAL_SERVICES,
     DESTINATION_RULES,
+    INGRESSES,
+    HTTP_ROUTES,
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
     CLUSTER_ANALYSIS_TEMPLATES,
@@ -293,6 +298,16 @@ class ObjectCache:
             if references.destination_rule
             else None
         )
+        ingresses = {
+            ingress: obj
+            for ingress in references.ingresses
+            if (obj := self.get(INGRESSES, namespace, ingress)) is not None
+        }
+        http_routes = {
+            route: obj
+            for route, route_namespace in references.http_routes
+            if (obj := self.get(HTTP_ROUTES, route_namespace, route)) is not None
+        }
         templates, cluster_templates = self._templates_for(
             namespace, references.analysis_templates, references.cluster_analysis_templates
         )
@@ -303,6 +318,8 @@ class ObjectCache:
             services=services,
             virtual_services=virtual_services,
             destination_rule=destination_rule,
+            ingresses=ingresses,
+            http_routes=http_routes,
             analysis_runs=tuple(self._owned(ANALYSIS_RUNS, uid)),
             pods=pods,
             analysis_templates=templates,
@@ -350,6 +367,8 @@ def _references_of(rollout: JsonObject, namespace: str) -> frozenset[_Reference]
     }
     if references.destination_rule:
         found.add(_Reference(DESTINATION_RULES, namespace, references.destination_rule))
+    found |= {_Reference(INGRESSES, namespace, name) for name in references.ingresses}
+    found |= {_Reference(HTTP_ROUTES, route_namespace, name) for name, route_namespace in references.http_routes}
     found |= {_Reference(ANALYSIS_TEMPLATES, namespace, name) for name in references.analysis_templates}
     found |= {_Reference(CLUSTER_ANALYSIS_TEMPLATES, "", name) for name in references.cluster_analysis_templates}
     return frozenset(found)

@@ -33,7 +33,7 @@ from rollouts.models import (
     TLSRoute,
 )
 from rollouts.plan import Patch
-from rollouts.traffic.router import RoutingResult, WeightRequest
+from rollouts.traffic.router import RoutingResult
 
 HASH_LABEL = "rollouts-pod-template-hash"
 MANAGED_BY_ANNOTATION = "argo-rollouts.argoproj.io/managed-by-rollouts"
@@ -84,8 +84,8 @@ def route_traffic(
 
     canary, stable = desired_weights(canary_weight)
     weights: dict[Side, int] = {"canary": canary, "stable": stable}
-    sides, problems = _sides(strategy, istio, destination_rule)
-    groups, group_problems = _virtual_services_by_name(rollout.name, istio)
+    sides, problems = istio_sides(strategy, istio, destination_rule)
+    groups, group_problems = virtual_services_by_name(rollout.name, istio)
     problems += group_problems
 
     writes: list[Patch] = []
@@ -140,26 +140,11 @@ def traffic_weights_status(
     }
 
 
-class IstioRouter:
-    """Istio's router: VirtualService route weights (and DestinationRule subsets, for subset-level routing)."""
-
-    def set_weight(self, request: WeightRequest) -> RoutingResult:
-        return route_traffic(
-            rollout=request.rollout,
-            namespace=request.rollout.namespace or "default",
-            virtual_services=request.snapshot.virtual_services,
-            destination_rule=request.snapshot.destination_rule,
-            canary_weight=request.canary_weight,
-            canary_hash=request.canary_hash,
-            stable_hash=request.stable_hash,
-        )
-
-
 # --- telling canary from stable ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Sides:
+class Sides:
     """How a route destination is recognised as the canary or the stable one."""
 
     by_subset: bool
@@ -198,9 +183,9 @@ def _short_host(host: str) -> str:
     return host.split(".", 1)[0]
 
 
-def _sides(
+def istio_sides(
     strategy: CanaryStrategy, istio: IstioTrafficRouting, destination_rule: JsonObject | None
-) -> tuple[_Sides | None, list[str]]:
+) -> tuple[Sides | None, list[str]]:
     rule = istio.destination_rule
     if rule is None:
         missing = [
@@ -216,7 +201,7 @@ def _sides(
         assert strategy.canary_service is not None and strategy.stable_service is not None
         if strategy.canary_service == strategy.stable_service:
             return None, [f'canaryService and stableService must differ (both are "{strategy.canary_service}")']
-        return _Sides(by_subset=False, canary=strategy.canary_service, stable=strategy.stable_service), []
+        return Sides(by_subset=False, canary=strategy.canary_service, stable=strategy.stable_service), []
 
     problems = [
         f"trafficRouting.istio.destinationRule.{name} is required"
@@ -234,7 +219,7 @@ def _sides(
         return None, [f'canarySubsetName and stableSubsetName must differ (both are "{rule.canary_subset_name}")']
     rule_spec = destination_rule.get("spec") if destination_rule is not None else None
     host = rule_spec.get("host") if isinstance(rule_spec, dict) else None
-    return _Sides(
+    return Sides(
         by_subset=True,
         canary=rule.canary_subset_name,
         stable=rule.stable_subset_name,
@@ -242,7 +227,7 @@ def _sides(
     ), []
 
 
-def _virtual_services_by_name(
+def virtual_services_by_name(
     rollout_name: str, istio: IstioTrafficRouting
 ) -> tuple[dict[str, list[IstioVirtualService]], list[str]]:
     """The spec's VirtualService entries grouped by name, in the order first named.
@@ -280,7 +265,7 @@ def _route_virtual_service(
     *,
     namespace: str,
     managed_route_names: Sequence[str],
-    sides: _Sides,
+    sides: Sides,
     weights: Mapping[Side, int],
 ) -> _RoutedVirtualService:
     vs_namespace, vs_name = virtual_service_location(spec_name, namespace)
@@ -308,9 +293,9 @@ def _route_virtual_service(
     managed: dict[RouteKind, dict[int, None]] = {kind: {} for kind in ROUTE_KINDS}
     for entry in entries:
         for kind, indexes, selection_problems in (
-            ("http", *_http_route_indexes(spec_name, entry, working["http"], managed_route_names)),
-            ("tls", *_tls_route_indexes(spec_name, entry.tls_routes, working["tls"])),
-            ("tcp", *_tcp_route_indexes(spec_name, entry.tcp_routes, working["tcp"])),
+            ("http", *unmanaged_http_route_indexes(spec_name, entry, working["http"], managed_route_names)),
+            ("tls", *tls_route_indexes(spec_name, entry.tls_routes, working["tls"])),
+            ("tcp", *tcp_route_indexes(spec_name, entry.tcp_routes, working["tcp"])),
         ):
             problems += selection_problems
             managed[kind].update(dict.fromkeys(indexes))
@@ -337,7 +322,7 @@ def _route_virtual_service(
     current_weight = None
     if first_managed is not None:
         kind, index = first_managed
-        current_weight = _observed_canary_weight(observed_lists[kind] or [], index, sides)
+        current_weight = observed_canary_weight(observed_lists[kind] or [], index, sides)
     if problems:
         return _RoutedVirtualService(None, problems, current_weight)
 
@@ -345,23 +330,23 @@ def _route_virtual_service(
     if not changed:
         return _RoutedVirtualService(None, [], current_weight)
     body: JsonObject = {"spec": changed}
-    resource_version = _resource_version(observed)
-    if resource_version is not None:
+    version = resource_version(observed)
+    if version is not None:
         # A concurrent edit then fails with 409 Conflict instead of being overwritten by lists computed from a stale
         # copy; the next pass reads the new version and decides again.
-        body = {"metadata": {"resourceVersion": resource_version}, **body}
+        body = {"metadata": {"resourceVersion": version}, **body}
     patch = Patch(kind=VIRTUAL_SERVICES, namespace=vs_namespace, name=vs_name, patch=body)
     return _RoutedVirtualService(patch, [], current_weight)
 
 
-def _http_route_indexes(
+def unmanaged_http_route_indexes(
     spec_name: str, entry: IstioVirtualService, http: Sequence[Any], managed_route_names: Sequence[str]
 ) -> tuple[list[int], list[str]]:
     if entry.routes:
         indexes: list[int] = []
         problems: list[str] = []
         for name in entry.routes:
-            index = next((i for i, route in enumerate(http) if _route_name(route) == name), None)
+            index = next((i for i, route in enumerate(http) if route_name(route) == name), None)
             if index is None:
                 problems.append(f'VirtualService "{spec_name}" has no HTTP route named "{name}"')
             else:
@@ -369,7 +354,7 @@ def _http_route_indexes(
         return indexes, problems
 
     # Routes the Rollout adds itself (header and mirror steps) come and go, so they never count as "the" route.
-    candidates = [i for i, route in enumerate(http) if _route_name(route) not in managed_route_names]
+    candidates = [i for i, route in enumerate(http) if route_name(route) not in managed_route_names]
     if len(candidates) == 1:
         return candidates, []
     if not candidates:
@@ -380,7 +365,7 @@ def _http_route_indexes(
     return [], [f'VirtualService "{spec_name}" has {len(candidates)} HTTP routes: name the ones to manage in routes']
 
 
-def _tls_route_indexes(spec_name: str, wanted: Sequence[TLSRoute], tls: Sequence[Any]) -> tuple[list[int], list[str]]:
+def tls_route_indexes(spec_name: str, wanted: Sequence[TLSRoute], tls: Sequence[Any]) -> tuple[list[int], list[str]]:
     indexes: list[int] = []
     problems: list[str] = []
     for spec_route in wanted:
@@ -395,7 +380,7 @@ def _tls_route_indexes(spec_name: str, wanted: Sequence[TLSRoute], tls: Sequence
     return indexes, problems
 
 
-def _tcp_route_indexes(spec_name: str, wanted: Sequence[TCPRoute], tcp: Sequence[Any]) -> tuple[list[int], list[str]]:
+def tcp_route_indexes(spec_name: str, wanted: Sequence[TCPRoute], tcp: Sequence[Any]) -> tuple[list[int], list[str]]:
     indexes: list[int] = []
     problems: list[str] = []
     for spec_route in wanted:
@@ -444,22 +429,22 @@ def _first_route(managed: Mapping[RouteKind, Mapping[int, None]]) -> tuple[Route
     return None
 
 
-def _route_name(route: Any) -> str | None:
+def route_name(route: Any) -> str | None:
     name = route.get("name") if isinstance(route, dict) else None
     return name if isinstance(name, str) else None
 
 
 def _is_managed_mirror_route(route: Any, managed_route_names: Sequence[str]) -> bool:
-    return isinstance(route, dict) and "mirror" in route and _route_name(route) in managed_route_names
+    return isinstance(route, dict) and "mirror" in route and route_name(route) in managed_route_names
 
 
 def _where(spec_name: str, kind: RouteKind, index: int, route: Any) -> str:
-    name = _route_name(route) if kind == "http" else None
+    name = route_name(route) if kind == "http" else None
     label = f'"{name}"' if name else f"spec.{kind}[{index}]"
     return f'route {label} of VirtualService "{spec_name}"'
 
 
-def _reweighed(route: Any, sides: _Sides, weights: Mapping[Side, int], where: str) -> tuple[Any, list[str]]:
+def _reweighed(route: Any, sides: Sides, weights: Mapping[Side, int], where: str) -> tuple[Any, list[str]]:
     """The route with its canary and stable destinations weighted and every other destination dropped."""
     if not isinstance(route, dict):
         return route, [f"{where} is not an object"]
@@ -490,7 +475,7 @@ def _reweighed(route: Any, sides: _Sides, weights: Mapping[Side, int], where: st
     return {**route, "route": kept}, []
 
 
-def _observed_canary_weight(routes: Sequence[Any], index: int, sides: _Sides) -> int | None:
+def observed_canary_weight(routes: Sequence[Any], index: int, sides: Sides) -> int | None:
     route = routes[index] if index < len(routes) else None
     destinations = route.get("route") if isinstance(route, dict) else None
     if not isinstance(destinations, list):
@@ -507,7 +492,7 @@ def _observed_canary_weight(routes: Sequence[Any], index: int, sides: _Sides) ->
     return int(weight)
 
 
-def _resource_version(obj: JsonObject) -> str | None:
+def resource_version(obj: JsonObject) -> str | None:
     metadata = obj.get("metadata")
     version = metadata.get("resourceVersion") if isinstance(metadata, dict) else None
     return version if isinstance(version, str) and version else None
@@ -573,7 +558,7 @@ def _destination_rule_patch(
         body["metadata"] = {"annotations": {MANAGED_BY_ANNOTATION: rollout_name}}
     if not body:
         return None, []
-    resource_version = _resource_version(observed)
-    if resource_version is not None:
-        body.setdefault("metadata", {})["resourceVersion"] = resource_version
+    version = resource_version(observed)
+    if version is not None:
+        body.setdefault("metadata", {})["resourceVersion"] = version
     return Patch(kind=DESTINATION_RULES, namespace=namespace, name=name, patch=body), []

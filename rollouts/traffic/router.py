@@ -1,22 +1,31 @@
-"""The mesh-neutral contract between a strategy and a traffic router: "send this share of the Rollout's traffic to
-its canary". A router reads the mesh's own objects from the snapshot and answers with the patches that make the
-mesh route that way, or the problems that prevent it (then it writes nothing: half-routed traffic is worse than
-none). Which router a Rollout uses is chosen by ``rollouts.traffic.registry``.
+"""The mesh-neutral contract between a strategy and a traffic router.
 
-Argo's routers also set header and mirror routes (``setHeaderRoute``, ``setMirrorRoute``) and verify weights; no
-step of this project uses them yet, so the contract holds only what the strategies call.
+A strategy asks a router to send a share of the Rollout's traffic to its canary (``set_weight``), to add or drop a
+managed route that sends requests with certain headers to the canary (``set_header_route``) or mirrors a share of
+matching requests to it (``set_mirror_route``), to drop every managed route (``remove_managed_routes``), and to say
+whether the mesh routes the weight it was asked for (``verify_weight``).
+
+Every method is pure: a request holding the Rollout and the snapshot of the mesh objects it names goes in; the
+patches that make the mesh route that way (only what differs from what was observed), or the problems that
+prevent it, come out. A router with problems writes nothing: half-routed traffic is worse than none. Which router
+a Rollout uses is chosen by ``rollouts.traffic.registry``; ``rollouts.traffic.sequencing`` chains several requests
+in one pass.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
-from rollouts.models import Rollout
-from rollouts.plan import Patch
+from rollouts.models import Rollout, SetHeaderRoute, SetMirrorRoute
+from rollouts.plan import Write
 
 if TYPE_CHECKING:  # the snapshot names mesh objects by rollouts.traffic.istio's rules, which import this module
     from rollouts.snapshot import RolloutSnapshot
+
+# The canary steps a router may or may not carry out, as the manifest spells them.
+HEADER_ROUTE_STEP: Final = "setHeaderRoute"
+MIRROR_ROUTE_STEP: Final = "setMirrorRoute"
 
 
 @dataclass(frozen=True)
@@ -32,22 +41,85 @@ class WeightRequest:
 
 
 @dataclass(frozen=True)
+class HeaderRouteRequest:
+    """Make the managed route ``route.name`` send requests matching ``route.match`` to the canary; an empty
+    ``match`` removes the route (Argo's ``setHeaderRoute`` without ``match``)."""
+
+    rollout: Rollout
+    snapshot: RolloutSnapshot
+    route: SetHeaderRoute
+
+
+@dataclass(frozen=True)
+class MirrorRouteRequest:
+    """Make the managed route ``route.name`` mirror ``route.percentage`` % (default 100) of requests matching
+    ``route.match`` to the canary, while they are still answered as the weights say; an empty ``match`` removes it."""
+
+    rollout: Rollout
+    snapshot: RolloutSnapshot
+    route: SetMirrorRoute
+
+
+@dataclass(frozen=True)
+class ManagedRoutesRequest:
+    """Drop every route the Rollout manages (``trafficRouting.managedRoutes``) from the mesh."""
+
+    rollout: Rollout
+    snapshot: RolloutSnapshot
+
+
+@dataclass(frozen=True)
 class RoutingResult:
-    """What routing the desired weight takes.
+    """What routing a request takes.
 
     ``writes`` holds only what differs from what was observed (empty at rest); when ``problems`` is non-empty,
     ``writes`` is empty. ``current_weight`` is the canary weight the mesh routes now, as observed (None when it
-    cannot be told).
+    cannot be told, and for requests other than a weight).
     """
 
-    writes: tuple[Patch, ...]
+    writes: tuple[Write, ...]
     problems: tuple[str, ...]
-    current_weight: int | None
+    current_weight: int | None = None
+
+
+@dataclass(frozen=True)
+class WeightVerification:
+    """Whether the mesh, as observed, routes the weight asked for: ``verified`` is None when it cannot be told
+    (the objects are missing or malformed); ``mismatches`` names each place that routes another weight."""
+
+    verified: bool | None
+    mismatches: tuple[str, ...] = ()
 
 
 class TrafficRouter(Protocol):
     """One mesh's way of splitting traffic between a Rollout's canary and stable pods."""
 
+    @property
+    def name(self) -> str:
+        """How the manifest names this router: its ``trafficRouting`` field, e.g. ``istio``."""
+        ...
+
+    @property
+    def steps(self) -> frozenset[str]:
+        """The managed-route steps (``HEADER_ROUTE_STEP``, ``MIRROR_ROUTE_STEP``) this router carries out."""
+        ...
+
     def set_weight(self, request: WeightRequest) -> RoutingResult:
         """The patches (or problems) that route ``request.canary_weight`` % to the canary."""
+        ...
+
+    def set_header_route(self, request: HeaderRouteRequest) -> RoutingResult:
+        """The patches (or problems) that add, change or remove the managed header route."""
+        ...
+
+    def set_mirror_route(self, request: MirrorRouteRequest) -> RoutingResult:
+        """The patches (or problems) that add, change or remove the managed mirror route."""
+        ...
+
+    def remove_managed_routes(self, request: ManagedRoutesRequest) -> RoutingResult:
+        """The patches that drop every managed route (none when there are none)."""
+        ...
+
+    def verify_weight(self, request: WeightRequest) -> WeightVerification:
+        """Whether the observed mesh objects route ``request.canary_weight`` % to the canary."""
         ...

@@ -227,3 +227,37 @@ def test_lint_documents_uses_the_kind_lookup_it_is_given() -> None:
         f"mixed.yaml:3: line {list_line}: document is a list, not a mapping with apiVersion and kind",
     ]
     assert report.summary == "4 documents checked, 2 with errors"
+
+
+HEADER_ROUTED = VALID_ROLLOUT.replace(
+    "      steps:\n",
+    """      canaryService: reviews-canary
+      stableService: reviews-stable
+      trafficRouting:
+        managedRoutes: [{name: beta}]
+        ROUTER
+      steps:
+        - setHeaderRoute: {name: ROUTE, match: [{headerName: x-beta, headerValue: {exact: "1"}}]}
+""",
+)
+
+
+def test_a_header_route_not_in_managed_routes_is_an_error_naming_the_step(tmp_path: Path) -> None:
+    rollout = HEADER_ROUTED.replace("ROUTER", "istio: {virtualService: {name: reviews}}").replace("ROUTE", "gamma")
+    path = write(tmp_path, "rollout.yaml", rollout)
+    result = lint(str(path))
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"{path}:0: Rollout/reviews: spec.strategy.canary.steps[0].setHeaderRoute.name: "
+        "no route named 'gamma' in spec.strategy.canary.trafficRouting.managedRoutes\n"
+    )
+
+
+def test_a_router_this_project_does_not_drive_is_an_error_naming_its_field(tmp_path: Path) -> None:
+    rollout = HEADER_ROUTED.replace("ROUTER", "traefik: {weightedTraefikServiceName: reviews}").replace("ROUTE", "beta")
+    path = write(tmp_path, "rollout.yaml", rollout)
+    result = lint(str(path))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        f"{path}:0: Rollout/reviews: spec.strategy.canary.trafficRouting.traefik: is not supported yet (supported: "
+    )

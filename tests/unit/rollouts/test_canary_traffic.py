@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from rollouts.reconcile import decide
+from rollouts.traffic.istio_router import IstioRouter
 from rollouts.traffic.router import RoutingResult, WeightRequest
 from tests.unit.rollouts.builders import Cluster, deployed, hash_of, messages, rollout, snapshot, template
 
 V1, V2 = "reviews:v1", "reviews:v2"
 
 
-class RecordingRouter:
-    """A stand-in for the Istio router: records each request and answers with set problems."""
+class RecordingRouter(IstioRouter):
+    """A stand-in for the Istio router: records each weight request and answers it with set problems."""
 
     def __init__(self, problems: tuple[str, ...] = ()) -> None:
         self.problems = problems
@@ -64,18 +65,14 @@ def test_when_the_router_cannot_route_the_steps_wait_and_the_status_says_why() -
     assert cluster.status["phase"] != "Degraded"
 
 
-def test_a_router_other_than_istio_is_reported_not_silently_ignored() -> None:
-    manifest = rollout(image=V1, canary={"trafficRouting": {"nginx": {"stableIngress": "reviews"}}})
-    cluster = Cluster(rollout=manifest)
-    cluster.converge()
-    cluster.set_spec({"template": template(V2)})
-    for _ in range(4):
-        cluster.reconcile()
-        cluster.settle()
-    assert cluster.status["message"] == (
-        "TrafficRoutingError: trafficRouting.nginx is not supported yet (only trafficRouting.istio)"
+def test_a_router_this_project_does_not_drive_is_an_invalid_spec_naming_the_field() -> None:
+    manifest = rollout(image=V1, canary={"trafficRouting": {"alb": {"ingress": "reviews"}}})
+    plan = decide(snapshot(manifest))
+    assert plan.writes == ()
+    assert plan.status["phase"] == "Degraded"
+    assert plan.status["message"].startswith(
+        "InvalidSpec: spec.strategy.canary.trafficRouting.alb: is not supported yet (supported: trafficRouting.istio"
     )
-    assert cluster.status["currentStepIndex"] == 0
 
 
 def test_a_canary_without_available_pods_never_gets_traffic() -> None:

@@ -77,6 +77,13 @@ docs/install.md says what each permission is for.
 - apiGroups: [networking.istio.io]
   resources: [virtualservices, destinationrules]
   verbs: [list, watch, patch]
+# NGINX routing: the canary Ingress beside each stable one; Gateway API routing: HTTPRoute backendRef weights.
+- apiGroups: [networking.k8s.io]
+  resources: [ingresses]
+  verbs: [list, watch, create, patch]
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [httproutes]
+  verbs: [list, watch, patch]
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, list, watch, create, delete]
