@@ -12,16 +12,16 @@ import asyncio
 import contextlib
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, Self, TypeVar, TypeVarTuple, Unpack
 
 import yaml
 
 from sandbox.controllers import ControllerDelays, ControllerSimulator
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
 from sandbox.istio_crds import istio_crds
+from sandbox.loop_thread import LoopThread
 from sandbox.mesh import MeshSimulator
 from sandbox.mesh_traffic import VersionProfile
 from sandbox.prometheus import PrometheusServer, ScrapeTarget
@@ -29,6 +29,7 @@ from sandbox.storage_plans import default_storage_class
 from sandbox.workloads import WorkloadSimulator
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 CRD_KIND: Final = "CustomResourceDefinition"
 KUBECONFIG_CONTEXT: Final = "sandbox"
@@ -293,11 +294,7 @@ class SandboxThread:
             prometheus=prometheus,
         )
         self.startup_timeout = startup_timeout
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        self._thread = LoopThread("sandbox", lambda: self.sandbox, startup_timeout=startup_timeout)
 
     @property
     def url(self) -> str:
@@ -325,40 +322,22 @@ class SandboxThread:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            raise RuntimeError("the sandbox thread is not running")
-        return self._loop
+        return self._thread.loop
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         return self.sandbox.write_kubeconfig(path, namespace=namespace)
 
     def start(self) -> None:
         """Start the sandbox and return once it serves; its startup errors are raised here."""
-        if self._thread is not None:
-            raise RuntimeError("a SandboxThread can be started only once")
-        self._thread = threading.Thread(target=self._run, name="sandbox", daemon=True)
         self._thread.start()
-        if not self._ready.wait(self.startup_timeout):
-            self.stop()
-            raise TimeoutError(f"the sandbox did not start within {self.startup_timeout:g}s")
-        if self._error is not None:
-            self._thread.join()
-            raise self._error
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the sandbox and its thread. Idempotent."""
-        thread, loop, stopping = self._thread, self._loop, self._stopping
-        if thread is None or loop is None or stopping is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop may have closed already
-            loop.call_soon_threadsafe(stopping.set)
-        thread.join(timeout)
-        if thread.is_alive():
-            raise TimeoutError(f"the sandbox thread did not stop within {timeout:g}s")
+        self._thread.stop(timeout)
 
-    def call(self, coro_fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+    def call(self, coro_fn: Callable[[Unpack[Ts]], Coroutine[Any, Any, T]], *args: *Ts) -> T:
         """Run `coro_fn(*args)` on the sandbox's loop and return its result to this thread."""
-        return asyncio.run_coroutine_threadsafe(coro_fn(*args), self.loop).result()
+        return self._thread.call(coro_fn, *args)
 
     def __enter__(self) -> Self:
         self.start()
@@ -366,22 +345,3 @@ class SandboxThread:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as error:  # handed to start(); nobody else could catch it on this thread
-            self._error = error
-        finally:
-            self._ready.set()
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stopping = asyncio.Event()
-        async with self.sandbox:
-            self._ready.set()
-            await self._stopping.wait()
