@@ -42,6 +42,13 @@ class SandboxError(RuntimeError):
     """The sandbox could not be set up as asked (a CRD file that does not load, say)."""
 
 
+def _running(part: T | None, missing: str) -> T:
+    """A part of a running sandbox; `missing` says why there is none."""
+    if part is None:
+        raise RuntimeError(missing)
+    return part
+
+
 def load_crd_files(directories: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
     """Every CustomResourceDefinition in the `*.yaml` files of `directories`, with the file it came from.
 
@@ -150,39 +157,31 @@ class Sandbox:
 
     @property
     def url(self) -> str:
-        if self._url is None:
-            raise RuntimeError("the sandbox is not started")
-        return self._url
+        return _running(self._url, "the sandbox is not started")
 
     @property
     def emulator(self) -> ApiEmulator:
-        if self._emulator is None:
-            raise RuntimeError("the sandbox is not started")
-        return self._emulator
+        return _running(self._emulator, "the sandbox is not started")
 
     @property
     def workloads(self) -> WorkloadSimulator:
-        if self._workloads is None:
-            raise RuntimeError("the sandbox simulates no workloads (not started, or simulate_workloads=False)")
-        return self._workloads
+        return _running(
+            self._workloads, "the sandbox simulates no workloads (not started, or simulate_workloads=False)"
+        )
 
     @property
     def controllers(self) -> ControllerSimulator:
-        if self._controllers is None:
-            raise RuntimeError("the sandbox simulates no controllers (not started, or simulate_workloads=False)")
-        return self._controllers
+        return _running(
+            self._controllers, "the sandbox simulates no controllers (not started, or simulate_workloads=False)"
+        )
 
     @property
     def mesh(self) -> MeshSimulator:
-        if self._mesh is None:
-            raise RuntimeError("the sandbox simulates no mesh (not started, or mesh=False)")
-        return self._mesh
+        return _running(self._mesh, "the sandbox simulates no mesh (not started, or mesh=False)")
 
     @property
     def prometheus(self) -> PrometheusServer:
-        if self._prometheus is None:
-            raise RuntimeError("the sandbox runs no Prometheus (not started, or prometheus=False)")
-        return self._prometheus
+        return _running(self._prometheus, "the sandbox runs no Prometheus (not started, or prometheus=False)")
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         return write_kubeconfig(path, self.url, namespace=namespace)
