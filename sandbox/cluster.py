@@ -18,6 +18,7 @@ from typing import Any, Final, Self, TypeVar, TypeVarTuple, Unpack
 
 import yaml
 
+from sandbox.background import Background
 from sandbox.controllers import ControllerDelays, ControllerSimulator
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
 from sandbox.istio_crds import istio_crds
@@ -108,7 +109,7 @@ def write_kubeconfig(path: Path, url: str, *, namespace: str = "default") -> Pat
     return path
 
 
-class Sandbox:
+class Sandbox(Background):
     """An emulated cluster served over HTTP, with Istio's CRDs, the project's CRDs and simulated workloads.
 
     `mesh=True` adds a `MeshSimulator` (`.mesh`): traffic along every VirtualService, reported as Istio's
@@ -225,13 +226,6 @@ class Sandbox:
             await stack.aclose()
         self._url = self._emulator = self._workloads = self._mesh = self._prometheus = None
         self._controllers = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
 
     def _ensure_namespaces(self) -> None:
         emulator = self.emulator

@@ -15,12 +15,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import httpx
 
 from kube.work_queue import WorkQueue, cancel_tasks
 from sandbox.autoscaler_plans import plan_hpa, target_reference
+from sandbox.background import Background
 from sandbox.controller_plans import ControllerPlan
 from sandbox.cronjob_plans import plan_cronjob
 from sandbox.daemonset_plans import plan_daemonset
@@ -150,7 +151,7 @@ class ControllerDelays:
 Sync = Callable[[ObjectKey], Awaitable[None]]
 
 
-class ControllerSimulator:
+class ControllerSimulator(Background):
     """Plays the controllers of a cluster that `sandbox.workloads` does not: see the module docstring.
 
     `nodes` is the number of simulated nodes (created at start if missing): a DaemonSet runs a pod on each.
@@ -247,13 +248,6 @@ class ControllerSimulator:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
 
     async def _register_nodes(self) -> None:
         client = self._http

@@ -16,11 +16,12 @@ import logging
 import random
 import time
 from collections.abc import Mapping
-from typing import Final, Self
+from typing import Final
 
 import httpx
 
 from kube.work_queue import WorkQueue, cancel_tasks
+from sandbox.background import Background
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.kubelet_plans import is_simulated, kubelet_step, pod_outcome
 from sandbox.workload_plans import (
@@ -61,7 +62,7 @@ def _object_path(collection: str, namespace: str, name: str = "") -> str:
     return f"{path}/{name}" if name else path
 
 
-class WorkloadSimulator:
+class WorkloadSimulator(Background):
     """Keeps Pods, ReplicaSets and Deployments moving in an API server that has no controllers of its own.
 
     `ready_delay` is how long a pod takes from creation to Ready; `ready_delay_by_image` overrides it per
@@ -150,13 +151,6 @@ class WorkloadSimulator:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
 
     def set_ready_delay(self, image: str, delay: float | None) -> None:
         """Change how long pods of `image` take to become Ready (None: never), waiting pods included."""
