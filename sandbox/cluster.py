@@ -8,13 +8,12 @@ otherwise stall the loop that serves them.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Self, TypeVar, TypeVarTuple, Unpack
+from typing import Any, Final, TypeVar
 
 import yaml
 
@@ -30,7 +29,6 @@ from sandbox.storage_plans import default_storage_class
 from sandbox.workloads import WorkloadSimulator
 
 T = TypeVar("T")
-Ts = TypeVarTuple("Ts")
 
 CRD_KIND: Final = "CustomResourceDefinition"
 KUBECONFIG_CONTEXT: Final = "sandbox"
@@ -252,7 +250,7 @@ class Sandbox(Background):
                 raise SandboxError(f"CRD {name}{origin} was refused: {error}") from error
 
 
-class SandboxThread:
+class SandboxThread(LoopThread[Sandbox]):
     """A `Sandbox` on its own thread and event loop, for blocking callers; start()/stop() or `with`."""
 
     def __init__(
@@ -286,8 +284,7 @@ class SandboxThread:
             mesh_profiles=mesh_profiles,
             prometheus=prometheus,
         )
-        self.startup_timeout = startup_timeout
-        self._thread = LoopThread("sandbox", lambda: self.sandbox, startup_timeout=startup_timeout)
+        super().__init__("sandbox", lambda: self.sandbox, startup_timeout=startup_timeout)
 
     @property
     def url(self) -> str:
@@ -313,28 +310,5 @@ class SandboxThread:
     def prometheus(self) -> PrometheusServer:
         return self.sandbox.prometheus
 
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        return self._thread.loop
-
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         return self.sandbox.write_kubeconfig(path, namespace=namespace)
-
-    def start(self) -> None:
-        """Start the sandbox and return once it serves; its startup errors are raised here."""
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the sandbox and its thread. Idempotent."""
-        self._thread.stop(timeout)
-
-    def call(self, coro_fn: Callable[[Unpack[Ts]], Coroutine[Any, Any, T]], *args: *Ts) -> T:
-        """Run `coro_fn(*args)` on the sandbox's loop and return its result to this thread."""
-        return self._thread.call(coro_fn, *args)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, TypeVar, TypeVarTuple, Unpack
+from typing import Any, Generic, Self, TypeVar, TypeVarTuple, Unpack
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -74,6 +74,13 @@ class LoopThread(Generic[T]):
     def call(self, coro_fn: Callable[[Unpack[Ts]], Coroutine[Any, Any, R]], *args: *Ts) -> R:
         """Run `coro_fn(*args)` on the thread's loop and return its result to the calling thread."""
         return asyncio.run_coroutine_threadsafe(coro_fn(*args), self.loop).result()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()

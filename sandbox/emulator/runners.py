@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self, TypeVar, TypeVarTuple, Unpack
 
 from sandbox.emulator.kmock_adapter import ApiServer
 from sandbox.emulator.server import ApiEmulator
 from sandbox.loop_thread import LoopThread
-
-T = TypeVar("T")
-Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
@@ -39,7 +33,7 @@ async def running_emulator(
             emulator.close_watches()
 
 
-class EmulatorThread:
+class EmulatorThread(LoopThread[EmulatorHandle]):
     """The emulator on its own thread and event loop.
 
     Blocking clients (the ``kubernetes`` package) and operators with loops of their own (kopf) can then
@@ -51,38 +45,18 @@ class EmulatorThread:
         self.host = host
         self.port = port
         self.emulator = emulator if emulator is not None else ApiEmulator()
-        self.startup_timeout = startup_timeout
-        self._thread = LoopThread(
+        super().__init__(
             "emulator", lambda: running_emulator(self.host, self.port, emulator=self.emulator),
             startup_timeout=startup_timeout,
         )
 
     @property
     def url(self) -> str:
-        return self._thread.entered.url
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        return self._thread.loop
+        return self.entered.url
 
     def start(self) -> None:
-        self._thread.start()
+        super().start()
         direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an HTTP(S)_PROXY
         with direct.open(f"{self.url}/readyz", timeout=self.startup_timeout) as response:
             if response.status != 200:
                 raise RuntimeError(f"the emulator is not ready: HTTP {response.status}")
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._thread.stop(timeout)
-
-    def call(self, coro_fn: Callable[[Unpack[Ts]], Coroutine[Any, Any, T]], *args: *Ts) -> T:
-        """Run ``coro_fn(*args)`` on the emulator's loop and wait for its result from this thread."""
-        return self._thread.call(coro_fn, *args)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
