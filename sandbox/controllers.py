@@ -20,6 +20,7 @@ from typing import Any, Final
 import httpx
 
 from kube.work_queue import WorkQueue, cancel_tasks
+from sandbox.api_refusals import raise_for_status
 from sandbox.autoscaler_plans import plan_hpa, target_reference
 from sandbox.background import Background
 from sandbox.controller_plans import ControllerPlan
@@ -255,13 +256,13 @@ class ControllerSimulator(Background):
             response = await client.post(NODES.collection, json=node_object(name))
             if response.status_code == 409:
                 continue  # registered by an earlier run against the same API
-            _raise_for_status(response, f"register node {name}")
+            raise_for_status(response, f"register node {name}")
             response = await client.patch(
                 NODES.path("", name) + "/status",
                 json={"status": node_status(index, time.time())},
                 headers=MERGE_PATCH,
             )
-            _raise_for_status(response, f"report status of node {name}")
+            raise_for_status(response, f"report status of node {name}")
 
     # -- event handlers --
 
@@ -422,7 +423,7 @@ class ControllerSimulator(Background):
         if resource is not None and name:
             response = await self._http.get(resource.path(key[0], name))
             if response.status_code != 404:
-                _raise_for_status(response, f"get scale target {kind} {key[0]}/{name}")
+                raise_for_status(response, f"get scale target {kind} {key[0]}/{name}")
                 target = response.json()
         result = plan_hpa(hpa, target, time.time())
         if result.scale_to is not None and resource is not None:
@@ -430,7 +431,7 @@ class ControllerSimulator(Background):
                 resource.path(key[0], name), json={"spec": {"replicas": result.scale_to}}, headers=MERGE_PATCH
             )
             if response.status_code != 404:
-                _raise_for_status(response, f"scale {kind} {key[0]}/{name}")
+                raise_for_status(response, f"scale {kind} {key[0]}/{name}")
         result.plan.wake_at(time.time() + self.delays.autoscaler_period)
         await self._apply(AUTOSCALERS, hpa, result.plan)
 
@@ -458,7 +459,7 @@ class ControllerSimulator(Background):
             response = await client.post(target.path(namespace), json=body)
             if response.status_code == 409:
                 continue  # already there: the cache lags behind an earlier pass
-            _raise_for_status(response, f"create {target.plural} for {resource.plural} {key[0]}/{key[1]}")
+            raise_for_status(response, f"create {target.plural} for {resource.plural} {key[0]}/{key[1]}")
             if (informer := self._informers.get(target.plural)) is not None:
                 informer.store(response.json())
         for victim in plan.delete:
@@ -468,7 +469,7 @@ class ControllerSimulator(Background):
             response = await client.patch(resource.path(*key), json=plan.patch, headers=MERGE_PATCH)
             if response.status_code == 404:
                 return
-            _raise_for_status(response, f"update {resource.plural} {key[0]}/{key[1]}")
+            raise_for_status(response, f"update {resource.plural} {key[0]}/{key[1]}")
             self._informers[resource.plural].store(response.json())
             obj = response.json()
         if plan.status is not None:
@@ -489,7 +490,7 @@ class ControllerSimulator(Background):
         )
         if response.status_code == 404:
             return  # deleted meanwhile; its DELETED event is on the way
-        _raise_for_status(response, f"update status of {resource.plural} {namespace}/{name}")
+        raise_for_status(response, f"update status of {resource.plural} {namespace}/{name}")
         self._informers[resource.plural].store(response.json())
 
     async def _delete(self, resource: Resource, obj: Mapping[str, Any], *, propagation: str = "Background") -> None:
@@ -498,7 +499,7 @@ class ControllerSimulator(Background):
             "DELETE", resource.path(namespace, name), json={"propagationPolicy": propagation}
         )
         if response.status_code not in (404, 409):
-            _raise_for_status(response, f"delete {resource.plural} {namespace}/{name}")
+            raise_for_status(response, f"delete {resource.plural} {namespace}/{name}")
         if (informer := self._informers.get(resource.plural)) is not None:
             informer.forget(dict(obj))
 
@@ -524,15 +525,3 @@ def _claims_of(pod: JsonDict) -> Iterable[str]:
         claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
         if claim:
             yield str(claim)
-
-
-def _raise_for_status(response: httpx.Response, action: str) -> None:
-    if response.is_success:
-        return
-    try:
-        message = response.json().get("message") or response.text
-    except ValueError:
-        message = response.text
-    raise httpx.HTTPStatusError(
-        f"{action}: HTTP {response.status_code}: {message}", request=response.request, response=response
-    )

@@ -21,6 +21,7 @@ from typing import Final
 import httpx
 
 from kube.work_queue import WorkQueue, cancel_tasks
+from sandbox.api_refusals import raise_for_status
 from sandbox.background import Background
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.kubelet_plans import is_simulated, kubelet_step, pod_outcome
@@ -304,7 +305,7 @@ class WorkloadSimulator(Background):
             response = await client.post(_object_path(_PODS, namespace), json=body)
             if response.status_code == 409:
                 continue  # the random suffix collided with an existing pod's name
-            _raise_for_status(response, f"create pod for replicaset {namespace}/{rs['metadata']['name']}")
+            raise_for_status(response, f"create pod for replicaset {namespace}/{rs['metadata']['name']}")
             self._pods_informer.store(response.json())
             return
         raise RuntimeError(f"no free pod name for replicaset {namespace}/{rs['metadata']['name']}")
@@ -326,13 +327,13 @@ class WorkloadSimulator(Background):
             if response.status_code == 409:
                 await self._resolve_name_collision(deployment, plan.create)
                 return
-            _raise_for_status(response, f"create replicaset for deployment {namespace}/{key[1]}")
+            raise_for_status(response, f"create replicaset for deployment {namespace}/{key[1]}")
             replica_sets.store(response.json())
         for name, patch in plan.patches.items():
             response = await client.patch(_object_path(_REPLICA_SETS, namespace, name), json=patch, headers=MERGE_PATCH)
             if response.status_code == 404:
                 continue
-            _raise_for_status(response, f"update replicaset {namespace}/{name}")
+            raise_for_status(response, f"update replicaset {namespace}/{name}")
             replica_sets.store(response.json())
         for name in plan.deletes:
             if (rs := replica_sets.get((namespace, name))) is not None:
@@ -345,7 +346,7 @@ class WorkloadSimulator(Background):
             )
             if response.status_code == 404:
                 return
-            _raise_for_status(response, f"annotate deployment {namespace}/{key[1]}")
+            raise_for_status(response, f"annotate deployment {namespace}/{key[1]}")
             deployments.store(response.json())
         current = deployments.get(key) or deployment
         await self._write_status(deployments, _DEPLOYMENTS, current, plan.status)
@@ -383,14 +384,14 @@ class WorkloadSimulator(Background):
         )
         if response.status_code == 404:
             return  # deleted meanwhile; its DELETED event is on the way
-        _raise_for_status(response, f"update status of {collection.rsplit('/', 1)[-1]} {namespace}/{name}")
+        raise_for_status(response, f"update status of {collection.rsplit('/', 1)[-1]} {namespace}/{name}")
         informer.store(response.json())
 
     async def _delete(self, informer: Informer, collection: str, obj: JsonDict) -> None:
         namespace, name = object_key(obj)
         response = await self._http.delete(_object_path(collection, namespace, name))
         if response.status_code not in (404, 409):
-            _raise_for_status(response, f"delete {collection.rsplit('/', 1)[-1]} {namespace}/{name}")
+            raise_for_status(response, f"delete {collection.rsplit('/', 1)[-1]} {namespace}/{name}")
         informer.forget(obj)
 
     # -- accessors that exist only once started --
@@ -415,15 +416,3 @@ class WorkloadSimulator(Background):
     def _deployments_informer(self) -> Informer:
         assert self._deployments is not None
         return self._deployments
-
-
-def _raise_for_status(response: httpx.Response, action: str) -> None:
-    if response.is_success:
-        return
-    try:
-        message = response.json().get("message") or response.text
-    except ValueError:
-        message = response.text
-    raise httpx.HTTPStatusError(
-        f"{action}: HTTP {response.status_code}: {message}", request=response.request, response=response
-    )
