@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypedDict, TypeVar, Unpack
 
 import yaml
 
@@ -105,6 +105,23 @@ def write_kubeconfig(path: Path, url: str, *, namespace: str = "default") -> Pat
             os.unlink(temporary)
         raise
     return path
+
+
+class SandboxOptions(TypedDict, total=False):
+    """`Sandbox`'s keyword arguments, for what passes them on (`SandboxThread`)."""
+
+    host: str
+    port: int
+    crd_dirs: Sequence[Path]
+    ready_delay: float | None
+    ready_delay_by_image: Mapping[str, float | None] | None
+    namespaces: Sequence[str]
+    simulate_workloads: bool
+    nodes: int
+    controller_delays: ControllerDelays | None
+    mesh: bool
+    mesh_profiles: Mapping[str, VersionProfile] | None
+    prometheus: bool
 
 
 class Sandbox(Background):
@@ -253,37 +270,9 @@ class Sandbox(Background):
 class SandboxThread(LoopThread[Sandbox]):
     """A `Sandbox` on its own thread and event loop, for blocking callers; start()/stop() or `with`."""
 
-    def __init__(
-        self,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        crd_dirs: Sequence[Path] = (),
-        ready_delay: float | None = 0.5,
-        ready_delay_by_image: Mapping[str, float | None] | None = None,
-        namespaces: Sequence[str] = ("default",),
-        simulate_workloads: bool = True,
-        nodes: int = 1,
-        controller_delays: ControllerDelays | None = None,
-        mesh: bool = False,
-        mesh_profiles: Mapping[str, VersionProfile] | None = None,
-        prometheus: bool = False,
-        startup_timeout: float = 30.0,
-    ) -> None:
-        self.sandbox = Sandbox(
-            host=host,
-            port=port,
-            crd_dirs=crd_dirs,
-            ready_delay=ready_delay,
-            ready_delay_by_image=ready_delay_by_image,
-            namespaces=namespaces,
-            simulate_workloads=simulate_workloads,
-            nodes=nodes,
-            controller_delays=controller_delays,
-            mesh=mesh,
-            mesh_profiles=mesh_profiles,
-            prometheus=prometheus,
-        )
+    def __init__(self, *, startup_timeout: float = 30.0, **options: Unpack[SandboxOptions]) -> None:
+        """`options` are `Sandbox`'s own."""
+        self.sandbox = Sandbox(**options)
         super().__init__("sandbox", lambda: self.sandbox, startup_timeout=startup_timeout)
 
     @property
