@@ -16,7 +16,7 @@ from gitops.compare.ignore import IgnoreRule, matching_rules, rules_from_app
 from gitops.compare.normalize import IGNORE_STATUS_CRD
 from gitops.compare.tracking import ANNOTATION, owning_app, with_tracking
 from gitops.health import MISSING, app_health, resource_health
-from gitops.resources import Health, JsonObject, ResourceKey
+from gitops.resources import Health, JsonObject, ResourceKey, namespaced_by_default
 
 SYNCED, OUT_OF_SYNC = "Synced", "OutOfSync"
 SHARED_RESOURCE_WARNING = "SharedResourceWarning"
@@ -24,40 +24,6 @@ REPEATED_RESOURCE_WARNING = "RepeatedResourceWarning"
 COMPARISON_ERROR = "ComparisonError"
 SYNC_OPTIONS_ANNOTATION = "argocd.argoproj.io/sync-options"
 COMPARE_OPTIONS_ANNOTATION = "argocd.argoproj.io/compare-options"
-
-# Kinds Kubernetes serves cluster-wide; the caller passes API discovery instead when it has it.
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        ("", "Namespace"),
-        ("", "Node"),
-        ("", "PersistentVolume"),
-        ("rbac.authorization.k8s.io", "ClusterRole"),
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-        ("apiextensions.k8s.io", "CustomResourceDefinition"),
-        ("apiregistration.k8s.io", "APIService"),
-        ("storage.k8s.io", "StorageClass"),
-        ("storage.k8s.io", "CSIDriver"),
-        ("storage.k8s.io", "CSINode"),
-        ("storage.k8s.io", "VolumeAttachment"),
-        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
-        ("scheduling.k8s.io", "PriorityClass"),
-        ("networking.k8s.io", "IngressClass"),
-        ("node.k8s.io", "RuntimeClass"),
-        ("policy", "PodSecurityPolicy"),
-        ("certificates.k8s.io", "CertificateSigningRequest"),
-        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
-        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
-        ("argoproj.io", "ClusterAnalysisTemplate"),
-    }
-)
-
-
-def namespaced_by_default(group: str, kind: str) -> bool:
-    """Whether a kind is namespaced, from the built-in list of cluster-scoped kinds (custom kinds: namespaced)."""
-    return (group, kind) not in CLUSTER_SCOPED_KINDS
 
 
 @dataclass(frozen=True)
