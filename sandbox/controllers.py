@@ -19,10 +19,10 @@ from typing import Any, Final
 
 import httpx
 
-from kube.work_queue import WorkQueue, cancel_tasks
+from kube.work_queue import WorkQueue
 from sandbox.api_refusals import raise_for_status
 from sandbox.autoscaler_plans import plan_hpa, target_reference
-from sandbox.background import Background
+from sandbox.background import Background, stop_watching
 from sandbox.controller_plans import ControllerPlan
 from sandbox.cronjob_plans import plan_cronjob
 from sandbox.daemonset_plans import plan_daemonset
@@ -231,9 +231,7 @@ class ControllerSimulator(Background):
             AUTOSCALERS.plural: self._sync_autoscaler,
         }
         for plural, sync in syncs.items():
-            for index in range(self._workers):
-                task = asyncio.create_task(self._queues[plural].work_retrying(sync), name=f"{plural} worker {index}")
-                self._tasks.append(task)
+            self._tasks += self._queues[plural].start_workers(sync, self._workers, plural)
 
     async def stop(self) -> None:
         """Cancel watches, workers and timers and close the HTTP client. Idempotent."""
@@ -241,14 +239,8 @@ class ControllerSimulator(Background):
             return
         self._started = False
         tasks, self._tasks = self._tasks, []
-        await cancel_tasks(tasks)
-        for informer in self._informers.values():
-            await informer.stop()
-        for queue in self._queues.values():
-            queue.close()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        client, self._client = self._client, None
+        await stop_watching(tasks, self._informers.values(), self._queues.values(), client)
 
     async def _register_nodes(self) -> None:
         client = self._http

@@ -20,9 +20,9 @@ from typing import Final
 
 import httpx
 
-from kube.work_queue import WorkQueue, cancel_tasks
+from kube.work_queue import WorkQueue
 from sandbox.api_refusals import raise_for_status
-from sandbox.background import Background
+from sandbox.background import Background, stop_watching
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.kubelet_plans import is_simulated, kubelet_step, pod_outcome
 from sandbox.workload_plans import (
@@ -134,8 +134,7 @@ class WorkloadSimulator(Background):
             (self._rs_queue, self._sync_replica_set, "replicaset"),
             (self._deployment_queue, self._sync_deployment, "deployment"),
         ):
-            for index in range(self._workers):
-                self._tasks.append(asyncio.create_task(queue.work_retrying(sync), name=f"{name} worker {index}"))
+            self._tasks += queue.start_workers(sync, self._workers, name)
 
     async def stop(self) -> None:
         """Cancel watches, workers and timers and close the HTTP client. Idempotent."""
@@ -143,15 +142,13 @@ class WorkloadSimulator(Background):
             return
         self._started = False
         tasks, self._tasks = self._tasks, []
-        await cancel_tasks(tasks)
-        for informer in (self._pods, self._replica_sets, self._deployments):
-            if informer is not None:
-                await informer.stop()
-        for queue in (self._pods_queue, self._rs_queue, self._deployment_queue):
-            queue.close()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        client, self._client = self._client, None
+        await stop_watching(
+            tasks,
+            (self._pods, self._replica_sets, self._deployments),
+            (self._pods_queue, self._rs_queue, self._deployment_queue),
+            client,
+        )
 
     def set_ready_delay(self, image: str, delay: float | None) -> None:
         """Change how long pods of `image` take to become Ready (None: never), waiting pods included."""
