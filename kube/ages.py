@@ -5,18 +5,9 @@ The cut-offs follow apimachinery's ``duration.HumanDuration``: more precision fo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-
-def parse_timestamp(value: object) -> datetime | None:
-    """An RFC 3339 timestamp (``2024-01-01T00:00:00Z``, fractions allowed); None when absent or malformed."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+from kube.timestamps import parse_time
 
 
 def human_duration(seconds: float) -> str:
@@ -53,7 +44,7 @@ def human_duration(seconds: float) -> str:
 
 def age(timestamp: object, now: datetime) -> str:
     """How long before ``now`` the timestamp was, or ``<unknown>`` as kubectl shows a missing one."""
-    parsed = parse_timestamp(timestamp)
+    parsed = parse_time(timestamp)
     if parsed is None:
         return "<unknown>"
     return human_duration((now - parsed).total_seconds())
