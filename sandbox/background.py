@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import abc
-import asyncio
-from collections.abc import Iterable
-from typing import Any, Self
-
-import httpx
-
-from kube.work_queue import WorkQueue, cancel_tasks
-from sandbox.informer import Informer
+from typing import Self
 
 
 class Background(abc.ABC):
@@ -31,20 +24,3 @@ class Background(abc.ABC):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
-
-async def stop_watching(
-    tasks: list[asyncio.Task[None]],
-    informers: Iterable[Informer | None],
-    queues: Iterable[WorkQueue[Any]],
-    client: httpx.AsyncClient | None,
-) -> None:
-    """Stop what a simulator runs on: its workers first (so none is left waiting on a closed queue), then its
-    watches, its queues and its HTTP client."""
-    await cancel_tasks(tasks)
-    for informer in informers:
-        if informer is not None:
-            await informer.stop()
-    for queue in queues:
-        queue.close()
-    if client is not None:
-        await client.aclose()

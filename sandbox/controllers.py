@@ -10,7 +10,6 @@ writes only that. Time-based transitions are "look again at T" timers. Objects a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -22,7 +21,6 @@ import httpx
 from kube.work_queue import WorkQueue
 from sandbox.api_refusals import raise_for_status
 from sandbox.autoscaler_plans import plan_hpa, target_reference
-from sandbox.background import Background, stop_watching
 from sandbox.controller_plans import ControllerPlan
 from sandbox.cronjob_plans import plan_cronjob
 from sandbox.daemonset_plans import plan_daemonset
@@ -30,6 +28,7 @@ from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.job_plans import plan_job
 from sandbox.kubelet_plans import is_simulated
 from sandbox.network_plans import load_balancer_address, plan_ingress, plan_service
+from sandbox.simulator import Simulator, Work
 from sandbox.statefulset_plans import plan_statefulset
 from sandbox.storage_plans import plan_claim, plan_volume, volume_name
 from sandbox.workload_plans import HOST_IP, NODE_NAME, controller_uid
@@ -152,7 +151,7 @@ class ControllerDelays:
 Sync = Callable[[ObjectKey], Awaitable[None]]
 
 
-class ControllerSimulator(Background):
+class ControllerSimulator(Simulator):
     """Plays the controllers of a cluster that `sandbox.workloads` does not: see the module docstring.
 
     `nodes` is the number of simulated nodes (created at start if missing): a DaemonSet runs a pod on each.
@@ -168,13 +167,9 @@ class ControllerSimulator(Background):
     ) -> None:
         if nodes < 1:
             raise ValueError(f"nodes must be at least 1, not {nodes}")
-        self.api_url = api_url.rstrip("/")
+        super().__init__(api_url, workers=workers)
         self.nodes = nodes
         self.delays = delays or ControllerDelays()
-        self._workers = max(1, workers)
-        self._client: httpx.AsyncClient | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._started = False
         self._informers: dict[str, Informer] = {}
         self._queues: dict[str, WorkQueue[ObjectKey]] = {}
         # uid → (plural, key) of the owners whose children are indexed, and their children by uid.
@@ -187,38 +182,30 @@ class ControllerSimulator(Background):
 
     # -- lifecycle --
 
-    async def start(self) -> None:
-        """Register the nodes, list every watched type, then reconcile in the background. Idempotent."""
-        if self._started:
-            return
-        self._started = True
-        self._client = httpx.AsyncClient(base_url=self.api_url, timeout=httpx.Timeout(10.0))
-        try:
-            await self._register_nodes()
-            watched: list[tuple[Resource, Callable[[str, JsonDict, JsonDict | None], None]]] = [
-                (NODES, self._on_node),
-                (STORAGE_CLASSES, self._on_storage_class),
-                (STATEFULSETS, self._owner_handler(STATEFULSETS)),
-                (DAEMONSETS, self._owner_handler(DAEMONSETS)),
-                (CRONJOBS, self._owner_handler(CRONJOBS)),
-                (JOBS, self._job_event),
-                (CLAIMS, self._on_claim),
-                (VOLUMES, self._queue_handler(VOLUMES)),
-                (SERVICES, self._queue_handler(SERVICES)),
-                (INGRESSES, self._queue_handler(INGRESSES)),
-                (AUTOSCALERS, self._queue_handler(AUTOSCALERS)),
-                (PODS, self._on_pod),
-            ]
-            for resource, handler in watched:
-                self._queues[resource.plural] = WorkQueue(backoff_base=0.05, backoff_max=5.0)
-                self._informers[resource.plural] = Informer(
-                    self._client, resource.collection, handler, kind=resource.plural
-                )
-            for informer in self._informers.values():
-                await informer.start()
-        except BaseException:
-            await self.stop()
-            raise
+    async def _watch(self, client: httpx.AsyncClient) -> None:
+        """Register the nodes, then list and watch every type the simulated controllers read."""
+        await self._register_nodes()
+        watched: list[tuple[Resource, Callable[[str, JsonDict, JsonDict | None], None]]] = [
+            (NODES, self._on_node),
+            (STORAGE_CLASSES, self._on_storage_class),
+            (STATEFULSETS, self._owner_handler(STATEFULSETS)),
+            (DAEMONSETS, self._owner_handler(DAEMONSETS)),
+            (CRONJOBS, self._owner_handler(CRONJOBS)),
+            (JOBS, self._job_event),
+            (CLAIMS, self._on_claim),
+            (VOLUMES, self._queue_handler(VOLUMES)),
+            (SERVICES, self._queue_handler(SERVICES)),
+            (INGRESSES, self._queue_handler(INGRESSES)),
+            (AUTOSCALERS, self._queue_handler(AUTOSCALERS)),
+            (PODS, self._on_pod),
+        ]
+        for resource, handler in watched:
+            self._queues[resource.plural] = WorkQueue(backoff_base=0.05, backoff_max=5.0)
+            self._informers[resource.plural] = Informer(client, resource.collection, handler, kind=resource.plural)
+        for informer in self._informers.values():
+            await informer.start()
+
+    def _work(self) -> Iterable[Work]:
         syncs: dict[str, Sync] = {
             STATEFULSETS.plural: self._sync_statefulset,
             DAEMONSETS.plural: self._sync_daemonset,
@@ -230,17 +217,10 @@ class ControllerSimulator(Background):
             INGRESSES.plural: self._sync_ingress,
             AUTOSCALERS.plural: self._sync_autoscaler,
         }
-        for plural, sync in syncs.items():
-            self._tasks += self._queues[plural].start_workers(sync, self._workers, plural)
+        return [(self._queues[plural], sync, plural) for plural, sync in syncs.items()]
 
-    async def stop(self) -> None:
-        """Cancel watches, workers and timers and close the HTTP client. Idempotent."""
-        if not self._started:
-            return
-        self._started = False
-        tasks, self._tasks = self._tasks, []
-        client, self._client = self._client, None
-        await stop_watching(tasks, self._informers.values(), self._queues.values(), client)
+    def _parts(self) -> tuple[Iterable[Informer | None], Iterable[WorkQueue[Any]]]:
+        return self._informers.values(), self._queues.values()
 
     async def _register_nodes(self) -> None:
         client = self._http

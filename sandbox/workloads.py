@@ -15,16 +15,16 @@ import ipaddress
 import logging
 import random
 import time
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 import httpx
 
 from kube.work_queue import WorkQueue
 from sandbox.api_refusals import raise_for_status
-from sandbox.background import Background, stop_watching
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.kubelet_plans import is_simulated, kubelet_step, pod_outcome
+from sandbox.simulator import Simulator, Work
 from sandbox.workload_plans import (
     controller_uid,
     plan_deployment,
@@ -63,7 +63,7 @@ def _object_path(collection: str, namespace: str, name: str = "") -> str:
     return f"{path}/{name}" if name else path
 
 
-class WorkloadSimulator(Background):
+class WorkloadSimulator(Simulator):
     """Keeps Pods, ReplicaSets and Deployments moving in an API server that has no controllers of its own.
 
     `ready_delay` is how long a pod takes from creation to Ready; `ready_delay_by_image` overrides it per
@@ -81,14 +81,10 @@ class WorkloadSimulator(Background):
         workers: int = 4,
         seed: int | None = None,
     ) -> None:
-        self.api_url = api_url.rstrip("/")
+        super().__init__(api_url, workers=workers)
         self.ready_delay = ready_delay
         self.ready_delay_by_image: dict[str, float | None] = dict(ready_delay_by_image or {})
-        self._workers = max(1, workers)
         self._rng = random.Random(seed)
-        self._client: httpx.AsyncClient | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._started = False
 
         # A failed sync is retried quickly: the simulator stands in for kubelets and built-in controllers,
         # which retry within seconds, not minutes.
@@ -112,42 +108,27 @@ class WorkloadSimulator(Background):
 
     # -- lifecycle --
 
-    async def start(self) -> None:
-        """List pods, ReplicaSets and Deployments, then react to changes in the background. Idempotent."""
-        if self._started:
-            return
-        self._started = True
-        self._client = httpx.AsyncClient(base_url=self.api_url, timeout=httpx.Timeout(10.0))
-        self._pods = Informer(self._client, _PODS, self._on_pod, kind="pods")
-        self._replica_sets = Informer(self._client, _REPLICA_SETS, self._on_replica_set, kind="replicasets")
-        self._deployments = Informer(self._client, _DEPLOYMENTS, self._on_deployment, kind="deployments")
-        try:
-            # Owners first, so the first pod events find their ReplicaSets indexed.
-            await self._deployments.start()
-            await self._replica_sets.start()
-            await self._pods.start()
-        except BaseException:
-            await self.stop()
-            raise
-        for queue, sync, name in (
+    async def _watch(self, client: httpx.AsyncClient) -> None:
+        """List and watch pods, ReplicaSets and Deployments."""
+        self._pods = Informer(client, _PODS, self._on_pod, kind="pods")
+        self._replica_sets = Informer(client, _REPLICA_SETS, self._on_replica_set, kind="replicasets")
+        self._deployments = Informer(client, _DEPLOYMENTS, self._on_deployment, kind="deployments")
+        # Owners first, so the first pod events find their ReplicaSets indexed.
+        await self._deployments.start()
+        await self._replica_sets.start()
+        await self._pods.start()
+
+    def _work(self) -> Iterable[Work]:
+        return (
             (self._pods_queue, self._sync_pod, "kubelet"),
             (self._rs_queue, self._sync_replica_set, "replicaset"),
             (self._deployment_queue, self._sync_deployment, "deployment"),
-        ):
-            self._tasks += queue.start_workers(sync, self._workers, name)
+        )
 
-    async def stop(self) -> None:
-        """Cancel watches, workers and timers and close the HTTP client. Idempotent."""
-        if not self._started:
-            return
-        self._started = False
-        tasks, self._tasks = self._tasks, []
-        client, self._client = self._client, None
-        await stop_watching(
-            tasks,
+    def _parts(self) -> tuple[Iterable[Informer | None], Iterable[WorkQueue[Any]]]:
+        return (
             (self._pods, self._replica_sets, self._deployments),
             (self._pods_queue, self._rs_queue, self._deployment_queue),
-            client,
         )
 
     def set_ready_delay(self, image: str, delay: float | None) -> None:
