@@ -9,6 +9,20 @@ from datetime import datetime
 
 from kube.timestamps import parse_time
 
+_MINUTE, _HOUR, _DAY, _YEAR = 60, 3600, 86400, 365 * 86400
+# HumanDuration's tiers: below this many seconds, show whole units of this size, then (when not zero) the part
+# left over in the finer unit.
+_TIERS: tuple[tuple[int, tuple[int, str], tuple[int, str] | None], ...] = (
+    (2 * _MINUTE, (1, "s"), None),
+    (10 * _MINUTE, (_MINUTE, "m"), (1, "s")),
+    (3 * _HOUR, (_MINUTE, "m"), None),
+    (8 * _HOUR, (_HOUR, "h"), (_MINUTE, "m")),
+    (2 * _DAY, (_HOUR, "h"), None),
+    (8 * _DAY, (_DAY, "d"), (_HOUR, "h")),
+    (2 * _YEAR, (_DAY, "d"), None),
+    (8 * _YEAR, (_YEAR, "y"), (_DAY, "d")),
+)
+
 
 def human_duration(seconds: float) -> str:
     """A duration of ``seconds`` in kubectl's short form; clock skew under 2 s reads as ``0s``."""
@@ -17,29 +31,13 @@ def human_duration(seconds: float) -> str:
         return "<invalid>"
     if whole < 0:
         return "0s"
-    if whole < 120:
-        return f"{whole}s"
-    minutes = whole // 60
-    if minutes < 10:
-        rest = whole % 60
-        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = whole // 3600
-    if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h{rest}m" if rest else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        rest = hours % 24
-        return f"{hours // 24}d{rest}h" if rest else f"{hours // 24}d"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        days = (hours // 24) % 365
-        return f"{hours // 24 // 365}y{days}d" if days else f"{hours // 24 // 365}y"
-    return f"{hours // 24 // 365}y"
+    for below, (unit, suffix), finer in _TIERS:
+        if whole < below:
+            text = f"{whole // unit}{suffix}"
+            if finer is not None and (rest := (whole // finer[0]) % (unit // finer[0])):
+                text += f"{rest}{finer[1]}"
+            return text
+    return f"{whole // _YEAR}y"
 
 
 def age(timestamp: object, now: datetime) -> str:
