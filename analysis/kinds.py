@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from analysis.models import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate
 from analysis.validation import validate_analysis_run, validate_analysis_template
 from kube.kinds import KindSpec, PrinterColumn
@@ -25,15 +27,14 @@ ANALYSIS_TEMPLATE = KindSpec(
     description="AnalysisTemplate holds the template for performing canary analysis",
 )
 
-CLUSTER_ANALYSIS_TEMPLATE = KindSpec(
+# The same template, served cluster-wide so that Rollouts in any namespace can use it.
+CLUSTER_ANALYSIS_TEMPLATE = replace(
+    ANALYSIS_TEMPLATE,
     kind="ClusterAnalysisTemplate",
     plural="clusteranalysistemplates",
     model=ClusterAnalysisTemplate,
-    validate=validate_analysis_template,
     namespaced=False,
     short_names=("cat",),
-    printer_columns=(_AGE,),
-    has_status=False,
     description="ClusterAnalysisTemplate holds the template for performing canary analysis in any namespace",
 )
 

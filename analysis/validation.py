@@ -80,11 +80,7 @@ def _spec_issues(spec: AnalysisSpec, *, complete: bool) -> list[FieldIssue]:
     seen_names: set[str] = set()
     for index, metric in enumerate(spec.metrics):
         location: Location = ("spec", "metrics", index)
-        if not metric.name:
-            issues.append(_issue((*location, "name"), "metric name must not be empty"))
-        elif metric.name in seen_names:
-            issues.append(_issue((*location, "name"), f'duplicate metric name "{metric.name}"'))
-        seen_names.add(metric.name)
+        issues.extend(_name_issues(location, "metric", metric.name, seen_names))
         issues.extend(_metric_issues(location, metric))
         issues.extend(_placeholder_issues(location, metric, declared if complete else None))
         issues.extend(_condition_issues(location, metric))
@@ -106,6 +102,17 @@ def _spec_issues(spec: AnalysisSpec, *, complete: bool) -> list[FieldIssue]:
     return issues
 
 
+def _name_issues(location: Location, what: str, name: str, seen: set[str]) -> list[FieldIssue]:
+    """A metric's or argument's name must be set and unique among its siblings; `seen` gathers them."""
+    issues = []
+    if not name:
+        issues.append(_issue((*location, "name"), f"{what} name must not be empty"))
+    elif name in seen:
+        issues.append(_issue((*location, "name"), f'duplicate {what} name "{name}"'))
+    seen.add(name)
+    return issues
+
+
 # --- arguments ----------------------------------------------------------------------------------------------
 
 
@@ -114,11 +121,7 @@ def _argument_issues(arguments: Sequence[Argument]) -> list[FieldIssue]:
     seen: set[str] = set()
     for index, argument in enumerate(arguments):
         location: Location = ("spec", "args", index)
-        if not argument.name:
-            issues.append(_issue((*location, "name"), "argument name must not be empty"))
-        elif argument.name in seen:
-            issues.append(_issue((*location, "name"), f'duplicate argument name "{argument.name}"'))
-        seen.add(argument.name)
+        issues.extend(_name_issues(location, "argument", argument.name, seen))
         value_from = argument.value_from
         if value_from is None:
             continue

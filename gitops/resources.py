@@ -17,6 +17,42 @@ def group_of(api_version: str) -> str:
     return api_version.rpartition("/")[0]
 
 
+# Kinds Kubernetes serves cluster-wide; the caller passes API discovery instead when it has it.
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        ("", "Namespace"),
+        ("", "Node"),
+        ("", "PersistentVolume"),
+        ("", "ComponentStatus"),
+        ("rbac.authorization.k8s.io", "ClusterRole"),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        ("apiregistration.k8s.io", "APIService"),
+        ("storage.k8s.io", "StorageClass"),
+        ("storage.k8s.io", "CSIDriver"),
+        ("storage.k8s.io", "CSINode"),
+        ("storage.k8s.io", "VolumeAttachment"),
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+        ("scheduling.k8s.io", "PriorityClass"),
+        ("networking.k8s.io", "IngressClass"),
+        ("node.k8s.io", "RuntimeClass"),
+        ("policy", "PodSecurityPolicy"),
+        ("certificates.k8s.io", "CertificateSigningRequest"),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+        ("argoproj.io", "ClusterAnalysisTemplate"),
+    }
+)
+
+
+def namespaced_by_default(group: str, kind: str) -> bool:
+    """Whether a kind is namespaced, from the built-in list of cluster-scoped kinds (custom kinds: namespaced)."""
+    return (group, kind) not in CLUSTER_SCOPED_KINDS
+
+
 @dataclass(frozen=True, order=True)
 class ResourceKey:
     """A resource's identity as Argo CD pairs targets with live objects: group, kind, namespace and name.

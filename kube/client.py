@@ -10,9 +10,9 @@ import asyncio
 import builtins
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Final
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
 import kubernetes.client
@@ -23,6 +23,9 @@ import yaml
 from kube.errors import ApiError, ConfigError, Unreachable, api_error
 from kube.json_data import JsonObject as JsonObject  # re-exported: code written against this module keeps working
 from kube.resources import ResourceKind
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 PATCH_CONTENT_TYPES = {
     "merge": "application/merge-patch+json",
@@ -293,6 +296,21 @@ class KubeClient:
         return response
 
 
+def _on_pool(
+    method: Callable[Concatenate[KubeClient, P], R],
+) -> Callable[Concatenate[AsyncKubeClient, P], Coroutine[Any, Any, R]]:
+    """The blocking client's ``method`` as a coroutine method of :class:`AsyncKubeClient`, run on its thread pool."""
+    name = method.__name__
+
+    async def on_pool(self: AsyncKubeClient, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        # Looked up on the instance, so a client that overrides the method is honoured.
+        bound: Callable[P, R] = getattr(self.sync, name)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: bound(*args, **kwargs))
+
+    on_pool.__name__, on_pool.__qualname__, on_pool.__doc__ = name, f"AsyncKubeClient.{name}", method.__doc__
+    return on_pool
+
+
 class AsyncKubeClient:
     """The same operations for code running in an event loop: each blocking call runs on a bounded thread pool."""
 
@@ -300,55 +318,13 @@ class AsyncKubeClient:
         self.sync = client
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kube-client")
 
-    async def _run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
-
-    async def get(self, kind: ResourceKind, namespace: str | None, name: str) -> JsonObject:
-        result: JsonObject = await self._run(self.sync.get, kind, namespace, name)
-        return result
-
-    async def get_or_none(self, kind: ResourceKind, namespace: str | None, name: str) -> JsonObject | None:
-        result: JsonObject | None = await self._run(self.sync.get_or_none, kind, namespace, name)
-        return result
-
-    async def list(
-        self, kind: ResourceKind, namespace: str | None = None, *, label_selector: str | None = None
-    ) -> builtins.list[JsonObject]:
-        result: builtins.list[JsonObject] = await self._run(
-            self.sync.list, kind, namespace, label_selector=label_selector
-        )
-        return result
-
-    async def create(self, kind: ResourceKind, namespace: str | None, body: Mapping[str, Any]) -> JsonObject:
-        result: JsonObject = await self._run(self.sync.create, kind, namespace, body)
-        return result
-
-    async def patch(
-        self,
-        kind: ResourceKind,
-        namespace: str | None,
-        name: str,
-        patch: Any,
-        *,
-        patch_type: str = "merge",
-        subresource: str | None = None,
-    ) -> JsonObject:
-        result: JsonObject = await self._run(
-            self.sync.patch, kind, namespace, name, patch, patch_type=patch_type, subresource=subresource
-        )
-        return result
-
-    async def replace(
-        self, kind: ResourceKind, namespace: str | None, name: str, body: Mapping[str, Any]
-    ) -> JsonObject:
-        result: JsonObject = await self._run(self.sync.replace, kind, namespace, name, body)
-        return result
-
-    async def delete(
-        self, kind: ResourceKind, namespace: str | None, name: str, *, propagation: str | None = None
-    ) -> None:
-        await self._run(self.sync.delete, kind, namespace, name, propagation=propagation)
+    get = _on_pool(KubeClient.get)
+    get_or_none = _on_pool(KubeClient.get_or_none)
+    list = _on_pool(KubeClient.list)
+    create = _on_pool(KubeClient.create)
+    patch = _on_pool(KubeClient.patch)
+    replace = _on_pool(KubeClient.replace)
+    delete = _on_pool(KubeClient.delete)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

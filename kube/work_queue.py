@@ -132,6 +132,10 @@ class WorkQueue(Generic[K]):
             finally:
                 self.done(key)
 
+    def start_workers(self, sync: Callable[[K], Awaitable[None]], count: int, name: str) -> list[asyncio.Task[None]]:
+        """``count`` tasks running :meth:`work_retrying` over ``sync``, named ``<name> worker <i>``."""
+        return [asyncio.create_task(self.work_retrying(sync), name=f"{name} worker {index}") for index in range(count)]
+
     async def work_retrying(self, sync: Callable[[K], Awaitable[None]]) -> None:
         """One worker for loops that need no runner (the sandbox's simulators): a key whose ``sync`` raised is
         retried after the queue's backoff, and one that passed has its backoff forgotten."""

@@ -39,6 +39,12 @@ def _condition(previous: list[JsonDict], kind: str, status: bool, reason: str, m
     return {"type": kind, "status": text, "lastTransitionTime": since, "reason": reason, "message": message}
 
 
+# ScalingLimited as the controller words it: (status, reason, message) for a wanted count below, above, within range.
+_TOO_FEW = (True, "TooFewReplicas", "the desired replica count is less than the minimum replica count")
+_TOO_MANY = (True, "TooManyReplicas", "the desired replica count is more than the maximum replica count")
+_WITHIN_RANGE = (False, "DesiredWithinRange", "the desired count is within the acceptable range")
+
+
 def plan_hpa(hpa: Mapping[str, Any], target: Mapping[str, Any] | None, now: float) -> AutoscalerPlan:
     """One pass of the autoscaler over its observed target (None: the target does not exist)."""
     spec = hpa.get("spec") or {}
@@ -53,22 +59,9 @@ def plan_hpa(hpa: Mapping[str, Any], target: Mapping[str, Any] | None, now: floa
     generation = int((hpa.get("metadata") or {}).get("generation") or 0)
     if generation:
         status["observedGeneration"] = generation
-    api_version, kind, name = target_reference(hpa)
     if target is None:
-        plural = f"{kind.lower()}s"
-        group = api_version.split("/")[0] if "/" in api_version else ""
-        resource = f"{plural}/scale.{group}" if group else f"{plural}/scale"
         status.update({"currentReplicas": int(current.get("currentReplicas") or 0), "desiredReplicas": 0})
-        status["conditions"] = [
-            _condition(
-                previous,
-                "AbleToScale",
-                False,
-                "FailedGetScale",
-                f'the HPA controller was unable to get the target\'s current scale: {resource} "{name}" not found',
-                now,
-            )
-        ]
+        status["conditions"] = [_unable_to_get_scale(hpa, previous, now)]
         plan.status = status
         return AutoscalerPlan(plan, None)
     target_spec = target.get("spec") or {}
@@ -80,33 +73,7 @@ def plan_hpa(hpa: Mapping[str, Any], target: Mapping[str, Any] | None, now: floa
         status["lastScaleTime"] = format_timestamp(now)
     status["currentReplicas"] = actual
     status["desiredReplicas"] = desired
-    if wanted < minimum:
-        limited = _condition(
-            previous,
-            "ScalingLimited",
-            True,
-            "TooFewReplicas",
-            "the desired replica count is less than the minimum replica count",
-            now,
-        )
-    elif wanted > maximum:
-        limited = _condition(
-            previous,
-            "ScalingLimited",
-            True,
-            "TooManyReplicas",
-            "the desired replica count is more than the maximum replica count",
-            now,
-        )
-    else:
-        limited = _condition(
-            previous,
-            "ScalingLimited",
-            False,
-            "DesiredWithinRange",
-            "the desired count is within the acceptable range",
-            now,
-        )
+    limited = _TOO_FEW if wanted < minimum else _TOO_MANY if wanted > maximum else _WITHIN_RANGE
     status["conditions"] = [
         _condition(previous, "AbleToScale", True, "ReadyForNewScale", "recommended size matches current size", now),
         _condition(
@@ -117,7 +84,17 @@ def plan_hpa(hpa: Mapping[str, Any], target: Mapping[str, Any] | None, now: floa
             "the HPA was able to successfully calculate a replica count",
             now,
         ),
-        limited,
+        _condition(previous, "ScalingLimited", *limited, now),
     ]
     plan.status = status
     return AutoscalerPlan(plan, scale_to)
+
+
+def _unable_to_get_scale(hpa: Mapping[str, Any], previous: list[JsonDict], now: float) -> JsonDict:
+    """AbleToScale False, naming the scale subresource of the missing target as the controller does."""
+    api_version, kind, name = target_reference(hpa)
+    plural = f"{kind.lower()}s"
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    resource = f"{plural}/scale.{group}" if group else f"{plural}/scale"
+    message = f'the HPA controller was unable to get the target\'s current scale: {resource} "{name}" not found'
+    return _condition(previous, "AbleToScale", False, "FailedGetScale", message, now)

@@ -8,22 +8,22 @@ otherwise stall the loop that serves them.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import tempfile
-import threading
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, TypedDict, TypeVar, Unpack
 
 import yaml
 
+from sandbox.background import Background
 from sandbox.controllers import ControllerDelays, ControllerSimulator
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
 from sandbox.emulator.authentication import bearer_header
 from sandbox.gateway_api_crds import gateway_api_crds
 from sandbox.istio_crds import istio_crds
+from sandbox.loop_thread import LoopThread
 from sandbox.mesh import MeshSimulator
 from sandbox.mesh_traffic import VersionProfile
 from sandbox.prometheus import PrometheusServer, ScrapeTarget
@@ -42,6 +42,13 @@ MESH_SCRAPE_JOB: Final = "istio-mesh"
 
 class SandboxError(RuntimeError):
     """The sandbox could not be set up as asked (a CRD file that does not load, say)."""
+
+
+def _running(part: T | None, missing: str) -> T:
+    """A part of a running sandbox; `missing` says why there is none."""
+    if part is None:
+        raise RuntimeError(missing)
+    return part
 
 
 def load_crd_files(directories: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
@@ -103,7 +110,25 @@ def write_kubeconfig(path: Path, url: str, *, namespace: str = "default", token:
     return path
 
 
-class Sandbox:
+class SandboxOptions(TypedDict, total=False):
+    """`Sandbox`'s keyword arguments, for what passes them on (`SandboxThread`)."""
+
+    host: str
+    port: int
+    crd_dirs: Sequence[Path]
+    ready_delay: float | None
+    ready_delay_by_image: Mapping[str, float | None] | None
+    namespaces: Sequence[str]
+    simulate_workloads: bool
+    nodes: int
+    controller_delays: ControllerDelays | None
+    mesh: bool
+    mesh_profiles: Mapping[str, VersionProfile] | None
+    prometheus: bool
+    bearer_token: str | None
+
+
+class Sandbox(Background):
     """An emulated cluster served over HTTP, with Istio's CRDs, the project's CRDs and simulated workloads.
 
     `mesh=True` adds a `MeshSimulator` (`.mesh`): traffic along every VirtualService, reported as Istio's
@@ -155,39 +180,31 @@ class Sandbox:
 
     @property
     def url(self) -> str:
-        if self._url is None:
-            raise RuntimeError("the sandbox is not started")
-        return self._url
+        return _running(self._url, "the sandbox is not started")
 
     @property
     def emulator(self) -> ApiEmulator:
-        if self._emulator is None:
-            raise RuntimeError("the sandbox is not started")
-        return self._emulator
+        return _running(self._emulator, "the sandbox is not started")
 
     @property
     def workloads(self) -> WorkloadSimulator:
-        if self._workloads is None:
-            raise RuntimeError("the sandbox simulates no workloads (not started, or simulate_workloads=False)")
-        return self._workloads
+        return _running(
+            self._workloads, "the sandbox simulates no workloads (not started, or simulate_workloads=False)"
+        )
 
     @property
     def controllers(self) -> ControllerSimulator:
-        if self._controllers is None:
-            raise RuntimeError("the sandbox simulates no controllers (not started, or simulate_workloads=False)")
-        return self._controllers
+        return _running(
+            self._controllers, "the sandbox simulates no controllers (not started, or simulate_workloads=False)"
+        )
 
     @property
     def mesh(self) -> MeshSimulator:
-        if self._mesh is None:
-            raise RuntimeError("the sandbox simulates no mesh (not started, or mesh=False)")
-        return self._mesh
+        return _running(self._mesh, "the sandbox simulates no mesh (not started, or mesh=False)")
 
     @property
     def prometheus(self) -> PrometheusServer:
-        if self._prometheus is None:
-            raise RuntimeError("the sandbox runs no Prometheus (not started, or prometheus=False)")
-        return self._prometheus
+        return _running(self._prometheus, "the sandbox runs no Prometheus (not started, or prometheus=False)")
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         return write_kubeconfig(path, self.url, namespace=namespace, token=self.bearer_token or KUBECONFIG_TOKEN)
@@ -236,13 +253,6 @@ class Sandbox:
         self._url = self._emulator = self._workloads = self._mesh = self._prometheus = None
         self._controllers = None
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
     def _ensure_namespaces(self) -> None:
         emulator = self.emulator
         for name in self.namespaces:
@@ -268,48 +278,13 @@ class Sandbox:
                 raise SandboxError(f"CRD {name}{origin} was refused: {error}") from error
 
 
-class SandboxThread:
+class SandboxThread(LoopThread[Sandbox]):
     """A `Sandbox` on its own thread and event loop, for blocking callers; start()/stop() or `with`."""
 
-    def __init__(
-        self,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        crd_dirs: Sequence[Path] = (),
-        ready_delay: float | None = 0.5,
-        ready_delay_by_image: Mapping[str, float | None] | None = None,
-        namespaces: Sequence[str] = ("default",),
-        simulate_workloads: bool = True,
-        nodes: int = 1,
-        controller_delays: ControllerDelays | None = None,
-        mesh: bool = False,
-        mesh_profiles: Mapping[str, VersionProfile] | None = None,
-        prometheus: bool = False,
-        startup_timeout: float = 30.0,
-        bearer_token: str | None = None,
-    ) -> None:
-        self.sandbox = Sandbox(
-            host=host,
-            port=port,
-            crd_dirs=crd_dirs,
-            ready_delay=ready_delay,
-            ready_delay_by_image=ready_delay_by_image,
-            namespaces=namespaces,
-            simulate_workloads=simulate_workloads,
-            nodes=nodes,
-            controller_delays=controller_delays,
-            mesh=mesh,
-            mesh_profiles=mesh_profiles,
-            prometheus=prometheus,
-            bearer_token=bearer_token,
-        )
-        self.startup_timeout = startup_timeout
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+    def __init__(self, *, startup_timeout: float = 30.0, **options: Unpack[SandboxOptions]) -> None:
+        """`options` are `Sandbox`'s own."""
+        self.sandbox = Sandbox(**options)
+        super().__init__("sandbox", lambda: self.sandbox, startup_timeout=startup_timeout)
 
     @property
     def url(self) -> str:
@@ -335,65 +310,5 @@ class SandboxThread:
     def prometheus(self) -> PrometheusServer:
         return self.sandbox.prometheus
 
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            raise RuntimeError("the sandbox thread is not running")
-        return self._loop
-
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         return self.sandbox.write_kubeconfig(path, namespace=namespace)
-
-    def start(self) -> None:
-        """Start the sandbox and return once it serves; its startup errors are raised here."""
-        if self._thread is not None:
-            raise RuntimeError("a SandboxThread can be started only once")
-        self._thread = threading.Thread(target=self._run, name="sandbox", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(self.startup_timeout):
-            self.stop()
-            raise TimeoutError(f"the sandbox did not start within {self.startup_timeout:g}s")
-        if self._error is not None:
-            self._thread.join()
-            raise self._error
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the sandbox and its thread. Idempotent."""
-        thread, loop, stopping = self._thread, self._loop, self._stopping
-        if thread is None or loop is None or stopping is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop may have closed already
-            loop.call_soon_threadsafe(stopping.set)
-        thread.join(timeout)
-        if thread.is_alive():
-            raise TimeoutError(f"the sandbox thread did not stop within {timeout:g}s")
-
-    def call(self, coro_fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        """Run `coro_fn(*args)` on the sandbox's loop and return its result to this thread."""
-        return asyncio.run_coroutine_threadsafe(coro_fn(*args), self.loop).result()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as error:  # handed to start(); nobody else could catch it on this thread
-            self._error = error
-        finally:
-            self._ready.set()
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stopping = asyncio.Event()
-        async with self.sandbox:
-            self._ready.set()
-            await self._stopping.wait()

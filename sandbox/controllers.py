@@ -10,16 +10,16 @@ writes only that. Time-based transitions are "look again at T" timers. Objects a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import httpx
 
-from kube.work_queue import WorkQueue, cancel_tasks
+from kube.work_queue import WorkQueue
+from sandbox.api_refusals import raise_for_status
 from sandbox.autoscaler_plans import plan_hpa, target_reference
 from sandbox.controller_plans import ControllerPlan
 from sandbox.cronjob_plans import plan_cronjob
@@ -28,6 +28,7 @@ from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.job_plans import plan_job
 from sandbox.kubelet_plans import is_simulated
 from sandbox.network_plans import load_balancer_address, plan_ingress, plan_service
+from sandbox.simulator import Simulator, Work
 from sandbox.statefulset_plans import plan_statefulset
 from sandbox.storage_plans import plan_claim, plan_volume, volume_name
 from sandbox.workload_plans import HOST_IP, NODE_NAME, controller_uid
@@ -150,7 +151,7 @@ class ControllerDelays:
 Sync = Callable[[ObjectKey], Awaitable[None]]
 
 
-class ControllerSimulator:
+class ControllerSimulator(Simulator):
     """Plays the controllers of a cluster that `sandbox.workloads` does not: see the module docstring.
 
     `nodes` is the number of simulated nodes (created at start if missing): a DaemonSet runs a pod on each.
@@ -167,14 +168,9 @@ class ControllerSimulator:
     ) -> None:
         if nodes < 1:
             raise ValueError(f"nodes must be at least 1, not {nodes}")
-        self.api_url = api_url.rstrip("/")
-        self._headers = dict(headers or {})  # the emulator's credentials, when it checks them
+        super().__init__(api_url, workers=workers, headers=headers)
         self.nodes = nodes
         self.delays = delays or ControllerDelays()
-        self._workers = max(1, workers)
-        self._client: httpx.AsyncClient | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._started = False
         self._informers: dict[str, Informer] = {}
         self._queues: dict[str, WorkQueue[ObjectKey]] = {}
         # uid → (plural, key) of the owners whose children are indexed, and their children by uid.
@@ -187,38 +183,30 @@ class ControllerSimulator:
 
     # -- lifecycle --
 
-    async def start(self) -> None:
-        """Register the nodes, list every watched type, then reconcile in the background. Idempotent."""
-        if self._started:
-            return
-        self._started = True
-        self._client = httpx.AsyncClient(base_url=self.api_url, headers=self._headers, timeout=httpx.Timeout(10.0))
-        try:
-            await self._register_nodes()
-            watched: list[tuple[Resource, Callable[[str, JsonDict, JsonDict | None], None]]] = [
-                (NODES, self._on_node),
-                (STORAGE_CLASSES, self._on_storage_class),
-                (STATEFULSETS, self._owner_handler(STATEFULSETS)),
-                (DAEMONSETS, self._owner_handler(DAEMONSETS)),
-                (CRONJOBS, self._owner_handler(CRONJOBS)),
-                (JOBS, self._job_event),
-                (CLAIMS, self._on_claim),
-                (VOLUMES, self._queue_handler(VOLUMES)),
-                (SERVICES, self._queue_handler(SERVICES)),
-                (INGRESSES, self._queue_handler(INGRESSES)),
-                (AUTOSCALERS, self._queue_handler(AUTOSCALERS)),
-                (PODS, self._on_pod),
-            ]
-            for resource, handler in watched:
-                self._queues[resource.plural] = WorkQueue(backoff_base=0.05, backoff_max=5.0)
-                self._informers[resource.plural] = Informer(
-                    self._client, resource.collection, handler, kind=resource.plural
-                )
-            for informer in self._informers.values():
-                await informer.start()
-        except BaseException:
-            await self.stop()
-            raise
+    async def _watch(self, client: httpx.AsyncClient) -> None:
+        """Register the nodes, then list and watch every type the simulated controllers read."""
+        await self._register_nodes()
+        watched: list[tuple[Resource, Callable[[str, JsonDict, JsonDict | None], None]]] = [
+            (NODES, self._on_node),
+            (STORAGE_CLASSES, self._on_storage_class),
+            (STATEFULSETS, self._owner_handler(STATEFULSETS)),
+            (DAEMONSETS, self._owner_handler(DAEMONSETS)),
+            (CRONJOBS, self._owner_handler(CRONJOBS)),
+            (JOBS, self._job_event),
+            (CLAIMS, self._on_claim),
+            (VOLUMES, self._queue_handler(VOLUMES)),
+            (SERVICES, self._queue_handler(SERVICES)),
+            (INGRESSES, self._queue_handler(INGRESSES)),
+            (AUTOSCALERS, self._queue_handler(AUTOSCALERS)),
+            (PODS, self._on_pod),
+        ]
+        for resource, handler in watched:
+            self._queues[resource.plural] = WorkQueue(backoff_base=0.05, backoff_max=5.0)
+            self._informers[resource.plural] = Informer(client, resource.collection, handler, kind=resource.plural)
+        for informer in self._informers.values():
+            await informer.start()
+
+    def _work(self) -> Iterable[Work]:
         syncs: dict[str, Sync] = {
             STATEFULSETS.plural: self._sync_statefulset,
             DAEMONSETS.plural: self._sync_daemonset,
@@ -230,32 +218,10 @@ class ControllerSimulator:
             INGRESSES.plural: self._sync_ingress,
             AUTOSCALERS.plural: self._sync_autoscaler,
         }
-        for plural, sync in syncs.items():
-            for index in range(self._workers):
-                task = asyncio.create_task(self._queues[plural].work_retrying(sync), name=f"{plural} worker {index}")
-                self._tasks.append(task)
+        return [(self._queues[plural], sync, plural) for plural, sync in syncs.items()]
 
-    async def stop(self) -> None:
-        """Cancel watches, workers and timers and close the HTTP client. Idempotent."""
-        if not self._started:
-            return
-        self._started = False
-        tasks, self._tasks = self._tasks, []
-        await cancel_tasks(tasks)
-        for informer in self._informers.values():
-            await informer.stop()
-        for queue in self._queues.values():
-            queue.close()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+    def _parts(self) -> tuple[Iterable[Informer | None], Iterable[WorkQueue[Any]]]:
+        return self._informers.values(), self._queues.values()
 
     async def _register_nodes(self) -> None:
         client = self._http
@@ -263,13 +229,13 @@ class ControllerSimulator:
             response = await client.post(NODES.collection, json=node_object(name))
             if response.status_code == 409:
                 continue  # registered by an earlier run against the same API
-            _raise_for_status(response, f"register node {name}")
+            raise_for_status(response, f"register node {name}")
             response = await client.patch(
                 NODES.path("", name) + "/status",
                 json={"status": node_status(index, time.time())},
                 headers=MERGE_PATCH,
             )
-            _raise_for_status(response, f"report status of node {name}")
+            raise_for_status(response, f"report status of node {name}")
 
     # -- event handlers --
 
@@ -430,7 +396,7 @@ class ControllerSimulator:
         if resource is not None and name:
             response = await self._http.get(resource.path(key[0], name))
             if response.status_code != 404:
-                _raise_for_status(response, f"get scale target {kind} {key[0]}/{name}")
+                raise_for_status(response, f"get scale target {kind} {key[0]}/{name}")
                 target = response.json()
         result = plan_hpa(hpa, target, time.time())
         if result.scale_to is not None and resource is not None:
@@ -438,7 +404,7 @@ class ControllerSimulator:
                 resource.path(key[0], name), json={"spec": {"replicas": result.scale_to}}, headers=MERGE_PATCH
             )
             if response.status_code != 404:
-                _raise_for_status(response, f"scale {kind} {key[0]}/{name}")
+                raise_for_status(response, f"scale {kind} {key[0]}/{name}")
         result.plan.wake_at(time.time() + self.delays.autoscaler_period)
         await self._apply(AUTOSCALERS, hpa, result.plan)
 
@@ -466,7 +432,7 @@ class ControllerSimulator:
             response = await client.post(target.path(namespace), json=body)
             if response.status_code == 409:
                 continue  # already there: the cache lags behind an earlier pass
-            _raise_for_status(response, f"create {target.plural} for {resource.plural} {key[0]}/{key[1]}")
+            raise_for_status(response, f"create {target.plural} for {resource.plural} {key[0]}/{key[1]}")
             if (informer := self._informers.get(target.plural)) is not None:
                 informer.store(response.json())
         for victim in plan.delete:
@@ -476,7 +442,7 @@ class ControllerSimulator:
             response = await client.patch(resource.path(*key), json=plan.patch, headers=MERGE_PATCH)
             if response.status_code == 404:
                 return
-            _raise_for_status(response, f"update {resource.plural} {key[0]}/{key[1]}")
+            raise_for_status(response, f"update {resource.plural} {key[0]}/{key[1]}")
             self._informers[resource.plural].store(response.json())
             obj = response.json()
         if plan.status is not None:
@@ -497,7 +463,7 @@ class ControllerSimulator:
         )
         if response.status_code == 404:
             return  # deleted meanwhile; its DELETED event is on the way
-        _raise_for_status(response, f"update status of {resource.plural} {namespace}/{name}")
+        raise_for_status(response, f"update status of {resource.plural} {namespace}/{name}")
         self._informers[resource.plural].store(response.json())
 
     async def _delete(self, resource: Resource, obj: Mapping[str, Any], *, propagation: str = "Background") -> None:
@@ -506,7 +472,7 @@ class ControllerSimulator:
             "DELETE", resource.path(namespace, name), json={"propagationPolicy": propagation}
         )
         if response.status_code not in (404, 409):
-            _raise_for_status(response, f"delete {resource.plural} {namespace}/{name}")
+            raise_for_status(response, f"delete {resource.plural} {namespace}/{name}")
         if (informer := self._informers.get(resource.plural)) is not None:
             informer.forget(dict(obj))
 
@@ -532,15 +498,3 @@ def _claims_of(pod: JsonDict) -> Iterable[str]:
         claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
         if claim:
             yield str(claim)
-
-
-def _raise_for_status(response: httpx.Response, action: str) -> None:
-    if response.is_success:
-        return
-    try:
-        message = response.json().get("message") or response.text
-    except ValueError:
-        message = response.text
-    raise httpx.HTTPStatusError(
-        f"{action}: HTTP {response.status_code}: {message}", request=response.request, response=response
-    )

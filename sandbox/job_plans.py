@@ -104,7 +104,6 @@ def plan_job(
 ) -> ControllerPlan:
     """One syncJob pass over the pods the Job controls; `retry_backoff` is the first re-creation delay (doubling)."""
     plan = ControllerPlan()
-    spec = job.get("spec") or {}
     current = job.get("status") or {}
     if is_job_finished(job):
         _plan_ttl(job, plan, now)
@@ -116,39 +115,13 @@ def plan_job(
     succeeded = max(int(current.get("succeeded") or 0), sum(1 for p in pods if _phase(p) == "Succeeded"))
     failed_pods = [p for p in pods if _phase(p) == "Failed"]
     failed = max(int(current.get("failed") or 0), len(failed_pods))
-    completions = _completions(spec)
-    parallelism = _parallelism(spec)
-    backoff_limit = int(spec.get("backoffLimit", DEFAULT_BACKOFF_LIMIT))
-    suspended = bool(spec.get("suspend"))
-    was_suspended = is_condition_true(current, "Suspended")
+    suspended = _plan_suspension(job, status, conditions, now)
 
+    finished = None if suspended else _finish(job, status, active, succeeded, failed, plan, now)
     if suspended:
         plan.delete.extend(active)
         active = []
-        put_condition(conditions, condition("Suspended", True, REASON_SUSPENDED, "Job suspended", now))
-    else:
-        if was_suspended:
-            put_condition(conditions, condition("Suspended", False, REASON_RESUMED, "Job resumed", now))
-            status["startTime"] = format_timestamp(now)  # the deadline counts from the resumption
-        status.setdefault("startTime", format_timestamp(now))
-
-    finished: tuple[str, str, str] | None = None  # condition type, reason, message
-    if not suspended:
-        started = parse_timestamp(status.get("startTime")) or now
-        deadline = spec.get("activeDeadlineSeconds")
-        restarts = sum(restart_count(p) for p in active) if restart_policy(job_template(job)) == "OnFailure" else 0
-        if (completions is not None and succeeded >= completions) or (
-            completions is None and succeeded > 0 and not active
-        ):
-            finished = ("Complete", REASON_COMPLETIONS_REACHED, MESSAGE_COMPLETIONS_REACHED)
-        elif failed > backoff_limit or (restarts > 0 and restarts >= max(backoff_limit, 1)):
-            finished = ("Failed", REASON_BACKOFF_LIMIT_EXCEEDED, MESSAGE_BACKOFF_LIMIT_EXCEEDED)
-        elif deadline is not None and now >= started + int(deadline):
-            finished = ("Failed", REASON_DEADLINE_EXCEEDED, MESSAGE_DEADLINE_EXCEEDED)
-        elif deadline is not None:
-            plan.wake_at(started + int(deadline))
-
-    if finished is not None:
+    elif finished is not None:
         condition_type, reason, message = finished
         plan.delete.extend(active)
         if condition_type == "Failed":
@@ -160,19 +133,8 @@ def plan_job(
         put_condition(conditions, condition(condition_type, True, reason, message, now))
         active = []
         _plan_ttl({**job, "status": {"conditions": conditions}}, plan, now)
-    elif not suspended:
-        wanted = parallelism if completions is None else min(parallelism, completions - succeeded)
-        if completions is None and succeeded > 0:
-            wanted = 0  # a work queue: once one pod succeeded, the rest finish on their own
-        missing = max(0, wanted - len(active))
-        if missing and failed_pods:
-            last_failure = max(_finished_at(p, now) for p in failed_pods)
-            retry_at = last_failure + min(MAX_RETRY_BACKOFF, retry_backoff * 2 ** (len(failed_pods) - 1))
-            if now < retry_at:
-                plan.wake_at(retry_at)
-                missing = 0
-        for _ in range(missing):
-            plan.create.append(template_pod(job, controller_ref(job, "Job", "batch/v1"), labels=job_labels(job)))
+    else:
+        _plan_pods(job, active, succeeded, failed_pods, plan, now, retry_backoff)
     status.pop("active", None)
     status.pop("succeeded", None)
     status.pop("failed", None)
@@ -186,6 +148,74 @@ def plan_job(
         status["conditions"] = conditions
     plan.status = status
     return plan
+
+
+def _plan_suspension(job: Mapping[str, Any], status: JsonDict, conditions: list[JsonDict], now: float) -> bool:
+    """Whether the Job is suspended, with its Suspended condition and (on resumption) a fresh startTime."""
+    if (job.get("spec") or {}).get("suspend"):
+        put_condition(conditions, condition("Suspended", True, REASON_SUSPENDED, "Job suspended", now))
+        return True
+    if is_condition_true(job.get("status") or {}, "Suspended"):
+        put_condition(conditions, condition("Suspended", False, REASON_RESUMED, "Job resumed", now))
+        status["startTime"] = format_timestamp(now)  # the deadline counts from the resumption
+    status.setdefault("startTime", format_timestamp(now))
+    return False
+
+
+def _finish(
+    job: Mapping[str, Any],
+    status: JsonDict,
+    active: Sequence[Mapping[str, Any]],
+    succeeded: int,
+    failed: int,
+    plan: ControllerPlan,
+    now: float,
+) -> tuple[str, str, str] | None:
+    """How a running Job ends now, as (condition type, reason, message); None while it runs (then the plan wakes
+    at its deadline, if it has one)."""
+    spec = job.get("spec") or {}
+    completions = _completions(spec)
+    backoff_limit = int(spec.get("backoffLimit", DEFAULT_BACKOFF_LIMIT))
+    started = parse_timestamp(status.get("startTime")) or now
+    deadline = spec.get("activeDeadlineSeconds")
+    restarts = sum(restart_count(p) for p in active) if restart_policy(job_template(job)) == "OnFailure" else 0
+    if (completions is not None and succeeded >= completions) or (
+        completions is None and succeeded > 0 and not active
+    ):
+        return ("Complete", REASON_COMPLETIONS_REACHED, MESSAGE_COMPLETIONS_REACHED)
+    if failed > backoff_limit or (restarts > 0 and restarts >= max(backoff_limit, 1)):
+        return ("Failed", REASON_BACKOFF_LIMIT_EXCEEDED, MESSAGE_BACKOFF_LIMIT_EXCEEDED)
+    if deadline is not None and now >= started + int(deadline):
+        return ("Failed", REASON_DEADLINE_EXCEEDED, MESSAGE_DEADLINE_EXCEEDED)
+    if deadline is not None:
+        plan.wake_at(started + int(deadline))
+    return None
+
+
+def _plan_pods(
+    job: Mapping[str, Any],
+    active: Sequence[Mapping[str, Any]],
+    succeeded: int,
+    failed_pods: Sequence[Mapping[str, Any]],
+    plan: ControllerPlan,
+    now: float,
+    retry_backoff: float,
+) -> None:
+    """Create the pods parallelism still allows, once the back-off since the last failure has passed."""
+    spec = job.get("spec") or {}
+    completions, parallelism = _completions(spec), _parallelism(spec)
+    wanted = parallelism if completions is None else min(parallelism, completions - succeeded)
+    if completions is None and succeeded > 0:
+        wanted = 0  # a work queue: once one pod succeeded, the rest finish on their own
+    missing = max(0, wanted - len(active))
+    if missing and failed_pods:
+        last_failure = max(_finished_at(p, now) for p in failed_pods)
+        retry_at = last_failure + min(MAX_RETRY_BACKOFF, retry_backoff * 2 ** (len(failed_pods) - 1))
+        if now < retry_at:
+            plan.wake_at(retry_at)
+            missing = 0
+    for _ in range(missing):
+        plan.create.append(template_pod(job, controller_ref(job, "Job", "batch/v1"), labels=job_labels(job)))
 
 
 def job_template(job: Mapping[str, Any]) -> JsonDict:

@@ -18,12 +18,13 @@ import contextlib
 import logging
 import socket
 from collections.abc import Mapping
-from typing import Final, Self
+from typing import Final
 
 import aiohttp.web
 import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from sandbox.background import Background
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.mesh_ingress import plan_http_route_routes, plan_ingress_routes
 from sandbox.mesh_telemetry import IstioTelemetry, SourceIdentity
@@ -52,7 +53,7 @@ MAX_TICK_SECONDS: Final = 1.0
 METRICS_PATH: Final = "/metrics"
 
 
-class MeshSimulator:
+class MeshSimulator(Background):
     """Simulated clients calling every VirtualService (and Ingress and HTTPRoute), and the Istio telemetry of their
     requests.
 
@@ -192,13 +193,6 @@ class MeshSimulator:
         if client is not None:
             await client.aclose()
         self._port = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
 
     # -- watch events: note that the routes must be re-planned; the next tick does it --
 

@@ -106,68 +106,84 @@ def plan_statefulset(
 ) -> ControllerPlan:
     """One pass over the set's pods; `claims` are the names of the claims that exist in its namespace."""
     plan = ControllerPlan()
-    spec = sts.get("spec") or {}
     name = sts["metadata"]["name"]
-    replicas = desired_replicas(sts)
-    parallel = spec.get("podManagementPolicy") == "Parallel"
-    strategy = spec.get("updateStrategy") or {}
-    on_delete = strategy.get("type") == "OnDelete"
-    partition = int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
-    min_ready = int(spec.get("minReadySeconds") or 0)
-    update_rev = update_revision(sts)
-    current = sts.get("status") or {}
-    current_rev = str(current.get("currentRevision") or update_rev)
     by_ordinal: dict[int, Mapping[str, Any]] = {}
     for pod in pods:
         ordinal = pod_ordinal(name, pod)
         if ordinal is not None:
             by_ordinal[ordinal] = pod
-
     if not is_deleting(sts):
-        # Failed pods are deleted and recreated in their slot.
-        for _, existing in sorted(by_ordinal.items()):
-            if (existing.get("status") or {}).get("phase") == "Failed" and not is_deleting(existing):
-                plan.delete.append(existing)
-        blocked = bool(plan.delete) and not parallel
-        for ordinal in range(replicas):
-            if blocked:
-                break
-            slot = by_ordinal.get(ordinal)
-            if slot is None:
-                for template in spec.get("volumeClaimTemplates") or ():
-                    if claim_name(template, name, ordinal) not in claims:
-                        plan.create.append(_new_claim(sts, template, ordinal))
-                plan.create.append(_new_pod(sts, ordinal, update_rev))
-                if not parallel:
-                    blocked = True
-            elif not parallel and (is_deleting(slot) or not _running_and_ready(slot)):
-                blocked = True
-        condemned = sorted((o for o in by_ordinal if o >= replicas), reverse=True)
-        if not blocked:
-            for ordinal in condemned:
-                pod = by_ordinal[ordinal]
-                if not is_deleting(pod):
-                    plan.delete.append(pod)
-                if not parallel:
-                    break
-        all_healthy = all(
-            (p := by_ordinal.get(o)) is not None and _running_and_ready(p) and not is_deleting(p)
-            for o in range(replicas)
-        )
-        if not plan.create and not plan.delete and not condemned and all_healthy and not on_delete:
-            # One pod at a time, from the highest ordinal down to the partition.
-            for ordinal in range(replicas - 1, partition - 1, -1):
-                pod = by_ordinal[ordinal]
-                if pod_revision(pod) != update_rev:
-                    plan.delete.append(pod)
-                    break
-
+        _plan_pods(sts, by_ordinal, claims, plan)
     deleted = {id(p) for p in plan.delete}
-    counted = [p for p in by_ordinal.values()]
+    live = [p for p in by_ordinal.values() if id(p) not in deleted]
+    plan.status = _status(sts, live, plan, now)
+    min_ready = int((sts.get("spec") or {}).get("minReadySeconds") or 0)
+    if min_ready > 0:
+        plan.wake_at(next_availability_change({"spec": {"minReadySeconds": min_ready}}, live, now))
+    return plan
+
+
+def _plan_pods(
+    sts: Mapping[str, Any], by_ordinal: Mapping[int, Mapping[str, Any]], claims: Container[str], plan: ControllerPlan
+) -> None:
+    """Replace failed pods, create missing ones (and their claims), remove surplus ones, then roll one pod to the
+    update revision; in order, one at a time, unless podManagementPolicy is Parallel."""
+    spec = sts.get("spec") or {}
+    name = sts["metadata"]["name"]
+    replicas = desired_replicas(sts)
+    parallel = spec.get("podManagementPolicy") == "Parallel"
+    strategy = spec.get("updateStrategy") or {}
+    update_rev = update_revision(sts)
+    # Failed pods are deleted and recreated in their slot.
+    for _, existing in sorted(by_ordinal.items()):
+        if (existing.get("status") or {}).get("phase") == "Failed" and not is_deleting(existing):
+            plan.delete.append(existing)
+    blocked = bool(plan.delete) and not parallel
+    for ordinal in range(replicas):
+        if blocked:
+            break
+        slot = by_ordinal.get(ordinal)
+        if slot is None:
+            for template in spec.get("volumeClaimTemplates") or ():
+                if claim_name(template, name, ordinal) not in claims:
+                    plan.create.append(_new_claim(sts, template, ordinal))
+            plan.create.append(_new_pod(sts, ordinal, update_rev))
+            if not parallel:
+                blocked = True
+        elif not parallel and (is_deleting(slot) or not _running_and_ready(slot)):
+            blocked = True
+    condemned = sorted((o for o in by_ordinal if o >= replicas), reverse=True)
+    if not blocked:
+        for ordinal in condemned:
+            pod = by_ordinal[ordinal]
+            if not is_deleting(pod):
+                plan.delete.append(pod)
+            if not parallel:
+                break
+    all_healthy = all(
+        (p := by_ordinal.get(o)) is not None and _running_and_ready(p) and not is_deleting(p)
+        for o in range(replicas)
+    )
+    if not plan.create and not plan.delete and not condemned and all_healthy and strategy.get("type") != "OnDelete":
+        # One pod at a time, from the highest ordinal down to the partition.
+        partition = int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
+        for ordinal in range(replicas - 1, partition - 1, -1):
+            pod = by_ordinal[ordinal]
+            if pod_revision(pod) != update_rev:
+                plan.delete.append(pod)
+                break
+
+
+def _status(sts: Mapping[str, Any], live: Sequence[Mapping[str, Any]], plan: ControllerPlan, now: float) -> JsonDict:
+    """The set's status after the plan, from its pods that the plan does not delete (`live`)."""
+    replicas = desired_replicas(sts)
+    min_ready = int((sts.get("spec") or {}).get("minReadySeconds") or 0)
+    update_rev = update_revision(sts)
+    current = sts.get("status") or {}
+    current_rev = str(current.get("currentRevision") or update_rev)
     status: JsonDict = {}
     put_nonzero(status, "observedGeneration", int(sts["metadata"].get("generation") or 0))
-    status["replicas"] = len(counted) - sum(1 for p in counted if id(p) in deleted)
-    live = [p for p in counted if id(p) not in deleted]
+    status["replicas"] = len(live)
     put_nonzero(status, "readyReplicas", sum(1 for p in live if is_pod_ready(p)))
     put_nonzero(status, "currentReplicas", sum(1 for p in live if pod_revision(p) == current_rev))
     put_nonzero(status, "updatedReplicas", sum(1 for p in live if pod_revision(p) == update_rev))
@@ -186,7 +202,4 @@ def plan_statefulset(
         put_nonzero(status, "currentReplicas", int(status.get("updatedReplicas") or 0))
     if current.get("conditions"):
         status["conditions"] = copy.deepcopy(current["conditions"])
-    plan.status = status
-    if min_ready > 0:
-        plan.wake_at(next_availability_change({"spec": {"minReadySeconds": min_ready}}, live, now))
-    return plan
+    return status

@@ -15,14 +15,16 @@ import ipaddress
 import logging
 import random
 import time
-from collections.abc import Mapping
-from typing import Final, Self
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 import httpx
 
-from kube.work_queue import WorkQueue, cancel_tasks
+from kube.work_queue import WorkQueue
+from sandbox.api_refusals import raise_for_status
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.kubelet_plans import is_simulated, kubelet_step, pod_outcome
+from sandbox.simulator import Simulator, Work
 from sandbox.workload_plans import (
     controller_uid,
     plan_deployment,
@@ -61,7 +63,7 @@ def _object_path(collection: str, namespace: str, name: str = "") -> str:
     return f"{path}/{name}" if name else path
 
 
-class WorkloadSimulator:
+class WorkloadSimulator(Simulator):
     """Keeps Pods, ReplicaSets and Deployments moving in an API server that has no controllers of its own.
 
     `ready_delay` is how long a pod takes from creation to Ready; `ready_delay_by_image` overrides it per
@@ -80,15 +82,10 @@ class WorkloadSimulator:
         workers: int = 4,
         seed: int | None = None,
     ) -> None:
-        self.api_url = api_url.rstrip("/")
-        self._headers = dict(headers or {})  # the emulator's credentials, when it checks them
+        super().__init__(api_url, workers=workers, headers=headers)
         self.ready_delay = ready_delay
         self.ready_delay_by_image: dict[str, float | None] = dict(ready_delay_by_image or {})
-        self._workers = max(1, workers)
         self._rng = random.Random(seed)
-        self._client: httpx.AsyncClient | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._started = False
 
         # A failed sync is retried quickly: the simulator stands in for kubelets and built-in controllers,
         # which retry within seconds, not minutes.
@@ -112,53 +109,28 @@ class WorkloadSimulator:
 
     # -- lifecycle --
 
-    async def start(self) -> None:
-        """List pods, ReplicaSets and Deployments, then react to changes in the background. Idempotent."""
-        if self._started:
-            return
-        self._started = True
-        self._client = httpx.AsyncClient(base_url=self.api_url, headers=self._headers, timeout=httpx.Timeout(10.0))
-        self._pods = Informer(self._client, _PODS, self._on_pod, kind="pods")
-        self._replica_sets = Informer(self._client, _REPLICA_SETS, self._on_replica_set, kind="replicasets")
-        self._deployments = Informer(self._client, _DEPLOYMENTS, self._on_deployment, kind="deployments")
-        try:
-            # Owners first, so the first pod events find their ReplicaSets indexed.
-            await self._deployments.start()
-            await self._replica_sets.start()
-            await self._pods.start()
-        except BaseException:
-            await self.stop()
-            raise
-        for queue, sync, name in (
+    async def _watch(self, client: httpx.AsyncClient) -> None:
+        """List and watch pods, ReplicaSets and Deployments."""
+        self._pods = Informer(client, _PODS, self._on_pod, kind="pods")
+        self._replica_sets = Informer(client, _REPLICA_SETS, self._on_replica_set, kind="replicasets")
+        self._deployments = Informer(client, _DEPLOYMENTS, self._on_deployment, kind="deployments")
+        # Owners first, so the first pod events find their ReplicaSets indexed.
+        await self._deployments.start()
+        await self._replica_sets.start()
+        await self._pods.start()
+
+    def _work(self) -> Iterable[Work]:
+        return (
             (self._pods_queue, self._sync_pod, "kubelet"),
             (self._rs_queue, self._sync_replica_set, "replicaset"),
             (self._deployment_queue, self._sync_deployment, "deployment"),
-        ):
-            for index in range(self._workers):
-                self._tasks.append(asyncio.create_task(queue.work_retrying(sync), name=f"{name} worker {index}"))
+        )
 
-    async def stop(self) -> None:
-        """Cancel watches, workers and timers and close the HTTP client. Idempotent."""
-        if not self._started:
-            return
-        self._started = False
-        tasks, self._tasks = self._tasks, []
-        await cancel_tasks(tasks)
-        for informer in (self._pods, self._replica_sets, self._deployments):
-            if informer is not None:
-                await informer.stop()
-        for queue in (self._pods_queue, self._rs_queue, self._deployment_queue):
-            queue.close()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+    def _parts(self) -> tuple[Iterable[Informer | None], Iterable[WorkQueue[Any]]]:
+        return (
+            (self._pods, self._replica_sets, self._deployments),
+            (self._pods_queue, self._rs_queue, self._deployment_queue),
+        )
 
     def set_ready_delay(self, image: str, delay: float | None) -> None:
         """Change how long pods of `image` take to become Ready (None: never), waiting pods included."""
@@ -312,7 +284,7 @@ class WorkloadSimulator:
             response = await client.post(_object_path(_PODS, namespace), json=body)
             if response.status_code == 409:
                 continue  # the random suffix collided with an existing pod's name
-            _raise_for_status(response, f"create pod for replicaset {namespace}/{rs['metadata']['name']}")
+            raise_for_status(response, f"create pod for replicaset {namespace}/{rs['metadata']['name']}")
             self._pods_informer.store(response.json())
             return
         raise RuntimeError(f"no free pod name for replicaset {namespace}/{rs['metadata']['name']}")
@@ -334,13 +306,13 @@ class WorkloadSimulator:
             if response.status_code == 409:
                 await self._resolve_name_collision(deployment, plan.create)
                 return
-            _raise_for_status(response, f"create replicaset for deployment {namespace}/{key[1]}")
+            raise_for_status(response, f"create replicaset for deployment {namespace}/{key[1]}")
             replica_sets.store(response.json())
         for name, patch in plan.patches.items():
             response = await client.patch(_object_path(_REPLICA_SETS, namespace, name), json=patch, headers=MERGE_PATCH)
             if response.status_code == 404:
                 continue
-            _raise_for_status(response, f"update replicaset {namespace}/{name}")
+            raise_for_status(response, f"update replicaset {namespace}/{name}")
             replica_sets.store(response.json())
         for name in plan.deletes:
             if (rs := replica_sets.get((namespace, name))) is not None:
@@ -353,7 +325,7 @@ class WorkloadSimulator:
             )
             if response.status_code == 404:
                 return
-            _raise_for_status(response, f"annotate deployment {namespace}/{key[1]}")
+            raise_for_status(response, f"annotate deployment {namespace}/{key[1]}")
             deployments.store(response.json())
         current = deployments.get(key) or deployment
         await self._write_status(deployments, _DEPLOYMENTS, current, plan.status)
@@ -391,14 +363,14 @@ class WorkloadSimulator:
         )
         if response.status_code == 404:
             return  # deleted meanwhile; its DELETED event is on the way
-        _raise_for_status(response, f"update status of {collection.rsplit('/', 1)[-1]} {namespace}/{name}")
+        raise_for_status(response, f"update status of {collection.rsplit('/', 1)[-1]} {namespace}/{name}")
         informer.store(response.json())
 
     async def _delete(self, informer: Informer, collection: str, obj: JsonDict) -> None:
         namespace, name = object_key(obj)
         response = await self._http.delete(_object_path(collection, namespace, name))
         if response.status_code not in (404, 409):
-            _raise_for_status(response, f"delete {collection.rsplit('/', 1)[-1]} {namespace}/{name}")
+            raise_for_status(response, f"delete {collection.rsplit('/', 1)[-1]} {namespace}/{name}")
         informer.forget(obj)
 
     # -- accessors that exist only once started --
@@ -423,15 +395,3 @@ class WorkloadSimulator:
     def _deployments_informer(self) -> Informer:
         assert self._deployments is not None
         return self._deployments
-
-
-def _raise_for_status(response: httpx.Response, action: str) -> None:
-    if response.is_success:
-        return
-    try:
-        message = response.json().get("message") or response.text
-    except ValueError:
-        message = response.text
-    raise httpx.HTTPStatusError(
-        f"{action}: HTTP {response.status_code}: {message}", request=response.request, response=response
-    )

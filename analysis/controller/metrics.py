@@ -18,20 +18,18 @@ reads from its own thread.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from analysis.runner.rules import is_dry_run
-from kube.metrics_export import ExactNameCounter
+from kube.metrics_export import ReconcileMetrics
 
-RECONCILE_BUCKETS: Final = (0.01, 0.15, 0.25, 0.5, 1.0)
 PHASES: Final = ("Pending", "Error", "Failed", "Successful", "Running", "Inconclusive")
 """The phases a series is exported for, in Argo's order."""
 _KEY_LABELS: Final = ("namespace", "name")
@@ -74,17 +72,12 @@ class AnalysisMetrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         self._runs = _RunCollector()
         self.registry.register(self._runs)
-        self._reconcile = Histogram(
-            "analysis_run_reconcile",
-            "Analysis Run reconciliation performance.",
-            list(_KEY_LABELS),
-            buckets=RECONCILE_BUCKETS,
-            registry=self.registry,
+        self._passes = ReconcileMetrics(
+            self.registry,
+            "analysis_run",
+            reconcile_help="Analysis Run reconciliation performance.",
+            error_help="Error occurring during the analysis run",
         )
-        self._errors = ExactNameCounter(
-            "analysis_run_reconcile_error", "Error occurring during the analysis run", _KEY_LABELS
-        )
-        self.registry.register(self._errors)
 
     def observe_run(self, run: Mapping[str, Any]) -> None:
         """Set a run's info and phase series from the run as observed."""
@@ -93,18 +86,15 @@ class AnalysisMetrics:
         self._runs.set(key, run_series(run))
 
     def observe_reconcile(self, namespace: str, name: str, seconds: float) -> None:
-        self._reconcile.labels(namespace, name).observe(seconds)
+        self._passes.observe(namespace, name, seconds)
 
     def count_error(self, namespace: str, name: str) -> None:
-        self._errors.inc((namespace, name))
+        self._passes.count_error(namespace, name)
 
     def forget(self, namespace: str, name: str) -> None:
         """Remove every series of a run that no longer exists."""
-        key = (namespace, name)
-        with contextlib.suppress(KeyError):  # never reconciled
-            self._reconcile.remove(*key)
-        self._errors.remove(key)
-        self._runs.remove(key)
+        self._passes.forget(namespace, name)
+        self._runs.remove((namespace, name))
 
 
 def run_series(run: Mapping[str, Any]) -> _RunSeries:

@@ -358,21 +358,21 @@ def _join(arguments: Sequence[Value], meter: Meter) -> Value:
     return joined
 
 
+def _map_argument(name: str, value: Value, meter: Meter) -> dict[str, Value]:
+    """The map argument of `name`(), charged one step per entry."""
+    if not isinstance(value, dict):
+        raise OperationError(f"{name}() expects a map, got {type_name(value)}")
+    meter.charge(len(value))
+    return value
+
+
 def _keys(arguments: Sequence[Value], meter: Meter) -> Value:
-    mapping = arguments[0]
-    if not isinstance(mapping, dict):
-        raise OperationError(f"keys() expects a map, got {type_name(mapping)}")
-    meter.charge(len(mapping))
-    names: list[Value] = list(mapping)
+    names: list[Value] = list(_map_argument("keys", arguments[0], meter))
     return names
 
 
 def _values(arguments: Sequence[Value], meter: Meter) -> Value:
-    mapping = arguments[0]
-    if not isinstance(mapping, dict):
-        raise OperationError(f"values() expects a map, got {type_name(mapping)}")
-    meter.charge(len(mapping))
-    return list(mapping.values())
+    return list(_map_argument("values", arguments[0], meter).values())
 
 
 def _is_nan(arguments: Sequence[Value], meter: Meter) -> Value:

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Protocol, TypeAlias, TypeGuard
 
+from kube.json_data import json_type_name
+
 Value: TypeAlias = "bool | int | float | str | list[Value] | dict[str, Value] | None"
 
 INT_MIN = -(2**63)
@@ -58,21 +60,21 @@ class OperationError(Exception):
 # --- types --------------------------------------------------------------------------------------------------
 
 
+# expr-lang's names for the JSON types a value can have.
+_EXPR_TYPE_NAMES = {
+    "null": "nil",
+    "boolean": "bool",
+    "integer": "int",
+    "number": "float",
+    "string": "string",
+    "array": "array",
+    "object": "map",
+}
+
+
 def type_name(value: Value) -> str:
     """expr-lang's name for the type of a value."""
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "map"
+    return _EXPR_TYPE_NAMES[json_type_name(value)]
 
 
 def is_number(value: Value) -> TypeGuard[int | float]:

@@ -16,7 +16,7 @@ from gitops.compare.ignore import IgnoreRule, matching_rules, rules_from_app
 from gitops.compare.normalize import IGNORE_STATUS_CRD
 from gitops.compare.tracking import ANNOTATION, owning_app, with_tracking
 from gitops.health import MISSING, app_health, resource_health
-from gitops.resources import Health, JsonObject, ResourceKey
+from gitops.resources import Health, JsonObject, ResourceKey, namespaced_by_default
 
 SYNCED, OUT_OF_SYNC = "Synced", "OutOfSync"
 SHARED_RESOURCE_WARNING = "SharedResourceWarning"
@@ -24,40 +24,6 @@ REPEATED_RESOURCE_WARNING = "RepeatedResourceWarning"
 COMPARISON_ERROR = "ComparisonError"
 SYNC_OPTIONS_ANNOTATION = "argocd.argoproj.io/sync-options"
 COMPARE_OPTIONS_ANNOTATION = "argocd.argoproj.io/compare-options"
-
-# Kinds Kubernetes serves cluster-wide; the caller passes API discovery instead when it has it.
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        ("", "Namespace"),
-        ("", "Node"),
-        ("", "PersistentVolume"),
-        ("rbac.authorization.k8s.io", "ClusterRole"),
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-        ("apiextensions.k8s.io", "CustomResourceDefinition"),
-        ("apiregistration.k8s.io", "APIService"),
-        ("storage.k8s.io", "StorageClass"),
-        ("storage.k8s.io", "CSIDriver"),
-        ("storage.k8s.io", "CSINode"),
-        ("storage.k8s.io", "VolumeAttachment"),
-        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
-        ("scheduling.k8s.io", "PriorityClass"),
-        ("networking.k8s.io", "IngressClass"),
-        ("node.k8s.io", "RuntimeClass"),
-        ("policy", "PodSecurityPolicy"),
-        ("certificates.k8s.io", "CertificateSigningRequest"),
-        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
-        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
-        ("argoproj.io", "ClusterAnalysisTemplate"),
-    }
-)
-
-
-def namespaced_by_default(group: str, kind: str) -> bool:
-    """Whether a kind is namespaced, from the built-in list of cluster-scoped kinds (custom kinds: namespaced)."""
-    return (group, kind) not in CLUSTER_SCOPED_KINDS
 
 
 @dataclass(frozen=True)
@@ -123,6 +89,31 @@ def _placed(target: JsonObject, namespaced: Callable[[str, str], bool]) -> tuple
     return key, target
 
 
+@dataclass(frozen=True)
+class _Tracking:
+    """How this app marks what it owns: its name, the tracking method and the installation id."""
+
+    app_name: str
+    method: str
+    installation_id: str | None
+
+    def mark(self, target: JsonObject) -> JsonObject:
+        return with_tracking(target, self.app_name, self.method, installation_id=self.installation_id)
+
+    def owner(self, live: JsonObject) -> str | None:
+        return owning_app(live, self.method, installation_id=self.installation_id)
+
+
+@dataclass
+class _Targets:
+    """The targets by key, marked for tracking: those to apply, the Skip manifests, and hooks without a name."""
+
+    placed: dict[ResourceKey, JsonObject]
+    skipped: dict[ResourceKey, JsonObject]
+    # Hooks named by generateName share one key (an empty name); each is its own resource all the same.
+    unnamed_hooks: list[tuple[ResourceKey, JsonObject]]
+
+
 def compare_app(
     app: JsonObject,
     targets: Sequence[JsonObject],
@@ -143,67 +134,30 @@ def compare_app(
     ``ignore_rules`` are the system-level rules (argocd-cm); the app's own ``spec.ignoreDifferences`` are added here.
     Every target is compared with the app's tracking mark set, so a live object not yet marked is OutOfSync.
     """
-    app_name = str((app.get("metadata") or {}).get("name") or "")
+    tracking = _Tracking(str((app.get("metadata") or {}).get("name") or ""), tracking_method, installation_id)
     conditions: list[JsonObject] = []
-    try:
-        rules = [*rules_from_app(app), *ignore_rules]
-    except ValueError as error:
-        conditions.append(_condition(COMPARISON_ERROR, str(error)))
-        rules = list(ignore_rules)
+    rules = _ignore_rules(app, ignore_rules, conditions)
     app_server_side = _app_uses_server_side_apply(app)
-
-    placed: dict[ResourceKey, JsonObject] = {}
-    skipped: dict[ResourceKey, JsonObject] = {}
-    # Hooks named by generateName share one key (an empty name); each is its own resource all the same.
-    unnamed_hooks: list[tuple[ResourceKey, JsonObject]] = []
-    for target in targets:
-        key, target = _placed(target, namespaced)
-        if not key.name and is_hook(target):
-            unnamed_hooks.append(
-                (key, with_tracking(target, app_name, tracking_method, installation_id=installation_id))
-            )
-            continue
-        if key in placed or key in skipped:
-            conditions.append(
-                _condition(
-                    REPEATED_RESOURCE_WARNING, f"Resource {key} appeared more than once among application resources."
-                )
-            )
-            continue
-        try:
-            marked = with_tracking(target, app_name, tracking_method, installation_id=installation_id)
-        except ValueError as error:  # e.g. an app name too long for the instance label
-            conditions.append(_condition(COMPARISON_ERROR, str(error)))
-            marked = target
-        if is_skipped(target):
-            skipped[key] = marked
-        else:
-            placed[key] = marked
-
-    keys = set(placed)
-    for key, obj in live.items():
-        if key in keys or key in skipped:
-            continue
-        if owning_app(obj, tracking_method, installation_id=installation_id) == app_name and not _has_owner(obj):
-            keys.add(key)
+    marked = _marked_targets(targets, tracking, namespaced, conditions)
 
     results: list[ResourceComparison] = [
         # Argo CD lists a Skip manifest without sync status or health; it is never applied nor pruned.
         ResourceComparison(key, target, live.get(key), "", False, False, sync_wave(target), "", None)
-        for key, target in skipped.items()
+        for key, target in marked.skipped.items()
     ]
     results.extend(
-        ResourceComparison(key, hook, None, "", True, False, sync_wave(hook), "", None) for key, hook in unnamed_hooks
+        ResourceComparison(key, hook, None, "", True, False, sync_wave(hook), "", None)
+        for key, hook in marked.unnamed_hooks
     )
-    for key in sorted(keys):
-        wanted, live_obj = placed.get(key), live.get(key)
+    for key in sorted(_app_resource_keys(marked, live, tracking)):
+        wanted, live_obj = marked.placed.get(key), live.get(key)
         if live_obj is not None and wanted is not None:
-            owner = owning_app(live_obj, tracking_method, installation_id=installation_id)
-            if owner is not None and owner != app_name:
+            owner = tracking.owner(live_obj)
+            if owner is not None and owner != tracking.app_name:
                 conditions.append(
                     _condition(
                         SHARED_RESOURCE_WARNING,
-                        f"{key.kind}/{key.name} is part of applications {app_name} and {owner}",
+                        f"{key.kind}/{key.name} is part of applications {tracking.app_name} and {owner}",
                     )
                 )
         results.append(
@@ -219,18 +173,80 @@ def compare_app(
                 assess_applications=assess_applications,
             )
         )
-
     results.sort(key=lambda resource: resource.key)
+    return Comparison(tuple(results), _app_sync_status(results), _app_health(results), tuple(_unique(conditions)))
+
+
+def _ignore_rules(
+    app: JsonObject, system_rules: Sequence[IgnoreRule], conditions: list[JsonObject]
+) -> list[IgnoreRule]:
+    """The app's own ignoreDifferences then the system's; an invalid app rule is a ComparisonError, not a failure."""
+    try:
+        return [*rules_from_app(app), *system_rules]
+    except ValueError as error:
+        conditions.append(_condition(COMPARISON_ERROR, str(error)))
+        return list(system_rules)
+
+
+def _marked_targets(
+    targets: Sequence[JsonObject],
+    tracking: _Tracking,
+    namespaced: Callable[[str, str], bool],
+    conditions: list[JsonObject],
+) -> _Targets:
+    """The targets by key with the tracking mark set; a key seen twice is a RepeatedResourceWarning."""
+    marked = _Targets({}, {}, [])
+    for target in targets:
+        key, target = _placed(target, namespaced)
+        if not key.name and is_hook(target):
+            marked.unnamed_hooks.append((key, tracking.mark(target)))
+            continue
+        if key in marked.placed or key in marked.skipped:
+            conditions.append(
+                _condition(
+                    REPEATED_RESOURCE_WARNING, f"Resource {key} appeared more than once among application resources."
+                )
+            )
+            continue
+        try:
+            with_mark = tracking.mark(target)
+        except ValueError as error:  # e.g. an app name too long for the instance label
+            conditions.append(_condition(COMPARISON_ERROR, str(error)))
+            with_mark = target
+        if is_skipped(target):
+            marked.skipped[key] = with_mark
+        else:
+            marked.placed[key] = with_mark
+    return marked
+
+
+def _app_resource_keys(
+    marked: _Targets, live: Mapping[ResourceKey, JsonObject], tracking: _Tracking
+) -> set[ResourceKey]:
+    """The keys to compare: every target to apply, and every live object tracked to this app that nothing owns."""
+    keys = set(marked.placed)
+    for key, obj in live.items():
+        if key in keys or key in marked.skipped:
+            continue
+        if tracking.owner(obj) == tracking.app_name and not _has_owner(obj):
+            keys.add(key)
+    return keys
+
+
+def _app_sync_status(results: Sequence[ResourceComparison]) -> str:
+    """OutOfSync when any resource with a status is, except an extraneous one its live object says to ignore."""
     counted = [
         resource
         for resource in results
         if resource.status and not (resource.requires_pruning and _ignores_extraneous(resource.live))
     ]
-    sync_status = OUT_OF_SYNC if any(resource.status == OUT_OF_SYNC for resource in counted) else SYNCED
-    health = app_health(
+    return OUT_OF_SYNC if any(resource.status == OUT_OF_SYNC for resource in counted) else SYNCED
+
+
+def _app_health(results: Sequence[ResourceComparison]) -> Health:
+    return app_health(
         [(resource.live, resource.health, resource.hook) for resource in results if resource.status or resource.hook]
     )
-    return Comparison(tuple(results), sync_status, health, tuple(_unique(conditions)))
 
 
 def _compare_resource(

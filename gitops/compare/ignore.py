@@ -7,8 +7,8 @@ both sides before they are compared: ``jsonPointers`` (RFC 6901), ``jqPathExpres
 the jq library) and ``managedFieldsManagers`` (every field those managers own in the live object's managedFields).
 A pointer or jq expression that does not compile or fails is reported, never raised.
 
-``keep_live_values`` serves the RespectIgnoreDifferences=true sync option: the target to apply, with every ignored
-field set to its live value, so a sync does not undo what the rules say to leave alone.
+The RespectIgnoreDifferences=true sync option (the target applied with the ignored fields' live values) is
+:func:`gitops.sync.ignore_differences.respect_ignored_fields`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import jq
 import yaml
 
 from gitops.compare.json_tree import copy_tree
-from gitops.compare.managed_fields import FieldPath, concrete_path, delete_path, manager_paths
+from gitops.compare.managed_fields import FieldPath, delete_path, manager_paths
 from gitops.resources import JsonObject, ResourceKey
 
 IGNORE_KEY_PREFIX = "resource.customizations.ignoreDifferences."
@@ -238,99 +238,3 @@ def _report(outcome: IgnoreOutcome, message: str) -> None:
 def _first_line(error: Exception) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-_MISSING = object()
-
-
-def _child(current: Any, step: str | int) -> Any:
-    if isinstance(current, dict) and isinstance(step, str):
-        return current.get(step, _MISSING)
-    if isinstance(current, list) and isinstance(step, int) and 0 <= step < len(current):
-        return current[step]
-    return _MISSING
-
-
-def _get(obj: Any, steps: Sequence[str | int]) -> Any:
-    current = obj
-    for step in steps:
-        current = _child(current, step)
-        if current is _MISSING:
-            break
-    return current
-
-
-def _set(obj: Any, steps: Sequence[str | int], value: Any) -> None:
-    """Set ``value`` at ``steps`` in ``obj``, creating missing maps on the way (a missing list item is left alone)."""
-    current = obj
-    for index, step in enumerate(steps):
-        last = index == len(steps) - 1
-        if isinstance(current, dict) and isinstance(step, str):
-            if last:
-                current[step] = value
-                return
-            if not isinstance(current.get(step), (dict, list)):
-                current[step] = {}
-            current = current[step]
-        elif isinstance(current, list) and isinstance(step, int) and 0 <= step < len(current):
-            if last:
-                current[step] = value
-                return
-            current = current[step]
-        else:
-            return
-
-
-def _remove(obj: Any, steps: Sequence[str | int]) -> None:
-    parent = _get(obj, steps[:-1])
-    if isinstance(parent, dict) and isinstance(steps[-1], str):
-        parent.pop(steps[-1], None)
-
-
-def _pointer_steps(tokens: Sequence[str], live: Any) -> list[str | int]:
-    steps: list[str | int] = []
-    current = live
-    for token in tokens:
-        step: str | int = int(token) if isinstance(current, list) and token.isdigit() else token
-        steps.append(step)
-        current = _child(current, step)
-    return steps
-
-
-def keep_live_values(target: JsonObject, live: JsonObject, rules: Sequence[IgnoreRule]) -> tuple[JsonObject, list[str]]:
-    """A copy of ``target`` with every field the ``rules`` ignore set to its ``live`` value (RespectIgnoreDifferences).
-
-    A field the rules ignore that live does not have is removed from the copy. Returns the copy and the rule
-    problems met (reported the same way as by :func:`apply_ignore_rules`).
-    """
-    result = copy_tree(target)
-    errors: list[str] = []
-    paths: list[list[str | int]] = []
-    for rule in rules:
-        for pointer in rule.json_pointers:
-            try:
-                paths.append(_pointer_steps(parse_json_pointer(pointer), live))
-            except ValueError as error:
-                errors.append(f"ignoreDifferences jsonPointers: {error}")
-        for expression in rule.jq_path_expressions:
-            try:
-                found = jq.compile(f"[path({expression})]").input_value(live).first()
-            except ValueError as error:
-                reason = SECRET_ERROR_WITHHELD if _is_secret(live) else _first_line(error)
-                errors.append(f"ignoreDifferences jqPathExpressions {expression!r}: {reason}")
-                continue
-            paths.extend(list(path) for path in found or [] if isinstance(path, list))
-    managers = {manager for rule in rules for manager in rule.managed_fields_managers}
-    for owned in manager_paths(live, managers) if managers else []:
-        steps = concrete_path(live, owned)
-        if steps is not None:
-            paths.append(steps)
-    for steps in paths:
-        if not steps:
-            continue
-        value = _get(live, steps)
-        if value is _MISSING:
-            _remove(result, steps)
-        else:
-            _set(result, steps, copy_tree(value))
-    return result, errors

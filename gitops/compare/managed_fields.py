@@ -100,46 +100,31 @@ def _child_slot(container: Any, step: Step) -> tuple[Any, Any] | None:
     return None
 
 
-def has_path(obj: Any, path: FieldPath) -> bool:
-    """Whether ``obj`` has a value at ``path``."""
-    current = obj
-    for step in path:
-        slot = _child_slot(current, step)
-        if slot is None:
-            return False
-        container, key = slot
-        current = container[key]
-    return True
-
-
-def delete_path(obj: Any, path: FieldPath) -> bool:
-    """Remove the value at ``path`` from ``obj`` in place; whether there was one."""
-    if not path:
-        return False
-    current = obj
-    for step in path[:-1]:
-        slot = _child_slot(current, step)
-        if slot is None:
-            return False
-        container, key = slot
-        current = container[key]
-    slot = _child_slot(current, path[-1])
-    if slot is None:
-        return False
-    container, key = slot
-    del container[key]
-    return True
-
-
-def concrete_path(obj: Any, path: FieldPath) -> list[str | int] | None:
-    """``path`` as the dict keys and list indices that reach it in ``obj``, or None when ``obj`` lacks it."""
-    steps: list[str | int] = []
+def _slots(obj: Any, path: FieldPath) -> list[tuple[Any, Any]] | None:
+    """``(container, key or index)`` of every step of ``path`` in ``obj``, or None when ``obj`` lacks it."""
+    slots: list[tuple[Any, Any]] = []
     current = obj
     for step in path:
         slot = _child_slot(current, step)
         if slot is None:
             return None
+        slots.append(slot)
         container, key = slot
-        steps.append(key)
         current = container[key]
-    return steps
+    return slots
+
+
+def has_path(obj: Any, path: FieldPath) -> bool:
+    """Whether ``obj`` has a value at ``path``."""
+    return _slots(obj, path) is not None
+
+
+def delete_path(obj: Any, path: FieldPath) -> bool:
+    """Remove the value at ``path`` from ``obj`` in place; whether there was one."""
+    slots = _slots(obj, path)
+    if not slots:
+        return False
+    container, key = slots[-1]
+    del container[key]
+    return True
+

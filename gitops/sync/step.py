@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from gitops.models import HealthStatusCode, HookType, OperationPhase, ResultCode
-from gitops.resources import Health, JsonObject, ResourceKey
+from gitops.resources import Health, JsonObject, ResourceKey, namespaced_by_default
 from gitops.sync.actions import (
     APPLY,
     DRY_RUN,
@@ -62,32 +62,6 @@ __all__ = ["ActionResult", "SyncAction", "SyncStep", "plan_sync_step", "record_r
 WAVE_DELAY_SECONDS = 2.0
 # How soon to look again while waiting for health, deletion or a hook (the controller may also react to watches).
 WAIT_SECONDS = 1.0
-
-_CLUSTER_SCOPED = {
-    ("", "Namespace"),
-    ("", "Node"),
-    ("", "PersistentVolume"),
-    ("", "ComponentStatus"),
-    ("rbac.authorization.k8s.io", "ClusterRole"),
-    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-    ("apiextensions.k8s.io", "CustomResourceDefinition"),
-    ("storage.k8s.io", "StorageClass"),
-    ("storage.k8s.io", "CSIDriver"),
-    ("storage.k8s.io", "CSINode"),
-    ("storage.k8s.io", "VolumeAttachment"),
-    ("networking.k8s.io", "IngressClass"),
-    ("scheduling.k8s.io", "PriorityClass"),
-    ("apiregistration.k8s.io", "APIService"),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-    ("policy", "PodSecurityPolicy"),
-    ("argoproj.io", "ClusterAnalysisTemplate"),
-}
-
-
-def builtin_namespaced(group: str, kind: str) -> bool:
-    """Whether a kind is namespaced, for the built-in cluster-scoped kinds (everything else is namespaced)."""
-    return (group, kind) not in _CLUSTER_SCOPED
 
 
 def _permit_all(key: ResourceKey) -> str | None:
@@ -569,7 +543,7 @@ def plan_sync_step(
     now: datetime,
     health: Callable[[JsonObject], Health | None],
     permitted: Callable[[ResourceKey], str | None] = _permit_all,
-    namespaced: Callable[[str, str], bool] = builtin_namespaced,
+    namespaced: Callable[[str, str], bool] = namespaced_by_default,
     kind_known: Callable[[str, str], bool] = _every_kind_known,
 ) -> SyncStep:
     """The next pass of the operation in ``operation_state`` (a new one from ``app.operation`` when None).

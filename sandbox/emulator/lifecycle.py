@@ -457,36 +457,8 @@ class ObjectApi:
         """Store ``candidate`` over ``current``; ``via`` names the subresource recorded for the manager (scale)."""
         current_meta = meta(current)
         name = current_meta["name"]
-        candidate_meta = candidate.get("metadata")
-        if candidate_meta is not None and not isinstance(candidate_meta, dict):
-            raise status.bad_request("metadata must be an object")
-        candidate_meta = candidate_meta or {}
-        requested_rv = candidate_meta.get("resourceVersion")
-        if requested_rv and str(requested_rv) != current_meta.get("resourceVersion"):
-            raise status.conflict(spec.plural, name, spec.group)
-
-        new: Obj
-        if subresource == "status":
-            new = dict(current)
-            if candidate.get("status") is None:
-                new.pop("status", None)
-            else:
-                new["status"] = candidate["status"]
-            new_meta = dict(current_meta)
-        else:
-            new = {k: v for k, v in candidate.items() if k != "metadata"}
-            if spec.has_status:
-                if "status" in current:
-                    new["status"] = current["status"]
-                else:
-                    new.pop("status", None)
-            new_meta = dict(candidate_meta)
-            for key in _IMMUTABLE_ON_UPDATE:
-                if key in current_meta:
-                    new_meta[key] = current_meta[key]
-                else:
-                    new_meta.pop(key, None)
-            _check_string_maps(new_meta)
+        candidate_meta = _candidate_metadata(spec, current_meta, candidate)
+        new, new_meta = _written_parts(spec, current, candidate, candidate_meta, subresource)
         new["apiVersion"] = current.get("apiVersion", spec.api_version)
         new["kind"] = spec.kind
         # Pruned before generation is compared, as upstream; metadata is replaced below, after its checks.
@@ -520,10 +492,17 @@ class ObjectApi:
                 new_meta.pop("managedFields")
         if dry_run:
             return new
+        return self._store_update(spec, current, new)
+
+    def _store_update(self, spec: ResourceSpec, current: Obj, new: Obj) -> Obj:
+        """Store an admitted update; the last finalizer gone from an object being deleted removes it."""
+        new_meta = new["metadata"]
+        name = meta(current)["name"]
+        deleting = bool(meta(current).get("deletionTimestamp"))
         new_meta["resourceVersion"] = str(self.store.next_resource_version())
         # A Namespace goes when its content is gone (``_finish_namespace``), not when a write finds it without
         # metadata finalizers: it keeps its own in spec.finalizers.
-        if deleting and not finalizers and spec.storage_key != NAMESPACES:
+        if deleting and not new_meta.get("finalizers") and spec.storage_key != NAMESPACES:
             self.store.remove(spec.storage_key, new_meta.get("namespace") or CLUSTER, name, new)
             propagation = self._pending_propagation.pop(new_meta.get("uid", ""), "Background")
             self._after_removal(spec, new, propagation)
@@ -847,3 +826,45 @@ def _decode_continue(token: str) -> tuple[str, str]:
         return (str(namespace), str(name))
     except (ValueError, TypeError, binascii.Error):
         raise status.bad_request(f"continue key is not valid: {token!r}") from None
+
+
+def _candidate_metadata(spec: ResourceSpec, current_meta: Obj, candidate: Obj) -> Obj:
+    """The written object's metadata, once it is an object and its resourceVersion (if any) is the current one."""
+    candidate_meta = candidate.get("metadata")
+    if candidate_meta is not None and not isinstance(candidate_meta, dict):
+        raise status.bad_request("metadata must be an object")
+    candidate_meta = candidate_meta or {}
+    requested_rv = candidate_meta.get("resourceVersion")
+    if requested_rv and str(requested_rv) != current_meta.get("resourceVersion"):
+        raise status.conflict(spec.plural, current_meta["name"], spec.group)
+    return candidate_meta
+
+
+def _written_parts(
+    spec: ResourceSpec, current: Obj, candidate: Obj, candidate_meta: Obj, subresource: str | None
+) -> tuple[Obj, Obj]:
+    """The new object (without metadata) and its metadata: a status write takes only the status; a main-resource
+    write keeps the current status (when the kind has one) and the fields that never change on update."""
+    current_meta = meta(current)
+    new: Obj
+    if subresource == "status":
+        new = dict(current)
+        if candidate.get("status") is None:
+            new.pop("status", None)
+        else:
+            new["status"] = candidate["status"]
+        return new, dict(current_meta)
+    new = {k: v for k, v in candidate.items() if k != "metadata"}
+    if spec.has_status:
+        if "status" in current:
+            new["status"] = current["status"]
+        else:
+            new.pop("status", None)
+    new_meta = dict(candidate_meta)
+    for key in _IMMUTABLE_ON_UPDATE:
+        if key in current_meta:
+            new_meta[key] = current_meta[key]
+        else:
+            new_meta.pop(key, None)
+    _check_string_maps(new_meta)
+    return new, new_meta

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sandbox.emulator.human_time import age, human_duration, parse_timestamp
+from kube.ages import age, human_duration
+from kube.timestamps import parse_time
 
 NONE = "<none>"
 
@@ -158,7 +159,7 @@ def _pod_cells(pod: Mapping[str, Any], now: datetime) -> Cells:
     restarts = sum(_int(c.get("restartCount")) for c in statuses)
     last_restart: datetime | None = None
     for container in statuses:
-        finished = parse_timestamp(_get(container, "lastState", "terminated", "finishedAt"))
+        finished = parse_time(_get(container, "lastState", "terminated", "finishedAt"))
         if finished is not None and (last_restart is None or finished > last_restart):
             last_restart = finished
     restarts_text = str(restarts)
@@ -302,8 +303,8 @@ def _job_cells(job: Mapping[str, Any], now: datetime) -> Cells:
         completions_text = f"{succeeded}/1 of {parallelism}"
     else:
         completions_text = f"{succeeded}/1"
-    started = parse_timestamp(status.get("startTime"))
-    finished = parse_timestamp(status.get("completionTime"))
+    started = parse_time(status.get("startTime"))
+    finished = parse_time(status.get("completionTime"))
     duration = ""
     if started is not None:
         duration = human_duration(((finished or now) - started).total_seconds())
@@ -324,7 +325,7 @@ _JOB = BuiltinPrinter((
 
 def _cronjob_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
     spec, status = _dict(obj.get("spec")), _dict(obj.get("status"))
-    last = parse_timestamp(status.get("lastScheduleTime"))
+    last = parse_time(status.get("lastScheduleTime"))
     last_text = NONE if last is None else human_duration((now - last).total_seconds())
     job_spec = _get(spec, "jobTemplate", "spec")
     return [_name(obj), str(spec.get("schedule", "")), spec.get("timeZone") or NONE,
@@ -607,7 +608,7 @@ _SERVICE_ACCOUNT = BuiltinPrinter((
 
 
 def _created_at_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
-    created = parse_timestamp(_get(obj, "metadata", "creationTimestamp"))
+    created = parse_time(_get(obj, "metadata", "creationTimestamp"))
     return [_name(obj), "" if created is None else created.strftime("%Y-%m-%dT%H:%M:%SZ")]
 
 

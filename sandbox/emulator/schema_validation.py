@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,45 @@ def _type_error(path: str, expected: str, value: Any) -> FieldError:
     return _invalid(path, actual, f"{path} in body must be of type {expected}: {json.dumps(actual)}")
 
 
+@dataclass(frozen=True)
+class _SizeLimit:
+    """The schema keywords that bound the size of one JSON type, and the API server's words for a breach."""
+
+    kind: type[Sized]
+    minimum: str
+    maximum: str
+    too_big: str  # the field error's type; its message gets {size} and {limit}
+    too_big_message: str
+    too_small_message: str  # gets {path} and {limit}
+
+
+_SIZE_LIMITS = (
+    _SizeLimit(str, "minLength", "maxLength", "FieldValueTooLong",
+               "Too long: may not be more than {limit} bytes", "{path} in body should be at least {limit} chars long"),
+    _SizeLimit(list, "minItems", "maxItems", "FieldValueTooMany",
+               "Too many: {size}: must have at most {limit} items",
+               "{path} in body should have at least {limit} items"),
+    _SizeLimit(dict, "minProperties", "maxProperties", "FieldValueTooMany",
+               "Too many: {size}: must have at most {limit} items",
+               "{path} in body should have at least {limit} properties"),
+)
+
+
+def _size_errors(schema: Mapping[str, Any], value: Any, path: str) -> list[FieldError]:
+    """A string's length, an array's items or an object's properties beyond the schema's bounds."""
+    errors: list[FieldError] = []
+    for bounds in _SIZE_LIMITS:
+        if not isinstance(value, bounds.kind):
+            continue
+        minimum, maximum = schema.get(bounds.minimum), schema.get(bounds.maximum)
+        if isinstance(maximum, int) and len(value) > maximum:
+            message = bounds.too_big_message.format(size=len(value), limit=maximum)
+            errors.append(FieldError(bounds.too_big, path, message))
+        if isinstance(minimum, int) and len(value) < minimum:
+            errors.append(_invalid(path, value, bounds.too_small_message.format(path=path, limit=minimum)))
+    return errors
+
+
 def _scalar_checks(schema: Mapping[str, Any], value: Any, path: str) -> list[FieldError]:
     """Everything but type and structure: enum, bounds, lengths, pattern, item and property counts."""
     errors: list[FieldError] = []
@@ -106,32 +145,14 @@ def _scalar_checks(schema: Mapping[str, Any], value: Any, path: str) -> list[Fie
         multiple = schema.get("multipleOf")
         if isinstance(multiple, (int, float)) and multiple and (value / multiple) % 1:
             errors.append(_invalid(path, value, f"{path} in body should be a multiple of {multiple}"))
+    errors.extend(_size_errors(schema, value, path))
     if isinstance(value, str):
-        min_length, max_length = schema.get("minLength"), schema.get("maxLength")
-        if isinstance(max_length, int) and len(value) > max_length:
-            errors.append(FieldError("FieldValueTooLong", path,
-                                     f"Too long: may not be more than {max_length} bytes"))
-        if isinstance(min_length, int) and len(value) < min_length:
-            errors.append(_invalid(path, value, f"{path} in body should be at least {min_length} chars long"))
         pattern = schema.get("pattern")
         if isinstance(pattern, str) and re.search(pattern, value) is None:
             errors.append(_invalid(path, value, f"{path} in body should match '{pattern}'"))
-    if isinstance(value, list):
-        min_items, max_items = schema.get("minItems"), schema.get("maxItems")
-        if isinstance(max_items, int) and len(value) > max_items:
-            errors.append(FieldError("FieldValueTooMany", path,
-                                     f"Too many: {len(value)}: must have at most {max_items} items"))
-        if isinstance(min_items, int) and len(value) < min_items:
-            errors.append(_invalid(path, value, f"{path} in body should have at least {min_items} items"))
-        if schema.get("uniqueItems") is True and len({_shown(v) for v in value}) != len(value):
-            errors.append(FieldError("FieldValueDuplicate", path, "Duplicate value"))
-    if isinstance(value, dict):
-        min_props, max_props = schema.get("minProperties"), schema.get("maxProperties")
-        if isinstance(max_props, int) and len(value) > max_props:
-            errors.append(FieldError("FieldValueTooMany", path,
-                                     f"Too many: {len(value)}: must have at most {max_props} items"))
-        if isinstance(min_props, int) and len(value) < min_props:
-            errors.append(_invalid(path, value, f"{path} in body should have at least {min_props} properties"))
+    unique = schema.get("uniqueItems") is True
+    if isinstance(value, list) and unique and len({_shown(v) for v in value}) != len(value):
+        errors.append(FieldError("FieldValueDuplicate", path, "Duplicate value"))
     return errors
 
 

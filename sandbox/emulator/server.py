@@ -193,6 +193,23 @@ def _versioned(obj: Obj, spec: ResourceSpec) -> Obj:
     return {**obj, "apiVersion": spec.api_version}
 
 
+@dataclass(frozen=True, slots=True)
+class _ResourceCall:
+    """One request to a resource URL, with what the emulator made of it."""
+
+    request: kmock.Request
+    spec: ResourceSpec
+    namespace: str | None
+    path: ApiPath
+    params: Mapping[str, str]
+    writing: WriteOptions
+
+    @property
+    def name(self) -> str:
+        """The object's name; the URLs of every verb that reads it have one."""
+        return cast(str, self.path.name)
+
+
 @attrs.define(kw_only=True)
 class ApiEmulator(KmockEntry):
     """An in-memory Kubernetes API server, served over HTTP by :class:`kmock.Server`.
@@ -408,6 +425,37 @@ class ApiEmulator(KmockEntry):
 
     async def _serve_resource(self, request: kmock.Request, raw: aiohttp.web.BaseRequest, path: ApiPath,
                               record: RequestRecord, params: dict[str, str]) -> aiohttp.web.StreamResponse:
+        spec, namespace = self._addressed(path, record.verb)
+        verb = record.verb
+        applying = verb == "patch" and path.subresource != "scale" and _media_type(request.headers) == _APPLY_PATCH
+        writing = WriteOptions(False, "", False)
+        if verb in WRITE_VERBS:
+            writing = write_options(verb, params, request.headers.get("User-Agent"), apply=applying)
+        call = _ResourceCall(request, spec, namespace, path, params, writing)
+
+        if verb == "watch":
+            return await self._respond_watch(raw, spec, namespace, path.name, params, record,
+                                             _table_request(request.headers, params))
+        if verb == "list":
+            return self._respond_list(spec, namespace, params, _table_request(request.headers, params))
+        if verb == "get":
+            return self._respond_get(call)
+        if verb == "create":
+            return self._respond_create(call)
+        if verb == "update":
+            return self._respond_update(call)
+        if verb == "patch" and applying:
+            return self._respond_apply(call)
+        if verb == "patch":
+            return self._respond_patch(call)
+        if verb == "delete":
+            return self._respond_delete(call)
+        if verb == "deletecollection":
+            return self._respond_delete_collection(call)
+        raise status.method_not_allowed()
+
+    def _addressed(self, path: ApiPath, verb: str) -> tuple[ResourceSpec, str | None]:
+        """The resource a URL names and its namespace (None: cluster-wide), once the verb is known to apply to it."""
         spec = self.registry.get(path.group, path.version, path.plural)
         if spec is None:
             raise status.unknown_resource()
@@ -417,7 +465,6 @@ class ApiEmulator(KmockEntry):
             raise status.unknown_resource()
         else:
             namespace = None
-        verb = record.verb
         if verb not in spec.verbs and not (path.subresource and verb in ("get", "update", "patch")):
             raise status.method_not_allowed()
         if path.subresource is not None and path.subresource not in spec.subresources:
@@ -426,81 +473,86 @@ class ApiEmulator(KmockEntry):
             raise status.method_not_allowed()  # exec, log, eviction, …: nothing runs behind this API
         if spec.namespaced and namespace is None and verb not in ("list", "watch"):
             raise status.method_not_allowed()
-        applying = verb == "patch" and path.subresource != "scale" and _media_type(request.headers) == _APPLY_PATCH
-        writing = WriteOptions(False, "", False)
-        if verb in WRITE_VERBS:
-            writing = write_options(verb, params, request.headers.get("User-Agent"), apply=applying)
-        dry_run, manager = writing.dry_run, writing.manager
+        return spec, namespace
 
-        if verb == "watch":
-            return await self._respond_watch(raw, spec, namespace, path.name, params, record,
-                                             _table_request(request.headers, params))
-        if verb == "list":
-            return self._respond_list(spec, namespace, params, _table_request(request.headers, params))
-        if verb == "get":
-            if path.subresource == "scale":
-                return _json_response(self.api.get_scale(spec, namespace, cast(str, path.name)))
-            obj = _versioned(self.api.get(spec, namespace, cast(str, path.name)), spec)
-            table = _table_request(request.headers, params) if path.subresource is None else None
-            if table is not None:
-                return _json_response(tables.build_table(spec, [obj], table, datetime.now(UTC)))
-            return _json_response(obj)
-        if verb == "create":
-            if path.name is not None:
-                raise status.method_not_allowed()
-            body = _decode(request.body, _media_type(request.headers))
-            warnings = schema_validation.unknown_field_warnings(spec, params.get("fieldValidation"), body)
-            created = self.api.create(spec, namespace, body, dry_run=dry_run, manager=manager)
-            return _with_warnings(_json_response(_versioned(created, spec), 201), warnings)
-        name = cast(str, path.name)
-        if verb == "update":
-            body = _decode(request.body, _media_type(request.headers))
-            if path.subresource == "scale":
-                scale = self.api.update_scale(spec, namespace, name, body=body, dry_run=dry_run, manager=manager)
-                return _json_response(scale)
-            warnings = schema_validation.unknown_field_warnings(spec, params.get("fieldValidation"), body)
-            obj = self.api.replace(spec, namespace, name, body, subresource=path.subresource, dry_run=dry_run,
-                                   manager=manager)
-            return _with_warnings(_json_response(_versioned(obj, spec)), warnings)
-        if verb == "patch" and applying:
-            config = _decode(request.body, _APPLY_PATCH)
-            warnings = schema_validation.unknown_field_warnings(spec, params.get("fieldValidation"), config)
-            applied, was_created = self.api.apply(spec, namespace, name, config, manager=manager,
-                                                  force=writing.force, subresource=path.subresource, dry_run=dry_run)
-            return _with_warnings(_json_response(_versioned(applied, spec), 201 if was_created else 200), warnings)
-        if verb == "patch":
-            patch_type = self._patch_type(spec, request.headers, scale=path.subresource == "scale")
-            body = _decode(request.body, "application/json")
-            if path.subresource == "scale":
-                scale = self.api.update_scale(spec, namespace, name, patch_type=patch_type, body=body,
-                                              dry_run=dry_run, manager=manager)
-                return _json_response(scale)
-            warnings = []
-            if params.get("fieldValidation") in ("Strict", "Warn") and spec.schema is not None:
-                # Only when asked: checking a patch means applying it twice, and controllers patch often.
-                patched = apply_patch(self.api.get(spec, namespace, name), patch_type, body)
-                warnings = schema_validation.unknown_field_warnings(spec, params["fieldValidation"], patched)
-            obj = self.api.patch(spec, namespace, name, patch_type, body, subresource=path.subresource,
-                                 dry_run=dry_run, manager=manager)
-            return _with_warnings(_json_response(_versioned(obj, spec)), warnings)
-        if verb == "delete":
-            options = self._delete_options(request, params, dry_run)
-            obj, gone = self.api.delete(spec, namespace, name, options)
-            if gone and not spec.returns_deleted_object:
-                uid = str((obj.get("metadata") or {}).get("uid", ""))
-                return _json_response(status.success_status(name=name, group=spec.group, resource=spec.plural,
-                                                            uid=uid))
-            return _json_response(_versioned(obj, spec))
-        if verb == "deletecollection":
-            labels, fields = _selectors(params)
-            options = self._delete_options(request, params, dry_run)
-            items = self.api.delete_collection(spec, namespace, labels, fields, options)
-            return _json_response({
-                "kind": spec.list_kind, "apiVersion": spec.api_version,
-                "metadata": {"resourceVersion": str(self.store.resource_version)},
-                "items": [_versioned(obj, spec) for obj in items],
-            })
-        raise status.method_not_allowed()
+    def _respond_get(self, call: _ResourceCall) -> aiohttp.web.StreamResponse:
+        spec, path = call.spec, call.path
+        if path.subresource == "scale":
+            return _json_response(self.api.get_scale(spec, call.namespace, call.name))
+        obj = _versioned(self.api.get(spec, call.namespace, call.name), spec)
+        table = _table_request(call.request.headers, call.params) if path.subresource is None else None
+        if table is not None:
+            return _json_response(tables.build_table(spec, [obj], table, datetime.now(UTC)))
+        return _json_response(obj)
+
+    def _respond_create(self, call: _ResourceCall) -> aiohttp.web.StreamResponse:
+        if call.path.name is not None:
+            raise status.method_not_allowed()
+        spec = call.spec
+        body = _decode(call.request.body, _media_type(call.request.headers))
+        warnings = schema_validation.unknown_field_warnings(spec, call.params.get("fieldValidation"), body)
+        created = self.api.create(spec, call.namespace, body, dry_run=call.writing.dry_run,
+                                  manager=call.writing.manager)
+        return _with_warnings(_json_response(_versioned(created, spec), 201), warnings)
+
+    def _respond_update(self, call: _ResourceCall) -> aiohttp.web.StreamResponse:
+        spec, writing = call.spec, call.writing
+        body = _decode(call.request.body, _media_type(call.request.headers))
+        if call.path.subresource == "scale":
+            scale = self.api.update_scale(spec, call.namespace, call.name, body=body, dry_run=writing.dry_run,
+                                          manager=writing.manager)
+            return _json_response(scale)
+        warnings = schema_validation.unknown_field_warnings(spec, call.params.get("fieldValidation"), body)
+        obj = self.api.replace(spec, call.namespace, call.name, body, subresource=call.path.subresource,
+                               dry_run=writing.dry_run, manager=writing.manager)
+        return _with_warnings(_json_response(_versioned(obj, spec)), warnings)
+
+    def _respond_apply(self, call: _ResourceCall) -> aiohttp.web.StreamResponse:
+        spec, writing = call.spec, call.writing
+        config = _decode(call.request.body, _APPLY_PATCH)
+        warnings = schema_validation.unknown_field_warnings(spec, call.params.get("fieldValidation"), config)
+        applied, was_created = self.api.apply(spec, call.namespace, call.name, config, manager=writing.manager,
+                                              force=writing.force, subresource=call.path.subresource,
+                                              dry_run=writing.dry_run)
+        return _with_warnings(_json_response(_versioned(applied, spec), 201 if was_created else 200), warnings)
+
+    def _respond_patch(self, call: _ResourceCall) -> aiohttp.web.StreamResponse:
+        spec, namespace, name, writing = call.spec, call.namespace, call.name, call.writing
+        patch_type = self._patch_type(spec, call.request.headers, scale=call.path.subresource == "scale")
+        body = _decode(call.request.body, "application/json")
+        if call.path.subresource == "scale":
+            scale = self.api.update_scale(spec, namespace, name, patch_type=patch_type, body=body,
+                                          dry_run=writing.dry_run, manager=writing.manager)
+            return _json_response(scale)
+        warnings = []
+        field_validation = call.params.get("fieldValidation")
+        if field_validation in ("Strict", "Warn") and spec.schema is not None:
+            # Only when asked: checking a patch means applying it twice, and controllers patch often.
+            patched = apply_patch(self.api.get(spec, namespace, name), patch_type, body)
+            warnings = schema_validation.unknown_field_warnings(spec, field_validation, patched)
+        obj = self.api.patch(spec, namespace, name, patch_type, body, subresource=call.path.subresource,
+                             dry_run=writing.dry_run, manager=writing.manager)
+        return _with_warnings(_json_response(_versioned(obj, spec)), warnings)
+
+    def _respond_delete(self, call: _ResourceCall) -> aiohttp.web.StreamResponse:
+        spec, name = call.spec, call.name
+        options = self._delete_options(call.request, call.params, call.writing.dry_run)
+        obj, gone = self.api.delete(spec, call.namespace, name, options)
+        if gone and not spec.returns_deleted_object:
+            uid = str((obj.get("metadata") or {}).get("uid", ""))
+            return _json_response(status.success_status(name=name, group=spec.group, resource=spec.plural, uid=uid))
+        return _json_response(_versioned(obj, spec))
+
+    def _respond_delete_collection(self, call: _ResourceCall) -> aiohttp.web.StreamResponse:
+        spec = call.spec
+        labels, fields = _selectors(call.params)
+        options = self._delete_options(call.request, call.params, call.writing.dry_run)
+        items = self.api.delete_collection(spec, call.namespace, labels, fields, options)
+        return _json_response({
+            "kind": spec.list_kind, "apiVersion": spec.api_version,
+            "metadata": {"resourceVersion": str(self.store.resource_version)},
+            "items": [_versioned(obj, spec) for obj in items],
+        })
 
     @staticmethod
     def _patch_type(spec: ResourceSpec, headers: Mapping[str, str], *, scale: bool) -> PatchType:

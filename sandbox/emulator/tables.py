@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sandbox.emulator.human_time import age
+from kube.ages import age
 from sandbox.emulator.jsonpath import JsonPathError, evaluate
 from sandbox.emulator.printer_columns import AGE_COLUMN, NAME_COLUMN, Column, builtin_printer
 from sandbox.emulator.resources import CustomColumn, ResourceSpec

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import yaml
 
-from gitops.compare.comparison import compare_app, namespaced_by_default
+from gitops.compare.comparison import compare_app
 from gitops.compare.diff import LAST_APPLIED_ANNOTATION
 from gitops.compare.hooks import is_hook
 from gitops.compare.tracking import with_tracking
-from gitops.resources import JsonObject, ResourceKey
+from gitops.resources import JsonObject, ResourceKey, namespaced_by_default
 from tests.conformance.corpus import CORPUS_ENV, corpus_dir
 
 EXAMPLE_APPS = corpus_dir() / "argocd-example-apps"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.emulator.human_time import age, human_duration
+from kube.ages import age, human_duration
 from sandbox.emulator.jsonpath import JsonPathError, evaluate
 from sandbox.emulator.resources import CustomColumn
 from sandbox.emulator.tables import custom_cell

@@ -10,7 +10,6 @@ from gitops.compare.diff import diff
 from gitops.compare.ignore import (
     IgnoreRule,
     apply_ignore_rules,
-    keep_live_values,
     matching_rules,
     parse_json_pointer,
     rules_from_app,
@@ -174,40 +173,3 @@ def test_jq_error_on_a_secret_never_quotes_its_data() -> None:
     result = diff(secret, secret, ignore=[rule])
     assert result.errors and "withheld" in result.errors[0]
     assert all("aHVudGVyMg" not in error for error in result.errors)
-
-
-# RespectIgnoreDifferences=true: the target to apply keeps live's values for ignored fields
-
-
-def test_respect_ignore_differences_keeps_live_value_at_json_pointer() -> None:
-    """Argo CD RespectIgnoreDifferences: replicas scaled by an HPA stay as live has them when syncing."""
-    rule = IgnoreRule("apps", "Deployment", json_pointers=("/spec/replicas",))
-    applied, errors = keep_live_values(TARGET, drifted(replicas=5), [rule])
-    assert (applied["spec"]["replicas"], errors) == (5, [])
-    assert TARGET["spec"]["replicas"] == 2  # the target itself is not changed
-
-
-def test_respect_ignore_differences_with_jq_path_into_a_list() -> None:
-    live = copy.deepcopy(TARGET)
-    live["spec"]["template"]["spec"]["containers"][0]["image"] = "web:hotfix"
-    rule = IgnoreRule(
-        "apps", "Deployment", jq_path_expressions=('.spec.template.spec.containers[] | select(.name == "app").image',)
-    )
-    applied, errors = keep_live_values(TARGET, live, [rule])
-    assert (applied["spec"]["template"]["spec"]["containers"][0]["image"], errors) == ("web:hotfix", [])
-
-
-def test_respect_ignore_differences_with_managed_fields_manager() -> None:
-    live = drifted(replicas=7)
-    live["metadata"]["managedFields"] = [
-        {"manager": "hpa", "operation": "Update", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:replicas": {}}}}
-    ]
-    applied, _ = keep_live_values(TARGET, live, [IgnoreRule("apps", "Deployment", managed_fields_managers=("hpa",))])
-    assert applied["spec"]["replicas"] == 7
-
-
-def test_respect_ignore_differences_drops_an_ignored_field_live_does_not_have() -> None:
-    live = copy.deepcopy(TARGET)
-    del live["spec"]["replicas"]
-    applied, _ = keep_live_values(TARGET, live, [IgnoreRule("apps", "Deployment", json_pointers=("/spec/replicas",))])
-    assert "replicas" not in applied["spec"]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gitops.resources import JsonObject, ResourceKey
+from gitops.resources import JsonObject, ResourceKey, namespaced_by_default
 from gitops.sync.kind_order import KIND_ORDER, kind_rank
 from gitops.sync.options import SyncOptions
 from gitops.sync.ordering import order_tasks
-from gitops.sync.step import builtin_namespaced
 from gitops.sync.tasks import SyncTask, TaskInputs, build_tasks
 from tests.unit.gitops.sync.fake_cluster import manifest
 
@@ -22,7 +21,7 @@ def _inputs(**overrides: object) -> TaskInputs:
         "force": False,
         "skip_hooks": False,
         "selected": lambda key: True,
-        "namespaced": builtin_namespaced,
+        "namespaced": namespaced_by_default,
     }
     values.update(overrides)
     return TaskInputs(**values)  # type: ignore[arg-type]

@@ -1,0 +1,26 @@
+"""What runs in the background of a sandbox between `start()` and `stop()`: the simulators, Prometheus, the sandbox."""
+
+from __future__ import annotations
+
+import abc
+from typing import Self
+
+
+class Background(abc.ABC):
+    """Started and stopped explicitly, or as `async with`; both idempotent."""
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Return once running."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Stop whatever runs; calling it again does nothing."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
