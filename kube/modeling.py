@@ -7,6 +7,8 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from kube.label_selectors import selector_matches
+
 
 class KubeModel(BaseModel):
     """A part of a Kubernetes manifest.
@@ -64,21 +66,7 @@ class LabelSelector(KubeModel):
 
     def matches(self, labels: dict[str, str]) -> bool:
         """Whether an object with these labels is selected."""
-        if any(labels.get(key) != value for key, value in self.match_labels.items()):
-            return False
-        for requirement in self.match_expressions:
-            present = requirement.key in labels
-            value = labels.get(requirement.key)
-            operator = requirement.operator
-            if operator == "In" and value not in requirement.values:
-                return False
-            if operator == "NotIn" and present and value in requirement.values:
-                return False
-            if operator == "Exists" and not present:
-                return False
-            if operator == "DoesNotExist" and present:
-                return False
-        return True
+        return selector_matches(self.model_dump(by_alias=True), labels)
 
 
 class KubeObject(KubeModel):

@@ -16,9 +16,9 @@ from gitops.appset.generators.git import GitReader, git_params
 from gitops.appset.generators.list_generator import GeneratorError, list_params
 from gitops.appset.go_template import TemplateError
 from gitops.appset.parameters import Params, flatten
-from gitops.appset.selection import selector_matches
 from gitops.appset.templating import merge_over, render_application
 from gitops.clusters import ClusterConfig
+from kube.label_selectors import selector_matches
 
 SUPPORTED = ("list", "clusters", "git", "matrix", "merge")
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from gitops.compare.diff import LAST_APPLIED_ANNOTATION, last_applied
 from kube.json_data import JsonObject
 
-LAST_APPLIED: Final = "kubectl.kubernetes.io/last-applied-configuration"
+LAST_APPLIED: Final = LAST_APPLIED_ANNOTATION
 # Fields of the object the API server owns; a manifest never changes them through apply.
 _SERVER_FIELDS: Final = ("status",)
 _SERVER_METADATA: Final = (
@@ -38,24 +39,11 @@ def with_last_applied(target: JsonObject) -> JsonObject:
     return dict(body)
 
 
-def previous_configuration(live: JsonObject) -> JsonObject | None:
-    """What was last applied to ``live``, from its annotation; ``None`` without one (or when it is not JSON)."""
-    annotations = (live.get("metadata") or {}).get("annotations") or {}
-    text = annotations.get(LAST_APPLIED)
-    if not isinstance(text, str):
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def apply_patch(target: JsonObject, live: JsonObject) -> JsonObject | None:
     """The merge patch that applies ``target`` over ``live`` (annotation included), or ``None`` when the object
     already holds everything ``target`` declares and nothing Git removed since the last apply."""
     desired = with_last_applied(target)
-    original = previous_configuration(live)
+    original = last_applied(live)
     patch = three_way_merge_patch(original, desired, live)
     return patch or None
 

@@ -12,9 +12,9 @@ from typing import Any
 from gitops.appset.go_template import TemplateError
 from gitops.appset.names import sanitize_name
 from gitops.appset.parameters import Params
-from gitops.appset.selection import selector_matches
 from gitops.appset.templating import render_value
 from gitops.clusters import LOCAL_CLUSTER, ClusterConfig
+from kube.label_selectors import selector_matches
 
 
 def clusters_params(spec: Mapping[str, Any], clusters: Sequence[ClusterConfig], *, go: bool) -> list[Params]:

@@ -1,4 +1,5 @@
-"""Label selectors over labels or parameter sets (``matchLabels`` and ``matchExpressions``)."""
+"""Kubernetes label selectors (``matchLabels`` and ``matchExpressions``) over labels, or over any string-keyed
+mapping such as an ApplicationSet generator's parameter set (values are compared as text). Pure."""
 
 from __future__ import annotations
 
