@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+from kube.json_data import json_type_name
+
 DEFAULT_JSON_PATH: Final = "{$}"
 _FIELD: Final = re.compile(r"[^.\[\]{}()*'\"\s]+")
 _INDEX: Final = re.compile(r"\[\s*(-?\d+)\s*\]")
@@ -100,18 +102,13 @@ def _apply(step: _Step, node: Any, where: str) -> Iterator[Any]:
             yield from node[step.start : step.stop : step.stride]
 
 
+# How a message names each JSON type ("… is a string, not an array").
+_TYPE_PHRASES: Final = {"null": "null", "boolean": "a boolean", "integer": "a number", "number": "a number",
+                        "string": "a string", "array": "an array", "object": "an object"}
+
+
 def _kind(node: Any) -> str:
-    if node is None:
-        return "null"
-    if isinstance(node, bool):
-        return "a boolean"
-    if isinstance(node, int | float):
-        return "a number"
-    if isinstance(node, str):
-        return "a string"
-    if isinstance(node, list):
-        return "an array"
-    return "an object"
+    return _TYPE_PHRASES.get(json_type_name(node), "an object")
 
 
 def _unescape(text: str) -> str:
