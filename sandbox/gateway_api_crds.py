@@ -9,51 +9,19 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from sandbox.open_crds import open_crd
+
 GATEWAY_API_GROUP: Final = "gateway.networking.k8s.io"
 GATEWAY_API_VERSIONS: Final = ("v1", "v1beta1")
 GATEWAY_API_STORAGE_VERSION: Final = "v1"
 
-_OPEN_OBJECT: Final = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-
 
 def http_route_crd() -> dict[str, Any]:
-    versions: list[dict[str, Any]] = [
-        {
-            "name": version,
-            "served": True,
-            "storage": version == GATEWAY_API_STORAGE_VERSION,
-            "schema": {
-                "openAPIV3Schema": {
-                    "type": "object",
-                    "properties": {"spec": dict(_OPEN_OBJECT), "status": dict(_OPEN_OBJECT)},
-                    "x-kubernetes-preserve-unknown-fields": True,
-                }
-            },
-            "subresources": {"status": {}},
-            "additionalPrinterColumns": [
-                {"name": "Hostnames", "type": "string", "jsonPath": ".spec.hostnames"},
-                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-            ],
-        }
-        for version in GATEWAY_API_VERSIONS
-    ]
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"httproutes.{GATEWAY_API_GROUP}"},
-        "spec": {
-            "group": GATEWAY_API_GROUP,
-            "names": {
-                "kind": "HTTPRoute",
-                "listKind": "HTTPRouteList",
-                "plural": "httproutes",
-                "singular": "httproute",
-                "categories": ["gateway-api"],
-            },
-            "scope": "Namespaced",
-            "versions": versions,
-        },
-    }
+    return open_crd(
+        GATEWAY_API_GROUP, "HTTPRoute", "httproutes",
+        versions=GATEWAY_API_VERSIONS, storage_version=GATEWAY_API_STORAGE_VERSION, categories=("gateway-api",),
+        columns=[{"name": "Hostnames", "type": "string", "jsonPath": ".spec.hostnames"}],
+    )
 
 
 def gateway_api_crds() -> list[dict[str, Any]]:
