@@ -26,17 +26,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 
 from analysis.kinds import ANALYSIS_RUN
+from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
-from cli.options import (
-    CliError,
-    Cluster,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    get_object,
-    reported_errors,
-)
+from cli.options import CliError, Cluster, get_object, reported_errors
 from kube.issues import summarize
 from kube.manifests import ManifestReadError, load_file
 from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES
@@ -283,7 +275,9 @@ def _lookup(cluster: Cluster) -> TemplateLookup:
     return lookup
 
 
+@cluster_command
 def _analysis_run_command(
+    cluster_options: ClusterOptions,
     from_template: Annotated[
         str | None,
         typer.Option("--from-template", "--from", metavar="NAME", show_default=False,
@@ -316,9 +310,6 @@ def _analysis_run_command(
         typer.Option("--instance-id", show_default=False,
                      help="Label the run for the controller instance with this instance id."),
     ] = None,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Create an AnalysisRun from an AnalysisTemplate or a ClusterAnalysisTemplate, with argument values."""
     if (from_template is None) == (from_file is None):
@@ -327,7 +318,7 @@ def _analysis_run_command(
         raise typer.BadParameter("give at most one of them", param_hint="'--name' / '--generate-name'")
     with reported_errors():
         given = parse_argument_flags(argument_flags or [])
-        cluster = connect(namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         lookup = _lookup(cluster)
         if from_file is not None:
             template = _template_from_file(from_file)

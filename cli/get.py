@@ -17,19 +17,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
-from cli.options import (
-    CliError,
-    Cluster,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    get_rollout,
-    label_selector,
-    reported_errors,
-    wants_color,
-)
+from cli.options import CliError, Cluster, get_rollout, label_selector, reported_errors, wants_color
 from cli.phase import FINISHED_PHASES, rollout_phase
 from cli.tree import render_rollout
 from cli.watching import RESYNC, Change, FrameWriter, Watches, redraw_until
@@ -144,7 +134,9 @@ def watch_family(
     )
 
 
+@cluster_command
 def _rollout_command(
+    cluster_options: ClusterOptions,
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Redraw on every change until the rollout is Healthy or Degraded.")
@@ -153,9 +145,6 @@ def _rollout_command(
     timeout_seconds: Annotated[
         int, typer.Option("--timeout-seconds", min=0, help="With --watch, stop after this many seconds (0: never).")
     ] = 0,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Get details about a rollout: header, then its revisions, ReplicaSets, pods and AnalysisRuns.
 
@@ -164,7 +153,7 @@ def _rollout_command(
     color = wants_color(no_color)
     terminal = sys.stdout.isatty()
     with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         family, versions = fetch_family(cluster, name)
         if not watch:
             sys.stdout.write(family.render(datetime.now(UTC), color=color))

@@ -14,17 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.analysisrun_view import is_completed, render_analysis_run
+from cli.cluster_options import ClusterOptions, cluster_command
 from cli.get import get_app
-from cli.options import (
-    CliError,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    get_object,
-    reported_errors,
-    wants_color,
-)
+from cli.options import CliError, get_object, reported_errors, wants_color
 from cli.watching import RESYNC, Change, FrameWriter, Watches, redraw_until
 from kube.resources import ANALYSIS_RUNS
 
@@ -50,7 +42,9 @@ class RunView:
         self.run = change.items[0] if change.type == RESYNC else change.obj
 
 
+@cluster_command
 def _analysis_run_command(
+    cluster_options: ClusterOptions,
     name: Annotated[
         str, typer.Argument(metavar="ANALYSISRUN_NAME", help="Name of the AnalysisRun.", show_default=False)
     ],
@@ -61,15 +55,12 @@ def _analysis_run_command(
     timeout_seconds: Annotated[
         int, typer.Option("--timeout-seconds", min=0, help="With --watch, stop after this many seconds (0: never).")
     ] = 0,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Get details about an AnalysisRun: its status, then each metric's query, conditions, limits, measurements."""
     color = wants_color(no_color)
     terminal = sys.stdout.isatty()
     with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         view = RunView(get_object(cluster, ANALYSIS_RUNS, name))
         if not watch:
             sys.stdout.write(view.render(datetime.now(UTC), color=color))

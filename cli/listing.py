@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
-from cli.options import ContextOption, KubeconfigOption, NamespaceOption, connect, reported_errors
+from cli.options import reported_errors
 from cli.phase import canary_steps, current_set_weight, desired_replicas, rollout_phase, step_label
 from cli.tree import COLUMN_GAP, age, analysis_run_phase, parse_time, strategy_name
 from kube.resources import ANALYSIS_RUNS, ROLLOUTS
@@ -82,18 +83,17 @@ def _line(row: Sequence[str], widths: Sequence[int]) -> str:
     return ("".join(cells) + row[-1]).rstrip(" ")
 
 
+@cluster_command
 def _rollouts_command(
+    cluster_options: ClusterOptions,
     all_namespaces: Annotated[
         bool, typer.Option("--all-namespaces", "-A", help="List rollouts in every namespace.")
     ] = False,
     name: Annotated[str | None, typer.Option("--name", help="Only show the rollout with this name.")] = None,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """List the rollouts of a namespace (the context's by default), or of all namespaces with -A."""
     with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         scope = None if all_namespaces else cluster.namespace
         rollouts = cluster.client.list(ROLLOUTS, scope, field_selector=f"metadata.name={name}" if name else None)
         if not rollouts:
@@ -122,17 +122,16 @@ def analysis_run_table(runs: Sequence[JsonObject], now: datetime, *, all_namespa
     return [_line(row, widths) for row in rows]
 
 
+@cluster_command
 def _analysis_runs_command(
+    cluster_options: ClusterOptions,
     all_namespaces: Annotated[
         bool, typer.Option("--all-namespaces", "-A", help="List AnalysisRuns in every namespace.")
     ] = False,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """List the AnalysisRuns of a namespace (the context's by default), or of all namespaces with -A."""
     with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         runs = cluster.client.list(ANALYSIS_RUNS, None if all_namespaces else cluster.namespace)
         if not runs:
             where = "any namespace" if all_namespaces else f'namespace "{cluster.namespace}"'

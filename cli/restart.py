@@ -11,15 +11,9 @@ from typing import Annotated
 
 import typer
 
+from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
-from cli.options import (
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    patch_rollout,
-    reported_errors,
-)
+from cli.options import patch_rollout, reported_errors
 from kube.durations import DurationError, parse_duration
 
 
@@ -28,16 +22,15 @@ def restart_at(now: datetime, delay_seconds: float) -> str:
 
 
 @app.command("restart")
+@cluster_command
 def restart_command(
+    cluster_options: ClusterOptions,
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     in_: Annotated[
         str | None,
         typer.Option("--in", "-i", metavar="DURATION", help="Restart after this long (e.g. 30s, 5m, 1h).",
                      show_default=False),
     ] = None,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Restart the pods of a rollout, now or after --in."""
     try:
@@ -45,6 +38,6 @@ def restart_command(
     except DurationError as error:
         raise typer.BadParameter(str(error), param_hint="--in") from None
     with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         patch_rollout(cluster, name, {"spec": {"restartAt": restart_at(datetime.now(UTC), delay)}})
         typer.echo(f"rollout '{name}' restarts in {in_ or '0s'}")

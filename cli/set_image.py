@@ -12,17 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
+from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
-from cli.options import (
-    CliError,
-    Cluster,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    get_rollout,
-    reported_errors,
-)
+from cli.options import CliError, Cluster, get_rollout, reported_errors
 from kube.errors import ApiError, NotFound
 from kube.resources import DEPLOYMENTS, ROLLOUTS, ResourceKind
 
@@ -77,23 +69,22 @@ def _target(cluster: Cluster, rollout: JsonObject) -> tuple[ResourceKind, JsonOb
 
 
 @set_app.command("image")
+@cluster_command
 def image_command(
+    cluster_options: ClusterOptions,
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     assignment: Annotated[
         str,
         typer.Argument(metavar="CONTAINER=IMAGE", help="Container name ('*' for all) and its new image.",
                        show_default=False),
     ],
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Update the image of a rollout's container."""
     container, separator, image = assignment.partition("=")
     if not separator or not container or not image or "=" in image:
         raise typer.BadParameter(f"expected CONTAINER=IMAGE, got {assignment!r}", param_hint="CONTAINER=IMAGE")
     with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             rollout = get_rollout(cluster, name)
             kind, target = _target(cluster, rollout)

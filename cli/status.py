@@ -13,16 +13,9 @@ from typing import Annotated
 
 import typer
 
+from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
-from cli.options import (
-    CliError,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    get_rollout,
-    reported_errors,
-)
+from cli.options import CliError, get_rollout, reported_errors
 from cli.phase import DEGRADED, HEALTHY, rollout_phase
 from cli.watching import RESYNC, Watches
 from kube.durations import DurationError, parse_duration
@@ -34,7 +27,9 @@ def status_line(phase: str, message: str) -> str:
 
 
 @app.command("status")
+@cluster_command
 def status_command(
+    cluster_options: ClusterOptions,
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     watch: Annotated[
         bool,
@@ -47,9 +42,6 @@ def status_command(
             help="Give up watching after this long (e.g. 30s, 5m, 1h; a bare number is seconds; 0: never).",
         ),
     ] = "0",
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Show the status of a rollout; by default, watch it until it is Healthy (exit 0) or Degraded (exit 1)."""
     try:
@@ -57,7 +49,7 @@ def status_command(
     except DurationError as error:
         raise typer.BadParameter(str(error), param_hint="--timeout") from None
     with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         rollout = get_rollout(cluster, name)
         phase, message = rollout_phase(rollout)
         printed = status_line(phase, message)

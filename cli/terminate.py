@@ -12,17 +12,9 @@ from typing import Annotated, Final
 import typer
 
 from cli.analysisrun_view import COMPLETED_PHASES
+from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
-from cli.options import (
-    CliError,
-    Cluster,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    missing_object_message,
-    reported_errors,
-)
+from cli.options import CliError, Cluster, missing_object_message, reported_errors
 from cli.tree import analysis_run_phase
 from kube.errors import NotFound
 from kube.resources import ANALYSIS_RUNS
@@ -48,18 +40,17 @@ def terminate_analysis_run(cluster: Cluster, name: str) -> str:
     return line
 
 
+@cluster_command
 def _analysis_run_command(
+    cluster_options: ClusterOptions,
     names: Annotated[
         list[str],
         typer.Argument(metavar="ANALYSISRUN_NAME...", help="AnalysisRuns to terminate.", show_default=False),
     ],
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Terminate an AnalysisRun: measurements in flight are stopped and the run completes."""
     with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         for name in names:
             typer.echo(terminate_analysis_run(cluster, name))
 
