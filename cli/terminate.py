@@ -14,9 +14,8 @@ import typer
 from cli.analysisrun_view import COMPLETED_PHASES
 from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
-from cli.options import CliError, Cluster, missing_object_message, reported_errors
+from cli.options import Cluster, patch_object, reported_errors
 from cli.tree import analysis_run_phase
-from kube.errors import NotFound
 from kube.resources import ANALYSIS_RUNS
 
 TERMINATE_PATCH: Final = {"spec": {"terminate": True}}
@@ -27,10 +26,7 @@ app.add_typer(terminate_app)
 
 def terminate_analysis_run(cluster: Cluster, name: str) -> str:
     """Send the patch; the line to print. Names a run that had already completed, on which it changes nothing."""
-    try:
-        run = cluster.client.patch(ANALYSIS_RUNS, cluster.namespace, name, TERMINATE_PATCH)
-    except NotFound:
-        raise CliError(missing_object_message(cluster, ANALYSIS_RUNS, name)) from None
+    run = patch_object(cluster, ANALYSIS_RUNS, name, TERMINATE_PATCH)
     # Argo's words, camel case included, so that scripts matching its output keep working.
     line = f"analysisRun '{name}' terminated"
     phase = analysis_run_phase(run)
