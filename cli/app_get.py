@@ -11,10 +11,11 @@ from typing import Annotated
 import typer
 import yaml
 
-from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, connect_apps, get_app, patch_app
+from cli.app_group import AppClusterOptions, apps, get_app, patch_app
 from cli.app_operations import REFRESH_ANNOTATION, refresh_patch
 from cli.app_view import RESOURCE_HEADERS, resource_rows, summary, table
-from cli.options import CliError, Cluster, ContextOption, KubeconfigOption, reported_errors
+from cli.cluster_options import cluster_command
+from cli.options import CliError, Cluster, reported_errors
 
 REFRESH_TIMEOUT = 60.0
 POLL_SECONDS = 0.5
@@ -36,21 +37,20 @@ def refresh_and_wait(cluster: Cluster, name: str, *, hard: bool, timeout: float 
 
 
 @apps.command("get")
+@cluster_command
 def get_command(
+    cluster_options: AppClusterOptions,
     name: Annotated[str, typer.Argument(metavar="APPNAME")],
     refresh: Annotated[bool, typer.Option("--refresh", help="Compare with Git again before showing.")] = False,
     hard_refresh: Annotated[bool, typer.Option("--hard-refresh", help="Also bypass the manifest cache.")] = False,
     output: Annotated[str, typer.Option("--output", "-o", help="wide, yaml or json.")] = "wide",
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Show an Application and its resources."""
     if output not in ("wide", "yaml", "json"):
         typer.echo(f"error: --output {output!r}: expected wide, yaml or json", err=True)
         raise typer.Exit(2)
     with reported_errors():
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         refreshing = refresh or hard_refresh
         app = refresh_and_wait(cluster, name, hard=hard_refresh) if refreshing else get_app(cluster, name)
         if output == "json":

@@ -15,10 +15,11 @@ from typing import Annotated
 
 import typer
 
-from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, connect_apps, get_app, patch_app
+from cli.app_group import AppClusterOptions, apps, get_app, patch_app
 from cli.app_operations import OperationRefused, check_no_operation, sync_operation, terminate_patch
 from cli.app_view import SYNC_RESULT_HEADERS, operation_lines, table
-from cli.options import CliError, Cluster, ContextOption, KubeconfigOption, reported_errors
+from cli.cluster_options import cluster_command
+from cli.options import CliError, Cluster, reported_errors
 from kube.errors import Conflict
 from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS
@@ -71,7 +72,9 @@ def follow_operation(cluster: Cluster, name: str, timeout: float, echo: Callable
 
 
 @apps.command("sync")
+@cluster_command
 def sync_command(
+    cluster_options: AppClusterOptions,
     name: Annotated[str, typer.Argument(metavar="APPNAME")],
     prune: Annotated[bool, typer.Option("--prune", help="Delete resources no longer in Git.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only dry-run every write.")] = False,
@@ -82,9 +85,6 @@ def sync_command(
     revision: Annotated[str, typer.Option("--revision", help="Sync to this revision instead of the target.")] = "",
     async_: Annotated[bool, typer.Option("--async", help="Do not wait for the operation.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.0, help="Seconds to wait; 0 waits forever.")] = 0.0,
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Sync an Application to its target state in Git."""
     with reported_errors():
@@ -93,7 +93,7 @@ def sync_command(
                                        resources=resource or [])
         except ValueError as error:
             raise CliError(str(error), 2) from None
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         write_operation(cluster, name, operation)
         if async_:
             typer.echo(f"application '{name}': sync requested")
@@ -121,21 +121,20 @@ def wait_conditions(app: JsonObject, *, sync: bool, health: bool, operation: boo
 
 
 @apps.command("wait")
+@cluster_command
 def wait_command(
+    cluster_options: AppClusterOptions,
     names: Annotated[list[str], typer.Argument(metavar="APPNAME...")],
     sync: Annotated[bool, typer.Option("--sync", help="Wait for Synced.")] = False,
     health: Annotated[bool, typer.Option("--health", help="Wait for Healthy.")] = False,
     operation: Annotated[bool, typer.Option("--operation", help="Wait for no operation in progress.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.0, help="Seconds to wait; 0 waits forever.")] = 0.0,
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Wait for Applications to be synced, healthy and idle (all three unless some are named)."""
     if not (sync or health or operation):
         sync = health = operation = True
     with reported_errors():
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         deadline = time.monotonic() + timeout if timeout > 0 else None
         pending = list(names)
         while pending:
@@ -156,15 +155,14 @@ def wait_command(
 
 
 @apps.command("terminate-op")
+@cluster_command
 def terminate_command(
+    cluster_options: AppClusterOptions,
     name: Annotated[str, typer.Argument(metavar="APPNAME")],
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
 ) -> None:
     """Terminate the running sync operation."""
     with reported_errors():
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         try:
             patch = terminate_patch(get_app(cluster, name))
         except OperationRefused as error:
