@@ -5,42 +5,39 @@ for it; ``-o yaml|json|wide``."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Annotated
 
 import typer
 import yaml
 
-from cli.app_group import AppClusterOptions, apps, get_app, patch_app
+from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app, patch_app
 from cli.app_operations import REFRESH_ANNOTATION, refresh_patch
 from cli.app_view import RESOURCE_HEADERS, resource_rows, summary, table
 from cli.cluster_options import cluster_command
-from cli.options import CliError, Cluster, reported_errors
+from cli.options import Cluster, reported_errors
+from cli.polling import Polling
 
 REFRESH_TIMEOUT = 60.0
-POLL_SECONDS = 0.5
 
 
 def refresh_and_wait(cluster: Cluster, name: str, *, hard: bool, timeout: float = REFRESH_TIMEOUT) -> dict[str, object]:
     """Set the refresh annotation and wait until the controller has removed it (its refresh is done)."""
     patch_app(cluster, name, refresh_patch(hard))
-    deadline = time.monotonic() + timeout
+    polling = Polling(timeout)
     while True:
         app = get_app(cluster, name)
         annotations = (app.get("metadata") or {}).get("annotations") or {}
         if REFRESH_ANNOTATION not in annotations:
             return app
-        if time.monotonic() > deadline:
-            raise CliError(f"application '{name}' was not refreshed within {timeout:g}s: is the controller running "
-                           f"(rollouts controller)?")
-        time.sleep(POLL_SECONDS)
+        polling.wait(f"application '{name}' was not refreshed within {timeout:g}s: is the controller running "
+                     "(rollouts controller)?")
 
 
 @apps.command("get")
 @cluster_command
 def get_command(
     cluster_options: AppClusterOptions,
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
     refresh: Annotated[bool, typer.Option("--refresh", help="Compare with Git again before showing.")] = False,
     hard_refresh: Annotated[bool, typer.Option("--hard-refresh", help="Also bypass the manifest cache.")] = False,
     output: Annotated[str, typer.Option("--output", "-o", help="wide, yaml or json.")] = "wide",

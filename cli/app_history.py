@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cli.app_group import AppClusterOptions, apps, get_app
+from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app
 from cli.app_operations import current_user
-from cli.app_sync import follow_operation, write_operation
-from cli.app_view import HISTORY_HEADERS, history_rows, operation_lines, source_of, table
+from cli.app_sync import report_operation, write_operation
+from cli.app_view import HISTORY_HEADERS, history_rows, source_of, table
 from cli.cluster_options import cluster_command
 from cli.options import CliError, reported_errors
 from gitops.sync.history import rollback_operation
@@ -20,7 +20,7 @@ from gitops.sync.history import rollback_operation
 @cluster_command
 def history_command(
     cluster_options: AppClusterOptions,
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
 ) -> None:
     """Show the deployment history."""
     with reported_errors():
@@ -33,7 +33,7 @@ def history_command(
 @cluster_command
 def rollback_command(
     cluster_options: AppClusterOptions,
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
     history_id: Annotated[int | None, typer.Argument(metavar="[ID]", help="History ID (default: the previous "
                                                      "deployment).")] = None,
     prune: Annotated[bool, typer.Option("--prune", help="Delete resources the old revision does not have.")] = False,
@@ -46,9 +46,4 @@ def rollback_command(
         if isinstance(operation, str):
             raise CliError(operation)
         write_operation(cluster, name, operation)
-        state = follow_operation(cluster, name, timeout, typer.echo)
-        typer.echo("")
-        for line in operation_lines(state):
-            typer.echo(line)
-        if state.get("phase") != "Succeeded":
-            raise CliError(f"Operation has completed with phase: {state.get('phase')}")
+        report_operation(cluster, name, timeout)

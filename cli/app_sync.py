@@ -9,22 +9,20 @@ controller to stop the running operation.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from cli.app_group import AppClusterOptions, apps, get_app, patch_app
+from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app, patch_app
 from cli.app_operations import OperationRefused, check_no_operation, sync_operation, terminate_patch
 from cli.app_view import SYNC_RESULT_HEADERS, operation_lines, table
 from cli.cluster_options import cluster_command
 from cli.options import CliError, Cluster, reported_errors
+from cli.polling import Polling
 from kube.errors import Conflict
 from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS
-
-POLL_SECONDS = 0.5
 
 
 def write_operation(cluster: Cluster, name: str, operation: JsonObject) -> JsonObject:
@@ -44,7 +42,7 @@ def write_operation(cluster: Cluster, name: str, operation: JsonObject) -> JsonO
 def follow_operation(cluster: Cluster, name: str, timeout: float, echo: Callable[[str], None]) -> JsonObject:
     """Print each sync result as the controller records it; the final operationState once ``operation`` is
     cleared (the controller's mark of a finished operation)."""
-    deadline = time.monotonic() + timeout if timeout > 0 else None
+    polling = Polling(timeout)
     printed: dict[tuple[str, ...], str] = {}
     header_shown = False
     while True:
@@ -66,16 +64,24 @@ def follow_operation(cluster: Cluster, name: str, timeout: float, echo: Callable
                     printed[key] = line[1]
         if not app.get("operation") and state.get("phase") in ("Succeeded", "Failed", "Error"):
             return dict(state)
-        if deadline is not None and time.monotonic() > deadline:
-            raise CliError(f"timed out ({timeout:g}s) waiting for the operation of application '{name}' to complete")
-        time.sleep(POLL_SECONDS)
+        polling.wait(f"timed out ({timeout:g}s) waiting for the operation of application '{name}' to complete")
+
+
+def report_operation(cluster: Cluster, name: str, timeout: float) -> None:
+    """Follow the operation just written to its end, print how it went, and fail unless it Succeeded."""
+    state = follow_operation(cluster, name, timeout, typer.echo)
+    typer.echo("")
+    for line in operation_lines(state):
+        typer.echo(line)
+    if state.get("phase") != "Succeeded":
+        raise CliError(f"Operation has completed with phase: {state.get('phase')}")
 
 
 @apps.command("sync")
 @cluster_command
 def sync_command(
     cluster_options: AppClusterOptions,
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
     prune: Annotated[bool, typer.Option("--prune", help="Delete resources no longer in Git.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only dry-run every write.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Delete and re-create resources the API refuses to patch."
@@ -98,12 +104,7 @@ def sync_command(
         if async_:
             typer.echo(f"application '{name}': sync requested")
             return
-        state = follow_operation(cluster, name, timeout, typer.echo)
-        typer.echo("")
-        for line in operation_lines(state):
-            typer.echo(line)
-        if state.get("phase") != "Succeeded":
-            raise CliError(f"Operation has completed with phase: {state.get('phase')}")
+        report_operation(cluster, name, timeout)
 
 
 def wait_conditions(app: JsonObject, *, sync: bool, health: bool, operation: bool) -> list[str]:
@@ -135,7 +136,7 @@ def wait_command(
         sync = health = operation = True
     with reported_errors():
         cluster = cluster_options.connect()
-        deadline = time.monotonic() + timeout if timeout > 0 else None
+        polling = Polling(timeout)
         pending = list(names)
         while pending:
             still = []
@@ -147,18 +148,16 @@ def wait_command(
                     typer.echo(f"application '{name}' is ready")
             if not still:
                 return
-            if deadline is not None and time.monotonic() > deadline:
-                detail = "; ".join(f"{name}: {', '.join(missing)}" for name, missing in still)
-                raise CliError(f"timed out ({timeout:g}s) waiting for app: {detail}")
+            detail = "; ".join(f"{name}: {', '.join(missing)}" for name, missing in still)
+            polling.wait(f"timed out ({timeout:g}s) waiting for app: {detail}")
             pending = [name for name, _ in still]
-            time.sleep(POLL_SECONDS)
 
 
 @apps.command("terminate-op")
 @cluster_command
 def terminate_command(
     cluster_options: AppClusterOptions,
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
 ) -> None:
     """Terminate the running sync operation."""
     with reported_errors():
