@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from cli.app_group import AppClusterOptions, apps, get_app
+from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app
 from cli.cluster_options import cluster_command
 from cli.options import CliError, reported_errors
 from gitops.controller.spec_checks import LOCAL_SERVER
@@ -129,7 +129,7 @@ def create_command(
 @cluster_command
 def set_command(
     cluster_options: AppClusterOptions,
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
     repo: RepoOption = None, path: PathOption = None, revision: RevisionOption = None, chart: ChartOption = None,
     dest_server: ServerOption = None, dest_namespace: DestNamespaceOption = None, project: ProjectOption = None,
     sync_policy: PolicyOption = None, auto_prune: PruneOption = None, self_heal: HealOption = None,

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from cli.app_group import AppClusterOptions, apps, get_app
+from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app
 from cli.app_view import source_of
 from cli.cluster_options import cluster_command
 from cli.options import CliError, Cluster, reported_errors
@@ -95,7 +95,7 @@ def live_objects(cluster: Cluster, app: JsonObject, targets: list[JsonObject]) -
 @cluster_command
 def diff_command(
     cluster_options: AppClusterOptions,
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
     local: Annotated[Path | None, typer.Option("--local", help="Render this working tree instead of Git.")] = None,
     revision: Annotated[str | None, typer.Option("--revision", help="Compare with this revision.")] = None,
 ) -> None:
@@ -133,7 +133,7 @@ def diff_command(
 @cluster_command
 def manifests_command(
     cluster_options: AppClusterOptions,
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
     source: Annotated[str, typer.Option("--source", help="git (what a sync applies) or live.")] = "git",
     revision: Annotated[str | None, typer.Option("--revision", help="Render this revision.")] = None,
     local: Annotated[Path | None, typer.Option("--local", help="Render this working tree instead of Git.")] = None,

@@ -32,6 +32,8 @@ AppNamespaceOption = Annotated[
                  show_default=True),
 ]
 
+AppNameArgument = Annotated[str, typer.Argument(metavar="APPNAME")]
+
 
 @dataclass(frozen=True)
 class AppClusterOptions(ClusterOptions):
