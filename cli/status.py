@@ -17,7 +17,7 @@ from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
 from cli.options import CliError, get_rollout, reported_errors
 from cli.phase import DEGRADED, HEALTHY, rollout_phase
-from cli.watching import RESYNC, Watches
+from cli.watching import Watches, followed_object
 from kube.durations import DurationError, parse_duration
 from kube.resources import ROLLOUTS
 
@@ -70,9 +70,10 @@ def status_command(
                     change = watches.next(wait)
                     if change is None:
                         continue
-                    if change.type == "DELETED" or (change.type == RESYNC and not change.items):
+                    followed = followed_object(change)
+                    if followed is None:
                         raise CliError(f'rollout "{name}" was deleted')
-                    rollout = change.items[0] if change.type == RESYNC else change.obj
+                    rollout = followed
                     phase, message = rollout_phase(rollout)
                     line = status_line(phase, message)
                     if line != printed:  # a status write that changes nothing we show is not news
