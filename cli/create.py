@@ -30,6 +30,7 @@ from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
 from cli.options import CliError, Cluster, get_object, reported_errors
 from kube.issues import summarize
+from kube.json_data import as_json_object
 from kube.manifests import ManifestReadError, load_file
 from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES
 
@@ -64,10 +65,6 @@ TemplateLookup = Callable[[TemplateRef], "JsonObject"]
 """Fetches a template a template refers to; raises CliError when it does not exist."""
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _list(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
@@ -93,7 +90,7 @@ def _has_value(argument: Mapping[str, Any]) -> bool:
     """Whether a run can measure with this argument as it is: a value, or a Secret the runner reads."""
     if argument.get("value") is not None:
         return True
-    return bool(_mapping(_mapping(argument.get("valueFrom")).get("secretKeyRef")))
+    return bool(as_json_object(as_json_object(argument.get("valueFrom")).get("secretKeyRef")))
 
 
 def apply_arguments(declared: Sequence[Mapping[str, Any]], given: Mapping[str, str], source: str) -> list[JsonObject]:
@@ -117,7 +114,7 @@ def apply_arguments(declared: Sequence[Mapping[str, Any]], given: Mapping[str, s
             continue
         if not _has_value(argument):
             missing.append(name)
-            value_from = _mapping(argument.get("valueFrom"))
+            value_from = as_json_object(argument.get("valueFrom"))
             if value_from:
                 # fieldRef and podTemplateHashValue are read from the Rollout that creates the run; by hand there
                 # is no Rollout, so the value has to be given.
@@ -179,7 +176,7 @@ def flatten_template(template: JsonObject, ref: TemplateRef, lookup: TemplateLoo
     def visit(current: JsonObject, current_ref: TemplateRef) -> None:
         seen.add(current_ref)
         found.append((current_ref, current))
-        for reference in _list(_mapping(current.get("spec")).get("templates")):
+        for reference in _list(as_json_object(current.get("spec")).get("templates")):
             name = str(reference.get("templateName") or "")
             if not name:
                 raise CliError(f"{current_ref.noun} lists a template without a templateName")
@@ -190,7 +187,7 @@ def flatten_template(template: JsonObject, ref: TemplateRef, lookup: TemplateLoo
     visit(template, ref)
     merged = _Merged([], [], [], [])
     for _, current in sorted(found, key=lambda entry: entry[0].cluster_scope):  # stable: keeps the order found
-        spec = _mapping(current.get("spec"))
+        spec = as_json_object(current.get("spec"))
         _merge_unique(merged.metrics, _list(spec.get("metrics")), "name", "metric")
         _merge_args(merged.args, _list(spec.get("args")), ref.noun)
         _merge_unique(merged.dry_run, _list(spec.get("dryRun")), "metricName", "dryRun rule for")
@@ -200,7 +197,7 @@ def flatten_template(template: JsonObject, ref: TemplateRef, lookup: TemplateLoo
 
 
 def _copied(values: Any, dropped: frozenset[str]) -> dict[str, str]:
-    return {str(key): str(value) for key, value in _mapping(values).items() if key not in dropped}
+    return {str(key): str(value) for key, value in as_json_object(values).items() if key not in dropped}
 
 
 def analysis_run_from_template(
@@ -217,7 +214,7 @@ def analysis_run_from_template(
     """The AnalysisRun to create from an (Cluster)AnalysisTemplate manifest; CliError when it would not be valid."""
     merged = flatten_template(template, ref, lookup)
     args = apply_arguments(merged.args, arguments, ref.noun)
-    meta = _mapping(template.get("metadata"))
+    meta = as_json_object(template.get("metadata"))
     metadata: JsonObject = {"namespace": namespace}
     if name:
         metadata["name"] = name
@@ -323,7 +320,7 @@ def _analysis_run_command(
         if from_file is not None:
             template = _template_from_file(from_file)
             scope = cluster_template or template.get("kind") == CLUSTER_ANALYSIS_TEMPLATES.kind
-            ref = TemplateRef(str(_mapping(template.get("metadata")).get("name") or Path(from_file).stem), scope)
+            ref = TemplateRef(str(as_json_object(template.get("metadata")).get("name") or Path(from_file).stem), scope)
         else:
             ref = TemplateRef(str(from_template), cluster_template)
             template = lookup(ref)

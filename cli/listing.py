@@ -10,18 +10,19 @@ the kind, newest first, so that the run to look at with `get analysisrun` is at 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.cluster_options import ClusterOptions, cluster_command
 from cli.main import app
-from cli.options import reported_errors
+from cli.options import Cluster, reported_errors
 from cli.phase import canary_steps, current_set_weight, desired_replicas, rollout_phase, step_label
 from cli.tree import COLUMN_GAP, age, analysis_run_phase, parse_time, strategy_name
-from kube.resources import ANALYSIS_RUNS, ROLLOUTS
+from kube.json_data import as_int
+from kube.resources import ANALYSIS_RUNS, ROLLOUTS, ResourceKind
 
 if TYPE_CHECKING:
     from kube.json_data import JsonObject
@@ -35,13 +36,6 @@ list_app = typer.Typer(name="list", help="List rollouts or AnalysisRuns.", no_ar
 app.add_typer(list_app)
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
 def rollout_row(rollout: JsonObject) -> list[str]:
     """The columns of one rollout, without NAMESPACE."""
     spec, status = rollout.get("spec") or {}, rollout.get("status") or {}
@@ -52,10 +46,10 @@ def rollout_row(rollout: JsonObject) -> list[str]:
         rollout_phase(rollout)[0],
         (step_label(rollout) or "-") if is_canary else "-",
         str(current_set_weight(rollout)) if is_canary else "-",
-        f"{_int(status.get('readyReplicas'))}/{_int(status.get('replicas'))}",
+        f"{as_int(status.get('readyReplicas'))}/{as_int(status.get('replicas'))}",
         str(desired_replicas(spec)),
-        str(_int(status.get("updatedReplicas"))),
-        str(_int(status.get("availableReplicas"))),
+        str(as_int(status.get("updatedReplicas"))),
+        str(as_int(status.get("availableReplicas"))),
     ]
 
 
@@ -83,6 +77,26 @@ def _line(row: Sequence[str], widths: Sequence[int]) -> str:
     return ("".join(cells) + row[-1]).rstrip(" ")
 
 
+def _print_listing(
+    cluster: Cluster,
+    kind: ResourceKind,
+    noun: str,
+    table: Callable[[list[JsonObject]], list[str]],
+    *,
+    all_namespaces: bool,
+    field_selector: str | None = None,
+) -> None:
+    """The ``table`` of the objects of ``kind`` in the namespace (every namespace with -A), or a line on stderr saying
+    there are no ``noun`` (a plural)."""
+    items = cluster.client.list(kind, None if all_namespaces else cluster.namespace, field_selector=field_selector)
+    if not items:
+        where = "any namespace" if all_namespaces else f'namespace "{cluster.namespace}"'
+        typer.echo(f"No {noun} found in {where}.", err=True)
+        return
+    for line in table(items):
+        typer.echo(line)
+
+
 @cluster_command
 def _rollouts_command(
     cluster_options: ClusterOptions,
@@ -92,17 +106,14 @@ def _rollouts_command(
     name: Annotated[str | None, typer.Option("--name", help="Only show the rollout with this name.")] = None,
 ) -> None:
     """List the rollouts of a namespace (the context's by default), or of all namespaces with -A."""
-    with reported_errors():
-        cluster = cluster_options.connect()
-        scope = None if all_namespaces else cluster.namespace
-        rollouts = cluster.client.list(ROLLOUTS, scope, field_selector=f"metadata.name={name}" if name else None)
-        if not rollouts:
-            where = "any namespace" if all_namespaces else f'namespace "{cluster.namespace}"'
-            typer.echo(f"No rollouts found in {where}.", err=True)
-            return
+
+    def table(rollouts: list[JsonObject]) -> list[str]:
         rollouts.sort(key=lambda r: ((r.get("metadata") or {}).get("namespace", ""), r["metadata"].get("name", "")))
-        for line in rollout_table(rollouts, all_namespaces=all_namespaces):
-            typer.echo(line)
+        return rollout_table(rollouts, all_namespaces=all_namespaces)
+
+    with reported_errors():
+        _print_listing(cluster_options.connect(), ROLLOUTS, "rollouts", table, all_namespaces=all_namespaces,
+                       field_selector=f"metadata.name={name}" if name else None)
 
 
 list_app.command("rollouts")(_rollouts_command)
@@ -122,6 +133,14 @@ def analysis_run_table(runs: Sequence[JsonObject], now: datetime, *, all_namespa
     return [_line(row, widths) for row in rows]
 
 
+def newest_first(runs: list[JsonObject]) -> list[JsonObject]:
+    """AnalysisRuns by namespace, newest first within one (the run that matters is usually the latest), then name."""
+    runs = sorted(runs, key=lambda r: str((r.get("metadata") or {}).get("name", "")))
+    runs.sort(key=lambda r: str((r.get("metadata") or {}).get("creationTimestamp", "")), reverse=True)
+    runs.sort(key=lambda r: str((r.get("metadata") or {}).get("namespace", "")))
+    return runs
+
+
 @cluster_command
 def _analysis_runs_command(
     cluster_options: ClusterOptions,
@@ -130,19 +149,12 @@ def _analysis_runs_command(
     ] = False,
 ) -> None:
     """List the AnalysisRuns of a namespace (the context's by default), or of all namespaces with -A."""
+
+    def table(runs: list[JsonObject]) -> list[str]:
+        return analysis_run_table(newest_first(runs), datetime.now(UTC), all_namespaces=all_namespaces)
+
     with reported_errors():
-        cluster = cluster_options.connect()
-        runs = cluster.client.list(ANALYSIS_RUNS, None if all_namespaces else cluster.namespace)
-        if not runs:
-            where = "any namespace" if all_namespaces else f'namespace "{cluster.namespace}"'
-            typer.echo(f"No AnalysisRuns found in {where}.", err=True)
-            return
-        # Newest first within a namespace: the run that matters is usually the latest.
-        runs.sort(key=lambda r: str((r.get("metadata") or {}).get("name", "")))
-        runs.sort(key=lambda r: str((r.get("metadata") or {}).get("creationTimestamp", "")), reverse=True)
-        runs.sort(key=lambda r: str((r.get("metadata") or {}).get("namespace", "")))
-        for line in analysis_run_table(runs, datetime.now(UTC), all_namespaces=all_namespaces):
-            typer.echo(line)
+        _print_listing(cluster_options.connect(), ANALYSIS_RUNS, "AnalysisRuns", table, all_namespaces=all_namespaces)
 
 
 list_app.command("analysisruns")(_analysis_runs_command)

@@ -1,6 +1,6 @@
 """Durations, the one parser of them: Go's ``time.ParseDuration`` (``"5m"``, ``"1h30m"``, ``"-1.5h"``, ``"300ms"``,
 ``"5us"`` = ``"5µs"`` = ``"5μs"``), read by durationpy; and Argo's fields, which also take a bare number of
-seconds (``30``, ``"30"``) and no negative value."""
+seconds (``30``, ``"30"``) and no negative value. Also the one printer of them, as kubectl prints ages."""
 
 from __future__ import annotations
 
@@ -64,3 +64,33 @@ def _check_duration(value: str | int) -> str | int:
 Duration = Annotated[str | StrictInt, AfterValidator(_check_duration)]
 """A duration kept exactly as written (so manifests round-trip), validated on parse; read it with
 :func:`parse_duration`."""
+
+
+def human_duration(seconds: float) -> str:
+    """A duration as kubectl prints ages (apimachinery's ``duration.HumanDuration``): ``25s``, ``3m20s``, ``15m``,
+    ``3h59m``, ``20h``, ``7d``, ``2y``; more precision for short ones, less for long."""
+    whole = int(seconds)
+    if whole < -1:
+        return "<invalid>"
+    if whole < 0:
+        return "0s"  # up to a second of clock skew reads as "just now"
+    if whole < 120:
+        return f"{whole}s"
+    minutes = whole // 60
+    if minutes < 10:
+        return f"{minutes}m{whole % 60}s" if whole % 60 else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = whole // 3600
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = (hours // 24) % 365
+        return f"{hours // 24 // 365}y{days}d" if days else f"{hours // 24 // 365}y"
+    return f"{hours // 24 // 365}y"

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sandbox.emulator.human_time import age, human_duration, parse_timestamp
+from kube.durations import human_duration
+from sandbox.emulator.human_time import age, parse_timestamp
 
 NONE = "<none>"
 
