@@ -10,7 +10,7 @@ import typer
 import yaml
 
 from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app
-from cli.cluster_options import cluster_command
+from cli.option_groups import with_option_groups
 from cli.options import CliError, reported_errors
 from gitops.controller.spec_checks import LOCAL_SERVER
 from kube.errors import Conflict
@@ -76,9 +76,8 @@ SyncOptionOption = Annotated[list[str] | None, typer.Option("--sync-option", hel
 
 
 @apps.command("create")
-@cluster_command
+@with_option_groups
 def create_command(
-    cluster_options: AppClusterOptions,
     name: Annotated[str | None, typer.Argument(metavar="APPNAME")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", dir_okay=False, exists=True,
                                               help="An Application manifest.")] = None,
@@ -87,6 +86,8 @@ def create_command(
     sync_policy: PolicyOption = None, auto_prune: PruneOption = None, self_heal: HealOption = None,
     sync_option: SyncOptionOption = None,
     upsert: Annotated[bool, typer.Option("--upsert", help="Replace an existing Application.")] = False,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Create an Application."""
     with reported_errors():
@@ -126,14 +127,15 @@ def create_command(
 
 
 @apps.command("set")
-@cluster_command
+@with_option_groups
 def set_command(
-    cluster_options: AppClusterOptions,
     name: AppNameArgument,
     repo: RepoOption = None, path: PathOption = None, revision: RevisionOption = None, chart: ChartOption = None,
     dest_server: ServerOption = None, dest_namespace: DestNamespaceOption = None, project: ProjectOption = None,
     sync_policy: PolicyOption = None, auto_prune: PruneOption = None, self_heal: HealOption = None,
     sync_option: SyncOptionOption = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Change an Application's source, destination, project or sync policy."""
     with reported_errors():

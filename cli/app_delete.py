@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.app_group import AppClusterOptions, apps, get_app
-from cli.cluster_options import cluster_command
+from cli.option_groups import with_option_groups
 from cli.options import CliError, reported_errors
 from gitops.models import RESOURCES_FINALIZER
 from kube.errors import Conflict, NotFound
@@ -23,12 +23,13 @@ def finalizers_for(current: list[str], cascade: bool) -> list[str]:
 
 
 @apps.command("delete")
-@cluster_command
+@with_option_groups
 def delete_command(
-    cluster_options: AppClusterOptions,
     names: Annotated[list[str], typer.Argument(metavar="APPNAME...")],
     cascade: Annotated[bool, typer.Option("--cascade/--no-cascade", help="Delete the Application's resources "
                                           "too.")] = True,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Delete Applications."""
     with reported_errors():

@@ -19,7 +19,7 @@ import yaml
 
 from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app
 from cli.app_view import source_of
-from cli.cluster_options import cluster_command
+from cli.option_groups import with_option_groups
 from cli.options import CliError, Cluster, reported_errors
 from kube.errors import ApiError, KubeError
 from kube.json_data import JsonObject
@@ -92,12 +92,13 @@ def live_objects(cluster: Cluster, app: JsonObject, targets: list[JsonObject]) -
 
 
 @apps.command("diff")
-@cluster_command
+@with_option_groups
 def diff_command(
-    cluster_options: AppClusterOptions,
     name: AppNameArgument,
     local: Annotated[Path | None, typer.Option("--local", help="Render this working tree instead of Git.")] = None,
     revision: Annotated[str | None, typer.Option("--revision", help="Compare with this revision.")] = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Show what differs between Git and the cluster; exit 0 none, 1 some, 2 error."""
     from gitops.compare.comparison import compare_app
@@ -130,13 +131,14 @@ def diff_command(
 
 
 @apps.command("manifests")
-@cluster_command
+@with_option_groups
 def manifests_command(
-    cluster_options: AppClusterOptions,
     name: AppNameArgument,
     source: Annotated[str, typer.Option("--source", help="git (what a sync applies) or live.")] = "git",
     revision: Annotated[str | None, typer.Option("--revision", help="Render this revision.")] = None,
     local: Annotated[Path | None, typer.Option("--local", help="Render this working tree instead of Git.")] = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Print the manifests a sync would apply (or the live objects), as YAML documents."""
     if source not in ("git", "live"):

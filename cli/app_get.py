@@ -13,7 +13,7 @@ import yaml
 from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app, patch_app
 from cli.app_operations import REFRESH_ANNOTATION, refresh_patch
 from cli.app_view import RESOURCE_HEADERS, resource_rows, summary, table
-from cli.cluster_options import cluster_command
+from cli.option_groups import with_option_groups
 from cli.options import Cluster, reported_errors
 from cli.polling import Polling
 
@@ -34,13 +34,14 @@ def refresh_and_wait(cluster: Cluster, name: str, *, hard: bool, timeout: float 
 
 
 @apps.command("get")
-@cluster_command
+@with_option_groups
 def get_command(
-    cluster_options: AppClusterOptions,
     name: AppNameArgument,
     refresh: Annotated[bool, typer.Option("--refresh", help="Compare with Git again before showing.")] = False,
     hard_refresh: Annotated[bool, typer.Option("--hard-refresh", help="Also bypass the manifest cache.")] = False,
     output: Annotated[str, typer.Option("--output", "-o", help="wide, yaml or json.")] = "wide",
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Show an Application and its resources."""
     if output not in ("wide", "yaml", "json"):

@@ -11,16 +11,17 @@ from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app
 from cli.app_operations import current_user
 from cli.app_sync import report_operation, write_operation
 from cli.app_view import HISTORY_HEADERS, history_rows, source_of, table
-from cli.cluster_options import cluster_command
+from cli.option_groups import with_option_groups
 from cli.options import CliError, reported_errors
 from gitops.sync.history import rollback_operation
 
 
 @apps.command("history")
-@cluster_command
+@with_option_groups
 def history_command(
-    cluster_options: AppClusterOptions,
     name: AppNameArgument,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Show the deployment history."""
     with reported_errors():
@@ -30,14 +31,15 @@ def history_command(
 
 
 @apps.command("rollback")
-@cluster_command
+@with_option_groups
 def rollback_command(
-    cluster_options: AppClusterOptions,
     name: AppNameArgument,
     history_id: Annotated[int | None, typer.Argument(metavar="[ID]", help="History ID (default: the previous "
                                                      "deployment).")] = None,
     prune: Annotated[bool, typer.Option("--prune", help="Delete resources the old revision does not have.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.0, help="Seconds to wait; 0 waits forever.")] = 0.0,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Roll back to a previous deployment."""
     with reported_errors():

@@ -9,16 +9,17 @@ import typer
 
 from cli.app_group import AppClusterOptions, apps
 from cli.app_view import LIST_HEADERS, list_row, table
-from cli.cluster_options import cluster_command
+from cli.option_groups import with_option_groups
 from cli.options import reported_errors
 from kube.resources import APPLICATIONS
 
 
 @apps.command("list")
-@cluster_command
+@with_option_groups
 def list_command(
-    cluster_options: AppClusterOptions,
     output: Annotated[str, typer.Option("--output", "-o", help="wide or name.")] = "wide",
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """List Applications."""
     with reported_errors():

@@ -17,7 +17,7 @@ import typer
 from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app, patch_app
 from cli.app_operations import OperationRefused, check_no_operation, sync_operation, terminate_patch
 from cli.app_view import SYNC_RESULT_HEADERS, operation_lines, table
-from cli.cluster_options import cluster_command
+from cli.option_groups import with_option_groups
 from cli.options import CliError, Cluster, reported_errors
 from cli.polling import Polling
 from kube.errors import Conflict
@@ -78,9 +78,8 @@ def report_operation(cluster: Cluster, name: str, timeout: float) -> None:
 
 
 @apps.command("sync")
-@cluster_command
+@with_option_groups
 def sync_command(
-    cluster_options: AppClusterOptions,
     name: AppNameArgument,
     prune: Annotated[bool, typer.Option("--prune", help="Delete resources no longer in Git.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only dry-run every write.")] = False,
@@ -91,6 +90,8 @@ def sync_command(
     revision: Annotated[str, typer.Option("--revision", help="Sync to this revision instead of the target.")] = "",
     async_: Annotated[bool, typer.Option("--async", help="Do not wait for the operation.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.0, help="Seconds to wait; 0 waits forever.")] = 0.0,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Sync an Application to its target state in Git."""
     with reported_errors():
@@ -122,14 +123,15 @@ def wait_conditions(app: JsonObject, *, sync: bool, health: bool, operation: boo
 
 
 @apps.command("wait")
-@cluster_command
+@with_option_groups
 def wait_command(
-    cluster_options: AppClusterOptions,
     names: Annotated[list[str], typer.Argument(metavar="APPNAME...")],
     sync: Annotated[bool, typer.Option("--sync", help="Wait for Synced.")] = False,
     health: Annotated[bool, typer.Option("--health", help="Wait for Healthy.")] = False,
     operation: Annotated[bool, typer.Option("--operation", help="Wait for no operation in progress.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.0, help="Seconds to wait; 0 waits forever.")] = 0.0,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Wait for Applications to be synced, healthy and idle (all three unless some are named)."""
     if not (sync or health or operation):
@@ -154,10 +156,11 @@ def wait_command(
 
 
 @apps.command("terminate-op")
-@cluster_command
+@with_option_groups
 def terminate_command(
-    cluster_options: AppClusterOptions,
     name: AppNameArgument,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Terminate the running sync operation."""
     with reported_errors():

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 
 from analysis.kinds import ANALYSIS_RUN
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
 from cli.main import app
+from cli.option_groups import with_option_groups
 from cli.options import CliError, Cluster, get_object, reported_errors
 from kube.issues import summarize
 from kube.json_data import as_json_object
@@ -272,9 +273,8 @@ def _lookup(cluster: Cluster) -> TemplateLookup:
     return lookup
 
 
-@cluster_command
+@with_option_groups
 def _analysis_run_command(
-    cluster_options: ClusterOptions,
     from_template: Annotated[
         str | None,
         typer.Option("--from-template", "--from", metavar="NAME", show_default=False,
@@ -307,6 +307,8 @@ def _analysis_run_command(
         typer.Option("--instance-id", show_default=False,
                      help="Label the run for the controller instance with this instance id."),
     ] = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Create an AnalysisRun from an AnalysisTemplate or a ClusterAnalysisTemplate, with argument values."""
     if (from_template is None) == (from_file is None):

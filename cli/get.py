@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
 from cli.live_view import NoColorOption, WatchTimeoutOption, show
 from cli.main import app
+from cli.option_groups import with_option_groups
 from cli.options import CliError, Cluster, get_rollout, label_selector, reported_errors, wants_color
 from cli.phase import FINISHED_PHASES, rollout_phase
 from cli.tree import render_rollout
@@ -120,15 +121,16 @@ def fetch_family(cluster: Cluster, name: str) -> RolloutFamily:
     return family
 
 
-@cluster_command
+@with_option_groups
 def _rollout_command(
-    cluster_options: ClusterOptions,
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Redraw on every change until the rollout is Healthy or Degraded.")
     ] = False,
     no_color: NoColorOption = False,
     timeout_seconds: WatchTimeoutOption = 0,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Get details about a rollout: header, then its revisions, ReplicaSets, pods and AnalysisRuns.
 

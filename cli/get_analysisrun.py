@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.analysisrun_view import is_completed, render_analysis_run
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
 from cli.get import get_app
 from cli.live_view import NoColorOption, WatchTimeoutOption, show
+from cli.option_groups import with_option_groups
 from cli.options import CliError, get_object, reported_errors, wants_color
 from cli.watching import Change, Watches, followed_object
 from kube.resources import ANALYSIS_RUNS
@@ -51,9 +52,8 @@ class RunView:
                        field_selector=f"metadata.name={metadata.get('name', '')}")
 
 
-@cluster_command
+@with_option_groups
 def _analysis_run_command(
-    cluster_options: ClusterOptions,
     name: Annotated[
         str, typer.Argument(metavar="ANALYSISRUN_NAME", help="Name of the AnalysisRun.", show_default=False)
     ],
@@ -62,6 +62,8 @@ def _analysis_run_command(
     ] = False,
     no_color: NoColorOption = False,
     timeout_seconds: WatchTimeoutOption = 0,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Get details about an AnalysisRun: its status, then each metric's query, conditions, limits, measurements."""
     with reported_errors():

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
 from cli.main import app
+from cli.option_groups import with_option_groups
 from cli.options import Cluster, reported_errors
 from cli.phase import canary_steps, current_set_weight, desired_replicas, rollout_phase, step_label
 from cli.tree import COLUMN_GAP, age, analysis_run_phase, parse_time, strategy_name
@@ -97,13 +98,14 @@ def _print_listing(
         typer.echo(line)
 
 
-@cluster_command
+@with_option_groups
 def _rollouts_command(
-    cluster_options: ClusterOptions,
     all_namespaces: Annotated[
         bool, typer.Option("--all-namespaces", "-A", help="List rollouts in every namespace.")
     ] = False,
     name: Annotated[str | None, typer.Option("--name", help="Only show the rollout with this name.")] = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """List the rollouts of a namespace (the context's by default), or of all namespaces with -A."""
 
@@ -141,12 +143,13 @@ def newest_first(runs: list[JsonObject]) -> list[JsonObject]:
     return runs
 
 
-@cluster_command
+@with_option_groups
 def _analysis_runs_command(
-    cluster_options: ClusterOptions,
     all_namespaces: Annotated[
         bool, typer.Option("--all-namespaces", "-A", help="List AnalysisRuns in every namespace.")
     ] = False,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """List the AnalysisRuns of a namespace (the context's by default), or of all namespaces with -A."""
 

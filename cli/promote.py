@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
 from cli.main import app
+from cli.option_groups import with_option_groups
 from cli.options import get_rollout, patch_rollout, reported_errors
 from cli.phase import canary_steps, current_step_index
 
@@ -56,13 +57,14 @@ def promote_patches(rollout: JsonObject, *, full: bool) -> tuple[JsonObject | No
 
 
 @app.command("promote")
-@cluster_command
+@with_option_groups
 def promote_command(
-    cluster_options: ClusterOptions,
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     full: Annotated[
         bool, typer.Option("--full", help="Perform a full promotion, skipping analysis, pauses and steps.")
     ] = False,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Promote a rollout paused at a canary step or a blue-green pre-promotion; --full skips every step left."""
     with reported_errors():

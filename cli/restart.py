@@ -11,8 +11,9 @@ from typing import Annotated
 
 import typer
 
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
 from cli.main import app
+from cli.option_groups import with_option_groups
 from cli.options import patch_rollout, reported_errors
 from kube.durations import DurationError, parse_duration
 
@@ -22,15 +23,16 @@ def restart_at(now: datetime, delay_seconds: float) -> str:
 
 
 @app.command("restart")
-@cluster_command
+@with_option_groups
 def restart_command(
-    cluster_options: ClusterOptions,
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     in_: Annotated[
         str | None,
         typer.Option("--in", "-i", metavar="DURATION", help="Restart after this long (e.g. 30s, 5m, 1h).",
                      show_default=False),
     ] = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Restart the pods of a rollout, now or after --in."""
     try:

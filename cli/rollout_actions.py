@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
+from cli.option_groups import with_option_groups
 from cli.options import patch_rollout, reported_errors
 from kube.json_data import JsonObject
 
@@ -23,10 +24,11 @@ def rollout_patch_command(
     """
 
     def command(
-        cluster_options: ClusterOptions,
         names: Annotated[
             list[str], typer.Argument(metavar="ROLLOUT_NAME...", help=names_help, show_default=False)
         ],
+        *,
+        cluster_options: ClusterOptions,
     ) -> None:
         with reported_errors():
             cluster = cluster_options.connect()
@@ -35,4 +37,4 @@ def rollout_patch_command(
                 typer.echo(f"rollout '{name}' {done}")
 
     command.__doc__ = summary
-    return cluster_command(command)
+    return with_option_groups(command)

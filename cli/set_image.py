@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
 from cli.main import app
+from cli.option_groups import with_option_groups
 from cli.options import CliError, Cluster, get_rollout, reported_errors
 from kube.errors import ApiError, NotFound
 from kube.resources import DEPLOYMENTS, ROLLOUTS, ResourceKind
@@ -69,15 +70,16 @@ def _target(cluster: Cluster, rollout: JsonObject) -> tuple[ResourceKind, JsonOb
 
 
 @set_app.command("image")
-@cluster_command
+@with_option_groups
 def image_command(
-    cluster_options: ClusterOptions,
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     assignment: Annotated[
         str,
         typer.Argument(metavar="CONTAINER=IMAGE", help="Container name ('*' for all) and its new image.",
                        show_default=False),
     ],
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Update the image of a rollout's container."""
     container, separator, image = assignment.partition("=")

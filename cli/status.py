@@ -13,8 +13,9 @@ from typing import Annotated
 
 import typer
 
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
 from cli.main import app
+from cli.option_groups import with_option_groups
 from cli.options import CliError, get_rollout, reported_errors
 from cli.phase import DEGRADED, HEALTHY, rollout_phase
 from cli.watching import Watches, followed_object
@@ -27,9 +28,8 @@ def status_line(phase: str, message: str) -> str:
 
 
 @app.command("status")
-@cluster_command
+@with_option_groups
 def status_command(
-    cluster_options: ClusterOptions,
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     watch: Annotated[
         bool,
@@ -42,6 +42,8 @@ def status_command(
             help="Give up watching after this long (e.g. 30s, 5m, 1h; a bare number is seconds; 0: never).",
         ),
     ] = "0",
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Show the status of a rollout; by default, watch it until it is Healthy (exit 0) or Degraded (exit 1)."""
     try:

@@ -12,8 +12,9 @@ from typing import Annotated, Final
 import typer
 
 from cli.analysisrun_view import COMPLETED_PHASES
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
 from cli.main import app
+from cli.option_groups import with_option_groups
 from cli.options import Cluster, patch_object, reported_errors
 from cli.tree import analysis_run_phase
 from kube.resources import ANALYSIS_RUNS
@@ -36,13 +37,14 @@ def terminate_analysis_run(cluster: Cluster, name: str) -> str:
     return line
 
 
-@cluster_command
+@with_option_groups
 def _analysis_run_command(
-    cluster_options: ClusterOptions,
     names: Annotated[
         list[str],
         typer.Argument(metavar="ANALYSISRUN_NAME...", help="AnalysisRuns to terminate.", show_default=False),
     ],
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Terminate an AnalysisRun: measurements in flight are stopped and the run completes."""
     with reported_errors():

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.cluster_options import ClusterOptions, cluster_command
+from cli.cluster_options import ClusterOptions
 from cli.main import app
+from cli.option_groups import with_option_groups
 from cli.options import CliError, Cluster, get_rollout, label_selector, reported_errors
 from cli.tree import HASH_LABEL, REVISION_ANNOTATION
 from kube.errors import NotFound
@@ -80,13 +81,14 @@ def derives(wanted: Any, actual: Any) -> bool:
 
 
 @app.command("undo")
-@cluster_command
+@with_option_groups
 def undo_command(
-    cluster_options: ClusterOptions,
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     to_revision: Annotated[
         int, typer.Option("--to-revision", min=0, help="The revision to roll back to (default: the previous one).")
     ] = 0,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Roll a rollout back to the pod template of an earlier revision."""
     with reported_errors():
