@@ -7,12 +7,14 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from cli.main import app
+from cli.option_groups import OptionGroup, with_option_groups
 
 if TYPE_CHECKING:
     from gitops.controller.application_sets import AppSetControllerOptions
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
-# -- the options, by the part of the process they configure --------------------------------------------------
+# -- the options, by the part of the process they configure: the command's own, then its two option groups ---
 
 KubeconfigPathOption = Annotated[
     Path | None,
@@ -111,7 +113,80 @@ RepoCacheOption = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class LeaderElectionFlags(OptionGroup):
+    """Whether and how replicas elect a leader through a Lease."""
+
+    elect: bool = True
+    namespace: str | None = None
+    lease_duration: str = "8s"
+    renew_deadline: str = "6s"
+    retry_period: str = "2s"
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {"elect": LeaderElectOption, "namespace": LeaseNamespaceOption, "lease_duration": LeaseDurationOption,
+                "renew_deadline": RenewDeadlineOption, "retry_period": RetryPeriodOption}
+
+    def config(self) -> LeaderElectionConfig | None:
+        """The election to hold, None without one; a usage error (exit 2) for a duration that is not one."""
+        if not self.elect:
+            return None
+        from kube.durations import parse_duration
+        from kube.leader_election import LeaderElectionConfig, default_identity, default_namespace
+
+        try:
+            return LeaderElectionConfig(
+                namespace=self.namespace or default_namespace(),
+                identity=default_identity(),
+                lease_duration=parse_duration(self.lease_duration),
+                renew_deadline=parse_duration(self.renew_deadline),
+                retry_period=parse_duration(self.retry_period),
+            )
+        except ValueError as error:
+            _usage_error(str(error))
+
+
+@dataclass(frozen=True)
+class ApplicationFlags(OptionGroup):
+    """Whether and how the Application and ApplicationSet controllers run beside the Rollout controller."""
+
+    run: bool = True
+    namespace: str = "argocd"
+    application_sets: bool = True
+    resync: float = 180.0
+    resync_jitter: float = 0.0
+    workers: int = 20
+    webhook_port: int = 8083
+    repo_cache: Path | None = None
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {"run": ApplicationsOption, "namespace": AppNamespaceOption, "application_sets": ApplicationSetsOption,
+                "resync": AppResyncOption, "resync_jitter": AppResyncJitterOption, "workers": AppWorkersOption,
+                "webhook_port": WebhookPortOption, "repo_cache": RepoCacheOption}
+
+    def controllers(self) -> tuple[AppControllerOptions | None, AppSetControllerOptions | None]:
+        """The options of the Application and ApplicationSet controllers, None for one not to run (an ApplicationSet
+        controller never runs without the Application controller)."""
+        from gitops.controller.application_sets import AppSetControllerOptions
+        from gitops.controller.controller import AppControllerOptions
+
+        if not self.run:
+            return None, None
+        app_options = AppControllerOptions(
+            namespace=self.namespace,
+            workers=self.workers,
+            poll_seconds=self.resync,
+            poll_jitter_seconds=self.resync_jitter,
+            webhook_port=self.webhook_port,
+            cache_dir=self.repo_cache,
+        )
+        return app_options, AppSetControllerOptions(namespace=self.namespace) if self.application_sets else None
+
+
 @app.command("controller")
+@with_option_groups
 def controller_command(
     kubeconfig: KubeconfigPathOption = None,
     context: ContextOption = None,
@@ -121,19 +196,9 @@ def controller_command(
     workers: WorkersOption = 10,
     analysis_workers: AnalysisWorkersOption = 30,
     resync: ResyncOption = 900.0,
-    leader_elect: LeaderElectOption = True,
-    leader_election_namespace: LeaseNamespaceOption = None,
-    lease_duration: LeaseDurationOption = "8s",
-    renew_deadline: RenewDeadlineOption = "6s",
-    retry_period: RetryPeriodOption = "2s",
-    applications: ApplicationsOption = True,
-    app_namespace: AppNamespaceOption = "argocd",
-    application_sets: ApplicationSetsOption = True,
-    app_resync: AppResyncOption = 180.0,
-    app_resync_jitter: AppResyncJitterOption = 0.0,
-    app_workers: AppWorkersOption = 20,
-    webhook_port: WebhookPortOption = 8083,
-    repo_cache: RepoCacheOption = None,
+    *,
+    leader_election: LeaderElectionFlags,
+    applications: ApplicationFlags,
     verbose: VerboseOption = False,
 ) -> None:
     """Run the Rollout, analysis, Application and ApplicationSet controllers: traffic step by step, AnalysisRuns,
@@ -141,13 +206,9 @@ def controller_command(
     if namespace and all_namespaces:
         _usage_error("--namespace and --all-namespaces exclude each other")
     # Checked before kopf and the client are loaded: a mistyped duration should fail at once.
-    election = _leader_election(leader_election_namespace, lease_duration, renew_deadline, retry_period) \
-        if leader_elect else None
+    election = leader_election.config()
     _configure_logging(verbose)
-    app_controllers = _application_controllers(
-        applications, application_sets, app_namespace, workers=app_workers, resync=app_resync,
-        resync_jitter=app_resync_jitter, webhook_port=webhook_port, repo_cache=repo_cache,
-    )
+    app_options, appset_options = applications.controllers()
     # Imported here: kopf and the controller are heavy, and the CLI's other commands do not need them.
     from rollouts.controller.run import run_controller
 
@@ -162,55 +223,14 @@ def controller_command(
             resync_seconds=resync,
             analysis_workers=analysis_workers,
             leader_election=election,
-            applications=app_controllers[0],
-            application_sets=app_controllers[1],
+            applications=app_options,
+            application_sets=appset_options,
         )
 
 
 def _usage_error(message: str) -> NoReturn:
     typer.echo(f"rollouts controller: {message}", err=True)
     raise typer.Exit(2)
-
-
-def _leader_election(
-    namespace: str | None, lease_duration: str, renew_deadline: str, retry_period: str
-) -> LeaderElectionConfig:
-    """The Lease-based election the flags ask for; a usage error (exit 2) for a duration that is not one."""
-    from kube.durations import parse_duration
-    from kube.leader_election import LeaderElectionConfig, default_identity, default_namespace
-
-    try:
-        return LeaderElectionConfig(
-            namespace=namespace or default_namespace(),
-            identity=default_identity(),
-            lease_duration=parse_duration(lease_duration),
-            renew_deadline=parse_duration(renew_deadline),
-            retry_period=parse_duration(retry_period),
-        )
-    except ValueError as error:
-        _usage_error(str(error))
-
-
-def _application_controllers(
-    applications: bool, application_sets: bool, namespace: str, *, workers: int, resync: float, resync_jitter: float,
-    webhook_port: int, repo_cache: Path | None,
-) -> tuple[AppControllerOptions | None, AppSetControllerOptions | None]:
-    """The options of the Application and ApplicationSet controllers, None for one not to run (an ApplicationSet
-    controller never runs without the Application controller)."""
-    from gitops.controller.application_sets import AppSetControllerOptions
-    from gitops.controller.controller import AppControllerOptions
-
-    if not applications:
-        return None, None
-    app_options = AppControllerOptions(
-        namespace=namespace,
-        workers=workers,
-        poll_seconds=resync,
-        poll_jitter_seconds=resync_jitter,
-        webhook_port=webhook_port,
-        cache_dir=repo_cache,
-    )
-    return app_options, AppSetControllerOptions(namespace=namespace) if application_sets else None
 
 
 @contextmanager
