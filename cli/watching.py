@@ -21,12 +21,6 @@ if TYPE_CHECKING:
     from kube.client import KubeClient
     from kube.json_data import JsonObject
 
-RESYNC: Final = "RESYNC"
-# Server-side lifetime of one watch request; the thread reconnects after it, so it only bounds how long a
-# thread blocked in a read can outlive the command.
-WATCH_SECONDS: Final = 60
-MAX_CONSECUTIVE_FAILURES: Final = 5
-
 
 @dataclass(frozen=True)
 class Change:
@@ -38,12 +32,22 @@ class Change:
     items: tuple[JsonObject, ...] = ()
 
 
+# The type of a Change whose items replace everything followed (a watch's history expired: a fresh list).
+RESYNC: Final = "RESYNC"
+
+
 def followed_object(change: Change) -> JsonObject | None:
     """The object a watch of one object (by name) sees after ``change``; None once it is gone (deleted, or absent
     from a resync's list)."""
     if change.type == "DELETED" or (change.type == RESYNC and not change.items):
         return None
     return change.items[0] if change.type == RESYNC else change.obj
+
+
+# Server-side lifetime of one watch request; the thread reconnects after it, so it only bounds how long a
+# thread blocked in a read can outlive the command.
+WATCH_SECONDS: Final = 60
+MAX_CONSECUTIVE_FAILURES: Final = 5
 
 
 class Watches:
