@@ -174,14 +174,9 @@ class ApplicationFlags(OptionGroup):
 
         if not self.run:
             return None, None
-        app_options = AppControllerOptions(
-            namespace=self.namespace,
-            workers=self.workers,
-            poll_seconds=self.resync,
-            poll_jitter_seconds=self.resync_jitter,
-            webhook_port=self.webhook_port,
-            cache_dir=self.repo_cache,
-        )
+        app_options = AppControllerOptions(namespace=self.namespace, workers=self.workers, poll_seconds=self.resync,
+                                           poll_jitter_seconds=self.resync_jitter, webhook_port=self.webhook_port,
+                                           cache_dir=self.repo_cache)
         return app_options, AppSetControllerOptions(namespace=self.namespace) if self.application_sets else None
 
 
