@@ -138,8 +138,7 @@ def set_command(
     cluster_options: AppClusterOptions,
 ) -> None:
     """Change an Application's source, destination, project or sync policy."""
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         app = get_app(cluster, name)
         apply_flags(app, repo=repo, path=path, revision=revision, chart=chart, dest_server=dest_server,
                     dest_namespace=dest_namespace, project=project, sync_policy=sync_policy, auto_prune=auto_prune,

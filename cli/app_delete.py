@@ -10,7 +10,7 @@ import typer
 
 from cli.app_group import AppClusterOptions, apps, get_app
 from cli.option_groups import with_option_groups
-from cli.options import CliError, reported_errors
+from cli.options import CliError
 from gitops.models import RESOURCES_FINALIZER
 from kube.errors import Conflict, NotFound
 from kube.resources import APPLICATIONS
@@ -32,8 +32,7 @@ def delete_command(
     cluster_options: AppClusterOptions,
 ) -> None:
     """Delete Applications."""
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         for name in names:
             app = get_app(cluster, name)
             current = list((app.get("metadata") or {}).get("finalizers") or [])

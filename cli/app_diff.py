@@ -20,7 +20,7 @@ import yaml
 from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app
 from cli.app_view import source_of
 from cli.option_groups import with_option_groups
-from cli.options import CliError, Cluster, reported_errors
+from cli.options import CliError, Cluster
 from kube.errors import ApiError, KubeError
 from kube.json_data import JsonObject
 
@@ -144,8 +144,7 @@ def manifests_command(
     if source not in ("git", "live"):
         typer.echo(f"error: --source {source!r}: expected git or live", err=True)
         raise typer.Exit(2)
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         app = get_app(cluster, name)
         targets, _ = rendered_targets(cluster, app, local=local, revision=revision)
         documents = targets if source == "git" else list(live_objects(cluster, app, targets).values())

@@ -14,7 +14,7 @@ from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app, pat
 from cli.app_operations import REFRESH_ANNOTATION, refresh_patch
 from cli.app_view import RESOURCE_HEADERS, resource_rows, summary, table
 from cli.option_groups import with_option_groups
-from cli.options import Cluster, reported_errors
+from cli.options import Cluster
 from cli.polling import Polling
 
 REFRESH_TIMEOUT = 60.0
@@ -47,8 +47,7 @@ def get_command(
     if output not in ("wide", "yaml", "json"):
         typer.echo(f"error: --output {output!r}: expected wide, yaml or json", err=True)
         raise typer.Exit(2)
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         refreshing = refresh or hard_refresh
         app = refresh_and_wait(cluster, name, hard=hard_refresh) if refreshing else get_app(cluster, name)
         if output == "json":

@@ -12,7 +12,7 @@ from cli.app_operations import current_user
 from cli.app_sync import report_operation, write_operation
 from cli.app_view import HISTORY_HEADERS, history_rows, source_of, table
 from cli.option_groups import with_option_groups
-from cli.options import CliError, reported_errors
+from cli.options import CliError
 from gitops.sync.history import rollback_operation
 
 
@@ -24,8 +24,8 @@ def history_command(
     cluster_options: AppClusterOptions,
 ) -> None:
     """Show the deployment history."""
-    with reported_errors():
-        app = get_app(cluster_options.connect(), name)
+    with cluster_options.connected() as cluster:
+        app = get_app(cluster, name)
         typer.echo(f"SOURCE  {source_of(app).get('repoURL', '')}")
         typer.echo(table(HISTORY_HEADERS, history_rows(app)))
 
@@ -42,8 +42,7 @@ def rollback_command(
     cluster_options: AppClusterOptions,
 ) -> None:
     """Roll back to a previous deployment."""
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         operation = rollback_operation(get_app(cluster, name), history_id, prune=prune, username=current_user())
         if isinstance(operation, str):
             raise CliError(operation)

@@ -10,7 +10,6 @@ import typer
 from cli.app_group import AppClusterOptions, apps
 from cli.app_view import LIST_HEADERS, list_row, table
 from cli.option_groups import with_option_groups
-from cli.options import reported_errors
 from kube.resources import APPLICATIONS
 
 
@@ -22,8 +21,7 @@ def list_command(
     cluster_options: AppClusterOptions,
 ) -> None:
     """List Applications."""
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         items = sorted(cluster.client.list(APPLICATIONS, cluster.namespace),
                        key=lambda item: str(item["metadata"]["name"]))
         if output == "name":

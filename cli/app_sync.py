@@ -136,8 +136,7 @@ def wait_command(
     """Wait for Applications to be synced, healthy and idle (all three unless some are named)."""
     if not (sync or health or operation):
         sync = health = operation = True
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         polling = Polling(timeout)
         pending = list(names)
         while pending:
@@ -163,8 +162,7 @@ def terminate_command(
     cluster_options: AppClusterOptions,
 ) -> None:
     """Terminate the running sync operation."""
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         try:
             patch = terminate_patch(get_app(cluster, name))
         except OperationRefused as error:

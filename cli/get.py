@@ -18,7 +18,7 @@ from cli.cluster_options import ClusterOptions
 from cli.live_view import NoColorOption, WatchTimeoutOption, show
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import CliError, Cluster, get_rollout, label_selector, reported_errors, wants_color
+from cli.options import CliError, Cluster, get_rollout, label_selector, wants_color
 from cli.phase import FINISHED_PHASES, rollout_phase
 from cli.tree import render_rollout
 from cli.watching import RESYNC, Change, Watches, followed_object
@@ -136,8 +136,7 @@ def _rollout_command(
 
     Icons: ⟳ Rollout, # revision, ⧉ ReplicaSet, □ Pod, α AnalysisRun, ⊞ Job.
     """
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         show(fetch_family(cluster, name), cluster.client, watch=watch, color=wants_color(no_color),
              timeout_seconds=timeout_seconds)
 

@@ -17,7 +17,7 @@ from cli.cluster_options import ClusterOptions
 from cli.get import get_app
 from cli.live_view import NoColorOption, WatchTimeoutOption, show
 from cli.option_groups import with_option_groups
-from cli.options import CliError, get_object, reported_errors, wants_color
+from cli.options import CliError, get_object, wants_color
 from cli.watching import Change, Watches, followed_object
 from kube.resources import ANALYSIS_RUNS
 
@@ -66,8 +66,7 @@ def _analysis_run_command(
     cluster_options: ClusterOptions,
 ) -> None:
     """Get details about an AnalysisRun: its status, then each metric's query, conditions, limits, measurements."""
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         view = RunView(get_object(cluster, ANALYSIS_RUNS, name), cluster.namespace)
         show(view, cluster.client, watch=watch, color=wants_color(no_color), timeout_seconds=timeout_seconds)
 

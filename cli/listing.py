@@ -19,7 +19,7 @@ import typer
 from cli.cluster_options import ClusterOptions
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import Cluster, reported_errors
+from cli.options import Cluster
 from cli.phase import canary_steps, current_set_weight, desired_replicas, rollout_phase, step_label
 from cli.tree import COLUMN_GAP, age, analysis_run_phase, parse_time, strategy_name
 from kube.json_data import as_int
@@ -113,8 +113,8 @@ def _rollouts_command(
         rollouts.sort(key=lambda r: ((r.get("metadata") or {}).get("namespace", ""), r["metadata"].get("name", "")))
         return rollout_table(rollouts, all_namespaces=all_namespaces)
 
-    with reported_errors():
-        _print_listing(cluster_options.connect(), ROLLOUTS, "rollouts", table, all_namespaces=all_namespaces,
+    with cluster_options.connected() as cluster:
+        _print_listing(cluster, ROLLOUTS, "rollouts", table, all_namespaces=all_namespaces,
                        field_selector=f"metadata.name={name}" if name else None)
 
 
@@ -156,8 +156,8 @@ def _analysis_runs_command(
     def table(runs: list[JsonObject]) -> list[str]:
         return analysis_run_table(newest_first(runs), datetime.now(UTC), all_namespaces=all_namespaces)
 
-    with reported_errors():
-        _print_listing(cluster_options.connect(), ANALYSIS_RUNS, "AnalysisRuns", table, all_namespaces=all_namespaces)
+    with cluster_options.connected() as cluster:
+        _print_listing(cluster, ANALYSIS_RUNS, "AnalysisRuns", table, all_namespaces=all_namespaces)
 
 
 list_app.command("analysisruns")(_analysis_runs_command)

@@ -22,7 +22,7 @@ import typer
 from cli.cluster_options import ClusterOptions
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import get_rollout, patch_rollout, reported_errors
+from cli.options import get_rollout, patch_rollout
 from cli.phase import canary_steps, current_step_index
 
 if TYPE_CHECKING:
@@ -67,8 +67,7 @@ def promote_command(
     cluster_options: ClusterOptions,
 ) -> None:
     """Promote a rollout paused at a canary step or a blue-green pre-promotion; --full skips every step left."""
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         rollout = get_rollout(cluster, name)
         status_patch, spec_patch = promote_patches(rollout, full=full)
         if full and status_patch is None:

@@ -14,7 +14,7 @@ import typer
 from cli.cluster_options import ClusterOptions
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import patch_rollout, reported_errors
+from cli.options import patch_rollout
 from kube.durations import DurationError, parse_duration
 
 
@@ -39,7 +39,6 @@ def restart_command(
         delay = parse_duration(in_) if in_ else 0.0
     except DurationError as error:
         raise typer.BadParameter(str(error), param_hint="--in") from None
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         patch_rollout(cluster, name, {"spec": {"restartAt": restart_at(datetime.now(UTC), delay)}})
         typer.echo(f"rollout '{name}' restarts in {in_ or '0s'}")

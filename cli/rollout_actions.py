@@ -10,7 +10,7 @@ import typer
 
 from cli.cluster_options import ClusterOptions
 from cli.option_groups import with_option_groups
-from cli.options import patch_rollout, reported_errors
+from cli.options import patch_rollout
 from kube.json_data import JsonObject
 
 
@@ -30,8 +30,7 @@ def rollout_patch_command(
         *,
         cluster_options: ClusterOptions,
     ) -> None:
-        with reported_errors():
-            cluster = cluster_options.connect()
+        with cluster_options.connected() as cluster:
             for name in names:
                 patch_rollout(cluster, name, patch, status=on_status)
                 typer.echo(f"rollout '{name}' {done}")

@@ -15,7 +15,7 @@ import typer
 from cli.cluster_options import ClusterOptions
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import CliError, Cluster, get_rollout, reported_errors
+from cli.options import CliError, Cluster, get_rollout
 from kube.errors import ApiError, NotFound
 from kube.resources import DEPLOYMENTS, ROLLOUTS, ResourceKind
 
@@ -85,8 +85,7 @@ def image_command(
     container, separator, image = assignment.partition("=")
     if not separator or not container or not image or "=" in image:
         raise typer.BadParameter(f"expected CONTAINER=IMAGE, got {assignment!r}", param_hint="CONTAINER=IMAGE")
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             rollout = get_rollout(cluster, name)
             kind, target = _target(cluster, rollout)

@@ -16,7 +16,7 @@ import typer
 from cli.cluster_options import ClusterOptions
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import CliError, get_rollout, reported_errors
+from cli.options import CliError, get_rollout
 from cli.phase import DEGRADED, HEALTHY, rollout_phase
 from cli.watching import Watches, followed_object
 from kube.durations import DurationError, parse_duration
@@ -50,8 +50,7 @@ def status_command(
         timeout_seconds = parse_duration(timeout)
     except DurationError as error:
         raise typer.BadParameter(str(error), param_hint="--timeout") from None
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         rollout = get_rollout(cluster, name)
         phase, message = rollout_phase(rollout)
         printed = status_line(phase, message)

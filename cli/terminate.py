@@ -15,7 +15,7 @@ from cli.analysisrun_view import COMPLETED_PHASES
 from cli.cluster_options import ClusterOptions
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import Cluster, patch_object, reported_errors
+from cli.options import Cluster, patch_object
 from cli.tree import analysis_run_phase
 from kube.resources import ANALYSIS_RUNS
 
@@ -47,8 +47,7 @@ def _analysis_run_command(
     cluster_options: ClusterOptions,
 ) -> None:
     """Terminate an AnalysisRun: measurements in flight are stopped and the run completes."""
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         for name in names:
             typer.echo(terminate_analysis_run(cluster, name))
 

@@ -16,7 +16,7 @@ import typer
 from cli.cluster_options import ClusterOptions
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import CliError, Cluster, get_rollout, label_selector, reported_errors
+from cli.options import CliError, Cluster, get_rollout, label_selector
 from cli.tree import HASH_LABEL, REVISION_ANNOTATION
 from kube.errors import NotFound
 from kube.resources import DEPLOYMENTS, REPLICASETS, ROLLOUTS
@@ -91,8 +91,7 @@ def undo_command(
     cluster_options: ClusterOptions,
 ) -> None:
     """Roll a rollout back to the pod template of an earlier revision."""
-    with reported_errors():
-        cluster = cluster_options.connect()
+    with cluster_options.connected() as cluster:
         rollout = get_rollout(cluster, name)
         selector = label_selector((rollout.get("spec") or {}).get("selector"))
         replicasets = cluster.client.list(REPLICASETS, cluster.namespace, label_selector=selector)
