@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.cluster_options import ClusterOptions
-from cli.live_view import NoColorOption, WatchTimeoutOption, show
+from cli.live_view import LiveViewOptions
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import CliError, Cluster, get_rollout, label_selector, wants_color
+from cli.options import CliError, Cluster, get_rollout, label_selector
 from cli.phase import FINISHED_PHASES, rollout_phase
 from cli.tree import render_rollout
 from cli.watching import RESYNC, Change, Watches, followed_object
@@ -121,15 +121,15 @@ def fetch_family(cluster: Cluster, name: str) -> RolloutFamily:
     return family
 
 
+class RolloutViewOptions(LiveViewOptions):
+    watch_until = "the rollout is Healthy or Degraded"
+
+
 @with_option_groups
 def _rollout_command(
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
-    watch: Annotated[
-        bool, typer.Option("--watch", "-w", help="Redraw on every change until the rollout is Healthy or Degraded.")
-    ] = False,
-    no_color: NoColorOption = False,
-    timeout_seconds: WatchTimeoutOption = 0,
     *,
+    view_options: RolloutViewOptions,
     cluster_options: ClusterOptions,
 ) -> None:
     """Get details about a rollout: header, then its revisions, ReplicaSets, pods and AnalysisRuns.
@@ -137,8 +137,7 @@ def _rollout_command(
     Icons: ⟳ Rollout, # revision, ⧉ ReplicaSet, □ Pod, α AnalysisRun, ⊞ Job.
     """
     with cluster_options.connected() as cluster:
-        show(fetch_family(cluster, name), cluster.client, watch=watch, color=wants_color(no_color),
-             timeout_seconds=timeout_seconds)
+        view_options.show(fetch_family(cluster, name), cluster.client)
 
 
 # Argo's plugin accepts `get ro` and `get rollouts` too.

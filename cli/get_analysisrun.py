@@ -15,9 +15,9 @@ import typer
 from cli.analysisrun_view import is_completed, render_analysis_run
 from cli.cluster_options import ClusterOptions
 from cli.get import get_app
-from cli.live_view import NoColorOption, WatchTimeoutOption, show
+from cli.live_view import LiveViewOptions
 from cli.option_groups import with_option_groups
-from cli.options import CliError, get_object, wants_color
+from cli.options import CliError, get_object
 from cli.watching import Change, Watches, followed_object
 from kube.resources import ANALYSIS_RUNS
 
@@ -52,23 +52,22 @@ class RunView:
                        field_selector=f"metadata.name={metadata.get('name', '')}")
 
 
+class RunViewOptions(LiveViewOptions):
+    watch_until = "the run has completed"
+
+
 @with_option_groups
 def _analysis_run_command(
     name: Annotated[
         str, typer.Argument(metavar="ANALYSISRUN_NAME", help="Name of the AnalysisRun.", show_default=False)
     ],
-    watch: Annotated[
-        bool, typer.Option("--watch", "-w", help="Redraw on every change until the run has completed.")
-    ] = False,
-    no_color: NoColorOption = False,
-    timeout_seconds: WatchTimeoutOption = 0,
     *,
+    view_options: RunViewOptions,
     cluster_options: ClusterOptions,
 ) -> None:
     """Get details about an AnalysisRun: its status, then each metric's query, conditions, limits, measurements."""
     with cluster_options.connected() as cluster:
-        view = RunView(get_object(cluster, ANALYSIS_RUNS, name), cluster.namespace)
-        show(view, cluster.client, watch=watch, color=wants_color(no_color), timeout_seconds=timeout_seconds)
+        view_options.show(RunView(get_object(cluster, ANALYSIS_RUNS, name), cluster.namespace), cluster.client)
 
 
 # Argo's short name for the kind is `ar`; the plural reads naturally too.

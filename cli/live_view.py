@@ -11,11 +11,14 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Final, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Protocol
 
 import typer
 
+from cli.option_groups import OptionGroup
+from cli.options import wants_color
 from cli.watching import Change, Watches
 
 if TYPE_CHECKING:
@@ -30,6 +33,26 @@ NoColorOption = Annotated[bool, typer.Option("--no-color", help="Do not colorize
 WatchTimeoutOption = Annotated[
     int, typer.Option("--timeout-seconds", min=0, help="With --watch, stop after this many seconds (0: never).")
 ]
+
+
+@dataclass(frozen=True)
+class LiveViewOptions(OptionGroup):
+    """``--watch``, ``--no-color`` and ``--timeout-seconds``: how a command shows its picture. A command's subclass
+    says in ``watch_until`` what the picture is redrawn until, for the help of ``--watch``."""
+
+    watch: bool = False
+    no_color: bool = False
+    timeout_seconds: int = 0
+    watch_until: ClassVar[str] = "it has finished"
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        watch = Annotated[bool, typer.Option("--watch", "-w", help=f"Redraw on every change until {cls.watch_until}.")]
+        return {"watch": watch, "no_color": NoColorOption, "timeout_seconds": WatchTimeoutOption}
+
+    def show(self, view: LiveView, client: KubeClient) -> None:
+        """Print the picture once, or redraw it as these options say; in colour only for a person at a terminal."""
+        show(view, client, watch=self.watch, color=wants_color(self.no_color), timeout_seconds=self.timeout_seconds)
 
 
 class LiveView(Protocol):
