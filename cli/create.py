@@ -28,7 +28,7 @@ import typer
 from analysis.kinds import ANALYSIS_RUN
 from cli.cluster_options import ClusterOptions
 from cli.main import app
-from cli.option_groups import with_option_groups
+from cli.option_groups import OptionGroup, with_option_groups
 from cli.options import CliError, Cluster, get_object, reported_errors
 from kube.issues import summarize
 from kube.json_data import as_json_object
@@ -273,30 +273,71 @@ def _lookup(cluster: Cluster) -> TemplateLookup:
     return lookup
 
 
+@dataclass(frozen=True)
+class TemplateSource(OptionGroup):
+    """Which template the run comes from: one in the cluster (``--from-template``; with ``--cluster-template`` a
+    ClusterAnalysisTemplate), or a local file (``--from-file``)."""
+
+    from_template: str | None = None
+    from_file: str | None = None
+    cluster_template: bool = False
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {
+            "from_template": Annotated[str | None, typer.Option(
+                "--from-template", "--from", metavar="NAME", show_default=False,
+                help="The AnalysisTemplate (with --cluster-template: ClusterAnalysisTemplate) to run.")],
+            "from_file": Annotated[str | None, typer.Option(
+                "--from-file", metavar="PATH", show_default=False,
+                help="Run a template from a local file instead of one in the cluster.")],
+            "cluster_template": Annotated[bool, typer.Option(
+                "--cluster-template", "--global", help="The template is a ClusterAnalysisTemplate.")],
+        }
+
+    def check(self) -> None:
+        """A usage error unless exactly one source is named."""
+        if (self.from_template is None) == (self.from_file is None):
+            raise typer.BadParameter("give exactly one of them", param_hint="'--from-template' / '--from-file'")
+
+    def template(self, lookup: TemplateLookup) -> tuple[JsonObject, TemplateRef]:
+        """The template, and how the run refers to it (a file's is named by its metadata, else by the file)."""
+        if self.from_file is None:
+            ref = TemplateRef(str(self.from_template), self.cluster_template)
+            return lookup(ref), ref
+        template = _template_from_file(self.from_file)
+        scope = self.cluster_template or template.get("kind") == CLUSTER_ANALYSIS_TEMPLATES.kind
+        name = as_json_object(template.get("metadata")).get("name") or Path(self.from_file).stem
+        return template, TemplateRef(str(name), scope)
+
+
+@dataclass(frozen=True)
+class RunNaming(OptionGroup):
+    """The run's name (``--name``), or the prefix the API server completes (``--generate-name``)."""
+
+    name: str | None = None
+    generate_name: str | None = None
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {
+            "name": Annotated[str | None, typer.Option("--name", show_default=False, help="Name of the run.")],
+            "generate_name": Annotated[str | None, typer.Option(
+                "--generate-name", metavar="PREFIX", show_default=False,
+                help="Let the API server name the run PREFIX<random> (default: '<template>-').")],
+        }
+
+    def check(self) -> None:
+        """A usage error when both are given."""
+        if self.name and self.generate_name:
+            raise typer.BadParameter("give at most one of them", param_hint="'--name' / '--generate-name'")
+
+
 @with_option_groups
 def _analysis_run_command(
-    from_template: Annotated[
-        str | None,
-        typer.Option("--from-template", "--from", metavar="NAME", show_default=False,
-                     help="The AnalysisTemplate (with --cluster-template: ClusterAnalysisTemplate) to run."),
-    ] = None,
-    from_file: Annotated[
-        str | None,
-        typer.Option("--from-file", metavar="PATH", show_default=False,
-                     help="Run a template from a local file instead of one in the cluster."),
-    ] = None,
-    cluster_template: Annotated[
-        bool,
-        typer.Option("--cluster-template", "--global", help="The template is a ClusterAnalysisTemplate."),
-    ] = False,
-    name: Annotated[
-        str | None, typer.Option("--name", show_default=False, help="Name of the run.")
-    ] = None,
-    generate_name: Annotated[
-        str | None,
-        typer.Option("--generate-name", metavar="PREFIX", show_default=False,
-                     help="Let the API server name the run PREFIX<random> (default: '<template>-')."),
-    ] = None,
+    *,
+    source: TemplateSource,
+    naming: RunNaming,
     argument_flags: Annotated[
         list[str] | None,
         typer.Option("--arg", "--argument", "-a", metavar="NAME=VALUE", show_default=False,
@@ -307,28 +348,19 @@ def _analysis_run_command(
         typer.Option("--instance-id", show_default=False,
                      help="Label the run for the controller instance with this instance id."),
     ] = None,
-    *,
     cluster_options: ClusterOptions,
 ) -> None:
     """Create an AnalysisRun from an AnalysisTemplate or a ClusterAnalysisTemplate, with argument values."""
-    if (from_template is None) == (from_file is None):
-        raise typer.BadParameter("give exactly one of them", param_hint="'--from-template' / '--from-file'")
-    if name and generate_name:
-        raise typer.BadParameter("give at most one of them", param_hint="'--name' / '--generate-name'")
+    source.check()
+    naming.check()
     with reported_errors():
         given = parse_argument_flags(argument_flags or [])
         cluster = cluster_options.connect()
         lookup = _lookup(cluster)
-        if from_file is not None:
-            template = _template_from_file(from_file)
-            scope = cluster_template or template.get("kind") == CLUSTER_ANALYSIS_TEMPLATES.kind
-            ref = TemplateRef(str(as_json_object(template.get("metadata")).get("name") or Path(from_file).stem), scope)
-        else:
-            ref = TemplateRef(str(from_template), cluster_template)
-            template = lookup(ref)
+        template, ref = source.template(lookup)
         run = analysis_run_from_template(
-            template, ref, namespace=cluster.namespace, arguments=given, lookup=lookup, name=name,
-            generate_name=generate_name, instance_id=instance_id,
+            template, ref, namespace=cluster.namespace, arguments=given, lookup=lookup, name=naming.name,
+            generate_name=naming.generate_name, instance_id=instance_id,
         )
         created = cluster.client.create(ANALYSIS_RUNS, cluster.namespace, run)
         typer.echo(f"analysisrun.argoproj.io/{created['metadata']['name']} created")
