@@ -627,13 +627,8 @@ def render_tree(
     meta = _meta(rollout)
     rows: list[list[Cell]] = [
         [Cell.of("NAME"), Cell.of("KIND"), Cell.of("STATUS"), Cell.of("AGE"), Cell.of("INFO")],
-        [
-            Cell.of(f"{ICON_ROLLOUT} {meta.get('name', '')}"),
-            Cell.of("Rollout"),
-            _status_cell(rollout_icon(phase), phase),
-            Cell.of(age(parse_time(meta.get("creationTimestamp")), now)),
-            Cell(),
-        ],
+        _tree_row(Cell.of(f"{ICON_ROLLOUT} {meta.get('name', '')}"), "Rollout", rollout_icon(phase), phase,
+                  parse_time(meta.get("creationTimestamp")), now),
     ]
     revisions = sorted({info.revision for info in rs_infos} | {info.revision for info in run_infos}, reverse=True)
     for index, revision in enumerate(revisions):
@@ -650,48 +645,36 @@ def render_tree(
     return align(rows, color)
 
 
+def _tree_row(
+    name: Cell, kind: str, icon: str, status: str, created: datetime | None, now: datetime, info: Cell | None = None
+) -> list[Cell]:
+    """One line of the tree: NAME KIND STATUS AGE INFO."""
+    info_cell = info if info is not None else Cell()
+    return [name, Cell.of(kind), _status_cell(icon, status), Cell.of(age(created, now)), info_cell]
+
+
 def _replica_set_rows(info: ReplicaSetInfo, prefix: str, sub_prefix: str, now: datetime) -> list[list[Cell]]:
     details = [Cell.of(_colored(tag)) for tag in info.tags]
     if info.scale_down_deadline:
         details.append(Cell.of(f"delay:{scale_down_delay(info.scale_down_deadline, now)}"))
     name_color = COLORS.get(info.tags[0]) if info.tags else None
-    rows = [[
-        Cell.of(f"{prefix}{ICON_REPLICASET} ", (info.name, name_color)),
-        Cell.of("ReplicaSet"),
-        _status_cell(info.icon, info.status),
-        Cell.of(age(info.created, now)),
-        _joined(details),
-    ]]
+    rows = [_tree_row(Cell.of(f"{prefix}{ICON_REPLICASET} ", (info.name, name_color)), "ReplicaSet", info.icon,
+                      info.status, info.created, now, _joined(details))]
     for index, pod in enumerate(info.pods):
         pod_prefix, _ = _prefixes(index == len(info.pods) - 1, sub_prefix)
         pod_details = f"ready:{pod.ready}" + (f",restarts:{pod.restarts}" if pod.restarts > 0 else "")
-        rows.append([
-            Cell.of(f"{pod_prefix}{ICON_POD} {pod.name}"),
-            Cell.of("Pod"),
-            _status_cell(pod.icon, pod.status),
-            Cell.of(age(pod.created, now)),
-            Cell.of(pod_details),
-        ])
+        rows.append(_tree_row(Cell.of(f"{pod_prefix}{ICON_POD} {pod.name}"), "Pod", pod.icon, pod.status, pod.created,
+                              now, Cell.of(pod_details)))
     return rows
 
 
 def _analysis_run_rows(info: AnalysisRunInfo, prefix: str, sub_prefix: str, now: datetime) -> list[list[Cell]]:
     counts = count_cells({"successful": info.successful, "failed": info.failed,
                           "inconclusive": info.inconclusive, "error": info.error})
-    rows = [[
-        Cell.of(f"{prefix}{ICON_ANALYSIS_RUN} ", (info.name, COLORS.get(info.status))),
-        Cell.of("AnalysisRun"),
-        _status_cell(info.icon, info.status),
-        Cell.of(age(info.created, now)),
-        _joined(counts),
-    ]]
+    rows = [_tree_row(Cell.of(f"{prefix}{ICON_ANALYSIS_RUN} ", (info.name, COLORS.get(info.status))), "AnalysisRun",
+                      info.icon, info.status, info.created, now, _joined(counts))]
     for index, job in enumerate(info.jobs):
         job_prefix, _ = _prefixes(index == len(info.jobs) - 1, sub_prefix)
-        rows.append([
-            Cell.of(f"{job_prefix}{ICON_JOB} ", (job.name, COLORS.get(job.status))),
-            Cell.of("Job"),
-            _status_cell(job.icon, job.status),
-            Cell.of(age(job.created, now)),
-            Cell(),
-        ])
+        rows.append(_tree_row(Cell.of(f"{job_prefix}{ICON_JOB} ", (job.name, COLORS.get(job.status))), "Job", job.icon,
+                              job.status, job.created, now))
     return rows
