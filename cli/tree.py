@@ -75,6 +75,22 @@ COLORS: dict[str, int] = {
 HEADER_LABEL_WIDTH = 17
 COLUMN_GAP = 2
 
+# Argo's plugin's icon for each status word, by the kind of object the word describes; a word a kind does not list
+# gets no icon (pods' words are matched by prefix first: see pod_icon).
+STATUS_ICONS: dict[str, dict[str, str]] = {
+    "Rollout": {"Progressing": ICON_PROGRESSING, "Error": ICON_WARNING, "InvalidSpec": ICON_WARNING,
+                "Paused": ICON_PAUSED, "Healthy": ICON_OK, "Degraded": ICON_BAD, "Unknown": ICON_UNKNOWN,
+                "ScaledDown": ICON_NEUTRAL},
+    "ReplicaSet": {"Progressing": ICON_PROGRESSING, "Healthy": ICON_OK, "ReplicaFailure": ICON_BAD,
+                   "ScaledDown": ICON_NEUTRAL},
+    "AnalysisRun": {"Successful": ICON_OK, "Inconclusive": ICON_UNKNOWN, "Failed": ICON_BAD, "Error": ICON_WARNING,
+                    "Running": ICON_PROGRESSING, "Pending": ICON_WAITING},
+    "Pod": {"Pending": ICON_PROGRESSING, "Terminating": ICON_PROGRESSING, "ContainerCreating": ICON_PROGRESSING,
+            "Running": ICON_OK, "Completed": ICON_OK, "Failed": ICON_BAD, "InvalidImageName": ICON_BAD,
+            "CrashLoopBackOff": ICON_BAD, "ImagePullBackOff": ICON_WARNING, "RegistryUnavailable": ICON_WARNING,
+            "Unknown": ICON_UNKNOWN},
+}
+
 
 # -- small readers -----------------------------------------------------------------------------------------
 
@@ -165,27 +181,11 @@ class AnalysisRunInfo:
 
 
 def rollout_icon(phase: str) -> str:
-    return {
-        "Progressing": ICON_PROGRESSING,
-        "Error": ICON_WARNING,
-        "InvalidSpec": ICON_WARNING,
-        "Paused": ICON_PAUSED,
-        "Healthy": ICON_OK,
-        "Degraded": ICON_BAD,
-        "Unknown": ICON_UNKNOWN,
-        "ScaledDown": ICON_NEUTRAL,
-    }.get(phase, ICON_NONE)
+    return STATUS_ICONS["Rollout"].get(phase, ICON_NONE)
 
 
 def analysis_icon(phase: str) -> str:
-    return {
-        "Successful": ICON_OK,
-        "Inconclusive": ICON_UNKNOWN,
-        "Failed": ICON_BAD,
-        "Error": ICON_WARNING,
-        "Running": ICON_PROGRESSING,
-        "Pending": ICON_WAITING,
-    }.get(phase, ICON_NONE)
+    return STATUS_ICONS["AnalysisRun"].get(phase, ICON_NONE)
 
 
 def replica_set_health(replicaset: JsonObject) -> str:
@@ -206,12 +206,7 @@ def replica_set_health(replicaset: JsonObject) -> str:
 
 
 def replica_set_icon(status: str) -> str:
-    return {
-        "Progressing": ICON_PROGRESSING,
-        "Healthy": ICON_OK,
-        "ReplicaFailure": ICON_BAD,
-        "ScaledDown": ICON_NEUTRAL,
-    }.get(status, ICON_NONE)
+    return STATUS_ICONS["ReplicaSet"].get(status, ICON_NONE)
 
 
 def pod_status(pod: JsonObject) -> tuple[str, str, int]:
@@ -276,19 +271,7 @@ def pod_icon(status: str) -> str:
         return ICON_BAD
     if status.endswith("Error") or status.startswith("Err"):
         return ICON_WARNING
-    return {
-        "Pending": ICON_PROGRESSING,
-        "Terminating": ICON_PROGRESSING,
-        "ContainerCreating": ICON_PROGRESSING,
-        "Running": ICON_OK,
-        "Completed": ICON_OK,
-        "Failed": ICON_BAD,
-        "InvalidImageName": ICON_BAD,
-        "CrashLoopBackOff": ICON_BAD,
-        "ImagePullBackOff": ICON_WARNING,
-        "RegistryUnavailable": ICON_WARNING,
-        "Unknown": ICON_UNKNOWN,
-    }.get(status, ICON_NONE)
+    return STATUS_ICONS["Pod"].get(status, ICON_NONE)
 
 
 def _replica_set_tags(rollout: JsonObject, pod_hash: str | None) -> list[str]:
