@@ -5,7 +5,8 @@ for it; ``-o yaml|json|wide``."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -13,14 +14,15 @@ import yaml
 from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app, patch_app
 from cli.app_operations import REFRESH_ANNOTATION, refresh_patch
 from cli.app_view import RESOURCE_HEADERS, resource_rows, summary, table
-from cli.option_groups import with_option_groups
+from cli.option_groups import OptionGroup, with_option_groups
 from cli.options import Cluster
 from cli.polling import Polling
+from kube.json_data import JsonObject
 
 REFRESH_TIMEOUT = 60.0
 
 
-def refresh_and_wait(cluster: Cluster, name: str, *, hard: bool, timeout: float = REFRESH_TIMEOUT) -> dict[str, object]:
+def refresh_and_wait(cluster: Cluster, name: str, *, hard: bool, timeout: float = REFRESH_TIMEOUT) -> JsonObject:
     """Set the refresh annotation and wait until the controller has removed it (its refresh is done)."""
     patch_app(cluster, name, refresh_patch(hard))
     polling = Polling(timeout)
@@ -33,14 +35,35 @@ def refresh_and_wait(cluster: Cluster, name: str, *, hard: bool, timeout: float 
                      "(rollouts controller)?")
 
 
+@dataclass(frozen=True)
+class RefreshOptions(OptionGroup):
+    """``--refresh`` and ``--hard-refresh``: whether the controller compares the Application with Git again before
+    it is read, and whether that bypasses the manifest cache."""
+
+    refresh: bool = False
+    hard_refresh: bool = False
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {
+            "refresh": Annotated[bool, typer.Option("--refresh", help="Compare with Git again before showing.")],
+            "hard_refresh": Annotated[bool, typer.Option("--hard-refresh", help="Also bypass the manifest cache.")],
+        }
+
+    def read(self, cluster: Cluster, name: str) -> JsonObject:
+        """The Application, once refreshed as asked."""
+        if self.refresh or self.hard_refresh:
+            return refresh_and_wait(cluster, name, hard=self.hard_refresh)
+        return get_app(cluster, name)
+
+
 @apps.command("get")
 @with_option_groups
 def get_command(
     name: AppNameArgument,
-    refresh: Annotated[bool, typer.Option("--refresh", help="Compare with Git again before showing.")] = False,
-    hard_refresh: Annotated[bool, typer.Option("--hard-refresh", help="Also bypass the manifest cache.")] = False,
-    output: Annotated[str, typer.Option("--output", "-o", help="wide, yaml or json.")] = "wide",
     *,
+    refresh_options: RefreshOptions,
+    output: Annotated[str, typer.Option("--output", "-o", help="wide, yaml or json.")] = "wide",
     cluster_options: AppClusterOptions,
 ) -> None:
     """Show an Application and its resources."""
@@ -48,8 +71,7 @@ def get_command(
         typer.echo(f"error: --output {output!r}: expected wide, yaml or json", err=True)
         raise typer.Exit(2)
     with cluster_options.connected() as cluster:
-        refreshing = refresh or hard_refresh
-        app = refresh_and_wait(cluster, name, hard=hard_refresh) if refreshing else get_app(cluster, name)
+        app = refresh_options.read(cluster, name)
         if output == "json":
             typer.echo(json.dumps(app, indent=2))
         elif output == "yaml":
