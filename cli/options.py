@@ -1,10 +1,10 @@
 """What every cluster command shares: `-n/--namespace`, `--kubeconfig`, `--context`, the client they build, the
-rollout lookup, and the one error handler that turns every expected failure into one line on stderr and exit 1.
+lookups and patches that say what is missing, and the one error handler that turns every expected failure into one
+line on stderr and exit 1.
 
-Commands declare the three options with the ``*Option`` aliases, then::
+Commands take the three options as one ``cli.cluster_options.ClusterOptions`` parameter, then::
 
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:  # reported_errors() around connect()
         rollout = get_rollout(cluster, name)
 """
 
