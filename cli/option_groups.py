@@ -44,10 +44,11 @@ def with_option_groups(command: Callable[..., None]) -> Callable[..., None]:
             continue
         group: type[OptionGroup] = parameter.annotation
         defaults = {field.name: field.default for field in fields(group)}  # type: ignore[arg-type]
-        names = {field_name: f"{parameter.name}_{field_name}" for field_name in group.typer_options()}
+        declarations = group.typer_options()
+        names = {field_name: f"{parameter.name}_{field_name}" for field_name in declarations}
         shown += [
             inspect.Parameter(names[field_name], parameter.kind, annotation=declaration, default=defaults[field_name])
-            for field_name, declaration in group.typer_options().items()
+            for field_name, declaration in declarations.items()
         ]
         groups[parameter.name] = (group, names)
 
