@@ -92,14 +92,6 @@ def _prepare_template(template: JsonObject, speed: float, prometheus_url: str) -
             prometheus["address"] = prometheus_url
 
 
-def rollout_of(documents: Iterable[Mapping[str, Any]]) -> JsonObject:
-    """The one Rollout among the documents."""
-    rollouts = [dict(d) for d in documents if d.get("kind") == "Rollout"]
-    if len(rollouts) != 1:
-        raise DemoManifestError(f"the demo expects exactly one Rollout in its example, found {len(rollouts)}")
-    return rollouts[0]
-
-
 @dataclass(frozen=True)
 class RolloutShape:
     """What the demo needs to know about the example's Rollout."""
@@ -130,3 +122,11 @@ def rollout_shape(rollout: JsonObject) -> RolloutShape:
         virtual_service=str(services[0].get("name", "")),
         pauses_seconds=pauses,
     )
+
+
+def rollout_of(documents: Iterable[Mapping[str, Any]]) -> JsonObject:
+    """The one Rollout among the documents."""
+    rollouts = [dict(d) for d in documents if d.get("kind") == "Rollout"]
+    if len(rollouts) != 1:
+        raise DemoManifestError(f"the demo expects exactly one Rollout in its example, found {len(rollouts)}")
+    return rollouts[0]
