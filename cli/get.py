@@ -122,6 +122,8 @@ def fetch_family(cluster: Cluster, name: str) -> RolloutFamily:
 
 
 class RolloutViewOptions(LiveViewOptions):
+    """How `get rollout` shows its picture; a watch ends at Healthy or Degraded (Argo issue #1172)."""
+
     watch_until = "the rollout is Healthy or Degraded"
 
 

@@ -53,6 +53,8 @@ class RunView:
 
 
 class RunViewOptions(LiveViewOptions):
+    """How `get analysisrun` shows its page; a watch ends once the run has completed."""
+
     watch_until = "the run has completed"
 
 
