@@ -6,35 +6,12 @@ new version: `retry rollout` tries it again, `undo` (or a new template) reverts 
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
 from cli.main import app
-from cli.options import (
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    patch_rollout,
-    reported_errors,
-)
+from cli.rollout_actions import rollout_patch_command
 
 ABORT_PATCH = {"status": {"abort": True}}
 
-
-@app.command("abort")
-def abort_command(
-    names: Annotated[
-        list[str], typer.Argument(metavar="ROLLOUT_NAME...", help="Rollouts to abort.", show_default=False)
-    ],
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
-) -> None:
-    """Abort a rollout: scale the canary down and route all traffic to the stable version."""
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
-        for name in names:
-            patch_rollout(cluster, name, ABORT_PATCH, status=True)
-            typer.echo(f"rollout '{name}' aborted")
+abort_command = app.command("abort")(rollout_patch_command(
+    ABORT_PATCH, on_status=True, done="aborted", names_help="Rollouts to abort.",
+    summary="Abort a rollout: scale the canary down and route all traffic to the stable version.",
+))

@@ -26,9 +26,10 @@ from cli.tree import (
     analysis_run_phase,
     count_cells,
     header_line,
-    human_duration,
     parse_time,
 )
+from kube.ages import human_duration
+from kube.json_data import as_int, as_json_object
 
 if TYPE_CHECKING:
     from kube.json_data import JsonObject
@@ -36,17 +37,6 @@ if TYPE_CHECKING:
 RESOLVED_QUERY: Final = "ResolvedPrometheusQuery"
 COMPLETED_PHASES: Final = frozenset({"Successful", "Failed", "Error", "Inconclusive"})
 METRIC_INDENT: Final = "  "
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _one_line(text: Any) -> str:
@@ -85,8 +75,8 @@ def is_completed(run: JsonObject) -> bool:
 
 def _summary_text(summary: Mapping[str, Any], color: bool) -> str:
     """``2 metrics: ✔ 1,✖ 1`` — completed metrics by phase, and ``◌ 1`` for those still running or pending."""
-    total = _int(summary.get("count"))
-    counts = {key: _int(summary.get(key)) for key in ("successful", "failed", "inconclusive", "error")}
+    total = as_int(summary.get("count"))
+    counts = {key: as_int(summary.get(key)) for key in ("successful", "failed", "inconclusive", "error")}
     cells = count_cells(counts)
     open_metrics = total - sum(counts.values())
     if open_metrics > 0:
@@ -100,11 +90,11 @@ def _argument_text(argument: Mapping[str, Any]) -> str:
     name = argument.get("name", "")
     if argument.get("value") is not None:
         return f"{name}={argument['value']}"
-    value_from = _mapping(argument.get("valueFrom"))
-    secret = _mapping(value_from.get("secretKeyRef"))
+    value_from = as_json_object(argument.get("valueFrom"))
+    secret = as_json_object(value_from.get("secretKeyRef"))
     if secret:
         return f"{name}=(secret {secret.get('name', '')}/{secret.get('key', '')})"
-    field = _mapping(value_from.get("fieldRef"))
+    field = as_json_object(value_from.get("fieldRef"))
     if field:
         return f"{name}=(fieldRef {field.get('fieldPath', '')})"
     if value_from.get("podTemplateHashValue"):
@@ -113,7 +103,7 @@ def _argument_text(argument: Mapping[str, Any]) -> str:
 
 
 def render_header(run: JsonObject, now: datetime, *, color: bool = False) -> list[str]:
-    meta, spec, status = _mapping(run.get("metadata")), _mapping(run.get("spec")), _mapping(run.get("status"))
+    meta, spec, status = (as_json_object(run.get(section)) for section in ("metadata", "spec", "status"))
     phase = analysis_run_phase(run)
     terminating = " (terminating)" if spec.get("terminate") and phase not in COMPLETED_PHASES else ""
     lines = [
@@ -131,7 +121,7 @@ def render_header(run: JsonObject, now: datetime, *, color: bool = False) -> lis
         lines.append(header_line("Started:", _when(status["startedAt"], now)))
     if status.get("completedAt"):
         lines.append(header_line("Completed:", _when(status["completedAt"], now)))
-    arguments = [_mapping(argument) for argument in spec.get("args") or []]
+    arguments = [as_json_object(argument) for argument in spec.get("args") or []]
     for index, argument in enumerate(arguments):
         lines.append(header_line("Args:" if index == 0 else "", _argument_text(argument)))
     return lines
@@ -151,8 +141,8 @@ def _displayed_metric(metric: JsonObject, arguments: Sequence[Mapping[str, Any]]
 
 
 def _provider_name(metric: Mapping[str, Any]) -> str:
-    provider = _mapping(metric.get("provider"))
-    names = [f"plugin/{name}" for name in _mapping(provider.get("plugin"))]
+    provider = as_json_object(metric.get("provider"))
+    names = [f"plugin/{name}" for name in as_json_object(provider.get("plugin"))]
     names += [name for name in provider if name != "plugin"]
     return ", ".join(names) or "(none)"
 
@@ -162,8 +152,8 @@ def _count_text(metric: Mapping[str, Any], result: Mapping[str, Any]) -> str:
     try:
         rules = MetricRules.of(metric)
     except MetricRulesError:
-        return f"{_int(result.get('count'))}/{metric.get('count', '?')}"
-    counted = _int(result.get("count"))
+        return f"{as_int(result.get('count'))}/{metric.get('count', '?')}"
+    counted = as_int(result.get("count"))
     details = []
     if rules.interval is not None:
         details.append(f"every {metric.get('interval')}")
@@ -193,32 +183,32 @@ def _limits_text(metric: Mapping[str, Any]) -> str:
 def _resolved_query(metric: Mapping[str, Any], result: Mapping[str, Any]) -> str | None:
     """The query as sent (Argo #1591): the runner keeps it in the result's metadata and in each measurement's;
     before the first measurement, the spec's query with the arguments filled in."""
-    metadata = _mapping(result.get("metadata"))
+    metadata = as_json_object(result.get("metadata"))
     if metadata.get(RESOLVED_QUERY):
         return str(metadata[RESOLVED_QUERY])
     for measurement in reversed(result.get("measurements") or []):
-        found = _mapping(_mapping(measurement).get("metadata")).get(RESOLVED_QUERY)
+        found = as_json_object(as_json_object(measurement).get("metadata")).get(RESOLVED_QUERY)
         if found:
             return str(found)
-    query = _mapping(_mapping(metric.get("provider")).get("prometheus")).get("query")
+    query = as_json_object(as_json_object(metric.get("provider")).get("prometheus")).get("query")
     return str(query) if query else None
 
 
 def _in_flight(result: Mapping[str, Any]) -> bool:
     """Whether the latest measurement is still being taken (a Job running): only the latest one ever is."""
     measurements = result.get("measurements") or []
-    return bool(measurements) and _mapping(measurements[-1]).get("phase") in ("Running", "Pending")
+    return bool(measurements) and as_json_object(measurements[-1]).get("phase") in ("Running", "Pending")
 
 
 def _first_ordinal(result: Mapping[str, Any], kept: int) -> int:
     """The ordinal of the first measurement still listed. measurementRetention trims old ones while the counters
     go on, so numbering from the counters (plus one in flight) tells the reader how many came before."""
-    taken = _int(result.get("count")) + _int(result.get("error")) + (1 if _in_flight(result) else 0)
+    taken = as_int(result.get("count")) + as_int(result.get("error")) + (1 if _in_flight(result) else 0)
     return max(1, taken - kept + 1)
 
 
 def _measurement_rows(result: Mapping[str, Any], now: datetime) -> list[list[Cell]]:
-    measurements = [_mapping(m) for m in result.get("measurements") or []]
+    measurements = [as_json_object(m) for m in result.get("measurements") or []]
     first = _first_ordinal(result, len(measurements))
     rows = [[Cell.of("#"), Cell.of("STARTED"), Cell.of("PHASE"), Cell.of("VALUE"), Cell.of("MESSAGE")]]
     for offset, measurement in enumerate(measurements):
@@ -254,7 +244,8 @@ def render_metric(
     if query:
         lines.append(line("Query:", query))
     # What else the provider recorded (Prometheus warnings, the latest Job's name), one entry a line.
-    extra = sorted((key, value) for key, value in _mapping(result.get("metadata")).items() if key != RESOLVED_QUERY)
+    recorded = as_json_object(result.get("metadata"))
+    extra = sorted((key, value) for key, value in recorded.items() if key != RESOLVED_QUERY)
     for index, (key, value) in enumerate(extra):
         lines.append(line("Metadata:" if index == 0 else "", f"{key}={value}"))
     if shown.get("successCondition"):
@@ -264,13 +255,13 @@ def render_metric(
     if metric:
         lines.append(line("Count:", _count_text(shown, result)))
         lines.append(line("Limits:", _limits_text(shown)))
-    counts = {key: _int(result.get(key)) for key in ("successful", "failed", "inconclusive", "error")}
+    counts = {key: as_int(result.get(key)) for key in ("successful", "failed", "inconclusive", "error")}
     cells = count_cells(counts)
     measured = ",".join(cell.render(color) for cell in cells) if cells else "none completed"
     if _in_flight(result):
         measured += ", 1 in progress"
-    if _int(result.get("consecutiveError")):
-        measured += f" ({_int(result['consecutiveError'])} consecutive errors)"
+    if as_int(result.get("consecutiveError")):
+        measured += f" ({as_int(result['consecutiveError'])} consecutive errors)"
     lines.append(line("Measurements:", measured))
     rows = _measurement_rows(result, now)
     if len(rows) > 1:
@@ -281,10 +272,10 @@ def render_metric(
 
 def render_analysis_run(run: JsonObject, now: datetime, *, color: bool = False) -> list[str]:
     """Every line `get analysisrun` prints: the header, then a block per metric in the order of the spec."""
-    spec, status = _mapping(run.get("spec")), _mapping(run.get("status"))
-    arguments = [_mapping(argument) for argument in spec.get("args") or []]
-    results = {str(_mapping(r).get("name", "")): _mapping(r) for r in status.get("metricResults") or []}
-    metrics = [_mapping(metric) for metric in spec.get("metrics") or []]
+    spec, status = as_json_object(run.get("spec")), as_json_object(run.get("status"))
+    arguments = [as_json_object(argument) for argument in spec.get("args") or []]
+    results = {str(as_json_object(r).get("name", "")): as_json_object(r) for r in status.get("metricResults") or []}
+    metrics = [as_json_object(metric) for metric in spec.get("metrics") or []]
     names = [str(metric.get("name", "")) for metric in metrics]
     lines = render_header(run, now, color=color)
     for metric in metrics:

@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 import yaml
 
-from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, connect_apps, get_app
-from cli.options import CliError, ContextOption, KubeconfigOption, reported_errors
+from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app
+from cli.option_groups import with_option_groups
+from cli.options import CliError, reported_errors
 from gitops.clusters import LOCAL_SERVER
 from kube.errors import Conflict
 from kube.json_data import JsonObject
@@ -75,6 +76,7 @@ SyncOptionOption = Annotated[list[str] | None, typer.Option("--sync-option", hel
 
 
 @apps.command("create")
+@with_option_groups
 def create_command(
     name: Annotated[str | None, typer.Argument(metavar="APPNAME")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", dir_okay=False, exists=True,
@@ -84,9 +86,8 @@ def create_command(
     sync_policy: PolicyOption = None, auto_prune: PruneOption = None, self_heal: HealOption = None,
     sync_option: SyncOptionOption = None,
     upsert: Annotated[bool, typer.Option("--upsert", help="Replace an existing Application.")] = False,
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Create an Application."""
     with reported_errors():
@@ -109,7 +110,7 @@ def create_command(
                     self_heal=self_heal, sync_options=sync_option)
         if not (app.get("spec") or {}).get("source", {}).get("repoURL"):
             raise CliError("--repo is required", 2)
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         app["metadata"]["namespace"] = cluster.namespace
         app_name = str(app["metadata"]["name"])
         try:
@@ -126,19 +127,18 @@ def create_command(
 
 
 @apps.command("set")
+@with_option_groups
 def set_command(
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
     repo: RepoOption = None, path: PathOption = None, revision: RevisionOption = None, chart: ChartOption = None,
     dest_server: ServerOption = None, dest_namespace: DestNamespaceOption = None, project: ProjectOption = None,
     sync_policy: PolicyOption = None, auto_prune: PruneOption = None, self_heal: HealOption = None,
     sync_option: SyncOptionOption = None,
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Change an Application's source, destination, project or sync policy."""
-    with reported_errors():
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         app = get_app(cluster, name)
         apply_flags(app, repo=repo, path=path, revision=revision, chart=chart, dest_server=dest_server,
                     dest_namespace=dest_namespace, project=project, sync_policy=sync_policy, auto_prune=auto_prune,

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, connect_apps, get_app
-from cli.options import CliError, ContextOption, KubeconfigOption, reported_errors
+from cli.app_group import AppClusterOptions, apps, get_app
+from cli.option_groups import with_option_groups
+from cli.options import CliError
 from gitops.models import RESOURCES_FINALIZER
 from kube.errors import Conflict, NotFound
 from kube.resources import APPLICATIONS
@@ -22,17 +23,16 @@ def finalizers_for(current: list[str], cascade: bool) -> list[str]:
 
 
 @apps.command("delete")
+@with_option_groups
 def delete_command(
     names: Annotated[list[str], typer.Argument(metavar="APPNAME...")],
     cascade: Annotated[bool, typer.Option("--cascade/--no-cascade", help="Delete the Application's resources "
                                           "too.")] = True,
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Delete Applications."""
-    with reported_errors():
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         for name in names:
             app = get_app(cluster, name)
             current = list((app.get("metadata") or {}).get("finalizers") or [])

@@ -17,9 +17,10 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, connect_apps, get_app
+from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app
 from cli.app_view import source_of
-from cli.options import CliError, Cluster, ContextOption, KubeconfigOption, reported_errors
+from cli.option_groups import with_option_groups
+from cli.options import CliError, Cluster
 from kube.errors import ApiError, KubeError
 from kube.json_data import JsonObject
 
@@ -91,19 +92,19 @@ def live_objects(cluster: Cluster, app: JsonObject, targets: list[JsonObject]) -
 
 
 @apps.command("diff")
+@with_option_groups
 def diff_command(
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
     local: Annotated[Path | None, typer.Option("--local", help="Render this working tree instead of Git.")] = None,
     revision: Annotated[str | None, typer.Option("--revision", help="Compare with this revision.")] = None,
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Show what differs between Git and the cluster; exit 0 none, 1 some, 2 error."""
     from gitops.compare.comparison import compare_app
 
     try:
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         app = get_app(cluster, name)
         targets, _ = rendered_targets(cluster, app, local=local, revision=revision)
         comparison = compare_app(app, targets, live_objects(cluster, app, targets))
@@ -130,21 +131,20 @@ def diff_command(
 
 
 @apps.command("manifests")
+@with_option_groups
 def manifests_command(
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
     source: Annotated[str, typer.Option("--source", help="git (what a sync applies) or live.")] = "git",
     revision: Annotated[str | None, typer.Option("--revision", help="Render this revision.")] = None,
     local: Annotated[Path | None, typer.Option("--local", help="Render this working tree instead of Git.")] = None,
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Print the manifests a sync would apply (or the live objects), as YAML documents."""
     if source not in ("git", "live"):
         typer.echo(f"error: --source {source!r}: expected git or live", err=True)
         raise typer.Exit(2)
-    with reported_errors():
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         app = get_app(cluster, name)
         targets, _ = rendered_targets(cluster, app, local=local, revision=revision)
         documents = targets if source == "git" else list(live_objects(cluster, app, targets).values())

@@ -5,38 +5,59 @@ for it; ``-o yaml|json|wide``."""
 from __future__ import annotations
 
 import json
-import time
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
 import yaml
 
-from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, connect_apps, get_app, patch_app
+from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app, patch_app
 from cli.app_operations import REFRESH_ANNOTATION, refresh_patch
 from cli.app_view import ORPHAN_HEADERS, RESOURCE_HEADERS, orphan_rows, resource_rows, summary, table
-from cli.options import CliError, Cluster, ContextOption, KubeconfigOption, reported_errors
+from cli.option_groups import OptionGroup, with_option_groups
+from cli.options import Cluster
+from cli.polling import Polling
 from gitops.clusters import SECRET_TYPE_LABEL, ClusterError, cluster_summary, clusters_from_secrets, resolve_destination
 from kube.errors import KubeError
 from kube.json_data import JsonObject
 from kube.resources import SECRETS
 
 REFRESH_TIMEOUT = 60.0
-POLL_SECONDS = 0.5
 
 
-def refresh_and_wait(cluster: Cluster, name: str, *, hard: bool, timeout: float = REFRESH_TIMEOUT) -> dict[str, object]:
+def refresh_and_wait(cluster: Cluster, name: str, *, hard: bool, timeout: float = REFRESH_TIMEOUT) -> JsonObject:
     """Set the refresh annotation and wait until the controller has removed it (its refresh is done)."""
     patch_app(cluster, name, refresh_patch(hard))
-    deadline = time.monotonic() + timeout
+    polling = Polling(timeout)
     while True:
         app = get_app(cluster, name)
         annotations = (app.get("metadata") or {}).get("annotations") or {}
         if REFRESH_ANNOTATION not in annotations:
             return app
-        if time.monotonic() > deadline:
-            raise CliError(f"application '{name}' was not refreshed within {timeout:g}s: is the controller running "
-                           f"(rollouts controller)?")
-        time.sleep(POLL_SECONDS)
+        polling.wait(f"application '{name}' was not refreshed within {timeout:g}s: is the controller running "
+                     "(rollouts controller)?")
+
+
+@dataclass(frozen=True)
+class RefreshOptions(OptionGroup):
+    """``--refresh`` and ``--hard-refresh``: whether the controller compares the Application with Git again before
+    it is read, and whether that bypasses the manifest cache."""
+
+    refresh: bool = False
+    hard_refresh: bool = False
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {
+            "refresh": Annotated[bool, typer.Option("--refresh", help="Compare with Git again before showing.")],
+            "hard_refresh": Annotated[bool, typer.Option("--hard-refresh", help="Also bypass the manifest cache.")],
+        }
+
+    def read(self, cluster: Cluster, name: str) -> JsonObject:
+        """The Application, once refreshed as asked."""
+        if self.refresh or self.hard_refresh:
+            return refresh_and_wait(cluster, name, hard=self.hard_refresh)
+        return get_app(cluster, name)
 
 
 def destination_cluster(cluster: Cluster, app: JsonObject) -> JsonObject | None:
@@ -51,23 +72,20 @@ def destination_cluster(cluster: Cluster, app: JsonObject) -> JsonObject | None:
 
 
 @apps.command("get")
+@with_option_groups
 def get_command(
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
-    refresh: Annotated[bool, typer.Option("--refresh", help="Compare with Git again before showing.")] = False,
-    hard_refresh: Annotated[bool, typer.Option("--hard-refresh", help="Also bypass the manifest cache.")] = False,
+    name: AppNameArgument,
+    *,
+    refresh_options: RefreshOptions,
     output: Annotated[str, typer.Option("--output", "-o", help="wide, yaml or json.")] = "wide",
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Show an Application and its resources."""
     if output not in ("wide", "yaml", "json"):
         typer.echo(f"error: --output {output!r}: expected wide, yaml or json", err=True)
         raise typer.Exit(2)
-    with reported_errors():
-        cluster = connect_apps(app_namespace, kubeconfig, context)
-        refreshing = refresh or hard_refresh
-        app = refresh_and_wait(cluster, name, hard=hard_refresh) if refreshing else get_app(cluster, name)
+    with cluster_options.connected() as cluster:
+        app = refresh_options.read(cluster, name)
         if output == "json":
             typer.echo(json.dumps(app, indent=2))
         elif output == "yaml":

@@ -7,13 +7,14 @@ work. What every verb shares lives here: the group, the namespace option (defaul
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli.cluster_options import ClusterOptions
 from cli.main import app
-from cli.options import CliError, Cluster, connect, missing_object_message
-from kube.errors import NotFound
+from cli.options import Cluster, connect, get_object, patch_object
 from kube.resources import APPLICATIONS
 
 if TYPE_CHECKING:
@@ -31,23 +32,29 @@ AppNamespaceOption = Annotated[
                  show_default=True),
 ]
 
+AppNameArgument = Annotated[str, typer.Argument(metavar="APPNAME")]
 
-def connect_apps(namespace: str, kubeconfig: str | None, context: str | None) -> Cluster:
-    """A client whose namespace is the Applications' namespace."""
-    cluster = connect(namespace, kubeconfig, context)
-    return Cluster(cluster.client, namespace)
+
+@dataclass(frozen=True)
+class AppClusterOptions(ClusterOptions):
+    """The cluster options of the `app` commands: ``-N/--app-namespace`` (default ``argocd``) instead of ``-n``."""
+
+    namespace: str = DEFAULT_APP_NAMESPACE
+
+    def connect(self) -> Cluster:
+        """A client whose namespace is the Applications' namespace (never the kubeconfig context's)."""
+        return Cluster(connect(self.namespace, self.kubeconfig, self.context).client, self.namespace)
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {**super().typer_options(), "namespace": AppNamespaceOption}
 
 
 def get_app(cluster: Cluster, name: str) -> JsonObject:
     """The Application, or a CliError naming what is missing."""
-    try:
-        return cluster.client.get(APPLICATIONS, cluster.namespace, name)
-    except NotFound:
-        raise CliError(missing_object_message(cluster, APPLICATIONS, name)) from None
+    return get_object(cluster, APPLICATIONS, name)
 
 
 def patch_app(cluster: Cluster, name: str, patch: JsonObject) -> JsonObject:
-    try:
-        return cluster.client.patch(APPLICATIONS, cluster.namespace, name, patch)
-    except NotFound:
-        raise CliError(missing_object_message(cluster, APPLICATIONS, name)) from None
+    """A JSON merge patch on the Application, or a CliError naming what is missing."""
+    return patch_object(cluster, APPLICATIONS, name, patch)

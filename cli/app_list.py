@@ -7,22 +7,21 @@ from typing import Annotated
 
 import typer
 
-from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, connect_apps
+from cli.app_group import AppClusterOptions, apps
 from cli.app_view import LIST_HEADERS, list_row, table
-from cli.options import ContextOption, KubeconfigOption, reported_errors
+from cli.option_groups import with_option_groups
 from kube.resources import APPLICATIONS
 
 
 @apps.command("list")
+@with_option_groups
 def list_command(
     output: Annotated[str, typer.Option("--output", "-o", help="wide or name.")] = "wide",
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """List Applications."""
-    with reported_errors():
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         items = sorted(cluster.client.list(APPLICATIONS, cluster.namespace),
                        key=lambda item: str(item["metadata"]["name"]))
         if output == "name":

@@ -44,19 +44,16 @@ def sync_operation(
     resources: Sequence[str] = (), username: str | None = None, sync_options: Sequence[str] = (),
 ) -> JsonObject:
     """The ``operation`` of ``argocd app sync``."""
-    sync: JsonObject = {}
-    if revision:
-        sync["revision"] = revision
-    if prune:
-        sync["prune"] = True
-    if dry_run:
-        sync["dryRun"] = True
-    if force:
-        sync["syncStrategy"] = {"apply": {"force": True}}
-    if resources:
-        sync["resources"] = [parse_resource(item) for item in resources]
-    if sync_options:
-        sync["syncOptions"] = list(sync_options)
+    fields: JsonObject = {
+        "revision": revision,
+        "prune": prune,
+        "dryRun": dry_run,
+        "syncStrategy": {"apply": {"force": True}} if force else None,
+        "resources": [parse_resource(item) for item in resources],
+        "syncOptions": list(sync_options),
+    }
+    # argocd writes only the fields that say something: no empty revision, no false flag, no empty list.
+    sync = {field: value for field, value in fields.items() if value}
     return {"sync": sync, "initiatedBy": {"username": username or current_user()}}
 
 

@@ -9,21 +9,20 @@ controller to stop the running operation.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from cli.app_group import DEFAULT_APP_NAMESPACE, AppNamespaceOption, apps, connect_apps, get_app, patch_app
+from cli.app_group import AppClusterOptions, AppNameArgument, apps, get_app, patch_app
 from cli.app_operations import OperationRefused, check_no_operation, sync_operation, terminate_patch
 from cli.app_view import SYNC_RESULT_HEADERS, operation_lines, table
-from cli.options import CliError, Cluster, ContextOption, KubeconfigOption, reported_errors
+from cli.option_groups import with_option_groups
+from cli.options import CliError, Cluster, reported_errors
+from cli.polling import Polling
 from kube.errors import Conflict
 from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS
-
-POLL_SECONDS = 0.5
 
 
 def write_operation(cluster: Cluster, name: str, operation: JsonObject) -> JsonObject:
@@ -43,7 +42,7 @@ def write_operation(cluster: Cluster, name: str, operation: JsonObject) -> JsonO
 def follow_operation(cluster: Cluster, name: str, timeout: float, echo: Callable[[str], None]) -> JsonObject:
     """Print each sync result as the controller records it; the final operationState once ``operation`` is
     cleared (the controller's mark of a finished operation)."""
-    deadline = time.monotonic() + timeout if timeout > 0 else None
+    polling = Polling(timeout)
     printed: dict[tuple[str, ...], str] = {}
     header_shown = False
     while True:
@@ -65,14 +64,23 @@ def follow_operation(cluster: Cluster, name: str, timeout: float, echo: Callable
                     printed[key] = line[1]
         if not app.get("operation") and state.get("phase") in ("Succeeded", "Failed", "Error"):
             return dict(state)
-        if deadline is not None and time.monotonic() > deadline:
-            raise CliError(f"timed out ({timeout:g}s) waiting for the operation of application '{name}' to complete")
-        time.sleep(POLL_SECONDS)
+        polling.wait(f"timed out ({timeout:g}s) waiting for the operation of application '{name}' to complete")
+
+
+def report_operation(cluster: Cluster, name: str, timeout: float) -> None:
+    """Follow the operation just written to its end, print how it went, and fail unless it Succeeded."""
+    state = follow_operation(cluster, name, timeout, typer.echo)
+    typer.echo("")
+    for line in operation_lines(state):
+        typer.echo(line)
+    if state.get("phase") != "Succeeded":
+        raise CliError(f"Operation has completed with phase: {state.get('phase')}")
 
 
 @apps.command("sync")
+@with_option_groups
 def sync_command(
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
+    name: AppNameArgument,
     prune: Annotated[bool, typer.Option("--prune", help="Delete resources no longer in Git.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only dry-run every write.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Delete and re-create resources the API refuses to patch."
@@ -82,9 +90,8 @@ def sync_command(
     revision: Annotated[str, typer.Option("--revision", help="Sync to this revision instead of the target.")] = "",
     async_: Annotated[bool, typer.Option("--async", help="Do not wait for the operation.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.0, help="Seconds to wait; 0 waits forever.")] = 0.0,
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Sync an Application to its target state in Git."""
     with reported_errors():
@@ -93,17 +100,12 @@ def sync_command(
                                        resources=resource or [])
         except ValueError as error:
             raise CliError(str(error), 2) from None
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         write_operation(cluster, name, operation)
         if async_:
             typer.echo(f"application '{name}': sync requested")
             return
-        state = follow_operation(cluster, name, timeout, typer.echo)
-        typer.echo("")
-        for line in operation_lines(state):
-            typer.echo(line)
-        if state.get("phase") != "Succeeded":
-            raise CliError(f"Operation has completed with phase: {state.get('phase')}")
+        report_operation(cluster, name, timeout)
 
 
 def wait_conditions(app: JsonObject, *, sync: bool, health: bool, operation: bool) -> list[str]:
@@ -121,22 +123,21 @@ def wait_conditions(app: JsonObject, *, sync: bool, health: bool, operation: boo
 
 
 @apps.command("wait")
+@with_option_groups
 def wait_command(
     names: Annotated[list[str], typer.Argument(metavar="APPNAME...")],
     sync: Annotated[bool, typer.Option("--sync", help="Wait for Synced.")] = False,
     health: Annotated[bool, typer.Option("--health", help="Wait for Healthy.")] = False,
     operation: Annotated[bool, typer.Option("--operation", help="Wait for no operation in progress.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.0, help="Seconds to wait; 0 waits forever.")] = 0.0,
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Wait for Applications to be synced, healthy and idle (all three unless some are named)."""
     if not (sync or health or operation):
         sync = health = operation = True
-    with reported_errors():
-        cluster = connect_apps(app_namespace, kubeconfig, context)
-        deadline = time.monotonic() + timeout if timeout > 0 else None
+    with cluster_options.connected() as cluster:
+        polling = Polling(timeout)
         pending = list(names)
         while pending:
             still = []
@@ -148,23 +149,20 @@ def wait_command(
                     typer.echo(f"application '{name}' is ready")
             if not still:
                 return
-            if deadline is not None and time.monotonic() > deadline:
-                detail = "; ".join(f"{name}: {', '.join(missing)}" for name, missing in still)
-                raise CliError(f"timed out ({timeout:g}s) waiting for app: {detail}")
+            detail = "; ".join(f"{name}: {', '.join(missing)}" for name, missing in still)
+            polling.wait(f"timed out ({timeout:g}s) waiting for app: {detail}")
             pending = [name for name, _ in still]
-            time.sleep(POLL_SECONDS)
 
 
 @apps.command("terminate-op")
+@with_option_groups
 def terminate_command(
-    name: Annotated[str, typer.Argument(metavar="APPNAME")],
-    app_namespace: AppNamespaceOption = DEFAULT_APP_NAMESPACE,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    name: AppNameArgument,
+    *,
+    cluster_options: AppClusterOptions,
 ) -> None:
     """Terminate the running sync operation."""
-    with reported_errors():
-        cluster = connect_apps(app_namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         try:
             patch = terminate_patch(get_app(cluster, name))
         except OperationRefused as error:

@@ -5,158 +5,223 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from cli.main import app
+from cli.option_groups import OptionGroup, with_option_groups
+
+if TYPE_CHECKING:
+    from gitops.controller.application_sets import AppSetControllerOptions
+    from gitops.controller.controller import AppControllerOptions
+    from kube.leader_election import LeaderElectionConfig
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
+# -- the options, by the part of the process they configure: the command's own, then its two option groups ---
+
+KubeconfigPathOption = Annotated[
+    Path | None,
+    typer.Option("--kubeconfig", dir_okay=False, help="Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, "
+                 "then the in-cluster service account)."),
+]
+ContextOption = Annotated[str | None, typer.Option("--context", help="Kubeconfig context to use.")]
+WatchedNamespacesOption = Annotated[
+    list[str] | None,
+    typer.Option("--namespace", "-n", help="Watch only this namespace (repeatable; default: all namespaces)."),
+]
+AllNamespacesOption = Annotated[
+    bool, typer.Option("--all-namespaces", "-A", help="Watch every namespace (the default).")
+]
+MetricsPortOption = Annotated[
+    int, typer.Option("--metrics-port", min=0, max=65535, help="Serve Prometheus /metrics here; 0 disables.")
+]
+WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Rollouts reconciled concurrently.")]
+AnalysisWorkersOption = Annotated[
+    int,
+    typer.Option("--analysis-workers", min=0, help="AnalysisRuns measured concurrently; 0 runs no analysis "
+                 "controller."),
+]
+ResyncOption = Annotated[
+    float,
+    typer.Option("--resync-seconds", min=0.0, help="Reconcile every Rollout and AnalysisRun this often even "
+                 "without changes; 0 disables."),
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log every watch event and decision.")]
+PromoteOnBackgroundErrorsOption = Annotated[
+    bool, typer.Option("--promote-on-background-analysis-errors", help="Argo Rollouts' behaviour: fully promote "
+                       "a canary whose background analysis' latest measurements are Errors (by default it waits, "
+                       "and aborts at the error limit).")
+]
+
+LeaderElectOption = Annotated[
+    bool,
+    typer.Option("--leader-elect/--no-leader-elect", help="Elect a leader through a Lease so that replicas can "
+                 "run side by side: only the leader acts, a standby takes over when it goes."),
+]
+LeaseNamespaceOption = Annotated[
+    str | None,
+    typer.Option("--leader-election-namespace", help="Namespace of the Lease (default: $POD_NAMESPACE, else "
+                 "default)."),
+]
+LeaseDurationOption = Annotated[
+    str,
+    typer.Option("--leader-election-lease-duration", help="How long a standby waits after the leader's last "
+                 "renewal before taking over."),
+]
+RenewDeadlineOption = Annotated[
+    str,
+    typer.Option("--leader-election-renew-deadline", help="How long the leader keeps acting when it cannot "
+                 "renew the Lease; then it exits. Shorter than the lease duration."),
+]
+RetryPeriodOption = Annotated[
+    str, typer.Option("--leader-election-retry-period", help="How often the leader renews and a standby tries.")
+]
+
+ApplicationsOption = Annotated[
+    bool,
+    typer.Option("--applications/--no-applications", help="Run the Application controller (Argo CD's "
+                 "Applications: Git to the cluster) beside the Rollout and analysis controllers."),
+]
+AppNamespaceOption = Annotated[
+    str, typer.Option("--app-namespace", help="Namespace of the Applications and of their repository "
+                      "Secrets, argocd-cm and argocd-secret.")
+]
+ApplicationSetsOption = Annotated[
+    bool,
+    typer.Option("--applicationsets/--no-applicationsets", help="Run the ApplicationSet controller beside "
+                 "the Application controller (in --app-namespace, sharing its Git cache and push webhook); "
+                 "never without --applications."),
+]
+AppResyncOption = Annotated[
+    float,
+    typer.Option("--app-resync-seconds", min=0.0, help="Refresh every Application from Git this often "
+                 "(Argo CD's timeout.reconciliation); 0 refreshes only on webhooks and requests."),
+]
+AppResyncJitterOption = Annotated[
+    float, typer.Option("--app-resync-jitter-seconds", min=0.0, help="Spread periodic refreshes over up to "
+                        "this many extra seconds.")
+]
+AppWorkersOption = Annotated[int, typer.Option("--app-workers", min=1, help="Applications reconciled concurrently.")]
+WebhookPortOption = Annotated[
+    int, typer.Option("--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
+                      ":N/api/webhook; 0 disables.")
+]
+ApplicationHealthOption = Annotated[
+    bool,
+    typer.Option("--application-health/--no-application-health", help="Give child Applications a health: "
+                 "an App of Apps' sync wave waits until its child Applications are Synced and Healthy (off, "
+                 "as in Argo CD, where child Applications have no health check)."),
+]
+RepoCacheOption = Annotated[
+    Path | None, typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
+                              "(default: ~/.cache/rollouts/repositories).")
+]
+
+
+@dataclass(frozen=True)
+class LeaderElectionFlags(OptionGroup):
+    """Whether and how replicas elect a leader through a Lease."""
+
+    elect: bool = True
+    namespace: str | None = None
+    lease_duration: str = "8s"
+    renew_deadline: str = "6s"
+    retry_period: str = "2s"
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {"elect": LeaderElectOption, "namespace": LeaseNamespaceOption, "lease_duration": LeaseDurationOption,
+                "renew_deadline": RenewDeadlineOption, "retry_period": RetryPeriodOption}
+
+    def config(self) -> LeaderElectionConfig | None:
+        """The election to hold, None without one; a usage error (exit 2) for a duration that is not one."""
+        if not self.elect:
+            return None
+        from kube.durations import parse_duration
+        from kube.leader_election import LeaderElectionConfig, default_identity, default_namespace
+
+        try:
+            return LeaderElectionConfig(
+                namespace=self.namespace or default_namespace(),
+                identity=default_identity(),
+                lease_duration=parse_duration(self.lease_duration),
+                renew_deadline=parse_duration(self.renew_deadline),
+                retry_period=parse_duration(self.retry_period),
+            )
+        except ValueError as error:
+            _usage_error(str(error))
+
+
+@dataclass(frozen=True)
+class ApplicationFlags(OptionGroup):
+    """Whether and how the Application and ApplicationSet controllers run beside the Rollout controller."""
+
+    run: bool = True
+    namespace: str = "argocd"
+    application_sets: bool = True
+    resync: float = 180.0
+    resync_jitter: float = 0.0
+    workers: int = 20
+    webhook_port: int = 8083
+    application_health: bool = False
+    repo_cache: Path | None = None
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {"run": ApplicationsOption, "namespace": AppNamespaceOption, "application_sets": ApplicationSetsOption,
+                "resync": AppResyncOption, "resync_jitter": AppResyncJitterOption, "workers": AppWorkersOption,
+                "webhook_port": WebhookPortOption, "application_health": ApplicationHealthOption,
+                "repo_cache": RepoCacheOption}
+
+    def controllers(self) -> tuple[AppControllerOptions | None, AppSetControllerOptions | None]:
+        """The options of the Application and ApplicationSet controllers, None for one not to run (an ApplicationSet
+        controller never runs without the Application controller)."""
+        from gitops.controller.application_sets import AppSetControllerOptions
+        from gitops.controller.controller import AppControllerOptions
+
+        if not self.run:
+            return None, None
+        app_options = AppControllerOptions(namespace=self.namespace, workers=self.workers, poll_seconds=self.resync,
+                                           poll_jitter_seconds=self.resync_jitter, webhook_port=self.webhook_port,
+                                           cache_dir=self.repo_cache, application_health=self.application_health)
+        return app_options, AppSetControllerOptions(namespace=self.namespace) if self.application_sets else None
+
 
 @app.command("controller")
+@with_option_groups
 def controller_command(
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option("--kubeconfig", dir_okay=False, help="Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, "
-                     "then the in-cluster service account)."),
-    ] = None,
-    context: Annotated[str | None, typer.Option("--context", help="Kubeconfig context to use.")] = None,
-    namespace: Annotated[
-        list[str] | None,
-        typer.Option("--namespace", "-n", help="Watch only this namespace (repeatable; default: all namespaces)."),
-    ] = None,
-    all_namespaces: Annotated[
-        bool, typer.Option("--all-namespaces", "-A", help="Watch every namespace (the default).")
-    ] = False,
-    metrics_port: Annotated[
-        int, typer.Option("--metrics-port", min=0, max=65535, help="Serve Prometheus /metrics here; 0 disables.")
-    ] = 8090,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Rollouts reconciled concurrently.")] = 10,
-    analysis_workers: Annotated[
-        int,
-        typer.Option("--analysis-workers", min=0, help="AnalysisRuns measured concurrently; 0 runs no analysis "
-                     "controller."),
-    ] = 30,
-    resync: Annotated[
-        float,
-        typer.Option("--resync-seconds", min=0.0, help="Reconcile every Rollout and AnalysisRun this often even "
-                     "without changes; 0 disables."),
-    ] = 900.0,
-    leader_elect: Annotated[
-        bool,
-        typer.Option("--leader-elect/--no-leader-elect", help="Elect a leader through a Lease so that replicas can "
-                     "run side by side: only the leader acts, a standby takes over when it goes."),
-    ] = True,
-    leader_election_namespace: Annotated[
-        str | None,
-        typer.Option("--leader-election-namespace", help="Namespace of the Lease (default: $POD_NAMESPACE, else "
-                     "default)."),
-    ] = None,
-    lease_duration: Annotated[
-        str,
-        typer.Option("--leader-election-lease-duration", help="How long a standby waits after the leader's last "
-                     "renewal before taking over."),
-    ] = "8s",
-    renew_deadline: Annotated[
-        str,
-        typer.Option("--leader-election-renew-deadline", help="How long the leader keeps acting when it cannot "
-                     "renew the Lease; then it exits. Shorter than the lease duration."),
-    ] = "6s",
-    retry_period: Annotated[
-        str,
-        typer.Option("--leader-election-retry-period", help="How often the leader renews and a standby tries."),
-    ] = "2s",
-    applications: Annotated[
-        bool,
-        typer.Option("--applications/--no-applications", help="Run the Application controller (Argo CD's "
-                     "Applications: Git to the cluster) beside the Rollout and analysis controllers."),
-    ] = True,
-    app_namespace: Annotated[
-        str, typer.Option("--app-namespace", help="Namespace of the Applications and of their repository "
-                          "Secrets, argocd-cm and argocd-secret.")
-    ] = "argocd",
-    application_sets: Annotated[
-        bool,
-        typer.Option("--applicationsets/--no-applicationsets", help="Run the ApplicationSet controller beside "
-                     "the Application controller (in --app-namespace, sharing its Git cache and push webhook); "
-                     "never without --applications."),
-    ] = True,
-    app_resync: Annotated[
-        float,
-        typer.Option("--app-resync-seconds", min=0.0, help="Refresh every Application from Git this often "
-                     "(Argo CD's timeout.reconciliation); 0 refreshes only on webhooks and requests."),
-    ] = 180.0,
-    app_resync_jitter: Annotated[
-        float, typer.Option("--app-resync-jitter-seconds", min=0.0, help="Spread periodic refreshes over up to "
-                            "this many extra seconds.")
-    ] = 0.0,
-    app_workers: Annotated[
-        int, typer.Option("--app-workers", min=1, help="Applications reconciled concurrently.")
-    ] = 20,
-    webhook_port: Annotated[
-        int, typer.Option("--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
-                          ":N/api/webhook; 0 disables.")
-    ] = 8083,
-    application_health: Annotated[
-        bool,
-        typer.Option("--application-health/--no-application-health", help="Give child Applications a health: "
-                     "an App of Apps' sync wave waits until its child Applications are Synced and Healthy (off, "
-                     "as in Argo CD, where child Applications have no health check)."),
-    ] = False,
-    repo_cache: Annotated[
-        Path | None, typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
-                                  "(default: ~/.cache/rollouts/repositories).")
-    ] = None,
-    promote_on_background_analysis_errors: Annotated[
-        bool, typer.Option("--promote-on-background-analysis-errors", help="Argo Rollouts' behaviour: fully promote "
-                           "a canary whose background analysis' latest measurements are Errors (by default it waits, "
-                           "and aborts at the error limit).")
-    ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every watch event and decision.")] = False,
+    kubeconfig: KubeconfigPathOption = None,
+    context: ContextOption = None,
+    namespace: WatchedNamespacesOption = None,
+    all_namespaces: AllNamespacesOption = False,
+    metrics_port: MetricsPortOption = 8090,
+    workers: WorkersOption = 10,
+    analysis_workers: AnalysisWorkersOption = 30,
+    resync: ResyncOption = 900.0,
+    *,
+    leader_election: LeaderElectionFlags,
+    applications: ApplicationFlags,
+    promote_on_background_analysis_errors: PromoteOnBackgroundErrorsOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run the Rollout, analysis, Application and ApplicationSet controllers: traffic step by step, AnalysisRuns,
     Git to the cluster, Applications from generators (Ctrl-C stops)."""
     if namespace and all_namespaces:
-        typer.echo("rollouts controller: --namespace and --all-namespaces exclude each other", err=True)
-        raise typer.Exit(2)
+        _usage_error("--namespace and --all-namespaces exclude each other")
     # Checked before kopf and the client are loaded: a mistyped duration should fail at once.
-    from kube.durations import parse_duration
-    from kube.leader_election import LeaderElectionConfig, LeadershipLost, default_identity, default_namespace
-
-    election: LeaderElectionConfig | None = None
-    if leader_elect:
-        try:
-            election = LeaderElectionConfig(
-                namespace=leader_election_namespace or default_namespace(),
-                identity=default_identity(),
-                lease_duration=parse_duration(lease_duration),
-                renew_deadline=parse_duration(renew_deadline),
-                retry_period=parse_duration(retry_period),
-            )
-        except ValueError as error:
-            typer.echo(f"rollouts controller: {error}", err=True)
-            raise typer.Exit(2) from None
+    election = leader_election.config()
     _configure_logging(verbose)
+    app_options, appset_options = applications.controllers()
     # Imported here: kopf and the controller are heavy, and the CLI's other commands do not need them.
-    from gitops.controller.application_sets import AppSetControllerOptions
-    from gitops.controller.controller import AppControllerOptions
-    from kube.errors import KubeError
     from rollouts.controller.run import run_controller
 
-    app_options = AppControllerOptions(
-        namespace=app_namespace,
-        workers=app_workers,
-        poll_seconds=app_resync,
-        poll_jitter_seconds=app_resync_jitter,
-        webhook_port=webhook_port,
-        cache_dir=repo_cache,
-        application_health=application_health,
-    ) if applications else None
-    appset_options = AppSetControllerOptions(namespace=app_namespace) if applications and application_sets else None
-
-    try:
+    with _failures_reported():
         run_controller(
             str(kubeconfig) if kubeconfig is not None else None,
             context,
@@ -171,6 +236,21 @@ def controller_command(
             application_sets=appset_options,
             promote_on_background_analysis_errors=promote_on_background_analysis_errors,
         )
+
+
+def _usage_error(message: str) -> NoReturn:
+    typer.echo(f"rollouts controller: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _failures_reported() -> Iterator[None]:
+    """A controller that fails to start, or loses its Lease, ends with one line on stderr and exit 1."""
+    from kube.errors import KubeError
+    from kube.leader_election import LeadershipLost
+
+    try:
+        yield
     except (KubeError, OSError) as error:  # OSError: the metrics port is taken, say
         # Losing the Lease ends the process on purpose, as client-go's controllers do: a restart starts clean.
         after = "; exiting, a restart rejoins as a standby" if isinstance(error, LeadershipLost) else ""

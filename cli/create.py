@@ -26,18 +26,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 
 from analysis.kinds import ANALYSIS_RUN
+from cli.cluster_options import ClusterOptions
 from cli.main import app
-from cli.options import (
-    CliError,
-    Cluster,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    get_object,
-    reported_errors,
-)
+from cli.option_groups import OptionGroup, with_option_groups
+from cli.options import CliError, Cluster, get_object, reported_errors
 from kube.issues import summarize
+from kube.json_data import as_json_object
 from kube.manifests import ManifestReadError, load_file
 from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES
 
@@ -72,10 +66,6 @@ TemplateLookup = Callable[[TemplateRef], "JsonObject"]
 """Fetches a template a template refers to; raises CliError when it does not exist."""
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _list(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
@@ -101,7 +91,7 @@ def _has_value(argument: Mapping[str, Any]) -> bool:
     """Whether a run can measure with this argument as it is: a value, or a Secret the runner reads."""
     if argument.get("value") is not None:
         return True
-    return bool(_mapping(_mapping(argument.get("valueFrom")).get("secretKeyRef")))
+    return bool(as_json_object(as_json_object(argument.get("valueFrom")).get("secretKeyRef")))
 
 
 def apply_arguments(declared: Sequence[Mapping[str, Any]], given: Mapping[str, str], source: str) -> list[JsonObject]:
@@ -125,7 +115,7 @@ def apply_arguments(declared: Sequence[Mapping[str, Any]], given: Mapping[str, s
             continue
         if not _has_value(argument):
             missing.append(name)
-            value_from = _mapping(argument.get("valueFrom"))
+            value_from = as_json_object(argument.get("valueFrom"))
             if value_from:
                 # fieldRef and podTemplateHashValue are read from the Rollout that creates the run; by hand there
                 # is no Rollout, so the value has to be given.
@@ -187,7 +177,7 @@ def flatten_template(template: JsonObject, ref: TemplateRef, lookup: TemplateLoo
     def visit(current: JsonObject, current_ref: TemplateRef) -> None:
         seen.add(current_ref)
         found.append((current_ref, current))
-        for reference in _list(_mapping(current.get("spec")).get("templates")):
+        for reference in _list(as_json_object(current.get("spec")).get("templates")):
             name = str(reference.get("templateName") or "")
             if not name:
                 raise CliError(f"{current_ref.noun} lists a template without a templateName")
@@ -198,7 +188,7 @@ def flatten_template(template: JsonObject, ref: TemplateRef, lookup: TemplateLoo
     visit(template, ref)
     merged = _Merged([], [], [], [])
     for _, current in sorted(found, key=lambda entry: entry[0].cluster_scope):  # stable: keeps the order found
-        spec = _mapping(current.get("spec"))
+        spec = as_json_object(current.get("spec"))
         _merge_unique(merged.metrics, _list(spec.get("metrics")), "name", "metric")
         _merge_args(merged.args, _list(spec.get("args")), ref.noun)
         _merge_unique(merged.dry_run, _list(spec.get("dryRun")), "metricName", "dryRun rule for")
@@ -208,7 +198,7 @@ def flatten_template(template: JsonObject, ref: TemplateRef, lookup: TemplateLoo
 
 
 def _copied(values: Any, dropped: frozenset[str]) -> dict[str, str]:
-    return {str(key): str(value) for key, value in _mapping(values).items() if key not in dropped}
+    return {str(key): str(value) for key, value in as_json_object(values).items() if key not in dropped}
 
 
 def analysis_run_from_template(
@@ -225,7 +215,7 @@ def analysis_run_from_template(
     """The AnalysisRun to create from an (Cluster)AnalysisTemplate manifest; CliError when it would not be valid."""
     merged = flatten_template(template, ref, lookup)
     args = apply_arguments(merged.args, arguments, ref.noun)
-    meta = _mapping(template.get("metadata"))
+    meta = as_json_object(template.get("metadata"))
     metadata: JsonObject = {"namespace": namespace}
     if name:
         metadata["name"] = name
@@ -283,29 +273,71 @@ def _lookup(cluster: Cluster) -> TemplateLookup:
     return lookup
 
 
+@dataclass(frozen=True)
+class TemplateSource(OptionGroup):
+    """Which template the run comes from: one in the cluster (``--from-template``; with ``--cluster-template`` a
+    ClusterAnalysisTemplate), or a local file (``--from-file``)."""
+
+    from_template: str | None = None
+    from_file: str | None = None
+    cluster_template: bool = False
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {
+            "from_template": Annotated[str | None, typer.Option(
+                "--from-template", "--from", metavar="NAME", show_default=False,
+                help="The AnalysisTemplate (with --cluster-template: ClusterAnalysisTemplate) to run.")],
+            "from_file": Annotated[str | None, typer.Option(
+                "--from-file", metavar="PATH", show_default=False,
+                help="Run a template from a local file instead of one in the cluster.")],
+            "cluster_template": Annotated[bool, typer.Option(
+                "--cluster-template", "--global", help="The template is a ClusterAnalysisTemplate.")],
+        }
+
+    def check(self) -> None:
+        """A usage error unless exactly one source is named."""
+        if (self.from_template is None) == (self.from_file is None):
+            raise typer.BadParameter("give exactly one of them", param_hint="'--from-template' / '--from-file'")
+
+    def template(self, lookup: TemplateLookup) -> tuple[JsonObject, TemplateRef]:
+        """The template, and how the run refers to it (a file's is named by its metadata, else by the file)."""
+        if self.from_file is None:
+            ref = TemplateRef(str(self.from_template), self.cluster_template)
+            return lookup(ref), ref
+        template = _template_from_file(self.from_file)
+        scope = self.cluster_template or template.get("kind") == CLUSTER_ANALYSIS_TEMPLATES.kind
+        name = as_json_object(template.get("metadata")).get("name") or Path(self.from_file).stem
+        return template, TemplateRef(str(name), scope)
+
+
+@dataclass(frozen=True)
+class RunNaming(OptionGroup):
+    """The run's name (``--name``), or the prefix the API server completes (``--generate-name``)."""
+
+    name: str | None = None
+    generate_name: str | None = None
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {
+            "name": Annotated[str | None, typer.Option("--name", show_default=False, help="Name of the run.")],
+            "generate_name": Annotated[str | None, typer.Option(
+                "--generate-name", metavar="PREFIX", show_default=False,
+                help="Let the API server name the run PREFIX<random> (default: '<template>-').")],
+        }
+
+    def check(self) -> None:
+        """A usage error when both are given."""
+        if self.name and self.generate_name:
+            raise typer.BadParameter("give at most one of them", param_hint="'--name' / '--generate-name'")
+
+
+@with_option_groups
 def _analysis_run_command(
-    from_template: Annotated[
-        str | None,
-        typer.Option("--from-template", "--from", metavar="NAME", show_default=False,
-                     help="The AnalysisTemplate (with --cluster-template: ClusterAnalysisTemplate) to run."),
-    ] = None,
-    from_file: Annotated[
-        str | None,
-        typer.Option("--from-file", metavar="PATH", show_default=False,
-                     help="Run a template from a local file instead of one in the cluster."),
-    ] = None,
-    cluster_template: Annotated[
-        bool,
-        typer.Option("--cluster-template", "--global", help="The template is a ClusterAnalysisTemplate."),
-    ] = False,
-    name: Annotated[
-        str | None, typer.Option("--name", show_default=False, help="Name of the run.")
-    ] = None,
-    generate_name: Annotated[
-        str | None,
-        typer.Option("--generate-name", metavar="PREFIX", show_default=False,
-                     help="Let the API server name the run PREFIX<random> (default: '<template>-')."),
-    ] = None,
+    *,
+    source: TemplateSource,
+    naming: RunNaming,
     argument_flags: Annotated[
         list[str] | None,
         typer.Option("--arg", "--argument", "-a", metavar="NAME=VALUE", show_default=False,
@@ -316,29 +348,19 @@ def _analysis_run_command(
         typer.Option("--instance-id", show_default=False,
                      help="Label the run for the controller instance with this instance id."),
     ] = None,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Create an AnalysisRun from an AnalysisTemplate or a ClusterAnalysisTemplate, with argument values."""
-    if (from_template is None) == (from_file is None):
-        raise typer.BadParameter("give exactly one of them", param_hint="'--from-template' / '--from-file'")
-    if name and generate_name:
-        raise typer.BadParameter("give at most one of them", param_hint="'--name' / '--generate-name'")
+    source.check()
+    naming.check()
     with reported_errors():
         given = parse_argument_flags(argument_flags or [])
-        cluster = connect(namespace, kubeconfig, context)
+        cluster = cluster_options.connect()
         lookup = _lookup(cluster)
-        if from_file is not None:
-            template = _template_from_file(from_file)
-            scope = cluster_template or template.get("kind") == CLUSTER_ANALYSIS_TEMPLATES.kind
-            ref = TemplateRef(str(_mapping(template.get("metadata")).get("name") or Path(from_file).stem), scope)
-        else:
-            ref = TemplateRef(str(from_template), cluster_template)
-            template = lookup(ref)
+        template, ref = source.template(lookup)
         run = analysis_run_from_template(
-            template, ref, namespace=cluster.namespace, arguments=given, lookup=lookup, name=name,
-            generate_name=generate_name, instance_id=instance_id,
+            template, ref, namespace=cluster.namespace, arguments=given, lookup=lookup, name=naming.name,
+            generate_name=naming.generate_name, instance_id=instance_id,
         )
         created = cluster.client.create(ANALYSIS_RUNS, cluster.namespace, run)
         typer.echo(f"analysisrun.argoproj.io/{created['metadata']['name']} created")

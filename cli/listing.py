@@ -10,17 +10,20 @@ the kind, newest first, so that the run to look at with `get analysisrun` is at 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli.cluster_options import ClusterOptions
 from cli.main import app
-from cli.options import ContextOption, KubeconfigOption, NamespaceOption, connect, reported_errors
+from cli.option_groups import with_option_groups
+from cli.options import Cluster
 from cli.phase import canary_steps, current_set_weight, desired_replicas, rollout_phase, step_label
 from cli.tree import COLUMN_GAP, age, analysis_run_phase, parse_time, strategy_name
-from kube.resources import ANALYSIS_RUNS, ROLLOUTS
+from kube.json_data import as_int
+from kube.resources import ANALYSIS_RUNS, ROLLOUTS, ResourceKind
 
 if TYPE_CHECKING:
     from kube.json_data import JsonObject
@@ -34,13 +37,6 @@ list_app = typer.Typer(name="list", help="List rollouts or AnalysisRuns.", no_ar
 app.add_typer(list_app)
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
 def rollout_row(rollout: JsonObject) -> list[str]:
     """The columns of one rollout, without NAMESPACE."""
     spec, status = rollout.get("spec") or {}, rollout.get("status") or {}
@@ -51,10 +47,10 @@ def rollout_row(rollout: JsonObject) -> list[str]:
         rollout_phase(rollout)[0],
         (step_label(rollout) or "-") if is_canary else "-",
         str(current_set_weight(rollout)) if is_canary else "-",
-        f"{_int(status.get('readyReplicas'))}/{_int(status.get('replicas'))}",
+        f"{as_int(status.get('readyReplicas'))}/{as_int(status.get('replicas'))}",
         str(desired_replicas(spec)),
-        str(_int(status.get("updatedReplicas"))),
-        str(_int(status.get("availableReplicas"))),
+        str(as_int(status.get("updatedReplicas"))),
+        str(as_int(status.get("availableReplicas"))),
     ]
 
 
@@ -82,27 +78,44 @@ def _line(row: Sequence[str], widths: Sequence[int]) -> str:
     return ("".join(cells) + row[-1]).rstrip(" ")
 
 
+def _print_listing(
+    cluster: Cluster,
+    kind: ResourceKind,
+    noun: str,
+    table: Callable[[list[JsonObject]], list[str]],
+    *,
+    all_namespaces: bool,
+    field_selector: str | None = None,
+) -> None:
+    """The ``table`` of the objects of ``kind`` in the namespace (every namespace with -A), or a line on stderr saying
+    there are no ``noun`` (a plural)."""
+    items = cluster.client.list(kind, None if all_namespaces else cluster.namespace, field_selector=field_selector)
+    if not items:
+        where = "any namespace" if all_namespaces else f'namespace "{cluster.namespace}"'
+        typer.echo(f"No {noun} found in {where}.", err=True)
+        return
+    for line in table(items):
+        typer.echo(line)
+
+
+@with_option_groups
 def _rollouts_command(
     all_namespaces: Annotated[
         bool, typer.Option("--all-namespaces", "-A", help="List rollouts in every namespace.")
     ] = False,
     name: Annotated[str | None, typer.Option("--name", help="Only show the rollout with this name.")] = None,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """List the rollouts of a namespace (the context's by default), or of all namespaces with -A."""
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
-        scope = None if all_namespaces else cluster.namespace
-        rollouts = cluster.client.list(ROLLOUTS, scope, field_selector=f"metadata.name={name}" if name else None)
-        if not rollouts:
-            where = "any namespace" if all_namespaces else f'namespace "{cluster.namespace}"'
-            typer.echo(f"No rollouts found in {where}.", err=True)
-            return
+
+    def table(rollouts: list[JsonObject]) -> list[str]:
         rollouts.sort(key=lambda r: ((r.get("metadata") or {}).get("namespace", ""), r["metadata"].get("name", "")))
-        for line in rollout_table(rollouts, all_namespaces=all_namespaces):
-            typer.echo(line)
+        return rollout_table(rollouts, all_namespaces=all_namespaces)
+
+    with cluster_options.connected() as cluster:
+        _print_listing(cluster, ROLLOUTS, "rollouts", table, all_namespaces=all_namespaces,
+                       field_selector=f"metadata.name={name}" if name else None)
 
 
 list_app.command("rollouts")(_rollouts_command)
@@ -122,28 +135,29 @@ def analysis_run_table(runs: Sequence[JsonObject], now: datetime, *, all_namespa
     return [_line(row, widths) for row in rows]
 
 
+def newest_first(runs: list[JsonObject]) -> list[JsonObject]:
+    """AnalysisRuns by namespace, newest first within one (the run that matters is usually the latest), then name."""
+    runs = sorted(runs, key=lambda r: str((r.get("metadata") or {}).get("name", "")))
+    runs.sort(key=lambda r: str((r.get("metadata") or {}).get("creationTimestamp", "")), reverse=True)
+    runs.sort(key=lambda r: str((r.get("metadata") or {}).get("namespace", "")))
+    return runs
+
+
+@with_option_groups
 def _analysis_runs_command(
     all_namespaces: Annotated[
         bool, typer.Option("--all-namespaces", "-A", help="List AnalysisRuns in every namespace.")
     ] = False,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """List the AnalysisRuns of a namespace (the context's by default), or of all namespaces with -A."""
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
-        runs = cluster.client.list(ANALYSIS_RUNS, None if all_namespaces else cluster.namespace)
-        if not runs:
-            where = "any namespace" if all_namespaces else f'namespace "{cluster.namespace}"'
-            typer.echo(f"No AnalysisRuns found in {where}.", err=True)
-            return
-        # Newest first within a namespace: the run that matters is usually the latest.
-        runs.sort(key=lambda r: str((r.get("metadata") or {}).get("name", "")))
-        runs.sort(key=lambda r: str((r.get("metadata") or {}).get("creationTimestamp", "")), reverse=True)
-        runs.sort(key=lambda r: str((r.get("metadata") or {}).get("namespace", "")))
-        for line in analysis_run_table(runs, datetime.now(UTC), all_namespaces=all_namespaces):
-            typer.echo(line)
+
+    def table(runs: list[JsonObject]) -> list[str]:
+        return analysis_run_table(newest_first(runs), datetime.now(UTC), all_namespaces=all_namespaces)
+
+    with cluster_options.connected() as cluster:
+        _print_listing(cluster, ANALYSIS_RUNS, "AnalysisRuns", table, all_namespaces=all_namespaces)
 
 
 list_app.command("analysisruns")(_analysis_runs_command)

@@ -1,10 +1,10 @@
 """What every cluster command shares: `-n/--namespace`, `--kubeconfig`, `--context`, the client they build, the
-rollout lookup, and the one error handler that turns every expected failure into one line on stderr and exit 1.
+lookups and patches that say what is missing, and the one error handler that turns every expected failure into one
+line on stderr and exit 1.
 
-Commands declare the three options with the ``*Option`` aliases, then::
+Commands take the three options as one ``cli.cluster_options.ClusterOptions`` parameter, then::
 
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:  # reported_errors() around connect()
         rollout = get_rollout(cluster, name)
 """
 
@@ -148,15 +148,7 @@ def _in_cluster_namespace() -> str | None:
 
 def get_rollout(cluster: Cluster, name: str) -> JsonObject:
     """The Rollout, or a CliError saying whether the rollout, its namespace or the Rollout kind is missing."""
-    try:
-        return cluster.client.get(ROLLOUTS, cluster.namespace, name)
-    except NotFound:
-        raise CliError(missing_rollout_message(cluster, name)) from None
-
-
-def missing_rollout_message(cluster: Cluster, name: str) -> str:
-    """Why a rollout lookup found nothing: a wrong namespace or a missing CRD, told apart from a wrong name."""
-    return missing_object_message(cluster, ROLLOUTS, name)
+    return get_object(cluster, ROLLOUTS, name)
 
 
 def missing_object_message(cluster: Cluster, kind: ResourceKind, name: str) -> str:
@@ -192,12 +184,19 @@ def get_object(cluster: Cluster, kind: ResourceKind, name: str) -> JsonObject:
         raise CliError(missing_object_message(cluster, kind, name)) from None
 
 
+def patch_object(
+    cluster: Cluster, kind: ResourceKind, name: str, patch: JsonObject, *, subresource: str | None = None
+) -> JsonObject:
+    """A JSON merge patch on one object of ``kind`` in the command's namespace; a CliError saying what is missing."""
+    try:
+        return cluster.client.patch(kind, cluster.namespace, name, patch, subresource=subresource)
+    except NotFound:
+        raise CliError(missing_object_message(cluster, kind, name)) from None
+
+
 def patch_rollout(cluster: Cluster, name: str, patch: JsonObject, *, status: bool = False) -> JsonObject:
     """A JSON merge patch on the Rollout (on its /status subresource with ``status=True``), as Argo's plugin sends."""
-    try:
-        return cluster.client.patch(ROLLOUTS, cluster.namespace, name, patch, subresource="status" if status else None)
-    except NotFound:
-        raise CliError(missing_rollout_message(cluster, name)) from None
+    return patch_object(cluster, ROLLOUTS, name, patch, subresource="status" if status else None)
 
 
 def label_selector(selector: Any) -> str | None:

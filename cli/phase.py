@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kube.json_data import as_int, as_json_object
 from rollouts.status import DEGRADED, HEALTHY, PAUSED, PROGRESSING, rollout_phase
 
 if TYPE_CHECKING:
@@ -34,20 +35,9 @@ __all__ = [
 FINISHED_PHASES = frozenset({HEALTHY, DEGRADED})
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 def desired_replicas(spec: dict[str, Any]) -> int:
     """``spec.replicas``, which the controller defaults to 1."""
-    return _int(spec.get("replicas"), 1)
+    return as_int(spec.get("replicas"), 1)
 
 
 # -- canary steps ----------------------------------------------------------------------------------------
@@ -55,10 +45,10 @@ def desired_replicas(spec: dict[str, Any]) -> int:
 
 def canary_steps(rollout: JsonObject) -> list[dict[str, Any]] | None:
     """The canary steps, or None for a blue-green rollout."""
-    strategy = _mapping(_mapping(rollout.get("spec")).get("strategy"))
+    strategy = as_json_object(as_json_object(rollout.get("spec")).get("strategy"))
     if "canary" not in strategy:
         return None
-    return [_mapping(step) for step in _mapping(strategy["canary"]).get("steps") or []]
+    return [as_json_object(step) for step in as_json_object(strategy["canary"]).get("steps") or []]
 
 
 def current_step_index(rollout: JsonObject) -> int | None:
@@ -66,7 +56,7 @@ def current_step_index(rollout: JsonObject) -> int | None:
     steps = canary_steps(rollout)
     if not steps:
         return None
-    return _int(_mapping(rollout.get("status")).get("currentStepIndex"), 0)
+    return as_int(as_json_object(rollout.get("status")).get("currentStepIndex"), 0)
 
 
 def current_step(rollout: JsonObject) -> dict[str, Any] | None:
@@ -78,7 +68,7 @@ def current_step(rollout: JsonObject) -> dict[str, Any] | None:
 
 def current_set_weight(rollout: JsonObject) -> int:
     """The canary weight the current step asks for: the last setWeight at or before it (0 when aborted)."""
-    if _mapping(rollout.get("status")).get("abort"):
+    if as_json_object(rollout.get("status")).get("abort"):
         return 0
     steps = canary_steps(rollout) or []
     index = current_step_index(rollout)
@@ -86,14 +76,14 @@ def current_set_weight(rollout: JsonObject) -> int:
         return 100
     for step in reversed(steps[: index + 1]):
         if step.get("setWeight") is not None:
-            return _int(step["setWeight"])
+            return as_int(step["setWeight"])
     return 0
 
 
 def step_label(rollout: JsonObject) -> str:
     """``i/N`` once the controller has set an index on a canary with steps, else ""."""
     steps = canary_steps(rollout)
-    index = _mapping(rollout.get("status")).get("currentStepIndex")
+    index = as_json_object(rollout.get("status")).get("currentStepIndex")
     if not steps or index is None:
         return ""
-    return f"{_int(index)}/{len(steps)}"
+    return f"{as_int(index)}/{len(steps)}"

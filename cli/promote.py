@@ -19,16 +19,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli.cluster_options import ClusterOptions
 from cli.main import app
-from cli.options import (
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    get_rollout,
-    patch_rollout,
-    reported_errors,
-)
+from cli.option_groups import with_option_groups
+from cli.options import get_rollout, patch_rollout
 from cli.phase import canary_steps, current_step_index
 
 if TYPE_CHECKING:
@@ -63,18 +57,17 @@ def promote_patches(rollout: JsonObject, *, full: bool) -> tuple[JsonObject | No
 
 
 @app.command("promote")
+@with_option_groups
 def promote_command(
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     full: Annotated[
         bool, typer.Option("--full", help="Perform a full promotion, skipping analysis, pauses and steps.")
     ] = False,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Promote a rollout paused at a canary step or a blue-green pre-promotion; --full skips every step left."""
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         rollout = get_rollout(cluster, name)
         status_patch, spec_patch = promote_patches(rollout, full=full)
         if full and status_patch is None:

@@ -11,15 +11,10 @@ from typing import Annotated
 
 import typer
 
+from cli.cluster_options import ClusterOptions
 from cli.main import app
-from cli.options import (
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    patch_rollout,
-    reported_errors,
-)
+from cli.option_groups import with_option_groups
+from cli.options import patch_rollout
 from kube.durations import DurationError, parse_duration
 
 
@@ -28,6 +23,7 @@ def restart_at(now: datetime, delay_seconds: float) -> str:
 
 
 @app.command("restart")
+@with_option_groups
 def restart_command(
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     in_: Annotated[
@@ -35,16 +31,14 @@ def restart_command(
         typer.Option("--in", "-i", metavar="DURATION", help="Restart after this long (e.g. 30s, 5m, 1h).",
                      show_default=False),
     ] = None,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Restart the pods of a rollout, now or after --in."""
     try:
         delay = parse_duration(in_) if in_ else 0.0
     except DurationError as error:
         raise typer.BadParameter(str(error), param_hint="--in") from None
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         patch_rollout(cluster, name, {"spec": {"restartAt": restart_at(datetime.now(UTC), delay)}})
         typer.echo(f"rollout '{name}' restarts in {in_ or '0s'}")

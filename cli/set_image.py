@@ -12,17 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
+from cli.cluster_options import ClusterOptions
 from cli.main import app
-from cli.options import (
-    CliError,
-    Cluster,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    get_rollout,
-    reported_errors,
-)
+from cli.option_groups import with_option_groups
+from cli.options import CliError, Cluster, get_rollout
 from kube.errors import ApiError, NotFound
 from kube.resources import DEPLOYMENTS, ROLLOUTS, ResourceKind
 
@@ -77,6 +70,7 @@ def _target(cluster: Cluster, rollout: JsonObject) -> tuple[ResourceKind, JsonOb
 
 
 @set_app.command("image")
+@with_option_groups
 def image_command(
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     assignment: Annotated[
@@ -84,16 +78,14 @@ def image_command(
         typer.Argument(metavar="CONTAINER=IMAGE", help="Container name ('*' for all) and its new image.",
                        show_default=False),
     ],
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Update the image of a rollout's container."""
     container, separator, image = assignment.partition("=")
     if not separator or not container or not image or "=" in image:
         raise typer.BadParameter(f"expected CONTAINER=IMAGE, got {assignment!r}", param_hint="CONTAINER=IMAGE")
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             rollout = get_rollout(cluster, name)
             kind, target = _target(cluster, rollout)

@@ -13,18 +13,12 @@ from typing import Annotated
 
 import typer
 
+from cli.cluster_options import ClusterOptions
 from cli.main import app
-from cli.options import (
-    CliError,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    get_rollout,
-    reported_errors,
-)
+from cli.option_groups import with_option_groups
+from cli.options import CliError, get_rollout
 from cli.phase import DEGRADED, HEALTHY, rollout_phase
-from cli.watching import RESYNC, Watches
+from cli.watching import Watches, followed_object
 from kube.durations import DurationError, parse_duration
 from kube.resources import ROLLOUTS
 
@@ -34,6 +28,7 @@ def status_line(phase: str, message: str) -> str:
 
 
 @app.command("status")
+@with_option_groups
 def status_command(
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     watch: Annotated[
@@ -47,17 +42,15 @@ def status_command(
             help="Give up watching after this long (e.g. 30s, 5m, 1h; a bare number is seconds; 0: never).",
         ),
     ] = "0",
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Show the status of a rollout; by default, watch it until it is Healthy (exit 0) or Degraded (exit 1)."""
     try:
         timeout_seconds = parse_duration(timeout)
     except DurationError as error:
         raise typer.BadParameter(str(error), param_hint="--timeout") from None
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         rollout = get_rollout(cluster, name)
         phase, message = rollout_phase(rollout)
         printed = status_line(phase, message)
@@ -78,9 +71,10 @@ def status_command(
                     change = watches.next(wait)
                     if change is None:
                         continue
-                    if change.type == "DELETED" or (change.type == RESYNC and not change.items):
+                    followed = followed_object(change)
+                    if followed is None:
                         raise CliError(f'rollout "{name}" was deleted')
-                    rollout = change.items[0] if change.type == RESYNC else change.obj
+                    rollout = followed
                     phase, message = rollout_phase(rollout)
                     line = status_line(phase, message)
                     if line != printed:  # a status write that changes nothing we show is not news

@@ -12,19 +12,11 @@ from typing import Annotated, Final
 import typer
 
 from cli.analysisrun_view import COMPLETED_PHASES
+from cli.cluster_options import ClusterOptions
 from cli.main import app
-from cli.options import (
-    CliError,
-    Cluster,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    missing_object_message,
-    reported_errors,
-)
+from cli.option_groups import with_option_groups
+from cli.options import Cluster, patch_object
 from cli.tree import analysis_run_phase
-from kube.errors import NotFound
 from kube.resources import ANALYSIS_RUNS
 
 TERMINATE_PATCH: Final = {"spec": {"terminate": True}}
@@ -35,10 +27,7 @@ app.add_typer(terminate_app)
 
 def terminate_analysis_run(cluster: Cluster, name: str) -> str:
     """Send the patch; the line to print. Names a run that had already completed, on which it changes nothing."""
-    try:
-        run = cluster.client.patch(ANALYSIS_RUNS, cluster.namespace, name, TERMINATE_PATCH)
-    except NotFound:
-        raise CliError(missing_object_message(cluster, ANALYSIS_RUNS, name)) from None
+    run = patch_object(cluster, ANALYSIS_RUNS, name, TERMINATE_PATCH)
     # Argo's words, camel case included, so that scripts matching its output keep working.
     line = f"analysisRun '{name}' terminated"
     phase = analysis_run_phase(run)
@@ -48,18 +37,17 @@ def terminate_analysis_run(cluster: Cluster, name: str) -> str:
     return line
 
 
+@with_option_groups
 def _analysis_run_command(
     names: Annotated[
         list[str],
         typer.Argument(metavar="ANALYSISRUN_NAME...", help="AnalysisRuns to terminate.", show_default=False),
     ],
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Terminate an AnalysisRun: measurements in flight are stopped and the run completes."""
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         for name in names:
             typer.echo(terminate_analysis_run(cluster, name))
 

@@ -21,6 +21,8 @@ from cli.phase import (
     rollout_phase,
     step_label,
 )
+from kube.ages import human_duration
+from kube.json_data import as_int, as_json_object
 
 if TYPE_CHECKING:
     from kube.json_data import JsonObject
@@ -73,23 +75,28 @@ COLORS: dict[str, int] = {
 HEADER_LABEL_WIDTH = 17
 COLUMN_GAP = 2
 
+# Argo's plugin's icon for each status word, by the kind of object the word describes; a word a kind does not list
+# gets no icon (pods' words are matched by prefix first: see pod_icon).
+STATUS_ICONS: dict[str, dict[str, str]] = {
+    "Rollout": {"Progressing": ICON_PROGRESSING, "Error": ICON_WARNING, "InvalidSpec": ICON_WARNING,
+                "Paused": ICON_PAUSED, "Healthy": ICON_OK, "Degraded": ICON_BAD, "Unknown": ICON_UNKNOWN,
+                "ScaledDown": ICON_NEUTRAL},
+    "ReplicaSet": {"Progressing": ICON_PROGRESSING, "Healthy": ICON_OK, "ReplicaFailure": ICON_BAD,
+                   "ScaledDown": ICON_NEUTRAL},
+    "AnalysisRun": {"Successful": ICON_OK, "Inconclusive": ICON_UNKNOWN, "Failed": ICON_BAD, "Error": ICON_WARNING,
+                    "Running": ICON_PROGRESSING, "Pending": ICON_WAITING},
+    "Pod": {"Pending": ICON_PROGRESSING, "Terminating": ICON_PROGRESSING, "ContainerCreating": ICON_PROGRESSING,
+            "Running": ICON_OK, "Completed": ICON_OK, "Failed": ICON_BAD, "InvalidImageName": ICON_BAD,
+            "CrashLoopBackOff": ICON_BAD, "ImagePullBackOff": ICON_WARNING, "RegistryUnavailable": ICON_WARNING,
+            "Unknown": ICON_UNKNOWN},
+}
+
 
 # -- small readers -----------------------------------------------------------------------------------------
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
 def _meta(obj: JsonObject) -> dict[str, Any]:
-    return _mapping(obj.get("metadata"))
+    return as_json_object(obj.get("metadata"))
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -103,48 +110,19 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def human_duration(seconds: float) -> str:
-    """A duration as kubectl prints ages: ``25s``, ``3m20s``, ``15m``, ``3h59m``, ``20h``, ``7d``, ``2y``."""
-    whole = int(seconds)
-    if whole < -1:
-        return "<invalid>"
-    if whole < 0:
-        return "0s"  # up to a second of clock skew reads as "just now"
-    if whole < 120:
-        return f"{whole}s"
-    minutes = whole // 60
-    if minutes < 10:
-        return f"{minutes}m{whole % 60}s" if whole % 60 else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = whole // 3600
-    if hours < 8:
-        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        days = (hours // 24) % 365
-        return f"{hours // 24 // 365}y{days}d" if days else f"{hours // 24 // 365}y"
-    return f"{hours // 24 // 365}y"
-
-
 def age(created: datetime | None, now: datetime) -> str:
     return human_duration((now - created).total_seconds()) if created else "<unknown>"
 
 
 def _revision(obj: JsonObject) -> int:
-    return _int(_mapping(_meta(obj).get("annotations")).get(REVISION_ANNOTATION))
+    return as_int(as_json_object(_meta(obj).get("annotations")).get(REVISION_ANNOTATION))
 
 
 def _owned_by(obj: JsonObject, uids: Iterable[str]) -> str | None:
     """The UID among ``uids`` that owns ``obj``, if any."""
     wanted = set(uids)
     for reference in _meta(obj).get("ownerReferences") or []:
-        uid = _mapping(reference).get("uid")
+        uid = as_json_object(reference).get("uid")
         if uid in wanted:
             return str(uid)
     return None
@@ -203,77 +181,56 @@ class AnalysisRunInfo:
 
 
 def rollout_icon(phase: str) -> str:
-    return {
-        "Progressing": ICON_PROGRESSING,
-        "Error": ICON_WARNING,
-        "InvalidSpec": ICON_WARNING,
-        "Paused": ICON_PAUSED,
-        "Healthy": ICON_OK,
-        "Degraded": ICON_BAD,
-        "Unknown": ICON_UNKNOWN,
-        "ScaledDown": ICON_NEUTRAL,
-    }.get(phase, ICON_NONE)
+    return STATUS_ICONS["Rollout"].get(phase, ICON_NONE)
 
 
 def analysis_icon(phase: str) -> str:
-    return {
-        "Successful": ICON_OK,
-        "Inconclusive": ICON_UNKNOWN,
-        "Failed": ICON_BAD,
-        "Error": ICON_WARNING,
-        "Running": ICON_PROGRESSING,
-        "Pending": ICON_WAITING,
-    }.get(phase, ICON_NONE)
+    return STATUS_ICONS["AnalysisRun"].get(phase, ICON_NONE)
 
 
 def replica_set_health(replicaset: JsonObject) -> str:
     """Healthy, Progressing, ScaledDown or ReplicaFailure, as Argo's plugin words a ReplicaSet's state."""
-    spec, status = _mapping(replicaset.get("spec")), _mapping(replicaset.get("status"))
-    if _int(_meta(replicaset).get("generation")) > _int(status.get("observedGeneration")):
+    spec, status = as_json_object(replicaset.get("spec")), as_json_object(replicaset.get("status"))
+    if as_int(_meta(replicaset).get("generation")) > as_int(status.get("observedGeneration")):
         return "Progressing"  # the ReplicaSet controller has not caught up with its spec yet
     for condition in status.get("conditions") or []:
-        condition = _mapping(condition)
+        condition = as_json_object(condition)
         if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
             return "ReplicaFailure"
     wanted = spec.get("replicas")
-    if wanted is not None and _int(status.get("availableReplicas")) < _int(wanted):
+    if wanted is not None and as_int(status.get("availableReplicas")) < as_int(wanted):
         return "Progressing"
-    if wanted is not None and _int(wanted) == 0:
+    if wanted is not None and as_int(wanted) == 0:
         return "ScaledDown"
     return "Healthy"
 
 
 def replica_set_icon(status: str) -> str:
-    return {
-        "Progressing": ICON_PROGRESSING,
-        "Healthy": ICON_OK,
-        "ReplicaFailure": ICON_BAD,
-        "ScaledDown": ICON_NEUTRAL,
-    }.get(status, ICON_NONE)
+    return STATUS_ICONS["ReplicaSet"].get(status, ICON_NONE)
 
 
 def pod_status(pod: JsonObject) -> tuple[str, str, int]:
     """(status word, ready "n/m", restarts) the way `kubectl get pods` words a pod's STATUS column."""
-    spec, status = _mapping(pod.get("spec")), _mapping(pod.get("status"))
+    spec, status = as_json_object(pod.get("spec")), as_json_object(pod.get("status"))
     reason = str(status.get("reason") or status.get("phase") or "")
     restarts = 0
     initializing = False
     init_containers = spec.get("initContainers") or []
     for index, container in enumerate(status.get("initContainerStatuses") or []):
-        container = _mapping(container)
-        restarts += _int(container.get("restartCount"))
-        state = _mapping(container.get("state"))
-        terminated, waiting = state.get("terminated"), _mapping(state.get("waiting"))
-        if terminated is not None and _int(_mapping(terminated).get("exitCode")) == 0:
+        container = as_json_object(container)
+        restarts += as_int(container.get("restartCount"))
+        state = as_json_object(container.get("state"))
+        terminated, waiting = state.get("terminated"), as_json_object(state.get("waiting"))
+        if terminated is not None and as_int(as_json_object(terminated).get("exitCode")) == 0:
             continue
         if terminated is not None:
-            terminated = _mapping(terminated)
+            terminated = as_json_object(terminated)
             if terminated.get("reason"):
                 reason = f"Init:{terminated['reason']}"
-            elif _int(terminated.get("signal")):
-                reason = f"Init:Signal:{_int(terminated['signal'])}"
+            elif as_int(terminated.get("signal")):
+                reason = f"Init:Signal:{as_int(terminated['signal'])}"
             else:
-                reason = f"Init:ExitCode:{_int(terminated.get('exitCode'))}"
+                reason = f"Init:ExitCode:{as_int(terminated.get('exitCode'))}"
         elif waiting.get("reason") and waiting["reason"] != "PodInitializing":
             reason = f"Init:{waiting['reason']}"
         else:
@@ -285,17 +242,18 @@ def pod_status(pod: JsonObject) -> tuple[str, str, int]:
         restarts = 0
         running = False
         for container in reversed(status.get("containerStatuses") or []):
-            container = _mapping(container)
-            restarts += _int(container.get("restartCount"))
-            state = _mapping(container.get("state"))
-            terminated, waiting = state.get("terminated"), _mapping(state.get("waiting"))
+            container = as_json_object(container)
+            restarts += as_int(container.get("restartCount"))
+            state = as_json_object(container.get("state"))
+            terminated, waiting = state.get("terminated"), as_json_object(state.get("waiting"))
             if waiting.get("reason"):
                 reason = str(waiting["reason"])
-            elif terminated is not None and _mapping(terminated).get("reason"):
-                reason = str(_mapping(terminated)["reason"])
+            elif terminated is not None and as_json_object(terminated).get("reason"):
+                reason = str(as_json_object(terminated)["reason"])
             elif terminated is not None:
-                signal = _int(_mapping(terminated).get("signal"))
-                reason = f"Signal:{signal}" if signal else f"ExitCode:{_int(_mapping(terminated).get('exitCode'))}"
+                signal = as_int(as_json_object(terminated).get("signal"))
+                exit_code = as_int(as_json_object(terminated).get("exitCode"))
+                reason = f"Signal:{signal}" if signal else f"ExitCode:{exit_code}"
             elif container.get("ready") and state.get("running") is not None:
                 running = True
                 ready += 1
@@ -313,32 +271,20 @@ def pod_icon(status: str) -> str:
         return ICON_BAD
     if status.endswith("Error") or status.startswith("Err"):
         return ICON_WARNING
-    return {
-        "Pending": ICON_PROGRESSING,
-        "Terminating": ICON_PROGRESSING,
-        "ContainerCreating": ICON_PROGRESSING,
-        "Running": ICON_OK,
-        "Completed": ICON_OK,
-        "Failed": ICON_BAD,
-        "InvalidImageName": ICON_BAD,
-        "CrashLoopBackOff": ICON_BAD,
-        "ImagePullBackOff": ICON_WARNING,
-        "RegistryUnavailable": ICON_WARNING,
-        "Unknown": ICON_UNKNOWN,
-    }.get(status, ICON_NONE)
+    return STATUS_ICONS["Pod"].get(status, ICON_NONE)
 
 
 def _replica_set_tags(rollout: JsonObject, pod_hash: str | None) -> list[str]:
     """stable/canary/active/preview/ping/pong, in the order Argo prints them."""
     if not pod_hash:
         return []
-    strategy = _mapping(_mapping(rollout.get("spec")).get("strategy"))
-    status = _mapping(rollout.get("status"))
+    strategy = as_json_object(as_json_object(rollout.get("spec")).get("strategy"))
+    status = as_json_object(rollout.get("status"))
     stable, canary, active, preview = False, False, False, False
     ping, pong = False, False
     if "canary" in strategy:
-        ping_pong = bool(_mapping(strategy["canary"]).get("pingPong"))
-        stable_is_ping = _mapping(status.get("canary")).get("stablePingPong") == "ping"
+        ping_pong = bool(as_json_object(strategy["canary"]).get("pingPong"))
+        stable_is_ping = as_json_object(status.get("canary")).get("stablePingPong") == "ping"
         if status.get("stableRS") == pod_hash:
             stable = True
             ping, pong = ping_pong and stable_is_ping, ping_pong and not stable_is_ping
@@ -347,7 +293,7 @@ def _replica_set_tags(rollout: JsonObject, pod_hash: str | None) -> list[str]:
             ping, pong = ping_pong and not stable_is_ping, ping_pong and stable_is_ping
     if "blueGreen" in strategy:
         stable = status.get("stableRS") == pod_hash
-        blue_green = _mapping(status.get("blueGreen"))
+        blue_green = as_json_object(status.get("blueGreen"))
         active = blue_green.get("activeSelector") == pod_hash
         preview = not active and blue_green.get("previewSelector") == pod_hash
     flags = (
@@ -367,9 +313,10 @@ def replica_set_infos(
         if not rollout_uid or _owned_by(replicaset, [rollout_uid]) is None:
             continue
         meta = _meta(replicaset)
-        labels, annotations = _mapping(meta.get("labels")), _mapping(meta.get("annotations"))
+        labels, annotations = as_json_object(meta.get("labels")), as_json_object(meta.get("annotations"))
         status = replica_set_health(replicaset)
-        template_spec = _mapping(_mapping(_mapping(replicaset.get("spec")).get("template")).get("spec"))
+        template = as_json_object(as_json_object(replicaset.get("spec")).get("template"))
+        template_spec = as_json_object(template.get("spec"))
         infos.append(
             ReplicaSetInfo(
                 name=str(meta.get("name", "")),
@@ -377,9 +324,9 @@ def replica_set_infos(
                 revision=_revision(replicaset),
                 status=status,
                 icon=replica_set_icon(status),
-                replicas=_int(_mapping(replicaset.get("status")).get("replicas")),
-                available=_int(_mapping(replicaset.get("status")).get("availableReplicas")),
-                images=[str(_mapping(c).get("image", "")) for c in template_spec.get("containers") or []],
+                replicas=as_int(as_json_object(replicaset.get("status")).get("replicas")),
+                available=as_int(as_json_object(replicaset.get("status")).get("availableReplicas")),
+                images=[str(as_json_object(c).get("image", "")) for c in template_spec.get("containers") or []],
                 created=parse_time(meta.get("creationTimestamp")),
                 tags=_replica_set_tags(rollout, labels.get(HASH_LABEL)),
                 scale_down_deadline=str(annotations.get(SCALE_DOWN_DEADLINE_ANNOTATION) or ""),
@@ -406,16 +353,16 @@ def replica_set_infos(
 
 def analysis_run_phase(run: JsonObject) -> str:
     """The run's phase; Pending until the analysis controller first writes one (Go leaves it "")."""
-    return str(_mapping(run.get("status")).get("phase") or "Pending")
+    return str(as_json_object(run.get("status")).get("phase") or "Pending")
 
 
 def measurement_counts(run: JsonObject) -> dict[str, int]:
     """Measurements by outcome across the run's metrics, from the counters the runner keeps (which, unlike the
     list of measurements, still count the ones trimmed by measurementRetention)."""
     totals = {"successful": 0, "failed": 0, "inconclusive": 0, "error": 0}
-    for result in _mapping(run.get("status")).get("metricResults") or []:
+    for result in as_json_object(run.get("status")).get("metricResults") or []:
         for key in totals:
-            totals[key] += _int(_mapping(result).get(key))
+            totals[key] += as_int(as_json_object(result).get(key))
     return totals
 
 
@@ -436,7 +383,7 @@ def _run_revision(run: JsonObject, revision_by_hash: dict[str, int]) -> int:
     revision = _revision(run)
     if revision:
         return revision
-    pod_hash = _mapping(_meta(run).get("labels")).get(HASH_LABEL)
+    pod_hash = as_json_object(_meta(run).get("labels")).get(HASH_LABEL)
     return revision_by_hash.get(str(pod_hash), 0) if pod_hash else 0
 
 
@@ -450,12 +397,12 @@ def analysis_run_infos(
     for run in runs:
         if not rollout_uid or _owned_by(run, [rollout_uid]) is None:
             continue
-        status = _mapping(run.get("status"))
+        status = as_json_object(run.get("status"))
         jobs: list[JobInfo] = []
         for result in status.get("metricResults") or []:
-            for measurement in _mapping(result).get("measurements") or []:
-                measurement = _mapping(measurement)
-                job_name = _mapping(measurement.get("metadata")).get(JOB_NAME_METADATA)
+            for measurement in as_json_object(result).get("measurements") or []:
+                measurement = as_json_object(measurement)
+                job_name = as_json_object(measurement.get("metadata")).get(JOB_NAME_METADATA)
                 if job_name:
                     phase = str(measurement.get("phase") or "Pending")
                     jobs.append(JobInfo(str(job_name), phase, analysis_icon(phase),
@@ -555,27 +502,27 @@ def _images(replicasets: Sequence[ReplicaSetInfo]) -> list[tuple[str, list[str]]
 
 def _actual_weight(rollout: JsonObject, replicasets: Sequence[ReplicaSetInfo]) -> str:
     """Traffic the canary gets now: the router's weight, else its share of available pods (no router)."""
-    status = _mapping(rollout.get("status"))
+    status = as_json_object(rollout.get("status"))
     if current_step(rollout) is None:
         return "100"
-    available = _int(status.get("availableReplicas"))
+    available = as_int(status.get("availableReplicas"))
     if available <= 0:
         return "0"
-    canary = _mapping(_mapping(_mapping(rollout.get("spec")).get("strategy")).get("canary"))
+    canary = as_json_object(as_json_object(as_json_object(rollout.get("spec")).get("strategy")).get("canary"))
     if not canary.get("trafficRouting"):
         weight = "0"
         for info in replicasets:
             if TAG_CANARY in info.tags:
                 weight = str(info.available * 100 // available)
         return weight
-    weights = _mapping(_mapping(status.get("canary")).get("weights"))
+    weights = as_json_object(as_json_object(status.get("canary")).get("weights"))
     if weights:
-        return str(_int(_mapping(weights.get("canary")).get("weight")))
+        return str(as_int(as_json_object(weights.get("canary")).get("weight")))
     return str(current_set_weight(rollout))
 
 
 def strategy_name(rollout: JsonObject) -> str:
-    strategy = _mapping(_mapping(rollout.get("spec")).get("strategy"))
+    strategy = as_json_object(as_json_object(rollout.get("spec")).get("strategy"))
     if "canary" in strategy:
         return "Canary"
     if "blueGreen" in strategy:
@@ -603,7 +550,7 @@ def render_rollout(
 
 
 def render_header(rollout: JsonObject, rs_infos: Sequence[ReplicaSetInfo], *, color: bool = False) -> list[str]:
-    meta, spec, status = _meta(rollout), _mapping(rollout.get("spec")), _mapping(rollout.get("status"))
+    meta, spec, status = _meta(rollout), as_json_object(rollout.get("spec")), as_json_object(rollout.get("status"))
     phase, message = rollout_phase(rollout)
     line = header_line
     lines = [
@@ -628,7 +575,7 @@ def render_header(rollout: JsonObject, rs_infos: Sequence[ReplicaSetInfo], *, co
     lines.append(line("  Desired:", desired_replicas(spec)))
     for label, key in (("Current", "replicas"), ("Updated", "updatedReplicas"), ("Ready", "readyReplicas"),
                        ("Available", "availableReplicas")):
-        lines.append(line(f"  {label}:", _int(status.get(key))))
+        lines.append(line(f"  {label}:", as_int(status.get(key))))
     return lines
 
 
@@ -663,13 +610,8 @@ def render_tree(
     meta = _meta(rollout)
     rows: list[list[Cell]] = [
         [Cell.of("NAME"), Cell.of("KIND"), Cell.of("STATUS"), Cell.of("AGE"), Cell.of("INFO")],
-        [
-            Cell.of(f"{ICON_ROLLOUT} {meta.get('name', '')}"),
-            Cell.of("Rollout"),
-            _status_cell(rollout_icon(phase), phase),
-            Cell.of(age(parse_time(meta.get("creationTimestamp")), now)),
-            Cell(),
-        ],
+        _tree_row(Cell.of(f"{ICON_ROLLOUT} {meta.get('name', '')}"), "Rollout", rollout_icon(phase), phase,
+                  parse_time(meta.get("creationTimestamp")), now),
     ]
     revisions = sorted({info.revision for info in rs_infos} | {info.revision for info in run_infos}, reverse=True)
     for index, revision in enumerate(revisions):
@@ -686,48 +628,36 @@ def render_tree(
     return align(rows, color)
 
 
+def _tree_row(
+    name: Cell, kind: str, icon: str, status: str, created: datetime | None, now: datetime, info: Cell | None = None
+) -> list[Cell]:
+    """One line of the tree: NAME KIND STATUS AGE INFO."""
+    info_cell = info if info is not None else Cell()
+    return [name, Cell.of(kind), _status_cell(icon, status), Cell.of(age(created, now)), info_cell]
+
+
 def _replica_set_rows(info: ReplicaSetInfo, prefix: str, sub_prefix: str, now: datetime) -> list[list[Cell]]:
     details = [Cell.of(_colored(tag)) for tag in info.tags]
     if info.scale_down_deadline:
         details.append(Cell.of(f"delay:{scale_down_delay(info.scale_down_deadline, now)}"))
     name_color = COLORS.get(info.tags[0]) if info.tags else None
-    rows = [[
-        Cell.of(f"{prefix}{ICON_REPLICASET} ", (info.name, name_color)),
-        Cell.of("ReplicaSet"),
-        _status_cell(info.icon, info.status),
-        Cell.of(age(info.created, now)),
-        _joined(details),
-    ]]
+    rows = [_tree_row(Cell.of(f"{prefix}{ICON_REPLICASET} ", (info.name, name_color)), "ReplicaSet", info.icon,
+                      info.status, info.created, now, _joined(details))]
     for index, pod in enumerate(info.pods):
         pod_prefix, _ = _prefixes(index == len(info.pods) - 1, sub_prefix)
         pod_details = f"ready:{pod.ready}" + (f",restarts:{pod.restarts}" if pod.restarts > 0 else "")
-        rows.append([
-            Cell.of(f"{pod_prefix}{ICON_POD} {pod.name}"),
-            Cell.of("Pod"),
-            _status_cell(pod.icon, pod.status),
-            Cell.of(age(pod.created, now)),
-            Cell.of(pod_details),
-        ])
+        rows.append(_tree_row(Cell.of(f"{pod_prefix}{ICON_POD} {pod.name}"), "Pod", pod.icon, pod.status, pod.created,
+                              now, Cell.of(pod_details)))
     return rows
 
 
 def _analysis_run_rows(info: AnalysisRunInfo, prefix: str, sub_prefix: str, now: datetime) -> list[list[Cell]]:
     counts = count_cells({"successful": info.successful, "failed": info.failed,
                           "inconclusive": info.inconclusive, "error": info.error})
-    rows = [[
-        Cell.of(f"{prefix}{ICON_ANALYSIS_RUN} ", (info.name, COLORS.get(info.status))),
-        Cell.of("AnalysisRun"),
-        _status_cell(info.icon, info.status),
-        Cell.of(age(info.created, now)),
-        _joined(counts),
-    ]]
+    rows = [_tree_row(Cell.of(f"{prefix}{ICON_ANALYSIS_RUN} ", (info.name, COLORS.get(info.status))), "AnalysisRun",
+                      info.icon, info.status, info.created, now, _joined(counts))]
     for index, job in enumerate(info.jobs):
         job_prefix, _ = _prefixes(index == len(info.jobs) - 1, sub_prefix)
-        rows.append([
-            Cell.of(f"{job_prefix}{ICON_JOB} ", (job.name, COLORS.get(job.status))),
-            Cell.of("Job"),
-            _status_cell(job.icon, job.status),
-            Cell.of(age(job.created, now)),
-            Cell(),
-        ])
+        rows.append(_tree_row(Cell.of(f"{job_prefix}{ICON_JOB} ", (job.name, COLORS.get(job.status))), "Job", job.icon,
+                              job.status, job.created, now))
     return rows

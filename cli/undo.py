@@ -13,18 +13,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli.cluster_options import ClusterOptions
 from cli.main import app
-from cli.options import (
-    CliError,
-    Cluster,
-    ContextOption,
-    KubeconfigOption,
-    NamespaceOption,
-    connect,
-    get_rollout,
-    label_selector,
-    reported_errors,
-)
+from cli.option_groups import with_option_groups
+from cli.options import CliError, Cluster, get_rollout, label_selector
 from cli.tree import HASH_LABEL, REVISION_ANNOTATION
 from kube.errors import NotFound
 from kube.resources import DEPLOYMENTS, REPLICASETS, ROLLOUTS
@@ -89,18 +81,17 @@ def derives(wanted: Any, actual: Any) -> bool:
 
 
 @app.command("undo")
+@with_option_groups
 def undo_command(
     name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
     to_revision: Annotated[
         int, typer.Option("--to-revision", min=0, help="The revision to roll back to (default: the previous one).")
     ] = 0,
-    namespace: NamespaceOption = None,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
+    *,
+    cluster_options: ClusterOptions,
 ) -> None:
     """Roll a rollout back to the pod template of an earlier revision."""
-    with reported_errors():
-        cluster = connect(namespace, kubeconfig, context)
+    with cluster_options.connected() as cluster:
         rollout = get_rollout(cluster, name)
         selector = label_selector((rollout.get("spec") or {}).get("selector"))
         replicasets = cluster.client.list(REPLICASETS, cluster.namespace, label_selector=selector)

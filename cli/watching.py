@@ -1,4 +1,4 @@
-"""Change events from API watches, for the commands that follow a rollout live (`get rollout -w`, `status`).
+"""Change events from API watches, for the commands that follow objects live (`get rollout -w`, `status`).
 
 Each watched kind streams on a daemon thread of its own into one queue, so the command's thread waits on a single
 ``next(timeout)`` and can redraw, time out or finish without polling the API. A stream the server ends is resumed
@@ -9,12 +9,8 @@ as a RESYNC change; a stream that keeps failing hands its error to the command.
 from __future__ import annotations
 
 import queue
-import sys
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self
 
@@ -25,16 +21,6 @@ if TYPE_CHECKING:
     from kube.client import KubeClient
     from kube.json_data import JsonObject
 
-RESYNC: Final = "RESYNC"
-CLEAR_SCREEN: Final = "\x1b[H\x1b[2J"
-MIN_REDRAW_SECONDS: Final = 0.2
-# On a terminal, ages keep ticking between events; refresh them (from memory, no API call) this often.
-AGE_REFRESH_SECONDS: Final = 1.0
-# Server-side lifetime of one watch request; the thread reconnects after it, so it only bounds how long a
-# thread blocked in a read can outlive the command.
-WATCH_SECONDS: Final = 60
-MAX_CONSECUTIVE_FAILURES: Final = 5
-
 
 @dataclass(frozen=True)
 class Change:
@@ -44,6 +30,24 @@ class Change:
     type: str
     obj: JsonObject = field(default_factory=dict)
     items: tuple[JsonObject, ...] = ()
+
+
+# The type of a Change whose items replace everything followed (a watch's history expired: a fresh list).
+RESYNC: Final = "RESYNC"
+
+
+def followed_object(change: Change) -> JsonObject | None:
+    """The object a watch of one object (by name) sees after ``change``; None once it is gone (deleted, or absent
+    from a resync's list)."""
+    if change.type == "DELETED" or (change.type == RESYNC and not change.items):
+        return None
+    return change.items[0] if change.type == RESYNC else change.obj
+
+
+# Server-side lifetime of one watch request; the thread reconnects after it, so it only bounds how long a
+# thread blocked in a read can outlive the command.
+WATCH_SECONDS: Final = 60
+MAX_CONSECUTIVE_FAILURES: Final = 5
 
 
 class Watches:
@@ -149,64 +153,3 @@ class Watches:
         else:
             self._stopping.wait(min(0.2 * 2**failures, 3.0))
         return failures
-
-
-def redraw_until(
-    render: Callable[[datetime], str],
-    apply: Callable[[Change], None],
-    finished: Callable[[], bool],
-    watches: Watches,
-    draw: Callable[[str], None],
-    *,
-    refresh_ages: bool,
-    timeout: float | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> None:
-    """The loop of a live picture (`get rollout -w`, `get analysisrun -w`): fold changes in with ``apply``, redraw
-    at most every MIN_REDRAW_SECONDS (a burst of events is one frame) and only when the text changed, and stop once
-    ``finished()`` holds after a draw, or at ``timeout``."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    last_text: str | None = None
-    last_draw = float("-inf")
-    pending = True
-    while True:
-        if pending and time.monotonic() - last_draw >= MIN_REDRAW_SECONDS:
-            text = render(clock())
-            if text != last_text:
-                draw(text)
-                last_text = text
-            last_draw, pending = time.monotonic(), False
-            if finished():
-                return
-        if pending:
-            wait: float | None = last_draw + MIN_REDRAW_SECONDS - time.monotonic()
-        else:
-            wait = AGE_REFRESH_SECONDS if refresh_ages else None
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            wait = remaining if wait is None else min(wait, remaining)
-        change = watches.next(wait)
-        if change is not None:
-            apply(change)
-            pending = True
-        elif refresh_ages:
-            pending = True
-
-
-class FrameWriter:
-    """Writes the frames of a live picture: on a terminal each replaces the last; into a pipe or a file they follow
-    each other, blank-line separated, so that a log of a watch reads top to bottom."""
-
-    def __init__(self, terminal: bool) -> None:
-        self.terminal = terminal
-        self.frames = 0
-
-    def __call__(self, text: str) -> None:
-        if self.terminal:
-            sys.stdout.write(CLEAR_SCREEN + text)
-        else:
-            sys.stdout.write(("\n" if self.frames else "") + text)
-        sys.stdout.flush()
-        self.frames += 1

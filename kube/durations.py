@@ -1,6 +1,6 @@
 """Durations, the one parser of them: Go's ``time.ParseDuration`` (``"5m"``, ``"1h30m"``, ``"-1.5h"``, ``"300ms"``,
 ``"5us"`` = ``"5µs"`` = ``"5μs"``), read by durationpy; and Argo's fields, which also take a bare number of
-seconds (``30``, ``"30"``) and no negative value."""
+seconds (``30``, ``"30"``) and no negative value. Also the one printer of them, as kubectl prints ages."""
 
 from __future__ import annotations
 
@@ -64,3 +64,4 @@ def _check_duration(value: str | int) -> str | int:
 Duration = Annotated[str | StrictInt, AfterValidator(_check_duration)]
 """A duration kept exactly as written (so manifests round-trip), validated on parse; read it with
 :func:`parse_duration`."""
+

@@ -24,3 +24,17 @@ def json_type_name(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
+
+
+def as_json_object(value: Any) -> JsonObject:
+    """``value`` when it is a JSON object, else an empty one: for reading optional sections of objects that may be
+    malformed (a display must show what it can rather than fail)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_int(value: Any, default: int = 0) -> int:
+    """``value`` as an integer (``3``, ``"3"``), or ``default`` when it is missing or not one."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

@@ -28,8 +28,8 @@ import yaml
 
 from cli.demo.display import Reporter
 from cli.demo.environment import NAMESPACE, DemoEnvironment, DemoEnvironmentError
-from cli.demo.manifests import DEMO_EXAMPLE, EXAMPLES_DIR, load_documents, prepare, rollout_of
-from cli.demo.run import CONTROLLER_READY_SECONDS, rollout_shape, run_scenario
+from cli.demo.manifests import DEMO_EXAMPLE, EXAMPLES_DIR, load_documents, prepare, rollout_of, rollout_shape
+from cli.demo.run import CONTROLLER_READY_SECONDS, run_scenario
 from cli.demo.scenarios import SCENARIOS, ScenarioProgress, SummaryRow, summary_row
 from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS, ROLLOUTS

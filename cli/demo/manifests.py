@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -89,6 +90,38 @@ def _prepare_template(template: JsonObject, speed: float, prometheus_url: str) -
         prometheus = (metric.get("provider") or {}).get("prometheus")
         if isinstance(prometheus, dict):
             prometheus["address"] = prometheus_url
+
+
+@dataclass(frozen=True)
+class RolloutShape:
+    """What the demo needs to know about the example's Rollout."""
+
+    name: str
+    container: str
+    image: str
+    canary_service: str
+    virtual_service: str
+    pauses_seconds: float
+
+
+def rollout_shape(rollout: JsonObject) -> RolloutShape:
+    spec = rollout.get("spec") or {}
+    container = ((spec.get("template") or {}).get("spec") or {}).get("containers", [{}])[0]
+    canary = (spec.get("strategy") or {}).get("canary") or {}
+    services = ((canary.get("trafficRouting") or {}).get("istio") or {}).get("virtualServices") or [{}]
+    pauses = sum(
+        parse_duration(step["pause"]["duration"])
+        for step in canary.get("steps") or []
+        if isinstance(step.get("pause"), dict) and step["pause"].get("duration") is not None
+    )
+    return RolloutShape(
+        name=str((rollout.get("metadata") or {}).get("name", "")),
+        container=str(container.get("name", "")),
+        image=str(container.get("image", "")),
+        canary_service=str(canary.get("canaryService", "")),
+        virtual_service=str(services[0].get("name", "")),
+        pauses_seconds=pauses,
+    )
 
 
 def rollout_of(documents: Iterable[Mapping[str, Any]]) -> JsonObject:

@@ -12,9 +12,8 @@ from typing import Final
 
 from cli.demo.display import Reporter, Snapshot
 from cli.demo.environment import DemoEnvironment
-from cli.demo.manifests import DEMO_EXAMPLE, load_documents, prepare, rollout_of
+from cli.demo.manifests import DEMO_EXAMPLE, RolloutShape, load_documents, prepare, rollout_of, rollout_shape
 from cli.demo.scenarios import Scenario, ScenarioProgress, SummaryRow, summary_row
-from kube.durations import parse_duration
 from kube.json_data import JsonObject
 from kube.resources import ROLLOUTS, VIRTUAL_SERVICES
 
@@ -31,38 +30,6 @@ class DemoOptions:
     speed: float = 1.0
     example: Path = DEMO_EXAMPLE
     ready_delay: float = 0.2
-
-
-@dataclass(frozen=True)
-class RolloutShape:
-    """What the demo needs to know about the example's Rollout."""
-
-    name: str
-    container: str
-    image: str
-    canary_service: str
-    virtual_service: str
-    pauses_seconds: float
-
-
-def rollout_shape(rollout: JsonObject) -> RolloutShape:
-    spec = rollout.get("spec") or {}
-    container = ((spec.get("template") or {}).get("spec") or {}).get("containers", [{}])[0]
-    canary = (spec.get("strategy") or {}).get("canary") or {}
-    services = ((canary.get("trafficRouting") or {}).get("istio") or {}).get("virtualServices") or [{}]
-    pauses = sum(
-        parse_duration(step["pause"]["duration"])
-        for step in canary.get("steps") or []
-        if isinstance(step.get("pause"), dict) and step["pause"].get("duration") is not None
-    )
-    return RolloutShape(
-        name=str((rollout.get("metadata") or {}).get("name", "")),
-        container=str(container.get("name", "")),
-        image=str(container.get("image", "")),
-        canary_service=str(canary.get("canaryService", "")),
-        virtual_service=str(services[0].get("name", "")),
-        pauses_seconds=pauses,
-    )
 
 
 def run_demo(options: DemoOptions, reporter: Reporter) -> int:
