@@ -13,7 +13,7 @@ this one stopped, whatever happened in between.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from kube.json_data import JsonObject
@@ -22,13 +22,10 @@ from kube.resources import PODS, REPLICASETS, SERVICES
 from kube.timestamps import format_time
 from rollouts import conditions as cond
 from rollouts.bluegreen.decisions import (
-    BLUE_GREEN_PAUSE,
-    INCONCLUSIVE_ANALYSIS,
     completed_pause,
     is_ready,
     new_replicas,
     old_replica_set_plan,
-    pause_condition,
     pause_decision,
     scale_up_checkpoint,
 )
@@ -43,7 +40,8 @@ from rollouts.bluegreen.promotion_analysis import (
 )
 from rollouts.gating.history import housekeeping
 from rollouts.gating.tracking import refreshed
-from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout
+from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout, RolloutAnalysisRunStatus
+from rollouts.pause_state import BLUE_GREEN_PAUSE, INCONCLUSIVE_ANALYSIS, PauseState
 from rollouts.plan import Delete, Patch, Plan
 from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
 from rollouts.replicasets import (
@@ -126,22 +124,20 @@ class BlueGreenPass(RolloutPass):
         self.preview_service = services.get(strategy.preview_service) if strategy.preview_service else None
         self.active_hash = selected_hash(self.active_service)
         self.preview_hash = selected_hash(self.preview_service)
-        observed = self.old.get("blueGreen")
-        self.old_blue_green: JsonObject = dict(observed) if isinstance(observed, dict) else {}
-        self.checkpoint = self.old_blue_green.get("scaleUpPreviewCheckPoint") is True
+        observed = self.observed.blue_green
+        self.checkpoint = observed.scale_up_preview_check_point
         self.run_statuses: dict[str, JsonObject | None] = {
-            key: self.old_blue_green.get(key) if isinstance(self.old_blue_green.get(key), dict) else None
-            for key in (PRE_RUN_STATUS, POST_RUN_STATUS)
+            PRE_RUN_STATUS: _entry(observed.pre_promotion_analysis_run_status),
+            POST_RUN_STATUS: _entry(observed.post_promotion_analysis_run_status),
         }
-        pauses = self.old.get("pauseConditions")
-        observed_pauses = [p for p in pauses if isinstance(p, dict)] if isinstance(pauses, list) else []
+        observed_pause = PauseState.observed(self.observed, manual=rollout.spec.paused)
         # Argo's haltProgress: a person paused it, or an analysis could not decide.
-        self.halted = rollout.spec.paused or pause_condition(observed_pauses, INCONCLUSIVE_ANALYSIS) is not None
+        self.halted = observed_pause.manual or observed_pause.holds(INCONCLUSIVE_ANALYSIS)
 
     # --- entry ---------------------------------------------------------------------------------
 
     def plan(self) -> Plan:
-        template_changed = self.old.get("currentPodHash") != self.current_hash
+        template_changed = self.observed.current_pod_hash != self.current_hash
         if template_changed or self.groups.new is None:
             status = self._prepare(template_changed=template_changed)
         else:
@@ -167,7 +163,7 @@ class BlueGreenPass(RolloutPass):
             size = (
                 self.replicas
                 if initial
-                else self._new_replicas(draft, promote_full=draft.promote_full, active_hash=self.active_hash)
+                else self._new_replicas(draft, promote_full=draft.pause.promote_full, active_hash=self.active_hash)
             )
             # The first revision will be the active one; later ones start as the preview.
             metadata = strategy.active_metadata if initial else strategy.preview_metadata
@@ -181,7 +177,7 @@ class BlueGreenPass(RolloutPass):
             # Nothing to compare against: the first version is the stable one at once (Argo's "Initial deploy");
             # the active Service follows once it is fully available.
             draft.stable_hash = self.current_hash
-            if self.old.get("stableRS") != self.current_hash:
+            if self.observed.stable_rs != self.current_hash:
                 effects.event(
                     "RolloutCompleted",
                     f"Rollout completed update to revision {revision} ({self.current_hash}): Initial deploy",
@@ -198,24 +194,23 @@ class BlueGreenPass(RolloutPass):
         )
 
     def _observed_draft(self) -> Draft:
-        return Draft.observed(self.old, stable_exists=self.groups.stable is not None, index=None, weights=None)
+        return Draft.observed(self.rollout, stable_exists=self.groups.stable is not None, index=None, weights=None)
 
     def _reset(self, draft: Draft) -> None:
         """A new revision starts over: no pause, abort, full promotion, checkpoint or analysis carried over."""
-        draft.start_revision(self.spec.get("restartAt"))
+        draft.start_revision(self.rollout.spec.restart_at)
         self.checkpoint = False
         self.run_statuses = {key: None for key in self.run_statuses}
 
     def _new_replicas(self, draft: Draft, *, promote_full: bool, active_hash: str | None) -> int:
-        recorded = self.old.get("currentPodHash")
         return new_replicas(
             self.strategy,
             self.replicas,
             new_hash=self.current_hash,
             active_hash=active_hash,
-            recorded_hash=recorded if isinstance(recorded, str) else None,
+            recorded_hash=self.observed.current_pod_hash,
             promote_full=promote_full,
-            paused=self.rollout.spec.paused or bool(draft.pause_conditions),
+            paused=draft.pause.paused_now,
             scale_up_checkpoint=self.checkpoint,
         )
 
@@ -258,7 +253,7 @@ class BlueGreenPass(RolloutPass):
         requests = self._requests(draft)
         fully_promoted, promote_full, aborted = requests.fully_promoted, requests.promote_full, requests.aborted
         outlook = Outlook(retried=requests.retried)
-        draft.settle_abort_and_promotion(aborted=aborted, promote_full=promote_full, now=self.now)
+        draft.pause.settle(aborted=aborted, promote_full=promote_full, now=self.now)
         if outlook.retried:
             self.effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True
@@ -302,13 +297,10 @@ class BlueGreenPass(RolloutPass):
         progress.new_available = available_replicas(new)
         progress.ready = is_ready(new, progress.desired_new, progress.new_available)
         progress.saturated = spec_replicas(new) == self.replicas and progress.new_available >= self.replicas
-        if (
-            draft.controller_pause
-            and not draft.pause_conditions
-            and any((run or {}).get("status") == GateState.INCONCLUSIVE.value for run in self.run_statuses.values())
-        ):
-            # `promote` answered an inconclusive analysis, not the pause before the switch (which comes after it).
-            draft.controller_pause = False
+        # `promote` answered an inconclusive analysis, not the pause before the switch (which comes after it).
+        draft.pause.acted_on_resume(
+            any((run or {}).get("status") == GateState.INCONCLUSIVE.value for run in self.run_statuses.values())
+        )
 
     def _pre_promotion_analysis(self, progress: _Progress) -> None:
         """Once the preview is fully up, before any pause or switch. The preview checkpoint (previewReplicaCount)
@@ -324,8 +316,8 @@ class BlueGreenPass(RolloutPass):
 
     def _pause_before_the_switch(self, progress: _Progress) -> None:
         draft, now = progress.draft, self.now
-        observed_pauses = list(draft.pause_conditions)
-        observed_controller_pause = draft.controller_pause
+        # What the pause was before this pass changed it: whether it is over is judged on that.
+        before = replace(draft.pause, conditions=list(draft.pause.conditions))
         decision = pause_decision(
             self.strategy,
             ready=progress.ready,
@@ -334,21 +326,18 @@ class BlueGreenPass(RolloutPass):
             fast_tracked=progress.fast_tracked,
             scale_up_checkpoint=self.checkpoint,
             pre_promotion_complete=progress.pre_complete,
-            pause_conditions=observed_pauses,
-            controller_pause=observed_controller_pause,
+            pause=before,
             now=now,
         )
         if decision.remove:
-            draft.pause_conditions = [p for p in draft.pause_conditions if p.get("reason") != BLUE_GREEN_PAUSE]
+            draft.pause.remove(BLUE_GREEN_PAUSE)
         if decision.add:
-            draft.pause_conditions.append({"reason": BLUE_GREEN_PAUSE, "startTime": format_time(now)})
-            draft.controller_pause = True
+            draft.pause.pause(BLUE_GREEN_PAUSE, now)
         if decision.wake_at is not None:
             self.effects.wake_at(decision.wake_at, now)
         progress.pause_over = completed_pause(
             self.strategy,
-            pause_conditions=observed_pauses,
-            controller_pause=observed_controller_pause,
+            pause=before,
             scale_up_checkpoint=self.checkpoint,
             paused_in_this_pass=decision.add,
             now=now,
@@ -357,8 +346,7 @@ class BlueGreenPass(RolloutPass):
     def _switch_services(self, progress: _Progress) -> None:
         """The active Service: back to stable on an abort; to the new ReplicaSet once it has every pod available
         and the pause and the pre-promotion analysis are behind it (Argo's reconcileActiveService)."""
-        if self._restart_pods():
-            progress.draft.restarted_at = str(self.spec.get("restartAt"))
+        self._restart_pods(progress.draft)
         progress.preview_after = self._switch_preview(progress.new)
         progress.active_after = progress.active_hash
         if progress.aborted and progress.stable is not None:
@@ -397,8 +385,7 @@ class BlueGreenPass(RolloutPass):
         )
         if reason is not None:
             # Argo's promoteStable: the update is over.
-            draft.pause_conditions, draft.controller_pause = [], False
-            draft.abort, draft.aborted_at, draft.promote_full = False, None, False
+            draft.pause.finish_update()
             self.checkpoint = False
             if draft.stable_hash != self.current_hash:
                 draft.stable_hash = self.current_hash
@@ -415,11 +402,11 @@ class BlueGreenPass(RolloutPass):
                 pause_completed=progress.pause_over,
                 new_available=progress.new_available,
             )
-        if not draft.pause_conditions and draft.controller_pause:
-            # controllerPause with no pause condition means "promoted, act on it": kept until acted upon, so a promote
-            # is never lost to a pass that could not switch yet (Argo drops it at once and may pause again).
-            acted = draft.abort or progress.active_after == self.current_hash or self.checkpoint
-            draft.controller_pause = not acted
+        # controllerPause with no pause condition means "promoted, act on it": kept until acted upon, so a promote
+        # is never lost to a pass that could not switch yet (Argo drops it at once and may pause again).
+        draft.pause.acted_on_resume(
+            draft.pause.abort or progress.active_after == self.current_hash or self.checkpoint
+        )
 
     def _progress_status(self, progress: _Progress) -> JsonObject:
         draft, outlook = progress.draft, progress.outlook
@@ -448,7 +435,7 @@ class BlueGreenPass(RolloutPass):
             return None
         if promote_full:
             return "Full promotion requested"
-        if draft.abort:
+        if draft.pause.abort:
             return None
         if self.strategy.post_promotion_analysis is not None and fast_rollback:
             new = self.groups.new
@@ -474,16 +461,13 @@ class BlueGreenPass(RolloutPass):
             outlook.waiting = result.message or f"waiting for {status_key}"
         elif state is GateState.FAILED:
             # Argo aborts on a failed promotion analysis: the next pass takes the active Service back to stable.
-            draft.abort = True
-            draft.aborted_at = draft.aborted_at or format_time(self.now)
-            draft.pause_conditions, draft.controller_pause = [], False
+            draft.pause.abort_update(self.now)
             outlook.abort_reason = result.message
             self.follow_up = True
-        elif state is GateState.INCONCLUSIVE and pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None:
+        elif state is GateState.INCONCLUSIVE and not draft.pause.holds(INCONCLUSIVE_ANALYSIS):
             # A person decides: `promote` clears the pause (what then is the gate's call: Argo starts a new run),
             # `abort` gives up.
-            draft.pause_conditions.append({"reason": INCONCLUSIVE_ANALYSIS, "startTime": format_time(self.now)})
-            draft.controller_pause = True
+            draft.pause.pause(INCONCLUSIVE_ANALYSIS, self.now)
         return state
 
     def _analysis_housekeeping(self, *, terminate_all: bool) -> None:
@@ -579,14 +563,14 @@ class BlueGreenPass(RolloutPass):
             # abortScaleDownDelaySeconds: 0 leaves an aborted preview up (at its size) for inspection.
             self._scale(new, desired_new)
 
-        if pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None:
+        if not draft.pause.holds(INCONCLUSIVE_ANALYSIS):
             referenced = frozenset(
                 value
                 for value in (
-                    self.old.get("stableRS"),
-                    self.old.get("currentPodHash"),
-                    self.old_blue_green.get("activeSelector"),
-                    self.old_blue_green.get("previewSelector"),
+                    self.observed.stable_rs,
+                    self.observed.current_pod_hash,
+                    self.observed.blue_green.active_selector,
+                    self.observed.blue_green.preview_selector,
                     self.active_hash,
                     self.preview_hash,
                     active_before,
@@ -617,7 +601,7 @@ class BlueGreenPass(RolloutPass):
         groups, strategy = self.groups, self.strategy
         new = groups.new
         assert new is not None
-        observed_stable = self.old.get("stableRS")
+        observed_stable = self.observed.stable_rs
         fully_rolled_out = not observed_stable or observed_stable == self.current_hash
         wanted: list[tuple[JsonObject, PodMetadata | None]] = [
             (new, strategy.active_metadata if fully_rolled_out else strategy.preview_metadata)
@@ -699,7 +683,16 @@ class BlueGreenPass(RolloutPass):
     def _strategy_progressed(self, status: JsonObject) -> bool:
         """A Service switched (Argo's RolloutProgressing for blue-green)."""
         blue_green = status.get("blueGreen") or {}
-        return any(blue_green.get(key) != self.old_blue_green.get(key) for key in ("activeSelector", "previewSelector"))
+        observed = self.observed.blue_green
+        return (
+            blue_green.get("activeSelector") != observed.active_selector
+            or blue_green.get("previewSelector") != observed.preview_selector
+        )
+
+
+def _entry(observed: RolloutAnalysisRunStatus | None) -> JsonObject | None:
+    """An observed ``{name, status, message}`` run status entry as plain data (None when there is none)."""
+    return observed.to_dict() if observed is not None else None
 
 
 __all__ = ["BlueGreenPass", "plan_blue_green", "service_references"]

@@ -9,21 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from kube.timestamps import parse_time
 from rollouts.models import CanaryStep, SetCanaryScale
+from rollouts.pause_state import CANARY_PAUSE_STEP, PauseState
 
-CANARY_PAUSE_STEP = "CanaryPauseStep"
 FULL_WEIGHT = 100
 
 
-def clamp_step_index(raw: Any, steps: Sequence[CanaryStep]) -> int | None:
+def clamp_step_index(recorded: int | None, steps: Sequence[CanaryStep]) -> int | None:
     """``status.currentStepIndex`` made safe to index with: None without steps, else within 0..len(steps)."""
     if not steps:
         return None
-    index = raw if isinstance(raw, int) and not isinstance(raw, bool) else 0
-    return min(max(index, 0), len(steps))
+    return min(max(recorded or 0, 0), len(steps))
 
 
 def current_step(steps: Sequence[CanaryStep], index: int | None) -> CanaryStep | None:
@@ -164,8 +162,7 @@ class PauseProgress:
 def pause_progress(
     step: CanaryStep,
     *,
-    pause_conditions: Sequence[dict[str, Any]],
-    controller_pause: bool,
+    pause: PauseState,
     now: datetime,
 ) -> PauseProgress:
     """Where a pause step stands.
@@ -175,13 +172,13 @@ def pause_progress(
     A timed pause also ends by itself once its duration has passed since the condition's startTime.
     """
     assert step.pause is not None
-    condition = next((c for c in pause_conditions if c.get("reason") == CANARY_PAUSE_STEP), None)
+    condition = pause.condition(CANARY_PAUSE_STEP)
     if condition is None:
-        return PauseProgress(completed=True) if controller_pause else _started(step, now)
+        return PauseProgress(completed=True) if pause.controller_pause else _started(step, now)
     seconds = step.pause.duration_seconds
     if seconds is None:
         return PauseProgress()
-    start = parse_time(condition.get("startTime")) or now
+    start = parse_time(condition.start_time) or now
     expires_at = start + timedelta(seconds=seconds)
     if now >= expires_at:
         return PauseProgress(completed=True)
