@@ -34,6 +34,7 @@ from rollouts.replicasets import (
     max_revision,
     name_of,
     new_replica_set,
+    revision_history_to_delete,
     revision_of,
     revision_sync_patch,
     scale_patch,
@@ -258,6 +259,65 @@ class RolloutPass:
     def _strategy_progressed(self, status: JsonObject) -> bool:
         """Progress that only the strategy knows about (a step moved, a Service switched)."""
         raise NotImplementedError
+
+    def _observed_draft(self) -> Draft:
+        """The progress the observed status records, as the strategy reads it."""
+        raise NotImplementedError
+
+    def _reset(self, draft: Draft) -> None:
+        """Start a new revision over (what the strategy carries besides ``Draft.start_revision``)."""
+        raise NotImplementedError
+
+    # --- the shared steps ------------------------------------------------------------------------
+
+    def _begin_revision(self, *, template_changed: bool, reset: bool) -> tuple[int, Draft, Outlook]:
+        """The first step of a preparing pass: the revision, the observed progress, and a new revision's reset."""
+        revision = self._revision()
+        draft = self._observed_draft()
+        outlook = Outlook(reset=reset)
+        if template_changed:
+            self.effects.event("RolloutUpdated", f"Rollout updated to revision {revision}")
+        if reset:
+            self._reset(draft)
+        return revision, draft, outlook
+
+    def _ensure_new_replica_set(
+        self, revision: int, outlook: Outlook, *, size: int, pod_metadata: PodMetadata | None = None
+    ) -> JsonObject:
+        """The current template's ReplicaSet, created at ``size`` pods when it does not exist yet."""
+        new = self.groups.new
+        if new is not None:
+            return new
+        outlook.created_rs = True
+        return self._create_replica_set(revision, size, pod_metadata=pod_metadata)
+
+    def _begin_progress(self) -> tuple[JsonObject, Draft, int, Requests]:
+        """The first step of a progressing pass: the new ReplicaSet, the observed progress, the revision (synced
+        onto the ReplicaSet and the Rollout) and what was asked of the update."""
+        new = self.groups.new
+        assert new is not None
+        draft = self._observed_draft()
+        revision = self._revision()
+        self._sync_revisions(revision)
+        return new, draft, revision, self._requests(draft)
+
+    def _delete_old_revisions(self) -> None:
+        """Delete the oldest scaled-down ReplicaSets beyond ``revisionHistoryLimit``."""
+        for rs in revision_history_to_delete(self.groups.others, self.rollout.spec.revision_history_limit):
+            self.effects.cleanups.append(Delete(kind=REPLICASETS, namespace=self.namespace, name=name_of(rs)))
+
+    def _initial_deploy(self, draft: Draft, revision: int) -> None:
+        """Nothing to compare against: the first version is the stable one at once (Argo's "Initial deploy")."""
+        draft.stable_hash = self.current_hash
+        # Once per change of the stable revision (a recreated ReplicaSet of the same revision is no news).
+        if self.observed.stable_rs != self.current_hash:
+            self._completed(revision, "Initial deploy")
+
+    def _completed(self, revision: int, reason: str) -> None:
+        """The Event of a new stable revision (Argo's RolloutCompleted), saying why."""
+        self.effects.event(
+            "RolloutCompleted", f"Rollout completed update to revision {revision} ({self.current_hash}): {reason}"
+        )
 
     # --- requests --------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from kube.json_data import JsonObject
 from kube.quantities import resolve_int_or_percent
-from kube.resources import PODS, REPLICASETS, SERVICES
+from kube.resources import PODS, SERVICES
 from kube.timestamps import format_time
 from rollouts import conditions as cond
 from rollouts.bluegreen.decisions import (
@@ -42,7 +42,7 @@ from rollouts.gating.history import housekeeping
 from rollouts.gating.tracking import refreshed
 from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout, RolloutAnalysisRunStatus
 from rollouts.pause_state import BLUE_GREEN_PAUSE, INCONCLUSIVE_ANALYSIS, PauseState
-from rollouts.plan import Delete, Patch, Plan
+from rollouts.plan import Patch, Plan
 from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
 from rollouts.replicasets import (
     available_replicas,
@@ -52,7 +52,6 @@ from rollouts.replicasets import (
     name_of,
     pod_template_hash_of,
     ready_replicas,
-    revision_history_to_delete,
     scale_down_deadline,
     spec_replicas,
     status_replicas,
@@ -149,39 +148,23 @@ class BlueGreenPass(RolloutPass):
     def _prepare(self, *, template_changed: bool) -> JsonObject:
         """Create the ReplicaSet of a new template, point the preview Service at it, and reset the update's
         state; nothing else moves in this pass."""
-        groups, effects, strategy = self.groups, self.effects, self.strategy
-        revision = self._revision()
-        initial = groups.stable is None
-        draft = self._observed_draft()
-        outlook = Outlook()
-        if template_changed:
-            effects.event("RolloutUpdated", f"Rollout updated to revision {revision}")
-            outlook.reset = True
-            self._reset(draft)
-        new = groups.new
-        if new is None:
-            size = (
-                self.replicas
-                if initial
-                else self._new_replicas(draft, promote_full=draft.pause.promote_full, active_hash=self.active_hash)
-            )
-            # The first revision will be the active one; later ones start as the preview.
-            metadata = strategy.active_metadata if initial else strategy.preview_metadata
-            new = self._create_replica_set(revision, size, pod_metadata=metadata)
-            outlook.created_rs = True
+        initial = self.groups.stable is None
+        revision, draft, outlook = self._begin_revision(template_changed=template_changed, reset=template_changed)
+        size = (
+            self.replicas
+            if initial
+            else self._new_replicas(draft, promote_full=draft.pause.promote_full, active_hash=self.active_hash)
+        )
+        # The first revision will be the active one; later ones start as the preview.
+        metadata = self.strategy.active_metadata if initial else self.strategy.preview_metadata
+        new = self._ensure_new_replica_set(revision, outlook, size=size, pod_metadata=metadata)
         self._sync_revisions(revision)
         preview_after = self._switch_preview(new)
         # A new revision supersedes the runs of the previous one: terminated, and kept as history.
         self._analysis_housekeeping(terminate_all=False)
         if initial:
-            # Nothing to compare against: the first version is the stable one at once (Argo's "Initial deploy");
-            # the active Service follows once it is fully available.
-            draft.stable_hash = self.current_hash
-            if self.observed.stable_rs != self.current_hash:
-                effects.event(
-                    "RolloutCompleted",
-                    f"Rollout completed update to revision {revision} ({self.current_hash}): Initial deploy",
-                )
+            # The active Service follows once the first version is fully available.
+            self._initial_deploy(draft, revision)
         self.follow_up = True
         return self._status(
             draft,
@@ -245,12 +228,8 @@ class BlueGreenPass(RolloutPass):
 
     def _start_progress(self) -> _Progress:
         """The observed progress, with this pass's abort, full-promotion and retry decisions applied."""
-        new, stable = self.groups.new, self.groups.stable
-        assert new is not None
-        draft = self._observed_draft()
-        revision = self._revision()
-        self._sync_revisions(revision)
-        requests = self._requests(draft)
+        stable = self.groups.stable
+        new, draft, revision, requests = self._begin_progress()
         fully_promoted, promote_full, aborted = requests.fully_promoted, requests.promote_full, requests.aborted
         outlook = Outlook(retried=requests.retried)
         draft.pause.settle(aborted=aborted, promote_full=promote_full, now=self.now)
@@ -389,10 +368,7 @@ class BlueGreenPass(RolloutPass):
             self.checkpoint = False
             if draft.stable_hash != self.current_hash:
                 draft.stable_hash = self.current_hash
-                self.effects.event(
-                    "RolloutCompleted",
-                    f"Rollout completed update to revision {progress.revision} ({self.current_hash}): {reason}",
-                )
+                self._completed(progress.revision, reason)
                 self.follow_up = True
         else:
             self.checkpoint = scale_up_checkpoint(
@@ -592,8 +568,7 @@ class BlueGreenPass(RolloutPass):
                 self._scale(target.rs, target.replicas)
             if plan.wake_at is not None:
                 effects.wake_at(plan.wake_at, now)
-        for rs in revision_history_to_delete(groups.others, self.rollout.spec.revision_history_limit):
-            effects.cleanups.append(Delete(kind=REPLICASETS, namespace=self.namespace, name=name_of(rs)))
+        self._delete_old_revisions()
 
     def _sync_pod_metadata(self) -> None:
         """activeMetadata on the pods of the active role, previewMetadata on the preview's, neither on the rest

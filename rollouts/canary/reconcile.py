@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
-from kube.resources import REPLICASETS, SERVICES
+from kube.resources import SERVICES
 from kube.timestamps import format_time
 from rollouts import conditions as cond
 from rollouts.canary import steps as steps_logic
@@ -37,14 +37,13 @@ from rollouts.gating.tracking import AnalysisInputs
 from rollouts.hashing import steps_hash
 from rollouts.models import CanaryStep, CanaryStrategy, Rollout, TrafficWeights
 from rollouts.pause_state import CANARY_PAUSE_STEP, INCONCLUSIVE_ANALYSIS
-from rollouts.plan import Delete, Patch, Plan
+from rollouts.plan import Patch, Plan
 from rollouts.replicasets import (
     available_replicas,
     deadline_patch,
     has_scale_down_deadline,
     name_of,
     pod_template_hash_of,
-    revision_history_to_delete,
     scale_down_deadline,
     totals,
 )
@@ -116,52 +115,43 @@ class CanaryPass(RolloutPass):
     def _prepare(self, *, template_changed: bool, steps_changed: bool) -> JsonObject:
         """Create the ReplicaSet of a new template and reset the steps of a new revision; nothing else moves in this
         pass, so the next one starts from a clean slate."""
-        groups, effects = self.groups, self.effects
-        revision = self._revision()
-        initial = groups.stable is None
-        draft = self._observed_draft()
-        outlook = Outlook()
-        if template_changed:
-            effects.event("RolloutUpdated", f"Rollout updated to revision {revision}")
-        if template_changed or steps_changed:
-            outlook.reset = True
-            self._reset(draft)
-            # The runs of the previous revision (or steps) are superseded: terminated, and kept as history.
-            self._decide_analysis(draft, revision, reset=True)
-        else:
-            inputs = AnalysisInputs.of(
-                self.snapshot, current_hash=self.current_hash, stable_hash=draft.stable_hash, revision=revision
-            )
-            self.analysis = CanaryAnalysis(statuses=kept_statuses(self._observed_analysis_statuses(), inputs))
-        new = groups.new
-        if new is None:
-            size = self.replicas if initial else 0
-            new = self._create_replica_set(revision, size)
-            outlook.created_rs = True
+        reset = template_changed or steps_changed
+        revision, draft, outlook = self._begin_revision(template_changed=template_changed, reset=reset)
+        self._carry_analysis(draft, revision, reset=reset)
+        size = self.replicas if self.groups.stable is None else 0
+        new = self._ensure_new_replica_set(revision, outlook, size=size)
         self._sync_revisions(revision)
-        rs_name = name_of(new)
-        completion: str | None = None
-        if initial:
-            # Nothing to compare against: the first version is promoted at once and every step is skipped.
-            completion = "Initial deploy"
-            draft.stable_hash = self.current_hash
-            draft.index = len(self.steps) if self.steps else None
-        elif self.current_hash == draft.stable_hash:
-            draft.index = len(self.steps) if self.steps else None
-            if template_changed:
-                # Back to the revision that is already stable: no steps, nothing to verify (fast rollback).
-                effects.event("SkipSteps", "Rollback to stable ReplicaSets")
-                completion = "Fast rollback"
-        # Once per change of the stable revision (a recreated ReplicaSet of the same revision is no news).
-        if completion == "Fast rollback" or (completion is not None and self.observed.stable_rs != self.current_hash):
-            effects.event(
-                "RolloutCompleted",
-                f"Rollout completed update to revision {revision} ({self.current_hash}): {completion}",
-            )
+        self._skip_the_steps_of_a_stable_revision(draft, revision, template_changed=template_changed)
         self.follow_up = True
         return self._status(
-            draft, outlook, new_rs=None if outlook.created_rs else new, rs_name=rs_name, revision=revision
+            draft, outlook, new_rs=None if outlook.created_rs else new, rs_name=name_of(new), revision=revision
         )
+
+    def _carry_analysis(self, draft: Draft, revision: int, *, reset: bool) -> None:
+        if reset:
+            # The runs of the previous revision (or steps) are superseded: terminated, and kept as history.
+            self._decide_analysis(draft, revision, reset=True)
+            return
+        inputs = AnalysisInputs.of(
+            self.snapshot, current_hash=self.current_hash, stable_hash=draft.stable_hash, revision=revision
+        )
+        self.analysis = CanaryAnalysis(statuses=kept_statuses(self._observed_analysis_statuses(), inputs))
+
+    def _skip_the_steps_of_a_stable_revision(self, draft: Draft, revision: int, *, template_changed: bool) -> None:
+        if self.groups.stable is None:
+            # Nothing to compare against: the first version is promoted at once and every step is skipped.
+            self._initial_deploy(draft, revision)
+            draft.index = self._past_the_steps()
+        elif self.current_hash == draft.stable_hash:
+            draft.index = self._past_the_steps()
+            if template_changed:
+                # Back to the revision that is already stable: no steps, nothing to verify (fast rollback).
+                self.effects.event("SkipSteps", "Rollback to stable ReplicaSets")
+                self._completed(revision, "Fast rollback")
+
+    def _past_the_steps(self) -> int | None:
+        """The step index once every step is done (None without steps)."""
+        return len(self.steps) if self.steps else None
 
     def _observed_draft(self) -> Draft:
         weights = self.observed.canary.weights
@@ -198,20 +188,14 @@ class CanaryPass(RolloutPass):
             progress.draft, progress.outlook, aborted=progress.aborted, promote_full=progress.promote_full,
             at_desired=progress.at_desired,
         )
-        for rs in revision_history_to_delete(self.groups.others, self.rollout.spec.revision_history_limit):
-            self.effects.cleanups.append(Delete(kind=REPLICASETS, namespace=self.namespace, name=name_of(rs)))
+        self._delete_old_revisions()
         return self._progress_status(progress)
 
     # --- the steps of a progressing pass ---------------------------------------------------------
 
     def _start_progress(self) -> _Progress:
         """The observed progress, with the requests (abort, retry, full promotion) applied to the step index."""
-        new = self.groups.new
-        assert new is not None
-        draft = self._observed_draft()
-        revision = self._revision()
-        self._sync_revisions(revision)
-        requests = self._requests(draft)
+        new, draft, revision, requests = self._begin_progress()
         if self.steps:
             if requests.fully_promoted:
                 draft.index = len(self.steps)
@@ -566,11 +550,8 @@ class CanaryPass(RolloutPass):
         """Argo's promoteStable: the current revision becomes the stable one; the update is over."""
         draft.stable_hash = self.current_hash
         draft.pause.finish_update()
-        draft.index = len(self.steps) if self.steps else None
-        self.effects.event(
-            "RolloutCompleted",
-            f"Rollout completed update to revision {self._revision()} ({self.current_hash}): {reason}",
-        )
+        draft.index = self._past_the_steps()
+        self._completed(self._revision(), reason)
         self.follow_up = True
 
     def _step_completed(self, step: CanaryStep, draft: Draft, outlook: Outlook, *, at_desired: bool) -> bool:
