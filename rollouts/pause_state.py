@@ -29,6 +29,18 @@ INCONCLUSIVE_ANALYSIS = "InconclusiveAnalysisRun"
 OWNED_FIELDS = ("pauseConditions", "controllerPause", "abort", "abortedAt", "promoteFull")
 
 
+@dataclass(frozen=True)
+class PauseOutcome:
+    """What a strategy's pause (a canary pause step, the blue-green pause before the switch) does in this pass."""
+
+    start: bool = False
+    """The pause begins now: add its condition."""
+    over: bool = False
+    """The pause is over in this pass (its condition, if it holds, goes)."""
+    wake_at: datetime | None = None
+    """When a timed pause ends by itself (look again then)."""
+
+
 @dataclass
 class PauseState:
     """The pause, abort and full-promotion state one pass decides, starting from what it observed."""
@@ -151,5 +163,6 @@ __all__ = [
     "CANARY_PAUSE_STEP",
     "INCONCLUSIVE_ANALYSIS",
     "OWNED_FIELDS",
+    "PauseOutcome",
     "PauseState",
 ]

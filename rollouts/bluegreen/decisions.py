@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from kube.json_data import JsonObject
 from kube.timestamps import parse_time
 from rollouts.canary.replicas import OtherPlan, OtherTarget
 from rollouts.models import BlueGreenStrategy, PauseCondition
-from rollouts.pause_state import BLUE_GREEN_PAUSE, PauseState
+from rollouts.pause_state import BLUE_GREEN_PAUSE, PauseOutcome, PauseState
 from rollouts.replicasets import (
     has_scale_down_deadline,
     name_of,
@@ -101,16 +100,6 @@ def completed_pause(
     return deadline is not None and now >= deadline
 
 
-@dataclass(frozen=True)
-class PauseDecision:
-    """What happens to the BlueGreenPause condition in this pass."""
-
-    add: bool = False
-    remove: bool = False
-    wake_at: datetime | None = None
-    """When an automatic pause expires (look again then)."""
-
-
 def pause_decision(
     strategy: BlueGreenStrategy,
     *,
@@ -122,7 +111,7 @@ def pause_decision(
     pre_promotion_complete: bool,
     pause: PauseState,
     now: datetime,
-) -> PauseDecision:
+) -> PauseOutcome:
     """Pause before the switch, or end the pause (Argo's reconcileBlueGreenPause).
 
     Nothing happens until the preview is ready, while aborted, or while halted (``spec.paused``, an inconclusive
@@ -131,23 +120,23 @@ def pause_decision(
     pre-promotion analysis has passed, and ends as :func:`completed_pause` says.
     """
     if aborted or halted or not ready:
-        return PauseDecision()
+        return PauseOutcome()
     condition = pause.condition(BLUE_GREEN_PAUSE)
     present = condition is not None
     if fast_tracked or scale_up_checkpoint or not needs_controller_pause(strategy):
-        return PauseDecision(remove=present)
+        return PauseOutcome(over=present)
     if not pre_promotion_complete:
-        return PauseDecision()
+        return PauseOutcome()
     if present:
         over = completed_pause(
             strategy, pause=pause, scale_up_checkpoint=scale_up_checkpoint, paused_in_this_pass=False, now=now
         )
         if over:
-            return PauseDecision(remove=True)
-        return PauseDecision(wake_at=auto_promotion_deadline(strategy, condition))
+            return PauseOutcome(over=True)
+        return PauseOutcome(wake_at=auto_promotion_deadline(strategy, condition))
     if pause.controller_pause:
-        return PauseDecision()  # `promote` cleared the condition: resumed by a person
-    return PauseDecision(add=True)
+        return PauseOutcome()  # `promote` cleared the condition: resumed by a person
+    return PauseOutcome(start=True)
 
 
 def scale_up_checkpoint(
@@ -212,7 +201,6 @@ def old_replica_set_plan(
 
 
 __all__ = [
-    "PauseDecision",
     "auto_promotion_deadline",
     "completed_pause",
     "is_ready",

@@ -308,9 +308,9 @@ class BlueGreenPass(RolloutPass):
             pause=before,
             now=now,
         )
-        if decision.remove:
+        if decision.over:
             draft.pause.remove(BLUE_GREEN_PAUSE)
-        if decision.add:
+        if decision.start:
             draft.pause.pause(BLUE_GREEN_PAUSE, now)
         if decision.wake_at is not None:
             self.effects.wake_at(decision.wake_at, now)
@@ -318,7 +318,7 @@ class BlueGreenPass(RolloutPass):
             self.strategy,
             pause=before,
             scale_up_checkpoint=self.checkpoint,
-            paused_in_this_pass=decision.add,
+            paused_in_this_pass=decision.start,
             now=now,
         )
 

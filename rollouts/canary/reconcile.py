@@ -564,9 +564,9 @@ class CanaryPass(RolloutPass):
             progress = steps_logic.pause_progress(step, pause=draft.pause, now=self.now)
             if progress.start:
                 draft.pause.pause(CANARY_PAUSE_STEP, self.now)
-            if progress.expires_at is not None and not progress.completed:
-                self.effects.wake_at(progress.expires_at, self.now)
-            return progress.completed
+            if progress.wake_at is not None and not progress.over:
+                self.effects.wake_at(progress.wake_at, self.now)
+            return progress.over
         if step.analysis is not None:
             if self.analysis.step_phase is AnalysisPhase.SUCCESSFUL:
                 return True

@@ -7,12 +7,11 @@ counts, pause conditions, the clock) and acts on the answers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kube.timestamps import parse_time
 from rollouts.models import CanaryStep, SetCanaryScale
-from rollouts.pause_state import CANARY_PAUSE_STEP, PauseState
+from rollouts.pause_state import CANARY_PAUSE_STEP, PauseOutcome, PauseState
 
 FULL_WEIGHT = 100
 
@@ -148,23 +147,12 @@ def desired_traffic_weight(
     return FULL_WEIGHT
 
 
-@dataclass(frozen=True)
-class PauseProgress:
-    """What a pause step does in this pass."""
-
-    completed: bool = False
-    start: bool = False
-    """Add the CanaryPauseStep condition (the pause begins now)."""
-    expires_at: datetime | None = None
-    """When a timed pause ends (look again then)."""
-
-
 def pause_progress(
     step: CanaryStep,
     *,
     pause: PauseState,
     now: datetime,
-) -> PauseProgress:
+) -> PauseOutcome:
     """Where a pause step stands.
 
     The controller marks the pause with a CanaryPauseStep condition and ``controllerPause``. ``promote`` clears
@@ -174,21 +162,21 @@ def pause_progress(
     assert step.pause is not None
     condition = pause.condition(CANARY_PAUSE_STEP)
     if condition is None:
-        return PauseProgress(completed=True) if pause.controller_pause else _started(step, now)
+        return PauseOutcome(over=True) if pause.controller_pause else _started(step, now)
     seconds = step.pause.duration_seconds
     if seconds is None:
-        return PauseProgress()
+        return PauseOutcome()
     start = parse_time(condition.start_time) or now
     expires_at = start + timedelta(seconds=seconds)
     if now >= expires_at:
-        return PauseProgress(completed=True)
-    return PauseProgress(expires_at=expires_at)
+        return PauseOutcome(over=True)
+    return PauseOutcome(wake_at=expires_at)
 
 
-def _started(step: CanaryStep, now: datetime) -> PauseProgress:
+def _started(step: CanaryStep, now: datetime) -> PauseOutcome:
     assert step.pause is not None
     seconds = step.pause.duration_seconds
     if seconds is not None and seconds <= 0:
         # `pause: {duration: 0}` is a pause that is over as soon as it starts.
-        return PauseProgress(completed=True)
-    return PauseProgress(start=True, expires_at=None if seconds is None else now + timedelta(seconds=seconds))
+        return PauseOutcome(over=True)
+    return PauseOutcome(start=True, wake_at=None if seconds is None else now + timedelta(seconds=seconds))

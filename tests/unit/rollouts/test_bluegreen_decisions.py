@@ -155,7 +155,7 @@ def test_pause_decisions(fields: dict[str, Any], situation: dict[str, Any], expe
     facts = {**READY, **situation}
     pause = PauseState(conditions=facts.pop("pause_conditions"), controller_pause=facts.pop("controller_pause"))
     decision = pause_decision(strategy(**fields), now=T0, pause=pause, **facts)
-    described = "add" if decision.add else "remove" if decision.remove else "nothing"
+    described = "add" if decision.start else "remove" if decision.over else "nothing"
     if decision.wake_at is not None:
         described = f"wake at {(decision.wake_at - T0).total_seconds():g}"
     assert described == expected
