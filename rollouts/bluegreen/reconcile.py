@@ -93,15 +93,21 @@ class _Progress(PassProgress):
     stable: JsonObject | None
     context: GateContext
     active_hash: str | None
+    """The revision the active Service selects as the pass starts (restored to stable if it lost it)."""
     fast_rollback: bool = False
+    """Back on a ReplicaSet still waiting out its scale-down delay: straight to active."""
     fast_tracked: bool = False
+    """No pause and no pre-promotion analysis (full promotion, fast rollback, nothing or this revision active)."""
     desired_new: int = 0
     new_available: int = 0
     ready: bool = False
+    """The new ReplicaSet has exactly its desired pods, all available."""
     saturated: bool = False
+    """The new ReplicaSet has every replica of the Rollout, all available (it may take production traffic)."""
     pre_complete: bool = False
     pause_over: bool = False
     preview_after: str | None = None
+    """The revisions the preview and active Services select after this pass."""
     active_after: str | None = None
     post_passed: bool = True
 
