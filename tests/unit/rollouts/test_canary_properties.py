@@ -367,7 +367,8 @@ def test_a_failed_or_errored_current_run_is_never_promoted_past(snapshot: Rollou
 def test_a_pause_step_ends_only_when_its_time_is_up_or_a_person_resumes_it(snapshot: RolloutSnapshot) -> None:
     """Argo's pause step: with a duration it completes once the duration has passed since the CanaryPauseStep
     condition's startTime; without one it waits until ``promote`` clears the condition (``controllerPause`` with no
-    CanaryPauseStep condition means resumed); a duration of 0 ends as it starts. And it does end then."""
+    CanaryPauseStep condition means resumed); a duration of 0 ends as it starts. And it does end then; until then
+    the pause is marked by a CanaryPauseStep condition (and controllerPause from the pass that starts it)."""
     status = snapshot.rollout["status"]
     plan = decide(snapshot)
     index = status["currentStepIndex"]
@@ -382,3 +383,8 @@ def test_a_pause_step_ends_only_when_its_time_is_up_or_a_person_resumes_it(snaps
         over = bool(status.get("controllerPause")) or duration == 0
     moved_on = plan.status.get("currentStepIndex") == index + 1
     assert moved_on == over, (duration, condition, status.get("controllerPause"), snapshot.now, plan.events)
+    if not over:
+        # The pause is marked by its CanaryPauseStep condition (kept, or added from now with controllerPause).
+        reasons = [found["reason"] for found in plan.status.get("pauseConditions", [])]
+        assert "CanaryPauseStep" in reasons, plan.status
+        assert condition is not None or plan.status.get("controllerPause") is True, plan.status
