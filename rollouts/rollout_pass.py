@@ -231,6 +231,8 @@ class RolloutPass:
         # The observed status: typed for every decision (``observed``), and as it was read (``old``), which the
         # status patch is computed against and whose conditions the new ones carry on.
         self.observed: RolloutStatus = rollout.status
+        # The pause and abort state as observed (each Draft changes its own copy).
+        self.observed_pause = PauseState.observed(self.observed, manual=rollout.spec.paused)
         self.old = status_of(self.manifest)
         self.old_conditions = cond.conditions_of(self.old)
         self.spec: JsonObject = dict(self.manifest.get("spec") or {})

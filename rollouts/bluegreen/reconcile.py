@@ -41,7 +41,7 @@ from rollouts.bluegreen.promotion_analysis import (
 from rollouts.gating.history import housekeeping
 from rollouts.gating.tracking import refreshed
 from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout, RolloutAnalysisRunStatus
-from rollouts.pause_state import BLUE_GREEN_PAUSE, INCONCLUSIVE_ANALYSIS, PauseState
+from rollouts.pause_state import BLUE_GREEN_PAUSE, INCONCLUSIVE_ANALYSIS
 from rollouts.plan import Patch, Plan
 from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
 from rollouts.replicasets import (
@@ -142,9 +142,8 @@ class BlueGreenPass(RolloutPass):
             PRE_RUN_STATUS: _entry(observed.pre_promotion_analysis_run_status),
             POST_RUN_STATUS: _entry(observed.post_promotion_analysis_run_status),
         }
-        observed_pause = PauseState.observed(self.observed, manual=rollout.spec.paused)
         # Argo's haltProgress: a person paused it, or an analysis could not decide.
-        self.halted = observed_pause.manual or observed_pause.holds(INCONCLUSIVE_ANALYSIS)
+        self.halted = self.observed_pause.manual or self.observed_pause.holds(INCONCLUSIVE_ANALYSIS)
 
     # --- entry ---------------------------------------------------------------------------------
 

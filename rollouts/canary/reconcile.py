@@ -317,6 +317,8 @@ class CanaryPass(RolloutPass):
             promote_full=promote_full,
             fully_promoted=fully_promoted,
             initial_deploy=self.groups.stable is None,
+            observed_pause=self.observed_pause,
+            observed_statuses=self._observed_analysis_statuses(),
             reset=reset,
             retried=retried,
             replica_set_hashes=frozenset(
