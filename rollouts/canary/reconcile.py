@@ -543,9 +543,7 @@ class CanaryPass(RolloutPass):
                 outlook.waiting = hold
                 # A pause that is over no longer holds the Rollout (nor shows it Paused): the analysis does. With
                 # controllerPause still set, the next pass reads the pause as completed.
-                draft.pause_conditions = [
-                    p for p in draft.pause_conditions if p.get("reason") != steps_logic.CANARY_PAUSE_STEP
-                ]
+                draft.pause.remove(CANARY_PAUSE_STEP)
 
     def _background_hold(self) -> str | None:
         """Why the background run forbids full promotion (its latest measurements are Errors), unless the controller
