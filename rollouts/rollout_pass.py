@@ -458,7 +458,9 @@ class RolloutPass:
             restarted_at=self.observed.restarted_at,
             replica_sets=ordered,
             pods=self.snapshot.pods,
-            batch_size=max(self.max_unavailable, 1),
+            replicas=self.replicas,
+            max_unavailable=self.max_unavailable,
+            min_ready_seconds=self.rollout.spec.min_ready_seconds,
             now=self.now,
         )
         self.effects.pod_deletes.extend(
