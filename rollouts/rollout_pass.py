@@ -615,16 +615,23 @@ class RolloutPass:
             message = cond.timed_out_message(rs_name)
             if old_reason != cond.TIMED_OUT:
                 effects.event(cond.TIMED_OUT, message, warning=True)
-                if self.rollout.spec.progress_deadline_abort:
-                    # Give up on this revision: the next pass sends all traffic back to stable.
-                    draft.pause.abort_update(now)
-                    draft.pause.write(status)
-                    self.follow_up = True
-                    aborted = cond.aborted_message(revision, message)
-                    effects.event(cond.ROLLOUT_ABORTED, aborted, warning=True)
-                    return make(cond.FALSE, cond.ROLLOUT_ABORTED, aborted)
+            if self.rollout.spec.progress_deadline_abort:
+                # Also when progressDeadlineAbort was set after the deadline ran out: Argo checks it on every pass
+                # that finds the update timed out.
+                aborted = self._abort_on_deadline(status, draft, revision, message)
+                return make(cond.FALSE, cond.ROLLOUT_ABORTED, aborted)
             return make(cond.FALSE, cond.TIMED_OUT, message)
         return dict(old)
+
+    def _abort_on_deadline(self, status: JsonObject, draft: Draft, revision: int, timed_out: str) -> str:
+        """Give up on this revision for lack of progress (``progressDeadlineAbort``); the abort message. The next
+        pass sends all traffic back to stable."""
+        draft.pause.abort_update(self.now)
+        draft.pause.write(status)
+        self.follow_up = True
+        aborted = cond.aborted_message(revision, timed_out)
+        self.effects.event(cond.ROLLOUT_ABORTED, aborted, warning=True)
+        return aborted
 
     def _progressed(self, status: JsonObject) -> bool:
         """Argo's RolloutProgressing: pods moved toward the new revision, or the stable revision moved, or whatever
