@@ -98,18 +98,25 @@ class _Progress(PassProgress):
     """Back on a ReplicaSet still waiting out its scale-down delay: straight to active."""
     fast_tracked: bool = False
     """No pause and no pre-promotion analysis (full promotion, fast rollback, nothing or this revision active)."""
+    preview_after: str | None = None
+    """The revision the preview Service selects after this pass."""
     desired_new: int = 0
-    new_available: int = 0
-    ready: bool = False
-    """The new ReplicaSet has exactly its desired pods, all available."""
     saturated: bool = False
     """The new ReplicaSet has every replica of the Rollout, all available (it may take production traffic)."""
+    active_after: str | None = None
+    """The revision the active Service selects after this pass."""
     pre_complete: bool = False
     pause_over: bool = False
-    preview_after: str | None = None
-    """The revisions the preview and active Services select after this pass."""
-    active_after: str | None = None
     post_passed: bool = True
+
+    @property
+    def new_available(self) -> int:
+        return available_replicas(self.new)
+
+    @property
+    def ready(self) -> bool:
+        """The new ReplicaSet has exactly its desired pods, all available."""
+        return is_ready(self.new, self.desired_new, self.new_available)
 
 
 class BlueGreenPass(RolloutPass):
@@ -279,8 +286,6 @@ class BlueGreenPass(RolloutPass):
         progress.desired_new = self._new_replicas(
             draft, promote_full=progress.promote_full, active_hash=progress.active_hash
         )
-        progress.new_available = available_replicas(new)
-        progress.ready = is_ready(new, progress.desired_new, progress.new_available)
         progress.saturated = spec_replicas(new) == self.replicas and progress.new_available >= self.replicas
         # `promote` answered an inconclusive analysis, not the pause before the switch (which comes after it).
         draft.pause.acted_on_resume(
