@@ -23,6 +23,7 @@ from rollouts.models import PodMetadata, Rollout, RolloutStatus
 from rollouts.pause_state import PauseState
 from rollouts.plan import Create, Delete, Event, Patch, Plan, Write
 from rollouts.pod_metadata import inject_pod_metadata
+from rollouts.released import released_destination_rule_patch, released_service_patch
 from rollouts.replicasets import (
     REVISION_ANNOTATION,
     Owner,
@@ -300,6 +301,19 @@ class RolloutPass:
         revision = self._revision()
         self._sync_revisions(revision)
         return new, draft, revision, self._requests(draft)
+
+    def _release_unreferenced(self) -> None:
+        """Take this Rollout's pod-template hash out of the Services and the DestinationRule it managed and its
+        spec no longer names (a strategy change, subset-level routing removed), as Argo's Service and Istio
+        controllers do (``rollouts.released``)."""
+        for service in self.snapshot.released_services:
+            patch = released_service_patch(service, self.namespace)
+            if patch is not None:
+                self.effects.service_patches.append(patch)
+        for rule in self.snapshot.released_destination_rules:
+            patch = released_destination_rule_patch(rule, self.namespace)
+            if patch is not None:
+                self.effects.traffic_patches.append(patch)
 
     def _delete_old_revisions(self) -> None:
         """Delete the oldest scaled-down ReplicaSets beyond ``revisionHistoryLimit``."""

@@ -190,6 +190,7 @@ class CanaryPass(RolloutPass):
             at_desired=progress.at_desired,
         )
         self._delete_old_revisions()
+        self._release_unreferenced()
         return self._progress_status(progress)
 
     # --- the steps of a progressing pass ---------------------------------------------------------
