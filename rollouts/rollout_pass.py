@@ -50,6 +50,9 @@ from rollouts.status import DEGRADED, PAUSED, PROGRESSING, calculate_phase, labe
 # Look again at once: this pass changed state (a step, the stable revision) that the next pass acts upon.
 FOLLOW_UP_SECONDS = 0.0
 
+# The Events of a new revision, which Argo's RolloutNotCompleted follows.
+REVISION_EVENTS = frozenset({"RolloutUpdated", "NewReplicaSetCreated"})
+
 # Progressing reasons under which the progress deadline runs (not once done, paused, aborted or timed out).
 DEADLINE_REASONS = frozenset(
     {cond.NEW_RS_CREATED, cond.RS_UPDATED, cond.RS_NOT_AVAILABLE, cond.ROLLOUT_RESUMED, cond.ROLLOUT_RETRY}
@@ -202,6 +205,11 @@ class Effects:
 
     def event(self, reason: str, message: str, *, warning: bool = False) -> None:
         self.events.append(Event("Warning" if warning else "Normal", reason, message))
+
+    def event_after(self, earlier: frozenset[str], reason: str, message: str) -> None:
+        """An Event placed right after the last one whose reason is in ``earlier`` (first if there is none)."""
+        last = max((i for i, found in enumerate(self.events) if found.reason in earlier), default=-1)
+        self.events.insert(last + 1, Event("Normal", reason, message))
 
     def wake_at(self, moment: datetime, now: datetime) -> None:
         self.wake_times.append(max(seconds_between(now, moment), 0.0))
@@ -564,6 +572,7 @@ class RolloutPass:
             effects.event(cond.ROLLOUT_PAUSED, f"{cond.PAUSED_MESSAGE} ({why})")
         elif was_paused and not paused_now and not draft.pause.abort:
             effects.event(cond.ROLLOUT_RESUMED, cond.RESUMED_MESSAGE)
+        self._note_not_completed(previous(cond.COMPLETED), stable_is_current, revision)
         found[cond.COMPLETED] = cond.condition(
             previous(cond.COMPLETED),
             cond.COMPLETED,
@@ -582,6 +591,18 @@ class RolloutPass:
                 old_healthy, cond.HEALTHY, cond.FALSE, cond.ROLLOUT_HEALTHY, cond.NOT_HEALTHY_MESSAGE, now
             )
         return cond.ordered(found)
+
+    def _note_not_completed(self, old: JsonObject | None, completed: bool, revision: int) -> None:
+        """Argo's RolloutNotCompleted Event: the Completed condition turns False (an update has begun)."""
+        if completed or (old is not None and old.get("status") == cond.FALSE):
+            return
+        # Argo records the condition in the pass that creates the ReplicaSet and scales it in the next: the Event
+        # comes right after the revision's own Events, before any scaling or Service switch of this pass.
+        self.effects.event_after(
+            REVISION_EVENTS,
+            "RolloutNotCompleted",
+            f"Rollout not completed, started update to revision {revision} ({self.current_hash})",
+        )
 
     def _progressing(
         self,

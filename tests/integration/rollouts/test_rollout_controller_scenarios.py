@@ -402,6 +402,28 @@ def test_events_name_the_rollout_and_the_controller(cluster: RolloutCluster, nam
         assert event["type"] in ("Normal", "Warning")
 
 
+def test_events_follow_argos_sequence_from_added_to_informer_to_an_update(
+    cluster: RolloutCluster, namespace: str
+) -> None:
+    """Argo's e2e sequence (TestCanaryAbortRetryPromote): RolloutAddedToInformer when the controller's cache takes
+    the Rollout in, then the initial deploy; an update says RolloutNotCompleted right after its ReplicaSet."""
+    stable = deploy(cluster, namespace, steps=[{"setWeight": 10}, {"pause": {}}])
+    reasons = cluster.wait_for(
+        lambda: (found := cluster.event_reasons(namespace)) and "RolloutCompleted" in found and found,
+        "the initial deploy's Events",
+    )
+    assert reasons[0] == "RolloutAddedToInformer"
+    assert reasons.count("RolloutAddedToInformer") == 1
+    cluster.set_image(namespace, REVIEWS, "reviews:v2")
+    new_pod_hash(cluster, namespace, stable)
+    after = cluster.wait_for(
+        lambda: (found := cluster.event_reasons(namespace)[len(reasons):]) and "RolloutNotCompleted" in found and found,
+        "RolloutNotCompleted",
+    )
+    start = after.index("RolloutUpdated")
+    assert after[start : start + 3] == ["RolloutUpdated", "NewReplicaSetCreated", "RolloutNotCompleted"]
+
+
 def test_metrics_describe_the_rollout_until_it_is_deleted(cluster: RolloutCluster, namespace: str) -> None:
     deploy(cluster, namespace)
     registry = cluster.controller.metrics.registry

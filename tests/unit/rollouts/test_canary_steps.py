@@ -45,7 +45,10 @@ def test_a_new_template_creates_its_replica_set_at_zero_and_restarts_the_steps()
     created = [w for w in plan.writes if w.kind.kind == "ReplicaSet" and type(w).__name__ == "Create"]
     assert [w.body["metadata"]["name"] for w in created] == [f"{NAME}-{hash_of(V2)}"]  # type: ignore[union-attr]
     assert created[0].body["spec"]["replicas"] == 0  # type: ignore[union-attr]
-    assert reasons(plan) == ["RolloutUpdated", "NewReplicaSetCreated"]
+    assert reasons(plan) == ["RolloutUpdated", "NewReplicaSetCreated", "RolloutNotCompleted"]
+    assert messages(plan, "RolloutNotCompleted") == [
+        f"Rollout not completed, started update to revision 2 ({hash_of(V2)})"
+    ]
     assert messages(plan, "RolloutUpdated") == ["Rollout updated to revision 2"]
     assert cluster.status["currentStepIndex"] == 0
     assert cluster.status["currentPodHash"] == hash_of(V2)
