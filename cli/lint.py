@@ -33,10 +33,13 @@ class LintFinding:
     doc_index: int
     message: str
     subject: str | None = None
+    warning: bool = False
+    """Accepted (as Argo accepts it), but probably not what was meant: printed, and the document stays valid."""
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.doc_index}"
-        return f"{where}: {self.subject}: {self.message}" if self.subject else f"{where}: {self.message}"
+        message = f"warning: {self.message}" if self.warning else self.message
+        return f"{where}: {self.subject}: {message}" if self.subject else f"{where}: {message}"
 
 
 @dataclass
@@ -51,7 +54,9 @@ class LintReport:
     @property
     def summary(self) -> str:
         noun = "document" if self.documents == 1 else "documents"
-        return f"{self.documents} {noun} checked, {self.invalid_documents} with errors"
+        summary = f"{self.documents} {noun} checked, {self.invalid_documents} with errors"
+        warnings = sum(1 for finding in self.findings if finding.warning)
+        return f"{summary}, {warnings} warning{'' if warnings == 1 else 's'}" if warnings else summary
 
 
 def lint_documents(documents: Iterable[LoadedDocument], kind_for: KindLookup, report: LintReport) -> None:
@@ -59,9 +64,9 @@ def lint_documents(documents: Iterable[LoadedDocument], kind_for: KindLookup, re
     for document in documents:
         report.documents += 1
         findings = _document_findings(document, kind_for, report)
-        if findings:
+        if any(not finding.warning for finding in findings):
             report.invalid_documents += 1
-            report.findings.extend(findings)
+        report.findings.extend(findings)
 
 
 def _document_findings(
@@ -76,8 +81,12 @@ def _document_findings(
         report.passed_through += 1
         return []
     subject = describe(manifest)
+    errors = [LintFinding(document.path, document.doc_index, str(issue), subject) for issue in spec.check(manifest)]
+    if errors:
+        return errors
     return [
-        LintFinding(document.path, document.doc_index, str(issue), subject) for issue in spec.check(manifest)
+        LintFinding(document.path, document.doc_index, str(issue), subject, warning=True)
+        for issue in spec.advice(manifest)
     ]
 
 

@@ -17,9 +17,10 @@ import logging
 import socket
 import time
 from collections import OrderedDict
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from kube.client import AsyncKubeClient
 from kube.errors import KubeError, NotFound
@@ -84,6 +85,9 @@ class EventRecorder:
         self._pending: set[asyncio.Task[None]] = set()
         self._sequence = itertools.count()
         self._recent: OrderedDict[_RepeatKey, _Posted] = OrderedDict()
+        # The last post about each object: the next one waits for it, so an object's Events reach the API server
+        # in the order they happened (client-go's recorder posts them one after another too).
+        self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}
         self.failures = 0
 
     def emit(self, obj: JsonObject, event: EventContent) -> None:
@@ -107,10 +111,13 @@ class EventRecorder:
             posted = _Posted(namespace, body["metadata"]["name"], 1, monotonic)
             self._remember(key, posted)
             coroutine = self._create(body)
-        task = asyncio.get_running_loop().create_task(coroutine, name=f"event {event.reason}")
+        subject = (namespace, name)
+        ordered = _after(self._tails.get(subject), coroutine)
+        task = asyncio.get_running_loop().create_task(ordered, name=f"event {event.reason}")
         posted.task = task
+        self._tails[subject] = task
         self._pending.add(task)
-        task.add_done_callback(lambda done: self._finished(posted, done))
+        task.add_done_callback(lambda done: self._finished(posted, done, subject))
 
     def event_body(self, obj: JsonObject, event: EventContent, now: datetime) -> JsonObject:
         """A new Event object about ``obj`` (which must carry its apiVersion and kind, as watched objects do)."""
@@ -157,10 +164,12 @@ class EventRecorder:
         # Events of one nanosecond (a coarse clock) apart.
         return f"{object_name}.{time.time_ns() + next(self._sequence):x}"
 
-    def _finished(self, posted: _Posted, task: asyncio.Task[None]) -> None:
+    def _finished(self, posted: _Posted, task: asyncio.Task[None], subject: tuple[str, str]) -> None:
         self._pending.discard(task)
         if posted.task is task:
             posted.task = None
+        if self._tails.get(subject) is task:
+            del self._tails[subject]
 
     def _remember(self, key: _RepeatKey, posted: _Posted) -> None:
         self._recent[key] = posted
@@ -196,3 +205,14 @@ class EventRecorder:
             logger.warning("could not post event %s in %s: %s", reason, namespace, error)
         else:
             logger.error("could not post event %s in %s", reason, namespace, exc_info=error)
+
+
+async def _after(previous: asyncio.Task[None] | None, post: Coroutine[Any, Any, None]) -> None:
+    """Post once the previous post about the same object is done (whatever its outcome: it reports its own)."""
+    if previous is not None and not previous.done():
+        try:
+            await asyncio.wait([previous])
+        except asyncio.CancelledError:
+            post.close()  # never started: nothing to post, and no "never awaited" warning
+            raise
+    await post

@@ -49,6 +49,8 @@ class KindSpec:
     has_status: bool = True
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    advise: Callable[[Any], list[FieldIssue]] | None = None
+    """What lint warns about in a valid object (accepted, but probably not what was meant)."""
 
     @property
     def singular(self) -> str:
@@ -57,6 +59,17 @@ class KindSpec:
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}"
+
+    def advice(self, manifest: dict[str, Any]) -> list[FieldIssue]:
+        """The warnings about a manifest that ``check`` finds valid (none for one it does not, or that fails to
+        parse)."""
+        if self.advise is None:
+            return []
+        try:
+            parsed = self.model.from_dict(manifest)
+        except ValidationError:
+            return []
+        return self.advise(parsed)
 
     def check(self, manifest: dict[str, Any]) -> list[FieldIssue]:
         """Every issue with a manifest: structural first; semantic only when the structure parses."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kube.kinds import KindSpec, PrinterColumn, ScaleSubresource
+from rollouts.advice import rollout_advice
 from rollouts.models import Rollout
 from rollouts.validation import validate_rollout
 
@@ -17,6 +18,7 @@ ROLLOUT_KIND = KindSpec(
     plural="rollouts",
     model=Rollout,
     validate=validate_rollout,
+    advise=rollout_advice,
     short_names=("ro",),
     printer_columns=(
         _column("Desired", ".spec.replicas", "integer", "Number of desired pods"),

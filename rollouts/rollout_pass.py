@@ -24,6 +24,7 @@ from rollouts.models import PodMetadata, Rollout, RolloutStatus
 from rollouts.pause_state import PauseState
 from rollouts.plan import Create, Delete, Event, Patch, Plan, Write
 from rollouts.pod_metadata import inject_pod_metadata
+from rollouts.released import released_destination_rule_patch, released_service_patch
 from rollouts.replicasets import (
     REVISION_ANNOTATION,
     Owner,
@@ -51,6 +52,9 @@ from rollouts.status import DEGRADED, PAUSED, PROGRESSING, calculate_phase, labe
 
 # Look again at once: this pass changed state (a step, the stable revision) that the next pass acts upon.
 FOLLOW_UP_SECONDS = 0.0
+
+# The Events of a new revision, which Argo's RolloutNotCompleted follows.
+REVISION_EVENTS = frozenset({"RolloutUpdated", "NewReplicaSetCreated"})
 
 # Progressing reasons under which the progress deadline runs (not once done, paused, aborted or timed out).
 DEADLINE_REASONS = frozenset(
@@ -205,6 +209,11 @@ class Effects:
     def event(self, reason: str, message: str, *, warning: bool = False) -> None:
         self.events.append(Event("Warning" if warning else "Normal", reason, message))
 
+    def event_after(self, earlier: frozenset[str], reason: str, message: str) -> None:
+        """An Event placed right after the last one whose reason is in ``earlier`` (first if there is none)."""
+        last = max((i for i, found in enumerate(self.events) if found.reason in earlier), default=-1)
+        self.events.insert(last + 1, Event("Normal", reason, message))
+
     def wake_at(self, moment: datetime, now: datetime) -> None:
         self.wake_times.append(max(seconds_between(now, moment), 0.0))
 
@@ -305,6 +314,19 @@ class RolloutPass:
         revision = self._revision()
         self._sync_revisions(revision)
         return new, draft, revision, self._requests(draft)
+
+    def _release_unreferenced(self) -> None:
+        """Take this Rollout's pod-template hash out of the Services and the DestinationRule it managed and its
+        spec no longer names (a strategy change, subset-level routing removed), as Argo's Service and Istio
+        controllers do (``rollouts.released``)."""
+        for service in self.snapshot.released_services:
+            patch = released_service_patch(service, self.namespace)
+            if patch is not None:
+                self.effects.service_patches.append(patch)
+        for rule in self.snapshot.released_destination_rules:
+            patch = released_destination_rule_patch(rule, self.namespace)
+            if patch is not None:
+                self.effects.traffic_patches.append(patch)
 
     def _delete_old_revisions(self) -> None:
         """Delete the oldest scaled-down ReplicaSets beyond ``revisionHistoryLimit``."""
@@ -463,7 +485,9 @@ class RolloutPass:
             restarted_at=self.observed.restarted_at,
             replica_sets=ordered,
             pods=self.snapshot.pods,
-            batch_size=max(self.max_unavailable, 1),
+            replicas=self.replicas,
+            max_unavailable=self.max_unavailable,
+            min_ready_seconds=self.rollout.spec.min_ready_seconds,
             now=self.now,
         )
         self.effects.pod_deletes.extend(
@@ -587,6 +611,7 @@ class RolloutPass:
             effects.event(cond.ROLLOUT_PAUSED, f"{cond.PAUSED_MESSAGE} ({why})")
         elif was_paused and not paused_now and not draft.pause.abort:
             effects.event(cond.ROLLOUT_RESUMED, cond.RESUMED_MESSAGE)
+        self._note_not_completed(previous(cond.COMPLETED), stable_is_current, revision)
         found[cond.COMPLETED] = cond.condition(
             previous(cond.COMPLETED),
             cond.COMPLETED,
@@ -605,6 +630,18 @@ class RolloutPass:
                 old_healthy, cond.HEALTHY, cond.FALSE, cond.ROLLOUT_HEALTHY, cond.NOT_HEALTHY_MESSAGE, now
             )
         return cond.ordered(found)
+
+    def _note_not_completed(self, old: JsonObject | None, completed: bool, revision: int) -> None:
+        """Argo's RolloutNotCompleted Event: the Completed condition turns False (an update has begun)."""
+        if completed or (old is not None and old.get("status") == cond.FALSE):
+            return
+        # Argo records the condition in the pass that creates the ReplicaSet and scales it in the next: the Event
+        # comes right after the revision's own Events, before any scaling or Service switch of this pass.
+        self.effects.event_after(
+            REVISION_EVENTS,
+            "RolloutNotCompleted",
+            f"Rollout not completed, started update to revision {revision} ({self.current_hash})",
+        )
 
     def _progressing(
         self,
@@ -652,16 +689,23 @@ class RolloutPass:
             message = cond.timed_out_message(rs_name)
             if old_reason != cond.TIMED_OUT:
                 effects.event(cond.TIMED_OUT, message, warning=True)
-                if self.rollout.spec.progress_deadline_abort:
-                    # Give up on this revision: the next pass sends all traffic back to stable.
-                    draft.pause.abort_update(now)
-                    draft.pause.write(status)
-                    self.follow_up = True
-                    aborted = cond.aborted_message(revision, message)
-                    effects.event(cond.ROLLOUT_ABORTED, aborted, warning=True)
-                    return make(cond.FALSE, cond.ROLLOUT_ABORTED, aborted)
+            if self.rollout.spec.progress_deadline_abort:
+                # Also when progressDeadlineAbort was set after the deadline ran out: Argo checks it on every pass
+                # that finds the update timed out.
+                aborted = self._abort_on_deadline(status, draft, revision, message)
+                return make(cond.FALSE, cond.ROLLOUT_ABORTED, aborted)
             return make(cond.FALSE, cond.TIMED_OUT, message)
         return dict(old)
+
+    def _abort_on_deadline(self, status: JsonObject, draft: Draft, revision: int, timed_out: str) -> str:
+        """Give up on this revision for lack of progress (``progressDeadlineAbort``); the abort message. The next
+        pass sends all traffic back to stable."""
+        draft.pause.abort_update(self.now)
+        draft.pause.write(status)
+        self.follow_up = True
+        aborted = cond.aborted_message(revision, timed_out)
+        self.effects.event(cond.ROLLOUT_ABORTED, aborted, warning=True)
+        return aborted
 
     def _progressed(self, status: JsonObject) -> bool:
         """Argo's RolloutProgressing: pods moved toward the new revision, or the stable revision moved, or whatever

@@ -29,6 +29,7 @@ class RolloutSnapshot:
     - ``pods``: the Pods of the owned ReplicaSets (for restartAt).
     - ``analysis_templates`` / ``cluster_analysis_templates``: the AnalysisTemplates (in the Rollout's namespace)
       and ClusterAnalysisTemplates its analyses name, directly or nested in another template, that exist, by name.
+    - ``released_services`` / ``released_destination_rules``: what it managed and let go of (``rollouts.released``).
     """
 
     rollout: JsonObject
@@ -43,6 +44,10 @@ class RolloutSnapshot:
     pods: tuple[JsonObject, ...] = ()
     analysis_templates: Mapping[str, JsonObject] = field(default_factory=dict)
     cluster_analysis_templates: Mapping[str, JsonObject] = field(default_factory=dict)
+    released_services: tuple[JsonObject, ...] = ()
+    """Services this Rollout manages (by the managed-by annotation) that no Rollout's spec names any more."""
+    released_destination_rules: tuple[JsonObject, ...] = ()
+    """DestinationRules this Rollout manages (by the managed-by annotation) that its spec no longer names."""
     background_errors_hold_promotion: bool = True
     """A controller setting rather than an observation: whether a background run whose latest measurements are
     Errors holds full promotion (``rollouts.gating.background``); false is Argo's behaviour."""

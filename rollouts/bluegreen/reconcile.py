@@ -230,6 +230,7 @@ class BlueGreenPass(RolloutPass):
             preview_after=progress.preview_after,
         )
         self._sync_pod_metadata()
+        self._release_unreferenced()
         self._promote_or_checkpoint(progress)
         return self._progress_status(progress)
 

@@ -186,6 +186,7 @@ class CanaryPass(RolloutPass):
             at_desired=progress.at_desired,
         )
         self._delete_old_revisions()
+        self._release_unreferenced()
         return self._progress_status(progress)
 
     # --- the steps of a progressing pass ---------------------------------------------------------
@@ -515,7 +516,11 @@ class CanaryPass(RolloutPass):
             outlook.waiting = hold
             return
         step = steps_logic.current_step(self.steps, draft.index)
-        if step is not None and can_progress and self._step_completed(step, draft, outlook, at_desired=at_desired):
+        if (
+            step is not None
+            and (can_progress or self._pause_runs_out_while_inconclusive(step, draft, outlook))
+            and self._step_completed(step, draft, outlook, at_desired=at_desired)
+        ):
             # Completing the last step is what gives the new version all the traffic.
             hold = self._background_hold() if draft.index == len(self.steps) - 1 else None
             if hold is None:
@@ -525,6 +530,17 @@ class CanaryPass(RolloutPass):
                 # A pause that is over no longer holds the Rollout (nor shows it Paused): the analysis does. With
                 # controllerPause still set, the next pass reads the pause as completed.
                 draft.pause.remove(CANARY_PAUSE_STEP)
+
+    def _pause_runs_out_while_inconclusive(self, step: CanaryStep, draft: Draft, outlook: Outlook) -> bool:
+        """A pause step already under way still ends by its clock while an inconclusive analysis holds the
+        Rollout: Argo completes the step and leaves the inconclusive pause as the only one. A pause step not yet
+        begun waits, like every other step, for a person to decide."""
+        return (
+            step.pause is not None
+            and draft.pause.holds(CANARY_PAUSE_STEP)
+            and not self.rollout.spec.paused
+            and outlook.traffic_problem is None
+        )
 
     def _background_hold(self) -> str | None:
         """Why the background run forbids full promotion (its latest measurements are Errors), unless the controller

@@ -228,11 +228,14 @@ def at_desired_counts(
     others: Sequence[Pods],
     traffic_routed: bool,
 ) -> bool:
-    """The new ReplicaSet has exactly its pods, all available; the stable one has exactly its pods; and, without a
-    router, no other ReplicaSet still serves traffic (Argo's AtDesiredReplicaCountsForCanary)."""
+    """The new and the stable ReplicaSet each have exactly their pods, all available (the stable's matter too: a
+    lowered weight brings stable pods back, and only available ones serve); and, without a router, no other
+    ReplicaSet still serves traffic (Argo's AtDesiredReplicaCountsForCanary)."""
     if new is None or new.spec != desired_new or new.available != desired_new:
         return False
     if stable is None or stable.spec != desired_stable or stable.created != desired_stable:
+        return False
+    if stable.available != desired_stable:
         return False
     return traffic_routed or sum(rs.available for rs in others) == 0
 

@@ -38,6 +38,7 @@ from kube.resources import (
     VIRTUAL_SERVICES,
     ResourceKind,
 )
+from rollouts.services import MANAGED_BY_ANNOTATION
 from rollouts.snapshot import RolloutSnapshot, referenced_objects, template_names
 from rollouts.traffic.istio import virtual_service_location
 
@@ -55,6 +56,8 @@ WATCHED_KINDS: Final = (
     CLUSTER_ANALYSIS_TEMPLATES,
 )
 TEMPLATE_KINDS: Final = (ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES)
+# Kinds a Rollout marks with the managed-by annotation when it writes its hash into them.
+MANAGED_KINDS: Final = (SERVICES, DESTINATION_RULES)
 
 
 def watched_kinds(namespaces: tuple[str, ...]) -> tuple[ResourceKind, ...]:
@@ -91,6 +94,15 @@ class _Reference:
     name: str
 
 
+@dataclass(frozen=True)
+class _Managed:
+    """The Services (or DestinationRules) whose managed-by annotation names one Rollout."""
+
+    kind: ResourceKind
+    namespace: str
+    rollout_name: str
+
+
 class ObjectCache:
     """Observed objects of the watched kinds, with owner and reference indexes."""
 
@@ -108,6 +120,9 @@ class ObjectCache:
         # Templates nest templates: each template's nested references, and the reverse (who nests a template).
         self._nested: dict[_Reference, frozenset[_Reference]] = {}
         self._nested_in: dict[_Reference, set[_Reference]] = {}
+        # Services and DestinationRules by the Rollout their managed-by annotation names, and each one's entry.
+        self._managed: dict[_Managed, set[ObjectKey]] = {}
+        self._manager_of: dict[tuple[ResourceKind, ObjectKey], _Managed] = {}
 
     # -- updates -----------------------------------------------------------------------------------------
 
@@ -170,6 +185,8 @@ class ObjectCache:
             self._set_owner(kind, key, controller_uid(obj, owner_kind))
         elif kind in TEMPLATE_KINDS:
             self._set_nested(_Reference(kind, key.namespace, key.name), _nested_references(obj, key.namespace))
+        elif kind in MANAGED_KINDS:
+            self._set_manager(kind, key, _manager_of(obj))
 
     def _unindex(self, kind: ResourceKind, key: ObjectKey, obj: JsonObject) -> None:
         uid = uid_of(obj)
@@ -184,6 +201,22 @@ class ObjectCache:
             self._set_owner(kind, key, None)
         elif kind in TEMPLATE_KINDS:
             self._set_nested(_Reference(kind, key.namespace, key.name), frozenset())
+        elif kind in MANAGED_KINDS:
+            self._set_manager(kind, key, None)
+
+    def _set_manager(self, kind: ResourceKind, key: ObjectKey, rollout_name: str | None) -> None:
+        """Index a Service or DestinationRule under the Rollout its managed-by annotation names (none: unindex)."""
+        previous = self._manager_of.pop((kind, key), None)
+        if previous is not None:
+            keys = self._managed.get(previous)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._managed[previous]
+        if rollout_name is not None:
+            entry = _Managed(kind, key.namespace, rollout_name)
+            self._manager_of[(kind, key)] = entry
+            self._managed.setdefault(entry, set()).add(key)
 
     def _set_owner(self, kind: ResourceKind, key: ObjectKey, owner_uid: str | None) -> None:
         owners, children = self._owner_of[kind], self._children[kind]
@@ -237,7 +270,12 @@ class ObjectCache:
             return self._affected(REPLICASETS, replica_set_key, replica_set) if replica_set is not None else set()
         if kind in TEMPLATE_KINDS:
             return self._template_referrers(_Reference(kind, key.namespace, key.name))
-        return set(self._referrers.get(_Reference(kind, key.namespace, key.name), ()))
+        affected = set(self._referrers.get(_Reference(kind, key.namespace, key.name), ()))
+        manager = _manager_of(obj) if kind in MANAGED_KINDS else None
+        if manager is not None:
+            # The Rollout that manages it, so it lets go of one its spec no longer names.
+            affected.add(RolloutKey(key.namespace, manager))
+        return affected
 
     # -- reads -------------------------------------------------------------------------------------------
 
@@ -290,6 +328,19 @@ class ObjectCache:
         templates, cluster_templates = self._templates_for(
             namespace, references.analysis_templates, references.cluster_analysis_templates
         )
+        released_services = tuple(
+            service
+            for key in sorted(self._managed.get(_Managed(SERVICES, namespace, name), ()))
+            # Argo's Service controller lets go of a Service only once no Rollout names it.
+            if not self._referrers.get(_Reference(SERVICES, key.namespace, key.name))
+            and (service := self._objects[SERVICES].get(key)) is not None
+        )
+        released_rules = tuple(
+            rule
+            for key in sorted(self._managed.get(_Managed(DESTINATION_RULES, namespace, name), ()))
+            if key.name != references.destination_rule
+            and (rule := self._objects[DESTINATION_RULES].get(key)) is not None
+        )
         return RolloutSnapshot(
             rollout=rollout,
             now=now,
@@ -303,6 +354,8 @@ class ObjectCache:
             pods=pods,
             analysis_templates=templates,
             cluster_analysis_templates=cluster_templates,
+            released_services=released_services,
+            released_destination_rules=released_rules,
         )
 
     def _templates_for(
@@ -381,3 +434,10 @@ def _nested_references(template: JsonObject, namespace: str) -> frozenset[_Refer
     found = {_Reference(ANALYSIS_TEMPLATES, where, name) for name in names}
     found |= {_Reference(CLUSTER_ANALYSIS_TEMPLATES, "", name) for name in cluster_names}
     return frozenset(found)
+
+
+def _manager_of(obj: JsonObject) -> str | None:
+    """The Rollout a Service's or DestinationRule's managed-by annotation names."""
+    annotations = (obj.get("metadata") or {}).get("annotations")
+    value = annotations.get(MANAGED_BY_ANNOTATION) if isinstance(annotations, dict) else None
+    return value if isinstance(value, str) and value else None

@@ -21,17 +21,19 @@ from kube.errors import ApiError, NotFound
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
 from kube.metrics_export import MetricsServer, Probe
-from kube.resources import ResourceKind
-from rollouts.controller.cache import ObjectCache, RolloutKey, watched_kinds
+from kube.resources import ROLLOUTS, ResourceKind
+from rollouts.controller.cache import DELETED, ObjectCache, RolloutKey, watched_kinds
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.reconciler import Clock, Decide, Reconciler, utc_now
+from rollouts.plan import Event
 
 logger = logging.getLogger(__name__)
 
 
 DEFAULT_WORKERS: Final = 10  # Argo's --rollout-threads
 DEFAULT_METRICS_PORT: Final = 8090
+ADDED_TO_INFORMER: Final = "RolloutAddedToInformer"
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,23 @@ class RolloutController:
 
     def observe(self, kind: ResourceKind, event_type: str | None, obj: JsonObject) -> None:
         """A watch event: update the cache and queue the Rollouts it concerns."""
+        added = kind == ROLLOUTS and event_type != DELETED and self._rollout_is_new(obj)
         for key in self.cache.observe(kind, event_type, obj):
             self.runner.add(key)
+        if added and self.runner.started:
+            self._added_to_informer(obj)
+
+    def _rollout_is_new(self, obj: JsonObject) -> bool:
+        metadata = obj.get("metadata") or {}
+        namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
+        return bool(name) and self.cache.get(ROLLOUTS, namespace, name) is None
+
+    def _added_to_informer(self, rollout: JsonObject) -> None:
+        """Argo's RolloutAddedToInformer Event: the leader's cache holds a Rollout it did not hold (every Rollout
+        when the workers start, then each new one)."""
+        metadata = rollout.get("metadata") or {}
+        where = f"{metadata.get('namespace') or 'default'}/{metadata.get('name') or ''}"
+        self.events.emit(rollout, Event("Normal", ADDED_TO_INFORMER, f"Rollout resource added to informer: {where}"))
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -109,6 +126,10 @@ class RolloutController:
             return
         self.runner.start()
         if self.runner.started:
+            for key in self.cache.rollout_keys():
+                cached = self.cache.get(ROLLOUTS, key.namespace, key.name)
+                if cached is not None:
+                    self._added_to_informer(cached)
             logger.info(
                 "rollout controller started: %d workers, %d objects cached, resync every %gs",
                 self.options.workers, len(self.cache), self.options.resync_seconds,

@@ -195,11 +195,19 @@ def paused_for_inconclusive(observed: PauseState) -> bool:
 
 
 def status_events(previous: Mapping[str, Any] | None, run: TrackedRun) -> list[Event]:
-    """``AnalysisRun<Phase>`` when a run reaches a verdict the Rollout had not recorded yet (Warning for Failed and
-    Error), with the verdict as the message."""
-    if not run.phase.completed:
+    """``AnalysisRun<Phase>`` when a run's phase is one the Rollout had not recorded yet: ``AnalysisRunRunning`` as it
+    starts measuring (Argo's wording, which notification triggers such as on-analysis-run-running key on), and its
+    verdict once it has one (Warning for Failed and Error, with the verdict as the message)."""
+    recorded = previous.get("status") if isinstance(previous, Mapping) and previous.get("name") == run.name else None
+    if recorded == run.phase:
         return []
-    if isinstance(previous, Mapping) and previous.get("name") == run.name and previous.get("status") == run.phase:
+    if run.phase is AnalysisPhase.RUNNING:
+        message = (
+            f"{run.role.kind.value} Analysis Run '{run.name}' Status New: '{run.phase.value}' "
+            f"Previous: '{recorded or ''}'"
+        )
+        return [Event("Normal", f"AnalysisRun{run.phase.value}", message)]
+    if not run.phase.completed:
         return []
     return [Event("Warning" if run.failed else "Normal", f"AnalysisRun{run.phase.value}", run.verdict)]
 

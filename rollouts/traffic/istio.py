@@ -293,7 +293,7 @@ def _route_virtual_service(
     managed: dict[RouteKind, dict[int, None]] = {kind: {} for kind in ROUTE_KINDS}
     for entry in entries:
         for kind, indexes, selection_problems in (
-            ("http", *unmanaged_http_route_indexes(spec_name, entry, working["http"], managed_route_names)),
+            ("http", *_http_selection(spec_name, entry, observed_lists["http"], working["http"], managed_route_names)),
             ("tls", *tls_route_indexes(spec_name, entry.tls_routes, working["tls"])),
             ("tcp", *tcp_route_indexes(spec_name, entry.tcp_routes, working["tcp"])),
         ):
@@ -337,6 +337,21 @@ def _route_virtual_service(
         body = {"metadata": {"resourceVersion": version}, **body}
     patch = Patch(kind=VIRTUAL_SERVICES, namespace=vs_namespace, name=vs_name, patch=body)
     return _RoutedVirtualService(patch, [], current_weight)
+
+
+def _http_selection(
+    spec_name: str,
+    entry: IstioVirtualService,
+    observed_http: list[Any] | None,
+    http: Sequence[Any],
+    managed_route_names: Sequence[str],
+) -> tuple[list[int], list[str]]:
+    """The HTTP routes to weigh, and the problems in choosing them. Argo checks ``routes`` against the HTTP
+    routes only when the VirtualService has ``spec.http``: one with only the TLS or TCP routes the entry names
+    has none to check."""
+    if observed_http is None and (entry.tls_routes or entry.tcp_routes):
+        return [], []
+    return unmanaged_http_route_indexes(spec_name, entry, http, managed_route_names)
 
 
 def unmanaged_http_route_indexes(

@@ -13,7 +13,7 @@ import copy
 import time
 from typing import Any
 
-from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, JOBS, PODS, REPLICASETS, SERVICES
+from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, JOBS, PODS, REPLICASETS, ROLLOUTS, SERVICES
 from tests.rollout_harness import HASH_LABEL, RolloutCluster
 
 NAME = "reviews-bg"
@@ -286,3 +286,25 @@ def test_pods_carry_the_metadata_of_their_role(cluster: RolloutCluster, namespac
     cluster.promote(namespace, NAME)
     cluster.wait_for_phase(namespace, NAME, "Healthy")
     cluster.wait_for(lambda: roles().get(new) == {"active"}, "the new pods labelled active")
+
+
+def test_a_rollout_turned_canary_lets_go_of_its_blue_green_services(cluster: RolloutCluster, namespace: str) -> None:
+    """Argo's Service controller removes the pod-template hash from the selector of a Service no Rollout references:
+    once the canary is done, the old active Service still selects the Rollout's pods (here: none would be left)."""
+    stable = deploy(cluster, namespace)
+    canary = {"blueGreen": None, "canary": {"steps": [{"setWeight": 50}]}}
+    cluster.patch(ROLLOUTS, namespace, NAME, {"spec": {"strategy": canary}})
+    new = update(cluster, namespace, "reviews:v3", stable)
+    cluster.wait_for(
+        lambda: cluster.status(namespace, NAME).get("stableRS") == new and replicas_of(cluster, namespace, stable) == 0,
+        "the canary promoted and the first revision scaled down",
+    )
+    for service in (ACTIVE, PREVIEW):
+        released = cluster.wait_for(
+            lambda service=service: (found := cluster.must_get(SERVICES, namespace, service))
+            and HASH_LABEL not in found["spec"]["selector"]
+            and found,
+            f"{service} released",
+        )
+        assert released["spec"]["selector"] == {"app": NAME}
+        assert MANAGED_BY not in (released["metadata"].get("annotations") or {})

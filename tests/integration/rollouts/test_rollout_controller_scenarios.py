@@ -8,6 +8,7 @@ emulator's store), so no intermediate weight can be missed between two polls.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from kube.resources import DESTINATION_RULES, REPLICASETS, ROLLOUTS, SERVICES, VIRTUAL_SERVICES
 from tests.rollout_harness import (
@@ -24,6 +25,7 @@ from tests.rollout_harness import (
 )
 
 REVIEWS = "reviews"
+MANAGED_BY = "argo-rollouts.argoproj.io/managed-by-rollouts"
 CANARY_HOST = "reviews-canary"
 STABLE_HOST = "reviews-stable"
 INDEFINITE_STEPS = [
@@ -165,6 +167,37 @@ def test_subset_split_moves_both_virtual_services_and_labels_the_subsets(
         for s in cluster.must_get(DESTINATION_RULES, namespace, "reviews-dr")["spec"]["subsets"]
     }
     assert subsets["stable"] == canary
+
+
+def test_removing_subset_level_routing_lets_go_of_the_destination_rule(cluster: RolloutCluster, namespace: str) -> None:
+    """Argo's Istio controller cleans a DestinationRule its managing Rollout no longer references: the subsets lose
+    the pod-template hash label and the rule its managed-by annotation, so another Rollout may use it."""
+    host = "reviews"
+    cluster.apply_all(
+        namespace,
+        [
+            service(host, REVIEWS),
+            destination_rule("reviews-dr", host, REVIEWS),
+            subset_virtual_service("reviews", host),
+            reviews_rollout(steps=[{"setWeight": 20}], destination_rule="reviews-dr", virtual_services=["reviews"]),
+        ],
+    )
+    cluster.wait_for_phase(namespace, REVIEWS, "Healthy")
+    assert MANAGED_BY in cluster.must_get(DESTINATION_RULES, namespace, "reviews-dr")["metadata"]["annotations"]
+
+    cluster.patch(ROLLOUTS, namespace, REVIEWS, {"spec": {"strategy": {"canary": {"trafficRouting": None}}}})
+
+    def cleaned() -> dict[str, Any] | None:
+        rule = cluster.must_get(DESTINATION_RULES, namespace, "reviews-dr")
+        labelled = any(HASH_LABEL in (s.get("labels") or {}) for s in rule["spec"]["subsets"])
+        annotated = MANAGED_BY in (rule["metadata"].get("annotations") or {})
+        return None if labelled or annotated else rule
+
+    rule = cluster.wait_for(cleaned, "the DestinationRule released")
+    assert rule["spec"]["subsets"] == [
+        {"name": "stable", "labels": {"app": REVIEWS}},
+        {"name": "canary", "labels": {"app": REVIEWS}},
+    ]
 
 
 # -- abort, retry, undo -------------------------------------------------------------------------------------
@@ -367,6 +400,28 @@ def test_events_name_the_rollout_and_the_controller(cluster: RolloutCluster, nam
         assert event["source"]["component"] == "rollouts-controller"
         assert event["metadata"]["name"].startswith(f"{REVIEWS}.")
         assert event["type"] in ("Normal", "Warning")
+
+
+def test_events_follow_argos_sequence_from_added_to_informer_to_an_update(
+    cluster: RolloutCluster, namespace: str
+) -> None:
+    """Argo's e2e sequence (TestCanaryAbortRetryPromote): RolloutAddedToInformer when the controller's cache takes
+    the Rollout in, then the initial deploy; an update says RolloutNotCompleted right after its ReplicaSet."""
+    stable = deploy(cluster, namespace, steps=[{"setWeight": 10}, {"pause": {}}])
+    reasons = cluster.wait_for(
+        lambda: (found := cluster.event_reasons(namespace)) and "RolloutCompleted" in found and found,
+        "the initial deploy's Events",
+    )
+    assert reasons[0] == "RolloutAddedToInformer"
+    assert reasons.count("RolloutAddedToInformer") == 1
+    cluster.set_image(namespace, REVIEWS, "reviews:v2")
+    new_pod_hash(cluster, namespace, stable)
+    after = cluster.wait_for(
+        lambda: (found := cluster.event_reasons(namespace)[len(reasons):]) and "RolloutNotCompleted" in found and found,
+        "RolloutNotCompleted",
+    )
+    start = after.index("RolloutUpdated")
+    assert after[start : start + 3] == ["RolloutUpdated", "NewReplicaSetCreated", "RolloutNotCompleted"]
 
 
 def test_metrics_describe_the_rollout_until_it_is_deleted(cluster: RolloutCluster, namespace: str) -> None:

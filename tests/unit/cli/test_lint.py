@@ -98,6 +98,20 @@ def test_finding_names_file_document_object_and_field(tmp_path: Path) -> None:
     assert result.stderr == "2 documents checked, 1 with errors\n"
 
 
+def test_what_argo_accepts_but_is_doubtful_is_a_warning_and_the_document_stays_valid(tmp_path: Path) -> None:
+    """Argo validates no analysis.startingStep; one past the steps never starts the background run."""
+    background = "      analysis:\n        templates: [{templateName: success-rate}]\n        startingStep: 3\n"
+    late = VALID_ROLLOUT.replace("      steps:\n", background + "      steps:\n")
+    path = write(tmp_path, "rollout.yaml", late)
+    result = lint(str(path))
+    assert result.exit_code == 0
+    assert result.stdout == (
+        f"{path}:0: Rollout/reviews: warning: spec.strategy.canary.analysis.startingStep: 3 is past the last step "
+        "(the canary has 2 steps): the background analysis never starts; 2 starts it once every step is done\n"
+    )
+    assert result.stderr == "1 document checked, 0 with errors, 1 warning\n"
+
+
 def test_every_finding_gets_its_own_line(tmp_path: Path) -> None:
     broken = VALID_ROLLOUT.replace("replicas: 3", "replicas: -1").replace(
         "- setWeight: 20", "- setWeight: 120\n        - {}"

@@ -184,6 +184,26 @@ def test_an_inconclusive_background_run_pauses_and_promote_starts_a_new_one() ->
     assert "RolloutResumed" in reasons(plan)
 
 
+def test_an_inconclusive_run_ends_a_timed_pause_when_its_time_is_up_and_only_its_own_pause_holds() -> None:
+    """Argo completes a timed pause step by its clock alone; an inconclusive analysis that came meanwhile is the
+    one pause left (the Rollout shows Paused: InconclusiveAnalysisRun) and holds the next steps."""
+    cluster = with_background_run()
+    run_until(cluster, lambda c: c.status.get("currentStepIndex") == 3 and c.status.get("pauseConditions"))
+    cluster.advance(10)
+    cluster.finish_run(RUN, "Inconclusive", 'Metric "success-rate" assessed Inconclusive')
+    cluster.reconcile()
+    assert [p["reason"] for p in cluster.status["pauseConditions"]] == ["CanaryPauseStep", "InconclusiveAnalysisRun"]
+    cluster.advance(51)  # the 60 s pause has run out
+    plan = cluster.reconcile()
+    assert messages(plan, "RolloutStepCompleted") == ["Rollout step 4/6 completed (pause: 60)"]
+    assert [p["reason"] for p in cluster.status["pauseConditions"]] == ["InconclusiveAnalysisRun"]
+    assert (cluster.status["phase"], cluster.status["message"]) == ("Paused", "InconclusiveAnalysisRun")
+    cluster.settle()
+    cluster.advance(600)
+    cluster.reconcile()
+    assert cluster.status["currentStepIndex"] == 4  # the next step waits for a person
+
+
 # --- runs left behind -----------------------------------------------------------------------------------------
 
 

@@ -86,9 +86,10 @@ def test_a_new_version_is_behind_the_preview_service_at_once() -> None:
     cluster = bg_deployed(V1, blue_green=MANUAL)
     cluster.update(V2)
     plan = cluster.reconcile()
-    assert reasons(plan) == [
+    assert reasons(plan) == [  # Argo's TestBlueGreenUpdate sequence
         "RolloutUpdated",
         "NewReplicaSetCreated",
+        "RolloutNotCompleted",
         "ScalingReplicaSet",
         "SwitchService",
     ]

@@ -130,6 +130,19 @@ def test_the_step_run_is_created_once_however_many_passes_look_at_it() -> None:
         assert cluster.reconcile().is_noop
 
 
+def test_a_run_that_starts_running_is_said_once_in_argos_words() -> None:
+    """Argo posts AnalysisRun<Phase> on the Rollout whenever a run's phase changes, Running included (the
+    on-analysis-run-running notification trigger keys on it)."""
+    cluster = at_analysis_step()
+    cluster.finish_run(STEP_RUN, "Running")
+    plan = cluster.reconcile()
+    assert messages(plan, "AnalysisRunRunning") == [
+        f"Step Analysis Run '{STEP_RUN}' Status New: 'Running' Previous: 'Pending'"
+    ]
+    assert [e.type for e in plan.events if e.reason == "AnalysisRunRunning"] == ["Normal"]
+    assert "AnalysisRunRunning" not in reasons(cluster.reconcile())
+
+
 def test_a_run_whose_name_the_status_lost_is_taken_up_again_not_created_twice() -> None:
     cluster = at_analysis_step()
     cluster.finish_run(STEP_RUN, "Running")

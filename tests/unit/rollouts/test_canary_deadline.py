@@ -63,6 +63,24 @@ def test_progress_deadline_abort_aborts_the_update() -> None:
     assert "RolloutAborted" not in reasons(plan)  # emitted once
 
 
+def test_progress_deadline_abort_set_after_the_deadline_aborts_on_the_next_pass() -> None:
+    """Argo checks progressDeadlineAbort on every pass that finds the update timed out, not only on the pass
+    where the deadline ran out."""
+    cluster = stuck_canary()
+    cluster.advance(120)
+    cluster.reconcile()
+    assert cluster.status["phase"] == "Degraded" and "abort" not in cluster.status
+    cluster.advance(30)
+    cluster.set_spec({"progressDeadlineAbort": True})
+    plan = cluster.reconcile()
+    assert reasons(plan) == ["RolloutAborted"]
+    assert cluster.status["abort"] is True
+    assert cluster.status["message"] == (
+        "RolloutAborted: Rollout aborted update to revision 2: "
+        'ReplicaSet "reviews-69776b897b" has timed out progressing.'
+    )
+
+
 def test_no_deadline_while_paused() -> None:
     cluster = stuck_canary()
     cluster.set_spec({"paused": True})

@@ -141,6 +141,10 @@ def test_an_abort_without_a_router_shrinks_the_canary_first() -> None:
         (Pods(1, 0), Pods(5, 5, 5), [], True, False),  # the canary pod is not available yet
         (Pods(2, 2), Pods(5, 5, 5), [], True, False),  # too many canary pods
         (Pods(1, 1), Pods(5, 5, 6), [], True, False),  # the stable still has a pod too many
+        # Argo's AtDesiredReplicaCountsForCanary: the stable's pods must be available too (a lowered weight brings
+        # stable pods back, and the step is done only once they serve).
+        (Pods(1, 1), Pods(5, 4, 5), [], False, False),
+        (Pods(1, 1), Pods(5, 4, 5), [], True, False),
         (Pods(1, 1), Pods(5, 5, 5), [Pods(0, 1)], True, True),  # a router keeps old pods out of traffic
         (Pods(1, 1), Pods(5, 5, 5), [Pods(0, 1)], False, False),  # without one they still serve
         (None, Pods(5, 5, 5), [], True, False),

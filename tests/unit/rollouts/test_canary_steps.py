@@ -45,7 +45,10 @@ def test_a_new_template_creates_its_replica_set_at_zero_and_restarts_the_steps()
     created = [w for w in plan.writes if w.kind.kind == "ReplicaSet" and type(w).__name__ == "Create"]
     assert [w.body["metadata"]["name"] for w in created] == [f"{NAME}-{hash_of(V2)}"]  # type: ignore[union-attr]
     assert created[0].body["spec"]["replicas"] == 0  # type: ignore[union-attr]
-    assert reasons(plan) == ["RolloutUpdated", "NewReplicaSetCreated"]
+    assert reasons(plan) == ["RolloutUpdated", "NewReplicaSetCreated", "RolloutNotCompleted"]
+    assert messages(plan, "RolloutNotCompleted") == [
+        f"Rollout not completed, started update to revision 2 ({hash_of(V2)})"
+    ]
     assert messages(plan, "RolloutUpdated") == ["Rollout updated to revision 2"]
     assert cluster.status["currentStepIndex"] == 0
     assert cluster.status["currentPodHash"] == hash_of(V2)
@@ -277,3 +280,34 @@ def test_a_step_never_completes_in_the_pass_that_scales_for_it() -> None:
     ]
     assert plan.status["currentStepIndex"] == 2
     assert messages(plan, "TrafficWeightUpdated") == []  # the weight stays at 10 until the pods are there
+
+
+def test_a_lowered_weight_without_a_router_completes_only_at_the_final_counts_all_available() -> None:
+    """Argo's AtDesiredReplicaCountsForCanary: `setWeight: 0` after 50 % is done once the canary has no pod and the
+    stable all of its pods available; the pause after it starts only then."""
+    cluster = deployed(
+        V1, traffic_routing=False, replicas=4, steps=[{"setWeight": 50}, {"pause": {}}, {"setWeight": 0}, {"pause": {}}]
+    )
+    cluster.set_spec({"template": template(V2)})
+    for _ in range(10):
+        cluster.reconcile()
+        cluster.settle()
+    assert (cluster.replicas_of(V1), cluster.replicas_of(V2), cluster.status["currentStepIndex"]) == (2, 2, 1)
+    cluster.set_status({"pauseConditions": None})  # `rollouts promote`
+    for _ in range(12):
+        plan = cluster.reconcile()
+        stable, canary = cluster.rs(V1), cluster.rs(V2)
+        if "RolloutStepCompleted" in reasons(plan) and cluster.status["currentStepIndex"] == 3:
+            assert (stable["spec"]["replicas"], stable["status"]["availableReplicas"]) == (4, 4)
+            assert canary["spec"]["replicas"] == 0
+            return
+        # The ReplicaSet controller creates the stable's new pods at once; they become available one pass later.
+        cluster.settle(only=V2)
+        before = stable["status"].get("availableReplicas", 0)
+        cluster.settle(only=V1)
+        stable["status"]["availableReplicas"] = stable["status"]["readyReplicas"] = min(
+            before, stable["spec"]["replicas"]
+        )
+        if "ScalingReplicaSet" not in reasons(plan):
+            cluster.settle(only=V1)
+    raise AssertionError(f"the setWeight: 0 step never completed; status: {cluster.status}")

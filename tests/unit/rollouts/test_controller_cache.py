@@ -258,3 +258,61 @@ def test_an_analysis_run_status_change_queues_its_rollout_at_once() -> None:
     assert cache.observe(ANALYSIS_RUNS, "MODIFIED", failed) == {REVIEWS}
     snapshot = cache.snapshot_for("shop", "reviews", NOW)
     assert snapshot is not None and snapshot.analysis_runs == (failed,)
+
+
+# --- what a Rollout let go of ----------------------------------------------------------------------------------
+
+
+def managed(name: str, by: str = "reviews", rv: int = 1) -> Any:
+    obj = plain(name, rv)
+    obj["metadata"]["annotations"] = {"argo-rollouts.argoproj.io/managed-by-rollouts": by}
+    return obj
+
+
+def names(objects: tuple[Any, ...]) -> list[str]:
+    return [obj["metadata"]["name"] for obj in objects]
+
+
+def test_a_service_the_rollout_managed_and_no_rollout_names_is_released() -> None:
+    """The old active Service of a Rollout that went from blue-green to canary."""
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.observe(SERVICES, None, managed("reviews-active"))
+    cache.observe(SERVICES, None, managed("reviews-stable"))  # still named: not released
+    cache.observe(SERVICES, None, managed("ratings-active", by="ratings"))  # another Rollout's
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None
+    assert names(snapshot.released_services) == ["reviews-active"]
+
+
+def test_a_released_service_another_rollout_names_is_left_to_that_rollout() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    other = rollout()
+    other["metadata"] = meta("ratings", "ro-2")
+    other["spec"]["strategy"]["canary"]["stableService"] = "reviews-active"
+    cache.observe(ROLLOUTS, None, other)
+    cache.observe(SERVICES, None, managed("reviews-active"))
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.released_services == ()
+
+
+def test_a_destination_rule_the_spec_no_longer_names_is_released() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout(destination_rule="reviews-rule"))
+    cache.observe(DESTINATION_RULES, None, managed("reviews-rule"))
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.released_destination_rules == ()
+    cache.observe(ROLLOUTS, "MODIFIED", rollout(2))  # subset-level routing removed
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and names(snapshot.released_destination_rules) == ["reviews-rule"]
+
+
+def test_a_managed_object_concerns_the_rollout_its_annotation_names() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    assert cache.observe(SERVICES, "MODIFIED", managed("reviews-active")) == {REVIEWS}
+    cleaned = plain("reviews-active", rv=2)
+    assert cache.observe(SERVICES, "MODIFIED", cleaned) == set()
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.released_services == ()

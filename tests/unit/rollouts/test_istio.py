@@ -299,6 +299,29 @@ def test_a_tls_route_is_matched_by_port_and_sni_hosts() -> None:
     assert weights(patch["spec"]["http"][0]) == [(STABLE_SVC, 90), (CANARY_SVC, 10)]
 
 
+def test_routes_are_not_checked_on_a_virtual_service_with_only_tls_routes() -> None:
+    """Argo checks ``routes`` against the HTTP routes only when the VirtualService has ``spec.http``."""
+    tls_route = {
+        "match": [{"port": 3000, "sniHosts": ["reviews.example.com"]}],
+        "route": [dest(STABLE_SVC, 100), dest(CANARY_SVC, 0)],
+    }
+    vs = virtual_service(tls=[tls_route])
+    rollout = make_rollout(
+        {
+            "virtualService": {
+                "name": "reviews",
+                "routes": ["primary"],
+                "tlsRoutes": [{"port": 3000, "sniHosts": ["reviews.example.com"]}],
+            }
+        }
+    )
+
+    patch = only_write(route(rollout, {"reviews": vs}, 10))
+
+    assert weights(patch["spec"]["tls"][0]) == [(STABLE_SVC, 90), (CANARY_SVC, 10)]
+    assert "http" not in patch["spec"]
+
+
 def test_a_tls_route_with_other_sni_hosts_is_a_problem() -> None:
     vs = virtual_service(
         tls=[{"match": [{"port": 3000, "sniHosts": ["a.example.com"]}], "route": [dest(STABLE_SVC), dest(CANARY_SVC)]}]

@@ -291,6 +291,34 @@ async def test_a_repeated_event_bumps_the_count_of_the_first() -> None:
     assert all("lastTimestamp" in patch for patch in patches)
 
 
+class SlowFirstPost(FakeClient):
+    """The API server answers the first Event post after the ones behind it (a slow connection)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posts = 0
+
+    async def create(self, kind: ResourceKind, namespace: str | None, body: Any) -> Any:
+        self.posts += 1
+        if self.posts == 1:
+            for _ in range(5):
+                await asyncio.sleep(0)
+        return await super().create(kind, namespace, body)
+
+
+async def test_events_about_one_rollout_are_posted_in_the_order_they_happened() -> None:
+    """Notification triggers and alerts read Events in order: Argo's recorder posts them one after another, so
+    ScalingReplicaSet (the canary scaled down) comes before RolloutAborted."""
+    client = SlowFirstPost()
+    recorder = EventRecorder(cast(AsyncKubeClient, client), ControllerMetrics())
+    recorder.emit(rollout(), Event("Normal", "ScalingReplicaSet", "Scaled down ReplicaSet reviews-abc from 1 to 0"))
+    recorder.emit(rollout(), Event("Warning", "RolloutAborted", "Rollout aborted update to revision 2"))
+    await recorder.drain()
+
+    posted = [body["reason"] for verb, _, _, body in client.calls if verb == "create"]
+    assert posted == ["ScalingReplicaSet", "RolloutAborted"]
+
+
 def test_event_bodies_follow_core_v1() -> None:
     recorder = EventRecorder(cast(AsyncKubeClient, FakeClient()), ControllerMetrics())
     body = recorder.event_body(rollout(), Event("Normal", "RolloutStepCompleted", "Rollout step 1/6 completed"), NOW)

@@ -449,13 +449,6 @@ CASES = [
     ),
     # analysis
     Case(
-        "background analysis starting beyond the steps",
-        VALID_CANARY,
-        canary_patch(analysis={"startingStep": 7}),
-        f"{CANARY}.analysis.startingStep",
-        "from 0 to 6 (the canary has 7 steps), got 7",
-    ),
-    Case(
         "analysis step without templates",
         VALID_CANARY,
         canary_patch(steps=[{"setWeight": 10}, {"analysis": {"templates": []}}]),
@@ -562,6 +555,9 @@ VALID_VARIANTS = {
         steps=[{"pause": {}}, {"pause": {"duration": 0}}], analysis=None
     ),
     "background analysis from the last step": canary_patch(analysis={"startingStep": 6}),
+    # Argo validates no startingStep: equal to the number of steps (7) starts the run once the steps are done.
+    "background analysis once every step is done": canary_patch(analysis={"startingStep": 7}),
+    "background analysis starting beyond the steps": canary_patch(analysis={"startingStep": 12}),
     "replicas zero": {"spec": {"replicas": 0}},
     "blueGreen without a preview Service": blue_green_patch(previewService=None),
 }
