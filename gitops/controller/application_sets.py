@@ -24,6 +24,7 @@ from gitops.appset.application_writes import owned_by, plan_application_writes, 
 from gitops.appset.conditions import appset_conditions
 from gitops.appset.desired_applications import GenerationError, Sources, desired_applications
 from gitops.appset.generators.git import GitReader
+from gitops.appset.requeue import application_change_requeues
 from gitops.clusters import SECRET_TYPE_LABEL, clusters_from_secrets
 from gitops.controller.watcher import Watcher
 from gitops.resources import JsonObject
@@ -217,10 +218,14 @@ class AppSetController:
                 keys = [key]
             elif kind is APPLICATIONS:
                 if event_type == "DELETED":
-                    self._applications.pop(name, None)
+                    previous = self._applications.pop(name, None)
                 else:
+                    previous = self._applications.get(name)
+                    if previous is not None and _resource_version(previous) >= _resource_version(obj):
+                        return  # our own write, already recorded from its answer
                     self._applications[name] = obj
-                keys = [key for key, appset in self._appsets.items() if owned_by(obj, appset)]
+                requeue = event_type == "DELETED" or application_change_requeues(previous, obj)
+                keys = [key for key, appset in self._appsets.items() if owned_by(obj, appset)] if requeue else []
             else:
                 if event_type == "DELETED":
                     self._cluster_secrets.pop(name, None)
@@ -259,6 +264,8 @@ class AppSetController:
             generation_error = ("ApplicationParamsGenerationError", str(error))
         if generation_error is None:
             write_errors = self._write(appset, desired, applications)
+            with self._lock:  # with the answers to this pass's writes, so that status.resources lists them
+                applications = list(self._applications.values())
         self._write_status(appset, desired, applications, generation_error, write_errors)
         return requeue_after(appset, self.options.requeue_seconds)
 
@@ -269,14 +276,15 @@ class AppSetController:
         for body in writes.create:
             name = str(body["metadata"]["name"])
             try:
-                self.client.create(APPLICATIONS, body["metadata"].get("namespace") or namespace, body)
+                self._written(self.client.create(APPLICATIONS, body["metadata"].get("namespace") or namespace, body))
                 logger.info("applicationset %s: created Application %s", key_text(appset), name)
             except KubeError as error:
                 errors[name] = f"cannot create Application {name}: {error}"
         for body in writes.update:
             name = str(body["metadata"]["name"])
             try:
-                self.client.replace(APPLICATIONS, body["metadata"].get("namespace") or namespace, name, body)
+                self._written(self.client.replace(APPLICATIONS, body["metadata"].get("namespace") or namespace, name,
+                                                  body))
                 logger.info("applicationset %s: updated Application %s", key_text(appset), name)
             except Conflict:
                 continue  # the watch brings the newer Application and the next pass tries again
@@ -292,6 +300,16 @@ class AppSetController:
             except KubeError as error:
                 errors[name] = f"cannot delete Application {name}: {error}"
         return errors
+
+    def _written(self, obj: JsonObject) -> None:
+        """Our own write's answer: newer than the cached copy unless a watch event won. Recorded at once, so that
+        a pass starting before the watch delivers it neither creates the Application again (a conflict) nor
+        misses it in status.resources."""
+        name = str(obj["metadata"]["name"])
+        with self._lock:
+            cached = self._applications.get(name)
+            if cached is None or _resource_version(cached) < _resource_version(obj):
+                self._applications[name] = obj
 
     def _delete_all(self, owned: list[JsonObject]) -> None:
         for app in owned:
@@ -346,6 +364,11 @@ def _comparable(status: Mapping[str, Any]) -> Any:
         return value
 
     return strip(dict(status))
+
+
+def _resource_version(obj: Mapping[str, Any]) -> int:
+    value = str((obj.get("metadata") or {}).get("resourceVersion") or "0")
+    return int(value) if value.isdigit() else 0
 
 
 def _key(obj: Mapping[str, Any]) -> ObjectKey:
