@@ -6,6 +6,9 @@ change of what the ApplicationSet writes (spec, labels, annotations, finalizers)
 (sync status, health status, the operation's phase and start), and nothing else. Without it every status patch the
 Application controller makes — several per Application while a thousand of them sync — would regenerate and
 re-plan the whole set.
+
+``owned_fields_changed`` tells the two apart: a change the ApplicationSet must correct is worth a pass at once, a
+change it only reports can wait for the next one.
 """
 
 from __future__ import annotations
@@ -26,17 +29,23 @@ def _status(app: Mapping[str, Any], *path: str) -> Any:
     return value
 
 
-def application_change_requeues(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
-    """Whether the change from ``old`` (None: not seen before) to ``new`` calls for a pass of the ApplicationSet
-    that owns the Application."""
+def owned_fields_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    """Whether what the ApplicationSet writes (spec, labels, annotations, finalizers), or what decides whether it
+    owns the Application or is deleting it, differs — or the Application was not seen before."""
     if old is None:
         return True
     if (old.get("spec") or None) != (new.get("spec") or None):
         return True
-    # What the ApplicationSet writes, and what decides whether it owns the Application or is deleting it.
-    for field in ("annotations", "labels", "finalizers", "ownerReferences", "deletionTimestamp"):
-        if _meta(old, field) != _meta(new, field):
-            return True
+    return any(_meta(old, field) != _meta(new, field)
+               for field in ("annotations", "labels", "finalizers", "ownerReferences", "deletionTimestamp"))
+
+
+def application_change_requeues(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    """Whether the change from ``old`` (None: not seen before) to ``new`` calls for a pass of the ApplicationSet
+    that owns the Application."""
+    if owned_fields_changed(old, new):
+        return True
+    assert old is not None
     # What status.resources reports.
     if _status(old, "sync", "status") != _status(new, "sync", "status"):
         return True

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gitops.appset.requeue import application_change_requeues
+from gitops.appset.requeue import application_change_requeues, owned_fields_changed
 
 BASE: dict[str, Any] = {
     "metadata": {"name": "guestbook", "resourceVersion": "7", "labels": {"team": "a"},
@@ -64,3 +64,13 @@ def test_empty_and_missing_labels_are_equal_as_argo_cd_compares_them() -> None:
     with_empty = changed(lambda a: a["metadata"].update(labels={}))
     without = changed(lambda a: a["metadata"].pop("labels"))
     assert application_change_requeues(with_empty, without) is False
+
+
+OWNED = {"the spec", "a label", "an annotation", "the finalizers", "the owner references", "the deletion timestamp"}
+
+
+@pytest.mark.parametrize(("what", "edit", "requeues"), CASES, ids=[case[0] for case in CASES])
+def test_only_what_the_applicationset_writes_or_decides_ownership_by_is_an_owned_field(
+    what: str, edit: Callable[[dict[str, Any]], object], requeues: bool
+) -> None:
+    assert owned_fields_changed(BASE, changed(edit)) is (what in OWNED)
