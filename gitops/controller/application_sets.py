@@ -24,7 +24,7 @@ from gitops.appset.application_writes import owned_by, plan_application_writes, 
 from gitops.appset.conditions import appset_conditions
 from gitops.appset.desired_applications import GenerationError, Sources, desired_applications
 from gitops.appset.generators.git import GitReader
-from gitops.appset.requeue import application_change_requeues
+from gitops.appset.requeue import application_change_requeues, owned_fields_changed
 from gitops.clusters import SECRET_TYPE_LABEL, clusters_from_secrets
 from gitops.controller.watcher import Watcher
 from gitops.resources import JsonObject
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 APPLICATION_SETS = ResourceKind("argoproj.io", "v1alpha1", "applicationsets", "ApplicationSet")
 DEFAULT_REQUEUE_SECONDS: Final = 180.0  # Argo CD's git generator requeueAfterSeconds
 DEFAULT_WORKERS: Final = 4
+DEFAULT_STATUS_REQUEUE_SECONDS: Final = 2.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class AppSetControllerOptions:
     workers: int = DEFAULT_WORKERS
     requeue_seconds: float = DEFAULT_REQUEUE_SECONDS
     resync_seconds: float = 15 * 60.0
+    # A change of an owned Application that status.resources only reports (its sync or health status) queues a
+    # pass this much later, so that the changes of a thousand Applications syncing at once share one pass (each
+    # regenerates and re-plans the whole set) instead of running back to back.
+    status_requeue_seconds: float = DEFAULT_STATUS_REQUEUE_SECONDS
     # Under leader election the workers wait for ``start_workers`` (the Lease won); the watches run meanwhile.
     leader_election: bool = False
 
@@ -189,10 +194,13 @@ class AppSetController:
         with self._lock:
             return list(self._appsets)
 
-    def _queue(self, key: ObjectKey) -> None:
+    def _queue(self, key: ObjectKey, delay: float = 0.0) -> None:
         loop = self._loop
         if loop is not None and self.runner.started:
-            loop.call_soon_threadsafe(self.runner.add, key)
+            if delay > 0:
+                loop.call_soon_threadsafe(self.runner.queue.add_after, key, delay)
+            else:
+                loop.call_soon_threadsafe(self.runner.add, key)
 
     def _on_list(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
@@ -208,6 +216,7 @@ class AppSetController:
 
     def _on_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
         name = str((obj.get("metadata") or {}).get("name", ""))
+        delay = 0.0
         with self._lock:
             if kind is APPLICATION_SETS:
                 key = _key(obj)
@@ -224,8 +233,11 @@ class AppSetController:
                     if previous is not None and _resource_version(previous) >= _resource_version(obj):
                         return  # our own write, already recorded from its answer
                     self._applications[name] = obj
-                requeue = event_type == "DELETED" or application_change_requeues(previous, obj)
-                keys = [key for key, appset in self._appsets.items() if owned_by(obj, appset)] if requeue else []
+                if event_type != "DELETED" and not owned_fields_changed(previous, obj):
+                    if not application_change_requeues(previous, obj):
+                        return
+                    delay = self.options.status_requeue_seconds
+                keys = [key for key, appset in self._appsets.items() if owned_by(obj, appset)]
             else:
                 if event_type == "DELETED":
                     self._cluster_secrets.pop(name, None)
@@ -233,7 +245,7 @@ class AppSetController:
                     self._cluster_secrets[name] = obj
                 keys = list(self._appsets)
         for key in keys:
-            self._queue(key)
+            self._queue(key, delay)
 
     # -- one pass --------------------------------------------------------------------------------------
 
@@ -356,6 +368,9 @@ class AppSetController:
 
 
 def _comparable(status: Mapping[str, Any]) -> Any:
+    """The status without the conditions' transition times. Only the conditions carry them: the thousand entries
+    of ``resources`` are compared as they are, not rebuilt on every pass."""
+
     def strip(value: Any) -> Any:
         if isinstance(value, Mapping):
             return {key: strip(item) for key, item in value.items() if key != "lastTransitionTime"}
@@ -363,7 +378,7 @@ def _comparable(status: Mapping[str, Any]) -> Any:
             return [strip(item) for item in value]
         return value
 
-    return strip(dict(status))
+    return {key: strip(value) if key == "conditions" else value for key, value in status.items()}
 
 
 def _resource_version(obj: Mapping[str, Any]) -> int:
