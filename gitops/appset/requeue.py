@@ -55,3 +55,22 @@ def application_change_requeues(old: Mapping[str, Any] | None, new: Mapping[str,
     if old_operation is not None and new_operation is not None:
         return any(old_operation.get(key) != new_operation.get(key) for key in ("phase", "startedAt"))
     return False
+
+
+# Fields the API server changes on every write, whatever was written.
+_WRITE_BOOKKEEPING = ("resourceVersion", "managedFields")
+
+
+def appset_change_requeues(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    """Whether a change of the ApplicationSet itself calls for a pass: anything but its status — controller-runtime's
+    generation and annotation predicates together. Its own status patch is the controller's echo; a pass for it
+    would patch the status again as soon as an Application moved, and so on without end while a thousand sync."""
+    if old is None:
+        return True
+
+    def without_status(appset: Mapping[str, Any]) -> dict[str, Any]:
+        metadata = {key: value for key, value in (appset.get("metadata") or {}).items()
+                    if key not in _WRITE_BOOKKEEPING}
+        return {**{key: value for key, value in appset.items() if key != "status"}, "metadata": metadata}
+
+    return without_status(old) != without_status(new)

@@ -24,7 +24,7 @@ from gitops.appset.application_writes import owned_by, plan_application_writes, 
 from gitops.appset.conditions import appset_conditions
 from gitops.appset.desired_applications import GenerationError, Sources, desired_applications
 from gitops.appset.generators.git import GitReader
-from gitops.appset.requeue import application_change_requeues, owned_fields_changed
+from gitops.appset.requeue import application_change_requeues, appset_change_requeues, owned_fields_changed
 from gitops.clusters import SECRET_TYPE_LABEL, clusters_from_secrets
 from gitops.controller.watcher import Watcher
 from gitops.resources import JsonObject
@@ -223,7 +223,10 @@ class AppSetController:
                 if event_type == "DELETED":
                     self._appsets.pop(key, None)
                 else:
+                    previous_appset = self._appsets.get(key)
                     self._appsets[key] = obj
+                    if not appset_change_requeues(previous_appset, obj):
+                        return  # only its status changed: the echo of our own status patch
                 keys = [key]
             elif kind is APPLICATIONS:
                 if event_type == "DELETED":

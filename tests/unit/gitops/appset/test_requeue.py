@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gitops.appset.requeue import application_change_requeues, owned_fields_changed
+from gitops.appset.requeue import application_change_requeues, appset_change_requeues, owned_fields_changed
 
 BASE: dict[str, Any] = {
     "metadata": {"name": "guestbook", "resourceVersion": "7", "labels": {"team": "a"},
@@ -74,3 +74,29 @@ def test_only_what_the_applicationset_writes_or_decides_ownership_by_is_an_owned
     what: str, edit: Callable[[dict[str, Any]], object], requeues: bool
 ) -> None:
     assert owned_fields_changed(BASE, changed(edit)) is (what in OWNED)
+
+
+APPSET: dict[str, Any] = {
+    "metadata": {"name": "set", "resourceVersion": "3", "generation": 1, "annotations": {"a": "1"}},
+    "spec": {"generators": [{"list": {"elements": [{"cluster": "one"}]}}]},
+    "status": {"resourcesCount": 1},
+}
+
+
+def test_the_applicationsets_own_status_change_does_not_requeue_it() -> None:
+    """controller-runtime's GenerationChangedPredicate/AnnotationChangedPredicate: a status write is the echo."""
+    after = copy.deepcopy(APPSET)
+    after["status"] = {"resourcesCount": 2}
+    after["metadata"]["resourceVersion"] = "4"
+    assert appset_change_requeues(APPSET, after) is False
+
+
+@pytest.mark.parametrize("edit", [
+    lambda a: a["spec"].update(goTemplate=True),
+    lambda a: a["metadata"]["annotations"].update({"argocd.argoproj.io/application-set-refresh": "true"}),
+    lambda a: a["metadata"].update(deletionTimestamp="2026-01-01T00:00:00Z"),
+], ids=["spec", "annotation", "deletion"])
+def test_a_change_of_the_applicationset_beyond_its_status_requeues_it(edit: Callable[[dict[str, Any]], object]) -> None:
+    after = copy.deepcopy(APPSET)
+    edit(after)
+    assert appset_change_requeues(APPSET, after) is True
