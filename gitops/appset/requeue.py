@@ -74,3 +74,13 @@ def appset_change_requeues(old: Mapping[str, Any] | None, new: Mapping[str, Any]
         return {**{key: value for key, value in appset.items() if key != "status"}, "metadata": metadata}
 
     return without_status(old) != without_status(new)
+
+
+def status_requeue_delay(minimum: float, last_pass_seconds: float | None, share: float) -> float:
+    """How long a status-only change waits for its pass: at least ``minimum``, and long enough that passes made for
+    such changes alone take at most ``share`` of the time (a pass of ``last_pass_seconds``, then the wait). The
+    cost of a pass grows with the Applications the set generates; without this bound a large set that changes
+    continuously would be regenerated continuously."""
+    if last_pass_seconds is None or last_pass_seconds <= 0 or not 0 < share < 1:
+        return minimum
+    return max(minimum, last_pass_seconds * (1 - share) / share)

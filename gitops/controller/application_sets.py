@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +25,12 @@ from gitops.appset.application_writes import owned_by, plan_application_writes, 
 from gitops.appset.conditions import appset_conditions
 from gitops.appset.desired_applications import GenerationError, Sources, desired_applications
 from gitops.appset.generators.git import GitReader
-from gitops.appset.requeue import application_change_requeues, appset_change_requeues, owned_fields_changed
+from gitops.appset.requeue import (
+    application_change_requeues,
+    appset_change_requeues,
+    owned_fields_changed,
+    status_requeue_delay,
+)
 from gitops.clusters import SECRET_TYPE_LABEL, clusters_from_secrets
 from gitops.controller.watcher import Watcher
 from gitops.resources import JsonObject
@@ -42,6 +48,7 @@ APPLICATION_SETS = ResourceKind("argoproj.io", "v1alpha1", "applicationsets", "A
 DEFAULT_REQUEUE_SECONDS: Final = 180.0  # Argo CD's git generator requeueAfterSeconds
 DEFAULT_WORKERS: Final = 4
 DEFAULT_STATUS_REQUEUE_SECONDS: Final = 2.0
+DEFAULT_STATUS_PASS_SHARE: Final = 0.2
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class AppSetControllerOptions:
     # pass this much later, so that the changes of a thousand Applications syncing at once share one pass (each
     # regenerates and re-plans the whole set) instead of running back to back.
     status_requeue_seconds: float = DEFAULT_STATUS_REQUEUE_SECONDS
+    # …and later still when passes are long: passes for such changes alone take at most this share of the time.
+    status_pass_share: float = DEFAULT_STATUS_PASS_SHARE
     # Under leader election the workers wait for ``start_workers`` (the Lease won); the watches run meanwhile.
     leader_election: bool = False
 
@@ -129,6 +138,7 @@ class AppSetController:
         self._cluster_secrets: dict[str, JsonObject] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = False
+        self._pass_seconds: dict[ObjectKey, float] = {}  # the last pass's duration, per ApplicationSet
         self.cache_synced = asyncio.Event()  # set once start() has filled the caches
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
             RunnerOptions("applicationset", options.workers, resync_seconds=options.resync_seconds),
@@ -216,12 +226,13 @@ class AppSetController:
 
     def _on_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
         name = str((obj.get("metadata") or {}).get("name", ""))
-        delay = 0.0
+        status_only = False
         with self._lock:
             if kind is APPLICATION_SETS:
                 key = _key(obj)
                 if event_type == "DELETED":
                     self._appsets.pop(key, None)
+                    self._pass_seconds.pop(key, None)
                 else:
                     previous_appset = self._appsets.get(key)
                     self._appsets[key] = obj
@@ -239,7 +250,7 @@ class AppSetController:
                 if event_type != "DELETED" and not owned_fields_changed(previous, obj):
                     if not application_change_requeues(previous, obj):
                         return
-                    delay = self.options.status_requeue_seconds
+                    status_only = True
                 keys = [key for key, appset in self._appsets.items() if owned_by(obj, appset)]
             else:
                 if event_type == "DELETED":
@@ -248,6 +259,8 @@ class AppSetController:
                     self._cluster_secrets[name] = obj
                 keys = list(self._appsets)
         for key in keys:
+            delay = status_requeue_delay(self.options.status_requeue_seconds, self._pass_seconds.get(key),
+                                         self.options.status_pass_share) if status_only else 0.0
             self._queue(key, delay)
 
     # -- one pass --------------------------------------------------------------------------------------
@@ -257,6 +270,13 @@ class AppSetController:
 
     def reconcile(self, key: ObjectKey) -> float | Gone | None:
         """One pass over one ApplicationSet; when to look again."""
+        started = time.monotonic()
+        try:
+            return self._pass(key)
+        finally:
+            self._pass_seconds[key] = time.monotonic() - started
+
+    def _pass(self, key: ObjectKey) -> float | Gone | None:
         with self._lock:
             appset = self._appsets.get(key)
             applications = list(self._applications.values())

@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from gitops.appset.requeue import application_change_requeues, appset_change_requeues, owned_fields_changed
+from gitops.appset.requeue import (
+    application_change_requeues,
+    appset_change_requeues,
+    owned_fields_changed,
+    status_requeue_delay,
+)
 
 BASE: dict[str, Any] = {
     "metadata": {"name": "guestbook", "resourceVersion": "7", "labels": {"team": "a"},
@@ -100,3 +105,16 @@ def test_a_change_of_the_applicationset_beyond_its_status_requeues_it(edit: Call
     after = copy.deepcopy(APPSET)
     edit(after)
     assert appset_change_requeues(APPSET, after) is True
+
+
+@pytest.mark.parametrize(("minimum", "last_pass", "share", "delay"), [
+    (2.0, None, 0.2, 2.0),   # no pass yet: the minimum
+    (2.0, 0.1, 0.2, 2.0),    # a short pass: the minimum (0.1 s × 4 = 0.4 s is less)
+    (2.0, 1.5, 0.2, 6.0),    # a 1.5 s pass with a 20 % share: 1.5 s of work per 7.5 s, so 6 s of waiting
+    (2.0, 3.0, 0.5, 3.0),    # half the time: wait as long as the pass took
+    (2.0, 3.0, 1.0, 2.0),    # a share that bounds nothing: the minimum
+])
+def test_a_status_only_change_waits_long_enough_to_bound_the_share_of_time_spent_on_such_passes(
+    minimum: float, last_pass: float | None, share: float, delay: float
+) -> None:
+    assert status_requeue_delay(minimum, last_pass, share) == pytest.approx(delay)
