@@ -10,7 +10,15 @@ Measured:
   write requests over one refresh round (goals ≤ 5 CPU-s and 0 writes for N = 1,000).
 - **RSS** of the controller process with the N Applications synced (goal ≤ 500 MB).
 
+Scenario ``appset`` (issue #12): one ApplicationSet whose git directory generator reads a repository of N
+directories (each a ConfigMap and a one-replica Deployment, which becomes Healthy only once the sandbox's workload
+simulator has made its pod ready), with automated sync into a namespace per directory. Measured from the moment the
+ApplicationSet is stored: until all N Applications exist, until all are Synced, until all are Synced and Healthy;
+the controller's peak RSS (VmHWM) and CPU seconds; its write requests; the load average along the way (goals for
+N = 1,000: all Synced ≤ 120 s, RSS ≤ 800 MB).
+
     .venv/bin/python -m bench.gitops --apps 1000 [--samples 20]
+    .venv/bin/python -m bench.gitops --scenario appset --dirs 1000
 """
 
 from __future__ import annotations
@@ -20,11 +28,14 @@ import hashlib
 import hmac
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +51,12 @@ from bench.common import (
     free_port,
     machine,
     markdown_table,
+    process_stats,
     target_lines,
     write_results,
 )
 from kube.resources import APPLICATIONS
-from sandbox.recorder import ChangeRecorder, Resource
+from sandbox.recorder import Change, ChangeRecorder, Resource
 
 PUSH_TARGET_SECONDS = 2.0
 REFRESH_CPU_TARGET = 5.0
@@ -248,16 +260,286 @@ def markdown(report: dict[str, Any]) -> list[str]:
     ]
 
 
+# ------------------------------------------------------------------------------- scenario appset (issue #12)
+
+APPSET_SYNCED_TARGET_SECONDS = 120.0
+APPSET_RSS_TARGET_MB = 800.0
+APPSET_NAME = "bench-dirs"
+APPLICATION_SETS = Resource("argoproj.io", "v1alpha1", "applicationsets")
+APPLICATIONS_RESOURCE = Resource(APPLICATIONS.group, APPLICATIONS.version, APPLICATIONS.plural)
+APP_PROJECTS = Resource("argoproj.io", "v1alpha1", "appprojects")
+
+
+def directory_app_files(name: str) -> dict[str, str]:
+    """One directory of the repository: a ConfigMap and a one-replica Deployment (Healthy once its pod is)."""
+    return {
+        "configmap.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-config\n"
+                          f"data:\n  app: {name}\n",
+        "deployment.yaml": f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n"
+                           f"  replicas: 1\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n"
+                           f"    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n"
+                           f"      - name: app\n        image: app:v1\n",
+    }
+
+
+def commit_directories(repo: Repository, dirs: int) -> str:
+    """``apps/app-0000`` … in one commit, pushed; its SHA."""
+    for index in range(dirs):
+        name = f"app-{index:04d}"
+        directory = repo.work / "apps" / name
+        directory.mkdir(parents=True, exist_ok=True)
+        for filename, text in directory_app_files(name).items():
+            (directory / filename).write_text(text)
+    git("add", "-A", cwd=repo.work)
+    git("commit", "-q", "-m", f"{dirs} directories", cwd=repo.work)
+    git("push", "-q", "origin", "main", cwd=repo.work)
+    return git("rev-parse", "HEAD", cwd=repo.work)
+
+
+def directory_application_set(repo_url: str) -> dict[str, Any]:
+    """A git directory generator over ``apps/*``: one automated Application per directory, in its own namespace."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
+        "metadata": {"name": APPSET_NAME, "namespace": APP_NAMESPACE},
+        "spec": {
+            "generators": [{"git": {"repoURL": repo_url, "revision": "main",
+                                    "directories": [{"path": "apps/*"}]}}],
+            "template": {
+                "metadata": {"name": "{{path.basename}}"},
+                "spec": {"project": "default",
+                         "source": {"repoURL": repo_url, "targetRevision": "main", "path": "{{path}}"},
+                         "destination": {"server": "https://kubernetes.default.svc",
+                                         "namespace": "{{path.basename}}"},
+                         "syncPolicy": {"automated": {"prune": True, "selfHeal": True},
+                                        "syncOptions": ["CreateNamespace=true"]}},
+            },
+        },
+    }
+
+
+def load_average() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+class AppProgress:
+    """The Applications' states folded from the recorder's changes, and the moment each milestone was reached:
+    all created, all Synced, all Synced and Healthy (the stored change that completed it, wall clock)."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.states: dict[str, tuple[bool, bool]] = {}  # name → (Synced, Healthy)
+        self.created_at: float | None = None
+        self.synced_at: float | None = None
+        self.healthy_at: float | None = None
+
+    def fold(self, changes: Sequence[Change]) -> None:
+        for change in changes:
+            if change.plural != APPLICATIONS.plural:
+                continue
+            if change.type == "DELETED":
+                self.states.pop(change.name, None)
+                continue
+            status = change.object.get("status") or {}
+            synced = ((status.get("sync") or {}).get("status") == "Synced"
+                      and not change.object.get("operation"))
+            healthy = (status.get("health") or {}).get("status") == "Healthy"
+            self.states[change.name] = (synced, healthy)
+            if self.created_at is None and len(self.states) >= self.expected:
+                self.created_at = change.at
+            if self.synced_at is None and self.synced >= self.expected:
+                self.synced_at = change.at
+            if self.healthy_at is None and self.synced_and_healthy >= self.expected:
+                self.healthy_at = change.at
+
+    @property
+    def synced(self) -> int:
+        return sum(1 for synced, _ in self.states.values() if synced)
+
+    @property
+    def synced_and_healthy(self) -> int:
+        return sum(1 for synced, healthy in self.states.values() if synced and healthy)
+
+
+class ProcessSampler:
+    """Samples a process's RSS (and the load average) on a thread, so that the peak and the course are known."""
+
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, float, float]] = []  # (time.time(), RSS MB, 1-min load)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def __enter__(self) -> ProcessSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.samples.append((time.time(), process_stats(self.pid).rss_mb, load_average()[0]))
+            except (OSError, ValueError, IndexError):
+                return  # the process is gone
+            self._stop.wait(self.every)
+
+    def rss_at(self, moment: float | None) -> float | None:
+        """The RSS sampled last before ``moment``."""
+        if moment is None:
+            return None
+        before = [rss for at, rss, _ in self.samples if at <= moment]
+        return before[-1] if before else None
+
+    def peak_load(self) -> float | None:
+        return max((load for _, _, load in self.samples), default=None)
+
+
+def run_appset(dirs: int, *, timeout: float | None = None, profile: Path | None = None) -> dict[str, Any]:
+    """The ApplicationSet scenario with ``dirs`` directories; the report (nothing written)."""
+    timeout = timeout if timeout is not None else 120 + dirs * 0.6
+    with tempfile.TemporaryDirectory(prefix="rollouts-bench-appset-") as root, Harness(controller_args=[
+        "--webhook-port", str(free_port()), "--analysis-workers", "0", "--no-leader-elect",
+        "--repo-cache-dir", str(Path(root) / "repo-cache"),
+    ]) as harness:
+        harness.emulator.create_object("", "v1", "namespaces", {"metadata": {"name": APP_NAMESPACE}})
+        repo = Repository(Path(root))
+        revision = commit_directories(repo, dirs)
+        harness.start_controller()
+        assert harness.controller is not None
+        pid = harness.controller.pid
+        # The Application controller creates the default AppProject once its workers run: from then on it acts.
+        harness.wait(lambda: bool(harness.emulator.list_objects(APP_PROJECTS.group, APP_PROJECTS.version,
+                                                                APP_PROJECTS.plural, APP_NAMESPACE)),
+                     120, "the controller's workers started")
+        before = harness.controller_stats()
+        git_before = children_cpu_seconds(pid)
+        requests_from = harness.request_index()
+        load_start = load_average()
+        progress = AppProgress(dirs)
+        profiler = None
+        if profile is not None:
+            profiler = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
+                                         "--format", "raw", "--rate", "50", "--output", str(profile), "--nonblocking"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with ChangeRecorder(harness.emulator, [APPLICATIONS_RESOURCE]) as recorder, \
+                ProcessSampler(pid) as sampler:
+            started = time.time()
+            harness.emulator.create_object(APPLICATION_SETS.group, APPLICATION_SETS.version,
+                                           APPLICATION_SETS.plural, directory_application_set(repo.url),
+                                           APP_NAMESPACE)
+            index = 0
+            while progress.healthy_at is None and time.time() - started < timeout:
+                recorder.wait(index, 1.0)
+                changes = recorder.changes_since(index)
+                index += len(changes)
+                progress.fold(changes)
+                harness.check_controller()
+        ended = time.time()
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(60)
+        after = harness.controller_stats()
+        git_cpu = children_cpu_seconds(pid) - git_before
+        writes = controller_writes(harness.requests_since(requests_from))
+        appset = harness.emulator.get_object(APPLICATION_SETS.group, APPLICATION_SETS.version,
+                                             APPLICATION_SETS.plural, APP_NAMESPACE, APPSET_NAME)
+        load_end = load_average()
+
+    def since_start(moment: float | None) -> float | None:
+        return None if moment is None else round(moment - started, 2)
+
+    targets = [
+        Target(f"ApplicationSet over {dirs} directories: all Applications Synced", since_start(progress.synced_at),
+               APPSET_SYNCED_TARGET_SECONDS, " s"),
+        Target(f"controller peak RSS with {dirs} generated Applications", after.peak_rss_mb, APPSET_RSS_TARGET_MB,
+               " MB"),
+    ]
+    return {
+        "benchmark": "gitops-appset",
+        "directories": dirs,
+        "revision": revision,
+        "applications_created": len(progress.states),
+        "applications_synced": progress.synced,
+        "applications_synced_and_healthy": progress.synced_and_healthy,
+        "all_created_seconds": since_start(progress.created_at),
+        "all_synced_seconds": since_start(progress.synced_at),
+        "all_synced_and_healthy_seconds": since_start(progress.healthy_at),
+        "observed_seconds": round(ended - started, 1),
+        "appset_resources_count": (appset.get("status") or {}).get("resourcesCount"),
+        "controller_cpu_seconds": round(after.cpu_seconds - before.cpu_seconds, 1),
+        "controller_git_cpu_seconds": round(git_cpu, 2),
+        "peak_rss_mb": after.peak_rss_mb,
+        "rss_at_all_created_mb": sampler.rss_at(progress.created_at),
+        "rss_at_all_synced_mb": sampler.rss_at(progress.synced_at),
+        "controller_writes": dict(writes.most_common()),
+        "load_average_start": load_start,
+        "load_average_end": load_end,
+        "peak_1min_load": sampler.peak_load(),
+        "targets": [t.as_dict() for t in targets],
+        "machine": machine(),
+    }
+
+
+def appset_markdown(report: dict[str, Any], command: str) -> list[str]:
+    targets = [Target(t["target"], t["measured"], t["limit"], t["unit"]) for t in report["targets"]]
+
+    def seconds(value: float | None) -> str:
+        return "not reached" if value is None else f"{value:.1f} s"
+
+    load = "/".join(f"{x:g}" for x in report["load_average_start"])
+    return [
+        f"# GitOps: one ApplicationSet over {report['directories']} directories",
+        "",
+        f"`{command}`",
+        "",
+        describe_machine(report["machine"]),
+        f"(load average {load} at the start; peak 1-min load while it ran {report['peak_1min_load']})",
+        "",
+        *target_lines(targets),
+        "",
+        *markdown_table(["measure", "value"], [
+            ["Applications created / Synced / Synced and Healthy",
+             f"{report['applications_created']} / {report['applications_synced']} / "
+             f"{report['applications_synced_and_healthy']}"],
+            ["ApplicationSet stored → all Applications created", seconds(report["all_created_seconds"])],
+            ["ApplicationSet stored → all Synced", seconds(report["all_synced_seconds"])],
+            ["ApplicationSet stored → all Synced and Healthy", seconds(report["all_synced_and_healthy_seconds"])],
+            ["ApplicationSet status.resourcesCount", report["appset_resources_count"]],
+            ["controller CPU seconds (its `git` children apart)",
+             f"{report['controller_cpu_seconds']} s ({report['controller_git_cpu_seconds']} s)"],
+            ["controller RSS at all created / at all Synced / peak (VmHWM)",
+             f"{report['rss_at_all_created_mb']} / {report['rss_at_all_synced_mb']} / {report['peak_rss_mb']} MB"],
+            ["controller write requests", json.dumps(report["controller_writes"])],
+        ]),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=("apps", "appset"), default="apps",
+                        help="apps: N Applications and a push webhook; appset: one ApplicationSet over N directories")
     parser.add_argument("--apps", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--poll", type=float, default=30.0, help="the controller's --app-resync-seconds")
+    parser.add_argument("--dirs", type=int, default=1000, help="directories of the appset scenario")
+    parser.add_argument("--profile", type=Path, help="appset: record the controller with py-spy (raw) into this file")
+    parser.add_argument("--no-write", action="store_true", help="print the results only")
     args = parser.parse_args()
-    report = run(args.apps, args.samples, args.poll)
-    paths = write_results(f"gitops-{args.apps}", report, markdown(report))
-    print("\n".join(markdown(report)))
-    print(f"written: {paths[0]} {paths[1]}")
+    if args.scenario == "appset":
+        command = f"python -m bench.gitops --scenario appset --dirs {args.dirs}"
+        report = run_appset(args.dirs, profile=args.profile)
+        lines = appset_markdown(report, command)
+        name = f"gitops-appset-{args.dirs}"
+    else:
+        report = run(args.apps, args.samples, args.poll)
+        lines = markdown(report)
+        name = f"gitops-{args.apps}"
+    print("\n".join(lines))
+    if not args.no_write:
+        paths = write_results(name, report, lines)
+        print(f"written: {paths[0]} {paths[1]}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ controller decides what an empty target means; it never prunes on one without ``
 
 from __future__ import annotations
 
+import collections
 import json
+import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,7 @@ from gitops.sources.urls import is_full_sha, normalize_git_url
 __all__ = ["Manifests", "RenderError", "RepoServer", "RepositoryCredentials", "SourceError"]
 
 # Fields of a source that do not change what it renders to, once the revision is resolved.
+_DIRECTORY_LISTINGS = 64  # (repository, SHA) listings kept for the git directory generator
 _NOT_RENDER_INPUTS = ("repoURL", "targetRevision", "ref", "name")
 
 
@@ -62,6 +66,10 @@ class RepoServer:
         self.git = GitRepositories(self.cache_dir, timeout=timeout, refs_max_age=revision_cache_seconds)
         self.helm = HelmRepositories(self.cache_dir, timeout=timeout, index_max_age=revision_cache_seconds)
         self.render_cache = RenderCache(max_entries=render_cache_entries, max_bytes=render_cache_bytes)
+        # A commit's tree never changes: its directory listing is read once per (repository, SHA), not once per
+        # ApplicationSet pass (a walk of every path of a checkout of a thousand directories).
+        self._directories: collections.OrderedDict[tuple[str, str], tuple[str, ...]] = collections.OrderedDict()
+        self._directories_lock = threading.Lock()
 
     def credentials_for(self, repo_url: str) -> RepositoryCredentials | None:
         """The credentials the repository Secrets give ``repo_url`` (None when none match)."""
@@ -178,12 +186,25 @@ class RepoServer:
 
     def list_directories(self, repo_url: str, revision: str) -> list[str]:
         """Every directory of the tree at ``revision`` (relative, ``/``-separated; ``.git`` left out), sorted."""
-        root = self._checkout(repo_url, revision)
-        return sorted(
-            path.relative_to(root).as_posix()
-            for path in root.rglob("*")
-            if path.is_dir() and ".git" not in path.relative_to(root).parts
-        )
+        sha = revision if is_full_sha(revision) else self.resolve_revision(repo_url, revision)
+        key = (normalize_git_url(repo_url), sha)
+        with self._directories_lock:
+            cached = self._directories.get(key)
+            if cached is not None:
+                self._directories.move_to_end(key)
+                return list(cached)
+        root = self.git.checkout(repo_url, sha, self.credentials_for(repo_url))
+        found: list[str] = []
+        for directory, subdirectories, _files in os.walk(root):
+            subdirectories[:] = [name for name in subdirectories if name != ".git"]
+            relative = Path(directory).relative_to(root)
+            found += [(relative / name).as_posix() for name in subdirectories]
+        listing = tuple(sorted(found))
+        with self._directories_lock:
+            self._directories[key] = listing
+            while len(self._directories) > _DIRECTORY_LISTINGS:
+                self._directories.popitem(last=False)
+        return list(listing)
 
     def read_files(self, repo_url: str, revision: str, pattern: str) -> dict[str, bytes]:
         """The files of the tree at ``revision`` whose relative path matches ``pattern`` (``*`` within one path

@@ -111,10 +111,14 @@ def _ignored_paths(rule: Mapping[str, Any], live: JsonObject) -> list[list[Any]]
 
 
 def keep_ignored_fields(appset: Mapping[str, Any], live: JsonObject, generated: JsonObject) -> JsonObject:
-    """``generated`` with the live values of every field the ``ignoreApplicationDifferences`` rules name."""
+    """``generated`` with the live values of every field the ``ignoreApplicationDifferences`` rules name
+    (``generated`` itself, not a copy, when there are no rules)."""
+    rules = (appset.get("spec") or {}).get("ignoreApplicationDifferences") or []
+    if not rules:
+        return generated
     result = copy.deepcopy(generated)
     name = (live.get("metadata") or {}).get("name")
-    for rule in (appset.get("spec") or {}).get("ignoreApplicationDifferences") or []:
+    for rule in rules:
         names = rule.get("name")
         if names and name not in ([names] if isinstance(names, str) else names):
             continue
@@ -143,9 +147,11 @@ def _merged_for_update(appset: Mapping[str, Any], live: JsonObject, generated: J
     for key in preserved.get("labels") or []:
         if key in (live_meta.get("labels") or {}):
             labels[key] = live_meta["labels"][key]
-    updated = copy.deepcopy(live)
+    # A shallow copy: only the top level and the metadata map are changed, and nothing here mutates what it shares
+    # with ``live`` (a deep copy of every owned Application on every pass was most of a pass's cost).
+    updated = dict(live)
     updated["spec"] = wanted.get("spec") or {}
-    updated_meta = updated.setdefault("metadata", {})
+    updated_meta = updated["metadata"] = dict(live.get("metadata") or {})
     for key, value in (("annotations", annotations), ("labels", labels), ("finalizers", meta.get("finalizers"))):
         if value:
             updated_meta[key] = value

@@ -6,7 +6,7 @@ rendered as a whole and merged over the result, so it can set non-string fields 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -20,19 +20,21 @@ RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 
 def render_value(value: Any, params: Params, *, go: bool, missing_is_error: bool = False) -> Any:
     """``value`` with every string rendered against ``params``."""
+    if go:
+        return _render_strings(value, lambda text: go_template.render(text, params, missing_is_error=missing_is_error))
+    # The parameters as strings once per value, not once per string of it.
+    strings = {key: str(item) for key, item in params.items()}
+    return _render_strings(value, lambda text: fast_template.render(text, strings))
+
+
+def _render_strings(value: Any, render: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        if go:
-            return go_template.render(value, params, missing_is_error=missing_is_error)
-        return fast_template.render(value, {key: str(item) for key, item in params.items()})
+        return render(value)
     if isinstance(value, Mapping):
-        return {
-            render_value(key, params, go=go, missing_is_error=missing_is_error): render_value(
-                item, params, go=go, missing_is_error=missing_is_error
-            )
-            for key, item in value.items()
-        }
+        return {render(key) if isinstance(key, str) else key: _render_strings(item, render)
+                for key, item in value.items()}
     if isinstance(value, list):
-        return [render_value(item, params, go=go, missing_is_error=missing_is_error) for item in value]
+        return [_render_strings(item, render) for item in value]
     return value
 
 

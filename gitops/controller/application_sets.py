@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,12 @@ from gitops.appset.application_writes import owned_by, plan_application_writes, 
 from gitops.appset.conditions import appset_conditions
 from gitops.appset.desired_applications import GenerationError, Sources, desired_applications
 from gitops.appset.generators.git import GitReader
+from gitops.appset.requeue import (
+    application_change_requeues,
+    appset_change_requeues,
+    owned_fields_changed,
+    status_requeue_delay,
+)
 from gitops.clusters import SECRET_TYPE_LABEL, clusters_from_secrets
 from gitops.controller.watcher import Watcher
 from gitops.resources import JsonObject
@@ -40,6 +47,8 @@ logger = logging.getLogger(__name__)
 APPLICATION_SETS = ResourceKind("argoproj.io", "v1alpha1", "applicationsets", "ApplicationSet")
 DEFAULT_REQUEUE_SECONDS: Final = 180.0  # Argo CD's git generator requeueAfterSeconds
 DEFAULT_WORKERS: Final = 4
+DEFAULT_STATUS_REQUEUE_SECONDS: Final = 2.0
+DEFAULT_STATUS_PASS_SHARE: Final = 0.2
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,12 @@ class AppSetControllerOptions:
     workers: int = DEFAULT_WORKERS
     requeue_seconds: float = DEFAULT_REQUEUE_SECONDS
     resync_seconds: float = 15 * 60.0
+    # A change of an owned Application that status.resources only reports (its sync or health status) queues a
+    # pass this much later, so that the changes of a thousand Applications syncing at once share one pass (each
+    # regenerates and re-plans the whole set) instead of running back to back.
+    status_requeue_seconds: float = DEFAULT_STATUS_REQUEUE_SECONDS
+    # …and later still when passes are long: passes for such changes alone take at most this share of the time.
+    status_pass_share: float = DEFAULT_STATUS_PASS_SHARE
     # Under leader election the workers wait for ``start_workers`` (the Lease won); the watches run meanwhile.
     leader_election: bool = False
 
@@ -123,6 +138,7 @@ class AppSetController:
         self._cluster_secrets: dict[str, JsonObject] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = False
+        self._pass_seconds: dict[ObjectKey, float] = {}  # the last pass's duration, per ApplicationSet
         self.cache_synced = asyncio.Event()  # set once start() has filled the caches
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
             RunnerOptions("applicationset", options.workers, resync_seconds=options.resync_seconds),
@@ -188,10 +204,13 @@ class AppSetController:
         with self._lock:
             return list(self._appsets)
 
-    def _queue(self, key: ObjectKey) -> None:
+    def _queue(self, key: ObjectKey, delay: float = 0.0) -> None:
         loop = self._loop
         if loop is not None and self.runner.started:
-            loop.call_soon_threadsafe(self.runner.add, key)
+            if delay > 0:
+                loop.call_soon_threadsafe(self.runner.queue.add_after, key, delay)
+            else:
+                loop.call_soon_threadsafe(self.runner.add, key)
 
     def _on_list(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
@@ -207,19 +226,31 @@ class AppSetController:
 
     def _on_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
         name = str((obj.get("metadata") or {}).get("name", ""))
+        status_only = False
         with self._lock:
             if kind is APPLICATION_SETS:
                 key = _key(obj)
                 if event_type == "DELETED":
                     self._appsets.pop(key, None)
+                    self._pass_seconds.pop(key, None)
                 else:
+                    previous_appset = self._appsets.get(key)
                     self._appsets[key] = obj
+                    if not appset_change_requeues(previous_appset, obj):
+                        return  # only its status changed: the echo of our own status patch
                 keys = [key]
             elif kind is APPLICATIONS:
                 if event_type == "DELETED":
-                    self._applications.pop(name, None)
+                    previous = self._applications.pop(name, None)
                 else:
+                    previous = self._applications.get(name)
+                    if previous is not None and _resource_version(previous) >= _resource_version(obj):
+                        return  # our own write, already recorded from its answer
                     self._applications[name] = obj
+                if event_type != "DELETED" and not owned_fields_changed(previous, obj):
+                    if not application_change_requeues(previous, obj):
+                        return
+                    status_only = True
                 keys = [key for key, appset in self._appsets.items() if owned_by(obj, appset)]
             else:
                 if event_type == "DELETED":
@@ -228,7 +259,9 @@ class AppSetController:
                     self._cluster_secrets[name] = obj
                 keys = list(self._appsets)
         for key in keys:
-            self._queue(key)
+            delay = status_requeue_delay(self.options.status_requeue_seconds, self._pass_seconds.get(key),
+                                         self.options.status_pass_share) if status_only else 0.0
+            self._queue(key, delay)
 
     # -- one pass --------------------------------------------------------------------------------------
 
@@ -237,6 +270,13 @@ class AppSetController:
 
     def reconcile(self, key: ObjectKey) -> float | Gone | None:
         """One pass over one ApplicationSet; when to look again."""
+        started = time.monotonic()
+        try:
+            return self._pass(key)
+        finally:
+            self._pass_seconds[key] = time.monotonic() - started
+
+    def _pass(self, key: ObjectKey) -> float | Gone | None:
         with self._lock:
             appset = self._appsets.get(key)
             applications = list(self._applications.values())
@@ -259,6 +299,8 @@ class AppSetController:
             generation_error = ("ApplicationParamsGenerationError", str(error))
         if generation_error is None:
             write_errors = self._write(appset, desired, applications)
+            with self._lock:  # with the answers to this pass's writes, so that status.resources lists them
+                applications = list(self._applications.values())
         self._write_status(appset, desired, applications, generation_error, write_errors)
         return requeue_after(appset, self.options.requeue_seconds)
 
@@ -269,14 +311,15 @@ class AppSetController:
         for body in writes.create:
             name = str(body["metadata"]["name"])
             try:
-                self.client.create(APPLICATIONS, body["metadata"].get("namespace") or namespace, body)
+                self._written(self.client.create(APPLICATIONS, body["metadata"].get("namespace") or namespace, body))
                 logger.info("applicationset %s: created Application %s", key_text(appset), name)
             except KubeError as error:
                 errors[name] = f"cannot create Application {name}: {error}"
         for body in writes.update:
             name = str(body["metadata"]["name"])
             try:
-                self.client.replace(APPLICATIONS, body["metadata"].get("namespace") or namespace, name, body)
+                self._written(self.client.replace(APPLICATIONS, body["metadata"].get("namespace") or namespace, name,
+                                                  body))
                 logger.info("applicationset %s: updated Application %s", key_text(appset), name)
             except Conflict:
                 continue  # the watch brings the newer Application and the next pass tries again
@@ -292,6 +335,16 @@ class AppSetController:
             except KubeError as error:
                 errors[name] = f"cannot delete Application {name}: {error}"
         return errors
+
+    def _written(self, obj: JsonObject) -> None:
+        """Our own write's answer: newer than the cached copy unless a watch event won. Recorded at once, so that
+        a pass starting before the watch delivers it neither creates the Application again (a conflict) nor
+        misses it in status.resources."""
+        name = str(obj["metadata"]["name"])
+        with self._lock:
+            cached = self._applications.get(name)
+            if cached is None or _resource_version(cached) < _resource_version(obj):
+                self._applications[name] = obj
 
     def _delete_all(self, owned: list[JsonObject]) -> None:
         for app in owned:
@@ -338,6 +391,9 @@ class AppSetController:
 
 
 def _comparable(status: Mapping[str, Any]) -> Any:
+    """The status without the conditions' transition times. Only the conditions carry them: the thousand entries
+    of ``resources`` are compared as they are, not rebuilt on every pass."""
+
     def strip(value: Any) -> Any:
         if isinstance(value, Mapping):
             return {key: strip(item) for key, item in value.items() if key != "lastTransitionTime"}
@@ -345,7 +401,12 @@ def _comparable(status: Mapping[str, Any]) -> Any:
             return [strip(item) for item in value]
         return value
 
-    return strip(dict(status))
+    return {key: strip(value) if key == "conditions" else value for key, value in status.items()}
+
+
+def _resource_version(obj: Mapping[str, Any]) -> int:
+    value = str((obj.get("metadata") or {}).get("resourceVersion") or "0")
+    return int(value) if value.isdigit() else 0
 
 
 def _key(obj: Mapping[str, Any]) -> ObjectKey:

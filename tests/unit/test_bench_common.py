@@ -16,6 +16,7 @@ from bench.common import (
     weight_changes,
     weight_steps,
 )
+from bench.gitops import AppProgress
 from kube.timestamps import parse_time
 from sandbox.emulator.server import RequestRecord
 from sandbox.recorder import Change
@@ -80,3 +81,23 @@ def test_percentiles_are_nearest_rank() -> None:
 )
 def test_a_missed_target_says_by_how_much(target: Target, met: bool, miss: str) -> None:
     assert target.met is met and target.miss == miss
+
+
+def app_change(at: float, name: str, sync: str, health: str, *, operation: bool = False) -> Change:
+    body: dict[str, Any] = {"status": {"sync": {"status": sync}, "health": {"status": health}}}
+    if operation:
+        body["operation"] = {"sync": {}}
+    return Change(at, "MODIFIED", "applications", "argocd", name, body, None)
+
+
+def test_the_appset_milestones_are_the_changes_that_completed_them_over_the_latest_state_of_each_application() -> None:
+    progress = AppProgress(2)
+    progress.fold([
+        app_change(1.0, "a", "OutOfSync", "Missing"),
+        app_change(2.0, "b", "OutOfSync", "Missing"),
+        app_change(3.0, "a", "Synced", "Progressing"),
+        app_change(4.0, "b", "Synced", "Healthy", operation=True),  # an operation still running is not Synced yet
+        app_change(5.0, "a", "Synced", "Healthy"),
+        app_change(6.0, "b", "Synced", "Healthy"),
+    ])
+    assert (progress.created_at, progress.synced_at, progress.healthy_at) == (2.0, 6.0, 6.0)

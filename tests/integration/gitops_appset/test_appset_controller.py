@@ -153,8 +153,9 @@ def test_a_directory_pushed_and_removed_creates_and_deletes_its_application(
         repo.commit(message="shop removed")
         running.refresh(repo.url)
         wait_for(lambda: app_names(client, "dirs-") == ["dirs-blog", "dirs-news"], "the removed folder's app gone")
-        status = client.get(APPLICATION_SETS, NAMESPACE, "dirs")["status"]
-        assert sorted(entry["name"] for entry in status["resources"]) == ["dirs-blog", "dirs-news"]
+        # The pass that deletes writes its status after the delete: wait for it rather than race it.
+        wait_for(lambda: sorted(entry["name"] for entry in client.get(APPLICATION_SETS, NAMESPACE, "dirs")["status"][
+            "resources"]) == ["dirs-blog", "dirs-news"], "status.resources without the removed folder's Application")
 
 
 def test_duplicate_names_create_nothing_and_say_why(client: KubeClient, tmp_path: Path) -> None:
