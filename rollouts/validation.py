@@ -70,6 +70,19 @@ def _not_negative(path: str, fields: Sequence[tuple[str, int | None]]) -> list[F
     ]
 
 
+def _same_as(path: str, other: str, value: str | None) -> FieldIssue:
+    """Two fields that must name different things name the same one (``path`` is the second of them)."""
+    return FieldIssue(path, f"must differ from {other} (both are {value!r})")
+
+
+def _scale_down_delays(strategy: CanaryStrategy | BlueGreenStrategy) -> list[tuple[str, int | None]]:
+    """The two scale-down delays both strategies have, by field name."""
+    return [
+        ("scaleDownDelaySeconds", strategy.scale_down_delay_seconds),
+        ("abortScaleDownDelaySeconds", strategy.abort_scale_down_delay_seconds),
+    ]
+
+
 def _in_range(path: str, value: int | None, low: int, high: int) -> list[FieldIssue]:
     if value is None or low <= value <= high:
         return []
@@ -146,19 +159,8 @@ def _canary_issues(canary: CanaryStrategy) -> list[FieldIssue]:
     if _is_zero(canary.max_surge) and _is_zero(canary.max_unavailable):
         issues.append(FieldIssue(f"{CANARY}.maxSurge", "maxSurge and maxUnavailable must not both be 0"))
     if canary.canary_service and canary.canary_service == canary.stable_service:
-        issues.append(
-            FieldIssue(
-                f"{CANARY}.stableService",
-                f"must differ from canaryService (both are {canary.stable_service!r})",
-            )
-        )
-    issues += _not_negative(
-        CANARY,
-        [
-            ("scaleDownDelaySeconds", canary.scale_down_delay_seconds),
-            ("abortScaleDownDelaySeconds", canary.abort_scale_down_delay_seconds),
-        ],
-    )
+        issues.append(_same_as(f"{CANARY}.stableService", "canaryService", canary.stable_service))
+    issues += _not_negative(CANARY, _scale_down_delays(canary))
     if canary.min_pods_per_replica_set is not None and canary.min_pods_per_replica_set < 1:
         issues.append(FieldIssue(f"{CANARY}.minPodsPerReplicaSet", "must be at least 1"))
 
@@ -271,12 +273,7 @@ def _istio_issues(istio: IstioTrafficRouting, canary: CanaryStrategy, path: str)
         if not value:
             issues.append(FieldIssue(f"{rule_path}.{name}", "is required"))
     if rule.canary_subset_name and rule.canary_subset_name == rule.stable_subset_name:
-        issues.append(
-            FieldIssue(
-                f"{rule_path}.stableSubsetName",
-                f"must differ from canarySubsetName (both are {rule.stable_subset_name!r})",
-            )
-        )
+        issues.append(_same_as(f"{rule_path}.stableSubsetName", "canarySubsetName", rule.stable_subset_name))
     return issues
 
 
@@ -415,17 +412,11 @@ def _blue_green_issues(blue_green: BlueGreenStrategy, spec: RolloutSpec) -> list
     if not blue_green.active_service:
         issues.append(FieldIssue(f"{BLUE_GREEN}.activeService", "is required for a blue-green Rollout"))
     elif blue_green.preview_service == blue_green.active_service:
-        issues.append(
-            FieldIssue(
-                f"{BLUE_GREEN}.previewService",
-                f"must differ from activeService (both are {blue_green.active_service!r})",
-            )
-        )
+        issues.append(_same_as(f"{BLUE_GREEN}.previewService", "activeService", blue_green.active_service))
     issues += _not_negative(
         BLUE_GREEN,
         [
-            ("scaleDownDelaySeconds", blue_green.scale_down_delay_seconds),
-            ("abortScaleDownDelaySeconds", blue_green.abort_scale_down_delay_seconds),
+            *_scale_down_delays(blue_green),
             ("autoPromotionSeconds", blue_green.auto_promotion_seconds),
             ("previewReplicaCount", blue_green.preview_replica_count),
         ],

@@ -26,9 +26,9 @@ from typing import Any
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
 from kube.resources import ANALYSIS_RUNS
-from rollouts.bluegreen.decisions import INCONCLUSIVE_ANALYSIS
 from rollouts.gating.runs import AnalysisProblem, RevisionFacts, RunRole, new_analysis_run
 from rollouts.hashing import HASH_LABEL
+from rollouts.pause_state import INCONCLUSIVE_ANALYSIS
 from rollouts.plan import Create, Event
 from rollouts.replicasets import REVISION_ANNOTATION
 from rollouts.snapshot import RolloutSnapshot
