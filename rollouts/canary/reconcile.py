@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
-from kube.resources import SERVICES
+from kube.resources import PODS, SERVICES
 from kube.timestamps import format_time
 from rollouts import conditions as cond
 from rollouts.canary import steps as steps_logic
@@ -40,6 +40,7 @@ from rollouts.hashing import steps_hash
 from rollouts.models import CanaryStep, CanaryStrategy, Rollout, TrafficWeights
 from rollouts.pause_state import CANARY_PAUSE_STEP, INCONCLUSIVE_ANALYSIS
 from rollouts.plan import Patch, Plan
+from rollouts.pod_metadata import metadata_by_role, metadata_writes
 from rollouts.replicasets import (
     available_replicas,
     deadline_patch,
@@ -121,7 +122,9 @@ class CanaryPass(RolloutPass):
         revision, draft, outlook = self._begin_revision(template_changed=template_changed, reset=reset)
         self._carry_analysis(draft, revision, reset=reset)
         size = self.replicas if self.groups.stable is None else 0
-        new = self._ensure_new_replica_set(revision, outlook, size=size)
+        # The first revision is the stable one at once; later ones start as the canary.
+        metadata = self.canary.stable_metadata if self.groups.stable is None else self.canary.canary_metadata
+        new = self._ensure_new_replica_set(revision, outlook, size=size, pod_metadata=metadata)
         self._sync_revisions(revision)
         self._skip_the_steps_of_a_stable_revision(draft, revision, template_changed=template_changed)
         self.follow_up = True
@@ -186,6 +189,7 @@ class CanaryPass(RolloutPass):
                 aborted=progress.aborted,
                 fully_promoted=progress.fully_promoted,
             )
+        self._sync_pod_metadata()
         self._advance(
             progress.draft, progress.outlook, aborted=progress.aborted, promote_full=progress.promote_full,
             at_desired=progress.at_desired,
@@ -509,6 +513,21 @@ class CanaryPass(RolloutPass):
             self._scale(target.rs, target.replicas)
         if plan.wake_at is not None:
             self.effects.wake_at(plan.wake_at, self.now)
+
+    def _sync_pod_metadata(self) -> None:
+        """canaryMetadata on the canary's pods, stableMetadata on the stable's, neither on the rest."""
+        observed_stable = self.observed.stable_rs
+        wanted = metadata_by_role(
+            self.groups,
+            new_role=self.canary.canary_metadata,
+            stable_role=self.canary.stable_metadata,
+            fully_rolled_out=not observed_stable or observed_stable == self.current_hash,
+        )
+        writes = metadata_writes(wanted, self.snapshot.pods)
+        for pod_name, patch in writes.pod_patches:
+            self.effects.pod_patches.append(Patch(kind=PODS, namespace=self.namespace, name=pod_name, patch=patch))
+        for rs, patch in writes.replica_set_patches:
+            self.effects.patch_rs(rs, patch)
 
     # --- steps -------------------------------------------------------------------------------------
 
