@@ -18,7 +18,7 @@ from kube.merge_patch import combine_merge_patches, merge_patch_between
 from kube.resources import PODS, REPLICASETS, ROLLOUTS
 from kube.timestamps import as_utc, parse_time, seconds_between
 from rollouts import conditions as cond
-from rollouts.hashing import pod_template_hash
+from rollouts.hashing import collision_escaping_count, pod_template_hash
 from rollouts.models import PodMetadata, Rollout, RolloutStatus
 from rollouts.pause_state import PauseState
 from rollouts.plan import Create, Delete, Event, Patch, Plan, Write
@@ -237,8 +237,10 @@ class RolloutPass:
         self.name = rollout.name
         self.namespace = rollout.namespace or "default"
         self.replicas = rollout.spec.replicas
-        self.collision_count = self.observed.collision_count
         assert rollout.spec.template is not None
+        self.collision_count = collision_escaping_count(
+            rollout.spec.template, self.observed.collision_count, rollout.name, snapshot.foreign_replica_set_names
+        )
         self.current_hash = pod_template_hash(rollout.spec.template, self.collision_count)
         self.groups: ReplicaSetGroups = group_replica_sets(
             snapshot.replica_sets, self.current_hash, self.observed.stable_rs
