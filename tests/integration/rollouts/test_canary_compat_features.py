@@ -1,10 +1,11 @@
 """Argo Rollouts canary features beyond steps and routing, under the real controller in the sandbox: the canary's
-and the stable's pod metadata (and, as they land, the other fields of issue #16)."""
+and the stable's pod metadata and a Rollout following a Deployment (workloadRef)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from kube.resources import DEPLOYMENTS
 from tests.rollout_harness import HASH_LABEL, RolloutCluster, reviews_objects
 
 REVIEWS = "reviews"
@@ -63,3 +64,36 @@ def test_canary_and_stable_pods_carry_their_metadata_and_it_moves_on_promotion(
     cluster.promote(namespace, REVIEWS)
     cluster.wait_for_phase(namespace, REVIEWS, "Healthy")
     cluster.wait_for(lambda: roles(cluster, namespace).get(new) == {"stable"}, "the promoted pods labelled stable")
+
+
+def test_workload_ref_onsuccess_scales_the_deployment_down_once_the_rollout_is_healthy(
+    cluster: RolloutCluster, namespace: str
+) -> None:
+    documents = reviews_objects(steps=[{"setWeight": 20}, {"pause": {"duration": 1}}])
+    rollout = documents[-1]
+    template = rollout["spec"].pop("template")
+    selector = rollout["spec"].pop("selector")
+    rollout["spec"]["workloadRef"] = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "name": "reviews-deployment", "scaleDown": "onsuccess"
+    }
+    deployment: JsonObject = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "reviews-deployment"},
+        "spec": {"replicas": 3, "selector": selector, "template": template},
+    }
+    stable = deploy(cluster, namespace, [deployment, *documents])
+    cluster.wait_for(
+        lambda: cluster.must_get(DEPLOYMENTS, namespace, "reviews-deployment")["spec"]["replicas"] == 0,
+        "the Deployment scaled to 0",
+    )
+    assert cluster.replica_set_for_hash(namespace, stable) is not None
+    # The Deployment's template changes: the Rollout takes it through its steps to Healthy.
+    containers = [{"name": REVIEWS, "image": "reviews:v2"}]
+    patch = {"spec": {"template": {"spec": {"containers": containers}}}}
+    cluster.patch(DEPLOYMENTS, namespace, "reviews-deployment", patch)
+    new = new_pod_hash(cluster, namespace, stable)
+    cluster.wait_for(
+        lambda: (s := cluster.status(namespace, REVIEWS)).get("stableRS") == new and s.get("phase") == "Healthy",
+        "the Deployment's new template promoted",
+    )
