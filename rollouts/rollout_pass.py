@@ -16,8 +16,9 @@ from typing import Any
 from kube.json_data import JsonObject
 from kube.merge_patch import combine_merge_patches, merge_patch_between
 from kube.resources import PODS, REPLICASETS, ROLLOUTS
-from kube.timestamps import as_utc, parse_time, seconds_between
+from kube.timestamps import as_utc, format_time, parse_time, seconds_between
 from rollouts import conditions as cond
+from rollouts.canary.replicas import OtherPlan
 from rollouts.hashing import collision_escaping_count, pod_template_hash
 from rollouts.models import PodMetadata, Rollout, RolloutStatus
 from rollouts.pause_state import PauseState
@@ -28,6 +29,7 @@ from rollouts.replicasets import (
     Owner,
     ReplicaSetGroups,
     annotations_of,
+    available_replicas,
     deadline_patch,
     group_replica_sets,
     has_scale_down_deadline,
@@ -37,6 +39,7 @@ from rollouts.replicasets import (
     revision_history_to_delete,
     revision_of,
     revision_sync_patch,
+    scale_down_deadline,
     scale_patch,
     spec_replicas,
     status_replicas,
@@ -231,6 +234,8 @@ class RolloutPass:
         # The observed status: typed for every decision (``observed``), and as it was read (``old``), which the
         # status patch is computed against and whose conditions the new ones carry on.
         self.observed: RolloutStatus = rollout.status
+        # The pause and abort state as observed (each Draft changes its own copy).
+        self.observed_pause = PauseState.observed(self.observed, manual=rollout.spec.paused)
         self.old = status_of(self.manifest)
         self.old_conditions = cond.conditions_of(self.old)
         self.spec: JsonObject = dict(self.manifest.get("spec") or {})
@@ -491,6 +496,40 @@ class RolloutPass:
             f"from {before} to {max(replicas, 0)}",
         )
         return True
+
+    def _clear_scale_down_deadlines(self, new: JsonObject, *, keep_new: bool) -> None:
+        """What serves keeps its pods: no scale-down deadline on the stable ReplicaSet, nor on the new one (back on
+        a ReplicaSet that was waiting to go: a rollback within its delay) unless ``keep_new``."""
+        if not keep_new and has_scale_down_deadline(new):
+            self.effects.patch_rs(new, deadline_patch(None))
+        stable = self.groups.stable
+        if self.groups.stable_is_distinct and stable is not None and has_scale_down_deadline(stable):
+            self.effects.patch_rs(stable, deadline_patch(None))
+
+    def _scale_down_after_abort(self, new: JsonObject, stable: JsonObject, *, delay: int, size: int) -> bool:
+        """After an abort the new ReplicaSet waits out ``delay`` seconds, counted from when ``stable`` serves with
+        every pod again (a scale-down deadline on it), then goes down to ``size``; True when it is scaled now."""
+        if has_scale_down_deadline(new):
+            deadline = scale_down_deadline(new)
+            if deadline is not None and deadline > self.now:
+                self.effects.wake_at(deadline, self.now)
+                return False
+            return self._scale(new, size, keep_deadline=True)
+        if available_replicas(stable) >= self.replicas:
+            # Traffic is back on a fully available stable: start the countdown.
+            moment = self.now + timedelta(seconds=delay)
+            self.effects.patch_rs(new, deadline_patch(format_time(moment)))
+            self.effects.wake_at(moment, self.now)
+        return False
+
+    def _wind_down(self, plan: OtherPlan) -> None:
+        """Carry out the plan for the ReplicaSets that are neither new nor stable: deadlines, sizes, a wake-up."""
+        for target in plan.targets:
+            if target.deadline is not None:
+                self.effects.patch_rs(target.rs, deadline_patch(format_time(target.deadline)))
+            self._scale(target.rs, target.replicas)
+        if plan.wake_at is not None:
+            self.effects.wake_at(plan.wake_at, self.now)
 
     # --- conditions --------------------------------------------------------------------------------
 

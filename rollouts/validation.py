@@ -14,6 +14,7 @@ from kube.issues import FieldIssue
 from kube.quantities import is_percent
 from rollouts.models import (
     STEP_ACTIONS,
+    AnalysisRunArgument,
     AntiAffinity,
     BlueGreenStrategy,
     CanaryStep,
@@ -394,17 +395,20 @@ def _analysis_issues(analysis: RolloutAnalysis, path: str) -> list[FieldIssue]:
             issues.append(FieldIssue(f"{path}.templates[{index}].templateName", "is required"))
     seen: set[str] = set()
     for index, argument in enumerate(analysis.args):
-        arg_path = f"{path}.args[{index}]"
-        if argument.name in seen:
-            issues.append(FieldIssue(f"{arg_path}.name", f"duplicate argument {argument.name!r}"))
+        issues += _argument_issues(argument, f"{path}.args[{index}]", duplicate=argument.name in seen)
         seen.add(argument.name)
-        source = argument.value_from
-        if source is None:
-            continue
+    return issues
+
+
+def _argument_issues(argument: AnalysisRunArgument, path: str, *, duplicate: bool) -> list[FieldIssue]:
+    """An argument an analysis passes to its templates: named once, with a value or one source for it."""
+    issues = [FieldIssue(f"{path}.name", f"duplicate argument {argument.name!r}")] if duplicate else []
+    source = argument.value_from
+    if source is not None:
         if argument.value is not None:
-            issues.append(FieldIssue(arg_path, "must set either value or valueFrom, not both"))
+            issues.append(FieldIssue(path, "must set either value or valueFrom, not both"))
         issues += _exactly_one(
-            f"{arg_path}.valueFrom",
+            f"{path}.valueFrom",
             [("podTemplateHashValue", source.pod_template_hash_value), ("fieldRef", source.field_ref)],
         )
     return issues

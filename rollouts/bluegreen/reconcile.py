@@ -14,12 +14,10 @@ this one stopped, whatever happened in between.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
 from kube.json_data import JsonObject
 from kube.quantities import resolve_int_or_percent
 from kube.resources import PODS, SERVICES
-from kube.timestamps import format_time
 from rollouts import conditions as cond
 from rollouts.bluegreen.decisions import (
     completed_pause,
@@ -41,18 +39,16 @@ from rollouts.bluegreen.promotion_analysis import (
 from rollouts.gating.history import housekeeping
 from rollouts.gating.tracking import refreshed
 from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout, RolloutAnalysisRunStatus
-from rollouts.pause_state import BLUE_GREEN_PAUSE, INCONCLUSIVE_ANALYSIS, PauseState
+from rollouts.pause_state import BLUE_GREEN_PAUSE, INCONCLUSIVE_ANALYSIS
 from rollouts.plan import Patch, Plan
 from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
 from rollouts.replicasets import (
     available_replicas,
-    deadline_patch,
     find_by_hash,
     has_scale_down_deadline,
     name_of,
     pod_template_hash_of,
     ready_replicas,
-    scale_down_deadline,
     spec_replicas,
     status_replicas,
 )
@@ -98,18 +94,25 @@ class _Progress(PassProgress):
     """Back on a ReplicaSet still waiting out its scale-down delay: straight to active."""
     fast_tracked: bool = False
     """No pause and no pre-promotion analysis (full promotion, fast rollback, nothing or this revision active)."""
+    preview_after: str | None = None
+    """The revision the preview Service selects after this pass."""
     desired_new: int = 0
-    new_available: int = 0
-    ready: bool = False
-    """The new ReplicaSet has exactly its desired pods, all available."""
     saturated: bool = False
     """The new ReplicaSet has every replica of the Rollout, all available (it may take production traffic)."""
+    active_after: str | None = None
+    """The revision the active Service selects after this pass."""
     pre_complete: bool = False
     pause_over: bool = False
-    preview_after: str | None = None
-    """The revisions the preview and active Services select after this pass."""
-    active_after: str | None = None
     post_passed: bool = True
+
+    @property
+    def new_available(self) -> int:
+        return available_replicas(self.new)
+
+    @property
+    def ready(self) -> bool:
+        """The new ReplicaSet has exactly its desired pods, all available."""
+        return is_ready(self.new, self.desired_new, self.new_available)
 
 
 class BlueGreenPass(RolloutPass):
@@ -135,9 +138,8 @@ class BlueGreenPass(RolloutPass):
             PRE_RUN_STATUS: _entry(observed.pre_promotion_analysis_run_status),
             POST_RUN_STATUS: _entry(observed.post_promotion_analysis_run_status),
         }
-        observed_pause = PauseState.observed(self.observed, manual=rollout.spec.paused)
         # Argo's haltProgress: a person paused it, or an analysis could not decide.
-        self.halted = observed_pause.manual or observed_pause.holds(INCONCLUSIVE_ANALYSIS)
+        self.halted = self.observed_pause.manual or self.observed_pause.holds(INCONCLUSIVE_ANALYSIS)
 
     # --- entry ---------------------------------------------------------------------------------
 
@@ -212,6 +214,7 @@ class BlueGreenPass(RolloutPass):
         self._size_the_new_replica_set(progress)
         self._pre_promotion_analysis(progress)
         self._pause_before_the_switch(progress)
+        self._restart_pods(progress.draft)
         self._switch_services(progress)
         self._post_promotion_analysis(progress)
         self._analysis_housekeeping(
@@ -279,8 +282,6 @@ class BlueGreenPass(RolloutPass):
         progress.desired_new = self._new_replicas(
             draft, promote_full=progress.promote_full, active_hash=progress.active_hash
         )
-        progress.new_available = available_replicas(new)
-        progress.ready = is_ready(new, progress.desired_new, progress.new_available)
         progress.saturated = spec_replicas(new) == self.replicas and progress.new_available >= self.replicas
         # `promote` answered an inconclusive analysis, not the pause before the switch (which comes after it).
         draft.pause.acted_on_resume(
@@ -331,7 +332,6 @@ class BlueGreenPass(RolloutPass):
     def _switch_services(self, progress: _Progress) -> None:
         """The active Service: back to stable on an abort; to the new ReplicaSet once it has every pod available
         and the pause and the pre-promotion analysis are behind it (Argo's reconcileActiveService)."""
-        self._restart_pods(progress.draft)
         progress.preview_after = self._switch_preview(progress.new)
         progress.active_after = progress.active_hash
         if progress.aborted and progress.stable is not None:
@@ -513,34 +513,22 @@ class BlueGreenPass(RolloutPass):
         """Argo's reconcileBlueGreenReplicaSets: the active ReplicaSet keeps every pod, the new one gets its size
         (or, after an abort, waits out abortScaleDownDelaySeconds and goes), the others wind down after their
         delay, and the oldest scaled-down ones beyond revisionHistoryLimit are deleted."""
-        groups, effects, now, strategy = self.groups, self.effects, self.now, self.strategy
+        groups, now, strategy = self.groups, self.now, self.strategy
         new = groups.new
         assert new is not None
         stable = groups.stable
         abort_delay = strategy.abort_scale_down_delay_seconds
         delay_on_abort = aborted and groups.stable_is_distinct and abort_delay > 0
-        if has_scale_down_deadline(new) and not delay_on_abort and not keep_new_deadline:
-            effects.patch_rs(new, deadline_patch(None))
-        if groups.stable_is_distinct and stable is not None and has_scale_down_deadline(stable):
-            effects.patch_rs(stable, deadline_patch(None))
+        self._clear_scale_down_deadlines(new, keep_new=delay_on_abort or keep_new_deadline)
 
         active_rs = find_by_hash(groups.all, active_before)
         if active_rs is not None and name_of(active_rs) != name_of(new):
             self._scale(active_rs, self.replicas)
 
         if delay_on_abort:
+            # The active Service is back on the stable ReplicaSet: the preview goes after its delay.
             assert stable is not None
-            if has_scale_down_deadline(new):
-                deadline = scale_down_deadline(new)
-                if deadline is not None and deadline > now:
-                    effects.wake_at(deadline, now)
-                else:
-                    self._scale(new, 0, keep_deadline=True)
-            elif available_replicas(stable) >= self.replicas:
-                # The active Service is back on a fully available stable: start the preview's countdown.
-                moment = now + timedelta(seconds=abort_delay)
-                effects.patch_rs(new, deadline_patch(format_time(moment)))
-                effects.wake_at(moment, now)
+            self._scale_down_after_abort(new, stable, delay=abort_delay, size=0)
         else:
             # abortScaleDownDelaySeconds: 0 leaves an aborted preview up (at its size) for inspection.
             self._scale(new, desired_new)
@@ -568,12 +556,7 @@ class BlueGreenPass(RolloutPass):
                 revision_limit=strategy.scale_down_delay_revision_limit,
                 now=now,
             )
-            for target in plan.targets:
-                if target.deadline is not None:
-                    effects.patch_rs(target.rs, deadline_patch(format_time(target.deadline)))
-                self._scale(target.rs, target.replicas)
-            if plan.wake_at is not None:
-                effects.wake_at(plan.wake_at, now)
+            self._wind_down(plan)
         self._delete_old_revisions()
 
     def _sync_pod_metadata(self) -> None:

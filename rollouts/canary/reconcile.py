@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
 from kube.resources import PODS, SERVICES
-from kube.timestamps import format_time
 from rollouts import conditions as cond
 from rollouts.canary import steps as steps_logic
 from rollouts.canary.analysis import (
@@ -43,11 +41,8 @@ from rollouts.plan import Patch, Plan
 from rollouts.pod_metadata import metadata_by_role, metadata_writes
 from rollouts.replicasets import (
     available_replicas,
-    deadline_patch,
-    has_scale_down_deadline,
     name_of,
     pod_template_hash_of,
-    scale_down_deadline,
     totals,
 )
 from rollouts.rollout_pass import (
@@ -323,6 +318,8 @@ class CanaryPass(RolloutPass):
             promote_full=promote_full,
             fully_promoted=fully_promoted,
             initial_deploy=self.groups.stable is None,
+            observed_pause=self.observed_pause,
+            observed_statuses=self._observed_analysis_statuses(),
             reset=reset,
             retried=retried,
             replica_set_hashes=frozenset(
@@ -446,11 +443,7 @@ class CanaryPass(RolloutPass):
         assert new is not None
         abort_delay = self.canary.abort_scale_down_delay_seconds
         delay_on_abort = aborted and self.traffic_routed and groups.stable is not None and abort_delay > 0
-        if not delay_on_abort and has_scale_down_deadline(new):
-            # Back on a ReplicaSet that was waiting to be scaled down (a rollback within its delay): keep it.
-            self.effects.patch_rs(new, deadline_patch(None))
-        if groups.stable_is_distinct and groups.stable is not None and has_scale_down_deadline(groups.stable):
-            self.effects.patch_rs(groups.stable, deadline_patch(None))
+        self._clear_scale_down_deadlines(new, keep_new=delay_on_abort)
 
         if groups.stable_is_distinct and groups.stable is not None and self._scale(groups.stable, desired_stable):
             return
@@ -458,20 +451,9 @@ class CanaryPass(RolloutPass):
         if aborted and self.traffic_routed and groups.stable is not None and abort_delay == 0:
             pass  # abortScaleDownDelaySeconds: 0 leaves the aborted canary up for inspection
         elif delay_on_abort:
-            deadline = scale_down_deadline(new)
-            if has_scale_down_deadline(new):
-                if deadline is not None and deadline > self.now:
-                    self.effects.wake_at(deadline, self.now)
-                elif self._scale(new, desired_new, keep_deadline=True):
-                    return
-            else:
-                stable = groups.stable
-                assert stable is not None
-                if available_replicas(stable) >= self.replicas:
-                    # Traffic is back on a fully available stable: start the canary's countdown.
-                    moment = self.now + timedelta(seconds=abort_delay)
-                    self.effects.patch_rs(new, deadline_patch(format_time(moment)))
-                    self.effects.wake_at(moment, self.now)
+            assert groups.stable is not None
+            if self._scale_down_after_abort(new, groups.stable, delay=abort_delay, size=desired_new):
+                return
         elif self._scale(new, desired_new):
             return
 
@@ -507,12 +489,7 @@ class CanaryPass(RolloutPass):
             scale_down_revision_limit=self.canary.scale_down_delay_revision_limit,
             now=self.now,
         )
-        for target in plan.targets:
-            if target.deadline is not None:
-                self.effects.patch_rs(target.rs, deadline_patch(format_time(target.deadline)))
-            self._scale(target.rs, target.replicas)
-        if plan.wake_at is not None:
-            self.effects.wake_at(plan.wake_at, self.now)
+        self._wind_down(plan)
 
     def _sync_pod_metadata(self) -> None:
         """canaryMetadata on the canary's pods, stableMetadata on the stable's, neither on the rest."""
