@@ -23,6 +23,7 @@ from rollouts.canary.analysis import (
     decide_canary_analysis,
     kept_statuses,
 )
+from rollouts.canary.dynamic_stable_scale import RoutedWeights, abort_weight, dynamic_counts
 from rollouts.canary.managed_routes import route_for_step, wanted_routes
 from rollouts.canary.replicas import (
     at_desired_counts,
@@ -175,7 +176,10 @@ class CanaryPass(RolloutPass):
         self._gate_on_analysis(progress)
         self._size_for_the_step(progress)
         self._restart_pods(progress.draft)
-        self._switch_services(aborted=progress.aborted)
+        # With dynamicStableScale the canary Service goes back to the stable pods once no traffic is left on it.
+        self._switch_services(
+            aborted=progress.aborted and not (self._aborting_gradually(progress) and self._abort_weight() > 0)
+        )
         self._route_for_the_step(progress)
         if not self.rollout.spec.paused:
             self._scale_replica_sets(
@@ -248,6 +252,15 @@ class CanaryPass(RolloutPass):
                 canary_replicas=fixed_canary,
                 min_pods_per_replica_set=self.canary.min_pods_per_replica_set,
             )
+            if self.canary.dynamic_stable_scale:
+                progress.desired_new, progress.desired_stable = dynamic_counts(
+                    self.replicas,
+                    desired_weight=progress.weight,
+                    canary=progress.desired_new,
+                    routed=self._routed_weights(),
+                    aborted=progress.aborted,
+                    min_pods_per_replica_set=self.canary.min_pods_per_replica_set,
+                )
         else:
             progress.desired_new, progress.desired_stable = basic_canary_counts(
                 self.replicas,
@@ -265,23 +278,45 @@ class CanaryPass(RolloutPass):
             stable=pods_of(groups.stable),
             others=other_pods,
             traffic_routed=self.traffic_routed,
+            # A stable that shrinks with its traffic is not waited for (Argo's AtDesiredReplicaCountsForCanary).
+            check_stable=not (self.traffic_routed and self.canary.dynamic_stable_scale),
         )
 
     def _route_for_the_step(self, progress: _Progress) -> None:
         draft = progress.draft
-        progress.outlook.traffic_problem = self._route_traffic(
-            draft,
-            steps_logic.desired_traffic_weight(
-                steps=self.steps,
-                index=draft.index,
-                fully_promoted=progress.fully_promoted,
-                aborted=progress.aborted,
-                promote_full=progress.promote_full,
-                new_available=available_replicas(progress.new),
-                at_desired_counts=progress.at_desired,
-                recorded_weight=self.recorded_weight,
-            ),
+        weight = steps_logic.desired_traffic_weight(
+            steps=self.steps,
+            index=draft.index,
+            fully_promoted=progress.fully_promoted,
+            aborted=progress.aborted,
+            promote_full=progress.promote_full,
+            new_available=available_replicas(progress.new),
+            at_desired_counts=progress.at_desired,
+            recorded_weight=self.recorded_weight,
         )
+        if self._aborting_gradually(progress):
+            weight = self._abort_weight()
+        progress.outlook.traffic_problem = self._route_traffic(draft, weight)
+
+    def _aborting_gradually(self, progress: _Progress) -> bool:
+        """dynamicStableScale: an abort hands traffic back only as fast as the stable's pods can take it."""
+        return progress.aborted and self.traffic_routed and self.canary.dynamic_stable_scale and (
+            self.groups.stable_is_distinct
+        )
+
+    def _abort_weight(self) -> int:
+        stable = self.groups.stable
+        return abort_weight(
+            self.replicas,
+            stable_available=available_replicas(stable) if stable is not None else 0,
+            routed_canary=self.recorded_weight,
+        )
+
+    def _routed_weights(self) -> RoutedWeights | None:
+        weights = self.observed.canary.weights
+        if weights is None:
+            return None
+        return RoutedWeights(canary=weights.canary.weight, stable=weights.stable.weight)
 
     def _progress_status(self, progress: _Progress) -> JsonObject:
         draft, outlook, new = progress.draft, progress.outlook, progress.new
@@ -486,6 +521,7 @@ class CanaryPass(RolloutPass):
             fully_promoted=fully_promoted,
             referenced=frozenset(referenced),
             scale_down_delay_seconds=self.canary.scale_down_delay_seconds,
+            dynamic_stable_scale=self.canary.dynamic_stable_scale,
             scale_down_revision_limit=self.canary.scale_down_delay_revision_limit,
             now=self.now,
         )

@@ -97,3 +97,24 @@ def test_workload_ref_onsuccess_scales_the_deployment_down_once_the_rollout_is_h
         lambda: (s := cluster.status(namespace, REVIEWS)).get("stableRS") == new and s.get("phase") == "Healthy",
         "the Deployment's new template promoted",
     )
+
+
+def test_dynamic_stable_scale_moves_pods_from_the_stable_to_the_canary_step_by_step(
+    cluster: RolloutCluster, namespace: str
+) -> None:
+    documents = objects_with({"dynamicStableScale": True}, steps=[{"setWeight": 40}, {"pause": {}}])
+    stable = deploy(cluster, namespace, documents)
+    cluster.set_image(namespace, REVIEWS, "reviews:v2")
+    new = new_pod_hash(cluster, namespace, stable)
+
+    def replicas(pod_hash: str) -> int:
+        found = cluster.replica_set_for_hash(namespace, pod_hash)
+        return int(found["spec"]["replicas"]) if found is not None else -1
+
+    cluster.wait_for_phase(namespace, REVIEWS, "Paused")
+    cluster.wait_for(lambda: (replicas(new), replicas(stable)) == (2, 3), "canary 2 and stable 3 of 5 at 40 %")
+    cluster.promote(namespace, REVIEWS)
+    cluster.wait_for(
+        lambda: cluster.status(namespace, REVIEWS).get("stableRS") == new and replicas(stable) == 0,
+        "promoted, the old stable at 0 at once",
+    )
