@@ -44,8 +44,10 @@ from rollouts.replicasets import (
     available_replicas,
     name_of,
     pod_template_hash_of,
+    spec_replicas,
     totals,
 )
+from rollouts.rollback_window import within_rollback_window
 from rollouts.rollout_pass import (
     Draft,
     Outlook,
@@ -71,6 +73,8 @@ class _Progress(PassProgress):
     desired_new: int = 0
     desired_stable: int = 0
     at_desired: bool = False
+    rollback_window: bool = False
+    """Promoted as a rollback within spec.rollbackWindow (no full promotion was asked for)."""
 
 
 class CanaryPass(RolloutPass):
@@ -149,6 +153,10 @@ class CanaryPass(RolloutPass):
                 # Back to the revision that is already stable: no steps, nothing to verify (fast rollback).
                 self.effects.event("SkipSteps", "Rollback to stable ReplicaSets")
                 self._completed(revision, "Fast rollback")
+        elif template_changed and self._within_rollback_window() and spec_replicas(self.groups.new or {}) > 0:
+            # Back to a recent revision that still has pods (spec.rollbackWindow): its steps are skipped too.
+            draft.index = self._past_the_steps()
+            self.effects.event("SkipSteps", "Rollback to active ReplicaSets within RollbackWindow")
 
     def _past_the_steps(self) -> int | None:
         """The step index once every step is done (None without steps)."""
@@ -191,7 +199,7 @@ class CanaryPass(RolloutPass):
         self._sync_pod_metadata()
         self._advance(
             progress.draft, progress.outlook, aborted=progress.aborted, promote_full=progress.promote_full,
-            at_desired=progress.at_desired,
+            at_desired=progress.at_desired, rollback_window=progress.rollback_window,
         )
         self._delete_old_revisions()
         return self._progress_status(progress)
@@ -201,16 +209,28 @@ class CanaryPass(RolloutPass):
     def _start_progress(self) -> _Progress:
         """The observed progress, with the requests (abort, retry, full promotion) applied to the step index."""
         new, draft, revision, requests = self._begin_progress()
+        # Argo: a rollback within the window lifts an abort and goes straight to the end of the steps.
+        window = not requests.fully_promoted and self._within_rollback_window()
+        aborted = requests.aborted and not window
         if self.steps:
             if requests.fully_promoted:
                 draft.index = len(self.steps)
-            elif requests.aborted or requests.retried:
+            elif aborted or requests.retried:
                 draft.index = 0
-            elif requests.promote_full:
+            elif requests.promote_full or window:
                 draft.index = len(self.steps)
         return _Progress(
             draft=draft, outlook=Outlook(retried=requests.retried), revision=revision, new=new,
-            fully_promoted=requests.fully_promoted, promote_full=requests.promote_full, aborted=requests.aborted,
+            fully_promoted=requests.fully_promoted, promote_full=requests.promote_full or window, aborted=aborted,
+            rollback_window=window and not requests.promote_full,
+        )
+
+    def _within_rollback_window(self) -> bool:
+        return within_rollback_window(
+            self.groups.new,
+            self.groups.stable if self.groups.stable_is_distinct else None,
+            self.groups.all,
+            self.rollout.spec.rollback_window.revisions if self.rollout.spec.rollback_window else None,
         )
 
     def _gate_on_analysis(self, progress: _Progress) -> None:
@@ -545,7 +565,8 @@ class CanaryPass(RolloutPass):
     # --- steps -------------------------------------------------------------------------------------
 
     def _advance(
-        self, draft: Draft, outlook: Outlook, *, aborted: bool, promote_full: bool, at_desired: bool
+        self, draft: Draft, outlook: Outlook, *, aborted: bool, promote_full: bool, at_desired: bool,
+        rollback_window: bool = False,
     ) -> None:
         """Promote, or complete the current step, or start a pause (Argo's syncRolloutStatusCanary)."""
         # Nothing advances while a person decides what an inconclusive analysis means.
@@ -558,11 +579,18 @@ class CanaryPass(RolloutPass):
             # Nothing else moves once aborted, not even a full promotion asked for at the same time.
             draft.pause.settle(aborted=True, promote_full=draft.pause.promote_full, now=self.now)
             return
-        draft.pause.settle(aborted=False, promote_full=promote_full, now=self.now)
+        # A rollback within the window is promoted like a full promotion, but nobody asked for one (no promoteFull).
+        draft.pause.settle(aborted=False, promote_full=promote_full and not rollback_window, now=self.now)
+        if rollback_window:
+            draft.pause.lift_pauses()
         if outlook.retried:
             self.effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True
-        reason = self._promotion_reason(draft, promote_full=promote_full) if can_progress else None
+        reason = (
+            self._promotion_reason(draft, promote_full=promote_full, rollback_window=rollback_window)
+            if can_progress
+            else None
+        )
         if reason is not None and draft.stable_hash != self.current_hash:
             hold = None if promote_full else self._background_hold()
             if hold is None:
@@ -588,7 +616,7 @@ class CanaryPass(RolloutPass):
             return None
         return background_promotion_hold(self.analysis.statuses.get(BACKGROUND_STATUS), self.snapshot.analysis_runs)
 
-    def _promotion_reason(self, draft: Draft, *, promote_full: bool) -> str | None:
+    def _promotion_reason(self, draft: Draft, *, promote_full: bool, rollback_window: bool = False) -> str | None:
         new = self.groups.new
         assert new is not None
         if self.groups.stable is None:
@@ -596,7 +624,7 @@ class CanaryPass(RolloutPass):
         if available_replicas(new) != self.replicas:
             return None
         if promote_full:
-            return "Full promotion requested"
+            return "Rollback within window" if rollback_window else "Full promotion requested"
         if not self.steps or draft.index == len(self.steps):
             return f"Completed all {len(self.steps)} canary steps"
         return None

@@ -3,6 +3,7 @@ and the stable's pod metadata and a Rollout following a Deployment (workloadRef)
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from kube.resources import DEPLOYMENTS
@@ -118,3 +119,55 @@ def test_dynamic_stable_scale_moves_pods_from_the_stable_to_the_canary_step_by_s
         lambda: cluster.status(namespace, REVIEWS).get("stableRS") == new and replicas(stable) == 0,
         "promoted, the old stable at 0 at once",
     )
+
+
+def test_anti_affinity_keeps_the_canary_off_the_stables_nodes_until_it_is_stable(
+    cluster: RolloutCluster, namespace: str
+) -> None:
+    documents = objects_with(
+        {"antiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": {"weight": 40}}},
+        steps=[{"setWeight": 20}, {"pause": {}}],
+    )
+    stable = deploy(cluster, namespace, documents)
+    cluster.set_image(namespace, REVIEWS, "reviews:v2")
+    new = new_pod_hash(cluster, namespace, stable)
+
+    def preferred_terms() -> list[Any]:
+        found = cluster.replica_set_for_hash(namespace, new)
+        pod_spec = found["spec"]["template"]["spec"] if found is not None else {}
+        anti = (pod_spec.get("affinity") or {}).get("podAntiAffinity") or {}
+        return list(anti.get("preferredDuringSchedulingIgnoredDuringExecution") or [])
+
+    terms = cluster.wait_for(preferred_terms, "the canary ReplicaSet's anti-affinity")
+    selector = terms[0]["podAffinityTerm"]["labelSelector"]["matchExpressions"][0]
+    assert terms[0]["weight"] == 40 and selector["values"] == [stable]
+    cluster.wait_for_phase(namespace, REVIEWS, "Paused")
+    cluster.promote(namespace, REVIEWS)
+    cluster.wait_for(
+        lambda: cluster.status(namespace, REVIEWS).get("stableRS") == new and not preferred_terms(),
+        "the term taken off once the canary is stable",
+    )
+
+
+def test_rollback_within_the_window_skips_the_steps(cluster: RolloutCluster, namespace: str) -> None:
+    documents = objects_with({}, steps=[{"setWeight": 20}, {"pause": {}}])
+    documents[-1]["spec"]["rollbackWindow"] = {"revisions": 2}
+    first = deploy(cluster, namespace, documents)
+    time.sleep(1.1)  # creation timestamps have one-second resolution: the next revision is created later
+    cluster.set_image(namespace, REVIEWS, "reviews:v2")
+    second = new_pod_hash(cluster, namespace, first)
+    cluster.wait_for_phase(namespace, REVIEWS, "Paused")
+    cluster.promote(namespace, REVIEWS)
+    cluster.wait_for(lambda: cluster.status(namespace, REVIEWS).get("stableRS") == second, "v2 promoted")
+    cluster.set_image(namespace, REVIEWS, "reviews:v1")
+    cluster.wait_for(
+        lambda: (s := cluster.status(namespace, REVIEWS)).get("stableRS") == first and s.get("phase") == "Healthy",
+        "the rollback to v1 promoted without its steps",
+    )
+    def messages() -> list[str]:
+        return [str(e.get("message", "")) for e in cluster.events(namespace)]
+
+    cluster.wait_for(
+        lambda: any("Rollback within window" in m for m in messages()), "RolloutCompleted: Rollback within window"
+    )
+    assert "Rollback to active ReplicaSets within RollbackWindow" in messages()
