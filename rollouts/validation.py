@@ -27,6 +27,7 @@ from rollouts.models import (
     TrafficRouting,
 )
 from rollouts.traffic.registry import routing_issues
+from rollouts.unimplemented import unimplemented_field_issues
 
 SPEC = "spec"
 STRATEGY = "spec.strategy"
@@ -50,7 +51,7 @@ def validate_rollout(rollout: Rollout) -> list[FieldIssue]:
         issues.extend(_blue_green_issues(blue_green, spec))
     else:
         issues.append(FieldIssue(STRATEGY, "must set exactly one of canary, blueGreen; found none"))
-    return issues
+    return issues + unimplemented_field_issues(rollout)
 
 
 def _exactly_one(path: str, options: Sequence[tuple[str, object]]) -> list[FieldIssue]:

@@ -171,3 +171,17 @@ def test_rollback_within_the_window_skips_the_steps(cluster: RolloutCluster, nam
         lambda: any("Rollback within window" in m for m in messages()), "RolloutCompleted: Rollback within window"
     )
     assert "Rollback to active ReplicaSets within RollbackWindow" in messages()
+
+
+def test_a_field_the_controller_does_not_carry_out_is_invalid_spec_and_nothing_is_created(
+    cluster: RolloutCluster, namespace: str
+) -> None:
+    documents = objects_with(
+        {}, steps=[{"setWeight": 20}, {"replicaProgressThreshold": {"type": "Percent", "value": 90}}]
+    )
+    cluster.apply_all(namespace, documents)
+    status = cluster.wait_for_phase(namespace, REVIEWS, "Degraded")
+    assert "spec.strategy.canary.steps[1].replicaProgressThreshold: is not supported yet" in status["message"]
+    assert any(c["type"] == "InvalidSpec" and c["status"] == "True" for c in status["conditions"])
+    cluster.look_again(namespace, REVIEWS)  # a pass that saw the spec created nothing
+    assert cluster.replica_sets(namespace) == []
