@@ -14,6 +14,9 @@ from rollouts.hashing import pod_template_hash
 from rollouts.plan import Create, Patch, Plan
 from rollouts.reconcile import decide
 from rollouts.workload_ref import deployment_replicas
+from tests.unit.rollouts.bluegreen_builders import V1 as BG_V1
+from tests.unit.rollouts.bluegreen_builders import V2 as BG_V2
+from tests.unit.rollouts.bluegreen_builders import bg_cluster, bg_rollout, run_until
 from tests.unit.rollouts.builders import NAME, NAMESPACE, Cluster, hash_of, rollout, template
 
 DEPLOYMENT = "reviews-deployment"
@@ -185,3 +188,23 @@ def test_a_replica_set_of_the_same_name_owned_by_the_deployment_bumps_the_collis
     created = [w.body["metadata"]["name"] for w in plan.writes if isinstance(w, Create)]
     assert plan.status["collisionCount"] == 1
     assert created == [f"{DEPLOYMENT}-{pod_template_hash(template('reviews:v1'), 1)}"]
+
+
+def test_a_blue_green_rollout_follows_the_deployment_too_and_scales_it_down_once_healthy() -> None:
+    manifest = bg_rollout(blue_green={"autoPromotionEnabled": False})
+    del manifest["spec"]["template"], manifest["spec"]["selector"]
+    manifest["spec"]["workloadRef"] = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "name": DEPLOYMENT, "scaleDown": "onsuccess"
+    }
+    cluster = bg_cluster()
+    cluster.rollout = manifest
+    cluster.deployments[DEPLOYMENT] = deployment(BG_V1, replicas=3)
+    cluster.converge()
+    assert cluster.active == hash_of(BG_V1) and cluster.status["phase"] == "Healthy"
+    assert cluster.deployments[DEPLOYMENT]["spec"]["replicas"] == 0
+    cluster.deployments[DEPLOYMENT] = deployment(BG_V2, replicas=0, generation=2)
+    run_until(cluster, lambda c: bool(c.status.get("pauseConditions")))
+    assert cluster.preview == hash_of(BG_V2) and cluster.active == hash_of(BG_V1)
+    cluster.promote()
+    cluster.converge()
+    assert cluster.active == hash_of(BG_V2)
