@@ -122,9 +122,6 @@ def _spec_issues(spec: RolloutSpec) -> list[FieldIssue]:
     )
     if spec.rollback_window is not None:
         issues += _not_negative(f"{SPEC}.rollbackWindow", [("revisions", spec.rollback_window.revisions)])
-        if spec.strategy.blue_green is not None:
-            # Never accepted silently: the blue-green pass does not fast-track a rollback yet.
-            issues.append(FieldIssue(f"{SPEC}.rollbackWindow", "is not supported yet with blueGreen (canary only)"))
     return issues
 
 

@@ -9,6 +9,10 @@ from datetime import timedelta
 import pytest
 
 from rollouts.rollback_window import within_rollback_window
+from tests.unit.rollouts.bluegreen_builders import V1 as BG_V1
+from tests.unit.rollouts.bluegreen_builders import V2 as BG_V2
+from tests.unit.rollouts.bluegreen_builders import V3 as BG_V3
+from tests.unit.rollouts.bluegreen_builders import bg_deployed, events_of, run_until, to_pause
 from tests.unit.rollouts.builders import NAME, T0, Cluster, deployed, hash_of, messages, replica_set
 
 STEPS = [{"setWeight": 20}, {"pause": {}}]
@@ -87,3 +91,22 @@ def test_a_rollback_beyond_the_window_runs_the_steps() -> None:
     cluster.converge()
     assert cluster.status["stableRS"] == hash_of("reviews:v3")
     assert cluster.status["phase"] == "Paused" and cluster.status["currentStepIndex"] == 1
+
+
+def test_blue_green_a_rollback_within_the_window_switches_without_pause_or_analysis() -> None:
+    """Argo's blue-green: a rollback within the window lifts the pause and is promoted "Rollback within window"
+    once the active Service selects it."""
+    cluster = bg_deployed(BG_V1, blue_green={"autoPromotionEnabled": False}, spec={"rollbackWindow": {"revisions": 2}})
+    for image in (BG_V2, BG_V3):
+        cluster.advance(60)
+        to_pause(cluster, image)
+        cluster.promote()
+        cluster.converge()
+        assert cluster.active == hash_of(image)
+    cluster.advance(60)
+    cluster.converge()
+    cluster.update(BG_V2)
+    plans = run_until(cluster, lambda c: c.status.get("stableRS") == hash_of(BG_V2))
+    assert cluster.active == hash_of(BG_V2)
+    assert not any(plan.status.get("pauseConditions") for plan in plans)
+    assert any("Rollback within window" in message for _, message in events_of(plans))

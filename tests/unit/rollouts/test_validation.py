@@ -513,13 +513,6 @@ CASES = [
         "must set exactly one of",
     ),
     Case(
-        "rollbackWindow with blueGreen (not implemented there: refused, never ignored)",
-        VALID_BLUE_GREEN,
-        {"spec": {"rollbackWindow": {"revisions": 2}}},
-        "spec.rollbackWindow",
-        "is not supported yet with blueGreen",
-    ),
-    Case(
         "workloadRef to a ReplicaSet (only Deployments are followed)",
         VALID_CANARY,
         {"spec": {"template": None, "workloadRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x"}}},
