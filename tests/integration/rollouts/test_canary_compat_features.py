@@ -3,10 +3,11 @@ and the stable's pod metadata and a Rollout following a Deployment (workloadRef)
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kube.resources import DEPLOYMENTS
+from kube.timestamps import parse_time
 from tests.rollout_harness import HASH_LABEL, RolloutCluster, reviews_objects
 
 REVIEWS = "reviews"
@@ -153,7 +154,13 @@ def test_rollback_within_the_window_skips_the_steps(cluster: RolloutCluster, nam
     documents = objects_with({}, steps=[{"setWeight": 20}, {"pause": {}}])
     documents[-1]["spec"]["rollbackWindow"] = {"revisions": 2}
     first = deploy(cluster, namespace, documents)
-    time.sleep(1.1)  # creation timestamps have one-second resolution: the next revision is created later
+    # Creation timestamps have one-second resolution, and the window compares them: the next revision must be
+    # created in a later second than this one.
+    first_rs = cluster.replica_set_for_hash(namespace, first)
+    assert first_rs is not None
+    created = parse_time(first_rs["metadata"]["creationTimestamp"])
+    assert created is not None
+    cluster.wait_for(lambda: datetime.now(UTC) >= created + timedelta(seconds=1), "a later second")
     cluster.set_image(namespace, REVIEWS, "reviews:v2")
     second = new_pod_hash(cluster, namespace, first)
     cluster.wait_for_phase(namespace, REVIEWS, "Paused")
