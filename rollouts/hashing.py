@@ -9,7 +9,7 @@ hash label a ReplicaSet's template carries does not feed back into its own hash.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 HASH_LABEL = "rollouts-pod-template-hash"
@@ -51,6 +51,21 @@ def pod_template_hash(template: Mapping[str, Any], collision_count: int | None =
     if collision_count is not None:
         data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little") + bytes(4)
     return safe_encode(str(fnv32a(data)))
+
+
+def collision_escaping_count(
+    template: Mapping[str, Any], observed: int | None, rollout_name: str, taken: Collection[str]
+) -> int | None:
+    """The collision count that makes the new ReplicaSet's name ``<rollout>-<hash>`` free of ``taken`` names (those
+    of ReplicaSets the Rollout does not own), starting from the ``observed`` ``status.collisionCount``.
+
+    As in Argo (and Kubernetes' Deployments), a name already held by someone else's ReplicaSet (a Deployment of the
+    same name running the same template, say) bumps the count, which changes the hash: 1 after none, then +1.
+    """
+    count = observed
+    while f"{rollout_name}-{pod_template_hash(template, count)}" in taken:
+        count = 1 if count is None else count + 1
+    return count
 
 
 def steps_hash(steps: Any) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from kube.json_data import JsonObject
 from rollouts.hashing import HASH_LABEL
 from rollouts.models import PodMetadata
-from rollouts.replicasets import annotations_of, labels_of, pod_template_hash_of
+from rollouts.replicasets import ReplicaSetGroups, annotations_of, labels_of, pod_template_hash_of
 
 EPHEMERAL_METADATA_ANNOTATION = "rollout.argoproj.io/ephemeral-metadata"
 
@@ -165,10 +166,61 @@ def pod_metadata_patches(
     return sorted(patches, key=lambda item: item[0])
 
 
+def metadata_by_role(
+    groups: ReplicaSetGroups,
+    *,
+    new_role: PodMetadata | None,
+    stable_role: PodMetadata | None,
+    fully_rolled_out: bool,
+) -> list[tuple[JsonObject, PodMetadata | None]]:
+    """Which ephemeral metadata each ReplicaSet's pods should carry (Argo's reconcileEphemeralMetadata).
+
+    ``new_role`` is canary's ``canaryMetadata`` or blue-green's ``previewMetadata``, ``stable_role`` its
+    ``stableMetadata`` or ``activeMetadata``. Once the update is fully rolled out (no stable yet, or the stable is
+    the new revision) the new ReplicaSet plays the stable role; until then the stable ReplicaSet does. Every other
+    ReplicaSet carries none, so metadata moves when the stable changes.
+    """
+    wanted: list[tuple[JsonObject, PodMetadata | None]] = []
+    if groups.new is not None:
+        wanted.append((groups.new, stable_role if fully_rolled_out else new_role))
+    if not fully_rolled_out and groups.stable_is_distinct and groups.stable is not None:
+        wanted.append((groups.stable, stable_role))
+    wanted += [(rs, None) for rs in groups.others]
+    return wanted
+
+
+@dataclass(frozen=True)
+class MetadataWrites:
+    """The merge patches that make pods and ReplicaSets carry the metadata of their role."""
+
+    pod_patches: tuple[tuple[str, JsonObject], ...]
+    """(pod name, patch)"""
+    replica_set_patches: tuple[tuple[JsonObject, JsonObject], ...]
+    """(ReplicaSet as observed, patch)"""
+
+
+def metadata_writes(
+    wanted: Sequence[tuple[JsonObject, PodMetadata | None]], pods: Sequence[Mapping[str, Any]]
+) -> MetadataWrites:
+    """What to write so that each ReplicaSet of ``wanted`` (from ``metadata_by_role``), and its existing pods,
+    carry exactly its metadata; nothing when all of them already do."""
+    pod_patches: list[tuple[str, JsonObject]] = []
+    rs_patches: list[tuple[JsonObject, JsonObject]] = []
+    for rs, metadata in wanted:
+        pod_patches += pod_metadata_patches(rs, pods, metadata)
+        rs_patch = replica_set_metadata_patch(rs, metadata)
+        if rs_patch is not None:
+            rs_patches.append((rs, rs_patch))
+    return MetadataWrites(tuple(pod_patches), tuple(rs_patches))
+
+
 __all__ = [
     "EPHEMERAL_METADATA_ANNOTATION",
+    "MetadataWrites",
     "inject_pod_metadata",
     "injected_metadata",
+    "metadata_by_role",
+    "metadata_writes",
     "pod_metadata_patches",
     "replica_set_metadata_patch",
 ]

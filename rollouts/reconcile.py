@@ -9,6 +9,7 @@ so the next pass picks up exactly where this one stopped, whatever happened in b
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from kube.issues import FieldIssue, summarize
 from kube.timestamps import as_utc
@@ -30,6 +31,7 @@ from rollouts.snapshot import RolloutSnapshot
 from rollouts.status import DEGRADED
 from rollouts.traffic.registry import ROUTERS
 from rollouts.traffic.router import TrafficRouter
+from rollouts.workload_ref import complete_plan, resolve_workload
 
 # A missing Service may be fixed without touching the Rollout, and Services are not necessarily watched: look
 # again after a while.
@@ -43,10 +45,32 @@ def decide(snapshot: RolloutSnapshot, *, routers: Mapping[str, TrafficRouter] = 
     if issues:
         # The stable version keeps serving: an invalid spec changes nothing but the status.
         return _invalid_spec_plan(snapshot, issues)
-    rollout = Rollout.from_dict(manifest)
-    if rollout.spec.template is None:
-        issue = FieldIssue("spec.workloadRef", "is not supported yet: put the pod template in spec.template")
-        return _invalid_spec_plan(snapshot, [issue])
+    if (manifest.get("spec") or {}).get("workloadRef") is not None:
+        return _decide_for_workload(snapshot, routers)
+    return _decide_valid(snapshot, Rollout.from_dict(manifest), routers)
+
+
+def _decide_for_workload(snapshot: RolloutSnapshot, routers: Mapping[str, TrafficRouter]) -> Plan:
+    """A Rollout whose template is a Deployment's: the pass runs on the template it references
+    (``rollouts.workload_ref``), then the Deployment is scaled down as ``scaleDown`` says."""
+    resolved = resolve_workload(snapshot.rollout, snapshot.workload)
+    if isinstance(resolved, FieldIssue):
+        # No timer: the controller watches Deployments and looks again when this one appears or changes.
+        return _invalid_spec_plan(snapshot, [resolved])
+    as_if_templated = {**resolved.manifest, "spec": dict(resolved.manifest["spec"])}
+    del as_if_templated["spec"]["workloadRef"]
+    # The referenced template must make a valid Rollout (its labels matching the selector, for one).
+    issues = ROLLOUT_KIND.check(as_if_templated)
+    if issues:
+        return _invalid_spec_plan(snapshot, issues)
+    resolved_snapshot = replace(snapshot, rollout=resolved.manifest)
+    plan = _decide_valid(resolved_snapshot, Rollout.from_dict(resolved.manifest), routers)
+    return complete_plan(plan, snapshot.rollout, resolved)
+
+
+def _decide_valid(snapshot: RolloutSnapshot, rollout: Rollout, routers: Mapping[str, TrafficRouter]) -> Plan:
+    """The strategy's pass over a Rollout whose spec is valid and holds its pod template."""
+    manifest = snapshot.rollout
     # Every analysis must be runnable before anything moves (Argo: InvalidSpec "AnalysisTemplate 'x' not found").
     # No timer: the controller watches the templates and looks again when one appears or changes.
     issues = analysis_issues(manifest, snapshot.analysis_templates, snapshot.cluster_analysis_templates)

@@ -18,9 +18,11 @@ from kube.merge_patch import combine_merge_patches, merge_patch_between
 from kube.resources import PODS, REPLICASETS, ROLLOUTS
 from kube.timestamps import as_utc, format_time, parse_time, seconds_between
 from rollouts import conditions as cond
+from rollouts.anti_affinity import removal_patch as anti_affinity_removal_patch
+from rollouts.anti_affinity import with_anti_affinity
 from rollouts.canary.replicas import OtherPlan
-from rollouts.hashing import pod_template_hash
-from rollouts.models import PodMetadata, Rollout, RolloutStatus
+from rollouts.hashing import collision_escaping_count, pod_template_hash
+from rollouts.models import AntiAffinity, PodMetadata, Rollout, RolloutStatus
 from rollouts.pause_state import PauseState
 from rollouts.plan import Create, Delete, Event, Patch, Plan, Write
 from rollouts.pod_metadata import inject_pod_metadata
@@ -251,8 +253,10 @@ class RolloutPass:
         self.name = rollout.name
         self.namespace = rollout.namespace or "default"
         self.replicas = rollout.spec.replicas
-        self.collision_count = self.observed.collision_count
         assert rollout.spec.template is not None
+        self.collision_count = collision_escaping_count(
+            rollout.spec.template, self.observed.collision_count, rollout.name, snapshot.foreign_replica_set_names
+        )
         self.current_hash = pod_template_hash(rollout.spec.template, self.collision_count)
         self.groups: ReplicaSetGroups = group_replica_sets(
             snapshot.replica_sets, self.current_hash, self.observed.stable_rs
@@ -431,6 +435,11 @@ class RolloutPass:
             patch = revision_sync_patch(new, revision, self.rollout.spec.min_ready_seconds)
             if patch is not None:
                 self.effects.patch_rs(new, patch)
+            if self.observed.stable_rs == self.current_hash:
+                # Stable now: the anti-affinity against the previous stable has served its purpose.
+                affinity_patch = anti_affinity_removal_patch(new)
+                if affinity_patch is not None:
+                    self.effects.patch_rs(new, affinity_patch)
         if annotations_of(self.manifest).get(REVISION_ANNOTATION) != str(revision):
             # Argo keeps the revision on the Rollout too; Argo CD and the CLI read it there.
             self.effects.rollout_patches.append(
@@ -441,6 +450,11 @@ class RolloutPass:
                     patch={"metadata": {"annotations": {REVISION_ANNOTATION: str(revision)}}},
                 )
             )
+
+    def _anti_affinity(self) -> AntiAffinity | None:
+        strategy = self.rollout.spec.strategy
+        chosen = strategy.canary if strategy.canary is not None else strategy.blue_green
+        return chosen.anti_affinity if chosen is not None else None
 
     def _create_replica_set(self, revision: int, size: int, *, pod_metadata: PodMetadata | None = None) -> JsonObject:
         """Queue the creation of the current template's ReplicaSet at ``size`` pods; its body.
@@ -462,6 +476,9 @@ class RolloutPass:
         )
         if pod_metadata is not None:
             body = inject_pod_metadata(body, pod_metadata)
+        body = with_anti_affinity(
+            body, self._anti_affinity(), stable_hash=self.observed.stable_rs, new_hash=self.current_hash
+        )
         name = name_of(body)
         self.effects.creates.append(Create(kind=REPLICASETS, namespace=self.namespace, body=body))
         self.effects.event("NewReplicaSetCreated", f"Created ReplicaSet {name} (revision {revision})")

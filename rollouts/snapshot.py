@@ -27,6 +27,7 @@ class RolloutSnapshot:
     - ``http_routes``: the Gateway API HTTPRoutes the gatewayAPI plugin names that exist, by name.
     - ``analysis_runs``: the AnalysisRuns owned by this Rollout.
     - ``pods``: the Pods of the owned ReplicaSets (for restartAt).
+    - ``workload``: the Deployment ``spec.workloadRef`` names, when it exists (in the Rollout's namespace).
     - ``analysis_templates`` / ``cluster_analysis_templates``: the AnalysisTemplates (in the Rollout's namespace)
       and ClusterAnalysisTemplates its analyses name, directly or nested in another template, that exist, by name.
     - ``released_services`` / ``released_destination_rules``: what it managed and let go of (``rollouts.released``).
@@ -48,6 +49,10 @@ class RolloutSnapshot:
     """Services this Rollout manages (by the managed-by annotation) that no Rollout's spec names any more."""
     released_destination_rules: tuple[JsonObject, ...] = ()
     """DestinationRules this Rollout manages (by the managed-by annotation) that its spec no longer names."""
+    workload: JsonObject | None = None
+    foreign_replica_set_names: frozenset[str] = frozenset()
+    """Names of ReplicaSets in the Rollout's namespace named ``<rollout>-…`` that it does not own: the name of its
+    next ReplicaSet must not be one of them (``status.collisionCount``)."""
     background_errors_hold_promotion: bool = True
     """A controller setting rather than an observation: whether a background run whose latest measurements are
     Errors holds full promotion (``rollouts.gating.background``); false is Argo's behaviour."""
@@ -68,6 +73,8 @@ class ReferencedObjects:
     analysis_templates: tuple[str, ...] = ()
     """AnalysisTemplates the analyses name directly (templates nest: the cache follows those references)"""
     cluster_analysis_templates: tuple[str, ...] = ()
+    workload: str | None = None
+    """The Deployment ``spec.workloadRef`` names (its namespace), whose pod template the Rollout runs"""
 
 
 def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
@@ -114,7 +121,16 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
         http_routes=http_routes,
         analysis_templates=namespaced,
         cluster_analysis_templates=cluster_scoped,
+        workload=_workload_name(rollout.get("spec", {}).get("workloadRef")),
     )
+
+
+def _workload_name(reference: Any) -> str | None:
+    """The name of the Deployment a workloadRef names; None for any other kind (refused by validation)."""
+    if not isinstance(reference, Mapping) or reference.get("kind") != "Deployment":
+        return None
+    name = reference.get("name")
+    return name if isinstance(name, str) and name else None
 
 
 def _router_objects(

@@ -27,6 +27,7 @@ from rollouts.models import (
     TrafficRouting,
 )
 from rollouts.traffic.registry import routing_issues
+from rollouts.unimplemented import unimplemented_field_issues
 
 SPEC = "spec"
 STRATEGY = "spec.strategy"
@@ -50,7 +51,7 @@ def validate_rollout(rollout: Rollout) -> list[FieldIssue]:
         issues.extend(_blue_green_issues(blue_green, spec))
     else:
         issues.append(FieldIssue(STRATEGY, "must set exactly one of canary, blueGreen; found none"))
-    return issues
+    return issues + unimplemented_field_issues(rollout)
 
 
 def _exactly_one(path: str, options: Sequence[tuple[str, object]]) -> list[FieldIssue]:
@@ -134,6 +135,12 @@ def _workload_issues(spec: RolloutSpec) -> list[FieldIssue]:
             for name, value in (("apiVersion", ref.api_version), ("kind", ref.kind), ("name", ref.name))
             if not value
         ]
+        if ref.kind and ref.kind != "Deployment":
+            issues.append(FieldIssue(f"{SPEC}.workloadRef.kind", f"{ref.kind} is not supported yet (only Deployment)"))
+        elif ref.api_version and ref.api_version != "apps/v1":
+            issues.append(
+                FieldIssue(f"{SPEC}.workloadRef.apiVersion", f"must be apps/v1 for a Deployment, got {ref.api_version}")
+            )
         if spec.template:
             issues.append(FieldIssue(f"{SPEC}.template", "must be empty when workloadRef is set"))
         return issues

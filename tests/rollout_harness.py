@@ -23,6 +23,7 @@ from analysis.controller.controller import AnalysisController
 from gitops.controller.application_sets import AppSetControllerOptions
 from gitops.controller.controller import AppControllerOptions
 from kube.resources import (
+    DEPLOYMENTS,
     DESTINATION_RULES,
     EVENTS,
     HTTP_ROUTES,
@@ -500,7 +501,9 @@ class RolloutCluster:
 def kind_of(document: JsonObject) -> ResourceKind:
     kinds = {
         kind.kind: kind
-        for kind in (ROLLOUTS, SERVICES, VIRTUAL_SERVICES, DESTINATION_RULES, REPLICASETS, INGRESSES, HTTP_ROUTES)
+        for kind in (
+            ROLLOUTS, SERVICES, VIRTUAL_SERVICES, DESTINATION_RULES, REPLICASETS, DEPLOYMENTS, INGRESSES, HTTP_ROUTES
+        )
     }
     return kinds[document["kind"]]
 

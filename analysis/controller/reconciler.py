@@ -17,6 +17,7 @@ from analysis.controller.metrics import AnalysisMetrics
 from analysis.providers.base import provider_for
 from analysis.providers.job import metrics_awaiting
 from analysis.runner.measure_io import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory, RunOutcome, reconcile_run
+from analysis.runner.ttl import ttl_verdict
 from kube.client import AsyncKubeClient
 from kube.controller_runner import GONE, Gone, PassFailed
 from kube.errors import Conflict, NotFound
@@ -59,6 +60,9 @@ class RunReconciler:
         run = self._cache.get(key)
         if run is None:
             return GONE
+        verdict = ttl_verdict(run, self._clock())
+        if verdict is not None and verdict.expired:
+            return await self._delete_expired(key)
         finished_jobs = self._cache.take_finished_jobs(key)
         try:
             outcome = await reconcile_run(
@@ -80,7 +84,21 @@ class RunReconciler:
                 raise self._failed(key, finished_jobs, "writing the status", error) from error
         for event in outcome.events:
             self._events.emit(run, event)
+        # A completed run with a ttlStrategy is looked at again when it is due for deletion.
+        verdict = ttl_verdict(run, self._clock())
+        if verdict is not None:
+            return verdict.wake_in if outcome.requeue_after is None else min(outcome.requeue_after, verdict.wake_in)
         return outcome.requeue_after
+
+    async def _delete_expired(self, key: ObjectKey) -> Gone:
+        """Delete a completed run whose ttlStrategy has passed (Argo's maybeGarbageCollectAnalysisRun)."""
+        try:
+            await self._client.delete(ANALYSIS_RUNS, key.namespace, key.name)
+        except NotFound:
+            pass  # someone else deleted it first
+        except Exception as error:
+            raise PassFailed("deleting the run past its ttlStrategy", error, transient=False) from error
+        return GONE
 
     async def _write_status(self, run: JsonObject, outcome: RunOutcome) -> JsonObject:
         metadata = run.get("metadata") or {}

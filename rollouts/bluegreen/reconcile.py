@@ -52,6 +52,7 @@ from rollouts.replicasets import (
     spec_replicas,
     status_replicas,
 )
+from rollouts.rollback_window import within_rollback_window
 from rollouts.rollout_pass import Draft, Outlook, PassProgress, RolloutPass, count_of
 from rollouts.services import ServiceReference, selected_hash, service_switch
 from rollouts.snapshot import RolloutSnapshot
@@ -91,7 +92,10 @@ class _Progress(PassProgress):
     active_hash: str | None
     """The revision the active Service selects as the pass starts (restored to stable if it lost it)."""
     fast_rollback: bool = False
-    """Back on a ReplicaSet still waiting out its scale-down delay: straight to active."""
+    """Back on a ReplicaSet still waiting out its scale-down delay, or within spec.rollbackWindow: straight to
+    active."""
+    rollback_window: bool = False
+    """A rollback within spec.rollbackWindow (Argo's isRollbackWithinWindow)."""
     fast_tracked: bool = False
     """No pause and no pre-promotion analysis (full promotion, fast rollback, nothing or this revision active)."""
     preview_after: str | None = None
@@ -241,8 +245,18 @@ class BlueGreenPass(RolloutPass):
         stable = self.groups.stable
         new, draft, revision, requests = self._begin_progress()
         fully_promoted, promote_full, aborted = requests.fully_promoted, requests.promote_full, requests.aborted
+        # Argo: a rollback within the window lifts the pauses and an abort.
+        window = not fully_promoted and within_rollback_window(
+            new,
+            stable if self.groups.stable_is_distinct else None,
+            self.groups.all,
+            self.rollout.spec.rollback_window.revisions if self.rollout.spec.rollback_window else None,
+        )
+        aborted = aborted and not window
         outlook = Outlook(retried=requests.retried)
         draft.pause.settle(aborted=aborted, promote_full=promote_full, now=self.now)
+        if window:
+            draft.pause.lift_pauses()
         if outlook.retried:
             self.effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True
@@ -259,6 +273,7 @@ class BlueGreenPass(RolloutPass):
         return _Progress(
             draft=draft, outlook=outlook, revision=revision, new=new, stable=stable, context=context,
             fully_promoted=fully_promoted, promote_full=promote_full, aborted=aborted, active_hash=self.active_hash,
+            rollback_window=window,
         )
 
     def _restore_lost_active(self, progress: _Progress) -> None:
@@ -274,7 +289,7 @@ class BlueGreenPass(RolloutPass):
         # pod already, so it goes straight to active, with no pause and no analysis (Argo's isBlueGreenFastTracked).
         progress.fast_rollback = (
             not progress.aborted and not progress.outlook.retried and not progress.fully_promoted
-            and has_scale_down_deadline(new)
+            and (has_scale_down_deadline(new) or progress.rollback_window)
         )
         progress.fast_tracked = (
             progress.promote_full or progress.fast_rollback or progress.active_hash is None
@@ -368,6 +383,7 @@ class BlueGreenPass(RolloutPass):
             promote_full=progress.promote_full,
             fast_rollback=progress.fast_rollback,
             post_passed=progress.post_passed,
+            rollback_window=progress.rollback_window,
         )
         if reason is not None:
             # Argo's promoteStable: the update is over.
@@ -406,7 +422,8 @@ class BlueGreenPass(RolloutPass):
         )
 
     def _promotion_reason(
-        self, draft: Draft, *, active_after: str | None, promote_full: bool, fast_rollback: bool, post_passed: bool
+        self, draft: Draft, *, active_after: str | None, promote_full: bool, fast_rollback: bool, post_passed: bool,
+        rollback_window: bool = False,
     ) -> str | None:
         """Why the new revision is now the stable one, or None while it is not (Argo's shouldFullPromote)."""
         if self.groups.stable is None:
@@ -418,6 +435,8 @@ class BlueGreenPass(RolloutPass):
             return None
         if promote_full:
             return "Full promotion requested"
+        if rollback_window:
+            return "Rollback within window"
         if draft.pause.abort:
             return None
         if self.strategy.post_promotion_analysis is not None and fast_rollback:

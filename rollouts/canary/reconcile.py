@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
-from kube.resources import SERVICES
+from kube.resources import PODS, SERVICES
 from rollouts import conditions as cond
 from rollouts.canary import steps as steps_logic
 from rollouts.canary.analysis import (
@@ -23,6 +23,7 @@ from rollouts.canary.analysis import (
     decide_canary_analysis,
     kept_statuses,
 )
+from rollouts.canary.dynamic_stable_scale import RoutedWeights, abort_weight, dynamic_counts
 from rollouts.canary.managed_routes import route_for_step, wanted_routes
 from rollouts.canary.replicas import (
     at_desired_counts,
@@ -38,12 +39,15 @@ from rollouts.hashing import steps_hash
 from rollouts.models import CanaryStep, CanaryStrategy, Rollout, TrafficWeights
 from rollouts.pause_state import CANARY_PAUSE_STEP, INCONCLUSIVE_ANALYSIS
 from rollouts.plan import Patch, Plan
+from rollouts.pod_metadata import metadata_by_role, metadata_writes
 from rollouts.replicasets import (
     available_replicas,
     name_of,
     pod_template_hash_of,
+    spec_replicas,
     totals,
 )
+from rollouts.rollback_window import within_rollback_window
 from rollouts.rollout_pass import (
     Draft,
     Outlook,
@@ -69,6 +73,8 @@ class _Progress(PassProgress):
     desired_new: int = 0
     desired_stable: int = 0
     at_desired: bool = False
+    rollback_window: bool = False
+    """Promoted as a rollback within spec.rollbackWindow (no full promotion was asked for)."""
 
 
 class CanaryPass(RolloutPass):
@@ -116,7 +122,9 @@ class CanaryPass(RolloutPass):
         revision, draft, outlook = self._begin_revision(template_changed=template_changed, reset=reset)
         self._carry_analysis(draft, revision, reset=reset)
         size = self.replicas if self.groups.stable is None else 0
-        new = self._ensure_new_replica_set(revision, outlook, size=size)
+        # The first revision is the stable one at once; later ones start as the canary.
+        metadata = self.canary.stable_metadata if self.groups.stable is None else self.canary.canary_metadata
+        new = self._ensure_new_replica_set(revision, outlook, size=size, pod_metadata=metadata)
         self._sync_revisions(revision)
         self._skip_the_steps_of_a_stable_revision(draft, revision, template_changed=template_changed)
         self.follow_up = True
@@ -145,6 +153,10 @@ class CanaryPass(RolloutPass):
                 # Back to the revision that is already stable: no steps, nothing to verify (fast rollback).
                 self.effects.event("SkipSteps", "Rollback to stable ReplicaSets")
                 self._completed(revision, "Fast rollback")
+        elif template_changed and self._within_rollback_window() and spec_replicas(self.groups.new or {}) > 0:
+            # Back to a recent revision that still has pods (spec.rollbackWindow): its steps are skipped too.
+            draft.index = self._past_the_steps()
+            self.effects.event("SkipSteps", "Rollback to active ReplicaSets within RollbackWindow")
 
     def _past_the_steps(self) -> int | None:
         """The step index once every step is done (None without steps)."""
@@ -172,7 +184,10 @@ class CanaryPass(RolloutPass):
         self._gate_on_analysis(progress)
         self._size_for_the_step(progress)
         self._restart_pods(progress.draft)
-        self._switch_services(aborted=progress.aborted)
+        # With dynamicStableScale the canary Service goes back to the stable pods once no traffic is left on it.
+        self._switch_services(
+            aborted=progress.aborted and not (self._aborting_gradually(progress) and self._abort_weight() > 0)
+        )
         self._route_for_the_step(progress)
         if not self.rollout.spec.paused:
             self._scale_replica_sets(
@@ -181,9 +196,10 @@ class CanaryPass(RolloutPass):
                 aborted=progress.aborted,
                 fully_promoted=progress.fully_promoted,
             )
+        self._sync_pod_metadata()
         self._advance(
             progress.draft, progress.outlook, aborted=progress.aborted, promote_full=progress.promote_full,
-            at_desired=progress.at_desired,
+            at_desired=progress.at_desired, rollback_window=progress.rollback_window,
         )
         self._delete_old_revisions()
         self._release_unreferenced()
@@ -194,16 +210,28 @@ class CanaryPass(RolloutPass):
     def _start_progress(self) -> _Progress:
         """The observed progress, with the requests (abort, retry, full promotion) applied to the step index."""
         new, draft, revision, requests = self._begin_progress()
+        # Argo: a rollback within the window lifts an abort and goes straight to the end of the steps.
+        window = not requests.fully_promoted and self._within_rollback_window()
+        aborted = requests.aborted and not window
         if self.steps:
             if requests.fully_promoted:
                 draft.index = len(self.steps)
-            elif requests.aborted or requests.retried:
+            elif aborted or requests.retried:
                 draft.index = 0
-            elif requests.promote_full:
+            elif requests.promote_full or window:
                 draft.index = len(self.steps)
         return _Progress(
             draft=draft, outlook=Outlook(retried=requests.retried), revision=revision, new=new,
-            fully_promoted=requests.fully_promoted, promote_full=requests.promote_full, aborted=requests.aborted,
+            fully_promoted=requests.fully_promoted, promote_full=requests.promote_full or window, aborted=aborted,
+            rollback_window=window and not requests.promote_full,
+        )
+
+    def _within_rollback_window(self) -> bool:
+        return within_rollback_window(
+            self.groups.new,
+            self.groups.stable if self.groups.stable_is_distinct else None,
+            self.groups.all,
+            self.rollout.spec.rollback_window.revisions if self.rollout.spec.rollback_window else None,
         )
 
     def _gate_on_analysis(self, progress: _Progress) -> None:
@@ -245,6 +273,15 @@ class CanaryPass(RolloutPass):
                 canary_replicas=fixed_canary,
                 min_pods_per_replica_set=self.canary.min_pods_per_replica_set,
             )
+            if self.canary.dynamic_stable_scale:
+                progress.desired_new, progress.desired_stable = dynamic_counts(
+                    self.replicas,
+                    desired_weight=progress.weight,
+                    canary=progress.desired_new,
+                    routed=self._routed_weights(),
+                    aborted=progress.aborted,
+                    min_pods_per_replica_set=self.canary.min_pods_per_replica_set,
+                )
         else:
             progress.desired_new, progress.desired_stable = basic_canary_counts(
                 self.replicas,
@@ -262,23 +299,45 @@ class CanaryPass(RolloutPass):
             stable=pods_of(groups.stable),
             others=other_pods,
             traffic_routed=self.traffic_routed,
+            # A stable that shrinks with its traffic is not waited for (Argo's AtDesiredReplicaCountsForCanary).
+            check_stable=not (self.traffic_routed and self.canary.dynamic_stable_scale),
         )
 
     def _route_for_the_step(self, progress: _Progress) -> None:
         draft = progress.draft
-        progress.outlook.traffic_problem = self._route_traffic(
-            draft,
-            steps_logic.desired_traffic_weight(
-                steps=self.steps,
-                index=draft.index,
-                fully_promoted=progress.fully_promoted,
-                aborted=progress.aborted,
-                promote_full=progress.promote_full,
-                new_available=available_replicas(progress.new),
-                at_desired_counts=progress.at_desired,
-                recorded_weight=self.recorded_weight,
-            ),
+        weight = steps_logic.desired_traffic_weight(
+            steps=self.steps,
+            index=draft.index,
+            fully_promoted=progress.fully_promoted,
+            aborted=progress.aborted,
+            promote_full=progress.promote_full,
+            new_available=available_replicas(progress.new),
+            at_desired_counts=progress.at_desired,
+            recorded_weight=self.recorded_weight,
         )
+        if self._aborting_gradually(progress):
+            weight = self._abort_weight()
+        progress.outlook.traffic_problem = self._route_traffic(draft, weight)
+
+    def _aborting_gradually(self, progress: _Progress) -> bool:
+        """dynamicStableScale: an abort hands traffic back only as fast as the stable's pods can take it."""
+        return progress.aborted and self.traffic_routed and self.canary.dynamic_stable_scale and (
+            self.groups.stable_is_distinct
+        )
+
+    def _abort_weight(self) -> int:
+        stable = self.groups.stable
+        return abort_weight(
+            self.replicas,
+            stable_available=available_replicas(stable) if stable is not None else 0,
+            routed_canary=self.recorded_weight,
+        )
+
+    def _routed_weights(self) -> RoutedWeights | None:
+        weights = self.observed.canary.weights
+        if weights is None:
+            return None
+        return RoutedWeights(canary=weights.canary.weight, stable=weights.stable.weight)
 
     def _progress_status(self, progress: _Progress) -> JsonObject:
         draft, outlook, new = progress.draft, progress.outlook, progress.new
@@ -483,15 +542,32 @@ class CanaryPass(RolloutPass):
             fully_promoted=fully_promoted,
             referenced=frozenset(referenced),
             scale_down_delay_seconds=self.canary.scale_down_delay_seconds,
+            dynamic_stable_scale=self.canary.dynamic_stable_scale,
             scale_down_revision_limit=self.canary.scale_down_delay_revision_limit,
             now=self.now,
         )
         self._wind_down(plan)
 
+    def _sync_pod_metadata(self) -> None:
+        """canaryMetadata on the canary's pods, stableMetadata on the stable's, neither on the rest."""
+        observed_stable = self.observed.stable_rs
+        wanted = metadata_by_role(
+            self.groups,
+            new_role=self.canary.canary_metadata,
+            stable_role=self.canary.stable_metadata,
+            fully_rolled_out=not observed_stable or observed_stable == self.current_hash,
+        )
+        writes = metadata_writes(wanted, self.snapshot.pods)
+        for pod_name, patch in writes.pod_patches:
+            self.effects.pod_patches.append(Patch(kind=PODS, namespace=self.namespace, name=pod_name, patch=patch))
+        for rs, patch in writes.replica_set_patches:
+            self.effects.patch_rs(rs, patch)
+
     # --- steps -------------------------------------------------------------------------------------
 
     def _advance(
-        self, draft: Draft, outlook: Outlook, *, aborted: bool, promote_full: bool, at_desired: bool
+        self, draft: Draft, outlook: Outlook, *, aborted: bool, promote_full: bool, at_desired: bool,
+        rollback_window: bool = False,
     ) -> None:
         """Promote, or complete the current step, or start a pause (Argo's syncRolloutStatusCanary)."""
         # Nothing advances while a person decides what an inconclusive analysis means.
@@ -504,11 +580,18 @@ class CanaryPass(RolloutPass):
             # Nothing else moves once aborted, not even a full promotion asked for at the same time.
             draft.pause.settle(aborted=True, promote_full=draft.pause.promote_full, now=self.now)
             return
-        draft.pause.settle(aborted=False, promote_full=promote_full, now=self.now)
+        # A rollback within the window is promoted like a full promotion, but nobody asked for one (no promoteFull).
+        draft.pause.settle(aborted=False, promote_full=promote_full and not rollback_window, now=self.now)
+        if rollback_window:
+            draft.pause.lift_pauses()
         if outlook.retried:
             self.effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True
-        reason = self._promotion_reason(draft, promote_full=promote_full) if can_progress else None
+        reason = (
+            self._promotion_reason(draft, promote_full=promote_full, rollback_window=rollback_window)
+            if can_progress
+            else None
+        )
         if reason is not None and draft.stable_hash != self.current_hash:
             hold = None if promote_full else self._background_hold()
             if hold is None:
@@ -549,7 +632,7 @@ class CanaryPass(RolloutPass):
             return None
         return background_promotion_hold(self.analysis.statuses.get(BACKGROUND_STATUS), self.snapshot.analysis_runs)
 
-    def _promotion_reason(self, draft: Draft, *, promote_full: bool) -> str | None:
+    def _promotion_reason(self, draft: Draft, *, promote_full: bool, rollback_window: bool = False) -> str | None:
         new = self.groups.new
         assert new is not None
         if self.groups.stable is None:
@@ -557,7 +640,7 @@ class CanaryPass(RolloutPass):
         if available_replicas(new) != self.replicas:
             return None
         if promote_full:
-            return "Full promotion requested"
+            return "Rollback within window" if rollback_window else "Full promotion requested"
         if not self.steps or draft.index == len(self.steps):
             return f"Completed all {len(self.steps)} canary steps"
         return None

@@ -227,15 +227,20 @@ def at_desired_counts(
     stable: Pods | None,
     others: Sequence[Pods],
     traffic_routed: bool,
+    check_stable: bool = True,
 ) -> bool:
-    """The new and the stable ReplicaSet each have exactly their pods, all available (the stable's matter too: a
-    lowered weight brings stable pods back, and only available ones serve); and, without a router, no other
-    ReplicaSet still serves traffic (Argo's AtDesiredReplicaCountsForCanary)."""
+    """The new ReplicaSet has exactly its pods, all available; the stable one has exactly its pods, all available
+    (unless ``check_stable`` is false: dynamicStableScale) — a lowered weight brings stable pods back, and only
+    available ones serve; and, without a router, no other ReplicaSet still serves traffic (Argo's
+    AtDesiredReplicaCountsForCanary)."""
     if new is None or new.spec != desired_new or new.available != desired_new:
         return False
-    if stable is None or stable.spec != desired_stable or stable.created != desired_stable:
-        return False
-    if stable.available != desired_stable:
+    if check_stable and (
+        stable is None
+        or stable.spec != desired_stable
+        or stable.created != desired_stable
+        or stable.available != desired_stable
+    ):
         return False
     return traffic_routed or sum(rs.available for rs in others) == 0
 
@@ -272,6 +277,7 @@ def other_replica_set_plan(
     scale_down_delay_seconds: int,
     scale_down_revision_limit: int | None,
     now: datetime,
+    dynamic_stable_scale: bool = False,
 ) -> OtherPlan:
     """Scale down ReplicaSets that are neither new nor stable (Argo's reconcileOtherReplicaSets).
 
@@ -279,7 +285,8 @@ def other_replica_set_plan(
     without a router every such pod serves traffic, so they shrink as soon as availability allows. With a router,
     the previous stable keeps its pods for scaleDownDelaySeconds after the switch (the mesh needs a moment to
     stop sending it traffic), and a ReplicaSet interrupted mid-update goes at once, unless a Service or the
-    recorded weights still point at it (``referenced``, by pod-template hash).
+    recorded weights still point at it (``referenced``, by pod-template hash). With ``dynamic_stable_scale`` the
+    previous stable goes at once too: its traffic left it step by step.
     """
     active = [rs for rs in others if spec_replicas(rs) > 0]
     if not active:
@@ -309,6 +316,9 @@ def other_replica_set_plan(
             deadline: datetime | None = None
             if not traffic_routed:
                 desired = count - budget if count > budget else 0
+            elif dynamic_stable_scale and (fully_promoted or has_scale_down_deadline(rs)):
+                # Its traffic left it step by step: nothing to wait for.
+                desired = 0
             elif fully_promoted or has_scale_down_deadline(rs):
                 existing = scale_down_deadline(rs)
                 if not has_scale_down_deadline(rs):

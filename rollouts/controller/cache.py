@@ -28,6 +28,7 @@ from kube.resources import (
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
     CLUSTER_ANALYSIS_TEMPLATES,
+    DEPLOYMENTS,
     DESTINATION_RULES,
     HTTP_ROUTES,
     INGRESSES,
@@ -54,6 +55,7 @@ WATCHED_KINDS: Final = (
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
     CLUSTER_ANALYSIS_TEMPLATES,
+    DEPLOYMENTS,
 )
 TEMPLATE_KINDS: Final = (ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES)
 # Kinds a Rollout marks with the managed-by annotation when it writes its hash into them.
@@ -110,6 +112,9 @@ class ObjectCache:
         self._objects: dict[ResourceKind, dict[ObjectKey, JsonObject]] = {kind: {} for kind in WATCHED_KINDS}
         self._rollout_by_uid: dict[str, RolloutKey] = {}
         self._replica_set_by_uid: dict[str, ObjectKey] = {}
+        # ReplicaSets by (namespace, name without its last "-part"): a Rollout's next ReplicaSet is named
+        # "<rollout>-<hash>", and one of that name it does not own forces a new hash.
+        self._replica_sets_by_stem: dict[tuple[str, str], set[ObjectKey]] = {}
         # Children by the uid of their controller owner, and each child's owner uid (to move it on change).
         self._children: dict[ResourceKind, dict[str, set[ObjectKey]]] = {
             REPLICASETS: {}, ANALYSIS_RUNS: {}, PODS: {}
@@ -179,8 +184,10 @@ class ObjectCache:
                 self._rollout_by_uid[uid] = rollout_key
             self._set_references(rollout_key, _references_of(obj, key.namespace))
         elif kind in self._children:
-            if kind == REPLICASETS and uid:
-                self._replica_set_by_uid[uid] = key
+            if kind == REPLICASETS:
+                if uid:
+                    self._replica_set_by_uid[uid] = key
+                self._replica_sets_by_stem.setdefault(_stem(key), set()).add(key)
             owner_kind = "ReplicaSet" if kind == PODS else "Rollout"
             self._set_owner(kind, key, controller_uid(obj, owner_kind))
         elif kind in TEMPLATE_KINDS:
@@ -198,6 +205,12 @@ class ObjectCache:
         elif kind in self._children:
             if kind == REPLICASETS and uid and self._replica_set_by_uid.get(uid) == key:
                 del self._replica_set_by_uid[uid]
+            if kind == REPLICASETS:
+                stem = _stem(key)
+                same_stem = self._replica_sets_by_stem.get(stem, set())
+                same_stem.discard(key)
+                if not same_stem:
+                    self._replica_sets_by_stem.pop(stem, None)
             self._set_owner(kind, key, None)
         elif kind in TEMPLATE_KINDS:
             self._set_nested(_Reference(kind, key.namespace, key.name), frozenset())
@@ -356,6 +369,12 @@ class ObjectCache:
             cluster_analysis_templates=cluster_templates,
             released_services=released_services,
             released_destination_rules=released_rules,
+            workload=self.get(DEPLOYMENTS, namespace, references.workload) if references.workload else None,
+            foreign_replica_set_names=frozenset(
+                key.name
+                for key in self._replica_sets_by_stem.get((namespace, name), ())
+                if self._owner_of[REPLICASETS].get(key) != uid
+            ),
         )
 
     def _templates_for(
@@ -390,6 +409,10 @@ class ObjectCache:
                 yield obj
 
 
+def _stem(key: ObjectKey) -> tuple[str, str]:
+    return key.namespace, key.name.rpartition("-")[0]
+
+
 def _references_of(rollout: JsonObject, namespace: str) -> frozenset[_Reference]:
     references = referenced_objects(rollout)
     found = {_Reference(SERVICES, namespace, name) for name in references.services}
@@ -403,6 +426,8 @@ def _references_of(rollout: JsonObject, namespace: str) -> frozenset[_Reference]
     found |= {_Reference(HTTP_ROUTES, route_namespace, name) for name, route_namespace in references.http_routes}
     found |= {_Reference(ANALYSIS_TEMPLATES, namespace, name) for name in references.analysis_templates}
     found |= {_Reference(CLUSTER_ANALYSIS_TEMPLATES, "", name) for name in references.cluster_analysis_templates}
+    if references.workload:
+        found.add(_Reference(DEPLOYMENTS, namespace, references.workload))
     return frozenset(found)
 
 

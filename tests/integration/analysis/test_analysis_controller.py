@@ -221,6 +221,19 @@ async def test_terminate_ends_a_running_run_successful(
     assert status["metricResults"][0]["phase"] == "Successful"
 
 
+async def test_a_completed_run_is_deleted_once_its_ttl_strategy_has_passed(
+    cluster: RolloutCluster, namespace: str, http_server: RecordingServer
+) -> None:
+    """Argo's ttlStrategy: secondsAfterSuccess for a Successful run, counted from status.completedAt."""
+    http_server.reply(RATE_PATH, json={"data": {"rate": 0.99}})
+    run = analysis_run("short-lived", web_metric(http_server.url + RATE_PATH, count=1))
+    run["spec"]["ttlStrategy"] = {"secondsAfterSuccess": 1, "secondsAfterFailure": 600}
+    cluster.create(ANALYSIS_RUNS, namespace, run)
+    status = await reached(cluster, namespace, "short-lived", "Successful")
+    assert status.get("completedAt")
+    await eventually(lambda: cluster.get(ANALYSIS_RUNS, namespace, "short-lived") is None, "the run deleted")
+
+
 # -- job -----------------------------------------------------------------------------------------------------
 
 

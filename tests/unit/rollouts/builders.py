@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kube.merge_patch import apply_merge_patch
-from kube.resources import ANALYSIS_RUNS, PODS, REPLICASETS, ROLLOUTS, SERVICES, VIRTUAL_SERVICES
+from kube.resources import ANALYSIS_RUNS, DEPLOYMENTS, PODS, REPLICASETS, ROLLOUTS, SERVICES, VIRTUAL_SERVICES
 from rollouts.hashing import HASH_LABEL, pod_template_hash
 from rollouts.plan import Create, Delete, Event, Patch, Plan
 from rollouts.reconcile import decide
@@ -276,8 +276,12 @@ class Cluster:
     cluster_analysis_templates: dict[str, JsonObject] = field(default_factory=dict)
     analysis_runs: dict[str, JsonObject] = field(default_factory=dict)
     background_errors_hold_promotion: bool = True
+    deployments: dict[str, JsonObject] = field(default_factory=dict)
+    """Deployments by name (a Rollout's ``workloadRef``)."""
 
     def snapshot(self) -> RolloutSnapshot:
+        workload_name = ((self.rollout.get("spec") or {}).get("workloadRef") or {}).get("name")
+        workload = self.deployments.get(workload_name) if isinstance(workload_name, str) else None
         return RolloutSnapshot(
             rollout=copy.deepcopy(self.rollout),
             now=self.now,
@@ -290,6 +294,7 @@ class Cluster:
             analysis_templates=copy.deepcopy(self.analysis_templates),
             cluster_analysis_templates=copy.deepcopy(self.cluster_analysis_templates),
             background_errors_hold_promotion=self.background_errors_hold_promotion,
+            workload=copy.deepcopy(workload),
         )
 
     def decide(self) -> Plan:
@@ -436,6 +441,8 @@ class Cluster:
             return self.pods
         if kind == ANALYSIS_RUNS:
             return self.analysis_runs
+        if kind == DEPLOYMENTS:
+            return self.deployments
         if kind == ROLLOUTS:
             return {}
         raise AssertionError(f"unexpected write to {kind}")

@@ -9,6 +9,7 @@ from kube.resources import (
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
     CLUSTER_ANALYSIS_TEMPLATES,
+    DEPLOYMENTS,
     DESTINATION_RULES,
     PODS,
     REPLICASETS,
@@ -316,3 +317,33 @@ def test_a_managed_object_concerns_the_rollout_its_annotation_names() -> None:
     assert cache.observe(SERVICES, "MODIFIED", cleaned) == set()
     snapshot = cache.snapshot_for("shop", "reviews", NOW)
     assert snapshot is not None and snapshot.released_services == ()
+
+
+def workload_rollout() -> Any:
+    manifest = rollout()
+    manifest["spec"]["workloadRef"] = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "reviews-deployment"}
+    return manifest
+
+
+def test_the_deployment_a_workload_ref_names_concerns_that_rollout_and_is_in_its_snapshot() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, workload_rollout())
+    assert DEPLOYMENTS in WATCHED_KINDS
+    assert cache.observe(DEPLOYMENTS, "ADDED", plain("reviews-deployment")) == {REVIEWS}
+    assert cache.observe(DEPLOYMENTS, "ADDED", plain("another-deployment")) == set()
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.workload is not None
+    assert snapshot.workload["metadata"]["name"] == "reviews-deployment"
+
+
+def test_the_snapshot_names_replica_sets_of_the_rollouts_name_that_it_does_not_own() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.observe(REPLICASETS, "ADDED", replica_set("reviews-abc", "rs-1"))  # the Rollout's own
+    cache.observe(REPLICASETS, "ADDED", replica_set("reviews-def", "rs-2", owner="deployment-uid"))
+    cache.observe(REPLICASETS, "ADDED", replica_set("ratings-abc", "rs-3", owner="deployment-uid"))
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.foreign_replica_set_names == {"reviews-def"}
+    cache.observe(REPLICASETS, "DELETED", replica_set("reviews-def", "rs-2", owner="deployment-uid"))
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.foreign_replica_set_names == frozenset()

@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rollouts.hashing import HASH_LABEL, SAFE_ALPHABET, fnv32a, pod_template_hash, safe_encode, steps_hash
+from rollouts.hashing import (
+    HASH_LABEL,
+    SAFE_ALPHABET,
+    collision_escaping_count,
+    fnv32a,
+    pod_template_hash,
+    safe_encode,
+    steps_hash,
+)
 from tests.unit.rollouts.builders import template
 
 
@@ -58,3 +66,23 @@ def test_hashes_are_short_safe_names(value: object) -> None:
     pod_hash = pod_template_hash({"spec": value})
     assert 1 <= len(pod_hash) <= 10
     assert set(pod_hash) <= set(SAFE_ALPHABET)
+
+
+COLLIDING_TEMPLATE = {
+    "metadata": {"labels": {"app": "web"}},
+    "spec": {"containers": [{"name": "web", "image": "web:1"}]},
+}
+
+
+def test_no_collision_keeps_the_observed_count() -> None:
+    assert collision_escaping_count(COLLIDING_TEMPLATE, None, "web", {"web-other"}) is None
+    assert collision_escaping_count(COLLIDING_TEMPLATE, 3, "web", set()) == 3
+
+
+def test_a_name_held_by_a_foreign_replica_set_bumps_the_count_to_one_then_onwards() -> None:
+    """Argo's createDesiredReplicaSet: on AlreadyExists with a ReplicaSet it does not own, collisionCount goes from
+    nil to 1 (and on from there), which changes the hash and so the name."""
+    taken = {f"web-{pod_template_hash(COLLIDING_TEMPLATE)}"}
+    assert collision_escaping_count(COLLIDING_TEMPLATE, None, "web", taken) == 1
+    taken.add(f"web-{pod_template_hash(COLLIDING_TEMPLATE, 1)}")
+    assert collision_escaping_count(COLLIDING_TEMPLATE, None, "web", taken) == 2

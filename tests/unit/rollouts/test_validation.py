@@ -505,6 +505,13 @@ CASES = [
         f"{CANARY}.antiAffinity",
         "must set exactly one of",
     ),
+    Case(
+        "workloadRef to a ReplicaSet (only Deployments are followed)",
+        VALID_CANARY,
+        {"spec": {"template": None, "workloadRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x"}}},
+        "spec.workloadRef.kind",
+        "ReplicaSet is not supported yet (only Deployment)",
+    ),
 ]
 
 
