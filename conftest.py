@@ -1,13 +1,19 @@
 """Repository-wide test set-up: a test marked ``kubectl`` or ``prometheus`` fails (never skips) when that binary
-is missing, naming the command that installs it."""
+is missing, naming the command that installs it; property tests run without hypothesis' per-example deadline."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.required_tools import require_tool
+
+# Hypothesis fails an example that takes longer than 200 ms by default: a wall-clock bound, which a loaded 2-core CI
+# machine breaks while the property holds. Properties are bounded by their example counts instead.
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

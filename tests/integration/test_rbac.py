@@ -196,6 +196,44 @@ def canary_with_host_split(cluster: RolloutCluster, namespace: str) -> None:
     cluster.wait_for(lambda: len(cluster.replica_sets(namespace)) == 1, "the old ReplicaSet deleted", SCENARIO_TIMEOUT)
 
 
+def canary_through_a_router(cluster: RolloutCluster, namespace: str, router: str) -> None:
+    """An update weighed by NGINX Ingress (a canary Ingress created, then its weight patched) or the Gateway API
+    (an HTTPRoute's backendRef weights patched), to promotion."""
+    backend = {"service": {"name": "web-stable", "port": {"number": 80}}}
+    routed: dict[str, JsonObject] = {
+        "nginx": {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
+                  "spec": {"rules": [{"host": "web.example.com", "http": {"paths": [
+                      {"path": "/", "pathType": "Prefix", "backend": backend}]}}]}},
+        "gateway": {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "web"},
+                    "spec": {"rules": [{"backendRefs": [{"name": "web-stable", "port": 80, "weight": 100},
+                                                        {"name": "web-canary", "port": 80, "weight": 0}]}]}},
+    }
+    routing: JsonObject = (
+        {"nginx": {"stableIngress": "web"}} if router == "nginx"
+        else {"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web", "namespace": namespace}}}
+    )
+    services = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                 "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+                for name in ("web-stable", "web-canary")]
+    rollout: JsonObject = {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "web"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "web", "image": "web:v1"}]}},
+                 "strategy": {"canary": {"canaryService": "web-canary", "stableService": "web-stable",
+                                         "trafficRouting": routing,
+                                         "steps": [{"setWeight": 50}, {"pause": {"duration": 1}}]}}},
+    }
+    cluster.apply_all(namespace, [*services, routed[router], rollout])
+    stable = cluster.wait_for_phase(namespace, "web", "Healthy", SCENARIO_TIMEOUT)["stableRS"]
+    cluster.set_image(namespace, "web", "web:v2")
+    cluster.wait_for(
+        lambda: cluster.status(namespace, "web").get("stableRS") not in (None, stable),
+        f"the {router} canary promoted",
+        SCENARIO_TIMEOUT,
+    )
+
+
 def canary_with_subset_split(cluster: RolloutCluster, namespace: str) -> None:
     """An update through a DestinationRule's subsets."""
     steps: list[JsonObject] = [{"setWeight": 50}, {"pause": {"duration": 1}}]
@@ -536,14 +574,16 @@ def clusterwide_requests(tmp_path_factory: pytest.TempPathFactory) -> list[Acces
         with RateServer() as rates:
             spaces = {
                 name: cluster.new_namespace("rbac")
-                for name in ("host", "subset", "restart", "bluegreen", "analysis", "canary-analysis", "gitops",
-                             "appset")
+                for name in ("host", "subset", "nginx", "gateway", "restart", "bluegreen", "analysis",
+                             "canary-analysis", "gitops", "appset")
             }
             run_all(
                 cluster,
                 {
                     "host": lambda: canary_with_host_split(cluster, spaces["host"]),
                     "subset": lambda: canary_with_subset_split(cluster, spaces["subset"]),
+                    "nginx": lambda: canary_through_a_router(cluster, spaces["nginx"], "nginx"),
+                    "gateway": lambda: canary_through_a_router(cluster, spaces["gateway"], "gateway"),
                     "restart": lambda: restart_then_abort(cluster, spaces["restart"]),
                     "bluegreen": lambda: blue_green_with_pod_metadata(cluster, spaces["bluegreen"]),
                     "analysis": lambda: analysis_runs(cluster, spaces["analysis"], rates.url),
