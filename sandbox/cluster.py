@@ -21,6 +21,7 @@ import yaml
 
 from sandbox.controllers import ControllerDelays, ControllerSimulator
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
+from sandbox.emulator.faults import FaultInjector, FaultPolicy
 from sandbox.istio_crds import istio_crds
 from sandbox.mesh import MeshSimulator
 from sandbox.mesh_traffic import VersionProfile
@@ -106,7 +107,9 @@ class Sandbox:
     `mesh=True` adds a `MeshSimulator` (`.mesh`): traffic along every VirtualService, reported as Istio's
     metrics; `mesh_profiles` maps container images to how their pods behave. `prometheus=True` adds a real
     Prometheus (`.prometheus`, URL at `.prometheus.url`) scraping the mesh every second; starting it takes
-    about 6 s, until its first scrape of the mesh succeeds.
+    about 6 s, until its first scrape of the mesh succeeds. `faults` injects API failures into requests once
+    the sandbox has started (`sandbox.emulator.faults`); `.emulator.outage(seconds)` refuses every request for a
+    while, and `.emulator.faults.injected` counts what was injected.
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class Sandbox:
         mesh: bool = False,
         mesh_profiles: Mapping[str, VersionProfile] | None = None,
         prometheus: bool = False,
+        faults: FaultPolicy | None = None,
     ) -> None:
         if nodes < 1:
             raise SandboxError(f"nodes: a sandbox needs at least 1 node, not {nodes}")
@@ -139,6 +143,7 @@ class Sandbox:
         self.simulate_mesh = mesh
         self.mesh_profiles = dict(mesh_profiles or {})
         self.run_prometheus = prometheus
+        self.fault_policy = faults
         self._stack: contextlib.AsyncExitStack | None = None
         self._url: str | None = None
         self._emulator: ApiEmulator | None = None
@@ -214,6 +219,9 @@ class Sandbox:
                 targets = [ScrapeTarget(self._mesh.metrics_target, job=MESH_SCRAPE_JOB)] if self._mesh else []
                 self._prometheus = PrometheusServer(targets)
                 await stack.enter_async_context(self._prometheus)
+            if self.fault_policy is not None:
+                # Only once everything is up: the simulators' first lists are start-up, not what is under test.
+                handle.emulator.faults = FaultInjector(self.fault_policy)
         except BaseException:
             await self.stop()
             raise
@@ -276,6 +284,7 @@ class SandboxThread:
         mesh: bool = False,
         mesh_profiles: Mapping[str, VersionProfile] | None = None,
         prometheus: bool = False,
+        faults: FaultPolicy | None = None,
         startup_timeout: float = 30.0,
     ) -> None:
         self.sandbox = Sandbox(
@@ -291,6 +300,7 @@ class SandboxThread:
             mesh=mesh,
             mesh_profiles=mesh_profiles,
             prometheus=prometheus,
+            faults=faults,
         )
         self.startup_timeout = startup_timeout
         self._thread: threading.Thread | None = None

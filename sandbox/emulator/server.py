@@ -15,6 +15,7 @@ import kmock
 import yaml
 
 from sandbox.emulator import discovery, openapi, protobuf, schema_validation, status, tables
+from sandbox.emulator.faults import FaultInjector
 from sandbox.emulator.kmock_adapter import KmockEntry
 from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation, apply_patch
 from sandbox.emulator.patching import deep_copy
@@ -203,6 +204,7 @@ class ApiEmulator(KmockEntry):
     bookmark_interval: float = 5.0  # seconds between BOOKMARK events on watches that allow them
     history_limit: int = 10_000  # watch events retained per resource type; older resourceVersions get 410
     requests: list[RequestRecord] = attrs.field(factory=list, init=False)
+    faults: FaultInjector = attrs.field(factory=FaultInjector)  # rate 0: none until a policy is set
     registry: ResourceRegistry = attrs.field(factory=ResourceRegistry, init=False)
     store: ObjectStore = attrs.field(init=False)
     api: ObjectApi = attrs.field(init=False)
@@ -301,6 +303,11 @@ class ApiEmulator(KmockEntry):
         obj, gone = self.api.delete(spec, namespace, name, DeleteOptions(propagation=propagation))
         return None if gone else cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
 
+    def outage(self, seconds: float) -> None:
+        """Refuse every request for ``seconds`` (503) and end the open watches, as an apiserver restart does."""
+        self.faults.outage(seconds)
+        self.close_watches()
+
     def close_watches(self) -> None:
         """End every open watch stream (their clients see a normal end of stream and may reconnect)."""
         self.store.close_all_watches()
@@ -345,6 +352,8 @@ class ApiEmulator(KmockEntry):
 
         response = await self.react(request)
         if response is None:
+            response = await self._inject_fault(record, params)
+        if response is None:
             try:
                 if path is None:
                     response = self._serve_non_resource(raw.method, raw.path)
@@ -354,6 +363,28 @@ class ApiEmulator(KmockEntry):
                 response = _error_response(error)
         record.code = response.status
         return response
+
+    async def _inject_fault(self, record: RequestRecord,
+                            params: dict[str, str]) -> aiohttp.web.StreamResponse | None:
+        """The refusal the fault policy picks for this request, or None to serve it (perhaps late, or a watch
+        cut short through ``params``)."""
+        fault = self.faults.decide(verb=record.verb, group=record.group, resource=record.resource,
+                                   name=record.name)
+        if fault is None:
+            return None
+        error = fault.error(resource=record.resource, group=record.group, name=record.name,
+                            retry_after=self.faults.policy.retry_after)
+        if error is not None:
+            response = _error_response(error)
+            if error.code == 429:
+                response.headers["Retry-After"] = str(self.faults.policy.retry_after)
+            return response
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+        elif fault.kind == "drop-watch":
+            asked = float(params["timeoutSeconds"]) if params.get("timeoutSeconds", "").isdigit() else None
+            params["timeoutSeconds"] = str(fault.delay if asked is None else min(asked, fault.delay))
+        return None
 
     def _record_non_resource(self, method: str, raw_path: str) -> RequestRecord:
         parts = [p for p in raw_path.strip("/").split("/") if p]
