@@ -12,9 +12,17 @@ from typing import Any, cast
 import aiohttp.web
 import attrs
 import kmock
-import yaml
 
-from sandbox.emulator import discovery, openapi, protobuf, schema_validation, status, tables
+from sandbox.emulator import (
+    discovery,
+    field_labels,
+    openapi,
+    protobuf,
+    request_bodies,
+    schema_validation,
+    status,
+    tables,
+)
 from sandbox.emulator.faults import FaultInjector
 from sandbox.emulator.kmock_adapter import KmockEntry
 from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation, apply_patch
@@ -145,16 +153,6 @@ def _media_type(headers: Mapping[str, str]) -> str:
     return ""
 
 
-class _JsonCompatibleLoader(yaml.SafeLoader):
-    """YAML as the API server reads it (converted to JSON): dates and times stay strings."""
-
-
-_JsonCompatibleLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def _decode(body: bytes, media_type: str) -> Any:
     if media_type == "application/vnd.kubernetes.protobuf":
         try:
@@ -165,9 +163,9 @@ def _decode(body: bytes, media_type: str) -> Any:
         raise status.unsupported_media_type(media_type, _ACCEPTED_BODIES)
     try:
         if "yaml" in media_type:
-            return yaml.load(body, Loader=_JsonCompatibleLoader)
-        return json.loads(body)
-    except (ValueError, yaml.YAMLError) as exc:
+            return request_bodies.decode_yaml(body)
+        return request_bodies.decode_json(body)
+    except request_bodies.BodyError as exc:
         raise status.bad_request(f"the request body could not be decoded: {exc}") from None
 
 
@@ -179,12 +177,15 @@ def _table_request(headers: Mapping[str, str], params: Mapping[str, str]) -> tab
         raise status.bad_request(str(exc)) from None
 
 
-def _selectors(params: Mapping[str, str]) -> tuple[LabelSelector, FieldSelector]:
+def _selectors(params: Mapping[str, str], spec: ResourceSpec) -> tuple[LabelSelector, FieldSelector]:
     try:
         labels = parse_label_selector(params.get("labelSelector"))
-        return labels, parse_field_selector(params.get("fieldSelector"))
+        fields = parse_field_selector(params.get("fieldSelector"))
     except SelectorError as exc:
         raise status.bad_request(str(exc)) from None
+    if (label := field_labels.unsupported_field(spec, fields)) is not None:
+        raise status.bad_request(f"field label not supported: {label}")
+    return labels, fields
 
 
 def _versioned(obj: Obj, spec: ResourceSpec) -> Obj:
@@ -518,7 +519,7 @@ class ApiEmulator(KmockEntry):
                                                             uid=uid))
             return _json_response(_versioned(obj, spec))
         if verb == "deletecollection":
-            labels, fields = _selectors(params)
+            labels, fields = _selectors(params, spec)
             options = self._delete_options(request, params, dry_run)
             items = self.api.delete_collection(spec, namespace, labels, fields, options)
             return _json_response({
@@ -567,7 +568,7 @@ class ApiEmulator(KmockEntry):
 
     def _respond_list(self, spec: ResourceSpec, namespace: str | None, params: Mapping[str, str],
                       table: tables.TableRequest | None = None) -> aiohttp.web.StreamResponse:
-        labels, fields = _selectors(params)
+        labels, fields = _selectors(params, spec)
         try:
             limit = int(params["limit"]) if params.get("limit") else None
         except ValueError:
@@ -592,7 +593,7 @@ class ApiEmulator(KmockEntry):
     async def _respond_watch(self, raw: aiohttp.web.BaseRequest, spec: ResourceSpec, namespace: str | None,
                            name: str | None, params: Mapping[str, str], record: RequestRecord,
                            table: tables.TableRequest | None = None) -> aiohttp.web.StreamResponse:
-        labels, fields = _selectors(params)
+        labels, fields = _selectors(params, spec)
         try:
             timeout = float(params["timeoutSeconds"]) if params.get("timeoutSeconds") else None
         except ValueError:
