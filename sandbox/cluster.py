@@ -206,7 +206,8 @@ class Sandbox:
             self._install_crds(crds)
             if self.simulate_workloads:
                 self._workloads = WorkloadSimulator(
-                    handle.url, ready_delay=self.ready_delay, ready_delay_by_image=self.ready_delay_by_image
+                    handle.url, ready_delay=self.ready_delay, ready_delay_by_image=self.ready_delay_by_image,
+                    nodes=self.nodes,
                 )
                 await stack.enter_async_context(self._workloads)
                 self._controllers = ControllerSimulator(handle.url, nodes=self.nodes, delays=self.controller_delays)
