@@ -307,7 +307,8 @@ class ApiEmulator(KmockEntry):
     def outage(self, seconds: float) -> None:
         """Refuse every request for ``seconds`` (503) and end the open watches, as an apiserver restart does."""
         self.faults.outage(seconds)
-        self.close_watches()
+        # HTTP watches only: in-process subscribers (a test's change recorder) are no clients of the API.
+        self.store.close_all_watches(lambda subscriber: isinstance(subscriber, Watcher))
 
     def close_watches(self) -> None:
         """End every open watch stream (their clients see a normal end of stream and may reconnect)."""

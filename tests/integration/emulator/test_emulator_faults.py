@@ -9,6 +9,7 @@ import httpx
 
 from sandbox.emulator import ApiEmulator
 from sandbox.emulator.faults import FaultInjector, FaultPolicy
+from sandbox.recorder import ChangeRecorder, Resource
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 
@@ -73,3 +74,11 @@ def test_an_outage_ends_open_watches(emulator: ApiEmulator, http: httpx.Client) 
     with http.stream("GET", CONFIGMAPS, params={"watch": "true", "timeoutSeconds": "300"}, timeout=60) as stream:
         emulator.outage(5)
         assert [line for line in stream.iter_lines() if line] == []
+
+
+def test_an_outage_leaves_in_process_subscribers_recording(emulator: ApiEmulator) -> None:
+    recorder = ChangeRecorder(emulator, [Resource("", "v1", "configmaps")])
+    with recorder:
+        emulator.outage(5)
+        emulator.create_object("", "v1", "configmaps", {"metadata": {"name": "during"}}, namespace="default")
+        assert [change.name for change in recorder.changes_since(0)] == ["during"]
