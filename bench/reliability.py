@@ -7,8 +7,8 @@ its AnalysisTemplate's web metric asks a local endpoint that answers a success r
 ≥ 0.95); the others answer 0.99. Once all are Healthy, the API emulator starts failing `--fault-rate` of the
 requests on resources (500, 409 on writes, 429 with Retry-After, slow answers, dropped watches; seeded), every
 Rollout gets its new image, the controller process (`rollouts controller`, leader election with a 3 s lease) is
-killed with SIGKILL `--kills` times and started again at once, and the API refuses everything for `--outage`
-seconds in the middle. A controller that exits by itself (say, having lost its Lease during the outage) is
+killed with SIGKILL `--kills` times, each time 4 s after it took the lead (so that it dies mid-work, not while
+starting), and started again at once; after half the kills the API refuses everything for `--outage` seconds. A controller that exits by itself (say, having lost its Lease during the outage) is
 started again too, as its Deployment would.
 
 Checked, from every stored version of the objects (the emulator's change recorder):
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import collections
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -62,6 +63,7 @@ JsonObject = dict[str, Any]
 REPLICA_SET: Final = Resource("apps", "v1", "replicasets")
 ANALYSIS_TEMPLATE: Final = Resource("argoproj.io", "v1alpha1", "analysistemplates")
 HASH_LABEL: Final = "rollouts-pod-template-hash"
+LEASE_NAME: Final = "rollouts-controller"
 CONTROLLER_ARGS: Final = ("--no-applications", "--no-applicationsets",
                           "--leader-election-lease-duration", "3s", "--leader-election-renew-deadline", "2s",
                           "--leader-election-retry-period", "500ms")
@@ -204,6 +206,14 @@ class ChaosHarness(Harness):
     def controller_exited(self) -> bool:
         return self.controller is not None and self.controller.poll() is not None
 
+    def leads(self) -> bool:
+        """Whether the running controller process holds the leader Lease (identity: <hostname>_<pid>)."""
+        if self.controller is None or self.controller.poll() is not None:
+            return False
+        lease = self.emulator.get_object("coordination.k8s.io", "v1", "leases", "default", LEASE_NAME)
+        holder = ((lease or {}).get("spec") or {}).get("holderIdentity")
+        return bool(holder == f"{socket.gethostname()}_{self.controller.pid}")
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.controller_log.read_text(errors="replace").splitlines()[-lines:])
 
@@ -230,7 +240,8 @@ def run(plan: Plan) -> Observations:
 
 
 def _run(plan: Plan, port: int) -> Observations:
-    with ChaosHarness(controller_args=CONTROLLER_ARGS) as harness:
+    harness = ChaosHarness(controller_args=CONTROLLER_ARGS)
+    with harness:
         emulator = harness.emulator
         recorder = ChangeRecorder(emulator, [ROLLOUT, VIRTUAL_SERVICE, ANALYSIS_RUN, REPLICA_SET, SERVICE])
         recorder.start()
@@ -270,18 +281,24 @@ def _chaos(plan: Plan, port: int, harness: ChaosHarness, recorder: ChangeRecorde
     for index in range(plan.rollouts):
         harness.set_image(index, "app:v2")
     observations = Observations(plan, [], old_hashes, {})
-    outage_at = started + plan.kill_interval_s * (plan.kills / 2 + 0.5)
     outage_done = plan.outage_s <= 0
+    leading_since: float | None = None
     while True:
         now = time.monotonic()
-        if observations.kills < plan.kills and now >= started + plan.kill_interval_s * (observations.kills + 1):
+        if leading_since is None and harness.leads():
+            leading_since = now
+        if (observations.kills < plan.kills and leading_since is not None
+                and now - leading_since >= plan.kill_interval_s):
+            # Killed while it leads and works: a kill during start-up, before it holds the Lease, tests little.
             harness.kill_controller()
             observations.kills += 1
             harness.start_controller()
+            leading_since = None
         elif harness.controller_exited():
             observations.restarts += 1
             harness.start_controller()
-        if not outage_done and now >= outage_at:
+            leading_since = None
+        if not outage_done and observations.kills >= plan.kills // 2:
             emulator.outage(plan.outage_s)
             outage_done = True
             observations.outage_s = plan.outage_s
@@ -413,8 +430,8 @@ def markdown(result: Mapping[str, Any]) -> list[str]:
         "",
         f"{plan['rollouts']} Rollouts ({', '.join(f'{n} {k}' for k, n in sorted(result['rollouts'].items()))}) "
         f"updated at once while the API fails {plan['fault_rate'] * 100:g} % of resource requests (seed "
-        f"{plan['seed']}), the controller is killed (SIGKILL) {plan['kills']} times, {plan['kill_interval_s']:g} s "
-        f"apart, and the API refuses every request for {plan['outage_s']:g} s. `python -m bench.reliability`; "
+        f"{plan['seed']}), the controller is killed (SIGKILL) {plan['kills']} times, each time {plan['kill_interval_s']:g} s "
+        f"after it took the lead, and the API refuses every request for {plan['outage_s']:g} s after half the kills. `python -m bench.reliability`; "
         "see the module's docstring and docs/reliability.md.",
         "",
         *markdown_table(["", ""], [

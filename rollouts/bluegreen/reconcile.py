@@ -40,6 +40,7 @@ from rollouts.bluegreen.promotion_analysis import (
     GateResult,
     GateState,
     PromotionGates,
+    promotion_analysis_failed,
 )
 from rollouts.gating.history import housekeeping
 from rollouts.gating.tracking import refreshed
@@ -290,7 +291,7 @@ class BlueGreenPass(RolloutPass):
         # pod already, so it goes straight to active, with no pause and no analysis (Argo's isBlueGreenFastTracked).
         progress.fast_rollback = (
             not progress.aborted and not progress.outlook.retried and not progress.fully_promoted
-            and has_scale_down_deadline(new)
+            and has_scale_down_deadline(new) and not promotion_analysis_failed(progress.context)
         )
         progress.fast_tracked = (
             progress.promote_full or progress.fast_rollback or progress.active_hash is None
