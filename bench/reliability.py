@@ -8,8 +8,9 @@ its AnalysisTemplate's web metric asks a local endpoint that answers a success r
 requests on resources (500, 409 on writes, 429 with Retry-After, slow answers, dropped watches; seeded), every
 Rollout gets its new image, the controller process (`rollouts controller`, leader election with a 3 s lease) is
 killed with SIGKILL `--kills` times, each time 4 s after it took the lead (so that it dies mid-work, not while
-starting), and started again at once; after half the kills the API refuses everything for `--outage` seconds. A controller that exits by itself (say, having lost its Lease during the outage) is
-started again too, as its Deployment would.
+starting), and started again at once; after half the kills the API refuses everything for `--outage` seconds.
+A controller that exits by itself (say, having lost its Lease during the outage) is started again too, as its
+Deployment would.
 
 Checked, from every stored version of the objects (the emulator's change recorder):
 
@@ -343,7 +344,7 @@ def weight_violations(changes: Sequence[Change]) -> list[str]:
 def duplicate_violations(changes: Sequence[Change]) -> list[str]:
     """ReplicaSets created twice for one (Rollout, hash); AnalysisRuns created more than once per update."""
     replica_sets: collections.Counter[tuple[str, str]] = collections.Counter()
-    runs: collections.Counter[str] = collections.Counter()
+    runs: dict[str, list[str]] = collections.defaultdict(list)
     for change in changes:
         if change.type != "ADDED":
             continue
@@ -352,10 +353,11 @@ def duplicate_violations(changes: Sequence[Change]) -> list[str]:
         if change.plural == REPLICA_SET.plural:
             replica_sets[(owner, change.object["metadata"].get("labels", {}).get(HASH_LABEL, ""))] += 1
         elif change.plural == ANALYSIS_RUN.plural:
-            runs[owner] += 1
+            runs[owner].append(change.name)
     return ([f"ReplicaSet of {owner} with hash {pod_hash} created {count} times"
              for (owner, pod_hash), count in replica_sets.items() if count > 1]
-            + [f"{count} AnalysisRuns created for {owner}'s one update" for owner, count in runs.items() if count > 1])
+            + [f"{len(names)} AnalysisRuns created for {owner}'s one update: {', '.join(names)}"
+               for owner, names in runs.items() if len(names) > 1])
 
 
 def promotion_violations(observations: Observations) -> list[str]:
@@ -430,9 +432,10 @@ def markdown(result: Mapping[str, Any]) -> list[str]:
         "",
         f"{plan['rollouts']} Rollouts ({', '.join(f'{n} {k}' for k, n in sorted(result['rollouts'].items()))}) "
         f"updated at once while the API fails {plan['fault_rate'] * 100:g} % of resource requests (seed "
-        f"{plan['seed']}), the controller is killed (SIGKILL) {plan['kills']} times, each time {plan['kill_interval_s']:g} s "
-        f"after it took the lead, and the API refuses every request for {plan['outage_s']:g} s after half the kills. `python -m bench.reliability`; "
-        "see the module's docstring and docs/reliability.md.",
+        f"{plan['seed']}), the controller is killed (SIGKILL) {plan['kills']} times, each time "
+        f"{plan['kill_interval_s']:g} s after it took the lead, and the API refuses every request for "
+        f"{plan['outage_s']:g} s after half the kills. `python -m bench.reliability`; see the module's docstring "
+        "and docs/reliability.md.",
         "",
         *markdown_table(["", ""], [
             ["update → every Rollout converged", f"{result['update_to_all_converged_s']} s"],
