@@ -129,9 +129,11 @@ async def test_a_billion_replicas_leave_a_bounded_number_of_pending_pods_and_the
         await eventually(lambda: rs_status(cluster, rs),
                          lambda status: status.get("observedGeneration") == changed["metadata"]["generation"],
                          timeout=60)
-        pods = await cluster.pods()
+        assert len(await cluster.pods()) == limit
+        # The simulated scheduler reports each waiting pod as it reaches it.
+        pods = await eventually(cluster.pods, lambda pods: sum(scheduled(pod) is False for pod in pods)
+                                == MAX_UNBOUND_PER_SET, timeout=120)
         assert len(pods) == limit
-        assert sum(scheduled(pod) is False for pod in pods) == MAX_UNBOUND_PER_SET
 
 
 async def rs_status(cluster: Cluster, rs: dict[str, Any]) -> dict[str, Any]:
