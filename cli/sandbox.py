@@ -18,6 +18,7 @@ from cli.main import app
 
 if TYPE_CHECKING:
     from sandbox.cluster import Sandbox
+    from sandbox.emulator.faults import FaultPolicy
     from sandbox.mesh_traffic import VersionProfile
 
 # cli/sandbox.py → the repository (or install) root, where `rollouts crds --out crds` writes.
@@ -76,11 +77,41 @@ def sandbox_command(
             help="How pods of an image behave in the mesh, e.g. reviews:v2=0.4 for 40% errors (repeatable).",
         ),
     ] = None,
+    fault_rate: Annotated[
+        float,
+        typer.Option("--fault-rate", min=0.0, max=1.0,
+                     help="Share of API requests that fail (500, 409, 429 with Retry-After, slow, dropped watch)."),
+    ] = 0.0,
+    fault_verbs: Annotated[
+        list[str] | None,
+        typer.Option("--fault-verbs", metavar="VERB[,VERB]",
+                     help="Only these verbs fail: get, list, watch, create, update, patch, delete, deletecollection."),
+    ] = None,
+    fault_resources: Annotated[
+        list[str] | None,
+        typer.Option("--fault-resources", metavar="PLURAL[.GROUP][,…]",
+                     help="Only requests on these resources fail, e.g. rollouts,virtualservices.networking.istio.io."),
+    ] = None,
+    fault_kinds: Annotated[
+        list[str] | None,
+        typer.Option("--fault-kinds", metavar="KIND[,KIND]",
+                     help="Which faults: error, conflict, throttle, slow, drop-watch (default: all)."),
+    ] = None,
+    fault_seed: Annotated[
+        int | None, typer.Option("--fault-seed", help="Seed of the fault draws, for a reproducible run.")
+    ] = None,
+    outage: Annotated[
+        str | None,
+        typer.Option("--outage", metavar="SECONDS@AFTER",
+                     help="Refuse every request (503) for SECONDS, starting AFTER seconds from start, e.g. 30@60."),
+    ] = None,
 ) -> None:
     """Run an emulated Kubernetes cluster (API, Istio CRDs, simulated controllers and kubelet) until Ctrl-C."""
     try:
         _check_writable(kubeconfig)
         profiles = _parse_profiles(mesh_profiles or [])
+        fault_policy = _fault_policy(fault_rate, fault_verbs, fault_resources, fault_kinds, fault_seed)
+        outage_window = _parse_outage(outage)
     except (OSError, ValueError) as error:
         typer.echo(f"rollouts sandbox: {error}", err=True)
         raise typer.Exit(1) from None
@@ -98,8 +129,9 @@ def sandbox_command(
             mesh=mesh or prometheus or bool(profiles),
             mesh_profiles=profiles,
             prometheus=prometheus,
+            faults=fault_policy,
         )
-        asyncio.run(_serve(cluster, kubeconfig, crd_dirs))
+        asyncio.run(_serve(cluster, kubeconfig, crd_dirs, outage_window))
     except (SandboxError, OSError, PrometheusNotInstalled, PrometheusStartError) as error:
         typer.echo(f"rollouts sandbox: {_describe(error, port)}", err=True)
         raise typer.Exit(1) from None
@@ -108,7 +140,8 @@ def sandbox_command(
         typer.echo("sandbox stopped", err=True)
 
 
-async def _serve(cluster: Sandbox, kubeconfig: Path, crd_dirs: list[Path]) -> None:
+async def _serve(cluster: Sandbox, kubeconfig: Path, crd_dirs: list[Path],
+                 outage: tuple[float, float] | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -118,6 +151,9 @@ async def _serve(cluster: Sandbox, kubeconfig: Path, crd_dirs: list[Path]) -> No
         cluster.write_kubeconfig(kubeconfig)
         written = kubeconfig.read_bytes()
         _print_usage(cluster.url, kubeconfig, crd_dirs, _observability_lines(cluster))
+        if outage is not None:
+            seconds, after = outage
+            loop.call_later(after, cluster.emulator.outage, seconds)
         try:
             await stop.wait()
         finally:
@@ -166,6 +202,37 @@ def _parse_profiles(values: list[str]) -> dict[str, VersionProfile]:
         except ValueError as error:
             raise ValueError(f"--mesh-profile {value!r}: expected IMAGE=ERROR_RATE[,LATENCY_MS] ({error})") from None
     return profiles
+
+
+def _fault_policy(rate: float, verbs: list[str] | None, resources: list[str] | None, kinds: list[str] | None,
+                  seed: int | None) -> FaultPolicy | None:
+    """The `--fault-*` options as a policy; None when no fault is asked for."""
+    from sandbox.emulator.faults import FAULT_KINDS, FaultKind, FaultPolicy, parse_names
+
+    if rate == 0.0:
+        if verbs or resources or kinds:
+            raise ValueError("--fault-verbs, --fault-resources and --fault-kinds need a --fault-rate above 0")
+        return None
+    chosen = parse_names(kinds or [])
+    if unknown := sorted(chosen - set(FAULT_KINDS)):
+        raise ValueError(f"--fault-kinds: {', '.join(unknown)} not among {', '.join(FAULT_KINDS)}")
+    picked: tuple[FaultKind, ...] = tuple(kind for kind in FAULT_KINDS if kind in chosen) or FAULT_KINDS
+    return FaultPolicy(rate=rate, verbs=parse_names(verbs or []), resources=parse_names(resources or []),
+                       kinds=picked, seed=seed)
+
+
+def _parse_outage(value: str | None) -> tuple[float, float] | None:
+    """`SECONDS@AFTER` → (seconds, after)."""
+    if value is None:
+        return None
+    seconds, at, after = value.partition("@")
+    try:
+        window = (float(seconds), float(after) if at else 0.0)
+    except ValueError:
+        window = (-1.0, -1.0)
+    if min(window) < 0:
+        raise ValueError(f"--outage {value!r}: expected SECONDS@AFTER, two non-negative numbers such as 30@60")
+    return window
 
 
 def _print_usage(url: str, kubeconfig: Path, crd_dirs: list[Path], extra: list[str]) -> None:

@@ -21,6 +21,7 @@ from sandbox.background import Background
 from sandbox.controllers import ControllerDelays, ControllerSimulator
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
 from sandbox.emulator.authentication import bearer_header
+from sandbox.emulator.faults import FaultInjector, FaultPolicy
 from sandbox.gateway_api_crds import gateway_api_crds
 from sandbox.istio_crds import istio_crds
 from sandbox.loop_thread import LoopThread
@@ -126,6 +127,7 @@ class SandboxOptions(TypedDict, total=False):
     mesh_profiles: Mapping[str, VersionProfile] | None
     prometheus: bool
     bearer_token: str | None
+    faults: FaultPolicy | None
 
 
 class Sandbox(Background):
@@ -136,6 +138,9 @@ class Sandbox(Background):
     Prometheus (`.prometheus`, URL at `.prometheus.url`) scraping the mesh every second; starting it takes
     about 6 s, until its first scrape of the mesh succeeds. `bearer_token` makes the API refuse (401) every
     request that does not present it, as a cluster with a static token does; the kubeconfig written carries it.
+    `faults` injects API failures into requests once
+    the sandbox has started (`sandbox.emulator.faults`); `.emulator.outage(seconds)` refuses every request for a
+    while, and `.emulator.faults.injected` counts what was injected.
     """
 
     def __init__(
@@ -154,6 +159,7 @@ class Sandbox(Background):
         mesh_profiles: Mapping[str, VersionProfile] | None = None,
         prometheus: bool = False,
         bearer_token: str | None = None,
+        faults: FaultPolicy | None = None,
     ) -> None:
         if nodes < 1:
             raise SandboxError(f"nodes: a sandbox needs at least 1 node, not {nodes}")
@@ -170,6 +176,7 @@ class Sandbox(Background):
         self.mesh_profiles = dict(mesh_profiles or {})
         self.run_prometheus = prometheus
         self.bearer_token = bearer_token
+        self.fault_policy = faults
         self._stack: contextlib.AsyncExitStack | None = None
         self._url: str | None = None
         self._emulator: ApiEmulator | None = None
@@ -228,6 +235,7 @@ class Sandbox(Background):
                 self._workloads = WorkloadSimulator(
                     handle.url, ready_delay=self.ready_delay, ready_delay_by_image=self.ready_delay_by_image,
                     headers=headers,
+                    nodes=self.nodes,
                 )
                 await stack.enter_async_context(self._workloads)
                 self._controllers = ControllerSimulator(handle.url, nodes=self.nodes, delays=self.controller_delays,
@@ -241,6 +249,9 @@ class Sandbox(Background):
                 targets = [ScrapeTarget(self._mesh.metrics_target, job=MESH_SCRAPE_JOB)] if self._mesh else []
                 self._prometheus = PrometheusServer(targets)
                 await stack.enter_async_context(self._prometheus)
+            if self.fault_policy is not None:
+                # Only once everything is up: the simulators' first lists are start-up, not what is under test.
+                handle.emulator.faults = FaultInjector(self.fault_policy)
         except BaseException:
             await self.stop()
             raise

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import itertools
 import logging
 import random
 import time
@@ -24,6 +25,15 @@ from kube.work_queue import WorkQueue
 from sandbox.api_refusals import raise_for_status
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.kubelet_plans import is_simulated, kubelet_step, pod_outcome
+from sandbox.scheduler_plans import (
+    PODS_PER_NODE,
+    holds_slot,
+    is_bound,
+    is_unschedulable,
+    pods_to_create,
+    slow_start_batches,
+    unschedulable_status,
+)
 from sandbox.simulator import Simulator, Work
 from sandbox.workload_plans import (
     controller_uid,
@@ -81,10 +91,14 @@ class WorkloadSimulator(Simulator):
         ready_delay_by_image: Mapping[str, float | None] | None = None,
         workers: int = 4,
         seed: int | None = None,
+        nodes: int = 1,
+        pods_per_node: int = PODS_PER_NODE,
     ) -> None:
         super().__init__(api_url, workers=workers, headers=headers)
         self.ready_delay = ready_delay
         self.ready_delay_by_image: dict[str, float | None] = dict(ready_delay_by_image or {})
+        self.nodes = max(1, nodes)
+        self.capacity = self.nodes * pods_per_node
         self._rng = random.Random(seed)
 
         # A failed sync is retried quickly: the simulator stands in for kubelets and built-in controllers,
@@ -102,6 +116,9 @@ class WorkloadSimulator(Simulator):
         self._pod_ips: dict[str, str] = {}
         self._pod_warned: set[str] = set()
         self._next_ip = 0
+        # The scheduler's books: pods holding a node slot, and pods waiting for one (oldest first).
+        self._bound: set[str] = set()
+        self._waiting: dict[str, ObjectKey] = {}
 
         self._pods: Informer | None = None
         self._replica_sets: Informer | None = None
@@ -157,6 +174,7 @@ class WorkloadSimulator(Simulator):
             self._pod_seen_at.pop(uid, None)
             self._pod_ips.pop(uid, None)
             self._pod_warned.discard(uid)
+            self._release_slot(uid)
         else:
             if owner:
                 self._pods_by_owner.setdefault(owner, set()).add(key)
@@ -217,6 +235,8 @@ class WorkloadSimulator(Simulator):
             return
         loop = asyncio.get_running_loop()
         uid = pod["metadata"].get("uid", "")
+        if not await self._schedule(key, pod, uid):
+            return
         seen_at = self._pod_seen_at.setdefault(uid, loop.time())
         outcome, problems = pod_outcome(pod)
         if problems and uid not in self._pod_warned:
@@ -233,8 +253,33 @@ class WorkloadSimulator(Simulator):
         )
         if step.status is not None:
             await self._write_status(self._pods_informer, _PODS, pod, step.status)
+            if not holds_slot({"status": step.status}):
+                self._release_slot(uid)
         if step.wake_at is not None:
             self._pods_queue.add_after(key, seen_at + step.wake_at - loop.time())
+
+    async def _schedule(self, key: ObjectKey, pod: JsonDict, uid: str) -> bool:
+        """Whether the pod has a node slot (taking one if free); a pod without one is reported unschedulable."""
+        if uid in self._bound or not holds_slot(pod):
+            return True
+        if is_bound(pod) or len(self._bound) < self.capacity:
+            self._bound.add(uid)
+            self._waiting.pop(uid, None)
+            return True
+        self._waiting[uid] = key
+        if not is_unschedulable(pod, self.nodes):
+            await self._write_status(self._pods_informer, _PODS, pod,
+                                     unschedulable_status(pod, self.nodes, time.time()))
+        return False
+
+    def _release_slot(self, uid: str) -> None:
+        """Free the pod's slot (it finished or is gone) and let the oldest waiting pod try for it."""
+        self._waiting.pop(uid, None)
+        if uid in self._bound:
+            self._bound.discard(uid)
+            free = self.capacity - len(self._bound)
+            for key in itertools.islice(self._waiting.values(), max(0, free)):
+                self._pods_queue.add(key)
 
     def _pod_ip(self, uid: str) -> str:
         """A pod IP, not reused soon: a mesh simulator may still be keyed by a deleted pod's address."""
@@ -258,7 +303,9 @@ class WorkloadSimulator(Simulator):
             active = self._active_pods(rs)
             surplus = len(active) - desired_replicas(rs)
             if surplus < 0:
-                await asyncio.gather(*(self._create_pod(rs) for _ in range(min(-surplus, BURST_REPLICAS))))
+                unbound = sum(1 for pod in active if pod["metadata"].get("uid", "") not in self._bound)
+                for batch in slow_start_batches(pods_to_create(-surplus, unbound, BURST_REPLICAS)):
+                    await asyncio.gather(*(self._create_pod(rs) for _ in range(batch)))
             elif surplus > 0:
                 doomed = pods_to_delete(active, min(surplus, BURST_REPLICAS))
                 await asyncio.gather(*(self._delete(self._pods_informer, _PODS, pod) for pod in doomed))

@@ -30,11 +30,14 @@ from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
 from rollouts.gating.runs import AnalysisProblem, RunKind, RunRole
 from rollouts.gating.tracking import (
+    FAILING,
     AnalysisInputs,
     TrackedRun,
     answered_inconclusive,
+    belongs,
     current_run,
     retried,
+    run_phase,
     start_run,
     status_events,
     tracked,
@@ -157,6 +160,22 @@ def _analysis_gate(context: GateContext, field_name: str, role: RunRole, status_
     return GateResult(GateState.PENDING, found.waiting, **common)
 
 
+def promotion_analysis_failed(context: GateContext) -> bool:
+    """Whether a pre- or post-promotion run of the revision being promoted has failed (Failed or Error).
+
+    Then a scale-down deadline on its ReplicaSet is an abort's (abortScaleDownDelaySeconds) whose status write was
+    lost, not the mark of a rollback within scaleDownDelaySeconds: the revision must not be fast-tracked to active.
+    """
+    inputs = AnalysisInputs.of(
+        context.snapshot,
+        current_hash=context.current_hash,
+        stable_hash=context.stable_hash,
+        revision=context.revision,
+    )
+    roles = (RunRole(RunKind.PRE_PROMOTION), RunRole(RunKind.POST_PROMOTION))
+    return any(belongs(role, run, inputs) and run_phase(run) in FAILING for role in roles for run in inputs.runs)
+
+
 @dataclass(frozen=True)
 class PromotionGates:
     """The two gates a blue-green pass consults (tests and the analysis integration pass their own)."""
@@ -180,4 +199,5 @@ __all__ = [
     "PromotionGates",
     "post_promotion_gate",
     "pre_promotion_gate",
+    "promotion_analysis_failed",
 ]

@@ -35,6 +35,7 @@ from rollouts.bluegreen.promotion_analysis import (
     GateResult,
     GateState,
     PromotionGates,
+    promotion_analysis_failed,
 )
 from rollouts.gating.history import housekeeping
 from rollouts.gating.tracking import refreshed
@@ -290,6 +291,7 @@ class BlueGreenPass(RolloutPass):
         progress.fast_rollback = (
             not progress.aborted and not progress.outlook.retried and not progress.fully_promoted
             and (has_scale_down_deadline(new) or progress.rollback_window)
+            and not promotion_analysis_failed(progress.context)
         )
         progress.fast_tracked = (
             progress.promote_full or progress.fast_rollback or progress.active_hash is None

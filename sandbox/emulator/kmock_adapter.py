@@ -7,7 +7,7 @@ reactions leave with the Kubernetes API's semantics. Joining the two needs:
 - ``bundled_resources``: kmock's recorded list of built-in resource types (a data file in ``kmock._internal``),
   read without the deprecated importlib call of ``ResourcesArray.load_bundled``;
 - ``ApiServer``: kmock's server with its process-wide DNS interception undone (``_managed_interceptor``);
-- ``KmockEntry``: kmock's HTTP entry point (``_requests``, ``_errors``, ``_render_error``, ``Request._parse``,
+- ``KmockEntry``: kmock's HTTP entry point (``_requests``, ``_errors``, ``Request._parse``,
   ``Request._raw_request``) without its URL parser's crash on collection URLs such as /api/v1/namespaces,
   handing each request to ``serve(request, raw_request)``, which the emulator implements, and ``react``, which
   runs kmock's DSL reactions (``_payloads``, ``RawHandler._handle``).
@@ -17,10 +17,25 @@ from __future__ import annotations
 
 import gzip
 import importlib.resources
+import json
+import logging
+from typing import Final
 
 import aiohttp.web
 import attrs
 import kmock
+
+from sandbox.emulator.status import ApiError
+
+logger = logging.getLogger(__name__)
+
+# kube-apiserver's --max-request-body-bytes default.
+MAX_REQUEST_BODY_BYTES: Final = 3 * 1024 * 1024
+
+
+def _status_response(error: ApiError) -> aiohttp.web.Response:
+    return aiohttp.web.Response(body=json.dumps(error.to_status()).encode(), status=error.code,
+                                content_type="application/json")
 
 
 def bundled_resources() -> kmock.ResourcesArray:
@@ -62,14 +77,25 @@ class ApiServer(kmock.Server):
 @attrs.define(kw_only=True)
 class KmockEntry(kmock.KubernetesEmulator):
     """kmock's emulator with its HTTP entry point taken over: requests are parsed and recorded as kmock does (its
-    DSL reactions still answer first), then passed to ``serve``."""
+    DSL reactions still answer first), then passed to ``serve``.
+
+    Bodies over ``max_request_body_bytes`` (kube-apiserver's default, 3 MiB) are refused with 413, and a bug
+    anywhere below is answered as a bare 500 ``InternalError`` (it is still recorded for kmock's assertions):
+    neither shows a traceback to the client.
+    """
 
     # kmock keeps every parsed request (raw aiohttp request included) for its DSL assertions; a long
     # simulation would hoard them and slow the garbage collector, so only the newest are kept.
     kmock_request_limit: int | None = 1_000
+    max_request_body_bytes: int = MAX_REQUEST_BODY_BYTES
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
-        await raw_request.read()
+        raw_request = raw_request.clone(client_max_size=self.max_request_body_bytes)
+        try:
+            await raw_request.read()
+        except aiohttp.web.HTTPRequestEntityTooLarge:
+            return _status_response(ApiError(
+                413, "RequestEntityTooLarge", f"Request entity too large: limit is {self.max_request_body_bytes}"))
         request = await self._parse_request(raw_request)
         self._requests.append(request)
         limit = self.kmock_request_limit
@@ -78,15 +104,17 @@ class KmockEntry(kmock.KubernetesEmulator):
         try:
             return await self._handle(request)
         except Exception as exc:  # a bug, not an API refusal (those are answered inside serve)
-            if not self._errors:
-                raise
-            self._errors[-1].append(exc)
-            return await self._render_error(exc)
+            logger.exception("the API emulator failed on %s %s", raw_request.method, raw_request.path)
+            if self._errors:
+                self._errors[-1].append(exc)
+            # As kube-apiserver answers a panic: a Status, and nothing of the server's insides.
+            return _status_response(ApiError(500, "InternalError", "Internal error occurred: an emulator bug"
+                                                                   f" ({type(exc).__name__}); see the server log"))
 
     async def _parse_request(self, raw_request: aiohttp.web.BaseRequest) -> kmock.Request:
         try:
             return await kmock.Request._parse(raw_request, id=len(self._requests))
-        except ValueError:
+        except (ValueError, RecursionError):  # kmock parses JSON bodies itself; serve() refuses bad ones
             body = await raw_request.read()
             return kmock.Request(
                 id=len(self._requests), raw_request=raw_request, url=raw_request.url, method=raw_request.method,

@@ -376,6 +376,9 @@ class ObjectApi:
             candidate = apply_patch(current, patch_type, patch)
             if not isinstance(candidate, dict):
                 raise status.bad_request("the patch does not result in an object")
+            if isinstance(candidate.get("metadata"), dict):
+                _check_string_maps(candidate["metadata"])
+            _check_identity_kept(spec, current, candidate)
             return self._update(spec, current, candidate, subresource=subresource, dry_run=dry_run,
                                 manager=manager)
 
@@ -802,13 +805,43 @@ def apply_patch(current: Obj, patch_type: PatchType, patch: Any) -> Any:
         raise status.bad_request(str(exc)) from None
 
 
+_STRING_METADATA = ("name", "generateName", "namespace", "uid", "resourceVersion")
+
+
 def _check_string_maps(metadata: Mapping[str, Any]) -> None:
     # Upstream fails these while decoding JSON into Go structs, hence 400 and not 422.
+    for field in _STRING_METADATA:
+        value = metadata.get(field)
+        if value is not None and not isinstance(value, str):
+            raise status.bad_request(
+                f"metadata.{field}: cannot unmarshal {_json_type(value)} into a string field of ObjectMeta")
     for field in ("labels", "annotations"):
         values = metadata.get(field)
         if values is not None and (
                 not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values())):
             raise status.bad_request(f"metadata.{field}: must map strings to strings")
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    return "array" if isinstance(value, list) else type(value).__name__
+
+
+def _check_identity_kept(spec: ResourceSpec, current: Obj, candidate: Obj) -> None:
+    """A patch may not rename an object or move it to another namespace (422, as ValidateObjectMetaUpdate)."""
+    current_meta, candidate_meta = meta(current), candidate.get("metadata")
+    if not isinstance(candidate_meta, dict):
+        return  # refused later as "metadata must be an object"
+    for field in ("name", "namespace"):
+        old, new = current_meta.get(field), candidate_meta.get(field)
+        if isinstance(new, str) and new and new != old:
+            raise status.invalid(spec.kind, str(current_meta.get("name", "")), f"metadata.{field}",
+                                 f'Invalid value: "{new}": field is immutable', spec.group)
 
 
 def _sort_key(obj: Obj) -> tuple[str, str]:

@@ -53,6 +53,7 @@ class ResourceSpec:
     scale: ScalePaths | None = None
     returns_deleted_object: bool = False  # DELETE answers with the object instead of a Status
     printer_columns: tuple[CustomColumn, ...] = ()  # a CRD version's additionalPrinterColumns
+    selectable_fields: tuple[str, ...] = ()  # a CRD version's selectableFields, as field labels ("spec.color")
     # A CRD version's openAPIV3Schema (None: not validated, nothing pruned); compared by identity only.
     schema: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
@@ -175,6 +176,9 @@ def specs_from_crd(crd: Mapping[str, Any]) -> list[ResourceSpec]:
             group=group,
             version=version.get("name", ""),
             printer_columns=_printer_columns(version),
+            selectable_fields=tuple(
+                str(item.get("jsonPath", "")).lstrip(".") for item in version.get("selectableFields") or ()
+                if isinstance(item, dict)),
             schema=(version.get("schema") or spec.get("validation") or {}).get("openAPIV3Schema"),
             plural=plural,
             kind=kind,

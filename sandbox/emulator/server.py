@@ -12,10 +12,19 @@ from typing import Any, cast
 import aiohttp.web
 import attrs
 import kmock
-import yaml
 
-from sandbox.emulator import discovery, openapi, protobuf, schema_validation, status, tables
+from sandbox.emulator import (
+    discovery,
+    field_labels,
+    openapi,
+    protobuf,
+    request_bodies,
+    schema_validation,
+    status,
+    tables,
+)
 from sandbox.emulator.authentication import authentication_error
+from sandbox.emulator.faults import FaultInjector
 from sandbox.emulator.kmock_adapter import KmockEntry
 from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation, apply_patch
 from sandbox.emulator.patching import deep_copy
@@ -145,16 +154,6 @@ def _media_type(headers: Mapping[str, str]) -> str:
     return ""
 
 
-class _JsonCompatibleLoader(yaml.SafeLoader):
-    """YAML as the API server reads it (converted to JSON): dates and times stay strings."""
-
-
-_JsonCompatibleLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def _decode(body: bytes, media_type: str) -> Any:
     if media_type == "application/vnd.kubernetes.protobuf":
         try:
@@ -165,9 +164,9 @@ def _decode(body: bytes, media_type: str) -> Any:
         raise status.unsupported_media_type(media_type, _ACCEPTED_BODIES)
     try:
         if "yaml" in media_type:
-            return yaml.load(body, Loader=_JsonCompatibleLoader)
-        return json.loads(body)
-    except (ValueError, yaml.YAMLError) as exc:
+            return request_bodies.decode_yaml(body)
+        return request_bodies.decode_json(body)
+    except request_bodies.BodyError as exc:
         raise status.bad_request(f"the request body could not be decoded: {exc}") from None
 
 
@@ -179,12 +178,15 @@ def _table_request(headers: Mapping[str, str], params: Mapping[str, str]) -> tab
         raise status.bad_request(str(exc)) from None
 
 
-def _selectors(params: Mapping[str, str]) -> tuple[LabelSelector, FieldSelector]:
+def _selectors(params: Mapping[str, str], spec: ResourceSpec) -> tuple[LabelSelector, FieldSelector]:
     try:
         labels = parse_label_selector(params.get("labelSelector"))
-        return labels, parse_field_selector(params.get("fieldSelector"))
+        fields = parse_field_selector(params.get("fieldSelector"))
     except SelectorError as exc:
         raise status.bad_request(str(exc)) from None
+    if (label := field_labels.unsupported_field(spec, fields)) is not None:
+        raise status.bad_request(f"field label not supported: {label}")
+    return labels, fields
 
 
 def _versioned(obj: Obj, spec: ResourceSpec) -> Obj:
@@ -222,6 +224,7 @@ class ApiEmulator(KmockEntry):
     history_limit: int = 10_000  # watch events retained per resource type; older resourceVersions get 410
     bearer_token: str | None = None  # when set, a request without `Authorization: Bearer <it>` gets 401
     requests: list[RequestRecord] = attrs.field(factory=list, init=False)
+    faults: FaultInjector = attrs.field(factory=FaultInjector)  # rate 0: none until a policy is set
     registry: ResourceRegistry = attrs.field(factory=ResourceRegistry, init=False)
     store: ObjectStore = attrs.field(init=False)
     api: ObjectApi = attrs.field(init=False)
@@ -320,6 +323,12 @@ class ApiEmulator(KmockEntry):
         obj, gone = self.api.delete(spec, namespace, name, DeleteOptions(propagation=propagation))
         return None if gone else cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
 
+    def outage(self, seconds: float) -> None:
+        """Refuse every request for ``seconds`` (503) and end the open watches, as an apiserver restart does."""
+        self.faults.outage(seconds)
+        # HTTP watches only: in-process subscribers (a test's change recorder) are no clients of the API.
+        self.store.close_all_watches(lambda subscriber: isinstance(subscriber, Watcher))
+
     def close_watches(self) -> None:
         """End every open watch stream (their clients see a normal end of stream and may reconnect)."""
         self.store.close_all_watches()
@@ -367,6 +376,8 @@ class ApiEmulator(KmockEntry):
 
         response = await self.react(request)
         if response is None:
+            response = await self._inject_fault(record, params)
+        if response is None:
             try:
                 if path is None:
                     response = self._serve_non_resource(raw.method, raw.path)
@@ -376,6 +387,28 @@ class ApiEmulator(KmockEntry):
                 response = _error_response(error)
         record.code = response.status
         return response
+
+    async def _inject_fault(self, record: RequestRecord,
+                            params: dict[str, str]) -> aiohttp.web.StreamResponse | None:
+        """The refusal the fault policy picks for this request, or None to serve it (perhaps late, or a watch
+        cut short through ``params``)."""
+        fault = self.faults.decide(verb=record.verb, group=record.group, resource=record.resource,
+                                   name=record.name)
+        if fault is None:
+            return None
+        error = fault.error(resource=record.resource, group=record.group, name=record.name,
+                            retry_after=self.faults.policy.retry_after)
+        if error is not None:
+            response = _error_response(error)
+            if error.code == 429:
+                response.headers["Retry-After"] = str(self.faults.policy.retry_after)
+            return response
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+        elif fault.kind == "drop-watch":
+            asked = float(params["timeoutSeconds"]) if params.get("timeoutSeconds", "").isdigit() else None
+            params["timeoutSeconds"] = str(fault.delay if asked is None else min(asked, fault.delay))
+        return None
 
     def _record_non_resource(self, method: str, raw_path: str) -> RequestRecord:
         parts = [p for p in raw_path.strip("/").split("/") if p]
@@ -545,7 +578,7 @@ class ApiEmulator(KmockEntry):
 
     def _respond_delete_collection(self, call: _ResourceCall) -> aiohttp.web.StreamResponse:
         spec = call.spec
-        labels, fields = _selectors(call.params)
+        labels, fields = _selectors(call.params, spec)
         options = self._delete_options(call.request, call.params, call.writing.dry_run)
         items = self.api.delete_collection(spec, call.namespace, labels, fields, options)
         return _json_response({
@@ -593,7 +626,7 @@ class ApiEmulator(KmockEntry):
 
     def _respond_list(self, spec: ResourceSpec, namespace: str | None, params: Mapping[str, str],
                       table: tables.TableRequest | None = None) -> aiohttp.web.StreamResponse:
-        labels, fields = _selectors(params)
+        labels, fields = _selectors(params, spec)
         try:
             limit = int(params["limit"]) if params.get("limit") else None
         except ValueError:
@@ -618,7 +651,7 @@ class ApiEmulator(KmockEntry):
     async def _respond_watch(self, raw: aiohttp.web.BaseRequest, spec: ResourceSpec, namespace: str | None,
                            name: str | None, params: Mapping[str, str], record: RequestRecord,
                            table: tables.TableRequest | None = None) -> aiohttp.web.StreamResponse:
-        labels, fields = _selectors(params)
+        labels, fields = _selectors(params, spec)
         try:
             timeout = float(params["timeoutSeconds"]) if params.get("timeoutSeconds") else None
         except ValueError:

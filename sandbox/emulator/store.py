@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -215,9 +215,11 @@ class ObjectStore:
             if subscribers is not None:
                 subscribers.discard(subscriber)
 
-    def close_all_watches(self) -> None:
+    def close_all_watches(self, which: Callable[[Subscriber], bool] | None = None) -> None:
+        """End every subscription, or only those ``which`` picks (the others go on receiving events)."""
         with self.lock:
-            subscribers = [sub for subs in self._subscribers.values() for sub in subs]
-            self._subscribers.clear()
+            subscribers = [sub for subs in self._subscribers.values() for sub in subs if which is None or which(sub)]
+            for subs in self._subscribers.values():
+                subs.difference_update(subscribers)
         for subscriber in subscribers:
             subscriber.close()
