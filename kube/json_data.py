@@ -24,3 +24,16 @@ def json_type_name(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
+
+
+def object_at(value: Any, *keys: str) -> JsonObject:
+    """The JSON object at ``keys`` inside ``value``, or an empty one when any step is missing or not an object.
+
+    For code that reads an object before it is validated (indexes, metrics, references): a manifest such as
+    ``spec: [1, 2]`` must read as "nothing there", not raise.
+    """
+    for key in keys:
+        if not isinstance(value, dict):
+            return {}
+        value = value.get(key)
+    return value if isinstance(value, dict) else {}
