@@ -18,9 +18,18 @@ import typer
 from cli.lint_sources import SOURCE_FILES, RenderedSource, inside_source_root, render_for_lint, source_roots
 from cli.main import app
 from kube.kinds import KindSpec
-from kube.manifests import LoadedDocument, ManifestReadError, describe, load_file, load_text, manifest_files
+from kube.manifests import (
+    LoadedDocument,
+    ManifestReadError,
+    describe,
+    load_file,
+    load_text,
+    manifest_files,
+    read_limited,
+)
 
 STDIN = "-"
+STDIN_LABEL = "<stdin>"
 
 KindLookup = Callable[[str, str], KindSpec | None]
 
@@ -116,7 +125,9 @@ def lint_command(
             continue
         try:
             documents = (
-                list(load_text(sys.stdin.read(), "<stdin>")) if source == STDIN else list(load_file(source))
+                list(load_text(read_limited(sys.stdin, STDIN_LABEL), STDIN_LABEL))
+                if source == STDIN
+                else list(load_file(source))
             )
         except ManifestReadError as error:
             typer.echo(f"rollouts lint: {error}", err=True)
