@@ -86,7 +86,8 @@ def _document_findings(
         return []
     subject = describe(manifest)
     return [
-        LintFinding(document.path, document.doc_index, str(issue), subject) for issue in spec.check(manifest)
+        LintFinding(document.path, document.doc_index, str(issue), subject)
+        for issue in spec.check(manifest, strict=True)
     ]
 
 

@@ -138,3 +138,71 @@ def test_a_value_json_cannot_hold_is_a_finding(tmp_path: Path, tag: str) -> None
     _no_traceback(result)
     assert result.exit_code == 1
     assert result.stdout.startswith(f"{path}:0: line 5")
+
+
+# --- what Argo's lint refuses and ours once passed -------------------------------------------------------------
+
+
+def test_an_unknown_field_is_a_finding_with_the_nearest_known_name(tmp_path: Path) -> None:
+    # Argo's lint decodes with DisallowUnknownFields (testdata/invalid-unknown-field.yml).
+    typo = VALID_ROLLOUT.replace("  replicas: 3", "  replicas: 3\n  progressDeadlineSecond: 60")
+    path = write(tmp_path, "typo.yaml", typo)
+    result = lint(str(path))
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f'{path}:0: Rollout/reviews: spec.progressDeadlineSecond: unknown field "progressDeadlineSecond"; '
+        'did you mean "progressDeadlineSeconds"?\n'
+    )
+
+
+def test_an_unknown_field_deep_in_a_step_names_its_path(tmp_path: Path) -> None:
+    path = write(tmp_path, "typo.yaml", VALID_ROLLOUT.replace("pause: {duration: 5m}", "pause: {durations: 5m}"))
+    result = lint(str(path))
+    assert result.exit_code == 1
+    assert 'spec.strategy.canary.steps[1].pause.durations: unknown field "durations"' in result.stdout
+
+
+def test_an_unknown_strategy_is_a_finding(tmp_path: Path) -> None:
+    path = write(tmp_path, "typo.yaml", VALID_ROLLOUT.replace("    canary:\n", "    unknown-strategy:\n"))
+    result = lint(str(path))
+    assert result.exit_code == 1
+    assert 'spec.strategy.unknown-strategy: unknown field "unknown-strategy"' in result.stdout
+
+
+def test_metadata_and_status_fields_the_models_do_not_name_are_not_unknown(tmp_path: Path) -> None:
+    live = VALID_ROLLOUT.replace(
+        "  name: reviews\n", "  name: reviews\n  managedFields: []\n  selfLink: /x\n"
+    ) + "status:\n  someFutureField: 1\n"
+    result = lint(str(write(tmp_path, "live.yaml", live)))
+    assert result.exit_code == 0, result.stdout
+
+
+def test_the_controller_keeps_unknown_fields_rather_than_refusing_them() -> None:
+    from rollouts.kinds import ROLLOUT_KIND
+    from tests.unit.rollouts.test_validation import VALID_CANARY
+
+    manifest = {**VALID_CANARY, "spec": {**VALID_CANARY["spec"], "progressDeadlineSecond": 60}}
+    assert ROLLOUT_KIND.check(manifest) == []
+    assert [issue.path for issue in ROLLOUT_KIND.check(manifest, strict=True)] == ["spec.progressDeadlineSecond"]
+
+
+@pytest.mark.parametrize(
+    ("containers", "path", "message"),
+    [
+        ("[]", "spec.template.spec.containers", "must list at least one container"),
+        (None, "spec.template.spec.containers", "must list at least one container"),
+        ("[{image: 'reviews:v2'}]", "spec.template.spec.containers[0].name", "is required"),
+        ("[{name: reviews}]", "spec.template.spec.containers[0].image", "is required"),
+        ("[reviews]", "spec.template.spec.containers[0]", "must be an object with name and image"),
+    ],
+)
+def test_a_rollout_without_usable_containers_is_a_finding(
+    tmp_path: Path, containers: str | None, path: str, message: str
+) -> None:
+    line = "      containers: [{name: reviews, image: \"reviews:v2\"}]\n"
+    replacement = f"      containers: {containers}\n" if containers is not None else "      hostname: x\n"
+    manifest = VALID_ROLLOUT.replace(line, replacement)
+    assert manifest != VALID_ROLLOUT
+    result = lint(str(write(tmp_path, "empty.yaml", manifest)))
+    assert result.exit_code == 1
+    assert f"Rollout/reviews: {path}: {message}" in result.stdout
