@@ -33,6 +33,11 @@ def controller_command(
     metrics_port: Annotated[
         int, typer.Option("--metrics-port", min=0, max=65535, help="Serve Prometheus /metrics here; 0 disables.")
     ] = 8090,
+    metrics_address: Annotated[
+        str, typer.Option("--metrics-address", help="Address the /metrics, /healthz and /readyz server listens "
+                          "on (every interface by default, as a pod's probes and scrapes need; 127.0.0.1 for "
+                          "this machine only).")
+    ] = "0.0.0.0",
     workers: Annotated[int, typer.Option("--workers", min=1, help="Rollouts reconciled concurrently.")] = 10,
     analysis_workers: Annotated[
         int,
@@ -99,6 +104,10 @@ def controller_command(
         int, typer.Option("--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
                           ":N/api/webhook; 0 disables.")
     ] = 8083,
+    webhook_address: Annotated[
+        str, typer.Option("--webhook-address", help="Address the push webhook listens on (every interface by "
+                          "default; 127.0.0.1 for this machine only).")
+    ] = "0.0.0.0",
     application_health: Annotated[
         bool,
         typer.Option("--application-health/--no-application-health", help="Give child Applications a health: "
@@ -121,6 +130,10 @@ def controller_command(
     if namespace and all_namespaces:
         typer.echo("rollouts controller: --namespace and --all-namespaces exclude each other", err=True)
         raise typer.Exit(2)
+    for flag, address in (("--metrics-address", metrics_address), ("--webhook-address", webhook_address)):
+        if not address.strip():
+            typer.echo(f"rollouts controller: {flag} must name an address to listen on", err=True)
+            raise typer.Exit(2)
     # Checked before kopf and the client are loaded: a mistyped duration should fail at once.
     from kube.durations import parse_duration
     from kube.leader_election import LeaderElectionConfig, LeadershipLost, default_identity, default_namespace
@@ -151,6 +164,7 @@ def controller_command(
         poll_seconds=app_resync,
         poll_jitter_seconds=app_resync_jitter,
         webhook_port=webhook_port,
+        webhook_address=webhook_address.strip(),
         cache_dir=repo_cache,
         application_health=application_health,
     ) if applications else None
@@ -163,6 +177,7 @@ def controller_command(
             namespace or [],
             all_namespaces,
             metrics_port=metrics_port,
+            metrics_address=metrics_address.strip(),
             workers=workers,
             resync_seconds=resync,
             analysis_workers=analysis_workers,
