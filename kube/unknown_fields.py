@@ -8,11 +8,12 @@ keeps it and every controller reading the typed object ignores it.
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any
 
 from pydantic import BaseModel
 
-from kube.issues import FieldIssue
+from kube.issues import FieldIssue, field_name
 
 # Kubernetes' own parts: ObjectMeta has many fields the models do not name (managedFields, selfLink, …), and the
 # status is the controller's to write, not the author's.
@@ -48,10 +49,11 @@ def _aliases(model: BaseModel) -> list[str]:
 
 
 def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+    shown = field_name(name)
+    return f"{path}.{shown}" if path else shown
 
 
 def _unknown_message(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
     hint = f'; did you mean "{close[0]}"?' if close else ""
-    return f'unknown field "{name}"{hint}'
+    return f"unknown field {json.dumps(name, ensure_ascii=True)}{hint}"
