@@ -376,8 +376,8 @@ def _application_set_outcome(manifest: JsonObject) -> ControllerOutcome:
     try:
         desired_applications(manifest, Sources(git=_NoGit()))
     except (GenerationError, SourceError) as error:
-        # Argo CD's messages name the generator (`generators[0]: …`) or the Application it could not make.
-        return ControllerOutcome(True, str(error), by_field=str(error).startswith("generators["))
+        # A generator's own failure names it (`generators[0]: …`); a duplicate name across generators names both.
+        return ControllerOutcome(True, str(error), by_field="duplicate name" not in str(error))
     return ControllerOutcome(False, "")
 
 

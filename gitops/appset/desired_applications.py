@@ -112,7 +112,9 @@ def desired_applications(appset: Mapping[str, Any], sources: Sources) -> list[di
             name = str(application["metadata"].get("name") or "")
             origin = f"generators[{number}] with {_describe(params)}"
             if not name:
-                raise GenerationError(f"{origin}: the template renders an empty name", "ApplicationValidationError")
+                raise GenerationError(
+                    f"spec.template.metadata.name: renders an empty name ({origin})", "ApplicationValidationError"
+                )
             if name in origins:
                 raise GenerationError(
                     f"ApplicationSet {metadata.get('name')} contains applications with duplicate name: {name} "
