@@ -14,7 +14,6 @@ Each path is run under bounds that do not depend on the machine's speed: the pea
 from __future__ import annotations
 
 import copy
-import functools
 import re
 import sys
 import tracemalloc
@@ -53,8 +52,8 @@ SERVED_KINDS = (
 
 MEMORY_BOUND = 64 * 2**20
 """The most memory one manifest may make lint or a decision allocate at its peak."""
-CALL_BOUND = 3_000_000
-"""The most function calls one manifest may cost one path (a seed costs tens of thousands)."""
+CALL_BOUND = 1_000_000
+"""The most function calls one manifest may cost one path (a seed costs hundreds to tens of thousands)."""
 
 # A field path at the start of a finding: `spec.steps[0].pause.duration: …`, `metadata.name: …`.
 FIELD_PATH = re.compile(r'^(?:[^\s:"\[\]]+|"(?:[^"\\]|\\.)*")(?:\[\d+\]|\.(?:[^\s:"\[\]]+|"(?:[^"\\]|\\.)*"))*: ')
@@ -284,14 +283,18 @@ class ControllerOutcome:
     by_field: bool = True
 
 
-@functools.cache
 def _crd_schemas() -> dict[str, JsonObject]:
     """The committed CRDs' schemas by kind: what the API server admits a custom resource against."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     schemas: dict[str, JsonObject] = {}
     for path in sorted((REPO_ROOT / "crds").glob("argoproj.io_*.yaml")):
-        crd = yaml.safe_load(path.read_text())
+        crd = yaml.load(path.read_text(), Loader=loader)
         schemas[crd["spec"]["names"]["kind"]] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     return schemas
+
+
+# Read once, outside any bounded path: reading the CRDs is not what a manifest costs.
+CRD_SCHEMAS = _crd_schemas()
 
 
 # The Rollout and analysis controllers take a manifest as it is (a CRD installed without a schema, an older one, a
@@ -307,7 +310,7 @@ def controller_outcome(manifest: JsonObject) -> ControllerOutcome:
         return _rollout_outcome(manifest)
     if kind in RAW_KINDS:
         return _analysis_outcome(manifest)
-    admission = admit(_crd_schemas()[kind], manifest)
+    admission = admit(CRD_SCHEMAS[kind], manifest)
     if admission.errors:
         return ControllerOutcome(True, str(admission.errors[0]))
     manifest = admission.value
