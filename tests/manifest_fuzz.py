@@ -179,9 +179,9 @@ def mutated(
         if mutation == "delete":
             del parent[key]  # a list item or a mapping key alike
         elif mutation == "unknown field" and isinstance(parent[key], dict):
-            parent[key][draw(st.sampled_from(["progressDeadlineSecond", "x", "", "spec", "$ref"]))] = draw(
-                st.sampled_from(HOSTILE_VALUES)
-            )
+            name = draw(st.sampled_from(["progressDeadlineSecond", "x", "", "spec", "$ref"]))
+            # A copy: a later change must not edit the shared value, or the next example starts elsewhere.
+            parent[key][name] = copy.deepcopy(draw(st.sampled_from(HOSTILE_VALUES)))
         elif mutation == "wrap in a list":
             parent[key] = [parent[key]]
         else:
