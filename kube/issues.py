@@ -21,9 +21,10 @@ class FieldIssue:
 
 
 def field_name(name: str) -> str:
-    """A field name as a path shows it: as written, or JSON-quoted when it has a space, a colon, a quote or a
-    character one cannot see (``"\\ufeffselector"``), so that a message never hides what the key really is."""
-    if name and name.isprintable() and not any(character in name for character in ' :"'):
+    """A field name as a path shows it: as written, or JSON-quoted when it has a space, a colon, a quote, a
+    bracket (which would read as a list index) or a character one cannot see (``"\\ufeffselector"``), so that a
+    message never hides what the key really is."""
+    if name and name.isprintable() and not any(character in name for character in ' :"[]'):
         return name
     return json.dumps(name)
 

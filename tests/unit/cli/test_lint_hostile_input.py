@@ -4,6 +4,7 @@ read — and, as Argo's lint (strict decoding) does, unknown fields and a Rollou
 
 from __future__ import annotations
 
+import json
 import resource
 from pathlib import Path
 
@@ -206,3 +207,14 @@ def test_a_rollout_without_usable_containers_is_a_finding(
     result = lint(str(write(tmp_path, "empty.yaml", manifest)))
     assert result.exit_code == 1
     assert f"Rollout/reviews: {path}: {message}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [("\ufeffselector", '"\\ufeffselector"'), ("met[0]", '"met[0]"'), ("a b", '"a b"'), ("a:b", '"a:b"')],
+)
+def test_an_unknown_key_that_could_be_misread_is_shown_quoted(tmp_path: Path, key: str, shown: str) -> None:
+    text = VALID_ROLLOUT.replace("  replicas: 3", f"  replicas: 3\n  {json.dumps(key)}: 1")
+    result = lint(str(write(tmp_path, "odd.yaml", text)))
+    assert result.exit_code == 1
+    assert f"Rollout/reviews: spec.{shown}: unknown field " in result.stdout
