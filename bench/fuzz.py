@@ -126,8 +126,12 @@ def run(examples: int) -> dict[str, Any]:
 
         def corpus_controllers(case: tuple[dict[str, Any], list[str]]) -> None:
             manifest, _ = case
-            _, bounded = run_bounded(lambda: controller_outcome(manifest))
-            records["corpus: controllers"].cost(bounded)
+            record = records["corpus: controllers"]
+            outcome, bounded = run_bounded(lambda: controller_outcome(manifest))
+            record.cost(bounded)
+            record.outcomes[f"{manifest['kind']} {'refused' if outcome.refused else 'accepted'}"] += 1
+            if outcome.refused and outcome.by_field and not names_a_field_or_place(outcome.message):
+                record.failures.append(f"{manifest['kind']}: refusal names no field: {outcome.message[:200]}")
 
         _run(records["corpus: controllers"], mutated(corpus, keep_metadata=True), corpus_controllers, examples)
     return {
