@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field, StrictInt
 
 from analysis.arguments import has_placeholder
 from kube.durations import parse_duration
+from kube.int32 import Int32
 from kube.modeling import KubeModel, KubeObject
 from kube.quantities import IntOrString, int_or_string_int
 
@@ -272,7 +273,7 @@ class MeasurementRetention(KubeModel):
     """How many measurements to keep for the metrics whose names match ``metricName`` (a regex)."""
 
     metric_name: str
-    limit: int
+    limit: Int32
 
 
 class AnalysisTemplateRef(KubeModel):
@@ -298,9 +299,9 @@ class AnalysisTemplateSpec(AnalysisSpec):
 class TTLStrategy(KubeModel):
     """How long a completed run is kept before it is deleted."""
 
-    seconds_after_completion: int | None = None
-    seconds_after_failure: int | None = None
-    seconds_after_success: int | None = None
+    seconds_after_completion: Int32 | None = None
+    seconds_after_failure: Int32 | None = None
+    seconds_after_success: Int32 | None = None
 
 
 class AnalysisRunSpec(AnalysisSpec):

@@ -23,6 +23,8 @@ from analysis.models import (
     MetricProvider,
     metric_name_matches,
 )
+from kube.durations import DurationError, parse_duration
+from kube.int32 import int32_problem
 from kube.issues import FieldIssue, field_path
 from kube.quantities import int_or_string_int
 
@@ -183,6 +185,12 @@ def _metric_issues(location: Location, metric: Metric) -> list[FieldIssue]:
                     f'{name} must be an integer or an {{{{args.NAME}}}} placeholder, got "{value}"',
                 )
             )
+            return None
+        # Argo reads these as Go's IntOrString, whose number is an int32.
+        too_large = int32_problem(number)
+        if too_large is not None:
+            issues.append(_issue((*location, name), f"{name} {too_large}"))
+            return None
         return number
 
     count = integer("count", metric.count)
@@ -223,8 +231,24 @@ def _metric_issues(location: Location, metric: Metric) -> list[FieldIssue]:
             )
         )
 
+    if _is_zero_duration(metric.interval):
+        # Argo accepts it and measures on every pass; we refuse it before it becomes a loop of queries.
+        issues.append(
+            _issue((*location, "interval"), "interval must be greater than 0 (a zero interval measures in a loop)")
+        )
+
     issues.extend(_provider_issues((*location, "provider"), metric.provider))
     return issues
+
+
+def _is_zero_duration(value: str | int | None) -> bool:
+    """Whether a metric duration is set to zero (not unset, not a placeholder, not malformed: the model says so)."""
+    if value is None or value == "" or (isinstance(value, str) and has_placeholder(value)):
+        return False
+    try:
+        return parse_duration(value) == 0
+    except DurationError:
+        return False
 
 
 def _provider_issues(location: Location, provider: MetricProvider) -> list[FieldIssue]:

@@ -41,6 +41,11 @@ AllNamespacesOption = Annotated[
 MetricsPortOption = Annotated[
     int, typer.Option("--metrics-port", min=0, max=65535, help="Serve Prometheus /metrics here; 0 disables.")
 ]
+MetricsAddressOption = Annotated[
+    str, typer.Option("--metrics-address", help="Address the /metrics, /healthz and /readyz server listens on "
+                      "(every interface by default, as a pod's probes and scrapes need; 127.0.0.1 for this machine "
+                      "only).")
+]
 WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Rollouts reconciled concurrently.")]
 AnalysisWorkersOption = Annotated[
     int,
@@ -118,6 +123,10 @@ ApplicationHealthOption = Annotated[
                  "an App of Apps' sync wave waits until its child Applications are Synced and Healthy (off, "
                  "as in Argo CD, where child Applications have no health check)."),
 ]
+WebhookAddressOption = Annotated[
+    str, typer.Option("--webhook-address", help="Address the push webhook listens on (every interface by default; "
+                      "127.0.0.1 for this machine only).")
+]
 RepoCacheOption = Annotated[
     Path | None, typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
                               "(default: ~/.cache/rollouts/repositories).")
@@ -169,6 +178,7 @@ class ApplicationFlags(OptionGroup):
     resync_jitter: float = 0.0
     workers: int = 20
     webhook_port: int = 8083
+    webhook_address: str = "0.0.0.0"
     application_health: bool = False
     repo_cache: Path | None = None
 
@@ -176,7 +186,8 @@ class ApplicationFlags(OptionGroup):
     def typer_options(cls) -> dict[str, Any]:
         return {"run": ApplicationsOption, "namespace": AppNamespaceOption, "application_sets": ApplicationSetsOption,
                 "resync": AppResyncOption, "resync_jitter": AppResyncJitterOption, "workers": AppWorkersOption,
-                "webhook_port": WebhookPortOption, "application_health": ApplicationHealthOption,
+                "webhook_port": WebhookPortOption, "webhook_address": WebhookAddressOption,
+                "application_health": ApplicationHealthOption,
                 "repo_cache": RepoCacheOption}
 
     def controllers(self) -> tuple[AppControllerOptions | None, AppSetControllerOptions | None]:
@@ -189,6 +200,7 @@ class ApplicationFlags(OptionGroup):
             return None, None
         app_options = AppControllerOptions(namespace=self.namespace, workers=self.workers, poll_seconds=self.resync,
                                            poll_jitter_seconds=self.resync_jitter, webhook_port=self.webhook_port,
+                                           webhook_address=self.webhook_address.strip(),
                                            cache_dir=self.repo_cache, application_health=self.application_health)
         return app_options, AppSetControllerOptions(namespace=self.namespace) if self.application_sets else None
 
@@ -201,6 +213,7 @@ def controller_command(
     namespace: WatchedNamespacesOption = None,
     all_namespaces: AllNamespacesOption = False,
     metrics_port: MetricsPortOption = 8090,
+    metrics_address: MetricsAddressOption = "0.0.0.0",
     workers: WorkersOption = 10,
     analysis_workers: AnalysisWorkersOption = 30,
     resync: ResyncOption = 900.0,
@@ -214,6 +227,9 @@ def controller_command(
     Git to the cluster, Applications from generators (Ctrl-C stops)."""
     if namespace and all_namespaces:
         _usage_error("--namespace and --all-namespaces exclude each other")
+    for flag, address in (("--metrics-address", metrics_address), ("--webhook-address", applications.webhook_address)):
+        if not address.strip():
+            _usage_error(f"{flag} must name an address to listen on")
     # Checked before kopf and the client are loaded: a mistyped duration should fail at once.
     election = leader_election.config()
     _configure_logging(verbose)
@@ -228,6 +244,7 @@ def controller_command(
             namespace or [],
             all_namespaces,
             metrics_port=metrics_port,
+            metrics_address=metrics_address.strip(),
             workers=workers,
             resync_seconds=resync,
             analysis_workers=analysis_workers,

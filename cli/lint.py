@@ -18,9 +18,18 @@ import typer
 from cli.lint_sources import SOURCE_FILES, RenderedSource, inside_source_root, render_for_lint, source_roots
 from cli.main import app
 from kube.kinds import KindSpec
-from kube.manifests import LoadedDocument, ManifestReadError, describe, load_file, load_text, manifest_files
+from kube.manifests import (
+    LoadedDocument,
+    ManifestReadError,
+    describe,
+    load_file,
+    load_text,
+    manifest_files,
+    read_limited,
+)
 
 STDIN = "-"
+STDIN_LABEL = "<stdin>"
 
 KindLookup = Callable[[str, str], KindSpec | None]
 
@@ -84,6 +93,13 @@ def _document_findings(
     errors = [LintFinding(document.path, document.doc_index, str(issue), subject) for issue in spec.check(manifest)]
     if errors:
         return errors
+    # Strict decoding, as Argo's lint: a field the kind does not have is an error too (the controllers keep it).
+    strict = [
+        LintFinding(document.path, document.doc_index, str(issue), subject)
+        for issue in spec.check(manifest, strict=True)
+    ]
+    if strict:
+        return strict
     return [
         LintFinding(document.path, document.doc_index, str(issue), subject, warning=True)
         for issue in spec.advice(manifest)
@@ -125,7 +141,9 @@ def lint_command(
             continue
         try:
             documents = (
-                list(load_text(sys.stdin.read(), "<stdin>")) if source == STDIN else list(load_file(source))
+                list(load_text(read_limited(sys.stdin, STDIN_LABEL), STDIN_LABEL))
+                if source == STDIN
+                else list(load_file(source))
             )
         except ManifestReadError as error:
             typer.echo(f"rollouts lint: {error}", err=True)

@@ -1,18 +1,38 @@
 """Durations, the one parser of them: Go's ``time.ParseDuration`` (``"5m"``, ``"1h30m"``, ``"-1.5h"``, ``"300ms"``,
-``"5us"`` = ``"5µs"`` = ``"5μs"``), read by durationpy; and Argo's fields, which also take a bare number of
-seconds (``30``, ``"30"``) and no negative value. Also the one printer of them, as kubectl prints ages."""
+``"5us"`` = ``"5µs"`` = ``"5μs"``), read exactly in nanoseconds as Go does; and Argo's fields, which also take a bare
+number of seconds (``30``, ``"30"``) and no negative value.
+
+Go's ``time.Duration`` is an int64 count of nanoseconds, so nothing longer than 2562047h47m16.854775807s exists
+there: Go refuses such a string, and Argo cannot hold such a number of seconds. Both are refused here, whatever
+the form, so a pause or an initial delay never overflows when the controller adds it to a time.
+"""
 
 from __future__ import annotations
 
+import math
 import re
+from fractions import Fraction
 from typing import Annotated
 
-import durationpy
 from pydantic import AfterValidator, StrictInt
 
-# Go's grammar: an optional sign, then numbers each with one of Go's units (durationpy also takes days and weeks,
-# which Go refuses), or a bare 0.
+# Go's grammar: an optional sign, then numbers each with one of Go's units, or a bare 0.
 _GO_DURATION = re.compile(r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+|[-+]?0")
+_GO_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_NANOSECONDS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60 * 1_000_000_000,
+    "h": 3600 * 1_000_000_000,
+}
+MAX_NANOSECONDS = 2**63 - 1
+"""The longest Go duration, 2562047h47m16.854775807s."""
+MAX_SECONDS = MAX_NANOSECONDS / 1e9
+_TOO_LONG = "longer than Go's largest duration, 2562047h47m16.854775807s"
 
 
 class DurationError(ValueError):
@@ -24,12 +44,16 @@ def parse_go_duration(text: str) -> float:
     body = text.strip()
     if not _GO_DURATION.fullmatch(body):
         raise DurationError(f"invalid duration {text!r}: expected a Go duration such as '30s', '5m' or '1h30m'")
-    try:
-        return float(durationpy.from_str(body).total_seconds())
-    except (durationpy.DurationError, ValueError, OverflowError):
-        raise DurationError(
-            f"invalid duration {text!r}: expected a Go duration such as '30s', '5m' or '1h30m'"
-        ) from None
+    negative = body.startswith("-")
+    # Exact arithmetic, as Go's integer nanoseconds: a float would let 2562047h47m16.854775808s through.
+    nanoseconds = sum(
+        (Fraction(number) * _NANOSECONDS[unit] for number, unit in _GO_PART.findall(body)), Fraction(0)
+    )
+    # Go allows one more nanosecond on the negative side (the int64 minimum).
+    if math.floor(nanoseconds) > MAX_NANOSECONDS + (1 if negative else 0):
+        raise DurationError(f"invalid duration {text!r}: {_TOO_LONG}")
+    seconds = float(nanoseconds / 1_000_000_000)
+    return -seconds if negative else seconds
 
 
 def parse_duration(value: str | int | float) -> float:
@@ -37,22 +61,33 @@ def parse_duration(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise DurationError(f"invalid duration {value!r}: expected seconds or a string like '5m' or '1h30m'")
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise DurationError(f"invalid duration {value!r}: expected a finite number of seconds")
         if value < 0:
             raise DurationError(f"invalid duration {value!r}: must not be negative")
-        return float(value)
+        return _seconds_within_range(value, value)
     text = value.strip()
     if re.fullmatch(r"\d+", text):
-        return float(text)
+        return _seconds_within_range(int(text), value)
     if not text:
         raise DurationError("invalid duration '': expected seconds or a string like '5m' or '1h30m'")
     if text.startswith(("-", "+")):
         raise DurationError(f"invalid duration {value!r}: must not be negative or signed")
     try:
         return parse_go_duration(text)
-    except DurationError:
+    except DurationError as error:
+        if _TOO_LONG in str(error):
+            raise
         raise DurationError(
             f"invalid duration {value!r}: expected seconds or a string like '30s', '5m' or '1h30m'"
         ) from None
+
+
+def _seconds_within_range(seconds: int | float, value: str | int | float) -> float:
+    # Argo multiplies bare seconds by time.Second; beyond int64 nanoseconds that wraps around in Go.
+    if seconds * 1_000_000_000 > MAX_NANOSECONDS:
+        raise DurationError(f"invalid duration {value!r}: {_TOO_LONG}")
+    return float(seconds)
 
 
 def _check_duration(value: str | int) -> str | int:

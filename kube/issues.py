@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,15 @@ class FieldIssue:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
+def field_name(name: str) -> str:
+    """A field name as a path shows it: as written, or JSON-quoted when it has a space, a colon, a quote, a
+    bracket (which would read as a list index) or a character one cannot see (``"\\ufeffselector"``), so that a
+    message never hides what the key really is."""
+    if name and name.isprintable() and not any(character in name for character in ' :"[]'):
+        return name
+    return json.dumps(name)
+
+
 def field_path(location: Iterable[str | int]) -> str:
     """``('spec', 'steps', 0, 'setWeight')`` → ``spec.steps[0].setWeight``."""
     text = ""
@@ -26,7 +36,8 @@ def field_path(location: Iterable[str | int]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else part
+            shown = field_name(part)
+            text += f".{shown}" if text else shown
     return text
 
 

@@ -38,3 +38,16 @@ def as_int(value: Any, default: int = 0) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def object_at(value: Any, *keys: str) -> JsonObject:
+    """The JSON object at ``keys`` inside ``value``, or an empty one when any step is missing or not an object.
+
+    For code that reads an object before it is validated (indexes, metrics, references): a manifest such as
+    ``spec: [1, 2]`` must read as "nothing there", not raise.
+    """
+    for key in keys:
+        if not isinstance(value, dict):
+            return {}
+        value = value.get(key)
+    return value if isinstance(value, dict) else {}

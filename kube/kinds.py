@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from kube.issues import FieldIssue, issues_from_validation_error
 from kube.modeling import KubeObject
+from kube.unknown_fields import unknown_fields
 
 ARGO_GROUP = "argoproj.io"
 ARGO_VERSION = "v1alpha1"
@@ -71,10 +72,15 @@ class KindSpec:
             return []
         return self.advise(parsed)
 
-    def check(self, manifest: dict[str, Any]) -> list[FieldIssue]:
-        """Every issue with a manifest: structural first; semantic only when the structure parses."""
+    def check(self, manifest: dict[str, Any], *, strict: bool = False) -> list[FieldIssue]:
+        """Every issue with a manifest: structural first; semantic only when the structure parses.
+
+        ``strict`` (lint) also reports fields the kind does not have, as Argo's lint does by strict decoding;
+        the controllers keep them, as the API server does.
+        """
         try:
             parsed = self.model.from_dict(manifest)
         except ValidationError as error:
             return issues_from_validation_error(error)
-        return self.validate(parsed)
+        unknown = unknown_fields(parsed) if strict else []
+        return [*unknown, *self.validate(parsed)]

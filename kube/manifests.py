@@ -4,22 +4,46 @@ YAML is read the way ``kubectl`` reads it, not the way PyYAML would by default: 
 API server receives them as JSON strings) and a key repeated in one mapping is an error rather than a silent
 overwrite. A document that cannot be used is reported with its position instead of ending the whole file, so
 a linter can show every problem; a path that cannot be read at all raises :class:`ManifestReadError`.
+
+Manifests come from users and from Git repositories, so reading one is bounded: a file larger than
+:data:`MAX_MANIFEST_BYTES` is not read, a document nested deeper than :data:`MAX_DEPTH` levels (in the text or
+through aliases) is refused before Python's recursion limit is near, aliases may not expand a document beyond
+:data:`MAX_ALIAS_EXPANSION` values (the "billion laughs": 645 bytes that would become gigabytes), and only values
+JSON can hold are accepted (no ``!!binary``, ``!!set``, ``!!omap``). Each is a problem at its line, not an
+exception.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode, Node
+from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+MAX_MANIFEST_BYTES = 32 * 2**20
+"""The largest manifest file read (the API server takes at most 3 MiB per object; rendered charts are bigger)."""
+MAX_DEPTH = 128
+"""The deepest nesting of a document, counting through aliases (CRD schemas, the deepest real manifests, stay
+well under 40)."""
+MAX_ALIAS_EXPANSION = 100_000
+"""The most values a document that uses aliases may expand to."""
+
+# The tags a JSON value can have: YAML's core schema without timestamps (kept strings) and the `<<` merge key.
+_JSON_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq", "merge")
+)
+# Python refuses to turn longer digit strings into an int (sys.int_info.str_digits_check_threshold aside).
+_MAX_INT_DIGITS = sys.get_int_max_str_digits() or 4300
 
 
 class ManifestReadError(Exception):
@@ -60,7 +84,20 @@ class LoadedDocument(NamedTuple):
 
 
 class _KubernetesYamlLoader(yaml.SafeLoader):
-    """SafeLoader without timestamp conversion, and with duplicate keys rejected."""
+    """SafeLoader without timestamp conversion, with duplicate keys rejected and nesting bounded."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        # PyYAML composes recursively: refuse deep nesting while the stack is still far from Python's limit.
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[Hashable] = set()
@@ -133,10 +170,25 @@ def load_manifests(paths: Iterable[Path | str]) -> Iterator[LoadedDocument]:
         yield from load_file(path)
 
 
+def _too_large(path: Path | str) -> ManifestReadError:
+    return ManifestReadError(path, f"larger than {MAX_MANIFEST_BYTES // 2**20} MiB, the limit for a manifest file")
+
+
+def read_limited(stream: IO[str], label: str) -> str:
+    """All of a text stream (stdin) up to :data:`MAX_MANIFEST_BYTES`; raises ManifestReadError beyond it."""
+    text = stream.read(MAX_MANIFEST_BYTES + 1)
+    if len(text) > MAX_MANIFEST_BYTES:
+        raise _too_large(label)
+    return text
+
+
 def load_file(path: Path | str) -> Iterator[LoadedDocument]:
-    """The documents of one YAML file. Raises ManifestReadError when the file cannot be read as UTF-8 text."""
+    """The documents of one YAML file. Raises ManifestReadError when the file cannot be read as UTF-8 text or
+    is larger than :data:`MAX_MANIFEST_BYTES`."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise _too_large(path)
         text = path.read_text(encoding="utf-8-sig")  # -sig: editors on Windows may add a BOM
     except FileNotFoundError:
         raise ManifestReadError(path, "no such file or directory") from None
@@ -154,7 +206,17 @@ def load_file(path: Path | str) -> Iterator[LoadedDocument]:
 def load_text(text: str, path: Path | str = "<text>") -> Iterator[LoadedDocument]:
     """The documents of YAML text; ``path`` only labels the results."""
     path = Path(path)
-    loader = _KubernetesYamlLoader(_TRAILING_TABS.sub("", text))
+    if len(text) > MAX_MANIFEST_BYTES:
+        limit = f"{MAX_MANIFEST_BYTES // 2**20} MiB"
+        yield LoadedDocument(path, 0, None, ManifestProblem(f"text larger than {limit}, the limit for manifests"))
+        return
+    cleaned = _TRAILING_TABS.sub("", text)
+    try:
+        loader = _KubernetesYamlLoader(cleaned)
+    except yaml.reader.ReaderError as error:
+        # The reader checks every character up front: a NUL or another control character anywhere.
+        yield LoadedDocument(path, 0, None, _reader_problem(error, cleaned))
+        return
     index = 0
     try:
         while True:
@@ -162,6 +224,10 @@ def load_text(text: str, path: Path | str = "<text>") -> Iterator[LoadedDocument
                 if not loader.check_node():
                     return
                 node = loader.get_node()
+                refused = _unreadable_node(node) if node is not None else None
+                if refused is not None:
+                    yield LoadedDocument(path, index, None, refused)
+                    return
                 data = loader.construct_document(node) if node is not None else None
             except yaml.MarkedYAMLError as error:
                 # The stream cannot be followed past a syntax error: report it and stop reading this file.
@@ -176,6 +242,69 @@ def load_text(text: str, path: Path | str = "<text>") -> Iterator[LoadedDocument
             index += 1
     finally:
         loader.dispose()
+
+
+def _reader_problem(error: yaml.reader.ReaderError, text: str) -> ManifestProblem:
+    position = error.position
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    character = error.character if isinstance(error.character, int) else ord(error.character)
+    return ManifestProblem(
+        f"invalid YAML: unacceptable character #x{character:04x}: {error.reason}", line, column
+    )
+
+
+def _at(node: Node, message: str) -> ManifestProblem:
+    return ManifestProblem(f"invalid YAML: {message}", node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _unreadable_node(root: Node) -> ManifestProblem | None:
+    """Why a composed document must not be constructed, or None: a value JSON cannot hold, an integer Python
+    will not read, an alias to its own ancestor, or aliases that expand it too far or too deep.
+
+    Aliases make the node graph a DAG (or, through an ancestor, a cycle); this walks each node once, without
+    recursion, and counts what the document would be once its aliases were copied out.
+    """
+    done: dict[int, tuple[int, int]] = {}  # node id -> (values once expanded, depth once expanded)
+    open_nodes: set[int] = set()  # the current path of the depth-first walk
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if children_done:
+            open_nodes.discard(key)
+            size = 1 + sum(done[id(child)][0] for child in children)
+            depth = 1 + max((done[id(child)][1] for child in children), default=0)
+            done[key] = (size, depth)
+            continue
+        if key in done:
+            continue
+        if key in open_nodes:
+            return _at(node, "an alias refers to a value that contains it")
+        if node.tag not in _JSON_TAGS:
+            return _at(node, f"tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not a JSON value")
+        if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:int":
+            digits = len(node.value.strip().lstrip("+-"))
+            if digits > _MAX_INT_DIGITS:
+                return _at(node, f"integer of {digits} digits is too long to read (at most {_MAX_INT_DIGITS})")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children)
+    expanded, depth = done[id(root)]
+    if expanded > MAX_ALIAS_EXPANSION and expanded > len(done):
+        return _at(root, f"aliases expand the document beyond {MAX_ALIAS_EXPANSION} values")
+    if depth > MAX_DEPTH:
+        return _at(root, f"nested deeper than {MAX_DEPTH} levels (through aliases)")
+    return None
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, CollectionNode):
+        return list(node.value)
+    return []
 
 
 def _syntax_problem(error: yaml.MarkedYAMLError) -> ManifestProblem:

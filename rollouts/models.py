@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool
 
 from kube.durations import Duration, parse_duration
+from kube.int32 import Int32
 from kube.modeling import KubeModel, KubeObject, LabelSelector
 from kube.quantities import IntOrPercent
 
@@ -49,7 +50,7 @@ class PodMetadata(KubeModel):
 
 
 class PreferredAntiAffinity(KubeModel):
-    weight: StrictInt
+    weight: Int32
 
 
 class RequiredAntiAffinity(KubeModel):
@@ -99,7 +100,7 @@ class DryRun(KubeModel):
 
 class MeasurementRetention(KubeModel):
     metric_name: str
-    limit: StrictInt
+    limit: Int32
 
 
 class RolloutAnalysis(KubeModel):
@@ -115,7 +116,7 @@ class RolloutAnalysis(KubeModel):
 class BackgroundAnalysis(RolloutAnalysis):
     """Analysis that runs alongside the canary steps, from ``startingStep`` until the update completes."""
 
-    starting_step: StrictInt | None = None
+    starting_step: Int32 | None = None
 
 
 # --- canary steps ---------------------------------------------------------------------------------
@@ -135,8 +136,8 @@ class Pause(KubeModel):
 class SetCanaryScale(KubeModel):
     """Scale the canary independently of its traffic weight; exactly one of the three."""
 
-    weight: StrictInt | None = None
-    replicas: StrictInt | None = None
+    weight: Int32 | None = None
+    replicas: Int32 | None = None
     match_traffic_weight: StrictBool | None = None
 
 
@@ -171,14 +172,14 @@ class SetMirrorRoute(KubeModel):
 
     name: str | None = None
     match: list[RouteMatch] = Field(default_factory=list)
-    percentage: StrictInt | None = None
+    percentage: Int32 | None = None
 
 
 class ExperimentTemplate(KubeModel):
     name: str
     spec_ref: str
-    replicas: StrictInt | None = None
-    weight: StrictInt | None = None
+    replicas: Int32 | None = None
+    weight: Int32 | None = None
     metadata: PodMetadata | None = None
     selector: LabelSelector | None = None
     service: dict[str, Any] | None = None
@@ -211,7 +212,7 @@ class PluginStep(KubeModel):
 class CanaryStep(KubeModel):
     """One step of a canary; Argo requires exactly one action per step (see :data:`STEP_ACTIONS`)."""
 
-    set_weight: StrictInt | None = None
+    set_weight: Int32 | None = None
     pause: Pause | None = None
     analysis: RolloutAnalysis | None = None
     experiment: ExperimentStep | None = None
@@ -250,12 +251,12 @@ _ACTION_ATTRIBUTES = {
 class TLSRoute(KubeModel):
     """A TLS route of a VirtualService, identified by port and SNI hosts."""
 
-    port: StrictInt | None = None
+    port: Int32 | None = None
     sni_hosts: list[str] = Field(default_factory=list)
 
 
 class TCPRoute(KubeModel):
-    port: StrictInt | None = None
+    port: Int32 | None = None
 
 
 class IstioVirtualService(KubeModel):
@@ -316,7 +317,7 @@ class TrafficRouting(KubeModel):
 
     istio: IstioTrafficRouting | None = None
     managed_routes: list[ManagedRoute] | None = None
-    max_traffic_weight: StrictInt | None = None
+    max_traffic_weight: Int32 | None = None
     nginx: NginxTrafficRouting | None = None
     alb: dict[str, Any] | None = None
     smi: dict[str, Any] | None = None
@@ -345,15 +346,15 @@ class CanaryStrategy(KubeModel):
     max_surge: IntOrPercent = DEFAULT_MAX_SURGE
     max_unavailable: IntOrPercent = DEFAULT_MAX_UNAVAILABLE
     # Only meaningful with traffic routing: how long the old stable keeps its pods after the switch.
-    scale_down_delay_seconds: StrictInt = DEFAULT_SCALE_DOWN_DELAY_SECONDS
-    scale_down_delay_revision_limit: StrictInt | None = None
+    scale_down_delay_seconds: Int32 = DEFAULT_SCALE_DOWN_DELAY_SECONDS
+    scale_down_delay_revision_limit: Int32 | None = None
     # 0 means the aborted canary is never scaled down.
-    abort_scale_down_delay_seconds: StrictInt = DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
+    abort_scale_down_delay_seconds: Int32 = DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
     dynamic_stable_scale: StrictBool = False
     anti_affinity: AntiAffinity | None = None
     canary_metadata: PodMetadata | None = None
     stable_metadata: PodMetadata | None = None
-    min_pods_per_replica_set: StrictInt | None = None
+    min_pods_per_replica_set: Int32 | None = None
     ping_pong: dict[str, Any] | None = None
 
 
@@ -362,13 +363,13 @@ class BlueGreenStrategy(KubeModel):
 
     active_service: str | None = None
     preview_service: str | None = None
-    preview_replica_count: StrictInt | None = None
+    preview_replica_count: Int32 | None = None
     auto_promotion_enabled: StrictBool = True
     # 0 means promote as soon as the preview is ready (when auto-promotion is enabled).
-    auto_promotion_seconds: StrictInt = 0
-    scale_down_delay_seconds: StrictInt = DEFAULT_SCALE_DOWN_DELAY_SECONDS
-    scale_down_delay_revision_limit: StrictInt | None = None
-    abort_scale_down_delay_seconds: StrictInt = DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
+    auto_promotion_seconds: Int32 = 0
+    scale_down_delay_seconds: Int32 = DEFAULT_SCALE_DOWN_DELAY_SECONDS
+    scale_down_delay_revision_limit: Int32 | None = None
+    abort_scale_down_delay_seconds: Int32 = DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
     pre_promotion_analysis: RolloutAnalysis | None = None
     post_promotion_analysis: RolloutAnalysis | None = None
     max_unavailable: IntOrPercent = DEFAULT_MAX_UNAVAILABLE
@@ -399,25 +400,25 @@ class WorkloadRef(KubeModel):
 class RollbackWindow(KubeModel):
     """Rolling back to one of the last ``revisions`` revisions skips the steps."""
 
-    revisions: StrictInt | None = None
+    revisions: Int32 | None = None
 
 
 class AnalysisRunHistory(KubeModel):
     """How many finished AnalysisRuns the Rollout keeps."""
 
-    successful_run_history_limit: StrictInt = DEFAULT_ANALYSIS_RUN_HISTORY_LIMIT
-    unsuccessful_run_history_limit: StrictInt = DEFAULT_ANALYSIS_RUN_HISTORY_LIMIT
+    successful_run_history_limit: Int32 = DEFAULT_ANALYSIS_RUN_HISTORY_LIMIT
+    unsuccessful_run_history_limit: Int32 = DEFAULT_ANALYSIS_RUN_HISTORY_LIMIT
 
 
 class RolloutSpec(KubeModel):
-    replicas: StrictInt = DEFAULT_REPLICAS
+    replicas: Int32 = DEFAULT_REPLICAS
     selector: LabelSelector | None = None
     # The pod template is passed through to ReplicaSets untouched, so it stays plain data.
     template: dict[str, Any] | None = None
     workload_ref: WorkloadRef | None = None
-    min_ready_seconds: StrictInt = 0
-    revision_history_limit: StrictInt = DEFAULT_REVISION_HISTORY_LIMIT
-    progress_deadline_seconds: StrictInt = DEFAULT_PROGRESS_DEADLINE_SECONDS
+    min_ready_seconds: Int32 = 0
+    revision_history_limit: Int32 = DEFAULT_REVISION_HISTORY_LIMIT
+    progress_deadline_seconds: Int32 = DEFAULT_PROGRESS_DEADLINE_SECONDS
     progress_deadline_abort: StrictBool = False
     paused: StrictBool = False
     restart_at: str | None = None
@@ -466,7 +467,7 @@ class RolloutAnalysisRunStatus(KubeModel):
 
 
 class TrafficWeightDestination(KubeModel):
-    weight: StrictInt = 0
+    weight: Int32 = 0
     service_name: str | None = None
     pod_template_hash: str | None = None
 
@@ -505,7 +506,7 @@ class RolloutStatus(KubeModel):
     observed_generation: str | None = None
     current_pod_hash: str | None = None
     current_step_hash: str | None = None
-    current_step_index: StrictInt | None = None
+    current_step_index: Int32 | None = None
     # The stable pod-template hash, not a ReplicaSet name; the generated alias would be "stableRs".
     stable_rs: str | None = Field(default=None, alias="stableRS")
     pause_conditions: list[PauseCondition] = Field(default_factory=list)
@@ -514,13 +515,13 @@ class RolloutStatus(KubeModel):
     aborted_at: str | None = None
     promote_full: StrictBool = False
     restarted_at: str | None = None
-    collision_count: StrictInt | None = None
-    replicas: StrictInt = 0
-    updated_replicas: StrictInt = 0
-    ready_replicas: StrictInt = 0
-    available_replicas: StrictInt = 0
+    collision_count: Int32 | None = None
+    replicas: Int32 = 0
+    updated_replicas: Int32 = 0
+    ready_replicas: Int32 = 0
+    available_replicas: Int32 = 0
     # The scale subresource reads this; the generated alias would be "hpaReplicas".
-    hpa_replicas: StrictInt = Field(default=0, alias="HPAReplicas")
+    hpa_replicas: Int32 = Field(default=0, alias="HPAReplicas")
     selector: str | None = None
     canary: CanaryStatus = Field(default_factory=CanaryStatus)
     blue_green: BlueGreenStatus = Field(default_factory=BlueGreenStatus)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kube.json_data import JsonObject
+from kube.json_data import JsonObject, object_at
 from rollouts.traffic.gateway_api import GATEWAY_API_PLUGIN, http_route_references
 from rollouts.traffic.istio import virtual_service_location
 from rollouts.traffic.nginx import canary_ingress_name
@@ -79,10 +79,11 @@ class ReferencedObjects:
 
 def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
     """Which Services, VirtualServices and DestinationRule a Rollout manifest names (tolerates invalid specs)."""
-    namespace = str(rollout.get("metadata", {}).get("namespace") or "default")
-    strategy = rollout.get("spec", {}).get("strategy") or {}
-    canary = strategy.get("canary") or {}
-    blue_green = strategy.get("blueGreen") or {}
+    namespace = str(object_at(rollout, "metadata").get("namespace") or "default")
+    # Read before validation: any part may be ill-formed (`spec: [1, 2]`), and then names nothing.
+    strategy = object_at(rollout, "spec", "strategy")
+    canary = object_at(strategy, "canary")
+    blue_green = object_at(strategy, "blueGreen")
     services = tuple(
         name
         for name in (
@@ -93,8 +94,9 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
         )
         if isinstance(name, str) and name
     )
-    istio = (canary.get("trafficRouting") or {}).get("istio") or {}
-    entries = list(istio.get("virtualServices") or [])
+    istio = object_at(canary, "trafficRouting", "istio")
+    listed = istio.get("virtualServices")
+    entries = list(listed) if isinstance(listed, list) else []
     if istio.get("virtualService"):
         entries.append(istio["virtualService"])
     virtual_services: list[tuple[str, str]] = []
@@ -104,14 +106,15 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
             # The one rule for name[.namespace[.svc…]], shared with the routing and the controller's cache.
             vs_namespace, _ = virtual_service_location(name, namespace)
             virtual_services.append((name, vs_namespace))
-    destination_rule = (istio.get("destinationRule") or {}).get("name")
+    destination_rule = object_at(istio, "destinationRule").get("name")
     ingresses, http_routes = _router_objects(rollout, canary.get("trafficRouting") or {}, namespace)
     analyses: list[Any] = [
         canary.get("analysis"),
         blue_green.get("prePromotionAnalysis"),
         blue_green.get("postPromotionAnalysis"),
     ]
-    analyses += [step.get("analysis") for step in canary.get("steps") or () if isinstance(step, dict)]
+    steps = canary.get("steps")
+    analyses += [step.get("analysis") for step in steps if isinstance(step, dict)] if isinstance(steps, list) else []
     namespaced, cluster_scoped = template_names(analyses)
     return ReferencedObjects(
         services=services,

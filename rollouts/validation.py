@@ -153,7 +153,27 @@ def _workload_issues(spec: RolloutSpec) -> list[FieldIssue]:
         return [FieldIssue(f"{SPEC}.selector", "must not be empty: it would select every pod")]
     if not selector.matches(spec.template_labels):
         return [FieldIssue(f"{SPEC}.selector", "selector does not match template labels")]
-    return []
+    return _container_issues(spec.template)
+
+
+def _container_issues(template: dict[str, object]) -> list[FieldIssue]:
+    """Argo validates the pod template as Kubernetes does: at least one container, each named, with an image."""
+    path = f"{SPEC}.template.spec.containers"
+    pod_spec = template.get("spec")
+    containers = pod_spec.get("containers") if isinstance(pod_spec, dict) else None
+    if not isinstance(containers, list) or not containers:
+        return [FieldIssue(path, "must list at least one container")]
+    issues: list[FieldIssue] = []
+    for index, container in enumerate(containers):
+        if not isinstance(container, dict):
+            issues.append(FieldIssue(f"{path}[{index}]", "must be an object with name and image"))
+            continue
+        issues.extend(
+            FieldIssue(f"{path}[{index}].{name}", "is required")
+            for name in ("name", "image")
+            if not (isinstance(container.get(name), str) and container[name])
+        )
+    return issues
 
 
 # --- canary --------------------------------------------------------------------------------------

@@ -247,9 +247,25 @@ def _run_status(
     return new_status
 
 
+def _shaped_for_resolution(spec: object) -> bool:
+    """Whether a run's spec is an object whose ``args`` and ``metrics`` are lists, each metric an object."""
+    if not isinstance(spec, Mapping):
+        return False
+    arguments, metrics = spec.get("args") or [], spec.get("metrics") or []
+    return (
+        isinstance(arguments, list)
+        and isinstance(metrics, list)
+        and all(isinstance(metric, Mapping) for metric in metrics)
+    )
+
+
 def _prepare(run: Mapping[str, Any]) -> list[_Metric] | str:
     """The run's metrics with their rules, or why the run cannot be measured (its Error message)."""
     spec: Mapping[str, Any] = run.get("spec") or {}
+    if not _shaped_for_resolution(spec):
+        # Arguments cannot be substituted into what is not a list of metrics: say what the schema says.
+        issues = ANALYSIS_RUN.check({key: value for key, value in run.items() if key != "status"})
+        return f"Analysis spec invalid: {summarize(issues) if issues else 'spec: must be an object'}"
     arguments = [argument for argument in spec.get("args") or [] if isinstance(argument, Mapping)]
     problem = unresolved_argument_problem(arguments)
     if problem is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from analysis.models import metric_name_matches
 from kube.durations import DurationError, parse_duration
+from kube.int32 import int32_problem
 from kube.quantities import int_or_string_int
 
 DEFAULT_FAILURE_LIMIT = 0
@@ -86,6 +87,9 @@ def _integer(metric: str, field: str, value: Any, default: int) -> int:
     number = int_or_string_int(value) if isinstance(value, int | str) and not isinstance(value, bool) else None
     if number is None:
         raise MetricRulesError(f'metric "{metric}": {field} must be an integer, got {value!r}')
+    too_large = int32_problem(number)
+    if too_large is not None:
+        raise MetricRulesError(f'metric "{metric}": {field} {too_large}')
     return number
 
 
@@ -94,9 +98,13 @@ def _duration(metric: str, field: str, value: Any) -> float | None:
     if value is None or value == "":
         return None
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except (DurationError, TypeError) as error:
         raise MetricRulesError(f'metric "{metric}": {field}: {error}') from error
+    if field == "interval" and seconds == 0:
+        # Measured on every pass otherwise: a loop of queries against the metrics server.
+        raise MetricRulesError(f'metric "{metric}": interval must be greater than 0')
+    return seconds
 
 
 def is_dry_run(spec: Mapping[str, Any], metric_name: str) -> bool:

@@ -42,6 +42,7 @@ from sandbox.recorder import ChangeRecorder, Resource
 CRD_DIR: Final = Path(__file__).resolve().parents[2] / "crds"
 NAMESPACE: Final = "default"
 CONTROLLER_STOP_SECONDS: Final = 10.0
+LOOPBACK: Final = "127.0.0.1"
 PROMETHEUS_START_SECONDS: Final = 30.0
 KINDS_BY_NAME: Final = {
     kind.kind: kind for kind in (ROLLOUTS, ANALYSIS_TEMPLATES, SERVICES, VIRTUAL_SERVICES, DESTINATION_RULES)
@@ -148,11 +149,17 @@ class DemoEnvironment:
 
     # ---------------------------------------------------------------------------------------------- controller
 
-    def _start_controller(self) -> None:
-        command = [
+    def controller_command(self) -> list[str]:
+        """How the demo starts `rollouts controller`: no metrics server, and whatever it serves (the push webhook
+        of the GitOps scenarios) on loopback only — the demo is for this machine, not the network."""
+        return [
             sys.executable, "-c", "from cli.main import main; main()",
-            "controller", "--kubeconfig", str(self.kubeconfig), "--metrics-port", "0", *self._controller_args,
+            "controller", "--kubeconfig", str(self.kubeconfig), "--metrics-port", "0",
+            "--metrics-address", LOOPBACK, "--webhook-address", LOOPBACK, *self._controller_args,
         ]
+
+    def _start_controller(self) -> None:
+        command = self.controller_command()
         # A file, not a pipe: nobody reads the log while the demo runs, and a full pipe would block the controller.
         with self.controller_log.open("wb") as log:
             self._controller = subprocess.Popen(

@@ -113,8 +113,10 @@ def desired_applications(appset: Mapping[str, Any], sources: Sources) -> list[di
                 ) from error
             name = str(application["metadata"].get("name") or "")
             if not name:
-                raise GenerationError(f"{_origin(number, params)}: the template renders an empty name",
-                                      "ApplicationValidationError")
+                raise GenerationError(
+                    f"spec.template.metadata.name: renders an empty name ({_origin(number, params)})",
+                    "ApplicationValidationError",
+                )
             if name in origins:
                 raise GenerationError(
                     f"ApplicationSet {metadata.get('name')} contains applications with duplicate name: {name} "

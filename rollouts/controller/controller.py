@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_WORKERS: Final = 10  # Argo's --rollout-threads
 DEFAULT_METRICS_PORT: Final = 8090
 ADDED_TO_INFORMER: Final = "RolloutAddedToInformer"
+DEFAULT_METRICS_ADDRESS: Final = "0.0.0.0"
+"""Every interface: in a pod, the kubelet's probes and Prometheus's scrapes come from outside the container."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class ControllerOptions:
     workers: int = DEFAULT_WORKERS
     resync_seconds: float = DEFAULT_RESYNC_SECONDS
     metrics_port: int = DEFAULT_METRICS_PORT
-    metrics_address: str = "0.0.0.0"
+    metrics_address: str = DEFAULT_METRICS_ADDRESS
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS
     leader_election: bool = False
     promote_on_background_analysis_errors: bool = False

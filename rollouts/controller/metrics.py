@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from kube.json_data import JsonObject
+from kube.json_data import JsonObject, object_at
 from kube.metrics_export import ExactNameCounter, MetricsServer, Probe, serve_metrics
 
 Labels = tuple[str, str]
@@ -69,7 +69,7 @@ class ControllerMetrics:
     def observe_rollout(self, rollout: JsonObject, status: Mapping[str, Any]) -> None:
         """Set the info and replica series of a Rollout from its (newly decided) status."""
         key = _key(rollout)
-        spec = rollout.get("spec") or {}
+        spec = object_at(rollout, "spec")  # an ill-formed spec (InvalidSpec) is still observed
         strategy, router = strategy_and_router(spec)
         info = (strategy, router, metric_phase(status))
         replicas = _int(status.get("replicas"))
@@ -122,13 +122,12 @@ class ControllerMetrics:
 
 def strategy_and_router(spec: Mapping[str, Any]) -> tuple[str, str]:
     """The ``strategy`` and ``traffic_router`` labels, as Argo names them."""
-    strategy = spec.get("strategy") or {}
+    strategy = object_at(spec, "strategy")
     if strategy.get("blueGreen") is not None:
         return "blueGreen", ""
-    canary = strategy.get("canary")
-    if canary is None:
+    if strategy.get("canary") is None:
         return "none", ""
-    routing = canary.get("trafficRouting") or {}
+    routing = object_at(strategy, "canary", "trafficRouting")
     routers = [name for field, name in _ROUTERS if routing.get(field) is not None]
     return "canary", routers[-1] if routers else ""
 

@@ -34,7 +34,13 @@ from kube.errors import ApiError, KubeError, NotFound
 from kube.kopf_operator import configure_settings, connection_info
 from kube.leader_election import KubeLeaseStore, LeaderElectionConfig, LeaderElector, LeaderMetric
 from kube.resources import ROLLOUTS
-from rollouts.controller.controller import DEFAULT_METRICS_PORT, DEFAULT_WORKERS, ControllerOptions, RolloutController
+from rollouts.controller.controller import (
+    DEFAULT_METRICS_ADDRESS,
+    DEFAULT_METRICS_PORT,
+    DEFAULT_WORKERS,
+    ControllerOptions,
+    RolloutController,
+)
 from rollouts.controller.handlers import register_handlers
 from rollouts.controller.leadership import Leadership, WorkerPool, process_probes
 from rollouts.controller.reconciler import Decide
@@ -216,6 +222,7 @@ def run_controller(
     namespaces: Sequence[str],
     all_namespaces: bool,
     metrics_port: int = DEFAULT_METRICS_PORT,
+    metrics_address: str = DEFAULT_METRICS_ADDRESS,
     workers: int = DEFAULT_WORKERS,
     resync_seconds: float = DEFAULT_RESYNC_SECONDS,
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS,
@@ -237,6 +244,7 @@ def run_controller(
         workers=workers,
         resync_seconds=resync_seconds,
         metrics_port=metrics_port,
+        metrics_address=metrics_address,
         analysis_workers=analysis_workers,
         promote_on_background_analysis_errors=promote_on_background_analysis_errors,
     )

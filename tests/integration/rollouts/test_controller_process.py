@@ -94,3 +94,39 @@ def test_the_controller_command_reconciles_its_namespace_and_stops_cleanly(
     stderr = log.read_text()
     assert code == 0, stderr
     assert "Traceback" not in stderr, stderr
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """The local addresses with a TCP socket listening on ``port`` (from /proc/net/tcp: hex, little-endian)."""
+    found: set[str] = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, port_hex = local.split(":")
+        if state == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
+def test_metrics_address_binds_the_metrics_server_to_loopback(sandbox: SandboxThread, tmp_path: Path) -> None:
+    kubeconfig = sandbox.write_kubeconfig(tmp_path / "kubeconfig.yaml")
+    port = free_port()
+    log = tmp_path / "controller.log"
+    command = [*ROLLOUTS_CLI, "controller", "--kubeconfig", str(kubeconfig), "--namespace", "watched",
+               "--metrics-port", str(port), "--metrics-address", "127.0.0.1", "--webhook-port", "0"]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, stderr=output)
+        try:
+            try:
+                wait_for(lambda: bool(_listening_addresses(port)), "the metrics server listening", timeout=45)
+            except AssertionError as error:
+                raise AssertionError(f"{error}; controller log:\n{log.read_text()}") from None
+            assert _listening_addresses(port) == {"127.0.0.1"}
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                assert response.status == 200
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise

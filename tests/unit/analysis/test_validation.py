@@ -405,7 +405,8 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ),
     ("count-one-needs-no-interval", template([metric(count=1)])),
     ("count-with-interval", template([metric(count=5, interval="30s", failureLimit=5, inconclusiveLimit=2)])),
-    ("interval-zero-is-a-go-duration", template([metric(interval="0")])),
+    # A zero initialDelay is a duration like any other; a zero interval is refused (see test_hostile_specs.py).
+    ("initial-delay-zero-is-a-go-duration", template([metric(initialDelay="0")])),
     (
         "consecutive-successes-instead-of-failure-limit",
         template([metric(interval="10s", failureLimit=-1, consecutiveSuccessLimit=3)]),

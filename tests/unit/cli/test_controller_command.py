@@ -162,3 +162,44 @@ def test_background_analysis_errors_hold_promotion_unless_argo_behaviour_is_aske
 ) -> None:
     """Issue #15 item 9: the default holds; the flag restores Argo Rollouts' behaviour."""
     assert controller_options_passed(monkeypatch, *args)["promote_on_background_analysis_errors"] is promote
+
+
+# --- where the controller listens (issue #15 item 10) ----------------------------------------------------------
+
+
+@pytest.fixture
+def captured_run(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """The arguments `rollouts controller` starts the controller with, instead of starting it."""
+    import rollouts.controller.run
+
+    seen: dict[str, object] = {}
+
+    def run_controller(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+
+    monkeypatch.setattr(rollouts.controller.run, "run_controller", run_controller)
+    return seen
+
+
+def test_metrics_and_webhook_listen_on_every_interface_by_default_as_a_pod_needs(
+    captured_run: dict[str, object],
+) -> None:
+    code, stderr = run("--no-leader-elect")
+    assert code == 0, stderr
+    assert captured_run["metrics_address"] == "0.0.0.0"
+    applications = captured_run["applications"]
+    assert getattr(applications, "webhook_address", None) == "0.0.0.0"
+
+
+def test_metrics_address_and_webhook_address_choose_where_they_listen(captured_run: dict[str, object]) -> None:
+    code, stderr = run("--no-leader-elect", "--metrics-address", "127.0.0.1", "--webhook-address", "::1")
+    assert code == 0, stderr
+    assert captured_run["metrics_address"] == "127.0.0.1"
+    assert getattr(captured_run["applications"], "webhook_address", None) == "::1"
+
+
+def test_an_empty_address_is_refused_before_starting(captured_run: dict[str, object]) -> None:
+    code, stderr = run("--no-leader-elect", "--metrics-address", " ")
+    assert code == 2
+    assert "--metrics-address must name an address to listen on" in stderr
+    assert captured_run == {}

@@ -88,3 +88,16 @@ def test_a_generator_template_overrides_the_main_template() -> None:
     assert app["spec"]["project"] == "team-a"
     assert app["spec"]["source"]["path"] == "custom"
     assert app["spec"]["source"]["repoURL"] == "https://github.com/injunweb/k8s-resource.git"
+
+
+def test_a_template_that_renders_an_empty_name_names_the_field_and_the_generator() -> None:
+    appset = {
+        "metadata": {"name": "apps", "namespace": "argocd"},
+        "spec": {
+            "generators": [{"list": {"elements": [{"cluster": "a"}]}}],
+            "template": {"metadata": {"labels": {"x": "y"}}, "spec": {"project": "default"}},
+        },
+    }
+    with pytest.raises(GenerationError) as raised:
+        desired_applications(appset, Sources(git=REPO))
+    assert str(raised.value) == "spec.template.metadata.name: renders an empty name (generators[0] with {cluster=a})"
