@@ -129,7 +129,8 @@ def _analysis_gate(context: GateContext, field_name: str, role: RunRole, status_
         return PASSED
     observed = PauseState.observed(context.rollout.status, manual=context.rollout.spec.paused)
     entry = context.previous_status.get(status_key)
-    if retried(observed):
+    fresh_attempt = retried(observed)
+    if fresh_attempt:
         entry = None  # the runs of the aborted attempt are not this attempt's
     inputs = AnalysisInputs.of(
         context.snapshot,
@@ -137,7 +138,7 @@ def _analysis_gate(context: GateContext, field_name: str, role: RunRole, status_
         stable_hash=context.stable_hash,
         revision=context.revision,
     )
-    run = current_run(role, entry if isinstance(entry, dict) else None, inputs)
+    run = current_run(role, entry if isinstance(entry, dict) else None, inputs, fresh_attempt=fresh_attempt)
     writes: tuple[Write, ...] = ()
     if run is not None and not answered_inconclusive(observed, run):
         found: TrackedRun = tracked(role, run)

@@ -96,7 +96,8 @@ def decide_canary_analysis(inputs: AnalysisInputs, view: CanaryAnalysisView) -> 
     entries: dict[str, Mapping[str, Any] | None] = {
         key: view.observed_statuses.get(key) for key in (STEP_STATUS, BACKGROUND_STATUS)
     }
-    if view.reset or view.retried or retried(view.observed_pause):
+    fresh_attempt = view.reset or view.retried or retried(view.observed_pause)
+    if fresh_attempt:
         # The runs of an earlier revision, or of the attempt that was aborted, are not this attempt's.
         entries = dict.fromkeys(entries)
 
@@ -104,7 +105,7 @@ def decide_canary_analysis(inputs: AnalysisInputs, view: CanaryAnalysisView) -> 
         statuses = kept_statuses(entries, inputs)
         return _finish(inputs, view, statuses, [], terminate_all=True)
 
-    runs, problems = _tracked_runs(inputs, view, entries)
+    runs, problems = _tracked_runs(inputs, view, entries, fresh_attempt=fresh_attempt)
 
     events: list[Event] = []
     abort_reason: str | None = None
@@ -144,7 +145,11 @@ def decide_canary_analysis(inputs: AnalysisInputs, view: CanaryAnalysisView) -> 
 
 
 def _tracked_runs(
-    inputs: AnalysisInputs, view: CanaryAnalysisView, entries: Mapping[str, Mapping[str, Any] | None]
+    inputs: AnalysisInputs,
+    view: CanaryAnalysisView,
+    entries: Mapping[str, Mapping[str, Any] | None],
+    *,
+    fresh_attempt: bool,
 ) -> tuple[dict[str, TrackedRun], list[str]]:
     """The current step's run and the background run, each found or to be created, by status key; and the
     problems that prevent one."""
@@ -162,7 +167,8 @@ def _tracked_runs(
         # Argo creates no step run while the Rollout is paused (a pause condition) and keeps the one it has.
         may_start = not observed.paused
         found = _track(
-            RunRole(RunKind.STEP, index), step_analysis, entries[STEP_STATUS], inputs, observed, may_start=may_start
+            RunRole(RunKind.STEP, index), step_analysis, entries[STEP_STATUS], inputs, observed, may_start=may_start,
+            fresh_attempt=fresh_attempt,
         )
         if isinstance(found, AnalysisProblem):
             problems.append(found.message)
@@ -174,7 +180,8 @@ def _tracked_runs(
     if isinstance(background, Mapping) and background.get("templates") and started and not view.fully_promoted:
         may_start = not paused_for_inconclusive(observed)
         found = _track(
-            RunRole(RunKind.BACKGROUND), background, entries[BACKGROUND_STATUS], inputs, observed, may_start=may_start
+            RunRole(RunKind.BACKGROUND), background, entries[BACKGROUND_STATUS], inputs, observed, may_start=may_start,
+            fresh_attempt=fresh_attempt,
         )
         if isinstance(found, AnalysisProblem):
             problems.append(found.message)
@@ -198,9 +205,10 @@ def _track(
     observed: PauseState,
     *,
     may_start: bool,
+    fresh_attempt: bool,
 ) -> TrackedRun | AnalysisProblem | None:
     """The role's current run, or a new one when there is none (or a person answered its inconclusive verdict)."""
-    run = current_run(role, entry, inputs)
+    run = current_run(role, entry, inputs, fresh_attempt=fresh_attempt)
     if run is not None and not answered_inconclusive(observed, run):
         return tracked(role, run)
     if not may_start:

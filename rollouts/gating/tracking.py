@@ -139,9 +139,15 @@ def belongs(role: RunRole, run: Mapping[str, Any], inputs: AnalysisInputs) -> bo
     )
 
 
-def current_run(role: RunRole, entry: Mapping[str, Any] | None, inputs: AnalysisInputs) -> JsonObject | None:
-    """The run the status ``entry`` names while it is still ``role``'s run for this revision; otherwise the newest
-    run of that role and revision still running (its name was lost), or None."""
+def current_run(
+    role: RunRole, entry: Mapping[str, Any] | None, inputs: AnalysisInputs, *, fresh_attempt: bool = False
+) -> JsonObject | None:
+    """The run the status ``entry`` names while it is still ``role``'s run for this revision; otherwise (its name
+    was lost: a status write that did not land) the newest run of that role and revision — finished or not, so a run
+    that completed before the next pass is not started again — or None.
+
+    ``fresh_attempt`` (a retry, or new steps): the runs of the earlier attempt are over, so only one still
+    measuring counts (one this attempt started before its name was recorded)."""
     named = str(entry.get("name") or "") if isinstance(entry, Mapping) else ""
     if named:
         for run in inputs.runs:
@@ -150,7 +156,7 @@ def current_run(role: RunRole, entry: Mapping[str, Any] | None, inputs: Analysis
     candidates = [
         run
         for run in inputs.runs
-        if belongs(role, run, inputs) and not is_completed(run) and not is_terminating(run)
+        if belongs(role, run, inputs) and not is_terminating(run) and not (fresh_attempt and is_completed(run))
     ]
     if not candidates:
         return None
