@@ -124,7 +124,7 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
         http_routes=http_routes,
         analysis_templates=namespaced,
         cluster_analysis_templates=cluster_scoped,
-        workload=_workload_name(rollout.get("spec", {}).get("workloadRef")),
+        workload=_workload_name(object_at(rollout, "spec").get("workloadRef")),
     )
 
 

@@ -143,11 +143,12 @@ def current_run(
     role: RunRole, entry: Mapping[str, Any] | None, inputs: AnalysisInputs, *, fresh_attempt: bool = False
 ) -> JsonObject | None:
     """The run the status ``entry`` names while it is still ``role``'s run for this revision; otherwise (its name
-    was lost: a status write that did not land) the newest run of that role and revision — finished or not, so a run
-    that completed before the next pass is not started again — or None.
+    was lost: a status write that did not land) the newest run of that role and revision still measuring, or one
+    that already succeeded — a run that passed before the next pass is not started again — or None.
 
-    ``fresh_attempt`` (a retry, or new steps): the runs of the earlier attempt are over, so only one still
-    measuring counts (one this attempt started before its name was recorded)."""
+    A finished run that did not succeed is never taken up by its labels alone: after a retry the entry is cleared
+    and the aborted attempt's failed run is not this attempt's. With ``fresh_attempt`` (the retry's own pass, or
+    new steps) only a run still measuring counts."""
     named = str(entry.get("name") or "") if isinstance(entry, Mapping) else ""
     if named:
         for run in inputs.runs:
@@ -156,7 +157,9 @@ def current_run(
     candidates = [
         run
         for run in inputs.runs
-        if belongs(role, run, inputs) and not is_terminating(run) and not (fresh_attempt and is_completed(run))
+        if belongs(role, run, inputs)
+        and not is_terminating(run)
+        and (not is_completed(run) or (not fresh_attempt and run_phase(run) is AnalysisPhase.SUCCESSFUL))
     ]
     if not candidates:
         return None

@@ -29,7 +29,10 @@ def manifest(config: Any, managed_routes: tuple[str, ...] = ()) -> dict[str, Any
         "metadata": {"name": "web", "namespace": "shop"},
         "spec": {
             "selector": {"matchLabels": {"app": "web"}},
-            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web"}]}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "web:v1"}]},
+            },
             "strategy": {
                 "canary": {
                     "canaryService": "web-canary",

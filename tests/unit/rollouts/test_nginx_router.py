@@ -35,7 +35,10 @@ def rollout(**nginx: Any) -> Rollout:
             "metadata": {"name": "web", "namespace": NS, "uid": "uid-web"},
             "spec": {
                 "selector": {"matchLabels": {"app": "web"}},
-                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web"}]}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "web:v1"}]},
+                },
                 "strategy": {
                     "canary": {
                         "canaryService": "web-canary",
