@@ -90,16 +90,13 @@ def _document_findings(
         report.passed_through += 1
         return []
     subject = describe(manifest)
-    errors = [LintFinding(document.path, document.doc_index, str(issue), subject) for issue in spec.check(manifest)]
-    if errors:
-        return errors
     # Strict decoding, as Argo's lint: a field the kind does not have is an error too (the controllers keep it).
-    strict = [
+    errors = [
         LintFinding(document.path, document.doc_index, str(issue), subject)
         for issue in spec.check(manifest, strict=True)
     ]
-    if strict:
-        return strict
+    if errors:
+        return errors
     return [
         LintFinding(document.path, document.doc_index, str(issue), subject, warning=True)
         for issue in spec.advice(manifest)
