@@ -34,6 +34,7 @@ from kube.errors import ApiError, KubeError, NotFound
 from kube.kopf_operator import configure_settings, connection_info
 from kube.leader_election import KubeLeaseStore, LeaderElectionConfig, LeaderElector, LeaderMetric
 from kube.resources import ROLLOUTS
+from kube.side_loop import SideLoop
 from rollouts.controller.controller import DEFAULT_METRICS_PORT, DEFAULT_WORKERS, ControllerOptions, RolloutController
 from rollouts.controller.handlers import register_handlers
 from rollouts.controller.leadership import Leadership, WorkerPool, process_probes
@@ -189,7 +190,8 @@ def build_operator(
         pools: list[WorkerPool] = [controller, *([analysis] if analysis is not None else []),
                                    *([app_controller] if app_controller is not None else []),
                                    *([appset_controller] if appset_controller is not None else [])]
-        leadership = Leadership(elector, pools, lease_client)
+        # The election on a loop of its own, so that no amount of reconciling can delay a renewal.
+        leadership = Leadership(elector, pools, lease_client, election_loop=SideLoop("leader-election"))
     return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, leadership,
                            app_controller, appset_controller)
 
