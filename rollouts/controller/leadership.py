@@ -58,13 +58,15 @@ class Leadership:
         lease_client: AsyncKubeClient,
         *,
         election_loop: SideLoop | None = None,
+        on_synced: Callable[[], None] | None = None,
     ) -> None:
         """``election_loop``: where the elector runs (its Lease client's requests included); None runs it on the
-        caller's loop, beside the workers."""
+        caller's loop, beside the workers. ``on_synced``: called once every cache is synced, before standing."""
         self.elector = elector
         self._controllers = tuple(controllers)
         self._lease_client = lease_client
         self._election_loop = election_loop
+        self._on_synced = on_synced
 
     async def _elect(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run one of the elector's coroutines where the election runs."""
@@ -110,6 +112,8 @@ class Leadership:
         # Stand only once the caches are synced: a leader is a replica that can act at once.
         for controller in self._controllers:
             await controller.cache_synced.wait()
+        if self._on_synced is not None:
+            self._on_synced()
         await self._elect(self.elector.acquire())
         for controller in self._controllers:
             controller.start_workers()
