@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Final, Generic, Protocol, TypeVar
 
 from kube.errors import Conflict, KubeError, NotFound
-from kube.work_queue import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX, WorkQueue
+from kube.work_queue import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX, Urgency, WorkQueue
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ __all__ = [
     "PassMetrics",
     "Reconcile",
     "RunnerOptions",
+    "Urgency",
 ]
 
 
@@ -201,14 +202,15 @@ class ControllerRunner(Generic[K]):
         """Nothing queued and nothing in progress (wake-ups may still be scheduled)."""
         return self.queue.idle
 
-    def add(self, key: K) -> None:
-        """Queue ``key`` for a pass."""
-        self.queue.add(key)
+    def add(self, key: K, urgency: Urgency = Urgency.ROUTINE) -> None:
+        """Queue ``key`` for a pass at ``urgency`` (what the watch event that concerns it asks for)."""
+        self.queue.add(key, urgency)
 
     def resync(self) -> None:
-        """Queue every known key, as the periodic resync does (level-triggered: a no-op pass if all is well)."""
+        """Queue every known key, as the periodic resync does (level-triggered: a no-op pass if all is well), behind
+        whatever more urgent work is waiting."""
         for key in self._keys():
-            self.queue.add(key)
+            self.queue.add(key, Urgency.RESYNC)
 
     def start(self) -> None:
         """Queue every key, start the workers and the resync timer. Idempotent; nothing once stopped (a leadership
@@ -254,7 +256,8 @@ class ControllerRunner(Generic[K]):
                     return
                 self.queue.forget(key)
                 if outcome is not None:
-                    self.queue.add_after(key, max(outcome, MIN_REQUEUE_SECONDS))
+                    # The pass's own "look again at T": a pause or a delay that ends then.
+                    self.queue.add_after(key, max(outcome, MIN_REQUEUE_SECONDS), Urgency.TIMER)
             self._metrics.observe_reconcile(key.namespace, key.name, time.perf_counter() - started)
         finally:
             self.passes.end(key, number, failed=failed)
@@ -268,14 +271,14 @@ class ControllerRunner(Generic[K]):
         if transient:
             logger.info("%s: %s%s; retrying", what, doing, cause)
             # Soon, but backing off all the same should it keep happening (an object nobody watches).
-            self.queue.add_after(key, max(TRANSIENT_RETRY_SECONDS, self.queue.backoff(key)))
+            self.queue.add_after(key, max(TRANSIENT_RETRY_SECONDS, self.queue.backoff(key)), Urgency.ROUTINE)
             return False
         if isinstance(cause, KubeError):
             logger.warning("%s: %sfailed: %s", what, doing, cause)
         else:
             logger.error("%s: %sfailed", what, doing, exc_info=cause)
         self._metrics.count_error(key.namespace, key.name)
-        self.queue.add_after(key, self.queue.backoff(key))
+        self.queue.add_after(key, self.queue.backoff(key), Urgency.ROUTINE)
         return True
 
     def _schedule_resync(self) -> None:

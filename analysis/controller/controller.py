@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 
 DEFAULT_WORKERS: Final = 30  # Argo's --analysis-threads
+# Runs indexed into the cache between two turns of the event loop at start-up.
+PRIME_SLICE: Final = 200
 
 
 @dataclass(frozen=True)
@@ -144,5 +146,7 @@ class AnalysisController:
             except ApiError as error:
                 logger.warning("cannot list %s in %s: %s", ANALYSIS_RUNS.plural, namespace or "all namespaces", error)
                 continue
-            for run in runs:
+            for index, run in enumerate(runs, 1):
                 self.observe_run(None, run)
+                if index % PRIME_SLICE == 0:
+                    await asyncio.sleep(0)  # a turn for the loop (watches, probes) between slices of a long list

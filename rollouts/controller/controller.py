@@ -21,11 +21,13 @@ from kube.errors import ApiError, NotFound
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
 from kube.metrics_export import MetricsServer, Probe
+from kube.object_meta import object_key
 from kube.resources import ROLLOUTS, ResourceKind
 from rollouts.controller.cache import DELETED, ObjectCache, RolloutKey, watched_kinds
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.reconciler import Clock, Decide, Reconciler, utc_now
+from rollouts.controller.urgency import event_urgency
 from rollouts.plan import Event
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ DEFAULT_METRICS_PORT: Final = 8090
 ADDED_TO_INFORMER: Final = "RolloutAddedToInformer"
 DEFAULT_METRICS_ADDRESS: Final = "0.0.0.0"
 """Every interface: in a pod, the kubelet's probes and Prometheus's scrapes come from outside the container."""
+# Objects indexed into the cache between two turns of the event loop at start-up (a few milliseconds' work).
+PRIME_SLICE: Final = 200
 
 
 @dataclass(frozen=True)
@@ -89,17 +93,15 @@ class RolloutController:
     # -- input -------------------------------------------------------------------------------------------
 
     def observe(self, kind: ResourceKind, event_type: str | None, obj: JsonObject) -> None:
-        """A watch event: update the cache and queue the Rollouts it concerns."""
-        added = kind == ROLLOUTS and event_type != DELETED and self._rollout_is_new(obj)
+        """A watch event: update the cache and queue the Rollouts it concerns, as urgently as the change asks."""
+        where = object_key(obj)
+        previous = self.cache.get(kind, *where) if where is not None else None
+        added = kind == ROLLOUTS and event_type != DELETED and previous is None and where is not None
+        urgency = event_urgency(kind, event_type, previous, obj)
         for key in self.cache.observe(kind, event_type, obj):
-            self.runner.add(key)
+            self.runner.add(key, urgency)
         if added and self.runner.started:
             self._added_to_informer(obj)
-
-    def _rollout_is_new(self, obj: JsonObject) -> bool:
-        metadata = obj.get("metadata") or {}
-        namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
-        return bool(name) and self.cache.get(ROLLOUTS, namespace, name) is None
 
     def _added_to_informer(self, rollout: JsonObject) -> None:
         """Argo's RolloutAddedToInformer Event: the leader's cache holds a Rollout it did not hold (every Rollout
@@ -169,5 +171,9 @@ class RolloutController:
                 except ApiError as error:
                     logger.warning("cannot list %s in %s: %s", kind.plural, namespace or "all namespaces", error)
                     continue
-                for obj in objects:
+                for index, obj in enumerate(objects, 1):
                     self.cache.observe(kind, None, obj)
+                    if index % PRIME_SLICE == 0:
+                        # A turn for the loop: ten thousand objects indexed in one go would hold the watches,
+                        # the probes and (standing by) the Lease's reads for seconds.
+                        await asyncio.sleep(0)

@@ -13,6 +13,11 @@ Losing the Lease ends the process with an error, as client-go's and Argo's contr
 once (the fence already refuses their writes), and a restarted process rejoins as a standby with nothing left of
 the state it had as leader. A clean stop (SIGTERM) stops the workers first, waits for the Events in flight, and
 then releases the Lease, so that a standby takes over at its next try rather than after the Lease expires.
+
+The election itself (tries, renewals, the release) runs on a loop of its own (``kube.side_loop``) when one is
+given, as the controller process does: a start-up over ten thousand Rollouts, or a resync, keeps the main loop busy
+for seconds, and a renewal queued behind that work would miss the renew deadline and end the process for nothing.
+The fence needs no loop: it is checked on the thread that sends each write.
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from kube.client import AsyncKubeClient
 from kube.health import event_loop_probe, readiness_probe
 from kube.leader_election import LeaderElector
 from kube.metrics_export import Probe
+from kube.side_loop import SideLoop
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +52,35 @@ class Leadership:
     """The elector and the controllers whose workers only the leader runs."""
 
     def __init__(
-        self, elector: LeaderElector, controllers: Sequence[WorkerPool], lease_client: AsyncKubeClient
+        self,
+        elector: LeaderElector,
+        controllers: Sequence[WorkerPool],
+        lease_client: AsyncKubeClient,
+        *,
+        election_loop: SideLoop | None = None,
+        on_synced: Callable[[], None] | None = None,
     ) -> None:
+        """``election_loop``: where the elector runs (its Lease client's requests included); None runs it on the
+        caller's loop, beside the workers. ``on_synced``: called once every cache is synced, before standing."""
         self.elector = elector
         self._controllers = tuple(controllers)
         self._lease_client = lease_client
+        self._election_loop = election_loop
+        self._on_synced = on_synced
+
+    async def _elect(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run one of the elector's coroutines where the election runs."""
+        if self._election_loop is None:
+            return await coroutine
+        return await self._election_loop.run(coroutine)
 
     async def run(self, operator: Coroutine[Any, Any, None], stop: Callable[[], Awaitable[None]]) -> None:
         """Run ``operator`` (kopf) while standing for election; raises ``LeadershipLost`` when the Lease is lost.
 
         ``stop`` stops the controllers when kopf's own clean-up does not get to run (kopf is cancelled then).
         """
+        if self._election_loop is not None:
+            self._election_loop.start()
         # Created before kopf starts, so that kopf's shutdown does not take it for one of its own tasks.
         lead = asyncio.create_task(self._lead(), name="leader election")
         kopf_task = asyncio.create_task(operator, name="kopf operator")
@@ -79,22 +105,26 @@ class Leadership:
             await lead
         # kopf stopped (a signal, the stop flag, or a failure): its clean-up stopped the workers and waited for
         # their Events, so nothing more is written as leader and the Lease can go to a standby at once.
-        await self.elector.release()
+        await self._elect(self.elector.release())
         kopf_task.result()
 
     async def _lead(self) -> NoReturn:
         # Stand only once the caches are synced: a leader is a replica that can act at once.
         for controller in self._controllers:
             await controller.cache_synced.wait()
-        await self.elector.acquire()
+        if self._on_synced is not None:
+            self._on_synced()
+        await self._elect(self.elector.acquire())
         for controller in self._controllers:
             controller.start_workers()
-        await self.elector.hold()
+        await self._elect(self.elector.hold())
 
     def probes(self) -> Mapping[str, Probe]:
         return process_probes(self._controllers, lambda: "leader" if self.elector.is_leader else "standby")
 
     def close(self) -> None:
+        if self._election_loop is not None:
+            self._election_loop.close()
         self._lease_client.close()
 
 

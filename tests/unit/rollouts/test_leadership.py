@@ -4,6 +4,7 @@ synced), losing it stops everything and fails the run, a clean stop releases the
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -12,6 +13,7 @@ import pytest
 from kube.client import AsyncKubeClient
 from kube.errors import Unreachable
 from kube.leader_election import LeaderElectionConfig, LeaderElector, LeadershipLost
+from kube.side_loop import SideLoop
 from rollouts.controller.leadership import Leadership
 from tests.unit.test_leader_election import FakeLeases
 
@@ -142,3 +144,55 @@ async def test_an_operator_that_fails_fails_the_run_and_a_standby_releases_nothi
         await scenario.leadership.run(broken(), scenario.stop)
     assert leases.requests.count("update") == 0
     assert leases.spec["holderIdentity"] == "other"
+
+
+class SignallingLeases(FakeLeases):
+    """Sets ``renewed`` once ``wanted`` more updates of the Lease have been stored (from whichever thread)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.renewed = threading.Event()
+        self.wanted: int | None = None
+
+    async def replace(self, namespace: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        stored = await super().replace(namespace, name, body)
+        if self.wanted is not None:
+            self.wanted -= 1
+            if self.wanted <= 0:
+                self.renewed.set()
+        return stored
+
+
+async def test_on_a_loop_of_its_own_the_lease_is_renewed_while_the_main_loop_is_held() -> None:
+    # Issue #13: reconciliation that holds the main loop (thousands of passes at start-up) must not starve the
+    # renewals. The main loop is held here by a blocking wait that only the renewals themselves can end.
+    leases = SignallingLeases()
+    elector = LeaderElector(
+        leases, LeaderElectionConfig(namespace="rollouts", identity="me", lease_duration=3.0, renew_deadline=2.0,
+                                     retry_period=0.05),
+    )
+    controller = FakeController()
+    controller.cache_synced.set()
+    leadership = Leadership(elector, [controller], cast(AsyncKubeClient, FakeLeaseClient()),
+                            election_loop=SideLoop("test-election"))
+    operator_stop = asyncio.Event()
+
+    async def stop() -> None:
+        pass
+
+    running = asyncio.create_task(leadership.run(operator_stop.wait(), stop))
+    try:
+        for _ in range(3000):
+            if controller.workers_started:
+                break
+            await asyncio.sleep(0.01)
+        assert controller.workers_started == 1
+        leases.wanted = 3
+        assert leases.renewed.wait(timeout=60)  # blocks the main loop: only the election's own loop can get here
+        assert elector.is_leader
+    finally:
+        operator_stop.set()
+        await running
+        leadership.close()
+    assert leases.lease is not None
+    assert leases.lease["spec"]["holderIdentity"] == ""  # released on the clean stop, from the election's loop
