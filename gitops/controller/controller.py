@@ -322,12 +322,20 @@ class AppController:
         self._queue_threadsafe({name})
 
     def _app_written(self, obj: JsonObject) -> None:
-        """Our own write's answer (on a pass's thread): newer than the cached copy unless a watch event won."""
+        """Our own write's answer (on a pass's thread): newer than the cached copy unless a watch event won.
+
+        The answer may carry what someone else changed just before our write landed — a deletion, a new spec. Their
+        watch events are then older than the recorded answer and are skipped, so the answer itself queues the
+        Application (else a deletion would wait for the next poll)."""
         name = str(obj["metadata"]["name"])
         with self._lock:
             cached = self._apps.get(name)
             if cached is None or _resource_version(cached) < _resource_version(obj):
                 self._apps[name] = obj
+            else:
+                return
+        if cached is not None and _changed_by_others(cached, obj):
+            self._queue_threadsafe({name})
 
     def _secrets_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
@@ -418,6 +426,13 @@ class AppController:
                 delay >= self.options.poll_seconds * 0.5):
             delay = poll_delay(key.name, delay, self.options.poll_jitter_seconds)
         return delay
+
+
+def _changed_by_others(before: JsonObject, after: JsonObject) -> bool:
+    """Whether ``after`` differs from ``before`` in what only others write: the deletion, or the spec."""
+    deleting = bool((after.get("metadata") or {}).get("deletionTimestamp"))
+    was_deleting = bool((before.get("metadata") or {}).get("deletionTimestamp"))
+    return deleting != was_deleting or after.get("spec") != before.get("spec")
 
 
 def _resource_version(obj: JsonObject) -> int:
