@@ -18,8 +18,10 @@ from kube.merge_patch import combine_merge_patches, merge_patch_between
 from kube.resources import PODS, REPLICASETS, ROLLOUTS
 from kube.timestamps import as_utc, format_time, parse_time, seconds_between
 from rollouts import conditions as cond
+from rollouts.canary.replicas import OtherPlan
 from rollouts.hashing import pod_template_hash
-from rollouts.models import PodMetadata, Rollout
+from rollouts.models import PodMetadata, Rollout, RolloutStatus
+from rollouts.pause_state import PauseState
 from rollouts.plan import Create, Delete, Event, Patch, Plan, Write
 from rollouts.pod_metadata import inject_pod_metadata
 from rollouts.replicasets import (
@@ -27,14 +29,17 @@ from rollouts.replicasets import (
     Owner,
     ReplicaSetGroups,
     annotations_of,
+    available_replicas,
     deadline_patch,
     group_replica_sets,
     has_scale_down_deadline,
     max_revision,
     name_of,
     new_replica_set,
+    revision_history_to_delete,
     revision_of,
     revision_sync_patch,
+    scale_down_deadline,
     scale_patch,
     spec_replicas,
     status_replicas,
@@ -91,59 +96,35 @@ def set_observed_generation(status: JsonObject, manifest: Mapping[str, Any]) -> 
 
 @dataclass
 class Draft:
-    """The progress fields of the new status, as this pass decides them (``index`` and ``weights`` are canary's)."""
+    """The progress fields of the new status, as this pass decides them (``index`` and ``weights`` are canary's;
+    the pause, abort and full-promotion state is ``pause``'s to change)."""
 
     index: int | None
     stable_hash: str | None
-    pause_conditions: list[JsonObject]
-    controller_pause: bool
-    abort: bool
-    aborted_at: str | None
-    promote_full: bool
+    pause: PauseState
     restarted_at: str | None
     weights: JsonObject | None
 
     @classmethod
     def observed(
-        cls, old: Mapping[str, Any], *, stable_exists: bool, index: int | None, weights: JsonObject | None
+        cls, rollout: Rollout, *, stable_exists: bool, index: int | None, weights: JsonObject | None
     ) -> Draft:
-        """The progress recorded in the observed status ``old`` (a stable hash only while its ReplicaSet exists)."""
-        pauses, stable, aborted_at, restarted_at = (
-            old.get("pauseConditions"), old.get("stableRS"), old.get("abortedAt"), old.get("restartedAt")
-        )
+        """The progress recorded in the Rollout's observed status (a stable hash only while its ReplicaSet
+        exists)."""
+        observed = rollout.status
         return cls(
             index=index,
-            stable_hash=stable if isinstance(stable, str) and stable and stable_exists else None,
-            pause_conditions=[dict(p) for p in pauses if isinstance(p, dict)] if isinstance(pauses, list) else [],
-            controller_pause=bool(old.get("controllerPause")),
-            abort=bool(old.get("abort")),
-            aborted_at=aborted_at if isinstance(aborted_at, str) else None,
-            promote_full=bool(old.get("promoteFull")),
-            restarted_at=restarted_at if isinstance(restarted_at, str) else None,
+            stable_hash=observed.stable_rs if observed.stable_rs and stable_exists else None,
+            pause=PauseState.observed(observed, manual=rollout.spec.paused),
+            restarted_at=observed.restarted_at,
             weights=weights,
         )
 
-    def settle_abort_and_promotion(self, *, aborted: bool, promote_full: bool, now: datetime) -> None:
-        """Record this pass's abort and full-promotion decisions: an abort (first noted at ``now``) or a full
-        promotion lifts every pause, and a Rollout no longer aborted forgets when it was."""
-        if aborted:
-            self.pause_conditions, self.controller_pause = [], False
-            self.aborted_at = self.aborted_at or format_time(now)
-        else:
-            self.abort, self.aborted_at = False, None
-        if promote_full:
-            self.pause_conditions, self.controller_pause = [], False
-        self.promote_full = promote_full
-
-    def start_revision(self, restart_at: Any) -> None:
+    def start_revision(self, restart_at: str | None) -> None:
         """A new revision starts over: no pause, abort or full promotion carried over, and every pod of it is
         younger than any ``restartAt`` already asked for."""
-        self.pause_conditions = []
-        self.controller_pause = False
-        self.abort = False
-        self.aborted_at = None
-        self.promote_full = False
-        self.restarted_at = restart_at if isinstance(restart_at, str) else self.restarted_at
+        self.pause.start_over()
+        self.restarted_at = restart_at if restart_at is not None else self.restarted_at
 
 
 @dataclass(frozen=True)
@@ -250,18 +231,22 @@ class RolloutPass:
         self.manifest = snapshot.rollout
         self.rollout = rollout
         self.now = as_utc(snapshot.now)
+        # The observed status: typed for every decision (``observed``), and as it was read (``old``), which the
+        # status patch is computed against and whose conditions the new ones carry on.
+        self.observed: RolloutStatus = rollout.status
+        # The pause and abort state as observed (each Draft changes its own copy).
+        self.observed_pause = PauseState.observed(self.observed, manual=rollout.spec.paused)
         self.old = status_of(self.manifest)
+        self.old_conditions = cond.conditions_of(self.old)
         self.spec: JsonObject = dict(self.manifest.get("spec") or {})
         self.name = rollout.name
         self.namespace = rollout.namespace or "default"
         self.replicas = rollout.spec.replicas
-        collision = self.old.get("collisionCount")
-        self.collision_count = collision if isinstance(collision, int) and not isinstance(collision, bool) else None
+        self.collision_count = self.observed.collision_count
         assert rollout.spec.template is not None
         self.current_hash = pod_template_hash(rollout.spec.template, self.collision_count)
-        stable_hash = self.old.get("stableRS")
         self.groups: ReplicaSetGroups = group_replica_sets(
-            snapshot.replica_sets, self.current_hash, stable_hash if isinstance(stable_hash, str) else None
+            snapshot.replica_sets, self.current_hash, self.observed.stable_rs
         )
         self.effects = Effects()
         self.follow_up = False
@@ -280,17 +265,77 @@ class RolloutPass:
         """Progress that only the strategy knows about (a step moved, a Service switched)."""
         raise NotImplementedError
 
+    def _observed_draft(self) -> Draft:
+        """The progress the observed status records, as the strategy reads it."""
+        raise NotImplementedError
+
+    def _reset(self, draft: Draft) -> None:
+        """Start a new revision over (what the strategy carries besides ``Draft.start_revision``)."""
+        raise NotImplementedError
+
+    # --- the shared steps ------------------------------------------------------------------------
+
+    def _begin_revision(self, *, template_changed: bool, reset: bool) -> tuple[int, Draft, Outlook]:
+        """The first step of a preparing pass: the revision, the observed progress, and a new revision's reset."""
+        revision = self._revision()
+        draft = self._observed_draft()
+        outlook = Outlook(reset=reset)
+        if template_changed:
+            self.effects.event("RolloutUpdated", f"Rollout updated to revision {revision}")
+        if reset:
+            self._reset(draft)
+        return revision, draft, outlook
+
+    def _ensure_new_replica_set(
+        self, revision: int, outlook: Outlook, *, size: int, pod_metadata: PodMetadata | None = None
+    ) -> JsonObject:
+        """The current template's ReplicaSet, created at ``size`` pods when it does not exist yet."""
+        new = self.groups.new
+        if new is not None:
+            return new
+        outlook.created_rs = True
+        return self._create_replica_set(revision, size, pod_metadata=pod_metadata)
+
+    def _begin_progress(self) -> tuple[JsonObject, Draft, int, Requests]:
+        """The first step of a progressing pass: the new ReplicaSet, the observed progress, the revision (synced
+        onto the ReplicaSet and the Rollout) and what was asked of the update."""
+        new = self.groups.new
+        assert new is not None
+        draft = self._observed_draft()
+        revision = self._revision()
+        self._sync_revisions(revision)
+        return new, draft, revision, self._requests(draft)
+
+    def _delete_old_revisions(self) -> None:
+        """Delete the oldest scaled-down ReplicaSets beyond ``revisionHistoryLimit``."""
+        for rs in revision_history_to_delete(self.groups.others, self.rollout.spec.revision_history_limit):
+            self.effects.cleanups.append(Delete(kind=REPLICASETS, namespace=self.namespace, name=name_of(rs)))
+
+    def _initial_deploy(self, draft: Draft, revision: int) -> None:
+        """Nothing to compare against: the first version is the stable one at once (Argo's "Initial deploy")."""
+        draft.stable_hash = self.current_hash
+        # Once per change of the stable revision (a recreated ReplicaSet of the same revision is no news).
+        if self.observed.stable_rs != self.current_hash:
+            self._completed(revision, "Initial deploy")
+
+    def _completed(self, revision: int, reason: str) -> None:
+        """The Event of a new stable revision (Argo's RolloutCompleted), saying why."""
+        self.effects.event(
+            "RolloutCompleted", f"Rollout completed update to revision {revision} ({self.current_hash}): {reason}"
+        )
+
     # --- requests --------------------------------------------------------------------------------
 
     def _requests(self, draft: Draft) -> Requests:
+        pause = draft.pause
         fully_promoted = self.groups.stable is not None and draft.stable_hash == self.current_hash
-        promote_full = draft.promote_full and not fully_promoted
+        promote_full = pause.promote_full and not fully_promoted
         # A full promotion overrides an abort (both are requests; the later intent is to go forward), and there is
         # nothing left to abort once the new revision is the stable one.
-        aborted = draft.abort and not fully_promoted and not promote_full
-        old_progressing = cond.find_condition(cond.conditions_of(self.old), cond.PROGRESSING)
-        retried = not draft.abort and (
-            draft.aborted_at is not None
+        aborted = pause.abort and not fully_promoted and not promote_full
+        old_progressing = cond.find_condition(self.old_conditions, cond.PROGRESSING)
+        retried = not pause.abort and (
+            pause.aborted_at is not None
             or (old_progressing is not None and old_progressing.get("reason") == cond.ROLLOUT_ABORTED)
         )
         return Requests(fully_promoted=fully_promoted, promote_full=promote_full, aborted=aborted, retried=retried)
@@ -307,16 +352,7 @@ class RolloutPass:
         status["currentPodHash"] = self.current_hash
         if draft.stable_hash:
             status["stableRS"] = draft.stable_hash
-        if draft.pause_conditions:
-            status["pauseConditions"] = draft.pause_conditions
-        if draft.controller_pause:
-            status["controllerPause"] = True
-        if draft.abort:
-            status["abort"] = True
-        if draft.aborted_at:
-            status["abortedAt"] = draft.aborted_at
-        if draft.promote_full:
-            status["promoteFull"] = True
+        draft.pause.write(status)
         if draft.restarted_at:
             status["restartedAt"] = draft.restarted_at
         if self.collision_count is not None:
@@ -415,16 +451,16 @@ class RolloutPass:
 
     # --- restarts ----------------------------------------------------------------------------------
 
-    def _restart_pods(self) -> bool:
-        """Delete a batch of pods older than spec.restartAt; True once none is left (restartedAt can be recorded)."""
+    def _restart_pods(self, draft: Draft) -> None:
+        """Delete a batch of pods older than spec.restartAt; once none is left, record it as ``restartedAt``."""
         groups = self.groups
         ordered = [rs for rs in (groups.stable, groups.new) if rs is not None]
         ordered = [rs for i, rs in enumerate(ordered) if all(name_of(rs) != name_of(o) for o in ordered[:i])]
         ordered += sorted(groups.others, key=lambda rs: str((rs.get("metadata") or {}).get("creationTimestamp", "")))
-        restart_at = self.spec.get("restartAt")
+        restart_at = self.rollout.spec.restart_at
         progress = restart_progress(
-            restart_at=restart_at if isinstance(restart_at, str) else None,
-            restarted_at=self.old.get("restartedAt") if isinstance(self.old.get("restartedAt"), str) else None,
+            restart_at=restart_at,
+            restarted_at=self.observed.restarted_at,
             replica_sets=ordered,
             pods=self.snapshot.pods,
             batch_size=max(self.max_unavailable, 1),
@@ -437,7 +473,8 @@ class RolloutPass:
             self.effects.wake_at(progress.wake_at, self.now)
         if progress.look_again_in is not None:
             self.effects.wake_in(progress.look_again_in)
-        return progress.finished
+        if progress.finished:
+            draft.restarted_at = restart_at
 
     # --- scaling -----------------------------------------------------------------------------------
 
@@ -458,19 +495,52 @@ class RolloutPass:
         )
         return True
 
+    def _clear_scale_down_deadlines(self, new: JsonObject, *, keep_new: bool) -> None:
+        """What serves keeps its pods: no scale-down deadline on the stable ReplicaSet, nor on the new one (back on
+        a ReplicaSet that was waiting to go: a rollback within its delay) unless ``keep_new``."""
+        if not keep_new and has_scale_down_deadline(new):
+            self.effects.patch_rs(new, deadline_patch(None))
+        stable = self.groups.stable
+        if self.groups.stable_is_distinct and stable is not None and has_scale_down_deadline(stable):
+            self.effects.patch_rs(stable, deadline_patch(None))
+
+    def _scale_down_after_abort(self, new: JsonObject, stable: JsonObject, *, delay: int, size: int) -> bool:
+        """After an abort the new ReplicaSet waits out ``delay`` seconds, counted from when ``stable`` serves with
+        every pod again (a scale-down deadline on it), then goes down to ``size``; True when it is scaled now."""
+        if has_scale_down_deadline(new):
+            deadline = scale_down_deadline(new)
+            if deadline is not None and deadline > self.now:
+                self.effects.wake_at(deadline, self.now)
+                return False
+            return self._scale(new, size, keep_deadline=True)
+        if available_replicas(stable) >= self.replicas:
+            # Traffic is back on a fully available stable: start the countdown.
+            moment = self.now + timedelta(seconds=delay)
+            self.effects.patch_rs(new, deadline_patch(format_time(moment)))
+            self.effects.wake_at(moment, self.now)
+        return False
+
+    def _wind_down(self, plan: OtherPlan) -> None:
+        """Carry out the plan for the ReplicaSets that are neither new nor stable: deadlines, sizes, a wake-up."""
+        for target in plan.targets:
+            if target.deadline is not None:
+                self.effects.patch_rs(target.rs, deadline_patch(format_time(target.deadline)))
+            self._scale(target.rs, target.replicas)
+        if plan.wake_at is not None:
+            self.effects.wake_at(plan.wake_at, self.now)
+
     # --- conditions --------------------------------------------------------------------------------
 
     def _conditions(
         self, status: JsonObject, draft: Draft, outlook: Outlook, *, rs_name: str, revision: int
     ) -> list[JsonObject]:
-        old, now, effects = self.old, self.now, self.effects
-        old_conditions = cond.conditions_of(old)
+        now, effects = self.now, self.effects
 
         def previous(type_: str) -> JsonObject | None:
-            return cond.find_condition(old_conditions, type_)
+            return cond.find_condition(self.old_conditions, type_)
 
         found: dict[str, JsonObject] = {}
-        paused_now = bool(draft.pause_conditions) or self.rollout.spec.paused
+        paused_now = draft.pause.paused_now
         stable_is_current = bool(draft.stable_hash) and draft.stable_hash == self.current_hash
         healthy = self._healthy(status, draft)
         available = self._available(status)
@@ -513,9 +583,9 @@ class RolloutPass:
             )
         was_paused = old_paused is not None and old_paused.get("status") == cond.TRUE
         if paused_now and not was_paused:
-            why = "manually paused" if self.rollout.spec.paused else str(draft.pause_conditions[0].get("reason"))
+            why = "manually paused" if draft.pause.manual else draft.pause.conditions[0].reason
             effects.event(cond.ROLLOUT_PAUSED, f"{cond.PAUSED_MESSAGE} ({why})")
-        elif was_paused and not paused_now and not draft.abort:
+        elif was_paused and not paused_now and not draft.pause.abort:
             effects.event(cond.ROLLOUT_RESUMED, cond.RESUMED_MESSAGE)
         found[cond.COMPLETED] = cond.condition(
             previous(cond.COMPLETED),
@@ -555,7 +625,7 @@ class RolloutPass:
         def make(status_: str, reason: str, message: str, *, refresh: bool = False) -> JsonObject:
             return cond.condition(old, cond.PROGRESSING, status_, reason, message, now, refresh=refresh)
 
-        if draft.abort:
+        if draft.pause.abort:
             if old is not None and old_reason == cond.ROLLOUT_ABORTED:
                 return dict(old)
             message = cond.aborted_message(revision, outlook.abort_reason)
@@ -584,12 +654,8 @@ class RolloutPass:
                 effects.event(cond.TIMED_OUT, message, warning=True)
                 if self.rollout.spec.progress_deadline_abort:
                     # Give up on this revision: the next pass sends all traffic back to stable.
-                    draft.abort = True
-                    draft.aborted_at = format_time(now)
-                    draft.pause_conditions, draft.controller_pause = [], False
-                    status["abort"], status["abortedAt"] = True, draft.aborted_at
-                    status.pop("pauseConditions", None)
-                    status.pop("controllerPause", None)
+                    draft.pause.abort_update(now)
+                    draft.pause.write(status)
                     self.follow_up = True
                     aborted = cond.aborted_message(revision, message)
                     effects.event(cond.ROLLOUT_ABORTED, aborted, warning=True)
@@ -600,14 +666,14 @@ class RolloutPass:
     def _progressed(self, status: JsonObject) -> bool:
         """Argo's RolloutProgressing: pods moved toward the new revision, or the stable revision moved, or whatever
         the strategy counts as progress (``_strategy_progressed``)."""
-        old = self.old
+        old = self.observed
         return (
-            count_of(status, "updatedReplicas") != count_of(old, "updatedReplicas")
+            count_of(status, "updatedReplicas") != old.updated_replicas
             or count_of(status, "replicas") - count_of(status, "updatedReplicas")
-            < count_of(old, "replicas") - count_of(old, "updatedReplicas")
-            or count_of(status, "readyReplicas") > count_of(old, "readyReplicas")
-            or count_of(status, "availableReplicas") > count_of(old, "availableReplicas")
-            or status.get("stableRS") != old.get("stableRS")
+            < old.replicas - old.updated_replicas
+            or count_of(status, "readyReplicas") > old.ready_replicas
+            or count_of(status, "availableReplicas") > old.available_replicas
+            or status.get("stableRS") != old.stable_rs
             or self._strategy_progressed(status)
         )
 

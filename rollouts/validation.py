@@ -14,6 +14,7 @@ from kube.issues import FieldIssue
 from kube.quantities import is_percent
 from rollouts.models import (
     STEP_ACTIONS,
+    AnalysisRunArgument,
     AntiAffinity,
     BlueGreenStrategy,
     CanaryStep,
@@ -67,6 +68,19 @@ def _not_negative(path: str, fields: Sequence[tuple[str, int | None]]) -> list[F
         FieldIssue(f"{path}.{name}", f"must not be negative, got {value}")
         for name, value in fields
         if value is not None and value < 0
+    ]
+
+
+def _same_as(path: str, other: str, value: str | None) -> FieldIssue:
+    """Two fields that must name different things name the same one (``path`` is the second of them)."""
+    return FieldIssue(path, f"must differ from {other} (both are {value!r})")
+
+
+def _scale_down_delays(strategy: CanaryStrategy | BlueGreenStrategy) -> list[tuple[str, int | None]]:
+    """The two scale-down delays both strategies have, by field name."""
+    return [
+        ("scaleDownDelaySeconds", strategy.scale_down_delay_seconds),
+        ("abortScaleDownDelaySeconds", strategy.abort_scale_down_delay_seconds),
     ]
 
 
@@ -146,19 +160,8 @@ def _canary_issues(canary: CanaryStrategy) -> list[FieldIssue]:
     if _is_zero(canary.max_surge) and _is_zero(canary.max_unavailable):
         issues.append(FieldIssue(f"{CANARY}.maxSurge", "maxSurge and maxUnavailable must not both be 0"))
     if canary.canary_service and canary.canary_service == canary.stable_service:
-        issues.append(
-            FieldIssue(
-                f"{CANARY}.stableService",
-                f"must differ from canaryService (both are {canary.stable_service!r})",
-            )
-        )
-    issues += _not_negative(
-        CANARY,
-        [
-            ("scaleDownDelaySeconds", canary.scale_down_delay_seconds),
-            ("abortScaleDownDelaySeconds", canary.abort_scale_down_delay_seconds),
-        ],
-    )
+        issues.append(_same_as(f"{CANARY}.stableService", "canaryService", canary.stable_service))
+    issues += _not_negative(CANARY, _scale_down_delays(canary))
     if canary.min_pods_per_replica_set is not None and canary.min_pods_per_replica_set < 1:
         issues.append(FieldIssue(f"{CANARY}.minPodsPerReplicaSet", "must be at least 1"))
 
@@ -271,12 +274,7 @@ def _istio_issues(istio: IstioTrafficRouting, canary: CanaryStrategy, path: str)
         if not value:
             issues.append(FieldIssue(f"{rule_path}.{name}", "is required"))
     if rule.canary_subset_name and rule.canary_subset_name == rule.stable_subset_name:
-        issues.append(
-            FieldIssue(
-                f"{rule_path}.stableSubsetName",
-                f"must differ from canarySubsetName (both are {rule.stable_subset_name!r})",
-            )
-        )
+        issues.append(_same_as(f"{rule_path}.stableSubsetName", "canarySubsetName", rule.stable_subset_name))
     return issues
 
 
@@ -391,17 +389,20 @@ def _analysis_issues(analysis: RolloutAnalysis, path: str) -> list[FieldIssue]:
             issues.append(FieldIssue(f"{path}.templates[{index}].templateName", "is required"))
     seen: set[str] = set()
     for index, argument in enumerate(analysis.args):
-        arg_path = f"{path}.args[{index}]"
-        if argument.name in seen:
-            issues.append(FieldIssue(f"{arg_path}.name", f"duplicate argument {argument.name!r}"))
+        issues += _argument_issues(argument, f"{path}.args[{index}]", duplicate=argument.name in seen)
         seen.add(argument.name)
-        source = argument.value_from
-        if source is None:
-            continue
+    return issues
+
+
+def _argument_issues(argument: AnalysisRunArgument, path: str, *, duplicate: bool) -> list[FieldIssue]:
+    """An argument an analysis passes to its templates: named once, with a value or one source for it."""
+    issues = [FieldIssue(f"{path}.name", f"duplicate argument {argument.name!r}")] if duplicate else []
+    source = argument.value_from
+    if source is not None:
         if argument.value is not None:
-            issues.append(FieldIssue(arg_path, "must set either value or valueFrom, not both"))
+            issues.append(FieldIssue(path, "must set either value or valueFrom, not both"))
         issues += _exactly_one(
-            f"{arg_path}.valueFrom",
+            f"{path}.valueFrom",
             [("podTemplateHashValue", source.pod_template_hash_value), ("fieldRef", source.field_ref)],
         )
     return issues
@@ -415,17 +416,11 @@ def _blue_green_issues(blue_green: BlueGreenStrategy, spec: RolloutSpec) -> list
     if not blue_green.active_service:
         issues.append(FieldIssue(f"{BLUE_GREEN}.activeService", "is required for a blue-green Rollout"))
     elif blue_green.preview_service == blue_green.active_service:
-        issues.append(
-            FieldIssue(
-                f"{BLUE_GREEN}.previewService",
-                f"must differ from activeService (both are {blue_green.active_service!r})",
-            )
-        )
+        issues.append(_same_as(f"{BLUE_GREEN}.previewService", "activeService", blue_green.active_service))
     issues += _not_negative(
         BLUE_GREEN,
         [
-            ("scaleDownDelaySeconds", blue_green.scale_down_delay_seconds),
-            ("abortScaleDownDelaySeconds", blue_green.abort_scale_down_delay_seconds),
+            *_scale_down_delays(blue_green),
             ("autoPromotionSeconds", blue_green.auto_promotion_seconds),
             ("previewReplicaCount", blue_green.preview_replica_count),
         ],

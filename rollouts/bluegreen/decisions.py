@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from kube.json_data import JsonObject
 from kube.timestamps import parse_time
 from rollouts.canary.replicas import OtherPlan, OtherTarget
-from rollouts.models import BlueGreenStrategy
+from rollouts.models import BlueGreenStrategy, PauseCondition
+from rollouts.pause_state import BLUE_GREEN_PAUSE, PauseOutcome, PauseState
 from rollouts.replicasets import (
     has_scale_down_deadline,
     name_of,
@@ -27,13 +27,6 @@ from rollouts.replicasets import (
     spec_replicas,
 )
 
-BLUE_GREEN_PAUSE = "BlueGreenPause"
-INCONCLUSIVE_ANALYSIS = "InconclusiveAnalysisRun"
-
-
-def pause_condition(pause_conditions: Sequence[Mapping[str, Any]], reason: str) -> Mapping[str, Any] | None:
-    return next((p for p in pause_conditions if p.get("reason") == reason), None)
-
 
 def needs_controller_pause(strategy: BlueGreenStrategy) -> bool:
     """The controller pauses before the switch: always without auto-promotion, for a while with
@@ -41,11 +34,11 @@ def needs_controller_pause(strategy: BlueGreenStrategy) -> bool:
     return not strategy.auto_promotion_enabled or strategy.auto_promotion_seconds > 0
 
 
-def auto_promotion_deadline(strategy: BlueGreenStrategy, pause: Mapping[str, Any] | None) -> datetime | None:
+def auto_promotion_deadline(strategy: BlueGreenStrategy, pause: PauseCondition | None) -> datetime | None:
     """When an automatic pause ends by itself: its start plus ``autoPromotionSeconds`` (None when it does not)."""
     if pause is None or not strategy.auto_promotion_enabled or strategy.auto_promotion_seconds <= 0:
         return None
-    start = parse_time(pause.get("startTime"))
+    start = parse_time(pause.start_time)
     return None if start is None else start + timedelta(seconds=strategy.auto_promotion_seconds)
 
 
@@ -84,8 +77,7 @@ def is_ready(rs: Mapping[str, Any], desired: int, available: int) -> bool:
 def completed_pause(
     strategy: BlueGreenStrategy,
     *,
-    pause_conditions: Sequence[Mapping[str, Any]],
-    controller_pause: bool,
+    pause: PauseState,
     scale_up_checkpoint: bool,
     paused_in_this_pass: bool,
     now: datetime,
@@ -100,22 +92,12 @@ def completed_pause(
         return False
     if scale_up_checkpoint or not needs_controller_pause(strategy):
         return True
-    pause = pause_condition(pause_conditions, BLUE_GREEN_PAUSE)
-    if pause is None:
+    condition = pause.condition(BLUE_GREEN_PAUSE)
+    if condition is None:
         # Argo's auto-promotion branch would not count a `promote` during the countdown; a promote is a promote.
-        return controller_pause
-    deadline = auto_promotion_deadline(strategy, pause)
+        return pause.controller_pause
+    deadline = auto_promotion_deadline(strategy, condition)
     return deadline is not None and now >= deadline
-
-
-@dataclass(frozen=True)
-class PauseDecision:
-    """What happens to the BlueGreenPause condition in this pass."""
-
-    add: bool = False
-    remove: bool = False
-    wake_at: datetime | None = None
-    """When an automatic pause expires (look again then)."""
 
 
 def pause_decision(
@@ -127,10 +109,9 @@ def pause_decision(
     fast_tracked: bool,
     scale_up_checkpoint: bool,
     pre_promotion_complete: bool,
-    pause_conditions: Sequence[Mapping[str, Any]],
-    controller_pause: bool,
+    pause: PauseState,
     now: datetime,
-) -> PauseDecision:
+) -> PauseOutcome:
     """Pause before the switch, or end the pause (Argo's reconcileBlueGreenPause).
 
     Nothing happens until the preview is ready, while aborted, or while halted (``spec.paused``, an inconclusive
@@ -139,29 +120,23 @@ def pause_decision(
     pre-promotion analysis has passed, and ends as :func:`completed_pause` says.
     """
     if aborted or halted or not ready:
-        return PauseDecision()
-    present = pause_condition(pause_conditions, BLUE_GREEN_PAUSE) is not None
+        return PauseOutcome()
+    condition = pause.condition(BLUE_GREEN_PAUSE)
+    present = condition is not None
     if fast_tracked or scale_up_checkpoint or not needs_controller_pause(strategy):
-        return PauseDecision(remove=present)
+        return PauseOutcome(over=present)
     if not pre_promotion_complete:
-        return PauseDecision()
+        return PauseOutcome()
     if present:
         over = completed_pause(
-            strategy,
-            pause_conditions=pause_conditions,
-            controller_pause=controller_pause,
-            scale_up_checkpoint=scale_up_checkpoint,
-            paused_in_this_pass=False,
-            now=now,
+            strategy, pause=pause, scale_up_checkpoint=scale_up_checkpoint, paused_in_this_pass=False, now=now
         )
         if over:
-            return PauseDecision(remove=True)
-        return PauseDecision(
-            wake_at=auto_promotion_deadline(strategy, pause_condition(pause_conditions, BLUE_GREEN_PAUSE))
-        )
-    if controller_pause:
-        return PauseDecision()  # `promote` cleared the condition: resumed by a person
-    return PauseDecision(add=True)
+            return PauseOutcome(over=True)
+        return PauseOutcome(wake_at=auto_promotion_deadline(strategy, condition))
+    if pause.controller_pause:
+        return PauseOutcome()  # `promote` cleared the condition: resumed by a person
+    return PauseOutcome(start=True)
 
 
 def scale_up_checkpoint(
@@ -226,16 +201,12 @@ def old_replica_set_plan(
 
 
 __all__ = [
-    "BLUE_GREEN_PAUSE",
-    "INCONCLUSIVE_ANALYSIS",
-    "PauseDecision",
     "auto_promotion_deadline",
     "completed_pause",
     "is_ready",
     "needs_controller_pause",
     "new_replicas",
     "old_replica_set_plan",
-    "pause_condition",
     "pause_decision",
     "scale_up_checkpoint",
 ]

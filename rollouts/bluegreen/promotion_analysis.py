@@ -40,6 +40,7 @@ from rollouts.gating.tracking import (
     tracked,
 )
 from rollouts.models import Rollout
+from rollouts.pause_state import PauseState
 from rollouts.plan import Event, Write
 from rollouts.snapshot import RolloutSnapshot
 
@@ -99,9 +100,7 @@ class GateContext:
     @property
     def previous_status(self) -> JsonObject:
         """The observed ``status.blueGreen`` (holds the run statuses a gate reported before)."""
-        status = self.snapshot.rollout.get("status") or {}
-        blue_green = status.get("blueGreen") if isinstance(status, dict) else None
-        return dict(blue_green) if isinstance(blue_green, dict) else {}
+        return self.rollout.status.blue_green.to_dict()
 
 
 PromotionGate = Callable[[GateContext], GateResult]
@@ -125,7 +124,7 @@ def _analysis_gate(context: GateContext, field_name: str, role: RunRole, status_
     analysis = strategy.get(field_name)
     if not isinstance(analysis, dict):
         return PASSED
-    observed: dict[str, Any] = manifest.get("status") or {}
+    observed = PauseState.observed(context.rollout.status, manual=context.rollout.spec.paused)
     entry = context.previous_status.get(status_key)
     if retried(observed):
         entry = None  # the runs of the aborted attempt are not this attempt's

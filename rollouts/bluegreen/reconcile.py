@@ -13,22 +13,17 @@ this one stopped, whatever happened in between.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
 
 from kube.json_data import JsonObject
 from kube.quantities import resolve_int_or_percent
-from kube.resources import PODS, REPLICASETS, SERVICES
-from kube.timestamps import format_time
+from kube.resources import PODS, SERVICES
 from rollouts import conditions as cond
 from rollouts.bluegreen.decisions import (
-    BLUE_GREEN_PAUSE,
-    INCONCLUSIVE_ANALYSIS,
     completed_pause,
     is_ready,
     new_replicas,
     old_replica_set_plan,
-    pause_condition,
     pause_decision,
     scale_up_checkpoint,
 )
@@ -43,19 +38,17 @@ from rollouts.bluegreen.promotion_analysis import (
 )
 from rollouts.gating.history import housekeeping
 from rollouts.gating.tracking import refreshed
-from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout
-from rollouts.plan import Delete, Patch, Plan
+from rollouts.models import BlueGreenStrategy, PodMetadata, Rollout, RolloutAnalysisRunStatus
+from rollouts.pause_state import BLUE_GREEN_PAUSE, INCONCLUSIVE_ANALYSIS
+from rollouts.plan import Patch, Plan
 from rollouts.pod_metadata import pod_metadata_patches, replica_set_metadata_patch
 from rollouts.replicasets import (
     available_replicas,
-    deadline_patch,
     find_by_hash,
     has_scale_down_deadline,
     name_of,
     pod_template_hash_of,
     ready_replicas,
-    revision_history_to_delete,
-    scale_down_deadline,
     spec_replicas,
     status_replicas,
 )
@@ -96,17 +89,30 @@ class _Progress(PassProgress):
     stable: JsonObject | None
     context: GateContext
     active_hash: str | None
+    """The revision the active Service selects as the pass starts (restored to stable if it lost it)."""
     fast_rollback: bool = False
+    """Back on a ReplicaSet still waiting out its scale-down delay: straight to active."""
     fast_tracked: bool = False
+    """No pause and no pre-promotion analysis (full promotion, fast rollback, nothing or this revision active)."""
+    preview_after: str | None = None
+    """The revision the preview Service selects after this pass."""
     desired_new: int = 0
-    new_available: int = 0
-    ready: bool = False
     saturated: bool = False
+    """The new ReplicaSet has every replica of the Rollout, all available (it may take production traffic)."""
+    active_after: str | None = None
+    """The revision the active Service selects after this pass."""
     pre_complete: bool = False
     pause_over: bool = False
-    preview_after: str | None = None
-    active_after: str | None = None
     post_passed: bool = True
+
+    @property
+    def new_available(self) -> int:
+        return available_replicas(self.new)
+
+    @property
+    def ready(self) -> bool:
+        """The new ReplicaSet has exactly its desired pods, all available."""
+        return is_ready(self.new, self.desired_new, self.new_available)
 
 
 class BlueGreenPass(RolloutPass):
@@ -126,22 +132,19 @@ class BlueGreenPass(RolloutPass):
         self.preview_service = services.get(strategy.preview_service) if strategy.preview_service else None
         self.active_hash = selected_hash(self.active_service)
         self.preview_hash = selected_hash(self.preview_service)
-        observed = self.old.get("blueGreen")
-        self.old_blue_green: JsonObject = dict(observed) if isinstance(observed, dict) else {}
-        self.checkpoint = self.old_blue_green.get("scaleUpPreviewCheckPoint") is True
+        observed = self.observed.blue_green
+        self.checkpoint = observed.scale_up_preview_check_point
         self.run_statuses: dict[str, JsonObject | None] = {
-            key: self.old_blue_green.get(key) if isinstance(self.old_blue_green.get(key), dict) else None
-            for key in (PRE_RUN_STATUS, POST_RUN_STATUS)
+            PRE_RUN_STATUS: _entry(observed.pre_promotion_analysis_run_status),
+            POST_RUN_STATUS: _entry(observed.post_promotion_analysis_run_status),
         }
-        pauses = self.old.get("pauseConditions")
-        observed_pauses = [p for p in pauses if isinstance(p, dict)] if isinstance(pauses, list) else []
         # Argo's haltProgress: a person paused it, or an analysis could not decide.
-        self.halted = rollout.spec.paused or pause_condition(observed_pauses, INCONCLUSIVE_ANALYSIS) is not None
+        self.halted = self.observed_pause.manual or self.observed_pause.holds(INCONCLUSIVE_ANALYSIS)
 
     # --- entry ---------------------------------------------------------------------------------
 
     def plan(self) -> Plan:
-        template_changed = self.old.get("currentPodHash") != self.current_hash
+        template_changed = self.observed.current_pod_hash != self.current_hash
         if template_changed or self.groups.new is None:
             status = self._prepare(template_changed=template_changed)
         else:
@@ -153,39 +156,23 @@ class BlueGreenPass(RolloutPass):
     def _prepare(self, *, template_changed: bool) -> JsonObject:
         """Create the ReplicaSet of a new template, point the preview Service at it, and reset the update's
         state; nothing else moves in this pass."""
-        groups, effects, strategy = self.groups, self.effects, self.strategy
-        revision = self._revision()
-        initial = groups.stable is None
-        draft = self._observed_draft()
-        outlook = Outlook()
-        if template_changed:
-            effects.event("RolloutUpdated", f"Rollout updated to revision {revision}")
-            outlook.reset = True
-            self._reset(draft)
-        new = groups.new
-        if new is None:
-            size = (
-                self.replicas
-                if initial
-                else self._new_replicas(draft, promote_full=draft.promote_full, active_hash=self.active_hash)
-            )
-            # The first revision will be the active one; later ones start as the preview.
-            metadata = strategy.active_metadata if initial else strategy.preview_metadata
-            new = self._create_replica_set(revision, size, pod_metadata=metadata)
-            outlook.created_rs = True
+        initial = self.groups.stable is None
+        revision, draft, outlook = self._begin_revision(template_changed=template_changed, reset=template_changed)
+        size = (
+            self.replicas
+            if initial
+            else self._new_replicas(draft, promote_full=draft.pause.promote_full, active_hash=self.active_hash)
+        )
+        # The first revision will be the active one; later ones start as the preview.
+        metadata = self.strategy.active_metadata if initial else self.strategy.preview_metadata
+        new = self._ensure_new_replica_set(revision, outlook, size=size, pod_metadata=metadata)
         self._sync_revisions(revision)
         preview_after = self._switch_preview(new)
         # A new revision supersedes the runs of the previous one: terminated, and kept as history.
         self._analysis_housekeeping(terminate_all=False)
         if initial:
-            # Nothing to compare against: the first version is the stable one at once (Argo's "Initial deploy");
-            # the active Service follows once it is fully available.
-            draft.stable_hash = self.current_hash
-            if self.old.get("stableRS") != self.current_hash:
-                effects.event(
-                    "RolloutCompleted",
-                    f"Rollout completed update to revision {revision} ({self.current_hash}): Initial deploy",
-                )
+            # The active Service follows once the first version is fully available.
+            self._initial_deploy(draft, revision)
         self.follow_up = True
         return self._status(
             draft,
@@ -198,24 +185,23 @@ class BlueGreenPass(RolloutPass):
         )
 
     def _observed_draft(self) -> Draft:
-        return Draft.observed(self.old, stable_exists=self.groups.stable is not None, index=None, weights=None)
+        return Draft.observed(self.rollout, stable_exists=self.groups.stable is not None, index=None, weights=None)
 
     def _reset(self, draft: Draft) -> None:
         """A new revision starts over: no pause, abort, full promotion, checkpoint or analysis carried over."""
-        draft.start_revision(self.spec.get("restartAt"))
+        draft.start_revision(self.rollout.spec.restart_at)
         self.checkpoint = False
         self.run_statuses = {key: None for key in self.run_statuses}
 
     def _new_replicas(self, draft: Draft, *, promote_full: bool, active_hash: str | None) -> int:
-        recorded = self.old.get("currentPodHash")
         return new_replicas(
             self.strategy,
             self.replicas,
             new_hash=self.current_hash,
             active_hash=active_hash,
-            recorded_hash=recorded if isinstance(recorded, str) else None,
+            recorded_hash=self.observed.current_pod_hash,
             promote_full=promote_full,
-            paused=self.rollout.spec.paused or bool(draft.pause_conditions),
+            paused=draft.pause.paused_now,
             scale_up_checkpoint=self.checkpoint,
         )
 
@@ -228,6 +214,7 @@ class BlueGreenPass(RolloutPass):
         self._size_the_new_replica_set(progress)
         self._pre_promotion_analysis(progress)
         self._pause_before_the_switch(progress)
+        self._restart_pods(progress.draft)
         self._switch_services(progress)
         self._post_promotion_analysis(progress)
         self._analysis_housekeeping(
@@ -250,15 +237,11 @@ class BlueGreenPass(RolloutPass):
 
     def _start_progress(self) -> _Progress:
         """The observed progress, with this pass's abort, full-promotion and retry decisions applied."""
-        new, stable = self.groups.new, self.groups.stable
-        assert new is not None
-        draft = self._observed_draft()
-        revision = self._revision()
-        self._sync_revisions(revision)
-        requests = self._requests(draft)
+        stable = self.groups.stable
+        new, draft, revision, requests = self._begin_progress()
         fully_promoted, promote_full, aborted = requests.fully_promoted, requests.promote_full, requests.aborted
         outlook = Outlook(retried=requests.retried)
-        draft.settle_abort_and_promotion(aborted=aborted, promote_full=promote_full, now=self.now)
+        draft.pause.settle(aborted=aborted, promote_full=promote_full, now=self.now)
         if outlook.retried:
             self.effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True
@@ -299,16 +282,11 @@ class BlueGreenPass(RolloutPass):
         progress.desired_new = self._new_replicas(
             draft, promote_full=progress.promote_full, active_hash=progress.active_hash
         )
-        progress.new_available = available_replicas(new)
-        progress.ready = is_ready(new, progress.desired_new, progress.new_available)
         progress.saturated = spec_replicas(new) == self.replicas and progress.new_available >= self.replicas
-        if (
-            draft.controller_pause
-            and not draft.pause_conditions
-            and any((run or {}).get("status") == GateState.INCONCLUSIVE.value for run in self.run_statuses.values())
-        ):
-            # `promote` answered an inconclusive analysis, not the pause before the switch (which comes after it).
-            draft.controller_pause = False
+        # `promote` answered an inconclusive analysis, not the pause before the switch (which comes after it).
+        draft.pause.acted_on_resume(
+            any((run or {}).get("status") == GateState.INCONCLUSIVE.value for run in self.run_statuses.values())
+        )
 
     def _pre_promotion_analysis(self, progress: _Progress) -> None:
         """Once the preview is fully up, before any pause or switch. The preview checkpoint (previewReplicaCount)
@@ -324,8 +302,8 @@ class BlueGreenPass(RolloutPass):
 
     def _pause_before_the_switch(self, progress: _Progress) -> None:
         draft, now = progress.draft, self.now
-        observed_pauses = list(draft.pause_conditions)
-        observed_controller_pause = draft.controller_pause
+        # What the pause was before this pass changed it: whether it is over is judged on that.
+        before = replace(draft.pause, conditions=list(draft.pause.conditions))
         decision = pause_decision(
             self.strategy,
             ready=progress.ready,
@@ -334,31 +312,26 @@ class BlueGreenPass(RolloutPass):
             fast_tracked=progress.fast_tracked,
             scale_up_checkpoint=self.checkpoint,
             pre_promotion_complete=progress.pre_complete,
-            pause_conditions=observed_pauses,
-            controller_pause=observed_controller_pause,
+            pause=before,
             now=now,
         )
-        if decision.remove:
-            draft.pause_conditions = [p for p in draft.pause_conditions if p.get("reason") != BLUE_GREEN_PAUSE]
-        if decision.add:
-            draft.pause_conditions.append({"reason": BLUE_GREEN_PAUSE, "startTime": format_time(now)})
-            draft.controller_pause = True
+        if decision.over:
+            draft.pause.remove(BLUE_GREEN_PAUSE)
+        if decision.start:
+            draft.pause.pause(BLUE_GREEN_PAUSE, now)
         if decision.wake_at is not None:
             self.effects.wake_at(decision.wake_at, now)
         progress.pause_over = completed_pause(
             self.strategy,
-            pause_conditions=observed_pauses,
-            controller_pause=observed_controller_pause,
+            pause=before,
             scale_up_checkpoint=self.checkpoint,
-            paused_in_this_pass=decision.add,
+            paused_in_this_pass=decision.start,
             now=now,
         )
 
     def _switch_services(self, progress: _Progress) -> None:
         """The active Service: back to stable on an abort; to the new ReplicaSet once it has every pod available
         and the pause and the pre-promotion analysis are behind it (Argo's reconcileActiveService)."""
-        if self._restart_pods():
-            progress.draft.restarted_at = str(self.spec.get("restartAt"))
         progress.preview_after = self._switch_preview(progress.new)
         progress.active_after = progress.active_hash
         if progress.aborted and progress.stable is not None:
@@ -397,15 +370,11 @@ class BlueGreenPass(RolloutPass):
         )
         if reason is not None:
             # Argo's promoteStable: the update is over.
-            draft.pause_conditions, draft.controller_pause = [], False
-            draft.abort, draft.aborted_at, draft.promote_full = False, None, False
+            draft.pause.finish_update()
             self.checkpoint = False
             if draft.stable_hash != self.current_hash:
                 draft.stable_hash = self.current_hash
-                self.effects.event(
-                    "RolloutCompleted",
-                    f"Rollout completed update to revision {progress.revision} ({self.current_hash}): {reason}",
-                )
+                self._completed(progress.revision, reason)
                 self.follow_up = True
         else:
             self.checkpoint = scale_up_checkpoint(
@@ -415,11 +384,11 @@ class BlueGreenPass(RolloutPass):
                 pause_completed=progress.pause_over,
                 new_available=progress.new_available,
             )
-        if not draft.pause_conditions and draft.controller_pause:
-            # controllerPause with no pause condition means "promoted, act on it": kept until acted upon, so a promote
-            # is never lost to a pass that could not switch yet (Argo drops it at once and may pause again).
-            acted = draft.abort or progress.active_after == self.current_hash or self.checkpoint
-            draft.controller_pause = not acted
+        # controllerPause with no pause condition means "promoted, act on it": kept until acted upon, so a promote
+        # is never lost to a pass that could not switch yet (Argo drops it at once and may pause again).
+        draft.pause.acted_on_resume(
+            draft.pause.abort or progress.active_after == self.current_hash or self.checkpoint
+        )
 
     def _progress_status(self, progress: _Progress) -> JsonObject:
         draft, outlook = progress.draft, progress.outlook
@@ -448,7 +417,7 @@ class BlueGreenPass(RolloutPass):
             return None
         if promote_full:
             return "Full promotion requested"
-        if draft.abort:
+        if draft.pause.abort:
             return None
         if self.strategy.post_promotion_analysis is not None and fast_rollback:
             new = self.groups.new
@@ -474,16 +443,13 @@ class BlueGreenPass(RolloutPass):
             outlook.waiting = result.message or f"waiting for {status_key}"
         elif state is GateState.FAILED:
             # Argo aborts on a failed promotion analysis: the next pass takes the active Service back to stable.
-            draft.abort = True
-            draft.aborted_at = draft.aborted_at or format_time(self.now)
-            draft.pause_conditions, draft.controller_pause = [], False
+            draft.pause.abort_update(self.now)
             outlook.abort_reason = result.message
             self.follow_up = True
-        elif state is GateState.INCONCLUSIVE and pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None:
+        elif state is GateState.INCONCLUSIVE and not draft.pause.holds(INCONCLUSIVE_ANALYSIS):
             # A person decides: `promote` clears the pause (what then is the gate's call: Argo starts a new run),
             # `abort` gives up.
-            draft.pause_conditions.append({"reason": INCONCLUSIVE_ANALYSIS, "startTime": format_time(self.now)})
-            draft.controller_pause = True
+            draft.pause.pause(INCONCLUSIVE_ANALYSIS, self.now)
         return state
 
     def _analysis_housekeeping(self, *, terminate_all: bool) -> None:
@@ -547,46 +513,34 @@ class BlueGreenPass(RolloutPass):
         """Argo's reconcileBlueGreenReplicaSets: the active ReplicaSet keeps every pod, the new one gets its size
         (or, after an abort, waits out abortScaleDownDelaySeconds and goes), the others wind down after their
         delay, and the oldest scaled-down ones beyond revisionHistoryLimit are deleted."""
-        groups, effects, now, strategy = self.groups, self.effects, self.now, self.strategy
+        groups, now, strategy = self.groups, self.now, self.strategy
         new = groups.new
         assert new is not None
         stable = groups.stable
         abort_delay = strategy.abort_scale_down_delay_seconds
         delay_on_abort = aborted and groups.stable_is_distinct and abort_delay > 0
-        if has_scale_down_deadline(new) and not delay_on_abort and not keep_new_deadline:
-            effects.patch_rs(new, deadline_patch(None))
-        if groups.stable_is_distinct and stable is not None and has_scale_down_deadline(stable):
-            effects.patch_rs(stable, deadline_patch(None))
+        self._clear_scale_down_deadlines(new, keep_new=delay_on_abort or keep_new_deadline)
 
         active_rs = find_by_hash(groups.all, active_before)
         if active_rs is not None and name_of(active_rs) != name_of(new):
             self._scale(active_rs, self.replicas)
 
         if delay_on_abort:
+            # The active Service is back on the stable ReplicaSet: the preview goes after its delay.
             assert stable is not None
-            if has_scale_down_deadline(new):
-                deadline = scale_down_deadline(new)
-                if deadline is not None and deadline > now:
-                    effects.wake_at(deadline, now)
-                else:
-                    self._scale(new, 0, keep_deadline=True)
-            elif available_replicas(stable) >= self.replicas:
-                # The active Service is back on a fully available stable: start the preview's countdown.
-                moment = now + timedelta(seconds=abort_delay)
-                effects.patch_rs(new, deadline_patch(format_time(moment)))
-                effects.wake_at(moment, now)
+            self._scale_down_after_abort(new, stable, delay=abort_delay, size=0)
         else:
             # abortScaleDownDelaySeconds: 0 leaves an aborted preview up (at its size) for inspection.
             self._scale(new, desired_new)
 
-        if pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None:
+        if not draft.pause.holds(INCONCLUSIVE_ANALYSIS):
             referenced = frozenset(
                 value
                 for value in (
-                    self.old.get("stableRS"),
-                    self.old.get("currentPodHash"),
-                    self.old_blue_green.get("activeSelector"),
-                    self.old_blue_green.get("previewSelector"),
+                    self.observed.stable_rs,
+                    self.observed.current_pod_hash,
+                    self.observed.blue_green.active_selector,
+                    self.observed.blue_green.preview_selector,
                     self.active_hash,
                     self.preview_hash,
                     active_before,
@@ -602,14 +556,8 @@ class BlueGreenPass(RolloutPass):
                 revision_limit=strategy.scale_down_delay_revision_limit,
                 now=now,
             )
-            for target in plan.targets:
-                if target.deadline is not None:
-                    effects.patch_rs(target.rs, deadline_patch(format_time(target.deadline)))
-                self._scale(target.rs, target.replicas)
-            if plan.wake_at is not None:
-                effects.wake_at(plan.wake_at, now)
-        for rs in revision_history_to_delete(groups.others, self.rollout.spec.revision_history_limit):
-            effects.cleanups.append(Delete(kind=REPLICASETS, namespace=self.namespace, name=name_of(rs)))
+            self._wind_down(plan)
+        self._delete_old_revisions()
 
     def _sync_pod_metadata(self) -> None:
         """activeMetadata on the pods of the active role, previewMetadata on the preview's, neither on the rest
@@ -617,7 +565,7 @@ class BlueGreenPass(RolloutPass):
         groups, strategy = self.groups, self.strategy
         new = groups.new
         assert new is not None
-        observed_stable = self.old.get("stableRS")
+        observed_stable = self.observed.stable_rs
         fully_rolled_out = not observed_stable or observed_stable == self.current_hash
         wanted: list[tuple[JsonObject, PodMetadata | None]] = [
             (new, strategy.active_metadata if fully_rolled_out else strategy.preview_metadata)
@@ -699,7 +647,16 @@ class BlueGreenPass(RolloutPass):
     def _strategy_progressed(self, status: JsonObject) -> bool:
         """A Service switched (Argo's RolloutProgressing for blue-green)."""
         blue_green = status.get("blueGreen") or {}
-        return any(blue_green.get(key) != self.old_blue_green.get(key) for key in ("activeSelector", "previewSelector"))
+        observed = self.observed.blue_green
+        return (
+            blue_green.get("activeSelector") != observed.active_selector
+            or blue_green.get("previewSelector") != observed.preview_selector
+        )
+
+
+def _entry(observed: RolloutAnalysisRunStatus | None) -> JsonObject | None:
+    """An observed ``{name, status, message}`` run status entry as plain data (None when there is none)."""
+    return observed.to_dict() if observed is not None else None
 
 
 __all__ = ["BlueGreenPass", "plan_blue_green", "service_references"]

@@ -37,6 +37,7 @@ from rollouts.gating.tracking import (
     status_events,
     tracked,
 )
+from rollouts.pause_state import PauseState
 from rollouts.plan import Event, Write
 
 STEP_STATUS = "currentStepAnalysisRunStatus"
@@ -77,6 +78,10 @@ class CanaryAnalysisView:
     promote_full: bool
     fully_promoted: bool
     initial_deploy: bool
+    observed_pause: PauseState
+    """The pause and abort state as the observed status records it (before this pass changes it)."""
+    observed_statuses: Mapping[str, JsonObject]
+    """The run status entries the observed status records, by key (``currentStepAnalysisRunStatus``, …)."""
     reset: bool = False
     """A new revision or new steps: nothing the status names counts any more."""
     retried: bool = False
@@ -88,14 +93,10 @@ class CanaryAnalysisView:
 
 def decide_canary_analysis(inputs: AnalysisInputs, view: CanaryAnalysisView) -> CanaryAnalysis:
     """The analyses' decision for one pass of a canary Rollout (see the module docstring)."""
-    manifest = inputs.manifest
-    observed: Mapping[str, Any] = manifest.get("status") or {}
-    observed_canary = observed.get("canary") or {}
     entries: dict[str, Mapping[str, Any] | None] = {
-        key: observed_canary.get(key) if isinstance(observed_canary.get(key), Mapping) else None
-        for key in (STEP_STATUS, BACKGROUND_STATUS)
+        key: view.observed_statuses.get(key) for key in (STEP_STATUS, BACKGROUND_STATUS)
     }
-    if view.reset or view.retried or retried(observed):
+    if view.reset or view.retried or retried(view.observed_pause):
         # The runs of an earlier revision, or of the attempt that was aborted, are not this attempt's.
         entries = dict.fromkeys(entries)
 
@@ -148,7 +149,7 @@ def _tracked_runs(
     """The current step's run and the background run, each found or to be created, by status key; and the
     problems that prevent one."""
     manifest = inputs.manifest
-    observed: Mapping[str, Any] = manifest.get("status") or {}
+    observed = view.observed_pause
     canary = ((manifest.get("spec") or {}).get("strategy") or {}).get("canary") or {}
     steps: Sequence[Any] = canary.get("steps") or ()
     runs: dict[str, TrackedRun] = {}
@@ -159,8 +160,10 @@ def _tracked_runs(
     if isinstance(step_analysis, Mapping):
         assert index is not None
         # Argo creates no step run while the Rollout is paused (a pause condition) and keeps the one it has.
-        may_start = not observed.get("pauseConditions")
-        found = _track(RunRole(RunKind.STEP, index), step_analysis, entries[STEP_STATUS], inputs, may_start=may_start)
+        may_start = not observed.paused
+        found = _track(
+            RunRole(RunKind.STEP, index), step_analysis, entries[STEP_STATUS], inputs, observed, may_start=may_start
+        )
         if isinstance(found, AnalysisProblem):
             problems.append(found.message)
         elif found is not None:
@@ -170,7 +173,9 @@ def _tracked_runs(
     started = index is None or not isinstance(starting_step, int) or index >= starting_step
     if isinstance(background, Mapping) and background.get("templates") and started and not view.fully_promoted:
         may_start = not paused_for_inconclusive(observed)
-        found = _track(RunRole(RunKind.BACKGROUND), background, entries[BACKGROUND_STATUS], inputs, may_start=may_start)
+        found = _track(
+            RunRole(RunKind.BACKGROUND), background, entries[BACKGROUND_STATUS], inputs, observed, may_start=may_start
+        )
         if isinstance(found, AnalysisProblem):
             problems.append(found.message)
         elif found is not None:
@@ -190,11 +195,11 @@ def _track(
     analysis: Mapping[str, Any],
     entry: Mapping[str, Any] | None,
     inputs: AnalysisInputs,
+    observed: PauseState,
     *,
     may_start: bool,
 ) -> TrackedRun | AnalysisProblem | None:
     """The role's current run, or a new one when there is none (or a person answered its inconclusive verdict)."""
-    observed = inputs.manifest.get("status") or {}
     run = current_run(role, entry, inputs)
     if run is not None and not answered_inconclusive(observed, run):
         return tracked(role, run)

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
-from kube.resources import REPLICASETS, SERVICES
-from kube.timestamps import format_time
+from kube.resources import SERVICES
 from rollouts import conditions as cond
-from rollouts.bluegreen.decisions import INCONCLUSIVE_ANALYSIS, pause_condition
 from rollouts.canary import steps as steps_logic
 from rollouts.canary.analysis import (
     BACKGROUND_STATUS,
@@ -38,16 +35,13 @@ from rollouts.canary.replicas import (
 from rollouts.gating.background import background_promotion_hold
 from rollouts.gating.tracking import AnalysisInputs
 from rollouts.hashing import steps_hash
-from rollouts.models import CanaryStep, CanaryStrategy, Rollout
-from rollouts.plan import Delete, Patch, Plan
+from rollouts.models import CanaryStep, CanaryStrategy, Rollout, TrafficWeights
+from rollouts.pause_state import CANARY_PAUSE_STEP, INCONCLUSIVE_ANALYSIS
+from rollouts.plan import Patch, Plan
 from rollouts.replicasets import (
     available_replicas,
-    deadline_patch,
-    has_scale_down_deadline,
     name_of,
     pod_template_hash_of,
-    revision_history_to_delete,
-    scale_down_deadline,
     totals,
 )
 from rollouts.rollout_pass import (
@@ -97,14 +91,16 @@ class CanaryPass(RolloutPass):
         self.surge, self.max_unavailable = surge_and_unavailable(
             canary.max_surge, canary.max_unavailable, self.replicas
         )
+        # The canary weight last routed, as the observed status records it (only traffic routing records one).
+        self.recorded_weight = _recorded_canary_weight(self.observed.canary.weights) if self.traffic_routed else None
         # What the analyses decided in this pass (the step's and the background run); none until decided.
         self.analysis = CanaryAnalysis()
 
     # --- entry ---------------------------------------------------------------------------------
 
     def plan(self) -> Plan:
-        template_changed = self.old.get("currentPodHash") != self.current_hash
-        steps_changed = self.old.get("currentStepHash") != self.step_hash
+        template_changed = self.observed.current_pod_hash != self.current_hash
+        steps_changed = self.observed.current_step_hash != self.step_hash
         if template_changed or steps_changed or self.groups.new is None:
             status = self._prepare(template_changed=template_changed, steps_changed=steps_changed)
         else:
@@ -116,65 +112,56 @@ class CanaryPass(RolloutPass):
     def _prepare(self, *, template_changed: bool, steps_changed: bool) -> JsonObject:
         """Create the ReplicaSet of a new template and reset the steps of a new revision; nothing else moves in this
         pass, so the next one starts from a clean slate."""
-        groups, effects = self.groups, self.effects
-        revision = self._revision()
-        initial = groups.stable is None
-        draft = self._observed_draft()
-        outlook = Outlook()
-        if template_changed:
-            effects.event("RolloutUpdated", f"Rollout updated to revision {revision}")
-        if template_changed or steps_changed:
-            outlook.reset = True
-            self._reset(draft)
-            # The runs of the previous revision (or steps) are superseded: terminated, and kept as history.
-            self._decide_analysis(draft, revision, reset=True)
-        else:
-            inputs = AnalysisInputs.of(
-                self.snapshot, current_hash=self.current_hash, stable_hash=draft.stable_hash, revision=revision
-            )
-            self.analysis = CanaryAnalysis(statuses=kept_statuses(self._observed_analysis_statuses(), inputs))
-        new = groups.new
-        if new is None:
-            size = self.replicas if initial else 0
-            new = self._create_replica_set(revision, size)
-            outlook.created_rs = True
+        reset = template_changed or steps_changed
+        revision, draft, outlook = self._begin_revision(template_changed=template_changed, reset=reset)
+        self._carry_analysis(draft, revision, reset=reset)
+        size = self.replicas if self.groups.stable is None else 0
+        new = self._ensure_new_replica_set(revision, outlook, size=size)
         self._sync_revisions(revision)
-        rs_name = name_of(new)
-        completion: str | None = None
-        if initial:
-            # Nothing to compare against: the first version is promoted at once and every step is skipped.
-            completion = "Initial deploy"
-            draft.stable_hash = self.current_hash
-            draft.index = len(self.steps) if self.steps else None
-        elif self.current_hash == draft.stable_hash:
-            draft.index = len(self.steps) if self.steps else None
-            if template_changed:
-                # Back to the revision that is already stable: no steps, nothing to verify (fast rollback).
-                effects.event("SkipSteps", "Rollback to stable ReplicaSets")
-                completion = "Fast rollback"
-        # Once per change of the stable revision (a recreated ReplicaSet of the same revision is no news).
-        if completion == "Fast rollback" or (completion is not None and self.old.get("stableRS") != self.current_hash):
-            effects.event(
-                "RolloutCompleted",
-                f"Rollout completed update to revision {revision} ({self.current_hash}): {completion}",
-            )
+        self._skip_the_steps_of_a_stable_revision(draft, revision, template_changed=template_changed)
         self.follow_up = True
         return self._status(
-            draft, outlook, new_rs=None if outlook.created_rs else new, rs_name=rs_name, revision=revision
+            draft, outlook, new_rs=None if outlook.created_rs else new, rs_name=name_of(new), revision=revision
         )
 
+    def _carry_analysis(self, draft: Draft, revision: int, *, reset: bool) -> None:
+        if reset:
+            # The runs of the previous revision (or steps) are superseded: terminated, and kept as history.
+            self._decide_analysis(draft, revision, reset=True)
+            return
+        inputs = AnalysisInputs.of(
+            self.snapshot, current_hash=self.current_hash, stable_hash=draft.stable_hash, revision=revision
+        )
+        self.analysis = CanaryAnalysis(statuses=kept_statuses(self._observed_analysis_statuses(), inputs))
+
+    def _skip_the_steps_of_a_stable_revision(self, draft: Draft, revision: int, *, template_changed: bool) -> None:
+        if self.groups.stable is None:
+            # Nothing to compare against: the first version is promoted at once and every step is skipped.
+            self._initial_deploy(draft, revision)
+            draft.index = self._past_the_steps()
+        elif self.current_hash == draft.stable_hash:
+            draft.index = self._past_the_steps()
+            if template_changed:
+                # Back to the revision that is already stable: no steps, nothing to verify (fast rollback).
+                self.effects.event("SkipSteps", "Rollback to stable ReplicaSets")
+                self._completed(revision, "Fast rollback")
+
+    def _past_the_steps(self) -> int | None:
+        """The step index once every step is done (None without steps)."""
+        return len(self.steps) if self.steps else None
+
     def _observed_draft(self) -> Draft:
-        weights = (self.old.get("canary") or {}).get("weights")
+        weights = self.observed.canary.weights
         return Draft.observed(
-            self.old,
+            self.rollout,
             stable_exists=self.groups.stable is not None,
-            index=steps_logic.clamp_step_index(self.old.get("currentStepIndex"), self.steps),
-            weights=weights if isinstance(weights, dict) and self.traffic_routed else None,
+            index=steps_logic.clamp_step_index(self.observed.current_step_index, self.steps),
+            weights=weights.to_dict() if weights is not None and self.traffic_routed else None,
         )
 
     def _reset(self, draft: Draft) -> None:
         """A new revision starts from the first step, with no pause, abort or full promotion carried over."""
-        draft.start_revision(self.spec.get("restartAt"))
+        draft.start_revision(self.rollout.spec.restart_at)
         draft.index = 0 if self.steps else None
 
     # --- progressing -----------------------------------------------------------------------------
@@ -184,8 +171,7 @@ class CanaryPass(RolloutPass):
         progress = self._start_progress()
         self._gate_on_analysis(progress)
         self._size_for_the_step(progress)
-        if self._restart_pods():
-            progress.draft.restarted_at = str(self.spec.get("restartAt"))
+        self._restart_pods(progress.draft)
         self._switch_services(aborted=progress.aborted)
         self._route_for_the_step(progress)
         if not self.rollout.spec.paused:
@@ -199,20 +185,14 @@ class CanaryPass(RolloutPass):
             progress.draft, progress.outlook, aborted=progress.aborted, promote_full=progress.promote_full,
             at_desired=progress.at_desired,
         )
-        for rs in revision_history_to_delete(self.groups.others, self.rollout.spec.revision_history_limit):
-            self.effects.cleanups.append(Delete(kind=REPLICASETS, namespace=self.namespace, name=name_of(rs)))
+        self._delete_old_revisions()
         return self._progress_status(progress)
 
     # --- the steps of a progressing pass ---------------------------------------------------------
 
     def _start_progress(self) -> _Progress:
         """The observed progress, with the requests (abort, retry, full promotion) applied to the step index."""
-        new = self.groups.new
-        assert new is not None
-        draft = self._observed_draft()
-        revision = self._revision()
-        self._sync_revisions(revision)
-        requests = self._requests(draft)
+        new, draft, revision, requests = self._begin_progress()
         if self.steps:
             if requests.fully_promoted:
                 draft.index = len(self.steps)
@@ -239,16 +219,13 @@ class CanaryPass(RolloutPass):
             # A verdict of Failed or Error gives the update up in this very pass: traffic goes back to stable now,
             # not one pass later.
             progress.aborted = True
-            draft.abort = True
-            draft.aborted_at = format_time(self.now)
+            draft.pause.abort_update(self.now)
             outlook.abort_reason = analysis.abort_reason
             if self.steps:
                 draft.index = 0
             self.follow_up = True
         elif analysis.inconclusive and not progress.aborted:
-            if pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None:
-                draft.pause_conditions.append({"reason": INCONCLUSIVE_ANALYSIS, "startTime": format_time(self.now)})
-            draft.controller_pause = True
+            draft.pause.pause(INCONCLUSIVE_ANALYSIS, self.now)
 
     def _size_for_the_step(self, progress: _Progress) -> None:
         """How many pods each side should have for where the steps are."""
@@ -298,7 +275,7 @@ class CanaryPass(RolloutPass):
                 promote_full=progress.promote_full,
                 new_available=available_replicas(progress.new),
                 at_desired_counts=progress.at_desired,
-                recorded_weight=_recorded_canary_weight(draft.weights),
+                recorded_weight=self.recorded_weight,
             ),
         )
 
@@ -337,6 +314,8 @@ class CanaryPass(RolloutPass):
             promote_full=promote_full,
             fully_promoted=fully_promoted,
             initial_deploy=self.groups.stable is None,
+            observed_pause=self.observed_pause,
+            observed_statuses=self._observed_analysis_statuses(),
             reset=reset,
             retried=retried,
             replica_set_hashes=frozenset(
@@ -353,11 +332,14 @@ class CanaryPass(RolloutPass):
         return analysis
 
     def _observed_analysis_statuses(self) -> dict[str, JsonObject]:
-        observed = self.old.get("canary") or {}
+        observed = self.observed.canary
         return {
-            key: dict(observed[key])
-            for key in (STEP_STATUS, BACKGROUND_STATUS)
-            if isinstance(observed.get(key), dict)
+            key: entry.to_dict()
+            for key, entry in (
+                (STEP_STATUS, observed.current_step_analysis_run_status),
+                (BACKGROUND_STATUS, observed.current_background_analysis_run_status),
+            )
+            if entry is not None
         }
 
     def _canary_target(
@@ -429,14 +411,14 @@ class CanaryPass(RolloutPass):
         )
         if result.problems:
             problem = "; ".join(result.problems)
-            if self.old.get("message") != f"TrafficRoutingError: {problem}":
+            if self.observed.message != f"TrafficRoutingError: {problem}":
                 self.effects.event("TrafficRoutingError", problem, warning=True)
             self.effects.wake_in(TRAFFIC_RETRY_SECONDS)
             return problem
         self.effects.traffic_patches.extend(result.writes)
         previous = result.current_weight
         if previous is None:
-            previous = _recorded_canary_weight(draft.weights)
+            previous = self.recorded_weight
         if previous != weight:
             detail = f"to {weight}" if previous is None else f"from {previous} to {weight}"
             self.effects.event("TrafficWeightUpdated", f"Traffic weight updated {detail}")
@@ -457,11 +439,7 @@ class CanaryPass(RolloutPass):
         assert new is not None
         abort_delay = self.canary.abort_scale_down_delay_seconds
         delay_on_abort = aborted and self.traffic_routed and groups.stable is not None and abort_delay > 0
-        if not delay_on_abort and has_scale_down_deadline(new):
-            # Back on a ReplicaSet that was waiting to be scaled down (a rollback within its delay): keep it.
-            self.effects.patch_rs(new, deadline_patch(None))
-        if groups.stable_is_distinct and groups.stable is not None and has_scale_down_deadline(groups.stable):
-            self.effects.patch_rs(groups.stable, deadline_patch(None))
+        self._clear_scale_down_deadlines(new, keep_new=delay_on_abort)
 
         if groups.stable_is_distinct and groups.stable is not None and self._scale(groups.stable, desired_stable):
             return
@@ -469,20 +447,9 @@ class CanaryPass(RolloutPass):
         if aborted and self.traffic_routed and groups.stable is not None and abort_delay == 0:
             pass  # abortScaleDownDelaySeconds: 0 leaves the aborted canary up for inspection
         elif delay_on_abort:
-            deadline = scale_down_deadline(new)
-            if has_scale_down_deadline(new):
-                if deadline is not None and deadline > self.now:
-                    self.effects.wake_at(deadline, self.now)
-                elif self._scale(new, desired_new, keep_deadline=True):
-                    return
-            else:
-                stable = groups.stable
-                assert stable is not None
-                if available_replicas(stable) >= self.replicas:
-                    # Traffic is back on a fully available stable: start the canary's countdown.
-                    moment = self.now + timedelta(seconds=abort_delay)
-                    self.effects.patch_rs(new, deadline_patch(format_time(moment)))
-                    self.effects.wake_at(moment, self.now)
+            assert groups.stable is not None
+            if self._scale_down_after_abort(new, groups.stable, delay=abort_delay, size=desired_new):
+                return
         elif self._scale(new, desired_new):
             return
 
@@ -490,14 +457,15 @@ class CanaryPass(RolloutPass):
 
     def _scale_others(self, *, fully_promoted: bool) -> None:
         groups = self.groups
-        old = self.old
+        old = self.observed
+        weights = old.canary.weights
         referenced = {
             value
             for value in (
-                old.get("stableRS"),
-                old.get("currentPodHash"),
-                ((old.get("canary") or {}).get("weights") or {}).get("canary", {}).get("podTemplateHash"),
-                ((old.get("canary") or {}).get("weights") or {}).get("stable", {}).get("podTemplateHash"),
+                old.stable_rs,
+                old.current_pod_hash,
+                weights.canary.pod_template_hash if weights is not None else None,
+                weights.stable.pod_template_hash if weights is not None else None,
                 *(
                     selected_hash(self.snapshot.services.get(name or ""))
                     for name in (self.canary.canary_service, self.canary.stable_service)
@@ -517,12 +485,7 @@ class CanaryPass(RolloutPass):
             scale_down_revision_limit=self.canary.scale_down_delay_revision_limit,
             now=self.now,
         )
-        for target in plan.targets:
-            if target.deadline is not None:
-                self.effects.patch_rs(target.rs, deadline_patch(format_time(target.deadline)))
-            self._scale(target.rs, target.replicas)
-        if plan.wake_at is not None:
-            self.effects.wake_at(plan.wake_at, self.now)
+        self._wind_down(plan)
 
     # --- steps -------------------------------------------------------------------------------------
 
@@ -534,13 +497,13 @@ class CanaryPass(RolloutPass):
         can_progress = (
             not self.rollout.spec.paused
             and outlook.traffic_problem is None
-            and pause_condition(draft.pause_conditions, INCONCLUSIVE_ANALYSIS) is None
+            and not draft.pause.holds(INCONCLUSIVE_ANALYSIS)
         )
         if aborted:
             # Nothing else moves once aborted, not even a full promotion asked for at the same time.
-            draft.settle_abort_and_promotion(aborted=True, promote_full=draft.promote_full, now=self.now)
+            draft.pause.settle(aborted=True, promote_full=draft.pause.promote_full, now=self.now)
             return
-        draft.settle_abort_and_promotion(aborted=False, promote_full=promote_full, now=self.now)
+        draft.pause.settle(aborted=False, promote_full=promote_full, now=self.now)
         if outlook.retried:
             self.effects.event("RolloutRetry", cond.RETRY_MESSAGE)
             self.follow_up = True
@@ -588,13 +551,9 @@ class CanaryPass(RolloutPass):
     def _promote(self, draft: Draft, reason: str) -> None:
         """Argo's promoteStable: the current revision becomes the stable one; the update is over."""
         draft.stable_hash = self.current_hash
-        draft.pause_conditions, draft.controller_pause = [], False
-        draft.promote_full = False
-        draft.index = len(self.steps) if self.steps else None
-        self.effects.event(
-            "RolloutCompleted",
-            f"Rollout completed update to revision {self._revision()} ({self.current_hash}): {reason}",
-        )
+        draft.pause.finish_update()
+        draft.index = self._past_the_steps()
+        self._completed(self._revision(), reason)
         self.follow_up = True
 
     def _step_completed(self, step: CanaryStep, draft: Draft, outlook: Outlook, *, at_desired: bool) -> bool:
@@ -606,20 +565,12 @@ class CanaryPass(RolloutPass):
         if step.set_header_route is not None or step.set_mirror_route is not None:
             return True  # its route went out with this pass's traffic writes (can_progress: no traffic problem)
         if step.pause is not None:
-            progress = steps_logic.pause_progress(
-                step,
-                pause_conditions=draft.pause_conditions,
-                controller_pause=draft.controller_pause,
-                now=self.now,
-            )
+            progress = steps_logic.pause_progress(step, pause=draft.pause, now=self.now)
             if progress.start:
-                draft.pause_conditions.append(
-                    {"reason": steps_logic.CANARY_PAUSE_STEP, "startTime": format_time(self.now)}
-                )
-                draft.controller_pause = True
-            if progress.expires_at is not None and not progress.completed:
-                self.effects.wake_at(progress.expires_at, self.now)
-            return progress.completed
+                draft.pause.pause(CANARY_PAUSE_STEP, self.now)
+            if progress.wake_at is not None and not progress.over:
+                self.effects.wake_at(progress.wake_at, self.now)
+            return progress.over
         if step.analysis is not None:
             if self.analysis.step_phase is AnalysisPhase.SUCCESSFUL:
                 return True
@@ -632,9 +583,7 @@ class CanaryPass(RolloutPass):
         index = draft.index
         assert index is not None
         draft.index = index + 1
-        draft.pause_conditions = [p for p in draft.pause_conditions if p.get("reason") != steps_logic.CANARY_PAUSE_STEP]
-        if not draft.pause_conditions:
-            draft.controller_pause = False
+        draft.pause.resume(CANARY_PAUSE_STEP)
         self.effects.event(
             "RolloutStepCompleted",
             f"Rollout step {index + 1}/{len(self.steps)} completed ({steps_logic.step_description(step)})",
@@ -646,9 +595,8 @@ class CanaryPass(RolloutPass):
     def _status(
         self, draft: Draft, outlook: Outlook, *, new_rs: JsonObject | None, rs_name: str, revision: int
     ) -> JsonObject:
-        if not draft.pause_conditions and not self._at_pause_step(draft.index):
-            # controllerPause only means something while the Rollout sits at a pause step ("promoted, act on it").
-            draft.controller_pause = False
+        # controllerPause only means something while the Rollout sits at a pause step ("promoted, act on it").
+        draft.pause.acted_on_resume(not self._at_pause_step(draft.index))
         status = self._base_status(draft, new_rs=new_rs)
         status["currentStepHash"] = self.step_hash
         if draft.index is not None:
@@ -680,15 +628,14 @@ class CanaryPass(RolloutPass):
 
     def _strategy_progressed(self, status: JsonObject) -> bool:
         """The step index or the steps moved."""
-        old = self.old
-        old_index, new_index = old.get("currentStepIndex"), status.get("currentStepIndex")
+        old_index, new_index = self.observed.current_step_index, status.get("currentStepIndex")
         return (old_index is not None and new_index is not None and old_index != new_index) or status.get(
             "currentStepHash"
-        ) != old.get("currentStepHash")
+        ) != self.observed.current_step_hash
 
 
-def _recorded_canary_weight(weights: JsonObject | None) -> int | None:
-    if not isinstance(weights, dict):
+def _recorded_canary_weight(weights: TrafficWeights | None) -> int | None:
+    """The canary weight the observed status says was last routed; None when it records none."""
+    if weights is None or "weight" not in weights.canary.model_fields_set:
         return None
-    value = (weights.get("canary") or {}).get("weight")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return weights.canary.weight

@@ -7,23 +7,20 @@ counts, pause conditions, the clock) and acts on the answers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from kube.timestamps import parse_time
 from rollouts.models import CanaryStep, SetCanaryScale
+from rollouts.pause_state import CANARY_PAUSE_STEP, PauseOutcome, PauseState
 
-CANARY_PAUSE_STEP = "CanaryPauseStep"
 FULL_WEIGHT = 100
 
 
-def clamp_step_index(raw: Any, steps: Sequence[CanaryStep]) -> int | None:
+def clamp_step_index(recorded: int | None, steps: Sequence[CanaryStep]) -> int | None:
     """``status.currentStepIndex`` made safe to index with: None without steps, else within 0..len(steps)."""
     if not steps:
         return None
-    index = raw if isinstance(raw, int) and not isinstance(raw, bool) else 0
-    return min(max(index, 0), len(steps))
+    return min(max(recorded or 0, 0), len(steps))
 
 
 def current_step(steps: Sequence[CanaryStep], index: int | None) -> CanaryStep | None:
@@ -146,24 +143,12 @@ def desired_traffic_weight(
     return FULL_WEIGHT
 
 
-@dataclass(frozen=True)
-class PauseProgress:
-    """What a pause step does in this pass."""
-
-    completed: bool = False
-    start: bool = False
-    """Add the CanaryPauseStep condition (the pause begins now)."""
-    expires_at: datetime | None = None
-    """When a timed pause ends (look again then)."""
-
-
 def pause_progress(
     step: CanaryStep,
     *,
-    pause_conditions: Sequence[dict[str, Any]],
-    controller_pause: bool,
+    pause: PauseState,
     now: datetime,
-) -> PauseProgress:
+) -> PauseOutcome:
     """Where a pause step stands.
 
     The controller marks the pause with a CanaryPauseStep condition and ``controllerPause``. ``promote`` clears
@@ -171,23 +156,23 @@ def pause_progress(
     A timed pause also ends by itself once its duration has passed since the condition's startTime.
     """
     assert step.pause is not None
-    condition = next((c for c in pause_conditions if c.get("reason") == CANARY_PAUSE_STEP), None)
+    condition = pause.condition(CANARY_PAUSE_STEP)
     if condition is None:
-        return PauseProgress(completed=True) if controller_pause else _started(step, now)
+        return PauseOutcome(over=True) if pause.controller_pause else _started(step, now)
     seconds = step.pause.duration_seconds
     if seconds is None:
-        return PauseProgress()
-    start = parse_time(condition.get("startTime")) or now
+        return PauseOutcome()
+    start = parse_time(condition.start_time) or now
     expires_at = start + timedelta(seconds=seconds)
     if now >= expires_at:
-        return PauseProgress(completed=True)
-    return PauseProgress(expires_at=expires_at)
+        return PauseOutcome(over=True)
+    return PauseOutcome(wake_at=expires_at)
 
 
-def _started(step: CanaryStep, now: datetime) -> PauseProgress:
+def _started(step: CanaryStep, now: datetime) -> PauseOutcome:
     assert step.pause is not None
     seconds = step.pause.duration_seconds
     if seconds is not None and seconds <= 0:
         # `pause: {duration: 0}` is a pause that is over as soon as it starts.
-        return PauseProgress(completed=True)
-    return PauseProgress(start=True, expires_at=None if seconds is None else now + timedelta(seconds=seconds))
+        return PauseOutcome(over=True)
+    return PauseOutcome(start=True, wake_at=None if seconds is None else now + timedelta(seconds=seconds))

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, TypeVar
 
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, controller_uid, is_older, object_key, uid_of
@@ -69,6 +69,9 @@ DELETED: Final = "DELETED"
 # A ClusterAnalysisTemplate that nests an AnalysisTemplate means the one in the namespace of whichever Rollout uses
 # it (as Argo resolves it), so that reference is to the name in any namespace.
 ANY_NAMESPACE: Final = "*"
+# The two ends of an edge in a two-way index (a Rollout and what it names, a template and the ones it nests).
+_From = TypeVar("_From")
+_To = TypeVar("_To")
 
 
 class RolloutKey(NamedTuple):
@@ -199,34 +202,10 @@ class ObjectCache:
             children.setdefault(owner_uid, set()).add(key)
 
     def _set_references(self, rollout: RolloutKey, references: frozenset[_Reference]) -> None:
-        previous = self._references.get(rollout, frozenset())
-        for reference in previous - references:
-            referrers = self._referrers.get(reference)
-            if referrers is not None:
-                referrers.discard(rollout)
-                if not referrers:
-                    del self._referrers[reference]
-        for reference in references - previous:
-            self._referrers.setdefault(reference, set()).add(rollout)
-        if references:
-            self._references[rollout] = references
-        else:
-            self._references.pop(rollout, None)
+        _replace_edges(self._references, self._referrers, rollout, references)
 
     def _set_nested(self, template: _Reference, nested: frozenset[_Reference]) -> None:
-        previous = self._nested.get(template, frozenset())
-        for reference in previous - nested:
-            parents = self._nested_in.get(reference)
-            if parents is not None:
-                parents.discard(template)
-                if not parents:
-                    del self._nested_in[reference]
-        for reference in nested - previous:
-            self._nested_in.setdefault(reference, set()).add(template)
-        if nested:
-            self._nested[template] = nested
-        else:
-            self._nested.pop(template, None)
+        _replace_edges(self._nested, self._nested_in, template, nested)
 
     def _template_referrers(self, template: _Reference) -> set[RolloutKey]:
         """The Rollouts that name a template, or name a template that nests it (at any depth)."""
@@ -372,6 +351,26 @@ def _references_of(rollout: JsonObject, namespace: str) -> frozenset[_Reference]
     found |= {_Reference(ANALYSIS_TEMPLATES, namespace, name) for name in references.analysis_templates}
     found |= {_Reference(CLUSTER_ANALYSIS_TEMPLATES, "", name) for name in references.cluster_analysis_templates}
     return frozenset(found)
+
+
+def _replace_edges(
+    forward: dict[_From, frozenset[_To]], backward: dict[_To, set[_From]], source: _From, targets: frozenset[_To]
+) -> None:
+    """Make ``targets`` what ``source`` points at, in a two-way index (``backward`` maps each target to the sources
+    pointing at it; an entry left with nothing is dropped, so the index does not grow with objects gone)."""
+    previous = forward.get(source, frozenset())
+    for target in previous - targets:
+        sources = backward.get(target)
+        if sources is not None:
+            sources.discard(source)
+            if not sources:
+                del backward[target]
+    for target in targets - previous:
+        backward.setdefault(target, set()).add(source)
+    if targets:
+        forward[source] = targets
+    else:
+        forward.pop(source, None)
 
 
 def _nested_references(template: JsonObject, namespace: str) -> frozenset[_Reference]:

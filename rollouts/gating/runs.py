@@ -210,45 +210,43 @@ def _merged_template_args(resolved: Sequence[_Template]) -> list[JsonObject] | A
     """The templates' argument declarations as one list (Argo's flattenArgs)."""
     merged: list[JsonObject] = []
     origin: dict[str, str] = {}
-    for template in resolved:
-        for argument in template.spec.get("args") or ():
-            if not isinstance(argument, Mapping):
-                continue
-            name = str(argument.get("name", ""))
-            index = next((i for i, known in enumerate(merged) if known.get("name") == name), None)
-            if index is None:
-                merged.append(copy.deepcopy(dict(argument)))
-                origin[name] = template.label
-                continue
-            known = merged[index]
-            if known.get("value") is not None and argument.get("value") is not None:
-                if str(known["value"]) != str(argument["value"]):
-                    return AnalysisProblem(
-                        f"argument '{name}' has different values in {origin[name]} ('{known['value']}') and "
-                        f"{template.label} ('{argument['value']}')"
-                    )
-            elif known.get("value") is None:
-                merged[index] = copy.deepcopy(dict(argument))
-                origin[name] = template.label
+    for template, name, argument in _named_entries(resolved, "args"):
+        index = next((i for i, known in enumerate(merged) if known.get("name") == name), None)
+        if index is None:
+            merged.append(copy.deepcopy(dict(argument)))
+            origin[name] = template.label
+            continue
+        known = merged[index]
+        if known.get("value") is not None and argument.get("value") is not None:
+            if str(known["value"]) != str(argument["value"]):
+                return AnalysisProblem(
+                    f"argument '{name}' has different values in {origin[name]} ('{known['value']}') and "
+                    f"{template.label} ('{argument['value']}')"
+                )
+        elif known.get("value") is None:
+            merged[index] = copy.deepcopy(dict(argument))
+            origin[name] = template.label
     return merged
 
 
 def _merged_metrics(resolved: Sequence[_Template]) -> list[JsonObject] | AnalysisProblem:
     metrics: list[JsonObject] = []
     origin: dict[str, str] = {}
-    for template in resolved:
-        for metric in template.spec.get("metrics") or ():
-            if not isinstance(metric, Mapping):
-                continue
-            name = str(metric.get("name", ""))
-            if name in origin:
-                where = (
-                    origin[name] if origin[name] == template.label else f"{origin[name]} and {template.label}"
-                )
-                return AnalysisProblem(f"two metrics have the same name '{name}' ({where})")
-            origin[name] = template.label
-            metrics.append(copy.deepcopy(dict(metric)))
+    for template, name, metric in _named_entries(resolved, "metrics"):
+        if name in origin:
+            where = origin[name] if origin[name] == template.label else f"{origin[name]} and {template.label}"
+            return AnalysisProblem(f"two metrics have the same name '{name}' ({where})")
+        origin[name] = template.label
+        metrics.append(copy.deepcopy(dict(metric)))
     return metrics
+
+
+def _named_entries(resolved: Sequence[_Template], key: str) -> Iterator[tuple[_Template, str, Mapping[str, Any]]]:
+    """Each template's ``key`` entries (args, metrics) in order, with their names; malformed entries passed over."""
+    for template in resolved:
+        for entry in template.spec.get(key) or ():
+            if isinstance(entry, Mapping):
+                yield template, str(entry.get("name", "")), entry
 
 
 def _merged_rules(

@@ -26,9 +26,9 @@ from typing import Any
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
 from kube.resources import ANALYSIS_RUNS
-from rollouts.bluegreen.decisions import INCONCLUSIVE_ANALYSIS
 from rollouts.gating.runs import AnalysisProblem, RevisionFacts, RunRole, new_analysis_run
 from rollouts.hashing import HASH_LABEL
+from rollouts.pause_state import INCONCLUSIVE_ANALYSIS, PauseState
 from rollouts.plan import Create, Event
 from rollouts.replicasets import REVISION_ANNOTATION
 from rollouts.snapshot import RolloutSnapshot
@@ -178,27 +178,20 @@ def start_run(role: RunRole, analysis: Mapping[str, Any], inputs: AnalysisInputs
     return TrackedRun(role, name_of(body), AnalysisPhase.PENDING, created=body)
 
 
-def retried(status: Mapping[str, Any]) -> bool:
+def retried(observed: PauseState) -> bool:
     """The pass answers ``rollouts retry``: ``abort`` is cleared and ``abortedAt`` not yet (Argo's test for starting
     fresh runs rather than reading the verdicts that caused the abort)."""
-    return not status.get("abort") and bool(status.get("abortedAt"))
+    return not observed.abort and bool(observed.aborted_at)
 
 
-def answered_inconclusive(status: Mapping[str, Any], run: Mapping[str, Any]) -> bool:
+def answered_inconclusive(observed: PauseState, run: Mapping[str, Any]) -> bool:
     """``promote`` cleared the pause an inconclusive run caused: ``controllerPause`` with no pause condition left
     (so not a pause step's or a blue-green pause's either) and the run Inconclusive. It asks for a new run."""
-    return (
-        run_phase(run) is AnalysisPhase.INCONCLUSIVE
-        and bool(status.get("controllerPause"))
-        and not status.get("pauseConditions")
-    )
+    return run_phase(run) is AnalysisPhase.INCONCLUSIVE and observed.controller_pause and not observed.paused
 
 
-def paused_for_inconclusive(status: Mapping[str, Any]) -> bool:
-    pauses = status.get("pauseConditions")
-    return isinstance(pauses, list) and any(
-        isinstance(pause, Mapping) and pause.get("reason") == INCONCLUSIVE_ANALYSIS for pause in pauses
-    )
+def paused_for_inconclusive(observed: PauseState) -> bool:
+    return observed.holds(INCONCLUSIVE_ANALYSIS)
 
 
 def status_events(previous: Mapping[str, Any] | None, run: TrackedRun) -> list[Event]:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from rollouts.bluegreen.decisions import (
-    BLUE_GREEN_PAUSE,
     auto_promotion_deadline,
     completed_pause,
     needs_controller_pause,
@@ -18,7 +17,8 @@ from rollouts.bluegreen.decisions import (
     pause_decision,
     scale_up_checkpoint,
 )
-from rollouts.models import BlueGreenStrategy
+from rollouts.models import BlueGreenStrategy, PauseCondition
+from rollouts.pause_state import BLUE_GREEN_PAUSE, PauseState
 from rollouts.replicasets import SCALE_DOWN_DEADLINE_ANNOTATION
 from tests.unit.rollouts.builders import T0, at, hash_of, replica_set
 
@@ -27,8 +27,8 @@ def strategy(**fields: Any) -> BlueGreenStrategy:
     return BlueGreenStrategy.model_validate({"activeService": "reviews-active", **fields})
 
 
-def paused_at(seconds: float = 0) -> list[dict[str, Any]]:
-    return [{"reason": BLUE_GREEN_PAUSE, "startTime": at(seconds).strftime("%Y-%m-%dT%H:%M:%SZ")}]
+def paused_at(seconds: float = 0) -> list[PauseCondition]:
+    return [PauseCondition(reason=BLUE_GREEN_PAUSE, start_time=at(seconds).strftime("%Y-%m-%dT%H:%M:%SZ"))]
 
 
 MANUAL = {"autoPromotionEnabled": False}
@@ -96,12 +96,11 @@ def test_new_replica_set_size(fields: dict[str, Any], situation: dict[str, Any],
     ],
 )
 def test_when_the_pause_is_over(
-    fields: dict[str, Any], pauses: list[dict[str, Any]], controller_pause: bool, now: float, expected: bool
+    fields: dict[str, Any], pauses: list[PauseCondition], controller_pause: bool, now: float, expected: bool
 ) -> None:
     over = completed_pause(
         strategy(**fields),
-        pause_conditions=pauses,
-        controller_pause=controller_pause,
+        pause=PauseState(conditions=pauses, controller_pause=controller_pause),
         scale_up_checkpoint=False,
         paused_in_this_pass=False,
         now=at(now),
@@ -110,7 +109,7 @@ def test_when_the_pause_is_over(
 
 
 def test_a_pause_started_in_this_pass_is_not_over_and_a_passed_checkpoint_always_is() -> None:
-    facts: dict[str, Any] = {"pause_conditions": [], "controller_pause": False, "now": T0}
+    facts: dict[str, Any] = {"pause": PauseState(), "now": T0}
     assert not completed_pause(strategy(), scale_up_checkpoint=False, paused_in_this_pass=True, **facts)
     assert completed_pause(strategy(**MANUAL), scale_up_checkpoint=True, paused_in_this_pass=False, **facts)
 
@@ -153,8 +152,10 @@ READY: dict[str, Any] = {
     ],
 )
 def test_pause_decisions(fields: dict[str, Any], situation: dict[str, Any], expected: str) -> None:
-    decision = pause_decision(strategy(**fields), now=T0, **{**READY, **situation})
-    described = "add" if decision.add else "remove" if decision.remove else "nothing"
+    facts = {**READY, **situation}
+    pause = PauseState(conditions=facts.pop("pause_conditions"), controller_pause=facts.pop("controller_pause"))
+    decision = pause_decision(strategy(**fields), now=T0, pause=pause, **facts)
+    described = "add" if decision.start else "remove" if decision.over else "nothing"
     if decision.wake_at is not None:
         described = f"wake at {(decision.wake_at - T0).total_seconds():g}"
     assert described == expected

@@ -1,6 +1,7 @@
 """Invariants of the blue-green pass over generated snapshots: the same snapshot always gives the same plan, counts
-are never negative, production traffic never moves to a half-started ReplicaSet, nothing is marked stable before the
-active Service selects it, and what serves production is never scaled down."""
+are never negative, production traffic never moves to a half-started ReplicaSet (nor, without auto-promotion, before
+a person promotes), nothing is marked stable before the active Service selects it, and what serves production is
+never scaled down."""
 
 from __future__ import annotations
 
@@ -99,13 +100,16 @@ def snapshots(draw: st.DrawFn) -> RolloutSnapshot:
 
 
 @st.composite
-def switch_ready_snapshots(draw: st.DrawFn) -> RolloutSnapshot:
+def switch_ready_snapshots(draw: st.DrawFn, *, manual: bool = False) -> RolloutSnapshot:
     """An update from v1 (stable, revision 1, serving) to v2 (revision 2) whose preview is up or coming up, its
-    status consistent with its spec: the pass is deciding whether the active Service may switch now."""
+    status consistent with its spec: the pass is deciding whether the active Service may switch now.
+    ``manual``: without auto-promotion, the BlueGreenPause held or not, promoted (``controllerPause``) or not."""
     stable, current = HASHES[1], HASHES[2]
     replicas = draw(st.integers(1, 6))
     blue_green: dict[str, Any] = {}
-    if draw(st.integers(0, 7)) == 5:
+    if manual:
+        blue_green["autoPromotionEnabled"] = False
+    elif draw(st.integers(0, 7)) == 5:
         blue_green["previewReplicaCount"] = draw(st.integers(1, replicas))
     manifest = bg_rollout(image=IMAGES[2], replicas=replicas, blue_green=blue_green, preview=True)
     manifest["metadata"]["annotations"] = {"rollout.argoproj.io/revision": "2"}
@@ -115,9 +119,16 @@ def switch_ready_snapshots(draw: st.DrawFn) -> RolloutSnapshot:
         "stableRS": stable,
         "blueGreen": {"activeSelector": stable, "previewSelector": current},
     }
+    if manual:
+        if draw(st.booleans()):
+            paused_at = at(-draw(st.integers(0, 3600))).strftime(STAMP)
+            manifest["status"]["pauseConditions"] = [{"reason": "BlueGreenPause", "startTime": paused_at}]
+        if draw(st.booleans()):
+            manifest["status"]["controllerPause"] = True
     # Scaled up and fully available in most examples (the switch is due), short of it in the rest (it must wait).
-    wanted = replicas if draw(st.integers(0, 3)) != 2 else draw(st.integers(0, replicas))
-    available = wanted if draw(st.integers(0, 3)) != 2 else draw(st.integers(0, wanted))
+    short = 2 if not manual else 7  # one example in four (in eight with ``manual``) falls short at each draw
+    wanted = replicas if draw(st.integers(0, short + 1)) != short else draw(st.integers(0, replicas))
+    available = wanted if draw(st.integers(0, short + 1)) != short else draw(st.integers(0, wanted))
     replica_sets = (
         replica_set(IMAGES[1], replicas=replicas, revision=1),
         replica_set(IMAGES[2], replicas=wanted, available=available, revision=2),
@@ -239,3 +250,29 @@ def test_a_pass_fed_its_own_writes_settles(snapshot: RolloutSnapshot) -> None:
         snapshot = apply_plan(snapshot, plan)
     asserting("passes settle")
     assert len(passes) < MAX_PASSES_TO_SETTLE, passes[-3:]
+
+
+@guarded(min_share=0.6)
+@SETTINGS
+@given(switch_ready_snapshots(manual=True))
+def test_without_auto_promotion_production_switches_only_after_a_person_promotes(snapshot: RolloutSnapshot) -> None:
+    """Argo (autoPromotionEnabled: false): once the preview is fully available the Rollout pauses with a
+    BlueGreenPause condition, and the active Service switches only when ``promote`` has cleared it
+    (``controllerPause`` with no condition left) — and then it does."""
+    plan = decide(snapshot)
+    status = snapshot.rollout["status"]
+    resumed = bool(status.get("controllerPause")) and not status.get("pauseConditions")
+    before, after = selects(snapshot.services.get(ACTIVE)), selects(service_after(snapshot, ACTIVE, plan))
+    current = plan.status.get("currentPodHash")
+    switched = after != before and after == current
+    new = find_by_hash(list(snapshot.replica_sets), current)
+    replicas = snapshot.rollout["spec"]["replicas"]
+    ready = new is not None and spec_replicas(new) == replicas and available_replicas(new) == replicas
+    if not ready:
+        assert not switched
+        return vacuous("the preview is not fully available yet")
+    asserting("the preview is fully available")
+    assert switched == resumed, (resumed, before, after, status)
+    if not resumed:
+        reasons = [pause["reason"] for pause in plan.status.get("pauseConditions", [])]
+        assert "BlueGreenPause" in reasons and plan.status.get("phase") == "Paused", plan.status

@@ -1,16 +1,18 @@
 """Invariants of ``decide`` over generated snapshots: weights are proportions, counts are never negative, the same
-snapshot always gives the same plan, the steps never jump ahead without a reason, and AnalysisRuns are never
-created twice or under a name in use."""
+snapshot always gives the same plan, the steps never jump ahead without a reason, a pause step ends exactly when
+its time is up or a person resumes it, and AnalysisRuns are never created twice or under a name in use."""
 
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kube.merge_patch import apply_merge_patch
+from kube.timestamps import parse_time
 from rollouts.hashing import steps_hash
 from rollouts.plan import Create, Patch, Plan
 from rollouts.reconcile import decide
@@ -154,6 +156,10 @@ def snapshots(draw: st.DrawFn) -> RolloutSnapshot:
     )
 
 
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def rarely(draw: st.DrawFn) -> bool:
     """True in about one example in eight: an operator's flag that should not hide the common path (not 0, which
     hypothesis draws far more often than one time in eight)."""
@@ -161,18 +167,23 @@ def rarely(draw: st.DrawFn) -> bool:
 
 
 @st.composite
-def mid_update_snapshots(draw: st.DrawFn, *, analysis_step: bool = False, failing: bool = False) -> RolloutSnapshot:
+def mid_update_snapshots(
+    draw: st.DrawFn, *, analysis_step: bool = False, failing: bool = False, pause_step: bool = False
+) -> RolloutSnapshot:
     """A Rollout part-way through an update from v1 (stable, revision 1) to v2 (revision 2) with traffic routing,
     its status consistent with its spec (step hash, pod hash, revision), so that the pass gets as far as the step,
     the weights and the analysis — where the invariants have something to say.
 
-    ``analysis_step``: the current step is an analysis step; ``failing``: its run exists and has failed or errored.
+    ``analysis_step``: the current step is an analysis step; ``failing``: its run exists and has failed or errored;
+    ``pause_step``: the current step is a pause (timed or not), its condition present or not, resumed or not.
     """
     stable, current = hash_of(IMAGES[1]), hash_of(IMAGES[2])
     steps = draw(st.lists(step, min_size=1, max_size=6))
     index = draw(st.integers(0, len(steps) - 1))
     if analysis_step or failing:
         steps[index] = {"analysis": ANALYSIS}
+    if pause_step:
+        steps[index] = draw(st.sampled_from([{"pause": {}}, {"pause": {"duration": draw(st.integers(0, 600))}}]))
     replicas = draw(st.integers(1, 8))
     status: dict[str, Any] = {
         "currentPodHash": current,
@@ -190,6 +201,17 @@ def mid_update_snapshots(draw: st.DrawFn, *, analysis_step: bool = False, failin
         status["promoteFull"] = True
     if rarely(draw):
         status["pauseConditions"] = [{"reason": "CanaryPauseStep", "startTime": "2024-05-01T09:58:00Z"}]
+    if pause_step:
+        # Neither an abort nor a full promotion: the pause alone decides whether the step ends.
+        status.pop("abort", None)
+        status.pop("promoteFull", None)
+        status["pauseConditions"] = (
+            [{"reason": "CanaryPauseStep", "startTime": stamp(at(-draw(st.integers(0, 600))))}]
+            if draw(st.booleans())
+            else []
+        )
+        if draw(st.booleans()):
+            status["controllerPause"] = True
     runs: list[dict[str, Any]] = []
     if failing or (analysis_step and rarely(draw)):
         # A run of the current step; when not failing, under a name that a new run must not take again.
@@ -218,7 +240,7 @@ def mid_update_snapshots(draw: st.DrawFn, *, analysis_step: bool = False, failin
     )
     return RolloutSnapshot(
         rollout=manifest,
-        now=at(draw(st.integers(0, 3600))),
+        now=at(draw(st.integers(0, 600 if pause_step else 3600))),
         replica_sets=replica_sets,
         services={f"{NAME}-canary": service(f"{NAME}-canary", selects=current),
                   f"{NAME}-stable": service(f"{NAME}-stable", selects=stable)},
@@ -323,8 +345,8 @@ def test_analysis_runs_are_created_once_per_role_and_never_under_a_name_in_use(s
 @SETTINGS
 @given(mid_update_snapshots(failing=True))
 def test_a_failed_or_errored_current_run_is_never_promoted_past(snapshot: RolloutSnapshot) -> None:
-    """The steps never complete on the strength of a failed analysis (an initial deploy, a fast rollback or a full
-    promotion skip analysis altogether, as in Argo)."""
+    """The steps never complete on the strength of a failed analysis, and the update is aborted (an initial deploy,
+    a fast rollback or a full promotion skip analysis altogether, as in Argo)."""
     plan = decide(snapshot)
     entries = (plan.status.get("canary") or {}).values()
     failing = [e for e in entries if isinstance(e, dict) and e.get("status") in ("Failed", "Error")]
@@ -334,3 +356,35 @@ def test_a_failed_or_errored_current_run_is_never_promoted_past(snapshot: Rollou
         vacuous("no failing run")
     completed = [e.message for e in plan.events if e.reason == "RolloutCompleted" and "canary steps" in e.message]
     assert not (failing and completed), (failing, completed)
+    if failing and not (snapshot.rollout.get("status") or {}).get("promoteFull"):
+        # "A Failed or Error AnalysisRun aborts" (a full promotion overrides the abort, as in Argo).
+        assert plan.status.get("abort") is True, (failing, plan.status.get("abort"))
+
+
+@guarded(min_share=0.9)
+@SETTINGS
+@given(mid_update_snapshots(pause_step=True))
+def test_a_pause_step_ends_only_when_its_time_is_up_or_a_person_resumes_it(snapshot: RolloutSnapshot) -> None:
+    """Argo's pause step: with a duration it completes once the duration has passed since the CanaryPauseStep
+    condition's startTime; without one it waits until ``promote`` clears the condition (``controllerPause`` with no
+    CanaryPauseStep condition means resumed); a duration of 0 ends as it starts. And it does end then; until then
+    the pause is marked by a CanaryPauseStep condition (and controllerPause from the pass that starts it)."""
+    status = snapshot.rollout["status"]
+    plan = decide(snapshot)
+    index = status["currentStepIndex"]
+    duration = snapshot.rollout["spec"]["strategy"]["canary"]["steps"][index]["pause"].get("duration")
+    condition = next((c for c in status.get("pauseConditions", []) if c["reason"] == "CanaryPauseStep"), None)
+    asserting("at a pause step")
+    if condition is not None:
+        started = parse_time(condition["startTime"])
+        assert started is not None
+        over = duration is not None and snapshot.now >= started + timedelta(seconds=duration)
+    else:
+        over = bool(status.get("controllerPause")) or duration == 0
+    moved_on = plan.status.get("currentStepIndex") == index + 1
+    assert moved_on == over, (duration, condition, status.get("controllerPause"), snapshot.now, plan.events)
+    if not over:
+        # The pause is marked by its CanaryPauseStep condition (kept, or added from now with controllerPause).
+        reasons = [found["reason"] for found in plan.status.get("pauseConditions", [])]
+        assert "CanaryPauseStep" in reasons, plan.status
+        assert condition is not None or plan.status.get("controllerPause") is True, plan.status
