@@ -38,6 +38,8 @@ from rollouts.controller.controller import DEFAULT_METRICS_PORT, DEFAULT_WORKERS
 from rollouts.controller.handlers import register_handlers
 from rollouts.controller.leadership import Leadership, WorkerPool, process_probes
 from rollouts.controller.reconciler import Decide
+from rollouts.experiments.controller import ExperimentController, ExperimentOptions
+from rollouts.experiments.handlers import register_handlers as register_experiment_handlers
 
 # The start-up check should fail in seconds, not after the client's usual 30 s, when the server is a black hole.
 PROBE_TIMEOUT = 10.0
@@ -56,6 +58,7 @@ class RolloutOperator:
     client: AsyncKubeClient
     namespaces: tuple[str, ...] = field(default=())
     analysis: AnalysisController | None = None
+    experiments: ExperimentController | None = None
     leadership: Leadership | None = None
     applications: AppController | None = None
     application_sets: AppSetController | None = None
@@ -66,6 +69,7 @@ class RolloutOperator:
         controllers: list[WorkerPool] = [
             self.controller,
             *([self.analysis] if self.analysis is not None else []),
+            *([self.experiments] if self.experiments is not None else []),
             *([self.applications] if self.applications is not None else []),
             *([self.application_sets] if self.application_sets is not None else []),
         ]
@@ -104,6 +108,8 @@ class RolloutOperator:
         await self.controller.stop()
         if self.analysis is not None:
             await self.analysis.stop()
+        if self.experiments is not None:
+            await self.experiments.stop()
         if self.applications is not None:
             await self.applications.stop()
         if self.application_sets is not None:
@@ -170,6 +176,17 @@ def build_operator(
         # In the Rollout controller's metrics registry, so that one port serves both, as Argo's does.
         analysis = AnalysisController(async_client, analysis_options, registry=controller.metrics.registry)
         register_analysis_handlers(registry, analysis)
+    # Experiments, as in Argo's controller, run in the same process (their workers wait for the Lease too).
+    experiments = ExperimentController(
+        async_client,
+        ExperimentOptions(
+            namespaces=options.namespaces,
+            resync_seconds=options.resync_seconds,
+            leader_election=options.leader_election,
+        ),
+        registry=controller.metrics.registry,
+    )
+    register_experiment_handlers(registry, experiments)
     app_controller = None
     if applications is not None:
         app_options = dataclasses.replace(applications, leader_election=options.leader_election)
@@ -186,12 +203,12 @@ def build_operator(
     leadership = None
     if elector is not None and lease_client is not None:
         controller.metrics.registry.register(LeaderMetric(elector))
-        pools: list[WorkerPool] = [controller, *([analysis] if analysis is not None else []),
+        pools: list[WorkerPool] = [controller, experiments, *([analysis] if analysis is not None else []),
                                    *([app_controller] if app_controller is not None else []),
                                    *([appset_controller] if appset_controller is not None else [])]
         leadership = Leadership(elector, pools, lease_client)
-    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, leadership,
-                           app_controller, appset_controller)
+    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, experiments,
+                           leadership, app_controller, appset_controller)
 
 
 def check_cluster(client: KubeClient, namespaces: Sequence[str]) -> None:
