@@ -306,9 +306,20 @@ def _step_issues(step: CanaryStep, path: str, routing: TrafficRouting | None) ->
         if step.experiment.duration is not None:
             issues += _duration_issues(step.experiment.duration, f"{path}.experiment.duration")
         for index, template in enumerate(step.experiment.templates):
+            template_path = f"{path}.experiment.templates[{index}]"
+            if template.spec_ref not in ("canary", "stable"):
+                issues.append(FieldIssue(f"{template_path}.specRef", "must be canary or stable"))
             if template.weight is not None and routing is None:
+                issues.append(FieldIssue(f"{template_path}.weight", "requires trafficRouting"))
+            elif template.weight is not None:
+                # Routing a share of traffic to an experiment's own Service (an additional destination in the
+                # router) is not implemented: refuse rather than run the experiment without its traffic.
                 issues.append(
-                    FieldIssue(f"{path}.experiment.templates[{index}].weight", "requires trafficRouting")
+                    FieldIssue(
+                        f"{template_path}.weight",
+                        "routing traffic to an experiment template is not supported yet; remove weight (the "
+                        "experiment then runs without traffic of its own)",
+                    )
                 )
     return issues
 

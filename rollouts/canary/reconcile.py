@@ -432,7 +432,7 @@ class CanaryPass(RolloutPass):
             return choice.problem
         canary_hash = self.current_hash
         stable_hash = pod_template_hash_of(self.groups.stable) if self.groups.stable is not None else None
-        finished = draft.abort or draft.stable_hash == self.current_hash
+        finished = draft.pause.abort or draft.stable_hash == self.current_hash
         result = route_for_step(
             choice.router,
             WeightRequest(
@@ -559,9 +559,7 @@ class CanaryPass(RolloutPass):
                 outlook.waiting = hold
                 # A pause that is over no longer holds the Rollout (nor shows it Paused): the analysis does. With
                 # controllerPause still set, the next pass reads the pause as completed.
-                draft.pause_conditions = [
-                    p for p in draft.pause_conditions if p.get("reason") != steps_logic.CANARY_PAUSE_STEP
-                ]
+                draft.pause.remove(CANARY_PAUSE_STEP)
 
     def _background_hold(self) -> str | None:
         """Why the background run forbids full promotion (its latest measurements are Errors), unless the controller
