@@ -1,0 +1,174 @@
+"""The canary ``experiment`` step (``rollouts.experiments.step``) against Argo's rollout/experiment.go and its docs:
+the Experiment is named ``<rollout>-<podHash>-<revision>-<stepIndex>``, owned by the Rollout, its templates copy
+the canary or stable ReplicaSet's pod template; Successful completes the step, Failed/Error abort, Inconclusive
+pauses; experiments no longer needed are terminated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kube.resources import EXPERIMENTS
+from rollouts.experiments.step import (
+    ExperimentStepFacts,
+    decide_experiment_step,
+    experiment_for_step,
+    experiment_name,
+)
+from rollouts.models import CanaryStep
+from rollouts.plan import Create, Patch
+
+JsonObject = dict[str, Any]
+
+STEP: JsonObject = {
+    "experiment": {
+        "duration": "5m",
+        "templates": [
+            {"name": "baseline", "specRef": "stable", "replicas": 1},
+            {"name": "canary", "specRef": "canary", "metadata": {"labels": {"variant": "canary"}}},
+        ],
+        "analyses": [
+            {
+                "name": "compare",
+                "templateName": "compare",
+                "args": [
+                    {"name": "stable-hash", "valueFrom": {"podTemplateHashValue": "Stable"}},
+                    {"name": "canary-hash", "valueFrom": {"podTemplateHashValue": "Latest"}},
+                    {"name": "plain", "value": "x"},
+                ],
+            }
+        ],
+    }
+}
+
+
+def rollout() -> JsonObject:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "web", "namespace": "ns", "uid": "r-1", "labels": {"team": "a"}},
+        "spec": {"progressDeadlineSeconds": 300, "strategy": {"canary": {"steps": [{"setWeight": 20}, STEP]}}},
+    }
+
+
+def replica_set(pod_hash: str, image: str) -> JsonObject:
+    labels = {"app": "web", "rollouts-pod-template-hash": pod_hash}
+    return {
+        "metadata": {"name": f"web-{pod_hash}"},
+        "spec": {
+            "selector": {"matchLabels": dict(labels)},
+            "template": {"metadata": {"labels": dict(labels)}, "spec": {"containers": [{"name": "c", "image": image}]}},
+        },
+    }
+
+
+def facts(*, stable: bool = True) -> ExperimentStepFacts:
+    return ExperimentStepFacts(
+        rollout=rollout(), current_hash="new1", revision=3, step_index=1,
+        stable_rs=replica_set("old1", "web:v1") if stable else None, new_rs=replica_set("new1", "web:v2"),
+        stable_hash="old1" if stable else None,
+    )
+
+
+def step() -> CanaryStep:
+    return CanaryStep.model_validate(STEP)
+
+
+def an_experiment(phase: str | None, *, name: str = "web-new1-3-1", message: str = "") -> JsonObject:
+    status: JsonObject = {"phase": phase, "message": message} if phase else {}
+    return {"metadata": {"name": name}, "spec": {}, "status": status}
+
+
+def test_the_step_experiment_is_named_as_argo_names_it() -> None:
+    assert experiment_name("web", "new1", 3, 1) == "web-new1-3-1"
+
+
+def test_the_experiment_copies_the_stable_and_canary_pod_templates() -> None:
+    created = experiment_for_step(step(), facts())
+    assert created["metadata"]["name"] == "web-new1-3-1"
+    assert created["metadata"]["labels"] == {"team": "a", "rollouts-pod-template-hash": "new1"}
+    assert created["metadata"]["annotations"] == {"rollout.argoproj.io/revision": "3"}
+    assert created["metadata"]["ownerReferences"][0]["uid"] == "r-1"
+    baseline, canary = created["spec"]["templates"]
+    assert baseline["template"]["spec"]["containers"][0]["image"] == "web:v1"
+    assert baseline["replicas"] == 1
+    assert canary["template"]["spec"]["containers"][0]["image"] == "web:v2"
+    assert "replicas" not in canary  # the Experiment's default (1) applies
+    # Extra labels go onto the pods and into the selector.
+    assert canary["template"]["metadata"]["labels"]["variant"] == "canary"
+    assert canary["selector"]["matchLabels"]["variant"] == "canary"
+    assert created["spec"]["duration"] == "5m"
+    assert created["spec"]["progressDeadlineSeconds"] == 300
+
+
+def test_pod_template_hash_arguments_are_resolved_by_the_rollout() -> None:
+    [analysis] = experiment_for_step(step(), facts())["spec"]["analyses"]
+    assert analysis["args"] == [
+        {"name": "stable-hash", "value": "old1"},
+        {"name": "canary-hash", "value": "new1"},
+        {"name": "plain", "value": "x"},
+    ]
+
+
+def test_reaching_the_step_creates_the_experiment_once() -> None:
+    gate = decide_experiment_step(step(), facts(), [], stop_all=False, held_inconclusive=False)
+    [write] = gate.writes
+    assert isinstance(write, Create) and write.kind == EXPERIMENTS
+    assert [e.reason for e in gate.events] == ["ExperimentCreated"]
+    assert gate.current == "web-new1-3-1"
+    assert not gate.completed
+
+
+def test_no_experiment_is_created_before_the_stable_replica_set_exists() -> None:
+    gate = decide_experiment_step(step(), facts(stable=False), [], stop_all=False, held_inconclusive=False)
+    assert gate.writes == []
+    assert gate.waiting is not None and "stable ReplicaSet" in gate.waiting
+
+
+@pytest.mark.parametrize(
+    ("phase", "completed", "aborts", "inconclusive"),
+    [
+        ("Pending", False, False, False),
+        ("Running", False, False, False),
+        ("Successful", True, False, False),
+        ("Failed", False, True, False),
+        ("Error", False, True, False),
+        ("Inconclusive", False, False, True),
+    ],
+)
+def test_the_experiment_phase_decides_the_step(phase: str, completed: bool, aborts: bool, inconclusive: bool) -> None:
+    gate = decide_experiment_step(
+        step(), facts(), [an_experiment(phase, message="metric x failed")], stop_all=False, held_inconclusive=False
+    )
+    assert gate.writes == []
+    assert gate.completed is completed
+    assert (gate.abort_reason is not None) is aborts
+    assert gate.inconclusive is inconclusive
+
+
+def test_an_abort_names_the_experiment_and_its_message() -> None:
+    gate = decide_experiment_step(
+        step(), facts(), [an_experiment("Failed", message="metric x failed")], stop_all=False, held_inconclusive=False
+    )
+    assert gate.abort_reason == "Experiment 'web-new1-3-1' Failed: metric x failed"
+
+
+def test_an_abort_or_full_promotion_terminates_running_experiments() -> None:
+    running, done = an_experiment("Running"), an_experiment("Successful", name="web-old-2-1")
+    gate = decide_experiment_step(step(), facts(), [running, done], stop_all=True, held_inconclusive=False)
+    assert gate.writes == [Patch(kind=EXPERIMENTS, namespace="ns", name="web-new1-3-1",
+                                 patch={"spec": {"terminate": True}})]
+
+
+def test_an_experiment_of_another_step_is_terminated_when_the_rollout_moves_on() -> None:
+    other_step = CanaryStep.model_validate({"setWeight": 50})
+    gate = decide_experiment_step(other_step, facts(), [an_experiment("Running")], stop_all=False,
+                                  held_inconclusive=False)
+    assert [w.name for w in gate.writes if isinstance(w, Patch)] == ["web-new1-3-1"]
+
+
+def test_an_inconclusive_pause_leaves_everything_as_it_is() -> None:
+    gate = decide_experiment_step(step(), facts(), [an_experiment("Inconclusive")], stop_all=False,
+                                  held_inconclusive=True)
+    assert (gate.writes, gate.completed, gate.abort_reason) == ([], False, None)
