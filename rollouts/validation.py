@@ -157,6 +157,15 @@ def _canary_issues(canary: CanaryStrategy) -> list[FieldIssue]:
     delay_set = "scale_down_delay_seconds" in canary.model_fields_set
     issues: list[FieldIssue] = []
 
+    if canary.ping_pong is not None:
+        # Argo swaps the ping and pong Services' roles after each update; without that the controller would route
+        # to Services it never points at the right pods, so the Rollout is refused rather than half-served.
+        issues.append(
+            FieldIssue(
+                f"{CANARY}.pingPong",
+                "ping-pong Services are not supported yet; name canaryService and stableService instead",
+            )
+        )
     if _is_zero(canary.max_surge) and _is_zero(canary.max_unavailable):
         issues.append(FieldIssue(f"{CANARY}.maxSurge", "maxSurge and maxUnavailable must not both be 0"))
     if canary.canary_service and canary.canary_service == canary.stable_service:
