@@ -249,6 +249,7 @@ class CanaryPass(RolloutPass):
             self.snapshot.experiments,
             stop_all=progress.aborted or progress.promote_full or progress.fully_promoted,
             held_inconclusive=draft.pause.holds(INCONCLUSIVE_EXPERIMENT),
+            recorded=self.observed.canary.current_experiment,
         )
         self.experiment = gate
         self.effects.analysis_writes.extend(gate.writes)

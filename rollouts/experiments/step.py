@@ -11,7 +11,7 @@ promotion — is terminated (``spec.terminate``).
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -169,11 +169,16 @@ def decide_experiment_step(
     *,
     stop_all: bool,
     held_inconclusive: bool,
+    recorded: str | None = None,
 ) -> ExperimentGate:
     """Create, read or terminate the Rollout's experiments for where its steps are.
 
     ``stop_all`` (aborted, or a full promotion) terminates every experiment still running; ``held_inconclusive``
-    (a person has to decide about an inconclusive verdict) leaves everything as it is.
+    (a person has to decide about an inconclusive verdict) leaves everything as it is. ``recorded`` is the observed
+    ``status.canary.currentExperiment``: the step's experiment is the one recorded there, or one of the step's name
+    still running (created by a pass whose status write was lost). An experiment of that name that has finished
+    belongs to an earlier attempt (before an abort and retry): the new one is named apart, ``<name>-1``, ``-2``…
+    as Argo's collision handling does.
     """
     gate = ExperimentGate()
     namespace = str((facts.rollout.get("metadata") or {}).get("namespace") or "default")
@@ -185,34 +190,60 @@ def decide_experiment_step(
     wanted: str | None = None
     if step is not None and step.experiment is not None:
         rollout_name = str((facts.rollout.get("metadata") or {}).get("name") or "")
-        wanted = experiment_name(rollout_name, facts.current_hash, facts.revision, facts.step_index)
-        current = next((e for e in experiments if _name(e) == wanted), None)
+        base = experiment_name(rollout_name, facts.current_hash, facts.revision, facts.step_index)
+        by_name = {_name(e): e for e in experiments}
+        current = _current(base, by_name, recorded)
         number = facts.step_index + 1
         if current is None:
             if facts.stable_rs is None or facts.new_rs is None:
                 gate.waiting = f"waiting for experiment step {number}: the stable ReplicaSet does not exist yet"
                 return gate
-            gate.writes.append(Create(kind=EXPERIMENTS, namespace=namespace, body=experiment_for_step(step, facts)))
+            wanted = next(name for name in _candidate_names(base) if name not in by_name)
+            body = experiment_for_step(step, facts)
+            body["metadata"]["name"] = wanted
+            gate.writes.append(Create(kind=EXPERIMENTS, namespace=namespace, body=body))
             gate.events.append(Event("Normal", "ExperimentCreated", f"Created Experiment '{wanted}'"))
             gate.current = wanted
             gate.waiting = f"waiting for experiment '{wanted}' (step {number})"
         else:
+            wanted = _name(current)
             status = current.get("status") or {}
             phase = str(status.get("phase") or "")
             message = str(status.get("message") or "")
             detail = f"Experiment '{wanted}' {phase}" + (f": {message}" if message else "")
             if phase == "Successful":
                 gate.completed = True
+                # Kept while the step has not moved on (a hold on the last step), so no second one is created.
+                gate.current = wanted
             elif phase in ("Failed", "Error"):
                 gate.abort_reason = detail
             elif phase == "Inconclusive":
                 gate.inconclusive = True
                 gate.waiting = detail
+                gate.current = wanted
             else:
                 gate.current = wanted
                 gate.waiting = f"waiting for experiment '{wanted}' (step {number}, {phase or 'Pending'})"
     _terminate(gate, namespace, experiments, keep=wanted)
     return gate
+
+
+def _current(base: str, by_name: Mapping[str, JsonObject], recorded: str | None) -> JsonObject | None:
+    """The step's experiment: the recorded one (if it is of this step), else one of the base name still running."""
+    if recorded and (recorded == base or recorded.startswith(f"{base}-")) and recorded in by_name:
+        return by_name[recorded]
+    candidate = by_name.get(base)
+    if candidate is not None and not is_completed((candidate.get("status") or {}).get("phase")):
+        return candidate
+    return None
+
+
+def _candidate_names(base: str) -> Iterator[str]:
+    yield base
+    collision = 1
+    while True:
+        yield f"{base}-{collision}"
+        collision += 1
 
 
 def _terminate(gate: ExperimentGate, namespace: str, experiments: Sequence[JsonObject], keep: str | None) -> None:

@@ -139,7 +139,8 @@ def test_no_experiment_is_created_before_the_stable_replica_set_exists() -> None
 )
 def test_the_experiment_phase_decides_the_step(phase: str, completed: bool, aborts: bool, inconclusive: bool) -> None:
     gate = decide_experiment_step(
-        step(), facts(), [an_experiment(phase, message="metric x failed")], stop_all=False, held_inconclusive=False
+        step(), facts(), [an_experiment(phase, message="metric x failed")], stop_all=False, held_inconclusive=False,
+        recorded="web-new1-3-1",
     )
     assert gate.writes == []
     assert gate.completed is completed
@@ -149,7 +150,8 @@ def test_the_experiment_phase_decides_the_step(phase: str, completed: bool, abor
 
 def test_an_abort_names_the_experiment_and_its_message() -> None:
     gate = decide_experiment_step(
-        step(), facts(), [an_experiment("Failed", message="metric x failed")], stop_all=False, held_inconclusive=False
+        step(), facts(), [an_experiment("Failed", message="metric x failed")], stop_all=False, held_inconclusive=False,
+        recorded="web-new1-3-1",
     )
     assert gate.abort_reason == "Experiment 'web-new1-3-1' Failed: metric x failed"
 
@@ -172,3 +174,25 @@ def test_an_inconclusive_pause_leaves_everything_as_it_is() -> None:
     gate = decide_experiment_step(step(), facts(), [an_experiment("Inconclusive")], stop_all=False,
                                   held_inconclusive=True)
     assert (gate.writes, gate.completed, gate.abort_reason) == ([], False, None)
+
+
+def test_a_running_experiment_of_the_step_is_adopted_when_the_status_did_not_record_it() -> None:
+    gate = decide_experiment_step(step(), facts(), [an_experiment("Running")], stop_all=False,
+                                  held_inconclusive=False, recorded=None)
+    assert (gate.writes, gate.current) == ([], "web-new1-3-1")
+
+
+def test_after_an_abort_and_retry_the_step_runs_a_new_experiment_named_apart() -> None:
+    earlier = an_experiment("Failed")
+    gate = decide_experiment_step(step(), facts(), [earlier], stop_all=False, held_inconclusive=False, recorded=None)
+    [write] = gate.writes
+    assert isinstance(write, Create)
+    assert write.body["metadata"]["name"] == "web-new1-3-1-1"
+    assert gate.current == "web-new1-3-1-1"
+
+
+def test_the_recorded_experiment_is_followed_under_its_collision_name() -> None:
+    experiments = [an_experiment("Failed"), an_experiment("Successful", name="web-new1-3-1-1")]
+    gate = decide_experiment_step(step(), facts(), experiments, stop_all=False, held_inconclusive=False,
+                                  recorded="web-new1-3-1-1")
+    assert (gate.writes, gate.completed) == ([], True)
