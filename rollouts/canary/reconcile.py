@@ -35,6 +35,7 @@ from rollouts.canary.replicas import (
 from rollouts.experiments.step import (
     INCONCLUSIVE_EXPERIMENT,
     ExperimentGate,
+    ExperimentHistory,
     ExperimentStepFacts,
     decide_experiment_step,
 )
@@ -247,9 +248,18 @@ class CanaryPass(RolloutPass):
                 step_index=index, stable_rs=self.groups.stable, new_rs=progress.new, stable_hash=draft.stable_hash,
             ),
             self.snapshot.experiments,
-            stop_all=progress.aborted or progress.promote_full or progress.fully_promoted,
+            stop_all=progress.aborted or progress.promote_full,
             held_inconclusive=draft.pause.holds(INCONCLUSIVE_EXPERIMENT),
             recorded=self.observed.canary.current_experiment,
+            history=ExperimentHistory(
+                replica_set_hashes={
+                    found: bool((rs.get("metadata") or {}).get("deletionTimestamp"))
+                    for rs in self.snapshot.replica_sets
+                    if (found := pod_template_hash_of(rs)) is not None
+                },
+                successful_limit=self.rollout.spec.analysis.successful_run_history_limit,
+                unsuccessful_limit=self.rollout.spec.analysis.unsuccessful_run_history_limit,
+            ),
         )
         self.experiment = gate
         self.effects.analysis_writes.extend(gate.writes)

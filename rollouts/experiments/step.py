@@ -21,7 +21,7 @@ from rollouts.experiments.decisions import is_completed
 from rollouts.gating.runs import field_value
 from rollouts.hashing import HASH_LABEL
 from rollouts.models import CanaryStep
-from rollouts.plan import Create, Event, Patch, Write
+from rollouts.plan import Create, Delete, Event, Patch, Write
 from rollouts.replicasets import REVISION_ANNOTATION, ROLLOUT_API_VERSION
 
 INCONCLUSIVE_EXPERIMENT: Final = "InconclusiveExperiment"
@@ -170,6 +170,7 @@ def decide_experiment_step(
     stop_all: bool,
     held_inconclusive: bool,
     recorded: str | None = None,
+    history: ExperimentHistory | None = None,
 ) -> ExperimentGate:
     """Create, read or terminate the Rollout's experiments for where its steps are.
 
@@ -225,7 +226,53 @@ def decide_experiment_step(
                 gate.current = wanted
                 gate.waiting = f"waiting for experiment '{wanted}' (step {number}, {phase or 'Pending'})"
     _terminate(gate, namespace, experiments, keep=wanted)
+    if history is not None:
+        others = [e for e in experiments if _name(e) != wanted]
+        for name in experiments_to_delete(others, history):
+            gate.writes.append(Delete(kind=EXPERIMENTS, namespace=namespace, name=name))
     return gate
+
+
+@dataclass(frozen=True)
+class ExperimentHistory:
+    """What decides which of a Rollout's earlier experiments are kept: its ReplicaSets' pod-template hashes (each
+    with whether that ReplicaSet is being deleted) and ``spec.analysis``'s history limits."""
+
+    replica_set_hashes: Mapping[str, bool]
+    successful_limit: int
+    unsuccessful_limit: int
+
+
+def experiments_to_delete(experiments: Sequence[JsonObject], history: ExperimentHistory) -> list[str]:
+    """The experiments to delete, newest kept first (Argo's FilterExperimentsToDelete): those of a revision whose
+    ReplicaSet is gone or going, and the finished ones past the successful / unsuccessful history limits."""
+    kept_successful = kept_unsuccessful = 0
+    doomed: list[str] = []
+    newest_first = sorted(
+        experiments,
+        key=lambda e: (str((e.get("metadata") or {}).get("creationTimestamp") or ""), _name(e)),
+        reverse=True,
+    )
+    for experiment in newest_first:
+        metadata = experiment.get("metadata") or {}
+        if metadata.get("deletionTimestamp"):
+            continue
+        pod_hash = (metadata.get("labels") or {}).get(HASH_LABEL)
+        if pod_hash is None or history.replica_set_hashes.get(str(pod_hash), True):
+            doomed.append(_name(experiment))
+            continue
+        phase = (experiment.get("status") or {}).get("phase")
+        if phase == "Successful":
+            if kept_successful < history.successful_limit:
+                kept_successful += 1
+            else:
+                doomed.append(_name(experiment))
+        elif phase in ("Failed", "Error", "Inconclusive"):
+            if kept_unsuccessful < history.unsuccessful_limit:
+                kept_unsuccessful += 1
+            else:
+                doomed.append(_name(experiment))
+    return doomed
 
 
 def _current(base: str, by_name: Mapping[str, JsonObject], recorded: str | None) -> JsonObject | None:

@@ -203,8 +203,8 @@ def canary_with_host_split(cluster: RolloutCluster, namespace: str) -> None:
 
 def canary_with_experiment(cluster: RolloutCluster, namespace: str, web_url: str) -> None:
     """An experiment step: the Rollout creates the Experiment, the Experiment controller its ReplicaSet and the
-    runs of a namespaced and a cluster-scoped template (read by name), and the Experiment's success moves the
-    canary on to promotion."""
+    runs of a namespaced and a cluster-scoped template (read by name), the Experiment's success moves the canary on
+    to promotion, and with successfulRunHistoryLimit 0 the finished Experiment is deleted."""
     web = {"web": {"url": web_url, "jsonPath": "{$.rate}"}}
     metric = {"name": "rate", "successCondition": "result >= 0.95", "provider": web}
     cluster.create(ANALYSIS_TEMPLATES, namespace, {"metadata": {"name": "exp-rate"}, "spec": {"metrics": [metric]}})
@@ -220,7 +220,9 @@ def canary_with_experiment(cluster: RolloutCluster, namespace: str, web_url: str
             {"name": "cluster-rate", "templateName": "exp-rate-once", "clusterScope": True},
         ],
     }
-    cluster.apply_all(namespace, reviews_objects(steps=[{"setWeight": 50}, {"experiment": experiment}]))
+    objects = reviews_objects(steps=[{"setWeight": 50}, {"experiment": experiment}])
+    objects[-1]["spec"]["analysis"] = {"successfulRunHistoryLimit": 0}
+    cluster.apply_all(namespace, objects)
     stable = cluster.wait_for_phase(namespace, "reviews", "Healthy", SCENARIO_TIMEOUT)["stableRS"]
     cluster.set_image(namespace, "reviews", "reviews:v2")
     cluster.wait_for(
@@ -228,7 +230,8 @@ def canary_with_experiment(cluster: RolloutCluster, namespace: str, web_url: str
         "the canary promoted after its experiment",
         SCENARIO_TIMEOUT,
     )
-    assert [e["status"]["phase"] for e in cluster.list(EXPERIMENTS, namespace)] == ["Successful"]
+    # successfulRunHistoryLimit 0 keeps no successful experiment either.
+    cluster.wait_for(lambda: not cluster.list(EXPERIMENTS, namespace), "the experiment deleted", SCENARIO_TIMEOUT)
 
 
 def canary_with_subset_split(cluster: RolloutCluster, namespace: str) -> None:

@@ -11,13 +11,15 @@ import pytest
 
 from kube.resources import EXPERIMENTS
 from rollouts.experiments.step import (
+    ExperimentHistory,
     ExperimentStepFacts,
     decide_experiment_step,
     experiment_for_step,
     experiment_name,
+    experiments_to_delete,
 )
 from rollouts.models import CanaryStep
-from rollouts.plan import Create, Patch
+from rollouts.plan import Create, Delete, Patch
 
 JsonObject = dict[str, Any]
 
@@ -196,3 +198,51 @@ def test_the_recorded_experiment_is_followed_under_its_collision_name() -> None:
     gate = decide_experiment_step(step(), facts(), experiments, stop_all=False, held_inconclusive=False,
                                   recorded="web-new1-3-1-1")
     assert (gate.writes, gate.completed) == ([], True)
+
+
+# --- history (Argo's FilterExperimentsToDelete) -----------------------------------------------------------------
+
+
+def finished(name: str, phase: str, created: str, pod_hash: str = "new1") -> JsonObject:
+    return {
+        "metadata": {"name": name, "creationTimestamp": created, "labels": {"rollouts-pod-template-hash": pod_hash}},
+        "status": {"phase": phase},
+    }
+
+
+HISTORY = ExperimentHistory(replica_set_hashes={"new1": False, "old1": False, "gone1": True},
+                            successful_limit=1, unsuccessful_limit=1)
+
+
+def test_finished_experiments_past_the_history_limits_are_deleted_oldest_first() -> None:
+    experiments = [
+        finished("s-old", "Successful", "2026-01-01T10:00:00Z"),
+        finished("s-new", "Successful", "2026-01-01T11:00:00Z"),
+        finished("f-old", "Failed", "2026-01-01T10:00:00Z"),
+        finished("f-new", "Error", "2026-01-01T11:00:00Z"),
+        finished("running", "Running", "2026-01-01T09:00:00Z"),
+    ]
+    assert sorted(experiments_to_delete(experiments, HISTORY)) == ["f-old", "s-old"]
+
+
+@pytest.mark.parametrize(
+    ("labels", "why"),
+    [({}, "no pod-template hash"), ({"rollouts-pod-template-hash": "nowhere"}, "no ReplicaSet of that revision"),
+     ({"rollouts-pod-template-hash": "gone1"}, "its ReplicaSet is being deleted")],
+)
+def test_an_experiment_whose_revision_is_gone_is_deleted(labels: JsonObject, why: str) -> None:
+    experiment = {"metadata": {"name": "e", "labels": labels}, "status": {"phase": "Successful"}}
+    assert experiments_to_delete([experiment], HISTORY) == ["e"], why
+
+
+def test_the_step_deletes_only_experiments_other_than_its_own() -> None:
+    own = an_experiment("Successful")
+    own["metadata"]["labels"] = {"rollouts-pod-template-hash": "new1"}
+    history = ExperimentHistory(replica_set_hashes={"new1": False}, successful_limit=0, unsuccessful_limit=0)
+    gate = decide_experiment_step(step(), facts(), [own], stop_all=False, held_inconclusive=False,
+                                  recorded="web-new1-3-1", history=history)
+    assert [w for w in gate.writes if isinstance(w, Delete)] == []
+
+    moved_on = CanaryStep.model_validate({"setWeight": 50})
+    gate = decide_experiment_step(moved_on, facts(), [own], stop_all=False, held_inconclusive=False, history=history)
+    assert gate.writes == [Delete(kind=EXPERIMENTS, namespace="ns", name="web-new1-3-1")]

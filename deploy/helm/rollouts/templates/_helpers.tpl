@@ -64,7 +64,7 @@ docs/install.md says what each permission is for.
   verbs: [patch]
 - apiGroups: [argoproj.io]
   resources: [experiments]
-  verbs: [list, watch, create, patch]
+  verbs: [list, watch, create, patch, delete]
 - apiGroups: [argoproj.io]
   resources: [experiments/status]
   verbs: [patch]
