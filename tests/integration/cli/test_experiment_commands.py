@@ -13,7 +13,7 @@ import pytest
 
 from kube.client import KubeClient
 from sandbox.cluster import SandboxThread
-from tests.integration.cli.test_commands import Cluster, assert_one_line_error
+from tests.integration.cli.test_commands import Cluster, assert_one_line_error, later
 
 REPO = Path(__file__).resolve().parents[3]
 WEEK_AGO = (datetime.now(UTC) - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -91,8 +91,14 @@ def test_terminate_a_missing_experiment_is_one_line(cluster: Cluster) -> None:
     assert result.stderr.count("\n") == 1
 
 
+def owned_by(experiment: dict[str, Any]) -> list[dict[str, Any]]:
+    metadata = experiment["metadata"]
+    return [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Experiment", "name": metadata["name"],
+             "uid": metadata["uid"], "controller": True}]
+
+
 def test_get_experiment_shows_its_status_replica_sets_and_runs(cluster: Cluster) -> None:
-    create_experiment(cluster, "exp-b", {
+    experiment = create_experiment(cluster, "exp-b", {
         "phase": "Failed",
         "message": 'Metric "smoke" assessed Failed due to failed (1) > failureLimit (0)',
         "analysisRuns": [{"name": "smoke", "analysisRun": "exp-b-smoke", "phase": "Failed"}],
@@ -100,12 +106,14 @@ def test_get_experiment_shows_its_status_replica_sets_and_runs(cluster: Cluster)
     rs_template = {"metadata": {"labels": LABELS}, "spec": {"containers": [{"name": "app", "image": "demo:v2"}]}}
     cluster.emulator.create_object(
         *REPLICASETS,
-        {"metadata": {"name": "exp-b-canary"},
+        {"metadata": {"name": "exp-b-canary", "ownerReferences": owned_by(experiment)},
          "spec": {"replicas": 1, "selector": {"matchLabels": LABELS}, "template": rs_template}},
         namespace=cluster.namespace,
     )
     run = cluster.emulator.create_object(
-        *ANALYSIS_RUNS, {"metadata": {"name": "exp-b-smoke"}, "spec": {"metrics": []}}, namespace=cluster.namespace
+        *ANALYSIS_RUNS,
+        {"metadata": {"name": "exp-b-smoke", "ownerReferences": owned_by(experiment)}, "spec": {"metrics": []}},
+        namespace=cluster.namespace,
     )
     assert run["metadata"]["name"] == "exp-b-smoke"
     cluster.emulator.patch_object(*ANALYSIS_RUNS, cluster.namespace, "exp-b-smoke", {"status": {"phase": "Failed"}},
@@ -124,6 +132,22 @@ def test_get_experiment_shows_its_status_replica_sets_and_runs(cluster: Cluster)
     assert rows[1][:4] == ["Σ", "exp-b", "Experiment", "✖"]
     assert rows[2][:3] == ["├──⧉", "exp-b-canary", "ReplicaSet"]
     assert rows[3][:5] == ["└──α", "exp-b-smoke", "AnalysisRun", "✖", "Failed"]
+
+
+def test_get_experiment_watch_redraws_until_the_experiment_completes(cluster: Cluster) -> None:
+    create_experiment(cluster, "exp-w", {"phase": "Running"})
+
+    def finish() -> None:
+        cluster.emulator.patch_object(*EXPERIMENTS, cluster.namespace, "exp-w", {"status": {"phase": "Successful"}},
+                                      subresource="status")
+
+    later(0.5, finish)
+    result = cluster.run("get", "experiment", "exp-w", "--watch", "--timeout-seconds", "20")
+
+    assert result.exit_code == 0, result.output
+    frames = result.stdout.split("\n\nName:")
+    assert "◌ Running" in frames[0]
+    assert "✔ Successful" in frames[-1]
 
 
 def test_get_a_missing_experiment_is_one_line(cluster: Cluster) -> None:
