@@ -40,6 +40,7 @@ from kube.resources import (
     CLUSTER_ANALYSIS_TEMPLATES,
     EXPERIMENTS,
     REPLICASETS,
+    SERVICES,
     ResourceKind,
 )
 from kube.timestamps import format_time, seconds_until
@@ -278,6 +279,11 @@ class ExperimentController:
             if scale.annotations:
                 patch["metadata"] = {"annotations": dict(scale.annotations)}
             await self.client.patch(REPLICASETS, namespace, scale.name, patch)
+        for service in plan.service_creates:
+            await self._create(SERVICES, namespace, service)
+        for name in plan.service_deletes:
+            with contextlib.suppress(NotFound):  # already gone is what was wanted
+                await self.client.delete(SERVICES, namespace, name)
         for run in plan.run_creates:
             await self._create(ANALYSIS_RUNS, namespace, run)
         for name in plan.run_terminations:

@@ -103,6 +103,8 @@ class ExperimentPlan:
     replica_set_scales: list[ScaleReplicaSet] = field(default_factory=list)
     run_creates: list[JsonObject] = field(default_factory=list)
     run_terminations: list[str] = field(default_factory=list)
+    service_creates: list[JsonObject] = field(default_factory=list)
+    service_deletes: list[str] = field(default_factory=list)
     status: JsonObject = field(default_factory=dict)
     events: list[ExperimentEvent] = field(default_factory=list)
     wake_at: datetime | None = None
@@ -154,7 +156,10 @@ def decide_experiment(
         for analysis in experiment.spec.analyses
     ]
     status: JsonObject = {
-        "templateStatuses": [entry.to_dict() for entry in template_statuses],
+        # A field cleared (None) is left out, as the API server would store it.
+        "templateStatuses": [
+            {key: value for key, value in entry.to_dict().items() if value is not None} for entry in template_statuses
+        ],
     }
     if run_statuses:
         status["analysisRuns"] = run_statuses
@@ -260,6 +265,7 @@ def _template_status(
         if spec_replicas(rs) != desired:
             status.last_transition_time = stamp
         status.pod_template_hash = str((rs.get("metadata") or {}).get("labels", {}).get(HASH_LABEL) or "") or None
+        _template_service(raw, template, rs, status, desired, plan)
     status.replicas = status_replicas(rs) if rs is not None else 0
     status.updated_replicas = status.replicas
     status.ready_replicas = ready_replicas(rs) if rs is not None else 0
@@ -291,6 +297,65 @@ def _template_status(
         warning = status.status in (FAILED, ERROR)
         plan.events.append(ExperimentEvent("Warning" if warning else "Normal", f"Template{status.status}", message))
     return status
+
+
+def template_service(raw: JsonObject, template: TemplateSpec, rs: JsonObject) -> JsonObject | None:
+    """The Service a template with ``service`` gets (Argo's createTemplateService): named after its ReplicaSet
+    (or ``service.name``), selecting the ReplicaSet's pods, with a port per container port; None without ports."""
+    pod_spec = ((rs.get("spec") or {}).get("template") or {}).get("spec") or {}
+    ports: list[JsonObject] = []
+    for container in pod_spec.get("containers") or ():
+        for port in (container.get("ports") or ()) if isinstance(container, dict) else ():
+            if not isinstance(port, dict) or port.get("containerPort") is None:
+                continue
+            entry: JsonObject = {
+                "protocol": port.get("protocol") or "TCP",
+                "port": port["containerPort"],
+                "targetPort": port["containerPort"],
+            }
+            if port.get("name"):
+                entry["name"] = port["name"]
+            ports.append(entry)
+    if not ports:
+        return None
+    rs_metadata = rs.get("metadata") or {}
+    name = (template.service.name if template.service is not None else None) or str(rs_metadata.get("name") or "")
+    selector = dict(((rs.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": name,
+            "namespace": str((raw.get("metadata") or {}).get("namespace") or "default"),
+            "labels": dict(rs_metadata.get("labels") or {}),
+            "annotations": {
+                EXPERIMENT_NAME_ANNOTATION: str((raw.get("metadata") or {}).get("name") or ""),
+                TEMPLATE_NAME_ANNOTATION: template.name,
+            },
+            "ownerReferences": [_owner_reference(raw)],
+        },
+        "spec": {"selector": selector, "ports": ports},
+    }
+
+
+def _template_service(
+    raw: JsonObject, template: TemplateSpec, rs: JsonObject, status: TemplateStatus, desired: int, plan: ExperimentPlan
+) -> None:
+    """Create the template's Service while it runs; delete it once its pods are gone."""
+    if template.service is None:
+        return
+    if desired != 0:
+        if status.service_name:
+            return
+        service = template_service(raw, template, rs)
+        if service is not None:
+            plan.service_creates.append(service)
+            status.service_name = service["metadata"]["name"]
+        return
+    if status.service_name and spec_replicas(rs) == 0 and available_replicas(rs) == 0:
+        plan.service_deletes.append(status.service_name)
+        status.service_name = None
+        status.pod_template_hash = None
 
 
 def _scale_template(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, EXPERIMENTS, JOBS, REPLICASETS
+from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, EXPERIMENTS, JOBS, REPLICASETS, SERVICES
 from tests.rollout_harness import RolloutCluster
 
 JsonObject = dict[str, Any]
@@ -107,3 +107,21 @@ def test_an_experiment_naming_a_missing_template_errs(cluster: RolloutCluster, n
     cluster.wait_for(lambda: phase_of(cluster, namespace, "orphan") == "Error", "the experiment to err")
     status = cluster.must_get(EXPERIMENTS, namespace, "orphan")["status"]
     assert "AnalysisTemplate 'does-not-exist' not found" in status["message"]
+
+
+def test_a_template_asking_for_a_service_gets_one(cluster: RolloutCluster, namespace: str) -> None:
+    manifest = experiment("served")
+    template = manifest["spec"]["templates"][0]
+    template["service"] = {}
+    template["template"]["spec"]["containers"][0]["ports"] = [{"name": "http", "containerPort": 8080}]
+    cluster.create(EXPERIMENTS, namespace, manifest)
+
+    service = cluster.wait_for(lambda: cluster.get(SERVICES, namespace, "served-baseline"), "the template's Service")
+    rs = cluster.must_get(REPLICASETS, namespace, "served-baseline")
+    assert service["spec"]["selector"] == rs["spec"]["selector"]["matchLabels"]
+    assert [(p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [(8080, 8080)]
+    cluster.wait_for(
+        lambda: (cluster.get(EXPERIMENTS, namespace, "served") or {}).get("status", {}).get("templateStatuses", [{}])[0]
+        .get("serviceName") == "served-baseline",
+        "the service recorded in the template status",
+    )

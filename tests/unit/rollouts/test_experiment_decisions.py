@@ -259,3 +259,48 @@ def test_a_repeated_template_name_is_refused() -> None:
     raw["spec"]["templates"] = raw["spec"]["templates"] * 2
     issues = validate_experiment(Experiment.from_dict(raw))
     assert [(i.path, i.message) for i in issues] == [("spec.templates[1].name", "template name 'canary' is repeated")]
+
+
+def with_service(raw: JsonObject, service: JsonObject) -> JsonObject:
+    raw["spec"]["templates"][0]["service"] = service
+    return raw
+
+
+def replica_set_with_port(**options: Any) -> JsonObject:
+    rs = replica_set(**options)
+    rs["spec"]["selector"] = {"matchLabels": {**LABELS, "rollouts-pod-template-hash": "h1"}}
+    container = {"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}
+    rs["spec"]["template"] = {"spec": {"containers": [container]}}
+    return rs
+
+
+def test_a_template_with_service_gets_one_named_after_its_replica_set() -> None:
+    raw = with_service(experiment(status={"phase": "Pending"}), {})
+    plan = decide(raw, ExperimentInputs(replica_sets={"canary": replica_set_with_port()}))
+    [service] = plan.service_creates
+    assert service["metadata"]["name"] == "exp-canary"
+    assert service["metadata"]["ownerReferences"][0]["kind"] == "Experiment"
+    assert service["spec"] == {
+        "selector": {**LABELS, "rollouts-pod-template-hash": "h1"},
+        "ports": [{"protocol": "TCP", "port": 8080, "targetPort": 8080, "name": "http"}],
+    }
+    assert plan.status["templateStatuses"][0]["serviceName"] == "exp-canary"
+
+    again = decide({**raw, "status": plan.status}, ExperimentInputs(replica_sets={"canary": replica_set_with_port()}))
+    assert again.service_creates == []
+
+
+def test_the_template_service_takes_the_name_given() -> None:
+    raw = with_service(experiment(status={"phase": "Pending"}), {"name": "preview"})
+    plan = decide(raw, ExperimentInputs(replica_sets={"canary": replica_set_with_port()}))
+    assert [s["metadata"]["name"] for s in plan.service_creates] == ["preview"]
+
+
+def test_the_template_service_is_deleted_once_its_pods_are_gone() -> None:
+    status = template_status("Successful", available=0)
+    status["serviceName"] = "exp-canary"
+    raw = with_service(experiment(status={"phase": "Successful", "templateStatuses": [status]}), {})
+    scaled_down = replica_set_with_port(replicas=0, available=0)
+    plan = decide(raw, ExperimentInputs(replica_sets={"canary": scaled_down}))
+    assert plan.service_deletes == ["exp-canary"]
+    assert "serviceName" not in plan.status["templateStatuses"][0]
