@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from cli.tree import (
     ICON_ANALYSIS_RUN,
+    ICON_EXPERIMENT,
     ICON_REPLICASET,
     Cell,
     age,
@@ -23,7 +24,6 @@ from cli.tree import (
 )
 from kube.json_data import JsonObject
 
-ICON_EXPERIMENT: Final = "Σ"
 TREE_HEADER: Final = ("NAME", "KIND", "STATUS", "AGE", "INFO")
 
 
