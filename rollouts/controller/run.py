@@ -38,6 +38,7 @@ from rollouts.controller.controller import DEFAULT_METRICS_PORT, DEFAULT_WORKERS
 from rollouts.controller.handlers import register_handlers
 from rollouts.controller.leadership import Leadership, WorkerPool, process_probes
 from rollouts.controller.reconciler import Decide
+from rollouts.experiments.controller import DEFAULT_WORKERS as DEFAULT_EXPERIMENT_WORKERS
 from rollouts.experiments.controller import ExperimentController, ExperimentOptions
 from rollouts.experiments.handlers import register_handlers as register_experiment_handlers
 
@@ -176,17 +177,20 @@ def build_operator(
         # In the Rollout controller's metrics registry, so that one port serves both, as Argo's does.
         analysis = AnalysisController(async_client, analysis_options, registry=controller.metrics.registry)
         register_analysis_handlers(registry, analysis)
-    # Experiments, as in Argo's controller, run in the same process (their workers wait for the Lease too).
-    experiments = ExperimentController(
-        async_client,
-        ExperimentOptions(
-            namespaces=options.namespaces,
-            resync_seconds=options.resync_seconds,
-            leader_election=options.leader_election,
-        ),
-        registry=controller.metrics.registry,
-    )
-    register_experiment_handlers(registry, experiments)
+    experiments = None
+    if options.experiment_workers > 0:
+        # Experiments, as in Argo's controller, run in the same process (their workers wait for the Lease too).
+        experiments = ExperimentController(
+            async_client,
+            ExperimentOptions(
+                namespaces=options.namespaces,
+                workers=options.experiment_workers,
+                resync_seconds=options.resync_seconds,
+                leader_election=options.leader_election,
+            ),
+            registry=controller.metrics.registry,
+        )
+        register_experiment_handlers(registry, experiments)
     app_controller = None
     if applications is not None:
         app_options = dataclasses.replace(applications, leader_election=options.leader_election)
@@ -203,7 +207,8 @@ def build_operator(
     leadership = None
     if elector is not None and lease_client is not None:
         controller.metrics.registry.register(LeaderMetric(elector))
-        pools: list[WorkerPool] = [controller, experiments, *([analysis] if analysis is not None else []),
+        pools: list[WorkerPool] = [controller, *([experiments] if experiments is not None else []),
+                                   *([analysis] if analysis is not None else []),
                                    *([app_controller] if app_controller is not None else []),
                                    *([appset_controller] if appset_controller is not None else [])]
         leadership = Leadership(elector, pools, lease_client)
@@ -236,13 +241,14 @@ def run_controller(
     workers: int = DEFAULT_WORKERS,
     resync_seconds: float = DEFAULT_RESYNC_SECONDS,
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS,
+    experiment_workers: int = DEFAULT_EXPERIMENT_WORKERS,
     leader_election: LeaderElectionConfig | None = None,
     applications: AppControllerOptions | None = None,
     application_sets: AppSetControllerOptions | None = None,
     promote_on_background_analysis_errors: bool = False,
 ) -> None:
-    """Run the Rollout controller, and the analysis controller unless ``analysis_workers`` is 0, until
-    interrupted (see ``rollouts controller --help``).
+    """Run the Rollout controller, and the analysis and Experiment controllers unless ``analysis_workers`` or
+    ``experiment_workers`` is 0, until interrupted (see ``rollouts controller --help``).
 
     With ``all_namespaces`` or no ``namespaces`` it watches the whole cluster, as Argo's controller does. With
     ``leader_election`` it acts only while it holds the Lease, and raises ``LeadershipLost`` once it has lost it.
@@ -255,6 +261,7 @@ def run_controller(
         resync_seconds=resync_seconds,
         metrics_port=metrics_port,
         analysis_workers=analysis_workers,
+        experiment_workers=experiment_workers,
         promote_on_background_analysis_errors=promote_on_background_analysis_errors,
     )
     operator = build_operator(kubeconfig, context, options, leader_election=leader_election,
