@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, EXPERIMENTS, JOBS, REPLICASETS, SERVICES
+from rollouts.controller.controller import ControllerOptions
+from rollouts.controller.run import build_operator
 from tests.rollout_harness import RolloutCluster
 
 JsonObject = dict[str, Any]
@@ -125,3 +129,18 @@ def test_a_template_asking_for_a_service_gets_one(cluster: RolloutCluster, names
         .get("serviceName") == "served-baseline",
         "the service recorded in the template status",
     )
+
+
+@pytest.mark.parametrize(("workers", "runs"), [(0, False), (3, True)])
+def test_experiment_workers_zero_runs_no_experiment_controller(
+    cluster: RolloutCluster, workers: int, runs: bool
+) -> None:
+    operator = build_operator(
+        str(cluster.kubeconfig), None, ControllerOptions(workers=1, metrics_port=0, experiment_workers=workers)
+    )
+    try:
+        assert (operator.experiments is not None) is runs
+        if operator.experiments is not None:
+            assert operator.experiments.options.workers == workers
+    finally:
+        operator.client.close()
