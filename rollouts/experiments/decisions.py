@@ -394,9 +394,15 @@ def new_analysis_run(
 ) -> JsonObject | AnalysisProblem:
     """The AnalysisRun of one analysis, owned by the experiment; or why it cannot be built."""
     reference = {"templateName": analysis.template_name, "clusterScope": analysis.cluster_scope}
+    # The experiment's dryRun and measurementRetention rules apply to each of its runs, as Argo passes them on.
     spec = run_spec(
         raw,
-        {"templates": [reference], "args": [argument.to_dict() for argument in analysis.args]},
+        {
+            "templates": [reference],
+            "args": [argument.to_dict() for argument in analysis.args],
+            "dryRun": [rule.to_dict() for rule in experiment.spec.dry_run],
+            "measurementRetention": [rule.to_dict() for rule in experiment.spec.measurement_retention],
+        },
         inputs.analysis_templates,
         inputs.cluster_analysis_templates,
         RevisionFacts(current_hash="", stable_hash=None, revision=0),

@@ -304,3 +304,15 @@ def test_the_template_service_is_deleted_once_its_pods_are_gone() -> None:
     plan = decide(raw, ExperimentInputs(replica_sets={"canary": scaled_down}))
     assert plan.service_deletes == ["exp-canary"]
     assert "serviceName" not in plan.status["templateStatuses"][0]
+
+
+def test_the_experiments_dry_run_rules_reach_its_runs() -> None:
+    raw = experiment(
+        status={"phase": "Running", "availableAt": format_time(NOW), "templateStatuses": [template_status("Running")]},
+        analyses=[{"name": "smoke", "templateName": "smoke"}],
+    )
+    raw["spec"]["dryRun"] = [{"metricName": "m"}]
+    templates = {"smoke": {"spec": {"metrics": [{"name": "m", "provider": {"job": {"spec": {}}}}]}}}
+    plan = decide(raw, ExperimentInputs(replica_sets={"canary": replica_set()}, analysis_templates=templates))
+    [run] = plan.run_creates
+    assert run["spec"]["dryRun"] == [{"metricName": "m"}]
