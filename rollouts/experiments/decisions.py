@@ -11,6 +11,7 @@ over its ReplicaSets are scaled to 0 after ``scaleDownDelaySeconds`` and its run
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -399,7 +400,7 @@ def new_analysis_run(
         raw,
         {
             "templates": [reference],
-            "args": [argument.to_dict() for argument in analysis.args],
+            "args": [_resolved_argument(argument.to_dict(), inputs) for argument in analysis.args],
             "dryRun": [rule.to_dict() for rule in experiment.spec.dry_run],
             "measurementRetention": [rule.to_dict() for rule in experiment.spec.measurement_retention],
         },
@@ -426,6 +427,24 @@ def new_analysis_run(
     if run_metadata is not None and run_metadata.annotations:
         run["metadata"]["annotations"] = dict(run_metadata.annotations)
     return run
+
+
+_TEMPLATE_HASH = re.compile(r"\{\{\s*templates\.([A-Za-z0-9_.-]+?)\.podTemplateHash\s*\}\}")
+
+
+def _resolved_argument(argument: JsonObject, inputs: ExperimentInputs) -> JsonObject:
+    """``{{templates.<name>.podTemplateHash}}`` in a value becomes that template's ReplicaSet's hash (Argo's
+    experiment argument templating); a template without a ReplicaSet yet leaves the placeholder as written."""
+    value = argument.get("value")
+    if not isinstance(value, str):
+        return argument
+
+    def hash_of(match: re.Match[str]) -> str:
+        rs = inputs.replica_sets.get(match.group(1))
+        found = ((rs or {}).get("metadata") or {}).get("labels", {}).get(HASH_LABEL)
+        return str(found) if found else match.group(0)
+
+    return {**argument, "value": _TEMPLATE_HASH.sub(hash_of, value)}
 
 
 def _run_status(

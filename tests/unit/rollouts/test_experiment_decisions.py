@@ -316,3 +316,16 @@ def test_the_experiments_dry_run_rules_reach_its_runs() -> None:
     plan = decide(raw, ExperimentInputs(replica_sets={"canary": replica_set()}, analysis_templates=templates))
     [run] = plan.run_creates
     assert run["spec"]["dryRun"] == [{"metricName": "m"}]
+
+
+def test_template_pod_hashes_are_substituted_in_analysis_arguments() -> None:
+    raw = experiment(
+        status={"phase": "Running", "availableAt": format_time(NOW), "templateStatuses": [template_status("Running")]},
+        analyses=[{"name": "smoke", "templateName": "smoke",
+                   "args": [{"name": "hash", "value": "app-{{templates.canary.podTemplateHash}}"}]}],
+    )
+    templates = {"smoke": {"spec": {"args": [{"name": "hash"}],
+                                    "metrics": [{"name": "m", "provider": {"job": {"spec": {}}}}]}}}
+    plan = decide(raw, ExperimentInputs(replica_sets={"canary": replica_set()}, analysis_templates=templates))
+    [run] = plan.run_creates
+    assert run["spec"]["args"] == [{"name": "hash", "value": "app-h1"}]
