@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Final
 
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
 
 from kube.client import AsyncKubeClient
 from kube.controller_runner import (
@@ -52,8 +51,8 @@ from rollouts.experiments.decisions import (
     decide_experiment,
     replica_set_name,
 )
+from rollouts.experiments.kinds import EXPERIMENT_KIND
 from rollouts.experiments.models import Experiment
-from rollouts.experiments.validation import validate_experiment
 
 logger = logging.getLogger(__name__)
 
@@ -202,18 +201,12 @@ class ExperimentController:
         if raw is None:
             return GONE
         now = self.clock()
-        try:
-            experiment = Experiment.from_dict(raw)
-        except ValidationError as error:
-            first = error.errors()[0]
-            location = ".".join(str(part) for part in first["loc"])
-            await self._refuse(raw, f"{location}: {first['msg']}", now)
-            return None
-        issues = validate_experiment(experiment)
+        # Structure (the model) and Argo's rules alike, each finding naming its field path.
+        issues = EXPERIMENT_KIND.check(raw)
         if issues:
-            message = "; ".join(f"{issue.path}: {issue.message}" for issue in issues)
-            await self._refuse(raw, message, now)
+            await self._refuse(raw, "; ".join(str(issue) for issue in issues), now)
             return None
+        experiment = Experiment.from_dict(raw)
         try:
             inputs = await self._observe(key, experiment)
             plan = decide_experiment(experiment, raw, inputs, now)

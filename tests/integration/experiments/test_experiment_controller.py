@@ -144,3 +144,17 @@ def test_experiment_workers_zero_runs_no_experiment_controller(
             assert operator.experiments.options.workers == workers
     finally:
         operator.client.close()
+
+
+def test_an_experiment_argo_would_refuse_errs_naming_the_field_and_creates_nothing(
+    cluster: RolloutCluster, namespace: str
+) -> None:
+    manifest = experiment("refused")
+    manifest["spec"]["templates"][0]["selector"] = {"matchLabels": {"app": "elsewhere"}}
+    cluster.create(EXPERIMENTS, namespace, manifest)
+
+    cluster.wait_for(lambda: phase_of(cluster, namespace, "refused") == "Error", "the experiment to err")
+    status = cluster.must_get(EXPERIMENTS, namespace, "refused")["status"]
+    assert status["message"].startswith("InvalidSpec: spec.templates[0].selector: does not match the template's labels")
+    assert [c["type"] for c in status["conditions"]] == ["InvalidSpec"]
+    assert cluster.get(REPLICASETS, namespace, "refused-baseline") is None
