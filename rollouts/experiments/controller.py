@@ -223,10 +223,17 @@ class ExperimentController:
 
     async def _observe(self, key: ObjectKey, experiment: Experiment) -> ExperimentInputs:
         namespace = key.namespace
+        uid = experiment.metadata.uid
+
+        def ours(found: JsonObject | None) -> bool:
+            # Only what this incarnation controls: an object left by a deleted Experiment of the same name is not.
+            owner = controller_reference(found, "Experiment") if found is not None else None
+            return owner is not None and owner.get("uid") == uid
+
         replica_sets: dict[str, JsonObject] = {}
         for template in experiment.spec.templates:
             found = await self.client.get_or_none(REPLICASETS, namespace, replica_set_name(key.name, template.name))
-            if found is not None and controller_reference(found, "Experiment") is not None:
+            if found is not None and ours(found):
                 replica_sets[template.name] = found
         runs: dict[str, JsonObject] = {}
         templates: dict[str, JsonObject] = {}
@@ -235,7 +242,7 @@ class ExperimentController:
         for analysis in experiment.spec.analyses:
             run_name = recorded.get(analysis.name) or analysis_run_name(key.name, analysis.name)
             run = await self.client.get_or_none(ANALYSIS_RUNS, namespace, run_name)
-            if run is not None:
+            if run is not None and ours(run):
                 runs[analysis.name] = run
             await self._templates(namespace, analysis.template_name, analysis.cluster_scope,
                                   templates, cluster_templates)
