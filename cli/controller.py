@@ -52,6 +52,11 @@ AnalysisWorkersOption = Annotated[
     typer.Option("--analysis-workers", min=0, help="AnalysisRuns measured concurrently; 0 runs no analysis "
                  "controller."),
 ]
+ExperimentWorkersOption = Annotated[
+    int,
+    typer.Option("--experiment-workers", min=0, help="Experiments reconciled concurrently; 0 runs no Experiment "
+                 "controller."),
+]
 ResyncOption = Annotated[
     float,
     typer.Option("--resync-seconds", min=0.0, help="Reconcile every Rollout and AnalysisRun this often even "
@@ -216,6 +221,7 @@ def controller_command(
     metrics_address: MetricsAddressOption = "0.0.0.0",
     workers: WorkersOption = 10,
     analysis_workers: AnalysisWorkersOption = 30,
+    experiment_workers: ExperimentWorkersOption = 10,
     resync: ResyncOption = 900.0,
     *,
     leader_election: LeaderElectionFlags,
@@ -248,6 +254,7 @@ def controller_command(
             workers=workers,
             resync_seconds=resync,
             analysis_workers=analysis_workers,
+            experiment_workers=experiment_workers,
             leader_election=election,
             applications=app_options,
             application_sets=appset_options,

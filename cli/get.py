@@ -23,7 +23,7 @@ from cli.phase import FINISHED_PHASES, rollout_phase
 from cli.tree import render_rollout
 from cli.watching import RESYNC, Change, Watches, followed_object
 from kube.errors import NotFound
-from kube.resources import ANALYSIS_RUNS, PODS, REPLICASETS, ROLLOUTS, ResourceKind
+from kube.resources import ANALYSIS_RUNS, EXPERIMENTS, PODS, REPLICASETS, ROLLOUTS, ResourceKind
 
 if TYPE_CHECKING:
     from kube.json_data import JsonObject
@@ -47,6 +47,7 @@ class RolloutFamily:
     replicasets: dict[str, JsonObject] = field(default_factory=dict)
     pods: dict[str, JsonObject] = field(default_factory=dict)
     analysis_runs: dict[str, JsonObject] = field(default_factory=dict)
+    experiments: dict[str, JsonObject] = field(default_factory=dict)
     versions: dict[ResourceKind, str] = field(default_factory=dict)
 
     def render(self, now: datetime, *, color: bool) -> str:
@@ -57,6 +58,7 @@ class RolloutFamily:
             list(self.analysis_runs.values()),
             now,
             color=color,
+            experiments=list(self.experiments.values()),
         )
         return "\n".join(lines) + "\n"
 
@@ -69,7 +71,10 @@ class RolloutFamily:
                 raise CliError(f'rollout "{name}" was deleted')
             self.rollout = rollout
             return
-        table = {REPLICASETS: self.replicasets, PODS: self.pods, ANALYSIS_RUNS: self.analysis_runs}[change.kind]
+        table = {
+            REPLICASETS: self.replicasets, PODS: self.pods, ANALYSIS_RUNS: self.analysis_runs,
+            EXPERIMENTS: self.experiments,
+        }[change.kind]
         if change.type == RESYNC:
             table.clear()
             table.update((_uid(item), item) for item in change.items)
@@ -90,7 +95,7 @@ class RolloutFamily:
     def _selectors(self, kind: ResourceKind) -> tuple[str | None, str | None]:
         if kind == ROLLOUTS:
             return None, f"metadata.name={self.rollout['metadata']['name']}"
-        if kind == ANALYSIS_RUNS:
+        if kind in (ANALYSIS_RUNS, EXPERIMENTS):
             return None, None
         return label_selector((self.rollout.get("spec") or {}).get("selector")), None
 
@@ -111,6 +116,7 @@ def fetch_family(cluster: Cluster, name: str) -> RolloutFamily:
         (REPLICASETS, family.replicasets, selector),
         (PODS, family.pods, selector),
         (ANALYSIS_RUNS, family.analysis_runs, None),
+        (EXPERIMENTS, family.experiments, None),
     ):
         try:
             items, version = cluster.client.list_page(kind, cluster.namespace, kind_selector)
@@ -136,7 +142,7 @@ def _rollout_command(
 ) -> None:
     """Get details about a rollout: header, then its revisions, ReplicaSets, pods and AnalysisRuns.
 
-    Icons: ⟳ Rollout, # revision, ⧉ ReplicaSet, □ Pod, α AnalysisRun, ⊞ Job.
+    Icons: ⟳ Rollout, # revision, ⧉ ReplicaSet, □ Pod, Σ Experiment, α AnalysisRun, ⊞ Job.
     """
     with cluster_options.connected() as cluster:
         view_options.show(fetch_family(cluster, name), cluster.client)

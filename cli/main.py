@@ -30,6 +30,7 @@ def _register_commands() -> None:
         demo_command,
         get,
         get_analysisrun,
+        get_experiment,
         lint,
         listing,
         pause,

@@ -1,8 +1,11 @@
-"""`rollouts terminate analysisrun NAME...`: stop an AnalysisRun that is in progress.
+"""`rollouts terminate analysisrun NAME...` and `rollouts terminate experiment NAME...`: stop an AnalysisRun or an
+Experiment that is in progress.
 
-Argo's patch, a JSON merge patch on the AnalysisRun itself (``spec`` is not behind a subresource):
+Argo's patch, a JSON merge patch on the object itself (``spec`` is not behind a subresource):
 ``{"spec":{"terminate":true}}``. The analysis controller then terminates the measurements in flight and completes
-the run: Successful ("Run Terminated") unless a metric had already failed.
+the run: Successful ("Run Terminated") unless a metric had already failed. The Experiment controller scales the
+experiment's ReplicaSets down (after its scaleDownDelaySeconds), terminates its runs, and completes it: Successful
+unless something had already failed.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ import typer
 
 from cli.analysisrun_view import COMPLETED_PHASES
 from cli.cluster_options import ClusterOptions
+from cli.experiment_view import experiment_phase
 from cli.main import app
 from cli.option_groups import with_option_groups
 from cli.options import Cluster, patch_object
 from cli.tree import analysis_run_phase
-from kube.resources import ANALYSIS_RUNS
+from kube.resources import ANALYSIS_RUNS, EXPERIMENTS
 
 TERMINATE_PATCH: Final = {"spec": {"terminate": True}}
 
-terminate_app = typer.Typer(name="terminate", help="Terminate an AnalysisRun.", no_args_is_help=True)
+terminate_app = typer.Typer(name="terminate", help="Terminate an AnalysisRun or an Experiment.", no_args_is_help=True)
 app.add_typer(terminate_app)
 
 
@@ -55,3 +59,33 @@ def _analysis_run_command(
 terminate_app.command("analysisrun")(_analysis_run_command)
 terminate_app.command("ar", hidden=True)(_analysis_run_command)
 terminate_app.command("analysisruns", hidden=True)(_analysis_run_command)
+
+
+def terminate_experiment(cluster: Cluster, name: str) -> str:
+    """Send the patch; the line to print. Names an experiment that had already completed (nothing changes)."""
+    experiment = patch_object(cluster, EXPERIMENTS, name, TERMINATE_PATCH)
+    line = f"experiment '{name}' terminated"
+    phase = experiment_phase(experiment)
+    if phase in COMPLETED_PHASES:
+        line += f" (it had already completed: {phase})"
+    return line
+
+
+@with_option_groups
+def _experiment_command(
+    names: Annotated[
+        list[str],
+        typer.Argument(metavar="EXPERIMENT_NAME...", help="Experiments to terminate.", show_default=False),
+    ],
+    *,
+    cluster_options: ClusterOptions,
+) -> None:
+    """Terminate an Experiment: its ReplicaSets are scaled down, its analyses terminated, and it completes."""
+    with cluster_options.connected() as cluster:
+        for name in names:
+            typer.echo(terminate_experiment(cluster, name))
+
+
+terminate_app.command("experiment")(_experiment_command)
+terminate_app.command("exp", hidden=True)(_experiment_command)
+terminate_app.command("experiments", hidden=True)(_experiment_command)

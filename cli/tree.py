@@ -33,6 +33,7 @@ ICON_REVISION = "#"
 ICON_REPLICASET = "⧉"
 ICON_POD = "□"
 ICON_ANALYSIS_RUN = "α"
+ICON_EXPERIMENT = "Σ"
 ICON_JOB = "⊞"
 
 # Status icons.
@@ -178,6 +179,15 @@ class AnalysisRunInfo:
     error: int
     created: datetime | None
     jobs: list[JobInfo]
+
+
+@dataclass(frozen=True)
+class ExperimentInfo:
+    name: str
+    revision: int
+    status: str
+    icon: str
+    created: datetime | None
 
 
 def rollout_icon(phase: str) -> str:
@@ -427,6 +437,22 @@ def analysis_run_infos(
     return infos
 
 
+def experiment_infos(rollout: JsonObject, experiments: Sequence[JsonObject]) -> list[ExperimentInfo]:
+    """The rollout's Experiments (its experiment steps'), newest revision first, then oldest first."""
+    rollout_uid = str(_meta(rollout).get("uid", ""))
+    infos: list[ExperimentInfo] = []
+    for experiment in experiments:
+        if not rollout_uid or _owned_by(experiment, [rollout_uid]) is None:
+            continue
+        meta = _meta(experiment)
+        phase = str(as_json_object(experiment.get("status")).get("phase") or "Pending")
+        infos.append(ExperimentInfo(str(meta.get("name", "")), _revision(experiment), phase, analysis_icon(phase),
+                                    parse_time(meta.get("creationTimestamp"))))
+    epoch = datetime.min.replace(tzinfo=UTC)
+    infos.sort(key=lambda info: (-info.revision, info.created or epoch, info.name))
+    return infos
+
+
 # -- text ----------------------------------------------------------------------------------------------------
 
 
@@ -538,6 +564,7 @@ def render_rollout(
     now: datetime,
     *,
     color: bool = False,
+    experiments: Sequence[JsonObject] = (),
 ) -> list[str]:
     """Every line `get rollout` prints: the header, a blank line, then the tree."""
     rs_infos = replica_set_infos(rollout, replicasets, pods)
@@ -545,7 +572,8 @@ def render_rollout(
     return [
         *render_header(rollout, rs_infos, color=color),
         "",
-        *render_tree(rollout, rs_infos, run_infos, now, color=color),
+        *render_tree(rollout, rs_infos, run_infos, now, color=color,
+                     experiments=experiment_infos(rollout, experiments)),
     ]
 
 
@@ -605,6 +633,7 @@ def render_tree(
     now: datetime,
     *,
     color: bool = False,
+    experiments: Sequence[ExperimentInfo] = (),
 ) -> list[str]:
     phase, _ = rollout_phase(rollout)
     meta = _meta(rollout)
@@ -613,16 +642,27 @@ def render_tree(
         _tree_row(Cell.of(f"{ICON_ROLLOUT} {meta.get('name', '')}"), "Rollout", rollout_icon(phase), phase,
                   parse_time(meta.get("creationTimestamp")), now),
     ]
-    revisions = sorted({info.revision for info in rs_infos} | {info.revision for info in run_infos}, reverse=True)
+    revisions = sorted(
+        {info.revision for info in rs_infos}
+        | {info.revision for info in run_infos}
+        | {info.revision for info in experiments},
+        reverse=True,
+    )
     for index, revision in enumerate(revisions):
         prefix, sub_prefix = _prefixes(index == len(revisions) - 1, "")
         rows.append([Cell.of(f"{prefix}{ICON_REVISION} revision:{revision}"), Cell(), Cell.of(" "), Cell(), Cell()])
-        children: list[ReplicaSetInfo | AnalysisRunInfo] = [i for i in rs_infos if i.revision == revision]
+        children: list[ReplicaSetInfo | AnalysisRunInfo | ExperimentInfo] = [
+            i for i in rs_infos if i.revision == revision
+        ]
+        children += [i for i in experiments if i.revision == revision]
         children += [i for i in run_infos if i.revision == revision]
         for position, child in enumerate(children):
             child_prefix, child_sub_prefix = _prefixes(position == len(children) - 1, sub_prefix)
             if isinstance(child, ReplicaSetInfo):
                 rows.extend(_replica_set_rows(child, child_prefix, child_sub_prefix, now))
+            elif isinstance(child, ExperimentInfo):
+                name = Cell.of(f"{child_prefix}{ICON_EXPERIMENT} ", (child.name, COLORS.get(child.status)))
+                rows.append(_tree_row(name, "Experiment", child.icon, child.status, child.created, now))
             else:
                 rows.extend(_analysis_run_rows(child, child_prefix, child_sub_prefix, now))
     return align(rows, color)

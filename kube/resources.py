@@ -53,6 +53,7 @@ CRDS = ResourceKind(
 
 ROLLOUTS = ResourceKind("argoproj.io", "v1alpha1", "rollouts", "Rollout")
 ANALYSIS_RUNS = ResourceKind("argoproj.io", "v1alpha1", "analysisruns", "AnalysisRun")
+EXPERIMENTS = ResourceKind("argoproj.io", "v1alpha1", "experiments", "Experiment")
 ANALYSIS_TEMPLATES = ResourceKind("argoproj.io", "v1alpha1", "analysistemplates", "AnalysisTemplate")
 CLUSTER_ANALYSIS_TEMPLATES = ResourceKind(
     "argoproj.io", "v1alpha1", "clusteranalysistemplates", "ClusterAnalysisTemplate", namespaced=False

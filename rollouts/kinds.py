@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kube.kinds import KindSpec, PrinterColumn, ScaleSubresource
 from rollouts.advice import rollout_advice
+from rollouts.experiments.kinds import EXPERIMENT_KIND
 from rollouts.models import Rollout
 from rollouts.validation import validate_rollout
 
@@ -37,4 +38,4 @@ ROLLOUT_KIND = KindSpec(
     description="Rollout replaces a Deployment with canary or blue-green delivery of new versions.",
 )
 
-KINDS: tuple[KindSpec, ...] = (ROLLOUT_KIND,)
+KINDS: tuple[KindSpec, ...] = (ROLLOUT_KIND, EXPERIMENT_KIND)

@@ -26,6 +26,7 @@ class RolloutSnapshot:
       by name (in the Rollout's namespace).
     - ``http_routes``: the Gateway API HTTPRoutes the gatewayAPI plugin names that exist, by name.
     - ``analysis_runs``: the AnalysisRuns owned by this Rollout.
+    - ``experiments``: the Experiments owned by this Rollout (its canary experiment steps).
     - ``pods``: the Pods of the owned ReplicaSets (for restartAt).
     - ``workload``: the Deployment ``spec.workloadRef`` names, when it exists (in the Rollout's namespace).
     - ``analysis_templates`` / ``cluster_analysis_templates``: the AnalysisTemplates (in the Rollout's namespace)
@@ -42,6 +43,7 @@ class RolloutSnapshot:
     ingresses: Mapping[str, JsonObject] = field(default_factory=dict)
     http_routes: Mapping[str, JsonObject] = field(default_factory=dict)
     analysis_runs: tuple[JsonObject, ...] = ()
+    experiments: tuple[JsonObject, ...] = ()
     pods: tuple[JsonObject, ...] = ()
     analysis_templates: Mapping[str, JsonObject] = field(default_factory=dict)
     cluster_analysis_templates: Mapping[str, JsonObject] = field(default_factory=dict)

@@ -184,6 +184,15 @@ def _canary_issues(canary: CanaryStrategy) -> list[FieldIssue]:
     delay_set = "scale_down_delay_seconds" in canary.model_fields_set
     issues: list[FieldIssue] = []
 
+    if canary.ping_pong is not None:
+        # Argo swaps the ping and pong Services' roles after each update; without that the controller would route
+        # to Services it never points at the right pods, so the Rollout is refused rather than half-served.
+        issues.append(
+            FieldIssue(
+                f"{CANARY}.pingPong",
+                "ping-pong Services are not supported yet; name canaryService and stableService instead",
+            )
+        )
     if _is_zero(canary.max_surge) and _is_zero(canary.max_unavailable):
         issues.append(FieldIssue(f"{CANARY}.maxSurge", "maxSurge and maxUnavailable must not both be 0"))
     if canary.canary_service and canary.canary_service == canary.stable_service:
@@ -325,9 +334,20 @@ def _step_issues(step: CanaryStep, path: str, routing: TrafficRouting | None) ->
         if step.experiment.duration is not None:
             issues += _duration_issues(step.experiment.duration, f"{path}.experiment.duration")
         for index, template in enumerate(step.experiment.templates):
+            template_path = f"{path}.experiment.templates[{index}]"
+            if template.spec_ref not in ("canary", "stable"):
+                issues.append(FieldIssue(f"{template_path}.specRef", "must be canary or stable"))
             if template.weight is not None and routing is None:
+                issues.append(FieldIssue(f"{template_path}.weight", "requires trafficRouting"))
+            elif template.weight is not None:
+                # Routing a share of traffic to an experiment's own Service (an additional destination in the
+                # router) is not implemented: refuse rather than run the experiment without its traffic.
                 issues.append(
-                    FieldIssue(f"{path}.experiment.templates[{index}].weight", "requires trafficRouting")
+                    FieldIssue(
+                        f"{template_path}.weight",
+                        "routing traffic to an experiment template is not supported yet; remove weight (the "
+                        "experiment then runs without traffic of its own)",
+                    )
                 )
     return issues
 

@@ -232,8 +232,12 @@ class RolloutCluster:
         if self._controller is None:
             return 0
         operator = self._controller.operator
-        analysis = operator.analysis
-        return operator.controller.runner.passes.errors + (analysis.runner.passes.errors if analysis else 0)
+        analysis, experiments = operator.analysis, operator.experiments
+        return (
+            operator.controller.runner.passes.errors
+            + (analysis.runner.passes.errors if analysis else 0)
+            + (experiments.runner.passes.errors if experiments else 0)
+        )
 
     @property
     def controller_thread(self) -> ControllerThread:

@@ -33,6 +33,13 @@ from rollouts.canary.replicas import (
     surge_and_unavailable,
     traffic_routed_counts,
 )
+from rollouts.experiments.step import (
+    INCONCLUSIVE_EXPERIMENT,
+    ExperimentGate,
+    ExperimentHistory,
+    ExperimentStepFacts,
+    decide_experiment_step,
+)
 from rollouts.gating.background import background_promotion_hold
 from rollouts.gating.tracking import AnalysisInputs
 from rollouts.hashing import steps_hash
@@ -101,6 +108,8 @@ class CanaryPass(RolloutPass):
         self.recorded_weight = _recorded_canary_weight(self.observed.canary.weights) if self.traffic_routed else None
         # What the analyses decided in this pass (the step's and the background run); none until decided.
         self.analysis = CanaryAnalysis()
+        # What the experiment step decided in this pass.
+        self.experiment = ExperimentGate()
 
     # --- entry ---------------------------------------------------------------------------------
 
@@ -182,6 +191,7 @@ class CanaryPass(RolloutPass):
         """Argo's rolloutCanary, one named step after another over the pass's shared context."""
         progress = self._start_progress()
         self._gate_on_analysis(progress)
+        self._gate_on_experiment(progress)
         self._size_for_the_step(progress)
         self._restart_pods(progress.draft)
         # With dynamicStableScale the canary Service goes back to the stable pods once no traffic is left on it.
@@ -255,6 +265,42 @@ class CanaryPass(RolloutPass):
             self.follow_up = True
         elif analysis.inconclusive and not progress.aborted:
             draft.pause.pause(INCONCLUSIVE_ANALYSIS, self.now)
+
+    def _gate_on_experiment(self, progress: _Progress) -> None:
+        """The experiment step's Experiment (``rollouts.experiments.step``): created, read, or terminated."""
+        draft = progress.draft
+        index = draft.index if draft.index is not None else 0
+        gate = decide_experiment_step(
+            steps_logic.current_step(self.steps, draft.index),
+            ExperimentStepFacts(
+                rollout=self.snapshot.rollout, current_hash=self.current_hash, revision=progress.revision,
+                step_index=index, stable_rs=self.groups.stable, new_rs=progress.new, stable_hash=draft.stable_hash,
+            ),
+            self.snapshot.experiments,
+            stop_all=progress.aborted or progress.promote_full,
+            held_inconclusive=draft.pause.holds(INCONCLUSIVE_EXPERIMENT),
+            recorded=self.observed.canary.current_experiment,
+            history=ExperimentHistory(
+                replica_set_hashes={
+                    found: bool((rs.get("metadata") or {}).get("deletionTimestamp"))
+                    for rs in self.snapshot.replica_sets
+                    if (found := pod_template_hash_of(rs)) is not None
+                },
+                successful_limit=self.rollout.spec.analysis.successful_run_history_limit,
+                unsuccessful_limit=self.rollout.spec.analysis.unsuccessful_run_history_limit,
+            ),
+        )
+        self.experiment = gate
+        self.effects.analysis_writes.extend(gate.writes)
+        self.effects.events.extend(gate.events)
+        if gate.abort_reason is not None and not progress.aborted:
+            progress.aborted = True
+            draft.pause.abort_update(self.now)
+            progress.outlook.abort_reason = gate.abort_reason
+            draft.index = 0
+            self.follow_up = True
+        elif gate.inconclusive:
+            draft.pause.pause(INCONCLUSIVE_EXPERIMENT, self.now)
 
     def _size_for_the_step(self, progress: _Progress) -> None:
         """How many pods each side should have for where the steps are."""
@@ -673,6 +719,9 @@ class CanaryPass(RolloutPass):
                 return True
             outlook.waiting = self.analysis.waiting or f"waiting for analysis step {index + 1}"
             return False
+        if step.experiment is not None:
+            outlook.waiting = None if self.experiment.completed else self.experiment.waiting
+            return self.experiment.completed
         outlook.waiting = steps_logic.waiting_message(step, index)
         return False
 
@@ -700,6 +749,8 @@ class CanaryPass(RolloutPass):
             status["currentStepIndex"] = draft.index
         status["canary"] = {"weights": draft.weights} if draft.weights else {}
         status["canary"].update(self.analysis.statuses)
+        if self.experiment.current is not None:
+            status["canary"]["currentExperiment"] = self.experiment.current
         return self._finish_status(status, draft, outlook, rs_name=rs_name, revision=revision)
 
     def _at_pause_step(self, index: int | None) -> bool:

@@ -99,15 +99,14 @@ def is_indefinite_step(step: CanaryStep | None) -> bool:
 def waiting_message(step: CanaryStep | None, index: int | None) -> str | None:
     """Why the Rollout cannot complete this step yet, for steps this controller cannot carry out (yet).
 
-    Such a step holds the Rollout where it is rather than being skipped: skipping an experiment would promote on no
+    Such a step holds the Rollout where it is rather than being skipped: skipping a plugin would promote on no
     evidence. ``rollouts promote`` moves past it by hand. ``index`` is 0-based; messages number steps from 1.
-    (An analysis step waits on its AnalysisRun instead: ``rollouts.canary.analysis``.)
+    (An analysis step waits on its AnalysisRun instead: ``rollouts.canary.analysis``; an experiment step on its
+    Experiment: ``rollouts.experiments.step``.)
     """
     if step is None or index is None:
         return None
     number = index + 1
-    if step.experiment is not None:
-        return f"waiting for experiment step {number}: experiments are not supported yet"
     if step.plugin is not None:
         return f"waiting for plugin step {number}: step plugins are not supported yet"
     return None

@@ -30,6 +30,7 @@ from kube.resources import (
     CLUSTER_ANALYSIS_TEMPLATES,
     DEPLOYMENTS,
     DESTINATION_RULES,
+    EXPERIMENTS,
     HTTP_ROUTES,
     INGRESSES,
     PODS,
@@ -50,12 +51,14 @@ WATCHED_KINDS: Final = (
     SERVICES,
     VIRTUAL_SERVICES,
     DESTINATION_RULES,
+    EXPERIMENTS,
     INGRESSES,
     HTTP_ROUTES,
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
     CLUSTER_ANALYSIS_TEMPLATES,
     DEPLOYMENTS,
+    EXPERIMENTS,
 )
 TEMPLATE_KINDS: Final = (ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES)
 # Kinds a Rollout marks with the managed-by annotation when it writes its hash into them.
@@ -117,9 +120,11 @@ class ObjectCache:
         self._replica_sets_by_stem: dict[tuple[str, str], set[ObjectKey]] = {}
         # Children by the uid of their controller owner, and each child's owner uid (to move it on change).
         self._children: dict[ResourceKind, dict[str, set[ObjectKey]]] = {
-            REPLICASETS: {}, ANALYSIS_RUNS: {}, PODS: {}
+            REPLICASETS: {}, ANALYSIS_RUNS: {}, PODS: {}, EXPERIMENTS: {}
         }
-        self._owner_of: dict[ResourceKind, dict[ObjectKey, str]] = {REPLICASETS: {}, ANALYSIS_RUNS: {}, PODS: {}}
+        self._owner_of: dict[ResourceKind, dict[ObjectKey, str]] = {
+            REPLICASETS: {}, ANALYSIS_RUNS: {}, PODS: {}, EXPERIMENTS: {}
+        }
         self._referrers: dict[_Reference, set[RolloutKey]] = {}
         self._references: dict[RolloutKey, frozenset[_Reference]] = {}
         # Templates nest templates: each template's nested references, and the reverse (who nests a template).
@@ -272,7 +277,7 @@ class ObjectCache:
     def _affected(self, kind: ResourceKind, key: ObjectKey, obj: JsonObject) -> set[RolloutKey]:
         if kind == ROLLOUTS:
             return {RolloutKey(*key)}
-        if kind in (REPLICASETS, ANALYSIS_RUNS):
+        if kind in (REPLICASETS, ANALYSIS_RUNS, EXPERIMENTS):
             rollout = self._rollout_by_uid.get(controller_uid(obj, "Rollout") or "")
             return {rollout} if rollout is not None else set()
         if kind == PODS:
@@ -364,6 +369,7 @@ class ObjectCache:
             ingresses=ingresses,
             http_routes=http_routes,
             analysis_runs=tuple(self._owned(ANALYSIS_RUNS, uid)),
+            experiments=tuple(self._owned(EXPERIMENTS, uid)),
             pods=pods,
             analysis_templates=templates,
             cluster_analysis_templates=cluster_templates,

@@ -28,6 +28,7 @@ from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.reconciler import Clock, Decide, Reconciler, utc_now
 from rollouts.controller.urgency import event_urgency
+from rollouts.experiments.controller import DEFAULT_WORKERS as DEFAULT_EXPERIMENT_WORKERS
 from rollouts.plan import Event
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class ControllerOptions:
     metrics_port: int = DEFAULT_METRICS_PORT
     metrics_address: str = DEFAULT_METRICS_ADDRESS
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS
+    experiment_workers: int = DEFAULT_EXPERIMENT_WORKERS
+    """Experiments reconciled concurrently (Argo's --experiment-threads); 0 runs no Experiment controller."""
     leader_election: bool = False
     promote_on_background_analysis_errors: bool = False
     """Argo's behaviour: a background run whose latest measurements are Errors does not hold full promotion."""

@@ -46,6 +46,9 @@ from rollouts.controller.controller import (
 from rollouts.controller.handlers import register_handlers
 from rollouts.controller.leadership import Leadership, WorkerPool, process_probes
 from rollouts.controller.reconciler import Decide
+from rollouts.experiments.controller import DEFAULT_WORKERS as DEFAULT_EXPERIMENT_WORKERS
+from rollouts.experiments.controller import ExperimentController, ExperimentOptions
+from rollouts.experiments.handlers import register_handlers as register_experiment_handlers
 
 # The start-up check should fail in seconds, not after the client's usual 30 s, when the server is a black hole.
 PROBE_TIMEOUT = 10.0
@@ -64,6 +67,7 @@ class RolloutOperator:
     client: AsyncKubeClient
     namespaces: tuple[str, ...] = field(default=())
     analysis: AnalysisController | None = None
+    experiments: ExperimentController | None = None
     leadership: Leadership | None = None
     applications: AppController | None = None
     application_sets: AppSetController | None = None
@@ -74,6 +78,7 @@ class RolloutOperator:
         controllers: list[WorkerPool] = [
             self.controller,
             *([self.analysis] if self.analysis is not None else []),
+            *([self.experiments] if self.experiments is not None else []),
             *([self.applications] if self.applications is not None else []),
             *([self.application_sets] if self.application_sets is not None else []),
         ]
@@ -112,6 +117,8 @@ class RolloutOperator:
         await self.controller.stop()
         if self.analysis is not None:
             await self.analysis.stop()
+        if self.experiments is not None:
+            await self.experiments.stop()
         if self.applications is not None:
             await self.applications.stop()
         if self.application_sets is not None:
@@ -179,6 +186,20 @@ def build_operator(
         # In the Rollout controller's metrics registry, so that one port serves both, as Argo's does.
         analysis = AnalysisController(async_client, analysis_options, registry=controller.metrics.registry)
         register_analysis_handlers(registry, analysis)
+    experiments = None
+    if options.experiment_workers > 0:
+        # Experiments, as in Argo's controller, run in the same process (their workers wait for the Lease too).
+        experiments = ExperimentController(
+            async_client,
+            ExperimentOptions(
+                namespaces=options.namespaces,
+                workers=options.experiment_workers,
+                resync_seconds=options.resync_seconds,
+                leader_election=options.leader_election,
+            ),
+            registry=controller.metrics.registry,
+        )
+        register_experiment_handlers(registry, experiments)
     app_controller = None
     if applications is not None:
         app_options = dataclasses.replace(applications, leader_election=options.leader_election)
@@ -195,14 +216,15 @@ def build_operator(
     leadership = None
     if elector is not None and lease_client is not None:
         controller.metrics.registry.register(LeaderMetric(elector))
-        pools: list[WorkerPool] = [controller, *([analysis] if analysis is not None else []),
+        pools: list[WorkerPool] = [controller, *([experiments] if experiments is not None else []),
+                                   *([analysis] if analysis is not None else []),
                                    *([app_controller] if app_controller is not None else []),
                                    *([appset_controller] if appset_controller is not None else [])]
         # The election on a loop of its own, so that no amount of reconciling can delay a renewal.
         leadership = Leadership(elector, pools, lease_client, election_loop=SideLoop("leader-election"),
                                 on_synced=freeze_startup_objects)
-    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, leadership,
-                           app_controller, appset_controller)
+    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, experiments,
+                           leadership, app_controller, appset_controller)
 
 
 def freeze_startup_objects() -> None:
@@ -243,13 +265,14 @@ def run_controller(
     workers: int = DEFAULT_WORKERS,
     resync_seconds: float = DEFAULT_RESYNC_SECONDS,
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS,
+    experiment_workers: int = DEFAULT_EXPERIMENT_WORKERS,
     leader_election: LeaderElectionConfig | None = None,
     applications: AppControllerOptions | None = None,
     application_sets: AppSetControllerOptions | None = None,
     promote_on_background_analysis_errors: bool = False,
 ) -> None:
-    """Run the Rollout controller, and the analysis controller unless ``analysis_workers`` is 0, until
-    interrupted (see ``rollouts controller --help``).
+    """Run the Rollout controller, and the analysis and Experiment controllers unless ``analysis_workers`` or
+    ``experiment_workers`` is 0, until interrupted (see ``rollouts controller --help``).
 
     With ``all_namespaces`` or no ``namespaces`` it watches the whole cluster, as Argo's controller does. With
     ``leader_election`` it acts only while it holds the Lease, and raises ``LeadershipLost`` once it has lost it.
@@ -263,6 +286,7 @@ def run_controller(
         metrics_port=metrics_port,
         metrics_address=metrics_address,
         analysis_workers=analysis_workers,
+        experiment_workers=experiment_workers,
         promote_on_background_analysis_errors=promote_on_background_analysis_errors,
     )
     operator = build_operator(kubeconfig, context, options, leader_election=leader_election,

@@ -24,6 +24,13 @@ if _MISSING is not None:
 
 CORPUS = corpus_dir()
 ARGO_ROLLOUTS_KINDS = {"Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"}
+# Argo examples this project refuses on purpose (docs/compatibility.md), each with the one finding it must report.
+REFUSED_ON_PURPOSE = {
+    "argo-rollouts/examples__traffic-routing-experiment-step__istio-host-split-experiment-step.yaml#3": [
+        "spec.strategy.canary.steps[1].experiment.templates[0].weight: routing traffic to an experiment template is "
+        "not supported yet; remove weight (the experiment then runs without traffic of its own)"
+    ],
+}
 
 
 def _case_id(document: LoadedDocument) -> str:
@@ -62,7 +69,7 @@ def test_corpus_document_lints_clean(document: LoadedDocument) -> None:
     spec = kind_for(manifest["apiVersion"], manifest["kind"])
     if spec is None:
         return  # a kind the project passes through (Service, Namespace, ExternalSecret, …)
-    assert [str(issue) for issue in spec.check(manifest)] == []
+    assert [str(issue) for issue in spec.check(manifest)] == REFUSED_ON_PURPOSE.get(_case_id(document), [])
 
 
 @pytest.mark.parametrize("document", MODELLED)

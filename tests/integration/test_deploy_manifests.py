@@ -60,6 +60,7 @@ METRICS_PORT: Final = 8090
 CONTROLLER_CRDS: Final = frozenset(
     {
         "rollouts.argoproj.io",
+        "experiments.argoproj.io",
         "analysisruns.argoproj.io",
         "analysistemplates.argoproj.io",
         "clusteranalysistemplates.argoproj.io",

@@ -48,6 +48,7 @@ from kube.resources import (  # noqa: E402
     CLUSTER_ANALYSIS_TEMPLATES,
     CONFIGMAPS,
     DEPLOYMENTS,
+    EXPERIMENTS,
     JOBS,
     NAMESPACES,
     ROLLOUTS,
@@ -91,6 +92,10 @@ NOT_EXERCISED: Final[dict[Permission, str]] = {
     Permission("get", "coordination.k8s.io", "leases"): "leader election (issue 7, next step): read the Lease",
     Permission("create", "coordination.k8s.io", "leases"): "leader election: the first replica creates the Lease",
     Permission("update", "coordination.k8s.io", "leases"): "leader election: the leader renews, a candidate takes over",
+    Permission("patch", "argoproj.io", "experiments"): (
+        "terminating an Experiment the Rollout no longer needs (abort, full promotion, another step): "
+        "tests/integration/experiments"
+    ),
 }
 # Paths a request may have without any RBAC rule: discovery and version, granted to every authenticated user by the
 # built-in system:discovery and system:public-info-viewer ClusterRoles.
@@ -232,6 +237,39 @@ def canary_through_a_router(cluster: RolloutCluster, namespace: str, router: str
         f"the {router} canary promoted",
         SCENARIO_TIMEOUT,
     )
+
+
+def canary_with_experiment(cluster: RolloutCluster, namespace: str, web_url: str) -> None:
+    """An experiment step: the Rollout creates the Experiment, the Experiment controller its ReplicaSet and the
+    runs of a namespaced and a cluster-scoped template (read by name), the Experiment's success moves the canary on
+    to promotion, and with successfulRunHistoryLimit 0 the finished Experiment is deleted."""
+    web = {"web": {"url": web_url, "jsonPath": "{$.rate}"}}
+    metric = {"name": "rate", "successCondition": "result >= 0.95", "provider": web}
+    cluster.create(ANALYSIS_TEMPLATES, namespace, {"metadata": {"name": "exp-rate"}, "spec": {"metrics": [metric]}})
+    if cluster.get(CLUSTER_ANALYSIS_TEMPLATES, "", "exp-rate-once") is None:
+        cluster.create(
+            CLUSTER_ANALYSIS_TEMPLATES, None, {"metadata": {"name": "exp-rate-once"}, "spec": {"metrics": [metric]}}
+        )
+    experiment = {
+        "duration": "1s",
+        "templates": [{"name": "canary", "specRef": "canary"}],
+        "analyses": [
+            {"name": "rate", "templateName": "exp-rate"},
+            {"name": "cluster-rate", "templateName": "exp-rate-once", "clusterScope": True},
+        ],
+    }
+    objects = reviews_objects(steps=[{"setWeight": 50}, {"experiment": experiment}])
+    objects[-1]["spec"]["analysis"] = {"successfulRunHistoryLimit": 0}
+    cluster.apply_all(namespace, objects)
+    stable = cluster.wait_for_phase(namespace, "reviews", "Healthy", SCENARIO_TIMEOUT)["stableRS"]
+    cluster.set_image(namespace, "reviews", "reviews:v2")
+    cluster.wait_for(
+        lambda: cluster.status(namespace, "reviews").get("stableRS") not in (None, stable),
+        "the canary promoted after its experiment",
+        SCENARIO_TIMEOUT,
+    )
+    # successfulRunHistoryLimit 0 keeps no successful experiment either.
+    cluster.wait_for(lambda: not cluster.list(EXPERIMENTS, namespace), "the experiment deleted", SCENARIO_TIMEOUT)
 
 
 def canary_with_subset_split(cluster: RolloutCluster, namespace: str) -> None:
@@ -575,7 +613,7 @@ def clusterwide_requests(tmp_path_factory: pytest.TempPathFactory) -> list[Acces
             spaces = {
                 name: cluster.new_namespace("rbac")
                 for name in ("host", "subset", "nginx", "gateway", "restart", "bluegreen", "analysis",
-                             "canary-analysis", "gitops", "appset")
+                             "canary-analysis", "gitops", "appset", "experiment")
             }
             run_all(
                 cluster,
@@ -590,6 +628,7 @@ def clusterwide_requests(tmp_path_factory: pytest.TempPathFactory) -> list[Acces
                     "canary-analysis": lambda: canary_with_analysis(cluster, spaces["canary-analysis"], rates.url),
                     "gitops": lambda: application_sync(cluster, spaces["gitops"], repos),
                     "appset": lambda: application_set(cluster, spaces["appset"], repos),
+                    "experiment": lambda: canary_with_experiment(cluster, spaces["experiment"], rates.url),
                 },
             )
             for namespace in spaces.values():

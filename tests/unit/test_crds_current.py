@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 CRDS = REPO / "crds"
 EXPECTED_FILES = {
     "argoproj.io_rollouts.yaml",
+    "argoproj.io_experiments.yaml",
     "argoproj.io_analysistemplates.yaml",
     "argoproj.io_clusteranalysistemplates.yaml",
     "argoproj.io_analysisruns.yaml",
@@ -42,7 +43,7 @@ def all_kinds() -> tuple[KindSpec, ...]:
     return ALL_KINDS
 
 
-def test_the_seven_kinds_and_the_kustomization_are_generated() -> None:
+def test_the_eight_kinds_and_the_kustomization_are_generated() -> None:
     assert set(render_crd_files(all_kinds())) == EXPECTED_FILES
 
 
@@ -223,6 +224,7 @@ def test_kustomization_builds_every_crd() -> None:
     names = {document["metadata"]["name"] for document in yaml.safe_load_all(completed.stdout)}
     assert names == {
         "rollouts.argoproj.io",
+        "experiments.argoproj.io",
         "analysistemplates.argoproj.io",
         "clusteranalysistemplates.argoproj.io",
         "analysisruns.argoproj.io",

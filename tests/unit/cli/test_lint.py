@@ -56,13 +56,24 @@ spec:
   replicas: not-a-number
 """
 
+WORKFLOW = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: wf
+spec:
+  anything: [goes]
+"""
 EXPERIMENT = """\
 apiVersion: argoproj.io/v1alpha1
 kind: Experiment
 metadata:
   name: exp
 spec:
-  anything: [goes]
+  templates:
+  - name: canary
+    selector: {matchLabels: {app: a}}
+    template: {metadata: {labels: {app: b}}}
 """
 
 runner = CliRunner()
@@ -139,11 +150,18 @@ def test_structural_errors_are_reported_at_their_field(tmp_path: Path) -> None:
 
 
 def test_other_kinds_are_counted_but_not_checked(tmp_path: Path) -> None:
-    path = write(tmp_path, "app.yaml", SERVICE, DEPLOYMENT, EXPERIMENT, VALID_ROLLOUT)
+    path = write(tmp_path, "app.yaml", SERVICE, DEPLOYMENT, WORKFLOW, VALID_ROLLOUT)
     result = lint(str(path))
     assert result.exit_code == 0
     assert result.stdout == ""
     assert result.stderr == "4 documents checked, 0 with errors\n"
+
+
+def test_an_experiment_is_checked_and_its_finding_names_the_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "exp.yaml", EXPERIMENT)
+    result = lint(str(path))
+    assert result.exit_code == 1
+    assert "spec.templates[0].selector: does not match the template's labels (app=a)" in result.stdout
 
 
 def test_yaml_syntax_error_is_a_finding_with_its_position(tmp_path: Path) -> None:

@@ -532,3 +532,32 @@ def _with_init(pod: dict[str, Any]) -> dict[str, Any]:
 def test_pod_status_words_and_icons(pod: dict[str, Any], expected: tuple[str, str, int, str]) -> None:
     word, ready, restarts = pod_status(pod)
     assert (word, ready, restarts, pod_icon(word)) == expected
+
+
+def test_an_experiment_of_the_rollout_sits_under_its_revision() -> None:
+    """Argo's `get rollout` shows a step's Experiment (Σ) under the revision it ran for."""
+    rollout = make_rollout(
+        "rollout-experiment-step",
+        {"canary": {"steps": [{"setWeight": 25}, {"experiment": {"templates": [{"name": "c", "specRef": "canary"}]}}]}},
+        {"phase": "Progressing", "currentStepIndex": 1, "stableRS": "7d84d44bb8", "currentPodHash": "db976bc44",
+         "replicas": 2, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2},
+        replicas=2,
+    )
+    canary = make_replicaset(rollout, "db976bc44", 2, "demo:yellow", replicas=1, created=ts(minutes=6))
+    stable = make_replicaset(rollout, "7d84d44bb8", 1, "demo:blue", replicas=1)
+    experiment = {
+        "metadata": {"name": "rollout-experiment-step-db976bc44-2-1", "creationTimestamp": ts(minutes=5),
+                     "annotations": {"rollout.argoproj.io/revision": "2"},
+                     "ownerReferences": [{"kind": "Rollout", "uid": rollout["metadata"]["uid"], "controller": True}]},
+        "status": {"phase": "Running"},
+    }
+    stranger = {**experiment, "metadata": {**experiment["metadata"], "name": "other", "ownerReferences": []}}
+    lines = text(rollout, [stable, canary], [], [], experiments=[experiment, stranger]).splitlines()
+    tree = lines[lines.index("") + 1:]
+    assert tree[2].split() == ["├──#", "revision:2"]
+    assert [line.split()[:4] for line in tree[3:5]] == [
+        ["│", "├──⧉", "rollout-experiment-step-db976bc44", "ReplicaSet"],
+        ["│", "└──Σ", "rollout-experiment-step-db976bc44-2-1", "Experiment"],
+    ]
+    assert "◌ Running" in tree[4]
+    assert not any("other" in line for line in tree)

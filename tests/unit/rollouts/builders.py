@@ -12,7 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kube.merge_patch import apply_merge_patch
-from kube.resources import ANALYSIS_RUNS, DEPLOYMENTS, PODS, REPLICASETS, ROLLOUTS, SERVICES, VIRTUAL_SERVICES
+from kube.resources import (
+    ANALYSIS_RUNS,
+    DEPLOYMENTS,
+    EXPERIMENTS,
+    PODS,
+    REPLICASETS,
+    ROLLOUTS,
+    SERVICES,
+    VIRTUAL_SERVICES,
+)
 from rollouts.hashing import HASH_LABEL, pod_template_hash
 from rollouts.plan import Create, Delete, Event, Patch, Plan
 from rollouts.reconcile import decide
@@ -275,6 +284,7 @@ class Cluster:
     analysis_templates: dict[str, JsonObject] = field(default_factory=default_templates)
     cluster_analysis_templates: dict[str, JsonObject] = field(default_factory=dict)
     analysis_runs: dict[str, JsonObject] = field(default_factory=dict)
+    experiments: dict[str, JsonObject] = field(default_factory=dict)
     background_errors_hold_promotion: bool = True
     deployments: dict[str, JsonObject] = field(default_factory=dict)
     """Deployments by name (a Rollout's ``workloadRef``)."""
@@ -291,6 +301,7 @@ class Cluster:
             pods=tuple(copy.deepcopy(pod) for pod in self.pods.values()),
             # Sorted by name, as the controller's cache hands them out.
             analysis_runs=tuple(copy.deepcopy(self.analysis_runs[name]) for name in sorted(self.analysis_runs)),
+            experiments=tuple(copy.deepcopy(self.experiments[name]) for name in sorted(self.experiments)),
             analysis_templates=copy.deepcopy(self.analysis_templates),
             cluster_analysis_templates=copy.deepcopy(self.cluster_analysis_templates),
             background_errors_hold_promotion=self.background_errors_hold_promotion,
@@ -409,6 +420,12 @@ class Cluster:
             body["metadata"]["creationTimestamp"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
             body["metadata"]["uid"] = f"uid-{name}"
             self.analysis_runs[name] = body
+        elif isinstance(write, Create) and write.kind == EXPERIMENTS:
+            body = copy.deepcopy(write.body)
+            name = body["metadata"]["name"]
+            assert name not in self.experiments, f"created Experiment {name} twice"
+            body["metadata"]["uid"] = f"uid-{name}"
+            self.experiments[name] = body
         elif isinstance(write, Create):
             assert write.kind == REPLICASETS, write
             body = copy.deepcopy(write.body)
@@ -443,6 +460,8 @@ class Cluster:
             return self.analysis_runs
         if kind == DEPLOYMENTS:
             return self.deployments
+        if kind == EXPERIMENTS:
+            return self.experiments
         if kind == ROLLOUTS:
             return {}
         raise AssertionError(f"unexpected write to {kind}")

@@ -61,6 +61,7 @@ def apply_plan(snapshot: RolloutSnapshot, plan: Plan) -> RolloutSnapshot:
         rollout=rollout,
         replica_sets=_apply_to_list(snapshot.replica_sets, "ReplicaSet", plan),
         analysis_runs=_apply_to_list(snapshot.analysis_runs, "AnalysisRun", plan),
+        experiments=_apply_to_list(snapshot.experiments, "Experiment", plan),
         services=_apply_to_map(dict(snapshot.services), "Service", plan),
         virtual_services=_apply_to_map(dict(snapshot.virtual_services), "VirtualService", plan),
     )

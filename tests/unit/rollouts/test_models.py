@@ -16,6 +16,7 @@ from kube.durations import parse_duration
 from kube.kinds import KindSpec
 from kube.manifests import load_manifests
 from kube.quantities import is_percent, resolve_int_or_percent
+from rollouts.experiments.kinds import EXPERIMENT_KIND
 from rollouts.kinds import KINDS, ROLLOUT_KIND
 from rollouts.models import BlueGreenStrategy, CanaryStep, CanaryStrategy, Rollout
 from tests.conformance.corpus import corpus_dir, corpus_missing_reason
@@ -310,7 +311,7 @@ def test_istio_virtual_services_in_either_spelling() -> None:
 
 
 def test_rollout_kind_matches_argos_crd() -> None:
-    assert KINDS == (ROLLOUT_KIND,)
+    assert KINDS == (ROLLOUT_KIND, EXPERIMENT_KIND)
     kind: KindSpec = ROLLOUT_KIND
     assert (kind.kind, kind.plural, kind.api_version) == ("Rollout", "rollouts", "argoproj.io/v1alpha1")
     assert tuple(kind.short_names) == ("ro",)

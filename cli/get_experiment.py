@@ -1,0 +1,129 @@
+"""`rollouts get experiment NAME [-w]`: one Experiment — its phase and message, the ReplicaSet of each template and
+the AnalysisRun of each analysis.
+
+With ``--watch`` the page is redrawn whenever the Experiment, a ReplicaSet or an AnalysisRun of its namespace changes
+(API watches; redraws coalesced to at most one every 200 ms), and the command ends once the Experiment has
+completed, as `get analysisrun -w` does. Registered on the `get` group of :mod:`cli.get`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from cli.analysisrun_view import COMPLETED_PHASES
+from cli.cluster_options import ClusterOptions
+from cli.experiment_view import experiment_phase, render_experiment
+from cli.get import get_app
+from cli.live_view import LiveViewOptions
+from cli.option_groups import with_option_groups
+from cli.options import CliError, Cluster, get_object
+from cli.watching import RESYNC, Change, Watches, followed_object
+from kube.errors import NotFound
+from kube.json_data import JsonObject
+from kube.object_meta import controller_reference
+from kube.resources import ANALYSIS_RUNS, EXPERIMENTS, REPLICASETS, ResourceKind
+
+
+@dataclass
+class ExperimentView:
+    """The Experiment and the ReplicaSets and AnalysisRuns of its namespace (by name), kept current from watch
+    events, with the resourceVersion to watch each kind from."""
+
+    experiment: JsonObject
+    namespace: str
+    replica_sets: dict[str, JsonObject] = field(default_factory=dict)
+    runs: dict[str, JsonObject] = field(default_factory=dict)
+    versions: dict[ResourceKind, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str((self.experiment.get("metadata") or {}).get("name", ""))
+
+    def render(self, now: datetime, *, color: bool) -> str:
+        templates = (self.experiment.get("spec") or {}).get("templates") or ()
+        names = [f"{self.name}-{template.get('name', '')}" for template in templates]
+        replica_sets = [found for name in names if (found := self._owned(self.replica_sets.get(name))) is not None]
+        recorded = ((self.experiment.get("status") or {}).get("analysisRuns")) or ()
+        run_names = [str(entry.get("analysisRun") or "") for entry in recorded]
+        runs = [found for name in run_names if (found := self._owned(self.runs.get(name))) is not None]
+        return "\n".join(render_experiment(self.experiment, replica_sets, runs, now, color=color)) + "\n"
+
+    def _owned(self, obj: JsonObject | None) -> JsonObject | None:
+        """``obj`` if this Experiment controls it."""
+        owner = controller_reference(obj, "Experiment") if obj is not None else None
+        return obj if owner is not None and owner.get("name") == self.name else None
+
+    def apply(self, change: Change) -> None:
+        """Fold one change in; raises CliError when the Experiment itself was deleted."""
+        if change.kind == EXPERIMENTS:
+            experiment = followed_object(change)
+            if experiment is None:
+                raise CliError(f'experiment "{self.name}" was deleted')
+            self.experiment = experiment
+            return
+        table = self.replica_sets if change.kind == REPLICASETS else self.runs
+        if change.type == RESYNC:
+            table.clear()
+            table.update((_name(item), item) for item in change.items)
+        elif change.type == "DELETED":
+            table.pop(_name(change.obj), None)
+        else:
+            table[_name(change.obj)] = change.obj
+
+    def finished(self) -> bool:
+        return experiment_phase(self.experiment) in COMPLETED_PHASES
+
+    def follow(self, watches: Watches) -> None:
+        for kind, version in self.versions.items():
+            field_selector = f"metadata.name={self.name}" if kind == EXPERIMENTS else None
+            watches.follow(kind, self.namespace, version, field_selector=field_selector)
+
+
+def _name(obj: JsonObject) -> str:
+    return str((obj.get("metadata") or {}).get("name", ""))
+
+
+def fetch_experiment(cluster: Cluster, name: str) -> ExperimentView:
+    """The Experiment and what it may run, with the resourceVersion to watch each kind from; a CliError when the
+    Experiment does not exist."""
+    experiment = get_object(cluster, EXPERIMENTS, name)
+    view = ExperimentView(experiment, cluster.namespace)
+    view.versions[EXPERIMENTS] = str((experiment.get("metadata") or {}).get("resourceVersion", ""))
+    for kind, table in ((REPLICASETS, view.replica_sets), (ANALYSIS_RUNS, view.runs)):
+        try:
+            items, version = cluster.client.list_page(kind, cluster.namespace, None)
+        except NotFound:
+            continue
+        table.update((_name(item), kind.manifest(item)) for item in items)
+        view.versions[kind] = version
+    return view
+
+
+class ExperimentViewOptions(LiveViewOptions):
+    """How `get experiment` shows its page; a watch ends once the Experiment has completed."""
+
+    watch_until = "the experiment has completed"
+
+
+@with_option_groups
+def _experiment_command(
+    name: Annotated[str, typer.Argument(metavar="EXPERIMENT_NAME", help="The Experiment to show.", show_default=False)],
+    *,
+    view_options: ExperimentViewOptions,
+    cluster_options: ClusterOptions,
+) -> None:
+    """Show an Experiment: its status, the ReplicaSet of each template and the AnalysisRun of each analysis.
+
+    Icons: Σ Experiment, ⧉ ReplicaSet, α AnalysisRun.
+    """
+    with cluster_options.connected() as cluster:
+        view_options.show(fetch_experiment(cluster, name), cluster.client)
+
+
+get_app.command("experiment")(_experiment_command)
+get_app.command("exp", hidden=True)(_experiment_command)
+get_app.command("experiments", hidden=True)(_experiment_command)

@@ -1,0 +1,45 @@
+"""The Experiment controller's kopf registration: observers of Experiments and of the ReplicaSets and AnalysisRuns
+an Experiment controls, and its start-up and clean-up.
+
+Observers only (``kopf.on.event``), so kopf writes nothing to these objects. In the shared operator the
+ReplicaSet and AnalysisRun handlers ride on the watch streams the Rollout and analysis controllers already have.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from kube.kopf_operator import STARTUP_RETRY_SECONDS, configure_settings
+from kube.resources import ANALYSIS_RUNS, EXPERIMENTS, REPLICASETS
+from rollouts.experiments.controller import ExperimentController
+
+
+def register_handlers(registry: kopf.OperatorRegistry, controller: ExperimentController) -> None:
+    """Register the controller's handlers in ``registry`` (the operator's, shared with the other controllers)."""
+
+    @kopf.on.startup(registry=registry, id="experiments-start", backoff=STARTUP_RETRY_SECONDS)
+    async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
+        configure_settings(settings)
+        await controller.start()
+
+    @kopf.on.cleanup(registry=registry, id="experiments-stop")
+    async def stop(**_: Any) -> None:
+        await controller.stop()
+
+    @kopf.on.event(
+        group=EXPERIMENTS.group, version=EXPERIMENTS.version, plural=EXPERIMENTS.plural,
+        id="experiments-observe-experiments", registry=registry,
+    )
+    async def observe_experiment(event: kopf.RawEvent, **_: Any) -> None:
+        controller.observe_experiment(event.get("type"), dict(event["object"]))
+
+    for kind in (REPLICASETS, ANALYSIS_RUNS):
+
+        @kopf.on.event(
+            group=kind.group, version=kind.version, plural=kind.plural,
+            id=f"experiments-observe-{kind.plural}", registry=registry,
+        )
+        async def observe_owned(event: kopf.RawEvent, **_: Any) -> None:
+            controller.observe_owned(dict(event["object"]))

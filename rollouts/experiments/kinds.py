@@ -1,0 +1,24 @@
+"""The Experiment kind, for CRD generation, lint and the catalogue."""
+
+from __future__ import annotations
+
+from kube.kinds import KindSpec, PrinterColumn
+from rollouts.experiments.models import Experiment
+from rollouts.experiments.validation import validate_experiment
+
+# Columns and short name as in Argo's own CRD.
+EXPERIMENT_KIND = KindSpec(
+    kind="Experiment",
+    plural="experiments",
+    model=Experiment,
+    validate=validate_experiment,
+    short_names=("exp",),
+    printer_columns=(
+        PrinterColumn(name="Status", json_path=".status.phase", description="Experiment status"),
+        PrinterColumn(name="Age", json_path=".metadata.creationTimestamp", type="date",
+                      description="Time since resource was created"),
+    ),
+    description="Experiment runs ReplicaSets side by side for a while, with the AnalysisRuns that judge them.",
+)
+
+KINDS: tuple[KindSpec, ...] = (EXPERIMENT_KIND,)
