@@ -268,15 +268,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# Simulated nodes hold 110 pods each, as the kubelet's default: the benchmarks' thousands of pods need a cluster
+# of this size, or the pods beyond the first node's capacity stay Pending and their Rollouts and Applications never
+# become Healthy.
+BENCH_NODES: Final = 200
+
+
 class Harness:
     """The sandbox on a thread of this process, a change recorder, and `rollouts controller` as a child process."""
 
-    def __init__(self, *, controller_args: Sequence[str] = (), ready_delay: float = 0.05) -> None:
+    def __init__(
+        self, *, controller_args: Sequence[str] = (), ready_delay: float = 0.05, nodes: int = BENCH_NODES
+    ) -> None:
         self._work_dir = tempfile.TemporaryDirectory(prefix="rollouts-bench-")
         self.kubeconfig = Path(self._work_dir.name) / "kubeconfig.yaml"
         self.controller_log = Path(self._work_dir.name) / "controller.log"
         self.sandbox = SandboxThread(crd_dirs=[CRD_DIR], ready_delay=ready_delay, namespaces=("default", NAMESPACE),
-                                     startup_timeout=60.0)
+                                     nodes=nodes, startup_timeout=60.0)
         self._controller_args = list(controller_args)
         self.metrics_port = free_port()
         self.controller: subprocess.Popen[bytes] | None = None
