@@ -10,7 +10,8 @@ unless something had already failed.
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from collections.abc import Callable
+from typing import Annotated, Any, Final
 
 import typer
 
@@ -21,7 +22,7 @@ from cli.main import app
 from cli.option_groups import with_option_groups
 from cli.options import Cluster, patch_object
 from cli.tree import analysis_run_phase
-from kube.resources import ANALYSIS_RUNS, EXPERIMENTS
+from kube.resources import ANALYSIS_RUNS, EXPERIMENTS, ResourceKind
 
 TERMINATE_PATCH: Final = {"spec": {"terminate": True}}
 
@@ -29,16 +30,21 @@ terminate_app = typer.Typer(name="terminate", help="Terminate an AnalysisRun or 
 app.add_typer(terminate_app)
 
 
-def terminate_analysis_run(cluster: Cluster, name: str) -> str:
-    """Send the patch; the line to print. Names a run that had already completed, on which it changes nothing."""
-    run = patch_object(cluster, ANALYSIS_RUNS, name, TERMINATE_PATCH)
-    # Argo's words, camel case included, so that scripts matching its output keep working.
-    line = f"analysisRun '{name}' terminated"
-    phase = analysis_run_phase(run)
+def _terminated(cluster: Cluster, kind: ResourceKind, name: str, noun: str, phase_of: Callable[[Any], str]) -> str:
+    """Send the terminate patch; the line to print, in Argo's words (camel case included, so that scripts matching
+    its output keep working). An object that had already completed keeps its verdict: the line says so rather than
+    imply a change."""
+    terminated = patch_object(cluster, kind, name, TERMINATE_PATCH)
+    line = f"{noun} '{name}' terminated"
+    phase = phase_of(terminated)
     if phase in COMPLETED_PHASES:
-        # The patch went through, but a completed run keeps its verdict: say so rather than imply a change.
         line += f" (it had already completed: {phase})"
     return line
+
+
+def terminate_analysis_run(cluster: Cluster, name: str) -> str:
+    """Send the patch; the line to print. Names a run that had already completed, on which it changes nothing."""
+    return _terminated(cluster, ANALYSIS_RUNS, name, "analysisRun", analysis_run_phase)
 
 
 @with_option_groups
@@ -63,12 +69,7 @@ terminate_app.command("analysisruns", hidden=True)(_analysis_run_command)
 
 def terminate_experiment(cluster: Cluster, name: str) -> str:
     """Send the patch; the line to print. Names an experiment that had already completed (nothing changes)."""
-    experiment = patch_object(cluster, EXPERIMENTS, name, TERMINATE_PATCH)
-    line = f"experiment '{name}' terminated"
-    phase = experiment_phase(experiment)
-    if phase in COMPLETED_PHASES:
-        line += f" (it had already completed: {phase})"
-    return line
+    return _terminated(cluster, EXPERIMENTS, name, "experiment", experiment_phase)
 
 
 @with_option_groups

@@ -449,8 +449,8 @@ class PauseCondition(KubeModel):
     start_time: str
 
 
-class RolloutCondition(KubeModel):
-    """InvalidSpec, Available, Progressing, ReplicaFailure, Paused, Completed or Healthy."""
+class StatusCondition(KubeModel):
+    """A condition as Argo Rollouts' kinds record them: type, status, reason, message and the two times."""
 
     type: str
     status: str
@@ -458,6 +458,10 @@ class RolloutCondition(KubeModel):
     message: str | None = None
     last_update_time: str | None = None
     last_transition_time: str | None = None
+
+
+class RolloutCondition(StatusCondition):
+    """InvalidSpec, Available, Progressing, ReplicaFailure, Paused, Completed or Healthy."""
 
 
 class RolloutAnalysisRunStatus(KubeModel):

@@ -12,7 +12,7 @@ from pydantic import Field, StrictBool, StrictInt
 
 from kube.durations import Duration, parse_duration
 from kube.modeling import KubeModel, KubeObject, LabelSelector
-from rollouts.models import AnalysisRunArgument, DryRun, MeasurementRetention, PodMetadata
+from rollouts.models import AnalysisRunArgument, DryRun, MeasurementRetention, PodMetadata, StatusCondition
 
 # Argo's defaults for an Experiment.
 DEFAULT_TEMPLATE_REPLICAS = 1
@@ -88,13 +88,9 @@ class ExperimentAnalysisRunStatus(KubeModel):
     message: str | None = None
 
 
-class ExperimentCondition(KubeModel):
-    type: str
-    status: str
-    reason: str | None = None
-    message: str | None = None
-    last_update_time: str | None = None
-    last_transition_time: str | None = None
+# The Rollout's condition shape; no docstring of its own, as the committed CRD gives it no description.
+class ExperimentCondition(StatusCondition):
+    pass
 
 
 class ExperimentStatus(KubeModel):
