@@ -15,11 +15,13 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-* && touch "$stamp"
 fi
 
-# Debian packages the tests need: prometheus (the sandbox's metrics server) and kubectl (kustomize and the
-# kubectl conformance tests; Debian names its package kubernetes-client). A missing one fails the tests, never skips.
+# Debian packages the tests need: prometheus (the sandbox's metrics server), kubectl (kustomize and the kubectl
+# conformance tests; Debian names its package kubernetes-client) and git (the sync engine's sources). A missing one
+# fails the tests, never skips.
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+command -v git >/dev/null 2>&1 || missing+=(git)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "bootstrap: installing Debian's ${missing[*]}" >&2
     SUDO=""
