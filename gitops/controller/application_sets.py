@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from gitops.appset.application_writes import owned_by, plan_application_writes, resource_entries
 from gitops.appset.conditions import appset_conditions
@@ -117,20 +117,13 @@ def git_repositories(appset: Mapping[str, Any]) -> set[str]:
     return found
 
 
-class RepositoryReader(GitReader, Protocol):
-    """What the controller reads repositories through (the repo server): the git generators' reads, and forgetting a
-    repository's remembered refs when a push changed them."""
-
-    def forget_revisions(self, repo_url: str) -> None: ...
-
-
 class AppSetController:
     """Watches, a runner, and the pass; ``start``/``stop`` on the event loop, passes on worker threads."""
 
     def __init__(
         self,
         client: KubeClient,
-        git: RepositoryReader,
+        git: GitReader,
         options: AppSetControllerOptions,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -197,12 +190,7 @@ class AppSetController:
     def refresh_repositories(self, repo_urls: Iterable[str]) -> int:
         """Queue every ApplicationSet whose git generators read one of ``repo_urls`` — the several URLs a forge
         gives one repository (web, HTTPS clone, SSH) — once each; how many."""
-        urls = list(repo_urls)
-        wanted = {normalize_git_url(url) for url in urls}
-        # The refs the repo server remembers are stale now: without this, a pass that runs before the Application
-        # controller's own fresh resolve reads the old commit, and a removed directory keeps its Application.
-        for url in urls:
-            self.git.forget_revisions(url)
+        wanted = {normalize_git_url(url) for url in repo_urls}
         with self._lock:
             keys = [key for key, appset in self._appsets.items()
                     if any(normalize_git_url(url) in wanted for url in git_repositories(appset))]
