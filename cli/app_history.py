@@ -12,7 +12,7 @@ from cli.app_operations import current_user
 from cli.app_sync import report_operation, write_operation
 from cli.app_view import HISTORY_HEADERS, history_rows, source_of, table
 from cli.option_groups import with_option_groups
-from cli.options import CliError
+from cli.options import CliError, Cluster
 from gitops.sync.history import rollback_operation
 
 
@@ -48,8 +48,16 @@ def rollback_command(
 ) -> None:
     """Roll back to a previous deployment."""
     with cluster_options.connected() as cluster:
-        operation = rollback_operation(get_app(cluster, name), history_id, prune=prune, username=current_user())
-        if isinstance(operation, str):
-            raise CliError(operation)
-        write_operation(cluster, name, operation)
+        request_rollback(cluster, name, history_id, prune=prune)
         report_operation(cluster, name, timeout)
+
+
+def request_rollback(cluster: Cluster, name: str, history_id: int | None, *, prune: bool = False,
+                     username: str | None = None) -> None:
+    """Write the operation of a rollback to the deployment ``history_id`` (the previous one when None); a CliError
+    when argocd would refuse it (auto-sync on, no such deployment, an operation in progress)."""
+    operation = rollback_operation(get_app(cluster, name), history_id, prune=prune,
+                                   username=username or current_user())
+    if isinstance(operation, str):
+        raise CliError(operation)
+    write_operation(cluster, name, operation)

@@ -27,6 +27,7 @@ def _register_commands() -> None:
         controller,
         crds,
         create,
+        dashboard_command,
         demo_command,
         get,
         get_analysisrun,

@@ -22,7 +22,7 @@ import typer
 from cli.cluster_options import ClusterOptions
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import get_rollout, patch_rollout
+from cli.options import Cluster, get_rollout, patch_rollout
 from cli.phase import canary_steps, current_step_index
 
 if TYPE_CHECKING:
@@ -68,13 +68,17 @@ def promote_command(
 ) -> None:
     """Promote a rollout paused at a canary step or a blue-green pre-promotion; --full skips every step left."""
     with cluster_options.connected() as cluster:
-        rollout = get_rollout(cluster, name)
-        status_patch, spec_patch = promote_patches(rollout, full=full)
-        if full and status_patch is None:
-            typer.echo(f"rollout '{name}' is already fully promoted")
-            return
-        if status_patch is not None:
-            patch_rollout(cluster, name, status_patch, status=True)
-        if spec_patch is not None:
-            patch_rollout(cluster, name, spec_patch)
-        typer.echo(f"rollout '{name}' {'fully promoted' if full else 'promoted'}")
+        typer.echo(promote_rollout(cluster, name, full=full))
+
+
+def promote_rollout(cluster: Cluster, name: str, *, full: bool) -> str:
+    """Send promote's patches (the /status one first) to the rollout; what happened, in the command's words."""
+    rollout = get_rollout(cluster, name)
+    status_patch, spec_patch = promote_patches(rollout, full=full)
+    if full and status_patch is None:
+        return f"rollout '{name}' is already fully promoted"
+    if status_patch is not None:
+        patch_rollout(cluster, name, status_patch, status=True)
+    if spec_patch is not None:
+        patch_rollout(cluster, name, spec_patch)
+    return f"rollout '{name}' {'fully promoted' if full else 'promoted'}"

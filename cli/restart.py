@@ -14,7 +14,7 @@ import typer
 from cli.cluster_options import ClusterOptions
 from cli.main import app
 from cli.option_groups import with_option_groups
-from cli.options import patch_rollout
+from cli.options import Cluster, patch_rollout
 from kube.durations import DurationError, parse_duration
 
 
@@ -40,5 +40,10 @@ def restart_command(
     except DurationError as error:
         raise typer.BadParameter(str(error), param_hint="--in") from None
     with cluster_options.connected() as cluster:
-        patch_rollout(cluster, name, {"spec": {"restartAt": restart_at(datetime.now(UTC), delay)}})
+        restart_rollout(cluster, name, datetime.now(UTC), delay)
         typer.echo(f"rollout '{name}' restarts in {in_ or '0s'}")
+
+
+def restart_rollout(cluster: Cluster, name: str, now: datetime, delay_seconds: float = 0.0) -> None:
+    """Ask the controller to replace the rollout's pods created before ``now`` + ``delay_seconds``."""
+    patch_rollout(cluster, name, {"spec": {"restartAt": restart_at(now, delay_seconds)}})

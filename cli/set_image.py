@@ -86,23 +86,28 @@ def image_command(
     if not separator or not container or not image or "=" in image:
         raise typer.BadParameter(f"expected CONTAINER=IMAGE, got {assignment!r}", param_hint="CONTAINER=IMAGE")
     with cluster_options.connected() as cluster:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            rollout = get_rollout(cluster, name)
-            kind, target = _target(cluster, rollout)
-            template_spec = ((target.get("spec") or {}).get("template") or {}).get("spec") or {}
-            operations = image_patch(template_spec, container, image, base="/spec/template/spec")
-            if not operations:
-                raise CliError(
-                    f'container "{container}" not found in {kind.kind.lower()} "{target["metadata"]["name"]}" '
-                    f"(its containers: {container_names(template_spec)})"
-                )
-            try:
-                cluster.client.patch(kind, cluster.namespace, target["metadata"]["name"], operations,
-                                     patch_type="json")
-            except ApiError as error:
-                # 422: a `test` failed because the containers changed since we read them; 409: a conflict.
-                if error.code in (409, 422) and attempt < MAX_ATTEMPTS:
-                    continue
-                raise
-            typer.echo(f'{kind.kind.lower()} "{target["metadata"]["name"]}" image updated')
-            return
+        typer.echo(set_container_image(cluster, name, container, image))
+
+
+def set_container_image(cluster: Cluster, name: str, container: str, image: str) -> str:
+    """Set ``image`` on the rollout's container named ``container`` (every one for ``*``), retrying a concurrent
+    edit; what was updated, in the command's words. A CliError when the container (or the Deployment) is missing."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        rollout = get_rollout(cluster, name)
+        kind, target = _target(cluster, rollout)
+        template_spec = ((target.get("spec") or {}).get("template") or {}).get("spec") or {}
+        operations = image_patch(template_spec, container, image, base="/spec/template/spec")
+        if not operations:
+            raise CliError(
+                f'container "{container}" not found in {kind.kind.lower()} "{target["metadata"]["name"]}" '
+                f"(its containers: {container_names(template_spec)})"
+            )
+        try:
+            cluster.client.patch(kind, cluster.namespace, target["metadata"]["name"], operations, patch_type="json")
+        except ApiError as error:
+            # 422: a `test` failed because the containers changed since we read them; 409: a conflict.
+            if error.code in (409, 422) and attempt < MAX_ATTEMPTS:
+                continue
+            raise
+        return f'{kind.kind.lower()} "{target["metadata"]["name"]}" image updated'
+    raise CliError(f'rollout "{name}" kept changing; its image was not updated')  # the loop always returns first

@@ -526,7 +526,7 @@ def _images(replicasets: Sequence[ReplicaSetInfo]) -> list[tuple[str, list[str]]
     return sorted(images.items())
 
 
-def _actual_weight(rollout: JsonObject, replicasets: Sequence[ReplicaSetInfo]) -> str:
+def actual_weight(rollout: JsonObject, replicasets: Sequence[ReplicaSetInfo]) -> str:
     """Traffic the canary gets now: the router's weight, else its share of available pods (no router)."""
     status = as_json_object(rollout.get("status"))
     if current_step(rollout) is None:
@@ -593,7 +593,7 @@ def render_header(rollout: JsonObject, rs_infos: Sequence[ReplicaSetInfo], *, co
     if canary_steps(rollout) is not None:
         lines.append(line("  Step:", step_label(rollout)))
         lines.append(line("  SetWeight:", current_set_weight(rollout)))
-        lines.append(line("  ActualWeight:", _actual_weight(rollout, rs_infos)))
+        lines.append(line("  ActualWeight:", actual_weight(rollout, rs_infos)))
     for index, (image, tags) in enumerate(_images(rs_infos)):
         text = image
         if tags:
