@@ -105,10 +105,15 @@ def resource_tree_html(app: JsonObject) -> str:
     meta = _meta(app)
     namespace, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
     diff_link = application_path(namespace, name) + "/diff"
-    resources = [as_json_object(r) for r in _status(app).get("resources") or []]
+    listed = [as_json_object(r) for r in _status(app).get("resources") or []]
+    # Hooks are listed too (``hook: true``); they belong with their phase, not in a wave.
+    resources = [r for r in listed if not r.get("hook")]
     results = [as_json_object(r) for r in as_json_object(as_json_object(_status(app).get("operationState"))
                                                           .get("syncResult")).get("resources") or []]
     hooks = [r for r in results if r.get("hookType")]
+    run = {(r.get("kind"), r.get("namespace"), r.get("name")) for r in hooks}
+    # A hook still in the cluster that the last sync did not run (an earlier sync's): shown, phase unknown.
+    other_hooks = [r for r in listed if r.get("hook") and (r.get("kind"), r.get("namespace"), r.get("name")) not in run]
 
     def hook_group(phase: str) -> str:
         items = [_hook_item(h) for h in hooks if h.get("hookType") == phase]
@@ -125,6 +130,9 @@ def resource_tree_html(app: JsonObject) -> str:
                       f'<ul>{"".join(items)}</ul></li>')
     groups.append(hook_group("Sync"))
     groups += [hook_group(phase) for phase in HOOK_PHASES_AFTER]
+    if other_hooks:
+        items = "".join(_resource_item(r, diff_link) for r in other_hooks)
+        groups.append(f'<li class="phase" data-phase="Hook"><span class="kind">other hooks</span><ul>{items}</ul></li>')
     sync, health = sync_and_health(app)
     return (f'<ul class="tree" id="resource-tree"><li class="application"><span class="kind">Application</span> '
             f'{escape(name)} {_badge(sync, "sync")} {_badge(health, "health")}<ul>{"".join(groups)}</ul></li></ul>')

@@ -126,7 +126,11 @@ def traffic_bar_html(rollout: JsonObject, rs_infos: Sequence[ReplicaSetInfo]) ->
         active = str(blue_green.get("activeSelector") or "")
         return (f'<div class="traffic" data-canary-weight="0"><div class="bar stable" style="width:100%">'
                 f"active {escape(active)} 100%</div></div>")
-    canary = max(0, min(100, as_int(actual_weight(rollout, rs_infos))))
+    status = as_json_object(rollout.get("status"))
+    promoted = bool(status.get("stableRS")) and status.get("stableRS") == status.get("currentPodHash")
+    # Once the new version is the stable one, all traffic is on stable (`get rollout` says ActualWeight 100 then,
+    # meaning the update's share; a bar labelled "canary 100%" would say the opposite of what happened).
+    canary = 0 if promoted else max(0, min(100, as_int(actual_weight(rollout, rs_infos))))
     stable = 100 - canary
     parts = []
     if stable:

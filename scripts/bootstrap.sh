@@ -16,12 +16,13 @@ if [ ! -f "$stamp" ]; then
 fi
 
 # Debian packages the tests need: prometheus (the sandbox's metrics server), kubectl (kustomize and the kubectl
-# conformance tests; Debian names its package kubernetes-client) and git (the sync engine's sources). A missing one
-# fails the tests, never skips.
+# conformance tests; Debian names its package kubernetes-client), git (the sync engine's sources) and chromium with
+# its driver (the dashboard's browser tests, which drive /usr/bin/chromium). A missing one fails the tests, never skips.
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 command -v git >/dev/null 2>&1 || missing+=(git)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "bootstrap: installing Debian's ${missing[*]}" >&2
     SUDO=""

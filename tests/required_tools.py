@@ -14,6 +14,8 @@ import pytest
 from sandbox.prometheus import PrometheusNotInstalled, find_prometheus_binary
 
 INSTALL: Final = {
+    "chromium": "sudo apt-get update && sudo apt-get install -y chromium chromium-driver "
+                "(or run: bash scripts/bootstrap.sh)",
     "git": "sudo apt-get update && sudo apt-get install -y git (or run: bash scripts/bootstrap.sh)",
     "kubectl": "sudo apt-get update && sudo apt-get install -y kubernetes-client (or run: bash scripts/bootstrap.sh)",
     "prometheus": "sudo apt-get update && sudo apt-get install -y prometheus (or run: bash scripts/bootstrap.sh)",

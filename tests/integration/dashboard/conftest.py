@@ -37,3 +37,6 @@ def client(sandbox: tuple[SandboxThread, Path]) -> Iterator[KubeClient]:
         yield kube
     finally:
         kube.close()
+
+
+from tests.rollout_fixtures import cluster, namespace  # noqa: E402, F401  (fixtures, found by pytest by name)

@@ -69,6 +69,13 @@ def test_the_traffic_bar_shows_the_routers_canary_weight_and_the_rest_on_stable(
     assert widths.get("canary", 0) == weight and widths.get("stable", 0) == 100 - weight
 
 
+def test_a_fully_promoted_rollout_has_all_traffic_on_stable() -> None:
+    rollout = canary(len(STEPS), weight=100)
+    rollout["status"].update({"stableRS": "6f7b9c", "currentPodHash": "6f7b9c"})
+    html = traffic_bar_html(rollout, [])
+    assert 'data-canary-weight="0"' in html and "stable 100%" in html
+
+
 def test_the_rollout_page_summary_carries_the_step_weight_and_phase_for_scripts_and_people() -> None:
     view = rollout_view(canary(2, weight=60), [], [], [], [], NOW)
     summary = re.search(r'<table class="summary" id="summary"([^>]*)>', view.live_html)
@@ -110,7 +117,8 @@ def waves_app() -> dict[str, Any]:
         "status": {
             "sync": {"status": "OutOfSync"}, "health": {"status": "Healthy"},
             "resources": [resource("Deployment", "frontend", 1), resource("ConfigMap", "settings", -1),
-                          resource("Service", "backend", 0, "OutOfSync")],
+                          resource("Service", "backend", 0, "OutOfSync"),
+                          {**resource("Job", "migrate", 0), "hook": True}],
             "operationState": {"phase": "Succeeded", "message": "successfully synced", "syncResult": {"resources": [
                 hook("migrate", "PreSync"), hook("smoke-test", "PostSync")]}},
             "history": [{"id": 0, "revision": "abc", "deployedAt": "2026-01-01T00:00:00Z"}],
