@@ -131,8 +131,9 @@ def resource_tree_html(app: JsonObject) -> str:
     groups.append(hook_group("Sync"))
     groups += [hook_group(phase) for phase in HOOK_PHASES_AFTER]
     if other_hooks:
-        items = "".join(_resource_item(r, diff_link) for r in other_hooks)
-        groups.append(f'<li class="phase" data-phase="Hook"><span class="kind">other hooks</span><ul>{items}</ul></li>')
+        listed_hooks = "".join(_resource_item(r, diff_link) for r in other_hooks)
+        groups.append(f'<li class="phase" data-phase="Hook"><span class="kind">other hooks</span>'
+                      f"<ul>{listed_hooks}</ul></li>")
     sync, health = sync_and_health(app)
     return (f'<ul class="tree" id="resource-tree"><li class="application"><span class="kind">Application</span> '
             f'{escape(name)} {_badge(sync, "sync")} {_badge(health, "health")}<ul>{"".join(groups)}</ul></li></ul>')
