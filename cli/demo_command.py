@@ -46,6 +46,13 @@ def demo_command(
     plain: Annotated[
         bool, typer.Option("--plain", help="Print one line per event even on a terminal (the default elsewhere).")
     ] = False,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard", help="Serve the web dashboard on loopback while the demo runs, and print "
+                           "its address.")
+    ] = False,
+    dashboard_port: Annotated[
+        int, typer.Option("--dashboard-port", min=0, max=65535, help="The dashboard's port (with --dashboard).")
+    ] = 3100,
 ) -> None:
     """Run the demo: sandbox, controllers and Prometheus; a good version promoted, a bad one rolled back."""
     # Imported here: the sandbox pulls in aiohttp and kmock, which no other command but `sandbox` needs.
@@ -69,12 +76,14 @@ def demo_command(
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         code = 0
+        port = dashboard_port if dashboard else None
         if scenario not in (ScenarioChoice.gitops, ScenarioChoice.platform):
-            code = run_demo(DemoOptions(scenarios=scenarios_named(scenario.value), speed=speed), reporter())
+            code = run_demo(DemoOptions(scenarios=scenarios_named(scenario.value), speed=speed, dashboard_port=port),
+                            reporter())
         if scenario in (ScenarioChoice.gitops, ScenarioChoice.all):
-            code = max(code, run_gitops_demo(speed, reporter()))
+            code = max(code, run_gitops_demo(speed, reporter(), dashboard_port=port))
         if scenario in (ScenarioChoice.platform, ScenarioChoice.all):
-            code = max(code, run_platform_demo(reporter()))
+            code = max(code, run_platform_demo(reporter(), dashboard_port=port))
     except KeyboardInterrupt:
         typer.echo("rollouts demo: interrupted; everything it started is stopped", err=True)
         raise typer.Exit(130) from None

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from kube.json_data import JsonObject
 from kube.resources import (
@@ -38,6 +38,10 @@ from sandbox.cluster import SandboxThread
 from sandbox.mesh_traffic import VersionProfile
 from sandbox.prometheus import PrometheusServer, ScrapeTarget, find_prometheus_binary
 from sandbox.recorder import ChangeRecorder, Resource
+
+if TYPE_CHECKING:
+    from dashboard.server import DashboardServer
+    from kube.client import KubeClient
 
 CRD_DIR: Final = Path(__file__).resolve().parents[2] / "crds"
 NAMESPACE: Final = "default"
@@ -87,6 +91,7 @@ class DemoEnvironment:
         controller_args: Sequence[str] = (),
         namespaces: Sequence[str] = (NAMESPACE,),
         prometheus: bool = True,
+        dashboard_port: int | None = None,
     ) -> None:
         self.work_dir = work_dir
         self.kubeconfig = work_dir / "kubeconfig.yaml"
@@ -103,6 +108,8 @@ class DemoEnvironment:
         self._prometheus_stop: asyncio.Event | None = None
         self._prometheus_started = threading.Event()
         self.recorder: ChangeRecorder | None = None
+        self._dashboard_port = dashboard_port  # `rollouts demo --dashboard`: serve the dashboard on this port
+        self._dashboard: tuple[DashboardServer, KubeClient] | None = None
 
     # --------------------------------------------------------------------------------------------- lifecycle
 
@@ -123,6 +130,8 @@ class DemoEnvironment:
         self._start_controller()
         progress(f"started the controller (pid {self.controller_pid}): rollouts controller --kubeconfig "
                  f"{self.kubeconfig}")
+        if self._dashboard_port is not None:
+            self._start_dashboard(self._dashboard_port, progress)
         if self._with_prometheus:
             progress("starting Prometheus, scraping the mesh every second")
             self._start_prometheus()
@@ -133,7 +142,7 @@ class DemoEnvironment:
         if self.recorder is not None:
             self.recorder.stop()
         errors: list[BaseException] = []
-        for step in (self._stop_controller, self._stop_prometheus, self._stop_sandbox):
+        for step in (self._stop_dashboard, self._stop_controller, self._stop_prometheus, self._stop_sandbox):
             try:
                 step()
             except Exception as error:  # keep stopping the rest; report the first failure at the end
@@ -146,6 +155,29 @@ class DemoEnvironment:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    # ----------------------------------------------------------------------------------------------- dashboard
+
+    def _start_dashboard(self, port: int, progress: Callable[[str], None]) -> None:
+        """The dashboard on loopback, reading the sandbox with the demo's kubeconfig; its address, for a person."""
+        from dashboard.server import DashboardServer, DashboardSettings
+        from kube.client import KubeClient
+
+        client = KubeClient.from_kubeconfig(str(self.kubeconfig))
+        try:
+            server = DashboardServer(DashboardSettings(address=LOOPBACK, port=port), client).start()
+        except (OSError, RuntimeError) as error:
+            client.close()
+            raise DemoEnvironmentError(f"the dashboard did not start: {error}") from None
+        self._dashboard = (server, client)
+        progress(f"dashboard: open {server.url} (it follows the scenarios live)")
+
+    def _stop_dashboard(self) -> None:
+        running, self._dashboard = self._dashboard, None
+        if running is not None:
+            server, client = running
+            server.stop()
+            client.close()
 
     # ---------------------------------------------------------------------------------------------- controller
 

@@ -155,7 +155,8 @@ class SyncFollower:
             time.sleep(0.1)
 
 
-def run_gitops_demo(speed: float, reporter: Reporter, *, ready_delay: float = 0.2) -> int:
+def run_gitops_demo(speed: float, reporter: Reporter, *, ready_delay: float = 0.2,
+                    dashboard_port: int | None = None) -> int:
     """The GitOps scenario end to end; 0 when the sync, the good update and the bad one all ended as expected."""
     good, bad = SCENARIOS
     documents = load_documents(DEMO_EXAMPLE) + load_documents(GITOPS_EXAMPLE / "repo" / APP_PATH)
@@ -166,7 +167,7 @@ def run_gitops_demo(speed: float, reporter: Reporter, *, ready_delay: float = 0.
         environment = DemoEnvironment(
             root, error_rates={bad.image: bad.error_rate}, ready_delay=ready_delay,
             controller_args=["--webhook-port", str(port), "--app-namespace", APP_NAMESPACE],
-            namespaces=(NAMESPACE, APP_NAMESPACE),
+            namespaces=(NAMESPACE, APP_NAMESPACE), dashboard_port=dashboard_port,
         )
         try:
             environment.start(reporter.stage)

@@ -286,7 +286,7 @@ class PlatformDemo:
                      "resources kept", deleted and kept == ["Deployment", "ConfigMap"])
 
 
-def run_platform_demo(reporter: Reporter, *, ready_delay: float = 0.2) -> int:
+def run_platform_demo(reporter: Reporter, *, ready_delay: float = 0.2, dashboard_port: int | None = None) -> int:
     """The platform scenario end to end; 0 when every step happened and the controller logged no error."""
     port = free_port()
     started = time.monotonic()
@@ -296,7 +296,7 @@ def run_platform_demo(reporter: Reporter, *, ready_delay: float = 0.2) -> int:
         environment = DemoEnvironment(
             root, error_rates={}, ready_delay=ready_delay, prometheus=False,
             controller_args=["--webhook-port", str(port), "--app-namespace", APP_NAMESPACE],
-            namespaces=("default", APP_NAMESPACE),
+            namespaces=("default", APP_NAMESPACE), dashboard_port=dashboard_port,
         )
         try:
             root_manifest = build_repositories(root / "repositories")

@@ -30,6 +30,7 @@ class DemoOptions:
     speed: float = 1.0
     example: Path = DEMO_EXAMPLE
     ready_delay: float = 0.2
+    dashboard_port: int | None = None  # serve the dashboard on this port while the demo runs
 
 
 def run_demo(options: DemoOptions, reporter: Reporter) -> int:
@@ -38,7 +39,8 @@ def run_demo(options: DemoOptions, reporter: Reporter) -> int:
     error_rates = {s.image: s.error_rate for s in options.scenarios if s.error_rate > 0}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rollouts-demo-") as work_dir:
-        environment = DemoEnvironment(Path(work_dir), error_rates=error_rates, ready_delay=options.ready_delay)
+        environment = DemoEnvironment(Path(work_dir), error_rates=error_rates, ready_delay=options.ready_delay,
+                                      dashboard_port=options.dashboard_port)
         try:
             environment.start(reporter.stage)
             prepared = prepare(documents, speed=options.speed, prometheus_url=environment.prometheus_url)
