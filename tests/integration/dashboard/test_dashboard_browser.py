@@ -20,7 +20,7 @@ import pytest
 
 from dashboard.server import DashboardServer, DashboardSettings
 from kube.client import KubeClient
-from kube.resources import ANALYSIS_TEMPLATES, APPLICATIONS, NAMESPACES, VIRTUAL_SERVICES
+from kube.resources import ANALYSIS_TEMPLATES, APPLICATIONS, CONFIGMAPS, NAMESPACES, VIRTUAL_SERVICES
 from tests.gitops_harness import APP_NAMESPACE, AppControllerThread, application, controller_options, make_repo
 from tests.required_tools import require_tool
 from tests.rollout_harness import REPO_ROOT, RolloutCluster, reviews_objects, route_weights
@@ -259,3 +259,12 @@ def test_an_applications_tree_shows_hooks_and_waves_after_a_sync(
     results = page.inner_text("table.results")
     assert re.search(r"migrate\s+Succeeded", results) and re.search(r"smoke-test\s+Succeeded", results)
     screenshot(page, "application-synced")
+
+    # A live edit makes the ConfigMap OutOfSync; its diff link shows what a sync would put back.
+    cluster.patch(CONFIGMAPS, namespace, "settings", {"data": {"mode": "slow"}})
+    page.click('li.resource[data-name="settings"] a.diff-link')
+    page.wait_for_selector("section.diff")
+    assert page.inner_text("section.diff h3") == f"/ConfigMap {namespace}/settings"
+    diff = page.inner_text("section.diff pre")
+    assert "fast" in diff and "slow" in diff
+    screenshot(page, "application-diff")
