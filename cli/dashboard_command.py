@@ -50,5 +50,6 @@ def dashboard_command(
             server = DashboardServer(settings, cluster.client, namespace)
         except OSError as error:
             raise CliError(str(error)) from None
-        typer.echo(f"dashboard: serving on {server.url} (Ctrl-C to stop)")
+        hint = " (open it once with ?token=<your token>; the page keeps it in a cookie)" if token else ""
+        typer.echo(f"dashboard: serving on {server.url}{hint} (Ctrl-C to stop)")
         server.run()

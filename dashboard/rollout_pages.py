@@ -201,6 +201,25 @@ def _tree_html(rollout: JsonObject, rs_infos: Sequence[ReplicaSetInfo], runs: Se
     return f'<ul class="tree" id="tree">{"".join(blocks)}</ul>'
 
 
+SECRET_MASK = "*****"
+
+
+def analysis_arguments(run: JsonObject) -> list[tuple[str, str]]:
+    """The run's arguments as (name, value shown): an argument from a Secret is masked whatever the run carries."""
+    shown = []
+    for arg in as_json_object(run.get("spec")).get("args") or []:
+        arg = as_json_object(arg)
+        source = as_json_object(arg.get("valueFrom"))
+        if source.get("secretKeyRef") is not None:
+            value = f"{SECRET_MASK} (from a Secret)"
+        elif source.get("fieldRef") is not None and arg.get("value") is None:
+            value = f"(from {as_json_object(source['fieldRef']).get('fieldPath', 'a field')})"
+        else:
+            value = str(arg.get("value", ""))
+        shown.append((str(arg.get("name", "")), value))
+    return shown
+
+
 def _analysis_html(rollout: JsonObject, runs: Sequence[JsonObject], rs_infos: Sequence[ReplicaSetInfo]) -> str:
     by_name = {_name(run): run for run in runs}
     sections = []
@@ -216,9 +235,11 @@ def _analysis_html(rollout: JsonObject, runs: Sequence[JsonObject], rs_infos: Se
                           f'<figcaption><strong>{escape(chart.name)}</strong> '
                           f'<span class="status">{escape(chart.phase)}</span> {conditions}</figcaption></figure>')
         message = str(as_json_object(run.get("status")).get("message") or "")
+        arguments = ", ".join(f"{name}={value}" for name, value in analysis_arguments(run))
         sections.append(f'<section class="analysisrun" id="run-{escape(info.name)}"><h3>{escape(info.name)} '
                         f'<span class="status">{escape(info.status)}</span></h3>'
                         + (f'<p class="message">{escape(message)}</p>' if message else "")
+                        + (f'<p class="args">args: {escape(arguments)}</p>' if arguments else "")
                         + "".join(charts) + "</section>")
     return "".join(sections) or '<p class="missing">No analysis runs.</p>'
 

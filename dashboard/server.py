@@ -346,14 +346,13 @@ def listening_socket(address: str, port: int) -> socket.socket:
 
 
 def dashboard_url(settings: DashboardSettings) -> str:
-    """The address a person opens (with the token in the link when there is one)."""
+    """The address a person opens; never with the token in it (it would end up in terminals and logs)."""
     host = settings.address
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"
     elif ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    suffix = f"/rollouts?{TOKEN_QUERY}=…" if settings.token else "/rollouts"
-    return f"http://{host}:{settings.port}{suffix}"
+    return f"http://{host}:{settings.port}/rollouts"
 
 
 class DashboardServer:

@@ -4,6 +4,10 @@ server over the sandbox, asked over HTTP."""
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -19,6 +23,7 @@ from kube.client import KubeClient
 from kube.resources import ROLLOUTS
 from sandbox.cluster import SandboxThread, write_kubeconfig
 from tests.request_audit import AccessRecord, AuditingProxy
+from tests.rollout_harness import REPO_ROOT
 
 _register_commands()
 TOKEN: Final = "correct-horse-battery-staple"
@@ -156,3 +161,26 @@ def test_an_action_the_users_rbac_forbids_is_refused_with_the_apis_message(
     refused: list[AccessRecord] = [r for r in forbidden_proxy.records if r.code == 403]
     assert [(r.verb, r.resource) for r in refused] == [("patch", "rollouts/status")]
     assert not (client.get(ROLLOUTS, "shop", "reviews").get("status") or {}).get("abort")
+
+
+def test_the_command_serves_with_a_token_file_and_never_prints_the_token(
+    sandbox: tuple[SandboxThread, Path], rollout: dict[str, Any], tmp_path: Path
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n", encoding="utf-8")
+    command = [sys.executable, "-c", "from cli.main import main; main()", "dashboard", "--port", "0",
+               "--address", "0.0.0.0", "--token-file", str(token_file), "--kubeconfig", str(sandbox[1])]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               cwd=REPO_ROOT)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # blocks until the server prints its address (or the process ends)
+        found = re.search(r"serving on (http://127\.0\.0\.1:\d+/rollouts)", first)
+        assert found is not None, first + process.stdout.read()
+        assert httpx.get(found.group(1), timeout=10).status_code == 401
+        page = httpx.get(found.group(1), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+        assert page.status_code == 200 and 'href="/rollouts/shop/reviews"' in page.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert TOKEN not in first + output

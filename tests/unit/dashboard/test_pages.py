@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from dashboard.application_pages import application_view, resource_tree_html
-from dashboard.rollout_pages import describe_step, rollout_view, rollouts_list_view, steps_html, traffic_bar_html
+from dashboard.rollout_pages import (
+    analysis_arguments,
+    describe_step,
+    rollout_view,
+    rollouts_list_view,
+    steps_html,
+    traffic_bar_html,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 STEPS = [{"setWeight": 20}, {"pause": {"duration": "30s"}}, {"setWeight": 60}, {"pause": {}}]
@@ -147,3 +154,18 @@ def test_the_application_page_lists_the_last_operations_results_and_offers_rollb
     assert view.live_html.count("<td>migrate</td>") == 1
     assert 'data-params="{&quot;id&quot;: 0}"' in view.live_html
     assert 'data-action="/api/applications/argocd/waves/sync"' in view.controls_html
+
+
+def test_an_analysis_argument_from_a_secret_is_never_shown() -> None:
+    run = {"metadata": {"name": "r", "namespace": "shop", "ownerReferences": [{"uid": "u1"}]},
+           "spec": {"args": [
+               {"name": "service", "value": "reviews"},
+               # Whatever a run carries beside the reference, the page shows the mask.
+               {"name": "api-token", "value": "hunter2", "valueFrom": {"secretKeyRef": {"name": "t", "key": "k"}}},
+               {"name": "pod", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+               "metrics": []},
+           "status": {"phase": "Running"}}
+    assert analysis_arguments(run) == [("service", "reviews"), ("api-token", "***** (from a Secret)"),
+                                       ("pod", "(from metadata.name)")]
+    view = rollout_view(canary(1), [], [], [run], [], NOW)
+    assert "hunter2" not in view.live_html and "api-token=***** (from a Secret)" in view.live_html
