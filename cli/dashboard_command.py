@@ -51,5 +51,4 @@ def dashboard_command(
         except OSError as error:
             raise CliError(str(error)) from None
         hint = " (open it once with ?token=<your token>; the page keeps it in a cookie)" if token else ""
-        typer.echo(f"dashboard: serving on {server.url}{hint} (Ctrl-C to stop)")
-        server.run()
+        server.run(lambda url: typer.echo(f"dashboard: serving on {url}{hint} (Ctrl-C to stop)"))

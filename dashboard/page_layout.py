@@ -17,6 +17,7 @@ class View:
     title: str
     live_html: str
     controls_html: str = ""
+    found: bool = True  # False: what the page is about does not exist (answered 404)
 
 
 def page_html(view: View, *, stream_path: str, action_key: str, failure: str | None = None) -> str:
@@ -46,7 +47,7 @@ def page_html(view: View, *, stream_path: str, action_key: str, failure: str | N
 
 
 def not_found_view(what: str) -> View:
-    return View("Not found", f'<p class="missing">{escape(what)} was not found (or was deleted).</p>')
+    return View("Not found", f'<p class="missing">{escape(what)} was not found (or was deleted).</p>', found=False)
 
 
 def table_html(headers: list[str], rows: list[list[str]], *, raw_columns: frozenset[int] = frozenset(),

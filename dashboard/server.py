@@ -189,7 +189,7 @@ class Dashboard:
     def page(self, view_of: ViewOf) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
             view = view_of(request)
-            status = 404 if view.title == "Not found" else 200
+            status = 200 if view.found else 404
             html = page_html(view, stream_path="/stream" + request.url.path, action_key=self.settings.page_key,
                              failure=self.cache.failure)
             return HTMLResponse(html, status_code=status)
@@ -301,7 +301,7 @@ def out_of_sync_diffs(cluster: Cluster, app: dict[str, Any]) -> tuple[list[Resou
 
 def create_app(settings: DashboardSettings, client: KubeClient, cache: LiveCache,
                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ASGIApp:
-    """The dashboard's ASGI app; the cache is started and stopped with it (its lifespan)."""
+    """The dashboard's ASGI app over a started ``cache`` (whose owner starts and stops it)."""
     dashboard = Dashboard(settings, client, cache, clock)
     views: list[tuple[str, ViewOf]] = [
         ("/rollouts", dashboard.rollouts),
@@ -319,16 +319,7 @@ def create_app(settings: DashboardSettings, client: KubeClient, cache: LiveCache
         Route("/api/applications/{namespace}/{name}/{action}", dashboard.application_action, methods=["POST"]),
         Route("/static/{name}", dashboard.static, methods=["GET"]),
     ]
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await asyncio.to_thread(cache.start)
-        try:
-            yield
-        finally:
-            cache.stop()
-
-    return AccessGuard(Starlette(routes=routes, lifespan=lifespan), settings)
+    return AccessGuard(Starlette(routes=routes), settings)
 
 
 def listening_socket(address: str, port: int) -> socket.socket:
@@ -364,7 +355,7 @@ class DashboardServer:
         self.settings = settings
         self.cache = LiveCache(client, namespace)
         app = create_app(settings, client, self.cache)
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="dashboard", daemon=True)
         self.error: BaseException | None = None
@@ -380,11 +371,21 @@ class DashboardServer:
         except BaseException as error:  # handed to start() and the caller
             self.error = error
 
+    def _start_cache(self) -> None:
+        """The first lists and the watches; a KubeError (the API unreachable, the kubeconfig refused) as it is."""
+        try:
+            self.cache.start()
+        except BaseException:
+            self.cache.stop()
+            self._socket.close()
+            raise
+
     def start(self, timeout: float = 30.0) -> DashboardServer:
         """Serve; return once it answers (its cache listed), or raise why it did not start."""
+        self._start_cache()
         self._thread.start()
         deadline = time.monotonic() + timeout
-        # uvicorn says `started` once the lifespan (the cache's first lists) is done and the socket serves.
+        # uvicorn says `started` once the socket serves.
         while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
             self._stopped.wait(0.05)
         if not self._server.started:
@@ -394,12 +395,21 @@ class DashboardServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self.cache.stop()
         self._socket.close()
 
-    def run(self) -> None:
-        """Serve on this thread until interrupted."""
-        self._server.run(sockets=[self._socket])
+    def run(self, announce: Callable[[str], None] = lambda url: None) -> None:
+        """Serve on this thread until interrupted (uvicorn ends on SIGINT or SIGTERM); ``announce`` gets the
+        address once the cluster has answered the first lists."""
+        self._start_cache()
+        announce(self.url)
+        try:
+            self._server.run(sockets=[self._socket])
+        finally:
+            self.cache.stop()
+            self._socket.close()
 
     @contextlib.contextmanager
     def running(self) -> Iterator[DashboardServer]:

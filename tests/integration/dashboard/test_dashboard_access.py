@@ -184,3 +184,11 @@ def test_the_command_serves_with_a_token_file_and_never_prints_the_token(
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert TOKEN not in first + output
+
+
+def test_an_unreachable_cluster_is_one_line_of_error_not_a_traceback(tmp_path: Path) -> None:
+    nowhere = write_kubeconfig(tmp_path / "nowhere.yaml", "http://127.0.0.1:9")  # the discard port: nothing listens
+    result = CliRunner().invoke(app, ["dashboard", "--port", "0", "--kubeconfig", str(nowhere)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+    assert "127.0.0.1:9" in result.output
