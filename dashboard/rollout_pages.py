@@ -49,8 +49,11 @@ def template_images(rollout: JsonObject) -> list[str]:
     return [str(as_json_object(c).get("image", "")) for c in containers]
 
 
-def rollouts_list_view(rollouts: Sequence[JsonObject], unavailable: str | None = None) -> View:
-    """Every rollout, one table per namespace: status, strategy, step, weights and images."""
+def rollouts_list_view(
+    rollouts: Sequence[JsonObject], unavailable: str | None = None, replicasets: Sequence[JsonObject] = ()
+) -> View:
+    """Every rollout, one table per namespace: status, strategy, step, set and actual weight, and images (the actual
+    weight of a canary without a traffic router is its pods' share, from its ``replicasets``)."""
     if unavailable:
         return View("Rollouts", f'<p class="missing">{escape(unavailable)}</p>')
     if not rollouts:
@@ -59,6 +62,7 @@ def rollouts_list_view(rollouts: Sequence[JsonObject], unavailable: str | None =
     namespaces = sorted({_namespace(r) for r in rollouts})
     for namespace in namespaces:
         rows = []
+        in_namespace = [rs for rs in replicasets if _namespace(rs) == namespace]
         for rollout in (r for r in rollouts if _namespace(r) == namespace):
             phase, _ = rollout_phase(rollout)
             is_canary = canary_steps(rollout) is not None
@@ -68,12 +72,13 @@ def rollouts_list_view(rollouts: Sequence[JsonObject], unavailable: str | None =
                 link, status, strategy_name(rollout) or "unknown",
                 (step_label(rollout) or "-") if is_canary else "-",
                 str(current_set_weight(rollout)) if is_canary else "-",
+                actual_weight(rollout, replica_set_infos(rollout, in_namespace, [])) if is_canary else "-",
                 escape(", ".join(template_images(rollout))),
             ])
         sections.append(
             f'<section class="namespace" data-namespace="{escape(namespace)}"><h2>{escape(namespace)}</h2>'
-            + table_html(["Name", "Status", "Strategy", "Step", "Set weight", "Images"], rows,
-                         raw_columns=frozenset({0, 1, 5}), css_class="rollouts")
+            + table_html(["Name", "Status", "Strategy", "Step", "Set weight", "Actual weight", "Images"], rows,
+                         raw_columns=frozenset({0, 1, 6}), css_class="rollouts")
             + "</section>"
         )
     return View("Rollouts", "".join(sections))

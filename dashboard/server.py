@@ -23,7 +23,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
@@ -99,13 +99,16 @@ class AccessGuard:
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # a WebSocket: the dashboard serves none, and lets none in unchecked
+            await send({"type": "websocket.close", "code": 1008})
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         cookie = SimpleCookie()
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(CookieError):  # a malformed Cookie header carries no token
             cookie.load(headers.get("cookie", ""))
         cookies = {key: morsel.value for key, morsel in cookie.items()}
         action = scope["method"] not in ("GET", "HEAD")
@@ -164,7 +167,8 @@ class Dashboard:
     # -- views --------------------------------------------------------------------------------------------
 
     def rollouts(self, request: Request) -> View:
-        return rollouts_list_view(self.cache.objects(ROLLOUTS), self.cache.unavailable.get(ROLLOUTS))
+        return rollouts_list_view(self.cache.objects(ROLLOUTS), self.cache.unavailable.get(ROLLOUTS),
+                                  self.cache.objects(REPLICASETS))
 
     def rollout(self, request: Request) -> View:
         namespace, name = request.path_params["namespace"], request.path_params["name"]

@@ -100,6 +100,13 @@ def test_the_list_has_one_table_per_namespace() -> None:
     assert 'href="/rollouts/two/b"' in view.live_html
 
 
+def test_the_list_shows_the_set_weight_and_the_routers_actual_weight() -> None:
+    view = rollouts_list_view([canary(2, weight=45)])
+    cells = re.findall(r"<td>([^<]*)</td>", view.live_html)
+    # Strategy, step, set weight (the last setWeight at or before step 2: 60), actual weight (the router's: 45).
+    assert cells[:4] == ["Canary", "2/4", "60", "45"]
+
+
 def test_names_from_the_cluster_are_escaped() -> None:
     view = rollouts_list_view([canary(0, name="<script>alert(1)</script>")])
     assert "<script>" not in view.live_html and "&lt;script&gt;" in view.live_html
