@@ -34,7 +34,8 @@ def dashboard_command(
 ) -> None:
     """Serve the web dashboard: Rollouts and Applications, live, with their buttons."""
     from dashboard.access import AccessError, read_token_file
-    from dashboard.server import DashboardServer, DashboardSettings
+    from dashboard.access_guard import DashboardSettings
+    from dashboard.server import DashboardServer
 
     with reported_errors():
         if token is not None and token_file is not None:

@@ -160,7 +160,8 @@ class DemoEnvironment:
 
     def _start_dashboard(self, port: int, progress: Callable[[str], None]) -> None:
         """The dashboard on loopback, reading the sandbox with the demo's kubeconfig; its address, for a person."""
-        from dashboard.server import DashboardServer, DashboardSettings
+        from dashboard.access_guard import DashboardSettings
+        from dashboard.server import DashboardServer
         from kube.client import KubeClient
 
         client = KubeClient.from_kubeconfig(str(self.kubeconfig))

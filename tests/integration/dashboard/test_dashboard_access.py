@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from cli.main import _register_commands, app
 from cli.options import CliError
-from dashboard.server import DashboardServer, DashboardSettings
+from dashboard.access_guard import DashboardSettings
+from dashboard.server import DashboardServer
 from kube.client import KubeClient
 from kube.resources import ROLLOUTS
 from sandbox.cluster import SandboxThread, write_kubeconfig

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from dashboard.server import DashboardServer, DashboardSettings
+from dashboard.access_guard import DashboardSettings
+from dashboard.server import DashboardServer
 from kube.client import KubeClient
 from kube.resources import ANALYSIS_TEMPLATES, APPLICATIONS, CONFIGMAPS, NAMESPACES, VIRTUAL_SERVICES
 from tests.gitops_harness import APP_NAMESPACE, AppControllerThread, application, controller_options, make_repo

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboard.server import AccessGuard, DashboardSettings
+from dashboard.access_guard import AccessGuard, DashboardSettings
 
 
 class CountingApp:
