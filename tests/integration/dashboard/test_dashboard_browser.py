@@ -151,6 +151,26 @@ def test_the_abort_button_aborts_the_rollout(
     screenshot(page, "rollout-aborted")
 
 
+def test_the_set_image_form_starts_a_new_revision(
+    cluster: RolloutCluster, namespace: str, dashboard: str, page: Page
+) -> None:
+    cluster.apply_all(namespace, reviews_objects(steps=[{"setWeight": 40}, {"pause": {}}]))
+    cluster.wait_for_phase(namespace, "reviews", "Healthy")
+    page.goto(f"{dashboard}/rollouts/{namespace}/reviews")
+    page.wait_for_selector('#summary[data-phase="Healthy"]')
+
+    page.select_option('form.set-image select[name="container"]', "reviews")
+    page.fill('form.set-image input[name="image"]', "reviews:v7")
+    page.click('form.set-image button[type="submit"]')
+
+    page.wait_for_selector("#flash.ok")
+    assert page.inner_text("#flash") == 'rollout "reviews" image updated'
+    page.wait_for_selector('#summary[data-step-index="1"][data-phase="Paused"]')
+    page.wait_for_selector('#traffic[data-canary-weight="40"]')
+    assert "reviews:v7" in page.inner_text("#summary")
+    assert cluster.rollout(namespace, "reviews")["spec"]["template"]["spec"]["containers"][0]["image"] == "reviews:v7"
+
+
 class MetricServer:
     """A web metric's endpoint answering {"rate": v} with the next of ``values`` (the last one repeated)."""
 
