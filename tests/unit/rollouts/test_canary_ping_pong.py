@@ -68,9 +68,9 @@ def host_virtual_service(ping: int, pong: int) -> dict[str, Any]:
     }
 
 
-def deployed(image: str = V1) -> Cluster:
+def deployed(image: str = V1, manifest: dict[str, Any] | None = None) -> Cluster:
     cluster = Cluster(
-        rollout=ping_pong_rollout(image),
+        rollout=ping_pong_rollout(image) if manifest is None else manifest,
         services={PING: service(PING, managed=False), PONG: service(PONG, managed=False)},
         virtual_services={NAME: host_virtual_service(ping=100, pong=0)},
     )
@@ -228,6 +228,38 @@ def test_a_new_revision_moves_the_canary_service_only_once_it_carries_no_traffic
     assert messages(plan, "SwitchService") == [
         f"Switched selector for service '{PONG}' from '{hash_of(V2)}' to '{hash_of(V3)}'"
     ]
+
+
+def test_a_full_promotion_swaps_the_roles_and_gives_the_new_side_everything() -> None:
+    cluster = deployed()
+    update_to(cluster, V2)
+    cluster.set_status({"promoteFull": True})
+    cluster.converge()
+    assert cluster.status["stableRS"] == hash_of(V2)
+    assert cluster.status["canary"]["stablePingPong"] == "pong"
+    assert host_weights(cluster) == {PING: 0, PONG: 100}
+
+
+def test_a_header_route_sends_matching_requests_to_the_canary_role_host() -> None:
+    manifest = ping_pong_rollout(
+        steps=[
+            {"setWeight": 10},
+            {
+                "setHeaderRoute": {
+                    "name": "testers",
+                    "match": [{"headerName": "x-tester", "headerValue": {"exact": "1"}}],
+                }
+            },
+            {"pause": {}},
+        ]
+    )
+    manifest["spec"]["strategy"]["canary"]["trafficRouting"]["managedRoutes"] = [{"name": "testers"}]
+    cluster = deployed(manifest=manifest)
+    cluster.set_spec({"template": template(V2)})
+    cluster.converge()
+    first = cluster.virtual_services[NAME]["spec"]["http"][0]
+    assert first["name"] == "testers"
+    assert first["route"] == [{"destination": {"host": PONG}, "weight": 100}]
 
 
 # --- references -----------------------------------------------------------------------------------------
