@@ -146,7 +146,7 @@ class CanaryPass(RolloutPass):
         if self.groups.stable is None:
             # Argo points the canary-role Service (ping, on a first deploy) at the first revision in the pass that
             # promotes it; once promoted that Service is the stable one and nothing points it again.
-            self._point_ping_pong_service(new, carries_traffic=False)
+            self._point_ping_pong_service(new, first_deploy=True)
         self._skip_the_steps_of_a_stable_revision(draft, revision, template_changed=template_changed)
         self.follow_up = True
         return self._status(
@@ -207,7 +207,7 @@ class CanaryPass(RolloutPass):
         self._size_for_the_step(progress)
         self._restart_pods(progress.draft)
         if not progress.fully_promoted:
-            self._point_ping_pong_service(progress.new, carries_traffic=self._canary_role_carries_traffic())
+            self._point_ping_pong_service(progress.new)
         # With dynamicStableScale the canary Service goes back to the stable pods once no traffic is left on it.
         self._switch_services(
             aborted=progress.aborted and not (self._aborting_gradually(progress) and self._abort_weight() > 0)
@@ -482,13 +482,16 @@ class CanaryPass(RolloutPass):
 
     # --- Services ----------------------------------------------------------------------------------
 
-    def _point_ping_pong_service(self, target: JsonObject, *, carries_traffic: bool) -> None:
+    def _point_ping_pong_service(self, target: JsonObject, *, first_deploy: bool = False) -> None:
         """pingPong: the canary-role Service selects the new ReplicaSet, without waiting for its pods (it gets
-        traffic only by weight), but never while its host still carries traffic (``rollouts.traffic.ping_pong``)."""
+        traffic only by weight), but never while its host still carries traffic (``rollouts.traffic.ping_pong``);
+        nothing is routed before the first deploy."""
         if self.ping_pong is None:
             return
         service = self.snapshot.services.get(self.ping_pong.canary_service)
         selects_target = service is not None and selected_hash(service) == pod_template_hash_of(target)
+        # Asking the router only when the selector would move: at rest, and once moved, that costs nothing.
+        carries_traffic = not (selects_target or first_deploy) and self._canary_role_carries_traffic()
         if not may_repoint_canary_service(selects_target=selects_target, carries_traffic=carries_traffic):
             self.ping_pong_held = True
             return
@@ -673,10 +676,12 @@ class CanaryPass(RolloutPass):
     ) -> None:
         """Promote, or complete the current step, or start a pause (Argo's syncRolloutStatusCanary)."""
         # Nothing advances while a person decides what an inconclusive analysis means.
+        # Nor while a ping-pong Service waits for its traffic to drain: the new revision has no Service yet.
         can_progress = (
             not self.rollout.spec.paused
             and outlook.traffic_problem is None
             and not draft.pause.holds(INCONCLUSIVE_ANALYSIS)
+            and not self.ping_pong_held
         )
         if aborted:
             # Nothing else moves once aborted, not even a full promotion asked for at the same time.

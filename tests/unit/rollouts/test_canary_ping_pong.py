@@ -230,6 +230,31 @@ def test_a_new_revision_moves_the_canary_service_only_once_it_carries_no_traffic
     ]
 
 
+def test_a_full_promotion_waits_until_the_canary_service_is_moved_to_the_new_pods() -> None:
+    # Argo's TestPingPongServiceReuseWaitsBeforeFullPromotion: stableRS and stablePingPong stay while the reused
+    # Service still carries the earlier canary's traffic, even with the new ReplicaSet fully available.
+    cluster = deployed()
+    update_to(cluster, V2)
+    cluster.set_status({"pauseConditions": None})
+    cluster.converge()
+    assert host_weights(cluster) == {PING: 50, PONG: 50}
+    cluster.set_spec({"template": template(V3)})
+    cluster.reconcile()  # creates the v3 ReplicaSet
+    leftover = cluster.rs(V3)
+    leftover["spec"]["replicas"] = 5
+    leftover["status"] = {"replicas": 5, "readyReplicas": 5, "availableReplicas": 5}
+    cluster.set_status({"promoteFull": True})
+
+    cluster.reconcile()
+    assert (cluster.status["stableRS"], cluster.status["canary"]["stablePingPong"]) == (hash_of(V1), "ping")
+    assert cluster.selector_hash(PONG) == hash_of(V2)
+    assert host_weights(cluster) == {PING: 100, PONG: 0}
+    cluster.converge()
+    assert (cluster.status["stableRS"], cluster.status["canary"]["stablePingPong"]) == (hash_of(V3), "pong")
+    assert cluster.selector_hash(PONG) == hash_of(V3)
+    assert host_weights(cluster) == {PING: 0, PONG: 100}
+
+
 def test_a_full_promotion_swaps_the_roles_and_gives_the_new_side_everything() -> None:
     cluster = deployed()
     update_to(cluster, V2)
