@@ -14,6 +14,8 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rollouts.models import CanaryStrategy, PingPong
 from rollouts.reconcile import decide
@@ -23,6 +25,7 @@ from rollouts.traffic.ping_pong import (
     side_after_promotion,
     stable_ping_pong_status,
 )
+from tests.property_coverage import asserting, guarded
 from tests.unit.rollouts.builders import (
     NAME,
     NAMESPACE,
@@ -316,3 +319,57 @@ def test_ping_pong_without_a_router_still_takes_turns() -> None:
     cluster.converge()
     assert cluster.status["canary"]["stablePingPong"] == "pong"
     assert cluster.status["stableRS"] == hash_of(V2)
+
+
+# --- properties over any sequence of user actions -------------------------------------------------------
+
+ACTIONS = ("update", "promote", "promote_full", "abort", "retry", "wait")
+PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def act(cluster: Cluster, action: str, image: str) -> None:
+    """What a person does between two passes (``wait``: nothing)."""
+    if action == "update":
+        cluster.set_spec({"template": template(image)})
+    elif action == "promote":
+        cluster.set_status({"pauseConditions": None})
+    elif action == "promote_full":
+        cluster.set_status({"promoteFull": True})
+    elif action == "abort":
+        cluster.set_status({"abort": True})
+    elif action == "retry":
+        cluster.set_status({"abort": False})
+
+
+@guarded(min_share=0.9)
+@PROPERTY_SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(ACTIONS), st.booleans()), min_size=4, max_size=30))
+def test_no_pass_moves_a_service_that_carries_traffic_and_the_stable_service_serves_the_stable_pods(
+    actions: list[tuple[str, bool]],
+) -> None:
+    """Whatever people do, in every pass: the stable-role Service is never re-pointed, a Service is re-pointed only
+    while its host has weight 0, the two hosts' weights sum to 100; and once the last update is promoted the
+    stable-role Service selects the stable pods and has all the traffic."""
+    cluster = deployed()
+    for number, (action, pods_come_up) in enumerate(actions, start=3):
+        act(cluster, action, f"reviews:v{number}")
+        weights_before = host_weights(cluster)
+        selected_before = {name: cluster.selector_hash(name) for name in (PING, PONG)}
+        stable_before = roles(
+            PingPong(ping_service=PING, pong_service=PONG), cluster.status["canary"].get("stablePingPong")
+        ).stable_service
+        cluster.reconcile()
+        if pods_come_up:
+            cluster.settle()
+        for name in (PING, PONG):
+            if cluster.selector_hash(name) != selected_before[name]:
+                asserting("a Service re-pointed")
+                assert name != stable_before
+                assert weights_before[name] == 0, (name, weights_before)
+        assert sum(host_weights(cluster).values()) == 100
+    cluster.set_status({"abort": False, "promoteFull": True})
+    cluster.converge()
+    asserting("at rest after the last update")
+    stable = roles(PingPong(ping_service=PING, pong_service=PONG), cluster.status["canary"]["stablePingPong"])
+    assert cluster.selector_hash(stable.stable_service) == cluster.status["stableRS"]
+    assert host_weights(cluster)[stable.stable_service] == 100
