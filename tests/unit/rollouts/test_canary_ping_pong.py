@@ -11,20 +11,24 @@ selector moves; an abort sends the traffic back to the stable Service.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rollouts.models import CanaryStrategy, PingPong
+from kube.merge_patch import apply_merge_patch
+from rollouts.models import CanaryStrategy, PingPong, Rollout
 from rollouts.reconcile import decide
+from rollouts.traffic.istio_router import IstioRouter
 from rollouts.traffic.ping_pong import (
     roles,
     routed_services,
     side_after_promotion,
     stable_ping_pong_status,
 )
+from rollouts.traffic.router import WeightRequest
 from tests.property_coverage import asserting, guarded
 from tests.unit.rollouts.builders import (
     NAME,
@@ -147,6 +151,28 @@ def test_istio_weighs_canary_and_stable_services_when_they_are_named_beside_ping
     only_ping_pong = CanaryStrategy.model_validate({"pingPong": {"pingService": PING, "pongService": PONG}})
     assert routed_services(both, "ping") == ("c", "s")
     assert routed_services(only_ping_pong, "ping") == (PONG, PING)
+
+
+@pytest.mark.parametrize(("stable_side", "expected"), [("ping", {PING: 70, PONG: 30}), ("pong", {PING: 30, PONG: 70})])
+def test_the_istio_router_gives_the_canary_weight_to_the_canary_role_host(
+    stable_side: str, expected: dict[str, int]
+) -> None:
+    manifest = ping_pong_rollout()
+    manifest["status"] = {"canary": {"stablePingPong": stable_side}}
+    vs = host_virtual_service(ping=50, pong=50)
+    request = WeightRequest(
+        rollout=Rollout.from_dict(manifest),
+        snapshot=snapshot(manifest, vs=vs),
+        canary_weight=30,
+        canary_hash="new",
+        stable_hash="old",
+    )
+    result = IstioRouter().set_weight(request)
+    assert result.problems == ()
+    routed = apply_merge_patch(vs, result.writes[0].patch)
+    by_host = {entry["destination"]["host"]: entry["weight"] for entry in routed["spec"]["http"][0]["route"]}
+    assert by_host == expected
+    assert IstioRouter().verify_weight(dataclasses.replace(request, snapshot=snapshot(manifest, vs=routed))).verified
 
 
 # --- a Rollout through two updates ---------------------------------------------------------------------
