@@ -61,7 +61,7 @@ from rollouts.rollout_pass import (
     PassProgress,
     RolloutPass,
 )
-from rollouts.services import selected_hash, service_switch
+from rollouts.services import ServiceSwitch, selected_hash, service_switch
 from rollouts.snapshot import RolloutSnapshot
 from rollouts.traffic.istio import traffic_weights_status
 from rollouts.traffic.ping_pong import may_repoint_canary_service, roles, stable_ping_pong_status
@@ -206,6 +206,7 @@ class CanaryPass(RolloutPass):
         self._gate_on_experiment(progress)
         self._size_for_the_step(progress)
         self._restart_pods(progress.draft)
+        self._pin_stable_ping_pong_service()
         if not progress.fully_promoted:
             self._point_ping_pong_service(progress.new)
         # With dynamicStableScale the canary Service goes back to the stable pods once no traffic is left on it.
@@ -495,12 +496,19 @@ class CanaryPass(RolloutPass):
         if not may_repoint_canary_service(selects_target=selects_target, carries_traffic=carries_traffic):
             self.ping_pong_held = True
             return
-        switch = service_switch(service, target, rollout_name=self.name, check_availability=False)
-        if switch is not None:
-            self.effects.service_patches.append(
-                Patch(kind=SERVICES, namespace=self.namespace, name=switch.name, patch=switch.patch)
-            )
-            self.effects.event("SwitchService", switch.message)
+        self._switch(service_switch(service, target, rollout_name=self.name, check_availability=False))
+
+    def _pin_stable_ping_pong_service(self) -> None:
+        """pingPong: a stable-role Service that selects no particular revision (``pingPong`` added to a running
+        Rollout: Argo never points the stable role) would send stable traffic to the canary's pods too; it is
+        pinned to the stable ReplicaSet once that is fully available. A pinned one is never moved."""
+        stable = self.groups.stable
+        if self.ping_pong is None or stable is None:
+            return
+        service = self.snapshot.services.get(self.ping_pong.stable_service)
+        if service is None or selected_hash(service) is not None:
+            return
+        self._switch(service_switch(service, stable, rollout_name=self.name))
 
     def _canary_role_carries_traffic(self) -> bool:
         """Whether the router sends any of the traffic to the canary-role Service's host, as the mesh is observed
@@ -539,15 +547,18 @@ class CanaryPass(RolloutPass):
         for service_name, target, check in wanted:
             if not service_name:
                 continue
-            switch = service_switch(
-                services.get(service_name), target, rollout_name=self.name, check_availability=check
+            self._switch(
+                service_switch(services.get(service_name), target, rollout_name=self.name, check_availability=check)
             )
-            if switch is None:
-                continue
-            self.effects.service_patches.append(
-                Patch(kind=SERVICES, namespace=self.namespace, name=switch.name, patch=switch.patch)
-            )
-            self.effects.event("SwitchService", switch.message)
+
+    def _switch(self, switch: ServiceSwitch | None) -> None:
+        """Queue a Service's selector switch and its SwitchService Event (nothing when there is none)."""
+        if switch is None:
+            return
+        self.effects.service_patches.append(
+            Patch(kind=SERVICES, namespace=self.namespace, name=switch.name, patch=switch.patch)
+        )
+        self.effects.event("SwitchService", switch.message)
 
     # --- traffic -----------------------------------------------------------------------------------
 

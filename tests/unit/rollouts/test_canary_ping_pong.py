@@ -316,6 +316,19 @@ def test_a_header_route_sends_matching_requests_to_the_canary_role_host() -> Non
     assert first["route"] == [{"destination": {"host": PONG}, "weight": 100}]
 
 
+def test_ping_pong_added_to_a_running_rollout_pins_the_stable_service_before_an_update_uses_the_other() -> None:
+    # Nothing recorded yet: pong is the stable side (Argo's reading), but it still selects every revision's pods.
+    # Argo never points the stable role; here it is pinned to the stable pods, lest it send traffic to the canary.
+    cluster = deployed()
+    cluster.set_status({"canary": {"stablePingPong": None}})
+    cluster.services[PONG] = service(PONG, managed=False)
+    cluster.reconcile()
+    assert cluster.selector_hash(PONG) == hash_of(V1)
+    update_to(cluster, V2)
+    assert (cluster.selector_hash(PONG), cluster.selector_hash(PING)) == (hash_of(V1), hash_of(V2))
+    assert host_weights(cluster) == {PING: 10, PONG: 90}
+
+
 # --- references -----------------------------------------------------------------------------------------
 
 
