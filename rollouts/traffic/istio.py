@@ -124,13 +124,11 @@ def route_traffic(
 def traffic_weights_status(
     *, rollout: Rollout, canary_weight: int, canary_hash: str | None, stable_hash: str | None
 ) -> JsonObject:
-    """``status.canary.weights`` (wire form) for a canary weight routed by ``route_traffic``; the Services named
-    are the ones routed to (the ping-pong Services in their current roles when the Rollout uses them)."""
+    """``status.canary.weights`` (wire form) for a canary weight routed by ``route_traffic``; as in Argo, the
+    Services named are ``canaryService`` and ``stableService`` (none with ping-pong Services, whose roles
+    ``status.canary.stablePingPong`` gives)."""
     strategy = rollout.spec.strategy.canary
     canary, stable = desired_weights(canary_weight)
-    canary_service, stable_service = (
-        routed_services(strategy, rollout.status.canary.stable_ping_pong) if strategy else (None, None)
-    )
 
     def destination(weight: int, service: str | None, pod_hash: str | None) -> JsonObject:
         entry: JsonObject = {"weight": weight}
@@ -141,8 +139,8 @@ def traffic_weights_status(
         return entry
 
     return {
-        "canary": destination(canary, canary_service, canary_hash),
-        "stable": destination(stable, stable_service, stable_hash),
+        "canary": destination(canary, strategy.canary_service if strategy else None, canary_hash),
+        "stable": destination(stable, strategy.stable_service if strategy else None, stable_hash),
     }
 
 
