@@ -7,7 +7,7 @@ still exits 0 when nothing else is wrong.
 from __future__ import annotations
 
 from kube.issues import FieldIssue
-from rollouts.models import Rollout
+from rollouts.models import CanaryStrategy, Rollout
 
 CANARY = "spec.strategy.canary"
 
@@ -15,7 +15,31 @@ CANARY = "spec.strategy.canary"
 def rollout_advice(rollout: Rollout) -> list[FieldIssue]:
     """The doubtful choices in a Rollout's spec that Argo's validation lets through."""
     canary = rollout.spec.strategy.canary
-    if canary is None or canary.analysis is None:
+    if canary is None:
+        return []
+    return _ping_pong_advice(canary) + _starting_step_advice(canary)
+
+
+def _ping_pong_advice(canary: CanaryStrategy) -> list[FieldIssue]:
+    routing = canary.traffic_routing
+    if canary.ping_pong is None or routing is None or routing.istio is None or routing.istio.destination_rule:
+        return []
+    services = (("canaryService", canary.canary_service), ("stableService", canary.stable_service))
+    named = [name for name, value in services if value]
+    if not named:
+        return []
+    return [
+        FieldIssue(
+            f"{CANARY}.pingPong",
+            f"is set with {' and '.join(named)}: Istio then weighs canaryService against stableService (both are "
+            "required) and the ping and pong Services only follow the revisions; drop canaryService and "
+            "stableService to weigh the ping and pong Services",
+        )
+    ]
+
+
+def _starting_step_advice(canary: CanaryStrategy) -> list[FieldIssue]:
+    if canary.analysis is None:
         return []
     start = canary.analysis.starting_step
     steps = len(canary.steps)

@@ -335,6 +335,14 @@ class TrafficRouting(KubeModel):
 # --- strategies -----------------------------------------------------------------------------------
 
 
+class PingPong(KubeModel):
+    """Two Services that take turns: one serves the stable version, the other the canary, and they swap roles when
+    an update completes (``status.canary.stablePingPong`` says which one is stable)."""
+
+    ping_service: str
+    pong_service: str
+
+
 class CanaryStrategy(KubeModel):
     """Move to the new version step by step: traffic weights (with a router) or replica ratios (without)."""
 
@@ -355,7 +363,7 @@ class CanaryStrategy(KubeModel):
     canary_metadata: PodMetadata | None = None
     stable_metadata: PodMetadata | None = None
     min_pods_per_replica_set: Int32 | None = None
-    ping_pong: dict[str, Any] | None = None
+    ping_pong: PingPong | None = None
 
 
 class BlueGreenStrategy(KubeModel):

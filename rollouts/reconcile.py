@@ -99,11 +99,11 @@ def _decide_valid(snapshot: RolloutSnapshot, rollout: Rollout, routers: Mapping[
 
 def _service_references(canary: CanaryStrategy) -> list[ServiceReference]:
     path = "spec.strategy.canary"
-    return [
-        ServiceReference(f"{path}.{field_name}", name)
-        for field_name, name in (("canaryService", canary.canary_service), ("stableService", canary.stable_service))
-        if name
-    ]
+    named = [("canaryService", canary.canary_service), ("stableService", canary.stable_service)]
+    ping_pong = canary.ping_pong
+    if ping_pong is not None:
+        named += [("pingPong.pingService", ping_pong.ping_service), ("pingPong.pongService", ping_pong.pong_service)]
+    return [ServiceReference(f"{path}.{field_name}", name) for field_name, name in named if name]
 
 
 # --- plans that change nothing but the status ----------------------------------------------------

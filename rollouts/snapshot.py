@@ -18,7 +18,7 @@ class RolloutSnapshot:
     """Everything one reconcile of one Rollout reads; built by the controller from its caches.
 
     - ``replica_sets``: the ReplicaSets whose controller ownerReference is this Rollout (by uid).
-    - ``services``: the Services the strategy names (canary/stable/active/preview) that exist, by name.
+    - ``services``: the Services the strategy names (canary/stable/ping/pong/active/preview) that exist, by name.
     - ``virtual_services``: the VirtualServices the Istio routing names that exist, keyed exactly as the spec
       writes the name (``reviews`` or ``reviews.other-namespace``).
     - ``destination_rule``: the DestinationRule of subset-level routing, when named and present.
@@ -86,11 +86,14 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
     strategy = object_at(rollout, "spec", "strategy")
     canary = object_at(strategy, "canary")
     blue_green = object_at(strategy, "blueGreen")
+    ping_pong = object_at(canary, "pingPong")
     services = tuple(
         name
         for name in (
             canary.get("canaryService"),
             canary.get("stableService"),
+            ping_pong.get("pingService"),
+            ping_pong.get("pongService"),
             blue_green.get("activeService"),
             blue_green.get("previewService"),
         )

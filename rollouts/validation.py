@@ -184,15 +184,7 @@ def _canary_issues(canary: CanaryStrategy) -> list[FieldIssue]:
     delay_set = "scale_down_delay_seconds" in canary.model_fields_set
     issues: list[FieldIssue] = []
 
-    if canary.ping_pong is not None:
-        # Argo swaps the ping and pong Services' roles after each update; without that the controller would route
-        # to Services it never points at the right pods, so the Rollout is refused rather than half-served.
-        issues.append(
-            FieldIssue(
-                f"{CANARY}.pingPong",
-                "ping-pong Services are not supported yet; name canaryService and stableService instead",
-            )
-        )
+    issues += _ping_pong_issues(canary)
     if _is_zero(canary.max_surge) and _is_zero(canary.max_unavailable):
         issues.append(FieldIssue(f"{CANARY}.maxSurge", "maxSurge and maxUnavailable must not both be 0"))
     if canary.canary_service and canary.canary_service == canary.stable_service:
@@ -227,6 +219,33 @@ def _canary_issues(canary: CanaryStrategy) -> list[FieldIssue]:
         # Argo accepts any startingStep: one past the last step starts the run once every step is done, and
         # one further never starts it.
         issues += _analysis_issues(background, f"{CANARY}.analysis")
+    return issues
+
+
+def _ping_pong_issues(canary: CanaryStrategy) -> list[FieldIssue]:
+    """Argo's rules for ``pingPong``: both Services named, two different ones, and a router that weighs Service
+    hosts the ping-pong way (Argo has it for ALB and Istio; this project routes it through Istio)."""
+    ping_pong = canary.ping_pong
+    if ping_pong is None:
+        return []
+    path = f"{CANARY}.pingPong"
+    issues = [
+        FieldIssue(f"{path}.{name}", "is required: pingPong needs both the ping and the pong Service")
+        for name, value in (("pingService", ping_pong.ping_service), ("pongService", ping_pong.pong_service))
+        if not value
+    ]
+    if ping_pong.ping_service and ping_pong.ping_service == ping_pong.pong_service:
+        issues.append(
+            FieldIssue(
+                f"{path}.pingService",
+                f"the ping and pong Services must be two different Services (both are {ping_pong.ping_service!r})",
+            )
+        )
+    routing = canary.traffic_routing
+    if routing is not None and routing.alb is None and routing.istio is None:
+        issues.append(
+            FieldIssue(path, "works with the ALB and Istio traffic routers only; route this canary with istio")
+        )
     return issues
 
 
@@ -289,6 +308,9 @@ def _istio_issues(istio: IstioTrafficRouting, canary: CanaryStrategy, path: str)
 
     rule = istio.destination_rule
     if rule is None:
+        if canary.ping_pong is not None:
+            # The weights go to the ping and pong Services' hosts (Argo requires no canary or stable Service then).
+            return issues
         # Host-level split: the weights go to two Services (their difference is checked with the canary).
         return issues + _missing_services(
             canary, "is required for Istio host-level routing (or set istio.destinationRule for subsets)"

@@ -61,9 +61,10 @@ from rollouts.rollout_pass import (
     PassProgress,
     RolloutPass,
 )
-from rollouts.services import selected_hash, service_switch
+from rollouts.services import ServiceSwitch, selected_hash, service_switch
 from rollouts.snapshot import RolloutSnapshot
 from rollouts.traffic.istio import traffic_weights_status
+from rollouts.traffic.ping_pong import may_repoint_canary_service, roles, stable_ping_pong_status
 from rollouts.traffic.registry import ROUTERS, router_for
 from rollouts.traffic.router import TrafficRouter, WeightRequest
 
@@ -110,6 +111,13 @@ class CanaryPass(RolloutPass):
         self.analysis = CanaryAnalysis()
         # What the experiment step decided in this pass.
         self.experiment = ExperimentGate()
+        # pingPong: which Service serves which role, as the observed status records it (Argo reads the observed
+        # Rollout too, so a flip made in this pass takes effect in the next).
+        self.ping_pong = (
+            roles(canary.ping_pong, self.observed.canary.stable_ping_pong) if canary.ping_pong is not None else None
+        )
+        # The canary-role Service still carries traffic to an earlier canary: the weight goes to 0 before it moves.
+        self.ping_pong_held = False
 
     # --- entry ---------------------------------------------------------------------------------
 
@@ -135,6 +143,10 @@ class CanaryPass(RolloutPass):
         metadata = self.canary.stable_metadata if self.groups.stable is None else self.canary.canary_metadata
         new = self._ensure_new_replica_set(revision, outlook, size=size, pod_metadata=metadata)
         self._sync_revisions(revision)
+        if self.groups.stable is None:
+            # Argo points the canary-role Service (ping, on a first deploy) at the first revision in the pass that
+            # promotes it; once promoted that Service is the stable one and nothing points it again.
+            self._point_ping_pong_service(new, first_deploy=True)
         self._skip_the_steps_of_a_stable_revision(draft, revision, template_changed=template_changed)
         self.follow_up = True
         return self._status(
@@ -194,6 +206,9 @@ class CanaryPass(RolloutPass):
         self._gate_on_experiment(progress)
         self._size_for_the_step(progress)
         self._restart_pods(progress.draft)
+        self._pin_stable_ping_pong_service()
+        if not progress.fully_promoted:
+            self._point_ping_pong_service(progress.new)
         # With dynamicStableScale the canary Service goes back to the stable pods once no traffic is left on it.
         self._switch_services(
             aborted=progress.aborted and not (self._aborting_gradually(progress) and self._abort_weight() > 0)
@@ -363,6 +378,8 @@ class CanaryPass(RolloutPass):
         )
         if self._aborting_gradually(progress):
             weight = self._abort_weight()
+        if self.ping_pong_held:
+            weight = 0
         progress.outlook.traffic_problem = self._route_traffic(draft, weight)
 
     def _aborting_gradually(self, progress: _Progress) -> bool:
@@ -466,6 +483,56 @@ class CanaryPass(RolloutPass):
 
     # --- Services ----------------------------------------------------------------------------------
 
+    def _point_ping_pong_service(self, target: JsonObject, *, first_deploy: bool = False) -> None:
+        """pingPong: the canary-role Service selects the new ReplicaSet, without waiting for its pods (it gets
+        traffic only by weight), but never while its host still carries traffic (``rollouts.traffic.ping_pong``);
+        nothing is routed before the first deploy."""
+        if self.ping_pong is None:
+            return
+        service = self.snapshot.services.get(self.ping_pong.canary_service)
+        selects_target = service is not None and selected_hash(service) == pod_template_hash_of(target)
+        # Asking the router only when the selector would move: at rest, and once moved, that costs nothing.
+        carries_traffic = not (selects_target or first_deploy) and self._canary_role_carries_traffic()
+        if not may_repoint_canary_service(selects_target=selects_target, carries_traffic=carries_traffic):
+            self.ping_pong_held = True
+            return
+        self._switch(service_switch(service, target, rollout_name=self.name, check_availability=False))
+
+    def _pin_stable_ping_pong_service(self) -> None:
+        """pingPong: a stable-role Service that selects no particular revision (``pingPong`` added to a running
+        Rollout: Argo never points the stable role) would send stable traffic to the canary's pods too; it is
+        pinned to the stable ReplicaSet once that is fully available. A pinned one is never moved."""
+        stable = self.groups.stable
+        if self.ping_pong is None or stable is None:
+            return
+        service = self.snapshot.services.get(self.ping_pong.stable_service)
+        if service is None or selected_hash(service) is not None:
+            return
+        self._switch(service_switch(service, stable, rollout_name=self.name))
+
+    def _canary_role_carries_traffic(self) -> bool:
+        """Whether the router sends any of the traffic to the canary-role Service's host, as the mesh is observed
+        (as the status last recorded it when the mesh cannot tell)."""
+        routing = self.canary.traffic_routing
+        if routing is None:
+            return False
+        choice = router_for(routing, self.routers)
+        if choice.router is None:
+            return False  # nothing routes by weight; validation reports the router
+        stable = self.groups.stable
+        verification = choice.router.verify_weight(
+            WeightRequest(
+                rollout=self.rollout,
+                snapshot=self.snapshot,
+                canary_weight=0,
+                canary_hash=self.current_hash,
+                stable_hash=pod_template_hash_of(stable) if stable is not None else None,
+            )
+        )
+        if verification.verified is not None:
+            return not verification.verified
+        return bool(self.recorded_weight)
+
     def _switch_services(self, *, aborted: bool) -> None:
         """stableService → the stable ReplicaSet, canaryService → the new one (the stable one after an abort)."""
         services = self.snapshot.services
@@ -480,15 +547,18 @@ class CanaryPass(RolloutPass):
         for service_name, target, check in wanted:
             if not service_name:
                 continue
-            switch = service_switch(
-                services.get(service_name), target, rollout_name=self.name, check_availability=check
+            self._switch(
+                service_switch(services.get(service_name), target, rollout_name=self.name, check_availability=check)
             )
-            if switch is None:
-                continue
-            self.effects.service_patches.append(
-                Patch(kind=SERVICES, namespace=self.namespace, name=switch.name, patch=switch.patch)
-            )
-            self.effects.event("SwitchService", switch.message)
+
+    def _switch(self, switch: ServiceSwitch | None) -> None:
+        """Queue a Service's selector switch and its SwitchService Event (nothing when there is none)."""
+        if switch is None:
+            return
+        self.effects.service_patches.append(
+            Patch(kind=SERVICES, namespace=self.namespace, name=switch.name, patch=switch.patch)
+        )
+        self.effects.event("SwitchService", switch.message)
 
     # --- traffic -----------------------------------------------------------------------------------
 
@@ -617,10 +687,12 @@ class CanaryPass(RolloutPass):
     ) -> None:
         """Promote, or complete the current step, or start a pause (Argo's syncRolloutStatusCanary)."""
         # Nothing advances while a person decides what an inconclusive analysis means.
+        # Nor while a ping-pong Service waits for its traffic to drain: the new revision has no Service yet.
         can_progress = (
             not self.rollout.spec.paused
             and outlook.traffic_problem is None
             and not draft.pause.holds(INCONCLUSIVE_ANALYSIS)
+            and not self.ping_pong_held
         )
         if aborted:
             # Nothing else moves once aborted, not even a full promotion asked for at the same time.
@@ -748,6 +820,14 @@ class CanaryPass(RolloutPass):
         if draft.index is not None:
             status["currentStepIndex"] = draft.index
         status["canary"] = {"weights": draft.weights} if draft.weights else {}
+        stable_side = stable_ping_pong_status(
+            self.canary,
+            observed=self.observed.canary.stable_ping_pong,
+            observed_stable_hash=self.observed.stable_rs,
+            new_stable_hash=draft.stable_hash,
+        )
+        if stable_side:
+            status["canary"]["stablePingPong"] = stable_side
         status["canary"].update(self.analysis.statuses)
         if self.experiment.current is not None:
             status["canary"]["currentExperiment"] = self.experiment.current

@@ -4,7 +4,8 @@ the desired canary weight and pod-template hashes, the JSON merge patches that m
 Two modes, chosen by the Rollout (``trafficRouting.istio.destinationRule`` set or not):
 
 * host-level — route destinations are told apart by their short host (the text before the first ``.``), which
-  must be ``canaryService`` or ``stableService``;
+  must be ``canaryService`` or ``stableService`` (or, with ``pingPong``, the ping or pong Service in its current
+  role: ``rollouts.traffic.ping_pong``);
 * subset-level — destinations are told apart by ``subset`` (``canarySubsetName``/``stableSubsetName``), and the
   DestinationRule's two subsets get the ``rollouts-pod-template-hash`` label that selects each side's pods.
 
@@ -33,6 +34,7 @@ from rollouts.models import (
     TLSRoute,
 )
 from rollouts.plan import Patch
+from rollouts.traffic.ping_pong import routed_services
 from rollouts.traffic.router import RoutingResult
 
 HASH_LABEL = "rollouts-pod-template-hash"
@@ -84,7 +86,7 @@ def route_traffic(
 
     canary, stable = desired_weights(canary_weight)
     weights: dict[Side, int] = {"canary": canary, "stable": stable}
-    sides, problems = istio_sides(strategy, istio, destination_rule)
+    sides, problems = istio_sides(strategy, istio, destination_rule, rollout.status.canary.stable_ping_pong)
     groups, group_problems = virtual_services_by_name(rollout.name, istio)
     problems += group_problems
 
@@ -122,7 +124,9 @@ def route_traffic(
 def traffic_weights_status(
     *, rollout: Rollout, canary_weight: int, canary_hash: str | None, stable_hash: str | None
 ) -> JsonObject:
-    """``status.canary.weights`` (wire form) for a canary weight routed by ``route_traffic``."""
+    """``status.canary.weights`` (wire form) for a canary weight routed by ``route_traffic``; as in Argo, the
+    Services named are ``canaryService`` and ``stableService`` (none with ping-pong Services, whose roles
+    ``status.canary.stablePingPong`` gives)."""
     strategy = rollout.spec.strategy.canary
     canary, stable = desired_weights(canary_weight)
 
@@ -184,24 +188,28 @@ def _short_host(host: str) -> str:
 
 
 def istio_sides(
-    strategy: CanaryStrategy, istio: IstioTrafficRouting, destination_rule: JsonObject | None
+    strategy: CanaryStrategy,
+    istio: IstioTrafficRouting,
+    destination_rule: JsonObject | None,
+    stable_ping_pong: str | None = None,
 ) -> tuple[Sides | None, list[str]]:
+    """How the routes' destinations are told apart; host-level, the canary and stable hosts are the Services
+    ``routed_services`` names (the ping-pong Services in the roles ``stable_ping_pong`` gives them, if used)."""
     rule = istio.destination_rule
     if rule is None:
+        canary_service, stable_service = routed_services(strategy, stable_ping_pong)
         missing = [
-            name
-            for name, value in (("canaryService", strategy.canary_service), ("stableService", strategy.stable_service))
-            if not value
+            name for name, value in (("canaryService", canary_service), ("stableService", stable_service)) if not value
         ]
         if missing:
             return None, [
                 f"{name} is required for Istio host-level routing (or set trafficRouting.istio.destinationRule)"
                 for name in missing
             ]
-        assert strategy.canary_service is not None and strategy.stable_service is not None
-        if strategy.canary_service == strategy.stable_service:
-            return None, [f'canaryService and stableService must differ (both are "{strategy.canary_service}")']
-        return Sides(by_subset=False, canary=strategy.canary_service, stable=strategy.stable_service), []
+        assert canary_service is not None and stable_service is not None
+        if canary_service == stable_service:
+            return None, [f'canaryService and stableService must differ (both are "{canary_service}")']
+        return Sides(by_subset=False, canary=canary_service, stable=stable_service), []
 
     problems = [
         f"trafficRouting.istio.destinationRule.{name} is required"

@@ -169,7 +169,9 @@ def verify_virtual_service_weights(
     parts = _routing_of(rollout)
     if isinstance(parts, str):
         return WeightVerification(verified=None, mismatches=(parts,))
-    sides, side_problems = istio_sides(parts.strategy, parts.istio, destination_rule)
+    sides, side_problems = istio_sides(
+        parts.strategy, parts.istio, destination_rule, rollout.status.canary.stable_ping_pong
+    )
     groups, group_problems = virtual_services_by_name(rollout.name, parts.istio)
     if sides is None or side_problems or group_problems:
         return WeightVerification(verified=None, mismatches=tuple(side_problems + group_problems))
@@ -231,7 +233,9 @@ def _edit_http_routes(
     if name not in managed_names:
         # Validation reports it with the step's path; this keeps the router safe when called on its own.
         return RoutingResult(writes=(), problems=(f'route "{name}" is not in trafficRouting.managedRoutes',))
-    sides, problems = istio_sides(parts.strategy, parts.istio, destination_rule)
+    sides, problems = istio_sides(
+        parts.strategy, parts.istio, destination_rule, rollout.status.canary.stable_ping_pong
+    )
     groups, group_problems = virtual_services_by_name(rollout.name, parts.istio)
     problems += group_problems
     writes: list[Patch] = []

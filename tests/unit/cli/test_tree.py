@@ -152,6 +152,59 @@ NAME                                     KIND        STATUS              AGE  IN
 """
 
 
+def test_argo_golden_canary_ping_pong_rollout() -> None:
+    """Argo's TestGetCanaryPingPongRollout, rebuilt from objects: the stable side (pong) and the canary's (ping)."""
+    rollout = make_rollout(
+        "canary-demo-pingpong",
+        {"canary": {"pingPong": {"pingService": "ping", "pongService": "pong"},
+                    "steps": [{"setWeight": 20}, {"pause": {}}] * 4}},
+        {"phase": "Degraded",
+         "message": 'ProgressDeadlineExceeded: ReplicaSet "canary-demo-65fb5ffc84" has timed out progressing.',
+         "currentStepIndex": 0, "stableRS": "877894d5b", "currentPodHash": "65fb5ffc84", "replicas": 6,
+         "updatedReplicas": 1, "readyReplicas": 5, "availableReplicas": 5, "canary": {"stablePingPong": "pong"}},
+    )
+    new = make_replicaset(rollout, "65fb5ffc84", 31, "argoproj/rollouts-demo:does-not-exist", replicas=1, available=0)
+    stable = make_replicaset(rollout, "877894d5b", 30, "argoproj/rollouts-demo:green", replicas=5)
+    old = make_replicaset(rollout, "859c99b45c", 29, "argoproj/rollouts-demo:blue", replicas=0)
+    for rs in (new, stable, old):  # Argo's fixture names the ReplicaSets after the Rollout it copied
+        rs["metadata"]["name"] = rs["metadata"]["name"].replace("canary-demo-pingpong", "canary-demo")
+    pods = [make_pod(new, "9wf5r", PULL_BACKOFF)]
+    pods += [make_pod(stable, suffix) for suffix in ("6jfpt", "7jmqw", "j8g2b", "jw5qm", "kh7x4")]
+    assert text(rollout, [old, stable, new], pods, []) == """\
+Name:            canary-demo-pingpong
+Namespace:       jesse-test
+Status:          ✖ Degraded
+Message:         ProgressDeadlineExceeded: ReplicaSet "canary-demo-65fb5ffc84" has timed out progressing.
+Strategy:        Canary
+  Step:          0/8
+  SetWeight:     20
+  ActualWeight:  0
+Images:          argoproj/rollouts-demo:does-not-exist (canary, ping)
+                 argoproj/rollouts-demo:green (stable, pong)
+Replicas:
+  Desired:       5
+  Current:       6
+  Updated:       1
+  Ready:         5
+  Available:     5
+
+NAME                                     KIND        STATUS              AGE  INFO
+⟳ canary-demo-pingpong                   Rollout     ✖ Degraded          7d
+├──# revision:31
+│  └──⧉ canary-demo-65fb5ffc84           ReplicaSet  ◌ Progressing       7d   canary,ping
+│     └──□ canary-demo-65fb5ffc84-9wf5r  Pod         ⚠ ImagePullBackOff  7d   ready:0/1
+├──# revision:30
+│  └──⧉ canary-demo-877894d5b            ReplicaSet  ✔ Healthy           7d   stable,pong
+│     ├──□ canary-demo-877894d5b-6jfpt   Pod         ✔ Running           7d   ready:1/1
+│     ├──□ canary-demo-877894d5b-7jmqw   Pod         ✔ Running           7d   ready:1/1
+│     ├──□ canary-demo-877894d5b-j8g2b   Pod         ✔ Running           7d   ready:1/1
+│     ├──□ canary-demo-877894d5b-jw5qm   Pod         ✔ Running           7d   ready:1/1
+│     └──□ canary-demo-877894d5b-kh7x4   Pod         ✔ Running           7d   ready:1/1
+└──# revision:29
+   └──⧉ canary-demo-859c99b45c           ReplicaSet  • ScaledDown        7d
+"""
+
+
 def test_canary_in_progress_with_traffic_routing() -> None:
     rollout = make_rollout(
         "canary-demo",

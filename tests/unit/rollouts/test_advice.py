@@ -1,4 +1,5 @@
-"""Lint's warnings about Rollouts Argo accepts: a background analysis `startingStep` outside the steps."""
+"""Lint's warnings about Rollouts Argo accepts: a background analysis `startingStep` outside the steps, pingPong
+beside canaryService and stableService."""
 
 from __future__ import annotations
 
@@ -36,3 +37,22 @@ def test_a_negative_starting_step_starts_with_the_first_step() -> None:
         "spec.strategy.canary.analysis.startingStep: -1 is negative: the background analysis starts with the first "
         "step, as with 0"
     ]
+
+
+def test_ping_pong_beside_canary_and_stable_services_warns_that_istio_weighs_those() -> None:
+    # Argo accepts both; its Istio router then weighs canaryService/stableService (GetStableAndCanaryServices with
+    # isPingpongPreferred=false), so the ping and pong Services are pointed at the revisions but carry no weight.
+    parsed = Rollout.from_dict(
+        rollout(steps=STEPS, canary={"pingPong": {"pingService": "reviews-ping", "pongService": "reviews-pong"}})
+    )
+    assert [str(issue) for issue in rollout_advice(parsed)] == [
+        "spec.strategy.canary.pingPong: is set with canaryService and stableService: Istio then weighs canaryService "
+        "against stableService (both are required) and the ping and pong Services only follow the revisions; drop "
+        "canaryService and stableService to weigh the ping and pong Services"
+    ]
+
+
+def test_ping_pong_alone_needs_no_advice() -> None:
+    manifest = rollout(steps=STEPS, canary={"pingPong": {"pingService": "reviews-ping", "pongService": "reviews-pong"}})
+    del manifest["spec"]["strategy"]["canary"]["canaryService"], manifest["spec"]["strategy"]["canary"]["stableService"]
+    assert rollout_advice(Rollout.from_dict(manifest)) == []

@@ -98,3 +98,10 @@ def test_blue_green_promotion_analyses_reference_their_templates() -> None:
         }}},
     }
     assert referenced_objects(manifest).analysis_templates == ("smoke-test", "load")
+
+
+def test_the_ping_and_pong_services_are_referenced() -> None:
+    # The controller reads and keeps the two Services (they are not released while the spec names them).
+    manifest = rollout()
+    manifest["spec"]["strategy"]["canary"]["pingPong"] = {"pingService": "reviews-ping", "pongService": "reviews-pong"}
+    assert referenced_objects(manifest).services == ("reviews-canary", "reviews-stable", "reviews-ping", "reviews-pong")

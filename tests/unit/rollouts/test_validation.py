@@ -518,13 +518,45 @@ CASES = [
         f"{CANARY}.steps[0].experiment.templates[0].weight",
         "requires trafficRouting",
     ),
-    # Argo's pingPong Services (swapped after each update) are not implemented: refused, naming the field.
+    # Argo's pingPong rules (pkg/apis/rollouts/validation): both Services set, two different ones, and a router
+    # that weighs them (ALB or Istio).
     Case(
-        "pingPong",
+        "pingPong with an empty pingService",
         VALID_CANARY,
-        canary_patch(pingPong={"pingService": "ping", "pongService": "pong"}),
+        canary_patch(canaryService=None, stableService=None, pingPong={"pingService": "", "pongService": "pong"}),
+        f"{CANARY}.pingPong.pingService",
+        "pingPong needs both the ping and the pong Service",
+    ),
+    Case(
+        "pingPong with an empty pongService",
+        VALID_CANARY,
+        canary_patch(canaryService=None, stableService=None, pingPong={"pingService": "ping", "pongService": ""}),
+        f"{CANARY}.pingPong.pongService",
+        "pingPong needs both the ping and the pong Service",
+    ),
+    Case(
+        "pingPong without a pongService",
+        VALID_CANARY,
+        canary_patch(canaryService=None, stableService=None, pingPong={"pingService": "ping"}),
+        f"{CANARY}.pingPong.pongService",
+        "Field required",
+    ),
+    Case(
+        "pingPong naming one Service twice",
+        VALID_CANARY,
+        canary_patch(canaryService=None, stableService=None, pingPong={"pingService": "web", "pongService": "web"}),
+        f"{CANARY}.pingPong.pingService",
+        "must be two different Services (both are 'web')",
+    ),
+    Case(
+        "pingPong with a router other than ALB or Istio",
+        VALID_CANARY,
+        canary_patch(
+            pingPong={"pingService": "ping", "pongService": "pong"},
+            trafficRouting={"istio": None, "nginx": {"stableIngress": "reviews"}},
+        ),
         f"{CANARY}.pingPong",
-        "ping-pong Services are not supported yet",
+        "works with the ALB and Istio traffic routers only",
     ),
     Case(
         "anti-affinity with both modes",
@@ -578,6 +610,29 @@ VALID_VARIANTS = {
         },
     ),
     "rolling update without steps": canary_patch(trafficRouting=None, steps=None, analysis=None),
+    # Argo requires no canaryService or stableService with pingPong: Istio weighs the ping and pong hosts.
+    "pingPong with Istio host-level routing needs no canary or stable Service": canary_patch(
+        canaryService=None, stableService=None, pingPong={"pingService": "reviews-ping", "pongService": "reviews-pong"}
+    ),
+    "pingPong with Istio subset-level routing": canary_patch(
+        canaryService=None,
+        stableService=None,
+        pingPong={"pingService": "reviews-ping", "pongService": "reviews-pong"},
+        trafficRouting={
+            "istio": {
+                "destinationRule": {"name": "reviews", "canarySubsetName": "canary", "stableSubsetName": "stable"}
+            }
+        },
+    ),
+    # Argo accepts pingPong without a router: the two Services still take turns, replicas do the split.
+    "pingPong without traffic routing": canary_patch(
+        canaryService=None,
+        stableService=None,
+        trafficRouting=None,
+        steps=[{"setWeight": 20}],
+        analysis=None,
+        pingPong={"pingService": "reviews-ping", "pongService": "reviews-pong"},
+    ),
     "workloadRef without selector or template": {
         "spec": {
             "selector": None,
