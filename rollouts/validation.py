@@ -339,16 +339,8 @@ def _step_issues(step: CanaryStep, path: str, routing: TrafficRouting | None) ->
                 issues.append(FieldIssue(f"{template_path}.specRef", "must be canary or stable"))
             if template.weight is not None and routing is None:
                 issues.append(FieldIssue(f"{template_path}.weight", "requires trafficRouting"))
-            elif template.weight is not None:
-                # Routing a share of traffic to an experiment's own Service (an additional destination in the
-                # router) is not implemented: refuse rather than run the experiment without its traffic.
-                issues.append(
-                    FieldIssue(
-                        f"{template_path}.weight",
-                        "routing traffic to an experiment template is not supported yet; remove weight (the "
-                        "experiment then runs without traffic of its own)",
-                    )
-                )
+            # Whether the chosen router can send the weight to the experiment is rollouts.traffic.registry's rule;
+            # Argo checks no range here (weights that do not fit are a routing problem when they are routed).
     return issues
 
 
