@@ -18,6 +18,7 @@ from typing import Final
 from kube.issues import FieldIssue
 from rollouts.models import CanaryStrategy, TrafficRouting
 from rollouts.traffic.gateway_api import GATEWAY_API_KEY, GATEWAY_API_PLUGIN, GatewayApiRouter, config_issue
+from rollouts.traffic.gateway_api_mirror import mirror_match_issues
 from rollouts.traffic.istio_router import ISTIO, IstioRouter
 from rollouts.traffic.nginx import NGINX, NginxRouter
 from rollouts.traffic.router import EXPERIMENT_WEIGHT, HEADER_ROUTE_STEP, MIRROR_ROUTE_STEP, TrafficRouter
@@ -120,4 +121,7 @@ def _configuration_issues(key: str, routing: TrafficRouting, canary: CanaryStrat
         for name, value in (("canaryService", canary.canary_service), ("stableService", canary.stable_service)):
             if not value:
                 issues.append(FieldIssue(f"{CANARY_PATH}.{name}", f"is required with {router_field(key)}"))
+        for index, step in enumerate(canary.steps):
+            if step.set_mirror_route is not None:
+                issues += mirror_match_issues(step.set_mirror_route, f"{CANARY_PATH}.steps[{index}].setMirrorRoute")
     return issues

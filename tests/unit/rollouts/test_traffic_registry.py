@@ -55,12 +55,6 @@ def issues_of(routing: dict[str, Any], step: dict[str, Any]) -> list[str]:
             "spec.strategy.canary.steps[0].setMirrorRoute: is not supported by trafficRouting.nginx",
         ),
         (
-            {"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}}},
-            MIRROR_STEP,
-            "spec.strategy.canary.steps[0].setMirrorRoute: is not supported by "
-            "trafficRouting.plugins.argoproj-labs/gatewayAPI",
-        ),
-        (
             {"nginx": {"stableIngress": "web"}},
             WEIGHTED_EXPERIMENT_STEP,
             "spec.strategy.canary.steps[0].experiment.templates[1].weight: is not supported by trafficRouting.nginx "
@@ -94,6 +88,7 @@ def test_what_the_router_cannot_do_is_an_issue_naming_the_field(
         ({"istio": {"virtualService": {"name": "vs"}}}, WEIGHTED_EXPERIMENT_STEP),
         ({"nginx": {"stableIngress": "web"}}, HEADER_STEP),
         ({"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}}}, HEADER_STEP),
+        ({"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}}}, MIRROR_STEP),
     ],
 )
 def test_what_the_router_can_do_validates_clean(routing: dict[str, Any], step: dict[str, Any]) -> None:
