@@ -28,6 +28,7 @@ from rollouts.models import (
 )
 from rollouts.traffic.registry import routing_issues
 from rollouts.unimplemented import unimplemented_field_issues
+from rollouts.workload_kinds import workload_reference_issues
 
 SPEC = "spec"
 STRATEGY = "spec.strategy"
@@ -135,12 +136,7 @@ def _workload_issues(spec: RolloutSpec) -> list[FieldIssue]:
             for name, value in (("apiVersion", ref.api_version), ("kind", ref.kind), ("name", ref.name))
             if not value
         ]
-        if ref.kind and ref.kind != "Deployment":
-            issues.append(FieldIssue(f"{SPEC}.workloadRef.kind", f"{ref.kind} is not supported yet (only Deployment)"))
-        elif ref.api_version and ref.api_version != "apps/v1":
-            issues.append(
-                FieldIssue(f"{SPEC}.workloadRef.apiVersion", f"must be apps/v1 for a Deployment, got {ref.api_version}")
-            )
+        issues += workload_reference_issues(ref)
         if spec.template:
             issues.append(FieldIssue(f"{SPEC}.template", "must be empty when workloadRef is set"))
         return issues

@@ -531,12 +531,32 @@ CASES = [
         f"{CANARY}.antiAffinity",
         "must set exactly one of",
     ),
+    # Argo's templateref.go follows Deployments, ReplicaSets and PodTemplates; PodTemplates are not built here.
     Case(
-        "workloadRef to a ReplicaSet (only Deployments are followed)",
+        "workloadRef to a PodTemplate (not followed yet)",
         VALID_CANARY,
-        {"spec": {"template": None, "workloadRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x"}}},
+        {"spec": {"template": None, "workloadRef": {"apiVersion": "v1", "kind": "PodTemplate", "name": "x"}}},
         "spec.workloadRef.kind",
-        "ReplicaSet is not supported yet (only Deployment)",
+        "PodTemplate is not supported yet (Deployment or ReplicaSet)",
+    ),
+    Case(
+        "workloadRef to a kind Argo does not follow",
+        VALID_CANARY,
+        {"spec": {"template": None, "workloadRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "x"}}},
+        "spec.workloadRef.kind",
+        "StatefulSet is not supported (Deployment or ReplicaSet; Argo also takes PodTemplate)",
+    ),
+    Case(
+        "workloadRef to a ReplicaSet with a scaleDown (only a Deployment is scaled down)",
+        VALID_CANARY,
+        {
+            "spec": {
+                "template": None,
+                "workloadRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x", "scaleDown": "onsuccess"},
+            }
+        },
+        "spec.workloadRef.scaleDown",
+        "only a Deployment is scaled down",
     ),
 ]
 
