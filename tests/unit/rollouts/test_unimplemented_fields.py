@@ -36,10 +36,10 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
         "spec.strategy.canary.trafficRouting.maxTrafficWeight: is not supported yet with this router",
     ),
     (
-        "workloadRef to a ReplicaSet",
+        "workloadRef to a PodTemplate",
         {**rollout(), "spec": {**{k: v for k, v in rollout()["spec"].items() if k != "template"},
-                               "workloadRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x"}}},
-        "spec.workloadRef.kind: ReplicaSet is not supported yet (only Deployment)",
+                               "workloadRef": {"apiVersion": "v1", "kind": "PodTemplate", "name": "x"}}},
+        "spec.workloadRef.kind: PodTemplate is not supported yet (Deployment or ReplicaSet)",
     ),
 ]
 
