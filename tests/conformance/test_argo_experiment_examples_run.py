@@ -151,7 +151,11 @@ def test_istio_host_split_experiment_step_routes_the_template_weight_then_promot
 
     during = {stable_svc: 70, canary_svc: 10, experiment_service: 20}
     cluster.wait_for(lambda: primary() == during, f"the VirtualService routing {during}", TIMEOUT)
-    weights = cluster.status(namespace, name)["canary"]["weights"]
+    # The status is written after the routing, in the same pass.
+    weights = cluster.wait_for(
+        lambda: (w := cluster.status(namespace, name)["canary"].get("weights") or {}).get("additional") and w,
+        "status.canary.weights.additional",
+    )
     assert (weights["canary"]["weight"], weights["stable"]["weight"]) == (10, 70)
     [additional] = weights["additional"]
     assert (additional["serviceName"], additional["weight"]) == (experiment_service, 20)
@@ -169,4 +173,5 @@ def test_istio_host_split_experiment_step_routes_the_template_weight_then_promot
     )
     assert status["currentStepIndex"] == 2
     assert "additional" not in status["canary"]["weights"]
-    assert primary() == {stable_svc: 100, canary_svc: 0}
+    # Promotion ends with the canary weight back to 0, now that the stable Service selects the new pods.
+    cluster.wait_for(lambda: primary() == {stable_svc: 100, canary_svc: 0}, "all traffic on the stable Service")

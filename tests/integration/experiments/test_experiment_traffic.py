@@ -45,7 +45,11 @@ def test_the_mesh_serves_the_experiment_its_share_while_it_runs_and_none_after(m
 
     during = {"reviews-stable": 0.5, "reviews-canary": 0.2, experiment_service: 0.3}
     cluster.wait_for(lambda: shares(mesh_rates(cluster, namespace)) == during, f"the mesh splitting {during}")
-    assert cluster.status(namespace, REVIEWS)["canary"]["weights"]["additional"][0]["weight"] == 30
+    additional = cluster.wait_for(
+        lambda: (cluster.status(namespace, REVIEWS)["canary"].get("weights") or {}).get("additional"),
+        "status.canary.weights.additional",
+    )
+    assert [(entry["serviceName"], entry["weight"]) for entry in additional] == [(experiment_service, 30)]
 
     cluster.patch(EXPERIMENTS, namespace, experiment, {"spec": {"terminate": True}})
 
