@@ -1,10 +1,9 @@
 """The kinds a Rollout's ``spec.workloadRef`` may name, and where each keeps its pod template (Argo's templateref.go).
 
 Argo follows a Deployment or a ReplicaSet (group ``apps``: ``spec.template``, ``spec.selector``) and a PodTemplate
-(core: ``template``, no selector). This controller follows Deployments and ReplicaSets; a PodTemplate is refused
-until built (it would need a watch of PodTemplates and its RBAC). Only a Deployment is scaled down by
-``scaleDown``: Argo's scale-down updates a Deployment of the referenced name, which a ReplicaSet is not, so another
-mode than ``never`` with a ReplicaSet is refused instead of failing on every pass.
+(core ``v1``: ``template``, no selector, so the Rollout names its own). Only a Deployment is scaled down by
+``scaleDown``: Argo's scale-down updates a Deployment of the referenced name, which a ReplicaSet or a PodTemplate
+is not, so another mode than ``never`` with those is refused instead of failing on every pass.
 
 Pure: a function of the reference.
 """
@@ -35,6 +34,7 @@ class WorkloadKind:
 FOLLOWED: Final = {
     DEPLOYMENT: WorkloadKind("apps", ("spec", "template"), ("spec", "selector")),
     REPLICA_SET: WorkloadKind("apps", ("spec", "template"), ("spec", "selector")),
+    POD_TEMPLATE: WorkloadKind("", ("template",), None),
 }
 
 
@@ -43,16 +43,14 @@ def workload_reference_issues(reference: WorkloadRef) -> list[FieldIssue]:
     kind = reference.kind
     if not kind:
         return []
-    if kind == POD_TEMPLATE:
-        return [FieldIssue(f"{PATH}.kind", f"{kind} is not supported yet (Deployment or ReplicaSet)")]
     followed = FOLLOWED.get(kind)
     if followed is None:
-        supported = "Deployment or ReplicaSet; Argo also takes PodTemplate"
-        return [FieldIssue(f"{PATH}.kind", f"{kind} is not supported ({supported})")]
+        return [FieldIssue(f"{PATH}.kind", f"{kind} is not supported (Deployment, ReplicaSet or PodTemplate)")]
     issues: list[FieldIssue] = []
     group, _, version = (reference.api_version or "").rpartition("/")
     if reference.api_version and (group != followed.group or not version):
-        issues.append(FieldIssue(f"{PATH}.apiVersion", f"must be apps/v1 for a {kind}, got {reference.api_version}"))
+        wanted = f"{followed.group}/v1" if followed.group else "v1"
+        issues.append(FieldIssue(f"{PATH}.apiVersion", f"must be {wanted} for a {kind}, got {reference.api_version}"))
     if kind != DEPLOYMENT and reference.scale_down not in (None, "never"):
         issues.append(
             FieldIssue(

@@ -64,6 +64,8 @@ def resolve_workload(manifest: Mapping[str, Any], deployment: JsonObject | None)
     selector = _at(deployment, paths.selector_path) if paths.selector_path else None
     if not resolved_spec.get("selector") and isinstance(selector, dict):
         resolved_spec["selector"] = copy.deepcopy(selector)
+    if not resolved_spec.get("selector") and paths.selector_path is None:
+        return FieldIssue("spec.selector", f"is required with a workloadRef to a {kind} (it has no selector)")
     return ResolvedWorkload(manifest=resolved, deployment=deployment)
 
 

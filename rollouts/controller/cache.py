@@ -33,6 +33,7 @@ from kube.resources import (
     EXPERIMENTS,
     HTTP_ROUTES,
     INGRESSES,
+    POD_TEMPLATES,
     PODS,
     REPLICASETS,
     ROLLOUTS,
@@ -43,7 +44,7 @@ from kube.resources import (
 from rollouts.services import MANAGED_BY_ANNOTATION
 from rollouts.snapshot import RolloutSnapshot, referenced_objects, template_names
 from rollouts.traffic.istio import virtual_service_location
-from rollouts.workload_kinds import DEPLOYMENT, REPLICA_SET
+from rollouts.workload_kinds import DEPLOYMENT, POD_TEMPLATE, REPLICA_SET
 
 WATCHED_KINDS: Final = (
     ROLLOUTS,
@@ -60,10 +61,11 @@ WATCHED_KINDS: Final = (
     CLUSTER_ANALYSIS_TEMPLATES,
     DEPLOYMENTS,
     EXPERIMENTS,
+    POD_TEMPLATES,
 )
 TEMPLATE_KINDS: Final = (ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES)
 # The kinds a workloadRef may name (rollouts.workload_kinds), by kind.
-_WORKLOAD_KINDS: Final = {DEPLOYMENT: DEPLOYMENTS, REPLICA_SET: REPLICASETS}
+_WORKLOAD_KINDS: Final = {DEPLOYMENT: DEPLOYMENTS, REPLICA_SET: REPLICASETS, POD_TEMPLATE: POD_TEMPLATES}
 # Kinds a Rollout marks with the managed-by annotation when it writes its hash into them.
 MANAGED_KINDS: Final = (SERVICES, DESTINATION_RULES)
 

@@ -11,6 +11,7 @@ from kube.resources import (
     CLUSTER_ANALYSIS_TEMPLATES,
     DEPLOYMENTS,
     DESTINATION_RULES,
+    POD_TEMPLATES,
     PODS,
     REPLICASETS,
     ROLLOUTS,
@@ -348,6 +349,19 @@ def test_the_replica_set_a_workload_ref_names_concerns_that_rollout_and_is_in_it
     assert snapshot is not None and snapshot.workload is not None
     assert snapshot.workload["metadata"]["name"] == "reviews-template"
     assert snapshot.replica_sets == ()  # followed, not owned
+
+
+def test_the_pod_template_a_workload_ref_names_concerns_that_rollout_and_is_in_its_snapshot() -> None:
+    cache = ObjectCache()
+    manifest = rollout()
+    manifest["spec"]["workloadRef"] = {"apiVersion": "v1", "kind": "PodTemplate", "name": "reviews-pods"}
+    cache.observe(ROLLOUTS, None, manifest)
+
+    assert POD_TEMPLATES in WATCHED_KINDS
+    assert cache.observe(POD_TEMPLATES, "ADDED", plain("reviews-pods")) == {REVIEWS}
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.workload is not None
+    assert snapshot.workload["metadata"]["name"] == "reviews-pods"
 
 
 def test_the_snapshot_names_replica_sets_of_the_rollouts_name_that_it_does_not_own() -> None:

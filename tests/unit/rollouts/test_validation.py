@@ -531,20 +531,20 @@ CASES = [
         f"{CANARY}.antiAffinity",
         "must set exactly one of",
     ),
-    # Argo's templateref.go follows Deployments, ReplicaSets and PodTemplates; PodTemplates are not built here.
-    Case(
-        "workloadRef to a PodTemplate (not followed yet)",
-        VALID_CANARY,
-        {"spec": {"template": None, "workloadRef": {"apiVersion": "v1", "kind": "PodTemplate", "name": "x"}}},
-        "spec.workloadRef.kind",
-        "PodTemplate is not supported yet (Deployment or ReplicaSet)",
-    ),
+    # Argo's templateref.go follows Deployments, ReplicaSets and PodTemplates, nothing else.
     Case(
         "workloadRef to a kind Argo does not follow",
         VALID_CANARY,
         {"spec": {"template": None, "workloadRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "x"}}},
         "spec.workloadRef.kind",
-        "StatefulSet is not supported (Deployment or ReplicaSet; Argo also takes PodTemplate)",
+        "StatefulSet is not supported (Deployment, ReplicaSet or PodTemplate)",
+    ),
+    Case(
+        "workloadRef to a PodTemplate of another group",
+        VALID_CANARY,
+        {"spec": {"template": None, "workloadRef": {"apiVersion": "apps/v1", "kind": "PodTemplate", "name": "x"}}},
+        "spec.workloadRef.apiVersion",
+        "must be v1 for a PodTemplate, got apps/v1",
     ),
     Case(
         "workloadRef to a ReplicaSet with a scaleDown (only a Deployment is scaled down)",

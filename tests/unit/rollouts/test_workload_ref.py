@@ -109,12 +109,12 @@ def test_a_deployment_template_that_the_selector_does_not_match_is_an_invalid_sp
 @pytest.mark.parametrize(
     ("kind", "api_version", "message"),
     [
-        ("PodTemplate", "v1", "spec.workloadRef.kind: PodTemplate is not supported yet (Deployment or ReplicaSet)"),
+        ("StatefulSet", "apps/v1", "spec.workloadRef.kind: StatefulSet is not supported"),
         ("Deployment", "extensions/v1beta1", "spec.workloadRef.apiVersion: must be apps/v1 for a Deployment"),
         ("ReplicaSet", "v1", "spec.workloadRef.apiVersion: must be apps/v1 for a ReplicaSet"),
     ],
 )
-def test_a_reference_to_anything_but_an_apps_deployment_or_replica_set_is_refused(
+def test_a_reference_to_a_kind_argo_does_not_follow_or_of_the_wrong_group_is_refused(
     kind: str, api_version: str, message: str
 ) -> None:
     cluster = cluster_with()
@@ -312,4 +312,47 @@ def test_a_missing_replica_set_is_an_invalid_spec_naming_it() -> None:
     plan = cluster.reconcile()
 
     assert "spec.workloadRef.name: ReplicaSet 'reviews-template' not found" in cluster.status["message"]
+    assert plan.writes == ()
+
+
+# --- a PodTemplate (Argo's templateref.go: the object's own `template`, no selector) --------------------------------
+
+
+def pod_template_workload(image: str = "reviews:v1") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PodTemplate",
+        "metadata": {"name": "reviews-pods", "namespace": NAMESPACE, "generation": 1},
+        "template": template(image),
+    }
+
+
+def following_a_pod_template(*, selector: bool = True) -> Cluster:
+    manifest = referencing()
+    manifest["spec"]["workloadRef"] = {"apiVersion": "v1", "kind": "PodTemplate", "name": "reviews-pods"}
+    if selector:
+        manifest["spec"]["selector"] = {"matchLabels": {"app": NAME}}
+    cluster = Cluster(rollout=manifest)
+    cluster.deployments["reviews-pods"] = pod_template_workload()
+    return cluster
+
+
+def test_a_rollout_runs_a_pod_templates_template_with_its_own_selector() -> None:
+    cluster = following_a_pod_template()
+
+    plan = cluster.reconcile()
+
+    (created,) = [w.body for w in plan.writes if isinstance(w, Create)]
+    assert created["spec"]["template"]["spec"]["containers"][0]["image"] == "reviews:v1"
+    assert created["spec"]["selector"]["matchLabels"]["app"] == NAME
+
+
+def test_a_pod_template_gives_no_selector_so_the_rollout_must_name_one() -> None:
+    cluster = following_a_pod_template(selector=False)
+
+    plan = cluster.reconcile()
+
+    assert "spec.selector: is required with a workloadRef to a PodTemplate (it has no selector)" in (
+        cluster.status["message"]
+    )
     assert plan.writes == ()
