@@ -7,11 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rollouts.experiments.traffic import experiment_destinations, weights_with_additional
 from rollouts.models import CanaryStep
 from rollouts.traffic.istio import route_traffic
 from rollouts.traffic.router import RoutingResult, WeightDestination
+from tests.property_coverage import asserting, guarded, vacuous
 from tests.unit.rollouts.test_istio import (
     CANARY_SVC,
     NS,
@@ -130,6 +133,40 @@ def test_weights_that_do_not_fit_are_a_problem_and_nothing_is_written(
 
     assert result.writes == ()
     assert problem in result.problems
+
+
+@guarded(min_share=0.6)
+@settings(max_examples=150, deadline=None)
+@given(
+    canary_weight=st.integers(min_value=0, max_value=100),
+    extra=st.lists(st.integers(min_value=0, max_value=60), max_size=3),
+    observed_extra=st.integers(min_value=0, max_value=3),
+)
+def test_routed_weights_sum_to_100_and_each_experiment_gets_its_own(
+    canary_weight: int, extra: list[int], observed_extra: int
+) -> None:
+    """Whatever the VirtualService routed before (here: some experiment destinations already there), a request whose
+    weights fit routes exactly them; one whose weights do not fit writes nothing."""
+    additional = tuple(WeightDestination(f"exp-{i}", None, weight) for i, weight in enumerate(extra))
+    stale = [dest(f"exp-{i}", 7) for i in range(observed_extra)]
+    observed = virtual_service(http=[http_route("primary", dest(STABLE_SVC, 100), dest(CANARY_SVC, 0), *stale)])
+
+    result = routed(observed, canary_weight, additional)
+
+    if canary_weight + sum(extra) > 100:
+        asserting("weights that do not fit are refused")
+        assert result.writes == () and result.problems
+        return
+    if not result.writes:
+        return vacuous("already routed so")
+    asserting("the routed weights")
+    routed_weights = dict(primary_weights(result))
+    assert sum(routed_weights.values()) == 100
+    assert all(weight >= 0 for weight in routed_weights.values())
+    assert routed_weights[CANARY_SVC] == canary_weight
+    assert {name: w for name, w in routed_weights.items() if name.startswith("exp-")} == {
+        d.service_name: d.weight for d in additional
+    }
 
 
 # --- what a running Experiment adds ------------------------------------------------------------------
