@@ -7,7 +7,7 @@ still exits 0 when nothing else is wrong.
 from __future__ import annotations
 
 from kube.issues import FieldIssue
-from rollouts.models import Rollout
+from rollouts.models import CanaryStrategy, Rollout
 
 CANARY = "spec.strategy.canary"
 
@@ -15,7 +15,35 @@ CANARY = "spec.strategy.canary"
 def rollout_advice(rollout: Rollout) -> list[FieldIssue]:
     """The doubtful choices in a Rollout's spec that Argo's validation lets through."""
     canary = rollout.spec.strategy.canary
-    if canary is None or canary.analysis is None:
+    if canary is None:
+        return []
+    return _starting_step_advice(canary) + _experiment_weight_advice(canary)
+
+
+def _experiment_weight_advice(canary: CanaryStrategy) -> list[FieldIssue]:
+    """Experiment template weights that cannot be routed: with the canary's weight (the last setWeight before the
+    step) they exceed 100, or one is negative. Argo accepts them and its router fails at that step; so does ours."""
+    advice: list[FieldIssue] = []
+    canary_weight = 0
+    for index, step in enumerate(canary.steps):
+        if step.set_weight is not None:
+            canary_weight = step.set_weight
+        if step.experiment is None:
+            continue
+        weights = [template.weight for template in step.experiment.templates if template.weight is not None]
+        if any(weight < 0 for weight in weights) or canary_weight + sum(weights) > 100:
+            advice.append(
+                FieldIssue(
+                    f"{CANARY}.steps[{index}].experiment.templates",
+                    f"the template weights ({', '.join(map(str, weights))}) and the canary's {canary_weight} cannot be "
+                    "routed (more than 100, or negative): the step would wait on a TrafficRoutingError",
+                )
+            )
+    return advice
+
+
+def _starting_step_advice(canary: CanaryStrategy) -> list[FieldIssue]:
+    if canary.analysis is None:
         return []
     start = canary.analysis.starting_step
     steps = len(canary.steps)
