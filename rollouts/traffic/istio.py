@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kube.json_data import JsonObject
 from kube.resources import DESTINATION_RULES, VIRTUAL_SERVICES
@@ -35,7 +35,10 @@ from rollouts.models import (
     TLSRoute,
 )
 from rollouts.plan import Patch
-from rollouts.traffic.router import RoutingResult, WeightDestination
+from rollouts.traffic.router import RoutingResult
+
+if TYPE_CHECKING:  # annotations only; a separate import keeps this module's imports as they were
+    from rollouts.traffic.router import WeightDestination
 
 HASH_LABEL = "rollouts-pod-template-hash"
 MANAGED_BY_ANNOTATION = "argo-rollouts.argoproj.io/managed-by-rollouts"
@@ -90,16 +93,9 @@ def route_traffic(
     stable -= sum(destination.weight for destination in additional)
     weights: dict[Side, int] = {"canary": canary, "stable": stable}
     sides, problems = istio_sides(strategy, istio, destination_rule)
-    problems += [
-        f'the weight {d.weight} of Service "{d.service_name}" (an experiment template) is negative'
-        for d in additional
-        if d.weight < 0
-    ]
-    if stable < 0:
-        shares = ", ".join(f"{d.service_name} {d.weight}" for d in additional)
-        problems.append(f"the canary weight {canary} and the experiment weights ({shares}) exceed 100")
     groups, group_problems = virtual_services_by_name(rollout.name, istio)
     problems += group_problems
+    problems += _additional_weight_problems(canary, additional)
 
     writes: list[Patch] = []
     current_weight: int | None = None
@@ -512,6 +508,20 @@ def _reweighed(
     if problems:
         return route, problems
     return {**route, "route": kept}, []
+
+
+def _additional_weight_problems(canary: int, additional: Sequence[WeightDestination]) -> list[str]:
+    """Why the additional destinations' weights cannot be routed beside ``canary``: one is negative, or the total
+    is over 100."""
+    problems = [
+        f'the weight {d.weight} of Service "{d.service_name}" (an experiment template) is negative'
+        for d in additional
+        if d.weight < 0
+    ]
+    if canary + sum(d.weight for d in additional) > 100:
+        shares = ", ".join(f"{d.service_name} {d.weight}" for d in additional)
+        problems.append(f"the canary weight {canary} and the experiment weights ({shares}) exceed 100")
+    return problems
 
 
 def _additional_host(destination: Any) -> str | None:
