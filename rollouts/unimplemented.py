@@ -4,7 +4,7 @@ A manifest that uses one gets a lint error naming the field, and the controller 
 message and changes nothing (both run ``validate_rollout``). Fields refused elsewhere, with their own rules, are not
 repeated here: traffic routers other than Istio, NGINX and the Gateway API (``rollouts.traffic.registry``),
 a ``workloadRef`` to a kind Argo does not follow (``rollouts.workload_kinds``).
-Experiment steps and ``pingPong`` are being built elsewhere and left as they are.
+Experiment steps are being built elsewhere and left as they are.
 
 Pure: a function of the parsed Rollout (unknown keys are kept by the models, as ``model_extra``).
 """
