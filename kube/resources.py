@@ -45,6 +45,7 @@ CONFIGMAPS = ResourceKind("", "v1", "configmaps", "ConfigMap")
 EVENTS = ResourceKind("", "v1", "events", "Event")
 REPLICASETS = ResourceKind("apps", "v1", "replicasets", "ReplicaSet")
 DEPLOYMENTS = ResourceKind("apps", "v1", "deployments", "Deployment")
+POD_TEMPLATES = ResourceKind("", "v1", "podtemplates", "PodTemplate")
 JOBS = ResourceKind("batch", "v1", "jobs", "Job")
 LEASES = ResourceKind("coordination.k8s.io", "v1", "leases", "Lease")
 CRDS = ResourceKind(

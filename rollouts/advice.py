@@ -17,7 +17,7 @@ def rollout_advice(rollout: Rollout) -> list[FieldIssue]:
     canary = rollout.spec.strategy.canary
     if canary is None:
         return []
-    return _ping_pong_advice(canary) + _starting_step_advice(canary)
+    return _ping_pong_advice(canary) + _starting_step_advice(canary) + _experiment_weight_advice(canary)
 
 
 def _ping_pong_advice(canary: CanaryStrategy) -> list[FieldIssue]:
@@ -36,6 +36,28 @@ def _ping_pong_advice(canary: CanaryStrategy) -> list[FieldIssue]:
             "stableService to weigh the ping and pong Services",
         )
     ]
+
+
+def _experiment_weight_advice(canary: CanaryStrategy) -> list[FieldIssue]:
+    """Experiment template weights that cannot be routed: with the canary's weight (the last setWeight before the
+    step) they exceed 100, or one is negative. Argo accepts them and its router fails at that step; so does ours."""
+    advice: list[FieldIssue] = []
+    canary_weight = 0
+    for index, step in enumerate(canary.steps):
+        if step.set_weight is not None:
+            canary_weight = step.set_weight
+        if step.experiment is None:
+            continue
+        weights = [template.weight for template in step.experiment.templates if template.weight is not None]
+        if any(weight < 0 for weight in weights) or canary_weight + sum(weights) > 100:
+            advice.append(
+                FieldIssue(
+                    f"{CANARY}.steps[{index}].experiment.templates",
+                    f"the template weights ({', '.join(map(str, weights))}) and the canary's {canary_weight} cannot be "
+                    "routed (more than 100, or negative): the step would wait on a TrafficRoutingError",
+                )
+            )
+    return advice
 
 
 def _starting_step_advice(canary: CanaryStrategy) -> list[FieldIssue]:

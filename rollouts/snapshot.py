@@ -11,6 +11,7 @@ from kube.json_data import JsonObject, object_at
 from rollouts.traffic.gateway_api import GATEWAY_API_PLUGIN, http_route_references
 from rollouts.traffic.istio import virtual_service_location
 from rollouts.traffic.nginx import canary_ingress_name
+from rollouts.workload_kinds import DEPLOYMENT, FOLLOWED
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class RolloutSnapshot:
     - ``analysis_runs``: the AnalysisRuns owned by this Rollout.
     - ``experiments``: the Experiments owned by this Rollout (its canary experiment steps).
     - ``pods``: the Pods of the owned ReplicaSets (for restartAt).
-    - ``workload``: the Deployment ``spec.workloadRef`` names, when it exists (in the Rollout's namespace).
+    - ``workload``: the Deployment or ReplicaSet ``spec.workloadRef`` names, when it exists (in the Rollout's
+      namespace).
     - ``analysis_templates`` / ``cluster_analysis_templates``: the AnalysisTemplates (in the Rollout's namespace)
       and ClusterAnalysisTemplates its analyses name, directly or nested in another template, that exist, by name.
     - ``released_services`` / ``released_destination_rules``: what it managed and let go of (``rollouts.released``).
@@ -76,7 +78,9 @@ class ReferencedObjects:
     """AnalysisTemplates the analyses name directly (templates nest: the cache follows those references)"""
     cluster_analysis_templates: tuple[str, ...] = ()
     workload: str | None = None
-    """The Deployment ``spec.workloadRef`` names (its namespace), whose pod template the Rollout runs"""
+    """The workload ``spec.workloadRef`` names (its namespace), whose pod template the Rollout runs"""
+    workload_kind: str = DEPLOYMENT
+    """Its kind: a Deployment or a ReplicaSet (``rollouts.workload_kinds``)"""
 
 
 def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
@@ -130,12 +134,13 @@ def referenced_objects(rollout: JsonObject) -> ReferencedObjects:
         analysis_templates=namespaced,
         cluster_analysis_templates=cluster_scoped,
         workload=_workload_name(object_at(rollout, "spec").get("workloadRef")),
+        workload_kind=str(object_at(rollout, "spec", "workloadRef").get("kind") or DEPLOYMENT),
     )
 
 
 def _workload_name(reference: Any) -> str | None:
-    """The name of the Deployment a workloadRef names; None for any other kind (refused by validation)."""
-    if not isinstance(reference, Mapping) or reference.get("kind") != "Deployment":
+    """The name of the workload a workloadRef names; None for a kind not followed (refused by validation)."""
+    if not isinstance(reference, Mapping) or reference.get("kind") not in FOLLOWED:
         return None
     name = reference.get("name")
     return name if isinstance(name, str) and name else None

@@ -3,8 +3,8 @@
 A manifest that uses one gets a lint error naming the field, and the controller sets ``InvalidSpec`` with the same
 message and changes nothing (both run ``validate_rollout``). Fields refused elsewhere, with their own rules, are not
 repeated here: traffic routers other than Istio, NGINX and the Gateway API (``rollouts.traffic.registry``),
-a ``workloadRef`` to anything but a Deployment (``rollouts.validation``).
-Experiment steps are being built elsewhere and left as they are.
+a ``workloadRef`` to a kind Argo does not follow (``rollouts.workload_kinds``), an experiment template ``weight``
+with a router that cannot route it (``rollouts.traffic.registry``).
 
 Pure: a function of the parsed Rollout (unknown keys are kept by the models, as ``model_extra``).
 """

@@ -28,6 +28,7 @@ from rollouts.models import (
 )
 from rollouts.traffic.registry import routing_issues
 from rollouts.unimplemented import unimplemented_field_issues
+from rollouts.workload_kinds import workload_reference_issues
 
 SPEC = "spec"
 STRATEGY = "spec.strategy"
@@ -135,12 +136,7 @@ def _workload_issues(spec: RolloutSpec) -> list[FieldIssue]:
             for name, value in (("apiVersion", ref.api_version), ("kind", ref.kind), ("name", ref.name))
             if not value
         ]
-        if ref.kind and ref.kind != "Deployment":
-            issues.append(FieldIssue(f"{SPEC}.workloadRef.kind", f"{ref.kind} is not supported yet (only Deployment)"))
-        elif ref.api_version and ref.api_version != "apps/v1":
-            issues.append(
-                FieldIssue(f"{SPEC}.workloadRef.apiVersion", f"must be apps/v1 for a Deployment, got {ref.api_version}")
-            )
+        issues += workload_reference_issues(ref)
         if spec.template:
             issues.append(FieldIssue(f"{SPEC}.template", "must be empty when workloadRef is set"))
         return issues
@@ -361,16 +357,8 @@ def _step_issues(step: CanaryStep, path: str, routing: TrafficRouting | None) ->
                 issues.append(FieldIssue(f"{template_path}.specRef", "must be canary or stable"))
             if template.weight is not None and routing is None:
                 issues.append(FieldIssue(f"{template_path}.weight", "requires trafficRouting"))
-            elif template.weight is not None:
-                # Routing a share of traffic to an experiment's own Service (an additional destination in the
-                # router) is not implemented: refuse rather than run the experiment without its traffic.
-                issues.append(
-                    FieldIssue(
-                        f"{template_path}.weight",
-                        "routing traffic to an experiment template is not supported yet; remove weight (the "
-                        "experiment then runs without traffic of its own)",
-                    )
-                )
+            # Whether the chosen router can send the weight to the experiment is rollouts.traffic.registry's rule;
+            # Argo checks no range here (weights that do not fit are a routing problem when they are routed).
     return issues
 
 

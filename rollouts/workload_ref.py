@@ -1,16 +1,20 @@
-"""``spec.workloadRef``: a Rollout that runs the pod template of a Deployment (Argo's migration path).
+"""``spec.workloadRef``: a Rollout that runs the pod template of a Deployment or a ReplicaSet (Argo's migration path).
 
-The Rollout carries no template; each pass takes the Deployment's ``spec.template`` (and its ``spec.selector`` when the
-Rollout names none) as if the Rollout held them, so a change to the Deployment's template is a new revision of the
-Rollout, with its steps. Nothing of the Deployment is ever written into the Rollout's spec.
+The Rollout carries no template; each pass takes the workload's ``spec.template`` (and its ``spec.selector`` when the
+Rollout names none) as if the Rollout held them, so a change to the workload's template is a new revision of the
+Rollout, with its steps. Nothing of the workload is ever written into the Rollout's spec. Which kinds are followed:
+``rollouts.workload_kinds``.
 
-``scaleDown`` says what happens to the Deployment's own pods (Argo's ``workloadRef.scaleDown``):
+``scaleDown`` says what happens to a Deployment's own pods (Argo's ``workloadRef.scaleDown``):
 
 * ``never`` (the default): the Deployment is left alone;
-* ``onsuccess``: it is scaled to 0 once the Rollout is Healthy;
-* ``progressively``: while the Rollout comes up, it keeps ``replicas − the Rollout's ready pods`` (so the two together
-  serve as many pods as the Rollout wants; scaled back up if Rollout pods stop being ready), and 0 once the Rollout is
-  Healthy.
+* ``onsuccess``: it is scaled to 0 once the Rollout is Healthy, and never scaled up again by the Rollout (Argo's
+  only write in this mode is that 0): an update aborted or rolled back later leaves it at 0, the Rollout's stable
+  pods serving;
+* ``progressively``: it keeps ``replicas − the Rollout's ready pods`` (so the two together serve as many pods as the
+  Rollout wants), and 0 once the Rollout is Healthy. This is Argo's "if the Rollout fails the Deployment will be
+  scaled back up": when Rollout pods stop being ready — a crashing update, pods lost — the Deployment is raised by
+  as many; an abort or rollback that keeps the stable's pods ready raises nothing.
 
 Pure: the decision core calls ``resolve_workload`` before the strategy's pass and ``complete_plan`` after it.
 """
@@ -28,35 +32,48 @@ from kube.resources import DEPLOYMENTS
 from rollouts.plan import Patch, Plan
 from rollouts.rollout_pass import finish_plan, status_of
 from rollouts.status import HEALTHY
+from rollouts.workload_kinds import DEPLOYMENT, FOLLOWED
 
 PATH = "spec.workloadRef"
 
 
 @dataclass(frozen=True)
 class ResolvedWorkload:
-    """The Rollout manifest as if it held the Deployment's pod template, and the Deployment it came from."""
+    """The Rollout manifest as if it held the workload's pod template, and the workload it came from."""
 
     manifest: JsonObject
     deployment: JsonObject
 
 
 def resolve_workload(manifest: Mapping[str, Any], deployment: JsonObject | None) -> ResolvedWorkload | FieldIssue:
-    """The manifest with the Deployment's template (and selector, unless the Rollout has one); the issue when the
-    Deployment does not exist or has no template."""
+    """The manifest with the workload's template (and selector, unless the Rollout has one); the issue when the
+    workload (``deployment``, of the kind the reference names) does not exist or has no template."""
     spec = manifest.get("spec") or {}
-    name = str((spec.get("workloadRef") or {}).get("name") or "")
+    reference = spec.get("workloadRef") or {}
+    name = str(reference.get("name") or "")
+    kind = str(reference.get("kind") or DEPLOYMENT)
     if deployment is None:
-        return FieldIssue(f"{PATH}.name", f"Deployment '{name}' not found")
-    deployment_spec = deployment.get("spec") or {}
-    template = deployment_spec.get("template")
+        return FieldIssue(f"{PATH}.name", f"{kind} '{name}' not found")
+    paths = FOLLOWED.get(kind, FOLLOWED[DEPLOYMENT])
+    template = _at(deployment, paths.template_path)
     if not isinstance(template, dict) or not template:
-        return FieldIssue(f"{PATH}.name", f"Deployment '{name}' has no spec.template")
+        return FieldIssue(f"{PATH}.name", f"{kind} '{name}' has no {'.'.join(paths.template_path)}")
     resolved: JsonObject = copy.deepcopy(dict(manifest))
     resolved_spec = resolved["spec"] = dict(resolved.get("spec") or {})
     resolved_spec["template"] = copy.deepcopy(template)
-    if not resolved_spec.get("selector") and isinstance(deployment_spec.get("selector"), dict):
-        resolved_spec["selector"] = copy.deepcopy(deployment_spec["selector"])
+    selector = _at(deployment, paths.selector_path) if paths.selector_path else None
+    if not resolved_spec.get("selector") and isinstance(selector, dict):
+        resolved_spec["selector"] = copy.deepcopy(selector)
+    if not resolved_spec.get("selector") and paths.selector_path is None:
+        return FieldIssue("spec.selector", f"is required with a workloadRef to a {kind} (it has no selector)")
     return ResolvedWorkload(manifest=resolved, deployment=deployment)
+
+
+def _at(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    found: Any = obj
+    for key in path:
+        found = found.get(key) if isinstance(found, Mapping) else None
+    return found
 
 
 def deployment_replicas(scale_down: str | None, *, replicas: int, status: Mapping[str, Any]) -> int | None:
@@ -82,9 +99,9 @@ def complete_plan(plan: Plan, original: Mapping[str, Any], resolved: ResolvedWor
     spec = resolved.manifest.get("spec") or {}
     reference = spec.get("workloadRef") or {}
     replicas = spec.get("replicas")
-    wanted = deployment_replicas(
-        reference.get("scaleDown"), replicas=1 if replicas is None else int(replicas), status=status
-    )
+    # Only a Deployment is scaled (validation refuses scaleDown for other kinds).
+    scale_down = reference.get("scaleDown") if reference.get("kind", DEPLOYMENT) == DEPLOYMENT else None
+    wanted = deployment_replicas(scale_down, replicas=1 if replicas is None else int(replicas), status=status)
     current = (resolved.deployment.get("spec") or {}).get("replicas", 1)
     if wanted is not None and wanted != current:
         metadata = resolved.deployment.get("metadata") or {}

@@ -40,6 +40,7 @@ from rollouts.experiments.step import (
     ExperimentStepFacts,
     decide_experiment_step,
 )
+from rollouts.experiments.traffic import weights_with_additional
 from rollouts.gating.background import background_promotion_hold
 from rollouts.gating.tracking import AnalysisInputs
 from rollouts.hashing import steps_hash
@@ -582,6 +583,7 @@ class CanaryPass(RolloutPass):
                 canary_weight=weight,
                 canary_hash=canary_hash,
                 stable_hash=stable_hash,
+                additional=self.experiment.destinations,
             ),
             wanted_routes(self.steps, draft.index, routing.managed_route_names, finished=finished),
         )
@@ -598,8 +600,11 @@ class CanaryPass(RolloutPass):
         if previous != weight:
             detail = f"to {weight}" if previous is None else f"from {previous} to {weight}"
             self.effects.event("TrafficWeightUpdated", f"Traffic weight updated {detail}")
-        draft.weights = traffic_weights_status(
-            rollout=self.rollout, canary_weight=weight, canary_hash=canary_hash, stable_hash=stable_hash
+        draft.weights = weights_with_additional(
+            traffic_weights_status(
+                rollout=self.rollout, canary_weight=weight, canary_hash=canary_hash, stable_hash=stable_hash
+            ),
+            self.experiment.destinations,
         )
         return None
 

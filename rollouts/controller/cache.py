@@ -33,6 +33,7 @@ from kube.resources import (
     EXPERIMENTS,
     HTTP_ROUTES,
     INGRESSES,
+    POD_TEMPLATES,
     PODS,
     REPLICASETS,
     ROLLOUTS,
@@ -43,6 +44,7 @@ from kube.resources import (
 from rollouts.services import MANAGED_BY_ANNOTATION
 from rollouts.snapshot import RolloutSnapshot, referenced_objects, template_names
 from rollouts.traffic.istio import virtual_service_location
+from rollouts.workload_kinds import DEPLOYMENT, POD_TEMPLATE, REPLICA_SET
 
 WATCHED_KINDS: Final = (
     ROLLOUTS,
@@ -59,8 +61,11 @@ WATCHED_KINDS: Final = (
     CLUSTER_ANALYSIS_TEMPLATES,
     DEPLOYMENTS,
     EXPERIMENTS,
+    POD_TEMPLATES,
 )
 TEMPLATE_KINDS: Final = (ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES)
+# The kinds a workloadRef may name (rollouts.workload_kinds), by kind.
+_WORKLOAD_KINDS: Final = {DEPLOYMENT: DEPLOYMENTS, REPLICA_SET: REPLICASETS, POD_TEMPLATE: POD_TEMPLATES}
 # Kinds a Rollout marks with the managed-by annotation when it writes its hash into them.
 MANAGED_KINDS: Final = (SERVICES, DESTINATION_RULES)
 
@@ -279,7 +284,11 @@ class ObjectCache:
             return {RolloutKey(*key)}
         if kind in (REPLICASETS, ANALYSIS_RUNS, EXPERIMENTS):
             rollout = self._rollout_by_uid.get(controller_uid(obj, "Rollout") or "")
-            return {rollout} if rollout is not None else set()
+            owner = {rollout} if rollout is not None else set()
+            if kind == REPLICASETS:
+                # A ReplicaSet may also be the workload a Rollout's workloadRef follows.
+                owner |= self._referrers.get(_Reference(kind, key.namespace, key.name), set())
+            return owner
         if kind == PODS:
             replica_set_key = self._replica_set_by_uid.get(controller_uid(obj, "ReplicaSet") or "")
             if replica_set_key is None:
@@ -375,7 +384,11 @@ class ObjectCache:
             cluster_analysis_templates=cluster_templates,
             released_services=released_services,
             released_destination_rules=released_rules,
-            workload=self.get(DEPLOYMENTS, namespace, references.workload) if references.workload else None,
+            workload=(
+                self.get(_WORKLOAD_KINDS[references.workload_kind], namespace, references.workload)
+                if references.workload
+                else None
+            ),
             foreign_replica_set_names=frozenset(
                 key.name
                 for key in self._replica_sets_by_stem.get((namespace, name), ())
@@ -433,7 +446,7 @@ def _references_of(rollout: JsonObject, namespace: str) -> frozenset[_Reference]
     found |= {_Reference(ANALYSIS_TEMPLATES, namespace, name) for name in references.analysis_templates}
     found |= {_Reference(CLUSTER_ANALYSIS_TEMPLATES, "", name) for name in references.cluster_analysis_templates}
     if references.workload:
-        found.add(_Reference(DEPLOYMENTS, namespace, references.workload))
+        found.add(_Reference(_WORKLOAD_KINDS[references.workload_kind], namespace, references.workload))
     return frozenset(found)
 
 

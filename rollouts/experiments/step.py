@@ -18,11 +18,13 @@ from typing import Any, Final
 from kube.json_data import JsonObject
 from kube.resources import EXPERIMENTS
 from rollouts.experiments.decisions import is_completed
+from rollouts.experiments.traffic import experiment_destinations
 from rollouts.gating.runs import field_value
 from rollouts.hashing import HASH_LABEL
 from rollouts.models import CanaryStep
 from rollouts.plan import Create, Delete, Event, Patch, Write
 from rollouts.replicasets import REVISION_ANNOTATION, ROLLOUT_API_VERSION
+from rollouts.traffic.router import WeightDestination
 
 INCONCLUSIVE_EXPERIMENT: Final = "InconclusiveExperiment"
 
@@ -160,6 +162,8 @@ class ExperimentGate:
     waiting: str | None = None
     current: str | None = None
     """``status.canary.currentExperiment``: the step's experiment while it runs."""
+    destinations: tuple[WeightDestination, ...] = ()
+    """The traffic the running experiment's weighted templates take (``rollouts.experiments.traffic``)."""
 
 
 def decide_experiment_step(
@@ -225,6 +229,7 @@ def decide_experiment_step(
             else:
                 gate.current = wanted
                 gate.waiting = f"waiting for experiment '{wanted}' (step {number}, {phase or 'Pending'})"
+                gate.destinations = experiment_destinations(step, current)
     _terminate(gate, namespace, experiments, keep=wanted)
     if history is not None:
         others = [e for e in experiments if _name(e) != wanted]

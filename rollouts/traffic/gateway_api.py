@@ -11,8 +11,9 @@ A ``setHeaderRoute`` step adds a rule named as the step names it (Gateway API 1.
 rules in ``managedRoutes`` order, in each HTTPRoute that takes header routes (``httpRoute``, or ``httpRoutes``
 entries with ``useHeaderRoutes: true``): its ``matches`` are the header matches (``Exact``, or
 ``RegularExpression`` for a regex or an anchored prefix), its only backendRef the weighed rule's canary one. Named
-managed rules are never weighed, and go with a step without match or when the update ends. Mirror routes are not
-carried out through the Gateway API yet: validation refuses that step for this router, naming it.
+managed rules are never weighed (but for mirror rules, whose copy of the weighed backendRefs follows the weights),
+and go with a step without match or when the update ends. A ``setMirrorRoute`` step adds a rule with a
+``RequestMirror`` filter to every HTTPRoute the Rollout names (``rollouts.traffic.gateway_api_mirror``).
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from typing import Any, Final
 from kube.json_data import JsonObject
 from kube.merge_patch import json_copy
 from kube.resources import HTTP_ROUTES
-from rollouts.models import HeaderRoutingMatch, Rollout, SetHeaderRoute
+from rollouts.models import HeaderRoutingMatch, Rollout, SetHeaderRoute, SetMirrorRoute
 from rollouts.plan import Patch
+from rollouts.traffic.gateway_api_mirror import is_mirror_rule, mirror_rule
 from rollouts.traffic.router import (
     HEADER_ROUTE_STEP,
+    MIRROR_ROUTE_STEP,
     HeaderRouteRequest,
     ManagedRoutesRequest,
     MirrorRouteRequest,
@@ -144,7 +147,9 @@ def route_http_routes(*, rollout: Rollout, http_routes: Mapping[str, JsonObject]
         if position == 0:
             current_weight = _backend_weight(rules[weighed[0]], spec.canary_service)
         new_rules = json_copy(rules)
-        for index in weighed:
+        # A mirror rule answers its requests as the weighed rule does, so its backendRefs follow the weights.
+        mirrored = [index for index, rule in enumerate(rules) if _is_managed_mirror(rule, spec)]
+        for index in weighed + mirrored:
             for ref in new_rules[index]["backendRefs"]:
                 if _is_service(ref) and ref.get("name") in weights:
                     ref["weight"] = weights[ref["name"]]
@@ -227,6 +232,42 @@ def header_rule_patches(
     return RoutingResult(writes=tuple(writes), problems=())
 
 
+def mirror_rule_patches(
+    *, rollout: Rollout, http_routes: Mapping[str, JsonObject], route: SetMirrorRoute
+) -> RoutingResult:
+    """The patches that add (or replace) the mirror rule named ``route.name`` in every HTTPRoute the Rollout names
+    (``rollouts.traffic.gateway_api_mirror``)."""
+    spec = _spec_of(rollout)
+    if isinstance(spec, str):
+        return RoutingResult(writes=(), problems=(spec,))
+    name = route.name or ""
+    if name not in spec.managed_route_names:
+        return RoutingResult(writes=(), problems=(f'route "{name}" is not in trafficRouting.managedRoutes',))
+    writes: list[Patch] = []
+    problems: list[str] = []
+    for route_name in spec.references.names:
+        observed = http_routes.get(route_name)
+        if observed is None:
+            problems.append(f'HTTPRoute "{route_name}" not found in namespace "{spec.references.namespace}"')
+            continue
+        rules = _rules_of(observed)
+        weighed = next((rule for rule in rules if _has_both(rule, spec)), None)
+        if weighed is None:
+            problems.append(
+                f'HTTPRoute "{route_name}" has no weighed rule with the canaryService "{spec.canary_service}"'
+            )
+            continue
+        refs = weighed["backendRefs"]
+        canary = next(ref for ref in _refs(weighed) if ref.get("name") == spec.canary_service)
+        new_rule = mirror_rule(route, refs, canary)
+        kept = [rule for rule in rules if _rule_name(rule) != name]
+        patch = _rules_patch(route_name, spec, observed, _managed_first([new_rule, *kept], spec), rules)
+        writes += [patch] if patch is not None else []
+    if problems:
+        return RoutingResult(writes=(), problems=tuple(problems))
+    return RoutingResult(writes=tuple(writes), problems=())
+
+
 def managed_rules_removal(
     *, rollout: Rollout, http_routes: Mapping[str, JsonObject], names: tuple[str, ...] | None
 ) -> RoutingResult:
@@ -250,10 +291,10 @@ def managed_rules_removal(
 
 
 class GatewayApiRouter:
-    """The Gateway API's router (Argo's gatewayAPI plugin): weights and header routes."""
+    """The Gateway API's router (Argo's gatewayAPI plugin): weights, header routes and mirror routes."""
 
     name: str = GATEWAY_API_KEY
-    steps: frozenset[str] = frozenset({HEADER_ROUTE_STEP})
+    steps: frozenset[str] = frozenset({HEADER_ROUTE_STEP, MIRROR_ROUTE_STEP})
 
     def set_weight(self, request: WeightRequest) -> RoutingResult:
         return route_http_routes(
@@ -270,7 +311,12 @@ class GatewayApiRouter:
         return header_rule_patches(rollout=request.rollout, http_routes=request.snapshot.http_routes, route=route)
 
     def set_mirror_route(self, request: MirrorRouteRequest) -> RoutingResult:
-        return RoutingResult(writes=(), problems=(f"setMirrorRoute is not supported by {CONFIG_PATH} yet",))
+        route = request.route
+        if not route.match:
+            return managed_rules_removal(
+                rollout=request.rollout, http_routes=request.snapshot.http_routes, names=(route.name or "",)
+            )
+        return mirror_rule_patches(rollout=request.rollout, http_routes=request.snapshot.http_routes, route=route)
 
     def remove_managed_routes(self, request: ManagedRoutesRequest) -> RoutingResult:
         return managed_rules_removal(rollout=request.rollout, http_routes=request.snapshot.http_routes, names=None)
@@ -300,6 +346,13 @@ def _refs(rule: Any) -> list[Any]:
 def _has_both(rule: Any, spec: _Spec) -> bool:
     if _rule_name(rule) in spec.managed_route_names:
         return False  # a header route the Rollout added is not weighed
+    names = [ref.get("name") for ref in _refs(rule)]
+    return names.count(spec.canary_service) == 1 and names.count(spec.stable_service) == 1
+
+
+def _is_managed_mirror(rule: Any, spec: _Spec) -> bool:
+    if _rule_name(rule) not in spec.managed_route_names or not is_mirror_rule(rule):
+        return False
     names = [ref.get("name") for ref in _refs(rule)]
     return names.count(spec.canary_service) == 1 and names.count(spec.stable_service) == 1
 

@@ -10,9 +10,11 @@ Two modes, chosen by the Rollout (``trafficRouting.istio.destinationRule`` set o
   DestinationRule's two subsets get the ``rollouts-pod-template-hash`` label that selects each side's pods.
 
 In every managed route the canary destination gets the canary weight, the stable one the rest, and any other
-destination is dropped, so the weights always sum to 100. Everything else in a route is kept as it was. Nothing is
-read or written here: the caller fetches the objects and carries out the patches (see ``virtual_service_location``
-for where each VirtualService lives).
+destination is dropped, so the weights always sum to 100. An experiment step's templates with a ``weight`` are
+additional destinations (their Services by host, in both modes), whose shares come out of the stable's as Argo's
+do; they are dropped like any other once the request no longer names them. Everything else in a route is kept as
+it was. Nothing is read or written here: the caller fetches the objects and carries out the patches (see
+``virtual_service_location`` for where each VirtualService lives).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kube.json_data import JsonObject
 from kube.resources import DESTINATION_RULES, VIRTUAL_SERVICES
@@ -36,6 +38,9 @@ from rollouts.models import (
 from rollouts.plan import Patch
 from rollouts.traffic.ping_pong import routed_services
 from rollouts.traffic.router import RoutingResult
+
+if TYPE_CHECKING:  # annotations only; a separate import keeps this module's imports as they were
+    from rollouts.traffic.router import WeightDestination
 
 HASH_LABEL = "rollouts-pod-template-hash"
 MANAGED_BY_ANNOTATION = "argo-rollouts.argoproj.io/managed-by-rollouts"
@@ -71,8 +76,10 @@ def route_traffic(
     canary_weight: int,
     canary_hash: str | None,
     stable_hash: str | None,
+    additional: Sequence[WeightDestination] = (),
 ) -> RoutingResult:
-    """The patches that make the Rollout's VirtualServices (and DestinationRule) send ``canary_weight`` % to the canary.
+    """The patches that make the Rollout's VirtualServices (and DestinationRule) send ``canary_weight`` % to the canary
+    and each ``additional`` destination its weight, taken from the stable's share.
 
     ``virtual_services`` is keyed exactly as the Rollout spells each name (``reviews`` or ``reviews.other-ns``);
     ``destination_rule`` is the observed DestinationRule (in ``namespace``) or None when it does not exist.
@@ -85,10 +92,12 @@ def route_traffic(
         return RoutingResult(writes=(), problems=(problem,), current_weight=None)
 
     canary, stable = desired_weights(canary_weight)
+    stable -= sum(destination.weight for destination in additional)
     weights: dict[Side, int] = {"canary": canary, "stable": stable}
     sides, problems = istio_sides(strategy, istio, destination_rule, rollout.status.canary.stable_ping_pong)
     groups, group_problems = virtual_services_by_name(rollout.name, istio)
     problems += group_problems
+    problems += _additional_weight_problems(canary, additional)
 
     writes: list[Patch] = []
     current_weight: int | None = None
@@ -110,6 +119,7 @@ def route_traffic(
                 managed_route_names=routing.managed_route_names,
                 sides=sides,
                 weights=weights,
+                additional=additional,
             )
             problems += routed.problems
             writes += [routed.patch] if routed.patch is not None else []
@@ -275,6 +285,7 @@ def _route_virtual_service(
     managed_route_names: Sequence[str],
     sides: Sides,
     weights: Mapping[Side, int],
+    additional: Sequence[WeightDestination] = (),
 ) -> _RoutedVirtualService:
     vs_namespace, vs_name = virtual_service_location(spec_name, namespace)
     if observed is None:
@@ -314,7 +325,7 @@ def _route_virtual_service(
         for index in managed[kind]:
             route = working[kind][index]
             where = _where(spec_name, kind, index, route)
-            working[kind][index], route_problems = _reweighed(route, sides, weights, where)
+            working[kind][index], route_problems = _reweighed(route, sides, weights, where, additional)
             problems += route_problems
 
     # Argo keeps the weights of a mirror route it added (setMirrorRoute copies the weighted route) in step with the
@@ -323,7 +334,7 @@ def _route_virtual_service(
     for index, route in enumerate(working["http"]):
         if index in managed["http"] or not _is_managed_mirror_route(route, managed_route_names):
             continue
-        reweighed, mirror_problems = _reweighed(route, sides, weights, "")
+        reweighed, mirror_problems = _reweighed(route, sides, weights, "", additional)
         if not mirror_problems:
             working["http"][index] = reweighed
 
@@ -467,23 +478,32 @@ def _where(spec_name: str, kind: RouteKind, index: int, route: Any) -> str:
     return f'route {label} of VirtualService "{spec_name}"'
 
 
-def _reweighed(route: Any, sides: Sides, weights: Mapping[Side, int], where: str) -> tuple[Any, list[str]]:
-    """The route with its canary and stable destinations weighted and every other destination dropped."""
+def _reweighed(
+    route: Any, sides: Sides, weights: Mapping[Side, int], where: str, additional: Sequence[WeightDestination] = ()
+) -> tuple[Any, list[str]]:
+    """The route with its canary and stable destinations weighted, each additional destination weighted (added
+    when missing), and every other destination dropped."""
     if not isinstance(route, dict):
         return route, [f"{where} is not an object"]
     destinations = route.get("route")
     if not isinstance(destinations, list):
         destinations = []
     found: dict[Side, int] = {"canary": 0, "stable": 0}
+    extra_weights = {destination.service_name: destination.weight for destination in additional}
     kept: list[Any] = []
     for destination in destinations:
         side = sides.side_of(destination)
         if side is None:
-            # A third destination would take a share Argo's weights do not account for (or break the sum of 100).
+            host = _additional_host(destination)
+            if host in extra_weights:
+                kept.append({**destination, "weight": extra_weights.pop(host)})
+            # Any other destination would take a share Argo's weights do not account for (or break the sum of 100).
             continue
         found[side] += 1
         # Assigning keeps the key where it was, so an unchanged destination compares equal and nothing is written.
         kept.append({**destination, "weight": weights[side]})
+    # Argo appends the additional destinations a route lacks after the others, addressed by the Service's name.
+    kept += [{"destination": {"host": host}, "weight": weight} for host, weight in extra_weights.items()]
     problems: list[str] = []
     for side in SIDES:
         if found[side] == 0:
@@ -496,6 +516,28 @@ def _reweighed(route: Any, sides: Sides, weights: Mapping[Side, int], where: str
     if problems:
         return route, problems
     return {**route, "route": kept}, []
+
+
+def _additional_weight_problems(canary: int, additional: Sequence[WeightDestination]) -> list[str]:
+    """Why the additional destinations' weights cannot be routed beside ``canary``: one is negative, or the total
+    is over 100."""
+    problems = [
+        f'the weight {d.weight} of Service "{d.service_name}" (an experiment template) is negative'
+        for d in additional
+        if d.weight < 0
+    ]
+    if canary + sum(d.weight for d in additional) > 100:
+        shares = ", ".join(f"{d.service_name} {d.weight}" for d in additional)
+        problems.append(f"the canary weight {canary} and the experiment weights ({shares}) exceed 100")
+    return problems
+
+
+def _additional_host(destination: Any) -> str | None:
+    """The short host of a destination that may be an additional one: a Service, without a subset."""
+    target = destination.get("destination") if isinstance(destination, dict) else None
+    if not isinstance(target, dict) or target.get("subset") or not isinstance(target.get("host"), str):
+        return None
+    return _short_host(target["host"])
 
 
 def observed_canary_weight(routes: Sequence[Any], index: int, sides: Sides) -> int | None:

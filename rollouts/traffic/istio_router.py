@@ -14,6 +14,7 @@ from rollouts.traffic.istio_routes import (
     verify_virtual_service_weights,
 )
 from rollouts.traffic.router import (
+    EXPERIMENT_WEIGHT,
     HEADER_ROUTE_STEP,
     MIRROR_ROUTE_STEP,
     HeaderRouteRequest,
@@ -31,7 +32,7 @@ class IstioRouter:
     """Istio's router; holds no state, so one instance serves every Rollout."""
 
     name: str = ISTIO
-    steps: frozenset[str] = frozenset({HEADER_ROUTE_STEP, MIRROR_ROUTE_STEP})
+    steps: frozenset[str] = frozenset({HEADER_ROUTE_STEP, MIRROR_ROUTE_STEP, EXPERIMENT_WEIGHT})
 
     def set_weight(self, request: WeightRequest) -> RoutingResult:
         return route_traffic(
@@ -42,6 +43,7 @@ class IstioRouter:
             canary_weight=request.canary_weight,
             canary_hash=request.canary_hash,
             stable_hash=request.stable_hash,
+            additional=request.additional,
         )
 
     def set_header_route(self, request: HeaderRouteRequest) -> RoutingResult:

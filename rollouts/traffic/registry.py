@@ -3,8 +3,9 @@
 ``trafficRouting`` has one field per router (``istio``, ``nginx``, ``alb``, …) and a ``plugins`` map for routers
 Argo runs as plugins (``plugins["argoproj-labs/gatewayAPI"]``). Each is known here by its key: the field name, or
 ``plugins/<plugin name>``. The first one set that has a router is used. A router Argo knows but this project does
-not drive yet, or a managed-route step the chosen router cannot carry out, is a clear problem naming the field
-(``routing_issues``, which validation reports as InvalidSpec and lint as an error), never a silent no-op.
+not drive yet, or a managed-route step (or an experiment template's ``weight``) the chosen router cannot carry out,
+is a clear problem naming the field (``routing_issues``, which validation reports as InvalidSpec and lint as an
+error), never a silent no-op.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Final
 from kube.issues import FieldIssue
 from rollouts.models import CanaryStrategy, TrafficRouting
 from rollouts.traffic.gateway_api import GATEWAY_API_KEY, GATEWAY_API_PLUGIN, GatewayApiRouter, config_issue
+from rollouts.traffic.gateway_api_mirror import mirror_match_issues
 from rollouts.traffic.istio_router import ISTIO, IstioRouter
 from rollouts.traffic.nginx import NGINX, NginxRouter
-from rollouts.traffic.router import HEADER_ROUTE_STEP, MIRROR_ROUTE_STEP, TrafficRouter
+from rollouts.traffic.router import EXPERIMENT_WEIGHT, HEADER_ROUTE_STEP, MIRROR_ROUTE_STEP, TrafficRouter
 
 CANARY_PATH: Final = "spec.strategy.canary"
 ROUTING_PATH: Final = f"{CANARY_PATH}.trafficRouting"
@@ -95,6 +97,15 @@ def routing_issues(canary: CanaryStrategy, routers: Mapping[str, TrafficRouter] 
                         f"is not supported by {router_field(choice.key or '')}",
                     )
                 )
+        if step.experiment is not None and EXPERIMENT_WEIGHT not in choice.router.steps:
+            issues += [
+                FieldIssue(
+                    f"{CANARY_PATH}.steps[{index}].experiment.templates[{position}].weight",
+                    f"is not supported by {router_field(choice.key or '')} (an experiment's traffic needs Istio)",
+                )
+                for position, template in enumerate(step.experiment.templates)
+                if template.weight is not None
+            ]
     return issues
 
 
@@ -110,4 +121,7 @@ def _configuration_issues(key: str, routing: TrafficRouting, canary: CanaryStrat
         for name, value in (("canaryService", canary.canary_service), ("stableService", canary.stable_service)):
             if not value:
                 issues.append(FieldIssue(f"{CANARY_PATH}.{name}", f"is required with {router_field(key)}"))
+        for index, step in enumerate(canary.steps):
+            if step.set_mirror_route is not None:
+                issues += mirror_match_issues(step.set_mirror_route, f"{CANARY_PATH}.steps[{index}].setMirrorRoute")
     return issues

@@ -26,18 +26,32 @@ if TYPE_CHECKING:  # the snapshot names mesh objects by rollouts.traffic.istio's
 # The canary steps a router may or may not carry out, as the manifest spells them.
 HEADER_ROUTE_STEP: Final = "setHeaderRoute"
 MIRROR_ROUTE_STEP: Final = "setMirrorRoute"
+# An experiment step's template ``weight``: the router sends that share to the experiment's own Service.
+EXPERIMENT_WEIGHT: Final = "experiment.templates[].weight"
+
+
+@dataclass(frozen=True)
+class WeightDestination:
+    """A share of traffic for a Service besides the canary and the stable one (Argo's WeightDestination): an
+    experiment template's Service and the pod-template hash of its ReplicaSet."""
+
+    service_name: str
+    pod_template_hash: str | None
+    weight: int
 
 
 @dataclass(frozen=True)
 class WeightRequest:
-    """Route ``canary_weight`` % of ``rollout``'s traffic to the pods of ``canary_hash``, the rest to
-    ``stable_hash``'s; ``snapshot`` holds the mesh objects the Rollout names, as observed."""
+    """Route ``canary_weight`` % of ``rollout``'s traffic to the pods of ``canary_hash``, each ``additional``
+    destination its weight, and the rest to ``stable_hash``'s (Argo takes the additional shares from the stable's);
+    ``snapshot`` holds the mesh objects the Rollout names, as observed."""
 
     rollout: Rollout
     snapshot: RolloutSnapshot
     canary_weight: int
     canary_hash: str | None
     stable_hash: str | None
+    additional: tuple[WeightDestination, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,8 @@ class TrafficRouter(Protocol):
 
     @property
     def steps(self) -> frozenset[str]:
-        """The managed-route steps (``HEADER_ROUTE_STEP``, ``MIRROR_ROUTE_STEP``) this router carries out."""
+        """The managed-route steps (``HEADER_ROUTE_STEP``, ``MIRROR_ROUTE_STEP``) this router carries out, and
+        ``EXPERIMENT_WEIGHT`` when it routes ``WeightRequest.additional``."""
         ...
 
     def set_weight(self, request: WeightRequest) -> RoutingResult:

@@ -9,8 +9,9 @@ it as ``rollouts terminate experiment`` does, and the terminated Experiment ends
 step and lets the Rollout promote.
 
 ``examples/traffic-routing-experiment-step/istio-host-split-experiment-step.yaml`` gives its experiment template a
-traffic ``weight``; routing traffic to an experiment is not supported, and the Rollout says so (InvalidSpec naming
-the field) instead of running the experiment without its traffic.
+traffic ``weight`` (20 after a ``setWeight: 10``): while the Experiment runs, its template's Service is a third
+destination of the VirtualService route with 20 %, the stable keeps 70 %; the step ends when the Experiment is
+terminated (no duration, no analysis), the destination goes, and the Rollout promotes.
 """
 
 from __future__ import annotations
@@ -23,9 +24,17 @@ from typing import Any
 import pytest
 
 from kube.manifests import load_file
-from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, EXPERIMENTS, JOBS, REPLICASETS
+from kube.resources import (
+    ANALYSIS_RUNS,
+    ANALYSIS_TEMPLATES,
+    EXPERIMENTS,
+    JOBS,
+    REPLICASETS,
+    SERVICES,
+    VIRTUAL_SERVICES,
+)
 from tests.conformance.corpus import corpus_dir, corpus_missing_reason
-from tests.rollout_harness import RolloutCluster, load_decide
+from tests.rollout_harness import RolloutCluster, load_decide, route_weights
 
 _MISSING = corpus_missing_reason()
 if _MISSING is not None:
@@ -118,15 +127,51 @@ def test_rollout_experiment_step_runs_to_completion(cluster: RolloutCluster) -> 
     assert "Rollout step 2/2 completed (experiment)" in completed
 
 
-def test_istio_host_split_experiment_step_is_refused_naming_the_weight(cluster: RolloutCluster) -> None:
+def test_istio_host_split_experiment_step_routes_the_template_weight_then_promotes(cluster: RolloutCluster) -> None:
+    """Argo: an experiment template's ``weight`` is an additional VirtualService destination (the template's
+    Service) while the Experiment runs, taken from the stable's share (10 canary + 20 experiment + 70 stable),
+    recorded in ``status.canary.weights.additional``; when the step ends the destination goes and the Rollout
+    promotes."""
     namespace = cluster.new_namespace("experiment-weight")
     documents = documents_of("examples__traffic-routing-experiment-step__istio-host-split-experiment-step.yaml")
     cluster.apply_all(namespace, documents)
+    name, stable_svc, canary_svc = "istio-host-split", "istio-host-split-stable", "istio-host-split-canary"
+    old = str(cluster.wait_for_phase(namespace, name, "Healthy", timeout=TIMEOUT)["stableRS"])
+    cluster.set_image(namespace, name, "argoproj/rollouts-demo:yellow")
 
-    def invalid() -> dict[str, Any] | None:
-        conditions = cluster.status(namespace, "istio-host-split").get("conditions") or []
-        return next((c for c in conditions if c["type"] == "InvalidSpec" and c["status"] == "True"), None)
+    new = str(cluster.wait_for(
+        lambda: (h := cluster.status(namespace, name).get("currentPodHash")) not in (None, old) and h,
+        "the new revision",
+    ))
+    experiment_name = f"{name}-{new}-2-1"
+    experiment_service = f"{experiment_name}-experiment-istio"  # the template's ReplicaSet's name
 
-    condition = cluster.wait_for(invalid, "the InvalidSpec condition", TIMEOUT)
-    assert "spec.strategy.canary.steps[1].experiment.templates[0].weight" in condition["message"]
-    assert "not supported" in condition["message"]
+    def primary() -> dict[str, int]:
+        return route_weights(cluster.must_get(VIRTUAL_SERVICES, namespace, "istio-host-split-vsvc"))
+
+    during = {stable_svc: 70, canary_svc: 10, experiment_service: 20}
+    cluster.wait_for(lambda: primary() == during, f"the VirtualService routing {during}", TIMEOUT)
+    # The status is written after the routing, in the same pass.
+    weights = cluster.wait_for(
+        lambda: (w := cluster.status(namespace, name)["canary"].get("weights") or {}).get("additional") and w,
+        "status.canary.weights.additional",
+    )
+    assert (weights["canary"]["weight"], weights["stable"]["weight"]) == (10, 70)
+    [additional] = weights["additional"]
+    assert (additional["serviceName"], additional["weight"]) == (experiment_service, 20)
+    service = cluster.must_get(SERVICES, namespace, experiment_service)
+    template_rs = cluster.must_get(REPLICASETS, namespace, experiment_service)
+    assert service["spec"]["selector"] == template_rs["spec"]["selector"]["matchLabels"]
+    assert additional["podTemplateHash"] == template_rs["metadata"]["labels"]["rollouts-pod-template-hash"]
+
+    cluster.patch(EXPERIMENTS, namespace, experiment_name, {"spec": {"terminate": True}})
+
+    status = cluster.wait_for(
+        lambda: (s := cluster.status(namespace, name)).get("stableRS") == new and s.get("phase") == "Healthy" and s,
+        "the Rollout promoted after its experiment",
+        TIMEOUT,
+    )
+    assert status["currentStepIndex"] == 2
+    assert "additional" not in status["canary"]["weights"]
+    # Promotion ends with the canary weight back to 0, now that the stable Service selects the new pods.
+    cluster.wait_for(lambda: primary() == {stable_svc: 100, canary_svc: 0}, "all traffic on the stable Service")

@@ -25,12 +25,7 @@ if _MISSING is not None:
 CORPUS = corpus_dir()
 ARGO_ROLLOUTS_KINDS = {"Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"}
 # Argo examples this project refuses on purpose (docs/compatibility.md), each with the one finding it must report.
-REFUSED_ON_PURPOSE = {
-    "argo-rollouts/examples__traffic-routing-experiment-step__istio-host-split-experiment-step.yaml#3": [
-        "spec.strategy.canary.steps[1].experiment.templates[0].weight: routing traffic to an experiment template is "
-        "not supported yet; remove weight (the experiment then runs without traffic of its own)"
-    ],
-}
+REFUSED_ON_PURPOSE: dict[str, list[str]] = {}
 
 
 def _case_id(document: LoadedDocument) -> str:

@@ -287,7 +287,7 @@ class Cluster:
     experiments: dict[str, JsonObject] = field(default_factory=dict)
     background_errors_hold_promotion: bool = True
     deployments: dict[str, JsonObject] = field(default_factory=dict)
-    """Deployments by name (a Rollout's ``workloadRef``)."""
+    """Workloads by name: what a Rollout's ``workloadRef`` names (a Deployment, or a ReplicaSet)."""
 
     def snapshot(self) -> RolloutSnapshot:
         workload_name = ((self.rollout.get("spec") or {}).get("workloadRef") or {}).get("name")

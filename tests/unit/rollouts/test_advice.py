@@ -1,5 +1,5 @@
 """Lint's warnings about Rollouts Argo accepts: a background analysis `startingStep` outside the steps, pingPong
-beside canaryService and stableService."""
+beside canaryService and stableService, experiment template weights that cannot be routed beside the canary's."""
 
 from __future__ import annotations
 
@@ -56,3 +56,31 @@ def test_ping_pong_alone_needs_no_advice() -> None:
     manifest = rollout(steps=STEPS, canary={"pingPong": {"pingService": "reviews-ping", "pongService": "reviews-pong"}})
     del manifest["spec"]["strategy"]["canary"]["canaryService"], manifest["spec"]["strategy"]["canary"]["stableService"]
     assert rollout_advice(Rollout.from_dict(manifest)) == []
+
+
+def experiment_advice(steps: list[dict[str, object]]) -> list[str]:
+    return [str(issue) for issue in rollout_advice(Rollout.from_dict(rollout(steps=steps)))]
+
+
+def experiment_step(*weights: int) -> dict[str, object]:
+    templates = [{"name": f"t{i}", "specRef": "canary", "weight": weight} for i, weight in enumerate(weights)]
+    return {"experiment": {"templates": templates}}
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [{"setWeight": 10}, experiment_step(20)],  # Argo's istio-host-split example: 10 + 20
+        [{"setWeight": 60}, experiment_step(20, 20)],  # exactly 100: the stable keeps nothing, but it routes
+        [{"setWeight": 90}, {"setWeight": 10}, experiment_step(80)],  # the last setWeight counts
+    ],
+)
+def test_experiment_weights_that_fit_beside_the_canary_weight_are_fine(steps: list[dict[str, object]]) -> None:
+    assert experiment_advice(steps) == []
+
+
+def test_experiment_weights_beyond_what_the_canary_leaves_are_a_warning() -> None:
+    assert experiment_advice([{"setWeight": 50}, experiment_step(30, 30)]) == [
+        "spec.strategy.canary.steps[1].experiment.templates: the template weights (30, 30) and the canary's 50 cannot "
+        "be routed (more than 100, or negative): the step would wait on a TrafficRoutingError"
+    ]

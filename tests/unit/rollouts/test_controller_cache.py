@@ -11,6 +11,7 @@ from kube.resources import (
     CLUSTER_ANALYSIS_TEMPLATES,
     DEPLOYMENTS,
     DESTINATION_RULES,
+    POD_TEMPLATES,
     PODS,
     REPLICASETS,
     ROLLOUTS,
@@ -334,6 +335,33 @@ def test_the_deployment_a_workload_ref_names_concerns_that_rollout_and_is_in_its
     snapshot = cache.snapshot_for("shop", "reviews", NOW)
     assert snapshot is not None and snapshot.workload is not None
     assert snapshot.workload["metadata"]["name"] == "reviews-deployment"
+
+
+def test_the_replica_set_a_workload_ref_names_concerns_that_rollout_and_is_in_its_snapshot() -> None:
+    cache = ObjectCache()
+    manifest = rollout()
+    manifest["spec"]["workloadRef"] = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "reviews-template"}
+    cache.observe(ROLLOUTS, None, manifest)
+
+    assert cache.observe(REPLICASETS, "ADDED", plain("reviews-template")) == {REVIEWS}
+    assert cache.observe(REPLICASETS, "ADDED", plain("another-replica-set")) == set()
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.workload is not None
+    assert snapshot.workload["metadata"]["name"] == "reviews-template"
+    assert snapshot.replica_sets == ()  # followed, not owned
+
+
+def test_the_pod_template_a_workload_ref_names_concerns_that_rollout_and_is_in_its_snapshot() -> None:
+    cache = ObjectCache()
+    manifest = rollout()
+    manifest["spec"]["workloadRef"] = {"apiVersion": "v1", "kind": "PodTemplate", "name": "reviews-pods"}
+    cache.observe(ROLLOUTS, None, manifest)
+
+    assert POD_TEMPLATES in WATCHED_KINDS
+    assert cache.observe(POD_TEMPLATES, "ADDED", plain("reviews-pods")) == {REVIEWS}
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.workload is not None
+    assert snapshot.workload["metadata"]["name"] == "reviews-pods"
 
 
 def test_the_snapshot_names_replica_sets_of_the_rollouts_name_that_it_does_not_own() -> None:

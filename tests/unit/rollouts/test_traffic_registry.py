@@ -18,6 +18,11 @@ from tests.unit.rollouts.test_gateway_api_router import manifest as gateway_mani
 HEADER_STEP = {"setHeaderRoute": {"name": "beta", "match": [{"headerName": "x", "headerValue": {"exact": "1"}}]}}
 GATEWAY = "spec.strategy.canary.trafficRouting.plugins.argoproj-labs/gatewayAPI"
 MIRROR_STEP = {"setMirrorRoute": {"name": "beta", "match": [{"method": {"exact": "GET"}}]}}
+WEIGHTED_EXPERIMENT_STEP = {
+    "experiment": {
+        "templates": [{"name": "base", "specRef": "stable"}, {"name": "try", "specRef": "canary", "weight": 5}]
+    }
+}
 
 
 @pytest.mark.parametrize(
@@ -50,10 +55,16 @@ def issues_of(routing: dict[str, Any], step: dict[str, Any]) -> list[str]:
             "spec.strategy.canary.steps[0].setMirrorRoute: is not supported by trafficRouting.nginx",
         ),
         (
+            {"nginx": {"stableIngress": "web"}},
+            WEIGHTED_EXPERIMENT_STEP,
+            "spec.strategy.canary.steps[0].experiment.templates[1].weight: is not supported by trafficRouting.nginx "
+            "(an experiment's traffic needs Istio)",
+        ),
+        (
             {"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}}},
-            MIRROR_STEP,
-            "spec.strategy.canary.steps[0].setMirrorRoute: is not supported by "
-            "trafficRouting.plugins.argoproj-labs/gatewayAPI",
+            WEIGHTED_EXPERIMENT_STEP,
+            "spec.strategy.canary.steps[0].experiment.templates[1].weight: is not supported by "
+            "trafficRouting.plugins.argoproj-labs/gatewayAPI (an experiment's traffic needs Istio)",
         ),
         (
             {"plugins": {"example.com/other": {}}},
@@ -74,8 +85,10 @@ def test_what_the_router_cannot_do_is_an_issue_naming_the_field(
     [
         ({"istio": {"virtualService": {"name": "vs"}}}, HEADER_STEP),
         ({"istio": {"virtualService": {"name": "vs"}}}, MIRROR_STEP),
+        ({"istio": {"virtualService": {"name": "vs"}}}, WEIGHTED_EXPERIMENT_STEP),
         ({"nginx": {"stableIngress": "web"}}, HEADER_STEP),
         ({"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}}}, HEADER_STEP),
+        ({"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}}}, MIRROR_STEP),
     ],
 )
 def test_what_the_router_can_do_validates_clean(routing: dict[str, Any], step: dict[str, Any]) -> None:

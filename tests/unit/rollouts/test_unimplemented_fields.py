@@ -35,12 +35,6 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
         with_canary(trafficRouting={"istio": {"virtualService": {"name": "reviews"}}, "maxTrafficWeight": 1000}),
         "spec.strategy.canary.trafficRouting.maxTrafficWeight: is not supported yet with this router",
     ),
-    (
-        "workloadRef to a ReplicaSet",
-        {**rollout(), "spec": {**{k: v for k, v in rollout()["spec"].items() if k != "template"},
-                               "workloadRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x"}}},
-        "spec.workloadRef.kind: ReplicaSet is not supported yet (only Deployment)",
-    ),
 ]
 
 

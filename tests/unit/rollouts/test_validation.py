@@ -493,20 +493,13 @@ CASES = [
         f"{CANARY}.steps[0].analysis.args[0].valueFrom",
         "found podTemplateHashValue and fieldRef",
     ),
-    # Argo's experiment step: specRef is canary or stable; a weighted template needs a router we do not drive yet.
+    # Argo's experiment step: specRef is canary or stable; a weighted template needs trafficRouting.
     Case(
         "experiment template with an unknown specRef",
         VALID_CANARY,
         canary_patch(steps=[{"experiment": {"templates": [{"name": "t", "specRef": "preview"}]}}]),
         f"{CANARY}.steps[0].experiment.templates[0].specRef",
         "must be canary or stable",
-    ),
-    Case(
-        "experiment template weight with traffic routing",
-        VALID_CANARY,
-        canary_patch(steps=[{"experiment": {"templates": [{"name": "t", "specRef": "canary", "weight": 10}]}}]),
-        f"{CANARY}.steps[0].experiment.templates[0].weight",
-        "routing traffic to an experiment template is not supported yet",
     ),
     Case(
         "experiment template weight without traffic routing",
@@ -570,12 +563,32 @@ CASES = [
         f"{CANARY}.antiAffinity",
         "must set exactly one of",
     ),
+    # Argo's templateref.go follows Deployments, ReplicaSets and PodTemplates, nothing else.
     Case(
-        "workloadRef to a ReplicaSet (only Deployments are followed)",
+        "workloadRef to a kind Argo does not follow",
         VALID_CANARY,
-        {"spec": {"template": None, "workloadRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x"}}},
+        {"spec": {"template": None, "workloadRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "x"}}},
         "spec.workloadRef.kind",
-        "ReplicaSet is not supported yet (only Deployment)",
+        "StatefulSet is not supported (Deployment, ReplicaSet or PodTemplate)",
+    ),
+    Case(
+        "workloadRef to a PodTemplate of another group",
+        VALID_CANARY,
+        {"spec": {"template": None, "workloadRef": {"apiVersion": "apps/v1", "kind": "PodTemplate", "name": "x"}}},
+        "spec.workloadRef.apiVersion",
+        "must be v1 for a PodTemplate, got apps/v1",
+    ),
+    Case(
+        "workloadRef to a ReplicaSet with a scaleDown (only a Deployment is scaled down)",
+        VALID_CANARY,
+        {
+            "spec": {
+                "template": None,
+                "workloadRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x", "scaleDown": "onsuccess"},
+            }
+        },
+        "spec.workloadRef.scaleDown",
+        "only a Deployment is scaled down",
     ),
 ]
 

@@ -109,11 +109,12 @@ def test_a_deployment_template_that_the_selector_does_not_match_is_an_invalid_sp
 @pytest.mark.parametrize(
     ("kind", "api_version", "message"),
     [
-        ("ReplicaSet", "apps/v1", "spec.workloadRef.kind: ReplicaSet is not supported yet (only Deployment)"),
+        ("StatefulSet", "apps/v1", "spec.workloadRef.kind: StatefulSet is not supported"),
         ("Deployment", "extensions/v1beta1", "spec.workloadRef.apiVersion: must be apps/v1 for a Deployment"),
+        ("ReplicaSet", "v1", "spec.workloadRef.apiVersion: must be apps/v1 for a ReplicaSet"),
     ],
 )
-def test_a_reference_to_anything_but_an_apps_v1_deployment_is_refused(
+def test_a_reference_to_a_kind_argo_does_not_follow_or_of_the_wrong_group_is_refused(
     kind: str, api_version: str, message: str
 ) -> None:
     cluster = cluster_with()
@@ -208,3 +209,150 @@ def test_a_blue_green_rollout_follows_the_deployment_too_and_scales_it_down_once
     cluster.promote()
     cluster.converge()
     assert cluster.active == hash_of(BG_V2)
+
+
+# --- what happens to the Deployment after the migration (Argo's scaleDown, docs/features/specification.md) --------
+
+
+def updated_to_v2_and_paused(cluster: Cluster) -> None:
+    """A Healthy Rollout following the Deployment, then its template changed to v2, up to the pause step."""
+    cluster.converge()
+    assert cluster.status["phase"] == "Healthy"
+    replicas = cluster.deployments[DEPLOYMENT]["spec"]["replicas"]
+    cluster.deployments[DEPLOYMENT] = deployment("reviews:v2", replicas=replicas, generation=2)
+    cluster.converge()
+    assert cluster.status["currentStepIndex"] == 1 and cluster.status.get("pauseConditions")
+
+
+def test_onsuccess_leaves_the_deployment_at_zero_when_a_later_update_is_aborted() -> None:
+    """Argo scales an onsuccess Deployment down once and never up again: the stable's pods serve the abort."""
+    cluster = cluster_with("onsuccess")
+    updated_to_v2_and_paused(cluster)
+    cluster.set_status({"abort": True})
+
+    plans = cluster.converge()
+
+    assert cluster.status["phase"] == "Degraded"
+    assert all(deployment_scales(plan) == [] for plan in plans)
+    assert cluster.deployments[DEPLOYMENT]["spec"]["replicas"] == 0
+
+
+def test_progressively_raises_the_deployment_by_the_rollout_pods_that_stop_being_ready() -> None:
+    """Argo: "If the Rollout fails the Deployment will be scaled back up" — by replicas − the Rollout's ready pods."""
+    cluster = cluster_with("progressively")
+    updated_to_v2_and_paused(cluster)
+    assert cluster.deployments[DEPLOYMENT]["spec"]["replicas"] == 0
+
+    cluster.settle(only="reviews:v1", available=2)  # three of the stable's five pods crash
+    plan = cluster.reconcile()
+
+    # Ready: 2 stable + 1 canary (setWeight 20 of 5) = 3 of 5 wanted.
+    assert deployment_scales(plan) == [2]
+
+
+def test_progressively_raises_nothing_when_an_abort_keeps_the_stable_pods_ready() -> None:
+    cluster = cluster_with("progressively")
+    updated_to_v2_and_paused(cluster)
+    cluster.set_status({"abort": True})
+
+    plans = cluster.converge()
+
+    assert all(deployment_scales(plan) == [] for plan in plans)
+    assert cluster.deployments[DEPLOYMENT]["spec"]["replicas"] == 0
+
+
+# --- a ReplicaSet's pod template (Argo's templateref.go follows apps ReplicaSets too) -------------------------------
+
+
+def replica_set_workload(image: str = "reviews:v1", *, generation: int = 1) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "reviews-template", "namespace": NAMESPACE, "generation": generation},
+        "spec": {"replicas": 0, "selector": {"matchLabels": {"app": NAME}}, "template": template(image)},
+    }
+
+
+def following_a_replica_set() -> Cluster:
+    manifest = referencing()
+    manifest["spec"]["workloadRef"] = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "reviews-template"}
+    cluster = Cluster(rollout=manifest)
+    cluster.deployments["reviews-template"] = replica_set_workload()
+    return cluster
+
+
+def test_a_rollout_runs_the_pod_template_and_selector_of_a_replica_set() -> None:
+    cluster = following_a_replica_set()
+
+    plan = cluster.reconcile()
+
+    (created,) = [w.body for w in plan.writes if isinstance(w, Create)]
+    assert created["spec"]["template"]["spec"]["containers"][0]["image"] == "reviews:v1"
+    assert created["spec"]["selector"]["matchLabels"]["app"] == NAME
+    assert cluster.status["workloadObservedGeneration"] == "1"
+    assert "template" not in cluster.rollout["spec"]
+
+
+def test_a_change_of_the_replica_sets_template_is_a_new_revision_and_the_replica_set_is_never_scaled() -> None:
+    cluster = following_a_replica_set()
+    plans = cluster.converge()
+    cluster.deployments["reviews-template"] = replica_set_workload("reviews:v2", generation=2)
+
+    plans += cluster.converge()
+
+    assert cluster.status["currentPodHash"] == hash_of("reviews:v2")
+    assert cluster.status["currentStepIndex"] == 1  # paused at the steps' pause, as any update
+    assert all(deployment_scales(plan) == [] for plan in plans)
+
+
+def test_a_missing_replica_set_is_an_invalid_spec_naming_it() -> None:
+    cluster = following_a_replica_set()
+    del cluster.deployments["reviews-template"]
+
+    plan = cluster.reconcile()
+
+    assert "spec.workloadRef.name: ReplicaSet 'reviews-template' not found" in cluster.status["message"]
+    assert plan.writes == ()
+
+
+# --- a PodTemplate (Argo's templateref.go: the object's own `template`, no selector) --------------------------------
+
+
+def pod_template_workload(image: str = "reviews:v1") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PodTemplate",
+        "metadata": {"name": "reviews-pods", "namespace": NAMESPACE, "generation": 1},
+        "template": template(image),
+    }
+
+
+def following_a_pod_template(*, selector: bool = True) -> Cluster:
+    manifest = referencing()
+    manifest["spec"]["workloadRef"] = {"apiVersion": "v1", "kind": "PodTemplate", "name": "reviews-pods"}
+    if selector:
+        manifest["spec"]["selector"] = {"matchLabels": {"app": NAME}}
+    cluster = Cluster(rollout=manifest)
+    cluster.deployments["reviews-pods"] = pod_template_workload()
+    return cluster
+
+
+def test_a_rollout_runs_a_pod_templates_template_with_its_own_selector() -> None:
+    cluster = following_a_pod_template()
+
+    plan = cluster.reconcile()
+
+    (created,) = [w.body for w in plan.writes if isinstance(w, Create)]
+    assert created["spec"]["template"]["spec"]["containers"][0]["image"] == "reviews:v1"
+    assert created["spec"]["selector"]["matchLabels"]["app"] == NAME
+
+
+def test_a_pod_template_gives_no_selector_so_the_rollout_must_name_one() -> None:
+    cluster = following_a_pod_template(selector=False)
+
+    plan = cluster.reconcile()
+
+    assert "spec.selector: is required with a workloadRef to a PodTemplate (it has no selector)" in (
+        cluster.status["message"]
+    )
+    assert plan.writes == ()

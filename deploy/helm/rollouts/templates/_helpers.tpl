@@ -115,6 +115,9 @@ docs/install.md says what each permission is for.
   resources: [deployments]
   verbs: [list, watch, create, patch, delete]
 - apiGroups: [""]
+  resources: [podtemplates]
+  verbs: [list, watch]
+- apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
 {{- end -}}
