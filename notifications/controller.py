@@ -206,11 +206,13 @@ class NotificationController:
     # -- one pass ------------------------------------------------------------------------------------------
 
     async def reconcile(self, key: ObjectKey) -> float | Gone | None:
+        config = await self.config()
+        # Read after the only wait before the offers: from here to the offers nothing yields, so a delivery cannot
+        # record its key (and leave the pending set) between this read of the state and the offer.
         obj = self.objects.get(key)
         if obj is None:
             return GONE
         annotations = (obj.get("metadata") or {}).get("annotations") or {}
-        config = await self.config()
         if config is None:
             return None
         if not config.subscriptions and not any(name.startswith(ANNOTATION_PREFIX) for name in annotations):
@@ -224,10 +226,10 @@ class NotificationController:
         else:
             plan = plan_conditions(obj, variables, config, state)
         self._report(key, plan)
-        if plan.forget:
-            await self.write_state(key, {}, set(plan.forget))
         for firing in plan.send:
             self.delivery.offer(self._job(key, obj, firing, variables, config))
+        if plan.forget:
+            await self.write_state(key, {}, set(plan.forget))
         return None
 
     def _report(self, key: ObjectKey, plan: NotificationPlan) -> None:

@@ -1,0 +1,152 @@
+"""Argo Rollouts' default notification triggers under the real controller, delivered to a webhook receiver.
+
+Argo Rollouts fires a trigger when its controller records the Event whose reason the trigger names
+(``RolloutPaused`` → ``on-rollout-paused``; ``translateReasonToTrigger`` in ``utils/record/record.go``), for the
+destinations subscribed by ``notifications.argoproj.io/subscribe.<trigger>.<service>`` annotations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from kube.object_meta import ObjectKey
+from notifications.defaults import DEFAULT_ROLLOUT_TRIGGERS
+from notifications.state import NOTIFIED_ANNOTATION
+from sandbox.webhook_receiver import WebhookReceiver
+from tests.rollout_harness import RolloutCluster
+
+JsonObject = dict[str, Any]
+TIMEOUT = 30.0
+
+# The words of each default template's message, so the receiver can tell the notifications apart (the first that
+# matches: a step's message also says "has been completed").
+MESSAGES = {
+    "on-rollout-step-completed": "step number",
+    "on-rollout-updated": "has been updated",
+    "on-rollout-paused": "has been paused",
+    "on-rollout-completed": "has been completed",
+    "on-rollout-aborted": "has been aborted",
+}
+
+
+def rollout(name: str, steps: list[JsonObject], triggers: tuple[str, ...] = DEFAULT_ROLLOUT_TRIGGERS) -> JsonObject:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {
+            "name": name,
+            "annotations": {f"notifications.argoproj.io/subscribe.{trigger}.receiver": "" for trigger in triggers},
+        },
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": "app:1"}]},
+            },
+            "strategy": {"canary": {"steps": steps}},
+        },
+    }
+
+
+def received_by_trigger(receiver: WebhookReceiver, name: str) -> Counter[str]:
+    """How many notifications about Rollout ``name`` the receiver took, by the trigger their message shows."""
+    counts: Counter[str] = Counter()
+    for request in receiver.received():
+        if f"Rollout {name} " not in request.body:
+            continue
+        for trigger, words in MESSAGES.items():
+            if words in request.body:
+                counts[trigger] += 1
+                break
+    return counts
+
+
+def event_occurrences(cluster: RolloutCluster, namespace: str, reason: str) -> int:
+    return sum(int(event.get("count") or 1) for event in cluster.events(namespace) if event.get("reason") == reason)
+
+
+def test_each_rollout_trigger_fires_once_per_event_through_an_update_a_pause_and_a_promotion(
+    cluster: RolloutCluster, namespace: str, receiver: WebhookReceiver
+) -> None:
+    name = "notified"
+    cluster.apply_all(namespace, [rollout(name, [{"setWeight": 50}, {"pause": {}}])])
+    cluster.wait_for_phase(namespace, name, "Healthy")
+    cluster.set_image(namespace, name, "app:2")
+    cluster.wait_for_phase(namespace, name, "Paused", timeout=TIMEOUT)
+    cluster.promote(namespace, name)
+    cluster.wait_for_phase(namespace, name, "Healthy", timeout=TIMEOUT)
+    # By hand: revision 1 (the creation) and revision 2 (app:2) are updates (2); setWeight 50 is done, then the pause
+    # step is done on promotion (2); one pause (1); revisions 1 and 2 complete (2).
+    expected = {"on-rollout-updated": 2, "on-rollout-step-completed": 2, "on-rollout-paused": 1,
+                "on-rollout-completed": 2}
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name) == expected, TIMEOUT), (
+        f"received {dict(received_by_trigger(receiver, name))}, expected {expected}; "
+        f"events: {[(e.get('reason'), e.get('count')) for e in cluster.events(namespace)]}"
+    )
+    for trigger, reason in (("on-rollout-updated", "RolloutUpdated"), ("on-rollout-step-completed",
+                             "RolloutStepCompleted"), ("on-rollout-paused", "RolloutPaused"),
+                            ("on-rollout-completed", "RolloutCompleted")):
+        assert expected[trigger] == event_occurrences(cluster, namespace, reason), reason
+
+
+def test_a_restarted_controller_neither_resends_nor_misses_a_notification(
+    cluster: RolloutCluster, namespace: str, receiver: WebhookReceiver
+) -> None:
+    name = "restarted"
+    cluster.apply_all(namespace, [rollout(name, [{"pause": {}}], ("on-rollout-paused", "on-rollout-completed"))])
+    cluster.wait_for_phase(namespace, name, "Healthy")
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-completed"] == 1, TIMEOUT)
+    # The destination refuses while the Rollout pauses: the pause is not delivered before the controller stops.
+    receiver.status = 503
+    refused = receiver.refused
+    cluster.set_image(namespace, name, "app:2")
+    cluster.wait_for_phase(namespace, name, "Paused", timeout=TIMEOUT)
+    assert receiver.wait_for(lambda r: r.refused > refused, TIMEOUT), "the pause notification was never attempted"
+    state_before = json.loads(cluster.rollout(namespace, name)["metadata"]["annotations"][NOTIFIED_ANNOTATION])
+    assert len(state_before) == 1, state_before  # only the first completion is recorded as sent
+    cluster.restart_controller()
+    receiver.status = 200
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-paused"] == 1, TIMEOUT)
+    cluster.promote(namespace, name)
+    cluster.wait_for_phase(namespace, name, "Healthy", timeout=TIMEOUT)
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-completed"] == 2, TIMEOUT)
+    cluster.restart_controller()
+    cluster.look_again(namespace, name)
+    final = cluster.rollout(namespace, name)
+    recorded = json.loads(final["metadata"]["annotations"][NOTIFIED_ANNOTATION])
+    assert len(recorded) == 3
+    # The new process looks at the Rollout and its Events and offers nothing: all three are recorded as sent.
+    notifier = cluster.controller_thread.operator.notifications[0]
+    mark = notifier.runner.passes.mark()
+    cluster.controller_thread.call_soon(notifier.runner.resync)
+    assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT)
+    assert not notifier.delivery.pending and notifier.delivery.delivered == 0
+    assert dict(received_by_trigger(receiver, name)) == {"on-rollout-paused": 1, "on-rollout-completed": 2}
+
+
+def test_a_hanging_destination_does_not_hold_the_rollout_back(
+    cluster: RolloutCluster, namespace: str, receiver: WebhookReceiver
+) -> None:
+    name = "unheld"
+    cluster.apply_all(namespace, [rollout(name, [{"setWeight": 50}, {"setWeight": 75}])])
+    cluster.wait_for_phase(namespace, name, "Healthy")
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-completed"] == 1, TIMEOUT)
+    before = received_by_trigger(receiver, name)
+    receiver.hold()
+    try:
+        cluster.set_image(namespace, name, "app:2")
+        assert receiver.wait_for(lambda r: r.held >= 1, TIMEOUT), "no notification reached the receiver"
+        # The update runs all its steps to the end while the destination still has not answered.
+        cluster.wait_for_phase(namespace, name, "Healthy", timeout=TIMEOUT)
+        assert cluster.status(namespace, name).get("currentStepIndex") == 2
+        assert receiver.held >= 1
+        assert received_by_trigger(receiver, name) == before
+    finally:
+        receiver.release()
+    # Then everything the update fired arrives: its update, its two steps and its completion.
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-completed"] >= 2, TIMEOUT)
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-step-completed"] >= 2, TIMEOUT)
+    assert received_by_trigger(receiver, name)["on-rollout-updated"] >= 2
