@@ -1,4 +1,4 @@
-"""The ``notified.notifications.argoproj.io`` annotation in notifications-engine's format (``pkg/controller/state.go``)."""
+"""The ``notified.notifications.argoproj.io`` annotation in notifications-engine's format (its ``state.go``)."""
 
 from __future__ import annotations
 

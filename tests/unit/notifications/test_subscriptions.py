@@ -1,4 +1,4 @@
-"""Subscriptions as notifications-engine reads them (``pkg/subscriptions/annotations.go``, ``GetGlobalDestinations``)."""
+"""Subscriptions as notifications-engine reads them (``annotations.go``, ``GetGlobalDestinations``)."""
 
 from __future__ import annotations
 
