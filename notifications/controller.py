@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 DELETED: Final = "DELETED"
 STATE_WRITE_ATTEMPTS: Final = 5
+KEPT_VERSIONS: Final = 16
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class NotificationController:
         self._http = http
         self.objects: dict[ObjectKey, JsonObject] = {}
         self.events: dict[ObjectKey, dict[str, JsonObject]] = {}
+        self.versions: dict[ObjectKey, dict[str, JsonObject]] = {}
         self.delivery = DeliveryQueue(capacity=options.queue_capacity, workers=options.delivery_workers,
                                       retry=options.retry)
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
@@ -158,12 +160,34 @@ class NotificationController:
         if event_type == DELETED:
             self.objects.pop(key, None)
             self.events.pop(key, None)
+            self.versions.pop(key, None)
             return
         cached = self.objects.get(key)
         if cached is not None and is_older(obj, cached):
             return
         self.objects[key] = obj
+        if self.kind.event_keyed and (_subscribes(obj) or (self._config is not None and self._config.subscriptions)):
+            self._remember_version(key, obj)
         self.runner.add(key)
+
+    def _remember_version(self, key: ObjectKey, obj: JsonObject) -> None:
+        """Keep the last few versions of a subscribed object: an Event names the version it was recorded about
+        (``involvedObject.resourceVersion``), and its notification is rendered from that version, as Argo renders
+        it from the object it records the Event with."""
+        version = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+        if not version:
+            return
+        versions = self.versions.setdefault(key, {})
+        versions[version] = obj
+        while len(versions) > KEPT_VERSIONS:
+            del versions[next(iter(versions))]
+
+    def version_for(self, key: ObjectKey, event: JsonObject | None, current: JsonObject) -> JsonObject:
+        """The object as the Event saw it, when that version is still known; else as it is now."""
+        if event is None:
+            return current
+        version = str((event.get("involvedObject") or {}).get("resourceVersion") or "")
+        return self.versions.get(key, {}).get(version, current)
 
     def observe_event(self, event_type: str | None, event: JsonObject) -> None:
         """A core/v1 Event: indexed under the object it is about, when that is one of this controller's kind."""
@@ -243,7 +267,10 @@ class NotificationController:
         self, key: ObjectKey, obj: JsonObject, firing: Firing, variables: Mapping[str, Any], config: NotificationConfig
     ) -> DeliveryJob:
         service = config.services[firing.destination.service]
-        data = {**variables, **({"event": dict(firing.event)} if firing.event is not None else {})}
+        data = dict(variables)
+        if firing.event is not None:
+            data[self.kind.variable] = self.version_for(key, dict(firing.event), obj)
+            data["event"] = dict(firing.event)
 
         async def send() -> None:
             try:
@@ -323,6 +350,11 @@ class NotificationController:
                 return
             logger.warning("notifications: %s %s: the notified state kept conflicting; the next pass retries",
                            self.kind.resource.kind, key)
+
+
+def _subscribes(obj: JsonObject) -> bool:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    return any(str(name).startswith(ANNOTATION_PREFIX) for name in annotations)
 
 
 def _decoded(secret: JsonObject | None) -> dict[str, str]:

@@ -86,6 +86,11 @@ def test_each_rollout_trigger_fires_once_per_event_through_an_update_a_pause_and
         f"received {dict(received_by_trigger(receiver, name))}, expected {expected}; "
         f"events: {[(e.get('reason'), e.get('count')) for e in cluster.events(namespace)]}"
     )
+    # Each step's notification shows the Rollout as its Event saw it: the step that was completed.
+    steps = sorted(request.body for request in receiver.received()
+                   if request.body.startswith(f"Rollout {name} step number"))
+    assert steps == [f"Rollout {name} step number 1/2 has been completed.",
+                     f"Rollout {name} step number 2/2 has been completed."]
     for trigger, reason in (("on-rollout-updated", "RolloutUpdated"), ("on-rollout-step-completed",
                              "RolloutStepCompleted"), ("on-rollout-paused", "RolloutPaused"),
                             ("on-rollout-completed", "RolloutCompleted")):
