@@ -183,8 +183,10 @@ class NotificationController:
             del versions[next(iter(versions))]
 
     def version_for(self, key: ObjectKey, event: JsonObject | None, current: JsonObject) -> JsonObject:
-        """The object as the Event saw it, when that version is still known; else as it is now."""
-        if event is None:
+        """The object as the Event saw it, when that version is still known; else as it is now. A repeated Event
+        (``count`` above 1) still names the version of its first occurrence (client-go's recorder, and
+        ``kube.events``, only raise the count), so it is rendered from the object as it is now."""
+        if event is None or int(event.get("count") or 1) > 1:
             return current
         version = str((event.get("involvedObject") or {}).get("resourceVersion") or "")
         return self.versions.get(key, {}).get(version, current)

@@ -47,8 +47,10 @@ class WebhookReceiver:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop serving (requests held are released first) and close the socket; also when never started."""
         self._open.set()
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
 
     def hold(self) -> None:
