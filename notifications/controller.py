@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 DELETED: Final = "DELETED"
 STATE_WRITE_ATTEMPTS: Final = 5
 KEPT_VERSIONS: Final = 16
+KEPT_EVENTS: Final = 64
+"""Events kept per object (the latest), so that memory does not grow with an object's history."""
 
 
 @dataclass(frozen=True)
@@ -166,9 +168,19 @@ class NotificationController:
         if cached is not None and is_older(obj, cached):
             return
         self.objects[key] = obj
-        if self.kind.event_keyed and (_subscribes(obj) or (self._config is not None and self._config.subscriptions)):
-            self._remember_version(key, obj)
+        if self.kind.event_keyed:
+            if self.may_subscribe(obj):
+                self._remember_version(key, obj)
+            else:
+                # Nothing about it can notify: its Events and versions are not worth their memory.
+                self.events.pop(key, None)
+                self.versions.pop(key, None)
         self.runner.add(key)
+
+    def may_subscribe(self, obj: JsonObject) -> bool:
+        """Whether the object subscribes to anything: an annotation, or ConfigMap subscriptions (assumed until the
+        ConfigMap has been read, so that no Event is dropped at start-up)."""
+        return _subscribes(obj) or self._config is None or bool(self._config.subscriptions)
 
     def _remember_version(self, key: ObjectKey, obj: JsonObject) -> None:
         """Keep the last few versions of a subscribed object: an Event names the version it was recorded about
@@ -201,8 +213,15 @@ class NotificationController:
         if event_type == DELETED:
             self.events.get(key, {}).pop(name, None)
             return
-        self.events.setdefault(key, {})[name] = event
-        if key in self.objects:
+        obj = self.objects.get(key)
+        if obj is not None and not self.may_subscribe(obj):
+            return
+        events = self.events.setdefault(key, {})
+        events.pop(name, None)  # re-inserted last: the oldest Events are the first dropped
+        events[name] = event
+        while len(events) > KEPT_EVENTS:
+            del events[next(iter(events))]
+        if obj is not None:
             self.runner.add(key)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
