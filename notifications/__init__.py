@@ -10,5 +10,5 @@ Pure pieces: ``config`` (parsing, ``$secret`` references), ``defaults`` (the bui
 ``subscriptions`` (who wants which trigger), ``triggers`` (conditions and ``oncePer``), ``state`` (the
 ``notified.notifications.argoproj.io`` annotation), ``templates`` (rendering), ``decisions`` (what one pass
 sends). I/O: ``services`` (webhook, Slack, email), ``delivery`` (the bounded queue, retries, backoff) and
-``controller`` (the watches and passes).
+``metrics`` (Argo's delivery counters) and ``controller`` (the watches and passes).
 """

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx
+from prometheus_client import CollectorRegistry
 
 from kube.client import AsyncKubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
@@ -41,6 +42,7 @@ from notifications.defaults import (
     ROLLOUT_SECRET,
 )
 from notifications.delivery import DeliveryJob, DeliveryQueue, Permanent, RetryPolicy
+from notifications.metrics import NotificationMetrics
 from notifications.state import annotation_patch, read_state, with_changes
 from notifications.subscriptions import ANNOTATION_PREFIX
 from notifications.templates import RenderError, render_notification
@@ -92,14 +94,18 @@ class NotificationOptions:
 
 
 def notification_controllers(
-    client: AsyncKubeClient, rollouts: NotificationOptions, applications_namespace: str | None
+    client: AsyncKubeClient,
+    rollouts: NotificationOptions,
+    applications_namespace: str | None,
+    registry: CollectorRegistry | None = None,
 ) -> list[NotificationController]:
     """The Rollout notification controller, and the Application one when Applications are reconciled in
-    ``applications_namespace`` (its ConfigMap lives there, as Argo CD's does)."""
-    controllers = [NotificationController(client, ROLLOUT_NOTIFICATIONS, rollouts)]
+    ``applications_namespace`` (its ConfigMap lives there, as Argo CD's does); counted in ``registry``."""
+    controllers = [NotificationController(client, ROLLOUT_NOTIFICATIONS, rollouts, registry=registry)]
     if applications_namespace is not None:
         controllers.append(NotificationController(client, APPLICATION_NOTIFICATIONS,
-                                                  dataclasses.replace(rollouts, namespace=applications_namespace)))
+                                                  dataclasses.replace(rollouts, namespace=applications_namespace),
+                                                  registry=registry))
     return controllers
 
 
@@ -129,6 +135,7 @@ class NotificationController:
         *,
         clock: Callable[[], datetime] = utc_now,
         http: httpx.AsyncClient | None = None,
+        registry: CollectorRegistry | None = None,
     ) -> None:
         self.client = client
         self.kind = kind
@@ -152,6 +159,7 @@ class NotificationController:
         self._reported: set[str] = set()
         self.started_at = clock()
         self.cache_synced = asyncio.Event()
+        self.metrics = NotificationMetrics(registry, event_keyed=kind.event_keyed)
 
     # -- watches -------------------------------------------------------------------------------------------
 
@@ -299,8 +307,13 @@ class NotificationController:
             except RenderError as error:
                 raise Permanent(str(error)) from None
             assert self._http is not None
-            await services.send(firing.destination.service, service, notification, firing.destination, self._http,
-                                config.secrets)
+            try:
+                await services.send(firing.destination.service, service, notification, firing.destination,
+                                    self._http, config.secrets)
+            except services.DeliveryError:
+                self.metrics.count(key, firing.trigger, firing.destination.service, firing.event, succeeded=False)
+                raise
+            self.metrics.count(key, firing.trigger, firing.destination.service, firing.event, succeeded=True)
             logger.info("notification %s about %s %s sent to %s", firing.trigger, self.kind.resource.kind, key,
                         firing.destination)
 

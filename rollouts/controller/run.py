@@ -226,6 +226,7 @@ def build_operator(
         notifiers = notification_controllers(
             async_client, dataclasses.replace(notifications, leader_election=options.leader_election),
             app_controller.options.namespace if app_controller is not None else None,
+            controller.metrics.registry,
         )
         for notifier in notifiers:
             register_notification_handlers(registry, notifier)

@@ -95,6 +95,10 @@ def test_each_rollout_trigger_fires_once_per_event_through_an_update_a_pause_and
                              "RolloutStepCompleted"), ("on-rollout-paused", "RolloutPaused"),
                             ("on-rollout-completed", "RolloutCompleted")):
         assert expected[trigger] == event_occurrences(cluster, namespace, reason), reason
+    # Argo Rollouts' notification_send_success{namespace,name,type,reason}, counted once per delivery.
+    registry = cluster.controller.metrics.registry
+    assert registry.get_sample_value("notification_send_success", {
+        "namespace": namespace, "name": name, "type": "Normal", "reason": "RolloutStepCompleted"}) == 2
 
 
 def test_a_restarted_controller_neither_resends_nor_misses_a_notification(

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import httpx
+from prometheus_client import CollectorRegistry
 
 from kube.errors import Conflict, NotFound
 from kube.merge_patch import apply_merge_patch
@@ -66,13 +67,14 @@ CONFIGMAP = {"metadata": {"name": "argocd-notifications-cm", "namespace": NAMESP
                       "context": "argocdUrl: https://cd.example.com\n"}}
 
 
-async def passes(api: MemoryApi, revisions: list[str]) -> list[str]:
+async def passes(api: MemoryApi, revisions: list[str], registry: CollectorRegistry | None = None) -> list[str]:
     bodies: list[str] = []
     http = httpx.AsyncClient(transport=httpx.MockTransport(
         lambda request: (bodies.append(request.content.decode()), httpx.Response(200))[1]
     ))
     controller = NotificationController(api, APPLICATION_NOTIFICATIONS,  # type: ignore[arg-type]
-                                        NotificationOptions(namespace=NAMESPACE, config_seconds=0), http=http)
+                                        NotificationOptions(namespace=NAMESPACE, config_seconds=0), http=http,
+                                        registry=registry)
     controller.delivery.start()
     try:
         for revision in revisions:
@@ -89,8 +91,12 @@ async def passes(api: MemoryApi, revisions: list[str]) -> list[str]:
 
 def test_a_sync_notifies_once_per_synced_revision_and_records_it_on_the_application() -> None:
     api = MemoryApi((APPLICATIONS, application("abc")), (CONFIGMAPS, CONFIGMAP))
-    bodies = asyncio.run(passes(api, ["abc", "abc", "def"]))
+    registry = CollectorRegistry()
+    bodies = asyncio.run(passes(api, ["abc", "abc", "def"], registry))
     assert len(bodies) == 2
+    # Argo CD's argocd_notifications_deliveries_total.
+    labels = {"trigger": "on-sync-succeeded", "service": "hook", "succeeded": "true"}
+    assert registry.get_sample_value("argocd_notifications_deliveries_total", labels) == 2
     assert bodies[0].startswith("Application guestbook has been successfully synced at 2024-05-01T10:00:00Z.")
     assert "https://cd.example.com/applications/guestbook" in bodies[0]
     state = json.loads(api.objects[(APPLICATIONS.plural, NAMESPACE, "guestbook")]["metadata"]["annotations"]
