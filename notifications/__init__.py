@@ -9,6 +9,6 @@ annotations. See ``docs/notifications.md``.
 Pure pieces: ``config`` (parsing, ``$secret`` references), ``defaults`` (the built-in triggers and templates),
 ``subscriptions`` (who wants which trigger), ``triggers`` (conditions and ``oncePer``), ``state`` (the
 ``notified.notifications.argoproj.io`` annotation), ``templates`` (rendering), ``decisions`` (what one pass
-sends). I/O: ``services`` (webhook, Slack, email), ``delivery`` (the bounded queue, retries, backoff) and
+sends). I/O: ``services`` (webhook, Slack, email), ``delivery`` (the bounded queue, retries, backoff),
 ``metrics`` (Argo's delivery counters) and ``controller`` (the watches and passes).
 """
