@@ -5,6 +5,7 @@ restart of the controller."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +16,18 @@ from kube.object_meta import ObjectKey
 from kube.resources import APPLICATIONS, CONFIGMAPS
 from notifications.controller import NotificationOptions
 from notifications.delivery import RetryPolicy
+from notifications.state import NOTIFIED_ANNOTATION
 from rollouts.controller.controller import ControllerOptions
 from sandbox.cluster import SandboxThread
 from sandbox.webhook_receiver import WebhookReceiver
-from tests.gitops_harness import APP_NAMESPACE, application, controller_options, make_repo, wait_synced_healthy
+from tests.gitops_harness import (
+    APP_NAMESPACE,
+    application,
+    controller_options,
+    make_repo,
+    wait_for,
+    wait_synced_healthy,
+)
 from tests.rollout_harness import CRD_DIR, ControllerThread, load_decide
 
 TIMEOUT = 60.0
@@ -94,7 +103,10 @@ def test_a_sync_notifies_once_per_revision_and_not_again_after_a_restart(
     client.patch(APPLICATIONS, APP_NAMESPACE, "notified",
                  {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}})
     assert receiver.wait_for(lambda r: len(succeeded(r, "notified")) == 2, TIMEOUT), succeeded(receiver, "notified")
-
+    # Restarted once both are recorded (a stop between a delivery and its record would send it again).
+    wait_for(lambda: len(json.loads(client.get(APPLICATIONS, APP_NAMESPACE, "notified")["metadata"]
+                                    .get("annotations", {}).get(NOTIFIED_ANNOTATION) or "{}")) == 2,
+             "both deliveries recorded")
     process.stop()
     process.start()
     assert process.thread is not None
