@@ -187,8 +187,12 @@ class NotificationController:
 
     def may_subscribe(self, obj: JsonObject) -> bool:
         """Whether the object subscribes to anything: an annotation, or ConfigMap subscriptions (assumed until the
-        ConfigMap has been read, so that no Event is dropped at start-up)."""
-        return _subscribes(obj) or self._config is None or bool(self._config.subscriptions)
+        ConfigMap has been read, so that no Event is dropped at start-up; none without a usable ConfigMap)."""
+        if _subscribes(obj):
+            return True
+        if self._config_read_at == -float("inf"):
+            return True
+        return self._config is not None and bool(self._config.subscriptions)
 
     def _remember_version(self, key: ObjectKey, obj: JsonObject) -> None:
         """Keep the last few versions of a subscribed object: an Event names the version it was recorded about

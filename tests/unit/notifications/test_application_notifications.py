@@ -12,45 +12,14 @@ from typing import Any
 import httpx
 from prometheus_client import CollectorRegistry
 
-from kube.errors import Conflict, NotFound
-from kube.merge_patch import apply_merge_patch
 from kube.object_meta import ObjectKey
-from kube.resources import APPLICATIONS, CONFIGMAPS, ResourceKind
+from kube.resources import APPLICATIONS, CONFIGMAPS
 from notifications.controller import APPLICATION_NOTIFICATIONS, NotificationController, NotificationOptions
 from notifications.state import NOTIFIED_ANNOTATION
+from tests.unit.notifications.memory_api import MemoryApi
 
 NAMESPACE = "argocd"
 KEY = ObjectKey(NAMESPACE, "guestbook")
-
-
-class MemoryApi:
-    """The few calls the notification controller makes, over objects kept in memory, with resourceVersions."""
-
-    def __init__(self, *objects: tuple[ResourceKind, dict[str, Any]]) -> None:
-        self.objects = {(kind.plural, obj["metadata"]["namespace"], obj["metadata"]["name"]): obj
-                        for kind, obj in objects}
-        self.patches = 0
-
-    async def get_or_none(self, kind: ResourceKind, namespace: str, name: str) -> dict[str, Any] | None:
-        found = self.objects.get((kind.plural, namespace, name))
-        return copy.deepcopy(found) if found is not None else None
-
-    async def get(self, kind: ResourceKind, namespace: str, name: str) -> dict[str, Any]:
-        found = await self.get_or_none(kind, namespace, name)
-        if found is None:
-            raise NotFound(404, "NotFound", f"{name} not found")
-        return found
-
-    async def patch(self, kind: ResourceKind, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
-        current = self.objects[(kind.plural, namespace, name)]
-        version = current["metadata"]["resourceVersion"]
-        if patch["metadata"].get("resourceVersion") not in (None, version):
-            raise Conflict(409, "Conflict", "the object has been modified")
-        updated = apply_merge_patch(current, patch)
-        updated["metadata"]["resourceVersion"] = str(int(version) + 1)
-        self.objects[(kind.plural, namespace, name)] = updated
-        self.patches += 1
-        return copy.deepcopy(updated)
 
 
 def application(revision: str) -> dict[str, Any]:
