@@ -61,7 +61,7 @@ def load_decide() -> Decide:
 
 
 # Loggers of the code under test; the sandbox's own loggers are the test bench, not the product.
-CONTROLLER_LOGGERS: Final = ("rollouts", "analysis", "kube", "gitops", "kopf")
+CONTROLLER_LOGGERS: Final = ("rollouts", "analysis", "kube", "gitops", "kopf", "notifications")
 
 
 class ControllerHealth(logging.Handler):
