@@ -129,6 +129,11 @@ class DeliveryQueue:
                         error, delay)
             self._later(delay, job)
             return
+        except Exception as error:  # a worker must outlive any delivery; the message may hold a secret: not shown
+            self.given_up += 1
+            self.pending.discard(job.identity)
+            logger.warning("notification %s not sent: %s", job.description, type(error).__name__)
+            return
         self.delivered += 1
         try:
             await job.sent()

@@ -40,5 +40,5 @@ async def send(
             raise DeliveryError(f"service type {service.type!r} is not supported")
     except DeliveryError as error:
         raise DeliveryError(mask(str(error), secrets)) from None
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         raise DeliveryError(mask(f"{service.type} {name}: {type(error).__name__}: {error}", secrets)) from None

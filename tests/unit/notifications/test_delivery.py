@@ -82,3 +82,24 @@ def test_a_pending_notification_is_not_offered_twice_and_a_full_queue_refuses() 
         return offers
 
     assert asyncio.run(scenario()) == [True, False, True, False]
+
+
+def test_an_unexpected_failure_gives_the_notification_up_and_the_worker_goes_on() -> None:
+    async def scenario() -> tuple[int, list[str]]:
+        queue = DeliveryQueue(workers=1)
+        sent: list[str] = []
+        done = asyncio.Event()
+
+        async def broken() -> None:
+            raise RuntimeError("a bug")
+
+        async def record() -> None:
+            sent.append("b")
+            done.set()
+
+        queue.offer(DeliveryJob("a", "a", broken, record))
+        queue.offer(DeliveryJob("b", "b", lambda: asyncio.sleep(0), record))
+        await run_until(queue, done)
+        return queue.given_up, sent
+
+    assert asyncio.run(scenario()) == (1, ["b"])

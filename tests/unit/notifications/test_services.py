@@ -107,3 +107,10 @@ def test_templates_render_with_the_service_type() -> None:
     variables = {"app": {"metadata": {"name": "guestbook"}}}
     assert render_notification(templates, ("t",), variables, "slack").message == ":ok: guestbook"
     assert render_notification(templates, ("t",), variables, "webhook").message == "guestbook"
+
+
+def test_an_unusable_url_is_a_delivery_error_without_the_secret() -> None:
+    with pytest.raises(DeliveryError) as raised:
+        deliver({"service.webhook.hook": "url: 'http://host:$token/'\n"}, {"token": "t0ken"}, "hook",
+                Notification("m"), Destination("hook", ""), client([]))
+    assert "t0ken" not in str(raised.value)
