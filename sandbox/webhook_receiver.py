@@ -85,9 +85,7 @@ class WebhookReceiver:
                     with receiver._changed:
                         receiver.held -= 1
                 status = receiver.status
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                # Recorded before the answer: once the sender has its answer, the receiver shows the request.
                 with receiver._changed:
                     if 200 <= status <= 299:
                         receiver._received.append(
@@ -96,6 +94,9 @@ class WebhookReceiver:
                     else:
                         receiver.refused += 1
                     receiver._changed.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             do_GET = do_POST = do_PUT = do_PATCH = _answer
 
