@@ -164,3 +164,25 @@ def test_a_hanging_destination_does_not_hold_the_rollout_back(
     assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-completed"] >= 2, TIMEOUT)
     assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-step-completed"] >= 2, TIMEOUT)
     assert received_by_trigger(receiver, name)["on-rollout-updated"] >= 2
+
+
+def test_an_abort_fires_on_rollout_aborted_once(
+    cluster: RolloutCluster, namespace: str, receiver: WebhookReceiver
+) -> None:
+    name = "aborted"
+    cluster.apply_all(namespace, [rollout(name, [{"setWeight": 50}, {"pause": {}}], ("on-rollout-aborted",))])
+    cluster.wait_for_phase(namespace, name, "Healthy")
+    cluster.set_image(namespace, name, "app:2")
+    cluster.wait_for_phase(namespace, name, "Paused", timeout=TIMEOUT)
+    cluster.abort(namespace, name)
+    cluster.wait_for_phase(namespace, name, "Degraded", timeout=TIMEOUT)
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-aborted"] == 1, TIMEOUT)
+    cluster.wait_for(lambda: len(notified_state(cluster, namespace, name)) == 1, "the abort recorded")
+    # Looked at again (a pass after the record), nothing more is offered; the other triggers were not subscribed.
+    notifier = cluster.controller_thread.operator.notifications[0]
+    mark = notifier.runner.passes.mark()
+    cluster.controller_thread.call_soon(notifier.runner.resync)
+    assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT)
+    assert not any(identity[0] == ObjectKey(namespace, name) for identity in notifier.delivery.pending)
+    assert dict(received_by_trigger(receiver, name)) == {"on-rollout-aborted": 1}
+    assert event_occurrences(cluster, namespace, "RolloutAborted") == 1
