@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 from kube.object_meta import ObjectKey
+from kube.resources import ANALYSIS_TEMPLATES, JOBS
 from notifications.defaults import DEFAULT_ROLLOUT_TRIGGERS
 from notifications.state import NOTIFIED_ANNOTATION
 from sandbox.webhook_receiver import WebhookReceiver
@@ -28,6 +29,9 @@ MESSAGES = {
     "on-rollout-paused": "has been paused",
     "on-rollout-completed": "has been completed",
     "on-rollout-aborted": "has been aborted",
+    "on-analysis-run-running": "an analysis run is running",
+    "on-analysis-run-failed": "an analysis run has failed",
+    "on-analysis-run-error": "an analysis run has ended in error",
 }
 
 
@@ -55,7 +59,7 @@ def received_by_trigger(receiver: WebhookReceiver, name: str) -> Counter[str]:
     """How many notifications about Rollout ``name`` the receiver took, by the trigger their message shows."""
     counts: Counter[str] = Counter()
     for request in receiver.received():
-        if f"Rollout {name} " not in request.body:
+        if not request.body.startswith((f"Rollout {name} ", f"Rollout {name}:")):
             continue
         for trigger, words in MESSAGES.items():
             if words in request.body:
@@ -65,7 +69,10 @@ def received_by_trigger(receiver: WebhookReceiver, name: str) -> Counter[str]:
 
 
 def event_occurrences(cluster: RolloutCluster, namespace: str, reason: str) -> int:
-    return sum(int(event.get("count") or 1) for event in cluster.events(namespace) if event.get("reason") == reason)
+    """How often an Event with ``reason`` was recorded about a Rollout (the analysis controller records its own
+    about the AnalysisRun, which notify nobody, as in Argo)."""
+    return sum(int(event.get("count") or 1) for event in cluster.events(namespace)
+               if event.get("reason") == reason and (event.get("involvedObject") or {}).get("kind") == "Rollout")
 
 
 def test_each_rollout_trigger_fires_once_per_event_through_an_update_a_pause_and_a_promotion(
@@ -186,3 +193,31 @@ def test_an_abort_fires_on_rollout_aborted_once(
     assert not any(identity[0] == ObjectKey(namespace, name) for identity in notifier.delivery.pending)
     assert dict(received_by_trigger(receiver, name)) == {"on-rollout-aborted": 1}
     assert event_occurrences(cluster, namespace, "RolloutAborted") == 1
+
+
+def test_a_failing_analysis_step_fires_analysis_run_running_then_failed_once_each(
+    cluster: RolloutCluster, namespace: str, receiver: WebhookReceiver
+) -> None:
+    name = "analysed"
+    container = {"name": "smoke", "image": "busybox", "command": ["sh", "-c", "exit 1"]}
+    job = {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [container]}}}
+    cluster.create(ANALYSIS_TEMPLATES, namespace, {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": {"name": "smoke"},
+        "spec": {"metrics": [{"name": "smoke", "provider": {"job": {"spec": job}}}]},
+    })
+    steps = [{"setWeight": 50}, {"analysis": {"templates": [{"templateName": "smoke"}]}}]
+    triggers = ("on-analysis-run-running", "on-analysis-run-failed", "on-analysis-run-error")
+    cluster.apply_all(namespace, [rollout(name, steps, triggers)])
+    cluster.wait_for_phase(namespace, name, "Healthy")
+    cluster.set_image(namespace, name, "app:2")
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-analysis-run-running"] == 1, TIMEOUT)
+    # The test plays the Job's outcome (the sandbox runs no containers): it fails, and so does the run.
+    found = cluster.wait_for(lambda: next(iter(cluster.list(JOBS, namespace)), None), "the run's Job")
+    cluster.patch(JOBS, namespace, found["metadata"]["name"],
+                  {"status": {"conditions": [{"type": "Failed", "status": "True"}]}}, subresource="status")
+    cluster.wait_for_phase(namespace, name, "Degraded", timeout=TIMEOUT)
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-analysis-run-failed"] == 1, TIMEOUT)
+    cluster.wait_for(lambda: len(notified_state(cluster, namespace, name)) == 2, "both recorded")
+    assert dict(received_by_trigger(receiver, name)) == {"on-analysis-run-running": 1, "on-analysis-run-failed": 1}
+    assert event_occurrences(cluster, namespace, "AnalysisRunRunning") == 1
+    assert event_occurrences(cluster, namespace, "AnalysisRunFailed") == 1
