@@ -108,6 +108,16 @@ ApplicationSetsOption = Annotated[
                  "the Application controller (in --app-namespace, sharing its Git cache and push webhook); "
                  "never without --applications."),
 ]
+NotificationsOption = Annotated[
+    bool,
+    typer.Option("--notifications/--no-notifications", help="Send the notifications Rollouts and Applications "
+                 "subscribe to (argo-rollouts-notification-configmap, argocd-notifications-cm)."),
+]
+NotificationsNamespaceOption = Annotated[
+    str | None,
+    typer.Option("--notifications-namespace", help="Namespace of argo-rollouts-notification-configmap and its "
+                 "Secret (default: $POD_NAMESPACE, else default)."),
+]
 AppResyncOption = Annotated[
     float,
     typer.Option("--app-resync-seconds", min=0.0, help="Refresh every Application from Git this often "
@@ -227,6 +237,8 @@ def controller_command(
     leader_election: LeaderElectionFlags,
     applications: ApplicationFlags,
     promote_on_background_analysis_errors: PromoteOnBackgroundErrorsOption = False,
+    notifications: NotificationsOption = True,
+    notifications_namespace: NotificationsNamespaceOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Run the Rollout, analysis, Application and ApplicationSet controllers: traffic step by step, AnalysisRuns,
@@ -241,7 +253,12 @@ def controller_command(
     _configure_logging(verbose)
     app_options, appset_options = applications.controllers()
     # Imported here: kopf and the controller are heavy, and the CLI's other commands do not need them.
+    from kube.leader_election import default_namespace
+    from notifications.controller import NotificationOptions
     from rollouts.controller.run import run_controller
+
+    notification_options = NotificationOptions(namespace=notifications_namespace or default_namespace()) \
+        if notifications else None
 
     with _failures_reported():
         run_controller(
@@ -259,6 +276,7 @@ def controller_command(
             applications=app_options,
             application_sets=appset_options,
             promote_on_background_analysis_errors=promote_on_background_analysis_errors,
+            notifications=notification_options,
         )
 
 

@@ -36,6 +36,7 @@ from kube.resources import (
     VIRTUAL_SERVICES,
     ResourceKind,
 )
+from notifications.controller import NotificationOptions
 from rollouts.controller.cache import RolloutKey
 from rollouts.controller.controller import ControllerOptions, RolloutController
 from rollouts.controller.reconciler import Decide
@@ -60,7 +61,7 @@ def load_decide() -> Decide:
 
 
 # Loggers of the code under test; the sandbox's own loggers are the test bench, not the product.
-CONTROLLER_LOGGERS: Final = ("rollouts", "analysis", "kube", "gitops", "kopf")
+CONTROLLER_LOGGERS: Final = ("rollouts", "analysis", "kube", "gitops", "kopf", "notifications")
 
 
 class ControllerHealth(logging.Handler):
@@ -97,10 +98,11 @@ class ControllerThread:
         self, kubeconfig: Path, options: ControllerOptions, decide: Decide,
         applications: AppControllerOptions | None = None,
         application_sets: AppSetControllerOptions | None = None,
+        notifications: NotificationOptions | None = None,
     ) -> None:
         self.operator: RolloutOperator = build_operator(
             str(kubeconfig), None, options, decide=decide, applications=applications,
-            application_sets=application_sets,
+            application_sets=application_sets, notifications=notifications,
         )
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -179,11 +181,14 @@ class RolloutCluster:
     """
 
     def __init__(
-        self, tmp_dir: Path, *, ready_delay: float = 0.1, resync_seconds: float = 900.0, **sandbox_options: Any
+        self, tmp_dir: Path, *, ready_delay: float = 0.1, resync_seconds: float = 900.0,
+        notifications: NotificationOptions | None = None, **sandbox_options: Any
     ) -> None:
         self.sandbox = SandboxThread(crd_dirs=[CRD_DIR], ready_delay=ready_delay, **sandbox_options)
         self.kubeconfig = tmp_dir / "kubeconfig.yaml"
         self._resync_seconds = resync_seconds
+        self._notifications = notifications
+        self._decide: Decide | None = None
         self._controller: ControllerThread | None = None
         self._names = itertools.count(1)
         self.health = ControllerHealth()
@@ -193,14 +198,26 @@ class RolloutCluster:
         logging.getLogger().addHandler(self.health)
         try:
             self.sandbox.write_kubeconfig(self.kubeconfig)
-            options = ControllerOptions(workers=4, resync_seconds=self._resync_seconds, metrics_port=0)
-            self._controller = ControllerThread(self.kubeconfig, options, decide)
-            self._controller.start()
+            self._decide = decide
+            self._start_controller()
         except BaseException:
             logging.getLogger().removeHandler(self.health)
             self.sandbox.stop()
             raise
         RUNNING_CLUSTERS.append(self)
+
+    def _start_controller(self) -> None:
+        assert self._decide is not None
+        options = ControllerOptions(workers=4, resync_seconds=self._resync_seconds, metrics_port=0)
+        self._controller = ControllerThread(self.kubeconfig, options, self._decide,
+                                            notifications=self._notifications)
+        self._controller.start()
+
+    def restart_controller(self) -> None:
+        """Stop the controller process and start a new one, as a crash and a restart would (the sandbox keeps
+        running: all state is in the cluster)."""
+        self.controller_thread.stop()
+        self._start_controller()
 
     def stop(self) -> None:
         if self in RUNNING_CLUSTERS:

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from analysis.expressions.values import (
@@ -411,6 +412,26 @@ def _unary(operation: Callable[[Value], Value]) -> Callable[[Sequence[Value], Me
     return call
 
 
+def _time_parse(arguments: Sequence[Value], meter: Meter) -> Value:
+    """``time.Parse(text)``: an RFC 3339 time (Go's ``time.Parse(time.RFC3339, text)``) as seconds since the epoch,
+    a number that ``.Before``/``.After`` compare; Argo CD's notification triggers use it."""
+    text = _text("time.Parse", arguments[0])
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        raise OperationError(f"time.Parse: {text!r} is not an RFC 3339 time") from None
+    if moment.tzinfo is None or "T" not in text.upper():
+        raise OperationError(f"time.Parse: {text!r} is not an RFC 3339 time (it needs a date, a time and a zone)")
+    return moment.timestamp()
+
+
+def _time_order(name: str, test: Callable[[float, float], bool]) -> Callable[[Sequence[Value], Meter], Value]:
+    def call(arguments: Sequence[Value], meter: Meter) -> Value:
+        return test(_number(name, arguments[0]), _number(name, arguments[1]))
+
+    return call
+
+
 _ITERATIONS = (
     Iteration("all", 2, 2, "bool", _all),
     Iteration("any", 2, 2, "bool", _any),
@@ -464,6 +485,10 @@ _FUNCTIONS = (
     Function("repeat", 2, 2, "string", _repeat),
     Function("join", 1, 2, "string", _join),
     Function("keys", 1, 1, "array", _keys),
+    # The time functions of Argo's notification triggers: ``time.Parse(a).Before(time.Parse(b))``.
+    Function("time.Parse", 1, 1, "number", _time_parse),
+    Function(".Before", 2, 2, "bool", _time_order("Before", lambda left, right: left < right)),
+    Function(".After", 2, 2, "bool", _time_order("After", lambda left, right: left > right)),
     Function("values", 1, 1, "array", _values),
 )
 

@@ -307,6 +307,15 @@ class _Parser:
             raise self.error(f"{name.text}() takes {_arity(builtin.minimum, builtin.maximum)}, got {count}", name)
         return Call(name.offset, name.text, tuple(arguments))
 
+    def method(self, target: Node, field: Token) -> Node:
+        """``time.Parse(x)`` (a function of a namespace, when ``time.Parse`` is a built-in) or ``x.Before(y)`` (a
+        method, when ``.Before`` is one: a call with the receiver first); any other method is refused."""
+        if isinstance(target, Name) and f"{target.name}.{field.text}" in BUILTINS:
+            return self.call(Token(field.kind, f"{target.name}.{field.text}", target.offset), [])
+        if f".{field.text}" in BUILTINS:
+            return self.call(Token(field.kind, f".{field.text}", field.offset), [target])
+        raise self.error("methods cannot be called; use a built-in function", field)
+
     def predicate(self) -> Node:
         start = self.current
         braced = _is_op(start, "{")
@@ -337,7 +346,8 @@ class _Parser:
                     raise self.error(f"expected a field name after {token.text!r}", field)
                 self.advance()
                 if _is_op(self.current, "("):
-                    raise self.error("methods cannot be called; use a built-in function", field)
+                    node = self.method(node, field)
+                    continue
                 node = Member(field.offset, node, Literal(field.offset, field.text), optional)
             elif _is_op(token, "["):
                 node = self.subscript(node, optional=False)

@@ -22,10 +22,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from cli.demo.notifications import DemoNotifications
 from kube.json_data import JsonObject
 from kube.resources import (
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
+    CONFIGMAPS,
     DESTINATION_RULES,
     PODS,
     REPLICASETS,
@@ -110,6 +112,7 @@ class DemoEnvironment:
         self.recorder: ChangeRecorder | None = None
         self._dashboard_port = dashboard_port  # `rollouts demo --dashboard`: serve the dashboard on this port
         self._dashboard: tuple[DashboardServer, KubeClient] | None = None
+        self.notifications: DemoNotifications | None = None
 
     # --------------------------------------------------------------------------------------------- lifecycle
 
@@ -127,6 +130,9 @@ class DemoEnvironment:
         self._sandbox.write_kubeconfig(self.kubeconfig)
         self.recorder = ChangeRecorder(self._sandbox.emulator, RECORDED)
         self.recorder.start()
+        self.notifications = DemoNotifications()
+        self.notifications.start()
+        self.create(CONFIGMAPS, NAMESPACE, self.notifications.configmap())
         self._start_controller()
         progress(f"started the controller (pid {self.controller_pid}): rollouts controller --kubeconfig "
                  f"{self.kubeconfig}")
@@ -142,7 +148,10 @@ class DemoEnvironment:
         if self.recorder is not None:
             self.recorder.stop()
         errors: list[BaseException] = []
-        for step in (self._stop_dashboard, self._stop_controller, self._stop_prometheus, self._stop_sandbox):
+        for step in (
+            self._stop_dashboard, self._stop_controller, self._stop_notifications, self._stop_prometheus,
+            self._stop_sandbox,
+        ):
             try:
                 step()
             except Exception as error:  # keep stopping the rest; report the first failure at the end
@@ -188,7 +197,8 @@ class DemoEnvironment:
         return [
             sys.executable, "-c", "from cli.main import main; main()",
             "controller", "--kubeconfig", str(self.kubeconfig), "--metrics-port", "0",
-            "--metrics-address", LOOPBACK, "--webhook-address", LOOPBACK, *self._controller_args,
+            "--metrics-address", LOOPBACK, "--webhook-address", LOOPBACK, "--notifications-namespace", NAMESPACE,
+            *self._controller_args,
         ]
 
     def _start_controller(self) -> None:
@@ -243,6 +253,11 @@ class DemoEnvironment:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def _stop_notifications(self) -> None:
+        notifications, self.notifications = self.notifications, None
+        if notifications is not None:
+            notifications.stop()
 
     # ---------------------------------------------------------------------------------------------- Prometheus
 

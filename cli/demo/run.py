@@ -13,7 +13,7 @@ from typing import Final
 from cli.demo.display import Reporter, Snapshot
 from cli.demo.environment import DemoEnvironment
 from cli.demo.manifests import DEMO_EXAMPLE, RolloutShape, load_documents, prepare, rollout_of, rollout_shape
-from cli.demo.scenarios import Scenario, ScenarioProgress, SummaryRow, summary_row
+from cli.demo.scenarios import ABORTED, Scenario, ScenarioProgress, SummaryRow, summary_row
 from kube.json_data import JsonObject
 from kube.resources import ROLLOUTS, VIRTUAL_SERVICES
 
@@ -55,8 +55,10 @@ def run_demo(options: DemoOptions, reporter: Reporter) -> int:
                            f"{time.monotonic() - started:.1f} s)")
             rows: list[SummaryRow] = []
             for scenario in options.scenarios:
+                mark = environment.notifications.mark() if environment.notifications is not None else 0
                 progress = run_scenario(environment, reporter, scenario, shape)
                 rows.append(summary_row(progress, time.time()))
+                report_notifications(environment, reporter, mark, progress)
             all_expected = all(row.verdict == "expected" for row in rows)
             reporter.summary(rows, all_expected)
             reporter.stage(f"the demo took {time.monotonic() - started:.1f} s; stopping the controller, "
@@ -110,6 +112,23 @@ def run_scenario(
         reporter.update(progress, notes, _snapshot(environment, shape.name) if reporter.wants_snapshots else None)
     reporter.scenario_finished(progress, _snapshot(environment, shape.name))
     return progress
+
+
+def report_notifications(
+    environment: DemoEnvironment, reporter: Reporter, mark: int, progress: ScenarioProgress
+) -> None:
+    """What the scenario's notifications told the webhook receiver, as it received them."""
+    notifications = environment.notifications
+    if notifications is None:
+        return
+    # The default templates' words for the scenario's end (a step's message says "step number … has been completed").
+    ending = "aborted" if progress.scenario.expected == ABORTED else "completed"
+    outcome = f"Rollout {progress.rollout_name} has been {ending}."
+    messages = notifications.since(mark, outcome=outcome)
+    reporter.stage(f"the webhook receiver at {notifications.receiver.url} got {len(messages)} notification(s) "
+                   f"from scenario {progress.scenario.name}:")
+    for message in messages:
+        reporter.stage(f"  notification: {message}")
 
 
 def _snapshot(environment: DemoEnvironment, name: str) -> Snapshot:

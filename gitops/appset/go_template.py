@@ -415,6 +415,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "splitList": lambda separator, text: go_string(text).split(separator),
     "toString": go_string,
     "int": lambda value: int(value) if value not in (None, MISSING, "") else 0,
+    # Sprig's add (int64 arithmetic); Argo Rollouts' step-completed template counts steps with it.
+    "add": lambda *values: sum(int(value) if value not in (None, MISSING, "") else 0 for value in values),
     "b64enc": lambda text: base64.b64encode(go_string(text).encode()).decode(),
     "b64dec": lambda text: base64.b64decode(go_string(text)).decode(),
     "sha256sum": lambda text: hashlib.sha256(go_string(text).encode()).hexdigest(),

@@ -36,6 +36,8 @@ from kube.kopf_operator import configure_settings, connection_info
 from kube.leader_election import KubeLeaseStore, LeaderElectionConfig, LeaderElector, LeaderMetric
 from kube.resources import ROLLOUTS
 from kube.side_loop import SideLoop
+from notifications.controller import NotificationController, NotificationOptions, notification_controllers
+from notifications.handlers import register_handlers as register_notification_handlers
 from rollouts.controller.controller import (
     DEFAULT_METRICS_ADDRESS,
     DEFAULT_METRICS_PORT,
@@ -71,6 +73,7 @@ class RolloutOperator:
     leadership: Leadership | None = None
     applications: AppController | None = None
     application_sets: AppSetController | None = None
+    notifications: list[NotificationController] = field(default_factory=list)
 
     async def run(self, *, stop_flag: Any = None, ready_flag: Any = None) -> None:
         """Run kopf until ``stop_flag`` is set (any flag kopf accepts) or a signal arrives (main thread only);
@@ -81,6 +84,7 @@ class RolloutOperator:
             *([self.experiments] if self.experiments is not None else []),
             *([self.applications] if self.applications is not None else []),
             *([self.application_sets] if self.application_sets is not None else []),
+            *self.notifications,
         ]
         try:
             # Bound before kopf starts, so that a taken port fails the command instead of kopf's start-up retries.
@@ -123,6 +127,8 @@ class RolloutOperator:
             await self.applications.stop()
         if self.application_sets is not None:
             await self.application_sets.stop()
+        for notifier in self.notifications:
+            await notifier.stop()
 
 
 def build_operator(
@@ -134,6 +140,7 @@ def build_operator(
     leader_election: LeaderElectionConfig | None = None,
     applications: AppControllerOptions | None = None,
     application_sets: AppSetControllerOptions | None = None,
+    notifications: NotificationOptions | None = None,
 ) -> RolloutOperator:
     """Load the kubeconfig, check the cluster, and assemble the controller; raises KubeError subclasses.
 
@@ -141,7 +148,8 @@ def build_operator(
     request of theirs is fenced by it. With ``applications`` the Application controller (``gitops.controller``)
     runs beside them, in the same metrics registry and under the same Lease; with ``application_sets`` too, the
     ApplicationSet controller runs beside it, reading Git through the Application controller's repository cache
-    and refreshed by its push webhook (it is left out without ``applications``).
+    and refreshed by its push webhook (it is left out without ``applications``). With ``notifications`` the
+    notification controllers of Rollouts (and of Applications, with ``applications``) run too.
     """
     api_client = load_api_client(kubeconfig, context)  # any unusable kubeconfig is a ConfigError naming it
     probe = KubeClient(api_client, timeout=PROBE_TIMEOUT)
@@ -213,18 +221,28 @@ def build_operator(
         app_controller.push_listeners.append(lambda push: appsets.refresh_repositories(push.repo_urls))
         register_appset_handlers(registry, appsets)
         appset_controller = appsets
+    notifiers: list[NotificationController] = []
+    if notifications is not None:
+        notifiers = notification_controllers(
+            async_client, dataclasses.replace(notifications, leader_election=options.leader_election),
+            app_controller.options.namespace if app_controller is not None else None,
+            controller.metrics.registry,
+        )
+        for notifier in notifiers:
+            register_notification_handlers(registry, notifier)
     leadership = None
     if elector is not None and lease_client is not None:
         controller.metrics.registry.register(LeaderMetric(elector))
         pools: list[WorkerPool] = [controller, *([experiments] if experiments is not None else []),
                                    *([analysis] if analysis is not None else []),
                                    *([app_controller] if app_controller is not None else []),
-                                   *([appset_controller] if appset_controller is not None else [])]
+                                   *([appset_controller] if appset_controller is not None else []),
+                                   *notifiers]
         # The election on a loop of its own, so that no amount of reconciling can delay a renewal.
         leadership = Leadership(elector, pools, lease_client, election_loop=SideLoop("leader-election"),
                                 on_synced=freeze_startup_objects)
     return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, experiments,
-                           leadership, app_controller, appset_controller)
+                           leadership, app_controller, appset_controller, notifiers)
 
 
 def freeze_startup_objects() -> None:
@@ -270,6 +288,7 @@ def run_controller(
     applications: AppControllerOptions | None = None,
     application_sets: AppSetControllerOptions | None = None,
     promote_on_background_analysis_errors: bool = False,
+    notifications: NotificationOptions | None = None,
 ) -> None:
     """Run the Rollout controller, and the analysis and Experiment controllers unless ``analysis_workers`` or
     ``experiment_workers`` is 0, until interrupted (see ``rollouts controller --help``).
@@ -290,5 +309,6 @@ def run_controller(
         promote_on_background_analysis_errors=promote_on_background_analysis_errors,
     )
     operator = build_operator(kubeconfig, context, options, leader_election=leader_election,
-                              applications=applications, application_sets=application_sets)
+                              applications=applications, application_sets=application_sets,
+                              notifications=notifications)
     asyncio.run(operator.run())

@@ -55,6 +55,7 @@ from kube.resources import (  # noqa: E402
     SECRETS,
 )
 from kube.timestamps import format_time, later  # noqa: E402
+from notifications.controller import NotificationOptions  # noqa: E402
 from rollouts.controller.controller import ControllerOptions  # noqa: E402
 from rollouts.controller.reconciler import Decide  # noqa: E402
 from sandbox.cluster import write_kubeconfig  # noqa: E402
@@ -157,8 +158,11 @@ class AuditedCluster(RolloutCluster):
                 applications = AppControllerOptions(namespace=APP_NAMESPACE, workers=2, webhook_port=0,
                                                     cache_dir=self.tmp_dir / "repositories")
                 application_sets = AppSetControllerOptions(namespace=APP_NAMESPACE, workers=2)
+            # Notifications on, as `rollouts controller` runs them by default, configured in a watched namespace.
+            notifications = NotificationOptions(namespace=self.watched[0] if self.watched else "default")
             # The harness's own start, but for the kubeconfig: its ControllerThread is what controller_thread reads.
-            self._controller = ControllerThread(self.kubeconfig, options, decide, applications, application_sets)
+            self._controller = ControllerThread(self.kubeconfig, options, decide, applications, application_sets,
+                                                notifications)
             self._controller.start()
         except BaseException:
             self.stop()

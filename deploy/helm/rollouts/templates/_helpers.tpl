@@ -110,7 +110,7 @@ docs/install.md says what each permission is for.
   verbs: [list, watch, create]
 - apiGroups: [""]
   resources: [configmaps]
-  verbs: [list, watch, create, patch, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [apps]
   resources: [deployments]
   verbs: [list, watch, create, patch, delete]
@@ -119,7 +119,7 @@ docs/install.md says what each permission is for.
   verbs: [list, watch]
 - apiGroups: [""]
   resources: [events]
-  verbs: [create, patch]
+  verbs: [list, watch, create, patch]
 {{- end -}}
 
 {{/* What only exists at cluster scope: granted only when the controller watches every namespace. */}}

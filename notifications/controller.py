@@ -1,0 +1,407 @@
+"""The notification controllers: one for Rollouts (Event-keyed, Argo Rollouts' triggers) and one for Applications
+(level-triggered, Argo CD's), each on the shared runner (``kube.controller_runner``) with a delivery queue of its own.
+
+A pass reads the object from the watch cache (and, for a Rollout, the Events about it), the configuration (the
+ConfigMap and Secret, read again at most every ``config_seconds``), plans (``notifications.decisions``), removes the
+state keys whose condition stopped holding, and offers each notification to the delivery queue; the state key is
+recorded on the object only once the notification was delivered, so a restart neither resends nor misses one.
+The controller never writes anything but the ``notified.notifications.argoproj.io`` annotation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import httpx
+from prometheus_client import CollectorRegistry
+
+from kube.client import AsyncKubeClient
+from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.errors import Conflict, KubeError, NotFound
+from kube.json_data import JsonObject
+from kube.object_meta import ObjectKey, is_older, object_key
+from kube.resources import APPLICATIONS, CONFIGMAPS, ROLLOUTS, SECRETS, ResourceKind
+from notifications import services
+from notifications.config import ConfigError, NotificationConfig, parse_config
+from notifications.decisions import Firing, NotificationPlan, events_since, plan_conditions, plan_events
+from notifications.defaults import (
+    APPLICATION_CONFIGMAP,
+    APPLICATION_CONTEXT_DEFAULTS,
+    APPLICATION_DEFAULTS,
+    APPLICATION_SECRET,
+    ROLLOUT_CONFIGMAP,
+    ROLLOUT_DEFAULTS,
+    ROLLOUT_SECRET,
+)
+from notifications.delivery import DeliveryJob, DeliveryQueue, Permanent, RetryPolicy
+from notifications.metrics import NotificationMetrics
+from notifications.state import annotation_patch, read_state, with_changes
+from notifications.subscriptions import ANNOTATION_PREFIX
+from notifications.templates import RenderError, render_notification
+
+logger = logging.getLogger(__name__)
+
+DELETED: Final = "DELETED"
+STATE_WRITE_ATTEMPTS: Final = 5
+KEPT_VERSIONS: Final = 16
+KEPT_EVENTS: Final = 64
+"""Events kept per object (the latest), so that memory does not grow with an object's history."""
+
+
+@dataclass(frozen=True)
+class NotifiedKind:
+    """What differs between the Rollout and the Application notification controllers."""
+
+    resource: ResourceKind
+    variable: str
+    configmap: str
+    secret: str
+    defaults: Mapping[str, str]
+    context_defaults: Mapping[str, Any] = field(default_factory=dict)
+    event_keyed: bool = False
+
+
+ROLLOUT_NOTIFICATIONS: Final = NotifiedKind(ROLLOUTS, "rollout", ROLLOUT_CONFIGMAP, ROLLOUT_SECRET, ROLLOUT_DEFAULTS,
+                                            event_keyed=True)
+APPLICATION_NOTIFICATIONS: Final = NotifiedKind(APPLICATIONS, "app", APPLICATION_CONFIGMAP, APPLICATION_SECRET,
+                                                APPLICATION_DEFAULTS, APPLICATION_CONTEXT_DEFAULTS)
+
+
+@dataclass(frozen=True)
+class NotificationOptions:
+    """Where the configuration lives and how the controller runs and delivers."""
+
+    namespace: str
+    """Namespace of the notification ConfigMap and Secret (the controller's, or the Applications')."""
+    workers: int = 2
+    resync_seconds: float = 60.0
+    config_seconds: float = 5.0
+    delivery_workers: int = 4
+    queue_capacity: int = 1000
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    event_grace_seconds: float = 300.0
+    """At a first start, Events this much older than the start still notify (see ``decisions.events_since``)."""
+    leader_election: bool = False
+    """Deliver only once this process leads (``start_workers``), so that standbys never send."""
+
+
+def notification_controllers(
+    client: AsyncKubeClient,
+    rollouts: NotificationOptions,
+    applications_namespace: str | None,
+    registry: CollectorRegistry | None = None,
+) -> list[NotificationController]:
+    """The Rollout notification controller, and the Application one when Applications are reconciled in
+    ``applications_namespace`` (its ConfigMap lives there, as Argo CD's does); counted in ``registry``."""
+    controllers = [NotificationController(client, ROLLOUT_NOTIFICATIONS, rollouts, registry=registry)]
+    if applications_namespace is not None:
+        controllers.append(NotificationController(client, APPLICATION_NOTIFICATIONS,
+                                                  dataclasses.replace(rollouts, namespace=applications_namespace),
+                                                  registry=registry))
+    return controllers
+
+
+class _NoPassMetrics:
+    def observe_reconcile(self, namespace: str, name: str, seconds: float) -> None:
+        pass
+
+    def count_error(self, namespace: str, name: str) -> None:
+        pass
+
+    def forget(self, namespace: str, name: str) -> None:
+        pass
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class NotificationController:
+    """Notifications about one kind of object; ``observe*`` are fed by the watches (``notifications.handlers``)."""
+
+    def __init__(
+        self,
+        client: AsyncKubeClient,
+        kind: NotifiedKind,
+        options: NotificationOptions,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        http: httpx.AsyncClient | None = None,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.client = client
+        self.kind = kind
+        self.options = options
+        self.clock = clock
+        self._http = http
+        self.objects: dict[ObjectKey, JsonObject] = {}
+        self.events: dict[ObjectKey, dict[str, JsonObject]] = {}
+        self.versions: dict[ObjectKey, dict[str, JsonObject]] = {}
+        self.delivery = DeliveryQueue(capacity=options.queue_capacity, workers=options.delivery_workers,
+                                      retry=options.retry)
+        self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
+            RunnerOptions(name=f"{kind.variable} notifications", workers=options.workers,
+                          resync_seconds=options.resync_seconds),
+            self.reconcile, lambda: list(self.objects), _NoPassMetrics(),
+        )
+        self._config: NotificationConfig | None = None
+        self._config_read_at = -float("inf")
+        self._config_lock = asyncio.Lock()
+        self._state_locks: dict[ObjectKey, asyncio.Lock] = {}
+        self._reported: set[str] = set()
+        self.started_at = clock()
+        self.cache_synced = asyncio.Event()
+        self.metrics = NotificationMetrics(registry, event_keyed=kind.event_keyed)
+
+    # -- watches -------------------------------------------------------------------------------------------
+
+    def observe(self, event_type: str | None, obj: JsonObject) -> None:
+        key = object_key(obj)
+        if key is None:
+            return
+        if event_type == DELETED:
+            self.objects.pop(key, None)
+            self.events.pop(key, None)
+            self.versions.pop(key, None)
+            return
+        cached = self.objects.get(key)
+        if cached is not None and is_older(obj, cached):
+            return
+        self.objects[key] = obj
+        if self.kind.event_keyed:
+            if self.may_subscribe(obj):
+                self._remember_version(key, obj)
+            else:
+                # Nothing about it can notify: its Events and versions are not worth their memory.
+                self.events.pop(key, None)
+                self.versions.pop(key, None)
+        self.runner.add(key)
+
+    def may_subscribe(self, obj: JsonObject) -> bool:
+        """Whether the object subscribes to anything: an annotation, or ConfigMap subscriptions (assumed until the
+        ConfigMap has been read, so that no Event is dropped at start-up; none without a usable ConfigMap)."""
+        if _subscribes(obj):
+            return True
+        if self._config_read_at == -float("inf"):
+            return True
+        return self._config is not None and bool(self._config.subscriptions)
+
+    def _remember_version(self, key: ObjectKey, obj: JsonObject) -> None:
+        """Keep the last few versions of a subscribed object: an Event names the version it was recorded about
+        (``involvedObject.resourceVersion``), and its notification is rendered from that version, as Argo renders
+        it from the object it records the Event with."""
+        version = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+        if not version:
+            return
+        versions = self.versions.setdefault(key, {})
+        versions[version] = obj
+        while len(versions) > KEPT_VERSIONS:
+            del versions[next(iter(versions))]
+
+    def version_for(self, key: ObjectKey, event: JsonObject | None, current: JsonObject) -> JsonObject:
+        """The object as the Event saw it, when that version is still known; else as it is now. A repeated Event
+        (``count`` above 1) still names the version of its first occurrence (client-go's recorder, and
+        ``kube.events``, only raise the count), so it is rendered from the object as it is now."""
+        if event is None or int(event.get("count") or 1) > 1:
+            return current
+        version = str((event.get("involvedObject") or {}).get("resourceVersion") or "")
+        return self.versions.get(key, {}).get(version, current)
+
+    def observe_event(self, event_type: str | None, event: JsonObject) -> None:
+        """A core/v1 Event: indexed under the object it is about, when that is one of this controller's kind."""
+        involved = event.get("involvedObject") or {}
+        if not self.kind.event_keyed or involved.get("kind") != self.kind.resource.kind:
+            return
+        key = ObjectKey(str(involved.get("namespace") or ""), str(involved.get("name") or ""))
+        name = str((event.get("metadata") or {}).get("name") or "")
+        if event_type == DELETED:
+            self.events.get(key, {}).pop(name, None)
+            return
+        obj = self.objects.get(key)
+        if obj is not None and not self.may_subscribe(obj):
+            return
+        events = self.events.setdefault(key, {})
+        events.pop(name, None)  # re-inserted last: the oldest Events are the first dropped
+        events[name] = event
+        while len(events) > KEPT_EVENTS:
+            del events[next(iter(events))]
+        if obj is not None:
+            self.runner.add(key)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start delivering, unless the workers wait for leadership. The cache fills from the watches."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(follow_redirects=False)
+        self.cache_synced.set()
+        if not self.options.leader_election:
+            self.start_workers()
+
+    def start_workers(self) -> None:
+        if self.runner.started:
+            return
+        self.started_at = self.clock()
+        self.delivery.start()
+        self.runner.start()
+
+    async def stop(self) -> None:
+        await self.runner.stop()
+        await self.delivery.stop()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    # -- one pass ------------------------------------------------------------------------------------------
+
+    async def reconcile(self, key: ObjectKey) -> float | Gone | None:
+        config = await self.config()
+        # Read after the only wait before the offers: from here to the offers nothing yields, so a delivery cannot
+        # record its key (and leave the pending set) between this read of the state and the offer.
+        obj = self.objects.get(key)
+        if obj is None:
+            return GONE
+        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        if config is None:
+            return None
+        if not config.subscriptions and not any(name.startswith(ANNOTATION_PREFIX) for name in annotations):
+            return None
+        state = read_state(obj)
+        variables: dict[str, Any] = {self.kind.variable: obj, "context": {**self.kind.context_defaults,
+                                                                          **config.context}}
+        if self.kind.event_keyed:
+            since = events_since(state, self.started_at, self.options.event_grace_seconds)
+            plan = plan_events(obj, self.events.get(key, {}).values(), variables, config, state, since)
+        else:
+            plan = plan_conditions(obj, variables, config, state)
+        self._report(key, plan)
+        for firing in plan.send:
+            self.delivery.offer(self._job(key, obj, firing, variables, config))
+        if plan.forget:
+            await self.write_state(key, {}, set(plan.forget))
+        return None
+
+    def _report(self, key: ObjectKey, plan: NotificationPlan) -> None:
+        for problem in plan.problems:
+            line = f"{self.kind.resource.kind} {key}: {problem}"
+            if line not in self._reported:
+                self._reported.add(line)
+                logger.warning("notifications: %s", line)
+
+    def _job(
+        self, key: ObjectKey, obj: JsonObject, firing: Firing, variables: Mapping[str, Any], config: NotificationConfig
+    ) -> DeliveryJob:
+        service = config.services[firing.destination.service]
+        data = dict(variables)
+        if firing.event is not None:
+            data[self.kind.variable] = self.version_for(key, dict(firing.event), obj)
+            data["event"] = dict(firing.event)
+
+        async def send() -> None:
+            try:
+                notification = render_notification(config.templates, firing.templates, data, service.type)
+            except RenderError as error:
+                raise Permanent(str(error)) from None
+            assert self._http is not None
+            try:
+                await services.send(firing.destination.service, service, notification, firing.destination,
+                                    self._http, config.secrets)
+            except services.DeliveryError:
+                self.metrics.count(key, firing.trigger, firing.destination.service, firing.event, succeeded=False)
+                raise
+            self.metrics.count(key, firing.trigger, firing.destination.service, firing.event, succeeded=True)
+            logger.info("notification %s about %s %s sent to %s", firing.trigger, self.kind.resource.kind, key,
+                        firing.destination)
+
+        async def sent() -> None:
+            await self.write_state(key, {firing.key: int(self.clock().timestamp())}, set())
+
+        return DeliveryJob((key, firing.key), f"{firing.trigger} about {key} to {firing.destination}", send, sent)
+
+    # -- I/O -----------------------------------------------------------------------------------------------
+
+    async def config(self) -> NotificationConfig | None:
+        """The configuration, read again when older than ``config_seconds``; None without the ConfigMap (nothing is
+        sent then, as in Argo) or when it is invalid (said once in the log)."""
+        async with self._config_lock:
+            if time.monotonic() - self._config_read_at < self.options.config_seconds:
+                return self._config
+            namespace = self.options.namespace
+            try:
+                configmap = await self.client.get_or_none(CONFIGMAPS, namespace, self.kind.configmap)
+                secret = await self.client.get_or_none(SECRETS, namespace, self.kind.secret)
+            except KubeError as error:
+                logger.warning("notifications: cannot read %s/%s: %s", namespace, self.kind.configmap, error)
+                return self._config
+            self._config_read_at = time.monotonic()
+            if configmap is None:
+                self._config = None
+                return None
+            try:
+                self._config = parse_config(
+                    {str(k): str(v) for k, v in (configmap.get("data") or {}).items()},
+                    _decoded(secret),
+                    defaults=self.kind.defaults,
+                    source=f"ConfigMap {namespace}/{self.kind.configmap}",
+                )
+            except ConfigError as error:
+                line = str(error)
+                if line not in self._reported:
+                    self._reported.add(line)
+                    logger.warning("notifications: %s", line)
+                self._config = None
+            return self._config
+
+    async def write_state(self, key: ObjectKey, recorded: Mapping[str, int], forgotten: set[str]) -> None:
+        """Record and forget state keys on the object: read, change, write with the read resourceVersion, and again
+        on a conflict (the Rollout controller writes the same object)."""
+        lock = self._state_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            for _ in range(STATE_WRITE_ATTEMPTS):
+                try:
+                    current = await self.client.get(self.kind.resource, key.namespace, key.name)
+                except NotFound:
+                    return
+                state = read_state(current)
+                changed = with_changes(state, recorded, forgotten)
+                if changed == state:
+                    return
+                patch = annotation_patch(changed)
+                patch["metadata"]["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
+                try:
+                    updated = await self.client.patch(self.kind.resource, key.namespace, key.name, patch)
+                except Conflict:
+                    continue
+                except NotFound:
+                    return
+                cached = self.objects.get(key)
+                if cached is None or not is_older(updated, cached):
+                    self.objects[key] = updated
+                return
+            logger.warning("notifications: %s %s: the notified state kept conflicting; the next pass retries",
+                           self.kind.resource.kind, key)
+
+
+def _subscribes(obj: JsonObject) -> bool:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    return any(str(name).startswith(ANNOTATION_PREFIX) for name in annotations)
+
+
+def _decoded(secret: JsonObject | None) -> dict[str, str]:
+    if secret is None:
+        return {}
+    values = {str(k): str(v) for k, v in (secret.get("stringData") or {}).items()}
+    for name, encoded in (secret.get("data") or {}).items():
+        try:
+            values[str(name)] = base64.b64decode(str(encoded)).decode()
+        except ValueError:
+            continue
+    return values

@@ -1,0 +1,39 @@
+"""The notification controllers' kopf registration: observers of their kind (riding the watch the Rollout or
+Application controller already has in the shared operator) and, for Rollouts, of core/v1 Events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from kube.kopf_operator import STARTUP_RETRY_SECONDS, configure_settings
+from kube.resources import EVENTS
+from notifications.controller import NotificationController
+
+
+def register_handlers(registry: kopf.OperatorRegistry, controller: NotificationController) -> None:
+    """Register ``controller``'s handlers in ``registry`` (the operator's, shared with the other controllers)."""
+    kind = controller.kind.resource
+    prefix = f"{controller.kind.variable}-notifications"
+
+    @kopf.on.startup(registry=registry, id=f"{prefix}-start", backoff=STARTUP_RETRY_SECONDS)
+    async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
+        configure_settings(settings)
+        await controller.start()
+
+    @kopf.on.cleanup(registry=registry, id=f"{prefix}-stop")
+    async def stop(**_: Any) -> None:
+        await controller.stop()
+
+    @kopf.on.event(group=kind.group, version=kind.version, plural=kind.plural, id=f"{prefix}-observe",
+                   registry=registry)
+    async def observe(event: kopf.RawEvent, **_: Any) -> None:
+        controller.observe(event.get("type"), dict(event["object"]))
+
+    if controller.kind.event_keyed:
+
+        @kopf.on.event(group=EVENTS.group, version=EVENTS.version, plural=EVENTS.plural, id=f"{prefix}-events",
+                       registry=registry)
+        async def observe_event(event: kopf.RawEvent, **_: Any) -> None:
+            controller.observe_event(event.get("type"), dict(event["object"]))

@@ -1,0 +1,65 @@
+"""What the Rollout notification controller keeps of the Events it watches: those of Rollouts that may subscribe,
+at most 64 each, so that its memory does not grow with the cluster's history."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kube.object_meta import ObjectKey
+from kube.resources import CONFIGMAPS
+from notifications.controller import KEPT_EVENTS, ROLLOUT_NOTIFICATIONS, NotificationController, NotificationOptions
+from tests.unit.notifications.memory_api import MemoryApi
+
+KEY = ObjectKey("default", "demo")
+
+
+def rollout(subscribed: bool) -> dict[str, Any]:
+    annotations = {"notifications.argoproj.io/subscribe.on-rollout-paused.hook": ""} if subscribed else {}
+    return {"metadata": {"name": "demo", "namespace": "default", "resourceVersion": "1", "annotations": annotations}}
+
+
+def event(number: int) -> dict[str, Any]:
+    return {"metadata": {"name": f"demo.{number}"}, "reason": "RolloutPaused",
+            "involvedObject": {"kind": "Rollout", "namespace": "default", "name": "demo"}}
+
+
+def controller_with_config(data: dict[str, str]) -> NotificationController:
+    api = MemoryApi((CONFIGMAPS, {"metadata": {"name": "argo-rollouts-notification-configmap",
+                                               "namespace": "default"}, "data": data}))
+    controller = NotificationController(api, ROLLOUT_NOTIFICATIONS,  # type: ignore[arg-type]
+                                        NotificationOptions(namespace="default", config_seconds=60))
+    asyncio.run(controller.config())
+    return controller
+
+
+def test_the_events_of_a_rollout_that_subscribes_to_nothing_are_not_kept() -> None:
+    controller = controller_with_config({"service.webhook.hook": "url: http://receiver.local\n"})
+    controller.observe(None, rollout(subscribed=False))
+    controller.observe_event(None, event(1))
+    assert KEY not in controller.events
+
+
+def test_a_configmap_subscription_keeps_every_rollouts_events() -> None:
+    controller = controller_with_config({"service.webhook.hook": "url: http://receiver.local\n",
+                                         "subscriptions": "- recipients: [hook]\n  triggers: [on-rollout-paused]\n"})
+    controller.observe(None, rollout(subscribed=False))
+    controller.observe_event(None, event(1))
+    assert list(controller.events[KEY]) == ["demo.1"]
+
+
+def test_only_the_latest_events_of_a_subscribed_rollout_are_kept() -> None:
+    controller = controller_with_config({"service.webhook.hook": "url: http://receiver.local\n"})
+    controller.observe(None, rollout(subscribed=True))
+    for number in range(KEPT_EVENTS + 10):
+        controller.observe_event(None, event(number))
+    kept = list(controller.events[KEY])
+    assert len(kept) == KEPT_EVENTS and kept[0] == "demo.10" and kept[-1] == f"demo.{KEPT_EVENTS + 9}"
+
+
+def test_events_that_arrive_before_the_configmap_is_read_are_kept() -> None:
+    controller = NotificationController(MemoryApi(), ROLLOUT_NOTIFICATIONS,  # type: ignore[arg-type]
+                                        NotificationOptions(namespace="default"))
+    controller.observe(None, rollout(subscribed=False))
+    controller.observe_event(None, event(1))
+    assert list(controller.events[KEY]) == ["demo.1"]
