@@ -183,9 +183,9 @@ def _run(n: int, pause: str, port: int) -> dict[str, Any]:
             victim = by_identity[holders[victim_shard]]
             survivor = b if victim is a else a
             cpu_before = {r.name: r.stats().cpu_seconds for r in replicas}
-            requests_from = harness.request_index()
+            requests_from, changes_from = harness.request_index(), len(harness.recorder)
 
-            update_at = time.monotonic()
+            update_at, update_wall = time.monotonic(), time.time()
             for index in range(n):
                 harness.set_image(index, "app:v2")
             done = promoted_from(old_hashes)
@@ -194,16 +194,21 @@ def _run(n: int, pause: str, port: int) -> dict[str, Any]:
                 states.refresh()
                 return sum(1 for name, status in states.statuses.items() if done(name, status))
 
-            # Mid-update: killed once a tenth of the Rollouts are past their analysis (or after the first pause).
-            wait(lambda: sum(1 for s in states.statuses.values() if int(s.get("currentStepIndex") or 0) >= 3)
-                 >= max(1, n // 10) or time.monotonic() - update_at > parse_duration(pause) * 2,
-                 120 + n, "the update under way")
+            def past_analysis() -> int:
+                """Rollouts on the new revision whose analysis step is behind them."""
+                states.refresh()
+                return sum(1 for name, status in states.statuses.items()
+                           if status.get("currentPodHash") not in (None, old_hashes.get(name))
+                           and int(status.get("currentStepIndex") or 0) >= 2)
+
+            # Mid-update: killed once a tenth of the Rollouts are past their analysis step.
+            wait(lambda: past_analysis() >= max(1, n // 10), 120 + n, "the update under way")
             killed_victim_stats = victim.stats()
             victim.process.kill()
             killed = time.monotonic()
             victim.process.wait(10)
             killed_names.add(victim.name)
-            promoted_at_kill = promoted()
+            promoted_at_kill, past_analysis_at_kill = promoted(), past_analysis()
             wait(lambda: shard_holders(harness)[victim_shard] == survivor.identity, 120,
                  "the survivor to take the killed replica's shard")
             takeover_s = time.monotonic() - killed
@@ -212,11 +217,21 @@ def _run(n: int, pause: str, port: int) -> dict[str, Any]:
             completed = promoted()
             survivor_stats = survivor.stats()
             records = harness.requests_since(requests_from)
+            changes = harness.recorder.changes_since(changes_from)
             load = machine()
         finally:
             for replica in replicas:
                 replica.stop()
 
+    completions: dict[str, float] = {}
+    for change in changes:
+        if change.plural == "rollouts" and change.name not in completions and done(change.name,
+                                                                                 change.object.get("status") or {}):
+            completions[change.name] = change.at
+    shard_complete_s = {}
+    for shard in range(SHARDS):
+        moments = [at for name, at in completions.items() if shard_of(NAMESPACE, name, SHARDS) == shard]
+        shard_complete_s[str(shard)] = round(max(moments) - update_wall, 2) if moments else None
     creates: collections.Counter[str] = collections.Counter()
     for record in records:
         if record.verb == "create" and record.resource in ("replicasets", "analysisruns"):
@@ -232,8 +247,10 @@ def _run(n: int, pause: str, port: int) -> dict[str, Any]:
         "setup": {"a_alone_to_balanced_s": round(balanced_s, 2), "all_healthy_s": round(initial_s, 2)},
         "floor": floor,
         "kill": {"after_update_s": round(killed - update_at, 2), "victim_shard": victim_shard,
-                 "promoted_at_kill": promoted_at_kill, "takeover_s": round(takeover_s, 2)},
+                 "promoted_at_kill": promoted_at_kill,
+                 "past_analysis_at_kill": past_analysis_at_kill, "takeover_s": round(takeover_s, 2)},
         "update": {"all_complete_s": round(complete_s, 2), "completed": completed,
+                   "all_complete_by_shard_s": shard_complete_s,
                    "ideal_s": round(3 * parse_duration(pause), 2)},
         "creates": dict(sorted(creates.items())),
         "replicas": {
@@ -268,7 +285,8 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
         f"timing: {report['lease']['duration_s']:g} s lease, {report['lease']['retry_period_s']:g} s retry "
         "period). All images are changed at once; the replica holding shard "
         f"{kill['victim_shard']} is killed (SIGKILL) {kill['after_update_s']} s later, when "
-        f"{kill['promoted_at_kill']} Rollouts had completed.",
+        f"{kill['past_analysis_at_kill']} Rollouts were past their analysis step and "
+        f"{kill['promoted_at_kill']} had completed.",
         "",
         "## Targets",
         "",
@@ -283,6 +301,8 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
             ["kill → survivor holds the shard", f"{kill['takeover_s']} s (lease {report['lease']['duration_s']:g} s)"],
             ["time until all complete (ideal: the pauses alone)", f"{update['all_complete_s']} s "
              f"(ideal {update['ideal_s']} s)"],
+            ["… the last Rollout of each shard complete",
+             ", ".join(f"shard {k}: {v} s" for k, v in update["all_complete_by_shard_s"].items())],
             ["creates during the update (resource, HTTP status: count)",
              ", ".join(f"{k}: {v}" for k, v in report["creates"].items())],
             ["victim's CPU from the update to its kill", f"{replicas['victim_cpu_s_until_kill']} s"],
