@@ -14,8 +14,8 @@ renewals fail is refused from its renew deadline on, which is at least ``lease_d
 another replica can take its Lease; a shard handed over is refused before its Lease is released. A write outside
 any shard's pass is refused too: every write of a sharded controller is for the object of one shard.
 
-``gained`` and ``lost`` are called on the loop that called ``run`` (the controllers' loop), while the election
-itself runs wherever ``run`` is awaited (the controller process runs it on a loop of its own, ``kube.side_loop``).
+``gained`` and ``lost`` are called on the loop the election runs on — in the controller process a loop of its own
+(``kube.side_loop``), from which ``rollouts.controller.shards.ShardLeadership`` hands them to the controllers' loop.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class ShardElection:
         """Take part in the shards' election for ever: every retry period, one round of ``plan_shards``.
 
         ``gained(shard)`` once this replica holds a shard, ``lost(shard)`` once it no longer does (the fence
-        refuses that shard's writes already), both called on the loop ``callbacks`` names (see ``ShardLeadership``).
+        refuses that shard's writes already), both called on the loop this runs on.
         """
         try:
             while True:
