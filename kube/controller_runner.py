@@ -229,6 +229,14 @@ class ControllerRunner(Generic[K]):
             if only is None or only(key):
                 self.add(key, urgency)
 
+    def let_go(self, only: Callable[[K], bool]) -> None:
+        """Drop the wake-ups and the series of the known keys ``only`` selects, as a replica does with the keys of a
+        shard it no longer holds (their queued passes are dropped at their turn: no longer owned)."""
+        for key in self._keys():
+            if only(key):
+                self.queue.discard(key)
+                self._metrics.forget(key.namespace, key.name)
+
     def start(self) -> None:
         """Queue every key, start the workers and the resync timer. Idempotent; nothing once stopped (a leadership
         won during shutdown must not start writing)."""

@@ -80,13 +80,17 @@ class ShardedQueue(Generic[K]):
         """Queue every key of ``shard``: the cluster is the only record of what its last owner did."""
         self.runner.resync(self.ownership.in_shard(shard), Urgency.ROUTINE)
 
+    def shard_lost(self, shard: int) -> None:
+        """Forget the timers and series of ``shard``'s keys: its new holder looks after them now."""
+        self.runner.let_go(self.ownership.in_shard(shard))
+
 
 class ShardLeadership:
     """The shard election and the controllers whose work it divides; the sharded counterpart of ``Leadership``.
 
     Workers start as soon as every cache is synced and act on the keys of the shards held at the moment. Losing a
     shard does not end the process (the others are still held): its keys are dropped at their next turn in the
-    queue, and the fence already refuses their writes.
+    queue, their timers and metric series are dropped, and the fence already refuses their writes.
     """
 
     def __init__(
@@ -151,14 +155,18 @@ class ShardLeadership:
             loop.call_soon_threadsafe(self._gained, shard)
 
         def lost(shard: int) -> None:
-            loop.call_soon_threadsafe(logger.info, "shards: shard %d lost; its Rollouts are left to its new holder",
-                                      shard)
+            loop.call_soon_threadsafe(self._lost, shard)
 
         await self._elect(self.election.run(gained, lost))
 
     def _gained(self, shard: int) -> None:
         for queue in self._queues:
             queue.shard_gained(shard)
+
+    def _lost(self, shard: int) -> None:
+        logger.info("shards: shard %d lost; its Rollouts are left to its new holder", shard)
+        for queue in self._queues:
+            queue.shard_lost(shard)
 
     def probes(self) -> Mapping[str, Probe]:
         def role() -> str:

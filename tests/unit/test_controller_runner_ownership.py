@@ -43,6 +43,7 @@ class Ownership:
 class Metrics:
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.forgotten: list[str] = []
 
     def observe_reconcile(self, namespace: str, name: str, seconds: float) -> None:
         pass
@@ -51,7 +52,7 @@ class Metrics:
         self.errors.append(name)
 
     def forget(self, namespace: str, name: str) -> None:
-        pass
+        self.forgotten.append(name)
 
 
 def one_worker_runner(ownership: Ownership, seen: list[tuple[Key, Key | None]],
@@ -119,3 +120,19 @@ async def test_a_gained_shard_queues_only_its_keys() -> None:
     await wait_for_pass(runner, THEIRS, 0)
     await runner.stop()
     assert [key for key, _ in seen] == [OURS, THEIRS]
+
+
+async def test_letting_a_shard_go_drops_its_keys_timers_and_series_only() -> None:
+    metrics = Metrics()
+
+    async def reconcile(key: Key) -> None:
+        return None
+
+    runner = ControllerRunner(RunnerOptions("test", 1, resync_seconds=0), reconcile, lambda: [THEIRS, OURS], metrics)
+    for key in (THEIRS, OURS):
+        runner.queue.add_after(key, 60.0, Urgency.TIMER)
+    runner.let_go(lambda key: key == THEIRS)
+    assert runner.queue.scheduled(THEIRS) is None
+    assert runner.queue.scheduled(OURS) is not None
+    assert metrics.forgotten == ["theirs"]
+    await runner.stop()
