@@ -295,6 +295,11 @@ class LeaderElector:
             holder = ""
         return LeaseObservation(holder, str(spec.get("preferredHolder") or ""), now - self._observed_at)
 
+    def next_try_in(self) -> float:
+        """Seconds until this candidate should try again: a retry period, or less when the Lease another holds
+        expires sooner (to take it over without delay)."""
+        return self._until_next_try()
+
     async def prefer(self, identity: str) -> bool:
         """Ask the holder to yield: write ``identity`` as the Lease's ``spec.preferredHolder`` (on the record
         last read, so that a Lease changed meanwhile is a Conflict and nothing is written); whether it was."""

@@ -2,10 +2,11 @@
 must, and acts only on the objects of the shards it holds.
 
 One ``LeaderElector`` per shard (``kube.leader_election``: client-go's semantics, each its own Lease
-``<name>-shard-<i>``). Every retry period a replica reads the Leases of the shards it does not hold and follows
-``kube.sharding.plan_shards``: it takes free shards up to its fair share, hands over a shard another replica asked
-for, and asks for one from a replica holding two more than itself. A shard it holds is renewed by its elector's
-``hold``; a renewal that fails for the renew deadline loses that shard only — the others go on.
+``<name>-shard-<i>``). Every retry period, and the moment a Lease it saw held by another expires, a replica reads
+the Leases of the shards it does not hold and follows ``kube.sharding.plan_shards``: it takes free shards up to its
+fair share, hands over a shard another replica asked for, and asks for one from a replica holding two more than
+itself. A shard it holds is renewed by its elector's ``hold``; a renewal that fails for the renew deadline loses
+that shard only — the others go on.
 
 The fence. Each pass runs in the context of its key's shard (``fenced``); ``check_writes`` — the write guard of
 the process's client, called right before each write request goes out — refuses a write whose shard this process
@@ -104,7 +105,10 @@ class ShardElection:
         try:
             while True:
                 await self._round(gained, lost)
-                await asyncio.sleep(self.config.retry_period)
+                # The next round at the next retry period, or as the first Lease another replica holds expires:
+                # a dead replica's shard is taken the moment it may be.
+                waits = [e.next_try_in() for shard, e in enumerate(self.electors) if shard not in self._holding]
+                await asyncio.sleep(min([self.config.retry_period, *waits]))
         finally:
             for task in self._holding.values():
                 task.cancel()

@@ -32,12 +32,14 @@ class Leases:
     def __init__(self) -> None:
         self.leases: dict[str, JsonObject] = {}
         self.version = 0
+        self.written_at: dict[str, float] = {}  # loop time of each Lease's last write
 
     def _store(self, name: str, body: JsonObject) -> JsonObject:
         self.version += 1
         stored = copy.deepcopy(body)
         stored["metadata"]["resourceVersion"] = str(self.version)
         self.leases[name] = stored
+        self.written_at[name] = asyncio.get_running_loop().time()
         return copy.deepcopy(stored)
 
     def holder(self, name: str) -> str:
@@ -78,10 +80,10 @@ class ReplicaStore(LeaseStore):
 class Replica:
     """One replica's election, run as a task; ``gained``/``lost`` record when each shard came and went."""
 
-    def __init__(self, identity: str, leases: Leases, shards: int) -> None:
+    def __init__(self, identity: str, leases: Leases, shards: int, lease_duration: float = LEASE_DURATION) -> None:
         loop = asyncio.get_running_loop()
         self.store = ReplicaStore(leases)
-        config = LeaderElectionConfig(namespace=NAMESPACE, identity=identity, lease_duration=LEASE_DURATION,
+        config = LeaderElectionConfig(namespace=NAMESPACE, identity=identity, lease_duration=lease_duration,
                                       renew_deadline=RENEW_DEADLINE, retry_period=RETRY_PERIOD)
 
         def elector(store: LeaseStore, shard_config: LeaderElectionConfig) -> LeaderElector:
@@ -143,19 +145,24 @@ async def test_a_second_replica_gets_half_of_the_shards_from_the_first() -> None
 
 @pytest.mark.looptime
 async def test_a_dead_replicas_shards_move_to_the_live_one_within_the_lease_duration() -> None:
+    # A lease duration that is no multiple of the retry period: its expiry falls between two regular rounds.
+    lease_duration = 7.0
     leases = Leases()
-    a = Replica("a", leases, 2)
+    a = Replica("a", leases, 2, lease_duration)
     await until(lambda: len(a.election.held()) == 2)
-    b = Replica("b", leases, 2)
+    b = Replica("b", leases, 2, lease_duration)
     await until(lambda: len(b.election.held()) == 1 and len(a.election.held()) == 1)
     (orphan,) = a.election.held()
+    await asyncio.sleep(RETRY_PERIOD / 2)  # a's renewals and b's rounds out of step
     await a.kill()
     killed = asyncio.get_running_loop().time()
+    last_renewal = leases.written_at[lease(orphan)]
     await until(lambda: b.election.held() == (0, 1))
     taken = max(at for shard, at in b.gained if shard == orphan)
-    # The Lease expires a lease duration after b last saw it change (at most a retry period before the kill),
-    # and b tries again at its next round.
-    assert taken - killed <= LEASE_DURATION + RETRY_PERIOD
+    # The Lease expires a lease duration after b saw a's last renewal (at most a retry period after it was
+    # written), and b takes it at that moment, not at its next regular round.
+    assert taken - last_renewal <= lease_duration + RETRY_PERIOD + 0.1
+    assert taken - killed <= lease_duration + RETRY_PERIOD
     assert leases.holder(lease(orphan)) == "b"
     await b.kill()
 
