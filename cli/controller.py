@@ -62,6 +62,13 @@ ResyncOption = Annotated[
     typer.Option("--resync-seconds", min=0.0, help="Reconcile every Rollout and AnalysisRun this often even "
                  "without changes; 0 disables."),
 ]
+ShardsOption = Annotated[
+    int,
+    typer.Option("--shards", min=1, max=64, help="Divide the Rollouts into this many shards, each with a Lease "
+                 "(<lease name>-shard-<i>): every replica acts only on the Rollouts (and their AnalysisRuns and "
+                 "Experiments) of the shards it holds, and takes over those of a replica that dies. Run as many "
+                 "replicas as shards. Needs leader election, --no-applications and --no-notifications."),
+]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log every watch event and decision.")]
 PromoteOnBackgroundErrorsOption = Annotated[
     bool, typer.Option("--promote-on-background-analysis-errors", help="Argo Rollouts' behaviour: fully promote "
@@ -233,6 +240,7 @@ def controller_command(
     analysis_workers: AnalysisWorkersOption = 30,
     experiment_workers: ExperimentWorkersOption = 10,
     resync: ResyncOption = 900.0,
+    shards: ShardsOption = 1,
     *,
     leader_election: LeaderElectionFlags,
     applications: ApplicationFlags,
@@ -250,6 +258,14 @@ def controller_command(
             _usage_error(f"{flag} must name an address to listen on")
     # Checked before kopf and the client are loaded: a mistyped duration should fail at once.
     election = leader_election.config()
+    if shards > 1 and election is None:
+        _usage_error("--shards needs leader election: the shards are Leases (drop --no-leader-elect)")
+    if shards > 1 and applications.run:
+        _usage_error("--shards divides the Rollout controllers only: add --no-applications and run the "
+                     "Application controllers in a process of their own")
+    if shards > 1 and notifications:
+        _usage_error("--shards divides the Rollout controllers only: add --no-notifications (the notification "
+                     "controllers are not sharded yet: each replica would notify about every Rollout)")
     _configure_logging(verbose)
     app_options, appset_options = applications.controllers()
     # Imported here: kopf and the controller are heavy, and the CLI's other commands do not need them.
@@ -277,6 +293,7 @@ def controller_command(
             application_sets=appset_options,
             promote_on_background_analysis_errors=promote_on_background_analysis_errors,
             notifications=notification_options,
+            shards=shards,
         )
 
 

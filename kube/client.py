@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextvars
 import json
 import os
 from collections.abc import Callable, Coroutine, Iterator, Mapping
@@ -305,7 +306,11 @@ def _on_pool(
     async def on_pool(self: AsyncKubeClient, /, *args: P.args, **kwargs: P.kwargs) -> R:
         # Looked up on the instance, so a client that overrides the method is honoured.
         bound: Callable[P, R] = getattr(self.sync, name)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: bound(*args, **kwargs))
+        # In the caller's context (as asyncio.to_thread does): a write guard may read whose pass the write is for.
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, lambda: context.run(bound, *args, **kwargs)
+        )
 
     on_pool.__name__, on_pool.__qualname__, on_pool.__doc__ = name, f"AsyncKubeClient.{name}", method.__doc__
     return on_pool

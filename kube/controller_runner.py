@@ -51,6 +51,7 @@ __all__ = [
     "TRANSIENT_RETRY_SECONDS",
     "ControllerRunner",
     "Gone",
+    "KeyOwnership",
     "PassCounter",
     "PassFailed",
     "PassMetrics",
@@ -82,8 +83,18 @@ class NamespacedKey(Protocol):
 
 
 K = TypeVar("K", bound=NamespacedKey)
+K_contra = TypeVar("K_contra", bound=NamespacedKey, contravariant=True)
 
 Reconcile = Callable[[K], Awaitable[float | Gone | None]]
+
+
+class KeyOwnership(Protocol[K_contra]):
+    """Which keys this process may act on (a sharded controller's replica: those of the shards it holds), and the
+    context a pass over one of them runs in, where the write fence checks that it still holds the key's shard."""
+
+    def owns(self, key: K_contra) -> bool: ...
+
+    def fenced(self, key: K_contra) -> contextlib.AbstractContextManager[None]: ...
 
 
 class PassMetrics(Protocol):
@@ -192,6 +203,9 @@ class ControllerRunner(Generic[K]):
         self._workers: asyncio.Task[None] | None = None
         self._resync_timer: asyncio.TimerHandle | None = None
         self._stopped = False
+        self.ownership: KeyOwnership[K] | None = None
+        """None: every key is this process's. Otherwise only the keys it owns are queued and passed over, each
+        pass in the ownership's fenced context (set before ``start``)."""
 
     @property
     def started(self) -> bool:
@@ -203,14 +217,25 @@ class ControllerRunner(Generic[K]):
         return self.queue.idle
 
     def add(self, key: K, urgency: Urgency = Urgency.ROUTINE) -> None:
-        """Queue ``key`` for a pass at ``urgency`` (what the watch event that concerns it asks for)."""
-        self.queue.add(key, urgency)
+        """Queue ``key`` for a pass at ``urgency`` (what the watch event that concerns it asks for), unless another
+        process owns it."""
+        if self.ownership is None or self.ownership.owns(key):
+            self.queue.add(key, urgency)
 
-    def resync(self) -> None:
-        """Queue every known key, as the periodic resync does (level-triggered: a no-op pass if all is well), behind
-        whatever more urgent work is waiting."""
+    def resync(self, only: Callable[[K], bool] | None = None, urgency: Urgency = Urgency.RESYNC) -> None:
+        """Queue every known key this process owns (``only`` those it selects), as the periodic resync does
+        (level-triggered: a no-op pass if all is well), behind whatever more urgent work is waiting."""
         for key in self._keys():
-            self.queue.add(key, Urgency.RESYNC)
+            if only is None or only(key):
+                self.add(key, urgency)
+
+    def let_go(self, only: Callable[[K], bool]) -> None:
+        """Drop the wake-ups and the series of the known keys ``only`` selects, as a replica does with the keys of a
+        shard it no longer holds (their queued passes are dropped at their turn: no longer owned)."""
+        for key in self._keys():
+            if only(key):
+                self.queue.discard(key)
+                self._metrics.forget(key.namespace, key.name)
 
     def start(self) -> None:
         """Queue every key, start the workers and the resync timer. Idempotent; nothing once stopped (a leadership
@@ -240,13 +265,27 @@ class ControllerRunner(Generic[K]):
 
     async def process(self, key: K) -> None:
         """One pass over ``key``, its outcome turned into the next wake-up; what the workers call."""
+        if self.ownership is not None and not self.ownership.owns(key):
+            # Its shard went to another process since it was queued: that one acts on it now, timers included.
+            self.queue.discard(key)
+            return
         number = self.passes.begin()
         started = time.perf_counter()
         failed = False
         try:
             try:
-                outcome = await self._reconcile(key)
+                if self.ownership is None:
+                    outcome = await self._reconcile(key)
+                else:
+                    with self.ownership.fenced(key):
+                        outcome = await self._reconcile(key)
             except Exception as error:  # a worker must survive any pass
+                if self.ownership is not None and not self.ownership.owns(key):
+                    # Lost mid-pass: the fence refused the write; the new owner does it over.
+                    logger.info("%s %s: shard lost during the pass (%s); left to its new owner",
+                                self.options.name, key, error)
+                    self.queue.discard(key)
+                    return
                 failed = self._retry(key, error)
             else:
                 if outcome is GONE:

@@ -109,6 +109,16 @@ def format_micro_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@dataclass(frozen=True)
+class LeaseObservation:
+    """A Lease as a candidate last saw it: the live holder ("" when none), who it should yield to ("" when
+    nobody asked), and for how long (seconds) the record has not changed."""
+
+    holder: str
+    preferred: str
+    unchanged_for: float
+
+
 class LeaseStore(Protocol):
     """Reads and writes of the one Lease object; writes raise ``Conflict`` when the object changed (or exists)."""
 
@@ -253,6 +263,59 @@ class LeaderElector:
         logger.info("leader election: %s released Lease %s", self.config.identity, self._where())
         return True
 
+    # -- one round at a time (a sharded controller's replicas drive their shards' electors this way) -------
+
+    async def attempt(self) -> bool:
+        """One try at taking (or renewing) the Lease, bounded by the renew deadline; whether this process holds
+        it now. Errors are logged, not raised: a try that fails is a try that did not win."""
+        return await self._attempt(timeout=self.config.renew_deadline)
+
+    async def refresh(self) -> None:
+        """Read the Lease (within a retry period) and note what it says; a failed read leaves the last record."""
+        try:
+            async with asyncio.timeout(self.config.retry_period):
+                lease = await self._store.get(self.config.namespace, self.config.name)
+        except (KubeError, TimeoutError) as error:
+            logger.warning("leader election: Lease %s: %s", self._where(), error or "no answer")
+            return
+        if lease is not None:
+            self._observe(lease, self._clock())
+        else:
+            self._observed, self._observed_spec, self._observed_at = None, None, self._clock()
+
+    def observation(self) -> LeaseObservation:
+        """The Lease as last observed: its live holder ("" when free or expired), ``spec.preferredHolder``, and
+        how long the record has been unchanged on this candidate's clock."""
+        spec = self._observed_spec or {}
+        now = self._clock()
+        holder = self.holder
+        if holder and holder != self.config.identity and now >= self._expires_at():
+            holder = ""
+        if holder == self.config.identity and not self.is_leader:
+            holder = ""
+        return LeaseObservation(holder, str(spec.get("preferredHolder") or ""), now - self._observed_at)
+
+    def next_try_in(self) -> float:
+        """Seconds until this candidate should try again: a retry period, or less when the Lease another holds
+        expires sooner (to take it over without delay)."""
+        return self._until_next_try()
+
+    async def prefer(self, identity: str) -> bool:
+        """Ask the holder to yield: write ``identity`` as the Lease's ``spec.preferredHolder`` (on the record
+        last read, so that a Lease changed meanwhile is a Conflict and nothing is written); whether it was."""
+        observed = self._observed
+        if observed is None:
+            return False
+        body = _with_spec(observed, {**(observed.get("spec") or {}), "preferredHolder": identity})
+        try:
+            async with asyncio.timeout(self.config.retry_period):
+                written = await self._store.replace(self.config.namespace, self.config.name, body)
+        except (KubeError, TimeoutError) as error:
+            logger.info("leader election: could not ask for Lease %s: %s", self._where(), error or "no answer")
+            return False
+        self._observe(written, self._clock())
+        return True
+
     # -- one try -----------------------------------------------------------------------------------------
 
     async def _attempt(self, *, timeout: float) -> bool:
@@ -305,6 +368,8 @@ class LeaderElector:
         spec: JsonObject = dict((lease or {}).get("spec") or {})
         if lease is None or spec.get("holderIdentity") != self.config.identity:
             spec["acquireTime"] = now
+            # A request to yield was addressed to the previous holder (or answered by this take-over).
+            spec.pop("preferredHolder", None)
             spec["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + (1 if lease is not None else 0)
         spec.update(
             holderIdentity=self.config.identity,

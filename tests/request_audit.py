@@ -15,6 +15,7 @@ API server sends, and never reaches the emulator — the client runs with exactl
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -40,7 +41,8 @@ class AccessRecord:
 
     ``resource`` is ``<plural>`` or ``<plural>/<subresource>`` (as RBAC rules name them), or "" for a non-resource
     URL (discovery, /version), whose ``path`` is then what a rule's ``nonResourceURLs`` would have to match.
-    ``code`` is the HTTP status of the answer (0 if none came).
+    ``code`` is the HTTP status of the answer (0 if none came). ``created`` is the name a create's body gives its
+    object (the URL of a create names none), as an audit log at the Request level shows it.
     """
 
     verb: str
@@ -50,6 +52,7 @@ class AccessRecord:
     name: str | None
     path: str
     code: int = 0
+    created: str | None = None
 
     @property
     def is_resource_request(self) -> bool:
@@ -95,6 +98,16 @@ def forbidden_status(record: AccessRecord, user: str) -> dict[str, object]:
         "details": {"name": record.name or "", "group": record.group, "kind": record.resource.split("/")[0]},
         "code": 403,
     }
+
+
+def created_name(body: bytes) -> str | None:
+    """``metadata.name`` (else ``generateName``) of a create request's JSON body; None when it has neither."""
+    try:
+        metadata = json.loads(body).get("metadata") or {}
+    except (ValueError, AttributeError):
+        return None
+    name = metadata.get("name") or metadata.get("generateName")
+    return str(name) if name else None
 
 
 class AuditingProxy:
@@ -161,6 +174,8 @@ class AuditingProxy:
             record.code = 403
             return web.json_response(forbidden_status(record, self.user), status=403)
         body = await request.read()
+        if record.verb == "create":
+            record.created = created_name(body)
         headers = {key: value for key, value in request.headers.items() if key.lower() not in _NOT_FORWARDED}
         async with session.request(
             request.method,

@@ -111,7 +111,16 @@ class RolloutController:
         when the workers start, then each new one)."""
         metadata = rollout.get("metadata") or {}
         where = f"{metadata.get('namespace') or 'default'}/{metadata.get('name') or ''}"
-        self.events.emit(rollout, Event("Normal", ADDED_TO_INFORMER, f"Rollout resource added to informer: {where}"))
+        event = Event("Normal", ADDED_TO_INFORMER, f"Rollout resource added to informer: {where}")
+        ownership = self.runner.ownership
+        if ownership is None:
+            self.events.emit(rollout, event)
+            return
+        # Sharded: only the replica that holds the Rollout's shard says so, and its write is fenced by that shard.
+        key = RolloutKey(str(metadata.get("namespace") or "default"), str(metadata.get("name") or ""))
+        if ownership.owns(key):
+            with ownership.fenced(key):
+                self.events.emit(rollout, event)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import dataclasses
 import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import kopf
 
@@ -30,11 +30,12 @@ from gitops.controller.handlers import register_appset_handlers
 from gitops.controller.handlers import register_handlers as register_application_handlers
 from gitops.controller.metrics import AppMetrics
 from kube.client import AsyncKubeClient, KubeClient, load_api_client
-from kube.controller_runner import DEFAULT_RESYNC_SECONDS
+from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, NamespacedKey
 from kube.errors import ApiError, KubeError, NotFound
 from kube.kopf_operator import configure_settings, connection_info
 from kube.leader_election import KubeLeaseStore, LeaderElectionConfig, LeaderElector, LeaderMetric
 from kube.resources import ROLLOUTS
+from kube.shard_election import ShardElection, ShardMetric, ShardOwnership
 from kube.side_loop import SideLoop
 from notifications.controller import NotificationController, NotificationOptions, notification_controllers
 from notifications.handlers import register_handlers as register_notification_handlers
@@ -48,9 +49,12 @@ from rollouts.controller.controller import (
 from rollouts.controller.handlers import register_handlers
 from rollouts.controller.leadership import Leadership, WorkerPool, process_probes
 from rollouts.controller.reconciler import Decide
+from rollouts.controller.shards import ShardedQueue, ShardLeadership, owner_shard, rollout_shard
 from rollouts.experiments.controller import DEFAULT_WORKERS as DEFAULT_EXPERIMENT_WORKERS
 from rollouts.experiments.controller import ExperimentController, ExperimentOptions
 from rollouts.experiments.handlers import register_handlers as register_experiment_handlers
+
+K = TypeVar("K", bound=NamespacedKey)
 
 # The start-up check should fail in seconds, not after the client's usual 30 s, when the server is a black hole.
 PROBE_TIMEOUT = 10.0
@@ -70,7 +74,7 @@ class RolloutOperator:
     namespaces: tuple[str, ...] = field(default=())
     analysis: AnalysisController | None = None
     experiments: ExperimentController | None = None
-    leadership: Leadership | None = None
+    leadership: Leadership | ShardLeadership | None = None
     applications: AppController | None = None
     application_sets: AppSetController | None = None
     notifications: list[NotificationController] = field(default_factory=list)
@@ -141,6 +145,7 @@ def build_operator(
     applications: AppControllerOptions | None = None,
     application_sets: AppSetControllerOptions | None = None,
     notifications: NotificationOptions | None = None,
+    shards: int = 1,
 ) -> RolloutOperator:
     """Load the kubeconfig, check the cluster, and assemble the controller; raises KubeError subclasses.
 
@@ -150,7 +155,17 @@ def build_operator(
     ApplicationSet controller runs beside it, reading Git through the Application controller's repository cache
     and refreshed by its push webhook (it is left out without ``applications``). With ``notifications`` the
     notification controllers of Rollouts (and of Applications, with ``applications``) run too.
+
+    With ``shards`` above 1 (and ``leader_election``, whose Lease name, namespace, identity and timing the shards'
+    Leases take), the Rollouts are divided into that many shards (``rollouts.controller.shards``): this process
+    acts only on those of the shards whose Lease it holds. The Application and notification controllers do not
+    shard; they are refused beside ``shards`` above 1 (run them in a process of their own).
     """
+    if shards < 1:
+        raise ValueError(f"the number of shards must be at least 1, got {shards}")
+    if shards > 1 and (leader_election is None or applications is not None or notifications is not None):
+        raise ValueError("sharding (shards > 1) needs leader election and runs without the Application and "
+                         "notification controllers")
     api_client = load_api_client(kubeconfig, context)  # any unusable kubeconfig is a ConfigError naming it
     probe = KubeClient(api_client, timeout=PROBE_TIMEOUT)
     try:
@@ -159,6 +174,7 @@ def build_operator(
         probe.close()
         raise
     elector: LeaderElector | None = None
+    election: ShardElection | None = None
     lease_client: AsyncKubeClient | None = None
     if leader_election is not None:
         # A client of its own, so that renewals never queue behind the workers' requests on their thread pool,
@@ -167,9 +183,15 @@ def build_operator(
         lease_client = AsyncKubeClient(
             KubeClient(api_client, timeout=leader_election.renew_deadline - leader_election.retry_period), workers=2
         )
-        elector = LeaderElector(KubeLeaseStore(lease_client), leader_election)
+        if shards > 1:
+            election = ShardElection(shards, KubeLeaseStore(lease_client), leader_election)
+        else:
+            elector = LeaderElector(KubeLeaseStore(lease_client), leader_election)
         options = dataclasses.replace(options, leader_election=True)
-    client = KubeClient(api_client, write_guard=elector.check_leading if elector is not None else None)
+    write_guard = (
+        election.check_writes if election is not None else elector.check_leading if elector is not None else None
+    )
+    client = KubeClient(api_client, write_guard=write_guard)
     if decide is None:
         # Imported here so that the CLI's other commands never load the decision core.
         from rollouts.reconcile import decide as default_decide
@@ -230,7 +252,10 @@ def build_operator(
         )
         for notifier in notifiers:
             register_notification_handlers(registry, notifier)
-    leadership = None
+    leadership: Leadership | ShardLeadership | None = None
+    if election is not None and lease_client is not None:
+        controller.metrics.registry.register(ShardMetric(election))
+        leadership = _shard_leadership(election, lease_client, controller, analysis, experiments)
     if elector is not None and lease_client is not None:
         controller.metrics.registry.register(LeaderMetric(elector))
         pools: list[WorkerPool] = [controller, *([experiments] if experiments is not None else []),
@@ -243,6 +268,37 @@ def build_operator(
                                 on_synced=freeze_startup_objects)
     return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, experiments,
                            leadership, app_controller, appset_controller, notifiers)
+
+
+def _shard_leadership(
+    election: ShardElection,
+    lease_client: AsyncKubeClient,
+    controller: RolloutController,
+    analysis: AnalysisController | None,
+    experiments: ExperimentController | None,
+) -> ShardLeadership:
+    """Every controller's work queue under the shards' ownership; the election on a loop of its own."""
+    shards = election.shards
+    experiment_cache = experiments.experiments if experiments is not None else {}
+    queues: list[ShardedQueue[Any]] = [
+        _sharded(controller.runner, ShardOwnership(election, rollout_shard(shards)))
+    ]
+    pools: list[WorkerPool] = [controller]
+    if experiments is not None:
+        queues.append(_sharded(experiments.runner, ShardOwnership(
+            election, owner_shard(shards, experiment_cache.get, experiment_cache))))
+        pools.append(experiments)
+    if analysis is not None:
+        queues.append(_sharded(analysis.runner, ShardOwnership(
+            election, owner_shard(shards, analysis.cache.get, experiment_cache))))
+        pools.append(analysis)
+    return ShardLeadership(election, pools, queues, lease_client, election_loop=SideLoop("shard-election"),
+                           on_synced=freeze_startup_objects)
+
+
+def _sharded(runner: ControllerRunner[K], ownership: ShardOwnership[K]) -> ShardedQueue[K]:
+    runner.ownership = ownership
+    return ShardedQueue(runner, ownership)
 
 
 def freeze_startup_objects() -> None:
@@ -289,6 +345,7 @@ def run_controller(
     application_sets: AppSetControllerOptions | None = None,
     promote_on_background_analysis_errors: bool = False,
     notifications: NotificationOptions | None = None,
+    shards: int = 1,
 ) -> None:
     """Run the Rollout controller, and the analysis and Experiment controllers unless ``analysis_workers`` or
     ``experiment_workers`` is 0, until interrupted (see ``rollouts controller --help``).
@@ -296,7 +353,7 @@ def run_controller(
     With ``all_namespaces`` or no ``namespaces`` it watches the whole cluster, as Argo's controller does. With
     ``leader_election`` it acts only while it holds the Lease, and raises ``LeadershipLost`` once it has lost it.
     With ``applications`` the Application controller runs too, and with ``application_sets`` the ApplicationSet
-    controller beside it.
+    controller beside it. With ``shards`` above 1 it acts only on the Rollouts of the shards it holds.
     """
     options = ControllerOptions(
         namespaces=() if all_namespaces else tuple(dict.fromkeys(namespaces)),
@@ -310,5 +367,5 @@ def run_controller(
     )
     operator = build_operator(kubeconfig, context, options, leader_election=leader_election,
                               applications=applications, application_sets=application_sets,
-                              notifications=notifications)
+                              notifications=notifications, shards=shards)
     asyncio.run(operator.run())

@@ -463,3 +463,42 @@ def test_kubectl_apply_k_installs_and_upgrades_in_place(fresh_sandbox: SandboxTh
         assert result.returncode == 0, result.stderr
     deployment = fresh_sandbox.emulator.get_object("apps", "v1", "deployments", INSTALL_NAMESPACE, CONTROLLER)
     assert deployment is not None and deployment["spec"]["replicas"] == 2
+
+
+# -- sharding -----------------------------------------------------------------------------------------------------
+
+
+def sharding_of(deployment: JsonObject) -> tuple[int, int, bool]:
+    """The Deployment's replicas, its `--shards`, and whether it runs the Application controllers."""
+    args = controller_args(deployment)
+    return deployment["spec"]["replicas"], args["shards"], args["applications_run"]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param({}, (2, 1, True), id="unsharded by default"),
+        pytest.param({"shards": 3}, (3, 3, False), id="a replica per shard"),
+        pytest.param({"shards": 2, "replicas": 3}, (3, 2, False), id="more replicas than shards: warm spares"),
+    ],
+)
+def test_the_chart_runs_a_replica_per_shard_with_the_shards_flag(
+    values: dict[str, Any], expected: tuple[int, int, bool]
+) -> None:
+    objects = render_helm(values, name="rollouts", namespace=INSTALL_NAMESPACE)
+    assert sharding_of(assert_is_a_controller_install(objects, replicas=expected[0])) == expected
+
+
+@pytest.mark.kubectl
+def test_the_shards_component_makes_the_base_a_sharded_install(tmp_path: Path) -> None:
+    require_tool("kubectl")
+    # An overlay as the component's header shows it, over a copy of deploy/ and crds/.
+    shutil.copytree(DEPLOY_DIR, tmp_path / "deploy", ignore=shutil.ignore_patterns("helm", "Dockerfile"))
+    shutil.copytree(CRD_DIR, tmp_path / "crds")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        "resources:\n- ../deploy\ncomponents:\n- ../deploy/components/shards\n", encoding="utf-8"
+    )
+    deployment = assert_is_a_controller_install(render_kustomize(overlay), replicas=3)
+    assert sharding_of(deployment) == (3, 3, False)

@@ -203,3 +203,32 @@ def test_an_empty_address_is_refused_before_starting(captured_run: dict[str, obj
     assert code == 2
     assert "--metrics-address must name an address to listen on" in stderr
     assert captured_run == {}
+
+
+# --- sharding (issue #13 item 6) -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "shards"), [((), 1), (("--shards", "3", "--no-applications", "--no-notifications"), 3)]
+)
+def test_shards_reach_the_controller_and_default_to_one(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], shards: int
+) -> None:
+    assert controller_options_passed(monkeypatch, *args)["shards"] == shards
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        pytest.param(("--shards", "2", "--no-applications", "--no-leader-elect"), "--shards needs leader election",
+                     id="shards are Leases"),
+        pytest.param(("--shards", "2"), "add --no-applications", id="the Application controllers do not shard"),
+        pytest.param(("--shards", "2", "--no-applications"), "add --no-notifications",
+                     id="the notification controllers do not shard"),
+        pytest.param(("--shards", "0"), "--shards", id="at least one"),
+        pytest.param(("--shards", "65"), "--shards", id="at most 64"),
+    ],
+)
+def test_a_sharding_that_cannot_run_is_a_usage_error_naming_the_flag(args: tuple[str, ...], reason: str) -> None:
+    code, stderr = run(*args)
+    assert code == 2 and reason in stderr

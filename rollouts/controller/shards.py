@@ -1,0 +1,181 @@
+"""A sharded controller process (``rollouts controller --shards M``): which shard each work-queue key belongs to,
+and the process's part in the per-shard election.
+
+A Rollout belongs to shard ``shard_of(namespace, name, M)`` (``kube.sharding``). Its children follow it, so that
+one replica acts on a Rollout and everything it drives: an AnalysisRun or an Experiment belongs to the shard of the
+Rollout that controls it (its controller ownerReference), an AnalysisRun of an Experiment to the Experiment's;
+an object no Rollout controls is its own shard's.
+
+Every replica watches everything and keeps every object in its caches: a Rollout's shard is a function of its
+name, and user objects carry no label the API server could filter on (labelling them would be a write to objects
+of every shard, and a diff in the GitOps tool that applied them). The filter is in-process, at the work queue:
+a replica queues, passes over and writes only the keys of the shards it holds (``kube.controller_runner``'s
+``ownership``), and its client's write guard refuses any other write (``kube.shard_election``). A replica taking
+a shard over therefore starts from a synced cache, as a standby does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, NoReturn, TypeVar
+
+from kube.client import AsyncKubeClient
+from kube.controller_runner import ControllerRunner, NamespacedKey, Urgency
+from kube.json_data import JsonObject
+from kube.metrics_export import Probe
+from kube.object_meta import ObjectKey, controller_reference
+from kube.shard_election import ShardElection, ShardOwnership
+from kube.sharding import shard_of
+from kube.side_loop import SideLoop
+from rollouts.controller.leadership import WorkerPool, process_probes
+
+T = TypeVar("T")
+K = TypeVar("K", bound=NamespacedKey)
+
+logger = logging.getLogger(__name__)
+
+
+def rollout_shard(shards: int) -> Callable[[NamespacedKey], int]:
+    """The shard of a Rollout key."""
+    return lambda key: shard_of(key.namespace, key.name, shards)
+
+
+def owner_shard(
+    shards: int, lookup: Callable[[ObjectKey], JsonObject | None], experiments: Mapping[ObjectKey, JsonObject]
+) -> Callable[[ObjectKey], int]:
+    """The shard of an AnalysisRun's or Experiment's key: its controlling Rollout's, through an Experiment when an
+    Experiment controls it; its own when no Rollout does (or the object is not cached: it is gone)."""
+
+    def root(key: ObjectKey, obj: JsonObject | None) -> ObjectKey:
+        if obj is None:
+            return key
+        rollout = controller_reference(obj, "Rollout")
+        if rollout is not None:
+            return ObjectKey(key.namespace, str(rollout.get("name") or ""))
+        experiment = controller_reference(obj, "Experiment")
+        if experiment is not None:
+            experiment_key = ObjectKey(key.namespace, str(experiment.get("name") or ""))
+            return root(experiment_key, experiments.get(experiment_key))
+        return key
+
+    def shard(key: ObjectKey) -> int:
+        owner = root(key, lookup(key))
+        return shard_of(owner.namespace, owner.name, shards)
+
+    return shard
+
+
+@dataclass(frozen=True)
+class ShardedQueue(Generic[K]):
+    """One controller's work queue under the shards' ownership."""
+
+    runner: ControllerRunner[K]
+    ownership: ShardOwnership[K]
+
+    def shard_gained(self, shard: int) -> None:
+        """Queue every key of ``shard``: the cluster is the only record of what its last owner did."""
+        self.runner.resync(self.ownership.in_shard(shard), Urgency.ROUTINE)
+
+    def shard_lost(self, shard: int) -> None:
+        """Forget the timers and series of ``shard``'s keys: its new holder looks after them now."""
+        self.runner.let_go(self.ownership.in_shard(shard))
+
+
+class ShardLeadership:
+    """The shard election and the controllers whose work it divides; the sharded counterpart of ``Leadership``.
+
+    Workers start as soon as every cache is synced and act on the keys of the shards held at the moment. Losing a
+    shard does not end the process (the others are still held): its keys are dropped at their next turn in the
+    queue, their timers and metric series are dropped, and the fence already refuses their writes.
+    """
+
+    def __init__(
+        self,
+        election: ShardElection,
+        controllers: Sequence[WorkerPool],
+        queues: Sequence[ShardedQueue[Any]],
+        lease_client: AsyncKubeClient,
+        *,
+        election_loop: SideLoop | None = None,
+        on_synced: Callable[[], None] | None = None,
+    ) -> None:
+        self.election = election
+        self._controllers = tuple(controllers)
+        self._queues = tuple(queues)
+        self._lease_client = lease_client
+        self._election_loop = election_loop
+        self._on_synced = on_synced
+
+    async def _elect(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        if self._election_loop is None:
+            return await coroutine
+        return await self._election_loop.run(coroutine)
+
+    async def run(self, operator: Coroutine[Any, Any, None], stop: Callable[[], Awaitable[None]]) -> None:
+        """Run ``operator`` (kopf) while taking part in the shards' election; raises what broke the election."""
+        if self._election_loop is not None:
+            self._election_loop.start()
+        elect = asyncio.create_task(self._take_part(), name="shard election")
+        kopf_task = asyncio.create_task(operator, name="kopf operator")
+        try:
+            await asyncio.wait({elect, kopf_task}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            for task in (kopf_task, elect):
+                task.cancel()
+            await asyncio.gather(kopf_task, elect, return_exceptions=True)
+            raise
+        if not kopf_task.done():
+            # The election broke (it never returns otherwise): stop acting, as a leader that lost its Lease does.
+            kopf_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await kopf_task
+            await stop()
+            elect.result()
+        elect.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await elect
+        # kopf's clean-up stopped the workers and waited for their Events: the shards can go to the others now.
+        await self._elect(self.election.release_all())
+        kopf_task.result()
+
+    async def _take_part(self) -> NoReturn:
+        for controller in self._controllers:
+            await controller.cache_synced.wait()
+        if self._on_synced is not None:
+            self._on_synced()
+        for controller in self._controllers:
+            controller.start_workers()
+        loop = asyncio.get_running_loop()
+
+        def gained(shard: int) -> None:
+            loop.call_soon_threadsafe(self._gained, shard)
+
+        def lost(shard: int) -> None:
+            loop.call_soon_threadsafe(self._lost, shard)
+
+        await self._elect(self.election.run(gained, lost))
+
+    def _gained(self, shard: int) -> None:
+        for queue in self._queues:
+            queue.shard_gained(shard)
+
+    def _lost(self, shard: int) -> None:
+        logger.info("shards: shard %d lost; its Rollouts are left to its new holder", shard)
+        for queue in self._queues:
+            queue.shard_lost(shard)
+
+    def probes(self) -> Mapping[str, Probe]:
+        def role() -> str:
+            held = self.election.held()
+            return f"shards {','.join(map(str, held))}" if held else "no shard"
+
+        return process_probes(self._controllers, role)
+
+    def close(self) -> None:
+        if self._election_loop is not None:
+            self._election_loop.close()
+        self._lease_client.close()
