@@ -8,7 +8,7 @@ bash scripts/bootstrap.sh
 # Two test workers: the suite spends most of its time waiting (controllers' timers, subprocesses starting, polls),
 # about 6 CPU-minutes in 11 minutes on one worker, so a second worker overlaps the waits on a 2-core machine.
 # --dist loadfile keeps each test module on one worker, so a module-scoped sandbox starts once, as on one worker.
-# The tests choose free ports and write under their tmp_path or a fresh temporary directory, so workers do not collide.
+# The tests choose free ports and write under their tmp_path or a fresh temporary directory (docs/testing.md).
 workers=()
 if .venv/bin/python -c "import xdist" 2>/dev/null; then
     workers=(-n 2 --dist loadfile)
