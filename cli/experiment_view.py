@@ -52,6 +52,13 @@ def _images(replica_sets: Sequence[JsonObject]) -> list[str]:
     return list(found)
 
 
+def _tree_row(obj: Mapping[str, Any], icon: str, kind: str, status: str, info: str, now: datetime) -> list[Cell]:
+    """One row of the tree: the object's icon and name, its kind, its status, its age and what else it says."""
+    name = _meta(obj).get("name", "")
+    created = age(parse_time(_meta(obj).get("creationTimestamp")), now)
+    return [Cell.of(f"{icon} {name}"), Cell.of(kind), Cell.of(status), Cell.of(created), Cell.of(info)]
+
+
 def render_experiment(
     experiment: JsonObject,
     replica_sets: Sequence[JsonObject],
@@ -76,33 +83,19 @@ def render_experiment(
         lines.append(header_line("Images:", "\n".join(images)))
     lines.append("")
     rows: list[list[Cell]] = [[Cell.of(title) for title in TREE_HEADER]]
-    rows.append([
-        Cell.of(f"{ICON_EXPERIMENT} {_meta(experiment).get('name', '')}"),
-        Cell.of("Experiment"),
-        Cell.of(f"{icon} {phase}"),
-        Cell.of(age(parse_time(_meta(experiment).get("creationTimestamp")), now)),
-        Cell.of(""),
-    ])
+    rows.append(_tree_row(experiment, ICON_EXPERIMENT, "Experiment", f"{icon} {phase}", "", now))
     children: list[list[Cell]] = []
     for replica_set in replica_sets:
         health = replica_set_health(replica_set)
         spec_replicas = (replica_set.get("spec") or {}).get("replicas", 0)
-        children.append([
-            Cell.of(f"{ICON_REPLICASET} {_meta(replica_set).get('name', '')}"),
-            Cell.of("ReplicaSet"),
-            Cell.of(f"{replica_set_icon(health)} {health}"),
-            Cell.of(age(parse_time(_meta(replica_set).get("creationTimestamp")), now)),
-            Cell.of(f"ready:{_status(replica_set).get('readyReplicas', 0)}/{spec_replicas}"),
-        ])
+        ready = f"ready:{_status(replica_set).get('readyReplicas', 0)}/{spec_replicas}"
+        children.append(
+            _tree_row(replica_set, ICON_REPLICASET, "ReplicaSet", f"{replica_set_icon(health)} {health}", ready, now)
+        )
     for run in runs:
         run_phase = str(_status(run).get("phase") or "Pending")
-        children.append([
-            Cell.of(f"{ICON_ANALYSIS_RUN} {_meta(run).get('name', '')}"),
-            Cell.of("AnalysisRun"),
-            Cell.of(f"{analysis_icon(run_phase)} {run_phase}"),
-            Cell.of(age(parse_time(_meta(run).get("creationTimestamp")), now)),
-            Cell.of(""),
-        ])
+        children.append(_tree_row(run, ICON_ANALYSIS_RUN, "AnalysisRun", f"{analysis_icon(run_phase)} {run_phase}", "",
+                                  now))
     for index, row in enumerate(children):
         branch = "└──" if index == len(children) - 1 else "├──"
         row[0] = Cell.of(branch + row[0].render(False))

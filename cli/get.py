@@ -21,8 +21,7 @@ from cli.option_groups import with_option_groups
 from cli.options import CliError, Cluster, get_rollout, label_selector
 from cli.phase import FINISHED_PHASES, rollout_phase
 from cli.tree import render_rollout
-from cli.watching import RESYNC, Change, Watches, followed_object
-from kube.errors import NotFound
+from cli.watching import Change, Watches, fold_change, followed_object, list_into
 from kube.resources import ANALYSIS_RUNS, EXPERIMENTS, PODS, REPLICASETS, ROLLOUTS, ResourceKind
 
 if TYPE_CHECKING:
@@ -75,13 +74,7 @@ class RolloutFamily:
             REPLICASETS: self.replicasets, PODS: self.pods, ANALYSIS_RUNS: self.analysis_runs,
             EXPERIMENTS: self.experiments,
         }[change.kind]
-        if change.type == RESYNC:
-            table.clear()
-            table.update((_uid(item), item) for item in change.items)
-        elif change.type == "DELETED":
-            table.pop(_uid(change.obj), None)
-        else:
-            table[_uid(change.obj)] = change.obj
+        fold_change(table, change, _uid)
 
     def finished(self) -> bool:
         """Healthy or Degraded: Argo issue #1172, a watch that never ends is useless in scripts."""
@@ -118,12 +111,9 @@ def fetch_family(cluster: Cluster, name: str) -> RolloutFamily:
         (ANALYSIS_RUNS, family.analysis_runs, None),
         (EXPERIMENTS, family.experiments, None),
     ):
-        try:
-            items, version = cluster.client.list_page(kind, cluster.namespace, kind_selector)
-        except NotFound:
-            continue  # AnalysisRun CRD not installed: there are simply none to show
-        table.update((_uid(item), kind.manifest(item)) for item in items)
-        family.versions[kind] = version
+        version = list_into(cluster.client, kind, cluster.namespace, table, _uid, kind_selector)
+        if version is not None:
+            family.versions[kind] = version
     return family
 
 

@@ -21,8 +21,7 @@ from cli.get import get_app
 from cli.live_view import LiveViewOptions
 from cli.option_groups import with_option_groups
 from cli.options import CliError, Cluster, get_object
-from cli.watching import RESYNC, Change, Watches, followed_object
-from kube.errors import NotFound
+from cli.watching import Change, Watches, fold_change, followed_object, list_into
 from kube.json_data import JsonObject
 from kube.object_meta import controller_reference
 from kube.resources import ANALYSIS_RUNS, EXPERIMENTS, REPLICASETS, ResourceKind
@@ -66,13 +65,7 @@ class ExperimentView:
             self.experiment = experiment
             return
         table = self.replica_sets if change.kind == REPLICASETS else self.runs
-        if change.type == RESYNC:
-            table.clear()
-            table.update((_name(item), item) for item in change.items)
-        elif change.type == "DELETED":
-            table.pop(_name(change.obj), None)
-        else:
-            table[_name(change.obj)] = change.obj
+        fold_change(table, change, _name)
 
     def finished(self) -> bool:
         return experiment_phase(self.experiment) in COMPLETED_PHASES
@@ -94,12 +87,9 @@ def fetch_experiment(cluster: Cluster, name: str) -> ExperimentView:
     view = ExperimentView(experiment, cluster.namespace)
     view.versions[EXPERIMENTS] = str((experiment.get("metadata") or {}).get("resourceVersion", ""))
     for kind, table in ((REPLICASETS, view.replica_sets), (ANALYSIS_RUNS, view.runs)):
-        try:
-            items, version = cluster.client.list_page(kind, cluster.namespace, None)
-        except NotFound:
-            continue
-        table.update((_name(item), kind.manifest(item)) for item in items)
-        view.versions[kind] = version
+        version = list_into(cluster.client, kind, cluster.namespace, table, _name)
+        if version is not None:
+            view.versions[kind] = version
     return view
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self
 
-from kube.errors import ApiError, KubeError
+from kube.errors import ApiError, KubeError, NotFound
 from kube.resources import ResourceKind
 
 if TYPE_CHECKING:
@@ -42,6 +43,31 @@ def followed_object(change: Change) -> JsonObject | None:
     if change.type == "DELETED" or (change.type == RESYNC and not change.items):
         return None
     return change.items[0] if change.type == RESYNC else change.obj
+
+
+def fold_change(table: dict[str, JsonObject], change: Change, key: Callable[[JsonObject], str]) -> None:
+    """Fold one change of a followed kind into ``table`` (its objects by ``key``); a RESYNC replaces them all."""
+    if change.type == RESYNC:
+        table.clear()
+        table.update((key(item), item) for item in change.items)
+    elif change.type == "DELETED":
+        table.pop(key(change.obj), None)
+    else:
+        table[key(change.obj)] = change.obj
+
+
+def list_into(
+    client: KubeClient, kind: ResourceKind, namespace: str, table: dict[str, JsonObject],
+    key: Callable[[JsonObject], str], label_selector: str | None = None,
+) -> str | None:
+    """List ``kind`` into ``table`` (its objects by ``key``); the resourceVersion to watch it from, or None when the
+    server does not serve the kind (its CRD is not installed: there are simply none to show)."""
+    try:
+        items, version = client.list_page(kind, namespace, label_selector)
+    except NotFound:
+        return None
+    table.update((key(item), kind.manifest(item)) for item in items)
+    return version
 
 
 # Server-side lifetime of one watch request; the thread reconnects after it, so it only bounds how long a

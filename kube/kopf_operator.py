@@ -11,7 +11,7 @@ kopf's built-in logins read only the default kubeconfig; the controllers honour 
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import kopf
 
@@ -31,6 +31,32 @@ def configure_settings(settings: kopf.OperatorSettings) -> None:
     settings.watching.connect_timeout = WATCH_CONNECT_TIMEOUT
     settings.networking.request_timeout = REQUEST_TIMEOUT
     settings.networking.connect_timeout = WATCH_CONNECT_TIMEOUT
+
+
+class Lifecycle(Protocol):
+    """A controller that kopf starts and stops with the operator."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def register_lifecycle(
+    registry: kopf.OperatorRegistry, controller: Lifecycle, name: str, *, configure: bool = False
+) -> None:
+    """Start ``controller`` with the operator (retried every ``STARTUP_RETRY_SECONDS`` while it fails) and stop it at
+    the operator's clean-up, under the handler ids ``<name>-start`` and ``<name>-stop``; ``configure`` also applies
+    ``configure_settings`` at start-up, for a controller that registers kopf watches of its own."""
+
+    @kopf.on.startup(registry=registry, id=f"{name}-start", backoff=STARTUP_RETRY_SECONDS)
+    async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
+        if configure:
+            configure_settings(settings)
+        await controller.start()
+
+    @kopf.on.cleanup(registry=registry, id=f"{name}-stop")
+    async def stop(**_: Any) -> None:
+        await controller.stop()
 
 
 def connection_info(configuration: Any) -> kopf.ConnectionInfo:

@@ -15,7 +15,7 @@ import kopf
 
 from analysis.controller.controller import AnalysisController
 from analysis.providers.job import RUN_UID_LABEL
-from kube.kopf_operator import STARTUP_RETRY_SECONDS, configure_settings
+from kube.kopf_operator import register_lifecycle
 from kube.resources import ANALYSIS_RUNS, JOBS
 
 
@@ -23,14 +23,7 @@ def register_handlers(registry: kopf.OperatorRegistry, controller: AnalysisContr
     """Register the controller's handlers in ``registry`` (the operator's, possibly shared with other controllers;
     the login is the operator's business, not this controller's)."""
 
-    @kopf.on.startup(registry=registry, id="analysis-start", backoff=STARTUP_RETRY_SECONDS)
-    async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
-        configure_settings(settings)
-        await controller.start()
-
-    @kopf.on.cleanup(registry=registry, id="analysis-stop")
-    async def stop(**_: Any) -> None:
-        await controller.stop()
+    register_lifecycle(registry, controller, "analysis", configure=True)
 
     @kopf.on.event(
         group=ANALYSIS_RUNS.group,

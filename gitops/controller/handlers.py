@@ -5,34 +5,18 @@ controller one per resource type its Applications use, found through discovery a
 
 from __future__ import annotations
 
-from typing import Any
-
 import kopf
 
 from gitops.controller.application_sets import AppSetController
 from gitops.controller.controller import AppController
-from kube.kopf_operator import STARTUP_RETRY_SECONDS
+from kube.kopf_operator import register_lifecycle
 
 
 def register_handlers(registry: kopf.OperatorRegistry, controller: AppController) -> None:
     """Start ``controller`` with the operator and stop it with the operator."""
-
-    @kopf.on.startup(registry=registry, id="applications-start", backoff=STARTUP_RETRY_SECONDS)
-    async def start(**_: Any) -> None:
-        await controller.start()
-
-    @kopf.on.cleanup(registry=registry, id="applications-stop")
-    async def stop(**_: Any) -> None:
-        await controller.stop()
+    register_lifecycle(registry, controller, "applications")
 
 
 def register_appset_handlers(registry: kopf.OperatorRegistry, controller: AppSetController) -> None:
     """Start the ApplicationSet ``controller`` with the operator and stop it with the operator."""
-
-    @kopf.on.startup(registry=registry, id="applicationsets-start", backoff=STARTUP_RETRY_SECONDS)
-    async def start(**_: Any) -> None:
-        await controller.start()
-
-    @kopf.on.cleanup(registry=registry, id="applicationsets-stop")
-    async def stop(**_: Any) -> None:
-        await controller.stop()
+    register_lifecycle(registry, controller, "applicationsets")

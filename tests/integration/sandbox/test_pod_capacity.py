@@ -20,6 +20,9 @@ T = TypeVar("T")
 RS_PATH = "/apis/apps/v1/namespaces/default/replicasets"
 PODS_PATH = "/api/v1/namespaces/default/pods"
 
+# The capacity logic is the same for any maxPods: the tests that fill nodes use small ones (a few pods instead of
+# hundreds), and the unbounded-replicas test keeps the kubelet's default of 110.
+SMALL_NODE_PODS = 4
 UNSCHEDULABLE_ON_2 = ("0/2 nodes are available: 2 Too many pods. preemption: 0/2 nodes are available: "
                       "2 No preemption victims found for incoming pod.")
 
@@ -57,8 +60,13 @@ async def start_cluster(**options: Any) -> AsyncIterator[Cluster]:
         yield Cluster(client)
 
 
-async def eventually(fetch: Callable[[], Awaitable[T]], predicate: Callable[[T], bool], timeout: float) -> T:
-    """Poll `fetch` until `predicate` holds; fail with the last value after a generous `timeout`."""
+async def eventually(
+    fetch: Callable[[], Awaitable[T]], predicate: Callable[[T], bool], timeout: float, interval: float = 0.1
+) -> T:
+    """Poll `fetch` until `predicate` holds; fail with the last value after a generous `timeout`.
+
+    The emulator answers on this test's event loop, so each poll takes time from the simulator under test: a fetch
+    that lists hundreds of pods polls at a longer ``interval``."""
     deadline = time.monotonic() + timeout
     while True:
         value = await fetch()
@@ -66,7 +74,7 @@ async def eventually(fetch: Callable[[], Awaitable[T]], predicate: Callable[[T],
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last value: {str(value)[:2000]}")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(interval)
 
 
 def replica_set(replicas: int) -> dict[str, Any]:
@@ -89,13 +97,13 @@ def scheduled(pod: dict[str, Any]) -> bool | None:
 
 
 async def test_pods_beyond_the_nodes_capacity_stay_pending_unschedulable() -> None:
-    async with start_cluster(ready_delay=0.0, nodes=2) as cluster:
-        await cluster.create(RS_PATH, replica_set(replicas=2 * PODS_PER_NODE + 3))
-        pods = await eventually(cluster.pods, lambda pods: len(pods) == 223 and all(
+    async with start_cluster(ready_delay=0.0, nodes=2, pods_per_node=SMALL_NODE_PODS) as cluster:
+        await cluster.create(RS_PATH, replica_set(replicas=2 * SMALL_NODE_PODS + 3))
+        pods = await eventually(cluster.pods, lambda pods: len(pods) == 11 and all(
             scheduled(pod) is not None for pod in pods), timeout=120)
         bound = [pod for pod in pods if scheduled(pod)]
         waiting = [pod for pod in pods if scheduled(pod) is False]
-        assert len(bound) == 220 and len(waiting) == 3
+        assert len(bound) == 8 and len(waiting) == 3
         for pod in waiting:
             assert pod["status"]["phase"] == "Pending"
             [condition] = pod["status"]["conditions"]
@@ -103,16 +111,16 @@ async def test_pods_beyond_the_nodes_capacity_stay_pending_unschedulable() -> No
 
 
 async def test_a_freed_slot_schedules_a_waiting_pod() -> None:
-    async with start_cluster(ready_delay=0.0, nodes=1) as cluster:
-        await cluster.create(RS_PATH, replica_set(replicas=PODS_PER_NODE + 1))
+    async with start_cluster(ready_delay=0.0, nodes=1, pods_per_node=SMALL_NODE_PODS) as cluster:
+        await cluster.create(RS_PATH, replica_set(replicas=SMALL_NODE_PODS + 1))
         pods = await eventually(cluster.pods, lambda pods: sum(scheduled(pod) is False for pod in pods) == 1,
                                 timeout=120)
         victim = next(pod for pod in pods if scheduled(pod))
         await cluster.client.delete(f"/api/v1/namespaces/default/pods/{victim['metadata']['name']}")
         # The ReplicaSet replaces the deleted pod, and the one that waited takes the freed slot (or the new one
-        # does): one pod waits again, and 110 are scheduled and Running.
+        # does): one pod waits again, and the node's 4 are scheduled and Running.
         await eventually(cluster.pods, lambda pods: sum(bool(scheduled(pod)) and pod["status"]["phase"] == "Running"
-                                                        for pod in pods) == PODS_PER_NODE
+                                                        for pod in pods) == SMALL_NODE_PODS
                          and victim["metadata"]["uid"] not in {pod["metadata"]["uid"] for pod in pods}, timeout=60)
 
 
@@ -132,7 +140,7 @@ async def test_a_billion_replicas_leave_a_bounded_number_of_pending_pods_and_the
         assert len(await cluster.pods()) == limit
         # The simulated scheduler reports each waiting pod as it reaches it.
         pods = await eventually(cluster.pods, lambda pods: sum(scheduled(pod) is False for pod in pods)
-                                == MAX_UNBOUND_PER_SET, timeout=120)
+                                == MAX_UNBOUND_PER_SET, timeout=120, interval=0.5)
         assert len(pods) == limit
 
 
