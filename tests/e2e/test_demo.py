@@ -87,10 +87,17 @@ def test_the_demo_promotes_the_good_version_and_rolls_back_the_bad_one() -> None
     assert_gone(pids)
 
 
+def _default_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_demo_stops_everything_it_started() -> None:
-    # A session of its own, so that the interrupt goes to its whole process group, as a terminal's Ctrl-C does.
+    # A session of its own, so that the interrupt goes to its whole process group, as a terminal's Ctrl-C does; with
+    # SIGINT's default disposition, as a terminal gives it (a pytest started as a shell's background job inherits
+    # SIGINT ignored, and the demo would then ignore the interrupt as the shell asked).
     process = subprocess.Popen([*DEMO, "--scenario", "good", "--speed", SPEED], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               preexec_fn=_default_interrupt)
     output = ""
     try:
         assert process.stdout is not None
