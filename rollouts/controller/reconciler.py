@@ -8,12 +8,14 @@ succeed is not repeated from here: the watch delivers what was written, and that
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from kube.controller_runner import GONE, Gone, PassFailed
 from rollouts.controller.cache import ObjectCache, RolloutKey
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
+from rollouts.controller.parsed_rollouts import ParsedRollouts
 from rollouts.plan import Plan
 from rollouts.snapshot import RolloutSnapshot
 
@@ -37,8 +39,10 @@ class Reconciler:
         metrics: ControllerMetrics,
         decide: Decide,
         clock: Clock = utc_now,
+        parsed: ParsedRollouts | None = None,
     ) -> None:
         self._cache = cache
+        self._parsed = parsed if parsed is not None else ParsedRollouts()
         self._executor = executor
         self._metrics = metrics
         self._decide = decide
@@ -48,6 +52,7 @@ class Reconciler:
         snapshot = self._cache.snapshot_for(key.namespace, key.name, self._clock())
         if snapshot is None:
             return GONE
+        snapshot = replace(snapshot, parsed=self._parsed.parsed(snapshot.rollout))
         # A bug in the decision raises here: the runner says which Rollout trips it and tries again later.
         plan = self._decide(snapshot)
         self._metrics.observe_rollout(snapshot.rollout, plan.status or snapshot.rollout.get("status") or {})
