@@ -73,6 +73,7 @@ def run(n: int, pause: str = "2s", profile: Path | None = None) -> dict[str, Any
         old_hashes = {name: str(status.get("stableRS")) for name, status in states.statuses.items()}
 
         cpu_before = harness.controller_stats().cpu_seconds
+        passes_before = harness.metric_sum("rollout_reconcile_count")
         load_start = os.getloadavg()
         profiler = None if profile is None else _start_profiler(harness, profile)
         sandbox_before, wall_before = harness.sandbox_stats().cpu_seconds, time.monotonic()
@@ -90,6 +91,7 @@ def run(n: int, pause: str = "2s", profile: Path | None = None) -> dict[str, Any
             profiler.send_signal(signal.SIGINT)
             profiler.wait(60)
         after = harness.controller_stats()
+        passes = harness.metric_sum("rollout_reconcile_count") - passes_before
         load_end = os.getloadavg()
         sandbox_cpu, wall = harness.sandbox_stats().cpu_seconds - sandbox_before, time.monotonic() - wall_before
         records = harness.requests_since(requests_from)
@@ -124,6 +126,8 @@ def run(n: int, pause: str = "2s", profile: Path | None = None) -> dict[str, Any
             by_step.setdefault(step_index, []).append(expiry)
     spreads = {str(k): round(max(v) - min(v), 2) for k, v in sorted(by_step.items())}
     writes = controller_writes(records)
+    # Writes the API server refused as stale (409): the pass is repeated once the watch brings the newer version.
+    conflicts = controller_writes(record for record in records if record.code == 409)
     election = controller_writes(records, election=True)
     total_writes = sum(writes.values())
     step_count = n * len(steps)
@@ -163,6 +167,9 @@ def run(n: int, pause: str = "2s", profile: Path | None = None) -> dict[str, Any
                               "per_rollout_update": round(total_writes / n, 2),
                               "by_request": dict(writes.most_common()),
                               "leader_election_not_counted": sum(election.values()),
+                              "conflicts": dict(conflicts.most_common()),
+                              "reconcile_passes": int(passes),
+                              "reconcile_passes_per_step": round(passes / weight_step_count, 2),
                               "events_by_reason": reasons},
         "controller_process": {"peak_rss_mb": after.peak_rss_mb, "rss_mb": after.rss_mb,
                                "cpu_seconds_total": after.cpu_seconds,
@@ -237,6 +244,9 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
              f"{writes['total']:,} / {writes['per_step']} / {writes['per_rollout_update']}"],
             ["controller writes per step without Events", writes["per_step_without_events"]],
             ["leader-election Lease renewals meanwhile (not counted)", writes["leader_election_not_counted"]],
+            ["writes refused as stale (409 Conflict)", sum(writes["conflicts"].values())],
+            ["reconcile passes during the update (per canary step)",
+             f"{writes['reconcile_passes']:,} ({writes['reconcile_passes_per_step']})"],
             ["controller peak RSS", f"{process['peak_rss_mb']} MB"],
             ["controller CPU seconds (update / since start)",
              f"{process['cpu_seconds_update']} / {process['cpu_seconds_total']}"],

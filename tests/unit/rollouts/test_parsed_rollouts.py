@@ -113,3 +113,12 @@ def test_decide_from_a_cached_parse_is_the_decision_from_the_manifest() -> None:
     fresh = decide(RolloutSnapshot(rollout=copy.deepcopy(document), now=NOW))
     cached = ParsedRollouts().parsed(document)
     assert decide(RolloutSnapshot(rollout=document, now=NOW, parsed=cached)) == fresh
+
+
+def test_only_the_latest_version_of_a_rollout_is_kept() -> None:
+    parsed = ParsedRollouts()
+    parsed.parsed(manifest("7"))
+    parsed.parsed(manifest("8"))
+    parsed.parsed(manifest("7"))  # an old version again (a late event): parsed afresh, not kept beside the new
+    assert (parsed.hits, parsed.misses) == (0, 3)
+    assert len(parsed) == 1
