@@ -23,6 +23,7 @@ from kube.json_data import JsonObject
 from kube.metrics_export import MetricsServer, Probe
 from kube.object_meta import object_key
 from kube.resources import ROLLOUTS, ResourceKind
+from kube.work_queue import Urgency
 from rollouts.controller.cache import DELETED, ObjectCache, RolloutKey, watched_kinds
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
@@ -82,7 +83,8 @@ class RolloutController:
         self.events = EventRecorder(client, self.metrics)
         self.executor = PlanExecutor(client, self.cache, self.events)
         self.reconciler = Reconciler(
-            cache=self.cache, executor=self.executor, metrics=self.metrics, decide=decide, clock=clock
+            cache=self.cache, executor=self.executor, metrics=self.metrics, decide=decide, clock=clock,
+            follow_up=self._follow_up,
         )
         self.runner: ControllerRunner[RolloutKey] = ControllerRunner(
             RunnerOptions("rollout", self.options.workers, self.options.resync_seconds),
@@ -105,6 +107,10 @@ class RolloutController:
             self.runner.add(key, urgency)
         if added and self.runner.started:
             self._added_to_informer(obj)
+
+    def _follow_up(self, key: RolloutKey) -> None:
+        """The pass after one that wrote: routine work, passed again once the writing pass is done."""
+        self.runner.add(key, Urgency.ROUTINE)
 
     def _added_to_informer(self, rollout: JsonObject) -> None:
         """Argo's RolloutAddedToInformer Event: the leader's cache holds a Rollout it did not hold (every Rollout

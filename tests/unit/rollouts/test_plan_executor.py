@@ -363,7 +363,7 @@ async def test_a_pass_that_changes_several_status_fields_sends_one_status_patch(
 
 
 def stored_rollout() -> dict[str, Any]:
-    return {**rollout(), "status": {"currentStepIndex": 2, "phase": "Paused", "canary": {"weights": {"canary": {
+    return {**rollout("8"), "status": {"currentStepIndex": 2, "phase": "Paused", "canary": {"weights": {"canary": {
         "weight": 50}}}}}
 
 
@@ -438,3 +438,27 @@ async def test_one_transition_announces_each_event_once() -> None:
 
     posted = [body["reason"] for verb, plural, _, body in client.calls if plural == "events"]
     assert posted == ["RolloutStepCompleted"]
+
+
+def following(decide: Any) -> tuple[Reconciler, list[RolloutKey], FakeClient]:
+    client = FakeClient()
+    executor, cache = make(client)
+    followed: list[RolloutKey] = []
+    reconciler = Reconciler(cache=cache, executor=executor, metrics=ControllerMetrics(), decide=decide,
+                            clock=lambda: NOW, follow_up=followed.append)
+    return reconciler, followed, client
+
+
+async def test_a_pass_that_wrote_asks_for_one_follow_up_pass() -> None:
+    """Its writes' echoes ask for nothing (the cache holds the versions written), so the pass asks itself."""
+    plan = Plan(writes=(WRITES[1],), status_patch={"currentStepIndex": 1})
+    reconciler, followed, client = following(lambda snapshot: plan)
+    await reconciler.reconcile(KEY)
+    assert len(client.writes()) == 2
+    assert followed == [KEY]
+
+
+async def test_a_pass_that_wrote_nothing_asks_for_no_follow_up() -> None:
+    reconciler, followed, client = following(lambda snapshot: Plan(requeue_after=5))
+    assert await reconciler.reconcile(KEY) == 5
+    assert client.writes() == [] and followed == []
