@@ -56,7 +56,7 @@ WRITES_PER_STEP_TARGET = 3.0
 RSS_TARGET_MB = 600.0
 
 
-def run(n: int, pause: str = "2s", profile: Path | None = None) -> dict[str, Any]:
+def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool = False) -> dict[str, Any]:
     steps = weight_steps(pause)
     with Harness() as harness:
         assert harness.recorder is not None
@@ -75,7 +75,7 @@ def run(n: int, pause: str = "2s", profile: Path | None = None) -> dict[str, Any
         cpu_before = harness.controller_stats().cpu_seconds
         passes_before = harness.metric_sum("rollout_reconcile_count")
         load_start = os.getloadavg()
-        profiler = None if profile is None else _start_profiler(harness, profile)
+        profiler = None if profile is None else _start_profiler(harness, profile, gil_only)
         sandbox_before, wall_before = harness.sandbox_stats().cpu_seconds, time.monotonic()
         requests_from, changes_from = harness.request_index(), len(harness.recorder)
         update_at = time.time()
@@ -199,12 +199,14 @@ def run(n: int, pause: str = "2s", profile: Path | None = None) -> dict[str, Any
     return report
 
 
-def _start_profiler(harness: Harness, output: Path) -> subprocess.Popen[bytes]:
-    """py-spy recording the controller process (50 samples a second, raw stacks) until it gets SIGINT."""
+def _start_profiler(harness: Harness, output: Path, gil_only: bool) -> subprocess.Popen[bytes]:
+    """py-spy recording the controller process (50 samples a second, raw stacks) until it gets SIGINT; with
+    ``gil_only`` only the thread holding the GIL is sampled, so a thread waiting for it counts as idle."""
     assert harness.controller is not None
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
                              str(harness.controller.pid), "--format", "raw", "--rate", "50", "--output", str(output),
-                             "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--nonblocking", *(["--gil"] if gil_only else [])],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _refreshed(states: RolloutStates) -> dict[str, dict[str, Any]]:
@@ -355,8 +357,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pause", default="2s", help="each pause's duration (default 2s)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write bench/results/")
     parser.add_argument("--profile", type=Path, help="record the controller with py-spy (raw) into this file")
+    parser.add_argument("--profile-gil", action="store_true",
+                        help="with --profile: sample only the thread holding the GIL (its CPU, not its waits)")
     args = parser.parse_args(argv)
-    report = run(args.n, args.pause, args.profile)
+    report = run(args.n, args.pause, args.profile, args.profile_gil)
     targets: list[Target] = report.pop("_targets")
     print_table(report, targets)
     if not args.no_write:
