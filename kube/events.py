@@ -14,8 +14,9 @@ Repeats are folded as client-go's EventCorrelator folds them (``tools/record/eve
   "(combined from similar events): " and the latest message.
 
 A fold is written at most once per ``series_interval`` per Event: repeats in between only raise the count the next
-write carries (client-go's events/v1 recorder holds a series' repeats in memory the same way), and ``drain`` writes
-what is held.
+write carries (client-go's events/v1 recorder holds a series' repeats in memory the same way); ``flush_held`` and
+``drain`` write what is held. The interval is 0 unless a controller asks for one: then only the repeats queued
+behind an Event's previous write fold into its next.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ REMEMBERED_EVENTS: Final = 4096
 # messages within the repeat window.
 SIMILAR_EVENTS_BEFORE_COMBINING: Final = 10
 COMBINED_PREFIX: Final = "(combined from similar events): "
-# The shortest time between two writes of one Event's repeats.
+# The shortest time between two writes of one Event's repeats, for a controller that holds repeats while busy.
 SERIES_INTERVAL_SECONDS: Final = 10.0
 
 _RepeatKey = tuple[str, str, str, str, str]
@@ -123,7 +124,7 @@ class EventRecorder:
         counter: EventCounter | None = None,
         *,
         component: str = COMPONENT,
-        series_interval: float = SERIES_INTERVAL_SECONDS,
+        series_interval: float = 0.0,
     ) -> None:
         self._client = client
         self._series_interval = series_interval
@@ -251,15 +252,19 @@ class EventRecorder:
         """No Event is being posted, and no repeat is held for a later write."""
         return not self._pending and not self._held
 
-    async def drain(self, timeout: float = 5.0) -> None:
-        """Write the repeats held for later and wait (up to ``timeout``) for Events still being posted, e.g. before
-        shutting down."""
+    def flush_held(self) -> None:
+        """Write the repeats held for later now (a controller whose work queue emptied has time for them)."""
         for posted in list(self._held):
             if posted.held is not None:
                 posted.held.cancel()
                 posted.held = None
             self._held.discard(posted)
             self._queue_repeats(posted, posted.subject)
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Write the repeats held for later and wait (up to ``timeout``) for Events still being posted, e.g. before
+        shutting down."""
+        self.flush_held()
         pending = list(self._pending)
         if pending:
             await asyncio.wait(pending, timeout=timeout)

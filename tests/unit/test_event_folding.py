@@ -145,3 +145,31 @@ async def test_a_repeat_of_an_event_that_is_gone_posts_it_again() -> None:
 
     assert [verb for verb, _, _ in sink.calls] == ["create", "patch", "create"]
     assert sink.bodies("create")[1]["message"] == PAUSED.message
+
+
+async def test_held_repeats_are_written_when_flushed() -> None:
+    """A controller whose queue has emptied writes what it held without waiting for the interval to end."""
+    sink = EventSink()
+    events = recorder(sink, series_interval=600.0)
+    for _ in range(3):
+        events.emit(ROLLOUT, PAUSED)
+    await asyncio.sleep(0)
+    assert not events.idle and sink.bodies("patch") == []
+
+    events.flush_held()
+    async with asyncio.timeout(10):
+        while not events.idle:
+            await asyncio.sleep(0)
+    assert [patch["count"] for patch in sink.bodies("patch")] == [3]
+
+
+async def test_without_an_interval_a_repeat_is_not_held() -> None:
+    sink = EventSink()
+    events = EventRecorder(cast(AsyncKubeClient, sink))
+    events.emit(ROLLOUT, PAUSED)
+    await events.drain()
+    events.emit(ROLLOUT, PAUSED)
+    async with asyncio.timeout(10):  # written without a flush or a drain
+        while not sink.bodies("patch"):
+            await asyncio.sleep(0)
+    assert [patch["count"] for patch in sink.bodies("patch")] == [2]
