@@ -6,12 +6,18 @@ Measured: the time until every Rollout has completed; per pause, the latency fro
 VirtualService; the controller's write requests per step; its peak RSS and CPU seconds; and the emulator's own PATCH
 round trip in the same run (the floor).
 
-    .venv/bin/python -m bench.fleet --n 100 [--pause 2s] [--no-write]
+    .venv/bin/python -m bench.fleet --n 100 [--pause 2s] [--no-write] [--profile FILE]
+
+With ``--profile FILE`` the controller is recorded by py-spy (raw format) from the update to the last promotion;
+``python -m bench.profile_top FILE`` prints the top of it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,7 +56,7 @@ WRITES_PER_STEP_TARGET = 3.0
 RSS_TARGET_MB = 600.0
 
 
-def run(n: int, pause: str = "2s") -> dict[str, Any]:
+def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool = False) -> dict[str, Any]:
     steps = weight_steps(pause)
     with Harness() as harness:
         assert harness.recorder is not None
@@ -67,6 +73,9 @@ def run(n: int, pause: str = "2s") -> dict[str, Any]:
         old_hashes = {name: str(status.get("stableRS")) for name, status in states.statuses.items()}
 
         cpu_before = harness.controller_stats().cpu_seconds
+        passes_before = harness.metric_sum("rollout_reconcile_count")
+        load_start = os.getloadavg()
+        profiler = None if profile is None else _start_profiler(harness, profile, gil_only)
         sandbox_before, wall_before = harness.sandbox_stats().cpu_seconds, time.monotonic()
         requests_from, changes_from = harness.request_index(), len(harness.recorder)
         update_at = time.time()
@@ -78,7 +87,12 @@ def run(n: int, pause: str = "2s") -> dict[str, Any]:
             lambda: sum(1 for name, status in _refreshed(states).items() if done(name, status)) >= n,
             120 + n * 0.5, f"{n} Rollouts promoted",
         )
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(60)
         after = harness.controller_stats()
+        passes = harness.metric_sum("rollout_reconcile_count") - passes_before
+        load_end = os.getloadavg()
         sandbox_cpu, wall = harness.sandbox_stats().cpu_seconds - sandbox_before, time.monotonic() - wall_before
         records = harness.requests_since(requests_from)
         changes = harness.recorder.changes_since(changes_from)
@@ -112,9 +126,12 @@ def run(n: int, pause: str = "2s") -> dict[str, Any]:
             by_step.setdefault(step_index, []).append(expiry)
     spreads = {str(k): round(max(v) - min(v), 2) for k, v in sorted(by_step.items())}
     writes = controller_writes(records)
+    # Writes the API server refused as stale (409): the pass is repeated once the watch brings the newer version.
+    conflicts = controller_writes(record for record in records if record.code == 409)
     election = controller_writes(records, election=True)
     total_writes = sum(writes.values())
     step_count = n * len(steps)
+    weight_step_count = n * sum(1 for step in steps if "setWeight" in step)
     writes_per_step = round(total_writes / step_count, 2)
     event_writes = sum(v for k, v in writes.items() if k.endswith(" events"))
     step = distribution(latencies)
@@ -150,6 +167,9 @@ def run(n: int, pause: str = "2s") -> dict[str, Any]:
                               "per_rollout_update": round(total_writes / n, 2),
                               "by_request": dict(writes.most_common()),
                               "leader_election_not_counted": sum(election.values()),
+                              "conflicts": dict(conflicts.most_common()),
+                              "reconcile_passes": int(passes),
+                              "reconcile_passes_per_step": round(passes / weight_step_count, 2),
                               "events_by_reason": reasons},
         "controller_process": {"peak_rss_mb": after.peak_rss_mb, "rss_mb": after.rss_mb,
                                "cpu_seconds_total": after.cpu_seconds,
@@ -157,6 +177,12 @@ def run(n: int, pause: str = "2s") -> dict[str, Any]:
         # Where the two cores went during the update: the controller, and the sandbox process (API emulator and
         # workload simulator, one Python thread each under one GIL).
         "update_cpu": {"wall_s": round(wall, 2), "controller_cpu_s": round(after.cpu_seconds - cpu_before, 2),
+                       # Per canary step as issue 13 counts them: the N × 3 weight steps (writes per step above count
+                       # each pause as a step too).
+                       "controller_cpu_ms_per_step": round((after.cpu_seconds - cpu_before) * 1000 / weight_step_count,
+                                                           2),
+                       "load_average_start": [round(x, 2) for x in load_start],
+                       "load_average_end": [round(x, 2) for x in load_end],
                        "sandbox_cpu_s": round(sandbox_cpu, 2),
                        "api_requests": len(records),
                        "api_requests_per_s": round(len(records) / wall, 1) if wall else None},
@@ -171,6 +197,16 @@ def run(n: int, pause: str = "2s") -> dict[str, Any]:
     report["targets"] = [t.as_dict() for t in targets]
     report["_targets"] = targets
     return report
+
+
+def _start_profiler(harness: Harness, output: Path, gil_only: bool) -> subprocess.Popen[bytes]:
+    """py-spy recording the controller process (50 samples a second, raw stacks) until it gets SIGINT; with
+    ``gil_only`` only the thread holding the GIL is sampled, so a thread waiting for it counts as idle."""
+    assert harness.controller is not None
+    return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                             str(harness.controller.pid), "--format", "raw", "--rate", "50", "--output", str(output),
+                             "--nonblocking", *(["--gil"] if gil_only else [])],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _refreshed(states: RolloutStates) -> dict[str, dict[str, Any]]:
@@ -210,9 +246,17 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
              f"{writes['total']:,} / {writes['per_step']} / {writes['per_rollout_update']}"],
             ["controller writes per step without Events", writes["per_step_without_events"]],
             ["leader-election Lease renewals meanwhile (not counted)", writes["leader_election_not_counted"]],
+            ["writes refused as stale (409 Conflict)", sum(writes["conflicts"].values())],
+            ["reconcile passes during the update (per canary step)",
+             f"{writes['reconcile_passes']:,} ({writes['reconcile_passes_per_step']})"],
             ["controller peak RSS", f"{process['peak_rss_mb']} MB"],
             ["controller CPU seconds (update / since start)",
              f"{process['cpu_seconds_update']} / {process['cpu_seconds_total']}"],
+            ["controller CPU per canary step (update; N × 3 weight steps)",
+             f"{report['update_cpu']['controller_cpu_ms_per_step']} ms"],
+            ["load average (1/5/15 min) at the update's start / end",
+             f"{_loads(report['update_cpu']['load_average_start'])} / "
+             f"{_loads(report['update_cpu']['load_average_end'])}"],
             ["CPU during the update: controller / sandbox process / wall",
              f"{report['update_cpu']['controller_cpu_s']} / {report['update_cpu']['sandbox_cpu_s']} / "
              f"{report['update_cpu']['wall_s']} s"],
@@ -284,6 +328,10 @@ def notes(report: dict[str, Any], targets: list[Target]) -> list[str]:
     return [*lines, ""]
 
 
+def _loads(loads: list[float]) -> str:
+    return "/".join(f"{x:.2f}" for x in loads)
+
+
 def _ms(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds * 1000:.1f}"
 
@@ -295,7 +343,12 @@ def print_table(report: dict[str, Any], targets: list[Target]) -> None:
     step = report["pause_expiry_to_next_weight_s"]
     print(f"all complete in {report['update']['all_complete_s']} s; step p50 {_ms(step['p50'])} ms, "
           f"p99 {_ms(step['p99'])} ms; floor p50 {_ms(report['floor']['p50'])} ms; "
-          f"CPU {report['controller_process']['cpu_seconds_update']} s during the update")
+          f"CPU {report['controller_process']['cpu_seconds_update']} s during the update "
+          f"({report['update_cpu']['controller_cpu_ms_per_step']} ms per step); "
+          f"writes per step {report['controller_writes']['per_step']} "
+          f"({report['controller_writes']['per_step_without_events']} without Events); "
+          f"load {_loads(report['update_cpu']['load_average_start'])} → "
+          f"{_loads(report['update_cpu']['load_average_end'])}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,8 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--pause", default="2s", help="each pause's duration (default 2s)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write bench/results/")
+    parser.add_argument("--profile", type=Path, help="record the controller with py-spy (raw) into this file")
+    parser.add_argument("--profile-gil", action="store_true",
+                        help="with --profile: sample only the thread holding the GIL (its CPU, not its waits)")
     args = parser.parse_args(argv)
-    report = run(args.n, args.pause)
+    report = run(args.n, args.pause, args.profile, args.profile_gil)
     targets: list[Target] = report.pop("_targets")
     print_table(report, targets)
     if not args.no_write:

@@ -59,6 +59,22 @@ def _merged(target: Any, patch: Any) -> Any:
     return result
 
 
+def merge_patch_changes(target: Any, patch: Any) -> bool:
+    """Whether applying ``patch`` to ``target`` would change it (without building the result): a write whose
+    content equals what is stored need not be sent."""
+    if not isinstance(patch, dict):
+        return bool(target != patch)
+    if not isinstance(target, dict):
+        return True  # a patch object replaces a scalar (or creates the key) with an object
+    for key, value in patch.items():
+        if value is None:
+            if key in target:
+                return True
+        elif key not in target or merge_patch_changes(target[key], value):
+            return True
+    return False
+
+
 def combine_merge_patches(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """Two merge patches of one object as one (``second`` wins where both set a value; its deletions stay
     deletions)."""

@@ -20,6 +20,7 @@ from rollouts.canary.reconcile import CanaryPass
 from rollouts.gating.runs import analysis_issues
 from rollouts.kinds import ROLLOUT_KIND
 from rollouts.models import CanaryStrategy, Rollout
+from rollouts.parsed import parse_rollout
 from rollouts.plan import Event, Plan
 from rollouts.rollout_pass import (
     finish_plan,
@@ -41,13 +42,15 @@ REFERENCE_RETRY_SECONDS = 20.0
 def decide(snapshot: RolloutSnapshot, *, routers: Mapping[str, TrafficRouter] = ROUTERS) -> Plan:
     """The writes, status, Events and next look-again time for one reconcile of ``snapshot.rollout``."""
     manifest = snapshot.rollout
-    issues = ROLLOUT_KIND.check(manifest)
-    if issues:
+    parsed = snapshot.parsed
+    if parsed is None or parsed.manifest is not manifest:
+        parsed = parse_rollout(manifest)
+    if parsed.issues or parsed.rollout is None:
         # The stable version keeps serving: an invalid spec changes nothing but the status.
-        return _invalid_spec_plan(snapshot, issues)
+        return _invalid_spec_plan(snapshot, parsed.issues)
     if (manifest.get("spec") or {}).get("workloadRef") is not None:
         return _decide_for_workload(snapshot, routers)
-    return _decide_valid(snapshot, Rollout.from_dict(manifest), routers)
+    return _decide_valid(snapshot, parsed.rollout, routers)
 
 
 def _decide_for_workload(snapshot: RolloutSnapshot, routers: Mapping[str, TrafficRouter]) -> Plan:
@@ -63,7 +66,7 @@ def _decide_for_workload(snapshot: RolloutSnapshot, routers: Mapping[str, Traffi
     issues = ROLLOUT_KIND.check(as_if_templated)
     if issues:
         return _invalid_spec_plan(snapshot, issues)
-    resolved_snapshot = replace(snapshot, rollout=resolved.manifest)
+    resolved_snapshot = replace(snapshot, rollout=resolved.manifest, parsed=None)
     plan = _decide_valid(resolved_snapshot, Rollout.from_dict(resolved.manifest), routers)
     return complete_plan(plan, snapshot.rollout, resolved)
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kube.json_data import JsonObject, object_at
 from rollouts.traffic.gateway_api import GATEWAY_API_PLUGIN, http_route_references
 from rollouts.traffic.istio import virtual_service_location
 from rollouts.traffic.nginx import canary_ingress_name
 from rollouts.workload_kinds import DEPLOYMENT, FOLLOWED
+
+if TYPE_CHECKING:
+    from rollouts.parsed import ParsedRollout
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,9 @@ class RolloutSnapshot:
     foreign_replica_set_names: frozenset[str] = frozenset()
     """Names of ReplicaSets in the Rollout's namespace named ``<rollout>-…`` that it does not own: the name of its
     next ReplicaSet must not be one of them (``status.collisionCount``)."""
+    parsed: ParsedRollout | None = None
+    """``rollout`` already parsed and validated (the controller keeps one per resourceVersion); ``decide`` uses it
+    only when its manifest is this very ``rollout`` object, and parses the manifest itself otherwise."""
     background_errors_hold_promotion: bool = True
     """A controller setting rather than an observation: whether a background run whose latest measurements are
     Errors holds full promotion (``rollouts.gating.background``); false is Argo's behaviour."""

@@ -3,7 +3,8 @@ much as that Rollout's own objects.
 
 Fed by the watch (``observe``) and by the controller's own successful writes (``record_write``), so that the
 pass after a write sees it even before the watch delivers it — otherwise that pass would decide from the old
-object and write again. An event older than what is cached (by resourceVersion) does not replace it.
+object and write again. An event older than what is cached (by resourceVersion) does not replace it, and one of
+the version cached (the echo of an own write) concerns no Rollout: the pass that wrote asks for the next itself.
 
 Each update returns the Rollouts it concerns, to be queued: a ReplicaSet or AnalysisRun its controller
 owner (so a Rollout acts on its run's verdict as soon as the analysis controller writes it, not on a timer); a Pod
@@ -163,6 +164,10 @@ class ObjectCache:
     def _store(self, kind: ResourceKind, key: ObjectKey, obj: JsonObject) -> set[RolloutKey]:
         objects = self._objects[kind]
         cached = objects.get(key)
+        if cached is not None and _same_version(obj, cached):
+            # The echo of a version already held — mostly the controller's own write, recorded when it was
+            # answered: nothing changed, so it asks for no pass (the writing pass queued its own follow-up).
+            return set()
         if cached is not None and is_older(obj, cached):
             # A late event of a version we already hold (our own write got here first): keep the newer,
             # but still report the owners — a pass that finds nothing to do costs no writes.
@@ -426,6 +431,16 @@ class ObjectCache:
             obj = objects.get(key)
             if obj is not None:
                 yield obj
+
+
+def _same_version(incoming: JsonObject, cached: JsonObject) -> bool:
+    """The same object at the same resourceVersion (the API server gives every write a new one)."""
+    version = (incoming.get("metadata") or {}).get("resourceVersion")
+    return (
+        bool(version)
+        and version == (cached.get("metadata") or {}).get("resourceVersion")
+        and uid_of(incoming) == uid_of(cached)
+    )
 
 
 def _stem(key: ObjectKey) -> tuple[str, str]:

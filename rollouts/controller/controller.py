@@ -16,13 +16,14 @@ from typing import Final
 
 from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
 from kube.client import AsyncKubeClient
-from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, RunnerOptions
+from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, Gone, RunnerOptions
 from kube.errors import ApiError, NotFound
-from kube.events import EventRecorder
+from kube.events import SERIES_INTERVAL_SECONDS, EventRecorder
 from kube.json_data import JsonObject
 from kube.metrics_export import MetricsServer, Probe
 from kube.object_meta import object_key
 from kube.resources import ROLLOUTS, ResourceKind
+from kube.work_queue import Urgency
 from rollouts.controller.cache import DELETED, ObjectCache, RolloutKey, watched_kinds
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
@@ -79,14 +80,17 @@ class RolloutController:
         self.client = client
         self.cache = ObjectCache()
         self.metrics = metrics if metrics is not None else ControllerMetrics()
-        self.events = EventRecorder(client, self.metrics)
+        # Repeats of an Event (a pause's RolloutPaused, step after step) are held while the controller is busy and
+        # written once its queue empties (``_reconcile``): a burst of updates costs fewer Event writes.
+        self.events = EventRecorder(client, self.metrics, series_interval=SERIES_INTERVAL_SECONDS)
         self.executor = PlanExecutor(client, self.cache, self.events)
         self.reconciler = Reconciler(
-            cache=self.cache, executor=self.executor, metrics=self.metrics, decide=decide, clock=clock
+            cache=self.cache, executor=self.executor, metrics=self.metrics, decide=decide, clock=clock,
+            follow_up=self._follow_up,
         )
         self.runner: ControllerRunner[RolloutKey] = ControllerRunner(
             RunnerOptions("rollout", self.options.workers, self.options.resync_seconds),
-            self.reconciler.reconcile,
+            self._reconcile,
             self.cache.rollout_keys,
             self.metrics,
         )
@@ -105,6 +109,18 @@ class RolloutController:
             self.runner.add(key, urgency)
         if added and self.runner.started:
             self._added_to_informer(obj)
+
+    async def _reconcile(self, key: RolloutKey) -> float | Gone | None:
+        """One pass; then, when no other key waits, the Event repeats held meanwhile are written."""
+        try:
+            return await self.reconciler.reconcile(key)
+        finally:
+            if not len(self.runner.queue):
+                self.events.flush_held()
+
+    def _follow_up(self, key: RolloutKey) -> None:
+        """The pass after one that wrote: routine work, passed again once the writing pass is done."""
+        self.runner.add(key, Urgency.ROUTINE)
 
     def _added_to_informer(self, rollout: JsonObject) -> None:
         """Argo's RolloutAddedToInformer Event: the leader's cache holds a Rollout it did not hold (every Rollout

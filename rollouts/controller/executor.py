@@ -15,12 +15,12 @@ from kube.client import AsyncKubeClient
 from kube.errors import Conflict, KubeError, NotFound
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
+from kube.merge_patch import merge_patch_changes
 from kube.resources import ROLLOUTS
 from rollouts.controller.cache import ObjectCache
 from rollouts.plan import Create, Delete, Patch, Plan, Write
 
 logger = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class PlanExecutor:
         resource_version = metadata.get("resourceVersion")
         done = 0
         for write in plan.writes:
+            if isinstance(write, Patch) and self._unchanged(write):
+                continue
             try:
                 written = await self._write(write)
             except Exception as error:  # any failure ends the pass; the reconciler reports it
@@ -63,7 +65,7 @@ class PlanExecutor:
             done += 1
             if _is_rollout(write, namespace, name) and written is not None:
                 resource_version = (written.get("metadata") or {}).get("resourceVersion", resource_version)
-        if plan.status_patch is not None:
+        if plan.status_patch is not None and self._status_changes(namespace, name, rollout, plan.status_patch):
             body: JsonObject = {"status": plan.status_patch}
             if resource_version:
                 # Decided from this version of the Rollout: if a user changed it meanwhile (promote, abort),
@@ -75,9 +77,28 @@ class PlanExecutor:
                 return Outcome(done, error, f"patch Rollout {namespace}/{name} status")
             self._cache.record_write(ROLLOUTS, updated)
             done += 1
-        for event in plan.events:
+        # One transition announces each Event once, even when two steps of a pass say the same thing.
+        for event in dict.fromkeys(plan.events):
             self._events.emit(rollout, event)
         return Outcome(done)
+
+    def _unchanged(self, write: Patch) -> bool:
+        """The patch would leave the cached object as it is: sending it would only cost a request (and a watch
+        event back). The cache holds what this controller last wrote or observed, so a stale cache errs towards
+        writing, and a newer version on the server arrives by the watch with another pass."""
+        stored = self._cache.get(write.kind, write.namespace if write.kind.namespaced else "", write.name)
+        if stored is None:
+            return False
+        target = stored.get(write.subresource) if write.subresource else stored
+        patch = write.patch.get(write.subresource) if write.subresource else write.patch
+        if write.subresource and set(write.patch) - {write.subresource, "metadata"}:
+            return False  # not a plain subresource patch: let the API server judge it
+        return not merge_patch_changes(target, patch)
+
+    def _status_changes(self, namespace: str, name: str, decided_from: JsonObject, status_patch: JsonObject) -> bool:
+        """The status patch changes the status last stored (after this pass's writes, what the cache holds)."""
+        stored = self._cache.get(ROLLOUTS, namespace, name) or decided_from
+        return merge_patch_changes(stored.get("status") or {}, status_patch)
 
     async def _write(self, write: Write) -> JsonObject | None:
         namespace = write.namespace if write.kind.namespaced else None

@@ -1,24 +1,29 @@
 """One reconcile pass of one Rollout: snapshot from the cache → decide → carry out → schedule the next look.
 
 Nothing here decides anything: ``decide`` (``rollouts.reconcile.decide``) is pure, and this module only turns
-its Plan into writes, metrics and wake-ups. A pass that finds nothing to do writes nothing. A pass whose writes
-succeed is not repeated from here: the watch delivers what was written, and that queues the next pass.
+its Plan into writes, metrics and wake-ups. A pass that finds nothing to do writes nothing. A pass that wrote asks
+for one follow-up pass (``follow_up``), which decides from what it wrote (the cache holds the API server's answers);
+the watch's echoes of those writes then ask for nothing (``ObjectCache``), so a pass that writes a VirtualService
+and a status is followed by one pass, not one per echo.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from kube.controller_runner import GONE, Gone, PassFailed
 from rollouts.controller.cache import ObjectCache, RolloutKey
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
+from rollouts.controller.parsed_rollouts import ParsedRollouts
 from rollouts.plan import Plan
 from rollouts.snapshot import RolloutSnapshot
 
 Decide = Callable[[RolloutSnapshot], Plan]
 Clock = Callable[[], datetime]
+FollowUp = Callable[[RolloutKey], None]
 
 
 def utc_now() -> datetime:
@@ -37,8 +42,12 @@ class Reconciler:
         metrics: ControllerMetrics,
         decide: Decide,
         clock: Clock = utc_now,
+        parsed: ParsedRollouts | None = None,
+        follow_up: FollowUp | None = None,
     ) -> None:
         self._cache = cache
+        self._parsed = parsed if parsed is not None else ParsedRollouts()
+        self._follow_up = follow_up
         self._executor = executor
         self._metrics = metrics
         self._decide = decide
@@ -48,6 +57,7 @@ class Reconciler:
         snapshot = self._cache.snapshot_for(key.namespace, key.name, self._clock())
         if snapshot is None:
             return GONE
+        snapshot = replace(snapshot, parsed=self._parsed.parsed(snapshot.rollout))
         # A bug in the decision raises here: the runner says which Rollout trips it and tries again later.
         plan = self._decide(snapshot)
         self._metrics.observe_rollout(snapshot.rollout, plan.status or snapshot.rollout.get("status") or {})
@@ -55,5 +65,7 @@ class Reconciler:
             outcome = await self._executor.execute(snapshot.rollout, plan)
             if outcome.error is not None:
                 raise PassFailed(outcome.failed_write, outcome.error, transient=outcome.transient)
+            if outcome.writes and self._follow_up is not None:
+                self._follow_up(key)
         return plan.requeue_after
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kube.merge_patch import apply_merge_patch, combine_merge_patches
+from kube.merge_patch import apply_merge_patch, combine_merge_patches, merge_patch_changes
 
 # RFC 7386, Appendix A: (original, patch, result).
 RFC_7386_EXAMPLES: list[tuple[Any, Any, Any]] = [
@@ -55,3 +55,35 @@ def test_combined_patches_apply_as_the_two_in_turn() -> None:
     combined = combine_merge_patches(first, second)
     assert apply_merge_patch(original, combined) == apply_merge_patch(apply_merge_patch(original, first), second)
     assert combined == {"metadata": {"annotations": {"a": "10", "c": None}}, "spec": {"replicas": 0}}
+
+
+@pytest.mark.parametrize(
+    ("target", "patch"),
+    [
+        ({"a": 1}, {"a": 1}),
+        ({"a": 1}, {"b": None}),
+        ({"a": {"b": [1, 2]}, "c": 3}, {"a": {"b": [1, 2]}}),
+        ({"a": {"b": 1}}, {"a": {}}),
+        ({}, {}),
+    ],
+)
+def test_a_patch_that_leaves_the_target_as_it_is_changes_nothing(target: Any, patch: Any) -> None:
+    assert apply_merge_patch(target, patch) == target  # the RFC's own answer, computed the long way
+    assert not merge_patch_changes(target, patch)
+
+
+@pytest.mark.parametrize(
+    ("target", "patch"),
+    [
+        ({"a": 1}, {"a": 2}),
+        ({"a": 1}, {"a": None}),
+        ({"a": [1, 2]}, {"a": [1]}),
+        ({}, {"a": {}}),
+        ({"a": 1}, {"a": {"b": None}}),
+        ({"a": {"b": 1}}, {"a": {"c": 1}}),
+        ({"a": {"b": 1}}, ["replaced"]),
+    ],
+)
+def test_a_patch_that_alters_the_target_changes_it(target: Any, patch: Any) -> None:
+    assert apply_merge_patch(target, patch) != target
+    assert merge_patch_changes(target, patch)

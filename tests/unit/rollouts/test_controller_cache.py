@@ -375,3 +375,20 @@ def test_the_snapshot_names_replica_sets_of_the_rollouts_name_that_it_does_not_o
     cache.observe(REPLICASETS, "DELETED", replica_set("reviews-def", "rs-2", owner="deployment-uid"))
     snapshot = cache.snapshot_for("shop", "reviews", NOW)
     assert snapshot is not None and snapshot.foreign_replica_set_names == frozenset()
+
+
+def test_the_echo_of_a_version_already_cached_concerns_no_rollout() -> None:
+    """The watch's echo of the controller's own write changes nothing: the writing pass asked for its follow-up."""
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.record_write(VIRTUAL_SERVICES, plain("reviews", rv=7))
+    assert cache.observe(VIRTUAL_SERVICES, "MODIFIED", plain("reviews", rv=7)) == set()
+    assert cache.observe(VIRTUAL_SERVICES, "MODIFIED", plain("reviews", rv=8)) == {REVIEWS}
+
+
+def test_the_echo_of_a_rollout_status_write_asks_for_no_pass() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout(rv=1))
+    cache.record_write(ROLLOUTS, rollout(rv=2))
+    assert cache.observe(ROLLOUTS, "MODIFIED", rollout(rv=2)) == set()
+    assert cache.observe(ROLLOUTS, "MODIFIED", rollout(rv=3)) == {REVIEWS}

@@ -287,8 +287,10 @@ async def test_a_repeated_event_bumps_the_count_of_the_first() -> None:
     creates = [body for verb, _, _, body in client.calls if verb == "create"]
     patches = [body for verb, _, _, body in client.calls if verb == "patch"]
     assert [body["message"] for body in creates] == ["Service reviews-canary not found", "another message"]
-    assert [patch["count"] for patch in patches] == [2, 3]
-    assert all("lastTimestamp" in patch for patch in patches)
+    # The two repeats came within one series interval of the post: one write carries both.
+    assert [patch["count"] for patch in patches] == [3]
+    assert patches[0]["series"]["count"] == 3
+    assert all("lastTimestamp" in patch and "lastObservedTime" in patch["series"] for patch in patches)
 
 
 class SlowFirstPost(FakeClient):
@@ -336,3 +338,127 @@ def test_event_bodies_follow_core_v1() -> None:
     other = recorder.event_body(rollout(), Event("Normal", "X", "y"), NOW)
     assert body["metadata"]["name"].startswith("reviews.")
     assert body["metadata"]["name"] != other["metadata"]["name"]
+
+
+# -- less work per step: one status patch per pass, nothing sent that would change nothing -----------------
+
+
+async def test_a_pass_that_changes_several_status_fields_sends_one_status_patch() -> None:
+    """Argo persists a reconcile's fresh status as one merge patch: step index, weights, pause and conditions
+    changed together are one request."""
+    client = FakeClient()
+    executor, _ = make(client)
+    status_patch = {
+        "currentStepIndex": 2,
+        "canary": {"weights": {"canary": {"weight": 50}, "stable": {"weight": 50}}},
+        "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": "2026-01-01T00:00:00Z"}],
+        "message": "CanaryPauseStep",
+    }
+
+    outcome = await executor.execute(rollout(), Plan(status_patch=status_patch))
+
+    assert outcome.succeeded
+    assert client.writes() == [("patch", "rollouts", "status")]
+    assert client.calls[0][3]["status"] == status_patch
+
+
+def stored_rollout() -> dict[str, Any]:
+    return {**rollout("8"), "status": {"currentStepIndex": 2, "phase": "Paused", "canary": {"weights": {"canary": {
+        "weight": 50}}}}}
+
+
+async def test_a_status_patch_equal_to_the_stored_status_is_not_sent() -> None:
+    client = FakeClient()
+    executor, cache = make(client)
+    cache.observe(ROLLOUTS, None, stored_rollout())
+
+    plan = Plan(status_patch={"currentStepIndex": 2, "canary": {"weights": {"canary": {"weight": 50}}}})
+    outcome = await executor.execute(stored_rollout(), plan)
+
+    assert outcome.succeeded and outcome.writes == 0
+    assert client.writes() == []
+
+
+async def test_a_status_patch_that_removes_a_field_is_sent() -> None:
+    client = FakeClient()
+    executor, cache = make(client)
+    cache.observe(ROLLOUTS, None, stored_rollout())
+
+    await executor.execute(stored_rollout(), Plan(status_patch={"phase": None}))
+
+    assert client.writes() == [("patch", "rollouts", "status")]
+
+
+SERVICE = {
+    "apiVersion": "v1", "kind": "Service",
+    "metadata": {"name": "reviews-canary", "namespace": "shop", "uid": "svc-1", "resourceVersion": "3"},
+    "spec": {"selector": {"app": "reviews", "rollouts-pod-template-hash": "abc"}, "ports": [{"port": 80}]},
+}
+
+
+@pytest.mark.parametrize(
+    ("patch", "sent"),
+    [
+        ({"spec": {"selector": {"rollouts-pod-template-hash": "abc"}}}, False),
+        ({"spec": {"selector": {"rollouts-pod-template-hash": "def"}}}, True),
+        ({"spec": {"selector": {"missing": None}}}, False),
+        ({"spec": {"selector": {"app": None}}}, True),
+        ({"spec": {"ports": [{"port": 80}]}}, False),
+        ({"spec": {"ports": [{"port": 8080}]}}, True),
+        ({"metadata": {"annotations": {"a": "b"}}}, True),
+    ],
+)
+async def test_a_patch_is_sent_only_when_it_changes_the_stored_object(patch: dict[str, Any], sent: bool) -> None:
+    client = FakeClient()
+    executor, cache = make(client)
+    cache.observe(SERVICES, None, SERVICE)
+
+    outcome = await executor.execute(rollout(), Plan(writes=(Patch(SERVICES, "shop", "reviews-canary", patch),)))
+
+    assert outcome.succeeded
+    assert client.writes() == ([("patch", "services", None)] if sent else [])
+
+
+async def test_an_object_not_in_the_cache_is_patched() -> None:
+    client = FakeClient()
+    executor, _ = make(client)
+    patch = Patch(SERVICES, "shop", "reviews-canary", {"spec": {"selector": {"x": "y"}}})
+    await executor.execute(rollout(), Plan(writes=(patch,)))
+    assert client.writes() == [("patch", "services", None)]
+
+
+async def test_one_transition_announces_each_event_once() -> None:
+    client = FakeClient()
+    executor, _ = make(client)
+    completed = Event("Normal", "RolloutStepCompleted", "Rollout step 1/6 completed (setWeight: 20)")
+    plan = Plan(status_patch={"currentStepIndex": 1}, events=(completed, completed))
+
+    await executor.execute(rollout(), plan)
+    await executor._events.drain()
+
+    posted = [body["reason"] for verb, plural, _, body in client.calls if plural == "events"]
+    assert posted == ["RolloutStepCompleted"]
+
+
+def following(decide: Any) -> tuple[Reconciler, list[RolloutKey], FakeClient]:
+    client = FakeClient()
+    executor, cache = make(client)
+    followed: list[RolloutKey] = []
+    reconciler = Reconciler(cache=cache, executor=executor, metrics=ControllerMetrics(), decide=decide,
+                            clock=lambda: NOW, follow_up=followed.append)
+    return reconciler, followed, client
+
+
+async def test_a_pass_that_wrote_asks_for_one_follow_up_pass() -> None:
+    """Its writes' echoes ask for nothing (the cache holds the versions written), so the pass asks itself."""
+    plan = Plan(writes=(WRITES[1],), status_patch={"currentStepIndex": 1})
+    reconciler, followed, client = following(lambda snapshot: plan)
+    await reconciler.reconcile(KEY)
+    assert len(client.writes()) == 2
+    assert followed == [KEY]
+
+
+async def test_a_pass_that_wrote_nothing_asks_for_no_follow_up() -> None:
+    reconciler, followed, client = following(lambda snapshot: Plan(requeue_after=5))
+    assert await reconciler.reconcile(KEY) == 5
+    assert client.writes() == [] and followed == []
