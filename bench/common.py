@@ -308,9 +308,20 @@ class Harness:
         command = [sys.executable, "-c", "from cli.main import main; main()", "controller",
                    "--kubeconfig", str(self.kubeconfig), "--metrics-port", str(self.metrics_port),
                    *self._controller_args]
-        with self.controller_log.open("wb") as log:
+        with self.controller_log.open("ab") as log:
             self.controller = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop_controller(self) -> None:
+        """Stop the controller (SIGTERM: it releases its Lease), so that another can be started."""
+        process, self.controller = self.controller, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def controller_stats(self) -> ProcessStats:
         assert self.controller is not None
@@ -336,14 +347,7 @@ class Harness:
             raise RuntimeError(f"the controller exited with {self.controller.returncode}:\n{tail}")
 
     def close(self) -> None:
-        process, self.controller = self.controller, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        self.stop_controller()
         if self.recorder is not None:
             self.recorder.stop()
         self.sandbox.stop(timeout=30)
