@@ -193,16 +193,20 @@ def fleet_objects(
     steps: Sequence[JsonObject],
     analysis: JsonObject | None = None,
     replicas: int = 1,
+    routed: bool = True,
 ) -> list[tuple[Resource, JsonObject]]:
-    """A canary Rollout through Istio with its two Services and VirtualService: one of the fleet."""
+    """A canary Rollout through Istio with its two Services and VirtualService: one of the fleet (without
+    ``routed``, the Rollout alone, its canary weights made by replica counts)."""
     name = rollout_name(index)
     labels = {"app": name}
-    canary: JsonObject = {
-        "canaryService": f"{name}-canary",
-        "stableService": f"{name}-stable",
-        "trafficRouting": {"istio": {"virtualServices": [{"name": name, "routes": ["primary"]}]}},
-        "steps": list(steps),
-    }
+    canary: JsonObject = {"steps": list(steps)}
+    if routed:
+        canary = {
+            "canaryService": f"{name}-canary",
+            "stableService": f"{name}-stable",
+            "trafficRouting": {"istio": {"virtualServices": [{"name": name, "routes": ["primary"]}]}},
+            **canary,
+        }
     if analysis is not None:
         canary["analysis"] = analysis
     rollout = {
@@ -233,6 +237,8 @@ def fleet_objects(
             {"destination": {"host": f"{name}-canary"}, "weight": 0},
         ]}]},
     }
+    if not routed:
+        return [(ROLLOUT, rollout)]
     return [
         *((SERVICE, body) for body in services),
         (VIRTUAL_SERVICE, virtual_service),

@@ -188,7 +188,29 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
             ["controller peak RSS", f"{process['peak_rss_mb']} MB"],
         ]),
         "",
+        *notes(report, targets),
         f"Machine: {describe_machine(report['machine'])}.",
+    ]
+
+
+def notes(report: dict[str, Any], targets: list[Target]) -> list[str]:
+    """Why the step target was missed, from this run's own figures."""
+    if all(t.met for t in targets):
+        return []
+    process, update = report["controller_process"], report["update"]
+    steps_per_rollout = len(report["steps"])
+    demand = update["arrival_rate_per_s"] * steps_per_rollout * process["cpu_ms_per_step"] / 1000
+    return [
+        "## Notes on the targets missed",
+        "",
+        f"- **CPU per step × the step rate.** {update['arrival_rate_per_s']:g} updates per second of "
+        f"{steps_per_rollout} steps each, at {process['cpu_ms_per_step']} ms of controller CPU per step, ask for "
+        f"{demand:.2f} s of CPU per second — about {demand * 100:.0f} % of one core — from one Python process whose "
+        f"workers share one interpreter lock (it used {process['cpu_share_of_one_core']} of a core in this run, on a "
+        "machine whose load average is below). Where that share nears one core, work queues up and a due pause "
+        "waits behind the other Rollouts' passes: the step latency is that queue, not the pass itself (see the "
+        "floor). Less CPU per step (issue #13 item 3) or more processes (item 6) shorten it.",
+        "",
     ]
 
 
