@@ -28,6 +28,7 @@ if __package__ in (None, ""):
 
 from bench.common import (
     NAMESPACE,
+    RELAXED_ELECTION,
     Harness,
     RolloutStates,
     Target,
@@ -129,7 +130,8 @@ def _run_during_burst(n: int, port: int) -> dict[str, Any]:
     failing_names = {rollout_name(i) for i in failing}
     stepping = [i for i in range(n) if rollout_name(i) not in failing_names]
     fleet_steps = weight_steps("2s")
-    with Harness() as harness:
+    with Harness(controller_args=RELAXED_ELECTION) as harness:
+        harness_args = list(harness.controller_args)
         assert harness.recorder is not None
         harness.create(ANALYSIS_TEMPLATE, analysis_template(port))
         seed_s = seed_settled_fleet(harness, failing, STEPS)
@@ -204,6 +206,7 @@ def _run_during_burst(n: int, port: int) -> dict[str, Any]:
                                         if failed_at else None),
         "abort_vs_floor": {"p50": ratio(abort["p50"], floor["p50"]), "p99": ratio(abort["p99"], floor["p99"])},
         "controller_process": {"peak_rss_mb": after.peak_rss_mb, "cpu_seconds_total": after.cpu_seconds},
+        "controller_args": harness_args,
         "machine": machine(),
     }
     targets = [
@@ -258,7 +261,8 @@ def markdown_during_burst(report: dict[str, Any], targets: list[Target]) -> list
 
 
 def _run(n: int, port: int) -> dict[str, Any]:
-    with Harness() as harness:
+    with Harness(controller_args=RELAXED_ELECTION) as harness:
+        harness_args = list(harness.controller_args)
         assert harness.recorder is not None
         harness.create(ANALYSIS_TEMPLATE, analysis_template(port))
         for index in range(n):
@@ -321,6 +325,7 @@ def _run(n: int, port: int) -> dict[str, Any]:
                        "sandbox_cpu_s": round(sandbox_cpu, 2),
                        "api_requests": len(records),
                        "api_requests_per_s": round(len(records) / wall, 1) if wall else None},
+        "controller_args": harness_args,
         "machine": machine(),
     }
     targets = [

@@ -21,6 +21,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
+    RELAXED_ELECTION,
     Harness,
     RolloutStates,
     Target,
@@ -53,7 +54,8 @@ CPU_PER_STEP_TARGET_MS = 5.0
 
 def run(n: int, pause: str = "2s") -> dict[str, Any]:
     steps = weight_steps(pause)
-    with Harness() as harness:
+    with Harness(controller_args=RELAXED_ELECTION) as harness:
+        harness_args = list(harness.controller_args)
         assert harness.recorder is not None
         started = time.monotonic()
         for index in range(n):
@@ -168,6 +170,7 @@ def run(n: int, pause: str = "2s") -> dict[str, Any]:
                        "sandbox_cpu_s": round(sandbox_cpu, 2),
                        "api_requests": len(records),
                        "api_requests_per_s": round(len(records) / wall, 1) if wall else None},
+        "controller_args": harness_args,
         "machine": machine(),
     }
     targets = [

@@ -31,6 +31,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
+    RELAXED_ELECTION,
     Harness,
     Target,
     controller_writes,
@@ -55,7 +56,8 @@ ADDED_TO_INFORMER: Final = "RolloutAddedToInformer"
 
 def run(n: int, resync_seconds: float = 30.0, resyncs: int = 2, profile: Path | None = None) -> dict[str, Any]:
     steps = weight_steps("2s")
-    with Harness(controller_args=["--resync-seconds", f"{resync_seconds:g}"]) as harness:
+    with Harness(controller_args=["--resync-seconds", f"{resync_seconds:g}", *RELAXED_ELECTION]) as harness:
+        harness_args = list(harness.controller_args)
         seed_s = seed_settled_fleet(harness, range(n), steps)
         seeded_load = machine()["load_average_1_5_15m"]
         requests_from = harness.request_index()
@@ -128,6 +130,7 @@ def run(n: int, resync_seconds: float = 30.0, resyncs: int = 2, profile: Path | 
         },
         "controller_process": {"peak_rss_mb": after.peak_rss_mb, "rss_mb": after.rss_mb,
                                "cpu_seconds_total": after.cpu_seconds},
+        "controller_args": harness_args,
         "machine": machine(),
     }
     targets = [

@@ -23,6 +23,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
+    RELAXED_ELECTION,
     Harness,
     RolloutStates,
     Target,
@@ -49,7 +50,8 @@ STEP_P99_TARGET_S: Final = 1.0
 
 def run(n: int, window_s: float = 60.0, pause: str = "10s") -> dict[str, Any]:
     steps = weight_steps(pause)
-    with Harness() as harness:
+    with Harness(controller_args=RELAXED_ELECTION) as harness:
+        harness_args = list(harness.controller_args)
         assert harness.recorder is not None
         seed_s = seed_settled_fleet(harness, range(n), steps)
         startup_s = start_over_settled(harness, n, timeout=300 + n * 0.2)
@@ -134,6 +136,7 @@ def run(n: int, window_s: float = 60.0, pause: str = "10s") -> dict[str, Any]:
                                "cpu_per_step_vs_floor": ratio(cpu / step_count, floor["p50"]),
                                "cpu_share_of_one_core": round(cpu / wall, 2) if wall else None,
                                "peak_rss_mb": after.peak_rss_mb},
+        "controller_args": harness_args,
         "machine": machine(),
     }
     targets = [
