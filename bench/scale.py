@@ -30,8 +30,10 @@ from typing import Any, Final
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import profile_top
 from bench.common import (
     RELAXED_ELECTION,
+    RESULTS,
     Harness,
     Target,
     controller_writes,
@@ -209,7 +211,7 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
         lines += ["Start-up writes other than Events:", "",
                   *markdown_table(["request", "count"], list(startup["writes_by_request"].items())), ""]
     if startup["profile"]:
-        lines += [f"The start-up was recorded with py-spy into `{startup['profile']}` (see the profile page).", ""]
+        lines += [f"The start-up was recorded with py-spy: `scale-{n}-profile.md` has the top of the profile.", ""]
     return [*lines, f"Machine: {describe_machine(report['machine'])}."]
 
 
@@ -230,6 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         paths = write_results(f"scale-{args.n}", report, markdown(report, targets))
         print("wrote " + " and ".join(str(p) for p in paths))
+        if args.profile is not None:
+            page = RESULTS / f"scale-{args.n}-profile.md"
+            title = (f"Controller start-up over {args.n:,} Rollouts at rest (py-spy, 50 Hz, process start → every "
+                     "Rollout observed)")
+            page.write_text("\n".join(profile_top.markdown(args.profile, 25, title)) + "\n")
+            print(f"wrote {page}")
     return 0
 
 
