@@ -105,13 +105,13 @@ def results_order(results: str) -> tuple[str, int]:
 
 
 def issue_rows(rows: Sequence[Sequence[Any]]) -> list[list[str]]:
-    """Issue #13's targets with what their results rows measured (— where that scenario has not run)."""
+    """Issue #13's targets with what their results rows measured (— where no results file has that target)."""
     found = {(str(row[0]), str(row[1])): row for row in rows}
     table: list[list[str]] = []
     for goal in ISSUE_13:
         row = found.get((goal.results, goal.target))
         if row is None:
-            table.append([goal.goal, goal.results, "—", "not run", ""])
+            table.append([goal.goal, goal.results, "—", "not measured", "see the notes below"])
         else:
             table.append([goal.goal, goal.results, str(row[2]), str(row[4]), str(row[5])])
     return table

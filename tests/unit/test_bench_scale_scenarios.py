@@ -92,9 +92,9 @@ def test_results_are_ordered_by_scenario_then_size() -> None:
                                                 "reliability"]
 
 
-def test_the_summary_finds_each_issue_target_or_says_it_was_not_run() -> None:
+def test_the_summary_finds_each_issue_target_or_says_it_was_not_measured() -> None:
     rows = [["fleet-1000", "controller CPU per step", "28.1 ms", "≤ 5 ms", "no", "over by 23.1 ms (462 %)"]]
     table = issue_rows(rows)
     assert len(table) == len(ISSUE_13)
     assert table[0][1:] == ["fleet-1000", "28.1 ms", "no", "over by 23.1 ms (462 %)"]
-    assert all(row[3] == "not run" for row in table[1:])
+    assert all(row[3] == "not measured" for row in table[1:])
