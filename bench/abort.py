@@ -7,7 +7,10 @@ below the 0.95 the condition wants, so the first measurement fails the run and t
 Rollout: from the moment the failed measurement is stored in the AnalysisRun's status to the moment the canary's
 weight 0 is stored in the VirtualService; and the emulator's own PATCH round trip in the same run (the floor).
 
-    .venv/bin/python -m bench.abort --n 100 [--no-write]
+    .venv/bin/python -m bench.abort --n 100 [--during-burst] [--no-write]
+
+``--during-burst``: of the N Rollouts (seeded at rest), 50 go to the failing version and the others step through the
+fleet scenario's weights at the same time; the abort p99 of the 50 is measured while the others step.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +28,8 @@ if __package__ in (None, ""):
 
 from bench.common import (
     NAMESPACE,
+    RELAXED_ELECTION,
     Harness,
-    Resource,
     RolloutStates,
     Target,
     controller_writes,
@@ -37,13 +41,19 @@ from bench.common import (
     machine,
     markdown_table,
     measure_floor,
+    pause_expiries,
+    promoted_from,
     ratio,
     rollout_name,
     target_lines,
     text_table,
     weight_changes,
+    weight_steps,
     write_results,
 )
+from bench.settled import seed_settled_fleet, start_over_settled
+from kube.json_data import JsonObject
+from sandbox.recorder import Change, Resource
 
 ABORT_P99_TARGET_S = 1.0
 TEMPLATE = "bench-verdict"
@@ -83,23 +93,176 @@ def analysis_template(port: int) -> dict[str, Any]:
     }
 
 
-STEPS = [{"setWeight": 20}, {"analysis": {"templates": [{"templateName": TEMPLATE}]}}, {"setWeight": 50},
-         {"pause": {}}]
+STEPS: list[JsonObject] = [{"setWeight": 20}, {"analysis": {"templates": [{"templateName": TEMPLATE}]}},
+                           {"setWeight": 50}, {"pause": {}}]
+# During the burst: the Rollouts that fail among the fleet that steps, and the fleet's steps (as `bench.fleet`).
+BURST_FAILING = 50
+BURST_ABORT_P99_TARGET_S = 0.5
 
 
-def run(n: int) -> dict[str, Any]:
+def run(n: int, *, during_burst: bool = False) -> dict[str, Any]:
     server = subprocess.Popen([sys.executable, "-c", VERDICT_SERVER], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
-        return _run(n, port)
+        return _run_during_burst(n, port) if during_burst else _run(n, port)
     finally:
         server.terminate()
         server.wait(10)
 
 
+def run_during_burst(n: int) -> dict[str, Any]:
+    """The abort during the burst: of ``n`` Rollouts updated at once, BURST_FAILING fail their analysis while the
+    others step through the fleet scenario's weights and pauses."""
+    return run(n, during_burst=True)
+
+
+def burst_failing_indexes(n: int, failing: int = BURST_FAILING) -> list[int]:
+    """Which of the ``n`` Rollouts fail: spread evenly (every n/failing-th), so that they are neither the first
+    nor the last the controller hears of."""
+    failing = min(failing, n)
+    every = n / failing
+    return [int(every * i + every / 2) for i in range(failing)]
+
+
+def _run_during_burst(n: int, port: int) -> dict[str, Any]:
+    failing = burst_failing_indexes(n)
+    failing_names = {rollout_name(i) for i in failing}
+    stepping = [i for i in range(n) if rollout_name(i) not in failing_names]
+    fleet_steps = weight_steps("2s")
+    with Harness(controller_args=RELAXED_ELECTION) as harness:
+        harness_args = list(harness.controller_args)
+        assert harness.recorder is not None
+        harness.create(ANALYSIS_TEMPLATE, analysis_template(port))
+        seed_s = seed_settled_fleet(harness, failing, STEPS)
+        seed_s += seed_settled_fleet(harness, stepping, fleet_steps)
+        startup_s = start_over_settled(harness, n, timeout=300 + n * 0.2)
+        states = RolloutStates(harness.recorder)
+        states.refresh()
+        old_hashes = {name: str(status.get("stableRS")) for name, status in states.statuses.items()}
+        floor = measure_floor(harness.sandbox.url)
+
+        cpu_before = harness.controller_stats().cpu_seconds
+        requests_from, changes_from = harness.request_index(), len(harness.recorder)
+        update_at = time.time()
+        for index in range(n):
+            harness.set_image(index, "app:v2")
+        promoted = promoted_from(old_hashes)
+
+        def aborted(name: str, status: JsonObject) -> bool:
+            return status.get("abort") is True and status.get("phase") == "Degraded"
+
+        def finished() -> bool:
+            states.refresh()
+            return sum(1 for name, status in states.statuses.items()
+                       if (aborted if name in failing_names else promoted)(name, status)) >= n
+
+        harness.wait(finished, 120 + n * 0.5, f"{len(failing)} Rollouts aborted and {len(stepping)} promoted",
+                     poll=0.5)
+        time.sleep(1.0)  # the last weight writes land with (or just before) the status that says aborted
+        after = harness.controller_stats()
+        wall = time.time() - update_at
+        records = harness.requests_since(requests_from)
+        changes = harness.recorder.changes_since(changes_from)
+
+    failed_at = failed_measurements(changes)
+    weights = weight_changes(changes)
+    latencies = abort_latencies(failed_at, weights, sorted(failing_names))
+    back_at = [max(at for at, weight in weights[name] if weight == 0) for name in failing_names
+               if weights.get(name) and weights[name][-1][1] == 0]
+    completions = [change.at for change in changes if change.plural == "rollouts" and change.name not in failing_names
+                   and promoted(change.name, change.object.get("status") or {})]
+    burst_end = max(completions) if completions else None
+    all_back = len(back_at)
+    abort = distribution(latencies)
+    expiries = pause_expiries(changes, fleet_steps)
+    step_latencies = [next(at for at, _ in weights[name] if at >= expiry) - expiry
+                      for name, by_step in expiries.items() if name not in failing_names
+                      for _, expiry in by_step if any(at >= expiry for at, _ in weights.get(name, []))]
+    step = distribution(step_latencies)
+    writes = controller_writes(records)
+    cpu = round(after.cpu_seconds - cpu_before, 2)
+    report: dict[str, Any] = {
+        "benchmark": "abort-during-burst",
+        "n": n,
+        "failing": len(failing),
+        "steps_failing": STEPS,
+        "steps_stepping": fleet_steps,
+        "analysis": "one web metric per run, against a local endpoint answering successRate 0.6 "
+                    "(successCondition result >= 0.95)",
+        "setup": {"seeded_settled_s": round(seed_s, 1),
+                  "controller_start_to_every_rollout_observed_s": round(startup_s, 1)},
+        "floor": floor,
+        "burst": {
+            "all_promoted_s": None if burst_end is None else round(burst_end - update_at, 2),
+            "last_abort_back_on_stable_s": round(max(back_at) - update_at, 2) if back_at else None,
+            "stepping_step_p50_p99_s": [step["p50"], step["p99"]],
+            "controller_cpu_s": cpu,
+            "controller_cpu_share_of_one_core": round(cpu / wall, 2) if wall else None,
+            "controller_writes": sum(writes.values()),
+        },
+        "failed_measurement_to_weight_zero_s": abort,
+        "failed_measurement_spread_s": (round(max(failed_at.values()) - min(failed_at.values()), 2)
+                                        if failed_at else None),
+        "abort_vs_floor": {"p50": ratio(abort["p50"], floor["p50"]), "p99": ratio(abort["p99"], floor["p99"])},
+        "controller_process": {"peak_rss_mb": after.peak_rss_mb, "cpu_seconds_total": after.cpu_seconds},
+        "controller_args": harness_args,
+        "machine": machine(),
+    }
+    targets = [
+        Target("rollouts aborted with traffic back on stable", float(all_back), float(len(failing)), at_least=True),
+        Target("abort p99 during the burst (failed measurement → weight 0)", abort["p99"], BURST_ABORT_P99_TARGET_S,
+               " s"),
+    ]
+    report["targets"] = [t.as_dict() for t in targets]
+    report["_targets"] = targets
+    return report
+
+
+def markdown_during_burst(report: dict[str, Any], targets: list[Target]) -> list[str]:
+    n, failing, abort, floor, burst = (report["n"], report["failing"], report["failed_measurement_to_weight_zero_s"],
+                                       report["floor"], report["burst"])
+    step_p50, step_p99 = burst["stepping_step_p50_p99_s"]
+    return [
+        f"# Abort during the burst: {failing} failing Rollouts among {n:,} updated at once",
+        "",
+        f"{n:,} canary Rollouts seeded at rest (`bench/settled.py`), a fresh `rollouts controller` process (10 Rollout "
+        f"workers, 30 analysis workers) that had observed every one, then every image changed at once: {failing} of "
+        "them (spread evenly among the others) go to a version whose analysis fails (setWeight 20, an analysis step "
+        "whose web metric reads a success rate of 0.6 and wants ≥ 0.95), the other "
+        f"{n - failing:,} step through the fleet scenario (setWeight 20/50/80, each followed by a 2 s pause).",
+        "",
+        "## Targets",
+        "",
+        *target_lines(targets),
+        "",
+        "## Results",
+        "",
+        *markdown_table(["measure", "value"], [
+            ["failed measurement stored → canary weight 0 stored, p50 / p90 / p99 / max",
+             f"{_ms(abort['p50'])} / {_ms(abort['p90'])} / {_ms(abort['p99'])} / {_ms(abort['max'])} ms "
+             f"({abort['count']} rollouts)"],
+            ["… as a multiple of the floor (p50 / p99)",
+             f"{report['abort_vs_floor']['p50']}× / {report['abort_vs_floor']['p99']}×"],
+            ["floor: emulator PATCH round trip p50 / p99", f"{_ms(floor['p50'])} / {_ms(floor['p99'])} ms"],
+            ["verdicts stored over", f"{report['failed_measurement_spread_s']} s"],
+            ["update → the last failing Rollout back on stable", f"{burst['last_abort_back_on_stable_s']} s"],
+            ["update → every stepping Rollout promoted (the burst)", f"{burst['all_promoted_s']} s"],
+            ["the stepping Rollouts' step p50 / p99 (pause expiry → next weight)",
+             f"{_ms(step_p50)} / {_ms(step_p99)} ms"],
+            ["controller CPU during the burst: seconds / share of one core",
+             f"{burst['controller_cpu_s']} / {burst['controller_cpu_share_of_one_core']}"],
+            ["controller writes during the burst", f"{burst['controller_writes']:,}"],
+            ["controller peak RSS", f"{report['controller_process']['peak_rss_mb']} MB"],
+        ]),
+        "",
+        f"Machine: {describe_machine(report['machine'])}.",
+    ]
+
+
 def _run(n: int, port: int) -> dict[str, Any]:
-    with Harness() as harness:
+    with Harness(controller_args=RELAXED_ELECTION) as harness:
+        harness_args = list(harness.controller_args)
         assert harness.recorder is not None
         harness.create(ANALYSIS_TEMPLATE, analysis_template(port))
         for index in range(n):
@@ -126,28 +289,9 @@ def _run(n: int, port: int) -> dict[str, Any]:
         changes = harness.recorder.changes_since(changes_from)
         reasons = event_reasons(harness.emulator)
 
-    failed_at: dict[str, float] = {}
-    for change in changes:
-        if change.plural != "analysisruns" or change.type == "DELETED":
-            continue
-        owners = [o.get("name") for o in change.object.get("metadata", {}).get("ownerReferences") or []
-                  if o.get("kind") == "Rollout"]
-        if not owners or owners[0] in failed_at:
-            continue
-        for result in (change.object.get("status") or {}).get("metricResults") or []:
-            if any(m.get("phase") == "Failed" for m in result.get("measurements") or []):
-                failed_at[str(owners[0])] = change.at
-                break
+    failed_at = failed_measurements(changes)
     weights = weight_changes(changes)
-    latencies: list[float] = []
-    for index in range(n):
-        name = rollout_name(index)
-        failure = failed_at.get(name)
-        if failure is None:
-            continue
-        back = next((at for at, weight in weights.get(name, []) if at >= failure and weight == 0), None)
-        if back is not None:
-            latencies.append(back - failure)
+    latencies = abort_latencies(failed_at, weights, [rollout_name(i) for i in range(n)])
     spread = round(max(failed_at.values()) - min(failed_at.values()), 2) if failed_at else None
     all_back = sum(1 for name in (rollout_name(i) for i in range(n))
                    if weights.get(name) and weights[name][-1][1] == 0)
@@ -181,6 +325,7 @@ def _run(n: int, port: int) -> dict[str, Any]:
                        "sandbox_cpu_s": round(sandbox_cpu, 2),
                        "api_requests": len(records),
                        "api_requests_per_s": round(len(records) / wall, 1) if wall else None},
+        "controller_args": harness_args,
         "machine": machine(),
     }
     targets = [
@@ -190,6 +335,37 @@ def _run(n: int, port: int) -> dict[str, Any]:
     report["targets"] = [t.as_dict() for t in targets]
     report["_targets"] = targets
     return report
+
+
+def failed_measurements(changes: Sequence[Change]) -> dict[str, float]:
+    """Per Rollout, the moment the first failed measurement of its AnalysisRun was stored."""
+    failed_at: dict[str, float] = {}
+    for change in changes:
+        if change.plural != "analysisruns" or change.type == "DELETED":
+            continue
+        owners = [o.get("name") for o in change.object.get("metadata", {}).get("ownerReferences") or []
+                  if o.get("kind") == "Rollout"]
+        if not owners or owners[0] in failed_at:
+            continue
+        for result in (change.object.get("status") or {}).get("metricResults") or []:
+            if any(m.get("phase") == "Failed" for m in result.get("measurements") or []):
+                failed_at[str(owners[0])] = change.at
+                break
+    return failed_at
+
+
+def abort_latencies(failed_at: Mapping[str, float], weights: Mapping[str, list[tuple[float, int]]],
+                    names: Iterable[str]) -> list[float]:
+    """Per Rollout of ``names`` whose measurement failed: failed measurement stored → canary weight 0 stored."""
+    latencies: list[float] = []
+    for name in names:
+        failure = failed_at.get(name)
+        if failure is None:
+            continue
+        back = next((at for at, weight in weights.get(name, []) if at >= failure and weight == 0), None)
+        if back is not None:
+            latencies.append(back - failure)
+    return latencies
 
 
 def _ms(seconds: float | None) -> str:
@@ -272,18 +448,20 @@ def notes(report: dict[str, Any], targets: list[Target]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Abort benchmark: N Rollouts whose analysis fails.")
     parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--during-burst", action="store_true",
+                        help=f"{BURST_FAILING} of the N fail while the others step (results/abort-burst-<N>)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write bench/results/")
     args = parser.parse_args(argv)
-    report = run(args.n)
+    report = run(args.n, during_burst=args.during_burst)
     targets: list[Target] = report.pop("_targets")
-    print(f"abort N={report['n']}")
+    print(f"{report['benchmark']} N={report['n']}")
     print(text_table(["target", "measured", "goal", "met", "miss"],
                      [[c.replace("**", "") for c in t.row()] for t in targets]))
     abort = report["failed_measurement_to_weight_zero_s"]
-    print(f"failed measurement → weight 0: p50 {_ms(abort['p50'])} ms, p99 {_ms(abort['p99'])} ms; "
-          f"all aborted {report['update']['all_aborted_s']} s after the update")
+    print(f"failed measurement → weight 0: p50 {_ms(abort['p50'])} ms, p99 {_ms(abort['p99'])} ms")
     if not args.no_write:
-        paths = write_results(f"abort-{args.n}", report, markdown(report, targets))
+        name, render = (("abort-burst", markdown_during_burst) if args.during_burst else ("abort", markdown))
+        paths = write_results(f"{name}-{args.n}", report, render(report, targets))
         print("wrote " + " and ".join(str(p) for p in paths))
     return 0
 

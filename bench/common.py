@@ -193,16 +193,20 @@ def fleet_objects(
     steps: Sequence[JsonObject],
     analysis: JsonObject | None = None,
     replicas: int = 1,
+    routed: bool = True,
 ) -> list[tuple[Resource, JsonObject]]:
-    """A canary Rollout through Istio with its two Services and VirtualService: one of the fleet."""
+    """A canary Rollout through Istio with its two Services and VirtualService: one of the fleet (without
+    ``routed``, the Rollout alone, its canary weights made by replica counts)."""
     name = rollout_name(index)
     labels = {"app": name}
-    canary: JsonObject = {
-        "canaryService": f"{name}-canary",
-        "stableService": f"{name}-stable",
-        "trafficRouting": {"istio": {"virtualServices": [{"name": name, "routes": ["primary"]}]}},
-        "steps": list(steps),
-    }
+    canary: JsonObject = {"steps": list(steps)}
+    if routed:
+        canary = {
+            "canaryService": f"{name}-canary",
+            "stableService": f"{name}-stable",
+            "trafficRouting": {"istio": {"virtualServices": [{"name": name, "routes": ["primary"]}]}},
+            **canary,
+        }
     if analysis is not None:
         canary["analysis"] = analysis
     rollout = {
@@ -233,6 +237,8 @@ def fleet_objects(
             {"destination": {"host": f"{name}-canary"}, "weight": 0},
         ]}]},
     }
+    if not routed:
+        return [(ROLLOUT, rollout)]
     return [
         *((SERVICE, body) for body in services),
         (VIRTUAL_SERVICE, virtual_service),
@@ -268,6 +274,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# Leader election as the benchmarks run it: on, with a lease of 30 s renewed within 20 s. The API emulator shares the
+# machine's two cores with the controller (and, on the project's machine, with other work): under a burst it has
+# answered a renewal after 4 s, and the default 6 s renew deadline then ended a fleet run half-way. The default
+# timings' liveness is tested (tests/integration/rollouts/test_lease_under_startup_load.py) and was measured at
+# 5,000 Rollouts (results/rest-5000.md); the benchmarks measure throughput and latency.
+RELAXED_ELECTION: Final = ("--leader-election-lease-duration", "30s", "--leader-election-renew-deadline", "20s",
+                           "--leader-election-retry-period", "2s")
+
 # Simulated nodes hold 110 pods each, as the kubelet's default: the benchmarks' thousands of pods need a cluster
 # of this size, or the pods beyond the first node's capacity stay Pending and their Rollouts and Applications never
 # become Healthy.
@@ -285,7 +299,7 @@ class Harness:
         self.controller_log = Path(self._work_dir.name) / "controller.log"
         self.sandbox = SandboxThread(crd_dirs=[CRD_DIR], ready_delay=ready_delay, namespaces=("default", NAMESPACE),
                                      nodes=nodes, startup_timeout=60.0)
-        self._controller_args = list(controller_args)
+        self.controller_args = list(controller_args)
         self.metrics_port = free_port()
         self.controller: subprocess.Popen[bytes] | None = None
         self.recorder: ChangeRecorder | None = None
@@ -307,10 +321,21 @@ class Harness:
     def start_controller(self) -> None:
         command = [sys.executable, "-c", "from cli.main import main; main()", "controller",
                    "--kubeconfig", str(self.kubeconfig), "--metrics-port", str(self.metrics_port),
-                   *self._controller_args]
-        with self.controller_log.open("wb") as log:
+                   *self.controller_args]
+        with self.controller_log.open("ab") as log:
             self.controller = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop_controller(self) -> None:
+        """Stop the controller (SIGTERM: it releases its Lease), so that another can be started."""
+        process, self.controller = self.controller, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def controller_stats(self) -> ProcessStats:
         assert self.controller is not None
@@ -336,14 +361,7 @@ class Harness:
             raise RuntimeError(f"the controller exited with {self.controller.returncode}:\n{tail}")
 
     def close(self) -> None:
-        process, self.controller = self.controller, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        self.stop_controller()
         if self.recorder is not None:
             self.recorder.stop()
         self.sandbox.stop(timeout=30)
