@@ -19,7 +19,7 @@ from sandbox.webhook_receiver import WebhookReceiver
 from tests.rollout_harness import RolloutCluster
 
 JsonObject = dict[str, Any]
-TIMEOUT = 30.0
+TIMEOUT = 60.0  # generous: only an event that never comes fails a test (the suite runs on two busy workers)
 
 # The words of each default template's message, so the receiver can tell the notifications apart (the first that
 # matches: a step's message also says "has been completed").
@@ -208,7 +208,7 @@ def test_a_failing_analysis_step_fires_analysis_run_running_then_failed_once_eac
     steps = [{"setWeight": 50}, {"analysis": {"templates": [{"templateName": "smoke"}]}}]
     triggers = ("on-analysis-run-running", "on-analysis-run-failed", "on-analysis-run-error")
     cluster.apply_all(namespace, [rollout(name, steps, triggers)])
-    cluster.wait_for_phase(namespace, name, "Healthy")
+    cluster.wait_for_phase(namespace, name, "Healthy", timeout=TIMEOUT)
     cluster.set_image(namespace, name, "app:2")
     assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-analysis-run-running"] == 1, TIMEOUT)
     # The test plays the Job's outcome (the sandbox runs no containers): it fails, and so does the run.
