@@ -19,7 +19,7 @@ and go with a step without match or when the update ends. A ``setMirrorRoute`` s
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -199,37 +199,12 @@ def header_rule_patches(
             problems=(f"{CONFIG_PATH} names no HTTPRoute for header routes: set httpRoute, or useHeaderRoutes: true",),
         )
     matches = [_header_match(match) for match in route.match]
-    writes: list[Patch] = []
-    problems: list[str] = []
-    for route_name in spec.references.header_routes:
-        observed = http_routes.get(route_name)
-        if observed is None:
-            problems.append(f'HTTPRoute "{route_name}" not found in namespace "{spec.references.namespace}"')
-            continue
-        rules = _rules_of(observed)
-        canary = next(
-            (
-                ref
-                for rule in rules
-                if _has_both(rule, spec)
-                for ref in _refs(rule)
-                if ref.get("name") == spec.canary_service
-            ),
-            None,
-        )
-        if canary is None:
-            problems.append(
-                f'HTTPRoute "{route_name}" has no weighed rule with the canaryService "{spec.canary_service}"'
-            )
-            continue
+
+    def header_rule(weighed: JsonObject, canary: JsonObject) -> JsonObject:
         backend = {key: json_copy(value) for key, value in canary.items() if key != "weight"}
-        new_rule: JsonObject = {"name": name, "matches": matches, "backendRefs": [backend]}
-        kept = [rule for rule in rules if _rule_name(rule) != name]
-        patch = _rules_patch(route_name, spec, observed, _managed_first([new_rule, *kept], spec), rules)
-        writes += [patch] if patch is not None else []
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems))
-    return RoutingResult(writes=tuple(writes), problems=())
+        return {"name": name, "matches": matches, "backendRefs": [backend]}
+
+    return _managed_rule_patches(spec, http_routes, spec.references.header_routes, name, header_rule)
 
 
 def mirror_rule_patches(
@@ -243,9 +218,28 @@ def mirror_rule_patches(
     name = route.name or ""
     if name not in spec.managed_route_names:
         return RoutingResult(writes=(), problems=(f'route "{name}" is not in trafficRouting.managedRoutes',))
+    return _managed_rule_patches(
+        spec,
+        http_routes,
+        spec.references.names,
+        name,
+        lambda weighed, canary: mirror_rule(route, weighed["backendRefs"], canary),
+    )
+
+
+# A managed rule built from the weighed rule of an HTTPRoute and that rule's canary backendRef.
+_RuleBuilder = Callable[[JsonObject, JsonObject], JsonObject]
+
+
+def _managed_rule_patches(
+    spec: _Spec, http_routes: Mapping[str, JsonObject], route_names: Sequence[str], name: str, build: _RuleBuilder
+) -> RoutingResult:
+    """The patches that put the managed rule ``name`` (``build`` of each HTTPRoute's weighed rule) first in the
+    HTTPRoutes ``route_names``, in ``managedRoutes`` order; a missing HTTPRoute or one without a weighed rule is
+    a problem, and a problem withholds every write."""
     writes: list[Patch] = []
     problems: list[str] = []
-    for route_name in spec.references.names:
+    for route_name in route_names:
         observed = http_routes.get(route_name)
         if observed is None:
             problems.append(f'HTTPRoute "{route_name}" not found in namespace "{spec.references.namespace}"')
@@ -257,11 +251,9 @@ def mirror_rule_patches(
                 f'HTTPRoute "{route_name}" has no weighed rule with the canaryService "{spec.canary_service}"'
             )
             continue
-        refs = weighed["backendRefs"]
         canary = next(ref for ref in _refs(weighed) if ref.get("name") == spec.canary_service)
-        new_rule = mirror_rule(route, refs, canary)
         kept = [rule for rule in rules if _rule_name(rule) != name]
-        patch = _rules_patch(route_name, spec, observed, _managed_first([new_rule, *kept], spec), rules)
+        patch = _rules_patch(route_name, spec, observed, _managed_first([build(weighed, canary), *kept], spec), rules)
         writes += [patch] if patch is not None else []
     if problems:
         return RoutingResult(writes=(), problems=tuple(problems))

@@ -32,8 +32,6 @@ from rollouts.models import (
     IstioVirtualService,
     Rollout,
     RouteMatch,
-    SetHeaderRoute,
-    SetMirrorRoute,
     StringMatch,
     TrafficRouting,
 )
@@ -52,7 +50,7 @@ from rollouts.traffic.istio import (
     virtual_service_location,
     virtual_services_by_name,
 )
-from rollouts.traffic.router import RoutingResult, WeightVerification
+from rollouts.traffic.router import HeaderRouteRequest, MirrorRouteRequest, RoutingResult, WeightVerification
 
 # Argo's default for a setMirrorRoute without percentage: mirror every matching request.
 DEFAULT_MIRROR_PERCENTAGE = 100
@@ -72,20 +70,10 @@ class _Routing:
 _HttpEdit = Callable[[str, list[Any], int, JsonObject], tuple[list[Any], list[str]]]
 
 
-def header_route_patches(
-    *,
-    rollout: Rollout,
-    namespace: str,
-    virtual_services: Mapping[str, JsonObject],
-    destination_rule: JsonObject | None,
-    route: SetHeaderRoute,
-) -> RoutingResult:
+def header_route_patches(request: HeaderRouteRequest) -> RoutingResult:
     """The patches that add (or replace, or with no ``match`` remove) the managed header route ``route.name``."""
+    route = request.route
     name = route.name or ""
-    if not route.match:
-        return managed_routes_removal(
-            rollout=rollout, namespace=namespace, virtual_services=virtual_services, names=(name,)
-        )
 
     def edit(spec_name: str, http: list[Any], weighted: int, canary: JsonObject) -> tuple[list[Any], list[str]]:
         new_route: JsonObject = {
@@ -95,23 +83,13 @@ def header_route_patches(
         }
         return _with_route(http, new_route), []
 
-    return _edit_http_routes(rollout, namespace, virtual_services, destination_rule, name, edit)
+    return _managed_route_patches(request, name, bool(route.match), edit)
 
 
-def mirror_route_patches(
-    *,
-    rollout: Rollout,
-    namespace: str,
-    virtual_services: Mapping[str, JsonObject],
-    destination_rule: JsonObject | None,
-    route: SetMirrorRoute,
-) -> RoutingResult:
+def mirror_route_patches(request: MirrorRouteRequest) -> RoutingResult:
     """The patches that add (or replace, or with no ``match`` remove) the managed mirror route ``route.name``."""
+    route = request.route
     name = route.name or ""
-    if not route.match:
-        return managed_routes_removal(
-            rollout=rollout, namespace=namespace, virtual_services=virtual_services, names=(name,)
-        )
     percentage = DEFAULT_MIRROR_PERCENTAGE if route.percentage is None else route.percentage
 
     def edit(spec_name: str, http: list[Any], weighted: int, canary: JsonObject) -> tuple[list[Any], list[str]]:
@@ -126,7 +104,22 @@ def mirror_route_patches(
         }
         return _with_route(http, new_route), []
 
-    return _edit_http_routes(rollout, namespace, virtual_services, destination_rule, name, edit)
+    return _managed_route_patches(request, name, bool(route.match), edit)
+
+
+def _managed_route_patches(
+    request: HeaderRouteRequest | MirrorRouteRequest, name: str, matches: bool, edit: _HttpEdit
+) -> RoutingResult:
+    """A managed route step: ``edit`` the VirtualServices' HTTP routes, or, for a step without ``match``, remove
+    the route ``name`` (Argo's way of ending a header or mirror route)."""
+    rollout = request.rollout
+    namespace = rollout.namespace or "default"
+    virtual_services = request.snapshot.virtual_services
+    if not matches:
+        return managed_routes_removal(
+            rollout=rollout, namespace=namespace, virtual_services=virtual_services, names=(name,)
+        )
+    return _edit_http_routes(rollout, namespace, virtual_services, request.snapshot.destination_rule, name, edit)
 
 
 def managed_routes_removal(
