@@ -19,6 +19,7 @@ from typing import Final
 
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
+from kube.object_meta import controller_owner_reference
 from kube.timestamps import format_time, parse_time
 from rollouts.experiments.models import (
     DEFAULT_PROGRESS_DEADLINE_SECONDS,
@@ -232,14 +233,12 @@ def new_replica_set(raw: JsonObject, template: TemplateSpec, replicas: int, coll
 
 def _owner_reference(raw: JsonObject) -> JsonObject:
     metadata = raw.get("metadata") or {}
-    return {
-        "apiVersion": EXPERIMENT_API_VERSION,
-        "kind": "Experiment",
-        "name": str(metadata.get("name") or ""),
-        "uid": str(metadata.get("uid") or ""),
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    return controller_owner_reference(
+        api_version=EXPERIMENT_API_VERSION,
+        kind="Experiment",
+        name=str(metadata.get("name") or ""),
+        uid=str(metadata.get("uid") or ""),
+    )
 
 
 def _template_status(

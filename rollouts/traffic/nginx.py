@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from kube.json_data import JsonObject
 from kube.merge_patch import json_copy
+from kube.object_meta import controller_owner_reference
 from kube.resources import INGRESSES, ROLLOUTS
 from rollouts.models import CanaryStrategy, NginxTrafficRouting, Rollout, SetHeaderRoute, TrafficRouting
 from rollouts.plan import Create, Patch, Write
@@ -347,14 +348,9 @@ def _create(
     if rollout.metadata.uid:
         # Deleted with the Rollout, as Argo's canary Ingress is.
         metadata["ownerReferences"] = [
-            {
-                "apiVersion": ROLLOUTS.api_version,
-                "kind": ROLLOUTS.kind,
-                "name": rollout.name,
-                "uid": rollout.metadata.uid,
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
+            controller_owner_reference(
+                api_version=ROLLOUTS.api_version, kind=ROLLOUTS.kind, name=rollout.name, uid=rollout.metadata.uid
+            )
         ]
     body = {"apiVersion": INGRESSES.api_version, "kind": INGRESSES.kind, "metadata": metadata, "spec": canary_spec}
     return Create(kind=INGRESSES, namespace=namespace, body=body)
