@@ -187,12 +187,10 @@ def header_rule_patches(
 ) -> RoutingResult:
     """The patches that add (or replace) the rule named ``route.name`` in each HTTPRoute that takes header routes:
     requests matching one of the header matches go to the canary backendRef of the weighed rule."""
-    spec = _spec_of(rollout)
+    name = route.name or ""
+    spec = _managed_route_spec(rollout, name)
     if isinstance(spec, str):
         return RoutingResult(writes=(), problems=(spec,))
-    name = route.name or ""
-    if name not in spec.managed_route_names:
-        return RoutingResult(writes=(), problems=(f'route "{name}" is not in trafficRouting.managedRoutes',))
     if not spec.references.header_routes:
         return RoutingResult(
             writes=(),
@@ -212,12 +210,10 @@ def mirror_rule_patches(
 ) -> RoutingResult:
     """The patches that add (or replace) the mirror rule named ``route.name`` in every HTTPRoute the Rollout names
     (``rollouts.traffic.gateway_api_mirror``)."""
-    spec = _spec_of(rollout)
+    name = route.name or ""
+    spec = _managed_route_spec(rollout, name)
     if isinstance(spec, str):
         return RoutingResult(writes=(), problems=(spec,))
-    name = route.name or ""
-    if name not in spec.managed_route_names:
-        return RoutingResult(writes=(), problems=(f'route "{name}" is not in trafficRouting.managedRoutes',))
     return _managed_rule_patches(
         spec,
         http_routes,
@@ -225,6 +221,15 @@ def mirror_rule_patches(
         name,
         lambda weighed, canary: mirror_rule(route, weighed["backendRefs"], canary),
     )
+
+
+def _managed_route_spec(rollout: Rollout, name: str) -> _Spec | str:
+    """The Rollout's Gateway API routing, or why the managed route ``name`` cannot be written: no such routing, or
+    a name ``managedRoutes`` does not list."""
+    spec = _spec_of(rollout)
+    if isinstance(spec, str) or name in spec.managed_route_names:
+        return spec
+    return f'route "{name}" is not in trafficRouting.managedRoutes'
 
 
 # A managed rule built from the weighed rule of an HTTPRoute and that rule's canary backendRef.

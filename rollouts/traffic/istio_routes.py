@@ -19,27 +19,24 @@ The weighted route is the one ``route_traffic`` weighs (named in ``routes``, or 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from kube.json_data import JsonObject
 from kube.merge_patch import json_copy
 from kube.resources import VIRTUAL_SERVICES
 from rollouts.models import (
-    CanaryStrategy,
     HeaderRoutingMatch,
-    IstioTrafficRouting,
     IstioVirtualService,
     Rollout,
     RouteMatch,
     StringMatch,
-    TrafficRouting,
 )
 from rollouts.plan import Patch
 from rollouts.traffic.istio import (
     ROUTE_KINDS,
     RouteKind,
     desired_weights,
+    istio_routing_of,
     istio_sides,
     observed_canary_weight,
     resource_version,
@@ -54,15 +51,6 @@ from rollouts.traffic.router import HeaderRouteRequest, MirrorRouteRequest, Rout
 
 # Argo's default for a setMirrorRoute without percentage: mirror every matching request.
 DEFAULT_MIRROR_PERCENTAGE = 100
-
-
-@dataclass(frozen=True)
-class _Routing:
-    """The parts of a Rollout's spec every function here needs, once they are known to be there."""
-
-    strategy: CanaryStrategy
-    routing: TrafficRouting
-    istio: IstioTrafficRouting
 
 
 # An edit of one VirtualService's HTTP routes: (spec name, routes, index of the weighted route, its canary
@@ -131,7 +119,7 @@ def managed_routes_removal(
 ) -> RoutingResult:
     """The patches that drop the managed routes ``names`` (all of ``managedRoutes`` when None) from every
     VirtualService the Rollout names; a VirtualService that is gone has nothing to drop."""
-    parts = _routing_of(rollout)
+    parts = istio_routing_of(rollout)
     if isinstance(parts, str):
         return RoutingResult(writes=(), problems=(parts,))
     doomed = set(parts.routing.managed_route_names if names is None else names)
@@ -159,7 +147,7 @@ def verify_virtual_service_weights(
 ) -> WeightVerification:
     """Whether every route the Rollout weighs, in every VirtualService it names, gives the canary
     ``canary_weight`` % as observed; None when a VirtualService or its routes cannot be read."""
-    parts = _routing_of(rollout)
+    parts = istio_routing_of(rollout)
     if isinstance(parts, str):
         return WeightVerification(verified=None, mismatches=(parts,))
     sides, side_problems = istio_sides(
@@ -201,15 +189,6 @@ def verify_virtual_service_weights(
 # --- shared --------------------------------------------------------------------------------------
 
 
-def _routing_of(rollout: Rollout) -> _Routing | str:
-    strategy = rollout.spec.strategy.canary
-    routing = strategy.traffic_routing if strategy is not None else None
-    istio = routing.istio if routing is not None else None
-    if strategy is None or routing is None or istio is None:
-        return f'Rollout "{rollout.name}" has no Istio traffic routing (spec.strategy.canary.trafficRouting.istio)'
-    return _Routing(strategy, routing, istio)
-
-
 def _edit_http_routes(
     rollout: Rollout,
     namespace: str,
@@ -219,7 +198,7 @@ def _edit_http_routes(
     edit: _HttpEdit,
 ) -> RoutingResult:
     """Apply ``edit`` to the HTTP routes of every VirtualService the Rollout names that has a weighted HTTP route."""
-    parts = _routing_of(rollout)
+    parts = istio_routing_of(rollout)
     if isinstance(parts, str):
         return RoutingResult(writes=(), problems=(parts,))
     managed_names = parts.routing.managed_route_names
