@@ -38,6 +38,7 @@ from rollouts.traffic.router import (
     RoutingResult,
     WeightRequest,
     WeightVerification,
+    mesh_routing,
 )
 
 GATEWAY_API_PLUGIN: Final = "argoproj-labs/gatewayAPI"
@@ -107,17 +108,16 @@ class _Spec:
 
 
 def _spec_of(rollout: Rollout) -> _Spec | str:
-    strategy = rollout.spec.strategy.canary
-    routing = strategy.traffic_routing if strategy is not None else None
-    plugins = routing.plugins if routing is not None else None
-    if strategy is None or plugins is None or GATEWAY_API_PLUGIN not in plugins:
+    found = mesh_routing(rollout, lambda routing: routing.plugins)
+    if found is None or GATEWAY_API_PLUGIN not in found[2]:
         return f'Rollout "{rollout.name}" has no Gateway API traffic routing (spec.strategy.canary.{CONFIG_PATH})'
+    strategy, routing, plugins = found
     references = http_route_references(plugins[GATEWAY_API_PLUGIN], rollout.namespace or "default")
     if isinstance(references, str):
         return references
     if not strategy.canary_service or not strategy.stable_service:
         return "canaryService and stableService are required for Gateway API routing"
-    managed = tuple(routing.managed_route_names) if routing is not None else ()
+    managed = tuple(routing.managed_route_names)
     return _Spec(references, strategy.canary_service, strategy.stable_service, managed)
 
 

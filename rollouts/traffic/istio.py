@@ -38,7 +38,7 @@ from rollouts.models import (
 )
 from rollouts.plan import Patch
 from rollouts.traffic.ping_pong import routed_services
-from rollouts.traffic.router import RoutingResult
+from rollouts.traffic.router import RoutingResult, mesh_routing
 
 if TYPE_CHECKING:  # annotations only; a separate import keeps this module's imports as they were
     from rollouts.traffic.router import WeightDestination
@@ -83,12 +83,10 @@ class IstioRouting:
 
 def istio_routing_of(rollout: Rollout) -> IstioRouting | str:
     """The Rollout's canary strategy and its Istio traffic routing, or the problem when it has none."""
-    strategy = rollout.spec.strategy.canary
-    routing = strategy.traffic_routing if strategy is not None else None
-    istio = routing.istio if routing is not None else None
-    if strategy is None or routing is None or istio is None:
+    found = mesh_routing(rollout, lambda routing: routing.istio)
+    if found is None:
         return f'Rollout "{rollout.name}" has no Istio traffic routing (spec.strategy.canary.trafficRouting.istio)'
-    return IstioRouting(strategy, routing, istio)
+    return IstioRouting(*found)
 
 
 def route_traffic(

@@ -35,6 +35,7 @@ from rollouts.traffic.router import (
     RoutingResult,
     WeightRequest,
     WeightVerification,
+    mesh_routing,
 )
 
 NGINX: Final = "nginx"
@@ -82,11 +83,10 @@ HeaderChange = str | dict[str, str]
 
 
 def _spec_of(rollout: Rollout) -> _Spec | str:
-    strategy = rollout.spec.strategy.canary
-    routing = strategy.traffic_routing if strategy is not None else None
-    nginx = routing.nginx if routing is not None else None
-    if strategy is None or routing is None or nginx is None:
+    found = mesh_routing(rollout, lambda routing: routing.nginx)
+    if found is None:
         return f'Rollout "{rollout.name}" has no NGINX traffic routing (spec.strategy.canary.trafficRouting.nginx)'
+    strategy, routing, nginx = found
     if not nginx.all_stable_ingresses:
         return "trafficRouting.nginx.stableIngress (or stableIngresses) is required"
     if not strategy.canary_service or not strategy.stable_service:
