@@ -155,9 +155,7 @@ def route_http_routes(*, rollout: Rollout, http_routes: Mapping[str, JsonObject]
                     ref["weight"] = weights[ref["name"]]
         patch = _rules_patch(name, spec, observed, new_rules, rules)
         writes += [patch] if patch is not None else []
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems), current_weight=current_weight)
-    return RoutingResult(writes=tuple(writes), problems=(), current_weight=current_weight)
+    return RoutingResult.of(writes, problems, current_weight)
 
 
 def verify_http_route_weights(
@@ -260,9 +258,7 @@ def _managed_rule_patches(
         kept = [rule for rule in rules if _rule_name(rule) != name]
         patch = _rules_patch(route_name, spec, observed, _managed_first([build(weighed, canary), *kept], spec), rules)
         writes += [patch] if patch is not None else []
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems))
-    return RoutingResult(writes=tuple(writes), problems=())
+    return RoutingResult.of(writes, problems)
 
 
 def managed_rules_removal(

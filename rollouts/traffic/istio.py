@@ -146,9 +146,7 @@ def route_traffic(
             if position == 0:
                 current_weight = routed.current_weight
 
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems), current_weight=current_weight)
-    return RoutingResult(writes=tuple(writes), problems=(), current_weight=current_weight)
+    return RoutingResult.of(writes, problems, current_weight)
 
 
 def traffic_weights_status(

@@ -243,9 +243,7 @@ def _edit_http_routes(
         ordered = _managed_first(new_http, managed_names)
         if ordered != http:
             writes.append(_http_patch(spec_name, namespace, observed, ordered))
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems))
-    return RoutingResult(writes=tuple(writes), problems=())
+    return RoutingResult.of(writes, problems)
 
 
 def _weighed_routes(

@@ -143,9 +143,7 @@ def route_ingresses(
         patch = _patch(observed, observed_annotations, annotations, rules, spec)
         if patch is not None:
             writes.append(Patch(kind=INGRESSES, namespace=namespace, name=canary_name, patch=patch))
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems), current_weight=current_weight)
-    return RoutingResult(writes=tuple(writes), problems=(), current_weight=current_weight)
+    return RoutingResult.of(writes, problems, current_weight)
 
 
 def header_annotations(route: SetHeaderRoute, prefix: str) -> tuple[dict[str, str] | None, str | None]:

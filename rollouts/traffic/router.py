@@ -14,7 +14,7 @@ in one pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
@@ -111,6 +111,12 @@ class RoutingResult:
     writes: tuple[Write, ...]
     problems: tuple[str, ...]
     current_weight: int | None = None
+
+    @classmethod
+    def of(cls, writes: Sequence[Write], problems: Sequence[str], current_weight: int | None = None) -> RoutingResult:
+        """The result of a request that found ``problems`` while it built ``writes``: any problem withholds every
+        write, since half-routed traffic is worse than none."""
+        return cls(writes=() if problems else tuple(writes), problems=tuple(problems), current_weight=current_weight)
 
 
 @dataclass(frozen=True)
