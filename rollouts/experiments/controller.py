@@ -75,26 +75,6 @@ class ExperimentOptions:
     leader_election: bool = False
 
 
-class _PassMetrics:
-    """``experiment_reconcile`` and ``experiment_reconcile_error`` as the runner records them."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self._metrics = ReconcileMetrics(
-            registry, "experiment",
-            reconcile_help="Experiments reconciliation performance.",
-            error_help="Error occurring during the experiment",
-        )
-
-    def observe_reconcile(self, namespace: str, name: str, seconds: float) -> None:
-        self._metrics.observe(namespace, name, seconds)
-
-    def count_error(self, namespace: str, name: str) -> None:
-        self._metrics.count_error(namespace, name)
-
-    def forget(self, namespace: str, name: str) -> None:
-        self._metrics.forget(namespace, name)
-
-
 def invalid_spec_status(message: str, now: datetime) -> JsonObject:
     """An experiment whose spec Argo would refuse: phase Error and an InvalidSpec condition saying why."""
     stamp = format_time(now)
@@ -134,7 +114,13 @@ class ExperimentController:
             RunnerOptions("experiment", self.options.workers, self.options.resync_seconds),
             self.reconcile,
             lambda: list(self.experiments),
-            _PassMetrics(registry if registry is not None else CollectorRegistry()),
+            # experiment_reconcile and experiment_reconcile_error, under Argo's names and help texts.
+            ReconcileMetrics(
+                registry if registry is not None else CollectorRegistry(),
+                "experiment",
+                reconcile_help="Experiments reconciliation performance.",
+                error_help="Error occurring during the experiment",
+            ),
         )
         self.cache_synced = asyncio.Event()
 
