@@ -44,7 +44,6 @@ from kube.resources import (
 )
 from kube.timestamps import format_time, seconds_until
 from rollouts.experiments.decisions import (
-    ExperimentEvent,
     ExperimentInputs,
     ExperimentPlan,
     analysis_run_name,
@@ -53,6 +52,7 @@ from rollouts.experiments.decisions import (
 )
 from rollouts.experiments.kinds import EXPERIMENT_KIND
 from rollouts.experiments.models import Experiment
+from rollouts.plan import Event
 
 logger = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ class ExperimentController:
         if observed.get("phase") == wanted["phase"] and observed.get("message") == wanted["message"]:
             return  # said already; rewriting the timestamps would only wake this experiment again
         await self._write_status(raw, wanted)
-        self._emit(raw, ExperimentEvent("Warning", "InvalidSpec", message))
+        self._emit(raw, Event("Warning", "InvalidSpec", message))
 
-    def _emit(self, raw: JsonObject, event: ExperimentEvent) -> None:
+    def _emit(self, raw: JsonObject, event: Event) -> None:
         self.events.emit(raw, event)
