@@ -6,14 +6,7 @@ from dataclasses import replace
 
 from analysis.models import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate
 from analysis.validation import validate_analysis_run, validate_analysis_template
-from kube.kinds import KindSpec, PrinterColumn
-
-_AGE = PrinterColumn(
-    name="Age",
-    json_path=".metadata.creationTimestamp",
-    type="date",
-    description="Time since resource was created",
-)
+from kube.kinds import AGE_COLUMN, KindSpec, PrinterColumn
 
 ANALYSIS_TEMPLATE = KindSpec(
     kind="AnalysisTemplate",
@@ -21,7 +14,7 @@ ANALYSIS_TEMPLATE = KindSpec(
     model=AnalysisTemplate,
     validate=validate_analysis_template,
     short_names=("at",),
-    printer_columns=(_AGE,),
+    printer_columns=(AGE_COLUMN,),
     # Templates are only read: nothing ever writes a status to them.
     has_status=False,
     description="AnalysisTemplate holds the template for performing canary analysis",
@@ -46,7 +39,7 @@ ANALYSIS_RUN = KindSpec(
     short_names=("ar",),
     printer_columns=(
         PrinterColumn(name="Status", json_path=".status.phase", description="AnalysisRun status"),
-        _AGE,
+        AGE_COLUMN,
     ),
     description="AnalysisRun is an instantiation of an AnalysisTemplate",
 )

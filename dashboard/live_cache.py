@@ -10,7 +10,7 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING, Final
 
-from cli.watching import RESYNC, Change, Watches
+from cli.watching import Change, Watches, fold_change
 from kube.errors import ApiError, KubeError
 from kube.resources import ANALYSIS_RUNS, APPLICATIONS, EXPERIMENTS, PODS, REPLICASETS, ROLLOUTS, ResourceKind
 
@@ -85,14 +85,7 @@ class LiveCache:
     def apply(self, change: Change) -> None:
         """Fold one watch change in and wake every stream waiting for a newer version."""
         with self._lock:
-            table = self._objects[change.kind]
-            if change.type == RESYNC:
-                table.clear()
-                table.update((object_key(item), item) for item in change.items)
-            elif change.type == "DELETED":
-                table.pop(object_key(change.obj), None)
-            else:
-                table[object_key(change.obj)] = change.obj
+            fold_change(self._objects[change.kind], change, object_key)
         self._changed()
 
     def _changed(self) -> None:

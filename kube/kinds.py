@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 
@@ -23,6 +23,15 @@ class PrinterColumn:
     type: str = "string"
     description: str = ""
     priority: int = 0
+
+
+# The Age column of a custom resource (the one kubectl shows for a kind without columns of its own).
+AGE_COLUMN: Final = PrinterColumn(
+    name="Age",
+    json_path=".metadata.creationTimestamp",
+    type="date",
+    description="Time since resource was created",
+)
 
 
 @dataclass(frozen=True)

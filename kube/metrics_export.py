@@ -133,7 +133,7 @@ ARGO_RECONCILE_BUCKETS: Final = (0.01, 0.15, 0.25, 0.5, 1.0)
 class ReconcileMetrics:
     """A controller's passes per object, as Argo Rollouts exports them: ``<prefix>_reconcile{namespace,name}``, a
     histogram of pass durations in seconds, and ``<prefix>_reconcile_error{namespace,name}``, failed passes under
-    exactly that name."""
+    exactly that name. It is the ``PassMetrics`` a ``kube.controller_runner.ControllerRunner`` records into."""
 
     def __init__(self, registry: CollectorRegistry, prefix: str, *, reconcile_help: str, error_help: str) -> None:
         self._durations = Histogram(
@@ -143,7 +143,7 @@ class ReconcileMetrics:
         self._errors = ExactNameCounter(f"{prefix}_reconcile_error", error_help, ("namespace", "name"))
         registry.register(self._errors)
 
-    def observe(self, namespace: str, name: str, seconds: float) -> None:
+    def observe_reconcile(self, namespace: str, name: str, seconds: float) -> None:
         """Record one pass over the object and how long it took."""
         self._durations.labels(namespace, name).observe(seconds)
 

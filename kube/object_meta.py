@@ -1,10 +1,13 @@
 """What an object's metadata says, read from plain dicts: where it lives, its uid, its controller owner, and
-whether one version of it is older than another — what every controller's cache needs."""
+whether one version of it is older than another — what every controller's cache needs; and the metadata a
+controller writes into what it creates: the controller ownerReference, and a free name when the first is taken."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
+
+from kube.json_data import JsonObject
 
 
 class ObjectKey(NamedTuple):
@@ -59,3 +62,25 @@ def is_older(incoming: Mapping[str, Any], cached: Mapping[str, Any]) -> bool:
     if not (incoming_version.isdigit() and cached_version.isdigit()):
         return False
     return int(incoming_version) < int(cached_version)
+
+
+def controller_owner_reference(*, api_version: str, kind: str, name: str, uid: str) -> JsonObject:
+    """The ownerReference that makes the owner an object's controller: the object is garbage-collected with it,
+    and deleting the owner in the foreground waits for it (``blockOwnerDeletion``)."""
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": name,
+        "uid": uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def candidate_names(base: str, separator: str) -> Iterator[str]:
+    """``base``, then ``base`` with ``separator`` and 1, 2, … : the names to try, in order, until one is free."""
+    yield base
+    collision = 1
+    while True:
+        yield f"{base}{separator}{collision}"
+        collision += 1

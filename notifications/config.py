@@ -138,6 +138,13 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+def _entries(value: Any, where: str, what: str) -> list[tuple[str, dict[str, Any]]]:
+    """Each map of the list ``value`` with where it stands (``where[n]``); anything else names what was expected."""
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list of {what}")
+    return [(f"{where}[{number}]", _mapping(item, f"{where}[{number}]")) for number, item in enumerate(value)]
+
+
 def _names(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -147,12 +154,8 @@ def _names(value: Any, where: str) -> tuple[str, ...]:
 
 
 def _conditions(value: Any, where: str) -> tuple[TriggerCondition, ...]:
-    if not isinstance(value, list):
-        raise ConfigError(f"{where}: expected a list of conditions (- when: ... send: [...])")
     conditions = []
-    for number, item in enumerate(value):
-        at = f"{where}[{number}]"
-        item = _mapping(item, at)
+    for at, item in _entries(value, where, "conditions (- when: ... send: [...])"):
         send = item.get("send") or []
         if not isinstance(send, list) or not all(isinstance(name, str) for name in send):
             raise ConfigError(f"{at}.send: expected a list of template names")
@@ -176,12 +179,8 @@ def _subscriptions(text: str | None, where: str) -> tuple[DefaultSubscription, .
     value = _load(text, where)
     if value is None:
         return ()
-    if not isinstance(value, list):
-        raise ConfigError(f"{where}: expected a list of subscriptions")
     result = []
-    for number, item in enumerate(value):
-        at = f"{where}[{number}]"
-        item = _mapping(item, at)
+    for at, item in _entries(value, where, "subscriptions"):
         selector = item.get("selector") or ""
         if not isinstance(selector, str):
             raise ConfigError(f"{at}.selector: expected a label selector string such as 'team=payments'")

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from kube.json_data import JsonObject
+from kube.object_meta import controller_owner_reference
 from kube.timestamps import parse_time
 from rollouts.hashing import HASH_LABEL
 
@@ -212,14 +213,9 @@ def new_replica_set(
                 DESIRED_REPLICAS_ANNOTATION: str(desired_replicas),
             },
             "ownerReferences": [
-                {
-                    "apiVersion": ROLLOUT_API_VERSION,
-                    "kind": "Rollout",
-                    "name": owner.name,
-                    "uid": owner.uid,
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
+                controller_owner_reference(
+                    api_version=ROLLOUT_API_VERSION, kind="Rollout", name=owner.name, uid=owner.uid
+                )
             ],
         },
         "spec": {

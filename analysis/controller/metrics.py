@@ -86,7 +86,7 @@ class AnalysisMetrics:
         self._runs.set(key, run_series(run))
 
     def observe_reconcile(self, namespace: str, name: str, seconds: float) -> None:
-        self._passes.observe(namespace, name, seconds)
+        self._passes.observe_reconcile(namespace, name, seconds)
 
     def count_error(self, namespace: str, name: str) -> None:
         self._passes.count_error(namespace, name)

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from analysis.models import JobMetric
 from analysis.providers.base import BaseProvider, MeasurementContext, ProviderError, ProviderResult, provider_section
 from kube.errors import Conflict, KubeError, NotFound
+from kube.object_meta import controller_owner_reference
 from kube.resources import JOBS
 
 if TYPE_CHECKING:
@@ -80,14 +81,9 @@ def job_manifest(context: MeasurementContext, metric: JobMetric) -> JsonObject:
             "labels": labels,
             "annotations": annotations,
             "ownerReferences": [
-                {
-                    "apiVersion": RUN_API_VERSION,
-                    "kind": RUN_KIND,
-                    "name": context.run_name,
-                    "uid": context.run_uid,
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
+                controller_owner_reference(
+                    api_version=RUN_API_VERSION, kind=RUN_KIND, name=context.run_name, uid=context.run_uid
+                )
             ],
         },
         # Kept exactly as written (backoffLimit included): the API server defaults and validates it.

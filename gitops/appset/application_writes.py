@@ -21,6 +21,7 @@ from typing import Any
 import jq
 
 from gitops.resources import JsonObject
+from kube.object_meta import controller_owner_reference
 
 PRESERVED_ANNOTATIONS = (
     "notified.notifications.argoproj.io",
@@ -42,14 +43,12 @@ class ApplicationWrites:
 
 def owner_reference(appset: Mapping[str, Any]) -> JsonObject:
     metadata = appset.get("metadata") or {}
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "ApplicationSet",
-        "name": metadata.get("name", ""),
-        "uid": metadata.get("uid", ""),
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    return controller_owner_reference(
+        api_version="argoproj.io/v1alpha1",
+        kind="ApplicationSet",
+        name=metadata.get("name", ""),
+        uid=metadata.get("uid", ""),
+    )
 
 
 def owned_by(application: Mapping[str, Any], appset: Mapping[str, Any]) -> bool:

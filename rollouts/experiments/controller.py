@@ -44,7 +44,6 @@ from kube.resources import (
 )
 from kube.timestamps import format_time, seconds_until
 from rollouts.experiments.decisions import (
-    ExperimentEvent,
     ExperimentInputs,
     ExperimentPlan,
     analysis_run_name,
@@ -53,6 +52,7 @@ from rollouts.experiments.decisions import (
 )
 from rollouts.experiments.kinds import EXPERIMENT_KIND
 from rollouts.experiments.models import Experiment
+from rollouts.plan import Event
 
 logger = logging.getLogger(__name__)
 
@@ -73,26 +73,6 @@ class ExperimentOptions:
     workers: int = DEFAULT_WORKERS
     resync_seconds: float = DEFAULT_RESYNC_SECONDS
     leader_election: bool = False
-
-
-class _PassMetrics:
-    """``experiment_reconcile`` and ``experiment_reconcile_error`` as the runner records them."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self._metrics = ReconcileMetrics(
-            registry, "experiment",
-            reconcile_help="Experiments reconciliation performance.",
-            error_help="Error occurring during the experiment",
-        )
-
-    def observe_reconcile(self, namespace: str, name: str, seconds: float) -> None:
-        self._metrics.observe(namespace, name, seconds)
-
-    def count_error(self, namespace: str, name: str) -> None:
-        self._metrics.count_error(namespace, name)
-
-    def forget(self, namespace: str, name: str) -> None:
-        self._metrics.forget(namespace, name)
 
 
 def invalid_spec_status(message: str, now: datetime) -> JsonObject:
@@ -134,7 +114,13 @@ class ExperimentController:
             RunnerOptions("experiment", self.options.workers, self.options.resync_seconds),
             self.reconcile,
             lambda: list(self.experiments),
-            _PassMetrics(registry if registry is not None else CollectorRegistry()),
+            # experiment_reconcile and experiment_reconcile_error, under Argo's names and help texts.
+            ReconcileMetrics(
+                registry if registry is not None else CollectorRegistry(),
+                "experiment",
+                reconcile_help="Experiments reconciliation performance.",
+                error_help="Error occurring during the experiment",
+            ),
         )
         self.cache_synced = asyncio.Event()
 
@@ -313,7 +299,7 @@ class ExperimentController:
         if observed.get("phase") == wanted["phase"] and observed.get("message") == wanted["message"]:
             return  # said already; rewriting the timestamps would only wake this experiment again
         await self._write_status(raw, wanted)
-        self._emit(raw, ExperimentEvent("Warning", "InvalidSpec", message))
+        self._emit(raw, Event("Warning", "InvalidSpec", message))
 
-    def _emit(self, raw: JsonObject, event: ExperimentEvent) -> None:
+    def _emit(self, raw: JsonObject, event: Event) -> None:
         self.events.emit(raw, event)

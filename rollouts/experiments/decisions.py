@@ -19,6 +19,7 @@ from typing import Final
 
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
+from kube.object_meta import controller_owner_reference
 from kube.timestamps import format_time, parse_time
 from rollouts.experiments.models import (
     DEFAULT_PROGRESS_DEADLINE_SECONDS,
@@ -31,6 +32,7 @@ from rollouts.experiments.models import (
 )
 from rollouts.gating.runs import AnalysisProblem, RevisionFacts, run_spec
 from rollouts.hashing import HASH_LABEL, pod_template_hash
+from rollouts.plan import Event
 from rollouts.replicasets import (
     SCALE_DOWN_DEADLINE_ANNOTATION,
     annotations_of,
@@ -89,13 +91,6 @@ class ScaleReplicaSet:
     annotations: Mapping[str, str | None] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ExperimentEvent:
-    type: str
-    reason: str
-    message: str
-
-
 @dataclass
 class ExperimentPlan:
     """The writes of one pass, the status to record, the Events, and when to look again."""
@@ -107,7 +102,7 @@ class ExperimentPlan:
     service_creates: list[JsonObject] = field(default_factory=list)
     service_deletes: list[str] = field(default_factory=list)
     status: JsonObject = field(default_factory=dict)
-    events: list[ExperimentEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     wake_at: datetime | None = None
 
     def wake_no_later_than(self, moment: datetime) -> None:
@@ -174,9 +169,12 @@ def decide_experiment(
     if experiment.status.phase != phase:
         warning = phase in (FAILED, ERROR, AnalysisPhase.INCONCLUSIVE.value)
         plan.events.append(
-            ExperimentEvent("Warning" if warning else "Normal", phase,
-                            f"Experiment transitioned from {experiment.status.phase or 'New'} -> {phase}"
-                            + (f": {message}" if message else ""))
+            Event(
+                "Warning" if warning else "Normal",
+                phase,
+                f"Experiment transitioned from {experiment.status.phase or 'New'} -> {phase}"
+                + (f": {message}" if message else ""),
+            )
         )
     plan.status = status
     if not terminating and available_at is not None:
@@ -232,14 +230,12 @@ def new_replica_set(raw: JsonObject, template: TemplateSpec, replicas: int, coll
 
 def _owner_reference(raw: JsonObject) -> JsonObject:
     metadata = raw.get("metadata") or {}
-    return {
-        "apiVersion": EXPERIMENT_API_VERSION,
-        "kind": "Experiment",
-        "name": str(metadata.get("name") or ""),
-        "uid": str(metadata.get("uid") or ""),
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    return controller_owner_reference(
+        api_version=EXPERIMENT_API_VERSION,
+        kind="Experiment",
+        name=str(metadata.get("name") or ""),
+        uid=str(metadata.get("uid") or ""),
+    )
 
 
 def _template_status(
@@ -296,7 +292,7 @@ def _template_status(
         if status.message:
             message += f": {status.message}"
         warning = status.status in (FAILED, ERROR)
-        plan.events.append(ExperimentEvent("Warning" if warning else "Normal", f"Template{status.status}", message))
+        plan.events.append(Event("Warning" if warning else "Normal", f"Template{status.status}", message))
     return status
 
 
@@ -496,7 +492,7 @@ def _run_status(
             if not is_completed(run_phase) and not (observed.get("spec") or {}).get("terminate"):
                 plan.run_terminations.append(run_name)
                 plan.events.append(
-                    ExperimentEvent("Normal", "AnalysisRunTerminating", f"Terminating {analysis.name} ({run_name})")
+                    Event("Normal", "AnalysisRunTerminating", f"Terminating {analysis.name} ({run_name})")
                 )
             return status
         if run_phase:
@@ -513,7 +509,7 @@ def _run_status(
                 message += f": {status['message']}"
             warning = status["phase"] in ("Failed", "Error", "Inconclusive")
             plan.events.append(
-                ExperimentEvent("Warning" if warning else "Normal", f"AnalysisRun{status['phase']}", message)
+                Event("Warning" if warning else "Normal", f"AnalysisRun{status['phase']}", message)
             )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import kopf
 
-from kube.kopf_operator import STARTUP_RETRY_SECONDS, configure_settings
+from kube.kopf_operator import register_lifecycle
 from kube.resources import ANALYSIS_RUNS, EXPERIMENTS, REPLICASETS
 from rollouts.experiments.controller import ExperimentController
 
@@ -19,14 +19,7 @@ from rollouts.experiments.controller import ExperimentController
 def register_handlers(registry: kopf.OperatorRegistry, controller: ExperimentController) -> None:
     """Register the controller's handlers in ``registry`` (the operator's, shared with the other controllers)."""
 
-    @kopf.on.startup(registry=registry, id="experiments-start", backoff=STARTUP_RETRY_SECONDS)
-    async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
-        configure_settings(settings)
-        await controller.start()
-
-    @kopf.on.cleanup(registry=registry, id="experiments-stop")
-    async def stop(**_: Any) -> None:
-        await controller.stop()
+    register_lifecycle(registry, controller, "experiments", configure=True)
 
     @kopf.on.event(
         group=EXPERIMENTS.group, version=EXPERIMENTS.version, plural=EXPERIMENTS.plural,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kube.kinds import KindSpec, PrinterColumn
+from kube.kinds import AGE_COLUMN, KindSpec, PrinterColumn
 from rollouts.experiments.models import Experiment
 from rollouts.experiments.validation import validate_experiment
 
@@ -15,8 +15,7 @@ EXPERIMENT_KIND = KindSpec(
     short_names=("exp",),
     printer_columns=(
         PrinterColumn(name="Status", json_path=".status.phase", description="Experiment status"),
-        PrinterColumn(name="Age", json_path=".metadata.creationTimestamp", type="date",
-                      description="Time since resource was created"),
+        AGE_COLUMN,
     ),
     description="Experiment runs ReplicaSets side by side for a while, with the AnalysisRuns that judge them.",
 )

@@ -11,11 +11,12 @@ promotion — is terminated (``spec.terminate``).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from kube.json_data import JsonObject
+from kube.object_meta import candidate_names, controller_owner_reference
 from kube.resources import EXPERIMENTS
 from rollouts.experiments.decisions import is_completed
 from rollouts.experiments.traffic import experiment_destinations
@@ -74,14 +75,12 @@ def experiment_for_step(step: CanaryStep, facts: ExperimentStepFacts) -> JsonObj
             "labels": labels,
             "annotations": {REVISION_ANNOTATION: str(facts.revision)},
             "ownerReferences": [
-                {
-                    "apiVersion": ROLLOUT_API_VERSION,
-                    "kind": "Rollout",
-                    "name": str(metadata.get("name") or ""),
-                    "uid": str(metadata.get("uid") or ""),
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
+                controller_owner_reference(
+                    api_version=ROLLOUT_API_VERSION,
+                    kind="Rollout",
+                    name=str(metadata.get("name") or ""),
+                    uid=str(metadata.get("uid") or ""),
+                )
             ],
         },
         "spec": spec,
@@ -203,7 +202,7 @@ def decide_experiment_step(
             if facts.stable_rs is None or facts.new_rs is None:
                 gate.waiting = f"waiting for experiment step {number}: the stable ReplicaSet does not exist yet"
                 return gate
-            wanted = next(name for name in _candidate_names(base) if name not in by_name)
+            wanted = next(name for name in candidate_names(base, "-") if name not in by_name)
             body = experiment_for_step(step, facts)
             body["metadata"]["name"] = wanted
             gate.writes.append(Create(kind=EXPERIMENTS, namespace=namespace, body=body))
@@ -288,14 +287,6 @@ def _current(base: str, by_name: Mapping[str, JsonObject], recorded: str | None)
     if candidate is not None and not is_completed((candidate.get("status") or {}).get("phase")):
         return candidate
     return None
-
-
-def _candidate_names(base: str) -> Iterator[str]:
-    yield base
-    collision = 1
-    while True:
-        yield f"{base}-{collision}"
-        collision += 1
 
 
 def _terminate(gate: ExperimentGate, namespace: str, experiments: Sequence[JsonObject], keep: str | None) -> None:

@@ -38,6 +38,7 @@ from typing import Any, Final
 
 from kube.issues import FieldIssue
 from kube.json_data import JsonObject
+from kube.object_meta import candidate_names, controller_owner_reference
 from rollouts.hashing import HASH_LABEL
 from rollouts.replicasets import REVISION_ANNOTATION, ROLLOUT_API_VERSION
 
@@ -434,15 +435,7 @@ def run_name(rollout_name: str, role: RunRole, facts: RevisionFacts, taken: Coll
     if role.name_suffix is not None:
         parts.append(role.name_suffix)
     base = "-".join(parts)
-    return next(name for name in _candidate_names(base) if name not in taken)
-
-
-def _candidate_names(base: str) -> Iterator[str]:
-    yield base
-    collision = 1
-    while True:
-        yield f"{base}.{collision}"
-        collision += 1
+    return next(name for name in candidate_names(base, ".") if name not in taken)
 
 
 def new_analysis_run(
@@ -477,14 +470,12 @@ def new_analysis_run(
             "labels": labels,
             "annotations": annotations,
             "ownerReferences": [
-                {
-                    "apiVersion": ROLLOUT_API_VERSION,
-                    "kind": "Rollout",
-                    "name": rollout_name,
-                    "uid": str(metadata.get("uid") or ""),
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
+                controller_owner_reference(
+                    api_version=ROLLOUT_API_VERSION,
+                    kind="Rollout",
+                    name=rollout_name,
+                    uid=str(metadata.get("uid") or ""),
+                )
             ],
         },
         "spec": spec,

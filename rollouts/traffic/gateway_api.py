@@ -19,7 +19,7 @@ and go with a step without match or when the update ends. A ``setMirrorRoute`` s
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -38,6 +38,7 @@ from rollouts.traffic.router import (
     RoutingResult,
     WeightRequest,
     WeightVerification,
+    mesh_routing,
 )
 
 GATEWAY_API_PLUGIN: Final = "argoproj-labs/gatewayAPI"
@@ -107,17 +108,16 @@ class _Spec:
 
 
 def _spec_of(rollout: Rollout) -> _Spec | str:
-    strategy = rollout.spec.strategy.canary
-    routing = strategy.traffic_routing if strategy is not None else None
-    plugins = routing.plugins if routing is not None else None
-    if strategy is None or plugins is None or GATEWAY_API_PLUGIN not in plugins:
+    found = mesh_routing(rollout, lambda routing: routing.plugins)
+    if found is None or GATEWAY_API_PLUGIN not in found[2]:
         return f'Rollout "{rollout.name}" has no Gateway API traffic routing (spec.strategy.canary.{CONFIG_PATH})'
+    strategy, routing, plugins = found
     references = http_route_references(plugins[GATEWAY_API_PLUGIN], rollout.namespace or "default")
     if isinstance(references, str):
         return references
     if not strategy.canary_service or not strategy.stable_service:
         return "canaryService and stableService are required for Gateway API routing"
-    managed = tuple(routing.managed_route_names) if routing is not None else ()
+    managed = tuple(routing.managed_route_names)
     return _Spec(references, strategy.canary_service, strategy.stable_service, managed)
 
 
@@ -155,9 +155,7 @@ def route_http_routes(*, rollout: Rollout, http_routes: Mapping[str, JsonObject]
                     ref["weight"] = weights[ref["name"]]
         patch = _rules_patch(name, spec, observed, new_rules, rules)
         writes += [patch] if patch is not None else []
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems), current_weight=current_weight)
-    return RoutingResult(writes=tuple(writes), problems=(), current_weight=current_weight)
+    return RoutingResult.of(writes, problems, current_weight)
 
 
 def verify_http_route_weights(
@@ -187,49 +185,22 @@ def header_rule_patches(
 ) -> RoutingResult:
     """The patches that add (or replace) the rule named ``route.name`` in each HTTPRoute that takes header routes:
     requests matching one of the header matches go to the canary backendRef of the weighed rule."""
-    spec = _spec_of(rollout)
+    name = route.name or ""
+    spec = _managed_route_spec(rollout, name)
     if isinstance(spec, str):
         return RoutingResult(writes=(), problems=(spec,))
-    name = route.name or ""
-    if name not in spec.managed_route_names:
-        return RoutingResult(writes=(), problems=(f'route "{name}" is not in trafficRouting.managedRoutes',))
     if not spec.references.header_routes:
         return RoutingResult(
             writes=(),
             problems=(f"{CONFIG_PATH} names no HTTPRoute for header routes: set httpRoute, or useHeaderRoutes: true",),
         )
     matches = [_header_match(match) for match in route.match]
-    writes: list[Patch] = []
-    problems: list[str] = []
-    for route_name in spec.references.header_routes:
-        observed = http_routes.get(route_name)
-        if observed is None:
-            problems.append(f'HTTPRoute "{route_name}" not found in namespace "{spec.references.namespace}"')
-            continue
-        rules = _rules_of(observed)
-        canary = next(
-            (
-                ref
-                for rule in rules
-                if _has_both(rule, spec)
-                for ref in _refs(rule)
-                if ref.get("name") == spec.canary_service
-            ),
-            None,
-        )
-        if canary is None:
-            problems.append(
-                f'HTTPRoute "{route_name}" has no weighed rule with the canaryService "{spec.canary_service}"'
-            )
-            continue
+
+    def header_rule(weighed: JsonObject, canary: JsonObject) -> JsonObject:
         backend = {key: json_copy(value) for key, value in canary.items() if key != "weight"}
-        new_rule: JsonObject = {"name": name, "matches": matches, "backendRefs": [backend]}
-        kept = [rule for rule in rules if _rule_name(rule) != name]
-        patch = _rules_patch(route_name, spec, observed, _managed_first([new_rule, *kept], spec), rules)
-        writes += [patch] if patch is not None else []
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems))
-    return RoutingResult(writes=tuple(writes), problems=())
+        return {"name": name, "matches": matches, "backendRefs": [backend]}
+
+    return _managed_rule_patches(spec, http_routes, spec.references.header_routes, name, header_rule)
 
 
 def mirror_rule_patches(
@@ -237,15 +208,41 @@ def mirror_rule_patches(
 ) -> RoutingResult:
     """The patches that add (or replace) the mirror rule named ``route.name`` in every HTTPRoute the Rollout names
     (``rollouts.traffic.gateway_api_mirror``)."""
-    spec = _spec_of(rollout)
+    name = route.name or ""
+    spec = _managed_route_spec(rollout, name)
     if isinstance(spec, str):
         return RoutingResult(writes=(), problems=(spec,))
-    name = route.name or ""
-    if name not in spec.managed_route_names:
-        return RoutingResult(writes=(), problems=(f'route "{name}" is not in trafficRouting.managedRoutes',))
+    return _managed_rule_patches(
+        spec,
+        http_routes,
+        spec.references.names,
+        name,
+        lambda weighed, canary: mirror_rule(route, weighed["backendRefs"], canary),
+    )
+
+
+def _managed_route_spec(rollout: Rollout, name: str) -> _Spec | str:
+    """The Rollout's Gateway API routing, or why the managed route ``name`` cannot be written: no such routing, or
+    a name ``managedRoutes`` does not list."""
+    spec = _spec_of(rollout)
+    if isinstance(spec, str) or name in spec.managed_route_names:
+        return spec
+    return f'route "{name}" is not in trafficRouting.managedRoutes'
+
+
+# A managed rule built from the weighed rule of an HTTPRoute and that rule's canary backendRef.
+_RuleBuilder = Callable[[JsonObject, JsonObject], JsonObject]
+
+
+def _managed_rule_patches(
+    spec: _Spec, http_routes: Mapping[str, JsonObject], route_names: Sequence[str], name: str, build: _RuleBuilder
+) -> RoutingResult:
+    """The patches that put the managed rule ``name`` (``build`` of each HTTPRoute's weighed rule) first in the
+    HTTPRoutes ``route_names``, in ``managedRoutes`` order; a missing HTTPRoute or one without a weighed rule is
+    a problem, and a problem withholds every write."""
     writes: list[Patch] = []
     problems: list[str] = []
-    for route_name in spec.references.names:
+    for route_name in route_names:
         observed = http_routes.get(route_name)
         if observed is None:
             problems.append(f'HTTPRoute "{route_name}" not found in namespace "{spec.references.namespace}"')
@@ -257,15 +254,11 @@ def mirror_rule_patches(
                 f'HTTPRoute "{route_name}" has no weighed rule with the canaryService "{spec.canary_service}"'
             )
             continue
-        refs = weighed["backendRefs"]
         canary = next(ref for ref in _refs(weighed) if ref.get("name") == spec.canary_service)
-        new_rule = mirror_rule(route, refs, canary)
         kept = [rule for rule in rules if _rule_name(rule) != name]
-        patch = _rules_patch(route_name, spec, observed, _managed_first([new_rule, *kept], spec), rules)
+        patch = _rules_patch(route_name, spec, observed, _managed_first([build(weighed, canary), *kept], spec), rules)
         writes += [patch] if patch is not None else []
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems))
-    return RoutingResult(writes=tuple(writes), problems=())
+    return RoutingResult.of(writes, problems)
 
 
 def managed_rules_removal(

@@ -20,9 +20,9 @@ it was. Nothing is read or written here: the caller fetches the objects and carr
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from kube.json_data import JsonObject
 from kube.resources import DESTINATION_RULES, VIRTUAL_SERVICES
@@ -34,10 +34,11 @@ from rollouts.models import (
     Rollout,
     TCPRoute,
     TLSRoute,
+    TrafficRouting,
 )
 from rollouts.plan import Patch
 from rollouts.traffic.ping_pong import routed_services
-from rollouts.traffic.router import RoutingResult
+from rollouts.traffic.router import RoutingResult, mesh_routing
 
 if TYPE_CHECKING:  # annotations only; a separate import keeps this module's imports as they were
     from rollouts.traffic.router import WeightDestination
@@ -67,6 +68,27 @@ def virtual_service_location(spec_name: str, namespace: str) -> tuple[str, str]:
     return rest.split(".")[0] or namespace, name
 
 
+# A TLS or TCP route as the Rollout names it.
+_SpecRoute = TypeVar("_SpecRoute", TLSRoute, TCPRoute)
+
+
+@dataclass(frozen=True)
+class IstioRouting:
+    """The parts of a Rollout's spec every Istio function needs, once they are known to be there."""
+
+    strategy: CanaryStrategy
+    routing: TrafficRouting
+    istio: IstioTrafficRouting
+
+
+def istio_routing_of(rollout: Rollout) -> IstioRouting | str:
+    """The Rollout's canary strategy and its Istio traffic routing, or the problem when it has none."""
+    found = mesh_routing(rollout, lambda routing: routing.istio)
+    if found is None:
+        return f'Rollout "{rollout.name}" has no Istio traffic routing (spec.strategy.canary.trafficRouting.istio)'
+    return IstioRouting(*found)
+
+
 def route_traffic(
     *,
     rollout: Rollout,
@@ -84,12 +106,10 @@ def route_traffic(
     ``virtual_services`` is keyed exactly as the Rollout spells each name (``reviews`` or ``reviews.other-ns``);
     ``destination_rule`` is the observed DestinationRule (in ``namespace``) or None when it does not exist.
     """
-    strategy = rollout.spec.strategy.canary
-    routing = strategy.traffic_routing if strategy is not None else None
-    istio = routing.istio if routing is not None else None
-    if strategy is None or routing is None or istio is None:
-        problem = f'Rollout "{rollout.name}" has no Istio traffic routing (spec.strategy.canary.trafficRouting.istio)'
-        return RoutingResult(writes=(), problems=(problem,), current_weight=None)
+    parts = istio_routing_of(rollout)
+    if isinstance(parts, str):
+        return RoutingResult(writes=(), problems=(parts,), current_weight=None)
+    strategy, routing, istio = parts.strategy, parts.routing, parts.istio
 
     canary, stable = desired_weights(canary_weight)
     stable -= sum(destination.weight for destination in additional)
@@ -126,9 +146,7 @@ def route_traffic(
             if position == 0:
                 current_weight = routed.current_weight
 
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems), current_weight=current_weight)
-    return RoutingResult(writes=tuple(writes), problems=(), current_weight=current_weight)
+    return RoutingResult.of(writes, problems, current_weight)
 
 
 def traffic_weights_status(
@@ -400,27 +418,37 @@ def unmanaged_http_route_indexes(
 
 
 def tls_route_indexes(spec_name: str, wanted: Sequence[TLSRoute], tls: Sequence[Any]) -> tuple[list[int], list[str]]:
-    indexes: list[int] = []
-    problems: list[str] = []
-    for spec_route in wanted:
-        found = [i for i, route in enumerate(tls) if _tls_route_matches(route, spec_route)]
-        if not found:
-            hosts = ", ".join(f'"{host}"' for host in spec_route.sni_hosts)
-            problems.append(
-                f'VirtualService "{spec_name}" has no TLS route matching {_port_text(spec_route.port)} '
-                f"and sniHosts [{hosts}]"
-            )
-        indexes += found
-    return indexes, problems
+    def missing(spec_route: TLSRoute) -> str:
+        hosts = ", ".join(f'"{host}"' for host in spec_route.sni_hosts)
+        return (
+            f'VirtualService "{spec_name}" has no TLS route matching {_port_text(spec_route.port)} '
+            f"and sniHosts [{hosts}]"
+        )
+
+    return _matching_indexes(wanted, tls, _tls_route_matches, missing)
 
 
 def tcp_route_indexes(spec_name: str, wanted: Sequence[TCPRoute], tcp: Sequence[Any]) -> tuple[list[int], list[str]]:
+    def missing(spec_route: TCPRoute) -> str:
+        return f'VirtualService "{spec_name}" has no TCP route matching {_port_text(spec_route.port)}'
+
+    return _matching_indexes(wanted, tcp, _tcp_route_matches, missing)
+
+
+def _matching_indexes(
+    wanted: Sequence[_SpecRoute],
+    routes: Sequence[Any],
+    matches: Callable[[Any, _SpecRoute], bool],
+    missing: Callable[[_SpecRoute], str],
+) -> tuple[list[int], list[str]]:
+    """The indexes of the observed ``routes`` each ``wanted`` route matches, and a problem for each that matches
+    none."""
     indexes: list[int] = []
     problems: list[str] = []
     for spec_route in wanted:
-        found = [i for i, route in enumerate(tcp) if _tcp_route_matches(route, spec_route)]
+        found = [i for i, route in enumerate(routes) if matches(route, spec_route)]
         if not found:
-            problems.append(f'VirtualService "{spec_name}" has no TCP route matching {_port_text(spec_route.port)}')
+            problems.append(missing(spec_route))
         indexes += found
     return indexes, problems
 

@@ -47,22 +47,10 @@ class IstioRouter:
         )
 
     def set_header_route(self, request: HeaderRouteRequest) -> RoutingResult:
-        return header_route_patches(
-            rollout=request.rollout,
-            namespace=request.rollout.namespace or "default",
-            virtual_services=request.snapshot.virtual_services,
-            destination_rule=request.snapshot.destination_rule,
-            route=request.route,
-        )
+        return header_route_patches(request)
 
     def set_mirror_route(self, request: MirrorRouteRequest) -> RoutingResult:
-        return mirror_route_patches(
-            rollout=request.rollout,
-            namespace=request.rollout.namespace or "default",
-            virtual_services=request.snapshot.virtual_services,
-            destination_rule=request.snapshot.destination_rule,
-            route=request.route,
-        )
+        return mirror_route_patches(request)
 
     def remove_managed_routes(self, request: ManagedRoutesRequest) -> RoutingResult:
         return managed_routes_removal(

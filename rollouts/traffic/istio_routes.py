@@ -19,29 +19,24 @@ The weighted route is the one ``route_traffic`` weighs (named in ``routes``, or 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from kube.json_data import JsonObject
 from kube.merge_patch import json_copy
 from kube.resources import VIRTUAL_SERVICES
 from rollouts.models import (
-    CanaryStrategy,
     HeaderRoutingMatch,
-    IstioTrafficRouting,
     IstioVirtualService,
     Rollout,
     RouteMatch,
-    SetHeaderRoute,
-    SetMirrorRoute,
     StringMatch,
-    TrafficRouting,
 )
 from rollouts.plan import Patch
 from rollouts.traffic.istio import (
     ROUTE_KINDS,
     RouteKind,
     desired_weights,
+    istio_routing_of,
     istio_sides,
     observed_canary_weight,
     resource_version,
@@ -52,19 +47,10 @@ from rollouts.traffic.istio import (
     virtual_service_location,
     virtual_services_by_name,
 )
-from rollouts.traffic.router import RoutingResult, WeightVerification
+from rollouts.traffic.router import HeaderRouteRequest, MirrorRouteRequest, RoutingResult, WeightVerification
 
 # Argo's default for a setMirrorRoute without percentage: mirror every matching request.
 DEFAULT_MIRROR_PERCENTAGE = 100
-
-
-@dataclass(frozen=True)
-class _Routing:
-    """The parts of a Rollout's spec every function here needs, once they are known to be there."""
-
-    strategy: CanaryStrategy
-    routing: TrafficRouting
-    istio: IstioTrafficRouting
 
 
 # An edit of one VirtualService's HTTP routes: (spec name, routes, index of the weighted route, its canary
@@ -72,20 +58,10 @@ class _Routing:
 _HttpEdit = Callable[[str, list[Any], int, JsonObject], tuple[list[Any], list[str]]]
 
 
-def header_route_patches(
-    *,
-    rollout: Rollout,
-    namespace: str,
-    virtual_services: Mapping[str, JsonObject],
-    destination_rule: JsonObject | None,
-    route: SetHeaderRoute,
-) -> RoutingResult:
+def header_route_patches(request: HeaderRouteRequest) -> RoutingResult:
     """The patches that add (or replace, or with no ``match`` remove) the managed header route ``route.name``."""
+    route = request.route
     name = route.name or ""
-    if not route.match:
-        return managed_routes_removal(
-            rollout=rollout, namespace=namespace, virtual_services=virtual_services, names=(name,)
-        )
 
     def edit(spec_name: str, http: list[Any], weighted: int, canary: JsonObject) -> tuple[list[Any], list[str]]:
         new_route: JsonObject = {
@@ -95,23 +71,13 @@ def header_route_patches(
         }
         return _with_route(http, new_route), []
 
-    return _edit_http_routes(rollout, namespace, virtual_services, destination_rule, name, edit)
+    return _managed_route_patches(request, name, bool(route.match), edit)
 
 
-def mirror_route_patches(
-    *,
-    rollout: Rollout,
-    namespace: str,
-    virtual_services: Mapping[str, JsonObject],
-    destination_rule: JsonObject | None,
-    route: SetMirrorRoute,
-) -> RoutingResult:
+def mirror_route_patches(request: MirrorRouteRequest) -> RoutingResult:
     """The patches that add (or replace, or with no ``match`` remove) the managed mirror route ``route.name``."""
+    route = request.route
     name = route.name or ""
-    if not route.match:
-        return managed_routes_removal(
-            rollout=rollout, namespace=namespace, virtual_services=virtual_services, names=(name,)
-        )
     percentage = DEFAULT_MIRROR_PERCENTAGE if route.percentage is None else route.percentage
 
     def edit(spec_name: str, http: list[Any], weighted: int, canary: JsonObject) -> tuple[list[Any], list[str]]:
@@ -126,7 +92,22 @@ def mirror_route_patches(
         }
         return _with_route(http, new_route), []
 
-    return _edit_http_routes(rollout, namespace, virtual_services, destination_rule, name, edit)
+    return _managed_route_patches(request, name, bool(route.match), edit)
+
+
+def _managed_route_patches(
+    request: HeaderRouteRequest | MirrorRouteRequest, name: str, matches: bool, edit: _HttpEdit
+) -> RoutingResult:
+    """A managed route step: ``edit`` the VirtualServices' HTTP routes, or, for a step without ``match``, remove
+    the route ``name`` (Argo's way of ending a header or mirror route)."""
+    rollout = request.rollout
+    namespace = rollout.namespace or "default"
+    virtual_services = request.snapshot.virtual_services
+    if not matches:
+        return managed_routes_removal(
+            rollout=rollout, namespace=namespace, virtual_services=virtual_services, names=(name,)
+        )
+    return _edit_http_routes(rollout, namespace, virtual_services, request.snapshot.destination_rule, name, edit)
 
 
 def managed_routes_removal(
@@ -138,7 +119,7 @@ def managed_routes_removal(
 ) -> RoutingResult:
     """The patches that drop the managed routes ``names`` (all of ``managedRoutes`` when None) from every
     VirtualService the Rollout names; a VirtualService that is gone has nothing to drop."""
-    parts = _routing_of(rollout)
+    parts = istio_routing_of(rollout)
     if isinstance(parts, str):
         return RoutingResult(writes=(), problems=(parts,))
     doomed = set(parts.routing.managed_route_names if names is None else names)
@@ -166,7 +147,7 @@ def verify_virtual_service_weights(
 ) -> WeightVerification:
     """Whether every route the Rollout weighs, in every VirtualService it names, gives the canary
     ``canary_weight`` % as observed; None when a VirtualService or its routes cannot be read."""
-    parts = _routing_of(rollout)
+    parts = istio_routing_of(rollout)
     if isinstance(parts, str):
         return WeightVerification(verified=None, mismatches=(parts,))
     sides, side_problems = istio_sides(
@@ -208,15 +189,6 @@ def verify_virtual_service_weights(
 # --- shared --------------------------------------------------------------------------------------
 
 
-def _routing_of(rollout: Rollout) -> _Routing | str:
-    strategy = rollout.spec.strategy.canary
-    routing = strategy.traffic_routing if strategy is not None else None
-    istio = routing.istio if routing is not None else None
-    if strategy is None or routing is None or istio is None:
-        return f'Rollout "{rollout.name}" has no Istio traffic routing (spec.strategy.canary.trafficRouting.istio)'
-    return _Routing(strategy, routing, istio)
-
-
 def _edit_http_routes(
     rollout: Rollout,
     namespace: str,
@@ -226,7 +198,7 @@ def _edit_http_routes(
     edit: _HttpEdit,
 ) -> RoutingResult:
     """Apply ``edit`` to the HTTP routes of every VirtualService the Rollout names that has a weighted HTTP route."""
-    parts = _routing_of(rollout)
+    parts = istio_routing_of(rollout)
     if isinstance(parts, str):
         return RoutingResult(writes=(), problems=(parts,))
     managed_names = parts.routing.managed_route_names
@@ -271,9 +243,7 @@ def _edit_http_routes(
         ordered = _managed_first(new_http, managed_names)
         if ordered != http:
             writes.append(_http_patch(spec_name, namespace, observed, ordered))
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems))
-    return RoutingResult(writes=tuple(writes), problems=())
+    return RoutingResult.of(writes, problems)
 
 
 def _weighed_routes(

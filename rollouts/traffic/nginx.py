@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from kube.json_data import JsonObject
 from kube.merge_patch import json_copy
+from kube.object_meta import controller_owner_reference
 from kube.resources import INGRESSES, ROLLOUTS
 from rollouts.models import CanaryStrategy, NginxTrafficRouting, Rollout, SetHeaderRoute, TrafficRouting
 from rollouts.plan import Create, Patch, Write
@@ -34,6 +35,7 @@ from rollouts.traffic.router import (
     RoutingResult,
     WeightRequest,
     WeightVerification,
+    mesh_routing,
 )
 
 NGINX: Final = "nginx"
@@ -81,11 +83,10 @@ HeaderChange = str | dict[str, str]
 
 
 def _spec_of(rollout: Rollout) -> _Spec | str:
-    strategy = rollout.spec.strategy.canary
-    routing = strategy.traffic_routing if strategy is not None else None
-    nginx = routing.nginx if routing is not None else None
-    if strategy is None or routing is None or nginx is None:
+    found = mesh_routing(rollout, lambda routing: routing.nginx)
+    if found is None:
         return f'Rollout "{rollout.name}" has no NGINX traffic routing (spec.strategy.canary.trafficRouting.nginx)'
+    strategy, routing, nginx = found
     if not nginx.all_stable_ingresses:
         return "trafficRouting.nginx.stableIngress (or stableIngresses) is required"
     if not strategy.canary_service or not strategy.stable_service:
@@ -142,9 +143,7 @@ def route_ingresses(
         patch = _patch(observed, observed_annotations, annotations, rules, spec)
         if patch is not None:
             writes.append(Patch(kind=INGRESSES, namespace=namespace, name=canary_name, patch=patch))
-    if problems:
-        return RoutingResult(writes=(), problems=tuple(problems), current_weight=current_weight)
-    return RoutingResult(writes=tuple(writes), problems=(), current_weight=current_weight)
+    return RoutingResult.of(writes, problems, current_weight)
 
 
 def header_annotations(route: SetHeaderRoute, prefix: str) -> tuple[dict[str, str] | None, str | None]:
@@ -347,14 +346,9 @@ def _create(
     if rollout.metadata.uid:
         # Deleted with the Rollout, as Argo's canary Ingress is.
         metadata["ownerReferences"] = [
-            {
-                "apiVersion": ROLLOUTS.api_version,
-                "kind": ROLLOUTS.kind,
-                "name": rollout.name,
-                "uid": rollout.metadata.uid,
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
+            controller_owner_reference(
+                api_version=ROLLOUTS.api_version, kind=ROLLOUTS.kind, name=rollout.name, uid=rollout.metadata.uid
+            )
         ]
     body = {"apiVersion": INGRESSES.api_version, "kind": INGRESSES.kind, "metadata": metadata, "spec": canary_spec}
     return Create(kind=INGRESSES, namespace=namespace, body=body)

@@ -14,10 +14,11 @@ in one pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
-from rollouts.models import Rollout, SetHeaderRoute, SetMirrorRoute
+from rollouts.models import CanaryStrategy, Rollout, SetHeaderRoute, SetMirrorRoute, TrafficRouting
 from rollouts.plan import Write
 
 if TYPE_CHECKING:  # the snapshot names mesh objects by rollouts.traffic.istio's rules, which import this module
@@ -28,6 +29,22 @@ HEADER_ROUTE_STEP: Final = "setHeaderRoute"
 MIRROR_ROUTE_STEP: Final = "setMirrorRoute"
 # An experiment step's template ``weight``: the router sends that share to the experiment's own Service.
 EXPERIMENT_WEIGHT: Final = "experiment.templates[].weight"
+
+
+_Mesh = TypeVar("_Mesh")
+
+
+def mesh_routing(
+    rollout: Rollout, mesh: Callable[[TrafficRouting], _Mesh | None]
+) -> tuple[CanaryStrategy, TrafficRouting, _Mesh] | None:
+    """A canary Rollout's strategy, its ``trafficRouting`` and the part of it a router reads (``mesh``: e.g.
+    ``routing.istio``), or None when any of them is not set."""
+    strategy = rollout.spec.strategy.canary
+    routing = strategy.traffic_routing if strategy is not None else None
+    part = mesh(routing) if routing is not None else None
+    if strategy is None or routing is None or part is None:
+        return None
+    return strategy, routing, part
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,12 @@ class RoutingResult:
     writes: tuple[Write, ...]
     problems: tuple[str, ...]
     current_weight: int | None = None
+
+    @classmethod
+    def of(cls, writes: Sequence[Write], problems: Sequence[str], current_weight: int | None = None) -> RoutingResult:
+        """The result of a request that found ``problems`` while it built ``writes``: any problem withholds every
+        write, since half-routed traffic is worse than none."""
+        return cls(writes=() if problems else tuple(writes), problems=tuple(problems), current_weight=current_weight)
 
 
 @dataclass(frozen=True)
