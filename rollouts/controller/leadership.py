@@ -81,28 +81,7 @@ class Leadership:
         """
         if self._election_loop is not None:
             self._election_loop.start()
-        # Created before kopf starts, so that kopf's shutdown does not take it for one of its own tasks.
-        lead = asyncio.create_task(self._lead(), name="leader election")
-        kopf_task = asyncio.create_task(operator, name="kopf operator")
-        try:
-            await asyncio.wait({lead, kopf_task}, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            for task in (kopf_task, lead):
-                task.cancel()
-            await asyncio.gather(kopf_task, lead, return_exceptions=True)
-            raise
-        if not kopf_task.done():
-            # Leadership lost (or the election broke): stop acting now, without kopf's graceful clean-up, which
-            # would give the workers and their Events time that is no longer ours. The fence refuses their
-            # writes already; this ends the attempts.
-            kopf_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await kopf_task
-            await stop()
-            lead.result()  # LeadershipLost, or whatever broke the election: the election never just returns
-        lead.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await lead
+        kopf_task = await run_beside_election(self._lead(), operator, stop, election_name="leader election")
         # kopf stopped (a signal, the stop flag, or a failure): its clean-up stopped the workers and waited for
         # their Events, so nothing more is written as leader and the Lease can go to a standby at once.
         await self._elect(self.elector.release())
@@ -136,3 +115,40 @@ def process_probes(controllers: Sequence[WorkerPool], role: Callable[[], str] = 
         "/healthz": event_loop_probe(asyncio.get_running_loop()),
         "/readyz": readiness_probe(lambda: all(c.cache_synced.is_set() for c in controllers), role),
     }
+
+
+async def run_beside_election(
+    election: Coroutine[Any, Any, None],
+    operator: Coroutine[Any, Any, None],
+    stop: Callable[[], Awaitable[None]],
+    *,
+    election_name: str,
+) -> asyncio.Task[None]:
+    """Run ``operator`` (kopf) beside ``election``, which never returns while it holds: when the election ends
+    (leadership lost, or the election broke) stop acting at once and raise what ended it. When kopf ends first, the
+    election is cancelled and kopf's finished task returned, for the caller to give up what it holds before it
+    raises whatever ended kopf (``result()``).
+
+    The election's task is created before kopf starts, so that kopf's shutdown does not take it for one of its own.
+    """
+    elect = asyncio.create_task(election, name=election_name)
+    kopf_task = asyncio.create_task(operator, name="kopf operator")
+    try:
+        await asyncio.wait({elect, kopf_task}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        for task in (kopf_task, elect):
+            task.cancel()
+        await asyncio.gather(kopf_task, elect, return_exceptions=True)
+        raise
+    if not kopf_task.done():
+        # Without kopf's graceful clean-up, which would give the workers and their Events time that is no longer
+        # ours. The fence refuses their writes already; this ends the attempts.
+        kopf_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await kopf_task
+        await stop()
+        elect.result()  # LeadershipLost, or whatever broke the election: the election never just returns
+    elect.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await elect
+    return kopf_task

@@ -17,7 +17,6 @@ a shard over therefore starts from a synced cache, as a standby does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from kube.object_meta import ObjectKey, controller_reference
 from kube.shard_election import ShardElection, ShardOwnership
 from kube.sharding import shard_of
 from kube.side_loop import SideLoop
-from rollouts.controller.leadership import WorkerPool, process_probes
+from rollouts.controller.leadership import WorkerPool, process_probes, run_beside_election
 
 T = TypeVar("T")
 K = TypeVar("K", bound=NamespacedKey)
@@ -119,25 +118,7 @@ class ShardLeadership:
         """Run ``operator`` (kopf) while taking part in the shards' election; raises what broke the election."""
         if self._election_loop is not None:
             self._election_loop.start()
-        elect = asyncio.create_task(self._take_part(), name="shard election")
-        kopf_task = asyncio.create_task(operator, name="kopf operator")
-        try:
-            await asyncio.wait({elect, kopf_task}, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            for task in (kopf_task, elect):
-                task.cancel()
-            await asyncio.gather(kopf_task, elect, return_exceptions=True)
-            raise
-        if not kopf_task.done():
-            # The election broke (it never returns otherwise): stop acting, as a leader that lost its Lease does.
-            kopf_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await kopf_task
-            await stop()
-            elect.result()
-        elect.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await elect
+        kopf_task = await run_beside_election(self._take_part(), operator, stop, election_name="shard election")
         # kopf's clean-up stopped the workers and waited for their Events: the shards can go to the others now.
         await self._elect(self.election.release_all())
         kopf_task.result()
