@@ -291,3 +291,42 @@ def test_a_refresh_that_finds_the_same_health_keeps_its_transition_time_and_writ
     after = client.get(APPLICATIONS, APP_NAMESPACE, name)
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
     assert after["status"]["health"] == before["status"]["health"]
+
+
+def test_a_restarted_controller_sends_what_it_had_not_delivered_and_nothing_twice(
+    running: tuple[KubeClient, Process, WebhookReceiver], tmp_path: Path
+) -> None:
+    """The state key is recorded on the Application only once the destination took the notification (Argo's
+    ``notified.notifications.argoproj.io``): a controller stopped before the delivery sends it after its restart,
+    and one restarted after it sends nothing again."""
+    client, process, receiver = running
+    name = "undelivered"
+    repo = make_repo(tmp_path, {"app/settings.yaml": config_map(f"{name}-settings", "hello")})
+    manifest = application(name, repo.url, "app")
+    manifest["metadata"]["annotations"] = {f"notifications.argoproj.io/subscribe.{trigger}.receiver": ""
+                                           for trigger in ("on-sync-succeeded", "on-deployed")}
+    # The destination refuses while the first revision deploys: nothing is delivered before the controller stops.
+    receiver.status = 503
+    try:
+        refused = receiver.refused
+        client.create(APPLICATIONS, APP_NAMESPACE, manifest)
+        wait_synced_healthy(client, name)
+        assert receiver.wait_for(lambda r: r.refused >= refused + 2, TIMEOUT), "the notifications were never tried"
+        assert notified(client, name) == {}
+        process.stop()
+    finally:
+        receiver.status = 200
+    process.start()
+    # By hand: one revision, synced (once) and deployed from Missing to Healthy (once).
+    expected = {"on-sync-succeeded": 1, "on-deployed": 1}
+    assert receiver.wait_for(lambda r: app_received(r, name) == expected, TIMEOUT), dict(app_received(receiver, name))
+    wait_for(lambda: len(notified(client, name)) == 2, "both deliveries recorded")
+    process.stop()
+    process.start()
+    assert process.thread is not None
+    notifier = next(n for n in process.thread.operator.notifications if n.kind.resource == APPLICATIONS)
+    mark = notifier.runner.passes.mark()
+    process.thread.call_soon(notifier.runner.resync)
+    assert notifier.runner.passes.wait_for_pass(ObjectKey(APP_NAMESPACE, name), mark, TIMEOUT)
+    assert not notifier.delivery.pending and notifier.delivery.delivered == 0
+    assert dict(app_received(receiver, name)) == expected

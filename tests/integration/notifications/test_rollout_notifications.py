@@ -236,7 +236,7 @@ def test_an_erring_analysis_step_fires_analysis_run_error_once(
         "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": {"name": "probe"},
         "spec": {"metrics": [metric]},
     })
-    steps = [{"setWeight": 50}, {"analysis": {"templates": [{"templateName": "probe"}]}}]
+    steps: list[JsonObject] = [{"setWeight": 50}, {"analysis": {"templates": [{"templateName": "probe"}]}}]
     cluster.apply_all(namespace, [rollout(name, steps, ("on-analysis-run-error",))])
     cluster.wait_for_phase(namespace, name, "Healthy")
     cluster.set_image(namespace, name, "app:2")
