@@ -1,10 +1,10 @@
 """An Application's status assembled from one pass's results, and the write that brings the stored status there.
 Pure: the controller hands in what it observed and decided; these functions say what the status becomes.
 
-Field names are Argo CD's (``sync``, ``health``, ``resources``, ``conditions``, ``operationState``,
-``reconciledAt``, ``summary.images``, ``sourceType``). The status is written only when it differs from the stored
-one, as one merge patch; ``reconciledAt`` moves only with such a write or with a refresh someone asked for, so a
-periodic refresh that finds nothing new writes nothing.
+Field names are Argo CD's (``sync``, ``health`` and its ``lastTransitionTime``, ``resources``, ``conditions``,
+``operationState``, ``reconciledAt``, ``summary.images``, ``sourceType``). The status is written only when it differs
+from the stored one, as one merge patch; ``reconciledAt`` moves only with such a write or with a refresh someone asked
+for, so a periodic refresh that finds nothing new writes nothing.
 """
 
 from __future__ import annotations
@@ -45,6 +45,21 @@ def merge_conditions(previous: Sequence[JsonObject], current: Iterable[JsonObjec
         merged.append({**item, "lastTransitionTime": at or format_time(now)})
     merged.extend(c for c in previous if isinstance(c, dict) and str(c.get("type")) not in OWNED_CONDITIONS)
     return merged
+
+
+def health_with_transition(stored: Any, current: Mapping[str, Any], now: datetime) -> JsonObject:
+    """The app's ``health`` with its ``lastTransitionTime``: the stored one while the status word stays the same,
+    ``now`` when it changed or none was stored (Argo CD's ``setApplicationHealth``: the field came with 2.14,
+    argo-cd#18660; since 3.0 it is set whether or not resource health is persisted, #22666). Keeping the stored time
+    is what lets a refresh that finds the same health write nothing."""
+    health: JsonObject = {key: value for key, value in current.items() if key != "lastTransitionTime"}
+    before = stored if isinstance(stored, Mapping) else {}
+    kept = before.get("lastTransitionTime")
+    if before.get("status") == health.get("status") and isinstance(kept, str) and kept:
+        health["lastTransitionTime"] = kept
+    else:
+        health["lastTransitionTime"] = format_time(now)
+    return health
 
 
 def images_of(objects: Iterable[Mapping[str, Any] | None]) -> list[str]:

@@ -30,6 +30,7 @@ from gitops.controller.api_resources import ApiResources
 from gitops.controller.app_events import AppEvent
 from gitops.controller.app_status import (
     condition,
+    health_with_transition,
     images_of,
     merge_conditions,
     status_changed,
@@ -648,6 +649,8 @@ class AppReconciler:
         now: datetime, result: PassResult, *, refreshed: bool, clear_operation: bool = False,
     ) -> PassResult:
         desired = {**desired, "conditions": merge_conditions(stored.get("conditions") or [], conditions, now)}
+        if isinstance(desired.get("health"), dict):
+            desired["health"] = health_with_transition(stored.get("health"), desired["health"], now)
         if not desired["conditions"]:
             desired.pop("conditions")
         asked = requested_refresh(app) is not None

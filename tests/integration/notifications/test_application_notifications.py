@@ -1,20 +1,27 @@
 """Argo CD's default notification triggers under the real Application controller (in the controller process, as
-`rollouts controller` runs it), for an Application synced from a local Git repository: ``on-sync-succeeded`` once per
-synced revision (the catalog's ``oncePer: app.status.operationState?.syncResult?.revision``), and not again after a
-restart of the controller."""
+`rollouts controller` runs it), for Applications synced from local Git repositories: each of the catalog's triggers
+(on-sync-succeeded, -failed, -running, -status-unknown, on-health-degraded, on-deployed) fires once per transition
+(the catalog's ``oncePer: app.status.operationState?.syncResult?.revision``), and not again after a restart of the
+controller."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from gitops.controller.controller import AppKey
 from kube.client import KubeClient
 from kube.object_meta import ObjectKey
 from kube.resources import APPLICATIONS, CONFIGMAPS
+from kube.timestamps import parse_time
 from notifications.controller import NotificationOptions
+from notifications.defaults import DEFAULT_APPLICATION_TRIGGERS
 from notifications.delivery import RetryPolicy
 from notifications.state import NOTIFIED_ANNOTATION
 from rollouts.controller.controller import ControllerOptions
@@ -22,6 +29,8 @@ from sandbox.cluster import SandboxThread
 from sandbox.webhook_receiver import WebhookReceiver
 from tests.gitops_harness import (
     APP_NAMESPACE,
+    GitRepo,
+    app_status,
     application,
     controller_options,
     make_repo,
@@ -118,3 +127,206 @@ def test_a_sync_notifies_once_per_revision_and_not_again_after_a_restart(
     assert notifier.runner.passes.wait_for_pass(ObjectKey(APP_NAMESPACE, "notified"), mark, TIMEOUT)
     assert not notifier.delivery.pending and notifier.delivery.delivered == 0
     assert len(succeeded(receiver, "notified")) == 2
+
+
+# The words of each catalog template's message (this project's wording), so the receiver can tell them apart.
+APP_MESSAGES = {
+    "on-sync-succeeded": "has been successfully synced",
+    "on-sync-failed": "has failed at",
+    "on-sync-running": "has started at",
+    "on-sync-status-unknown": "sync status is 'Unknown'",
+    "on-health-degraded": "has degraded",
+    "on-deployed": "is now running a new version",
+}
+assert set(APP_MESSAGES) == set(DEFAULT_APPLICATION_TRIGGERS)
+
+
+def app_received(receiver: WebhookReceiver, name: str) -> Counter[str]:
+    """How many notifications about Application ``name`` the receiver took, by the trigger their message shows."""
+    counts: Counter[str] = Counter()
+    for request in receiver.received():
+        if not request.body.lower().startswith((f"application {name} ", f"the sync operation of application {name} ")):
+            continue
+        for trigger, words in APP_MESSAGES.items():
+            if words in request.body:
+                counts[trigger] += 1
+                break
+    return counts
+
+
+def config_map(name: str, greeting: str) -> str:
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  greeting: '{greeting}'\n"
+
+
+def job(name: str, *, hook: bool, run_seconds: int = 0) -> str:
+    """A Job the sandbox's kubelet fails (its container exits with 1), after ``run_seconds``."""
+    hook_annotation = "\n  annotations:\n    argocd.argoproj.io/hook: PreSync" if hook else ""
+    return (f"apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}{hook_annotation}\nspec:\n  backoffLimit: 0\n"
+            f"  template:\n    metadata:\n      annotations:\n        sandbox.rollouts/exit-code: '1'\n"
+            f"        sandbox.rollouts/run-seconds: '{run_seconds}'\n    spec:\n      restartPolicy: Never\n"
+            f"      containers:\n      - name: main\n        image: busybox\n")
+
+
+def refresh(client: KubeClient, name: str) -> None:
+    client.patch(APPLICATIONS, APP_NAMESPACE, name,
+                 {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}})
+
+
+def health_settled_a_second_ago(client: KubeClient, name: str) -> bool:
+    """Whether the clock is past the second of the app's last health transition (times are whole seconds)."""
+    moment = parse_time((app_status(client, name).get("health") or {}).get("lastTransitionTime"))
+    return moment is not None and datetime.now(UTC) >= moment + timedelta(seconds=1)
+
+
+# An automated sync's Running state lasts one pass of the controller (milliseconds): a level-triggered notifier sees
+# it only if it looks in between, as Argo CD's does, so on-sync-running is counted only where the test holds the
+# operation Running (a hook that runs for seconds).
+UNLESS_RUNNING = tuple(trigger for trigger in DEFAULT_APPLICATION_TRIGGERS if trigger != "on-sync-running")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """An Application's manifests, what the test does to it, and the notifications worked out by hand."""
+
+    files: dict[str, str]
+    expected: dict[str, int]
+    automated: bool = True
+    path: str = "app"
+    act: Callable[[KubeClient, str, GitRepo, WebhookReceiver], None] | None = None
+    triggers: tuple[str, ...] = UNLESS_RUNNING
+
+
+def sync_manually(client: KubeClient, name: str, repo: GitRepo, receiver: WebhookReceiver) -> None:
+    client.patch(APPLICATIONS, APP_NAMESPACE, name, {"operation": {"sync": {}, "initiatedBy": {"username": "t"}}})
+
+
+def deploy_then_change_a_config_map(client: KubeClient, name: str, repo: GitRepo, receiver: WebhookReceiver) -> None:
+    assert receiver.wait_for(lambda r: app_received(r, name)["on-deployed"] == 1, TIMEOUT), app_received(receiver, name)
+    wait_for(lambda: health_settled_a_second_ago(client, name), "a second past the health transition")
+    repo.commit({"app/settings.yaml": config_map(f"{name}-settings", "bonjour")}, "a new greeting")
+    refresh(client, name)
+
+
+SCENARIOS = {
+    # A manual sync whose PreSync Job runs 2 s and fails: the operation is Running (once), then Failed (once); the
+    # ConfigMap is never applied, so the app's health stays Missing (a hook counts for no health): nothing else.
+    "hook-fails": Scenario(
+        {"app/job.yaml": job("hook-fails-migration", hook=True, run_seconds=2),
+         "app/settings.yaml": config_map("hook-fails-settings", "hello")},
+        {"on-sync-running": 1, "on-sync-failed": 1}, automated=False, act=sync_manually,
+        triggers=DEFAULT_APPLICATION_TRIGGERS),
+    # Two automated syncs of a ConfigMap. The first takes the app from Missing to Healthy after the sync finished:
+    # deployed. The second leaves it Healthy throughout, its health's lastTransitionTime before the sync's
+    # finishedAt: on-deployed's "health is newer than the operation" clause (argo-cd#21333) holds it back.
+    # Succeeded twice, once per revision; nothing degrades, nothing is unknown, nothing fails.
+    "deployed": Scenario(
+        {"app/settings.yaml": config_map("deployed-settings", "hello")},
+        {"on-sync-succeeded": 2, "on-deployed": 1}, act=deploy_then_change_a_config_map),
+    # A (non-hook) Job that fails: the sync applies it and succeeds, then the Job's health is Degraded and so is
+    # the app's (once); never Healthy, so never deployed.
+    "degraded": Scenario(
+        {"app/job.yaml": job("degraded-job", hook=False)},
+        {"on-sync-succeeded": 1, "on-health-degraded": 1}),
+    # A path the repository does not have: the manifests cannot be generated, the sync status is Unknown (once),
+    # and an automated sync never starts.
+    "unknown": Scenario(
+        {"app/settings.yaml": config_map("unknown-settings", "hello")},
+        {"on-sync-status-unknown": 1}, path="no-such-path"),
+}
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_each_application_trigger_fires_once_per_transition(
+    running: tuple[KubeClient, Process, WebhookReceiver], tmp_path: Path, name: str
+) -> None:
+    client, process, receiver = running
+    scenario = SCENARIOS[name]
+    repo = make_repo(tmp_path, scenario.files)
+    manifest = application(name, repo.url, scenario.path, automated=scenario.automated)
+    manifest["metadata"]["annotations"] = {
+        f"notifications.argoproj.io/subscribe.{trigger}.receiver": "" for trigger in scenario.triggers}
+    client.create(APPLICATIONS, APP_NAMESPACE, manifest)
+    if scenario.act is not None:
+        scenario.act(client, name, repo, receiver)
+    assert receiver.wait_for(lambda r: app_received(r, name) == scenario.expected, TIMEOUT), (
+        f"received {dict(app_received(receiver, name))}, expected {scenario.expected}; status: "
+        f"{app_status(client, name)}")
+    wait_for(lambda: len(notified(client, name)) == sum(scenario.expected.values()), "every delivery recorded")
+    # Looked at again (a pass after the records), nothing more is offered.
+    assert process.thread is not None
+    notifier = next(n for n in process.thread.operator.notifications if n.kind.resource == APPLICATIONS)
+    mark = notifier.runner.passes.mark()
+    process.thread.call_soon(notifier.runner.resync)
+    assert notifier.runner.passes.wait_for_pass(ObjectKey(APP_NAMESPACE, name), mark, TIMEOUT)
+    assert not any(identity[0] == ObjectKey(APP_NAMESPACE, name) for identity in notifier.delivery.pending)
+    assert dict(app_received(receiver, name)) == scenario.expected
+
+
+def notified(client: KubeClient, name: str) -> dict[str, int]:
+    annotations = client.get(APPLICATIONS, APP_NAMESPACE, name)["metadata"].get("annotations") or {}
+    state: dict[str, int] = json.loads(annotations.get(NOTIFIED_ANNOTATION) or "{}")
+    return state
+
+
+def test_a_refresh_that_finds_the_same_health_keeps_its_transition_time_and_writes_nothing(
+    running: tuple[KubeClient, Process, WebhookReceiver], tmp_path: Path
+) -> None:
+    """Argo CD keeps ``status.health.lastTransitionTime`` while the health status stays the same, so a periodic
+    refresh of a settled Application has nothing to write."""
+    client, process, _ = running
+    name = "at-rest"
+    repo = make_repo(tmp_path, {"app/settings.yaml": config_map(f"{name}-settings", "hello")})
+    client.create(APPLICATIONS, APP_NAMESPACE, application(name, repo.url, "app"))
+    settled = wait_synced_healthy(client, name)
+    assert parse_time(settled["health"].get("lastTransitionTime")) is not None
+    # Times are whole seconds: look again in a later second than the transition, when a new time would show.
+    wait_for(lambda: health_settled_a_second_ago(client, name), "a second past the health transition")
+    before = client.get(APPLICATIONS, APP_NAMESPACE, name)
+    assert process.thread is not None
+    applications = process.thread.operator.applications
+    assert applications is not None
+    mark = applications.runner.passes.mark()
+    process.thread.call_soon(applications.runner.resync)
+    assert applications.runner.passes.wait_for_pass(AppKey(APP_NAMESPACE, name), mark, TIMEOUT)
+    after = client.get(APPLICATIONS, APP_NAMESPACE, name)
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert after["status"]["health"] == before["status"]["health"]
+
+
+def test_a_restarted_controller_sends_what_it_had_not_delivered_and_nothing_twice(
+    running: tuple[KubeClient, Process, WebhookReceiver], tmp_path: Path
+) -> None:
+    """The state key is recorded on the Application only once the destination took the notification (Argo's
+    ``notified.notifications.argoproj.io``): a controller stopped before the delivery sends it after its restart,
+    and one restarted after it sends nothing again."""
+    client, process, receiver = running
+    name = "undelivered"
+    repo = make_repo(tmp_path, {"app/settings.yaml": config_map(f"{name}-settings", "hello")})
+    manifest = application(name, repo.url, "app")
+    manifest["metadata"]["annotations"] = {f"notifications.argoproj.io/subscribe.{trigger}.receiver": ""
+                                           for trigger in ("on-sync-succeeded", "on-deployed")}
+    # The destination refuses while the first revision deploys: nothing is delivered before the controller stops.
+    receiver.status = 503
+    try:
+        refused = receiver.refused
+        client.create(APPLICATIONS, APP_NAMESPACE, manifest)
+        wait_synced_healthy(client, name)
+        assert receiver.wait_for(lambda r: r.refused >= refused + 2, TIMEOUT), "the notifications were never tried"
+        assert notified(client, name) == {}
+        process.stop()
+    finally:
+        receiver.status = 200
+    process.start()
+    # By hand: one revision, synced (once) and deployed from Missing to Healthy (once).
+    expected = {"on-sync-succeeded": 1, "on-deployed": 1}
+    assert receiver.wait_for(lambda r: app_received(r, name) == expected, TIMEOUT), dict(app_received(receiver, name))
+    wait_for(lambda: len(notified(client, name)) == 2, "both deliveries recorded")
+    process.stop()
+    process.start()
+    assert process.thread is not None
+    notifier = next(n for n in process.thread.operator.notifications if n.kind.resource == APPLICATIONS)
+    mark = notifier.runner.passes.mark()
+    process.thread.call_soon(notifier.runner.resync)
+    assert notifier.runner.passes.wait_for_pass(ObjectKey(APP_NAMESPACE, name), mark, TIMEOUT)
+    assert not notifier.delivery.pending and notifier.delivery.delivered == 0
+    assert dict(app_received(receiver, name)) == expected

@@ -221,3 +221,33 @@ def test_a_failing_analysis_step_fires_analysis_run_running_then_failed_once_eac
     assert dict(received_by_trigger(receiver, name)) == {"on-analysis-run-running": 1, "on-analysis-run-failed": 1}
     assert event_occurrences(cluster, namespace, "AnalysisRunRunning") == 1
     assert event_occurrences(cluster, namespace, "AnalysisRunFailed") == 1
+
+
+def test_an_erring_analysis_step_fires_analysis_run_error_once(
+    cluster: RolloutCluster, namespace: str, receiver: WebhookReceiver
+) -> None:
+    """Argo Rollouts records ``AnalysisRunError`` when a step's run ends in Error (``consecutiveErrorLimit: 0``: the
+    first erring measurement ends the run, Argo's ``ConsecutiveError > limit``), which fires on-analysis-run-error."""
+    name = "erring"
+    # Nothing listens on the discard port of the loopback interface: every measurement is a refused connection.
+    metric = {"name": "probe", "consecutiveErrorLimit": 0,
+              "provider": {"web": {"url": "http://127.0.0.1:9/health", "jsonPath": "{$.ok}"}}}
+    cluster.create(ANALYSIS_TEMPLATES, namespace, {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": {"name": "probe"},
+        "spec": {"metrics": [metric]},
+    })
+    steps: list[JsonObject] = [{"setWeight": 50}, {"analysis": {"templates": [{"templateName": "probe"}]}}]
+    cluster.apply_all(namespace, [rollout(name, steps, ("on-analysis-run-error",))])
+    cluster.wait_for_phase(namespace, name, "Healthy")
+    cluster.set_image(namespace, name, "app:2")
+    # By hand: one update, one analysis step, one run, which errs once and for all: one Event, one notification.
+    cluster.wait_for_phase(namespace, name, "Degraded", timeout=TIMEOUT)
+    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-analysis-run-error"] == 1, TIMEOUT)
+    cluster.wait_for(lambda: len(notified_state(cluster, namespace, name)) == 1, "the error recorded")
+    notifier = cluster.controller_thread.operator.notifications[0]
+    mark = notifier.runner.passes.mark()
+    cluster.controller_thread.call_soon(notifier.runner.resync)
+    assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT)
+    assert not any(identity[0] == ObjectKey(namespace, name) for identity in notifier.delivery.pending)
+    assert dict(received_by_trigger(receiver, name)) == {"on-analysis-run-error": 1}
+    assert event_occurrences(cluster, namespace, "AnalysisRunError") == 1

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from gitops.controller.app_status import (
+    health_with_transition,
     images_of,
     merge_conditions,
     status_changed,
@@ -62,3 +65,40 @@ def test_a_new_reconciled_at_alone_is_no_reason_to_write() -> None:
     desired = {"sync": {"status": "Synced"}, "reconciledAt": "2026-01-02T03:04:05Z"}
     assert not status_changed(stored, desired, ignoring=["reconciledAt"])
     assert status_changed(stored, {**desired, "sync": {"status": "OutOfSync"}}, ignoring=["reconciledAt"])
+
+
+# Argo CD's setApplicationHealth (controller/health.go, 2.14+, argo-cd#18660 and #22666): the app's
+# status.health.lastTransitionTime is kept while the health status word stays, and is the refresh's time when it
+# changes or was never set. The notifications catalog's on-deployed trigger compares it with the sync's finishedAt.
+HEALTH_TRANSITIONS = [
+    ("the same status keeps the stored time",
+     {"status": "Healthy", "lastTransitionTime": "2020-01-01T00:00:00Z"}, {"status": "Healthy"},
+     {"status": "Healthy", "lastTransitionTime": "2020-01-01T00:00:00Z"}),
+    ("a new message alone keeps the stored time",
+     {"status": "Progressing", "message": "a", "lastTransitionTime": "2020-01-01T00:00:00Z"},
+     {"status": "Progressing", "message": "b"},
+     {"status": "Progressing", "message": "b", "lastTransitionTime": "2020-01-01T00:00:00Z"}),
+    ("a changed status takes the refresh's time",
+     {"status": "Progressing", "lastTransitionTime": "2020-01-01T00:00:00Z"}, {"status": "Healthy"},
+     {"status": "Healthy", "lastTransitionTime": "2026-01-02T03:04:05Z"}),
+    ("a first health takes the refresh's time", None, {"status": "Missing"},
+     {"status": "Missing", "lastTransitionTime": "2026-01-02T03:04:05Z"}),
+    ("a stored health without a time gets the refresh's time", {"status": "Healthy"}, {"status": "Healthy"},
+     {"status": "Healthy", "lastTransitionTime": "2026-01-02T03:04:05Z"}),
+]
+
+
+@pytest.mark.parametrize(("stored", "current", "expected"), [case[1:] for case in HEALTH_TRANSITIONS],
+                         ids=[case[0] for case in HEALTH_TRANSITIONS])
+def test_health_transition_time_follows_argo_cds_set_application_health(
+    stored: dict[str, str] | None, current: dict[str, str], expected: dict[str, str]
+) -> None:
+    assert health_with_transition(stored, current, NOW) == expected
+
+
+def test_an_unchanged_health_with_its_transition_time_is_no_reason_to_write() -> None:
+    stored = {"health": {"status": "Healthy", "lastTransitionTime": "2020-01-01T00:00:00Z"},
+              "sync": {"status": "Synced"}}
+    desired = {"health": health_with_transition(stored["health"], {"status": "Healthy"}, NOW),
+               "sync": {"status": "Synced"}}
+    assert status_patch(stored, desired) == {}
