@@ -194,7 +194,7 @@ class ChaosHarness(Harness):
     def start_controller(self) -> None:
         command = [sys.executable, "-c", "from cli.main import main; main()", "controller",
                    "--kubeconfig", str(self.kubeconfig), "--metrics-port", str(free_port()),
-                   "--webhook-port", str(free_port()), *self._controller_args]
+                   "--webhook-port", str(free_port()), *self.controller_args]
         with self.controller_log.open("ab") as log:
             self.controller = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                                stderr=subprocess.STDOUT, start_new_session=True)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
-from collections.abc import Sequence
+import logging
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -55,6 +56,8 @@ from rollouts.experiments.controller import ExperimentController, ExperimentOpti
 from rollouts.experiments.handlers import register_handlers as register_experiment_handlers
 
 K = TypeVar("K", bound=NamespacedKey)
+
+logger = logging.getLogger(__name__)
 
 # The start-up check should fail in seconds, not after the client's usual 30 s, when the server is a black hole.
 PROBE_TIMEOUT = 10.0
@@ -368,4 +371,28 @@ def run_controller(
     operator = build_operator(kubeconfig, context, options, leader_election=leader_election,
                               applications=applications, application_sets=application_sets,
                               notifications=notifications, shards=shards)
-    asyncio.run(operator.run())
+    asyncio.run(with_quiet_watch_closing(operator.run()))
+
+
+async def with_quiet_watch_closing(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` with kopf's unclean closing of a cancelled watch stream reported as one warning line.
+
+    When leadership is lost, kopf is cancelled mid-watch (its graceful clean-up would act for a leader we no longer
+    are); at the loop's shutdown kopf's ``infinite_watch`` generator then fails to close ("generator didn't stop
+    after athrow()"), which asyncio logs with a traceback although nothing is left to clean: the process is exiting.
+    Every other loop error keeps asyncio's default report.
+    """
+    loop = asyncio.get_running_loop()
+
+    def report(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        generator = context.get("asyncgen")
+        if getattr(generator, "__qualname__", "") == "infinite_watch" and "closing of asynchronous generator" in str(
+            context.get("message", "")
+        ):
+            logger.warning("kopf's cancelled watch stream did not close cleanly at shutdown (%s); nothing is left "
+                           "to clean up", context.get("exception"))
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(report)
+    await main
