@@ -134,10 +134,10 @@ def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool =
     election = controller_writes(records, election=True)
     total_writes = sum(writes.values())
     step_count = n * len(steps)
-    weight_step_count = n * sum(1 for step in steps if "setWeight" in step)
+    weight_step_count = n * sum(1 for entry in steps if "setWeight" in entry)
     writes_per_step = round(total_writes / step_count, 2)
     event_writes = sum(v for k, v in writes.items() if k.endswith(" events"))
-    step = distribution(latencies)
+    step_latency = distribution(latencies)
     pause_seconds = parse_duration(pause)
     update_cpu_s = after.cpu_seconds - cpu_before
     cpu_ms_per_step = round(update_cpu_s / step_count * 1000, 2)
@@ -162,12 +162,13 @@ def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool =
             "all_complete_vs_ideal": None if all_complete_s is None else round(all_complete_s / ideal_s, 1),
             "completed": len(completions),
         },
-        "pause_expiry_to_next_weight_s": step,
+        "pause_expiry_to_next_weight_s": step_latency,
         "pause_expiry_to_next_weight_by_step_s": {str(k): distribution(v) for k, v in sorted(per_pause.items())},
         "pauses_without_following_weight": missing,
         # How bunched the expiries are: the seconds between the first and the last Rollout's expiry of each pause.
         "pause_expiry_spread_s": spreads,
-        "step_vs_floor": {"p50": ratio(step["p50"], floor["p50"]), "p99": ratio(step["p99"], floor["p99"])},
+        "step_vs_floor": {"p50": ratio(step_latency["p50"], floor["p50"]),
+                          "p99": ratio(step_latency["p99"], floor["p99"])},
         "controller_writes": {"total": total_writes, "per_step": writes_per_step,
                               "per_step_without_events": round((total_writes - event_writes) / step_count, 2),
                               "events": event_writes,
@@ -201,7 +202,7 @@ def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool =
     }
     targets = [
         Target("all rollouts complete", float(len(completions)), float(n), at_least=True),
-        Target("step p99 (pause expiry → next weight)", step["p99"], STEP_P99_TARGET_S, " s"),
+        Target("step p99 (pause expiry → next weight)", step_latency["p99"], STEP_P99_TARGET_S, " s"),
         Target("controller writes per step", writes_per_step, WRITES_PER_STEP_TARGET),
         Target("controller CPU per step", cpu_ms_per_step, CPU_PER_STEP_TARGET_MS, " ms"),
         Target("controller peak RSS", after.peak_rss_mb, RSS_TARGET_MB, " MB"),

@@ -34,7 +34,6 @@ from bench.common import (
     NAMESPACE,
     Harness,
     ProcessStats,
-    Resource,
     RolloutStates,
     Target,
     describe_machine,
@@ -54,6 +53,7 @@ from bench.common import (
 from kube.durations import parse_duration
 from kube.leader_election import DEFAULT_LEASE_DURATION, DEFAULT_RETRY_PERIOD
 from kube.sharding import shard_of
+from sandbox.recorder import Resource
 
 SHARDS: Final = 2
 LEASE_NAMESPACE: Final = "default"

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-.venv/bin/ruff check rollouts analysis gitops kube sandbox cli tests bench
+.venv/bin/ruff check rollouts analysis gitops kube sandbox cli dashboard notifications tests bench
 .venv/bin/mypy
 # Two test workers: the suite spends most of its time waiting (controllers' timers, subprocesses starting, polls),
 # about 6 CPU-minutes in 11 minutes on one worker, so a second worker overlaps the waits on a 2-core machine.
