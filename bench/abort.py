@@ -7,15 +7,18 @@ below the 0.95 the condition wants, so the first measurement fails the run and t
 Rollout: from the moment the failed measurement is stored in the AnalysisRun's status to the moment the canary's
 weight 0 is stored in the VirtualService; and the emulator's own PATCH round trip in the same run (the floor).
 
-    .venv/bin/python -m bench.abort --n 100 [--during-burst] [--no-write]
+    .venv/bin/python -m bench.abort --n 100 [--during-burst [--profile FILE [--profile-gil]]] [--no-write]
 
 ``--during-burst``: of the N Rollouts (seeded at rest), 50 go to the failing version and the others step through the
-fleet scenario's weights at the same time; the abort p99 of the 50 is measured while the others step.
+fleet scenario's weights at the same time; the abort p99 of the 50 is measured while the others step. With
+``--profile FILE`` the controller is recorded by py-spy (raw format) from the update to the last Rollout finished;
+``python -m bench.profile_top FILE`` prints the top of it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -45,6 +48,8 @@ from bench.common import (
     promoted_from,
     ratio,
     rollout_name,
+    start_profiler,
+    stop_profiler,
     target_lines,
     text_table,
     weight_changes,
@@ -100,21 +105,25 @@ BURST_FAILING = 50
 BURST_ABORT_P99_TARGET_S = 0.5
 
 
-def run(n: int, *, during_burst: bool = False) -> dict[str, Any]:
+def run(n: int, *, during_burst: bool = False, profile: Path | None = None, gil_only: bool = False
+        ) -> dict[str, Any]:
+    """The abort benchmark at ``n`` Rollouts (``during_burst``: the variant of ``run_during_burst``, recorded by
+    py-spy into ``profile`` when given)."""
     server = subprocess.Popen([sys.executable, "-c", VERDICT_SERVER], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
-        return _run_during_burst(n, port) if during_burst else _run(n, port)
+        return _run_during_burst(n, port, profile, gil_only) if during_burst else _run(n, port)
     finally:
         server.terminate()
         server.wait(10)
 
 
-def run_during_burst(n: int) -> dict[str, Any]:
+def run_during_burst(n: int, profile: Path | None = None, gil_only: bool = False) -> dict[str, Any]:
     """The abort during the burst: of ``n`` Rollouts updated at once, BURST_FAILING fail their analysis while the
-    others step through the fleet scenario's weights and pauses."""
-    return run(n, during_burst=True)
+    others step through the fleet scenario's weights and pauses; with ``profile``, the controller is recorded by
+    py-spy (raw, ``gil_only``: only the thread holding the GIL) from the update until every Rollout is finished."""
+    return run(n, during_burst=True, profile=profile, gil_only=gil_only)
 
 
 def burst_failing_indexes(n: int, failing: int = BURST_FAILING) -> list[int]:
@@ -125,7 +134,7 @@ def burst_failing_indexes(n: int, failing: int = BURST_FAILING) -> list[int]:
     return [int(every * i + every / 2) for i in range(failing)]
 
 
-def _run_during_burst(n: int, port: int) -> dict[str, Any]:
+def _run_during_burst(n: int, port: int, profile: Path | None, gil_only: bool) -> dict[str, Any]:
     failing = burst_failing_indexes(n)
     failing_names = {rollout_name(i) for i in failing}
     stepping = [i for i in range(n) if rollout_name(i) not in failing_names]
@@ -143,6 +152,9 @@ def _run_during_burst(n: int, port: int) -> dict[str, Any]:
         floor = measure_floor(harness.sandbox.url)
 
         cpu_before = harness.controller_stats().cpu_seconds
+        load_start = os.getloadavg()
+        assert harness.controller is not None
+        profiler = None if profile is None else start_profiler(harness.controller.pid, profile, gil_only)
         requests_from, changes_from = harness.request_index(), len(harness.recorder)
         update_at = time.time()
         for index in range(n):
@@ -160,7 +172,10 @@ def _run_during_burst(n: int, port: int) -> dict[str, Any]:
         harness.wait(finished, 120 + n * 0.5, f"{len(failing)} Rollouts aborted and {len(stepping)} promoted",
                      poll=0.5)
         time.sleep(1.0)  # the last weight writes land with (or just before) the status that says aborted
+        if profiler is not None:
+            stop_profiler(profiler)
         after = harness.controller_stats()
+        load_end = os.getloadavg()
         wall = time.time() - update_at
         records = harness.requests_since(requests_from)
         changes = harness.recorder.changes_since(changes_from)
@@ -200,6 +215,9 @@ def _run_during_burst(n: int, port: int) -> dict[str, Any]:
             "controller_cpu_s": cpu,
             "controller_cpu_share_of_one_core": round(cpu / wall, 2) if wall else None,
             "controller_writes": sum(writes.values()),
+            "load_average_start": [round(x, 2) for x in load_start],
+            "load_average_end": [round(x, 2) for x in load_end],
+            "profiled": None if profile is None else ("py-spy, GIL holder only" if gil_only else "py-spy"),
         },
         "failed_measurement_to_weight_zero_s": abort,
         "failed_measurement_spread_s": (round(max(failed_at.values()) - min(failed_at.values()), 2)
@@ -253,6 +271,9 @@ def markdown_during_burst(report: dict[str, Any], targets: list[Target]) -> list
             ["controller CPU during the burst: seconds / share of one core",
              f"{burst['controller_cpu_s']} / {burst['controller_cpu_share_of_one_core']}"],
             ["controller writes during the burst", f"{burst['controller_writes']:,}"],
+            ["load average (1/5/15 min) at the update's start / end",
+             f"{_loads(burst['load_average_start'])} / {_loads(burst['load_average_end'])}"],
+            ["controller recorded by", burst["profiled"] or "nothing (not profiled)"],
             ["controller peak RSS", f"{report['controller_process']['peak_rss_mb']} MB"],
         ]),
         "",
@@ -368,6 +389,10 @@ def abort_latencies(failed_at: Mapping[str, float], weights: Mapping[str, list[t
     return latencies
 
 
+def _loads(loads: list[float]) -> str:
+    return "/".join(f"{x:.2f}" for x in loads)
+
+
 def _ms(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds * 1000:.1f}"
 
@@ -450,9 +475,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--during-burst", action="store_true",
                         help=f"{BURST_FAILING} of the N fail while the others step (results/abort-burst-<N>)")
+    parser.add_argument("--profile", type=Path,
+                        help="with --during-burst: record the controller with py-spy (raw) into this file")
+    parser.add_argument("--profile-gil", action="store_true",
+                        help="with --profile: sample only the thread holding the GIL (its CPU, not its waits)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write bench/results/")
     args = parser.parse_args(argv)
-    report = run(args.n, during_burst=args.during_burst)
+    if args.profile is not None and not args.during_burst:
+        parser.error("--profile: only the --during-burst variant is profiled")
+    report = run(args.n, during_burst=args.during_burst, profile=args.profile, gil_only=args.profile_gil)
     targets: list[Target] = report.pop("_targets")
     print(f"{report['benchmark']} N={report['n']}")
     print(text_table(["target", "measured", "goal", "met", "miss"],

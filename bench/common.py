@@ -433,6 +433,22 @@ def promoted_from(old_hashes: Mapping[str, str]) -> Callable[[str, Mapping[str, 
 # ------------------------------------------------------------------------------------------------- the floor
 
 
+def start_profiler(pid: int, output: Path, gil_only: bool = False) -> subprocess.Popen[bytes]:
+    """py-spy recording process ``pid`` (50 samples a second, raw stacks, ``python -m bench.profile_top`` reads them)
+    into ``output`` until it gets SIGINT (``stop_profiler``); with ``gil_only`` only the thread holding the GIL is
+    sampled, so a thread waiting for it counts as idle."""
+    return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
+                             "--format", "raw", "--rate", "50", "--output", str(output),
+                             "--nonblocking", *(["--gil"] if gil_only else [])],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profiler(profiler: subprocess.Popen[bytes]) -> None:
+    """Stop a ``start_profiler`` recording; py-spy writes its file on SIGINT."""
+    profiler.send_signal(signal.SIGINT)
+    profiler.wait(60)
+
+
 def measure_floor(url: str, samples: int = FLOOR_SAMPLES) -> dict[str, Any]:
     """The emulator's own PATCH round trip, sequential from this process, with the fleet loaded: what any write
     costs before the controller adds anything."""

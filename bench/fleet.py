@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,6 +42,8 @@ from bench.common import (
     promoted_from,
     ratio,
     rollout_name,
+    start_profiler,
+    stop_profiler,
     target_lines,
     text_table,
     weight_changes,
@@ -78,7 +78,8 @@ def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool =
         cpu_before = harness.controller_stats().cpu_seconds
         passes_before = harness.metric_sum("rollout_reconcile_count")
         load_start = os.getloadavg()
-        profiler = None if profile is None else _start_profiler(harness, profile, gil_only)
+        assert harness.controller is not None
+        profiler = None if profile is None else start_profiler(harness.controller.pid, profile, gil_only)
         sandbox_before, wall_before = harness.sandbox_stats().cpu_seconds, time.monotonic()
         requests_from, changes_from = harness.request_index(), len(harness.recorder)
         update_at = time.time()
@@ -91,8 +92,7 @@ def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool =
             120 + n * 0.5, f"{n} Rollouts promoted",
         )
         if profiler is not None:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait(60)
+            stop_profiler(profiler)
         after = harness.controller_stats()
         passes = harness.metric_sum("rollout_reconcile_count") - passes_before
         load_end = os.getloadavg()
@@ -210,16 +210,6 @@ def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool =
     report["targets"] = [t.as_dict() for t in targets]
     report["_targets"] = targets
     return report
-
-
-def _start_profiler(harness: Harness, output: Path, gil_only: bool) -> subprocess.Popen[bytes]:
-    """py-spy recording the controller process (50 samples a second, raw stacks) until it gets SIGINT; with
-    ``gil_only`` only the thread holding the GIL is sampled, so a thread waiting for it counts as idle."""
-    assert harness.controller is not None
-    return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
-                             str(harness.controller.pid), "--format", "raw", "--rate", "50", "--output", str(output),
-                             "--nonblocking", *(["--gil"] if gil_only else [])],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _refreshed(states: RolloutStates) -> dict[str, dict[str, Any]]:

@@ -111,14 +111,15 @@ def issue_rows(rows: Sequence[Sequence[Any]]) -> list[list[str]]:
     for goal in ISSUE_13:
         row = found.get((goal.results, goal.target))
         if row is None:
-            table.append([goal.goal, goal.results, "—", "not measured", "see the notes below"])
+            table.append([goal.goal, goal.results, "—", "not measured", "see the notes below", "—"])
         else:
-            table.append([goal.goal, goal.results, str(row[2]), str(row[4]), str(row[5])])
+            table.append([goal.goal, goal.results, str(row[2]), str(row[4]), str(row[5]), str(row[6])])
     return table
 
 
 def results_rows() -> list[list[str]]:
-    """Every target of every results file in bench/results/ (whichever command wrote it), as summary rows."""
+    """Every target of every results file in bench/results/ (whichever command wrote it), as summary rows; the
+    last column is the run's date and load average, since the machine is shared and the load skews the figure."""
     rows: list[list[str]] = []
     for path in sorted(RESULTS.glob("*.json"), key=lambda p: results_order(p.stem)):
         if path.name == "summary.json":
@@ -127,8 +128,16 @@ def results_rows() -> list[list[str]]:
         for target in report.get("targets") or []:
             row = Target(str(target["target"]), target["measured"], float(target["limit"]), str(target["unit"]),
                          at_least=target["comparison"] == ">=").row()
-            rows.append([path.stem, *[c.replace("**", "") for c in row]])
+            rows.append([path.stem, *[c.replace("**", "") for c in row], run_load(report.get("machine") or {})])
     return rows
+
+
+def run_load(m: dict[str, Any]) -> str:
+    """``2026-12-07 12:30Z, load 6.1/5.2/4.9``: when a results file was written and the machine's load average
+    (1/5/15 min) at the end of its run, as ``bench.common.machine`` recorded them."""
+    load = "/".join(f"{x:g}" for x in m.get("load_average_1_5_15m") or []) or "unknown"
+    date = str(m.get("date") or "unknown date").replace("T", " ")
+    return f"{date[:16]}Z, load {load}" if date[:4].isdigit() else f"{date}, load {load}"
 
 
 def write_summary(seconds: float | None) -> None:
@@ -141,15 +150,17 @@ def write_summary(seconds: float | None) -> None:
         "",
         "Produced by `.venv/bin/python -m bench.run_all` (see `bench/README.md`) from every results file in this "
         "directory; each scenario's own page has the details, the figures as multiples of the emulator's own PATCH "
-        "round trip measured in the same run, the load average, and the notes on targets missed.",
+        "round trip measured in the same run, the load average, and the notes on targets missed. The machine (2 "
+        "cores) is shared with other agents' work: each row gives its run's load average (1/5/15 min) at the end, "
+        "and a latency measured at a high load is stretched by the machine, not only by the controller.",
         "",
         "## Issue #13's targets",
         "",
-        *markdown_table(["target", "results", "measured", "met", "miss"], issue_rows(rows)),
+        *markdown_table(["target", "results", "measured", "met", "miss", "run, load at its end"], issue_rows(rows)),
         "",
         "## Every target",
         "",
-        *markdown_table(["results", "target", "measured", "goal", "met", "miss"], rows),
+        *markdown_table(["results", "target", "measured", "goal", "met", "miss", "run, load at its end"], rows),
         "",
         f"{last}Summary written on: {describe_machine(machine())}.",
         *(["", notes] if notes else []),

@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.abort import burst_failing_indexes
 from bench.common import ROLLOUT, SERVICE, VIRTUAL_SERVICE, fleet_objects, weight_steps
-from bench.run_all import ISSUE_13, issue_rows, results_order
+from bench.run_all import ISSUE_13, issue_rows, results_order, run_load
 from bench.settled import POD, REPLICA_SET, SettledTemplate, copy_for
 from rollouts.hashing import pod_template_hash
 
@@ -93,8 +93,16 @@ def test_results_are_ordered_by_scenario_then_size() -> None:
 
 
 def test_the_summary_finds_each_issue_target_or_says_it_was_not_measured() -> None:
-    rows = [["fleet-1000", "controller CPU per step", "28.1 ms", "≤ 5 ms", "no", "over by 23.1 ms (462 %)"]]
+    rows = [["fleet-1000", "controller CPU per step", "28.1 ms", "≤ 5 ms", "no", "over by 23.1 ms (462 %)",
+             "2026-12-07 12:30Z, load 6.1/5.2/4.9"]]
     table = issue_rows(rows)
     assert len(table) == len(ISSUE_13)
-    assert table[0][1:] == ["fleet-1000", "28.1 ms", "no", "over by 23.1 ms (462 %)"]
+    assert table[0][1:] == ["fleet-1000", "28.1 ms", "no", "over by 23.1 ms (462 %)",
+                            "2026-12-07 12:30Z, load 6.1/5.2/4.9"]
     assert all(row[3] == "not measured" for row in table[1:])
+
+
+def test_each_summary_row_names_its_run_and_the_load_at_its_end() -> None:
+    assert run_load({"date": "2026-12-07T11:46:55Z", "load_average_1_5_15m": [8.61, 7.2, 7.24]}) == (
+        "2026-12-07 11:46Z, load 8.61/7.2/7.24")
+    assert run_load({}) == "unknown date, load unknown"  # a results file written before the machine was recorded
