@@ -1,7 +1,8 @@
 """Every controller benchmark, each at its sizes: fleet, abort and rest at N = 100 and 1,000; the abort during the
-burst and steady at 1,000; scale at 10,000 — each in a fresh sandbox with a fresh controller process, one after the
-other (never side by side: they would measure each other). Results go to `bench/results/<scenario>-<N>.{json,md}`
-and a summary of every target to `bench/results/summary.md`, with the targets of issue #13 first.
+burst and steady at 1,000; scale at 10,000; notifications at 100 — each in a fresh sandbox with a fresh controller
+process, one after the other (never side by side: they would measure each other). Results go to
+`bench/results/<scenario>-<N>.{json,md}` and a summary of every target to `bench/results/summary.md`, with the
+targets of issue #13 first.
 
     .venv/bin/python -m bench.run_all [--n 1000 …] [--only fleet --only steady …]
 
@@ -23,7 +24,7 @@ from typing import Any, Final
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import abort, fleet, rest, scale, steady
+from bench import abort, fleet, notifications, rest, scale, steady
 from bench.common import RESULTS, Target, describe_machine, machine, markdown_table, write_results
 
 Run = Callable[[int], dict[str, Any]]
@@ -44,6 +45,7 @@ SCENARIOS: Final[dict[str, Scenario]] = {
     "steady": Scenario(steady.run, steady.markdown, (1000,)),
     "rest": Scenario(rest.run, rest.markdown, (100, 1000)),
     "scale": Scenario(scale.run, scale.markdown, (10_000,)),
+    "notifications": Scenario(notifications.run, notifications.markdown, (100,)),
 }
 
 
