@@ -238,8 +238,7 @@ def _run_during_burst(n: int, port: int, profile: Path | None, gil_only: bool) -
 
 
 def markdown_during_burst(report: dict[str, Any], targets: list[Target]) -> list[str]:
-    n, failing, abort, floor, burst = (report["n"], report["failing"], report["failed_measurement_to_weight_zero_s"],
-                                       report["floor"], report["burst"])
+    n, failing, burst = report["n"], report["failing"], report["burst"]
     step_p50, step_p99 = burst["stepping_step_p50_p99_s"]
     return [
         f"# Abort during the burst: {failing} failing Rollouts among {n:,} updated at once",
@@ -257,12 +256,7 @@ def markdown_during_burst(report: dict[str, Any], targets: list[Target]) -> list
         "## Results",
         "",
         *markdown_table(["measure", "value"], [
-            ["failed measurement stored → canary weight 0 stored, p50 / p90 / p99 / max",
-             f"{_ms(abort['p50'])} / {_ms(abort['p90'])} / {_ms(abort['p99'])} / {_ms(abort['max'])} ms "
-             f"({abort['count']} rollouts)"],
-            ["… as a multiple of the floor (p50 / p99)",
-             f"{report['abort_vs_floor']['p50']}× / {report['abort_vs_floor']['p99']}×"],
-            ["floor: emulator PATCH round trip p50 / p99", f"{_ms(floor['p50'])} / {_ms(floor['p99'])} ms"],
+            *_abort_latency_rows(report),
             ["verdicts stored over", f"{report['failed_measurement_spread_s']} s"],
             ["update → the last failing Rollout back on stable", f"{burst['last_abort_back_on_stable_s']} s"],
             ["update → every stepping Rollout promoted (the burst)", f"{burst['all_promoted_s']} s"],
@@ -398,7 +392,7 @@ def _ms(seconds: float | None) -> str:
 
 
 def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
-    n, abort, floor = report["n"], report["failed_measurement_to_weight_zero_s"], report["floor"]
+    n = report["n"]
     process, writes = report["controller_process"], report["controller_writes"]
     return [
         f"# Abort: {n:,} Rollouts whose analysis fails",
@@ -415,12 +409,7 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
         "## Results",
         "",
         *markdown_table(["measure", "value"], [
-            ["failed measurement stored → canary weight 0 stored, p50 / p90 / p99 / max",
-             f"{_ms(abort['p50'])} / {_ms(abort['p90'])} / {_ms(abort['p99'])} / {_ms(abort['max'])} ms "
-             f"({abort['count']} rollouts)"],
-            ["… as a multiple of the floor (p50 / p99)",
-             f"{report['abort_vs_floor']['p50']}× / {report['abort_vs_floor']['p99']}×"],
-            ["floor: emulator PATCH round trip p50 / p99", f"{_ms(floor['p50'])} / {_ms(floor['p99'])} ms"],
+            *_abort_latency_rows(report),
             ["image changed → every Rollout aborted", f"{report['update']['all_aborted_s']} s"],
             ["controller writes: total / per rollout", f"{writes['total']:,} / {writes['per_rollout']}"],
             ["CPU during the update: controller / sandbox process / wall",
@@ -499,3 +488,16 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _abort_latency_rows(report: dict[str, Any]) -> list[list[Any]]:
+    """The abort latency, as a multiple of the floor, and the floor: the first rows of both variants' results."""
+    abort, floor = report["failed_measurement_to_weight_zero_s"], report["floor"]
+    return [
+        ["failed measurement stored → canary weight 0 stored, p50 / p90 / p99 / max",
+         f"{_ms(abort['p50'])} / {_ms(abort['p90'])} / {_ms(abort['p99'])} / {_ms(abort['max'])} ms "
+         f"({abort['count']} rollouts)"],
+        ["… as a multiple of the floor (p50 / p99)",
+         f"{report['abort_vs_floor']['p50']}× / {report['abort_vs_floor']['p99']}×"],
+        ["floor: emulator PATCH round trip p50 / p99", f"{_ms(floor['p50'])} / {_ms(floor['p99'])} ms"],
+    ]
