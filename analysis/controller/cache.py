@@ -3,7 +3,8 @@ the run's last pass.
 
 Runs are fed by the watch (``observe_run``) and by the controller's own status writes (``record_write``), so that
 the pass after a write sees it even before the watch delivers it — otherwise that pass would measure again what
-was just recorded. An event older than what is cached (by resourceVersion) does not replace it.
+was just recorded. An event older than what is cached (by resourceVersion) does not replace it, and no copy of a
+run brings it back once its DELETED event was applied (``kube.deleted_objects``).
 
 Jobs are not stored: a Job matters only at the moment it finishes, when the measurement waiting on it can be read
 at once instead of at its ``resumeAt``. So a Job event that says "finished" (Complete, Failed, or deleted) notes
@@ -19,6 +20,7 @@ from typing import Final
 
 from analysis.providers.job import RUN_KIND, job_finished
 from analysis.runner.measurements import is_completed
+from kube.deleted_objects import DeletedObjects
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, controller_reference, is_older, object_key, uid_of
 
@@ -31,6 +33,8 @@ class RunCache:
     def __init__(self) -> None:
         self._runs: dict[ObjectKey, JsonObject] = {}
         self._finished_jobs: dict[ObjectKey, set[str]] = {}
+        # What a DELETED event removed: a late answer to one of our writes must not bring it back.
+        self._deleted = DeletedObjects()
 
     # -- runs --------------------------------------------------------------------------------------------
 
@@ -40,12 +44,15 @@ class RunCache:
         if key is None:
             return None
         if event_type == DELETED:
+            self._deleted.record(run)
             cached = self._runs.get(key)
             if cached is not None and uid_of(run) and uid_of(run) != uid_of(cached):
                 return None  # the deletion of an earlier incarnation; the cached run is a newer one
             self._runs.pop(key, None)
             self._finished_jobs.pop(key, None)
             return key
+        if self._deleted.is_deleted(run):
+            return None  # the answer to a write that raced the deletion: the run is gone
         cached = self._runs.get(key)
         if cached is not None and is_older(run, cached):
             # A late event of a version we already hold (our own write got here first): keep the newer.

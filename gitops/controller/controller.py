@@ -37,6 +37,7 @@ from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
 from gitops.repo_server import RepoServer
 from kube.client import AsyncKubeClient, KubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.deleted_objects import DeletedObjects
 from kube.errors import Conflict, KubeError
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
@@ -103,6 +104,8 @@ class AppController:
         self.options = options
         self.metrics = metrics if metrics is not None else AppMetrics()
         self._apps: dict[str, JsonObject] = {}
+        # Applications a DELETED event removed: the late answer to a write of ours must not bring one back.
+        self._deleted_apps = DeletedObjects()
         self._secrets: dict[str, JsonObject] = {}
         self._settings_cm: JsonObject = {}
         self._projects: dict[str, JsonObject] = {}
@@ -310,6 +313,7 @@ class AppController:
         name = str(obj["metadata"]["name"])
         if event_type == "DELETED":
             with self._lock:
+                self._deleted_apps.record(obj)
                 self._apps.pop(name, None)
             self.clusters.forget(name)
             self.metrics.forget_app(str(obj["metadata"].get("namespace") or ""), name)
@@ -318,6 +322,8 @@ class AppController:
             cached = self._apps.get(name)
             if cached is not None and _resource_version(cached) >= _resource_version(obj):
                 return  # our own write, already recorded
+            if self._deleted_apps.is_deleted(obj):
+                return
             self._apps[name] = obj
         self._queue_threadsafe({name})
 
@@ -329,6 +335,8 @@ class AppController:
         Application (else a deletion would wait for the next poll)."""
         name = str(obj["metadata"]["name"])
         with self._lock:
+            if self._deleted_apps.is_deleted(obj):
+                return  # answered after the Application's DELETED event: it is gone, not back
             cached = self._apps.get(name)
             if cached is None or _resource_version(cached) < _resource_version(obj):
                 self._apps[name] = obj

@@ -19,6 +19,7 @@ from gitops.controller.api_resources import ApiResources
 from gitops.controller.watcher import Watcher
 from gitops.resources import ResourceKey
 from kube.client import KubeClient
+from kube.deleted_objects import DeletedObjects
 from kube.json_data import JsonObject
 from kube.resources import ResourceKind
 
@@ -50,6 +51,9 @@ class LiveCache:
         self._watchers: dict[tuple[str, str], Watcher] = {}
         self._by_kind: dict[tuple[str, str], set[ResourceKey]] = {}
         self._by_namespace: dict[str, set[ResourceKey]] = {}
+        # What a DELETED event removed: the late answer to one of our writes must not bring it back (the cache
+        # would then call a deleted object live, and self-heal would never re-create it).
+        self._deleted = DeletedObjects()
         # Applications that monitor orphans: any change to an untracked object of the namespace queues them.
         self._namespace_watchers: dict[str, set[str]] = {}
         self._watched_namespace: dict[str, str] = {}
@@ -191,6 +195,7 @@ class LiveCache:
         key = ResourceKey.of(obj)
         if event_type == "DELETED":
             with self._lock:
+                self._deleted.record(obj)
                 apps = self._apps_of(key)
                 self._remove(key)
             if apps:
@@ -205,6 +210,8 @@ class LiveCache:
         key = ResourceKey.of(obj)
         owner = self._owner(obj)
         with self._lock:
+            if self._deleted.is_deleted(obj):
+                return set()
             previous = self._objects.get(key)
             if previous is not None and _newer_or_same(previous, obj):
                 return set()

@@ -5,6 +5,7 @@ Fed by the watch (``observe``) and by the controller's own successful writes (``
 pass after a write sees it even before the watch delivers it — otherwise that pass would decide from the old
 object and write again. An event older than what is cached (by resourceVersion) does not replace it, and one of
 the version cached (the echo of an own write) concerns no Rollout: the pass that wrote asks for the next itself.
+No copy of an object brings it back once its DELETED event was applied (``kube.deleted_objects``).
 
 Each update returns the Rollouts it concerns, to be queued: a ReplicaSet or AnalysisRun its controller
 owner (so a Rollout acts on its run's verdict as soon as the analysis controller writes it, not on a timer); a Pod
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, NamedTuple, TypeVar
 
+from kube.deleted_objects import DeletedObjects
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, controller_uid, is_older, object_key, uid_of
 from kube.resources import (
@@ -139,6 +141,8 @@ class ObjectCache:
         # Services and DestinationRules by the Rollout their managed-by annotation names, and each one's entry.
         self._managed: dict[_Managed, set[ObjectKey]] = {}
         self._manager_of: dict[tuple[ResourceKind, ObjectKey], _Managed] = {}
+        # What a DELETED event removed: a late answer to one of our writes must not bring it back.
+        self._deleted = DeletedObjects()
 
     # -- updates -----------------------------------------------------------------------------------------
 
@@ -162,6 +166,8 @@ class ObjectCache:
         return self._remove(kind, ObjectKey(namespace, name), None)
 
     def _store(self, kind: ResourceKind, key: ObjectKey, obj: JsonObject) -> set[RolloutKey]:
+        if self._deleted.is_deleted(obj):
+            return set()  # the answer to a write that raced the deletion: the object is gone
         objects = self._objects[kind]
         cached = objects.get(key)
         if cached is not None and _same_version(obj, cached):
@@ -179,6 +185,8 @@ class ObjectCache:
         return self._affected(kind, key, obj)
 
     def _remove(self, kind: ResourceKind, key: ObjectKey, obj: JsonObject | None) -> set[RolloutKey]:
+        if obj is not None:
+            self._deleted.record(obj)
         cached = self._objects[kind].get(key)
         if cached is None:
             return self._affected(kind, key, obj) if obj is not None else set()

@@ -90,6 +90,16 @@ def test_a_late_event_of_an_older_version_does_not_replace_our_write() -> None:
     assert (cache.get(KEY) or {})["status"]["phase"] == "Successful"
 
 
+def test_the_answer_to_a_write_that_raced_the_deletion_does_not_bring_the_run_back() -> None:
+    """The run's status write was answered (resourceVersion 6) after its DELETED event (7) was applied: the run
+    stays gone, or its passes would write to a run that no longer exists for ever."""
+    cache = RunCache()
+    cache.observe_run(None, with_version(job_run(), "5"))
+    cache.observe_run("DELETED", with_version(job_run(), "7"))
+    cache.record_write(with_version(job_run(phase="Successful"), "6"))
+    assert cache.get(KEY) is None
+
+
 def test_a_finished_job_wakes_its_run_once_and_its_pass_takes_the_name() -> None:
     cache = RunCache()
     cache.observe_run(None, job_run())

@@ -65,3 +65,15 @@ def test_our_own_status_write_alone_queues_nothing(controller: tuple[AppControll
     made._app_written(written)
     made._app_event(None, "MODIFIED", written)  # type: ignore[arg-type]
     assert queued == []
+
+
+def test_the_answer_to_a_write_that_raced_the_deletion_does_not_bring_the_application_back(
+    controller: tuple[AppController, list[set[str]]]
+) -> None:
+    """The Application's DELETED event was applied before the answer to our status patch (resourceVersion 11) was
+    recorded: the Application stays gone, or the controller would reconcile a deleted Application for ever."""
+    made, queued = controller
+    made._app_event(None, "DELETED", application(12, uid="app-1"))  # type: ignore[arg-type]
+    made._app_written(application(11, uid="app-1"))
+    assert not made._app_known("inventory")
+    assert queued == []

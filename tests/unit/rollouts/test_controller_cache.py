@@ -161,6 +161,27 @@ def test_deletion_removes_the_object_and_its_index_entries() -> None:
     assert cache.observe(SERVICES, "MODIFIED", plain("reviews-canary")) == set()
 
 
+def test_the_answer_to_a_write_that_raced_the_deletion_does_not_bring_the_rollout_back() -> None:
+    """A pass patched the Rollout (resourceVersion 2) and the Rollout was deleted; the watch's DELETED event was
+    applied before the patch's answer was recorded. The Rollout stays gone: stored again, it would never leave
+    (no event comes for a deleted object) and every pass would write to nothing."""
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout(rv=1))
+    cache.observe(ROLLOUTS, "DELETED", rollout(rv=3))
+    assert cache.record_write(ROLLOUTS, rollout(rv=2)) == set()
+    assert cache.snapshot_for("shop", "reviews", NOW) is None
+
+
+def test_a_rollout_recreated_under_the_same_name_is_stored() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout(rv=1))
+    cache.observe(ROLLOUTS, "DELETED", rollout(rv=3))
+    recreated = rollout(rv=4)
+    recreated["metadata"]["uid"] = "ro-2"
+    assert cache.observe(ROLLOUTS, "ADDED", recreated) == {REVIEWS}
+    assert cache.snapshot_for("shop", "reviews", NOW) is not None
+
+
 def test_record_delete_forgets_an_object_we_deleted() -> None:
     cache = ObjectCache()
     cache.observe(ROLLOUTS, None, rollout())
