@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 
 from kube.client import AsyncKubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.deleted_objects import DeletedObjects
 from kube.errors import Conflict, KubeError, NotFound
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, is_older, object_key
@@ -160,6 +161,8 @@ class NotificationController:
         self.started_at = clock()
         self.cache_synced = asyncio.Event()
         self.metrics = NotificationMetrics(registry, event_keyed=kind.event_keyed)
+        # Objects a DELETED event removed: the late answer to our annotation write must not bring one back.
+        self._deleted = DeletedObjects()
 
     # -- watches -------------------------------------------------------------------------------------------
 
@@ -168,9 +171,12 @@ class NotificationController:
         if key is None:
             return
         if event_type == DELETED:
+            self._deleted.record(obj)
             self.objects.pop(key, None)
             self.events.pop(key, None)
             self.versions.pop(key, None)
+            return
+        if self._deleted.is_deleted(obj):
             return
         cached = self.objects.get(key)
         if cached is not None and is_older(obj, cached):
@@ -383,7 +389,7 @@ class NotificationController:
                 except NotFound:
                     return
                 cached = self.objects.get(key)
-                if cached is None or not is_older(updated, cached):
+                if not self._deleted.is_deleted(updated) and (cached is None or not is_older(updated, cached)):
                     self.objects[key] = updated
                 return
             logger.warning("notifications: %s %s: the notified state kept conflicting; the next pass retries",

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from kube.object_meta import ObjectKey
-from kube.resources import CONFIGMAPS
+from kube.resources import CONFIGMAPS, ROLLOUTS
 from notifications.controller import KEPT_EVENTS, ROLLOUT_NOTIFICATIONS, NotificationController, NotificationOptions
 from tests.unit.notifications.memory_api import MemoryApi
 
@@ -63,3 +63,18 @@ def test_events_that_arrive_before_the_configmap_is_read_are_kept() -> None:
     controller.observe(None, rollout(subscribed=False))
     controller.observe_event(None, event(1))
     assert list(controller.events[KEY]) == ["demo.1"]
+
+
+def test_the_answer_to_a_state_write_that_raced_the_deletion_does_not_bring_the_rollout_back() -> None:
+    """The notified state was written (the API still had the Rollout) and answered after the Rollout's DELETED event
+    was applied: the Rollout stays gone from the cache, or every resync would plan notifications for it for ever."""
+    subscribed = {**rollout(subscribed=True)}
+    subscribed["metadata"] = {**subscribed["metadata"], "uid": "ro-1"}
+    api = MemoryApi((ROLLOUTS, subscribed))
+    controller = NotificationController(api, ROLLOUT_NOTIFICATIONS,  # type: ignore[arg-type]
+                                        NotificationOptions(namespace="default"))
+    controller.observe(None, subscribed)
+    controller.observe("DELETED", subscribed)
+    asyncio.run(controller.write_state(KEY, {"on-rollout-paused:hook": 1}, set()))
+    assert api.patches == 1
+    assert KEY not in controller.objects
