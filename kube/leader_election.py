@@ -251,15 +251,9 @@ class LeaderElector:
             "acquireTime": now,
             "renewTime": now,
         }
-        body = _with_spec(observed, spec)
-        try:
-            async with asyncio.timeout(self.config.retry_period):
-                released = await self._store.replace(self.config.namespace, self.config.name, body)
-        except (KubeError, TimeoutError) as error:
-            # Someone else holds it already (Conflict), or the API is away: it expires on its own.
-            logger.warning("leader election: could not release Lease %s: %s", self._where(), error or "timed out")
+        # Someone else holds it already (Conflict), or the API is away: then it expires on its own.
+        if not await self._replace_spec(observed, spec, action="release", level=logging.WARNING):
             return False
-        self._observe(released, self._clock())
         logger.info("leader election: %s released Lease %s", self.config.identity, self._where())
         return True
 
@@ -306,12 +300,18 @@ class LeaderElector:
         observed = self._observed
         if observed is None:
             return False
-        body = _with_spec(observed, {**(observed.get("spec") or {}), "preferredHolder": identity})
+        spec = {**(observed.get("spec") or {}), "preferredHolder": identity}
+        return await self._replace_spec(observed, spec, action="ask for", level=logging.INFO)
+
+    async def _replace_spec(self, observed: JsonObject, spec: JsonObject, *, action: str, level: int) -> bool:
+        """Write ``spec`` over the Lease as ``observed`` (a Lease changed since is a Conflict: nothing is written)
+        within a retry period and note the result; whether it was written. A failure is logged at ``level`` as
+        "could not <action> Lease", not raised."""
         try:
             async with asyncio.timeout(self.config.retry_period):
-                written = await self._store.replace(self.config.namespace, self.config.name, body)
+                written = await self._store.replace(self.config.namespace, self.config.name, _with_spec(observed, spec))
         except (KubeError, TimeoutError) as error:
-            logger.info("leader election: could not ask for Lease %s: %s", self._where(), error or "no answer")
+            logger.log(level, "leader election: could not %s Lease %s: %s", action, self._where(), error or "no answer")
             return False
         self._observe(written, self._clock())
         return True

@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -143,18 +143,17 @@ def build_repositories(root: Path) -> Path:
     return Path(done.stdout.strip())
 
 
+@dataclass
 class PlatformDemo:
     """The steps, over a started environment and the two work trees."""
 
-    def __init__(self, environment: DemoEnvironment, reporter: Reporter, port: int, platform: WorkTree,
-                 apps: WorkTree, edge: SandboxThread) -> None:
-        self.environment = environment
-        self.edge = edge
-        self.reporter = reporter
-        self.port = port
-        self.platform = platform
-        self.apps = apps
-        self._seen: dict[str, str] = {}
+    environment: DemoEnvironment
+    reporter: Reporter
+    port: int
+    platform: WorkTree
+    apps: WorkTree
+    edge: SandboxThread
+    _seen: dict[str, str] = field(default_factory=dict, init=False)
 
     # -- observation ---------------------------------------------------------------------------------------
 

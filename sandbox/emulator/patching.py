@@ -16,7 +16,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from kube.merge_patch import apply_merge_patch
+from kube.merge_patch import apply_merge_patch, json_copy
 
 
 class PatchError(ValueError):
@@ -25,15 +25,6 @@ class PatchError(ValueError):
 
 class PatchApplyError(ValueError):
     """The patch is well-formed but cannot be applied to this object (answered with 422 Invalid)."""
-
-
-def deep_copy(value: Any) -> Any:
-    """Copy JSON-like data; several times faster than ``copy.deepcopy`` for this shape of data."""
-    if isinstance(value, dict):
-        return {k: deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [deep_copy(v) for v in value]
-    return value
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -255,7 +246,7 @@ def json_patch(document: Any, operations: Any) -> Any:
     except (jsonpatch.InvalidJsonPatch, jsonpointer.JsonPointerException, TypeError) as error:
         raise PatchError(f"malformed JSON patch: {error}") from None
     try:
-        return patch.apply(deep_copy(document), in_place=True)
+        return patch.apply(json_copy(document), in_place=True)
     except jsonpatch.JsonPatchTestFailed as error:
         raise PatchApplyError(f"testing value failed: {error}") from None
     except jsonpatch.InvalidJsonPatch as error:

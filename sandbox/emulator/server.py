@@ -13,6 +13,7 @@ import aiohttp.web
 import attrs
 import kmock
 
+from kube.merge_patch import json_copy
 from sandbox.emulator import (
     discovery,
     field_labels,
@@ -27,7 +28,6 @@ from sandbox.emulator.authentication import authentication_error
 from sandbox.emulator.faults import FaultInjector
 from sandbox.emulator.kmock_adapter import KmockEntry
 from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation, apply_patch
-from sandbox.emulator.patching import deep_copy
 from sandbox.emulator.resources import ResourceRegistry, ResourceSpec, ScalePaths, builtin_specs
 from sandbox.emulator.selectors import (
     FieldSelector,
@@ -280,14 +280,14 @@ class ApiEmulator(KmockEntry):
                    name: str) -> dict[str, Any] | None:
         spec = self._spec(group, version, plural)
         obj = self.store.get(spec.storage_key, (namespace or CLUSTER) if spec.namespaced else CLUSTER, name)
-        return None if obj is None else cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
+        return None if obj is None else cast(dict[str, Any], json_copy(_versioned(obj, spec)))
 
     def list_objects(self, group: str, version: str, plural: str,
                      namespace: str | None = None) -> list[dict[str, Any]]:
         spec = self._spec(group, version, plural)
         namespace = namespace if spec.namespaced else None
         result = self.api.select(spec, namespace, LabelSelector(), FieldSelector())
-        return [cast(dict[str, Any], deep_copy(_versioned(obj, spec))) for obj in result.items]
+        return [cast(dict[str, Any], json_copy(_versioned(obj, spec))) for obj in result.items]
 
     # In-process writes with the same rules as HTTP, for simulators that skip the network. Safe from any
     # thread; they are not requests, so write_count() does not count them.
@@ -295,15 +295,15 @@ class ApiEmulator(KmockEntry):
     def create_object(self, group: str, version: str, plural: str, body: dict[str, Any],
                       namespace: str | None = None) -> dict[str, Any]:
         spec = self._spec(group, version, plural)
-        obj = self.api.create(spec, namespace if spec.namespaced else None, deep_copy(body))
-        return cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
+        obj = self.api.create(spec, namespace if spec.namespaced else None, json_copy(body))
+        return cast(dict[str, Any], json_copy(_versioned(obj, spec)))
 
     def replace_object(self, group: str, version: str, plural: str, namespace: str | None, name: str,
                        body: dict[str, Any], *, subresource: str | None = None) -> dict[str, Any]:
         spec = self._spec(group, version, plural)
         self._check_subresource(spec, subresource)
-        obj = self.api.replace(spec, namespace, name, deep_copy(body), subresource=subresource)
-        return cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
+        obj = self.api.replace(spec, namespace, name, json_copy(body), subresource=subresource)
+        return cast(dict[str, Any], json_copy(_versioned(obj, spec)))
 
     def patch_object(self, group: str, version: str, plural: str, namespace: str | None, name: str,
                      patch: Any, *, patch_type: PatchType = "merge",
@@ -313,15 +313,15 @@ class ApiEmulator(KmockEntry):
         if patch_type == "strategic" and spec.custom:
             raise status.unsupported_media_type(
                 "application/strategic-merge-patch+json", _ACCEPTED_PATCHES_CUSTOM)
-        obj = self.api.patch(spec, namespace, name, patch_type, deep_copy(patch), subresource=subresource)
-        return cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
+        obj = self.api.patch(spec, namespace, name, patch_type, json_copy(patch), subresource=subresource)
+        return cast(dict[str, Any], json_copy(_versioned(obj, spec)))
 
     def delete_object(self, group: str, version: str, plural: str, namespace: str | None, name: str, *,
                       propagation: Propagation = "Background") -> dict[str, Any] | None:
         """Delete (or mark for deletion); returns the object if it still exists (finalizers), else None."""
         spec = self._spec(group, version, plural)
         obj, gone = self.api.delete(spec, namespace, name, DeleteOptions(propagation=propagation))
-        return None if gone else cast(dict[str, Any], deep_copy(_versioned(obj, spec)))
+        return None if gone else cast(dict[str, Any], json_copy(_versioned(obj, spec)))
 
     def outage(self, seconds: float) -> None:
         """Refuse every request for ``seconds`` (503) and end the open watches, as an apiserver restart does."""

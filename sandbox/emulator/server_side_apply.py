@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from kube.merge_patch import json_copy
 from sandbox.emulator import managed_fields
 from sandbox.emulator.managed_fields import FieldsError, FieldType, FieldTypeOf, Names, Path
-from sandbox.emulator.patching import deep_copy
 
 Operation = Literal["Apply", "Update"]
 Scope = Literal["main", "status", "all"]
@@ -287,7 +287,7 @@ def _sync_last_applied(metadata: dict[str, Any], live: Mapping[str, Any], config
     """Keep a client-side apply annotation in step with kubectl's server-side applies, as upstream does."""
     if manager != KUBECTL_MANAGER or _last_applied(live) is None:
         return
-    applied = deep_copy(dict(config))
+    applied = json_copy(dict(config))
     applied_annotations = (applied.get("metadata") or {}).get("annotations")
     if isinstance(applied_annotations, dict):
         applied_annotations.pop(LAST_APPLIED, None)
@@ -303,11 +303,11 @@ def _merge_value(live: Any, applied: Any, names: Names, field_type: FieldTypeOf)
         live_type, applied_type = field_type(names, live), field_type(names, applied)
         if live_type == applied_type and live_type.kind == "set":
             present = {managed_fields.value_element(item) for item in live}
-            return [*live, *(deep_copy(item) for item in applied
+            return [*live, *(json_copy(item) for item in applied
                              if managed_fields.value_element(item) not in present)]
         if live_type == applied_type and live_type.kind == "map":
             return _merge_keyed_items(live, applied, live_type, names, field_type)
-    return deep_copy(applied)
+    return json_copy(applied)
 
 
 def _merge_keyed_items(live: list[Any], applied: list[Any], kind: FieldType, names: Names,
@@ -345,7 +345,7 @@ def _merge_keyed_items(live: list[Any], applied: list[Any], kind: FieldType, nam
             result.append(_merge_map(live_by_key[key], applied_by_key[key], names, field_type))
             si += 1
         else:
-            result.append(deep_copy(applied_by_key[key]))
+            result.append(json_copy(applied_by_key[key]))
         ai += 1
     return result
 
@@ -355,7 +355,7 @@ def _merge_map(live: Mapping[str, Any], applied: Mapping[str, Any], names: Names
     result = dict(live)
     for key, value in applied.items():
         child_names = (*names, key)
-        result[key] = _merge_value(live[key], value, child_names, field_type) if key in live else deep_copy(value)
+        result[key] = _merge_value(live[key], value, child_names, field_type) if key in live else json_copy(value)
     return result
 
 
@@ -372,7 +372,7 @@ def _removable(path: Path, still_owned: frozenset[Path]) -> bool:
 def _prune_copy(merged: dict[str, Any], dropped: frozenset[Path], still_owned: frozenset[Path],
                 field_type: FieldTypeOf) -> dict[str, Any]:
     """A copy of ``merged`` without the dropped fields, and without maps that only they filled."""
-    result: dict[str, Any] = deep_copy(merged)
+    result: dict[str, Any] = json_copy(merged)
     owned_prefixes = {owned[:i] for owned in still_owned for i in range(1, len(owned) + 1)}
     # Shallowest first: an item goes with its fields (whose own paths are then absent), and is still found by
     # its key fields before they would be removed.

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kube.merge_patch import apply_merge_patch, combine_merge_patches, merge_patch_changes
+from kube.merge_patch import apply_merge_patch, combine_merge_patches, json_copy, merge_patch_changes
 
 # RFC 7386, Appendix A: (original, patch, result).
 RFC_7386_EXAMPLES: list[tuple[Any, Any, Any]] = [
@@ -87,3 +87,12 @@ def test_a_patch_that_leaves_the_target_as_it_is_changes_nothing(target: Any, pa
 def test_a_patch_that_alters_the_target_changes_it(target: Any, patch: Any) -> None:
     assert apply_merge_patch(target, patch) != target
     assert merge_patch_changes(target, patch)
+
+
+def test_json_copy_copies_nested_containers() -> None:
+    original = {"a": [{"b": 1}], "c": {"d": [2]}}
+    copied = json_copy(original)
+    assert copied == original
+    copied["a"][0]["b"] = 5
+    copied["c"]["d"].append(3)
+    assert original == {"a": [{"b": 1}], "c": {"d": [2]}}

@@ -10,7 +10,6 @@ import pytest
 from sandbox.emulator.patching import (
     PatchApplyError,
     PatchError,
-    deep_copy,
     json_equal,
     json_patch,
     merge_patch,
@@ -227,12 +226,3 @@ def test_json_patch_refuses_paths_that_do_not_apply(ops: list[dict[str, Any]]) -
 def test_json_patch_refuses_malformed_operations(ops: Any) -> None:
     with pytest.raises(PatchError):
         json_patch({"a": 1}, ops)
-
-
-def test_deep_copy_copies_nested_containers() -> None:
-    original = {"a": [{"b": 1}], "c": {"d": [2]}}
-    copied = deep_copy(original)
-    assert copied == original
-    copied["a"][0]["b"] = 5
-    copied["c"]["d"].append(3)
-    assert original == {"a": [{"b": 1}], "c": {"d": [2]}}
