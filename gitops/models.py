@@ -598,18 +598,7 @@ class ApplicationSetGenerator(KubeModel):
 
     def generator_types(self) -> list[str]:
         """Wire names of the generator types this entry sets (exactly one when valid)."""
-        values = {
-            "list": self.list_,
-            "clusters": self.clusters,
-            "git": self.git,
-            "scmProvider": self.scm_provider,
-            "clusterDecisionResource": self.cluster_decision_resource,
-            "pullRequest": self.pull_request,
-            "matrix": self.matrix,
-            "merge": self.merge,
-            "plugin": self.plugin,
-        }
-        return [name for name in GENERATOR_TYPES if values[name] is not None]
+        return self.present_fields(GENERATOR_TYPES)
 
     def template_override(self) -> dict[str, Any] | None:
         """The generator-level template, whichever generator type carries it."""

@@ -224,25 +224,13 @@ class CanaryStep(KubeModel):
     @property
     def actions(self) -> list[str]:
         """The wire names of the actions this step sets, in Argo's documented order."""
-        return [name for name in STEP_ACTIONS if getattr(self, _ACTION_ATTRIBUTES[name]) is not None]
+        return self.present_fields(STEP_ACTIONS)
 
     @property
     def action(self) -> str | None:
         """The step's action when it sets exactly one, else None."""
         actions = self.actions
         return actions[0] if len(actions) == 1 else None
-
-
-_ACTION_ATTRIBUTES = {
-    "setWeight": "set_weight",
-    "pause": "pause",
-    "analysis": "analysis",
-    "experiment": "experiment",
-    "setCanaryScale": "set_canary_scale",
-    "setHeaderRoute": "set_header_route",
-    "setMirrorRoute": "set_mirror_route",
-    "plugin": "plugin",
-}
 
 
 # --- traffic routing ------------------------------------------------------------------------------
