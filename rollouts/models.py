@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool
 
+from analysis.models import DryRun, MeasurementRetention
 from kube.durations import Duration, parse_duration
 from kube.int32 import Int32
 from kube.modeling import KubeModel, KubeObject, LabelSelector
@@ -90,17 +91,6 @@ class AnalysisRunArgument(KubeModel):
     name: str
     value: str | None = None
     value_from: ArgumentValueFrom | None = None
-
-
-class DryRun(KubeModel):
-    """Metrics (an unanchored regular expression over metric names) whose failures do not fail the run."""
-
-    metric_name: str
-
-
-class MeasurementRetention(KubeModel):
-    metric_name: str
-    limit: Int32
 
 
 class RolloutAnalysis(KubeModel):
@@ -185,7 +175,10 @@ class ExperimentTemplate(KubeModel):
     service: dict[str, Any] | None = None
 
 
+# Argo declares this type twice (the step's and the Experiment's); one model serves both, as their fields agree.
 class ExperimentAnalysis(KubeModel):
+    """An AnalysisRun the experiment starts once its templates are available."""
+
     name: str
     template_name: str
     cluster_scope: StrictBool = False
