@@ -324,7 +324,19 @@ class PingPong(KubeModel):
     pong_service: str
 
 
-class CanaryStrategy(KubeModel):
+class StrategyCommon(KubeModel):
+    """The fields canary and blue-green both have, with the same meaning and defaults in each."""
+
+    max_unavailable: IntOrPercent = DEFAULT_MAX_UNAVAILABLE
+    # How long the old stable keeps its pods after the switch (for a canary, only with traffic routing).
+    scale_down_delay_seconds: Int32 = DEFAULT_SCALE_DOWN_DELAY_SECONDS
+    scale_down_delay_revision_limit: Int32 | None = None
+    # 0 means the aborted canary (or preview) is never scaled down.
+    abort_scale_down_delay_seconds: Int32 = DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
+    anti_affinity: AntiAffinity | None = None
+
+
+class CanaryStrategy(StrategyCommon):
     """Move to the new version step by step: traffic weights (with a router) or replica ratios (without)."""
 
     canary_service: str | None = None
@@ -333,21 +345,14 @@ class CanaryStrategy(KubeModel):
     traffic_routing: TrafficRouting | None = None
     analysis: BackgroundAnalysis | None = None
     max_surge: IntOrPercent = DEFAULT_MAX_SURGE
-    max_unavailable: IntOrPercent = DEFAULT_MAX_UNAVAILABLE
-    # Only meaningful with traffic routing: how long the old stable keeps its pods after the switch.
-    scale_down_delay_seconds: Int32 = DEFAULT_SCALE_DOWN_DELAY_SECONDS
-    scale_down_delay_revision_limit: Int32 | None = None
-    # 0 means the aborted canary is never scaled down.
-    abort_scale_down_delay_seconds: Int32 = DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
     dynamic_stable_scale: StrictBool = False
-    anti_affinity: AntiAffinity | None = None
     canary_metadata: PodMetadata | None = None
     stable_metadata: PodMetadata | None = None
     min_pods_per_replica_set: Int32 | None = None
     ping_pong: PingPong | None = None
 
 
-class BlueGreenStrategy(KubeModel):
+class BlueGreenStrategy(StrategyCommon):
     """Bring the new version up behind a preview Service, then switch the active Service to it."""
 
     active_service: str | None = None
@@ -356,13 +361,8 @@ class BlueGreenStrategy(KubeModel):
     auto_promotion_enabled: StrictBool = True
     # 0 means promote as soon as the preview is ready (when auto-promotion is enabled).
     auto_promotion_seconds: Int32 = 0
-    scale_down_delay_seconds: Int32 = DEFAULT_SCALE_DOWN_DELAY_SECONDS
-    scale_down_delay_revision_limit: Int32 | None = None
-    abort_scale_down_delay_seconds: Int32 = DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
     pre_promotion_analysis: RolloutAnalysis | None = None
     post_promotion_analysis: RolloutAnalysis | None = None
-    max_unavailable: IntOrPercent = DEFAULT_MAX_UNAVAILABLE
-    anti_affinity: AntiAffinity | None = None
     preview_metadata: PodMetadata | None = None
     active_metadata: PodMetadata | None = None
 
