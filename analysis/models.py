@@ -77,12 +77,7 @@ class ValueFrom(KubeModel):
 
     def sources(self) -> list[str]:
         """The camelCase names of the sources that are set."""
-        named = {
-            "secretKeyRef": self.secret_key_ref,
-            "fieldRef": self.field_ref,
-            "podTemplateHashValue": self.pod_template_hash_value,
-        }
-        return [name for name, source in named.items() if source is not None]
+        return self.present_fields()
 
 
 class Argument(KubeModel):
@@ -199,12 +194,7 @@ class MetricProvider(KubeModel):
 
     def configured(self) -> list[str]:
         """The providers that are set, by their manifest names; a plugin entry is named ``plugin/<name>``."""
-        found: list[str] = []
-        for name, field in type(self).model_fields.items():
-            value = getattr(self, name)
-            if value is None or name == "plugin":
-                continue
-            found.append(field.alias or name)
+        found = [name for name in self.present_fields() if name != "plugin"]
         found.extend(f"plugin/{name}" for name in (self.plugin or {}))
         return found
 

@@ -397,14 +397,19 @@ class HealthStatus(KubeModel):
     last_transition_time: str | None = None
 
 
-class ResourceStatus(KubeModel):
-    """One resource of an Application as the last comparison saw it."""
+class ResourceRef(KubeModel):
+    """A resource as an Application's status names it: group, version, kind, namespace and name."""
 
     group: str = ""
     version: str = ""
     kind: str = ""
     namespace: str = ""
     name: str = ""
+
+
+class ResourceStatus(ResourceRef):
+    """One resource of an Application as the last comparison saw it."""
+
     status: str = ""
     health: HealthStatus | None = None
     hook: StrictBool = False
@@ -413,14 +418,9 @@ class ResourceStatus(KubeModel):
     sync_wave: StrictInt = 0
 
 
-class ResourceResult(KubeModel):
+class ResourceResult(ResourceRef):
     """One task of a sync operation; the resumable sync rebuilds its progress from these."""
 
-    group: str = ""
-    version: str = ""
-    kind: str = ""
-    namespace: str = ""
-    name: str = ""
     status: str = ""
     message: str = ""
     hook_type: str = ""
@@ -459,14 +459,8 @@ class RevisionHistory(KubeModel):
     initiated_by: OperationInitiator | None = None
 
 
-class OrphanedResource(KubeModel):
+class OrphanedResource(ResourceRef):
     """An object of the destination namespace no Application manages (Argo CD's resource tree orphanedNodes)."""
-
-    group: str = ""
-    version: str = ""
-    kind: str = ""
-    namespace: str = ""
-    name: str = ""
 
 
 class ApplicationCondition(KubeModel):
@@ -526,14 +520,9 @@ class ClusterGenerator(KubeModel):
     template: dict[str, Any] | None = None
 
 
-class GitDirectoryGeneratorItem(KubeModel):
-    """A glob of directories; `exclude: true` removes matches, and exclusion wins over inclusion."""
+class GitGeneratorItem(KubeModel):
+    """A glob of directories or of files; `exclude: true` removes matches, and exclusion wins over inclusion."""
 
-    path: str
-    exclude: StrictBool = False
-
-
-class GitFileGeneratorItem(KubeModel):
     path: str
     exclude: StrictBool = False
 
@@ -542,8 +531,8 @@ class GitGenerator(KubeModel):
     repo_url: str = Field(alias="repoURL")
     revision: str = ""
     # None and [] differ: Argo CD picks the directories mode when `directories` is present at all.
-    directories: list[GitDirectoryGeneratorItem] | None = None
-    files: list[GitFileGeneratorItem] | None = None
+    directories: list[GitGeneratorItem] | None = None
+    files: list[GitGeneratorItem] | None = None
     path_param_prefix: str = ""
     values: dict[str, str] = Field(default_factory=dict)
     requeue_after_seconds: StrictInt | None = None
@@ -598,18 +587,7 @@ class ApplicationSetGenerator(KubeModel):
 
     def generator_types(self) -> list[str]:
         """Wire names of the generator types this entry sets (exactly one when valid)."""
-        values = {
-            "list": self.list_,
-            "clusters": self.clusters,
-            "git": self.git,
-            "scmProvider": self.scm_provider,
-            "clusterDecisionResource": self.cluster_decision_resource,
-            "pullRequest": self.pull_request,
-            "matrix": self.matrix,
-            "merge": self.merge,
-            "plugin": self.plugin,
-        }
-        return [name for name in GENERATOR_TYPES if values[name] is not None]
+        return self.present_fields(GENERATOR_TYPES)
 
     def template_override(self) -> dict[str, Any] | None:
         """The generator-level template, whichever generator type carries it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import cache
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +30,18 @@ class KubeModel(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The manifest form: camelCase keys, only the fields that were set."""
         return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
+
+    def present_fields(self, wire_names: Iterable[str] | None = None) -> list[str]:
+        """The wire (camelCase) names, among ``wire_names`` (default: every field, in declaration order), of the
+        fields that hold a value, in that order: which of its mutually exclusive options a manifest chose."""
+        attributes = _attributes_by_wire_name(type(self))
+        names = attributes if wire_names is None else wire_names
+        return [name for name in names if getattr(self, attributes[name]) is not None]
+
+
+@cache
+def _attributes_by_wire_name(model: type[KubeModel]) -> dict[str, str]:
+    return {field.alias or name: name for name, field in model.model_fields.items()}
 
 
 class OwnerReference(KubeModel):

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool
 
+from analysis.models import DryRun, MeasurementRetention
 from kube.durations import Duration, parse_duration
 from kube.int32 import Int32
 from kube.modeling import KubeModel, KubeObject, LabelSelector
@@ -90,17 +91,6 @@ class AnalysisRunArgument(KubeModel):
     name: str
     value: str | None = None
     value_from: ArgumentValueFrom | None = None
-
-
-class DryRun(KubeModel):
-    """Metrics (an unanchored regular expression over metric names) whose failures do not fail the run."""
-
-    metric_name: str
-
-
-class MeasurementRetention(KubeModel):
-    metric_name: str
-    limit: Int32
 
 
 class RolloutAnalysis(KubeModel):
@@ -185,7 +175,10 @@ class ExperimentTemplate(KubeModel):
     service: dict[str, Any] | None = None
 
 
+# Argo declares this type twice (the step's and the Experiment's); one model serves both, as their fields agree.
 class ExperimentAnalysis(KubeModel):
+    """An AnalysisRun the experiment starts once its templates are available."""
+
     name: str
     template_name: str
     cluster_scope: StrictBool = False
@@ -224,25 +217,13 @@ class CanaryStep(KubeModel):
     @property
     def actions(self) -> list[str]:
         """The wire names of the actions this step sets, in Argo's documented order."""
-        return [name for name in STEP_ACTIONS if getattr(self, _ACTION_ATTRIBUTES[name]) is not None]
+        return self.present_fields(STEP_ACTIONS)
 
     @property
     def action(self) -> str | None:
         """The step's action when it sets exactly one, else None."""
         actions = self.actions
         return actions[0] if len(actions) == 1 else None
-
-
-_ACTION_ATTRIBUTES = {
-    "setWeight": "set_weight",
-    "pause": "pause",
-    "analysis": "analysis",
-    "experiment": "experiment",
-    "setCanaryScale": "set_canary_scale",
-    "setHeaderRoute": "set_header_route",
-    "setMirrorRoute": "set_mirror_route",
-    "plugin": "plugin",
-}
 
 
 # --- traffic routing ------------------------------------------------------------------------------
@@ -343,7 +324,19 @@ class PingPong(KubeModel):
     pong_service: str
 
 
-class CanaryStrategy(KubeModel):
+class StrategyCommon(KubeModel):
+    """The fields canary and blue-green both have, with the same meaning and defaults in each."""
+
+    max_unavailable: IntOrPercent = DEFAULT_MAX_UNAVAILABLE
+    # How long the old stable keeps its pods after the switch (for a canary, only with traffic routing).
+    scale_down_delay_seconds: Int32 = DEFAULT_SCALE_DOWN_DELAY_SECONDS
+    scale_down_delay_revision_limit: Int32 | None = None
+    # 0 means the aborted canary (or preview) is never scaled down.
+    abort_scale_down_delay_seconds: Int32 = DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
+    anti_affinity: AntiAffinity | None = None
+
+
+class CanaryStrategy(StrategyCommon):
     """Move to the new version step by step: traffic weights (with a router) or replica ratios (without)."""
 
     canary_service: str | None = None
@@ -352,21 +345,14 @@ class CanaryStrategy(KubeModel):
     traffic_routing: TrafficRouting | None = None
     analysis: BackgroundAnalysis | None = None
     max_surge: IntOrPercent = DEFAULT_MAX_SURGE
-    max_unavailable: IntOrPercent = DEFAULT_MAX_UNAVAILABLE
-    # Only meaningful with traffic routing: how long the old stable keeps its pods after the switch.
-    scale_down_delay_seconds: Int32 = DEFAULT_SCALE_DOWN_DELAY_SECONDS
-    scale_down_delay_revision_limit: Int32 | None = None
-    # 0 means the aborted canary is never scaled down.
-    abort_scale_down_delay_seconds: Int32 = DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
     dynamic_stable_scale: StrictBool = False
-    anti_affinity: AntiAffinity | None = None
     canary_metadata: PodMetadata | None = None
     stable_metadata: PodMetadata | None = None
     min_pods_per_replica_set: Int32 | None = None
     ping_pong: PingPong | None = None
 
 
-class BlueGreenStrategy(KubeModel):
+class BlueGreenStrategy(StrategyCommon):
     """Bring the new version up behind a preview Service, then switch the active Service to it."""
 
     active_service: str | None = None
@@ -375,13 +361,8 @@ class BlueGreenStrategy(KubeModel):
     auto_promotion_enabled: StrictBool = True
     # 0 means promote as soon as the preview is ready (when auto-promotion is enabled).
     auto_promotion_seconds: Int32 = 0
-    scale_down_delay_seconds: Int32 = DEFAULT_SCALE_DOWN_DELAY_SECONDS
-    scale_down_delay_revision_limit: Int32 | None = None
-    abort_scale_down_delay_seconds: Int32 = DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
     pre_promotion_analysis: RolloutAnalysis | None = None
     post_promotion_analysis: RolloutAnalysis | None = None
-    max_unavailable: IntOrPercent = DEFAULT_MAX_UNAVAILABLE
-    anti_affinity: AntiAffinity | None = None
     preview_metadata: PodMetadata | None = None
     active_metadata: PodMetadata | None = None
 

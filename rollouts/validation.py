@@ -23,6 +23,7 @@ from rollouts.models import (
     Rollout,
     RolloutAnalysis,
     RolloutSpec,
+    StrategyCommon,
     StringMatch,
     TrafficRouting,
 )
@@ -78,7 +79,7 @@ def _same_as(path: str, other: str, value: str | None) -> FieldIssue:
     return FieldIssue(path, f"must differ from {other} (both are {value!r})")
 
 
-def _scale_down_delays(strategy: CanaryStrategy | BlueGreenStrategy) -> list[tuple[str, int | None]]:
+def _scale_down_delays(strategy: StrategyCommon) -> list[tuple[str, int | None]]:
     """The two scale-down delays both strategies have, by field name."""
     return [
         ("scaleDownDelaySeconds", strategy.scale_down_delay_seconds),

@@ -26,12 +26,12 @@ from rollouts.experiments.models import (
     DEFAULT_SCALE_DOWN_DELAY_SECONDS,
     Experiment,
     ExperimentAnalysisRunStatus,
-    ExperimentAnalysisTemplateRef,
     TemplateSpec,
     TemplateStatus,
 )
 from rollouts.gating.runs import AnalysisProblem, RevisionFacts, run_spec
 from rollouts.hashing import HASH_LABEL, pod_template_hash
+from rollouts.models import ExperimentAnalysis
 from rollouts.plan import Event
 from rollouts.replicasets import (
     SCALE_DOWN_DEADLINE_ANNOTATION,
@@ -387,7 +387,7 @@ def _scale_template(
 
 
 def new_analysis_run(
-    raw: JsonObject, experiment: Experiment, analysis: ExperimentAnalysisTemplateRef, inputs: ExperimentInputs
+    raw: JsonObject, experiment: Experiment, analysis: ExperimentAnalysis, inputs: ExperimentInputs
 ) -> JsonObject | AnalysisProblem:
     """The AnalysisRun of one analysis, owned by the experiment; or why it cannot be built."""
     reference = {"templateName": analysis.template_name, "clusterScope": analysis.cluster_scope}
@@ -446,7 +446,7 @@ def _resolved_argument(argument: JsonObject, inputs: ExperimentInputs) -> JsonOb
 def _run_status(
     experiment: Experiment,
     raw: JsonObject,
-    analysis: ExperimentAnalysisTemplateRef,
+    analysis: ExperimentAnalysis,
     previous: ExperimentAnalysisRunStatus | None,
     inputs: ExperimentInputs,
     plan: ExperimentPlan,

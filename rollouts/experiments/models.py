@@ -10,9 +10,10 @@ from typing import Any
 
 from pydantic import Field, StrictBool, StrictInt
 
+from analysis.models import DryRun, MeasurementRetention
 from kube.durations import Duration, parse_duration
 from kube.modeling import KubeModel, KubeObject, LabelSelector
-from rollouts.models import AnalysisRunArgument, DryRun, MeasurementRetention, PodMetadata, StatusCondition
+from rollouts.models import ExperimentAnalysis, PodMetadata, StatusCondition
 
 # Argo's defaults for an Experiment.
 DEFAULT_TEMPLATE_REPLICAS = 1
@@ -41,22 +42,12 @@ class TemplateSpec(KubeModel):
         return DEFAULT_TEMPLATE_REPLICAS if self.replicas is None else self.replicas
 
 
-class ExperimentAnalysisTemplateRef(KubeModel):
-    """An AnalysisRun the experiment starts once its templates are available."""
-
-    name: str
-    template_name: str
-    cluster_scope: StrictBool = False
-    args: list[AnalysisRunArgument] = Field(default_factory=list)
-    required_for_completion: StrictBool = False
-
-
 class ExperimentSpec(KubeModel):
     templates: list[TemplateSpec] = Field(default_factory=list)
     duration: Duration | None = None
     progress_deadline_seconds: StrictInt | None = None
     terminate: StrictBool = False
-    analyses: list[ExperimentAnalysisTemplateRef] = Field(default_factory=list)
+    analyses: list[ExperimentAnalysis] = Field(default_factory=list)
     scale_down_delay_seconds: StrictInt | None = None
     dry_run: list[DryRun] = Field(default_factory=list)
     measurement_retention: list[MeasurementRetention] = Field(default_factory=list)
