@@ -8,7 +8,7 @@ experiment's ReplicaSets down (after its scaleDownDelaySeconds), terminates its 
 unless something had already failed.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads the command's annotations, which name this call's values.
 
 from collections.abc import Callable
 from typing import Annotated, Any, Final
@@ -47,46 +47,48 @@ def terminate_analysis_run(cluster: Cluster, name: str) -> str:
     return _terminated(cluster, ANALYSIS_RUNS, name, "analysisRun", analysis_run_phase)
 
 
-@with_option_groups
-def _analysis_run_command(
-    names: Annotated[
-        list[str],
-        typer.Argument(metavar="ANALYSISRUN_NAME...", help="AnalysisRuns to terminate.", show_default=False),
-    ],
-    *,
-    cluster_options: ClusterOptions,
-) -> None:
-    """Terminate an AnalysisRun: measurements in flight are stopped and the run completes."""
-    with cluster_options.connected() as cluster:
-        for name in names:
-            typer.echo(terminate_analysis_run(cluster, name))
-
-
-terminate_app.command("analysisrun")(_analysis_run_command)
-terminate_app.command("ar", hidden=True)(_analysis_run_command)
-terminate_app.command("analysisruns", hidden=True)(_analysis_run_command)
-
-
 def terminate_experiment(cluster: Cluster, name: str) -> str:
     """Send the patch; the line to print. Names an experiment that had already completed (nothing changes)."""
     return _terminated(cluster, EXPERIMENTS, name, "experiment", experiment_phase)
 
 
-@with_option_groups
-def _experiment_command(
-    names: Annotated[
-        list[str],
-        typer.Argument(metavar="EXPERIMENT_NAME...", help="Experiments to terminate.", show_default=False),
-    ],
+def _terminate_command(
+    terminate: Callable[[Cluster, str], str],
     *,
-    cluster_options: ClusterOptions,
+    metavar: str,
+    names_help: str,
+    summary: str,
+    command_names: tuple[str, ...],
 ) -> None:
-    """Terminate an Experiment: its ReplicaSets are scaled down, its analyses terminated, and it completes."""
-    with cluster_options.connected() as cluster:
-        for name in names:
-            typer.echo(terminate_experiment(cluster, name))
+    """Register, under ``command_names`` (the first shown in the help, the others hidden aliases), a command that
+    terminates each object named on its command line in turn and prints the line ``terminate`` returns for it."""
+
+    def command(
+        names: Annotated[list[str], typer.Argument(metavar=metavar, help=names_help, show_default=False)],
+        *,
+        cluster_options: ClusterOptions,
+    ) -> None:
+        with cluster_options.connected() as cluster:
+            for name in names:
+                typer.echo(terminate(cluster, name))
+
+    command.__doc__ = summary
+    shown = with_option_groups(command)
+    for position, command_name in enumerate(command_names):
+        terminate_app.command(command_name, hidden=position > 0)(shown)
 
 
-terminate_app.command("experiment")(_experiment_command)
-terminate_app.command("exp", hidden=True)(_experiment_command)
-terminate_app.command("experiments", hidden=True)(_experiment_command)
+_terminate_command(
+    terminate_analysis_run,
+    metavar="ANALYSISRUN_NAME...",
+    names_help="AnalysisRuns to terminate.",
+    summary="Terminate an AnalysisRun: measurements in flight are stopped and the run completes.",
+    command_names=("analysisrun", "ar", "analysisruns"),
+)
+_terminate_command(
+    terminate_experiment,
+    metavar="EXPERIMENT_NAME...",
+    names_help="Experiments to terminate.",
+    summary="Terminate an Experiment: its ReplicaSets are scaled down, its analyses terminated, and it completes.",
+    command_names=("experiment", "exp", "experiments"),
+)
