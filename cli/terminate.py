@@ -53,15 +53,12 @@ def terminate_experiment(cluster: Cluster, name: str) -> str:
 
 
 def _terminate_command(
-    terminate: Callable[[Cluster, str], str],
-    *,
-    metavar: str,
-    names_help: str,
-    summary: str,
-    command_names: tuple[str, ...],
+    kind: ResourceKind, short_name: str, terminate: Callable[[Cluster, str], str], summary: str
 ) -> None:
-    """Register, under ``command_names`` (the first shown in the help, the others hidden aliases), a command that
-    terminates each object named on its command line in turn and prints the line ``terminate`` returns for it."""
+    """Register `terminate <kind>` (and, hidden, its short name and its plural): a command that terminates each object
+    named on its command line in turn and prints the line ``terminate`` returns for it; ``summary`` is its help."""
+
+    metavar, names_help = f"{kind.kind.upper()}_NAME...", f"{kind.kind}s to terminate."
 
     def command(
         names: Annotated[list[str], typer.Argument(metavar=metavar, help=names_help, show_default=False)],
@@ -74,21 +71,15 @@ def _terminate_command(
 
     command.__doc__ = summary
     shown = with_option_groups(command)
-    for position, command_name in enumerate(command_names):
+    for position, command_name in enumerate((kind.kind.lower(), short_name, kind.plural)):
         terminate_app.command(command_name, hidden=position > 0)(shown)
 
 
 _terminate_command(
-    terminate_analysis_run,
-    metavar="ANALYSISRUN_NAME...",
-    names_help="AnalysisRuns to terminate.",
-    summary="Terminate an AnalysisRun: measurements in flight are stopped and the run completes.",
-    command_names=("analysisrun", "ar", "analysisruns"),
+    ANALYSIS_RUNS, "ar", terminate_analysis_run,
+    "Terminate an AnalysisRun: measurements in flight are stopped and the run completes.",
 )
 _terminate_command(
-    terminate_experiment,
-    metavar="EXPERIMENT_NAME...",
-    names_help="Experiments to terminate.",
-    summary="Terminate an Experiment: its ReplicaSets are scaled down, its analyses terminated, and it completes.",
-    command_names=("experiment", "exp", "experiments"),
+    EXPERIMENTS, "exp", terminate_experiment,
+    "Terminate an Experiment: its ReplicaSets are scaled down, its analyses terminated, and it completes.",
 )
