@@ -26,10 +26,10 @@ from cli.tree import (
     analysis_run_phase,
     count_cells,
     header_line,
-    parse_time,
 )
 from kube.ages import human_duration
 from kube.json_data import as_int, as_json_object
+from kube.timestamps import parse_time
 
 if TYPE_CHECKING:
     from kube.json_data import JsonObject

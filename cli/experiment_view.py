@@ -18,11 +18,11 @@ from cli.tree import (
     analysis_icon,
     header_line,
     paint,
-    parse_time,
     replica_set_health,
     replica_set_icon,
 )
 from kube.json_data import JsonObject
+from kube.timestamps import parse_time
 
 TREE_HEADER: Final = ("NAME", "KIND", "STATUS", "AGE", "INFO")
 

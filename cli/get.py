@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
-from cli.cluster_options import ClusterOptions
-from cli.live_view import LiveViewOptions
+from cli.get_command import add_get_command
 from cli.main import app
-from cli.option_groups import with_option_groups
 from cli.options import CliError, Cluster, get_rollout, label_selector
 from cli.phase import FINISHED_PHASES, rollout_phase
 from cli.tree import render_rollout
@@ -117,28 +115,10 @@ def fetch_family(cluster: Cluster, name: str) -> RolloutFamily:
     return family
 
 
-class RolloutViewOptions(LiveViewOptions):
-    """How `get rollout` shows its picture; a watch ends at Healthy or Degraded (Argo issue #1172)."""
-
-    watch_until = "the rollout is Healthy or Degraded"
-
-
-@with_option_groups
-def _rollout_command(
-    name: Annotated[str, typer.Argument(metavar="ROLLOUT_NAME", help="Name of the rollout.", show_default=False)],
-    *,
-    view_options: RolloutViewOptions,
-    cluster_options: ClusterOptions,
-) -> None:
-    """Get details about a rollout: header, then its revisions, ReplicaSets, pods and AnalysisRuns.
+add_get_command(
+    get_app, ROLLOUTS, "ro", fetch_family, name_help="Name of the rollout.", until="the rollout is Healthy or Degraded",
+    summary="""Get details about a rollout: header, then its revisions, ReplicaSets, pods and AnalysisRuns.
 
     Icons: ⟳ Rollout, # revision, ⧉ ReplicaSet, □ Pod, Σ Experiment, α AnalysisRun, ⊞ Job.
-    """
-    with cluster_options.connected() as cluster:
-        view_options.show(fetch_family(cluster, name), cluster.client)
-
-
-# Argo's plugin accepts `get ro` and `get rollouts` too.
-get_app.command("rollout")(_rollout_command)
-get_app.command("ro", hidden=True)(_rollout_command)
-get_app.command("rollouts", hidden=True)(_rollout_command)
+    """,
+)

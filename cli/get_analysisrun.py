@@ -8,16 +8,12 @@ Degraded. Registered on the `get` group of :mod:`cli.get`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 from cli.analysisrun_view import is_completed, render_analysis_run
-from cli.cluster_options import ClusterOptions
 from cli.get import get_app
-from cli.live_view import LiveViewOptions
-from cli.option_groups import with_option_groups
-from cli.options import CliError, get_object
+from cli.get_command import add_get_command
+from cli.options import CliError, Cluster, get_object
 from cli.watching import Change, Watches, followed_object
 from kube.resources import ANALYSIS_RUNS
 
@@ -52,27 +48,13 @@ class RunView:
                        field_selector=f"metadata.name={metadata.get('name', '')}")
 
 
-class RunViewOptions(LiveViewOptions):
-    """How `get analysisrun` shows its page; a watch ends once the run has completed."""
-
-    watch_until = "the run has completed"
-
-
-@with_option_groups
-def _analysis_run_command(
-    name: Annotated[
-        str, typer.Argument(metavar="ANALYSISRUN_NAME", help="Name of the AnalysisRun.", show_default=False)
-    ],
-    *,
-    view_options: RunViewOptions,
-    cluster_options: ClusterOptions,
-) -> None:
-    """Get details about an AnalysisRun: its status, then each metric's query, conditions, limits, measurements."""
-    with cluster_options.connected() as cluster:
-        view_options.show(RunView(get_object(cluster, ANALYSIS_RUNS, name), cluster.namespace), cluster.client)
+def fetch_run(cluster: Cluster, name: str) -> RunView:
+    """The AnalysisRun's page, with the resourceVersion to watch it from; a CliError when the run does not exist."""
+    return RunView(get_object(cluster, ANALYSIS_RUNS, name), cluster.namespace)
 
 
 # Argo's short name for the kind is `ar`; the plural reads naturally too.
-get_app.command("analysisrun")(_analysis_run_command)
-get_app.command("ar", hidden=True)(_analysis_run_command)
-get_app.command("analysisruns", hidden=True)(_analysis_run_command)
+add_get_command(
+    get_app, ANALYSIS_RUNS, "ar", fetch_run, name_help="Name of the AnalysisRun.", until="the run has completed",
+    summary="Get details about an AnalysisRun: its status, then each metric's query, conditions, limits, measurements.",
+)

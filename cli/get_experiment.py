@@ -10,16 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
-
-import typer
 
 from cli.analysisrun_view import COMPLETED_PHASES
-from cli.cluster_options import ClusterOptions
 from cli.experiment_view import experiment_phase, render_experiment
 from cli.get import get_app
-from cli.live_view import LiveViewOptions
-from cli.option_groups import with_option_groups
+from cli.get_command import add_get_command
 from cli.options import CliError, Cluster, get_object
 from cli.watching import Change, Watches, fold_change, followed_object, list_into
 from kube.json_data import JsonObject
@@ -93,27 +88,11 @@ def fetch_experiment(cluster: Cluster, name: str) -> ExperimentView:
     return view
 
 
-class ExperimentViewOptions(LiveViewOptions):
-    """How `get experiment` shows its page; a watch ends once the Experiment has completed."""
-
-    watch_until = "the experiment has completed"
-
-
-@with_option_groups
-def _experiment_command(
-    name: Annotated[str, typer.Argument(metavar="EXPERIMENT_NAME", help="The Experiment to show.", show_default=False)],
-    *,
-    view_options: ExperimentViewOptions,
-    cluster_options: ClusterOptions,
-) -> None:
-    """Show an Experiment: its status, the ReplicaSet of each template and the AnalysisRun of each analysis.
+add_get_command(
+    get_app, EXPERIMENTS, "exp", fetch_experiment, name_help="The Experiment to show.",
+    until="the experiment has completed",
+    summary="""Show an Experiment: its status, the ReplicaSet of each template and the AnalysisRun of each analysis.
 
     Icons: Σ Experiment, ⧉ ReplicaSet, α AnalysisRun.
-    """
-    with cluster_options.connected() as cluster:
-        view_options.show(fetch_experiment(cluster, name), cluster.client)
-
-
-get_app.command("experiment")(_experiment_command)
-get_app.command("exp", hidden=True)(_experiment_command)
-get_app.command("experiments", hidden=True)(_experiment_command)
+    """,
+)

@@ -21,9 +21,10 @@ from cli.main import app
 from cli.option_groups import with_option_groups
 from cli.options import Cluster
 from cli.phase import canary_steps, current_set_weight, desired_replicas, rollout_phase, step_label
-from cli.tree import COLUMN_GAP, age, analysis_run_phase, parse_time, strategy_name
+from cli.tree import COLUMN_GAP, age, analysis_run_phase, strategy_name
 from kube.json_data import as_int
 from kube.resources import ANALYSIS_RUNS, ROLLOUTS, ResourceKind
+from kube.timestamps import parse_time
 
 if TYPE_CHECKING:
     from kube.json_data import JsonObject

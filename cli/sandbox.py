@@ -8,13 +8,15 @@ import errno
 import os
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
 
 from cli.main import app
+from cli.option_groups import OptionGroup, with_option_groups
 
 if TYPE_CHECKING:
     from sandbox.cluster import Sandbox
@@ -30,7 +32,63 @@ def default_crd_dirs() -> list[Path]:
     return [DEFAULT_CRD_DIR] if DEFAULT_CRD_DIR.is_dir() else []
 
 
+def _names_option(flag: str, metavar: str, help_text: str) -> Any:
+    """A repeatable option whose values are comma-separated names."""
+    return Annotated[list[str] | None, typer.Option(flag, metavar=metavar, help=help_text)]
+
+
+@dataclass(frozen=True)
+class FaultOptions(OptionGroup):
+    """The `--fault-*` options: which API requests the sandbox makes fail, and how."""
+
+    rate: float = 0.0
+    verbs: list[str] | None = None
+    resources: list[str] | None = None
+    kinds: list[str] | None = None
+    seed: int | None = None
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return {
+            "rate": Annotated[float, typer.Option(
+                "--fault-rate", min=0.0, max=1.0,
+                help="Share of API requests that fail (500, 409, 429 with Retry-After, slow, dropped watch).",
+            )],
+            "verbs": _names_option(
+                "--fault-verbs", "VERB[,VERB]",
+                "Only these verbs fail: get, list, watch, create, update, patch, delete, deletecollection.",
+            ),
+            "resources": _names_option(
+                "--fault-resources", "PLURAL[.GROUP][,…]",
+                "Only requests on these resources fail, e.g. rollouts,virtualservices.networking.istio.io.",
+            ),
+            "kinds": _names_option(
+                "--fault-kinds", "KIND[,KIND]",
+                "Which faults: error, conflict, throttle, slow, drop-watch (default: all).",
+            ),
+            "seed": Annotated[
+                int | None, typer.Option("--fault-seed", help="Seed of the fault draws, for a reproducible run.")
+            ],
+        }
+
+    def policy(self) -> FaultPolicy | None:
+        """The options as the emulator's policy; None when no fault is asked for (a ValueError names a bad option)."""
+        from sandbox.emulator.faults import FAULT_KINDS, FaultKind, FaultPolicy, parse_names
+
+        if self.rate == 0.0:
+            if self.verbs or self.resources or self.kinds:
+                raise ValueError("--fault-verbs, --fault-resources and --fault-kinds need a --fault-rate above 0")
+            return None
+        chosen = parse_names(self.kinds or [])
+        if unknown := sorted(chosen - set(FAULT_KINDS)):
+            raise ValueError(f"--fault-kinds: {', '.join(unknown)} not among {', '.join(FAULT_KINDS)}")
+        picked: tuple[FaultKind, ...] = tuple(kind for kind in FAULT_KINDS if kind in chosen) or FAULT_KINDS
+        return FaultPolicy(rate=self.rate, verbs=parse_names(self.verbs or []),
+                           resources=parse_names(self.resources or []), kinds=picked, seed=self.seed)
+
+
 @app.command("sandbox")
+@with_option_groups
 def sandbox_command(
     kubeconfig: Annotated[
         Path,
@@ -77,29 +135,8 @@ def sandbox_command(
             help="How pods of an image behave in the mesh, e.g. reviews:v2=0.4 for 40% errors (repeatable).",
         ),
     ] = None,
-    fault_rate: Annotated[
-        float,
-        typer.Option("--fault-rate", min=0.0, max=1.0,
-                     help="Share of API requests that fail (500, 409, 429 with Retry-After, slow, dropped watch)."),
-    ] = 0.0,
-    fault_verbs: Annotated[
-        list[str] | None,
-        typer.Option("--fault-verbs", metavar="VERB[,VERB]",
-                     help="Only these verbs fail: get, list, watch, create, update, patch, delete, deletecollection."),
-    ] = None,
-    fault_resources: Annotated[
-        list[str] | None,
-        typer.Option("--fault-resources", metavar="PLURAL[.GROUP][,…]",
-                     help="Only requests on these resources fail, e.g. rollouts,virtualservices.networking.istio.io."),
-    ] = None,
-    fault_kinds: Annotated[
-        list[str] | None,
-        typer.Option("--fault-kinds", metavar="KIND[,KIND]",
-                     help="Which faults: error, conflict, throttle, slow, drop-watch (default: all)."),
-    ] = None,
-    fault_seed: Annotated[
-        int | None, typer.Option("--fault-seed", help="Seed of the fault draws, for a reproducible run.")
-    ] = None,
+    *,
+    fault_options: FaultOptions,
     outage: Annotated[
         str | None,
         typer.Option("--outage", metavar="SECONDS@AFTER",
@@ -110,7 +147,7 @@ def sandbox_command(
     try:
         _check_writable(kubeconfig)
         profiles = _parse_profiles(mesh_profiles or [])
-        fault_policy = _fault_policy(fault_rate, fault_verbs, fault_resources, fault_kinds, fault_seed)
+        fault_policy = fault_options.policy()
         outage_window = _parse_outage(outage)
     except (OSError, ValueError) as error:
         typer.echo(f"rollouts sandbox: {error}", err=True)
@@ -202,23 +239,6 @@ def _parse_profiles(values: list[str]) -> dict[str, VersionProfile]:
         except ValueError as error:
             raise ValueError(f"--mesh-profile {value!r}: expected IMAGE=ERROR_RATE[,LATENCY_MS] ({error})") from None
     return profiles
-
-
-def _fault_policy(rate: float, verbs: list[str] | None, resources: list[str] | None, kinds: list[str] | None,
-                  seed: int | None) -> FaultPolicy | None:
-    """The `--fault-*` options as a policy; None when no fault is asked for."""
-    from sandbox.emulator.faults import FAULT_KINDS, FaultKind, FaultPolicy, parse_names
-
-    if rate == 0.0:
-        if verbs or resources or kinds:
-            raise ValueError("--fault-verbs, --fault-resources and --fault-kinds need a --fault-rate above 0")
-        return None
-    chosen = parse_names(kinds or [])
-    if unknown := sorted(chosen - set(FAULT_KINDS)):
-        raise ValueError(f"--fault-kinds: {', '.join(unknown)} not among {', '.join(FAULT_KINDS)}")
-    picked: tuple[FaultKind, ...] = tuple(kind for kind in FAULT_KINDS if kind in chosen) or FAULT_KINDS
-    return FaultPolicy(rate=rate, verbs=parse_names(verbs or []), resources=parse_names(resources or []),
-                       kinds=picked, seed=seed)
 
 
 def _parse_outage(value: str | None) -> tuple[float, float] | None:

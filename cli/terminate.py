@@ -8,7 +8,7 @@ experiment's ReplicaSets down (after its scaleDownDelaySeconds), terminates its 
 unless something had already failed.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads the command's annotations, which name this call's values.
 
 from collections.abc import Callable
 from typing import Annotated, Any, Final
@@ -47,46 +47,39 @@ def terminate_analysis_run(cluster: Cluster, name: str) -> str:
     return _terminated(cluster, ANALYSIS_RUNS, name, "analysisRun", analysis_run_phase)
 
 
-@with_option_groups
-def _analysis_run_command(
-    names: Annotated[
-        list[str],
-        typer.Argument(metavar="ANALYSISRUN_NAME...", help="AnalysisRuns to terminate.", show_default=False),
-    ],
-    *,
-    cluster_options: ClusterOptions,
-) -> None:
-    """Terminate an AnalysisRun: measurements in flight are stopped and the run completes."""
-    with cluster_options.connected() as cluster:
-        for name in names:
-            typer.echo(terminate_analysis_run(cluster, name))
-
-
-terminate_app.command("analysisrun")(_analysis_run_command)
-terminate_app.command("ar", hidden=True)(_analysis_run_command)
-terminate_app.command("analysisruns", hidden=True)(_analysis_run_command)
-
-
 def terminate_experiment(cluster: Cluster, name: str) -> str:
     """Send the patch; the line to print. Names an experiment that had already completed (nothing changes)."""
     return _terminated(cluster, EXPERIMENTS, name, "experiment", experiment_phase)
 
 
-@with_option_groups
-def _experiment_command(
-    names: Annotated[
-        list[str],
-        typer.Argument(metavar="EXPERIMENT_NAME...", help="Experiments to terminate.", show_default=False),
-    ],
-    *,
-    cluster_options: ClusterOptions,
+def _terminate_command(
+    kind: ResourceKind, short_name: str, terminate: Callable[[Cluster, str], str], summary: str
 ) -> None:
-    """Terminate an Experiment: its ReplicaSets are scaled down, its analyses terminated, and it completes."""
-    with cluster_options.connected() as cluster:
-        for name in names:
-            typer.echo(terminate_experiment(cluster, name))
+    """Register `terminate <kind>` (and, hidden, its short name and its plural): a command that terminates each object
+    named on its command line in turn and prints the line ``terminate`` returns for it; ``summary`` is its help."""
+
+    metavar, names_help = f"{kind.kind.upper()}_NAME...", f"{kind.kind}s to terminate."
+
+    def command(
+        names: Annotated[list[str], typer.Argument(metavar=metavar, help=names_help, show_default=False)],
+        *,
+        cluster_options: ClusterOptions,
+    ) -> None:
+        with cluster_options.connected() as cluster:
+            for name in names:
+                typer.echo(terminate(cluster, name))
+
+    command.__doc__ = summary
+    shown = with_option_groups(command)
+    for position, command_name in enumerate((kind.kind.lower(), short_name, kind.plural)):
+        terminate_app.command(command_name, hidden=position > 0)(shown)
 
 
-terminate_app.command("experiment")(_experiment_command)
-terminate_app.command("exp", hidden=True)(_experiment_command)
-terminate_app.command("experiments", hidden=True)(_experiment_command)
+_terminate_command(
+    ANALYSIS_RUNS, "ar", terminate_analysis_run,
+    "Terminate an AnalysisRun: measurements in flight are stopped and the run completes.",
+)
+_terminate_command(
+    EXPERIMENTS, "exp", terminate_experiment,
+    "Terminate an Experiment: its ReplicaSets are scaled down, its analyses terminated, and it completes.",
+)

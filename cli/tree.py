@@ -23,6 +23,7 @@ from cli.phase import (
 )
 from kube.ages import human_duration
 from kube.json_data import as_int, as_json_object
+from kube.timestamps import parse_time
 
 if TYPE_CHECKING:
     from kube.json_data import JsonObject
@@ -98,17 +99,6 @@ STATUS_ICONS: dict[str, dict[str, str]] = {
 
 def _meta(obj: JsonObject) -> dict[str, Any]:
     return as_json_object(obj.get("metadata"))
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 timestamp as an aware datetime; None when absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def age(created: datetime | None, now: datetime) -> str:

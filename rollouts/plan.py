@@ -7,8 +7,8 @@ stops at the first failed write (the next pass sees what did happen and decides 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
+from kube.event_records import EventRecord
 from kube.json_data import JsonObject as JsonObject  # re-exported: code written against this module keeps working
 from kube.resources import ResourceKind
 
@@ -43,13 +43,8 @@ class Delete:
 Write = Create | Patch | Delete
 
 
-@dataclass(frozen=True)
-class Event:
-    """A Kubernetes Event about the rollout, with Argo's reason names."""
-
-    type: Literal["Normal", "Warning"]
-    reason: str
-    message: str
+# The rollout controller's Events are the shared record; the name is kept for the code written against it.
+Event = EventRecord
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ from analysis.runner.rules import (
     is_dry_run,
     measurement_retention,
 )
+from kube.event_records import EventRecord, EventType
 from kube.issues import summarize
 from kube.json_data import JsonObject
 from kube.merge_patch import merge_patch_between
@@ -98,15 +99,6 @@ class MetricTask:
 
 
 @dataclass(frozen=True)
-class RunEvent:
-    """A Kubernetes Event about the run, with Argo's reasons (``MetricFailed``, ``AnalysisRunSuccessful``, …)."""
-
-    type: Literal["Normal", "Warning"]
-    reason: str
-    message: str
-
-
-@dataclass(frozen=True)
 class RunDecision:
     """What one pass decided; see the module docstring for the rules."""
 
@@ -116,7 +108,7 @@ class RunDecision:
     tasks: tuple[MetricTask, ...] = ()
     requeue_after: float | None = None
     """Seconds until something is due (0 when the tasks are); None once the run is complete."""
-    events: tuple[RunEvent, ...] = ()
+    events: tuple[EventRecord, ...] = ()
 
     @property
     def completed(self) -> bool:
@@ -457,11 +449,13 @@ def _decision(
     )
 
 
-def _events(observed: Mapping[str, Any], new_status: Mapping[str, Any], metrics: Sequence[_Metric]) -> list[RunEvent]:
+def _events(
+    observed: Mapping[str, Any], new_status: Mapping[str, Any], metrics: Sequence[_Metric]
+) -> list[EventRecord]:
     """An Event for each metric that completed, and one when the run completes (Warning for Failed and Error)."""
     old = {str(r.get("name")): r for r in observed.get("metricResults") or [] if isinstance(r, Mapping)}
     new = {str(r.get("name")): r for r in new_status.get("metricResults") or [] if isinstance(r, Mapping)}
-    events: list[RunEvent] = []
+    events: list[EventRecord] = []
     for metric in metrics:
         result = new.get(metric.name)
         phase = phase_of((result or {}).get("phase"))
@@ -471,15 +465,15 @@ def _events(observed: Mapping[str, Any], new_status: Mapping[str, Any], metrics:
             continue
         detail = _failure_message(result, phase) if phase in FAILING_PHASES else result.get("message")
         text = _with_detail(f"Metric '{metric.name}' Completed. Result: {phase}", detail)
-        events.append(RunEvent(_event_type(phase), f"Metric{phase}", text))
+        events.append(EventRecord(_event_type(phase), f"Metric{phase}", text))
     phase = phase_of(new_status.get("phase"))
     if phase is not None and phase.completed and not is_completed(observed.get("phase")):
         text = _with_detail(f"Analysis Completed. Result: {phase}", new_status.get("message"))
-        events.append(RunEvent(_event_type(phase), f"AnalysisRun{phase}", text))
+        events.append(EventRecord(_event_type(phase), f"AnalysisRun{phase}", text))
     return events
 
 
-def _event_type(phase: AnalysisPhase) -> Literal["Normal", "Warning"]:
+def _event_type(phase: AnalysisPhase) -> EventType:
     return "Warning" if phase in (AnalysisPhase.FAILED, AnalysisPhase.ERROR) else "Normal"
 
 

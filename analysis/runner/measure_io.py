@@ -32,12 +32,12 @@ from analysis.runner.args_io import ArgumentError, resolve_run_arguments
 from analysis.runner.lifecycle import (
     MetricTask,
     RunDecision,
-    RunEvent,
     decide_after_measuring,
     decide_error,
     decide_run,
 )
 from analysis.runner.measurements import record_measurement
+from kube.event_records import EventRecord
 from kube.json_data import JsonObject
 from kube.timestamps import format_time, later
 
@@ -71,7 +71,7 @@ class RunOutcome(NamedTuple):
 
     status_patch: JsonObject | None
     requeue_after: float | None
-    events: tuple[RunEvent, ...] = ()
+    events: tuple[EventRecord, ...] = ()
 
 
 async def reconcile_run(

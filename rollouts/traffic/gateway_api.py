@@ -35,10 +35,12 @@ from rollouts.traffic.router import (
     HeaderRouteRequest,
     ManagedRoutesRequest,
     MirrorRouteRequest,
+    ObjectRouting,
     RoutingResult,
     WeightRequest,
     WeightVerification,
     mesh_routing,
+    route_each,
 )
 
 GATEWAY_API_PLUGIN: Final = "argoproj-labs/gatewayAPI"
@@ -128,34 +130,32 @@ def route_http_routes(*, rollout: Rollout, http_routes: Mapping[str, JsonObject]
         return RoutingResult(writes=(), problems=(spec,))
     canary = min(max(canary_weight, 0), 100)
     weights = {spec.canary_service: canary, spec.stable_service: 100 - canary}
-    writes: list[Patch] = []
-    problems: list[str] = []
-    current_weight: int | None = None
-    for position, name in enumerate(spec.references.names):
-        observed = http_routes.get(name)
-        if observed is None:
-            problems.append(f'HTTPRoute "{name}" not found in namespace "{spec.references.namespace}"')
-            continue
-        rules = _rules_of(observed)
-        weighed = [index for index, rule in enumerate(rules) if _has_both(rule, spec)]
-        if not weighed:
-            problems.append(
-                f'HTTPRoute "{name}" has no rule with backendRefs to both the stableService "{spec.stable_service}" '
-                f'and the canaryService "{spec.canary_service}"'
-            )
-            continue
-        if position == 0:
-            current_weight = _backend_weight(rules[weighed[0]], spec.canary_service)
-        new_rules = json_copy(rules)
-        # A mirror rule answers its requests as the weighed rule does, so its backendRefs follow the weights.
-        mirrored = [index for index, rule in enumerate(rules) if _is_managed_mirror(rule, spec)]
-        for index in weighed + mirrored:
-            for ref in new_rules[index]["backendRefs"]:
-                if _is_service(ref) and ref.get("name") in weights:
-                    ref["weight"] = weights[ref["name"]]
-        patch = _rules_patch(name, spec, observed, new_rules, rules)
-        writes += [patch] if patch is not None else []
-    return RoutingResult.of(writes, problems, current_weight)
+    return route_each(spec.references.names, lambda name: _weigh_http_route(name, http_routes.get(name), spec, weights))
+
+
+def _weigh_http_route(name: str, observed: JsonObject | None, spec: _Spec, weights: Mapping[str, int]) -> ObjectRouting:
+    """The patch that gives the canary and stable backendRefs of one HTTPRoute their ``weights``."""
+    if observed is None:
+        return ObjectRouting(problems=(f'HTTPRoute "{name}" not found in namespace "{spec.references.namespace}"',))
+    rules = _rules_of(observed)
+    weighed = [index for index, rule in enumerate(rules) if _has_both(rule, spec)]
+    if not weighed:
+        return ObjectRouting(problems=(
+            f'HTTPRoute "{name}" has no rule with backendRefs to both the stableService "{spec.stable_service}" '
+            f'and the canaryService "{spec.canary_service}"',
+        ))
+    new_rules = json_copy(rules)
+    # A mirror rule answers its requests as the weighed rule does, so its backendRefs follow the weights.
+    mirrored = [index for index, rule in enumerate(rules) if _is_managed_mirror(rule, spec)]
+    for index in weighed + mirrored:
+        for ref in new_rules[index]["backendRefs"]:
+            if _is_service(ref) and ref.get("name") in weights:
+                ref["weight"] = weights[ref["name"]]
+    patch = _rules_patch(name, spec, observed, new_rules, rules)
+    return ObjectRouting(
+        writes=(patch,) if patch is not None else (),
+        current_weight=_backend_weight(rules[weighed[0]], spec.canary_service),
+    )
 
 
 def verify_http_route_weights(

@@ -26,16 +26,18 @@ from kube.merge_patch import json_copy
 from kube.object_meta import controller_owner_reference
 from kube.resources import INGRESSES, ROLLOUTS
 from rollouts.models import CanaryStrategy, NginxTrafficRouting, Rollout, SetHeaderRoute, TrafficRouting
-from rollouts.plan import Create, Patch, Write
+from rollouts.plan import Create, Patch
 from rollouts.traffic.router import (
     HEADER_ROUTE_STEP,
     HeaderRouteRequest,
     ManagedRoutesRequest,
     MirrorRouteRequest,
+    ObjectRouting,
     RoutingResult,
     WeightRequest,
     WeightVerification,
     mesh_routing,
+    route_each,
 )
 
 NGINX: Final = "nginx"
@@ -106,44 +108,57 @@ def route_ingresses(
     spec = _spec_of(rollout)
     if isinstance(spec, str):
         return RoutingResult(writes=(), problems=(spec,))
+    return route_each(
+        spec.nginx.all_stable_ingresses,
+        lambda stable_name: _route_canary_ingress(stable_name, rollout, ingresses, spec, canary_weight, header),
+    )
+
+
+def _route_canary_ingress(
+    stable_name: str,
+    rollout: Rollout,
+    ingresses: Mapping[str, JsonObject],
+    spec: _Spec,
+    canary_weight: int | None,
+    header: HeaderChange,
+) -> ObjectRouting:
+    """The write that makes the canary Ingress of one stable Ingress carry ``canary_weight`` and ``header``."""
     namespace = rollout.namespace or "default"
-    writes: list[Write] = []
-    problems: list[str] = []
-    current_weight: int | None = None
-    for position, stable_name in enumerate(spec.nginx.all_stable_ingresses):
-        stable = ingresses.get(stable_name)
-        if stable is None:
-            problems.append(f'Ingress "{stable_name}" not found in namespace "{namespace}" (trafficRouting.nginx)')
-            continue
-        canary_name = canary_ingress_name(rollout.name, stable_name)
-        observed = ingresses.get(canary_name)
-        observed_annotations = _annotations(observed)
-        if position == 0 and observed is not None:
-            current_weight = _weight_of(observed_annotations, spec)
-        if observed is None and canary_weight is None:
-            if header == _DROP:
-                continue  # nothing to drop from an Ingress that does not exist
-            problems.append(f'canary Ingress "{canary_name}" does not exist yet: the canary weight creates it')
-            continue
-        if observed is not None and not _owned_by(observed, rollout):
-            problems.append(
+    stable = ingresses.get(stable_name)
+    if stable is None:
+        return ObjectRouting(
+            problems=(f'Ingress "{stable_name}" not found in namespace "{namespace}" (trafficRouting.nginx)',)
+        )
+    canary_name = canary_ingress_name(rollout.name, stable_name)
+    observed = ingresses.get(canary_name)
+    observed_annotations = _annotations(observed)
+    current_weight = _weight_of(observed_annotations, spec) if observed is not None else None
+    if observed is None and canary_weight is None:
+        if header == _DROP:
+            return ObjectRouting()  # nothing to drop from an Ingress that does not exist
+        return ObjectRouting(
+            problems=(f'canary Ingress "{canary_name}" does not exist yet: the canary weight creates it',)
+        )
+    if observed is not None and not _owned_by(observed, rollout):
+        return ObjectRouting(
+            problems=(
                 f'Ingress "{canary_name}" exists but is not the canary Ingress of Rollout "{rollout.name}": '
-                "delete or rename it"
-            )
-            continue
-        rules, rule_problems = _canary_spec(stable, stable_name, spec)
-        problems += rule_problems
-        if rule_problems:
-            continue
-        weight = canary_weight if canary_weight is not None else (_weight_of(observed_annotations, spec) or 0)
-        annotations = _desired_annotations(stable, observed_annotations, spec, weight, header)
-        if observed is None:
-            writes.append(_create(rollout, namespace, canary_name, annotations, rules))
-            continue
-        patch = _patch(observed, observed_annotations, annotations, rules, spec)
-        if patch is not None:
-            writes.append(Patch(kind=INGRESSES, namespace=namespace, name=canary_name, patch=patch))
-    return RoutingResult.of(writes, problems, current_weight)
+                "delete or rename it",
+            ),
+            current_weight=current_weight,
+        )
+    rules, rule_problems = _canary_spec(stable, stable_name, spec)
+    if rule_problems:
+        return ObjectRouting(problems=tuple(rule_problems), current_weight=current_weight)
+    weight = canary_weight if canary_weight is not None else (current_weight or 0)
+    annotations = _desired_annotations(stable, observed_annotations, spec, weight, header)
+    if observed is None:
+        return ObjectRouting(writes=(_create(rollout, namespace, canary_name, annotations, rules),))
+    patch = _patch(observed, observed_annotations, annotations, rules, spec)
+    if patch is None:
+        return ObjectRouting(current_weight=current_weight)
+    write = Patch(kind=INGRESSES, namespace=namespace, name=canary_name, patch=patch)
+    return ObjectRouting(writes=(write,), current_weight=current_weight)
 
 
 def header_annotations(route: SetHeaderRoute, prefix: str) -> tuple[dict[str, str] | None, str | None]:

@@ -120,6 +120,27 @@ class RoutingResult:
 
 
 @dataclass(frozen=True)
+class ObjectRouting:
+    """What routing takes for one of the objects a Rollout names for its weight (an HTTPRoute, a stable Ingress):
+    the writes to make, the problems found, and the canary weight it routes now, as observed (None when unknown)."""
+
+    writes: tuple[Write, ...] = ()
+    problems: tuple[str, ...] = ()
+    current_weight: int | None = None
+
+
+def route_each(names: Sequence[str], route: Callable[[str], ObjectRouting]) -> RoutingResult:
+    """Route each named object in turn: all their writes (none when any has a problem), all their problems, and the
+    current weight as the first object routes it (the one Argo reads it from)."""
+    routed = [route(name) for name in names]
+    return RoutingResult.of(
+        [write for one in routed for write in one.writes],
+        [problem for one in routed for problem in one.problems],
+        routed[0].current_weight if routed else None,
+    )
+
+
+@dataclass(frozen=True)
 class WeightVerification:
     """Whether the mesh, as observed, routes the weight asked for: ``verified`` is None when it cannot be told
     (the objects are missing or malformed); ``mismatches`` names each place that routes another weight."""
