@@ -14,7 +14,6 @@ re-planned on the tick after a watched object changes, never more often, so a bu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ import aiohttp.web
 import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from kube.work_queue import cancel_tasks
 from sandbox.background import Background
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.mesh_ingress import plan_http_route_routes, plan_ingress_routes
@@ -180,9 +180,7 @@ class MeshSimulator(Background):
         """Stop ticking, watching and serving. Idempotent; the counted telemetry stays readable."""
         ticker, self._ticker = self._ticker, None
         if ticker is not None:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+            await cancel_tasks([ticker])
         informers, self._informers = self._informers, []
         for informer in informers:
             await informer.stop()
