@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import abc
-from typing import Self
+from typing import Self, TypeVar
+
+T = TypeVar("T")
+
+
+def started_part(part: T | None, missing: str) -> T:
+    """A part that exists only while something runs; `missing` says why there is none (as a RuntimeError)."""
+    if part is None:
+        raise RuntimeError(missing)
+    return part
 
 
 class Background(abc.ABC):

@@ -27,9 +27,12 @@ import httpx
 import yaml
 from prometheus_api_client import PrometheusConnect
 
+from sandbox.background import started_part
+
 INSTALL_HINT: Final = "install it with `sudo apt-get install prometheus` (or run the project's scripts/bootstrap.sh)"
 POLL_INTERVAL: Final = 0.1
 LOG_TAIL_LINES: Final = 30
+_NOT_STARTED: Final = "PrometheusServer is not started"
 
 
 class PrometheusNotInstalled(RuntimeError):
@@ -182,9 +185,7 @@ class PrometheusServer:
 
     @property
     def url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("PrometheusServer is not started")
-        return f"http://{self._host}:{self._port}"
+        return f"http://{self._host}:{started_part(self._port, _NOT_STARTED)}"
 
     @property
     def pid(self) -> int | None:
@@ -201,9 +202,7 @@ class PrometheusServer:
 
     @property
     def _workdir(self) -> Path:
-        if self._directory is None:
-            raise RuntimeError("PrometheusServer is not started")
-        return self._directory
+        return started_part(self._directory, _NOT_STARTED)
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         try:
@@ -273,10 +272,7 @@ class PrometheusServer:
         new_targets = [ScrapeTarget.parse(t) for t in targets]
         self._write_config(new_targets)
         self.targets = new_targets
-        pid = self.pid
-        if pid is None:
-            raise RuntimeError("PrometheusServer is not started")
-        os.kill(pid, signal.SIGHUP)
+        os.kill(started_part(self.pid, _NOT_STARTED), signal.SIGHUP)
 
     def __enter__(self) -> Self:
         self.start()
