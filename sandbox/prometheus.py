@@ -17,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final, Self
@@ -217,11 +217,9 @@ class PrometheusServer:
         binary = self._prepare()
         try:
             deadline = time.monotonic() + self._startup_timeout
-            for attempt in self._port_attempts():
-                self._port = attempt
-                self._truncate_log()
+            for command in self._attempts(binary):
                 self._process = subprocess.Popen(
-                    self._command(binary),
+                    command,
                     stdin=subprocess.DEVNULL,
                     stdout=self._log,
                     stderr=subprocess.STDOUT,
@@ -287,11 +285,9 @@ class PrometheusServer:
         binary = self._prepare()
         try:
             deadline = time.monotonic() + self._startup_timeout
-            for attempt in self._port_attempts():
-                self._port = attempt
-                self._truncate_log()
+            for command in self._attempts(binary):
                 self._async_process = await asyncio.create_subprocess_exec(
-                    *self._command(binary),
+                    *command,
                     stdin=subprocess.DEVNULL,
                     stdout=self._log,
                     stderr=subprocess.STDOUT,
@@ -367,11 +363,17 @@ class PrometheusServer:
             command.append("--web.enable-lifecycle")
         return [*command, *self._extra_args]
 
-    def _port_attempts(self) -> list[int]:
+    def _attempts(self, binary: str) -> Iterator[list[str]]:
+        """The command of each attempt to start, its port chosen and the log emptied before it is yielded."""
         # A free port can be taken between choosing it and Prometheus binding it; try a few then.
         if self._requested_port is not None:
-            return [self._requested_port]
-        return [free_loopback_port(self._host) for _ in range(3)]
+            ports = [self._requested_port]
+        else:
+            ports = [free_loopback_port(self._host) for _ in range(3)]
+        for port in ports:
+            self._port = port
+            self._truncate_log()
+            yield self._command(binary)
 
     def _truncate_log(self) -> None:
         # One attempt's log only: an earlier "address already in use" must not explain a later failure.
