@@ -33,3 +33,22 @@ class Background(abc.ABC):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
+
+class BlockingBackground(abc.ABC):
+    """`Background` for blocking callers: started and stopped explicitly, or as `with`."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Return once running."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop whatever runs."""
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+

@@ -27,7 +27,7 @@ import httpx
 import yaml
 from prometheus_api_client import PrometheusConnect
 
-from sandbox.background import started_part
+from sandbox.background import BlockingBackground, started_part
 
 INSTALL_HINT: Final = "install it with `sudo apt-get install prometheus` (or run the project's scripts/bootstrap.sh)"
 POLL_INTERVAL: Final = 0.1
@@ -143,7 +143,7 @@ def free_loopback_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-class PrometheusServer:
+class PrometheusServer(BlockingBackground):
     """A Prometheus process scraping `targets`; a context manager, blocking (`with`) or not (`async with`).
 
     `url` is its base URL once started. `port=None` picks a free loopback port. `wait_for_targets=False`
@@ -271,13 +271,6 @@ class PrometheusServer:
         self._write_config(new_targets)
         self.targets = new_targets
         os.kill(started_part(self.pid, _NOT_STARTED), signal.SIGHUP)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # -- asyncio interface --
 
