@@ -3,6 +3,7 @@ module reads it. One alias, so that a reader (and mypy) knows a dict is a Kubern
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeAlias
 
 JsonObject: TypeAlias = dict[str, Any]
@@ -30,6 +31,18 @@ def as_json_object(value: Any) -> JsonObject:
     """``value`` when it is a JSON object, else an empty one: for reading optional sections of objects that may be
     malformed (a display must show what it can rather than fail)."""
     return value if isinstance(value, dict) else {}
+
+
+def decoded_json_object(text: Any) -> JsonObject | None:
+    """The JSON object the string ``text`` holds (an annotation's, say); None when ``text`` is not a string, not
+    JSON, or JSON of something other than an object."""
+    if not isinstance(text, str):
+        return None
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
 
 
 def as_int(value: Any, default: int = 0) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kube.json_data import JsonObject
+from kube.json_data import JsonObject, decoded_json_object
 from rollouts.hashing import HASH_LABEL
 from rollouts.models import PodMetadata
 from rollouts.replicasets import ReplicaSetGroups, annotations_of, labels_of, pod_template_hash_of
@@ -24,14 +24,8 @@ EPHEMERAL_METADATA_ANNOTATION = "rollout.argoproj.io/ephemeral-metadata"
 
 def injected_metadata(rs: Mapping[str, Any]) -> PodMetadata | None:
     """What was injected into ``rs``'s pods, from its annotation; None when nothing (or unreadable)."""
-    raw = annotations_of(rs).get(EPHEMERAL_METADATA_ANNOTATION)
-    if not isinstance(raw, str) or not raw:
-        return None
-    try:
-        decoded = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(decoded, dict):
+    decoded = decoded_json_object(annotations_of(rs).get(EPHEMERAL_METADATA_ANNOTATION))
+    if decoded is None:
         return None
     return PodMetadata(
         labels={str(k): str(v) for k, v in (decoded.get("labels") or {}).items()},

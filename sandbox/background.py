@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import abc
-from typing import Self
+from typing import Self, TypeVar
+
+T = TypeVar("T")
+
+
+def started_part(part: T | None, missing: str) -> T:
+    """A part that exists only while something runs; `missing` says why there is none (as a RuntimeError)."""
+    if part is None:
+        raise RuntimeError(missing)
+    return part
 
 
 class Background(abc.ABC):
@@ -23,4 +32,23 @@ class Background(abc.ABC):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+
+class BlockingBackground(abc.ABC):
+    """`Background` for blocking callers: started and stopped explicitly, or as `with`."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Return once running."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop whatever runs."""
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 

@@ -13,11 +13,11 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, TypedDict, TypeVar, Unpack
+from typing import Any, Final, TypedDict, Unpack
 
 import yaml
 
-from sandbox.background import Background
+from sandbox.background import Background, started_part
 from sandbox.controllers import ControllerDelays, ControllerSimulator
 from sandbox.emulator import ApiEmulator, ApiError, running_emulator
 from sandbox.emulator.authentication import bearer_header
@@ -31,8 +31,6 @@ from sandbox.prometheus import PrometheusServer, ScrapeTarget
 from sandbox.storage_plans import default_storage_class
 from sandbox.workloads import WorkloadSimulator
 
-T = TypeVar("T")
-
 CRD_KIND: Final = "CustomResourceDefinition"
 KUBECONFIG_CONTEXT: Final = "sandbox"
 # The emulator checks no credentials unless given a bearer token, but kubectl and the kubernetes client want a user
@@ -43,13 +41,6 @@ MESH_SCRAPE_JOB: Final = "istio-mesh"
 
 class SandboxError(RuntimeError):
     """The sandbox could not be set up as asked (a CRD file that does not load, say)."""
-
-
-def _running(part: T | None, missing: str) -> T:
-    """A part of a running sandbox; `missing` says why there is none."""
-    if part is None:
-        raise RuntimeError(missing)
-    return part
 
 
 def load_crd_files(directories: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
@@ -187,31 +178,31 @@ class Sandbox(Background):
 
     @property
     def url(self) -> str:
-        return _running(self._url, "the sandbox is not started")
+        return started_part(self._url, "the sandbox is not started")
 
     @property
     def emulator(self) -> ApiEmulator:
-        return _running(self._emulator, "the sandbox is not started")
+        return started_part(self._emulator, "the sandbox is not started")
 
     @property
     def workloads(self) -> WorkloadSimulator:
-        return _running(
+        return started_part(
             self._workloads, "the sandbox simulates no workloads (not started, or simulate_workloads=False)"
         )
 
     @property
     def controllers(self) -> ControllerSimulator:
-        return _running(
+        return started_part(
             self._controllers, "the sandbox simulates no controllers (not started, or simulate_workloads=False)"
         )
 
     @property
     def mesh(self) -> MeshSimulator:
-        return _running(self._mesh, "the sandbox simulates no mesh (not started, or mesh=False)")
+        return started_part(self._mesh, "the sandbox simulates no mesh (not started, or mesh=False)")
 
     @property
     def prometheus(self) -> PrometheusServer:
-        return _running(self._prometheus, "the sandbox runs no Prometheus (not started, or prometheus=False)")
+        return started_part(self._prometheus, "the sandbox runs no Prometheus (not started, or prometheus=False)")
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         return write_kubeconfig(path, self.url, namespace=namespace, token=self.bearer_token or KUBECONFIG_TOKEN)

@@ -11,13 +11,14 @@ even before its watch event arrives; events older than what the cache holds are 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import httpx
+
+from kube.work_queue import cancel_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +89,7 @@ class Informer:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_tasks([task])
 
     def store(self, obj: JsonDict) -> None:
         """Record an object this process just wrote (the API's response) unless the cache has a newer one."""

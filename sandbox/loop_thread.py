@@ -9,14 +9,16 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, Self, TypeVar, TypeVarTuple, Unpack
+from typing import Any, Generic, TypeVar, TypeVarTuple, Unpack
+
+from sandbox.background import BlockingBackground
 
 T = TypeVar("T")
 R = TypeVar("R")
 Ts = TypeVarTuple("Ts")
 
 
-class LoopThread(Generic[T]):
+class LoopThread(BlockingBackground, Generic[T]):
     """Enter `context()` on a new thread's loop, keep it entered until `stop()`, and exit it there.
 
     `what` names the thing served, for the thread's name and the errors (`"the sandbox did not start …"`).
@@ -74,13 +76,6 @@ class LoopThread(Generic[T]):
     def call(self, coro_fn: Callable[[Unpack[Ts]], Coroutine[Any, Any, R]], *args: *Ts) -> R:
         """Run `coro_fn(*args)` on the thread's loop and return its result to the calling thread."""
         return asyncio.run_coroutine_threadsafe(coro_fn(*args), self.loop).result()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()

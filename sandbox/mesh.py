@@ -14,7 +14,6 @@ re-planned on the tick after a watched object changes, never more often, so a bu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Mapping
@@ -24,7 +23,8 @@ import aiohttp.web
 import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from sandbox.background import Background
+from kube.work_queue import cancel_tasks
+from sandbox.background import Background, started_part
 from sandbox.informer import Informer, ObjectKey, object_key
 from sandbox.mesh_ingress import plan_http_route_routes, plan_ingress_routes
 from sandbox.mesh_telemetry import IstioTelemetry, SourceIdentity
@@ -51,6 +51,7 @@ _HTTP_ROUTES: Final = "/apis/gateway.networking.k8s.io/v1/httproutes"
 # short; the traffic of the rest of the stall is lost, as if the clients had stalled too.
 MAX_TICK_SECONDS: Final = 1.0
 METRICS_PATH: Final = "/metrics"
+_NOT_STARTED: Final = "the mesh simulator is not started"
 
 
 class MeshSimulator(Background):
@@ -117,9 +118,7 @@ class MeshSimulator(Background):
     @property
     def metrics_target(self) -> str:
         """`127.0.0.1:PORT`, as a Prometheus scrape target."""
-        if self._port is None:
-            raise RuntimeError("the mesh simulator is not started")
-        return f"{self._host}:{self._port}"
+        return f"{self._host}:{started_part(self._port, _NOT_STARTED)}"
 
     @property
     def metrics_url(self) -> str:
@@ -180,9 +179,7 @@ class MeshSimulator(Background):
         """Stop ticking, watching and serving. Idempotent; the counted telemetry stays readable."""
         ticker, self._ticker = self._ticker, None
         if ticker is not None:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+            await cancel_tasks([ticker])
         informers, self._informers = self._informers, []
         for informer in informers:
             await informer.stop()
@@ -289,6 +286,4 @@ class MeshSimulator(Background):
 
     @staticmethod
     def _informer(informer: Informer | None) -> Informer:
-        if informer is None:
-            raise RuntimeError("the mesh simulator is not started")
-        return informer
+        return started_part(informer, _NOT_STARTED)

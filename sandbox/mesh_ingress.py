@@ -104,7 +104,6 @@ def plan_ingress_routes(
             for host, path, service in _paths(ingress):
                 canaries[(namespace, host, path)] = (service, canary_share(ingress))
     plans: list[RoutePlan] = []
-    no_rules = DestinationRuleIndex()
     for ingress in ingress_list:
         if is_canary_ingress(ingress):
             continue
@@ -114,23 +113,38 @@ def plan_ingress_routes(
             backends = [(service, 1.0 - (canary[1] if canary else 0.0))]
             if canary is not None:
                 backends.append((canary[0], canary[1]))
-            route_name = f"{host}{path}"
-            destinations = tuple(
-                service_destination(
-                    (namespace, name, route_name, str(position), backend, ""),
-                    (namespace, backend),
-                    backend,
-                    "",
-                    requests_per_second * share,
-                    services,
-                    no_rules,
-                    endpoints_by_namespace,
-                    cluster_domain,
-                )
-                for position, (backend, share) in enumerate(backends)
-            )
-            plans.append(RoutePlan(namespace, name, route_name, destinations))
+            rates = [((namespace, backend), requests_per_second * share) for backend, share in backends]
+            plans.append(
+                _service_route((namespace, name, f"{host}{path}"), rates, services, endpoints_by_namespace,
+                               cluster_domain))
     return plans
+
+
+def _service_route(
+    route: tuple[str, str, str],
+    backends: Sequence[tuple[ServiceKey, float]],
+    services: Mapping[ServiceKey, Mapping[str, Any]],
+    endpoints_by_namespace: Mapping[str, Sequence[Endpoint]],
+    cluster_domain: str,
+) -> RoutePlan:
+    """The plan of one Ingress path or HTTPRoute rule, ``route`` being (namespace, name, route name): its
+    ``backends``, each a Service and its requests per second. They name no subsets, so no DestinationRule applies."""
+    namespace, name, route_name = route
+    destinations = tuple(
+        service_destination(
+            (namespace, name, route_name, str(position), service_key[1], ""),
+            service_key,
+            service_key[1],
+            "",
+            rate,
+            services,
+            DestinationRuleIndex(),
+            endpoints_by_namespace,
+            cluster_domain,
+        )
+        for position, (service_key, rate) in enumerate(backends)
+    )
+    return RoutePlan(namespace, name, route_name, destinations)
 
 
 def _reached(rule: Mapping[str, Any]) -> bool:
@@ -162,7 +176,6 @@ def plan_http_route_routes(
 ) -> list[RoutePlan]:
     """Every reached HTTPRoute rule's Service backends, weighted by their backendRef weights."""
     plans: list[RoutePlan] = []
-    no_rules = DestinationRuleIndex()
     for http_route in http_routes:
         metadata = _metadata(http_route)
         namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
@@ -174,24 +187,12 @@ def plan_http_route_routes(
             if not isinstance(rule, Mapping) or not _reached(rule):
                 continue
             refs = _service_refs(rule)
-            weights = [_weight(ref) for ref in refs]
-            rates = split_rate(rate, weights)
-            route_name = str(rule.get("name") or f"rules[{index}]")
-            destinations = tuple(
-                service_destination(
-                    (namespace, name, route_name, str(position), str(ref["name"]), ""),
-                    (str(ref.get("namespace") or namespace), str(ref["name"])),
-                    str(ref["name"]),
-                    "",
-                    share,
-                    services,
-                    no_rules,
-                    endpoints_by_namespace,
-                    cluster_domain,
-                )
-                for position, (ref, share) in enumerate(zip(refs, rates, strict=True))
-            )
-            plans.append(RoutePlan(namespace, name, route_name, destinations))
+            rates = split_rate(rate, [_weight(ref) for ref in refs])
+            backends = [((str(ref.get("namespace") or namespace), str(ref["name"])), share)
+                        for ref, share in zip(refs, rates, strict=True)]
+            plans.append(
+                _service_route((namespace, name, str(rule.get("name") or f"rules[{index}]")), backends, services,
+                               endpoints_by_namespace, cluster_domain))
     return plans
 
 

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final, Self
@@ -27,9 +27,12 @@ import httpx
 import yaml
 from prometheus_api_client import PrometheusConnect
 
+from sandbox.background import BlockingBackground, started_part
+
 INSTALL_HINT: Final = "install it with `sudo apt-get install prometheus` (or run the project's scripts/bootstrap.sh)"
 POLL_INTERVAL: Final = 0.1
 LOG_TAIL_LINES: Final = 30
+_NOT_STARTED: Final = "PrometheusServer is not started"
 
 
 class PrometheusNotInstalled(RuntimeError):
@@ -140,7 +143,7 @@ def free_loopback_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-class PrometheusServer:
+class PrometheusServer(BlockingBackground):
     """A Prometheus process scraping `targets`; a context manager, blocking (`with`) or not (`async with`).
 
     `url` is its base URL once started. `port=None` picks a free loopback port. `wait_for_targets=False`
@@ -182,9 +185,7 @@ class PrometheusServer:
 
     @property
     def url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("PrometheusServer is not started")
-        return f"http://{self._host}:{self._port}"
+        return f"http://{self._host}:{started_part(self._port, _NOT_STARTED)}"
 
     @property
     def pid(self) -> int | None:
@@ -201,9 +202,7 @@ class PrometheusServer:
 
     @property
     def _workdir(self) -> Path:
-        if self._directory is None:
-            raise RuntimeError("PrometheusServer is not started")
-        return self._directory
+        return started_part(self._directory, _NOT_STARTED)
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         try:
@@ -218,11 +217,9 @@ class PrometheusServer:
         binary = self._prepare()
         try:
             deadline = time.monotonic() + self._startup_timeout
-            for attempt in self._port_attempts():
-                self._port = attempt
-                self._truncate_log()
+            for command in self._attempts(binary):
                 self._process = subprocess.Popen(
-                    self._command(binary),
+                    command,
                     stdin=subprocess.DEVNULL,
                     stdout=self._log,
                     stderr=subprocess.STDOUT,
@@ -273,17 +270,7 @@ class PrometheusServer:
         new_targets = [ScrapeTarget.parse(t) for t in targets]
         self._write_config(new_targets)
         self.targets = new_targets
-        pid = self.pid
-        if pid is None:
-            raise RuntimeError("PrometheusServer is not started")
-        os.kill(pid, signal.SIGHUP)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        os.kill(started_part(self.pid, _NOT_STARTED), signal.SIGHUP)
 
     # -- asyncio interface --
 
@@ -291,11 +278,9 @@ class PrometheusServer:
         binary = self._prepare()
         try:
             deadline = time.monotonic() + self._startup_timeout
-            for attempt in self._port_attempts():
-                self._port = attempt
-                self._truncate_log()
+            for command in self._attempts(binary):
                 self._async_process = await asyncio.create_subprocess_exec(
-                    *self._command(binary),
+                    *command,
                     stdin=subprocess.DEVNULL,
                     stdout=self._log,
                     stderr=subprocess.STDOUT,
@@ -371,11 +356,17 @@ class PrometheusServer:
             command.append("--web.enable-lifecycle")
         return [*command, *self._extra_args]
 
-    def _port_attempts(self) -> list[int]:
+    def _attempts(self, binary: str) -> Iterator[list[str]]:
+        """The command of each attempt to start, its port chosen and the log emptied before it is yielded."""
         # A free port can be taken between choosing it and Prometheus binding it; try a few then.
         if self._requested_port is not None:
-            return [self._requested_port]
-        return [free_loopback_port(self._host) for _ in range(3)]
+            ports = [self._requested_port]
+        else:
+            ports = [free_loopback_port(self._host) for _ in range(3)]
+        for port in ports:
+            self._port = port
+            self._truncate_log()
+            yield self._command(binary)
 
     def _truncate_log(self) -> None:
         # One attempt's log only: an earlier "address already in use" must not explain a later failure.

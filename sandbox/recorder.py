@@ -15,8 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
+from sandbox.background import BlockingBackground
 from sandbox.emulator import ApiEmulator
 from sandbox.emulator.resources import StorageKey
 from sandbox.emulator.store import WatchEvent
@@ -47,7 +48,7 @@ class Change:
     previous: dict[str, Any] | None
 
 
-class ChangeRecorder:
+class ChangeRecorder(BlockingBackground):
     """Records every change of `resources` from `start()` (or `with`) until `stop()`; thread-safe.
 
     Offers come from whichever thread wrote (the emulator's loop for HTTP writes), so recording is only an append.
@@ -82,13 +83,6 @@ class ChangeRecorder:
         for key, subscriber in self._subscribers:
             self._emulator.store.unsubscribe(key, subscriber)
         self._subscribers.clear()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def __len__(self) -> int:
         return len(self._changes)

@@ -16,7 +16,7 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import httpx
@@ -161,46 +161,25 @@ class WorkloadSimulator(Simulator):
     # -- event handlers: index, then queue the keys whose state may have changed --
 
     def _on_pod(self, event_type: str, pod: JsonDict, old: JsonDict | None) -> None:
-        key = object_key(pod)
-        owner = controller_uid(pod)
-        old_owner = controller_uid(old) if old is not None else None
-        if old_owner and old_owner != owner:
-            self._unindex(self._pods_by_owner, old_owner, key)
-            self._queue_replica_set(old_owner)
+        self._index_by_owner(self._pods_by_owner, event_type, pod, old, self._queue_replica_set)
         uid = pod.get("metadata", {}).get("uid", "")
         if event_type == "DELETED":
-            if owner:
-                self._unindex(self._pods_by_owner, owner, key)
             self._pod_seen_at.pop(uid, None)
             self._pod_ips.pop(uid, None)
             self._pod_warned.discard(uid)
             self._release_slot(uid)
         else:
-            if owner:
-                self._pods_by_owner.setdefault(owner, set()).add(key)
-            self._pods_queue.add(key)
-        if owner:
-            self._queue_replica_set(owner)
+            self._pods_queue.add(object_key(pod))
 
     def _on_replica_set(self, event_type: str, rs: JsonDict, old: JsonDict | None) -> None:
+        self._index_by_owner(self._rs_by_owner, event_type, rs, old, self._queue_deployment)
         key = object_key(rs)
         uid = rs.get("metadata", {}).get("uid", "")
-        owner = controller_uid(rs)
-        old_owner = controller_uid(old) if old is not None else None
-        if old_owner and old_owner != owner:
-            self._unindex(self._rs_by_owner, old_owner, key)
-            self._queue_deployment(old_owner)
         if event_type == "DELETED":
             self._rs_by_uid.pop(uid, None)
-            if owner:
-                self._unindex(self._rs_by_owner, owner, key)
         else:
             self._rs_by_uid[uid] = key
-            if owner:
-                self._rs_by_owner.setdefault(owner, set()).add(key)
             self._rs_queue.add(key)
-        if owner:
-            self._queue_deployment(owner)
 
     def _on_deployment(self, event_type: str, deployment: JsonDict, old: JsonDict | None) -> None:
         uid = deployment.get("metadata", {}).get("uid", "")
@@ -217,6 +196,23 @@ class WorkloadSimulator(Simulator):
     def _queue_deployment(self, uid: str) -> None:
         if (key := self._deployment_by_uid.get(uid)) is not None:
             self._deployment_queue.add(key)
+
+    def _index_by_owner(self, index: dict[str, set[ObjectKey]], event_type: str, obj: JsonDict,
+                        old: JsonDict | None, queue_owner: Callable[[str], None]) -> None:
+        """Keep ``index`` (controller uid → the keys of its objects) current for one event of ``obj``, and queue
+        the controllers whose objects changed: the one it left, if any, and the one it has."""
+        key, owner = object_key(obj), controller_uid(obj)
+        old_owner = controller_uid(old) if old is not None else None
+        if old_owner and old_owner != owner:
+            self._unindex(index, old_owner, key)
+            queue_owner(old_owner)
+        if not owner:
+            return
+        if event_type == "DELETED":
+            self._unindex(index, owner, key)
+        else:
+            index.setdefault(owner, set()).add(key)
+        queue_owner(owner)
 
     @staticmethod
     def _unindex(index: dict[str, set[ObjectKey]], owner: str, key: ObjectKey) -> None:

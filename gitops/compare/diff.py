@@ -20,7 +20,6 @@ fields removed.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ from gitops.compare.json_tree import copy_tree
 from gitops.compare.managed_fields import delete_path, has_path, manager_paths
 from gitops.compare.normalize import IGNORE_STATUS_CRD, normalize
 from gitops.resources import JsonObject, group_of
+from kube.json_data import decoded_json_object
 
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 ARGOCD_MANAGER = "argocd-controller"
@@ -56,14 +56,7 @@ class DiffResult:
 def last_applied(live: JsonObject) -> JsonObject | None:
     """The object ``kubectl apply`` last wrote, from live's annotation; None when absent or not a JSON object."""
     annotations = (live.get("metadata") or {}).get("annotations") or {}
-    raw = annotations.get(LAST_APPLIED_ANNOTATION) if isinstance(annotations, Mapping) else None
-    if not isinstance(raw, str):
-        return None
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
+    return decoded_json_object(annotations.get(LAST_APPLIED_ANNOTATION) if isinstance(annotations, Mapping) else None)
 
 
 def _empty(value: Any) -> bool:

@@ -425,15 +425,23 @@ _INGRESS = BuiltinPrinter((
 # ----------------------------------------------------------------------------------------- configuration
 
 
-def _configmap_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
-    return [_name(obj), len(_dict(obj.get("data"))) + len(_dict(obj.get("binaryData"))), _age(obj, now)]
+def _name_value_age(column: Column, value: Callable[[Mapping[str, Any]], Any]) -> BuiltinPrinter:
+    """NAME, one ``value`` of the object under ``column``, and AGE."""
+
+    def cells(obj: Mapping[str, Any], now: datetime) -> Cells:
+        return [_name(obj), value(obj), _age(obj, now)]
+
+    return BuiltinPrinter((NAME_COLUMN, column, AGE_COLUMN), cells)
 
 
-_CONFIGMAP = BuiltinPrinter((
-    NAME_COLUMN,
+def _text_at(*path: str) -> Callable[[Mapping[str, Any]], str]:
+    """The text at ``path`` in an object, empty when unset."""
+    return lambda obj: str(_get(obj, *path) or "")
+
+
+_CONFIGMAP = _name_value_age(
     Column("Data", "integer", description="Data contains the configuration data."),
-    AGE_COLUMN,
-), _configmap_cells)
+    lambda obj: len(_dict(obj.get("data"))) + len(_dict(obj.get("binaryData"))))
 
 
 def _secret_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
@@ -450,15 +458,7 @@ _SECRET = BuiltinPrinter((
 ), _secret_cells)
 
 
-def _namespace_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
-    return [_name(obj), str(_get(obj, "status", "phase") or ""), _age(obj, now)]
-
-
-_NAMESPACE = BuiltinPrinter((
-    NAME_COLUMN,
-    Column("Status", description="The status of the namespace"),
-    AGE_COLUMN,
-), _namespace_cells)
+_NAMESPACE = _name_value_age(Column("Status", description="The status of the namespace"), _text_at("status", "phase"))
 
 _ACCESS_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX",
                  "ReadWriteOncePod": "RWOP"}
@@ -596,15 +596,9 @@ _PDB = BuiltinPrinter((
 # ------------------------------------------------------------------------------------------ access, storage
 
 
-def _service_account_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
-    return [_name(obj), len(_list(obj.get("secrets"))), _age(obj, now)]
-
-
-_SERVICE_ACCOUNT = BuiltinPrinter((
-    NAME_COLUMN,
+_SERVICE_ACCOUNT = _name_value_age(
     Column("Secrets", "integer", description="Secrets is a list of the secrets in the same namespace."),
-    AGE_COLUMN,
-), _service_account_cells)
+    lambda obj: len(_list(obj.get("secrets"))))
 
 
 def _created_at_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
@@ -666,15 +660,9 @@ _STORAGE_CLASS = BuiltinPrinter((
 ), _storage_class_cells)
 
 
-def _lease_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
-    return [_name(obj), str(_get(obj, "spec", "holderIdentity") or ""), _age(obj, now)]
-
-
-_LEASE = BuiltinPrinter((
-    NAME_COLUMN,
+_LEASE = _name_value_age(
     Column("Holder", description="HolderIdentity contains the identity of the holder of a current lease."),
-    AGE_COLUMN,
-), _lease_cells)
+    _text_at("spec", "holderIdentity"))
 
 
 def _generic_cells(obj: Mapping[str, Any], now: datetime) -> Cells:

@@ -63,6 +63,20 @@ _OBJECT_META = {
     14: Field("finalizers", "string", repeated=True),
 }
 
+_METADATA = Field("metadata", "message", schema=_OBJECT_META)
+_STATUS = Field("status", "ignore")  # a create carries the zero status; the server owns it
+
+
+def _metadata_and_spec(spec: dict[int, Field]) -> dict[int, Field]:
+    """The fields of a template, or of a kind without a status: metadata (1) and spec (2)."""
+    return {1: _METADATA, 2: Field("spec", "message", schema=spec)}
+
+
+def _metadata_spec_status(spec: dict[int, Field]) -> dict[int, Field]:
+    """The fields of a kind with metadata (1), spec (2) and status (3)."""
+    return {**_metadata_and_spec(spec), 3: _STATUS}
+
+
 _LABEL_SELECTOR = {
     1: Field("matchLabels", "map"),
     2: Field("matchExpressions", "message", repeated=True, schema={
@@ -109,7 +123,7 @@ _POD_SPEC = {
     24: Field("priorityClassName", "string"),
 }
 
-_POD_TEMPLATE = {1: Field("metadata", "message", schema=_OBJECT_META), 2: Field("spec", "message", schema=_POD_SPEC)}
+_POD_TEMPLATE = _metadata_and_spec(_POD_SPEC)
 
 _JOB_SPEC = {
     1: Field("parallelism", "int", optional=True),
@@ -123,8 +137,6 @@ _JOB_SPEC = {
     9: Field("completionMode", "string", optional=True),
     10: Field("suspend", "bool", optional=True),
 }
-
-_STATUS = Field("status", "ignore")  # a create carries the zero status; the server owns it
 
 _INGRESS_BACKEND = {
     3: Field("resource", "message", schema={
@@ -147,163 +159,126 @@ _SUBJECT = {1: Field("kind", "string"), 2: Field("apiGroup", "string"), 3: Field
 _ROLE_REF = {1: Field("apiGroup", "string"), 2: Field("kind", "string"), 3: Field("name", "string")}
 
 SCHEMAS: dict[tuple[str, str], dict[int, Field]] = {
-    ("apps/v1", "Deployment"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
-        2: Field("spec", "message", schema={
-            1: Field("replicas", "int", optional=True),
-            2: Field("selector", "message", schema=_LABEL_SELECTOR),
-            3: Field("template", "message", schema=_POD_TEMPLATE),
-            4: Field("strategy", "message", schema={
-                1: Field("type", "string"),
-                2: Field("rollingUpdate", "message", schema={
-                    1: Field("maxUnavailable", "intstr"), 2: Field("maxSurge", "intstr")}),
-            }),
-            5: Field("minReadySeconds", "int"),
-            6: Field("revisionHistoryLimit", "int", optional=True),
-            7: Field("paused", "bool"),
-            9: Field("progressDeadlineSeconds", "int", optional=True),
+    ("apps/v1", "Deployment"): _metadata_spec_status({
+        1: Field("replicas", "int", optional=True),
+        2: Field("selector", "message", schema=_LABEL_SELECTOR),
+        3: Field("template", "message", schema=_POD_TEMPLATE),
+        4: Field("strategy", "message", schema={
+            1: Field("type", "string"),
+            2: Field("rollingUpdate", "message", schema={
+                1: Field("maxUnavailable", "intstr"), 2: Field("maxSurge", "intstr")}),
         }),
-        3: _STATUS,
-    },
-    ("batch/v1", "Job"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
-        2: Field("spec", "message", schema=_JOB_SPEC),
-        3: _STATUS,
-    },
-    ("batch/v1", "CronJob"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
-        2: Field("spec", "message", schema={
-            1: Field("schedule", "string"),
-            2: Field("startingDeadlineSeconds", "int", optional=True),
-            3: Field("concurrencyPolicy", "string"),
-            4: Field("suspend", "bool", optional=True),
-            5: Field("jobTemplate", "message", schema={
-                1: Field("metadata", "message", schema=_OBJECT_META),
-                2: Field("spec", "message", schema=_JOB_SPEC)}),
-            6: Field("successfulJobsHistoryLimit", "int", optional=True),
-            7: Field("failedJobsHistoryLimit", "int", optional=True),
-            8: Field("timeZone", "string", optional=True),
+        5: Field("minReadySeconds", "int"),
+        6: Field("revisionHistoryLimit", "int", optional=True),
+        7: Field("paused", "bool"),
+        9: Field("progressDeadlineSeconds", "int", optional=True),
+    }),
+    ("batch/v1", "Job"): _metadata_spec_status(_JOB_SPEC),
+    ("batch/v1", "CronJob"): _metadata_spec_status({
+        1: Field("schedule", "string"),
+        2: Field("startingDeadlineSeconds", "int", optional=True),
+        3: Field("concurrencyPolicy", "string"),
+        4: Field("suspend", "bool", optional=True),
+        5: Field("jobTemplate", "message", schema=_metadata_and_spec(_JOB_SPEC)),
+        6: Field("successfulJobsHistoryLimit", "int", optional=True),
+        7: Field("failedJobsHistoryLimit", "int", optional=True),
+        8: Field("timeZone", "string", optional=True),
+    }),
+    ("v1", "Service"): _metadata_spec_status({
+        1: Field("ports", "message", repeated=True, schema={
+            1: Field("name", "string"), 2: Field("protocol", "string"), 3: Field("port", "int"),
+            4: Field("targetPort", "intstr"), 5: Field("nodePort", "int"),
+            6: Field("appProtocol", "string", optional=True)}),
+        2: Field("selector", "map"),
+        3: Field("clusterIP", "string"),
+        4: Field("type", "string"),
+        5: Field("externalIPs", "string", repeated=True),
+        7: Field("sessionAffinity", "string"),
+        8: Field("loadBalancerIP", "string"),
+        9: Field("loadBalancerSourceRanges", "string", repeated=True),
+        10: Field("externalName", "string"),
+        11: Field("externalTrafficPolicy", "string"),
+        12: Field("healthCheckNodePort", "int"),
+        13: Field("publishNotReadyAddresses", "bool"),
+        17: Field("ipFamilyPolicy", "string", optional=True),
+        18: Field("clusterIPs", "string", repeated=True),
+        19: Field("ipFamilies", "string", repeated=True),
+        20: Field("allocateLoadBalancerNodePorts", "bool", optional=True),
+        21: Field("loadBalancerClass", "string", optional=True),
+        22: Field("internalTrafficPolicy", "string", optional=True),
+    }),
+    ("networking.k8s.io/v1", "Ingress"): _metadata_spec_status({
+        1: Field("defaultBackend", "message", schema=_INGRESS_BACKEND),
+        2: Field("tls", "message", repeated=True, schema={
+            1: Field("hosts", "string", repeated=True), 2: Field("secretName", "string")}),
+        3: Field("rules", "message", repeated=True, schema={
+            1: Field("host", "string"),
+            2: Field("", "inline", schema={1: Field("http", "message", schema={
+                1: Field("paths", "message", repeated=True, schema={
+                    1: Field("path", "string"),
+                    2: Field("backend", "message", schema=_INGRESS_BACKEND),
+                    3: Field("pathType", "string", optional=True)})})}),
         }),
-        3: _STATUS,
-    },
-    ("v1", "Service"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
-        2: Field("spec", "message", schema={
-            1: Field("ports", "message", repeated=True, schema={
-                1: Field("name", "string"), 2: Field("protocol", "string"), 3: Field("port", "int"),
-                4: Field("targetPort", "intstr"), 5: Field("nodePort", "int"),
-                6: Field("appProtocol", "string", optional=True)}),
-            2: Field("selector", "map"),
-            3: Field("clusterIP", "string"),
-            4: Field("type", "string"),
-            5: Field("externalIPs", "string", repeated=True),
-            7: Field("sessionAffinity", "string"),
-            8: Field("loadBalancerIP", "string"),
-            9: Field("loadBalancerSourceRanges", "string", repeated=True),
-            10: Field("externalName", "string"),
-            11: Field("externalTrafficPolicy", "string"),
-            12: Field("healthCheckNodePort", "int"),
-            13: Field("publishNotReadyAddresses", "bool"),
-            17: Field("ipFamilyPolicy", "string", optional=True),
-            18: Field("clusterIPs", "string", repeated=True),
-            19: Field("ipFamilies", "string", repeated=True),
-            20: Field("allocateLoadBalancerNodePorts", "bool", optional=True),
-            21: Field("loadBalancerClass", "string", optional=True),
-            22: Field("internalTrafficPolicy", "string", optional=True),
-        }),
-        3: _STATUS,
-    },
-    ("networking.k8s.io/v1", "Ingress"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
-        2: Field("spec", "message", schema={
-            1: Field("defaultBackend", "message", schema=_INGRESS_BACKEND),
-            2: Field("tls", "message", repeated=True, schema={
-                1: Field("hosts", "string", repeated=True), 2: Field("secretName", "string")}),
-            3: Field("rules", "message", repeated=True, schema={
-                1: Field("host", "string"),
-                2: Field("", "inline", schema={1: Field("http", "message", schema={
-                    1: Field("paths", "message", repeated=True, schema={
-                        1: Field("path", "string"),
-                        2: Field("backend", "message", schema=_INGRESS_BACKEND),
-                        3: Field("pathType", "string", optional=True)})})}),
-            }),
-            4: Field("ingressClassName", "string", optional=True),
-        }),
-        3: _STATUS,
-    },
+        4: Field("ingressClassName", "string", optional=True),
+    }),
     ("rbac.authorization.k8s.io/v1", "Role"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
+        1: _METADATA,
         2: Field("rules", "message", repeated=True, schema=_POLICY_RULE),
     },
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
+        1: _METADATA,
         2: Field("rules", "message", repeated=True, schema=_POLICY_RULE),
         3: Field("aggregationRule", "message", schema={
             1: Field("clusterRoleSelectors", "message", repeated=True, schema=_LABEL_SELECTOR)}),
     },
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
+        1: _METADATA,
         2: Field("subjects", "message", repeated=True, schema=_SUBJECT),
         3: Field("roleRef", "message", schema=_ROLE_REF),
     },
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
+        1: _METADATA,
         2: Field("subjects", "message", repeated=True, schema=_SUBJECT),
         3: Field("roleRef", "message", schema=_ROLE_REF),
     },
-    ("policy/v1", "PodDisruptionBudget"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
-        2: Field("spec", "message", schema={
-            1: Field("minAvailable", "intstr", optional=True),
-            2: Field("selector", "message", schema=_LABEL_SELECTOR),
-            3: Field("maxUnavailable", "intstr", optional=True),
-            4: Field("unhealthyPodEvictionPolicy", "string", optional=True),
-        }),
-        3: _STATUS,
-    },
+    ("policy/v1", "PodDisruptionBudget"): _metadata_spec_status({
+        1: Field("minAvailable", "intstr", optional=True),
+        2: Field("selector", "message", schema=_LABEL_SELECTOR),
+        3: Field("maxUnavailable", "intstr", optional=True),
+        4: Field("unhealthyPodEvictionPolicy", "string", optional=True),
+    }),
     ("scheduling.k8s.io/v1", "PriorityClass"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
+        1: _METADATA,
         2: Field("value", "int"),
         3: Field("globalDefault", "bool"),
         4: Field("description", "string"),
         5: Field("preemptionPolicy", "string", optional=True),
     },
-    ("v1", "ResourceQuota"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
-        2: Field("spec", "message", schema={
-            1: Field("hard", "map", map_value="quantity"),
-            2: Field("scopes", "string", repeated=True),
-        }),
-        3: _STATUS,
-    },
-    ("autoscaling/v1", "HorizontalPodAutoscaler"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
-        2: Field("spec", "message", schema={
-            1: Field("scaleTargetRef", "message", schema={
-                1: Field("kind", "string"), 2: Field("name", "string"), 3: Field("apiVersion", "string")}),
-            2: Field("minReplicas", "int", optional=True),
-            3: Field("maxReplicas", "int"),
-            4: Field("targetCPUUtilizationPercentage", "int", optional=True),
-        }),
-        3: _STATUS,
-    },
+    ("v1", "ResourceQuota"): _metadata_spec_status({
+        1: Field("hard", "map", map_value="quantity"),
+        2: Field("scopes", "string", repeated=True),
+    }),
+    ("autoscaling/v1", "HorizontalPodAutoscaler"): _metadata_spec_status({
+        1: Field("scaleTargetRef", "message", schema={
+            1: Field("kind", "string"), 2: Field("name", "string"), 3: Field("apiVersion", "string")}),
+        2: Field("minReplicas", "int", optional=True),
+        3: Field("maxReplicas", "int"),
+        4: Field("targetCPUUtilizationPercentage", "int", optional=True),
+    }),
     ("v1", "ServiceAccount"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
+        1: _METADATA,
         3: Field("imagePullSecrets", "message", repeated=True, schema={1: Field("name", "string")}),
         4: Field("automountServiceAccountToken", "bool", optional=True),
     },
-    ("v1", "Namespace"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
-        2: Field("spec", "message", schema={1: Field("finalizers", "string", repeated=True)}),
-    },
+    ("v1", "Namespace"): _metadata_and_spec({1: Field("finalizers", "string", repeated=True)}),
     ("v1", "ConfigMap"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
+        1: _METADATA,
         2: Field("data", "map"),
         3: Field("binaryData", "map", map_value="bytes"),
         4: Field("immutable", "bool"),
     },
     ("v1", "Secret"): {
-        1: Field("metadata", "message", schema=_OBJECT_META),
+        1: _METADATA,
         2: Field("data", "map", map_value="bytes"),
         3: Field("type", "string"),
         4: Field("stringData", "map"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import aiohttp.web
 import attrs
@@ -187,6 +187,20 @@ def _selectors(params: Mapping[str, str], spec: ResourceSpec) -> tuple[LabelSele
     if (label := field_labels.unsupported_field(spec, fields)) is not None:
         raise status.bad_request(f"field label not supported: {label}")
     return labels, fields
+
+
+_Number = TypeVar("_Number", int, float)
+
+
+def _number_param(params: Mapping[str, str], name: str, parse: Callable[[str], _Number]) -> _Number | None:
+    """A numeric query parameter, None when absent; a malformed one is a 400 naming it."""
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        return parse(raw)
+    except ValueError:
+        raise status.bad_request(f"invalid {name} {raw!r}") from None
 
 
 def _versioned(obj: Obj, spec: ResourceSpec) -> Obj:
@@ -471,21 +485,17 @@ class ApiEmulator(KmockEntry):
                                              _table_request(request.headers, params))
         if verb == "list":
             return self._respond_list(spec, namespace, params, _table_request(request.headers, params))
-        if verb == "get":
-            return self._respond_get(call)
-        if verb == "create":
-            return self._respond_create(call)
-        if verb == "update":
-            return self._respond_update(call)
-        if verb == "patch" and applying:
-            return self._respond_apply(call)
-        if verb == "patch":
-            return self._respond_patch(call)
-        if verb == "delete":
-            return self._respond_delete(call)
-        if verb == "deletecollection":
-            return self._respond_delete_collection(call)
-        raise status.method_not_allowed()
+        respond = {
+            "get": self._respond_get,
+            "create": self._respond_create,
+            "update": self._respond_update,
+            "patch": self._respond_apply if applying else self._respond_patch,
+            "delete": self._respond_delete,
+            "deletecollection": self._respond_delete_collection,
+        }.get(verb)
+        if respond is None:
+            raise status.method_not_allowed()
+        return respond(call)
 
     def _addressed(self, path: ApiPath, verb: str) -> tuple[ResourceSpec, str | None]:
         """The resource a URL names and its namespace (None: cluster-wide), once the verb is known to apply to it."""
@@ -627,10 +637,7 @@ class ApiEmulator(KmockEntry):
     def _respond_list(self, spec: ResourceSpec, namespace: str | None, params: Mapping[str, str],
                       table: tables.TableRequest | None = None) -> aiohttp.web.StreamResponse:
         labels, fields = _selectors(params, spec)
-        try:
-            limit = int(params["limit"]) if params.get("limit") else None
-        except ValueError:
-            raise status.bad_request(f"invalid limit {params['limit']!r}") from None
+        limit = _number_param(params, "limit", int)
         result: ListResult = self.api.select(spec, namespace, labels, fields, limit=limit,
                                            continue_token=params.get("continue"))
         list_meta: dict[str, Any] = {"resourceVersion": str(result.resource_version)}
@@ -652,10 +659,7 @@ class ApiEmulator(KmockEntry):
                            name: str | None, params: Mapping[str, str], record: RequestRecord,
                            table: tables.TableRequest | None = None) -> aiohttp.web.StreamResponse:
         labels, fields = _selectors(params, spec)
-        try:
-            timeout = float(params["timeoutSeconds"]) if params.get("timeoutSeconds") else None
-        except ValueError:
-            raise status.bad_request(f"invalid timeoutSeconds {params['timeoutSeconds']!r}") from None
+        timeout = _number_param(params, "timeoutSeconds", float)
         rv_param = params.get("resourceVersion") or None
         send_initial = params.get("sendInitialEvents") == "true"
         watcher = Watcher(asyncio.get_running_loop(), WatchFilter(namespace, name, labels, fields))

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from kube.json_data import decoded_json_object
 from kube.merge_patch import json_copy
 from sandbox.emulator import managed_fields
 from sandbox.emulator.managed_fields import FieldsError, FieldType, FieldTypeOf, Names, Path
@@ -269,14 +270,10 @@ def _upgrades_client_side_apply(live: Mapping[str, Any], manager: str, conflicts
     Upstream lets the manager ``kubectl`` force its apply when every conflicting field is one the object's
     last-applied-configuration annotation sets, so that switching to ``--server-side`` needs no ``--force-conflicts``.
     """
-    last_applied = _last_applied(live)
-    if manager != KUBECTL_MANAGER or last_applied is None:
+    if manager != KUBECTL_MANAGER:
         return False
-    try:
-        previous = json.loads(last_applied)
-    except ValueError:
-        return False
-    if not isinstance(previous, dict):
+    previous = decoded_json_object(_last_applied(live))
+    if previous is None:
         return False
     allowed = managed_fields.field_set(managed_fields.tracked_fields(previous), field_type)
     return all(conflict.path in allowed for conflict in conflicts)
