@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 
 from kube.client import AsyncKubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.controller_startup import CacheFirstController
 from kube.errors import Conflict, KubeError, NotFound
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, is_older, object_key
@@ -124,7 +125,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class NotificationController:
+class NotificationController(CacheFirstController):
     """Notifications about one kind of object; ``observe*`` are fed by the watches (``notifications.handlers``)."""
 
     def __init__(
@@ -137,6 +138,7 @@ class NotificationController:
         http: httpx.AsyncClient | None = None,
         registry: CollectorRegistry | None = None,
     ) -> None:
+        super().__init__(leader_election=options.leader_election)
         self.client = client
         self.kind = kind
         self.options = options
@@ -158,7 +160,6 @@ class NotificationController:
         self._state_locks: dict[ObjectKey, asyncio.Lock] = {}
         self._reported: set[str] = set()
         self.started_at = clock()
-        self.cache_synced = asyncio.Event()
         self.metrics = NotificationMetrics(registry, event_keyed=kind.event_keyed)
 
     # -- watches -------------------------------------------------------------------------------------------
@@ -238,20 +239,14 @@ class NotificationController:
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Start delivering, unless the workers wait for leadership. The cache fills from the watches."""
+    async def _fill_cache(self) -> None:
+        """Nothing to list: the cache fills from the watches. The HTTP client the deliveries share opens here."""
         if self._http is None:
             self._http = httpx.AsyncClient(follow_redirects=False)
-        self.cache_synced.set()
-        if not self.options.leader_election:
-            self.start_workers()
 
-    def start_workers(self) -> None:
-        if self.runner.started:
-            return
+    def _before_workers(self) -> None:
         self.started_at = self.clock()
         self.delivery.start()
-        self.runner.start()
 
     async def stop(self) -> None:
         await self.runner.stop()
