@@ -37,6 +37,7 @@ from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
 from gitops.repo_server import RepoServer
 from kube.client import AsyncKubeClient, KubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.controller_startup import CacheFirstController
 from kube.errors import Conflict, KubeError
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
@@ -87,7 +88,7 @@ class AppControllerOptions:
     application_health: bool = False
 
 
-class AppController:
+class AppController(CacheFirstController):
     """Everything the process runs for Applications; ``start``/``stop`` on the event loop."""
 
     def __init__(
@@ -99,6 +100,7 @@ class AppController:
         repo_server: RepoServer | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(leader_election=options.leader_election)
         self.client = client
         self.options = options
         self.metrics = metrics if metrics is not None else AppMetrics()
@@ -155,8 +157,6 @@ class AppController:
         # Others refreshed by the same push (the ApplicationSet controller's git generators): each returns how many
         # of its objects the push queued.
         self.push_listeners: list[Callable[[PushEvent], int]] = []
-        self.cache_synced = asyncio.Event()  # set once start() has filled the caches
-        self._stopped = False
 
     # -- settings from the controller namespace ---------------------------------------------------------
 
@@ -206,11 +206,8 @@ class AppController:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Discover the API and fill the caches, then start the workers unless they wait for leadership.
-        Idempotent."""
-        if self.cache_synced.is_set():
-            return
+    async def _fill_cache(self) -> None:
+        """Discover the API and fill the caches."""
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._resources.merge(await loop.run_in_executor(self._pass_pool, discover, self.client))
@@ -229,14 +226,9 @@ class AppController:
             watcher.start()
         for watcher in self._watchers:
             await loop.run_in_executor(None, watcher.synced.wait, SYNC_TIMEOUT)
-        self.cache_synced.set()
-        if not self.options.leader_election:
-            self.start_workers()
 
-    def start_workers(self) -> None:
-        """Serve the webhook, start the workers and queue every Application. Idempotent; nothing once stopped."""
-        if self.runner.started or self._stopped:
-            return
+    def _before_workers(self) -> None:
+        """Create the default project and serve the webhook."""
         self._create_default_project()
         if self.options.webhook_port:
             try:
@@ -250,14 +242,14 @@ class AppController:
             else:
                 logger.info("serving the push webhook on %s:%d/api/webhook", self.options.webhook_address,
                             self.webhook.port)
-        self.runner.start()
+
+    def _workers_started(self) -> None:
         logger.info("application controller started: %d applications in %s, %d workers, refresh every %gs",
                     len(self._apps), self.options.namespace, self.options.workers, self.options.poll_seconds)
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight finishes on its thread; its writes are idempotent), the watches,
         the webhook; wait for Events being posted."""
-        self._stopped = True
         await self.runner.stop()
         for watcher in self._watchers:
             watcher.stop()
