@@ -41,6 +41,7 @@ from kube.controller_startup import CacheFirstController
 from kube.errors import Conflict, KubeError
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
+from kube.object_meta import ObjectKey
 from kube.resources import APP_PROJECTS, APPLICATIONS, CONFIGMAPS, SECRETS, ResourceKind
 
 logger = logging.getLogger(__name__)
@@ -59,15 +60,8 @@ TRACKING_METHODS: Final = ("annotation", "label", "annotation+label")
 SYNC_TIMEOUT: Final = 30.0
 
 
-@dataclass(frozen=True)
-class AppKey:
-    """An Application by namespace and name: the work queue's key."""
-
-    namespace: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.namespace}/{self.name}"
+AppKey = ObjectKey
+"""An Application by namespace and name: the work queue's key."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, NamedTuple, TypeVar
+from typing import Final, TypeVar
 
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, controller_uid, is_older, object_key, uid_of
@@ -88,12 +88,8 @@ _From = TypeVar("_From")
 _To = TypeVar("_To")
 
 
-class RolloutKey(NamedTuple):
-    namespace: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.namespace}/{self.name}"
+RolloutKey = ObjectKey
+"""A Rollout by namespace and name: the work queue's key."""
 
 
 @dataclass(frozen=True)
