@@ -287,7 +287,7 @@ class AppController(CacheFirstController):
     def _apps_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
             gone = set(self._apps) - {str(item["metadata"]["name"]) for item in items}
-            self._apps = {str(item["metadata"]["name"]): item for item in items}
+            self._apps = _by_name(items)
         self._queue_threadsafe({str(item["metadata"]["name"]) for item in items})
         for name in gone:
             self.clusters.forget(name)
@@ -325,16 +325,12 @@ class AppController(CacheFirstController):
 
     def _secrets_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
-            self._secrets = {str(item["metadata"]["name"]): item for item in items}
+            self._secrets = _by_name(items)
         self._clusters_changed()
 
     def _secret_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
-        name = str(obj["metadata"]["name"])
         with self._lock:
-            if event_type == "DELETED":
-                self._secrets.pop(name, None)
-            else:
-                self._secrets[name] = obj
+            _apply_event(self._secrets, event_type, obj)
         if ((obj.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE_LABEL) == "cluster":
             self._clusters_changed()
 
@@ -356,16 +352,12 @@ class AppController(CacheFirstController):
 
     def _projects_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
-            self._projects = {str(item["metadata"]["name"]): item for item in items}
+            self._projects = _by_name(items)
         self._queue_threadsafe(set(self._apps))
 
     def _project_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
-        name = str(obj["metadata"]["name"])
         with self._lock:
-            if event_type == "DELETED":
-                self._projects.pop(name, None)
-            else:
-                self._projects[name] = obj
+            name = _apply_event(self._projects, event_type, obj)
             affected = {app_name for app_name, app in self._apps.items() if project_name(app) == name}
         self._queue_threadsafe(affected)
 
@@ -419,6 +411,21 @@ def _changed_by_others(before: JsonObject, after: JsonObject) -> bool:
     deleting = bool((after.get("metadata") or {}).get("deletionTimestamp"))
     was_deleting = bool((before.get("metadata") or {}).get("deletionTimestamp"))
     return deleting != was_deleting or after.get("spec") != before.get("spec")
+
+
+def _by_name(items: list[JsonObject]) -> dict[str, JsonObject]:
+    """Objects of the controller's namespace, by name."""
+    return {str(item["metadata"]["name"]): item for item in items}
+
+
+def _apply_event(objects: dict[str, JsonObject], event_type: str, obj: JsonObject) -> str:
+    """Keep ``objects`` (by name) as a watch event of ``obj`` leaves them; returns its name."""
+    name = str(obj["metadata"]["name"])
+    if event_type == "DELETED":
+        objects.pop(name, None)
+    else:
+        objects[name] = obj
+    return name
 
 
 def _resource_version(obj: JsonObject) -> int:
