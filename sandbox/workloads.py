@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import httpx
 
+from kube.reverse_index import add_member, discard_member
 from kube.work_queue import WorkQueue
 from sandbox.api_refusals import raise_for_status
 from sandbox.informer import Informer, ObjectKey, object_key
@@ -165,19 +166,19 @@ class WorkloadSimulator(Simulator):
         owner = controller_uid(pod)
         old_owner = controller_uid(old) if old is not None else None
         if old_owner and old_owner != owner:
-            self._unindex(self._pods_by_owner, old_owner, key)
+            discard_member(self._pods_by_owner, old_owner, key)
             self._queue_replica_set(old_owner)
         uid = pod.get("metadata", {}).get("uid", "")
         if event_type == "DELETED":
             if owner:
-                self._unindex(self._pods_by_owner, owner, key)
+                discard_member(self._pods_by_owner, owner, key)
             self._pod_seen_at.pop(uid, None)
             self._pod_ips.pop(uid, None)
             self._pod_warned.discard(uid)
             self._release_slot(uid)
         else:
             if owner:
-                self._pods_by_owner.setdefault(owner, set()).add(key)
+                add_member(self._pods_by_owner, owner, key)
             self._pods_queue.add(key)
         if owner:
             self._queue_replica_set(owner)
@@ -188,16 +189,16 @@ class WorkloadSimulator(Simulator):
         owner = controller_uid(rs)
         old_owner = controller_uid(old) if old is not None else None
         if old_owner and old_owner != owner:
-            self._unindex(self._rs_by_owner, old_owner, key)
+            discard_member(self._rs_by_owner, old_owner, key)
             self._queue_deployment(old_owner)
         if event_type == "DELETED":
             self._rs_by_uid.pop(uid, None)
             if owner:
-                self._unindex(self._rs_by_owner, owner, key)
+                discard_member(self._rs_by_owner, owner, key)
         else:
             self._rs_by_uid[uid] = key
             if owner:
-                self._rs_by_owner.setdefault(owner, set()).add(key)
+                add_member(self._rs_by_owner, owner, key)
             self._rs_queue.add(key)
         if owner:
             self._queue_deployment(owner)
@@ -217,14 +218,6 @@ class WorkloadSimulator(Simulator):
     def _queue_deployment(self, uid: str) -> None:
         if (key := self._deployment_by_uid.get(uid)) is not None:
             self._deployment_queue.add(key)
-
-    @staticmethod
-    def _unindex(index: dict[str, set[ObjectKey]], owner: str, key: ObjectKey) -> None:
-        keys = index.get(owner)
-        if keys is not None:
-            keys.discard(key)
-            if not keys:
-                del index[owner]
 
     # -- kubelet --
 
