@@ -212,6 +212,11 @@ class ControllerRunner(Generic[K]):
         return self._workers is not None
 
     @property
+    def stopped(self) -> bool:
+        """``stop`` was called: the runner starts no more (a leadership won during shutdown must not start writing)."""
+        return self._stopped
+
+    @property
     def idle(self) -> bool:
         """Nothing queued and nothing in progress (wake-ups may still be scheduled)."""
         return self.queue.idle

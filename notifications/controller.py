@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 
 from kube.client import AsyncKubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.controller_startup import CacheFirstController
 from kube.deleted_objects import DeletedObjects
 from kube.errors import Conflict, KubeError, NotFound
 from kube.json_data import JsonObject
@@ -125,7 +126,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class NotificationController:
+class NotificationController(CacheFirstController):
     """Notifications about one kind of object; ``observe*`` are fed by the watches (``notifications.handlers``)."""
 
     def __init__(
@@ -138,6 +139,7 @@ class NotificationController:
         http: httpx.AsyncClient | None = None,
         registry: CollectorRegistry | None = None,
     ) -> None:
+        super().__init__(leader_election=options.leader_election)
         self.client = client
         self.kind = kind
         self.options = options
@@ -159,7 +161,6 @@ class NotificationController:
         self._state_locks: dict[ObjectKey, asyncio.Lock] = {}
         self._reported: set[str] = set()
         self.started_at = clock()
-        self.cache_synced = asyncio.Event()
         self.metrics = NotificationMetrics(registry, event_keyed=kind.event_keyed)
         # Objects a DELETED event removed: the late answer to our annotation write must not bring one back.
         self._deleted = DeletedObjects()
@@ -244,20 +245,14 @@ class NotificationController:
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Start delivering, unless the workers wait for leadership. The cache fills from the watches."""
+    async def _fill_cache(self) -> None:
+        """Nothing to list: the cache fills from the watches. The HTTP client the deliveries share opens here."""
         if self._http is None:
             self._http = httpx.AsyncClient(follow_redirects=False)
-        self.cache_synced.set()
-        if not self.options.leader_election:
-            self.start_workers()
 
-    def start_workers(self) -> None:
-        if self.runner.started:
-            return
+    def _before_workers(self) -> None:
         self.started_at = self.clock()
         self.delivery.start()
-        self.runner.start()
 
     async def stop(self) -> None:
         await self.runner.stop()

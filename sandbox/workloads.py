@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import httpx
 
+from kube.reverse_index import add_member, discard_member
 from kube.work_queue import WorkQueue
 from sandbox.api_refusals import raise_for_status
 from sandbox.informer import Informer, ObjectKey, object_key
@@ -204,23 +205,15 @@ class WorkloadSimulator(Simulator):
         key, owner = object_key(obj), controller_uid(obj)
         old_owner = controller_uid(old) if old is not None else None
         if old_owner and old_owner != owner:
-            self._unindex(index, old_owner, key)
+            discard_member(index, old_owner, key)
             queue_owner(old_owner)
         if not owner:
             return
         if event_type == "DELETED":
-            self._unindex(index, owner, key)
+            discard_member(index, owner, key)
         else:
-            index.setdefault(owner, set()).add(key)
+            add_member(index, owner, key)
         queue_owner(owner)
-
-    @staticmethod
-    def _unindex(index: dict[str, set[ObjectKey]], owner: str, key: ObjectKey) -> None:
-        keys = index.get(owner)
-        if keys is not None:
-            keys.discard(key)
-            if not keys:
-                del index[owner]
 
     # -- kubelet --
 

@@ -13,7 +13,6 @@ cancels the passes in flight, which closes their requests.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Final
@@ -27,7 +26,7 @@ from analysis.providers.base import provider_for
 from analysis.runner.measure_io import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory
 from kube.client import AsyncKubeClient
 from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, RunnerOptions
-from kube.errors import ApiError, NotFound
+from kube.controller_startup import CacheFirstController, list_into_cache
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey
@@ -37,8 +36,6 @@ logger = logging.getLogger(__name__)
 
 
 DEFAULT_WORKERS: Final = 30  # Argo's --analysis-threads
-# Runs indexed into the cache between two turns of the event loop at start-up.
-PRIME_SLICE: Final = 200
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,7 @@ class AnalysisOptions:
     leader_election: bool = False
 
 
-class AnalysisController:
+class AnalysisController(CacheFirstController):
     """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
 
     def __init__(
@@ -66,6 +63,7 @@ class AnalysisController:
         providers: ProviderFactory = provider_for,
     ) -> None:
         self.options = options if options is not None else AnalysisOptions()
+        super().__init__(leader_election=self.options.leader_election)
         self.client = client
         self.cache = RunCache()
         self.metrics = AnalysisMetrics(registry)
@@ -85,7 +83,6 @@ class AnalysisController:
             self.cache.run_keys,
             self.metrics,
         )
-        self.cache_synced = asyncio.Event()  # set once start() has filled the cache
 
     # -- input -------------------------------------------------------------------------------------------
 
@@ -107,46 +104,19 @@ class AnalysisController:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Fill the cache, then start the workers unless they wait for leadership. Idempotent."""
-        if self.cache_synced.is_set():
-            return
-        await self.prime_cache()
-        self.cache_synced.set()
-        if not self.options.leader_election:
-            self.start_workers()
+    async def _fill_cache(self) -> None:
+        """List every AnalysisRun (in the watched namespaces) into the cache."""
+        await list_into_cache(
+            self.client, ANALYSIS_RUNS, self.options.namespaces, lambda run: self.observe_run(None, run)
+        )
 
-    def start_workers(self) -> None:
-        """Queue every run, start the workers and the resync timer. Idempotent; nothing once stopped."""
-        if self.runner.started:
-            return
-        self.runner.start()
-        if self.runner.started:
-            logger.info(
-                "analysis controller started: %d workers, %d runs cached, resync every %gs",
-                self.options.workers, len(self.cache), self.options.resync_seconds,
-            )
+    def _workers_started(self) -> None:
+        logger.info(
+            "analysis controller started: %d workers, %d runs cached, resync every %gs",
+            self.options.workers, len(self.cache), self.options.resync_seconds,
+        )
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight is cancelled; the next start measures again) and the timers."""
         await self.runner.stop()
         await self.events.drain()
-
-    async def prime_cache(self) -> None:
-        """List every AnalysisRun (in the watched namespaces) into the cache."""
-        scopes: tuple[str | None, ...] = self.options.namespaces or (None,)
-        for namespace in scopes:
-            try:
-                runs = await self.client.list(ANALYSIS_RUNS, namespace)
-            except NotFound:
-                logger.warning(
-                    "%s (%s) are not served by this cluster", ANALYSIS_RUNS.plural, ANALYSIS_RUNS.api_version
-                )
-                return
-            except ApiError as error:
-                logger.warning("cannot list %s in %s: %s", ANALYSIS_RUNS.plural, namespace or "all namespaces", error)
-                continue
-            for index, run in enumerate(runs, 1):
-                self.observe_run(None, run)
-                if index % PRIME_SLICE == 0:
-                    await asyncio.sleep(0)  # a turn for the loop (watches, probes) between slices of a long list

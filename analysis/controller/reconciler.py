@@ -10,6 +10,7 @@ finds nothing due writes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from analysis.controller.cache import RunCache
@@ -33,44 +34,34 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, kw_only=True)
 class RunReconciler:
     """One pass over one run key, as ``kube.controller_runner`` calls it: it returns when to look again, and raises
     when the pass failed (the runner retries with backoff and counts what is not transient)."""
 
-    def __init__(
-        self,
-        *,
-        cache: RunCache,
-        client: AsyncKubeClient,
-        events: EventRecorder,
-        metrics: AnalysisMetrics,
-        clock: Clock = utc_now,
-        providers: ProviderFactory = provider_for,
-        measurement_timeout: float = DEFAULT_MEASUREMENT_TIMEOUT,
-    ) -> None:
-        self._cache = cache
-        self._client = client
-        self._events = events
-        self._metrics = metrics
-        self._clock = clock
-        self._providers = providers
-        self._measurement_timeout = measurement_timeout
+    cache: RunCache
+    client: AsyncKubeClient
+    events: EventRecorder
+    metrics: AnalysisMetrics
+    clock: Clock = utc_now
+    providers: ProviderFactory = provider_for
+    measurement_timeout: float = DEFAULT_MEASUREMENT_TIMEOUT
 
     async def reconcile(self, key: ObjectKey) -> float | Gone | None:
-        run = self._cache.get(key)
+        run = self.cache.get(key)
         if run is None:
             return GONE
-        verdict = ttl_verdict(run, self._clock())
+        verdict = ttl_verdict(run, self.clock())
         if verdict is not None and verdict.expired:
             return await self._delete_expired(key)
-        finished_jobs = self._cache.take_finished_jobs(key)
+        finished_jobs = self.cache.take_finished_jobs(key)
         try:
             outcome = await reconcile_run(
                 run,
-                kube=self._client,
-                now=self._clock,
-                providers=self._providers,
-                measurement_timeout=self._measurement_timeout,
+                kube=self.client,
+                now=self.clock,
+                providers=self.providers,
+                measurement_timeout=self.measurement_timeout,
                 resume_now=metrics_awaiting(run, finished_jobs),
             )
         except Exception as error:
@@ -83,9 +74,9 @@ class RunReconciler:
             except Exception as error:  # the measurements are lost; the next pass takes them again
                 raise self._failed(key, finished_jobs, "writing the status", error) from error
         for event in outcome.events:
-            self._events.emit(run, event)
+            self.events.emit(run, event)
         # A completed run with a ttlStrategy is looked at again when it is due for deletion.
-        verdict = ttl_verdict(run, self._clock())
+        verdict = ttl_verdict(run, self.clock())
         if verdict is not None:
             return verdict.wake_in if outcome.requeue_after is None else min(outcome.requeue_after, verdict.wake_in)
         return outcome.requeue_after
@@ -93,7 +84,7 @@ class RunReconciler:
     async def _delete_expired(self, key: ObjectKey) -> Gone:
         """Delete a completed run whose ttlStrategy has passed (Argo's maybeGarbageCollectAnalysisRun)."""
         try:
-            await self._client.delete(ANALYSIS_RUNS, key.namespace, key.name)
+            await self.client.delete(ANALYSIS_RUNS, key.namespace, key.name)
         except NotFound:
             pass  # someone else deleted it first
         except Exception as error:
@@ -106,12 +97,12 @@ class RunReconciler:
         body: JsonObject = {"status": outcome.status_patch}
         if metadata.get("resourceVersion"):
             body["metadata"] = {"resourceVersion": metadata["resourceVersion"]}
-        updated = await self._client.patch(ANALYSIS_RUNS, namespace, name, body, subresource="status")
-        self._cache.record_write(updated)
-        self._metrics.observe_run(updated)
+        updated = await self.client.patch(ANALYSIS_RUNS, namespace, name, body, subresource="status")
+        self.cache.record_write(updated)
+        self.metrics.observe_run(updated)
         return updated
 
     def _failed(self, key: ObjectKey, finished_jobs: frozenset[str], doing: str, error: Exception) -> PassFailed:
         # What the pass could not use is still news for the next one.
-        self._cache.remember_finished_jobs(key, finished_jobs)
+        self.cache.remember_finished_jobs(key, finished_jobs)
         return PassFailed(doing, error, transient=isinstance(error, Conflict | NotFound))

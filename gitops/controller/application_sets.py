@@ -38,6 +38,7 @@ from gitops.sources.errors import SourceError
 from gitops.sources.urls import normalize_git_url
 from kube.client import KubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.controller_startup import CacheFirstController
 from kube.errors import ApiError, Conflict, KubeError, NotFound
 from kube.object_meta import ObjectKey
 from kube.resources import APPLICATIONS, SECRETS, ResourceKind
@@ -117,7 +118,7 @@ def git_repositories(appset: Mapping[str, Any]) -> set[str]:
     return found
 
 
-class AppSetController:
+class AppSetController(CacheFirstController):
     """Watches, a runner, and the pass; ``start``/``stop`` on the event loop, passes on worker threads."""
 
     def __init__(
@@ -128,6 +129,7 @@ class AppSetController:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(leader_election=options.leader_election)
         self.client = client
         self.git = git
         self.options = options
@@ -137,9 +139,7 @@ class AppSetController:
         self._applications: dict[str, JsonObject] = {}
         self._cluster_secrets: dict[str, JsonObject] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopped = False
         self._pass_seconds: dict[ObjectKey, float] = {}  # the last pass's duration, per ApplicationSet
-        self.cache_synced = asyncio.Event()  # set once start() has filled the caches
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
             RunnerOptions("applicationset", options.workers, resync_seconds=options.resync_seconds),
             self._reconcile,
@@ -157,28 +157,14 @@ class AppSetController:
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Start the watches, wait for their first lists, then the workers unless they wait for leadership.
-        Idempotent."""
-        if self.cache_synced.is_set():
-            return
+    async def _fill_cache(self) -> None:
+        """Start the watches and wait for their first lists."""
         self._loop = asyncio.get_running_loop()
         for watcher in self._watchers:
             watcher.start()
         await asyncio.gather(*(asyncio.to_thread(watcher.synced.wait) for watcher in self._watchers))
-        self.cache_synced.set()
-        if not self.options.leader_election:
-            self.start_workers()
-
-    def start_workers(self) -> None:
-        """Start the workers (on the event loop), which queue every ApplicationSet. Idempotent; nothing once
-        stopped, so that a Lease won during shutdown starts no writes."""
-        if self._stopped:
-            return
-        self.runner.start()
 
     async def stop(self) -> None:
-        self._stopped = True
         for watcher in self._watchers:
             watcher.stop()
         await self.runner.stop()

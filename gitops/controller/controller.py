@@ -37,10 +37,12 @@ from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
 from gitops.repo_server import RepoServer
 from kube.client import AsyncKubeClient, KubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.controller_startup import CacheFirstController
 from kube.deleted_objects import DeletedObjects
 from kube.errors import Conflict, KubeError
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
+from kube.object_meta import ObjectKey
 from kube.resources import APP_PROJECTS, APPLICATIONS, CONFIGMAPS, SECRETS, ResourceKind
 
 logger = logging.getLogger(__name__)
@@ -59,15 +61,8 @@ TRACKING_METHODS: Final = ("annotation", "label", "annotation+label")
 SYNC_TIMEOUT: Final = 30.0
 
 
-@dataclass(frozen=True)
-class AppKey:
-    """An Application by namespace and name: the work queue's key."""
-
-    namespace: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.namespace}/{self.name}"
+AppKey = ObjectKey
+"""An Application by namespace and name: the work queue's key."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +83,7 @@ class AppControllerOptions:
     application_health: bool = False
 
 
-class AppController:
+class AppController(CacheFirstController):
     """Everything the process runs for Applications; ``start``/``stop`` on the event loop."""
 
     def __init__(
@@ -100,6 +95,7 @@ class AppController:
         repo_server: RepoServer | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(leader_election=options.leader_election)
         self.client = client
         self.options = options
         self.metrics = metrics if metrics is not None else AppMetrics()
@@ -158,8 +154,6 @@ class AppController:
         # Others refreshed by the same push (the ApplicationSet controller's git generators): each returns how many
         # of its objects the push queued.
         self.push_listeners: list[Callable[[PushEvent], int]] = []
-        self.cache_synced = asyncio.Event()  # set once start() has filled the caches
-        self._stopped = False
 
     # -- settings from the controller namespace ---------------------------------------------------------
 
@@ -209,11 +203,8 @@ class AppController:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Discover the API and fill the caches, then start the workers unless they wait for leadership.
-        Idempotent."""
-        if self.cache_synced.is_set():
-            return
+    async def _fill_cache(self) -> None:
+        """Discover the API and fill the caches."""
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._resources.merge(await loop.run_in_executor(self._pass_pool, discover, self.client))
@@ -232,14 +223,9 @@ class AppController:
             watcher.start()
         for watcher in self._watchers:
             await loop.run_in_executor(None, watcher.synced.wait, SYNC_TIMEOUT)
-        self.cache_synced.set()
-        if not self.options.leader_election:
-            self.start_workers()
 
-    def start_workers(self) -> None:
-        """Serve the webhook, start the workers and queue every Application. Idempotent; nothing once stopped."""
-        if self.runner.started or self._stopped:
-            return
+    def _before_workers(self) -> None:
+        """Create the default project and serve the webhook."""
         self._create_default_project()
         if self.options.webhook_port:
             try:
@@ -253,14 +239,14 @@ class AppController:
             else:
                 logger.info("serving the push webhook on %s:%d/api/webhook", self.options.webhook_address,
                             self.webhook.port)
-        self.runner.start()
+
+    def _workers_started(self) -> None:
         logger.info("application controller started: %d applications in %s, %d workers, refresh every %gs",
                     len(self._apps), self.options.namespace, self.options.workers, self.options.poll_seconds)
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight finishes on its thread; its writes are idempotent), the watches,
         the webhook; wait for Events being posted."""
-        self._stopped = True
         await self.runner.stop()
         for watcher in self._watchers:
             watcher.stop()
@@ -304,7 +290,7 @@ class AppController:
     def _apps_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
             gone = set(self._apps) - {str(item["metadata"]["name"]) for item in items}
-            self._apps = {str(item["metadata"]["name"]): item for item in items}
+            self._apps = _by_name(items)
         self._queue_threadsafe({str(item["metadata"]["name"]) for item in items})
         for name in gone:
             self.clusters.forget(name)
@@ -347,16 +333,12 @@ class AppController:
 
     def _secrets_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
-            self._secrets = {str(item["metadata"]["name"]): item for item in items}
+            self._secrets = _by_name(items)
         self._clusters_changed()
 
     def _secret_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
-        name = str(obj["metadata"]["name"])
         with self._lock:
-            if event_type == "DELETED":
-                self._secrets.pop(name, None)
-            else:
-                self._secrets[name] = obj
+            _apply_event(self._secrets, event_type, obj)
         if ((obj.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE_LABEL) == "cluster":
             self._clusters_changed()
 
@@ -378,16 +360,12 @@ class AppController:
 
     def _projects_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
         with self._lock:
-            self._projects = {str(item["metadata"]["name"]): item for item in items}
+            self._projects = _by_name(items)
         self._queue_threadsafe(set(self._apps))
 
     def _project_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
-        name = str(obj["metadata"]["name"])
         with self._lock:
-            if event_type == "DELETED":
-                self._projects.pop(name, None)
-            else:
-                self._projects[name] = obj
+            name = _apply_event(self._projects, event_type, obj)
             affected = {app_name for app_name, app in self._apps.items() if project_name(app) == name}
         self._queue_threadsafe(affected)
 
@@ -441,6 +419,21 @@ def _changed_by_others(before: JsonObject, after: JsonObject) -> bool:
     deleting = bool((after.get("metadata") or {}).get("deletionTimestamp"))
     was_deleting = bool((before.get("metadata") or {}).get("deletionTimestamp"))
     return deleting != was_deleting or after.get("spec") != before.get("spec")
+
+
+def _by_name(items: list[JsonObject]) -> dict[str, JsonObject]:
+    """Objects of the controller's namespace, by name."""
+    return {str(item["metadata"]["name"]): item for item in items}
+
+
+def _apply_event(objects: dict[str, JsonObject], event_type: str, obj: JsonObject) -> str:
+    """Keep ``objects`` (by name) as a watch event of ``obj`` leaves them; returns its name."""
+    name = str(obj["metadata"]["name"])
+    if event_type == "DELETED":
+        objects.pop(name, None)
+    else:
+        objects[name] = obj
+    return name
 
 
 def _resource_version(obj: JsonObject) -> int:

@@ -22,6 +22,7 @@ from kube.client import KubeClient
 from kube.deleted_objects import DeletedObjects
 from kube.json_data import JsonObject
 from kube.resources import ResourceKind
+from kube.reverse_index import add_member, discard_member, replace_edges
 
 logger = logging.getLogger(__name__)
 
@@ -130,39 +131,22 @@ class LiveCache:
 
     def set_targets(self, app_name: str, keys: Iterable[ResourceKey]) -> None:
         """Record which keys ``app_name``'s manifests name, so a change to them (even untracked) queues it."""
-        new = frozenset(keys)
         with self._lock:
-            old = self._targets.get(app_name, frozenset())
-            if old == new:
-                return
-            for key in old - new:
-                interested = self._interested.get(key)
-                if interested is not None:
-                    interested.discard(app_name)
-                    if not interested:
-                        del self._interested[key]
-            for key in new - old:
-                self._interested.setdefault(key, set()).add(app_name)
-            self._targets[app_name] = new
+            replace_edges(self._targets, self._interested, app_name, frozenset(keys))
 
     def watch_namespace(self, app_name: str, namespace: str | None) -> None:
         """Queue ``app_name`` on a change to any untracked object of ``namespace`` (its orphans); None stops it."""
         with self._lock:
             before = self._watched_namespace.pop(app_name, None)
             if before is not None:
-                watchers = self._namespace_watchers.get(before, set())
-                watchers.discard(app_name)
-                if not watchers:
-                    self._namespace_watchers.pop(before, None)
+                discard_member(self._namespace_watchers, before, app_name)
             if namespace:
                 self._watched_namespace[app_name] = namespace
-                self._namespace_watchers.setdefault(namespace, set()).add(app_name)
+                add_member(self._namespace_watchers, namespace, app_name)
 
     def forget_app(self, app_name: str) -> None:
         self.watch_namespace(app_name, None)
         self.set_targets(app_name, ())
-        with self._lock:
-            self._targets.pop(app_name, None)
 
     # -- writes the controller made ----------------------------------------------------------------------
 
@@ -224,7 +208,7 @@ class LiveCache:
                 self._by_namespace.setdefault(key.namespace, set()).add(key)
             if owner is not None:
                 self._owners[key] = owner
-                self._by_app.setdefault(owner, set()).add(key)
+                add_member(self._by_app, owner, key)
             else:
                 self._owners.pop(key, None)
             apps = self._apps_of(key) | ({before} if before else set())
@@ -247,11 +231,7 @@ class LiveCache:
         self._by_namespace.get(key.namespace, set()).discard(key)
         owner = self._owners.pop(key, None)
         if owner is not None:
-            keys = self._by_app.get(owner)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._by_app[owner]
+            discard_member(self._by_app, owner, key)
 
 
 def _newer_or_same(cached: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool:

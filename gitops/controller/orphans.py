@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from gitops.controller.api_resources import ApiResources
@@ -45,20 +46,14 @@ def monitored_kind(group: str, kind: str) -> bool:
     return group not in _NEVER_CACHED_GROUPS and (group, kind) not in _NEVER_CACHED_KINDS | _EXCLUDED_BY_DEFAULT
 
 
+@dataclass(frozen=True)
 class OrphanMonitor:
     """The orphans of one Application's destination namespace, from the live cache."""
 
-    def __init__(
-        self,
-        cache: LiveCache,
-        resources: Callable[[], ApiResources],
-        owner: Callable[[JsonObject], str | None],
-        app_exists: Callable[[str], bool],
-    ) -> None:
-        self._cache = cache
-        self._resources = resources
-        self._owner = owner
-        self._app_exists = app_exists
+    cache: LiveCache
+    resources: Callable[[], ApiResources]
+    owner: Callable[[JsonObject], str | None]
+    app_exists: Callable[[str], bool]
 
     def orphans(
         self,
@@ -72,19 +67,19 @@ class OrphanMonitor:
         name = str((app.get("metadata") or {}).get("name") or "")
         namespace = str(((app.get("spec") or {}).get("destination") or {}).get("namespace") or "")
         if not monitors_orphans(project) or not namespace:
-            self._cache.watch_namespace(name, None)
+            self.cache.watch_namespace(name, None)
             return None
-        kinds = [kind for kind in self._resources().kinds.values()
+        kinds = [kind for kind in self.resources().kinds.values()
                  if kind.namespaced and monitored_kind(kind.group, kind.kind)]
-        failures = self._cache.ensure_watched(kinds)
+        failures = self.cache.ensure_watched(kinds)
         if failures:
             # Orphans of an unlistable type are not found; the others still are.
             logger.debug("%s: orphan monitoring without %s", name, "; ".join(failures))
-        self._cache.watch_namespace(name, namespace)
+        self.cache.watch_namespace(name, namespace)
 
         def tracked_by_other_app(obj: JsonObject) -> bool:
-            owner = self._owner(obj)
-            return owner is not None and owner != name and self._app_exists(owner)
+            owner = self.owner(obj)
+            return owner is not None and owner != name and self.app_exists(owner)
 
-        return orphaned_resources(project, self._cache.objects_in_namespace(namespace), managed=managed,
+        return orphaned_resources(project, self.cache.objects_in_namespace(namespace), managed=managed,
                                   tracked_by_other_app=tracked_by_other_app, permitted=permitted)

@@ -46,28 +46,21 @@ def _noun(kind: ResourceKind | None, key: ResourceKey) -> str:
     return f"{resource}.{group}/{key.name}" if group else f"{resource}/{key.name}"
 
 
+@dataclass(frozen=True)
 class ResourceOperations:
     """Writes through ``client``; resolves each manifest's type through discovery, re-discovering once when a
     kind is unknown (a CRD created by an earlier wave). ``recorded`` receives every object a write returned."""
 
-    def __init__(
-        self,
-        client: KubeClient,
-        resources: Callable[[], ApiResources],
-        rediscover: Callable[[], ApiResources],
-        recorded: Callable[[JsonObject], None],
-        deleted: Callable[[ResourceKey], None],
-    ) -> None:
-        self._client = client
-        self._resources = resources
-        self._rediscover = rediscover
-        self._recorded = recorded
-        self._deleted = deleted
+    client: KubeClient
+    resources: Callable[[], ApiResources]
+    rediscover: Callable[[], ApiResources]
+    recorded: Callable[[JsonObject], None]
+    deleted: Callable[[ResourceKey], None]
 
     def kind_for(self, api_version: str, kind: str) -> ResourceKind | None:
-        found = self._resources().for_version(api_version, kind)
+        found = self.resources().for_version(api_version, kind)
         if found is None:
-            found = self._rediscover().for_version(api_version, kind)
+            found = self.rediscover().for_version(api_version, kind)
         return found
 
     def apply(
@@ -87,7 +80,7 @@ class ResourceOperations:
         namespace = key.namespace or None
         try:
             if server_side:
-                body = self._client.request(
+                body = self.client.request(
                     "PATCH", kind.path(namespace, key.name), json.loads(json.dumps(obj)),
                     params={**params, "fieldManager": field_manager, "force": "true"}, content_type=APPLY_PATCH,
                 )
@@ -97,19 +90,19 @@ class ResourceOperations:
                     return self._create(kind, namespace, with_last_applied(obj), noun, params, suffix, dry_run)
                 except Conflict:
                     # Created since the cache looked (another pass, a restarted controller): apply over it.
-                    live = kind.manifest(self._client.get(kind, namespace, key.name))
+                    live = kind.manifest(self.client.get(kind, namespace, key.name))
             if replace and force:
                 return self._recreate(kind, namespace, obj, noun)
             if replace:
                 body_to_put = with_last_applied(obj)
                 body_to_put.setdefault("metadata", {})["resourceVersion"] = (live.get("metadata") or {}).get(
                     "resourceVersion")
-                body = self._client.request("PUT", kind.path(namespace, key.name), body_to_put, params=params)
+                body = self.client.request("PUT", kind.path(namespace, key.name), body_to_put, params=params)
                 return self._done(kind.manifest(body), f"{noun} replaced{suffix}", dry_run)
             patch = apply_patch(obj, live)
             if patch is None:
                 return Outcome(True, f"{noun} unchanged{suffix}", live)
-            body = self._client.request(
+            body = self.client.request(
                 "PATCH", kind.path(namespace, key.name), patch, params=params,
                 content_type=PATCH_CONTENT_TYPES["merge"],
             )
@@ -148,12 +141,12 @@ class ResourceOperations:
         """Create the destination Namespace (CreateNamespace=true) unless it exists."""
         name = str((namespace.get("metadata") or {}).get("name") or "")
         try:
-            body = self._client.create(NAMESPACES, None, namespace)
+            body = self.client.create(NAMESPACES, None, namespace)
         except Conflict:
             return Outcome(True, f"namespace/{name} unchanged")
         except KubeError as error:
             return Outcome(False, _message(error))
-        self._recorded(body)
+        self.recorded(body)
         return Outcome(True, f"namespace/{name} created", body)
 
     def delete(self, key: ResourceKey, api_version: str, *, propagation: str | None = None,
@@ -167,11 +160,11 @@ class ResourceOperations:
         policy = propagation.capitalize() if propagation else None
         body = {"kind": "DeleteOptions", "apiVersion": "v1", **({"propagationPolicy": policy} if policy else {})}
         try:
-            self._client.request("DELETE", kind.path(key.namespace or None, key.name), body,
+            self.client.request("DELETE", kind.path(key.namespace or None, key.name), body,
                                  params={"dryRun": "All" if dry_run else None})
         except NotFound:
             if not dry_run:
-                self._deleted(key)
+                self.deleted(key)
             return Outcome(True, f"{noun} deleted")
         except KubeError as error:
             return Outcome(False, _message(error))
@@ -181,7 +174,7 @@ class ResourceOperations:
 
     def _create(self, kind: ResourceKind, namespace: str | None, body: JsonObject, noun: str,
                 params: dict[str, str | None], suffix: str, dry_run: bool) -> Outcome:
-        created = self._client.request("POST", kind.path(namespace), kind.manifest(body), params=params)
+        created = self.client.request("POST", kind.path(namespace), kind.manifest(body), params=params)
         created = kind.manifest(created)
         name = str((created.get("metadata") or {}).get("name") or "")
         if "/" in noun and name and not noun.endswith("/" + name):
@@ -191,20 +184,20 @@ class ResourceOperations:
     def _recreate(self, kind: ResourceKind, namespace: str | None, obj: JsonObject, noun: str) -> Outcome:
         key = ResourceKey.of(obj)
         try:
-            self._client.delete(kind, namespace, key.name)
+            self.client.delete(kind, namespace, key.name)
         except NotFound:
             pass
         except KubeError as error:
             return Outcome(False, _message(error))
         try:
-            created = self._client.create(kind, namespace, with_last_applied(obj))
+            created = self.client.create(kind, namespace, with_last_applied(obj))
         except KubeError as error:
             return Outcome(False, _message(error))
         return self._done(created, f"{noun} replaced (forced)", False)
 
     def _done(self, obj: JsonObject, message: str, dry_run: bool) -> Outcome:
         if not dry_run:
-            self._recorded(obj)
+            self.recorded(obj)
         return Outcome(True, message, obj)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, NamedTuple, TypeVar
+from typing import Final
 
 from kube.deleted_objects import DeletedObjects
 from kube.json_data import JsonObject
@@ -44,6 +44,7 @@ from kube.resources import (
     VIRTUAL_SERVICES,
     ResourceKind,
 )
+from kube.reverse_index import add_member, discard_member, replace_edges
 from rollouts.services import MANAGED_BY_ANNOTATION
 from rollouts.snapshot import RolloutSnapshot, referenced_objects, template_names
 from rollouts.traffic.istio import virtual_service_location
@@ -85,17 +86,10 @@ DELETED: Final = "DELETED"
 # A ClusterAnalysisTemplate that nests an AnalysisTemplate means the one in the namespace of whichever Rollout uses
 # it (as Argo resolves it), so that reference is to the name in any namespace.
 ANY_NAMESPACE: Final = "*"
-# The two ends of an edge in a two-way index (a Rollout and what it names, a template and the ones it nests).
-_From = TypeVar("_From")
-_To = TypeVar("_To")
 
 
-class RolloutKey(NamedTuple):
-    namespace: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.namespace}/{self.name}"
+RolloutKey = ObjectKey
+"""A Rollout by namespace and name: the work queue's key."""
 
 
 @dataclass(frozen=True)
@@ -210,7 +204,7 @@ class ObjectCache:
             if kind == REPLICASETS:
                 if uid:
                     self._replica_set_by_uid[uid] = key
-                self._replica_sets_by_stem.setdefault(_stem(key), set()).add(key)
+                add_member(self._replica_sets_by_stem, _stem(key), key)
             owner_kind = "ReplicaSet" if kind == PODS else "Rollout"
             self._set_owner(kind, key, controller_uid(obj, owner_kind))
         elif kind in TEMPLATE_KINDS:
@@ -230,10 +224,7 @@ class ObjectCache:
                 del self._replica_set_by_uid[uid]
             if kind == REPLICASETS:
                 stem = _stem(key)
-                same_stem = self._replica_sets_by_stem.get(stem, set())
-                same_stem.discard(key)
-                if not same_stem:
-                    self._replica_sets_by_stem.pop(stem, None)
+                discard_member(self._replica_sets_by_stem, stem, key)
             self._set_owner(kind, key, None)
         elif kind in TEMPLATE_KINDS:
             self._set_nested(_Reference(kind, key.namespace, key.name), frozenset())
@@ -244,15 +235,11 @@ class ObjectCache:
         """Index a Service or DestinationRule under the Rollout its managed-by annotation names (none: unindex)."""
         previous = self._manager_of.pop((kind, key), None)
         if previous is not None:
-            keys = self._managed.get(previous)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._managed[previous]
+            discard_member(self._managed, previous, key)
         if rollout_name is not None:
             entry = _Managed(kind, key.namespace, rollout_name)
             self._manager_of[(kind, key)] = entry
-            self._managed.setdefault(entry, set()).add(key)
+            add_member(self._managed, entry, key)
 
     def _set_owner(self, kind: ResourceKind, key: ObjectKey, owner_uid: str | None) -> None:
         owners, children = self._owner_of[kind], self._children[kind]
@@ -260,21 +247,17 @@ class ObjectCache:
         if previous == owner_uid:
             return
         if previous is not None:
-            siblings = children.get(previous)
-            if siblings is not None:
-                siblings.discard(key)
-                if not siblings:
-                    del children[previous]
+            discard_member(children, previous, key)
             del owners[key]
         if owner_uid is not None:
             owners[key] = owner_uid
-            children.setdefault(owner_uid, set()).add(key)
+            add_member(children, owner_uid, key)
 
     def _set_references(self, rollout: RolloutKey, references: frozenset[_Reference]) -> None:
-        _replace_edges(self._references, self._referrers, rollout, references)
+        replace_edges(self._references, self._referrers, rollout, references)
 
     def _set_nested(self, template: _Reference, nested: frozenset[_Reference]) -> None:
-        _replace_edges(self._nested, self._nested_in, template, nested)
+        replace_edges(self._nested, self._nested_in, template, nested)
 
     def _template_referrers(self, template: _Reference) -> set[RolloutKey]:
         """The Rollouts that name a template, or name a template that nests it (at any depth)."""
@@ -471,26 +454,6 @@ def _references_of(rollout: JsonObject, namespace: str) -> frozenset[_Reference]
     if references.workload:
         found.add(_Reference(_WORKLOAD_KINDS[references.workload_kind], namespace, references.workload))
     return frozenset(found)
-
-
-def _replace_edges(
-    forward: dict[_From, frozenset[_To]], backward: dict[_To, set[_From]], source: _From, targets: frozenset[_To]
-) -> None:
-    """Make ``targets`` what ``source`` points at, in a two-way index (``backward`` maps each target to the sources
-    pointing at it; an entry left with nothing is dropped, so the index does not grow with objects gone)."""
-    previous = forward.get(source, frozenset())
-    for target in previous - targets:
-        sources = backward.get(target)
-        if sources is not None:
-            sources.discard(source)
-            if not sources:
-                del backward[target]
-    for target in targets - previous:
-        backward.setdefault(target, set()).add(source)
-    if targets:
-        forward[source] = targets
-    else:
-        forward.pop(source, None)
 
 
 def _nested_references(template: JsonObject, namespace: str) -> frozenset[_Reference]:

@@ -12,12 +12,13 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Final
 
 from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
 from kube.client import AsyncKubeClient
 from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, Gone, RunnerOptions
-from kube.errors import ApiError, NotFound
+from kube.controller_startup import CacheFirstController, list_into_cache
 from kube.events import SERIES_INTERVAL_SECONDS, EventRecorder
 from kube.json_data import JsonObject
 from kube.metrics_export import MetricsServer, Probe
@@ -40,8 +41,6 @@ DEFAULT_METRICS_PORT: Final = 8090
 ADDED_TO_INFORMER: Final = "RolloutAddedToInformer"
 DEFAULT_METRICS_ADDRESS: Final = "0.0.0.0"
 """Every interface: in a pod, the kubelet's probes and Prometheus's scrapes come from outside the container."""
-# Objects indexed into the cache between two turns of the event loop at start-up (a few milliseconds' work).
-PRIME_SLICE: Final = 200
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class ControllerOptions:
     """Argo's behaviour: a background run whose latest measurements are Errors does not hold full promotion."""
 
 
-class RolloutController:
+class RolloutController(CacheFirstController):
     """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
 
     def __init__(
@@ -77,6 +76,7 @@ class RolloutController:
         clock: Clock = utc_now,
     ) -> None:
         self.options = options if options is not None else ControllerOptions()
+        super().__init__(leader_election=self.options.leader_election)
         self.client = client
         self.cache = ObjectCache()
         self.metrics = metrics if metrics is not None else ControllerMetrics()
@@ -95,7 +95,6 @@ class RolloutController:
             self.metrics,
         )
         self.metrics_server: MetricsServer | None = None
-        self.cache_synced = asyncio.Event()  # set once start() has filled the cache
 
     # -- input -------------------------------------------------------------------------------------------
 
@@ -140,32 +139,20 @@ class RolloutController:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Fill the cache, serve metrics (if not yet), then start the workers unless they wait for leadership.
-        Idempotent."""
-        if self.cache_synced.is_set():
-            return
+    async def _fill_cache(self) -> None:
+        """Fill the cache, then serve metrics (if not yet)."""
         await self.prime_cache()
         self.serve_metrics()
-        self.cache_synced.set()
-        if not self.options.leader_election:
-            self.start_workers()
 
-    def start_workers(self) -> None:
-        """Queue every Rollout, start the workers and the resync timer. Idempotent; nothing once stopped (a
-        leadership won during shutdown must not start writing)."""
-        if self.runner.started:
-            return
-        self.runner.start()
-        if self.runner.started:
-            for key in self.cache.rollout_keys():
-                cached = self.cache.get(ROLLOUTS, key.namespace, key.name)
-                if cached is not None:
-                    self._added_to_informer(cached)
-            logger.info(
-                "rollout controller started: %d workers, %d objects cached, resync every %gs",
-                self.options.workers, len(self.cache), self.options.resync_seconds,
-            )
+    def _workers_started(self) -> None:
+        for key in self.cache.rollout_keys():
+            cached = self.cache.get(ROLLOUTS, key.namespace, key.name)
+            if cached is not None:
+                self._added_to_informer(cached)
+        logger.info(
+            "rollout controller started: %d workers, %d objects cached, resync every %gs",
+            self.options.workers, len(self.cache), self.options.resync_seconds,
+        )
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight is cancelled; its writes are idempotent) and everything else."""
@@ -186,22 +173,5 @@ class RolloutController:
 
     async def prime_cache(self) -> None:
         """List every watched kind (in the watched namespaces) into the cache."""
-        scopes: tuple[str | None, ...] = self.options.namespaces or (None,)
         for kind in watched_kinds(self.options.namespaces):
-            # A cluster-scoped kind (ClusterAnalysisTemplates) is listed once, and only when watching everywhere.
-            for namespace in scopes if kind.namespaced else (None,):
-                try:
-                    objects = await self.client.list(kind, namespace)
-                except NotFound:
-                    # Istio (or the Rollout CRD) not installed: its watch starts when its CRD appears.
-                    logger.warning("%s (%s) are not served by this cluster; skipping", kind.plural, kind.api_version)
-                    break
-                except ApiError as error:
-                    logger.warning("cannot list %s in %s: %s", kind.plural, namespace or "all namespaces", error)
-                    continue
-                for index, obj in enumerate(objects, 1):
-                    self.cache.observe(kind, None, obj)
-                    if index % PRIME_SLICE == 0:
-                        # A turn for the loop: ten thousand objects indexed in one go would hold the watches,
-                        # the probes and (standing by) the Lease's reads for seconds.
-                        await asyncio.sleep(0)
+            await list_into_cache(self.client, kind, self.options.namespaces, partial(self.cache.observe, kind, None))

@@ -25,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import Any, ClassVar, NoReturn, Protocol, TypeVar
 
 from kube.client import AsyncKubeClient
 from kube.health import event_loop_probe, readiness_probe
@@ -48,12 +49,14 @@ class WorkerPool(Protocol):
     def start_workers(self) -> None: ...
 
 
-class Leadership:
-    """The elector and the controllers whose workers only the leader runs."""
+class ElectionPart(ABC):
+    """What a replica's part in an election holds whatever it elects (the one leader, or the holders of shards): the
+    controllers whose workers it starts, the loop the election runs on and the Lease client, and kopf run beside."""
+
+    election_name: ClassVar[str]
 
     def __init__(
         self,
-        elector: LeaderElector,
         controllers: Sequence[WorkerPool],
         lease_client: AsyncKubeClient,
         *,
@@ -62,7 +65,6 @@ class Leadership:
     ) -> None:
         """``election_loop``: where the elector runs (its Lease client's requests included); None runs it on the
         caller's loop, beside the workers. ``on_synced``: called once every cache is synced, before standing."""
-        self.elector = elector
         self._controllers = tuple(controllers)
         self._lease_client = lease_client
         self._election_loop = election_loop
@@ -75,36 +77,75 @@ class Leadership:
         return await self._election_loop.run(coroutine)
 
     async def run(self, operator: Coroutine[Any, Any, None], stop: Callable[[], Awaitable[None]]) -> None:
-        """Run ``operator`` (kopf) while standing for election; raises ``LeadershipLost`` when the Lease is lost.
+        """Run ``operator`` (kopf) while taking part in the election; raises what ended the election
+        (``LeadershipLost`` when the Lease is lost).
 
         ``stop`` stops the controllers when kopf's own clean-up does not get to run (kopf is cancelled then).
         """
         if self._election_loop is not None:
             self._election_loop.start()
-        kopf_task = await run_beside_election(self._lead(), operator, stop, election_name="leader election")
+        kopf_task = await run_beside_election(self._take_part(), operator, stop, election_name=self.election_name)
         # kopf stopped (a signal, the stop flag, or a failure): its clean-up stopped the workers and waited for
-        # their Events, so nothing more is written as leader and the Lease can go to a standby at once.
-        await self._elect(self.elector.release())
+        # their Events, so nothing more is written and what this replica holds can go to another one at once.
+        await self._elect(self._release())
         kopf_task.result()
 
-    async def _lead(self) -> NoReturn:
-        # Stand only once the caches are synced: a leader is a replica that can act at once.
+    async def _caches_synced(self) -> None:
+        """Wait for every controller's cache: a replica takes part only once it can act at once."""
         for controller in self._controllers:
             await controller.cache_synced.wait()
         if self._on_synced is not None:
             self._on_synced()
-        await self._elect(self.elector.acquire())
+
+    def _start_workers(self) -> None:
         for controller in self._controllers:
             controller.start_workers()
-        await self._elect(self.elector.hold())
 
-    def probes(self) -> Mapping[str, Probe]:
-        return process_probes(self._controllers, lambda: "leader" if self.elector.is_leader else "standby")
+    @abstractmethod
+    async def _take_part(self) -> NoReturn:
+        """Stand, and hold what is won until it is lost (which raises)."""
+
+    @abstractmethod
+    async def _release(self) -> None:
+        """Give up what is held (on the election's loop)."""
+
+    @abstractmethod
+    def probes(self) -> Mapping[str, Probe]: ...
 
     def close(self) -> None:
         if self._election_loop is not None:
             self._election_loop.close()
         self._lease_client.close()
+
+
+class Leadership(ElectionPart):
+    """The elector and the controllers whose workers only the leader runs."""
+
+    election_name = "leader election"
+
+    def __init__(
+        self,
+        elector: LeaderElector,
+        controllers: Sequence[WorkerPool],
+        lease_client: AsyncKubeClient,
+        *,
+        election_loop: SideLoop | None = None,
+        on_synced: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(controllers, lease_client, election_loop=election_loop, on_synced=on_synced)
+        self.elector = elector
+
+    async def _take_part(self) -> NoReturn:
+        await self._caches_synced()
+        await self._elect(self.elector.acquire())
+        self._start_workers()
+        await self._elect(self.elector.hold())
+
+    async def _release(self) -> None:
+        await self.elector.release()
+
+    def probes(self) -> Mapping[str, Probe]:
+        return process_probes(self._controllers, lambda: "leader" if self.elector.is_leader else "standby")
 
 
 def process_probes(controllers: Sequence[WorkerPool], role: Callable[[], str] = lambda: "leader") -> dict[str, Probe]:

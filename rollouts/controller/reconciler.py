@@ -10,7 +10,7 @@ and a status is followed by one pass, not one per echo.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from kube.controller_runner import GONE, Gone, PassFailed
@@ -30,42 +30,32 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Reconciler:
     """One pass over one Rollout key, as ``kube.controller_runner`` calls it: it returns when to look again, and
     raises when a write failed (the runner retries with backoff and counts what is not transient)."""
 
-    def __init__(
-        self,
-        *,
-        cache: ObjectCache,
-        executor: PlanExecutor,
-        metrics: ControllerMetrics,
-        decide: Decide,
-        clock: Clock = utc_now,
-        parsed: ParsedRollouts | None = None,
-        follow_up: FollowUp | None = None,
-    ) -> None:
-        self._cache = cache
-        self._parsed = parsed if parsed is not None else ParsedRollouts()
-        self._follow_up = follow_up
-        self._executor = executor
-        self._metrics = metrics
-        self._decide = decide
-        self._clock = clock
+    cache: ObjectCache
+    executor: PlanExecutor
+    metrics: ControllerMetrics
+    decide: Decide
+    clock: Clock = utc_now
+    parsed: ParsedRollouts = field(default_factory=ParsedRollouts)
+    follow_up: FollowUp | None = None
 
     async def reconcile(self, key: RolloutKey) -> float | Gone | None:
-        snapshot = self._cache.snapshot_for(key.namespace, key.name, self._clock())
+        snapshot = self.cache.snapshot_for(key.namespace, key.name, self.clock())
         if snapshot is None:
             return GONE
-        snapshot = replace(snapshot, parsed=self._parsed.parsed(snapshot.rollout))
+        snapshot = replace(snapshot, parsed=self.parsed.parsed(snapshot.rollout))
         # A bug in the decision raises here: the runner says which Rollout trips it and tries again later.
-        plan = self._decide(snapshot)
-        self._metrics.observe_rollout(snapshot.rollout, plan.status or snapshot.rollout.get("status") or {})
+        plan = self.decide(snapshot)
+        self.metrics.observe_rollout(snapshot.rollout, plan.status or snapshot.rollout.get("status") or {})
         if not plan.is_noop:
-            outcome = await self._executor.execute(snapshot.rollout, plan)
+            outcome = await self.executor.execute(snapshot.rollout, plan)
             if outcome.error is not None:
                 raise PassFailed(outcome.failed_write, outcome.error, transient=outcome.transient)
-            if outcome.writes and self._follow_up is not None:
-                self._follow_up(key)
+            if outcome.writes and self.follow_up is not None:
+                self.follow_up(key)
         return plan.requeue_after
 

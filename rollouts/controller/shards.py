@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, NoReturn, TypeVar
 
@@ -30,9 +30,8 @@ from kube.object_meta import ObjectKey, controller_reference
 from kube.shard_election import ShardElection, ShardOwnership
 from kube.sharding import shard_of
 from kube.side_loop import SideLoop
-from rollouts.controller.leadership import WorkerPool, process_probes, run_beside_election
+from rollouts.controller.leadership import ElectionPart, WorkerPool, process_probes
 
-T = TypeVar("T")
 K = TypeVar("K", bound=NamespacedKey)
 
 logger = logging.getLogger(__name__)
@@ -84,13 +83,15 @@ class ShardedQueue(Generic[K]):
         self.runner.let_go(self.ownership.in_shard(shard))
 
 
-class ShardLeadership:
+class ShardLeadership(ElectionPart):
     """The shard election and the controllers whose work it divides; the sharded counterpart of ``Leadership``.
 
     Workers start as soon as every cache is synced and act on the keys of the shards held at the moment. Losing a
     shard does not end the process (the others are still held): its keys are dropped at their next turn in the
     queue, their timers and metric series are dropped, and the fence already refuses their writes.
     """
+
+    election_name = "shard election"
 
     def __init__(
         self,
@@ -102,34 +103,13 @@ class ShardLeadership:
         election_loop: SideLoop | None = None,
         on_synced: Callable[[], None] | None = None,
     ) -> None:
+        super().__init__(controllers, lease_client, election_loop=election_loop, on_synced=on_synced)
         self.election = election
-        self._controllers = tuple(controllers)
         self._queues = tuple(queues)
-        self._lease_client = lease_client
-        self._election_loop = election_loop
-        self._on_synced = on_synced
-
-    async def _elect(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        if self._election_loop is None:
-            return await coroutine
-        return await self._election_loop.run(coroutine)
-
-    async def run(self, operator: Coroutine[Any, Any, None], stop: Callable[[], Awaitable[None]]) -> None:
-        """Run ``operator`` (kopf) while taking part in the shards' election; raises what broke the election."""
-        if self._election_loop is not None:
-            self._election_loop.start()
-        kopf_task = await run_beside_election(self._take_part(), operator, stop, election_name="shard election")
-        # kopf's clean-up stopped the workers and waited for their Events: the shards can go to the others now.
-        await self._elect(self.election.release_all())
-        kopf_task.result()
 
     async def _take_part(self) -> NoReturn:
-        for controller in self._controllers:
-            await controller.cache_synced.wait()
-        if self._on_synced is not None:
-            self._on_synced()
-        for controller in self._controllers:
-            controller.start_workers()
+        await self._caches_synced()
+        self._start_workers()
         loop = asyncio.get_running_loop()
 
         def gained(shard: int) -> None:
@@ -139,6 +119,9 @@ class ShardLeadership:
             loop.call_soon_threadsafe(self._lost, shard)
 
         await self._elect(self.election.run(gained, lost))
+
+    async def _release(self) -> None:
+        await self.election.release_all()
 
     def _gained(self, shard: int) -> None:
         for queue in self._queues:
@@ -155,8 +138,3 @@ class ShardLeadership:
             return f"shards {','.join(map(str, held))}" if held else "no shard"
 
         return process_probes(self._controllers, role)
-
-    def close(self) -> None:
-        if self._election_loop is not None:
-            self._election_loop.close()
-        self._lease_client.close()

@@ -8,7 +8,6 @@ cluster holds. Watch events of ReplicaSets and AnalysisRuns an Experiment contro
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
@@ -27,7 +26,8 @@ from kube.controller_runner import (
     PassFailed,
     RunnerOptions,
 )
-from kube.errors import ApiError, Conflict, NotFound
+from kube.controller_startup import CacheFirstController, list_into_cache
+from kube.errors import Conflict, NotFound
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
 from kube.merge_patch import merge_patch_between
@@ -94,7 +94,7 @@ def invalid_spec_status(message: str, now: datetime) -> JsonObject:
     }
 
 
-class ExperimentController:
+class ExperimentController(CacheFirstController):
     """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
 
     def __init__(
@@ -106,6 +106,7 @@ class ExperimentController:
         clock: Clock = utc_now,
     ) -> None:
         self.options = options if options is not None else ExperimentOptions()
+        super().__init__(leader_election=self.options.leader_election)
         self.client = client
         self.clock = clock
         self.events = EventRecorder(client)
@@ -122,7 +123,6 @@ class ExperimentController:
                 error_help="Error occurring during the experiment",
             ),
         )
-        self.cache_synced = asyncio.Event()
 
     # -- input -------------------------------------------------------------------------------------------
 
@@ -152,28 +152,11 @@ class ExperimentController:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """List every Experiment, then start the workers unless they wait for leadership. Idempotent."""
-        if self.cache_synced.is_set():
-            return
-        for namespace in self.options.namespaces or (None,):
-            try:
-                found = await self.client.list(EXPERIMENTS, namespace)
-            except NotFound:
-                logger.warning("experiments.argoproj.io are not served by this cluster: install the CRDs")
-                break
-            except ApiError as error:
-                logger.warning("cannot list experiments in %s: %s", namespace or "all namespaces", error)
-                continue
-            for experiment in found:
-                self.observe_experiment(None, experiment)
-        self.cache_synced.set()
-        if not self.options.leader_election:
-            self.start_workers()
-
-    def start_workers(self) -> None:
-        if not self.runner.started:
-            self.runner.start()
+    async def _fill_cache(self) -> None:
+        """List every Experiment (in the watched namespaces) into the cache."""
+        await list_into_cache(
+            self.client, EXPERIMENTS, self.options.namespaces, lambda found: self.observe_experiment(None, found)
+        )
 
     async def stop(self) -> None:
         await self.runner.stop()

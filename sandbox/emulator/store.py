@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from kube.reverse_index import move_member
 from sandbox.emulator.resources import StorageKey
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
@@ -133,7 +134,7 @@ class ObjectStore:
             self._buckets.setdefault(key, {}).setdefault(namespace, {})[name] = obj
             if uid:
                 self._by_uid[uid] = (key, namespace, name)
-                self._reindex_owners(uid, owner_uids(previous) if previous else set(), owner_uids(obj))
+                move_member(self._dependents, uid, owner_uids(previous) if previous else set(), owner_uids(obj))
             self._announce(key, WatchEvent(int(metadata["resourceVersion"]), event, obj, previous))
 
     def remove(self, key: StorageKey, namespace: str, name: str, final: Obj) -> None:
@@ -147,7 +148,7 @@ class ObjectStore:
             uid = meta(final).get("uid")
             if uid:
                 self._by_uid.pop(uid, None)
-                self._reindex_owners(uid, owner_uids(final), set())
+                move_member(self._dependents, uid, owner_uids(final), set())
             self._announce(key, WatchEvent(int(meta(final)["resourceVersion"]), "DELETED", final, None))
 
     def drop_type(self, key: StorageKey) -> None:
@@ -158,21 +159,11 @@ class ObjectStore:
                     uid = meta(obj).get("uid")
                     if uid:
                         self._by_uid.pop(uid, None)
-                        self._reindex_owners(uid, owner_uids(obj), set())
+                        move_member(self._dependents, uid, owner_uids(obj), set())
             self._history.pop(key, None)
             self._compacted_rv[key] = self._rv
             for subscriber in self._subscribers.pop(key, set()):
                 subscriber.close()
-
-    def _reindex_owners(self, uid: str, old: set[str], new: set[str]) -> None:
-        for owner in old - new:
-            dependents = self._dependents.get(owner)
-            if dependents is not None:
-                dependents.discard(uid)
-                if not dependents:
-                    del self._dependents[owner]
-        for owner in new - old:
-            self._dependents.setdefault(owner, set()).add(uid)
 
     def _announce(self, key: StorageKey, event: WatchEvent) -> None:
         history = self._history.get(key)
