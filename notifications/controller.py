@@ -171,6 +171,7 @@ class NotificationController:
             self.objects.pop(key, None)
             self.events.pop(key, None)
             self.versions.pop(key, None)
+            self._state_locks.pop(key, None)
             return
         cached = self.objects.get(key)
         if cached is not None and is_older(obj, cached):
@@ -264,30 +265,41 @@ class NotificationController:
 
     async def reconcile(self, key: ObjectKey) -> float | Gone | None:
         config = await self.config()
-        # Read after the only wait before the offers: from here to the offers nothing yields, so a delivery cannot
-        # record its key (and leave the pending set) between this read of the state and the offer.
+        # A record of this object's state on its way (a delivery's ``sent``) is stored on the server before its
+        # response updates the cache: planning meanwhile would read the state from before it. So the pass waits for
+        # it, under the lock the writes hold, and then reads; from the read to the offers nothing yields, so a
+        # delivery cannot record its key (and leave the pending set) between this read of the state and the offer.
+        async with self._state_lock(key):
+            plan, obj, variables = self._plan(key, config)
+            if plan is None or obj is None or config is None:
+                return GONE if obj is None else None
+            self._report(key, plan)
+            for firing in plan.send:
+                self.delivery.offer(self._job(key, obj, firing, variables, config))
+        if plan.forget:
+            await self.write_state(key, {}, set(plan.forget))
+        return None
+
+    def _plan(
+        self, key: ObjectKey, config: NotificationConfig | None
+    ) -> tuple[NotificationPlan | None, JsonObject | None, dict[str, Any]]:
+        """This pass's plan over the cached object (None when there is nothing to plan), the object, and the
+        templates' variables."""
         obj = self.objects.get(key)
         if obj is None:
-            return GONE
+            return None, None, {}
         annotations = (obj.get("metadata") or {}).get("annotations") or {}
         if config is None:
-            return None
+            return None, obj, {}
         if not config.subscriptions and not any(name.startswith(ANNOTATION_PREFIX) for name in annotations):
-            return None
+            return None, obj, {}
         state = read_state(obj)
         variables: dict[str, Any] = {self.kind.variable: obj, "context": {**self.kind.context_defaults,
                                                                           **config.context}}
         if self.kind.event_keyed:
             since = events_since(state, self.started_at, self.options.event_grace_seconds)
-            plan = plan_events(obj, self.events.get(key, {}).values(), variables, config, state, since)
-        else:
-            plan = plan_conditions(obj, variables, config, state)
-        self._report(key, plan)
-        for firing in plan.send:
-            self.delivery.offer(self._job(key, obj, firing, variables, config))
-        if plan.forget:
-            await self.write_state(key, {}, set(plan.forget))
-        return None
+            return plan_events(obj, self.events.get(key, {}).values(), variables, config, state, since), obj, variables
+        return plan_conditions(obj, variables, config, state), obj, variables
 
     def _report(self, key: ObjectKey, plan: NotificationPlan) -> None:
         for problem in plan.problems:
@@ -360,11 +372,14 @@ class NotificationController:
                 self._config = None
             return self._config
 
+    def _state_lock(self, key: ObjectKey) -> asyncio.Lock:
+        """The lock an object's state writes hold, and its passes wait for."""
+        return self._state_locks.setdefault(key, asyncio.Lock())
+
     async def write_state(self, key: ObjectKey, recorded: Mapping[str, int], forgotten: set[str]) -> None:
         """Record and forget state keys on the object: read, change, write with the read resourceVersion, and again
         on a conflict (the Rollout controller writes the same object)."""
-        lock = self._state_locks.setdefault(key, asyncio.Lock())
-        async with lock:
+        async with self._state_lock(key):
             for _ in range(STATE_WRITE_ATTEMPTS):
                 try:
                     current = await self.client.get(self.kind.resource, key.namespace, key.name)

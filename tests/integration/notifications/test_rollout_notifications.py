@@ -13,6 +13,7 @@ from typing import Any
 
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_TEMPLATES, JOBS
+from notifications.controller import NotificationController
 from notifications.defaults import DEFAULT_ROLLOUT_TRIGGERS
 from notifications.state import NOTIFIED_ANNOTATION
 from sandbox.webhook_receiver import WebhookReceiver
@@ -142,6 +143,12 @@ def test_a_restarted_controller_neither_resends_nor_misses_a_notification(
     assert dict(received_by_trigger(receiver, name)) == {"on-rollout-paused": 1, "on-rollout-completed": 2}
 
 
+def pending_about(notifier: NotificationController, key: ObjectKey) -> list[object]:
+    """The deliveries pending about ``key`` (read from the test's thread: a copy, taken in one step)."""
+    return [identity for identity in frozenset(notifier.delivery.pending)
+            if isinstance(identity, tuple) and identity[0] == key]
+
+
 def notified_state(cluster: RolloutCluster, namespace: str, name: str) -> dict[str, int]:
     annotations = cluster.rollout(namespace, name)["metadata"].get("annotations") or {}
     state: dict[str, int] = json.loads(annotations.get(NOTIFIED_ANNOTATION) or "{}")
@@ -190,7 +197,7 @@ def test_an_abort_fires_on_rollout_aborted_once(
     mark = notifier.runner.passes.mark()
     cluster.controller_thread.call_soon(notifier.runner.resync)
     assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT)
-    assert not any(identity[0] == ObjectKey(namespace, name) for identity in notifier.delivery.pending)
+    assert not pending_about(notifier, ObjectKey(namespace, name))
     assert dict(received_by_trigger(receiver, name)) == {"on-rollout-aborted": 1}
     assert event_occurrences(cluster, namespace, "RolloutAborted") == 1
 
@@ -248,6 +255,6 @@ def test_an_erring_analysis_step_fires_analysis_run_error_once(
     mark = notifier.runner.passes.mark()
     cluster.controller_thread.call_soon(notifier.runner.resync)
     assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT)
-    assert not any(identity[0] == ObjectKey(namespace, name) for identity in notifier.delivery.pending)
+    assert not pending_about(notifier, ObjectKey(namespace, name))
     assert dict(received_by_trigger(receiver, name)) == {"on-analysis-run-error": 1}
     assert event_occurrences(cluster, namespace, "AnalysisRunError") == 1
