@@ -31,7 +31,7 @@ from kube.object_meta import ObjectKey, is_older, object_key
 from kube.resources import APPLICATIONS, CONFIGMAPS, ROLLOUTS, SECRETS, ResourceKind
 from notifications import services
 from notifications.config import ConfigError, NotificationConfig, parse_config
-from notifications.decisions import Firing, NotificationPlan, events_since, plan_conditions, plan_events
+from notifications.decisions import Firing, NotificationPlan, events_since, plan_events, plan_observed_conditions
 from notifications.defaults import (
     APPLICATION_CONFIGMAP,
     APPLICATION_CONTEXT_DEFAULTS,
@@ -145,6 +145,8 @@ class NotificationController:
         self.objects: dict[ObjectKey, JsonObject] = {}
         self.events: dict[ObjectKey, dict[str, JsonObject]] = {}
         self.versions: dict[ObjectKey, dict[str, JsonObject]] = {}
+        self.unplanned: dict[ObjectKey, list[JsonObject]] = {}
+        """Level-triggered kinds: the versions the watch brought since the object's last pass (the last 16)."""
         self.delivery = DeliveryQueue(capacity=options.queue_capacity, workers=options.delivery_workers,
                                       retry=options.retry)
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
@@ -171,6 +173,7 @@ class NotificationController:
             self.objects.pop(key, None)
             self.events.pop(key, None)
             self.versions.pop(key, None)
+            self.unplanned.pop(key, None)
             self._state_locks.pop(key, None)
             return
         cached = self.objects.get(key)
@@ -184,6 +187,12 @@ class NotificationController:
                 # Nothing about it can notify: its Events and versions are not worth their memory.
                 self.events.pop(key, None)
                 self.versions.pop(key, None)
+        elif self.may_subscribe(obj):
+            unplanned = self.unplanned.setdefault(key, [])
+            unplanned.append(obj)
+            del unplanned[:-KEPT_VERSIONS]
+        else:
+            self.unplanned.pop(key, None)
         self.runner.add(key)
 
     def may_subscribe(self, obj: JsonObject) -> bool:
@@ -270,36 +279,40 @@ class NotificationController:
         # it, under the lock the writes hold, and then reads; from the read to the offers nothing yields, so a
         # delivery cannot record its key (and leave the pending set) between this read of the state and the offer.
         async with self._state_lock(key):
-            plan, obj, variables = self._plan(key, config)
-            if plan is None or obj is None or config is None:
-                return GONE if obj is None else None
+            obj = self.objects.get(key)
+            if obj is None:
+                return GONE
+            plan = self._plan(key, obj, config) if config is not None else None
+            if plan is None or config is None:
+                return None
             self._report(key, plan)
             for firing in plan.send:
-                self.delivery.offer(self._job(key, obj, firing, variables, config))
+                seen = firing.seen if firing.seen is not None else obj
+                self.delivery.offer(self._job(key, dict(seen), firing, self._variables(seen, config), config))
         if plan.forget:
             await self.write_state(key, {}, set(plan.forget))
         return None
 
-    def _plan(
-        self, key: ObjectKey, config: NotificationConfig | None
-    ) -> tuple[NotificationPlan | None, JsonObject | None, dict[str, Any]]:
-        """This pass's plan over the cached object (None when there is nothing to plan), the object, and the
-        templates' variables."""
-        obj = self.objects.get(key)
-        if obj is None:
-            return None, None, {}
+    def _variables(self, obj: Mapping[str, Any], config: NotificationConfig) -> dict[str, Any]:
+        """What the conditions and templates read: the object and the context."""
+        return {self.kind.variable: obj, "context": {**self.kind.context_defaults, **config.context}}
+
+    def _plan(self, key: ObjectKey, obj: JsonObject, config: NotificationConfig) -> NotificationPlan | None:
+        """This pass's plan over the cached object (None when nothing can notify about it)."""
         annotations = (obj.get("metadata") or {}).get("annotations") or {}
-        if config is None:
-            return None, obj, {}
         if not config.subscriptions and not any(name.startswith(ANNOTATION_PREFIX) for name in annotations):
-            return None, obj, {}
+            self.unplanned.pop(key, None)
+            return None
         state = read_state(obj)
-        variables: dict[str, Any] = {self.kind.variable: obj, "context": {**self.kind.context_defaults,
-                                                                          **config.context}}
         if self.kind.event_keyed:
             since = events_since(state, self.started_at, self.options.event_grace_seconds)
-            return plan_events(obj, self.events.get(key, {}).values(), variables, config, state, since), obj, variables
-        return plan_conditions(obj, variables, config, state), obj, variables
+            return plan_events(obj, self.events.get(key, {}).values(), self._variables(obj, config), config, state,
+                               since)
+        # Every version the watch brought since the last pass, the cached one last: a state that lasted less than
+        # the time between two passes (an automated sync's Running) still notifies.
+        version = _version(obj)
+        versions = [seen for seen in self.unplanned.pop(key, []) if _version(seen) != version] + [obj]
+        return plan_observed_conditions(versions, lambda seen: self._variables(seen, config), config, state)
 
     def _report(self, key: ObjectKey, plan: NotificationPlan) -> None:
         for problem in plan.problems:
@@ -403,6 +416,10 @@ class NotificationController:
                 return
             logger.warning("notifications: %s %s: the notified state kept conflicting; the next pass retries",
                            self.kind.resource.kind, key)
+
+
+def _version(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
 
 
 def _subscribes(obj: JsonObject) -> bool:
