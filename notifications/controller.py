@@ -1,7 +1,9 @@
 """The notification controllers: one for Rollouts (Event-keyed, Argo Rollouts' triggers) and one for Applications
 (level-triggered, Argo CD's), each on the shared runner (``kube.controller_runner``) with a delivery queue of its own.
 
-A pass reads the object from the watch cache (and, for a Rollout, the Events about it), the configuration (the
+A pass reads the object from the watch cache (and, for a Rollout, the Events about it: listed once when the
+controller starts delivering, then handed over by the Rollout controller's recorder as it stores them, as Argo
+Rollouts notifies from its recorder; ``observe_event``), the configuration (the
 ConfigMap and Secret, read again at most every ``config_seconds``), plans (``notifications.decisions``), removes the
 state keys whose condition stopped holding, and offers each notification to the delivery queue; the state key is
 recorded on the object only once the notification was delivered, so a restart neither resends nor misses one.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import logging
 import time
@@ -28,10 +31,17 @@ from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
 from kube.errors import Conflict, KubeError, NotFound
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, is_older, object_key
-from kube.resources import APPLICATIONS, CONFIGMAPS, ROLLOUTS, SECRETS, ResourceKind
+from kube.resources import APPLICATIONS, CONFIGMAPS, EVENTS, ROLLOUTS, SECRETS, ResourceKind
 from notifications import services
 from notifications.config import ConfigError, NotificationConfig, parse_config
-from notifications.decisions import Firing, NotificationPlan, events_since, plan_events, plan_observed_conditions
+from notifications.decisions import (
+    Firing,
+    NotificationPlan,
+    event_order,
+    events_since,
+    plan_events,
+    plan_observed_conditions,
+)
 from notifications.defaults import (
     APPLICATION_CONFIGMAP,
     APPLICATION_CONTEXT_DEFAULTS,
@@ -91,6 +101,8 @@ class NotificationOptions:
     """At a first start, Events this much older than the start still notify (see ``decisions.events_since``)."""
     leader_election: bool = False
     """Deliver only once this process leads (``start_workers``), so that standbys never send."""
+    watched_namespaces: tuple[str, ...] = ()
+    """Where the objects are (all namespaces when empty): where the Events about them are listed at start."""
 
 
 def notification_controllers(
@@ -161,6 +173,7 @@ class NotificationController:
         self._reported: set[str] = set()
         self.started_at = clock()
         self.cache_synced = asyncio.Event()
+        self._listing: asyncio.Task[None] | None = None
         self.metrics = NotificationMetrics(registry, event_keyed=kind.event_keyed)
 
     # -- watches -------------------------------------------------------------------------------------------
@@ -239,6 +252,9 @@ class NotificationController:
         if obj is not None and not self.may_subscribe(obj):
             return
         events = self.events.setdefault(key, {})
+        known = events.get(name)
+        if known is not None and is_older(event, known):
+            return  # the start-up list's copy of an Event whose count was raised since
         events.pop(name, None)  # re-inserted last: the oldest Events are the first dropped
         events[name] = event
         while len(events) > KEPT_EVENTS:
@@ -262,8 +278,35 @@ class NotificationController:
         self.started_at = self.clock()
         self.delivery.start()
         self.runner.start()
+        if self.kind.event_keyed and self._listing is None:
+            self._listing = asyncio.get_running_loop().create_task(self._list_events(), name="notification events")
+
+    async def _list_events(self) -> None:
+        """Read, once, the Events recorded before this process delivers (by a previous process, or the leader this
+        one takes over from); the controller's own come from its recorder (``kube.events.EventRecorder.listeners``),
+        so no watch of every Event in the cluster is kept. Retried until it succeeds."""
+        selector = f"involvedObject.kind={self.kind.resource.kind}"
+        delay = 1.0
+        while True:
+            try:
+                listed = [event for namespace in (self.options.watched_namespaces or (None,))
+                          for event in await self.client.list(EVENTS, namespace, field_selector=selector)]
+            except KubeError as error:
+                logger.warning("notifications: cannot list the Events of %s (retrying in %gs): %s",
+                               self.kind.resource.plural, delay, error)
+                await asyncio.sleep(delay)
+                delay = min(30.0, delay * 2)
+                continue
+            for event in sorted(listed, key=event_order):
+                self.observe_event(None, event)
+            return
 
     async def stop(self) -> None:
+        listing, self._listing = self._listing, None
+        if listing is not None:
+            listing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listing
         await self.runner.stop()
         await self.delivery.stop()
         if self._http is not None:
