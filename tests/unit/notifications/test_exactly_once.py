@@ -18,7 +18,7 @@ import httpx
 
 from kube.errors import KubeError
 from kube.object_meta import ObjectKey
-from kube.resources import CONFIGMAPS, ROLLOUTS, ResourceKind
+from kube.resources import CONFIGMAPS, EVENTS, ROLLOUTS, ResourceKind
 from kube.timestamps import format_time
 from notifications.controller import ROLLOUT_NOTIFICATIONS, NotificationController, NotificationOptions
 from notifications.state import read_state
@@ -79,10 +79,18 @@ def controller_on(api: MemoryApi, requests: list[str], workers: int = 4) -> Noti
     return controller
 
 
+LOOP_TURNS = 10_000
+"""More turns of the event loop than any delivery here takes (each step is a turn or a mock call): a bound, so
+that a notification that never settles fails the test instead of hanging it."""
+
+
 async def settled(controller: NotificationController) -> None:
-    """Until the delivery queue has nothing pending (each step of a delivery is a loop turn or a mock call)."""
-    while controller.delivery.pending:
+    """Until the delivery queue has nothing pending."""
+    for _ in range(LOOP_TURNS):
+        if not controller.delivery.pending:
+            return
         await asyncio.sleep(0)
+    raise AssertionError(f"still pending: {controller.delivery.pending}")
 
 
 def test_a_pass_while_the_record_is_on_its_way_waits_for_it_and_leaves_nothing_pending() -> None:
@@ -165,10 +173,10 @@ def test_an_api_error_while_recording_leaves_the_delivery_worker_running() -> No
             await controller.reconcile(KEY)
             await settled(controller)
             await controller.reconcile(KEY)
-            while len(requests) < 2:
-                await asyncio.sleep(0)
-                if not controller.delivery.running_workers:
+            for _ in range(LOOP_TURNS):
+                if len(requests) >= 2 or not controller.delivery.running_workers:
                     break
+                await asyncio.sleep(0)
             alive = controller.delivery.running_workers
         finally:
             await controller.stop()
@@ -177,3 +185,41 @@ def test_an_api_error_while_recording_leaves_the_delivery_worker_running() -> No
     requests, alive = asyncio.run(scenario())
     assert alive == 1
     assert requests == ["http://receiver.local/"] * 2
+
+
+def test_the_events_recorded_before_the_notifier_starts_are_listed_once_and_notify() -> None:
+    """A restarted process (or one taking over leadership) reads the Events the previous one recorded: listed once,
+    as its own come from its recorder, not from a watch."""
+    async def scenario() -> list[str]:
+        api = MemoryApi((ROLLOUTS, rollout()), (CONFIGMAPS, CONFIGMAP), (EVENTS, aborted_event()),
+                        (EVENTS, {**aborted_event(), "metadata": {"name": "other.1", "namespace": NAMESPACE},
+                                  "involvedObject": {"kind": "AnalysisRun", "namespace": NAMESPACE, "name": "demo"}}))
+        requests: list[str] = []
+        controller = controller_on(api, requests)
+        controller.start_workers()
+        try:
+            for _ in range(LOOP_TURNS):
+                if requests:
+                    break
+                await asyncio.sleep(0)
+            await settled(controller)
+            listed = list(controller.events.get(KEY, {}))
+        finally:
+            await controller.stop()
+        assert listed == ["demo.17a"]
+        return requests
+
+    assert asyncio.run(scenario()) == ["http://receiver.local/"]
+
+
+def test_a_listed_copy_older_than_the_event_handed_over_is_ignored() -> None:
+    """The recorder handed over the Event with its count raised while the start-up list was on its way with the
+    Event as it was before: the older copy must not take the repetition back."""
+    controller = controller_on(MemoryApi((ROLLOUTS, rollout()), (CONFIGMAPS, CONFIGMAP)), [])
+    counted = aborted_event(count=2)
+    counted["metadata"] = {**counted["metadata"], "uid": "e1", "resourceVersion": "9"}
+    listed = aborted_event()
+    listed["metadata"] = {**listed["metadata"], "uid": "e1", "resourceVersion": "4"}
+    controller.observe_event(None, counted)
+    controller.observe_event(None, listed)
+    assert controller.events[KEY]["demo.17a"]["count"] == 2
