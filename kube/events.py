@@ -27,7 +27,7 @@ import logging
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
@@ -140,6 +140,9 @@ class EventRecorder:
         self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._held: set[_Posted] = set()
         self.failures = 0
+        self.listeners: list[Callable[[JsonObject], None]] = []
+        """Called with each Event as the API server stored it (created, or its count raised), on the loop: a reader
+        of this controller's own Events in the same process (the Rollout notifications) needs no watch of them."""
 
     def emit(self, obj: JsonObject, event: EventContent) -> None:
         """Schedule the posting of an Event about ``obj`` on the running loop and return at once."""
@@ -289,9 +292,11 @@ class EventRecorder:
 
     async def _create(self, body: JsonObject) -> None:
         try:
-            await self._client.create(EVENTS, body["metadata"]["namespace"], body)
+            created = await self._client.create(EVENTS, body["metadata"]["namespace"], body)
         except Exception as error:  # an Event is never worth failing for; say so and go on
             self._report(body["reason"], body["metadata"]["namespace"], error)
+            return
+        self._stored(created)
 
     async def _bump(self, posted: _Posted) -> None:
         """Write the count the Event has reached (its post is queued behind the Event's creation, so it exists)."""
@@ -310,13 +315,22 @@ class EventRecorder:
         }
         posted.written, posted.written_at = count, time.monotonic()
         try:
-            await self._client.patch(EVENTS, posted.namespace, posted.name, patch)
+            patched = await self._client.patch(EVENTS, posted.namespace, posted.name, patch)
         except NotFound:
             # Expired (Events live an hour) or never created: start a new one.
             posted.name, posted.count, posted.written = fresh["metadata"]["name"], 1, 1
             await self._create(fresh)
         except Exception as error:  # as in _create
             self._report(fresh["reason"], posted.namespace, error)
+        else:
+            self._stored(patched)
+
+    def _stored(self, event: JsonObject) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:  # a reader's bug must not stop the Events of the controller
+                logger.exception("an Event listener failed")
 
     def _report(self, reason: str, namespace: str, error: Exception) -> None:
         self.failures += 1

@@ -1,7 +1,9 @@
 """The notification controllers: one for Rollouts (Event-keyed, Argo Rollouts' triggers) and one for Applications
 (level-triggered, Argo CD's), each on the shared runner (``kube.controller_runner``) with a delivery queue of its own.
 
-A pass reads the object from the watch cache (and, for a Rollout, the Events about it), the configuration (the
+A pass reads the object from the watch cache (and, for a Rollout, the Events about it: listed once when the
+controller starts delivering, then handed over by the Rollout controller's recorder as it stores them, as Argo
+Rollouts notifies from its recorder; ``observe_event``), the configuration (the
 ConfigMap and Secret, read again at most every ``config_seconds``), plans (``notifications.decisions``), removes the
 state keys whose condition stopped holding, and offers each notification to the delivery queue; the state key is
 recorded on the object only once the notification was delivered, so a restart neither resends nor misses one.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import logging
 import time
@@ -30,10 +33,17 @@ from kube.deleted_objects import DeletedObjects
 from kube.errors import Conflict, KubeError, NotFound
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, is_older, object_key
-from kube.resources import APPLICATIONS, CONFIGMAPS, ROLLOUTS, SECRETS, ResourceKind
+from kube.resources import APPLICATIONS, CONFIGMAPS, EVENTS, ROLLOUTS, SECRETS, ResourceKind
 from notifications import services
 from notifications.config import ConfigError, NotificationConfig, parse_config
-from notifications.decisions import Firing, NotificationPlan, events_since, plan_conditions, plan_events
+from notifications.decisions import (
+    Firing,
+    NotificationPlan,
+    event_order,
+    events_since,
+    plan_events,
+    plan_observed_conditions,
+)
 from notifications.defaults import (
     APPLICATION_CONFIGMAP,
     APPLICATION_CONTEXT_DEFAULTS,
@@ -93,6 +103,8 @@ class NotificationOptions:
     """At a first start, Events this much older than the start still notify (see ``decisions.events_since``)."""
     leader_election: bool = False
     """Deliver only once this process leads (``start_workers``), so that standbys never send."""
+    watched_namespaces: tuple[str, ...] = ()
+    """Where the objects are (all namespaces when empty): where the Events about them are listed at start."""
 
 
 def notification_controllers(
@@ -148,6 +160,8 @@ class NotificationController(CacheFirstController):
         self.objects: dict[ObjectKey, JsonObject] = {}
         self.events: dict[ObjectKey, dict[str, JsonObject]] = {}
         self.versions: dict[ObjectKey, dict[str, JsonObject]] = {}
+        self.unplanned: dict[ObjectKey, list[JsonObject]] = {}
+        """Level-triggered kinds: the versions the watch brought since the object's last pass (the last 16)."""
         self.delivery = DeliveryQueue(capacity=options.queue_capacity, workers=options.delivery_workers,
                                       retry=options.retry)
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
@@ -161,6 +175,7 @@ class NotificationController(CacheFirstController):
         self._state_locks: dict[ObjectKey, asyncio.Lock] = {}
         self._reported: set[str] = set()
         self.started_at = clock()
+        self._listing: asyncio.Task[None] | None = None
         self.metrics = NotificationMetrics(registry, event_keyed=kind.event_keyed)
         # Objects a DELETED event removed: the late answer to our annotation write must not bring one back.
         self._deleted = DeletedObjects()
@@ -176,6 +191,8 @@ class NotificationController(CacheFirstController):
             self.objects.pop(key, None)
             self.events.pop(key, None)
             self.versions.pop(key, None)
+            self.unplanned.pop(key, None)
+            self._state_locks.pop(key, None)
             return
         if self._deleted.is_deleted(obj):
             return
@@ -190,6 +207,12 @@ class NotificationController(CacheFirstController):
                 # Nothing about it can notify: its Events and versions are not worth their memory.
                 self.events.pop(key, None)
                 self.versions.pop(key, None)
+        elif self.may_subscribe(obj):
+            unplanned = self.unplanned.setdefault(key, [])
+            unplanned.append(obj)
+            del unplanned[:-KEPT_VERSIONS]
+        else:
+            self.unplanned.pop(key, None)
         self.runner.add(key)
 
     def may_subscribe(self, obj: JsonObject) -> bool:
@@ -236,6 +259,9 @@ class NotificationController(CacheFirstController):
         if obj is not None and not self.may_subscribe(obj):
             return
         events = self.events.setdefault(key, {})
+        known = events.get(name)
+        if known is not None and is_older(event, known):
+            return  # the start-up list's copy of an Event whose count was raised since
         events.pop(name, None)  # re-inserted last: the oldest Events are the first dropped
         events[name] = event
         while len(events) > KEPT_EVENTS:
@@ -254,7 +280,36 @@ class NotificationController(CacheFirstController):
         self.started_at = self.clock()
         self.delivery.start()
 
+    def _workers_started(self) -> None:
+        if self.kind.event_keyed and self._listing is None:
+            self._listing = asyncio.get_running_loop().create_task(self._list_events(), name="notification events")
+
+    async def _list_events(self) -> None:
+        """Read, once, the Events recorded before this process delivers (by a previous process, or the leader this
+        one takes over from); the controller's own come from its recorder (``kube.events.EventRecorder.listeners``),
+        so no watch of every Event in the cluster is kept. Retried until it succeeds."""
+        selector = f"involvedObject.kind={self.kind.resource.kind}"
+        delay = 1.0
+        while True:
+            try:
+                listed = [event for namespace in (self.options.watched_namespaces or (None,))
+                          for event in await self.client.list(EVENTS, namespace, field_selector=selector)]
+            except KubeError as error:
+                logger.warning("notifications: cannot list the Events of %s (retrying in %gs): %s",
+                               self.kind.resource.plural, delay, error)
+                await asyncio.sleep(delay)
+                delay = min(30.0, delay * 2)
+                continue
+            for event in sorted(listed, key=event_order):
+                self.observe_event(None, event)
+            return
+
     async def stop(self) -> None:
+        listing, self._listing = self._listing, None
+        if listing is not None:
+            listing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listing
         await self.runner.stop()
         await self.delivery.stop()
         if self._http is not None:
@@ -265,30 +320,45 @@ class NotificationController(CacheFirstController):
 
     async def reconcile(self, key: ObjectKey) -> float | Gone | None:
         config = await self.config()
-        # Read after the only wait before the offers: from here to the offers nothing yields, so a delivery cannot
-        # record its key (and leave the pending set) between this read of the state and the offer.
-        obj = self.objects.get(key)
-        if obj is None:
-            return GONE
-        annotations = (obj.get("metadata") or {}).get("annotations") or {}
-        if config is None:
-            return None
-        if not config.subscriptions and not any(name.startswith(ANNOTATION_PREFIX) for name in annotations):
-            return None
-        state = read_state(obj)
-        variables: dict[str, Any] = {self.kind.variable: obj, "context": {**self.kind.context_defaults,
-                                                                          **config.context}}
-        if self.kind.event_keyed:
-            since = events_since(state, self.started_at, self.options.event_grace_seconds)
-            plan = plan_events(obj, self.events.get(key, {}).values(), variables, config, state, since)
-        else:
-            plan = plan_conditions(obj, variables, config, state)
-        self._report(key, plan)
-        for firing in plan.send:
-            self.delivery.offer(self._job(key, obj, firing, variables, config))
+        # A record of this object's state on its way (a delivery's ``sent``) is stored on the server before its
+        # response updates the cache: planning meanwhile would read the state from before it. So the pass waits for
+        # it, under the lock the writes hold, and then reads; from the read to the offers nothing yields, so a
+        # delivery cannot record its key (and leave the pending set) between this read of the state and the offer.
+        async with self._state_lock(key):
+            obj = self.objects.get(key)
+            if obj is None:
+                return GONE
+            plan = self._plan(key, obj, config) if config is not None else None
+            if plan is None or config is None:
+                return None
+            self._report(key, plan)
+            for firing in plan.send:
+                seen = firing.seen if firing.seen is not None else obj
+                self.delivery.offer(self._job(key, dict(seen), firing, self._variables(seen, config), config))
         if plan.forget:
             await self.write_state(key, {}, set(plan.forget))
         return None
+
+    def _variables(self, obj: Mapping[str, Any], config: NotificationConfig) -> dict[str, Any]:
+        """What the conditions and templates read: the object and the context."""
+        return {self.kind.variable: obj, "context": {**self.kind.context_defaults, **config.context}}
+
+    def _plan(self, key: ObjectKey, obj: JsonObject, config: NotificationConfig) -> NotificationPlan | None:
+        """This pass's plan over the cached object (None when nothing can notify about it)."""
+        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        if not config.subscriptions and not any(name.startswith(ANNOTATION_PREFIX) for name in annotations):
+            self.unplanned.pop(key, None)
+            return None
+        state = read_state(obj)
+        if self.kind.event_keyed:
+            since = events_since(state, self.started_at, self.options.event_grace_seconds)
+            return plan_events(obj, self.events.get(key, {}).values(), self._variables(obj, config), config, state,
+                               since)
+        # Every version the watch brought since the last pass, the cached one last: a state that lasted less than
+        # the time between two passes (an automated sync's Running) still notifies.
+        version = _version(obj)
+        versions = [seen for seen in self.unplanned.pop(key, []) if _version(seen) != version] + [obj]
+        return plan_observed_conditions(versions, lambda seen: self._variables(seen, config), config, state)
 
     def _report(self, key: ObjectKey, plan: NotificationPlan) -> None:
         for problem in plan.problems:
@@ -361,11 +431,14 @@ class NotificationController(CacheFirstController):
                 self._config = None
             return self._config
 
+    def _state_lock(self, key: ObjectKey) -> asyncio.Lock:
+        """The lock an object's state writes hold, and its passes wait for."""
+        return self._state_locks.setdefault(key, asyncio.Lock())
+
     async def write_state(self, key: ObjectKey, recorded: Mapping[str, int], forgotten: set[str]) -> None:
         """Record and forget state keys on the object: read, change, write with the read resourceVersion, and again
         on a conflict (the Rollout controller writes the same object)."""
-        lock = self._state_locks.setdefault(key, asyncio.Lock())
-        async with lock:
+        async with self._state_lock(key):
             for _ in range(STATE_WRITE_ATTEMPTS):
                 try:
                     current = await self.client.get(self.kind.resource, key.namespace, key.name)
@@ -389,6 +462,10 @@ class NotificationController(CacheFirstController):
                 return
             logger.warning("notifications: %s %s: the notified state kept conflicting; the next pass retries",
                            self.kind.resource.kind, key)
+
+
+def _version(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
 
 
 def _subscribes(obj: JsonObject) -> bool:

@@ -10,7 +10,8 @@ is: an Event with reason ``RolloutPaused`` fires ``on-rollout-paused``; the Even
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,8 @@ class Firing:
     templates: tuple[str, ...]
     event: Mapping[str, Any] | None = None
     """The Event that fired it (Event-keyed triggers), which the templates read as ``.event``."""
+    seen: Mapping[str, Any] | None = None
+    """The version of the object its condition held on (level-triggered triggers), which the templates read."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,27 @@ def plan_conditions(
                 elif key not in state:
                     send.append(Firing(key, trigger, destination, result.templates))
     return NotificationPlan(tuple(send), frozenset(forget), tuple(problems))
+
+
+def plan_observed_conditions(
+    versions: Sequence[Mapping[str, Any]],
+    variables: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    config: NotificationConfig,
+    state: Mapping[str, int],
+) -> NotificationPlan:
+    """The plan over every version of a level-triggered object observed since the last pass (oldest first, the
+    current one last), with ``state`` read from the current one: each condition that held on any of them and is not
+    in the state is sent once, from the first version it held on (so a state shorter than the time between two
+    passes, an automated sync's ``Running``, still notifies); what is forgotten is the current version's say."""
+    send: dict[str, Firing] = {}
+    problems: list[str] = []
+    plan = NotificationPlan()
+    for version in versions:
+        plan = plan_conditions(version, variables(version), config, state)
+        problems.extend(plan.problems)
+        for firing in plan.send:
+            send.setdefault(firing.key, dataclasses.replace(firing, seen=version))
+    return NotificationPlan(tuple(send.values()), plan.forget, tuple(dict.fromkeys(problems)))
 
 
 def plan_events(

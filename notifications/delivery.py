@@ -79,6 +79,11 @@ class DeliveryQueue:
         self.pending.add(job.identity)
         return True
 
+    @property
+    def running_workers(self) -> int:
+        """Delivery tasks still running (each must outlive any delivery)."""
+        return sum(not worker.done() for worker in self._workers)
+
     def start(self) -> None:
         if self._workers:
             return
@@ -137,6 +142,9 @@ class DeliveryQueue:
         self.delivered += 1
         try:
             await job.sent()
+        except Exception as error:  # delivered, not recorded: the next pass offers it again (at least once)
+            logger.warning("notification %s delivered but not recorded (%s: %s); the next pass offers it again",
+                           job.description, type(error).__name__, error)
         finally:
             self.pending.discard(job.identity)
 

@@ -1,5 +1,6 @@
-"""The notification controllers' kopf registration: observers of their kind (riding the watch the Rollout or
-Application controller already has in the shared operator) and, for Rollouts, of core/v1 Events."""
+"""The notification controllers' kopf registration: observers of their kind, riding the watch the Rollout or
+Application controller already has in the shared operator. The Rollout notifications' Events are not watched: the
+Rollout controller's recorder hands them over (``hand_over_events``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 
 import kopf
 
+from kube.events import EventRecorder
 from kube.kopf_operator import STARTUP_RETRY_SECONDS, configure_settings
-from kube.resources import EVENTS
 from notifications.controller import NotificationController
 
 
@@ -31,9 +32,7 @@ def register_handlers(registry: kopf.OperatorRegistry, controller: NotificationC
     async def observe(event: kopf.RawEvent, **_: Any) -> None:
         controller.observe(event.get("type"), dict(event["object"]))
 
-    if controller.kind.event_keyed:
 
-        @kopf.on.event(group=EVENTS.group, version=EVENTS.version, plural=EVENTS.plural, id=f"{prefix}-events",
-                       registry=registry)
-        async def observe_event(event: kopf.RawEvent, **_: Any) -> None:
-            controller.observe_event(event.get("type"), dict(event["object"]))
+def hand_over_events(recorder: EventRecorder, controller: NotificationController) -> None:
+    """Have ``recorder`` (the Rollout controller's) hand each Event it stores to ``controller``."""
+    recorder.listeners.append(lambda event: controller.observe_event(None, event))

@@ -34,6 +34,7 @@ class WebhookReceiver:
         self.held = 0
         """Requests waiting, unanswered, for ``release``."""
         self.refused = 0
+        self._refused: list[ReceivedRequest] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)
@@ -65,6 +66,11 @@ class WebhookReceiver:
         with self._changed:
             return list(self._received)
 
+    def refused_requests(self) -> list[ReceivedRequest]:
+        """The requests answered with an error status (``status``), in order."""
+        with self._changed:
+            return list(self._refused)
+
     def wait_for(self, test: Callable[[WebhookReceiver], bool], timeout: float) -> bool:
         """Block until ``test(self)`` holds (checked whenever a request comes or goes); False after ``timeout``."""
         with self._changed:
@@ -86,13 +92,13 @@ class WebhookReceiver:
                         receiver.held -= 1
                 status = receiver.status
                 # Recorded before the answer: once the sender has its answer, the receiver shows the request.
+                request = ReceivedRequest(self.command, self.path, body, {k: v for k, v in self.headers.items()})
                 with receiver._changed:
                     if 200 <= status <= 299:
-                        receiver._received.append(
-                            ReceivedRequest(self.command, self.path, body, {k: v for k, v in self.headers.items()})
-                        )
+                        receiver._received.append(request)
                     else:
                         receiver.refused += 1
+                        receiver._refused.append(request)
                     receiver._changed.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

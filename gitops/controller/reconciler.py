@@ -63,6 +63,7 @@ from gitops.resources import Health, ResourceKey
 from gitops.sync.actions import NAMESPACE
 from gitops.sync.automation import decide_auto_sync
 from gitops.sync.history import append_history
+from gitops.sync.results import new_operation_state
 from gitops.sync.source_revisions import (
     app_sources,
     has_multiple_sources,
@@ -527,6 +528,12 @@ class AppReconciler:
             initiated = operation.get("initiatedBy") or {}
             if not initiated.get("automated"):
                 result.events.append((app, app_events.sync_started(revision, str(initiated.get("username") or ""))))
+            # As Argo CD (processRequestedAppOperation): the Running state is written as the operation starts,
+            # before any resource is synced, so whoever watches sees every operation run (on-sync-running).
+            result.requeue_after = 0.0
+            started = multi_source_state(app, new_operation_state(operation, revision, now),
+                                         sync.get("sources") or app_sources(app))
+            return {**desired, "operationState": started}, False
 
         def health(obj: JsonObject) -> Health | None:
             assessed: Health | None = resource_health(

@@ -39,6 +39,7 @@ from kube.resources import ROLLOUTS
 from kube.shard_election import ShardElection, ShardMetric, ShardOwnership
 from kube.side_loop import SideLoop
 from notifications.controller import NotificationController, NotificationOptions, notification_controllers
+from notifications.handlers import hand_over_events
 from notifications.handlers import register_handlers as register_notification_handlers
 from rollouts.controller.controller import (
     DEFAULT_METRICS_ADDRESS,
@@ -249,12 +250,15 @@ def build_operator(
     notifiers: list[NotificationController] = []
     if notifications is not None:
         notifiers = notification_controllers(
-            async_client, dataclasses.replace(notifications, leader_election=options.leader_election),
+            async_client, dataclasses.replace(notifications, leader_election=options.leader_election,
+                                              watched_namespaces=options.namespaces),
             app_controller.options.namespace if app_controller is not None else None,
             controller.metrics.registry,
         )
         for notifier in notifiers:
             register_notification_handlers(registry, notifier)
+            if notifier.kind.event_keyed:
+                hand_over_events(controller.events, notifier)
     leadership: Leadership | ShardLeadership | None = None
     if election is not None and lease_client is not None:
         controller.metrics.registry.register(ShardMetric(election))

@@ -173,3 +173,37 @@ async def test_without_an_interval_a_repeat_is_not_held() -> None:
         while not sink.bodies("patch"):
             await asyncio.sleep(0)
     assert [patch["count"] for patch in sink.bodies("patch")] == [2]
+
+
+async def test_listeners_are_told_each_event_as_stored_created_then_counted() -> None:
+    """What the API server answered to each write, in order: the Rollout notifications read them so."""
+    sink = EventSink()
+    events = recorder(sink, series_interval=0.0)
+    told: list[Any] = []
+    events.listeners.append(told.append)
+    events.emit(ROLLOUT, PAUSED)
+    await events.drain()
+    events.emit(ROLLOUT, PAUSED)
+    await events.drain()
+
+    assert [event["count"] for event in told] == [1, 2]
+    assert told[0]["reason"] == "RolloutPaused"
+
+
+async def test_a_failed_write_tells_no_listener() -> None:
+    sink = EventSink()
+    events = recorder(sink, series_interval=0.0)
+    told: list[Any] = []
+    events.listeners.append(told.append)
+    events.emit(ROLLOUT, PAUSED)
+    await events.drain()
+    sink.gone.add(sink.calls[0][1])
+
+    async def refuse(kind: ResourceKind, namespace: str | None, body: Any) -> Any:
+        raise NotFound(404, "NotFound", "namespaces shop not found")
+
+    sink.create = refuse  # type: ignore[method-assign]
+    events.emit(ROLLOUT, PAUSED)
+    await events.drain()
+
+    assert [event["count"] for event in told] == [1]

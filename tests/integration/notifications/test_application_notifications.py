@@ -178,12 +178,6 @@ def health_settled_a_second_ago(client: KubeClient, name: str) -> bool:
     return moment is not None and datetime.now(UTC) >= moment + timedelta(seconds=1)
 
 
-# An automated sync's Running state lasts one pass of the controller (milliseconds): a level-triggered notifier sees
-# it only if it looks in between, as Argo CD's does, so on-sync-running is counted only where the test holds the
-# operation Running (a hook that runs for seconds).
-UNLESS_RUNNING = tuple(trigger for trigger in DEFAULT_APPLICATION_TRIGGERS if trigger != "on-sync-running")
-
-
 @dataclass(frozen=True)
 class Scenario:
     """An Application's manifests, what the test does to it, and the notifications worked out by hand."""
@@ -193,7 +187,7 @@ class Scenario:
     automated: bool = True
     path: str = "app"
     act: Callable[[KubeClient, str, GitRepo, WebhookReceiver], None] | None = None
-    triggers: tuple[str, ...] = UNLESS_RUNNING
+    triggers: tuple[str, ...] = DEFAULT_APPLICATION_TRIGGERS
 
 
 def sync_manually(client: KubeClient, name: str, repo: GitRepo, receiver: WebhookReceiver) -> None:
@@ -213,20 +207,27 @@ SCENARIOS = {
     "hook-fails": Scenario(
         {"app/job.yaml": job("hook-fails-migration", hook=True, run_seconds=2),
          "app/settings.yaml": config_map("hook-fails-settings", "hello")},
-        {"on-sync-running": 1, "on-sync-failed": 1}, automated=False, act=sync_manually,
-        triggers=DEFAULT_APPLICATION_TRIGGERS),
+        {"on-sync-running": 1, "on-sync-failed": 1}, automated=False, act=sync_manually),
     # Two automated syncs of a ConfigMap. The first takes the app from Missing to Healthy after the sync finished:
     # deployed. The second leaves it Healthy throughout, its health's lastTransitionTime before the sync's
     # finishedAt: on-deployed's "health is newer than the operation" clause (argo-cd#21333) holds it back.
-    # Succeeded twice, once per revision; nothing degrades, nothing is unknown, nothing fails.
+    # Running and Succeeded twice, once per revision (Argo CD writes Running as each operation starts, however short
+    # it is); nothing degrades, nothing is unknown, nothing fails.
     "deployed": Scenario(
         {"app/settings.yaml": config_map("deployed-settings", "hello")},
-        {"on-sync-succeeded": 2, "on-deployed": 1}, act=deploy_then_change_a_config_map),
-    # A (non-hook) Job that fails: the sync applies it and succeeds, then the Job's health is Degraded and so is
-    # the app's (once); never Healthy, so never deployed.
+        {"on-sync-running": 2, "on-sync-succeeded": 2, "on-deployed": 1}, act=deploy_then_change_a_config_map),
+    # A (non-hook) Job that fails: the sync (Running, once) applies it and succeeds, then the Job's health is
+    # Degraded and so is the app's (once); never Healthy, so never deployed.
     "degraded": Scenario(
         {"app/job.yaml": job("degraded-job", hook=False)},
-        {"on-sync-succeeded": 1, "on-health-degraded": 1}),
+        {"on-sync-running": 1, "on-sync-succeeded": 1, "on-health-degraded": 1}),
+    # A manual sync with nothing to apply (the path holds no manifests): it finishes in the pass that starts it,
+    # and still runs first, as every Argo CD operation does (Running is written as it starts): Running once,
+    # Succeeded once. (on-deployed is left out: the app is Healthy from its creation, and whether that was in the
+    # second the sync ended is up to the clock.)
+    "nothing-to-apply": Scenario(
+        {"app/notes.txt": "no manifests here\n"}, {"on-sync-running": 1, "on-sync-succeeded": 1},
+        automated=False, act=sync_manually, triggers=("on-sync-running", "on-sync-succeeded")),
     # A path the repository does not have: the manifests cannot be generated, the sync status is Unknown (once),
     # and an automated sync never starts.
     "unknown": Scenario(
@@ -258,7 +259,9 @@ def test_each_application_trigger_fires_once_per_transition(
     mark = notifier.runner.passes.mark()
     process.thread.call_soon(notifier.runner.resync)
     assert notifier.runner.passes.wait_for_pass(ObjectKey(APP_NAMESPACE, name), mark, TIMEOUT)
-    assert not any(identity[0] == ObjectKey(APP_NAMESPACE, name) for identity in notifier.delivery.pending)
+    # A copy taken in one step: the set belongs to the controller's thread.
+    assert not [identity for identity in frozenset(notifier.delivery.pending)
+                if isinstance(identity, tuple) and identity[0] == ObjectKey(APP_NAMESPACE, name)]
     assert dict(app_received(receiver, name)) == scenario.expected
 
 
@@ -293,40 +296,102 @@ def test_a_refresh_that_finds_the_same_health_keeps_its_transition_time_and_writ
     assert after["status"]["health"] == before["status"]["health"]
 
 
-def test_a_restarted_controller_sends_what_it_had_not_delivered_and_nothing_twice(
+def held_hook(name: str) -> str:
+    """A PreSync hook Job no simulator touches: it runs (Progressing) until the test says otherwise, holding the
+    operation Running."""
+    return (f"apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  annotations:\n"
+            f"    argocd.argoproj.io/hook: PreSync\n    sandbox.rollouts/simulate: 'false'\nspec:\n"
+            f"  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: main\n"
+            f"        image: busybox\n")
+
+
+def refused_by_trigger(receiver: WebhookReceiver, name: str) -> set[str]:
+    """The triggers of the notifications about Application ``name`` the receiver refused (attempted, not taken)."""
+    found: set[str] = set()
+    for request in receiver.refused_requests():
+        if request.body.lower().startswith((f"application {name} ", f"the sync operation of application {name} ")):
+            found.update(trigger for trigger, words in APP_MESSAGES.items() if words in request.body)
+    return found
+
+
+# Each Application subscribes to every default trigger. By hand, what each one's state holds when the controller
+# restarts (the catalog's triggers are level-triggered, as in Argo CD: a state over before the restart, an
+# automated sync's Running, is not notified afterwards), which the restarted controller sends once:
+RESTARTED = {
+    # An automated sync of a ConfigMap: Succeeded, and Healthy after it finished (from Missing): deployed.
+    "rs-deployed": ({"app/settings.yaml": config_map("rs-deployed-settings", "hello")}, True,
+                    {"on-sync-succeeded": 1, "on-deployed": 1}),
+    # An automated sync of a Job that fails: Succeeded, the app Degraded, never Healthy.
+    "rs-degraded": ({"app/job.yaml": job("rs-degraded-job", hook=False)}, True,
+                    {"on-sync-succeeded": 1, "on-health-degraded": 1}),
+    # A path the repository does not have: sync status Unknown, no operation.
+    "rs-unknown": ({"app/settings.yaml": config_map("rs-unknown-settings", "hello")}, True,
+                   {"on-sync-status-unknown": 1}),
+    # A manual sync whose PreSync hook fails: Failed (the ConfigMap never applied: health Missing).
+    "rs-failed": ({"app/job.yaml": job("rs-failed-migration", hook=True),
+                   "app/settings.yaml": config_map("rs-failed-settings", "hello")}, False, {"on-sync-failed": 1}),
+    # A manual sync whose PreSync hook runs through both restarts: Running.
+    "rs-held": ({"app/job.yaml": held_hook("rs-held-migration"),
+                 "app/settings.yaml": config_map("rs-held-settings", "hello")}, False, {"on-sync-running": 1}),
+}
+assert set().union(*(expected for _, _, expected in RESTARTED.values())) == set(DEFAULT_APPLICATION_TRIGGERS)
+
+
+def test_every_application_trigger_is_sent_after_a_restart_and_not_again_after_another(
     running: tuple[KubeClient, Process, WebhookReceiver], tmp_path: Path
 ) -> None:
     """The state key is recorded on the Application only once the destination took the notification (Argo's
     ``notified.notifications.argoproj.io``): a controller stopped before the delivery sends it after its restart,
-    and one restarted after it sends nothing again."""
+    and one restarted after it sends nothing again — for each of the six catalog triggers."""
     client, process, receiver = running
-    name = "undelivered"
-    repo = make_repo(tmp_path, {"app/settings.yaml": config_map(f"{name}-settings", "hello")})
-    manifest = application(name, repo.url, "app")
-    manifest["metadata"]["annotations"] = {f"notifications.argoproj.io/subscribe.{trigger}.receiver": ""
-                                           for trigger in ("on-sync-succeeded", "on-deployed")}
-    # The destination refuses while the first revision deploys: nothing is delivered before the controller stops.
+    # The destination refuses until the restart: every notification is attempted, none delivered or recorded.
     receiver.status = 503
     try:
-        refused = receiver.refused
-        client.create(APPLICATIONS, APP_NAMESPACE, manifest)
-        wait_synced_healthy(client, name)
-        assert receiver.wait_for(lambda r: r.refused >= refused + 2, TIMEOUT), "the notifications were never tried"
-        assert notified(client, name) == {}
+        for name, (files, automated, _) in RESTARTED.items():
+            (tmp_path / name).mkdir()
+            repo = make_repo(tmp_path / name, files)
+            manifest = application(name, repo.url, "no-such-path" if name == "rs-unknown" else "app",
+                                   automated=automated)
+            manifest["metadata"]["annotations"] = {f"notifications.argoproj.io/subscribe.{trigger}.receiver": ""
+                                                   for trigger in DEFAULT_APPLICATION_TRIGGERS}
+            client.create(APPLICATIONS, APP_NAMESPACE, manifest)
+            if not automated:
+                sync_manually(client, name, repo, receiver)
+        for name, (_, _, expected) in RESTARTED.items():
+            attempted = refused_of(name, set(expected))
+            assert receiver.wait_for(attempted, TIMEOUT), (name, refused_by_trigger(receiver, name),
+                                                           app_status(client, name))
+            assert notified(client, name) == {}, name
         process.stop()
     finally:
         receiver.status = 200
     process.start()
-    # By hand: one revision, synced (once) and deployed from Missing to Healthy (once).
-    expected = {"on-sync-succeeded": 1, "on-deployed": 1}
-    assert receiver.wait_for(lambda r: app_received(r, name) == expected, TIMEOUT), dict(app_received(receiver, name))
-    wait_for(lambda: len(notified(client, name)) == 2, "both deliveries recorded")
+    for name, (_, _, expected) in RESTARTED.items():
+        assert receiver.wait_for(received_of(name, expected), TIMEOUT), (
+            name, dict(app_received(receiver, name)), app_status(client, name))
+        wait_for(records_reach(client, name, len(expected)), f"{name}'s records")
     process.stop()
     process.start()
     assert process.thread is not None
+    # The new process looks at each Application (a pass after the mark) and offers nothing: all are recorded.
     notifier = next(n for n in process.thread.operator.notifications if n.kind.resource == APPLICATIONS)
     mark = notifier.runner.passes.mark()
     process.thread.call_soon(notifier.runner.resync)
-    assert notifier.runner.passes.wait_for_pass(ObjectKey(APP_NAMESPACE, name), mark, TIMEOUT)
-    assert not notifier.delivery.pending and notifier.delivery.delivered == 0
-    assert dict(app_received(receiver, name)) == expected
+    for name in RESTARTED:
+        assert notifier.runner.passes.wait_for_pass(ObjectKey(APP_NAMESPACE, name), mark, TIMEOUT), name
+    assert not frozenset(notifier.delivery.pending) and notifier.delivery.delivered == 0
+    assert app_status(client, "rs-held")["operationState"]["phase"] == "Running"
+    assert {name: dict(app_received(receiver, name)) for name in RESTARTED} == {
+        name: expected for name, (_, _, expected) in RESTARTED.items()}
+
+
+def records_reach(client: KubeClient, name: str, count: int) -> Callable[[], bool]:
+    return lambda: len(notified(client, name)) == count
+
+
+def refused_of(name: str, triggers: set[str]) -> Callable[[WebhookReceiver], bool]:
+    return lambda receiver: triggers <= refused_by_trigger(receiver, name)
+
+
+def received_of(name: str, triggers: dict[str, int]) -> Callable[[WebhookReceiver], bool]:
+    return lambda receiver: app_received(receiver, name) == triggers

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_TEMPLATES, JOBS
+from notifications.controller import NotificationController
 from notifications.defaults import DEFAULT_ROLLOUT_TRIGGERS
 from notifications.state import NOTIFIED_ANNOTATION
 from sandbox.webhook_receiver import WebhookReceiver
@@ -108,38 +110,102 @@ def test_each_rollout_trigger_fires_once_per_event_through_an_update_a_pause_and
         "namespace": namespace, "name": name, "type": "Normal", "reason": "RolloutStepCompleted"}) == 2
 
 
-def test_a_restarted_controller_neither_resends_nor_misses_a_notification(
+def refused_by_trigger(receiver: WebhookReceiver, name: str) -> set[str]:
+    """The triggers of the notifications about Rollout ``name`` the receiver refused (attempted, not taken)."""
+    found: set[str] = set()
+    for request in receiver.refused_requests():
+        if request.body.startswith((f"Rollout {name} ", f"Rollout {name}:")):
+            found.add(next((trigger for trigger, words in MESSAGES.items() if words in request.body), "?"))
+    return found
+
+
+SMOKE_JOB = {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [
+    {"name": "smoke", "image": "busybox", "command": ["sh", "-c", "exit 1"]}]}}}
+# Nothing listens on the discard port of the loopback interface: every measurement is a refused connection.
+PROBE_METRIC = {"name": "probe", "consecutiveErrorLimit": 0,
+                "provider": {"web": {"url": "http://127.0.0.1:9/health", "jsonPath": "{$.ok}"}}}
+
+
+def test_every_rollout_trigger_is_sent_after_a_restart_and_not_again_after_another(
     cluster: RolloutCluster, namespace: str, receiver: WebhookReceiver
 ) -> None:
-    name = "restarted"
-    cluster.apply_all(namespace, [rollout(name, [{"pause": {}}], ("on-rollout-paused", "on-rollout-completed"))])
-    cluster.wait_for_phase(namespace, name, "Healthy")
-    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-completed"] == 1, TIMEOUT)
-    # The destination refuses while the Rollout pauses: the pause is not delivered before the controller stops.
+    """The state key is recorded on the Rollout only once the destination took the notification: a controller
+    stopped before the delivery sends it after its restart (the Events are still there), and one restarted after it
+    sends nothing again — for each of Argo Rollouts' eight default triggers, fired by three Rollouts at once."""
+    cluster.create(ANALYSIS_TEMPLATES, namespace, {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": {"name": "smoke"},
+        "spec": {"metrics": [{"name": "smoke", "provider": {"job": {"spec": SMOKE_JOB}}}]}})
+    cluster.create(ANALYSIS_TEMPLATES, namespace, {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": {"name": "probe"},
+        "spec": {"metrics": [PROBE_METRIC]}})
+    # By hand. "rs-steps": revision 1 (the creation) and revision 2 (app:2) are updates (2); revision 1 completes
+    # (1); setWeight 50 is done (1); the pause (1); the abort (1). "rs-failed": its analysis step's run runs (1),
+    # then fails (1). "rs-erring": its run ends in Error at its first measurement (1).
+    expected = {
+        "rs-steps": {"on-rollout-updated": 2, "on-rollout-completed": 1, "on-rollout-step-completed": 1,
+                     "on-rollout-paused": 1, "on-rollout-aborted": 1},
+        "rs-failed": {"on-analysis-run-running": 1, "on-analysis-run-failed": 1},
+        "rs-erring": {"on-analysis-run-error": 1},
+    }
+    assert set().union(*expected.values()) == set(DEFAULT_ROLLOUT_TRIGGERS)
+    analysis = {"rs-failed": "smoke", "rs-erring": "probe"}
+    # The destination refuses until the restart: every notification is attempted, none delivered or recorded.
     receiver.status = 503
-    refused = receiver.refused
-    cluster.set_image(namespace, name, "app:2")
-    cluster.wait_for_phase(namespace, name, "Paused", timeout=TIMEOUT)
-    assert receiver.wait_for(lambda r: r.refused > refused, TIMEOUT), "the pause notification was never attempted"
-    # Only the first completion is recorded as sent.
-    cluster.wait_for(lambda: len(notified_state(cluster, namespace, name)) == 1, "the completion recorded")
+    try:
+        cluster.apply_all(namespace, [rollout("rs-steps", [{"setWeight": 50}, {"pause": {}}])] + [
+            rollout(name, [{"setWeight": 50}, {"analysis": {"templates": [{"templateName": template}]}}],
+                    tuple(expected[name])) for name, template in analysis.items()])
+        for name in expected:
+            cluster.wait_for_phase(namespace, name, "Healthy", timeout=TIMEOUT)
+        for name in expected:
+            cluster.set_image(namespace, name, "app:2")
+        cluster.wait_for_phase(namespace, "rs-steps", "Paused", timeout=TIMEOUT)
+        cluster.abort(namespace, "rs-steps")
+        # The test plays the smoke Job's outcome (the sandbox runs no containers): it fails, and so does the run.
+        found = cluster.wait_for(lambda: next(iter(cluster.list(JOBS, namespace)), None), "the run's Job")
+        cluster.patch(JOBS, namespace, found["metadata"]["name"],
+                      {"status": {"conditions": [{"type": "Failed", "status": "True"}]}}, subresource="status")
+        for name in expected:
+            cluster.wait_for_phase(namespace, name, "Degraded", timeout=TIMEOUT)
+        for name, triggers in expected.items():
+            attempted = refused_of(name, set(triggers))
+            assert receiver.wait_for(attempted, TIMEOUT), (name, refused_by_trigger(receiver, name))
+            assert notified_state(cluster, namespace, name) == {}, name
+        cluster.restart_controller()
+    finally:
+        receiver.status = 200
+    for name, triggers in expected.items():
+        assert receiver.wait_for(received_of(name, triggers), TIMEOUT), (name, dict(received_by_trigger(receiver,
+                                                                                                         name)))
+        cluster.wait_for(records_reach(cluster, namespace, name, sum(triggers.values())), f"{name}'s records")
     cluster.restart_controller()
-    receiver.status = 200
-    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-paused"] == 1, TIMEOUT)
-    cluster.promote(namespace, name)
-    cluster.wait_for_phase(namespace, name, "Healthy", timeout=TIMEOUT)
-    assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-rollout-completed"] == 2, TIMEOUT)
-    # Restarted once all three are recorded (a stop between a delivery and its record would send it again: at least
-    # once, as Argo).
-    cluster.wait_for(lambda: len(notified_state(cluster, namespace, name)) == 3, "all three recorded")
-    cluster.restart_controller()
-    # The new process looks at the Rollout and its Events and offers nothing: all three are recorded as sent.
+    # The new process looks at each Rollout and its Events (a pass after the mark) and offers nothing.
     notifier = cluster.controller_thread.operator.notifications[0]
     mark = notifier.runner.passes.mark()
     cluster.controller_thread.call_soon(notifier.runner.resync)
-    assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT)
-    assert not notifier.delivery.pending and notifier.delivery.delivered == 0
-    assert dict(received_by_trigger(receiver, name)) == {"on-rollout-paused": 1, "on-rollout-completed": 2}
+    for name in expected:
+        assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT), name
+        assert not pending_about(notifier, ObjectKey(namespace, name)), name
+    assert notifier.delivery.delivered == 0
+    assert {name: dict(received_by_trigger(receiver, name)) for name in expected} == expected
+
+
+def records_reach(cluster: RolloutCluster, namespace: str, name: str, count: int) -> Callable[[], bool]:
+    return lambda: len(notified_state(cluster, namespace, name)) == count
+
+
+def refused_of(name: str, triggers: set[str]) -> Callable[[WebhookReceiver], bool]:
+    return lambda receiver: triggers <= refused_by_trigger(receiver, name)
+
+
+def received_of(name: str, triggers: dict[str, int]) -> Callable[[WebhookReceiver], bool]:
+    return lambda receiver: received_by_trigger(receiver, name) == triggers
+
+
+def pending_about(notifier: NotificationController, key: ObjectKey) -> list[object]:
+    """The deliveries pending about ``key`` (read from the test's thread: a copy, taken in one step)."""
+    return [identity for identity in frozenset(notifier.delivery.pending)
+            if isinstance(identity, tuple) and identity[0] == key]
 
 
 def notified_state(cluster: RolloutCluster, namespace: str, name: str) -> dict[str, int]:
@@ -190,7 +256,7 @@ def test_an_abort_fires_on_rollout_aborted_once(
     mark = notifier.runner.passes.mark()
     cluster.controller_thread.call_soon(notifier.runner.resync)
     assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT)
-    assert not any(identity[0] == ObjectKey(namespace, name) for identity in notifier.delivery.pending)
+    assert not pending_about(notifier, ObjectKey(namespace, name))
     assert dict(received_by_trigger(receiver, name)) == {"on-rollout-aborted": 1}
     assert event_occurrences(cluster, namespace, "RolloutAborted") == 1
 
@@ -248,6 +314,6 @@ def test_an_erring_analysis_step_fires_analysis_run_error_once(
     mark = notifier.runner.passes.mark()
     cluster.controller_thread.call_soon(notifier.runner.resync)
     assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT)
-    assert not any(identity[0] == ObjectKey(namespace, name) for identity in notifier.delivery.pending)
+    assert not pending_about(notifier, ObjectKey(namespace, name))
     assert dict(received_by_trigger(receiver, name)) == {"on-analysis-run-error": 1}
     assert event_occurrences(cluster, namespace, "AnalysisRunError") == 1

@@ -23,6 +23,20 @@ class MemoryApi:
         found = self.objects.get((kind.plural, namespace, name))
         return copy.deepcopy(found) if found is not None else None
 
+    async def list(self, kind: ResourceKind, namespace: str | None = None, *,
+                   field_selector: str | None = None) -> list[dict[str, Any]]:
+        """The objects of ``kind`` (in ``namespace``), with a ``field_selector`` of one ``path=value`` term."""
+        path, _, value = (field_selector or "").partition("=")
+
+        def selected(obj: dict[str, Any]) -> bool:
+            found: Any = obj
+            for part in path.split("."):
+                found = found.get(part) if isinstance(found, dict) else None
+            return not path or found == value
+
+        return [copy.deepcopy(obj) for (plural, where, _), obj in self.objects.items()
+                if plural == kind.plural and namespace in (None, where) and selected(obj)]
+
     async def get(self, kind: ResourceKind, namespace: str, name: str) -> dict[str, Any]:
         found = await self.get_or_none(kind, namespace, name)
         if found is None:

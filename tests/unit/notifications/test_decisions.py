@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from notifications.config import parse_config
-from notifications.decisions import events_since, plan_conditions, plan_events
+from notifications.decisions import events_since, plan_conditions, plan_events, plan_observed_conditions
 from notifications.defaults import APPLICATION_DEFAULTS, ROLLOUT_DEFAULTS
 from notifications.subscriptions import Destination
 from notifications.triggers import condition_key
@@ -52,6 +52,32 @@ def test_a_new_revision_is_a_new_once_per_key_and_sends_again() -> None:
 def test_a_once_per_key_is_kept_when_the_condition_stops_holding() -> None:
     """``SetAlreadyNotified(false)`` returns early for a result with a oncePer value: a revision notifies once."""
     assert plan_app(application("Healthy"), {DEGRADED_KEY: 1}).forget == frozenset()
+
+
+def sync(phase: str, health: str = "Healthy") -> Any:
+    app = application(health, triggers=("on-sync-running", "on-sync-succeeded"))
+    app["status"]["operationState"]["phase"] = phase
+    return app
+
+
+def test_a_state_between_two_passes_still_notifies_from_the_version_it_held_on() -> None:
+    """An automated sync that starts and ends between two passes: Argo CD writes ``Running`` as it starts, so its
+    on-sync-running fires for every sync; the pass sees both versions, and each trigger fires once."""
+    running, succeeded = sync("Running"), sync("Succeeded")
+    plan = plan_observed_conditions([running, succeeded], lambda app: {"app": app}, APP_CONFIG, {})
+    assert [(firing.trigger, firing.seen) for firing in plan.send] == [
+        ("on-sync-running", running), ("on-sync-succeeded", succeeded)]
+
+
+def test_over_several_versions_a_condition_is_sent_once_and_the_current_version_says_what_is_forgotten() -> None:
+    config = parse_config({"service.webhook.hook": "url: x\n", "trigger.on-bad": "- when: app.status.health.status "
+                           "== 'Degraded'\n  send: [t]\n", "template.t": "message: m\n"})
+    key = "on-bad:" + condition_key(0, "app.status.health.status == 'Degraded'") + ":hook:"
+    degraded, healthy = (application(health, triggers=("on-bad",)) for health in ("Degraded", "Healthy"))
+    twice = plan_observed_conditions([degraded, degraded], lambda app: {"app": app}, config, {})
+    assert [firing.key for firing in twice.send] == [key]
+    recovered = plan_observed_conditions([degraded, healthy], lambda app: {"app": app}, config, {key: 1})
+    assert recovered.send == () and recovered.forget == frozenset({key})
 
 
 def test_a_key_without_once_per_is_forgotten_when_its_condition_stops_holding() -> None:

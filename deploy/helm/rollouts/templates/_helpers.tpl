@@ -119,7 +119,7 @@ docs/install.md says what each permission is for.
   verbs: [list, watch]
 - apiGroups: [""]
   resources: [events]
-  verbs: [list, watch, create, patch]
+  verbs: [list, create, patch]
 {{- end -}}
 
 {{/* What only exists at cluster scope: granted only when the controller watches every namespace. */}}
