@@ -1,10 +1,12 @@
 """What every kopf operator of this project shares: the settings of an operator that only observes, and a login
 from the controller's own kubeconfig.
 
-The controllers register only ``kopf.on.event`` handlers: they observe and never change the object, so kopf keeps
-no progress or diff-base annotations and adds no finalizers — kopf writes nothing to users' objects. kopf's own
-Events are off too; the controllers post their own, with Argo's reasons. Nor do they use kopf's diffs, so kopf gets a
-diff base that builds none (``ObservedOnly``): its default deep-copies every object of every watch event.
+In ``rollouts controller`` the controllers observe through ``kube.informer`` and kopf runs only their start-up
+and clean-up; given a bare registry they register only ``kopf.on.event`` handlers: they observe and never change
+the object, so kopf keeps no progress or diff-base annotations and adds no finalizers — kopf writes nothing to
+users' objects. kopf's own Events are off too; the controllers post their own, with Argo's reasons. Nor do they use
+kopf's diffs, so kopf gets a diff base that builds none (``ObservedOnly``): its default deep-copies every object of
+every watch event.
 
 kopf's built-in logins read only the default kubeconfig; the controllers honour ``--kubeconfig`` and
 ``--context``, so their watches and their writes must go to the same cluster as the same user.

@@ -2,7 +2,8 @@
 then kopf with the controllers' handlers until SIGINT/SIGTERM (kopf handles both: clean-up handlers run, the
 workers stop, the metrics server closes).
 
-Two controllers share the process, one kopf operator (one registry, so one watch per resource type) and one
+Two controllers share the process, one kopf operator (its start-up, clean-up and signals), one set of watch
+streams (``kube.informer.Informers``: one list+watch per resource type, shared by every controller) and one
 metrics registry served on one port, as in Argo Rollouts: the Rollout controller and the analysis controller
 (``analysis.controller``), which measures AnalysisRuns and writes their verdicts.
 
