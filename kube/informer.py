@@ -6,8 +6,9 @@ that only pass the object on to a cache (``fleet-1000-profile.md``: 42.9 % of th
 Rollouts). An ``Informer`` lists a kind, hands each object to its observers, then watches from the list's
 resourceVersion (with bookmarks, so a quiet kind resumes from a recent version), and re-lists when the server
 answers 410 Gone: objects that vanished meanwhile are delivered as DELETED, changed ones once, unchanged ones not
-at all. A stream the server ends is resumed; a failure is retried with a growing delay. kopf stays the operator
-shell (start-up, clean-up); ``Informers`` is started by it and shares one stream per kind between controllers.
+at all (a deleted one as its kind and last metadata). A stream the server ends is resumed; a failure is retried
+with a growing delay. kopf stays the operator shell (start-up, clean-up); ``Informers`` is started by it and shares
+one stream per kind between controllers.
 
 Observers get what kopf's ``on.event`` handlers got: the event type (``None`` for an object seen by listing) and
 the object as the API sent it. They run on the event loop and must not block.
@@ -84,7 +85,8 @@ class Informer:
         self.synced = asyncio.Event()
         self.lists = 0
         self._retry_delays = retry_delays
-        # What the observers were last given, by (namespace, name): a re-list compares against it.
+        # The metadata of what the observers were last given, by (namespace, name): a re-list compares against it.
+        # Only the metadata (shared with the object, not copied), so that objects no cache keeps — Events — are freed.
         self._known: dict[_ObjectKey, JsonObject] = {}
         self._resource_version = ""
         self._task: asyncio.Task[None] | None = None
@@ -157,14 +159,14 @@ class Informer:
         delivered = 0
         for key in [key for key in self._known if key not in listed]:
             delivered += 1
-            self._deliver(DELETED, self._known.pop(key))
+            self._deliver(DELETED, self._tombstone(self._known.pop(key)))
             if delivered % DELIVERY_SLICE == 0:
                 await asyncio.sleep(0)
         for key, item in listed.items():
             known = self._known.get(key)
-            if known is not None and _version(known) == _version(item):
+            if known is not None and _version({"metadata": known}) == _version(item):
                 continue  # the observers have this version already
-            self._known[key] = item
+            self._known[key] = item.get("metadata") or {}
             delivered += 1
             self._deliver(None, item)
             if delivered % DELIVERY_SLICE == 0:
@@ -213,8 +215,13 @@ class Informer:
         if event_type == DELETED:
             self._known.pop(_key(obj), None)
         else:
-            self._known[_key(obj)] = obj
+            self._known[_key(obj)] = obj.get("metadata") or {}
         self._deliver(event_type, obj)
+
+    def _tombstone(self, metadata: JsonObject) -> JsonObject:
+        """What a re-list delivers for an object deleted while no stream was open: its kind and last metadata (as
+        client-go's DeletedFinalStateUnknown carries the last state it knew)."""
+        return {"apiVersion": self.kind.api_version, "kind": self.kind.kind, "metadata": metadata}
 
     def _deliver(self, event_type: str | None, obj: JsonObject) -> None:
         for observer in self.observers:
