@@ -6,7 +6,7 @@ that only pass the object on to a cache (``fleet-1000-profile.md``: 42.9 % of th
 Rollouts). An ``Informer`` lists a kind, hands each object to its observers, then watches from the list's
 resourceVersion (with bookmarks, so a quiet kind resumes from a recent version), and re-lists when the server
 answers 410 Gone: objects that vanished meanwhile are delivered as DELETED, changed ones once, unchanged ones not
-at all (a deleted one as its kind and last metadata). A stream the server ends is resumed; a failure is retried
+at all (a deleted one as its kind, name, uid and owners). A stream the server ends is resumed; a failure is retried
 with a growing delay. kopf stays the operator shell (start-up, clean-up); ``Informers`` is started by it and shares
 one stream per kind between controllers.
 
@@ -85,8 +85,9 @@ class Informer:
         self.synced = asyncio.Event()
         self.lists = 0
         self._retry_delays = retry_delays
-        # The metadata of what the observers were last given, by (namespace, name): a re-list compares against it.
-        # Only the metadata (shared with the object, not copied), so that objects no cache keeps — Events — are freed.
+        # What identifies each object the observers were last given, by (namespace, name): a re-list compares
+        # against it. Not the object (nor its whole metadata, managedFields included): the kinds no cache keeps —
+        # Events — must not stay in memory for this.
         self._known: dict[_ObjectKey, JsonObject] = {}
         self._resource_version = ""
         self._task: asyncio.Task[None] | None = None
@@ -166,7 +167,7 @@ class Informer:
             known = self._known.get(key)
             if known is not None and _version({"metadata": known}) == _version(item):
                 continue  # the observers have this version already
-            self._known[key] = item.get("metadata") or {}
+            self._known[key] = _identity(item)
             delivered += 1
             self._deliver(None, item)
             if delivered % DELIVERY_SLICE == 0:
@@ -215,12 +216,12 @@ class Informer:
         if event_type == DELETED:
             self._known.pop(_key(obj), None)
         else:
-            self._known[_key(obj)] = obj.get("metadata") or {}
+            self._known[_key(obj)] = _identity(obj)
         self._deliver(event_type, obj)
 
     def _tombstone(self, metadata: JsonObject) -> JsonObject:
-        """What a re-list delivers for an object deleted while no stream was open: its kind and last metadata (as
-        client-go's DeletedFinalStateUnknown carries the last state it knew)."""
+        """What a re-list delivers for an object deleted while no stream was open: its kind and what identified it
+        (name, namespace, uid, resourceVersion, owners), as client-go's DeletedFinalStateUnknown stands for it."""
         return {"apiVersion": self.kind.api_version, "kind": self.kind.kind, "metadata": metadata}
 
     def _deliver(self, event_type: str | None, obj: JsonObject) -> None:
@@ -229,6 +230,15 @@ class Informer:
                 observer(event_type, obj)
             except Exception:  # one observer's bug must not cost the others their events
                 logger.exception("an observer of %s failed on %s", self.where, _key(obj))
+
+
+_IDENTITY_FIELDS: Final = ("name", "namespace", "uid", "resourceVersion", "ownerReferences")
+
+
+def _identity(obj: JsonObject) -> JsonObject:
+    """The metadata fields that identify an object and its owners (shared with the object, not copied)."""
+    metadata = obj.get("metadata") or {}
+    return {name: metadata[name] for name in _IDENTITY_FIELDS if name in metadata}
 
 
 def _error(code: int, text: str, where: str) -> ApiError:

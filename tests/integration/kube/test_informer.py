@@ -138,7 +138,7 @@ async def test_a_watch_too_old_is_relisted_delivering_each_change_once_and_the_d
     try:
         await until(lambda: informer.lists == 2, "a second list after 410 Gone")
         await until(lambda: len(seen.events) >= 4, "the re-list's differences")
-        # The deleted object as its last metadata only (its data is not kept): "None" is the absent value.
+        # The deleted object as what identified it (its data is not kept): "None" is the absent value.
         assert sorted(seen.events, key=str) == sorted(
             [("DELETED", "removed", "None"), (None, "changed", "2"), (None, "added", "1"), (None, "other", "2")],
             key=str,
