@@ -1,9 +1,12 @@
 """What every kopf operator of this project shares: the settings of an operator that only observes, and a login
 from the controller's own kubeconfig.
 
-The controllers register only ``kopf.on.event`` handlers: they observe and never change the object, so kopf keeps
-no progress or diff-base annotations and adds no finalizers — kopf writes nothing to users' objects. kopf's own
-Events are off too; the controllers post their own, with Argo's reasons.
+In ``rollouts controller`` the controllers observe through ``kube.informer`` and kopf runs only their start-up
+and clean-up; given a bare registry they register only ``kopf.on.event`` handlers: they observe and never change
+the object, so kopf keeps no progress or diff-base annotations and adds no finalizers — kopf writes nothing to
+users' objects. kopf's own Events are off too; the controllers post their own, with Argo's reasons. Nor do they use
+kopf's diffs, so kopf gets a diff base that builds none (``ObservedOnly``): its default deep-copies every object of
+every watch event.
 
 kopf's built-in logins read only the default kubeconfig; the controllers honour ``--kubeconfig`` and
 ``--context``, so their watches and their writes must go to the same cluster as the same user.
@@ -11,6 +14,7 @@ kopf's built-in logins read only the default kubeconfig; the controllers honour 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Final, Protocol
 
 import kopf
@@ -23,9 +27,31 @@ REQUEST_TIMEOUT: Final = 60.0
 STARTUP_RETRY_SECONDS: Final = 2.0
 
 
+class ObservedOnly(kopf.DiffBaseStorage):
+    """A diff base for an operator whose handlers only observe: no essence is built, fetched or stored.
+
+    kopf builds the diff base of every watch event before it looks for handlers, a deep copy of the whole object,
+    then copies that essence again to clear its progress records; only change handlers (``on.create``,
+    ``on.update``, ``on.field``) and daemons' idle timers read it. With this storage every object's essence is the
+    same empty one, so such handlers would never see a change: an operator configured with it registers none.
+    """
+
+    def build(
+        self, *, body: kopf.Body, extra_fields: Iterable[kopf.FieldSpec] | None = None
+    ) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        """Nothing to keep: kopf writes no diff base onto users' objects."""
+
+
 def configure_settings(settings: kopf.OperatorSettings) -> None:
     """kopf's settings for an operator that only observes (idempotent: every controller's start-up may call it)."""
     settings.posting.enabled = False
+    settings.persistence.diffbase_storage = ObservedOnly()
     settings.watching.server_timeout = WATCH_SERVER_TIMEOUT
     settings.watching.client_timeout = WATCH_SERVER_TIMEOUT + 30
     settings.watching.connect_timeout = WATCH_CONNECT_TIMEOUT

@@ -9,12 +9,16 @@ from typing import Any
 import kopf
 
 from kube.events import EventRecorder
+from kube.informer import Informers
 from kube.kopf_operator import STARTUP_RETRY_SECONDS, configure_settings
 from notifications.controller import NotificationController
 
 
-def register_handlers(registry: kopf.OperatorRegistry, controller: NotificationController) -> None:
-    """Register ``controller``'s handlers in ``registry`` (the operator's, shared with the other controllers)."""
+def register_handlers(
+    registry: kopf.OperatorRegistry, controller: NotificationController, *, informers: Informers | None = None
+) -> None:
+    """Register ``controller``'s handlers in ``registry`` (the operator's, shared with the other controllers); with
+    ``informers`` its kind is observed through them (``kube.informer``), not through kopf."""
     kind = controller.kind.resource
     prefix = f"{controller.kind.variable}-notifications"
 
@@ -26,6 +30,11 @@ def register_handlers(registry: kopf.OperatorRegistry, controller: NotificationC
     @kopf.on.cleanup(registry=registry, id=f"{prefix}-stop")
     async def stop(**_: Any) -> None:
         await controller.stop()
+
+    if informers is not None:
+        informers.observe(kind, lambda event_type, obj: controller.observe(event_type, dict(obj)),
+                          ready=controller.cache_synced)
+        return
 
     @kopf.on.event(group=kind.group, version=kind.version, plural=kind.plural, id=f"{prefix}-observe",
                    registry=registry)

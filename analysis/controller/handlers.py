@@ -15,15 +15,25 @@ import kopf
 
 from analysis.controller.controller import AnalysisController
 from analysis.providers.job import RUN_UID_LABEL
+from kube.informer import Informers
 from kube.kopf_operator import register_lifecycle
 from kube.resources import ANALYSIS_RUNS, JOBS
 
 
-def register_handlers(registry: kopf.OperatorRegistry, controller: AnalysisController) -> None:
+def register_handlers(
+    registry: kopf.OperatorRegistry, controller: AnalysisController, *, informers: Informers | None = None
+) -> None:
     """Register the controller's handlers in ``registry`` (the operator's, possibly shared with other controllers;
-    the login is the operator's business, not this controller's)."""
+    the login is the operator's business, not this controller's); with ``informers`` the runs and Jobs are
+    observed through them (``kube.informer``), not through kopf."""
 
     register_lifecycle(registry, controller, "analysis", configure=True)
+    if informers is not None:
+        informers.observe(ANALYSIS_RUNS, lambda event_type, obj: controller.observe_run(event_type, dict(obj)),
+                          ready=controller.cache_synced)
+        informers.observe(JOBS, lambda event_type, obj: controller.observe_job(event_type, dict(obj)),
+                          label_selector=RUN_UID_LABEL, ready=controller.cache_synced)
+        return
 
     @kopf.on.event(
         group=ANALYSIS_RUNS.group,

@@ -2,7 +2,8 @@
 then kopf with the controllers' handlers until SIGINT/SIGTERM (kopf handles both: clean-up handlers run, the
 workers stop, the metrics server closes).
 
-Two controllers share the process, one kopf operator (one registry, so one watch per resource type) and one
+Two controllers share the process, one kopf operator (its start-up, clean-up and signals), one set of watch
+streams (``kube.informer.Informers``: one list+watch per resource type, shared by every controller) and one
 metrics registry served on one port, as in Argo Rollouts: the Rollout controller and the analysis controller
 (``analysis.controller``), which measures AnalysisRuns and writes their verdicts.
 
@@ -33,7 +34,15 @@ from gitops.controller.metrics import AppMetrics
 from kube.client import AsyncKubeClient, KubeClient, load_api_client
 from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, NamespacedKey
 from kube.errors import ApiError, KubeError, NotFound
-from kube.kopf_operator import configure_settings, connection_info
+from kube.http_connection import async_http_client
+from kube.informer import Informers
+from kube.kopf_operator import (
+    REQUEST_TIMEOUT,
+    WATCH_CONNECT_TIMEOUT,
+    configure_settings,
+    connection_info,
+    register_lifecycle,
+)
 from kube.leader_election import KubeLeaseStore, LeaderElectionConfig, LeaderElector, LeaderMetric
 from kube.resources import ROLLOUTS
 from kube.shard_election import ShardElection, ShardMetric, ShardOwnership
@@ -82,6 +91,7 @@ class RolloutOperator:
     applications: AppController | None = None
     application_sets: AppSetController | None = None
     notifications: list[NotificationController] = field(default_factory=list)
+    informers: Informers | None = None
 
     async def run(self, *, stop_flag: Any = None, ready_flag: Any = None) -> None:
         """Run kopf until ``stop_flag`` is set (any flag kopf accepts) or a signal arrives (main thread only);
@@ -121,6 +131,10 @@ class RolloutOperator:
             server, self.controller.metrics_server = self.controller.metrics_server, None
             if server is not None:  # kopf ended before its clean-up handler ran
                 server.close()
+            if self.informers is not None:
+                # Also when kopf was cancelled (leadership lost) before its clean-up handlers ran.
+                await self.informers.stop()
+                await self.informers.http.aclose()
             self.client.close()
             if self.leadership is not None:
                 self.leadership.close()
@@ -208,7 +222,14 @@ def build_operator(
     async_client = AsyncKubeClient(client)
     controller = RolloutController(async_client, decide, options)
     registry = kopf.OperatorRegistry()
-    register_handlers(registry, controller, credentials=lambda: connection_info(api_client.configuration))
+    # The controllers observe through plain list+watch streams (one per kind, on the writes' credentials) rather
+    # than kopf's per-event machinery; kopf remains the operator's shell: start-up, clean-up, signals.
+    informers = Informers(
+        async_http_client(api_client.configuration, timeout=REQUEST_TIMEOUT, connect_timeout=WATCH_CONNECT_TIMEOUT),
+        options.namespaces,
+    )
+    register_handlers(registry, controller, credentials=lambda: connection_info(api_client.configuration),
+                      informers=informers)
     analysis = None
     if options.analysis_workers > 0:
         analysis_options = AnalysisOptions(
@@ -219,7 +240,7 @@ def build_operator(
         )
         # In the Rollout controller's metrics registry, so that one port serves both, as Argo's does.
         analysis = AnalysisController(async_client, analysis_options, registry=controller.metrics.registry)
-        register_analysis_handlers(registry, analysis)
+        register_analysis_handlers(registry, analysis, informers=informers)
     experiments = None
     if options.experiment_workers > 0:
         # Experiments, as in Argo's controller, run in the same process (their workers wait for the Lease too).
@@ -233,7 +254,7 @@ def build_operator(
             ),
             registry=controller.metrics.registry,
         )
-        register_experiment_handlers(registry, experiments)
+        register_experiment_handlers(registry, experiments, informers=informers)
     app_controller = None
     if applications is not None:
         app_options = dataclasses.replace(applications, leader_election=options.leader_election)
@@ -256,9 +277,11 @@ def build_operator(
             controller.metrics.registry,
         )
         for notifier in notifiers:
-            register_notification_handlers(registry, notifier)
+            register_notification_handlers(registry, notifier, informers=informers)
             if notifier.kind.event_keyed:
                 hand_over_events(controller.events, notifier)
+    # Registered last: kopf runs start-up handlers in order, and the streams wait for every cache to be primed.
+    register_lifecycle(registry, informers, "informers")
     leadership: Leadership | ShardLeadership | None = None
     if election is not None and lease_client is not None:
         controller.metrics.registry.register(ShardMetric(election))
@@ -274,7 +297,7 @@ def build_operator(
         leadership = Leadership(elector, pools, lease_client, election_loop=SideLoop("leader-election"),
                                 on_synced=freeze_startup_objects)
     return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, experiments,
-                           leadership, app_controller, appset_controller, notifiers)
+                           leadership, app_controller, appset_controller, notifiers, informers)
 
 
 def _shard_leadership(

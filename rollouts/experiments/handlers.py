@@ -11,15 +11,27 @@ from typing import Any
 
 import kopf
 
+from kube.informer import Informers
 from kube.kopf_operator import register_lifecycle
 from kube.resources import ANALYSIS_RUNS, EXPERIMENTS, REPLICASETS
 from rollouts.experiments.controller import ExperimentController
 
 
-def register_handlers(registry: kopf.OperatorRegistry, controller: ExperimentController) -> None:
-    """Register the controller's handlers in ``registry`` (the operator's, shared with the other controllers)."""
+def register_handlers(
+    registry: kopf.OperatorRegistry, controller: ExperimentController, *, informers: Informers | None = None
+) -> None:
+    """Register the controller's handlers in ``registry`` (the operator's, shared with the other controllers); with
+    ``informers`` the kinds are observed through them (``kube.informer``), not through kopf."""
 
     register_lifecycle(registry, controller, "experiments", configure=True)
+    if informers is not None:
+        informers.observe(
+            EXPERIMENTS, lambda event_type, obj: controller.observe_experiment(event_type, dict(obj)),
+            ready=controller.cache_synced,
+        )
+        for kind in (REPLICASETS, ANALYSIS_RUNS):
+            informers.observe(kind, lambda _, obj: controller.observe_owned(dict(obj)), ready=controller.cache_synced)
+        return
 
     @kopf.on.event(
         group=EXPERIMENTS.group, version=EXPERIMENTS.version, plural=EXPERIMENTS.plural,

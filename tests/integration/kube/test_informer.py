@@ -1,0 +1,252 @@
+"""kube.informer against the API emulator over HTTP: the initial list, every change after it, a re-list after 410
+Gone that neither loses nor repeats a change, a resumed stream after the server ends it, and a clean stop.
+
+client-go's reflector is the model: list, watch from the list's resourceVersion, re-list on "too old resource
+version" (410), and deliver what the re-list found changed ("Replace" in its DeltaFIFO: deleted objects included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from kubernetes import client as k8s
+
+from kube.http_connection import async_http_client
+from kube.informer import Informer, Informers
+from kube.json_data import JsonObject
+from kube.resources import CONFIGMAPS, JOBS, ROLLOUTS
+from sandbox.emulator import ApiEmulator, EmulatorThread
+
+ROOT = Path(__file__).resolve().parents[3]
+TOKEN = "informer-test-token"
+# Generous: only a change that never arrives fails a test; the usual wait is milliseconds.
+WAIT_SECONDS = 20.0
+
+
+class Seen:
+    """What the observer was given, in order: (event type, name, the data's value)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str | None, str, str]] = []
+
+    def __call__(self, event_type: str | None, obj: JsonObject) -> None:
+        self.events.append((event_type, obj["metadata"]["name"], str((obj.get("data") or {}).get("v"))))
+
+    def names(self, event_type: str | None) -> list[str]:
+        return [name for kind, name, _ in self.events if kind == event_type]
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorThread]:
+    # A history of 3 events per type: a watch resumed after a handful of changes is too old (410 Gone).
+    with EmulatorThread(emulator=ApiEmulator(bookmark_interval=0.3, history_limit=3)) as thread:
+        # Only once it answers: the thread's own readiness probe sends no token.
+        thread.emulator.bearer_token = TOKEN
+        yield thread
+
+
+@pytest.fixture
+async def http(emulator: EmulatorThread) -> AsyncIterator[httpx.AsyncClient]:
+    configuration = k8s.Configuration(host=emulator.url, api_key={"BearerToken": TOKEN},
+                                      api_key_prefix={"BearerToken": "Bearer"})
+    connection = async_http_client(configuration, timeout=10.0, connect_timeout=5.0)
+    try:
+        yield connection
+    finally:
+        await connection.aclose()
+
+
+def put(emulator: EmulatorThread, name: str, value: str, namespace: str = "default") -> None:
+    body: dict[str, Any] = {"metadata": {"name": name, "namespace": namespace}, "data": {"v": value}}
+    if emulator.emulator.get_object("", "v1", "configmaps", namespace, name) is None:
+        emulator.emulator.create_object("", "v1", "configmaps", body, namespace)
+    else:
+        emulator.emulator.patch_object("", "v1", "configmaps", namespace, name, {"data": {"v": value}})
+
+
+def delete(emulator: EmulatorThread, name: str, namespace: str = "default") -> None:
+    emulator.emulator.delete_object("", "v1", "configmaps", namespace, name)
+
+
+async def test_the_initial_list_is_delivered_as_listed_objects_then_the_informer_is_synced(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    put(emulator, "a", "1")
+    put(emulator, "b", "1")
+    seen = Seen()
+    informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+        # kopf's convention, which the controllers' observers keep: an object seen by listing has no event type.
+        assert sorted(seen.events) == [(None, "a", "1"), (None, "b", "1")]
+        assert informer.lists == 1
+    finally:
+        await informer.stop()
+
+
+async def test_added_modified_and_deleted_objects_arrive_in_order(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    seen = Seen()
+    informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+        put(emulator, "c", "1")
+        put(emulator, "c", "2")
+        delete(emulator, "c")
+        await until(lambda: len(seen.events) == 3, "three watch events")
+        assert seen.events == [("ADDED", "c", "1"), ("MODIFIED", "c", "2"), ("DELETED", "c", "2")]
+    finally:
+        await informer.stop()
+
+
+async def test_a_watch_too_old_is_relisted_delivering_each_change_once_and_the_deleted_objects(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    put(emulator, "kept", "1")
+    put(emulator, "changed", "1")
+    put(emulator, "removed", "1")
+    seen = Seen()
+    informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
+    informer.start()
+    await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+    await informer.stop()
+    seen.events.clear()
+    # Five changes while no stream is open: more than the 3 events of history the emulator keeps.
+    put(emulator, "changed", "2")
+    delete(emulator, "removed")
+    put(emulator, "added", "1")
+    put(emulator, "other", "1")
+    put(emulator, "other", "2")
+    informer.start()  # resumes from the old resourceVersion: 410 Gone
+    try:
+        await until(lambda: informer.lists == 2, "a second list after 410 Gone")
+        await until(lambda: len(seen.events) >= 4, "the re-list's differences")
+        # The deleted object as what identified it (its data is not kept): "None" is the absent value.
+        assert sorted(seen.events, key=str) == sorted(
+            [("DELETED", "removed", "None"), (None, "changed", "2"), (None, "added", "1"), (None, "other", "2")],
+            key=str,
+        )
+        # After the re-list the stream carries on from the list's resourceVersion.
+        put(emulator, "kept", "2")
+        await until(lambda: ("MODIFIED", "kept", "2") in seen.events, "the change after the re-list")
+        assert seen.names(None).count("kept") == 0  # never repeated: the observers had that version
+    finally:
+        await informer.stop()
+
+
+async def test_a_stream_the_server_ends_is_resumed_without_listing_again(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    seen = Seen()
+    informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+        put(emulator, "before", "1")
+        await until(lambda: seen.names("ADDED") == ["before"], "the first change")
+        watches_before = _watch_requests(emulator)
+        emulator.emulator.close_watches()
+        await until(lambda: _watch_requests(emulator) > watches_before, "a new watch request")
+        put(emulator, "after", "1")
+        await until(lambda: seen.names("ADDED") == ["before", "after"], "the change after the stream ended")
+        assert informer.lists == 1
+    finally:
+        await informer.stop()
+
+
+async def test_a_kind_not_served_yet_is_tried_again_and_watched_once_its_crd_appears(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    # As Istio's VirtualServices before Istio is installed: the list is 404 until the CRD exists.
+    seen: list[tuple[str | None, str]] = []
+    informer = Informer(http, ROLLOUTS, [lambda kind, obj: seen.append((kind, obj["metadata"]["name"]))],
+                        namespace="default", retry_delays=(0.05,))
+    informer.start()
+    try:
+        await until(lambda: _requests(emulator, "list", 404) >= 2, "a second list after a 404")
+        assert not informer.synced.is_set()
+        crd = yaml.safe_load((ROOT / "crds" / "argoproj.io_rollouts.yaml").read_text())
+        emulator.emulator.create_object("apiextensions.k8s.io", "v1", "customresourcedefinitions", crd)
+        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+        emulator.emulator.create_object("argoproj.io", "v1alpha1", "rollouts", {
+            "metadata": {"name": "r", "namespace": "default"},
+            "spec": {"selector": {"matchLabels": {"app": "r"}},
+                     "template": {"metadata": {"labels": {"app": "r"}},
+                                  "spec": {"containers": [{"name": "c", "image": "i"}]}},
+                     "strategy": {"canary": {}}},
+        }, "default")
+        await until(lambda: seen == [("ADDED", "r")], "the Rollout created after the CRD")
+    finally:
+        await informer.stop()
+
+
+async def test_informers_share_one_stream_per_kind_and_start_once_ready(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    put(emulator, "shared", "1")
+    first, second = Seen(), Seen()
+    ready = asyncio.Event()
+    informers = Informers(http, ("default",))
+    informers.observe(CONFIGMAPS, first, ready=ready)
+    informers.observe(CONFIGMAPS, second)
+    await informers.start()
+    try:
+        await asyncio.sleep(0)
+        assert informers.informers == []  # nothing opened before the controllers' caches are primed
+        ready.set()
+        await until(lambda: bool(first.events) and bool(second.events), "both observers fed")
+        assert len(informers.informers) == 1
+        assert first.events == second.events == [(None, "shared", "1")]
+    finally:
+        await informers.stop()
+
+
+async def test_a_label_selector_limits_the_stream_to_the_objects_it_selects(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    seen: list[str] = []
+    informer = Informer(http, JOBS, [lambda _, obj: seen.append(obj["metadata"]["name"])], namespace="default",
+                        label_selector="run")
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+        for name, labels in (("unlabelled", {}), ("labelled", {"run": "x"})):
+            emulator.emulator.create_object("batch", "v1", "jobs", {
+                "metadata": {"name": name, "namespace": "default", "labels": labels},
+                "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i"}],
+                                               "restartPolicy": "Never"}}},
+            }, "default")
+        await until(lambda: seen == ["labelled"], "the labelled Job")
+    finally:
+        await informer.stop()
+
+
+async def test_a_request_without_the_token_is_refused_so_the_informer_did_send_it(emulator: EmulatorThread) -> None:
+    configuration = k8s.Configuration(host=emulator.url, api_key={"BearerToken": "wrong"})
+    async with async_http_client(configuration, timeout=5.0, connect_timeout=5.0) as wrong:
+        assert (await wrong.get("/api/v1/configmaps")).status_code == 401
+
+
+def _watch_requests(emulator: EmulatorThread) -> int:
+    return sum(1 for record in list(emulator.emulator.requests) if record.verb == "watch")
+
+
+def _requests(emulator: EmulatorThread, verb: str, code: int) -> int:
+    return sum(1 for record in list(emulator.emulator.requests) if record.verb == verb and record.code == code)
