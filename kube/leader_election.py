@@ -56,6 +56,8 @@ DEFAULT_RENEW_DEADLINE: Final = 6.0
 DEFAULT_RETRY_PERIOD: Final = 2.0
 # A released Lease says so for one second (client-go's choice); its empty holder already lets anyone take it.
 RELEASED_LEASE_SECONDS: Final = 1
+# A release whose write met our own renewal landing first is written once more over the Lease read again.
+RELEASE_ATTEMPTS: Final = 2
 # A standby wakes this long after the Lease's expiry, not exactly at it, so that it does not find it still valid.
 EXPIRY_MARGIN: Final = 0.01
 
@@ -243,19 +245,34 @@ class LeaderElector:
         if not self._leading or observed is None:
             return False
         self._lose()
-        now = format_micro_time(self._wall_clock())
-        spec = {
-            **(observed.get("spec") or {}),
-            "holderIdentity": "",
-            "leaseDurationSeconds": RELEASED_LEASE_SECONDS,
-            "acquireTime": now,
-            "renewTime": now,
-        }
-        # Someone else holds it already (Conflict), or the API is away: then it expires on its own.
-        if not await self._replace_spec(observed, spec, action="release", level=logging.WARNING):
-            return False
-        logger.info("leader election: %s released Lease %s", self.config.identity, self._where())
-        return True
+        for _ in range(RELEASE_ATTEMPTS):
+            now = format_micro_time(self._wall_clock())
+            spec = {
+                **(observed.get("spec") or {}),
+                "holderIdentity": "",
+                "leaseDurationSeconds": RELEASED_LEASE_SECONDS,
+                "acquireTime": now,
+                "renewTime": now,
+            }
+            if await self._replace_spec(observed, spec, action="release", level=logging.WARNING):
+                logger.info("leader election: %s released Lease %s", self.config.identity, self._where())
+                return True
+            # A renewal of ours that was on its way when leading ended lands after the copy we wrote over
+            # (a Conflict): read the Lease again and release it if it is still ours. Someone else's, or no answer:
+            # it expires on its own.
+            current = await self._read_lease()
+            if current is None or _holder(current) != self.config.identity or _version(current) == _version(observed):
+                return False
+            observed = current
+        return False
+
+    async def _read_lease(self) -> JsonObject | None:
+        """The Lease as stored, or None when the API does not answer within a retry period."""
+        try:
+            async with asyncio.timeout(self.config.retry_period):
+                return await self._store.get(self.config.namespace, self.config.name)
+        except (KubeError, TimeoutError):
+            return None
 
     # -- one round at a time (a sharded controller's replicas drive their shards' electors this way) -------
 
@@ -451,3 +468,11 @@ class LeaderMetric(Collector):
 
     def describe(self) -> Iterable[Metric]:
         return self.collect()
+
+
+def _holder(lease: JsonObject) -> str:
+    return str((lease.get("spec") or {}).get("holderIdentity") or "")
+
+
+def _version(lease: JsonObject) -> str:
+    return str((lease.get("metadata") or {}).get("resourceVersion") or "")

@@ -366,6 +366,18 @@ async def test_a_release_that_lost_a_race_leaves_the_new_holder_alone() -> None:
 
 
 @pytest.mark.looptime
+async def test_a_release_that_met_our_own_renewal_landing_first_is_written_again() -> None:
+    """The renewal on its way when leading ended lands before the release (a new resourceVersion, still ours): the
+    release reads the Lease again and clears the holder, so a standby takes over at once, not after the lease."""
+    leases = FakeLeases()
+    a = elector(leases, "a")
+    await a.acquire()
+    leases.overwrite(renewTime=format_micro_time(EPOCH + timedelta(seconds=1)))  # the late renewal, holder "a"
+    assert await a.release()
+    assert leases.spec["holderIdentity"] == ""
+
+
+@pytest.mark.looptime
 async def test_transitions_count_every_change_of_hands() -> None:
     leases = FakeLeases()
     a, b = elector(leases, "a"), elector(leases, "b")
