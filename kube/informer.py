@@ -17,7 +17,6 @@ the object as the API sent it. They run on the event loop and must not block.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -29,6 +28,7 @@ import httpx
 from kube.errors import ApiError, api_error
 from kube.json_data import JsonObject
 from kube.resources import ResourceKind
+from kube.work_queue import cancel_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -108,9 +108,7 @@ class Informer:
         """End the stream and wait until it has ended; nothing is delivered afterwards."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_tasks([task])
 
     async def _run(self) -> None:
         failures = 0
@@ -309,9 +307,7 @@ class Informers:
         """Close every stream (idempotent); the HTTP client stays open for its owner to close."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_tasks([task])
         informers, self.informers = self.informers, []
         for informer in informers:
             await informer.stop()

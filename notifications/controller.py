@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import dataclasses
 import logging
 import time
@@ -34,6 +33,7 @@ from kube.errors import Conflict, KubeError, NotFound
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, is_older, object_key
 from kube.resources import APPLICATIONS, CONFIGMAPS, EVENTS, ROLLOUTS, SECRETS, ResourceKind
+from kube.work_queue import cancel_tasks
 from notifications import services
 from notifications.config import ConfigError, NotificationConfig, parse_config
 from notifications.decisions import (
@@ -307,9 +307,7 @@ class NotificationController(CacheFirstController):
     async def stop(self) -> None:
         listing, self._listing = self._listing, None
         if listing is not None:
-            listing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listing
+            await cancel_tasks([listing])
         await self.runner.stop()
         await self.delivery.stop()
         if self._http is not None:
