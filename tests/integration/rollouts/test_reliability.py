@@ -58,15 +58,47 @@ def test_every_stored_virtual_service_splits_exactly_100_percent(observed: Obser
 
 
 def test_no_object_is_created_twice(observed: Observations) -> None:
-    created: collections.Counter[tuple[str, str, str]] = collections.Counter()
+    """Each update makes one new ReplicaSet and one AnalysisRun (the canary's step, the blue-green's pre-promotion).
+
+    One exception, as Argo Rollouts does it: a run that finished failing before any stored Rollout status named it
+    (the pass that created it was killed, or its status write failed, before recording the name) is not taken up by
+    its labels alone — after a retry such a run is the aborted attempt's — so a second run starts beside it (Argo's
+    collision counter names it ``.1`` when it finds a completed run under the name). The run left behind must be
+    exactly that: Failed or Error, and never named by the Rollout."""
+    runs: dict[tuple[str, str, str], list[str]] = collections.defaultdict(list)
+    last_phase: dict[str, str] = {}
+    named: set[str] = set()
     for change in observed.changes:
-        if change.type == "ADDED" and change.plural in ("replicasets", "analysisruns"):
-            meta: dict[str, Any] = change.object["metadata"]
+        if change.plural == "rollouts" and change.type != "DELETED":
+            named.update(_run_names_in(change.object.get("status") or {}))
+        if change.plural not in ("replicasets", "analysisruns"):
+            continue
+        meta: dict[str, Any] = change.object["metadata"]
+        if change.plural == "analysisruns":
+            last_phase[change.name] = str((change.object.get("status") or {}).get("phase") or "")
+        if change.type == "ADDED":
             owner = meta["ownerReferences"][0]["name"]
-            created[(change.plural, owner, meta.get("labels", {}).get(HASH_LABEL, ""))] += 1
-    # Each update makes one new ReplicaSet and one AnalysisRun (the canary's step, the blue-green's pre-promotion).
-    assert created == {(plural, name, observed.final[name]["currentPodHash"]): 1
-                       for name in observed.final for plural in ("replicasets", "analysisruns")}
+            runs[(change.plural, owner, meta.get("labels", {}).get(HASH_LABEL, ""))].append(change.name)
+    assert set(runs) == {(plural, name, observed.final[name]["currentPodHash"])
+                         for name in observed.final for plural in ("replicasets", "analysisruns")}
+    for (plural, owner, _), created in runs.items():
+        if plural == "replicasets" or len(created) == 1:
+            assert len(created) == 1, (plural, owner, created)
+            continue
+        left_behind = created[:-1]
+        assert not named & set(left_behind), f"{owner}: a second AnalysisRun beside one its status named: {created}"
+        assert all(last_phase.get(name) in ("Failed", "Error") for name in left_behind), (owner, created, last_phase)
+
+
+def _run_names_in(status: dict[str, Any]) -> set[str]:
+    """The AnalysisRun names a Rollout status records (canary step and background runs, blue-green's)."""
+    entries = [
+        *((status.get("canary") or {}).get(key) for key in
+          ("currentStepAnalysisRunStatus", "currentBackgroundAnalysisRunStatus")),
+        *((status.get("blueGreen") or {}).get(key) for key in
+          ("prePromotionAnalysisRunStatus", "postPromotionAnalysisRunStatus")),
+    ]
+    return {str(entry["name"]) for entry in entries if isinstance(entry, dict) and entry.get("name")}
 
 
 def test_no_bad_version_is_ever_stable_or_active(observed: Observations) -> None:
