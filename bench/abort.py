@@ -486,10 +486,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _abort_latency_rows(report: dict[str, Any]) -> list[list[Any]]:
     """The abort latency, as a multiple of the floor, and the floor: the first rows of both variants' results."""
     abort, floor = report["failed_measurement_to_weight_zero_s"], report["floor"]
@@ -501,3 +497,7 @@ def _abort_latency_rows(report: dict[str, Any]) -> list[list[Any]]:
          f"{report['abort_vs_floor']['p50']}× / {report['abort_vs_floor']['p99']}×"],
         ["floor: emulator PATCH round trip p50 / p99", f"{_ms(floor['p50'])} / {_ms(floor['p99'])} ms"],
     ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
