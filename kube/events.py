@@ -323,9 +323,13 @@ class EventRecorder:
         except Exception as error:  # as in _create
             self._report(fresh["reason"], posted.namespace, error)
         else:
-            self._stored(patched)
+            # The stored Event still names the version of its first occurrence; its listeners are told the version
+            # this repeat was recorded about, as client-go's recorder hands its sinks the object it was given.
+            self._stored({**patched, "involvedObject": {**(patched.get("involvedObject") or {}),
+                                                        **fresh["involvedObject"]}})
 
     def _stored(self, event: JsonObject) -> None:
+        """Tell the listeners the Event as stored (a repeat: with the ``involvedObject`` it was recorded about)."""
         for listener in self.listeners:
             try:
                 listener(event)

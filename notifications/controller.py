@@ -237,10 +237,12 @@ class NotificationController(CacheFirstController):
             del versions[next(iter(versions))]
 
     def version_for(self, key: ObjectKey, event: JsonObject | None, current: JsonObject) -> JsonObject:
-        """The object as the Event saw it, when that version is still known; else as it is now. A repeated Event
-        (``count`` above 1) still names the version of its first occurrence (client-go's recorder, and
-        ``kube.events``, only raise the count), so it is rendered from the object as it is now."""
-        if event is None or int(event.get("count") or 1) > 1:
+        """The object as the Event saw it, when that version is still known; else as it is now. The Rollout
+        controller's recorder hands each repeat over with the version it was recorded about (``kube.events``), as Argo
+        renders from the object it records the Event with; a repeat listed from the API still names its first
+        occurrence's version, which is no longer kept after a restart, so it is rendered from the object as it is
+        now."""
+        if event is None:
             return current
         version = str((event.get("involvedObject") or {}).get("resourceVersion") or "")
         return self.versions.get(key, {}).get(version, current)

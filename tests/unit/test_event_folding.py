@@ -190,6 +190,21 @@ async def test_listeners_are_told_each_event_as_stored_created_then_counted() ->
     assert told[0]["reason"] == "RolloutPaused"
 
 
+async def test_a_repeat_is_told_with_the_version_it_was_recorded_about() -> None:
+    """The stored Event keeps the first occurrence's resourceVersion; the listeners (the Rollout notifier) learn the
+    version of the repeat, so a notification renders the Rollout as it was when the repeat was recorded."""
+    sink = EventSink()
+    events = recorder(sink, series_interval=0.0)
+    told: list[Any] = []
+    events.listeners.append(told.append)
+    events.emit(ROLLOUT, PAUSED)
+    await events.drain()
+    events.emit({**ROLLOUT, "metadata": {**ROLLOUT["metadata"], "resourceVersion": "9"}}, PAUSED)
+    await events.drain()
+
+    assert [(event["count"], event["involvedObject"]["resourceVersion"]) for event in told] == [(1, "7"), (2, "9")]
+
+
 async def test_a_failed_write_tells_no_listener() -> None:
     sink = EventSink()
     events = recorder(sink, series_interval=0.0)

@@ -78,3 +78,19 @@ def test_the_answer_to_a_state_write_that_raced_the_deletion_does_not_bring_the_
     asyncio.run(controller.write_state(KEY, {"on-rollout-paused:hook": 1}, set()))
     assert api.patches == 1
     assert KEY not in controller.objects
+
+
+def test_a_repeat_handed_over_renders_the_version_it_was_recorded_about() -> None:
+    """Argo renders a notification from the object it records the Event with. A repeat (count 2) handed over by
+    the recorder names the version of the repeat: the step-completed text then says the step it completed, not the
+    one the Rollout has moved on to since."""
+    controller = controller_with_config({"service.webhook.hook": "url: http://receiver.local\n"})
+    at_step_0 = {**rollout(subscribed=True), "status": {"currentStepIndex": 0}}
+    at_step_0["metadata"] = {**at_step_0["metadata"], "resourceVersion": "9"}
+    now_at_step_1 = {**at_step_0, "metadata": {**at_step_0["metadata"], "resourceVersion": "10"},
+                     "status": {"currentStepIndex": 1}}
+    controller.observe(None, at_step_0)
+    controller.observe(None, now_at_step_1)
+    repeat = {**event(1), "count": 2,
+              "involvedObject": {"kind": "Rollout", "namespace": "default", "name": "demo", "resourceVersion": "9"}}
+    assert controller.version_for(KEY, repeat, now_at_step_1)["status"] == {"currentStepIndex": 0}
