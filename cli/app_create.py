@@ -101,7 +101,7 @@ def create_command(
         else:
             if not name:
                 raise CliError("an APPNAME (or --file) is required", 2)
-            app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": name},
+            app = {"apiVersion": APPLICATIONS.api_version, "kind": "Application", "metadata": {"name": name},
                    "spec": {"project": "default", "destination": {"server": LOCAL_SERVER}}}
         if name:
             app.setdefault("metadata", {})["name"] = name

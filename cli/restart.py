@@ -6,7 +6,7 @@ evicts the pods created before that time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -16,10 +16,11 @@ from cli.main import app
 from cli.option_groups import with_option_groups
 from cli.options import Cluster, patch_rollout
 from kube.durations import DurationError, parse_duration
+from kube.timestamps import format_time, later
 
 
 def restart_at(now: datetime, delay_seconds: float) -> str:
-    return (now + timedelta(seconds=delay_seconds)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_time(later(now, delay_seconds))
 
 
 @app.command("restart")

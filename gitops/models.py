@@ -22,8 +22,6 @@ from kube.durations import Duration
 from kube.modeling import KubeModel, KubeObject, LabelSelector, LabelSelectorRequirement
 from kube.quantities import IntOrString
 
-ARGOCD_API_VERSION = "argoproj.io/v1alpha1"
-
 DEFAULT_PROJECT = "default"
 DEFAULT_REVISION_HISTORY_LIMIT = 10
 DEFAULT_BACKOFF_DURATION = "5s"

@@ -45,6 +45,23 @@ def decoded_json_object(text: Any) -> JsonObject | None:
     return decoded if isinstance(decoded, dict) else None
 
 
+def json_equal(a: Any, b: Any) -> bool:
+    """Equality in JSON's sense: unlike Python's, ``true`` is not ``1``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (
+            isinstance(a, dict) and isinstance(b, dict)
+            and a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, list) or isinstance(b, list):
+        return (
+            isinstance(a, list) and isinstance(b, list)
+            and len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+        )
+    return bool(a == b)
+
+
 def as_int(value: Any, default: int = 0) -> int:
     """``value`` as an integer (``3``, ``"3"``), or ``default`` when it is missing or not one."""
     try:

@@ -60,6 +60,7 @@ CLUSTER_ANALYSIS_TEMPLATES = ResourceKind(
     "argoproj.io", "v1alpha1", "clusteranalysistemplates", "ClusterAnalysisTemplate", namespaced=False
 )
 APPLICATIONS = ResourceKind("argoproj.io", "v1alpha1", "applications", "Application")
+APPLICATION_SETS = ResourceKind("argoproj.io", "v1alpha1", "applicationsets", "ApplicationSet")
 APP_PROJECTS = ResourceKind("argoproj.io", "v1alpha1", "appprojects", "AppProject")
 
 # Argo Rollouts talks to Istio at v1alpha3 by default; every Istio version serves the same objects.

@@ -20,9 +20,14 @@ def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        return required_time(value)
     except ValueError:
         return None
+
+
+def required_time(text: str) -> datetime:
+    """The moment of an RFC 3339 string that must be one (a time this code wrote); ValueError when it is not."""
+    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -33,6 +33,7 @@ from kube.errors import Conflict, KubeError, NotFound
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, is_older, object_key
 from kube.resources import APPLICATIONS, CONFIGMAPS, EVENTS, ROLLOUTS, SECRETS, ResourceKind
+from kube.watch_events import DELETED
 from kube.work_queue import cancel_tasks
 from notifications import services
 from notifications.config import ConfigError, NotificationConfig, parse_config
@@ -61,7 +62,6 @@ from notifications.templates import RenderError, render_notification
 
 logger = logging.getLogger(__name__)
 
-DELETED: Final = "DELETED"
 STATE_WRITE_ATTEMPTS: Final = 5
 KEPT_VERSIONS: Final = 16
 KEPT_EVENTS: Final = 64

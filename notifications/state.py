@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from kube.json_data import decoded_json_object
 from notifications.subscriptions import Destination
 
 NOTIFIED_ANNOTATION: Final = "notified.notifications.argoproj.io"
@@ -27,15 +28,7 @@ def state_key(trigger: str, condition: str, destination: Destination, once_per: 
 def read_state(obj: Mapping[str, Any]) -> dict[str, int]:
     """The object's notified state; an unreadable annotation counts as empty, as in Argo."""
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
-    text = annotations.get(NOTIFIED_ANNOTATION)
-    if not isinstance(text, str) or not text:
-        return {}
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return {}
-    if not isinstance(parsed, dict):
-        return {}
+    parsed = decoded_json_object(annotations.get(NOTIFIED_ANNOTATION)) or {}
     return {str(key): int(value) for key, value in parsed.items() if isinstance(value, int | float)}
 
 

@@ -14,13 +14,13 @@ from typing import Any
 
 from kube.json_data import JsonObject
 from kube.object_meta import controller_owner_reference
+from kube.resources import ROLLOUTS
 from kube.timestamps import parse_time
 from rollouts.hashing import HASH_LABEL
 
 REVISION_ANNOTATION = "rollout.argoproj.io/revision"
 DESIRED_REPLICAS_ANNOTATION = "rollout.argoproj.io/desired-replicas"
 SCALE_DOWN_DEADLINE_ANNOTATION = "scale-down-deadline"
-ROLLOUT_API_VERSION = "argoproj.io/v1alpha1"
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def new_replica_set(
             },
             "ownerReferences": [
                 controller_owner_reference(
-                    api_version=ROLLOUT_API_VERSION, kind="Rollout", name=owner.name, uid=owner.uid
+                    api_version=ROLLOUTS.api_version, kind="Rollout", name=owner.name, uid=owner.uid
                 )
             ],
         },

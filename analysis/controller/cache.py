@@ -16,15 +16,13 @@ Objects are stored as they arrive and handed out without copying: readers must n
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Final
 
 from analysis.providers.job import RUN_KIND, job_finished
 from analysis.runner.measurements import is_completed
 from kube.deleted_objects import DeletedObjects
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, controller_reference, is_older, object_key, uid_of
-
-DELETED: Final = "DELETED"
+from kube.watch_events import DELETED
 
 
 class RunCache:

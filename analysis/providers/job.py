@@ -23,7 +23,7 @@ from analysis.models import JobMetric
 from analysis.providers.base import BaseProvider, MeasurementContext, ProviderError, ProviderResult, provider_section
 from kube.errors import Conflict, KubeError, NotFound
 from kube.object_meta import controller_owner_reference
-from kube.resources import JOBS
+from kube.resources import ANALYSIS_RUNS, JOBS
 
 if TYPE_CHECKING:
     from kube.client import AsyncKubeClient
@@ -34,7 +34,6 @@ JOB_NAMESPACE_KEY: Final = "job-namespace"
 RUN_UID_LABEL: Final = "analysisrun.argoproj.io/uid"
 RUN_NAME_ANNOTATION: Final = "analysisrun.argoproj.io/name"
 METRIC_NAME_ANNOTATION: Final = "analysisrun.argoproj.io/metric-name"
-RUN_API_VERSION: Final = "argoproj.io/v1alpha1"
 RUN_KIND: Final = "AnalysisRun"
 MAX_NAME_LENGTH: Final = 63
 """The job controller copies a Job's name into a label of its pods, and label values stop at 63 characters."""
@@ -82,7 +81,7 @@ def job_manifest(context: MeasurementContext, metric: JobMetric) -> JsonObject:
             "annotations": annotations,
             "ownerReferences": [
                 controller_owner_reference(
-                    api_version=RUN_API_VERSION, kind=RUN_KIND, name=context.run_name, uid=context.run_uid
+                    api_version=ANALYSIS_RUNS.api_version, kind=RUN_KIND, name=context.run_name, uid=context.run_uid
                 )
             ],
         },

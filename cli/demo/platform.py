@@ -40,9 +40,8 @@ from cli.demo.environment import DemoEnvironment, DemoEnvironmentError
 from cli.demo.gitops import GIT_ENV, free_port, push_webhook
 from cli.demo.manifests import EXAMPLES_DIR
 from cli.demo.run import CONTROLLER_READY_SECONDS
-from gitops.controller.application_sets import APPLICATION_SETS
 from kube.json_data import JsonObject
-from kube.resources import APP_PROJECTS, APPLICATIONS, CONFIGMAPS, DEPLOYMENTS, SECRETS, ResourceKind
+from kube.resources import APP_PROJECTS, APPLICATION_SETS, APPLICATIONS, CONFIGMAPS, DEPLOYMENTS, SECRETS, ResourceKind
 from sandbox.cluster import SandboxThread
 
 PLATFORM_EXAMPLE: Final = EXAMPLES_DIR / "gitops-platform"

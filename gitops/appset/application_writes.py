@@ -22,6 +22,7 @@ import jq
 
 from gitops.resources import JsonObject
 from kube.object_meta import controller_owner_reference
+from kube.resources import APPLICATION_SETS
 
 PRESERVED_ANNOTATIONS = (
     "notified.notifications.argoproj.io",
@@ -44,7 +45,7 @@ class ApplicationWrites:
 def owner_reference(appset: Mapping[str, Any]) -> JsonObject:
     metadata = appset.get("metadata") or {}
     return controller_owner_reference(
-        api_version="argoproj.io/v1alpha1",
+        api_version=APPLICATION_SETS.api_version,
         kind="ApplicationSet",
         name=metadata.get("name", ""),
         uid=metadata.get("uid", ""),

@@ -14,6 +14,7 @@ import yaml
 from gitops.appset import fast_template, go_template
 from gitops.appset.go_template import TemplateError
 from gitops.appset.parameters import Params
+from kube.resources import APPLICATIONS
 
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 
@@ -92,7 +93,7 @@ def render_application(
         if not metadata.get(empty):
             metadata.pop(empty, None)
     return {
-        "apiVersion": "argoproj.io/v1alpha1",
+        "apiVersion": APPLICATIONS.api_version,
         "kind": "Application",
         "metadata": metadata,
         "spec": rendered.get("spec") or {},

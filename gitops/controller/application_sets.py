@@ -41,11 +41,11 @@ from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
 from kube.controller_startup import CacheFirstController
 from kube.errors import ApiError, Conflict, KubeError, NotFound
 from kube.object_meta import ObjectKey
-from kube.resources import APPLICATIONS, SECRETS, ResourceKind
+from kube.resources import APPLICATION_SETS, APPLICATIONS, SECRETS, ResourceKind
+from kube.timestamps import format_time
 
 logger = logging.getLogger(__name__)
 
-APPLICATION_SETS = ResourceKind("argoproj.io", "v1alpha1", "applicationsets", "ApplicationSet")
 DEFAULT_REQUEUE_SECONDS: Final = 180.0  # Argo CD's git generator requeueAfterSeconds
 DEFAULT_WORKERS: Final = 4
 DEFAULT_STATUS_REQUEUE_SECONDS: Final = 2.0
@@ -352,7 +352,7 @@ class AppSetController(CacheFirstController):
         write_errors: dict[str, str],
     ) -> None:
         previous = appset.get("status") or {}
-        now = self.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = format_time(self.clock())
         conditions = appset_conditions(previous.get("conditions") or [], generation_error=generation_error,
                                        write_errors=write_errors, now=now)
         status: JsonObject = {"conditions": conditions}

@@ -14,7 +14,7 @@ import json
 from typing import Any, Final
 
 from gitops.compare.diff import LAST_APPLIED_ANNOTATION, last_applied
-from kube.json_data import JsonObject
+from kube.json_data import JsonObject, json_equal
 
 LAST_APPLIED: Final = LAST_APPLIED_ANNOTATION
 # Fields of the object the API server owns; a manifest never changes them through apply.
@@ -73,7 +73,7 @@ def _merge(original: Any, modified: JsonObject, current: Any, *, top: bool = Fal
         elif value is None:
             if have is not _MISSING:
                 patch[key] = None
-        elif not _json_equal(value, have):
+        elif not json_equal(value, have):
             patch[key] = value
     for key in original_map:
         if key in modified or (top and key in _SERVER_FIELDS) or (meta and key in _SERVER_METADATA):
@@ -88,18 +88,6 @@ class _Missing:
 
 
 _MISSING: Final = _Missing()
-
-
-def _json_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
-    return bool(type(a) is type(b) and a == b) or (
-        isinstance(a, int | float) and isinstance(b, int | float) and a == b
-    )
 
 
 def _without_last_applied(target: JsonObject) -> JsonObject:

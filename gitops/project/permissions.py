@@ -13,6 +13,7 @@ from typing import Any
 from gitops.patterns import glob_match, glob_match_negatable, is_deny_pattern
 from gitops.resources import JsonObject
 from gitops.sources.urls import normalize_git_url
+from kube.resources import APP_PROJECTS
 
 DEFAULT_PROJECT_NAME = "default"
 
@@ -20,7 +21,7 @@ DEFAULT_PROJECT_NAME = "default"
 def default_project(namespace: str) -> JsonObject:
     """The ``default`` AppProject Argo CD creates when it is missing: every source, destination and kind allowed."""
     return {
-        "apiVersion": "argoproj.io/v1alpha1",
+        "apiVersion": APP_PROJECTS.api_version,
         "kind": "AppProject",
         "metadata": {"name": DEFAULT_PROJECT_NAME, "namespace": namespace},
         "spec": {

@@ -17,9 +17,9 @@ from datetime import datetime
 from gitops.models import OperationPhase, SyncStatusCode
 from gitops.resources import JsonObject
 from gitops.sync.comparison_view import ComparisonView
-from gitops.sync.results import parse_timestamp
 from gitops.sync.retry import retry_due_at
 from gitops.sync.source_revisions import recorded_revision
+from kube.timestamps import required_time
 
 SELF_HEAL_BACKOFF_SECONDS = 2.0
 SELF_HEAL_BACKOFF_FACTOR = 3.0
@@ -111,7 +111,7 @@ def decide_auto_sync(app: JsonObject, comparison: ComparisonView, revision: str,
     if attempted:
         state = (app.get("status") or {}).get("operationState") or {}
         attempts = int(((state.get("operation") or {}).get("sync") or {}).get("autoHealAttemptsCount", 0) or 0)
-        since = (now - parse_timestamp(str(state["finishedAt"]))).total_seconds() if state.get("finishedAt") else None
+        since = (now - required_time(str(state["finishedAt"]))).total_seconds() if state.get("finishedAt") else None
         if since is not None and since >= SELF_HEAL_COOLDOWN_SECONDS:
             attempts = 0
         remaining = self_heal_backoff(attempts) - (since or 0.0)

@@ -8,25 +8,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from gitops.models import OperationPhase, ResultCode
 from gitops.resources import JsonObject, ResourceKey
 from gitops.sync.actions import DRY_RUN, HOOK_CLEANUP, HOOK_PRE_DELETE, NAMESPACE, ActionResult
 from gitops.sync.tasks import SUCCEEDED, SyncTask, result_key_of
+from kube.timestamps import format_time
 
 COMPLETED_PHASES = {OperationPhase.SUCCEEDED.value, OperationPhase.FAILED.value, OperationPhase.ERROR.value}
-
-
-def timestamp(moment: datetime) -> str:
-    """RFC 3339 in UTC with seconds, as Kubernetes writes metav1.Time."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_timestamp(text: str) -> datetime:
-    """The datetime of a metav1.Time string."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def new_operation_state(operation: JsonObject, revision: str, now: datetime) -> JsonObject:
@@ -35,7 +26,7 @@ def new_operation_state(operation: JsonObject, revision: str, now: datetime) -> 
         "operation": copy.deepcopy(operation),
         "phase": OperationPhase.RUNNING.value,
         "message": "",
-        "startedAt": timestamp(now),
+        "startedAt": format_time(now),
         "syncResult": {"revision": revision, "resources": []},
     }
 
@@ -110,7 +101,7 @@ def finish(state: JsonObject, phase: str, message: str, now: datetime) -> JsonOb
     """The operation ended: its phase, message and ``finishedAt`` (in place, and returned)."""
     state["phase"] = phase
     state["message"] = message
-    state["finishedAt"] = timestamp(now)
+    state["finishedAt"] = format_time(now)
     return state
 
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from gitops.models import DEFAULT_BACKOFF_DURATION, DEFAULT_BACKOFF_FACTOR, DEFAULT_BACKOFF_MAX_DURATION, OperationPhase
 from gitops.resources import JsonObject
-from gitops.sync.results import parse_timestamp, timestamp
 from kube.durations import parse_duration
+from kube.timestamps import format_time, required_time
 
 _FAILED_PHASES = {OperationPhase.FAILED.value, OperationPhase.ERROR.value}
 
@@ -46,7 +46,7 @@ def schedule_retry(operation_state: JsonObject, now: datetime) -> JsonObject:
         due = now + timedelta(seconds=backoff_seconds(retry, count))
         state["phase"] = OperationPhase.RUNNING.value
         state["retryCount"] = count + 1
-        state["finishedAt"] = timestamp(now)
+        state["finishedAt"] = format_time(now)
         state["message"] = f"{state.get('message', '')}. Retrying attempt #{count + 1} at {_kitchen(due)}."
     elif count > 0:
         state["message"] = f"{state.get('message', '')} (retried {count} times)."
@@ -60,7 +60,7 @@ def retry_due_at(operation_state: JsonObject) -> datetime | None:
         return None
     retry = (operation_state.get("operation") or {}).get("retry") or {}
     count = max(int(operation_state.get("retryCount", 0) or 0) - 1, 0)
-    return parse_timestamp(str(finished)) + timedelta(seconds=backoff_seconds(retry, count))
+    return required_time(str(finished)) + timedelta(seconds=backoff_seconds(retry, count))
 
 
 def restart_for_retry(operation_state: JsonObject, revision: str) -> JsonObject:

@@ -38,11 +38,9 @@ from gitops.sync.results import (
     COMPLETED_PHASES,
     finish,
     new_operation_state,
-    parse_timestamp,
     record_results,
     record_task,
     recorded_results,
-    timestamp,
 )
 from gitops.sync.retry import restart_for_retry, retry_due_at
 from gitops.sync.tasks import (
@@ -55,6 +53,7 @@ from gitops.sync.tasks import (
     placed,
     with_recorded_results,
 )
+from kube.timestamps import format_time, required_time
 
 __all__ = ["ActionResult", "SyncAction", "SyncStep", "plan_sync_step", "record_results"]
 
@@ -318,7 +317,7 @@ def _current_state(
         return SyncStep((), state, resumed, False)
     if not resumed.get("startedAt"):
         # A state written by hand or by an older controller: the operation starts now (hook names depend on it).
-        resumed["startedAt"] = timestamp(now)
+        resumed["startedAt"] = format_time(now)
     return resumed
 
 
@@ -368,7 +367,7 @@ def _ordered_tasks(
     inputs = TaskInputs(
         namespace=ctx.namespace,
         revision=revision,
-        started_at_unix=int(parse_timestamp(str(state["startedAt"])).timestamp()),
+        started_at_unix=int(required_time(str(state["startedAt"])).timestamp()),
         options=ctx.options,
         force=bool((strategy.get("apply") or {}).get("force") or (strategy.get("hook") or {}).get("force")),
         # Hooks do not run in a selective sync, nor under the "apply" sync strategy (kubectl apply only).

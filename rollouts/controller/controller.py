@@ -24,8 +24,9 @@ from kube.json_data import JsonObject
 from kube.metrics_export import MetricsServer, Probe
 from kube.object_meta import object_key
 from kube.resources import ROLLOUTS, ResourceKind
+from kube.watch_events import DELETED
 from kube.work_queue import Urgency
-from rollouts.controller.cache import DELETED, ObjectCache, RolloutKey, watched_kinds
+from rollouts.controller.cache import ObjectCache, RolloutKey, watched_kinds
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.reconciler import Clock, Decide, Reconciler, utc_now

@@ -23,9 +23,9 @@ from typing import Any, Final
 
 from kube.json_data import JsonObject
 from kube.resources import ANALYSIS_RUNS, ROLLOUTS, ResourceKind
+from kube.watch_events import DELETED
 from kube.work_queue import Urgency
 
-DELETED: Final = "DELETED"
 # An AnalysisRun in one of these phases fails the Rollout's analysis: Argo aborts the update.
 ABORTING_RUN_PHASES: Final = frozenset({"Failed", "Error"})
 

@@ -43,6 +43,7 @@ from kube.resources import (
     ResourceKind,
 )
 from kube.timestamps import format_time, seconds_until
+from kube.watch_events import DELETED
 from rollouts.experiments.decisions import (
     ExperimentInputs,
     ExperimentPlan,
@@ -57,7 +58,6 @@ from rollouts.plan import Event
 logger = logging.getLogger(__name__)
 
 DEFAULT_WORKERS: Final = 10  # Argo's --experiment-threads
-DELETED: Final = "DELETED"
 Clock = Callable[[], datetime]
 
 

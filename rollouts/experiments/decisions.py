@@ -20,6 +20,7 @@ from typing import Final
 from analysis.models import AnalysisPhase
 from kube.json_data import JsonObject
 from kube.object_meta import controller_owner_reference
+from kube.resources import EXPERIMENTS
 from kube.timestamps import format_time, parse_time
 from rollouts.experiments.models import (
     DEFAULT_PROGRESS_DEADLINE_SECONDS,
@@ -42,7 +43,6 @@ from rollouts.replicasets import (
     status_replicas,
 )
 
-EXPERIMENT_API_VERSION: Final = "argoproj.io/v1alpha1"
 EXPERIMENT_NAME_ANNOTATION: Final = "experiment.argoproj.io/name"
 TEMPLATE_NAME_ANNOTATION: Final = "experiment.argoproj.io/template-name"
 
@@ -231,7 +231,7 @@ def new_replica_set(raw: JsonObject, template: TemplateSpec, replicas: int, coll
 def _owner_reference(raw: JsonObject) -> JsonObject:
     metadata = raw.get("metadata") or {}
     return controller_owner_reference(
-        api_version=EXPERIMENT_API_VERSION,
+        api_version=EXPERIMENTS.api_version,
         kind="Experiment",
         name=str(metadata.get("name") or ""),
         uid=str(metadata.get("uid") or ""),
@@ -409,7 +409,7 @@ def new_analysis_run(
     metadata = raw.get("metadata") or {}
     run_metadata = experiment.spec.analysis_run_metadata
     run: JsonObject = {
-        "apiVersion": EXPERIMENT_API_VERSION,
+        "apiVersion": EXPERIMENTS.api_version,
         "kind": "AnalysisRun",
         "metadata": {
             "name": analysis_run_name(str(metadata.get("name") or ""), analysis.name),

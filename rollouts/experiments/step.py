@@ -17,14 +17,14 @@ from typing import Any, Final
 
 from kube.json_data import JsonObject
 from kube.object_meta import candidate_names, controller_owner_reference
-from kube.resources import EXPERIMENTS
+from kube.resources import EXPERIMENTS, ROLLOUTS
 from rollouts.experiments.decisions import is_completed
 from rollouts.experiments.traffic import experiment_destinations
 from rollouts.gating.runs import field_value
 from rollouts.hashing import HASH_LABEL
 from rollouts.models import CanaryStep
 from rollouts.plan import Create, Delete, Event, Patch, Write
-from rollouts.replicasets import REVISION_ANNOTATION, ROLLOUT_API_VERSION
+from rollouts.replicasets import REVISION_ANNOTATION
 from rollouts.traffic.router import WeightDestination
 
 INCONCLUSIVE_EXPERIMENT: Final = "InconclusiveExperiment"
@@ -67,7 +67,7 @@ def experiment_for_step(step: CanaryStep, facts: ExperimentStepFacts) -> JsonObj
     if analyses:
         spec["analyses"] = analyses
     return {
-        "apiVersion": ROLLOUT_API_VERSION,
+        "apiVersion": ROLLOUTS.api_version,
         "kind": "Experiment",
         "metadata": {
             "name": name,
@@ -76,7 +76,7 @@ def experiment_for_step(step: CanaryStep, facts: ExperimentStepFacts) -> JsonObj
             "annotations": {REVISION_ANNOTATION: str(facts.revision)},
             "ownerReferences": [
                 controller_owner_reference(
-                    api_version=ROLLOUT_API_VERSION,
+                    api_version=ROLLOUTS.api_version,
                     kind="Rollout",
                     name=str(metadata.get("name") or ""),
                     uid=str(metadata.get("uid") or ""),

@@ -39,12 +39,12 @@ from typing import Any, Final
 from kube.issues import FieldIssue
 from kube.json_data import JsonObject
 from kube.object_meta import candidate_names, controller_owner_reference
+from kube.resources import ANALYSIS_RUNS, ROLLOUTS
 from rollouts.hashing import HASH_LABEL
-from rollouts.replicasets import REVISION_ANNOTATION, ROLLOUT_API_VERSION
+from rollouts.replicasets import REVISION_ANNOTATION
 
 ROLLOUT_TYPE_LABEL: Final = "rollout-type"
 STEP_INDEX_LABEL: Final = "step-index"
-ANALYSIS_RUN_API_VERSION: Final = "argoproj.io/v1alpha1"
 
 
 class RunKind(StrEnum):
@@ -462,7 +462,7 @@ def new_analysis_run(
     annotations.update({str(k): str(v) for k, v in (run_metadata.get("annotations") or {}).items()})
     rollout_name = str(metadata.get("name", ""))
     return {
-        "apiVersion": ANALYSIS_RUN_API_VERSION,
+        "apiVersion": ANALYSIS_RUNS.api_version,
         "kind": "AnalysisRun",
         "metadata": {
             "name": run_name(rollout_name, role, facts, taken),
@@ -471,7 +471,7 @@ def new_analysis_run(
             "annotations": annotations,
             "ownerReferences": [
                 controller_owner_reference(
-                    api_version=ROLLOUT_API_VERSION,
+                    api_version=ROLLOUTS.api_version,
                     kind="Rollout",
                     name=rollout_name,
                     uid=str(metadata.get("uid") or ""),

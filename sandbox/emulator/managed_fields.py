@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sandbox.emulator.patching import json_equal
+from kube.json_data import json_equal
 
 Path = tuple[str, ...]
 Names = tuple[str, ...]  # the field names leading to a value, list keys left out: ("spec", "containers", "ports")

@@ -27,23 +27,6 @@ class PatchApplyError(ValueError):
     """The patch is well-formed but cannot be applied to this object (answered with 422 Invalid)."""
 
 
-def json_equal(a: Any, b: Any) -> bool:
-    """Equality in JSON's sense: unlike Python's, ``true`` is not ``1``."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, dict) or isinstance(b, dict):
-        return (
-            isinstance(a, dict) and isinstance(b, dict)
-            and a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-        )
-    if isinstance(a, list) or isinstance(b, list):
-        return (
-            isinstance(a, list) and isinstance(b, list)
-            and len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
-        )
-    return bool(a == b)
-
-
 # --------------------------------------------------------------------------------------------------
 # JSON merge patch (RFC 7386)
 # --------------------------------------------------------------------------------------------------

@@ -39,11 +39,12 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from gitops.controller.application_sets import APPLICATION_SETS, AppSetControllerOptions  # noqa: E402
+from gitops.controller.application_sets import AppSetControllerOptions  # noqa: E402
 from gitops.controller.controller import AppControllerOptions  # noqa: E402
 from kube.resources import (  # noqa: E402
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
+    APPLICATION_SETS,
     APPLICATIONS,
     CLUSTER_ANALYSIS_TEMPLATES,
     CONFIGMAPS,

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from gitops.controller.application_sets import APPLICATION_SETS, AppSetController, AppSetControllerOptions
+from gitops.controller.application_sets import AppSetController, AppSetControllerOptions
 from gitops.repo_server import RepoServer
 from kube.client import KubeClient
 from kube.object_meta import ObjectKey
-from kube.resources import APPLICATIONS
+from kube.resources import APPLICATION_SETS, APPLICATIONS
 from sandbox.cluster import SandboxThread
 from tests.git_servers import WorkRepository
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from gitops.controller.application_sets import APPLICATION_SETS, AppSetControllerOptions
+from gitops.controller.application_sets import AppSetControllerOptions
 from gitops.controller.controller import AppControllerOptions
 from kube.client import KubeClient, load_api_client
 from kube.errors import NotFound
-from kube.resources import APPLICATIONS
+from kube.resources import APPLICATION_SETS, APPLICATIONS
 from rollouts.controller.controller import ControllerOptions
 from sandbox.cluster import SandboxThread
 from tests.git_servers import WorkRepository

@@ -41,11 +41,12 @@ if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
 from cli.app_operations import sync_operation  # noqa: E402
-from gitops.controller.application_sets import APPLICATION_SETS, AppSetControllerOptions  # noqa: E402
+from gitops.controller.application_sets import AppSetControllerOptions  # noqa: E402
 from gitops.controller.controller import AppControllerOptions  # noqa: E402
 from kube.client import KubeClient  # noqa: E402
 from kube.resources import (  # noqa: E402
     APP_PROJECTS,
+    APPLICATION_SETS,
     APPLICATIONS,
     CONFIGMAPS,
     DEPLOYMENTS,

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from kube.json_data import json_equal
 from sandbox.emulator.patching import (
     PatchApplyError,
     PatchError,
-    json_equal,
     json_patch,
     merge_patch,
     strategic_merge_patch,
