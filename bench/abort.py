@@ -36,13 +36,11 @@ from bench.common import (
     RolloutStates,
     Target,
     controller_writes,
-    describe_machine,
     distribution,
     event_reasons,
     fleet_objects,
     healthy,
     machine,
-    markdown_table,
     measure_floor,
     pause_expiries,
     promoted_from,
@@ -50,11 +48,18 @@ from bench.common import (
     rollout_name,
     start_profiler,
     stop_profiler,
-    target_lines,
-    text_table,
     weight_changes,
     weight_steps,
-    write_results,
+)
+from bench.results_page import (
+    latency_ms,
+    load_averages,
+    milliseconds,
+    print_targets,
+    publish,
+    scenario_page,
+    with_targets,
+    writes_and_events_tables,
 )
 from bench.settled import seed_settled_fleet, start_over_settled
 from kube.json_data import JsonObject
@@ -232,47 +237,37 @@ def _run_during_burst(n: int, port: int, profile: Path | None, gil_only: bool) -
         Target("abort p99 during the burst (failed measurement → weight 0)", abort["p99"], BURST_ABORT_P99_TARGET_S,
                " s"),
     ]
-    report["targets"] = [t.as_dict() for t in targets]
-    report["_targets"] = targets
-    return report
+    return with_targets(report, targets)
 
 
 def markdown_during_burst(report: dict[str, Any], targets: list[Target]) -> list[str]:
     n, failing, burst = report["n"], report["failing"], report["burst"]
     step_p50, step_p99 = burst["stepping_step_p50_p99_s"]
-    return [
-        f"# Abort during the burst: {failing} failing Rollouts among {n:,} updated at once",
-        "",
+    return scenario_page(
+        f"Abort during the burst: {failing} failing Rollouts among {n:,} updated at once",
         f"{n:,} canary Rollouts seeded at rest (`bench/settled.py`), a fresh `rollouts controller` process (10 Rollout "
         f"workers, 30 analysis workers) that had observed every one, then every image changed at once: {failing} of "
         "them (spread evenly among the others) go to a version whose analysis fails (setWeight 20, an analysis step "
         "whose web metric reads a success rate of 0.6 and wants ≥ 0.95), the other "
         f"{n - failing:,} step through the fleet scenario (setWeight 20/50/80, each followed by a 2 s pause).",
-        "",
-        "## Targets",
-        "",
-        *target_lines(targets),
-        "",
-        "## Results",
-        "",
-        *markdown_table(["measure", "value"], [
+        targets,
+        [
             *_abort_latency_rows(report),
             ["verdicts stored over", f"{report['failed_measurement_spread_s']} s"],
             ["update → the last failing Rollout back on stable", f"{burst['last_abort_back_on_stable_s']} s"],
             ["update → every stepping Rollout promoted (the burst)", f"{burst['all_promoted_s']} s"],
             ["the stepping Rollouts' step p50 / p99 (pause expiry → next weight)",
-             f"{_ms(step_p50)} / {_ms(step_p99)} ms"],
+             f"{milliseconds(step_p50)} / {milliseconds(step_p99)} ms"],
             ["controller CPU during the burst: seconds / share of one core",
              f"{burst['controller_cpu_s']} / {burst['controller_cpu_share_of_one_core']}"],
             ["controller writes during the burst", f"{burst['controller_writes']:,}"],
             ["load average (1/5/15 min) at the update's start / end",
-             f"{_loads(burst['load_average_start'])} / {_loads(burst['load_average_end'])}"],
+             f"{load_averages(burst['load_average_start'])} / {load_averages(burst['load_average_end'])}"],
             ["controller recorded by", burst["profiled"] or "nothing (not profiled)"],
             ["controller peak RSS", f"{report['controller_process']['peak_rss_mb']} MB"],
-        ]),
-        "",
-        f"Machine: {describe_machine(report['machine'])}.",
-    ]
+        ],
+        machine=report["machine"],
+    )
 
 
 def _run(n: int, port: int) -> dict[str, Any]:
@@ -347,9 +342,7 @@ def _run(n: int, port: int) -> dict[str, Any]:
         Target("rollouts aborted with traffic back on stable", float(all_back), float(n), at_least=True),
         Target("abort p99 (failed measurement → weight 0)", abort["p99"], ABORT_P99_TARGET_S, " s"),
     ]
-    report["targets"] = [t.as_dict() for t in targets]
-    report["_targets"] = targets
-    return report
+    return with_targets(report, targets)
 
 
 def failed_measurements(changes: Sequence[Change]) -> dict[str, float]:
@@ -383,32 +376,17 @@ def abort_latencies(failed_at: Mapping[str, float], weights: Mapping[str, list[t
     return latencies
 
 
-def _loads(loads: list[float]) -> str:
-    return "/".join(f"{x:.2f}" for x in loads)
-
-
-def _ms(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1000:.1f}"
-
-
 def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
     n = report["n"]
     process, writes = report["controller_process"], report["controller_writes"]
-    return [
-        f"# Abort: {n:,} Rollouts whose analysis fails",
-        "",
+    return scenario_page(
+        f"Abort: {n:,} Rollouts whose analysis fails",
         f"{n:,} canary Rollouts (1 replica each; steps: setWeight 20, an analysis step, setWeight 50, pause) updated "
         "at once to a version whose analysis fails: the AnalysisTemplate's one web metric reads a success rate of "
         "0.6 from a local endpoint and wants ≥ 0.95. `rollouts controller` runs as a separate process (10 Rollout "
         "workers, 30 analysis workers).",
-        "",
-        "## Targets",
-        "",
-        *target_lines(targets),
-        "",
-        "## Results",
-        "",
-        *markdown_table(["measure", "value"], [
+        targets,
+        [
             *_abort_latency_rows(report),
             ["image changed → every Rollout aborted", f"{report['update']['all_aborted_s']} s"],
             ["controller writes: total / per rollout", f"{writes['total']:,} / {writes['per_rollout']}"],
@@ -420,22 +398,13 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
             ["controller peak RSS", f"{process['peak_rss_mb']} MB"],
             ["controller CPU seconds (update / since start)",
              f"{process['cpu_seconds_update']} / {process['cpu_seconds_total']}"],
-        ]),
-        "",
-        "Writes by request:",
-        "",
-        *markdown_table(["request", "count", "per rollout"],
-                        [[k, v, round(v / n, 2)] for k, v in writes["by_request"].items()]),
-        "",
-        "Events by reason, since the Rollouts were created (the initial sync's included; an Event's count includes "
-        "its repeats):",
-        "",
-        *markdown_table(["reason", "count", "per rollout"],
-                        [[k, v, round(v / n, 2)] for k, v in writes["events_by_reason"].items()]),
-        "",
-        *notes(report, targets),
-        f"Machine: {describe_machine(report['machine'])}.",
-    ]
+        ],
+        more=[
+            *writes_and_events_tables(writes, n),
+            *notes(report, targets),
+        ],
+        machine=report["machine"],
+    )
 
 
 def notes(report: dict[str, Any], targets: list[Target]) -> list[str]:
@@ -474,15 +443,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--profile: only the --during-burst variant is profiled")
     report = run(args.n, during_burst=args.during_burst, profile=args.profile, gil_only=args.profile_gil)
     targets: list[Target] = report.pop("_targets")
-    print(f"{report['benchmark']} N={report['n']}")
-    print(text_table(["target", "measured", "goal", "met", "miss"],
-                     [[c.replace("**", "") for c in t.row()] for t in targets]))
+    print_targets(f"{report['benchmark']} N={report['n']}", targets)
     abort = report["failed_measurement_to_weight_zero_s"]
-    print(f"failed measurement → weight 0: p50 {_ms(abort['p50'])} ms, p99 {_ms(abort['p99'])} ms")
+    print(f"failed measurement → weight 0: p50 {milliseconds(abort['p50'])} ms, p99 {milliseconds(abort['p99'])} ms")
     if not args.no_write:
         name, render = (("abort-burst", markdown_during_burst) if args.during_burst else ("abort", markdown))
-        paths = write_results(f"{name}-{args.n}", report, render(report, targets))
-        print("wrote " + " and ".join(str(p) for p in paths))
+        publish(f"{name}-{args.n}", report, targets, render)
     return 0
 
 
@@ -491,11 +457,11 @@ def _abort_latency_rows(report: dict[str, Any]) -> list[list[Any]]:
     abort, floor = report["failed_measurement_to_weight_zero_s"], report["floor"]
     return [
         ["failed measurement stored → canary weight 0 stored, p50 / p90 / p99 / max",
-         f"{_ms(abort['p50'])} / {_ms(abort['p90'])} / {_ms(abort['p99'])} / {_ms(abort['max'])} ms "
+         f"{latency_ms(abort)} "
          f"({abort['count']} rollouts)"],
         ["… as a multiple of the floor (p50 / p99)",
          f"{report['abort_vs_floor']['p50']}× / {report['abort_vs_floor']['p99']}×"],
-        ["floor: emulator PATCH round trip p50 / p99", f"{_ms(floor['p50'])} / {_ms(floor['p99'])} ms"],
+        ["floor: emulator PATCH round trip p50 / p99", f"{latency_ms(floor, 'p50', 'p99')}"],
     ]
 
 

@@ -30,7 +30,6 @@ from bench.common import (
     RolloutStates,
     Target,
     controller_writes,
-    describe_machine,
     distribution,
     event_reasons,
     fleet_objects,
@@ -44,11 +43,18 @@ from bench.common import (
     rollout_name,
     start_profiler,
     stop_profiler,
-    target_lines,
-    text_table,
     weight_changes,
     weight_steps,
-    write_results,
+)
+from bench.results_page import (
+    latency_ms,
+    load_averages,
+    milliseconds,
+    print_targets,
+    publish,
+    scenario_page,
+    with_targets,
+    writes_and_events_tables,
 )
 from kube.durations import parse_duration
 
@@ -207,9 +213,7 @@ def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool =
         Target("controller CPU per step", cpu_ms_per_step, CPU_PER_STEP_TARGET_MS, " ms"),
         Target("controller peak RSS", after.peak_rss_mb, RSS_TARGET_MB, " MB"),
     ]
-    report["targets"] = [t.as_dict() for t in targets]
-    report["_targets"] = targets
-    return report
+    return with_targets(report, targets)
 
 
 def _refreshed(states: RolloutStates) -> dict[str, dict[str, Any]]:
@@ -220,31 +224,24 @@ def _refreshed(states: RolloutStates) -> dict[str, dict[str, Any]]:
 def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
     n, floor, step = report["n"], report["floor"], report["pause_expiry_to_next_weight_s"]
     update, writes, process = report["update"], report["controller_writes"], report["controller_process"]
-    ms = _ms
-    lines = [
-        f"# Fleet: {n:,} canary Rollouts updated at once",
-        "",
+    ms = milliseconds
+    lines = scenario_page(
+        f"Fleet: {n:,} canary Rollouts updated at once",
         f"{n:,} Rollouts (1 replica each; steps: setWeight 20/50/80, each followed by a "
         f"{report['steps'][1]['pause']['duration']} pause; Istio VirtualService, canary and stable Services) in the "
         "sandbox, reconciled by `rollouts controller` as a separate process (10 workers). All images changed at "
         f"once (in {update['image_patches_s']} s).",
-        "",
-        "## Targets",
-        "",
-        *target_lines(targets),
-        "",
-        "## Results",
-        "",
-        *markdown_table(["measure", "value"], [
+        targets,
+        [
             ["time until all complete (ideal: the pauses alone)", f"{update['all_complete_s']} s "
              f"(ideal {update['ideal_s']} s: {update.get('all_complete_vs_ideal')}× the ideal)"],
             ["pause expiry → next weight written, p50 / p90 / p99 / max",
-             f"{ms(step['p50'])} / {ms(step['p90'])} / {ms(step['p99'])} / {ms(step['max'])} ms "
+             f"{latency_ms(step)} "
              f"({step['count']} pauses)"],
             ["… as a multiple of the floor (p50 / p99)",
              f"{report['step_vs_floor']['p50']}× / {report['step_vs_floor']['p99']}×"],
             ["floor: emulator PATCH round trip p50 / p99",
-             f"{ms(floor['p50'])} / {ms(floor['p99'])} ms ({floor['count']} sequential)"],
+             f"{latency_ms(floor, 'p50', 'p99')} ({floor['count']} sequential)"],
             ["controller writes: total / per step / per rollout update",
              f"{writes['total']:,} / {writes['per_step']} / {writes['per_rollout_update']}"],
             ["controller writes per step without Events", writes["per_step_without_events"]],
@@ -260,8 +257,8 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
             ["controller CPU per canary step (update; N × 3 weight steps)",
              f"{report['update_cpu']['controller_cpu_ms_per_step']} ms"],
             ["load average (1/5/15 min) at the update's start / end",
-             f"{_loads(report['update_cpu']['load_average_start'])} / "
-             f"{_loads(report['update_cpu']['load_average_end'])}"],
+             f"{load_averages(report['update_cpu']['load_average_start'])} / "
+             f"{load_averages(report['update_cpu']['load_average_end'])}"],
             ["CPU during the update: controller / sandbox process / wall",
              f"{report['update_cpu']['controller_cpu_s']} / {report['update_cpu']['sandbox_cpu_s']} / "
              f"{report['update_cpu']['wall_s']} s"],
@@ -269,29 +266,20 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
              f"{report['update_cpu']['api_requests']:,} ({report['update_cpu']['api_requests_per_s']}/s)"],
             ["controller start → all Healthy (initial sync)",
              f"{report['setup']['controller_start_to_all_healthy_s']} s"],
-        ]),
-        "",
-        "Writes by request:",
-        "",
-        *markdown_table(["request", "count", "per rollout"],
-                        [[k, v, round(v / n, 2)] for k, v in writes["by_request"].items()]),
-        "",
-        "Events by reason, since the Rollouts were created (the initial sync's included; an Event's count includes "
-        "its repeats):",
-        "",
-        *markdown_table(["reason", "count", "per rollout"],
-                        [[k, v, round(v / n, 2)] for k, v in writes["events_by_reason"].items()]),
-        "",
-        "Per pause (step index → p50 / p99 ms):",
-        "",
-        *markdown_table(["step", "p50 ms", "p99 ms", "max ms"], [
-            [k, ms(v["p50"]), ms(v["p99"]), ms(v["max"])]
-            for k, v in report["pause_expiry_to_next_weight_by_step_s"].items()
-        ]),
-        "",
-        *notes(report, targets),
-        f"Machine: {describe_machine(report['machine'])}.",
-    ]
+        ],
+        more=[
+            *writes_and_events_tables(writes, n),
+            "Per pause (step index → p50 / p99 ms):",
+            "",
+            *markdown_table(["step", "p50 ms", "p99 ms", "max ms"], [
+                [k, ms(v["p50"]), ms(v["p99"]), ms(v["max"])]
+                for k, v in report["pause_expiry_to_next_weight_by_step_s"].items()
+            ]),
+            "",
+            *notes(report, targets),
+        ],
+        machine=report["machine"],
+    )
     return lines
 
 
@@ -333,27 +321,17 @@ def notes(report: dict[str, Any], targets: list[Target]) -> list[str]:
     return [*lines, ""]
 
 
-def _loads(loads: list[float]) -> str:
-    return "/".join(f"{x:.2f}" for x in loads)
-
-
-def _ms(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1000:.1f}"
-
-
 def print_table(report: dict[str, Any], targets: list[Target]) -> None:
-    print(f"fleet N={report['n']}")
-    print(text_table(["target", "measured", "goal", "met", "miss"],
-                     [[c.replace("**", "") for c in t.row()] for t in targets]))
+    print_targets(f"fleet N={report['n']}", targets)
     step = report["pause_expiry_to_next_weight_s"]
-    print(f"all complete in {report['update']['all_complete_s']} s; step p50 {_ms(step['p50'])} ms, "
-          f"p99 {_ms(step['p99'])} ms; floor p50 {_ms(report['floor']['p50'])} ms; "
+    print(f"all complete in {report['update']['all_complete_s']} s; step p50 {milliseconds(step['p50'])} ms, "
+          f"p99 {milliseconds(step['p99'])} ms; floor p50 {milliseconds(report['floor']['p50'])} ms; "
           f"CPU {report['controller_process']['cpu_seconds_update']} s during the update "
           f"({report['update_cpu']['controller_cpu_ms_per_step']} ms per step); "
           f"writes per step {report['controller_writes']['per_step']} "
           f"({report['controller_writes']['per_step_without_events']} without Events); "
-          f"load {_loads(report['update_cpu']['load_average_start'])} → "
-          f"{_loads(report['update_cpu']['load_average_end'])}")
+          f"load {load_averages(report['update_cpu']['load_average_start'])} → "
+          f"{load_averages(report['update_cpu']['load_average_end'])}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -369,8 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     targets: list[Target] = report.pop("_targets")
     print_table(report, targets)
     if not args.no_write:
-        paths = write_results(f"fleet-{args.n}", report, markdown(report, targets))
-        print("wrote " + " and ".join(str(p) for p in paths))
+        publish(f"fleet-{args.n}", report, targets, markdown)
     return 0
 
 

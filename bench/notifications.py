@@ -40,7 +40,6 @@ from bench.common import (
     Harness,
     RolloutStates,
     Target,
-    describe_machine,
     distribution,
     event_reasons,
     fleet_objects,
@@ -49,12 +48,11 @@ from bench.common import (
     markdown_table,
     pause_expiries,
     promoted_from,
-    target_lines,
     text_table,
     weight_changes,
     weight_steps,
-    write_results,
 )
+from bench.results_page import load_averages, machine_line, publish, targets_section, with_targets
 from kube.json_data import JsonObject
 from sandbox.webhook_receiver import WebhookReceiver
 
@@ -255,9 +253,7 @@ def run(n: int, pause: str = "2s") -> dict[str, Any]:
     # Only that every Rollout completes is a target: the latencies are compared as ratios, not judged (noise).
     targets = [Target(f"all rollouts complete ({case})", float(cases[case]["completed"]), float(n), at_least=True)
                for case in CASES]
-    report["targets"] = [t.as_dict() for t in targets]
-    report["_targets"] = targets
-    return report
+    return with_targets(report, targets)
 
 
 # ----------------------------------------------------------------------------------------------------- output
@@ -277,7 +273,7 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
             "—" if sent is None else sent["failed_attempts"],
             "—" if sent is None else sent["receiver_holding_unanswered"],
             result["controller_cpu_s_update"],
-            f"{_loads(result['load_average_start'])} → {_loads(result['load_average_end'])}",
+            f"{load_averages(result['load_average_start'])} → {load_averages(result['load_average_end'])}",
         ])
     return [
         f"# Notifications: {n:,} subscribed canary Rollouts, the receiver answering, hanging or failing",
@@ -304,16 +300,9 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
         "failed attempts: `notification_send_error` (each retry counts); held: requests the hanging receiver held "
         "unanswered then (a delivery attempt times out after 10 s and is retried with backoff).",
         "",
-        "## Targets",
-        "",
-        *target_lines(targets),
-        "",
-        f"Machine: {describe_machine(report['machine'])}.",
+        *targets_section(targets),
+        machine_line(report["machine"]),
     ]
-
-
-def _loads(loads: Sequence[float]) -> str:
-    return "/".join(f"{x:.2f}" for x in loads)
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -323,7 +312,7 @@ def print_table(report: dict[str, Any]) -> None:
         step, sent = result["pause_expiry_to_next_weight_s"], result["notifications"] or {}
         rows.append([case, _ms(step["p50"]), _ms(step["p99"]), result["all_complete_s"], sent.get("delivered"),
                      sent.get("pending"), sent.get("failed_attempts"), result["controller_cpu_s_update"],
-                     _loads(result["load_average_end"])])
+                     load_averages(result["load_average_end"])])
     print(text_table(["case", "p50 ms", "p99 ms", "complete s", "delivered", "pending", "failed", "cpu s", "load"],
                      rows))
     for line in report["verdict"]:
@@ -343,8 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     targets: list[Target] = report.pop("_targets")
     print_table(report)
     if not args.no_write:
-        paths = write_results(f"notifications-{args.n}", report, markdown(report, targets))
-        print("wrote " + " and ".join(str(p) for p in paths))
+        publish(f"notifications-{args.n}", report, targets, markdown)
     return 0
 
 

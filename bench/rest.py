@@ -25,17 +25,13 @@ from bench.common import (
     RolloutStates,
     Target,
     controller_writes,
-    describe_machine,
     fleet_objects,
     healthy,
     machine,
-    markdown_table,
     measure_floor,
-    target_lines,
-    text_table,
     weight_steps,
-    write_results,
 )
+from bench.results_page import print_targets, publish, scenario_page, with_targets
 
 WRITES_TARGET = 0.0
 QUIET_SECONDS = 3.0
@@ -97,9 +93,7 @@ def run(n: int, resync_seconds: float = 5.0, resyncs: int = 3) -> dict[str, Any]
         Target("controller writes at rest (Lease renewals apart)", float(sum(writes.values())), WRITES_TARGET),
         Target("resyncs observed", round(resyncs_seen, 2), float(resyncs) - 0.5, at_least=True),
     ]
-    report["targets"] = [t.as_dict() for t in targets]
-    report["_targets"] = targets
-    return report
+    return with_targets(report, targets)
 
 
 def _wait_until_quiet(harness: Harness, timeout: float) -> float:
@@ -116,20 +110,13 @@ def _wait_until_quiet(harness: Harness, timeout: float) -> float:
 
 def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
     n, process, floor = report["n"], report["controller_process"], report["floor"]
-    return [
-        f"# Rest: {n:,} Healthy Rollouts through {report['resyncs_observed']:g} resyncs",
-        "",
+    return scenario_page(
+        f"Rest: {n:,} Healthy Rollouts through {report['resyncs_observed']:g} resyncs",
         f"{n:,} Healthy canary Rollouts (1 replica each) reconciled by `rollouts controller` as a separate process "
         f"with `--resync-seconds {report['resync_seconds']:g}`, watched for {report['window_s']:g} s after the "
         "initial sync had settled. Nothing changes in the cluster meanwhile, so every pass is a resync.",
-        "",
-        "## Targets",
-        "",
-        *target_lines(targets),
-        "",
-        "## Results",
-        "",
-        *markdown_table(["measure", "value"], [
+        targets,
+        [
             ["reconcile passes (controller's own count)", f"{report['reconcile_passes']:g} "
              f"({report['resyncs_observed']:g} per Rollout)"],
             ["controller write requests about Rollouts and their objects", report["controller_writes"]["total"]],
@@ -142,10 +129,9 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
             ["floor: emulator PATCH round trip p50 / p99",
              f"{floor['p50'] * 1000:.1f} / {floor['p99'] * 1000:.1f} ms"],
             ["controller start → all Healthy", f"{report['setup']['controller_start_to_all_healthy_s']} s"],
-        ]),
-        "",
-        f"Machine: {describe_machine(report['machine'])}.",
-    ]
+        ],
+        machine=report["machine"],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,15 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = run(args.n, args.resync, args.resyncs)
     targets: list[Target] = report.pop("_targets")
-    print(f"rest N={report['n']}")
-    print(text_table(["target", "measured", "goal", "met", "miss"],
-                     [[c.replace("**", "") for c in t.row()] for t in targets]))
+    print_targets(f"rest N={report['n']}", targets)
     process = report["controller_process"]
     print(f"{report['reconcile_passes']:g} passes; CPU {process['cpu_seconds_window']} s in the window, "
           f"{process['cpu_seconds_per_resync']} s per resync")
     if not args.no_write:
-        paths = write_results(f"rest-{args.n}", report, markdown(report, targets))
-        print("wrote " + " and ".join(str(p) for p in paths))
+        publish(f"rest-{args.n}", report, targets, markdown)
     return 0
 
 

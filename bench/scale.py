@@ -37,16 +37,13 @@ from bench.common import (
     Harness,
     Target,
     controller_writes,
-    describe_machine,
     machine,
     markdown_table,
     measure_floor,
     ratio,
-    target_lines,
-    text_table,
     weight_steps,
-    write_results,
 )
+from bench.results_page import print_targets, publish, scenario_page, with_targets
 from bench.settled import seed_settled_fleet, start_over_settled
 
 RSS_TARGET_MB: Final = 1024.0
@@ -143,9 +140,7 @@ def run(n: int, resync_seconds: float = 30.0, resyncs: int = 2, profile: Path | 
         Target("writes at rest (Lease renewals apart)", float(sum(writes.values())), WRITES_TARGET),
         Target("resyncs observed", round(resyncs_seen, 2), float(resyncs) - 0.5, at_least=True),
     ]
-    report["targets"] = [t.as_dict() for t in targets]
-    report["_targets"] = targets
-    return report
+    return with_targets(report, targets)
 
 
 def _py_spy(pid: int, output: Path) -> subprocess.Popen[bytes]:
@@ -169,21 +164,20 @@ def _wait_until_quiet(harness: Harness, timeout: float) -> float:
 
 def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
     n, startup, rest, floor = report["n"], report["startup"], report["rest"], report["floor"]
-    lines = [
-        f"# Scale: {n:,} Rollouts at rest",
-        "",
+    more: list[str] = []
+    if startup["writes_by_request"]:
+        more += ["Start-up writes other than Events:", "",
+                 *markdown_table(["request", "count"], list(startup["writes_by_request"].items())), ""]
+    if startup["profile"]:
+        more += [f"The start-up was recorded with py-spy: `scale-{n}-profile.md` has the top of the profile.", ""]
+    return scenario_page(
+        f"Scale: {n:,} Rollouts at rest",
         f"{n:,} Healthy canary Rollouts (1 replica each, Istio VirtualService, canary and stable Services), seeded "
         "settled (the controller settled one, the others are copies of it with their own names and pod-template "
         "hashes; `bench/settled.py`), then a fresh `rollouts controller` process started over them (leader election "
         f"on, `--resync-seconds {report['resync_seconds']:g}`) and watched through {report['window_s']:g} s at rest.",
-        "",
-        "## Targets",
-        "",
-        *target_lines(targets),
-        "",
-        "## Results",
-        "",
-        *markdown_table(["measure", "value"], [
+        targets,
+        [
             ["process start → every Rollout observed (a pass over it finished)",
              f"{startup['process_start_to_every_rollout_observed_s']} s"],
             ["writes during start-up: other than Events / Events (RolloutAddedToInformer …)",
@@ -204,15 +198,10 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
             ["floor: emulator PATCH round trip p50 / p99", f"{floor['p50'] * 1000:.1f} / {floor['p99'] * 1000:.1f} ms"],
             ["start-up as a multiple of the floor p50", f"{startup['vs_floor']}×"],
             ["seeding the settled fleet (not the controller's)", f"{report['setup']['seeded_settled_s']} s"],
-        ]),
-        "",
-    ]
-    if startup["writes_by_request"]:
-        lines += ["Start-up writes other than Events:", "",
-                  *markdown_table(["request", "count"], list(startup["writes_by_request"].items())), ""]
-    if startup["profile"]:
-        lines += [f"The start-up was recorded with py-spy: `scale-{n}-profile.md` has the top of the profile.", ""]
-    return [*lines, f"Machine: {describe_machine(report['machine'])}."]
+        ],
+        more=more,
+        machine=report["machine"],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,12 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = run(args.n, args.resync, args.resyncs, args.profile)
     targets: list[Target] = report.pop("_targets")
-    print(f"scale N={report['n']}")
-    print(text_table(["target", "measured", "goal", "met", "miss"],
-                     [[c.replace("**", "") for c in t.row()] for t in targets]))
+    print_targets(f"scale N={report['n']}", targets)
     if not args.no_write:
-        paths = write_results(f"scale-{args.n}", report, markdown(report, targets))
-        print("wrote " + " and ".join(str(p) for p in paths))
+        publish(f"scale-{args.n}", report, targets, markdown)
         if args.profile is not None:
             page = RESULTS / f"scale-{args.n}-profile.md"
             title = (f"Controller start-up over {args.n:,} Rollouts at rest (py-spy, 50 Hz, process start → every "

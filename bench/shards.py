@@ -36,20 +36,16 @@ from bench.common import (
     ProcessStats,
     RolloutStates,
     Target,
-    describe_machine,
     fleet_objects,
     free_port,
     healthy,
     machine,
-    markdown_table,
     measure_floor,
     process_stats,
     promoted_from,
     rollout_name,
-    target_lines,
-    text_table,
-    write_results,
 )
+from bench.results_page import print_targets, publish, scenario_page, with_targets
 from kube.durations import parse_duration
 from kube.leader_election import DEFAULT_LEASE_DURATION, DEFAULT_RETRY_PERIOD
 from kube.sharding import shard_of
@@ -272,17 +268,14 @@ def _run(n: int, pause: str, port: int) -> dict[str, Any]:
         Target("AnalysisRuns created per update", creates.get("analysisruns 201", 0) / n, 1.0),
         Target("duplicate creates refused by the API", float(duplicates_refused), 0.0),
     ]
-    report["targets"] = [t.as_dict() for t in targets]
-    report["_targets"] = targets
-    return report
+    return with_targets(report, targets)
 
 
 def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
     n, kill, update, floor = report["n"], report["kill"], report["update"], report["floor"]
     replicas = report["replicas"]
-    return [
-        f"# Shards: {n:,} Rollouts under two `--shards 2` replicas, one killed mid-update",
-        "",
+    return scenario_page(
+        f"Shards: {n:,} Rollouts under two `--shards 2` replicas, one killed mid-update",
         f"{n:,} canary Rollouts (1 replica each; steps: setWeight 20, an analysis step with one web metric, then "
         f"setWeight 50 and 80, each weight followed by a {report['steps'][2]['pause']['duration']} pause) in the "
         "sandbox, reconciled by two `rollouts controller --shards 2 --no-applications` processes (default Lease "
@@ -291,14 +284,8 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
         f"{kill['victim_shard']} is killed (SIGKILL) {kill['after_update_s']} s later, when "
         f"{kill['past_analysis_at_kill']} Rollouts were past their analysis step and "
         f"{kill['promoted_at_kill']} had completed.",
-        "",
-        "## Targets",
-        "",
-        *target_lines(targets),
-        "",
-        "## Results",
-        "",
-        *markdown_table(["measure", "value"], [
+        targets,
+        [
             ["Rollouts per shard", ", ".join(f"shard {k}: {v}" for k, v in report["rollouts_per_shard"].items())],
             ["first replica alone → shards balanced (second replica's start included)",
              f"{report['setup']['a_alone_to_balanced_s']} s"],
@@ -316,23 +303,22 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
              f"{replicas['sandbox_cpu_s_update']} s"],
             ["floor: emulator PATCH round trip p50 / p99",
              f"{floor['p50'] * 1000:.1f} / {floor['p99'] * 1000:.1f} ms ({floor['count']} sequential)"],
-        ]),
-        "",
-        "Each replica watches and caches every object (the filter is in-process, at the work queue): memory does not "
-        "shrink with sharding, CPU for reconciliation does. On this machine the sandbox, both replicas and the "
-        "benchmark share 2 cores with other work, so the figures are noisy (the load average says how much) and the "
-        "time until all complete says nothing of what a second replica gains: here the two replicas and the sandbox "
-        "compete for the same two cores. What this scenario shows is the failover: every Rollout completes, the "
-        "shard moves within the lease, nothing is created twice.",
-        "",
-        f"Machine: {describe_machine(report['machine'])}.",
-    ]
+        ],
+        more=[
+            "Each replica watches and caches every object (the filter is in-process, at the work queue): memory does "
+            "not shrink with sharding, CPU for reconciliation does. On this machine the sandbox, both replicas and "
+            "the benchmark share 2 cores with other work, so the figures are noisy (the load average says how much) "
+            "and the time until all complete says nothing of what a second replica gains: here the two replicas and "
+            "the sandbox compete for the same two cores. What this scenario shows is the failover: every Rollout "
+            "completes, the shard moves within the lease, nothing is created twice.",
+            "",
+        ],
+        machine=report["machine"],
+    )
 
 
 def print_table(report: dict[str, Any], targets: list[Target]) -> None:
-    print(f"shards N={report['n']}")
-    print(text_table(["target", "measured", "goal", "met", "miss"],
-                     [[c.replace("**", "") for c in t.row()] for t in targets]))
+    print_targets(f"shards N={report['n']}", targets)
     print(f"all complete in {report['update']['all_complete_s']} s; takeover {report['kill']['takeover_s']} s")
 
 
@@ -346,8 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     targets: list[Target] = report.pop("_targets")
     print_table(report, targets)
     if not args.no_write:
-        paths = write_results(f"shards-{args.n}", report, markdown(report, targets))
-        print("wrote " + " and ".join(str(p) for p in paths))
+        publish(f"shards-{args.n}", report, targets, markdown)
     return 0
 
 

@@ -28,21 +28,17 @@ from bench.common import (
     RolloutStates,
     Target,
     controller_writes,
-    describe_machine,
     distribution,
     machine,
-    markdown_table,
     measure_floor,
     pause_expiries,
     promoted_from,
     ratio,
     rollout_name,
-    target_lines,
-    text_table,
     weight_changes,
     weight_steps,
-    write_results,
 )
+from bench.results_page import latency_ms, print_targets, publish, scenario_page, with_targets
 from bench.settled import seed_settled_fleet, start_over_settled
 
 STEP_P99_TARGET_S: Final = 1.0
@@ -143,44 +139,31 @@ def run(n: int, window_s: float = 60.0, pause: str = "10s") -> dict[str, Any]:
         Target("all rollouts complete", float(completed), float(n), at_least=True),
         Target("step p99 (pause expiry → next weight)", step["p99"], STEP_P99_TARGET_S, " s"),
     ]
-    report["targets"] = [t.as_dict() for t in targets]
-    report["_targets"] = targets
-    return report
-
-
-def _ms(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1000:.1f}"
+    return with_targets(report, targets)
 
 
 def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
     n, step, first, floor = (report["n"], report["pause_expiry_to_next_weight_s"], report["update_to_first_weight_s"],
                              report["floor"])
     writes, process = report["controller_writes"], report["controller_process"]
-    return [
-        f"# Steady: {n:,} Rollout updates spread over {report['arrival_window_s']:g} s",
-        "",
+    return scenario_page(
+        f"Steady: {n:,} Rollout updates spread over {report['arrival_window_s']:g} s",
         f"{n:,} canary Rollouts (1 replica each; steps: setWeight 20/50/80, each followed by a "
         f"{report['steps'][1]['pause']['duration']} pause; Istio VirtualService, canary and stable Services), seeded "
         "at rest (`bench/settled.py`), reconciled by a fresh `rollouts controller` process (10 workers) that had "
         f"observed every Rollout first. The new images arrived evenly, {report['update']['arrival_rate_per_s']:g} "
         f"per second over {report['update']['arrivals_s']} s.",
-        "",
-        "## Targets",
-        "",
-        *target_lines(targets),
-        "",
-        "## Results",
-        "",
-        *markdown_table(["measure", "value"], [
+        targets,
+        [
             ["pause expiry → next weight written, p50 / p90 / p99 / max",
-             f"{_ms(step['p50'])} / {_ms(step['p90'])} / {_ms(step['p99'])} / {_ms(step['max'])} ms "
+             f"{latency_ms(step)} "
              f"({step['count']} pauses)"],
             ["… as a multiple of the floor (p50 / p99)",
              f"{report['step_vs_floor']['p50']}× / {report['step_vs_floor']['p99']}×"],
             ["new image stored → first canary weight written, p50 / p99",
-             f"{_ms(first['p50'])} / {_ms(first['p99'])} ms "
+             f"{latency_ms(first, 'p50', 'p99')} "
              f"({report['first_weight_vs_floor']['p50']}× / {report['first_weight_vs_floor']['p99']}× the floor)"],
-            ["floor: emulator PATCH round trip p50 / p99", f"{_ms(floor['p50'])} / {_ms(floor['p99'])} ms"],
+            ["floor: emulator PATCH round trip p50 / p99", f"{latency_ms(floor, 'p50', 'p99')}"],
             ["first update → every Rollout promoted", f"{report['update']['first_arrival_to_all_promoted_s']} s"],
             ["controller CPU per step (× floor p50)",
              f"{process['cpu_ms_per_step']} ms ({process['cpu_per_step_vs_floor']}×)"],
@@ -189,11 +172,12 @@ def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:
             ["controller writes: per step / without Events", f"{writes['per_step']} / "
              f"{writes['per_step_without_events']}"],
             ["controller peak RSS", f"{process['peak_rss_mb']} MB"],
-        ]),
-        "",
-        *notes(report, targets),
-        f"Machine: {describe_machine(report['machine'])}.",
-    ]
+        ],
+        more=[
+            *notes(report, targets),
+        ],
+        machine=report["machine"],
+    )
 
 
 def notes(report: dict[str, Any], targets: list[Target]) -> list[str]:
@@ -226,12 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = run(args.n, args.window, args.pause)
     targets: list[Target] = report.pop("_targets")
-    print(f"steady N={report['n']}")
-    print(text_table(["target", "measured", "goal", "met", "miss"],
-                     [[c.replace("**", "") for c in t.row()] for t in targets]))
+    print_targets(f"steady N={report['n']}", targets)
     if not args.no_write:
-        paths = write_results(f"steady-{args.n}", report, markdown(report, targets))
-        print("wrote " + " and ".join(str(p) for p in paths))
+        publish(f"steady-{args.n}", report, targets, markdown)
     return 0
 
 
