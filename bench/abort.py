@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +29,6 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    NAMESPACE,
     RELAXED_ELECTION,
     Harness,
     RolloutStates,
@@ -38,8 +36,6 @@ from bench.common import (
     controller_writes,
     distribution,
     event_reasons,
-    fleet_objects,
-    healthy,
     machine,
     measure_floor,
     pause_expiries,
@@ -62,47 +58,12 @@ from bench.results_page import (
     writes_and_events_tables,
 )
 from bench.settled import seed_settled_fleet, start_over_settled
+from bench.verdict_endpoint import ANALYSIS_TEMPLATE, verdict_endpoint, web_analysis_template
 from kube.json_data import JsonObject
-from sandbox.recorder import Change, Resource
+from sandbox.recorder import Change
 
 ABORT_P99_TARGET_S = 1.0
 TEMPLATE = "bench-verdict"
-ANALYSIS_TEMPLATE = Resource("argoproj.io", "v1alpha1", "analysistemplates")
-# The endpoint: a threading HTTP server answering every GET with the new version's (bad) success rate.
-VERDICT_SERVER = r"""
-import http.server, json, sys
-body = json.dumps({"version": "app:v2", "successRate": 0.6}).encode()
-class Verdict(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Verdict)
-server.daemon_threads = True
-print(server.server_address[1], flush=True)
-server.serve_forever()
-"""
-
-
-def analysis_template(port: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "AnalysisTemplate",
-        "metadata": {"name": TEMPLATE, "namespace": NAMESPACE},
-        "spec": {"metrics": [{
-            "name": "success-rate",
-            "successCondition": "result >= 0.95",
-            "provider": {"web": {"url": f"http://127.0.0.1:{port}/verdict", "jsonPath": "{$.successRate}",
-                                 "timeoutSeconds": 10}},
-        }]},
-    }
-
-
 STEPS: list[JsonObject] = [{"setWeight": 20}, {"analysis": {"templates": [{"templateName": TEMPLATE}]}},
                            {"setWeight": 50}, {"pause": {}}]
 # During the burst: the Rollouts that fail among the fleet that steps, and the fleet's steps (as `bench.fleet`).
@@ -114,14 +75,8 @@ def run(n: int, *, during_burst: bool = False, profile: Path | None = None, gil_
         ) -> dict[str, Any]:
     """The abort benchmark at ``n`` Rollouts (``during_burst``: the variant of ``run_during_burst``, recorded by
     py-spy into ``profile`` when given)."""
-    server = subprocess.Popen([sys.executable, "-c", VERDICT_SERVER], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
+    with verdict_endpoint() as port:
         return _run_during_burst(n, port, profile, gil_only) if during_burst else _run(n, port)
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def run_during_burst(n: int, profile: Path | None = None, gil_only: bool = False) -> dict[str, Any]:
@@ -147,7 +102,7 @@ def _run_during_burst(n: int, port: int, profile: Path | None, gil_only: bool) -
     with Harness(controller_args=RELAXED_ELECTION) as harness:
         harness_args = list(harness.controller_args)
         assert harness.recorder is not None
-        harness.create(ANALYSIS_TEMPLATE, analysis_template(port))
+        harness.create(ANALYSIS_TEMPLATE, web_analysis_template(TEMPLATE, port))
         seed_s = seed_settled_fleet(harness, failing, STEPS)
         seed_s += seed_settled_fleet(harness, stepping, fleet_steps)
         startup_s = start_over_settled(harness, n, timeout=300 + n * 0.2)
@@ -274,13 +229,9 @@ def _run(n: int, port: int) -> dict[str, Any]:
     with Harness(controller_args=RELAXED_ELECTION) as harness:
         harness_args = list(harness.controller_args)
         assert harness.recorder is not None
-        harness.create(ANALYSIS_TEMPLATE, analysis_template(port))
-        for index in range(n):
-            for resource, body in fleet_objects(index, steps=STEPS):
-                harness.create(resource, body)
-        harness.start_controller()
-        states = RolloutStates(harness.recorder)
-        initial_s = harness.wait(lambda: states.count(healthy) >= n, 60 + n * 0.3, f"{n} Rollouts Healthy")
+        harness.create(ANALYSIS_TEMPLATE, web_analysis_template(TEMPLATE, port))
+        harness.create_fleet(n, STEPS)
+        states, initial_s = harness.start_until_healthy(n)
         floor = measure_floor(harness.sandbox.url)
 
         cpu_before = harness.controller_stats().cpu_seconds

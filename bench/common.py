@@ -57,6 +57,8 @@ SIMULATOR_WRITES: Final = frozenset({("pods", None), ("pods", "status"), ("repli
 # Leader election renews its Lease every 2 s whatever the cluster holds: counted apart from the Rollouts' work.
 ELECTION_RESOURCES: Final = frozenset({"leases"})
 FLOOR_SAMPLES: Final = 300
+# A controller that has written nothing for this long has settled (its last Events may trickle until then).
+QUIET_SECONDS: Final = 3.0
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 
 
@@ -318,6 +320,19 @@ class Harness:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def create_fleet(self, n: int, steps: Sequence[JsonObject]) -> None:
+        """Rollouts 0 … n−1 and their objects (``fleet_objects`` with ``steps``), created in the emulator."""
+        for index in range(n):
+            for resource, body in fleet_objects(index, steps=steps):
+                self.create(resource, body)
+
+    def start_until_healthy(self, n: int) -> tuple[RolloutStates, float]:
+        """Start the controller and wait until ``n`` Rollouts are Healthy: their states and the seconds it took."""
+        assert self.recorder is not None
+        self.start_controller()
+        states = RolloutStates(self.recorder)
+        return states, self.wait(lambda: states.count(healthy) >= n, 60 + n * 0.3, f"{n} Rollouts Healthy")
+
     def start_controller(self) -> None:
         command = [sys.executable, "-c", "from cli.main import main; main()", "controller",
                    "--kubeconfig", str(self.kubeconfig), "--metrics-port", str(self.metrics_port),
@@ -395,6 +410,68 @@ class Harness:
                 raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
             time.sleep(poll)
         return time.monotonic() - started
+
+
+
+def controller_writing(records: Sequence[RequestRecord]) -> bool:
+    """Whether the controller wrote about Rollouts and their objects (Lease renewals apart)."""
+    return bool(controller_writes(records))
+
+
+def controller_writing_other_than_events(records: Sequence[RequestRecord]) -> bool:
+    """Whether the controller wrote anything but Events (its start-up Events may trickle for a while)."""
+    return any(not request.endswith(" events") for request in controller_writes(records))
+
+
+def anyone_writing(records: Sequence[RequestRecord]) -> bool:
+    """Whether any client wrote, the sandbox's simulators included."""
+    return any(r.verb in WRITE_VERBS for r in records)
+
+
+def wait_until_quiet(harness: Harness, timeout: float, *,
+                     writing: Callable[[Sequence[RequestRecord]], bool] = controller_writing,
+                     quiet: float = QUIET_SECONDS,
+                     failure: str = "the controller kept writing with nothing to do") -> float:
+    """Seconds until ``writing`` finds nothing in ``quiet`` seconds of requests; TimeoutError(``failure``) when it
+    still does after ``timeout`` seconds."""
+    started = time.monotonic()
+    while True:
+        index = harness.request_index()
+        time.sleep(quiet)
+        if not writing(harness.requests_since(index)):
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(failure)
+
+
+@dataclass(frozen=True)
+class RestWindow:
+    """What the controller did through a window in which nothing changed in the cluster."""
+
+    seconds: float
+    passes: float
+    before: ProcessStats
+    after: ProcessStats
+    records: list[RequestRecord]
+
+    @property
+    def cpu_seconds(self) -> float:
+        return round(self.after.cpu_seconds - self.before.cpu_seconds, 2)
+
+    def reads(self) -> collections.Counter[str]:
+        """The read requests (get, list), counted by `verb resource`."""
+        return collections.Counter(f"{r.verb} {r.resource}" for r in self.records if r.verb in ("get", "list"))
+
+
+def watch_at_rest(harness: Harness, seconds: float) -> RestWindow:
+    """Watch the controller for ``seconds``: its reconcile passes (its own count), its process and its requests."""
+    passes_before = harness.metric_sum("rollout_reconcile_count")
+    before = harness.controller_stats()
+    requests_from = harness.request_index()
+    time.sleep(seconds)
+    after = harness.controller_stats()
+    passes = harness.metric_sum("rollout_reconcile_count") - passes_before
+    return RestWindow(seconds, passes, before, after, harness.requests_since(requests_from))
 
 
 @dataclass

@@ -32,8 +32,6 @@ from bench.common import (
     controller_writes,
     distribution,
     event_reasons,
-    fleet_objects,
-    healthy,
     machine,
     markdown_table,
     measure_floor,
@@ -70,13 +68,9 @@ def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool =
         harness_args = list(harness.controller_args)
         assert harness.recorder is not None
         started = time.monotonic()
-        for index in range(n):
-            for resource, body in fleet_objects(index, steps=steps):
-                harness.create(resource, body)
+        harness.create_fleet(n, steps)
         created_s = time.monotonic() - started
-        harness.start_controller()
-        states = RolloutStates(harness.recorder)
-        initial_s = harness.wait(lambda: states.count(healthy) >= n, 60 + n * 0.3, f"{n} Rollouts Healthy")
+        states, initial_s = harness.start_until_healthy(n)
         before_floor = harness.controller_stats()
         floor = measure_floor(harness.sandbox.url)
         old_hashes = {name: str(status.get("stableRS")) for name, status in states.statuses.items()}

@@ -107,33 +107,29 @@ def run(examples: int) -> dict[str, Any]:
     def lint_yaml_text(text: str) -> None:
         _lint(records["lint: YAML text"], text, "text")
 
-    def controllers(case: tuple[dict[str, Any], list[str]]) -> None:
-        manifest, _ = case
-        record = records["controllers"]
-        outcome, bounded = run_bounded(lambda: controller_outcome(manifest))
-        record.cost(bounded)
-        record.outcomes[f"{manifest['kind']} {'refused' if outcome.refused else 'accepted'}"] += 1
-        if outcome.refused and outcome.by_field and not names_a_field_or_place(outcome.message):
-            record.failures.append(f"{manifest['kind']}: refusal names no field: {outcome.message[:200]}")
+    def controllers_into(record: PathRecord) -> Callable[[tuple[dict[str, Any], list[str]]], None]:
+        """A case's manifest through the controllers' parse and validation, its outcome recorded in ``record``."""
 
-    _run(records["lint: documents"], mutated(seeds), lint_documents, examples)
-    _run(records["lint: YAML text"], hostile_text(seeds), lint_yaml_text, examples)
-    _run(records["controllers"], mutated(seeds, keep_metadata=True), controllers, examples)
-    missing = corpus_missing_reason()
-    if missing is None:
-        records["corpus: controllers"] = PathRecord()
-        corpus = corpus_seeds(corpus_dir())
-
-        def corpus_controllers(case: tuple[dict[str, Any], list[str]]) -> None:
+        def controllers(case: tuple[dict[str, Any], list[str]]) -> None:
             manifest, _ = case
-            record = records["corpus: controllers"]
             outcome, bounded = run_bounded(lambda: controller_outcome(manifest))
             record.cost(bounded)
             record.outcomes[f"{manifest['kind']} {'refused' if outcome.refused else 'accepted'}"] += 1
             if outcome.refused and outcome.by_field and not names_a_field_or_place(outcome.message):
                 record.failures.append(f"{manifest['kind']}: refusal names no field: {outcome.message[:200]}")
 
-        _run(records["corpus: controllers"], mutated(corpus, keep_metadata=True), corpus_controllers, examples)
+        return controllers
+
+    _run(records["lint: documents"], mutated(seeds), lint_documents, examples)
+    _run(records["lint: YAML text"], hostile_text(seeds), lint_yaml_text, examples)
+    _run(records["controllers"], mutated(seeds, keep_metadata=True), controllers_into(records["controllers"]),
+         examples)
+    missing = corpus_missing_reason()
+    if missing is None:
+        records["corpus: controllers"] = PathRecord()
+        corpus = corpus_seeds(corpus_dir())
+        _run(records["corpus: controllers"], mutated(corpus, keep_metadata=True),
+             controllers_into(records["corpus: controllers"]), examples)
     return {
         "examples_per_property": examples,
         "seeds": len(seeds),

@@ -53,6 +53,7 @@ from bench.common import (
     markdown_table,
     process_stats,
     target_lines,
+    wait_until_quiet,
     write_results,
 )
 from kube.resources import APPLICATIONS
@@ -123,18 +124,6 @@ def children_cpu_seconds(pid: int) -> float:
     """CPU seconds of the process's finished children (cutime + cstime): the `git` commands it ran."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_until_quiet(harness: Harness, timeout: float, quiet: float = 3.0) -> float:
-    """Seconds until the controller has made no write request for ``quiet`` seconds."""
-    started = time.monotonic()
-    while True:
-        index = harness.request_index()
-        time.sleep(quiet)
-        if not controller_writes(harness.requests_since(index)):
-            return time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            raise TimeoutError("the controller kept writing with nothing to do")
 
 
 def synced_count(harness: Harness) -> int:

@@ -38,12 +38,10 @@ from bench.common import (
     RELAXED_ELECTION,
     ROLLOUT,
     Harness,
-    RolloutStates,
     Target,
     distribution,
     event_reasons,
     fleet_objects,
-    healthy,
     machine,
     markdown_table,
     pause_expiries,
@@ -161,9 +159,7 @@ def run_case(n: int, pause: str, case: str) -> dict[str, Any]:
                     if resource == ROLLOUT:
                         body["metadata"]["annotations"] = dict(annotations)
                     harness.create(resource, body)
-            harness.start_controller()
-            states = RolloutStates(harness.recorder)
-            harness.wait(lambda: states.count(healthy) >= n, 60 + n * 0.3, f"{n} Rollouts Healthy")
+            states, _ = harness.start_until_healthy(n)
             states.refresh()
             old_hashes = {name: str(status.get("stableRS")) for name, status in states.statuses.items()}
             cpu_before = harness.controller_stats().cpu_seconds

@@ -56,37 +56,18 @@ from bench.common import (
     target_lines,
     write_results,
 )
+from bench.verdict_endpoint import ANALYSIS_TEMPLATE, verdict_endpoint, web_analysis_template
 from sandbox.emulator.faults import FaultInjector, FaultPolicy
 from sandbox.recorder import Change, ChangeRecorder, Resource
 
 JsonObject = dict[str, Any]
 
 REPLICA_SET: Final = Resource("apps", "v1", "replicasets")
-ANALYSIS_TEMPLATE: Final = Resource("argoproj.io", "v1alpha1", "analysistemplates")
 HASH_LABEL: Final = "rollouts-pod-template-hash"
 LEASE_NAME: Final = "rollouts-controller"
 CONTROLLER_ARGS: Final = ("--no-applications", "--no-applicationsets",
                           "--leader-election-lease-duration", "3s", "--leader-election-renew-deadline", "2s",
                           "--leader-election-retry-period", "500ms")
-# The endpoint the analysis asks: /good answers a passing success rate, /bad a failing one.
-VERDICT_SERVER = r"""
-import http.server, json
-class Verdict(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = json.dumps({"successRate": 0.99 if self.path.endswith("/good") else 0.6}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Verdict)
-server.daemon_threads = True
-print(server.server_address[1], flush=True)
-server.serve_forever()
-"""
 
 
 @dataclass(frozen=True)
@@ -134,19 +115,6 @@ class Observations:
 # ------------------------------------------------------------------------------------------------ the objects
 
 
-def analysis_template(name: str, port: int, verdict: str) -> JsonObject:
-    return {
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate",
-        "metadata": {"name": name, "namespace": NAMESPACE},
-        "spec": {"metrics": [{
-            "name": "success-rate",
-            "successCondition": "result >= 0.95",
-            "provider": {"web": {"url": f"http://127.0.0.1:{port}/{verdict}", "jsonPath": "{$.successRate}",
-                                 "timeoutSeconds": 10}},
-        }]},
-    }
-
-
 def canary_steps(template: str) -> list[JsonObject]:
     return [{"setWeight": 20}, {"pause": {"duration": "2s"}},
             {"analysis": {"templates": [{"templateName": template}]}},
@@ -179,7 +147,7 @@ def blue_green_objects(name: str) -> list[tuple[Resource, JsonObject]]:
 
 def objects_for(plan: Plan, index: int, port: int) -> list[tuple[Resource, JsonObject]]:
     name = rollout_name(index)
-    template = (ANALYSIS_TEMPLATE, analysis_template(name, port, "bad" if plan.is_bad(index) else "good"))
+    template = (ANALYSIS_TEMPLATE, web_analysis_template(name, port, path="bad" if plan.is_bad(index) else "good"))
     if plan.strategy(index) == "canary":
         return [template, *fleet_objects(index, steps=canary_steps(name))]
     return [template, *blue_green_objects(name)]
@@ -231,13 +199,8 @@ def converged(status: Mapping[str, Any], old_hash: str, bad: bool) -> bool:
 
 def run(plan: Plan) -> Observations:
     """Run the scenario; the observations are checked by :func:`violations` (and by the tests)."""
-    server = subprocess.Popen([sys.executable, "-c", VERDICT_SERVER], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        return _run(plan, int(server.stdout.readline()))
-    finally:
-        server.terminate()
-        server.wait(10)
+    with verdict_endpoint() as port:
+        return _run(plan, port)
 
 
 def _run(plan: Plan, port: int) -> Observations:

@@ -11,9 +11,7 @@ emulator's PATCH round trip in the same run (the floor).
 from __future__ import annotations
 
 import argparse
-import collections
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,49 +20,33 @@ if __package__ in (None, ""):
 
 from bench.common import (
     Harness,
-    RolloutStates,
     Target,
     controller_writes,
-    fleet_objects,
-    healthy,
     machine,
     measure_floor,
+    wait_until_quiet,
+    watch_at_rest,
     weight_steps,
 )
 from bench.results_page import print_targets, publish, scenario_page, with_targets
 
 WRITES_TARGET = 0.0
-QUIET_SECONDS = 3.0
 
 
 def run(n: int, resync_seconds: float = 5.0, resyncs: int = 3) -> dict[str, Any]:
     steps = weight_steps("2s")
     with Harness(controller_args=["--resync-seconds", f"{resync_seconds:g}"]) as harness:
         assert harness.recorder is not None
-        for index in range(n):
-            for resource, body in fleet_objects(index, steps=steps):
-                harness.create(resource, body)
-        harness.start_controller()
-        states = RolloutStates(harness.recorder)
-        initial_s = harness.wait(lambda: states.count(healthy) >= n, 60 + n * 0.3, f"{n} Rollouts Healthy")
-        settle_s = _wait_until_quiet(harness, timeout=60 + n * 0.1)
+        harness.create_fleet(n, steps)
+        _, initial_s = harness.start_until_healthy(n)
+        settle_s = wait_until_quiet(harness, timeout=60 + n * 0.1)
         floor = measure_floor(harness.sandbox.url)
+        rest = watch_at_rest(harness, resync_seconds * resyncs)
 
-        passes_before = harness.metric_sum("rollout_reconcile_count")
-        before = harness.controller_stats()
-        requests_from = harness.request_index()
-        window = resync_seconds * resyncs
-        time.sleep(window)
-        after = harness.controller_stats()
-        passes = harness.metric_sum("rollout_reconcile_count") - passes_before
-        records = harness.requests_since(requests_from)
-
-    writes = controller_writes(records)
-    election = controller_writes(records, election=True)
-    reads: collections.Counter[str] = collections.Counter(
-        f"{r.verb} {r.resource}" for r in records if r.verb in ("get", "list")
-    )
-    cpu = round(after.cpu_seconds - before.cpu_seconds, 2)
+    window, passes, after, cpu = rest.seconds, rest.passes, rest.after, rest.cpu_seconds
+    writes = controller_writes(rest.records)
+    election = controller_writes(rest.records, election=True)
+    reads = rest.reads()
     resyncs_seen = passes / n if n else 0.0
     report: dict[str, Any] = {
         "benchmark": "rest",
@@ -94,18 +76,6 @@ def run(n: int, resync_seconds: float = 5.0, resyncs: int = 3) -> dict[str, Any]
         Target("resyncs observed", round(resyncs_seen, 2), float(resyncs) - 0.5, at_least=True),
     ]
     return with_targets(report, targets)
-
-
-def _wait_until_quiet(harness: Harness, timeout: float) -> float:
-    """Until the controller has written nothing for QUIET_SECONDS (the initial sync's Events may still trickle)."""
-    started = time.monotonic()
-    while True:
-        index = harness.request_index()
-        time.sleep(QUIET_SECONDS)
-        if not controller_writes(harness.requests_since(index)):
-            return time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            raise TimeoutError("the controller kept writing with nothing to do")
 
 
 def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:

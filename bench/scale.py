@@ -19,11 +19,9 @@ fresh `rollouts controller` (leader election on, resync shortened) is started an
 from __future__ import annotations
 
 import argparse
-import collections
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Final
 
@@ -37,10 +35,13 @@ from bench.common import (
     Harness,
     Target,
     controller_writes,
+    controller_writing_other_than_events,
     machine,
     markdown_table,
     measure_floor,
     ratio,
+    wait_until_quiet,
+    watch_at_rest,
     weight_steps,
 )
 from bench.results_page import print_targets, publish, scenario_page, with_targets
@@ -49,7 +50,6 @@ from bench.settled import seed_settled_fleet, start_over_settled
 RSS_TARGET_MB: Final = 1024.0
 STARTUP_TARGET_S: Final = 60.0
 WRITES_TARGET: Final = 0.0
-QUIET_SECONDS: Final = 3.0
 ADDED_TO_INFORMER: Final = "RolloutAddedToInformer"
 
 
@@ -73,25 +73,17 @@ def run(n: int, resync_seconds: float = 30.0, resyncs: int = 2, profile: Path | 
         # A refused request changed nothing (the default AppProject in a namespace the sandbox lacks).
         startup_records = [r for r in harness.requests_since(requests_from) if r.code < 400]
         at_startup = harness.controller_stats()
-        settle_s = _wait_until_quiet(harness, timeout=120 + n * 0.05)
+        settle_s = wait_until_quiet(harness, timeout=120 + n * 0.05, writing=controller_writing_other_than_events)
         floor = measure_floor(harness.sandbox.url)
+        rest = watch_at_rest(harness, resync_seconds * resyncs)
 
-        passes_before = harness.metric_sum("rollout_reconcile_count")
-        before = harness.controller_stats()
-        window_from = harness.request_index()
-        window = resync_seconds * resyncs
-        time.sleep(window)
-        after = harness.controller_stats()
-        passes = harness.metric_sum("rollout_reconcile_count") - passes_before
-        window_records = harness.requests_since(window_from)
+    window, passes, after, cpu = rest.seconds, rest.passes, rest.after, rest.cpu_seconds
 
     startup_writes = controller_writes(startup_records)
     startup_events = startup_writes.pop("create events", 0) + startup_writes.pop("patch events", 0)
-    writes = controller_writes(window_records)
-    election = controller_writes(window_records, election=True)
-    reads: collections.Counter[str] = collections.Counter(
-        f"{r.verb} {r.resource}" for r in window_records if r.verb in ("get", "list"))
-    cpu = round(after.cpu_seconds - before.cpu_seconds, 2)
+    writes = controller_writes(rest.records)
+    election = controller_writes(rest.records, election=True)
+    reads = rest.reads()
     resyncs_seen = passes / n if n else 0.0
     cpu_per_resync = round(cpu / resyncs_seen, 3) if resyncs_seen else None
     report: dict[str, Any] = {
@@ -147,19 +139,6 @@ def _py_spy(pid: int, output: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--format",
                              "raw", "--rate", "50", "--output", str(output), "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _wait_until_quiet(harness: Harness, timeout: float) -> float:
-    """Until the controller has written nothing but Events for QUIET_SECONDS (its start-up Events may trickle)."""
-    started = time.monotonic()
-    while True:
-        index = harness.request_index()
-        time.sleep(QUIET_SECONDS)
-        writes = controller_writes(harness.requests_since(index))
-        if not any(not request.endswith(" events") for request in writes):
-            return time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            raise TimeoutError("the controller kept writing with nothing to do")
 
 
 def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:

@@ -25,13 +25,13 @@ from bench.common import (
     ROLLOUT,
     SERVICE,
     VIRTUAL_SERVICE,
-    WRITE_VERBS,
     Harness,
     RolloutStates,
-    controller_writes,
+    anyone_writing,
     fleet_objects,
     healthy,
     rollout_name,
+    wait_until_quiet,
 )
 from kube.json_data import JsonObject
 from rollouts.hashing import pod_template_hash
@@ -45,7 +45,7 @@ HASH_LABEL: Final = "rollouts-pod-template-hash"
 SERVER_METADATA: Final = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields")
 # The order a copy is created in: owners before what they own, so that an owner's new uid is known.
 SEED_ORDER: Final = (ROLLOUT, SERVICE, VIRTUAL_SERVICE, REPLICA_SET, POD)
-QUIET_SECONDS: Final = 3.0
+KEPT_WRITING: Final = "the controller kept writing after the template Rollout had settled"
 # The controller's /metrics holds a histogram per Rollout: at 10,000 Rollouts, rendering it once a second took more
 # than a quarter of the controller's CPU during start-up (py-spy, results/scale-10000-profile.md). Every 3 s, and
 # uncompressed, it costs little, for a start-up measured against a minute.
@@ -86,7 +86,7 @@ def seed_settled_fleet(
         return healthy(states.statuses.get(rollout_name(first)) or {})
 
     harness.wait(template_healthy, timeout, f"the template Rollout {rollout_name(first)} Healthy")
-    _wait_until_quiet(harness, timeout)
+    wait_until_quiet(harness, timeout, failure=KEPT_WRITING)
     harness.stop_controller()
     template = capture_template(harness.emulator, first)
     for index in others:
@@ -94,7 +94,7 @@ def seed_settled_fleet(
     wanted = ready_before + len(indexes)
     harness.wait(lambda: _ready_replica_sets(harness.emulator) >= wanted, timeout + len(indexes) * 0.05,
                  f"{wanted} ReplicaSets with their pod Ready", poll=2.0)
-    _wait_until_quiet(harness, timeout + len(indexes) * 0.05, anyone=True)
+    wait_until_quiet(harness, timeout + len(indexes) * 0.05, writing=anyone_writing, failure=KEPT_WRITING)
     return time.monotonic() - started
 
 
@@ -220,18 +220,3 @@ def _ready_replica_sets(emulator: Any) -> int:
     return sum(1 for rs in emulator.list_objects(REPLICA_SET.group, REPLICA_SET.version, REPLICA_SET.plural,
                                                  NAMESPACE)
                if (rs.get("status") or {}).get("availableReplicas") == (rs.get("spec") or {}).get("replicas"))
-
-
-def _wait_until_quiet(harness: Harness, timeout: float, *, anyone: bool = False) -> None:
-    """Until the controller (``anyone``: any client, the simulator too) has written nothing for QUIET_SECONDS (the
-    template's Events may still trickle; the simulator may still be looking at the copies' pods)."""
-    started = time.monotonic()
-    while True:
-        index = harness.request_index()
-        time.sleep(QUIET_SECONDS)
-        records = harness.requests_since(index)
-        if not (any(r.verb in WRITE_VERBS for r in records) if anyone else controller_writes(records)):
-            return
-        if time.monotonic() - started > timeout:
-            raise TimeoutError("the controller kept writing after the template Rollout had settled")
-

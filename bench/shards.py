@@ -29,14 +29,12 @@ from typing import Any, Final
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.abort import VERDICT_SERVER
 from bench.common import (
     NAMESPACE,
     Harness,
     ProcessStats,
     RolloutStates,
     Target,
-    fleet_objects,
     free_port,
     healthy,
     machine,
@@ -46,15 +44,16 @@ from bench.common import (
     rollout_name,
 )
 from bench.results_page import print_targets, publish, scenario_page, with_targets
+from bench.verdict_endpoint import ANALYSIS_TEMPLATE, verdict_endpoint, web_analysis_template
 from kube.durations import parse_duration
 from kube.leader_election import DEFAULT_LEASE_DURATION, DEFAULT_RETRY_PERIOD
 from kube.sharding import shard_of
-from sandbox.recorder import Resource
 
 SHARDS: Final = 2
 LEASE_NAMESPACE: Final = "default"
 TEMPLATE: Final = "bench-pass"
-ANALYSIS_TEMPLATE: Final = Resource("argoproj.io", "v1alpha1", "analysistemplates")
+# The endpoint's 0.6 passes this bar: the analysis step of every Rollout succeeds.
+PASSING_CONDITION: Final = "result >= 0.5"
 # A takeover is due within the lease duration after the victim's last renewal, plus the survivor's next round.
 TAKEOVER_TARGET_S: Final = DEFAULT_LEASE_DURATION + DEFAULT_RETRY_PERIOD
 
@@ -63,21 +62,6 @@ def steps(pause: str) -> list[dict[str, Any]]:
     analysis = {"analysis": {"templates": [{"templateName": TEMPLATE}]}}
     return [{"setWeight": 20}, analysis, {"pause": {"duration": pause}}, {"setWeight": 50},
             {"pause": {"duration": pause}}, {"setWeight": 80}, {"pause": {"duration": pause}}]
-
-
-def analysis_template(port: int) -> dict[str, Any]:
-    """One web metric the endpoint's 0.6 passes (the abort benchmark's endpoint, with a lower bar)."""
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "AnalysisTemplate",
-        "metadata": {"name": TEMPLATE, "namespace": NAMESPACE},
-        "spec": {"metrics": [{
-            "name": "success-rate",
-            "successCondition": "result >= 0.5",
-            "provider": {"web": {"url": f"http://127.0.0.1:{port}/verdict", "jsonPath": "{$.successRate}",
-                                 "timeoutSeconds": 10}},
-        }]},
-    }
 
 
 @dataclass
@@ -132,13 +116,8 @@ def shard_holders(harness: Harness) -> list[str]:
 
 
 def run(n: int, pause: str = "2s") -> dict[str, Any]:
-    server = subprocess.Popen([sys.executable, "-c", VERDICT_SERVER], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        return _run(n, pause, int(server.stdout.readline()))
-    finally:
-        server.terminate()
-        server.wait(10)
+    with verdict_endpoint() as port:
+        return _run(n, pause, port)
 
 
 def _run(n: int, pause: str, port: int) -> dict[str, Any]:
@@ -147,10 +126,9 @@ def _run(n: int, pause: str, port: int) -> dict[str, Any]:
     with Harness() as harness:
         assert harness.recorder is not None
         try:
-            harness.create(ANALYSIS_TEMPLATE, analysis_template(port))
-            for index in range(n):
-                for resource, body in fleet_objects(index, steps=rollout_steps):
-                    harness.create(resource, body)
+            template = web_analysis_template(TEMPLATE, port, success_condition=PASSING_CONDITION)
+            harness.create(ANALYSIS_TEMPLATE, template)
+            harness.create_fleet(n, rollout_steps)
             a = start_replica(harness, "a")
             replicas.append(a)
             killed_names: set[str] = set()
