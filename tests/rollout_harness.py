@@ -14,7 +14,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -22,6 +22,7 @@ from typing import Any, Final
 from analysis.controller.controller import AnalysisController
 from gitops.controller.application_sets import AppSetControllerOptions
 from gitops.controller.controller import AppControllerOptions
+from kube.controller_runner import ControllerRunner
 from kube.resources import (
     DEPLOYMENTS,
     DESTINATION_RULES,
@@ -136,6 +137,15 @@ class ControllerThread:
         if self._loop is None:
             raise RuntimeError("the controller is not running")
         self._loop.call_soon_threadsafe(function)
+
+    def resync_and_wait(self, runner: ControllerRunner[Any], keys: Iterable[object], timeout: float) -> None:
+        """Resync the controller ``runner`` belongs to and return once a pass over each of ``keys`` that began after
+        this call has finished: what the test then sees is what the controller decided from the current state."""
+        mark = runner.passes.mark()
+        self.call_soon(runner.resync)
+        for key in keys:
+            if not runner.passes.wait_for_pass(key, mark, timeout):
+                raise AssertionError(f"the controller did not look at {key} within {timeout:g}s")
 
     def _run(self) -> None:
         try:

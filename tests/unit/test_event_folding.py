@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 from kube.client import AsyncKubeClient
@@ -48,6 +49,26 @@ def recorder(sink: EventSink, series_interval: float = 600.0) -> EventRecorder:
     return EventRecorder(cast(AsyncKubeClient, sink), series_interval=series_interval)
 
 
+def listened(events: EventRecorder) -> list[Any]:
+    """What the recorder tells its listeners, in order."""
+    told: list[Any] = []
+    events.listeners.append(told.append)
+    return told
+
+
+async def emit_drained(events: EventRecorder, obj: dict[str, Any] = ROLLOUT, event: Event = PAUSED) -> None:
+    """Emit one Event and wait until the writes it asks for are done."""
+    events.emit(obj, event)
+    await events.drain()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Until ``condition()`` holds; the timeout fails only a test whose write never comes."""
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
 async def test_repeats_within_the_series_interval_are_written_once_with_their_count() -> None:
     sink = EventSink()
     events = recorder(sink)
@@ -68,12 +89,9 @@ async def test_repeats_within_the_series_interval_are_written_once_with_their_co
 async def test_a_repeat_after_the_interval_is_written_at_once() -> None:
     sink = EventSink()
     events = recorder(sink, series_interval=0.0)
-    events.emit(ROLLOUT, PAUSED)
-    await events.drain()
-    events.emit(ROLLOUT, PAUSED)
-    await events.drain()
-    events.emit(ROLLOUT, PAUSED)
-    await events.drain()
+    await emit_drained(events)
+    await emit_drained(events)
+    await emit_drained(events)
 
     assert [patch["count"] for patch in sink.bodies("patch")] == [2, 3]
 
@@ -93,9 +111,7 @@ async def test_a_held_repeat_is_written_when_the_interval_ends() -> None:
     events = recorder(sink, series_interval=0.05)
     events.emit(ROLLOUT, PAUSED)
     events.emit(ROLLOUT, PAUSED)
-    async with asyncio.timeout(10):
-        while not sink.bodies("patch"):
-            await asyncio.sleep(0.01)
+    await until(lambda: bool(sink.bodies("patch")))
     assert sink.bodies("patch")[0]["count"] == 2
     await events.drain()
     assert events.idle
@@ -137,11 +153,9 @@ async def test_other_reasons_and_objects_are_not_combined() -> None:
 async def test_a_repeat_of_an_event_that_is_gone_posts_it_again() -> None:
     sink = EventSink()
     events = recorder(sink, series_interval=0.0)
-    events.emit(ROLLOUT, PAUSED)
-    await events.drain()
+    await emit_drained(events)
     sink.gone.add(sink.calls[0][1])
-    events.emit(ROLLOUT, PAUSED)
-    await events.drain()
+    await emit_drained(events)
 
     assert [verb for verb, _, _ in sink.calls] == ["create", "patch", "create"]
     assert sink.bodies("create")[1]["message"] == PAUSED.message
@@ -157,21 +171,16 @@ async def test_held_repeats_are_written_when_flushed() -> None:
     assert not events.idle and sink.bodies("patch") == []
 
     events.flush_held()
-    async with asyncio.timeout(10):
-        while not events.idle:
-            await asyncio.sleep(0)
+    await until(lambda: events.idle)
     assert [patch["count"] for patch in sink.bodies("patch")] == [3]
 
 
 async def test_without_an_interval_a_repeat_is_not_held() -> None:
     sink = EventSink()
     events = EventRecorder(cast(AsyncKubeClient, sink))
+    await emit_drained(events)
     events.emit(ROLLOUT, PAUSED)
-    await events.drain()
-    events.emit(ROLLOUT, PAUSED)
-    async with asyncio.timeout(10):  # written without a flush or a drain
-        while not sink.bodies("patch"):
-            await asyncio.sleep(0)
+    await until(lambda: bool(sink.bodies("patch")))  # written without a flush or a drain
     assert [patch["count"] for patch in sink.bodies("patch")] == [2]
 
 
@@ -179,12 +188,9 @@ async def test_listeners_are_told_each_event_as_stored_created_then_counted() ->
     """What the API server answered to each write, in order: the Rollout notifications read them so."""
     sink = EventSink()
     events = recorder(sink, series_interval=0.0)
-    told: list[Any] = []
-    events.listeners.append(told.append)
-    events.emit(ROLLOUT, PAUSED)
-    await events.drain()
-    events.emit(ROLLOUT, PAUSED)
-    await events.drain()
+    told = listened(events)
+    await emit_drained(events)
+    await emit_drained(events)
 
     assert [event["count"] for event in told] == [1, 2]
     assert told[0]["reason"] == "RolloutPaused"
@@ -195,12 +201,9 @@ async def test_a_repeat_is_told_with_the_version_it_was_recorded_about() -> None
     version of the repeat, so a notification renders the Rollout as it was when the repeat was recorded."""
     sink = EventSink()
     events = recorder(sink, series_interval=0.0)
-    told: list[Any] = []
-    events.listeners.append(told.append)
-    events.emit(ROLLOUT, PAUSED)
-    await events.drain()
-    events.emit({**ROLLOUT, "metadata": {**ROLLOUT["metadata"], "resourceVersion": "9"}}, PAUSED)
-    await events.drain()
+    told = listened(events)
+    await emit_drained(events)
+    await emit_drained(events, {**ROLLOUT, "metadata": {**ROLLOUT["metadata"], "resourceVersion": "9"}})
 
     assert [(event["count"], event["involvedObject"]["resourceVersion"]) for event in told] == [(1, "7"), (2, "9")]
 
@@ -208,17 +211,14 @@ async def test_a_repeat_is_told_with_the_version_it_was_recorded_about() -> None
 async def test_a_failed_write_tells_no_listener() -> None:
     sink = EventSink()
     events = recorder(sink, series_interval=0.0)
-    told: list[Any] = []
-    events.listeners.append(told.append)
-    events.emit(ROLLOUT, PAUSED)
-    await events.drain()
+    told = listened(events)
+    await emit_drained(events)
     sink.gone.add(sink.calls[0][1])
 
     async def refuse(kind: ResourceKind, namespace: str | None, body: Any) -> Any:
         raise NotFound(404, "NotFound", "namespaces shop not found")
 
     sink.create = refuse  # type: ignore[method-assign]
-    events.emit(ROLLOUT, PAUSED)
-    await events.drain()
+    await emit_drained(events)
 
     assert [event["count"] for event in told] == [1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,22 @@ async def http(emulator: EmulatorThread) -> AsyncIterator[httpx.AsyncClient]:
         await connection.aclose()
 
 
+@asynccontextmanager
+async def synced(informer: Informer) -> AsyncIterator[Informer]:
+    """The informer started and synced (its initial list delivered); stopped on leaving."""
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+        yield informer
+    finally:
+        await informer.stop()
+
+
+def configmaps(http: httpx.AsyncClient, seen: Seen) -> Informer:
+    """An informer of the ConfigMaps in ``default`` feeding ``seen``."""
+    return Informer(http, CONFIGMAPS, [seen], namespace="default")
+
+
 def put(emulator: EmulatorThread, name: str, value: str, namespace: str = "default") -> None:
     body: dict[str, Any] = {"metadata": {"name": name, "namespace": namespace}, "data": {"v": value}}
     if emulator.emulator.get_object("", "v1", "configmaps", namespace, name) is None:
@@ -88,32 +105,22 @@ async def test_the_initial_list_is_delivered_as_listed_objects_then_the_informer
     put(emulator, "a", "1")
     put(emulator, "b", "1")
     seen = Seen()
-    informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
-    informer.start()
-    try:
-        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+    async with synced(configmaps(http, seen)) as informer:
         # kopf's convention, which the controllers' observers keep: an object seen by listing has no event type.
         assert sorted(seen.events) == [(None, "a", "1"), (None, "b", "1")]
         assert informer.lists == 1
-    finally:
-        await informer.stop()
 
 
 async def test_added_modified_and_deleted_objects_arrive_in_order(
     emulator: EmulatorThread, http: httpx.AsyncClient
 ) -> None:
     seen = Seen()
-    informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
-    informer.start()
-    try:
-        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+    async with synced(configmaps(http, seen)):
         put(emulator, "c", "1")
         put(emulator, "c", "2")
         delete(emulator, "c")
         await until(lambda: len(seen.events) == 3, "three watch events")
         assert seen.events == [("ADDED", "c", "1"), ("MODIFIED", "c", "2"), ("DELETED", "c", "2")]
-    finally:
-        await informer.stop()
 
 
 async def test_a_watch_too_old_is_relisted_delivering_each_change_once_and_the_deleted_objects(
@@ -123,10 +130,9 @@ async def test_a_watch_too_old_is_relisted_delivering_each_change_once_and_the_d
     put(emulator, "changed", "1")
     put(emulator, "removed", "1")
     seen = Seen()
-    informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
-    informer.start()
-    await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
-    await informer.stop()
+    informer = configmaps(http, seen)
+    async with synced(informer):
+        pass  # listed once, then stopped: the changes below are made while no stream is open
     seen.events.clear()
     # Five changes while no stream is open: more than the 3 events of history the emulator keeps.
     put(emulator, "changed", "2")
@@ -155,10 +161,7 @@ async def test_a_stream_the_server_ends_is_resumed_without_listing_again(
     emulator: EmulatorThread, http: httpx.AsyncClient
 ) -> None:
     seen = Seen()
-    informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
-    informer.start()
-    try:
-        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+    async with synced(configmaps(http, seen)) as informer:
         put(emulator, "before", "1")
         await until(lambda: seen.names("ADDED") == ["before"], "the first change")
         watches_before = _watch_requests(emulator)
@@ -167,8 +170,6 @@ async def test_a_stream_the_server_ends_is_resumed_without_listing_again(
         put(emulator, "after", "1")
         await until(lambda: seen.names("ADDED") == ["before", "after"], "the change after the stream ended")
         assert informer.lists == 1
-    finally:
-        await informer.stop()
 
 
 async def test_a_kind_not_served_yet_is_tried_again_and_watched_once_its_crd_appears(
@@ -224,9 +225,7 @@ async def test_a_label_selector_limits_the_stream_to_the_objects_it_selects(
     seen: list[str] = []
     informer = Informer(http, JOBS, [lambda _, obj: seen.append(obj["metadata"]["name"])], namespace="default",
                         label_selector="run")
-    informer.start()
-    try:
-        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
+    async with synced(informer):
         for name, labels in (("unlabelled", {}), ("labelled", {"run": "x"})):
             emulator.emulator.create_object("batch", "v1", "jobs", {
                 "metadata": {"name": name, "namespace": "default", "labels": labels},
@@ -234,8 +233,6 @@ async def test_a_label_selector_limits_the_stream_to_the_objects_it_selects(
                                                "restartPolicy": "Never"}}},
             }, "default")
         await until(lambda: seen == ["labelled"], "the labelled Job")
-    finally:
-        await informer.stop()
 
 
 async def test_a_request_without_the_token_is_refused_so_the_informer_did_send_it(emulator: EmulatorThread) -> None:

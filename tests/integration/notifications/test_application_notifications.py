@@ -6,7 +6,6 @@ controller."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from kube.timestamps import parse_time
 from notifications.controller import NotificationOptions
 from notifications.defaults import DEFAULT_APPLICATION_TRIGGERS
 from notifications.delivery import RetryPolicy
-from notifications.state import NOTIFIED_ANNOTATION
 from rollouts.controller.controller import ControllerOptions
 from sandbox.cluster import SandboxThread
 from sandbox.webhook_receiver import WebhookReceiver
@@ -37,6 +35,7 @@ from tests.gitops_harness import (
     wait_for,
     wait_synced_healthy,
 )
+from tests.notification_checks import notified_keys, pending_about
 from tests.rollout_harness import CRD_DIR, ControllerThread, load_decide
 
 TIMEOUT = 60.0
@@ -113,18 +112,14 @@ def test_a_sync_notifies_once_per_revision_and_not_again_after_a_restart(
                  {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}})
     assert receiver.wait_for(lambda r: len(succeeded(r, "notified")) == 2, TIMEOUT), succeeded(receiver, "notified")
     # Restarted once both are recorded (a stop between a delivery and its record would send it again).
-    wait_for(lambda: len(json.loads(client.get(APPLICATIONS, APP_NAMESPACE, "notified")["metadata"]
-                                    .get("annotations", {}).get(NOTIFIED_ANNOTATION) or "{}")) == 2,
-             "both deliveries recorded")
+    wait_for(lambda: len(notified(client, "notified")) == 2, "both deliveries recorded")
     process.stop()
     process.start()
     assert process.thread is not None
     # The new process looks at the Application (a pass after the mark: its first, or the resync's) and offers
     # nothing: both revisions are recorded as sent.
     notifier = next(n for n in process.thread.operator.notifications if n.kind.resource == APPLICATIONS)
-    mark = notifier.runner.passes.mark()
-    process.thread.call_soon(notifier.runner.resync)
-    assert notifier.runner.passes.wait_for_pass(ObjectKey(APP_NAMESPACE, "notified"), mark, TIMEOUT)
+    process.thread.resync_and_wait(notifier.runner, [ObjectKey(APP_NAMESPACE, "notified")], TIMEOUT)
     assert not notifier.delivery.pending and notifier.delivery.delivered == 0
     assert len(succeeded(receiver, "notified")) == 2
 
@@ -256,19 +251,13 @@ def test_each_application_trigger_fires_once_per_transition(
     # Looked at again (a pass after the records), nothing more is offered.
     assert process.thread is not None
     notifier = next(n for n in process.thread.operator.notifications if n.kind.resource == APPLICATIONS)
-    mark = notifier.runner.passes.mark()
-    process.thread.call_soon(notifier.runner.resync)
-    assert notifier.runner.passes.wait_for_pass(ObjectKey(APP_NAMESPACE, name), mark, TIMEOUT)
-    # A copy taken in one step: the set belongs to the controller's thread.
-    assert not [identity for identity in frozenset(notifier.delivery.pending)
-                if isinstance(identity, tuple) and identity[0] == ObjectKey(APP_NAMESPACE, name)]
+    process.thread.resync_and_wait(notifier.runner, [ObjectKey(APP_NAMESPACE, name)], TIMEOUT)
+    assert not pending_about(notifier, ObjectKey(APP_NAMESPACE, name))
     assert dict(app_received(receiver, name)) == scenario.expected
 
 
 def notified(client: KubeClient, name: str) -> dict[str, int]:
-    annotations = client.get(APPLICATIONS, APP_NAMESPACE, name)["metadata"].get("annotations") or {}
-    state: dict[str, int] = json.loads(annotations.get(NOTIFIED_ANNOTATION) or "{}")
-    return state
+    return notified_keys(client.get(APPLICATIONS, APP_NAMESPACE, name))
 
 
 def test_a_refresh_that_finds_the_same_health_keeps_its_transition_time_and_writes_nothing(
@@ -288,9 +277,7 @@ def test_a_refresh_that_finds_the_same_health_keeps_its_transition_time_and_writ
     assert process.thread is not None
     applications = process.thread.operator.applications
     assert applications is not None
-    mark = applications.runner.passes.mark()
-    process.thread.call_soon(applications.runner.resync)
-    assert applications.runner.passes.wait_for_pass(AppKey(APP_NAMESPACE, name), mark, TIMEOUT)
+    process.thread.resync_and_wait(applications.runner, [AppKey(APP_NAMESPACE, name)], TIMEOUT)
     after = client.get(APPLICATIONS, APP_NAMESPACE, name)
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
     assert after["status"]["health"] == before["status"]["health"]
@@ -375,10 +362,7 @@ def test_every_application_trigger_is_sent_after_a_restart_and_not_again_after_a
     assert process.thread is not None
     # The new process looks at each Application (a pass after the mark) and offers nothing: all are recorded.
     notifier = next(n for n in process.thread.operator.notifications if n.kind.resource == APPLICATIONS)
-    mark = notifier.runner.passes.mark()
-    process.thread.call_soon(notifier.runner.resync)
-    for name in RESTARTED:
-        assert notifier.runner.passes.wait_for_pass(ObjectKey(APP_NAMESPACE, name), mark, TIMEOUT), name
+    process.thread.resync_and_wait(notifier.runner, [ObjectKey(APP_NAMESPACE, name) for name in RESTARTED], TIMEOUT)
     assert not frozenset(notifier.delivery.pending) and notifier.delivery.delivered == 0
     assert app_status(client, "rs-held")["operationState"]["phase"] == "Running"
     assert {name: dict(app_received(receiver, name)) for name in RESTARTED} == {

@@ -7,17 +7,15 @@ destinations subscribed by ``notifications.argoproj.io/subscribe.<trigger>.<serv
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_TEMPLATES, JOBS
-from notifications.controller import NotificationController
 from notifications.defaults import DEFAULT_ROLLOUT_TRIGGERS
-from notifications.state import NOTIFIED_ANNOTATION
 from sandbox.webhook_receiver import WebhookReceiver
+from tests.notification_checks import notified_keys, pending_about
 from tests.rollout_harness import RolloutCluster
 
 JsonObject = dict[str, Any]
@@ -181,10 +179,9 @@ def test_every_rollout_trigger_is_sent_after_a_restart_and_not_again_after_anoth
     cluster.restart_controller()
     # The new process looks at each Rollout and its Events (a pass after the mark) and offers nothing.
     notifier = cluster.controller_thread.operator.notifications[0]
-    mark = notifier.runner.passes.mark()
-    cluster.controller_thread.call_soon(notifier.runner.resync)
+    cluster.controller_thread.resync_and_wait(notifier.runner, [ObjectKey(namespace, name) for name in expected],
+                                              TIMEOUT)
     for name in expected:
-        assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT), name
         assert not pending_about(notifier, ObjectKey(namespace, name)), name
     assert notifier.delivery.delivered == 0
     assert {name: dict(received_by_trigger(receiver, name)) for name in expected} == expected
@@ -202,16 +199,8 @@ def received_of(name: str, triggers: dict[str, int]) -> Callable[[WebhookReceive
     return lambda receiver: received_by_trigger(receiver, name) == triggers
 
 
-def pending_about(notifier: NotificationController, key: ObjectKey) -> list[object]:
-    """The deliveries pending about ``key`` (read from the test's thread: a copy, taken in one step)."""
-    return [identity for identity in frozenset(notifier.delivery.pending)
-            if isinstance(identity, tuple) and identity[0] == key]
-
-
 def notified_state(cluster: RolloutCluster, namespace: str, name: str) -> dict[str, int]:
-    annotations = cluster.rollout(namespace, name)["metadata"].get("annotations") or {}
-    state: dict[str, int] = json.loads(annotations.get(NOTIFIED_ANNOTATION) or "{}")
-    return state
+    return notified_keys(cluster.rollout(namespace, name))
 
 
 def test_a_hanging_destination_does_not_hold_the_rollout_back(
@@ -255,9 +244,7 @@ def test_an_abort_fires_on_rollout_aborted_once(
     cluster.wait_for(lambda: len(notified_state(cluster, namespace, name)) == 1, "the abort recorded")
     # Looked at again (a pass after the record), nothing more is offered; the other triggers were not subscribed.
     notifier = cluster.controller_thread.operator.notifications[0]
-    mark = notifier.runner.passes.mark()
-    cluster.controller_thread.call_soon(notifier.runner.resync)
-    assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT)
+    cluster.controller_thread.resync_and_wait(notifier.runner, [ObjectKey(namespace, name)], TIMEOUT)
     assert not pending_about(notifier, ObjectKey(namespace, name))
     assert dict(received_by_trigger(receiver, name)) == {"on-rollout-aborted": 1}
     assert event_occurrences(cluster, namespace, "RolloutAborted") == 1
@@ -313,9 +300,7 @@ def test_an_erring_analysis_step_fires_analysis_run_error_once(
     assert receiver.wait_for(lambda r: received_by_trigger(r, name)["on-analysis-run-error"] == 1, TIMEOUT)
     cluster.wait_for(lambda: len(notified_state(cluster, namespace, name)) == 1, "the error recorded")
     notifier = cluster.controller_thread.operator.notifications[0]
-    mark = notifier.runner.passes.mark()
-    cluster.controller_thread.call_soon(notifier.runner.resync)
-    assert notifier.runner.passes.wait_for_pass(ObjectKey(namespace, name), mark, TIMEOUT)
+    cluster.controller_thread.resync_and_wait(notifier.runner, [ObjectKey(namespace, name)], TIMEOUT)
     assert not pending_about(notifier, ObjectKey(namespace, name))
     assert dict(received_by_trigger(receiver, name)) == {"on-analysis-run-error": 1}
     assert event_occurrences(cluster, namespace, "AnalysisRunError") == 1
