@@ -18,6 +18,16 @@ T = TypeVar("T")
 STOP_TIMEOUT: Final = 5.0
 
 
+def cancel_remaining_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks still on a loop that has stopped, and run it until they have finished (their clean-up
+    included), so that closing it leaves none pending."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
 class SideLoop:
     """``start`` the thread, ``run`` coroutines on its loop from another loop, ``close`` to end it."""
 
@@ -47,11 +57,7 @@ class SideLoop:
         try:
             loop.run_forever()
         finally:
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            cancel_remaining_tasks(loop)
             loop.close()
 
     async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar, TypeVarTuple, Unpack
 
+from kube.side_loop import cancel_remaining_tasks
 from sandbox.background import BlockingBackground
 
 T = TypeVar("T")
@@ -87,11 +88,7 @@ class LoopThread(BlockingBackground, Generic[T]):
             self._error = error
         finally:
             self._ready.set()
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            cancel_remaining_tasks(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
