@@ -10,61 +10,28 @@ tests/unit/test_sharding.py).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Final
-
-import pytest
 
 from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, LEASES, REPLICASETS, ROLLOUTS
 from kube.sharding import shard_of
 from sandbox.cluster import SandboxThread
+from tests.controller_processes import LEASE_NAMESPACE, NAMESPACE, ControllerProcess, RateServer
 from tests.integration.rollouts.test_high_availability import (
-    LEASE_NAMESPACE,
-    NAMESPACE,
     START_TIMEOUT,
     TAKEOVER_WAIT,
-    ControllerProcess,
-    RateServer,
     create,
     get,
     owned_by,
     wait_for,
 )
-from tests.rollout_harness import CRD_DIR, HASH_LABEL, kind_of, reviews_objects
+from tests.rollout_harness import HASH_LABEL, kind_of, reviews_objects
 
 JsonObject = dict[str, Any]
 
 SHARDS: Final = 2
 ROLLOUT_NAMES: Final = ("reviews", "ratings")
 SHARDED: Final = ("--shards", str(SHARDS), "--no-applications", "--no-notifications")
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxThread]:
-    with SandboxThread(crd_dirs=[CRD_DIR], ready_delay=0.1, namespaces=(LEASE_NAMESPACE, NAMESPACE)) as running:
-        yield running
-
-
-@pytest.fixture
-def rates() -> Iterator[RateServer]:
-    server = RateServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def start_controller(sandbox: SandboxThread, tmp_path: Path) -> Iterator[Callable[..., ControllerProcess]]:
-    started: list[ControllerProcess] = []
-
-    def start(name: str, *extra_args: str) -> ControllerProcess:
-        process = ControllerProcess(sandbox, tmp_path, name, *extra_args)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def shard_holder(sandbox: SandboxThread, shard: int) -> str:
