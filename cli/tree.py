@@ -8,7 +8,7 @@ it read ours the same way. Colours are ANSI codes, added only when asked for and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -107,6 +107,13 @@ def age(created: datetime | None, now: datetime) -> str:
 
 def _revision(obj: JsonObject) -> int:
     return as_int(as_json_object(_meta(obj).get("annotations")).get(REVISION_ANNOTATION))
+
+
+def _owned_by_rollout(rollout: JsonObject, objects: Iterable[JsonObject]) -> Iterator[JsonObject]:
+    """The objects the Rollout owns (none when the Rollout has no UID yet)."""
+    rollout_uid = str(_meta(rollout).get("uid", ""))
+    if rollout_uid:
+        yield from (obj for obj in objects if _owned_by(obj, [rollout_uid]) is not None)
 
 
 def _owned_by(obj: JsonObject, uids: Iterable[str]) -> str | None:
@@ -307,11 +314,8 @@ def replica_set_infos(
     rollout: JsonObject, replicasets: Sequence[JsonObject], pods: Sequence[JsonObject]
 ) -> list[ReplicaSetInfo]:
     """The rollout's ReplicaSets with their pods, newest revision first."""
-    rollout_uid = str(_meta(rollout).get("uid", ""))
     infos: list[ReplicaSetInfo] = []
-    for replicaset in replicasets:
-        if not rollout_uid or _owned_by(replicaset, [rollout_uid]) is None:
-            continue
+    for replicaset in _owned_by_rollout(rollout, replicasets):
         meta = _meta(replicaset)
         labels, annotations = as_json_object(meta.get("labels")), as_json_object(meta.get("annotations"))
         status = replica_set_health(replicaset)
@@ -391,12 +395,9 @@ def analysis_run_infos(
     rollout: JsonObject, runs: Sequence[JsonObject], replicasets: Sequence[ReplicaSetInfo] = ()
 ) -> list[AnalysisRunInfo]:
     """The rollout's AnalysisRuns with the Jobs their measurements ran, newest revision first."""
-    rollout_uid = str(_meta(rollout).get("uid", ""))
     revision_by_hash = {info.pod_hash: info.revision for info in replicasets if info.pod_hash}
     infos: list[AnalysisRunInfo] = []
-    for run in runs:
-        if not rollout_uid or _owned_by(run, [rollout_uid]) is None:
-            continue
+    for run in _owned_by_rollout(rollout, runs):
         status = as_json_object(run.get("status"))
         jobs: list[JobInfo] = []
         for result in status.get("metricResults") or []:
@@ -429,11 +430,8 @@ def analysis_run_infos(
 
 def experiment_infos(rollout: JsonObject, experiments: Sequence[JsonObject]) -> list[ExperimentInfo]:
     """The rollout's Experiments (its experiment steps'), newest revision first, then oldest first."""
-    rollout_uid = str(_meta(rollout).get("uid", ""))
     infos: list[ExperimentInfo] = []
-    for experiment in experiments:
-        if not rollout_uid or _owned_by(experiment, [rollout_uid]) is None:
-            continue
+    for experiment in _owned_by_rollout(rollout, experiments):
         meta = _meta(experiment)
         phase = str(as_json_object(experiment.get("status")).get("phase") or "Pending")
         infos.append(ExperimentInfo(str(meta.get("name", "")), _revision(experiment), phase, analysis_icon(phase),

@@ -170,10 +170,7 @@ def _tracked_runs(
             RunRole(RunKind.STEP, index), step_analysis, entries[STEP_STATUS], inputs, observed, may_start=may_start,
             fresh_attempt=fresh_attempt,
         )
-        if isinstance(found, AnalysisProblem):
-            problems.append(found.message)
-        elif found is not None:
-            runs[STEP_STATUS] = found
+        _gather(found, STEP_STATUS, runs, problems)
     background = canary.get("analysis")
     starting_step = background.get("startingStep") if isinstance(background, Mapping) else None
     started = index is None or not isinstance(starting_step, int) or index >= starting_step
@@ -183,11 +180,17 @@ def _tracked_runs(
             RunRole(RunKind.BACKGROUND), background, entries[BACKGROUND_STATUS], inputs, observed, may_start=may_start,
             fresh_attempt=fresh_attempt,
         )
-        if isinstance(found, AnalysisProblem):
-            problems.append(found.message)
-        elif found is not None:
-            runs[BACKGROUND_STATUS] = found
+        _gather(found, BACKGROUND_STATUS, runs, problems)
     return runs, problems
+
+
+def _gather(found: TrackedRun | AnalysisProblem | None, key: str, runs: dict[str, TrackedRun],
+            problems: list[str]) -> None:
+    """A tracked run under its status key, or the problem that prevents it among the problems."""
+    if isinstance(found, AnalysisProblem):
+        problems.append(found.message)
+    elif found is not None:
+        runs[key] = found
 
 
 def kept_statuses(entries: Mapping[str, Mapping[str, Any] | None], inputs: AnalysisInputs) -> dict[str, JsonObject]:
