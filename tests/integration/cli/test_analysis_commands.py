@@ -8,8 +8,6 @@ the /status subresource, playing the controller (from a thread where a command w
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -17,12 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from kube.client import KubeClient
 from sandbox.cluster import SandboxThread
-from tests.integration.cli.test_commands import Cluster, assert_one_line_error, later
+from tests.cli_cluster import WEEK_AGO, Cluster, assert_one_line_error, later, namespace_cluster
 
-REPO = Path(__file__).resolve().parents[3]
-WEEK_AGO = (datetime.now(UTC) - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
 ANALYSIS_RUNS = ("argoproj.io", "v1alpha1", "analysisruns")
 ANALYSIS_TEMPLATES = ("argoproj.io", "v1alpha1", "analysistemplates")
 CLUSTER_ANALYSIS_TEMPLATES = ("argoproj.io", "v1alpha1", "clusteranalysistemplates")
@@ -32,34 +27,9 @@ QUERY = 'sum(rate(http_requests_total{service="{{args.service-name}}",code!~"5..
 _namespaces = count(1)
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxThread]:
-    with SandboxThread(crd_dirs=[REPO / "crds"], simulate_workloads=False) as thread:
-        thread.emulator.api.clock = lambda: WEEK_AGO
-        yield thread
-
-
 @pytest.fixture
 def cluster(sandbox: SandboxThread, tmp_path: Path) -> Cluster:
-    namespace = f"analysis-{next(_namespaces)}"
-    sandbox.emulator.create_object("", "v1", "namespaces", {"metadata": {"name": namespace}})
-    kubeconfig = sandbox.write_kubeconfig(tmp_path / "kubeconfig", namespace=namespace)
-    return Cluster(sandbox, namespace, kubeconfig)
-
-
-@pytest.fixture
-def sent_patches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None, str, Any]]:
-    """Every patch the CLI sends: (resource, subresource, patch type, body)."""
-    sent: list[tuple[str, str | None, str, Any]] = []
-    original = KubeClient.patch
-
-    def recording(self: KubeClient, kind: Any, namespace: str | None, name: str, patch: Any, *,
-                  patch_type: str = "merge", subresource: str | None = None) -> Any:
-        sent.append((kind.plural, subresource, patch_type, patch))
-        return original(self, kind, namespace, name, patch, patch_type=patch_type, subresource=subresource)
-
-    monkeypatch.setattr(KubeClient, "patch", recording)
-    return sent
+    return namespace_cluster(sandbox, tmp_path, f"analysis-{next(_namespaces)}")
 
 
 def success_rate_spec(**extra: Any) -> dict[str, Any]:

@@ -3,8 +3,6 @@ the statuses are written through /status, playing the Experiment controller)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -13,10 +11,8 @@ import pytest
 
 from kube.client import KubeClient
 from sandbox.cluster import SandboxThread
-from tests.integration.cli.test_commands import Cluster, assert_one_line_error, later
+from tests.cli_cluster import Cluster, assert_one_line_error, later, namespace_cluster
 
-REPO = Path(__file__).resolve().parents[3]
-WEEK_AGO = (datetime.now(UTC) - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
 EXPERIMENTS = ("argoproj.io", "v1alpha1", "experiments")
 ANALYSIS_RUNS = ("argoproj.io", "v1alpha1", "analysisruns")
 REPLICASETS = ("apps", "v1", "replicasets")
@@ -25,19 +21,9 @@ LABELS = {"app": "demo"}
 _namespaces = count(1)
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxThread]:
-    with SandboxThread(crd_dirs=[REPO / "crds"], simulate_workloads=False) as thread:
-        thread.emulator.api.clock = lambda: WEEK_AGO
-        yield thread
-
-
 @pytest.fixture
 def cluster(sandbox: SandboxThread, tmp_path: Path) -> Cluster:
-    namespace = f"experiment-{next(_namespaces)}"
-    sandbox.emulator.create_object("", "v1", "namespaces", {"metadata": {"name": namespace}})
-    kubeconfig = sandbox.write_kubeconfig(tmp_path / "kubeconfig", namespace=namespace)
-    return Cluster(sandbox, namespace, kubeconfig)
+    return namespace_cluster(sandbox, tmp_path, f"experiment-{next(_namespaces)}")
 
 
 @pytest.fixture
