@@ -17,26 +17,20 @@ if _REPO_ROOT not in sys.path:
 from kube.client import KubeClient  # noqa: E402
 from sandbox.cluster import SandboxThread  # noqa: E402
 from tests.rollout_harness import CRD_DIR  # noqa: E402
+from tests.running_sandbox import kube_client, running_sandbox  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxThread, Path]]:
-    running = SandboxThread(crd_dirs=[CRD_DIR], namespaces=("default", "shop", "argocd"), ready_delay=0.1)
-    running.start()
-    kubeconfig = running.write_kubeconfig(tmp_path_factory.mktemp("kube") / "kubeconfig.yaml")
-    try:
-        yield running, kubeconfig
-    finally:
-        running.stop()
+    with running_sandbox(tmp_path_factory.mktemp("kube"), crd_dirs=[CRD_DIR], namespaces=("default", "shop", "argocd"),
+                         ready_delay=0.1) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def client(sandbox: tuple[SandboxThread, Path]) -> Iterator[KubeClient]:
-    kube = KubeClient.from_kubeconfig(str(sandbox[1]))
-    try:
+    with kube_client(sandbox[1]) as kube:
         yield kube
-    finally:
-        kube.close()
 
 
 from tests.rollout_fixtures import cluster, namespace  # noqa: E402, F401  (fixtures, found by pytest by name)

@@ -18,28 +18,22 @@ from kube.client import KubeClient  # noqa: E402
 from kube.resources import NAMESPACES  # noqa: E402
 from sandbox.cluster import SandboxThread  # noqa: E402
 from tests.gitops_harness import APP_NAMESPACE, CRDS_DIR, AppControllerThread, controller_options  # noqa: E402
+from tests.running_sandbox import kube_client, running_sandbox  # noqa: E402
 
 _counter = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxThread, Path]]:
-    running = SandboxThread(crd_dirs=[CRDS_DIR], namespaces=("default", APP_NAMESPACE), ready_delay=0.1)
-    running.start()
-    kubeconfig = running.write_kubeconfig(tmp_path_factory.mktemp("kube") / "kubeconfig.yaml")
-    try:
-        yield running, kubeconfig
-    finally:
-        running.stop()
+    with running_sandbox(tmp_path_factory.mktemp("kube"), crd_dirs=[CRDS_DIR], namespaces=("default", APP_NAMESPACE),
+                         ready_delay=0.1) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def client(sandbox: tuple[SandboxThread, Path]) -> Iterator[KubeClient]:
-    kube = KubeClient.from_kubeconfig(str(sandbox[1]))
-    try:
+    with kube_client(sandbox[1]) as kube:
         yield kube
-    finally:
-        kube.close()
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from tests.gitops_harness import (
     wait_for,
     wait_synced_healthy,
 )
+from tests.running_sandbox import running_sandbox
 
 SLOW_IMAGE = "registry.example/slow-web:1"  # its pods become Ready after a while
 NEVER_IMAGE = "registry.example/never-ready:1"  # its pods never become Ready
@@ -63,14 +64,9 @@ spec:
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxThread, Path]]:
-    running = SandboxThread(crd_dirs=[CRDS_DIR], namespaces=("default", APP_NAMESPACE), ready_delay=0.1,
-                            ready_delay_by_image={SLOW_IMAGE: 1.5, NEVER_IMAGE: None})
-    running.start()
-    kubeconfig = running.write_kubeconfig(tmp_path_factory.mktemp("kube") / "kubeconfig.yaml")
-    try:
-        yield running, kubeconfig
-    finally:
-        running.stop()
+    with running_sandbox(tmp_path_factory.mktemp("kube"), crd_dirs=[CRDS_DIR], namespaces=("default", APP_NAMESPACE),
+                         ready_delay=0.1, ready_delay_by_image={SLOW_IMAGE: 1.5, NEVER_IMAGE: None}) as running:
+        yield running
 
 
 def run_controller(kubeconfig: Path, cache: Path, *, application_health: bool) -> AppControllerThread:

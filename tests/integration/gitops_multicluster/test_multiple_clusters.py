@@ -35,6 +35,7 @@ from tests.gitops_harness import (  # noqa: E402
     wait_for,
     wait_synced_healthy,
 )
+from tests.running_sandbox import kube_client, running_sandbox  # noqa: E402
 
 TOKEN = "edge-token-7c1d"  # the credential the cluster Secret holds: never to be seen in any status
 WEB = """\
@@ -74,12 +75,9 @@ def edge_application(name: str, repo: GitRepo, path: str, destination: dict[str,
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxThread, Path]]:
-    running = SandboxThread(crd_dirs=[CRDS_DIR], namespaces=("default", APP_NAMESPACE), ready_delay=0.1)
-    running.start()
-    try:
-        yield running, running.write_kubeconfig(tmp_path_factory.mktemp("hub") / "kubeconfig.yaml")
-    finally:
-        running.stop()
+    with running_sandbox(tmp_path_factory.mktemp("hub"), crd_dirs=[CRDS_DIR], namespaces=("default", APP_NAMESPACE),
+                         ready_delay=0.1) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -94,20 +92,14 @@ def edge() -> Iterator[SandboxThread]:
 
 @pytest.fixture(scope="module")
 def client(hub: tuple[SandboxThread, Path]) -> Iterator[KubeClient]:
-    kube = KubeClient.from_kubeconfig(str(hub[1]))
-    try:
+    with kube_client(hub[1]) as kube:
         yield kube
-    finally:
-        kube.close()
 
 
 @pytest.fixture(scope="module")
 def edge_client(edge: SandboxThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeClient]:
-    kube = KubeClient.from_kubeconfig(str(edge.write_kubeconfig(tmp_path_factory.mktemp("edge") / "kubeconfig")))
-    try:
+    with kube_client(edge.write_kubeconfig(tmp_path_factory.mktemp("edge") / "kubeconfig")) as kube:
         yield kube
-    finally:
-        kube.close()
 
 
 @pytest.fixture
