@@ -15,6 +15,7 @@ import httpx
 from sandbox.emulator import running_emulator
 from sandbox.scheduler_plans import MAX_UNBOUND_PER_SET, PODS_PER_NODE
 from sandbox.workloads import WorkloadSimulator
+from tests.emulator_json_api import JsonApi
 
 T = TypeVar("T")
 RS_PATH = "/apis/apps/v1/namespaces/default/replicasets"
@@ -27,25 +28,7 @@ UNSCHEDULABLE_ON_2 = ("0/2 nodes are available: 2 Too many pods. preemption: 0/2
                       "2 No preemption victims found for incoming pod.")
 
 
-class Cluster:
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    async def get(self, path: str) -> dict[str, Any]:
-        response = await self.client.get(path)
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
-
-    async def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.post(path, json=body)
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
-
-    async def patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.patch(path, json=body, headers={"Content-Type": "application/merge-patch+json"})
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
-
+class Cluster(JsonApi):
     async def pods(self) -> list[dict[str, Any]]:
         return (await self.get(PODS_PATH))["items"]  # type: ignore[no-any-return]
 

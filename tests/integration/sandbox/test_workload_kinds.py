@@ -14,9 +14,9 @@ import pytest_asyncio
 
 from sandbox.cluster import Sandbox
 from sandbox.controllers import ControllerDelays
+from tests.emulator_json_api import JsonApi
 
 T = TypeVar("T")
-MERGE = {"Content-Type": "application/merge-patch+json"}
 NS = "default"
 PODS = f"/api/v1/namespaces/{NS}/pods"
 JOBS = f"/apis/batch/v1/namespaces/{NS}/jobs"
@@ -43,46 +43,31 @@ async def eventually(fetch: Callable[[], Awaitable[T]], predicate: Callable[[T],
         await asyncio.sleep(0.02)
 
 
-class Api:
+class Api(JsonApi):
     """HTTP against the sandbox, with the paths' `default` namespace swapped for the test's own."""
 
     def __init__(self, client: httpx.AsyncClient, namespace: str) -> None:
-        self.client = client
+        super().__init__(client)
         self.namespace = namespace
 
-    def _in_namespace(self, path: str) -> str:
+    def path(self, path: str) -> str:
         return path.replace(f"/namespaces/{NS}/", f"/namespaces/{self.namespace}/")
 
-    async def get(self, path: str) -> dict[str, Any]:
-        response = await self.client.get(self._in_namespace(path))
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
-
     async def get_or_none(self, path: str) -> dict[str, Any] | None:
-        response = await self.client.get(self._in_namespace(path))
+        response = await self.client.get(self.path(path))
         if response.status_code == 404:
             return None
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
 
-    async def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.post(self._in_namespace(path), json=body)
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
-
-    async def patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.patch(self._in_namespace(path), json=body, headers=MERGE)
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
-
     async def items(self, path: str, selector: str = "") -> list[dict[str, Any]]:
         params = {"labelSelector": selector} if selector else {}
-        response = await self.client.get(self._in_namespace(path), params=params)
+        response = await self.client.get(self.path(path), params=params)
         response.raise_for_status()
         return response.json()["items"]  # type: ignore[no-any-return]
 
     async def delete(self, path: str) -> None:
-        (await self.client.delete(self._in_namespace(path))).raise_for_status()
+        (await self.client.delete(self.path(path))).raise_for_status()
 
     def status_of(self, path: str) -> Callable[[], Awaitable[dict[str, Any]]]:
         async def fetch() -> dict[str, Any]:

@@ -15,9 +15,9 @@ import pytest
 from sandbox.emulator import ApiEmulator, running_emulator
 from sandbox.workload_plans import NAME_ALPHABET
 from sandbox.workloads import WorkloadSimulator
+from tests.emulator_json_api import JsonApi
 
 T = TypeVar("T")
-MERGE = {"Content-Type": "application/merge-patch+json"}
 RS_PATH = "/apis/apps/v1/namespaces/default/replicasets"
 DEPLOY_PATH = "/apis/apps/v1/namespaces/default/deployments"
 PODS_PATH = "/api/v1/namespaces/default/pods"
@@ -69,26 +69,12 @@ async def eventually(fetch: Callable[[], Awaitable[T]], predicate: Callable[[T],
         await asyncio.sleep(0.02)
 
 
-class Cluster:
+class Cluster(JsonApi):
     """An emulator, a simulator on it, and an HTTP client."""
 
     def __init__(self, url: str, emulator: ApiEmulator, simulator: WorkloadSimulator, client: httpx.AsyncClient):
-        self.url, self.emulator, self.simulator, self.client = url, emulator, simulator, client
-
-    async def get(self, path: str) -> dict[str, Any]:
-        response = await self.client.get(path)
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
-
-    async def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.post(path, json=body)
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
-
-    async def patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.patch(path, json=body, headers=MERGE)
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
+        super().__init__(client)
+        self.url, self.emulator, self.simulator = url, emulator, simulator
 
     async def pods(self, selector: str = "") -> list[dict[str, Any]]:
         params = {"labelSelector": selector} if selector else {}
