@@ -32,14 +32,6 @@ NAMESPACE = "argocd"
 HOUR = 3600.0
 
 
-@pytest.fixture(autouse=True)
-def isolated_git_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    config = tmp_path / "gitconfig"
-    config.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-
-
 @pytest.fixture
 def sandbox() -> Iterator[SandboxThread]:
     with SandboxThread(crd_dirs=[REPO_ROOT / "crds"], simulate_workloads=False,

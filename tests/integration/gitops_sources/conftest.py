@@ -7,17 +7,8 @@ from pathlib import Path
 import pytest
 
 from gitops.repo_server import RepoServer
+from tests.git_config import isolated_git_config  # noqa: F401  (a fixture, found by pytest by name)
 from tests.git_servers import WorkRepository, configmap
-
-
-@pytest.fixture(autouse=True)
-def isolated_git_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty global git config, so the machine's own does not change what the tests see."""
-    config = tmp_path / "gitconfig"
-    config.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    return config
 
 
 @pytest.fixture
