@@ -5,7 +5,6 @@ never scaled down."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 
 from kube.merge_patch import apply_merge_patch
 from rollouts.hashing import HASH_LABEL
-from rollouts.plan import Create, Patch
+from rollouts.plan import Patch
 from rollouts.reconcile import decide
 from rollouts.replicasets import available_replicas, find_by_hash, spec_replicas
 from rollouts.snapshot import RolloutSnapshot
@@ -21,6 +20,7 @@ from tests.property_coverage import asserting, guarded, vacuous
 from tests.unit.rollouts.bluegreen_builders import ACTIVE, PREVIEW, bg_rollout, bg_services
 from tests.unit.rollouts.builders import at, default_templates, hash_of, replica_set
 from tests.unit.rollouts.plan_application import apply_plan
+from tests.unit.rollouts.plan_invariants import check_replica_counts_never_negative, check_the_same_plan_each_time
 
 IMAGES = ("reviews:v0", "reviews:v1", "reviews:v2")
 HASHES = [hash_of(image) for image in IMAGES]
@@ -162,23 +162,13 @@ def selects(service: dict[str, Any] | None) -> str | None:
 @SETTINGS
 @given(snapshots())
 def test_the_same_snapshot_always_gives_the_same_plan(snapshot: RolloutSnapshot) -> None:
-    first = decide(snapshot)
-    assert decide(copy.deepcopy(snapshot)) == first
-    assert decide(snapshot) == first
+    check_the_same_plan_each_time(snapshot)
 
 
 @SETTINGS
 @given(snapshots())
 def test_replica_counts_are_never_negative(snapshot: RolloutSnapshot) -> None:
-    plan = decide(snapshot)
-    for write in plan.writes:
-        if isinstance(write, Create) and write.kind.kind == "ReplicaSet":
-            assert write.body["spec"]["replicas"] >= 0
-        elif isinstance(write, Patch) and write.kind.kind == "ReplicaSet":
-            replicas = write.patch.get("spec", {}).get("replicas")
-            assert replicas is None or replicas >= 0
-    for key in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "HPAReplicas"):
-        assert plan.status.get(key, 0) >= 0
+    check_replica_counts_never_negative(snapshot)
 
 
 @guarded(min_share=0.5)

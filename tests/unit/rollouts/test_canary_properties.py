@@ -4,7 +4,6 @@ its time is up or a person resumes it, and AnalysisRuns are never created twice 
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ from tests.unit.rollouts.builders import (
     service,
     virtual_service,
 )
+from tests.unit.rollouts.plan_invariants import check_replica_counts_never_negative, check_the_same_plan_each_time
 
 IMAGES = ("reviews:v0", "reviews:v1", "reviews:v2")
 ANALYSIS = {"templates": [{"templateName": "success-rate"}], "args": [{"name": "service-name", "value": "x"}]}
@@ -286,24 +286,13 @@ def test_weights_are_proportions_that_sum_to_100(snapshot: RolloutSnapshot) -> N
 @SETTINGS
 @given(snapshots())
 def test_replica_counts_are_never_negative(snapshot: RolloutSnapshot) -> None:
-    plan = decide(snapshot)
-    for write in plan.writes:
-        if isinstance(write, Create) and write.kind.kind == "ReplicaSet":
-            assert write.body["spec"]["replicas"] >= 0
-        elif isinstance(write, Patch) and write.kind.kind == "ReplicaSet":
-            replicas = write.patch.get("spec", {}).get("replicas")
-            assert replicas is None or replicas >= 0
-    for key in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "HPAReplicas"):
-        assert plan.status.get(key, 0) >= 0
+    check_replica_counts_never_negative(snapshot)
 
 
 @SETTINGS
 @given(snapshots())
 def test_the_same_snapshot_always_gives_the_same_plan(snapshot: RolloutSnapshot) -> None:
-    first = decide(snapshot)
-    again = decide(copy.deepcopy(snapshot))
-    assert first == again
-    assert decide(snapshot) == first
+    check_the_same_plan_each_time(snapshot)
 
 
 @SETTINGS
