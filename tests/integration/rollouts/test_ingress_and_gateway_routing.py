@@ -11,6 +11,7 @@ import pytest
 
 from kube.resources import HTTP_ROUTES, INGRESSES
 from tests.rollout_harness import RolloutCluster, load_decide
+from tests.web_canary import web_canary
 
 NGINX = "nginx.ingress.kubernetes.io"
 
@@ -35,27 +36,7 @@ def service(name: str) -> dict[str, Any]:
 
 
 def rollout(routing: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Rollout",
-        "metadata": {"name": "web"},
-        "spec": {
-            "replicas": 4,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "web", "image": "web:v1"}]},
-            },
-            "strategy": {
-                "canary": {
-                    "canaryService": "web-canary",
-                    "stableService": "web-stable",
-                    "trafficRouting": routing,
-                    "steps": steps,
-                }
-            },
-        },
-    }
+    return web_canary(routing, steps=steps, replicas=4)
 
 
 def mesh_rates(cluster: RolloutCluster, namespace: str) -> dict[str, float]:

@@ -16,6 +16,7 @@ from rollouts.plan import Patch
 from rollouts.snapshot import RolloutSnapshot, referenced_objects
 from rollouts.traffic.gateway_api import GatewayApiRouter, http_route_references
 from rollouts.traffic.router import HeaderRouteRequest, ManagedRoutesRequest, RoutingResult, WeightRequest
+from tests.web_canary import web_canary
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ROUTER = GatewayApiRouter()
@@ -23,29 +24,8 @@ PLUGIN = "argoproj-labs/gatewayAPI"
 
 
 def manifest(config: Any, managed_routes: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Rollout",
-        "metadata": {"name": "web", "namespace": "shop"},
-        "spec": {
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "web", "image": "web:v1"}]},
-            },
-            "strategy": {
-                "canary": {
-                    "canaryService": "web-canary",
-                    "stableService": "web-stable",
-                    "trafficRouting": {
-                        "plugins": {PLUGIN: config},
-                        "managedRoutes": [{"name": name} for name in managed_routes],
-                    },
-                    "steps": [{"setWeight": 10}],
-                }
-            },
-        },
-    }
+    routing = {"plugins": {PLUGIN: config}, "managedRoutes": [{"name": name} for name in managed_routes]}
+    return web_canary(routing, namespace="shop")
 
 
 def rollout(config: Any = None, managed_routes: tuple[str, ...] = ()) -> Rollout:

@@ -18,6 +18,7 @@ from rollouts.snapshot import RolloutSnapshot
 from rollouts.traffic.nginx import HEADER_ROUTE_ANNOTATION, NginxRouter
 from rollouts.traffic.router import HeaderRouteRequest, ManagedRoutesRequest, RoutingResult, WeightRequest
 from rollouts.traffic.sequencing import snapshot_after
+from tests.web_canary import web_canary
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NS = "shop"
@@ -28,28 +29,7 @@ ROUTER = NginxRouter()
 
 def rollout(**nginx: Any) -> Rollout:
     routing: dict[str, Any] = {"nginx": {"stableIngress": "web-ingress", **nginx}, "managedRoutes": [{"name": "beta"}]}
-    return Rollout.model_validate(
-        {
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Rollout",
-            "metadata": {"name": "web", "namespace": NS, "uid": "uid-web"},
-            "spec": {
-                "selector": {"matchLabels": {"app": "web"}},
-                "template": {
-                    "metadata": {"labels": {"app": "web"}},
-                    "spec": {"containers": [{"name": "web", "image": "web:v1"}]},
-                },
-                "strategy": {
-                    "canary": {
-                        "canaryService": "web-canary",
-                        "stableService": "web-stable",
-                        "trafficRouting": routing,
-                        "steps": [{"setWeight": 10}],
-                    }
-                },
-            },
-        }
-    )
+    return Rollout.model_validate(web_canary(routing, namespace=NS, uid="uid-web"))
 
 
 def path(service: str, at: str = "/") -> dict[str, Any]:
