@@ -13,7 +13,7 @@ from rollouts.bluegreen.reconcile import plan_blue_green
 from rollouts.models import Rollout
 from rollouts.plan import Plan
 from rollouts.reconcile import decide
-from tests.unit.rollouts.builders import NAME, NAMESPACE, UID, Cluster, hash_of, service, template
+from tests.unit.rollouts.builders import NAME, Cluster, hash_of, rollout_of, service, template
 
 ACTIVE = f"{NAME}-active"
 PREVIEW = f"{NAME}-preview"
@@ -37,18 +37,7 @@ def bg_rollout(
     if preview:
         strategy["previewService"] = PREVIEW
     strategy.update(copy.deepcopy(dict(blue_green or {})))
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Rollout",
-        "metadata": {"name": NAME, "namespace": NAMESPACE, "uid": UID, "generation": generation},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": NAME}},
-            "template": template(image),
-            "strategy": {"blueGreen": strategy},
-            **copy.deepcopy(dict(spec or {})),
-        },
-    }
+    return rollout_of({"blueGreen": strategy}, image=image, replicas=replicas, spec=spec, generation=generation)
 
 
 def bg_services(

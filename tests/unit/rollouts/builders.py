@@ -123,7 +123,16 @@ def rollout(
     if traffic_routing:
         strategy["trafficRouting"] = {"istio": {"virtualService": {"name": NAME, "routes": ["primary"]}}}
     strategy.update(copy.deepcopy(dict(canary or {})))
-    manifest: JsonObject = {
+    manifest = rollout_of({"canary": strategy}, image=image, replicas=replicas, spec=spec, generation=generation)
+    if status is not None:
+        manifest["status"] = copy.deepcopy(dict(status))
+    return manifest
+
+
+def rollout_of(strategy: JsonObject, *, image: str, replicas: int, spec: Mapping[str, Any] | None,
+               generation: int) -> JsonObject:
+    """The `reviews` Rollout around ``strategy`` (``{"canary": …}`` or ``{"blueGreen": …}``), ``spec`` merged in."""
+    return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Rollout",
         "metadata": {"name": NAME, "namespace": NAMESPACE, "uid": UID, "generation": generation},
@@ -131,13 +140,10 @@ def rollout(
             "replicas": replicas,
             "selector": {"matchLabels": {"app": NAME}},
             "template": template(image),
-            "strategy": {"canary": strategy},
+            "strategy": strategy,
             **copy.deepcopy(dict(spec or {})),
         },
     }
-    if status is not None:
-        manifest["status"] = copy.deepcopy(dict(status))
-    return manifest
 
 
 def hash_of(image: str) -> str:
