@@ -4,23 +4,21 @@ every request is attributed to the process that made it; a web metric's endpoint
 
 from __future__ import annotations
 
-import http.server
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import pytest
 
 from sandbox.cluster import SandboxThread, write_kubeconfig
+from tests.rate_endpoint import RateEndpoint
 from tests.request_audit import AccessRecord, AuditingProxy
 from tests.rollout_harness import CRD_DIR
 
@@ -101,31 +99,6 @@ class ControllerProcess:
         return self.log.read_text()
 
 
-class RateServer:
-    """A web metric's endpoint: {"rate": 0.99}."""
-
-    def __init__(self) -> None:
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = json.dumps({"rate": 0.99}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/rate"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def sandbox() -> Iterator[SandboxThread]:
     with SandboxThread(crd_dirs=[CRD_DIR], ready_delay=0.1, namespaces=(LEASE_NAMESPACE, NAMESPACE)) as running:
@@ -133,8 +106,9 @@ def sandbox() -> Iterator[SandboxThread]:
 
 
 @pytest.fixture
-def rates() -> Iterator[RateServer]:
-    server = RateServer()
+def rates() -> Iterator[RateEndpoint]:
+    """A web metric's endpoint answering a passing rate."""
+    server = RateEndpoint()
     yield server
     server.close()
 

@@ -20,10 +20,8 @@ kopf asks for itself at cluster scope and does without.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import sys
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +30,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from aiohttp import web
 
 # tests/integration is not a package; the shared helpers live in the `tests` package at the repository root.
 _REPO_ROOT = str(Path(__file__).resolve().parents[2])
@@ -71,6 +68,7 @@ from tests.deploy_manifests import (  # noqa: E402
     render_kustomize,
 )
 from tests.gitops_harness import APP_NAMESPACE, application, make_repo  # noqa: E402
+from tests.rate_endpoint import RateEndpoint  # noqa: E402
 from tests.request_audit import AccessRecord, AuditingProxy  # noqa: E402
 from tests.rollout_harness import (  # noqa: E402
     ControllerThread,
@@ -565,39 +563,6 @@ def _utc_in(seconds: float) -> str:
 # -- fixtures -----------------------------------------------------------------------------------------------------
 
 
-class RateServer:
-    """A web metric's endpoint: {"rate": 0.99} on a thread of its own."""
-
-    def __init__(self) -> None:
-        self.url = ""
-        self._loop = asyncio.new_event_loop()
-        self._runner: web.AppRunner | None = None
-        self._thread = threading.Thread(target=self._loop.run_forever, name="rate-server", daemon=True)
-
-    def __enter__(self) -> RateServer:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    async def _start(self) -> None:
-        async def rate(_: web.Request) -> web.Response:
-            return web.json_response({"rate": 0.99})
-
-        app = web.Application()
-        app.router.add_get("/rate", rate)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/rate"
-
-
 def run_all(cluster: AuditedCluster, scenarios: dict[str, Callable[[], None]]) -> None:
     """Run the scenarios side by side (each in its own namespace); fail naming every one that failed."""
     with ThreadPoolExecutor(max_workers=len(scenarios)) as pool:
@@ -614,7 +579,7 @@ def clusterwide_requests(tmp_path_factory: pytest.TempPathFactory) -> list[Acces
     cluster.start(decide)
     repos = tmp_path_factory.mktemp("rbac-git")
     try:
-        with RateServer() as rates:
+        with RateEndpoint() as rates:
             spaces = {
                 name: cluster.new_namespace("rbac")
                 for name in ("host", "subset", "nginx", "gateway", "restart", "bluegreen", "analysis",
@@ -663,7 +628,7 @@ def namespaced_requests(
     cluster.start(decide)
     try:
         wait_for_kopf_watches(cluster, INSTALL_NAMESPACE)
-        with RateServer() as rates:
+        with RateEndpoint() as rates:
             run_all(
                 cluster,
                 {

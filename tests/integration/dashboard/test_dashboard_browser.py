@@ -7,14 +7,11 @@ stream's doing), never for time to pass."""
 
 from __future__ import annotations
 
-import http.server
-import json
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import pytest
 
@@ -23,6 +20,7 @@ from dashboard.server import DashboardServer
 from kube.client import KubeClient
 from kube.resources import ANALYSIS_TEMPLATES, APPLICATIONS, CONFIGMAPS, NAMESPACES, VIRTUAL_SERVICES
 from tests.gitops_harness import APP_NAMESPACE, AppControllerThread, application, controller_options, make_repo
+from tests.rate_endpoint import RateEndpoint
 from tests.required_tools import require_tool
 from tests.rollout_harness import REPO_ROOT, RolloutCluster, reviews_objects, route_weights
 
@@ -171,38 +169,10 @@ def test_the_set_image_form_starts_a_new_revision(
     assert cluster.rollout(namespace, "reviews")["spec"]["template"]["spec"]["containers"][0]["image"] == "reviews:v7"
 
 
-class MetricServer:
-    """A web metric's endpoint answering {"rate": v} with the next of ``values`` (the last one repeated)."""
-
-    def __init__(self, values: list[float]) -> None:
-        remaining = list(values)
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                value = remaining.pop(0) if len(remaining) > 1 else remaining[0]
-                body = json.dumps({"rate": value}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/rate"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_failing_metrics_chart_shows_the_failing_point(
     cluster: RolloutCluster, namespace: str, dashboard: str, page: Page
 ) -> None:
-    metric = MetricServer([0.2, 0.9])  # the first measurement passes `result < 0.5`, the second fails it
+    metric = RateEndpoint([0.2, 0.9])  # the first measurement passes `result < 0.5`, the second fails it
     try:
         cluster.create(ANALYSIS_TEMPLATES, namespace, {
             "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": {"name": "error-rate"},

@@ -21,8 +21,8 @@ from tests.controller_processes import (
     NAMESPACE,
     WRITE_VERBS,
     ControllerProcess,
-    RateServer,
 )
+from tests.rate_endpoint import RateEndpoint
 from tests.rollout_harness import HASH_LABEL, kind_of, reviews_objects
 
 JsonObject = dict[str, Any]
@@ -165,7 +165,7 @@ def measured_runs(sandbox: SandboxThread, owner_uid: str) -> list[JsonObject]:
 
 
 def test_a_standby_takes_over_a_killed_leader_and_finishes_its_rollout_in_time(
-    sandbox: SandboxThread, rates: RateServer, start_controller: Callable[..., ControllerProcess]
+    sandbox: SandboxThread, rates: RateEndpoint, start_controller: Callable[..., ControllerProcess]
 ) -> None:
     leader, standby = start_pair(start_controller)  # the default lease timing: the one the budget is for
     both = (leader, standby)
@@ -218,7 +218,7 @@ def test_a_standby_takes_over_a_killed_leader_and_finishes_its_rollout_in_time(
 
 
 def test_a_frozen_leader_that_wakes_after_losing_the_lease_writes_nothing_and_exits(
-    sandbox: SandboxThread, rates: RateServer, start_controller: Callable[..., ControllerProcess]
+    sandbox: SandboxThread, rates: RateEndpoint, start_controller: Callable[..., ControllerProcess]
 ) -> None:
     leader, standby = start_pair(start_controller, *FAST_LEASE)
     both = (leader, standby)

@@ -16,7 +16,7 @@ from typing import Any, Final
 from kube.resources import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, LEASES, REPLICASETS, ROLLOUTS
 from kube.sharding import shard_of
 from sandbox.cluster import SandboxThread
-from tests.controller_processes import LEASE_NAMESPACE, NAMESPACE, ControllerProcess, RateServer
+from tests.controller_processes import LEASE_NAMESPACE, NAMESPACE, ControllerProcess
 from tests.integration.rollouts.test_high_availability import (
     START_TIMEOUT,
     TAKEOVER_WAIT,
@@ -25,6 +25,7 @@ from tests.integration.rollouts.test_high_availability import (
     owned_by,
     wait_for,
 )
+from tests.rate_endpoint import RateEndpoint
 from tests.rollout_harness import HASH_LABEL, kind_of, reviews_objects
 
 JsonObject = dict[str, Any]
@@ -99,7 +100,7 @@ def written_rollouts(process: ControllerProcess, since: int, until: int | None =
 
 
 def test_each_replica_writes_only_for_its_shard_and_takes_a_killed_replicas_shard_over(
-    sandbox: SandboxThread, rates: RateServer, start_controller: Callable[..., ControllerProcess]
+    sandbox: SandboxThread, rates: RateEndpoint, start_controller: Callable[..., ControllerProcess]
 ) -> None:
     assert {name: shard_of(NAMESPACE, name, SHARDS) for name in ROLLOUT_NAMES} == {"reviews": 1, "ratings": 0}
     a = start_controller("a", *SHARDED)
