@@ -385,13 +385,13 @@ async def first_answers(
     informers: Informers,
     kind: ResourceKind,
     *,
-    timeout: float,
+    timeout: float | None,
     label_selector: str | None = None,
     namespaces: tuple[str, ...] | None = None,
 ) -> bool:
     """Wait until the streams ``informers`` opened for ``kind`` (as ``observe`` subscribed to it) have answered
     their first list, listed or failed — a kind that cannot be listed counts as listed empty, so that nobody waits
-    for ever, and its stream keeps trying; whether they all answered within ``timeout``."""
+    for ever, and its stream keeps trying; whether they all answered within ``timeout`` (None: no limit)."""
     try:
         async with asyncio.timeout(timeout):
             for informer in await informers.streams(kind, label_selector=label_selector, namespaces=namespaces):

@@ -55,7 +55,6 @@ DEFAULT_REQUEUE_SECONDS: Final = 180.0  # Argo CD's git generator requeueAfterSe
 DEFAULT_WORKERS: Final = 4
 DEFAULT_STATUS_REQUEUE_SECONDS: Final = 2.0
 DEFAULT_STATUS_PASS_SHARE: Final = 0.2
-SYNC_TIMEOUT: Final = 30.0  # how long start-up waits for a stream's first list
 
 
 @dataclass(frozen=True)
@@ -169,10 +168,9 @@ class AppSetController(CacheFirstController):
         self._loop = asyncio.get_running_loop()
         await self.informers.start()
         for kind in WATCHED_KINDS:
-            if not await first_answers(self.informers, kind, namespaces=(self.options.namespace,),
-                                       timeout=SYNC_TIMEOUT):
-                logger.warning("%s in %s: no first list after %gs; starting without it", kind.plural,
-                               self.options.namespace, SYNC_TIMEOUT)
+            # No time limit: a pass from a half-listed cache could plan from missing Applications. A list that
+            # fails answers too (its stream keeps trying), so only a server that never answers holds this.
+            await first_answers(self.informers, kind, namespaces=(self.options.namespace,), timeout=None)
 
     async def stop(self) -> None:
         if self._owns_informers:

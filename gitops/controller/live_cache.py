@@ -100,6 +100,8 @@ class LiveCache:
             return []
         if loop is None or self._stopped:
             return [f"{_where(kind)}: not watched (the controller is not running)" for kind in wanted]
+        if _running_loop() is loop:
+            raise RuntimeError("LiveCache.ensure_watched waits for the event loop: call it from a pass's thread")
         try:
             future = asyncio.run_coroutine_threadsafe(self._watched(wanted, timeout), loop)
         except RuntimeError:  # the loop is closed
@@ -317,6 +319,13 @@ def _newer_or_same(cached: Mapping[str, Any], incoming: Mapping[str, Any]) -> bo
     if old.isdigit() and new.isdigit():
         return int(old) >= int(new)
     return False
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # a worker thread: no loop runs there
+        return None
 
 
 def _where(kind: ResourceKind) -> str:

@@ -173,3 +173,14 @@ def test_close_ends_the_streams_and_later_passes_are_told_so(
     asyncio.run_coroutine_threadsafe(cache.close(), loop).result(WAIT_SECONDS)
     until(lambda: emulator.emulator.store.watch_count(("", "configmaps")) == 0, "its watch closed")
     assert cache.ensure_watched([CONFIGMAPS]) == ["configmaps.core: not watched (the controller is not running)"]
+
+
+def test_ensure_watched_on_the_event_loop_is_refused_rather_than_blocking_the_loop(
+    loop: asyncio.AbstractEventLoop, cache: LiveCache
+) -> None:
+    # The streams it waits for run on that very loop: waiting there would hold them, and every controller, still.
+    async def on_the_loop() -> None:
+        with pytest.raises(RuntimeError, match="from a pass's thread"):
+            cache.ensure_watched([CONFIGMAPS])
+
+    asyncio.run_coroutine_threadsafe(on_the_loop(), loop).result(WAIT_SECONDS)
