@@ -96,6 +96,7 @@ class Informer:
         self._resource_version = ""
         self._task: asyncio.Task[None] | None = None
         self._failure: str | None = None
+        self._join_lock = asyncio.Lock()
 
     @property
     def where(self) -> str:
@@ -113,6 +114,29 @@ class Informer:
         task, self._task = self._task, None
         if task is not None:
             await cancel_tasks([task])
+
+    async def join(self, observer: Observer) -> None:
+        """Give ``observer`` this stream's objects and events from now on, though the stream may be open already.
+
+        It is first given every object, as listed, by a list of its own; the stream is paused meanwhile and resumes
+        with a list, so that no change falls between the two: the other observers are given only what that list
+        finds changed (deletions included). Raises what the list raised (the observer is not added then)."""
+        async with self._join_lock:  # one at a time: a second join must not resume the stream under the first
+            was_running = self._task is not None
+            await self.stop()
+            try:
+                response = await self.http.get(self.kind.path(self.namespace), params=self._params())
+                if response.status_code >= 400:
+                    raise _error(response.status_code, response.text, self.where)
+                for index, item in enumerate(response.json().get("items") or (), 1):
+                    _deliver_to(observer, None, self.kind.manifest(item), self.where)
+                    if index % DELIVERY_SLICE == 0:
+                        await asyncio.sleep(0)
+                self.observers.append(observer)
+                self._resource_version = ""  # resumed with a list: nothing between the two lists is missed
+            finally:
+                if was_running:
+                    self.start()
 
     async def _run(self) -> None:
         failures = 0
@@ -243,6 +267,13 @@ class Informer:
                 logger.exception("an observer of %s failed on %s", self.where, _key(obj))
 
 
+def _deliver_to(observer: Observer, event_type: str | None, obj: JsonObject, where: str) -> None:
+    try:
+        observer(event_type, obj)
+    except Exception:  # as ``Informer._deliver``: an observer's bug is logged, not raised
+        logger.exception("an observer of %s failed on %s", where, _key(obj))
+
+
 _IDENTITY_FIELDS: Final = ("name", "namespace", "uid", "resourceVersion", "ownerReferences")
 
 
@@ -328,9 +359,10 @@ class Informers:
     ) -> list[Informer]:
         """``observe`` at any time until ``stop`` (a kind found only at run time); its streams, once open.
 
-        Before the streams open, ``observer`` joins the subscriptions (and this waits for ``start`` to open them);
-        once they are open, it gets streams of its own, opened at once: an open stream has no list to replay to a
-        newcomer. Raises RuntimeError once stopped."""
+        Before the streams open, ``observer`` joins the subscriptions (and this waits for ``start`` to open them).
+        Once they are open, it joins the open streams of the same kind, selector and namespaces (``Informer.join``:
+        a list of its own first), or gets streams of its own, opened at once. Raises RuntimeError once stopped, and
+        what a join's list raised."""
         if self._stopped:
             raise RuntimeError(f"Informers.add({kind.plural}) after stop: the streams are closed")
         if not self.opened.is_set():
@@ -338,7 +370,21 @@ class Informers:
             subscription = self._subscribe(kind, observer, label_selector, namespaces)
             await self.opened.wait()
             return list(subscription.informers)
-        return self._open(_Subscription(kind, label_selector, namespaces, [observer]))
+        scope = self._scope(kind, namespaces)
+        for subscription in list(self._subscriptions.values()):
+            if (subscription.kind, subscription.label_selector) == (kind, label_selector) and (
+                    self._scope(kind, subscription.namespaces) == scope):
+                for informer in subscription.informers:
+                    await informer.join(observer)
+                return list(subscription.informers)
+        added = _Subscription(kind, label_selector, namespaces, [observer])
+        self._subscriptions[(kind, label_selector, namespaces)] = added
+        return self._open(added)
+
+    def _scope(self, kind: ResourceKind, namespaces: tuple[str, ...] | None) -> tuple[str | None, ...]:
+        """The namespaces a subscription's streams watch (None: every namespace)."""
+        declared = self.namespaces if namespaces is None else namespaces
+        return (declared or (None,)) if kind.namespaced else (None,)
 
     async def streams(
         self, kind: ResourceKind, *, label_selector: str | None = None, namespaces: tuple[str, ...] | None = None
@@ -360,9 +406,7 @@ class Informers:
     def _open(self, subscription: _Subscription) -> list[Informer]:
         """Start the subscription's streams, one per namespace of its scope (a cluster-scoped kind is watched once,
         whatever the namespaces)."""
-        namespaces = self.namespaces if subscription.namespaces is None else subscription.namespaces
-        scopes: tuple[str | None, ...] = (namespaces or (None,)) if subscription.kind.namespaced else (None,)
-        for namespace in scopes:
+        for namespace in self._scope(subscription.kind, subscription.namespaces):
             informer = Informer(self.http, subscription.kind, subscription.observers, namespace=namespace,
                                 label_selector=subscription.label_selector)
             self.informers.append(informer)

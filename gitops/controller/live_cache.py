@@ -137,8 +137,12 @@ class LiveCache:
                         failures.append(f"cannot watch {informer.where}: {informer.error}")
             except TimeoutError:
                 failures.append(f"{_where(kind)}: first list still pending")
-            except RuntimeError as error:  # the streams are closed: the controller is stopping
+            except Exception as error:  # the streams closed (the controller stopping), or a join's list failed
                 failures.append(f"cannot watch {_where(kind)}: {error}")
+                if self._opening.get(slot) is opening and opening.done():
+                    del self._opening[slot]  # the next pass that needs the type tries again
+                    with self._lock:
+                        self._kinds.pop(slot, None)
         return failures
 
     def _opened(self, opening: asyncio.Task[list[Informer]]) -> None:

@@ -184,3 +184,27 @@ def test_ensure_watched_on_the_event_loop_is_refused_rather_than_blocking_the_lo
             cache.ensure_watched([CONFIGMAPS])
 
     asyncio.run_coroutine_threadsafe(on_the_loop(), loop).result(WAIT_SECONDS)
+
+
+def test_a_type_another_controller_watches_shares_its_stream(
+    emulator: EmulatorThread, loop: asyncio.AbstractEventLoop, changes: Changes
+) -> None:
+    # In `rollouts controller` the Rollout controller already streams Services, Deployments, Rollouts…: the live
+    # cache joins those streams (with a list of its own) rather than opening a second watch of each.
+    emulator.emulator.create_object("", "v1", "configmaps", config_map("settings", app="shop"), "default")
+    http = async_http_client(k8s.Configuration(host=emulator.url), timeout=10.0, connect_timeout=5.0)
+    process = Informers(http)
+    other: list[str] = []
+    process.observe(CONFIGMAPS, lambda _, obj: other.append(obj["metadata"]["name"]))
+    asyncio.run_coroutine_threadsafe(process.start(), loop).result(WAIT_SECONDS)
+    cache = LiveCache(process, owner=_tracked_by_label, on_change=changes)
+    cache.bind(loop)
+    try:
+        until(lambda: other == ["settings"], "the other controller's list")
+        assert cache.ensure_watched([CONFIGMAPS]) == []
+        assert cache.tracked_keys("shop") == {key("settings")}
+        until(lambda: emulator.emulator.store.watch_count(("", "configmaps")) == 1, "the shared stream's watch")
+        assert len(process.informers) == 1
+    finally:
+        asyncio.run_coroutine_threadsafe(process.stop(), loop).result(WAIT_SECONDS)
+        asyncio.run_coroutine_threadsafe(http.aclose(), loop).result(WAIT_SECONDS)
