@@ -307,7 +307,8 @@ class Informers:
     controller that observes the kind. Started once every controller that subscribed has filled its cache (its
     ``ready`` event), as kopf's watches started after the operator's start-up handlers. A subscription may name
     namespaces of its own (the Application controllers watch their control namespace whatever the Rollouts'), and a
-    kind may be added once the streams are open (``add``: the live resources the Applications turn out to use)."""
+    kind may be added once the streams are open (``add``: the live resources the Applications turn out to use),
+    joining the open stream of that kind if there is one."""
 
     def __init__(self, http: httpx.AsyncClient, namespaces: tuple[str, ...] = ()) -> None:
         self.http = http
