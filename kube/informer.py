@@ -97,6 +97,7 @@ class Informer:
         self._task: asyncio.Task[None] | None = None
         self._failure: str | None = None
         self._join_lock = asyncio.Lock()
+        self._stops = 0
 
     @property
     def where(self) -> str:
@@ -111,6 +112,10 @@ class Informer:
 
     async def stop(self) -> None:
         """End the stream and wait until it has ended; nothing is delivered afterwards."""
+        self._stops += 1
+        await self._pause()
+
+    async def _pause(self) -> None:
         task, self._task = self._task, None
         if task is not None:
             await cancel_tasks([task])
@@ -122,8 +127,8 @@ class Informer:
         with a list, so that no change falls between the two: the other observers are given only what that list
         finds changed (deletions included). Raises what the list raised (the observer is not added then)."""
         async with self._join_lock:  # one at a time: a second join must not resume the stream under the first
-            was_running = self._task is not None
-            await self.stop()
+            was_running, stops = self._task is not None, self._stops
+            await self._pause()
             try:
                 response = await self.http.get(self.kind.path(self.namespace), params=self._params())
                 if response.status_code >= 400:
@@ -135,7 +140,7 @@ class Informer:
                 self.observers.append(observer)
                 self._resource_version = ""  # resumed with a list: nothing between the two lists is missed
             finally:
-                if was_running:
+                if was_running and self._stops == stops:  # not if stopped meanwhile
                     self.start()
 
     async def _run(self) -> None:
