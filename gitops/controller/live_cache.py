@@ -80,7 +80,6 @@ class LiveCache:
         self._opening: dict[tuple[str, str], asyncio.Task[list[Informer]]] = {}
         self._kinds: dict[tuple[str, str], ResourceKind] = {}  # guarded by the lock: read by any thread
         self._streams: list[Informer] = []  # guarded by the lock
-        self._closing: set[asyncio.Future[None]] = set()  # streams opened after ``close``, closing
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = False
 
@@ -148,12 +147,6 @@ class LiveCache:
     def _opened(self, opening: asyncio.Task[list[Informer]]) -> None:
         if opening.cancelled() or opening.exception() is not None:
             return
-        if self._stopped:  # opened while ``close`` ran: closed too
-            for informer in opening.result():
-                closing = asyncio.ensure_future(informer.stop())
-                self._closing.add(closing)
-                closing.add_done_callback(self._closing.discard)
-            return
         with self._lock:
             self._streams.extend(opening.result())
 
@@ -172,7 +165,7 @@ class LiveCache:
         return None
 
     def stop(self) -> None:
-        """Stop watching (from any thread; the streams close on the loop soon after, ``close`` waits for it)."""
+        """``close`` from any thread, without waiting for it."""
         self._stopped = True
         loop = self._loop
         if loop is not None and not loop.is_closed():
@@ -182,12 +175,10 @@ class LiveCache:
                 return
 
     async def close(self) -> None:
-        """Close the streams this cache opened (and its own informers' HTTP client), on the loop; idempotent."""
+        """Stop watching, on the loop; idempotent. Its own informers are closed, with their HTTP client; the
+        process's are not: they serve other controllers too (the streams this cache joined), and their owner closes
+        every one of them."""
         self._stopped = True
-        with self._lock:
-            streams, self._streams = self._streams, []
-        for informer in streams:
-            await informer.stop()
         if self._owns_informers:
             await self._informers.stop()
             await self._informers.http.aclose()

@@ -205,6 +205,10 @@ def test_a_type_another_controller_watches_shares_its_stream(
         assert cache.tracked_keys("shop") == {key("settings")}
         until(lambda: emulator.emulator.store.watch_count(("", "configmaps")) == 1, "the shared stream's watch")
         assert len(process.informers) == 1
+        # Closing the live cache (the Application controller stopping) leaves the other controller its stream.
+        asyncio.run_coroutine_threadsafe(cache.close(), loop).result(WAIT_SECONDS)
+        emulator.emulator.create_object("", "v1", "configmaps", config_map("later"), "default")
+        until(lambda: "later" in other, "the other controller still fed")
     finally:
         asyncio.run_coroutine_threadsafe(process.stop(), loop).result(WAIT_SECONDS)
         asyncio.run_coroutine_threadsafe(http.aclose(), loop).result(WAIT_SECONDS)
