@@ -367,8 +367,8 @@ class Informers:
 
         Before the streams open, ``observer`` joins the subscriptions (and this waits for ``start`` to open them).
         Once they are open, it joins the open streams of the same kind, selector and namespaces (``Informer.join``:
-        a list of its own first), or gets streams of its own, opened at once. Raises RuntimeError once stopped, and
-        what a join's list raised."""
+        a list of its own first), or gets streams of its own, opened at once — also when that list fails (a kind
+        not served yet): its own streams keep trying, as any stream does. Raises RuntimeError once stopped."""
         if self._stopped:
             raise RuntimeError(f"Informers.add({kind.plural}) after stop: the streams are closed")
         if not self.opened.is_set():
@@ -380,11 +380,16 @@ class Informers:
         for subscription in list(self._subscriptions.values()):
             if (subscription.kind, subscription.label_selector) == (kind, label_selector) and (
                     self._scope(kind, subscription.namespaces) == scope):
-                for informer in subscription.informers:
-                    await informer.join(observer)
+                try:
+                    for informer in subscription.informers:
+                        await informer.join(observer)
+                except Exception as error:  # whatever the list raised, a stream of its own retries
+                    logger.debug("cannot join the stream of %s (%s); opening one", kind.plural, error)
+                    break
                 return list(subscription.informers)
         added = _Subscription(kind, label_selector, namespaces, [observer])
-        self._subscriptions[(kind, label_selector, namespaces)] = added
+        # Found by ``streams`` and joined by later adds, unless it stands beside the streams it could not join.
+        self._subscriptions.setdefault((kind, label_selector, namespaces), added)
         return self._open(added)
 
     def _scope(self, kind: ResourceKind, namespaces: tuple[str, ...] | None) -> tuple[str | None, ...]:

@@ -292,20 +292,24 @@ async def test_a_kind_added_while_others_watch_it_joins_their_stream_with_a_list
         await informers.stop()
 
 
-async def test_a_join_whose_list_fails_raises_and_leaves_the_stream_to_its_observers(
+async def test_a_join_whose_list_fails_opens_a_stream_of_its_own_that_keeps_trying(
     emulator: EmulatorThread, http: httpx.AsyncClient
 ) -> None:
+    # A kind not served yet (a CRD an earlier sync wave creates): the newcomer is watching once it is served.
     informers = Informers(http, ("default",))
-    first = Seen()
+    first, second = Seen(), Seen()
     informers.observe(ROLLOUTS, first)
     await informers.start()
     try:
         assert await first_answers(informers, ROLLOUTS, timeout=WAIT_SECONDS)
-        with pytest.raises(ApiError) as refused:
-            await informers.add(ROLLOUTS, Seen())
-        assert refused.value.code == 404
-        (stream,) = await informers.streams(ROLLOUTS)
-        assert stream.observers == [first]
+        (subscribed,) = await informers.streams(ROLLOUTS)
+        (own,) = await informers.add(ROLLOUTS, second)
+        assert own is not subscribed and subscribed.observers == [first]
+        await asyncio.wait_for(own.answered.wait(), WAIT_SECONDS)
+        assert isinstance(own.error, ApiError) and own.error.code == 404
+        crd = yaml.safe_load((ROOT / "crds" / "argoproj.io_rollouts.yaml").read_text())
+        emulator.emulator.create_object("apiextensions.k8s.io", "v1", "customresourcedefinitions", crd)
+        await asyncio.wait_for(own.synced.wait(), WAIT_SECONDS)
     finally:
         await informers.stop()
 
