@@ -141,6 +141,12 @@ class KubeClient:
     def server(self) -> str:
         return str(self._api.configuration.host)
 
+    @property
+    def configuration(self) -> Any:
+        """The ``kubernetes.client.Configuration`` the requests use (server, credentials): for the watch streams'
+        own HTTP client (``kube.http_connection``), which must reach the same cluster as the same user."""
+        return self._api.configuration
+
     def close(self) -> None:
         self._api.close()
 

@@ -65,7 +65,9 @@ def _version(obj: JsonObject) -> str:
 
 class Informer:
     """One kind (in one namespace, or everywhere; optionally with a label selector) listed and watched into its
-    observers. ``synced`` is set once the first list has been delivered; ``lists`` counts the lists made."""
+    observers. ``synced`` is set once the first list has been delivered; ``lists`` counts the lists made;
+    ``answered`` is set once the first list has been delivered or has failed, and ``error`` is the last failure
+    until a list or a watch succeeds again."""
 
     def __init__(
         self,
@@ -84,6 +86,8 @@ class Informer:
         self.observers: list[Observer] = list(observers)
         self.synced = asyncio.Event()
         self.lists = 0
+        self.answered = asyncio.Event()
+        self.error: Exception | None = None
         self._retry_delays = retry_delays
         # What identifies each object the observers were last given, by (namespace, name): a re-list compares
         # against it. Not the object (nor its whole metadata, managedFields included): the kinds no cache keeps —
@@ -92,6 +96,8 @@ class Informer:
         self._resource_version = ""
         self._task: asyncio.Task[None] | None = None
         self._failure: str | None = None
+        self._join_lock = asyncio.Lock()
+        self._stops = 0
 
     @property
     def where(self) -> str:
@@ -106,9 +112,36 @@ class Informer:
 
     async def stop(self) -> None:
         """End the stream and wait until it has ended; nothing is delivered afterwards."""
+        self._stops += 1
+        await self._pause()
+
+    async def _pause(self) -> None:
         task, self._task = self._task, None
         if task is not None:
             await cancel_tasks([task])
+
+    async def join(self, observer: Observer) -> None:
+        """Give ``observer`` this stream's objects and events from now on, though the stream may be open already.
+
+        It is first given every object, as listed, by a list of its own; the stream is paused meanwhile and resumes
+        with a list, so that no change falls between the two: the other observers are given only what that list
+        finds changed (deletions included). Raises what the list raised (the observer is not added then)."""
+        async with self._join_lock:  # one at a time: a second join must not resume the stream under the first
+            was_running, stops = self._task is not None, self._stops
+            await self._pause()
+            try:
+                response = await self.http.get(self.kind.path(self.namespace), params=self._params())
+                if response.status_code >= 400:
+                    raise _error(response.status_code, response.text, self.where)
+                for index, item in enumerate(response.json().get("items") or (), 1):
+                    _deliver_to(observer, None, self.kind.manifest(item), self.where)
+                    if index % DELIVERY_SLICE == 0:
+                        await asyncio.sleep(0)
+                self.observers.append(observer)
+                self._resource_version = ""  # resumed with a list: nothing between the two lists is missed
+            finally:
+                if was_running and self._stops == stops:  # not if stopped meanwhile
+                    self.start()
 
     async def _run(self) -> None:
         failures = 0
@@ -116,6 +149,7 @@ class Informer:
             try:
                 if not self._resource_version:
                     await self._list()
+                    self._succeeded()
                 await self._watch()
                 failures = 0
             except WatchExpired:
@@ -140,6 +174,13 @@ class Informer:
             else:
                 logger.exception("%s", message)
         self._failure = message
+        self.error = error
+        self.answered.set()
+
+    def _succeeded(self) -> None:
+        """The server answered a list, or opened a watch: no failure stands."""
+        self.error = None
+        self.answered.set()
 
     def _params(self, **extra: str) -> dict[str, str]:
         params = dict(extra)
@@ -189,6 +230,7 @@ class Informer:
                 if response.status_code == 410:
                     raise WatchExpired(text)
                 raise _error(response.status_code, text, self.where)
+            self._succeeded()
             handled = 0
             async for line in response.aiter_lines():
                 if not line:
@@ -230,6 +272,13 @@ class Informer:
                 logger.exception("an observer of %s failed on %s", self.where, _key(obj))
 
 
+def _deliver_to(observer: Observer, event_type: str | None, obj: JsonObject, where: str) -> None:
+    try:
+        observer(event_type, obj)
+    except Exception:  # as ``Informer._deliver``: an observer's bug is logged, not raised
+        logger.exception("an observer of %s failed on %s", where, _key(obj))
+
+
 _IDENTITY_FIELDS: Final = ("name", "namespace", "uid", "resourceVersion", "ownerReferences")
 
 
@@ -253,21 +302,28 @@ def _error(code: int, text: str, where: str) -> ApiError:
 class _Subscription:
     kind: ResourceKind
     label_selector: str | None
+    namespaces: tuple[str, ...] | None = None  # None: the Informers' own
     observers: list[Observer] = field(default_factory=list)
+    informers: list[Informer] = field(default_factory=list)  # once opened
 
 
 class Informers:
     """The process's informers: one stream per (kind, label selector) and watched namespace, shared by every
     controller that observes the kind. Started once every controller that subscribed has filled its cache (its
-    ``ready`` event), as kopf's watches started after the operator's start-up handlers."""
+    ``ready`` event), as kopf's watches started after the operator's start-up handlers. A subscription may name
+    namespaces of its own (the Application controllers watch their control namespace whatever the Rollouts'), and a
+    kind may be added once the streams are open (``add``: the live resources the Applications turn out to use),
+    joining the open stream of that kind if there is one."""
 
     def __init__(self, http: httpx.AsyncClient, namespaces: tuple[str, ...] = ()) -> None:
         self.http = http
         self.namespaces = namespaces
         self.informers: list[Informer] = []
-        self._subscriptions: dict[tuple[ResourceKind, str | None], _Subscription] = {}
+        self._subscriptions: dict[tuple[ResourceKind, str | None, tuple[str, ...] | None], _Subscription] = {}
         self._ready: list[asyncio.Event] = []
         self._task: asyncio.Task[None] | None = None
+        self.opened = asyncio.Event()  # set once the streams subscribed before start are open
+        self._stopped = False
 
     def observe(
         self,
@@ -276,13 +332,14 @@ class Informers:
         *,
         label_selector: str | None = None,
         ready: asyncio.Event | None = None,
+        namespaces: tuple[str, ...] | None = None,
     ) -> None:
-        """Give ``observer`` every event of ``kind`` (of the objects ``label_selector`` selects); ``ready``: the
-        streams start only once it is set. Only before ``start``."""
+        """Give ``observer`` every event of ``kind`` (of the objects ``label_selector`` selects, in ``namespaces``:
+        everywhere when empty, the Informers' own when None); ``ready``: the streams start only once it is set.
+        Only before ``start``."""
         if self._task is not None:
             raise RuntimeError("Informers.observe after start: the streams are already open")
-        subscription = self._subscriptions.setdefault((kind, label_selector), _Subscription(kind, label_selector))
-        subscription.observers.append(observer)
+        self._subscribe(kind, observer, label_selector, namespaces)
         if ready is not None and ready not in self._ready:
             self._ready.append(ready)
 
@@ -294,20 +351,106 @@ class Informers:
     async def _start_when_ready(self) -> None:
         for ready in self._ready:
             await ready.wait()
-        scopes: tuple[str | None, ...] = self.namespaces or (None,)
         for subscription in self._subscriptions.values():
-            # A cluster-scoped kind is watched once, whatever the namespaces.
-            for namespace in scopes if subscription.kind.namespaced else (None,):
-                informer = Informer(self.http, subscription.kind, subscription.observers, namespace=namespace,
-                                    label_selector=subscription.label_selector)
-                self.informers.append(informer)
-                informer.start()
+            self._open(subscription)
+        self.opened.set()
+
+    async def add(
+        self,
+        kind: ResourceKind,
+        observer: Observer,
+        *,
+        label_selector: str | None = None,
+        namespaces: tuple[str, ...] | None = None,
+    ) -> list[Informer]:
+        """``observe`` at any time until ``stop`` (a kind found only at run time); its streams, once open.
+
+        Before the streams open, ``observer`` joins the subscriptions (and this waits for ``start`` to open them).
+        Once they are open, it joins the open streams of the same kind, selector and namespaces (``Informer.join``:
+        a list of its own first), or gets streams of its own, opened at once — also when that list fails (a kind
+        not served yet): its own streams keep trying, as any stream does. Raises RuntimeError once stopped."""
+        if self._stopped:
+            raise RuntimeError(f"Informers.add({kind.plural}) after stop: the streams are closed")
+        if not self.opened.is_set():
+            # ``_start_when_ready`` opens every subscription in one step (no await between them): this one too.
+            subscription = self._subscribe(kind, observer, label_selector, namespaces)
+            await self.opened.wait()
+            return list(subscription.informers)
+        scope = self._scope(kind, namespaces)
+        for subscription in list(self._subscriptions.values()):
+            if (subscription.kind, subscription.label_selector) == (kind, label_selector) and (
+                    self._scope(kind, subscription.namespaces) == scope):
+                try:
+                    for informer in subscription.informers:
+                        await informer.join(observer)
+                except Exception as error:  # whatever the list raised, a stream of its own retries
+                    logger.debug("cannot join the stream of %s (%s); opening one", kind.plural, error)
+                    break
+                return list(subscription.informers)
+        added = _Subscription(kind, label_selector, namespaces, [observer])
+        # Found by ``streams`` and joined by later adds, unless it stands beside the streams it could not join.
+        self._subscriptions.setdefault((kind, label_selector, namespaces), added)
+        return self._open(added)
+
+    def _scope(self, kind: ResourceKind, namespaces: tuple[str, ...] | None) -> tuple[str | None, ...]:
+        """The namespaces a subscription's streams watch (None: every namespace)."""
+        declared = self.namespaces if namespaces is None else namespaces
+        return (declared or (None,)) if kind.namespaced else (None,)
+
+    async def streams(
+        self, kind: ResourceKind, *, label_selector: str | None = None, namespaces: tuple[str, ...] | None = None
+    ) -> list[Informer]:
+        """The streams of what ``observe`` subscribed to, once ``start`` has opened them."""
+        await self.opened.wait()
+        subscription = self._subscriptions.get((kind, label_selector, namespaces))
+        return list(subscription.informers) if subscription is not None else []
+
+    def _subscribe(
+        self, kind: ResourceKind, observer: Observer, label_selector: str | None, namespaces: tuple[str, ...] | None
+    ) -> _Subscription:
+        subscription = self._subscriptions.setdefault(
+            (kind, label_selector, namespaces), _Subscription(kind, label_selector, namespaces)
+        )
+        subscription.observers.append(observer)
+        return subscription
+
+    def _open(self, subscription: _Subscription) -> list[Informer]:
+        """Start the subscription's streams, one per namespace of its scope (a cluster-scoped kind is watched once,
+        whatever the namespaces)."""
+        for namespace in self._scope(subscription.kind, subscription.namespaces):
+            informer = Informer(self.http, subscription.kind, subscription.observers, namespace=namespace,
+                                label_selector=subscription.label_selector)
+            self.informers.append(informer)
+            subscription.informers.append(informer)
+            informer.start()
+        return list(subscription.informers)
 
     async def stop(self) -> None:
         """Close every stream (idempotent); the HTTP client stays open for its owner to close."""
+        self._stopped = True
         task, self._task = self._task, None
         if task is not None:
             await cancel_tasks([task])
         informers, self.informers = self.informers, []
         for informer in informers:
             await informer.stop()
+
+
+async def first_answers(
+    informers: Informers,
+    kind: ResourceKind,
+    *,
+    timeout: float | None,
+    label_selector: str | None = None,
+    namespaces: tuple[str, ...] | None = None,
+) -> bool:
+    """Wait until the streams ``informers`` opened for ``kind`` (as ``observe`` subscribed to it) have answered
+    their first list, listed or failed — a kind that cannot be listed counts as listed empty, so that nobody waits
+    for ever, and its stream keeps trying; whether they all answered within ``timeout`` (None: no limit)."""
+    try:
+        async with asyncio.timeout(timeout):
+            for informer in await informers.streams(kind, label_selector=label_selector, namespaces=namespaces):
+                await informer.answered.wait()
+    except TimeoutError:
+        return False
+    return True

@@ -1,9 +1,11 @@
 """The ApplicationSet controller: generators → desired Applications → creates, updates, deletes → status.
 
-Observe (watches of ApplicationSets, their Applications and the cluster Secrets in the controller's namespace),
-decide (``gitops.appset``: pure), act (the writes, then one status patch when the status changed). A pass that
-cannot generate — a repository that does not answer, a template error, two Applications with one name — writes
-only its conditions: nothing is created and, above all, nothing is deleted on the strength of missing input.
+Observe (watches of ApplicationSets, their Applications and the cluster Secrets in the controller's namespace:
+``kube.informer`` streams, the Applications' and the Secrets' shared with the Application controller in the
+controller process; its observers run on the event loop), decide (``gitops.appset``: pure), act (the writes, then
+one status patch when the status changed). A pass that cannot generate — a repository that does not answer, a
+template error, two Applications with one name — writes only its conditions: nothing is created and, above all,
+nothing is deleted on the strength of missing input.
 
 Kubernetes' garbage collector deletes the generated Applications when their ApplicationSet goes (they carry a
 controller ownerReference); the sandbox's emulator has none, so the controller deletes what it owns when it sees
@@ -32,7 +34,6 @@ from gitops.appset.requeue import (
     status_requeue_delay,
 )
 from gitops.clusters import SECRET_TYPE_LABEL, clusters_from_secrets
-from gitops.controller.watcher import Watcher
 from gitops.resources import JsonObject
 from gitops.sources.errors import SourceError
 from gitops.sources.urls import normalize_git_url
@@ -40,12 +41,16 @@ from kube.client import KubeClient
 from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
 from kube.controller_startup import CacheFirstController
 from kube.errors import ApiError, Conflict, KubeError, NotFound
+from kube.http_connection import async_http_client
+from kube.informer import Informers, Observer, first_answers
+from kube.kopf_operator import REQUEST_TIMEOUT, WATCH_CONNECT_TIMEOUT
 from kube.object_meta import ObjectKey
 from kube.resources import APPLICATION_SETS, APPLICATIONS, SECRETS, ResourceKind
 from kube.timestamps import format_time
 
 logger = logging.getLogger(__name__)
 
+WATCHED_KINDS: Final = (APPLICATION_SETS, APPLICATIONS, SECRETS)
 DEFAULT_REQUEUE_SECONDS: Final = 180.0  # Argo CD's git generator requeueAfterSeconds
 DEFAULT_WORKERS: Final = 4
 DEFAULT_STATUS_REQUEUE_SECONDS: Final = 2.0
@@ -128,7 +133,9 @@ class AppSetController(CacheFirstController):
         options: AppSetControllerOptions,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        informers: Informers | None = None,
     ) -> None:
+        """``informers``: the process's streams, not started yet (the controller's own when None)."""
         super().__init__(leader_election=options.leader_election)
         self.client = client
         self.git = git
@@ -146,27 +153,29 @@ class AppSetController(CacheFirstController):
             self._keys,
             _NoMetrics(),
         )
-        self._watchers = [
-            Watcher(client, APPLICATION_SETS, on_list=self._on_list, on_event=self._on_event,
-                    namespace=options.namespace),
-            Watcher(client, APPLICATIONS, on_list=self._on_list, on_event=self._on_event,
-                    namespace=options.namespace),
-            Watcher(client, SECRETS, on_list=self._on_list, on_event=self._on_event, namespace=options.namespace,
-                    label_selector=f"{SECRET_TYPE_LABEL}=cluster"),
-        ]
+        self._owns_informers = informers is None
+        self.informers = informers if informers is not None else Informers(
+            async_http_client(client.configuration, timeout=REQUEST_TIMEOUT, connect_timeout=WATCH_CONNECT_TIMEOUT)
+        )
+        # Every Secret of the namespace (not only the clusters'): the stream the Application controller has.
+        for kind in WATCHED_KINDS:
+            self.informers.observe(kind, self._observer(kind), namespaces=(options.namespace,))
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
     async def _fill_cache(self) -> None:
-        """Start the watches and wait for their first lists."""
+        """Wait for the streams' first lists (in the controller process they are open already)."""
         self._loop = asyncio.get_running_loop()
-        for watcher in self._watchers:
-            watcher.start()
-        await asyncio.gather(*(asyncio.to_thread(watcher.synced.wait) for watcher in self._watchers))
+        await self.informers.start()
+        for kind in WATCHED_KINDS:
+            # No time limit: a pass from a half-listed cache could plan from missing Applications. A list that
+            # fails answers too (its stream keeps trying), so only a server that never answers holds this.
+            await first_answers(self.informers, kind, namespaces=(self.options.namespace,), timeout=None)
 
     async def stop(self) -> None:
-        for watcher in self._watchers:
-            watcher.stop()
+        if self._owns_informers:
+            await self.informers.stop()
+            await self.informers.http.aclose()
         await self.runner.stop()
 
     def refresh_repository(self, repo_url: str) -> int:
@@ -198,21 +207,16 @@ class AppSetController(CacheFirstController):
             else:
                 loop.call_soon_threadsafe(self.runner.add, key)
 
-    def _on_list(self, kind: ResourceKind, items: list[JsonObject]) -> None:
-        with self._lock:
-            if kind is APPLICATION_SETS:
-                self._appsets = {_key(item): item for item in items}
-            elif kind is APPLICATIONS:
-                self._applications = {str(item["metadata"]["name"]): item for item in items}
-            else:
-                self._cluster_secrets = {str(item["metadata"]["name"]): item for item in items}
-            keys = list(self._appsets)
-        for key in keys:
-            self._queue(key)
+    def _observer(self, kind: ResourceKind) -> Observer:
+        return lambda event_type, obj: self._on_event(kind, event_type, obj)
 
-    def _on_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
+    def _on_event(self, kind: ResourceKind, event_type: str | None, obj: JsonObject) -> None:
+        """One object as a stream delivered it (``event_type`` None: seen by a list)."""
         name = str((obj.get("metadata") or {}).get("name", ""))
         status_only = False
+        if kind is SECRETS and not _is_cluster_secret(obj):
+            # Not (or no longer) a cluster's Secret: gone from the clusters if it was one.
+            event_type = "DELETED"
         with self._lock:
             if kind is APPLICATION_SETS:
                 key = _key(obj)
@@ -240,7 +244,8 @@ class AppSetController(CacheFirstController):
                 keys = [key for key, appset in self._appsets.items() if owned_by(obj, appset)]
             else:
                 if event_type == "DELETED":
-                    self._cluster_secrets.pop(name, None)
+                    if self._cluster_secrets.pop(name, None) is None:
+                        return  # not a cluster's Secret
                 else:
                     self._cluster_secrets[name] = obj
                 keys = list(self._appsets)
@@ -388,6 +393,10 @@ def _comparable(status: Mapping[str, Any]) -> Any:
         return value
 
     return {key: strip(value) if key == "conditions" else value for key, value in status.items()}
+
+
+def _is_cluster_secret(secret: Mapping[str, Any]) -> bool:
+    return ((secret.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE_LABEL) == "cluster"
 
 
 def _resource_version(obj: Mapping[str, Any]) -> int:

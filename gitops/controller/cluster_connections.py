@@ -6,12 +6,14 @@ first targets it, made again when its cluster Secret changes, and dropped when t
 not answer (connection refused, TLS or authentication refused) is tried again with a doubling backoff; meanwhile
 only the Applications that target it get a ``ComparisonError`` — every pass of another cluster's Application goes on.
 
-Thread-safe: worker threads reconcile, the Secret watch's thread changes the clusters; one lock guards the table,
-and each connection's own lock lets one pass at a time try to reach it.
+Thread-safe: worker threads reconcile, the Secret stream (on the event loop) changes the clusters; one lock guards
+the table, and each connection's own lock lets one pass at a time try to reach it. A remote cluster's live cache
+watches through streams of its own (``kube.informer``), on the controller's event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -27,6 +29,8 @@ from gitops.controller.reconciler import AppReconciler, PassResult
 from gitops.controller.resource_ops import ResourceOperations
 from kube.client import KubeClient
 from kube.errors import KubeError
+from kube.http_connection import async_http_client
+from kube.informer import Informers
 from kube.json_data import JsonObject
 
 logger = logging.getLogger(__name__)
@@ -100,12 +104,16 @@ class ClusterConnection:
 
 
 def remote_connection(cluster: ClusterConfig, *, owner: Owner, on_change: ChangeListener,
-                      reconciler: ReconcilerFactory) -> ClusterConnection:
-    """A connection to a cluster a Secret declares (nothing is requested until its first pass); ClusterError when
-    its Secret's TLS data cannot be used."""
-    client = KubeClient(api_client_for(cluster), timeout=REMOTE_TIMEOUT_SECONDS)
+                      reconciler: ReconcilerFactory, loop: asyncio.AbstractEventLoop) -> ClusterConnection:
+    """A connection to a cluster a Secret declares (nothing is requested until its first pass), its watches on
+    ``loop``; ClusterError when its Secret's TLS data cannot be used."""
+    api_client = api_client_for(cluster)
+    client = KubeClient(api_client, timeout=REMOTE_TIMEOUT_SECONDS)
     resources = ApiResources()
-    cache = LiveCache(client, resources, owner, on_change)
+    http = async_http_client(api_client.configuration, timeout=REMOTE_TIMEOUT_SECONDS,
+                             connect_timeout=REMOTE_TIMEOUT_SECONDS)
+    cache = LiveCache(Informers(http), owner, on_change, owns_informers=True)
+    cache.bind(loop)
 
     def rediscover() -> ApiResources:
         """Discovery read again (a kind unknown to the sync: a CRD an earlier wave created)."""

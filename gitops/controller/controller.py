@@ -1,9 +1,11 @@
-"""The Application controller assembled: watches of Applications, repository Secrets and ``argocd-cm`` in the
-controller's namespace, the live cache, the work queue and its workers, the periodic refresh, the push webhook, and
-the Events — around ``AppReconciler``, which does one pass.
+"""The Application controller assembled: watches of Applications, AppProjects, repository Secrets and ``argocd-cm``
+in the controller's namespace, the live cache, the work queue and its workers, the periodic refresh, the push
+webhook, and the Events — around ``AppReconciler``, which does one pass.
 
-Start-up waits for the Applications, the Secrets and the cluster's discovery before any pass, as client-go waits
-for its caches. Every pass runs on a worker thread; its Events are posted from the event loop afterwards.
+The watches are ``kube.informer`` streams: the process's ``Informers`` (shared with the other controllers, the
+ApplicationSet controller's Applications included), or the controller's own when it runs alone. Their observers run
+on the event loop. Start-up waits for the first lists and the cluster's discovery before any pass, as client-go
+waits for its caches. Every pass runs on a worker thread; its Events are posted from the event loop afterwards.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from gitops.controller.reconciler import AppReconciler, PassResult, ReconcilerSe
 from gitops.controller.refresh import DEFAULT_POLL_SECONDS, poll_delay
 from gitops.controller.resource_ops import ResourceOperations
 from gitops.controller.revision_cache import RevisionCache
-from gitops.controller.watcher import Watcher
 from gitops.controller.webhook import PushEvent, push_refreshes
 from gitops.controller.webhook_server import WebhookServer, serve_webhook
 from gitops.project.admission import project_name
@@ -41,9 +42,12 @@ from kube.controller_startup import CacheFirstController
 from kube.deleted_objects import DeletedObjects
 from kube.errors import Conflict, KubeError
 from kube.events import EventRecorder
+from kube.http_connection import async_http_client
+from kube.informer import Informers, first_answers
 from kube.json_data import JsonObject
+from kube.kopf_operator import REQUEST_TIMEOUT, WATCH_CONNECT_TIMEOUT
 from kube.object_meta import ObjectKey
-from kube.resources import APP_PROJECTS, APPLICATIONS, CONFIGMAPS, SECRETS, ResourceKind
+from kube.resources import APP_PROJECTS, APPLICATIONS, CONFIGMAPS, SECRETS
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +98,9 @@ class AppController(CacheFirstController):
         metrics: AppMetrics | None = None,
         repo_server: RepoServer | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        informers: Informers | None = None,
     ) -> None:
+        """``informers``: the process's streams, not started yet (the controller's own when None)."""
         super().__init__(leader_election=options.leader_election)
         self.client = client
         self.options = options
@@ -113,7 +119,16 @@ class AppController(CacheFirstController):
             RunnerOptions("application", options.workers, resync_seconds=0.0), self._reconcile_key,
             self._keys, self.metrics,
         )
-        self.cache = LiveCache(client, self._resources, self._owner, self._objects_changed)
+        self._owns_informers = informers is None
+        self.informers = informers if informers is not None else Informers(
+            async_http_client(client.configuration, timeout=REQUEST_TIMEOUT, connect_timeout=WATCH_CONNECT_TIMEOUT)
+        )
+        namespace = (options.namespace,)
+        self.informers.observe(APPLICATIONS, self._app_event, namespaces=namespace)
+        self.informers.observe(SECRETS, self._secret_event, namespaces=namespace)
+        self.informers.observe(CONFIGMAPS, self._configmap_event, namespaces=namespace)
+        self.informers.observe(APP_PROJECTS, self._project_event, namespaces=namespace)
+        self.cache = LiveCache(self.informers, self._owner, self._objects_changed)
         cache_dir = options.cache_dir or Path.home() / ".cache" / "rollouts" / "repositories"
         self.repo_server = repo_server if repo_server is not None else RepoServer(
             cache_dir, credentials=self.repository_secrets
@@ -147,9 +162,8 @@ class AppController(CacheFirstController):
             ClusterConnection(LOCAL_CLUSTER, client, self._resources, self.cache, self.reconciler, local=True,
                               discovered=True),
             lambda cluster: remote_connection(cluster, owner=self._owner, on_change=self._objects_changed,
-                                              reconciler=reconciler),
+                                              reconciler=reconciler, loop=self._running_loop()),
         )
-        self._watchers: list[Watcher] = []
         self.webhook: WebhookServer | None = None
         # Others refreshed by the same push (the ApplicationSet controller's git generators): each returns how many
         # of its objects the push queued.
@@ -204,25 +218,23 @@ class AppController(CacheFirstController):
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     async def _fill_cache(self) -> None:
-        """Discover the API and fill the caches."""
+        """Discover the API and wait for the first lists of the control namespace's streams."""
         loop = asyncio.get_running_loop()
         self._loop = loop
+        self.cache.bind(loop)
         self._resources.merge(await loop.run_in_executor(self._pass_pool, discover, self.client))
-        namespace = self.options.namespace
-        self._watchers = [
-            Watcher(self.client, APPLICATIONS, namespace=namespace, on_list=self._apps_listed,
-                    on_event=self._app_event),
-            Watcher(self.client, SECRETS, namespace=namespace, on_list=self._secrets_listed,
-                    on_event=self._secret_event),
-            Watcher(self.client, CONFIGMAPS, namespace=namespace, on_list=self._configmaps_listed,
-                    on_event=self._configmap_event),
-            Watcher(self.client, APP_PROJECTS, namespace=namespace, on_list=self._projects_listed,
-                    on_event=self._project_event),
-        ]
-        for watcher in self._watchers:
-            watcher.start()
-        for watcher in self._watchers:
-            await loop.run_in_executor(None, watcher.synced.wait, SYNC_TIMEOUT)
+        # In the controller process the streams are open already (its start-up opens them before this one runs).
+        await self.informers.start()
+        for kind in (APPLICATIONS, SECRETS, CONFIGMAPS, APP_PROJECTS):
+            if not await first_answers(self.informers, kind, namespaces=(self.options.namespace,),
+                                       timeout=SYNC_TIMEOUT):
+                logger.warning("%s in %s: no first list after %gs; starting without it", kind.plural,
+                               self.options.namespace, SYNC_TIMEOUT)
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("the application controller is not started")
+        return self._loop
 
     def _before_workers(self) -> None:
         """Create the default project and serve the webhook."""
@@ -248,10 +260,12 @@ class AppController(CacheFirstController):
         """Stop the workers (a pass in flight finishes on its thread; its writes are idempotent), the watches,
         the webhook; wait for Events being posted."""
         await self.runner.stop()
-        for watcher in self._watchers:
-            watcher.stop()
-        self.cache.stop()
+        for connection in self.clusters.connections():
+            await connection.cache.close()
         self.clusters.stop()
+        if self._owns_informers:
+            await self.informers.stop()
+            await self.informers.http.aclose()
         if self.webhook is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.webhook.close)
             self.webhook = None
@@ -287,15 +301,7 @@ class AppController(CacheFirstController):
         for name in known:
             loop.call_soon_threadsafe(self.runner.add, AppKey(self.options.namespace, name))
 
-    def _apps_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
-        with self._lock:
-            gone = set(self._apps) - {str(item["metadata"]["name"]) for item in items}
-            self._apps = _by_name(items)
-        self._queue_threadsafe({str(item["metadata"]["name"]) for item in items})
-        for name in gone:
-            self.clusters.forget(name)
-
-    def _app_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
+    def _app_event(self, event_type: str | None, obj: JsonObject) -> None:
         name = str(obj["metadata"]["name"])
         if event_type == "DELETED":
             with self._lock:
@@ -331,15 +337,12 @@ class AppController(CacheFirstController):
         if cached is not None and _changed_by_others(cached, obj):
             self._queue_threadsafe({name})
 
-    def _secrets_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
+    def _secret_event(self, event_type: str | None, obj: JsonObject) -> None:
         with self._lock:
-            self._secrets = _by_name(items)
-        self._clusters_changed()
-
-    def _secret_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
-        with self._lock:
+            previous = self._secrets.get(str(obj["metadata"]["name"]))
             _apply_event(self._secrets, event_type, obj)
-        if ((obj.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE_LABEL) == "cluster":
+        # A deletion seen by a re-list carries no labels: the cached copy tells whether it was a cluster's.
+        if any(_is_cluster_secret(secret) for secret in (obj, previous) if secret is not None):
             self._clusters_changed()
 
     def _clusters_changed(self) -> None:
@@ -350,20 +353,11 @@ class AppController(CacheFirstController):
         if self.clusters.set_clusters(clusters_from_secrets(secrets)):
             self._queue_threadsafe(set(self._apps))
 
-    def _configmaps_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
-        for item in items:
-            self._configmap_event(kind, "ADDED", item)
-
-    def _configmap_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
+    def _configmap_event(self, event_type: str | None, obj: JsonObject) -> None:
         if str(obj["metadata"]["name"]) == ARGOCD_CM:
             self._settings_cm = {} if event_type == "DELETED" else obj
 
-    def _projects_listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
-        with self._lock:
-            self._projects = _by_name(items)
-        self._queue_threadsafe(set(self._apps))
-
-    def _project_event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
+    def _project_event(self, event_type: str | None, obj: JsonObject) -> None:
         with self._lock:
             name = _apply_event(self._projects, event_type, obj)
             affected = {app_name for app_name, app in self._apps.items() if project_name(app) == name}
@@ -421,12 +415,11 @@ def _changed_by_others(before: JsonObject, after: JsonObject) -> bool:
     return deleting != was_deleting or after.get("spec") != before.get("spec")
 
 
-def _by_name(items: list[JsonObject]) -> dict[str, JsonObject]:
-    """Objects of the controller's namespace, by name."""
-    return {str(item["metadata"]["name"]): item for item in items}
+def _is_cluster_secret(secret: JsonObject) -> bool:
+    return ((secret.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE_LABEL) == "cluster"
 
 
-def _apply_event(objects: dict[str, JsonObject], event_type: str, obj: JsonObject) -> str:
+def _apply_event(objects: dict[str, JsonObject], event_type: str | None, obj: JsonObject) -> str:
     """Keep ``objects`` (by name) as a watch event of ``obj`` leaves them; returns its name."""
     name = str(obj["metadata"]["name"])
     if event_type == "DELETED":

@@ -1,7 +1,8 @@
 """The Application and ApplicationSet controllers' place in the process's kopf operator: started by kopf's
-start-up and stopped by its clean-up, like the Rollout controller. They run their own watches (the Application
-controller one per resource type its Applications use, found through discovery at run time), so they register no
-``kopf.on.event`` handlers."""
+start-up and stopped by its clean-up, like the Rollout controller. They watch through ``kube.informer`` streams (the
+Application controller's live cache adds one per resource type its Applications use, found through discovery at run
+time), so they register no ``kopf.on.event`` handlers; in the controller process they are registered after the
+streams' own start-up, since their caches are the streams' first lists."""
 
 from __future__ import annotations
 

@@ -5,21 +5,28 @@ completes before any Application is compared against it, so nothing is decided f
 are indexed by the Application that tracks them and by key, so assembling one Application's live state costs only
 its own objects. A change to an object queues the Applications that track it or whose manifests name it.
 
-Thread-safe: watch threads write, the controller's event loop reads; one lock guards the indexes.
+The watches are ``kube.informer`` streams on the controller's event loop (the process's ``Informers``, or a remote
+cluster's own); a type is added to them the first time a pass asks for it (``ensure_watched``, from the pass's
+thread).
+
+Thread-safe: the streams write on the event loop, the passes read on worker threads; one lock guards the indexes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from gitops.controller.api_resources import ApiResources
-from gitops.controller.watcher import Watcher
+import httpx
+
 from gitops.resources import ResourceKey
-from kube.client import KubeClient
 from kube.deleted_objects import DeletedObjects
+from kube.errors import ApiError
+from kube.informer import Informer, Informers
 from kube.json_data import JsonObject
 from kube.resources import ResourceKind
 from kube.reverse_index import add_member, discard_member, replace_edges
@@ -31,6 +38,8 @@ ChangeListener = Callable[[set[str]], None]
 
 # How long a pass waits for a new type's first list before comparing without it (the list retries meanwhile).
 SYNC_TIMEOUT_SECONDS: Final = 30.0
+# Beyond that, how long the pass's thread waits for the event loop to answer at all (a loop that is stopping).
+LOOP_MARGIN_SECONDS: Final = 5.0
 # Fields no comparison or health check reads; dropping them keeps the cache's memory per object small.
 _DROPPED_METADATA: Final = ("managedFields",)
 
@@ -38,9 +47,18 @@ _DROPPED_METADATA: Final = ("managedFields",)
 class LiveCache:
     """Objects of every watched type, by key, by tracking Application, and the Applications interested in a key."""
 
-    def __init__(self, client: KubeClient, resources: ApiResources, owner: Owner, on_change: ChangeListener) -> None:
-        self._client = client
-        self._resources = resources
+    def __init__(
+        self,
+        informers: Informers,
+        owner: Owner,
+        on_change: ChangeListener,
+        *,
+        owns_informers: bool = False,
+    ) -> None:
+        """``informers``: where the types' streams are added (``owns_informers``: this cache's alone, started on
+        first use and closed with their HTTP client by ``close``; else the process's, started by their owner)."""
+        self._informers = informers
+        self._owns_informers = owns_informers
         self._owner = owner
         self._on_change = on_change
         self._lock = threading.Lock()
@@ -49,7 +67,6 @@ class LiveCache:
         self._by_app: dict[str, set[ResourceKey]] = {}
         self._interested: dict[ResourceKey, set[str]] = {}
         self._targets: dict[str, frozenset[ResourceKey]] = {}
-        self._watchers: dict[tuple[str, str], Watcher] = {}
         self._by_kind: dict[tuple[str, str], set[ResourceKey]] = {}
         self._by_namespace: dict[str, set[ResourceKey]] = {}
         # What a DELETED event removed: the late answer to one of our writes must not bring it back (the cache
@@ -58,45 +75,113 @@ class LiveCache:
         # Applications that monitor orphans: any change to an untracked object of the namespace queues them.
         self._namespace_watchers: dict[str, set[str]] = {}
         self._watched_namespace: dict[str, str] = {}
+        # The streams, by (group, kind): touched on the event loop only. The opening is a task, so that passes
+        # asking for one new type at once share its streams.
+        self._opening: dict[tuple[str, str], asyncio.Task[list[Informer]]] = {}
+        self._kinds: dict[tuple[str, str], ResourceKind] = {}  # guarded by the lock: read by any thread
+        self._streams: list[Informer] = []  # guarded by the lock
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped = False
 
     # -- watching ----------------------------------------------------------------------------------------
 
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The event loop the streams run on (the controller's)."""
+        self._loop = loop
+
     def ensure_watched(self, kinds: Iterable[ResourceKind], *, timeout: float = SYNC_TIMEOUT_SECONDS) -> list[str]:
-        """Start watching each type not watched yet and wait for its first list (blocking); the failures, as
-        messages, of types that could not be listed."""
-        started: list[Watcher] = []
-        with self._lock:
-            for kind in kinds:
-                slot = (kind.group, kind.kind)
-                if slot in self._watchers:
-                    started.append(self._watchers[slot])
-                    continue
-                watcher = Watcher(self._client, kind, on_list=self._listed, on_event=self._event)
-                self._watchers[slot] = watcher
-                watcher.start()
-                started.append(watcher)
-        failures = []
-        for watcher in started:
-            if not watcher.synced.wait(timeout):
-                failures.append(f"{watcher.kind.plural}.{watcher.kind.group or 'core'}: first list still pending")
-            elif watcher.failed is not None:
-                failures.append(watcher.failed)
+        """Start watching each type not watched yet and wait for its first list, or its first failure (blocking:
+        from a pass's thread, never from the event loop); the failures, as messages, of types that could not be
+        listed."""
+        wanted = list(kinds)
+        loop = self._loop
+        if not wanted:
+            return []
+        if loop is None or self._stopped:
+            return [f"{_where(kind)}: not watched (the controller is not running)" for kind in wanted]
+        if _running_loop() is loop:
+            raise RuntimeError("LiveCache.ensure_watched waits for the event loop: call it from a pass's thread")
+        try:
+            future = asyncio.run_coroutine_threadsafe(self._watched(wanted, timeout), loop)
+        except RuntimeError:  # the loop is closed
+            return [f"{_where(kind)}: not watched (the controller is not running)" for kind in wanted]
+        try:
+            return future.result(timeout + LOOP_MARGIN_SECONDS)
+        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+            future.cancel()
+            return [f"{_where(kind)}: first list still pending" for kind in wanted]
+
+    async def _watched(self, kinds: list[ResourceKind], timeout: float) -> list[str]:
+        """On the loop: open the streams of the new types, then wait (until ``timeout``) for each first answer."""
+        if self._owns_informers:
+            await self._informers.start()
+        deadline = asyncio.get_running_loop().time() + timeout
+        failures: list[str] = []
+        for kind in kinds:
+            slot = (kind.group, kind.kind)
+            opening = self._opening.get(slot)
+            if opening is None:
+                opening = asyncio.ensure_future(self._informers.add(kind, self._observe, namespaces=()))
+                opening.add_done_callback(self._opened)
+                self._opening[slot] = opening
+                with self._lock:
+                    self._kinds[slot] = kind
+            try:
+                remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+                streams = await asyncio.wait_for(asyncio.shield(opening), remaining)
+                for informer in streams:
+                    remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+                    await asyncio.wait_for(informer.answered.wait(), remaining)
+                    if informer.error is not None:
+                        failures.append(f"cannot watch {informer.where}: {informer.error}")
+            except TimeoutError:
+                failures.append(f"{_where(kind)}: first list still pending")
+            except Exception as error:  # the streams closed (the controller stopping), or a join's list failed
+                failures.append(f"cannot watch {_where(kind)}: {error}")
+                if self._opening.get(slot) is opening and opening.done():
+                    del self._opening[slot]  # the next pass that needs the type tries again
+                    with self._lock:
+                        self._kinds.pop(slot, None)
         return failures
+
+    def _opened(self, opening: asyncio.Task[list[Informer]]) -> None:
+        if opening.cancelled() or opening.exception() is not None:
+            return
+        with self._lock:
+            self._streams.extend(opening.result())
 
     def watched_kinds(self) -> list[ResourceKind]:
         with self._lock:
-            return [watcher.kind for watcher in self._watchers.values()]
+            return list(self._kinds.values())
 
     def connection_error(self) -> str | None:
         """Why the cluster stopped answering, as the last failed list or watch said; ``None`` while it answers."""
         with self._lock:
-            watchers = list(self._watchers.values())
-        return next((watcher.connection_error for watcher in watchers if watcher.connection_error), None)
+            streams = list(self._streams)
+        for informer in streams:
+            error = informer.error
+            if isinstance(error, httpx.TransportError) or (isinstance(error, ApiError) and error.code == 401):
+                return str(error) or type(error).__name__
+        return None
 
     def stop(self) -> None:
-        with self._lock:
-            for watcher in self._watchers.values():
-                watcher.stop()
+        """``close`` from any thread, without waiting for it."""
+        self._stopped = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                asyncio.run_coroutine_threadsafe(self.close(), loop)
+            except RuntimeError:  # closed meanwhile
+                return
+
+    async def close(self) -> None:
+        """Stop watching, on the loop; idempotent. Its own informers are closed, with their HTTP client; the
+        process's are not: they serve other controllers too (the streams this cache joined), and their owner closes
+        every one of them."""
+        self._stopped = True
+        if self._owns_informers:
+            await self._informers.stop()
+            await self._informers.http.aclose()
 
     # -- reading -----------------------------------------------------------------------------------------
 
@@ -159,25 +244,12 @@ class LiveCache:
         with self._lock:
             self._remove(key)
 
-    # -- watch callbacks (watch threads) ----------------------------------------------------------------
+    # -- the streams' observer (on the event loop) -------------------------------------------------------
 
-    def _listed(self, kind: ResourceKind, items: list[JsonObject]) -> None:
-        changed: set[str] = set()
-        with self._lock:
-            slot = (kind.group, kind.kind)
-            fresh = {ResourceKey.of(item) for item in items}
-            for key in list(self._by_kind.get(slot, ())):
-                if key not in fresh:
-                    changed |= self._apps_of(key)
-                    self._remove(key)
-        for item in items:
-            changed |= self._store(item, notify=False)
-        if changed:
-            self._on_change(changed)
-
-    def _event(self, kind: ResourceKind, event_type: str, obj: JsonObject) -> None:
-        key = ResourceKey.of(obj)
+    def _observe(self, event_type: str | None, obj: JsonObject) -> None:
+        """One object as a stream delivered it: listed (``None``), added, modified or deleted."""
         if event_type == "DELETED":
+            key = ResourceKey.of(obj)
             with self._lock:
                 self._deleted.record(obj)
                 apps = self._apps_of(key)
@@ -242,3 +314,14 @@ def _newer_or_same(cached: Mapping[str, Any], incoming: Mapping[str, Any]) -> bo
     if old.isdigit() and new.isdigit():
         return int(old) >= int(new)
     return False
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # a worker thread: no loop runs there
+        return None
+
+
+def _where(kind: ResourceKind) -> str:
+    return f"{kind.plural}.{kind.group or 'core'}"

@@ -258,15 +258,14 @@ def build_operator(
     app_controller = None
     if applications is not None:
         app_options = dataclasses.replace(applications, leader_election=options.leader_election)
-        app_controller = AppController(client, app_options, metrics=AppMetrics(controller.metrics.registry))
-        register_application_handlers(registry, app_controller)
+        app_controller = AppController(client, app_options, metrics=AppMetrics(controller.metrics.registry),
+                                       informers=informers)
     appset_controller = None
     if app_controller is not None and application_sets is not None:
         appset_options = dataclasses.replace(application_sets, leader_election=options.leader_election)
         # One RepoServer: a repository an ApplicationSet's git generator reads is cloned and cached once for both.
-        appsets = AppSetController(client, app_controller.repo_server, appset_options)
+        appsets = AppSetController(client, app_controller.repo_server, appset_options, informers=informers)
         app_controller.push_listeners.append(lambda push: appsets.refresh_repositories(push.repo_urls))
-        register_appset_handlers(registry, appsets)
         appset_controller = appsets
     notifiers: list[NotificationController] = []
     if notifications is not None:
@@ -280,8 +279,14 @@ def build_operator(
             register_notification_handlers(registry, notifier, informers=informers)
             if notifier.kind.event_keyed:
                 hand_over_events(controller.events, notifier)
-    # Registered last: kopf runs start-up handlers in order, and the streams wait for every cache to be primed.
+    # Registered after the controllers that prime their caches: kopf runs start-up handlers in order, and the
+    # streams wait for every cache to be primed.
     register_lifecycle(registry, informers, "informers")
+    # The Application controllers' caches are the streams' first lists: they start once the streams are open.
+    if app_controller is not None:
+        register_application_handlers(registry, app_controller)
+    if appset_controller is not None:
+        register_appset_handlers(registry, appset_controller)
     leadership: Leadership | ShardLeadership | None = None
     if election is not None and lease_client is not None:
         controller.metrics.registry.register(ShardMetric(election))

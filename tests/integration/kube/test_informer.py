@@ -1,5 +1,7 @@
 """kube.informer against the API emulator over HTTP: the initial list, every change after it, a re-list after 410
-Gone that neither loses nor repeats a change, a resumed stream after the server ends it, and a clean stop.
+Gone that neither loses nor repeats a change, a resumed stream after the server ends it, and a clean stop; kinds
+added to ``Informers`` once their streams are open (the Application controller's live cache finds the kinds its
+Applications use at run time), and subscriptions with namespaces of their own.
 
 client-go's reflector is the model: list, watch from the list's resourceVersion, re-list on "too old resource
 version" (410), and deliver what the re-list found changed ("Replace" in its DeltaFIFO: deleted objects included).
@@ -18,8 +20,9 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 
+from kube.errors import ApiError
 from kube.http_connection import async_http_client
-from kube.informer import Informer, Informers
+from kube.informer import Informer, Informers, first_answers
 from kube.json_data import JsonObject
 from kube.resources import CONFIGMAPS, JOBS, ROLLOUTS
 from sandbox.emulator import ApiEmulator, EmulatorThread
@@ -239,6 +242,154 @@ async def test_a_request_without_the_token_is_refused_so_the_informer_did_send_i
     configuration = k8s.Configuration(host=emulator.url, api_key={"BearerToken": "wrong"})
     async with async_http_client(configuration, timeout=5.0, connect_timeout=5.0) as wrong:
         assert (await wrong.get("/api/v1/configmaps")).status_code == 401
+
+
+CONFIGMAP_KEY = ("", "configmaps")
+
+
+async def test_a_kind_added_after_the_streams_opened_is_listed_then_watched(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    put(emulator, "before", "1")
+    informers = Informers(http, ("default",))
+    await informers.start()
+    try:
+        await asyncio.wait_for(informers.opened.wait(), WAIT_SECONDS)
+        seen = Seen()
+        streams = await informers.add(CONFIGMAPS, seen)
+        assert [stream.where for stream in streams] == ["configmaps.core in default"]
+        await asyncio.wait_for(streams[0].synced.wait(), WAIT_SECONDS)
+        assert seen.events == [(None, "before", "1")]
+        put(emulator, "after", "1")
+        await until(lambda: ("ADDED", "after", "1") in seen.events, "the object created after the list")
+    finally:
+        await informers.stop()
+
+
+async def test_a_kind_added_while_others_watch_it_joins_their_stream_with_a_list_of_its_own(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    # The live cache adding Services the Rollout controller already watches: one stream, not two.
+    put(emulator, "shared", "1")
+    first, second = Seen(), Seen()
+    informers = Informers(http, ("default",))
+    informers.observe(CONFIGMAPS, first)
+    await informers.start()
+    try:
+        (opened,) = await asyncio.wait_for(informers.streams(CONFIGMAPS), WAIT_SECONDS)
+        await asyncio.wait_for(opened.synced.wait(), WAIT_SECONDS)
+        assert await informers.add(CONFIGMAPS, second) == [opened]
+        assert second.events == [(None, "shared", "1")]  # every object, before add returns
+        assert len(informers.informers) == 1
+        put(emulator, "shared", "2")
+        await until(lambda: any(value == "2" for _, _, value in second.events), "the change, to the newcomer")
+        await until(lambda: any(value == "2" for _, _, value in first.events), "the change, to the first")
+        assert [event for event in first.events if event[2] == "1"] == [(None, "shared", "1")]  # not repeated
+    finally:
+        await informers.stop()
+
+
+async def test_a_join_whose_list_fails_opens_a_stream_of_its_own_that_keeps_trying(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    # A kind not served yet (a CRD an earlier sync wave creates): the newcomer is watching once it is served.
+    informers = Informers(http, ("default",))
+    first, second = Seen(), Seen()
+    informers.observe(ROLLOUTS, first)
+    await informers.start()
+    try:
+        assert await first_answers(informers, ROLLOUTS, timeout=WAIT_SECONDS)
+        (subscribed,) = await informers.streams(ROLLOUTS)
+        (own,) = await informers.add(ROLLOUTS, second)
+        assert own is not subscribed and subscribed.observers == [first]
+        await asyncio.wait_for(own.answered.wait(), WAIT_SECONDS)
+        assert isinstance(own.error, ApiError) and own.error.code == 404
+        crd = yaml.safe_load((ROOT / "crds" / "argoproj.io_rollouts.yaml").read_text())
+        emulator.emulator.create_object("apiextensions.k8s.io", "v1", "customresourcedefinitions", crd)
+        await asyncio.wait_for(own.synced.wait(), WAIT_SECONDS)
+    finally:
+        await informers.stop()
+
+
+async def test_a_kind_added_before_the_streams_open_shares_their_stream(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    put(emulator, "shared", "1")
+    first, second = Seen(), Seen()
+    ready = asyncio.Event()
+    informers = Informers(http, ("default",))
+    informers.observe(CONFIGMAPS, first, ready=ready)
+    await informers.start()
+    try:
+        adding = asyncio.ensure_future(informers.add(CONFIGMAPS, second))
+        await asyncio.sleep(0)  # one turn of the loop: the add has subscribed and waits for the streams to open
+        assert not adding.done()  # its streams are those of the subscription, opened once the caches are ready
+        ready.set()
+        streams = await asyncio.wait_for(adding, WAIT_SECONDS)
+        assert streams == informers.informers and len(streams) == 1
+        await until(lambda: bool(first.events) and bool(second.events), "both observers fed")
+        assert first.events == second.events == [(None, "shared", "1")]
+    finally:
+        await informers.stop()
+
+
+async def test_a_subscription_watches_the_namespaces_it_names_whatever_the_informers(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    # The Application controllers watch their control namespace, whatever namespaces the Rollouts are watched in.
+    emulator.emulator.create_object("", "v1", "namespaces", {"metadata": {"name": "argocd"}})
+    put(emulator, "in-default", "1")
+    put(emulator, "in-argocd", "1", namespace="argocd")
+    own, everywhere = Seen(), Seen()
+    informers = Informers(http, ("default",))
+    informers.observe(CONFIGMAPS, own, namespaces=("argocd",))
+    informers.observe(CONFIGMAPS, everywhere, namespaces=())
+    await informers.start()
+    try:
+        assert await first_answers(informers, CONFIGMAPS, namespaces=("argocd",), timeout=WAIT_SECONDS)
+        assert await first_answers(informers, CONFIGMAPS, namespaces=(), timeout=WAIT_SECONDS)
+        assert own.events == [(None, "in-argocd", "1")]
+        assert sorted(everywhere.events) == [(None, "in-argocd", "1"), (None, "in-default", "1")]
+        assert sorted(informer.where for informer in informers.informers) == [
+            "configmaps.core", "configmaps.core in argocd"]
+    finally:
+        await informers.stop()
+
+
+async def test_a_first_list_that_fails_is_an_answer_with_its_error_until_a_list_succeeds(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    # A kind the cluster does not serve must not hold a start-up (or a pass) for ever: the failure answers.
+    informers = Informers(http, ("default",))
+    informers.observe(ROLLOUTS, Seen())
+    await informers.start()
+    try:
+        assert await first_answers(informers, ROLLOUTS, timeout=WAIT_SECONDS)
+        (stream,) = await informers.streams(ROLLOUTS)
+        assert isinstance(stream.error, ApiError) and stream.error.code == 404
+        assert not stream.synced.is_set()
+        crd = yaml.safe_load((ROOT / "crds" / "argoproj.io_rollouts.yaml").read_text())
+        emulator.emulator.create_object("apiextensions.k8s.io", "v1", "customresourcedefinitions", crd)
+        await asyncio.wait_for(stream.synced.wait(), WAIT_SECONDS)
+        assert stream.error is None
+    finally:
+        await informers.stop()
+
+
+async def test_stop_closes_the_added_streams_and_refuses_more(
+    emulator: EmulatorThread, http: httpx.AsyncClient
+) -> None:
+    informers = Informers(http, ("default",))
+    await informers.start()
+    await asyncio.wait_for(informers.opened.wait(), WAIT_SECONDS)
+    (added,) = await informers.add(CONFIGMAPS, Seen())
+    await asyncio.wait_for(added.synced.wait(), WAIT_SECONDS)
+    await until(lambda: emulator.emulator.store.watch_count(CONFIGMAP_KEY) == 1, "the added stream's watch")
+    await informers.stop()
+    assert informers.informers == []
+    await until(lambda: emulator.emulator.store.watch_count(CONFIGMAP_KEY) == 0, "its watch closed")
+    with pytest.raises(RuntimeError, match="configmaps"):
+        await informers.add(CONFIGMAPS, Seen())
 
 
 def _watch_requests(emulator: EmulatorThread) -> int:

@@ -15,6 +15,7 @@ from gitops.controller.live_cache import LiveCache
 from gitops.controller.reconciler import AppReconciler, PassResult
 from kube.client import KubeClient
 from kube.errors import Unreachable
+from kube.informer import Informers
 
 EDGE = ClusterConfig(name="edge", server="https://edge:6443", bearer_token="tok-1")
 
@@ -57,7 +58,8 @@ class FakeReconciler:
 def connection(cluster: ClusterConfig, client: FakeClient, *, local: bool = False) -> ClusterConnection:
     kube = cast(KubeClient, client)
     resources = ApiResources()
-    return ClusterConnection(cluster, kube, resources, LiveCache(kube, resources, lambda obj: None, lambda names: None),
+    cache = LiveCache(Informers(None), lambda obj: None, lambda names: None)  # type: ignore[arg-type]  # no streams
+    return ClusterConnection(cluster, kube, resources, cache,
                              cast(AppReconciler, FakeReconciler(cluster.server)), local=local, discovered=local)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from gitops.controller.live_cache import LiveCache
 from gitops.resources import ResourceKey
-from kube.resources import CONFIGMAPS
+from kube.informer import Informers
 
 
 def config_map(resource_version: int, uid: str = "cm-1") -> dict[str, Any]:
@@ -21,21 +21,21 @@ def config_map(resource_version: int, uid: str = "cm-1") -> dict[str, Any]:
 
 
 def live_cache() -> LiveCache:
-    # Neither the client nor the API resources are used by recording and watch callbacks.
-    return LiveCache(client=None, resources=None, owner=lambda obj: None, on_change=lambda apps: None)  # type: ignore[arg-type]
+    # The streams are not used by recording and the streams' observer.
+    return LiveCache(Informers(None), owner=lambda obj: None, on_change=lambda apps: None)  # type: ignore[arg-type]
 
 
 def test_the_answer_to_a_write_that_raced_the_deletion_does_not_bring_the_object_back() -> None:
     cache = live_cache()
-    cache._event(CONFIGMAPS, "ADDED", config_map(5))
-    cache._event(CONFIGMAPS, "DELETED", config_map(7))
+    cache._observe("ADDED", config_map(5))
+    cache._observe("DELETED", config_map(7))
     cache.record(config_map(6))
     assert cache.get(ResourceKey.of(config_map(6))) is None
 
 
 def test_an_object_recreated_under_the_same_name_is_live_again() -> None:
     cache = live_cache()
-    cache._event(CONFIGMAPS, "ADDED", config_map(5))
-    cache._event(CONFIGMAPS, "DELETED", config_map(7))
-    cache._event(CONFIGMAPS, "ADDED", config_map(8, uid="cm-2"))
+    cache._observe("ADDED", config_map(5))
+    cache._observe("DELETED", config_map(7))
+    cache._observe("ADDED", config_map(8, uid="cm-2"))
     assert cache.get(ResourceKey.of(config_map(8))) is not None

@@ -33,7 +33,7 @@ def controller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[AppCont
     made = AppController(KubeClient(kubernetes.client.ApiClient(configuration)), controller_options(tmp_path))
     queued: list[set[str]] = []
     monkeypatch.setattr(made, "_queue_threadsafe", lambda names: queued.append(set(names)))
-    made._apps_listed(None, [application(10)])  # type: ignore[arg-type]
+    made._app_event(None, application(10))
     queued.clear()
     return made, queued
 
@@ -44,7 +44,7 @@ def test_a_deletion_carried_by_our_own_write_queues_the_application(
     made, queued = controller
     made._app_written(application(12, deletionTimestamp="2026-12-07T06:27:34Z", finalizers=["x"]))
     # The deletion's own watch event (resourceVersion 11) is older than the recorded answer: skipped as seen.
-    made._app_event(None, "MODIFIED", application(11, deletionTimestamp="2026-12-07T06:27:34Z"))  # type: ignore[arg-type]
+    made._app_event("MODIFIED", application(11, deletionTimestamp="2026-12-07T06:27:34Z"))
     assert queued == [{"inventory"}]
 
 
@@ -63,7 +63,7 @@ def test_our_own_status_write_alone_queues_nothing(controller: tuple[AppControll
     written = application(12)
     written["status"] = {"sync": {"status": "Synced"}}
     made._app_written(written)
-    made._app_event(None, "MODIFIED", written)  # type: ignore[arg-type]
+    made._app_event("MODIFIED", written)
     assert queued == []
 
 
@@ -73,7 +73,7 @@ def test_the_answer_to_a_write_that_raced_the_deletion_does_not_bring_the_applic
     """The Application's DELETED event was applied before the answer to our status patch (resourceVersion 11) was
     recorded: the Application stays gone, or the controller would reconcile a deleted Application for ever."""
     made, queued = controller
-    made._app_event(None, "DELETED", application(12, uid="app-1"))  # type: ignore[arg-type]
+    made._app_event("DELETED", application(12, uid="app-1"))
     made._app_written(application(11, uid="app-1"))
     assert not made._app_known("inventory")
     assert queued == []
