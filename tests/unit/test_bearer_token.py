@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from kubernetes import client as k8s
 
 from kube.bearer_token import BearerAuthorization
-from kube.client import load_api_client
+from kube.client import KubeClient, load_api_client
+from kube.resources import CONFIGMAPS
 from sandbox.cluster import write_kubeconfig
 
 
@@ -99,3 +104,56 @@ def test_without_a_token_the_refresh_hook_is_not_run_as_in_the_package() -> None
     calls = refreshing(configuration)
     assert BearerAuthorization(configuration, clock=Clock()).header() is None
     assert calls == []
+
+
+class HeaderRecordingApi(http.server.BaseHTTPRequestHandler):
+    """An API server that answers every request with an empty object and remembers its headers."""
+
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def _answer(self) -> None:
+        self.seen.append({name.lower(): value for name, value in self.headers.items()})
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"metadata": {}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PATCH = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def recording_api() -> Iterator[str]:
+    HeaderRecordingApi.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HeaderRecordingApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_patch_carries_the_headers_param_serialize_builds(tmp_path: Path, recording_api: str) -> None:
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", recording_api, token="s3cret-token")
+    api = load_api_client(str(kubeconfig))
+    _, url, expected, _, _ = api.param_serialize(
+        "PATCH", "/api/v1/namespaces/ns/configmaps/x", auth_settings=["BearerToken"],
+        header_params={"Accept": "application/json", "Content-Type": "application/merge-patch+json"},
+    )
+    client = KubeClient(api)
+    try:
+        client.patch(CONFIGMAPS, "ns", "x", {"data": {"v": "1"}})
+    finally:
+        client.close()
+    assert url == f"{recording_api}/api/v1/namespaces/ns/configmaps/x"
+    sent = HeaderRecordingApi.seen[-1]
+    # The package's own headers (User-Agent, Accept, Content-Type, authorization), each as it builds them; the
+    # transport adds only its own (Host, Content-Length, Accept-Encoding, …).
+    assert {name.lower(): value for name, value in expected.items()}.items() <= sent.items()
+    assert sent["authorization"] == "Bearer s3cret-token"
