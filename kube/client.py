@@ -21,6 +21,7 @@ import kubernetes.config
 import urllib3.exceptions
 import yaml
 
+from kube.bearer_token import BearerAuthorization
 from kube.errors import ApiError, ConfigError, Unreachable, api_error
 from kube.json_data import JsonObject as JsonObject  # re-exported: code written against this module keeps working
 from kube.resources import ResourceKind
@@ -132,6 +133,7 @@ class KubeClient:
         self._api = api_client
         self._timeout = timeout
         self._write_guard = write_guard
+        self._authorization = BearerAuthorization(api_client.configuration)
 
     @classmethod
     def from_kubeconfig(cls, kubeconfig: str | None = None, context: str | None = None) -> KubeClient:
@@ -285,10 +287,15 @@ class KubeClient:
     ) -> Any:
         if self._write_guard is not None and method != "GET":
             self._write_guard()
-        headers = {"Accept": "application/json", "Content-Type": content_type}
-        _, url, headers, _, _ = self._api.param_serialize(
-            method, path, header_params=headers, auth_settings=["BearerToken"]
-        )
+        # What ``ApiClient.param_serialize(method, path, header_params, auth_settings=["BearerToken"])`` builds,
+        # without its per-request serialisation and token refresh (see kube.bearer_token).
+        headers = {"Accept": "application/json", "Content-Type": content_type, **self._api.default_headers}
+        if self._api.cookie:
+            headers["Cookie"] = self._api.cookie
+        authorization = self._authorization.header()
+        if authorization is not None:
+            headers["authorization"] = authorization
+        url = self._api.configuration.host + path
         try:
             # The transport JSON-encodes the body itself for every JSON content type.
             response = self._api.call_api(
