@@ -18,6 +18,7 @@ from kube.json_data import JsonObject
 from kube.merge_patch import merge_patch_changes
 from kube.resources import ROLLOUTS
 from rollouts.controller.cache import ObjectCache
+from rollouts.controller.pass_trace import trace, tracing
 from rollouts.plan import Create, Delete, Patch, Plan, Write
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,9 @@ class PlanExecutor:
             except Exception as error:  # any failure ends the pass; the reconciler reports it
                 return Outcome(done, error, describe(write))
             done += 1
+            if tracing():
+                trace("write", rollout=f"{namespace}/{name}", request=describe(write).split(" ")[0],
+                      kind=write.kind.kind, subresource=getattr(write, "subresource", None))
             if _is_rollout(write, namespace, name) and written is not None:
                 resource_version = (written.get("metadata") or {}).get("resourceVersion", resource_version)
         if plan.status_patch is not None and self._status_changes(namespace, name, rollout, plan.status_patch):
@@ -77,9 +81,14 @@ class PlanExecutor:
                 return Outcome(done, error, f"patch Rollout {namespace}/{name} status")
             self._cache.record_write(ROLLOUTS, updated)
             done += 1
+            if tracing():
+                trace("write", rollout=f"{namespace}/{name}", request="patch", kind="Rollout", subresource="status",
+                      fields=list(plan.status_patch))
         # One transition announces each Event once, even when two steps of a pass say the same thing.
         for event in dict.fromkeys(plan.events):
             self._events.emit(rollout, event)
+        if plan.events and tracing():
+            trace("events", rollout=f"{namespace}/{name}", reasons=[event.reason for event in plan.events])
         return Outcome(done)
 
     def _unchanged(self, write: Patch) -> bool:

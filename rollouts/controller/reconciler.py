@@ -18,6 +18,7 @@ from rollouts.controller.cache import ObjectCache, RolloutKey
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.parsed_rollouts import ParsedRollouts
+from rollouts.controller.pass_trace import trace, tracing
 from rollouts.plan import Plan
 from rollouts.snapshot import RolloutSnapshot
 
@@ -48,6 +49,10 @@ class Reconciler:
         if snapshot is None:
             return GONE
         snapshot = replace(snapshot, parsed=self.parsed.parsed(snapshot.rollout))
+        if tracing():
+            status = snapshot.rollout.get("status") or {}
+            trace("pass", rollout=f"{key.namespace}/{key.name}", step=status.get("currentStepIndex"),
+                  phase=status.get("phase"))
         # A bug in the decision raises here: the runner says which Rollout trips it and tries again later.
         plan = self.decide(snapshot)
         self.metrics.observe_rollout(snapshot.rollout, plan.status or snapshot.rollout.get("status") or {})
