@@ -47,6 +47,8 @@ class Pass:
     triggers: list[str]
     writes: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    rounds: int = 1
+    """Decisions made in the pass (a pass that wrote decides again from what it wrote)."""
 
     @property
     def trigger(self) -> str:
@@ -114,6 +116,8 @@ def passes_of(lines: Iterable[str]) -> list[Pass]:
             rollout = fields["rollout"]
             current[rollout] = Pass(rollout, fields.get("step", "-"), pending.pop(rollout, []))
             passes.append(current[rollout])
+        elif verb == "round" and fields["rollout"] in current:
+            current[fields["rollout"]].rounds += 1
         elif verb == "write" and fields["rollout"] in current:
             sub = fields.get("subresource", "-")
             what = f"{fields['request']} {fields['kind']}" + (f"/{sub}" if sub != "-" else "")
@@ -160,7 +164,8 @@ def report(passes: list[Pass], n: int, pause: str) -> list[str]:
         f"({round(len(passes) / n / weight_steps_count, 2)} per canary step), "
         f"{round(status_patches / n, 2)} status patches, "
         f"{round(sum(len(p.writes) for p in passes) / n, 2)} writes besides Events, "
-        f"{round(sum(len(p.events) for p in passes) / n, 2)} Events asked for.",
+        f"{round(sum(len(p.events) for p in passes) / n, 2)} Events asked for; "
+        f"{round(sum(p.rounds for p in passes) / n, 2)} decisions (a pass decides again after it wrote).",
         "",
         *markdown_table(["trigger (first since the previous pass)", "passes per Rollout", "of which wrote"],
                         [[t, round(c / n, 2), round(writing[t] / n, 2)] for t, c in triggers.most_common()]),
