@@ -16,7 +16,7 @@ from kube.json_data import JsonObject
 
 logger: Final = logging.getLogger("rollouts.controller.trace")
 # Changes nobody decides on: every write moves the resourceVersion, and managedFields follow the writer.
-_BOOKKEEPING: Final = frozenset({"metadata.resourceVersion", "metadata.managedFields"})
+_BOOKKEEPING: Final = frozenset({"resourceVersion", "managedFields"})
 
 
 def tracing() -> bool:
@@ -34,7 +34,14 @@ def changed_paths(previous: JsonObject | None, current: JsonObject, depth: int =
     ``["+"]`` for an object not cached before."""
     if previous is None:
         return ["+"]
-    return [path for path in _diff(previous, current, "", depth) if path not in _BOOKKEEPING]
+    return list(_diff(_without_bookkeeping(previous), _without_bookkeeping(current), "", depth))
+
+
+def _without_bookkeeping(obj: JsonObject) -> JsonObject:
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, Mapping):
+        return obj
+    return {**obj, "metadata": {key: value for key, value in metadata.items() if key not in _BOOKKEEPING}}
 
 
 def _diff(before: object, after: object, prefix: str, depth: int) -> Iterable[str]:
