@@ -124,7 +124,8 @@ class RolloutController(CacheFirstController):
                 self.events.flush_held()
 
     def _follow_up(self, key: RolloutKey) -> None:
-        """The pass after one that wrote: routine work, passed again once the writing pass is done."""
+        """The pass after one whose last round still wrote (``Reconciler.max_rounds``): routine work, passed again
+        once the writing pass is done."""
         self.runner.add(key, Urgency.ROUTINE)
         if tracing():
             trace("follow-up", queued=f"{key.namespace}/{key.name}")
