@@ -112,6 +112,9 @@ class PlanExecutor:
         except Exception as error:  # as above
             self._cache.forget_echo(ROLLOUTS, namespace, name)
             return Outcome(0, error, f"patch Rollout {namespace}/{name} status", resource_version)
+        except BaseException:  # cancelled (the controller stops): no echo is to be expected either
+            self._cache.forget_echo(ROLLOUTS, namespace, name)
+            raise
         self._cache.record_write(ROLLOUTS, updated)
         if tracing():
             trace("write", rollout=f"{namespace}/{name}", request="patch", kind="Rollout", subresource="status",
