@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Final
 
+from pydantic import ValidationError
+
 from kube.controller_runner import GONE, Gone, PassFailed
 from kube.json_data import JsonObject
 from kube.merge_patch import apply_merge_patch, merge_patch_between
@@ -28,6 +30,8 @@ from rollouts.controller.executor import Outcome, PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.parsed_rollouts import ParsedRollouts
 from rollouts.controller.pass_trace import trace, tracing
+from rollouts.models import RolloutStatus
+from rollouts.parsed import ParsedRollout
 from rollouts.plan import Event, Plan
 from rollouts.snapshot import RolloutSnapshot
 
@@ -107,11 +111,12 @@ class Reconciler:
         self, key: RolloutKey, snapshot: RolloutSnapshot, held_status: JsonObject | None, round_number: int
     ) -> Plan:
         """One round's decision, from the snapshot with the status this pass holds in place of the stored one."""
+        stored = self.parsed.parsed(snapshot.rollout)
         if held_status is None:
-            snapshot = replace(snapshot, parsed=self.parsed.parsed(snapshot.rollout))
+            snapshot = replace(snapshot, parsed=stored)
         else:
-            # Not a stored version: parsed afresh (the parse cache is by resourceVersion).
-            snapshot = replace(snapshot, rollout={**snapshot.rollout, "status": held_status}, parsed=None)
+            virtual = {**snapshot.rollout, "status": held_status}
+            snapshot = replace(snapshot, rollout=virtual, parsed=_with_status(stored, virtual, held_status))
         if tracing():
             status = snapshot.rollout.get("status") or {}
             trace("round" if round_number else "pass", rollout=f"{key.namespace}/{key.name}",
@@ -141,6 +146,19 @@ class Reconciler:
         if outcome.error is not None:
             raise PassFailed(outcome.failed_write, outcome.error, transient=outcome.transient)
         return outcome
+
+
+def _with_status(stored: ParsedRollout, virtual: JsonObject, status: JsonObject) -> ParsedRollout | None:
+    """The stored version's parse with the held status in place of the stored one: the spec, and so its
+    validation (which reads no status), is the stored version's. None (``decide`` parses ``virtual`` itself) when
+    the stored version did not parse or the status does not."""
+    if stored.rollout is None:
+        return None
+    try:
+        typed = RolloutStatus.model_validate(status)
+    except ValidationError:
+        return None
+    return ParsedRollout(virtual, stored.rollout.model_copy(update={"status": typed}), stored.issues)
 
 
 def _version(rollout: JsonObject) -> str | None:

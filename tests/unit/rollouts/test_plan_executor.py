@@ -524,3 +524,23 @@ async def test_a_pass_that_wrote_nothing_asks_for_no_follow_up() -> None:
     reconciler, followed, client = following(lambda snapshot: Plan(requeue_after=5))
     assert await reconciler.reconcile(KEY) == 5
     assert client.writes() == [] and followed == []
+
+
+async def test_a_later_round_decides_from_the_stored_parse_with_the_held_status() -> None:
+    """The spec and its validation are the stored version's; only the status is the one this pass holds, in
+    the typed model as in the manifest the decision sees."""
+    seen: list[RolloutSnapshot] = []
+    decide = stepping(2)
+
+    def recording(snapshot: RolloutSnapshot) -> Plan:
+        seen.append(snapshot)
+        return cast(Plan, decide(snapshot))
+
+    reconciler, _, _ = following(recording)
+    await reconciler.reconcile(KEY)
+    first, second = seen[0].parsed, seen[1]
+    assert second.rollout["status"] == {"currentStepIndex": 1}
+    assert second.parsed is not None and second.parsed.manifest is second.rollout
+    assert second.parsed.rollout is not None and second.parsed.rollout.status.current_step_index == 1
+    assert first is not None and first.rollout is not None
+    assert second.parsed.rollout.spec == first.rollout.spec and second.parsed.issues == first.issues
