@@ -3,8 +3,10 @@ much as that Rollout's own objects.
 
 Fed by the watch (``observe``) and by the controller's own successful writes (``record_write``), so that the
 pass after a write sees it even before the watch delivers it — otherwise that pass would decide from the old
-object and write again. An event older than what is cached (by resourceVersion) does not replace it, and one of
-the version cached (the echo of an own write) concerns no Rollout: the pass that wrote asks for the next itself.
+object and write again. An event older than what is cached (by resourceVersion) does not replace it, and neither
+it nor one of the version cached (the echo of an own write) concerns any Rollout: the pass that wrote decided
+again from what it wrote. Nor does a Pod's change that no decision reads (its status but readiness during a
+restart, its spec).
 No copy of an object brings it back once its DELETED event was applied (``kube.deleted_objects``).
 
 Each update returns the Rollouts it concerns, to be queued: a ReplicaSet or AnalysisRun its controller
@@ -26,6 +28,7 @@ from typing import Final
 
 from kube.deleted_objects import DeletedObjects
 from kube.json_data import JsonObject
+from kube.merge_patch import apply_merge_patch
 from kube.object_meta import ObjectKey, controller_uid, is_older, object_key, uid_of
 from kube.resources import (
     ANALYSIS_RUNS,
@@ -83,6 +86,10 @@ def watched_kinds(namespaces: tuple[str, ...]) -> tuple[ResourceKind, ...]:
         return WATCHED_KINDS
     return tuple(kind for kind in WATCHED_KINDS if kind.namespaced)
 DELETED: Final = "DELETED"
+# Metadata every write changes, which no decision reads.
+_BOOKKEEPING: Final = frozenset({"resourceVersion", "managedFields"})
+# ... and the generation, which a write of the spec moves.
+_SERVER_SET: Final = _BOOKKEEPING | {"generation"}
 # A ClusterAnalysisTemplate that nests an AnalysisTemplate means the one in the namespace of whichever Rollout uses
 # it (as Argo resolves it), so that reference is to the name in any namespace.
 ANY_NAMESPACE: Final = "*"
@@ -137,6 +144,8 @@ class ObjectCache:
         self._manager_of: dict[tuple[ResourceKind, ObjectKey], _Managed] = {}
         # What a DELETED event removed: a late answer to one of our writes must not bring it back.
         self._deleted = DeletedObjects()
+        # The content each write under way should leave (``expect_echo``), until its answer is recorded.
+        self._echoes: dict[tuple[ResourceKind, ObjectKey], JsonObject] = {}
 
     # -- updates -----------------------------------------------------------------------------------------
 
@@ -151,7 +160,23 @@ class ObjectCache:
 
     def record_write(self, kind: ResourceKind, obj: JsonObject) -> set[RolloutKey]:
         """Apply an object as the API server returned it from our own create or patch."""
+        key = object_key(obj)
+        if key is not None:
+            self._echoes.pop((kind, key), None)
         return self.observe(kind, None, obj)
+
+    def expect_echo(self, kind: ResourceKind, namespace: str, name: str, patch: JsonObject) -> None:
+        """Our merge ``patch`` of a cached object is on its way: should its watch event overtake the answer, the
+        event (the object exactly as the patch leaves the cached one, versions apart) asks for no pass — the
+        writing pass decides again from the answer. Until ``record_write`` or ``forget_echo``."""
+        key = ObjectKey(namespace if kind.namespaced else "", name)
+        cached = self._objects.get(kind, {}).get(key)
+        if cached is not None:
+            self._echoes[(kind, key)] = _content(apply_merge_patch(cached, patch))
+
+    def forget_echo(self, kind: ResourceKind, namespace: str, name: str) -> None:
+        """The write ``expect_echo`` announced failed: no echo comes."""
+        self._echoes.pop((kind, ObjectKey(namespace if kind.namespaced else "", name)), None)
 
     def record_delete(self, kind: ResourceKind, namespace: str, name: str) -> set[RolloutKey]:
         """Forget an object we deleted (its DELETED event will find nothing left to remove)."""
@@ -169,14 +194,36 @@ class ObjectCache:
             # answered: nothing changed, so it asks for no pass (the writing pass queued its own follow-up).
             return set()
         if cached is not None and is_older(obj, cached):
-            # A late event of a version we already hold (our own write got here first): keep the newer,
-            # but still report the owners — a pass that finds nothing to do costs no writes.
-            return self._affected(kind, key, cached)
+            # A late event of a version we already hold (our own write got here first): it brings nothing the
+            # newer one lacks, and the newer one's arrival (an event, or our write's own follow-up) asked for
+            # the pass that sees it.
+            return set()
         if cached is not None and uid_of(cached) != uid_of(obj):
             self._unindex(kind, key, cached)
         objects[key] = obj
         self._index(kind, key, obj)
-        return self._affected(kind, key, obj)
+        echo = self._echoes.get((kind, key))
+        if echo is not None and _content(obj) == echo:
+            # Our own write's echo, ahead of its answer: the writing pass decides from it anyway.
+            del self._echoes[(kind, key)]
+            return set()
+        affected = self._affected(kind, key, obj)
+        if kind == PODS and cached is not None and not self._pod_change_matters(cached, obj, affected):
+            return set()
+        return affected
+
+    def _pod_change_matters(self, cached: JsonObject, obj: JsonObject, rollouts: set[RolloutKey]) -> bool:
+        """Whether a Pod's new version can change its Rollout's decision. The decisions read a Pod's metadata
+        (ephemeral labels and annotations, its owner, its deletion) and, only while ``spec.restartAt`` asks for
+        a restart, its readiness; the rest of its status (phase, IPs, container states) and its spec (the node
+        it was bound to) decide nothing, and the readiness that matters reaches the Rollout through its
+        ReplicaSet's status."""
+        if _decided_metadata(cached) != _decided_metadata(obj):
+            return True
+        return any(
+            ((self._objects[ROLLOUTS].get(rollout) or {}).get("spec") or {}).get("restartAt") is not None
+            for rollout in rollouts
+        )
 
     def _remove(self, kind: ResourceKind, key: ObjectKey, obj: JsonObject | None) -> set[RolloutKey]:
         if obj is not None:
@@ -432,6 +479,18 @@ def _same_version(incoming: JsonObject, cached: JsonObject) -> bool:
         and version == (cached.get("metadata") or {}).get("resourceVersion")
         and uid_of(incoming) == uid_of(cached)
     )
+
+
+def _content(obj: JsonObject) -> JsonObject:
+    """An object without what the API server changes on every write (its versions and managed fields)."""
+    metadata = {key: value for key, value in (obj.get("metadata") or {}).items() if key not in _SERVER_SET}
+    return {**obj, "metadata": metadata}
+
+
+def _decided_metadata(obj: JsonObject) -> dict[str, object]:
+    """An object's metadata without what every write changes (its version, the writers' managed fields)."""
+    metadata = obj.get("metadata") or {}
+    return {key: value for key, value in metadata.items() if key not in _BOOKKEEPING}
 
 
 def _stem(key: ObjectKey) -> tuple[str, str]:

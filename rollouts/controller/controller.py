@@ -29,6 +29,7 @@ from kube.work_queue import Urgency
 from rollouts.controller.cache import ObjectCache, RolloutKey, watched_kinds
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
+from rollouts.controller.pass_trace import changed_paths, trace, tracing
 from rollouts.controller.reconciler import Clock, Decide, Reconciler, utc_now
 from rollouts.controller.urgency import event_urgency
 from rollouts.experiments.controller import DEFAULT_WORKERS as DEFAULT_EXPERIMENT_WORKERS
@@ -105,8 +106,13 @@ class RolloutController(CacheFirstController):
         previous = self.cache.get(kind, *where) if where is not None else None
         added = kind == ROLLOUTS and event_type != DELETED and previous is None and where is not None
         urgency = event_urgency(kind, event_type, previous, obj)
-        for key in self.cache.observe(kind, event_type, obj):
+        keys = self.cache.observe(kind, event_type, obj)
+        for key in keys:
             self.runner.add(key, urgency)
+        if tracing():
+            trace("event", kind=kind.kind, type=event_type or "LIST", object=f"{where[0]}/{where[1]}" if where else "",
+                  queued=[f"{key.namespace}/{key.name}" for key in keys], urgency=urgency.name,
+                  changed=changed_paths(previous, obj) if keys else [])
         if added and self.runner.started:
             self._added_to_informer(obj)
 
@@ -119,8 +125,11 @@ class RolloutController(CacheFirstController):
                 self.events.flush_held()
 
     def _follow_up(self, key: RolloutKey) -> None:
-        """The pass after one that wrote: routine work, passed again once the writing pass is done."""
+        """The pass after one whose last round still wrote (``Reconciler.max_rounds``): routine work, passed again
+        once the writing pass is done."""
         self.runner.add(key, Urgency.ROUTINE)
+        if tracing():
+            trace("follow-up", queued=f"{key.namespace}/{key.name}")
 
     def _added_to_informer(self, rollout: JsonObject) -> None:
         """Argo's RolloutAddedToInformer Event: the leader's cache holds a Rollout it did not hold (every Rollout

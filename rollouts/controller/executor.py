@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from kube.client import AsyncKubeClient
 from kube.errors import Conflict, KubeError, NotFound
@@ -18,7 +19,8 @@ from kube.json_data import JsonObject
 from kube.merge_patch import merge_patch_changes
 from kube.resources import ROLLOUTS
 from rollouts.controller.cache import ObjectCache
-from rollouts.plan import Create, Delete, Patch, Plan, Write
+from rollouts.controller.pass_trace import trace, tracing
+from rollouts.plan import Create, Delete, Event, Patch, Plan, Write
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,8 @@ class Outcome:
     writes: int = 0
     error: Exception | None = None
     failed_write: str = ""
+    resource_version: str | None = None
+    """The Rollout's resourceVersion after the writes (its own patches move it)."""
 
     @property
     def succeeded(self) -> bool:
@@ -51,9 +55,26 @@ class PlanExecutor:
         self._events = events
 
     async def execute(self, rollout: JsonObject, plan: Plan) -> Outcome:
-        metadata = rollout.get("metadata") or {}
-        namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
-        resource_version = metadata.get("resourceVersion")
+        """The whole Plan: its writes, then its status patch, then its Events (only if everything was written)."""
+        outcome = await self.write(rollout, plan)
+        if outcome.error is not None:
+            return outcome
+        if plan.status_patch is not None:
+            status = await self.write_status(rollout, plan.status_patch, outcome.resource_version)
+            outcome = replace(status, writes=outcome.writes + status.writes)
+            if outcome.error is not None:
+                return outcome
+        self.announce(rollout, plan.events)
+        return outcome
+
+    async def write(self, rollout: JsonObject, plan: Plan, resource_version: str | None = None) -> Outcome:
+        """The Plan's writes in order (not its status, nor its Events); the first that fails ends them.
+
+        ``Outcome.resource_version`` is the Rollout's version after them (a write may patch the Rollout itself),
+        ``resource_version`` (default: ``rollout``'s) if none did."""
+        namespace, name = _where(rollout)
+        if resource_version is None:
+            resource_version = (rollout.get("metadata") or {}).get("resourceVersion")
         done = 0
         for write in plan.writes:
             if isinstance(write, Patch) and self._unchanged(write):
@@ -61,26 +82,54 @@ class PlanExecutor:
             try:
                 written = await self._write(write)
             except Exception as error:  # any failure ends the pass; the reconciler reports it
-                return Outcome(done, error, describe(write))
+                return Outcome(done, error, describe(write), resource_version)
             done += 1
+            if tracing():
+                trace("write", rollout=f"{namespace}/{name}", request=describe(write).split(" ")[0],
+                      kind=write.kind.kind, subresource=getattr(write, "subresource", None))
             if _is_rollout(write, namespace, name) and written is not None:
                 resource_version = (written.get("metadata") or {}).get("resourceVersion", resource_version)
-        if plan.status_patch is not None and self._status_changes(namespace, name, rollout, plan.status_patch):
-            body: JsonObject = {"status": plan.status_patch}
-            if resource_version:
-                # Decided from this version of the Rollout: if a user changed it meanwhile (promote, abort),
-                # a Conflict beats overwriting their change with a status computed without it.
-                body["metadata"] = {"resourceVersion": resource_version}
-            try:
-                updated = await self._client.patch(ROLLOUTS, namespace, name, body, subresource="status")
-            except Exception as error:  # as above
-                return Outcome(done, error, f"patch Rollout {namespace}/{name} status")
-            self._cache.record_write(ROLLOUTS, updated)
-            done += 1
+        return Outcome(done, resource_version=resource_version)
+
+    async def write_status(
+        self, rollout: JsonObject, status_patch: JsonObject, resource_version: str | None = None
+    ) -> Outcome:
+        """One merge patch of the Rollout's status, unless it would change nothing stored; conditional on
+        ``resource_version`` (default: ``rollout``'s), the version it was decided from."""
+        namespace, name = _where(rollout)
+        if resource_version is None:
+            resource_version = (rollout.get("metadata") or {}).get("resourceVersion")
+        if not self._status_changes(namespace, name, rollout, status_patch):
+            return Outcome(resource_version=resource_version)
+        body: JsonObject = {"status": status_patch}
+        if resource_version:
+            # Decided from this version of the Rollout: if a user changed it meanwhile (promote, abort),
+            # a Conflict beats overwriting their change with a status computed without it.
+            body["metadata"] = {"resourceVersion": resource_version}
+        self._cache.expect_echo(ROLLOUTS, namespace, name, {"status": status_patch})
+        try:
+            updated = await self._client.patch(ROLLOUTS, namespace, name, body, subresource="status")
+        except Exception as error:  # as above
+            self._cache.forget_echo(ROLLOUTS, namespace, name)
+            return Outcome(0, error, f"patch Rollout {namespace}/{name} status", resource_version)
+        except BaseException:  # cancelled (the controller stops): no echo is to be expected either
+            self._cache.forget_echo(ROLLOUTS, namespace, name)
+            raise
+        self._cache.record_write(ROLLOUTS, updated)
+        if tracing():
+            trace("write", rollout=f"{namespace}/{name}", request="patch", kind="Rollout", subresource="status",
+                  fields=list(status_patch))
+        return Outcome(1, resource_version=(updated.get("metadata") or {}).get("resourceVersion", resource_version))
+
+    def announce(self, rollout: JsonObject, events: Iterable[Event]) -> None:
+        """Post the Events of what was written (in the background)."""
         # One transition announces each Event once, even when two steps of a pass say the same thing.
-        for event in dict.fromkeys(plan.events):
+        announced = tuple(dict.fromkeys(events))
+        for event in announced:
             self._events.emit(rollout, event)
-        return Outcome(done)
+        if announced and tracing():
+            namespace, name = _where(rollout)
+            trace("events", rollout=f"{namespace}/{name}", reasons=[event.reason for event in announced])
 
     def _unchanged(self, write: Patch) -> bool:
         """The patch would leave the cached object as it is: sending it would only cost a request (and a watch
@@ -107,9 +156,14 @@ class PlanExecutor:
             self._cache.record_write(write.kind, created)
             return created
         if isinstance(write, Patch):
-            patched = await self._client.patch(
-                write.kind, namespace, write.name, write.patch, subresource=write.subresource
-            )
+            self._cache.expect_echo(write.kind, write.namespace, write.name, write.patch)
+            try:
+                patched = await self._client.patch(
+                    write.kind, namespace, write.name, write.patch, subresource=write.subresource
+                )
+            except BaseException:
+                self._cache.forget_echo(write.kind, write.namespace, write.name)
+                raise
             self._cache.record_write(write.kind, patched)
             return patched
         with contextlib.suppress(NotFound):  # already gone is what was wanted
@@ -135,6 +189,11 @@ def describe_error(error: Exception) -> str:
     if isinstance(error, KubeError):
         return str(error)
     return f"{type(error).__name__}: {error}"
+
+
+def _where(rollout: JsonObject) -> tuple[str, str]:
+    metadata = rollout.get("metadata") or {}
+    return str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
 
 
 def _is_rollout(write: Write, namespace: str, name: str) -> bool:

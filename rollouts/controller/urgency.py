@@ -12,8 +12,9 @@ which, by comparing the object as cached before the event with the object the ev
 - **ROUTINE**: everything else — children's status, the echoes of the controller's own writes, deletions.
 
 The controller records its own writes in the cache before their echoes arrive (``ObjectCache.record_write``), so
-an echo usually compares equal; one that overtakes its write is taken for a user action, which only serves it
-sooner. Timers and resyncs do not come from events: the runner queues them itself.
+an echo usually compares equal; one that overtakes its write's answer is recognised by its content
+(``ObjectCache.expect_echo``) and queues nothing, and one the cache cannot recognise is taken for a user action,
+which only serves it sooner. Timers and resyncs do not come from events: the runner queues them itself.
 """
 
 from __future__ import annotations

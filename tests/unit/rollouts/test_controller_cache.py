@@ -139,11 +139,13 @@ def test_snapshot_holds_exactly_the_rollouts_own_objects() -> None:
     assert snapshot.destination_rule is rule
 
 
-def test_an_older_version_does_not_replace_a_newer_one() -> None:
+def test_an_older_version_does_not_replace_a_newer_one_nor_ask_for_a_pass() -> None:
+    """The late echo of an earlier write brings nothing the version cached lacks (the pass that made the newer
+    version decided from it)."""
     cache = ObjectCache()
     cache.observe(ROLLOUTS, None, rollout())
     cache.record_write(VIRTUAL_SERVICES, plain("reviews", rv=7))
-    assert cache.observe(VIRTUAL_SERVICES, "MODIFIED", plain("reviews", rv=5)) == {REVIEWS}
+    assert cache.observe(VIRTUAL_SERVICES, "MODIFIED", plain("reviews", rv=5)) == set()
     cached = cache.get(VIRTUAL_SERVICES, "shop", "reviews")
     assert cached is not None and cached["metadata"]["resourceVersion"] == "7"
 
@@ -413,3 +415,101 @@ def test_the_echo_of_a_rollout_status_write_asks_for_no_pass() -> None:
     cache.record_write(ROLLOUTS, rollout(rv=2))
     assert cache.observe(ROLLOUTS, "MODIFIED", rollout(rv=2)) == set()
     assert cache.observe(ROLLOUTS, "MODIFIED", rollout(rv=3)) == {REVIEWS}
+
+
+# --- pod events that decide nothing ----------------------------------------------------------------------------
+
+
+def pod_version(rv: int, *, status: Any = None, labels: Any = None, node: str | None = None) -> Any:
+    """The Pod of ``pod()`` at resourceVersion ``rv``, with a status, labels and the node it was bound to."""
+    manifest = pod()
+    manifest["metadata"]["resourceVersion"] = str(rv)
+    if labels is not None:
+        manifest["metadata"]["labels"] = labels
+    manifest["spec"] = {"nodeName": node} if node else {}
+    manifest["status"] = status or {"phase": "Pending"}
+    return manifest
+
+
+RUNNING = {"phase": "Running", "podIP": "10.0.0.7",
+           "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+
+
+def cache_with_pod(rollout_manifest: Any) -> ObjectCache:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout_manifest)
+    cache.observe(REPLICASETS, None, replica_set())
+    cache.observe(PODS, "ADDED", pod_version(3))
+    return cache
+
+
+def test_a_new_or_deleted_pod_concerns_its_rollout() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.observe(REPLICASETS, None, replica_set())
+    assert cache.observe(PODS, "ADDED", pod_version(3)) == {REVIEWS}
+    assert cache.observe(PODS, "DELETED", pod_version(4)) == {REVIEWS}
+
+
+def test_a_pods_status_or_binding_alone_asks_for_no_pass() -> None:
+    """Phase, IPs, readiness and the node decide nothing for a Rollout that restarts no pods (the readiness it
+    counts comes with its ReplicaSet's status); the cache still holds the new version."""
+    cache = cache_with_pod(rollout())
+    assert cache.observe(PODS, "MODIFIED", pod_version(4, node="node-1")) == set()
+    assert cache.observe(PODS, "MODIFIED", pod_version(5, status=RUNNING, node="node-1")) == set()
+    snapshot = cache.snapshot_for("shop", "reviews", NOW)
+    assert snapshot is not None and snapshot.pods[0]["status"] == RUNNING
+
+
+def test_a_pods_labels_concern_its_rollout() -> None:
+    """Ephemeral metadata is decided per pod from its labels and annotations."""
+    cache = cache_with_pod(rollout())
+    assert cache.observe(PODS, "MODIFIED", pod_version(4, labels={"role": "canary"})) == {REVIEWS}
+
+
+def test_a_pods_readiness_concerns_a_rollout_that_restarts_pods() -> None:
+    """spec.restartAt: the restart deletes a batch only while enough pods are available, counted pod by pod."""
+    restarting = rollout()
+    restarting["spec"]["restartAt"] = "2026-01-01T00:00:00Z"
+    cache = cache_with_pod(restarting)
+    assert cache.observe(PODS, "MODIFIED", pod_version(4, status=RUNNING)) == {REVIEWS}
+
+
+# --- our own writes' echoes ------------------------------------------------------------------------------------
+
+
+def test_the_echo_of_a_write_under_way_asks_for_no_pass_even_ahead_of_its_answer() -> None:
+    """The watch may deliver our patch's result before the client gets the answer; it is exactly the cached
+    object with the patch applied (versions and generation apart), so the writing pass decides from it itself."""
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.observe(VIRTUAL_SERVICES, None, plain("reviews", rv=5))
+    cache.expect_echo(VIRTUAL_SERVICES, "shop", "reviews", {"spec": {"http": [{"name": "primary"}]}})
+    echo = plain("reviews", rv=6)
+    echo["metadata"]["generation"] = 2
+    echo["spec"] = {"http": [{"name": "primary"}]}
+    assert cache.observe(VIRTUAL_SERVICES, "MODIFIED", echo) == set()
+    cached = cache.get(VIRTUAL_SERVICES, "shop", "reviews")
+    assert cached is not None and cached["metadata"]["resourceVersion"] == "6"
+
+
+def test_a_change_beside_our_write_still_asks_for_a_pass() -> None:
+    """Someone else's change reached the object too: the event is not our echo."""
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.observe(VIRTUAL_SERVICES, None, plain("reviews", rv=5))
+    cache.expect_echo(VIRTUAL_SERVICES, "shop", "reviews", {"spec": {"http": [{"name": "primary"}]}})
+    changed = plain("reviews", rv=6)
+    changed["spec"] = {"http": [{"name": "primary"}], "hosts": ["reviews"]}
+    assert cache.observe(VIRTUAL_SERVICES, "MODIFIED", changed) == {REVIEWS}
+
+
+def test_an_echo_expected_of_a_failed_write_is_forgotten() -> None:
+    cache = ObjectCache()
+    cache.observe(ROLLOUTS, None, rollout())
+    cache.observe(VIRTUAL_SERVICES, None, plain("reviews", rv=5))
+    cache.expect_echo(VIRTUAL_SERVICES, "shop", "reviews", {"spec": {"http": []}})
+    cache.forget_echo(VIRTUAL_SERVICES, "shop", "reviews")
+    same_content = plain("reviews", rv=6)
+    same_content["spec"] = {"http": []}
+    assert cache.observe(VIRTUAL_SERVICES, "MODIFIED", same_content) == {REVIEWS}

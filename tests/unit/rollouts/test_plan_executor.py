@@ -17,7 +17,7 @@ from kube.work_queue import WorkQueue
 from rollouts.controller.cache import ObjectCache, RolloutKey
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
-from rollouts.controller.reconciler import Reconciler
+from rollouts.controller.reconciler import MAX_ROUNDS, Reconciler
 from rollouts.plan import Create, Delete, Event, Patch, Plan
 from rollouts.snapshot import RolloutSnapshot
 
@@ -449,16 +449,98 @@ def following(decide: Any) -> tuple[Reconciler, list[RolloutKey], FakeClient]:
     return reconciler, followed, client
 
 
-async def test_a_pass_that_wrote_asks_for_one_follow_up_pass() -> None:
-    """Its writes' echoes ask for nothing (the cache holds the versions written), so the pass asks itself."""
-    plan = Plan(writes=(WRITES[1],), status_patch={"currentStepIndex": 1})
-    reconciler, followed, client = following(lambda snapshot: plan)
+def stepping(last_step: int, *, write_at: int | None = None) -> Any:
+    """A decision that moves ``status.currentStepIndex`` one step per call up to ``last_step`` (each step announced
+    by an Event), patching the canary Service too when it reaches ``write_at``."""
+
+    def decide(snapshot: RolloutSnapshot) -> Plan:
+        step = (snapshot.rollout.get("status") or {}).get("currentStepIndex", 0)
+        if step >= last_step:
+            return Plan(requeue_after=30)
+        writes = (WRITES[1],) if step + 1 == write_at else ()
+        return Plan(writes=writes, status_patch={"currentStepIndex": step + 1},
+                    events=(Event("Normal", "RolloutStepCompleted", f"step {step + 1}"),))
+
+    return decide
+
+
+def status_patches(client: FakeClient) -> list[Any]:
+    return [body["status"] for verb, plural, sub, body in client.calls if sub == "status"]
+
+
+async def test_a_pass_that_wrote_decides_again_and_asks_for_no_follow_up_once_nothing_is_left() -> None:
+    """A chain "complete a step → enter the next" is one pass: the second decision is made from the first's
+    outcome, and the last one finds nothing to do, so no follow-up pass is needed."""
+    reconciler, followed, client = following(stepping(2))
+    assert await reconciler.reconcile(KEY) == 30
+    assert followed == []
+    assert status_patches(client) == [{"currentStepIndex": 2}]
+
+
+async def test_the_status_changes_of_consecutive_rounds_are_one_patch_and_their_events_follow_it() -> None:
+    reconciler, _, client = following(stepping(2))
     await reconciler.reconcile(KEY)
-    assert len(client.writes()) == 2
+    await reconciler.executor._events.drain()
+    assert client.writes() == [("patch", "rollouts", "status")]
+    posted = [body["message"] for verb, plural, _, body in client.calls if plural == "events"]
+    assert posted == ["step 1", "step 2"]
+
+
+async def test_a_held_status_is_written_before_a_later_rounds_write() -> None:
+    """The cluster never holds a later write beside a status older than the one decided before it: the status of
+    step 1 is stored before the Service patch of step 2."""
+    reconciler, _, client = following(stepping(3, write_at=2))
+    await reconciler.reconcile(KEY)
+    assert client.writes() == [("patch", "rollouts", "status"), ("patch", "services", None),
+                               ("patch", "rollouts", "status")]
+    assert status_patches(client) == [{"currentStepIndex": 1}, {"currentStepIndex": 3}]
+
+
+async def test_a_pass_whose_last_round_still_wrote_asks_for_one_follow_up_pass() -> None:
+    """Rounds are bounded (MAX_ROUNDS): the chain goes on in a pass of its own, queued by the pass."""
+    reconciler, followed, client = following(stepping(MAX_ROUNDS + 2))
+    await reconciler.reconcile(KEY)
     assert followed == [KEY]
+    assert status_patches(client) == [{"currentStepIndex": MAX_ROUNDS}]
+
+
+async def test_a_round_that_changes_nothing_ends_the_pass() -> None:
+    """A decision that repeats a write already made (the executor skips it) and a status already held is the
+    cluster's state: deciding again would say the same."""
+    calls: list[int] = []
+    plan = Plan(writes=(WRITES[1],), status_patch={"currentStepIndex": 1})
+
+    def decide(snapshot: RolloutSnapshot) -> Plan:
+        calls.append(1)
+        return plan
+
+    reconciler, followed, client = following(decide)
+    await reconciler.reconcile(KEY)
+    assert len(calls) == 2 and followed == []
+    assert client.writes() == [("patch", "services", None), ("patch", "rollouts", "status")]
 
 
 async def test_a_pass_that_wrote_nothing_asks_for_no_follow_up() -> None:
     reconciler, followed, client = following(lambda snapshot: Plan(requeue_after=5))
     assert await reconciler.reconcile(KEY) == 5
     assert client.writes() == [] and followed == []
+
+
+async def test_a_later_round_decides_from_the_stored_parse_with_the_held_status() -> None:
+    """The spec and its validation are the stored version's; only the status is the one this pass holds, in
+    the typed model as in the manifest the decision sees."""
+    seen: list[RolloutSnapshot] = []
+    decide = stepping(2)
+
+    def recording(snapshot: RolloutSnapshot) -> Plan:
+        seen.append(snapshot)
+        return cast(Plan, decide(snapshot))
+
+    reconciler, _, _ = following(recording)
+    await reconciler.reconcile(KEY)
+    first, second = seen[0].parsed, seen[1]
+    assert second.rollout["status"] == {"currentStepIndex": 1}
+    assert second.parsed is not None and second.parsed.manifest is second.rollout
+    assert second.parsed.rollout is not None and second.parsed.rollout.status.current_step_index == 1
+    assert first is not None and first.rollout is not None
+    assert second.parsed.rollout.spec == first.rollout.spec and second.parsed.issues == first.issues
