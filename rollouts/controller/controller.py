@@ -3,7 +3,8 @@ lifecycle that starts and stops them.
 
 Start-up mirrors client-go's "wait for caches to sync": every watched kind is listed once into the cache before
 any worker runs, so no Rollout is decided from a half-filled cache (a pass that saw the Rollout but not yet its
-ReplicaSets would create one that exists). The watch (kopf) then keeps the cache current.
+ReplicaSets would create one that exists). In the controller process that list is the watch stream's own first
+list (``kube.informer``), which the stream then watches from; on kopf's watches the controller lists first.
 """
 
 from __future__ import annotations
@@ -140,8 +141,10 @@ class RolloutController(CacheFirstController):
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     async def _fill_cache(self) -> None:
-        """Fill the cache, then serve metrics (if not yet)."""
         await self.prime_cache()
+
+    def _cache_filled(self) -> None:
+        """Serve metrics (if not yet)."""
         self.serve_metrics()
 
     def _workers_started(self) -> None:

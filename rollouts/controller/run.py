@@ -228,6 +228,9 @@ def build_operator(
         async_http_client(api_client.configuration, timeout=REQUEST_TIMEOUT, connect_timeout=WATCH_CONNECT_TIMEOUT),
         options.namespaces,
     )
+    # Registered first: kopf runs start-up handlers in order, and each controller's waits for the streams' first
+    # lists of its kinds (its cache fills from them).
+    register_lifecycle(registry, informers, "informers")
     register_handlers(registry, controller, credentials=lambda: connection_info(api_client.configuration),
                       informers=informers)
     analysis = None
@@ -280,8 +283,6 @@ def build_operator(
             register_notification_handlers(registry, notifier, informers=informers)
             if notifier.kind.event_keyed:
                 hand_over_events(controller.events, notifier)
-    # Registered last: kopf runs start-up handlers in order, and the streams wait for every cache to be primed.
-    register_lifecycle(registry, informers, "informers")
     leadership: Leadership | ShardLeadership | None = None
     if election is not None and lease_client is not None:
         controller.metrics.registry.register(ShardMetric(election))
