@@ -14,12 +14,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from kube.controller_runner import GONE, Gone, PassFailed
+from kube.json_data import JsonObject
 from rollouts.controller.cache import ObjectCache, RolloutKey
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.parsed_rollouts import ParsedRollouts
 from rollouts.plan import Plan
 from rollouts.snapshot import RolloutSnapshot
+from rollouts.status import HEALTHY
 
 Decide = Callable[[RolloutSnapshot], Plan]
 Clock = Callable[[], datetime]
@@ -50,6 +52,9 @@ class Reconciler:
         snapshot = replace(snapshot, parsed=self.parsed.parsed(snapshot.rollout))
         # A bug in the decision raises here: the runner says which Rollout trips it and tries again later.
         plan = self.decide(snapshot)
+        if plan.is_noop and plan.requeue_after is None and _at_rest(snapshot.rollout):
+            # Only a spec change (a new version, parsed anew) or the resync looks again: not worth its memory.
+            self.parsed.discard(snapshot.rollout)
         self.metrics.observe_rollout(snapshot.rollout, plan.status or snapshot.rollout.get("status") or {})
         if not plan.is_noop:
             outcome = await self.executor.execute(snapshot.rollout, plan)
@@ -59,3 +64,7 @@ class Reconciler:
                 self.follow_up(key)
         return plan.requeue_after
 
+
+def _at_rest(rollout: JsonObject) -> bool:
+    """Whether the Rollout is settled: Healthy, as its stored status says (Argo's phase)."""
+    return (rollout.get("status") or {}).get("phase") == HEALTHY
