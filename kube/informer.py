@@ -289,23 +289,23 @@ class _Subscription:
     kind: ResourceKind
     label_selector: str | None
     observers: list[Observer] = field(default_factory=list)
-    ready: list[asyncio.Event] = field(default_factory=list)
-    listed: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set once the first list (in every watched namespace) has been delivered to the observers."""
+    informers: list[Informer] = field(default_factory=list)  # once opened
 
 
 class Informers:
     """The process's informers: one stream per (kind, label selector) and watched namespace, shared by every
     controller that observes the kind. Started with the operator, before the controllers: their caches fill from
-    the streams' first lists (``listed``). A stream whose observers gave a ``ready`` event opens only once every
-    one of them is set (a controller that lists for itself first)."""
+    the streams' first lists (``listed``). Streams whose observers gave a ``ready`` event open only once every such
+    event is set (a controller that lists for itself first)."""
 
     def __init__(self, http: httpx.AsyncClient, namespaces: tuple[str, ...] = ()) -> None:
         self.http = http
         self.namespaces = namespaces
         self.informers: list[Informer] = []
         self._subscriptions: dict[tuple[ResourceKind, str | None], _Subscription] = {}
+        self._ready: list[asyncio.Event] = []
         self._task: asyncio.Task[None] | None = None
+        self.opened = asyncio.Event()  # set once the streams subscribed before start are open
 
     def observe(
         self,
@@ -316,50 +316,45 @@ class Informers:
         ready: asyncio.Event | None = None,
     ) -> None:
         """Give ``observer`` every event of ``kind`` (of the objects ``label_selector`` selects), from the first
-        list on; ``ready``: the kind's stream opens only once it is set — never give one for a kind that a
-        controller started before it waits for (``listed``). Only before ``start``."""
+        list on; ``ready``: the streams open only once it is set — never give one beside a controller that waits
+        for the streams' first lists (``listed``) before it would be set. Only before ``start``."""
         if self._task is not None:
             raise RuntimeError("Informers.observe after start: the streams are already open")
         subscription = self._subscriptions.setdefault((kind, label_selector), _Subscription(kind, label_selector))
         subscription.observers.append(observer)
-        if ready is not None and ready not in subscription.ready:
-            subscription.ready.append(ready)
+        if ready is not None and ready not in self._ready:
+            self._ready.append(ready)
 
     async def listed(self, kind: ResourceKind, *, label_selector: str | None = None) -> None:
-        """Return once the stream of ``kind`` (of the objects ``label_selector`` selects) has delivered its first
-        list, in every watched namespace, to every observer — or was refused it as not served or not permitted,
-        which the stream keeps retrying in the background. What a controller fed by the streams waits for before
-        its workers start (client-go's WaitForCacheSync)."""
+        """Return once the streams of ``kind`` (of the objects ``label_selector`` selects) have delivered their
+        first list, in every watched namespace, to every observer — or were refused it as not served or not
+        permitted, which they keep retrying in the background. What a controller fed by the streams waits for
+        before its workers start (client-go's WaitForCacheSync)."""
         subscription = self._subscriptions.get((kind, label_selector))
         if subscription is None:
             raise KeyError(f"nothing observes {kind.plural}{f' ({label_selector})' if label_selector else ''}")
-        await subscription.listed.wait()
+        await self.opened.wait()
+        for informer in subscription.informers:
+            await informer.first_list_done.wait()
 
     async def start(self) -> None:
-        """Open the streams (in the background; returns at once), each once its ``ready`` events are set.
-        Idempotent."""
+        """Open the streams once every ``ready`` event is set (in the background; returns at once). Idempotent."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._open_all(), name="informers")
+            self._task = asyncio.get_running_loop().create_task(self._start_when_ready(), name="informers")
 
-    async def _open_all(self) -> None:
-        await asyncio.gather(*(self._open(subscription) for subscription in self._subscriptions.values()))
-
-    async def _open(self, subscription: _Subscription) -> None:
-        for ready in subscription.ready:
+    async def _start_when_ready(self) -> None:
+        for ready in self._ready:
             await ready.wait()
         scopes: tuple[str | None, ...] = self.namespaces or (None,)
-        # A cluster-scoped kind is watched once, whatever the namespaces.
-        opened = [
-            Informer(self.http, subscription.kind, subscription.observers, namespace=namespace,
-                     label_selector=subscription.label_selector)
-            for namespace in (scopes if subscription.kind.namespaced else (None,))
-        ]
-        self.informers.extend(opened)
-        for informer in opened:
-            informer.start()
-        for informer in opened:
-            await informer.first_list_done.wait()
-        subscription.listed.set()
+        for subscription in self._subscriptions.values():
+            # A cluster-scoped kind is watched once, whatever the namespaces.
+            for namespace in scopes if subscription.kind.namespaced else (None,):
+                informer = Informer(self.http, subscription.kind, subscription.observers, namespace=namespace,
+                                    label_selector=subscription.label_selector)
+                self.informers.append(informer)
+                subscription.informers.append(informer)
+                informer.start()
+        self.opened.set()
 
     async def stop(self) -> None:
         """Close every stream (idempotent); the HTTP client stays open for its owner to close."""
