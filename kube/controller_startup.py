@@ -1,8 +1,10 @@
 """How every controller starts: its cache filled first (client-go's "wait for caches to sync"), then its workers —
 at once, or once the process is elected leader.
 
-``list_into_cache`` is the start-up list of one watched kind; ``CacheFirstController`` is the start-up order the
-controllers share, with hooks for what each one fills and does around its workers' start.
+``CacheFirstController`` is the start-up order the controllers share, with hooks for what each one fills and does
+around its workers' start. In the controller process the cache fills from the watch streams' first lists
+(``kube.informer``; ``fill_from``), one list per kind for every controller that observes it; a controller on kopf's
+watches lists its kinds itself first (``list_into_cache``, the start-up list of one watched kind).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from kube.client import AsyncKubeClient
@@ -69,12 +71,24 @@ class CacheFirstController(ABC):
     def __init__(self, *, leader_election: bool) -> None:
         self.cache_synced = asyncio.Event()  # set once start() has filled the cache
         self._workers_wait_for_election = leader_election
+        self._listed: tuple[Callable[[], Awaitable[object]], ...] = ()
+
+    def fill_from(self, *listed: Callable[[], Awaitable[object]]) -> None:
+        """Have the cache filled by watch streams that list before they watch (``kube.informer.Informers.listed``
+        of each kind the passes read): ``start`` waits for each of ``listed`` instead of listing for itself (its
+        ``_fill_cache`` is not called). Only before ``start``."""
+        self._listed = listed
 
     async def start(self) -> None:
         """Fill the cache, then start the workers unless they wait for leadership. Idempotent."""
         if self.cache_synced.is_set():
             return
-        await self._fill_cache()
+        if self._listed:
+            for listed in self._listed:
+                await listed()
+        else:
+            await self._fill_cache()
+        self._cache_filled()
         self.cache_synced.set()
         if not self._workers_wait_for_election:
             self.start_workers()
@@ -90,7 +104,10 @@ class CacheFirstController(ABC):
 
     @abstractmethod
     async def _fill_cache(self) -> None:
-        """Fill the cache the passes read (and start what serves beside it) before any worker runs."""
+        """List what the passes read into the cache (when no watch stream fills it: ``fill_from``)."""
+
+    def _cache_filled(self) -> None:  # noqa: B027 — a hook most controllers do not need
+        """What starts once the cache is filled, before it counts as synced (nothing by default)."""
 
     def _before_workers(self) -> None:  # noqa: B027 — a hook most controllers do not need
         """What must run before the first pass (nothing by default)."""

@@ -3,12 +3,17 @@
 kopf's watch path puts every event of every object through its per-object machinery — a memory lookup, a body
 wrapper, three loggers, a cause, a handler invocation with its context and progress records — around handlers
 that only pass the object on to a cache (``fleet-1000-profile.md``: 42.9 % of the controller's CPU at 1,000
-Rollouts). An ``Informer`` lists a kind, hands each object to its observers, then watches from the list's
-resourceVersion (with bookmarks, so a quiet kind resumes from a recent version), and re-lists when the server
+Rollouts). An ``Informer`` lists a kind (page by page), hands each object to its observers, then watches from the
+list's resourceVersion (with bookmarks, so a quiet kind resumes from a recent version), and re-lists when the server
 answers 410 Gone: objects that vanished meanwhile are delivered as DELETED, changed ones once, unchanged ones not
 at all (a deleted one as its kind, name, uid and owners). A stream the server ends is resumed; a failure is retried
 with a growing delay. kopf stays the operator shell (start-up, clean-up); ``Informers`` is started by it and shares
 one stream per kind between controllers.
+
+The streams' first lists are also what fills the controllers' caches at start-up (client-go's "list, then watch from
+the list's resourceVersion; wait for caches to sync"): a controller waits for ``Informers.listed`` of its kinds
+before its workers start, so each kind is listed once for the whole process, and no second copy of the cluster is
+held while the first is indexed.
 
 Observers get what kopf's ``on.event`` handlers got: the event type (``None`` for an object seen by listing) and
 the object as the API sent it. They run on the event loop and must not block.
@@ -46,6 +51,12 @@ tried again every 5 s, so its watch starts soon after the CRD appears)."""
 # Objects (or watch events) delivered between two turns of the event loop: a re-list of ten thousand objects, or a
 # chunk of many events, must not hold the probes and the workers for its whole length.
 DELIVERY_SLICE: Final = 200
+# Objects per list request (client-go's pager asks for 500): ten thousand Rollouts are never one response body, nor
+# one decoded list beside the cache they fill.
+LIST_PAGE_SIZE: Final = 500
+# Answers to a first list that will not change by retrying soon: a kind not served yet (its CRD absent) or not
+# permitted. A controller's start does not wait for such a kind (its stream keeps trying in the background).
+SETTLING_CODES: Final = frozenset({403, 404})
 
 _ObjectKey = tuple[str, str]
 
@@ -65,7 +76,8 @@ def _version(obj: JsonObject) -> str:
 
 class Informer:
     """One kind (in one namespace, or everywhere; optionally with a label selector) listed and watched into its
-    observers. ``synced`` is set once the first list has been delivered; ``lists`` counts the lists made;
+    observers. ``synced`` is set once the first list has been delivered; ``first_list_done`` too, or once the first
+    list was refused as not served or not permitted (``SETTLING_CODES``); ``lists`` counts the lists made;
     ``answered`` is set once the first list has been delivered or has failed, and ``error`` is the last failure
     until a list or a watch succeeds again."""
 
@@ -85,6 +97,7 @@ class Informer:
         self.label_selector = label_selector
         self.observers: list[Observer] = list(observers)
         self.synced = asyncio.Event()
+        self.first_list_done = asyncio.Event()
         self.lists = 0
         self.answered = asyncio.Event()
         self.error: Exception | None = None
@@ -160,6 +173,8 @@ class Informer:
                 raise
             except Exception as error:  # any failure (or an observer's bug) is retried, never fatal
                 self._fail(error)
+                if isinstance(error, ApiError) and error.code in SETTLING_CODES:
+                    self.first_list_done.set()  # as if listed empty: nobody waits for a kind it cannot see
                 await asyncio.sleep(self._retry_delays[min(failures, len(self._retry_delays) - 1)])
                 failures += 1
 
@@ -189,31 +204,51 @@ class Informer:
         return params
 
     async def _list(self) -> None:
-        response = await self.http.get(self.kind.path(self.namespace), params=self._params())
-        if response.status_code >= 400:
-            raise _error(response.status_code, response.text, self.where)
-        body = response.json()
-        self.lists += 1
-        items = [self.kind.manifest(item) for item in body.get("items") or ()]
-        listed = {_key(item): item for item in items}
+        """List every object, page by page (``limit``/``continue``), delivering each page's new and changed objects
+        as it arrives, then the objects that vanished since the last list; the watch then starts from the first
+        page's resourceVersion. (A server that keeps no snapshot across pages, as the sandbox's, may answer a later
+        page with newer objects; watching from the first page's version then repeats their events, which observers
+        take as echoes of what they hold — never loses one.)"""
+        listed: set[_ObjectKey] = set()
+        resource_version = ""
+        continue_token = ""
         delivered = 0
+        while True:
+            page = {"limit": str(LIST_PAGE_SIZE), **({"continue": continue_token} if continue_token else {})}
+            response = await self.http.get(self.kind.path(self.namespace), params=self._params(**page))
+            if response.status_code == 410 and continue_token:
+                raise WatchExpired(response.text)  # the continue token expired: list again from the start
+            if response.status_code >= 400:
+                raise _error(response.status_code, response.text, self.where)
+            body = response.json()
+            metadata = body.get("metadata") or {}
+            resource_version = resource_version or str(metadata.get("resourceVersion") or "")
+            for raw in body.get("items") or ():
+                item = self.kind.manifest(raw)
+                key = _key(item)
+                listed.add(key)
+                known = self._known.get(key)
+                if known is not None and _version({"metadata": known}) == _version(item):
+                    continue  # the observers have this version already
+                self._known[key] = _identity(item)
+                delivered += 1
+                self._deliver(None, item)
+                if delivered % DELIVERY_SLICE == 0:
+                    await asyncio.sleep(0)
+            continue_token = str(metadata.get("continue") or "")
+            if not continue_token:
+                break
+            await asyncio.sleep(0)  # a page's decoding is a turn's work: the next waits for the loop's other work
         for key in [key for key in self._known if key not in listed]:
             delivered += 1
             self._deliver(DELETED, self._tombstone(self._known.pop(key)))
             if delivered % DELIVERY_SLICE == 0:
                 await asyncio.sleep(0)
-        for key, item in listed.items():
-            known = self._known.get(key)
-            if known is not None and _version({"metadata": known}) == _version(item):
-                continue  # the observers have this version already
-            self._known[key] = _identity(item)
-            delivered += 1
-            self._deliver(None, item)
-            if delivered % DELIVERY_SLICE == 0:
-                await asyncio.sleep(0)
-        self._resource_version = str((body.get("metadata") or {}).get("resourceVersion") or "")
+        self.lists += 1
+        self._resource_version = resource_version
         self._failure = None
         self.synced.set()
+        self.first_list_done.set()
 
     async def _watch(self) -> None:
         """Deliver events until the server ends the stream (raises ``WatchExpired`` on 410 Gone)."""
@@ -309,11 +344,12 @@ class _Subscription:
 
 class Informers:
     """The process's informers: one stream per (kind, label selector) and watched namespace, shared by every
-    controller that observes the kind. Started once every controller that subscribed has filled its cache (its
-    ``ready`` event), as kopf's watches started after the operator's start-up handlers. A subscription may name
-    namespaces of its own (the Application controllers watch their control namespace whatever the Rollouts'), and a
-    kind may be added once the streams are open (``add``: the live resources the Applications turn out to use),
-    joining the open stream of that kind if there is one."""
+    controller that observes the kind. Started with the operator, before the controllers: their caches fill from
+    the streams' first lists (``listed``). Streams whose observers gave a ``ready`` event open only once every such
+    event is set (a controller that lists for itself first). A subscription may name namespaces of its own (the
+    Application controllers watch their control namespace whatever the Rollouts'), and a kind may be added once the
+    streams are open (``add``: the live resources the Applications turn out to use), joining the open stream of that
+    kind if there is one."""
 
     def __init__(self, http: httpx.AsyncClient, namespaces: tuple[str, ...] = ()) -> None:
         self.http = http
@@ -335,13 +371,28 @@ class Informers:
         namespaces: tuple[str, ...] | None = None,
     ) -> None:
         """Give ``observer`` every event of ``kind`` (of the objects ``label_selector`` selects, in ``namespaces``:
-        everywhere when empty, the Informers' own when None); ``ready``: the streams start only once it is set.
-        Only before ``start``."""
+        everywhere when empty, the Informers' own when None), from the first list on; ``ready``: the streams open only
+        once it is set — never give one beside a controller that waits for the streams' first lists (``listed``)
+        before it would be set. Only before ``start``."""
         if self._task is not None:
             raise RuntimeError("Informers.observe after start: the streams are already open")
         self._subscribe(kind, observer, label_selector, namespaces)
         if ready is not None and ready not in self._ready:
             self._ready.append(ready)
+
+    async def listed(
+        self, kind: ResourceKind, *, label_selector: str | None = None, namespaces: tuple[str, ...] | None = None
+    ) -> None:
+        """Return once the streams of ``kind`` (of the objects ``label_selector`` selects) have delivered their
+        first list, in every watched namespace, to every observer — or were refused it as not served or not
+        permitted, which they keep retrying in the background. What a controller fed by the streams waits for
+        before its workers start (client-go's WaitForCacheSync)."""
+        subscription = self._subscriptions.get((kind, label_selector, namespaces))
+        if subscription is None:
+            raise KeyError(f"nothing observes {kind.plural}{f' ({label_selector})' if label_selector else ''}")
+        await self.opened.wait()
+        for informer in subscription.informers:
+            await informer.first_list_done.wait()
 
     async def start(self) -> None:
         """Open the streams once every ``ready`` event is set (in the background; returns at once). Idempotent."""

@@ -32,8 +32,8 @@ def register_handlers(
         await controller.stop()
 
     if informers is not None:
-        informers.observe(kind, lambda event_type, obj: controller.observe(event_type, dict(obj)),
-                          ready=controller.cache_synced)
+        # No ``ready``: the stream is shared with controllers that wait for its first list before this one starts.
+        informers.observe(kind, lambda event_type, obj: controller.observe(event_type, dict(obj)))
         return
 
     @kopf.on.event(group=kind.group, version=kind.version, plural=kind.plural, id=f"{prefix}-observe",

@@ -9,6 +9,7 @@ carry the run label the job provider puts on every Job it creates.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import kopf
@@ -29,10 +30,11 @@ def register_handlers(
 
     register_lifecycle(registry, controller, "analysis", configure=True)
     if informers is not None:
-        informers.observe(ANALYSIS_RUNS, lambda event_type, obj: controller.observe_run(event_type, dict(obj)),
-                          ready=controller.cache_synced)
+        informers.observe(ANALYSIS_RUNS, lambda event_type, obj: controller.observe_run(event_type, dict(obj)))
         informers.observe(JOBS, lambda event_type, obj: controller.observe_job(event_type, dict(obj)),
-                          label_selector=RUN_UID_LABEL, ready=controller.cache_synced)
+                          label_selector=RUN_UID_LABEL)
+        # The runs' stream fills the cache: one list of them for this controller and the Rollout controller.
+        controller.fill_from(partial(informers.listed, ANALYSIS_RUNS))
         return
 
     @kopf.on.event(

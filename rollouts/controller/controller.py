@@ -3,7 +3,8 @@ lifecycle that starts and stops them.
 
 Start-up mirrors client-go's "wait for caches to sync": every watched kind is listed once into the cache before
 any worker runs, so no Rollout is decided from a half-filled cache (a pass that saw the Rollout but not yet its
-ReplicaSets would create one that exists). The watch (kopf) then keeps the cache current.
+ReplicaSets would create one that exists). In the controller process that list is the watch stream's own first
+list (``kube.informer``), which the stream then watches from; on kopf's watches the controller lists first.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class RolloutController(CacheFirstController):
             self.metrics,
         )
         self.metrics_server: MetricsServer | None = None
+        # The Rollouts cached when the workers started whose RolloutAddedToInformer is not posted yet (``_reconcile``).
+        self._unannounced: set[RolloutKey] = set()
 
     # -- input -------------------------------------------------------------------------------------------
 
@@ -114,10 +117,18 @@ class RolloutController(CacheFirstController):
                   queued=[f"{key.namespace}/{key.name}" for key in keys], urgency=urgency.name,
                   changed=changed_paths(previous, obj) if keys else [])
         if added and self.runner.started:
+            if where is not None:
+                self._unannounced.discard(where)  # deleted and created again before its first pass
             self._added_to_informer(obj)
 
     async def _reconcile(self, key: RolloutKey) -> float | Gone | None:
-        """One pass; then, when no other key waits, the Event repeats held meanwhile are written."""
+        """One pass (after the Rollout's RolloutAddedToInformer, if not posted yet); then, when no other key waits,
+        the Event repeats held meanwhile are written."""
+        if key in self._unannounced:
+            self._unannounced.discard(key)
+            cached = self.cache.get(ROLLOUTS, key.namespace, key.name)
+            if cached is not None:
+                self._added_to_informer(cached)
         try:
             return await self.reconciler.reconcile(key)
         finally:
@@ -133,7 +144,7 @@ class RolloutController(CacheFirstController):
 
     def _added_to_informer(self, rollout: JsonObject) -> None:
         """Argo's RolloutAddedToInformer Event: the leader's cache holds a Rollout it did not hold (every Rollout
-        when the workers start, then each new one)."""
+        cached when the workers start, just before its first pass; then each new one)."""
         metadata = rollout.get("metadata") or {}
         where = f"{metadata.get('namespace') or 'default'}/{metadata.get('name') or ''}"
         event = Event("Normal", ADDED_TO_INFORMER, f"Rollout resource added to informer: {where}")
@@ -150,15 +161,17 @@ class RolloutController(CacheFirstController):
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     async def _fill_cache(self) -> None:
-        """Fill the cache, then serve metrics (if not yet)."""
         await self.prime_cache()
+
+    def _cache_filled(self) -> None:
+        """Serve metrics (if not yet)."""
         self.serve_metrics()
 
     def _workers_started(self) -> None:
-        for key in self.cache.rollout_keys():
-            cached = self.cache.get(ROLLOUTS, key.namespace, key.name)
-            if cached is not None:
-                self._added_to_informer(cached)
+        # Every Rollout cached now gets its RolloutAddedToInformer just before its first pass, not all at once: ten
+        # thousand posts started together would hold ten thousand pending requests (~5 KB each, ~50 MB) beside the
+        # first pass over them.
+        self._unannounced = set(self.cache.rollout_keys())
         logger.info(
             "rollout controller started: %d workers, %d objects cached, resync every %gs",
             self.options.workers, len(self.cache), self.options.resync_seconds,

@@ -7,12 +7,14 @@ VirtualServices and DestinationRules are watched through discovery: while Istio'
 they cannot be served and starts their watches once the CRDs appear.
 
 Given ``informers`` (``kube.informer``, what ``rollouts controller`` runs), the observers ride plain list+watch
-streams instead, without kopf's per-event machinery; kopf keeps the start-up, clean-up and login.
+streams instead, without kopf's per-event machinery, and the streams' first lists fill the cache (the controller
+lists nothing itself); kopf keeps the start-up, clean-up and login.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import kopf
@@ -55,10 +57,13 @@ def register_handlers(
         def login(**_: Any) -> kopf.ConnectionInfo:
             return log_in()
 
-    for kind in watched_kinds(controller.options.namespaces):
-        if informers is not None:
-            informers.observe(kind, _informer_observer(controller, kind), ready=controller.cache_synced)
-            continue
+    kinds = watched_kinds(controller.options.namespaces)
+    if informers is not None:
+        for kind in kinds:
+            informers.observe(kind, _informer_observer(controller, kind))
+        controller.fill_from(*(partial(informers.listed, kind) for kind in kinds))
+        return
+    for kind in kinds:
         kopf.on.event(
             group=kind.group, version=kind.version, plural=kind.plural, id=f"observe-{kind.plural}", registry=registry
         )(_observer(controller, kind))

@@ -34,6 +34,7 @@ from rollouts.models import RolloutStatus
 from rollouts.parsed import ParsedRollout
 from rollouts.plan import Event, Plan
 from rollouts.snapshot import RolloutSnapshot
+from rollouts.status import HEALTHY
 
 Decide = Callable[[RolloutSnapshot], Plan]
 Clock = Callable[[], datetime]
@@ -123,6 +124,9 @@ class Reconciler:
                   step=status.get("currentStepIndex"), phase=status.get("phase"))
         # A bug in the decision raises here: the runner says which Rollout trips it and tries again later.
         plan = self.decide(snapshot)
+        if plan.is_noop and plan.requeue_after is None and _at_rest(snapshot.rollout):
+            # Only a spec change (a new version, parsed anew) or the resync looks again: not worth its memory.
+            self.parsed.discard(snapshot.rollout)
         self.metrics.observe_rollout(snapshot.rollout, plan.status or snapshot.rollout.get("status") or {})
         return plan
 
@@ -176,3 +180,8 @@ def _status(cache: ObjectCache, key: RolloutKey, decided_from: JsonObject) -> Js
     stored = cache.get(ROLLOUTS, key.namespace, key.name) or decided_from
     status = stored.get("status")
     return status if isinstance(status, dict) else {}
+
+
+def _at_rest(rollout: JsonObject) -> bool:
+    """Whether the Rollout is settled: Healthy, as its stored status says (Argo's phase)."""
+    return (rollout.get("status") or {}).get("phase") == HEALTHY

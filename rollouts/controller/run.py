@@ -228,6 +228,9 @@ def build_operator(
         async_http_client(api_client.configuration, timeout=REQUEST_TIMEOUT, connect_timeout=WATCH_CONNECT_TIMEOUT),
         options.namespaces,
     )
+    # Registered first: kopf runs start-up handlers in order, and each controller's waits for the streams' first
+    # lists of its kinds (its cache fills from them).
+    register_lifecycle(registry, informers, "informers")
     register_handlers(registry, controller, credentials=lambda: connection_info(api_client.configuration),
                       informers=informers)
     analysis = None
@@ -279,9 +282,6 @@ def build_operator(
             register_notification_handlers(registry, notifier, informers=informers)
             if notifier.kind.event_keyed:
                 hand_over_events(controller.events, notifier)
-    # Registered after the controllers that prime their caches: kopf runs start-up handlers in order, and the
-    # streams wait for every cache to be primed.
-    register_lifecycle(registry, informers, "informers")
     # The Application controllers' caches are the streams' first lists: they start once the streams are open.
     if app_controller is not None:
         register_application_handlers(registry, app_controller)

@@ -7,6 +7,7 @@ ReplicaSet and AnalysisRun handlers ride on the watch streams the Rollout and an
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import kopf
@@ -25,12 +26,11 @@ def register_handlers(
 
     register_lifecycle(registry, controller, "experiments", configure=True)
     if informers is not None:
-        informers.observe(
-            EXPERIMENTS, lambda event_type, obj: controller.observe_experiment(event_type, dict(obj)),
-            ready=controller.cache_synced,
-        )
+        informers.observe(EXPERIMENTS, lambda event_type, obj: controller.observe_experiment(event_type, dict(obj)))
         for kind in (REPLICASETS, ANALYSIS_RUNS):
-            informers.observe(kind, lambda _, obj: controller.observe_owned(dict(obj)), ready=controller.cache_synced)
+            informers.observe(kind, lambda _, obj: controller.observe_owned(dict(obj)))
+        # The Experiments' stream fills the cache (one list of them, shared with the Rollout controller).
+        controller.fill_from(partial(informers.listed, EXPERIMENTS))
         return
 
     @kopf.on.event(

@@ -122,3 +122,11 @@ def test_only_the_latest_version_of_a_rollout_is_kept() -> None:
     parsed.parsed(manifest("7"))  # an old version again (a late event): parsed afresh, not kept beside the new
     assert (parsed.hits, parsed.misses) == (0, 3)
     assert len(parsed) == 1
+
+
+def test_a_discarded_parse_is_parsed_again() -> None:
+    parsed = ParsedRollouts()
+    parsed.parsed(manifest("7"))
+    parsed.discard(manifest("7"))
+    parsed.parsed(manifest("7"))
+    assert (parsed.hits, parsed.misses, len(parsed)) == (0, 2, 1)
