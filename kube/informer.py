@@ -33,6 +33,7 @@ import httpx
 from kube.errors import ApiError, api_error
 from kube.json_data import JsonObject
 from kube.resources import ResourceKind
+from kube.watch_events import DELETED
 from kube.work_queue import cancel_tasks
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ logger = logging.getLogger(__name__)
 Observer = Callable[[str | None, JsonObject], None]
 """Called with the event type (ADDED, MODIFIED, DELETED; None for an object seen by listing) and the object."""
 
-DELETED: Final = "DELETED"
 # The server ends a watch after this long (API servers cut them at 5–10 minutes anyway); resuming costs one request.
 WATCH_SERVER_TIMEOUT: Final = 300
 # No event, not even a bookmark, for this long beyond the server's own timeout means the connection is dead.

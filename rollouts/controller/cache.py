@@ -48,6 +48,7 @@ from kube.resources import (
     ResourceKind,
 )
 from kube.reverse_index import add_member, discard_member, replace_edges
+from kube.watch_events import DELETED
 from rollouts.services import MANAGED_BY_ANNOTATION
 from rollouts.snapshot import RolloutSnapshot, referenced_objects, template_names
 from rollouts.traffic.istio import virtual_service_location
@@ -84,7 +85,6 @@ def watched_kinds(namespaces: tuple[str, ...]) -> tuple[ResourceKind, ...]:
     if not namespaces:
         return WATCHED_KINDS
     return tuple(kind for kind in WATCHED_KINDS if kind.namespaced)
-DELETED: Final = "DELETED"
 # Metadata every write changes, which no decision reads.
 _BOOKKEEPING: Final = frozenset({"resourceVersion", "managedFields"})
 # ... and the generation, which a write of the spec moves.
