@@ -10,10 +10,8 @@ version" (410), and deliver what the re-list found changed ("Replace" in its Del
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,35 +21,12 @@ from kubernetes import client as k8s
 from kube.errors import ApiError
 from kube.http_connection import async_http_client
 from kube.informer import Informer, Informers, first_answers
-from kube.json_data import JsonObject
 from kube.resources import CONFIGMAPS, JOBS, ROLLOUTS
 from sandbox.emulator import ApiEmulator, EmulatorThread
+from tests.integration.kube.informer_harness import WAIT_SECONDS, Seen, put, running, started, synced, until
 
 ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "informer-test-token"
-# Generous: only a change that never arrives fails a test; the usual wait is milliseconds.
-WAIT_SECONDS = 20.0
-
-
-class Seen:
-    """What the observer was given, in order: (event type, name, the data's value)."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str | None, str, str]] = []
-
-    def __call__(self, event_type: str | None, obj: JsonObject) -> None:
-        self.events.append((event_type, obj["metadata"]["name"], str((obj.get("data") or {}).get("v"))))
-
-    def names(self, event_type: str | None) -> list[str]:
-        return [name for kind, name, _ in self.events if kind == event_type]
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -74,28 +49,9 @@ async def http(emulator: EmulatorThread) -> AsyncIterator[httpx.AsyncClient]:
         await connection.aclose()
 
 
-@asynccontextmanager
-async def synced(informer: Informer) -> AsyncIterator[Informer]:
-    """The informer started and synced (its initial list delivered); stopped on leaving."""
-    informer.start()
-    try:
-        await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
-        yield informer
-    finally:
-        await informer.stop()
-
-
 def configmaps(http: httpx.AsyncClient, seen: Seen) -> Informer:
     """An informer of the ConfigMaps in ``default`` feeding ``seen``."""
     return Informer(http, CONFIGMAPS, [seen], namespace="default")
-
-
-def put(emulator: EmulatorThread, name: str, value: str, namespace: str = "default") -> None:
-    body: dict[str, Any] = {"metadata": {"name": name, "namespace": namespace}, "data": {"v": value}}
-    if emulator.emulator.get_object("", "v1", "configmaps", namespace, name) is None:
-        emulator.emulator.create_object("", "v1", "configmaps", body, namespace)
-    else:
-        emulator.emulator.patch_object("", "v1", "configmaps", namespace, name, {"data": {"v": value}})
 
 
 def delete(emulator: EmulatorThread, name: str, namespace: str = "default") -> None:
@@ -143,8 +99,7 @@ async def test_a_watch_too_old_is_relisted_delivering_each_change_once_and_the_d
     put(emulator, "added", "1")
     put(emulator, "other", "1")
     put(emulator, "other", "2")
-    informer.start()  # resumes from the old resourceVersion: 410 Gone
-    try:
+    async with running(informer):  # resumes from the old resourceVersion: 410 Gone
         await until(lambda: informer.lists == 2, "a second list after 410 Gone")
         await until(lambda: len(seen.events) >= 4, "the re-list's differences")
         # The deleted object as what identified it (its data is not kept): "None" is the absent value.
@@ -156,8 +111,6 @@ async def test_a_watch_too_old_is_relisted_delivering_each_change_once_and_the_d
         put(emulator, "kept", "2")
         await until(lambda: ("MODIFIED", "kept", "2") in seen.events, "the change after the re-list")
         assert seen.names(None).count("kept") == 0  # never repeated: the observers had that version
-    finally:
-        await informer.stop()
 
 
 async def test_a_stream_the_server_ends_is_resumed_without_listing_again(
@@ -182,8 +135,7 @@ async def test_a_kind_not_served_yet_is_tried_again_and_watched_once_its_crd_app
     seen: list[tuple[str | None, str]] = []
     informer = Informer(http, ROLLOUTS, [lambda kind, obj: seen.append((kind, obj["metadata"]["name"]))],
                         namespace="default", retry_delays=(0.05,))
-    informer.start()
-    try:
+    async with running(informer):
         await until(lambda: _requests(emulator, "list", 404) >= 2, "a second list after a 404")
         assert not informer.synced.is_set()
         crd = yaml.safe_load((ROOT / "crds" / "argoproj.io_rollouts.yaml").read_text())
@@ -197,8 +149,6 @@ async def test_a_kind_not_served_yet_is_tried_again_and_watched_once_its_crd_app
                      "strategy": {"canary": {}}},
         }, "default")
         await until(lambda: seen == [("ADDED", "r")], "the Rollout created after the CRD")
-    finally:
-        await informer.stop()
 
 
 async def test_informers_share_one_stream_per_kind_and_start_once_ready(
@@ -210,16 +160,13 @@ async def test_informers_share_one_stream_per_kind_and_start_once_ready(
     informers = Informers(http, ("default",))
     informers.observe(CONFIGMAPS, first, ready=ready)
     informers.observe(CONFIGMAPS, second)
-    await informers.start()
-    try:
+    async with started(informers):
         await asyncio.sleep(0)
         assert informers.informers == []  # nothing opened before the controllers' caches are primed
         ready.set()
         await until(lambda: bool(first.events) and bool(second.events), "both observers fed")
         assert len(informers.informers) == 1
         assert first.events == second.events == [(None, "shared", "1")]
-    finally:
-        await informers.stop()
 
 
 async def test_a_label_selector_limits_the_stream_to_the_objects_it_selects(
@@ -252,8 +199,7 @@ async def test_a_kind_added_after_the_streams_opened_is_listed_then_watched(
 ) -> None:
     put(emulator, "before", "1")
     informers = Informers(http, ("default",))
-    await informers.start()
-    try:
+    async with started(informers):
         await asyncio.wait_for(informers.opened.wait(), WAIT_SECONDS)
         seen = Seen()
         streams = await informers.add(CONFIGMAPS, seen)
@@ -262,8 +208,6 @@ async def test_a_kind_added_after_the_streams_opened_is_listed_then_watched(
         assert seen.events == [(None, "before", "1")]
         put(emulator, "after", "1")
         await until(lambda: ("ADDED", "after", "1") in seen.events, "the object created after the list")
-    finally:
-        await informers.stop()
 
 
 async def test_a_kind_added_while_others_watch_it_joins_their_stream_with_a_list_of_its_own(
@@ -274,8 +218,7 @@ async def test_a_kind_added_while_others_watch_it_joins_their_stream_with_a_list
     first, second = Seen(), Seen()
     informers = Informers(http, ("default",))
     informers.observe(CONFIGMAPS, first)
-    await informers.start()
-    try:
+    async with started(informers):
         (opened,) = await asyncio.wait_for(informers.streams(CONFIGMAPS), WAIT_SECONDS)
         await asyncio.wait_for(opened.synced.wait(), WAIT_SECONDS)
         assert await informers.add(CONFIGMAPS, second) == [opened]
@@ -285,8 +228,6 @@ async def test_a_kind_added_while_others_watch_it_joins_their_stream_with_a_list
         await until(lambda: any(value == "2" for _, _, value in second.events), "the change, to the newcomer")
         await until(lambda: any(value == "2" for _, _, value in first.events), "the change, to the first")
         assert [event for event in first.events if event[2] == "1"] == [(None, "shared", "1")]  # not repeated
-    finally:
-        await informers.stop()
 
 
 async def test_a_join_whose_list_fails_opens_a_stream_of_its_own_that_keeps_trying(
@@ -296,8 +237,7 @@ async def test_a_join_whose_list_fails_opens_a_stream_of_its_own_that_keeps_tryi
     informers = Informers(http, ("default",))
     first, second = Seen(), Seen()
     informers.observe(ROLLOUTS, first)
-    await informers.start()
-    try:
+    async with started(informers):
         assert await first_answers(informers, ROLLOUTS, timeout=WAIT_SECONDS)
         (subscribed,) = await informers.streams(ROLLOUTS)
         (own,) = await informers.add(ROLLOUTS, second)
@@ -307,8 +247,6 @@ async def test_a_join_whose_list_fails_opens_a_stream_of_its_own_that_keeps_tryi
         crd = yaml.safe_load((ROOT / "crds" / "argoproj.io_rollouts.yaml").read_text())
         emulator.emulator.create_object("apiextensions.k8s.io", "v1", "customresourcedefinitions", crd)
         await asyncio.wait_for(own.synced.wait(), WAIT_SECONDS)
-    finally:
-        await informers.stop()
 
 
 async def test_a_kind_added_before_the_streams_open_shares_their_stream(
@@ -319,8 +257,7 @@ async def test_a_kind_added_before_the_streams_open_shares_their_stream(
     ready = asyncio.Event()
     informers = Informers(http, ("default",))
     informers.observe(CONFIGMAPS, first, ready=ready)
-    await informers.start()
-    try:
+    async with started(informers):
         adding = asyncio.ensure_future(informers.add(CONFIGMAPS, second))
         await asyncio.sleep(0)  # one turn of the loop: the add has subscribed and waits for the streams to open
         assert not adding.done()  # its streams are those of the subscription, opened once the caches are ready
@@ -329,8 +266,6 @@ async def test_a_kind_added_before_the_streams_open_shares_their_stream(
         assert streams == informers.informers and len(streams) == 1
         await until(lambda: bool(first.events) and bool(second.events), "both observers fed")
         assert first.events == second.events == [(None, "shared", "1")]
-    finally:
-        await informers.stop()
 
 
 async def test_a_subscription_watches_the_namespaces_it_names_whatever_the_informers(
@@ -344,16 +279,13 @@ async def test_a_subscription_watches_the_namespaces_it_names_whatever_the_infor
     informers = Informers(http, ("default",))
     informers.observe(CONFIGMAPS, own, namespaces=("argocd",))
     informers.observe(CONFIGMAPS, everywhere, namespaces=())
-    await informers.start()
-    try:
+    async with started(informers):
         assert await first_answers(informers, CONFIGMAPS, namespaces=("argocd",), timeout=WAIT_SECONDS)
         assert await first_answers(informers, CONFIGMAPS, namespaces=(), timeout=WAIT_SECONDS)
         assert own.events == [(None, "in-argocd", "1")]
         assert sorted(everywhere.events) == [(None, "in-argocd", "1"), (None, "in-default", "1")]
         assert sorted(informer.where for informer in informers.informers) == [
             "configmaps.core", "configmaps.core in argocd"]
-    finally:
-        await informers.stop()
 
 
 async def test_a_first_list_that_fails_is_an_answer_with_its_error_until_a_list_succeeds(
@@ -362,8 +294,7 @@ async def test_a_first_list_that_fails_is_an_answer_with_its_error_until_a_list_
     # A kind the cluster does not serve must not hold a start-up (or a pass) for ever: the failure answers.
     informers = Informers(http, ("default",))
     informers.observe(ROLLOUTS, Seen())
-    await informers.start()
-    try:
+    async with started(informers):
         assert await first_answers(informers, ROLLOUTS, timeout=WAIT_SECONDS)
         (stream,) = await informers.streams(ROLLOUTS)
         assert isinstance(stream.error, ApiError) and stream.error.code == 404
@@ -372,8 +303,6 @@ async def test_a_first_list_that_fails_is_an_answer_with_its_error_until_a_list_
         emulator.emulator.create_object("apiextensions.k8s.io", "v1", "customresourcedefinitions", crd)
         await asyncio.wait_for(stream.synced.wait(), WAIT_SECONDS)
         assert stream.error is None
-    finally:
-        await informers.stop()
 
 
 async def test_stop_closes_the_added_streams_and_refuses_more(

@@ -8,8 +8,7 @@ last page and the watch request — reaches the observers as a watch event inste
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -18,33 +17,9 @@ from kubernetes import client as k8s
 import kube.informer
 from kube.http_connection import async_http_client
 from kube.informer import Informer, Informers
-from kube.json_data import JsonObject
 from kube.resources import CONFIGMAPS, ROLLOUTS
 from sandbox.emulator import ApiEmulator, EmulatorThread
-
-# Generous: only a change that never arrives fails a test; the usual wait is milliseconds.
-WAIT_SECONDS = 20.0
-
-
-class Seen:
-    """What the observer was given, in order: (event type, name, the data's value); ``then`` runs after each."""
-
-    def __init__(self, then: Callable[[str | None, str], None] = lambda _, __: None) -> None:
-        self.events: list[tuple[str | None, str, str]] = []
-        self.then = then
-
-    def __call__(self, event_type: str | None, obj: JsonObject) -> None:
-        name = obj["metadata"]["name"]
-        self.events.append((event_type, name, str((obj.get("data") or {}).get("v"))))
-        self.then(event_type, name)
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        await asyncio.sleep(0.01)
+from tests.integration.kube.informer_harness import WAIT_SECONDS, Seen, put, running, started, until
 
 
 @pytest.fixture
@@ -67,14 +42,6 @@ def pages_of_two(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kube.informer, "LIST_PAGE_SIZE", 2)
 
 
-def put(emulator: EmulatorThread, name: str, value: str) -> None:
-    body: dict[str, Any] = {"metadata": {"name": name, "namespace": "default"}, "data": {"v": value}}
-    if emulator.emulator.get_object("", "v1", "configmaps", "default", name) is None:
-        emulator.emulator.create_object("", "v1", "configmaps", body, "default")
-    else:
-        emulator.emulator.patch_object("", "v1", "configmaps", "default", name, {"data": {"v": value}})
-
-
 def list_requests(emulator: EmulatorThread, resource: str) -> int:
     return sum(1 for record in list(emulator.emulator.requests) if record.verb == "list" and
                record.resource == resource and record.code < 400)
@@ -87,15 +54,12 @@ async def test_a_list_longer_than_a_page_is_read_page_by_page_and_delivered_whol
         put(emulator, name, "1")
     seen = Seen()
     informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
-    informer.start()
-    try:
+    async with running(informer):
         await asyncio.wait_for(informer.synced.wait(), WAIT_SECONDS)
         assert sorted(seen.events) == [(None, name, "1") for name in "abcde"]
         # Five objects in pages of two: three requests, one list.
         assert list_requests(emulator, "configmaps") == 3
         assert informer.lists == 1
-    finally:
-        await informer.stop()
 
 
 async def test_a_change_made_between_two_pages_arrives_as_a_watch_event(
@@ -110,12 +74,9 @@ async def test_a_change_made_between_two_pages_arrives_as_a_watch_event(
 
     seen = Seen(change_a_once_it_is_listed)
     informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
-    informer.start()
-    try:
+    async with running(informer):
         await until(lambda: ("MODIFIED", "a", "2") in seen.events, "the change made between the pages")
         assert [event for event in seen.events if event[0] is None] == [(None, name, "1") for name in "abcd"]
-    finally:
-        await informer.stop()
 
 
 async def test_a_change_made_between_the_list_and_the_watch_arrives_as_a_watch_event(
@@ -130,12 +91,9 @@ async def test_a_change_made_between_the_list_and_the_watch_arrives_as_a_watch_e
 
     seen = Seen(change_b_once_it_is_listed)
     informer = Informer(http, CONFIGMAPS, [seen], namespace="default")
-    informer.start()
-    try:
+    async with running(informer):
         await until(lambda: ("MODIFIED", "b", "2") in seen.events, "the change made before the watch opened")
         assert informer.lists == 1  # resumed from the list's resourceVersion, not listed again
-    finally:
-        await informer.stop()
 
 
 async def test_listed_returns_once_every_observer_has_the_first_list(
@@ -146,13 +104,10 @@ async def test_listed_returns_once_every_observer_has_the_first_list(
     informers = Informers(http, ("default",))
     informers.observe(CONFIGMAPS, first)
     informers.observe(CONFIGMAPS, second)
-    await informers.start()
-    try:
+    async with started(informers):
         await asyncio.wait_for(informers.listed(CONFIGMAPS), WAIT_SECONDS)
         assert first.events == second.events == [(None, "a", "1")]
         assert list_requests(emulator, "configmaps") == 1  # one stream for both observers
-    finally:
-        await informers.stop()
 
 
 async def test_listed_returns_for_a_kind_the_cluster_does_not_serve_while_its_stream_keeps_trying(
@@ -161,12 +116,9 @@ async def test_listed_returns_for_a_kind_the_cluster_does_not_serve_while_its_st
     # As Istio's VirtualServices without Istio: nothing to wait for, as the controllers' own start-up list skipped it.
     informers = Informers(http, ("default",))
     informers.observe(ROLLOUTS, Seen())
-    await informers.start()
-    try:
+    async with started(informers):
         await asyncio.wait_for(informers.listed(ROLLOUTS), WAIT_SECONDS)
         assert [informer.synced.is_set() for informer in informers.informers] == [False]
-    finally:
-        await informers.stop()
 
 
 def test_listed_names_a_kind_nothing_observes() -> None:
