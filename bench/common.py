@@ -493,6 +493,11 @@ class RolloutStates:
         self.refresh()
         return sum(1 for status in self.statuses.values() if predicate(status))
 
+    def count_named(self, predicate: Callable[[str, Mapping[str, Any]], bool]) -> int:
+        """How many Rollouts' latest statuses ``predicate(name, status)`` holds for (``promoted_from``'s check)."""
+        self.refresh()
+        return sum(1 for name, status in self.statuses.items() if predicate(name, status))
+
 
 def healthy(status: Mapping[str, Any]) -> bool:
     return status.get("phase") == "Healthy"

@@ -27,7 +27,6 @@ if __package__ in (None, ""):
 from bench.common import (
     RELAXED_ELECTION,
     Harness,
-    RolloutStates,
     Target,
     controller_writes,
     distribution,
@@ -88,7 +87,7 @@ def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool =
         update_s = time.time() - update_at
         done = promoted_from(old_hashes)
         complete_s = harness.wait(
-            lambda: sum(1 for name, status in _refreshed(states).items() if done(name, status)) >= n,
+            lambda: states.count_named(done) >= n,
             120 + n * 0.5, f"{n} Rollouts promoted",
         )
         if profiler is not None:
@@ -208,11 +207,6 @@ def run(n: int, pause: str = "2s", profile: Path | None = None, gil_only: bool =
         Target("controller peak RSS", after.peak_rss_mb, RSS_TARGET_MB, " MB"),
     ]
     return with_targets(report, targets)
-
-
-def _refreshed(states: RolloutStates) -> dict[str, dict[str, Any]]:
-    states.refresh()
-    return states.statuses
 
 
 def markdown(report: dict[str, Any], targets: list[Target]) -> list[str]:

@@ -171,12 +171,7 @@ def run_case(n: int, pause: str, case: str) -> dict[str, Any]:
             for index in range(n):
                 harness.set_image(index, "app:v2")
             done = promoted_from(old_hashes)
-
-            def all_done() -> bool:
-                states.refresh()
-                return sum(1 for name, status in states.statuses.items() if done(name, status)) >= n
-
-            harness.wait(all_done, 120 + n * 0.5, f"{n} Rollouts promoted")
+            harness.wait(lambda: states.count_named(done) >= n, 120 + n * 0.5, f"{n} Rollouts promoted")
             cpu_update = harness.controller_stats().cpu_seconds - cpu_before
             metrics_after = _delivery_metrics(harness, case)
             received, refused, held = len(receiver.received()), receiver.refused, receiver.held

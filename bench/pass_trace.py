@@ -15,7 +15,6 @@ import argparse
 import collections
 import os
 import sys
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +25,9 @@ if __package__ in (None, ""):
 from bench.common import (
     RELAXED_ELECTION,
     Harness,
-    RolloutStates,
-    fleet_objects,
-    healthy,
     markdown_table,
     promoted_from,
+    wait_until_quiet,
     weight_steps,
 )
 
@@ -60,26 +57,17 @@ def run_update(n: int, pause: str) -> list[str]:
     steps = weight_steps(pause)
     with Harness(controller_args=[*RELAXED_ELECTION, "--verbose"]) as harness:
         assert harness.recorder is not None
-        for index in range(n):
-            for resource, body in fleet_objects(index, steps=steps):
-                harness.create(resource, body)
-        harness.start_controller()
-        states = RolloutStates(harness.recorder)
-        harness.wait(lambda: states.count(healthy) >= n, 60 + n * 0.3, f"{n} Rollouts Healthy")
+        harness.create_fleet(n, steps)
+        states, _ = harness.start_until_healthy(n)
         # Let the initial sync's last passes finish before the update is traced.
-        time.sleep(2)
+        wait_until_quiet(harness, timeout=60 + n * 0.1)
         old_hashes = {name: str(status.get("stableRS")) for name, status in states.statuses.items()}
         offset = harness.controller_log.stat().st_size
         for index in range(n):
             harness.set_image(index, "app:v2")
         done = promoted_from(old_hashes)
-
-        def promoted() -> bool:
-            states.refresh()
-            return sum(1 for name, status in states.statuses.items() if done(name, status)) >= n
-
-        harness.wait(promoted, 120 + n * 0.5, f"{n} Rollouts promoted")
-        time.sleep(2)  # the promotion's follow-up passes
+        harness.wait(lambda: states.count_named(done) >= n, 120 + n * 0.5, f"{n} Rollouts promoted")
+        wait_until_quiet(harness, timeout=60 + n * 0.1)  # the promotion's follow-up passes
         with harness.controller_log.open("rb") as log:
             log.seek(offset)
             text = log.read().decode(errors="replace")

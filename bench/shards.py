@@ -166,8 +166,7 @@ def _run(n: int, pause: str, port: int) -> dict[str, Any]:
             done = promoted_from(old_hashes)
 
             def promoted() -> int:
-                states.refresh()
-                return sum(1 for name, status in states.statuses.items() if done(name, status))
+                return states.count_named(done)
 
             def past_analysis() -> int:
                 """Rollouts on the new revision whose analysis step is behind them."""

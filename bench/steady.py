@@ -69,12 +69,7 @@ def run(n: int, window_s: float = 60.0, pause: str = "10s") -> dict[str, Any]:
             harness.set_image(index, "app:v2")
         arrivals_s = time.time() - began
         done = promoted_from(old_hashes)
-
-        def all_promoted() -> bool:
-            states.refresh()
-            return sum(1 for name, status in states.statuses.items() if done(name, status)) >= n
-
-        harness.wait(all_promoted, 180 + n * 0.5, f"{n} Rollouts promoted", poll=0.5)
+        harness.wait(lambda: states.count_named(done) >= n, 180 + n * 0.5, f"{n} Rollouts promoted", poll=0.5)
         after = harness.controller_stats()
         wall = time.time() - began
         completed = sum(1 for name, status in states.statuses.items() if done(name, status))
