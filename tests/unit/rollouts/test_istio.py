@@ -782,6 +782,11 @@ def routed_scenarios(draw: st.DrawFn) -> tuple[Rollout, dict[str, Any], dict[str
     return rollout, vs, rule, indexes
 
 
+def _is_canary(destination: dict[str, Any]) -> bool:
+    """The canary side of a scenario's route: the canary subset, or the canary Service by short or full name."""
+    return destination.get("subset") == "canary" or destination["host"].split(".")[0] == CANARY_SVC
+
+
 @settings(max_examples=300)
 @given(scenario=routed_scenarios(), canary_weight=st.integers(-50, 150))
 def test_weights_always_sum_to_100_and_a_second_pass_writes_nothing(
@@ -789,6 +794,8 @@ def test_weights_always_sum_to_100_and_a_second_pass_writes_nothing(
 ) -> None:
     rollout, vs, rule, indexes = scenario
     observed = copy.deepcopy(vs)
+    # Argo's setWeight: the canary gets the requested percentage, held to 0..100, and the stable the rest.
+    expected_canary = 0 if canary_weight < 0 else 100 if canary_weight > 100 else canary_weight
 
     first = route(rollout, {"reviews": vs}, canary_weight, rule=rule)
 
@@ -802,6 +809,8 @@ def test_weights_always_sum_to_100_and_a_second_pass_writes_nothing(
         assert len(route_weights) == 2
         assert all(isinstance(w, int) and 0 <= w <= 100 for w in route_weights)
         assert sum(route_weights) == 100
+        canary_shares = [entry["weight"] for entry in managed_route["route"] if _is_canary(entry["destination"])]
+        assert canary_shares == [expected_canary], (managed_route, canary_weight)
     for index, (before, after) in enumerate(zip(vs["spec"]["http"], new_vs["spec"]["http"], strict=True)):
         if index not in indexes:
             assert after == before
@@ -809,4 +818,4 @@ def test_weights_always_sum_to_100_and_a_second_pass_writes_nothing(
 
     second = route(rollout, {"reviews": new_vs}, canary_weight, rule=new_rule)
 
-    assert second == RoutingResult(writes=(), problems=(), current_weight=desired_weights(canary_weight)[0])
+    assert second == RoutingResult(writes=(), problems=(), current_weight=expected_canary)
