@@ -61,6 +61,8 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        """1, or 2 for input the command cannot use (an option's value, a ``--local`` path, a sync operation) and
+        for any error of ``app diff``, whose 1 means that something differs."""
 
 
 @dataclass(frozen=True)

@@ -441,6 +441,31 @@ def experiment_infos(rollout: JsonObject, experiments: Sequence[JsonObject]) -> 
     return infos
 
 
+TreeMember = ReplicaSetInfo | ExperimentInfo | AnalysisRunInfo
+"""What a revision's branch of the tree holds."""
+
+
+@dataclass(frozen=True)
+class RolloutFamily:
+    """What the tree shows under a Rollout, each object read into what its rows need."""
+
+    replica_sets: Sequence[ReplicaSetInfo]
+    analysis_runs: Sequence[AnalysisRunInfo]
+    experiments: Sequence[ExperimentInfo] = ()
+
+    def members(self) -> list[TreeMember]:
+        """Every member, in the order a branch lists them: ReplicaSets, then Experiments, then AnalysisRuns."""
+        return [*self.replica_sets, *self.experiments, *self.analysis_runs]
+
+    def revisions(self) -> list[int]:
+        """Every revision that has a member, newest first: a branch of the tree each."""
+        return sorted({member.revision for member in self.members()}, reverse=True)
+
+    def of_revision(self, revision: int) -> list[TreeMember]:
+        """One revision's members, in the order its branch lists them."""
+        return [member for member in self.members() if member.revision == revision]
+
+
 # -- text ----------------------------------------------------------------------------------------------------
 
 
@@ -556,13 +581,10 @@ def render_rollout(
 ) -> list[str]:
     """Every line `get rollout` prints: the header, a blank line, then the tree."""
     rs_infos = replica_set_infos(rollout, replicasets, pods)
-    run_infos = analysis_run_infos(rollout, analysis_runs, rs_infos)
-    return [
-        *render_header(rollout, rs_infos, color=color),
-        "",
-        *render_tree(rollout, rs_infos, run_infos, now, color=color,
-                     experiments=experiment_infos(rollout, experiments)),
-    ]
+    family = RolloutFamily(
+        rs_infos, analysis_run_infos(rollout, analysis_runs, rs_infos), experiment_infos(rollout, experiments)
+    )
+    return [*render_header(rollout, rs_infos, color=color), "", *render_tree(rollout, family, now, color=color)]
 
 
 def render_header(rollout: JsonObject, rs_infos: Sequence[ReplicaSetInfo], *, color: bool = False) -> list[str]:
@@ -614,15 +636,8 @@ def scale_down_delay(deadline: str, now: datetime) -> str:
     return human_duration((when - now).total_seconds())
 
 
-def render_tree(
-    rollout: JsonObject,
-    rs_infos: Sequence[ReplicaSetInfo],
-    run_infos: Sequence[AnalysisRunInfo],
-    now: datetime,
-    *,
-    color: bool = False,
-    experiments: Sequence[ExperimentInfo] = (),
-) -> list[str]:
+def render_tree(rollout: JsonObject, family: RolloutFamily, now: datetime, *, color: bool = False) -> list[str]:
+    """The tree of `get rollout`: the Rollout, a branch per revision, and under each its members."""
     phase, _ = rollout_phase(rollout)
     meta = _meta(rollout)
     rows: list[list[Cell]] = [
@@ -630,20 +645,11 @@ def render_tree(
         _tree_row(Cell.of(f"{ICON_ROLLOUT} {meta.get('name', '')}"), "Rollout", rollout_icon(phase), phase,
                   parse_time(meta.get("creationTimestamp")), now),
     ]
-    revisions = sorted(
-        {info.revision for info in rs_infos}
-        | {info.revision for info in run_infos}
-        | {info.revision for info in experiments},
-        reverse=True,
-    )
+    revisions = family.revisions()
     for index, revision in enumerate(revisions):
         prefix, sub_prefix = _prefixes(index == len(revisions) - 1, "")
         rows.append([Cell.of(f"{prefix}{ICON_REVISION} revision:{revision}"), Cell(), Cell.of(" "), Cell(), Cell()])
-        children: list[ReplicaSetInfo | AnalysisRunInfo | ExperimentInfo] = [
-            i for i in rs_infos if i.revision == revision
-        ]
-        children += [i for i in experiments if i.revision == revision]
-        children += [i for i in run_infos if i.revision == revision]
+        children = family.of_revision(revision)
         for position, child in enumerate(children):
             child_prefix, child_sub_prefix = _prefixes(position == len(children) - 1, sub_prefix)
             if isinstance(child, ReplicaSetInfo):

@@ -55,10 +55,21 @@ class Iteration:
     evaluated per element with ``#`` bound to it."""
 
     name: str
-    minimum: int
-    maximum: int
     returns: Kind
     call: Callable[[Value, PredicateFunction | None, Meter], Value]
+    predicate_optional: bool = False
+    """Whether the array alone is a call too: ``count(result)`` counts its true elements, ``sum(result)`` adds
+    them up (expr-lang's forms without a predicate)."""
+
+    @property
+    def minimum(self) -> int:
+        """Fewest arguments: the array, and the predicate unless it is optional."""
+        return 1 if self.predicate_optional else 2
+
+    @property
+    def maximum(self) -> int:
+        """Most arguments: the array and the predicate."""
+        return 2
 
 
 Builtin = Function | Iteration
@@ -433,18 +444,18 @@ def _time_order(name: str, test: Callable[[float, float], bool]) -> Callable[[Se
 
 
 _ITERATIONS = (
-    Iteration("all", 2, 2, "bool", _all),
-    Iteration("any", 2, 2, "bool", _any),
-    Iteration("none", 2, 2, "bool", _none),
-    Iteration("one", 2, 2, "bool", _one),
-    Iteration("filter", 2, 2, "array", _filter),
-    Iteration("map", 2, 2, "array", _map),
-    Iteration("count", 1, 2, "number", _count_matching),
-    Iteration("sum", 1, 2, "number", _sum),
-    Iteration("find", 2, 2, None, _finder("find", last=False, index_only=False)),
-    Iteration("findIndex", 2, 2, "number", _finder("findIndex", last=False, index_only=True)),
-    Iteration("findLast", 2, 2, None, _finder("findLast", last=True, index_only=False)),
-    Iteration("findLastIndex", 2, 2, "number", _finder("findLastIndex", last=True, index_only=True)),
+    Iteration("all", "bool", _all),
+    Iteration("any", "bool", _any),
+    Iteration("none", "bool", _none),
+    Iteration("one", "bool", _one),
+    Iteration("filter", "array", _filter),
+    Iteration("map", "array", _map),
+    Iteration("count", "number", _count_matching, predicate_optional=True),
+    Iteration("sum", "number", _sum, predicate_optional=True),
+    Iteration("find", None, _finder("find", last=False, index_only=False)),
+    Iteration("findIndex", "number", _finder("findIndex", last=False, index_only=True)),
+    Iteration("findLast", None, _finder("findLast", last=True, index_only=False)),
+    Iteration("findLastIndex", "number", _finder("findLastIndex", last=True, index_only=True)),
 )
 
 _FUNCTIONS = (

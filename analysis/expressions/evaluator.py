@@ -16,23 +16,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from analysis.expressions import nodes
 from analysis.expressions.builtins import BUILTINS, Function, PredicateFunction
-from analysis.expressions.nodes import (
-    ArrayLiteral,
-    Binary,
-    Call,
-    Chain,
-    Conditional,
-    Literal,
-    MapLiteral,
-    Member,
-    Name,
-    Node,
-    Pointer,
-    Predicate,
-    Slice,
-    Unary,
-)
 from analysis.expressions.regex import RegexError, compile_pattern
 from analysis.expressions.values import (
     OperationError,
@@ -125,7 +110,7 @@ class Evaluator:
                     "simplify the condition"
                 )
 
-    def run(self, tree: Node) -> Value:
+    def run(self, tree: nodes.Node) -> Value:
         try:
             return self.evaluate(tree)
         except _NilChain:  # pragma: no cover - the parser wraps every optional access in a chain
@@ -149,7 +134,7 @@ class Evaluator:
 
     # --- nodes --------------------------------------------------------------------------------------------
 
-    def evaluate(self, node: Node) -> Value:
+    def evaluate(self, node: nodes.Node) -> Value:
         try:
             self.charge(1)
             return self.dispatch(node)
@@ -157,40 +142,40 @@ class Evaluator:
             # The innermost node that failed names the position; outer nodes let the failure through.
             raise EvaluationFailure(problem.reason, node.offset, empty_access=problem.empty_access) from None
 
-    def dispatch(self, node: Node) -> Value:
-        if isinstance(node, Literal):
+    def dispatch(self, node: nodes.Node) -> Value:
+        if isinstance(node, nodes.Literal):
             return node.value
-        if isinstance(node, Name):
+        if isinstance(node, nodes.Name):
             if node.name not in self.environment:
                 raise OperationError(f"unknown name {node.name}")
             return self.environment[node.name]
-        if isinstance(node, Pointer):
+        if isinstance(node, nodes.Pointer):
             if not self.elements:  # pragma: no cover - the parser allows # only inside predicates
                 raise OperationError("# used outside a predicate")
             element, index = self.elements[-1]
             return index if node.name == "index" else element
-        if isinstance(node, Binary):
+        if isinstance(node, nodes.Binary):
             return self.binary(node)
-        if isinstance(node, Member):
+        if isinstance(node, nodes.Member):
             target = self.evaluate(node.target)
             if target is None and node.optional:
                 raise _NilChain
             return fetch(target, self.evaluate(node.key))
-        if isinstance(node, Chain):
+        if isinstance(node, nodes.Chain):
             try:
                 return self.evaluate(node.inner)
             except _NilChain:
                 return None
-        if isinstance(node, Call):
+        if isinstance(node, nodes.Call):
             return self.call(node)
-        if isinstance(node, Unary):
+        if isinstance(node, nodes.Unary):
             return self.unary(node)
-        if isinstance(node, Conditional):
+        if isinstance(node, nodes.Conditional):
             test = self.evaluate(node.test)
             if not isinstance(test, bool):
                 raise OperationError(f"the condition of ?: must be a bool, got {type_name(test)}")
             return self.evaluate(node.then if test else node.otherwise)
-        if isinstance(node, Slice):
+        if isinstance(node, nodes.Slice):
             target = self.evaluate(node.target)
             if target is None and node.optional:
                 raise _NilChain
@@ -200,9 +185,9 @@ class Evaluator:
             # A slice is a copy: charged by its size, so copies kept in a literal cannot pile up.
             self.charge(text_cost(part) if isinstance(part, str) else len(part) if isinstance(part, list) else 0)
             return part
-        if isinstance(node, ArrayLiteral):
+        if isinstance(node, nodes.ArrayLiteral):
             return [self.evaluate(item) for item in node.items]
-        if isinstance(node, MapLiteral):
+        if isinstance(node, nodes.MapLiteral):
             mapping: dict[str, Value] = {}
             for key_node, value_node in node.entries:
                 key = self.evaluate(key_node)
@@ -212,7 +197,7 @@ class Evaluator:
             return mapping
         raise OperationError(f"cannot evaluate {type(node).__name__}")  # pragma: no cover - Predicate only
 
-    def unary(self, node: Unary) -> Value:
+    def unary(self, node: nodes.Unary) -> Value:
         operand = self.evaluate(node.operand)
         if node.op == "not":
             if not isinstance(operand, bool):
@@ -220,7 +205,7 @@ class Evaluator:
             return not operand
         return negate(operand) if node.op == "-" else positive(operand)
 
-    def binary(self, node: Binary) -> Value:
+    def binary(self, node: nodes.Binary) -> Value:
         op = node.op
         if op in ("and", "or"):
             left = self.evaluate(node.left)
@@ -282,7 +267,7 @@ class Evaluator:
         self.charge(size)
         return list(range(low, high + 1))
 
-    def call(self, node: Call) -> Value:
+    def call(self, node: nodes.Call) -> Value:
         builtin = BUILTINS[node.name]
         if isinstance(builtin, Function):
             return builtin.call([self.evaluate(argument) for argument in node.args], self)
@@ -293,8 +278,8 @@ class Evaluator:
             self.note(value, collection)
         return value
 
-    def predicate(self, argument: Node) -> PredicateFunction:
-        body = argument.body if isinstance(argument, Predicate) else argument
+    def predicate(self, argument: nodes.Node) -> PredicateFunction:
+        body = argument.body if isinstance(argument, nodes.Predicate) else argument
 
         def apply(element: Value, index: int) -> Value:
             self.elements.append((element, index))

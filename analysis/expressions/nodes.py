@@ -18,6 +18,9 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Literal(Node):
+    """``true``, ``false``, ``nil``, a number or a string as written in the text; also the key of a member
+    access (``result.code`` reads the key ``"code"``)."""
+
     value: Scalar
 
 
@@ -94,6 +97,8 @@ class Binary(Node):
 
 @dataclass(frozen=True, slots=True)
 class Conditional(Node):
+    """``test ? then : otherwise``: only the chosen branch is evaluated, and ``test`` must be a bool."""
+
     test: Node
     then: Node
     otherwise: Node
@@ -101,9 +106,11 @@ class Conditional(Node):
 
 @dataclass(frozen=True, slots=True)
 class Predicate(Node):
-    """The second argument of ``all``, ``filter``, ``map`` …: evaluated once per element."""
+    """The second argument of ``all``, ``filter``, ``map`` …, in braces or not: ``all(result, {# < 1000})`` is
+    ``all(result, # < 1000)``."""
 
     body: Node
+    """Evaluated once per element, with ``#`` bound to the element and ``#index`` to its position."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,8 +35,13 @@ class MeasurementContext:
     """Everything a provider needs to take one measurement."""
 
     run_name: str
+    """The AnalysisRun's name: in messages, and in a Job provider's Jobs (the ``analysisrun.argoproj.io/name``
+    annotation and the owner reference)."""
     run_namespace: str
+    """The AnalysisRun's namespace: a Job provider's Jobs are created there and only there."""
     run_uid: str
+    """The AnalysisRun's uid: a Job provider's Jobs carry it in their name, in the ``analysisrun.argoproj.io/uid``
+    label and in their controller owner reference; empty for a run not yet stored, which cannot own Jobs."""
     metric_name: str
     metric: dict[str, Any]
     """The metric as in the AnalysisRun spec (camelCase, with ``provider``), arguments already substituted."""

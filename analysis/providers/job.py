@@ -34,7 +34,7 @@ JOB_NAMESPACE_KEY: Final = "job-namespace"
 RUN_UID_LABEL: Final = "analysisrun.argoproj.io/uid"
 RUN_NAME_ANNOTATION: Final = "analysisrun.argoproj.io/name"
 METRIC_NAME_ANNOTATION: Final = "analysisrun.argoproj.io/metric-name"
-RUN_KIND: Final = "AnalysisRun"
+RUN_KIND: Final = ANALYSIS_RUNS.kind
 MAX_NAME_LENGTH: Final = 63
 """The job controller copies a Job's name into a label of its pods, and label values stop at 63 characters."""
 DEFAULT_POLL_INTERVAL: Final = 15.0

@@ -90,6 +90,11 @@ class DeadlineExceeded(Exception):
         self.seconds = seconds
         self.waiting = waiting
 
+    def busy_note(self, slots: str) -> str:
+        """What a message adds when the request never got a slot: `` (all 8 query slots of this endpoint were
+        busy)`` for ``slots="query"``; nothing when it did."""
+        return f" (all {ENDPOINT_CONCURRENCY} {slots} slots of this endpoint were busy)" if self.waiting else ""
+
 
 @contextlib.asynccontextmanager
 async def deadline(url: httpx.URL | str, seconds: float) -> AsyncIterator[None]:

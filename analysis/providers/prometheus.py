@@ -22,6 +22,7 @@ import httpx
 from pydantic import ValidationError
 
 from analysis.models import PrometheusMetric
+from analysis.providers import outbound
 from analysis.providers.base import (
     BaseProvider,
     MeasurementContext,
@@ -31,15 +32,6 @@ from analysis.providers.base import (
     network_reason,
     provider_section,
 )
-from analysis.providers.outbound import (
-    ENDPOINT_CONCURRENCY,
-    MAX_REDIRECTS,
-    DeadlineExceeded,
-    deadline,
-    read_limited,
-    verified_tls,
-)
-from analysis.providers.outbound import client as outbound_client
 from analysis.providers.timeexpr import TimeExpressionError, evaluate_time, parse_step
 
 RESOLVED_QUERY_KEY: Final = "ResolvedPrometheusQuery"
@@ -126,9 +118,13 @@ def infer_result_type(result: Any) -> str:
 
 @dataclass(frozen=True)
 class RangeSettings:
+    """A metric's ``rangeQuery`` resolved at the time of the measurement: the window ``/api/v1/query_range`` is
+    asked for. An ``end`` left out is that time, a ``start`` left out is the ``end``."""
+
     start: datetime
     end: datetime
     step: float
+    """Seconds between the points of the range (``1m`` is 60.0)."""
 
 
 @dataclass(frozen=True)
@@ -301,7 +297,7 @@ def _transport_error(where: str, settings: QuerySettings, error: httpx.HTTPError
     if any(isinstance(cause, ssl.SSLError) for cause in causes(error)):
         return ProviderError(f"{where} failed the TLS handshake: {network_reason(error)}")
     if isinstance(error, httpx.TooManyRedirects):
-        return ProviderError(f"{where} redirected more than {MAX_REDIRECTS} times")
+        return ProviderError(f"{where} redirected more than {outbound.MAX_REDIRECTS} times")
     return ProviderError(f"{where} is unreachable: {network_reason(error)}")
 
 
@@ -328,7 +324,7 @@ async def fetch_oauth2_token(settings: QuerySettings, verify: ssl.SSLContext | b
     try:
         # A client of its own: the token endpoint is another origin than Prometheus, and the metric's headers are
         # not sent to it (nor stripped from what this request needs).
-        token_client = outbound_client(verify=verify, request_url=url, configured_headers=(), timeout=settings.timeout)
+        token_client = outbound.client(verify=verify, request_url=url, configured_headers=(), timeout=settings.timeout)
         async with token_client as client:
             response = await client.post(url, data=form, auth=credentials)
             if response.status_code in (400, 401):
@@ -387,24 +383,24 @@ async def query_prometheus(settings: QuerySettings) -> tuple[str, Any, list[str]
     headers = dict(settings.headers)
     auth = settings.basic_auth
     where = f"prometheus at {settings.display_address}"
-    verify: ssl.SSLContext | bool = False if settings.insecure else verified_tls()
+    verify: ssl.SSLContext | bool = False if settings.insecure else outbound.verified_tls()
     try:
-        async with deadline(settings.address, settings.timeout):
+        async with outbound.deadline(settings.address, settings.timeout):
             if settings.oauth2 is not None:
                 headers["Authorization"] = f"Bearer {await fetch_oauth2_token(settings, verify)}"
             async with (
-                outbound_client(
+                outbound.client(
                     verify=verify, request_url=settings.address, configured_headers=headers, timeout=settings.timeout
                 ) as client,
                 client.stream("GET", settings.address + path, params=params, headers=headers, auth=auth) as response,
             ):
-                body = await read_limited(response, MAX_RESPONSE_BYTES)
+                body = await outbound.read_limited(response, MAX_RESPONSE_BYTES)
                 if body is None:
                     raise _too_large(settings)
                 if response.status_code != 200:
                     raise _status_error(settings, response, body)
-    except DeadlineExceeded as exceeded:
-        busy = f" (all {ENDPOINT_CONCURRENCY} query slots of this endpoint were busy)" if exceeded.waiting else ""
+    except outbound.DeadlineExceeded as exceeded:
+        busy = exceeded.busy_note("query")
         raise ProviderError(f"{where} did not answer within {settings.timeout:g}s{busy}") from None
     except httpx.InvalidURL as error:
         raise ProviderError(f"prometheus address {settings.display_address!r} is not valid: {error}") from None

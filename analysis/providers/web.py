@@ -18,6 +18,7 @@ import httpx
 from pydantic import ValidationError
 
 from analysis.models import WebMetric
+from analysis.providers import outbound
 from analysis.providers.base import (
     BaseProvider,
     MeasurementContext,
@@ -27,15 +28,6 @@ from analysis.providers.base import (
     provider_section,
 )
 from analysis.providers.jsonpath import JsonPath, JsonPathError, compile_json_path
-from analysis.providers.outbound import (
-    ENDPOINT_CONCURRENCY,
-    MAX_REDIRECTS,
-    DeadlineExceeded,
-    deadline,
-    read_limited,
-    verified_tls,
-)
-from analysis.providers.outbound import client as outbound_client
 
 DEFAULT_TIMEOUT: Final = 10
 MAX_BODY_BYTES: Final = 10 * 1024 * 1024
@@ -102,12 +94,12 @@ class WebProvider(BaseProvider):
         # As in Argo, a JSON body's content type wins over a header the template sets.
         headers.update(implied_headers)
         timeout = metric.timeout_seconds if metric.timeout_seconds > 0 else DEFAULT_TIMEOUT
-        verify: ssl.SSLContext | bool = False if metric.insecure else verified_tls()
+        verify: ssl.SSLContext | bool = False if metric.insecure else outbound.verified_tls()
         where = f"web metric {metric.method} {url}"
         try:
             async with (
-                deadline(url, timeout),
-                outbound_client(verify=verify, request_url=url, configured_headers=headers, timeout=timeout) as client,
+                outbound.deadline(url, timeout),
+                outbound.client(verify=verify, request_url=url, configured_headers=headers, timeout=timeout) as client,
                 client.stream(metric.method, url, headers=headers, content=content) as response,
             ):
                 if not 200 <= response.status_code < 300:
@@ -115,13 +107,13 @@ class WebProvider(BaseProvider):
                         f"{where} received non 2xx response code: "
                         f"{response.status_code} {response.reason_phrase}".rstrip()
                     )
-                body = await read_limited(response, MAX_BODY_BYTES)
+                body = await outbound.read_limited(response, MAX_BODY_BYTES)
                 if body is None:
                     raise ProviderError(
                         f"web metric response from {url} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB"
                     )
-        except DeadlineExceeded as exceeded:
-            busy = f" (all {ENDPOINT_CONCURRENCY} request slots of this endpoint were busy)" if exceeded.waiting else ""
+        except outbound.DeadlineExceeded as exceeded:
+            busy = exceeded.busy_note("request")
             raise ProviderError(f"{where} did not answer within {timeout}s{busy}") from None
         except httpx.TimeoutException:
             raise ProviderError(f"{where} did not answer within {timeout}s") from None
@@ -130,7 +122,7 @@ class WebProvider(BaseProvider):
         except httpx.UnsupportedProtocol:
             raise ProviderError(f"web metric url {url!r} must start with http:// or https://") from None
         except httpx.TooManyRedirects:
-            raise ProviderError(f"{where} redirected more than {MAX_REDIRECTS} times") from None
+            raise ProviderError(f"{where} redirected more than {outbound.MAX_REDIRECTS} times") from None
         except httpx.HTTPError as error:
             raise ProviderError(f"{where} is unreachable: {network_reason(error)}") from None
         return ProviderResult(value=extract_value(body, path))

@@ -101,27 +101,26 @@ async def resolve_run_arguments(run: Mapping[str, Any], kube: AsyncKubeClient | 
         secret = fetched[secret_name]
         if secret is None:
             raise ArgumentError(f'args.{name}: secret "{secret_name}" not found in namespace "{namespace}"')
-        try:
-            value = _secret_value(secret, key)
-        except ValueError as error:
-            raise ArgumentError(f"args.{name}: key '{key}' of secret '{secret_name}' {error}") from error
-        if value is None:
-            raise ArgumentError(f"args.{name}: key '{key}' does not exist in secret '{secret_name}'")
+        value = _secret_value(secret, secret_name, key, argument=name)
         values[name] = value
         if value and value not in secrets:
             secrets.append(value)
     return ResolvedArguments(values, tuple(secrets))
 
 
-def _secret_value(secret: Mapping[str, Any], key: str) -> str | None:
-    """The decoded value of a key, None when the Secret has no such key; ValueError when it is not base64."""
+def _secret_value(secret: Mapping[str, Any], secret_name: str, key: str, *, argument: str) -> str:
+    """The decoded value of the key an argument reads; ArgumentError naming the argument when the Secret has no
+    such key or its value is not base64."""
     data = secret.get("data") or {}
     if key in data:
         try:
             return base64.b64decode(str(data[key]), validate=True).decode("utf-8", errors="replace")
         except binascii.Error as error:
-            raise ValueError("is not valid base64") from error
+            message = f"args.{argument}: key '{key}' of secret '{secret_name}' is not valid base64"
+            raise ArgumentError(message) from error
     # The API server folds stringData into data on write; a store that does not (an emulator, a fixture) still
     # means the same Secret.
     string_data = secret.get("stringData") or {}
-    return str(string_data[key]) if key in string_data else None
+    if key not in string_data:
+        raise ArgumentError(f"args.{argument}: key '{key}' does not exist in secret '{secret_name}'")
+    return str(string_data[key])

@@ -119,15 +119,7 @@ async def reconcile_run(
         *(
             _measure(
                 task,
-                MeasurementContext(
-                    run_name=str(metadata.get("name", "")),
-                    run_namespace=str(metadata.get("namespace", "")),
-                    run_uid=str(metadata.get("uid", "")),
-                    metric_name=task.metric_name,
-                    metric=metric,
-                    secrets=arguments.secrets,
-                    measurement_index=task.measurement_index,
-                ),
+                _context(metadata, task, metric, arguments.secrets),
                 kube=kube,
                 now=now,
                 providers=providers,
@@ -143,6 +135,22 @@ async def reconcile_run(
         status = record_measurement(status, metric, measurement, dry_run=task.dry_run, retention=task.retention)
     await _collect_garbage(decision.tasks, measured)
     return _outcome(decide_after_measuring(run, status, now()))
+
+
+def _context(
+    run_metadata: Mapping[str, Any], task: MetricTask, metric: JsonObject, secrets: tuple[str, ...]
+) -> MeasurementContext:
+    """What the provider gets for a task: the run it measures for, the metric with its arguments resolved, the
+    secret values to mask."""
+    return MeasurementContext(
+        run_name=str(run_metadata.get("name", "")),
+        run_namespace=str(run_metadata.get("namespace", "")),
+        run_uid=str(run_metadata.get("uid", "")),
+        metric_name=task.metric_name,
+        metric=metric,
+        secrets=secrets,
+        measurement_index=task.measurement_index,
+    )
 
 
 def _outcome(decision: RunDecision) -> RunOutcome:

@@ -23,19 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from cli.demo.notifications import DemoNotifications
+from kube import resources
 from kube.json_data import JsonObject
-from kube.resources import (
-    ANALYSIS_RUNS,
-    ANALYSIS_TEMPLATES,
-    CONFIGMAPS,
-    DESTINATION_RULES,
-    PODS,
-    REPLICASETS,
-    ROLLOUTS,
-    SERVICES,
-    VIRTUAL_SERVICES,
-    ResourceKind,
-)
 from sandbox.cluster import SandboxThread
 from sandbox.mesh_traffic import VersionProfile
 from sandbox.prometheus import PrometheusServer, ScrapeTarget, find_prometheus_binary
@@ -51,12 +40,18 @@ CONTROLLER_STOP_SECONDS: Final = 10.0
 LOOPBACK: Final = "127.0.0.1"
 PROMETHEUS_START_SECONDS: Final = 30.0
 KINDS_BY_NAME: Final = {
-    kind.kind: kind for kind in (ROLLOUTS, ANALYSIS_TEMPLATES, SERVICES, VIRTUAL_SERVICES, DESTINATION_RULES)
+    kind.kind: kind
+    for kind in (
+        resources.ROLLOUTS,
+        resources.ANALYSIS_TEMPLATES,
+        resources.SERVICES,
+        resources.VIRTUAL_SERVICES,
+        resources.DESTINATION_RULES,
+    )
 }
-RECORDED: Final = (
-    Resource(ROLLOUTS.group, ROLLOUTS.version, ROLLOUTS.plural),
-    Resource(ANALYSIS_RUNS.group, ANALYSIS_RUNS.version, ANALYSIS_RUNS.plural),
-    Resource(VIRTUAL_SERVICES.group, VIRTUAL_SERVICES.version, VIRTUAL_SERVICES.plural),
+RECORDED: Final = tuple(
+    Resource(kind.group, kind.version, kind.plural)
+    for kind in (resources.ROLLOUTS, resources.ANALYSIS_RUNS, resources.VIRTUAL_SERVICES)
 )
 _PR_SET_PDEATHSIG: Final = 1
 
@@ -132,7 +127,7 @@ class DemoEnvironment:
         self.recorder.start()
         self.notifications = DemoNotifications()
         self.notifications.start()
-        self.create(CONFIGMAPS, NAMESPACE, self.notifications.configmap())
+        self.create(resources.CONFIGMAPS, NAMESPACE, self.notifications.configmap())
         self._start_controller()
         progress(f"started the controller (pid {self.controller_pid}): rollouts controller --kubeconfig "
                  f"{self.kubeconfig}")
@@ -344,7 +339,7 @@ class DemoEnvironment:
     def set_image(self, rollout: str, container: str, image: str) -> None:
         """What `rollouts set image ROLLOUT CONTAINER=IMAGE` sends, for one container at a known index."""
         emulator = self._require_sandbox().emulator
-        current = self.get(ROLLOUTS, rollout) or {}
+        current = self.get(resources.ROLLOUTS, rollout) or {}
         containers = (((current.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
         index = next((i for i, c in enumerate(containers) if c.get("name") == container), None)
         if index is None:
@@ -353,23 +348,25 @@ class DemoEnvironment:
             {"op": "test", "path": f"/spec/template/spec/containers/{index}/name", "value": container},
             {"op": "replace", "path": f"/spec/template/spec/containers/{index}/image", "value": image},
         ]
-        emulator.patch_object(ROLLOUTS.group, ROLLOUTS.version, ROLLOUTS.plural, NAMESPACE, rollout, patch,
-                              patch_type="json")
+        emulator.patch_object(
+            resources.ROLLOUTS.group, resources.ROLLOUTS.version, resources.ROLLOUTS.plural, NAMESPACE, rollout, patch,
+            patch_type="json",
+        )
 
-    def get(self, kind: ResourceKind, name: str, namespace: str = NAMESPACE) -> JsonObject | None:
+    def get(self, kind: resources.ResourceKind, name: str, namespace: str = NAMESPACE) -> JsonObject | None:
         return self._require_sandbox().emulator.get_object(kind.group, kind.version, kind.plural, namespace, name)
 
-    def list_objects(self, kind: ResourceKind, namespace: str) -> list[JsonObject]:
+    def list_objects(self, kind: resources.ResourceKind, namespace: str) -> list[JsonObject]:
         """Every object of ``kind`` in ``namespace`` (in-process)."""
         objects: list[JsonObject] = self._require_sandbox().emulator.list_objects(
             kind.group, kind.version, kind.plural, namespace)
         return objects
 
-    def patch(self, kind: ResourceKind, namespace: str, name: str, patch: JsonObject) -> None:
+    def patch(self, kind: resources.ResourceKind, namespace: str, name: str, patch: JsonObject) -> None:
         """A JSON merge patch, as `kubectl patch --type merge` or a `kubectl edit` sends it (in-process)."""
         self._require_sandbox().emulator.patch_object(kind.group, kind.version, kind.plural, namespace, name, patch)
 
-    def create(self, kind: ResourceKind, namespace: str, document: JsonObject) -> None:
+    def create(self, kind: resources.ResourceKind, namespace: str, document: JsonObject) -> None:
         """Create one object of any kind the sandbox serves (in-process)."""
         self._require_sandbox().emulator.create_object(kind.group, kind.version, kind.plural, document, namespace)
 
@@ -378,7 +375,7 @@ class DemoEnvironment:
         emulator = self._require_sandbox().emulator
         return tuple(  # type: ignore[return-value]
             emulator.list_objects(kind.group, kind.version, kind.plural, NAMESPACE)
-            for kind in (REPLICASETS, PODS, ANALYSIS_RUNS)
+            for kind in (resources.REPLICASETS, resources.PODS, resources.ANALYSIS_RUNS)
         )
 
     def wait_for(self, check: Callable[[], bool], timeout: float, what: str) -> None:

@@ -44,18 +44,28 @@ from kube.json_data import JsonObject
 from kube.resources import APP_PROJECTS, APPLICATION_SETS, APPLICATIONS, CONFIGMAPS, DEPLOYMENTS, SECRETS, ResourceKind
 from sandbox.cluster import SandboxThread
 
+
+@dataclass(frozen=True)
+class SecondCluster:
+    """The example's second cluster: its name (in its cluster Secret, and as the destination name of the Application
+    Git puts there), the file of that Secret, and that Application and its namespace."""
+
+    name: str
+    secret_file: str
+    app: str
+    namespace: str
+
+
 PLATFORM_EXAMPLE: Final = EXAMPLES_DIR / "gitops-platform"
 APP_NAMESPACE: Final = "argocd"
 ROOT_APP: Final = "platform-root"
 APPSET: Final = "team-a-apps"
 APPSET_FILE: Final = "applicationsets/team-a-apps.yaml"
+EDGE: Final = SecondCluster(
+    name="edge", secret_file="cluster-edge.yaml", app="podinfo-edge", namespace="team-a-podinfo-edge"
+)
 # What the root Application brings, directly (its children) and through the ApplicationSet (one per apps/ folder).
-EXPECTED_APPS: Final = (ROOT_APP, "guestbook", "podinfo-edge", "podinfo-production", "podinfo-staging")
-# The second cluster: its cluster Secret (the example's), and the Application and namespace Git puts there.
-EDGE_CLUSTER: Final = "edge"
-EDGE_SECRET_FILE: Final = "cluster-edge.yaml"
-EDGE_APP: Final = "podinfo-edge"
-EDGE_NAMESPACE: Final = "team-a-podinfo-edge"
+EXPECTED_APPS: Final = (ROOT_APP, "guestbook", EDGE.app, "podinfo-production", "podinfo-staging")
 NEW_FOLDER: Final = "inventory"
 STEP_SECONDS: Final = 90.0
 
@@ -124,7 +134,7 @@ class WorkTree:
 
 def edge_cluster_secret(server: str, token: str) -> JsonObject:
     """The example's cluster Secret for the second cluster, naming ``server`` and authenticating with ``token``."""
-    secret: JsonObject = yaml.safe_load((PLATFORM_EXAMPLE / EDGE_SECRET_FILE).read_text(encoding="utf-8"))
+    secret: JsonObject = yaml.safe_load((PLATFORM_EXAMPLE / EDGE.secret_file).read_text(encoding="utf-8"))
     config = json.loads(secret["stringData"]["config"])
     config["bearerToken"] = token
     config["tlsClientConfig"] = {"insecure": True}  # the sandbox serves plain HTTP
@@ -204,14 +214,14 @@ class PlatformDemo:
 
     def second_cluster(self) -> Check:
         """podinfo-edge's objects are on the second cluster, and only there."""
-        on_edge = self.edge.emulator.get_object("apps", "v1", "deployments", EDGE_NAMESPACE, "podinfo")
-        on_hub = self._get(DEPLOYMENTS, EDGE_NAMESPACE, "podinfo")
+        on_edge = self.edge.emulator.get_object("apps", "v1", "deployments", EDGE.namespace, "podinfo")
+        on_hub = self._get(DEPLOYMENTS, EDGE.namespace, "podinfo")
         ready = ((on_edge or {}).get("status") or {}).get("readyReplicas")
-        self.reporter.stage(f"Application {EDGE_APP} (destination name: {EDGE_CLUSTER}): Deployment podinfo in "
-                            f"{EDGE_NAMESPACE} on cluster {EDGE_CLUSTER} ({self.edge.url}): "
+        self.reporter.stage(f"Application {EDGE.app} (destination name: {EDGE.name}): Deployment podinfo in "
+                            f"{EDGE.namespace} on cluster {EDGE.name} ({self.edge.url}): "
                             f"{f'{ready} ready' if on_edge else 'missing'}; on the local cluster: "
                             f"{'present' if on_hub else 'none'}")
-        return Check(f"the second cluster ({EDGE_CLUSTER}, a second sandbox) got its Application's objects, and "
+        return Check(f"the second cluster ({EDGE.name}, a second sandbox) got its Application's objects, and "
                      "the local cluster did not", on_edge is not None and bool(ready) and on_hub is None)
 
     def self_heal(self) -> Check:
@@ -305,13 +315,13 @@ def run_platform_demo(reporter: Reporter, *, ready_delay: float = 0.2, dashboard
                            "(apps/guestbook, charts/podinfo)")
             environment.start(reporter.stage)
             token = secrets.token_urlsafe(24)
-            reporter.stage(f"starting a second sandbox: the cluster {EDGE_CLUSTER}, which checks a bearer token")
+            reporter.stage(f"starting a second sandbox: the cluster {EDGE.name}, which checks a bearer token")
             edge = SandboxThread(namespaces=("default",), ready_delay=ready_delay, bearer_token=token)
             edge.start()
             edge_holder.append(edge)
             environment.create(SECRETS, APP_NAMESPACE, edge_cluster_secret(edge.url, token))
-            reporter.stage(f"created Secret cluster-edge in {APP_NAMESPACE} ({EDGE_SECRET_FILE}: "
-                           f"argocd.argoproj.io/secret-type: cluster, name {EDGE_CLUSTER}, server {edge.url}, "
+            reporter.stage(f"created Secret cluster-edge in {APP_NAMESPACE} ({EDGE.secret_file}: "
+                           f"argocd.argoproj.io/secret-type: cluster, name {EDGE.name}, server {edge.url}, "
                            "a bearer token)")
             root_app = yaml.safe_load(root_manifest.read_text(encoding="utf-8"))
             environment.create(APPLICATIONS, APP_NAMESPACE, root_app)
