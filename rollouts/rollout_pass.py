@@ -189,7 +189,7 @@ class Effects:
     events: list[Event] = field(default_factory=list)
     wake_times: list[float] = field(default_factory=list)
     """Seconds from now at which a timer (a pause, a delay, a deadline) needs another look; the plan's
-    ``requeue_after`` is the earliest (or sooner, after a pass that wrote)."""
+    ``requeue_after`` is the earliest, or ``FOLLOW_UP_SECONDS`` (at once) after a pass that wrote."""
 
     def writes(self, namespace: str) -> list[Write]:
         """Services first (they must select the right pods before traffic moves onto them), then routes, then sizes

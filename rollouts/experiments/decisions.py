@@ -97,8 +97,8 @@ class ExperimentPlan:
 
     replica_set_creates: list[JsonObject] = field(default_factory=list)
     replica_set_scales: list[ScaleReplicaSet] = field(default_factory=list)
-    """Each template's ReplicaSet resized: to its replicas while the Experiment runs, to 0 once it is over and the
-    scale-down delay has passed (the deadline annotated first, and cleared with the scale-down)."""
+    """Each template's ReplicaSet resized: to its replicas while the Experiment runs, to 0 once it is terminating and
+    its scale-down delay has passed (a deadline annotation marks the wait; the scale-down clears it)."""
     run_creates: list[JsonObject] = field(default_factory=list)
     run_terminations: list[str] = field(default_factory=list)
     """The names of the running AnalysisRuns to terminate (``spec.terminate: true``) because the Experiment is
