@@ -14,29 +14,33 @@ from kube.resources import ResourceKind
 
 
 @dataclass(frozen=True)
-class Create:
-    """Create an object (its body carries metadata.name and, where needed, ownerReferences)."""
+class ObjectWrite:
+    """What every write names: the kind of its object and the namespace (not used for a cluster-scoped kind)."""
 
     kind: ResourceKind
     namespace: str
+
+
+@dataclass(frozen=True)
+class Create(ObjectWrite):
+    """Create an object (its body carries metadata.name and, where needed, ownerReferences)."""
+
     body: JsonObject
 
 
 @dataclass(frozen=True)
-class Patch:
+class Patch(ObjectWrite):
     """A JSON merge patch of one object, or of its status/scale subresource."""
 
-    kind: ResourceKind
-    namespace: str
     name: str
     patch: JsonObject
     subresource: str | None = None
 
 
 @dataclass(frozen=True)
-class Delete:
-    kind: ResourceKind
-    namespace: str
+class Delete(ObjectWrite):
+    """Delete one object; one already gone is what was wanted (the controller takes NotFound as done)."""
+
     name: str
 
 

@@ -175,9 +175,12 @@ class Owner:
     name: str
     namespace: str
     uid: str
+    """The Rollout's ``metadata.uid``, which the ownerReference names: the garbage collector deletes the ReplicaSets
+    with that very Rollout, not with a later one of the same name."""
 
 
 def replica_set_name(rollout_name: str, pod_hash: str) -> str:
+    """Argo's name for a Rollout's ReplicaSet, ``<rollout>-<pod-template-hash>``: one per revision of the template."""
     return f"{rollout_name}-{pod_hash}"
 
 

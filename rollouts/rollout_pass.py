@@ -184,8 +184,12 @@ class Effects:
     # What an analysis gate asks for (create its AnalysisRun, terminate an old one).
     analysis_writes: list[Write] = field(default_factory=list)
     cleanups: list[Write] = field(default_factory=list)
+    """Deletions of what the Rollout keeps no longer: scaled-down ReplicaSets beyond ``revisionHistoryLimit`` and
+    finished AnalysisRuns beyond the run history limits; written last."""
     events: list[Event] = field(default_factory=list)
     wake_times: list[float] = field(default_factory=list)
+    """Seconds from now at which a timer (a pause, a delay, a deadline) needs another look; the plan's
+    ``requeue_after`` is the earliest, or ``FOLLOW_UP_SECONDS`` (at once) after a pass that wrote."""
 
     def writes(self, namespace: str) -> list[Write]:
         """Services first (they must select the right pods before traffic moves onto them), then routes, then sizes

@@ -14,27 +14,31 @@ from dataclasses import dataclass
 from typing import Final
 
 from kube.issues import FieldIssue
+from kube.resources import DEPLOYMENTS, POD_TEMPLATES, REPLICASETS, ResourceKind
 from rollouts.models import WorkloadRef
 
 PATH: Final = "spec.workloadRef"
-DEPLOYMENT: Final = "Deployment"
-REPLICA_SET: Final = "ReplicaSet"
-POD_TEMPLATE: Final = "PodTemplate"
+DEPLOYMENT: Final = DEPLOYMENTS.kind
+REPLICA_SET: Final = REPLICASETS.kind
+POD_TEMPLATE: Final = POD_TEMPLATES.kind
 
 
 @dataclass(frozen=True)
 class WorkloadKind:
     """Where a kind of workload keeps the pod template (and the selector) a Rollout takes."""
 
-    group: str
+    resource: ResourceKind
     template_path: tuple[str, ...]
     selector_path: tuple[str, ...] | None
 
 
 FOLLOWED: Final = {
-    DEPLOYMENT: WorkloadKind("apps", ("spec", "template"), ("spec", "selector")),
-    REPLICA_SET: WorkloadKind("apps", ("spec", "template"), ("spec", "selector")),
-    POD_TEMPLATE: WorkloadKind("", ("template",), None),
+    followed.resource.kind: followed
+    for followed in (
+        WorkloadKind(DEPLOYMENTS, ("spec", "template"), ("spec", "selector")),
+        WorkloadKind(REPLICASETS, ("spec", "template"), ("spec", "selector")),
+        WorkloadKind(POD_TEMPLATES, ("template",), None),
+    )
 }
 
 
@@ -48,8 +52,8 @@ def workload_reference_issues(reference: WorkloadRef) -> list[FieldIssue]:
         return [FieldIssue(f"{PATH}.kind", f"{kind} is not supported (Deployment, ReplicaSet or PodTemplate)")]
     issues: list[FieldIssue] = []
     group, _, version = (reference.api_version or "").rpartition("/")
-    if reference.api_version and (group != followed.group or not version):
-        wanted = f"{followed.group}/v1" if followed.group else "v1"
+    if reference.api_version and (group != followed.resource.group or not version):
+        wanted = followed.resource.api_version
         issues.append(FieldIssue(f"{PATH}.apiVersion", f"must be {wanted} for a {kind}, got {reference.api_version}"))
     if kind != DEPLOYMENT and reference.scale_down not in (None, "never"):
         issues.append(

@@ -87,7 +87,8 @@ class _Progress(PassProgress):
 
 
 class CanaryPass(RolloutPass):
-    """One pass over a canary Rollout; built per call and thrown away (it holds no state between passes)."""
+    """One pass over a canary Rollout; built per call and thrown away (it holds no state between passes). ``plan``
+    prepares a new revision (``_prepare``) or moves through the steps (``_progress``), each a list of named steps."""
 
     def __init__(
         self,
@@ -157,7 +158,7 @@ class CanaryPass(RolloutPass):
     def _carry_analysis(self, draft: Draft, revision: int, *, reset: bool) -> None:
         if reset:
             # The runs of the previous revision (or steps) are superseded: terminated, and kept as history.
-            self._decide_analysis(draft, revision, reset=True)
+            self._decide_analysis(draft, revision)
             return
         inputs = AnalysisInputs.of(
             self.snapshot, current_hash=self.current_hash, stable_hash=draft.stable_hash, revision=revision
@@ -262,14 +263,7 @@ class CanaryPass(RolloutPass):
 
     def _gate_on_analysis(self, progress: _Progress) -> None:
         draft, outlook = progress.draft, progress.outlook
-        analysis = self._decide_analysis(
-            draft,
-            progress.revision,
-            aborted=progress.aborted,
-            promote_full=progress.promote_full,
-            fully_promoted=progress.fully_promoted,
-            retried=outlook.retried,
-        )
+        analysis = self._decide_analysis(draft, progress.revision, progress)
         if analysis.abort_reason is not None and not progress.aborted:
             # A verdict of Failed or Error gives the update up in this very pass: traffic goes back to stable now,
             # not one pass later.
@@ -415,18 +409,9 @@ class CanaryPass(RolloutPass):
 
     # --- analysis ----------------------------------------------------------------------------------
 
-    def _decide_analysis(
-        self,
-        draft: Draft,
-        revision: int,
-        *,
-        reset: bool = False,
-        aborted: bool = False,
-        promote_full: bool = False,
-        fully_promoted: bool = False,
-        retried: bool = False,
-    ) -> CanaryAnalysis:
-        """Decide the step and background runs (``rollouts.canary.analysis``) and queue their writes and Events."""
+    def _decide_analysis(self, draft: Draft, revision: int, progress: _Progress | None = None) -> CanaryAnalysis:
+        """Decide the step and background runs (``rollouts.canary.analysis``) and queue their writes and Events;
+        without ``progress`` (a pass that prepares a new revision or new steps) every run the status names is reset."""
         snapshot = self.snapshot
         history = self.rollout.spec.analysis
         inputs = AnalysisInputs.of(
@@ -434,14 +419,14 @@ class CanaryPass(RolloutPass):
         )
         view = CanaryAnalysisView(
             index=draft.index,
-            aborted=aborted,
-            promote_full=promote_full,
-            fully_promoted=fully_promoted,
+            aborted=progress is not None and progress.aborted,
+            promote_full=progress is not None and progress.promote_full,
+            fully_promoted=progress is not None and progress.fully_promoted,
             initial_deploy=self.groups.stable is None,
             observed_pause=self.observed_pause,
             observed_statuses=self._observed_analysis_statuses(),
-            reset=reset,
-            retried=retried,
+            reset=progress is None,
+            retried=progress is not None and progress.outlook.retried,
             replica_set_hashes=frozenset(
                 found for rs in snapshot.replica_sets if (found := pod_template_hash_of(rs)) is not None
             ),

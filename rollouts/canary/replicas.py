@@ -255,7 +255,8 @@ class OtherTarget:
     rs: JsonObject
     replicas: int
     deadline: datetime | None = None
-    """Annotate it with this scale-down deadline (it keeps its pods until then)."""
+    """Annotate it with this scale-down deadline (``scale-down-deadline``: now + scaleDownDelaySeconds): it keeps its
+    pods until then, so a rollback within the delay is instant, and goes once it has passed."""
 
 
 @dataclass(frozen=True)

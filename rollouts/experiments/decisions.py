@@ -97,8 +97,12 @@ class ExperimentPlan:
 
     replica_set_creates: list[JsonObject] = field(default_factory=list)
     replica_set_scales: list[ScaleReplicaSet] = field(default_factory=list)
+    """Each template's ReplicaSet resized: to its replicas while the Experiment runs, to 0 once it is terminating and
+    its scale-down delay has passed (a deadline annotation marks the wait; the scale-down clears it)."""
     run_creates: list[JsonObject] = field(default_factory=list)
     run_terminations: list[str] = field(default_factory=list)
+    """The names of the running AnalysisRuns to terminate (``spec.terminate: true``) because the Experiment is
+    terminating (terminated by request, over, or past its duration), so none outlives it."""
     service_creates: list[JsonObject] = field(default_factory=list)
     service_deletes: list[str] = field(default_factory=list)
     status: JsonObject = field(default_factory=dict)

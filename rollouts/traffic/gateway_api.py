@@ -28,20 +28,8 @@ from kube.merge_patch import json_copy
 from kube.resources import HTTP_ROUTES
 from rollouts.models import HeaderRoutingMatch, Rollout, SetHeaderRoute, SetMirrorRoute
 from rollouts.plan import Patch
+from rollouts.traffic import router
 from rollouts.traffic.gateway_api_mirror import is_mirror_rule, mirror_rule
-from rollouts.traffic.router import (
-    HEADER_ROUTE_STEP,
-    MIRROR_ROUTE_STEP,
-    HeaderRouteRequest,
-    ManagedRoutesRequest,
-    MirrorRouteRequest,
-    ObjectRouting,
-    RoutingResult,
-    WeightRequest,
-    WeightVerification,
-    mesh_routing,
-    route_each,
-)
 
 GATEWAY_API_PLUGIN: Final = "argoproj-labs/gatewayAPI"
 GATEWAY_API_KEY: Final = f"plugins/{GATEWAY_API_PLUGIN}"
@@ -110,10 +98,10 @@ class _Spec:
 
 
 def _spec_of(rollout: Rollout) -> _Spec | str:
-    found = mesh_routing(rollout, lambda routing: routing.plugins)
-    if found is None or GATEWAY_API_PLUGIN not in found[2]:
+    found = router.mesh_routing(rollout, lambda routing: routing.plugins)
+    if found is None or GATEWAY_API_PLUGIN not in found.mesh:
         return f'Rollout "{rollout.name}" has no Gateway API traffic routing (spec.strategy.canary.{CONFIG_PATH})'
-    strategy, routing, plugins = found
+    strategy, routing, plugins = found.strategy, found.routing, found.mesh
     references = http_route_references(plugins[GATEWAY_API_PLUGIN], rollout.namespace or "default")
     if isinstance(references, str):
         return references
@@ -123,27 +111,37 @@ def _spec_of(rollout: Rollout) -> _Spec | str:
     return _Spec(references, strategy.canary_service, strategy.stable_service, managed)
 
 
-def route_http_routes(*, rollout: Rollout, http_routes: Mapping[str, JsonObject], canary_weight: int) -> RoutingResult:
+def route_http_routes(
+    *, rollout: Rollout, http_routes: Mapping[str, JsonObject], canary_weight: int
+) -> router.RoutingResult:
     """The patches that weigh the canary and stable backendRefs of every HTTPRoute the Rollout names."""
     spec = _spec_of(rollout)
     if isinstance(spec, str):
-        return RoutingResult(writes=(), problems=(spec,))
+        return router.RoutingResult(writes=(), problems=(spec,))
     canary = min(max(canary_weight, 0), 100)
     weights = {spec.canary_service: canary, spec.stable_service: 100 - canary}
-    return route_each(spec.references.names, lambda name: _weigh_http_route(name, http_routes.get(name), spec, weights))
+    return router.route_each(
+        spec.references.names, lambda name: _weigh_http_route(name, http_routes.get(name), spec, weights)
+    )
 
 
-def _weigh_http_route(name: str, observed: JsonObject | None, spec: _Spec, weights: Mapping[str, int]) -> ObjectRouting:
+def _weigh_http_route(
+    name: str, observed: JsonObject | None, spec: _Spec, weights: Mapping[str, int]
+) -> router.ObjectRouting:
     """The patch that gives the canary and stable backendRefs of one HTTPRoute their ``weights``."""
     if observed is None:
-        return ObjectRouting(problems=(f'HTTPRoute "{name}" not found in namespace "{spec.references.namespace}"',))
+        return router.ObjectRouting(
+            problems=(f'HTTPRoute "{name}" not found in namespace "{spec.references.namespace}"',)
+        )
     rules = _rules_of(observed)
     weighed = [index for index, rule in enumerate(rules) if _has_both(rule, spec)]
     if not weighed:
-        return ObjectRouting(problems=(
-            f'HTTPRoute "{name}" has no rule with backendRefs to both the stableService "{spec.stable_service}" '
-            f'and the canaryService "{spec.canary_service}"',
-        ))
+        return router.ObjectRouting(
+            problems=(
+                f'HTTPRoute "{name}" has no rule with backendRefs to both the stableService "{spec.stable_service}" '
+                f'and the canaryService "{spec.canary_service}"',
+            )
+        )
     new_rules = json_copy(rules)
     # A mirror rule answers its requests as the weighed rule does, so its backendRefs follow the weights.
     mirrored = [index for index, rule in enumerate(rules) if _is_managed_mirror(rule, spec)]
@@ -152,7 +150,7 @@ def _weigh_http_route(name: str, observed: JsonObject | None, spec: _Spec, weigh
             if _is_service(ref) and ref.get("name") in weights:
                 ref["weight"] = weights[ref["name"]]
     patch = _rules_patch(name, spec, observed, new_rules, rules)
-    return ObjectRouting(
+    return router.ObjectRouting(
         writes=(patch,) if patch is not None else (),
         current_weight=_backend_weight(rules[weighed[0]], spec.canary_service),
     )
@@ -160,37 +158,37 @@ def _weigh_http_route(name: str, observed: JsonObject | None, spec: _Spec, weigh
 
 def verify_http_route_weights(
     *, rollout: Rollout, http_routes: Mapping[str, JsonObject], canary_weight: int
-) -> WeightVerification:
+) -> router.WeightVerification:
     """Whether every weighed rule gives the canary backendRef ``canary_weight``; None when one cannot be read."""
     spec = _spec_of(rollout)
     if isinstance(spec, str):
-        return WeightVerification(verified=None, mismatches=(spec,))
+        return router.WeightVerification(verified=None, mismatches=(spec,))
     wanted = min(max(canary_weight, 0), 100)
     mismatches: list[str] = []
     for name in spec.references.names:
         observed = http_routes.get(name)
         if observed is None:
-            return WeightVerification(verified=None, mismatches=(f'HTTPRoute "{name}" not found',))
+            return router.WeightVerification(verified=None, mismatches=(f'HTTPRoute "{name}" not found',))
         for index, rule in enumerate(_rules_of(observed)):
             if not _has_both(rule, spec):
                 continue
             seen = _backend_weight(rule, spec.canary_service)
             if seen != wanted:
                 mismatches.append(f'HTTPRoute "{name}" rules[{index}] routes {seen} to the canary, not {wanted}')
-    return WeightVerification(verified=not mismatches, mismatches=tuple(mismatches))
+    return router.WeightVerification(verified=not mismatches, mismatches=tuple(mismatches))
 
 
 def header_rule_patches(
     *, rollout: Rollout, http_routes: Mapping[str, JsonObject], route: SetHeaderRoute
-) -> RoutingResult:
+) -> router.RoutingResult:
     """The patches that add (or replace) the rule named ``route.name`` in each HTTPRoute that takes header routes:
     requests matching one of the header matches go to the canary backendRef of the weighed rule."""
     name = route.name or ""
     spec = _managed_route_spec(rollout, name)
     if isinstance(spec, str):
-        return RoutingResult(writes=(), problems=(spec,))
+        return router.RoutingResult(writes=(), problems=(spec,))
     if not spec.references.header_routes:
-        return RoutingResult(
+        return router.RoutingResult(
             writes=(),
             problems=(f"{CONFIG_PATH} names no HTTPRoute for header routes: set httpRoute, or useHeaderRoutes: true",),
         )
@@ -205,13 +203,13 @@ def header_rule_patches(
 
 def mirror_rule_patches(
     *, rollout: Rollout, http_routes: Mapping[str, JsonObject], route: SetMirrorRoute
-) -> RoutingResult:
+) -> router.RoutingResult:
     """The patches that add (or replace) the mirror rule named ``route.name`` in every HTTPRoute the Rollout names
     (``rollouts.traffic.gateway_api_mirror``)."""
     name = route.name or ""
     spec = _managed_route_spec(rollout, name)
     if isinstance(spec, str):
-        return RoutingResult(writes=(), problems=(spec,))
+        return router.RoutingResult(writes=(), problems=(spec,))
     return _managed_rule_patches(
         spec,
         http_routes,
@@ -236,7 +234,7 @@ _RuleBuilder = Callable[[JsonObject, JsonObject], JsonObject]
 
 def _managed_rule_patches(
     spec: _Spec, http_routes: Mapping[str, JsonObject], route_names: Sequence[str], name: str, build: _RuleBuilder
-) -> RoutingResult:
+) -> router.RoutingResult:
     """The patches that put the managed rule ``name`` (``build`` of each HTTPRoute's weighed rule) first in the
     HTTPRoutes ``route_names``, in ``managedRoutes`` order; a missing HTTPRoute or one without a weighed rule is
     a problem, and a problem withholds every write."""
@@ -258,17 +256,17 @@ def _managed_rule_patches(
         kept = [rule for rule in rules if _rule_name(rule) != name]
         patch = _rules_patch(route_name, spec, observed, _managed_first([build(weighed, canary), *kept], spec), rules)
         writes += [patch] if patch is not None else []
-    return RoutingResult.of(writes, problems)
+    return router.RoutingResult.of(writes, problems)
 
 
 def managed_rules_removal(
     *, rollout: Rollout, http_routes: Mapping[str, JsonObject], names: tuple[str, ...] | None
-) -> RoutingResult:
+) -> router.RoutingResult:
     """The patches that drop the managed rules ``names`` (all of ``managedRoutes`` when None) from every HTTPRoute
     the Rollout names; an HTTPRoute that is gone has nothing to drop."""
     spec = _spec_of(rollout)
     if isinstance(spec, str):
-        return RoutingResult(writes=(), problems=(spec,))
+        return router.RoutingResult(writes=(), problems=(spec,))
     doomed = set(spec.managed_route_names if names is None else names)
     writes: list[Patch] = []
     for route_name in spec.references.names:
@@ -280,21 +278,21 @@ def managed_rules_removal(
             route_name, spec, observed, [rule for rule in rules if _rule_name(rule) not in doomed], rules
         )
         writes += [patch] if patch is not None else []
-    return RoutingResult(writes=tuple(writes), problems=())
+    return router.RoutingResult(writes=tuple(writes), problems=())
 
 
 class GatewayApiRouter:
     """The Gateway API's router (Argo's gatewayAPI plugin): weights, header routes and mirror routes."""
 
     name: str = GATEWAY_API_KEY
-    steps: frozenset[str] = frozenset({HEADER_ROUTE_STEP, MIRROR_ROUTE_STEP})
+    steps: frozenset[str] = frozenset({router.HEADER_ROUTE_STEP, router.MIRROR_ROUTE_STEP})
 
-    def set_weight(self, request: WeightRequest) -> RoutingResult:
+    def set_weight(self, request: router.WeightRequest) -> router.RoutingResult:
         return route_http_routes(
             rollout=request.rollout, http_routes=request.snapshot.http_routes, canary_weight=request.canary_weight
         )
 
-    def set_header_route(self, request: HeaderRouteRequest) -> RoutingResult:
+    def set_header_route(self, request: router.HeaderRouteRequest) -> router.RoutingResult:
         route = request.route
         name = route.name or ""
         if not route.match:
@@ -303,7 +301,7 @@ class GatewayApiRouter:
             )
         return header_rule_patches(rollout=request.rollout, http_routes=request.snapshot.http_routes, route=route)
 
-    def set_mirror_route(self, request: MirrorRouteRequest) -> RoutingResult:
+    def set_mirror_route(self, request: router.MirrorRouteRequest) -> router.RoutingResult:
         route = request.route
         if not route.match:
             return managed_rules_removal(
@@ -311,10 +309,10 @@ class GatewayApiRouter:
             )
         return mirror_rule_patches(rollout=request.rollout, http_routes=request.snapshot.http_routes, route=route)
 
-    def remove_managed_routes(self, request: ManagedRoutesRequest) -> RoutingResult:
+    def remove_managed_routes(self, request: router.ManagedRoutesRequest) -> router.RoutingResult:
         return managed_rules_removal(rollout=request.rollout, http_routes=request.snapshot.http_routes, names=None)
 
-    def verify_weight(self, request: WeightRequest) -> WeightVerification:
+    def verify_weight(self, request: router.WeightRequest) -> router.WeightVerification:
         return verify_http_route_weights(
             rollout=request.rollout, http_routes=request.snapshot.http_routes, canary_weight=request.canary_weight
         )

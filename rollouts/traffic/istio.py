@@ -34,11 +34,10 @@ from rollouts.models import (
     Rollout,
     TCPRoute,
     TLSRoute,
-    TrafficRouting,
 )
 from rollouts.plan import Patch
 from rollouts.traffic.ping_pong import routed_services
-from rollouts.traffic.router import RoutingResult, mesh_routing
+from rollouts.traffic.router import MeshRouting, RoutingResult, mesh_routing
 
 if TYPE_CHECKING:  # annotations only; a separate import keeps this module's imports as they were
     from rollouts.traffic.router import WeightDestination
@@ -72,21 +71,12 @@ def virtual_service_location(spec_name: str, namespace: str) -> tuple[str, str]:
 _SpecRoute = TypeVar("_SpecRoute", TLSRoute, TCPRoute)
 
 
-@dataclass(frozen=True)
-class IstioRouting:
-    """The parts of a Rollout's spec every Istio function needs, once they are known to be there."""
-
-    strategy: CanaryStrategy
-    routing: TrafficRouting
-    istio: IstioTrafficRouting
-
-
-def istio_routing_of(rollout: Rollout) -> IstioRouting | str:
+def istio_routing_of(rollout: Rollout) -> MeshRouting[IstioTrafficRouting] | str:
     """The Rollout's canary strategy and its Istio traffic routing, or the problem when it has none."""
     found = mesh_routing(rollout, lambda routing: routing.istio)
     if found is None:
         return f'Rollout "{rollout.name}" has no Istio traffic routing (spec.strategy.canary.trafficRouting.istio)'
-    return IstioRouting(*found)
+    return found
 
 
 def route_traffic(
@@ -109,7 +99,7 @@ def route_traffic(
     parts = istio_routing_of(rollout)
     if isinstance(parts, str):
         return RoutingResult(writes=(), problems=(parts,), current_weight=None)
-    strategy, routing, istio = parts.strategy, parts.routing, parts.istio
+    strategy, routing, istio = parts.strategy, parts.routing, parts.mesh
 
     canary, stable = desired_weights(canary_weight)
     stable -= sum(destination.weight for destination in additional)
@@ -181,6 +171,8 @@ class Sides:
 
     by_subset: bool
     canary: str
+    """The canary's DestinationRule subset (subset-level routing) or Service (host-level): what a destination's
+    ``subset``, or short ``host``, is compared with; ``stable`` likewise."""
     stable: str
     # Subset-level: the DestinationRule's service (short host); a same-named subset of another service is not ours.
     host: str | None = None

@@ -123,7 +123,7 @@ def managed_routes_removal(
     if isinstance(parts, str):
         return RoutingResult(writes=(), problems=(parts,))
     doomed = set(parts.routing.managed_route_names if names is None else names)
-    groups, problems = virtual_services_by_name(rollout.name, parts.istio)
+    groups, problems = virtual_services_by_name(rollout.name, parts.mesh)
     if problems:
         return RoutingResult(writes=(), problems=tuple(problems))
     writes: list[Patch] = []
@@ -151,9 +151,9 @@ def verify_virtual_service_weights(
     if isinstance(parts, str):
         return WeightVerification(verified=None, mismatches=(parts,))
     sides, side_problems = istio_sides(
-        parts.strategy, parts.istio, destination_rule, rollout.status.canary.stable_ping_pong
+        parts.strategy, parts.mesh, destination_rule, rollout.status.canary.stable_ping_pong
     )
-    groups, group_problems = virtual_services_by_name(rollout.name, parts.istio)
+    groups, group_problems = virtual_services_by_name(rollout.name, parts.mesh)
     if sides is None or side_problems or group_problems:
         return WeightVerification(verified=None, mismatches=tuple(side_problems + group_problems))
     wanted, _ = desired_weights(canary_weight)
@@ -206,9 +206,9 @@ def _edit_http_routes(
         # Validation reports it with the step's path; this keeps the router safe when called on its own.
         return RoutingResult(writes=(), problems=(f'route "{name}" is not in trafficRouting.managedRoutes',))
     sides, problems = istio_sides(
-        parts.strategy, parts.istio, destination_rule, rollout.status.canary.stable_ping_pong
+        parts.strategy, parts.mesh, destination_rule, rollout.status.canary.stable_ping_pong
     )
-    groups, group_problems = virtual_services_by_name(rollout.name, parts.istio)
+    groups, group_problems = virtual_services_by_name(rollout.name, parts.mesh)
     problems += group_problems
     writes: list[Patch] = []
     for spec_name, entries in groups.items() if sides is not None else ():

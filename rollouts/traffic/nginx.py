@@ -27,18 +27,7 @@ from kube.object_meta import controller_owner_reference
 from kube.resources import INGRESSES, ROLLOUTS
 from rollouts.models import CanaryStrategy, NginxTrafficRouting, Rollout, SetHeaderRoute, TrafficRouting
 from rollouts.plan import Create, Patch
-from rollouts.traffic.router import (
-    HEADER_ROUTE_STEP,
-    HeaderRouteRequest,
-    ManagedRoutesRequest,
-    MirrorRouteRequest,
-    ObjectRouting,
-    RoutingResult,
-    WeightRequest,
-    WeightVerification,
-    mesh_routing,
-    route_each,
-)
+from rollouts.traffic import router
 
 NGINX: Final = "nginx"
 DEFAULT_ANNOTATION_PREFIX: Final = "nginx.ingress.kubernetes.io"
@@ -85,10 +74,10 @@ HeaderChange = str | dict[str, str]
 
 
 def _spec_of(rollout: Rollout) -> _Spec | str:
-    found = mesh_routing(rollout, lambda routing: routing.nginx)
+    found = router.mesh_routing(rollout, lambda routing: routing.nginx)
     if found is None:
         return f'Rollout "{rollout.name}" has no NGINX traffic routing (spec.strategy.canary.trafficRouting.nginx)'
-    strategy, routing, nginx = found
+    strategy, routing, nginx = found.strategy, found.routing, found.mesh
     if not nginx.all_stable_ingresses:
         return "trafficRouting.nginx.stableIngress (or stableIngresses) is required"
     if not strategy.canary_service or not strategy.stable_service:
@@ -102,13 +91,13 @@ def route_ingresses(
     ingresses: Mapping[str, JsonObject],
     canary_weight: int | None,
     header: HeaderChange = _KEEP,
-) -> RoutingResult:
+) -> router.RoutingResult:
     """The writes that make each canary Ingress carry ``canary_weight`` (None: keep the observed weight) and the
     header annotations ``header`` asks for; a missing canary Ingress is created (only when a weight is given)."""
     spec = _spec_of(rollout)
     if isinstance(spec, str):
-        return RoutingResult(writes=(), problems=(spec,))
-    return route_each(
+        return router.RoutingResult(writes=(), problems=(spec,))
+    return router.route_each(
         spec.nginx.all_stable_ingresses,
         lambda stable_name: _route_canary_ingress(stable_name, rollout, ingresses, spec, canary_weight, header),
     )
@@ -121,12 +110,12 @@ def _route_canary_ingress(
     spec: _Spec,
     canary_weight: int | None,
     header: HeaderChange,
-) -> ObjectRouting:
+) -> router.ObjectRouting:
     """The write that makes the canary Ingress of one stable Ingress carry ``canary_weight`` and ``header``."""
     namespace = rollout.namespace or "default"
     stable = ingresses.get(stable_name)
     if stable is None:
-        return ObjectRouting(
+        return router.ObjectRouting(
             problems=(f'Ingress "{stable_name}" not found in namespace "{namespace}" (trafficRouting.nginx)',)
         )
     canary_name = canary_ingress_name(rollout.name, stable_name)
@@ -135,12 +124,12 @@ def _route_canary_ingress(
     current_weight = _weight_of(observed_annotations, spec) if observed is not None else None
     if observed is None and canary_weight is None:
         if header == _DROP:
-            return ObjectRouting()  # nothing to drop from an Ingress that does not exist
-        return ObjectRouting(
+            return router.ObjectRouting()  # nothing to drop from an Ingress that does not exist
+        return router.ObjectRouting(
             problems=(f'canary Ingress "{canary_name}" does not exist yet: the canary weight creates it',)
         )
     if observed is not None and not _owned_by(observed, rollout):
-        return ObjectRouting(
+        return router.ObjectRouting(
             problems=(
                 f'Ingress "{canary_name}" exists but is not the canary Ingress of Rollout "{rollout.name}": '
                 "delete or rename it",
@@ -149,16 +138,16 @@ def _route_canary_ingress(
         )
     rules, rule_problems = _canary_spec(stable, stable_name, spec)
     if rule_problems:
-        return ObjectRouting(problems=tuple(rule_problems), current_weight=current_weight)
+        return router.ObjectRouting(problems=tuple(rule_problems), current_weight=current_weight)
     weight = canary_weight if canary_weight is not None else (current_weight or 0)
     annotations = _desired_annotations(stable, observed_annotations, spec, weight, header)
     if observed is None:
-        return ObjectRouting(writes=(_create(rollout, namespace, canary_name, annotations, rules),))
-    patch = _patch(observed, observed_annotations, annotations, rules, spec)
+        return router.ObjectRouting(writes=(_create(rollout, namespace, canary_name, annotations, rules),))
+    patch = _patch(observed, annotations, rules, spec)
     if patch is None:
-        return ObjectRouting(current_weight=current_weight)
+        return router.ObjectRouting(current_weight=current_weight)
     write = Patch(kind=INGRESSES, namespace=namespace, name=canary_name, patch=patch)
-    return ObjectRouting(writes=(write,), current_weight=current_weight)
+    return router.ObjectRouting(writes=(write,), current_weight=current_weight)
 
 
 def header_annotations(route: SetHeaderRoute, prefix: str) -> tuple[dict[str, str] | None, str | None]:
@@ -183,11 +172,11 @@ def header_annotations(route: SetHeaderRoute, prefix: str) -> tuple[dict[str, st
 
 def verify_ingress_weights(
     *, rollout: Rollout, ingresses: Mapping[str, JsonObject], canary_weight: int
-) -> WeightVerification:
+) -> router.WeightVerification:
     """Whether every canary Ingress carries ``canary_weight``; None when one is missing or unreadable."""
     spec = _spec_of(rollout)
     if isinstance(spec, str):
-        return WeightVerification(verified=None, mismatches=(spec,))
+        return router.WeightVerification(verified=None, mismatches=(spec,))
     wanted = _clamped(canary_weight, spec)
     mismatches: list[str] = []
     for stable_name in spec.nginx.all_stable_ingresses:
@@ -195,24 +184,26 @@ def verify_ingress_weights(
         observed = ingresses.get(canary_name)
         seen = _weight_of(_annotations(observed), spec) if observed is not None else None
         if seen is None:
-            return WeightVerification(verified=None, mismatches=(f'canary Ingress "{canary_name}" has no weight',))
+            return router.WeightVerification(
+                verified=None, mismatches=(f'canary Ingress "{canary_name}" has no weight',)
+            )
         if seen != wanted:
             mismatches.append(f'canary Ingress "{canary_name}" routes {seen} % to the canary, not {wanted}')
-    return WeightVerification(verified=not mismatches, mismatches=tuple(mismatches))
+    return router.WeightVerification(verified=not mismatches, mismatches=tuple(mismatches))
 
 
 class NginxRouter:
     """NGINX Ingress's router; holds no state."""
 
     name: str = NGINX
-    steps: frozenset[str] = frozenset({HEADER_ROUTE_STEP})
+    steps: frozenset[str] = frozenset({router.HEADER_ROUTE_STEP})
 
-    def set_weight(self, request: WeightRequest) -> RoutingResult:
+    def set_weight(self, request: router.WeightRequest) -> router.RoutingResult:
         return route_ingresses(
             rollout=request.rollout, ingresses=request.snapshot.ingresses, canary_weight=request.canary_weight
         )
 
-    def set_header_route(self, request: HeaderRouteRequest) -> RoutingResult:
+    def set_header_route(self, request: router.HeaderRouteRequest) -> router.RoutingResult:
         route = request.route
         if not route.match:
             return self._drop_header(request.rollout, request.snapshot.ingresses, only=route.name)
@@ -220,27 +211,29 @@ class NginxRouter:
         prefix = spec.prefix if not isinstance(spec, str) else DEFAULT_ANNOTATION_PREFIX
         annotations, problem = header_annotations(route, prefix)
         if annotations is None:
-            return RoutingResult(writes=(), problems=(problem or "invalid header route",))
+            return router.RoutingResult(writes=(), problems=(problem or "invalid header route",))
         return route_ingresses(
             rollout=request.rollout, ingresses=request.snapshot.ingresses, canary_weight=None, header=annotations
         )
 
-    def set_mirror_route(self, request: MirrorRouteRequest) -> RoutingResult:
-        return RoutingResult(writes=(), problems=("setMirrorRoute is not supported by trafficRouting.nginx",))
+    def set_mirror_route(self, request: router.MirrorRouteRequest) -> router.RoutingResult:
+        return router.RoutingResult(writes=(), problems=("setMirrorRoute is not supported by trafficRouting.nginx",))
 
-    def remove_managed_routes(self, request: ManagedRoutesRequest) -> RoutingResult:
+    def remove_managed_routes(self, request: router.ManagedRoutesRequest) -> router.RoutingResult:
         return self._drop_header(request.rollout, request.snapshot.ingresses, only=None)
 
-    def verify_weight(self, request: WeightRequest) -> WeightVerification:
+    def verify_weight(self, request: router.WeightRequest) -> router.WeightVerification:
         return verify_ingress_weights(
             rollout=request.rollout, ingresses=request.snapshot.ingresses, canary_weight=request.canary_weight
         )
 
     @staticmethod
-    def _drop_header(rollout: Rollout, ingresses: Mapping[str, JsonObject], *, only: str | None) -> RoutingResult:
+    def _drop_header(
+        rollout: Rollout, ingresses: Mapping[str, JsonObject], *, only: str | None
+    ) -> router.RoutingResult:
         spec = _spec_of(rollout)
         if isinstance(spec, str):
-            return RoutingResult(writes=(), problems=(spec,))
+            return router.RoutingResult(writes=(), problems=(spec,))
         if only is not None:
             # Only the route that set the header annotations may take them away.
             owners = {
@@ -248,7 +241,7 @@ class NginxRouter:
                 for name in spec.nginx.all_stable_ingresses
             }
             if only not in owners:
-                return RoutingResult(writes=(), problems=())
+                return router.RoutingResult(writes=(), problems=())
         return route_ingresses(rollout=rollout, ingresses=ingresses, canary_weight=None, header=_DROP)
 
 
@@ -370,12 +363,11 @@ def _create(
 
 
 def _patch(
-    observed: JsonObject,
-    observed_annotations: Mapping[str, str],
-    annotations: Mapping[str, str],
-    canary_spec: JsonObject,
-    spec: _Spec,
+    observed: JsonObject, annotations: Mapping[str, str], canary_spec: JsonObject, spec: _Spec
 ) -> JsonObject | None:
+    """The merge patch that gives the observed canary Ingress ``annotations`` (dropping the canary annotations this
+    router owns that they leave out) and ``canary_spec``; None when it has them already."""
+    observed_annotations = _annotations(observed)
     annotation_patch: dict[str, str | None] = {
         key: value for key, value in annotations.items() if observed_annotations.get(key) != value
     }

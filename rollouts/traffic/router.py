@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, Protocol, TypeVar
 
 from rollouts.models import CanaryStrategy, Rollout, SetHeaderRoute, SetMirrorRoute, TrafficRouting
 from rollouts.plan import Write
@@ -34,17 +34,25 @@ EXPERIMENT_WEIGHT: Final = "experiment.templates[].weight"
 _Mesh = TypeVar("_Mesh")
 
 
-def mesh_routing(
-    rollout: Rollout, mesh: Callable[[TrafficRouting], _Mesh | None]
-) -> tuple[CanaryStrategy, TrafficRouting, _Mesh] | None:
-    """A canary Rollout's strategy, its ``trafficRouting`` and the part of it a router reads (``mesh``: e.g.
-    ``routing.istio``), or None when any of them is not set."""
+@dataclass(frozen=True)
+class MeshRouting(Generic[_Mesh]):
+    """The parts of a Rollout's spec a router reads, once they are known to be there: the canary strategy, its
+    ``trafficRouting`` and the router's own part of that (``mesh``: e.g. ``routing.istio``)."""
+
+    strategy: CanaryStrategy
+    routing: TrafficRouting
+    mesh: _Mesh
+
+
+def mesh_routing(rollout: Rollout, mesh: Callable[[TrafficRouting], _Mesh | None]) -> MeshRouting[_Mesh] | None:
+    """A canary Rollout's strategy, its ``trafficRouting`` and the part of it a router reads (``mesh``), or None
+    when any of them is not set."""
     strategy = rollout.spec.strategy.canary
     routing = strategy.traffic_routing if strategy is not None else None
     part = mesh(routing) if routing is not None else None
     if strategy is None or routing is None or part is None:
         return None
-    return strategy, routing, part
+    return MeshRouting(strategy, routing, part)
 
 
 @dataclass(frozen=True)
@@ -58,13 +66,19 @@ class WeightDestination:
 
 
 @dataclass(frozen=True)
-class WeightRequest:
-    """Route ``canary_weight`` % of ``rollout``'s traffic to the pods of ``canary_hash``, each ``additional``
-    destination its weight, and the rest to ``stable_hash``'s (Argo takes the additional shares from the stable's);
-    ``snapshot`` holds the mesh objects the Rollout names, as observed."""
+class RouterRequest:
+    """What every request to a router carries: the Rollout and ``snapshot``, the mesh objects it names as observed
+    (its VirtualServices and DestinationRule, Ingresses, HTTPRoutes: those that exist, by the names the spec uses)."""
 
     rollout: Rollout
     snapshot: RolloutSnapshot
+
+
+@dataclass(frozen=True)
+class WeightRequest(RouterRequest):
+    """Route ``canary_weight`` % of ``rollout``'s traffic to the pods of ``canary_hash``, each ``additional``
+    destination its weight, and the rest to ``stable_hash``'s (Argo takes the additional shares from the stable's)."""
+
     canary_weight: int
     canary_hash: str | None
     stable_hash: str | None
@@ -72,31 +86,24 @@ class WeightRequest:
 
 
 @dataclass(frozen=True)
-class HeaderRouteRequest:
+class HeaderRouteRequest(RouterRequest):
     """Make the managed route ``route.name`` send requests matching ``route.match`` to the canary; an empty
     ``match`` removes the route (Argo's ``setHeaderRoute`` without ``match``)."""
 
-    rollout: Rollout
-    snapshot: RolloutSnapshot
     route: SetHeaderRoute
 
 
 @dataclass(frozen=True)
-class MirrorRouteRequest:
+class MirrorRouteRequest(RouterRequest):
     """Make the managed route ``route.name`` mirror ``route.percentage`` % (default 100) of requests matching
     ``route.match`` to the canary, while they are still answered as the weights say; an empty ``match`` removes it."""
 
-    rollout: Rollout
-    snapshot: RolloutSnapshot
     route: SetMirrorRoute
 
 
 @dataclass(frozen=True)
-class ManagedRoutesRequest:
+class ManagedRoutesRequest(RouterRequest):
     """Drop every route the Rollout manages (``trafficRouting.managedRoutes``) from the mesh."""
-
-    rollout: Rollout
-    snapshot: RolloutSnapshot
 
 
 @dataclass(frozen=True)
