@@ -208,6 +208,8 @@ class CanaryStep(KubeModel):
     set_weight: Int32 | None = None
     pause: Pause | None = None
     analysis: RolloutAnalysis | None = None
+    """An AnalysisRun of these templates: the step completes when the run is Successful; Failed or Error aborts the
+    Rollout, Inconclusive pauses it (``InconclusiveAnalysisRun``)."""
     experiment: ExperimentStep | None = None
     set_canary_scale: SetCanaryScale | None = None
     set_header_route: SetHeaderRoute | None = None
@@ -495,8 +497,9 @@ class RolloutStatus(KubeModel):
 
     phase: str | None = None
     message: str | None = None
-    # A string in Argo's API, unlike most Kubernetes kinds.
     observed_generation: str | None = None
+    """The ``metadata.generation`` this status was computed for, a string in Argo's API (unlike most kinds); until
+    it equals the generation, clients report "waiting for rollout spec update to be observed"."""
     current_pod_hash: str | None = None
     current_step_hash: str | None = None
     current_step_index: Int32 | None = None

@@ -69,6 +69,8 @@ class TemplateStatus(KubeModel):
     message: str | None = None
     last_transition_time: str | None = None
     service_name: str | None = None
+    """The Service the experiment created for the template (``spec.templates[].service``); a canary step's traffic
+    router sends the template's weight to it, and it is deleted once the ReplicaSet has scaled to zero."""
     pod_template_hash: str | None = None
 
 
