@@ -78,6 +78,8 @@ class ExperimentAnalysisRunStatus(KubeModel):
     name: str
     analysis_run: str | None = None
     phase: str | None = None
+    """The run's phase as last observed, or Error when its template is missing or the run could not be created (the
+    reason in ``message``)."""
     message: str | None = None
 
 
