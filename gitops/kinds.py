@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gitops.models import Application, ApplicationSet, AppProject
 from gitops.validation import validate_app_project, validate_application, validate_application_set
+from kube import resources
 from kube.kinds import KindSpec, PrinterColumn
 
 
@@ -12,12 +13,10 @@ def _argo_cd_root_required() -> dict[str, object]:
     return {"crd_required": ["metadata", "spec"]}
 
 
-APPLICATION = KindSpec(
-    kind="Application",
-    plural="applications",
+APPLICATION = KindSpec.for_resource(
+    resources.APPLICATIONS,
     model=Application,
     validate=validate_application,
-    short_names=("app", "apps"),
     printer_columns=(
         PrinterColumn("Sync Status", ".status.sync.status"),
         PrinterColumn("Health Status", ".status.health.status"),
@@ -31,24 +30,20 @@ APPLICATION = KindSpec(
     extra=_argo_cd_root_required(),
 )
 
-APPLICATION_SET = KindSpec(
-    kind="ApplicationSet",
-    plural="applicationsets",
+APPLICATION_SET = KindSpec.for_resource(
+    resources.APPLICATION_SETS,
     model=ApplicationSet,
     validate=validate_application_set,
-    short_names=("appset", "appsets"),
     # Unlike the other two, Argo CD's ApplicationSet CRD has a status subresource.
     has_status=True,
     description="An ApplicationSet: Applications generated from a template and the parameters of generators.",
     extra=_argo_cd_root_required(),
 )
 
-APP_PROJECT = KindSpec(
-    kind="AppProject",
-    plural="appprojects",
+APP_PROJECT = KindSpec.for_resource(
+    resources.APP_PROJECTS,
     model=AppProject,
     validate=validate_app_project,
-    short_names=("appproj", "appprojs"),
     has_status=False,
     description="An AppProject: the repositories, destinations and kinds its Applications may use, and when.",
     extra=_argo_cd_root_required(),

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from kube.issues import FieldIssue, issues_from_validation_error
 from kube.modeling import KubeObject
+from kube.resources import ResourceKind
 from kube.unknown_fields import unknown_fields
 
 ARGO_GROUP = "argoproj.io"
@@ -62,6 +63,19 @@ class KindSpec:
     advise: Callable[[Any], list[FieldIssue]] | None = None
     """What lint warns about in a valid object (accepted, but probably not what was meant)."""
 
+    @classmethod
+    def for_resource(
+        cls,
+        resource: ResourceKind,
+        *,
+        model: type[KubeObject],
+        validate: Callable[[Any], list[FieldIssue]],
+        **presentation: Any,
+    ) -> KindSpec:
+        """The kind ``resource`` names (see :func:`resource_names`), with its model, validation and the CRD
+        presentation fields given as keywords."""
+        return cls(**resource_names(resource), model=model, validate=validate, **presentation)
+
     @property
     def singular(self) -> str:
         return self.kind.lower()
@@ -93,3 +107,15 @@ class KindSpec:
             return issues_from_validation_error(error)
         unknown = unknown_fields(parsed) if strict else []
         return [*unknown, *self.validate(parsed)]
+
+
+def resource_names(resource: ResourceKind) -> dict[str, Any]:
+    """The KindSpec fields a ResourceKind already holds: names, group, version, scope and short names."""
+    return {
+        "kind": resource.kind,
+        "plural": resource.plural,
+        "namespaced": resource.namespaced,
+        "group": resource.group,
+        "version": resource.version,
+        "short_names": resource.short_names,
+    }
