@@ -7,7 +7,7 @@ from dataclasses import replace
 from analysis.models import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate
 from analysis.validation import validate_analysis_run, validate_analysis_template
 from kube import resources
-from kube.kinds import AGE_COLUMN, KindSpec, PrinterColumn, resource_names
+from kube.kinds import AGE_COLUMN, KindSpec, phase_columns, resource_names
 
 ANALYSIS_TEMPLATE = KindSpec.for_resource(
     resources.ANALYSIS_TEMPLATES,
@@ -31,10 +31,7 @@ ANALYSIS_RUN = KindSpec.for_resource(
     resources.ANALYSIS_RUNS,
     model=AnalysisRun,
     validate=validate_analysis_run,
-    printer_columns=(
-        PrinterColumn(name="Status", json_path=".status.phase", description="AnalysisRun status"),
-        AGE_COLUMN,
-    ),
+    printer_columns=phase_columns("AnalysisRun"),
     description="AnalysisRun is an instantiation of an AnalysisTemplate",
 )
 

@@ -35,6 +35,11 @@ AGE_COLUMN: Final = PrinterColumn(
 )
 
 
+def phase_columns(kind: str) -> tuple[PrinterColumn, ...]:
+    """The columns Argo's CRDs give a kind whose status has a phase (AnalysisRun, Experiment): Status, then Age."""
+    return (PrinterColumn(name="Status", json_path=".status.phase", description=f"{kind} status"), AGE_COLUMN)
+
+
 @dataclass(frozen=True)
 class ScaleSubresource:
     spec_replicas_path: str

@@ -98,7 +98,7 @@ class ExperimentStatus(KubeModel):
 
 
 class Experiment(KubeObject):
-    """Ephemeral ReplicaSets run side by side for a duration, with the AnalysisRuns that judge them."""
+    """Experiment runs ReplicaSets side by side for a while, with the AnalysisRuns that judge them."""
 
     spec: ExperimentSpec
     status: ExperimentStatus = Field(default_factory=ExperimentStatus)
