@@ -357,8 +357,8 @@ class CanaryStrategy(StrategyCommon):
     canary_metadata: PodMetadata | None = None
     stable_metadata: PodMetadata | None = None
     min_pods_per_replica_set: Int32 | None = None
-    """With ``dynamicStableScale``, a ReplicaSet that has pods at all keeps at least this many, so that a small
-    weight does not leave the canary or the stable on a single pod."""
+    """With traffic routing, a canary ReplicaSet (and, with ``dynamicStableScale``, the stable one) that has pods at
+    all keeps at least this many, so that a small weight does not leave it on a single pod."""
     ping_pong: PingPong | None = None
 
 
