@@ -19,11 +19,16 @@ ARGO_VERSION = "v1alpha1"
 
 @dataclass(frozen=True)
 class PrinterColumn:
+    """One of a CRD's ``additionalPrinterColumns``: what ``kubectl get`` shows for the kind."""
+
     name: str
     json_path: str
     type: str = "string"
+    """The column's OpenAPI type: ``integer``, ``number``, ``string``, ``boolean`` or ``date`` (which kubectl shows
+    as an age)."""
     description: str = ""
     priority: int = 0
+    """0 puts the column in kubectl's standard view; a higher number shows it only with ``-o wide``."""
 
 
 # The Age column of a custom resource (the one kubectl shows for a kind without columns of its own).
