@@ -54,7 +54,7 @@ CRDS = ResourceKind(
     "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False
 )
 
-# The project's own kinds, with the short names of Argo's CRDs (the kinds tables take them from here).
+# The project's own kinds, with the short names of Argo's CRDs (for KindSpec.for_resource).
 ROLLOUTS = ResourceKind("argoproj.io", "v1alpha1", "rollouts", "Rollout", short_names=("ro",))
 ANALYSIS_RUNS = ResourceKind("argoproj.io", "v1alpha1", "analysisruns", "AnalysisRun", short_names=("ar",))
 EXPERIMENTS = ResourceKind("argoproj.io", "v1alpha1", "experiments", "Experiment", short_names=("exp",))
