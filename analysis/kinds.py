@@ -6,14 +6,13 @@ from dataclasses import replace
 
 from analysis.models import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate
 from analysis.validation import validate_analysis_run, validate_analysis_template
-from kube.kinds import AGE_COLUMN, KindSpec, PrinterColumn
+from kube import resources
+from kube.kinds import AGE_COLUMN, KindSpec, phase_columns, resource_names
 
-ANALYSIS_TEMPLATE = KindSpec(
-    kind="AnalysisTemplate",
-    plural="analysistemplates",
+ANALYSIS_TEMPLATE = KindSpec.for_resource(
+    resources.ANALYSIS_TEMPLATES,
     model=AnalysisTemplate,
     validate=validate_analysis_template,
-    short_names=("at",),
     printer_columns=(AGE_COLUMN,),
     # Templates are only read: nothing ever writes a status to them.
     has_status=False,
@@ -23,24 +22,16 @@ ANALYSIS_TEMPLATE = KindSpec(
 # The same template, served cluster-wide so that Rollouts in any namespace can use it.
 CLUSTER_ANALYSIS_TEMPLATE = replace(
     ANALYSIS_TEMPLATE,
-    kind="ClusterAnalysisTemplate",
-    plural="clusteranalysistemplates",
+    **resource_names(resources.CLUSTER_ANALYSIS_TEMPLATES),
     model=ClusterAnalysisTemplate,
-    namespaced=False,
-    short_names=("cat",),
     description="ClusterAnalysisTemplate holds the template for performing canary analysis in any namespace",
 )
 
-ANALYSIS_RUN = KindSpec(
-    kind="AnalysisRun",
-    plural="analysisruns",
+ANALYSIS_RUN = KindSpec.for_resource(
+    resources.ANALYSIS_RUNS,
     model=AnalysisRun,
     validate=validate_analysis_run,
-    short_names=("ar",),
-    printer_columns=(
-        PrinterColumn(name="Status", json_path=".status.phase", description="AnalysisRun status"),
-        AGE_COLUMN,
-    ),
+    printer_columns=phase_columns("AnalysisRun"),
     description="AnalysisRun is an instantiation of an AnalysisTemplate",
 )
 

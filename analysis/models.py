@@ -103,6 +103,8 @@ class BasicAuth(KubeModel):
 
 class OAuth2(KubeModel):
     token_url: str | None = None
+    """Where the provider obtains an access token by the client-credentials grant (RFC 6749 §4.4); the token goes
+    with the query as ``Authorization: Bearer``."""
     client_id: str | None = None
     client_secret: str | None = None
     scopes: list[str] = Field(default_factory=list)
@@ -112,11 +114,15 @@ class Sigv4(KubeModel):
     region: str | None = None
     profile: str | None = None
     role_arn: str | None = None
+    """With ``region`` and ``profile``, Amazon Managed Prometheus request signing: accepted in manifests, but a
+    measurement that sets any of the three ends in Error, as this controller does not sign requests."""
 
 
 class PrometheusAuthentication(KubeModel):
     basic_auth: BasicAuth | None = None
     oauth2: OAuth2 | None = None
+    """A Bearer token from the OAuth2 token endpoint, fetched for each measurement; the metric's own headers are not
+    sent to that endpoint."""
     sigv4: Sigv4 | None = None
 
 
@@ -126,6 +132,8 @@ class RangeQuery(KubeModel):
     start: str | None = None
     end: str | None = None
     step: str | None = None
+    """The resolution between points, a duration such as ``1m`` (required); the values of every series of the
+    matrix are flattened into ``result``."""
 
 
 class PrometheusMetric(KubeModel):
@@ -217,6 +225,8 @@ class Metric(KubeModel):
     count: IntOrString | None = None
     """How many measurements; a string may be an ``{{args.NAME}}`` placeholder."""
     success_condition: str | None = None
+    """An expression over ``result`` that a Successful measurement meets; with a ``failureCondition`` as well, a
+    measurement that meets neither is Inconclusive."""
     failure_condition: str | None = None
     failure_limit: IntOrString = 0
     """Failed measurements tolerated before the metric fails; -1 disables the limit."""
@@ -324,12 +334,15 @@ class MetricResult(KubeModel):
     measurements: list[Measurement] = Field(default_factory=list)
     message: str | None = None
     count: int = 0
-    """Measurements without Error: successful + failed + inconclusive."""
+    """Measurements without Error: successful + failed + inconclusive. Like every counter here it goes on counting
+    after old measurements are trimmed, so the metric is judged on all of them."""
     successful: int = 0
     failed: int = 0
     inconclusive: int = 0
     error: int = 0
     consecutive_error: int = 0
+    """Errors in a row: any other completed measurement resets it, and the metric is Error once it exceeds the
+    metric's ``consecutiveErrorLimit``."""
     consecutive_success: int = 0
     dry_run: bool = False
     metadata: dict[str, str] = Field(default_factory=dict)
@@ -340,6 +353,8 @@ class RunSummary(KubeModel):
     """How many metrics ended in each phase."""
 
     count: int = 0
+    """The metrics of the run (``runSummary``: those not in dry-run mode; ``dryRunSummary``: those in it), ended
+    or not."""
     successful: int = 0
     failed: int = 0
     inconclusive: int = 0

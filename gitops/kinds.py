@@ -2,56 +2,67 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from gitops.models import Application, ApplicationSet, AppProject
 from gitops.validation import validate_app_project, validate_application, validate_application_set
+from kube import resources
+from kube.issues import FieldIssue
 from kube.kinds import KindSpec, PrinterColumn
+from kube.modeling import KubeObject
+from kube.resources import ResourceKind
 
 
-def _argo_cd_root_required() -> dict[str, object]:
-    # Argo CD's CRDs require metadata and spec at the root; mirror them rather than derive from the models.
-    return {"crd_required": ["metadata", "spec"]}
+def _argo_cd_kind(
+    resource: ResourceKind,
+    *,
+    model: type[KubeObject],
+    validate: Callable[[Any], list[FieldIssue]],
+    has_status: bool = False,
+    **presentation: Any,
+) -> KindSpec:
+    """A kind as Argo CD's CRDs declare it: metadata and spec required at the root (mirrored rather than derived
+    from the models) and, unless ``has_status``, no status subresource."""
+    return KindSpec.for_resource(
+        resource,
+        model=model,
+        validate=validate,
+        has_status=has_status,
+        extra={"crd_required": ["metadata", "spec"]},
+        **presentation,
+    )
 
 
-APPLICATION = KindSpec(
-    kind="Application",
-    plural="applications",
+# Like Argo CD's CRD: no status subresource. Argo CD's controller writes status (and clears `operation`) through
+# the main resource, so a status subresource would silently drop those writes.
+APPLICATION = _argo_cd_kind(
+    resources.APPLICATIONS,
     model=Application,
     validate=validate_application,
-    short_names=("app", "apps"),
     printer_columns=(
         PrinterColumn("Sync Status", ".status.sync.status"),
         PrinterColumn("Health Status", ".status.health.status"),
         PrinterColumn("Revision", ".status.sync.revision", priority=10),
         PrinterColumn("Project", ".spec.project", priority=10),
     ),
-    # Like Argo CD's CRD: no status subresource. Argo CD's controller writes status (and clears `operation`)
-    # through the main resource, so a status subresource would silently drop those writes.
-    has_status=False,
     description="An Application: manifests from a Git or Helm source, synced to a destination cluster.",
-    extra=_argo_cd_root_required(),
 )
 
-APPLICATION_SET = KindSpec(
-    kind="ApplicationSet",
-    plural="applicationsets",
+APPLICATION_SET = _argo_cd_kind(
+    resources.APPLICATION_SETS,
     model=ApplicationSet,
     validate=validate_application_set,
-    short_names=("appset", "appsets"),
     # Unlike the other two, Argo CD's ApplicationSet CRD has a status subresource.
     has_status=True,
     description="An ApplicationSet: Applications generated from a template and the parameters of generators.",
-    extra=_argo_cd_root_required(),
 )
 
-APP_PROJECT = KindSpec(
-    kind="AppProject",
-    plural="appprojects",
+APP_PROJECT = _argo_cd_kind(
+    resources.APP_PROJECTS,
     model=AppProject,
     validate=validate_app_project,
-    short_names=("appproj", "appprojs"),
-    has_status=False,
     description="An AppProject: the repositories, destinations and kinds its Applications may use, and when.",
-    extra=_argo_cd_root_required(),
 )
 
 KINDS: tuple[KindSpec, ...] = (APPLICATION, APPLICATION_SET, APP_PROJECT)

@@ -145,13 +145,16 @@ class ApplicationSourceHelm(KubeModel):
     # Empty means the destination namespace.
     namespace: str = ""
     kube_version: str = ""
+    """The Kubernetes version templates see as ``.Capabilities.KubeVersion`` (Argo CD's default: the destination
+    cluster's); accepted, but not passed to this engine's renderer."""
     api_versions: list[str] = Field(default_factory=list)
 
 
 class KustomizeReplica(KubeModel):
     name: str
-    # An int-or-string in Argo CD; kept as written.
     count: IntOrString
+    """Replicas to set on the workload called ``name`` (``kustomize edit set replicas``); an int-or-string in Argo
+    CD, kept as written."""
 
 
 class ApplicationSourceKustomize(KubeModel):
@@ -165,6 +168,8 @@ class ApplicationSourceKustomize(KubeModel):
     force_common_labels: StrictBool = False
     force_common_annotations: StrictBool = False
     label_without_selector: StrictBool = False
+    """Write ``commonLabels`` as a kustomize ``labels`` entry that leaves selectors alone (and, with
+    ``labelIncludeTemplates``, reaches pod templates too) instead of as ``commonLabels``."""
     label_include_templates: StrictBool = False
     namespace: str = ""
     replicas: list[KustomizeReplica] = Field(default_factory=list)
@@ -223,6 +228,8 @@ class ApplicationDestination(KubeModel):
     """A cluster (by API server URL or registered name) and the default namespace for namespaced objects."""
 
     server: str = ""
+    """The cluster's API server URL (``https://kubernetes.default.svc``: the cluster the controller runs in); exactly
+    one of ``server`` and ``name`` is set."""
     name: str = ""
     namespace: str = ""
 
@@ -350,8 +357,9 @@ class SyncOperation(KubeModel):
     # A selective sync: only these resources (hooks are skipped).
     resources: list[SyncOperationResource] = Field(default_factory=list)
     sync_options: list[str] = Field(default_factory=list)
-    # Set by a rollback to the source of a history entry.
     source: ApplicationSource | None = None
+    """Set by a rollback: the history entry's source, rendered instead of the spec's (``sources`` for an entry of a
+    multi-source Application)."""
     sources: list[ApplicationSource] = Field(default_factory=list)
     manifests: list[str] = Field(default_factory=list)
     auto_heal_attempts_count: StrictInt | None = None
@@ -423,6 +431,8 @@ class ResourceResult(ResourceRef):
     message: str = ""
     hook_type: str = ""
     hook_phase: str = ""
+    """Where the task stands, for plain resources as well as hooks (as gitops-engine records it): ``Running`` while
+    in flight, then ``Succeeded``, ``Failed`` or ``Error``."""
     sync_phase: str = ""
     images: list[str] = Field(default_factory=list)
 

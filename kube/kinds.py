@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from kube.issues import FieldIssue, issues_from_validation_error
 from kube.modeling import KubeObject
+from kube.resources import ResourceKind
 from kube.unknown_fields import unknown_fields
 
 ARGO_GROUP = "argoproj.io"
@@ -18,11 +19,16 @@ ARGO_VERSION = "v1alpha1"
 
 @dataclass(frozen=True)
 class PrinterColumn:
+    """One of a CRD's ``additionalPrinterColumns``: what ``kubectl get`` shows for the kind."""
+
     name: str
     json_path: str
     type: str = "string"
+    """The column's OpenAPI type: ``integer``, ``number``, ``string``, ``boolean`` or ``date`` (which kubectl shows
+    as an age)."""
     description: str = ""
     priority: int = 0
+    """0 puts the column in kubectl's standard view; a higher number shows it only with ``-o wide``."""
 
 
 # The Age column of a custom resource (the one kubectl shows for a kind without columns of its own).
@@ -32,6 +38,11 @@ AGE_COLUMN: Final = PrinterColumn(
     type="date",
     description="Time since resource was created",
 )
+
+
+def phase_columns(kind: str) -> tuple[PrinterColumn, ...]:
+    """The columns Argo's CRDs give a kind whose status has a phase (AnalysisRun, Experiment): Status, then Age."""
+    return (PrinterColumn(name="Status", json_path=".status.phase", description=f"{kind} status"), AGE_COLUMN)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,19 @@ class KindSpec:
     extra: dict[str, Any] = field(default_factory=dict)
     advise: Callable[[Any], list[FieldIssue]] | None = None
     """What lint warns about in a valid object (accepted, but probably not what was meant)."""
+
+    @classmethod
+    def for_resource(
+        cls,
+        resource: ResourceKind,
+        *,
+        model: type[KubeObject],
+        validate: Callable[[Any], list[FieldIssue]],
+        **presentation: Any,
+    ) -> KindSpec:
+        """The kind ``resource`` names (see :func:`resource_names`), with its model, validation and the CRD
+        presentation fields given as keywords."""
+        return cls(**resource_names(resource), model=model, validate=validate, **presentation)
 
     @property
     def singular(self) -> str:
@@ -93,3 +117,15 @@ class KindSpec:
             return issues_from_validation_error(error)
         unknown = unknown_fields(parsed) if strict else []
         return [*unknown, *self.validate(parsed)]
+
+
+def resource_names(resource: ResourceKind) -> dict[str, Any]:
+    """The KindSpec fields a ResourceKind already holds: names, group, version, scope and short names."""
+    return {
+        "kind": resource.kind,
+        "plural": resource.plural,
+        "namespaced": resource.namespaced,
+        "group": resource.group,
+        "version": resource.version,
+        "short_names": resource.short_names,
+    }

@@ -45,6 +45,9 @@ def _attributes_by_wire_name(model: type[KubeModel]) -> dict[str, str]:
 
 
 class OwnerReference(KubeModel):
+    """An object this one belongs to. Kubernetes' garbage collector deletes the object once every owner is gone;
+    ``controller`` marks the one owner that manages it, as a Rollout manages its ReplicaSets and AnalysisRuns."""
+
     api_version: str
     kind: str
     name: str
@@ -54,11 +57,16 @@ class OwnerReference(KubeModel):
 
 
 class ObjectMeta(KubeModel):
+    """The ``metadata`` every Kubernetes object has, with the fields the controllers read; the others (such as
+    ``managedFields``) are kept as they came, like any unknown field."""
+
     name: str | None = None
     generate_name: str | None = None
     namespace: str | None = None
     uid: str | None = None
     resource_version: str | None = None
+    """Opaque; the API server changes it on every write, and a write that carries it fails with 409 Conflict when the
+    object has changed since it was read."""
     generation: int | None = None
     creation_timestamp: str | None = None
     deletion_timestamp: str | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -15,6 +15,8 @@ class ResourceKind:
     plural: str
     kind: str
     namespaced: bool = True
+    short_names: tuple[str, ...] = field(default=(), compare=False)
+    """What ``kubectl get`` also accepts for the plural (a CRD's ``names.shortNames``); not part of the identity."""
 
     @property
     def api_version(self) -> str:
@@ -52,16 +54,26 @@ CRDS = ResourceKind(
     "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False
 )
 
-ROLLOUTS = ResourceKind("argoproj.io", "v1alpha1", "rollouts", "Rollout")
-ANALYSIS_RUNS = ResourceKind("argoproj.io", "v1alpha1", "analysisruns", "AnalysisRun")
-EXPERIMENTS = ResourceKind("argoproj.io", "v1alpha1", "experiments", "Experiment")
-ANALYSIS_TEMPLATES = ResourceKind("argoproj.io", "v1alpha1", "analysistemplates", "AnalysisTemplate")
-CLUSTER_ANALYSIS_TEMPLATES = ResourceKind(
-    "argoproj.io", "v1alpha1", "clusteranalysistemplates", "ClusterAnalysisTemplate", namespaced=False
+# The project's own kinds, with the short names of Argo's CRDs (for KindSpec.for_resource).
+ROLLOUTS = ResourceKind("argoproj.io", "v1alpha1", "rollouts", "Rollout", short_names=("ro",))
+ANALYSIS_RUNS = ResourceKind("argoproj.io", "v1alpha1", "analysisruns", "AnalysisRun", short_names=("ar",))
+EXPERIMENTS = ResourceKind("argoproj.io", "v1alpha1", "experiments", "Experiment", short_names=("exp",))
+ANALYSIS_TEMPLATES = ResourceKind(
+    "argoproj.io", "v1alpha1", "analysistemplates", "AnalysisTemplate", short_names=("at",)
 )
-APPLICATIONS = ResourceKind("argoproj.io", "v1alpha1", "applications", "Application")
-APPLICATION_SETS = ResourceKind("argoproj.io", "v1alpha1", "applicationsets", "ApplicationSet")
-APP_PROJECTS = ResourceKind("argoproj.io", "v1alpha1", "appprojects", "AppProject")
+CLUSTER_ANALYSIS_TEMPLATES = ResourceKind(
+    "argoproj.io",
+    "v1alpha1",
+    "clusteranalysistemplates",
+    "ClusterAnalysisTemplate",
+    namespaced=False,
+    short_names=("cat",),
+)
+APPLICATIONS = ResourceKind("argoproj.io", "v1alpha1", "applications", "Application", short_names=("app", "apps"))
+APPLICATION_SETS = ResourceKind(
+    "argoproj.io", "v1alpha1", "applicationsets", "ApplicationSet", short_names=("appset", "appsets")
+)
+APP_PROJECTS = ResourceKind("argoproj.io", "v1alpha1", "appprojects", "AppProject", short_names=("appproj", "appprojs"))
 
 # Argo Rollouts talks to Istio at v1alpha3 by default; every Istio version serves the same objects.
 VIRTUAL_SERVICES = ResourceKind("networking.istio.io", "v1alpha3", "virtualservices", "VirtualService")

@@ -129,6 +129,8 @@ class SetCanaryScale(KubeModel):
     weight: Int32 | None = None
     replicas: Int32 | None = None
     match_traffic_weight: StrictBool | None = None
+    """Size the canary by its traffic weight again (the default), ending the ``weight`` or ``replicas`` of an earlier
+    step; without traffic routing the canary is always sized by its weight."""
 
 
 class StringMatch(KubeModel):
@@ -168,6 +170,8 @@ class SetMirrorRoute(KubeModel):
 class ExperimentTemplate(KubeModel):
     name: str
     spec_ref: str
+    """Which pod template the experiment's ReplicaSet copies: ``stable`` (the stable ReplicaSet's) or ``canary`` (the
+    Rollout's new one)."""
     replicas: Int32 | None = None
     weight: Int32 | None = None
     metadata: PodMetadata | None = None
@@ -208,6 +212,8 @@ class CanaryStep(KubeModel):
     set_weight: Int32 | None = None
     pause: Pause | None = None
     analysis: RolloutAnalysis | None = None
+    """An AnalysisRun of these templates: the step completes when the run is Successful; Failed or Error aborts the
+    Rollout, Inconclusive pauses it (``InconclusiveAnalysisRun``)."""
     experiment: ExperimentStep | None = None
     set_canary_scale: SetCanaryScale | None = None
     set_header_route: SetHeaderRoute | None = None
@@ -346,9 +352,13 @@ class CanaryStrategy(StrategyCommon):
     analysis: BackgroundAnalysis | None = None
     max_surge: IntOrPercent = DEFAULT_MAX_SURGE
     dynamic_stable_scale: StrictBool = False
+    """With traffic routing, scale the stable ReplicaSet down as traffic moves to the canary instead of keeping it
+    at full size; not allowed together with ``scaleDownDelaySeconds``."""
     canary_metadata: PodMetadata | None = None
     stable_metadata: PodMetadata | None = None
     min_pods_per_replica_set: Int32 | None = None
+    """With traffic routing, a canary ReplicaSet (and, with ``dynamicStableScale``, the stable one) that has pods at
+    all keeps at least this many, so that a small weight does not leave it on a single pod."""
     ping_pong: PingPong | None = None
 
 
@@ -358,6 +368,8 @@ class BlueGreenStrategy(StrategyCommon):
     active_service: str | None = None
     preview_service: str | None = None
     preview_replica_count: Int32 | None = None
+    """How many pods the new version runs behind the preview Service (default: all of ``spec.replicas``); it grows
+    to full size once the pause and the pre-promotion analysis are over, before the switch."""
     auto_promotion_enabled: StrictBool = True
     # 0 means promote as soon as the preview is ready (when auto-promotion is enabled).
     auto_promotion_seconds: Int32 = 0
@@ -384,6 +396,8 @@ class WorkloadRef(KubeModel):
     kind: str | None = None
     name: str | None = None
     scale_down: Literal["never", "onsuccess", "progressively"] | None = None
+    """What becomes of the referenced workload: ``never`` leaves it running, ``onsuccess`` scales it to zero once
+    the Rollout is healthy, ``progressively`` scales it down as the Rollout scales up."""
 
 
 class RollbackWindow(KubeModel):
@@ -480,12 +494,16 @@ class CanaryStatus(KubeModel):
     current_background_analysis_run_status: RolloutAnalysisRunStatus | None = None
     current_experiment: str | None = None
     stable_ping_pong: str | None = None
+    """Which of the two ping-pong Services (``ping`` or ``pong``) now serves the stable version; the roles swap when
+    an update completes."""
 
 
 class BlueGreenStatus(KubeModel):
     active_selector: str | None = None
     preview_selector: str | None = None
     scale_up_preview_check_point: StrictBool = False
+    """Set once a preview held at ``previewReplicaCount`` may grow to full size (pause over, pre-promotion analysis
+    passed); reset by a new revision or the promotion."""
     pre_promotion_analysis_run_status: RolloutAnalysisRunStatus | None = None
     post_promotion_analysis_run_status: RolloutAnalysisRunStatus | None = None
 
@@ -494,9 +512,12 @@ class RolloutStatus(KubeModel):
     """What the controller last observed and decided; rebuilt on every reconcile."""
 
     phase: str | None = None
+    """``Healthy``, ``Progressing``, ``Paused`` or ``Degraded`` (an invalid spec, an abort, a missed progress
+    deadline or a traffic routing error), with the reason in ``message``."""
     message: str | None = None
-    # A string in Argo's API, unlike most Kubernetes kinds.
     observed_generation: str | None = None
+    """The ``metadata.generation`` this status was computed for, a string in Argo's API (unlike most kinds); until
+    it equals the generation, clients report "waiting for rollout spec update to be observed"."""
     current_pod_hash: str | None = None
     current_step_hash: str | None = None
     current_step_index: Int32 | None = None

@@ -7,7 +7,8 @@ Argo's docs may also be set per resource with ``argocd.argoproj.io/sync-options:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from gitops.resources import JsonObject
 from gitops.sync.annotations import SYNC_OPTIONS, annotation_csv
@@ -36,38 +37,43 @@ def has_option(options: dict[str, str], key: str, value: str) -> bool:
     return options.get(key, "").lower() == value.lower()
 
 
+# The metadata key of a SyncOptions field that holds the name of the Argo CD option that sets it.
+_OPTION = "option"
+
+
+def _flag(option: str, *, default: bool = False) -> bool:
+    """A boolean field set by the sync option ``option`` (its value is the default unless the option says the
+    opposite)."""
+    return field(default=default, metadata={_OPTION: option})
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     """The operation-wide options that shape the plan."""
 
-    create_namespace: bool = False
-    apply_out_of_sync_only: bool = False
-    server_side_apply: bool = False
-    replace: bool = False
-    validate: bool = True
-    skip_dry_run_on_missing_resource: bool = False
-    respect_ignore_differences: bool = False
-    fail_on_shared_resource: bool = False
-    prune_last: bool = False
+    create_namespace: bool = _flag("CreateNamespace")
+    apply_out_of_sync_only: bool = _flag("ApplyOutOfSyncOnly")
+    server_side_apply: bool = _flag("ServerSideApply")
+    replace: bool = _flag("Replace")
+    validate: bool = _flag("Validate", default=True)
+    skip_dry_run_on_missing_resource: bool = _flag("SkipDryRunOnMissingResource")
+    respect_ignore_differences: bool = _flag("RespectIgnoreDifferences")
+    fail_on_shared_resource: bool = _flag("FailOnSharedResource")
+    prune_last: bool = _flag("PruneLast")
     propagation_policy: str = "foreground"
 
     @classmethod
     def parse(cls, options: Iterable[str]) -> SyncOptions:
         """Operation-wide options from ``Key=value`` strings; an unknown propagation policy keeps foreground."""
         o = option_map(options)
+        values: dict[str, Any] = {}
+        for flag in fields(cls):
+            if _OPTION in flag.metadata:
+                # Only the value opposite to the default counts ("Validate=false", "CreateNamespace=true").
+                flipped = has_option(o, flag.metadata[_OPTION], "false" if flag.default else "true")
+                values[flag.name] = not flag.default if flipped else flag.default
         policy = o.get("PrunePropagationPolicy", "foreground").lower()
-        return cls(
-            create_namespace=has_option(o, "CreateNamespace", "true"),
-            apply_out_of_sync_only=has_option(o, "ApplyOutOfSyncOnly", "true"),
-            server_side_apply=has_option(o, "ServerSideApply", "true"),
-            replace=has_option(o, "Replace", "true"),
-            validate=not has_option(o, "Validate", "false"),
-            skip_dry_run_on_missing_resource=has_option(o, "SkipDryRunOnMissingResource", "true"),
-            respect_ignore_differences=has_option(o, "RespectIgnoreDifferences", "true"),
-            fail_on_shared_resource=has_option(o, "FailOnSharedResource", "true"),
-            prune_last=has_option(o, "PruneLast", "true"),
-            propagation_policy=policy if policy in PROPAGATION_POLICIES else "foreground",
-        )
+        return cls(**values, propagation_policy=policy if policy in PROPAGATION_POLICIES else "foreground")
 
 
 @dataclass(frozen=True)

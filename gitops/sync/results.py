@@ -9,10 +9,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
 from gitops.models import OperationPhase, ResultCode
-from gitops.resources import JsonObject, ResourceKey
+from gitops.resources import JsonObject
 from gitops.sync.actions import DRY_RUN, HOOK_CLEANUP, HOOK_PRE_DELETE, NAMESPACE, ActionResult
 from gitops.sync.tasks import SUCCEEDED, SyncTask, result_key_of
 from kube.timestamps import format_time
@@ -36,26 +35,8 @@ def recorded_results(state: JsonObject) -> list[JsonObject]:
     return list((state.get("syncResult") or {}).get("resources") or [])
 
 
-class _Outcome(Protocol):
-    """What a ``syncResult.resources`` entry is made of (a task's current result, or an action's)."""
-
-    @property
-    def key(self) -> ResourceKey: ...
-    @property
-    def version(self) -> str: ...
-    @property
-    def phase(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def hook_type(self) -> str: ...
-    @property
-    def hook_phase(self) -> str: ...
-
-
-def _entry(outcome: _Outcome, hook_phase: str) -> JsonObject:
+def _entry(outcome: SyncTask | ActionResult, hook_phase: str) -> JsonObject:
+    """A ``syncResult.resources`` entry from a task's current result or an action's."""
     k = outcome.key
     entry: JsonObject = {"group": k.group, "version": outcome.version, "kind": k.kind, "namespace": k.namespace}
     entry["name"] = k.name

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from kube.kinds import AGE_COLUMN, KindSpec, PrinterColumn
+from kube import resources
+from kube.kinds import KindSpec, phase_columns
 from rollouts.experiments.models import Experiment
 from rollouts.experiments.validation import validate_experiment
 
-# Columns and short name as in Argo's own CRD.
-EXPERIMENT_KIND = KindSpec(
-    kind="Experiment",
-    plural="experiments",
+# Columns as in Argo's own CRD; the short name comes from the ResourceKind, the description from the model.
+EXPERIMENT_KIND = KindSpec.for_resource(
+    resources.EXPERIMENTS,
     model=Experiment,
     validate=validate_experiment,
-    short_names=("exp",),
-    printer_columns=(
-        PrinterColumn(name="Status", json_path=".status.phase", description="Experiment status"),
-        AGE_COLUMN,
-    ),
-    description="Experiment runs ReplicaSets side by side for a while, with the AnalysisRuns that judge them.",
+    printer_columns=phase_columns("Experiment"),
 )
 
 KINDS: tuple[KindSpec, ...] = (EXPERIMENT_KIND,)

@@ -69,6 +69,8 @@ class TemplateStatus(KubeModel):
     message: str | None = None
     last_transition_time: str | None = None
     service_name: str | None = None
+    """The Service the experiment created for the template (``spec.templates[].service``); a canary step's traffic
+    router sends the template's weight to it, and it is deleted once the ReplicaSet has scaled to zero."""
     pod_template_hash: str | None = None
 
 
@@ -76,6 +78,8 @@ class ExperimentAnalysisRunStatus(KubeModel):
     name: str
     analysis_run: str | None = None
     phase: str | None = None
+    """The run's phase as last observed, or Error when its template is missing or the run could not be created (the
+    reason in ``message``)."""
     message: str | None = None
 
 
@@ -94,7 +98,7 @@ class ExperimentStatus(KubeModel):
 
 
 class Experiment(KubeObject):
-    """Ephemeral ReplicaSets run side by side for a duration, with the AnalysisRuns that judge them."""
+    """Experiment runs ReplicaSets side by side for a while, with the AnalysisRuns that judge them."""
 
     spec: ExperimentSpec
     status: ExperimentStatus = Field(default_factory=ExperimentStatus)
