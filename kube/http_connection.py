@@ -42,24 +42,29 @@ class ConfigurationAuth(httpx.Auth):
         self._configuration = configuration
         self._bearer = BearerAuthorization(configuration, clock=clock)
 
+    def header(self) -> str | None:
+        """The ``Authorization`` header value for the next request: the bearer token as the blocking client sends
+        it, else basic auth, else none (a client certificate, or no credentials)."""
+        token = self._bearer.header()
+        if token is not None:
+            return token
+        configuration = self._configuration
+        if configuration.username or configuration.password:
+            pair = f"{configuration.username or ''}:{configuration.password or ''}".encode()
+            return "Basic " + base64.b64encode(pair).decode()
+        return None
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        header = authorization_header(self._configuration, self._bearer)
+        header = self.header()
         if header is not None:
             request.headers["Authorization"] = header
         yield request
 
 
-def authorization_header(configuration: Any, bearer: BearerAuthorization | None = None) -> str | None:
-    """The ``Authorization`` header value the configuration's user sends: its bearer token as the blocking client
-    sends it (from ``bearer``, whose refresh is throttled; a fresh one, which refreshes now, when None), else basic
-    auth, else none (a client certificate, or no credentials)."""
-    token = (bearer or BearerAuthorization(configuration)).header()
-    if token is not None:
-        return token
-    if configuration.username or configuration.password:
-        pair = f"{configuration.username or ''}:{configuration.password or ''}".encode()
-        return "Basic " + base64.b64encode(pair).decode()
-    return None
+def authorization_header(configuration: Any) -> str | None:
+    """The ``Authorization`` header value the configuration's user sends with one request (its token refreshed
+    now), as ``ConfigurationAuth.header`` gives it."""
+    return ConfigurationAuth(configuration).header()
 
 
 def _tls_context(configuration: Any) -> ssl.SSLContext:
