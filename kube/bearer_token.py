@@ -1,5 +1,9 @@
-"""The ``Authorization`` header the blocking client sends: the ``kubernetes`` package's ``BearerToken`` setting,
-with the configuration's token refresh run at most once a second rather than before every request.
+"""The bearer token the configuration's user sends, as both clients send it: the ``kubernetes`` package's
+``BearerToken`` setting, with the configuration's token refresh run at most once a second rather than before every
+request.
+
+The blocking client (``kube.client``) and the watch streams' HTTP client (``kube.http_connection``) both ask a
+``BearerAuthorization`` for the header, so the two reach the API server as the same user with the same header.
 
 The package's ``ApiClient.param_serialize`` runs the refresh hook on every request; the kubeconfig loader's hook
 re-assigns every connection field each time (the host's setter scans the environment for proxies) and parses the
@@ -49,6 +53,9 @@ class BearerAuthorization:
                 if self._refreshed_at is None or now - self._refreshed_at >= self._interval:
                     hook(configuration)
                     self._refreshed_at = now
+        # ``Configuration.get_api_key_with_prefix("BearerToken", alias="authorization")``, without its refresh: the
+        # key under either name, joined to its prefix when one is set. A bare token without a prefix is sent bare, as
+        # the package sends it (load_kube_config stores the whole header, "Bearer …", under "authorization").
         key = api_key.get("BearerToken", api_key.get("authorization"))
         if not key:
             return None

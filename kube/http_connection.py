@@ -3,18 +3,22 @@
 The controllers' writes go through the official client (``kube.client``); their watches are long-lived async
 streams, which that client can only hold on a thread each. Both must reach the same cluster with the same
 credentials whatever ``--kubeconfig`` and ``--context`` chose, so this client takes everything from the
-configuration the writes use: server, CA, client certificate, token (refreshed through the kubeconfig's exec plugin
-or auth provider before each request), basic auth, proxy.
+configuration the writes use: server, CA, client certificate, token (the same header the writes send, from
+``kube.bearer_token``: refreshed through the kubeconfig's exec plugin or auth provider at most once a second),
+basic auth, proxy.
 """
 
 from __future__ import annotations
 
 import base64
 import ssl
-from collections.abc import Generator
+import time
+from collections.abc import Callable, Generator
 from typing import Any
 
 import httpx
+
+from kube.bearer_token import BearerAuthorization
 
 
 def async_http_client(configuration: Any, *, timeout: float, connect_timeout: float) -> httpx.AsyncClient:
@@ -31,37 +35,36 @@ def async_http_client(configuration: Any, *, timeout: float, connect_timeout: fl
 
 class ConfigurationAuth(httpx.Auth):
     """The ``Authorization`` header of a ``kubernetes`` configuration, computed per request so that a token the
-    kubeconfig's exec plugin renews is renewed here too."""
+    kubeconfig's exec plugin renews is renewed here too (its refresh hook run at most once a second, as the blocking
+    client runs it)."""
 
-    def __init__(self, configuration: Any) -> None:
+    def __init__(self, configuration: Any, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._configuration = configuration
+        self._bearer = BearerAuthorization(configuration, clock=clock)
+
+    def header(self) -> str | None:
+        """The ``Authorization`` header value for the next request: the bearer token as the blocking client sends
+        it, else basic auth, else none (a client certificate, or no credentials)."""
+        token = self._bearer.header()
+        if token is not None:
+            return token
+        configuration = self._configuration
+        if configuration.username or configuration.password:
+            pair = f"{configuration.username or ''}:{configuration.password or ''}".encode()
+            return "Basic " + base64.b64encode(pair).decode()
+        return None
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        header = authorization_header(self._configuration)
+        header = self.header()
         if header is not None:
             request.headers["Authorization"] = header
         yield request
 
 
 def authorization_header(configuration: Any) -> str | None:
-    """The ``Authorization`` header value the configuration's user sends: a bearer token (after the refresh hook
-    ran), else basic auth, else none (a client certificate, or no credentials)."""
-    refresh = getattr(configuration, "refresh_api_key_hook", None)
-    if refresh is not None:
-        refresh(configuration)
-    api_keys: dict[str, str] = dict(getattr(configuration, "api_key", None) or {})
-    token = api_keys.get("BearerToken") or api_keys.get("authorization")
-    if token:
-        # The kubernetes package keeps either the whole header ("Bearer abc") or the bare token with its prefix apart.
-        if " " in token:
-            return token
-        prefixes: dict[str, str] = dict(getattr(configuration, "api_key_prefix", None) or {})
-        prefix = prefixes.get("BearerToken") or prefixes.get("authorization") or "Bearer"
-        return f"{prefix} {token}"
-    if configuration.username or configuration.password:
-        pair = f"{configuration.username or ''}:{configuration.password or ''}".encode()
-        return "Basic " + base64.b64encode(pair).decode()
-    return None
+    """The ``Authorization`` header value the configuration's user sends with one request (its token refreshed
+    now), as ``ConfigurationAuth.header`` gives it."""
+    return ConfigurationAuth(configuration).header()
 
 
 def _tls_context(configuration: Any) -> ssl.SSLContext:

@@ -37,26 +37,28 @@ IGNORE_HEALTHCHECK_ANNOTATION = "argocd.argoproj.io/ignore-healthcheck"
 HealthCheck = Callable[[JsonObject], Health]
 APPLICATION_KIND = ("argoproj.io", "Application")
 
-BUILT_IN_CHECKS: Mapping[tuple[str, str], HealthCheck] = {
-    ("apps", "Deployment"): deployment_health,
-    ("extensions", "Deployment"): deployment_health,
-    ("apps", "StatefulSet"): statefulset_health,
-    ("apps", "DaemonSet"): daemonset_health,
-    ("extensions", "DaemonSet"): daemonset_health,
-    ("apps", "ReplicaSet"): replicaset_health,
-    ("extensions", "ReplicaSet"): replicaset_health,
-    ("", "Pod"): pod_health,
-    ("", "Service"): service_health,
-    ("", "PersistentVolumeClaim"): pvc_health,
-    ("batch", "Job"): job_health,
-    ("batch", "CronJob"): cronjob_health,
-    ("networking.k8s.io", "Ingress"): ingress_health,
-    ("extensions", "Ingress"): ingress_health,
-    ("autoscaling", "HorizontalPodAutoscaler"): hpa_health,
-    ("apiregistration.k8s.io", "APIService"): apiservice_health,
-    ("apiextensions.k8s.io", "CustomResourceDefinition"): crd_health,
-    ("argoproj.io", "Rollout"): rollout_health,
-    ("argoproj.io", "AnalysisRun"): analysisrun_health,
+# By API group, then kind, as gitops-engine looks a check up. ``extensions`` is the legacy group that served
+# Deployments, DaemonSets, ReplicaSets and Ingresses before ``apps`` and ``networking.k8s.io`` did.
+BUILT_IN_CHECKS: Mapping[str, Mapping[str, HealthCheck]] = {
+    "": {"Pod": pod_health, "Service": service_health, "PersistentVolumeClaim": pvc_health},
+    "apps": {
+        "Deployment": deployment_health,
+        "StatefulSet": statefulset_health,
+        "DaemonSet": daemonset_health,
+        "ReplicaSet": replicaset_health,
+    },
+    "extensions": {
+        "Deployment": deployment_health,
+        "DaemonSet": daemonset_health,
+        "ReplicaSet": replicaset_health,
+        "Ingress": ingress_health,
+    },
+    "batch": {"Job": job_health, "CronJob": cronjob_health},
+    "networking.k8s.io": {"Ingress": ingress_health},
+    "autoscaling": {"HorizontalPodAutoscaler": hpa_health},
+    "apiregistration.k8s.io": {"APIService": apiservice_health},
+    "apiextensions.k8s.io": {"CustomResourceDefinition": crd_health},
+    "argoproj.io": {"Rollout": rollout_health, "AnalysisRun": analysisrun_health},
 }
 
 
@@ -88,7 +90,7 @@ def resource_health(
             assessed = run_health_script(script, obj)
             if assessed is not None:
                 return assessed
-    check = BUILT_IN_CHECKS.get((group, kind))
+    check = BUILT_IN_CHECKS.get(group, {}).get(kind)
     if check is None and assess_applications and (group, kind) == APPLICATION_KIND:
         check = application_health
     if check is None:

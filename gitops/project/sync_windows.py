@@ -33,14 +33,24 @@ class SyncWindow:
     """One ``spec.syncWindows[]`` entry, read from the AppProject's plain dict."""
 
     kind: str
+    """``allow``: syncs may run while it is active; ``deny``: syncs are blocked while it is active (a manual sync
+    still may when every active deny has ``manual_sync``)."""
     schedule: str
+    """A five-field cron expression: when the window opens, read in ``time_zone``."""
     duration: str
+    """How long the window stays active after each start: a Go duration such as ``1h`` or ``30m``."""
     applications: tuple[str, ...] = ()
+    """Globs matched against the Application's name."""
     namespaces: tuple[str, ...] = ()
+    """Globs matched against the Application's destination namespace."""
     clusters: tuple[str, ...] = ()
+    """Globs matched against the destination's server URL or cluster name."""
     manual_sync: bool = False
+    """``manualSync``: a sync started by hand may run even though this window would block it."""
     time_zone: str = ""
+    """An IANA time zone for ``schedule`` (UTC when empty)."""
     and_operator: bool = False
+    """``andOperator``: the window applies only when all of its non-empty lists match (else when any does)."""
 
     @classmethod
     def of(cls, entry: Mapping[str, Any]) -> SyncWindow:

@@ -20,12 +20,22 @@ class RenderContext:
     """What a render needs besides the source: the Application it is for, and how to reach other charts."""
 
     app_name: str
+    """``$ARGOCD_APP_NAME``, and Helm's release name unless ``helm.releaseName`` names one."""
     namespace: str
+    """The destination namespace: ``$ARGOCD_APP_NAMESPACE``, and Helm's release namespace unless ``helm.namespace``
+    names one."""
     revision: str = ""
+    """The commit SHA the source resolved to: ``$ARGOCD_APP_REVISION`` (and, its first 7 characters,
+    ``$ARGOCD_APP_REVISION_SHORT``); empty when there is none, as for a local directory."""
     repo_url: str = ""
+    """The source's repository: ``$ARGOCD_APP_SOURCE_REPO_URL``."""
     timeout: float = 60.0
+    """Seconds a ``kustomize build`` may run before the render fails."""
     fetch_chart: ChartFetcher | None = None
+    """Fetches a chart dependency from its Helm repository (repository, name, version); None: such a dependency fails
+    the render unless it is vendored in ``charts/``."""
     ref_roots: Mapping[str, Path] | None = None
+    """The checkouts of the Application's other sources by ``ref`` name, for Helm value files written ``$ref/…``."""
 
     def build_variables(self, source: Mapping[str, Any]) -> dict[str, str]:
         """The variables Argo CD gives a build (``$ARGOCD_APP_NAME`` …), for kustomize's envsubst."""

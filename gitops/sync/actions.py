@@ -38,7 +38,6 @@ class ActionResult:
     key: ResourceKey
     version: str
     phase: str  # the sync phase (syncPhase)
-    wave: int
     status: str  # Synced | SyncFailed | Pruned | PruneSkipped | "" (nothing to record for the resource)
     message: str
     hook_type: str
@@ -47,19 +46,23 @@ class ActionResult:
     ok: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SyncAction:
-    """One write. ``obj`` is the manifest to send (for deletes, the live object)."""
+    """One write. ``obj`` is the manifest to send (for deletes, the live object).
+
+    The apply options (``dry_run`` … ``validate``) default to a plain ``kubectl apply``, and ``propagation`` to the
+    API server's default: a delete need not name the apply options it has no use for.
+    """
 
     kind: str  # "apply" | "create" | "delete" | "create-namespace"
     key: ResourceKey
     obj: JsonObject | None
-    dry_run: bool
-    server_side: bool
-    force: bool
-    replace: bool
-    validate: bool
-    propagation: str | None
+    dry_run: bool = False
+    server_side: bool = False
+    force: bool = False
+    replace: bool = False
+    validate: bool = True
+    propagation: str | None = None
     phase: str
     wave: int
     purpose: str = APPLY
@@ -89,7 +92,6 @@ class SyncAction:
             key=self.key,
             version=self.version,
             phase=self.phase,
-            wave=self.wave,
             status=status,
             message=message,
             hook_type=self.hook_type,

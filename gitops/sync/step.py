@@ -92,12 +92,21 @@ PRUNE_NEEDS_APPROVAL = f"ignored (Prune=confirm: annotate the Application with {
 
 @dataclass(frozen=True)
 class _Context:
+    """What the operation and its Application decide for every task of one pass."""
+
     namespace: str
+    """``spec.destination.namespace``: given to namespaced targets that name none; what CreateNamespace=true makes."""
     options: SyncOptions
+    """The operation's ``sync.syncOptions``, else the Application's ``spec.syncPolicy.syncOptions``."""
     prune: bool
+    """``sync.prune``: delete the live resources no longer in Git (else each is recorded PruneSkipped)."""
     dry_run: bool
+    """``sync.dryRun``: validate every task with a dry run and record the outcome, changing nothing."""
     modified: dict[ResourceKey, bool]
+    """Whether each resource's live object differs from its target (OutOfSync), by key: ApplyOutOfSyncOnly applies
+    only these (a resource missing here counts as modified)."""
     deletion_approved: bool = False
+    """The Application carries ``argocd.argoproj.io/deletion-approved``: Prune=confirm resources may be pruned."""
 
 
 def _hook_phase_from_health(health: Health | None, live: JsonObject) -> tuple[str, str]:
@@ -153,11 +162,6 @@ def _delete_action(task: SyncTask, purpose: str, ctx: _Context) -> SyncAction:
         kind="delete",
         key=task.key,
         obj=task.live,
-        dry_run=False,
-        server_side=False,
-        force=False,
-        replace=False,
-        validate=True,
         propagation=ctx.options.propagation_policy,
         phase=task.phase,
         wave=task.wave,
