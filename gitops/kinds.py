@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 from gitops.models import Application, ApplicationSet, AppProject
 from gitops.validation import validate_app_project, validate_application, validate_application_set
 from kube import resources
 from kube.issues import FieldIssue
-from kube.kinds import KindSpec, PrinterColumn
+from kube.kinds import KindPresentation, KindSpec, PrinterColumn
 from kube.modeling import KubeObject
 from kube.resources import ResourceKind
 
@@ -19,19 +19,13 @@ def _argo_cd_kind(
     *,
     model: type[KubeObject],
     validate: Callable[[Any], list[FieldIssue]],
-    has_status: bool = False,
-    **presentation: Any,
+    **presentation: Unpack[KindPresentation],
 ) -> KindSpec:
     """A kind as Argo CD's CRDs declare it: metadata and spec required at the root (mirrored rather than derived
-    from the models) and, unless ``has_status``, no status subresource."""
-    return KindSpec.for_resource(
-        resource,
-        model=model,
-        validate=validate,
-        has_status=has_status,
-        extra={"crd_required": ["metadata", "spec"]},
-        **presentation,
-    )
+    from the models) and, unless ``has_status=True`` is given, no status subresource."""
+    presentation.setdefault("has_status", False)
+    presentation["extra"] = {"crd_required": ["metadata", "spec"]}
+    return KindSpec.for_resource(resource, model=model, validate=validate, **presentation)
 
 
 # Like Argo CD's CRD: no status subresource. Argo CD's controller writes status (and clears `operation`) through

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 from pydantic import ValidationError
 
@@ -52,6 +52,29 @@ class ScaleSubresource:
     label_selector_path: str | None = None
 
 
+class ResourceNames(TypedDict):
+    """The KindSpec fields of those names that a ``ResourceKind`` holds (``resource_names``)."""
+
+    kind: str
+    plural: str
+    namespaced: bool
+    group: str
+    version: str
+    short_names: Sequence[str]
+
+
+class KindPresentation(TypedDict, total=False):
+    """The KindSpec fields of those names that say how a kind is presented (``KindSpec.for_resource``'s keywords)."""
+
+    categories: Sequence[str]
+    printer_columns: Sequence[PrinterColumn]
+    scale: ScaleSubresource | None
+    has_status: bool
+    description: str
+    extra: dict[str, Any]
+    advise: Callable[[Any], list[FieldIssue]] | None
+
+
 @dataclass(frozen=True)
 class KindSpec:
     """A custom resource kind served by the project."""
@@ -80,7 +103,7 @@ class KindSpec:
         *,
         model: type[KubeObject],
         validate: Callable[[Any], list[FieldIssue]],
-        **presentation: Any,
+        **presentation: Unpack[KindPresentation],
     ) -> KindSpec:
         """The kind ``resource`` names (see :func:`resource_names`), with its model, validation and the CRD
         presentation fields given as keywords."""
@@ -119,13 +142,13 @@ class KindSpec:
         return [*unknown, *self.validate(parsed)]
 
 
-def resource_names(resource: ResourceKind) -> dict[str, Any]:
+def resource_names(resource: ResourceKind) -> ResourceNames:
     """The KindSpec fields a ResourceKind already holds: names, group, version, scope and short names."""
-    return {
-        "kind": resource.kind,
-        "plural": resource.plural,
-        "namespaced": resource.namespaced,
-        "group": resource.group,
-        "version": resource.version,
-        "short_names": resource.short_names,
-    }
+    return ResourceNames(
+        kind=resource.kind,
+        plural=resource.plural,
+        namespaced=resource.namespaced,
+        group=resource.group,
+        version=resource.version,
+        short_names=resource.short_names,
+    )
