@@ -144,11 +144,11 @@ class KindSpec:
 
 def resource_names(resource: ResourceKind) -> ResourceNames:
     """The KindSpec fields a ResourceKind already holds: names, group, version, scope and short names."""
-    return ResourceNames(
-        kind=resource.kind,
-        plural=resource.plural,
-        namespaced=resource.namespaced,
-        group=resource.group,
-        version=resource.version,
-        short_names=resource.short_names,
-    )
+    return {
+        "kind": resource.kind,
+        "plural": resource.plural,
+        "namespaced": resource.namespaced,
+        "group": resource.group,
+        "version": resource.version,
+        "short_names": resource.short_names,
+    }
