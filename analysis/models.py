@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import AfterValidator, Field, StrictInt
 
@@ -179,6 +179,11 @@ class JobMetric(KubeModel):
     """A ``batch/v1`` JobSpec, kept as plain data: the cluster validates it when the Job is created."""
 
 
+UnmeasuredProvider: TypeAlias = dict[str, Any]
+"""The settings of an Argo provider this project does not measure with, kept as written: the manifest parses and
+round-trips, and the metric's measurement is an Error saying that the provider is not supported."""
+
+
 class MetricProvider(KubeModel):
     """Which system measures the metric; exactly one provider is set (see :meth:`configured`).
 
@@ -189,14 +194,14 @@ class MetricProvider(KubeModel):
     prometheus: PrometheusMetric | None = None
     web: WebMetric | None = None
     job: JobMetric | None = None
-    kayenta: dict[str, Any] | None = None
-    datadog: dict[str, Any] | None = None
-    new_relic: dict[str, Any] | None = None
-    wavefront: dict[str, Any] | None = None
-    cloud_watch: dict[str, Any] | None = None
-    graphite: dict[str, Any] | None = None
-    influxdb: dict[str, Any] | None = None
-    skywalking: dict[str, Any] | None = None
+    kayenta: UnmeasuredProvider | None = None
+    datadog: UnmeasuredProvider | None = None
+    new_relic: UnmeasuredProvider | None = None
+    wavefront: UnmeasuredProvider | None = None
+    cloud_watch: UnmeasuredProvider | None = None
+    graphite: UnmeasuredProvider | None = None
+    influxdb: UnmeasuredProvider | None = None
+    skywalking: UnmeasuredProvider | None = None
     plugin: dict[str, Any] | None = None
     """Metric plugins by name (``argoproj-labs/sample-prometheus: {...}``); each entry is one provider."""
 
