@@ -13,13 +13,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Self
+from typing import TYPE_CHECKING, Final, Self, Unpack
 
 from kube.errors import ApiError, KubeError, NotFound
 from kube.resources import ResourceKind
 
 if TYPE_CHECKING:
-    from kube.client import KubeClient
+    from kube.client import KubeClient, Selectors
     from kube.json_data import JsonObject
 
 
@@ -63,7 +63,7 @@ def list_into(
     """List ``kind`` into ``table`` (its objects by ``key``); the resourceVersion to watch it from, or None when the
     server does not serve the kind (its CRD is not installed: there are simply none to show)."""
     try:
-        items, version = client.list_page(kind, namespace, label_selector)
+        items, version = client.list_page(kind, namespace, label_selector=label_selector)
     except NotFound:
         return None
     table.update((key(item), kind.manifest(item)) for item in items)
@@ -85,18 +85,12 @@ class Watches:
         self._stopping = threading.Event()
 
     def follow(
-        self,
-        kind: ResourceKind,
-        namespace: str,
-        resource_version: str,
-        *,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
+        self, kind: ResourceKind, namespace: str, resource_version: str, **selectors: Unpack[Selectors]
     ) -> None:
         """Stream changes of ``kind`` that happen after ``resource_version`` (from the list or get it follows)."""
         thread = threading.Thread(
             target=self._stream,
-            args=(kind, namespace, resource_version, label_selector, field_selector),
+            args=(kind, namespace, resource_version, selectors),
             name=f"watch-{kind.plural}",
             daemon=True,  # a thread blocked reading a quiet stream must not keep the process alive
         )
@@ -123,14 +117,7 @@ class Watches:
     ) -> None:
         self.close()
 
-    def _stream(
-        self,
-        kind: ResourceKind,
-        namespace: str,
-        resource_version: str,
-        label_selector: str | None,
-        field_selector: str | None,
-    ) -> None:
+    def _stream(self, kind: ResourceKind, namespace: str, resource_version: str, selectors: Selectors) -> None:
         failures = 0
         while not self._stopping.is_set():
             try:
@@ -138,9 +125,8 @@ class Watches:
                     kind,
                     namespace,
                     resource_version=resource_version,
-                    label_selector=label_selector,
-                    field_selector=field_selector,
                     timeout_seconds=WATCH_SECONDS,
+                    **selectors,
                 ):
                     if self._stopping.is_set():
                         return
@@ -157,8 +143,7 @@ class Watches:
                 if error.code == 410:
                     # Our resourceVersion fell out of the server's history: start over from a fresh list.
                     try:
-                        items, resource_version = self._client.list_page(kind, namespace, label_selector,
-                                                                         field_selector)
+                        items, resource_version = self._client.list_page(kind, namespace, **selectors)
                     except KubeError as list_error:
                         failures = self._failed(list_error, failures)
                         continue

@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Concatenate, Final, ParamSpec, TypeVar
+from typing import Any, Concatenate, Final, ParamSpec, TypedDict, TypeVar, Unpack
 from urllib.parse import urlencode
 
 import kubernetes.client
@@ -167,26 +167,16 @@ class KubeClient:
             raise
 
     def list(
-        self,
-        kind: ResourceKind,
-        namespace: str | None = None,
-        *,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
+        self, kind: ResourceKind, namespace: str | None = None, **selectors: Unpack[Selectors]
     ) -> builtins.list[JsonObject]:
         """Every object of a kind (in a namespace, or everywhere), with apiVersion and kind filled in."""
-        return [kind.manifest(item) for item in self.list_page(kind, namespace, label_selector, field_selector)[0]]
+        return [kind.manifest(item) for item in self.list_page(kind, namespace, **selectors)[0]]
 
     def list_page(
-        self,
-        kind: ResourceKind,
-        namespace: str | None = None,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
+        self, kind: ResourceKind, namespace: str | None = None, **selectors: Unpack[Selectors]
     ) -> tuple[builtins.list[JsonObject], str]:
         """The items and the collection's resourceVersion, to start a watch from."""
-        query = _query(labelSelector=label_selector, fieldSelector=field_selector)
-        body = self._request("GET", kind.path(namespace) + query)
+        body = self._request("GET", kind.path(namespace) + _query(**selector_query(selectors)))
         return list(body.get("items") or []), str(body.get("metadata", {}).get("resourceVersion", ""))
 
     def watch(
@@ -195,17 +185,15 @@ class KubeClient:
         namespace: str | None = None,
         *,
         resource_version: str = "",
-        label_selector: str | None = None,
-        field_selector: str | None = None,
         timeout_seconds: int | None = None,
+        **selectors: Unpack[Selectors],
     ) -> Iterator[JsonObject]:
         """Watch events ({type, object}) until the server closes the stream."""
         query = _query(
             watch="true",
             resourceVersion=resource_version or None,
-            labelSelector=label_selector,
-            fieldSelector=field_selector,
             timeoutSeconds=timeout_seconds,
+            **selector_query(selectors),
         )
         response = self._send("GET", kind.path(namespace) + query, stream=True)
         try:
@@ -347,6 +335,19 @@ class AsyncKubeClient:
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.sync.close()
+
+
+class Selectors(TypedDict, total=False):
+    """Which objects a list or a watch is about: the API's ``labelSelector`` and ``fieldSelector``, as written for
+    it (``app=web,tier!=db``, ``metadata.name=web``); an absent or None selector selects every object."""
+
+    label_selector: str | None
+    field_selector: str | None
+
+
+def selector_query(selectors: Selectors) -> dict[str, str | None]:
+    """The query parameters ``selectors`` stand for."""
+    return {"labelSelector": selectors.get("label_selector"), "fieldSelector": selectors.get("field_selector")}
 
 
 def _query(**params: Any) -> str:
