@@ -144,7 +144,7 @@ def _service_route(
         )
         for position, (service_key, rate) in enumerate(backends)
     )
-    return RoutePlan(namespace, name, route_name, destinations)
+    return RoutePlan(namespace=namespace, virtual_service=name, route=route_name, destinations=destinations)
 
 
 def _reached(rule: Mapping[str, Any]) -> bool:
