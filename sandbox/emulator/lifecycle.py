@@ -348,13 +348,7 @@ class ObjectApi:
 
     def replace(self, spec: ResourceSpec, namespace: str | None, name: str, body: Any, options: UpdateOptions) -> Obj:
         body = self._validate_body(spec, body, name=name)
-        body_meta = body.get("metadata") or {}
-        if body_meta.get("name") and body_meta["name"] != name:
-            raise status.bad_request(
-                f"the name of the object ({body_meta['name']}) does not match the name on the URL ({name})")
-        if spec.namespaced and body_meta.get("namespace") and body_meta["namespace"] != namespace:
-            raise status.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request")
+        _check_named_as_url(spec, namespace, name, body.get("metadata") or {})
         with self.store.lock:
             current = self.get(spec, namespace, name)
             return self._update(spec, current, body, options)
@@ -421,12 +415,7 @@ class ObjectApi:
                 f" {config.get('apiVersion') or '(none)'}, expected: {spec.api_version}")
         self._validate_body(spec, config, name=name)
         config_meta = config.get("metadata") or {}
-        if config_meta.get("name") and config_meta["name"] != name:
-            raise status.bad_request(
-                f"the name of the object ({config_meta['name']}) does not match the name on the URL ({name})")
-        if spec.namespaced and config_meta.get("namespace") and config_meta["namespace"] != namespace:
-            raise status.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request")
+        _check_named_as_url(spec, namespace, name, config_meta)
         if config_meta.get("managedFields") is not None:
             raise status.bad_request("metadata.managedFields must be nil")
         return config
@@ -795,6 +784,16 @@ def apply_patch(current: Obj, patch_type: PatchType, patch: Any) -> Any:
 
 
 _STRING_METADATA = ("name", "generateName", "namespace", "uid", "resourceVersion")
+
+
+def _check_named_as_url(spec: ResourceSpec, namespace: str | None, name: str, metadata: Mapping[str, Any]) -> None:
+    """A body written to an object's URL may leave out its name and namespace, but not give others (400)."""
+    if metadata.get("name") and metadata["name"] != name:
+        raise status.bad_request(
+            f"the name of the object ({metadata['name']}) does not match the name on the URL ({name})")
+    if spec.namespaced and metadata.get("namespace") and metadata["namespace"] != namespace:
+        raise status.bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request")
 
 
 def _check_string_maps(metadata: Mapping[str, Any]) -> None:
