@@ -471,9 +471,8 @@ class TrafficSimulator:
         for route in self._routes:
             for destination in route.destinations:
                 carried = self._request_carry.get(destination.key, self.INITIAL_CARRY)
-                count, self._request_carry[destination.key] = take_whole(
-                    carried, destination.requests_per_second * elapsed
-                )
+                due = destination.requests_per_second * elapsed
+                count, self._request_carry[destination.key] = take_whole(carried, due)
                 if count > 0:
                     batches.extend(self._deal(destination, count))
         return batches
