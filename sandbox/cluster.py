@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, TypedDict, Unpack
+from typing import Any, Final, Generic, TypedDict, TypeVar, Unpack, cast
 
 import yaml
 
@@ -37,6 +37,8 @@ KUBECONFIG_CONTEXT: Final = "sandbox"
 # with something in it.
 KUBECONFIG_TOKEN: Final = "sandbox-token"
 MESH_SCRAPE_JOB: Final = "istio-mesh"
+
+T = TypeVar("T")
 
 
 class SandboxError(RuntimeError):
@@ -121,6 +123,20 @@ class SandboxOptions(TypedDict, total=False):
     faults: FaultPolicy | None
 
 
+class _StartedPart(Generic[T]):
+    """A part of a `Sandbox` that exists while it runs (if asked for): what `start()` stored under the same name
+    with a leading underscore; before that, or when not asked for, a RuntimeError saying why (``missing``)."""
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.stored = f"_{name}"
+
+    def __get__(self, sandbox: Sandbox, owner: type | None = None) -> T:
+        return started_part(cast("T | None", getattr(sandbox, self.stored)), self.missing)
+
+
 class Sandbox(Background):
     """An emulated cluster served over HTTP, with Istio's CRDs, the project's CRDs and simulated workloads.
 
@@ -133,6 +149,15 @@ class Sandbox(Background):
     the sandbox has started (`sandbox.emulator.faults`); `.emulator.outage(seconds)` refuses every request for a
     while, and `.emulator.faults.injected` counts what was injected.
     """
+
+    url = _StartedPart[str]("the sandbox is not started")
+    emulator = _StartedPart[ApiEmulator]("the sandbox is not started")
+    workloads = _StartedPart[WorkloadSimulator](
+        "the sandbox simulates no workloads (not started, or simulate_workloads=False)")
+    controllers = _StartedPart[ControllerSimulator](
+        "the sandbox simulates no controllers (not started, or simulate_workloads=False)")
+    mesh = _StartedPart[MeshSimulator]("the sandbox simulates no mesh (not started, or mesh=False)")
+    prometheus = _StartedPart[PrometheusServer]("the sandbox runs no Prometheus (not started, or prometheus=False)")
 
     def __init__(
         self,
@@ -175,34 +200,6 @@ class Sandbox(Background):
         self._controllers: ControllerSimulator | None = None
         self._mesh: MeshSimulator | None = None
         self._prometheus: PrometheusServer | None = None
-
-    @property
-    def url(self) -> str:
-        return started_part(self._url, "the sandbox is not started")
-
-    @property
-    def emulator(self) -> ApiEmulator:
-        return started_part(self._emulator, "the sandbox is not started")
-
-    @property
-    def workloads(self) -> WorkloadSimulator:
-        return started_part(
-            self._workloads, "the sandbox simulates no workloads (not started, or simulate_workloads=False)"
-        )
-
-    @property
-    def controllers(self) -> ControllerSimulator:
-        return started_part(
-            self._controllers, "the sandbox simulates no controllers (not started, or simulate_workloads=False)"
-        )
-
-    @property
-    def mesh(self) -> MeshSimulator:
-        return started_part(self._mesh, "the sandbox simulates no mesh (not started, or mesh=False)")
-
-    @property
-    def prometheus(self) -> PrometheusServer:
-        return started_part(self._prometheus, "the sandbox runs no Prometheus (not started, or prometheus=False)")
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         return write_kubeconfig(path, self.url, namespace=namespace, token=self.bearer_token or KUBECONFIG_TOKEN)
@@ -280,37 +277,31 @@ class Sandbox(Background):
                 raise SandboxError(f"CRD {name}{origin} was refused: {error}") from error
 
 
+class _OfSandbox(Generic[T]):
+    """An attribute of a `SandboxThread` that is the same attribute of its `Sandbox` (same value, same error before
+    start)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, thread: SandboxThread, owner: type | None = None) -> T:
+        return cast(T, getattr(thread.sandbox, self.name))
+
+
 class SandboxThread(LoopThread[Sandbox]):
     """A `Sandbox` on its own thread and event loop, for blocking callers; start()/stop() or `with`."""
+
+    url = _OfSandbox[str]()
+    emulator = _OfSandbox[ApiEmulator]()
+    workloads = _OfSandbox[WorkloadSimulator]()
+    controllers = _OfSandbox[ControllerSimulator]()
+    mesh = _OfSandbox[MeshSimulator]()
+    prometheus = _OfSandbox[PrometheusServer]()
 
     def __init__(self, *, startup_timeout: float = 30.0, **options: Unpack[SandboxOptions]) -> None:
         """`options` are `Sandbox`'s own."""
         self.sandbox = Sandbox(**options)
         super().__init__("sandbox", lambda: self.sandbox, startup_timeout=startup_timeout)
-
-    @property
-    def url(self) -> str:
-        return self.sandbox.url
-
-    @property
-    def emulator(self) -> ApiEmulator:
-        return self.sandbox.emulator
-
-    @property
-    def workloads(self) -> WorkloadSimulator:
-        return self.sandbox.workloads
-
-    @property
-    def controllers(self) -> ControllerSimulator:
-        return self.sandbox.controllers
-
-    @property
-    def mesh(self) -> MeshSimulator:
-        return self.sandbox.mesh
-
-    @property
-    def prometheus(self) -> PrometheusServer:
-        return self.sandbox.prometheus
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         return self.sandbox.write_kubeconfig(path, namespace=namespace)

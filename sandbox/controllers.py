@@ -149,6 +149,8 @@ class ControllerDelays:
 
 
 Sync = Callable[[ObjectKey], Awaitable[None]]
+ObjectSync = Callable[[ObjectKey, JsonDict], Awaitable[None]]
+"""A sync of one object, given its key and the object as the cache holds it."""
 
 
 class ControllerSimulator(Simulator):
@@ -207,18 +209,19 @@ class ControllerSimulator(Simulator):
             await informer.start()
 
     def _work(self) -> Iterable[Work]:
-        syncs: dict[str, Sync] = {
-            STATEFULSETS.plural: self._sync_statefulset,
-            DAEMONSETS.plural: self._sync_daemonset,
-            JOBS.plural: self._sync_job,
-            CRONJOBS.plural: self._sync_cronjob,
-            CLAIMS.plural: self._sync_claim,
-            VOLUMES.plural: self._sync_volume,
-            SERVICES.plural: self._sync_service,
-            INGRESSES.plural: self._sync_ingress,
-            AUTOSCALERS.plural: self._sync_autoscaler,
+        syncs: dict[Resource, ObjectSync] = {
+            STATEFULSETS: self._sync_statefulset,
+            DAEMONSETS: self._sync_daemonset,
+            JOBS: self._sync_job,
+            CRONJOBS: self._sync_cronjob,
+            CLAIMS: self._sync_claim,
+            VOLUMES: self._sync_volume,
+            SERVICES: self._sync_service,
+            INGRESSES: self._sync_ingress,
+            AUTOSCALERS: self._sync_autoscaler,
         }
-        return [(self._queues[plural], sync, plural) for plural, sync in syncs.items()]
+        return [(self._queues[resource.plural], self._observing(resource, sync), resource.plural)
+                for resource, sync in syncs.items()]
 
     def _parts(self) -> tuple[Iterable[Informer | None], Iterable[WorkQueue[Any]]]:
         return self._informers.values(), self._queues.values()
@@ -321,60 +324,50 @@ class ControllerSimulator(Simulator):
             if kind == plural and (child := informer.get(key)) is not None
         ]
 
-    def _observed(self, resource: Resource, key: ObjectKey) -> JsonDict | None:
-        obj = self._informers[resource.plural].get(key)
-        if obj is None or not is_simulated(obj):
-            return None
-        return obj
+    def _observing(self, resource: Resource, sync: ObjectSync) -> Sync:
+        """The queue's sync of ``resource``: ``sync`` of the object as cached, unless it is gone or not simulated."""
+
+        async def observe_and_sync(key: ObjectKey) -> None:
+            obj = self._informers[resource.plural].get(key)
+            if obj is not None and is_simulated(obj):
+                await sync(key, obj)
+
+        return observe_and_sync
 
     # -- one sync per kind: observe, plan (pure), apply --
 
-    async def _sync_job(self, key: ObjectKey) -> None:
-        if (job := self._observed(JOBS, key)) is None:
-            return
+    async def _sync_job(self, key: ObjectKey, job: JsonDict) -> None:
         pods = self._children_of(job, PODS.plural)
         plan = plan_job(job, pods, time.time(), retry_backoff=self.delays.job_retry_backoff)
         await self._apply(JOBS, job, plan, propagation="Foreground")
 
-    async def _sync_cronjob(self, key: ObjectKey) -> None:
-        if (cronjob := self._observed(CRONJOBS, key)) is None:
-            return
+    async def _sync_cronjob(self, key: ObjectKey, cronjob: JsonDict) -> None:
         plan = plan_cronjob(cronjob, self._children_of(cronjob, JOBS.plural), time.time())
         await self._apply(CRONJOBS, cronjob, plan, children=JOBS)
 
-    async def _sync_statefulset(self, key: ObjectKey) -> None:
-        if (sts := self._observed(STATEFULSETS, key)) is None:
-            return
+    async def _sync_statefulset(self, key: ObjectKey, sts: JsonDict) -> None:
         existing = _ClaimNames(self._informers[CLAIMS.plural], key[0])
         plan = plan_statefulset(sts, self._children_of(sts, PODS.plural), existing, time.time())
         await self._apply(STATEFULSETS, sts, plan)
 
-    async def _sync_daemonset(self, key: ObjectKey) -> None:
-        if (ds := self._observed(DAEMONSETS, key)) is None:
-            return
+    async def _sync_daemonset(self, key: ObjectKey, ds: JsonDict) -> None:
         nodes = list(self._informers[NODES.plural])
         plan = plan_daemonset(ds, self._children_of(ds, PODS.plural), nodes, time.time())
         await self._apply(DAEMONSETS, ds, plan)
 
-    async def _sync_claim(self, key: ObjectKey) -> None:
-        if (claim := self._observed(CLAIMS, key)) is None:
-            return
+    async def _sync_claim(self, key: ObjectKey, claim: JsonDict) -> None:
         classes = list(self._informers[STORAGE_CLASSES.plural])
         volume = self._informers[VOLUMES.plural].get(("", volume_name(claim)))
         consumed = bool(self._claim_users.get(key))
         plan = plan_claim(claim, classes, volume, consumed=consumed, now=time.time(), bind_delay=self.delays.bind)
         await self._apply(CLAIMS, claim, plan)
 
-    async def _sync_volume(self, key: ObjectKey) -> None:
-        if (volume := self._observed(VOLUMES, key)) is None:
-            return
+    async def _sync_volume(self, key: ObjectKey, volume: JsonDict) -> None:
         ref = (volume.get("spec") or {}).get("claimRef") or {}
         claim = self._informers[CLAIMS.plural].get((ref.get("namespace") or "", ref.get("name") or ""))
         await self._apply(VOLUMES, volume, plan_volume(volume, claim))
 
-    async def _sync_service(self, key: ObjectKey) -> None:
-        if (service := self._observed(SERVICES, key)) is None:
-            return
+    async def _sync_service(self, key: ObjectKey, service: JsonDict) -> None:
         uid = (service.get("metadata") or {}).get("uid", "")
         if uid not in self._addresses:
             self._addresses[uid] = load_balancer_address(self._next_address)
@@ -382,14 +375,10 @@ class ControllerSimulator(Simulator):
         plan = plan_service(service, self._addresses[uid], delay=self.delays.load_balancer, now=time.time())
         await self._apply(SERVICES, service, plan)
 
-    async def _sync_ingress(self, key: ObjectKey) -> None:
-        if (ingress := self._observed(INGRESSES, key)) is None:
-            return
+    async def _sync_ingress(self, key: ObjectKey, ingress: JsonDict) -> None:
         await self._apply(INGRESSES, ingress, plan_ingress(ingress, delay=self.delays.load_balancer, now=time.time()))
 
-    async def _sync_autoscaler(self, key: ObjectKey) -> None:
-        if (hpa := self._observed(AUTOSCALERS, key)) is None:
-            return
+    async def _sync_autoscaler(self, key: ObjectKey, hpa: JsonDict) -> None:
         _, kind, name = target_reference(hpa)
         target: JsonDict | None = None
         resource = _SCALE_TARGETS.get(kind)

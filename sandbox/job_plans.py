@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sandbox.controller_plans import (
     ControllerPlan,
@@ -34,30 +34,29 @@ DEFAULT_BACKOFF_LIMIT: Final = 6
 DEFAULT_RETRY_BACKOFF: Final = 10.0
 MAX_RETRY_BACKOFF: Final = 360.0
 
-CONTROLLER_UID_LABEL: Final = "batch.kubernetes.io/controller-uid"
-JOB_NAME_LABEL: Final = "batch.kubernetes.io/job-name"
-LEGACY_CONTROLLER_UID_LABEL: Final = "controller-uid"
-LEGACY_JOB_NAME_LABEL: Final = "job-name"
+class JobEnd(NamedTuple):
+    """How a running Job ends: its terminal condition's type, and the reason and message the controller gives."""
 
-REASON_COMPLETIONS_REACHED: Final = "CompletionsReached"
-MESSAGE_COMPLETIONS_REACHED: Final = "Reached expected number of succeeded pods"
-REASON_BACKOFF_LIMIT_EXCEEDED: Final = "BackoffLimitExceeded"
-MESSAGE_BACKOFF_LIMIT_EXCEEDED: Final = "Job has reached the specified backoff limit"
-REASON_DEADLINE_EXCEEDED: Final = "DeadlineExceeded"
-MESSAGE_DEADLINE_EXCEEDED: Final = "Job was active longer than specified deadline"
-REASON_SUSPENDED: Final = "JobSuspended"
-REASON_RESUMED: Final = "JobResumed"
+    condition_type: str
+    reason: str
+    message: str
+
+
+COMPLETIONS_REACHED: Final = JobEnd("Complete", "CompletionsReached", "Reached expected number of succeeded pods")
+BACKOFF_LIMIT_EXCEEDED: Final = JobEnd("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+DEADLINE_EXCEEDED: Final = JobEnd("Failed", "DeadlineExceeded", "Job was active longer than specified deadline")
 
 
 def job_labels(job: Mapping[str, Any]) -> dict[str, str]:
-    """The labels the API server adds to a Job's pod template (and so to its pods)."""
+    """The labels the API server adds to a Job's pod template (and so to its pods): the Job's uid and name, each
+    under its batch.kubernetes.io label and under the legacy unprefixed one."""
     metadata = job.get("metadata") or {}
     uid, name = str(metadata.get("uid", "")), str(metadata.get("name", ""))
     return {
-        CONTROLLER_UID_LABEL: uid,
-        JOB_NAME_LABEL: name,
-        LEGACY_CONTROLLER_UID_LABEL: uid,
-        LEGACY_JOB_NAME_LABEL: name,
+        "batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": name,
+        "controller-uid": uid,
+        "job-name": name,
     }
 
 
@@ -122,15 +121,16 @@ def plan_job(
         plan.delete.extend(active)
         active = []
     elif finished is not None:
-        condition_type, reason, message = finished
         plan.delete.extend(active)
-        if condition_type == "Failed":
+        if finished.condition_type == "Failed":
+            twin = "FailureTarget"
             failed += len(active)  # the running pods the controller deletes count as failed
-            put_condition(conditions, condition("FailureTarget", True, reason, message, now))
         else:
-            put_condition(conditions, condition("SuccessCriteriaMet", True, reason, message, now))
+            twin = "SuccessCriteriaMet"
             status["completionTime"] = format_timestamp(now)
-        put_condition(conditions, condition(condition_type, True, reason, message, now))
+        # Upstream sets the terminal condition after its twin, with the same reason and message.
+        for condition_type in (twin, finished.condition_type):
+            put_condition(conditions, condition(condition_type, True, finished.reason, finished.message, now))
         active = []
         _plan_ttl({**job, "status": {"conditions": conditions}}, plan, now)
     else:
@@ -153,10 +153,10 @@ def plan_job(
 def _plan_suspension(job: Mapping[str, Any], status: JsonDict, conditions: list[JsonDict], now: float) -> bool:
     """Whether the Job is suspended, with its Suspended condition and (on resumption) a fresh startTime."""
     if (job.get("spec") or {}).get("suspend"):
-        put_condition(conditions, condition("Suspended", True, REASON_SUSPENDED, "Job suspended", now))
+        put_condition(conditions, condition("Suspended", True, "JobSuspended", "Job suspended", now))
         return True
     if is_condition_true(job.get("status") or {}, "Suspended"):
-        put_condition(conditions, condition("Suspended", False, REASON_RESUMED, "Job resumed", now))
+        put_condition(conditions, condition("Suspended", False, "JobResumed", "Job resumed", now))
         status["startTime"] = format_timestamp(now)  # the deadline counts from the resumption
     status.setdefault("startTime", format_timestamp(now))
     return False
@@ -170,9 +170,8 @@ def _finish(
     failed: int,
     plan: ControllerPlan,
     now: float,
-) -> tuple[str, str, str] | None:
-    """How a running Job ends now, as (condition type, reason, message); None while it runs (then the plan wakes
-    at its deadline, if it has one)."""
+) -> JobEnd | None:
+    """How a running Job ends now; None while it runs (then the plan wakes at its deadline, if it has one)."""
     spec = job.get("spec") or {}
     completions = _completions(spec)
     backoff_limit = int(spec.get("backoffLimit", DEFAULT_BACKOFF_LIMIT))
@@ -182,11 +181,11 @@ def _finish(
     if (completions is not None and succeeded >= completions) or (
         completions is None and succeeded > 0 and not active
     ):
-        return ("Complete", REASON_COMPLETIONS_REACHED, MESSAGE_COMPLETIONS_REACHED)
+        return COMPLETIONS_REACHED
     if failed > backoff_limit or (restarts > 0 and restarts >= max(backoff_limit, 1)):
-        return ("Failed", REASON_BACKOFF_LIMIT_EXCEEDED, MESSAGE_BACKOFF_LIMIT_EXCEEDED)
+        return BACKOFF_LIMIT_EXCEEDED
     if deadline is not None and now >= started + int(deadline):
-        return ("Failed", REASON_DEADLINE_EXCEEDED, MESSAGE_DEADLINE_EXCEEDED)
+        return DEADLINE_EXCEEDED
     if deadline is not None:
         plan.wake_at(started + int(deadline))
     return None

@@ -26,10 +26,10 @@ from sandbox.workload_plans import HOST_IP, pending_pod_status
 from sandbox.workload_status import JsonDict, format_timestamp, pod_condition
 
 ANNOTATION_PREFIX: Final = "sandbox.rollouts/"
-EXIT_CODE_ANNOTATION: Final = "sandbox.rollouts/exit-code"
-RUN_SECONDS_ANNOTATION: Final = "sandbox.rollouts/run-seconds"
-READY_ANNOTATION: Final = "sandbox.rollouts/ready"
-SIMULATE_ANNOTATION: Final = "sandbox.rollouts/simulate"
+EXIT_CODE_ANNOTATION: Final = ANNOTATION_PREFIX + "exit-code"
+RUN_SECONDS_ANNOTATION: Final = ANNOTATION_PREFIX + "run-seconds"
+READY_ANNOTATION: Final = ANNOTATION_PREFIX + "ready"
+SIMULATE_ANNOTATION: Final = ANNOTATION_PREFIX + "simulate"
 
 # A container that fails at once under restartPolicy OnFailure is restarted no faster than this, so that a
 # zero run time cannot make the kubelet spin.

@@ -23,6 +23,7 @@ import aiohttp.web
 import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from kube.resources import DESTINATION_RULES, HTTP_ROUTES, INGRESSES, PODS, SERVICES, VIRTUAL_SERVICES, ResourceKind
 from kube.work_queue import cancel_tasks
 from sandbox.background import Background, started_part
 from sandbox.informer import Informer, ObjectKey, object_key
@@ -41,12 +42,6 @@ from sandbox.mesh_traffic import (
 
 logger = logging.getLogger(__name__)
 
-_PODS: Final = "/api/v1/pods"
-_SERVICES: Final = "/api/v1/services"
-_VIRTUAL_SERVICES: Final = "/apis/networking.istio.io/v1alpha3/virtualservices"
-_DESTINATION_RULES: Final = "/apis/networking.istio.io/v1alpha3/destinationrules"
-_INGRESSES: Final = "/apis/networking.k8s.io/v1/ingresses"
-_HTTP_ROUTES: Final = "/apis/gateway.networking.k8s.io/v1/httproutes"
 # After a stall (a debugger, a suspended laptop) the next tick covers at most this long, so that it stays
 # short; the traffic of the rest of the stall is lost, as if the clients had stalled too.
 MAX_TICK_SECONDS: Final = 1.0
@@ -101,13 +96,7 @@ class MeshSimulator(Background):
         self._port: int | None = None
         self._client: httpx.AsyncClient | None = None
         self._runner: aiohttp.web.AppRunner | None = None
-        self._informers: list[Informer] = []
-        self._pods: Informer | None = None
-        self._services: Informer | None = None
-        self._virtual_services: Informer | None = None
-        self._destination_rules: Informer | None = None
-        self._ingresses: Informer | None = None
-        self._http_routes: Informer | None = None
+        self._informers: dict[ResourceKind, Informer] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._dirty = True
         self._wake: asyncio.Event | None = None
@@ -149,25 +138,18 @@ class MeshSimulator(Background):
         self._client = httpx.AsyncClient(base_url=self.api_url, headers=self._headers, timeout=httpx.Timeout(10.0))
         self._wake = asyncio.Event()  # made here, on the loop that will run it
         self._dirty = True
-        self._pods = Informer(self._client, _PODS, self._on_pod, kind="pods")
-        self._services = Informer(self._client, _SERVICES, self._on_change, kind="services")
-        self._virtual_services = Informer(
-            self._client, _VIRTUAL_SERVICES, self._on_virtual_service, kind="virtualservices"
-        )
-        self._destination_rules = Informer(self._client, _DESTINATION_RULES, self._on_change, kind="destinationrules")
-        # NGINX canary Ingresses and Gateway API HTTPRoutes carry traffic too (the other routers a Rollout drives).
-        self._ingresses = Informer(self._client, _INGRESSES, self._on_virtual_service, kind="ingresses")
-        self._http_routes = Informer(self._client, _HTTP_ROUTES, self._on_virtual_service, kind="httproutes")
-        self._informers = [
-            self._pods,
-            self._services,
-            self._virtual_services,
-            self._destination_rules,
-            self._ingresses,
-            self._http_routes,
-        ]
+        handlers = {
+            PODS: self._on_pod,
+            SERVICES: self._on_change,
+            VIRTUAL_SERVICES: self._on_virtual_service,
+            DESTINATION_RULES: self._on_change,
+            # NGINX canary Ingresses and Gateway API HTTPRoutes carry traffic too (the other routers a Rollout drives).
+            INGRESSES: self._on_virtual_service,
+            HTTP_ROUTES: self._on_virtual_service,
+        }
+        self._informers = {kind: Informer(self._client, kind.path(), handler) for kind, handler in handlers.items()}
         try:
-            for informer in self._informers:
+            for informer in self._informers.values():
                 await informer.start()
             await self._serve_metrics()
         except BaseException:
@@ -180,8 +162,8 @@ class MeshSimulator(Background):
         ticker, self._ticker = self._ticker, None
         if ticker is not None:
             await cancel_tasks([ticker])
-        informers, self._informers = self._informers, []
-        for informer in informers:
+        informers, self._informers = self._informers, {}
+        for informer in informers.values():
             await informer.stop()
         runner, self._runner = self._runner, None
         if runner is not None:
@@ -216,7 +198,7 @@ class MeshSimulator(Background):
         loop = asyncio.get_running_loop()
         last = loop.time()
         while True:
-            if not any(len(self._informer(i)) for i in (self._virtual_services, self._ingresses, self._http_routes)):
+            if not any(len(self._watched(kind)) for kind in (VIRTUAL_SERVICES, INGRESSES, HTTP_ROUTES)):
                 # Nothing to send traffic along: sleep until a route appears, not tick by tick.
                 self._wake.clear()
                 await self._wake.wait()
@@ -239,23 +221,23 @@ class MeshSimulator(Background):
         self._ticks += 1
 
     def _plan(self) -> list[RoutePlan]:
-        services: dict[ObjectKey, JsonDict] = {object_key(s): s for s in self._informer(self._services)}
-        endpoints = ready_endpoints(self._informer(self._pods))
+        services: dict[ObjectKey, JsonDict] = {object_key(s): s for s in self._watched(SERVICES)}
+        endpoints = ready_endpoints(self._watched(PODS))
         rate, domain = self.requests_per_second, self.cluster_domain
         return [
             *plan_routes(
-                self._informer(self._virtual_services),
+                self._watched(VIRTUAL_SERVICES),
                 services,
-                DestinationRuleIndex.build(self._informer(self._destination_rules), domain),
+                DestinationRuleIndex.build(self._watched(DESTINATION_RULES), domain),
                 endpoints,
                 requests_per_second=rate,
                 cluster_domain=domain,
             ),
             *plan_ingress_routes(
-                self._informer(self._ingresses), services, endpoints, requests_per_second=rate, cluster_domain=domain
+                self._watched(INGRESSES), services, endpoints, requests_per_second=rate, cluster_domain=domain
             ),
             *plan_http_route_routes(
-                self._informer(self._http_routes), services, endpoints, requests_per_second=rate, cluster_domain=domain
+                self._watched(HTTP_ROUTES), services, endpoints, requests_per_second=rate, cluster_domain=domain
             ),
         ]
 
@@ -284,6 +266,6 @@ class MeshSimulator(Background):
     async def _metrics_handler(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
         return aiohttp.web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    @staticmethod
-    def _informer(informer: Informer | None) -> Informer:
-        return started_part(informer, _NOT_STARTED)
+    def _watched(self, kind: ResourceKind) -> Informer:
+        """The cache of one watched type."""
+        return started_part(self._informers.get(kind), _NOT_STARTED)

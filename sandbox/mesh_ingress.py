@@ -15,7 +15,7 @@ Both produce the `RoutePlan`s of `sandbox.mesh_traffic`, named by the Ingress or
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from sandbox.mesh_traffic import (
@@ -33,6 +33,9 @@ DEFAULT_WEIGHT_TOTAL: Final = 100
 DEFAULT_BACKEND_WEIGHT: Final = 1
 # HTTPRoute match keys a plain request (any path, any method, no particular headers or query) can satisfy.
 _PLAIN_MATCH_KEYS: Final = frozenset({"path", "method"})
+
+ServiceRoute = tuple[tuple[str, str, str], list[tuple[ServiceKey, float]]]
+"""A route, as (namespace, router name, route name), and its Services, each with its requests per second."""
 
 
 def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -87,24 +90,15 @@ def _paths(ingress: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return found
 
 
-def plan_ingress_routes(
-    ingresses: Iterable[Mapping[str, Any]],
-    services: Mapping[ServiceKey, Mapping[str, Any]],
-    endpoints_by_namespace: Mapping[str, Sequence[Endpoint]],
-    *,
-    requests_per_second: float,
-    cluster_domain: str = DEFAULT_CLUSTER_DOMAIN,
-) -> list[RoutePlan]:
-    """Every Ingress path's destinations: the stable backend and, with a canary Ingress, the canary backend."""
-    ingress_list = list(ingresses)
+def _ingress_backends(ingresses: Sequence[Mapping[str, Any]], requests_per_second: float) -> Iterator[ServiceRoute]:
+    """Every Ingress path's backends: the stable backend and, with a canary Ingress, the canary backend."""
     canaries: dict[tuple[str, str, str], tuple[str, float]] = {}
-    for ingress in ingress_list:
+    for ingress in ingresses:
         if is_canary_ingress(ingress):
             namespace = str(_metadata(ingress).get("namespace") or "")
             for host, path, service in _paths(ingress):
                 canaries[(namespace, host, path)] = (service, canary_share(ingress))
-    plans: list[RoutePlan] = []
-    for ingress in ingress_list:
+    for ingress in ingresses:
         if is_canary_ingress(ingress):
             continue
         namespace, name = str(_metadata(ingress).get("namespace") or ""), str(_metadata(ingress).get("name") or "")
@@ -114,37 +108,7 @@ def plan_ingress_routes(
             if canary is not None:
                 backends.append((canary[0], canary[1]))
             rates = [((namespace, backend), requests_per_second * share) for backend, share in backends]
-            plans.append(
-                _service_route((namespace, name, f"{host}{path}"), rates, services, endpoints_by_namespace,
-                               cluster_domain))
-    return plans
-
-
-def _service_route(
-    route: tuple[str, str, str],
-    backends: Sequence[tuple[ServiceKey, float]],
-    services: Mapping[ServiceKey, Mapping[str, Any]],
-    endpoints_by_namespace: Mapping[str, Sequence[Endpoint]],
-    cluster_domain: str,
-) -> RoutePlan:
-    """The plan of one Ingress path or HTTPRoute rule, ``route`` being (namespace, name, route name): its
-    ``backends``, each a Service and its requests per second. They name no subsets, so no DestinationRule applies."""
-    namespace, name, route_name = route
-    destinations = tuple(
-        service_destination(
-            (namespace, name, route_name, str(position), service_key[1], ""),
-            service_key,
-            service_key[1],
-            "",
-            rate,
-            services,
-            DestinationRuleIndex(),
-            endpoints_by_namespace,
-            cluster_domain,
-        )
-        for position, (service_key, rate) in enumerate(backends)
-    )
-    return RoutePlan(namespace, name, route_name, destinations)
+            yield (namespace, name, f"{host}{path}"), rates
 
 
 def _reached(rule: Mapping[str, Any]) -> bool:
@@ -166,17 +130,9 @@ def _service_refs(rule: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     ]
 
 
-def plan_http_route_routes(
-    http_routes: Iterable[Mapping[str, Any]],
-    services: Mapping[ServiceKey, Mapping[str, Any]],
-    endpoints_by_namespace: Mapping[str, Sequence[Endpoint]],
-    *,
-    requests_per_second: float,
-    cluster_domain: str = DEFAULT_CLUSTER_DOMAIN,
-) -> list[RoutePlan]:
+def _http_route_backends(routes: Sequence[Mapping[str, Any]], requests_per_second: float) -> Iterator[ServiceRoute]:
     """Every reached HTTPRoute rule's Service backends, weighted by their backendRef weights."""
-    plans: list[RoutePlan] = []
-    for http_route in http_routes:
+    for http_route in routes:
         metadata = _metadata(http_route)
         namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
         spec = http_route.get("spec")
@@ -190,12 +146,53 @@ def plan_http_route_routes(
             rates = split_rate(rate, [_weight(ref) for ref in refs])
             backends = [((str(ref.get("namespace") or namespace), str(ref["name"])), share)
                         for ref, share in zip(refs, rates, strict=True)]
-            plans.append(
-                _service_route((namespace, name, str(rule.get("name") or f"rules[{index}]")), backends, services,
-                               endpoints_by_namespace, cluster_domain))
-    return plans
+            yield (namespace, name, str(rule.get("name") or f"rules[{index}]")), backends
 
 
 def _weight(ref: Mapping[str, Any]) -> float:
     weight = ref.get("weight", DEFAULT_BACKEND_WEIGHT)
     return float(weight) if isinstance(weight, int | float) and not isinstance(weight, bool) and weight >= 0 else 0.0
+
+
+class ServiceRoutePlanner:
+    """The `RoutePlan`s of one kind of router whose backends are plain Services: `backends` finds the kind's routes
+    and the requests per second of each Service behind them. They name no subsets, so no DestinationRule applies."""
+
+    def __init__(self, backends: Callable[[Sequence[Mapping[str, Any]], float], Iterable[ServiceRoute]]) -> None:
+        self.backends = backends
+
+    def __call__(
+        self,
+        routers: Iterable[Mapping[str, Any]],
+        services: Mapping[ServiceKey, Mapping[str, Any]],
+        endpoints_by_namespace: Mapping[str, Sequence[Endpoint]],
+        *,
+        requests_per_second: float,
+        cluster_domain: str = DEFAULT_CLUSTER_DOMAIN,
+    ) -> list[RoutePlan]:
+        plans: list[RoutePlan] = []
+        for (namespace, name, route_name), backends in self.backends(list(routers), requests_per_second):
+            destinations = tuple(
+                service_destination(
+                    (namespace, name, route_name, str(position), service_key[1], ""),
+                    service_key,
+                    service_key[1],
+                    "",
+                    rate,
+                    services,
+                    DestinationRuleIndex(),
+                    endpoints_by_namespace,
+                    cluster_domain,
+                )
+                for position, (service_key, rate) in enumerate(backends)
+            )
+            plans.append(
+                RoutePlan(namespace=namespace, virtual_service=name, route=route_name, destinations=destinations)
+            )
+        return plans
+
+
+plan_ingress_routes: Final = ServiceRoutePlanner(_ingress_backends)
+"""Every Ingress path's destinations: the stable backend and, with a canary Ingress, the canary backend."""
+plan_http_route_routes: Final = ServiceRoutePlanner(_http_route_backends)
+"""Every reached HTTPRoute rule's Service backends, weighted by their backendRef weights."""

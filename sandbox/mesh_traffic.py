@@ -23,18 +23,11 @@ ServiceKey = tuple[str, str]
 """(namespace, name) of a Service."""
 
 DEFAULT_CLUSTER_DOMAIN: Final = "cluster.local"
-RESPONSE_OK: Final = "200"
-RESPONSE_UNAVAILABLE: Final = "503"
 # Envoy's response flags: "-" for none, UH for no healthy upstream host, NC for no such upstream cluster.
 FLAG_NONE: Final = "-"
 FLAG_NO_HEALTHY_UPSTREAM: Final = "UH"
 FLAG_NO_CLUSTER: Final = "NC"
 UNKNOWN: Final = "unknown"
-# Envoy answers a request with no upstream itself, at once.
-LOCAL_REPLY_LATENCY_MS: Final = 0.0
-# Carries start half-way, so that cumulative counts are rounded rather than truncated: a destination with
-# 1.25 requests per tick gets its first request on the first tick, not on the second.
-INITIAL_CARRY: Final = 0.5
 # Keys of an HTTP match that a plain request from the simulated clients (any path and method, but no
 # particular headers, query parameters, authority, source or port) can satisfy. A match with any other key —
 # a header, say, as in Argo Rollouts' setHeaderRoute — is opt-in traffic that these clients never send.
@@ -59,7 +52,7 @@ class VersionProfile:
             raise ValueError("latency_ms and latency_jitter_ms must not be negative")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Endpoint:
     """A ready pod, with the workload metadata Istio's telemetry reports for it."""
 
@@ -91,7 +84,7 @@ class Destination:
     """FLAG_NONE when the destination can be served; else why every request to it fails (UH, NC)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RoutePlan:
     """The traffic of one HTTP route of one VirtualService."""
 
@@ -365,7 +358,9 @@ def plan_routes(
                         cluster_domain,
                     )
                 )
-            plans.append(RoutePlan(namespace, name, route_name, tuple(destinations)))
+            plans.append(
+                RoutePlan(namespace=namespace, virtual_service=name, route=route_name, destinations=tuple(destinations))
+            )
     return plans
 
 
@@ -422,6 +417,14 @@ class TrafficSimulator:
     the fractional error carried over; state of destinations and pods no longer planned is dropped.
     """
 
+    RESPONSE_OK: Final = "200"
+    RESPONSE_UNAVAILABLE: Final = "503"
+    # Envoy answers a request with no upstream itself, at once.
+    LOCAL_REPLY_LATENCY_MS: Final = 0.0
+    # Carries start half-way, so that cumulative counts are rounded rather than truncated: a destination with
+    # 1.25 requests per tick gets its first request on the first tick, not on the second.
+    INITIAL_CARRY: Final = 0.5
+
     def __init__(
         self,
         *,
@@ -467,17 +470,17 @@ class TrafficSimulator:
         batches: list[RequestBatch] = []
         for route in self._routes:
             for destination in route.destinations:
-                count, self._request_carry[destination.key] = take_whole(
-                    self._request_carry.get(destination.key, INITIAL_CARRY), destination.requests_per_second * elapsed
-                )
+                carried = self._request_carry.get(destination.key, self.INITIAL_CARRY)
+                due = destination.requests_per_second * elapsed
+                count, self._request_carry[destination.key] = take_whole(carried, due)
                 if count > 0:
                     batches.extend(self._deal(destination, count))
         return batches
 
     def _deal(self, destination: Destination, count: int) -> list[RequestBatch]:
         if not destination.endpoints:
-            latencies = (LOCAL_REPLY_LATENCY_MS,) * count
-            return [RequestBatch(destination, None, RESPONSE_UNAVAILABLE, destination.failure_flag, latencies)]
+            latencies = (self.LOCAL_REPLY_LATENCY_MS,) * count
+            return [RequestBatch(destination, None, self.RESPONSE_UNAVAILABLE, destination.failure_flag, latencies)]
         members = len(destination.endpoints)
         cursor = self._cursor.get(destination.key, 0) % members
         self._cursor[destination.key] = (cursor + count) % members
@@ -487,10 +490,10 @@ class TrafficSimulator:
                 continue
             profile = self.profile_for(endpoint)
             errors, self._error_carry[endpoint.uid] = take_whole(
-                self._error_carry.get(endpoint.uid, INITIAL_CARRY), share * profile.error_rate
+                self._error_carry.get(endpoint.uid, self.INITIAL_CARRY), share * profile.error_rate
             )
             errors = min(errors, share)
-            for code, number in ((RESPONSE_UNAVAILABLE, errors), (RESPONSE_OK, share - errors)):
+            for code, number in ((self.RESPONSE_UNAVAILABLE, errors), (self.RESPONSE_OK, share - errors)):
                 if number > 0:
                     batches.append(
                         RequestBatch(destination, endpoint, code, FLAG_NONE, self._latencies(profile, number))

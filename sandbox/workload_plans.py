@@ -16,15 +16,10 @@ from typing import Any, Final, TypeVar
 
 from sandbox.workload_status import (
     DEFAULT_REVISION_HISTORY_LIMIT,
-    REASON_FOUND_NEW_RS,
-    REASON_NEW_RS_CREATED,
-    REASON_PAUSED,
-    REASON_RESUMED,
-    REASON_TIMED_OUT,
+    DeploymentReason,
     JsonDict,
     condition_of,
     deployment_base_status,
-    deployment_rollout_status,
     desired_replicas,
     format_timestamp,
     is_deployment_complete,
@@ -37,6 +32,7 @@ from sandbox.workload_status import (
     progress_deadline_seconds,
     progress_recheck_at,
     set_condition,
+    set_progressing_condition,
 )
 
 # The alphabet of apimachinery's rand.String and SafeEncodeString: no vowels (no words), no 0/o or 1/l.
@@ -46,9 +42,10 @@ NAME_SUFFIX_LENGTH: Final = 5
 MAX_GENERATE_NAME_BASE: Final = 63 - NAME_SUFFIX_LENGTH
 
 DEPLOYMENT_HASH_LABEL: Final = "pod-template-hash"
-REVISION_ANNOTATION: Final = "deployment.kubernetes.io/revision"
-DESIRED_REPLICAS_ANNOTATION: Final = "deployment.kubernetes.io/desired-replicas"
-MAX_REPLICAS_ANNOTATION: Final = "deployment.kubernetes.io/max-replicas"
+DEPLOYMENT_ANNOTATION_PREFIX: Final = "deployment.kubernetes.io/"
+REVISION_ANNOTATION: Final = DEPLOYMENT_ANNOTATION_PREFIX + "revision"
+DESIRED_REPLICAS_ANNOTATION: Final = DEPLOYMENT_ANNOTATION_PREFIX + "desired-replicas"
+MAX_REPLICAS_ANNOTATION: Final = DEPLOYMENT_ANNOTATION_PREFIX + "max-replicas"
 
 NODE_NAME: Final = "sandbox-node"
 HOST_IP: Final = "10.0.0.10"
@@ -343,7 +340,8 @@ class _Pass:
             self.patch_rs(rs, patch)
         if progress_deadline_seconds(self.deployment) is not None and condition_of(self.status, "Progressing") is None:
             message = f'Found new replica set "{rs["metadata"]["name"]}"'
-            set_condition(self.status, new_condition("Progressing", "True", REASON_FOUND_NEW_RS, message, self.now))
+            reason = DeploymentReason.FOUND_NEW_RS
+            set_condition(self.status, new_condition("Progressing", "True", reason, message, self.now))
 
     def create_new_rs(self, collision_count: int | None) -> JsonDict:
         """getNewReplicaSet with createIfNotExisted: `<deployment>-<hash>`, sized by newRSNewReplicas."""
@@ -376,7 +374,8 @@ class _Pass:
         self.plan.create = rs
         if progress_deadline_seconds(d) is not None:
             message = f'Created new replica set "{rs["metadata"]["name"]}"'
-            set_condition(self.status, new_condition("Progressing", "True", REASON_NEW_RS_CREATED, message, self.now))
+            reason = DeploymentReason.NEW_RS_CREATED
+            set_condition(self.status, new_condition("Progressing", "True", reason, message, self.now))
         return rs
 
     def new_rs_replicas(self) -> int:
@@ -470,19 +469,19 @@ class _Pass:
         if progress_deadline_seconds(self.deployment) is None:
             return
         current = condition_of(self.status, "Progressing")
-        if current is not None and current.get("reason") == REASON_TIMED_OUT:
+        if current is not None and current.get("reason") == DeploymentReason.TIMED_OUT:
             return
-        paused_noted = current is not None and current.get("reason") == REASON_PAUSED
+        paused_noted = current is not None and current.get("reason") == DeploymentReason.PAUSED
         paused = bool(self.deployment.get("spec", {}).get("paused"))
         if paused and not paused_noted:
             set_condition(
                 self.status,
-                new_condition("Progressing", "Unknown", REASON_PAUSED, "Deployment is paused", self.now),
+                new_condition("Progressing", "Unknown", DeploymentReason.PAUSED, "Deployment is paused", self.now),
             )
         elif not paused and paused_noted:
             set_condition(
                 self.status,
-                new_condition("Progressing", "Unknown", REASON_RESUMED, "Deployment is resumed", self.now),
+                new_condition("Progressing", "Unknown", DeploymentReason.RESUMED, "Deployment is resumed", self.now),
             )
 
     def is_scaling_event(self) -> bool:
@@ -509,7 +508,8 @@ class _Pass:
                     "conditions": self.status.get("conditions"),
                 },
             }
-            status = deployment_rollout_status(observed, self.all_rs, self.new_rs, self.now)
+            status = deployment_base_status(observed, self.all_rs, self.new_rs, self.now)
+            set_progressing_condition(status, observed, self.new_rs, self.now)
         else:
             status = deployment_base_status(view, self.all_rs, self.new_rs, self.now)
         self.plan.status = status

@@ -13,26 +13,10 @@ import copy
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Final
 
 JsonDict = dict[str, Any]
-
-# Deployment defaults the API server fills in; the emulator does not, so they are applied when reading.
-DEFAULT_PROGRESS_DEADLINE_SECONDS: Final = 600
-DEFAULT_REVISION_HISTORY_LIMIT: Final = 10
-DEFAULT_MAX_SURGE: Final = "25%"
-DEFAULT_MAX_UNAVAILABLE: Final = "25%"
-
-# Condition reasons of the Deployment controller (pkg/controller/deployment/util/deployment_util.go).
-REASON_MINIMUM_REPLICAS_AVAILABLE: Final = "MinimumReplicasAvailable"
-REASON_MINIMUM_REPLICAS_UNAVAILABLE: Final = "MinimumReplicasUnavailable"
-REASON_NEW_RS_CREATED: Final = "NewReplicaSetCreated"
-REASON_FOUND_NEW_RS: Final = "FoundNewReplicaSet"
-REASON_RS_UPDATED: Final = "ReplicaSetUpdated"
-REASON_NEW_RS_AVAILABLE: Final = "NewReplicaSetAvailable"
-REASON_TIMED_OUT: Final = "ProgressDeadlineExceeded"
-REASON_PAUSED: Final = "DeploymentPaused"
-REASON_RESUMED: Final = "DeploymentResumed"
 
 
 # --- time ---------------------------------------------------------------------------------------------------
@@ -144,6 +128,30 @@ def next_availability_change(
 
 
 # --- Deployment ---------------------------------------------------------------------------------------------
+
+
+# Deployment defaults the API server fills in; the emulator does not, so they are applied when reading.
+DEFAULT_PROGRESS_DEADLINE_SECONDS: Final = 600
+DEFAULT_REVISION_HISTORY_LIMIT: Final = 10
+DEFAULT_MAX_SURGE: Final = "25%"
+DEFAULT_MAX_UNAVAILABLE: Final = "25%"
+
+
+class DeploymentReason(StrEnum):
+    """The reasons the Deployment controller gives its conditions.
+
+    From pkg/controller/deployment/util/deployment_util.go.
+    """
+
+    MINIMUM_REPLICAS_AVAILABLE = "MinimumReplicasAvailable"
+    MINIMUM_REPLICAS_UNAVAILABLE = "MinimumReplicasUnavailable"
+    NEW_RS_CREATED = "NewReplicaSetCreated"
+    FOUND_NEW_RS = "FoundNewReplicaSet"
+    RS_UPDATED = "ReplicaSetUpdated"
+    NEW_RS_AVAILABLE = "NewReplicaSetAvailable"
+    TIMED_OUT = "ProgressDeadlineExceeded"
+    PAUSED = "DeploymentPaused"
+    RESUMED = "DeploymentResumed"
 
 
 def scaled_value(value: int | str | None, total: int, *, round_up: bool, default: str) -> int:
@@ -276,7 +284,7 @@ def deployment_base_status(
         condition = new_condition(
             "Available",
             "True",
-            REASON_MINIMUM_REPLICAS_AVAILABLE,
+            DeploymentReason.MINIMUM_REPLICAS_AVAILABLE,
             "Deployment has minimum availability.",
             now,
         )
@@ -284,7 +292,7 @@ def deployment_base_status(
         condition = new_condition(
             "Available",
             "False",
-            REASON_MINIMUM_REPLICAS_UNAVAILABLE,
+            DeploymentReason.MINIMUM_REPLICAS_UNAVAILABLE,
             "Deployment does not have minimum availability.",
             now,
         )
@@ -324,45 +332,46 @@ def _has_timed_out(deployment: Mapping[str, Any], status: Mapping[str, Any], now
     condition = condition_of(status, "Progressing")
     if deadline is None or condition is None:
         return False
-    if condition.get("reason") == REASON_NEW_RS_AVAILABLE:
+    if condition.get("reason") == DeploymentReason.NEW_RS_AVAILABLE:
         return False
-    if condition.get("reason") == REASON_TIMED_OUT:
+    if condition.get("reason") == DeploymentReason.TIMED_OUT:
         return True
     updated = parse_timestamp(condition.get("lastUpdateTime"))
     return updated is not None and updated + deadline < now
 
 
-def deployment_rollout_status(
-    deployment: Mapping[str, Any],
-    all_rs: Sequence[Mapping[str, Any]],
-    new_rs: Mapping[str, Any] | None,
-    now: float,
-) -> JsonDict:
-    """syncRolloutStatus: the base status plus the Progressing condition's estimate of progress."""
-    status = deployment_base_status(deployment, all_rs, new_rs, now)
+def set_progressing_condition(
+    status: JsonDict, deployment: Mapping[str, Any], new_rs: Mapping[str, Any] | None, now: float
+) -> None:
+    """The rest of syncRolloutStatus after calculateStatus: the Progressing condition's estimate of progress, set in
+    `status` (the base status, see `deployment_base_status`)."""
     if progress_deadline_seconds(deployment) is None:
         remove_condition(status, "Progressing")
-        return status
+        return
     name = deployment.get("metadata", {}).get("name", "")
     subject = f'ReplicaSet "{new_rs["metadata"]["name"]}"' if new_rs else f'Deployment "{name}"'
     current = condition_of(deployment.get("status") or {}, "Progressing")
     is_complete_rollout = (
         int(status.get("replicas") or 0) == int(status.get("updatedReplicas") or 0)
         and current is not None
-        and current.get("reason") == REASON_NEW_RS_AVAILABLE
+        and current.get("reason") == DeploymentReason.NEW_RS_AVAILABLE
     )
     if is_complete_rollout:
-        return status
+        return
     if is_deployment_complete(deployment, status):
         set_condition(
             status,
             new_condition(
-                "Progressing", "True", REASON_NEW_RS_AVAILABLE, f"{subject} has successfully progressed.", now
+                "Progressing",
+                "True",
+                DeploymentReason.NEW_RS_AVAILABLE,
+                f"{subject} has successfully progressed.",
+                now,
             ),
         )
     elif _is_progressing(deployment, status):
         # Progress refreshes lastUpdateTime even with the same reason, which set_condition would skip.
-        condition = new_condition("Progressing", "True", REASON_RS_UPDATED, f"{subject} is progressing.", now)
+        condition = new_condition("Progressing", "True", DeploymentReason.RS_UPDATED, f"{subject} is progressing.", now)
         if current is not None:
             if current.get("status") == "True":
                 condition["lastTransitionTime"] = current.get("lastTransitionTime")
@@ -371,9 +380,10 @@ def deployment_rollout_status(
     elif _has_timed_out(deployment, status, now):
         set_condition(
             status,
-            new_condition("Progressing", "False", REASON_TIMED_OUT, f"{subject} has timed out progressing.", now),
+            new_condition(
+                "Progressing", "False", DeploymentReason.TIMED_OUT, f"{subject} has timed out progressing.", now
+            ),
         )
-    return status
 
 
 def progress_recheck_at(deployment: Mapping[str, Any], status: Mapping[str, Any]) -> float | None:
@@ -382,7 +392,8 @@ def progress_recheck_at(deployment: Mapping[str, Any], status: Mapping[str, Any]
     condition = condition_of(status, "Progressing")
     if deadline is None or condition is None or is_deployment_complete(deployment, status):
         return None
-    if condition.get("reason") in (REASON_TIMED_OUT, REASON_NEW_RS_AVAILABLE, REASON_PAUSED):
+    settled = (DeploymentReason.TIMED_OUT, DeploymentReason.NEW_RS_AVAILABLE, DeploymentReason.PAUSED)
+    if condition.get("reason") in settled:
         return None
     updated = parse_timestamp(condition.get("lastUpdateTime"))
     # One second past the deadline: the comparison is strict and the timestamps are whole seconds.

@@ -57,6 +57,16 @@ def utc_now() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class UpdateOptions:
+    """How a replace or patch writes: through a subresource (None: the object itself), for real or as a dry run,
+    and for which field manager (None records no manager in managedFields)."""
+
+    subresource: str | None = None
+    dry_run: bool = False
+    manager: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeleteOptions:
     propagation: Propagation = "Background"
     precondition_uid: str | None = None
@@ -336,41 +346,15 @@ class ObjectApi:
             obj["spec"] = workload_spec
         return obj
 
-    def replace(
-        self,
-        spec: ResourceSpec,
-        namespace: str | None,
-        name: str,
-        body: Any,
-        *,
-        subresource: str | None = None,
-        dry_run: bool = False,
-        manager: str | None = None,
-    ) -> Obj:
+    def replace(self, spec: ResourceSpec, namespace: str | None, name: str, body: Any, options: UpdateOptions) -> Obj:
         body = self._validate_body(spec, body, name=name)
-        body_meta = body.get("metadata") or {}
-        if body_meta.get("name") and body_meta["name"] != name:
-            raise status.bad_request(
-                f"the name of the object ({body_meta['name']}) does not match the name on the URL ({name})")
-        if spec.namespaced and body_meta.get("namespace") and body_meta["namespace"] != namespace:
-            raise status.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request")
+        _check_named_as_url(spec, namespace, name, body.get("metadata") or {})
         with self.store.lock:
             current = self.get(spec, namespace, name)
-            return self._update(spec, current, body, subresource=subresource, dry_run=dry_run, manager=manager)
+            return self._update(spec, current, body, options)
 
-    def patch(
-        self,
-        spec: ResourceSpec,
-        namespace: str | None,
-        name: str,
-        patch_type: PatchType,
-        patch: Any,
-        *,
-        subresource: str | None = None,
-        dry_run: bool = False,
-        manager: str | None = None,
-    ) -> Obj:
+    def patch(self, spec: ResourceSpec, namespace: str | None, name: str, patch_type: PatchType, patch: Any,
+              options: UpdateOptions) -> Obj:
         with self.store.lock:
             current = self.get(spec, namespace, name)
             candidate = apply_patch(current, patch_type, patch)
@@ -379,8 +363,7 @@ class ObjectApi:
             if isinstance(candidate.get("metadata"), dict):
                 _check_string_maps(candidate["metadata"])
             _check_identity_kept(spec, current, candidate)
-            return self._update(spec, current, candidate, subresource=subresource, dry_run=dry_run,
-                                manager=manager)
+            return self._update(spec, current, candidate, options)
 
     def apply(
         self,
@@ -419,7 +402,7 @@ class ObjectApi:
                     merged_meta["namespace"] = namespace
                 merged.update(apiVersion=spec.api_version, kind=spec.kind)
                 return self.create(spec, namespace, merged, dry_run=dry_run), True
-            return self._update(spec, current, merged, subresource=subresource, dry_run=dry_run), False
+            return self._update(spec, current, merged, UpdateOptions(subresource=subresource, dry_run=dry_run)), False
 
     def _validate_applied(self, spec: ResourceSpec, namespace: str | None, name: str, config: Any) -> Obj:
         if not isinstance(config, dict):
@@ -432,12 +415,7 @@ class ObjectApi:
                 f" {config.get('apiVersion') or '(none)'}, expected: {spec.api_version}")
         self._validate_body(spec, config, name=name)
         config_meta = config.get("metadata") or {}
-        if config_meta.get("name") and config_meta["name"] != name:
-            raise status.bad_request(
-                f"the name of the object ({config_meta['name']}) does not match the name on the URL ({name})")
-        if spec.namespaced and config_meta.get("namespace") and config_meta["namespace"] != namespace:
-            raise status.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request")
+        _check_named_as_url(spec, namespace, name, config_meta)
         if config_meta.get("managedFields") is not None:
             raise status.bad_request("metadata.managedFields must be nil")
         return config
@@ -455,9 +433,10 @@ class ObjectApi:
             old, new, manager=manager, api_version=spec.api_version, now=self.clock(),
             field_type=_field_types(spec), scope=scope, subresource=subresource or "")
 
-    def _update(self, spec: ResourceSpec, current: Obj, candidate: Obj, *, subresource: str | None,
-                dry_run: bool, manager: str | None = None, via: str | None = None) -> Obj:
+    def _update(self, spec: ResourceSpec, current: Obj, candidate: Obj, options: UpdateOptions, *,
+                via: str | None = None) -> Obj:
         """Store ``candidate`` over ``current``; ``via`` names the subresource recorded for the manager (scale)."""
+        subresource = options.subresource
         current_meta = meta(current)
         name = current_meta["name"]
         candidate_meta = _candidate_metadata(spec, current_meta, candidate)
@@ -489,11 +468,11 @@ class ObjectApi:
             return current  # a no-op write stores nothing and notifies nobody, as upstream
         if spec.storage_key == CRDS and subresource is None:
             self._validate_crd(new)
-        if manager is not None:
-            new_meta["managedFields"] = self._record_update(spec, current, new, manager, via or subresource)
+        if options.manager is not None:
+            new_meta["managedFields"] = self._record_update(spec, current, new, options.manager, via or subresource)
             if not new_meta["managedFields"]:
                 new_meta.pop("managedFields")
-        if dry_run:
+        if options.dry_run:
             return new
         return self._store_update(spec, current, new)
 
@@ -762,8 +741,7 @@ class ObjectApi:
                                      "autoscaling")
             assert spec.scale is not None  # _scale_of refused resources without a scale subresource
             updated = _set_path(current, spec.scale.spec_replicas, replicas)
-            result = self._update(spec, current, updated, subresource=None, dry_run=dry_run, manager=manager,
-                                  via="scale")
+            result = self._update(spec, current, updated, UpdateOptions(dry_run=dry_run, manager=manager), via="scale")
             return self._scale_of(spec, result)
 
 
@@ -806,6 +784,16 @@ def apply_patch(current: Obj, patch_type: PatchType, patch: Any) -> Any:
 
 
 _STRING_METADATA = ("name", "generateName", "namespace", "uid", "resourceVersion")
+
+
+def _check_named_as_url(spec: ResourceSpec, namespace: str | None, name: str, metadata: Mapping[str, Any]) -> None:
+    """A body written to an object's URL may leave out its name and namespace, but not give others (400)."""
+    if metadata.get("name") and metadata["name"] != name:
+        raise status.bad_request(
+            f"the name of the object ({metadata['name']}) does not match the name on the URL ({name})")
+    if spec.namespaced and metadata.get("namespace") and metadata["namespace"] != namespace:
+        raise status.bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request")
 
 
 def _check_string_maps(metadata: Mapping[str, Any]) -> None:

@@ -240,17 +240,32 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any], field_type: FieldTyp
     return Comparison(frozenset(changed), frozenset(removed))
 
 
+_CompareChild = Callable[[Any, Any, Path, Names, FieldTypeOf, set[Path], set[Path]], None]
+_CollectChild = Callable[[Any, Path, Names, FieldTypeOf, set[Path]], None]
+
+
+def _compare_keyed(old: Mapping[str, Any], new: Iterable[tuple[str, Any]], place: Callable[[str], tuple[Path, Names]],
+                   compare: _CompareChild, collect: _CollectChild, field_type: FieldTypeOf, changed: set[Path],
+                   removed: set[Path]) -> None:
+    """Children matched by key (``place`` gives a key's path and names): compared where both sides have the key;
+    otherwise every path below the child is changed (only in ``new``) or removed (only in ``old``)."""
+    seen: set[str] = set()
+    for key, value in new:
+        seen.add(key)
+        child_path, child_names = place(key)
+        if key in old:
+            compare(old[key], value, child_path, child_names, field_type, changed, removed)
+        else:
+            collect(value, child_path, child_names, field_type, changed)
+    for key, value in old.items():
+        if key not in seen:
+            collect(value, *place(key), field_type, removed)
+
+
 def _compare_maps(old: Mapping[str, Any], new: Mapping[str, Any], path: Path, names: Names,
                   field_type: FieldTypeOf, changed: set[Path], removed: set[Path]) -> None:
-    for key, value in new.items():
-        child_path, child_names = (*path, f"f:{key}"), (*names, key)
-        if key in old:
-            _compare(old[key], value, child_path, child_names, field_type, changed, removed)
-        else:
-            _collect(value, child_path, child_names, field_type, changed)
-    for key, value in old.items():
-        if key not in new:
-            _collect(value, (*path, f"f:{key}"), (*names, key), field_type, removed)
+    _compare_keyed(old, new.items(), lambda key: ((*path, f"f:{key}"), (*names, key)), _compare, _collect,
+                   field_type, changed, removed)
 
 
 def _compare(old: Any, new: Any, path: Path, names: Names, field_type: FieldTypeOf,
@@ -271,18 +286,9 @@ def _compare(old: Any, new: Any, path: Path, names: Names, field_type: FieldType
             return
         if old_type == new_type and old_type.kind == "map":
             by_key = {key_element(item, old_type): item for item in old}
-            seen: set[str] = set()
-            for item in new:
-                element = key_element(item, new_type)
-                seen.add(element)
-                item_path = (*path, element)
-                if element in by_key:
-                    _compare_maps(by_key[element], item, item_path, names, field_type, changed, removed)
-                else:
-                    _collect_item(item, item_path, names, field_type, changed)
-            for element, item in by_key.items():
-                if element not in seen:
-                    _collect_item(item, (*path, element), names, field_type, removed)
+            _compare_keyed(by_key, ((key_element(item, new_type), item) for item in new),
+                           lambda element: ((*path, element), names), _compare_maps, _collect_item, field_type,
+                           changed, removed)
             return
     if json_equal(old, new):
         return

@@ -8,7 +8,7 @@ Kinds without a printer get NAME and AGE.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +45,12 @@ Printer = Callable[[Mapping[str, Any], datetime], Cells]
 class BuiltinPrinter:
     columns: tuple[Column, ...]
     cells: Printer
+
+
+def _named_and_aged(cells: Printer, columns: tuple[Column, ...], *, wide: tuple[Column, ...] = ()) -> BuiltinPrinter:
+    """The layout of most kinds: NAME, the kind's ``columns``, AGE, then the ``wide`` ones (priority 1, shown by
+    ``-o wide``); ``cells`` gives the cells in that order."""
+    return BuiltinPrinter((NAME_COLUMN, *columns, AGE_COLUMN, *(replace(c, priority=1) for c in wide)), cells)
 
 
 def _get(obj: Mapping[str, Any], *path: str) -> Any:
@@ -176,24 +182,23 @@ def _pod_cells(pod: Mapping[str, Any], now: datetime) -> Cells:
             status.get("nominatedNodeName") or NONE, gates_text]
 
 
-_POD = BuiltinPrinter((
-    NAME_COLUMN,
+_POD = _named_and_aged(_pod_cells, (
     Column("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
     Column("Status", description="The aggregate status of the containers in this pod."),
     Column("Restarts", description="The number of times the containers in this pod have been restarted and"
                                    " when the last container in this pod has restarted."),
-    AGE_COLUMN,
-    Column("IP", priority=1, description="IP address allocated to the pod."),
-    Column("Node", priority=1, description="Name of the node where the pod is running."),
-    Column("Nominated Node", priority=1, description="Name of the node the pod is nominated to."),
-    Column("Readiness Gates", priority=1, description="Readiness gates of the pod."),
-), _pod_cells)
+), wide=(
+    Column("IP", description="IP address allocated to the pod."),
+    Column("Node", description="Name of the node where the pod is running."),
+    Column("Nominated Node", description="Name of the node the pod is nominated to."),
+    Column("Readiness Gates", description="Readiness gates of the pod."),
+))
 
 # ---------------------------------------------------------------------------------------------- workloads
 
-_CONTAINERS = Column("Containers", priority=1, description="Names of each container in the template.")
-_IMAGES = Column("Images", priority=1, description="Images referenced by each container in the template.")
-_SELECTOR = Column("Selector", priority=1, description="The label selector.")
+_CONTAINERS = Column("Containers", description="Names of each container in the template.")
+_IMAGES = Column("Images", description="Images referenced by each container in the template.")
+_SELECTOR = Column("Selector", description="The label selector.")
 
 
 def _deployment_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
@@ -205,15 +210,13 @@ def _deployment_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
             format_selector(_get(obj, "spec", "selector"))]
 
 
-_DEPLOYMENT = BuiltinPrinter((
-    NAME_COLUMN,
+_DEPLOYMENT = _named_and_aged(_deployment_cells, (
     Column("Ready", description="Number of the pod with ready state"),
     Column("Up-to-date", "integer", description="Total number of non-terminated pods targeted by this"
                                                 " deployment that have the desired template spec."),
     Column("Available", "integer", description="Total number of available pods (ready for at least"
                                                " minReadySeconds) targeted by this deployment."),
-    AGE_COLUMN, _CONTAINERS, _IMAGES, _SELECTOR,
-), _deployment_cells)
+), wide=(_CONTAINERS, _IMAGES, _SELECTOR))
 
 
 def _replicaset_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
@@ -224,13 +227,11 @@ def _replicaset_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
             format_selector(_get(obj, "spec", "selector"))]
 
 
-_REPLICASET = BuiltinPrinter((
-    NAME_COLUMN,
+_REPLICASET = _named_and_aged(_replicaset_cells, (
     Column("Desired", "integer", description="Replicas is the number of desired replicas."),
     Column("Current", "integer", description="Replicas is the most recently observed number of replicas."),
     Column("Ready", "integer", description="The number of ready replicas for this replica set."),
-    AGE_COLUMN, _CONTAINERS, _IMAGES, _SELECTOR,
-), _replicaset_cells)
+), wide=(_CONTAINERS, _IMAGES, _SELECTOR))
 
 
 def _statefulset_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
@@ -239,11 +240,9 @@ def _statefulset_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
             *_containers_and_images(_get(obj, "spec", "template", "spec"))]
 
 
-_STATEFULSET = BuiltinPrinter((
-    NAME_COLUMN,
+_STATEFULSET = _named_and_aged(_statefulset_cells, (
     Column("Ready", description="Number of the pod with ready state"),
-    AGE_COLUMN, _CONTAINERS, _IMAGES,
-), _statefulset_cells)
+), wide=(_CONTAINERS, _IMAGES))
 
 
 def _daemonset_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
@@ -256,8 +255,7 @@ def _daemonset_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
             format_selector(_get(obj, "spec", "selector"))]
 
 
-_DAEMONSET = BuiltinPrinter((
-    NAME_COLUMN,
+_DAEMONSET = _named_and_aged(_daemonset_cells, (
     Column("Desired", "integer", description="The total number of nodes that should be running the daemon"
                                              " pod."),
     Column("Current", "integer", description="The number of nodes that are running at least 1 daemon pod."),
@@ -269,8 +267,7 @@ _DAEMONSET = BuiltinPrinter((
                                                " and have one or more of the daemon pod running and available."),
     Column("Node Selector", description="NodeSelector is a selector which must be true for the pod to fit on"
                                         " a node."),
-    AGE_COLUMN, _CONTAINERS, _IMAGES, _SELECTOR,
-), _daemonset_cells)
+), wide=(_CONTAINERS, _IMAGES, _SELECTOR))
 
 
 def _has_condition(obj: Mapping[str, Any], kind: str) -> bool:
@@ -313,14 +310,12 @@ def _job_cells(job: Mapping[str, Any], now: datetime) -> Cells:
             format_selector(spec.get("selector"))]
 
 
-_JOB = BuiltinPrinter((
-    NAME_COLUMN,
+_JOB = _named_and_aged(_job_cells, (
     Column("Status", description="Status of the job."),
     Column("Completions", description="The desired number of successfully finished pods the job should be"
                                       " run with."),
     Column("Duration", description="Time required to complete the job."),
-    AGE_COLUMN, _CONTAINERS, _IMAGES, _SELECTOR,
-), _job_cells)
+), wide=(_CONTAINERS, _IMAGES, _SELECTOR))
 
 
 def _cronjob_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
@@ -334,8 +329,7 @@ def _cronjob_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
             format_selector(_get(job_spec, "selector"))]
 
 
-_CRONJOB = BuiltinPrinter((
-    NAME_COLUMN,
+_CRONJOB = _named_and_aged(_cronjob_cells, (
     Column("Schedule", description="The schedule in Cron format."),
     Column("Timezone", description="The time zone name for the given schedule."),
     Column("Suspend", "boolean", description="This flag tells the controller to suspend subsequent"
@@ -343,8 +337,7 @@ _CRONJOB = BuiltinPrinter((
     Column("Active", "integer", description="A list of pointers to currently running jobs."),
     Column("Last Schedule", description="Information when was the last time the job was successfully"
                                         " scheduled."),
-    AGE_COLUMN, _CONTAINERS, _IMAGES, _SELECTOR,
-), _cronjob_cells)
+), wide=(_CONTAINERS, _IMAGES, _SELECTOR))
 
 # -------------------------------------------------------------------------------------------- networking
 
@@ -393,16 +386,15 @@ def _service_cells(service: Mapping[str, Any], now: datetime) -> Cells:
             _map_selector(spec.get("selector"))]
 
 
-_SERVICE = BuiltinPrinter((
-    NAME_COLUMN,
+_SERVICE = _named_and_aged(_service_cells, (
     Column("Type", description="The type of the service."),
     Column("Cluster-IP", description="The cluster IP address of the service."),
     Column("External-IP", description="The list of external IP addresses of the service."),
     Column("Port(s)", description="The list of ports exposed by the service."),
-    AGE_COLUMN,
-    Column("Selector", priority=1, description="Route service traffic to pods with label keys and values"
-                                               " matching this selector."),
-), _service_cells)
+), wide=(
+    Column("Selector", description="Route service traffic to pods with label keys and values"
+                                   " matching this selector."),
+))
 
 
 def _ingress_cells(ingress: Mapping[str, Any], now: datetime) -> Cells:
@@ -413,14 +405,12 @@ def _ingress_cells(ingress: Mapping[str, Any], now: datetime) -> Cells:
             ",".join(_load_balancer_addresses(ingress.get("status"))), ports, _age(ingress, now)]
 
 
-_INGRESS = BuiltinPrinter((
-    NAME_COLUMN,
+_INGRESS = _named_and_aged(_ingress_cells, (
     Column("Class", description="The name of the IngressClass resource."),
     Column("Hosts", description="Hosts that incoming requests are matched against before the ingress rule"),
     Column("Address", description="Address is a list containing ingress points for the load-balancer"),
     Column("Ports", description="Ports of TLS configurations that open"),
-    AGE_COLUMN,
-), _ingress_cells)
+))
 
 # ----------------------------------------------------------------------------------------- configuration
 
@@ -431,7 +421,7 @@ def _name_value_age(column: Column, value: Callable[[Mapping[str, Any]], Any]) -
     def cells(obj: Mapping[str, Any], now: datetime) -> Cells:
         return [_name(obj), value(obj), _age(obj, now)]
 
-    return BuiltinPrinter((NAME_COLUMN, column, AGE_COLUMN), cells)
+    return _named_and_aged(cells, (column,))
 
 
 def _text_at(*path: str) -> Callable[[Mapping[str, Any]], str]:
@@ -450,12 +440,10 @@ def _secret_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
     return [_name(obj), str(obj.get("type") or "Opaque"), count, _age(obj, now)]
 
 
-_SECRET = BuiltinPrinter((
-    NAME_COLUMN,
+_SECRET = _named_and_aged(_secret_cells, (
     Column("Type", description="The type of the secret"),
     Column("Data", "integer", description="The number of keys in the secret"),
-    AGE_COLUMN,
-), _secret_cells)
+))
 
 
 _NAMESPACE = _name_value_age(Column("Status", description="The status of the namespace"), _text_at("status", "phase"))
@@ -475,17 +463,16 @@ def _pvc_cells(pvc: Mapping[str, Any], now: datetime) -> Cells:
             spec.get("volumeMode") or "Filesystem"]
 
 
-_PVC = BuiltinPrinter((
-    NAME_COLUMN,
+_PVC = _named_and_aged(_pvc_cells, (
     Column("Status", description="The phase of the claim"),
     Column("Volume", description="The binding reference to the PersistentVolume backing this claim."),
     Column("Capacity", description="The actual resources of the underlying volume."),
     Column("Access Modes", description="The actual access modes the volume backing the PVC has."),
     Column("StorageClass", description="Name of the StorageClass required by the claim."),
     Column("VolumeAttributesClass", description="The VolumeAttributesClass used by this claim."),
-    AGE_COLUMN,
-    Column("VolumeMode", priority=1, description="Whether the volume is a filesystem or a block device."),
-), _pvc_cells)
+), wide=(
+    Column("VolumeMode", description="Whether the volume is a filesystem or a block device."),
+))
 
 
 def _event_cells(event: Mapping[str, Any], now: datetime) -> Cells:
@@ -567,15 +554,13 @@ def _hpa_cells(hpa: Mapping[str, Any], now: datetime) -> Cells:
             _int(_get(hpa, "status", "currentReplicas")), _age(hpa, now)]
 
 
-_HPA = BuiltinPrinter((
-    NAME_COLUMN,
+_HPA = _named_and_aged(_hpa_cells, (
     Column("Reference", description="The reference to the object the autoscaler scales."),
     Column("Targets", description="The current and target values of the metrics."),
     Column("MinPods", description="The lower limit for the number of pods."),
     Column("MaxPods", "integer", description="The upper limit for the number of pods."),
     Column("Replicas", "integer", description="The current number of replicas."),
-    AGE_COLUMN,
-), _hpa_cells)
+))
 
 
 def _pdb_cells(pdb: Mapping[str, Any], now: datetime) -> Cells:
@@ -584,14 +569,12 @@ def _pdb_cells(pdb: Mapping[str, Any], now: datetime) -> Cells:
     return [_name(pdb), *shown, _int(_get(pdb, "status", "disruptionsAllowed")), _age(pdb, now)]
 
 
-_PDB = BuiltinPrinter((
-    NAME_COLUMN,
+_PDB = _named_and_aged(_pdb_cells, (
     Column("Min Available", description="The minimum number of pods that must be available."),
     Column("Max Unavailable", description="The maximum number of pods that may be unavailable."),
     Column("Allowed Disruptions", "integer", description="Number of pod disruptions that are currently"
                                                          " allowed."),
-    AGE_COLUMN,
-), _pdb_cells)
+))
 
 # ------------------------------------------------------------------------------------------ access, storage
 
@@ -625,14 +608,13 @@ def _binding_cells(binding: Mapping[str, Any], now: datetime) -> Cells:
             accounts]
 
 
-_BINDING = BuiltinPrinter((
-    NAME_COLUMN,
+_BINDING = _named_and_aged(_binding_cells, (
     Column("Role", description="RoleRef can reference a Role in the current namespace or a ClusterRole."),
-    AGE_COLUMN,
-    Column("Users", priority=1, description="Users in the binding"),
-    Column("Groups", priority=1, description="Groups in the binding"),
-    Column("ServiceAccounts", priority=1, description="ServiceAccounts in the binding"),
-), _binding_cells)
+), wide=(
+    Column("Users", description="Users in the binding"),
+    Column("Groups", description="Groups in the binding"),
+    Column("ServiceAccounts", description="ServiceAccounts in the binding"),
+))
 
 _DEFAULT_CLASS_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class",
                               "storageclass.beta.kubernetes.io/is-default-class")
@@ -647,8 +629,7 @@ def _storage_class_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
             obj.get("volumeBindingMode") or "Immediate", bool(obj.get("allowVolumeExpansion")), _age(obj, now)]
 
 
-_STORAGE_CLASS = BuiltinPrinter((
-    NAME_COLUMN,
+_STORAGE_CLASS = _named_and_aged(_storage_class_cells, (
     Column("Provisioner", description="Provisioner indicates the type of the provisioner."),
     Column("ReclaimPolicy", description="Dynamically provisioned PersistentVolumes of this storage class are"
                                         " created with this reclaimPolicy."),
@@ -656,8 +637,7 @@ _STORAGE_CLASS = BuiltinPrinter((
                                             " provisioned and bound."),
     Column("AllowVolumeExpansion", description="AllowVolumeExpansion shows whether the storage class allows"
                                                " volume expand."),
-    AGE_COLUMN,
-), _storage_class_cells)
+))
 
 
 _LEASE = _name_value_age(
@@ -669,7 +649,7 @@ def _generic_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
     return [_name(obj), _age(obj, now)]
 
 
-GENERIC = BuiltinPrinter((NAME_COLUMN, AGE_COLUMN), _generic_cells)
+GENERIC = _named_and_aged(_generic_cells, ())
 
 _BY_RESOURCE: dict[tuple[str, str], BuiltinPrinter] = {
     ("", "pods"): _POD,

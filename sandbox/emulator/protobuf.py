@@ -125,13 +125,17 @@ _POD_SPEC = {
 
 _POD_TEMPLATE = _metadata_and_spec(_POD_SPEC)
 
+# The same field in every kind that selects pods, or makes them from a template.
+_SELECTOR_FIELD = Field("selector", "message", schema=_LABEL_SELECTOR)
+_TEMPLATE_FIELD = Field("template", "message", schema=_POD_TEMPLATE)
+
 _JOB_SPEC = {
     1: Field("parallelism", "int", optional=True),
     2: Field("completions", "int", optional=True),
     3: Field("activeDeadlineSeconds", "int", optional=True),
-    4: Field("selector", "message", schema=_LABEL_SELECTOR),
+    4: _SELECTOR_FIELD,
     5: Field("manualSelector", "bool", optional=True),
-    6: Field("template", "message", schema=_POD_TEMPLATE),
+    6: _TEMPLATE_FIELD,
     7: Field("backoffLimit", "int", optional=True),
     8: Field("ttlSecondsAfterFinished", "int", optional=True),
     9: Field("completionMode", "string", optional=True),
@@ -161,8 +165,8 @@ _ROLE_REF = {1: Field("apiGroup", "string"), 2: Field("kind", "string"), 3: Fiel
 SCHEMAS: dict[tuple[str, str], dict[int, Field]] = {
     ("apps/v1", "Deployment"): _metadata_spec_status({
         1: Field("replicas", "int", optional=True),
-        2: Field("selector", "message", schema=_LABEL_SELECTOR),
-        3: Field("template", "message", schema=_POD_TEMPLATE),
+        2: _SELECTOR_FIELD,
+        3: _TEMPLATE_FIELD,
         4: Field("strategy", "message", schema={
             1: Field("type", "string"),
             2: Field("rollingUpdate", "message", schema={
@@ -243,7 +247,7 @@ SCHEMAS: dict[tuple[str, str], dict[int, Field]] = {
     },
     ("policy/v1", "PodDisruptionBudget"): _metadata_spec_status({
         1: Field("minAvailable", "intstr", optional=True),
-        2: Field("selector", "message", schema=_LABEL_SELECTOR),
+        2: _SELECTOR_FIELD,
         3: Field("maxUnavailable", "intstr", optional=True),
         4: Field("unhealthyPodEvictionPolicy", "string", optional=True),
     }),

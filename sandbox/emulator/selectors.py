@@ -52,10 +52,6 @@ class Requirement:
 class LabelSelector:
     requirements: tuple[Requirement, ...] = ()
 
-    @property
-    def empty(self) -> bool:
-        return not self.requirements
-
     def matches(self, labels: Mapping[str, str] | None) -> bool:
         labels = labels or {}
         return all(req.matches(labels) for req in self.requirements)
@@ -162,10 +158,6 @@ def _field_text(value: Any) -> str:
 @dataclass(frozen=True, slots=True)
 class FieldSelector:
     requirements: tuple[FieldRequirement, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not self.requirements
 
     def matches(self, obj: Mapping[str, Any]) -> bool:
         return all(req.matches(obj) for req in self.requirements)

@@ -27,7 +27,15 @@ from sandbox.emulator import (
 from sandbox.emulator.authentication import authentication_error
 from sandbox.emulator.faults import FaultInjector
 from sandbox.emulator.kmock_adapter import KmockEntry
-from sandbox.emulator.lifecycle import DeleteOptions, ListResult, ObjectApi, PatchType, Propagation, apply_patch
+from sandbox.emulator.lifecycle import (
+    DeleteOptions,
+    ListResult,
+    ObjectApi,
+    PatchType,
+    Propagation,
+    UpdateOptions,
+    apply_patch,
+)
 from sandbox.emulator.resources import ResourceRegistry, ResourceSpec, ScalePaths, builtin_specs
 from sandbox.emulator.selectors import (
     FieldSelector,
@@ -225,6 +233,11 @@ class _ResourceCall:
         """The object's name; the URLs of every verb that reads it have one."""
         return cast(str, self.path.name)
 
+    def update_options(self) -> UpdateOptions:
+        """How a replace or patch of this call writes: to the URL's subresource, with the request's options."""
+        return UpdateOptions(subresource=self.path.subresource, dry_run=self.writing.dry_run,
+                             manager=self.writing.manager)
+
 
 @attrs.define(kw_only=True)
 class ApiEmulator(KmockEntry):
@@ -316,7 +329,7 @@ class ApiEmulator(KmockEntry):
                        body: dict[str, Any], *, subresource: str | None = None) -> dict[str, Any]:
         spec = self._spec(group, version, plural)
         self._check_subresource(spec, subresource)
-        obj = self.api.replace(spec, namespace, name, json_copy(body), subresource=subresource)
+        obj = self.api.replace(spec, namespace, name, json_copy(body), UpdateOptions(subresource=subresource))
         return cast(dict[str, Any], json_copy(_versioned(obj, spec)))
 
     def patch_object(self, group: str, version: str, plural: str, namespace: str | None, name: str,
@@ -327,7 +340,8 @@ class ApiEmulator(KmockEntry):
         if patch_type == "strategic" and spec.custom:
             raise status.unsupported_media_type(
                 "application/strategic-merge-patch+json", _ACCEPTED_PATCHES_CUSTOM)
-        obj = self.api.patch(spec, namespace, name, patch_type, json_copy(patch), subresource=subresource)
+        options = UpdateOptions(subresource=subresource)
+        obj = self.api.patch(spec, namespace, name, patch_type, json_copy(patch), options)
         return cast(dict[str, Any], json_copy(_versioned(obj, spec)))
 
     def delete_object(self, group: str, version: str, plural: str, namespace: str | None, name: str, *,
@@ -546,8 +560,7 @@ class ApiEmulator(KmockEntry):
                                           manager=writing.manager)
             return _json_response(scale)
         warnings = schema_validation.unknown_field_warnings(spec, call.params.get("fieldValidation"), body)
-        obj = self.api.replace(spec, call.namespace, call.name, body, subresource=call.path.subresource,
-                               dry_run=writing.dry_run, manager=writing.manager)
+        obj = self.api.replace(spec, call.namespace, call.name, body, call.update_options())
         return _with_warnings(_json_response(_versioned(obj, spec)), warnings)
 
     def _respond_apply(self, call: _ResourceCall) -> aiohttp.web.StreamResponse:
@@ -573,8 +586,7 @@ class ApiEmulator(KmockEntry):
             # Only when asked: checking a patch means applying it twice, and controllers patch often.
             patched = apply_patch(self.api.get(spec, namespace, name), patch_type, body)
             warnings = schema_validation.unknown_field_warnings(spec, field_validation, patched)
-        obj = self.api.patch(spec, namespace, name, patch_type, body, subresource=call.path.subresource,
-                             dry_run=writing.dry_run, manager=writing.manager)
+        obj = self.api.patch(spec, namespace, name, patch_type, body, call.update_options())
         return _with_warnings(_json_response(_versioned(obj, spec)), warnings)
 
     def _respond_delete(self, call: _ResourceCall) -> aiohttp.web.StreamResponse:
