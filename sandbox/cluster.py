@@ -136,6 +136,9 @@ class _StartedPart(Generic[T]):
     def __get__(self, sandbox: Sandbox, owner: type | None = None) -> T:
         return started_part(cast("T | None", getattr(sandbox, self.stored)), self.missing)
 
+    def __set__(self, sandbox: Sandbox, value: T) -> None:
+        raise AttributeError(f"{self.stored[1:]} is set by start(), not assigned")
+
 
 class Sandbox(Background):
     """An emulated cluster served over HTTP, with Istio's CRDs, the project's CRDs and simulated workloads.
@@ -286,6 +289,9 @@ class _OfSandbox(Generic[T]):
 
     def __get__(self, thread: SandboxThread, owner: type | None = None) -> T:
         return cast(T, getattr(thread.sandbox, self.name))
+
+    def __set__(self, thread: SandboxThread, value: T) -> None:
+        raise AttributeError(f"{self.name} is its Sandbox's, not assigned")
 
 
 class SandboxThread(LoopThread[Sandbox]):
