@@ -26,7 +26,7 @@ import httpx
 from prometheus_client import CollectorRegistry
 
 from kube.client import AsyncKubeClient
-from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.controller_runner import GONE, ControllerRunner, Gone, WorkerOptions
 from kube.controller_startup import CacheFirstController
 from kube.deleted_objects import DeletedObjects
 from kube.errors import Conflict, KubeError, NotFound
@@ -87,9 +87,10 @@ APPLICATION_NOTIFICATIONS: Final = NotifiedKind(APPLICATIONS, "app", APPLICATION
                                                 APPLICATION_DEFAULTS, APPLICATION_CONTEXT_DEFAULTS)
 
 
-@dataclass(frozen=True)
-class NotificationOptions:
-    """Where the configuration lives and how the controller runs and delivers."""
+@dataclass(frozen=True, kw_only=True)
+class NotificationOptions(WorkerOptions):
+    """Where the configuration lives and how the controller runs and delivers (under ``leader_election`` only once
+    this process leads, so that standbys never send)."""
 
     namespace: str
     """Namespace of the notification ConfigMap and Secret (the controller's, or the Applications')."""
@@ -101,8 +102,6 @@ class NotificationOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     event_grace_seconds: float = 300.0
     """At a first start, Events this much older than the start still notify (see ``decisions.events_since``)."""
-    leader_election: bool = False
-    """Deliver only once this process leads (``start_workers``), so that standbys never send."""
     watched_namespaces: tuple[str, ...] = ()
     """Where the objects are (all namespaces when empty): where the Events about them are listed at start."""
 
@@ -165,8 +164,7 @@ class NotificationController(CacheFirstController):
         self.delivery = DeliveryQueue(capacity=options.queue_capacity, workers=options.delivery_workers,
                                       retry=options.retry)
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
-            RunnerOptions(name=f"{kind.variable} notifications", workers=options.workers,
-                          resync_seconds=options.resync_seconds),
+            options.runner_options(f"{kind.variable} notifications"),
             self.reconcile, lambda: list(self.objects), _NoPassMetrics(),
         )
         self._config: NotificationConfig | None = None

@@ -37,7 +37,7 @@ from gitops.project.admission import project_name
 from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
 from gitops.repo_server import RepoServer
 from kube.client import AsyncKubeClient, KubeClient
-from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.controller_runner import GONE, ControllerRunner, Gone, WorkerOptions
 from kube.controller_startup import CacheFirstController
 from kube.deleted_objects import DeletedObjects
 from kube.errors import Conflict, KubeError
@@ -69,20 +69,21 @@ AppKey = ObjectKey
 """An Application by namespace and name: the work queue's key."""
 
 
-@dataclass(frozen=True)
-class AppControllerOptions:
+@dataclass(frozen=True, kw_only=True)
+class AppControllerOptions(WorkerOptions):
     """How the Application controller runs; ``webhook_port`` 0 serves no webhook, ``poll_seconds`` 0 never
     refreshes on a timer."""
 
     namespace: str = DEFAULT_APP_NAMESPACE
     workers: int = DEFAULT_WORKERS
+    resync_seconds: float = 0.0
+    """Off: the periodic refresh is a timer per Application (``poll_seconds``, jittered; the pass says when)."""
     poll_seconds: float = DEFAULT_POLL_SECONDS
     poll_jitter_seconds: float = 0.0
     render_timeout: float = DEFAULT_RENDER_TIMEOUT
     webhook_port: int = DEFAULT_WEBHOOK_PORT
     webhook_address: str = "0.0.0.0"
     cache_dir: Path | None = None
-    leader_election: bool = False
     # Child Applications have a health (Synced and Healthy) so an App of Apps' waves wait for them; off, as Argo CD.
     application_health: bool = False
 
@@ -114,9 +115,8 @@ class AppController(CacheFirstController):
         self._lock = threading.Lock()
         self._resources = ApiResources()
         self._loop: asyncio.AbstractEventLoop | None = None
-        # The periodic refresh is a per-Application timer (the pass says when), so the runner's resync is off.
         self.runner: ControllerRunner[AppKey] = ControllerRunner(
-            RunnerOptions("application", options.workers, resync_seconds=0.0), self._reconcile_key,
+            options.runner_options("application"), self._reconcile_key,
             self._keys, self.metrics,
         )
         self._owns_informers = informers is None
