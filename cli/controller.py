@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, get_type_hints
 
 import typer
 
@@ -20,10 +20,11 @@ if TYPE_CHECKING:
     from gitops.controller.application_sets import AppSetControllerOptions
     from gitops.controller.controller import AppControllerOptions
     from kube.leader_election import LeaderElectionConfig
+    from notifications.controller import NotificationOptions
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
-# -- the options, by the part of the process they configure: the command's own, then its two option groups ---
+# -- the options, by the part of the process they configure: the command's own, then its option groups --------
 
 KubeconfigPathOption = Annotated[
     Path | None,
@@ -76,83 +77,12 @@ PromoteOnBackgroundErrorsOption = Annotated[
                        "and aborts at the error limit).")
 ]
 
-LeaderElectOption = Annotated[
-    bool,
-    typer.Option("--leader-elect/--no-leader-elect", help="Elect a leader through a Lease so that replicas can "
-                 "run side by side: only the leader acts, a standby takes over when it goes."),
-]
-LeaseNamespaceOption = Annotated[
-    str | None,
-    typer.Option("--leader-election-namespace", help="Namespace of the Lease (default: $POD_NAMESPACE, else "
-                 "default)."),
-]
-LeaseDurationOption = Annotated[
-    str,
-    typer.Option("--leader-election-lease-duration", help="How long a standby waits after the leader's last "
-                 "renewal before taking over."),
-]
-RenewDeadlineOption = Annotated[
-    str,
-    typer.Option("--leader-election-renew-deadline", help="How long the leader keeps acting when it cannot "
-                 "renew the Lease; then it exits. Shorter than the lease duration."),
-]
-RetryPeriodOption = Annotated[
-    str, typer.Option("--leader-election-retry-period", help="How often the leader renews and a standby tries.")
-]
 
-ApplicationsOption = Annotated[
-    bool,
-    typer.Option("--applications/--no-applications", help="Run the Application controller (Argo CD's "
-                 "Applications: Git to the cluster) beside the Rollout and analysis controllers."),
-]
-AppNamespaceOption = Annotated[
-    str, typer.Option("--app-namespace", help="Namespace of the Applications and of their repository "
-                      "Secrets, argocd-cm and argocd-secret.")
-]
-ApplicationSetsOption = Annotated[
-    bool,
-    typer.Option("--applicationsets/--no-applicationsets", help="Run the ApplicationSet controller beside "
-                 "the Application controller (in --app-namespace, sharing its Git cache and push webhook); "
-                 "never without --applications."),
-]
-NotificationsOption = Annotated[
-    bool,
-    typer.Option("--notifications/--no-notifications", help="Send the notifications Rollouts and Applications "
-                 "subscribe to (argo-rollouts-notification-configmap, argocd-notifications-cm)."),
-]
-NotificationsNamespaceOption = Annotated[
-    str | None,
-    typer.Option("--notifications-namespace", help="Namespace of argo-rollouts-notification-configmap and its "
-                 "Secret (default: $POD_NAMESPACE, else default)."),
-]
-AppResyncOption = Annotated[
-    float,
-    typer.Option("--app-resync-seconds", min=0.0, help="Refresh every Application from Git this often "
-                 "(Argo CD's timeout.reconciliation); 0 refreshes only on webhooks and requests."),
-]
-AppResyncJitterOption = Annotated[
-    float, typer.Option("--app-resync-jitter-seconds", min=0.0, help="Spread periodic refreshes over up to "
-                        "this many extra seconds.")
-]
-AppWorkersOption = Annotated[int, typer.Option("--app-workers", min=1, help="Applications reconciled concurrently.")]
-WebhookPortOption = Annotated[
-    int, typer.Option("--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
-                      ":N/api/webhook; 0 disables.")
-]
-ApplicationHealthOption = Annotated[
-    bool,
-    typer.Option("--application-health/--no-application-health", help="Give child Applications a health: "
-                 "an App of Apps' sync wave waits until its child Applications are Synced and Healthy (off, "
-                 "as in Argo CD, where child Applications have no health check)."),
-]
-WebhookAddressOption = Annotated[
-    str, typer.Option("--webhook-address", help="Address the push webhook listens on (every interface by default; "
-                      "127.0.0.1 for this machine only).")
-]
-RepoCacheOption = Annotated[
-    Path | None, typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
-                              "(default: ~/.cache/rollouts/repositories).")
-]
+def _on_field_types(group: type[OptionGroup], options: dict[str, Any]) -> dict[str, Any]:
+    """The typer declaration of each of ``group``'s fields: its ``typer.Option`` in ``options`` on the field's own
+    type (declared once, in the dataclass)."""
+    types = get_type_hints(group)
+    return {name: Annotated[types[name], option] for name, option in options.items()}
 
 
 @dataclass(frozen=True)
@@ -167,8 +97,20 @@ class LeaderElectionFlags(OptionGroup):
 
     @classmethod
     def typer_options(cls) -> dict[str, Any]:
-        return {"elect": LeaderElectOption, "namespace": LeaseNamespaceOption, "lease_duration": LeaseDurationOption,
-                "renew_deadline": RenewDeadlineOption, "retry_period": RetryPeriodOption}
+        return _on_field_types(cls, {
+            "elect": typer.Option("--leader-elect/--no-leader-elect", help="Elect a leader through a Lease so that "
+                                  "replicas can run side by side: only the leader acts, a standby takes over when "
+                                  "it goes."),
+            "namespace": typer.Option("--leader-election-namespace", help="Namespace of the Lease (default: "
+                                      "$POD_NAMESPACE, else default)."),
+            "lease_duration": typer.Option("--leader-election-lease-duration", help="How long a standby waits after "
+                                           "the leader's last renewal before taking over."),
+            "renew_deadline": typer.Option("--leader-election-renew-deadline", help="How long the leader keeps acting "
+                                           "when it cannot renew the Lease; then it exits. Shorter than the lease "
+                                           "duration."),
+            "retry_period": typer.Option("--leader-election-retry-period", help="How often the leader renews and a "
+                                         "standby tries."),
+        })
 
     def config(self) -> LeaderElectionConfig | None:
         """The election to hold, None without one; a usage error (exit 2) for a duration that is not one."""
@@ -206,11 +148,32 @@ class ApplicationFlags(OptionGroup):
 
     @classmethod
     def typer_options(cls) -> dict[str, Any]:
-        return {"run": ApplicationsOption, "namespace": AppNamespaceOption, "application_sets": ApplicationSetsOption,
-                "resync": AppResyncOption, "resync_jitter": AppResyncJitterOption, "workers": AppWorkersOption,
-                "webhook_port": WebhookPortOption, "webhook_address": WebhookAddressOption,
-                "application_health": ApplicationHealthOption,
-                "repo_cache": RepoCacheOption}
+        return _on_field_types(cls, {
+            "run": typer.Option("--applications/--no-applications", help="Run the Application controller (Argo CD's "
+                                "Applications: Git to the cluster) beside the Rollout and analysis controllers."),
+            "namespace": typer.Option("--app-namespace", help="Namespace of the Applications and of their repository "
+                                      "Secrets, argocd-cm and argocd-secret."),
+            "application_sets": typer.Option("--applicationsets/--no-applicationsets", help="Run the ApplicationSet "
+                                             "controller beside the Application controller (in --app-namespace, "
+                                             "sharing its Git cache and push webhook); never without "
+                                             "--applications."),
+            "resync": typer.Option("--app-resync-seconds", min=0.0, help="Refresh every Application from Git this "
+                                   "often (Argo CD's timeout.reconciliation); 0 refreshes only on webhooks and "
+                                   "requests."),
+            "resync_jitter": typer.Option("--app-resync-jitter-seconds", min=0.0, help="Spread periodic refreshes "
+                                          "over up to this many extra seconds."),
+            "workers": typer.Option("--app-workers", min=1, help="Applications reconciled concurrently."),
+            "webhook_port": typer.Option("--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
+                                         ":N/api/webhook; 0 disables."),
+            "webhook_address": typer.Option("--webhook-address", help="Address the push webhook listens on (every "
+                                            "interface by default; 127.0.0.1 for this machine only)."),
+            "application_health": typer.Option("--application-health/--no-application-health", help="Give child "
+                                               "Applications a health: an App of Apps' sync wave waits until its "
+                                               "child Applications are Synced and Healthy (off, as in Argo CD, "
+                                               "where child Applications have no health check)."),
+            "repo_cache": typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
+                                       "(default: ~/.cache/rollouts/repositories)."),
+        })
 
     def controllers(self) -> tuple[AppControllerOptions | None, AppSetControllerOptions | None]:
         """The options of the Application and ApplicationSet controllers, None for one not to run (an ApplicationSet
@@ -225,6 +188,34 @@ class ApplicationFlags(OptionGroup):
                                            webhook_address=self.webhook_address.strip(),
                                            cache_dir=self.repo_cache, application_health=self.application_health)
         return app_options, AppSetControllerOptions(namespace=self.namespace) if self.application_sets else None
+
+
+@dataclass(frozen=True)
+class NotificationFlags(OptionGroup):
+    """Whether the notification controllers run, and where the Rollouts' notification configuration lives."""
+
+    send: bool = True
+    namespace: str | None = None
+
+    @classmethod
+    def typer_options(cls) -> dict[str, Any]:
+        return _on_field_types(cls, {
+            "send": typer.Option("--notifications/--no-notifications", help="Send the notifications Rollouts and "
+                                 "Applications subscribe to (argo-rollouts-notification-configmap, "
+                                 "argocd-notifications-cm)."),
+            "namespace": typer.Option("--notifications-namespace", help="Namespace of "
+                                      "argo-rollouts-notification-configmap and its Secret (default: $POD_NAMESPACE, "
+                                      "else default)."),
+        })
+
+    def options(self) -> NotificationOptions | None:
+        """The notification controllers' options, None when they do not run."""
+        if not self.send:
+            return None
+        from kube.leader_election import default_namespace
+        from notifications.controller import NotificationOptions
+
+        return NotificationOptions(namespace=self.namespace or default_namespace())
 
 
 @app.command("controller")
@@ -245,8 +236,7 @@ def controller_command(
     leader_election: LeaderElectionFlags,
     applications: ApplicationFlags,
     promote_on_background_analysis_errors: PromoteOnBackgroundErrorsOption = False,
-    notifications: NotificationsOption = True,
-    notifications_namespace: NotificationsNamespaceOption = None,
+    notifications: NotificationFlags,
     verbose: VerboseOption = False,
 ) -> None:
     """Run the Rollout, analysis, Application and ApplicationSet controllers: traffic step by step, AnalysisRuns,
@@ -263,18 +253,13 @@ def controller_command(
     if shards > 1 and applications.run:
         _usage_error("--shards divides the Rollout controllers only: add --no-applications and run the "
                      "Application controllers in a process of their own")
-    if shards > 1 and notifications:
+    if shards > 1 and notifications.send:
         _usage_error("--shards divides the Rollout controllers only: add --no-notifications (the notification "
                      "controllers are not sharded yet: each replica would notify about every Rollout)")
     _configure_logging(verbose)
     app_options, appset_options = applications.controllers()
     # Imported here: kopf and the controller are heavy, and the CLI's other commands do not need them.
-    from kube.leader_election import default_namespace
-    from notifications.controller import NotificationOptions
     from rollouts.controller.run import run_controller
-
-    notification_options = NotificationOptions(namespace=notifications_namespace or default_namespace()) \
-        if notifications else None
 
     with _failures_reported():
         run_controller(
@@ -292,7 +277,7 @@ def controller_command(
             applications=app_options,
             application_sets=appset_options,
             promote_on_background_analysis_errors=promote_on_background_analysis_errors,
-            notifications=notification_options,
+            notifications=notifications.options(),
             shards=shards,
         )
 

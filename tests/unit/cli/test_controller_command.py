@@ -132,6 +132,25 @@ def test_the_applicationset_controller_runs_beside_the_application_controller_un
 
 
 @pytest.mark.parametrize(
+    ("args", "configuration_in"),
+    [
+        ((), "controllers"),  # on by default, beside the controller: $POD_NAMESPACE
+        (("--notifications-namespace", "ops"), "ops"),
+        (("--no-notifications",), None),
+    ],
+)
+def test_the_notification_controllers_read_their_configuration_where_asked_unless_left_out(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], configuration_in: str | None
+) -> None:
+    monkeypatch.setenv("POD_NAMESPACE", "controllers")
+    notifications = controller_options_passed(monkeypatch, *args)["notifications"]
+    if configuration_in is None:
+        assert notifications is None
+    else:
+        assert getattr(notifications, "namespace", None) == configuration_in
+
+
+@pytest.mark.parametrize(
     ("flags", "expected"),
     [
         pytest.param([], False, id="off-by-default-as-argo-cd"),
