@@ -28,7 +28,7 @@ from gitops.controller.cluster_connections import ClusterConnection, ClusterConn
 from gitops.controller.live_cache import LiveCache
 from gitops.controller.metrics import AppMetrics
 from gitops.controller.reconciler import AppReconciler, PassResult, ReconcilerSettings
-from gitops.controller.refresh import DEFAULT_POLL_SECONDS, poll_delay
+from gitops.controller.refresh import poll_delay
 from gitops.controller.resource_ops import ResourceOperations
 from gitops.controller.revision_cache import RevisionCache
 from gitops.controller.webhook import PushEvent, push_refreshes
@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_APP_NAMESPACE: Final = "argocd"
 DEFAULT_WORKERS: Final = 20  # Argo CD's --status-processors
+DEFAULT_POLL_SECONDS: Final = 180.0  # Argo CD's timeout.reconciliation
 DEFAULT_RENDER_TIMEOUT: Final = 90.0  # Argo CD's repo-server timeout is 60 s + the controller's margin
 DEFAULT_WEBHOOK_PORT: Final = 8083
 SECRET_TYPE_LABEL: Final = "argocd.argoproj.io/secret-type"

@@ -27,7 +27,6 @@ from gitops.compare.comparison import Comparison, compare_app, resource_status_e
 from gitops.compare.tracking import owning_app, with_tracking
 from gitops.controller import app_events
 from gitops.controller.api_resources import ApiResources
-from gitops.controller.app_events import AppEvent
 from gitops.controller.app_status import (
     condition,
     health_with_transition,
@@ -43,6 +42,7 @@ from gitops.controller.metrics import AppMetrics
 from gitops.controller.multi_source import RenderedSources, generate_sources
 from gitops.controller.orphans import OrphanMonitor
 from gitops.controller.refresh import (
+    Depth,
     annotation_removal,
     refresh_need,
     requested_refresh,
@@ -76,6 +76,7 @@ from gitops.sync.source_revisions import (
 from gitops.sync.step import ActionResult, SyncAction, plan_sync_step, record_results
 from kube.client import KubeClient
 from kube.errors import Conflict, KubeError, NotFound
+from kube.event_records import EventRecord
 from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS
 from kube.timestamps import format_time
@@ -109,7 +110,7 @@ class PassResult:
     """What the controller does after a pass: when to look again, and which Events to post."""
 
     requeue_after: float | None = None
-    events: list[tuple[JsonObject, AppEvent]] = field(default_factory=list)
+    events: list[tuple[JsonObject, EventRecord]] = field(default_factory=list)
     forget: bool = False
 
 
@@ -298,12 +299,12 @@ class AppReconciler:
             poll_seconds=self._settings.poll_seconds,
             pushed=name in self._pushed or force,
         )
-        if not need.refresh and previous is not None:
+        if need.depth is Depth.NONE and previous is not None:
             return previous, None
         self._pushed.discard(name)
         logger.debug("%s: refreshing (%s)", name, need.reason)
-        rendered, error = self.render_app(app, revision=None, hard=need.hard, fresh=fresh)
-        if rendered is not None and previous is not None and not need.hard and (
+        rendered, error = self.render_app(app, revision=None, hard=need.depth is Depth.HARD, fresh=fresh)
+        if rendered is not None and previous is not None and need.depth is not Depth.HARD and (
                 previous.revision, previous.fingerprint) == (rendered.revision, rendered.fingerprint):
             # The same commit of the same source renders the same manifests: keep the previous ones, so that the
             # comparison memo below still recognises them.
