@@ -151,10 +151,10 @@ class AppController(CacheFirstController):
                 client=client, repo_server=self.repo_server, cache=cache, resources=resources,
                 operations=operations, metrics=self.metrics,
                 settings=ReconcilerSettings(options.poll_seconds, options.render_timeout,
-                                            application_health=options.application_health),
-                health_overrides=self.health_overrides, clock=clock, render_pool=self._render_pool,
-                written=self._app_written, tracking_method=self.tracking_method, projects=self.projects,
-                control_namespace=options.namespace, revisions=revisions, app_exists=self._app_known,
+                                            application_health=options.application_health,
+                                            control_namespace=options.namespace),
+                control=self, clock=clock, render_pool=self._render_pool, written=self._app_written,
+                revisions=revisions, app_exists=self._app_known,
             )
 
         self.reconciler = reconciler(self.cache, lambda: self._resources, operations)
