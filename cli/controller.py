@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn, get_type_hints
 
 import typer
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from notifications.controller import NotificationOptions
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+# Where a ``_flag`` field keeps its typer option (in the dataclass field's metadata).
+_TYPER_OPTION: Final = "typer_option"
 
 # -- the options, by the part of the process they configure: the command's own, then its option groups --------
 
@@ -78,39 +80,37 @@ PromoteOnBackgroundErrorsOption = Annotated[
 ]
 
 
-def _on_field_types(group: type[OptionGroup], options: dict[str, Any]) -> dict[str, Any]:
-    """The typer declaration of each of ``group``'s fields: its ``typer.Option`` in ``options`` on the field's own
-    type (declared once, in the dataclass)."""
-    types = get_type_hints(group)
-    return {name: Annotated[types[name], option] for name, option in options.items()}
+def _flag(default: Any, *declarations: str, **settings: Any) -> Any:
+    """A field of a ``_FlagGroup``: its default, and its typer option (``typer.Option(*declarations, **settings)``),
+    whose type is the field's."""
+    return field(default=default, metadata={_TYPER_OPTION: typer.Option(*declarations, **settings)})
 
 
-@dataclass(frozen=True)
-class LeaderElectionFlags(OptionGroup):
-    """Whether and how replicas elect a leader through a Lease."""
-
-    elect: bool = True
-    namespace: str | None = None
-    lease_duration: str = "8s"
-    renew_deadline: str = "6s"
-    retry_period: str = "2s"
+class _FlagGroup(OptionGroup):
+    """An option group whose fields carry their own typer options (``_flag``), so that each option's name, type,
+    default and help stand in one place."""
 
     @classmethod
     def typer_options(cls) -> dict[str, Any]:
-        return _on_field_types(cls, {
-            "elect": typer.Option("--leader-elect/--no-leader-elect", help="Elect a leader through a Lease so that "
-                                  "replicas can run side by side: only the leader acts, a standby takes over when "
-                                  "it goes."),
-            "namespace": typer.Option("--leader-election-namespace", help="Namespace of the Lease (default: "
-                                      "$POD_NAMESPACE, else default)."),
-            "lease_duration": typer.Option("--leader-election-lease-duration", help="How long a standby waits after "
-                                           "the leader's last renewal before taking over."),
-            "renew_deadline": typer.Option("--leader-election-renew-deadline", help="How long the leader keeps acting "
-                                           "when it cannot renew the Lease; then it exits. Shorter than the lease "
-                                           "duration."),
-            "retry_period": typer.Option("--leader-election-retry-period", help="How often the leader renews and a "
-                                         "standby tries."),
-        })
+        types = get_type_hints(cls)
+        return {item.name: Annotated[types[item.name], item.metadata[_TYPER_OPTION]]
+                for item in fields(cls)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class LeaderElectionFlags(_FlagGroup):
+    """Whether and how replicas elect a leader through a Lease."""
+
+    elect: bool = _flag(True, "--leader-elect/--no-leader-elect", help="Elect a leader through a Lease so that "
+                        "replicas can run side by side: only the leader acts, a standby takes over when it goes.")
+    namespace: str | None = _flag(None, "--leader-election-namespace", help="Namespace of the Lease (default: "
+                                  "$POD_NAMESPACE, else default).")
+    lease_duration: str = _flag("8s", "--leader-election-lease-duration", help="How long a standby waits after "
+                                "the leader's last renewal before taking over.")
+    renew_deadline: str = _flag("6s", "--leader-election-renew-deadline", help="How long the leader keeps acting "
+                                "when it cannot renew the Lease; then it exits. Shorter than the lease duration.")
+    retry_period: str = _flag("2s", "--leader-election-retry-period", help="How often the leader renews and a "
+                              "standby tries.")
 
     def config(self) -> LeaderElectionConfig | None:
         """The election to hold, None without one; a usage error (exit 2) for a duration that is not one."""
@@ -132,48 +132,32 @@ class LeaderElectionFlags(OptionGroup):
 
 
 @dataclass(frozen=True)
-class ApplicationFlags(OptionGroup):
+class ApplicationFlags(_FlagGroup):
     """Whether and how the Application and ApplicationSet controllers run beside the Rollout controller."""
 
-    run: bool = True
-    namespace: str = "argocd"
-    application_sets: bool = True
-    resync: float = 180.0
-    resync_jitter: float = 0.0
-    workers: int = 20
-    webhook_port: int = 8083
-    webhook_address: str = "0.0.0.0"
-    application_health: bool = False
-    repo_cache: Path | None = None
-
-    @classmethod
-    def typer_options(cls) -> dict[str, Any]:
-        return _on_field_types(cls, {
-            "run": typer.Option("--applications/--no-applications", help="Run the Application controller (Argo CD's "
-                                "Applications: Git to the cluster) beside the Rollout and analysis controllers."),
-            "namespace": typer.Option("--app-namespace", help="Namespace of the Applications and of their repository "
-                                      "Secrets, argocd-cm and argocd-secret."),
-            "application_sets": typer.Option("--applicationsets/--no-applicationsets", help="Run the ApplicationSet "
-                                             "controller beside the Application controller (in --app-namespace, "
-                                             "sharing its Git cache and push webhook); never without "
-                                             "--applications."),
-            "resync": typer.Option("--app-resync-seconds", min=0.0, help="Refresh every Application from Git this "
-                                   "often (Argo CD's timeout.reconciliation); 0 refreshes only on webhooks and "
-                                   "requests."),
-            "resync_jitter": typer.Option("--app-resync-jitter-seconds", min=0.0, help="Spread periodic refreshes "
-                                          "over up to this many extra seconds."),
-            "workers": typer.Option("--app-workers", min=1, help="Applications reconciled concurrently."),
-            "webhook_port": typer.Option("--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
-                                         ":N/api/webhook; 0 disables."),
-            "webhook_address": typer.Option("--webhook-address", help="Address the push webhook listens on (every "
-                                            "interface by default; 127.0.0.1 for this machine only)."),
-            "application_health": typer.Option("--application-health/--no-application-health", help="Give child "
-                                               "Applications a health: an App of Apps' sync wave waits until its "
-                                               "child Applications are Synced and Healthy (off, as in Argo CD, "
-                                               "where child Applications have no health check)."),
-            "repo_cache": typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
-                                       "(default: ~/.cache/rollouts/repositories)."),
-        })
+    run: bool = _flag(True, "--applications/--no-applications", help="Run the Application controller (Argo CD's "
+                      "Applications: Git to the cluster) beside the Rollout and analysis controllers.")
+    namespace: str = _flag("argocd", "--app-namespace", help="Namespace of the Applications and of their repository "
+                           "Secrets, argocd-cm and argocd-secret.")
+    application_sets: bool = _flag(True, "--applicationsets/--no-applicationsets", help="Run the ApplicationSet "
+                                   "controller beside the Application controller (in --app-namespace, sharing its Git "
+                                   "cache and push webhook); never without --applications.")
+    resync: float = _flag(180.0, "--app-resync-seconds", min=0.0, help="Refresh every Application from Git this "
+                          "often (Argo CD's timeout.reconciliation); 0 refreshes only on webhooks and requests.")
+    resync_jitter: float = _flag(0.0, "--app-resync-jitter-seconds", min=0.0, help="Spread periodic refreshes over "
+                                 "up to this many extra seconds.")
+    workers: int = _flag(20, "--app-workers", min=1, help="Applications reconciled concurrently.")
+    webhook_port: int = _flag(8083, "--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
+                              ":N/api/webhook; 0 disables.")
+    webhook_address: str = _flag("0.0.0.0", "--webhook-address", help="Address the push webhook listens on (every "
+                                 "interface by default; 127.0.0.1 for this machine only).")
+    application_health: bool = _flag(False, "--application-health/--no-application-health", help="Give child "
+                                     "Applications a health: an App of Apps' sync wave waits until its child "
+                                     "Applications are Synced and Healthy (off, as in Argo CD, where child "
+                                     "Applications have no health check).")
+    repo_cache: Path | None = _flag(  # noqa: RUF009 (a dataclasses.field, as _flag returns)
+        None, "--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned (default: "
+        "~/.cache/rollouts/repositories).")
 
     def controllers(self) -> tuple[AppControllerOptions | None, AppSetControllerOptions | None]:
         """The options of the Application and ApplicationSet controllers, None for one not to run (an ApplicationSet
@@ -191,22 +175,14 @@ class ApplicationFlags(OptionGroup):
 
 
 @dataclass(frozen=True)
-class NotificationFlags(OptionGroup):
+class NotificationFlags(_FlagGroup):
     """Whether the notification controllers run, and where the Rollouts' notification configuration lives."""
 
-    send: bool = True
-    namespace: str | None = None
-
-    @classmethod
-    def typer_options(cls) -> dict[str, Any]:
-        return _on_field_types(cls, {
-            "send": typer.Option("--notifications/--no-notifications", help="Send the notifications Rollouts and "
-                                 "Applications subscribe to (argo-rollouts-notification-configmap, "
-                                 "argocd-notifications-cm)."),
-            "namespace": typer.Option("--notifications-namespace", help="Namespace of "
-                                      "argo-rollouts-notification-configmap and its Secret (default: $POD_NAMESPACE, "
-                                      "else default)."),
-        })
+    send: bool = _flag(True, "--notifications/--no-notifications", help="Send the notifications Rollouts and "
+                       "Applications subscribe to (argo-rollouts-notification-configmap, argocd-notifications-cm).")
+    namespace: str | None = _flag(None, "--notifications-namespace", help="Namespace of "
+                                  "argo-rollouts-notification-configmap and its Secret (default: $POD_NAMESPACE, else "
+                                  "default).")
 
     def options(self) -> NotificationOptions | None:
         """The notification controllers' options, None when they do not run."""
