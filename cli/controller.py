@@ -49,22 +49,6 @@ MetricsAddressOption = Annotated[
                       "(every interface by default, as a pod's probes and scrapes need; 127.0.0.1 for this machine "
                       "only).")
 ]
-WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Rollouts reconciled concurrently.")]
-AnalysisWorkersOption = Annotated[
-    int,
-    typer.Option("--analysis-workers", min=0, help="AnalysisRuns measured concurrently; 0 runs no analysis "
-                 "controller."),
-]
-ExperimentWorkersOption = Annotated[
-    int,
-    typer.Option("--experiment-workers", min=0, help="Experiments reconciled concurrently; 0 runs no Experiment "
-                 "controller."),
-]
-ResyncOption = Annotated[
-    float,
-    typer.Option("--resync-seconds", min=0.0, help="Reconcile every Rollout and AnalysisRun this often even "
-                 "without changes; 0 disables."),
-]
 ShardsOption = Annotated[
     int,
     typer.Option("--shards", min=1, max=64, help="Divide the Rollouts into this many shards, each with a Lease "
@@ -95,6 +79,20 @@ class _FlagGroup(OptionGroup):
         types = get_type_hints(cls)
         return {item.name: Annotated[types[item.name], item.metadata[_TYPER_OPTION]]
                 for item in fields(cls)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ReconcileFlags(_FlagGroup):
+    """How many objects the Rollout, analysis and Experiment controllers reconcile at once, and how often they look
+    at every one again (the fields of their ``ControllerOptions``)."""
+
+    workers: int = _flag(10, "--workers", min=1, help="Rollouts reconciled concurrently.")
+    analysis_workers: int = _flag(30, "--analysis-workers", min=0, help="AnalysisRuns measured concurrently; 0 runs "
+                                  "no analysis controller.")
+    experiment_workers: int = _flag(10, "--experiment-workers", min=0, help="Experiments reconciled concurrently; 0 "
+                                    "runs no Experiment controller.")
+    resync_seconds: float = _flag(900.0, "--resync-seconds", min=0.0, help="Reconcile every Rollout and AnalysisRun "
+                                  "this often even without changes; 0 disables.")
 
 
 @dataclass(frozen=True)
@@ -203,12 +201,9 @@ def controller_command(
     all_namespaces: AllNamespacesOption = False,
     metrics_port: MetricsPortOption = 8090,
     metrics_address: MetricsAddressOption = "0.0.0.0",
-    workers: WorkersOption = 10,
-    analysis_workers: AnalysisWorkersOption = 30,
-    experiment_workers: ExperimentWorkersOption = 10,
-    resync: ResyncOption = 900.0,
-    shards: ShardsOption = 1,
     *,
+    reconciling: ReconcileFlags,
+    shards: ShardsOption = 1,
     leader_election: LeaderElectionFlags,
     applications: ApplicationFlags,
     promote_on_background_analysis_errors: PromoteOnBackgroundErrorsOption = False,
@@ -235,27 +230,24 @@ def controller_command(
     _configure_logging(verbose)
     app_options, appset_options = applications.controllers()
     # Imported here: kopf and the controller are heavy, and the CLI's other commands do not need them.
+    from rollouts.controller.controller import ControllerOptions
     from rollouts.controller.run import run_controller
 
+    options = ControllerOptions(
+        # No namespace (or --all-namespaces): the whole cluster, as Argo's controller watches it.
+        namespaces=tuple(dict.fromkeys(namespace or [])),
+        metrics_port=metrics_port,
+        metrics_address=metrics_address.strip(),
+        promote_on_background_analysis_errors=promote_on_background_analysis_errors,
+        workers=reconciling.workers,
+        analysis_workers=reconciling.analysis_workers,
+        experiment_workers=reconciling.experiment_workers,
+        resync_seconds=reconciling.resync_seconds,
+    )
     with _failures_reported():
-        run_controller(
-            str(kubeconfig) if kubeconfig is not None else None,
-            context,
-            namespace or [],
-            all_namespaces,
-            metrics_port=metrics_port,
-            metrics_address=metrics_address.strip(),
-            workers=workers,
-            resync_seconds=resync,
-            analysis_workers=analysis_workers,
-            experiment_workers=experiment_workers,
-            leader_election=election,
-            applications=app_options,
-            application_sets=appset_options,
-            promote_on_background_analysis_errors=promote_on_background_analysis_errors,
-            notifications=notifications.options(),
-            shards=shards,
-        )
+        run_controller(str(kubeconfig) if kubeconfig is not None else None, context, options,
+                       leader_election=election, applications=app_options, application_sets=appset_options,
+                       notifications=notifications.options(), shards=shards)
 
 
 def _usage_error(message: str) -> NoReturn:
