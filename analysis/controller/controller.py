@@ -48,7 +48,8 @@ class AnalysisOptions(WorkerOptions):
 
 
 class AnalysisController(CacheFirstController):
-    """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
+    """The AnalysisRun controller, whose reconciler measures; fed the events of runs and Jobs, started and stopped
+    by ``analysis.controller.handlers``. Its methods run on the operator's event loop."""
 
     def __init__(
         self,

@@ -63,7 +63,9 @@ class ControllerOptions(WorkerOptions):
 
 
 class RolloutController(CacheFirstController):
-    """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
+    """The Rollout controller: the cache of Rollouts and of what they own or name, the runner, the reconciler and
+    its executor, Events and metrics. ``rollouts.controller.handlers`` feeds it the watch events (from the informer
+    streams, or kopf's) and starts and stops it; all its methods run on the operator's event loop."""
 
     def __init__(
         self,

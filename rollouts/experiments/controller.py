@@ -86,7 +86,9 @@ def invalid_spec_status(message: str, now: datetime) -> JsonObject:
 
 
 class ExperimentController(CacheFirstController):
-    """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
+    """One observe → decide → act pass per Experiment, on its own runner. ``rollouts.experiments.handlers`` hands it
+    the watch events of Experiments and of the ReplicaSets and AnalysisRuns they control, and starts and stops it;
+    its methods run on the operator's event loop."""
 
     def __init__(
         self,
