@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn, get_type_hints
 
 import typer
 
@@ -20,10 +20,13 @@ if TYPE_CHECKING:
     from gitops.controller.application_sets import AppSetControllerOptions
     from gitops.controller.controller import AppControllerOptions
     from kube.leader_election import LeaderElectionConfig
+    from notifications.controller import NotificationOptions
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+# Where a ``_flag`` field keeps its typer option (in the dataclass field's metadata).
+_TYPER_OPTION: Final = "typer_option"
 
-# -- the options, by the part of the process they configure: the command's own, then its two option groups ---
+# -- the options, by the part of the process they configure: the command's own, then its option groups --------
 
 KubeconfigPathOption = Annotated[
     Path | None,
@@ -46,22 +49,6 @@ MetricsAddressOption = Annotated[
                       "(every interface by default, as a pod's probes and scrapes need; 127.0.0.1 for this machine "
                       "only).")
 ]
-WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Rollouts reconciled concurrently.")]
-AnalysisWorkersOption = Annotated[
-    int,
-    typer.Option("--analysis-workers", min=0, help="AnalysisRuns measured concurrently; 0 runs no analysis "
-                 "controller."),
-]
-ExperimentWorkersOption = Annotated[
-    int,
-    typer.Option("--experiment-workers", min=0, help="Experiments reconciled concurrently; 0 runs no Experiment "
-                 "controller."),
-]
-ResyncOption = Annotated[
-    float,
-    typer.Option("--resync-seconds", min=0.0, help="Reconcile every Rollout and AnalysisRun this often even "
-                 "without changes; 0 disables."),
-]
 ShardsOption = Annotated[
     int,
     typer.Option("--shards", min=1, max=64, help="Divide the Rollouts into this many shards, each with a Lease "
@@ -76,99 +63,52 @@ PromoteOnBackgroundErrorsOption = Annotated[
                        "and aborts at the error limit).")
 ]
 
-LeaderElectOption = Annotated[
-    bool,
-    typer.Option("--leader-elect/--no-leader-elect", help="Elect a leader through a Lease so that replicas can "
-                 "run side by side: only the leader acts, a standby takes over when it goes."),
-]
-LeaseNamespaceOption = Annotated[
-    str | None,
-    typer.Option("--leader-election-namespace", help="Namespace of the Lease (default: $POD_NAMESPACE, else "
-                 "default)."),
-]
-LeaseDurationOption = Annotated[
-    str,
-    typer.Option("--leader-election-lease-duration", help="How long a standby waits after the leader's last "
-                 "renewal before taking over."),
-]
-RenewDeadlineOption = Annotated[
-    str,
-    typer.Option("--leader-election-renew-deadline", help="How long the leader keeps acting when it cannot "
-                 "renew the Lease; then it exits. Shorter than the lease duration."),
-]
-RetryPeriodOption = Annotated[
-    str, typer.Option("--leader-election-retry-period", help="How often the leader renews and a standby tries.")
-]
 
-ApplicationsOption = Annotated[
-    bool,
-    typer.Option("--applications/--no-applications", help="Run the Application controller (Argo CD's "
-                 "Applications: Git to the cluster) beside the Rollout and analysis controllers."),
-]
-AppNamespaceOption = Annotated[
-    str, typer.Option("--app-namespace", help="Namespace of the Applications and of their repository "
-                      "Secrets, argocd-cm and argocd-secret.")
-]
-ApplicationSetsOption = Annotated[
-    bool,
-    typer.Option("--applicationsets/--no-applicationsets", help="Run the ApplicationSet controller beside "
-                 "the Application controller (in --app-namespace, sharing its Git cache and push webhook); "
-                 "never without --applications."),
-]
-NotificationsOption = Annotated[
-    bool,
-    typer.Option("--notifications/--no-notifications", help="Send the notifications Rollouts and Applications "
-                 "subscribe to (argo-rollouts-notification-configmap, argocd-notifications-cm)."),
-]
-NotificationsNamespaceOption = Annotated[
-    str | None,
-    typer.Option("--notifications-namespace", help="Namespace of argo-rollouts-notification-configmap and its "
-                 "Secret (default: $POD_NAMESPACE, else default)."),
-]
-AppResyncOption = Annotated[
-    float,
-    typer.Option("--app-resync-seconds", min=0.0, help="Refresh every Application from Git this often "
-                 "(Argo CD's timeout.reconciliation); 0 refreshes only on webhooks and requests."),
-]
-AppResyncJitterOption = Annotated[
-    float, typer.Option("--app-resync-jitter-seconds", min=0.0, help="Spread periodic refreshes over up to "
-                        "this many extra seconds.")
-]
-AppWorkersOption = Annotated[int, typer.Option("--app-workers", min=1, help="Applications reconciled concurrently.")]
-WebhookPortOption = Annotated[
-    int, typer.Option("--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
-                      ":N/api/webhook; 0 disables.")
-]
-ApplicationHealthOption = Annotated[
-    bool,
-    typer.Option("--application-health/--no-application-health", help="Give child Applications a health: "
-                 "an App of Apps' sync wave waits until its child Applications are Synced and Healthy (off, "
-                 "as in Argo CD, where child Applications have no health check)."),
-]
-WebhookAddressOption = Annotated[
-    str, typer.Option("--webhook-address", help="Address the push webhook listens on (every interface by default; "
-                      "127.0.0.1 for this machine only).")
-]
-RepoCacheOption = Annotated[
-    Path | None, typer.Option("--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned "
-                              "(default: ~/.cache/rollouts/repositories).")
-]
+def _flag(default: Any, *declarations: str, **settings: Any) -> Any:
+    """A field of a ``_FlagGroup``: its default, and its typer option (``typer.Option(*declarations, **settings)``),
+    whose type is the field's."""
+    return field(default=default, metadata={_TYPER_OPTION: typer.Option(*declarations, **settings)})
 
 
-@dataclass(frozen=True)
-class LeaderElectionFlags(OptionGroup):
-    """Whether and how replicas elect a leader through a Lease."""
-
-    elect: bool = True
-    namespace: str | None = None
-    lease_duration: str = "8s"
-    renew_deadline: str = "6s"
-    retry_period: str = "2s"
+class _FlagGroup(OptionGroup):
+    """An option group whose fields carry their own typer options (``_flag``), so that each option's name, type,
+    default and help stand in one place."""
 
     @classmethod
     def typer_options(cls) -> dict[str, Any]:
-        return {"elect": LeaderElectOption, "namespace": LeaseNamespaceOption, "lease_duration": LeaseDurationOption,
-                "renew_deadline": RenewDeadlineOption, "retry_period": RetryPeriodOption}
+        types = get_type_hints(cls)
+        return {item.name: Annotated[types[item.name], item.metadata[_TYPER_OPTION]]
+                for item in fields(cls)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ReconcileFlags(_FlagGroup):
+    """How many objects the Rollout, analysis and Experiment controllers reconcile at once, and how often they look
+    at every one again (the fields of their ``ControllerOptions``)."""
+
+    workers: int = _flag(10, "--workers", min=1, help="Rollouts reconciled concurrently.")
+    analysis_workers: int = _flag(30, "--analysis-workers", min=0, help="AnalysisRuns measured concurrently; 0 runs "
+                                  "no analysis controller.")
+    experiment_workers: int = _flag(10, "--experiment-workers", min=0, help="Experiments reconciled concurrently; 0 "
+                                    "runs no Experiment controller.")
+    resync_seconds: float = _flag(900.0, "--resync-seconds", min=0.0, help="Reconcile every Rollout and AnalysisRun "
+                                  "this often even without changes; 0 disables.")
+
+
+@dataclass(frozen=True)
+class LeaderElectionFlags(_FlagGroup):
+    """Whether and how replicas elect a leader through a Lease."""
+
+    elect: bool = _flag(True, "--leader-elect/--no-leader-elect", help="Elect a leader through a Lease so that "
+                        "replicas can run side by side: only the leader acts, a standby takes over when it goes.")
+    namespace: str | None = _flag(None, "--leader-election-namespace", help="Namespace of the Lease (default: "
+                                  "$POD_NAMESPACE, else default).")
+    lease_duration: str = _flag("8s", "--leader-election-lease-duration", help="How long a standby waits after "
+                                "the leader's last renewal before taking over.")
+    renew_deadline: str = _flag("6s", "--leader-election-renew-deadline", help="How long the leader keeps acting "
+                                "when it cannot renew the Lease; then it exits. Shorter than the lease duration.")
+    retry_period: str = _flag("2s", "--leader-election-retry-period", help="How often the leader renews and a "
+                              "standby tries.")
 
     def config(self) -> LeaderElectionConfig | None:
         """The election to hold, None without one; a usage error (exit 2) for a duration that is not one."""
@@ -190,27 +130,32 @@ class LeaderElectionFlags(OptionGroup):
 
 
 @dataclass(frozen=True)
-class ApplicationFlags(OptionGroup):
+class ApplicationFlags(_FlagGroup):
     """Whether and how the Application and ApplicationSet controllers run beside the Rollout controller."""
 
-    run: bool = True
-    namespace: str = "argocd"
-    application_sets: bool = True
-    resync: float = 180.0
-    resync_jitter: float = 0.0
-    workers: int = 20
-    webhook_port: int = 8083
-    webhook_address: str = "0.0.0.0"
-    application_health: bool = False
-    repo_cache: Path | None = None
-
-    @classmethod
-    def typer_options(cls) -> dict[str, Any]:
-        return {"run": ApplicationsOption, "namespace": AppNamespaceOption, "application_sets": ApplicationSetsOption,
-                "resync": AppResyncOption, "resync_jitter": AppResyncJitterOption, "workers": AppWorkersOption,
-                "webhook_port": WebhookPortOption, "webhook_address": WebhookAddressOption,
-                "application_health": ApplicationHealthOption,
-                "repo_cache": RepoCacheOption}
+    run: bool = _flag(True, "--applications/--no-applications", help="Run the Application controller (Argo CD's "
+                      "Applications: Git to the cluster) beside the Rollout and analysis controllers.")
+    namespace: str = _flag("argocd", "--app-namespace", help="Namespace of the Applications and of their repository "
+                           "Secrets, argocd-cm and argocd-secret.")
+    application_sets: bool = _flag(True, "--applicationsets/--no-applicationsets", help="Run the ApplicationSet "
+                                   "controller beside the Application controller (in --app-namespace, sharing its Git "
+                                   "cache and push webhook); never without --applications.")
+    resync: float = _flag(180.0, "--app-resync-seconds", min=0.0, help="Refresh every Application from Git this "
+                          "often (Argo CD's timeout.reconciliation); 0 refreshes only on webhooks and requests.")
+    resync_jitter: float = _flag(0.0, "--app-resync-jitter-seconds", min=0.0, help="Spread periodic refreshes over "
+                                 "up to this many extra seconds.")
+    workers: int = _flag(20, "--app-workers", min=1, help="Applications reconciled concurrently.")
+    webhook_port: int = _flag(8083, "--webhook-port", min=0, max=65535, help="Serve the Git push webhook at "
+                              ":N/api/webhook; 0 disables.")
+    webhook_address: str = _flag("0.0.0.0", "--webhook-address", help="Address the push webhook listens on (every "
+                                 "interface by default; 127.0.0.1 for this machine only).")
+    application_health: bool = _flag(False, "--application-health/--no-application-health", help="Give child "
+                                     "Applications a health: an App of Apps' sync wave waits until its child "
+                                     "Applications are Synced and Healthy (off, as in Argo CD, where child "
+                                     "Applications have no health check).")
+    repo_cache: Path | None = _flag(  # noqa: RUF009 (a dataclasses.field, as _flag returns)
+        None, "--repo-cache-dir", file_okay=False, help="Where Git repositories are cloned (default: "
+        "~/.cache/rollouts/repositories).")
 
     def controllers(self) -> tuple[AppControllerOptions | None, AppSetControllerOptions | None]:
         """The options of the Application and ApplicationSet controllers, None for one not to run (an ApplicationSet
@@ -227,6 +172,26 @@ class ApplicationFlags(OptionGroup):
         return app_options, AppSetControllerOptions(namespace=self.namespace) if self.application_sets else None
 
 
+@dataclass(frozen=True)
+class NotificationFlags(_FlagGroup):
+    """Whether the notification controllers run, and where the Rollouts' notification configuration lives."""
+
+    send: bool = _flag(True, "--notifications/--no-notifications", help="Send the notifications Rollouts and "
+                       "Applications subscribe to (argo-rollouts-notification-configmap, argocd-notifications-cm).")
+    namespace: str | None = _flag(None, "--notifications-namespace", help="Namespace of "
+                                  "argo-rollouts-notification-configmap and its Secret (default: $POD_NAMESPACE, else "
+                                  "default).")
+
+    def options(self) -> NotificationOptions | None:
+        """The notification controllers' options, None when they do not run."""
+        if not self.send:
+            return None
+        from kube.leader_election import default_namespace
+        from notifications.controller import NotificationOptions
+
+        return NotificationOptions(namespace=self.namespace or default_namespace())
+
+
 @app.command("controller")
 @with_option_groups
 def controller_command(
@@ -236,17 +201,13 @@ def controller_command(
     all_namespaces: AllNamespacesOption = False,
     metrics_port: MetricsPortOption = 8090,
     metrics_address: MetricsAddressOption = "0.0.0.0",
-    workers: WorkersOption = 10,
-    analysis_workers: AnalysisWorkersOption = 30,
-    experiment_workers: ExperimentWorkersOption = 10,
-    resync: ResyncOption = 900.0,
-    shards: ShardsOption = 1,
     *,
+    reconciling: ReconcileFlags,
+    shards: ShardsOption = 1,
     leader_election: LeaderElectionFlags,
     applications: ApplicationFlags,
     promote_on_background_analysis_errors: PromoteOnBackgroundErrorsOption = False,
-    notifications: NotificationsOption = True,
-    notifications_namespace: NotificationsNamespaceOption = None,
+    notifications: NotificationFlags,
     verbose: VerboseOption = False,
 ) -> None:
     """Run the Rollout, analysis, Application and ApplicationSet controllers: traffic step by step, AnalysisRuns,
@@ -263,38 +224,30 @@ def controller_command(
     if shards > 1 and applications.run:
         _usage_error("--shards divides the Rollout controllers only: add --no-applications and run the "
                      "Application controllers in a process of their own")
-    if shards > 1 and notifications:
+    if shards > 1 and notifications.send:
         _usage_error("--shards divides the Rollout controllers only: add --no-notifications (the notification "
                      "controllers are not sharded yet: each replica would notify about every Rollout)")
     _configure_logging(verbose)
     app_options, appset_options = applications.controllers()
     # Imported here: kopf and the controller are heavy, and the CLI's other commands do not need them.
-    from kube.leader_election import default_namespace
-    from notifications.controller import NotificationOptions
+    from rollouts.controller.controller import ControllerOptions
     from rollouts.controller.run import run_controller
 
-    notification_options = NotificationOptions(namespace=notifications_namespace or default_namespace()) \
-        if notifications else None
-
+    options = ControllerOptions(
+        # No namespace (or --all-namespaces): the whole cluster, as Argo's controller watches it.
+        namespaces=tuple(dict.fromkeys(namespace or [])),
+        metrics_port=metrics_port,
+        metrics_address=metrics_address.strip(),
+        promote_on_background_analysis_errors=promote_on_background_analysis_errors,
+        workers=reconciling.workers,
+        analysis_workers=reconciling.analysis_workers,
+        experiment_workers=reconciling.experiment_workers,
+        resync_seconds=reconciling.resync_seconds,
+    )
     with _failures_reported():
-        run_controller(
-            str(kubeconfig) if kubeconfig is not None else None,
-            context,
-            namespace or [],
-            all_namespaces,
-            metrics_port=metrics_port,
-            metrics_address=metrics_address.strip(),
-            workers=workers,
-            resync_seconds=resync,
-            analysis_workers=analysis_workers,
-            experiment_workers=experiment_workers,
-            leader_election=election,
-            applications=app_options,
-            application_sets=appset_options,
-            promote_on_background_analysis_errors=promote_on_background_analysis_errors,
-            notifications=notification_options,
-            shards=shards,
-        )
+        run_controller(str(kubeconfig) if kubeconfig is not None else None, context, options,
+                       leader_election=election, applications=app_options, application_sets=appset_options,
+                       notifications=notifications.options(), shards=shards)
 
 
 def _usage_error(message: str) -> NoReturn:

@@ -58,6 +58,7 @@ __all__ = [
     "Reconcile",
     "RunnerOptions",
     "Urgency",
+    "WorkerOptions",
 ]
 
 
@@ -127,6 +128,25 @@ class RunnerOptions:
     resync_seconds: float = DEFAULT_RESYNC_SECONDS
     backoff_base: float = DEFAULT_BACKOFF_BASE
     backoff_max: float = DEFAULT_BACKOFF_MAX
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerOptions:
+    """The options every controller has, the base of each controller's own: how its runner's workers run and when
+    they start. Each controller gives ``workers`` its own default (Argo's ``--rollout-threads``, …)."""
+
+    workers: int
+    """Objects reconciled concurrently; one object is never in two passes at once."""
+    resync_seconds: float = DEFAULT_RESYNC_SECONDS
+    """Every known object is queued again this often, behind all other work (level-triggered: a pass that finds
+    everything as it should be writes nothing); 0 never."""
+    leader_election: bool = False
+    """The workers wait for ``start_workers`` (called once this process is elected leader, or holds a shard); the
+    cache is filled and kept warm meanwhile, so that a standby taking over starts from a synced cache."""
+
+    def runner_options(self, name: str) -> RunnerOptions:
+        """The options of the runner of the controller named ``name`` in its logs and its workers' task names."""
+        return RunnerOptions(name, self.workers, self.resync_seconds)
 
 
 class PassCounter:

@@ -54,12 +54,6 @@ DEFAULT_LEASE_NAME: Final = "rollouts-controller"
 DEFAULT_LEASE_DURATION: Final = 8.0
 DEFAULT_RENEW_DEADLINE: Final = 6.0
 DEFAULT_RETRY_PERIOD: Final = 2.0
-# A released Lease says so for one second (client-go's choice); its empty holder already lets anyone take it.
-RELEASED_LEASE_SECONDS: Final = 1
-# A release whose write met our own renewal landing first is written once more over the Lease read again.
-RELEASE_ATTEMPTS: Final = 2
-# A standby wakes this long after the Lease's expiry, not exactly at it, so that it does not find it still valid.
-EXPIRY_MARGIN: Final = 0.01
 
 
 class NotLeader(KubeError):
@@ -76,10 +70,16 @@ class LeaderElectionConfig:
 
     namespace: str
     identity: str
+    """This candidate's name in the Lease's ``holderIdentity`` while it leads; unique among the candidates
+    (``default_identity``)."""
     name: str = DEFAULT_LEASE_NAME
     lease_duration: float = DEFAULT_LEASE_DURATION
+    """How long a standby waits after the last renewal it observed before taking the Lease over (client-go's
+    LeaseDuration, written as the Lease's ``leaseDurationSeconds``)."""
     renew_deadline: float = DEFAULT_RENEW_DEADLINE
+    """How long the leader keeps trying to renew before it stops leading (client-go's RenewDeadline)."""
     retry_period: float = DEFAULT_RETRY_PERIOD
+    """How long a candidate waits between two tries to acquire or renew (client-go's RetryPeriod)."""
 
     def __post_init__(self) -> None:
         if not self.identity:
@@ -153,6 +153,13 @@ class LeaderElector:
     ``clock`` is monotonic seconds (deadlines and expiry are measured on it, and ``check_leading`` may be called
     from other threads); ``wall_clock`` only dates the Lease's record for people and other tools.
     """
+
+    # A released Lease says so for one second (client-go's choice); its empty holder already lets anyone take it.
+    RELEASED_LEASE_SECONDS: Final = 1
+    # A release whose write met our own renewal landing first is written once more over the Lease read again.
+    RELEASE_ATTEMPTS: Final = 2
+    # A standby wakes this long after the Lease's expiry, not exactly at it, so that it does not find it still valid.
+    EXPIRY_MARGIN: Final = 0.01
 
     def __init__(
         self,
@@ -245,12 +252,12 @@ class LeaderElector:
         if not self._leading or observed is None:
             return False
         self._lose()
-        for _ in range(RELEASE_ATTEMPTS):
+        for _ in range(self.RELEASE_ATTEMPTS):
             now = format_micro_time(self._wall_clock())
             spec = {
                 **(observed.get("spec") or {}),
                 "holderIdentity": "",
-                "leaseDurationSeconds": RELEASED_LEASE_SECONDS,
+                "leaseDurationSeconds": self.RELEASED_LEASE_SECONDS,
                 "acquireTime": now,
                 "renewTime": now,
             }
@@ -431,7 +438,7 @@ class LeaderElector:
         """A retry period, or less when the Lease another holds expires sooner (take it over without delay)."""
         delay = self.config.retry_period
         if self.holder and self.holder != self.config.identity:
-            delay = min(delay, max(0.0, self._expires_at() - self._clock()) + EXPIRY_MARGIN)
+            delay = min(delay, max(0.0, self._expires_at() - self._clock()) + self.EXPIRY_MARGIN)
         return delay
 
     def _transitions(self) -> int:

@@ -26,34 +26,18 @@ import httpx
 from prometheus_client import CollectorRegistry
 
 from kube.client import AsyncKubeClient
-from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.controller_runner import GONE, ControllerRunner, Gone, WorkerOptions
 from kube.controller_startup import CacheFirstController
 from kube.deleted_objects import DeletedObjects
 from kube.errors import Conflict, KubeError, NotFound
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, is_older, object_key
-from kube.resources import APPLICATIONS, CONFIGMAPS, EVENTS, ROLLOUTS, SECRETS, ResourceKind
+from kube.resources import CONFIGMAPS, EVENTS, SECRETS
 from kube.watch_events import DELETED
 from kube.work_queue import cancel_tasks
-from notifications import services
+from notifications import decisions, services
 from notifications.config import ConfigError, NotificationConfig, parse_config
-from notifications.decisions import (
-    Firing,
-    NotificationPlan,
-    event_order,
-    events_since,
-    plan_events,
-    plan_observed_conditions,
-)
-from notifications.defaults import (
-    APPLICATION_CONFIGMAP,
-    APPLICATION_CONTEXT_DEFAULTS,
-    APPLICATION_DEFAULTS,
-    APPLICATION_SECRET,
-    ROLLOUT_CONFIGMAP,
-    ROLLOUT_DEFAULTS,
-    ROLLOUT_SECRET,
-)
+from notifications.defaults import APPLICATION_NOTIFICATIONS, ROLLOUT_NOTIFICATIONS, NotifiedKind
 from notifications.delivery import DeliveryJob, DeliveryQueue, Permanent, RetryPolicy
 from notifications.metrics import NotificationMetrics
 from notifications.state import annotation_patch, read_state, with_changes
@@ -68,28 +52,10 @@ KEPT_EVENTS: Final = 64
 """Events kept per object (the latest), so that memory does not grow with an object's history."""
 
 
-@dataclass(frozen=True)
-class NotifiedKind:
-    """What differs between the Rollout and the Application notification controllers."""
-
-    resource: ResourceKind
-    variable: str
-    configmap: str
-    secret: str
-    defaults: Mapping[str, str]
-    context_defaults: Mapping[str, Any] = field(default_factory=dict)
-    event_keyed: bool = False
-
-
-ROLLOUT_NOTIFICATIONS: Final = NotifiedKind(ROLLOUTS, "rollout", ROLLOUT_CONFIGMAP, ROLLOUT_SECRET, ROLLOUT_DEFAULTS,
-                                            event_keyed=True)
-APPLICATION_NOTIFICATIONS: Final = NotifiedKind(APPLICATIONS, "app", APPLICATION_CONFIGMAP, APPLICATION_SECRET,
-                                                APPLICATION_DEFAULTS, APPLICATION_CONTEXT_DEFAULTS)
-
-
-@dataclass(frozen=True)
-class NotificationOptions:
-    """Where the configuration lives and how the controller runs and delivers."""
+@dataclass(frozen=True, kw_only=True)
+class NotificationOptions(WorkerOptions):
+    """Where the configuration lives and how the controller runs and delivers (under ``leader_election`` only once
+    this process leads, so that standbys never send)."""
 
     namespace: str
     """Namespace of the notification ConfigMap and Secret (the controller's, or the Applications')."""
@@ -101,8 +67,6 @@ class NotificationOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     event_grace_seconds: float = 300.0
     """At a first start, Events this much older than the start still notify (see ``decisions.events_since``)."""
-    leader_election: bool = False
-    """Deliver only once this process leads (``start_workers``), so that standbys never send."""
     watched_namespaces: tuple[str, ...] = ()
     """Where the objects are (all namespaces when empty): where the Events about them are listed at start."""
 
@@ -165,8 +129,7 @@ class NotificationController(CacheFirstController):
         self.delivery = DeliveryQueue(capacity=options.queue_capacity, workers=options.delivery_workers,
                                       retry=options.retry)
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
-            RunnerOptions(name=f"{kind.variable} notifications", workers=options.workers,
-                          resync_seconds=options.resync_seconds),
+            options.runner_options(f"{kind.variable} notifications"),
             self.reconcile, lambda: list(self.objects), _NoPassMetrics(),
         )
         self._config: NotificationConfig | None = None
@@ -302,7 +265,7 @@ class NotificationController(CacheFirstController):
                 await asyncio.sleep(delay)
                 delay = min(30.0, delay * 2)
                 continue
-            for event in sorted(listed, key=event_order):
+            for event in sorted(listed, key=decisions.event_order):
                 self.observe_event(None, event)
             return
 
@@ -343,7 +306,7 @@ class NotificationController(CacheFirstController):
         """What the conditions and templates read: the object and the context."""
         return {self.kind.variable: obj, "context": {**self.kind.context_defaults, **config.context}}
 
-    def _plan(self, key: ObjectKey, obj: JsonObject, config: NotificationConfig) -> NotificationPlan | None:
+    def _plan(self, key: ObjectKey, obj: JsonObject, config: NotificationConfig) -> decisions.NotificationPlan | None:
         """This pass's plan over the cached object (None when nothing can notify about it)."""
         annotations = (obj.get("metadata") or {}).get("annotations") or {}
         if not config.subscriptions and not any(name.startswith(ANNOTATION_PREFIX) for name in annotations):
@@ -351,16 +314,16 @@ class NotificationController(CacheFirstController):
             return None
         state = read_state(obj)
         if self.kind.event_keyed:
-            since = events_since(state, self.started_at, self.options.event_grace_seconds)
-            return plan_events(obj, self.events.get(key, {}).values(), self._variables(obj, config), config, state,
-                               since)
+            since = decisions.events_since(state, self.started_at, self.options.event_grace_seconds)
+            return decisions.plan_events(obj, self.events.get(key, {}).values(), self._variables(obj, config), config,
+                                         state, since)
         # Every version the watch brought since the last pass, the cached one last: a state that lasted less than
         # the time between two passes (an automated sync's Running) still notifies.
         version = _version(obj)
         versions = [seen for seen in self.unplanned.pop(key, []) if _version(seen) != version] + [obj]
-        return plan_observed_conditions(versions, lambda seen: self._variables(seen, config), config, state)
+        return decisions.plan_observed_conditions(versions, lambda seen: self._variables(seen, config), config, state)
 
-    def _report(self, key: ObjectKey, plan: NotificationPlan) -> None:
+    def _report(self, key: ObjectKey, plan: decisions.NotificationPlan) -> None:
         for problem in plan.problems:
             line = f"{self.kind.resource.kind} {key}: {problem}"
             if line not in self._reported:
@@ -368,7 +331,12 @@ class NotificationController(CacheFirstController):
                 logger.warning("notifications: %s", line)
 
     def _job(
-        self, key: ObjectKey, obj: JsonObject, firing: Firing, variables: Mapping[str, Any], config: NotificationConfig
+        self,
+        key: ObjectKey,
+        obj: JsonObject,
+        firing: decisions.Firing,
+        variables: Mapping[str, Any],
+        config: NotificationConfig,
     ) -> DeliveryJob:
         service = config.services[firing.destination.service]
         data = dict(variables)

@@ -9,7 +9,11 @@ Argo's; the template wording is this project's own.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from kube.resources import APPLICATIONS, ROLLOUTS, ResourceKind
 
 ROLLOUT_CONFIGMAP: Final = "argo-rollouts-notification-configmap"
 ROLLOUT_SECRET: Final = "argo-rollouts-notification-secret"
@@ -148,3 +152,22 @@ APPLICATION_CONTEXT_DEFAULTS: Final = {"argocdUrl": "https://localhost:4000"}
 
 DEFAULT_ROLLOUT_TRIGGERS: Final = tuple(_ROLLOUT_TRIGGERS)
 DEFAULT_APPLICATION_TRIGGERS: Final = tuple(_APPLICATION_TRIGGERS)
+
+
+@dataclass(frozen=True)
+class NotifiedKind:
+    """What differs between the Rollout and the Application notification controllers."""
+
+    resource: ResourceKind
+    variable: str
+    configmap: str
+    secret: str
+    defaults: Mapping[str, str]
+    context_defaults: Mapping[str, Any] = field(default_factory=dict)
+    event_keyed: bool = False
+
+
+ROLLOUT_NOTIFICATIONS: Final = NotifiedKind(ROLLOUTS, "rollout", ROLLOUT_CONFIGMAP, ROLLOUT_SECRET, ROLLOUT_DEFAULTS,
+                                            event_keyed=True)
+APPLICATION_NOTIFICATIONS: Final = NotifiedKind(APPLICATIONS, "app", APPLICATION_CONFIGMAP, APPLICATION_SECRET,
+                                                APPLICATION_DEFAULTS, APPLICATION_CONTEXT_DEFAULTS)

@@ -25,7 +25,7 @@ from analysis.controller.reconciler import Clock, RunReconciler, utc_now
 from analysis.providers.base import provider_for
 from analysis.runner.measure_io import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory
 from kube.client import AsyncKubeClient
-from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, RunnerOptions
+from kube.controller_runner import ControllerRunner, WorkerOptions
 from kube.controller_startup import CacheFirstController, list_into_cache
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
@@ -38,20 +38,18 @@ logger = logging.getLogger(__name__)
 DEFAULT_WORKERS: Final = 30  # Argo's --analysis-threads
 
 
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """How the analysis controller runs. ``namespaces`` empty means every namespace; with ``leader_election`` the
-    workers wait for ``start_workers`` (called once this process is elected leader), the cache kept warm meanwhile."""
+@dataclass(frozen=True, kw_only=True)
+class AnalysisOptions(WorkerOptions):
+    """How the analysis controller runs. ``namespaces`` empty means every namespace."""
 
     namespaces: tuple[str, ...] = ()
     workers: int = DEFAULT_WORKERS
-    resync_seconds: float = DEFAULT_RESYNC_SECONDS
     measurement_timeout: float = DEFAULT_MEASUREMENT_TIMEOUT
-    leader_election: bool = False
 
 
 class AnalysisController(CacheFirstController):
-    """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
+    """The AnalysisRun controller, whose reconciler measures; fed the events of runs and Jobs, started and stopped
+    by ``analysis.controller.handlers``. Its methods run on the operator's event loop."""
 
     def __init__(
         self,
@@ -78,7 +76,7 @@ class AnalysisController(CacheFirstController):
             measurement_timeout=self.options.measurement_timeout,
         )
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
-            RunnerOptions("analysis run", self.options.workers, self.options.resync_seconds),
+            self.options.runner_options("analysis run"),
             self.reconciler.reconcile,
             self.cache.run_keys,
             self.metrics,

@@ -2,52 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
+
+from kube.event_records import EventRecord
 
 OPERATION_STARTED: Final = "OperationStarted"
 OPERATION_COMPLETED: Final = "OperationCompleted"
 RESOURCE_UPDATED: Final = "ResourceUpdated"
 RESOURCE_DELETED: Final = "ResourceDeleted"
-SYNC_ERROR: Final = "SyncError"
 
 
-@dataclass(frozen=True)
-class AppEvent:
-    """One Event about an Application (``type`` Normal or Warning)."""
-
-    type: str
-    reason: str
-    message: str
+def automated_sync_started(revision: str) -> EventRecord:
+    return EventRecord("Normal", OPERATION_STARTED, f"Initiated automated sync to '{revision}'")
 
 
-def automated_sync_started(revision: str) -> AppEvent:
-    return AppEvent("Normal", OPERATION_STARTED, f"Initiated automated sync to '{revision}'")
-
-
-def sync_started(revision: str, username: str) -> AppEvent:
+def sync_started(revision: str, username: str) -> EventRecord:
     who = username or "unknown user"
-    return AppEvent("Normal", OPERATION_STARTED, f"{who} initiated sync to {revision or 'HEAD'}")
+    return EventRecord("Normal", OPERATION_STARTED, f"{who} initiated sync to {revision or 'HEAD'}")
 
 
-def operation_completed(revision: str, phase: str, message: str) -> AppEvent:
+def operation_completed(revision: str, phase: str, message: str) -> EventRecord:
     """Argo CD's "Sync operation to <rev> succeeded" / "... failed: <message>"."""
     if phase == "Succeeded":
-        return AppEvent("Normal", OPERATION_COMPLETED, f"Sync operation to {revision} succeeded")
-    return AppEvent("Warning", OPERATION_COMPLETED, f"Sync operation to {revision} failed: {message}")
+        return EventRecord("Normal", OPERATION_COMPLETED, f"Sync operation to {revision} succeeded")
+    return EventRecord("Warning", OPERATION_COMPLETED, f"Sync operation to {revision} failed: {message}")
 
 
-def status_transitions(before_sync: str, after_sync: str, before_health: str, after_health: str) -> list[AppEvent]:
+def status_transitions(before_sync: str, after_sync: str, before_health: str, after_health: str) -> list[EventRecord]:
     """"Updated sync status: A -> B" and "Updated health status: A -> B" for each that changed."""
     events = []
     if before_sync and after_sync and before_sync != after_sync:
-        events.append(AppEvent("Normal", RESOURCE_UPDATED, f"Updated sync status: {before_sync} -> {after_sync}"))
+        events.append(EventRecord("Normal", RESOURCE_UPDATED, f"Updated sync status: {before_sync} -> {after_sync}"))
     if before_health and after_health and before_health != after_health:
         events.append(
-            AppEvent("Normal", RESOURCE_UPDATED, f"Updated health status: {before_health} -> {after_health}")
+            EventRecord("Normal", RESOURCE_UPDATED, f"Updated health status: {before_health} -> {after_health}")
         )
     return events
 
 
-def resource_deleted(what: str) -> AppEvent:
-    return AppEvent("Normal", RESOURCE_DELETED, f"Deleted resource {what}")
+def resource_deleted(what: str) -> EventRecord:
+    return EventRecord("Normal", RESOURCE_DELETED, f"Deleted resource {what}")

@@ -38,7 +38,7 @@ from gitops.resources import JsonObject
 from gitops.sources.errors import SourceError
 from gitops.sources.urls import normalize_git_url
 from kube.client import KubeClient
-from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.controller_runner import GONE, ControllerRunner, Gone, WorkerOptions
 from kube.controller_startup import CacheFirstController
 from kube.errors import ApiError, Conflict, KubeError, NotFound
 from kube.http_connection import async_http_client
@@ -57,22 +57,19 @@ DEFAULT_STATUS_REQUEUE_SECONDS: Final = 2.0
 DEFAULT_STATUS_PASS_SHARE: Final = 0.2
 
 
-@dataclass(frozen=True)
-class AppSetControllerOptions:
+@dataclass(frozen=True, kw_only=True)
+class AppSetControllerOptions(WorkerOptions):
     """Where ApplicationSets live, how many workers reconcile them, how often generators are read again."""
 
     namespace: str = "argocd"
     workers: int = DEFAULT_WORKERS
     requeue_seconds: float = DEFAULT_REQUEUE_SECONDS
-    resync_seconds: float = 15 * 60.0
     # A change of an owned Application that status.resources only reports (its sync or health status) queues a
     # pass this much later, so that the changes of a thousand Applications syncing at once share one pass (each
     # regenerates and re-plans the whole set) instead of running back to back.
     status_requeue_seconds: float = DEFAULT_STATUS_REQUEUE_SECONDS
     # …and later still when passes are long: passes for such changes alone take at most this share of the time.
     status_pass_share: float = DEFAULT_STATUS_PASS_SHARE
-    # Under leader election the workers wait for ``start_workers`` (the Lease won); the watches run meanwhile.
-    leader_election: bool = False
 
 
 class _NoMetrics:
@@ -148,7 +145,7 @@ class AppSetController(CacheFirstController):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pass_seconds: dict[ObjectKey, float] = {}  # the last pass's duration, per ApplicationSet
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
-            RunnerOptions("applicationset", options.workers, resync_seconds=options.resync_seconds),
+            options.runner_options("applicationset"),
             self._reconcile,
             self._keys,
             _NoMetrics(),

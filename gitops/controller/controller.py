@@ -28,7 +28,7 @@ from gitops.controller.cluster_connections import ClusterConnection, ClusterConn
 from gitops.controller.live_cache import LiveCache
 from gitops.controller.metrics import AppMetrics
 from gitops.controller.reconciler import AppReconciler, PassResult, ReconcilerSettings
-from gitops.controller.refresh import DEFAULT_POLL_SECONDS, poll_delay
+from gitops.controller.refresh import poll_delay
 from gitops.controller.resource_ops import ResourceOperations
 from gitops.controller.revision_cache import RevisionCache
 from gitops.controller.webhook import PushEvent, push_refreshes
@@ -37,7 +37,7 @@ from gitops.project.admission import project_name
 from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
 from gitops.repo_server import RepoServer
 from kube.client import AsyncKubeClient, KubeClient
-from kube.controller_runner import GONE, ControllerRunner, Gone, RunnerOptions
+from kube.controller_runner import GONE, ControllerRunner, Gone, WorkerOptions
 from kube.controller_startup import CacheFirstController
 from kube.deleted_objects import DeletedObjects
 from kube.errors import Conflict, KubeError
@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_APP_NAMESPACE: Final = "argocd"
 DEFAULT_WORKERS: Final = 20  # Argo CD's --status-processors
+DEFAULT_POLL_SECONDS: Final = 180.0  # Argo CD's timeout.reconciliation
 DEFAULT_RENDER_TIMEOUT: Final = 90.0  # Argo CD's repo-server timeout is 60 s + the controller's margin
 DEFAULT_WEBHOOK_PORT: Final = 8083
 SECRET_TYPE_LABEL: Final = "argocd.argoproj.io/secret-type"
@@ -69,20 +70,21 @@ AppKey = ObjectKey
 """An Application by namespace and name: the work queue's key."""
 
 
-@dataclass(frozen=True)
-class AppControllerOptions:
+@dataclass(frozen=True, kw_only=True)
+class AppControllerOptions(WorkerOptions):
     """How the Application controller runs; ``webhook_port`` 0 serves no webhook, ``poll_seconds`` 0 never
     refreshes on a timer."""
 
     namespace: str = DEFAULT_APP_NAMESPACE
     workers: int = DEFAULT_WORKERS
+    resync_seconds: float = 0.0
+    """Off: the periodic refresh is a timer per Application (``poll_seconds``, jittered; the pass says when)."""
     poll_seconds: float = DEFAULT_POLL_SECONDS
     poll_jitter_seconds: float = 0.0
     render_timeout: float = DEFAULT_RENDER_TIMEOUT
     webhook_port: int = DEFAULT_WEBHOOK_PORT
     webhook_address: str = "0.0.0.0"
     cache_dir: Path | None = None
-    leader_election: bool = False
     # Child Applications have a health (Synced and Healthy) so an App of Apps' waves wait for them; off, as Argo CD.
     application_health: bool = False
 
@@ -114,9 +116,8 @@ class AppController(CacheFirstController):
         self._lock = threading.Lock()
         self._resources = ApiResources()
         self._loop: asyncio.AbstractEventLoop | None = None
-        # The periodic refresh is a per-Application timer (the pass says when), so the runner's resync is off.
         self.runner: ControllerRunner[AppKey] = ControllerRunner(
-            RunnerOptions("application", options.workers, resync_seconds=0.0), self._reconcile_key,
+            options.runner_options("application"), self._reconcile_key,
             self._keys, self.metrics,
         )
         self._owns_informers = informers is None
@@ -150,10 +151,10 @@ class AppController(CacheFirstController):
                 client=client, repo_server=self.repo_server, cache=cache, resources=resources,
                 operations=operations, metrics=self.metrics,
                 settings=ReconcilerSettings(options.poll_seconds, options.render_timeout,
-                                            application_health=options.application_health),
-                health_overrides=self.health_overrides, clock=clock, render_pool=self._render_pool,
-                written=self._app_written, tracking_method=self.tracking_method, projects=self.projects,
-                control_namespace=options.namespace, revisions=revisions, app_exists=self._app_known,
+                                            application_health=options.application_health,
+                                            control_namespace=options.namespace),
+                control=self, clock=clock, render_pool=self._render_pool, written=self._app_written,
+                revisions=revisions, app_exists=self._app_known,
             )
 
         self.reconciler = reconciler(self.cache, lambda: self._resources, operations)

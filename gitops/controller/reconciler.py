@@ -20,14 +20,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from gitops.clusters import LOCAL_CLUSTER
 from gitops.compare.comparison import Comparison, compare_app, resource_status_entries
 from gitops.compare.tracking import owning_app, with_tracking
 from gitops.controller import app_events
 from gitops.controller.api_resources import ApiResources
-from gitops.controller.app_events import AppEvent
 from gitops.controller.app_status import (
     condition,
     health_with_transition,
@@ -43,6 +42,7 @@ from gitops.controller.metrics import AppMetrics
 from gitops.controller.multi_source import RenderedSources, generate_sources
 from gitops.controller.orphans import OrphanMonitor
 from gitops.controller.refresh import (
+    Depth,
     annotation_removal,
     refresh_need,
     requested_refresh,
@@ -56,7 +56,6 @@ from gitops.models import RESOURCES_FINALIZER
 from gitops.project.admission import find_project, resource_permission, sync_blocked
 from gitops.project.admission import spec_problems as project_problems
 from gitops.project.orphaned_resources import orphan_entries, orphaned_condition
-from gitops.project.permissions import DEFAULT_PROJECT_NAME, default_project
 from gitops.project.sync_windows import BLOCKED_MESSAGE as WINDOW_BLOCKED
 from gitops.repo_server import Manifests, RenderError, RepoServer, SourceError
 from gitops.resources import Health, ResourceKey
@@ -76,6 +75,7 @@ from gitops.sync.source_revisions import (
 from gitops.sync.step import ActionResult, SyncAction, plan_sync_step, record_results
 from kube.client import KubeClient
 from kube.errors import Conflict, KubeError, NotFound
+from kube.event_records import EventRecord
 from kube.json_data import JsonObject
 from kube.resources import APPLICATIONS
 from kube.timestamps import format_time
@@ -109,7 +109,7 @@ class PassResult:
     """What the controller does after a pass: when to look again, and which Events to post."""
 
     requeue_after: float | None = None
-    events: list[tuple[JsonObject, AppEvent]] = field(default_factory=list)
+    events: list[tuple[JsonObject, EventRecord]] = field(default_factory=list)
     forget: bool = False
 
 
@@ -119,6 +119,25 @@ class ReconcilerSettings:
     render_timeout: float
     # --application-health: child Applications get a health (Synced and Healthy), so waves wait for them.
     application_health: bool = False
+    # Where the Applications, argocd-cm and the AppProjects live.
+    control_namespace: str = "argocd"
+
+
+class ControlNamespaceSettings(Protocol):
+    """What a pass reads, as it is now, from the control namespace (the Application controller keeps it current)."""
+
+    def health_overrides(self) -> Mapping[str, str]:
+        """argocd-cm's ``resource.customizations.health.<group_kind>`` Lua health checks, by group kind."""
+        ...
+
+    def tracking_method(self) -> str:
+        """argocd-cm's ``application.resourceTrackingMethod``: annotation (Argo CD 3.x's default), label,
+        annotation+label."""
+        ...
+
+    def projects(self) -> Mapping[str, JsonObject]:
+        """The AppProjects by name."""
+        ...
 
 
 class AppReconciler:
@@ -134,13 +153,10 @@ class AppReconciler:
         operations: ResourceOperations,
         metrics: AppMetrics,
         settings: ReconcilerSettings,
-        health_overrides: Callable[[], Mapping[str, str]],
+        control: ControlNamespaceSettings,
         clock: Callable[[], datetime],
         render_pool: concurrent.futures.ThreadPoolExecutor,
         written: Callable[[JsonObject], None] = lambda app: None,
-        tracking_method: Callable[[], str] = lambda: "annotation",
-        projects: Callable[[], Mapping[str, JsonObject]] | None = None,
-        control_namespace: str = "argocd",
         app_exists: Callable[[str], bool] = lambda name: True,
         revisions: RevisionCache | None = None,
     ) -> None:
@@ -151,18 +167,14 @@ class AppReconciler:
         self._ops = operations
         self._metrics = metrics
         self._settings = settings
-        self._health_overrides = health_overrides
+        self._control = control
         self._clock = clock
         self._render_pool = render_pool
         # Each Application as our own write returned it: the next pass must not decide from the older copy.
         self._written = written
-        # argocd-cm's application.resourceTrackingMethod: annotation (Argo CD 3.x's default), label, annotation+label.
-        self._tracking = tracking_method
-        # The AppProjects by name; without a source of them every Application is in an everything-allowed default.
-        self._projects = projects or (lambda: {DEFAULT_PROJECT_NAME: default_project(control_namespace)})
-        self._control_namespace = control_namespace
         # An object tracked to an Application that no longer exists is an orphan (Argo CD's belongToAnotherApp).
-        self._orphans = OrphanMonitor(cache, resources, lambda obj: owning_app(obj, self._tracking()), app_exists)
+        self._orphans = OrphanMonitor(cache, resources, lambda obj: owning_app(obj, control.tracking_method()),
+                                     app_exists)
         self._rendered: dict[str, Rendered] = {}
         self._compared: dict[str, tuple[Any, tuple[JsonObject, ...], Comparison]] = {}
         self._pushed: set[str] = set()
@@ -215,11 +227,12 @@ class AppReconciler:
         invalid = spec_problems(app)
         if destination.invalid is not None:
             invalid.append(destination.invalid)
-        project = find_project(app, self._projects())
+        project = find_project(app, self._control.projects())
         if isinstance(project, str):
             invalid.append(project)
         elif destination.invalid is None:
-            invalid.extend(project_problems(app, project, self._control_namespace, cluster=destination.cluster))
+            invalid.extend(project_problems(app, project, self._settings.control_namespace,
+                                            cluster=destination.cluster))
         if invalid or isinstance(project, str):
             conditions.extend(condition("InvalidSpecError", message) for message in invalid)
             return self._write(app, stored, {**stored, "sync": {**(stored.get("sync") or {}), "status": "Unknown"}},
@@ -251,7 +264,7 @@ class AppReconciler:
         targets = list(rendered.targets)
         revision = rendered.revision
         live = self._observe(name, targets, stored)
-        overrides = dict(self._health_overrides())
+        overrides = dict(self._control.health_overrides())
         comparison = self._compare(app, rendered, targets, live, overrides)
         conditions.extend(comparison.conditions)
         desired = self._compared_status(app, stored, comparison, rendered, live)
@@ -298,12 +311,12 @@ class AppReconciler:
             poll_seconds=self._settings.poll_seconds,
             pushed=name in self._pushed or force,
         )
-        if not need.refresh and previous is not None:
+        if need.depth is Depth.NONE and previous is not None:
             return previous, None
         self._pushed.discard(name)
         logger.debug("%s: refreshing (%s)", name, need.reason)
-        rendered, error = self.render_app(app, revision=None, hard=need.hard, fresh=fresh)
-        if rendered is not None and previous is not None and not need.hard and (
+        rendered, error = self.render_app(app, revision=None, hard=need.depth is Depth.HARD, fresh=fresh)
+        if rendered is not None and previous is not None and need.depth is not Depth.HARD and (
                 previous.revision, previous.fingerprint) == (rendered.revision, rendered.fingerprint):
             # The same commit of the same source renders the same manifests: keep the previous ones, so that the
             # comparison memo below still recognises them.
@@ -397,7 +410,7 @@ class AppReconciler:
                 self._metrics.count_git_request(repo, "fetch")
         resources = self._resources()
         targets = tuple(
-            with_tracking(place(obj, namespace, resources), name, self._tracking())
+            with_tracking(place(obj, namespace, resources), name, self._control.tracking_method())
             for obj in manifests.manifests
         )
         if isinstance(manifests, RenderedSources):
@@ -416,15 +429,15 @@ class AppReconciler:
             id(rendered.targets),
             json.dumps(app.get("spec"), sort_keys=True, default=str),
             json.dumps(overrides, sort_keys=True),
-            self._tracking(),
+            self._control.tracking_method(),
             tuple(sorted((str(k), str((o.get("metadata") or {}).get("resourceVersion") or ""))
                          for k, o in live.items())),
         )
         memo = self._compared.get(name)
         if memo is not None and memo[0] == key and memo[1] is rendered.targets:
             return memo[2]
-        comparison = compare_app(app, targets, live, tracking_method=self._tracking(), health_overrides=overrides,
-                                 namespaced=self._resources().namespaced,
+        comparison = compare_app(app, targets, live, tracking_method=self._control.tracking_method(),
+                                 health_overrides=overrides, namespaced=self._resources().namespaced,
                                  assess_applications=self._settings.application_health)
         self._compared[name] = (key, rendered.targets, comparison)
         return comparison
@@ -521,7 +534,7 @@ class AppReconciler:
                 return {**desired, "operationState": failed}, True
             targets, revision = list(rendered.targets), rendered.revision
             live = self._observe(name, targets, desired)
-            comparison = compare_app(app, targets, live, tracking_method=self._tracking(),
+            comparison = compare_app(app, targets, live, tracking_method=self._control.tracking_method(),
                                      health_overrides=overrides, namespaced=self._resources().namespaced,
                                      assess_applications=self._settings.application_health)
         if current is None:
@@ -581,7 +594,7 @@ class AppReconciler:
         if obj is not None and action.kind in ("apply", "create") and action.purpose != NAMESPACE:
             # A hook named from its generateName gets its name in the sync step, after the tracking mark was set:
             # mark it again so the mark names the object it sits on (a mismatched one is ignored as a copy).
-            obj = with_tracking(obj, app_name, self._tracking())
+            obj = with_tracking(obj, app_name, self._control.tracking_method())
         if action.kind == "create-namespace":
             assert action.obj is not None
             outcome = self._ops.create_namespace(action.obj)

@@ -14,21 +14,28 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Final
 
 from kube.json_data import JsonObject
 
 REFRESH_ANNOTATION: Final = "argocd.argoproj.io/refresh"
-DEFAULT_POLL_SECONDS: Final = 180.0
-DEFAULT_JITTER_SECONDS: Final = 0.0
+
+
+class Depth(Enum):
+    """How thoroughly a pass looks at the source again: not at all (it compares with the last render), ``normal``
+    (resolve the revision and render again), ``hard`` (also bypass the render cache)."""
+
+    NONE = "none"
+    NORMAL = "normal"
+    HARD = "hard"
 
 
 @dataclass(frozen=True)
 class RefreshNeed:
-    """Whether to resolve the revision and render again, whether to bypass caches, and why (for the log)."""
+    """How thoroughly to look at the source again, and why (for the log)."""
 
-    refresh: bool
-    hard: bool
+    depth: Depth
     reason: str
 
 
@@ -63,16 +70,16 @@ def refresh_need(
     """Whether this pass resolves and renders again, or compares with what the last render produced."""
     requested = requested_refresh(app)
     if requested is not None:
-        return RefreshNeed(True, requested == "hard", f"{requested} refresh requested")
+        return RefreshNeed(Depth(requested), f"{requested} refresh requested")
     if rendered_fingerprint is None or seconds_since_render is None:
-        return RefreshNeed(True, False, "first comparison")
+        return RefreshNeed(Depth.NORMAL, "first comparison")
     if rendered_fingerprint != source_fingerprint(app):
-        return RefreshNeed(True, False, "source changed")
+        return RefreshNeed(Depth.NORMAL, "source changed")
     if pushed:
-        return RefreshNeed(True, False, "push webhook")
+        return RefreshNeed(Depth.NORMAL, "push webhook")
     if poll_seconds > 0 and seconds_since_render >= poll_seconds:
-        return RefreshNeed(True, False, "periodic refresh")
-    return RefreshNeed(False, False, "")
+        return RefreshNeed(Depth.NORMAL, "periodic refresh")
+    return RefreshNeed(Depth.NONE, "")
 
 
 def poll_delay(name: str, poll_seconds: float, jitter_seconds: float) -> float:

@@ -18,7 +18,7 @@ from typing import Final
 
 from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
 from kube.client import AsyncKubeClient
-from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, Gone, RunnerOptions
+from kube.controller_runner import ControllerRunner, Gone, WorkerOptions
 from kube.controller_startup import CacheFirstController, list_into_cache
 from kube.events import SERIES_INTERVAL_SECONDS, EventRecorder
 from kube.json_data import JsonObject
@@ -46,28 +46,26 @@ DEFAULT_METRICS_ADDRESS: Final = "0.0.0.0"
 """Every interface: in a pod, the kubelet's probes and Prometheus's scrapes come from outside the container."""
 
 
-@dataclass(frozen=True)
-class ControllerOptions:
+@dataclass(frozen=True, kw_only=True)
+class ControllerOptions(WorkerOptions):
     """How the controller process runs. ``namespaces`` empty means every namespace; ``metrics_port`` 0 serves none;
-    ``analysis_workers`` 0 runs no analysis controller beside the Rollout controller; with ``leader_election`` the
-    workers wait for ``start_workers`` (called once this process is elected leader) — the cache is filled and kept
-    warm meanwhile, so that a standby taking over starts from a synced cache."""
+    ``analysis_workers`` 0 runs no analysis controller beside the Rollout controller."""
 
     namespaces: tuple[str, ...] = ()
     workers: int = DEFAULT_WORKERS
-    resync_seconds: float = DEFAULT_RESYNC_SECONDS
     metrics_port: int = DEFAULT_METRICS_PORT
     metrics_address: str = DEFAULT_METRICS_ADDRESS
     analysis_workers: int = DEFAULT_ANALYSIS_WORKERS
     experiment_workers: int = DEFAULT_EXPERIMENT_WORKERS
     """Experiments reconciled concurrently (Argo's --experiment-threads); 0 runs no Experiment controller."""
-    leader_election: bool = False
     promote_on_background_analysis_errors: bool = False
     """Argo's behaviour: a background run whose latest measurements are Errors does not hold full promotion."""
 
 
 class RolloutController(CacheFirstController):
-    """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
+    """The Rollout controller: the cache of Rollouts and of what they own or name, the runner, the reconciler and
+    its executor, Events and metrics. ``rollouts.controller.handlers`` feeds it the watch events (from the informer
+    streams, or kopf's) and starts and stops it; all its methods run on the operator's event loop."""
 
     def __init__(
         self,
@@ -92,7 +90,7 @@ class RolloutController(CacheFirstController):
             follow_up=self._follow_up,
         )
         self.runner: ControllerRunner[RolloutKey] = ControllerRunner(
-            RunnerOptions("rollout", self.options.workers, self.options.resync_seconds),
+            self.options.runner_options("rollout"),
             self._reconcile,
             self.cache.rollout_keys,
             self.metrics,

@@ -1,4 +1,5 @@
-"""Carrying out a Plan: its writes in order, then the Rollout's status, then its Events.
+"""Carrying out a Plan, in the parts the reconciler calls in this order: its writes (``write``), the Rollout's
+status (``write_status``), its Events (``announce``).
 
 The first write that fails ends the pass — later writes may depend on it (a Service must select the new pods
 before traffic moves), and the next pass decides again from what did happen. Each successful write is also
@@ -10,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from kube.client import AsyncKubeClient
 from kube.errors import Conflict, KubeError, NotFound
@@ -53,19 +54,6 @@ class PlanExecutor:
         self._client = client
         self._cache = cache
         self._events = events
-
-    async def execute(self, rollout: JsonObject, plan: Plan) -> Outcome:
-        """The whole Plan: its writes, then its status patch, then its Events (only if everything was written)."""
-        outcome = await self.write(rollout, plan)
-        if outcome.error is not None:
-            return outcome
-        if plan.status_patch is not None:
-            status = await self.write_status(rollout, plan.status_patch, outcome.resource_version)
-            outcome = replace(status, writes=outcome.writes + status.writes)
-            if outcome.error is not None:
-                return outcome
-        self.announce(rollout, plan.events)
-        return outcome
 
     async def write(self, rollout: JsonObject, plan: Plan, resource_version: str | None = None) -> Outcome:
         """The Plan's writes in order (not its status, nor its Events); the first that fails ends them.

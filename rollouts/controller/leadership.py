@@ -27,7 +27,7 @@ import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any, ClassVar, NoReturn, Protocol, TypeVar
+from typing import Any, ClassVar, NoReturn, Protocol, TypedDict, TypeVar, Unpack
 
 from kube.client import AsyncKubeClient
 from kube.health import event_loop_probe, readiness_probe
@@ -49,6 +49,16 @@ class WorkerPool(Protocol):
     def start_workers(self) -> None: ...
 
 
+class ElectionPartOptions(TypedDict, total=False):
+    """How a replica takes part in an election, whatever it elects (``ElectionPart``'s keyword options)."""
+
+    election_loop: SideLoop | None
+    """Where the elector runs (its Lease client's requests included); None runs it on the caller's loop, beside the
+    workers."""
+    on_synced: Callable[[], None] | None
+    """Called once every cache is synced, before standing."""
+
+
 class ElectionPart(ABC):
     """What a replica's part in an election holds whatever it elects (the one leader, or the holders of shards): the
     controllers whose workers it starts, the loop the election runs on and the Lease client, and kopf run beside."""
@@ -59,16 +69,12 @@ class ElectionPart(ABC):
         self,
         controllers: Sequence[WorkerPool],
         lease_client: AsyncKubeClient,
-        *,
-        election_loop: SideLoop | None = None,
-        on_synced: Callable[[], None] | None = None,
+        **options: Unpack[ElectionPartOptions],
     ) -> None:
-        """``election_loop``: where the elector runs (its Lease client's requests included); None runs it on the
-        caller's loop, beside the workers. ``on_synced``: called once every cache is synced, before standing."""
         self._controllers = tuple(controllers)
         self._lease_client = lease_client
-        self._election_loop = election_loop
-        self._on_synced = on_synced
+        self._election_loop = options.get("election_loop")
+        self._on_synced = options.get("on_synced")
 
     async def _elect(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run one of the elector's coroutines where the election runs."""
@@ -128,11 +134,9 @@ class Leadership(ElectionPart):
         elector: LeaderElector,
         controllers: Sequence[WorkerPool],
         lease_client: AsyncKubeClient,
-        *,
-        election_loop: SideLoop | None = None,
-        on_synced: Callable[[], None] | None = None,
+        **options: Unpack[ElectionPartOptions],
     ) -> None:
-        super().__init__(controllers, lease_client, election_loop=election_loop, on_synced=on_synced)
+        super().__init__(controllers, lease_client, **options)
         self.elector = elector
 
     async def _take_part(self) -> NoReturn:

@@ -19,11 +19,10 @@ import gc
 import logging
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import kopf
 
-from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
 from analysis.controller.controller import AnalysisController, AnalysisOptions
 from analysis.controller.handlers import register_handlers as register_analysis_handlers
 from gitops.controller.application_sets import AppSetController, AppSetControllerOptions
@@ -32,7 +31,7 @@ from gitops.controller.handlers import register_appset_handlers
 from gitops.controller.handlers import register_handlers as register_application_handlers
 from gitops.controller.metrics import AppMetrics
 from kube.client import AsyncKubeClient, KubeClient, load_api_client
-from kube.controller_runner import DEFAULT_RESYNC_SECONDS, ControllerRunner, NamespacedKey
+from kube.controller_runner import ControllerRunner, NamespacedKey
 from kube.errors import ApiError, KubeError, NotFound
 from kube.http_connection import async_http_client
 from kube.informer import Informers
@@ -51,9 +50,6 @@ from notifications.controller import NotificationController, NotificationOptions
 from notifications.handlers import hand_over_events
 from notifications.handlers import register_handlers as register_notification_handlers
 from rollouts.controller.controller import (
-    DEFAULT_METRICS_ADDRESS,
-    DEFAULT_METRICS_PORT,
-    DEFAULT_WORKERS,
     ControllerOptions,
     RolloutController,
 )
@@ -61,7 +57,6 @@ from rollouts.controller.handlers import register_handlers
 from rollouts.controller.leadership import Leadership, WorkerPool, process_probes
 from rollouts.controller.reconciler import Decide
 from rollouts.controller.shards import ShardedQueue, ShardLeadership, owner_shard, rollout_shard
-from rollouts.experiments.controller import DEFAULT_WORKERS as DEFAULT_EXPERIMENT_WORKERS
 from rollouts.experiments.controller import ExperimentController, ExperimentOptions
 from rollouts.experiments.handlers import register_handlers as register_experiment_handlers
 
@@ -364,45 +359,24 @@ def check_cluster(client: KubeClient, namespaces: Sequence[str]) -> None:
             raise StartupError(f"cannot list Rollouts in {where} at {client.server}: {error}") from error
 
 
-def run_controller(
-    kubeconfig: str | None,
-    context: str | None,
-    namespaces: Sequence[str],
-    all_namespaces: bool,
-    metrics_port: int = DEFAULT_METRICS_PORT,
-    metrics_address: str = DEFAULT_METRICS_ADDRESS,
-    workers: int = DEFAULT_WORKERS,
-    resync_seconds: float = DEFAULT_RESYNC_SECONDS,
-    analysis_workers: int = DEFAULT_ANALYSIS_WORKERS,
-    experiment_workers: int = DEFAULT_EXPERIMENT_WORKERS,
-    leader_election: LeaderElectionConfig | None = None,
-    applications: AppControllerOptions | None = None,
-    application_sets: AppSetControllerOptions | None = None,
-    promote_on_background_analysis_errors: bool = False,
-    notifications: NotificationOptions | None = None,
-    shards: int = 1,
-) -> None:
-    """Run the Rollout controller, and the analysis and Experiment controllers unless ``analysis_workers`` or
-    ``experiment_workers`` is 0, until interrupted (see ``rollouts controller --help``).
+class OperatorParts(TypedDict, total=False):
+    """What ``build_operator`` assembles beside the Rollout controller, and how (its keyword options, which
+    ``run_controller`` passes on)."""
 
-    With ``all_namespaces`` or no ``namespaces`` it watches the whole cluster, as Argo's controller does. With
-    ``leader_election`` it acts only while it holds the Lease, and raises ``LeadershipLost`` once it has lost it.
-    With ``applications`` the Application controller runs too, and with ``application_sets`` the ApplicationSet
-    controller beside it. With ``shards`` above 1 it acts only on the Rollouts of the shards it holds.
-    """
-    options = ControllerOptions(
-        namespaces=() if all_namespaces else tuple(dict.fromkeys(namespaces)),
-        workers=workers,
-        resync_seconds=resync_seconds,
-        metrics_port=metrics_port,
-        metrics_address=metrics_address,
-        analysis_workers=analysis_workers,
-        experiment_workers=experiment_workers,
-        promote_on_background_analysis_errors=promote_on_background_analysis_errors,
-    )
-    operator = build_operator(kubeconfig, context, options, leader_election=leader_election,
-                              applications=applications, application_sets=application_sets,
-                              notifications=notifications, shards=shards)
+    decide: Decide | None
+    leader_election: LeaderElectionConfig | None
+    applications: AppControllerOptions | None
+    application_sets: AppSetControllerOptions | None
+    notifications: NotificationOptions | None
+    shards: int
+
+
+def run_controller(
+    kubeconfig: str | None, context: str | None, options: ControllerOptions, **parts: Unpack[OperatorParts]
+) -> None:
+    """Run the operator ``build_operator`` assembles until interrupted (see ``rollouts controller --help``); raises
+    ``LeadershipLost`` once it has lost its Lease."""
+    operator = build_operator(kubeconfig, context, options, **parts)
     asyncio.run(with_quiet_watch_closing(operator.run()))
 
 

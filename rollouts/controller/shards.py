@@ -20,7 +20,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar, Unpack
 
 from kube.client import AsyncKubeClient
 from kube.controller_runner import ControllerRunner, NamespacedKey, Urgency
@@ -29,8 +29,7 @@ from kube.metrics_export import Probe
 from kube.object_meta import ObjectKey, controller_reference
 from kube.shard_election import ShardElection, ShardOwnership
 from kube.sharding import shard_of
-from kube.side_loop import SideLoop
-from rollouts.controller.leadership import ElectionPart, WorkerPool, process_probes
+from rollouts.controller.leadership import ElectionPart, ElectionPartOptions, WorkerPool, process_probes
 
 K = TypeVar("K", bound=NamespacedKey)
 
@@ -99,11 +98,9 @@ class ShardLeadership(ElectionPart):
         controllers: Sequence[WorkerPool],
         queues: Sequence[ShardedQueue[Any]],
         lease_client: AsyncKubeClient,
-        *,
-        election_loop: SideLoop | None = None,
-        on_synced: Callable[[], None] | None = None,
+        **options: Unpack[ElectionPartOptions],
     ) -> None:
-        super().__init__(controllers, lease_client, election_loop=election_loop, on_synced=on_synced)
+        super().__init__(controllers, lease_client, **options)
         self.election = election
         self._queues = tuple(queues)
 

@@ -18,14 +18,7 @@ from typing import Final
 from prometheus_client import CollectorRegistry
 
 from kube.client import AsyncKubeClient
-from kube.controller_runner import (
-    DEFAULT_RESYNC_SECONDS,
-    GONE,
-    ControllerRunner,
-    Gone,
-    PassFailed,
-    RunnerOptions,
-)
+from kube.controller_runner import GONE, ControllerRunner, Gone, PassFailed, WorkerOptions
 from kube.controller_startup import CacheFirstController, list_into_cache
 from kube.errors import Conflict, NotFound
 from kube.events import EventRecorder
@@ -65,14 +58,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class ExperimentOptions:
+@dataclass(frozen=True, kw_only=True)
+class ExperimentOptions(WorkerOptions):
     """How the controller runs; ``namespaces`` empty means every namespace."""
 
     namespaces: tuple[str, ...] = ()
     workers: int = DEFAULT_WORKERS
-    resync_seconds: float = DEFAULT_RESYNC_SECONDS
-    leader_election: bool = False
 
 
 def invalid_spec_status(message: str, now: datetime) -> JsonObject:
@@ -95,7 +86,9 @@ def invalid_spec_status(message: str, now: datetime) -> JsonObject:
 
 
 class ExperimentController(CacheFirstController):
-    """Everything the kopf handlers delegate to; all methods run on the operator's event loop."""
+    """One observe → decide → act pass per Experiment, on its own runner. ``rollouts.experiments.handlers`` hands it
+    the watch events of Experiments and of the ReplicaSets and AnalysisRuns they control, and starts and stops it;
+    its methods run on the operator's event loop."""
 
     def __init__(
         self,
@@ -112,7 +105,7 @@ class ExperimentController(CacheFirstController):
         self.events = EventRecorder(client)
         self.experiments: dict[ObjectKey, JsonObject] = {}
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(
-            RunnerOptions("experiment", self.options.workers, self.options.resync_seconds),
+            self.options.runner_options("experiment"),
             self.reconcile,
             lambda: list(self.experiments),
             # experiment_reconcile and experiment_reconcile_error, under Argo's names and help texts.

@@ -97,18 +97,30 @@ def test_analysis_workers_cannot_be_negative() -> None:
 
 
 def controller_options_passed(monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, object]:
-    """The keyword arguments `rollouts controller ARGS` hands run_controller (recorded, not run)."""
+    """What `rollouts controller ARGS` hands run_controller (recorded, not run): its keyword arguments, and the
+    Rollout controller's options as ``options``."""
     import rollouts.controller.run
 
     seen: dict[str, object] = {}
 
-    def record(*_: object, **kwargs: object) -> None:
-        seen.update(kwargs)
+    def record(kubeconfig: object, context: object, options: object, **kwargs: object) -> None:
+        seen.update(kwargs, options=options)
 
     monkeypatch.setattr(rollouts.controller.run, "run_controller", record)
     code, stderr = run(*args)
     assert code == 0, stderr
     return seen
+
+
+def test_the_rollout_controller_options_are_what_the_flags_say(monkeypatch: pytest.MonkeyPatch) -> None:
+    options = controller_options_passed(
+        monkeypatch, "-n", "shop", "-n", "pay", "-n", "shop", "--workers", "3", "--analysis-workers", "0",
+        "--resync-seconds", "60", "--metrics-port", "0",
+    )["options"]
+    assert (getattr(options, "namespaces", None), getattr(options, "workers", None),
+            getattr(options, "analysis_workers", None), getattr(options, "experiment_workers", None),
+            getattr(options, "resync_seconds", None), getattr(options, "metrics_port", None)) == (
+        ("shop", "pay"), 3, 0, 10, 60.0, 0)  # each namespace once, in order; --experiment-workers' default
 
 
 @pytest.mark.parametrize(
@@ -129,6 +141,25 @@ def test_the_applicationset_controller_runs_beside_the_application_controller_un
         assert appsets is None
     else:
         assert getattr(appsets, "namespace", None) == appsets_in
+
+
+@pytest.mark.parametrize(
+    ("args", "configuration_in"),
+    [
+        ((), "controllers"),  # on by default, beside the controller: $POD_NAMESPACE
+        (("--notifications-namespace", "ops"), "ops"),
+        (("--no-notifications",), None),
+    ],
+)
+def test_the_notification_controllers_read_their_configuration_where_asked_unless_left_out(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], configuration_in: str | None
+) -> None:
+    monkeypatch.setenv("POD_NAMESPACE", "controllers")
+    notifications = controller_options_passed(monkeypatch, *args)["notifications"]
+    if configuration_in is None:
+        assert notifications is None
+    else:
+        assert getattr(notifications, "namespace", None) == configuration_in
 
 
 @pytest.mark.parametrize(
@@ -161,7 +192,8 @@ def test_background_analysis_errors_hold_promotion_unless_argo_behaviour_is_aske
     monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], promote: bool
 ) -> None:
     """Issue #15 item 9: the default holds; the flag restores Argo Rollouts' behaviour."""
-    assert controller_options_passed(monkeypatch, *args)["promote_on_background_analysis_errors"] is promote
+    options = controller_options_passed(monkeypatch, *args)["options"]
+    assert getattr(options, "promote_on_background_analysis_errors", None) is promote
 
 
 # --- where the controller listens (issue #15 item 10) ----------------------------------------------------------
@@ -174,8 +206,8 @@ def captured_run(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
 
     seen: dict[str, object] = {}
 
-    def run_controller(*args: object, **kwargs: object) -> None:
-        seen.update(kwargs)
+    def run_controller(kubeconfig: object, context: object, options: object, **kwargs: object) -> None:
+        seen.update(kwargs, options=options)
 
     monkeypatch.setattr(rollouts.controller.run, "run_controller", run_controller)
     return seen
@@ -186,7 +218,7 @@ def test_metrics_and_webhook_listen_on_every_interface_by_default_as_a_pod_needs
 ) -> None:
     code, stderr = run("--no-leader-elect")
     assert code == 0, stderr
-    assert captured_run["metrics_address"] == "0.0.0.0"
+    assert getattr(captured_run["options"], "metrics_address", None) == "0.0.0.0"
     applications = captured_run["applications"]
     assert getattr(applications, "webhook_address", None) == "0.0.0.0"
 
@@ -194,7 +226,7 @@ def test_metrics_and_webhook_listen_on_every_interface_by_default_as_a_pod_needs
 def test_metrics_address_and_webhook_address_choose_where_they_listen(captured_run: dict[str, object]) -> None:
     code, stderr = run("--no-leader-elect", "--metrics-address", "127.0.0.1", "--webhook-address", "::1")
     assert code == 0, stderr
-    assert captured_run["metrics_address"] == "127.0.0.1"
+    assert getattr(captured_run["options"], "metrics_address", None) == "127.0.0.1"
     assert getattr(captured_run["applications"], "webhook_address", None) == "::1"
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from gitops.controller.refresh import (
     REFRESH_ANNOTATION,
+    Depth,
     annotation_removal,
     poll_delay,
     refresh_need,
@@ -25,21 +26,20 @@ def app(annotation: str | None = None, path: str = "guestbook") -> dict[str, Any
 
 
 @pytest.mark.parametrize(
-    ("application", "seconds", "pushed", "refresh", "hard", "reason"),
+    ("application", "seconds", "pushed", "depth", "reason"),
     [
-        (app("hard"), 1.0, False, True, True, "hard refresh requested"),
-        (app("normal"), 1.0, False, True, False, "normal refresh requested"),
-        (app("bogus"), 1.0, False, False, False, ""),  # not a request Argo CD knows
-        (app(), 1.0, True, True, False, "push webhook"),
-        (app(), 180.0, False, True, False, "periodic refresh"),
-        (app(), 179.0, False, False, False, ""),
+        (app("hard"), 1.0, False, Depth.HARD, "hard refresh requested"),
+        (app("normal"), 1.0, False, Depth.NORMAL, "normal refresh requested"),
+        (app("bogus"), 1.0, False, Depth.NONE, ""),  # not a request Argo CD knows
+        (app(), 1.0, True, Depth.NORMAL, "push webhook"),
+        (app(), 180.0, False, Depth.NORMAL, "periodic refresh"),
+        (app(), 179.0, False, Depth.NONE, ""),
     ],
 )
-def test_refresh_need(application: dict[str, Any], seconds: float, pushed: bool, refresh: bool, hard: bool,
-                      reason: str) -> None:
+def test_refresh_need(application: dict[str, Any], seconds: float, pushed: bool, depth: Depth, reason: str) -> None:
     need = refresh_need(application, rendered_fingerprint=source_fingerprint(app()), seconds_since_render=seconds,
                         poll_seconds=180.0, pushed=pushed)
-    assert (need.refresh, need.hard, need.reason) == (refresh, hard, reason)
+    assert (need.depth, need.reason) == (depth, reason)
 
 
 def test_a_changed_source_is_rendered_again() -> None:
@@ -50,13 +50,13 @@ def test_a_changed_source_is_rendered_again() -> None:
 
 def test_the_first_pass_always_renders() -> None:
     assert refresh_need(app(), rendered_fingerprint=None, seconds_since_render=None, poll_seconds=0.0,
-                        pushed=False).refresh
+                        pushed=False).depth is Depth.NORMAL
 
 
 def test_without_a_poll_period_only_requests_refresh() -> None:
     need = refresh_need(app(), rendered_fingerprint=source_fingerprint(app()), seconds_since_render=10_000.0,
                         poll_seconds=0.0, pushed=False)
-    assert not need.refresh
+    assert need.depth is Depth.NONE
 
 
 def test_the_jitter_spreads_applications_but_keeps_each_one_steady() -> None:

@@ -14,7 +14,8 @@ from prometheus_client import CollectorRegistry
 
 from kube.object_meta import ObjectKey
 from kube.resources import APPLICATIONS, CONFIGMAPS
-from notifications.controller import APPLICATION_NOTIFICATIONS, NotificationController, NotificationOptions
+from notifications.controller import NotificationController, NotificationOptions
+from notifications.defaults import APPLICATION_NOTIFICATIONS
 from notifications.state import NOTIFIED_ANNOTATION
 from tests.unit.notifications.memory_api import MemoryApi
 

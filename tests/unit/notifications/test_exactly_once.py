@@ -20,7 +20,8 @@ from kube.errors import KubeError
 from kube.object_meta import ObjectKey
 from kube.resources import CONFIGMAPS, EVENTS, ROLLOUTS, ResourceKind
 from kube.timestamps import format_time
-from notifications.controller import ROLLOUT_NOTIFICATIONS, NotificationController, NotificationOptions
+from notifications.controller import NotificationController, NotificationOptions
+from notifications.defaults import ROLLOUT_NOTIFICATIONS
 from notifications.state import read_state
 from tests.unit.notifications.memory_api import MemoryApi
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from kube.object_meta import ObjectKey
 from kube.resources import CONFIGMAPS, ROLLOUTS
-from notifications.controller import KEPT_EVENTS, ROLLOUT_NOTIFICATIONS, NotificationController, NotificationOptions
+from notifications.controller import KEPT_EVENTS, NotificationController, NotificationOptions
+from notifications.defaults import ROLLOUT_NOTIFICATIONS
 from tests.unit.notifications.memory_api import MemoryApi
 
 KEY = ObjectKey("default", "demo")

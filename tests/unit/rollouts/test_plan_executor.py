@@ -82,15 +82,15 @@ WRITES = (
 )
 
 
-async def test_writes_then_status_then_events_in_order() -> None:
+async def test_a_pass_writes_its_objects_then_its_status_then_its_events() -> None:
     client = FakeClient()
-    executor, cache = make(client)
-    plan = Plan(writes=WRITES, status_patch={"phase": "Progressing"}, events=(Event("Normal", "A", "a"),))
+    plans = iter([Plan(writes=WRITES, status_patch={"phase": "Progressing"}, events=(Event("Normal", "A", "a"),))])
+    runner, _, _, _ = reconciler_for(lambda snapshot: next(plans, Plan()), client)
 
-    outcome = await executor.execute(rollout(), plan)
+    await runner.process(KEY)
     await asyncio.sleep(0)  # let the event task run
 
-    assert outcome.succeeded and outcome.writes == 4
+    assert runner.passes.errors == 0
     assert client.writes() == [
         ("create", "replicasets", None),
         ("patch", "services", None),
@@ -99,22 +99,39 @@ async def test_writes_then_status_then_events_in_order() -> None:
     ]
     status_body = client.calls[3][3]
     assert status_body == {"status": {"phase": "Progressing"}, "metadata": {"resourceVersion": "7"}}
-    assert cache.get(REPLICASETS, "shop", "reviews-abc") is not None  # written through
     assert [call[1] for call in client.calls[4:]] == ["events"]
 
 
-async def test_the_first_failed_write_ends_the_pass() -> None:
+async def test_writes_are_remembered_in_the_cache() -> None:
+    client = FakeClient()
+    executor, cache = make(client)
+    await executor.write(rollout(), Plan(writes=WRITES))
+    assert cache.get(REPLICASETS, "shop", "reviews-abc") is not None
+
+
+async def test_the_first_failed_write_ends_the_writes() -> None:
     client = FakeClient()
     client.failures[("patch", "services")] = ApiError(422, "Invalid", "bad selector")
     executor, _ = make(client)
-    plan = Plan(writes=WRITES, status_patch={"phase": "Progressing"}, events=(Event("Normal", "A", "a"),))
 
-    outcome = await executor.execute(rollout(), plan)
-    await asyncio.sleep(0)
+    outcome = await executor.write(rollout(), Plan(writes=WRITES))
 
     assert not outcome.succeeded and not outcome.transient
     assert outcome.writes == 1
     assert "patch Service shop/reviews-canary" in outcome.failed_write
+    assert client.writes() == [("create", "replicasets", None), ("patch", "services", None)]
+
+
+async def test_a_pass_whose_write_failed_writes_no_status_and_announces_nothing() -> None:
+    client = FakeClient()
+    client.failures[("patch", "services")] = ApiError(422, "Invalid", "bad selector")
+    plan = Plan(writes=WRITES, status_patch={"phase": "Progressing"}, events=(Event("Normal", "A", "a"),))
+    runner, _, _, _ = reconciler_for(lambda snapshot: plan, client)
+
+    await runner.process(KEY)
+    await asyncio.sleep(0)
+
+    assert runner.passes.errors == 1
     assert client.writes() == [("create", "replicasets", None), ("patch", "services", None)]
     assert not any(call[1] == "events" for call in client.calls)  # what did not happen is not announced
 
@@ -123,7 +140,7 @@ async def test_a_conflict_is_transient() -> None:
     client = FakeClient()
     client.failures[("create", "replicasets")] = Conflict(409, "AlreadyExists", "exists")
     executor, _ = make(client)
-    outcome = await executor.execute(rollout(), Plan(writes=WRITES))
+    outcome = await executor.write(rollout(), Plan(writes=WRITES))
     assert outcome.transient
 
 
@@ -131,7 +148,7 @@ async def test_deleting_what_is_already_gone_succeeds() -> None:
     client = FakeClient()
     client.failures[("delete", "replicasets")] = NotFound(404, "NotFound", "gone")
     executor, _ = make(client)
-    outcome = await executor.execute(rollout(), Plan(writes=(WRITES[2],)))
+    outcome = await executor.write(rollout(), Plan(writes=(WRITES[2],)))
     assert outcome.succeeded
 
 
@@ -139,17 +156,19 @@ async def test_a_cluster_scoped_create_that_fails_is_an_outcome_not_a_crash() ->
     client = FakeClient()
     client.failures[("create", "customresourcedefinitions")] = NotFound(404, "NotFound", "no such namespace")
     executor, _ = make(client)
-    outcome = await executor.execute(rollout(), Plan(writes=(Create(CRDS, "shop", {"metadata": {"name": "x"}}),)))
+    outcome = await executor.write(rollout(), Plan(writes=(Create(CRDS, "shop", {"metadata": {"name": "x"}}),)))
     assert outcome.transient
     assert client.calls[0][:2] == ("create", "customresourcedefinitions")
 
 
-async def test_a_status_patch_after_a_patch_of_the_rollout_uses_its_new_version() -> None:
+async def test_a_status_patch_after_a_patch_of_the_rollout_is_conditional_on_its_new_version() -> None:
     client = FakeClient()
     executor, _ = make(client)
-    plan = Plan(writes=(Patch(ROLLOUTS, "shop", "reviews", {"spec": {"replicas": 1}}),), status_patch={"a": 1})
-    await executor.execute(rollout(), plan)
+    spec_patch = Patch(ROLLOUTS, "shop", "reviews", {"spec": {"replicas": 1}})
+    written = await executor.write(rollout(), Plan(writes=(spec_patch,)))
+    await executor.write_status(rollout(), {"a": 1}, written.resource_version)
     spec_answer_version = "101"
+    assert written.resource_version == spec_answer_version
     assert client.calls[1][3]["metadata"] == {"resourceVersion": spec_answer_version}
 
 
@@ -158,9 +177,8 @@ async def test_a_failed_event_post_is_counted_not_raised() -> None:
     client.failures[("create", "events")] = Unreachable("down")
     metrics = ControllerMetrics()
     executor, _ = make(client, metrics)
-    outcome = await executor.execute(rollout(), Plan(events=(Event("Warning", "RolloutAborted", "why"),)))
+    executor.announce(rollout(), (Event("Warning", "RolloutAborted", "why"),))
     await executor._events.drain()
-    assert outcome.succeeded
     assert executor._events.failures == 1
     assert metrics.registry.get_sample_value(
         "rollout_events_total", {"namespace": "shop", "name": "reviews", "type": "Warning", "reason": "RolloutAborted"}
@@ -355,7 +373,7 @@ async def test_a_pass_that_changes_several_status_fields_sends_one_status_patch(
         "message": "CanaryPauseStep",
     }
 
-    outcome = await executor.execute(rollout(), Plan(status_patch=status_patch))
+    outcome = await executor.write_status(rollout(), status_patch)
 
     assert outcome.succeeded
     assert client.writes() == [("patch", "rollouts", "status")]
@@ -372,8 +390,8 @@ async def test_a_status_patch_equal_to_the_stored_status_is_not_sent() -> None:
     executor, cache = make(client)
     cache.observe(ROLLOUTS, None, stored_rollout())
 
-    plan = Plan(status_patch={"currentStepIndex": 2, "canary": {"weights": {"canary": {"weight": 50}}}})
-    outcome = await executor.execute(stored_rollout(), plan)
+    status_patch = {"currentStepIndex": 2, "canary": {"weights": {"canary": {"weight": 50}}}}
+    outcome = await executor.write_status(stored_rollout(), status_patch)
 
     assert outcome.succeeded and outcome.writes == 0
     assert client.writes() == []
@@ -384,7 +402,7 @@ async def test_a_status_patch_that_removes_a_field_is_sent() -> None:
     executor, cache = make(client)
     cache.observe(ROLLOUTS, None, stored_rollout())
 
-    await executor.execute(stored_rollout(), Plan(status_patch={"phase": None}))
+    await executor.write_status(stored_rollout(), {"phase": None})
 
     assert client.writes() == [("patch", "rollouts", "status")]
 
@@ -413,7 +431,7 @@ async def test_a_patch_is_sent_only_when_it_changes_the_stored_object(patch: dic
     executor, cache = make(client)
     cache.observe(SERVICES, None, SERVICE)
 
-    outcome = await executor.execute(rollout(), Plan(writes=(Patch(SERVICES, "shop", "reviews-canary", patch),)))
+    outcome = await executor.write(rollout(), Plan(writes=(Patch(SERVICES, "shop", "reviews-canary", patch),)))
 
     assert outcome.succeeded
     assert client.writes() == ([("patch", "services", None)] if sent else [])
@@ -423,7 +441,7 @@ async def test_an_object_not_in_the_cache_is_patched() -> None:
     client = FakeClient()
     executor, _ = make(client)
     patch = Patch(SERVICES, "shop", "reviews-canary", {"spec": {"selector": {"x": "y"}}})
-    await executor.execute(rollout(), Plan(writes=(patch,)))
+    await executor.write(rollout(), Plan(writes=(patch,)))
     assert client.writes() == [("patch", "services", None)]
 
 
@@ -431,9 +449,8 @@ async def test_one_transition_announces_each_event_once() -> None:
     client = FakeClient()
     executor, _ = make(client)
     completed = Event("Normal", "RolloutStepCompleted", "Rollout step 1/6 completed (setWeight: 20)")
-    plan = Plan(status_patch={"currentStepIndex": 1}, events=(completed, completed))
 
-    await executor.execute(rollout(), plan)
+    executor.announce(rollout(), (completed, completed))
     await executor._events.drain()
 
     posted = [body["reason"] for verb, plural, _, body in client.calls if plural == "events"]
