@@ -73,7 +73,6 @@ def cluster_from_secret(secret: Mapping[str, Any]) -> ClusterConfig:
     """The cluster one Secret declares; a Secret that cannot be read gives a config whose ``problem`` says why."""
     metadata = secret.get("metadata") or {}
     labels = dict(metadata.get("labels") or {})
-    annotations = dict(metadata.get("annotations") or {})
     secret_name = str(metadata.get("name", ""))
     try:
         server = _field(secret, "server").rstrip("/")
@@ -101,7 +100,7 @@ def cluster_from_secret(secret: Mapping[str, Any]) -> ClusterConfig:
         project=project,
         namespaces=namespaces,
         labels=labels,
-        annotations=annotations,
+        annotations=dict(metadata.get("annotations") or {}),
         bearer_token=config.get("bearerToken") or None,
         username=config.get("username") or None,
         password=config.get("password") or None,
