@@ -149,6 +149,15 @@ class WorkerOptions:
         return RunnerOptions(name, self.workers, self.resync_seconds)
 
 
+@dataclass(frozen=True, kw_only=True)
+class NamespacedWorkerOptions(WorkerOptions):
+    """The options of a controller that can be kept to some namespaces: the Rollout, AnalysisRun and Experiment
+    controllers."""
+
+    namespaces: tuple[str, ...] = ()
+    """The namespaces whose objects the controller watches and reconciles; empty means every namespace."""
+
+
 class PassCounter:
     """Counts passes as they start and finish; safe to read and wait on from another thread.
 

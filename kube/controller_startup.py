@@ -13,13 +13,17 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from kube.client import AsyncKubeClient
-from kube.controller_runner import ControllerRunner
+from kube.controller_runner import ControllerRunner, WorkerOptions
 from kube.errors import ApiError, NotFound
 from kube.json_data import JsonObject
 from kube.resources import ResourceKind
+from kube.timestamps import Clock
+
+ClientT = TypeVar("ClientT")
+OptionsT = TypeVar("OptionsT", bound=WorkerOptions)
 
 logger = logging.getLogger(__name__)
 
@@ -57,20 +61,25 @@ async def list_into_cache(
                 await asyncio.sleep(0)
 
 
-class CacheFirstController(ABC):
+class CacheFirstController(ABC, Generic[ClientT, OptionsT]):
     """A controller whose workers start only once its cache is synced, so that no pass decides from a half-filled
     cache (a pass that saw a Rollout but not yet its ReplicaSets would create one that exists).
 
     With ``leader_election`` the workers wait for ``start_workers``, called once this process is elected leader
     (or holds a shard); the cache is filled and kept warm meanwhile, so that a standby taking over starts from a
     synced cache.
+
+    Every controller holds the client it reads and writes through, its options and the clock its passes read.
     """
 
     runner: ControllerRunner[Any]
 
-    def __init__(self, *, leader_election: bool) -> None:
+    def __init__(self, client: ClientT, options: OptionsT, clock: Clock) -> None:
+        self.client = client
+        self.options = options
+        self.clock = clock
         self.cache_synced = asyncio.Event()  # set once start() has filled the cache
-        self._workers_wait_for_election = leader_election
+        self._workers_wait_for_election = options.leader_election
         self._listed: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     def fill_from(self, *listed: Callable[[], Awaitable[object]]) -> None:
@@ -106,11 +115,19 @@ class CacheFirstController(ABC):
     async def _fill_cache(self) -> None:
         """List what the passes read into the cache (when no watch stream fills it: ``fill_from``)."""
 
-    def _cache_filled(self) -> None:  # noqa: B027 — a hook most controllers do not need
+    def _cache_filled(self) -> None:
         """What starts once the cache is filled, before it counts as synced (nothing by default)."""
 
-    def _before_workers(self) -> None:  # noqa: B027 — a hook most controllers do not need
+    def _before_workers(self) -> None:
         """What must run before the first pass (nothing by default)."""
 
-    def _workers_started(self) -> None:  # noqa: B027 — a hook most controllers do not need
+    def _workers_started(self) -> None:
         """What follows the workers' start (nothing by default)."""
+
+    def _log_started(self, name: str, cached: str) -> None:
+        """Log that the workers of the controller ``name`` started, with what its cache holds (``cached``: "12
+        objects")."""
+        logger.info(
+            "%s controller started: %d workers, %s cached, resync every %gs",
+            name, self.options.workers, cached, self.options.resync_seconds,
+        )

@@ -6,8 +6,18 @@ way everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
+
+Clock: TypeAlias = Callable[[], datetime]
+"""Where a controller reads the time: ``utc_now``, or a test's own clock."""
+
+
+def utc_now() -> datetime:
+    """The current time, in UTC."""
+    return datetime.now(UTC)
+
 
 
 def format_time(moment: datetime) -> str:

@@ -17,9 +17,8 @@ import base64
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx
@@ -33,6 +32,7 @@ from kube.errors import Conflict, KubeError, NotFound
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey, is_older, object_key
 from kube.resources import CONFIGMAPS, EVENTS, SECRETS
+from kube.timestamps import Clock, utc_now
 from kube.watch_events import DELETED
 from kube.work_queue import cancel_tasks
 from notifications import decisions, services
@@ -98,11 +98,7 @@ class _NoPassMetrics:
         pass
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class NotificationController(CacheFirstController):
+class NotificationController(CacheFirstController[AsyncKubeClient, NotificationOptions]):
     """Notifications about one kind of object; ``observe*`` are fed by the watches (``notifications.handlers``)."""
 
     def __init__(
@@ -111,15 +107,12 @@ class NotificationController(CacheFirstController):
         kind: NotifiedKind,
         options: NotificationOptions,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         http: httpx.AsyncClient | None = None,
         registry: CollectorRegistry | None = None,
     ) -> None:
-        super().__init__(leader_election=options.leader_election)
-        self.client = client
+        super().__init__(client, options, clock)
         self.kind = kind
-        self.options = options
-        self.clock = clock
         self._http = http
         self.objects: dict[ObjectKey, JsonObject] = {}
         self.events: dict[ObjectKey, dict[str, JsonObject]] = {}

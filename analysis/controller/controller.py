@@ -21,16 +21,17 @@ from prometheus_client import CollectorRegistry
 
 from analysis.controller.cache import RunCache
 from analysis.controller.metrics import AnalysisMetrics
-from analysis.controller.reconciler import Clock, RunReconciler, utc_now
+from analysis.controller.reconciler import RunReconciler
 from analysis.providers.base import provider_for
 from analysis.runner.measure_io import DEFAULT_MEASUREMENT_TIMEOUT, ProviderFactory
 from kube.client import AsyncKubeClient
-from kube.controller_runner import ControllerRunner, WorkerOptions
+from kube.controller_runner import ControllerRunner, NamespacedWorkerOptions
 from kube.controller_startup import CacheFirstController, list_into_cache
 from kube.events import EventRecorder
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_RUNS
+from kube.timestamps import Clock, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +40,14 @@ DEFAULT_WORKERS: Final = 30  # Argo's --analysis-threads
 
 
 @dataclass(frozen=True, kw_only=True)
-class AnalysisOptions(WorkerOptions):
-    """How the analysis controller runs. ``namespaces`` empty means every namespace."""
+class AnalysisOptions(NamespacedWorkerOptions):
+    """How the analysis controller runs."""
 
-    namespaces: tuple[str, ...] = ()
     workers: int = DEFAULT_WORKERS
     measurement_timeout: float = DEFAULT_MEASUREMENT_TIMEOUT
 
 
-class AnalysisController(CacheFirstController):
+class AnalysisController(CacheFirstController[AsyncKubeClient, AnalysisOptions]):
     """The AnalysisRun controller, whose reconciler measures; fed the events of runs and Jobs, started and stopped
     by ``analysis.controller.handlers``. Its methods run on the operator's event loop."""
 
@@ -60,9 +60,7 @@ class AnalysisController(CacheFirstController):
         clock: Clock = utc_now,
         providers: ProviderFactory = provider_for,
     ) -> None:
-        self.options = options if options is not None else AnalysisOptions()
-        super().__init__(leader_election=self.options.leader_election)
-        self.client = client
+        super().__init__(client, options if options is not None else AnalysisOptions(), clock)
         self.cache = RunCache()
         self.metrics = AnalysisMetrics(registry)
         self.events = EventRecorder(client)
@@ -109,10 +107,7 @@ class AnalysisController(CacheFirstController):
         )
 
     def _workers_started(self) -> None:
-        logger.info(
-            "analysis controller started: %d workers, %d runs cached, resync every %gs",
-            self.options.workers, len(self.cache), self.options.resync_seconds,
-        )
+        self._log_started("analysis", f"{len(self.cache)} runs")
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight is cancelled; the next start measures again) and the timers."""

@@ -9,9 +9,7 @@ finds nothing due writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from analysis.controller.cache import RunCache
 from analysis.controller.metrics import AnalysisMetrics
@@ -26,12 +24,7 @@ from kube.events import EventRecorder
 from kube.json_data import JsonObject
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_RUNS
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+from kube.timestamps import Clock, utc_now
 
 
 @dataclass(frozen=True, kw_only=True)

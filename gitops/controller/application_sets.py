@@ -18,9 +18,8 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from gitops.appset.application_writes import owned_by, plan_application_writes, resource_entries
@@ -46,7 +45,7 @@ from kube.informer import Informers, Observer, first_answers
 from kube.kopf_operator import REQUEST_TIMEOUT, WATCH_CONNECT_TIMEOUT
 from kube.object_meta import ObjectKey
 from kube.resources import APPLICATION_SETS, APPLICATIONS, SECRETS, ResourceKind
-from kube.timestamps import format_time
+from kube.timestamps import Clock, format_time, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +119,7 @@ def git_repositories(appset: Mapping[str, Any]) -> set[str]:
     return found
 
 
-class AppSetController(CacheFirstController):
+class AppSetController(CacheFirstController[KubeClient, AppSetControllerOptions]):
     """Watches, a runner, and the pass; ``start``/``stop`` on the event loop, passes on worker threads."""
 
     def __init__(
@@ -129,15 +128,12 @@ class AppSetController(CacheFirstController):
         git: GitReader,
         options: AppSetControllerOptions,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         informers: Informers | None = None,
     ) -> None:
         """``informers``: the process's streams, not started yet (the controller's own when None)."""
-        super().__init__(leader_election=options.leader_election)
-        self.client = client
+        super().__init__(client, options, clock)
         self.git = git
-        self.options = options
-        self.clock = clock
         self._lock = threading.Lock()
         self._appsets: dict[ObjectKey, JsonObject] = {}
         self._applications: dict[str, JsonObject] = {}

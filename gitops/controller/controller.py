@@ -17,7 +17,6 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -48,6 +47,7 @@ from kube.json_data import JsonObject
 from kube.kopf_operator import REQUEST_TIMEOUT, WATCH_CONNECT_TIMEOUT
 from kube.object_meta import ObjectKey
 from kube.resources import APP_PROJECTS, APPLICATIONS, CONFIGMAPS, SECRETS
+from kube.timestamps import Clock, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class AppControllerOptions(WorkerOptions):
     application_health: bool = False
 
 
-class AppController(CacheFirstController):
+class AppController(CacheFirstController[KubeClient, AppControllerOptions]):
     """Everything the process runs for Applications; ``start``/``stop`` on the event loop."""
 
     def __init__(
@@ -99,13 +99,11 @@ class AppController(CacheFirstController):
         *,
         metrics: AppMetrics | None = None,
         repo_server: RepoServer | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         informers: Informers | None = None,
     ) -> None:
         """``informers``: the process's streams, not started yet (the controller's own when None)."""
-        super().__init__(leader_election=options.leader_election)
-        self.client = client
-        self.options = options
+        super().__init__(client, options, clock)
         self.metrics = metrics if metrics is not None else AppMetrics()
         self._apps: dict[str, JsonObject] = {}
         # Applications a DELETED event removed: the late answer to a write of ours must not bring one back.

@@ -18,20 +18,21 @@ from typing import Final
 
 from analysis.controller.controller import DEFAULT_WORKERS as DEFAULT_ANALYSIS_WORKERS
 from kube.client import AsyncKubeClient
-from kube.controller_runner import ControllerRunner, Gone, WorkerOptions
+from kube.controller_runner import ControllerRunner, Gone, NamespacedWorkerOptions
 from kube.controller_startup import CacheFirstController, list_into_cache
 from kube.events import SERIES_INTERVAL_SECONDS, EventRecorder
 from kube.json_data import JsonObject
 from kube.metrics_export import MetricsServer, Probe
 from kube.object_meta import object_key
 from kube.resources import ROLLOUTS, ResourceKind
+from kube.timestamps import Clock, utc_now
 from kube.watch_events import DELETED
 from kube.work_queue import Urgency
 from rollouts.controller.cache import ObjectCache, RolloutKey, watched_kinds
 from rollouts.controller.executor import PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.pass_trace import changed_paths, trace, tracing
-from rollouts.controller.reconciler import Clock, Decide, Reconciler, utc_now
+from rollouts.controller.reconciler import Decide, Reconciler
 from rollouts.controller.urgency import event_urgency
 from rollouts.experiments.controller import DEFAULT_WORKERS as DEFAULT_EXPERIMENT_WORKERS
 from rollouts.plan import Event
@@ -47,11 +48,10 @@ DEFAULT_METRICS_ADDRESS: Final = "0.0.0.0"
 
 
 @dataclass(frozen=True, kw_only=True)
-class ControllerOptions(WorkerOptions):
-    """How the controller process runs. ``namespaces`` empty means every namespace; ``metrics_port`` 0 serves none;
-    ``analysis_workers`` 0 runs no analysis controller beside the Rollout controller."""
+class ControllerOptions(NamespacedWorkerOptions):
+    """How the controller process runs. ``metrics_port`` 0 serves none; ``analysis_workers`` 0 runs no analysis
+    controller beside the Rollout controller."""
 
-    namespaces: tuple[str, ...] = ()
     workers: int = DEFAULT_WORKERS
     metrics_port: int = DEFAULT_METRICS_PORT
     metrics_address: str = DEFAULT_METRICS_ADDRESS
@@ -62,25 +62,17 @@ class ControllerOptions(WorkerOptions):
     """Argo's behaviour: a background run whose latest measurements are Errors does not hold full promotion."""
 
 
-class RolloutController(CacheFirstController):
+class RolloutController(CacheFirstController[AsyncKubeClient, ControllerOptions]):
     """The Rollout controller: the cache of Rollouts and of what they own or name, the runner, the reconciler and
     its executor, Events and metrics. ``rollouts.controller.handlers`` feeds it the watch events (from the informer
     streams, or kopf's) and starts and stops it; all its methods run on the operator's event loop."""
 
     def __init__(
-        self,
-        client: AsyncKubeClient,
-        decide: Decide,
-        options: ControllerOptions | None = None,
-        *,
-        metrics: ControllerMetrics | None = None,
-        clock: Clock = utc_now,
+        self, client: AsyncKubeClient, decide: Decide, options: ControllerOptions, *, clock: Clock = utc_now
     ) -> None:
-        self.options = options if options is not None else ControllerOptions()
-        super().__init__(leader_election=self.options.leader_election)
-        self.client = client
+        super().__init__(client, options, clock)
         self.cache = ObjectCache()
-        self.metrics = metrics if metrics is not None else ControllerMetrics()
+        self.metrics = ControllerMetrics()
         # Repeats of an Event (a pause's RolloutPaused, step after step) are held while the controller is busy and
         # written once its queue empties (``_reconcile``): a burst of updates costs fewer Event writes.
         self.events = EventRecorder(client, self.metrics, series_interval=SERIES_INTERVAL_SECONDS)
@@ -170,10 +162,7 @@ class RolloutController(CacheFirstController):
         # thousand posts started together would hold ten thousand pending requests (~5 KB each, ~50 MB) beside the
         # first pass over them.
         self._unannounced = set(self.cache.rollout_keys())
-        logger.info(
-            "rollout controller started: %d workers, %d objects cached, resync every %gs",
-            self.options.workers, len(self.cache), self.options.resync_seconds,
-        )
+        self._log_started("rollout", f"{len(self.cache)} objects")
 
     async def stop(self) -> None:
         """Stop the workers (a pass in flight is cancelled; its writes are idempotent) and everything else."""

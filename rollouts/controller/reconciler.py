@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Final
 
 from pydantic import ValidationError
@@ -25,6 +24,7 @@ from kube.controller_runner import GONE, Gone, PassFailed
 from kube.json_data import JsonObject
 from kube.merge_patch import apply_merge_patch, merge_patch_between
 from kube.resources import ROLLOUTS
+from kube.timestamps import Clock, utc_now
 from rollouts.controller.cache import ObjectCache, RolloutKey
 from rollouts.controller.executor import Outcome, PlanExecutor
 from rollouts.controller.metrics import ControllerMetrics
@@ -37,16 +37,11 @@ from rollouts.snapshot import RolloutSnapshot
 from rollouts.status import HEALTHY
 
 Decide = Callable[[RolloutSnapshot], Plan]
-Clock = Callable[[], datetime]
 FollowUp = Callable[[RolloutKey], None]
 
 MAX_ROUNDS: Final = 4
 """Decisions per pass: a canary step's chain (complete a pause → set the next weight → enter the next pause) is
 three, and the fourth finds that nothing is left; a longer chain goes on in a follow-up pass."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

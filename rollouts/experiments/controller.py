@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 from prometheus_client import CollectorRegistry
 
 from kube.client import AsyncKubeClient
-from kube.controller_runner import GONE, ControllerRunner, Gone, PassFailed, WorkerOptions
+from kube.controller_runner import GONE, ControllerRunner, Gone, NamespacedWorkerOptions, PassFailed
 from kube.controller_startup import CacheFirstController, list_into_cache
 from kube.errors import Conflict, NotFound
 from kube.events import EventRecorder
@@ -35,7 +34,7 @@ from kube.resources import (
     SERVICES,
     ResourceKind,
 )
-from kube.timestamps import format_time, seconds_until
+from kube.timestamps import Clock, format_time, seconds_until, utc_now
 from kube.watch_events import DELETED
 from rollouts.experiments.decisions import (
     ExperimentInputs,
@@ -51,18 +50,12 @@ from rollouts.plan import Event
 logger = logging.getLogger(__name__)
 
 DEFAULT_WORKERS: Final = 10  # Argo's --experiment-threads
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExperimentOptions(WorkerOptions):
-    """How the controller runs; ``namespaces`` empty means every namespace."""
+class ExperimentOptions(NamespacedWorkerOptions):
+    """How the Experiment controller runs."""
 
-    namespaces: tuple[str, ...] = ()
     workers: int = DEFAULT_WORKERS
 
 
@@ -85,7 +78,7 @@ def invalid_spec_status(message: str, now: datetime) -> JsonObject:
     }
 
 
-class ExperimentController(CacheFirstController):
+class ExperimentController(CacheFirstController[AsyncKubeClient, ExperimentOptions]):
     """One observe → decide → act pass per Experiment, on its own runner. ``rollouts.experiments.handlers`` hands it
     the watch events of Experiments and of the ReplicaSets and AnalysisRuns they control, and starts and stops it;
     its methods run on the operator's event loop."""
@@ -93,15 +86,12 @@ class ExperimentController(CacheFirstController):
     def __init__(
         self,
         client: AsyncKubeClient,
-        options: ExperimentOptions | None = None,
+        options: ExperimentOptions,
         *,
         registry: CollectorRegistry | None = None,
         clock: Clock = utc_now,
     ) -> None:
-        self.options = options if options is not None else ExperimentOptions()
-        super().__init__(leader_election=self.options.leader_election)
-        self.client = client
-        self.clock = clock
+        super().__init__(client, options, clock)
         self.events = EventRecorder(client)
         self.experiments: dict[ObjectKey, JsonObject] = {}
         self.runner: ControllerRunner[ObjectKey] = ControllerRunner(

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from kube.client import AsyncKubeClient
-from kube.controller_runner import ControllerRunner, RunnerOptions
+from kube.controller_runner import ControllerRunner, RunnerOptions, WorkerOptions
 from kube.controller_startup import PRIME_SLICE, CacheFirstController, list_into_cache
 from kube.errors import ApiError, NotFound
 from kube.object_meta import ObjectKey
 from kube.resources import ANALYSIS_RUNS, CLUSTER_ANALYSIS_TEMPLATES, ResourceKind
+from kube.timestamps import utc_now
 
 JsonObject = dict[str, Any]
 
@@ -25,11 +26,11 @@ class NoMetrics:
     def forget(self, namespace: str, name: str) -> None: ...
 
 
-class RecordingController(CacheFirstController):
+class RecordingController(CacheFirstController[None, WorkerOptions]):
     """Records the order of its start-up steps; its cache is a list of keys."""
 
     def __init__(self, *, leader_election: bool) -> None:
-        super().__init__(leader_election=leader_election)
+        super().__init__(None, WorkerOptions(workers=1, leader_election=leader_election), utc_now)
         self.steps: list[str] = []
         self.keys: list[ObjectKey] = []
         self.runner = ControllerRunner(RunnerOptions("test", 1, resync_seconds=0), self.reconcile, lambda: self.keys,
