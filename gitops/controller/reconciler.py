@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import functools
 import json
 import logging
 import time
@@ -58,7 +59,7 @@ from gitops.project.admission import spec_problems as project_problems
 from gitops.project.orphaned_resources import orphan_entries, orphaned_condition
 from gitops.project.sync_windows import BLOCKED_MESSAGE as WINDOW_BLOCKED
 from gitops.repo_server import Manifests, RenderError, RepoServer, SourceError
-from gitops.resources import Health, ResourceKey
+from gitops.resources import ResourceKey
 from gitops.sync.actions import NAMESPACE
 from gitops.sync.automation import decide_auto_sync
 from gitops.sync.history import append_history
@@ -547,12 +548,9 @@ class AppReconciler:
             started = multi_source_state(app, new_operation_state(operation, revision, now),
                                          sync.get("sources") or app_sources(app))
             return {**desired, "operationState": started}, False
-
-        def health(obj: JsonObject) -> Health | None:
-            assessed: Health | None = resource_health(
-                obj, overrides=overrides, assess_applications=self._settings.application_health)
-            return assessed
-
+        health = functools.partial(
+            resource_health, overrides=overrides, assess_applications=self._settings.application_health
+        )
         resources = self._resources()
         step = plan_sync_step(app=app, operation_state=current, targets=targets, live=live, comparison=comparison,
                               revision=revision, now=now, health=health, namespaced=resources.namespaced,
@@ -576,15 +574,22 @@ class AppReconciler:
             if result.requeue_after is None:
                 result.requeue_after = RUNNING_POLL_SECONDS
             return {**desired, "operationState": new_state}, False
-        phase = str(new_state.get("phase") or "")
+        return self._completed(app, desired, new_state, revision, sync, result), True
+
+    def _completed(
+        self, app: JsonObject, desired: JsonObject, state: JsonObject, revision: str, sync: JsonObject,
+        result: PassResult,
+    ) -> JsonObject:
+        """The desired status of an operation (``sync``: its ``sync`` part) that ended in ``state``: counted,
+        announced in an Event and, for a sync that succeeded and was not a dry run, added to the history."""
+        phase = str(state.get("phase") or "")
         self._metrics.count_sync(app, phase)
-        result.events.append((app, app_events.operation_completed(revision, phase,
-                                                                   str(new_state.get("message") or ""))))
+        result.events.append((app, app_events.operation_completed(revision, phase, str(state.get("message") or ""))))
         if phase == "Succeeded" and not sync.get("dryRun"):
-            desired = {**desired, "history": append_history(app, new_state)}
+            desired = {**desired, "history": append_history(app, state)}
         # Look again soon: the comparison after the last wave shows the final sync status and health.
         result.requeue_after = 0.0
-        return {**desired, "operationState": new_state}, True
+        return {**desired, "operationState": state}
 
     def _act(self, app_name: str, action: SyncAction, live: Mapping[ResourceKey, JsonObject]) -> ActionResult:
         current = live.get(action.key)
