@@ -17,11 +17,12 @@ import asyncio
 import dataclasses
 import gc
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, TypeVar, Unpack
 
 import kopf
+from kubernetes.client import ApiClient
 
 from analysis.controller.controller import AnalysisController, AnalysisOptions
 from analysis.controller.handlers import register_handlers as register_analysis_handlers
@@ -179,43 +180,13 @@ def build_operator(
     if shards > 1 and (leader_election is None or applications is not None or notifications is not None):
         raise ValueError("sharding (shards > 1) needs leader election and runs without the Application and "
                          "notification controllers")
-    api_client = load_api_client(kubeconfig, context)  # any unusable kubeconfig is a ConfigError naming it
-    probe = KubeClient(api_client, timeout=PROBE_TIMEOUT)
-    try:
-        check_cluster(probe, options.namespaces)
-    except BaseException:
-        probe.close()
-        raise
-    elector: LeaderElector | None = None
-    election: ShardElection | None = None
-    lease_client: AsyncKubeClient | None = None
-    if leader_election is not None:
-        # A client of its own, so that renewals never queue behind the workers' requests on their thread pool,
-        # and a timeout that leaves a retry period for one more try after a hung request: long enough that an API
-        # server slowed by a burst of lists (a thousand-object start-up) still answers in time.
-        lease_client = AsyncKubeClient(
-            KubeClient(api_client, timeout=leader_election.renew_deadline - leader_election.retry_period), workers=2
-        )
-        if shards > 1:
-            election = ShardElection(shards, KubeLeaseStore(lease_client), leader_election)
-        else:
-            elector = LeaderElector(KubeLeaseStore(lease_client), leader_election)
+    api_client = _checked_api_client(kubeconfig, context, options.namespaces)
+    election = _Election.of(api_client, leader_election, shards) if leader_election is not None else None
+    if election is not None:
         options = dataclasses.replace(options, leader_election=True)
-    write_guard = (
-        election.check_writes if election is not None else elector.check_leading if elector is not None else None
-    )
-    client = KubeClient(api_client, write_guard=write_guard)
-    if decide is None:
-        # Imported here so that the CLI's other commands never load the decision core.
-        from rollouts.reconcile import decide as default_decide
-
-        decide = default_decide
-    if options.promote_on_background_analysis_errors:
-        from rollouts.gating.background import promoting_on_background_errors
-
-        decide = promoting_on_background_errors(decide)
+    client = KubeClient(api_client, write_guard=election.write_guard if election is not None else None)
     async_client = AsyncKubeClient(client)
-    controller = RolloutController(async_client, decide, options)
+    controller = RolloutController(async_client, _rollout_decide(decide, options), options)
     registry = kopf.OperatorRegistry()
     # The controllers observe through plain list+watch streams (one per kind, on the writes' credentials) rather
     # than kopf's per-event machinery; kopf remains the operator's shell: start-up, clean-up, signals.
@@ -228,6 +199,106 @@ def build_operator(
     register_lifecycle(registry, informers, "informers")
     register_handlers(registry, controller, credentials=lambda: connection_info(api_client.configuration),
                       informers=informers)
+    analysis, experiments = _analysis_and_experiments(async_client, controller, registry, informers)
+    app_controller, appset_controller = _gitops_controllers(
+        client, options, controller, informers, applications, application_sets
+    )
+    notifiers = _notifiers(async_client, controller, app_controller, registry, informers, notifications)
+    # The Application controllers' caches are the streams' first lists: they start once the streams are open.
+    if app_controller is not None:
+        register_application_handlers(registry, app_controller)
+    if appset_controller is not None:
+        register_appset_handlers(registry, appset_controller)
+    leadership: Leadership | ShardLeadership | None = None
+    if election is not None:
+        pools: list[WorkerPool] = [controller, *([experiments] if experiments is not None else []),
+                                   *([analysis] if analysis is not None else []),
+                                   *([app_controller] if app_controller is not None else []),
+                                   *([appset_controller] if appset_controller is not None else []),
+                                   *notifiers]
+        leadership = election.leadership(controller, analysis, experiments, pools)
+    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, experiments,
+                           leadership, app_controller, appset_controller, notifiers, informers)
+
+
+def _checked_api_client(kubeconfig: str | None, context: str | None, namespaces: Sequence[str]) -> ApiClient:
+    """The API client of the kubeconfig, once the cluster it names answers and can serve the controller."""
+    api_client = load_api_client(kubeconfig, context)  # any unusable kubeconfig is a ConfigError naming it
+    probe = KubeClient(api_client, timeout=PROBE_TIMEOUT)
+    try:
+        check_cluster(probe, namespaces)
+    except BaseException:
+        probe.close()
+        raise
+    return api_client
+
+
+@dataclass(frozen=True)
+class _Election:
+    """How this process is elected: for one Lease (a ``LeaderElector``) or for a Lease per shard."""
+
+    lease_client: AsyncKubeClient
+    """A client of its own, so that renewals never queue behind the workers' requests on their thread pool."""
+    elector: LeaderElector | ShardElection
+
+    @classmethod
+    def of(cls, api_client: ApiClient, config: LeaderElectionConfig, shards: int) -> _Election:
+        """The election ``config`` asks for, for ``shards`` shards (1: the process as a whole)."""
+        # The timeout leaves a retry period for one more try after a hung request: long enough that an API server
+        # slowed by a burst of lists (a thousand-object start-up) still answers in time.
+        lease_client = AsyncKubeClient(
+            KubeClient(api_client, timeout=config.renew_deadline - config.retry_period), workers=2
+        )
+        store = KubeLeaseStore(lease_client)
+        if shards > 1:
+            return cls(lease_client, ShardElection(shards, store, config))
+        return cls(lease_client, LeaderElector(store, config))
+
+    @property
+    def write_guard(self) -> Callable[[], None]:
+        """What every write request of the controllers is fenced by: the Lease held, or the write's shard held."""
+        if isinstance(self.elector, ShardElection):
+            return self.elector.check_writes
+        return self.elector.check_leading
+
+    def leadership(
+        self,
+        controller: RolloutController,
+        analysis: AnalysisController | None,
+        experiments: ExperimentController | None,
+        pools: list[WorkerPool],
+    ) -> Leadership | ShardLeadership:
+        """The workers of ``pools`` run while this process leads (or, sharded, the held shards' work does); the
+        election's state is a metric of the Rollout controller's registry."""
+        if isinstance(self.elector, ShardElection):
+            controller.metrics.registry.register(ShardMetric(self.elector))
+            return _shard_leadership(self.elector, self.lease_client, controller, analysis, experiments)
+        controller.metrics.registry.register(LeaderMetric(self.elector))
+        # The election on a loop of its own, so that no amount of reconciling can delay a renewal.
+        return Leadership(self.elector, pools, self.lease_client, election_loop=SideLoop("leader-election"),
+                          on_synced=freeze_startup_objects)
+
+
+def _rollout_decide(decide: Decide | None, options: ControllerOptions) -> Decide:
+    """The decision the Rollout controller makes: ``decide``, or the decision core's, as ``options`` adjust it."""
+    if decide is None:
+        # Imported here so that the CLI's other commands never load the decision core.
+        from rollouts.reconcile import decide as default_decide
+
+        decide = default_decide
+    if options.promote_on_background_analysis_errors:
+        from rollouts.gating.background import promoting_on_background_errors
+
+        decide = promoting_on_background_errors(decide)
+    return decide
+
+
+def _analysis_and_experiments(
+    client: AsyncKubeClient, controller: RolloutController, registry: kopf.OperatorRegistry, informers: Informers
+) -> tuple[AnalysisController | None, ExperimentController | None]:
+    """The AnalysisRun and Experiment controllers of the Rollout controller's process (none with 0 workers), in
+    its metrics registry (one port serves them all, as Argo's does), their workers waiting for its Lease."""
+    options = controller.options
     analysis = None
     if options.analysis_workers > 0:
         analysis_options = AnalysisOptions(
@@ -236,68 +307,70 @@ def build_operator(
             resync_seconds=options.resync_seconds,
             leader_election=options.leader_election,
         )
-        # In the Rollout controller's metrics registry, so that one port serves both, as Argo's does.
-        analysis = AnalysisController(async_client, analysis_options, registry=controller.metrics.registry)
+        analysis = AnalysisController(client, analysis_options, registry=controller.metrics.registry)
         register_analysis_handlers(registry, analysis, informers=informers)
     experiments = None
     if options.experiment_workers > 0:
-        # Experiments, as in Argo's controller, run in the same process (their workers wait for the Lease too).
-        experiments = ExperimentController(
-            async_client,
-            ExperimentOptions(
-                namespaces=options.namespaces,
-                workers=options.experiment_workers,
-                resync_seconds=options.resync_seconds,
-                leader_election=options.leader_election,
-            ),
-            registry=controller.metrics.registry,
+        experiment_options = ExperimentOptions(
+            namespaces=options.namespaces,
+            workers=options.experiment_workers,
+            resync_seconds=options.resync_seconds,
+            leader_election=options.leader_election,
         )
+        experiments = ExperimentController(client, experiment_options, registry=controller.metrics.registry)
         register_experiment_handlers(registry, experiments, informers=informers)
-    app_controller = None
-    if applications is not None:
-        app_options = dataclasses.replace(applications, leader_election=options.leader_election)
-        app_controller = AppController(client, app_options, metrics=AppMetrics(controller.metrics.registry),
-                                       informers=informers)
-    appset_controller = None
-    if app_controller is not None and application_sets is not None:
-        appset_options = dataclasses.replace(application_sets, leader_election=options.leader_election)
-        # One RepoServer: a repository an ApplicationSet's git generator reads is cloned and cached once for both.
-        appsets = AppSetController(client, app_controller.repo_server, appset_options, informers=informers)
-        app_controller.push_listeners.append(lambda push: appsets.refresh_repositories(push.repo_urls))
-        appset_controller = appsets
-    notifiers: list[NotificationController] = []
-    if notifications is not None:
-        notifiers = notification_controllers(
-            async_client, dataclasses.replace(notifications, leader_election=options.leader_election,
-                                              watched_namespaces=options.namespaces),
-            app_controller.options.namespace if app_controller is not None else None,
-            controller.metrics.registry,
-        )
-        for notifier in notifiers:
-            register_notification_handlers(registry, notifier, informers=informers)
-            if notifier.kind.event_keyed:
-                hand_over_events(controller.events, notifier)
-    # The Application controllers' caches are the streams' first lists: they start once the streams are open.
-    if app_controller is not None:
-        register_application_handlers(registry, app_controller)
-    if appset_controller is not None:
-        register_appset_handlers(registry, appset_controller)
-    leadership: Leadership | ShardLeadership | None = None
-    if election is not None and lease_client is not None:
-        controller.metrics.registry.register(ShardMetric(election))
-        leadership = _shard_leadership(election, lease_client, controller, analysis, experiments)
-    if elector is not None and lease_client is not None:
-        controller.metrics.registry.register(LeaderMetric(elector))
-        pools: list[WorkerPool] = [controller, *([experiments] if experiments is not None else []),
-                                   *([analysis] if analysis is not None else []),
-                                   *([app_controller] if app_controller is not None else []),
-                                   *([appset_controller] if appset_controller is not None else []),
-                                   *notifiers]
-        # The election on a loop of its own, so that no amount of reconciling can delay a renewal.
-        leadership = Leadership(elector, pools, lease_client, election_loop=SideLoop("leader-election"),
-                                on_synced=freeze_startup_objects)
-    return RolloutOperator(controller, registry, async_client, options.namespaces, analysis, experiments,
-                           leadership, app_controller, appset_controller, notifiers, informers)
+    return analysis, experiments
+
+
+def _notifiers(
+    client: AsyncKubeClient,
+    controller: RolloutController,
+    app_controller: AppController | None,
+    registry: kopf.OperatorRegistry,
+    informers: Informers,
+    notifications: NotificationOptions | None,
+) -> list[NotificationController]:
+    """The notification controllers (with ``notifications``) of Rollouts, and of Applications beside the Application
+    controller; those whose triggers read Events are handed each Event the Rollout controller stores."""
+    if notifications is None:
+        return []
+    options = controller.options
+    notifiers = notification_controllers(
+        client,
+        dataclasses.replace(notifications, leader_election=options.leader_election,
+                            watched_namespaces=options.namespaces),
+        app_controller.options.namespace if app_controller is not None else None,
+        controller.metrics.registry,
+    )
+    for notifier in notifiers:
+        register_notification_handlers(registry, notifier, informers=informers)
+        if notifier.kind.event_keyed:
+            hand_over_events(controller.events, notifier)
+    return notifiers
+
+
+def _gitops_controllers(
+    client: KubeClient,
+    options: ControllerOptions,
+    controller: RolloutController,
+    informers: Informers,
+    applications: AppControllerOptions | None,
+    application_sets: AppSetControllerOptions | None,
+) -> tuple[AppController | None, AppSetController | None]:
+    """The Application controller (with ``applications``) and the ApplicationSet controller beside it (with
+    ``application_sets`` too), under the Rollout controller's Lease and in its metrics registry."""
+    if applications is None:
+        return None, None
+    app_options = dataclasses.replace(applications, leader_election=options.leader_election)
+    app_controller = AppController(client, app_options, metrics=AppMetrics(controller.metrics.registry),
+                                   informers=informers)
+    if application_sets is None:
+        return app_controller, None
+    appset_options = dataclasses.replace(application_sets, leader_election=options.leader_election)
+    # One RepoServer: a repository an ApplicationSet's git generator reads is cloned and cached once for both.
+    appsets = AppSetController(client, app_controller.repo_server, appset_options, informers=informers)
+    app_controller.push_listeners.append(lambda push: appsets.refresh_repositories(push.repo_urls))
+    return app_controller, appsets
 
 
 def _shard_leadership(
