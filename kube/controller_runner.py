@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Final, Generic, Protocol, TypeVar
+from typing import Final, Generic, Protocol, Self, TypeVar
 
 from kube.errors import Conflict, KubeError, NotFound
 from kube.work_queue import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX, Urgency, WorkQueue
@@ -156,6 +156,17 @@ class NamespacedWorkerOptions(WorkerOptions):
 
     namespaces: tuple[str, ...] = ()
     """The namespaces whose objects the controller watches and reconciles; empty means every namespace."""
+
+    @classmethod
+    def beside(cls, other: NamespacedWorkerOptions, *, workers: int) -> Self:
+        """The options of a controller run in the process of ``other``'s: its namespaces, resync period and leader
+        election, with ``workers`` of its own and its other options at their defaults."""
+        return cls(
+            namespaces=other.namespaces,
+            workers=workers,
+            resync_seconds=other.resync_seconds,
+            leader_election=other.leader_election,
+        )
 
 
 class PassCounter:

@@ -301,22 +301,12 @@ def _analysis_and_experiments(
     options = controller.options
     analysis = None
     if options.analysis_workers > 0:
-        analysis_options = AnalysisOptions(
-            namespaces=options.namespaces,
-            workers=options.analysis_workers,
-            resync_seconds=options.resync_seconds,
-            leader_election=options.leader_election,
-        )
+        analysis_options = AnalysisOptions.beside(options, workers=options.analysis_workers)
         analysis = AnalysisController(client, analysis_options, registry=controller.metrics.registry)
         register_analysis_handlers(registry, analysis, informers=informers)
     experiments = None
     if options.experiment_workers > 0:
-        experiment_options = ExperimentOptions(
-            namespaces=options.namespaces,
-            workers=options.experiment_workers,
-            resync_seconds=options.resync_seconds,
-            leader_election=options.leader_election,
-        )
+        experiment_options = ExperimentOptions.beside(options, workers=options.experiment_workers)
         experiments = ExperimentController(client, experiment_options, registry=controller.metrics.registry)
         register_experiment_handlers(registry, experiments, informers=informers)
     return analysis, experiments
