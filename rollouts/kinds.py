@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kube import resources
 from kube.kinds import KindSpec, PrinterColumn, ScaleSubresource
 from rollouts.advice import rollout_advice
 from rollouts.experiments.kinds import EXPERIMENT_KIND
@@ -13,14 +14,13 @@ def _column(name: str, json_path: str, type_: str, description: str) -> PrinterC
     return PrinterColumn(name=name, json_path=json_path, type=type_, description=description)
 
 
-# Columns, short name and scale paths as in Argo's own CRD, so `kubectl get ro` and HPAs behave the same.
-ROLLOUT_KIND = KindSpec(
-    kind="Rollout",
-    plural="rollouts",
+# Columns, short name (the ResourceKind's) and scale paths as in Argo's own CRD, so `kubectl get ro` and HPAs
+# behave the same.
+ROLLOUT_KIND = KindSpec.for_resource(
+    resources.ROLLOUTS,
     model=Rollout,
     validate=validate_rollout,
     advise=rollout_advice,
-    short_names=("ro",),
     printer_columns=(
         _column("Desired", ".spec.replicas", "integer", "Number of desired pods"),
         _column("Current", ".status.replicas", "integer", "Pods of this rollout that are not terminated"),
