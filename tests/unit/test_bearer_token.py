@@ -3,12 +3,8 @@
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s
@@ -17,6 +13,8 @@ from kube.bearer_token import BearerAuthorization
 from kube.client import KubeClient, load_api_client
 from kube.resources import CONFIGMAPS
 from sandbox.cluster import write_kubeconfig
+from tests.recording_api import recording_api
+from tests.token_refresh import ManualClock, refreshing
 
 
 def package_header(configuration: Any) -> str | None:
@@ -59,37 +57,17 @@ def test_a_kubeconfigs_token_is_sent_as_the_package_sends_it(tmp_path: Path) -> 
     assert header == package_header(configuration) == "Bearer s3cret-token"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def refreshing(configuration: Any) -> list[str]:
-    """Install a refresh hook that renews the token on each call (as an exec plugin's would); returns its calls."""
-    calls: list[str] = []
-
-    def refresh(config: Any) -> None:
-        calls.append("refresh")
-        config.api_key["authorization"] = f"Bearer token-{len(calls)}"
-
-    configuration.refresh_api_key_hook = refresh
-    return calls
-
-
 def test_the_refresh_hook_runs_before_the_first_request() -> None:
     configuration = k8s.Configuration(host="https://x", api_key={"authorization": "Bearer token-0"})
     calls = refreshing(configuration)
-    assert BearerAuthorization(configuration, clock=Clock()).header() == "Bearer token-1"
+    assert BearerAuthorization(configuration, clock=ManualClock()).header() == "Bearer token-1"
     assert calls == ["refresh"]
 
 
 def test_the_refresh_hook_runs_at_most_once_per_interval() -> None:
     configuration = k8s.Configuration(host="https://x", api_key={"authorization": "Bearer token-0"})
     calls = refreshing(configuration)
-    clock = Clock()
+    clock = ManualClock()
     authorization = BearerAuthorization(configuration, refresh_interval=1.0, clock=clock)
     assert authorization.header() == "Bearer token-1"
     clock.now += 0.5
@@ -102,57 +80,25 @@ def test_the_refresh_hook_runs_at_most_once_per_interval() -> None:
 def test_without_a_token_the_refresh_hook_is_not_run_as_in_the_package() -> None:
     configuration = k8s.Configuration(host="https://x")
     calls = refreshing(configuration)
-    assert BearerAuthorization(configuration, clock=Clock()).header() is None
+    assert BearerAuthorization(configuration, clock=ManualClock()).header() is None
     assert calls == []
 
 
-class HeaderRecordingApi(http.server.BaseHTTPRequestHandler):
-    """An API server that answers every request with an empty object and remembers its headers."""
-
-    seen: ClassVar[list[dict[str, str]]] = []
-
-    def _answer(self) -> None:
-        self.seen.append({name.lower(): value for name, value in self.headers.items()})
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = json.dumps({"metadata": {}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_PATCH = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def recording_api() -> Iterator[str]:
-    HeaderRecordingApi.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HeaderRecordingApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_a_patch_carries_the_headers_param_serialize_builds(tmp_path: Path, recording_api: str) -> None:
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", recording_api, token="s3cret-token")
-    api = load_api_client(str(kubeconfig))
-    _, url, expected, _, _ = api.param_serialize(
-        "PATCH", "/api/v1/namespaces/ns/configmaps/x", auth_settings=["BearerToken"],
-        header_params={"Accept": "application/json", "Content-Type": "application/merge-patch+json"},
-    )
-    client = KubeClient(api)
-    try:
-        client.patch(CONFIGMAPS, "ns", "x", {"data": {"v": "1"}})
-    finally:
-        client.close()
-    assert url == f"{recording_api}/api/v1/namespaces/ns/configmaps/x"
-    sent = HeaderRecordingApi.seen[-1]
+def test_a_patch_carries_the_headers_param_serialize_builds(tmp_path: Path) -> None:
+    with recording_api() as (url, seen):
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", url, token="s3cret-token")
+        api = load_api_client(str(kubeconfig))
+        _, requested, expected, _, _ = api.param_serialize(
+            "PATCH", "/api/v1/namespaces/ns/configmaps/x", auth_settings=["BearerToken"],
+            header_params={"Accept": "application/json", "Content-Type": "application/merge-patch+json"},
+        )
+        client = KubeClient(api)
+        try:
+            client.patch(CONFIGMAPS, "ns", "x", {"data": {"v": "1"}})
+        finally:
+            client.close()
+    assert requested == f"{url}/api/v1/namespaces/ns/configmaps/x"
+    sent = seen[-1].headers
     # The package's own headers (User-Agent, Accept, Content-Type, authorization), each as it builds them; the
     # transport adds only its own (Host, Content-Length, Accept-Encoding, …).
     assert {name.lower(): value for name, value in expected.items()}.items() <= sent.items()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 from kubernetes import client as k8s
 
 from kube.http_connection import ConfigurationAuth, authorization_header
+from tests.token_refresh import ManualClock, refreshing
 
 
 @pytest.mark.parametrize(
@@ -42,13 +41,7 @@ def test_no_credentials_send_no_header() -> None:
 
 def test_an_exec_plugins_token_is_refreshed_before_each_request() -> None:
     configuration = k8s.Configuration(host="https://x", api_key={"authorization": "Bearer old"})
-    refreshed: list[int] = []
-
-    def refresh(config: Any) -> None:
-        refreshed.append(1)
-        config.api_key["authorization"] = f"Bearer new-{len(refreshed)}"
-
-    configuration.refresh_api_key_hook = refresh  # type: ignore[assignment]  # the stubs say None only
+    refreshing(configuration, name="new")
     assert authorization_header(configuration) == "Bearer new-1"
     assert authorization_header(configuration) == "Bearer new-2"
 
@@ -60,16 +53,6 @@ def package_header(configuration: k8s.Configuration) -> str | None:
     )
     value = headers.get("authorization")
     return None if value is None else str(value)
-
-
-class FrozenClock:
-    """A monotonic clock that moves only when the test moves it."""
-
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def sent_authorizations(auth: ConfigurationAuth, requests: int) -> list[str | None]:
@@ -95,14 +78,8 @@ async def test_the_watch_client_sends_a_bare_token_bare_as_the_kubernetes_packag
 
 async def test_the_watch_clients_token_refresh_runs_at_most_once_per_second() -> None:
     configuration = k8s.Configuration(host="https://x", api_key={"authorization": "Bearer old"})
-    refreshed: list[int] = []
-
-    def refresh(config: Any) -> None:
-        refreshed.append(1)
-        config.api_key["authorization"] = f"Bearer new-{len(refreshed)}"
-
-    configuration.refresh_api_key_hook = refresh  # type: ignore[assignment]  # the stubs say None only
-    clock = FrozenClock()
+    refreshed = refreshing(configuration, name="new")
+    clock = ManualClock()
     auth = ConfigurationAuth(configuration, clock=clock)
     assert await sent_authorizations(auth, 5) == ["Bearer new-1"] * 5
     assert len(refreshed) == 1  # five requests within one second: one refresh

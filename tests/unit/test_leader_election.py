@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import http.server
-import json
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -32,6 +29,7 @@ from kube.leader_election import (
 )
 from kube.resources import LEASES
 from sandbox.cluster import write_kubeconfig
+from tests.recording_api import recording_api
 
 JsonObject = dict[str, Any]
 
@@ -436,53 +434,30 @@ def test_the_identity_is_the_pod_name_in_a_pod(monkeypatch: pytest.MonkeyPatch) 
 # -- the fence on the client ---------------------------------------------------------------------------------------
 
 
-class RecordingApi(http.server.BaseHTTPRequestHandler):
-    """An API server that answers every request with an empty object and remembers its method and path."""
-
-    seen: ClassVar[list[str]] = []
-
-    def _answer(self) -> None:
-        self.seen.append(f"{self.command} {self.path}")
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = json.dumps({"metadata": {}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 def test_a_write_the_fence_refuses_is_never_sent_and_reads_go_on(tmp_path: Path) -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RecordingApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    kubeconfig = tmp_path / "kubeconfig"
-    write_kubeconfig(kubeconfig, f"http://127.0.0.1:{server.server_port}")
     leading = True
 
     def fence() -> None:
         if not leading:
             raise NotLeader("not the leader: refusing to write")
 
-    client = KubeClient(load_api_client(str(kubeconfig)), write_guard=fence)
-    try:
-        client.patch(LEASES, "ns", "x", {"spec": {}})
-        leading = False
-        for write in (
-            lambda: client.patch(LEASES, "ns", "x", {"spec": {}}),
-            lambda: client.create(LEASES, "ns", {"metadata": {"name": "y"}}),
-            lambda: client.replace(LEASES, "ns", "x", {"metadata": {"name": "x"}}),
-            lambda: client.delete(LEASES, "ns", "x"),
-        ):
-            with pytest.raises(NotLeader):
-                write()
-        client.get(LEASES, "ns", "x")
-    finally:
-        client.close()
-        server.shutdown()
+    with recording_api() as (url, seen):
+        kubeconfig = tmp_path / "kubeconfig"
+        write_kubeconfig(kubeconfig, url)
+        client = KubeClient(load_api_client(str(kubeconfig)), write_guard=fence)
+        try:
+            client.patch(LEASES, "ns", "x", {"spec": {}})
+            leading = False
+            for write in (
+                lambda: client.patch(LEASES, "ns", "x", {"spec": {}}),
+                lambda: client.create(LEASES, "ns", {"metadata": {"name": "y"}}),
+                lambda: client.replace(LEASES, "ns", "x", {"metadata": {"name": "x"}}),
+                lambda: client.delete(LEASES, "ns", "x"),
+            ):
+                with pytest.raises(NotLeader):
+                    write()
+            client.get(LEASES, "ns", "x")
+        finally:
+            client.close()
     path = "/apis/coordination.k8s.io/v1/namespaces/ns/leases"
-    assert RecordingApi.seen == [f"PATCH {path}/x", f"GET {path}/x"]
+    assert [f"{request.method} {request.path}" for request in seen] == [f"PATCH {path}/x", f"GET {path}/x"]
