@@ -61,12 +61,6 @@ class ConfigurationAuth(httpx.Auth):
         yield request
 
 
-def authorization_header(configuration: Any) -> str | None:
-    """The ``Authorization`` header value the configuration's user sends with one request (its token refreshed
-    now), as ``ConfigurationAuth.header`` gives it."""
-    return ConfigurationAuth(configuration).header()
-
-
 def _tls_context(configuration: Any) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=configuration.ssl_ca_cert or None)
     if configuration.cert_file:

@@ -6,8 +6,13 @@ import httpx
 import pytest
 from kubernetes import client as k8s
 
-from kube.http_connection import ConfigurationAuth, authorization_header
+from kube.http_connection import ConfigurationAuth
 from tests.token_refresh import ManualClock, refreshing
+
+
+def authorization_header(configuration: k8s.Configuration) -> str | None:
+    """The header a fresh watch client sends with its first request (its token refreshed now)."""
+    return ConfigurationAuth(configuration).header()
 
 
 @pytest.mark.parametrize(
