@@ -75,29 +75,35 @@ class Reconciler:
         held = _Held()
         requeue_after: float | None = None
         progressed = False
-        for round_number in range(self.max_rounds):
-            if round_number:
-                fresh = self.cache.snapshot_for(key.namespace, key.name, self.clock())
-                if fresh is None or _version(fresh.rollout) != version:
-                    break  # deleted, or changed by someone else: its watch event has queued the next pass
-                snapshot, rollout = fresh, fresh.rollout
-            plan = self._decide(key, snapshot, held.status, round_number)
-            requeue_after = plan.requeue_after
-            progressed = False
-            if plan.writes:
-                # A later write never goes out beside a status older than the one decided before it.
-                version = await self._write_held(rollout, held, version)
-                outcome = self._checked(await self.executor.write(rollout, plan, version))
-                version = outcome.resource_version or version
-                progressed = outcome.writes > 0
-            if plan.status_patch is not None:
-                base = held.status if held.status is not None else _status(self.cache, key, rollout)
-                status = apply_merge_patch(base, plan.status_patch)
-                if status != base:
-                    held.status, progressed = status, True
-            held.events.extend(dict.fromkeys(plan.events))
-            if not progressed:
-                break  # this round's decision is what the cluster (and the held status) already says
+        decided: tuple[RolloutSnapshot, Plan] | None = None
+        try:
+            for round_number in range(self.max_rounds):
+                if round_number:
+                    fresh = self.cache.snapshot_for(key.namespace, key.name, self.clock())
+                    if fresh is None or _version(fresh.rollout) != version:
+                        break  # deleted, or changed by someone else: its watch event has queued the next pass
+                    snapshot, rollout = fresh, fresh.rollout
+                decided = self._decide(key, snapshot, held.status, round_number)
+                plan = decided[1]
+                requeue_after = plan.requeue_after
+                progressed = False
+                if plan.writes:
+                    # A later write never goes out beside a status older than the one decided before it.
+                    version = await self._write_held(rollout, held, version)
+                    outcome = self._checked(await self.executor.write(rollout, plan, version))
+                    version = outcome.resource_version or version
+                    progressed = outcome.writes > 0
+                if plan.status_patch is not None:
+                    base = held.status if held.status is not None else _status(self.cache, key, rollout)
+                    status = apply_merge_patch(base, plan.status_patch)
+                    if status != base:
+                        held.status, progressed = status, True
+                held.events.extend(dict.fromkeys(plan.events))
+                if not progressed:
+                    break  # this round's decision is what the cluster (and the held status) already says
+        finally:
+            if decided is not None:
+                self._observe(*decided)
         await self._write_held(rollout, held, version)
         if progressed and self.follow_up is not None:
             self.follow_up(key)  # the last round still wrote: the chain goes on in another pass
@@ -105,8 +111,9 @@ class Reconciler:
 
     def _decide(
         self, key: RolloutKey, snapshot: RolloutSnapshot, held_status: JsonObject | None, round_number: int
-    ) -> Plan:
-        """One round's decision, from the snapshot with the status this pass holds in place of the stored one."""
+    ) -> tuple[RolloutSnapshot, Plan]:
+        """One round's decision, from the snapshot with the status this pass holds in place of the stored one; the
+        snapshot it was decided from, and the plan."""
         stored = self.parsed.parsed(snapshot.rollout)
         if held_status is None:
             snapshot = replace(snapshot, parsed=stored)
@@ -118,12 +125,14 @@ class Reconciler:
             trace("round" if round_number else "pass", rollout=f"{key.namespace}/{key.name}",
                   step=status.get("currentStepIndex"), phase=status.get("phase"))
         # A bug in the decision raises here: the runner says which Rollout trips it and tries again later.
-        plan = self.decide(snapshot)
+        return snapshot, self.decide(snapshot)
+
+    def _observe(self, snapshot: RolloutSnapshot, plan: Plan) -> None:
+        """After a pass, from its last round's decision: the Rollout's metrics, and its parse let go if at rest."""
         if plan.is_noop and plan.requeue_after is None and _at_rest(snapshot.rollout):
             # Only a spec change (a new version, parsed anew) or the resync looks again: not worth its memory.
             self.parsed.discard(snapshot.rollout)
         self.metrics.observe_rollout(snapshot.rollout, plan.status or snapshot.rollout.get("status") or {})
-        return plan
 
     async def _write_held(self, rollout: JsonObject, held: _Held, version: str | None) -> str | None:
         """Write the held status as one patch against the stored status, then announce the held Events; the
