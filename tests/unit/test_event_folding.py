@@ -14,6 +14,7 @@ from kube.errors import NotFound
 from kube.events import COMBINED_PREFIX, SIMILAR_EVENTS_BEFORE_COMBINING, EventRecorder
 from kube.resources import ResourceKind
 from rollouts.plan import Event
+from tests import waiting
 
 MICRO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 ROLLOUT = {
@@ -64,9 +65,7 @@ async def emit_drained(events: EventRecorder, obj: dict[str, Any] = ROLLOUT, eve
 
 async def until(condition: Callable[[], bool]) -> None:
     """Until ``condition()`` holds; the timeout fails only a test whose write never comes."""
-    async with asyncio.timeout(10):
-        while not condition():
-            await asyncio.sleep(0.01)
+    await waiting.until(condition, "the Event's write", timeout=10)
 
 
 async def test_repeats_within_the_series_interval_are_written_once_with_their_count() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,6 +24,7 @@ from kube.informer import Informers
 from kube.json_data import JsonObject
 from kube.resources import CONFIGMAPS, ROLLOUTS
 from sandbox.emulator import EmulatorThread
+from tests.waiting import wait_until
 
 # Generous: only a change that never arrives fails a test; the usual wait is milliseconds.
 WAIT_SECONDS = 20.0
@@ -94,11 +94,7 @@ def key(name: str) -> ResourceKey:
 
 
 def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.01)
+    wait_until(condition, what, timeout=WAIT_SECONDS)
 
 
 def list_requests(emulator: EmulatorThread, resource: str) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 from kube.informer import Informer, Informers
 from kube.json_data import JsonObject
 from sandbox.emulator import EmulatorThread
+from tests import waiting
 
 # Generous: only a change that never arrives fails a test; the usual wait is milliseconds.
 WAIT_SECONDS = 20.0
@@ -33,11 +34,7 @@ class Seen:
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        await asyncio.sleep(0.01)
+    await waiting.until(condition, what, timeout=WAIT_SECONDS)
 
 
 def put(emulator: EmulatorThread, name: str, value: str, namespace: str = "default") -> None:

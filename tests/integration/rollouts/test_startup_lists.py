@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -33,6 +32,7 @@ from rollouts.plan import Plan
 from sandbox.cluster import SandboxThread
 from sandbox.emulator import ApiEmulator, EmulatorThread
 from sandbox.emulator.faults import FaultInjector, FaultPolicy
+from tests.waiting import until, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 # Generous: only a start-up that never finishes fails a test; the usual wait is a second or two.
@@ -40,11 +40,7 @@ WAIT_SECONDS = 60.0
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.05)
+    wait_until(condition, what, timeout=WAIT_SECONDS, poll=0.05)
 
 
 class OperatorThread:
@@ -137,9 +133,5 @@ def _failed_lists(emulator: EmulatorThread, resource: str) -> int:
 
 
 async def _until(condition: Callable[[], bool], what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        await asyncio.sleep(0.02)
+    await until(condition, what, timeout=WAIT_SECONDS, poll=0.02)
 

@@ -4,7 +4,7 @@ gets one as it arrives."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from typing import Any, cast
 
 from kube.client import AsyncKubeClient
@@ -13,6 +13,7 @@ from kube.resources import ROLLOUTS, ResourceKind
 from rollouts.controller.controller import ControllerOptions, RolloutController
 from rollouts.plan import Event, Plan
 from rollouts.snapshot import RolloutSnapshot
+from tests import waiting
 
 WAIT_SECONDS = 20.0  # generous: only an Event that never comes fails a test
 
@@ -38,12 +39,8 @@ def deciding_an_event(snapshot: RolloutSnapshot) -> Plan:
     return Plan(events=(Event("Normal", "Decided", "a pass ran"),))
 
 
-async def until(condition: Any, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        await asyncio.sleep(0.01)
+async def until(condition: Callable[[], bool], what: str) -> None:
+    await waiting.until(condition, what, timeout=WAIT_SECONDS)
 
 
 async def test_each_cached_rollout_is_announced_once_before_its_first_pass() -> None:
